@@ -1,0 +1,98 @@
+// The domain vocabulary of releasegate: Flux objects as the graph sees them, problems, gate states
+// and admission decisions. Plain data only; every other layer converts to and from these.
+
+/** The two Flux kinds whose `spec.dependsOn` releasegate guards. One graph per kind. */
+export type FluxKind = "HelmRelease" | "Kustomization";
+
+/** `namespace/name`, the identity of an object within one kind's graph. */
+export type ObjectKey = string;
+
+/** A `spec.dependsOn` entry exactly as written (namespace and readyExpr optional). */
+export interface DependencyEntry {
+  name: string;
+  namespace?: string;
+  readyExpr?: string;
+}
+
+/** A Kubernetes-style condition, as Flux writes them in `status.conditions`. */
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason?: string;
+  message?: string;
+  observedGeneration?: number;
+}
+
+/**
+ * A HelmRelease or Kustomization reduced to the fields releasegate reads. The cache, the
+ * manifest reader and the admission handler all produce this shape.
+ */
+export interface FluxObject {
+  kind: FluxKind;
+  /** The apiVersion it was read as (e.g. helm.toolkit.fluxcd.io/v2); informational. */
+  apiVersion?: string;
+  namespace: string;
+  name: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** `metadata.deletionTimestamp` is set. */
+  deleting?: boolean;
+  dependsOn: DependencyEntry[];
+  suspend?: boolean;
+  status?: {
+    observedGeneration?: number;
+    conditions?: Condition[];
+  };
+}
+
+/** A dependsOn entry after defaulting its namespace to the dependent's own. */
+export interface ResolvedDependency {
+  key: ObjectKey;
+  name: string;
+  namespace: string;
+  readyExpr?: string;
+  /** Index of the entry in `spec.dependsOn`, for messages. */
+  index: number;
+}
+
+export type ProblemType =
+  | "cycle"
+  | "self-dependency"
+  | "missing"
+  | "invalid"
+  | "duplicate"
+  | "cross-namespace"
+  | "ready-expr";
+
+/** One problem found in a dependency graph; `message` is built by the one builder for its type. */
+export interface Problem {
+  type: ProblemType;
+  kind: FluxKind;
+  /** `ns/name` of the object whose dependsOn has the problem. */
+  object: ObjectKey;
+  /** `ns/name` of the dependency concerned, when there is one. */
+  dependency?: ObjectKey;
+  /** For cycles: the closed path, first element repeated at the end. */
+  cycle?: ObjectKey[];
+  /** For missing: close existing names ("did you mean"). */
+  suggestions?: ObjectKey[];
+  message: string;
+}
+
+export type BlockedReason = "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
+
+/** Gate state of one object (DESIGN.md, Gate states). */
+export type GateState =
+  | { state: "open" }
+  | {
+      state: "blocked";
+      reason: BlockedReason;
+      /** The deepest not-ready object on the dependency path whose own dependencies are fine
+       *  (for Missing: the missing key; for Cycle: the first object of the cycle). */
+      rootCause: ObjectKey;
+      /** Why the root cause is not ready, e.g. "install retries exhausted". */
+      rootCauseMessage: string;
+      /** From this object (exclusive) to the root cause (inclusive). */
+      path: ObjectKey[];
+    };
