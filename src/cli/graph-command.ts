@@ -1,0 +1,128 @@
+// `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid or JSON,
+// with cycle edges and missing dependencies marked.
+import { DependencyGraph, findCycles, topologicalLevels } from "../graph/index.js";
+import type { FluxKind, ObjectKey } from "../graph/types.js";
+import { readManifests } from "../manifests/index.js";
+import { oneOf, parseCommandLine, UsageError } from "./args.js";
+import type { CommandIo } from "./io.js";
+
+export const graphUsage = `Usage: releasegate graph [options] PATH...
+
+Prints the dependsOn graph of the Flux HelmReleases and Kustomizations under PATH (file, folder or -),
+one subgraph per kind, with cycles and missing dependencies marked.
+
+Options:
+  --format dot|mermaid|json   output format (default dot)
+  --default-namespace NAME    namespace of objects that name none (default "default")
+  -h, --help                  show this help`;
+
+interface GraphEdge {
+  from: ObjectKey;
+  to: ObjectKey;
+  missing: boolean;
+  cycle: boolean;
+}
+
+interface KindGraph {
+  kind: FluxKind;
+  nodes: { id: ObjectKey; level: number | null; cycle: boolean }[];
+  edges: GraphEdge[];
+  cycles: ObjectKey[][];
+}
+
+function describe(graph: DependencyGraph): KindGraph {
+  const cycles = findCycles(graph);
+  // Each cycle is one strongly connected component: an edge is on a cycle when both ends share one.
+  const component = new Map<ObjectKey, number>();
+  cycles.forEach((cycle, index) => cycle.forEach((key) => component.set(key, index)));
+  const { levels } = topologicalLevels(graph);
+  const levelOf = new Map<ObjectKey, number>();
+  levels.forEach((keys, level) => keys.forEach((key) => levelOf.set(key, level)));
+
+  const nodes = [...graph.keys()].sort().map((id) => ({ id, level: levelOf.get(id) ?? null, cycle: component.has(id) }));
+  const edges: GraphEdge[] = [];
+  for (const { id } of nodes) {
+    for (const to of graph.dependencyKeys(id)) {
+      const cycle = component.has(id) && component.get(id) === component.get(to);
+      edges.push({ from: id, to, missing: !graph.has(to), cycle });
+    }
+  }
+  return { kind: graph.kind, nodes, edges, cycles };
+}
+
+function toDot(graphs: KindGraph[]): string {
+  const quote = (text: string) => JSON.stringify(text);
+  const lines = ["digraph releasegate {", "  rankdir=BT;", "  node [shape=box];"];
+  for (const graph of graphs) {
+    lines.push(`  subgraph ${quote(`cluster_${graph.kind}`)} {`, `    label=${quote(graph.kind)};`);
+    for (const node of graph.nodes) {
+      const style = node.cycle ? ", color=red" : "";
+      lines.push(`    ${quote(`${graph.kind}/${node.id}`)} [label=${quote(node.id)}${style}];`);
+    }
+    for (const edge of graph.edges) {
+      if (edge.missing) {
+        lines.push(`    ${quote(`${graph.kind}/${edge.to}`)} [label=${quote(`${edge.to} (missing)`)}, style=dashed, color=orange];`);
+      }
+      const style = edge.cycle ? " [color=red]" : edge.missing ? " [style=dashed, color=orange]" : "";
+      lines.push(`    ${quote(`${graph.kind}/${edge.from}`)} -> ${quote(`${graph.kind}/${edge.to}`)}${style};`);
+    }
+    lines.push("  }");
+  }
+  lines.push("}");
+  return `${lines.join("\n")}\n`;
+}
+
+function toMermaid(graphs: KindGraph[]): string {
+  const ids = new Map<string, string>();
+  const id = (kind: FluxKind, key: ObjectKey) => {
+    const full = `${kind}/${key}`;
+    let short = ids.get(full);
+    if (short === undefined) {
+      short = `n${ids.size}`;
+      ids.set(full, short);
+    }
+    return short;
+  };
+  const lines = ["flowchart BT"];
+  const cycleLinks: number[] = [];
+  let link = 0;
+  for (const graph of graphs) {
+    lines.push(`  subgraph ${graph.kind}`);
+    for (const node of graph.nodes) lines.push(`    ${id(graph.kind, node.id)}["${node.id}"]`);
+    for (const edge of graph.edges) {
+      if (edge.missing) lines.push(`    ${id(graph.kind, edge.to)}["${edge.to} (missing)"]`);
+      lines.push(`    ${id(graph.kind, edge.from)} -->${edge.cycle ? "|cycle|" : ""} ${id(graph.kind, edge.to)}`);
+      if (edge.cycle) cycleLinks.push(link);
+      link++;
+    }
+    lines.push("  end");
+  }
+  if (cycleLinks.length > 0) lines.push(`  linkStyle ${cycleLinks.join(",")} stroke:red`);
+  return `${lines.join("\n")}\n`;
+}
+
+export async function runGraph(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(
+    argv,
+    { format: { type: "string" }, "default-namespace": { type: "string" }, help: { type: "boolean", short: "h" } },
+    "graph",
+  );
+  if (values.help === true) {
+    io.stdout(`${graphUsage}\n`);
+    return 0;
+  }
+  const format = oneOf(values.format, ["dot", "mermaid", "json"] as const, "--format", "dot");
+  if (positionals.length === 0) throw new UsageError("graph: no PATH given; see 'releasegate graph --help'");
+  const objects = await readManifests(positionals, { defaultNamespace: values["default-namespace"] ?? "default", stdin: io.stdin });
+
+  const byKind = new Map<FluxKind, DependencyGraph>();
+  for (const object of objects) {
+    let graph = byKind.get(object.kind);
+    if (graph === undefined) byKind.set(object.kind, (graph = new DependencyGraph(object.kind)));
+    graph.upsert(object);
+  }
+  const graphs = [...byKind.values()].sort((a, b) => a.kind.localeCompare(b.kind)).map(describe);
+  if (format === "json") io.stdout(`${JSON.stringify({ graphs }, null, 2)}\n`);
+  else io.stdout(format === "dot" ? toDot(graphs) : toMermaid(graphs));
+  return 0;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// The `releasegate` binary: dispatches to a subcommand and turns errors into exit codes.
+// Anything the user can fix (bad flags, unreadable or malformed input) is one line on stderr and exit 2;
+// no stack traces for those.
+import { readFileSync, realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { UsageError } from "./args.js";
+import { runCheck } from "./check.js";
+import { runGraph } from "./graph-command.js";
+import { processIo, type CommandIo } from "./io.js";
+
+type Command = (argv: string[], io: CommandIo) => Promise<number>;
+
+const commands: Record<string, { summary: string; run: Command }> = {
+  check: { summary: "check dependsOn in manifests (files, folders or stdin) for cycles and missing dependencies", run: runCheck },
+  graph: { summary: "print the dependency graph as DOT, Mermaid or JSON", run: runGraph },
+};
+
+function version(): string {
+  const packageJson = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return packageJson.version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`);
+  return `Usage: releasegate COMMAND [options]
+
+releasegate guards the dependsOn graph of Flux HelmReleases and Kustomizations.
+
+Commands:
+${lines.join("\n")}
+
+Run 'releasegate COMMAND --help' for a command's options. 'releasegate --version' prints the version.`;
+}
+
+/** Whether an error is the user's to fix (one line, exit 2) rather than a bug. */
+function isUserError(error: unknown): error is Error {
+  return error instanceof UsageError || (error instanceof Error && error.name === "ManifestError");
+}
+
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    io.stdout(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    io.stdout(`releasegate ${version()}\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    io.stderr(`releasegate: unknown command "${name}"; run 'releasegate --help' for the list\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (isUserError(error)) {
+      io.stderr(`releasegate ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+// Run when executed as the binary (directly or through npm's bin symlink), not when imported by tests.
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 70;
+    },
+  );
+}
