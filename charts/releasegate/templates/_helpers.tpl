@@ -1,0 +1,57 @@
+{{/* Names, labels and the few derived settings every template shares. */}}
+
+{{- define "releasegate.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "releasegate.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "releasegate.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "releasegate.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "releasegate.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "releasegate.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: releasegate
+{{- end -}}
+
+{{- define "releasegate.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "releasegate.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "releasegate.secretName" -}}
+{{- default (printf "%s-tls" (include "releasegate.fullname" .)) .Values.certificates.secretName -}}
+{{- end -}}
+
+{{- define "releasegate.leaseName" -}}
+{{- default (printf "%s-leader" (include "releasegate.fullname" .)) .Values.controller.leaseName -}}
+{{- end -}}
+
+{{/* The ValidatingWebhookConfiguration is cluster-scoped: name it after the namespace too, so two
+     installations in different namespaces do not collide. */}}
+{{- define "releasegate.webhookConfigName" -}}
+{{- printf "%s-%s" (include "releasegate.fullname" .) .Release.Namespace | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "releasegate.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
