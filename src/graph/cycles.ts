@@ -1,0 +1,214 @@
+// Cycles in a dependency graph: strongly connected components (iterative Tarjan, so 100k-node graphs
+// never overflow the call stack), one readable closed path per cycle, and the admission question
+// "would this new dependsOn close a cycle?" answered by a search over only the part of the graph
+// reachable from the new edges (DESIGN.md, Admission rules: cycle check cost).
+//
+// Edges to objects that do not exist are ignored here: a missing object cannot be on a cycle.
+
+import type { GraphView } from "./dependency-graph.js";
+import type { ObjectKey } from "./types.js";
+
+/** Restricts a search to a subset of the graph's objects. */
+export type KeyFilter = (key: ObjectKey) => boolean;
+
+/**
+ * Strongly connected components of the existing objects reachable from `roots` (default: all), in
+ * Tarjan's emission order: a component comes after every component it depends on.
+ */
+export function stronglyConnectedComponents(
+  graph: GraphView,
+  roots: Iterable<ObjectKey> = graph.keys(),
+  within?: KeyFilter,
+): ObjectKey[][] {
+  const index = new Map<ObjectKey, number>();
+  const low: number[] = [];
+  const onStack: boolean[] = [];
+  const stack: ObjectKey[] = [];
+  const components: ObjectKey[][] = [];
+  // Explicit call stack: node, its index, its dependencies and the next one to visit.
+  const frameNode: ObjectKey[] = [];
+  const frameIndex: number[] = [];
+  const frameDeps: (readonly ObjectKey[])[] = [];
+  const framePos: number[] = [];
+  let counter = 0;
+
+  const enter = (key: ObjectKey): void => {
+    const i = counter++;
+    index.set(key, i);
+    low[i] = i;
+    onStack[i] = true;
+    stack.push(key);
+    frameNode.push(key);
+    frameIndex.push(i);
+    frameDeps.push(graph.dependencyKeys(key));
+    framePos.push(0);
+  };
+  const inGraph = (key: ObjectKey): boolean => graph.has(key) && (within === undefined || within(key));
+
+  for (const root of roots) {
+    if (index.has(root) || !inGraph(root)) continue;
+    enter(root);
+    while (frameNode.length > 0) {
+      const top = frameNode.length - 1;
+      const vi = frameIndex[top]!;
+      const deps = frameDeps[top]!;
+      let pos = framePos[top]!;
+      let descended = false;
+      while (pos < deps.length) {
+        const w = deps[pos++]!;
+        const wi = index.get(w);
+        if (wi === undefined) {
+          if (!inGraph(w)) continue;
+          framePos[top] = pos;
+          enter(w);
+          descended = true;
+          break;
+        }
+        if (onStack[wi] && wi < low[vi]!) low[vi] = wi;
+      }
+      if (descended) continue;
+      const v = frameNode.pop()!;
+      frameIndex.pop();
+      frameDeps.pop();
+      framePos.pop();
+      if (low[vi] === vi) {
+        const component: ObjectKey[] = [];
+        let w: ObjectKey;
+        do {
+          w = stack.pop()!;
+          onStack[index.get(w)!] = false;
+          component.push(w);
+        } while (w !== v);
+        components.push(component);
+      }
+      if (frameIndex.length > 0) {
+        const pi = frameIndex[frameIndex.length - 1]!;
+        if (low[vi]! < low[pi]!) low[pi] = low[vi]!;
+      }
+    }
+  }
+  return components;
+}
+
+/** A component is a cycle when it has more than one member or its one member depends on itself. */
+export function isCyclicComponent(graph: GraphView, component: readonly ObjectKey[]): boolean {
+  if (component.length > 1) return true;
+  const only = component[0];
+  return only !== undefined && graph.dependencyKeys(only).includes(only);
+}
+
+/**
+ * Every cycle: one per strongly connected component with more than one member or a self-loop. Each
+ * is a closed path starting and ending at the component's smallest key, through every member when
+ * such a simple cycle is found within a bounded search, else the shortest cycle through that key.
+ * Sorted by first key.
+ */
+export function findCycles(graph: GraphView): ObjectKey[][] {
+  const cycles: ObjectKey[][] = [];
+  for (const component of stronglyConnectedComponents(graph)) {
+    if (!isCyclicComponent(graph, component)) continue;
+    cycles.push(closedPathThrough(graph, component));
+  }
+  return cycles.sort((a, b) => compareKeys(a[0]!, b[0]!));
+}
+
+/**
+ * "If `from`'s dependsOn became `newDependencies`, would a cycle close?" The shortest closed path
+ * `[from, ..., from]`, or undefined. Only the part of the graph reachable from `newDependencies` is
+ * visited; `from`'s current edges (if it exists) are ignored.
+ */
+export function findCycleThrough(
+  graph: GraphView,
+  from: ObjectKey,
+  newDependencies: readonly ObjectKey[],
+): ObjectKey[] | undefined {
+  return shortestCycle(graph, from, newDependencies);
+}
+
+/**
+ * Breadth-first search from `dependencies` back to `from`, visiting dependencies in dependsOn order,
+ * so the result is the shortest cycle and, among equally short ones, the first in dependsOn order.
+ * `within` optionally restricts the search (e.g. to `from`'s component, which holds every cycle
+ * through it).
+ */
+export function shortestCycle(
+  graph: GraphView,
+  from: ObjectKey,
+  dependencies: readonly ObjectKey[],
+  within?: KeyFilter,
+): ObjectKey[] | undefined {
+  if (dependencies.includes(from)) return [from, from];
+  const parent = new Map<ObjectKey, ObjectKey>();
+  const queue: ObjectKey[] = [];
+  for (const dep of dependencies) {
+    if (parent.has(dep) || !graph.has(dep) || (within !== undefined && !within(dep))) continue;
+    parent.set(dep, from);
+    queue.push(dep);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const v = queue[head]!;
+    for (const w of graph.dependencyKeys(v)) {
+      if (w === from) {
+        const interior: ObjectKey[] = [];
+        for (let at: ObjectKey = v; at !== from; at = parent.get(at)!) interior.push(at);
+        return [from, ...interior.reverse(), from];
+      }
+      if (parent.has(w) || !graph.has(w) || (within !== undefined && !within(w))) continue;
+      parent.set(w, v);
+      queue.push(w);
+    }
+  }
+  return undefined;
+}
+
+/** Steps allowed when looking for a simple cycle through every member of a component. */
+const FULL_CYCLE_SEARCH_BUDGET = 20_000;
+
+/** A closed path from the component's smallest key: through every member if one is found. */
+export function closedPathThrough(graph: GraphView, component: readonly ObjectKey[]): ObjectKey[] {
+  let start = component[0]!;
+  for (const key of component) if (compareKeys(key, start) < 0) start = key;
+  if (component.length === 1) return [start, start];
+  const members = new Set(component);
+  const within = (key: ObjectKey): boolean => members.has(key);
+  return fullCycle(graph, start, members) ?? shortestCycle(graph, start, graph.dependencyKeys(start), within)!;
+}
+
+/** Depth-first search for a simple cycle through all members, bounded so it never runs away. */
+function fullCycle(graph: GraphView, start: ObjectKey, members: ReadonlySet<ObjectKey>): ObjectKey[] | undefined {
+  const path: ObjectKey[] = [start];
+  const pos: number[] = [0];
+  const onPath = new Set<ObjectKey>([start]);
+  let steps = 0;
+  while (path.length > 0) {
+    if (++steps > FULL_CYCLE_SEARCH_BUDGET) return undefined;
+    const top = path.length - 1;
+    const v = path[top]!;
+    const deps = graph.dependencyKeys(v);
+    if (path.length === members.size) {
+      if (deps.includes(start)) return [...path, start];
+    } else {
+      let advanced = false;
+      while (pos[top]! < deps.length) {
+        const w = deps[pos[top]!++]!;
+        if (members.has(w) && !onPath.has(w)) {
+          path.push(w);
+          pos.push(0);
+          onPath.add(w);
+          advanced = true;
+          break;
+        }
+      }
+      if (advanced) continue;
+    }
+    onPath.delete(v);
+    path.pop();
+    pos.pop();
+  }
+  return undefined;
+}
+
+/** Plain code-unit order, the same everywhere (never locale-dependent). */
+export function compareKeys(a: ObjectKey, b: ObjectKey): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
