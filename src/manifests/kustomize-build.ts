@@ -1,0 +1,190 @@
+// A kustomize build reduced to what decides where a Flux object lands: which files a kustomization
+// includes (`resources`, `components`, folders by their own kustomization), the `namespace:`,
+// `namePrefix:` and `nameSuffix:` transformers (the outermost kustomization applies last, so its
+// namespace wins), and which files are only patches. Nothing is rendered; only Flux documents are kept.
+//
+// Remote resources (URLs, git refs) are skipped, and so are entries naming a file that is not there:
+// `check` often sees only part of a repo, and a missing ConfigMap file cannot hide a Flux object.
+
+import { dirname, extname, join, resolve } from "node:path";
+import type { FluxKind } from "../graph/types.js";
+import { fluxKindOf } from "./flux-object.js";
+import { isPlainObject } from "./manifest-document.js";
+import type { ManifestDocument } from "./manifest-document.js";
+import { KUSTOMIZATION_FILE_NAMES } from "./manifest-files.js";
+import type { ManifestFiles } from "./manifest-files.js";
+
+/** A kustomize `kustomization.yaml` (kind Kustomization or Component), reduced to the fields read here. */
+export interface KustomizeConfig {
+  path: string;
+  folder: string;
+  namespace?: string;
+  namePrefix: string;
+  nameSuffix: string;
+  /** `resources` and the deprecated `bases`, as written. */
+  resources: string[];
+  components: string[];
+  /** Absolute paths of the files named by `patches`, `patchesStrategicMerge` and `patchesJson6902`. */
+  patchFiles: string[];
+}
+
+/** One Flux document included by a build, with the transformers of the kustomizations around it. */
+export interface BuildItem {
+  doc: ManifestDocument;
+  kind: FluxKind;
+  /** Set by the outermost kustomization with a `namespace:`. */
+  namespace?: string;
+  namePrefix: string;
+  nameSuffix: string;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+/** Reads a kustomization file's first document; undefined when it is something else (e.g. a Flux object). */
+export function kustomizeConfigOf(doc: ManifestDocument): KustomizeConfig | undefined {
+  const { apiVersion, kind } = doc.value;
+  if (apiVersion !== undefined && !(typeof apiVersion === "string" && apiVersion.startsWith("kustomize.config.k8s.io/"))) {
+    return undefined;
+  }
+  if (kind !== undefined && kind !== "Kustomization" && kind !== "Component") return undefined;
+  const folder = dirname(doc.path);
+  const text = (key: string) => (typeof doc.value[key] === "string" ? (doc.value[key] as string) : undefined);
+  const patchFiles: string[] = [];
+  for (const key of ["patches", "patchesJson6902", "patchesStrategicMerge"]) {
+    const entries = doc.value[key];
+    if (!Array.isArray(entries)) continue;
+    for (const entry of entries as unknown[]) {
+      const file = isPlainObject(entry) ? entry["path"] : entry;
+      // patchesStrategicMerge entries may also be inline YAML; only single-line ones can be paths.
+      if (typeof file === "string" && !file.includes("\n")) patchFiles.push(resolve(folder, file));
+    }
+  }
+  const config: KustomizeConfig = {
+    path: doc.path,
+    folder,
+    namePrefix: text("namePrefix") ?? "",
+    nameSuffix: text("nameSuffix") ?? "",
+    resources: [...strings(doc.value["resources"]), ...strings(doc.value["bases"])],
+    components: strings(doc.value["components"]),
+    patchFiles,
+  };
+  const namespace = text("namespace");
+  if (namespace) config.namespace = namespace;
+  return config;
+}
+
+function isRemote(entry: string): boolean {
+  return (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ||
+    entry.startsWith("git@") ||
+    entry.includes("?ref=") ||
+    /^(github\.com|gitlab\.com|bitbucket\.org)\//.test(entry)
+  );
+}
+
+export class KustomizeBuilder {
+  private readonly configs = new Map<string, KustomizeConfig | undefined>();
+  private readonly builds = new Map<string, BuildItem[]>();
+  private readonly inProgress = new Set<string>();
+
+  constructor(private readonly files: ManifestFiles) {}
+
+  /** The kustomization of a folder, if it has one. */
+  configAt(folder: string): KustomizeConfig | undefined {
+    if (!this.configs.has(folder)) {
+      let config: KustomizeConfig | undefined;
+      const file = KUSTOMIZATION_FILE_NAMES.map((name) => join(folder, name)).find((path) => this.files.isFile(path));
+      const first = file === undefined ? undefined : this.files.documents(file)[0];
+      if (first) config = kustomizeConfigOf(first);
+      this.configs.set(folder, config);
+    }
+    return this.configs.get(folder);
+  }
+
+  /** Folders a kustomization includes through `resources` or `components` (for finding the outermost ones). */
+  includedFolders(config: KustomizeConfig): string[] {
+    return [...config.resources, ...config.components]
+      .filter((entry) => !isRemote(entry))
+      .map((entry) => resolve(config.folder, entry))
+      .filter((path) => this.files.isDirectory(path));
+  }
+
+  /** `kustomize build FOLDER`, as far as Flux objects go. */
+  buildFolder(folder: string): BuildItem[] {
+    const cached = this.builds.get(folder);
+    if (cached) return cached;
+    // A kustomization that includes itself is an error for kustomize; here it just adds nothing twice.
+    if (this.inProgress.has(folder)) return [];
+    this.inProgress.add(folder);
+    const config = this.configAt(folder);
+    const items = config ? this.buildConfig(config, []) : this.generatedResources(folder);
+    this.inProgress.delete(folder);
+    this.builds.set(folder, items);
+    return items;
+  }
+
+  /**
+   * What a Flux Kustomization builds from its `spec.path` folder: the folder's kustomization with the
+   * Flux Kustomization's `spec.components` added (paths relative to the folder), or, without a
+   * kustomization, the one kustomize-controller generates.
+   */
+  buildFluxPath(folder: string, components: readonly string[]): BuildItem[] {
+    if (components.length === 0) return this.buildFolder(folder);
+    const config = this.configAt(folder);
+    if (config) return this.buildConfig(config, components);
+    return [...this.generatedResources(folder), ...components.flatMap((entry) => this.buildEntry(folder, entry))];
+  }
+
+  private buildConfig(config: KustomizeConfig, extraComponents: readonly string[]): BuildItem[] {
+    const included = [...config.resources, ...config.components, ...extraComponents].flatMap((entry) =>
+      this.buildEntry(config.folder, entry),
+    );
+    return included.map((item) => {
+      const placed: BuildItem = {
+        ...item,
+        namePrefix: config.namePrefix + item.namePrefix,
+        nameSuffix: item.nameSuffix + config.nameSuffix,
+      };
+      if (config.namespace !== undefined) placed.namespace = config.namespace;
+      return placed;
+    });
+  }
+
+  private buildEntry(base: string, entry: string): BuildItem[] {
+    if (isRemote(entry)) return [];
+    const path = resolve(base, entry);
+    if (this.files.isDirectory(path)) return this.buildFolder(path);
+    if (this.files.isFile(path)) return this.fileItems(path);
+    return [];
+  }
+
+  private fileItems(path: string): BuildItem[] {
+    const items: BuildItem[] = [];
+    for (const doc of this.files.documents(path)) {
+      const kind = fluxKindOf(doc.value);
+      if (kind) items.push({ doc, kind, namePrefix: "", nameSuffix: "" });
+    }
+    return items;
+  }
+
+  /**
+   * kustomize-controller's generated kustomization for a folder without one (fluxcd/pkg kustomize
+   * generator): every *.yaml/*.yml file below it, except that a sub-folder holding its own
+   * kustomization is included as one resource and not descended into.
+   */
+  private generatedResources(folder: string): BuildItem[] {
+    const items: BuildItem[] = [];
+    for (const name of this.files.list(folder)) {
+      const path = join(folder, name);
+      if (this.files.isDirectory(path)) {
+        if (name.startsWith(".")) continue;
+        items.push(...(this.configAt(path) ? this.buildFolder(path) : this.generatedResources(path)));
+      } else if ([".yaml", ".yml"].includes(extname(name).toLowerCase()) && this.files.isFile(path)) {
+        items.push(...this.fileItems(path));
+      }
+    }
+    return items;
+  }
+}
