@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# releasegate container image: build with dev dependencies, run with production dependencies only.
+# Kubernetes probes /healthz and /readyz, so the image declares no HEALTHCHECK.
+ARG NODE_VERSION=26
+
+FROM node:${NODE_VERSION}-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY bench ./bench
+RUN npm run build
+
+FROM node:${NODE_VERSION}-slim AS production-dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+
+FROM node:${NODE_VERSION}-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=production-dependencies /app/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY package.json LICENSE ./
+RUN ln -s /app/dist/src/cli/main.js /usr/local/bin/releasegate && chmod 0755 /app/dist/src/cli/main.js
+# The chart runs it as 65532 with a read-only root filesystem; nothing here needs to be writable.
+USER 65532:65532
+EXPOSE 9443 8080
+ENTRYPOINT ["releasegate"]
+CMD ["serve"]
