@@ -165,6 +165,25 @@ describe("helm chart", () => {
   });
 });
 
+describe("chart documentation", () => {
+  it("describes every value of values.yaml in the chart README and the schema", async () => {
+    const { parse } = await import("yaml");
+    const values = parse(await readFile(join(chart, "values.yaml"), "utf8")) as Record<string, unknown>;
+    const readme = await readFile(join(chart, "README.md"), "utf8");
+    const leaves: string[] = [];
+    const walk = (value: unknown, path: string) => {
+      const isMap = value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0;
+      // Free-form maps (resources, labels, selectors) are documented as one value.
+      if (isMap && !["resources", "objectSelector", "issuerRef", "labels", "podSecurityContext", "securityContext"].some((k) => path.endsWith(k))) {
+        for (const [key, child] of Object.entries(value as Record<string, unknown>)) walk(child, path === "" ? key : `${path}.${key}`);
+      } else leaves.push(path);
+    };
+    walk(values, "");
+    expect(leaves.length).toBeGreaterThan(40);
+    expect(leaves.filter((leaf) => !readme.includes(`| \`${leaf}\` |`))).toEqual([]);
+  });
+});
+
 describe("alert rules", () => {
   it("pass promtool check rules and promtool's unit tests for every alert", async () => {
     const dir = await mkdtemp(join(tmpdir(), "releasegate-rules-"));
