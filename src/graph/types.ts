@@ -33,6 +33,8 @@ export interface FluxObject {
   apiVersion?: string;
   namespace: string;
   name: string;
+  /** `metadata.uid` when read from the cluster (for Event `regarding` references). */
+  uid?: string;
   generation?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;

@@ -1,0 +1,218 @@
+// Kubernetes Events (events.k8s.io/v1) on Flux objects, written the way client-go's
+// tools/events broadcaster writes them, kept small: the first occurrence creates an Event named
+// `<object>.<hex time>`; the same occurrence again (same object, reason, action, type and note) within
+// six minutes of the last one patches that Event's `series` (count 2, 3, ...; lastObservedTime) instead
+// of creating another. The note is part of the identity because events.k8s.io/v1 makes it immutable
+// after creation (only `series` may change). Writes happen one at a time per identity so a create and
+// its first bump cannot race. Failures are returned, never thrown: an Event is never worth a crash.
+
+import { EventsV1Api, PatchStrategy, V1MicroTime, setHeaderOptions } from "@kubernetes/client-node";
+import type { EventsV1Event, KubeConfig } from "@kubernetes/client-node";
+import { describeError, silentLogger, statusCodeOf } from "./logger.js";
+import type { ClusterLogger } from "./logger.js";
+import { apiVersionOf, KUBERNETES_RESOURCES } from "./resources.js";
+
+/** The object an Event is about (`regarding`) or mentions (`related`). */
+export interface ObjectReference {
+  apiVersion?: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export interface EventSpec {
+  regarding: ObjectReference;
+  type: "Normal" | "Warning";
+  /** Why the action was taken, CamelCase (e.g. DependencyBlocked); at most 128 characters. */
+  reason: string;
+  /** What was done or failed, CamelCase (e.g. GateCheck); at most 128 characters. */
+  action: string;
+  /** For people; cut to 1 KiB, the API's limit. */
+  note: string;
+  related?: ObjectReference;
+}
+
+export type RecordEventResult =
+  | { ok: true; namespace: string; name: string; count: number; created: boolean }
+  | { ok: false; status?: number; message: string };
+
+export interface EventRecorderOptions {
+  /** This replica's name (the pod name), `reportingInstance`. */
+  reportingInstance: string;
+  reportingController?: string;
+  /** How long after its last occurrence an Event can still be bumped (client-go: 6 minutes). */
+  seriesWindowMs?: number;
+  /** How many recent Events to remember for bumping. */
+  maxRemembered?: number;
+  now?: () => Date;
+  logger?: ClusterLogger;
+}
+
+/** events.k8s.io/v1 validation limits (k8s.io/kubernetes pkg/apis/core/validation/events.go). */
+const NOTE_MAX_BYTES = 1024;
+const REASON_MAX = 128;
+const ACTION_MAX = 128;
+const NAME_MAX = 253;
+
+interface Remembered {
+  namespace: string;
+  name: string;
+  count: number;
+  lastObserved: number;
+}
+
+/** RFC 3339 with microseconds, the wire form of metav1.MicroTime. */
+export function microTime(date: Date): V1MicroTime {
+  return new V1MicroTime(date.getTime());
+}
+
+/** Cut a string to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+  const ellipsis = "…";
+  const budget = maxBytes - Buffer.byteLength(ellipsis, "utf8");
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch, "utf8");
+    if (bytes + size > budget) break;
+    bytes += size;
+    end += ch.length;
+  }
+  return text.slice(0, end) + ellipsis;
+}
+
+export class EventRecorder {
+  private readonly api: EventsV1Api;
+  private readonly reportingController: string;
+  private readonly reportingInstance: string;
+  private readonly seriesWindowMs: number;
+  private readonly maxRemembered: number;
+  private readonly now: () => Date;
+  private readonly log: ClusterLogger;
+  /** Recent Events by identity, oldest use first (re-inserted on each use). */
+  private readonly remembered = new Map<string, Remembered>();
+  /** The write in flight per identity, so writes for one identity run in order. */
+  private readonly inFlight = new Map<string, Promise<RecordEventResult>>();
+  private sequence = 0;
+
+  constructor(kc: KubeConfig, options: EventRecorderOptions) {
+    this.api = kc.makeApiClient(EventsV1Api);
+    this.reportingController = options.reportingController ?? "releasegate";
+    this.reportingInstance = options.reportingInstance;
+    this.seriesWindowMs = options.seriesWindowMs ?? 6 * 60_000;
+    this.maxRemembered = options.maxRemembered ?? 4096;
+    this.now = options.now ?? (() => new Date());
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** Record one occurrence: create the Event, or bump the series of the same recent one. */
+  record(spec: EventSpec): Promise<RecordEventResult> {
+    const event = normalize(spec);
+    const identity = JSON.stringify([
+      event.regarding.kind,
+      event.regarding.namespace,
+      event.regarding.name,
+      event.regarding.uid ?? "",
+      event.reason,
+      event.action,
+      event.type,
+      event.note,
+    ]);
+    const previous = this.inFlight.get(identity) ?? Promise.resolve(undefined);
+    const next = previous.then(() => this.write(identity, event));
+    this.inFlight.set(identity, next);
+    void next.finally(() => {
+      if (this.inFlight.get(identity) === next) this.inFlight.delete(identity);
+    });
+    return next;
+  }
+
+  private async write(identity: string, spec: EventSpec): Promise<RecordEventResult> {
+    const now = this.now();
+    const known = this.remembered.get(identity);
+    if (known && now.getTime() - known.lastObserved <= this.seriesWindowMs) {
+      const count = known.count + 1;
+      try {
+        await this.api.patchNamespacedEvent(
+          {
+            namespace: known.namespace,
+            name: known.name,
+            body: { series: { count, lastObservedTime: microTime(now).toISOString() } },
+          },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        );
+        this.remember(identity, { ...known, count, lastObserved: now.getTime() });
+        return { ok: true, namespace: known.namespace, name: known.name, count, created: false };
+      } catch (err) {
+        // Events expire (kube-apiserver --event-ttl, 1 h by default): a bump of a vanished Event
+        // starts a new one. Anything else is reported.
+        if (statusCodeOf(err) !== 404) return this.failed(spec, err);
+      }
+    }
+    return this.create(identity, spec, now);
+  }
+
+  private async create(identity: string, spec: EventSpec, now: Date): Promise<RecordEventResult> {
+    const namespace = spec.regarding.namespace || "default";
+    const name = this.eventName(spec.regarding.name, now);
+    const body: EventsV1Event = {
+      apiVersion: apiVersionOf(KUBERNETES_RESOURCES.event),
+      kind: KUBERNETES_RESOURCES.event.kind,
+      metadata: { name, namespace },
+      eventTime: microTime(now),
+      reportingController: this.reportingController,
+      reportingInstance: this.reportingInstance,
+      action: spec.action,
+      reason: spec.reason,
+      note: spec.note,
+      type: spec.type,
+      regarding: spec.regarding,
+      ...(spec.related ? { related: spec.related } : {}),
+    };
+    try {
+      await this.api.createNamespacedEvent({ namespace, body });
+      this.remember(identity, { namespace, name, count: 1, lastObserved: now.getTime() });
+      return { ok: true, namespace, name, count: 1, created: true };
+    } catch (err) {
+      return this.failed(spec, err);
+    }
+  }
+
+  private failed(spec: EventSpec, err: unknown): RecordEventResult {
+    const status = statusCodeOf(err);
+    const object = `${spec.regarding.kind} ${spec.regarding.namespace}/${spec.regarding.name}`;
+    const message = `recording event ${spec.reason} on ${object}: ${describeError(err)}`;
+    this.log.warn({ object, reason: spec.reason, error: describeError(err) }, "event not recorded");
+    return { ok: false, ...(status !== undefined ? { status } : {}), message };
+  }
+
+  /** client-go names Events `<regarding name>.<hex nanoseconds>`; the sequence keeps names unique. */
+  private eventName(objectName: string, now: Date): string {
+    const stamp = (BigInt(now.getTime()) * 1_000_000n + BigInt(this.sequence++ % 1_000_000)).toString(16);
+    return `${objectName.slice(0, NAME_MAX - stamp.length - 1)}.${stamp}`;
+  }
+
+  private remember(identity: string, entry: Remembered): void {
+    this.remembered.delete(identity);
+    this.remembered.set(identity, entry);
+    if (this.remembered.size <= this.maxRemembered) return;
+    const cutoff = entry.lastObserved - this.seriesWindowMs;
+    for (const [key, value] of this.remembered) {
+      if (this.remembered.size <= this.maxRemembered && value.lastObserved >= cutoff) break;
+      this.remembered.delete(key);
+    }
+  }
+}
+
+/** The spec with the API's limits applied (reason/action cut, note cut to 1 KiB of UTF-8). */
+function normalize(spec: EventSpec): EventSpec {
+  return {
+    ...spec,
+    reason: spec.reason.slice(0, REASON_MAX),
+    action: spec.action.slice(0, ACTION_MAX),
+    note: truncateUtf8(spec.note, NOTE_MAX_BYTES),
+  };
+}

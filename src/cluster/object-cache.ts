@@ -1,0 +1,426 @@
+// A cache of every object of one Flux kind across all namespaces, filled by list + watch (the
+// reflector pattern of client-go's tools/cache, kept small): a paginated list, then a watch resumed
+// from the last resourceVersion (with bookmarks) for as long as the server keeps it; `410 Gone` or any
+// watch error means a fresh list, diffed against the cache so subscribers see only real changes, never
+// a replay. Objects are reduced on ingest (flux-object.ts), and a change is announced only when the
+// reduced object differs, so changes to fields releasegate does not read (values, status.history,
+// managed fields) cost nothing downstream.
+
+import { CustomObjectsApi, Watch } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
+import { resourceVersionOf, sameFluxObject, toFluxObject } from "./flux-object.js";
+import { describeError, silentLogger, statusCodeOf } from "./logger.js";
+import type { ClusterLogger } from "./logger.js";
+import { fluxResourceType, resourcePath } from "./resources.js";
+import type { ResourceType } from "./resources.js";
+
+/** A change to the cache: an object added or changed (`previous` unset when added), or removed. */
+export type CacheChange =
+  | { type: "upsert"; key: ObjectKey; object: FluxObject; previous?: FluxObject }
+  | { type: "delete"; key: ObjectKey; object?: undefined; previous: FluxObject };
+
+export type CacheListener = (change: CacheChange) => void;
+
+/** Why a watch had to be started again: the server closed it, its resourceVersion expired
+ *  (410 Gone, so the cache re-listed), or it failed (the cache backed off and re-listed). */
+export type WatchRestartReason = "closed" | "expired" | "error";
+
+export interface WatchRestart {
+  kind: FluxKind;
+  reason: WatchRestartReason;
+  /** One line from the server or the connection, for "error". */
+  error?: string;
+}
+
+export interface ObjectCacheOptions {
+  kind: FluxKind;
+  /** The version to list and watch (from discoverServedVersions); the newest known by default. */
+  version?: string;
+  /** Items per list page (client-go's reflector uses 500): bounds the memory a re-list needs. */
+  pageSize?: number;
+  /** Server-side watch timeout; by default a random 5–10 minutes, as client-go spreads them. */
+  watchTimeoutSeconds?: number;
+  /** Retry delays after errors: exponential from `initialMs`, capped at `maxMs`, with jitter. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  logger?: ClusterLogger;
+}
+
+/** The key of an object within its kind: `namespace/name`. */
+export function objectKey(namespace: string, name: string): ObjectKey {
+  return `${namespace}/${name}`;
+}
+
+interface WatchOutcome {
+  reason: WatchRestartReason;
+  /** The watch delivered events or lived a while: the next restart need not back off. */
+  healthy: boolean;
+  error?: string;
+}
+
+/** A watch that ran at least this long without failing counts as healthy. */
+const HEALTHY_WATCH_MS = 1000;
+
+export class ObjectCache {
+  readonly kind: FluxKind;
+  /** Resolves once the first full list is in the cache; rejects if the cache is stopped before. */
+  readonly synced: Promise<void>;
+
+  private readonly type: ResourceType;
+  private readonly api: CustomObjectsApi;
+  private readonly watcher: Watch;
+  private readonly pageSize: number;
+  private readonly watchTimeoutSeconds: number | undefined;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly log: ClusterLogger;
+
+  private readonly objects = new Map<ObjectKey, FluxObject>();
+  private readonly listeners = new Set<CacheListener>();
+  private readonly restartListeners = new Set<(restart: WatchRestart) => void>();
+  private resourceVersion: string | undefined;
+  private hasSynced = false;
+  private restarts = 0;
+  private state: "new" | "running" | "stopped" = "new";
+  private loop: Promise<void> | undefined;
+  private resolveSynced!: () => void;
+  private rejectSynced!: (err: Error) => void;
+  /** Ends the running watch or sleep early (stop()). */
+  private interrupt: (() => void) | undefined;
+
+  constructor(kc: KubeConfig, options: ObjectCacheOptions) {
+    this.kind = options.kind;
+    this.type = fluxResourceType(options.kind, options.version);
+    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.watcher = new Watch(kc);
+    this.pageSize = options.pageSize ?? 500;
+    this.watchTimeoutSeconds = options.watchTimeoutSeconds;
+    this.initialBackoffMs = options.backoff?.initialMs ?? 500;
+    this.maxBackoffMs = options.backoff?.maxMs ?? 30_000;
+    this.log = options.logger ?? silentLogger;
+    this.synced = new Promise<void>((resolve, reject) => {
+      this.resolveSynced = resolve;
+      this.rejectSynced = reject;
+    });
+    // Nobody has to await `synced`; a rejection on stop() must not become an unhandled one.
+    this.synced.catch(() => undefined);
+  }
+
+  /** Start listing and watching in the background. Calling it again while running does nothing. */
+  start(): void {
+    if (this.state === "running") return;
+    if (this.state === "stopped") {
+      throw new Error(`the ${this.kind} cache was stopped; create a new ObjectCache to start again`);
+    }
+    this.state = "running";
+    this.loop = this.run();
+  }
+
+  /** Stop watching; resolves when the background loop has ended. The cached objects stay readable. */
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    const wasRunning = this.state === "running";
+    this.state = "stopped";
+    this.interrupt?.();
+    if (!this.hasSynced) this.rejectSynced(new Error(`the ${this.kind} cache was stopped before it synced`));
+    if (wasRunning) await this.loop;
+  }
+
+  /** True once the first full list is in the cache (and for ever after, as client-go's HasSynced). */
+  isSynced(): boolean {
+    return this.hasSynced;
+  }
+
+  get(key: ObjectKey): FluxObject | undefined {
+    return this.objects.get(key);
+  }
+
+  list(): FluxObject[] {
+    return [...this.objects.values()];
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  /** How many times the watch was started again after the first one. */
+  get watchRestarts(): number {
+    return this.restarts;
+  }
+
+  /** The resourceVersion the cache is current to (the next watch resumes from it). */
+  get lastResourceVersion(): string | undefined {
+    return this.resourceVersion;
+  }
+
+  /**
+   * Be told of every change from now on (the initial list arrives as upserts, so subscribe before
+   * start() to see everything, or read list() after). Listeners run synchronously, in order; one
+   * that throws is logged and does not disturb the others. Returns the unsubscribe function.
+   */
+  subscribe(listener: CacheListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Be told each time the watch restarts (for `releasegate_watch_restarts_total{kind}`). */
+  onWatchRestart(listener: (restart: WatchRestart) => void): () => void {
+    this.restartListeners.add(listener);
+    return () => this.restartListeners.delete(listener);
+  }
+
+  private get stopped(): boolean {
+    return this.state === "stopped";
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    // Consecutive failed rounds: drives the backoff; a healthy watch resets it.
+    let failures = 0;
+    while (!this.stopped) {
+      let delay = 0;
+      try {
+        if (needList) {
+          await this.relist();
+          if (this.stopped) break;
+          needList = false;
+          if (!this.hasSynced) {
+            this.hasSynced = true;
+            this.log.info({ kind: this.kind, objects: this.objects.size }, "cache synced");
+            this.resolveSynced();
+          }
+        }
+        const outcome = await this.watchOnce();
+        if (this.stopped) break;
+        this.restarts++;
+        this.emitRestart({ kind: this.kind, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) });
+        if (outcome.reason !== "closed") needList = true;
+        if (outcome.healthy) {
+          failures = 0;
+        } else {
+          failures++;
+          // An expired resourceVersion is answered by a re-list at once (as client-go's reflector
+          // does); only repeated failures wait.
+          delay = outcome.reason === "expired" && failures === 1 ? 0 : this.backoff(failures);
+        }
+        if (outcome.reason === "error") {
+          this.log.warn({ kind: this.kind, error: outcome.error, retryInMs: delay }, "watch failed; will re-list");
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        failures++;
+        delay = this.backoff(failures);
+        this.log.warn(
+          { kind: this.kind, error: describeError(err), retryInMs: Math.round(delay) },
+          `listing ${this.type.resource} failed; retrying`,
+        );
+      }
+      if (delay > 0) await this.sleep(delay);
+    }
+  }
+
+  /** Exponential backoff with jitter: half the capped delay, plus up to as much again at random. */
+  private backoff(failures: number): number {
+    const base = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.max(0, failures - 1));
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.interrupt = done;
+    });
+  }
+
+  /**
+   * List every object (in pages, all from one consistent snapshot), then make the cache equal to the
+   * list, announcing each difference: objects added or changed while no watch ran are upserts, and
+   * objects gone are deletes. Unchanged objects announce nothing, so a re-list never duplicates.
+   */
+  private async relist(): Promise<void> {
+    const fresh = new Map<ObjectKey, FluxObject>();
+    let continueToken: string | undefined;
+    let listVersion: string | undefined;
+    do {
+      const page: unknown = await this.api.listClusterCustomObject({
+        group: this.type.group,
+        version: this.type.version,
+        plural: this.type.resource,
+        limit: this.pageSize,
+        ...(continueToken ? { _continue: continueToken } : {}),
+      });
+      if (this.stopped) return;
+      const { items, resourceVersion, next } = readListPage(page);
+      for (const raw of items) {
+        const object = toFluxObject(this.kind, raw);
+        if (object.name === "" || object.namespace === "") continue;
+        fresh.set(objectKey(object.namespace, object.name), object);
+      }
+      listVersion = resourceVersion ?? listVersion;
+      continueToken = next;
+    } while (continueToken);
+
+    for (const [key, object] of fresh) this.upsert(key, object);
+    for (const [key, previous] of this.objects) {
+      if (!fresh.has(key)) {
+        this.objects.delete(key);
+        this.emit({ type: "delete", key, previous });
+      }
+    }
+    this.resourceVersion = listVersion;
+  }
+
+  private upsert(key: ObjectKey, object: FluxObject): void {
+    const previous = this.objects.get(key);
+    if (previous && sameFluxObject(previous, object)) return;
+    this.objects.set(key, object);
+    this.emit(previous ? { type: "upsert", key, object, previous } : { type: "upsert", key, object });
+  }
+
+  private remove(key: ObjectKey): void {
+    const previous = this.objects.get(key);
+    if (!previous) return;
+    this.objects.delete(key);
+    this.emit({ type: "delete", key, previous });
+  }
+
+  private emit(change: CacheChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.log.error({ kind: this.kind, key: change.key, error: describeError(err) }, "cache listener threw");
+      }
+    }
+  }
+
+  private emitRestart(restart: WatchRestart): void {
+    for (const listener of this.restartListeners) {
+      try {
+        listener(restart);
+      } catch (err) {
+        this.log.error({ kind: this.kind, error: describeError(err) }, "watch restart listener threw");
+      }
+    }
+  }
+
+  /** One watch from the current resourceVersion, until the server ends it, it fails, or stop(). */
+  private watchOnce(): Promise<WatchOutcome> {
+    return new Promise<WatchOutcome>((resolve) => {
+      const startedAt = Date.now();
+      const timeoutSeconds = this.watchTimeoutSeconds ?? Math.floor(300 + Math.random() * 300);
+      let events = 0;
+      let finished = false;
+      let abort: AbortController | undefined;
+      let idleTimer: NodeJS.Timeout | undefined;
+
+      const finish = (reason: WatchRestartReason, error?: string): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(idleTimer);
+        this.interrupt = undefined;
+        abort?.abort();
+        const healthy = reason !== "error" && (events > 0 || Date.now() - startedAt >= HEALTHY_WATCH_MS);
+        resolve(error === undefined ? { reason, healthy } : { reason, healthy, error });
+      };
+      // client-node's Watch sets no client-side timeout: a connection that silently died would hang
+      // for ever. The server ends every watch after timeoutSeconds, so silence well past it is dead.
+      const armIdleTimer = (): void => {
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => finish("error", "watch silent past its timeout"), (timeoutSeconds + 30) * 1000);
+      };
+      this.interrupt = () => finish("closed");
+      armIdleTimer();
+
+      const onEvent = (phase: string, raw: unknown): void => {
+        if (finished) return;
+        armIdleTimer();
+        switch (phase) {
+          case "ADDED":
+          case "MODIFIED": {
+            events++;
+            const object = toFluxObject(this.kind, raw);
+            if (object.name !== "" && object.namespace !== "") {
+              this.upsert(objectKey(object.namespace, object.name), object);
+            }
+            this.resourceVersion = resourceVersionOf(raw) ?? this.resourceVersion;
+            break;
+          }
+          case "DELETED": {
+            events++;
+            const object = toFluxObject(this.kind, raw);
+            this.remove(objectKey(object.namespace, object.name));
+            this.resourceVersion = resourceVersionOf(raw) ?? this.resourceVersion;
+            break;
+          }
+          case "BOOKMARK":
+            // A bookmark only moves the resourceVersion on, so the next watch resumes past events
+            // that did not concern us (Kubernetes API concepts, Watch bookmarks).
+            events++;
+            this.resourceVersion = resourceVersionOf(raw) ?? this.resourceVersion;
+            break;
+          case "ERROR": {
+            // The server ends a watch whose resourceVersion is too old with an ERROR event carrying a
+            // Status of code 410 (Kubernetes API concepts, Efficient detection of changes).
+            const code = statusCodeOfStatus(raw);
+            const message = statusMessageOf(raw);
+            if (code === 410) finish("expired", message);
+            else finish("error", `watch error ${code ?? "?"}: ${message ?? "no message"}`);
+            break;
+          }
+          default:
+            break;
+        }
+      };
+
+      const path = resourcePath(this.type);
+      const params = {
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+        ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
+      };
+      this.watcher
+        .watch(path, params, onEvent, (err: unknown) => {
+          if (!err) return finish("closed");
+          if (statusCodeOf(err) === 410) return finish("expired", describeError(err));
+          finish("error", describeError(err));
+        })
+        .then(
+          (controller) => {
+            abort = controller;
+            if (finished) controller.abort();
+          },
+          (err: unknown) => finish("error", describeError(err)),
+        );
+    });
+  }
+}
+
+function readListPage(page: unknown): { items: unknown[]; resourceVersion?: string; next?: string } {
+  if (typeof page !== "object" || page === null) return { items: [] };
+  const p = page as { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
+  const items = Array.isArray(p.items) ? p.items : [];
+  const rv = p.metadata?.resourceVersion;
+  const next = p.metadata?.continue;
+  return {
+    items,
+    ...(typeof rv === "string" && rv !== "" ? { resourceVersion: rv } : {}),
+    ...(typeof next === "string" && next !== "" ? { next } : {}),
+  };
+}
+
+function statusCodeOfStatus(raw: unknown): number | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const code = (raw as { code?: unknown }).code;
+  return typeof code === "number" ? code : undefined;
+}
+
+function statusMessageOf(raw: unknown): string | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const message = (raw as { message?: unknown }).message;
+  return typeof message === "string" ? message : undefined;
+}

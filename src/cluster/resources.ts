@@ -1,0 +1,149 @@
+// The one table of every Kubernetes group/version/resource/kind releasegate touches, and the discovery
+// of which Flux API versions the connected API server serves. Nothing else in the program spells a
+// group, version or plural: the webhook rules, the caches, the patches and the chart's RBAC derive
+// from here.
+
+import { ApisApi } from "@kubernetes/client-node";
+import type { KubeConfig, V1APIGroup } from "@kubernetes/client-node";
+import type { FluxKind } from "../graph/types.js";
+
+/** One Kubernetes resource at one version. `group` is "" for the core API. */
+export interface ResourceType {
+  group: string;
+  version: string;
+  /** The plural, lower-case name used in URLs and RBAC rules. */
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+/** A Flux kind releasegate guards, with every version it can read, newest (preferred) first. */
+export interface FluxResourceType {
+  kind: FluxKind;
+  group: string;
+  resource: string;
+  /** Versions releasegate can read, in order of preference. */
+  versions: readonly string[];
+}
+
+/**
+ * The Flux kinds. helm-controller dropped v2beta1 in v1.4.0 and v2beta2 in v1.5.0, so current Flux
+ * serves HelmRelease v2 only; older clusters also serve the beta versions (DESIGN.md, The problem).
+ * The fields releasegate reads (dependsOn, suspend, conditions) have the same shape in all of them.
+ */
+export const FLUX_RESOURCES: Readonly<Record<FluxKind, FluxResourceType>> = {
+  HelmRelease: {
+    kind: "HelmRelease",
+    group: "helm.toolkit.fluxcd.io",
+    resource: "helmreleases",
+    versions: ["v2", "v2beta2", "v2beta1"],
+  },
+  Kustomization: {
+    kind: "Kustomization",
+    group: "kustomize.toolkit.fluxcd.io",
+    resource: "kustomizations",
+    versions: ["v1", "v1beta2"],
+  },
+};
+
+export const FLUX_KINDS: readonly FluxKind[] = ["HelmRelease", "Kustomization"];
+
+/** The Kubernetes resources releasegate reads or writes besides the Flux kinds. */
+export const KUBERNETES_RESOURCES = {
+  /** Leader election (lease-election.ts). */
+  lease: { group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true },
+  /** Events on Flux objects (events.ts). */
+  event: { group: "events.k8s.io", version: "v1", resource: "events", kind: "Event", namespaced: true },
+  /** The self-managed webhook certificate, shared by every replica. */
+  secret: { group: "", version: "v1", resource: "secrets", kind: "Secret", namespaced: true },
+  /** caBundle injection in self-managed certificate mode. */
+  validatingWebhookConfiguration: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    resource: "validatingwebhookconfigurations",
+    kind: "ValidatingWebhookConfiguration",
+    namespaced: false,
+  },
+  /** Finding webhook peers to share the pending batch (DESIGN.md, The pending batch). */
+  endpointSlice: {
+    group: "discovery.k8s.io",
+    version: "v1",
+    resource: "endpointslices",
+    kind: "EndpointSlice",
+    namespaced: true,
+  },
+} as const satisfies Record<string, ResourceType>;
+
+/** The Flux kind at one version as a ResourceType. */
+export function fluxResourceType(kind: FluxKind, version?: string): ResourceType {
+  const flux = FLUX_RESOURCES[kind];
+  return {
+    group: flux.group,
+    version: version ?? flux.versions[0] ?? "",
+    resource: flux.resource,
+    kind: flux.kind,
+    namespaced: true,
+  };
+}
+
+/** Every (group, version, resource) of the Flux kinds: what the webhook's rules must match. */
+export function allFluxResourceTypes(): ResourceType[] {
+  return FLUX_KINDS.flatMap((kind) => FLUX_RESOURCES[kind].versions.map((v) => fluxResourceType(kind, v)));
+}
+
+/** `group/version`, or just `version` for the core group. */
+export function apiVersionOf(type: Pick<ResourceType, "group" | "version">): string {
+  return type.group === "" ? type.version : `${type.group}/${type.version}`;
+}
+
+/**
+ * The REST path of a resource: the collection across all namespaces when `namespace` is omitted,
+ * one namespace's collection, or one object when `name` is given.
+ */
+export function resourcePath(type: ResourceType, namespace?: string, name?: string): string {
+  const base = type.group === "" ? `/api/${type.version}` : `/apis/${type.group}/${type.version}`;
+  const ns = type.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  const one = name !== undefined ? `/${encodeURIComponent(name)}` : "";
+  return `${base}${ns}/${type.resource}${one}`;
+}
+
+/** What the API server serves of one Flux kind. */
+export interface ServedFluxResource {
+  kind: FluxKind;
+  group: string;
+  resource: string;
+  /** The version to list, watch and patch: the most preferred one releasegate reads that is served;
+   *  undefined when the server serves none (Flux, or this controller, is not installed). */
+  version: string | undefined;
+  /** Every version of the group the server serves, as it reports them. */
+  served: string[];
+}
+
+/** Pure: pick the version to use from an APIGroup discovery document (or its absence). */
+export function pickServedVersion(kind: FluxKind, group: V1APIGroup | undefined): ServedFluxResource {
+  const flux = FLUX_RESOURCES[kind];
+  const served = (group?.versions ?? []).map((v) => v.version).filter((v): v is string => typeof v === "string");
+  return {
+    kind,
+    group: flux.group,
+    resource: flux.resource,
+    version: flux.versions.find((v) => served.includes(v)),
+    served,
+  };
+}
+
+/**
+ * Ask the API server (`GET /apis`, the APIGroupList) which versions of the Flux groups it serves,
+ * and pick for each kind the newest one releasegate reads (v2 on current Flux, v2beta2 on older
+ * clusters). The server's own preferredVersion is not used: a cluster mid-upgrade may still prefer
+ * a beta while already serving v2, and every version reads the same fields.
+ * Throws (with the server's message) only when discovery itself fails.
+ */
+export async function discoverServedVersions(kc: KubeConfig): Promise<Record<FluxKind, ServedFluxResource>> {
+  const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
+  const byName = new Map((groups.groups ?? []).map((g) => [g.name, g]));
+  return {
+    HelmRelease: pickServedVersion("HelmRelease", byName.get(FLUX_RESOURCES.HelmRelease.group)),
+    Kustomization: pickServedVersion("Kustomization", byName.get(FLUX_RESOURCES.Kustomization.group)),
+  };
+}
