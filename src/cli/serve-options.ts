@@ -1,0 +1,266 @@
+// The settings of `releasegate serve`, each one a flag and an environment variable (the chart sets the
+// variables; a person types the flags; a flag wins over its variable). One table drives the parser, the
+// `--help` text and the error messages, so the three cannot disagree.
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { parseAdmissionPolicy, AdmissionPolicyError } from "../admission/policy.js";
+import type { AdmissionPolicy } from "../admission/policy.js";
+import { parseCommandLine, UsageError } from "./args.js";
+
+export type CertMode = "self-managed" | "files" | "cert-manager";
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface ServeOptions {
+  /** HTTPS port of /validate, /healthz and /readyz. */
+  webhookPort: number;
+  /** Plain HTTP port of /metrics. */
+  metricsPort: number;
+  /** Address both servers listen on (all interfaces when undefined). */
+  bindAddress: string | undefined;
+  /** A kubeconfig file; undefined: KUBECONFIG, then in-cluster, then ~/.kube/config (client-node's default order). */
+  kubeconfig: string | undefined;
+  /** Use the pod's service account even when a kubeconfig is around. */
+  inCluster: boolean;
+  /** Namespace releasegate runs in: its Lease and its certificate Secret live there. */
+  namespace: string;
+  /** This replica's name, unique among replicas (the pod name). */
+  identity: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  leaseRenewDeadlineMs: number;
+  leaseRetryPeriodMs: number;
+  policy: AdmissionPolicy;
+  certMode: CertMode;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** Secret holding the self-managed CA and serving certificate. */
+  secretName: string;
+  /** The ValidatingWebhookConfiguration whose caBundle the self-managed mode keeps current. */
+  webhookConfigName: string;
+  /** The Service in front of the webhook (the serving certificate's DNS names). */
+  serviceName: string;
+  logLevel: LogLevel;
+  /** Reconcile requests per second across all objects, and the burst allowed above it. */
+  reconcileQps: number;
+  reconcileBurst: number;
+  /** Longest wait for in-flight admission reviews on shutdown. */
+  shutdownTimeoutMs: number;
+}
+
+/** Where cert-manager's Secret is mounted by the chart (files mode reads the same two keys). */
+export const CERT_MANAGER_CERT_FILE = "/etc/releasegate/tls/tls.crt";
+export const CERT_MANAGER_KEY_FILE = "/etc/releasegate/tls/tls.key";
+const SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+interface Setting {
+  flag: string;
+  env: string;
+  value: string;
+  help: string;
+  boolean?: true;
+}
+
+/** Every setting: flag (without --), environment variable, value shown in help, description. */
+export const SERVE_SETTINGS: readonly Setting[] = [
+  { flag: "webhook-port", env: "RELEASEGATE_WEBHOOK_PORT", value: "PORT", help: "HTTPS port of /validate, /healthz, /readyz (default 9443)" },
+  { flag: "metrics-port", env: "RELEASEGATE_METRICS_PORT", value: "PORT", help: "plain HTTP port of /metrics (default 8080)" },
+  { flag: "bind-address", env: "RELEASEGATE_BIND_ADDRESS", value: "ADDR", help: "address to listen on (default: all interfaces)" },
+  { flag: "kubeconfig", env: "RELEASEGATE_KUBECONFIG", value: "FILE", help: "kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
+  { flag: "in-cluster", env: "RELEASEGATE_IN_CLUSTER", value: "", help: "use the pod's service account", boolean: true },
+  { flag: "namespace", env: "RELEASEGATE_NAMESPACE", value: "NS", help: "namespace of the Lease and certificate Secret (default: the pod's, else default)" },
+  { flag: "identity", env: "RELEASEGATE_IDENTITY", value: "NAME", help: "this replica's name for leader election (default: $POD_NAME, else host-pid)" },
+  { flag: "lease-name", env: "RELEASEGATE_LEASE_NAME", value: "NAME", help: "leader election Lease (default releasegate-leader)" },
+  { flag: "lease-duration", env: "RELEASEGATE_LEASE_DURATION", value: "DUR", help: "how long a standby waits on a silent leader (default 15s)" },
+  { flag: "lease-renew-deadline", env: "RELEASEGATE_LEASE_RENEW_DEADLINE", value: "DUR", help: "leader gives up when it cannot renew within this (default 10s)" },
+  { flag: "lease-retry-period", env: "RELEASEGATE_LEASE_RETRY_PERIOD", value: "DUR", help: "how often to renew or try to acquire (default 2s)" },
+  { flag: "missing-dependencies", env: "RELEASEGATE_MISSING_DEPENDENCIES", value: "deny|warn|ignore", help: "a dependsOn naming nothing (default deny)" },
+  { flag: "cross-namespace", env: "RELEASEGATE_CROSS_NAMESPACE", value: "allow|deny", help: "dependsOn into another namespace (default allow)" },
+  { flag: "delete-protection", env: "RELEASEGATE_DELETE_PROTECTION", value: "off|warn|deny", help: "deleting an object others depend on (default warn)" },
+  { flag: "exempt-namespaces", env: "RELEASEGATE_EXEMPT_NAMESPACES", value: "NS,...", help: "namespaces the webhook never checks" },
+  { flag: "pending-ttl", env: "RELEASEGATE_PENDING_TTL", value: "SECONDS", help: "how long a dry-run CREATE stays pending (default 120)" },
+  { flag: "cert-mode", env: "RELEASEGATE_CERT_MODE", value: "self-managed|files|cert-manager", help: "where the serving certificate comes from (default self-managed)" },
+  { flag: "tls-cert-file", env: "RELEASEGATE_TLS_CERT_FILE", value: "FILE", help: `PEM certificate (files mode; cert-manager default ${CERT_MANAGER_CERT_FILE})` },
+  { flag: "tls-key-file", env: "RELEASEGATE_TLS_KEY_FILE", value: "FILE", help: `PEM key (files mode; cert-manager default ${CERT_MANAGER_KEY_FILE})` },
+  { flag: "secret-name", env: "RELEASEGATE_SECRET_NAME", value: "NAME", help: "Secret of the self-managed certificate (default releasegate-webhook-tls)" },
+  { flag: "webhook-config-name", env: "RELEASEGATE_WEBHOOK_CONFIG_NAME", value: "NAME", help: "ValidatingWebhookConfiguration to keep the caBundle of (default releasegate)" },
+  { flag: "service-name", env: "RELEASEGATE_SERVICE_NAME", value: "NAME", help: "Service in front of the webhook (default releasegate)" },
+  { flag: "log-level", env: "RELEASEGATE_LOG_LEVEL", value: "debug|info|warn|error", help: "JSON log level (default info)" },
+  { flag: "reconcile-qps", env: "RELEASEGATE_RECONCILE_QPS", value: "N", help: "reconcile requests per second, all objects together (default 20)" },
+  { flag: "reconcile-burst", env: "RELEASEGATE_RECONCILE_BURST", value: "N", help: "reconcile requests allowed at once above the rate (default 50)" },
+  { flag: "shutdown-timeout", env: "RELEASEGATE_SHUTDOWN_TIMEOUT", value: "DUR", help: "longest wait for in-flight reviews on SIGTERM (default 10s)" },
+];
+
+export function serveSettingsHelp(settings: readonly Setting[] = SERVE_SETTINGS): string {
+  const left = settings.map((s) => `  --${s.flag}${s.value ? ` ${s.value}` : ""}`);
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  return settings.map((s, i) => `${left[i]!.padEnd(width)}${s.help} [$${s.env}]`).join("\n");
+}
+
+export const serveUsage = `Usage: releasegate serve [options]
+
+Runs the admission webhook, the gate controller and the metrics endpoint against the cluster of the
+kubeconfig (or the pod's service account). Every option can also be set by the environment variable
+in brackets; a flag wins over its variable.
+
+Options:
+${serveSettingsHelp()}
+  -h, --help  show this help`;
+
+/** The parseArgs option table of a settings list (strings, booleans for switches). */
+export function parseArgsOptions(settings: readonly Setting[]): Record<string, { type: "string" | "boolean" }> {
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const s of settings) options[s.flag] = { type: s.boolean ? "boolean" : "string" };
+  return options;
+}
+
+/** Flag value, else environment value, else undefined; an empty variable counts as unset. */
+export function settingValue(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+  flag: string,
+): string | undefined {
+  const setting = SERVE_SETTINGS.find((s) => s.flag === flag);
+  const fromFlag = values[flag];
+  if (typeof fromFlag === "string") return fromFlag;
+  if (fromFlag === true) return "true";
+  const fromEnv = setting === undefined ? undefined : env[setting.env];
+  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+}
+
+function describe(flag: string): string {
+  const setting = SERVE_SETTINGS.find((s) => s.flag === flag);
+  return setting === undefined ? `--${flag}` : `--${flag} ($${setting.env})`;
+}
+
+export function parsePort(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`${describe(flag)}: "${text}" is not a port number (0-65535)`);
+  }
+  return port;
+}
+
+/** "15s", "500ms", "2m", "1h" or a bare number of seconds, as milliseconds. */
+export function parseDuration(text: string | undefined, flag: string, fallbackMs: number): number {
+  if (text === undefined) return fallbackMs;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`${describe(flag)}: "${text}" is not a duration; write e.g. 15s, 500ms or 2m`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? "s"] ?? 1000;
+  const ms = Number(match[1]) * unit;
+  if (ms <= 0) throw new UsageError(`${describe(flag)}: the duration must be more than zero`);
+  return ms;
+}
+
+function parsePositive(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${describe(flag)}: "${text}" is not a positive number`);
+  return n;
+}
+
+function parseBoolean(text: string | undefined, flag: string): boolean {
+  if (text === undefined) return false;
+  const t = text.trim().toLowerCase();
+  if (["true", "1", "yes"].includes(t)) return true;
+  if (["false", "0", "no"].includes(t)) return false;
+  throw new UsageError(`${describe(flag)}: "${text}" is not true or false`);
+}
+
+function oneOfSetting<T extends string>(text: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`${describe(flag)}: "${text}" is not one of ${allowed.join("|")}`);
+}
+
+function defaultNamespace(): string {
+  try {
+    const ns = readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, "utf8").trim();
+    if (ns !== "") return ns;
+  } catch {
+    // Not in a pod.
+  }
+  return "default";
+}
+
+/** Builds ServeOptions from parsed flag values and the environment; throws UsageError with one line. */
+export function resolveServeOptions(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): ServeOptions {
+  const get = (flag: string): string | undefined => settingValue(values, env, flag);
+  let policy: AdmissionPolicy;
+  try {
+    policy = parseAdmissionPolicy(
+      {
+        ...optional("missingDependencies", get("missing-dependencies")),
+        ...optional("crossNamespace", get("cross-namespace")),
+        ...optional("deleteProtection", get("delete-protection")),
+        ...optional("exemptNamespaces", get("exempt-namespaces")),
+        ...optional("pendingTtlSeconds", get("pending-ttl")),
+      },
+      {
+        missingDependencies: describe("missing-dependencies"),
+        crossNamespace: describe("cross-namespace"),
+        deleteProtection: describe("delete-protection"),
+        exemptNamespaces: describe("exempt-namespaces"),
+        pendingTtlSeconds: describe("pending-ttl"),
+      },
+    );
+  } catch (error) {
+    if (error instanceof AdmissionPolicyError) throw new UsageError(error.message);
+    throw error;
+  }
+  const certMode = oneOfSetting(get("cert-mode"), "cert-mode", ["self-managed", "files", "cert-manager"] as const, "self-managed");
+  let tlsCertFile = get("tls-cert-file");
+  let tlsKeyFile = get("tls-key-file");
+  if (certMode === "cert-manager") {
+    tlsCertFile ??= CERT_MANAGER_CERT_FILE;
+    tlsKeyFile ??= CERT_MANAGER_KEY_FILE;
+  }
+  if (certMode === "files" && (tlsCertFile === undefined || tlsKeyFile === undefined)) {
+    throw new UsageError(`--cert-mode files needs ${describe("tls-cert-file")} and ${describe("tls-key-file")}`);
+  }
+  const options: ServeOptions = {
+    webhookPort: parsePort(get("webhook-port"), "webhook-port", 9443),
+    metricsPort: parsePort(get("metrics-port"), "metrics-port", 8080),
+    bindAddress: get("bind-address"),
+    kubeconfig: get("kubeconfig"),
+    inCluster: parseBoolean(get("in-cluster"), "in-cluster"),
+    namespace: get("namespace") ?? env.POD_NAMESPACE ?? defaultNamespace(),
+    identity: get("identity") ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    leaseName: get("lease-name") ?? "releasegate-leader",
+    leaseDurationMs: parseDuration(get("lease-duration"), "lease-duration", 15_000),
+    leaseRenewDeadlineMs: parseDuration(get("lease-renew-deadline"), "lease-renew-deadline", 10_000),
+    leaseRetryPeriodMs: parseDuration(get("lease-retry-period"), "lease-retry-period", 2_000),
+    policy,
+    certMode,
+    tlsCertFile,
+    tlsKeyFile,
+    secretName: get("secret-name") ?? "releasegate-webhook-tls",
+    webhookConfigName: get("webhook-config-name") ?? "releasegate",
+    serviceName: get("service-name") ?? "releasegate",
+    logLevel: oneOfSetting(get("log-level"), "log-level", ["debug", "info", "warn", "error"] as const, "info"),
+    reconcileQps: parsePositive(get("reconcile-qps"), "reconcile-qps", 20),
+    reconcileBurst: parsePositive(get("reconcile-burst"), "reconcile-burst", 50),
+    shutdownTimeoutMs: parseDuration(get("shutdown-timeout"), "shutdown-timeout", 10_000),
+  };
+  // client-go's leader election refuses these too; say so before anything starts.
+  if (options.leaseDurationMs <= options.leaseRenewDeadlineMs) {
+    throw new UsageError(`--lease-duration must be longer than --lease-renew-deadline`);
+  }
+  if (options.leaseRenewDeadlineMs <= 1.2 * options.leaseRetryPeriodMs) {
+    throw new UsageError(`--lease-renew-deadline must be longer than 1.2 × --lease-retry-period`);
+  }
+  if (options.reconcileBurst < 1) throw new UsageError(`${describe("reconcile-burst")} must be at least 1`);
+  return options;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** Parses `serve`'s command line and environment. Returns undefined for --help. */
+export function parseServeCommandLine(argv: string[], env: NodeJS.ProcessEnv): ServeOptions | "help" {
+  const { values, positionals } = parseCommandLine(argv, { ...parseArgsOptions(SERVE_SETTINGS), help: { type: "boolean", short: "h" } }, "serve");
+  if (values.help === true) return "help";
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got "${positionals[0]}"; see 'releasegate serve --help'`);
+  return resolveServeOptions(values as Record<string, string | boolean | undefined>, env);
+}
