@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "./args.js";
 import { parseServeCommandLine, SERVE_SETTINGS, serveUsage } from "./serve-options.js";
@@ -74,5 +75,13 @@ describe("serve options", () => {
       expect(serveUsage).toContain(`--${s.flag}`);
       expect(serveUsage).toContain(`$${s.env}`);
     }
+  });
+
+  it("accepts every flag the Helm chart passes to serve", () => {
+    const deployment = readFileSync(new URL("../../charts/releasegate/templates/deployment.yaml", import.meta.url), "utf8");
+    const flags = [...deployment.matchAll(/^\s*- --([a-z-]+)=/gm)].map((m) => m[1]);
+    expect(flags.length).toBeGreaterThan(5);
+    const known = new Set(SERVE_SETTINGS.map((s) => s.flag));
+    expect(flags.filter((f) => !known.has(f!))).toEqual([]);
   });
 });

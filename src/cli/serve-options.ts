@@ -33,6 +33,8 @@ export interface ServeOptions {
   certMode: CertMode;
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
+  /** Files mode: a CA file whose contents releasegate injects as the webhook's caBundle. */
+  injectCaFile: string | undefined;
   /** Secret holding the self-managed CA and serving certificate. */
   secretName: string;
   /** The ValidatingWebhookConfiguration whose caBundle the self-managed mode keeps current. */
@@ -41,7 +43,7 @@ export interface ServeOptions {
   serviceName: string;
   logLevel: LogLevel;
   /** Reconcile requests per second across all objects, and the burst allowed above it. */
-  reconcileQps: number;
+  reconcileRate: number;
   reconcileBurst: number;
   /** Longest wait for in-flight admission reviews on shutdown. */
   shutdownTimeoutMs: number;
@@ -77,15 +79,16 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "cross-namespace", env: "RELEASEGATE_CROSS_NAMESPACE", value: "allow|deny", help: "dependsOn into another namespace (default allow)" },
   { flag: "delete-protection", env: "RELEASEGATE_DELETE_PROTECTION", value: "off|warn|deny", help: "deleting an object others depend on (default warn)" },
   { flag: "exempt-namespaces", env: "RELEASEGATE_EXEMPT_NAMESPACES", value: "NS,...", help: "namespaces the webhook never checks" },
-  { flag: "pending-ttl", env: "RELEASEGATE_PENDING_TTL", value: "SECONDS", help: "how long a dry-run CREATE stays pending (default 120)" },
+  { flag: "pending-seconds", env: "RELEASEGATE_PENDING_SECONDS", value: "SECONDS", help: "how long a dry-run CREATE stays pending (default 120)" },
   { flag: "cert-mode", env: "RELEASEGATE_CERT_MODE", value: "self-managed|files|cert-manager", help: "where the serving certificate comes from (default self-managed)" },
   { flag: "tls-cert-file", env: "RELEASEGATE_TLS_CERT_FILE", value: "FILE", help: `PEM certificate (files mode; cert-manager default ${CERT_MANAGER_CERT_FILE})` },
   { flag: "tls-key-file", env: "RELEASEGATE_TLS_KEY_FILE", value: "FILE", help: `PEM key (files mode; cert-manager default ${CERT_MANAGER_KEY_FILE})` },
-  { flag: "secret-name", env: "RELEASEGATE_SECRET_NAME", value: "NAME", help: "Secret of the self-managed certificate (default releasegate-webhook-tls)" },
+  { flag: "inject-ca-file", env: "RELEASEGATE_INJECT_CA_FILE", value: "FILE", help: "files mode: keep the webhook configuration's caBundle equal to this PEM CA" },
+  { flag: "tls-secret-name", env: "RELEASEGATE_TLS_SECRET_NAME", value: "NAME", help: "Secret of the self-managed certificate (default releasegate-webhook-tls)" },
   { flag: "webhook-config-name", env: "RELEASEGATE_WEBHOOK_CONFIG_NAME", value: "NAME", help: "ValidatingWebhookConfiguration to keep the caBundle of (default releasegate)" },
   { flag: "service-name", env: "RELEASEGATE_SERVICE_NAME", value: "NAME", help: "Service in front of the webhook (default releasegate)" },
   { flag: "log-level", env: "RELEASEGATE_LOG_LEVEL", value: "debug|info|warn|error", help: "JSON log level (default info)" },
-  { flag: "reconcile-qps", env: "RELEASEGATE_RECONCILE_QPS", value: "N", help: "reconcile requests per second, all objects together (default 20)" },
+  { flag: "reconcile-rate", env: "RELEASEGATE_RECONCILE_RATE", value: "N", help: "reconcile requests per second, all objects together (default 20)" },
   { flag: "reconcile-burst", env: "RELEASEGATE_RECONCILE_BURST", value: "N", help: "reconcile requests allowed at once above the rate (default 50)" },
   { flag: "shutdown-timeout", env: "RELEASEGATE_SHUTDOWN_TIMEOUT", value: "DUR", help: "longest wait for in-flight reviews on SIGTERM (default 10s)" },
 ];
@@ -194,14 +197,14 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
         ...optional("crossNamespace", get("cross-namespace")),
         ...optional("deleteProtection", get("delete-protection")),
         ...optional("exemptNamespaces", get("exempt-namespaces")),
-        ...optional("pendingTtlSeconds", get("pending-ttl")),
+        ...optional("pendingTtlSeconds", get("pending-seconds")),
       },
       {
         missingDependencies: describe("missing-dependencies"),
         crossNamespace: describe("cross-namespace"),
         deleteProtection: describe("delete-protection"),
         exemptNamespaces: describe("exempt-namespaces"),
-        pendingTtlSeconds: describe("pending-ttl"),
+        pendingTtlSeconds: describe("pending-seconds"),
       },
     );
   } catch (error) {
@@ -234,11 +237,12 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     certMode,
     tlsCertFile,
     tlsKeyFile,
-    secretName: get("secret-name") ?? "releasegate-webhook-tls",
+    injectCaFile: get("inject-ca-file"),
+    secretName: get("tls-secret-name") ?? "releasegate-webhook-tls",
     webhookConfigName: get("webhook-config-name") ?? "releasegate",
     serviceName: get("service-name") ?? "releasegate",
     logLevel: oneOfSetting(get("log-level"), "log-level", ["debug", "info", "warn", "error"] as const, "info"),
-    reconcileQps: parsePositive(get("reconcile-qps"), "reconcile-qps", 20),
+    reconcileRate: parsePositive(get("reconcile-rate"), "reconcile-rate", 20),
     reconcileBurst: parsePositive(get("reconcile-burst"), "reconcile-burst", 50),
     shutdownTimeoutMs: parseDuration(get("shutdown-timeout"), "shutdown-timeout", 10_000),
   };
