@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { release } from "../graph/test-helpers.js";
+import type { FluxObject, GateState } from "../graph/types.js";
+import { decideTransition, eventFor, mayRequestReconcile } from "./transitions.js";
+
+const open: GateState = { state: "open" };
+const failed: GateState = {
+  state: "blocked",
+  reason: "Failed",
+  rootCause: "default/redis",
+  rootCauseMessage: "install retries exhausted",
+  path: ["default/redis"],
+};
+const cycle: GateState = {
+  state: "blocked",
+  reason: "Cycle",
+  rootCause: "default/backend",
+  rootCauseMessage: "dependency cycle default/backend → default/redis → default/backend",
+  path: ["default/redis"],
+};
+const missing: GateState = {
+  state: "blocked",
+  reason: "Missing",
+  rootCause: "default/redsi",
+  rootCauseMessage: "HelmRelease default/redsi does not exist",
+  path: ["default/redsi"],
+};
+
+function waiting(extra: Partial<FluxObject> = {}): FluxObject {
+  const obj = release("default/backend", { dependsOn: ["redis"], status: "none" });
+  obj.status = {
+    observedGeneration: 1,
+    conditions: [{ type: "Ready", status: "False", reason: "DependencyNotReady", message: "dependency 'default/redis' is not ready" }],
+  };
+  return { ...obj, ...extra };
+}
+
+describe("decideTransition", () => {
+  it("requests a reconcile when a waiting object's gate opens", () => {
+    const actions = decideTransition({ before: failed, after: open, object: waiting(), dependencies: ["default/redis"] });
+    expect(actions).toMatchObject({ opened: true, requestReconcile: true, skippedSuspended: false });
+    expect(actions.event).toEqual({
+      type: "Normal",
+      reason: "GateOpened",
+      action: "CheckDependencies",
+      note: "gate open: dependency default/redis is Ready",
+    });
+  });
+
+  it("records the opening but asks nothing of an object that is not waiting (already Ready)", () => {
+    const actions = decideTransition({ before: failed, after: open, object: release("default/backend", { dependsOn: ["redis"] }) });
+    expect(actions.opened).toBe(true);
+    expect(actions.requestReconcile).toBe(false);
+    expect(actions.event?.reason).toBe("GateOpened");
+  });
+
+  it("never asks a suspended object, and says it skipped it", () => {
+    const actions = decideTransition({ before: failed, after: open, object: waiting({ suspend: true }) });
+    expect(actions).toMatchObject({ requestReconcile: false, skippedSuspended: true });
+  });
+
+  it("never asks an object being deleted", () => {
+    expect(decideTransition({ before: failed, after: open, object: waiting({ deleting: true }) }).requestReconcile).toBe(false);
+  });
+
+  it("does nothing for an object first seen open, or for an unchanged state", () => {
+    expect(decideTransition({ before: undefined, after: open, object: waiting() })).toMatchObject({ event: undefined, requestReconcile: false });
+    expect(decideTransition({ before: failed, after: { ...failed, path: [...failed.path] }, object: waiting() }).event).toBeUndefined();
+  });
+
+  it("names the root cause in the blocked Event", () => {
+    const event = decideTransition({ before: open, after: failed, object: waiting() }).event;
+    expect(event).toMatchObject({ type: "Warning", reason: "DependencyBlocked" });
+    expect(event?.note).toContain("blocked by default/redis: install retries exhausted");
+  });
+
+  it("reports a blocked object first seen (a pre-existing problem)", () => {
+    expect(decideTransition({ before: undefined, after: cycle, object: waiting() }).event?.reason).toBe("DependencyCycle");
+    expect(decideTransition({ before: undefined, after: missing, object: waiting() }).event?.reason).toBe("DependencyMissing");
+  });
+
+  it("says nothing about an object that is gone", () => {
+    expect(decideTransition({ before: failed, after: undefined, object: undefined }).event).toBeUndefined();
+  });
+});
+
+describe("eventFor", () => {
+  it("marks waiting on a progressing or suspended dependency as Normal, problems as Warning", () => {
+    const notReady: GateState = { ...failed, reason: "NotReady", rootCauseMessage: "not ready yet" };
+    const suspended: GateState = { ...failed, reason: "Suspended", rootCauseMessage: "suspended" };
+    expect(eventFor(notReady).type).toBe("Normal");
+    expect(eventFor(suspended).type).toBe("Normal");
+    expect(eventFor(cycle).type).toBe("Warning");
+    expect(eventFor(missing).note).toContain("default/redsi");
+  });
+});
+
+describe("mayRequestReconcile", () => {
+  it("is true only for an object waiting on dependencies, not suspended, not deleting", () => {
+    expect(mayRequestReconcile(waiting())).toBe(true);
+    expect(mayRequestReconcile(waiting({ suspend: true }))).toBe(false);
+    expect(mayRequestReconcile(release("default/backend", { status: "failed" }))).toBe(false);
+  });
+});

@@ -1,0 +1,107 @@
+// What the controller does when an object's gate state changes, as pure functions of the state before,
+// the state after and the object (STYLE.md, Decisions as values): which Event to record, and whether
+// to ask Flux to reconcile now. The controller only carries the answers out.
+//
+// Flux's helm-controller and kustomize-controller mark an object that waits on a dependency with
+// Ready=False, reason DependencyNotReady, and look again only after --requeue-dependency (30 s). A
+// reconcile request (the reconcile.fluxcd.io/requestedAt annotation) makes them look now; it is only
+// useful for an object in that state, and Flux ignores suspended objects, so those are never asked.
+
+import { blockedMessage, gateOpenedMessage } from "../graph/messages.js";
+import type { FluxObject, GateState, ObjectKey } from "../graph/types.js";
+
+/** The reasons of the Events releasegate records (events.k8s.io/v1 `reason`). */
+export type GateEventReason = "DependencyBlocked" | "DependencyCycle" | "DependencyMissing" | "GateOpened";
+
+export interface GateEvent {
+  type: "Normal" | "Warning";
+  reason: GateEventReason;
+  /** events.k8s.io/v1 `action`: what releasegate did. */
+  action: "CheckDependencies";
+  note: string;
+}
+
+export interface TransitionInput {
+  /** Undefined when the object was not known before (new, or first seen after a start). */
+  before: GateState | undefined;
+  /** Undefined when the object is gone. */
+  after: GateState | undefined;
+  /** The object now (undefined when gone). */
+  object: FluxObject | undefined;
+  /** The object's resolved dependency keys, for the GateOpened note. */
+  dependencies?: readonly ObjectKey[];
+}
+
+export interface TransitionActions {
+  /** The Event for the new state, if it deserves one. The caller deduplicates against what it recorded. */
+  event: GateEvent | undefined;
+  /** The gate went from blocked to open. */
+  opened: boolean;
+  /** Ask Flux to reconcile now: the gate opened and the object waits on its dependencies. */
+  requestReconcile: boolean;
+  /** The gate opened on an object that waits but is suspended: no request, by design. */
+  skippedSuspended: boolean;
+}
+
+/** The Flux condition reason of an object waiting on dependencies (fluxcd/pkg meta.DependencyNotReadyReason). */
+export const DEPENDENCY_NOT_READY = "DependencyNotReady";
+
+/** Ready=False with reason DependencyNotReady: Flux will look again only at its next dependency poll. */
+export function waitsOnDependencies(object: FluxObject): boolean {
+  const ready = object.status?.conditions?.find((c) => c.type === "Ready");
+  return ready !== undefined && ready.status !== "True" && ready.reason === DEPENDENCY_NOT_READY;
+}
+
+/** Whether a reconcile request for this object now would be useful and allowed. */
+export function mayRequestReconcile(object: FluxObject): boolean {
+  return waitsOnDependencies(object) && object.suspend !== true && object.deleting !== true;
+}
+
+/** The Event describing a gate state: one reason per blocked kind, GateOpened for open. */
+export function eventFor(state: GateState, dependencies?: readonly ObjectKey[]): GateEvent {
+  if (state.state === "open") {
+    return { type: "Normal", reason: "GateOpened", action: "CheckDependencies", note: gateOpenedMessage(dependencies) };
+  }
+  const note = blockedMessage(state);
+  switch (state.reason) {
+    case "Cycle":
+      return { type: "Warning", reason: "DependencyCycle", action: "CheckDependencies", note };
+    case "Missing":
+      return { type: "Warning", reason: "DependencyMissing", action: "CheckDependencies", note };
+    case "Failed":
+      return { type: "Warning", reason: "DependencyBlocked", action: "CheckDependencies", note };
+    case "NotReady":
+    case "Suspended":
+      // Waiting on a dependency that is still installing, or on purpose: normal operation.
+      return { type: "Normal", reason: "DependencyBlocked", action: "CheckDependencies", note };
+  }
+}
+
+export function sameGateState(a: GateState | undefined, b: GateState | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.state === "open" || b.state === "open") return a.state === b.state;
+  return (
+    a.reason === b.reason &&
+    a.rootCause === b.rootCause &&
+    a.rootCauseMessage === b.rootCauseMessage &&
+    a.path.length === b.path.length &&
+    a.path.every((k, i) => k === b.path[i])
+  );
+}
+
+/** The actions for one change of gate state. */
+export function decideTransition(input: TransitionInput): TransitionActions {
+  const { before, after, object } = input;
+  const none: TransitionActions = { event: undefined, opened: false, requestReconcile: false, skippedSuspended: false };
+  if (after === undefined || object === undefined || sameGateState(before, after)) return none;
+  if (after.state === "blocked") return { ...none, event: eventFor(after) };
+  // Open. An object first seen open has nothing to report; one that was blocked has.
+  if (before?.state !== "blocked") return none;
+  const waits = waitsOnDependencies(object) && object.deleting !== true;
+  return {
+    event: eventFor(after, input.dependencies),
+    opened: true,
+    requestReconcile: waits && object.suspend !== true,
+    skippedSuspended: waits && object.suspend === true,
+  };
+}
