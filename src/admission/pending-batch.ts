@@ -1,0 +1,174 @@
+// The pending batch (DESIGN.md, The pending batch). Flux's kustomize-controller server-side dry-runs
+// every object of a Kustomization before applying any (fluxcd/pkg ssa.ApplyAll) and aborts on the first
+// dry-run error, so `backend` (dependsOn redis) and `redis` added together must both pass their dry-run
+// while neither exists. Every dry-run CREATE therefore records its object here for a short TTL:
+// - a pending object satisfies "the dependency exists" (a real request naming it is allowed with a warning);
+// - a pending object joins the graph (PendingGraphView), so a cycle through it is still denied.
+// This is plain memory, read on the request path without I/O; pending-peers.ts shares it between replicas.
+//
+// Only objects the cache does not hold count: for an existing object the cache is the truth, and a dry-run
+// UPDATE (e.g. `kubectl diff`) never rewrites its edges.
+import type { GraphView } from "../graph/dependency-graph.js";
+import { objectKey, resolveDependencies } from "../graph/refs.js";
+import type { DependencyEntry, FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
+
+/** One pending object: what a dry-run CREATE (here or on a peer) said it would create. */
+export interface PendingObject {
+  kind: FluxKind;
+  key: ObjectKey;
+  namespace: string;
+  name: string;
+  dependsOn: DependencyEntry[];
+  /** Resolved, de-duplicated dependency keys, for the graph view. */
+  dependencyKeys: readonly ObjectKey[];
+  /** Local clock, milliseconds. */
+  expiresAt: number;
+  /** Recorded from a request this replica answered, or learned from a peer (never re-announced). */
+  origin: "local" | "peer";
+}
+
+export interface PendingBatchOptions {
+  /** How long a dry-run stays pending; DESIGN.md default 120 s. */
+  ttlMs?: number;
+  /** Bound per kind, so a flood of dry-runs cannot grow memory without end; the oldest go first. */
+  maxPerKind?: number;
+  now?: () => number;
+}
+
+export type PendingListener = (entry: PendingObject) => void;
+
+export class PendingBatch {
+  readonly ttlMs: number;
+  private readonly maxPerKind: number;
+  private readonly now: () => number;
+  private readonly byKind: Record<FluxKind, Map<ObjectKey, PendingObject>> = { HelmRelease: new Map(), Kustomization: new Map() };
+  private readonly listeners = new Set<PendingListener>();
+
+  constructor(options: PendingBatchOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 120_000;
+    this.maxPerKind = options.maxPerKind ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Records a dry-run's object as pending for `ttlMs` (the batch's TTL by default) and tells the
+   * listeners (the peer announcer) when it was recorded here. A newer record replaces an older one.
+   */
+  record(object: FluxObject, options: { origin?: "local" | "peer"; ttlMs?: number } = {}): PendingObject {
+    const origin = options.origin ?? "local";
+    const ttl = Math.max(0, Math.min(options.ttlMs ?? this.ttlMs, this.ttlMs));
+    const key = objectKey(object.namespace, object.name);
+    const entry: PendingObject = {
+      kind: object.kind,
+      key,
+      namespace: object.namespace,
+      name: object.name,
+      dependsOn: object.dependsOn.map((d) => ({ ...d })),
+      dependencyKeys: [...new Set(resolveDependencies(object).map((d) => d.key))],
+      expiresAt: this.now() + ttl,
+      origin,
+    };
+    const map = this.byKind[object.kind];
+    const existing = map.get(key);
+    // A peer's copy never shortens or overrides what this replica saw itself more recently.
+    if (existing !== undefined && origin === "peer" && existing.expiresAt >= entry.expiresAt) return existing;
+    map.delete(key);
+    map.set(key, entry);
+    this.evict(map);
+    if (origin === "local") for (const listener of this.listeners) listener(entry);
+    return entry;
+  }
+
+  /** The live pending object of that kind and key, if any. */
+  get(kind: FluxKind, key: ObjectKey, now = this.now()): PendingObject | undefined {
+    const map = this.byKind[kind];
+    const entry = map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Live pending objects of a kind. */
+  list(kind: FluxKind, now = this.now()): PendingObject[] {
+    this.prune(now);
+    return [...this.byKind[kind].values()];
+  }
+
+  size(kind: FluxKind): number {
+    return this.byKind[kind].size;
+  }
+
+  /** Called with every locally recorded entry (not with entries learned from peers). */
+  onRecord(listener: PendingListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Drops expired entries. */
+  prune(now = this.now()): void {
+    for (const map of Object.values(this.byKind)) {
+      for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
+    }
+  }
+
+  /** The cache's graph with the live pending objects added (see PendingGraphView). */
+  view(base: GraphView, now = this.now()): GraphView {
+    const map = this.byKind[base.kind];
+    return map.size === 0 ? base : new PendingGraphView(base, this, now);
+  }
+
+  private evict(map: Map<ObjectKey, PendingObject>): void {
+    while (map.size > this.maxPerKind) {
+      const oldest = map.keys().next();
+      if (oldest.done === true) return;
+      map.delete(oldest.value);
+    }
+  }
+}
+
+/**
+ * A read-only GraphView: the cache's objects, plus pending objects the cache does not hold. A pending
+ * object is shown as a FluxObject with its name, namespace and dependsOn (all releasegate knows of it).
+ */
+export class PendingGraphView implements GraphView {
+  readonly kind: FluxKind;
+
+  constructor(
+    private readonly base: GraphView,
+    private readonly batch: PendingBatch,
+    private readonly now: number,
+  ) {
+    this.kind = base.kind;
+  }
+
+  /** The pending object for `key` when the cache does not hold it. */
+  pending(key: ObjectKey): PendingObject | undefined {
+    if (this.base.has(key)) return undefined;
+    return this.batch.get(this.kind, key, this.now);
+  }
+
+  has(key: ObjectKey): boolean {
+    return this.base.has(key) || this.batch.get(this.kind, key, this.now) !== undefined;
+  }
+
+  get(key: ObjectKey): FluxObject | undefined {
+    const cached = this.base.get(key);
+    if (cached !== undefined) return cached;
+    const entry = this.batch.get(this.kind, key, this.now);
+    if (entry === undefined) return undefined;
+    return { kind: entry.kind, namespace: entry.namespace, name: entry.name, dependsOn: entry.dependsOn };
+  }
+
+  dependencyKeys(key: ObjectKey): readonly ObjectKey[] {
+    if (this.base.has(key)) return this.base.dependencyKeys(key);
+    return this.batch.get(this.kind, key, this.now)?.dependencyKeys ?? [];
+  }
+
+  *keys(): Iterable<ObjectKey> {
+    yield* this.base.keys();
+    for (const entry of this.batch.list(this.kind, this.now)) if (!this.base.has(entry.key)) yield entry.key;
+  }
+}

@@ -1,0 +1,294 @@
+// Sharing the pending batch between webhook replicas (DESIGN.md, The pending batch): a dry-run and the
+// apply that follows it may reach different replicas, and Flux applies right after its dry-runs.
+//
+// - Each dry-run recorded here is announced to every peer (`POST /pending`), after the response is sent:
+//   never on the request's path.
+// - On the deny path only — a dependency missing from the cache and from the local batch — the replica
+//   asks its peers (`GET /pending?kind=…&key=…`) before denying, which also covers an announcement still
+//   in flight. Allow paths never touch the network.
+// Both go over the webhook's own HTTPS port, authenticated with peer-auth.ts; the peer's server
+// certificate is verified against the webhook's CA (pod IPs are not in its SANs, so the chain is what
+// identifies a replica, not the host name).
+import https from "node:https";
+import express from "express";
+import type { Request, Response, Router } from "express";
+import type { TlsMaterial } from "../certs/tls-material.js";
+import type { DependencyEntry, FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
+import { PEER_AUTH_HEADER } from "./peer-auth.js";
+import type { PeerAuthenticator } from "./peer-auth.js";
+import type { PendingBatch, PendingObject } from "./pending-batch.js";
+import type { PeerSource, PeerUrl } from "./peer-source.js";
+
+export const PENDING_PATH = "/pending";
+const WIRE_API_VERSION = "releasegate.io/v1";
+
+/** One pending object on the wire; TTLs are relative so replicas' clocks need not agree. */
+export interface PendingWireItem {
+  object: { kind: FluxKind; namespace: string; name: string; dependsOn: DependencyEntry[] };
+  ttlSeconds: number;
+}
+
+export interface AdmissionLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export const silentAdmissionLogger: AdmissionLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function toWire(entry: PendingObject, now: number): PendingWireItem {
+  return {
+    object: { kind: entry.kind, namespace: entry.namespace, name: entry.name, dependsOn: entry.dependsOn },
+    ttlSeconds: Math.max(0, (entry.expiresAt - now) / 1000),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const KINDS: readonly FluxKind[] = ["HelmRelease", "Kustomization"];
+
+/** Parses one wire item strictly (peers are authenticated, but a version skew must not crash). */
+export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: number } | undefined {
+  if (!isRecord(value) || !isRecord(value.object)) return undefined;
+  const { kind, namespace, name, dependsOn } = value.object;
+  const ttl = value.ttlSeconds;
+  if (typeof kind !== "string" || !(KINDS as readonly string[]).includes(kind)) return undefined;
+  if (typeof namespace !== "string" || namespace === "" || typeof name !== "string" || name === "") return undefined;
+  if (typeof ttl !== "number" || !Number.isFinite(ttl) || ttl < 0) return undefined;
+  if (!Array.isArray(dependsOn)) return undefined;
+  const deps: DependencyEntry[] = [];
+  for (const d of dependsOn) {
+    if (!isRecord(d) || typeof d.name !== "string") return undefined;
+    const entry: DependencyEntry = { name: d.name };
+    if (typeof d.namespace === "string" && d.namespace !== "") entry.namespace = d.namespace;
+    if (typeof d.readyExpr === "string" && d.readyExpr !== "") entry.readyExpr = d.readyExpr;
+    deps.push(entry);
+  }
+  return { object: { kind: kind as FluxKind, namespace, name, dependsOn: deps }, ttlMs: ttl * 1000 };
+}
+
+export interface PendingRoutesOptions {
+  batch: PendingBatch;
+  auth: PeerAuthenticator;
+  now?: () => number;
+  logger?: AdmissionLogger;
+}
+
+/** The server side: `POST /pending` (a peer's dry-run) and `GET /pending` (a peer about to deny). */
+export function pendingRoutes(options: PendingRoutesOptions): Router {
+  const { batch, auth } = options;
+  const now = options.now ?? Date.now;
+  const log = options.logger ?? silentAdmissionLogger;
+  const router = express.Router();
+  const raw = express.raw({ type: () => true, limit: "256kb" });
+
+  const authenticated = (req: Request, res: Response, body: Buffer): boolean => {
+    if (auth.verify(req.get(PEER_AUTH_HEADER), req.method, req.originalUrl, body)) return true;
+    log.warn({ path: req.path, remote: req.socket.remoteAddress }, "rejected an unauthenticated peer request");
+    res.status(401).type("text/plain").send("peer requests must be signed with the webhook's TLS key\n");
+    return false;
+  };
+
+  router.post(PENDING_PATH, raw, (req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!authenticated(req, res, body)) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      res.status(400).type("text/plain").send("body is not JSON\n");
+      return;
+    }
+    const item = isRecord(parsed) && parsed.kind === "PendingObject" ? parseWireItem(parsed) : undefined;
+    if (item === undefined) {
+      res.status(400).type("text/plain").send("body is not a PendingObject\n");
+      return;
+    }
+    batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs });
+    log.debug({ object: `${item.object.namespace}/${item.object.name}`, kind: item.object.kind }, "pending object learned from a peer");
+    res.status(204).end();
+  });
+
+  router.get(PENDING_PATH, (req, res) => {
+    if (!authenticated(req, res, Buffer.alloc(0))) return;
+    const kind = req.query.kind;
+    const keys = ([] as unknown[]).concat(req.query.key ?? []);
+    if (typeof kind !== "string" || !(KINDS as readonly string[]).includes(kind) || keys.some((k) => typeof k !== "string")) {
+      res.status(400).type("text/plain").send("query must be ?kind=HelmRelease|Kustomization&key=ns/name[&key=…]\n");
+      return;
+    }
+    const t = now();
+    const items = (keys as string[])
+      .slice(0, 50)
+      .map((key) => batch.get(kind as FluxKind, key, t))
+      .filter((entry): entry is PendingObject => entry !== undefined)
+      .map((entry) => toWire(entry, t));
+    res.json({ apiVersion: WIRE_API_VERSION, kind: "PendingObjectList", items });
+  });
+  return router;
+}
+
+export interface PendingPeersOptions {
+  batch: PendingBatch;
+  source: PeerSource;
+  auth: PeerAuthenticator;
+  /** The serving certificate now: its CA (or, without one, the certificate itself) verifies peers. */
+  tls: () => TlsMaterial | undefined;
+  /** Per-peer budget when asking before a denial; well inside the webhook's timeoutSeconds (chart: 5 s). */
+  askTimeoutMs?: number;
+  announceTimeoutMs?: number;
+  now?: () => number;
+  logger?: AdmissionLogger;
+}
+
+interface PeerResponse {
+  status: number;
+  body: string;
+}
+
+/** The client side: announce local dry-runs, ask peers before denying a missing dependency. */
+export class PendingPeers {
+  private readonly now: () => number;
+  private readonly log: AdmissionLogger;
+  private agent: { ca: string; agent: https.Agent } | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly options: PendingPeersOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.logger ?? silentAdmissionLogger;
+  }
+
+  /** Announce every locally recorded dry-run from now on. */
+  start(): void {
+    this.unsubscribe ??= this.options.batch.onRecord((entry) => {
+      // After the current response: recording happens while answering the dry-run.
+      setImmediate(() => this.announce(entry));
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.agent?.agent.destroy();
+    this.agent = undefined;
+  }
+
+  /** Sends one pending object to every peer; failures are logged, never thrown. */
+  announce(entry: PendingObject): void {
+    const body = JSON.stringify({ apiVersion: WIRE_API_VERSION, kind: "PendingObject", ...toWire(entry, this.now()) });
+    for (const peer of this.options.source.peers()) {
+      this.request(peer, "POST", PENDING_PATH, body, this.options.announceTimeoutMs ?? 2000).then(
+        (res) => {
+          if (res.status !== 204) this.log.warn({ peer, status: res.status, object: entry.key }, "peer refused a pending object");
+        },
+        (error: unknown) => this.log.warn({ peer, object: entry.key, err: errorLine(error) }, "announcing a pending object to a peer failed"),
+      );
+    }
+  }
+
+  /**
+   * Asks every peer whether any of `keys` is pending; records what they know (as learned from a peer)
+   * and returns it. Peers that fail or time out count as knowing nothing.
+   */
+  async ask(kind: FluxKind, keys: readonly ObjectKey[]): Promise<PendingObject[]> {
+    const peers = this.options.source.peers();
+    if (peers.length === 0 || keys.length === 0) return [];
+    const query = new URLSearchParams([["kind", kind], ...keys.slice(0, 50).map((k): [string, string] => ["key", k])]);
+    const path = `${PENDING_PATH}?${query.toString()}`;
+    const answers = await Promise.all(
+      peers.map((peer) =>
+        this.request(peer, "GET", path, "", this.options.askTimeoutMs ?? 1500).then(
+          (res) => (res.status === 200 ? res.body : undefined),
+          (error: unknown) => {
+            this.log.warn({ peer, err: errorLine(error) }, "asking a peer for pending objects failed");
+            return undefined;
+          },
+        ),
+      ),
+    );
+    const learned: PendingObject[] = [];
+    for (const text of answers) {
+      if (text === undefined) continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      if (!isRecord(parsed) || !Array.isArray(parsed.items)) continue;
+      for (const raw of parsed.items) {
+        const item = parseWireItem(raw);
+        if (item === undefined || item.object.kind !== kind) continue;
+        learned.push(this.options.batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs }));
+      }
+    }
+    return learned;
+  }
+
+  private httpsAgent(): https.Agent | undefined {
+    const material = this.options.tls();
+    if (material === undefined) return undefined;
+    const ca = material.caPem ?? material.certPem;
+    if (this.agent?.ca !== ca) {
+      this.agent?.agent.destroy();
+      this.agent = {
+        ca,
+        agent: new https.Agent({
+          keepAlive: true,
+          maxSockets: 4,
+          ca,
+          minVersion: "TLSv1.2",
+          // The chain is verified against the webhook's CA; the host name (a pod IP) is not in the SANs.
+          checkServerIdentity: () => undefined,
+        }),
+      };
+    }
+    return this.agent.agent;
+  }
+
+  private request(peer: PeerUrl, method: "GET" | "POST", path: string, body: string, timeoutMs: number): Promise<PeerResponse> {
+    return new Promise((resolve, reject) => {
+      const agent = this.httpsAgent();
+      const signature = this.options.auth.sign(method, path, body);
+      if (agent === undefined || signature === undefined) {
+        reject(new Error("no TLS certificate loaded yet"));
+        return;
+      }
+      const url = new URL(path, peer);
+      const req = https.request(
+        url,
+        {
+          method,
+          agent,
+          timeout: timeoutMs,
+          headers: {
+            [PEER_AUTH_HEADER]: signature,
+            ...(method === "POST" ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on("data", (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > 1024 * 1024) req.destroy(new Error("peer answer larger than 1 MiB"));
+            else chunks.push(chunk);
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+          res.on("error", reject);
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on("error", reject);
+      req.end(method === "POST" ? body : undefined);
+    });
+  }
+}
+
+function errorLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n", 1)[0] ?? text;
+}

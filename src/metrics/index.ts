@@ -1,0 +1,3 @@
+// Re-exports of the metrics layer.
+export * from "./metrics.js";
+export * from "./metrics-server.js";

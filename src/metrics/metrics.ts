@@ -1,0 +1,137 @@
+// Every Prometheus metric releasegate exports, defined once (DESIGN.md, Metrics). The webhook, the
+// controller and the health checks set these objects; nothing else creates a metric. Names and label
+// sets are part of the interface: the chart's dashboard and alert rules query them.
+//
+// Each call builds its own Registry so tests (and the sandbox, which may run several servers in one
+// process) never collide on prom-client's global registry. Durations are histograms in seconds.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export const METRIC_PREFIX = "releasegate_";
+
+/** Gate states counted by `releasegate_releases{state}`: "open" or a blocked reason. */
+export type ReleaseStateLabel = "open" | "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
+
+/** Results counted by `releasegate_reconcile_requests_total{result}`. */
+export type ReconcileRequestResult = "requested" | "rate_limited" | "skipped_suspended" | "error";
+
+/** Decisions counted by `releasegate_admission_requests_total{decision}`. */
+export type AdmissionDecisionLabel = "allowed" | "denied" | "error";
+
+export interface ReleasegateMetrics {
+  readonly registry: Registry;
+
+  // Blocked releases (controller).
+  /** 1 per blocked object; the series disappears when the gate opens. */
+  readonly releaseBlocked: Gauge<"kind" | "namespace" | "name" | "reason" | "root_cause">;
+  /** Objects by gate state: "open" or each blocked reason. */
+  readonly releases: Gauge<"kind" | "state">;
+  /** Seconds the object has been blocked (present only while it is). */
+  readonly releaseBlockedSeconds: Gauge<"kind" | "namespace" | "name">;
+  /** Cycles in the live graph. */
+  readonly dependencyCycles: Gauge<"kind">;
+
+  // Gating (controller).
+  readonly reconcileRequestsTotal: Counter<"kind" | "result">;
+  /** From "dependency Ready seen" to "reconcile requested". */
+  readonly gateOpenLatencySeconds: Histogram<string>;
+
+  // Admission (webhook).
+  /** reason is bounded: a problem type, or ok / unchanged / deleting / delete / subresource / exempt / … / error. */
+  readonly admissionRequestsTotal: Counter<"kind" | "operation" | "decision" | "reason">;
+  /** Server-side time to decide one AdmissionReview, parse to response. */
+  readonly admissionDurationSeconds: Histogram<string>;
+
+  // Health.
+  /** 1 when the kind's cache has finished its initial list, else 0. */
+  readonly cacheSynced: Gauge<"kind">;
+  readonly watchRestartsTotal: Counter<"kind">;
+  /** 1 on the replica holding the leader Lease, else 0. */
+  readonly leader: Gauge<string>;
+}
+
+export interface MetricsOptions {
+  /** Registry to register on; a fresh one by default. */
+  registry?: Registry;
+  /** prom-client's default process metrics (CPU, memory, event loop lag, …); on by default. */
+  defaultMetrics?: boolean;
+}
+
+// Admission answers take tens of microseconds to a few milliseconds; the apiserver's own default
+// webhook timeout is 10 s, so the top buckets show a webhook heading for a timeout.
+const ADMISSION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10];
+// Gate opening should be well under a second; Flux alone takes up to --requeue-dependency (30 s) a hop.
+const GATE_OPEN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
+
+export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics {
+  const registry = options.registry ?? new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    releaseBlocked: new Gauge({
+      name: `${METRIC_PREFIX}release_blocked`,
+      help: "1 for each object whose dependency gate is blocked, with the reason and the root cause (ns/name).",
+      labelNames: ["kind", "namespace", "name", "reason", "root_cause"] as const,
+      registers,
+    }),
+    releases: new Gauge({
+      name: `${METRIC_PREFIX}releases`,
+      help: "Objects by gate state: open, or the blocked reason (Cycle, Missing, Failed, NotReady, Suspended).",
+      labelNames: ["kind", "state"] as const,
+      registers,
+    }),
+    releaseBlockedSeconds: new Gauge({
+      name: `${METRIC_PREFIX}release_blocked_seconds`,
+      help: "Seconds since the object's gate became blocked.",
+      labelNames: ["kind", "namespace", "name"] as const,
+      registers,
+    }),
+    dependencyCycles: new Gauge({
+      name: `${METRIC_PREFIX}dependency_cycles`,
+      help: "Dependency cycles in the live graph.",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    reconcileRequestsTotal: new Counter({
+      name: `${METRIC_PREFIX}reconcile_requests_total`,
+      help: "Reconcile requests (reconcile.fluxcd.io/requestedAt patches) by result.",
+      labelNames: ["kind", "result"] as const,
+      registers,
+    }),
+    gateOpenLatencySeconds: new Histogram({
+      name: `${METRIC_PREFIX}gate_open_latency_seconds`,
+      help: "Seconds from seeing the last dependency Ready to requesting the dependent's reconcile.",
+      buckets: GATE_OPEN_BUCKETS,
+      registers,
+    }),
+    admissionRequestsTotal: new Counter({
+      name: `${METRIC_PREFIX}admission_requests_total`,
+      help: "AdmissionReviews answered, by kind, operation, decision (allowed, denied, error) and reason.",
+      labelNames: ["kind", "operation", "decision", "reason"] as const,
+      registers,
+    }),
+    admissionDurationSeconds: new Histogram({
+      name: `${METRIC_PREFIX}admission_duration_seconds`,
+      help: "Server-side seconds to answer one AdmissionReview (parse, decide, render).",
+      buckets: ADMISSION_BUCKETS,
+      registers,
+    }),
+    cacheSynced: new Gauge({
+      name: `${METRIC_PREFIX}cache_synced`,
+      help: "1 when the kind's cache has completed its initial list and is watching, else 0.",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    watchRestartsTotal: new Counter({
+      name: `${METRIC_PREFIX}watch_restarts_total`,
+      help: "Watches restarted (closed streams, 410 Gone relists, errors), by kind.",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    leader: new Gauge({
+      name: `${METRIC_PREFIX}leader`,
+      help: "1 on the replica that holds the leader Lease, else 0.",
+      registers,
+    }),
+  };
+}
