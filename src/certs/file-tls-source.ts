@@ -80,6 +80,7 @@ export class FileTlsSource implements TlsSource {
     this.statSignature = await this.statFiles();
     this.stopped = false;
     this.logger.info(this.describe(this.material), "TLS certificate loaded from files");
+    this.listeners.emit(this.material);
     const dirs = this.options.watch === false ? [] : new Set(this.paths().map((file) => path.dirname(file)));
     for (const dir of dirs) {
       try {

@@ -11,7 +11,7 @@ export interface TlsSource {
   current(): TlsMaterial | undefined;
   /** Expiry of the certificate served now (for the expiry metric); undefined before the first load. */
   readonly notAfter: Date | undefined;
-  /** Calls `listener` with each new certificate after the first; returns a function that unsubscribes. */
+  /** Calls `listener` with every certificate loaded, the first included; returns a function that unsubscribes. */
   onChange(listener: TlsChangeListener): () => void;
   /** Loads the first certificate (rejecting with a one-line error when it cannot) and starts watching. */
   start(): Promise<void>;
