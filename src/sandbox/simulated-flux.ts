@@ -24,6 +24,8 @@ import { ObjectCache } from "../cluster/object-cache.js";
 import type { CacheChange } from "../cluster/object-cache.js";
 import { RECONCILE_REQUEST_ANNOTATION } from "../cluster/reconcile-request.js";
 import { fluxResourceType } from "../cluster/resources.js";
+import { isReady } from "../graph/readiness.js";
+import { resolveDependencies } from "../graph/refs.js";
 import type { Condition, FluxObject, ObjectKey } from "../graph/types.js";
 
 /** The annotation that makes the simulated install fail. */
@@ -145,15 +147,13 @@ export class SimulatedFlux {
     ]);
   }
 
-  /** helm-controller's checkDependencies: the first dependency that does not exist or is not Ready. */
+  /** helm-controller's checkDependencies: the first dependency that does not exist or is not Ready
+   *  (Ready=True at its current generation, or its readyExpr), in Flux's words. */
   private firstUnreadyDependency(obj: FluxObject): string | undefined {
-    for (const dep of obj.dependsOn) {
-      const key = `${dep.namespace ?? obj.namespace}/${dep.name}`;
-      const found = this.cache.get(key);
-      if (!found) return `unable to get '${key}' dependency: helmreleases.helm.toolkit.fluxcd.io "${dep.name}" not found`;
-      const ready = found.status?.conditions?.find((c) => c.type === "Ready");
-      const upToDate = found.generation === undefined || found.status?.observedGeneration === found.generation;
-      if (ready?.status !== "True" || !upToDate) return `dependency '${key}' is not ready`;
+    for (const entry of resolveDependencies(obj)) {
+      const found = this.cache.get(entry.key);
+      if (!found) return `unable to get '${entry.key}' dependency: helmreleases.helm.toolkit.fluxcd.io "${entry.name}" not found`;
+      if (!isReady(found, obj, entry)) return `dependency '${entry.key}' is not ready`;
     }
     return undefined;
   }
