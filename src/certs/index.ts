@@ -10,3 +10,4 @@ export * from "./certificate-set.js";
 export * from "./tls-secret.js";
 export * from "./webhook-ca-bundle.js";
 export * from "./https-server.js";
+export * from "./development-files.js";
