@@ -1,0 +1,105 @@
+// The controller's metrics, derived from gate state changes and nothing else (STYLE.md: metrics are
+// derived from the decision values, never computed twice). One GateMetrics per kind, writing into the
+// shared metric objects of src/metrics. Label values are bounded: kind and reason are enums, and
+// namespace/name/root_cause name existing objects (or the missing one a dependsOn names); a series
+// is removed as soon as its object is no longer blocked, or is blocked for another reason or root cause.
+
+import type { ReleasegateMetrics, ReleaseStateLabel } from "../metrics/metrics.js";
+import type { FluxKind, GateState, ObjectKey } from "../graph/types.js";
+import { splitKey } from "../graph/refs.js";
+
+const STATES: readonly ReleaseStateLabel[] = ["open", "Cycle", "Missing", "Failed", "NotReady", "Suspended"];
+
+type BlockedLabels = { kind: FluxKind; namespace: string; name: string; reason: string; root_cause: string };
+
+function stateLabel(state: GateState): ReleaseStateLabel {
+  return state.state === "open" ? "open" : state.reason;
+}
+
+export class GateMetrics {
+  private readonly counts = new Map<ReleaseStateLabel, number>();
+  private readonly blockedLabels = new Map<ObjectKey, BlockedLabels>();
+  /** When each blocked object became blocked (ms). */
+  private readonly blockedSince = new Map<ObjectKey, number>();
+
+  constructor(
+    private readonly metrics: ReleasegateMetrics,
+    private readonly kind: FluxKind,
+  ) {
+    // Every state series exists from the start, so "no blocked release" reads 0, not "no data".
+    for (const state of STATES) {
+      this.counts.set(state, 0);
+      metrics.releases.set({ kind, state }, 0);
+    }
+    metrics.dependencyCycles.set({ kind }, 0);
+    metrics.cacheSynced.set({ kind }, 0);
+    metrics.watchRestartsTotal.inc({ kind }, 0);
+  }
+
+  /** Account for one object's gate going from `before` to `after` (undefined: unknown / gone). */
+  apply(key: ObjectKey, before: GateState | undefined, after: GateState | undefined, nowMs: number): void {
+    if (before !== undefined) this.count(stateLabel(before), -1);
+    if (after !== undefined) this.count(stateLabel(after), +1);
+
+    const old = this.blockedLabels.get(key);
+    const next = after?.state === "blocked" ? this.labelsFor(key, after) : undefined;
+    if (old !== undefined && (next === undefined || !sameLabels(old, next))) {
+      this.metrics.releaseBlocked.remove(old);
+      this.blockedLabels.delete(key);
+    }
+    if (next !== undefined && (old === undefined || !sameLabels(old, next))) {
+      this.metrics.releaseBlocked.set(next, 1);
+      this.blockedLabels.set(key, next);
+    }
+
+    if (after?.state === "blocked") {
+      if (!this.blockedSince.has(key)) {
+        this.blockedSince.set(key, nowMs);
+        const { namespace, name } = splitKey(key);
+        this.metrics.releaseBlockedSeconds.set({ kind: this.kind, namespace, name }, 0);
+      }
+    } else if (this.blockedSince.delete(key)) {
+      const { namespace, name } = splitKey(key);
+      this.metrics.releaseBlockedSeconds.remove({ kind: this.kind, namespace, name });
+    }
+  }
+
+  /** Bring every release_blocked_seconds series up to `nowMs`. */
+  refreshBlockedSeconds(nowMs: number): void {
+    for (const [key, since] of this.blockedSince) {
+      const { namespace, name } = splitKey(key);
+      this.metrics.releaseBlockedSeconds.set({ kind: this.kind, namespace, name }, Math.max(0, (nowMs - since) / 1000));
+    }
+  }
+
+  get blockedCount(): number {
+    return this.blockedSince.size;
+  }
+
+  setCycles(count: number): void {
+    this.metrics.dependencyCycles.set({ kind: this.kind }, count);
+  }
+
+  setSynced(synced: boolean): void {
+    this.metrics.cacheSynced.set({ kind: this.kind }, synced ? 1 : 0);
+  }
+
+  watchRestarted(): void {
+    this.metrics.watchRestartsTotal.inc({ kind: this.kind });
+  }
+
+  private count(state: ReleaseStateLabel, delta: number): void {
+    const value = (this.counts.get(state) ?? 0) + delta;
+    this.counts.set(state, value);
+    this.metrics.releases.set({ kind: this.kind, state }, value);
+  }
+
+  private labelsFor(key: ObjectKey, state: GateState & { state: "blocked" }): BlockedLabels {
+    const { namespace, name } = splitKey(key);
+    return { kind: this.kind, namespace, name, reason: state.reason, root_cause: state.rootCause };
+  }
+}
+
+function sameLabels(a: BlockedLabels, b: BlockedLabels): boolean {
+  return a.reason === b.reason && a.root_cause === b.root_cause && a.namespace === b.namespace && a.name === b.name;
+}
