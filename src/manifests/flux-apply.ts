@@ -6,10 +6,10 @@
 //   The Flux Kustomizations it builds are applied in turn, so namespaces and variables flow down the tree.
 // - Objects no Flux Kustomization reaches take the outermost kustomize `namespace:` of a kustomization
 //   that includes them, else their own, else the default namespace.
-// - The repo's root Kustomizations (flux-system, cluster-apps) are usually created at bootstrap and
-//   absent from the repo, so the Flux Kustomizations no other one builds are the roots. When every
-//   Kustomization is reached by another (flux-system applies its own folder), the first left over is
-//   taken as a root.
+// - The repo's root Kustomizations (flux-system, cluster-apps) are often created at bootstrap and
+//   absent from the repo, so the Flux Kustomizations no other one builds are the roots. A bootstrap
+//   flux-system Kustomization that is in the repo builds its own folder; it is a root too, being
+//   built only by itself.
 //
 // An object reached by several builds yields one object per distinct namespace/name; files that a
 // kustomization names only as patches are not objects.
@@ -147,11 +147,30 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     return variables;
   };
 
-  // Which documents some Flux Kustomization in the repo builds, judged on the specs as written.
-  const appliedByAKustomization = new Set<ManifestDocument>();
+  // Which Flux Kustomizations build each document, judged on the specs as written.
+  const builtBy = new Map<ManifestDocument, ManifestDocument[]>();
+  const builds = new Map<ManifestDocument, ManifestDocument[]>();
   for (const { doc, kind } of fluxDocuments) {
-    if (kind === "Kustomization") for (const item of buildOf(doc.value, doc)) appliedByAKustomization.add(item.doc);
+    if (kind !== "Kustomization") continue;
+    const built = [...new Set(buildOf(doc.value, doc).map((item) => item.doc))];
+    builds.set(doc, built);
+    for (const child of built) builtBy.set(child, [...(builtBy.get(child) ?? []), doc]);
   }
+  const descendantsMemo = new Map<ManifestDocument, Set<ManifestDocument>>();
+  const descendants = (doc: ManifestDocument): Set<ManifestDocument> => {
+    let found = descendantsMemo.get(doc);
+    if (!found) {
+      found = new Set();
+      const stack = [...(builds.get(doc) ?? [])];
+      for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+        if (found.has(next)) continue;
+        found.add(next);
+        stack.push(...(builds.get(next) ?? []));
+      }
+      descendantsMemo.set(doc, found);
+    }
+    return found;
+  };
 
   // Where kustomize alone would put each document: the builds of the outermost kustomizations.
   const included = new Set(configs.flatMap((config) => builder.includedFolders(config)));
@@ -201,11 +220,16 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) place(next);
   };
 
-  for (const { doc, kind } of fluxDocuments) {
-    if (!appliedByAKustomization.has(doc)) placeAsRoot(doc, kind);
-  }
-  for (const { doc, kind } of fluxDocuments) {
-    if (!reached.has(doc)) placeAsRoot(doc, kind);
+  // A document is placed as a root when no Flux Kustomization still to be placed builds it, except
+  // itself or ones it builds (flux-system applying its own folder, or a loop). Everything else is
+  // placed by the Kustomizations that build it, with their namespaces and variables.
+  const isRoot = (doc: ManifestDocument) =>
+    (builtBy.get(doc) ?? []).every((builder) => builder === doc || reached.has(builder) || descendants(doc).has(builder));
+  for (;;) {
+    const left = fluxDocuments.filter(({ doc }) => !reached.has(doc));
+    const next = left.find(({ doc }) => isRoot(doc)) ?? left[0];
+    if (next === undefined) break;
+    placeAsRoot(next.doc, next.kind);
   }
   return objects;
 }

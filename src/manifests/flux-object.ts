@@ -32,8 +32,13 @@ function scalarString(value: unknown): string | undefined {
   return undefined;
 }
 
+/** An error at the line of `field`, or of its nearest enclosing field that is written. */
 function fieldError(doc: ManifestDocument, field: FieldPath, problem: string): ManifestError {
-  return new ManifestError(doc.file, doc.lineOf(field) ?? doc.line, problem);
+  for (let length = field.length; length > 0; length--) {
+    const line = doc.lineOf(field.slice(0, length));
+    if (line !== undefined) return new ManifestError(doc.file, line, problem);
+  }
+  return new ManifestError(doc.file, doc.line, problem);
 }
 
 function fieldName(field: FieldPath): string {
@@ -59,7 +64,7 @@ export function metadataString(doc: ManifestDocument, kind: FluxKind, field: "na
 export function requireName(doc: ManifestDocument, kind: FluxKind): string {
   const name = metadataString(doc, kind, "name");
   if (name === undefined || name === "") {
-    throw fieldError(doc, ["metadata"], `${kind} has no metadata.name; give it a name`);
+    throw new ManifestError(doc.file, doc.line, `${kind} has no metadata.name; give it a name`);
   }
   return name;
 }
