@@ -1,6 +1,6 @@
 // An admission decision as a value (STYLE.md, Decisions as values): built by decide.ts, rendered to an
 // AdmissionReview response by render.ts alone, counted by the metrics from the same value.
-import type { ProblemType } from "../graph/types.js";
+import type { ObjectKey, ProblemType } from "../graph/types.js";
 
 /** Why a request was allowed; bounded, so it is safe as a metric label. */
 export type AllowReason =
@@ -28,12 +28,20 @@ export type DenyReason = ProblemType | "delete-protected";
 
 export type Decision =
   | { allowed: true; reason: AllowReason; warnings: string[] }
-  | { allowed: false; reason: DenyReason; message: string; warnings: string[] };
+  | {
+      allowed: false;
+      reason: DenyReason;
+      message: string;
+      warnings: string[];
+      /** Set when the only reason to deny is these missing dependencies: a peer replica that knows
+       *  them as pending would turn the answer into an allow (pending-peers.ts). */
+      unresolved?: ObjectKey[];
+    };
 
 export function allow(reason: AllowReason, warnings: string[] = []): Decision {
   return { allowed: true, reason, warnings };
 }
 
-export function deny(reason: DenyReason, message: string, warnings: string[] = []): Decision {
-  return { allowed: false, reason, message, warnings };
+export function deny(reason: DenyReason, message: string, warnings: string[] = [], unresolved?: ObjectKey[]): Decision {
+  return unresolved === undefined ? { allowed: false, reason, message, warnings } : { allowed: false, reason, message, warnings, unresolved };
 }

@@ -1,0 +1,33 @@
+// The few sentences only the webhook says (the pending batch, delete protection, versions it does not
+// know). Every sentence about a dependency problem comes from src/graph/messages.ts, so the webhook,
+// the controller's Events and `releasegate check` use the same words; these build on those.
+import { dependentWarningMessage, missingMessage } from "../graph/messages.js";
+import type { FluxKind, ObjectKey } from "../graph/types.js";
+
+/** A dependency that exists only as a dry-run seen moments ago (DESIGN.md, The pending batch). */
+export function pendingDependencyWarning(kind: FluxKind, dependency: ObjectKey): string {
+  return `${missingMessage(kind, dependency)} yet but is pending in the same batch: allowed`;
+}
+
+/** A dry-run whose dependency is missing: allowed so Flux's batch can proceed, but not silently. */
+export function dryRunMissingWarning(kind: FluxKind, dependency: ObjectKey): string {
+  return `${missingMessage(kind, dependency)}: a real apply is denied unless it is created first`;
+}
+
+/** DELETE denied by `--delete-protection deny`. */
+export function deleteProtectedMessage(object: ObjectKey, dependents: readonly ObjectKey[]): string {
+  const shown = dependents.slice(0, 3);
+  const more = dependents.length > shown.length ? ` and ${dependents.length - shown.length} more` : "";
+  const who = shown.map((d) => dependentWarningMessage(d, object)).join(", ");
+  return `${object} is still needed (${who}${more}): remove those dependsOn entries first, or delete the dependents too`;
+}
+
+/** DELETE allowed with `--delete-protection warn`: one line per dependent. */
+export function deleteWarning(object: ObjectKey, dependent: ObjectKey): string {
+  return `${dependentWarningMessage(dependent, object)} and will be blocked`;
+}
+
+/** A request for an API version releasegate does not know (a newer Flux): allowed unchecked. */
+export function unknownVersionWarning(resource: string, version: string): string {
+  return `releasegate does not know ${resource} ${version}: dependsOn not checked`;
+}

@@ -1,0 +1,63 @@
+// One AdmissionReview from body to answer: parse at the edge, refuse to guess before the cache has
+// synced, decide on the cache's graph plus the pending batch, ask the peers only when about to deny a
+// missing dependency, record an allowed dry-run CREATE as pending, render. No HTTP here (app.ts) and no
+// rules here (decide.ts).
+import type { FluxKind, ObjectKey } from "../graph/types.js";
+import type { AdmissionGraphSource } from "./admission-graphs.js";
+import { decide, shouldRecordPending } from "./decide.js";
+import type { Decision } from "./decision.js";
+import type { PendingBatch, PendingObject } from "./pending-batch.js";
+import type { AdmissionPolicy } from "./policy.js";
+import { renderAdmissionResponse } from "./render.js";
+import type { AdmissionReviewResponse } from "./render.js";
+import { parseAdmissionReview } from "./review.js";
+import type { AdmissionRequest } from "./review.js";
+
+/** Peers that may know pending objects this replica does not (pending-peers.ts). */
+export interface PendingPeerQuery {
+  ask(kind: FluxKind, keys: readonly ObjectKey[]): Promise<PendingObject[]>;
+}
+
+export interface AdmissionContext {
+  graphs: AdmissionGraphSource;
+  pending: PendingBatch;
+  policy: AdmissionPolicy;
+  peers?: PendingPeerQuery;
+  /** Whether a namespace is terminating, when a namespace watch is available (see decide.ts). */
+  namespaceTerminating?: (namespace: string) => boolean;
+  now?: () => number;
+}
+
+export type ReviewResult =
+  | { type: "answer"; request: AdmissionRequest; decision: Decision; response: AdmissionReviewResponse; askedPeers: boolean }
+  | { type: "bad-request"; error: string }
+  | { type: "not-synced"; request: AdmissionRequest; error: string };
+
+function decideNow(request: AdmissionRequest, ctx: AdmissionContext): Decision {
+  const base = ctx.graphs.graph(request.kind);
+  return decide(request, {
+    graph: ctx.pending.view(base, ctx.now?.()),
+    dependents: base,
+    policy: ctx.policy,
+    ...(ctx.namespaceTerminating ? { namespaceTerminating: ctx.namespaceTerminating } : {}),
+  });
+}
+
+export async function reviewAdmission(body: unknown, ctx: AdmissionContext): Promise<ReviewResult> {
+  const parsed = parseAdmissionReview(body);
+  if (!parsed.ok) return { type: "bad-request", error: parsed.error };
+  const request = parsed.request;
+  if (!ctx.graphs.isSynced(request.kind)) {
+    return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
+  }
+  let decision = decideNow(request, ctx);
+  let askedPeers = false;
+  // The deny path only: a dependency missing here may be pending on a peer (its dry-run went there).
+  if (!decision.allowed && decision.unresolved !== undefined && decision.unresolved.length > 0 && ctx.peers !== undefined) {
+    askedPeers = true;
+    const learned = await ctx.peers.ask(request.kind, decision.unresolved);
+    if (learned.length > 0) decision = decideNow(request, ctx);
+  }
+  if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object);
+  return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers };
+}

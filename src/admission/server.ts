@@ -1,0 +1,52 @@
+// Serving the admission app over HTTPS (DESIGN.md, Interfaces: `POST https://HOST:9443/validate`), with
+// the certificate following a TlsSource (src/certs: renewals applied without a restart, TLS >= 1.2).
+//
+// Keep-alive: kube-apiserver reuses connections to webhooks and closes idle ones after 90 s (Go's
+// http.Transport IdleConnTimeout as set for webhook clients). If the server closed an idle connection
+// first, a request the apiserver was sending on it at that moment would fail and count as a webhook
+// failure; so the server keeps idle connections longer than the client does.
+import type { AddressInfo } from "node:net";
+import type http from "node:http";
+import { createReloadingHttpsServer } from "../certs/https-server.js";
+import type { ReloadingHttpsServer } from "../certs/https-server.js";
+import type { TlsLogger, TlsSource } from "../certs/tls-source.js";
+
+export interface AdmissionServerOptions {
+  port?: number;
+  host?: string;
+  logger?: TlsLogger;
+}
+
+export interface AdmissionServer {
+  readonly https: ReloadingHttpsServer;
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const IDLE_KEEP_ALIVE_MS = 120_000;
+
+export function startAdmissionServer(
+  app: http.RequestListener,
+  source: TlsSource,
+  options: AdmissionServerOptions = {},
+): Promise<AdmissionServer> {
+  const reloading = createReloadingHttpsServer(app, source, {
+    serverOptions: {
+      keepAliveTimeout: IDLE_KEEP_ALIVE_MS,
+      // A request must arrive whole within these (the apiserver's own webhook timeout is at most 30 s);
+      // they run only while a request is being received, not while a connection idles.
+      headersTimeout: 20_000,
+      requestTimeout: 30_000,
+    },
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const server = reloading.server;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 9443, options.host, () => {
+      server.off("error", reject);
+      resolve({ https: reloading, port: (server.address() as AddressInfo).port, close: () => reloading.close() });
+    });
+  });
+}
