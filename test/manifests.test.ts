@@ -135,6 +135,15 @@ describe("errors a person can act on", () => {
     expect(noName.message).toBe("errors/depends-on-no-name.yaml:8: Kustomization spec.dependsOn[0].name is missing");
   });
 
+  it("reports malformed YAML met while reading a folder", async () => {
+    const error = await readError(["errors"]);
+    expect(error.message).toMatch(/^errors\/malformed\.yaml:7: malformed YAML: /);
+  });
+
+  it("does not parse files that cannot hold a Flux object, nor Helm chart templates", async () => {
+    expect(keys(await read(["noise"]))).toEqual(["HelmRelease apps/app"]);
+  });
+
   it("reports a PATH that does not exist", async () => {
     const error = await readError(["no/such/folder"]);
     expect(error.message).toBe("no/such/folder: no such file or folder; give a file, a folder, or - for standard input");

@@ -10,7 +10,11 @@ describe("resolveFluxPath", () => {
   it("takes spec.path from the root when that folder exists", () => {
     expect(resolveFluxPath("./kubernetes/apps", root, folders, { definedIn }, isDirectory)).toBe("/repo/kubernetes/apps");
     expect(resolveFluxPath("", root, folders, { definedIn }, isDirectory)).toBe("/repo");
-    expect(resolveFluxPath("./", root, folders, { definedIn }, isDirectory)).toBe("/repo");
+    expect(resolveFluxPath("./", root, folders, { definedIn, sourceName: "flux-system" }, isDirectory)).toBe("/repo");
+  });
+
+  it("does not take the whole repo for the root of another source", () => {
+    expect(resolveFluxPath("", root, folders, { definedIn, sourceName: "tenant-repo" }, isDirectory)).toBeUndefined();
   });
 
   it("matches a path relative to another artifact by folder suffix", () => {

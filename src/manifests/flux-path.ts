@@ -6,6 +6,9 @@
 
 import { isAbsolute, relative, resolve, sep } from "node:path";
 
+/** The GitRepository/OCIRepository `flux bootstrap` creates for the repo it bootstraps. */
+const BOOTSTRAP_SOURCE = "flux-system";
+
 export interface FluxPathHints {
   /** `spec.sourceRef.name`: an artifact is often named for the folder it packs (`apps`, `infrastructure`). */
   sourceName?: string;
@@ -29,7 +32,10 @@ export function resolveFluxPath(
   isDirectory: (path: string) => boolean,
 ): string | undefined {
   const wanted = segmentsOf(specPath);
-  if (wanted.length === 0) return root;
+  // An empty path is the whole artifact. That is this repo only for the bootstrap source (named
+  // flux-system by `flux bootstrap`); taking the whole repo for another source's root would place
+  // every object in the repo under that Kustomization.
+  if (wanted.length === 0) return hints.sourceName === undefined || hints.sourceName === BOOTSTRAP_SOURCE ? root : undefined;
   const direct = resolve(root, ...wanted);
   if (isDirectory(direct)) return direct;
   if (wanted.includes("..")) return undefined;

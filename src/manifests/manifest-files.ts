@@ -2,8 +2,8 @@
 // reading each file once (cached) into documents.
 //
 // A GitOps repo holds much YAML that is neither Flux nor kustomize (CRDs, Helm values, CI config). A
-// file can only hold a Flux object if its text names a `*.toolkit.fluxcd.io` group, so other files are
-// not parsed at all unless they are kustomize files or might hold a ConfigMap/Secret with Flux
+// file can only hold a HelmRelease or Flux Kustomization if its text holds their apiVersion
+// (`helm.toolkit.fluxcd.io/v…`, `kustomize.toolkit.fluxcd.io/v…`), so other files are not parsed at all unless they are kustomize files or might hold a ConfigMap/Secret with Flux
 // substitution variables (those are parsed leniently: a broken one is just not a variable source).
 
 import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
@@ -16,6 +16,7 @@ import { ManifestError } from "./manifest-error.js";
 export const KUSTOMIZATION_FILE_NAMES: readonly string[] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+const FLUX_API_VERSION = /(helm|kustomize)\.toolkit\.fluxcd\.io\\?\/v/;
 const VARIABLE_SOURCE = /^\s*kind:\s*["']?(ConfigMap|Secret)["']?\s*$/m;
 
 export function isManifestFileName(name: string): boolean {
@@ -83,7 +84,12 @@ export class ManifestFiles {
     const folders: string[] = [];
     const seen = new Set<string>();
     const visit = (folder: string) => {
-      const real = realpathSync(folder);
+      let real: string;
+      try {
+        real = realpathSync(folder);
+      } catch (cause) {
+        throw new ManifestError(this.display(folder), undefined, `cannot read folder: ${errorCode(cause)}`);
+      }
       if (seen.has(real)) return;
       seen.add(real);
       folders.push(folder);
@@ -133,7 +139,7 @@ export class ManifestFiles {
     } catch (cause) {
       throw new ManifestError(file, undefined, `cannot read file: ${errorCode(cause)}`);
     }
-    if (always || KUSTOMIZATION_FILE_NAMES.includes(basename(path)) || text.includes("toolkit.fluxcd.io")) {
+    if (always || KUSTOMIZATION_FILE_NAMES.includes(basename(path)) || FLUX_API_VERSION.test(text)) {
       return parseManifestText(text, file, path);
     }
     if (VARIABLE_SOURCE.test(text)) {
