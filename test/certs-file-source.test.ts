@@ -17,8 +17,13 @@ import type { TlsSource } from "../src/certs/tls-source.js";
 import { capturingLogger, getOnce, startRequestLoop } from "./certs-request-loop.js";
 
 const ca = generateCertificateAuthority("releasegate-files-test-ca");
+const names = { commonName: "releasegate", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] };
+// Certificates differ by serial; one key serves them all (RSA key generation is the slow part), and a second
+// key makes a mismatch.
+const sharedKeyPem = generateServingCertificate(ca, names).keyPem;
+const otherKeyPem = generateServingCertificate(ca, names).keyPem;
 const serving = (options: { notBefore?: Date; validDays?: number } = {}): KeyPair =>
-  generateServingCertificate(ca, { commonName: "releasegate", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], ...options });
+  generateServingCertificate(ca, { ...names, keyPem: sharedKeyPem, ...options });
 const serialOf = (pair: KeyPair): string => new X509Certificate(pair.certPem).serialNumber;
 
 function nextChange(source: TlsSource): Promise<TlsMaterial> {
@@ -123,7 +128,7 @@ describe("FileTlsSource", () => {
     await source.start();
 
     // The key of another certificate: mismatch, named by file.
-    await writeFile(path.join(dir, "tls.key"), serving().keyPem);
+    await writeFile(path.join(dir, "tls.key"), otherKeyPem);
     const mismatch = await source.reload();
     expect(mismatch).toEqual({ status: "rejected", error: expect.stringMatching(/tls\.key does not match certificate .*tls\.crt/) });
     expect(source.current()?.certPem).toBe(good.certPem);
@@ -164,7 +169,7 @@ describe("FileTlsSource", () => {
     const { source } = newSource();
     await expect(source.start()).rejects.toThrow(/^TLS file .*tls\.crt cannot be read \(ENOENT\)/);
     await writeFile(path.join(dir, "tls.crt"), serving().certPem);
-    await writeFile(path.join(dir, "tls.key"), serving().keyPem);
+    await writeFile(path.join(dir, "tls.key"), otherKeyPem);
     await expect(source.start()).rejects.toThrow(/tls\.key does not match certificate/);
   });
 
@@ -206,6 +211,36 @@ describe("reloading HTTPS server with files", () => {
       agent.destroy();
       await close();
     }
+  });
+
+  it("listens before the first certificate and reports TLS loaded only once it has one", async () => {
+    const pair = serving();
+    await replacePair(pair);
+    const { source } = newSource();
+    const { server, tlsLoaded, close } = createReloadingHttpsServer((_req, res) => res.end("ok"), source, { logger: capturingLogger() });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      expect(tlsLoaded()).toBe(false);
+      await expect(getOnce(port, ca.certPem, false)).rejects.toThrow();
+      await source.start();
+      expect(tlsLoaded()).toBe(true);
+      expect((await getOnce(port, ca.certPem, false)).serial).toBe(serialOf(pair));
+    } finally {
+      await close();
+    }
+  });
+
+  it("reports TLS not loaded once the served certificate has expired", async () => {
+    await replacePair(serving({ validDays: 1 }));
+    const { source } = newSource();
+    await source.start();
+    let now = new Date();
+    const { tlsLoaded, close } = createReloadingHttpsServer((_req, res) => res.end("ok"), source, { logger: capturingLogger(), now: () => now });
+    expect(tlsLoaded()).toBe(true);
+    now = new Date(Date.now() + 2 * 24 * 3600 * 1000);
+    expect(tlsLoaded()).toBe(false);
+    await close();
   });
 
   it("speaks TLS 1.2 or newer only", async () => {

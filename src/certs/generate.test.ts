@@ -1,3 +1,4 @@
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -35,6 +36,13 @@ describe("generated certificates", () => {
     } finally {
       server.close();
     }
+  });
+
+  it("certifies a given key instead of generating one", () => {
+    const again = generateServingCertificate(ca, { commonName: "x", dnsNames: ["x"], keyPem: serving.keyPem });
+    expect(again.keyPem).toBe(serving.keyPem);
+    expect(new X509Certificate(again.certPem).checkPrivateKey(createPrivateKey(serving.keyPem))).toBe(true);
+    expect(again.certPem).not.toBe(serving.certPem);
   });
 
   it("honours the requested validity window", () => {

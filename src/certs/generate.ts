@@ -25,16 +25,20 @@ export interface ServingCertificateOptions {
   validDays?: number;
   /** Overrides the start of validity (tests use it to make expired or near-expiry certificates). */
   notBefore?: Date;
+  /** Certify this existing PEM RSA private key instead of generating one (RSA generation is the slow part). */
+  keyPem?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function newRsaKey(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
-  const { privateKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  });
+function newRsaKey(existingPem?: string): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
+  const privateKey =
+    existingPem ??
+    generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: "pkcs1", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    }).privateKey;
   const forgeKey = forge.pki.privateKeyFromPem(privateKey);
   return {
     privateKey: forgeKey,
@@ -74,7 +78,7 @@ export function generateCertificateAuthority(commonName: string, validDays = 365
 export function generateServingCertificate(ca: KeyPair, options: ServingCertificateOptions): KeyPair {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
-  const key = newRsaKey();
+  const key = newRsaKey(options.keyPem);
   const cert = forge.pki.createCertificate();
   const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
   cert.publicKey = key.publicKey;

@@ -91,5 +91,6 @@ describe("planRenewal", () => {
   it("renews on request, but not with a CA that is still propagating", () => {
     expect(planRenewal(usable(), policy, at(1), { serving: true })).toEqual({ ca: "keep", serving: "issue", reasons: ["renewal requested"] });
     expect(planRenewal(usable({ caFrom: 1, issuedBySigner: false }), policy, at(1.5), { serving: true }).serving).toBe("keep");
+    expect(planRenewal(usable(), policy, at(1), { ca: true })).toEqual({ ca: "rotate", serving: "keep", reasons: ["CA rotation requested"] });
   });
 });

@@ -74,7 +74,8 @@ export function isNoop(plan: RenewalPlan): boolean {
   return plan.ca === "keep" && plan.serving === "keep";
 }
 
-export function planRenewal(stored: StoredSummary, policy: RenewalPolicy, now: Date, force: { serving?: boolean } = {}): RenewalPlan {
+/** `force` asks for a renewal now: of the serving certificate, or a CA rotation (e.g. a leaked key). */
+export function planRenewal(stored: StoredSummary, policy: RenewalPolicy, now: Date, force: { serving?: boolean; ca?: boolean } = {}): RenewalPlan {
   if (stored.kind === "absent") return { ca: "new", serving: "issue", reasons: ["no certificate Secret yet"] };
   if (stored.kind === "unusable") return { ca: "new", serving: "issue", reasons: [stored.problem] };
 
@@ -89,6 +90,9 @@ export function planRenewal(stored: StoredSummary, policy: RenewalPolicy, now: D
   if (signer.notAfter.getTime() - t < policy.caRenewBeforeMs) {
     ca = "rotate";
     reasons.push(`CA expires at ${signer.notAfter.toISOString()}, within its renewal window`);
+  } else if (force.ca === true) {
+    ca = "rotate";
+    reasons.push("CA rotation requested");
   }
 
   // Reasons to issue now whatever the CA does: the served certificate is unusable or names the wrong hosts.

@@ -62,6 +62,8 @@ export function serviceDnsNames(serviceName: string, namespace: string): string[
 
 const MAX_ATTEMPTS = 5;
 
+type Force = { serving?: boolean; ca?: boolean };
+
 export class SelfManagedTlsSource implements TlsSource {
   private material: TlsMaterial | undefined;
   private readonly listeners: TlsListeners;
@@ -137,21 +139,29 @@ export class SelfManagedTlsSource implements TlsSource {
 
   /** One pass now (serialised with a running one). Rejects with one line when the Secret cannot be read or written. */
   sync(): Promise<SyncOutcome> {
-    return this.exclusive(false);
+    return this.exclusive({});
   }
 
   /** Issues a new serving certificate now (same CA), e.g. for `releasegate certs rotate` or a compromised key. */
   renewNow(): Promise<SyncOutcome> {
-    return this.exclusive(true);
+    return this.exclusive({ serving: true });
   }
 
-  private async exclusive(force: boolean): Promise<SyncOutcome> {
+  /**
+   * Starts a CA rotation now: a new CA joins the bundle beside the old one; serving certificates switch to it
+   * after the policy's caPropagationMs, on a later pass.
+   */
+  rotateCaNow(): Promise<SyncOutcome> {
+    return this.exclusive({ ca: true });
+  }
+
+  private async exclusive(force: Force): Promise<SyncOutcome> {
     while (this.running !== undefined) await this.running.catch(() => undefined);
     this.running = this.syncOnce(force).finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async syncOnce(force: boolean): Promise<SyncOutcome> {
+  private async syncOnce(force: Force): Promise<SyncOutcome> {
     let delay = this.options.resyncIntervalMs ?? 60_000;
     try {
       return await this.reconcile(force);
@@ -169,13 +179,14 @@ export class SelfManagedTlsSource implements TlsSource {
     }
   }
 
-  private async reconcile(force: boolean): Promise<SyncOutcome> {
+  private async reconcile(force: Force): Promise<SyncOutcome> {
     let lostRaces = 0;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const stored = await this.store.read();
       const now = this.now();
       const summary = inspectCertificateSet(stored?.set);
-      const plan = planRenewal(summary, this.policy, now, { serving: force && attempt === 0 });
+      // A forced renewal applies to the first attempt only: after a lost race, the winner's write is the renewal.
+      const plan = planRenewal(summary, this.policy, now, attempt === 0 ? force : {});
       if (isNoop(plan)) {
         this.adopt(complete(stored), now);
         return { plan, wrote: "none", lostRaces, serialNumber: this.material?.serialNumber ?? "" };
