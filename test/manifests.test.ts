@@ -206,7 +206,7 @@ describe("namespaces resolved as Flux applies a repo folder", () => {
     }
   });
 
-  it("counts an object reached by several builds once per namespace", async () => {
+  it("counts an object reached by several builds once per namespace, with each build's name prefix", async () => {
     const objects = await read(["several-builds"]);
     expect(keys(objects)).toEqual([
       "HelmRelease extras/redis",
@@ -214,9 +214,12 @@ describe("namespaces resolved as Flux applies a repo folder", () => {
       "HelmRelease podinfo/podinfo",
       "HelmRelease team-a/podinfo",
       "HelmRelease team-a/redis",
+      "HelmRelease team-p/pre-podinfo-post",
+      "HelmRelease team-p/pre-redis-post",
       "Kustomization flux-system/deploy-a",
       "Kustomization flux-system/deploy-a-again",
       "Kustomization flux-system/deploy-own",
+      "Kustomization flux-system/deploy-prefixed",
     ]);
   });
 

@@ -2,7 +2,8 @@
 //
 // - A Flux Kustomization builds its `spec.path` like kustomize (see kustomize-build.ts); what it builds
 //   lands in its `spec.targetNamespace`, else the kustomize `namespace:`, else the object's own
-//   `metadata.namespace`; then its `spec.postBuild` variables are substituted (see substitution.ts).
+//   `metadata.namespace`, named with its `spec.namePrefix`/`nameSuffix` around kustomize's; then its
+//   `spec.postBuild` variables are substituted (see substitution.ts).
 //   The Flux Kustomizations it builds are applied in turn, so namespaces and variables flow down the tree.
 // - Objects no Flux Kustomization reaches take the outermost kustomize `namespace:` of a kustomization
 //   that includes them, else their own, else the default namespace.
@@ -204,10 +205,14 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     objects.push(toManifestObject(doc, kind, value, namespace, finalName));
 
     if (kind !== "Kustomization" || depth >= MAX_DEPTH) return;
-    const childTarget = nonEmptyString(specOf(value)["targetNamespace"]);
+    const spec = specOf(value);
+    const childTarget = nonEmptyString(spec["targetNamespace"]);
     const childVariables = variablesOf(value, namespace);
+    // spec.namePrefix/nameSuffix go into the kustomization Flux generates around spec.path: outermost.
+    const prefix = nonEmptyString(spec["namePrefix"]) ?? "";
+    const suffix = nonEmptyString(spec["nameSuffix"]) ?? "";
     for (const item of buildOf(value, doc)) {
-      const child: Placement = { ...item, depth: depth + 1 };
+      const child: Placement = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, depth: depth + 1 };
       if (childTarget !== undefined) child.targetNamespace = childTarget;
       if (childVariables !== undefined) child.variables = childVariables;
       queue.push(child);
@@ -224,7 +229,7 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   // itself or ones it builds (flux-system applying its own folder, or a loop). Everything else is
   // placed by the Kustomizations that build it, with their namespaces and variables.
   const isRoot = (doc: ManifestDocument) =>
-    (builtBy.get(doc) ?? []).every((builder) => builder === doc || reached.has(builder) || descendants(doc).has(builder));
+    (builtBy.get(doc) ?? []).every((by) => by === doc || reached.has(by) || descendants(doc).has(by));
   for (;;) {
     const left = fluxDocuments.filter(({ doc }) => !reached.has(doc));
     const next = left.find(({ doc }) => isRoot(doc)) ?? left[0];
