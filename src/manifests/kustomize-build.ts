@@ -4,7 +4,8 @@
 // namespace wins), and which files are only patches. Nothing is rendered; only Flux documents are kept.
 //
 // Remote resources (URLs, git refs) are skipped, and so are entries naming a file that is not there:
-// `check` often sees only part of a repo, and a missing ConfigMap file cannot hide a Flux object.
+// `check` often sees only part of a repo (a Secret or values file left out), and kustomize's error
+// for it would say nothing about dependencies.
 
 import { dirname, extname, join, resolve } from "node:path";
 import type { FluxKind } from "../graph/types.js";
