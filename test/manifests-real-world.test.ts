@@ -1,4 +1,4 @@
-// The manifest reader on real GitOps repos (/work/shared/fixtures/real-world, see its README) and on
+// The manifest reader on real GitOps repos (test/fixtures/real-world, see its README) and on
 // the Flux fixtures. After resolving namespaces the way Flux applies each repo:
 // - every dependsOn entry names an object of the same kind that was read (the README's expected
 //   result: 0 missing dependencies in every repo);
@@ -7,12 +7,13 @@
 // - the counts match what each repo defines (the README table counts documents; the flux2 example's
 //   two patch documents and its per-cluster duplicates are not objects).
 
+import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ManifestObject } from "../src/manifests/index.js";
 import { readManifests } from "../src/manifests/index.js";
 
-const FIXTURES = "/work/shared/fixtures";
+const FIXTURES = fileURLToPath(new URL("fixtures", import.meta.url));
 const UNPLACED = "no-namespace-found";
 
 /** dependsOn entries naming no object of the same kind that was read, as `kind ns/name -> ns/name`. */
