@@ -50,9 +50,9 @@ describe("findCycles", () => {
     expect(findCycles(graph)).toEqual([["default/hub", "default/x", "default/hub"]]);
   });
 
-  it("handles a 100k-node chain closed into one cycle without recursion", () => {
+  it("handles a 30k-node chain closed into one cycle without recursion", () => {
     const graph = new DependencyGraph("HelmRelease");
-    const n = 100_000;
+    const n = 30_000;
     for (let i = 0; i < n; i++) graph.upsert(release(`default/r${i}`, { dependsOn: [`r${(i + 1) % n}`] }));
     const cycles = findCycles(graph);
     expect(cycles).toHaveLength(1);

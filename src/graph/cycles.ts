@@ -5,6 +5,7 @@
 //
 // Edges to objects that do not exist are ignored here: a missing object cannot be on a cycle.
 
+import { DependencyGraph } from "./dependency-graph.js";
 import type { GraphView } from "./dependency-graph.js";
 import type { ObjectKey } from "./types.js";
 
@@ -105,7 +106,11 @@ export function isCyclicComponent(graph: GraphView, component: readonly ObjectKe
  */
 export function findCycles(graph: GraphView): ObjectKey[][] {
   const cycles: ObjectKey[][] = [];
-  for (const component of stronglyConnectedComponents(graph)) {
+  const components =
+    graph instanceof DependencyGraph
+      ? componentsOfIds(graph, allIds(graph)).map((ids) => ids.map((id) => graph.keyOf(id)))
+      : stronglyConnectedComponents(graph);
+  for (const component of components) {
     if (!isCyclicComponent(graph, component)) continue;
     cycles.push(closedPathThrough(graph, component));
   }
@@ -171,7 +176,8 @@ export function closedPathThrough(graph: GraphView, component: readonly ObjectKe
   if (component.length === 1) return [start, start];
   const members = new Set(component);
   const within = (key: ObjectKey): boolean => members.has(key);
-  return fullCycle(graph, start, members) ?? shortestCycle(graph, start, graph.dependencyKeys(start), within)!;
+  const full = component.length <= FULL_CYCLE_SEARCH_BUDGET ? fullCycle(graph, start, members) : undefined;
+  return full ?? shortestCycle(graph, start, graph.dependencyKeys(start), within)!;
 }
 
 /** Depth-first search for a simple cycle through all members, bounded so it never runs away. */
@@ -211,4 +217,154 @@ function fullCycle(graph: GraphView, start: ObjectKey, members: ReadonlySet<Obje
 /** Plain code-unit order, the same everywhere (never locale-dependent). */
 export function compareKeys(a: ObjectKey, b: ObjectKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// --- the same algorithms over a DependencyGraph's integer ids (the gate states' hot path) ---
+
+/**
+ * Per-id scratch arrays reused across searches. A search starts a new epoch instead of clearing:
+ * an entry counts only when its stamp equals the current epoch, so a search over ten objects in a
+ * 100k graph costs ten, not 100k.
+ */
+export class IdScratch {
+  stamp = new Uint32Array(0);
+  first = new Int32Array(0);
+  second = new Int32Array(0);
+  private epoch = 0;
+
+  /** Starts a search over ids below `capacity`; returns the epoch that marks "seen in this search". */
+  begin(capacity: number): number {
+    if (this.stamp.length < capacity) {
+      const size = Math.max(capacity, this.stamp.length * 2, 64);
+      this.stamp = new Uint32Array(size);
+      this.first = new Int32Array(size);
+      this.second = new Int32Array(size);
+    }
+    if (this.epoch === 0xffffffff) {
+      this.stamp.fill(0);
+      this.epoch = 0;
+    }
+    return ++this.epoch;
+  }
+}
+
+/** Ids of every existing object. */
+export function allIds(graph: DependencyGraph): number[] {
+  const ids: number[] = [];
+  for (let id = 0; id < graph.idCapacity; id++) if (graph.objectOf(id) !== undefined) ids.push(id);
+  return ids;
+}
+
+/**
+ * stronglyConnectedComponents over ids: components of the existing objects reachable from `roots`
+ * (restricted to `allowed` ones), each after every component it depends on.
+ */
+export function componentsOfIds(
+  graph: DependencyGraph,
+  roots: Iterable<number>,
+  allowed?: (id: number) => boolean,
+  scratch: IdScratch = new IdScratch(),
+): number[][] {
+  const epoch = scratch.begin(graph.idCapacity);
+  const { stamp, first: index, second: low } = scratch;
+  const ON_STACK_DONE = -1;
+  const stack: number[] = [];
+  const components: number[][] = [];
+  const frameNode: number[] = [];
+  const frameDeps: (readonly number[])[] = [];
+  const framePos: number[] = [];
+  let counter = 0;
+  const usable = (id: number): boolean => graph.objectOf(id) !== undefined && (allowed === undefined || allowed(id));
+  const enter = (id: number): void => {
+    stamp[id] = epoch;
+    index[id] = counter;
+    low[id] = counter;
+    counter++;
+    stack.push(id);
+    frameNode.push(id);
+    frameDeps.push(graph.dependencyIdsOf(id));
+    framePos.push(0);
+  };
+
+  for (const root of roots) {
+    if (stamp[root] === epoch || !usable(root)) continue;
+    enter(root);
+    while (frameNode.length > 0) {
+      const top = frameNode.length - 1;
+      const v = frameNode[top]!;
+      const deps = frameDeps[top]!;
+      let pos = framePos[top]!;
+      let descended = false;
+      while (pos < deps.length) {
+        const w = deps[pos++]!;
+        if (stamp[w] !== epoch) {
+          if (!usable(w)) continue;
+          framePos[top] = pos;
+          enter(w);
+          descended = true;
+          break;
+        }
+        // index is set to ON_STACK_DONE once w's component is emitted: then it is not on the stack.
+        const wi = index[w]!;
+        if (wi !== ON_STACK_DONE && wi < low[v]!) low[v] = wi;
+      }
+      if (descended) continue;
+      frameNode.pop();
+      frameDeps.pop();
+      framePos.pop();
+      if (low[v] === index[v]) {
+        const component: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          index[w] = ON_STACK_DONE;
+          component.push(w);
+        } while (w !== v);
+        components.push(component);
+      }
+      if (frameNode.length > 0) {
+        const parent = frameNode[frameNode.length - 1]!;
+        if (low[v]! < low[parent]!) low[parent] = low[v]!;
+      }
+    }
+  }
+  return components;
+}
+
+/**
+ * shortestCycle over ids: the shortest closed path from `from` through its own dependencies back to
+ * it, staying `within` (e.g. its component), as ids `[from, ..., from]`.
+ */
+export function shortestCycleOfId(
+  graph: DependencyGraph,
+  from: number,
+  within: (id: number) => boolean,
+  scratch: IdScratch = new IdScratch(),
+): number[] | undefined {
+  const start = graph.dependencyIdsOf(from);
+  if (start.includes(from)) return [from, from];
+  const epoch = scratch.begin(graph.idCapacity);
+  const { stamp, first: parent } = scratch;
+  const queue: number[] = [];
+  for (const dep of start) {
+    if (stamp[dep] === epoch || graph.objectOf(dep) === undefined || !within(dep)) continue;
+    stamp[dep] = epoch;
+    parent[dep] = from;
+    queue.push(dep);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const v = queue[head]!;
+    for (const w of graph.dependencyIdsOf(v)) {
+      if (w === from) {
+        const interior: number[] = [];
+        for (let at = v; at !== from; at = parent[at]!) interior.push(at);
+        return [from, ...interior.reverse(), from];
+      }
+      if (stamp[w] === epoch || graph.objectOf(w) === undefined || !within(w)) continue;
+      stamp[w] = epoch;
+      parent[w] = v;
+      queue.push(w);
+    }
+  }
+  return undefined;
 }

@@ -3,3 +3,8 @@ export * from "./types.js";
 export * from "./refs.js";
 export * from "./dependency-graph.js";
 export * from "./cycles.js";
+export * from "./messages.js";
+export * from "./ready-expr.js";
+export * from "./readiness.js";
+export * from "./gate-rules.js";
+export * from "./gates.js";

@@ -1,0 +1,135 @@
+// The gate rules: one definition, used by the full computation (computeGateStates) and by the
+// incremental GateTracker alike, so the two can never disagree on what a state means.
+//
+// For an existing object X (DESIGN.md, Gate states):
+//
+// 1. Cycle. X is on a cycle: its strongly connected component has more than one member, or X
+//    depends on itself. path = the shortest closed path from X back to X (breadth-first, X's and
+//    every member's dependencies tried in dependsOn order, the first found among equally short
+//    ones), without X at the start and with X at the end; rootCause = the smallest key on that
+//    path; rootCauseMessage = cycleMessage([X, ...path]).
+// 2. Missing. Else, a direct dependency of X does not exist: rootCause = the first such key in
+//    dependsOn order, path = [that key], rootCauseMessage = missingMessage(kind, key).
+// 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
+//    (isReady: readyExpr if the entry has one, else Flux's built-in check). N empty → Open.
+//    Each D in N gives a candidate:
+//    - D's gate Open: D itself is the root cause; reason from healthOf(D): failed → Failed,
+//      suspended → Suspended, progressing or ready (its readyExpr said no) → NotReady;
+//      path [D]; rootCauseMessage = notReadyMessage(D, first not-ready entry for D).
+//    - D's gate Blocked: X inherits D's reason, rootCause and rootCauseMessage, path [D, ...D.path].
+//    X takes the candidate with the highest reason (Cycle > Missing > Failed > NotReady >
+//    Suspended), ties broken by the shorter path, then the smaller rootCause key, then the smaller D.
+//    A ready dependency never blocks, even when its own gate is blocked.
+//
+// Rule 3 reads the gates of X's dependencies, which are outside X's component (X is not on a
+// cycle), so evaluating components dependencies-first (Tarjan's order) computes every gate once.
+
+import type { DependencyGraph } from "./dependency-graph.js";
+import { cycleMessage, missingMessage } from "./messages.js";
+import { healthOf, isReady, notReadyMessage } from "./readiness.js";
+import type { BlockedReason, FluxKind, GateState, ObjectKey } from "./types.js";
+
+export const OPEN: GateState = Object.freeze({ state: "open" });
+
+/** Higher wins (DESIGN.md precedence: Cycle > Missing > Failed > NotReady > Suspended). */
+export const REASON_PRECEDENCE: Readonly<Record<BlockedReason, number>> = Object.freeze({
+  Cycle: 5,
+  Missing: 4,
+  Failed: 3,
+  NotReady: 2,
+  Suspended: 1,
+});
+
+/** Rule 1, from the closed path [X, ..., X]. */
+export function cycleGate(cycle: readonly ObjectKey[]): GateState {
+  let rootCause = cycle[0]!;
+  for (const key of cycle) if (key < rootCause) rootCause = key;
+  return { state: "blocked", reason: "Cycle", rootCause, rootCauseMessage: cycleMessage(cycle), path: cycle.slice(1) };
+}
+
+/** Rule 2. */
+export function missingGate(kind: FluxKind, dependency: ObjectKey): GateState {
+  return { state: "blocked", reason: "Missing", rootCause: dependency, rootCauseMessage: missingMessage(kind, dependency), path: [dependency] };
+}
+
+interface Candidate {
+  reason: BlockedReason;
+  pathLength: number;
+  rootCause: ObjectKey;
+  dependency: ObjectKey;
+  /** The dependency's own blocked gate when inherited; undefined when the dependency is the root cause. */
+  inherited: Extract<GateState, { state: "blocked" }> | undefined;
+  /** For a root-cause dependency: the message. */
+  message: string;
+}
+
+function better(a: Candidate, b: Candidate): boolean {
+  const byReason = REASON_PRECEDENCE[a.reason] - REASON_PRECEDENCE[b.reason];
+  if (byReason !== 0) return byReason > 0;
+  if (a.pathLength !== b.pathLength) return a.pathLength < b.pathLength;
+  if (a.rootCause !== b.rootCause) return a.rootCause < b.rootCause;
+  return a.dependency < b.dependency;
+}
+
+/**
+ * Rules 2 and 3 for an object that is not on a cycle; `gateOf` must answer for every existing
+ * dependency.
+ */
+export function evaluateAcyclicGate(graph: DependencyGraph, id: number, gateOf: (id: number) => GateState): GateState {
+  for (const dep of graph.dependencyIdsOf(id)) {
+    if (graph.objectOf(dep) === undefined) return missingGate(graph.kind, graph.keyOf(dep));
+  }
+  const self = graph.objectOf(id)!;
+  const entries = graph.entriesOf(id);
+  const entryIds = graph.entryIdsOf(id);
+  let best: Candidate | undefined;
+  let considered: number[] | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const depId = entryIds[i]!;
+    const entry = entries[i]!;
+    const dep = graph.objectOf(depId)!;
+    if (isReady(dep, self, entry)) continue;
+    // A dependency named twice gives one candidate, from its first not-ready entry.
+    if (considered !== undefined && considered.includes(depId)) continue;
+    (considered ??= []).push(depId);
+    const depGate = gateOf(depId);
+    let candidate: Candidate;
+    if (depGate.state === "blocked") {
+      candidate = {
+        reason: depGate.reason,
+        pathLength: depGate.path.length + 1,
+        rootCause: depGate.rootCause,
+        dependency: entry.key,
+        inherited: depGate,
+        message: "",
+      };
+    } else {
+      const health = healthOf(dep);
+      candidate = {
+        reason: health === "failed" ? "Failed" : health === "suspended" ? "Suspended" : "NotReady",
+        pathLength: 1,
+        rootCause: entry.key,
+        dependency: entry.key,
+        inherited: undefined,
+        message: notReadyMessage(dep, entry),
+      };
+    }
+    if (best === undefined || better(candidate, best)) best = candidate;
+  }
+  if (best === undefined) return OPEN;
+  if (best.inherited !== undefined) {
+    const { reason, rootCause, rootCauseMessage, path } = best.inherited;
+    return { state: "blocked", reason, rootCause, rootCauseMessage, path: [best.dependency, ...path] };
+  }
+  return { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: best.message, path: [best.dependency] };
+}
+
+/** Deep equality of two gate states (what counts as a change). */
+export function sameGate(a: GateState, b: GateState): boolean {
+  if (a === b) return true;
+  if (a.state === "open" || b.state === "open") return a.state === b.state;
+  if (a.reason !== b.reason || a.rootCause !== b.rootCause || a.rootCauseMessage !== b.rootCauseMessage) return false;
+  if (a.path.length !== b.path.length) return false;
+  for (let i = 0; i < a.path.length; i++) if (a.path[i] !== b.path[i]) return false;
+  return true;
+}

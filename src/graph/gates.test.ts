@@ -1,0 +1,372 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { arbitraryObject, arbitraryUniverse, buildGraph } from "./arbitraries.test-support.js";
+import { DependencyGraph } from "./dependency-graph.js";
+import { computeGateStates, GateTracker, healthOf, isReady, sameGate } from "./gates.js";
+import { blockedMessage, cycleMessage, missingMessage } from "./messages.js";
+import { notReadyMessage } from "./readiness.js";
+import { resolveDependencies } from "./refs.js";
+import { release } from "./test-helpers.js";
+import type { BlockedReason, FluxObject, GateState, ObjectKey } from "./types.js";
+
+function gatesOf(...objects: FluxObject[]): Map<ObjectKey, GateState> {
+  return computeGateStates(buildGraph(objects));
+}
+
+describe("isReady and healthOf (Flux's built-in check)", () => {
+  const backend = release("default/backend", { dependsOn: ["redis"] });
+  const entry = resolveDependencies(backend)[0]!;
+
+  it("is ready only with Ready=True for the current generation", () => {
+    expect(isReady(release("default/redis"), backend, entry)).toBe(true);
+    expect(isReady(release("default/redis", { status: "stale" }), backend, entry)).toBe(false);
+    expect(isReady(release("default/redis", { status: "none" }), backend, entry)).toBe(false);
+    expect(isReady(release("default/redis", { status: "progressing" }), backend, entry)).toBe(false);
+  });
+
+  it("classifies health: failed, stalled, suspended, progressing", () => {
+    expect(healthOf(release("default/redis"))).toBe("ready");
+    expect(healthOf(release("default/redis", { status: "failed" }))).toBe("failed");
+    expect(healthOf(release("default/redis", { status: "stalled" }))).toBe("failed");
+    expect(healthOf(release("default/redis", { status: "progressing", suspend: true }))).toBe("suspended");
+    expect(healthOf(release("default/redis", { suspend: true }))).toBe("ready");
+    expect(healthOf(release("default/redis", { status: "progressing" }))).toBe("progressing");
+    expect(healthOf(release("default/redis", { status: "none" }))).toBe("progressing");
+  });
+
+  it("lets a readyExpr replace the built-in check", () => {
+    const progressing = release("default/redis", { status: "progressing", labels: { tier: "cache" } });
+    const withExpr = (readyExpr: string) =>
+      resolveDependencies(release("default/backend", { dependsOn: [{ name: "redis", readyExpr }] }))[0]!;
+    expect(isReady(progressing, backend, withExpr("dep.metadata.labels.tier == 'cache'"))).toBe(true);
+    expect(isReady(release("default/redis"), backend, withExpr("false"))).toBe(false);
+    expect(isReady(release("default/redis"), backend, withExpr("dep.metadata.name =="))).toBe(false);
+  });
+});
+
+describe("computeGateStates: seed scenarios", () => {
+  it("opens backend when redis is Ready (chain)", () => {
+    const gates = gatesOf(release("default/backend", { dependsOn: ["redis"] }), release("default/redis"));
+    expect(gates.get("default/backend")).toEqual({ state: "open" });
+    expect(gates.get("default/redis")).toEqual({ state: "open" });
+  });
+
+  it("names the failed dependency as root cause (failure)", () => {
+    const gates = gatesOf(
+      release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
+      release("default/redis", { status: "failed", message: "install retries exhausted" }),
+    );
+    const backend = gates.get("default/backend")!;
+    expect(backend).toEqual({
+      state: "blocked",
+      reason: "Failed",
+      rootCause: "default/redis",
+      rootCauseMessage: "install retries exhausted",
+      path: ["default/redis"],
+    });
+    expect(blockedMessage(backend)).toBe("blocked by default/redis: install retries exhausted");
+  });
+
+  it("carries the root cause up a chain of 3 where the bottom failed", () => {
+    const gates = gatesOf(
+      release("default/frontend", { dependsOn: ["backend"], status: "progressing" }),
+      release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
+      release("default/redis", { status: "failed", message: "install retries exhausted" }),
+    );
+    const frontend = gates.get("default/frontend")!;
+    expect(frontend).toMatchObject({ reason: "Failed", rootCause: "default/redis", path: ["default/backend", "default/redis"] });
+    expect(blockedMessage(frontend)).toBe("blocked by default/redis via default/backend: install retries exhausted");
+  });
+
+  it("blocks on a suspended dependency with reason Suspended", () => {
+    const gates = gatesOf(
+      release("default/backend", { dependsOn: ["redis"] }),
+      release("default/redis", { status: "progressing", suspend: true }),
+    );
+    expect(gates.get("default/backend")).toMatchObject({ reason: "Suspended", rootCause: "default/redis", rootCauseMessage: "suspended" });
+  });
+
+  it("marks both sides of backend ↔ redis as Cycle with the cycle path", () => {
+    const gates = gatesOf(
+      release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
+      release("default/redis", { dependsOn: ["backend"], status: "progressing" }),
+      release("default/frontend", { dependsOn: ["backend"] }),
+    );
+    expect(gates.get("default/backend")).toEqual({
+      state: "blocked",
+      reason: "Cycle",
+      rootCause: "default/backend",
+      rootCauseMessage: cycleMessage(["default/backend", "default/redis", "default/backend"]),
+      path: ["default/redis", "default/backend"],
+    });
+    expect(gates.get("default/redis")).toMatchObject({ reason: "Cycle", rootCause: "default/backend", path: ["default/backend", "default/redis"] });
+    // A release waiting on a cycle member inherits the cycle as its root cause.
+    expect(gates.get("default/frontend")).toMatchObject({ reason: "Cycle", path: ["default/backend", "default/redis", "default/backend"] });
+  });
+
+  it("blocks on a missing dependency with Missing, before looking at readiness", () => {
+    const gates = gatesOf(release("default/backend", { dependsOn: ["redis", "redsi"] }), release("default/redis", { status: "failed" }));
+    expect(gates.get("default/backend")).toEqual({
+      state: "blocked",
+      reason: "Missing",
+      rootCause: "default/redsi",
+      rootCauseMessage: missingMessage("HelmRelease", "default/redsi"),
+      path: ["default/redsi"],
+    });
+  });
+
+  it("never lets a Ready dependency block, even when its own gate is blocked", () => {
+    const gates = gatesOf(release("default/backend", { dependsOn: ["redis"] }), release("default/redis", { dependsOn: ["gone"] }));
+    expect(gates.get("default/redis")).toMatchObject({ reason: "Missing" });
+    expect(gates.get("default/backend")).toEqual({ state: "open" });
+  });
+
+  it("takes the highest reason across dependencies (Missing below beats Failed beside)", () => {
+    const gates = gatesOf(
+      release("default/app", { dependsOn: ["db", "cache"] }),
+      release("default/db", { status: "failed" }),
+      release("default/cache", { dependsOn: ["ghost"], status: "progressing" }),
+    );
+    expect(gates.get("default/app")).toMatchObject({ reason: "Missing", rootCause: "default/ghost", path: ["default/cache", "default/ghost"] });
+  });
+
+  it("judges a dependency by its readyExpr: true opens, false blocks, a compile error blocks and says so", () => {
+    const redis = release("default/redis", { status: "progressing" });
+    const withExpr = (readyExpr: string) => gatesOf(release("default/backend", { dependsOn: [{ name: "redis", readyExpr }] }), redis);
+    expect(withExpr("dep.metadata.name == 'redis'").get("default/backend")).toEqual({ state: "open" });
+    expect(withExpr("false").get("default/backend")).toMatchObject({ reason: "NotReady", rootCause: "default/redis" });
+    expect(withExpr("dep.metadata.name ==").get("default/backend")).toMatchObject({
+      reason: "NotReady",
+      rootCauseMessage: expect.stringMatching(/^dependsOn\[0\]\.readyExpr does not compile: .*: fix the CEL expression$/),
+    });
+  });
+
+  it("says 'not ready according to readyExpr' when a Ready dependency fails its readyExpr", () => {
+    const gates = gatesOf(release("default/backend", { dependsOn: [{ name: "redis", readyExpr: "false" }] }), release("default/redis"));
+    expect(gates.get("default/backend")).toMatchObject({ reason: "NotReady", rootCauseMessage: "not ready according to readyExpr" });
+  });
+});
+
+describe("GateTracker: seed transitions", () => {
+  it("reports backend opening when redis recovers, and only the objects that changed", () => {
+    // backend still shows Ready from its last release; frontend is therefore open throughout.
+    const tracker = new GateTracker("HelmRelease");
+    tracker.upsert(release("default/frontend", { dependsOn: ["backend"] }));
+    tracker.upsert(release("default/backend", { dependsOn: ["redis"] }));
+    tracker.upsert(release("default/redis", { status: "failed" }));
+    expect(tracker.state("default/backend")).toMatchObject({ reason: "Failed" });
+    const changes = tracker.upsert(release("default/redis"));
+    expect(changes).toEqual([
+      { key: "default/backend", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" } },
+    ]);
+  });
+
+  it("reports a cycle when an edit closes one and clears it when the edit is undone", () => {
+    const tracker = new GateTracker("HelmRelease", [release("default/backend", { dependsOn: ["redis"] }), release("default/redis")]);
+    const closing = tracker.upsert(release("default/redis", { dependsOn: ["backend"] }));
+    expect(closing.map((c) => [c.key, c.after?.state === "blocked" ? c.after.reason : "open"]).sort()).toEqual([
+      ["default/backend", "Cycle"],
+      ["default/redis", "Cycle"],
+    ]);
+    tracker.upsert(release("default/redis"));
+    expect(tracker.state("default/backend")).toEqual({ state: "open" });
+  });
+
+  it("turns dependents Missing when their dependency is deleted", () => {
+    const tracker = new GateTracker("HelmRelease", [release("default/backend", { dependsOn: ["redis"] }), release("default/redis")]);
+    const changes = tracker.remove("default/redis");
+    expect(changes).toContainEqual({ key: "default/redis", before: { state: "open" }, after: undefined });
+    expect(tracker.state("default/backend")).toMatchObject({ reason: "Missing", rootCause: "default/redis" });
+    expect(tracker.remove("default/redis")).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Oracle: rules 1-3 implemented naively (reachability by DFS, memoised recursion over the rest).
+
+const PRECEDENCE: Record<BlockedReason, number> = { Cycle: 5, Missing: 4, Failed: 3, NotReady: 2, Suspended: 1 };
+
+function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, GateState> {
+  const byKey = new Map<ObjectKey, FluxObject>();
+  for (const obj of objects) byKey.set(`${obj.namespace}/${obj.name}`, obj);
+  const kind = [...byKey.values()][0]?.kind ?? "HelmRelease";
+  const depsOf = (k: ObjectKey): ObjectKey[] => [...new Set(resolveDependencies(byKey.get(k)!).map((d) => d.key))];
+
+  const reachesItself = (k: ObjectKey): boolean => {
+    const seen = new Set<ObjectKey>();
+    const stack = depsOf(k).filter((d) => byKey.has(d));
+    while (stack.length > 0) {
+      const v = stack.pop()!;
+      if (v === k) return true;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      for (const w of depsOf(v)) if (byKey.has(w)) stack.push(w);
+    }
+    return false;
+  };
+
+  // Shortest cycle: BFS level by level, dependencies in dependsOn order, first hit wins.
+  const shortestCycle = (k: ObjectKey): ObjectKey[] => {
+    let frontier: ObjectKey[][] = [[k]];
+    const seen = new Set<ObjectKey>();
+    for (;;) {
+      const next: ObjectKey[][] = [];
+      for (const path of frontier) {
+        for (const w of depsOf(path[path.length - 1]!)) {
+          if (w === k) return [...path.slice(1), k];
+          if (!byKey.has(w) || seen.has(w)) continue;
+          seen.add(w);
+          next.push([...path, w]);
+        }
+      }
+      frontier = next;
+    }
+  };
+
+  const memo = new Map<ObjectKey, GateState>();
+  const gate = (k: ObjectKey): GateState => {
+    const known = memo.get(k);
+    if (known !== undefined) return known;
+    let result: GateState;
+    const obj = byKey.get(k)!;
+    if (reachesItself(k)) {
+      const path = shortestCycle(k);
+      const members = [k, ...path];
+      result = {
+        state: "blocked",
+        reason: "Cycle",
+        rootCause: [...members].sort()[0]!,
+        rootCauseMessage: cycleMessage(members),
+        path,
+      };
+    } else {
+      const missing = depsOf(k).find((d) => !byKey.has(d));
+      if (missing !== undefined) {
+        result = { state: "blocked", reason: "Missing", rootCause: missing, rootCauseMessage: missingMessage(kind, missing), path: [missing] };
+      } else {
+        const candidates: { reason: BlockedReason; rootCause: ObjectKey; message: string; path: ObjectKey[]; d: ObjectKey }[] = [];
+        const seenDeps = new Set<ObjectKey>();
+        for (const entry of resolveDependencies(obj)) {
+          const dep = byKey.get(entry.key)!;
+          if (isReady(dep, obj, entry) || seenDeps.has(entry.key)) continue;
+          seenDeps.add(entry.key);
+          const g = gate(entry.key);
+          if (g.state === "blocked") {
+            candidates.push({ reason: g.reason, rootCause: g.rootCause, message: g.rootCauseMessage, path: [entry.key, ...g.path], d: entry.key });
+          } else {
+            const h = healthOf(dep);
+            const reason: BlockedReason = h === "failed" ? "Failed" : h === "suspended" ? "Suspended" : "NotReady";
+            candidates.push({ reason, rootCause: entry.key, message: notReadyMessage(dep, entry), path: [entry.key], d: entry.key });
+          }
+        }
+        candidates.sort(
+          (a, b) =>
+            PRECEDENCE[b.reason] - PRECEDENCE[a.reason] ||
+            a.path.length - b.path.length ||
+            (a.rootCause < b.rootCause ? -1 : a.rootCause > b.rootCause ? 1 : 0) ||
+            (a.d < b.d ? -1 : a.d > b.d ? 1 : 0),
+        );
+        const best = candidates[0];
+        result =
+          best === undefined
+            ? { state: "open" }
+            : { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: best.message, path: best.path };
+      }
+    }
+    memo.set(k, result);
+    return result;
+  };
+  const all = new Map<ObjectKey, GateState>();
+  for (const k of [...byKey.keys()].sort()) all.set(k, gate(k));
+  return all;
+}
+
+function sorted(states: ReadonlyMap<ObjectKey, GateState>): [ObjectKey, GateState][] {
+  return [...states].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+describe("gate states against the naive oracle", () => {
+  it("computeGateStates equals rules 1-3 applied naively", () => {
+    fc.assert(
+      fc.property(
+        arbitraryUniverse(30).chain(({ universe, keys }) => fc.tuple(...keys.map((key) => arbitraryObject(key, universe)))),
+        (objects) => {
+          expect(sorted(computeGateStates(buildGraph(objects)))).toEqual(sorted(oracleGates(objects)));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  type Op = { op: "upsert"; obj: FluxObject } | { op: "remove"; key: ObjectKey };
+
+  const arbitraryOps = fc.integer({ min: 1, max: 2 }).chain((nsCount) => {
+    const namespaces = ["default", "cache"].slice(0, nsCount);
+    const universe = namespaces.flatMap((ns) => ["a", "b", "c", "d", "e", "f", "g"].map((n) => `${ns}/${n}`));
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom(...universe).chain((key) => arbitraryObject(key, universe)).map((obj) => ({ op: "upsert" as const, obj })) },
+      { weight: 1, arbitrary: fc.constantFrom(...universe).map((key) => ({ op: "remove" as const, key })) },
+    );
+    return fc.array(op, { minLength: 1, maxLength: 40 });
+  });
+
+  it("GateTracker equals computeGateStates after every step, and its changes are exactly the differences", () => {
+    fc.assert(
+      fc.property(arbitraryOps, (ops) => {
+        const tracker = new GateTracker("HelmRelease");
+        let previous = new Map<ObjectKey, GateState>();
+        for (const step of ops) {
+          const changes = step.op === "upsert" ? tracker.upsert(step.obj) : tracker.remove(step.key);
+          const full = computeGateStates(tracker.graph);
+          expect(sorted(tracker.states())).toEqual(sorted(full));
+          // Applying the reported changes to the previous states gives the new states...
+          const replayed = new Map(previous);
+          for (const change of changes) {
+            expect(change.before).toEqual(previous.get(change.key));
+            if (change.after === undefined) replayed.delete(change.key);
+            else replayed.set(change.key, change.after);
+          }
+          expect(sorted(replayed)).toEqual(sorted(full));
+          // ...and every reported change is a real one.
+          for (const change of changes) {
+            expect(change.before !== undefined && change.after !== undefined && sameGate(change.before, change.after)).toBe(false);
+          }
+          previous = new Map(full);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("GateTracker built from objects equals computeGateStates, and replaceAll reports the differences", () => {
+    fc.assert(
+      fc.property(
+        arbitraryUniverse(30).chain(({ universe, keys }) => fc.tuple(...keys.map((key) => arbitraryObject(key, universe)))),
+        arbitraryUniverse(30).chain(({ universe, keys }) => fc.tuple(...keys.map((key) => arbitraryObject(key, universe)))),
+        (first, second) => {
+          const tracker = new GateTracker("HelmRelease", first);
+          expect(sorted(tracker.states())).toEqual(sorted(computeGateStates(buildGraph(first))));
+          const before = new Map(tracker.states());
+          const changes = tracker.replaceAll(second);
+          const after = computeGateStates(buildGraph(second));
+          expect(sorted(tracker.states())).toEqual(sorted(after));
+          const replayed = new Map(before);
+          for (const c of changes) {
+            if (c.after === undefined) replayed.delete(c.key);
+            else replayed.set(c.key, c.after);
+          }
+          expect(sorted(replayed)).toEqual(sorted(after));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a deep chain (depth 3000) is computed without recursion", () => {
+    const graph = new DependencyGraph("HelmRelease");
+    for (let i = 0; i < 3000; i++) graph.upsert(release(`default/r${i}`, { dependsOn: i > 0 ? [`r${i - 1}`] : [], status: i === 0 ? "failed" : "progressing" }));
+    const top = computeGateStates(graph).get("default/r2999");
+    expect(top).toMatchObject({ reason: "Failed", rootCause: "default/r0" });
+    expect(top?.state === "blocked" && top.path.length).toBe(2999);
+  });
+});

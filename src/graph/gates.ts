@@ -1,0 +1,412 @@
+// Gate states (DESIGN.md, Gate states): computed for a whole graph at once, and kept up to date
+// one watch event at a time by GateTracker, the controller's hot path. The rules themselves are
+// in gate-rules.ts; both ways here apply them and must always agree.
+//
+// Incremental strategy. Every object has a rank: 0 without existing dependencies, else one more
+// than the highest rank among its dependencies outside its own cycle (all members of a cycle share
+// one rank). A dependency therefore always has a lower rank than its dependents, so re-evaluating
+// a set of objects in rank order evaluates each once, after everything it reads.
+// - A status-only change of X (dependency keys unchanged) re-evaluates X and, when something its
+//   dependents read changed (readiness, health, or any field a readyExpr may read), its direct
+//   dependents; a dependent's dependents follow only when its gate changed.
+// - A dependsOn change (or a new or removed object) also recomputes cycle membership, but only of X's
+//   old component and X's new one. The new one is found by a search from X that never leaves the
+//   objects ranked at least as high as X's lowest-ranked dependent: only those can reach X. Ranks are
+//   then repaired upwards from the touched objects, as far as they change.
+// Nothing is ever recomputed for the whole graph on one event, and every search is iterative.
+
+import { allIds, componentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
+import { DependencyGraph } from "./dependency-graph.js";
+import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
+import { findCondition, healthOf } from "./readiness.js";
+import { objectKey } from "./refs.js";
+import type { FluxKind, FluxObject, GateState, ObjectKey } from "./types.js";
+
+export { isReady, healthOf, isBuiltinReady, TERMINAL_FAILURE_REASONS } from "./readiness.js";
+export type { Health } from "./readiness.js";
+export { OPEN, REASON_PRECEDENCE, sameGate } from "./gate-rules.js";
+
+export interface GateChange {
+  key: ObjectKey;
+  before: GateState | undefined;
+  after: GateState | undefined;
+}
+
+/** Every object's gate state, computed from scratch; keys in dependencies-first order. */
+export function computeGateStates(graph: DependencyGraph): Map<ObjectKey, GateState> {
+  const { gates, order } = computeAll(graph);
+  const states = new Map<ObjectKey, GateState>();
+  for (const id of order) states.set(graph.keyOf(id), gates[id]!);
+  return states;
+}
+
+interface FullComputation {
+  gates: (GateState | undefined)[];
+  ranks: number[];
+  components: (number[] | undefined)[];
+  /** Existing ids, dependencies first. */
+  order: number[];
+}
+
+function computeAll(graph: DependencyGraph): FullComputation {
+  const gates: (GateState | undefined)[] = new Array<GateState | undefined>(graph.idCapacity);
+  const ranks: number[] = new Array<number>(graph.idCapacity).fill(0);
+  const components: (number[] | undefined)[] = new Array<number[] | undefined>(graph.idCapacity);
+  const order: number[] = [];
+  const bfs = new IdScratch();
+  const gateOf = (id: number): GateState => gates[id]!;
+  for (const component of componentsOfIds(graph, allIds(graph))) {
+    const cyclic = isCyclic(graph, component);
+    if (cyclic) for (const id of component) components[id] = component;
+    const cycleOf = cyclic ? component : undefined;
+    const rank = rankOf(graph, component, cycleOf, ranks, components);
+    for (const id of component) {
+      ranks[id] = rank;
+      order.push(id);
+      gates[id] = cyclic ? memberCycleGate(graph, id, component, components, bfs) : evaluateAcyclicGate(graph, id, gateOf);
+    }
+  }
+  return { gates, ranks, components, order };
+}
+
+function isCyclic(graph: DependencyGraph, component: readonly number[]): boolean {
+  return component.length > 1 || graph.dependencyIdsOf(component[0]!).includes(component[0]!);
+}
+
+/** One more than the highest rank among dependencies outside the component (0 without any). */
+function rankOf(
+  graph: DependencyGraph,
+  members: readonly number[],
+  cycle: readonly number[] | undefined,
+  ranks: readonly number[],
+  components: readonly (number[] | undefined)[],
+): number {
+  let rank = 0;
+  for (const id of members) {
+    for (const dep of graph.dependencyIdsOf(id)) {
+      if (graph.objectOf(dep) === undefined) continue;
+      if (cycle !== undefined ? components[dep] === cycle : dep === id) continue;
+      const r = ranks[dep]! + 1;
+      if (r > rank) rank = r;
+    }
+  }
+  return rank;
+}
+
+function memberCycleGate(
+  graph: DependencyGraph,
+  id: number,
+  component: readonly number[],
+  components: readonly (number[] | undefined)[],
+  scratch: IdScratch,
+): GateState {
+  const cycle = shortestCycleOfId(graph, id, (other) => components[other] === component, scratch)!;
+  return cycleGate(cycle.map((member) => graph.keyOf(member)));
+}
+
+/**
+ * Gate states kept current one event at a time; equal to computeGateStates(graph) after every
+ * call. Read `graph` freely, but change it only through upsert/remove here.
+ */
+export class GateTracker {
+  private current: DependencyGraph;
+  private gates: (GateState | undefined)[] = [];
+  private ranks: number[] = [];
+  /** The cycle component of an id (one shared array per component); undefined when on no cycle. */
+  private components: (number[] | undefined)[] = [];
+  /** How many dependsOn entries with a readyExpr name each id: such dependents read the whole object. */
+  private readyExprRefs: number[] = [];
+  private stateByKey = new Map<ObjectKey, GateState>();
+  private readonly searchScratch = new IdScratch();
+  private readonly bfsScratch = new IdScratch();
+  private readonly queueScratch = new IdScratch();
+
+  constructor(kind: FluxKind, objects: Iterable<FluxObject> = []) {
+    this.current = new DependencyGraph(kind);
+    for (const obj of objects) this.current.upsert(obj);
+    this.rebuild();
+  }
+
+  get graph(): DependencyGraph {
+    return this.current;
+  }
+
+  state(key: ObjectKey): GateState | undefined {
+    return this.stateByKey.get(key);
+  }
+
+  states(): ReadonlyMap<ObjectKey, GateState> {
+    return this.stateByKey;
+  }
+
+  /** Replaces every object at once (e.g. after a relist); returns the changes. */
+  replaceAll(objects: Iterable<FluxObject>): GateChange[] {
+    const before = this.stateByKey;
+    this.current = new DependencyGraph(this.current.kind);
+    for (const obj of objects) this.current.upsert(obj);
+    this.rebuild();
+    const changes: GateChange[] = [];
+    for (const [key, after] of this.stateByKey) {
+      const old = before.get(key);
+      if (old === undefined || !sameGate(old, after)) changes.push({ key, before: old, after });
+    }
+    for (const [key, old] of before) if (!this.stateByKey.has(key)) changes.push({ key, before: old, after: undefined });
+    return changes;
+  }
+
+  upsert(obj: FluxObject): GateChange[] {
+    const graph = this.current;
+    const key = objectKey(obj.namespace, obj.name);
+    const oldId = graph.idOf(key);
+    const previous = oldId === undefined ? undefined : graph.objectOf(oldId);
+    if (previous !== undefined) this.countReadyExprRefs(oldId!, -1);
+    const structural = graph.upsert(obj);
+    const id = graph.idOf(key)!;
+    this.countReadyExprRefs(id, 1);
+    if (structural || previous === undefined) return this.restructure(id, previous !== undefined);
+    const seeds = [id];
+    if ((this.readyExprRefs[id] ?? 0) > 0 || readinessSignature(previous) !== readinessSignature(obj)) {
+      for (const dependent of graph.dependentIdsOf(id)) seeds.push(dependent);
+    }
+    return this.propagate(seeds, undefined, new Map());
+  }
+
+  remove(key: ObjectKey): GateChange[] {
+    const graph = this.current;
+    const id = graph.idOf(key);
+    if (id === undefined || graph.objectOf(id) === undefined) return [];
+    this.countReadyExprRefs(id, -1);
+    const dependents = [...graph.dependentIdsOf(id)].filter((d) => d !== id);
+    const oldComponent = this.components[id];
+    const change: GateChange = { key, before: this.gates[id], after: undefined };
+    this.gates[id] = undefined;
+    this.components[id] = undefined;
+    this.stateByKey.delete(key);
+    graph.remove(key);
+    // The id may now be recycled; nothing below reads it as an object.
+    const touched = new Set<number>(dependents);
+    if (oldComponent !== undefined) {
+      const rest = oldComponent.filter((member) => member !== id);
+      for (const member of rest) touched.add(member);
+      this.recomponent(rest);
+    }
+    this.repairRanks(touched);
+    const changes = this.propagate([...touched], oldComponent === undefined ? undefined : new Set(oldComponent), new Map());
+    return [change, ...changes];
+  }
+
+  // --- internals ---
+
+  private rebuild(): void {
+    const graph = this.current;
+    const { gates, ranks, components, order } = computeAll(graph);
+    this.gates = gates;
+    this.ranks = ranks;
+    this.components = components;
+    this.readyExprRefs = new Array<number>(graph.idCapacity).fill(0);
+    this.stateByKey = new Map();
+    for (const id of order) {
+      this.stateByKey.set(graph.keyOf(id), gates[id]!);
+      this.countReadyExprRefs(id, 1);
+    }
+  }
+
+  private countReadyExprRefs(id: number, delta: number): void {
+    const entries = this.current.entriesOf(id);
+    const entryIds = this.current.entryIdsOf(id);
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i]!.readyExpr === undefined) continue;
+      const target = entryIds[i]!;
+      this.readyExprRefs[target] = (this.readyExprRefs[target] ?? 0) + delta;
+    }
+  }
+
+  /** X (id) is new or its dependency keys changed. */
+  private restructure(id: number, existed: boolean): GateChange[] {
+    const graph = this.current;
+    const oldComponent = this.components[id];
+    const newComponent = this.componentThrough(id);
+    const touched = new Set<number>(newComponent);
+    if (oldComponent !== undefined) {
+      const inNew = new Set(newComponent);
+      const rest = oldComponent.filter((member) => !inNew.has(member));
+      for (const member of oldComponent) touched.add(member);
+      this.recomponent(rest);
+    }
+    this.assignComponent(newComponent);
+    this.repairRanks(existed ? touched : new Set([...touched, ...graph.dependentIdsOf(id)]));
+    for (const dependent of graph.dependentIdsOf(id)) touched.add(dependent);
+    const cycleMembers = new Set<number>(newComponent);
+    if (oldComponent !== undefined) for (const member of oldComponent) cycleMembers.add(member);
+    return this.propagate([...touched], cycleMembers, new Map());
+  }
+
+  /**
+   * X's component after its edges changed. Anything that reaches X reaches one of X's dependents,
+   * so its (still valid) rank is at least the lowest of theirs: the search stays above it.
+   */
+  private componentThrough(id: number): number[] {
+    const graph = this.current;
+    let floor = Infinity;
+    for (const dependent of graph.dependentIdsOf(id)) {
+      if (dependent !== id && this.ranks[dependent]! < floor) floor = this.ranks[dependent]!;
+    }
+    if (floor === Infinity) return [id];
+    const ranks = this.ranks;
+    const components = componentsOfIds(graph, [id], (v) => v === id || ranks[v]! >= floor, this.searchScratch);
+    return components[components.length - 1]!;
+  }
+
+  /** Splits what is left of an old cycle component into its new components. */
+  private recomponent(members: readonly number[]): void {
+    const graph = this.current;
+    const live = members.filter((member) => graph.objectOf(member) !== undefined);
+    for (const member of members) this.components[member] = undefined;
+    if (live.length === 0) return;
+    const set = new Set(live);
+    for (const component of componentsOfIds(graph, live, (v) => set.has(v), this.searchScratch)) this.assignComponent(component);
+  }
+
+  private assignComponent(component: number[]): void {
+    const cyclic = isCyclic(this.current, component) ? component : undefined;
+    for (const member of component) this.components[member] = cyclic;
+  }
+
+  /** Restores "a dependency ranks below its dependents" upwards from the touched objects. */
+  private repairRanks(start: Iterable<number>): void {
+    const graph = this.current;
+    const queue: number[] = [];
+    const epoch = this.queueScratch.begin(graph.idCapacity);
+    const queued = this.queueScratch.stamp;
+    const enqueue = (v: number): void => {
+      if (queued[v] === epoch || graph.objectOf(v) === undefined) return;
+      queued[v] = epoch;
+      queue.push(v);
+    };
+    for (const v of start) enqueue(v);
+    for (let head = 0; head < queue.length; head++) {
+      const v = queue[head]!;
+      queued[v] = 0;
+      if (graph.objectOf(v) === undefined) continue;
+      const cycle = this.components[v];
+      const members = cycle ?? [v];
+      const rank = rankOf(graph, members, cycle, this.ranks, this.components);
+      if (this.ranks[v] === rank && members.every((m) => this.ranks[m] === rank)) continue;
+      for (const member of members) this.ranks[member] = rank;
+      for (const member of members) {
+        for (const dependent of graph.dependentIdsOf(member)) {
+          if (cycle === undefined ? dependent !== v : this.components[dependent] !== cycle) enqueue(dependent);
+        }
+      }
+      // Compact the queue now and then so a long cascade does not hold every entry.
+      if (head > 4096 && head * 2 > queue.length) {
+        queue.splice(0, head + 1);
+        head = -1;
+      }
+    }
+  }
+
+  /**
+   * Re-evaluates `seeds` and, transitively, the dependents of every object whose gate changed, in
+   * rank order. Cycle members are re-evaluated only when in `cycleMembers` (their gate depends on
+   * the cycle alone).
+   */
+  private propagate(
+    seeds: readonly number[],
+    cycleMembers: ReadonlySet<number> | undefined,
+    before: Map<number, GateState | undefined>,
+  ): GateChange[] {
+    const graph = this.current;
+    const heap = new RankHeap(this.ranks);
+    const epoch = this.queueScratch.begin(graph.idCapacity);
+    const queued = this.queueScratch.stamp;
+    const push = (v: number): void => {
+      if (queued[v] === epoch || graph.objectOf(v) === undefined) return;
+      queued[v] = epoch;
+      heap.push(v);
+    };
+    for (const seed of seeds) push(seed);
+    const gateOf = (d: number): GateState => this.gates[d]!;
+    while (heap.size > 0) {
+      const v = heap.pop();
+      queued[v] = 0;
+      const cycle = this.components[v];
+      const old = this.gates[v];
+      let next: GateState;
+      if (cycle !== undefined) {
+        if (old !== undefined && !(cycleMembers?.has(v) ?? false)) continue;
+        next = memberCycleGate(graph, v, cycle, this.components, this.bfsScratch);
+      } else {
+        next = evaluateAcyclicGate(graph, v, gateOf);
+      }
+      if (old !== undefined && sameGate(old, next)) continue;
+      if (!before.has(v)) before.set(v, old);
+      this.gates[v] = next;
+      this.stateByKey.set(graph.keyOf(v), next);
+      for (const dependent of graph.dependentIdsOf(v)) push(dependent);
+    }
+    const changes: GateChange[] = [];
+    for (const [v, old] of before) {
+      const after = this.gates[v];
+      if (old !== undefined && after !== undefined && sameGate(old, after)) continue;
+      changes.push({ key: graph.keyOf(v), before: old, after });
+    }
+    return changes;
+  }
+}
+
+/**
+ * What a dependent reads from a dependency besides its gate (when it has no readyExpr): health and
+ * the condition messages that become a root cause message.
+ */
+function readinessSignature(obj: FluxObject): string {
+  const health = healthOf(obj);
+  if (health === "ready") return health;
+  const ready = findCondition(obj, "Ready");
+  const stalled = findCondition(obj, "Stalled");
+  return `${health}\u0000${ready?.status}\u0000${ready?.message}\u0000${stalled?.status}\u0000${stalled?.message}`;
+}
+
+/** Binary min-heap of ids by rank. */
+class RankHeap {
+  private readonly ids: number[] = [];
+  constructor(private readonly ranks: readonly number[]) {}
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  push(id: number): void {
+    const ids = this.ids;
+    const rank = this.ranks[id]!;
+    let at = ids.length;
+    ids.push(id);
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (this.ranks[ids[parent]!]! <= rank) break;
+      ids[at] = ids[parent]!;
+      at = parent;
+    }
+    ids[at] = id;
+  }
+
+  pop(): number {
+    const ids = this.ids;
+    const top = ids[0]!;
+    const last = ids.pop()!;
+    if (ids.length > 0) {
+      const rank = this.ranks[last]!;
+      let at = 0;
+      for (;;) {
+        let child = 2 * at + 1;
+        if (child >= ids.length) break;
+        if (child + 1 < ids.length && this.ranks[ids[child + 1]!]! < this.ranks[ids[child]!]!) child++;
+        if (this.ranks[ids[child]!]! >= rank) break;
+        ids[at] = ids[child]!;
+        at = child;
+      }
+      ids[at] = last;
+    }
+    return top;
+  }
+}

@@ -1,0 +1,120 @@
+// Every user-visible sentence about a dependency graph, one builder per problem or gate state. The
+// admission webhook, the controller's Events and `releasegate check` all call these, so the same
+// problem reads the same everywhere (STYLE.md, One place for each fact). Shape: what is wrong first,
+// then, after a colon, what to do.
+
+import { isValidNamespaceName, isValidObjectName } from "./refs.js";
+import type { FluxKind, GateState, ObjectKey } from "./types.js";
+
+const ARROW = " → ";
+
+/** "dependency cycle default/backend → default/redis → default/backend" (the path as given). */
+export function cycleMessage(cycle: readonly ObjectKey[]): string {
+  return `dependency cycle ${cycle.join(ARROW)}`;
+}
+
+/** A dependsOn that closes a cycle. */
+export function cycleProblemMessage(cycle: readonly ObjectKey[]): string {
+  return `${cycleMessage(cycle)}: remove one of these dependsOn entries`;
+}
+
+export function selfDependencyMessage(object: ObjectKey): string {
+  return `${object} depends on itself: remove that dependsOn entry`;
+}
+
+/** "HelmRelease default/redis does not exist": the bare fact, used as a gate's root cause message. */
+export function missingMessage(kind: FluxKind, dependency: ObjectKey): string {
+  return `${kind} ${dependency} does not exist`;
+}
+
+/** A dependsOn entry naming an object that does not exist, with close names when there are any. */
+export function missingProblemMessage(kind: FluxKind, dependency: ObjectKey, suggestions: readonly ObjectKey[] = []): string {
+  const didYouMean = suggestions.length === 0 ? "" : ` (did you mean ${joinAlternatives(suggestions)}?)`;
+  return `${missingMessage(kind, dependency)}${didYouMean}: create it first or fix the dependsOn entry`;
+}
+
+const VALID_NAME =
+  "a valid name has lowercase letters, digits, '-' and '.', starts and ends with a letter or digit, and has at most 253 characters";
+const VALID_NAMESPACE =
+  "a valid namespace has lowercase letters, digits and '-', starts and ends with a letter or digit, and has at most 63 characters";
+
+/**
+ * A dependsOn entry whose name (or namespace) can never match an object. The common mistake of
+ * writing `name: monitoring/prometheus` gets the exact fix.
+ */
+export function invalidNameMessage(index: number, name: string): string {
+  if (name === "") return `dependsOn[${index}].name is empty: set it to the name of the object to depend on`;
+  const what = `dependsOn[${index}].name ${JSON.stringify(name)} is not a valid object name`;
+  const slash = name.indexOf("/");
+  if (slash > 0 && slash === name.lastIndexOf("/")) {
+    const namespace = name.slice(0, slash);
+    const bare = name.slice(slash + 1);
+    if (isValidNamespaceName(namespace) && isValidObjectName(bare)) {
+      return `${what}: use {name: ${bare}, namespace: ${namespace}}`;
+    }
+  }
+  return `${what}: ${VALID_NAME}`;
+}
+
+export function invalidNamespaceMessage(index: number, namespace: string): string {
+  return `dependsOn[${index}].namespace ${JSON.stringify(namespace)} is not a valid namespace: ${VALID_NAMESPACE}`;
+}
+
+export function duplicateMessage(index: number, firstIndex: number, dependency: ObjectKey): string {
+  return `dependsOn[${index}] repeats ${dependency} (already dependsOn[${firstIndex}]): remove the duplicate entry`;
+}
+
+export function crossNamespaceMessage(object: ObjectKey, dependency: ObjectKey): string {
+  const namespace = object.slice(0, object.indexOf("/"));
+  return (
+    `dependency ${dependency} is in another namespace and cross-namespace dependencies are disabled ` +
+    `(--cross-namespace deny): move it into namespace ${namespace} or remove the dependsOn entry`
+  );
+}
+
+export function readyExprMessage(index: number, error: string): string {
+  return `dependsOn[${index}].readyExpr does not compile: ${error}: fix the CEL expression`;
+}
+
+/** Why a ready-looking dependency still blocks: its readyExpr evaluated to false (Flux's words). */
+export const READY_EXPR_FALSE_MESSAGE = "not ready according to readyExpr";
+export const SUSPENDED_MESSAGE = "suspended";
+export const NOT_READY_YET_MESSAGE = "not ready yet";
+
+/** A warning for DELETE: "default/backend depends on default/redis". */
+export function dependentWarningMessage(dependent: ObjectKey, dependency: ObjectKey): string {
+  return `${dependent} depends on ${dependency}`;
+}
+
+/**
+ * The Event text for a blocked gate: "blocked by default/redis: install retries exhausted",
+ * "blocked by default/redis via default/api: ..." when the root cause is further than one hop.
+ */
+export function blockedMessage(state: GateState): string {
+  if (state.state === "open") return gateOpenedMessage();
+  const hops = state.path.slice(0, -1);
+  const via = hops.length === 0 ? "" : ` via ${hops.join(ARROW)}`;
+  switch (state.reason) {
+    case "Cycle":
+      // rootCauseMessage is the cycle itself; the path ends where the cycle is entered.
+      return `blocked by ${state.rootCauseMessage}${via}: remove one of these dependsOn entries`;
+    case "Missing":
+      return `blocked by ${state.rootCause}${via}: ${state.rootCauseMessage}: create it or fix the dependsOn entry`;
+    case "Suspended":
+      return `blocked by ${state.rootCause}${via}: ${state.rootCauseMessage}: resume it to continue`;
+    default:
+      return `blocked by ${state.rootCause}${via}: ${state.rootCauseMessage}`;
+  }
+}
+
+export function gateOpenedMessage(dependencies?: readonly ObjectKey[]): string {
+  if (dependencies === undefined || dependencies.length === 0) return "gate open: every dependency is Ready";
+  if (dependencies.length === 1) return `gate open: dependency ${dependencies[0]} is Ready`;
+  return `gate open: all ${dependencies.length} dependencies are Ready`;
+}
+
+/** "a", "a or b", "a, b or c". */
+function joinAlternatives(items: readonly string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
