@@ -80,6 +80,7 @@ export class ObjectCache {
   private readonly restartListeners = new Set<(restart: WatchRestart) => void>();
   private resourceVersion: string | undefined;
   private hasSynced = false;
+  private listing = false;
   private restarts = 0;
   private state: "new" | "running" | "stopped" = "new";
   private loop: Promise<void> | undefined;
@@ -116,14 +117,17 @@ export class ObjectCache {
     this.loop = this.run();
   }
 
-  /** Stop watching; resolves when the background loop has ended. The cached objects stay readable. */
+  /**
+   * Stop watching. Resolves when the background loop has ended, or at once when it is waiting on a
+   * list request (which cannot be cancelled; its answer is then ignored). Cached objects stay readable.
+   */
   async stop(): Promise<void> {
     if (this.state === "stopped") return;
     const wasRunning = this.state === "running";
     this.state = "stopped";
     this.interrupt?.();
     if (!this.hasSynced) this.rejectSynced(new Error(`the ${this.kind} cache was stopped before it synced`));
-    if (wasRunning) await this.loop;
+    if (wasRunning && !this.listing) await this.loop;
   }
 
   /** True once the first full list is in the cache (and for ever after, as client-go's HasSynced). */
@@ -181,7 +185,8 @@ export class ObjectCache {
       let delay = 0;
       try {
         if (needList) {
-          await this.relist();
+          this.listing = true;
+          await this.relist().finally(() => (this.listing = false));
           if (this.stopped) break;
           needList = false;
           if (!this.hasSynced) {
