@@ -29,6 +29,8 @@ export interface ReconcileQueueOptions {
   stillWanted(key: ObjectKey): boolean;
   /** Told once per request that was attempted, with its final outcome. */
   done(key: ObjectKey, outcome: ReconcileOutcome, detail: { requestedAt?: string; message?: string; attempts: number }): void;
+  /** Told once per request that had to wait for a rate limit. */
+  delayed?(key: ObjectKey): void;
   /** Shared by every kind: the limit on requests per second across the whole program. */
   global: TokenBucket;
   /** Per object: how often one object may be asked to reconcile. */
@@ -40,6 +42,7 @@ export interface ReconcileQueueOptions {
 
 interface Entry {
   attempts: number;
+  delayed: boolean;
   timer: NodeJS.Timeout | undefined;
   inFlight: boolean;
 }
@@ -59,7 +62,7 @@ export class ReconcileQueue {
   /** Queue a request for `key`; does nothing when one is already waiting or in flight. */
   add(key: ObjectKey): void {
     if (this.entries.has(key)) return;
-    const entry: Entry = { attempts: 0, timer: undefined, inFlight: false };
+    const entry: Entry = { attempts: 0, delayed: false, timer: undefined, inFlight: false };
     this.entries.set(key, entry);
     this.schedule(key, entry, 0);
   }
@@ -123,6 +126,10 @@ export class ReconcileQueue {
     const perObject = entry.attempts === 0 ? this.bucketFor(key) : undefined;
     const wait = Math.max(perObject?.waitMs(now) ?? 0, this.options.global.waitMs(now));
     if (wait > 0) {
+      if (!entry.delayed) {
+        entry.delayed = true;
+        this.options.delayed?.(key);
+      }
       this.schedule(key, entry, wait);
       return;
     }
