@@ -521,6 +521,88 @@ describe("selectors", () => {
   });
 });
 
+describe("matchConditions", () => {
+  const onUpdate = (spec: Record<string, unknown>, oldSpec: Record<string, unknown>, metadata: Record<string, unknown> = {}): Partial<AdmissionAttributes> => {
+    const base = helmRelease();
+    const object = { ...base, metadata: { ...(base.metadata as Record<string, unknown>), ...metadata }, spec };
+    return { operation: "UPDATE", object, oldObject: { ...base, spec: oldSpec } };
+  };
+  const chartConditions = [
+    {
+      name: "dependson-changed-on-update",
+      expression:
+        "request.operation != 'UPDATE' || (has(object.spec) && has(object.spec.dependsOn) ? object.spec.dependsOn : []) != (has(oldObject.spec) && has(oldObject.spec.dependsOn) ? oldObject.spec.dependsOn : [])",
+    },
+    { name: "not-being-deleted", expression: "request.operation != 'UPDATE' || !has(object.metadata.deletionTimestamp)" },
+    {
+      name: "not-namespace-controller-delete",
+      expression: "request.operation != 'DELETE' || request.userInfo.username != 'system:serviceaccount:kube-system:namespace-controller'",
+    },
+  ];
+
+  it("calls the webhook only when every condition is true", async () => {
+    const hook = webhook("/deny", { matchConditions: chartConditions });
+    expect(statusOf((await run([hook])).outcome).code).toBe(403);
+    const changed = await run([hook], attrs(onUpdate({ dependsOn: [{ name: "redis" }, { name: "db" }] }, { dependsOn: [{ name: "redis" }] })));
+    expect(changed.calls).toHaveLength(1);
+    const unchanged = await run([hook], attrs(onUpdate({ dependsOn: [{ name: "redis" }], interval: "1m" }, { dependsOn: [{ name: "redis" }] })));
+    expect(unchanged).toEqual({ outcome: { allowed: true, warnings: [] }, calls: [] });
+    const deleting = await run([hook], attrs(onUpdate({}, { dependsOn: [{ name: "redis" }] }, { deletionTimestamp: "2026-01-01T00:00:00Z" })));
+    expect(deleting.calls).toHaveLength(0);
+    const del = (username: string) =>
+      attrs({ operation: "DELETE", object: undefined, oldObject: helmRelease(), userInfo: { username, groups: ["system:serviceaccounts"] } });
+    expect((await run([hook], del("system:serviceaccount:kube-system:namespace-controller"))).calls).toHaveLength(0);
+    expect((await run([hook], del("alice"))).calls).toHaveLength(1);
+  });
+
+  it("sees the object in the version the webhook matched, and the request as sent", async () => {
+    const v2beta2: Partial<AdmissionAttributes> = {
+      resource: { group: "helm.toolkit.fluxcd.io", version: "v2beta2", resource: "helmreleases" },
+      kind: { group: "helm.toolkit.fluxcd.io", version: "v2beta2", kind: "HelmRelease" },
+      object: helmRelease("helm.toolkit.fluxcd.io/v2beta2"),
+      equivalentResources: [{ group: "helm.toolkit.fluxcd.io", version: "v2", resource: "helmreleases", kind: "HelmRelease" }],
+    };
+    const expression = "object.apiVersion == 'helm.toolkit.fluxcd.io/v2' && request.kind.version == 'v2beta2' && request.namespace == 'default'";
+    const { calls } = await run([webhook("/allow", { matchConditions: [{ name: "versions", expression }] })], attrs(v2beta2));
+    expect(calls).toHaveLength(1);
+  });
+
+  it("refuses the request with 403 when a condition errs under failurePolicy Fail, without calling the webhook", async () => {
+    const { outcome, calls } = await run([webhook("/allow", { matchConditions: [{ name: "broken", expression: "object.spec.suspend == true" }] })]);
+    expect(calls).toHaveLength(0);
+    expect(statusOf(outcome)).toEqual({
+      code: 403,
+      reason: "Forbidden",
+      message: `helmreleases.helm.toolkit.fluxcd.io "backend" is forbidden: expression 'object.spec.suspend == true' resulted in error: no such key: suspend`,
+      details: { name: "backend", group: "helm.toolkit.fluxcd.io", kind: "helmreleases" },
+    });
+  });
+
+  it("skips the webhook when a condition errs under failurePolicy Ignore, without failing open", async () => {
+    const failOpen: string[] = [];
+    const hook = webhook("/deny", { failurePolicy: "Ignore", matchConditions: [{ name: "broken", expression: "object.spec.suspend == true" }] });
+    const { outcome, calls } = await run([hook], attrs(), { onFailOpen: (name: string) => failOpen.push(name) });
+    expect(outcome).toEqual({ allowed: true, warnings: [] });
+    expect(calls).toHaveLength(0);
+    expect(failOpen).toEqual([]);
+  });
+
+  it("refuses the request when a stored condition does not compile (failurePolicy Fail)", async () => {
+    const status = statusOf((await run([webhook("/allow", { matchConditions: [{ name: "typo", expression: "reqest.operation == 'CREATE'" }] })])).outcome);
+    expect(status.code).toBe(403);
+    expect(status.message).toBe(
+      `helmreleases.helm.toolkit.fluxcd.io "backend" is forbidden: compilation error: compilation failed: ERROR: <input>:1:1: undeclared reference to 'reqest' (in container '')\n | reqest.operation == 'CREATE'\n | ^`,
+    );
+  });
+
+  it("is evaluated only after rules and selectors matched", async () => {
+    const broken = { matchConditions: [{ name: "broken", expression: "object.spec.suspend == true" }] };
+    const otherKind = webhook("/allow", { ...broken, rules: [{ ...helmReleaseRule, resources: ["kustomizations"] }] });
+    const otherLabels = webhook("/allow", { ...broken, objectSelector: { matchLabels: { "releasegate.io/gate": "on" } } });
+    expect((await run([otherKind, otherLabels])).outcome).toEqual({ allowed: true, warnings: [] });
+  });
+});
+
 describe("service references", () => {
   const service = (name: string) => ({ service: { namespace: "webhooks", name, port: 443, path: "/allow" }, caBundle });
   const serviceResolver = () => `https://127.0.0.1:${port}`;

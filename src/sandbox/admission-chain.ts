@@ -1,14 +1,16 @@
 // The validating admission chain of the sandbox API server: for a write, call every matching webhook of the
 // registered admissionregistration.k8s.io/v1 ValidatingWebhookConfigurations over HTTPS, in parallel, and
 // decide as kube-apiserver does. Behaviour and wording follow k8s.io/apiserver/pkg/admission/plugin/webhook
-// (generic/webhook.go ShouldCallHook, predicates/{rules,namespace,object}, validating/dispatcher.go,
-// request/admissionreview.go, errors/statuserror.go) and the "Dynamic Admission Control" documentation.
+// (generic/webhook.go ShouldCallHook, predicates/{rules,namespace,object}, matchconditions (see
+// match-conditions.ts), validating/dispatcher.go, request/admissionreview.go, errors/statuserror.go) and the
+// "Dynamic Admission Control" documentation.
 // The server calls `runValidatingAdmission` for every create/update/delete (dry-run included) and turns a
 // denial into the Status it answers; `warningHeaderValues` renders warnings as kube-apiserver's recorder does.
 import { randomUUID, X509Certificate } from "node:crypto";
 import https from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
 import { LabelSelectorError, matchesLabelSelector, type LabelSelector } from "./label-selector.js";
+import { celRequest, evaluateMatchConditions, type MatchCondition } from "./match-conditions.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Public interface (fixed: the API server codes against it)
@@ -109,6 +111,7 @@ interface Webhook {
   sideEffects?: string;
   timeoutSeconds: number;
   admissionReviewVersions: string[];
+  matchConditions: MatchCondition[];
 }
 
 type JsonRecord = Record<string, unknown>;
@@ -164,6 +167,9 @@ function parseWebhook(configurationName: string, raw: JsonRecord): Webhook {
     sideEffects: typeof raw.sideEffects === "string" ? raw.sideEffects : undefined,
     timeoutSeconds: timeoutOf(raw.timeoutSeconds),
     admissionReviewVersions: strings(raw.admissionReviewVersions),
+    matchConditions: (Array.isArray(raw.matchConditions) ? raw.matchConditions : []).filter(isRecord).map(
+      (c): MatchCondition => ({ name: stringOr(c.name, ""), expression: stringOr(c.expression, "") }),
+    ),
   };
 }
 
@@ -284,8 +290,46 @@ function gvrString(r: GroupVersionResource): string {
   return `${r.group}/${r.version}, Resource=${r.resource}`;
 }
 
+/** apierrors.NewForbidden for the requested resource, as ShouldCallHook returns for failed matchConditions. */
+function forbidden(attrs: AdmissionAttributes, why: string): AdmissionStatus {
+  const { group, resource } = attrs.resource;
+  const qualified = group ? `${resource}.${group}` : resource;
+  const details: JsonRecord = {};
+  if (attrs.name) details.name = attrs.name;
+  if (group) details.group = group;
+  details.kind = resource;
+  const subject = attrs.name ? `${qualified} ${JSON.stringify(attrs.name)}` : qualified;
+  return { code: 403, reason: "Forbidden", message: `${subject} is forbidden: ${why}`, details };
+}
+
+/**
+ * matchConditions, last of ShouldCallHook's checks: evaluated against the objects in the version the
+ * webhook matched (VersionedAttributes) and the request as CEL sees it. A false condition skips the
+ * webhook; errors refuse the request with 403 Forbidden under failurePolicy Fail and skip it under Ignore.
+ */
+function matchConditionsAllow(inv: Invocation, attrs: AdmissionAttributes, namespace: string, convert: Converter): true | undefined | AdmissionStatus {
+  const h = inv.webhook;
+  if (h.matchConditions.length === 0) return true;
+  const request = celRequest({
+    kind: attrs.kind,
+    resource: attrs.resource,
+    subResource: attrs.subResource,
+    name: attrs.name,
+    namespace,
+    operation: attrs.operation,
+    userInfo: attrs.userInfo,
+    dryRun: attrs.dryRun,
+    options: attrs.options,
+  });
+  const version = versioner(inv, attrs, convert);
+  const result = evaluateMatchConditions(h.matchConditions, { object: version(attrs.object), oldObject: version(attrs.oldObject), request }, h.ignoreFailures);
+  if (result.matches) return true;
+  if ("error" in result) return forbidden(attrs, result.error);
+  return undefined;
+}
+
 /** ShouldCallHook: the invocation (possibly for an equivalent version), nothing, or an error for the request. */
-function shouldCallHook(h: Webhook, attrs: AdmissionAttributes, namespace: string): Invocation | undefined | AdmissionStatus {
+function shouldCallHook(h: Webhook, attrs: AdmissionAttributes, namespace: string, convert: Converter): Invocation | undefined | AdmissionStatus {
   const ns = namespaceSelectorMatch(h, attrs, namespace);
   if (!ns.matches && !ns.error) return undefined;
   const obj = objectSelectorMatch(h, attrs);
@@ -313,7 +357,8 @@ function shouldCallHook(h: Webhook, attrs: AdmissionAttributes, namespace: strin
   if (!invocation) return undefined;
   if (ns.error) return ns.error;
   if (obj.error) return obj.error;
-  return invocation;
+  const conditions = matchConditionsAllow(invocation, attrs, namespace, convert);
+  return conditions === true ? invocation : conditions;
 }
 
 // The webhooks never see writes to admission configuration itself, so a broken webhook cannot lock it out.
@@ -334,8 +379,16 @@ function apiVersionOf(gvk: GroupVersionKind): string {
   return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
 }
 
+type Converter = (object: unknown, to: GroupVersionKind) => unknown;
+
 function defaultConvert(object: unknown, to: GroupVersionKind): unknown {
   return isRecord(object) ? { ...object, apiVersion: apiVersionOf(to) } : object;
+}
+
+/** VersionedAttributes: objects in the version the webhook matched, converted if that differs; absent is null. */
+function versioner(inv: Invocation, attrs: AdmissionAttributes, convert: Converter): (o: unknown) => unknown {
+  const converted = inv.kind.group !== attrs.kind.group || inv.kind.version !== attrs.kind.version || inv.kind.kind !== attrs.kind.kind;
+  return (o) => (o === undefined || o === null ? null : converted ? convert(o, inv.kind) : o);
 }
 
 function buildReview(
@@ -344,11 +397,9 @@ function buildReview(
   inv: Invocation,
   attrs: AdmissionAttributes,
   namespace: string,
-  convert: (object: unknown, to: GroupVersionKind) => unknown,
+  convert: Converter,
 ): JsonRecord {
-  // VersionedAttributes: objects are sent in the version the webhook matched, converted if that differs.
-  const converted = inv.kind.group !== attrs.kind.group || inv.kind.version !== attrs.kind.version || inv.kind.kind !== attrs.kind.kind;
-  const version = (o: unknown): unknown => (o === undefined || o === null ? null : converted ? convert(o, inv.kind) : o);
+  const version = versioner(inv, attrs, convert);
   const sub = attrs.subResource ?? "";
   const userInfo: JsonRecord = {};
   // authenticationv1.UserInfo: every field is omitempty.
@@ -761,7 +812,7 @@ export async function runValidatingAdmission(
 
   const invocations: Invocation[] = [];
   for (const h of webhooksOf(configs)) {
-    const decision = shouldCallHook(h, attrs, namespace);
+    const decision = shouldCallHook(h, attrs, namespace, options.convertObject ?? defaultConvert);
     if (decision === undefined) continue;
     if (!("webhook" in decision)) return { allowed: false, warnings: [], status: decision };
     invocations.push(decision);
