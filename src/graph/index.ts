@@ -8,3 +8,7 @@ export * from "./ready-expr.js";
 export * from "./readiness.js";
 export * from "./gate-rules.js";
 export * from "./gates.js";
+export * from "./suggest.js";
+export * from "./problems.js";
+export * from "./topo.js";
+export * from "./graph-overlay.js";

@@ -95,9 +95,14 @@ export function blockedMessage(state: GateState): string {
   const hops = state.path.slice(0, -1);
   const via = hops.length === 0 ? "" : ` via ${hops.join(ARROW)}`;
   switch (state.reason) {
-    case "Cycle":
-      // rootCauseMessage is the cycle itself; the path ends where the cycle is entered.
-      return `blocked by ${state.rootCauseMessage}${via}: remove one of these dependsOn entries`;
+    case "Cycle": {
+      // rootCauseMessage names the cycle. The path ends by going once round it: on the cycle
+      // itself, the path is just that; else the hops before the first cycle member are the "via".
+      const entry = state.path.indexOf(state.path[state.path.length - 1]!);
+      const before = entry === state.path.length - 1 ? [] : state.path.slice(0, entry);
+      const cycleVia = before.length === 0 ? "" : ` via ${before.join(ARROW)}`;
+      return `blocked by ${state.rootCauseMessage}${cycleVia}: remove one of these dependsOn entries`;
+    }
     case "Missing":
       return `blocked by ${state.rootCause}${via}: ${state.rootCauseMessage}: create it or fix the dependsOn entry`;
     case "Suspended":

@@ -1,0 +1,26 @@
+// A GraphView with some objects added, replaced or removed on top of another, without copying it:
+// the admission webhook checks a request against the cache plus the pending batch (DESIGN.md, The
+// pending batch) this way.
+
+import type { GraphView } from "./dependency-graph.js";
+import { objectKey, resolveDependencies } from "./refs.js";
+import type { FluxObject, ObjectKey } from "./types.js";
+
+export function overlayGraph(base: GraphView, objects: Iterable<FluxObject>, removed: Iterable<ObjectKey> = []): GraphView {
+  const overlay = new Map<ObjectKey, { obj: FluxObject; deps: readonly ObjectKey[] }>();
+  for (const obj of objects) {
+    overlay.set(objectKey(obj.namespace, obj.name), { obj, deps: [...new Set(resolveDependencies(obj).map((d) => d.key))] });
+  }
+  const gone = new Set(removed);
+  for (const key of overlay.keys()) gone.delete(key);
+  return {
+    kind: base.kind,
+    has: (key) => overlay.has(key) || (!gone.has(key) && base.has(key)),
+    get: (key) => overlay.get(key)?.obj ?? (gone.has(key) ? undefined : base.get(key)),
+    dependencyKeys: (key) => overlay.get(key)?.deps ?? (gone.has(key) ? [] : base.dependencyKeys(key)),
+    *keys() {
+      for (const key of base.keys()) if (!overlay.has(key) && !gone.has(key)) yield key;
+      yield* overlay.keys();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import {
+  blockedMessage,
+  crossNamespaceMessage,
+  cycleProblemMessage,
+  gateOpenedMessage,
+  invalidNameMessage,
+  missingProblemMessage,
+  readyExprMessage,
+  selfDependencyMessage,
+} from "./messages.js";
+
+describe("problem messages: what is wrong, then what to do", () => {
+  it("words each problem as the design shows", () => {
+    expect(cycleProblemMessage(["default/backend", "default/redis", "default/backend"])).toBe(
+      "dependency cycle default/backend → default/redis → default/backend: remove one of these dependsOn entries",
+    );
+    expect(selfDependencyMessage("default/backend")).toBe("default/backend depends on itself: remove that dependsOn entry");
+    expect(missingProblemMessage("HelmRelease", "default/redsi", ["default/redis"])).toBe(
+      "HelmRelease default/redsi does not exist (did you mean default/redis?): create it first or fix the dependsOn entry",
+    );
+    expect(missingProblemMessage("Kustomization", "flux-system/infra", [])).toBe(
+      "Kustomization flux-system/infra does not exist: create it first or fix the dependsOn entry",
+    );
+    expect(missingProblemMessage("HelmRelease", "a/x", ["a/y", "a/z", "b/x"])).toContain("(did you mean a/y, a/z or b/x?)");
+    expect(invalidNameMessage(0, "monitoring/prometheus")).toBe(
+      'dependsOn[0].name "monitoring/prometheus" is not a valid object name: use {name: prometheus, namespace: monitoring}',
+    );
+    expect(invalidNameMessage(2, "")).toBe("dependsOn[2].name is empty: set it to the name of the object to depend on");
+    expect(crossNamespaceMessage("default/app", "monitoring/prometheus")).toContain("move it into namespace default or");
+    expect(readyExprMessage(1, "undeclared reference to 'foo'")).toBe(
+      "dependsOn[1].readyExpr does not compile: undeclared reference to 'foo': fix the CEL expression",
+    );
+  });
+});
+
+describe("gate messages for Events", () => {
+  it("names the root cause, and the path when it is more than one hop away", () => {
+    const direct = { state: "blocked", reason: "Failed", rootCause: "default/redis", rootCauseMessage: "install retries exhausted", path: ["default/redis"] } as const;
+    expect(blockedMessage({ ...direct, path: [...direct.path] })).toBe("blocked by default/redis: install retries exhausted");
+    expect(blockedMessage({ ...direct, path: ["default/api", "default/redis"] })).toBe(
+      "blocked by default/redis via default/api: install retries exhausted",
+    );
+    expect(
+      blockedMessage({ state: "blocked", reason: "Missing", rootCause: "default/redis", rootCauseMessage: "HelmRelease default/redis does not exist", path: ["default/redis"] }),
+    ).toBe("blocked by default/redis: HelmRelease default/redis does not exist: create it or fix the dependsOn entry");
+    expect(
+      blockedMessage({
+        state: "blocked",
+        reason: "Cycle",
+        rootCause: "default/backend",
+        rootCauseMessage: "dependency cycle default/backend → default/redis → default/backend",
+        path: ["default/redis", "default/backend"],
+      }),
+    ).toBe("blocked by dependency cycle default/backend → default/redis → default/backend: remove one of these dependsOn entries");
+    // web → frontend → backend, where backend is on the cycle.
+    expect(
+      blockedMessage({
+        state: "blocked",
+        reason: "Cycle",
+        rootCause: "default/backend",
+        rootCauseMessage: "dependency cycle default/backend → default/redis → default/backend",
+        path: ["default/frontend", "default/backend", "default/redis", "default/backend"],
+      }),
+    ).toBe(
+      "blocked by dependency cycle default/backend → default/redis → default/backend via default/frontend: remove one of these dependsOn entries",
+    );
+    expect(gateOpenedMessage(["default/redis"])).toBe("gate open: dependency default/redis is Ready");
+  });
+});
