@@ -9,11 +9,6 @@ export function pendingDependencyWarning(kind: FluxKind, dependency: ObjectKey):
   return `${missingMessage(kind, dependency)} yet but is pending in the same batch: allowed`;
 }
 
-/** A dry-run whose dependency is missing: allowed so Flux's batch can proceed, but not silently. */
-export function dryRunMissingWarning(kind: FluxKind, dependency: ObjectKey): string {
-  return `${missingMessage(kind, dependency)}: a real apply is denied unless it is created first`;
-}
-
 /** DELETE denied by `--delete-protection deny`. */
 export function deleteProtectedMessage(object: ObjectKey, dependents: readonly ObjectKey[]): string {
   const shown = dependents.slice(0, 3);

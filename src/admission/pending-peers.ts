@@ -263,7 +263,6 @@ export class PendingPeers {
         {
           method,
           agent,
-          timeout: timeoutMs,
           headers: {
             [PEER_AUTH_HEADER]: signature,
             ...(method === "POST" ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {}),
@@ -277,12 +276,21 @@ export class PendingPeers {
             if (size > 1024 * 1024) req.destroy(new Error("peer answer larger than 1 MiB"));
             else chunks.push(chunk);
           });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-          res.on("error", reject);
+          res.on("end", () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+          });
+          res.on("error", fail);
         },
       );
-      req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on("error", reject);
+      // A whole-exchange deadline: a peer that accepts the connection and then stalls must not hold the
+      // review past the apiserver's timeout.
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      req.on("error", fail);
       req.end(method === "POST" ? body : undefined);
     });
   }
