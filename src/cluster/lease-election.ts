@@ -107,6 +107,9 @@ export class LeaseElection {
   private state: "new" | "running" | "stopped" = "new";
   private loop: Promise<void> | undefined;
   private readonly sleepers = new Set<() => void>();
+  /** Resolves on stop(): no request in flight may hold up stopping. */
+  private readonly stopped: Promise<"stopped">;
+  private signalStopped!: () => void;
 
   constructor(kc: KubeConfig, options: LeaseElectionOptions) {
     this.namespace = options.namespace;
@@ -131,6 +134,7 @@ export class LeaseElection {
       );
     }
     this.api = kc.makeApiClient(CoordinationV1Api);
+    this.stopped = new Promise((resolve) => (this.signalStopped = () => resolve("stopped")));
   }
 
   /** Start campaigning in the background. */
@@ -159,6 +163,7 @@ export class LeaseElection {
     const wasRunning = this.state === "running";
     this.state = "stopped";
     this.stopLeading("stopped");
+    this.signalStopped();
     for (const wake of [...this.sleepers]) wake();
     if (wasRunning) await this.loop;
   }
@@ -172,33 +177,45 @@ export class LeaseElection {
     const held = this.leading;
     await this.stop();
     if (!held) return;
+    // A shutdown must not hang on an unreachable API server: give up after the renew deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.renewDeadlineMs} ms`)), this.renewDeadlineMs);
+    });
     try {
-      const lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace });
-      const record = leaseRecordOf(lease);
-      if (record.holderIdentity !== this.identity) return;
-      const now = microTime(new Date());
-      await this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.namespace,
-        body: {
-          ...lease,
-          spec: {
-            ...lease.spec,
-            holderIdentity: "",
-            leaseDurationSeconds: 1,
-            acquireTime: now,
-            renewTime: now,
-            leaseTransitions: record.leaseTransitions,
-          },
-        },
-      });
-      this.log.info({ lease: `${this.namespace}/${this.name}`, identity: this.identity }, "released leader lease");
+      await Promise.race([this.giveUpLease(), timeout]);
     } catch (err) {
       this.log.warn(
         { lease: `${this.namespace}/${this.name}`, error: describeError(err) },
         "could not release the leader lease; it will expire on its own",
       );
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  /** client-go's release(): the record emptied of its holder, only if we still hold it. */
+  private async giveUpLease(): Promise<void> {
+    const lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace });
+    const record = leaseRecordOf(lease);
+    if (record.holderIdentity !== this.identity) return;
+    const now = microTime(new Date());
+    await this.api.replaceNamespacedLease({
+      name: this.name,
+      namespace: this.namespace,
+      body: {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: "",
+          leaseDurationSeconds: 1,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: record.leaseTransitions,
+        },
+      },
+    });
+    this.log.info({ lease: `${this.namespace}/${this.name}`, identity: this.identity }, "released leader lease");
   }
 
   private get running(): boolean {
@@ -208,8 +225,8 @@ export class LeaseElection {
   private async run(): Promise<void> {
     while (this.running) {
       // Campaign: try, then wait retryPeriod plus up to 1.2 × retryPeriod of jitter.
-      const attempt = await this.tryAcquireOrRenew();
-      if (!this.running) break;
+      const attempt = await Promise.race([this.tryAcquireOrRenew(), this.stopped]);
+      if (attempt === "stopped" || !this.running) break;
       if (attempt !== "acquired") {
         await this.sleep(this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR));
         continue;
@@ -228,6 +245,7 @@ export class LeaseElection {
       const attempt = await Promise.race([
         this.tryAcquireOrRenew(),
         this.sleep(Math.max(0, deadline - Date.now())).then((): Attempt => "failed"),
+        this.stopped,
       ]);
       if (!this.running || !this.leading) return;
       if (attempt === "acquired") {
