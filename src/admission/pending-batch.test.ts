@@ -62,7 +62,7 @@ describe("PendingBatch", () => {
   });
 
   it("never lets a peer's copy extend past the local TTL or override a fresher local record", () => {
-    let now = 0;
+    const now = 0;
     const batch = new PendingBatch({ ttlMs: 1_000, now: () => now });
     batch.record(hr("a", ["x"]), { origin: "peer", ttlMs: 1_000_000 });
     expect(batch.get("HelmRelease", "default/a")?.expiresAt).toBe(1_000);
