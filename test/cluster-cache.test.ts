@@ -258,6 +258,43 @@ describe("ObjectCache against the sandbox", () => {
     expect(valuesChange?.object?.generation).toBe((valuesChange?.previous?.generation ?? 0) + 1);
     expect(JSON.stringify(cache.get("team-a/big"))).not.toContain("www");
   });
+
+  it("resumes after each routine server-side timeout without re-listing or repeating", async () => {
+    const cache1 = new ObjectCache(w.kc, { kind: "HelmRelease", watchTimeoutSeconds: 1 });
+    cache = cache1;
+    const changes: CacheChange[] = [];
+    const restarts: WatchRestart[] = [];
+    cache1.subscribe((c) => changes.push(c));
+    cache1.onWatchRestart((r) => restarts.push(r));
+    cache1.start();
+    await cache1.synced;
+    await until("a timeout", () => restarts.length >= 1);
+    await create(w, "team-a", "after-timeout");
+    await until("a second timeout", () => restarts.length >= 2);
+    await create(w, "team-b", "after-second-timeout");
+    await until("second object", () => cache1.get("team-b/after-second-timeout"));
+    expect(restarts.every((r) => r.reason === "timeout")).toBe(true);
+    expect(changes.map((c) => `${c.type} ${c.key}`)).toEqual(["upsert team-a/after-timeout", "upsert team-b/after-second-timeout"]);
+  });
+
+  it("caches Kustomizations the same way", async () => {
+    const KS = { group: "kustomize.toolkit.fluxcd.io", version: "v1", plural: "kustomizations" };
+    const body = (name: string, dependsOn?: unknown[]) => ({
+      apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+      kind: "Kustomization",
+      metadata: { name, namespace: "team-a" },
+      spec: { interval: "10m", path: "./apps", prune: true, sourceRef: { kind: "GitRepository", name: "flux-system" }, ...(dependsOn ? { dependsOn } : {}) },
+    });
+    await w.api.createNamespacedCustomObject({ ...KS, namespace: "team-a", body: body("infra") });
+    const ks = new ObjectCache(w.kc, { kind: "Kustomization" });
+    cache = ks;
+    ks.start();
+    await ks.synced;
+    expect(ks.list().map((o) => [o.kind, o.name])).toEqual([["Kustomization", "infra"]]);
+    await w.api.createNamespacedCustomObject({ ...KS, namespace: "team-a", body: body("apps", [{ name: "infra" }]) });
+    expect(await until("apps", () => ks.get("team-a/apps"))).toMatchObject({ kind: "Kustomization", dependsOn: [{ name: "infra" }] });
+    for (const name of ["apps", "infra"]) await w.api.deleteNamespacedCustomObject({ ...KS, namespace: "team-a", name });
+  });
 });
 
 describe("ObjectCache through outages", () => {

@@ -12,7 +12,7 @@ import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { resourceVersionOf, sameFluxObject, toFluxObject } from "./flux-object.js";
 import { describeError, silentLogger, statusCodeOf } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
-import { fluxResourceType, resourcePath } from "./resources.js";
+import { apiVersionOf, fluxResourceType, resourcePath } from "./resources.js";
 import type { ResourceType } from "./resources.js";
 
 /** A change to the cache: an object added or changed (`previous` unset when added), or removed. */
@@ -22,9 +22,13 @@ export type CacheChange =
 
 export type CacheListener = (change: CacheChange) => void;
 
-/** Why a watch had to be started again: the server closed it, its resourceVersion expired
- *  (410 Gone, so the cache re-listed), or it failed (the cache backed off and re-listed). */
-export type WatchRestartReason = "closed" | "expired" | "error";
+/**
+ * Why a watch had to be started again: "timeout", the server ended it at the timeoutSeconds the cache
+ * asked for (routine, every 5–10 minutes); "closed", the server ended it early (e.g. apiserver
+ * shutdown), and it resumed from its resourceVersion; "expired", its resourceVersion was too old
+ * (410 Gone), so the cache re-listed; "error", it failed, so the cache backed off and re-listed.
+ */
+export type WatchRestartReason = "timeout" | "closed" | "expired" | "error";
 
 export interface WatchRestart {
   kind: FluxKind;
@@ -199,7 +203,7 @@ export class ObjectCache {
         if (this.stopped) break;
         this.restarts++;
         this.emitRestart({ kind: this.kind, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) });
-        if (outcome.reason !== "closed") needList = true;
+        if (outcome.reason === "expired" || outcome.reason === "error") needList = true;
         if (outcome.healthy) {
           failures = 0;
         } else {
@@ -215,9 +219,12 @@ export class ObjectCache {
         if (this.stopped) break;
         failures++;
         delay = this.backoff(failures);
+        const notServed = statusCodeOf(err) === 404;
         this.log.warn(
           { kind: this.kind, error: describeError(err), retryInMs: Math.round(delay) },
-          `listing ${this.type.resource} failed; retrying`,
+          notServed
+            ? `the API server does not serve ${apiVersionOf(this.type)} ${this.type.resource}: install Flux, or pass the version discoverServedVersions found; retrying`
+            : `listing ${apiVersionOf(this.type)} ${this.type.resource} failed; retrying`,
         );
       }
       if (delay > 0) await this.sleep(delay);
@@ -323,13 +330,15 @@ export class ObjectCache {
       let abort: AbortController | undefined;
       let idleTimer: NodeJS.Timeout | undefined;
 
-      const finish = (reason: WatchRestartReason, error?: string): void => {
+      const finish = (ended: WatchRestartReason, error?: string): void => {
         if (finished) return;
         finished = true;
+        const lasted = Date.now() - startedAt;
+        const reason = ended === "closed" && lasted >= timeoutSeconds * 1000 - 500 ? "timeout" : ended;
         clearTimeout(idleTimer);
         this.interrupt = undefined;
         abort?.abort();
-        const healthy = reason !== "error" && (events > 0 || Date.now() - startedAt >= HEALTHY_WATCH_MS);
+        const healthy = reason !== "error" && (events > 0 || lasted >= HEALTHY_WATCH_MS);
         resolve(error === undefined ? { reason, healthy } : { reason, healthy, error });
       };
       // client-node's Watch sets no client-side timeout: a connection that silently died would hang
@@ -338,6 +347,7 @@ export class ObjectCache {
         clearTimeout(idleTimer);
         idleTimer = setTimeout(() => finish("error", "watch silent past its timeout"), (timeoutSeconds + 30) * 1000);
       };
+      // stop(): the outcome is ignored.
       this.interrupt = () => finish("closed");
       armIdleTimer();
 
