@@ -158,6 +158,14 @@ describe("evaluation", () => {
     expect(run(["object.spec.maxHistory == 5", "object.spec.ratio == 0.5", "object.spec.maxHistory + 1 == 6"], false, input)).toEqual({ matches: true });
   });
 
+  it("treats && and || as commutative over errors, as CEL specifies", () => {
+    const create = { object: helmRelease({}), oldObject: null, request: request("CREATE") };
+    expect(run(["request.operation != 'UPDATE' || oldObject.spec.missing == 1"], false, create)).toEqual({ matches: true });
+    expect(run(["oldObject.spec.missing == 1 || request.operation == 'CREATE'"], false, create)).toEqual({ matches: true });
+    expect(run(["object.spec.missing == 1 && false"], false, create)).toEqual({ matches: false, failedCondition: "c0" });
+    expect(run(["object.spec.missing == 1 || false"], false, create)).toMatchObject({ error: expect.stringContaining("no such key: missing") });
+  });
+
   it("skips on a false condition even when another one errs", () => {
     expect(run(["object.spec.missing == 1", "false"])).toEqual({ matches: false, failedCondition: "c1" });
   });
