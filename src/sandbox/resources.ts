@@ -1,0 +1,357 @@
+// The one table of every group/version/resource the sandbox serves, with the per-kind behaviour that
+// kube-apiserver derives from the resource's registry strategy: namespaced or not, whether it has a
+// status subresource and a generation, custom-resource rules, and how stored objects convert between
+// served versions. Discovery, OpenAPI, routing and the registry all read from here.
+
+export type JsonObject = Record<string, unknown>;
+
+/** One resource, served under one group in one or more versions, kept in one storage. */
+export interface ResourceDef {
+  /** Storage key; two resources share one when they are the same objects (core and events.k8s.io Events). */
+  storage: string;
+  group: string;
+  /** Served versions, preferred first. */
+  versions: readonly string[];
+  resource: string;
+  singular: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames: readonly string[];
+  categories: readonly string[];
+  /**
+   * A custom resource (CustomResourceDefinition semantics): an update needs metadata.resourceVersion,
+   * strategic merge patch is refused, and with the status subresource `status` is dropped on create and
+   * ignored on main-resource writes. See "Custom Resources > Subresources" in the Kubernetes docs.
+   */
+  custom: boolean;
+  statusSubresource: boolean;
+  /** metadata.generation is set to 1 on create and bumped when anything but metadata/status changes. */
+  generation: boolean;
+  /** `deprecationWarning` per deprecated version; kube-apiserver sends it as a Warning header on each request. */
+  deprecated?: Readonly<Record<string, string>>;
+  /** Fields a fieldSelector may name besides metadata.name and metadata.namespace. */
+  selectableFields?: Readonly<Record<string, (obj: JsonObject) => string | undefined>>;
+  /** Converts a stored object (storage form) to `version` of this resource; defaults to rewriting apiVersion. */
+  fromStorage?: (obj: JsonObject, version: string) => JsonObject;
+  /** Converts an object of `version` of this resource to storage form; defaults to rewriting apiVersion. */
+  toStorage?: (obj: JsonObject, version: string) => JsonObject;
+  /** The apiVersion objects are stored as. */
+  storageApiVersion: string;
+  /** The CRD's additionalPrinterColumns (for Table output), when the resource has some. */
+  printerColumns?: readonly PrinterColumn[];
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  format?: string;
+  description?: string;
+  priority?: number;
+}
+
+export const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] as const;
+
+function str(obj: JsonObject, ...path: string[]): string | undefined {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as JsonObject)[p];
+  }
+  if (cur === undefined || cur === null) return undefined;
+  return typeof cur === "string" ? cur : String(cur);
+}
+
+const FLUX_PRINTER_COLUMNS: readonly PrinterColumn[] = [
+  { jsonPath: ".metadata.creationTimestamp", name: "Age", type: "date" },
+  { jsonPath: '.status.conditions[?(@.type=="Ready")].status', name: "Ready", type: "string" },
+  { jsonPath: '.status.conditions[?(@.type=="Ready")].message', name: "Status", type: "string" },
+];
+
+// Core v1 Event <-> events.k8s.io/v1 Event. Both are views of one storage (as in Kubernetes, where
+// events.k8s.io is a new API over the same objects); field renames follow pkg/apis/events/v1 conversion.
+const EVENT_RENAMES: ReadonlyArray<[core: string, events: string]> = [
+  ["involvedObject", "regarding"],
+  ["message", "note"],
+  ["reportingComponent", "reportingController"],
+  ["source", "deprecatedSource"],
+  ["firstTimestamp", "deprecatedFirstTimestamp"],
+  ["lastTimestamp", "deprecatedLastTimestamp"],
+  ["count", "deprecatedCount"],
+];
+
+function renameFields(obj: JsonObject, pairs: ReadonlyArray<[string, string]>, apiVersion: string): JsonObject {
+  const out: JsonObject = { ...obj, apiVersion };
+  for (const [from, to] of pairs) {
+    if (from in out) {
+      const value = out[from];
+      delete out[from];
+      if (value !== undefined && value !== null && value !== "") out[to] = value;
+    }
+  }
+  return out;
+}
+
+const coreEventToEventsV1 = (obj: JsonObject): JsonObject => renameFields(obj, EVENT_RENAMES, "events.k8s.io/v1");
+const eventsV1ToCoreEvent = (obj: JsonObject): JsonObject =>
+  renameFields(obj, EVENT_RENAMES.map(([a, b]) => [b, a] as [string, string]), "v1");
+
+const eventSelectable: Readonly<Record<string, (obj: JsonObject) => string | undefined>> = {
+  "involvedObject.kind": (o) => str(o, "involvedObject", "kind"),
+  "involvedObject.namespace": (o) => str(o, "involvedObject", "namespace"),
+  "involvedObject.name": (o) => str(o, "involvedObject", "name"),
+  "involvedObject.uid": (o) => str(o, "involvedObject", "uid"),
+  "involvedObject.apiVersion": (o) => str(o, "involvedObject", "apiVersion"),
+  "involvedObject.resourceVersion": (o) => str(o, "involvedObject", "resourceVersion"),
+  "involvedObject.fieldPath": (o) => str(o, "involvedObject", "fieldPath"),
+  reason: (o) => str(o, "reason"),
+  reportingComponent: (o) => str(o, "reportingComponent") ?? "",
+  source: (o) => str(o, "source", "component"),
+  type: (o) => str(o, "type"),
+};
+
+// events.k8s.io/v1 field selectors use that version's names (regarding.*, reportingController, ...).
+const eventsV1Selectable: Readonly<Record<string, (obj: JsonObject) => string | undefined>> = {
+  "regarding.kind": (o) => str(o, "involvedObject", "kind"),
+  "regarding.namespace": (o) => str(o, "involvedObject", "namespace"),
+  "regarding.name": (o) => str(o, "involvedObject", "name"),
+  "regarding.uid": (o) => str(o, "involvedObject", "uid"),
+  "regarding.apiVersion": (o) => str(o, "involvedObject", "apiVersion"),
+  "regarding.resourceVersion": (o) => str(o, "involvedObject", "resourceVersion"),
+  "regarding.fieldPath": (o) => str(o, "involvedObject", "fieldPath"),
+  reason: (o) => str(o, "reason"),
+  reportingController: (o) => str(o, "reportingComponent") ?? "",
+  type: (o) => str(o, "type"),
+};
+
+export const RESOURCES: readonly ResourceDef[] = [
+  {
+    storage: "helmreleases.helm.toolkit.fluxcd.io",
+    group: "helm.toolkit.fluxcd.io",
+    versions: ["v2", "v2beta2", "v2beta1"],
+    resource: "helmreleases",
+    singular: "helmrelease",
+    kind: "HelmRelease",
+    namespaced: true,
+    shortNames: ["hr"],
+    categories: ["all", "fluxcd", "fluxcd-appliers"],
+    custom: true,
+    statusSubresource: true,
+    generation: true,
+    deprecated: {
+      v2beta2: "v2beta2 HelmRelease is deprecated, upgrade to v2",
+      v2beta1: "v2beta1 HelmRelease is deprecated, upgrade to v2",
+    },
+    storageApiVersion: "helm.toolkit.fluxcd.io/v2",
+    printerColumns: FLUX_PRINTER_COLUMNS,
+  },
+  {
+    storage: "kustomizations.kustomize.toolkit.fluxcd.io",
+    group: "kustomize.toolkit.fluxcd.io",
+    versions: ["v1", "v1beta2"],
+    resource: "kustomizations",
+    singular: "kustomization",
+    kind: "Kustomization",
+    namespaced: true,
+    shortNames: ["ks"],
+    categories: ["all", "fluxcd", "fluxcd-appliers"],
+    custom: true,
+    statusSubresource: true,
+    generation: true,
+    deprecated: { v1beta2: "v1beta2 Kustomization is deprecated, upgrade to v1" },
+    storageApiVersion: "kustomize.toolkit.fluxcd.io/v1",
+    printerColumns: FLUX_PRINTER_COLUMNS,
+  },
+  {
+    storage: "namespaces",
+    group: "",
+    versions: ["v1"],
+    resource: "namespaces",
+    singular: "namespace",
+    kind: "Namespace",
+    namespaced: false,
+    shortNames: ["ns"],
+    categories: [],
+    custom: false,
+    statusSubresource: true,
+    generation: false,
+    selectableFields: { "status.phase": (o) => str(o, "status", "phase") },
+    storageApiVersion: "v1",
+  },
+  {
+    storage: "secrets",
+    group: "",
+    versions: ["v1"],
+    resource: "secrets",
+    singular: "secret",
+    kind: "Secret",
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    custom: false,
+    statusSubresource: false,
+    generation: false,
+    selectableFields: { type: (o) => str(o, "type") },
+    storageApiVersion: "v1",
+  },
+  {
+    storage: "configmaps",
+    group: "",
+    versions: ["v1"],
+    resource: "configmaps",
+    singular: "configmap",
+    kind: "ConfigMap",
+    namespaced: true,
+    shortNames: ["cm"],
+    categories: [],
+    custom: false,
+    statusSubresource: false,
+    generation: false,
+    storageApiVersion: "v1",
+  },
+  {
+    storage: "events",
+    group: "",
+    versions: ["v1"],
+    resource: "events",
+    singular: "event",
+    kind: "Event",
+    namespaced: true,
+    shortNames: ["ev"],
+    categories: [],
+    custom: false,
+    statusSubresource: false,
+    generation: false,
+    selectableFields: eventSelectable,
+    storageApiVersion: "v1",
+  },
+  {
+    storage: "events",
+    group: "events.k8s.io",
+    versions: ["v1"],
+    resource: "events",
+    singular: "event",
+    kind: "Event",
+    namespaced: true,
+    shortNames: ["ev"],
+    categories: [],
+    custom: false,
+    statusSubresource: false,
+    generation: false,
+    selectableFields: eventsV1Selectable,
+    fromStorage: (obj) => coreEventToEventsV1(obj),
+    toStorage: (obj) => eventsV1ToCoreEvent(obj),
+    storageApiVersion: "v1",
+  },
+  {
+    storage: "services",
+    group: "",
+    versions: ["v1"],
+    resource: "services",
+    singular: "service",
+    kind: "Service",
+    namespaced: true,
+    shortNames: ["svc"],
+    categories: ["all"],
+    custom: false,
+    statusSubresource: true,
+    generation: false,
+    storageApiVersion: "v1",
+  },
+  {
+    storage: "leases.coordination.k8s.io",
+    group: "coordination.k8s.io",
+    versions: ["v1"],
+    resource: "leases",
+    singular: "lease",
+    kind: "Lease",
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    custom: false,
+    statusSubresource: false,
+    generation: false,
+    storageApiVersion: "coordination.k8s.io/v1",
+  },
+  {
+    storage: "validatingwebhookconfigurations.admissionregistration.k8s.io",
+    group: "admissionregistration.k8s.io",
+    versions: ["v1"],
+    resource: "validatingwebhookconfigurations",
+    singular: "validatingwebhookconfiguration",
+    kind: "ValidatingWebhookConfiguration",
+    namespaced: false,
+    shortNames: [],
+    categories: ["api-extensions"],
+    custom: false,
+    statusSubresource: false,
+    // The admissionregistration strategy sets generation 1 on create and bumps it when webhooks change.
+    generation: true,
+    storageApiVersion: "admissionregistration.k8s.io/v1",
+  },
+  {
+    storage: "endpointslices.discovery.k8s.io",
+    group: "discovery.k8s.io",
+    versions: ["v1"],
+    resource: "endpointslices",
+    singular: "endpointslice",
+    kind: "EndpointSlice",
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    custom: false,
+    statusSubresource: false,
+    generation: false,
+    storageApiVersion: "discovery.k8s.io/v1",
+  },
+];
+
+/** The apiVersion string of a group/version (`v1` for the core group). */
+export function apiVersionOf(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}
+
+/** The resource served at group/version/resource, if any. */
+export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
+  return RESOURCES.find((r) => r.group === group && r.resource === resource && r.versions.includes(version));
+}
+
+/** The resource of a given apiVersion and kind (used for seeding and server-side apply bodies). */
+export function findResourceByKind(apiVersion: string, kind: string): { def: ResourceDef; version: string } | undefined {
+  const slash = apiVersion.lastIndexOf("/");
+  const group = slash >= 0 ? apiVersion.slice(0, slash) : "";
+  const version = slash >= 0 ? apiVersion.slice(slash + 1) : apiVersion;
+  const def = RESOURCES.find((r) => r.group === group && r.kind === kind && r.versions.includes(version));
+  return def ? { def, version } : undefined;
+}
+
+/** Groups in discovery order: core first, then the rest in table order. */
+export function servedGroups(): Array<{ group: string; versions: string[] }> {
+  const groups = new Map<string, Set<string>>();
+  for (const r of RESOURCES) {
+    if (!r.group) continue;
+    const set = groups.get(r.group) ?? new Set<string>();
+    r.versions.forEach((v) => set.add(v));
+    groups.set(r.group, set);
+  }
+  return [...groups].map(([group, versions]) => ({ group, versions: [...versions] }));
+}
+
+/** Converts a stored object to what a client of `def` at `version` sees. */
+export function presentAs(def: ResourceDef, version: string, stored: JsonObject): JsonObject {
+  if (def.fromStorage) return def.fromStorage(stored, version);
+  return { ...stored, apiVersion: apiVersionOf(def.group, version) };
+}
+
+/** Converts an object sent by a client of `def` at `version` to storage form. */
+export function toStorageForm(def: ResourceDef, version: string, obj: JsonObject): JsonObject {
+  if (def.toStorage) return def.toStorage(obj, version);
+  return { ...obj, apiVersion: def.storageApiVersion };
+}
+
+/** The other served versions of the same storage (matchPolicy: Equivalent in webhook rules). */
+export function equivalentResources(def: ResourceDef): Array<{ group: string; version: string; resource: string; kind: string }> {
+  return RESOURCES.filter((r) => r.storage === def.storage).flatMap((r) =>
+    r.versions.map((version) => ({ group: r.group, version, resource: r.resource, kind: r.kind })),
+  );
+}

@@ -1,0 +1,199 @@
+// The sandbox entry point: an in-memory Kubernetes API over HTTPS with its own CA, for tests and for
+// `releasegate sandbox`. Wires the store, registry, namespace controller and HTTP handler together and
+// offers fault injection (dropped watches, expired history, latency, restarts).
+import { writeFile } from "node:fs/promises";
+import { createServer } from "node:https";
+import type { Server } from "node:https";
+import type { Socket } from "node:net";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { generateCertificateAuthority, generateServingCertificate } from "../certs/generate.js";
+import type { ServiceResolver } from "./admission.js";
+import { createHandler } from "./http-server.js";
+import { kubeConfigFor, kubeconfigYaml } from "./kubeconfig.js";
+import { NamespaceLifecycle } from "./namespace-lifecycle.js";
+import { Registry } from "./registry.js";
+import { RESOURCES, findResourceByKind } from "./resources.js";
+import type { JsonObject } from "./resources.js";
+import { StatusError } from "./status.js";
+import { ObjectStore } from "./store.js";
+import type { ActiveWatch } from "./watch-stream.js";
+
+export interface SandboxOptions {
+  /** Port to listen on; 0 or unset picks a free one. */
+  port?: number;
+  /** Address to listen on; 127.0.0.1 by default. */
+  host?: string;
+  /** Objects to store at start (and after a restart that loses state), bypassing admission; status is kept. */
+  seed?: unknown[];
+  /** Where a webhook's clientConfig.service is reachable (an https:// base URL), for the admission chain. */
+  serviceResolver?: ServiceResolver;
+  /** Changes kept for watches and consistent lists; older resourceVersions get 410 Expired. Default 10000. */
+  historyLimit?: number;
+  /** Interval of BOOKMARK events on watches that allow them. Default 60s (kube-apiserver sends about one a minute). */
+  bookmarkIntervalMs?: number;
+  /** Bearer token of the kubeconfig this sandbox writes; the token is the user name. Default "sandbox-admin". */
+  token?: string;
+}
+
+export interface SandboxFaults {
+  /** Ends every open watch ("end": the stream closes cleanly, as on an apiserver shutdown; "reset": the connection breaks). */
+  dropWatches(mode?: "end" | "reset"): void;
+  /** Forgets change history: the next watch or consistent list from an older resourceVersion gets 410 Expired. */
+  expireHistory(): void;
+  /** Delays every response by `ms` milliseconds (0 turns it off). */
+  setLatency(ms: number): void;
+}
+
+export interface Sandbox {
+  /** https://127.0.0.1:PORT */
+  readonly url: string;
+  /** The CA that signed the serving certificate (PEM). */
+  readonly caPem: string;
+  /** Seed objects that were skipped, with the reason (unserved kinds such as HelmRepository). */
+  readonly seedWarnings: readonly string[];
+  /** A KubeConfig for client-node: the sandbox cluster with its CA and a bearer-token user. */
+  kubeConfig(token?: string): KubeConfig;
+  /** Writes the same kubeconfig as YAML, for kubectl --kubeconfig. */
+  writeKubeconfig(file: string, token?: string): Promise<void>;
+  readonly faults: SandboxFaults;
+  /** Closes every connection and listens again on the same port; state is lost unless keepState. */
+  restart(options?: { keepState?: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+function isObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Flattens `kind: List` documents and drops empty YAML documents. */
+function flattenSeed(objects: readonly unknown[]): unknown[] {
+  return objects.flatMap((o) => (isObject(o) && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items) ? flattenSeed(o.items) : o === null || o === undefined ? [] : [o]));
+}
+
+function seedStore(registry: Registry, seed: readonly unknown[]): string[] {
+  const warnings: string[] = [];
+  const nsDef = RESOURCES.find((r) => r.storage === "namespaces");
+  if (nsDef) for (const name of DEFAULT_NAMESPACES) registry.seed({ apiVersion: "v1", kind: "Namespace", metadata: { name } }, nsDef, "v1");
+  const objects = flattenSeed(seed);
+  // Namespaces first, so objects land in namespaces with the labels the seed gives them.
+  const ordered = [...objects.filter((o) => isObject(o) && o.kind === "Namespace"), ...objects.filter((o) => !(isObject(o) && o.kind === "Namespace"))];
+  for (const object of ordered) {
+    if (!isObject(object) || typeof object.apiVersion !== "string" || typeof object.kind !== "string") {
+      warnings.push("seed: skipped a document without apiVersion and kind");
+      continue;
+    }
+    const name = isObject(object.metadata) ? String(object.metadata.name ?? "") : "";
+    const found = findResourceByKind(object.apiVersion, object.kind);
+    if (!found) {
+      warnings.push(`seed: skipped ${object.kind} ${name} (${object.apiVersion} is not served by the sandbox)`);
+      continue;
+    }
+    try {
+      registry.seed(structuredClone(object), found.def, found.version);
+    } catch (err) {
+      if (err instanceof StatusError) warnings.push(`seed: skipped ${object.kind} ${name}: ${err.message}`);
+      else throw err;
+    }
+  }
+  return warnings;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const host = options.host ?? "127.0.0.1";
+  const token = options.token ?? "sandbox-admin";
+  const ca = generateCertificateAuthority("releasegate-sandbox-ca");
+  const serving = generateServingCertificate(ca, {
+    commonName: "releasegate-sandbox",
+    dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+    ipAddresses: [...new Set(["127.0.0.1", host === "0.0.0.0" ? "127.0.0.1" : host])],
+  });
+  const store = new ObjectStore(options.historyLimit ?? 10_000);
+  const registryOptions = options.serviceResolver ? { serviceResolver: options.serviceResolver } : {};
+  const registry = new Registry(store, registryOptions);
+  let seedWarnings = seedStore(registry, options.seed ?? []);
+  const namespaces = new NamespaceLifecycle(store, registry);
+  namespaces.start();
+
+  const watches = new Set<ActiveWatch>();
+  let latencyMs = 0;
+  let port = options.port ?? 0;
+  const sockets = new Set<Socket>();
+  const handler = createHandler({
+    store,
+    registry,
+    serverAddress: () => `${host}:${port}`,
+    latencyMs: () => latencyMs,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    watches,
+  });
+
+  let server: Server;
+  const listen = async (): Promise<void> => {
+    server = createServer({ key: serving.keyPem, cert: serving.certPem }, handler);
+    // Long-lived watches must not be cut by Node's request timeouts; idle keep-alive outlives Go's 90s.
+    server.requestTimeout = 0;
+    server.keepAliveTimeout = 95_000;
+    server.headersTimeout = 96_000;
+    server.on("secureConnection", (socket: Socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        const address = server.address();
+        if (address && typeof address === "object") port = address.port;
+        resolve();
+      });
+    });
+  };
+  const shutdown = async (): Promise<void> => {
+    for (const w of [...watches]) w.end("reset");
+    watches.clear();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+    await closed;
+  };
+  await listen();
+
+  const urlHost = host === "0.0.0.0" ? "127.0.0.1" : host;
+  const url = `https://${urlHost}:${port}`;
+  const caPem = ca.certPem;
+  return {
+    url,
+    caPem,
+    get seedWarnings() {
+      return seedWarnings;
+    },
+    kubeConfig: (t = token) => kubeConfigFor({ url, caPem, token: t }),
+    writeKubeconfig: async (file, t = token) => writeFile(file, kubeconfigYaml({ url, caPem, token: t }), { mode: 0o600 }),
+    faults: {
+      dropWatches: (mode = "end") => {
+        for (const w of [...watches]) w.end(mode);
+        watches.clear();
+      },
+      expireHistory: () => store.compact(),
+      setLatency: (ms) => {
+        latencyMs = Math.max(0, ms);
+      },
+    },
+    restart: async (restartOptions = {}) => {
+      await shutdown();
+      if (!restartOptions.keepState) {
+        namespaces.stop();
+        store.restore(undefined);
+        seedWarnings = seedStore(registry, options.seed ?? []);
+        namespaces.start();
+      }
+      await listen();
+    },
+    close: async () => {
+      namespaces.stop();
+      await shutdown();
+    },
+  };
+}
