@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { UsageError } from "./args.js";
 import { runCheck } from "./check.js";
 import { runGraph } from "./graph-command.js";
+import { runSandbox } from "./sandbox.js";
+import { runServe } from "./serve.js";
 import { processIo, type CommandIo } from "./io.js";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
@@ -14,6 +16,8 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 const commands: Record<string, { summary: string; run: Command }> = {
   check: { summary: "check dependsOn in manifests (files, folders or stdin) for cycles and missing dependencies", run: runCheck },
   graph: { summary: "print the dependency graph as DOT, Mermaid or JSON", run: runGraph },
+  serve: { summary: "run the admission webhook, gate controller and metrics against a cluster", run: runServe },
+  sandbox: { summary: "run an in-memory cluster with releasegate and a simulated Flux, to try it locally", run: runSandbox },
 };
 
 function version(): string {

@@ -1,0 +1,353 @@
+// `releasegate serve`: the admission webhook (HTTPS), the gate controller and the metrics endpoint
+// (plain HTTP, its own port) in one process, sharing one cache per Flux kind (DESIGN.md, Interfaces).
+//
+// Start order: discovery → caches (the webhook answers 503 and /readyz is false until they synced) →
+// TLS → webhook and metrics listeners → leader election. Shutdown on SIGTERM/SIGINT, as Kubernetes
+// expects of a pod being replaced: /readyz turns false, the webhook stops accepting connections and
+// drains the reviews in flight (bounded by --shutdown-timeout), the controller stops writing and the
+// Lease is released so a standby takes over at its next retry instead of after a whole lease duration.
+import type http from "node:http";
+import { KubeConfig } from "@kubernetes/client-node";
+import { AdmissionGraphs } from "../admission/admission-graphs.js";
+import { createAdmissionApp } from "../admission/app.js";
+import { tlsKeyPeerAuthenticator } from "../admission/peer-auth.js";
+import { EndpointSlicePeerSource } from "../admission/peer-source.js";
+import type { PeerSource } from "../admission/peer-source.js";
+import { PendingBatch } from "../admission/pending-batch.js";
+import { PendingPeers } from "../admission/pending-peers.js";
+import { startAdmissionServer } from "../admission/server.js";
+import type { AdmissionServer } from "../admission/server.js";
+import { FileTlsSource } from "../certs/file-tls-source.js";
+import { CaBundleInjector } from "../certs/webhook-ca-bundle.js";
+import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
+import type { TlsSource } from "../certs/tls-source.js";
+import { EventRecorder } from "../cluster/events.js";
+import { LeaseElection } from "../cluster/lease-election.js";
+import { describeError } from "../cluster/logger.js";
+import { ObjectCache } from "../cluster/object-cache.js";
+import { requestReconcile } from "../cluster/reconcile-request.js";
+import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
+import type { ServedFluxResource } from "../cluster/resources.js";
+import { GateController } from "../controller/gate-controller.js";
+import type { FluxKind } from "../graph/types.js";
+import { createMetrics } from "../metrics/metrics.js";
+import type { ReleasegateMetrics } from "../metrics/metrics.js";
+import { startMetricsServer } from "../metrics/metrics-server.js";
+import type { MetricsServer } from "../metrics/metrics-server.js";
+import type { CommandIo } from "./io.js";
+import { createLogger } from "./logger.js";
+import type { Logger } from "./logger.js";
+import { parseServeCommandLine, serveUsage } from "./serve-options.js";
+import type { ServeOptions } from "./serve-options.js";
+
+/** What a caller embedding serve (the sandbox, tests) may supply instead of the defaults. */
+export interface ServeOverrides {
+  /** The cluster to talk to (otherwise from --kubeconfig / in-cluster / default). */
+  kubeConfig?: KubeConfig;
+  logger?: Logger;
+  /** Where the other webhook replicas are (otherwise the Service's EndpointSlices). */
+  peers?: PeerSource;
+  /** Extra DNS names and IPs for a self-managed certificate. */
+  certificateNames?: { dnsNames?: string[]; ipAddresses?: string[] };
+  /** Cache list/watch tuning (tests). */
+  cacheBackoff?: { initialMs?: number; maxMs?: number };
+}
+
+export interface RunningServe {
+  readonly webhookPort: number;
+  readonly metricsPort: number;
+  readonly identity: string;
+  readonly controller: GateController;
+  readonly metrics: ReleasegateMetrics;
+  readonly tls: TlsSource;
+  /** Caches synced, TLS loaded, not shutting down: what /readyz says. */
+  isReady(): boolean;
+  /** Resolves once isReady() (rejects if shut down first). */
+  readonly ready: Promise<void>;
+  isLeader(): boolean;
+  /** Graceful stop: readiness off, drain reviews, stop writes, release the Lease, close everything. */
+  shutdown(): Promise<void>;
+  /** Stops like a crash would (tests of failover): nothing is handed over, the Lease just expires. */
+  abort(): Promise<void>;
+}
+
+const DISCOVERY_ATTEMPTS = 8;
+
+function loadKubeConfig(options: ServeOptions): KubeConfig {
+  const kc = new KubeConfig();
+  if (options.inCluster) kc.loadFromCluster();
+  else if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** Discovery, retried for a while: an API server that is still starting is not a reason to crash. */
+async function discover(kc: KubeConfig, log: Logger): Promise<Record<FluxKind, ServedFluxResource>> {
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await discoverServedVersions(kc);
+    } catch (error) {
+      if (attempt >= DISCOVERY_ATTEMPTS) {
+        throw new Error(`cannot reach the Kubernetes API at ${kc.getCurrentCluster()?.server ?? "?"}: ${describeError(error)}; check the kubeconfig or in-cluster access`, {
+          cause: error,
+        });
+      }
+      log.warn({ error: describeError(error), retryInMs: delay }, "API discovery failed; retrying");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+function createTlsSource(options: ServeOptions, kc: KubeConfig, log: Logger, overrides: ServeOverrides): TlsSource {
+  const logger = log.child({ component: "tls" });
+  if (options.certMode === "self-managed") {
+    return new SelfManagedTlsSource({
+      kubeConfig: kc,
+      namespace: options.namespace,
+      secretName: options.secretName,
+      serviceName: options.serviceName,
+      webhookConfigurationName: options.webhookConfigName,
+      ...(overrides.certificateNames?.dnsNames ? { extraDnsNames: overrides.certificateNames.dnsNames } : {}),
+      ...(overrides.certificateNames?.ipAddresses ? { ipAddresses: overrides.certificateNames.ipAddresses } : {}),
+      logger,
+    });
+  }
+  // files and cert-manager: the same files on disk (cert-manager's cainjector keeps the caBundle).
+  return new FileTlsSource({
+    certFile: options.tlsCertFile!,
+    keyFile: options.tlsKeyFile!,
+    ...(options.injectCaFile !== undefined ? { caFile: options.injectCaFile } : {}),
+    logger,
+  });
+}
+
+/** Counts requests in flight, so shutdown can wait for the reviews being answered. */
+function drainable(app: http.RequestListener, shuttingDown: () => boolean): { listener: http.RequestListener; inFlight: () => number } {
+  let active = 0;
+  const listener: http.RequestListener = (req, res) => {
+    // While draining, /readyz says so at once: the endpoint leaves the Service before the pod goes.
+    if (shuttingDown() && (req.url ?? "").split("?", 1)[0] === "/readyz") {
+      res.writeHead(503, { "content-type": "text/plain", connection: "close" }).end("not ready: shutting down\n");
+      return;
+    }
+    active++;
+    let counted = true;
+    const done = (): void => {
+      if (counted) active--;
+      counted = false;
+    };
+    res.on("finish", done);
+    res.on("close", done);
+    if (shuttingDown()) res.setHeader("connection", "close");
+    app(req, res);
+  };
+  return { listener, inFlight: () => active };
+}
+
+/** Starts everything; resolves once the webhook and metrics ports listen (readiness comes later). */
+export async function startServe(options: ServeOptions, overrides: ServeOverrides = {}): Promise<RunningServe> {
+  const log = overrides.logger ?? createLogger(options.logLevel);
+  const kc = overrides.kubeConfig ?? loadKubeConfig(options);
+  const metrics = createMetrics();
+  const served = await discover(kc, log);
+
+  const cacheLog = log.child({ component: "cache" });
+  const caches: ObjectCache[] = [];
+  for (const kind of FLUX_KINDS) {
+    const version = served[kind].version;
+    if (version === undefined) {
+      log.warn({ kind, served: served[kind].served }, `the API server serves no ${kind} version releasegate reads; not watching ${kind}s`);
+      continue;
+    }
+    caches.push(new ObjectCache(kc, { kind, version, logger: cacheLog, ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}) }));
+  }
+
+  // The callbacks run only after election.start(), below, when the controller exists.
+  const election = new LeaseElection(kc, {
+    namespace: options.namespace,
+    name: options.leaseName,
+    identity: options.identity,
+    leaseDurationMs: options.leaseDurationMs,
+    renewDeadlineMs: options.leaseRenewDeadlineMs,
+    retryPeriodMs: options.leaseRetryPeriodMs,
+    onStartedLeading: () => controller.startedLeading(),
+    onStoppedLeading: () => controller.stoppedLeading(),
+    logger: log.child({ component: "leader-election" }),
+  });
+  const recorder = new EventRecorder(kc, { reportingInstance: options.identity, logger: log.child({ component: "events" }) });
+  const controller = new GateController({
+    caches,
+    requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: served[kind].version ?? "" }),
+    recordEvent: (spec) => recorder.record(spec),
+    isLeader: () => election.isLeader(),
+    metrics,
+    logger: log.child({ component: "controller" }),
+    reconcileRate: options.reconcileRate,
+    reconcileBurst: options.reconcileBurst,
+    replayWindowMs: options.leaseDurationMs,
+  });
+
+  const graphs = new AdmissionGraphs(caches);
+  for (const cache of caches) cache.start();
+
+  const tls = createTlsSource(options, kc, log, overrides);
+  await tls.start();
+  const caInjector =
+    options.certMode === "files" && options.injectCaFile !== undefined
+      ? new CaBundleInjector({ kubeConfig: kc, webhookConfigurationName: options.webhookConfigName, source: tls, logger: log.child({ component: "tls" }) })
+      : undefined;
+  await caInjector?.start();
+
+  const admissionLog = log.child({ component: "webhook" });
+  const pending = new PendingBatch({ ttlMs: options.policy.pendingTtlSeconds * 1000 });
+  const peerAuth = tlsKeyPeerAuthenticator(() => tls.current());
+  let endpointPeers: EndpointSlicePeerSource | undefined;
+  const peerSource =
+    overrides.peers ??
+    (endpointPeers = new EndpointSlicePeerSource(kc, {
+      namespace: options.namespace,
+      service: options.serviceName,
+      port: options.webhookPort,
+      selfPodName: options.identity,
+      logger: admissionLog,
+    }));
+  const peers = new PendingPeers({ batch: pending, source: peerSource, auth: peerAuth, tls: () => tls.current(), logger: admissionLog });
+
+  let shuttingDown = false;
+  let server: AdmissionServer | undefined;
+  const app = createAdmissionApp({
+    graphs,
+    pending,
+    policy: options.policy,
+    peers,
+    peerAuth,
+    metrics,
+    tlsLoaded: () => server?.https.tlsLoaded() ?? false,
+    logger: admissionLog,
+  });
+  const { listener, inFlight } = drainable(app, () => shuttingDown);
+  let metricsServer: MetricsServer;
+  try {
+    server = await startAdmissionServer(listener, tls, {
+      port: options.webhookPort,
+      ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
+      logger: log.child({ component: "tls" }),
+    });
+    metricsServer = await startMetricsServer(metrics.registry, {
+      port: options.metricsPort,
+      ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
+    });
+  } catch (error) {
+    await server?.close();
+    await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop()]);
+    controller.stop();
+    throw new Error(`cannot listen: ${describeError(error)}; pick other ports with --webhook-port / --metrics-port`, { cause: error });
+  }
+  const admission = server;
+  peers.start();
+  void endpointPeers?.start();
+  election.start();
+
+  const isReady = (): boolean => !shuttingDown && graphs.allSynced() && admission.https.tlsLoaded();
+  const ready = (async () => {
+    await Promise.all(caches.map((c) => c.synced));
+    while (!isReady()) {
+      if (shuttingDown) throw new Error("shut down before becoming ready");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  ready.catch(() => undefined);
+  void ready.then(() => log.info({ webhookPort: admission.port, metricsPort: metricsServer.port, identity: options.identity }, "ready"));
+  log.info(
+    { webhookPort: admission.port, metricsPort: metricsServer.port, namespace: options.namespace, certMode: options.certMode, identity: options.identity },
+    "serving",
+  );
+
+  const closeRest = async (releaseLease: boolean): Promise<void> => {
+    controller.stop();
+    if (releaseLease) await election.release();
+    else await election.stop();
+    peers.stop();
+    endpointPeers?.stop();
+    graphs.stop();
+    await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop(), metricsServer.close()]);
+  };
+
+  let stopping: Promise<void> | undefined;
+  return {
+    webhookPort: admission.port,
+    metricsPort: metricsServer.port,
+    identity: options.identity,
+    controller,
+    metrics,
+    tls,
+    isReady,
+    ready,
+    isLeader: () => election.isLeader(),
+    shutdown() {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        log.info({ inFlight: inFlight() }, "shutting down: draining reviews");
+        const closed = admission.close();
+        const deadline = Date.now() + options.shutdownTimeoutMs;
+        while (inFlight() > 0 && Date.now() < deadline) {
+          admission.https.server.closeIdleConnections();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        if (inFlight() > 0) log.warn({ inFlight: inFlight() }, "shutdown timeout: closing connections with reviews still in flight");
+        admission.https.server.closeAllConnections();
+        await closed.catch(() => undefined);
+        await closeRest(true);
+        log.info({}, "stopped");
+        log.flush();
+      })();
+      return stopping;
+    },
+    abort() {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        admission.https.server.closeAllConnections();
+        await admission.close().catch(() => undefined);
+        await closeRest(false);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function terminationSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals): void => {
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+      resolve(signal);
+    };
+    process.on("SIGTERM", on);
+    process.on("SIGINT", on);
+  });
+}
+
+export async function runServe(argv: string[], io: CommandIo): Promise<number> {
+  const options = parseServeCommandLine(argv, process.env);
+  if (options === "help") {
+    io.stdout(`${serveUsage}\n`);
+    return 0;
+  }
+  const log = createLogger(options.logLevel);
+  let running: RunningServe;
+  try {
+    running = await startServe(options, { logger: log });
+  } catch (error) {
+    log.error({ error: error instanceof Error ? error.message : String(error) }, "cannot start");
+    log.flush();
+    io.stderr(`releasegate serve: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const signal = await terminationSignal();
+  log.info({ signal }, "received signal");
+  await running.shutdown();
+  return 0;
+}
