@@ -57,6 +57,7 @@ function setup(options: { policy?: Partial<AdmissionPolicy>; tlsLoaded?: boolean
     pending,
     policy: { ...DEFAULT_ADMISSION_POLICY, ...options.policy },
     metrics,
+    cacheLagMs: 0,
     tlsLoaded: () => options.tlsLoaded ?? true,
     ...(options.namespaceTerminating ? { namespaceTerminating: options.namespaceTerminating } : {}),
   });

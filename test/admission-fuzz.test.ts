@@ -39,6 +39,7 @@ function context(): AdmissionContext {
   return {
     graphs: new AdmissionGraphs([cache("HelmRelease", objects), cache("Kustomization", ks)]),
     pending: new PendingBatch({ maxPerKind: 100 }),
+    cacheLagMs: 0,
     policy: { ...DEFAULT_ADMISSION_POLICY, deleteProtection: "deny", crossNamespace: "deny" },
   };
 }

@@ -21,6 +21,11 @@ export interface AdmissionGraphSource {
   isSynced(kind: FluxKind): boolean;
   /** Kinds not synced yet (empty when ready). */
   unsyncedKinds(): FluxKind[];
+  /**
+   * Resolves true once every key is in the kind's graph, false after `timeoutMs`. The deny path uses
+   * it to let the cache catch up with a write the API server has just stored (see review-handler.ts).
+   */
+  waitForKeys?(kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number): Promise<boolean>;
 }
 
 export class AdmissionGraphs implements AdmissionGraphSource {
@@ -30,6 +35,7 @@ export class AdmissionGraphs implements AdmissionGraphSource {
   };
   private readonly caches = new Map<FluxKind, ObjectCacheLike>();
   private readonly unsubscribes: (() => void)[] = [];
+  private readonly waiters = new Set<{ kind: FluxKind; keys: Set<ObjectKey>; done: (found: boolean) => void }>();
 
   /** Follows each cache from now on; objects already cached are loaded at once. */
   constructor(caches: readonly ObjectCacheLike[]) {
@@ -38,8 +44,12 @@ export class AdmissionGraphs implements AdmissionGraphSource {
       this.caches.set(cache.kind, cache);
       this.unsubscribes.push(
         cache.subscribe((change) => {
-          if (change.type === "upsert") graph.upsert(change.object);
-          else graph.remove(change.key);
+          if (change.type === "upsert") {
+            graph.upsert(change.object);
+            if (this.waiters.size > 0) this.wake(cache.kind, change.key);
+          } else {
+            graph.remove(change.key);
+          }
         }),
       );
       for (const object of cache.list()) graph.upsert(object);
@@ -65,7 +75,35 @@ export class AdmissionGraphs implements AdmissionGraphSource {
     return [...this.caches.values()].filter((cache) => !cache.isSynced()).map((cache) => cache.kind);
   }
 
+  waitForKeys(kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number): Promise<boolean> {
+    const graph = this.graphs[kind];
+    const missing = new Set(keys.filter((key) => !graph.has(key)));
+    if (missing.size === 0) return Promise.resolve(true);
+    if (timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = {
+        kind,
+        keys: missing,
+        done: (found: boolean) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(found);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private wake(kind: FluxKind, key: ObjectKey): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.kind !== kind || !waiter.keys.delete(key)) continue;
+      if (waiter.keys.size === 0) waiter.done(true);
+    }
+  }
+
   stop(): void {
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    for (const waiter of [...this.waiters]) waiter.done(false);
   }
 }

@@ -25,6 +25,12 @@ export interface AdmissionContext {
   peers?: PendingPeerQuery;
   /** Whether a namespace is terminating, when a namespace watch is available (see decide.ts). */
   namespaceTerminating?: (namespace: string) => boolean;
+  /**
+   * How long a denial for missing dependencies waits for the cache to catch up (default 1000 ms; 0 for
+   * none). `kubectl apply -f redis.yaml -f backend.yaml` sends backend the moment redis is stored, and
+   * the watch event for redis may still be on its way to this replica (or to the other one).
+   */
+  cacheLagMs?: number;
   now?: () => number;
 }
 
@@ -52,11 +58,17 @@ export async function reviewAdmission(body: unknown, ctx: AdmissionContext): Pro
   }
   let decision = decideNow(request, ctx);
   let askedPeers = false;
-  // The deny path only: a dependency missing here may be pending on a peer (its dry-run went there).
-  if (!decision.allowed && decision.unresolved !== undefined && decision.unresolved.length > 0 && ctx.peers !== undefined) {
+  // The deny path only, for missing dependencies: one may be pending on a peer (its dry-run went there),
+  // or stored a moment ago and not yet seen by this replica's cache.
+  if (!decision.allowed && decision.unresolved !== undefined && ctx.peers !== undefined) {
     askedPeers = true;
     const learned = await ctx.peers.ask(request.kind, decision.unresolved);
     if (learned.length > 0) decision = decideNow(request, ctx);
+  }
+  const lag = ctx.cacheLagMs ?? 1000;
+  if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined) {
+    await ctx.graphs.waitForKeys(request.kind, decision.unresolved, lag);
+    decision = decideNow(request, ctx);
   }
   if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object);
   return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers };

@@ -5,9 +5,9 @@ import { parseTlsMaterial } from "../certs/tls-material.js";
 import type { TlsMaterial } from "../certs/tls-material.js";
 import type { TlsSource } from "../certs/tls-source.js";
 
-export function testTlsMaterial(commonName = "releasegate-test"): TlsMaterial {
+export function testTlsMaterial(commonName = "releasegate-test", dnsNames: string[] = []): TlsMaterial {
   const ca = generateCertificateAuthority(`${commonName}-ca`);
-  const serving = generateServingCertificate(ca, { commonName, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+  const serving = generateServingCertificate(ca, { commonName, dnsNames: ["localhost", ...dnsNames], ipAddresses: ["127.0.0.1"] });
   return parseTlsMaterial({ certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem }, { cert: "test", key: "test", ca: "test" }, new Date());
 }
 
