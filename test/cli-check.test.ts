@@ -40,7 +40,8 @@ describe("releasegate check on the examples", () => {
     const [problem] = report.problems;
     expect(problem).toMatchObject({ type: "cycle", kind: "HelmRelease", object: "default/backend" });
     expect(problem?.cycle).toEqual(["default/backend", "default/redis", "default/backend"]);
-    expect(Object.keys(problem ?? {}).sort()).toEqual(["cycle", "kind", "message", "object", "type"]);
+    expect(problem?.dependency).toBe("default/redis");
+    expect(Object.keys(problem ?? {}).sort()).toEqual(["cycle", "dependency", "kind", "message", "object", "type"]);
   });
 
   it("reports the typo with a did-you-mean", async () => {
@@ -135,5 +136,16 @@ describe("releasegate graph", () => {
       { id: "default/backend", level: 1, cycle: false },
       { id: "default/redis", level: 0, cycle: false },
     ]);
+  });
+});
+
+describe("releasegate check on substituted names", () => {
+  it("does not call a dependency missing when its name is a variable it cannot resolve offline", async () => {
+    const manifest = [
+      "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: app, namespace: apps}\nspec: {dependsOn: [{name: '${DATABASE}'}, {name: typo}]}",
+    ].join("\n---\n");
+    const result = await runCli(["check", "--output", "json", "-"], { stdin: manifest });
+    const report = JSON.parse(result.stdout) as JsonReport;
+    expect(report.problems.map((p) => p.dependency)).toEqual(["apps/typo"]);
   });
 });

@@ -46,12 +46,15 @@ const reportedType: Record<Problem["type"], ReportedType> = {
 };
 
 function toReported(problem: Problem): ReportedProblem {
-  const reported: ReportedProblem = { type: reportedType[problem.type], kind: problem.kind, object: problem.object };
-  if (problem.dependency !== undefined) reported.dependency = problem.dependency;
-  if (problem.type === "self-dependency") reported.cycle = [problem.object, problem.object];
-  else if (problem.cycle !== undefined) reported.cycle = problem.cycle;
-  reported.message = problem.message;
-  return reported;
+  const cycle = problem.type === "self-dependency" ? [problem.object, problem.object] : problem.cycle;
+  return {
+    type: reportedType[problem.type],
+    kind: problem.kind,
+    object: problem.object,
+    ...(problem.dependency === undefined ? {} : { dependency: problem.dependency }),
+    ...(cycle === undefined ? {} : { cycle }),
+    message: problem.message,
+  };
 }
 
 export interface CheckResult {
@@ -62,7 +65,7 @@ export interface CheckResult {
 /** Builds one graph per kind from the objects read and collects every problem. */
 export function checkObjects(objects: ManifestObject[], options: CheckOptions): Problem[] {
   const graphs = new Map<FluxKind, DependencyGraph>();
-  for (const object of objects) {
+  for (const object of objects.map(withoutUnresolvedEntries)) {
     let graph = graphs.get(object.kind);
     if (graph === undefined) {
       graph = new DependencyGraph(object.kind);
@@ -71,6 +74,15 @@ export function checkObjects(objects: ManifestObject[], options: CheckOptions): 
     graph.upsert(object);
   }
   return [...graphs.values()].flatMap((graph) => findProblems(graph, options));
+}
+
+/** A dependsOn entry still written with a ${VAR}: its value comes from postBuild.substituteFrom (a
+ *  ConfigMap or Secret in the cluster) that cannot be read offline, so it can be judged neither valid nor
+ *  missing. Such entries are left out of the check. */
+function withoutUnresolvedEntries(object: ManifestObject): ManifestObject {
+  const unresolved = (text: string | undefined) => text?.includes("${") === true;
+  const dependsOn = object.dependsOn.filter((entry) => !unresolved(entry.name) && !unresolved(entry.namespace));
+  return dependsOn.length === object.dependsOn.length ? object : { ...object, dependsOn };
 }
 
 function locate(objects: ManifestObject[]): (kind: FluxKind, key: ObjectKey) => SourceLocation | undefined {

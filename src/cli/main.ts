@@ -4,6 +4,7 @@
 // no stack traces for those.
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { ManifestError } from "../manifests/index.js";
 import { UsageError } from "./args.js";
 import { runCheck } from "./check.js";
 import { runGraph } from "./graph-command.js";
@@ -40,7 +41,7 @@ Run 'releasegate COMMAND --help' for a command's options. 'releasegate --version
 
 /** Whether an error is the user's to fix (one line, exit 2) rather than a bug. */
 function isUserError(error: unknown): error is Error {
-  return error instanceof UsageError || (error instanceof Error && error.name === "ManifestError");
+  return error instanceof UsageError || error instanceof ManifestError;
 }
 
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {

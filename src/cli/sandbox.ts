@@ -113,6 +113,23 @@ export function sandboxWebhookConfiguration(webhookPort: number): V1ValidatingWe
         namespaceSelector: {
           matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [SANDBOX_NAMESPACE] }],
         },
+        // The chart's matchConditions: only requests releasegate could deny reach it, so a webhook
+        // outage never stalls metadata updates (Flux's finalizers, releasegate's own requestedAt
+        // patches), objects being deleted or namespace deletion.
+        matchConditions: [
+          {
+            name: "dependson-changed-on-update",
+            expression:
+              "request.operation != 'UPDATE' || " +
+              "(has(object.spec) && has(object.spec.dependsOn) ? object.spec.dependsOn : []) != " +
+              "(has(oldObject.spec) && has(oldObject.spec.dependsOn) ? oldObject.spec.dependsOn : [])",
+          },
+          { name: "not-being-deleted", expression: "request.operation != 'UPDATE' || !has(object.metadata.deletionTimestamp)" },
+          {
+            name: "not-namespace-controller-delete",
+            expression: "request.operation != 'DELETE' || request.userInfo.username != 'system:serviceaccount:kube-system:namespace-controller'",
+          },
+        ],
       },
     ],
   };
