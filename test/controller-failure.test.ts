@@ -5,6 +5,7 @@ import { readSeedObjects } from "../src/cli/sandbox-seed.js";
 import { startSandboxEnvironment } from "../src/cli/sandbox.js";
 import type { SandboxEnvironment } from "../src/cli/sandbox.js";
 import { eventually } from "./helpers/eventually.js";
+import { quietLogger } from "./helpers/quiet-logger.js";
 import { FluxClient, helmRelease, REQUESTED_AT } from "./helpers/flux-client.js";
 import { findSamples, scrape } from "./helpers/metrics-text.js";
 
@@ -14,6 +15,7 @@ describe("gated reconciliation with the simulated Flux", () => {
 
   beforeAll(async () => {
     env = await startSandboxEnvironment({
+      logger: quietLogger(),
       seed: await readSeedObjects("examples/failure"),
       installDelayMs: 50,
       // Flux's own poll: longer than this whole test, so every opening seen here is releasegate's.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandboxEnvironment } from "../src/cli/sandbox.js";
 import type { SandboxEnvironment } from "../src/cli/sandbox.js";
 import { eventually } from "./helpers/eventually.js";
+import { quietLogger } from "./helpers/quiet-logger.js";
 import { FluxClient, helmRelease, REQUESTED_AT } from "./helpers/flux-client.js";
 import { findSamples, scrape } from "./helpers/metrics-text.js";
 import type { Sample } from "./helpers/metrics-text.js";
@@ -15,6 +16,7 @@ describe("problems found in the live graph", () => {
 
   beforeAll(async () => {
     env = await startSandboxEnvironment({
+      logger: quietLogger(),
       seed: [
         helmRelease("cyc-a", ["cyc-b"]),
         helmRelease("cyc-b", ["cyc-a"]),

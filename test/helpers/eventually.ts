@@ -1,13 +1,18 @@
 // Polling for end-to-end tests: wait until a condition holds (or a value appears), failing with the
 // last error after a generous timeout. Never a timed assertion: the timeout only bounds a hang.
 
-export async function eventually<T>(check: () => T | Promise<T>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+type Absent = undefined | null | false;
+
+export async function eventually<T>(
+  check: () => T | Absent | Promise<T | Absent>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<Exclude<T, Absent>> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let lastError: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value !== undefined && value !== false) return value;
+      if (value !== undefined && value !== null && value !== false) return value as Exclude<T, Absent>;
       lastError = new Error(`${options.what ?? "condition"} not met`);
     } catch (error) {
       lastError = error;
