@@ -107,7 +107,7 @@ function managerFrom(req: IncomingMessage, q: URLSearchParams): string {
 export function createHandler(options: HttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { registry, store } = options;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, warnings: string[]): Promise<void> {
     const latency = options.latencyMs();
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const url = new URL(req.url ?? "/", "https://sandbox");
@@ -150,7 +150,7 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
         res.end("404 page not found\n");
         return;
       case "resource":
-        return handleResource(req, res, url.searchParams, target.request, user);
+        return handleResource(req, res, url.searchParams, target.request, user, warnings);
     }
   }
 
@@ -159,13 +159,12 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
     sendJson(res, 200, doc);
   }
 
-  async function handleResource(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, request: ResourceRequest, user: AdmissionUser): Promise<void> {
+  async function handleResource(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, request: ResourceRequest, user: AdmissionUser, warnings: string[]): Promise<void> {
     const def = findResource(request.group, request.version, request.resource);
     if (!def || (request.subresource && !(request.subresource === "status" && def.statusSubresource))) {
       throw failure(404, "NotFound", "the server could not find the requested resource");
     }
     if (request.namespace !== undefined && !def.namespaced) throw failure(404, "NotFound", "the server could not find the requested resource");
-    const warnings: string[] = [];
     const deprecation = def.deprecated?.[request.version];
     if (deprecation) warnings.push(deprecation);
     const scope: RequestScope = { def, version: request.version, user, dryRun: false };
@@ -277,9 +276,11 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
   }
 
   return (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (err instanceof StatusError) sendStatus(res, err.status);
-      else sendStatus(res, internalError(err instanceof Error ? err.message : String(err)).status);
+    // Warnings gathered while handling (deprecated versions, webhooks) go out with errors too.
+    const warnings: string[] = [];
+    handle(req, res, warnings).catch((err: unknown) => {
+      if (err instanceof StatusError) sendStatus(res, err.status, [...warnings, ...err.warnings]);
+      else sendStatus(res, internalError(err instanceof Error ? err.message : String(err)).status, warnings);
     });
   };
 }

@@ -79,7 +79,8 @@ export function parseListOptions(q: URLSearchParams, def: ResourceDef, watchPath
   if (rvMatch !== undefined && rvMatch !== "Exact" && rvMatch !== "NotOlderThan") {
     throw failure(422, "Invalid", `resourceVersionMatch: Unsupported value: ${JSON.stringify(rvMatch)}: supported values: "Exact", "NotOlderThan"`);
   }
-  if (rvMatch && !resourceVersion) {
+  const watch = watchPath || (boolParam(q, "watch") ?? false);
+  if (rvMatch && !resourceVersion && !watch) {
     throw failure(422, "Invalid", `resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided`);
   }
   if (rvMatch === "Exact" && resourceVersion === "0") {
@@ -91,9 +92,11 @@ export function parseListOptions(q: URLSearchParams, def: ResourceDef, watchPath
   if (resourceVersion !== undefined && !/^\d+$/.test(resourceVersion)) {
     throw badRequest(`invalid resource version: ${JSON.stringify(resourceVersion)}`);
   }
-  const watch = watchPath || (boolParam(q, "watch") ?? false);
   const sendInitialEvents = boolParam(q, "sendInitialEvents");
   const allowWatchBookmarks = boolParam(q, "allowWatchBookmarks") ?? false;
+  if (watch && rvMatch && sendInitialEvents === undefined) {
+    throw failure(422, "Invalid", "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
+  }
   if (sendInitialEvents !== undefined) {
     if (!watch) throw failure(422, "Invalid", "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list");
     if (rvMatch !== "NotOlderThan") {

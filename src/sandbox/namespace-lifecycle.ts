@@ -18,6 +18,11 @@ const CONTROLLER_USER: AdmissionUser = {
 /** One resource per storage, so Events are not deleted twice. */
 const NAMESPACED: ResourceDef[] = RESOURCES.filter((r, i, all) => r.namespaced && all.findIndex((o) => o.storage === r.storage) === i);
 const RETRY_MS = 200;
+/**
+ * The namespace controller works from its informer, a moment after the DELETE: `kubectl delete -f` of a
+ * Namespace and the objects in it deletes them all before the namespace empties, as on a real cluster.
+ */
+const FIRST_SYNC_DELAY_MS = 250;
 
 function namespaceOfKey(key: string): string | undefined {
   const slash = key.indexOf("/");
@@ -39,7 +44,8 @@ export class NamespaceLifecycle {
     this.running = true;
     this.unsubscribe = this.store.onChange((change) => {
       if (change.storage === "namespaces") {
-        if (meta(change.object).deletionTimestamp && change.type !== "DELETED") this.schedule(change.key, 0);
+        const started = change.prev !== undefined && meta(change.prev).deletionTimestamp !== undefined;
+        if (meta(change.object).deletionTimestamp && change.type !== "DELETED") this.schedule(change.key, started ? 0 : FIRST_SYNC_DELAY_MS);
         return;
       }
       const ns = namespaceOfKey(change.key);

@@ -546,7 +546,9 @@ export class Registry {
     if (options !== undefined) attrs.options = options;
     const outcome = await admit(configs, attrs, this.options.serviceResolver);
     if (!outcome.allowed) {
-      throw failure(outcome.status.code, outcome.status.reason, outcome.status.message, outcome.status.details as StatusDetails | undefined);
+      const err = failure(outcome.status.code, outcome.status.reason, outcome.status.message, outcome.status.details as StatusDetails | undefined);
+      err.warnings = outcome.warnings;
+      throw err;
     }
     return outcome.warnings;
   }

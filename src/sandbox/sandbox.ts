@@ -136,7 +136,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     server.requestTimeout = 0;
     server.keepAliveTimeout = 95_000;
     server.headersTimeout = 96_000;
-    server.on("secureConnection", (socket: Socket) => {
+    // Raw TCP connections, so that a restart also cuts those still in their TLS handshake.
+    server.on("connection", (socket: Socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
     });
@@ -154,6 +155,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     for (const w of [...watches]) w.end("reset");
     watches.clear();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
     for (const socket of sockets) socket.destroy();
     sockets.clear();
     await closed;

@@ -39,6 +39,8 @@ export interface QualifiedResource {
 /** An error that the HTTP layer renders as a Status with its code. */
 export class StatusError extends Error {
   override name = "StatusError";
+  /** Warnings to send with the error (e.g. from admission webhooks that also denied). */
+  warnings: string[] = [];
   constructor(readonly status: Status) {
     super(status.message);
   }

@@ -167,11 +167,13 @@ export class ObjectStore {
 
   /**
    * Replaces the whole state. resourceVersions never go backwards (a client holding an old RV must get
-   * 410 and relist, not silently miss changes), so the counter continues from the larger of both.
+   * 410 and relist, not silently miss changes), so the counter continues past the larger of both.
    */
   restore(snapshot: StoreSnapshot | undefined): void {
     this.data.clear();
-    this.rv = Math.max(this.rv, snapshot?.rv ?? 0);
+    // One past both: every resourceVersion handed out before is now too old, even the latest one, so a
+    // client resuming a watch is told (410) to relist instead of waiting on a state that was replaced.
+    this.rv = Math.max(this.rv, snapshot?.rv ?? 0) + 1;
     for (const { storage, key, object } of snapshot?.objects ?? []) {
       let map = this.data.get(storage);
       if (!map) {
