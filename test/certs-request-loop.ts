@@ -67,14 +67,16 @@ export function startRequestLoop(port: number, ca: () => string, workers = { kee
 
   const worker = async (agent: https.Agent | false): Promise<void> => {
     while (running) {
+      const trust = ca();
       try {
-        const res = await getOnce(port, ca(), agent);
+        const res = await getOnce(port, trust, agent);
         if (res.status !== 200) failures.push(`status ${res.status}: ${res.body}`);
         serials.add(res.serial);
         if (res.reused || seenSockets.has(res.socket)) reusedRequests += 1;
         seenSockets.add(res.socket);
       } catch (error) {
-        failures.push(error instanceof Error ? error.message : String(error));
+        const cas = (trust.match(/BEGIN CERTIFICATE/g) ?? []).length;
+        failures.push(`${error instanceof Error ? error.message : String(error)} (${agent === false ? "new connection" : "keep-alive agent"}, trusting ${cas} CA${cas === 1 ? "" : "s"})`);
       }
       requests += 1;
       waiters = waiters.filter((w) => (requests >= w.target ? (w.resolve(), false) : true));
@@ -93,4 +95,15 @@ export function startRequestLoop(port: number, ca: () => string, workers = { kee
       return { requests, failures, serials, reusedRequests };
     },
   };
+}
+
+/** Polls `check` every 20 ms until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

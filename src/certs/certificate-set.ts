@@ -33,6 +33,12 @@ function findSigner(set: Partial<CertificateSet>): { cert: X509Certificate; pem:
   return "ca.key matches no CA certificate in ca.crt";
 }
 
+/** The PEM of the CA whose key the set holds (the one that signs), or undefined when there is none. */
+export function signerCertificate(set: Partial<CertificateSet> | undefined): string | undefined {
+  const signer = set === undefined ? "absent" : findSigner(set);
+  return typeof signer === "string" ? undefined : signer.pem;
+}
+
 /** What the set holds, for planRenewal. */
 export function inspectCertificateSet(set: Partial<CertificateSet> | undefined): StoredSummary {
   if (set === undefined) return { kind: "absent" };

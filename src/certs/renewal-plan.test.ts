@@ -84,6 +84,16 @@ describe("planRenewal", () => {
     expect(planRenewal(usable({ caFrom: 201, servingFrom: 111, issuedBySigner: false }), policy, at(201.5)).serving).toBe("issue");
   });
 
+  it("counts the propagation delay from when the caBundle was seen to hold the new CA, when that is known", () => {
+    const rotated = usable({ caFrom: 201, servingFrom: 180, issuedBySigner: false });
+    if (rotated.kind !== "usable") throw new Error("unreachable");
+    const notSeen = { ...rotated, signer: { ...rotated.signer, trustedSince: new Date(8.64e15) } };
+    expect(planRenewal(notSeen, policy, at(250)).serving).toBe("keep");
+    const seenLate = { ...rotated, signer: { ...rotated.signer, trustedSince: at(210) } };
+    expect(planRenewal(seenLate, policy, at(210.5)).serving).toBe("keep");
+    expect(planRenewal(seenLate, policy, at(211.1)).serving).toBe("issue");
+  });
+
   it("starts over when the CA itself has expired", () => {
     expect(planRenewal(usable({ servingFrom: 250 }), policy, at(300))).toMatchObject({ ca: "new", serving: "issue" });
   });

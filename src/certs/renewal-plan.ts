@@ -4,8 +4,10 @@
 //
 // CA rotation keeps the webhook trusted throughout: the new CA first joins the bundle (old and new together)
 // and is patched into the caBundle while the serving certificate, still signed by the old CA, keeps serving;
-// only after `caPropagationMs` (time for kube-apiserver to see the new caBundle) is a serving certificate
-// issued by the new CA. An old CA leaves the bundle when it expires.
+// only once the new CA has been trusted for `caPropagationMs` (time for kube-apiserver to see the new
+// caBundle) is a serving certificate issued by the new CA. "Trusted since" is when this replica saw the
+// webhook configuration's caBundle hold the new CA, or, with no configuration to check, the CA's birth.
+// An old CA leaves the bundle when it expires.
 
 /** What the Secret holds, reduced to what the decision needs. */
 export type StoredSummary =
@@ -15,7 +17,12 @@ export type StoredSummary =
   | {
       kind: "usable";
       /** The CA whose key we hold: it signs new serving certificates. */
-      signer: { notBefore: Date; notAfter: Date };
+      signer: {
+        notBefore: Date;
+        notAfter: Date;
+        /** Since when kube-apiserver is known to trust this CA; undefined: since its birth (notBefore + clock skew). */
+        trustedSince?: Date;
+      };
       /** Undefined when tls.crt/tls.key are missing, unreadable or do not match. */
       serving?: {
         notBefore: Date;
@@ -117,10 +124,10 @@ export function planRenewal(stored: StoredSummary, policy: RenewalPolicy, now: D
 
   if (urgent.length > 0) return { ca, serving: "issue", reasons: [...reasons, ...urgent] };
   // A certificate from a CA that kube-apiserver may not trust yet would fail every call: while the current
-  // signer is newer than the propagation delay (or is being rotated in this very step), a still-valid
-  // serving certificate keeps serving.
-  const signerAge = t - (signer.notBefore.getTime() + policy.clockSkewMs);
-  const caStillPropagating = ca === "rotate" || (serving?.issuedBySigner === false && signerAge < policy.caPropagationMs);
+  // signer has been trusted for less than the propagation delay (or is being rotated in this very step), a
+  // still-valid serving certificate from the previous CA keeps serving.
+  const trustedSince = signer.trustedSince?.getTime() ?? signer.notBefore.getTime() + policy.clockSkewMs;
+  const caStillPropagating = ca === "rotate" || (serving?.issuedBySigner === false && t - trustedSince < policy.caPropagationMs);
   if (due.length > 0 && !caStillPropagating) return { ca, serving: "issue", reasons: [...reasons, ...due] };
   return { ca, serving: "keep", reasons };
 }

@@ -13,8 +13,8 @@
 // ValidatingWebhookConfiguration follows the Secret's ca.crt (webhook-ca-bundle.ts).
 import type { KubeConfig } from "@kubernetes/client-node";
 import { describeApiError } from "./api-errors.js";
-import { inspectCertificateSet, issueCertificateSet, type CertificateSet } from "./certificate-set.js";
-import { defaultRenewalPolicy, isNoop, planRenewal, type RenewalPlan, type RenewalPolicy } from "./renewal-plan.js";
+import { inspectCertificateSet, issueCertificateSet, signerCertificate, type CertificateSet } from "./certificate-set.js";
+import { defaultRenewalPolicy, isNoop, planRenewal, type RenewalPlan, type RenewalPolicy, type StoredSummary } from "./renewal-plan.js";
 import { oneLine, parseTlsMaterial, sameTlsMaterial, type TlsMaterial } from "./tls-material.js";
 import { SECRET_KEYS, TlsSecretStore, type StoredSecret } from "./tls-secret.js";
 import { stderrLogger, TlsListeners, type TlsChangeListener, type TlsLogger, type TlsSource } from "./tls-source.js";
@@ -64,6 +64,9 @@ const MAX_ATTEMPTS = 5;
 
 type Force = { serving?: boolean; ca?: boolean };
 
+/** The latest Date: "not trusted yet". */
+const NEVER = new Date(8.64e15);
+
 export class SelfManagedTlsSource implements TlsSource {
   private material: TlsMaterial | undefined;
   private readonly listeners: TlsListeners;
@@ -91,6 +94,7 @@ export class SelfManagedTlsSource implements TlsSource {
             webhookConfigurationName: options.webhookConfigurationName,
             source: this,
             logger: this.logger,
+            now: this.now,
             ...(options.resyncIntervalMs === undefined ? {} : { resyncIntervalMs: options.resyncIntervalMs }),
             ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
           });
@@ -148,8 +152,9 @@ export class SelfManagedTlsSource implements TlsSource {
   }
 
   /**
-   * Starts a CA rotation now: a new CA joins the bundle beside the old one; serving certificates switch to it
-   * after the policy's caPropagationMs, on a later pass.
+   * Starts a CA rotation now: a new CA joins the bundle beside the old one (injected into the caBundle before
+   * this resolves); serving certificates switch to it once it has been trusted for the policy's
+   * caPropagationMs, on a later pass.
    */
   rotateCaNow(): Promise<SyncOutcome> {
     return this.exclusive({ ca: true });
@@ -164,7 +169,12 @@ export class SelfManagedTlsSource implements TlsSource {
   private async syncOnce(force: Force): Promise<SyncOutcome> {
     let delay = this.options.resyncIntervalMs ?? 60_000;
     try {
-      return await this.reconcile(force);
+      const before = this.material;
+      const outcome = await this.reconcile(force);
+      // A new CA bundle goes into the webhook configuration before the pass ends, so a caller (and the
+      // next pass's plan) sees it injected. The injector also follows onChange; the passes coalesce.
+      if (this.material?.caPem !== before?.caPem) await this.injector?.sync();
+      return outcome;
     } catch (error) {
       delay = Math.min(delay, this.options.retryIntervalMs ?? 5_000);
       const message = `self-managed TLS: cannot keep Secret ${this.where()} current: ${describeApiError(error)}; check that the namespace exists and that releasegate may get, create and update this Secret`;
@@ -184,7 +194,7 @@ export class SelfManagedTlsSource implements TlsSource {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const stored = await this.store.read();
       const now = this.now();
-      const summary = inspectCertificateSet(stored?.set);
+      const summary = this.withTrust(inspectCertificateSet(stored?.set), stored);
       // A forced renewal applies to the first attempt only: after a lost race, the winner's write is the renewal.
       const plan = planRenewal(summary, this.policy, now, attempt === 0 ? force : {});
       if (isNoop(plan)) {
@@ -215,6 +225,17 @@ export class SelfManagedTlsSource implements TlsSource {
       return { plan, wrote, lostRaces, serialNumber: this.material?.serialNumber ?? "" };
     }
     throw new Error(`Secret ${this.where()} changed under every one of ${MAX_ATTEMPTS} attempts to write it`);
+  }
+
+  /**
+   * With a webhook configuration to check, a CA counts as trusted only from when this replica saw it in the
+   * caBundle (never, until then); without one, from its birth (renewal-plan.ts).
+   */
+  private withTrust(summary: StoredSummary, stored: StoredSecret | undefined): StoredSummary {
+    if (summary.kind !== "usable" || this.injector === undefined) return summary;
+    const signerPem = signerCertificate(stored?.set);
+    const trustedSince = (signerPem === undefined ? undefined : this.injector.trustedSince(signerPem)) ?? NEVER;
+    return { ...summary, signer: { ...summary.signer, trustedSince } };
   }
 
   private adopt(set: CertificateSet, now: Date): void {

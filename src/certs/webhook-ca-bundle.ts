@@ -9,6 +9,7 @@
 // apply` of a manifest without it), it is restored.
 import { AdmissionregistrationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { describeApiError } from "./api-errors.js";
+import { splitPemCertificates } from "./tls-material.js";
 import { stderrLogger, type TlsLogger, type TlsSource } from "./tls-source.js";
 
 export type CaBundleResult = { status: "unchanged" } | { status: "patched"; webhooks: string[] };
@@ -44,6 +45,7 @@ export interface CaBundleInjectorOptions {
   resyncIntervalMs?: number;
   /** How soon to retry after a failure, e.g. the configuration does not exist yet (default 5 s). */
   retryIntervalMs?: number;
+  now?: () => Date;
   logger?: TlsLogger;
 }
 
@@ -58,6 +60,8 @@ export class CaBundleInjector {
   private stopped = true;
   private lastFailure: string | undefined;
   private lastResult: CaBundleResult | { status: "failed"; error: string } | undefined;
+  /** The bundle last confirmed in the configuration, and since when it has been there without a break. */
+  private confirmed: { caPem: string; since: Date } | undefined;
 
   constructor(private readonly options: CaBundleInjectorOptions) {
     this.api = options.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
@@ -67,6 +71,16 @@ export class CaBundleInjector {
   /** The outcome of the last pass. */
   get last(): CaBundleResult | { status: "failed"; error: string } | undefined {
     return this.lastResult;
+  }
+
+  /**
+   * Since when the configuration's caBundle is known to hold `caCertPem` (seen by this process), or undefined.
+   * CA rotation waits on this before serving a certificate from a new CA (renewal-plan.ts).
+   */
+  trustedSince(caCertPem: string): Date | undefined {
+    const wanted = normalizePem(caCertPem);
+    if (this.confirmed === undefined || !splitPemCertificates(this.confirmed.caPem).some((pem) => normalizePem(pem) === wanted)) return undefined;
+    return this.confirmed.since;
   }
 
   /** Injects now and whenever the source changes; never throws (failures are logged and retried). */
@@ -90,16 +104,24 @@ export class CaBundleInjector {
       return this.running;
     }
     const run = async (): Promise<void> => {
+      // The periodic check is scheduled once a run ends, never per pass: a timer firing during a slow pass
+      // would otherwise chain passes forever and a caller awaiting sync() would never resume.
+      clearTimeout(this.timer);
+      let delay: number;
       do {
         this.again = false;
-        await this.syncOnce();
+        delay = await this.syncOnce();
       } while (this.again && !this.stopped);
+      if (this.stopped) return;
+      this.timer = setTimeout(() => void this.sync(), delay);
+      this.timer.unref();
     };
     this.running = run().finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async syncOnce(): Promise<void> {
+  /** One check; returns how long to wait before the next. */
+  private async syncOnce(): Promise<number> {
     const caPem = this.options.source.current()?.caPem;
     const name = this.options.webhookConfigurationName;
     let delay = this.options.resyncIntervalMs ?? 60_000;
@@ -109,6 +131,10 @@ export class CaBundleInjector {
     } else {
       try {
         this.lastResult = await injectCaBundle(this.api, name, caPem);
+        // A patch means the bundle was not there (or not whole) until now: trust starts over.
+        if (this.lastResult.status === "patched" || this.confirmed?.caPem !== caPem) {
+          this.confirmed = { caPem, since: (this.options.now ?? (() => new Date()))() };
+        }
         if (this.lastResult.status === "patched") {
           this.logger.info({ webhookConfiguration: name, webhooks: this.lastResult.webhooks }, "caBundle of the webhook configuration updated");
         }
@@ -121,9 +147,10 @@ export class CaBundleInjector {
         delay = Math.min(delay, this.options.retryIntervalMs ?? 5_000);
       }
     }
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.sync(), delay);
-    this.timer.unref();
+    return delay;
   }
+}
+
+function normalizePem(pem: string): string {
+  return pem.replace(/\r\n/g, "\n").trim();
 }
