@@ -8,8 +8,6 @@ import { ManifestError } from "../manifests/index.js";
 import { UsageError } from "./args.js";
 import { runCheck } from "./check.js";
 import { runGraph } from "./graph-command.js";
-import { runSandbox } from "./sandbox.js";
-import { runServe } from "./serve.js";
 import { processIo, type CommandIo } from "./io.js";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
@@ -17,8 +15,19 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 const commands: Record<string, { summary: string; run: Command }> = {
   check: { summary: "check dependsOn in manifests (files, folders or stdin) for cycles and missing dependencies", run: runCheck },
   graph: { summary: "print the dependency graph as DOT, Mermaid or JSON", run: runGraph },
-  serve: { summary: "run the admission webhook, gate controller and metrics against a cluster", run: runServe },
-  sandbox: { summary: "run an in-memory cluster with releasegate and a simulated Flux, to try it locally", run: runSandbox },
+  // Loaded on use: `check` in a CI job should not pay for the Kubernetes client and the servers.
+  serve: {
+    summary: "run the admission webhook, gate controller and metrics against a cluster",
+    run: async (argv, io) => (await import("./serve.js")).runServe(argv, io),
+  },
+  certs: {
+    summary: "write a development CA and serving certificate for running the webhook locally",
+    run: async (argv, io) => (await import("./certs-command.js")).runCerts(argv, io),
+  },
+  sandbox: {
+    summary: "run an in-memory cluster with releasegate and a simulated Flux, to try it locally",
+    run: async (argv, io) => (await import("./sandbox.js")).runSandbox(argv, io),
+  },
 };
 
 function version(): string {
