@@ -124,7 +124,7 @@ describe("GateController", () => {
     expect(s.events.filter((e) => e.reason === "GateOpened").map((e) => e.regarding.name)).toEqual(["backend"]);
     expect(await metricValues(s.metrics, "releasegate_release_blocked")).toEqual([]);
     const latency = await metricValues(s.metrics, "releasegate_gate_open_latency_seconds");
-    expect(latency.find((v) => v.metricName === "releasegate_gate_open_latency_seconds_count")?.value).toBe(1);
+    expect(latency.find((v) => (v as { metricName?: string }).metricName === "releasegate_gate_open_latency_seconds_count")?.value).toBe(1);
     const results = Object.fromEntries((await metricValues(s.metrics, "releasegate_reconcile_requests_total")).map((v) => [v.labels.result, v.value]));
     expect(results.requested).toBe(1);
 
