@@ -6,6 +6,8 @@ import type { AdmissionAttributes, AdmissionUser, ServiceResolver } from "./admi
 import { admit } from "./admission.js";
 import { decodeProblems, defaultOnCreate, defaultOnUpdate, finalizeObject, kindProblems } from "./kind-rules.js";
 import type { ListOptions } from "./list-options.js";
+import type { ManagedFieldsEntry } from "./managed-fields.js";
+import { entriesOf, recordUpdate } from "./managed-fields.js";
 import { encodeContinue } from "./list-options.js";
 import type { FieldProblem } from "./object-meta.js";
 import { finalizersOf, generateName, meta, metadataProblems, nameOf, newUid, timestamp } from "./object-meta.js";
@@ -42,8 +44,16 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number;
 }
 
-/** A function computing the new object (client's version) from the current one (client's version). */
-export type UpdateFn = (current: JsonObject | undefined) => { object: JsonObject; options?: unknown } | Promise<{ object: JsonObject; options?: unknown }>;
+/**
+ * A function computing the new object (client's version) from the current one (client's version).
+ * `managedFields`, when given (server-side apply), replaces the ownership bookkeeping of an Update.
+ */
+export interface UpdateResult {
+  object: JsonObject;
+  options?: unknown;
+  managedFields?: ManagedFieldsEntry[];
+}
+export type UpdateFn = (current: JsonObject | undefined) => UpdateResult | Promise<UpdateResult>;
 
 const WEBHOOKS = "validatingwebhookconfigurations.admissionregistration.k8s.io";
 /** Namespaces Kubernetes refuses to delete (NamespaceLifecycle's immortal namespaces). */
@@ -58,6 +68,13 @@ function without(o: JsonObject, ...keys: string[]): JsonObject {
   const copy = { ...o };
   for (const k of keys) delete copy[k];
   return copy;
+}
+
+/** metadata without what a no-op write would change anyway (resourceVersion, managedFields timestamps). */
+function comparableMeta(o: JsonObject): JsonObject {
+  const m = without(meta(o), "resourceVersion");
+  if (Array.isArray(m.managedFields)) m.managedFields = m.managedFields.map((e) => (isObject(e) ? without(e, "time") : e));
+  return m;
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -161,7 +178,7 @@ export class Registry {
 
   // --- create ---------------------------------------------------------------------------------------
 
-  async create(scope: RequestScope, body: unknown, options: unknown, bypassAdmission = false): Promise<WriteResult> {
+  async create(scope: RequestScope, body: unknown, options: unknown, managedFields?: ManagedFieldsEntry[]): Promise<WriteResult> {
     const { def } = scope;
     if (scope.subresource) throw failure(405, "MethodNotAllowed", `the server does not allow this method on the requested resource (post ${def.resource} ${scope.subresource})`);
     const object = this.decodeBody(scope, body);
@@ -172,13 +189,11 @@ export class Registry {
     if (!m.name && typeof m.generateName === "string" && m.generateName) m.name = generateName(m.generateName);
     const name = nameOf(object);
     const stored = this.prepareCreate(scope, object);
+    this.track(scope, undefined, stored, managedFields);
     this.validate(scope, stored, name);
-    if (def.namespaced && scope.namespace && !bypassAdmission) this.checkNamespaceLifecycle(scope, name);
+    if (def.namespaced && scope.namespace) this.checkNamespaceLifecycle(scope, name);
     const presented = presentAs(def, scope.version, stored);
-    let warnings: string[] = [];
-    if (!bypassAdmission) {
-      warnings = await this.runAdmission(scope, "CREATE", name, presented, undefined, options);
-    }
+    const warnings = await this.runAdmission(scope, "CREATE", name, presented, undefined, options);
     const key = storageKey(scope.namespace, name);
     if (this.store.get(def.storage, key)) throw alreadyExists(def, name);
     if (scope.dryRun) {
@@ -270,19 +285,20 @@ export class Registry {
       const existing = this.store.get(def.storage, key);
       if (!existing) {
         if (!opts.allowCreate) throw notFound(def, name);
-        const { object, options } = await compute(undefined);
+        const { object, options, managedFields } = await compute(undefined);
         meta(object).name = name;
         if (def.namespaced && scope.namespace) meta(object).namespace = scope.namespace;
-        return this.create(scope, object, options ?? opts.createOptions);
+        return this.create(scope, object, options ?? opts.createOptions, managedFields);
       }
       const currentRv = String(meta(existing).resourceVersion ?? "");
       const precondition = opts.preconditionRv;
       if (precondition !== undefined && precondition !== currentRv) throw conflict(def, name);
       const presentedOld = presentAs(def, scope.version, existing);
-      const { object: requested, options } = await compute(structuredClone(presentedOld));
+      const { object: requested, options, managedFields } = await compute(structuredClone(presentedOld));
       const patchRv = meta(requested).resourceVersion;
       if (typeof patchRv === "string" && patchRv && patchRv !== currentRv) throw conflict(def, name);
       const updated = this.prepareUpdate(scope, requested, existing);
+      this.track(scope, existing, updated, managedFields, requested);
       this.validate(scope, updated, name);
       this.checkFinalizersOnDeleting(scope, updated, existing, name);
       const presentedNew = presentAs(def, scope.version, updated);
@@ -292,7 +308,7 @@ export class Registry {
         if (precondition !== undefined || attempt >= MAX_UPDATE_RETRIES) throw conflict(def, name);
         continue;
       }
-      const unchanged = sameJson(without(updated, "metadata"), without(existing, "metadata")) && sameJson(without(meta(updated), "resourceVersion"), without(meta(existing), "resourceVersion"));
+      const unchanged = sameJson(without(updated, "metadata"), without(existing, "metadata")) && sameJson(comparableMeta(updated), comparableMeta(existing));
       if (scope.dryRun || unchanged) {
         // A no-op update writes nothing and keeps the resourceVersion (etcd3 store's GuaranteedUpdate).
         return { code: 200, body: presentAs(def, scope.version, unchanged ? existing : updated), warnings };
@@ -316,7 +332,6 @@ export class Registry {
       updated = structuredClone(existing);
       if (incoming.status === undefined) delete updated.status;
       else updated.status = incoming.status;
-      if (meta(incoming).managedFields !== undefined) meta(updated).managedFields = meta(incoming).managedFields;
       return updated;
     }
     updated = incoming;
@@ -551,6 +566,35 @@ export class Registry {
       throw err;
     }
     return outcome.warnings;
+  }
+
+  /**
+   * metadata.managedFields after this write: the entries server-side apply computed (`applied`), or the
+   * stored ones (or those the client deliberately sent) with the writer's Update recorded.
+   */
+  private track(scope: RequestScope, existing: JsonObject | undefined, updated: JsonObject, applied?: ManagedFieldsEntry[], requested?: JsonObject): void {
+    const { def } = scope;
+    const entries =
+      applied ??
+      recordUpdate(existing, updated, existing ? this.requestedManagedFields(requested ?? updated, existing) : [], {
+        manager: scope.fieldManager ?? "unknown",
+        apiVersion: apiVersionOf(def.group, scope.version),
+        ...(scope.subresource ? { subresource: scope.subresource } : {}),
+        hasStatusSubresource: def.statusSubresource,
+      });
+    if (entries.length > 0) meta(updated).managedFields = entries;
+    else delete meta(updated).managedFields;
+  }
+
+  /**
+   * The managedFields a client sent, when it changed them on purpose (kubectl's client-side to
+   * server-side apply migration patches them); otherwise the stored ones.
+   */
+  private requestedManagedFields(requested: JsonObject, existing: JsonObject): ManagedFieldsEntry[] {
+    const sent = meta(requested).managedFields;
+    const stored = entriesOf(existing);
+    if (!Array.isArray(sent) || sameJson(sent, stored)) return stored;
+    return sent.filter((e): e is ManagedFieldsEntry => isObject(e) && typeof e.manager === "string" && isObject(e.fieldsV1)) as ManagedFieldsEntry[];
   }
 
   private requireName(scope: RequestScope): string {

@@ -1,6 +1,8 @@
-// Server-side apply (PATCH application/apply-patch+yaml): the applied configuration is merged into the
-// live object; an object that does not exist is created. Field ownership is tracked in
-// metadata.managedFields by managed-fields.ts.
+// Server-side apply (PATCH application/apply-patch+yaml, https://kubernetes.io/docs/reference/using-api/server-side-apply/):
+// the body is the manager's whole intent for the object. It is merged into the live object with field
+// ownership (managed-fields.ts): conflicts with other managers are a 409 unless force=true, fields the
+// manager stopped applying are removed, and an object that does not exist is created.
+import { applyConfiguration } from "./managed-fields.js";
 import type { Registry, RequestScope, WriteResult } from "./registry.js";
 import type { JsonObject } from "./resources.js";
 import { apiVersionOf } from "./resources.js";
@@ -16,32 +18,26 @@ function isMap(v: unknown): v is JsonObject {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-/** Maps merge; lists and scalars in the applied configuration replace (custom resource lists are atomic). */
-function mergeApplied(live: unknown, applied: unknown): unknown {
-  if (!isMap(applied) || !isMap(live)) return structuredClone(applied);
-  const out: JsonObject = { ...live };
-  for (const [k, v] of Object.entries(applied)) {
-    if (v === null) delete out[k];
-    else out[k] = mergeApplied(out[k], v);
-  }
-  return out;
-}
-
 export async function serverSideApply(registry: Registry, scope: RequestScope, body: unknown, apply: ApplyOptions): Promise<WriteResult> {
   if (!isMap(body)) throw badRequest("error decoding YAML: the applied configuration must be an object");
   const expected = apiVersionOf(scope.def.group, scope.version);
   if (body.apiVersion !== expected || body.kind !== scope.def.kind) {
-    throw badRequest(`invalid object type: /${expected}, Kind=${String(body.kind ?? "")}: apiVersion and kind of the applied configuration must match the request (${expected}, ${scope.def.kind})`);
+    throw badRequest(`invalid object type: ${String(body.apiVersion ?? "")}, Kind=${String(body.kind ?? "")}: the applied configuration must be a ${scope.def.kind} of ${expected}`);
   }
   const meta = isMap(body.metadata) ? body.metadata : {};
   if (meta.name !== undefined && meta.name !== scope.name) {
     throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${String(scope.name)})`);
   }
+  if (meta.namespace !== undefined && meta.namespace !== "" && scope.namespace !== undefined && meta.namespace !== scope.namespace) {
+    throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+  }
+  const who = { manager: apply.manager, apiVersion: expected, force: apply.force, hasStatusSubresource: scope.def.statusSubresource, ...(scope.subresource ? { subresource: scope.subresource } : {}) };
   return registry.guaranteedUpdate(
-    scope,
+    { ...scope, fieldManager: apply.manager },
     (current) => {
-      if (!current) return { object: structuredClone(body), options: { ...apply.options, kind: "CreateOptions" } };
-      return { object: mergeApplied(current, body) as JsonObject, options: { ...apply.options, kind: "PatchOptions" } };
+      const { object, managedFields } = applyConfiguration(current, body, who);
+      const kind = current ? "PatchOptions" : "CreateOptions";
+      return { object, managedFields, options: { ...apply.options, kind, ...(apply.force ? { force: true } : {}) } };
     },
     { allowCreate: true },
   );
