@@ -209,6 +209,13 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
     const type = mediaType(req);
     const manager = managerFrom(req, q);
     scope.fieldManager = manager;
+    const validation = q.get("fieldValidation");
+    if (validation) {
+      if (validation !== "Strict" && validation !== "Warn" && validation !== "Ignore") {
+        throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(validation)}: supported values: "Ignore", "Strict", "Warn"`);
+      }
+      scope.fieldValidation = validation;
+    }
 
     if (method === "POST") {
       if (request.name !== undefined) throw failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");

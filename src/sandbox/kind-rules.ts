@@ -1,11 +1,13 @@
 // Per-kind defaulting and validation that kube-apiserver's registry strategies apply on create and
 // update, for the kinds the sandbox serves: Namespaces (finalizer, phase, the
 // kubernetes.io/metadata.name label), Secrets (stringData, base64 data), Services (type, cluster IP),
-// ValidatingWebhookConfigurations (webhook defaults and the checks of admissionregistration/v1).
+// ValidatingWebhookConfigurations (webhook defaults; the checks of admissionregistration/v1 are in
+// webhook-config-validation.ts).
 import type { FieldProblem } from "./object-meta.js";
 import { labelsOf, meta, nameOf } from "./object-meta.js";
 import type { JsonObject, ResourceDef } from "./resources.js";
 import { badRequest } from "./status.js";
+import { validateWebhookConfiguration, webhookConfigurationDecodeError } from "./webhook-config-validation.js";
 
 function obj(v: unknown): JsonObject | undefined {
   return v && typeof v === "object" && !Array.isArray(v) ? (v as JsonObject) : undefined;
@@ -102,6 +104,11 @@ export function finalizeObject(def: ResourceDef, o: JsonObject): void {
 
 /** Decoding errors the API server reports as 400 before validation (e.g. bad base64 in Secret data). */
 export function decodeProblems(def: ResourceDef, o: JsonObject): void {
+  if (def.storage === "validatingwebhookconfigurations.admissionregistration.k8s.io") {
+    const problem = webhookConfigurationDecodeError(o);
+    if (problem) throw badRequest(problem);
+    return;
+  }
   if (def.storage !== "secrets") return;
   for (const [key, value] of Object.entries(obj(o.data) ?? {})) {
     if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
@@ -110,9 +117,9 @@ export function decodeProblems(def: ResourceDef, o: JsonObject): void {
   }
 }
 
-/** Kind-specific validation problems (422). */
-export function kindProblems(def: ResourceDef, o: JsonObject): FieldProblem[] {
-  if (def.storage === "validatingwebhookconfigurations.admissionregistration.k8s.io") return webhookProblems(o);
+/** Kind-specific validation problems (422); `old` is the stored object on update. */
+export function kindProblems(def: ResourceDef, o: JsonObject, old?: JsonObject): FieldProblem[] {
+  if (def.storage === "validatingwebhookconfigurations.admissionregistration.k8s.io") return validateWebhookConfiguration(o, old);
   return [];
 }
 
@@ -136,39 +143,4 @@ function defaultWebhooks(o: JsonObject): void {
     const service = obj(obj(hook.clientConfig)?.service);
     if (service) service.port ??= 443;
   }
-}
-
-function webhookProblems(o: JsonObject): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  const hooks = Array.isArray(o.webhooks) ? o.webhooks : [];
-  const seen = new Set<string>();
-  hooks.forEach((w, i) => {
-    const hook = obj(w) ?? {};
-    const at = `webhooks[${i}]`;
-    const name = typeof hook.name === "string" ? hook.name : "";
-    if (!name) problems.push({ field: `${at}.name`, message: "Required value", reason: "FieldValueRequired" });
-    else if (name.split(".").length < 3) {
-      problems.push({ field: `${at}.name`, message: `Invalid value: ${JSON.stringify(name)}: should be a domain with at least three segments separated by dots` });
-    } else if (seen.has(name)) problems.push({ field: `${at}.name`, message: `Duplicate value: ${JSON.stringify(name)}`, reason: "FieldValueDuplicate" });
-    seen.add(name);
-    if (hook.sideEffects === undefined) {
-      problems.push({ field: `${at}.sideEffects`, message: 'Unsupported value: "": supported values: "None", "NoneOnDryRun"', reason: "FieldValueNotSupported" });
-    } else if (hook.sideEffects !== "None" && hook.sideEffects !== "NoneOnDryRun") {
-      problems.push({ field: `${at}.sideEffects`, message: `Unsupported value: ${JSON.stringify(hook.sideEffects)}: supported values: "None", "NoneOnDryRun"`, reason: "FieldValueNotSupported" });
-    }
-    const versions = Array.isArray(hook.admissionReviewVersions) ? hook.admissionReviewVersions : [];
-    if (versions.length === 0) problems.push({ field: `${at}.admissionReviewVersions`, message: "Required value: must specify one of v1, v1beta1", reason: "FieldValueRequired" });
-    const clientConfig = obj(hook.clientConfig) ?? {};
-    const hasUrl = typeof clientConfig.url === "string";
-    const hasService = obj(clientConfig.service) !== undefined;
-    if (hasUrl === hasService) problems.push({ field: `${at}.clientConfig`, message: "Required value: exactly one of url or service is required", reason: "FieldValueRequired" });
-    if (hasUrl && !String(clientConfig.url).startsWith("https://")) {
-      problems.push({ field: `${at}.clientConfig.url`, message: `Unsupported value: ${JSON.stringify(clientConfig.url)}: supported values: "https"`, reason: "FieldValueNotSupported" });
-    }
-    const timeout = hook.timeoutSeconds;
-    if (typeof timeout === "number" && (timeout < 1 || timeout > 30)) {
-      problems.push({ field: `${at}.timeoutSeconds`, message: `Invalid value: ${timeout}: the timeout value must be between 1 and 30 seconds` });
-    }
-  });
-  return problems;
 }

@@ -5,22 +5,9 @@
 // answers 404 and kubectl does not need it). Flux kinds carry their CRD schemas (src/sandbox/schemas/,
 // copied from the Flux CRDs) so `kubectl explain` works; built-in kinds get an open object schema.
 import { createHash } from "node:crypto";
-import helmReleaseSchemas from "./schemas/helmreleases.json" with { type: "json" };
-import kustomizationSchemas from "./schemas/kustomizations.json" with { type: "json" };
+import { crdSchema } from "./crd-schemas.js";
 import { RESOURCES, apiVersionOf } from "./resources.js";
 import type { JsonObject, ResourceDef } from "./resources.js";
-
-const SCHEMAS: Record<string, { versions: Record<string, unknown> }> = {
-  "helmreleases.helm.toolkit.fluxcd.io": helmReleaseSchemas as { versions: Record<string, unknown> },
-  "kustomizations.kustomize.toolkit.fluxcd.io": kustomizationSchemas as { versions: Record<string, unknown> },
-};
-
-/** The CRD's openAPIV3Schema for a Flux kind at a version (Kustomization v1beta2 reuses v1), if any. */
-export function crdSchema(def: ResourceDef, version: string): JsonObject | undefined {
-  const versions = SCHEMAS[def.storage]?.versions;
-  if (!versions) return undefined;
-  return (versions[version] ?? versions[def.versions[0] as string]) as JsonObject | undefined;
-}
 
 const OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 

@@ -11,7 +11,9 @@ import { entriesOf, recordUpdate } from "./managed-fields.js";
 import { encodeContinue } from "./list-options.js";
 import type { FieldProblem } from "./object-meta.js";
 import { finalizersOf, generateName, meta, metadataProblems, nameOf, newUid, timestamp } from "./object-meta.js";
+import { crdSchema } from "./crd-schemas.js";
 import type { JsonObject, ResourceDef } from "./resources.js";
+import { pruneAndDefault, validateAgainstSchema } from "./schema-validation.js";
 import { RESOURCES, apiVersionOf, equivalentResources, presentAs, toStorageForm } from "./resources.js";
 import type { StatusDetails, StatusError } from "./status.js";
 import { alreadyExists, badRequest, conflict, failure, forbidden, invalid, notFound } from "./status.js";
@@ -29,6 +31,8 @@ export interface RequestScope {
   dryRun: boolean;
   /** Manager name for managedFields (fieldManager, else derived from the User-Agent). */
   fieldManager?: string;
+  /** How unknown fields are handled (the fieldValidation parameter); kube-apiserver's default is Warn. */
+  fieldValidation?: "Strict" | "Warn" | "Ignore";
 }
 
 export interface WriteResult {
@@ -182,6 +186,7 @@ export class Registry {
     const { def } = scope;
     if (scope.subresource) throw failure(405, "MethodNotAllowed", `the server does not allow this method on the requested resource (post ${def.resource} ${scope.subresource})`);
     const object = this.decodeBody(scope, body);
+    const pruneWarnings = this.prune(scope, object);
     if (def.namespaced && !scope.namespace) throw failure(404, "NotFound", "the server could not find the requested resource");
     const m = meta(object);
     if (def.namespaced) this.checkNamespace(scope, object);
@@ -193,7 +198,7 @@ export class Registry {
     this.validate(scope, stored, name);
     if (def.namespaced && scope.namespace) this.checkNamespaceLifecycle(scope, name);
     const presented = presentAs(def, scope.version, stored);
-    const warnings = await this.runAdmission(scope, "CREATE", name, presented, undefined, options);
+    const warnings = [...pruneWarnings, ...(await this.runAdmission(scope, "CREATE", name, presented, undefined, options))];
     const key = storageKey(scope.namespace, name);
     if (this.store.get(def.storage, key)) throw alreadyExists(def, name);
     if (scope.dryRun) {
@@ -297,12 +302,13 @@ export class Registry {
       const { object: requested, options, managedFields } = await compute(structuredClone(presentedOld));
       const patchRv = meta(requested).resourceVersion;
       if (typeof patchRv === "string" && patchRv && patchRv !== currentRv) throw conflict(def, name);
+      const pruneWarnings = this.prune(scope, requested);
       const updated = this.prepareUpdate(scope, requested, existing);
       this.track(scope, existing, updated, managedFields, requested);
-      this.validate(scope, updated, name);
+      this.validate(scope, updated, name, existing);
       this.checkFinalizersOnDeleting(scope, updated, existing, name);
       const presentedNew = presentAs(def, scope.version, updated);
-      const warnings = await this.runAdmission(scope, "UPDATE", name, presentedNew, presentedOld, options);
+      const warnings = [...pruneWarnings, ...(await this.runAdmission(scope, "UPDATE", name, presentedNew, presentedOld, options))];
       const now = this.store.get(def.storage, key);
       if (!now || String(meta(now).resourceVersion) !== currentRv) {
         if (precondition !== undefined || attempt >= MAX_UPDATE_RETRIES) throw conflict(def, name);
@@ -522,9 +528,31 @@ export class Registry {
     }
   }
 
-  private validate(scope: RequestScope, stored: JsonObject, name: string): void {
-    const problems: FieldProblem[] = [...metadataProblems(stored, scope.def.storage === "namespaces"), ...kindProblems(scope.def, stored)];
-    if (problems.length > 0) throw invalid(scope.def, name, problems);
+  private validate(scope: RequestScope, stored: JsonObject, name: string, old?: JsonObject): void {
+    const { def } = scope;
+    const problems: FieldProblem[] = [...metadataProblems(stored, def.storage === "namespaces"), ...kindProblems(def, stored, old)];
+    const schema = def.custom ? crdSchema(def, scope.version) : undefined;
+    if (schema) problems.push(...validateAgainstSchema(presentAs(def, scope.version, stored), schema));
+    if (problems.length > 0) throw invalid(def, name, problems);
+  }
+
+  /**
+   * Prunes fields a custom resource's schema does not declare, applying defaults. Unknown fields fail the
+   * request under fieldValidation=Strict (what kubectl sends), become warnings under Warn (the default),
+   * and vanish silently under Ignore.
+   */
+  private prune(scope: RequestScope, object: JsonObject): string[] {
+    const { def } = scope;
+    const schema = def.custom ? crdSchema(def, scope.version) : undefined;
+    if (!schema) return [];
+    const { unknownFields } = pruneAndDefault(object, schema);
+    if (unknownFields.length === 0) return [];
+    const problems = unknownFields.map((f) => `unknown field "${f}"`);
+    const mode = scope.fieldValidation ?? "Warn";
+    if (mode === "Strict") {
+      throw badRequest(`${def.kind} in version "${scope.version}" cannot be handled as a ${def.kind}: strict decoding error: ${problems.join(", ")}`);
+    }
+    return mode === "Warn" ? problems : [];
   }
 
   private async runAdmission(

@@ -2,6 +2,9 @@
 // kube-apiserver derives from the resource's registry strategy: namespaced or not, whether it has a
 // status subresource and a generation, custom-resource rules, and how stored objects convert between
 // served versions. Discovery, OpenAPI, routing and the registry all read from here.
+import { crdSchema } from "./crd-schemas.js";
+import { applyDefaults } from "./schema-validation.js";
+import type { Schema } from "./schema-validation.js";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -337,10 +340,20 @@ export function servedGroups(): Array<{ group: string; versions: string[] }> {
   return [...groups].map(([group, versions]) => ({ group, versions: [...versions] }));
 }
 
-/** Converts a stored object to what a client of `def` at `version` sees. */
+/**
+ * Converts a stored object to what a client of `def` at `version` sees. Custom resources also get their
+ * schema defaults, which kube-apiserver applies when reading from storage as well as on writes.
+ */
 export function presentAs(def: ResourceDef, version: string, stored: JsonObject): JsonObject {
   if (def.fromStorage) return def.fromStorage(stored, version);
-  return { ...stored, apiVersion: apiVersionOf(def.group, version) };
+  const presented = { ...stored, apiVersion: apiVersionOf(def.group, version) };
+  const schema = def.custom ? crdSchema(def, version) : undefined;
+  if (schema) {
+    const copy = structuredClone(presented);
+    applyDefaults(copy, schema as Schema, true);
+    return copy;
+  }
+  return presented;
 }
 
 /** Converts an object sent by a client of `def` at `version` to storage form. */
