@@ -26,8 +26,8 @@
 
 import type { DependencyGraph } from "./dependency-graph.js";
 import { cycleMessage, missingMessage } from "./messages.js";
-import { healthOf, isReady, notReadyMessage } from "./readiness.js";
-import type { BlockedReason, FluxKind, GateState, ObjectKey } from "./types.js";
+import { healthOf, isBuiltinReady, isReady, notReadyMessage } from "./readiness.js";
+import type { BlockedReason, FluxKind, FluxObject, GateState, ObjectKey, ResolvedDependency } from "./types.js";
 
 export const OPEN: GateState = Object.freeze({ state: "open" });
 
@@ -75,20 +75,26 @@ function better(a: Candidate, b: Candidate): boolean {
  * Rules 2 and 3 for an object that is not on a cycle; `gateOf` must answer for every existing
  * dependency.
  */
-export function evaluateAcyclicGate(graph: DependencyGraph, id: number, gateOf: (id: number) => GateState): GateState {
+export function evaluateAcyclicGate(
+  graph: DependencyGraph,
+  id: number,
+  gateOf: (id: number) => GateState,
+  builtinReady: (id: number) => boolean = (dep) => isBuiltinReady(graph.objectOf(dep)!),
+): GateState {
   for (const dep of graph.dependencyIdsOf(id)) {
     if (graph.objectOf(dep) === undefined) return missingGate(graph.kind, graph.keyOf(dep));
   }
   const self = graph.objectOf(id)!;
-  const entries = graph.entriesOf(id);
+  const entries = self.dependsOn;
   const entryIds = graph.entryIdsOf(id);
   let best: Candidate | undefined;
   let considered: number[] | undefined;
   for (let i = 0; i < entries.length; i++) {
     const depId = entryIds[i]!;
-    const entry = entries[i]!;
+    const readyExpr = entries[i]!.readyExpr;
     const dep = graph.objectOf(depId)!;
-    if (isReady(dep, self, entry)) continue;
+    const entry = readyExpr === undefined || readyExpr === "" ? undefined : resolvedEntry(graph, self, i, depId);
+    if (entry === undefined ? builtinReady(depId) : isReady(dep, self, entry)) continue;
     // A dependency named twice gives one candidate, from its first not-ready entry.
     if (considered !== undefined && considered.includes(depId)) continue;
     (considered ??= []).push(depId);
@@ -99,7 +105,7 @@ export function evaluateAcyclicGate(graph: DependencyGraph, id: number, gateOf: 
         reason: depGate.reason,
         pathLength: depGate.path.length + 1,
         rootCause: depGate.rootCause,
-        dependency: entry.key,
+        dependency: graph.keyOf(depId),
         inherited: depGate,
         message: "",
       };
@@ -108,10 +114,10 @@ export function evaluateAcyclicGate(graph: DependencyGraph, id: number, gateOf: 
       candidate = {
         reason: health === "failed" ? "Failed" : health === "suspended" ? "Suspended" : "NotReady",
         pathLength: 1,
-        rootCause: entry.key,
-        dependency: entry.key,
+        rootCause: graph.keyOf(depId),
+        dependency: graph.keyOf(depId),
         inherited: undefined,
-        message: notReadyMessage(dep, entry),
+        message: notReadyMessage(dep, entry ?? resolvedEntry(graph, self, i, depId)),
       };
     }
     if (best === undefined || better(candidate, best)) best = candidate;
@@ -132,4 +138,13 @@ export function sameGate(a: GateState, b: GateState): boolean {
   if (a.path.length !== b.path.length) return false;
   for (let i = 0; i < a.path.length; i++) if (a.path[i] !== b.path[i]) return false;
   return true;
+}
+
+/** The i-th dependsOn entry of `self` as resolveDependencies would give it. */
+function resolvedEntry(graph: DependencyGraph, self: FluxObject, index: number, depId: number): ResolvedDependency {
+  const raw = self.dependsOn[index]!;
+  const namespace = raw.namespace === undefined || raw.namespace === "" ? self.namespace : raw.namespace;
+  const entry: ResolvedDependency = { key: graph.keyOf(depId), name: raw.name, namespace, index };
+  if (raw.readyExpr !== undefined && raw.readyExpr !== "") entry.readyExpr = raw.readyExpr;
+  return entry;
 }

@@ -2,23 +2,23 @@
 // one watch event at a time by GateTracker, the controller's hot path. The rules themselves are
 // in gate-rules.ts; both ways here apply them and must always agree.
 //
-// Incremental strategy. Every object has a rank: 0 without existing dependencies, else one more
-// than the highest rank among its dependencies outside its own cycle (all members of a cycle share
-// one rank). A dependency therefore always has a lower rank than its dependents, so re-evaluating
-// a set of objects in rank order evaluates each once, after everything it reads.
+// Incremental strategy. Every object has a rank, higher than the rank of each of its dependencies
+// outside its own cycle (all members of a cycle share one rank); a full computation sets each to
+// a multiple of the length of its longest dependency chain, events only ever raise them. Re-evaluating a set of
+// objects in rank order therefore evaluates each once, after everything it reads.
 // - A status-only change of X (dependency keys unchanged) re-evaluates X and, when something its
 //   dependents read changed (readiness, health, or any field a readyExpr may read), its direct
 //   dependents; a dependent's dependents follow only when its gate changed.
 // - A dependsOn change (or a new or removed object) also recomputes cycle membership, but only of X's
 //   old component and X's new one. The new one is found by a search from X that never leaves the
 //   objects ranked at least as high as X's lowest-ranked dependent: only those can reach X. Ranks are
-//   then repaired upwards from the touched objects, as far as they change.
+//   then raised upwards from the touched objects, only as far as the order is violated.
 // Nothing is ever recomputed for the whole graph on one event, and every search is iterative.
 
 import { allIds, componentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
-import { findCondition, healthOf } from "./readiness.js";
+import { findCondition, healthOf, isBuiltinReady } from "./readiness.js";
 import { objectKey } from "./refs.js";
 import type { FluxKind, FluxObject, GateState, ObjectKey } from "./types.js";
 
@@ -55,15 +55,23 @@ function computeAll(graph: DependencyGraph): FullComputation {
   const order: number[] = [];
   const bfs = new IdScratch();
   const gateOf = (id: number): GateState => gates[id]!;
+  // Flux's built-in check once per object rather than once per edge: 0 unknown, 1 ready, 2 not.
+  const readiness = new Uint8Array(graph.idCapacity);
+  const builtinReady = (id: number): boolean => {
+    if (readiness[id] === 0) readiness[id] = isBuiltinReady(graph.objectOf(id)!) ? 1 : 2;
+    return readiness[id] === 1;
+  };
   for (const component of componentsOfIds(graph, allIds(graph))) {
     const cyclic = isCyclic(graph, component);
     if (cyclic) for (const id of component) components[id] = component;
     const cycleOf = cyclic ? component : undefined;
-    const rank = rankOf(graph, component, cycleOf, ranks, components);
+    const rank = rankOf(graph, component, cycleOf, ranks, components, RANK_SPACING);
     for (const id of component) {
       ranks[id] = rank;
       order.push(id);
-      gates[id] = cyclic ? memberCycleGate(graph, id, component, components, bfs) : evaluateAcyclicGate(graph, id, gateOf);
+      gates[id] = cyclic
+        ? memberCycleGate(graph, id, component, components, bfs)
+        : evaluateAcyclicGate(graph, id, gateOf, builtinReady);
     }
   }
   return { gates, ranks, components, order };
@@ -73,20 +81,27 @@ function isCyclic(graph: DependencyGraph, component: readonly number[]): boolean
   return component.length > 1 || graph.dependencyIdsOf(component[0]!).includes(component[0]!);
 }
 
-/** One more than the highest rank among dependencies outside the component (0 without any). */
+/**
+ * Ranks left between consecutive levels by a full computation. An event that adds an edge pointing
+ * up a level then raises its object into the gap instead of pushing every object above it up.
+ */
+const RANK_SPACING = 16;
+
+/** `step` more than the highest rank among dependencies outside the component (0 without any). */
 function rankOf(
   graph: DependencyGraph,
   members: readonly number[],
   cycle: readonly number[] | undefined,
   ranks: readonly number[],
   components: readonly (number[] | undefined)[],
+  step: number,
 ): number {
   let rank = 0;
   for (const id of members) {
     for (const dep of graph.dependencyIdsOf(id)) {
       if (graph.objectOf(dep) === undefined) continue;
       if (cycle !== undefined ? components[dep] === cycle : dep === id) continue;
-      const r = ranks[dep]! + 1;
+      const r = ranks[dep]! + step;
       if (r > rank) rank = r;
     }
   }
@@ -190,7 +205,7 @@ export class GateTracker {
       for (const member of rest) touched.add(member);
       this.recomponent(rest);
     }
-    this.repairRanks(touched);
+    this.raiseRanks(touched);
     const changes = this.propagate([...touched], oldComponent === undefined ? undefined : new Set(oldComponent), new Map());
     return [change, ...changes];
   }
@@ -212,10 +227,11 @@ export class GateTracker {
   }
 
   private countReadyExprRefs(id: number, delta: number): void {
-    const entries = this.current.entriesOf(id);
+    const entries = this.current.objectOf(id)?.dependsOn ?? [];
     const entryIds = this.current.entryIdsOf(id);
     for (let i = 0; i < entries.length; i++) {
-      if (entries[i]!.readyExpr === undefined) continue;
+      const readyExpr = entries[i]!.readyExpr;
+      if (readyExpr === undefined || readyExpr === "") continue;
       const target = entryIds[i]!;
       this.readyExprRefs[target] = (this.readyExprRefs[target] ?? 0) + delta;
     }
@@ -234,7 +250,8 @@ export class GateTracker {
       this.recomponent(rest);
     }
     this.assignComponent(newComponent);
-    this.repairRanks(existed ? touched : new Set([...touched, ...graph.dependentIdsOf(id)]));
+    if (!existed) this.ranks[id] = -1; // the id may be recycled: forget its old rank
+    this.raiseRanks(existed ? touched : [...touched, ...graph.dependentIdsOf(id)]);
     for (const dependent of graph.dependentIdsOf(id)) touched.add(dependent);
     const cycleMembers = new Set<number>(newComponent);
     if (oldComponent !== undefined) for (const member of oldComponent) cycleMembers.add(member);
@@ -272,9 +289,14 @@ export class GateTracker {
     for (const member of component) this.components[member] = cyclic;
   }
 
-  /** Restores "a dependency ranks below its dependents" upwards from the touched objects. */
-  private repairRanks(start: Iterable<number>): void {
+  /**
+   * Restores "a dependency ranks below its dependents" upwards from the touched objects by raising
+   * ranks where it is violated, never lowering them: a removed edge leaves slack, which costs
+   * nothing, and an added edge raises only the dependents that would otherwise rank too low.
+   */
+  private raiseRanks(start: Iterable<number>): void {
     const graph = this.current;
+    const ranks = this.ranks;
     const queue: number[] = [];
     const epoch = this.queueScratch.begin(graph.idCapacity);
     const queued = this.queueScratch.stamp;
@@ -287,12 +309,12 @@ export class GateTracker {
     for (let head = 0; head < queue.length; head++) {
       const v = queue[head]!;
       queued[v] = 0;
-      if (graph.objectOf(v) === undefined) continue;
       const cycle = this.components[v];
       const members = cycle ?? [v];
-      const rank = rankOf(graph, members, cycle, this.ranks, this.components);
-      if (this.ranks[v] === rank && members.every((m) => this.ranks[m] === rank)) continue;
-      for (const member of members) this.ranks[member] = rank;
+      let target = rankOf(graph, members, cycle, ranks, this.components, 1);
+      for (const member of members) if (ranks[member]! > target) target = ranks[member]!;
+      if (members.every((member) => ranks[member] === target)) continue;
+      for (const member of members) ranks[member] = target;
       for (const member of members) {
         for (const dependent of graph.dependentIdsOf(member)) {
           if (cycle === undefined ? dependent !== v : this.components[dependent] !== cycle) enqueue(dependent);
