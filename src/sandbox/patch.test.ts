@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from "./patch.js";
-import { StatusError } from "./status.js";
+import type { StatusError } from "./status.js";
 
 describe("JSON merge patch (RFC 7386)", () => {
   it("merges maps, deletes with null and replaces lists", () => {
