@@ -106,13 +106,20 @@ export function isCyclicComponent(graph: GraphView, component: readonly ObjectKe
  */
 export function findCycles(graph: GraphView): ObjectKey[][] {
   const cycles: ObjectKey[][] = [];
-  const components =
-    graph instanceof DependencyGraph
-      ? componentsOfIds(graph, allIds(graph)).map((ids) => ids.map((id) => graph.keyOf(id)))
-      : stronglyConnectedComponents(graph);
-  for (const component of components) {
-    if (!isCyclicComponent(graph, component)) continue;
-    cycles.push(closedPathThrough(graph, component));
+  if (graph instanceof DependencyGraph) {
+    const { ids, ends } = flatComponentsOfIds(graph, allIds(graph));
+    let start = 0;
+    for (const end of ends) {
+      const first = ids[start]!;
+      if (end - start > 1 || graph.dependencyIdsOf(first).includes(first)) {
+        cycles.push(closedPathThrough(graph, ids.slice(start, end).map((id) => graph.keyOf(id))));
+      }
+      start = end;
+    }
+  } else {
+    for (const component of stronglyConnectedComponents(graph)) {
+      if (isCyclicComponent(graph, component)) cycles.push(closedPathThrough(graph, component));
+    }
   }
   return cycles.sort((a, b) => compareKeys(a[0]!, b[0]!));
 }
@@ -265,11 +272,32 @@ export function componentsOfIds(
   allowed?: (id: number) => boolean,
   scratch: IdScratch = new IdScratch(),
 ): number[][] {
+  const { ids, ends } = flatComponentsOfIds(graph, roots, allowed, scratch);
+  const components: number[][] = [];
+  let start = 0;
+  for (const end of ends) {
+    components.push(ids.slice(start, end));
+    start = end;
+  }
+  return components;
+}
+
+/**
+ * componentsOfIds without an array per component (100k of them in a rebuild): all members in
+ * `ids`, component k being `ids[ends[k-1] ?? 0 .. ends[k])`.
+ */
+export function flatComponentsOfIds(
+  graph: DependencyGraph,
+  roots: Iterable<number>,
+  allowed?: (id: number) => boolean,
+  scratch: IdScratch = new IdScratch(),
+): { ids: number[]; ends: number[] } {
   const epoch = scratch.begin(graph.idCapacity);
   const { stamp, first: index, second: low } = scratch;
   const ON_STACK_DONE = -1;
   const stack: number[] = [];
-  const components: number[][] = [];
+  const ids: number[] = [];
+  const ends: number[] = [];
   const frameNode: number[] = [];
   const frameDeps: (readonly number[])[] = [];
   const framePos: number[] = [];
@@ -313,14 +341,13 @@ export function componentsOfIds(
       frameDeps.pop();
       framePos.pop();
       if (low[v] === index[v]) {
-        const component: number[] = [];
         let w: number;
         do {
           w = stack.pop()!;
           index[w] = ON_STACK_DONE;
-          component.push(w);
+          ids.push(w);
         } while (w !== v);
-        components.push(component);
+        ends.push(ids.length);
       }
       if (frameNode.length > 0) {
         const parent = frameNode[frameNode.length - 1]!;
@@ -328,7 +355,7 @@ export function componentsOfIds(
       }
     }
   }
-  return components;
+  return { ids, ends };
 }
 
 /**

@@ -15,7 +15,7 @@
 //   then raised upwards from the touched objects, only as far as the order is violated.
 // Nothing is ever recomputed for the whole graph on one event, and every search is iterative.
 
-import { allIds, componentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
+import { allIds, componentsOfIds, flatComponentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
 import { findCondition, healthOf, isBuiltinReady } from "./readiness.js";
@@ -52,7 +52,6 @@ function computeAll(graph: DependencyGraph): FullComputation {
   const gates: (GateState | undefined)[] = new Array<GateState | undefined>(graph.idCapacity);
   const ranks: number[] = new Array<number>(graph.idCapacity).fill(0);
   const components: (number[] | undefined)[] = new Array<number[] | undefined>(graph.idCapacity);
-  const order: number[] = [];
   const bfs = new IdScratch();
   const gateOf = (id: number): GateState => gates[id]!;
   // Flux's built-in check once per object rather than once per edge: 0 unknown, 1 ready, 2 not.
@@ -61,19 +60,30 @@ function computeAll(graph: DependencyGraph): FullComputation {
     if (readiness[id] === 0) readiness[id] = isBuiltinReady(graph.objectOf(id)!) ? 1 : 2;
     return readiness[id] === 1;
   };
-  for (const component of componentsOfIds(graph, allIds(graph))) {
-    const cyclic = isCyclic(graph, component);
-    if (cyclic) for (const id of component) components[id] = component;
-    const cycleOf = cyclic ? component : undefined;
-    const rank = rankOf(graph, component, cycleOf, ranks, components, RANK_SPACING);
-    for (const id of component) {
-      ranks[id] = rank;
-      order.push(id);
-      gates[id] = cyclic
-        ? memberCycleGate(graph, id, component, components, bfs)
-        : evaluateAcyclicGate(graph, id, gateOf, builtinReady);
+  const { ids, ends } = flatComponentsOfIds(graph, allIds(graph));
+  let start = 0;
+  for (const end of ends) {
+    const first = ids[start]!;
+    if (end - start === 1 && !graph.dependencyIdsOf(first).includes(first)) {
+      // The usual case: an object on no cycle, all its dependencies already evaluated.
+      let rank = 0;
+      for (const dep of graph.dependencyIdsOf(first)) {
+        if (graph.objectOf(dep) !== undefined && ranks[dep]! + RANK_SPACING > rank) rank = ranks[dep]! + RANK_SPACING;
+      }
+      ranks[first] = rank;
+      gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady);
+    } else {
+      const component = ids.slice(start, end);
+      for (const id of component) components[id] = component;
+      const rank = rankOf(graph, component, component, ranks, components, RANK_SPACING);
+      for (const id of component) {
+        ranks[id] = rank;
+        gates[id] = memberCycleGate(graph, id, component, components, bfs);
+      }
     }
+    start = end;
   }
+  const order = ids;
   return { gates, ranks, components, order };
 }
 
