@@ -27,6 +27,10 @@ const NO_IDS: readonly number[] = Object.freeze([]);
 type IdBag = number[] | Set<number>;
 const BAG_ARRAY_LIMIT = 32;
 
+/**
+ * Objects are kept by reference and must not be changed after upsert: to change one, upsert a new
+ * object (as a watch event delivers one).
+ */
 export class DependencyGraph implements GraphView {
   readonly kind: FluxKind;
   /** Ids by namespace, then name: resolving a dependsOn entry this way hashes the strings the
@@ -121,6 +125,18 @@ export class DependencyGraph implements GraphView {
     this.forwardIdsAt[id] = newIds;
     for (const dep of oldIds) if (!newIds.includes(dep)) this.removeDependent(dep, id);
     return true;
+  }
+
+  /** Removes every object (the instance stays the same for whoever holds it). */
+  clear(): void {
+    this.idsByNamespace.clear();
+    this.lastNamespace = "";
+    this.lastNames = undefined;
+    this.count = 0;
+    this.freeIds.length = 0;
+    for (const array of [this.keyAt, this.objectAt, this.entryIdsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
+      array.length = 0;
+    }
   }
 
   /** Removes the object; its dependents keep their (now dangling) edges. */

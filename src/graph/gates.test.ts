@@ -172,6 +172,26 @@ describe("GateTracker: seed transitions", () => {
     expect(tracker.state("default/backend")).toEqual({ state: "open" });
   });
 
+  it("re-evaluates a dependent whose readyExpr reads a field other than the status", () => {
+    const tracker = new GateTracker("HelmRelease", [
+      release("default/backend", { dependsOn: [{ name: "redis", readyExpr: "dep.metadata.labels.tier == 'ready'" }] }),
+      release("default/redis", { labels: { tier: "warming" } }),
+    ]);
+    expect(tracker.state("default/backend")).toMatchObject({ reason: "NotReady", rootCauseMessage: "not ready according to readyExpr" });
+    const changes = tracker.upsert(release("default/redis", { labels: { tier: "ready" } }));
+    expect(changes.map((c) => [c.key, c.after])).toEqual([["default/backend", { state: "open" }]]);
+  });
+
+  it("updates the root cause message up the chain when only the failure message changes", () => {
+    const tracker = new GateTracker("HelmRelease", [
+      release("default/frontend", { dependsOn: ["backend"], status: "progressing" }),
+      release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
+      release("default/redis", { status: "failed", message: "install retries exhausted" }),
+    ]);
+    tracker.upsert(release("default/redis", { status: "failed", message: "upgrade retries exhausted" }));
+    expect(tracker.state("default/frontend")).toMatchObject({ rootCause: "default/redis", rootCauseMessage: "upgrade retries exhausted" });
+  });
+
   it("turns dependents Missing when their dependency is deleted", () => {
     const tracker = new GateTracker("HelmRelease", [release("default/backend", { dependsOn: ["redis"] }), release("default/redis")]);
     const changes = tracker.remove("default/redis");
@@ -347,7 +367,10 @@ describe("gate states against the naive oracle", () => {
           const tracker = new GateTracker("HelmRelease", first);
           expect(sorted(tracker.states())).toEqual(sorted(computeGateStates(buildGraph(first))));
           const before = new Map(tracker.states());
+          const graph = tracker.graph;
           const changes = tracker.replaceAll(second);
+          expect(tracker.graph).toBe(graph);
+          expect(graph.size).toBe(second.length);
           const after = computeGateStates(buildGraph(second));
           expect(sorted(tracker.states())).toEqual(sorted(after));
           const replayed = new Map(before);

@@ -134,7 +134,7 @@ function memberCycleGate(
  * call. Read `graph` freely, but change it only through upsert/remove here.
  */
 export class GateTracker {
-  private current: DependencyGraph;
+  private readonly current: DependencyGraph;
   private gates: (GateState | undefined)[] = [];
   private ranks: number[] = [];
   /** The cycle component of an id (one shared array per component); undefined when on no cycle. */
@@ -164,10 +164,10 @@ export class GateTracker {
     return this.stateByKey;
   }
 
-  /** Replaces every object at once (e.g. after a relist); returns the changes. */
+  /** Replaces every object at once (e.g. after a relist) with a full computation; returns the changes. */
   replaceAll(objects: Iterable<FluxObject>): GateChange[] {
     const before = this.stateByKey;
-    this.current = new DependencyGraph(this.current.kind);
+    this.current.clear();
     for (const obj of objects) this.current.upsert(obj);
     this.rebuild();
     const changes: GateChange[] = [];

@@ -103,6 +103,13 @@ describe("checkObject (one object about to be written)", () => {
     const cyclic = overlayGraph(empty, [release("default/redis", { dependsOn: ["backend"] })]);
     expect(checkObject(cyclic, release("default/backend", { dependsOn: ["redis"] }), allow)[0]?.type).toBe("cycle");
   });
+
+  it("hides removed objects in an overlay", () => {
+    const without = overlayGraph(graph, [], ["default/redis"]);
+    expect(without.has("default/redis")).toBe(false);
+    expect([...without.keys()]).toEqual(["default/backend"]);
+    expect(checkObject(without, release("default/api", { dependsOn: ["redis"] }), allow)[0]?.type).toBe("missing");
+  });
 });
 
 describe("findProblems (the whole graph, for releasegate check)", () => {
