@@ -307,6 +307,45 @@ export const RESOURCES: readonly ResourceDef[] = [
     generation: false,
     storageApiVersion: "discovery.k8s.io/v1",
   },
+  // ServiceAccounts and RBAC objects: plain storage, read by rbac-authorizer.ts when the sandbox
+  // enforces RBAC (startSandbox({ authorization: "RBAC" })).
+  {
+    storage: "serviceaccounts",
+    group: "",
+    versions: ["v1"],
+    resource: "serviceaccounts",
+    singular: "serviceaccount",
+    kind: "ServiceAccount",
+    namespaced: true,
+    shortNames: ["sa"],
+    categories: [],
+    custom: false,
+    statusSubresource: false,
+    generation: false,
+    storageApiVersion: "v1",
+  },
+  ...(
+    [
+      ["roles", "role", "Role", true],
+      ["clusterroles", "clusterrole", "ClusterRole", false],
+      ["rolebindings", "rolebinding", "RoleBinding", true],
+      ["clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false],
+    ] as const
+  ).map(([resource, singular, kind, namespaced]): ResourceDef => ({
+    storage: `${resource}.rbac.authorization.k8s.io`,
+    group: "rbac.authorization.k8s.io",
+    versions: ["v1"],
+    resource,
+    singular,
+    kind,
+    namespaced,
+    shortNames: [],
+    categories: [],
+    custom: false,
+    statusSubresource: false,
+    generation: false,
+    storageApiVersion: "rbac.authorization.k8s.io/v1",
+  })),
 ];
 
 /** The apiVersion string of a group/version (`v1` for the core group). */
