@@ -19,7 +19,7 @@ import { StatusError, badRequest, failure, internalError, toWire, unauthorized, 
 import type { Status } from "./status.js";
 import type { ObjectStore } from "./store.js";
 import { tableFor, wantsTable } from "./table.js";
-import type { ActiveWatch } from "./watch-stream.js";
+import type { ActiveWatch, WatchStreamOptions } from "./watch-stream.js";
 import { serveWatch } from "./watch-stream.js";
 
 /** Largest request body kube-apiserver accepts (3 MiB). */
@@ -192,7 +192,9 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
           let handle: ActiveWatch | undefined = undefined;
           const watchTarget: { def: ResourceDef; version: string; namespace?: string } = { def, version: request.version };
           if (request.namespace !== undefined) watchTarget.namespace = request.namespace;
-          handle = serveWatch(store, watchTarget, listOptions, res, { bookmarkIntervalMs: options.bookmarkIntervalMs, defaultTimeoutMs: 1800_000 * (1 + Math.random()) }, headers, () => {
+          const streamOptions: WatchStreamOptions = { bookmarkIntervalMs: options.bookmarkIntervalMs, defaultTimeoutMs: 1800_000 * (1 + Math.random()) };
+          if (wantsTable(req)) streamOptions.transform = (object) => tableFor(def, { items: [object], metadata: {}, apiVersion: object.apiVersion }, q);
+          handle = serveWatch(store, watchTarget, listOptions, res, streamOptions, headers, () => {
             if (handle) options.watches.delete(handle);
           });
           options.watches.add(handle);

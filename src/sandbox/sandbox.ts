@@ -14,6 +14,8 @@ import { NamespaceLifecycle } from "./namespace-lifecycle.js";
 import { Registry } from "./registry.js";
 import { RESOURCES, findResourceByKind } from "./resources.js";
 import type { JsonObject } from "./resources.js";
+import { readState, writeState, writeStateSync } from "./state-file.js";
+import type { SandboxState } from "./state-file.js";
 import { StatusError } from "./status.js";
 import { ObjectStore } from "./store.js";
 import type { ActiveWatch } from "./watch-stream.js";
@@ -33,6 +35,12 @@ export interface SandboxOptions {
   bookmarkIntervalMs?: number;
   /** Bearer token of the kubeconfig this sandbox writes; the token is the user name. Default "sandbox-admin". */
   token?: string;
+  /**
+   * Keeps objects and TLS material in this file, so a sandbox started again with the same file (and port)
+   * is the same API server restarted, even in a new process. Loaded at start (instead of the seed when it
+   * exists), saved shortly after every change and on close.
+   */
+  stateFile?: string;
 }
 
 export interface SandboxFaults {
@@ -103,16 +111,35 @@ function seedStore(registry: Registry, seed: readonly unknown[]): string[] {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? "sandbox-admin";
-  const ca = generateCertificateAuthority("releasegate-sandbox-ca");
-  const serving = generateServingCertificate(ca, {
-    commonName: "releasegate-sandbox",
-    dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
-    ipAddresses: [...new Set(["127.0.0.1", host === "0.0.0.0" ? "127.0.0.1" : host])],
-  });
+  const saved = options.stateFile ? readState(options.stateFile) : undefined;
+  const ca = saved?.ca ?? generateCertificateAuthority("releasegate-sandbox-ca");
+  const serving =
+    saved?.serving ??
+    generateServingCertificate(ca, {
+      commonName: "releasegate-sandbox",
+      dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+      ipAddresses: [...new Set(["127.0.0.1", host === "0.0.0.0" ? "127.0.0.1" : host])],
+    });
   const store = new ObjectStore(options.historyLimit ?? 10_000);
   const registryOptions = options.serviceResolver ? { serviceResolver: options.serviceResolver } : {};
   const registry = new Registry(store, registryOptions);
-  let seedWarnings = seedStore(registry, options.seed ?? []);
+  let seedWarnings: string[] = [];
+  if (saved) store.restore(saved.store);
+  else seedWarnings = seedStore(registry, options.seed ?? []);
+
+  const stateFile = options.stateFile;
+  const currentState = (): SandboxState => ({ version: 1, ca: { certPem: ca.certPem, keyPem: ca.keyPem }, serving, store: store.snapshot() });
+  let saveTimer: NodeJS.Timeout | undefined;
+  let saving: Promise<void> = Promise.resolve();
+  const stopSaving = stateFile
+    ? store.onChange(() => {
+        saveTimer ??= setTimeout(() => {
+          saveTimer = undefined;
+          saving = saving.then(() => writeState(stateFile, currentState())).catch(() => undefined);
+        }, 50);
+      })
+    : () => undefined;
+  if (stateFile) writeStateSync(stateFile, currentState());
   const namespaces = new NamespaceLifecycle(store, registry);
   namespaces.start();
 
@@ -195,6 +222,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     close: async () => {
       namespaces.stop();
+      stopSaving();
+      if (saveTimer) clearTimeout(saveTimer);
+      await saving;
+      if (stateFile) writeStateSync(stateFile, currentState());
       await shutdown();
     },
   };

@@ -124,6 +124,18 @@ function builtinColumns(def: ResourceDef): Column[] {
         AGE,
       ];
     case "events":
+      if (def.group === "events.k8s.io") {
+        return [
+          column("Last Seen", "string", (o) => {
+            const t = o.deprecatedLastTimestamp ?? o.eventTime ?? at(o, "metadata", "creationTimestamp");
+            return typeof t === "string" ? humanDuration(Date.now() - Date.parse(t)) : "<unknown>";
+          }),
+          column("Type", "string", (o) => o.type ?? ""),
+          column("Reason", "string", (o) => o.reason ?? ""),
+          column("Object", "string", (o) => `${String(at(o, "regarding", "kind") ?? "").toLowerCase()}/${String(at(o, "regarding", "name") ?? "")}`),
+          column("Message", "string", (o) => o.note ?? ""),
+        ];
+      }
       return [
         column("Last Seen", "string", (o) => {
           const t = o.lastTimestamp ?? o.eventTime ?? at(o, "metadata", "creationTimestamp");

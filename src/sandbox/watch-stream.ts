@@ -22,6 +22,8 @@ export interface WatchStreamOptions {
   bookmarkIntervalMs: number;
   /** Upper bound when the client sets no timeoutSeconds (kube-apiserver: --min-request-timeout=1800s, randomized). */
   defaultTimeoutMs: number;
+  /** Replaces each object sent (e.g. by a Table of it); BOOKMARK and ERROR events are never transformed. */
+  transform?: (presented: JsonObject) => unknown;
 }
 
 /** A running watch, so the sandbox can end it (dropWatches, restart, close). */
@@ -69,6 +71,8 @@ export function serveWatch(
 
   const present = (stored: JsonObject): JsonObject => presentAs(def, version, stored);
   const matches = (stored: JsonObject): boolean => inNamespace(target, stored) && opts.matches(present(stored));
+  // What an event carries: the object, or (for `kubectl get -w`) a one-row Table of it.
+  const shown = (stored: JsonObject): unknown => (streamOptions.transform ? streamOptions.transform(present(stored)) : present(stored));
   const bookmark = (annotations?: Record<string, string>): void => {
     const metadata: JsonObject = { resourceVersion: String(store.currentRv()) };
     if (annotations) metadata.annotations = annotations;
@@ -82,12 +86,12 @@ export function serveWatch(
     const now = matches(change.object);
     const before = change.prev !== undefined && change.type !== "ADDED" && matches(change.prev);
     if (change.type === "DELETED") {
-      if (before) write("DELETED", present(change.object));
+      if (before) write("DELETED", shown(change.object));
       return;
     }
-    if (now && before) write("MODIFIED", present(change.object));
-    else if (now) write("ADDED", present(change.object));
-    else if (before) write("DELETED", present(change.object));
+    if (now && before) write("MODIFIED", shown(change.object));
+    else if (now) write("ADDED", shown(change.object));
+    else if (before) write("DELETED", shown(change.object));
   };
 
   res.writeHead(200, { ...headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
@@ -119,7 +123,7 @@ export function serveWatch(
     if (opts.sendInitialEvents || rvParam === undefined || rvParam === "0") {
       // "Get State and Start at Most Recent" / "Start at Any": the current state as ADDED events.
       for (const { object } of store.list(def.storage, target.namespace)) {
-        if (matches(object)) write("ADDED", present(object));
+        if (matches(object)) write("ADDED", shown(object));
       }
       if (opts.sendInitialEvents) bookmark({ "k8s.io/initial-events-end": "true" });
     } else {
