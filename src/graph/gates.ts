@@ -3,9 +3,10 @@
 // in gate-rules.ts; both ways here apply them and must always agree.
 //
 // Incremental strategy. Every object has a rank, higher than the rank of each of its dependencies
-// outside its own cycle (all members of a cycle share one rank); a full computation sets each to
-// a multiple of the length of its longest dependency chain, events only ever raise them. Re-evaluating a set of
-// objects in rank order therefore evaluates each once, after everything it reads.
+// outside its own cycle (all members of a cycle share one rank); a full computation sets each to a
+// multiple of the length of its longest dependency chain, events only ever raise them.
+// Re-evaluating a set of objects in rank order therefore evaluates each once, after everything it
+// reads.
 // - A status-only change of X (dependency keys unchanged) re-evaluates X and, when something its
 //   dependents read changed (readiness, health, or any field a readyExpr may read), its direct
 //   dependents; a dependent's dependents follow only when its gate changed.
@@ -83,8 +84,7 @@ function computeAll(graph: DependencyGraph): FullComputation {
     }
     start = end;
   }
-  const order = ids;
-  return { gates, ranks, components, order };
+  return { gates, ranks, components, order: ids };
 }
 
 function isCyclic(graph: DependencyGraph, component: readonly number[]): boolean {
@@ -193,7 +193,7 @@ export class GateTracker {
     if ((this.readyExprRefs[id] ?? 0) > 0 || readinessSignature(previous) !== readinessSignature(obj)) {
       for (const dependent of graph.dependentIdsOf(id)) seeds.push(dependent);
     }
-    return this.propagate(seeds, undefined, new Map());
+    return this.propagate(seeds, undefined);
   }
 
   remove(key: ObjectKey): GateChange[] {
@@ -216,7 +216,7 @@ export class GateTracker {
       this.recomponent(rest);
     }
     this.raiseRanks(touched);
-    const changes = this.propagate([...touched], oldComponent === undefined ? undefined : new Set(oldComponent), new Map());
+    const changes = this.propagate([...touched], oldComponent === undefined ? undefined : new Set(oldComponent));
     return [change, ...changes];
   }
 
@@ -265,7 +265,7 @@ export class GateTracker {
     for (const dependent of graph.dependentIdsOf(id)) touched.add(dependent);
     const cycleMembers = new Set<number>(newComponent);
     if (oldComponent !== undefined) for (const member of oldComponent) cycleMembers.add(member);
-    return this.propagate([...touched], cycleMembers, new Map());
+    return this.propagate([...touched], cycleMembers);
   }
 
   /**
@@ -343,12 +343,9 @@ export class GateTracker {
    * rank order. Cycle members are re-evaluated only when in `cycleMembers` (their gate depends on
    * the cycle alone).
    */
-  private propagate(
-    seeds: readonly number[],
-    cycleMembers: ReadonlySet<number> | undefined,
-    before: Map<number, GateState | undefined>,
-  ): GateChange[] {
+  private propagate(seeds: readonly number[], cycleMembers: ReadonlySet<number> | undefined): GateChange[] {
     const graph = this.current;
+    const before = new Map<number, GateState | undefined>();
     const heap = new RankHeap(this.ranks);
     const epoch = this.queueScratch.begin(graph.idCapacity);
     const queued = this.queueScratch.stamp;
