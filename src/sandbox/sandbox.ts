@@ -9,6 +9,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { generateCertificateAuthority, generateServingCertificate } from "../certs/generate.js";
 import type { ServiceResolver } from "./admission.js";
 import { createHandler } from "./http-server.js";
+import { withRbacAuthorization } from "./rbac-authorizer.js";
+import type { AuthorizationMode } from "./rbac-authorizer.js";
 import { kubeConfigFor, kubeconfigYaml } from "./kubeconfig.js";
 import { NamespaceLifecycle } from "./namespace-lifecycle.js";
 import { Registry } from "./registry.js";
@@ -35,6 +37,13 @@ export interface SandboxOptions {
   bookmarkIntervalMs?: number;
   /** Bearer token of the kubeconfig this sandbox writes; the token is the user name. Default "sandbox-admin". */
   token?: string;
+  /**
+   * "AlwaysAllow" (default): every authenticated request is allowed. "RBAC": requests are authorized like
+   * kube-apiserver's RBAC authorizer against the stored Roles, ClusterRoles and bindings; the admin token
+   * is system:masters, and the token `system:serviceaccount:<ns>:<name>` is that ServiceAccount (while it
+   * exists). See rbac-authorizer.ts.
+   */
+  authorization?: AuthorizationMode;
   /**
    * Keeps objects and TLS material in this file, so a sandbox started again with the same file (and port)
    * is the same API server restarted, even in a new process. Loaded at start (instead of the seed when it
@@ -147,7 +156,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let latencyMs = 0;
   let port = options.port ?? 0;
   const sockets = new Set<Socket>();
-  const handler = createHandler({
+  const apiHandler = createHandler({
     store,
     registry,
     serverAddress: () => `${host}:${port}`,
@@ -155,6 +164,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     watches,
   });
+  const handler = options.authorization === "RBAC" ? withRbacAuthorization(apiHandler, { store, adminToken: token }) : apiHandler;
 
   let server: Server;
   const listen = async (): Promise<void> => {
