@@ -346,7 +346,7 @@ describe("answers that are not a review decision", () => {
     const s = setup();
     const body = admissionReview({ operation: "CREATE", object: { name: "big", labels: { blob: "x".repeat(7 * 1024 * 1024) } } });
     const res = await request(s.app).post("/validate").send(body).expect(413);
-    expect(res.text).toBe("request body is larger than 6mb\n");
+    expect(res.text).toBe("request body is larger than 6 MiB\n");
   });
 
   it("allows a version it does not know, unchecked, with a warning", async () => {

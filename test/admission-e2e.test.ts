@@ -17,7 +17,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { AdmissionGraphs } from "../src/admission/admission-graphs.js";
-import { createAdmissionApp } from "../src/admission/app.js";
+import { createAdmissionListener } from "../src/admission/app.js";
 import { tlsKeyPeerAuthenticator } from "../src/admission/peer-auth.js";
 import { PendingBatch } from "../src/admission/pending-batch.js";
 import { PendingPeers } from "../src/admission/pending-peers.js";
@@ -59,7 +59,7 @@ async function startReplica(kc: KubeConfig, material: TlsMaterial, peerUrls: () 
   const auth = tlsKeyPeerAuthenticator(() => material);
   const peers = new PendingPeers({ batch: pending, source: { peers: peerUrls }, auth, tls: () => material });
   peers.start();
-  const app = createAdmissionApp({ graphs, pending, peers, peerAuth: auth, policy: { ...DEFAULT_ADMISSION_POLICY, deleteProtection: "deny" } });
+  const app = createAdmissionListener({ graphs, pending, peers, peerAuth: auth, policy: { ...DEFAULT_ADMISSION_POLICY, deleteProtection: "deny" } });
   let answered = 0;
   const server = await startAdmissionServer(
     (req, res) => {

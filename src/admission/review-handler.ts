@@ -49,27 +49,44 @@ function decideNow(request: AdmissionRequest, ctx: AdmissionContext): Decision {
   });
 }
 
-export async function reviewAdmission(body: unknown, ctx: AdmissionContext): Promise<ReviewResult> {
+/**
+ * Reviews one body. Synchronous on every path but one: a denial for missing dependencies first asks the
+ * peers and lets the cache catch up, which returns a promise. The hot allow path allocates no promise.
+ */
+export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewResult | Promise<ReviewResult> {
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return { type: "bad-request", error: parsed.error };
   const request = parsed.request;
   if (!ctx.graphs.isSynced(request.kind)) {
     return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
   }
-  let decision = decideNow(request, ctx);
+  const decision = decideNow(request, ctx);
+  const lag = ctx.cacheLagMs ?? 1000;
+  const mayResolve = !decision.allowed && decision.unresolved !== undefined && (ctx.peers !== undefined || (lag > 0 && ctx.graphs.waitForKeys !== undefined));
+  if (!mayResolve) return finish(request, decision, ctx, false);
+  return resolveMissing(request, decision, ctx, lag);
+}
+
+/**
+ * The deny path for missing dependencies: one may be pending on a peer (its dry-run went there), or
+ * stored a moment ago and not yet seen by this replica's cache.
+ */
+async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: AdmissionContext, lag: number): Promise<ReviewResult> {
+  let decision = first;
   let askedPeers = false;
-  // The deny path only, for missing dependencies: one may be pending on a peer (its dry-run went there),
-  // or stored a moment ago and not yet seen by this replica's cache.
   if (!decision.allowed && decision.unresolved !== undefined && ctx.peers !== undefined) {
     askedPeers = true;
     const learned = await ctx.peers.ask(request.kind, decision.unresolved);
     if (learned.length > 0) decision = decideNow(request, ctx);
   }
-  const lag = ctx.cacheLagMs ?? 1000;
   if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined) {
     await ctx.graphs.waitForKeys(request.kind, decision.unresolved, lag);
     decision = decideNow(request, ctx);
   }
+  return finish(request, decision, ctx, askedPeers);
+}
+
+function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean): ReviewResult {
   if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object);
   return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers };
 }

@@ -1,0 +1,178 @@
+// `POST /validate` as a plain node:http handler: read the body (bounded), parse JSON, review, write the
+// answer, count it. It is the webhook's hot path, so it does only that: every admission call from the
+// apiserver passes here, and the express router's per-request machinery would cost more than the
+// decision itself (bench/admission.ts). app.ts mounts this same function as the express route, and
+// createAdmissionListener sends POST /validate straight to it, so there is one implementation.
+//
+// Answers: 200 with an AdmissionReview; 400 with one line for a body that is not JSON or not an
+// AdmissionReview; 413 over the size limit; 415 for a compressed body; 503 while the cache is not
+// synced; 500 (logged) if anything throws. Never an unhandled rejection.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ReleasegateMetrics } from "../metrics/metrics.js";
+import type { AdmissionLogger } from "./pending-peers.js";
+import { silentAdmissionLogger } from "./pending-peers.js";
+import { reviewAdmission } from "./review-handler.js";
+import type { AdmissionContext, ReviewResult } from "./review-handler.js";
+
+/** kube-apiserver accepts write bodies up to 3 MiB and etcd stores objects up to 1.5 MiB; an UPDATE's
+ *  review carries both the new object and the stored one, so 6 MiB holds any review it can send while
+ *  still bounding what a stray client can make the webhook buffer. */
+export const DEFAULT_BODY_LIMIT_BYTES = 6 * 1024 * 1024;
+
+export interface ValidateHandlerOptions extends AdmissionContext {
+  metrics?: ReleasegateMetrics;
+  logger?: AdmissionLogger;
+  bodyLimitBytes?: number;
+}
+
+const KNOWN_OPERATIONS = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+
+function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  const body = `${text}\n`;
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+function mebibytes(bytes: number): string {
+  return `${Number((bytes / (1024 * 1024)).toFixed(2))} MiB`;
+}
+
+export function createValidateHandler(options: ValidateHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const log = options.logger ?? silentAdmissionLogger;
+  const metrics = options.metrics;
+  const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const tooLarge = `request body is larger than ${mebibytes(limit)}`;
+
+  // One counter child per label set (the label values are bounded), so counting does not hash labels
+  // on every request.
+  const counters = new Map<string, { inc(): void }>();
+  const count = (kind: string, operation: string, decision: string, reason: string, startedAt: bigint): void => {
+    if (metrics === undefined) return;
+    const op = KNOWN_OPERATIONS.has(operation) ? operation : "unknown";
+    const key = `${kind}\u0000${op}\u0000${decision}\u0000${reason}`;
+    let counter = counters.get(key);
+    if (counter === undefined) {
+      counter = metrics.admissionRequestsTotal.labels({ kind, operation: op, decision, reason });
+      counters.set(key, counter);
+    }
+    counter.inc();
+    metrics.admissionDurationSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+  };
+
+  const reject = (res: ServerResponse, status: number, text: string, startedAt: bigint, headers?: Record<string, string>): void => {
+    log.warn({ path: "/validate", status, error: text }, "rejected a request that is not a valid AdmissionReview");
+    sendText(res, status, text, headers);
+    count("unknown", "unknown", "error", "bad-request", startedAt);
+  };
+
+  const answer = (res: ServerResponse, result: ReviewResult, startedAt: bigint): void => {
+    switch (result.type) {
+      case "bad-request":
+        reject(res, 400, result.error, startedAt);
+        return;
+      case "not-synced":
+        sendText(res, 503, result.error);
+        count(result.request.kind, result.request.operation, "error", "not-synced", startedAt);
+        return;
+      case "answer": {
+        const { request, decision } = result;
+        const body = JSON.stringify(result.response);
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+        res.end(body);
+        count(request.kind, request.operation, decision.allowed ? "allowed" : "denied", decision.reason, startedAt);
+        if (!decision.allowed || decision.warnings.length > 0) {
+          const fields = {
+            uid: request.uid,
+            kind: request.kind,
+            object: `${request.namespace}/${request.name}`,
+            operation: request.operation,
+            dryRun: request.dryRun,
+            reason: decision.reason,
+          };
+          if (!decision.allowed) log.info({ ...fields, message: decision.message.split("\n", 1)[0] }, "denied");
+          else log.debug({ ...fields, warnings: decision.warnings.length }, "allowed with warnings");
+        }
+        return;
+      }
+    }
+  };
+
+  const failed = (res: ServerResponse, error: unknown, startedAt: bigint): void => {
+    log.error({ path: "/validate", err: error instanceof Error ? error.stack : String(error) }, "answering a review failed");
+    if (res.headersSent) res.destroy();
+    else sendText(res, 500, "internal error while answering the review; see the webhook's log");
+    count("unknown", "unknown", "error", "error", startedAt);
+  };
+
+  return (req, res) => {
+    // Timed from the request's arrival, so the histogram includes reading and parsing a large object.
+    const startedAt = process.hrtime.bigint();
+    if (req.method !== "POST") {
+      sendText(res, 405, "use POST with an AdmissionReview", { allow: "POST" });
+      return;
+    }
+    const encoding = req.headers["content-encoding"];
+    if (encoding !== undefined && encoding !== "identity") {
+      reject(res, 415, `request body is ${encoding}-encoded; send it uncompressed`, startedAt);
+      req.resume();
+      return;
+    }
+    const declared = Number(req.headers["content-length"]);
+    if (declared > limit) {
+      // Say so before reading, and close: the rest of the body is not worth receiving.
+      reject(res, 413, tooLarge, startedAt, { connection: "close" });
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        reject(res, 413, tooLarge, startedAt, { connection: "close" });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("error", () => {
+      // The client went away mid-body; there is nobody to answer.
+      over = true;
+    });
+    req.on("end", () => {
+      if (over) return;
+      let body: unknown;
+      try {
+        const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
+        body = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        reject(res, 400, "request body is not valid JSON; send an AdmissionReview", startedAt);
+        return;
+      }
+      let result: ReturnType<typeof reviewAdmission>;
+      try {
+        result = reviewAdmission(body, options);
+        if (!(result instanceof Promise)) {
+          answer(res, result, startedAt);
+          return;
+        }
+      } catch (error) {
+        failed(res, error, startedAt);
+        return;
+      }
+      result.then(
+        (settled) => {
+          try {
+            answer(res, settled, startedAt);
+          } catch (error) {
+            failed(res, error, startedAt);
+          }
+        },
+        (error: unknown) => failed(res, error, startedAt),
+      );
+    });
+  };
+}
