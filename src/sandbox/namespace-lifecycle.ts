@@ -84,7 +84,7 @@ export class NamespaceLifecycle {
     const remaining = new Map<string, number>();
     const finalizers = new Map<string, number>();
     for (const def of NAMESPACED) {
-      for (const { object } of this.store.list(def.storage, ns)) {
+      for (const { object } of this.store.view(def.storage, ns)) {
         const name = String(meta(object).name);
         const resource = def.group ? `${def.resource}.${def.group}` : def.resource;
         remaining.set(resource, (remaining.get(resource) ?? 0) + 1);
@@ -101,7 +101,7 @@ export class NamespaceLifecycle {
     if (!this.running) return;
     const namespace = this.store.get("namespaces", ns);
     if (!namespace) return;
-    const left = NAMESPACED.reduce((n, def) => n + this.store.list(def.storage, ns).length, 0);
+    const left = NAMESPACED.reduce((n, def) => n + this.store.view(def.storage, ns).length, 0);
     if (left === 0) {
       // Content gone: finalize (drop the `kubernetes` spec finalizer), then the Namespace itself goes
       // unless metadata.finalizers still hold it.

@@ -14,7 +14,7 @@ import { finalizersOf, generateName, meta, metadataProblems, nameOf, newUid, tim
 import { crdSchema } from "./crd-schemas.js";
 import type { JsonObject, ResourceDef } from "./resources.js";
 import { pruneAndDefault, validateAgainstSchema } from "./schema-validation.js";
-import { RESOURCES, apiVersionOf, equivalentResources, presentAs, toStorageForm } from "./resources.js";
+import { RESOURCES, apiVersionOf, equivalentResources, presentAs, selectorView, toStorageForm } from "./resources.js";
 import type { StatusDetails, StatusError } from "./status.js";
 import { alreadyExists, badRequest, conflict, failure, forbidden, invalid, notFound } from "./status.js";
 import { storageKey } from "./store.js";
@@ -141,10 +141,10 @@ export class Registry {
         atRv = rv;
       }
     }
-    const entries = (atRv === current ? this.store.list(def.storage, scope.namespace) : this.store.listAt(def.storage, atRv, scope.namespace)).filter(
-      ({ key }) => !opts.continueToken || key > opts.continueToken.start,
-    );
-    const selected = entries.filter(({ object }) => opts.matches(presentAs(def, scope.version, object)));
+    const start = opts.continueToken?.start;
+    const selected = this.store
+      .viewAt(def.storage, atRv, scope.namespace)
+      .filter(({ key, object }) => (start === undefined || key > start) && opts.matches(selectorView(def, scope.version, object)));
     let page = selected;
     const listMeta: JsonObject = { resourceVersion: String(atRv) };
     if (opts.limit !== undefined && selected.length > opts.limit) {
@@ -200,7 +200,7 @@ export class Registry {
     const presented = presentAs(def, scope.version, stored);
     const warnings = [...pruneWarnings, ...(await this.runAdmission(scope, "CREATE", name, presented, undefined, options))];
     const key = storageKey(scope.namespace, name);
-    if (this.store.get(def.storage, key)) throw alreadyExists(def, name);
+    if (this.store.peek(def.storage, key)) throw alreadyExists(def, name);
     if (scope.dryRun) {
       delete meta(presented).resourceVersion;
       return { code: 201, body: presented, warnings };
@@ -226,7 +226,7 @@ export class Registry {
     if (status !== undefined) stored.status = status;
     this.validate(scope, stored, nameOf(stored));
     const key = storageKey(namespace, nameOf(stored));
-    const existing = this.store.get(def.storage, key);
+    const existing = this.store.peek(def.storage, key);
     if (existing) {
       meta(stored).uid = meta(existing).uid;
       meta(stored).creationTimestamp = meta(existing).creationTimestamp;
@@ -309,7 +309,7 @@ export class Registry {
       this.checkFinalizersOnDeleting(scope, updated, existing, name);
       const presentedNew = presentAs(def, scope.version, updated);
       const warnings = [...pruneWarnings, ...(await this.runAdmission(scope, "UPDATE", name, presentedNew, presentedOld, options))];
-      const now = this.store.get(def.storage, key);
+      const now = this.store.peek(def.storage, key);
       if (!now || String(meta(now).resourceVersion) !== currentRv) {
         if (precondition !== undefined || attempt >= MAX_UPDATE_RETRIES) throw conflict(def, name);
         continue;
@@ -413,7 +413,7 @@ export class Registry {
       }
       const presentedOld = presentAs(def, scope.version, existing);
       const warnings = await this.runAdmission(scope, "DELETE", name, undefined, presentedOld, { kind: "DeleteOptions", apiVersion: "meta.k8s.io/v1", ...options });
-      const now = this.store.get(def.storage, key);
+      const now = this.store.peek(def.storage, key);
       if (!now || String(meta(now).resourceVersion) !== String(m.resourceVersion)) {
         if (attempt >= MAX_UPDATE_RETRIES) throw conflict(def, name);
         continue;

@@ -3,7 +3,7 @@
 // status subresource and a generation, custom-resource rules, and how stored objects convert between
 // served versions. Discovery, OpenAPI, routing and the registry all read from here.
 import { crdSchema } from "./crd-schemas.js";
-import { applyDefaults } from "./schema-validation.js";
+import { withDefaults } from "./schema-validation.js";
 import type { Schema } from "./schema-validation.js";
 
 export type JsonObject = Record<string, unknown>;
@@ -387,12 +387,13 @@ export function presentAs(def: ResourceDef, version: string, stored: JsonObject)
   if (def.fromStorage) return def.fromStorage(stored, version);
   const presented = { ...stored, apiVersion: apiVersionOf(def.group, version) };
   const schema = def.custom ? crdSchema(def, version) : undefined;
-  if (schema) {
-    const copy = structuredClone(presented);
-    applyDefaults(copy, schema as Schema, true);
-    return copy;
-  }
-  return presented;
+  // Shares unchanged parts with `stored`: callers serialize or copy what they get, never modify it.
+  return schema ? (withDefaults(presented, schema as Schema, true) as JsonObject) : presented;
+}
+
+/** The object as field selectors and label selectors see it, without copying (read-only). */
+export function selectorView(def: ResourceDef, version: string, stored: JsonObject): JsonObject {
+  return def.fromStorage ? def.fromStorage(stored, version) : stored;
 }
 
 /** Converts an object sent by a client of `def` at `version` to storage form. */

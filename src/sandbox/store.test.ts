@@ -22,8 +22,8 @@ describe("ObjectStore", () => {
     store.commit("x", "ns/b", obj("b"));
     store.commit("x", "ns/a", obj("a", 2));
     store.commit("x", "ns/b", undefined);
-    expect(store.listAt("x", 2).map((e) => [e.key, e.object.v])).toEqual([["ns/a", 1], ["ns/b", 1]]);
-    expect(store.listAt("x", 3).map((e) => [e.key, e.object.v])).toEqual([["ns/a", 2], ["ns/b", 1]]);
+    expect(store.viewAt("x", 2).map((e) => [e.key, e.object.v])).toEqual([["ns/a", 1], ["ns/b", 1]]);
+    expect(store.viewAt("x", 3).map((e) => [e.key, e.object.v])).toEqual([["ns/a", 2], ["ns/b", 1]]);
   });
 
   it("expires resourceVersions older than the retained history with 410", () => {

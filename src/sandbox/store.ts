@@ -69,17 +69,27 @@ export class ObjectStore {
     return obj ? structuredClone(obj) : undefined;
   }
 
+  /** The stored object itself, not a copy: callers must not modify it (stored objects are replaced, never changed). */
+  peek(storage: string, key: string): JsonObject | undefined {
+    return this.data.get(storage)?.get(key);
+  }
+
+  /** The stored objects themselves (read-only, like peek), ordered by key, optionally within one namespace. */
+  view(storage: string, namespace?: string): Array<{ key: string; object: JsonObject }> {
+    return this.entriesOf(this.data.get(storage), namespace).map(([key, object]) => ({ key, object }));
+  }
+
   /** Copies of the current objects of a storage, ordered by key, optionally within one namespace. */
   list(storage: string, namespace?: string): Array<{ key: string; object: JsonObject }> {
     return this.entriesOf(this.data.get(storage), namespace).map(([key, object]) => ({ key, object: structuredClone(object) }));
   }
 
   /**
-   * The objects of a storage as they were at resourceVersion `rv`, rebuilt by undoing later changes.
-   * Throws a 410 Expired StatusError when the history no longer reaches back to `rv`.
+   * The objects of a storage as they were at resourceVersion `rv`, rebuilt by undoing later changes
+   * (read-only, like view). Throws a 410 Expired StatusError when the history no longer reaches back to `rv`.
    */
-  listAt(storage: string, rv: number, namespace?: string): Array<{ key: string; object: JsonObject }> {
-    if (rv >= this.rv) return this.list(storage, namespace);
+  viewAt(storage: string, rv: number, namespace?: string): Array<{ key: string; object: JsonObject }> {
+    if (rv >= this.rv) return this.view(storage, namespace);
     this.assertAvailable(rv);
     const state = new Map(this.data.get(storage) ?? []);
     for (let i = this.history.length - 1; i >= 0; i--) {
@@ -89,7 +99,7 @@ export class ObjectStore {
       if (change.type === "ADDED") state.delete(change.key);
       else if (change.prev) state.set(change.key, change.prev);
     }
-    return this.entriesOf(state, namespace).map(([key, object]) => ({ key, object: structuredClone(object) }));
+    return this.entriesOf(state, namespace).map(([key, object]) => ({ key, object }));
   }
 
   /** Changes after `rv` (exclusive), oldest first. Throws 410 Expired when they are no longer all retained. */

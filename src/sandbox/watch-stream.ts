@@ -7,7 +7,7 @@
 import type { ServerResponse } from "node:http";
 import type { ListOptions } from "./list-options.js";
 import type { JsonObject, ResourceDef } from "./resources.js";
-import { apiVersionOf, presentAs } from "./resources.js";
+import { apiVersionOf, presentAs, selectorView } from "./resources.js";
 import type { Status } from "./status.js";
 import { StatusError, failure, toWire } from "./status.js";
 import type { Change, ObjectStore } from "./store.js";
@@ -70,7 +70,7 @@ export function serveWatch(
   };
 
   const present = (stored: JsonObject): JsonObject => presentAs(def, version, stored);
-  const matches = (stored: JsonObject): boolean => inNamespace(target, stored) && opts.matches(present(stored));
+  const matches = (stored: JsonObject): boolean => inNamespace(target, stored) && opts.matches(selectorView(def, version, stored));
   // What an event carries: the object, or (for `kubectl get -w`) a one-row Table of it.
   const shown = (stored: JsonObject): unknown => (streamOptions.transform ? streamOptions.transform(present(stored)) : present(stored));
   const bookmark = (annotations?: Record<string, string>): void => {
@@ -122,7 +122,7 @@ export function serveWatch(
   try {
     if (opts.sendInitialEvents || rvParam === undefined || rvParam === "0") {
       // "Get State and Start at Most Recent" / "Start at Any": the current state as ADDED events.
-      for (const { object } of store.list(def.storage, target.namespace)) {
+      for (const { object } of store.view(def.storage, target.namespace)) {
         if (matches(object)) write("ADDED", shown(object));
       }
       if (opts.sendInitialEvents) bookmark({ "k8s.io/initial-events-end": "true" });
