@@ -12,7 +12,7 @@ export const METRIC_PREFIX = "releasegate_";
 export type ReleaseStateLabel = "open" | "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
 
 /** Results counted by `releasegate_reconcile_requests_total{result}`. */
-export type ReconcileRequestResult = "requested" | "rate_limited" | "skipped_suspended" | "error";
+export type ReconcileResultLabel = "requested" | "rate_limited" | "skipped_suspended" | "error";
 
 /** Decisions counted by `releasegate_admission_requests_total{decision}`. */
 export type AdmissionDecisionLabel = "allowed" | "denied" | "error";
