@@ -363,6 +363,19 @@ describe("finalizers and deletion", () => {
     }, "the namespace to go");
   });
 
+  it("finalizes a stuck namespace through /finalize", async () => {
+    await core.createNamespace({ body: { metadata: { name: "stuck" } } });
+    const held = helmRelease("held", "stuck");
+    held.metadata.finalizers = ["finalizers.fluxcd.io"];
+    await custom.createNamespacedCustomObject({ ...HR, namespace: "stuck", body: held });
+    await core.deleteNamespace({ name: "stuck" });
+    const ns = await core.readNamespace({ name: "stuck" });
+    expect(ns.status?.phase).toBe("Terminating");
+    await core.replaceNamespaceFinalize({ name: "stuck", body: { ...ns, spec: { finalizers: [] } } });
+    const gone = await failure(core.readNamespace({ name: "stuck" }));
+    expect(gone.code).toBe(404);
+  });
+
   it("refuses to delete the default namespace", async () => {
     const status = await failure(core.deleteNamespace({ name: "default" }));
     expect(status).toMatchObject({ code: 403, message: 'namespaces "default" is forbidden: this namespace may not be deleted' });

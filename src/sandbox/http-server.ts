@@ -161,7 +161,8 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
 
   async function handleResource(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, request: ResourceRequest, user: AdmissionUser, warnings: string[]): Promise<void> {
     const def = findResource(request.group, request.version, request.resource);
-    if (!def || (request.subresource && !(request.subresource === "status" && def.statusSubresource))) {
+    const subresourceServed = request.subresource === undefined || (request.subresource === "status" && def?.statusSubresource) || (request.subresource === "finalize" && def?.storage === "namespaces" && req.method === "PUT");
+    if (!def || !subresourceServed) {
       throw failure(404, "NotFound", "the server could not find the requested resource");
     }
     if (request.namespace !== undefined && !def.namespaced) throw failure(404, "NotFound", "the server could not find the requested resource");

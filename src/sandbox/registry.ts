@@ -319,7 +319,7 @@ export class Registry {
         // A no-op update writes nothing and keeps the resourceVersion (etcd3 store's GuaranteedUpdate).
         return { code: 200, body: presentAs(def, scope.version, unchanged ? existing : updated), warnings };
       }
-      if (meta(updated).deletionTimestamp && finalizersOf(updated).length === 0) {
+      if (meta(updated).deletionTimestamp && !this.isHeld(def, updated)) {
         // The last finalizer is gone from an object being deleted: it goes away now.
         const change = this.store.commit(def.storage, key, undefined);
         return { code: 200, body: presentAs(def, scope.version, change?.object ?? updated), warnings };
@@ -333,6 +333,13 @@ export class Registry {
     const { def } = scope;
     const incoming = toStorageForm(def, scope.version, requested);
     let updated: JsonObject;
+    if (scope.subresource === "finalize") {
+      // PUT /api/v1/namespaces/<name>/finalize changes spec.finalizers only (what the namespace controller uses).
+      updated = structuredClone(existing);
+      const finalizers = isObject(incoming.spec) && Array.isArray(incoming.spec.finalizers) ? incoming.spec.finalizers : [];
+      updated.spec = { ...(isObject(updated.spec) ? updated.spec : {}), finalizers };
+      return updated;
+    }
     if (scope.subresource === "status") {
       // A status write changes status only (and managedFields); everything else comes from the stored object.
       updated = structuredClone(existing);
@@ -434,6 +441,12 @@ export class Registry {
       const change = this.store.commit(def.storage, key, undefined);
       return { code: 200, body: this.deletedBody(scope, change?.object ?? existing), warnings };
     }
+  }
+
+  /** Whether finalizers still hold an object (for Namespaces, spec.finalizers too). */
+  private isHeld(def: ResourceDef, obj: JsonObject): boolean {
+    if (finalizersOf(obj).length > 0) return true;
+    return def.storage === "namespaces" && isObject(obj.spec) && Array.isArray(obj.spec.finalizers) && obj.spec.finalizers.length > 0;
   }
 
   /** The object marked as being deleted, or undefined when nothing holds it and it can go now. */
