@@ -11,9 +11,11 @@
 //   dependents read changed (readiness, health, or any field a readyExpr may read), its direct
 //   dependents; a dependent's dependents follow only when its gate changed.
 // - A dependsOn change (or a new or removed object) also recomputes cycle membership, but only of X's
-//   old component and X's new one. The new one is found by a search from X that never leaves the
-//   objects ranked at least as high as X's lowest-ranked dependent: only those can reach X. Ranks are
-//   then raised upwards from the touched objects, only as far as the order is violated.
+//   old component and X's new one. The new one can only hold objects ranked between X's
+//   lowest-ranked dependent and highest-ranked dependency, which for an edit that keeps the graph
+//   acyclic is nothing: an O(degree) check. Otherwise a two-sided search within those ranks finds
+//   it (componentThrough). Ranks are then raised upwards from the touched objects, only as far as
+//   the order is violated.
 // Nothing is ever recomputed for the whole graph on one event, and every search is iterative.
 
 import { allIds, componentsOfIds, flatComponentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
@@ -143,6 +145,8 @@ export class GateTracker {
   private readyExprRefs: number[] = [];
   private stateByKey = new Map<ObjectKey, GateState>();
   private readonly searchScratch = new IdScratch();
+  private readonly forwardScratch = new IdScratch();
+  private readonly backwardScratch = new IdScratch();
   private readonly bfsScratch = new IdScratch();
   private readonly queueScratch = new IdScratch();
 
@@ -269,19 +273,41 @@ export class GateTracker {
   }
 
   /**
-   * X's component after its edges changed. Anything that reaches X reaches one of X's dependents,
-   * so its (still valid) rank is at least the lowest of theirs: the search stays above it.
+   * X's component after its edges changed. Ranks are still valid for everything but X, and rank
+   * never increases along a path, so a member v ≠ X (reaching X through one of X's dependents, and
+   * reached from X through one of its dependencies) ranks between the lowest-ranked dependent
+   * (floor) and the highest-ranked dependency (ceiling). In a DAG edit the floor is above the
+   * ceiling and that is all. Otherwise the objects reachable from X and the objects reaching X are
+   * searched together, a step each, within those bounds; once one side is complete, X's component
+   * is that side's objects the other direction reaches, so the cost is about twice the smaller side.
    */
   private componentThrough(id: number): number[] {
     const graph = this.current;
-    let floor = Infinity;
-    for (const dependent of graph.dependentIdsOf(id)) {
-      if (dependent !== id && this.ranks[dependent]! < floor) floor = this.ranks[dependent]!;
-    }
-    if (floor === Infinity) return [id];
     const ranks = this.ranks;
-    const components = componentsOfIds(graph, [id], (v) => v === id || ranks[v]! >= floor, this.searchScratch);
-    return components[components.length - 1]!;
+    let floor = Infinity;
+    let ceiling = -Infinity;
+    for (const dependent of graph.dependentIdsOf(id)) {
+      if (dependent !== id && ranks[dependent]! < floor) floor = ranks[dependent]!;
+    }
+    for (const dep of graph.dependencyIdsOf(id)) {
+      if (dep !== id && graph.objectOf(dep) !== undefined && ranks[dep]! > ceiling) ceiling = ranks[dep]!;
+    }
+    if (floor > ceiling) return [id];
+    const inBand = (v: number): boolean =>
+      v !== id && graph.objectOf(v) !== undefined && ranks[v]! >= floor && ranks[v]! <= ceiling;
+    const forward = new BandSearch(graph.idCapacity, this.forwardScratch, inBand, (v) => graph.dependencyIdsOf(v));
+    const backward = new BandSearch(graph.idCapacity, this.backwardScratch, inBand, (v) => graph.dependentIdsOf(v));
+    forward.start(graph.dependencyIdsOf(id));
+    backward.start(graph.dependentIdsOf(id));
+    while (!forward.done && !backward.done) {
+      forward.step();
+      backward.step();
+    }
+    const [complete, other] = forward.done ? [forward, backward] : [backward, forward];
+    const within = new BandSearch(graph.idCapacity, this.searchScratch, (v) => complete.has(v), other.next);
+    within.start(other === forward ? graph.dependencyIdsOf(id) : graph.dependentIdsOf(id));
+    while (!within.done) within.step();
+    return [id, ...within.visited];
   }
 
   /** Splits what is left of an old cycle component into its new components. */
@@ -394,6 +420,47 @@ function readinessSignature(obj: FluxObject): string {
   const ready = findCondition(obj, "Ready");
   const stalled = findCondition(obj, "Stalled");
   return `${health}\u0000${ready?.status}\u0000${ready?.message}\u0000${stalled?.status}\u0000${stalled?.message}`;
+}
+
+/** A breadth-first search over the ids `allowed`, one step at a time. */
+class BandSearch {
+  readonly visited: number[] = [];
+  private head = 0;
+  private readonly epoch: number;
+  private readonly stamp: Uint32Array;
+
+  constructor(
+    capacity: number,
+    scratch: IdScratch,
+    private readonly allowed: (id: number) => boolean,
+    readonly next: (id: number) => Iterable<number>,
+  ) {
+    this.epoch = scratch.begin(capacity);
+    this.stamp = scratch.stamp;
+  }
+
+  get done(): boolean {
+    return this.head >= this.visited.length;
+  }
+
+  has(id: number): boolean {
+    return this.stamp[id] === this.epoch;
+  }
+
+  start(ids: Iterable<number>): void {
+    for (const id of ids) this.visit(id);
+  }
+
+  step(): void {
+    if (this.done) return;
+    for (const id of this.next(this.visited[this.head++]!)) this.visit(id);
+  }
+
+  private visit(id: number): void {
+    if (this.stamp[id] === this.epoch || !this.allowed(id)) return;
+    this.stamp[id] = this.epoch;
+    this.visited.push(id);
+  }
 }
 
 /** Binary min-heap of ids by rank. */
