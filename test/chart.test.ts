@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import type { V1Deployment, V1PolicyRule, V1Service, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { repoRoot } from "./helpers/cli.js";
 import { toolPath } from "./helpers/tools.js";
@@ -95,63 +96,62 @@ describe("helm chart", () => {
 
   it("runs the pods hardened, spread, probed and with two replicas by default", async () => {
     const objects = await render();
-    const deployment = find(objects, "Deployment") as K8sObject & { spec: any };
-    expect(deployment.spec.replicas).toBe(2);
-    const pod = deployment.spec.template.spec;
-    const [container] = pod.containers;
+    const deployment = find(objects, "Deployment") as unknown as V1Deployment;
+    expect(deployment.spec?.replicas).toBe(2);
+    const pod = deployment.spec!.template.spec!;
+    const container = pod.containers[0]!;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
-    expect(container.livenessProbe.httpGet).toMatchObject({ path: "/healthz", scheme: "HTTPS" });
-    expect(container.readinessProbe.httpGet).toMatchObject({ path: "/readyz", scheme: "HTTPS" });
-    expect(pod.affinity.podAntiAffinity).toBeDefined();
-    expect(pod.topologySpreadConstraints.length).toBeGreaterThan(0);
-    expect(container.args[0]).toBe("serve");
+    expect(container.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", scheme: "HTTPS" });
+    expect(container.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", scheme: "HTTPS" });
+    expect(pod.affinity?.podAntiAffinity).toBeDefined();
+    expect(pod.topologySpreadConstraints?.length).toBeGreaterThan(0);
+    expect(container.args?.[0]).toBe("serve");
     expect(find(objects, "PodDisruptionBudget")).toBeDefined();
-    const service = find(objects, "Service") as K8sObject & { spec: any };
-    expect(service.spec.ports).toEqual(
+    const service = find(objects, "Service") as unknown as V1Service;
+    expect(service.spec?.ports).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: "webhook", port: 443 }), expect.objectContaining({ name: "metrics", port: 8080 })]),
     );
   });
 
   it("sends the webhook only main-resource writes of every served Flux version, never /status, never its own namespace", async () => {
     const objects = await render();
-    const config = find(objects, "ValidatingWebhookConfiguration") as K8sObject & { webhooks: any[] };
+    const config = find(objects, "ValidatingWebhookConfiguration") as unknown as V1ValidatingWebhookConfiguration;
     expect(config.webhooks).toHaveLength(1);
-    const [webhook] = config.webhooks;
+    const webhook = config.webhooks![0]!;
     expect(webhook).toMatchObject({ sideEffects: "None", matchPolicy: "Equivalent", timeoutSeconds: 5, failurePolicy: "Fail", admissionReviewVersions: ["v1"] });
     expect(webhook.clientConfig.caBundle).toBeUndefined();
     expect(webhook.rules).toEqual([
       { apiGroups: ["helm.toolkit.fluxcd.io"], apiVersions: ["*"], resources: ["helmreleases"], operations: ["CREATE", "UPDATE", "DELETE"], scope: "Namespaced" },
       { apiGroups: ["kustomize.toolkit.fluxcd.io"], apiVersions: ["*"], resources: ["kustomizations"], operations: ["CREATE", "UPDATE", "DELETE"], scope: "Namespaced" },
     ]);
-    expect(webhook.namespaceSelector.matchExpressions[0]).toEqual({ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "releasegate"] });
-    expect(webhook.matchConditions.map((c: { name: string }) => c.name)).toEqual(["dependson-changed-on-update", "not-being-deleted", "not-namespace-controller-delete"]);
+    expect(webhook.namespaceSelector?.matchExpressions?.[0]).toEqual({ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "releasegate"] });
+    expect(webhook.matchConditions?.map((c) => c.name)).toEqual(["dependson-changed-on-update", "not-being-deleted", "not-namespace-controller-delete"]);
   });
 
   it("lets cert-manager inject the caBundle, and takes one from values in secret mode", async () => {
     const certManager = await render("certificates.mode=cert-manager");
     const config = find(certManager, "ValidatingWebhookConfiguration");
     expect(config.metadata.annotations?.["cert-manager.io/inject-ca-from"]).toBe("releasegate/rg-releasegate");
-    const certificate = find(certManager, "Certificate", "rg-releasegate") as K8sObject & { spec: any };
+    const certificate = find(certManager, "Certificate", "rg-releasegate") as unknown as { spec: { dnsNames: string[] } };
     expect(certificate.spec.dnsNames).toContain("rg-releasegate.releasegate.svc");
     const secret = await render("certificates.mode=secret", "certificates.secret.caBundle=LS0tLS1CRUdJTg==");
-    const webhook = (find(secret, "ValidatingWebhookConfiguration") as K8sObject & { webhooks: any[] }).webhooks[0];
-    expect(webhook.clientConfig.caBundle).toBe("LS0tLS1CRUdJTg==");
+    const webhook = (find(secret, "ValidatingWebhookConfiguration") as unknown as V1ValidatingWebhookConfiguration).webhooks?.[0];
+    expect(webhook?.clientConfig.caBundle).toBe("LS0tLS1CRUdJTg==");
   });
 
   it("grants least privilege: no wildcards, the webhook configuration and Lease by name only", async () => {
     const objects = await render();
-    const rules = [find(objects, "ClusterRole"), find(objects, "Role")].flatMap((role) => (role as K8sObject & { rules: any[] }).rules);
+    const rules: V1PolicyRule[] = [find(objects, "ClusterRole"), find(objects, "Role")].flatMap((role) => (role as unknown as { rules: V1PolicyRule[] }).rules);
     for (const rule of rules) {
       expect(rule.verbs).not.toContain("*");
       expect(rule.resources).not.toContain("*");
       expect(rule.verbs).not.toContain("delete");
     }
-    const webhookRule = rules.find((r) => r.resources.includes("validatingwebhookconfigurations"));
-    expect(webhookRule.resourceNames).toEqual(["rg-releasegate-releasegate"]);
-    const fluxRule = rules.find((r) => r.resources.includes("helmreleases"));
-    expect(fluxRule.verbs.sort()).toEqual(["get", "list", "patch", "watch"]);
-    const secretRules = rules.filter((r) => r.resources.includes("secrets"));
+    const covering = (resource: string) => rules.filter((r) => r.resources?.includes(resource) === true);
+    expect(covering("validatingwebhookconfigurations")[0]?.resourceNames).toEqual(["rg-releasegate-releasegate"]);
+    expect(covering("helmreleases")[0]?.verbs.sort()).toEqual(["get", "list", "patch", "watch"]);
+    const secretRules = covering("secrets");
     expect(secretRules.filter((r) => r.verbs.some((v: string) => v !== "create")).every((r) => r.resourceNames?.length === 1)).toBe(true);
   });
 
