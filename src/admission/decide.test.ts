@@ -72,6 +72,12 @@ describe("decide", () => {
     expect(added).toMatchObject({ allowed: false, reason: "invalid" });
   });
 
+  it("warns about an old missing dependency on an unchanged UPDATE, without the did-you-mean search", () => {
+    const old = hr("backend", [{ name: "redsi" }]);
+    const d = world([hr("redis"), old])(update(old, { ...old, labels: { team: "a" } }));
+    expect(d).toEqual({ allowed: true, reason: "unchanged", warnings: ["HelmRelease default/redsi does not exist: create it first or fix the dependsOn entry"] });
+  });
+
   it("never blocks an UPDATE on a dependency that went missing since", () => {
     const old = hr("backend", [{ name: "gone" }]);
     const d = world([hr("redis"), old])(update(old, hr("backend", [{ name: "gone" }, { name: "redis" }])));

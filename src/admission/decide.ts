@@ -10,7 +10,7 @@ import { FLUX_RESOURCES } from "../cluster/resources.js";
 import { findCycleThrough } from "../graph/cycles.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
-import { cycleMessage, cycleProblemMessage, selfDependencyMessage } from "../graph/messages.js";
+import { cycleMessage, cycleProblemMessage, missingProblemMessage, selfDependencyMessage } from "../graph/messages.js";
 import { dependencySetKey, isValidNamespaceName, isValidObjectName, objectKey, resolveDependencies } from "../graph/refs.js";
 import type { FluxObject, ObjectKey, Problem, ProblemType } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
@@ -68,7 +68,7 @@ export function decide(request: AdmissionRequest, input: DecideInput): Decision 
     const old = request.oldObject;
     if (object.deleting === true || old?.deleting === true) return allow("deleting");
     if (old !== undefined && dependencySetKey(old) === dependencySetKey(object)) {
-      return allow("unchanged", checkProblems(object, input).map(warningOf));
+      return allow("unchanged", unchangedWarnings(object, input));
     }
     return decideChange(request, object, old, input);
   }
@@ -85,6 +85,21 @@ function checkProblems(object: FluxObject, input: DecideInput): Problem[] {
     crossNamespace: input.policy.crossNamespace,
     ignoreMissing: input.policy.missingDependencies === "ignore",
   });
+}
+
+/**
+ * Warnings for an UPDATE that keeps dependsOn: the object's existing problems, without the "did you mean"
+ * search (it scans every key, and this path answers every finalizer, label and annotation write).
+ */
+function unchangedWarnings(object: FluxObject, input: DecideInput): string[] {
+  const warnings = checkObject(input.graph, object, { crossNamespace: input.policy.crossNamespace, ignoreMissing: true }).map(warningOf);
+  if (input.policy.missingDependencies !== "ignore") {
+    const key = objectKey(object.namespace, object.name);
+    for (const dep of new Set(resolveDependencies(object).map((d) => d.key))) {
+      if (dep !== key && !input.graph.has(dep)) warnings.push(missingProblemMessage(object.kind, dep));
+    }
+  }
+  return warnings;
 }
 
 /** A problem as a warning: cycles name their path without the "remove an entry" advice. */
