@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { arbitraryObject, arbitraryUniverse, buildGraph } from "./arbitraries.test-support.js";
+import { findCycles } from "./cycles.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { computeGateStates, GateTracker, healthOf, isReady, sameGate } from "./gates.js";
 import { blockedMessage, cycleMessage, missingMessage } from "./messages.js";
@@ -339,6 +340,7 @@ describe("gate states against the naive oracle", () => {
           const changes = step.op === "upsert" ? tracker.upsert(step.obj) : tracker.remove(step.key);
           const full = computeGateStates(tracker.graph);
           expect(sorted(tracker.states())).toEqual(sorted(full));
+          expect(tracker.cycleCount()).toBe(findCycles(tracker.graph).length);
           // Applying the reported changes to the previous states gives the new states...
           const replayed = new Map(previous);
           for (const change of changes) {

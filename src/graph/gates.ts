@@ -141,6 +141,8 @@ export class GateTracker {
   private ranks: number[] = [];
   /** The cycle component of an id (one shared array per component); undefined when on no cycle. */
   private components: (number[] | undefined)[] = [];
+  /** Every cycle component (the same arrays as in `components`). */
+  private cycleComponents = new Set<number[]>();
   /** How many dependsOn entries with a readyExpr name each id: such dependents read the whole object. */
   private readyExprRefs: number[] = [];
   private stateByKey = new Map<ObjectKey, GateState>();
@@ -166,6 +168,11 @@ export class GateTracker {
 
   states(): ReadonlyMap<ObjectKey, GateState> {
     return this.stateByKey;
+  }
+
+  /** How many cycles the graph has (as many as findCycles(graph) returns), kept current per event. */
+  cycleCount(): number {
+    return this.cycleComponents.size;
   }
 
   /** Replaces every object at once (e.g. after a relist) with a full computation; returns the changes. */
@@ -210,6 +217,7 @@ export class GateTracker {
     const change: GateChange = { key, before: this.gates[id], after: undefined };
     this.gates[id] = undefined;
     this.components[id] = undefined;
+    if (oldComponent !== undefined) this.cycleComponents.delete(oldComponent);
     this.stateByKey.delete(key);
     graph.remove(key);
     // The id may now be recycled; nothing below reads it as an object.
@@ -232,6 +240,7 @@ export class GateTracker {
     this.gates = gates;
     this.ranks = ranks;
     this.components = components;
+    this.cycleComponents = new Set(components.filter((component) => component !== undefined));
     this.readyExprRefs = new Array<number>(graph.idCapacity).fill(0);
     this.stateByKey = new Map();
     for (const id of order) {
@@ -314,15 +323,24 @@ export class GateTracker {
   private recomponent(members: readonly number[]): void {
     const graph = this.current;
     const live = members.filter((member) => graph.objectOf(member) !== undefined);
-    for (const member of members) this.components[member] = undefined;
+    for (const member of members) {
+      const old = this.components[member];
+      if (old !== undefined) this.cycleComponents.delete(old);
+      this.components[member] = undefined;
+    }
     if (live.length === 0) return;
     const set = new Set(live);
     for (const component of componentsOfIds(graph, live, (v) => set.has(v), this.searchScratch)) this.assignComponent(component);
   }
 
   private assignComponent(component: number[]): void {
+    for (const member of component) {
+      const old = this.components[member];
+      if (old !== undefined) this.cycleComponents.delete(old);
+    }
     const cyclic = isCyclic(this.current, component) ? component : undefined;
     for (const member of component) this.components[member] = cyclic;
+    if (cyclic !== undefined) this.cycleComponents.add(cyclic);
   }
 
   /**
