@@ -107,6 +107,18 @@ describe.each(kubectlBinaries())("$label", ({ path }) => {
     expect(gone.stderr.trim()).toBe(`Error from server (NotFound): namespaces "${ns}" not found`);
   });
 
+  it("creates built-in objects with kubectl create (typed clients send protobuf bodies)", async () => {
+    const space = `${ns}-create`;
+    expect((await kubectl(["create", "namespace", space])).stdout).toBe(`namespace/${space} created\n`);
+    expect((await kubectl(["create", "configmap", "settings", "-n", space, "--from-literal=mode=fast"])).stdout).toBe("configmap/settings created\n");
+    expect((await kubectl(["create", "secret", "generic", "creds", "-n", space, "--from-literal=password=hunter2"])).stdout).toBe("secret/creds created\n");
+    const secret = parse((await kubectl(["get", "secret", "creds", "-n", space, "-o", "yaml"])).stdout) as { type: string; data: Record<string, string> };
+    expect(secret.type).toBe("Opaque");
+    expect(Buffer.from(secret.data.password ?? "", "base64").toString()).toBe("hunter2");
+    const cms = await kubectl(["get", "configmaps", "-n", space]);
+    expect(cms.stdout).toMatch(/^settings\s+1\s+\d+s$/m);
+  });
+
   it("applies server-side, with conflicts for fields another manager owns unless forced", async () => {
     const file = join(work, `${ns}-ssa.yaml`);
     writeFileSync(file, manifests(`${ns}-ssa`, "10m"));

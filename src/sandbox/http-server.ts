@@ -9,6 +9,7 @@ import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from "./
 import { parseListOptions } from "./list-options.js";
 import { openApiV3 } from "./openapi.js";
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from "./patch.js";
+import { decodeProtobufObject, readsProtobuf } from "./protobuf.js";
 import type { DeleteOptions, Registry, RequestScope, WriteResult } from "./registry.js";
 import { parseRequestPath } from "./request-info.js";
 import type { ResourceRequest } from "./request-info.js";
@@ -77,7 +78,15 @@ function mediaType(req: IncomingMessage): string {
   return (req.headers["content-type"] ?? "application/json").split(";")[0]?.trim().toLowerCase() ?? "application/json";
 }
 
-function decodeDocument(raw: Buffer, type: string): unknown {
+const PROTOBUF = "application/vnd.kubernetes.protobuf";
+
+/** Body media types accepted for create and update of `def`. */
+function bodyTypes(def: ResourceDef): string[] {
+  return readsProtobuf(def.kind) && !def.group ? ["application/json", "application/yaml", PROTOBUF] : ["application/json", "application/yaml"];
+}
+
+function decodeDocument(raw: Buffer, type: string, kind = ""): unknown {
+  if (type === PROTOBUF) return decodeProtobufObject(raw, kind);
   const text = raw.toString("utf8");
   if (text.trim() === "") return undefined;
   try {
@@ -222,15 +231,15 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
 
     if (method === "POST") {
       if (request.name !== undefined) throw failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
-      if (type !== "application/json" && type !== "application/yaml") throw unsupportedMediaType(type, ["application/json", "application/yaml"]);
+      if (!bodyTypes(def).includes(type)) throw unsupportedMediaType(type, bodyTypes(def));
       scope.dryRun = dryRunOf(q);
-      const body = decodeDocument(raw, type);
+      const body = decodeDocument(raw, type, def.kind);
       return respond(await registry.create(scope, body, { kind: "CreateOptions", apiVersion: "meta.k8s.io/v1", ...writeOptions(q, scope.dryRun, manager) }));
     }
     if (method === "PUT") {
-      if (type !== "application/json" && type !== "application/yaml") throw unsupportedMediaType(type, ["application/json", "application/yaml"]);
+      if (!bodyTypes(def).includes(type)) throw unsupportedMediaType(type, bodyTypes(def));
       scope.dryRun = dryRunOf(q);
-      const body = decodeDocument(raw, type);
+      const body = decodeDocument(raw, type, def.kind);
       return respond(await registry.update(scope, body, { kind: "UpdateOptions", apiVersion: "meta.k8s.io/v1", ...writeOptions(q, scope.dryRun, manager) }));
     }
     if (method === "PATCH") {
@@ -239,7 +248,7 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
       return respond(await patch(scope, q, type, raw, manager));
     }
     if (method === "DELETE") {
-      const body = decodeDocument(raw, "application/json");
+      const body = decodeDocument(raw, type === PROTOBUF ? PROTOBUF : "application/json", "DeleteOptions");
       const deleteOptions = (body && typeof body === "object" ? body : {}) as DeleteOptions & JsonObject;
       if (q.get("propagationPolicy")) deleteOptions.propagationPolicy = q.get("propagationPolicy") as string;
       if (q.get("gracePeriodSeconds")) deleteOptions.gracePeriodSeconds = Number(q.get("gracePeriodSeconds"));
