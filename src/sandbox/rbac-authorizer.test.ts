@@ -1,7 +1,9 @@
+import { ApisApi, CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { AdmissionUser } from "./admission.js";
 import { RBAC_STORAGE, RbacAuthorizer, authenticate, forbiddenError, requestAttributes, serviceAccountToken } from "./rbac-authorizer.js";
 import type { JsonObject } from "./resources.js";
+import { startSandbox } from "./sandbox.js";
 import { ObjectStore, storageKey } from "./store.js";
 
 const SA = serviceAccountToken("releasegate", "rg");
@@ -154,5 +156,41 @@ describe("denials and authentication", () => {
     expect(authenticate(SA, "admin", store)).toEqual(saUser);
     // Only the configured admin token is privileged.
     expect(authenticate("sandbox-admin", "admin", store)?.groups).not.toContain("system:masters");
+  });
+});
+
+describe("a sandbox started with authorization: RBAC", () => {
+  it("answers each user as its bindings allow, over HTTPS", async () => {
+    const sandbox = await startSandbox({ authorization: "RBAC", seed: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "releasegate" } }] });
+    try {
+      const sa = sandbox.kubeConfig(SA).makeApiClient(CoreV1Api);
+      // Unknown ServiceAccount: its token is not accepted at all.
+      await expect(sa.listNamespacedSecret({ namespace: "releasegate" })).rejects.toMatchObject({ code: 401 });
+
+      const admin = sandbox.kubeConfig();
+      await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccount({ namespace: "releasegate", body: { metadata: { name: "rg" } } });
+      const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+      await rbac.createNamespacedRole({ namespace: "releasegate", body: { metadata: { name: "rg" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["list"] }] } });
+      await rbac.createNamespacedRoleBinding({
+        namespace: "releasegate",
+        body: { metadata: { name: "rg" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "rg" }, subjects: [{ kind: "ServiceAccount", name: "rg", namespace: "releasegate" }] },
+      });
+
+      expect((await sa.listNamespacedSecret({ namespace: "releasegate" })).items).toEqual([]);
+      const denied = await sa.listNamespacedSecret({ namespace: "default" }).then(
+        () => undefined,
+        (err: { code: number; body: string }) => err,
+      );
+      expect(denied?.code).toBe(403);
+      expect(JSON.parse(denied?.body ?? "{}")).toMatchObject({
+        kind: "Status",
+        reason: "Forbidden",
+        message: 'secrets is forbidden: User "system:serviceaccount:releasegate:rg" cannot list resource "secrets" in API group "" in the namespace "default"',
+      });
+      // Discovery is open to every authenticated user.
+      expect((await sandbox.kubeConfig(SA).makeApiClient(ApisApi).getAPIVersions()).groups.length).toBeGreaterThan(0);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
