@@ -218,7 +218,7 @@ describe("the chart's dashboard and alert rules against a running serve's /metri
       },
       { timeoutMs: 20_000, what: "a value for every metric the chart queries" },
     );
-  });
+  }, 60_000);
 
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill("SIGKILL");
