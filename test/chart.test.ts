@@ -155,6 +155,11 @@ describe("helm chart", () => {
     expect(secretRules.filter((r) => r.verbs.some((v: string) => v !== "create")).every((r) => r.resourceNames?.length === 1)).toBe(true);
   });
 
+  it("keeps the release's namespace label when the Prometheus Operator scrapes it", async () => {
+    const monitor = find(await render("serviceMonitor.enabled=true"), "ServiceMonitor") as unknown as { spec: { endpoints: { honorLabels?: boolean }[] } };
+    expect(monitor.spec.endpoints[0]?.honorLabels).toBe(true);
+  });
+
   it("ships the Grafana dashboard with the sidecar label", async () => {
     const objects = await render();
     const configMap = find(objects, "ConfigMap", "rg-releasegate-dashboard") as K8sObject & { data: Record<string, string> };
