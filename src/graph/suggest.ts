@@ -1,7 +1,8 @@
 // "Did you mean ...?" for a dependsOn entry naming an object that does not exist: close names in the
-// same namespace first, then the same name in another namespace (a forgotten `namespace:`), then
-// close names elsewhere. Cheap enough for the admission deny path over 10k+ objects: candidates are
-// filtered by length before any distance is computed, and distances stop once over the limit.
+// same namespace first, then the same name in another namespace (a forgotten `namespace:`). A typo in
+// another namespace as well is not searched: it would cost an edit distance against every object in the
+// cluster on the admission deny path, for a suggestion that is rarely right. Candidates are filtered by
+// length before any distance is computed, and distances stop once over the limit.
 
 import { splitKey } from "./refs.js";
 import type { ObjectKey } from "./types.js";
@@ -14,21 +15,25 @@ export function editDistance(a: string, b: string): number {
   return boundedEditDistance(a, b, Math.max(a.length, b.length));
 }
 
+// Three reused rows: the distance runs for thousands of candidates per lookup and must not allocate.
+let rows: [Int32Array, Int32Array, Int32Array] = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
+
 /** editDistance, or `limit + 1` as soon as the distance is known to exceed `limit`. */
 export function boundedEditDistance(a: string, b: string, limit: number): number {
   if (a === b) return 0;
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   const n = b.length;
-  let before = new Array<number>(n + 1).fill(0); // row i-2
-  let previous = Array.from({ length: n + 1 }, (_, j) => j); // row i-1
-  let row = new Array<number>(n + 1).fill(0);
+  if (rows[0].length <= n) rows = [new Int32Array(n + 1), new Int32Array(n + 1), new Int32Array(n + 1)];
+  let [before, previous, row] = rows; // rows i-2, i-1 and i
+  for (let j = 0; j <= n; j++) previous[j] = j;
   for (let i = 1; i <= a.length; i++) {
     row[0] = i;
     let rowMin = i;
+    const ai = a.charCodeAt(i - 1);
     for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const cost = ai === b.charCodeAt(j - 1) ? 0 : 1;
       let d = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) d = Math.min(d, before[j - 2]! + 1);
       row[j] = d;
       if (d < rowMin) rowMin = d;
     }
@@ -49,7 +54,7 @@ export function suggestKeys(missing: ObjectKey, candidates: Iterable<ObjectKey>,
   const limit = closeness(name);
   const prefix = `${namespace}/`;
   const suffix = `/${name}`;
-  // tier 0: same namespace, close name; 1: same name, other namespace; 2: close name, other namespace.
+  // tier 0: same namespace, close name; 1: same name, other namespace.
   const scored: { key: ObjectKey; tier: number; distance: number }[] = [];
   for (const key of candidates) {
     if (key === missing) continue;
@@ -60,12 +65,6 @@ export function suggestKeys(missing: ObjectKey, candidates: Iterable<ObjectKey>,
       if (distance <= limit) scored.push({ key, tier: 0, distance });
     } else if (key.endsWith(suffix) && key.indexOf("/") === key.length - suffix.length) {
       scored.push({ key, tier: 1, distance: 0 });
-    } else {
-      const slash = key.indexOf("/");
-      const otherLength = key.length - slash - 1;
-      if (Math.abs(otherLength - name.length) > limit) continue;
-      const distance = boundedEditDistance(name, key.slice(slash + 1), limit);
-      if (distance <= limit) scored.push({ key, tier: 2, distance });
     }
   }
   scored.sort((x, y) => x.tier - y.tier || x.distance - y.distance || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
