@@ -20,7 +20,7 @@ describe("Dockerfile", () => {
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["releasegate"\]$/m);
     expect(dockerfile).toMatch(/^CMD \["serve"\]$/m);
-    expect(dockerfile).not.toMatch(/HEALTHCHECK/);
+    expect(dockerfile).not.toMatch(/^HEALTHCHECK/m);
     const ignore = await readFile(join(repoRoot, ".dockerignore"), "utf8");
     for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
       for (const source of (sources ?? "").split(/\s+/)) {
