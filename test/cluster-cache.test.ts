@@ -118,6 +118,20 @@ async function create(w: World, ns: string, name: string, extra?: Parameters<typ
   await w.api.createNamespacedCustomObject({ ...HR, namespace: ns, body: helmRelease(ns, name, extra) });
 }
 
+/** A complete status.history entry (every field the HelmRelease schema requires), as helm-controller writes it. */
+const historyEntry = {
+  name: "big",
+  namespace: "team-a",
+  version: 1,
+  status: "deployed",
+  chartName: "big",
+  chartVersion: "1.2.3",
+  configDigest: "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+  digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+  firstDeployed: "2026-01-01T00:00:00Z",
+  lastDeployed: "2026-01-01T00:00:00Z",
+};
+
 async function setReady(w: World, ns: string, name: string, status: "True" | "False", reason: string): Promise<void> {
   await w.api.patchNamespacedCustomObjectStatus(
     { ...HR, namespace: ns, name, body: { status: { observedGeneration: 1, conditions: [{ type: "Ready", status, reason, message: reason, lastTransitionTime: new Date().toISOString() }] } } },
@@ -225,7 +239,7 @@ describe("ObjectCache against the sandbox", () => {
     // last-applied annotation. Then a sentinel: nothing may arrive for big before it.
     let from = r.changes.length;
     await w.api.patchNamespacedCustomObjectStatus(
-      { ...HR, namespace: "team-a", name: "big", body: { status: { history: [{ chartVersion: "1.2.3" }], lastAttemptedRevision: "1.2.3" } } },
+      { ...HR, namespace: "team-a", name: "big", body: { status: { history: [historyEntry], lastAttemptedRevision: "1.2.3" } } },
       mergePatch,
     );
     await w.api.patchNamespacedCustomObject(
@@ -241,7 +255,7 @@ describe("ObjectCache against the sandbox", () => {
     await create(w, "team-b", "sentinel-2");
     expect(await changesUpTo(r.changes, from, "team-b/sentinel-2")).toEqual(["upsert team-a/big", "upsert team-b/sentinel-2"]);
     const statusChange = r.changes[from];
-    expect(statusChange?.previous?.status).toBeUndefined();
+    expect(statusChange?.previous?.status?.conditions).toBeUndefined();
     expect(statusChange?.object?.status?.conditions).toEqual([{ type: "Ready", status: "False", reason: "InstallFailed", message: "InstallFailed" }]);
 
     // A values change bumps metadata.generation, which releasegate does read (a dependency is ready only
@@ -335,7 +349,7 @@ describe("ObjectCache through outages", () => {
 
   async function changeWhileDown(tag: string): Promise<void> {
     await create(w, "infra", `new-${tag}`);
-    await setReady(w, "apps", "change", "True", `Ready-${tag}`);
+    await setReady(w, "apps", "change", "True", `Ready_${tag}`);
     await remove(w, "infra", "drop");
   }
 
@@ -362,7 +376,7 @@ describe("ObjectCache through outages", () => {
     ]);
     expect(r.restarts.map((x) => x.reason)).toEqual(["closed"]);
     expect(cache.watchRestarts).toBe(1);
-    expect(cache.get("apps/change")?.status?.conditions?.[0]?.reason).toBe("Ready-drop");
+    expect(cache.get("apps/change")?.status?.conditions?.[0]?.reason).toBe("Ready_drop");
     expect(cache.list().map((o) => `${o.namespace}/${o.name}`).sort()).toEqual(await serverKeys(w));
   });
 
