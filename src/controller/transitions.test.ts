@@ -36,6 +36,15 @@ function waiting(extra: Partial<FluxObject> = {}): FluxObject {
 }
 
 describe("decideTransition", () => {
+  it("records no new Event when only an installing dependency's progress message changes, but does for a new failure message", () => {
+    const installing: GateState = { ...failed, reason: "NotReady", rootCauseMessage: "Running 'install' action with timeout of 5m0s" };
+    const stillInstalling: GateState = { ...installing, rootCauseMessage: "Helm install in progress" };
+    expect(decideTransition({ before: installing, after: stillInstalling, object: waiting() }).event).toBeUndefined();
+    const failedAgain: GateState = { ...failed, rootCauseMessage: "upgrade retries exhausted" };
+    expect(decideTransition({ before: failed, after: failedAgain, object: waiting() }).event?.note).toContain("upgrade retries exhausted");
+    expect(decideTransition({ before: installing, after: failed, object: waiting() }).event?.reason).toBe("DependencyBlocked");
+  });
+
   it("requests a reconcile when a waiting object's gate opens", () => {
     const actions = decideTransition({ before: failed, after: open, object: waiting(), dependencies: ["default/redis"] });
     expect(actions).toMatchObject({ opened: true, requestReconcile: true, skippedSuspended: false });

@@ -89,12 +89,28 @@ export function sameGateState(a: GateState | undefined, b: GateState | undefined
   );
 }
 
+/**
+ * A dependency that is still installing rewrites its Ready message as it goes ("Running 'install'
+ * action...", "Helm install succeeded..."): the same wait with a new message is not worth an Event.
+ * A new failure message is (it says what is wrong now).
+ */
+function progressOnly(before: GateState | undefined, after: GateState & { state: "blocked" }): boolean {
+  return (
+    before?.state === "blocked" &&
+    (after.reason === "NotReady" || after.reason === "Suspended") &&
+    before.reason === after.reason &&
+    before.rootCause === after.rootCause &&
+    before.path.length === after.path.length &&
+    before.path.every((k, i) => k === after.path[i])
+  );
+}
+
 /** The actions for one change of gate state. */
 export function decideTransition(input: TransitionInput): TransitionActions {
   const { before, after, object } = input;
   const none: TransitionActions = { event: undefined, opened: false, requestReconcile: false, skippedSuspended: false };
   if (after === undefined || object === undefined || sameGateState(before, after)) return none;
-  if (after.state === "blocked") return { ...none, event: eventFor(after) };
+  if (after.state === "blocked") return progressOnly(before, after) ? none : { ...none, event: eventFor(after) };
   // Open. An object first seen open has nothing to report; one that was blocked has.
   if (before?.state !== "blocked") return none;
   const waits = waitsOnDependencies(object) && object.deleting !== true;
