@@ -72,6 +72,9 @@ export interface RunningServe {
 }
 
 const DISCOVERY_ATTEMPTS = 8;
+/** Items per list page. Flux objects carry their Helm values (often tens of KiB): smaller pages than
+ *  client-go's 500 keep the transient memory of a (re-)list low; the cache keeps none of it. */
+const LIST_PAGE_SIZE = 100;
 
 function loadKubeConfig(options: ServeOptions): KubeConfig {
   const kc = new KubeConfig();
@@ -161,7 +164,15 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
       log.warn({ kind, served: served[kind].served }, `the API server serves no ${kind} version releasegate reads; not watching ${kind}s`);
       continue;
     }
-    caches.push(new ObjectCache(kc, { kind, version, logger: cacheLog, ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}) }));
+    caches.push(
+      new ObjectCache(kc, {
+        kind,
+        version,
+        logger: cacheLog,
+        pageSize: LIST_PAGE_SIZE,
+        ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
+      }),
+    );
   }
 
   // The callbacks run only after election.start(), below, when the controller exists.
