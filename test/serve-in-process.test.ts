@@ -1,12 +1,16 @@
-// Graceful shutdown of serve (in process, against the sandbox): a review still arriving when the
-// shutdown starts is answered in full before the webhook closes, the Lease is released, and nothing
-// is written after the lease is given up.
+// serve in process against the sandbox: graceful shutdown (a review still arriving when the shutdown
+// starts is answered in full before the webhook closes, and the Lease is released), and files mode
+// with --inject-ca-file (the certificate from disk, its CA injected as the webhook's caBundle).
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import https from "node:https";
-import { CoordinationV1Api } from "@kubernetes/client-node";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AdmissionregistrationV1Api, CoordinationV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admissionReview } from "../src/admission/review-builder.js";
 import { StaticPeerSource } from "../src/admission/peer-source.js";
-import { SANDBOX_NAMESPACE } from "../src/cli/sandbox.js";
+import { freePort, sandboxWebhookConfiguration, SANDBOX_NAMESPACE } from "../src/cli/sandbox.js";
+import { writeDevelopmentCertificates } from "../src/certs/development-files.js";
 import { startServe } from "../src/cli/serve.js";
 import type { RunningServe } from "../src/cli/serve.js";
 import { resolveServeOptions } from "../src/cli/serve-options.js";
@@ -70,5 +74,45 @@ describe("serve shutdown", () => {
     expect(serve.isLeader()).toBe(false);
     const lease = await sandbox.kubeConfig().makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: SANDBOX_NAMESPACE, name: "releasegate-leader" });
     expect(lease.spec?.holderIdentity ?? "").toBe("");
+  });
+
+  it("serves the certificate from files and injects their CA as the caBundle (--inject-ca-file)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "releasegate-files-"));
+    try {
+      await writeDevelopmentCertificates(dir);
+      const port = await freePort();
+      const admission = sandbox.kubeConfig().makeApiClient(AdmissionregistrationV1Api);
+      await admission.createValidatingWebhookConfiguration({ body: sandboxWebhookConfiguration(port) });
+      const files = await startServe(
+        {
+          ...resolveServeOptions(
+            { "cert-mode": "files", "tls-cert-file": join(dir, "tls.crt"), "tls-key-file": join(dir, "tls.key"), "inject-ca-file": join(dir, "ca.crt") },
+            {},
+          ),
+          webhookPort: port,
+          metricsPort: 0,
+          bindAddress: "127.0.0.1",
+          namespace: SANDBOX_NAMESPACE,
+          identity: "files-test",
+          leaseName: "files-test",
+        },
+        { kubeConfig: sandbox.kubeConfig(), logger: quietLogger(), peers: new StaticPeerSource([]) },
+      );
+      try {
+        await files.ready;
+        const ca = await readFile(join(dir, "ca.crt"), "utf8");
+        const caBundle = await eventually(async () => (await admission.readValidatingWebhookConfiguration({ name: "releasegate" })).webhooks?.[0]?.clientConfig.caBundle);
+        expect(Buffer.from(caBundle, "base64").toString("utf8")).toBe(ca);
+        // The sandbox now reaches the webhook over TLS verified with that caBundle: a cycle is denied.
+        const api = sandbox.kubeConfig().makeApiClient(CustomObjectsApi);
+        await expect(
+          api.createNamespacedCustomObject({ group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", namespace: "default", body: helmRelease("loop", ["loop"]) }),
+        ).rejects.toMatchObject({ code: 403 });
+      } finally {
+        await files.shutdown();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
