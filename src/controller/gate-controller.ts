@@ -25,7 +25,6 @@ import type { CacheChange, ObjectCache } from "../cluster/object-cache.js";
 import { RECONCILE_REQUEST_ANNOTATION } from "../cluster/reconcile-request.js";
 import type { ReconcileRequestResult } from "../cluster/reconcile-request.js";
 import { FLUX_RESOURCES, fluxResourceType, apiVersionOf } from "../cluster/resources.js";
-import { findCycles } from "../graph/cycles.js";
 import { GateTracker } from "../graph/gates.js";
 import type { GateChange } from "../graph/gates.js";
 import { resolveDependencies } from "../graph/refs.js";
@@ -88,8 +87,6 @@ class KindGates {
   readonly lastEvent = new Map<ObjectKey, string>();
   /** Events seen while standing by, latest per object. */
   readonly seenAsStandby = new Map<ObjectKey, SeenEvent>();
-  /** Objects on a cycle (for dependency_cycles; recounted only when this set changes). */
-  readonly onCycle = new Set<ObjectKey>();
 
   constructor(
     readonly kind: FluxKind,
@@ -205,15 +202,14 @@ export class GateController {
     if (this.stopped) return;
     const now = this.now();
     const changes = change.type === "upsert" ? gates.tracker.upsert(change.object) : gates.tracker.remove(change.key);
-    let cyclesChanged = false;
-    for (const c of changes) cyclesChanged = this.onGateChange(gates, c, now) || cyclesChanged;
-    if (cyclesChanged) gates.gateMetrics.setCycles(findCycles(gates.tracker.graph).length);
+    for (const c of changes) this.onGateChange(gates, c, now);
+    // The tracker keeps the count current per event: no graph walk here.
+    gates.gateMetrics.setCycles(gates.tracker.cycleCount());
     // The object itself changed: an opening may now be answered (annotation) or actionable (status).
     if (change.type === "upsert") this.considerRequest(gates, change.key);
   }
 
-  /** Returns whether the set of objects on a cycle changed. */
-  private onGateChange(gates: KindGates, change: GateChange, now: number): boolean {
+  private onGateChange(gates: KindGates, change: GateChange, now: number): void {
     const { key, before, after } = change;
     const object = gates.cache.get(key);
     gates.gateMetrics.apply(key, before, after, now);
@@ -244,11 +240,6 @@ export class GateController {
       gates.openings.set(key, { at: now, requestedAt: object.annotations?.[RECONCILE_REQUEST_ANNOTATION] });
       this.considerRequest(gates, key);
     }
-    const wasOnCycle = gates.onCycle.has(key);
-    const isOnCycle = after?.state === "blocked" && after.reason === "Cycle" && after.path[after.path.length - 1] === key;
-    if (isOnCycle) gates.onCycle.add(key);
-    else gates.onCycle.delete(key);
-    return wasOnCycle !== isOnCycle;
   }
 
   /** Queue the request of a pending opening if it is due; forget openings someone else answered. */
