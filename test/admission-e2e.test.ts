@@ -206,7 +206,7 @@ describe("the webhook through the sandbox with kubectl", () => {
   it("denies a typo'd dependency (examples/missing/backend.yaml) with a did-you-mean", async () => {
     const r = await run(["apply", "-f", "examples/missing/backend.yaml"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("denied the request: HelmRelease default/redsi does not exist (did you mean default/redis or legacy/redis?): create it first or fix the dependsOn entry");
+    expect(r.stderr).toContain("denied the request: HelmRelease default/redsi does not exist (did you mean default/redis?): create it first or fix the dependsOn entry");
   });
 
   it("denies a three-node cycle", async () => {

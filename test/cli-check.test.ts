@@ -11,7 +11,11 @@ interface JsonReport {
 
 async function checkJson(...args: string[]): Promise<{ code: number | null; report: JsonReport }> {
   const result = await runCli(["check", "--output", "json", ...args]);
-  return { code: result.code, report: JSON.parse(result.stdout) as JsonReport };
+  try {
+    return { code: result.code, report: JSON.parse(result.stdout) as JsonReport };
+  } catch {
+    throw new Error(`check ${args.join(" ")} printed no JSON (exit ${result.code}): ${result.stderr}`);
+  }
 }
 
 describe("releasegate check on the examples", () => {
