@@ -9,7 +9,7 @@
 import type http from "node:http";
 import { KubeConfig } from "@kubernetes/client-node";
 import { AdmissionGraphs } from "../admission/admission-graphs.js";
-import { createAdmissionApp } from "../admission/app.js";
+import { createAdmissionListener } from "../admission/app.js";
 import { tlsKeyPeerAuthenticator } from "../admission/peer-auth.js";
 import { EndpointSlicePeerSource } from "../admission/peer-source.js";
 import type { PeerSource } from "../admission/peer-source.js";
@@ -228,7 +228,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
 
   let shuttingDown = false;
   let server: AdmissionServer | undefined;
-  const app = createAdmissionApp({
+  const app = createAdmissionListener({
     graphs,
     pending,
     policy: options.policy,
