@@ -171,4 +171,9 @@ export class PendingGraphView implements GraphView {
     yield* this.base.keys();
     for (const entry of this.batch.list(this.kind, this.now)) if (!this.base.has(entry.key)) yield entry.key;
   }
+
+  *suggestionCandidates(missing: ObjectKey): Iterable<ObjectKey> {
+    yield* this.base.suggestionCandidates?.(missing) ?? this.base.keys();
+    for (const entry of this.batch.list(this.kind, this.now)) if (!this.base.has(entry.key)) yield entry.key;
+  }
 }

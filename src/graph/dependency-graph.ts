@@ -18,6 +18,9 @@ export interface GraphView {
   /** Keys of the object's dependencies, resolved, without duplicates, in dependsOn order. */
   dependencyKeys(key: ObjectKey): readonly ObjectKey[];
   keys(): Iterable<ObjectKey>;
+  /** Existing keys worth a "did you mean" for `missing`: those in its namespace and those with its
+   *  name. Lets the deny path look at a handful of keys instead of the whole cluster. */
+  suggestionCandidates?(missing: ObjectKey): Iterable<ObjectKey>;
 }
 
 const NO_KEYS: readonly ObjectKey[] = Object.freeze([]);
@@ -74,6 +77,18 @@ export class DependencyGraph implements GraphView {
 
   *values(): IterableIterator<FluxObject> {
     for (const obj of this.objectAt) if (obj !== undefined) yield obj;
+  }
+
+  *suggestionCandidates(missing: ObjectKey): IterableIterator<ObjectKey> {
+    const { namespace, name } = splitKey(missing);
+    for (const id of this.idsByNamespace.get(namespace)?.values() ?? []) {
+      if (this.objectAt[id] !== undefined) yield this.keyAt[id]!;
+    }
+    for (const [other, names] of this.idsByNamespace) {
+      if (other === namespace) continue;
+      const id = names.get(name);
+      if (id !== undefined && this.objectAt[id] !== undefined) yield this.keyAt[id]!;
+    }
   }
 
   dependencyKeys(key: ObjectKey): readonly ObjectKey[] {

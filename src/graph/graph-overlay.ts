@@ -22,5 +22,10 @@ export function overlayGraph(base: GraphView, objects: Iterable<FluxObject>, rem
       for (const key of base.keys()) if (!overlay.has(key) && !gone.has(key)) yield key;
       yield* overlay.keys();
     },
+    *suggestionCandidates(missing) {
+      const candidates = base.suggestionCandidates?.(missing) ?? base.keys();
+      for (const key of candidates) if (!overlay.has(key) && !gone.has(key)) yield key;
+      yield* overlay.keys();
+    },
   };
 }

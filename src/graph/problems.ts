@@ -100,7 +100,7 @@ function entryProblems(graph: GraphView, obj: FluxObject, key: ObjectKey, option
       if (!compiled.ok) problem("ready-expr", readyExprMessage(dep.index, compiled.error));
     }
     if (options.ignoreMissing !== true && !graph.has(dep.key)) {
-      const suggestions = suggestKeys(dep.key, withoutKey(graph.keys(), key));
+      const suggestions = suggestKeys(dep.key, withoutKey(graph.suggestionCandidates?.(dep.key) ?? graph.keys(), key));
       problem("missing", missingProblemMessage(kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});
     }
   }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { boundedEditDistance, editDistance, suggestKeys } from "./suggest.js";
+import { DependencyGraph } from "./dependency-graph.js";
 
 describe("editDistance", () => {
   it("counts an adjacent transposition as one edit", () => {
@@ -37,5 +38,21 @@ describe("suggestKeys", () => {
   it("suggests nothing for an unrelated name and respects max", () => {
     expect(suggestKeys("default/grafana", keys)).toEqual([]);
     expect(suggestKeys("default/redi", keys, 1)).toEqual(["default/redis"]);
+  });
+});
+
+describe("DependencyGraph.suggestionCandidates", () => {
+  it("gives suggestKeys the same answer as the whole graph would", () => {
+    const name = fc.constantFrom("redis", "redsi", "rdis", "backend", "backnd", "api", "apis", "web");
+    const namespace = fc.constantFrom("default", "apps", "legacy");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(namespace, name), { maxLength: 20 }), namespace, name, (objects, ns, missingName) => {
+        const graph = new DependencyGraph("HelmRelease");
+        for (const [n, o] of objects) graph.upsert({ kind: "HelmRelease", namespace: n, name: o, dependsOn: [{ name: "ghost" }] });
+        const missing = `${ns}/${missingName}`;
+        expect(suggestKeys(missing, graph.suggestionCandidates(missing))).toEqual(suggestKeys(missing, graph.keys()));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
