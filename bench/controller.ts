@@ -168,7 +168,8 @@ async function main(): Promise<void> {
   const child = spawn(
     process.execPath,
     [binary, "serve", "--kubeconfig", kubeconfig, "--namespace", SANDBOX_NAMESPACE, "--bind-address", "127.0.0.1", "--webhook-port", String(webhookPort), "--metrics-port", String(metricsPort), "--identity", "bench", "--log-level", "info"],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    // The allocator setting the container image ships (Dockerfile), unless the caller sets one.
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" } },
   );
   let syncedMs: number | undefined;
   let buffered = "";

@@ -7,6 +7,8 @@
 // drains the reviews in flight (bounded by --shutdown-timeout), the controller stops writing and the
 // Lease is released so a standby takes over at its next retry instead of after a whole lease duration.
 import type http from "node:http";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { KubeConfig } from "@kubernetes/client-node";
 import { AdmissionGraphs } from "../admission/admission-graphs.js";
 import { createAdmissionListener } from "../admission/app.js";
@@ -270,6 +272,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     }
   })();
   ready.catch(() => undefined);
+  void ready.then(releaseListBuffers);
   void ready.then(() => log.info({ webhookPort: admission.port, metricsPort: metricsServer.port, identity: options.identity }, "ready"));
   log.info(
     { webhookPort: admission.port, metricsPort: metricsServer.port, namespace: options.namespace, certMode: options.certMode, identity: options.identity },
@@ -361,4 +364,16 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   log.info({ signal }, "received signal");
   await running.shutdown();
   return 0;
+}
+
+/**
+ * The initial lists stream hundreds of megabytes of JSON (20 KiB of values per release) that the cache
+ * drops at once; V8 would return that memory only at its next full collection, which an idle
+ * controller may not reach for a long time. One full collection after the first sync gives it back
+ * (bench/controller: RSS with 10,000 releases).
+ */
+function releaseListBuffers(): void {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as (() => void) | undefined;
+  gc?.();
 }
