@@ -24,6 +24,7 @@ import { parseTlsMaterial } from "../src/certs/tls-material.js";
 import type { TlsSource } from "../src/certs/tls-source.js";
 import type { FluxObject } from "../src/graph/types.js";
 import { createMetrics } from "../src/metrics/metrics.js";
+import { mulberry32 } from "./random.js";
 
 const RELEASES = 10_000;
 const NAMESPACE_SIZE = 20;
@@ -35,18 +36,6 @@ const MEASURE_S = 2;
 /** Short alternating rounds, so a change in the machine's load affects both servers alike. */
 const ROUNDS = 5;
 
-// --- deterministic randomness ---
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // --- the fleet: 10,000 releases, teams of 20 in their own namespaces, leaning on shared infra ---
 

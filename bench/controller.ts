@@ -26,6 +26,7 @@ import { freePort, sandboxWebhookConfiguration, SANDBOX_NAMESPACE } from "../src
 import { ObjectCache } from "../src/cluster/object-cache.js";
 import { RECONCILE_REQUEST_ANNOTATION } from "../src/cluster/reconcile-request.js";
 import { startSandbox } from "../src/sandbox/sandbox.js";
+import { mulberry32 } from "./random.js";
 
 const RELEASES = Number(process.env.RELEASES ?? 10_000);
 const PROBES = Number(process.env.PROBES ?? 200);
@@ -37,16 +38,6 @@ const FLUX_POLL_MS = 30_000;
 
 const binary = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** About `kib` KiB of Helm values, different per release (nothing a cache could share). */
 function values(random: () => number, kib: number): Record<string, unknown> {

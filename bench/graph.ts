@@ -10,24 +10,13 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { computeGateStates, DependencyGraph, GateTracker, sameGate } from "../src/graph/index.js";
 import type { DependencyEntry, FluxObject, GateState } from "../src/graph/index.js";
+import { mulberry32 } from "./random.js";
 
 // A full garbage collection between runs, so no run pays for the garbage of the one before
 // (the documented way to reach V8's gc() without a command-line flag).
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
-// --- deterministic randomness ---
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MAX_DEPTH = 20;
 

@@ -1,0 +1,14 @@
+// Deterministic randomness for the benchmarks: the same seed builds the same fleet on every run, so
+// figures from two runs compare like with like.
+
+/** mulberry32: a small, fast 32-bit PRNG returning numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
