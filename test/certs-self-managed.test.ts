@@ -375,13 +375,20 @@ describe("rotation under load", () => {
       }
       // CA rotation: the new CA reaches the caBundle (and so the client) before anything it signed is served.
       await loop.waitForRequests(10);
-      await a.source.rotateCaNow();
+      const rotated = await a.source.rotateCaNow();
       await waitFor("the new CA in the trusted bundle", () => splitPemCertificates(trusted).length === 2);
-      const resigned = await waitFor("the propagation delay to pass", async () => {
-        const outcome = await a.source.sync();
-        return outcome.wrote === "updated" && outcome;
-      });
-      expect(resigned.plan.reasons).toEqual(["serving certificate is not yet signed by the current CA"]);
+      // Once the propagation delay has passed, one replica re-signs the serving certificate with the new
+      // CA: a when its sync gets there first, or b (which resyncs every 25 ms), whose write a then reads.
+      // Generous timeout: on a loaded 2-core CI machine each round trip through the sandbox takes a while.
+      const resigned = await waitFor(
+        "the serving certificate re-signed by the new CA",
+        async () => {
+          const outcome = await a.source.sync();
+          return (outcome.wrote === "updated" || outcome.serialNumber !== rotated.serialNumber) && outcome;
+        },
+        40_000,
+      );
+      if (resigned.wrote === "updated") expect(resigned.plan.reasons).toEqual(["serving certificate is not yet signed by the current CA"]);
       await waitFor("b to serve the new CA's certificate", () => servedByB(resigned.serialNumber));
       await loop.waitForRequests(10);
       await admitThroughSandbox();
