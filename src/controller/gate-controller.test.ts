@@ -11,11 +11,22 @@ import type { GateCache } from "./gate-controller.js";
 /** An in-memory stand-in for ObjectCache: tests push objects as the watch would. */
 class FakeCache implements GateCache {
   readonly kind: FluxKind = "HelmRelease";
-  readonly synced = Promise.resolve();
+  readonly synced: Promise<void>;
+  private syncedNow: boolean;
+  private resolveSynced: () => void = () => undefined;
   private readonly objects = new Map<ObjectKey, FluxObject>();
   private readonly listeners = new Set<CacheListener>();
+  constructor(syncedNow = true) {
+    this.syncedNow = syncedNow;
+    this.synced = syncedNow ? Promise.resolve() : new Promise((resolve) => (this.resolveSynced = resolve));
+  }
+  /** The first list is complete (as ObjectCache resolves `synced` after announcing it). */
+  finishSync(): void {
+    this.syncedNow = true;
+    this.resolveSynced();
+  }
   isSynced(): boolean {
-    return true;
+    return this.syncedNow;
   }
   get(key: ObjectKey): FluxObject | undefined {
     return this.objects.get(key);
@@ -71,8 +82,8 @@ afterEach(() => {
   for (const c of controllers.splice(0)) c.stop();
 });
 
-function setup(options: { leader?: boolean; answer?: () => ReconcileRequestResult } = {}): Setup {
-  const cache = new FakeCache();
+function setup(options: { leader?: boolean; answer?: () => ReconcileRequestResult; syncedNow?: boolean } = {}): Setup {
+  const cache = new FakeCache(options.syncedNow ?? true);
   const requests: Setup["requests"] = [];
   const events: EventSpec[] = [];
   const leader = { value: options.leader ?? true };
@@ -107,6 +118,24 @@ async function metricValues(metrics: ReturnType<typeof createMetrics>, name: str
 }
 
 describe("GateController", () => {
+  it("takes the first list in one load: each blocked object gets one Event and the metrics once synced", async () => {
+    const s = setup({ syncedNow: false });
+    s.cache.put(release("default/backend", { dependsOn: ["redis"], status: "none" }));
+    s.cache.put(release("default/redis", { dependsOn: ["backend"], status: "none" }));
+    s.cache.put(release("default/web", { dependsOn: ["ghost"], status: "none" }));
+    s.cache.put(release("default/api", { status: "ready" }));
+    expect((await metricValues(s.metrics, "releasegate_cache_synced"))[0]?.value).toBe(0);
+    s.cache.finishSync();
+    await s.cache.synced;
+    const reasons = s.events.map((e) => `${e.regarding.name}:${e.reason}`).sort();
+    expect(reasons).toEqual(["backend:DependencyCycle", "redis:DependencyCycle", "web:DependencyMissing"]);
+    expect((await metricValues(s.metrics, "releasegate_cache_synced"))[0]?.value).toBe(1);
+    expect((await metricValues(s.metrics, "releasegate_dependency_cycles"))[0]?.value).toBe(1);
+    // After the load, changes flow one by one again.
+    s.cache.put(release("default/ghost", { status: "ready" }));
+    expect(s.controller.state("HelmRelease", "default/web")).toEqual({ state: "open" });
+  });
+
   it("runs the failure scenario: blocked by the failed redis, then one request when redis is fixed", async () => {
     const s = setup();
     s.cache.put(release("default/redis", { status: "failed", message: "install retries exhausted" }));

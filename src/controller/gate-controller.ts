@@ -87,6 +87,9 @@ class KindGates {
   readonly lastEvent = new Map<ObjectKey, string>();
   /** Events seen while standing by, latest per object. */
   readonly seenAsStandby = new Map<ObjectKey, SeenEvent>();
+  /** Until the cache's first list is complete, changes are not fed one by one: the whole list is
+   *  loaded at once (GateTracker.replaceAll), which at 100k objects is several times cheaper. */
+  loading = true;
 
   constructor(
     readonly kind: FluxKind,
@@ -140,13 +143,13 @@ export class GateController {
       }
       this.unsubscribe.push(cache.subscribe((change) => this.onChange(gates, change)));
       this.unsubscribe.push(cache.onWatchRestart(() => gates.gateMetrics.watchRestarted()));
-      if (cache.isSynced()) gates.gateMetrics.setSynced(true);
-      cache.synced.then(
-        () => gates.gateMetrics.setSynced(true),
-        () => undefined,
-      );
-      // A cache that synced before we subscribed: take its objects as they are now.
-      for (const object of cache.list()) this.onChange(gates, { type: "upsert", key: keyOf(object), object });
+      if (cache.isSynced()) this.load(gates);
+      else {
+        cache.synced.then(
+          () => this.load(gates),
+          () => undefined,
+        );
+      }
     }
     options.metrics.leader.set(0);
     this.refreshTimer = setInterval(() => this.refreshBlockedSeconds(), 1000);
@@ -198,8 +201,19 @@ export class GateController {
     return this.leading && !this.stopped && this.options.isLeader();
   }
 
+  /** Takes the cache's objects as they are now, in one rebuild; from here on, change by change. */
+  private load(gates: KindGates): void {
+    if (this.stopped || !gates.loading) return;
+    gates.loading = false;
+    gates.gateMetrics.setSynced(true);
+    const now = this.now();
+    for (const c of gates.tracker.replaceAll(gates.cache.list())) this.onGateChange(gates, c, now);
+    gates.gateMetrics.setCycles(gates.tracker.cycleCount());
+  }
+
   private onChange(gates: KindGates, change: CacheChange): void {
-    if (this.stopped) return;
+    // Before the first list is complete, load() takes every object from the cache at once.
+    if (this.stopped || gates.loading) return;
     const now = this.now();
     const changes = change.type === "upsert" ? gates.tracker.upsert(change.object) : gates.tracker.remove(change.key);
     for (const c of changes) this.onGateChange(gates, c, now);
@@ -333,9 +347,6 @@ function signature(event: GateEvent): string {
   return `${event.reason}\n${event.note}`;
 }
 
-function keyOf(object: FluxObject): ObjectKey {
-  return `${object.namespace}/${object.name}`;
-}
 
 function nameOf(key: ObjectKey): { namespace: string; name: string } {
   const slash = key.indexOf("/");
