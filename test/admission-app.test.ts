@@ -11,7 +11,7 @@ import { DEFAULT_ADMISSION_POLICY } from "../src/admission/policy.js";
 import type { AdmissionPolicy } from "../src/admission/policy.js";
 import { admissionReview, fluxManifest } from "../src/admission/review-builder.js";
 import type { ManifestSpec, ReviewSpec } from "../src/admission/review-builder.js";
-import { toFluxObject } from "../src/cluster/flux-object.js";
+import { decodeFluxObject as toFluxObject } from "../src/flux/decode.js";
 import type { FluxKind, FluxObject } from "../src/graph/types.js";
 import { createMetrics } from "../src/metrics/metrics.js";
 
@@ -49,7 +49,7 @@ interface Setup {
 }
 
 function setup(options: { policy?: Partial<AdmissionPolicy>; tlsLoaded?: boolean; namespaceTerminating?: (ns: string) => boolean } = {}): Setup {
-  const caches = { HelmRelease: new FakeCache("HelmRelease"), Kustomization: new FakeCache("Kustomization") };
+  const caches = { HelmRelease: new FakeCache("HelmRelease"), Kustomization: new FakeCache("Kustomization"), ResourceSet: new FakeCache("ResourceSet") };
   const pending = new PendingBatch();
   const metrics = createMetrics({ defaultMetrics: false });
   const app = createAdmissionApp({

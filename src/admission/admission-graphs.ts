@@ -32,6 +32,7 @@ export class AdmissionGraphs implements AdmissionGraphSource {
   private readonly graphs: Record<FluxKind, DependencyGraph> = {
     HelmRelease: new DependencyGraph("HelmRelease"),
     Kustomization: new DependencyGraph("Kustomization"),
+    ResourceSet: new DependencyGraph("ResourceSet"),
   };
   private readonly caches = new Map<FluxKind, ObjectCacheLike>();
   private readonly unsubscribes: (() => void)[] = [];

@@ -6,7 +6,7 @@
 // Only what a request *adds* to dependsOn can be denied; an old problem (a cycle made while the webhook
 // was off, a dependency deleted since) never blocks finalizers, labels, suspend, spec changes, deletion
 // or namespace teardown — it is at most a warning.
-import { FLUX_RESOURCES } from "../cluster/resources.js";
+import { FLUX_KIND_INFO, isGuardedKind } from "../flux/kinds.js";
 import { findCycleThrough } from "../graph/cycles.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
@@ -15,7 +15,7 @@ import { dependencySetKey, isValidNamespaceName, isValidObjectName, objectKey, r
 import type { FluxObject, ObjectKey, Problem, ProblemType } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
-import { deleteProtectedMessage, deleteWarning, pendingDependencyWarning, unknownVersionWarning } from "./messages.js";
+import { deleteProtectedMessage, deleteWarning, notGuardedWarning, pendingDependencyWarning, unknownVersionWarning } from "./messages.js";
 import { PendingGraphView } from "./pending-batch.js";
 import type { AdmissionPolicy } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
@@ -57,7 +57,8 @@ export function decide(request: AdmissionRequest, input: DecideInput): Decision 
   if (request.subResource !== undefined) return allow("subresource");
   if (input.policy.exemptNamespaces.includes(request.namespace)) return allow("exempt");
   if (request.operation === "CONNECT") return allow("unchecked");
-  const flux = FLUX_RESOURCES[request.kind];
+  const flux = FLUX_KIND_INFO[request.kind];
+  if (!isGuardedKind(request.kind)) return allow("unchecked", [notGuardedWarning(request.kind)]);
   if (!flux.versions.includes(request.version)) return allow("unchecked", [unknownVersionWarning(flux.resource, request.version)]);
   if (request.operation === "DELETE") return decideDelete(request, input);
 

@@ -2,6 +2,7 @@
 // synced, decide on the cache's graph plus the pending batch, ask the peers only when about to deny a
 // missing dependency, record an allowed dry-run CREATE as pending, render. No HTTP here (app.ts) and no
 // rules here (decide.ts).
+import { isGuardedKind } from "../flux/kinds.js";
 import type { FluxKind, ObjectKey } from "../graph/types.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
@@ -57,7 +58,7 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return { type: "bad-request", error: parsed.error };
   const request = parsed.request;
-  if (!ctx.graphs.isSynced(request.kind)) {
+  if (isGuardedKind(request.kind) && !ctx.graphs.isSynced(request.kind)) {
     return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
   }
   const decision = decideNow(request, ctx);

@@ -31,7 +31,8 @@ import { requestReconcile } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
 import type { ServedFluxResource } from "../cluster/resources.js";
 import { GateController } from "../controller/gate-controller.js";
-import type { FluxKind } from "../graph/types.js";
+import { isGuardedKind } from "../flux/kinds.js";
+import type { GuardedKind } from "../flux/kinds.js";
 import { createMetrics } from "../metrics/metrics.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
@@ -87,7 +88,7 @@ function loadKubeConfig(options: ServeOptions): KubeConfig {
 }
 
 /** Discovery, retried for a while: an API server that is still starting is not a reason to crash. */
-async function discover(kc: KubeConfig, log: Logger): Promise<Record<FluxKind, ServedFluxResource>> {
+async function discover(kc: KubeConfig, log: Logger): Promise<Record<GuardedKind, ServedFluxResource>> {
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -192,7 +193,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   const recorder = new EventRecorder(kc, { reportingInstance: options.identity, logger: log.child({ component: "events" }) });
   const controller = new GateController({
     caches,
-    requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: served[kind].version ?? "" }),
+    requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: isGuardedKind(kind) ? (served[kind].version ?? "") : "" }),
     recordEvent: (spec) => recorder.record(spec),
     isLeader: () => election.isLeader(),
     metrics,

@@ -1,6 +1,5 @@
 // The cluster layer: the only code that talks to the Kubernetes API.
 export * from "./resources.js";
-export * from "./flux-object.js";
 export * from "./object-cache.js";
 export * from "./reconcile-request.js";
 export * from "./events.js";

@@ -2,16 +2,18 @@
 // reflector pattern of client-go's tools/cache, kept small): a paginated list, then a watch resumed
 // from the last resourceVersion (with bookmarks) for as long as the server keeps it; `410 Gone` or any
 // watch error means a fresh list, diffed against the cache so subscribers see only real changes, never
-// a replay. Objects are reduced on ingest (flux-object.ts), and a change is announced only when the
+// a replay. Objects are reduced on ingest by the one decoder (src/flux/decode.ts), and a change is announced only when the
 // reduced object differs, so changes to fields releasegate does not read (values, status.history,
 // managed fields) cost nothing downstream.
 
 import { CustomObjectsApi, Watch } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
-import { resourceVersionOf, sameFluxObject, toFluxObject } from "./flux-object.js";
-import { describeError, silentLogger, statusCodeOf } from "./logger.js";
-import type { ClusterLogger } from "./logger.js";
+import { decodeFluxObject, sameFluxObject } from "../flux/decode.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
+import { isRecord } from "../runtime/json.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 import { apiVersionOf, fluxResourceType, resourcePath } from "./resources.js";
 import type { ResourceType } from "./resources.js";
 
@@ -47,7 +49,7 @@ export interface ObjectCacheOptions {
   watchTimeoutSeconds?: number;
   /** Retry delays after errors: exponential from `initialMs`, capped at `maxMs`, with jitter. */
   backoff?: { initialMs?: number; maxMs?: number };
-  logger?: ClusterLogger;
+  logger?: Logger;
 }
 
 /** The key of an object within its kind: `namespace/name`. */
@@ -77,7 +79,7 @@ export class ObjectCache {
   private readonly watchTimeoutSeconds: number | undefined;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
-  private readonly log: ClusterLogger;
+  private readonly log: Logger;
 
   private readonly objects = new Map<ObjectKey, FluxObject>();
   private readonly listeners = new Set<CacheListener>();
@@ -268,7 +270,7 @@ export class ObjectCache {
       if (this.stopped) return;
       const { items, resourceVersion, next } = readListPage(page);
       for (const raw of items) {
-        const object = toFluxObject(this.kind, raw);
+        const object = decodeFluxObject(this.kind, raw);
         if (object.name === "" || object.namespace === "") continue;
         fresh.set(objectKey(object.namespace, object.name), object);
       }
@@ -358,7 +360,7 @@ export class ObjectCache {
           case "ADDED":
           case "MODIFIED": {
             events++;
-            const object = toFluxObject(this.kind, raw);
+            const object = decodeFluxObject(this.kind, raw);
             if (object.name !== "" && object.namespace !== "") {
               this.upsert(objectKey(object.namespace, object.name), object);
             }
@@ -367,7 +369,7 @@ export class ObjectCache {
           }
           case "DELETED": {
             events++;
-            const object = toFluxObject(this.kind, raw);
+            const object = decodeFluxObject(this.kind, raw);
             this.remove(objectKey(object.namespace, object.name));
             this.resourceVersion = resourceVersionOf(raw) ?? this.resourceVersion;
             break;
@@ -413,6 +415,13 @@ export class ObjectCache {
         );
     });
   }
+}
+
+/** `metadata.resourceVersion` of a raw object, if it has one. */
+export function resourceVersionOf(raw: unknown): string | undefined {
+  if (!isRecord(raw) || !isRecord(raw["metadata"])) return undefined;
+  const rv = raw["metadata"]["resourceVersion"];
+  return typeof rv === "string" && rv !== "" ? rv : undefined;
 }
 
 function readListPage(page: unknown): { items: unknown[]; resourceVersion?: string; next?: string } {
