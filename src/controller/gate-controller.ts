@@ -22,7 +22,7 @@ import type { EventSpec, RecordEventResult } from "../cluster/events.js";
 import type { ClusterLogger } from "../cluster/logger.js";
 import { silentLogger } from "../cluster/logger.js";
 import type { CacheChange, ObjectCache } from "../cluster/object-cache.js";
-import { RECONCILE_REQUEST_ANNOTATION } from "../cluster/reconcile-request.js";
+import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import type { ReconcileRequestResult } from "../cluster/reconcile-request.js";
 import { FLUX_RESOURCES, fluxResourceType, apiVersionOf } from "../cluster/resources.js";
 import { GateTracker } from "../graph/gates.js";
@@ -251,7 +251,7 @@ export class GateController {
       this.log.info({ kind: gates.kind, ...nameOf(key) }, "gate opened on a suspended object; not asking Flux to reconcile it");
     }
     if (actions.opened && object !== undefined) {
-      gates.openings.set(key, { at: now, requestedAt: object.annotations?.[RECONCILE_REQUEST_ANNOTATION] });
+      gates.openings.set(key, { at: now, requestedAt: object.annotations?.[RECONCILE_REQUESTED_AT] });
       this.considerRequest(gates, key);
     }
   }
@@ -267,7 +267,7 @@ export class GateController {
       gates.openings.delete(key);
       return;
     }
-    if (object.annotations?.[RECONCILE_REQUEST_ANNOTATION] !== opening.requestedAt) {
+    if (object.annotations?.[RECONCILE_REQUESTED_AT] !== opening.requestedAt) {
       gates.openings.delete(key);
       return;
     }
@@ -280,7 +280,7 @@ export class GateController {
     const object = gates.cache.get(key);
     if (opening === undefined || object === undefined) return false;
     if (gates.tracker.state(key)?.state !== "open") return false;
-    if (object.annotations?.[RECONCILE_REQUEST_ANNOTATION] !== opening.requestedAt) {
+    if (object.annotations?.[RECONCILE_REQUESTED_AT] !== opening.requestedAt) {
       gates.openings.delete(key);
       return false;
     }

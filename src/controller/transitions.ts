@@ -7,6 +7,7 @@
 // reconcile request (the reconcile.fluxcd.io/requestedAt annotation) makes them look now; it is only
 // useful for an object in that state, and Flux ignores suspended objects, so those are never asked.
 
+import { DEPENDENCY_NOT_READY_REASON, READY_CONDITION } from "../flux/conditions.js";
 import { blockedMessage, gateOpenedMessage } from "../graph/messages.js";
 import type { FluxObject, GateState, ObjectKey } from "../graph/types.js";
 
@@ -43,13 +44,10 @@ export interface TransitionActions {
   skippedSuspended: boolean;
 }
 
-/** The Flux condition reason of an object waiting on dependencies (fluxcd/pkg meta.DependencyNotReadyReason). */
-export const DEPENDENCY_NOT_READY = "DependencyNotReady";
-
 /** Ready=False with reason DependencyNotReady: Flux will look again only at its next dependency poll. */
 export function waitsOnDependencies(object: FluxObject): boolean {
-  const ready = object.status?.conditions?.find((c) => c.type === "Ready");
-  return ready !== undefined && ready.status !== "True" && ready.reason === DEPENDENCY_NOT_READY;
+  const ready = object.status?.conditions?.find((c) => c.type === READY_CONDITION);
+  return ready !== undefined && ready.status !== "True" && ready.reason === DEPENDENCY_NOT_READY_REASON;
 }
 
 /** Whether a reconcile request for this object now would be useful and allowed. */

@@ -21,7 +21,7 @@
 import { allIds, componentsOfIds, flatComponentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
-import { findCondition, healthOf, isBuiltinReady } from "./readiness.js";
+import { findCondition, healthOf, isBuiltinReady, READY_CONDITION, STALLED_CONDITION } from "./readiness.js";
 import { objectKey } from "./refs.js";
 import type { FluxKind, FluxObject, GateState, ObjectKey } from "./types.js";
 
@@ -435,8 +435,8 @@ export class GateTracker {
 function readinessSignature(obj: FluxObject): string {
   const health = healthOf(obj);
   if (health === "ready") return health;
-  const ready = findCondition(obj, "Ready");
-  const stalled = findCondition(obj, "Stalled");
+  const ready = findCondition(obj, READY_CONDITION);
+  const stalled = findCondition(obj, STALLED_CONDITION);
   return `${health}\u0000${ready?.status}\u0000${ready?.message}\u0000${stalled?.status}\u0000${stalled?.message}`;
 }
 

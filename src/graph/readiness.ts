@@ -10,6 +10,10 @@ import type { Condition, FluxObject, ResolvedDependency } from "./types.js";
 
 export type Health = "ready" | "failed" | "progressing" | "suspended";
 
+/** The condition types Flux's readiness reads (src/flux/conditions.ts re-exports them). */
+export const READY_CONDITION = "Ready";
+export const STALLED_CONDITION = "Stalled";
+
 /**
  * Ready=False reasons after which the controller will not succeed without a change: Flux's
  * helm-controller (InstallFailed, UpgradeFailed, TestFailed, RollbackFailed, UninstallFailed,
@@ -46,7 +50,7 @@ export function isBuiltinReady(obj: FluxObject): boolean {
   const conditions = obj.status?.conditions;
   if (conditions === undefined || conditions.length === 0) return false;
   if ((obj.generation ?? 0) !== (obj.status?.observedGeneration ?? 0)) return false;
-  return findCondition(obj, "Ready")?.status === "True";
+  return findCondition(obj, READY_CONDITION)?.status === "True";
 }
 
 /**
@@ -78,8 +82,8 @@ function isFailed(obj: FluxObject): boolean {
   const conditions = obj.status?.conditions;
   if (conditions === undefined) return false;
   for (const condition of conditions) {
-    if (condition.type === "Stalled" && condition.status === "True") return true;
-    if (condition.type === "Ready" && condition.status === "False" && TERMINAL_FAILURE_REASONS.has(condition.reason ?? "")) {
+    if (condition.type === STALLED_CONDITION && condition.status === "True") return true;
+    if (condition.type === READY_CONDITION && condition.status === "False" && TERMINAL_FAILURE_REASONS.has(condition.reason ?? "")) {
       return true;
     }
   }
@@ -99,9 +103,9 @@ export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency): str
   const health = healthOf(dep);
   if (health === "suspended") return SUSPENDED_MESSAGE;
   if (health === "ready") return READY_EXPR_FALSE_MESSAGE;
-  const ready = findCondition(dep, "Ready");
+  const ready = findCondition(dep, READY_CONDITION);
   if (ready !== undefined && ready.status !== "True" && nonEmpty(ready.message)) return ready.message;
-  const stalled = findCondition(dep, "Stalled");
+  const stalled = findCondition(dep, STALLED_CONDITION);
   if (stalled !== undefined && stalled.status === "True" && nonEmpty(stalled.message)) return stalled.message;
   return NOT_READY_YET_MESSAGE;
 }
