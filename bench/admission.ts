@@ -12,7 +12,8 @@ import tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { AdmissionGraphs } from "../src/admission/admission-graphs.js";
-import type { ObjectCacheLike } from "../src/admission/admission-graphs.js";
+import { KindStore } from "../src/cluster/kind-store.js";
+import type { StoreSource as ObjectCacheLike } from "../src/cluster/kind-store.js";
 import { createAdmissionListener } from "../src/admission/app.js";
 import { PendingBatch } from "../src/admission/pending-batch.js";
 import { DEFAULT_ADMISSION_POLICY } from "../src/admission/policy.js";
@@ -272,7 +273,7 @@ async function main(): Promise<void> {
   const cache: ObjectCacheLike = { kind: "HelmRelease", isSynced: () => true, list: () => fleet.objects, subscribe: () => () => undefined };
   const kustomizations: ObjectCacheLike = { kind: "Kustomization", isSynced: () => true, list: () => [], subscribe: () => () => undefined };
   const app = createAdmissionListener({
-    graphs: new AdmissionGraphs([cache, kustomizations]),
+    graphs: new AdmissionGraphs([new KindStore(cache), new KindStore(kustomizations)]),
     pending: new PendingBatch(),
     policy: DEFAULT_ADMISSION_POLICY,
     metrics: createMetrics(),

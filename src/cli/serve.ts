@@ -26,6 +26,7 @@ import type { TlsSource } from "../certs/tls-source.js";
 import { EventRecorder } from "../cluster/events.js";
 import { LeaseElection } from "../cluster/lease-election.js";
 import { describeError } from "../cluster/logger.js";
+import { KindStore } from "../cluster/kind-store.js";
 import { ObjectCache } from "../cluster/object-cache.js";
 import { requestReconcile } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
@@ -191,8 +192,11 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     logger: log.child({ component: "leader-election" }),
   });
   const recorder = new EventRecorder(kc, { reportingInstance: options.identity, logger: log.child({ component: "events" }) });
+  // One store per kind: the cache feeds its graph and gate tracker once; the controller and the
+  // webhook both read it (docs/architecture.md, "The pipe").
+  const stores = caches.map((cache) => new KindStore(cache));
   const controller = new GateController({
-    caches,
+    stores,
     requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: isGuardedKind(kind) ? (served[kind].version ?? "") : "" }),
     recordEvent: (spec) => recorder.record(spec),
     isLeader: () => election.isLeader(),
@@ -203,7 +207,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     replayWindowMs: options.leaseDurationMs,
   });
 
-  const graphs = new AdmissionGraphs(caches);
+  const graphs = new AdmissionGraphs(stores);
   for (const cache of caches) cache.start();
 
   const tls = createTlsSource(options, kc, log, overrides);
@@ -287,6 +291,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     peers.stop();
     endpointPeers?.stop();
     graphs.stop();
+    for (const store of stores) store.stop();
     await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop(), metricsServer.close()]);
   };
 

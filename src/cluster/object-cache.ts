@@ -85,6 +85,8 @@ export class ObjectCache {
   private readonly listeners = new Set<CacheListener>();
   private readonly restartListeners = new Set<(restart: WatchRestart) => void>();
   private resourceVersion: string | undefined;
+  /** Date.now() when the server last delivered anything: a list page, a watch event or bookmark. */
+  private lastDelivery: number | undefined;
   private hasSynced = false;
   private listing = false;
   private restarts = 0;
@@ -156,6 +158,15 @@ export class ObjectCache {
   /** How many times the watch was started again after the first one. */
   get watchRestarts(): number {
     return this.restarts;
+  }
+
+  /**
+   * When the server last delivered anything (a list page, a watch event, a bookmark), in Date.now()
+   * milliseconds; undefined before the first. Bookmarks arrive about once a minute on a quiet watch,
+   * so this is how stale the cache may be.
+   */
+  lastDeliveryAt(): number | undefined {
+    return this.lastDelivery;
   }
 
   /** The resourceVersion the cache is current to (the next watch resumes from it). */
@@ -268,6 +279,7 @@ export class ObjectCache {
         ...(continueToken ? { _continue: continueToken } : {}),
       });
       if (this.stopped) return;
+      this.lastDelivery = Date.now();
       const { items, resourceVersion, next } = readListPage(page);
       for (const raw of items) {
         const object = decodeFluxObject(this.kind, raw);
@@ -356,6 +368,7 @@ export class ObjectCache {
       const onEvent = (phase: string, raw: unknown): void => {
         if (finished) return;
         armIdleTimer();
+        this.lastDelivery = Date.now();
         switch (phase) {
           case "ADDED":
           case "MODIFIED": {
