@@ -42,8 +42,11 @@ export type ReviewResult =
 
 function decideNow(request: AdmissionRequest, ctx: AdmissionContext): Decision {
   const base = ctx.graphs.graph(request.kind);
+  const now = ctx.now?.();
+  const hasPending = ctx.pending.size(request.kind) > 0;
   return decide(request, {
-    graph: ctx.pending.view(base, ctx.now?.()),
+    graph: ctx.pending.view(base, now),
+    ...(hasPending ? { isPending: (key: ObjectKey) => !base.has(key) && ctx.pending.get(request.kind, key, now) !== undefined } : {}),
     dependents: base,
     policy: ctx.policy,
     ...(ctx.namespaceTerminating ? { namespaceTerminating: ctx.namespaceTerminating } : {}),

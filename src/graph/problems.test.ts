@@ -41,6 +41,7 @@ describe("checkObject (one object about to be written)", () => {
         object: "default/backend",
         dependency: "default/backend",
         message: "default/backend depends on itself: remove that dependsOn entry",
+        entry: 0,
       },
     ]);
   });
@@ -54,6 +55,7 @@ describe("checkObject (one object about to be written)", () => {
       dependency: "default/redsi",
       suggestions: ["default/redis"],
       message: "HelmRelease default/redsi does not exist (did you mean default/redis?): create it first or fix the dependsOn entry",
+      entry: 0,
     });
     expect(checkObject(graph, release("default/api", { dependsOn: ["redsi"] }), { ...allow, ignoreMissing: true })).toEqual([]);
   });

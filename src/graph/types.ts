@@ -96,6 +96,8 @@ export interface Problem {
   cycle?: ObjectKey[];
   /** For missing: close existing names ("did you mean"). */
   suggestions?: ObjectKey[];
+  /** Index of the dependsOn entry the problem is about (every problem but a cycle has one). */
+  entry?: number;
   message: string;
 }
 
