@@ -77,16 +77,9 @@ export function decide(request: AdmissionRequest, input: DecideInput): Decision 
   return decideChange(request, object, undefined, input);
 }
 
-/** An allowed dry-run CREATE joins the pending batch (DESIGN.md, The pending batch). */
+/** An allowed dry-run CREATE joins the pending batch (docs/architecture.md, "The pending batch"). */
 export function shouldRecordPending(request: AdmissionRequest, decision: Decision): boolean {
   return request.dryRun && request.operation === "CREATE" && request.subResource === undefined && request.object !== undefined && decision.allowed;
-}
-
-function checkProblems(object: FluxObject, input: DecideInput): Problem[] {
-  return checkObject(input.graph, object, {
-    crossNamespace: input.policy.crossNamespace,
-    ignoreMissing: input.policy.missingDependencies === "ignore",
-  });
 }
 
 /**
