@@ -17,8 +17,8 @@ import type { StoreSource as ObjectCacheLike } from "../src/cluster/kind-store.j
 import { createAdmissionListener } from "../src/admission/app.js";
 import { PendingBatch } from "../src/admission/pending-batch.js";
 import { DEFAULT_ADMISSION_POLICY } from "../src/admission/policy.js";
-import { admissionReview } from "../src/admission/review-builder.js";
-import type { ManifestSpec, ReviewSpec } from "../src/admission/review-builder.js";
+import { admissionReview } from "../src/admission/review-builder.test-support.js";
+import type { ManifestSpec, ReviewSpec } from "../src/admission/review-builder.test-support.js";
 import { startAdmissionServer } from "../src/admission/server.js";
 import { generateCertificateAuthority, generateServingCertificate } from "../src/certs/generate.js";
 import { parseTlsMaterial } from "../src/certs/tls-material.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { release } from "../graph/test-helpers.js";
+import { release } from "../graph/test-helpers.test-support.js";
 import type { FluxObject, ObjectKey } from "../graph/types.js";
 import { KindStore } from "./kind-store.js";
 import type { GateBatch } from "./kind-store.js";

@@ -3,7 +3,7 @@ import type { EventSpec, RecordEventResult } from "../cluster/events.js";
 import type { CacheChange, CacheListener } from "../cluster/object-cache.js";
 import type { ReconcileRequestResult } from "../cluster/reconcile-request.js";
 import { KindStore } from "../cluster/kind-store.js";
-import { release } from "../graph/test-helpers.js";
+import { release } from "../graph/test-helpers.test-support.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { GateController } from "./gate-controller.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkChange } from "./check-change.js";
 import { DependencyGraph } from "./dependency-graph.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 import type { FluxObject } from "./types.js";
 
 const allow = { crossNamespace: "allow" } as const;

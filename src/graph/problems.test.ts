@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildGraph } from "./arbitraries.test-support.js";
 import { overlayGraph } from "./graph-overlay.js";
 import { checkObject, findProblems } from "./problems.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 
 const allow = { crossNamespace: "allow" } as const;
 const deny = { crossNamespace: "deny" } as const;
