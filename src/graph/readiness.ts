@@ -6,7 +6,42 @@
 
 import { NOT_READY_YET_MESSAGE, READY_EXPR_FALSE_MESSAGE, SUSPENDED_MESSAGE, readyExprMessage } from "./messages.js";
 import { compileReadyExpr } from "./ready-expr.js";
-import type { Condition, FluxObject, ResolvedDependency } from "./types.js";
+import type { Condition, FluxObject, ResolvedDependency, SourceRef } from "./types.js";
+
+/** The current artifact revision of each Flux source (GitRepository, OCIRepository, Bucket, ExternalArtifact). */
+export interface SourceRevisions {
+  revisionOf(ref: SourceRef): string | undefined;
+}
+
+export const NO_SOURCE_REVISIONS: SourceRevisions = Object.freeze({ revisionOf: () => undefined });
+
+/** "GitRepository/flux-system/repo": one key per source. */
+export function sourceKey(ref: SourceRef): string {
+  return `${ref.kind}/${ref.namespace}/${ref.name}`;
+}
+
+/**
+ * kustomize-controller's second readiness rule: a dependency that shares the dependent's sourceRef
+ * must have applied the source's current artifact revision ("dependency 'X' revision is not up to
+ * date"). Returns that revision when `dep` has not applied it; undefined when the rule does not apply
+ * (other kinds, other sources, a source without an artifact) or is met.
+ */
+export function unappliedRevision(dep: FluxObject, dependent: FluxObject, revisions: SourceRevisions): string | undefined {
+  if (dep.kind !== "Kustomization" || dependent.kind !== "Kustomization") return undefined;
+  const a = dep.sourceRef;
+  const b = dependent.sourceRef;
+  if (a === undefined || b === undefined || a.kind !== b.kind || a.namespace !== b.namespace || a.name !== b.name) return undefined;
+  const revision = revisions.revisionOf(a);
+  if (revision === undefined || revision === "" || dep.status?.lastAppliedRevision === revision) return undefined;
+  return revision;
+}
+
+/** Why a dependency that has not applied its source's revision blocks: it may never catch up while suspended. */
+export function unappliedRevisionMessage(dep: FluxObject, revision: string): string {
+  if (dep.suspend === true) return `suspended; has not applied revision ${revision}`;
+  const applied = dep.status?.lastAppliedRevision;
+  return `revision is not up to date: applied ${applied ?? "nothing yet"}, the source is at ${revision}`;
+}
 
 export type Health = "ready" | "failed" | "progressing" | "suspended";
 
