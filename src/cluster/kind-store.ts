@@ -11,7 +11,7 @@
 import type { GraphView } from "../graph/dependency-graph.js";
 import { GateTracker } from "../graph/gates.js";
 import type { GateChange } from "../graph/gates.js";
-import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
+import type { FluxKind, FluxObject, GateState, ObjectKey, SourceRef } from "../graph/types.js";
 import type { CacheChange, ObjectCache } from "./object-cache.js";
 
 /** What a store reads from its cache (an ObjectCache fits as it is; tests pass a fake that is synced). */
@@ -35,7 +35,7 @@ export interface StoreGateChange extends GateChange {
  * a change, `cause.object` is the object as the watch delivered it.
  */
 export interface GateBatch {
-  cause: { type: "load" } | CacheChange;
+  cause: { type: "load" } | { type: "source"; ref: SourceRef; revision: string | undefined } | CacheChange;
   changes: StoreGateChange[];
 }
 
@@ -126,6 +126,15 @@ export class KindStore {
       const timer = setTimeout(() => waiter.done(false), timeoutMs);
       this.waiters.add(waiter);
     });
+  }
+
+  /**
+   * A source's artifact revision changed (from a watch on the Flux sources): Kustomizations of that
+   * source re-judge their same-source dependencies (docs/architecture.md, "Readiness").
+   */
+  setSourceRevision(ref: SourceRef, revision: string | undefined): void {
+    const changes = this.tracker.setSourceRevision(ref, revision);
+    if (this.loaded && changes.length > 0) this.emit({ cause: { type: "source", ref, revision }, changes: this.attach(changes) });
   }
 
   stop(): void {

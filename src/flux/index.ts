@@ -3,3 +3,4 @@ export * from "./kinds.js";
 export * from "./conditions.js";
 export * from "./annotations.js";
 export * from "./decode.js";
+export * from "./sources.js";
