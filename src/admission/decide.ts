@@ -25,7 +25,7 @@ export interface DecideInput {
   /** Reverse edges of the cache (a DependencyGraph): who depends on an object about to be deleted. */
   dependents: { dependentsOf(key: ObjectKey): ObjectKey[] };
   policy: AdmissionPolicy;
-  /** Whether a key exists only as a pending dry-run (the pending batch; docs/architecture.md, "The pending batch"). */
+  /** Whether a key exists only as a pending dry-run (the pending batch; docs/behaviour.md, "The pending batch"). */
   isPending?: (key: ObjectKey) => boolean;
   /**
    * Whether a namespace is terminating, when the caller watches namespaces. Delete protection never
@@ -77,7 +77,7 @@ export function decide(request: AdmissionRequest, input: DecideInput): Decision 
   return decideChange(request, object, undefined, input);
 }
 
-/** An allowed dry-run CREATE joins the pending batch (docs/architecture.md, "The pending batch"). */
+/** An allowed dry-run CREATE joins the pending batch (docs/behaviour.md, "The pending batch"). */
 export function shouldRecordPending(request: AdmissionRequest, decision: Decision): boolean {
   return request.dryRun && request.operation === "CREATE" && request.subResource === undefined && request.object !== undefined && decision.allowed;
 }
@@ -125,7 +125,7 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
     if (problem.type === "missing") {
       if (input.policy.missingDependencies === "warn" || request.dryRun) {
         // A dry-run is answered as the real request would be, except a missing dependency: Flux's
-        // batch dry-runs everything before applying anything (docs/architecture.md, "The pending batch").
+        // batch dry-runs everything before applying anything (docs/behaviour.md, "The pending batch").
         warnings.push(problem.message);
         warnedType ??= "missing";
         continue;

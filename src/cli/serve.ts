@@ -25,7 +25,8 @@ import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
 import type { TlsSource } from "../certs/tls-source.js";
 import { EventRecorder } from "../cluster/events.js";
 import { LeaseElection } from "../cluster/lease-election.js";
-import { describeError } from "../cluster/logger.js";
+import { describeError } from "../runtime/api-error.js";
+import { onTermination } from "../runtime/termination.js";
 import { KindStore } from "../cluster/kind-store.js";
 import { ObjectCache } from "../cluster/object-cache.js";
 import { requestReconcile } from "../cluster/reconcile-request.js";
@@ -337,19 +338,6 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   };
 }
 
-/** Resolves on the first SIGTERM or SIGINT. */
-function terminationSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off("SIGTERM", on);
-      process.off("SIGINT", on);
-      resolve(signal);
-    };
-    process.on("SIGTERM", on);
-    process.on("SIGINT", on);
-  });
-}
-
 export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   const options = parseServeCommandLine(argv, process.env);
   if (options === "help") {
@@ -366,9 +354,17 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
     io.stderr(`releasegate serve: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  const signal = await terminationSignal();
+  const termination = onTermination({
+    onSecondSignal: (second) => {
+      log.warn({ signal: second }, "second signal during shutdown; exiting now");
+      log.flush();
+      process.exit(130);
+    },
+  });
+  const signal = await termination.signal;
   log.info({ signal }, "received signal");
   await running.shutdown();
+  termination.dispose();
   return 0;
 }
 

@@ -8,7 +8,7 @@ import type { FluxKind, GateState, ObjectKey } from "./types.js";
 
 const ARROW = " → ";
 
-/** A cycle longer than this many objects is shortened in the middle (docs/architecture.md, "Bounded work"). */
+/** A cycle longer than this many objects is shortened in the middle (docs/behaviour.md, "Admission rules" (bounded work)). */
 export const MAX_CYCLE_SHOWN = 12;
 
 /** A denial names at most this many problems, then "and N more". */
