@@ -29,6 +29,7 @@ import { describeError } from "../runtime/api-error.js";
 import { onTermination } from "../runtime/termination.js";
 import { KindStore } from "../cluster/kind-store.js";
 import { ObjectCache } from "../cluster/object-cache.js";
+import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
 import { requestReconcile } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
 import type { ServedFluxResource } from "../cluster/resources.js";
@@ -209,6 +210,13 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   });
 
   const graphs = new AdmissionGraphs(stores);
+  // The sources' artifact revisions feed kustomize-controller's revision rule (docs/architecture.md, "Readiness").
+  const kustomizations = stores.find((store) => store.kind === "Kustomization");
+  const sourceFeed =
+    kustomizations === undefined
+      ? undefined
+      : new SourceRevisionFeed(kc, await discoverServedSources(kc).catch(() => []), kustomizations, { logger: cacheLog, pageSize: LIST_PAGE_SIZE });
+  sourceFeed?.start();
   for (const cache of caches) cache.start();
 
   const tls = createTlsSource(options, kc, log, overrides);
@@ -260,7 +268,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     });
   } catch (error) {
     await server?.close();
-    await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop()]);
+    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop()]);
     controller.stop();
     throw new Error(`cannot listen: ${describeError(error)}; pick other ports with --webhook-port / --metrics-port`, { cause: error });
   }
@@ -293,7 +301,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     endpointPeers?.stop();
     graphs.stop();
     for (const store of stores) store.stop();
-    await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop(), metricsServer.close()]);
+    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop(), metricsServer.close()]);
   };
 
   let stopping: Promise<void> | undefined;
