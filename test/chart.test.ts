@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { V1Deployment, V1PolicyRule, V1Service, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { repoRoot } from "./helpers/cli.js";
-import { toolPath } from "./helpers/tools.js";
+import { systemTool, toolPath } from "./helpers/tools.js";
 
 const run = promisify(execFile);
 const chart = join(repoRoot, "charts/releasegate");
@@ -189,16 +189,17 @@ describe("chart documentation", () => {
   });
 });
 
-describe("alert rules", () => {
+const promtool = systemTool("promtool");
+
+describe.skipIf(!promtool.found)("alert rules (promtool)", () => {
   it("pass promtool check rules and promtool's unit tests for every alert", async () => {
     const dir = await mkdtemp(join(tmpdir(), "releasegate-rules-"));
     const rules = (await readFile(join(chart, "files/alerts.yaml"), "utf8")).replaceAll("__BLOCKED_FOR__", "15m");
     await writeFile(join(dir, "alerts.rendered.yaml"), rules);
     await copyFile(join(chart, "tests/alerts.test.yaml"), join(dir, "alerts.test.yaml"));
-    const promtool = await toolPath("promtool");
-    const check = await run(promtool, ["check", "rules", "alerts.rendered.yaml"], { cwd: dir });
+    const check = await run(promtool.path(), ["check", "rules", "alerts.rendered.yaml"], { cwd: dir });
     expect(check.stdout).toContain("SUCCESS: 7 rules found");
-    const unit = await run(promtool, ["test", "rules", "alerts.test.yaml"], { cwd: dir });
+    const unit = await run(promtool.path(), ["test", "rules", "alerts.test.yaml"], { cwd: dir });
     expect(unit.stdout).toContain("SUCCESS");
     // Every alert has at least one unit test.
     const tested = new Set([...(await readFile(join(dir, "alerts.test.yaml"), "utf8")).matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
