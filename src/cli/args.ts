@@ -1,7 +1,7 @@
 // Command-line parsing shared by every subcommand: node:util parseArgs, with our own one-line messages
 // for the mistakes a person makes (an unknown flag, a flag without its value), and the option table of
-// every `--help`. A usage error exits 2 with one line on stderr, `releasegate COMMAND: message` (README,
-// `releasegate check` in CI); `main` adds the command's name, so messages never repeat it.
+// every `--help`. A usage error exits 2 (docs/behaviour.md, Interfaces) with one line on stderr,
+// `releasegate COMMAND: message`; `main` adds the command's name, so messages never repeat it.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A mistake in how the command was called; the CLI prints its message and exits 2. */

@@ -47,7 +47,7 @@ export interface ReleasegateMetrics {
   readonly watchRestartsTotal: Counter<"kind">;
   /** 1 on the replica holding the leader Lease, else 0. */
   readonly leader: Gauge<string>;
-  /** Unix time at which the serving certificate expires; set on every load and renewal (src/certs). */
+  /** Unix time at which the serving certificate expires; set on every load and renewal (src/certs/expiry-metric.ts). */
   readonly certificateExpiryTimestampSeconds: Gauge<string>;
 }
 
