@@ -15,7 +15,7 @@ export function slugify(input: string): string {
     .replace(/[Ææ]/g, "ae")
     .replace(/[Øø]/g, "o")
     .replace(/[Łł]/g, "l")
-    .replace(/[^\x00-\x7f]/g, "");
+    .replace(/[^\p{ASCII}]/gu, "");
   slug = slug.toLowerCase();
   slug = slug.replace(/[^a-zA-Z0-9\-_]/g, "-");
   slug = slug.replace(/-+/g, "-");

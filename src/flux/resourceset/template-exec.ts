@@ -62,8 +62,9 @@ export class GoTemplate {
     });
   }
 
-  execute(data: GoValue): string {
-    const run = new Execution(this.source, this.options);
+  /** Renders with `data` as dot; `bound` functions (e.g. `inputs`) take precedence over the template's. */
+  execute(data: GoValue, bound?: ReadonlyMap<string, TemplateFunction>): string {
+    const run = new Execution(this.options, bound);
     try {
       run.vars.push({ name: "$", value: data });
       run.walk(this.nodes, data);
@@ -87,8 +88,8 @@ class Execution {
   private readonly maxSteps: number;
 
   constructor(
-    private readonly source: string,
     private readonly options: TemplateOptions,
+    private readonly bound: ReadonlyMap<string, TemplateFunction> | undefined,
   ) {
     this.maxOutput = options.maxOutputBytes ?? 16 * 1024 * 1024;
     this.maxSteps = options.maxSteps ?? 5_000_000;
@@ -221,11 +222,11 @@ class Execution {
     this.step(cmd.pos);
     switch (first.kind) {
       case "field":
-        return this.evalFieldChain(first.pos, dot, first.idents, cmd.args, final, "dot");
+        return this.evalFieldChain(first, dot, first.idents, cmd.args, final, "dot");
       case "chain": {
         if (first.node.kind === "nil") throw new ExecError(first.pos, "indirection through explicit nil");
         const receiver = this.evalArg(dot, first.node);
-        return this.evalFieldChain(first.pos, receiver, first.idents, cmd.args, final, "interface");
+        return this.evalFieldChain(first, receiver, first.idents, cmd.args, final, "interface");
       }
       case "variable": {
         const value = this.lookupVar(first.pos, first.name);
@@ -233,7 +234,7 @@ class Execution {
           this.notAFunction(first, cmd.args, final);
           return value;
         }
-        return this.evalFieldChain(first.pos, value, first.idents, cmd.args, final, "variable");
+        return this.evalFieldChain(first, value, first.idents, cmd.args, final, "variable");
       }
       case "identifier":
         return this.evalFunction(dot, first, cmd.args, final);
@@ -278,11 +279,11 @@ class Execution {
       case "nil":
         return null;
       case "field":
-        return this.evalFieldChain(node.pos, dot, node.idents, [node], MISSING, "dot");
+        return this.evalFieldChain(node, dot, node.idents, [node], MISSING, "dot");
       case "variable": {
         const value = this.lookupVar(node.pos, node.name);
         if (node.idents.length === 0) return value;
-        return this.evalFieldChain(node.pos, value, node.idents, [node], MISSING, "variable");
+        return this.evalFieldChain(node, value, node.idents, [node], MISSING, "variable");
       }
       case "pipe":
         return this.evalPipeline(dot, node.pipe);
@@ -291,7 +292,7 @@ class Execution {
       case "chain": {
         if (node.node.kind === "nil") throw new ExecError(node.pos, "indirection through explicit nil");
         const receiver = this.evalArg(dot, node.node);
-        return this.evalFieldChain(node.pos, receiver, node.idents, [node], MISSING, "interface");
+        return this.evalFieldChain(node, receiver, node.idents, [node], MISSING, "interface");
       }
       default:
         return this.constant(node);
@@ -299,7 +300,7 @@ class Execution {
   }
 
   private evalFieldChain(
-    pos: number,
+    node: Operand,
     receiver: GoValue,
     idents: string[],
     args: Operand[],
@@ -307,9 +308,14 @@ class Execution {
     origin: "dot" | "variable" | "interface",
   ): GoValue {
     let current = receiver;
-    for (let i = 0; i < idents.length; i++) {
-      const last = i === idents.length - 1;
-      current = this.evalField(pos, idents[i] ?? "", last ? args : [], last ? final : MISSING, current, i === 0 ? origin : "interface");
+    try {
+      for (let i = 0; i < idents.length; i++) {
+        const last = i === idents.length - 1;
+        current = this.evalField(node.pos, idents[i] ?? "", last ? args : [], last ? final : MISSING, current, i === 0 ? origin : "interface");
+      }
+    } catch (error) {
+      if (error instanceof ExecError) throw new ExecError(error.pos, `at <${nodeString(node)}>: ${error.message}`);
+      throw error;
     }
     return current;
   }
@@ -341,7 +347,7 @@ class Execution {
       }
       return final !== MISSING ? final : value;
     }
-    const fn = this.options.functions.get(name);
+    const fn = this.bound?.get(name) ?? this.options.functions.get(name);
     if (!fn) throw new ExecError(node.pos, `"${name}" is not a defined function`);
     const argv = rest.map((arg) => this.evalArg(dot, arg));
     if (final !== MISSING) argv.push(final);

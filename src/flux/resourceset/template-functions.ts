@@ -10,6 +10,7 @@ import { sprint, sprintf, sprintln } from "./go-printf.js";
 import { compareGoStrings, formatGoValue, goQuote, goTypeName, GoFloat, isFloat, isGoMap, numberOf, toGoValue, truth, type GoMap, type GoValue } from "./go-values.js";
 import { marshalGoYaml } from "./go-yaml.js";
 import { slugify } from "./slugify.js";
+import { adler32 } from "./adler32.js";
 
 function arity(name: string, args: GoValue[], min: number, max = min): void {
   if (args.length < min || args.length > max) {
@@ -200,17 +201,6 @@ function title(s: string): string {
   return out;
 }
 
-function adler32(s: string): number {
-  let a = 1;
-  let b = 0;
-  for (const byte of Buffer.from(s, "utf8")) {
-    a = (a + byte) % 65521;
-    b = (b + a) % 65521;
-  }
-  return ((b << 16) | a) >>> 0;
-}
-
-export { adler32 };
 
 function fn(name: string, min: number, max: number, body: (args: GoValue[]) => GoValue): [string, TemplateFunction] {
   return [
