@@ -18,10 +18,10 @@ export class UnsupportedTemplateError extends TemplateError {
   }
 }
 
-/** "LINE:COL" of an offset, both counted from 1 (Go counts the column in bytes from 0; we count characters from 1). */
+/** "LINE:COL" of an offset as Go prints it: the line counted from 1, the column in bytes from 0. */
 export function position(input: string, offset: number): string {
   const before = input.slice(0, offset);
   const line = before.split("\n").length;
-  const col = offset - (before.lastIndexOf("\n") + 1) + 1;
+  const col = Buffer.byteLength(before.slice(before.lastIndexOf("\n") + 1), "utf8");
   return `${line}:${col}`;
 }

@@ -70,7 +70,8 @@ export class GoTemplate {
       run.walk(this.nodes, data);
     } catch (error) {
       if (error instanceof ExecError) {
-        const message = `template: ${this.name}:${position(this.source, error.pos)}: executing "${this.name}": ${error.message}`;
+        const context = error.message.startsWith("at <") ? ` ${error.message}` : `: ${error.message}`;
+        const message = `template: ${this.name}:${position(this.source, error.pos)}: executing "${this.name}"${context}`;
         throw error.unsupported ? new UnsupportedTemplateError(message) : new TemplateError(message);
       }
       throw error;
