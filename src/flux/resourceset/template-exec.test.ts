@@ -92,6 +92,10 @@ describe("truthiness and control structures", () => {
     const t = "{{if eq .n 1}}one{{else if eq .n 2}}two{{else}}many{{end}}";
     expect([1, 2, 3].map((n) => render(t, { n }))).toEqual(["one", "two", "many"]);
   });
+  it("else if and else with work after range and with too", () => {
+    expect(render("{{range .l}}x{{else if .y}}y{{else}}z{{end}}", { l: [], y: true })).toBe("y");
+    expect(render("{{with .a}}a{{else with .b}}{{.}}{{end}}", { b: "B" })).toBe("B");
+  });
   it("with sets dot and has an else", () => {
     expect(render("{{with .x}}{{.}}{{else}}none{{end}}", { x: "v" })).toBe("v");
     expect(render("{{with .x}}{{.}}{{else}}none{{end}}", {})).toBe("none");

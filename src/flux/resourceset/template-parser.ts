@@ -156,10 +156,10 @@ class Parser {
     if (body.end === "eof") this.fail(this.input.length, `unexpected EOF`);
     if (body.end.word === "else") {
       const after = this.peekNonSpace();
-      if (kind !== "range" && after.type === "keyword" && after.value === kind) {
-        // {{else if ...}} / {{else with ...}}: an inner control whose {{end}} closes this one too.
+      if (after.type === "keyword" && (after.value === "if" || after.value === "with")) {
+        // {{else if ...}} / {{else with ...}} read as {{else}}{{if ...}}: the inner {{end}} closes both.
         this.next();
-        elseList = [this.control(kind, after.pos)];
+        elseList = [this.control(after.value, after.pos)];
       } else {
         this.expect("rightDelim", "else");
         const rest = this.itemList();
