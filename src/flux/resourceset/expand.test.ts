@@ -126,3 +126,65 @@ describe.skipIf(!present)("ResourceSet expansion reproduces the Flux Operator's 
     });
   }
 });
+
+describe("ResourceSet expansion without the fixtures", () => {
+  const base = { apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", metadata: { name: "apps", namespace: "flux-system" } };
+
+  it("generates one HelmRelease per input, with commonMetadata and the owner labels", () => {
+    const expansion = expandResourceSet({
+      ...base,
+      spec: {
+        commonMetadata: { labels: { team: "platform" }, annotations: { note: "x" } },
+        inputs: [{ app: "redis" }, { app: "backend", needs: "redis" }],
+        resources: [
+          {
+            apiVersion: "helm.toolkit.fluxcd.io/v2",
+            kind: "HelmRelease",
+            metadata: { name: "<< inputs.app >>", namespace: "apps" },
+            spec: { dependsOn: "<< if hasKey inputs \"needs\" >><< list (dict \"name\" inputs.needs) | toJson >><< else >>[]<< end >>" },
+          },
+        ],
+      },
+    });
+    expect(expansion.unknown).toEqual([]);
+    expect(expansion.objects.map((o) => [(o.metadata as Obj).name, (o.spec as Obj).dependsOn])).toEqual([
+      ["redis", []],
+      ["backend", [{ name: "redis" }]],
+    ]);
+    expect((expansion.objects[0]?.metadata as Obj).labels).toEqual({
+      team: "platform",
+      "resourceset.fluxcd.controlplane.io/name": "apps",
+      "resourceset.fluxcd.controlplane.io/namespace": "flux-system",
+    });
+    expect((expansion.objects[0]?.metadata as Obj).annotations).toEqual({ note: "x" });
+  });
+
+  it("reports a template using a function not evaluated offline as unknown, with its literal identity", () => {
+    const expansion = expandResourceSet({
+      ...base,
+      spec: {
+        inputs: [{ app: "a" }],
+        resources: [
+          { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "known", namespace: "apps" } },
+          { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "<< seq 1 2 >>", namespace: "apps" } },
+        ],
+        resourcesTemplate: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: << urlParse \"x\" >>\n  namespace: << inputs.app >>\n",
+      },
+    });
+    expect(expansion.objects.map((o) => (o.metadata as Obj).name)).toEqual(["known"]);
+    expect(expansion.unknown.map(({ reason: _r, ...identity }) => identity)).toEqual([
+      { apiVersion: "v1", kind: "ConfigMap", namespace: "apps" },
+      { apiVersion: "v1", kind: "Secret" },
+    ]);
+    expect(expansion.unknown[0]?.reason).toMatch(/^ResourceSet flux-system\/apps: spec\.resources\[1\]: .*"seq" is not implemented offline$/);
+  });
+
+  it("rejects a template calling a function Go would not know, in one line", () => {
+    const rs = { ...base, spec: { resources: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "<< required \"x\" inputs.a >>" } }] } };
+    expect(() => expandResourceSet(rs)).toThrow(/^ResourceSet flux-system\/apps: spec\.resources\[0\]: template: spec\.resources\[0\]:\d+:\d+: function "required" not defined$/);
+  });
+
+  it("rejects what is not a ResourceSet", () => {
+    expect(() => expandResourceSet({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" } })).toThrow(/not a fluxcd\.controlplane\.io ResourceSet/);
+  });
+});
