@@ -6,7 +6,8 @@
 // `fluxcd.controlplane.io/reconcile: disabled` dropped, an object defined by two steps rejected; then
 // `spec.commonMetadata` and the `resourceset.fluxcd.controlplane.io/name` and `/namespace` labels are set.
 // When the inputs or a function are unknown offline, the affected templates are reported in `unknown` with
-// what of their identity is literal.
+// what of their identity is literal: `check` calls what only they might produce `unverified` (see
+// docs/behaviour.md, "What check sees").
 
 import { combineInputs } from "./inputs.js";
 import { GoTemplate } from "./template-exec.js";
