@@ -216,6 +216,9 @@ describe("template errors", () => {
     expect(failure("{{end}}")).toContain("unexpected {{end}}");
     expect(failure("{{if true}}x")).toContain("unexpected EOF");
   });
+  it("bounds nesting", () => {
+    expect(failure(`{{${"(".repeat(5000)}1${")".repeat(5000)}}}`)).toContain("max nesting depth 1000 exceeded");
+  });
   it("bounds the output", () => {
     const template = new GoTemplate("t", "{{range 100000}}xxxxxxxxxx{{end}}", { functions: RESOURCESET_FUNCTIONS, maxOutputBytes: 1000 });
     expect(() => template.execute(null)).toThrow(/output exceeds 1000 bytes/);

@@ -46,6 +46,8 @@ export interface ParseOptions {
   isUnsupportedFunction: (name: string) => boolean;
 }
 
+const MAX_DEPTH = 1000;
+
 export function parseTemplate(name: string, input: string, options: ParseOptions): TemplateNode[] {
   return new Parser(name, input, lex(name, input, options.delims), options).parseRoot();
 }
@@ -54,6 +56,7 @@ class Parser {
   private index = 0;
   private vars: string[] = ["$"];
   private rangeDepth = 0;
+  private depth = 0;
 
   constructor(
     private readonly name: string,
@@ -147,6 +150,16 @@ class Parser {
 
   /** if / with / range, after the keyword; "else if" and "else with" nest and share the one {{end}}. */
   private control(kind: "if" | "with" | "range", pos: number): TemplateNode {
+    if (this.depth + 1 > MAX_DEPTH) this.fail(pos, `max nesting depth ${MAX_DEPTH} exceeded`);
+    this.depth++;
+    try {
+      return this.controlBody(kind, pos);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private controlBody(kind: "if" | "with" | "range", pos: number): TemplateNode {
     const mark = this.vars.length;
     const pipe = this.pipeline(kind, "rightDelim");
     if (kind === "range") this.rangeDepth++;
@@ -174,6 +187,16 @@ class Parser {
 
   private pipeline(context: string, end: "rightDelim" | "rightParen"): Pipeline {
     const start = this.peekNonSpace();
+    // Bounded nesting, as Go's parser bounds it: deep input is an error, never a stack overflow.
+    if (++this.depth > MAX_DEPTH) this.fail(start.pos, `max nesting depth ${MAX_DEPTH} exceeded`);
+    try {
+      return this.pipelineBody(context, end, start);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private pipelineBody(context: string, end: "rightDelim" | "rightParen", start: Token): Pipeline {
     const pipe: Pipeline = { pos: start.pos, isAssign: false, decl: [], cmds: [] };
     // Declarations: "$x :=", "$x =", and in range "$i, $v :=".
     if (start.type === "variable") {
