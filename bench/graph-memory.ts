@@ -42,9 +42,9 @@ function heap(): number {
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 const base = heap();
-const tracker = new GateTracker("HelmRelease", objects);
+const tracker = new GateTracker(objects);
 const withTracker = heap();
-const second = new DependencyGraph("HelmRelease");
+const second = new DependencyGraph();
 for (const object of objects) second.upsert(object);
 const withSecond = heap();
 

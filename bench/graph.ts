@@ -160,7 +160,7 @@ function timeRebuild(objects: readonly FluxObject[], runs: number): RebuildTimes
     times.baseline.push(plain.wall);
     gc();
     const full = timed(() => {
-      const graph = new DependencyGraph("HelmRelease");
+      const graph = new DependencyGraph();
       for (const obj of objects) graph.upsert(obj);
       return { graph, states: computeGateStates(graph) };
     });
@@ -231,7 +231,7 @@ function makeEvents(fleet: Fleet, count: number, random: () => number): { events
 function timeEvents(fleet: Fleet, count: number, naiveEvents: number, seed: number): EventTimes {
   const random = mulberry32(seed);
   const { events, final } = makeEvents(fleet, count, random);
-  const tracker = new GateTracker("HelmRelease", fleet.objects);
+  const tracker = new GateTracker(fleet.objects);
   const times: EventTimes = { status: [], dependsOn: [], all: [], allCpu: [], changes: 0, naive: [] };
   gc();
   for (const event of events) {

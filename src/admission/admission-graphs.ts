@@ -1,12 +1,12 @@
-// The webhook's view of the cluster: for each guarded kind, the read-only graph of that kind's store
-// (src/cluster/kind-store.ts), the very graph the gate controller's tracker keeps, so a review reads
+// The webhook's view of the cluster: the one read-only graph every kind's store feeds
+// (src/cluster/flux-graph.ts), the very graph the gate controller's tracker keeps, so a review reads
 // memory only and no second graph of 100k objects is built (docs/architecture.md, "The pipe").
 // Readiness and the 503 answer follow the stores: before the first full list is loaded the webhook does
 // not guess.
 import type { KindStore, ReadonlyGraph } from "../cluster/kind-store.js";
 import type { FluxKind, ObjectKey } from "../graph/types.js";
 
-/** What the admission handler reads: a graph per kind and whether it can be trusted yet. */
+/** What the admission handler reads: the graph (of every kind, nodes `Kind/ns/name`) and whether a kind's part can be trusted yet. */
 export interface AdmissionGraphSource {
   graph(kind: FluxKind): ReadonlyGraph;
   isSynced(kind: FluxKind): boolean;
@@ -19,9 +19,8 @@ export interface AdmissionGraphSource {
   waitForKeys?(kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number): Promise<boolean>;
 }
 
-/** The graph of a kind nobody stores (its API is not served): empty. */
+/** The graph when nobody stores anything (no kind's API is served): empty. */
 const EMPTY: ReadonlyGraph = {
-  kind: "HelmRelease",
   size: 0,
   has: () => false,
   get: () => undefined,
@@ -37,8 +36,9 @@ export class AdmissionGraphs implements AdmissionGraphSource {
     for (const store of stores) this.stores.set(store.kind, store);
   }
 
+  /** The one graph the stores share (the kind's store's, or any store's: they are the same graph). */
   graph(kind: FluxKind): ReadonlyGraph {
-    return this.stores.get(kind)?.graph ?? { ...EMPTY, kind };
+    return (this.stores.get(kind) ?? this.stores.values().next().value)?.graph ?? EMPTY;
   }
 
   /** False for a kind without a store (its API is not served, so no review of it should arrive). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DependencyGraph } from "../graph/dependency-graph.js";
 import type { FluxObject } from "../graph/types.js";
 import { decide, shouldRecordPending } from "./decide.js";
+import { objectKeyOf } from "../graph/refs.js";
 import { PendingBatch } from "./pending-batch.js";
 import { DEFAULT_ADMISSION_POLICY } from "./policy.js";
 import type { AdmissionPolicy } from "./policy.js";
@@ -10,7 +11,7 @@ import type { AdmissionRequest } from "./review.js";
 const hr = (name: string, dependsOn: FluxObject["dependsOn"] = [], namespace = "default"): FluxObject => ({ kind: "HelmRelease", namespace, name, dependsOn });
 
 function world(objects: FluxObject[], pending: FluxObject[] = []) {
-  const graph = new DependencyGraph("HelmRelease");
+  const graph = new DependencyGraph();
   for (const o of objects) graph.upsert(o);
   const batch = new PendingBatch();
   for (const p of pending) batch.record(p);
@@ -18,7 +19,7 @@ function world(objects: FluxObject[], pending: FluxObject[] = []) {
     decide(request, {
       graph: batch.view(graph),
       dependents: graph,
-      isPending: (key) => !graph.has(key) && batch.get("HelmRelease", key) !== undefined,
+      isPending: (node) => !graph.has(node) && batch.get("HelmRelease", objectKeyOf(node)) !== undefined,
       policy: { ...DEFAULT_ADMISSION_POLICY, ...policy },
     });
 }

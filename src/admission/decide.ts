@@ -11,8 +11,8 @@ import { checkChange } from "../graph/check-change.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
 import { cycleMessage, denialMessage, missingProblemMessage } from "../graph/messages.js";
-import { dependencySetKey, objectKey, resolveDependencies } from "../graph/refs.js";
-import type { FluxObject, ObjectKey, Problem, ProblemType } from "../graph/types.js";
+import { dependencySetKey, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, resolveDependencies } from "../graph/refs.js";
+import type { FluxObject, NodeKey, ObjectKey, Problem, ProblemType } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
 import { deleteProtectedMessage, deleteWarning, notGuardedWarning, pendingDependencyWarning, unknownVersionWarning } from "./messages.js";
@@ -20,13 +20,13 @@ import type { AdmissionPolicy } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
 
 export interface DecideInput {
-  /** The kind's graph as the webhook sees it: the cache plus the pending batch. */
+  /** The graph as the webhook sees it (every kind, nodes `Kind/ns/name`): the cache plus the pending batch. */
   graph: GraphView;
   /** Reverse edges of the cache (a DependencyGraph): who depends on an object about to be deleted. */
-  dependents: { dependentsOf(key: ObjectKey): ObjectKey[] };
+  dependents: { dependentsOf(key: NodeKey): NodeKey[] };
   policy: AdmissionPolicy;
-  /** Whether a key exists only as a pending dry-run (the pending batch; docs/behaviour.md, "The pending batch"). */
-  isPending?: (key: ObjectKey) => boolean;
+  /** Whether a node exists only as a pending dry-run (the pending batch; docs/behaviour.md, "The pending batch"). */
+  isPending?: (key: NodeKey) => boolean;
   /**
    * Whether a namespace is terminating, when the caller watches namespaces. Delete protection never
    * denies in a terminating namespace; see systemDeleter for the signal the request itself carries.
@@ -89,9 +89,9 @@ export function shouldRecordPending(request: AdmissionRequest, decision: Decisio
 function unchangedWarnings(object: FluxObject, input: DecideInput): string[] {
   const warnings = checkObject(input.graph, object, { crossNamespace: input.policy.crossNamespace, ignoreMissing: true }).map(warningOf);
   if (input.policy.missingDependencies !== "ignore") {
-    const key = objectKey(object.namespace, object.name);
-    for (const dep of new Set(resolveDependencies(object).map((d) => d.key))) {
-      if (dep !== key && !input.graph.has(dep)) warnings.push(missingProblemMessage(object.kind, dep));
+    const key = nodeOf(object);
+    for (const dep of new Set(resolveDependencies(object).map((d) => d.node))) {
+      if (dep !== key && !input.graph.has(dep)) warnings.push(missingProblemMessage(kindOfNode(dep), objectKeyOf(dep)));
     }
   }
   return warnings;
@@ -99,7 +99,7 @@ function unchangedWarnings(object: FluxObject, input: DecideInput): string[] {
 
 /** A problem as a warning: cycles name their path without the "remove an entry" advice. */
 function warningOf(problem: Problem): string {
-  return problem.type === "cycle" && problem.cycle !== undefined ? cycleMessage(problem.cycle) : problem.message;
+  return problem.type === "cycle" && problem.cycleNodes !== undefined ? cycleMessage(problem.cycleNodes) : problem.message;
 }
 
 /**
@@ -136,9 +136,9 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
   }
 
   // Dependencies that exist only as pending dry-runs: allowed, but say so.
-  const pendingSeen = input.isPending !== undefined && check.dependencies.some((dep) => input.isPending!(dep.key));
+  const pendingSeen = input.isPending !== undefined && check.dependencies.some((dep) => input.isPending!(dep.node));
   if (pendingSeen) {
-    for (const dep of check.dependencies) if (input.isPending!(dep.key)) warnings.push(pendingDependencyWarning(object.kind, dep.key));
+    for (const dep of check.dependencies) if (input.isPending!(dep.node)) warnings.push(pendingDependencyWarning(dep.kind, dep.key));
   }
 
   if (blocking.length > 0) {
@@ -157,10 +157,13 @@ function decideDelete(request: AdmissionRequest, input: DecideInput): Decision {
   // Deleting twice (kubectl delete on an object already waiting for its finalizers) changes nothing.
   if (policy === "off" || request.oldObject?.deleting === true) return allow("delete");
   const key = objectKey(request.namespace, request.name);
+  const node = nodeKey(request.kind, request.namespace, request.name);
+  // A dependent of another kind (a ResourceSet) is named with its kind.
   const dependents = input.dependents
-    .dependentsOf(key)
-    .filter((d) => d !== key && input.graph.get(d)?.deleting !== true)
-    .sort();
+    .dependentsOf(node)
+    .filter((d) => d !== node && input.graph.get(d)?.deleting !== true)
+    .sort()
+    .map((d) => (kindOfNode(d) === request.kind ? objectKeyOf(d) : `${kindOfNode(d)} ${objectKeyOf(d)}`));
   if (dependents.length === 0) return allow("delete");
   const warnings = dependents.map((d) => deleteWarning(key, d));
   const terminating =

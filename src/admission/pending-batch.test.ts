@@ -25,30 +25,30 @@ describe("PendingBatch", () => {
   });
 
   it("shows pending objects in the graph view so a cycle through them is found", () => {
-    const graph = new DependencyGraph("HelmRelease");
+    const graph = new DependencyGraph();
     graph.upsert(hr("frontend", ["backend"]));
     const batch = new PendingBatch();
     batch.record(hr("backend", ["redis"]));
     const view = batch.view(graph);
-    expect(view.has("default/backend")).toBe(true);
-    expect(view.get("default/backend")?.dependsOn).toEqual([{ name: "redis" }]);
-    expect(view.dependencyKeys("default/backend")).toEqual(["default/redis"]);
-    expect([...view.keys()].sort()).toEqual(["default/backend", "default/frontend"]);
+    expect(view.has("HelmRelease/default/backend")).toBe(true);
+    expect(view.get("HelmRelease/default/backend")?.dependsOn).toEqual([{ name: "redis" }]);
+    expect(view.dependencyKeys("HelmRelease/default/backend")).toEqual(["HelmRelease/default/redis"]);
+    expect([...view.keys()].sort()).toEqual(["HelmRelease/default/backend", "HelmRelease/default/frontend"]);
     // redis → frontend would close frontend → backend (pending) → redis → frontend.
-    expect(findCycleThrough(view, "default/redis", ["default/frontend"])).toEqual([
-      "default/redis",
-      "default/frontend",
-      "default/backend",
-      "default/redis",
+    expect(findCycleThrough(view, "HelmRelease/default/redis", ["HelmRelease/default/frontend"])).toEqual([
+      "HelmRelease/default/redis",
+      "HelmRelease/default/frontend",
+      "HelmRelease/default/backend",
+      "HelmRelease/default/redis",
     ]);
   });
 
   it("lets the cache win over a pending copy of an existing object", () => {
-    const graph = new DependencyGraph("HelmRelease");
+    const graph = new DependencyGraph();
     graph.upsert(hr("backend", []));
     const batch = new PendingBatch();
     batch.record(hr("backend", ["redis"]));
-    expect(batch.view(graph).dependencyKeys("default/backend")).toEqual([]);
+    expect(batch.view(graph).dependencyKeys("HelmRelease/default/backend")).toEqual([]);
   });
 
   it("announces local records to listeners but not those learned from peers", () => {

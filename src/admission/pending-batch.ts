@@ -9,8 +9,8 @@
 // Only objects the cache does not hold count: for an existing object the cache is the truth, and a dry-run
 // UPDATE (e.g. `kubectl diff`) never rewrites its edges.
 import type { GraphView } from "../graph/dependency-graph.js";
-import { objectKey, resolveDependencies } from "../graph/refs.js";
-import type { DependencyEntry, FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
+import { nodeOf, objectKey, objectKeyOf, resolveDependencies, splitNodeKey } from "../graph/refs.js";
+import type { DependencyEntry, FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
 
 /** One pending object: what a dry-run CREATE (here or on a peer) said it would create. */
 export interface PendingObject {
@@ -20,7 +20,7 @@ export interface PendingObject {
   name: string;
   dependsOn: DependencyEntry[];
   /** Resolved, de-duplicated dependency keys, for the graph view. */
-  dependencyKeys: readonly ObjectKey[];
+  dependencyKeys: readonly NodeKey[];
   /** Local clock, milliseconds. */
   expiresAt: number;
   /** Recorded from a request this replica answered, or learned from a peer (never re-announced). */
@@ -64,7 +64,7 @@ export class PendingBatch {
       namespace: object.namespace,
       name: object.name,
       dependsOn: object.dependsOn.map((d) => ({ ...d })),
-      dependencyKeys: [...new Set(resolveDependencies(object).map((d) => d.key))],
+      dependencyKeys: [...new Set(resolveDependencies(object).map((d) => d.node))],
       expiresAt: this.now() + ttl,
       origin,
     };
@@ -116,8 +116,8 @@ export class PendingBatch {
 
   /** The cache's graph with the live pending objects added (see PendingGraphView). */
   view(base: GraphView, now = this.now()): GraphView {
-    const map = this.byKind[base.kind];
-    return map.size === 0 ? base : new PendingGraphView(base, this, now);
+    const empty = Object.values(this.byKind).every((map) => map.size === 0);
+    return empty ? base : new PendingGraphView(base, this, now);
   }
 
   private evict(map: Map<ObjectKey, PendingObject>): void {
@@ -134,46 +134,59 @@ export class PendingBatch {
  * object is shown as a FluxObject with its name, namespace and dependsOn (all releasegate knows of it).
  */
 export class PendingGraphView implements GraphView {
-  readonly kind: FluxKind;
-
   constructor(
     private readonly base: GraphView,
     private readonly batch: PendingBatch,
     private readonly now: number,
-  ) {
-    this.kind = base.kind;
-  }
+  ) {}
 
-  /** The pending object for `key` when the cache does not hold it. */
-  pending(key: ObjectKey): PendingObject | undefined {
+  /** The pending object for `key` (a node of the one graph) when the cache does not hold it. */
+  pending(key: NodeKey): PendingObject | undefined {
     if (this.base.has(key)) return undefined;
-    return this.batch.get(this.kind, key, this.now);
+    return this.entry(key);
   }
 
-  has(key: ObjectKey): boolean {
-    return this.base.has(key) || this.batch.get(this.kind, key, this.now) !== undefined;
+  has(key: NodeKey): boolean {
+    return this.base.has(key) || this.entry(key) !== undefined;
   }
 
-  get(key: ObjectKey): FluxObject | undefined {
+  get(key: NodeKey): FluxObject | undefined {
     const cached = this.base.get(key);
     if (cached !== undefined) return cached;
-    const entry = this.batch.get(this.kind, key, this.now);
+    const entry = this.entry(key);
     if (entry === undefined) return undefined;
     return { kind: entry.kind, namespace: entry.namespace, name: entry.name, dependsOn: entry.dependsOn };
   }
 
-  dependencyKeys(key: ObjectKey): readonly ObjectKey[] {
+  dependencyKeys(key: NodeKey): readonly NodeKey[] {
     if (this.base.has(key)) return this.base.dependencyKeys(key);
-    return this.batch.get(this.kind, key, this.now)?.dependencyKeys ?? [];
+    return this.entry(key)?.dependencyKeys ?? [];
   }
 
-  *keys(): Iterable<ObjectKey> {
+  *keys(): Iterable<NodeKey> {
     yield* this.base.keys();
-    for (const entry of this.batch.list(this.kind, this.now)) if (!this.base.has(entry.key)) yield entry.key;
+    yield* this.pendingNodes();
   }
 
-  *suggestionCandidates(missing: ObjectKey): Iterable<ObjectKey> {
+  *suggestionCandidates(missing: NodeKey): Iterable<NodeKey> {
     yield* this.base.suggestionCandidates?.(missing) ?? this.base.keys();
-    for (const entry of this.batch.list(this.kind, this.now)) if (!this.base.has(entry.key)) yield entry.key;
+    yield* this.pendingNodes();
+  }
+
+  private *pendingNodes(): Iterable<NodeKey> {
+    for (const kind of PENDING_KINDS) {
+      for (const entry of this.batch.list(kind, this.now)) {
+        const node = nodeOf(entry);
+        if (!this.base.has(node)) yield node;
+      }
+    }
+  }
+
+  private entry(key: NodeKey): PendingObject | undefined {
+    const kind = splitNodeKey(key).kind;
+    if (!(PENDING_KINDS as readonly string[]).includes(kind)) return undefined;
+    return this.batch.get(kind as FluxKind, objectKeyOf(key), this.now);
   }
 }
+
+const PENDING_KINDS: readonly FluxKind[] = ["HelmRelease", "Kustomization", "ResourceSet"];

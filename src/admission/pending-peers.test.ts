@@ -44,7 +44,7 @@ describe("pending batch shared between replicas over HTTPS", () => {
     batch.record(redis);
     await until(() => peerBatch.get("HelmRelease", "default/redis") !== undefined);
     const learned = peerBatch.get("HelmRelease", "default/redis");
-    expect(learned).toMatchObject({ origin: "peer", dependsOn: [{ name: "cache", namespace: "infra" }], dependencyKeys: ["infra/cache"] });
+    expect(learned).toMatchObject({ origin: "peer", dependsOn: [{ name: "cache", namespace: "infra" }], dependencyKeys: ["HelmRelease/infra/cache"] });
     peers.stop();
   });
 

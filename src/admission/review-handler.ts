@@ -3,7 +3,8 @@
 // missing dependency, record an allowed dry-run CREATE as pending, render. No HTTP here (app.ts) and no
 // rules here (decide.ts).
 import { isGuardedKind } from "../flux/kinds.js";
-import type { FluxKind, ObjectKey } from "../graph/types.js";
+import { objectKeyOf } from "../graph/refs.js";
+import type { FluxKind, NodeKey, ObjectKey } from "../graph/types.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
 import type { Decision } from "./decision.js";
@@ -46,7 +47,7 @@ function decideNow(request: AdmissionRequest, ctx: AdmissionContext): Decision {
   const hasPending = ctx.pending.size(request.kind) > 0;
   return decide(request, {
     graph: ctx.pending.view(base, now),
-    ...(hasPending ? { isPending: (key: ObjectKey) => !base.has(key) && ctx.pending.get(request.kind, key, now) !== undefined } : {}),
+    ...(hasPending ? { isPending: (node: NodeKey) => !base.has(node) && ctx.pending.get(request.kind, objectKeyOf(node), now) !== undefined } : {}),
     dependents: base,
     policy: ctx.policy,
     ...(ctx.namespaceTerminating ? { namespaceTerminating: ctx.namespaceTerminating } : {}),

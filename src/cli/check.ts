@@ -62,18 +62,11 @@ export interface CheckResult {
   problems: Problem[];
 }
 
-/** Builds one graph per kind from the objects read and collects every problem. */
+/** Builds the one graph of every kind from the objects read (an edge may cross kinds) and collects every problem. */
 export function checkObjects(objects: ManifestObject[], options: CheckOptions): Problem[] {
-  const graphs = new Map<FluxKind, DependencyGraph>();
-  for (const object of objects.map(withoutUnresolvedEntries)) {
-    let graph = graphs.get(object.kind);
-    if (graph === undefined) {
-      graph = new DependencyGraph(object.kind);
-      graphs.set(object.kind, graph);
-    }
-    graph.upsert(object);
-  }
-  return [...graphs.values()].flatMap((graph) => findProblems(graph, options));
+  const graph = new DependencyGraph();
+  for (const object of objects.map(withoutUnresolvedEntries)) graph.upsert(object);
+  return findProblems(graph, options);
 }
 
 /** A dependsOn entry still written with a ${VAR}: its value comes from postBuild.substituteFrom (a

@@ -1,7 +1,7 @@
 // `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid or JSON,
 // with cycle edges and missing dependencies marked.
-import { DependencyGraph, findCycles, topologicalLevels } from "../graph/index.js";
-import type { FluxKind, ObjectKey } from "../graph/types.js";
+import { DependencyGraph, findCycles, objectKeyOf, topologicalLevels } from "../graph/index.js";
+import type { FluxKind, NodeKey, ObjectKey } from "../graph/types.js";
 import { readManifests } from "../manifests/index.js";
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
@@ -30,24 +30,26 @@ interface KindGraph {
   cycles: ObjectKey[][];
 }
 
-function describe(graph: DependencyGraph): KindGraph {
+/** One kind's graph (its nodes are `Kind/ns/name`; shown as `ns/name`). */
+function describe(kind: FluxKind, graph: DependencyGraph): KindGraph {
   const cycles = findCycles(graph);
   // Each cycle is one strongly connected component: an edge is on a cycle when both ends share one.
-  const component = new Map<ObjectKey, number>();
+  const component = new Map<NodeKey, number>();
   cycles.forEach((cycle, index) => cycle.forEach((key) => component.set(key, index)));
   const { levels } = topologicalLevels(graph);
-  const levelOf = new Map<ObjectKey, number>();
+  const levelOf = new Map<NodeKey, number>();
   levels.forEach((keys, level) => keys.forEach((key) => levelOf.set(key, level)));
 
-  const nodes = [...graph.keys()].sort().map((id) => ({ id, level: levelOf.get(id) ?? null, cycle: component.has(id) }));
+  const keys = [...graph.keys()].sort();
+  const nodes = keys.map((key) => ({ id: objectKeyOf(key), level: levelOf.get(key) ?? null, cycle: component.has(key) }));
   const edges: GraphEdge[] = [];
-  for (const { id } of nodes) {
-    for (const to of graph.dependencyKeys(id)) {
-      const cycle = component.has(id) && component.get(id) === component.get(to);
-      edges.push({ from: id, to, missing: !graph.has(to), cycle });
+  for (const key of keys) {
+    for (const to of graph.dependencyKeys(key)) {
+      const cycle = component.has(key) && component.get(key) === component.get(to);
+      edges.push({ from: objectKeyOf(key), to: objectKeyOf(to), missing: !graph.has(to), cycle });
     }
   }
-  return { kind: graph.kind, nodes, edges, cycles };
+  return { kind, nodes, edges, cycles: cycles.map((cycle) => cycle.map(objectKeyOf)) };
 }
 
 function toDot(graphs: KindGraph[]): string {
@@ -118,10 +120,10 @@ export async function runGraph(argv: string[], io: CommandIo): Promise<number> {
   const byKind = new Map<FluxKind, DependencyGraph>();
   for (const object of objects) {
     let graph = byKind.get(object.kind);
-    if (graph === undefined) byKind.set(object.kind, (graph = new DependencyGraph(object.kind)));
+    if (graph === undefined) byKind.set(object.kind, (graph = new DependencyGraph()));
     graph.upsert(object);
   }
-  const graphs = [...byKind.values()].sort((a, b) => a.kind.localeCompare(b.kind)).map(describe);
+  const graphs = [...byKind].sort(([a], [b]) => a.localeCompare(b)).map(([kind, graph]) => describe(kind, graph));
   if (format === "json") io.stdout(`${JSON.stringify({ graphs }, null, 2)}\n`);
   else io.stdout(format === "dot" ? toDot(graphs) : toMermaid(graphs));
   return 0;

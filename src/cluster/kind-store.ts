@@ -1,41 +1,43 @@
 // The store of one Flux kind (docs/architecture.md, "The pipe"): the list+watch cache's objects fed,
-// once, into the kind's one GateTracker, whose graph the webhook reads (a read-only view) and whose
-// gate changes the controller receives with the object attached. Nothing else holds a second graph of
-// the kind, and nothing downstream re-reads the cache to learn what changed.
+// once, into the one graph and GateTracker every kind shares (flux-graph.ts), which the webhook reads
+// (a read-only view); the controller receives the gate changes of the kind's objects with the object
+// attached. Nothing else holds a second graph, and nothing downstream re-reads the cache to learn what
+// changed.
 //
 // Until the cache's first list is complete nothing is fed one by one: the whole list is loaded at once
-// (GateTracker.replaceAll), which at 100k objects is several times cheaper and announces no transient
+// (GateTracker.replaceKind), which at 100k objects is several times cheaper and announces no transient
 // state (a dependent listed before its dependency would otherwise look Missing for a moment). The
 // webhook answers 503 until then, so it never reads a half-loaded graph.
 
-import type { GraphView } from "../graph/dependency-graph.js";
-import { GateTracker } from "../graph/gates.js";
 import type { GateChange } from "../graph/gates.js";
-import type { FluxKind, FluxObject, GateState, ObjectKey, SourceRef } from "../graph/types.js";
-import type { CacheChange, ObjectCache } from "./object-cache.js";
+import { nodeKey, objectKeyOf } from "../graph/refs.js";
+import type { FluxKind, FluxObject, GateState, NodeKey, ObjectKey, SourceRef } from "../graph/types.js";
+import { FluxGraph } from "./flux-graph.js";
+import type { GateCause, ReadonlyGraph } from "./flux-graph.js";
+import type { ObjectCache } from "./object-cache.js";
+
+export type { ReadonlyGraph } from "./flux-graph.js";
 
 /** What a store reads from its cache (an ObjectCache fits as it is; tests pass a fake that is synced). */
 export type StoreSource = Pick<ObjectCache, "kind" | "isSynced" | "list" | "subscribe"> &
   Partial<Pick<ObjectCache, "synced" | "get" | "onWatchRestart" | "lastDeliveryAt">>;
 
-/** The graph as the webhook may read it: no way to change it. */
-export interface ReadonlyGraph extends GraphView {
-  readonly size: number;
-  /** Keys of the objects whose dependsOn names `key`, whether or not `key` exists. */
-  dependentsOf(key: ObjectKey): ObjectKey[];
-}
-
-/** One gate change, with the object as it is now (undefined once deleted). */
-export interface StoreGateChange extends GateChange {
+/** One gate change of the store's kind: `key` is `ns/name`, `node` the graph's key; the object as it is now. */
+export interface StoreGateChange {
+  key: ObjectKey;
+  node: NodeKey;
+  before: GateState | undefined;
+  after: GateState | undefined;
   object: FluxObject | undefined;
 }
 
 /**
- * The gate changes one event caused: the first load (every object at once), or one cache change. For
- * a change, `cause.object` is the object as the watch delivered it.
+ * The gate changes one event caused: the first load (every object at once), one cache change, a
+ * source's revision, or a change of another kind this kind's objects depend on. For a change of the
+ * kind's own cache, `cause.object` is the object as the watch delivered it.
  */
 export interface GateBatch {
-  cause: { type: "load" } | { type: "source"; ref: SourceRef; revision: string | undefined } | CacheChange;
+  cause: GateCause;
   changes: StoreGateChange[];
 }
 
@@ -43,24 +45,37 @@ export type GateBatchListener = (batch: GateBatch) => void;
 
 export class KindStore {
   readonly kind: FluxKind;
-  private readonly tracker: GateTracker;
+  /** The one graph of every kind this store feeds its kind's objects into. */
+  readonly shared: FluxGraph;
+  private readonly detach: () => void;
   private readonly listeners = new Set<GateBatchListener>();
   private readonly waiters = new Set<{ keys: Set<ObjectKey>; done: (found: boolean) => void }>();
   private readonly unsubscribe: () => void;
   private loaded = false;
   private stopped = false;
 
-  constructor(private readonly source: StoreSource) {
+  /** `shared`: the graph the stores of the other kinds feed too (a store of its own graph without it). */
+  constructor(
+    private readonly source: StoreSource,
+    shared: FluxGraph = new FluxGraph(),
+  ) {
     this.kind = source.kind;
-    this.tracker = new GateTracker(source.kind);
+    this.shared = shared;
+    this.detach = shared.attach({ kind: this.kind, deliver: (changes, cause) => this.deliver(changes, cause) });
     this.unsubscribe = source.subscribe((change) => this.onChange(change));
     if (source.isSynced()) this.load();
     else source.synced?.then(() => this.load(), () => undefined);
   }
 
-  /** The kind's graph, read-only: the webhook's view of the cluster. */
+  /** The one graph (every kind's nodes, `Kind/ns/name`), read-only: the webhook's view of the cluster. */
   get graph(): ReadonlyGraph {
-    return this.tracker.graph;
+    return this.shared.graph;
+  }
+
+  /** The node of an object of this kind. */
+  nodeOf(key: ObjectKey): NodeKey {
+    const slash = key.indexOf("/");
+    return nodeKey(this.kind, key.slice(0, slash), key.slice(slash + 1));
   }
 
   /** The cache has listed everything and the graph holds it: the webhook may answer. */
@@ -75,19 +90,24 @@ export class KindStore {
 
   /** The object as the store holds it now. */
   get(key: ObjectKey): FluxObject | undefined {
-    return this.tracker.graph.get(key) ?? this.source.get?.(key);
+    return this.shared.graph.get(this.nodeOf(key)) ?? this.source.get?.(key);
   }
 
   state(key: ObjectKey): GateState | undefined {
-    return this.tracker.state(key);
+    return this.shared.gates.state(this.nodeOf(key));
   }
 
+  /** The gate of every object of this kind, by `ns/name`. */
   states(): ReadonlyMap<ObjectKey, GateState> {
-    return this.tracker.states();
+    const prefix = `${this.kind}/`;
+    const states = new Map<ObjectKey, GateState>();
+    for (const [node, state] of this.shared.gates.states()) if (node.startsWith(prefix)) states.set(node.slice(prefix.length), state);
+    return states;
   }
 
+  /** Cycles with a member of this kind. */
   cycleCount(): number {
-    return this.tracker.cycleCount();
+    return this.shared.gates.cycleCountOf(this.kind);
   }
 
   /** When the kind's watch last delivered anything (an event, a bookmark, a list page); ms. */
@@ -110,8 +130,8 @@ export class KindStore {
    * the cache catch up with a write the API server has just stored.
    */
   waitForKeys(keys: readonly ObjectKey[], timeoutMs: number): Promise<boolean> {
-    const graph = this.tracker.graph;
-    const missing = new Set(keys.filter((key) => !graph.has(key)));
+    const graph = this.shared.graph;
+    const missing = new Set(keys.filter((key) => !graph.has(this.nodeOf(key))));
     if (missing.size === 0) return Promise.resolve(true);
     if (timeoutMs <= 0 || this.stopped) return Promise.resolve(false);
     return new Promise((resolve) => {
@@ -133,33 +153,36 @@ export class KindStore {
    * source re-judge their same-source dependencies (docs/architecture.md, "Readiness").
    */
   setSourceRevision(ref: SourceRef, revision: string | undefined): void {
-    const changes = this.tracker.setSourceRevision(ref, revision);
-    if (this.loaded && changes.length > 0) this.emit({ cause: { type: "source", ref, revision }, changes: this.attach(changes) });
+    this.shared.setSourceRevision(ref, revision);
   }
 
   stop(): void {
     this.stopped = true;
     this.unsubscribe();
+    this.detach();
     for (const waiter of [...this.waiters]) waiter.done(false);
   }
 
   private load(): void {
     if (this.stopped || this.loaded) return;
     this.loaded = true;
-    const changes = this.tracker.replaceAll(this.source.list());
-    this.emit({ cause: { type: "load" }, changes: this.attach(changes) });
+    this.shared.load(this.kind, this.source.list());
   }
 
-  private onChange(change: CacheChange): void {
+  private onChange(change: Parameters<Parameters<StoreSource["subscribe"]>[0]>[0]): void {
     if (this.stopped || !this.loaded) return;
-    const changes = change.type === "upsert" ? this.tracker.upsert(change.object) : this.tracker.remove(change.key);
-    this.emit({ cause: change, changes: this.attach(changes) });
+    this.shared.apply(this.kind, change, this.nodeOf(change.key));
     if (change.type === "upsert" && this.waiters.size > 0) this.wake(change.key);
   }
 
-  private attach(changes: GateChange[]): StoreGateChange[] {
-    const graph = this.tracker.graph;
-    return changes.map((change) => ({ ...change, object: graph.get(change.key) }));
+  /** The shared graph's changes of this kind's objects (only once this kind is loaded). */
+  private deliver(changes: GateChange[], cause: GateCause): void {
+    if (this.stopped || !this.loaded) return;
+    const graph = this.shared.graph;
+    this.emit({
+      cause,
+      changes: changes.map(({ key, before, after }) => ({ key: objectKeyOf(key), node: key, before, after, object: graph.get(key) })),
+    });
   }
 
   private emit(batch: GateBatch): void {

@@ -141,7 +141,7 @@ describe("GateController", () => {
     const s = setup();
     s.cache.put(release("default/redis", { status: "failed", message: "install retries exhausted" }));
     s.cache.put(waiting("default/backend", ["redis"]));
-    expect(s.controller.state("HelmRelease", "default/backend")).toMatchObject({ reason: "Failed", rootCause: "default/redis" });
+    expect(s.controller.state("HelmRelease", "default/backend")).toMatchObject({ reason: "Failed", rootCause: "HelmRelease/default/redis" });
     const blocked = s.events.find((e) => e.regarding.name === "backend");
     expect(blocked).toMatchObject({ reason: "DependencyBlocked", type: "Warning", note: "blocked by default/redis: install retries exhausted" });
     expect(await metricValues(s.metrics, "releasegate_release_blocked")).toEqual([

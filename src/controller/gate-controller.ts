@@ -137,7 +137,7 @@ export class GateController {
       this.unsubscribe.push(store.onWatchRestart(() => gates.gateMetrics.watchRestarted()));
       // A store loaded before the controller came: its states are this controller's first load.
       if (store.isSynced()) {
-        const changes = [...store.states()].map(([key, after]) => ({ key, before: undefined, after, object: store.get(key) }));
+        const changes = [...store.states()].map(([key, after]) => ({ key, node: store.nodeOf(key), before: undefined, after, object: store.get(key) }));
         this.onBatch(gates, { cause: { type: "load" }, changes });
       }
     }

@@ -6,7 +6,7 @@
 
 import type { ReleasegateMetrics, ReleaseStateLabel } from "../metrics/metrics.js";
 import type { FluxKind, GateState, ObjectKey } from "../graph/types.js";
-import { splitKey } from "../graph/refs.js";
+import { kindOfNode, objectKeyOf, splitKey } from "../graph/refs.js";
 
 const STATES: readonly ReleaseStateLabel[] = ["open", "Cycle", "Missing", "Failed", "NotReady", "Suspended"];
 
@@ -96,7 +96,9 @@ export class GateMetrics {
 
   private labelsFor(key: ObjectKey, state: GateState & { state: "blocked" }): BlockedLabels {
     const { namespace, name } = splitKey(key);
-    return { kind: this.kind, namespace, name, reason: state.reason, root_cause: state.rootCause };
+    // root_cause is `ns/name`, as it always was; a root cause of another kind is `Kind/ns/name`.
+    const rootCause = kindOfNode(state.rootCause) === this.kind ? objectKeyOf(state.rootCause) : state.rootCause;
+    return { kind: this.kind, namespace, name, reason: state.reason, root_cause: rootCause };
   }
 }
 

@@ -72,11 +72,11 @@ export function decideOpening(requestedAtThen: string | undefined, object: FluxO
 }
 
 /** The Event describing a gate state: one reason per blocked kind, GateOpened for open. */
-export function eventFor(state: GateState, dependencies?: readonly ObjectKey[]): GateEvent {
+export function eventFor(state: GateState, dependencies?: readonly ObjectKey[], kind?: string): GateEvent {
   if (state.state === "open") {
     return { type: "Normal", reason: "GateOpened", action: "CheckDependencies", note: gateOpenedMessage(dependencies) };
   }
-  const note = blockedMessage(state);
+  const note = blockedMessage(state, kind);
   switch (state.reason) {
     case "Cycle":
       return { type: "Warning", reason: "DependencyCycle", action: "CheckDependencies", note };
@@ -124,7 +124,7 @@ export function decideTransition(input: TransitionInput): TransitionActions {
   const { before, after, object } = input;
   const none: TransitionActions = { event: undefined, opened: false, requestReconcile: false, skippedSuspended: false };
   if (after === undefined || object === undefined || sameGateState(before, after)) return none;
-  if (after.state === "blocked") return progressOnly(before, after) ? none : { ...none, event: eventFor(after) };
+  if (after.state === "blocked") return progressOnly(before, after) ? none : { ...none, event: eventFor(after, undefined, object.kind) };
   // Open. An object first seen open has nothing to report; one that was blocked has.
   if (before?.state !== "blocked") return none;
   const waits = waitsOnDependencies(object) && object.deleting !== true;

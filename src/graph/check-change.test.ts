@@ -7,7 +7,7 @@ import type { FluxObject } from "./types.js";
 const allow = { crossNamespace: "allow" } as const;
 
 function graphOf(...objects: FluxObject[]): DependencyGraph {
-  const graph = new DependencyGraph("HelmRelease");
+  const graph = new DependencyGraph();
   for (const o of objects) graph.upsert(o);
   return graph;
 }
@@ -21,8 +21,8 @@ describe("checkChange", () => {
       ["missing", 0],
       ["cycle", undefined],
     ]);
-    expect(check.cycle).toEqual(["default/b", "default/a", "default/b"]);
-    expect(check.dependencies.map((d) => d.key)).toEqual(["default/gone", "default/a"]);
+    expect(check.cycle).toEqual(["HelmRelease/default/b", "HelmRelease/default/a", "HelmRelease/default/b"]);
+    expect(check.dependencies.map((d) => d.node)).toEqual(["HelmRelease/default/gone", "HelmRelease/default/a"]);
   });
 
   it("on UPDATE only what the change adds is added; a cycle through kept entries is kept", () => {
@@ -41,7 +41,7 @@ describe("checkChange", () => {
     const old = release("default/a");
     const graph = graphOf(old, release("default/b", { dependsOn: ["c"] }), release("default/c", { dependsOn: ["a"] }));
     const check = checkChange(graph, old, release("default/a", { dependsOn: ["b"] }), allow);
-    expect(check.cycle).toEqual(["default/a", "default/b", "default/c", "default/a"]);
+    expect(check.cycle).toEqual(["HelmRelease/default/a", "HelmRelease/default/b", "HelmRelease/default/c", "HelmRelease/default/a"]);
     expect(check.added[0]?.message).toBe("dependency cycle default/a → default/b → default/c → default/a: remove one of these dependsOn entries");
   });
 
@@ -53,5 +53,22 @@ describe("checkChange", () => {
     expect(same.kept.map((p) => p.type)).toEqual(["invalid", "ready-expr"]);
     const changed = checkChange(graph, old, release("default/a", { dependsOn: [{ name: "b", readyExpr: "))" }] }), allow);
     expect(changed.added.map((p) => p.type)).toEqual(["ready-expr"]);
+  });
+
+  it("keys across kinds: a HelmRelease and a Kustomization of one name are two nodes; a cycle across kinds names each kind", () => {
+    const toHelm = { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" };
+    const platform = release("apps/platform", { kind: "ResourceSet", dependsOn: [toHelm] });
+    // The Kustomization apps/redis depends on a Kustomization apps/platform, not on the ResourceSet.
+    const kustomization = release("apps/redis", { kind: "Kustomization", dependsOn: ["platform"] });
+    const none = checkChange(graphOf(platform, kustomization), undefined, release("apps/redis"), allow);
+    expect(none.added).toEqual([]);
+    // An entry naming its kind (a ResourceSet's; the form Flux's RFC would give every kind) crosses kinds.
+    const redis = release("apps/redis", { dependsOn: [{ apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", name: "platform" }] });
+    const check = checkChange(graphOf(platform, kustomization), undefined, redis, allow);
+    expect(check.cycle).toEqual(["HelmRelease/apps/redis", "ResourceSet/apps/platform", "HelmRelease/apps/redis"]);
+    expect(check.added[0]).toMatchObject({ type: "cycle", kind: "HelmRelease", object: "apps/redis", cycle: ["apps/redis", "apps/platform", "apps/redis"] });
+    expect(check.added[0]?.message).toBe(
+      "dependency cycle HelmRelease apps/redis → ResourceSet apps/platform → HelmRelease apps/redis: remove one of these dependsOn entries",
+    );
   });
 });

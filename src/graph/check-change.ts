@@ -12,8 +12,8 @@ import { findCycleThrough } from "./cycles.js";
 import type { GraphView } from "./dependency-graph.js";
 import { cycleProblem, entryProblems } from "./problems.js";
 import type { CheckOptions } from "./problems.js";
-import { objectKey, resolveDependencies } from "./refs.js";
-import type { FluxObject, ObjectKey, Problem, ResolvedDependency } from "./types.js";
+import { entryKind, nodeOf, resolveDependencies } from "./refs.js";
+import type { FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
 
 export interface ChangeCheck {
   /** Problems this change brings: the entries it adds (or whose readyExpr it changes), a cycle a new edge closes. */
@@ -21,31 +21,32 @@ export interface ChangeCheck {
   /** Problems of the entries kept from `old`, and a cycle through kept entries: warnings only. */
   kept: Problem[];
   /** The closed path a new edge makes, when it makes one (the same as the cycle problem in `added`). */
-  cycle?: ObjectKey[];
+  cycle?: NodeKey[];
   /** `next`'s dependsOn, resolved (the caller need not resolve it again). */
   dependencies: ResolvedDependency[];
 }
 
 /** The identity of an entry for "was it there before?": its target, and its readyExpr. */
 function entryIdentity(dep: ResolvedDependency): string {
-  return dep.readyExpr === undefined ? dep.key : `${dep.key}\u0000${dep.readyExpr}`;
+  const target = dep.ready === true ? `${dep.node}\u0000ready` : dep.node;
+  return dep.readyExpr === undefined ? target : `${target}\u0000${dep.readyExpr}`;
 }
 
 /** The entry as written, for an invalid one (it names no key that could match). */
 function rawIdentity(object: FluxObject, index: number): string {
   const entry = object.dependsOn[index]!;
-  return `${entry.namespace ?? ""}/${entry.name}`;
+  return `${entryKind(object, entry)}/${entry.namespace ?? ""}/${entry.name}`;
 }
 
 export function checkChange(graph: GraphView, old: FluxObject | undefined, next: FluxObject, options: CheckOptions): ChangeCheck {
-  const key = objectKey(next.namespace, next.name);
+  const key = nodeOf(next);
   const dependencies = resolveDependencies(next);
   const problems = entryProblems(graph, next, key, options, dependencies);
   const added: Problem[] = [];
   const kept: Problem[] = [];
 
   const before = old === undefined ? undefined : resolveDependencies(old);
-  const oldTargets = before === undefined ? undefined : new Set(before.map((d) => d.key));
+  const oldTargets = before === undefined ? undefined : new Set(before.map((d) => d.node));
   const oldEntries = before === undefined ? undefined : new Set(before.map(entryIdentity));
   const oldRaw = old === undefined ? undefined : new Set(old.dependsOn.map((_, i) => rawIdentity(old, i)));
   for (const problem of problems) {
@@ -54,12 +55,12 @@ export function checkChange(graph: GraphView, old: FluxObject | undefined, next:
       const dep = dependencies[problem.entry]!;
       if (problem.type === "invalid") isNew = !oldRaw!.has(rawIdentity(next, problem.entry));
       else if (problem.type === "ready-expr") isNew = !oldEntries!.has(entryIdentity(dep));
-      else isNew = !oldTargets.has(dep.key);
+      else isNew = !oldTargets.has(dep.node);
     }
     (isNew ? added : kept).push(problem);
   }
 
-  const targets = [...new Set(dependencies.map((d) => d.key))].filter((d) => d !== key);
+  const targets = [...new Set(dependencies.map((d) => d.node))].filter((d) => d !== key);
   const newTargets = oldTargets === undefined ? targets : targets.filter((d) => !oldTargets.has(d));
   const cycle = newTargets.length === 0 ? undefined : findCycleThrough(graph, key, newTargets);
   if (cycle !== undefined) {

@@ -8,7 +8,7 @@ import { release } from "./test-helpers.test-support.js";
 import type { ObjectKey } from "./types.js";
 
 function graphOf(...objects: ReturnType<typeof release>[]): DependencyGraph {
-  const graph = new DependencyGraph("HelmRelease");
+  const graph = new DependencyGraph();
   for (const obj of objects) graph.upsert(obj);
   return graph;
 }
@@ -22,7 +22,7 @@ describe("findCycles", () => {
 
   it("finds the backend ↔ redis cycle, starting at the smallest key", () => {
     const graph = graphOf(release("default/redis", { dependsOn: ["backend"] }), release("default/backend", { dependsOn: ["redis"] }));
-    expect(findCycles(graph)).toEqual([["default/backend", "default/redis", "default/backend"]]);
+    expect(findCycles(graph)).toEqual([["HelmRelease/default/backend", "HelmRelease/default/redis", "HelmRelease/default/backend"]]);
   });
 
   it("finds a 3-node cycle as one path through all members", () => {
@@ -32,12 +32,12 @@ describe("findCycles", () => {
       release("default/c", { dependsOn: ["a"] }),
       release("default/d", { dependsOn: ["a"] }),
     );
-    expect(findCycles(graph)).toEqual([["default/a", "default/b", "default/c", "default/a"]]);
+    expect(findCycles(graph)).toEqual([["HelmRelease/default/a", "HelmRelease/default/b", "HelmRelease/default/c", "HelmRelease/default/a"]]);
   });
 
   it("reports a self-loop and ignores edges to missing objects", () => {
     const graph = graphOf(release("default/a", { dependsOn: ["a", "ghost"] }));
-    expect(findCycles(graph)).toEqual([["default/a", "default/a"]]);
+    expect(findCycles(graph)).toEqual([["HelmRelease/default/a", "HelmRelease/default/a"]]);
   });
 
   it("falls back to a real cycle when no simple cycle covers the component", () => {
@@ -47,11 +47,11 @@ describe("findCycles", () => {
       release("default/x", { dependsOn: ["hub"] }),
       release("default/y", { dependsOn: ["hub"] }),
     );
-    expect(findCycles(graph)).toEqual([["default/hub", "default/x", "default/hub"]]);
+    expect(findCycles(graph)).toEqual([["HelmRelease/default/hub", "HelmRelease/default/x", "HelmRelease/default/hub"]]);
   });
 
   it("handles a 30k-node chain closed into one cycle without recursion", () => {
-    const graph = new DependencyGraph("HelmRelease");
+    const graph = new DependencyGraph();
     const n = 30_000;
     for (let i = 0; i < n; i++) graph.upsert(release(`default/r${i}`, { dependsOn: [`r${(i + 1) % n}`] }));
     const cycles = findCycles(graph);
@@ -68,30 +68,29 @@ describe("findCycleThrough", () => {
   );
 
   it("says which new edge would close a cycle, with the whole path", () => {
-    expect(findCycleThrough(graph, "default/db", ["default/backend"])).toEqual([
-      "default/db",
-      "default/backend",
-      "default/redis",
-      "default/db",
+    expect(findCycleThrough(graph, "HelmRelease/default/db", ["HelmRelease/default/backend"])).toEqual([
+      "HelmRelease/default/db",
+      "HelmRelease/default/backend",
+      "HelmRelease/default/redis",
+      "HelmRelease/default/db",
     ]);
   });
 
   it("returns undefined when no cycle closes, and [x, x] for a self-dependency", () => {
-    expect(findCycleThrough(graph, "default/backend", ["default/db"])).toBeUndefined();
-    expect(findCycleThrough(graph, "default/db", ["default/db"])).toEqual(["default/db", "default/db"]);
+    expect(findCycleThrough(graph, "HelmRelease/default/backend", ["HelmRelease/default/db"])).toBeUndefined();
+    expect(findCycleThrough(graph, "HelmRelease/default/db", ["HelmRelease/default/db"])).toEqual(["HelmRelease/default/db", "HelmRelease/default/db"]);
   });
 
   it("works for an object that is not in the graph yet", () => {
     const g = graphOf(release("default/backend", { dependsOn: ["redis"] }));
-    expect(findCycleThrough(g, "default/redis", ["default/backend"])).toEqual(["default/redis", "default/backend", "default/redis"]);
+    expect(findCycleThrough(g, "HelmRelease/default/redis", ["HelmRelease/default/backend"])).toEqual(["HelmRelease/default/redis", "HelmRelease/default/backend", "HelmRelease/default/redis"]);
   });
 
   it("visits only what is reachable from the new edges", () => {
     const visited = new Set<ObjectKey>();
-    const big = new DependencyGraph("HelmRelease");
+    const big = new DependencyGraph();
     for (let i = 0; i < 1000; i++) big.upsert(release(`default/r${i}`, { dependsOn: i > 0 ? [`r${i - 1}`] : [] }));
     const spy: GraphView = {
-      kind: big.kind,
       has: (k) => big.has(k),
       get: (k) => big.get(k),
       keys: () => big.keys(),
@@ -100,8 +99,8 @@ describe("findCycleThrough", () => {
         return big.dependencyKeys(k);
       },
     };
-    expect(findCycleThrough(spy, "default/r500", ["default/r3"])).toBeUndefined();
-    expect([...visited].sort()).toEqual(["default/r0", "default/r1", "default/r2", "default/r3"]);
+    expect(findCycleThrough(spy, "HelmRelease/default/r500", ["HelmRelease/default/r3"])).toBeUndefined();
+    expect([...visited].sort()).toEqual(["HelmRelease/default/r0", "HelmRelease/default/r1", "HelmRelease/default/r2", "HelmRelease/default/r3"]);
   });
 });
 
@@ -163,7 +162,7 @@ describe("cycles against a brute-force oracle", () => {
       fc.property(arbitraryGraph(), fc.nat(), fc.array(fc.nat(), { maxLength: 4 }), (objects, fromPick, depPicks) => {
         const graph = buildGraph(objects);
         const keys = [...graph.keys()];
-        const pool = [...keys, "default/ghost", "other/a"];
+        const pool = [...keys, "HelmRelease/default/ghost", "HelmRelease/other/a"];
         const from = pool[fromPick % pool.length]!;
         const deps = [...new Set(depPicks.map((p) => pool[p % pool.length]!))];
         const edges = (k: ObjectKey) => (k === from ? deps : graph.dependencyKeys(k));
@@ -183,7 +182,6 @@ describe("cycles against a brute-force oracle", () => {
 
 function viewOf(graph: DependencyGraph): GraphView {
   return {
-    kind: graph.kind,
     has: (k) => graph.has(k),
     get: (k) => graph.get(k),
     keys: () => graph.keys(),

@@ -7,10 +7,10 @@
 
 import { DependencyGraph } from "./dependency-graph.js";
 import type { GraphView } from "./dependency-graph.js";
-import type { ObjectKey } from "./types.js";
+import type { NodeKey } from "./types.js";
 
 /** Restricts a search to a subset of the graph's objects. */
-export type KeyFilter = (key: ObjectKey) => boolean;
+export type KeyFilter = (key: NodeKey) => boolean;
 
 /**
  * Strongly connected components of the existing objects reachable from `roots` (default: all), in
@@ -18,22 +18,22 @@ export type KeyFilter = (key: ObjectKey) => boolean;
  */
 export function stronglyConnectedComponents(
   graph: GraphView,
-  roots: Iterable<ObjectKey> = graph.keys(),
+  roots: Iterable<NodeKey> = graph.keys(),
   within?: KeyFilter,
-): ObjectKey[][] {
-  const index = new Map<ObjectKey, number>();
+): NodeKey[][] {
+  const index = new Map<NodeKey, number>();
   const low: number[] = [];
   const onStack: boolean[] = [];
-  const stack: ObjectKey[] = [];
-  const components: ObjectKey[][] = [];
+  const stack: NodeKey[] = [];
+  const components: NodeKey[][] = [];
   // Explicit call stack: node, its index, its dependencies and the next one to visit.
-  const frameNode: ObjectKey[] = [];
+  const frameNode: NodeKey[] = [];
   const frameIndex: number[] = [];
-  const frameDeps: (readonly ObjectKey[])[] = [];
+  const frameDeps: (readonly NodeKey[])[] = [];
   const framePos: number[] = [];
   let counter = 0;
 
-  const enter = (key: ObjectKey): void => {
+  const enter = (key: NodeKey): void => {
     const i = counter++;
     index.set(key, i);
     low[i] = i;
@@ -44,7 +44,7 @@ export function stronglyConnectedComponents(
     frameDeps.push(graph.dependencyKeys(key));
     framePos.push(0);
   };
-  const inGraph = (key: ObjectKey): boolean => graph.has(key) && (within === undefined || within(key));
+  const inGraph = (key: NodeKey): boolean => graph.has(key) && (within === undefined || within(key));
 
   for (const root of roots) {
     if (index.has(root) || !inGraph(root)) continue;
@@ -73,8 +73,8 @@ export function stronglyConnectedComponents(
       frameDeps.pop();
       framePos.pop();
       if (low[vi] === vi) {
-        const component: ObjectKey[] = [];
-        let w: ObjectKey;
+        const component: NodeKey[] = [];
+        let w: NodeKey;
         do {
           w = stack.pop()!;
           onStack[index.get(w)!] = false;
@@ -92,7 +92,7 @@ export function stronglyConnectedComponents(
 }
 
 /** A component is a cycle when it has more than one member or its one member depends on itself. */
-export function isCyclicComponent(graph: GraphView, component: readonly ObjectKey[]): boolean {
+export function isCyclicComponent(graph: GraphView, component: readonly NodeKey[]): boolean {
   if (component.length > 1) return true;
   const only = component[0];
   return only !== undefined && graph.dependencyKeys(only).includes(only);
@@ -104,8 +104,8 @@ export function isCyclicComponent(graph: GraphView, component: readonly ObjectKe
  * such a simple cycle is found within a bounded search, else the shortest cycle through that key.
  * Sorted by first key.
  */
-export function findCycles(graph: GraphView): ObjectKey[][] {
-  const cycles: ObjectKey[][] = [];
+export function findCycles(graph: GraphView): NodeKey[][] {
+  const cycles: NodeKey[][] = [];
   if (graph instanceof DependencyGraph) {
     const { ids, ends } = flatComponentsOfIds(graph, allIds(graph));
     let start = 0;
@@ -131,9 +131,9 @@ export function findCycles(graph: GraphView): ObjectKey[][] {
  */
 export function findCycleThrough(
   graph: GraphView,
-  from: ObjectKey,
-  newDependencies: readonly ObjectKey[],
-): ObjectKey[] | undefined {
+  from: NodeKey,
+  newDependencies: readonly NodeKey[],
+): NodeKey[] | undefined {
   return shortestCycle(graph, from, newDependencies);
 }
 
@@ -145,13 +145,13 @@ export function findCycleThrough(
  */
 export function shortestCycle(
   graph: GraphView,
-  from: ObjectKey,
-  dependencies: readonly ObjectKey[],
+  from: NodeKey,
+  dependencies: readonly NodeKey[],
   within?: KeyFilter,
-): ObjectKey[] | undefined {
+): NodeKey[] | undefined {
   if (dependencies.includes(from)) return [from, from];
-  const parent = new Map<ObjectKey, ObjectKey>();
-  const queue: ObjectKey[] = [];
+  const parent = new Map<NodeKey, NodeKey>();
+  const queue: NodeKey[] = [];
   for (const dep of dependencies) {
     if (parent.has(dep) || !graph.has(dep) || (within !== undefined && !within(dep))) continue;
     parent.set(dep, from);
@@ -161,8 +161,8 @@ export function shortestCycle(
     const v = queue[head]!;
     for (const w of graph.dependencyKeys(v)) {
       if (w === from) {
-        const interior: ObjectKey[] = [];
-        for (let at: ObjectKey = v; at !== from; at = parent.get(at)!) interior.push(at);
+        const interior: NodeKey[] = [];
+        for (let at: NodeKey = v; at !== from; at = parent.get(at)!) interior.push(at);
         return [from, ...interior.reverse(), from];
       }
       if (parent.has(w) || !graph.has(w) || (within !== undefined && !within(w))) continue;
@@ -177,21 +177,21 @@ export function shortestCycle(
 const FULL_CYCLE_SEARCH_BUDGET = 20_000;
 
 /** A closed path from the component's smallest key: through every member if one is found. */
-export function closedPathThrough(graph: GraphView, component: readonly ObjectKey[]): ObjectKey[] {
+export function closedPathThrough(graph: GraphView, component: readonly NodeKey[]): NodeKey[] {
   let start = component[0]!;
   for (const key of component) if (compareKeys(key, start) < 0) start = key;
   if (component.length === 1) return [start, start];
   const members = new Set(component);
-  const within = (key: ObjectKey): boolean => members.has(key);
+  const within = (key: NodeKey): boolean => members.has(key);
   const full = component.length <= FULL_CYCLE_SEARCH_BUDGET ? fullCycle(graph, start, members) : undefined;
   return full ?? shortestCycle(graph, start, graph.dependencyKeys(start), within)!;
 }
 
 /** Depth-first search for a simple cycle through all members, bounded so it never runs away. */
-function fullCycle(graph: GraphView, start: ObjectKey, members: ReadonlySet<ObjectKey>): ObjectKey[] | undefined {
-  const path: ObjectKey[] = [start];
+function fullCycle(graph: GraphView, start: NodeKey, members: ReadonlySet<NodeKey>): NodeKey[] | undefined {
+  const path: NodeKey[] = [start];
   const pos: number[] = [0];
-  const onPath = new Set<ObjectKey>([start]);
+  const onPath = new Set<NodeKey>([start]);
   let steps = 0;
   while (path.length > 0) {
     if (++steps > FULL_CYCLE_SEARCH_BUDGET) return undefined;
@@ -222,7 +222,7 @@ function fullCycle(graph: GraphView, start: ObjectKey, members: ReadonlySet<Obje
 }
 
 /** Plain code-unit order, the same everywhere (never locale-dependent). */
-export function compareKeys(a: ObjectKey, b: ObjectKey): number {
+export function compareKeys(a: NodeKey, b: NodeKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -1,29 +1,29 @@
-// The dependency graph of one kind: objects by key, forward edges (resolved dependsOn) and reverse
-// edges (dependents). Reverse edges are kept also for keys that do not exist, so "who waits for the
-// missing default/redis" is one lookup. Every update costs O(degree of the object).
+// The one dependency graph of every kind (docs/architecture.md, "Kinds"): objects by node key
+// (`Kind/ns/name`), forward edges (resolved dependsOn, which for a ResourceSet may name another kind)
+// and reverse edges (dependents). Reverse edges are kept also for nodes that do not exist, so "who waits
+// for the missing HelmRelease default/redis" is one lookup. Every update costs O(degree of the object).
 //
 // Internally every key (of an object, or named by some dependsOn) gets a small integer id so the
 // graph algorithms (SCCs, gate states) run over arrays instead of string maps: with 100k objects
 // that is the difference between meeting the rebuild target and not. An id is recycled once its key
 // neither exists nor is named by any dependsOn.
 
-import { resolveDependencies, splitKey } from "./refs.js";
-import type { FluxKind, FluxObject, ObjectKey, ResolvedDependency } from "./types.js";
+import { entryKind, resolveDependencies, splitNodeKey } from "./refs.js";
+import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
 
-/** Read-only view the checks use; the admission webhook overlays pending objects on one. */
+/** Read-only view the checks use, keyed by node; the admission webhook overlays pending objects on one. */
 export interface GraphView {
-  readonly kind: FluxKind;
-  has(key: ObjectKey): boolean;
-  get(key: ObjectKey): FluxObject | undefined;
-  /** Keys of the object's dependencies, resolved, without duplicates, in dependsOn order. */
-  dependencyKeys(key: ObjectKey): readonly ObjectKey[];
-  keys(): Iterable<ObjectKey>;
-  /** Existing keys worth a "did you mean" for `missing`: those in its namespace and those with its
-   *  name. Lets the deny path look at a handful of keys instead of the whole cluster. */
-  suggestionCandidates?(missing: ObjectKey): Iterable<ObjectKey>;
+  has(key: NodeKey): boolean;
+  get(key: NodeKey): FluxObject | undefined;
+  /** Nodes of the object's dependencies, resolved, without duplicates, in dependsOn order. */
+  dependencyKeys(key: NodeKey): readonly NodeKey[];
+  keys(): Iterable<NodeKey>;
+  /** Existing nodes of the missing one's kind worth a "did you mean": those in its namespace and those
+   *  with its name. Lets the deny path look at a handful of keys instead of the whole cluster. */
+  suggestionCandidates?(missing: NodeKey): Iterable<NodeKey>;
 }
 
-const NO_KEYS: readonly ObjectKey[] = Object.freeze([]);
+const NO_KEYS: readonly NodeKey[] = Object.freeze([]);
 const NO_IDS: readonly number[] = Object.freeze([]);
 
 /** Dependents are a plain array while few (cheap to create), a Set once many (O(1) removal). */
@@ -35,43 +35,39 @@ const BAG_ARRAY_LIMIT = 32;
  * object (as a watch event delivers one).
  */
 export class DependencyGraph implements GraphView {
-  readonly kind: FluxKind;
-  /** Ids by namespace, then name: resolving a dependsOn entry this way hashes the strings the
-   *  object already holds instead of a freshly built "ns/name" (half the cost of a rebuild). */
-  private readonly idsByNamespace = new Map<string, Map<string, number>>();
-  /** The last namespace looked up: an object's dependencies are mostly in its own namespace. */
+  /** Ids by kind, namespace, then name: resolving a dependsOn entry this way hashes the strings the
+   *  object already holds instead of a freshly built key (half the cost of a rebuild). */
+  private readonly idsByKind = new Map<string, Map<string, Map<string, number>>>();
+  /** The last kind and namespace looked up: an object's dependencies are mostly of its kind, in its namespace. */
+  private lastKind = "";
   private lastNamespace = "";
   private lastNames: Map<string, number> | undefined;
   private count = 0;
   private readonly freeIds: number[] = [];
-  private readonly keyAt: ObjectKey[] = [];
+  private readonly keyAt: NodeKey[] = [];
   private readonly objectAt: (FluxObject | undefined)[] = [];
   private readonly entryIdsAt: (readonly number[])[] = [];
   /** Computed on first use: the hot paths read ids, not keys. */
-  private readonly forwardKeysAt: (readonly ObjectKey[] | undefined)[] = [];
+  private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
   private readonly forwardIdsAt: (readonly number[])[] = [];
   private readonly reverseAt: (IdBag | undefined)[] = [];
-
-  constructor(kind: FluxKind) {
-    this.kind = kind;
-  }
 
   get size(): number {
     return this.count;
   }
 
-  has(key: ObjectKey): boolean {
+  has(key: NodeKey): boolean {
     const id = this.idOf(key);
     return id !== undefined && this.objectAt[id] !== undefined;
   }
 
-  get(key: ObjectKey): FluxObject | undefined {
+  get(key: NodeKey): FluxObject | undefined {
     const id = this.idOf(key);
     return id === undefined ? undefined : this.objectAt[id];
   }
 
   /** Keys of the existing objects. */
-  *keys(): IterableIterator<ObjectKey> {
+  *keys(): IterableIterator<NodeKey> {
     for (let id = 0; id < this.keyAt.length; id++) if (this.objectAt[id] !== undefined) yield this.keyAt[id]!;
   }
 
@@ -79,19 +75,21 @@ export class DependencyGraph implements GraphView {
     for (const obj of this.objectAt) if (obj !== undefined) yield obj;
   }
 
-  *suggestionCandidates(missing: ObjectKey): IterableIterator<ObjectKey> {
-    const { namespace, name } = splitKey(missing);
-    for (const id of this.idsByNamespace.get(namespace)?.values() ?? []) {
+  *suggestionCandidates(missing: NodeKey): IterableIterator<NodeKey> {
+    const { kind, namespace, name } = splitNodeKey(missing);
+    const namespaces = this.idsByKind.get(kind);
+    if (namespaces === undefined) return;
+    for (const id of namespaces.get(namespace)?.values() ?? []) {
       if (this.objectAt[id] !== undefined) yield this.keyAt[id]!;
     }
-    for (const [other, names] of this.idsByNamespace) {
+    for (const [other, names] of namespaces) {
       if (other === namespace) continue;
       const id = names.get(name);
       if (id !== undefined && this.objectAt[id] !== undefined) yield this.keyAt[id]!;
     }
   }
 
-  dependencyKeys(key: ObjectKey): readonly ObjectKey[] {
+  dependencyKeys(key: NodeKey): readonly NodeKey[] {
     const id = this.idOf(key);
     if (id === undefined) return NO_KEYS;
     let keys = this.forwardKeysAt[id];
@@ -103,23 +101,23 @@ export class DependencyGraph implements GraphView {
   }
 
   /** The object's dependsOn entries, resolved, in order (duplicates kept: each entry counts). */
-  dependenciesOf(key: ObjectKey): ResolvedDependency[] {
+  dependenciesOf(key: NodeKey): ResolvedDependency[] {
     const obj = this.get(key);
     return obj === undefined ? [] : resolveDependencies(obj);
   }
 
   /** Keys of the objects whose dependsOn names `key`, whether or not `key` exists. */
-  dependentsOf(key: ObjectKey): ObjectKey[] {
+  dependentsOf(key: NodeKey): NodeKey[] {
     const id = this.idOf(key);
     if (id === undefined) return [];
-    const keys: ObjectKey[] = [];
+    const keys: NodeKey[] = [];
     for (const dependent of this.dependentIdsOf(id)) keys.push(this.keyAt[dependent]!);
     return keys;
   }
 
   /** Inserts or replaces the object. Returns true when its dependency keys changed (or it is new). */
   upsert(obj: FluxObject): boolean {
-    const id = this.intern(obj.namespace, obj.name);
+    const id = this.intern(obj.kind, obj.namespace, obj.name);
     const existed = this.objectAt[id] !== undefined;
     if (!existed) this.count++;
     this.objectAt[id] = obj;
@@ -129,7 +127,8 @@ export class DependencyGraph implements GraphView {
     const entryIds = entries.length === 0 ? NO_IDS : new Array<number>(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
-      (entryIds as number[])[i] = this.intern(entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace, entry.name);
+      const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
+      (entryIds as number[])[i] = this.intern(entryKind(obj, entry), namespace, entry.name);
     }
     const newIds = uniqueIds(entryIds);
     this.entryIdsAt[id] = entryIds;
@@ -144,7 +143,8 @@ export class DependencyGraph implements GraphView {
 
   /** Removes every object (the instance stays the same for whoever holds it). */
   clear(): void {
-    this.idsByNamespace.clear();
+    this.idsByKind.clear();
+    this.lastKind = "";
     this.lastNamespace = "";
     this.lastNames = undefined;
     this.count = 0;
@@ -155,7 +155,7 @@ export class DependencyGraph implements GraphView {
   }
 
   /** Removes the object; its dependents keep their (now dangling) edges. */
-  remove(key: ObjectKey): boolean {
+  remove(key: NodeKey): boolean {
     const id = this.idOf(key);
     if (id === undefined || this.objectAt[id] === undefined) return false;
     const oldIds = this.forwardIdsAt[id] ?? NO_IDS;
@@ -177,13 +177,14 @@ export class DependencyGraph implements GraphView {
     return this.keyAt.length;
   }
 
-  idOf(key: ObjectKey): number | undefined {
-    const slash = key.indexOf("/");
-    if (slash < 0) return undefined;
-    return this.idsByNamespace.get(key.slice(0, slash))?.get(key.slice(slash + 1));
+  idOf(key: NodeKey): number | undefined {
+    const first = key.indexOf("/");
+    const second = first < 0 ? -1 : key.indexOf("/", first + 1);
+    if (second < 0) return undefined;
+    return this.idsByKind.get(key.slice(0, first))?.get(key.slice(first + 1, second))?.get(key.slice(second + 1));
   }
 
-  keyOf(id: number): ObjectKey {
+  keyOf(id: number): NodeKey {
     return this.keyAt[id]!;
   }
 
@@ -211,20 +212,26 @@ export class DependencyGraph implements GraphView {
     return bag === undefined ? 0 : Array.isArray(bag) ? bag.length : bag.size;
   }
 
-  private intern(namespace: string, name: string): number {
-    let names = namespace === this.lastNamespace ? this.lastNames : undefined;
+  private intern(kind: string, namespace: string, name: string): number {
+    let names = namespace === this.lastNamespace && kind === this.lastKind ? this.lastNames : undefined;
     if (names === undefined) {
-      names = this.idsByNamespace.get(namespace);
+      let namespaces = this.idsByKind.get(kind);
+      if (namespaces === undefined) {
+        namespaces = new Map();
+        this.idsByKind.set(kind, namespaces);
+      }
+      names = namespaces.get(namespace);
       if (names === undefined) {
         names = new Map();
-        this.idsByNamespace.set(namespace, names);
+        namespaces.set(namespace, names);
       }
+      this.lastKind = kind;
       this.lastNamespace = namespace;
       this.lastNames = names;
     }
     let id = names.get(name);
     if (id !== undefined) return id;
-    const key = `${namespace}/${name}`;
+    const key = `${kind}/${namespace}/${name}`;
     id = this.freeIds.pop() ?? this.keyAt.length;
     names.set(name, id);
     this.keyAt[id] = key;
@@ -270,11 +277,13 @@ export class DependencyGraph implements GraphView {
   private release(id: number): void {
     if (this.objectAt[id] !== undefined || this.reverseAt[id] !== undefined) return;
     const key = this.keyAt[id]!;
-    const { namespace, name } = splitKey(key);
-    const names = this.idsByNamespace.get(namespace);
+    const { kind, namespace, name } = splitNodeKey(key);
+    const namespaces = this.idsByKind.get(kind);
+    const names = namespaces?.get(namespace);
     names?.delete(name);
     if (names?.size === 0) {
-      this.idsByNamespace.delete(namespace);
+      namespaces!.delete(namespace);
+      if (namespaces!.size === 0) this.idsByKind.delete(kind);
       if (this.lastNames === names) this.lastNames = undefined;
     }
     this.keyAt[id] = "";

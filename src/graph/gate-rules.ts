@@ -9,7 +9,8 @@
 //    ones), without X at the start and with X at the end; rootCause = the smallest key on that
 //    path; rootCauseMessage = cycleMessage([X, ...path]).
 // 2. Missing. Else, a direct dependency of X does not exist: rootCause = the first such key in
-//    dependsOn order, path = [that key], rootCauseMessage = missingMessage(kind, key).
+//    dependsOn order, path = [that key], rootCauseMessage = missingMessage(its kind, key).
+//    A ResourceSet's entry without `ready: true` asks no more than that (existence).
 // 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
 //    (isReady: readyExpr if the entry has one, else Flux's built-in check). N empty → Open.
 //    Each D in N gives a candidate:
@@ -28,7 +29,8 @@ import type { DependencyGraph } from "./dependency-graph.js";
 import { cycleMessage, missingMessage } from "./messages.js";
 import { healthOf, isBuiltinReady, isReady, NO_SOURCE_REVISIONS, notReadyMessage, unappliedRevision, unappliedRevisionMessage } from "./readiness.js";
 import type { SourceRevisions } from "./readiness.js";
-import type { BlockedReason, FluxKind, FluxObject, GateState, ObjectKey, ResolvedDependency } from "./types.js";
+import { kindOfNode, objectKeyOf } from "./refs.js";
+import type { BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
 
 export const OPEN: GateState = Object.freeze({ state: "open" });
 
@@ -42,22 +44,23 @@ export const REASON_PRECEDENCE: Readonly<Record<BlockedReason, number>> = Object
 });
 
 /** Rule 1, from the closed path [X, ..., X]. */
-export function cycleGate(cycle: readonly ObjectKey[]): GateState {
+export function cycleGate(cycle: readonly NodeKey[]): GateState {
   let rootCause = cycle[0]!;
   for (const key of cycle) if (key < rootCause) rootCause = key;
   return { state: "blocked", reason: "Cycle", rootCause, rootCauseMessage: cycleMessage(cycle), path: cycle.slice(1) };
 }
 
 /** Rule 2. */
-export function missingGate(kind: FluxKind, dependency: ObjectKey): GateState {
-  return { state: "blocked", reason: "Missing", rootCause: dependency, rootCauseMessage: missingMessage(kind, dependency), path: [dependency] };
+export function missingGate(dependency: NodeKey): GateState {
+  const message = missingMessage(kindOfNode(dependency), objectKeyOf(dependency));
+  return { state: "blocked", reason: "Missing", rootCause: dependency, rootCauseMessage: message, path: [dependency] };
 }
 
 interface Candidate {
   reason: BlockedReason;
   pathLength: number;
-  rootCause: ObjectKey;
-  dependency: ObjectKey;
+  rootCause: NodeKey;
+  dependency: NodeKey;
   /** The dependency's own blocked gate when inherited; undefined when the dependency is the root cause. */
   inherited: Extract<GateState, { state: "blocked" }> | undefined;
   /** For a root-cause dependency: the message. */
@@ -84,15 +87,17 @@ export function evaluateAcyclicGate(
   revisions: SourceRevisions = NO_SOURCE_REVISIONS,
 ): GateState {
   for (const dep of graph.dependencyIdsOf(id)) {
-    if (graph.objectOf(dep) === undefined) return missingGate(graph.kind, graph.keyOf(dep));
+    if (graph.objectOf(dep) === undefined) return missingGate(graph.keyOf(dep));
   }
   const self = graph.objectOf(id)!;
+  const existenceOnly = self.kind === "ResourceSet";
   const entries = self.dependsOn;
   const entryIds = graph.entryIdsOf(id);
   let best: Candidate | undefined;
   let considered: number[] | undefined;
   for (let i = 0; i < entries.length; i++) {
     const depId = entryIds[i]!;
+    if (existenceOnly && entries[i]!.ready !== true) continue;
     const readyExpr = entries[i]!.readyExpr;
     const dep = graph.objectOf(depId)!;
     const entry = readyExpr === undefined || readyExpr === "" ? undefined : resolvedEntry(graph, self, i, depId);
@@ -158,7 +163,9 @@ export function sameGate(a: GateState, b: GateState): boolean {
 function resolvedEntry(graph: DependencyGraph, self: FluxObject, index: number, depId: number): ResolvedDependency {
   const raw = self.dependsOn[index]!;
   const namespace = raw.namespace === undefined || raw.namespace === "" ? self.namespace : raw.namespace;
-  const entry: ResolvedDependency = { key: graph.keyOf(depId), name: raw.name, namespace, index };
+  const node = graph.keyOf(depId);
+  const entry: ResolvedDependency = { node, kind: kindOfNode(node), key: objectKeyOf(node), name: raw.name, namespace, index };
   if (raw.readyExpr !== undefined && raw.readyExpr !== "") entry.readyExpr = raw.readyExpr;
+  if (raw.ready === true) entry.ready = true;
   return entry;
 }

@@ -48,8 +48,8 @@ describe("isReady and healthOf (Flux's built-in check)", () => {
 describe("computeGateStates: seed scenarios", () => {
   it("opens backend when redis is Ready (chain)", () => {
     const gates = gatesOf(release("default/backend", { dependsOn: ["redis"] }), release("default/redis"));
-    expect(gates.get("default/backend")).toEqual({ state: "open" });
-    expect(gates.get("default/redis")).toEqual({ state: "open" });
+    expect(gates.get("HelmRelease/default/backend")).toEqual({ state: "open" });
+    expect(gates.get("HelmRelease/default/redis")).toEqual({ state: "open" });
   });
 
   it("names the failed dependency as root cause (failure)", () => {
@@ -57,13 +57,13 @@ describe("computeGateStates: seed scenarios", () => {
       release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
       release("default/redis", { status: "failed", message: "install retries exhausted" }),
     );
-    const backend = gates.get("default/backend")!;
+    const backend = gates.get("HelmRelease/default/backend")!;
     expect(backend).toEqual({
       state: "blocked",
       reason: "Failed",
-      rootCause: "default/redis",
+      rootCause: "HelmRelease/default/redis",
       rootCauseMessage: "install retries exhausted",
-      path: ["default/redis"],
+      path: ["HelmRelease/default/redis"],
     });
     expect(blockedMessage(backend)).toBe("blocked by default/redis: install retries exhausted");
   });
@@ -74,8 +74,8 @@ describe("computeGateStates: seed scenarios", () => {
       release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
       release("default/redis", { status: "failed", message: "install retries exhausted" }),
     );
-    const frontend = gates.get("default/frontend")!;
-    expect(frontend).toMatchObject({ reason: "Failed", rootCause: "default/redis", path: ["default/backend", "default/redis"] });
+    const frontend = gates.get("HelmRelease/default/frontend")!;
+    expect(frontend).toMatchObject({ reason: "Failed", rootCause: "HelmRelease/default/redis", path: ["HelmRelease/default/backend", "HelmRelease/default/redis"] });
     expect(blockedMessage(frontend)).toBe("blocked by default/redis via default/backend: install retries exhausted");
   });
 
@@ -84,7 +84,7 @@ describe("computeGateStates: seed scenarios", () => {
       release("default/backend", { dependsOn: ["redis"] }),
       release("default/redis", { status: "progressing", suspend: true }),
     );
-    expect(gates.get("default/backend")).toMatchObject({ reason: "Suspended", rootCause: "default/redis", rootCauseMessage: "suspended" });
+    expect(gates.get("HelmRelease/default/backend")).toMatchObject({ reason: "Suspended", rootCause: "HelmRelease/default/redis", rootCauseMessage: "suspended" });
   });
 
   it("marks both sides of backend ↔ redis as Cycle with the cycle path", () => {
@@ -93,33 +93,33 @@ describe("computeGateStates: seed scenarios", () => {
       release("default/redis", { dependsOn: ["backend"], status: "progressing" }),
       release("default/frontend", { dependsOn: ["backend"] }),
     );
-    expect(gates.get("default/backend")).toEqual({
+    expect(gates.get("HelmRelease/default/backend")).toEqual({
       state: "blocked",
       reason: "Cycle",
-      rootCause: "default/backend",
-      rootCauseMessage: cycleMessage(["default/backend", "default/redis", "default/backend"]),
-      path: ["default/redis", "default/backend"],
+      rootCause: "HelmRelease/default/backend",
+      rootCauseMessage: cycleMessage(["HelmRelease/default/backend", "HelmRelease/default/redis", "HelmRelease/default/backend"]),
+      path: ["HelmRelease/default/redis", "HelmRelease/default/backend"],
     });
-    expect(gates.get("default/redis")).toMatchObject({ reason: "Cycle", rootCause: "default/backend", path: ["default/backend", "default/redis"] });
+    expect(gates.get("HelmRelease/default/redis")).toMatchObject({ reason: "Cycle", rootCause: "HelmRelease/default/backend", path: ["HelmRelease/default/backend", "HelmRelease/default/redis"] });
     // A release waiting on a cycle member inherits the cycle as its root cause.
-    expect(gates.get("default/frontend")).toMatchObject({ reason: "Cycle", path: ["default/backend", "default/redis", "default/backend"] });
+    expect(gates.get("HelmRelease/default/frontend")).toMatchObject({ reason: "Cycle", path: ["HelmRelease/default/backend", "HelmRelease/default/redis", "HelmRelease/default/backend"] });
   });
 
   it("blocks on a missing dependency with Missing, before looking at readiness", () => {
     const gates = gatesOf(release("default/backend", { dependsOn: ["redis", "redsi"] }), release("default/redis", { status: "failed" }));
-    expect(gates.get("default/backend")).toEqual({
+    expect(gates.get("HelmRelease/default/backend")).toEqual({
       state: "blocked",
       reason: "Missing",
-      rootCause: "default/redsi",
+      rootCause: "HelmRelease/default/redsi",
       rootCauseMessage: missingMessage("HelmRelease", "default/redsi"),
-      path: ["default/redsi"],
+      path: ["HelmRelease/default/redsi"],
     });
   });
 
   it("never lets a Ready dependency block, even when its own gate is blocked", () => {
     const gates = gatesOf(release("default/backend", { dependsOn: ["redis"] }), release("default/redis", { dependsOn: ["gone"] }));
-    expect(gates.get("default/redis")).toMatchObject({ reason: "Missing" });
-    expect(gates.get("default/backend")).toEqual({ state: "open" });
+    expect(gates.get("HelmRelease/default/redis")).toMatchObject({ reason: "Missing" });
+    expect(gates.get("HelmRelease/default/backend")).toEqual({ state: "open" });
   });
 
   it("takes the highest reason across dependencies (Missing below beats Failed beside)", () => {
@@ -128,15 +128,15 @@ describe("computeGateStates: seed scenarios", () => {
       release("default/db", { status: "failed" }),
       release("default/cache", { dependsOn: ["ghost"], status: "progressing" }),
     );
-    expect(gates.get("default/app")).toMatchObject({ reason: "Missing", rootCause: "default/ghost", path: ["default/cache", "default/ghost"] });
+    expect(gates.get("HelmRelease/default/app")).toMatchObject({ reason: "Missing", rootCause: "HelmRelease/default/ghost", path: ["HelmRelease/default/cache", "HelmRelease/default/ghost"] });
   });
 
   it("judges a dependency by its readyExpr: true opens, false blocks, a compile error blocks and says so", () => {
     const redis = release("default/redis", { status: "progressing" });
     const withExpr = (readyExpr: string) => gatesOf(release("default/backend", { dependsOn: [{ name: "redis", readyExpr }] }), redis);
-    expect(withExpr("dep.metadata.name == 'redis'").get("default/backend")).toEqual({ state: "open" });
-    expect(withExpr("false").get("default/backend")).toMatchObject({ reason: "NotReady", rootCause: "default/redis" });
-    expect(withExpr("dep.metadata.name ==").get("default/backend")).toMatchObject({
+    expect(withExpr("dep.metadata.name == 'redis'").get("HelmRelease/default/backend")).toEqual({ state: "open" });
+    expect(withExpr("false").get("HelmRelease/default/backend")).toMatchObject({ reason: "NotReady", rootCause: "HelmRelease/default/redis" });
+    expect(withExpr("dep.metadata.name ==").get("HelmRelease/default/backend")).toMatchObject({
       reason: "NotReady",
       rootCauseMessage: expect.stringMatching(/^dependsOn\[0\]\.readyExpr does not compile: .*: fix the CEL expression$/),
     });
@@ -144,61 +144,61 @@ describe("computeGateStates: seed scenarios", () => {
 
   it("says 'not ready according to readyExpr' when a Ready dependency fails its readyExpr", () => {
     const gates = gatesOf(release("default/backend", { dependsOn: [{ name: "redis", readyExpr: "false" }] }), release("default/redis"));
-    expect(gates.get("default/backend")).toMatchObject({ reason: "NotReady", rootCauseMessage: "not ready according to readyExpr" });
+    expect(gates.get("HelmRelease/default/backend")).toMatchObject({ reason: "NotReady", rootCauseMessage: "not ready according to readyExpr" });
   });
 });
 
 describe("GateTracker: seed transitions", () => {
   it("reports backend opening when redis recovers, and only the objects that changed", () => {
     // backend still shows Ready from its last release; frontend is therefore open throughout.
-    const tracker = new GateTracker("HelmRelease");
+    const tracker = new GateTracker();
     tracker.upsert(release("default/frontend", { dependsOn: ["backend"] }));
     tracker.upsert(release("default/backend", { dependsOn: ["redis"] }));
     tracker.upsert(release("default/redis", { status: "failed" }));
-    expect(tracker.state("default/backend")).toMatchObject({ reason: "Failed" });
+    expect(tracker.state("HelmRelease/default/backend")).toMatchObject({ reason: "Failed" });
     const changes = tracker.upsert(release("default/redis"));
     expect(changes).toEqual([
-      { key: "default/backend", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" } },
+      { key: "HelmRelease/default/backend", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" } },
     ]);
   });
 
   it("reports a cycle when an edit closes one and clears it when the edit is undone", () => {
-    const tracker = new GateTracker("HelmRelease", [release("default/backend", { dependsOn: ["redis"] }), release("default/redis")]);
+    const tracker = new GateTracker([release("default/backend", { dependsOn: ["redis"] }), release("default/redis")]);
     const closing = tracker.upsert(release("default/redis", { dependsOn: ["backend"] }));
     expect(closing.map((c) => [c.key, c.after?.state === "blocked" ? c.after.reason : "open"]).sort()).toEqual([
-      ["default/backend", "Cycle"],
-      ["default/redis", "Cycle"],
+      ["HelmRelease/default/backend", "Cycle"],
+      ["HelmRelease/default/redis", "Cycle"],
     ]);
     tracker.upsert(release("default/redis"));
-    expect(tracker.state("default/backend")).toEqual({ state: "open" });
+    expect(tracker.state("HelmRelease/default/backend")).toEqual({ state: "open" });
   });
 
   it("re-evaluates a dependent whose readyExpr reads a field other than the status", () => {
-    const tracker = new GateTracker("HelmRelease", [
+    const tracker = new GateTracker([
       release("default/backend", { dependsOn: [{ name: "redis", readyExpr: "dep.metadata.labels.tier == 'ready'" }] }),
       release("default/redis", { labels: { tier: "warming" } }),
     ]);
-    expect(tracker.state("default/backend")).toMatchObject({ reason: "NotReady", rootCauseMessage: "not ready according to readyExpr" });
+    expect(tracker.state("HelmRelease/default/backend")).toMatchObject({ reason: "NotReady", rootCauseMessage: "not ready according to readyExpr" });
     const changes = tracker.upsert(release("default/redis", { labels: { tier: "ready" } }));
-    expect(changes.map((c) => [c.key, c.after])).toEqual([["default/backend", { state: "open" }]]);
+    expect(changes.map((c) => [c.key, c.after])).toEqual([["HelmRelease/default/backend", { state: "open" }]]);
   });
 
   it("updates the root cause message up the chain when only the failure message changes", () => {
-    const tracker = new GateTracker("HelmRelease", [
+    const tracker = new GateTracker([
       release("default/frontend", { dependsOn: ["backend"], status: "progressing" }),
       release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
       release("default/redis", { status: "failed", message: "install retries exhausted" }),
     ]);
     tracker.upsert(release("default/redis", { status: "failed", message: "upgrade retries exhausted" }));
-    expect(tracker.state("default/frontend")).toMatchObject({ rootCause: "default/redis", rootCauseMessage: "upgrade retries exhausted" });
+    expect(tracker.state("HelmRelease/default/frontend")).toMatchObject({ rootCause: "HelmRelease/default/redis", rootCauseMessage: "upgrade retries exhausted" });
   });
 
   it("turns dependents Missing when their dependency is deleted", () => {
-    const tracker = new GateTracker("HelmRelease", [release("default/backend", { dependsOn: ["redis"] }), release("default/redis")]);
-    const changes = tracker.remove("default/redis");
-    expect(changes).toContainEqual({ key: "default/redis", before: { state: "open" }, after: undefined });
-    expect(tracker.state("default/backend")).toMatchObject({ reason: "Missing", rootCause: "default/redis" });
-    expect(tracker.remove("default/redis")).toEqual([]);
+    const tracker = new GateTracker([release("default/backend", { dependsOn: ["redis"] }), release("default/redis")]);
+    const changes = tracker.remove("HelmRelease/default/redis");
+    expect(changes).toContainEqual({ key: "HelmRelease/default/redis", before: { state: "open" }, after: undefined });
+    expect(tracker.state("HelmRelease/default/backend")).toMatchObject({ reason: "Missing", rootCause: "HelmRelease/default/redis" });
+    expect(tracker.remove("HelmRelease/default/redis")).toEqual([]);
   });
 });
 
@@ -209,9 +209,8 @@ const PRECEDENCE: Record<BlockedReason, number> = { Cycle: 5, Missing: 4, Failed
 
 function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, GateState> {
   const byKey = new Map<ObjectKey, FluxObject>();
-  for (const obj of objects) byKey.set(`${obj.namespace}/${obj.name}`, obj);
-  const kind = [...byKey.values()][0]?.kind ?? "HelmRelease";
-  const depsOf = (k: ObjectKey): ObjectKey[] => [...new Set(resolveDependencies(byKey.get(k)!).map((d) => d.key))];
+  for (const obj of objects) byKey.set(`${obj.kind}/${obj.namespace}/${obj.name}`, obj);
+  const depsOf = (k: ObjectKey): ObjectKey[] => [...new Set(resolveDependencies(byKey.get(k)!).map((d) => d.node))];
 
   const reachesItself = (k: ObjectKey): boolean => {
     const seen = new Set<ObjectKey>();
@@ -263,21 +262,24 @@ function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, GateState> {
     } else {
       const missing = depsOf(k).find((d) => !byKey.has(d));
       if (missing !== undefined) {
-        result = { state: "blocked", reason: "Missing", rootCause: missing, rootCauseMessage: missingMessage(kind, missing), path: [missing] };
+        const [kind, ...rest] = missing.split("/");
+        result = { state: "blocked", reason: "Missing", rootCause: missing, rootCauseMessage: missingMessage(kind!, rest.join("/")), path: [missing] };
       } else {
         const candidates: { reason: BlockedReason; rootCause: ObjectKey; message: string; path: ObjectKey[]; d: ObjectKey }[] = [];
         const seenDeps = new Set<ObjectKey>();
         for (const entry of resolveDependencies(obj)) {
-          const dep = byKey.get(entry.key)!;
-          if (isReady(dep, obj, entry) || seenDeps.has(entry.key)) continue;
-          seenDeps.add(entry.key);
-          const g = gate(entry.key);
+          // A ResourceSet asks only that a dependency exists unless the entry says ready: true.
+          if (obj.kind === "ResourceSet" && entry.ready !== true) continue;
+          const dep = byKey.get(entry.node)!;
+          if (isReady(dep, obj, entry) || seenDeps.has(entry.node)) continue;
+          seenDeps.add(entry.node);
+          const g = gate(entry.node);
           if (g.state === "blocked") {
-            candidates.push({ reason: g.reason, rootCause: g.rootCause, message: g.rootCauseMessage, path: [entry.key, ...g.path], d: entry.key });
+            candidates.push({ reason: g.reason, rootCause: g.rootCause, message: g.rootCauseMessage, path: [entry.node, ...g.path], d: entry.node });
           } else {
             const h = healthOf(dep);
             const reason: BlockedReason = h === "failed" ? "Failed" : h === "suspended" ? "Suspended" : "NotReady";
-            candidates.push({ reason, rootCause: entry.key, message: notReadyMessage(dep, entry), path: [entry.key], d: entry.key });
+            candidates.push({ reason, rootCause: entry.node, message: notReadyMessage(dep, entry), path: [entry.node], d: entry.node });
           }
         }
         candidates.sort(
@@ -321,9 +323,9 @@ describe("gate states against the naive oracle", () => {
 
   type Op = { op: "upsert"; obj: FluxObject } | { op: "remove"; key: ObjectKey };
 
-  const arbitraryOps = fc.integer({ min: 1, max: 2 }).chain((nsCount) => {
+  const arbitraryOps = fc.tuple(fc.integer({ min: 1, max: 2 }), fc.subarray(["HelmRelease", "Kustomization", "ResourceSet"], { minLength: 1 })).chain(([nsCount, kinds]) => {
     const namespaces = ["default", "cache"].slice(0, nsCount);
-    const universe = namespaces.flatMap((ns) => ["a", "b", "c", "d", "e", "f", "g"].map((n) => `${ns}/${n}`));
+    const universe = kinds.flatMap((kind) => namespaces.flatMap((ns) => ["a", "b", "c", "d", "e", "f", "g"].map((n) => `${kind}/${ns}/${n}`)));
     const op: fc.Arbitrary<Op> = fc.oneof(
       { weight: 5, arbitrary: fc.constantFrom(...universe).chain((key) => arbitraryObject(key, universe)).map((obj) => ({ op: "upsert" as const, obj })) },
       { weight: 1, arbitrary: fc.constantFrom(...universe).map((key) => ({ op: "remove" as const, key })) },
@@ -334,7 +336,7 @@ describe("gate states against the naive oracle", () => {
   it("GateTracker equals computeGateStates after every step, and its changes are exactly the differences", () => {
     fc.assert(
       fc.property(arbitraryOps, (ops) => {
-        const tracker = new GateTracker("HelmRelease");
+        const tracker = new GateTracker();
         let previous = new Map<ObjectKey, GateState>();
         for (const step of ops) {
           const changes = step.op === "upsert" ? tracker.upsert(step.obj) : tracker.remove(step.key);
@@ -366,7 +368,7 @@ describe("gate states against the naive oracle", () => {
         arbitraryUniverse(30).chain(({ universe, keys }) => fc.tuple(...keys.map((key) => arbitraryObject(key, universe)))),
         arbitraryUniverse(30).chain(({ universe, keys }) => fc.tuple(...keys.map((key) => arbitraryObject(key, universe)))),
         (first, second) => {
-          const tracker = new GateTracker("HelmRelease", first);
+          const tracker = new GateTracker(first);
           expect(sorted(tracker.states())).toEqual(sorted(computeGateStates(buildGraph(first))));
           const before = new Map(tracker.states());
           const graph = tracker.graph;
@@ -388,10 +390,10 @@ describe("gate states against the naive oracle", () => {
   });
 
   it("a deep chain (depth 3000) is computed without recursion", () => {
-    const graph = new DependencyGraph("HelmRelease");
+    const graph = new DependencyGraph();
     for (let i = 0; i < 3000; i++) graph.upsert(release(`default/r${i}`, { dependsOn: i > 0 ? [`r${i - 1}`] : [], status: i === 0 ? "failed" : "progressing" }));
-    const top = computeGateStates(graph).get("default/r2999");
-    expect(top).toMatchObject({ reason: "Failed", rootCause: "default/r0" });
+    const top = computeGateStates(graph).get("HelmRelease/default/r2999");
+    expect(top).toMatchObject({ reason: "Failed", rootCause: "HelmRelease/default/r0" });
     expect(top?.state === "blocked" && top.path.length).toBe(2999);
   });
 });

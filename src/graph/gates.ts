@@ -23,23 +23,23 @@ import { DependencyGraph } from "./dependency-graph.js";
 import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
 import { findCondition, healthOf, isBuiltinReady, NO_SOURCE_REVISIONS, READY_CONDITION, sourceKey, STALLED_CONDITION } from "./readiness.js";
 import type { SourceRevisions } from "./readiness.js";
-import { objectKey } from "./refs.js";
-import type { FluxKind, FluxObject, GateState, ObjectKey, SourceRef } from "./types.js";
+import { nodeOf } from "./refs.js";
+import type { FluxObject, GateState, NodeKey, SourceRef } from "./types.js";
 
 export { isReady, healthOf, isBuiltinReady, TERMINAL_FAILURE_REASONS } from "./readiness.js";
 export type { Health } from "./readiness.js";
 export { OPEN, REASON_PRECEDENCE, sameGate } from "./gate-rules.js";
 
 export interface GateChange {
-  key: ObjectKey;
+  key: NodeKey;
   before: GateState | undefined;
   after: GateState | undefined;
 }
 
 /** Every object's gate state, computed from scratch; keys in dependencies-first order. */
-export function computeGateStates(graph: DependencyGraph, revisions: SourceRevisions = NO_SOURCE_REVISIONS): Map<ObjectKey, GateState> {
+export function computeGateStates(graph: DependencyGraph, revisions: SourceRevisions = NO_SOURCE_REVISIONS): Map<NodeKey, GateState> {
   const { gates, order } = computeAll(graph, revisions);
-  const states = new Map<ObjectKey, GateState>();
+  const states = new Map<NodeKey, GateState>();
   for (const id of order) states.set(graph.keyOf(id), gates[id]!);
   return states;
 }
@@ -146,7 +146,7 @@ export class GateTracker {
   private cycleComponents = new Set<number[]>();
   /** How many dependsOn entries with a readyExpr name each id: such dependents read the whole object. */
   private readyExprRefs: number[] = [];
-  private stateByKey = new Map<ObjectKey, GateState>();
+  private stateByKey = new Map<NodeKey, GateState>();
   private readonly searchScratch = new IdScratch();
   private readonly forwardScratch = new IdScratch();
   private readonly backwardScratch = new IdScratch();
@@ -156,8 +156,9 @@ export class GateTracker {
   private readonly revisionByKey = new Map<string, string>();
   private readonly revisions: SourceRevisions = { revisionOf: (ref) => this.revisionByKey.get(sourceKey(ref)) };
 
-  constructor(kind: FluxKind, objects: Iterable<FluxObject> = []) {
-    this.current = new DependencyGraph(kind);
+  /** One tracker for every kind: the nodes are `Kind/ns/name` (docs/architecture.md, "Kinds"). */
+  constructor(objects: Iterable<FluxObject> = []) {
+    this.current = new DependencyGraph();
     for (const obj of objects) this.current.upsert(obj);
     this.rebuild();
   }
@@ -166,17 +167,27 @@ export class GateTracker {
     return this.current;
   }
 
-  state(key: ObjectKey): GateState | undefined {
+  state(key: NodeKey): GateState | undefined {
     return this.stateByKey.get(key);
   }
 
-  states(): ReadonlyMap<ObjectKey, GateState> {
+  states(): ReadonlyMap<NodeKey, GateState> {
     return this.stateByKey;
   }
 
   /** How many cycles the graph has (as many as findCycles(graph) returns), kept current per event. */
   cycleCount(): number {
     return this.cycleComponents.size;
+  }
+
+  /** How many cycles have a member of `kind` (a cycle across kinds counts for each of its kinds). */
+  cycleCountOf(kind: string): number {
+    let count = 0;
+    const graph = this.current;
+    for (const component of this.cycleComponents) {
+      if (component.some((id) => graph.objectOf(id)?.kind === kind)) count++;
+    }
+    return count;
   }
 
   /**
@@ -201,9 +212,30 @@ export class GateTracker {
 
   /** Replaces every object at once (e.g. after a relist) with a full computation; returns the changes. */
   replaceAll(objects: Iterable<FluxObject>): GateChange[] {
+    return this.replaceWith(() => {
+      this.current.clear();
+      for (const obj of objects) this.current.upsert(obj);
+    });
+  }
+
+  /**
+   * Replaces every object of one kind at once (its store's first list), keeping the other kinds', with
+   * a full computation; returns the changes (of every kind: a dependent of another kind may change).
+   */
+  replaceKind(kind: string, objects: Iterable<FluxObject>): GateChange[] {
+    return this.replaceWith(() => {
+      const graph = this.current;
+      const others: FluxObject[] = [];
+      for (const obj of graph.values()) if (obj.kind !== kind) others.push(obj);
+      graph.clear();
+      for (const obj of others) graph.upsert(obj);
+      for (const obj of objects) graph.upsert(obj);
+    });
+  }
+
+  private replaceWith(fill: () => void): GateChange[] {
     const before = this.stateByKey;
-    this.current.clear();
-    for (const obj of objects) this.current.upsert(obj);
+    fill();
     this.rebuild();
     const changes: GateChange[] = [];
     for (const [key, after] of this.stateByKey) {
@@ -216,7 +248,7 @@ export class GateTracker {
 
   upsert(obj: FluxObject): GateChange[] {
     const graph = this.current;
-    const key = objectKey(obj.namespace, obj.name);
+    const key = nodeOf(obj);
     const oldId = graph.idOf(key);
     const previous = oldId === undefined ? undefined : graph.objectOf(oldId);
     if (previous !== undefined) this.countReadyExprRefs(oldId!, -1);
@@ -231,7 +263,7 @@ export class GateTracker {
     return this.propagate(seeds, undefined);
   }
 
-  remove(key: ObjectKey): GateChange[] {
+  remove(key: NodeKey): GateChange[] {
     const graph = this.current;
     const id = graph.idOf(key);
     if (id === undefined || graph.objectOf(id) === undefined) return [];

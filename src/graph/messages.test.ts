@@ -89,4 +89,16 @@ describe("bounded messages", () => {
     expect(denialMessage(lines.slice(0, 10))).toBe(lines.slice(0, 10).join("\n"));
     expect(denialMessage(lines.slice(0, 11)).endsWith("and 1 more problem")).toBe(true);
   });
+
+  it("names each member's kind when a cycle crosses kinds, and none when it is of one kind", () => {
+    expect(cycleMessage(["ResourceSet/apps/platform", "HelmRelease/apps/redis", "ResourceSet/apps/platform"])).toBe(
+      "dependency cycle ResourceSet apps/platform → HelmRelease apps/redis → ResourceSet apps/platform",
+    );
+    expect(cycleMessage(["HelmRelease/default/redis", "HelmRelease/default/backend", "HelmRelease/default/redis"])).toBe(
+      "dependency cycle default/redis → default/backend → default/redis",
+    );
+    const blocked = { state: "blocked", reason: "Failed", rootCause: "HelmRelease/apps/redis", rootCauseMessage: "install retries exhausted", path: ["HelmRelease/apps/redis"] } as const;
+    expect(blockedMessage({ ...blocked, path: [...blocked.path] }, "HelmRelease")).toBe("blocked by apps/redis: install retries exhausted");
+    expect(blockedMessage({ ...blocked, path: [...blocked.path] }, "ResourceSet")).toBe("blocked by HelmRelease apps/redis: install retries exhausted");
+  });
 });

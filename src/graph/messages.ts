@@ -3,8 +3,8 @@
 // problem reads the same everywhere (STYLE.md, One place for each fact). Shape: what is wrong first,
 // then, after a colon, what to do.
 
-import { isValidNamespaceName, isValidObjectName } from "./refs.js";
-import type { FluxKind, GateState, ObjectKey } from "./types.js";
+import { displayNodes, isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
+import type { GateState, NodeKey, ObjectKey } from "./types.js";
 
 const ARROW = " → ";
 
@@ -15,10 +15,13 @@ export const MAX_CYCLE_SHOWN = 12;
 export const MAX_PROBLEMS_SHOWN = 10;
 
 /**
- * "dependency cycle default/backend → default/redis → default/backend" (the closed path as given). A
- * cycle of more than 12 objects shows its first and last six: "a → b → … 88 more … → y → a".
+ * "dependency cycle default/backend → default/redis → default/backend" (the closed path of nodes as
+ * given; each named with its kind when the cycle crosses kinds: "ResourceSet apps/platform →
+ * HelmRelease apps/redis → ResourceSet apps/platform"). A cycle of more than 12 objects shows its first
+ * and last six: "a → b → … 88 more … → y → a".
  */
-export function cycleMessage(cycle: readonly ObjectKey[]): string {
+export function cycleMessage(nodes: readonly NodeKey[]): string {
+  const cycle = displayNodes(nodes);
   const objects = cycle.length - 1;
   if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${cycle.join(ARROW)}`;
   const half = MAX_CYCLE_SHOWN / 2;
@@ -35,7 +38,7 @@ export function denialMessage(problems: readonly string[]): string {
 }
 
 /** A dependsOn that closes a cycle. */
-export function cycleProblemMessage(cycle: readonly ObjectKey[]): string {
+export function cycleProblemMessage(cycle: readonly NodeKey[]): string {
   return `${cycleMessage(cycle)}: remove one of these dependsOn entries`;
 }
 
@@ -44,12 +47,12 @@ export function selfDependencyMessage(object: ObjectKey): string {
 }
 
 /** "HelmRelease default/redis does not exist": the bare fact, used as a gate's root cause message. */
-export function missingMessage(kind: FluxKind, dependency: ObjectKey): string {
+export function missingMessage(kind: string, dependency: ObjectKey): string {
   return `${kind} ${dependency} does not exist`;
 }
 
 /** A dependsOn entry naming an object that does not exist, with close names when there are any. */
-export function missingProblemMessage(kind: FluxKind, dependency: ObjectKey, suggestions: readonly ObjectKey[] = []): string {
+export function missingProblemMessage(kind: string, dependency: ObjectKey, suggestions: readonly ObjectKey[] = []): string {
   const didYouMean = suggestions.length === 0 ? "" : ` (did you mean ${joinAlternatives(suggestions)}?)`;
   return `${missingMessage(kind, dependency)}${didYouMean}: create it first or fix the dependsOn entry`;
 }
@@ -108,28 +111,33 @@ export function dependentWarningMessage(dependent: ObjectKey, dependency: Object
 }
 
 /**
- * The Event text for a blocked gate: "blocked by default/redis: install retries exhausted",
- * "blocked by default/redis via default/api: ..." when the root cause is further than one hop.
+ * The Event text for a blocked gate of an object of `kind`: "blocked by default/redis: install retries
+ * exhausted", "blocked by default/redis via default/api: ..." when the root cause is further than one
+ * hop. Objects of another kind than the blocked one are named with their kind ("HelmRelease apps/redis").
  */
-export function blockedMessage(state: GateState): string {
+export function blockedMessage(state: GateState, kind?: string): string {
   if (state.state === "open") return gateOpenedMessage();
-  const hops = state.path.slice(0, -1);
+  const own = kind ?? kindOfNode(state.path[0]!);
+  const sameKind = state.path.every((node) => kindOfNode(node) === own || kindOfNode(node) === "");
+  const show = (node: NodeKey): string => (sameKind ? objectKeyOf(node) : `${kindOfNode(node)} ${objectKeyOf(node)}`);
+  const rootCause = show(state.rootCause);
+  const hops = state.path.slice(0, -1).map(show);
   const via = hops.length === 0 ? "" : ` via ${hops.join(ARROW)}`;
   switch (state.reason) {
     case "Cycle": {
       // rootCauseMessage names the cycle. The path ends by going once round it: on the cycle
       // itself, the path is just that; else the hops before the first cycle member are the "via".
       const entry = state.path.indexOf(state.path[state.path.length - 1]!);
-      const before = entry === state.path.length - 1 ? [] : state.path.slice(0, entry);
+      const before = entry === state.path.length - 1 ? [] : state.path.slice(0, entry).map(show);
       const cycleVia = before.length === 0 ? "" : ` via ${before.join(ARROW)}`;
       return `blocked by ${state.rootCauseMessage}${cycleVia}: remove one of these dependsOn entries`;
     }
     case "Missing":
-      return `blocked by ${state.rootCause}${via}: ${state.rootCauseMessage}: create it or fix the dependsOn entry`;
+      return `blocked by ${rootCause}${via}: ${state.rootCauseMessage}: create it or fix the dependsOn entry`;
     case "Suspended":
-      return `blocked by ${state.rootCause}${via}: ${state.rootCauseMessage}: resume it to continue`;
+      return `blocked by ${rootCause}${via}: ${state.rootCauseMessage}: resume it to continue`;
     default:
-      return `blocked by ${state.rootCause}${via}: ${state.rootCauseMessage}`;
+      return `blocked by ${rootCause}${via}: ${state.rootCauseMessage}`;
   }
 }
 

@@ -20,8 +20,11 @@ describe("checkObject (one object about to be written)", () => {
         type: "cycle",
         kind: "HelmRelease",
         object: "default/redis",
+        node: "HelmRelease/default/redis",
         dependency: "default/backend",
+        dependencyNode: "HelmRelease/default/backend",
         cycle: ["default/redis", "default/backend", "default/redis"],
+        cycleNodes: ["HelmRelease/default/redis", "HelmRelease/default/backend", "HelmRelease/default/redis"],
         message: "dependency cycle default/redis → default/backend → default/redis: remove one of these dependsOn entries",
       },
     ]);
@@ -39,7 +42,9 @@ describe("checkObject (one object about to be written)", () => {
         type: "self-dependency",
         kind: "HelmRelease",
         object: "default/backend",
+        node: "HelmRelease/default/backend",
         dependency: "default/backend",
+        dependencyNode: "HelmRelease/default/backend",
         message: "default/backend depends on itself: remove that dependsOn entry",
         entry: 0,
       },
@@ -52,7 +57,9 @@ describe("checkObject (one object about to be written)", () => {
       type: "missing",
       kind: "HelmRelease",
       object: "default/api",
+      node: "HelmRelease/default/api",
       dependency: "default/redsi",
+      dependencyNode: "HelmRelease/default/redsi",
       suggestions: ["default/redis"],
       message: "HelmRelease default/redsi does not exist (did you mean default/redis?): create it first or fix the dependsOn entry",
       entry: 0,
@@ -107,9 +114,9 @@ describe("checkObject (one object about to be written)", () => {
   });
 
   it("hides removed objects in an overlay", () => {
-    const without = overlayGraph(graph, [], ["default/redis"]);
-    expect(without.has("default/redis")).toBe(false);
-    expect([...without.keys()]).toEqual(["default/backend"]);
+    const without = overlayGraph(graph, [], ["HelmRelease/default/redis"]);
+    expect(without.has("HelmRelease/default/redis")).toBe(false);
+    expect([...without.keys()]).toEqual(["HelmRelease/default/backend"]);
     expect(checkObject(without, release("default/api", { dependsOn: ["redis"] }), allow)[0]?.type).toBe("missing");
   });
 });

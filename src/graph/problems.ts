@@ -15,9 +15,9 @@ import {
   selfDependencyMessage,
 } from "./messages.js";
 import { compileReadyExpr } from "./ready-expr.js";
-import { isValidNamespaceName, isValidObjectName, objectKey, resolveDependencies } from "./refs.js";
+import { isValidNamespaceName, isValidObjectName, nodeOf, objectKeyOf, resolveDependencies } from "./refs.js";
 import { suggestKeys } from "./suggest.js";
-import type { FluxKind, FluxObject, ObjectKey, Problem, ResolvedDependency } from "./types.js";
+import type { FluxKind, FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
 
 export interface CheckOptions {
   /** "deny": a dependsOn entry in another namespace is a problem. */
@@ -34,11 +34,11 @@ export interface CheckOptions {
  * only what obj's dependencies reach.
  */
 export function checkObject(graph: GraphView, obj: FluxObject, options: CheckOptions): Problem[] {
-  const key = objectKey(obj.namespace, obj.name);
+  const key = nodeOf(obj);
   const problems = entryProblems(graph, obj, key, options);
-  const edges = [...new Set(resolveDependencies(obj).map((d) => d.key))].filter((d) => d !== key);
+  const edges = [...new Set(resolveDependencies(obj).map((d) => d.node))].filter((d) => d !== key);
   const cycle = findCycleThrough(graph, key, edges);
-  if (cycle !== undefined) problems.push(cycleProblem(graph.kind, cycle));
+  if (cycle !== undefined) problems.push(cycleProblem(obj.kind, cycle));
   return problems;
 }
 
@@ -48,9 +48,9 @@ export function checkObject(graph: GraphView, obj: FluxObject, options: CheckOpt
  * Sorted by object, then as checkObject orders them.
  */
 export function findProblems(graph: DependencyGraph, options: CheckOptions): Problem[] {
-  const byObject = new Map<ObjectKey, Problem[]>();
+  const byObject = new Map<NodeKey, Problem[]>();
   for (const obj of graph.values()) {
-    const key = objectKey(obj.namespace, obj.name);
+    const key = nodeOf(obj);
     const problems = entryProblems(graph, obj, key, options);
     if (problems.length > 0) byObject.set(key, problems);
   }
@@ -58,7 +58,7 @@ export function findProblems(graph: DependencyGraph, options: CheckOptions): Pro
     if (cycle.length <= 2) continue; // [a, a]: already a self-dependency problem
     const first = cycle[0]!;
     const list = byObject.get(first) ?? [];
-    list.push(cycleProblem(graph.kind, cycle));
+    list.push(cycleProblem(graph.get(first)!.kind, cycle));
     byObject.set(first, list);
   }
   return [...byObject.keys()].sort().flatMap((key) => byObject.get(key)!);
@@ -68,55 +68,72 @@ export function findProblems(graph: DependencyGraph, options: CheckOptions): Pro
 export function entryProblems(
   graph: GraphView,
   obj: FluxObject,
-  key: ObjectKey,
+  key: NodeKey,
   options: CheckOptions,
   resolved: readonly ResolvedDependency[] = resolveDependencies(obj),
 ): Problem[] {
   const problems: Problem[] = [];
   const kind = obj.kind;
-  const seen = new Map<ObjectKey, number>();
+  const object = objectKeyOf(key);
+  const seen = new Map<NodeKey, number>();
   for (const dep of resolved) {
     const entry = obj.dependsOn[dep.index]!;
     const problem = (type: Problem["type"], message: string, extra: Partial<Problem> = {}): void => {
-      problems.push({ type, kind, object: key, dependency: dep.key, ...extra, message, entry: dep.index });
+      problems.push({ type, kind, object, node: key, dependency: dep.key, dependencyNode: dep.node, ...extra, message, entry: dep.index });
+    };
+    const invalid = (message: string): void => {
+      problems.push({ type: "invalid", kind, object, node: key, message, entry: dep.index });
     };
     if (entry.namespace !== undefined && entry.namespace !== "" && !isValidNamespaceName(entry.namespace)) {
-      problems.push({ type: "invalid", kind, object: key, message: invalidNamespaceMessage(dep.index, entry.namespace), entry: dep.index });
+      invalid(invalidNamespaceMessage(dep.index, entry.namespace));
       continue;
     }
     if (!isValidObjectName(entry.name)) {
-      problems.push({ type: "invalid", kind, object: key, message: invalidNameMessage(dep.index, entry.name), entry: dep.index });
+      invalid(invalidNameMessage(dep.index, entry.name));
       continue;
     }
-    const first = seen.get(dep.key);
+    // A dependency of another kind (a ResourceSet's entry) is named with its kind.
+    const named = dep.kind === kind ? dep.key : `${dep.kind} ${dep.key}`;
+    const first = seen.get(dep.node);
     if (first !== undefined) {
-      problem("duplicate", duplicateMessage(dep.index, first, dep.key));
+      problem("duplicate", duplicateMessage(dep.index, first, named));
       continue;
     }
-    seen.set(dep.key, dep.index);
-    if (dep.key === key) {
-      problem("self-dependency", selfDependencyMessage(key));
+    seen.set(dep.node, dep.index);
+    if (dep.node === key) {
+      problem("self-dependency", selfDependencyMessage(object));
       continue;
     }
     if (options.crossNamespace === "deny" && dep.namespace !== obj.namespace) {
-      problem("cross-namespace", crossNamespaceMessage(key, dep.key));
+      problem("cross-namespace", crossNamespaceMessage(object, named));
     }
     if (dep.readyExpr !== undefined) {
       const compiled = compileReadyExpr(dep.readyExpr);
       if (!compiled.ok) problem("ready-expr", readyExprMessage(dep.index, compiled.error));
     }
-    if (options.ignoreMissing !== true && !graph.has(dep.key)) {
-      const suggestions = suggestKeys(dep.key, withoutKey(graph.suggestionCandidates?.(dep.key) ?? graph.keys(), key));
-      problem("missing", missingProblemMessage(kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});
+    if (options.ignoreMissing !== true && !graph.has(dep.node)) {
+      const suggestions = suggestKeys(dep.node, withoutKey(graph.suggestionCandidates?.(dep.node) ?? graph.keys(), key)).map(objectKeyOf);
+      problem("missing", missingProblemMessage(dep.kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});
     }
   }
   return problems;
 }
 
-export function cycleProblem(kind: FluxKind, cycle: ObjectKey[]): Problem {
-  return { type: "cycle", kind, object: cycle[0]!, dependency: cycle[1]!, cycle, message: cycleProblemMessage(cycle) };
+/** A cycle (closed path of nodes) as the problem of its first object, of `kind`. */
+export function cycleProblem(kind: FluxKind, cycle: NodeKey[]): Problem {
+  return {
+    type: "cycle",
+    kind,
+    object: objectKeyOf(cycle[0]!),
+    node: cycle[0]!,
+    dependency: objectKeyOf(cycle[1]!),
+    dependencyNode: cycle[1]!,
+    cycle: cycle.map(objectKeyOf),
+    cycleNodes: cycle,
+    message: cycleProblemMessage(cycle),
+  };
 }
 
-function* withoutKey(keys: Iterable<ObjectKey>, excluded: ObjectKey): Iterable<ObjectKey> {
+function* withoutKey(keys: Iterable<NodeKey>, excluded: NodeKey): Iterable<NodeKey> {
   for (const key of keys) if (key !== excluded) yield key;
 }

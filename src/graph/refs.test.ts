@@ -19,10 +19,23 @@ describe("resolveDependencies", () => {
       dependsOn: ["redis", { name: "cert-manager", namespace: "cert-manager" }, { name: "db", readyExpr: "true" }],
     });
     expect(resolveDependencies(backend)).toEqual([
-      { key: "apps/redis", name: "redis", namespace: "apps", index: 0 },
-      { key: "cert-manager/cert-manager", name: "cert-manager", namespace: "cert-manager", index: 1 },
-      { key: "apps/db", name: "db", namespace: "apps", index: 2, readyExpr: "true" },
+      { node: "HelmRelease/apps/redis", kind: "HelmRelease", key: "apps/redis", name: "redis", namespace: "apps", index: 0 },
+      { node: "HelmRelease/cert-manager/cert-manager", kind: "HelmRelease", key: "cert-manager/cert-manager", name: "cert-manager", namespace: "cert-manager", index: 1 },
+      { node: "HelmRelease/apps/db", kind: "HelmRelease", key: "apps/db", name: "db", namespace: "apps", index: 2, readyExpr: "true" },
     ]);
+  });
+
+  it("keys a ResourceSet's entry by the kind it names; the other kinds' entries name their own kind", () => {
+    const platform = release("apps/platform", {
+      kind: "ResourceSet",
+      dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", ready: true }, { name: "infra" }],
+    });
+    expect(resolveDependencies(platform).map((d) => [d.node, d.ready])).toEqual([
+      ["HelmRelease/apps/redis", true],
+      ["ResourceSet/apps/infra", undefined],
+    ]);
+    const kustomization = release("apps/web", { kind: "Kustomization", dependsOn: [{ name: "redis" }] });
+    expect(resolveDependencies(kustomization)[0]!.node).toBe("Kustomization/apps/redis");
   });
 
   it("treats an empty namespace like an absent one", () => {

@@ -1,11 +1,61 @@
-// References between Flux objects: `ns/name` keys, resolving `spec.dependsOn` entries (a missing
+// References between Flux objects: node keys (`Kind/ns/name`, one graph for every kind) and the
+// `ns/name` a user reads, resolving `spec.dependsOn` entries (a missing
 // namespace means the dependent's own, as Flux's helm-controller and kustomize-controller do), and
 // the Kubernetes name rules a dependsOn entry must satisfy to ever match an object.
 
-import type { FluxObject, ObjectKey, ResolvedDependency } from "./types.js";
+import type { DependencyEntry, FluxObject, NodeKey, ObjectKey, ResolvedDependency } from "./types.js";
 
 export function objectKey(namespace: string, name: string): ObjectKey {
   return `${namespace}/${name}`;
+}
+
+export function nodeKey(kind: string, namespace: string, name: string): NodeKey {
+  return `${kind}/${namespace}/${name}`;
+}
+
+/** The node of an object. */
+export function nodeOf(obj: { kind: string; namespace: string; name: string }): NodeKey {
+  return `${obj.kind}/${obj.namespace}/${obj.name}`;
+}
+
+/** The parts of a node key; a key without two "/" has an empty kind (and namespace). */
+export function splitNodeKey(node: NodeKey): { kind: string; namespace: string; name: string } {
+  const first = node.indexOf("/");
+  const second = first < 0 ? -1 : node.indexOf("/", first + 1);
+  if (second < 0) return { kind: "", ...splitKey(node) };
+  return { kind: node.slice(0, first), namespace: node.slice(first + 1, second), name: node.slice(second + 1) };
+}
+
+/** `namespace/name` of a node (a key that already is `namespace/name`, with one "/", is returned as it is). */
+export function objectKeyOf(node: NodeKey): ObjectKey {
+  const first = node.indexOf("/");
+  return first < 0 || node.indexOf("/", first + 1) < 0 ? node : node.slice(first + 1);
+}
+
+/** The kind of a node ("" for a plain `namespace/name`). */
+export function kindOfNode(node: NodeKey): string {
+  const first = node.indexOf("/");
+  return first < 0 || node.indexOf("/", first + 1) < 0 ? "" : node.slice(0, first);
+}
+
+/**
+ * Nodes as a user reads them: `ns/name` when all are of one kind (the kind is said once, elsewhere),
+ * else each with its kind, `HelmRelease ns/name`.
+ */
+export function displayNodes(nodes: readonly NodeKey[]): string[] {
+  const kind = nodes.length === 0 ? "" : kindOfNode(nodes[0]!);
+  if (nodes.every((node) => kindOfNode(node) === kind)) return nodes.map(objectKeyOf);
+  return nodes.map((node) => `${kindOfNode(node)} ${objectKeyOf(node)}`);
+}
+
+/**
+ * The kind a dependsOn entry names: the entry's `kind` when it has one, else the dependent's own. The
+ * decoder (src/flux/decode.ts) keeps `kind` only where the table in src/flux/kinds.ts lets an entry
+ * name another kind (a ResourceSet's), so a HelmRelease's or Kustomization's entries name their own
+ * kind (docs/behaviour.md, "Flux's behaviour we build on").
+ */
+export function entryKind(dependent: { kind: string }, entry: DependencyEntry): string {
+  return entry.kind !== undefined && entry.kind !== "" ? entry.kind : dependent.kind;
 }
 
 /** Splits at the first "/": namespaces never contain one, so the rest is the name. */
@@ -19,8 +69,10 @@ export function splitKey(key: ObjectKey): { namespace: string; name: string } {
 export function resolveDependencies(obj: FluxObject): ResolvedDependency[] {
   return obj.dependsOn.map((entry, index) => {
     const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
-    const resolved: ResolvedDependency = { key: objectKey(namespace, entry.name), name: entry.name, namespace, index };
+    const kind = entryKind(obj, entry);
+    const resolved: ResolvedDependency = { node: nodeKey(kind, namespace, entry.name), kind, key: objectKey(namespace, entry.name), name: entry.name, namespace, index };
     if (entry.readyExpr !== undefined && entry.readyExpr !== "") resolved.readyExpr = entry.readyExpr;
+    if (entry.ready === true) resolved.ready = true;
     return resolved;
   });
 }
@@ -43,13 +95,14 @@ export function isValidNamespaceName(namespace: string): boolean {
 
 /**
  * Canonical key of the resolved dependsOn set: sorted, duplicates collapsed, namespaces defaulted,
- * readyExpr included. Equal keys mean "dependsOn unchanged as a set" (DESIGN.md, Admission rules:
+ * readyExpr (and a ResourceSet's `ready`) included. Equal keys mean "dependsOn unchanged as a set" (docs/behaviour.md, Admission rules:
  * such UPDATEs are always allowed).
  */
 export function dependencySetKey(obj: FluxObject): string {
   const entries = new Set<string>();
   for (const dep of resolveDependencies(obj)) {
-    entries.add(dep.readyExpr === undefined ? dep.key : `${dep.key}\u0000${dep.readyExpr}`);
+    const target = dep.ready === true ? `${dep.node}\u0000ready` : dep.node;
+    entries.add(dep.readyExpr === undefined ? target : `${target}\u0000${dep.readyExpr}`);
   }
   return [...entries].sort().join("\n");
 }

@@ -20,38 +20,38 @@ function ks(key: string, options: { dependsOn?: string[]; source?: SourceRef; ap
 
 describe("the source revision rule", () => {
   it("blocks on a Ready dependency of the same source that has not applied its revision; suspended, it is the root cause", () => {
-    const tracker = new GateTracker("Kustomization", [
+    const tracker = new GateTracker([
       ks("flux-system/infra", { applied: "main@sha1:old", suspend: true }),
       ks("flux-system/apps", { dependsOn: ["infra"], applied: "main@sha1:old" }),
     ]);
-    expect(tracker.state("flux-system/apps")).toEqual({ state: "open" });
+    expect(tracker.state("Kustomization/flux-system/apps")).toEqual({ state: "open" });
     const changes = tracker.setSourceRevision(repo, "main@sha1:new");
-    expect(changes.map((c) => c.key)).toEqual(["flux-system/apps"]);
-    const gate = tracker.state("flux-system/apps")!;
+    expect(changes.map((c) => c.key)).toEqual(["Kustomization/flux-system/apps"]);
+    const gate = tracker.state("Kustomization/flux-system/apps")!;
     expect(gate).toEqual({
       state: "blocked",
       reason: "Suspended",
-      rootCause: "flux-system/infra",
+      rootCause: "Kustomization/flux-system/infra",
       rootCauseMessage: "suspended; has not applied revision main@sha1:new",
-      path: ["flux-system/infra"],
+      path: ["Kustomization/flux-system/infra"],
     });
     expect(blockedMessage(gate)).toBe("blocked by flux-system/infra: suspended; has not applied revision main@sha1:new: resume it to continue");
     // The full computation agrees with the incremental one.
-    expect(computeGateStates(tracker.graph, { revisionOf: (ref) => (ref.name === repo.name ? "main@sha1:new" : undefined) }).get("flux-system/apps")).toEqual(gate);
+    expect(computeGateStates(tracker.graph, { revisionOf: (ref) => (ref.name === repo.name ? "main@sha1:new" : undefined) }).get("Kustomization/flux-system/apps")).toEqual(gate);
   });
 
   it("opens once the dependency applies the revision; a dependency still catching up is NotReady", () => {
-    const tracker = new GateTracker("Kustomization", [
+    const tracker = new GateTracker([
       ks("flux-system/infra", { applied: "main@sha1:old" }),
       ks("flux-system/apps", { dependsOn: ["infra"] }),
     ]);
     tracker.setSourceRevision(repo, "main@sha1:new");
-    expect(tracker.state("flux-system/apps")).toMatchObject({
+    expect(tracker.state("Kustomization/flux-system/apps")).toMatchObject({
       reason: "NotReady",
       rootCauseMessage: "revision is not up to date: applied main@sha1:old, the source is at main@sha1:new",
     });
     const changes = tracker.upsert(ks("flux-system/infra", { applied: "main@sha1:new" }));
-    expect(changes.find((c) => c.key === "flux-system/apps")?.after).toEqual({ state: "open" });
+    expect(changes.find((c) => c.key === "Kustomization/flux-system/apps")?.after).toEqual({ state: "open" });
   });
 
   it("applies only to Kustomizations of the same source whose source has an artifact", () => {
@@ -62,9 +62,9 @@ describe("the source revision rule", () => {
     expect(unappliedRevision(infra, ks("flux-system/apps", { dependsOn: ["infra"] }), revisions)).toBe("main@sha1:new");
     expect(unappliedRevision(infra, ks("flux-system/apps"), { revisionOf: () => undefined })).toBeUndefined();
     const helm = release("flux-system/infra");
-    expect(unappliedRevision(helm, release("flux-system/apps"), revisions)).toBeUndefined();
-    const tracker = new GateTracker("Kustomization", [infra, fromOther]);
+    expect(unappliedRevision(helm, release("Kustomization/flux-system/apps"), revisions)).toBeUndefined();
+    const tracker = new GateTracker([infra, fromOther]);
     expect(tracker.setSourceRevision(repo, "main@sha1:new")).toEqual([]);
-    expect(tracker.state("flux-system/apps")).toEqual({ state: "open" });
+    expect(tracker.state("Kustomization/flux-system/apps")).toEqual({ state: "open" });
   });
 });

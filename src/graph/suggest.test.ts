@@ -24,20 +24,28 @@ describe("editDistance", () => {
 });
 
 describe("suggestKeys", () => {
-  const keys = ["default/redis", "default/backend", "cache/redis", "cache/redsi-operator", "monitoring/prometheus"];
+  const hr = (key: string): string => `HelmRelease/${key}`;
+  const keys = ["default/redis", "default/backend", "cache/redis", "cache/redsi-operator", "monitoring/prometheus"].map(hr);
 
   it("suggests the close name in the same namespace first (redsi → redis)", () => {
-    expect(suggestKeys("default/redsi", keys)[0]).toBe("default/redis");
+    expect(suggestKeys(hr("default/redsi"), keys)[0]).toBe(hr("default/redis"));
   });
 
   it("suggests the same name in another namespace (a forgotten namespace)", () => {
-    expect(suggestKeys("default/prometheus", keys)).toEqual(["monitoring/prometheus"]);
-    expect(suggestKeys("apps/redis", keys)).toEqual(["cache/redis", "default/redis"]);
+    expect(suggestKeys(hr("default/prometheus"), keys)).toEqual([hr("monitoring/prometheus")]);
+    expect(suggestKeys(hr("apps/redis"), keys)).toEqual([hr("cache/redis"), hr("default/redis")]);
   });
 
   it("suggests nothing for an unrelated name and respects max", () => {
-    expect(suggestKeys("default/grafana", keys)).toEqual([]);
-    expect(suggestKeys("default/redi", keys, 1)).toEqual(["default/redis"]);
+    expect(suggestKeys(hr("default/grafana"), keys)).toEqual([]);
+    expect(suggestKeys(hr("default/redi"), keys, 1)).toEqual([hr("default/redis")]);
+  });
+
+  it("stays within the missing object's kind", () => {
+    const mixed = ["Kustomization/default/redis", "Kustomization/apps/prometheus", "HelmRelease/default/rediss"];
+    expect(suggestKeys("Kustomization/default/redsi", mixed)).toEqual(["Kustomization/default/redis"]);
+    expect(suggestKeys("HelmRelease/default/prometheus", mixed)).toEqual([]);
+    expect(suggestKeys("HelmRelease/default/redis", mixed)).toEqual(["HelmRelease/default/rediss"]);
   });
 });
 
@@ -45,11 +53,12 @@ describe("DependencyGraph.suggestionCandidates", () => {
   it("gives suggestKeys the same answer as the whole graph would", () => {
     const name = fc.constantFrom("redis", "redsi", "rdis", "backend", "backnd", "api", "apis", "web");
     const namespace = fc.constantFrom("default", "apps", "legacy");
+    const kind = fc.constantFrom("HelmRelease" as const, "Kustomization" as const);
     fc.assert(
-      fc.property(fc.array(fc.tuple(namespace, name), { maxLength: 20 }), namespace, name, (objects, ns, missingName) => {
-        const graph = new DependencyGraph("HelmRelease");
-        for (const [n, o] of objects) graph.upsert({ kind: "HelmRelease", namespace: n, name: o, dependsOn: [{ name: "ghost" }] });
-        const missing = `${ns}/${missingName}`;
+      fc.property(fc.array(fc.tuple(kind, namespace, name), { maxLength: 20 }), kind, namespace, name, (objects, k, ns, missingName) => {
+        const graph = new DependencyGraph();
+        for (const [kd, n, o] of objects) graph.upsert({ kind: kd, namespace: n, name: o, dependsOn: [{ name: "ghost" }] });
+        const missing = `${k}/${ns}/${missingName}`;
         expect(suggestKeys(missing, graph.suggestionCandidates(missing))).toEqual(suggestKeys(missing, graph.keys()));
       }),
       { numRuns: 300 },

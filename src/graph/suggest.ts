@@ -4,8 +4,8 @@
 // cluster on the admission deny path, for a suggestion that is rarely right. Candidates are filtered by
 // length before any distance is computed, and distances stop once over the limit.
 
-import { splitKey } from "./refs.js";
-import type { ObjectKey } from "./types.js";
+import { splitNodeKey } from "./refs.js";
+import type { NodeKey } from "./types.js";
 
 /**
  * Edit distance with adjacent transpositions (optimal string alignment, the restricted
@@ -48,22 +48,23 @@ function closeness(name: string): number {
   return name.length <= 4 ? 1 : name.length <= 9 ? 2 : 3;
 }
 
-/** Up to `max` existing keys close to `missing`, best first. */
-export function suggestKeys(missing: ObjectKey, candidates: Iterable<ObjectKey>, max = 3): ObjectKey[] {
-  const { namespace, name } = splitKey(missing);
+/** Up to `max` existing nodes of the missing node's kind close to it, best first. */
+export function suggestKeys(missing: NodeKey, candidates: Iterable<NodeKey>, max = 3): NodeKey[] {
+  const { kind, namespace, name } = splitNodeKey(missing);
   const limit = closeness(name);
-  const prefix = `${namespace}/`;
+  const kindPrefix = `${kind}/`;
+  const prefix = `${kind}/${namespace}/`;
   const suffix = `/${name}`;
-  // tier 0: same namespace, close name; 1: same name, other namespace.
-  const scored: { key: ObjectKey; tier: number; distance: number }[] = [];
+  // tier 0: same namespace, close name; 1: same name, other namespace. Never another kind.
+  const scored: { key: NodeKey; tier: number; distance: number }[] = [];
   for (const key of candidates) {
-    if (key === missing) continue;
+    if (key === missing || !key.startsWith(kindPrefix)) continue;
     if (key.startsWith(prefix)) {
       const other = key.slice(prefix.length);
       if (Math.abs(other.length - name.length) > limit) continue;
       const distance = boundedEditDistance(name, other, limit);
       if (distance <= limit) scored.push({ key, tier: 0, distance });
-    } else if (key.endsWith(suffix) && key.indexOf("/") === key.length - suffix.length) {
+    } else if (key.endsWith(suffix) && key.indexOf("/", kindPrefix.length) === key.length - suffix.length) {
       scored.push({ key, tier: 1, distance: 0 });
     }
   }

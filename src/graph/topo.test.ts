@@ -16,8 +16,8 @@ describe("topologicalLevels", () => {
       release("default/c", { dependsOn: ["a"] }),
     ]);
     expect(topologicalLevels(graph)).toEqual({
-      levels: [["default/redis"], ["default/backend"], ["default/frontend"]],
-      cyclic: ["default/a", "default/b", "default/c"],
+      levels: [["HelmRelease/default/redis"], ["HelmRelease/default/backend"], ["HelmRelease/default/frontend"]],
+      cyclic: ["HelmRelease/default/a", "HelmRelease/default/b", "HelmRelease/default/c"],
     });
   });
 

@@ -3,13 +3,13 @@
 // objects on a cycle and everything depending on them can never be ordered and go to `cyclic`.
 
 import type { GraphView } from "./dependency-graph.js";
-import type { ObjectKey } from "./types.js";
+import type { NodeKey } from "./types.js";
 
-export function topologicalLevels(graph: GraphView): { levels: ObjectKey[][]; cyclic: ObjectKey[] } {
+export function topologicalLevels(graph: GraphView): { levels: NodeKey[][]; cyclic: NodeKey[] } {
   // Kahn's algorithm on "dependency before dependent": count each object's existing dependencies.
-  const pending = new Map<ObjectKey, number>();
-  const dependents = new Map<ObjectKey, ObjectKey[]>();
-  let current: ObjectKey[] = [];
+  const pending = new Map<NodeKey, number>();
+  const dependents = new Map<NodeKey, NodeKey[]>();
+  let current: NodeKey[] = [];
   for (const key of graph.keys()) {
     let count = 0;
     for (const dep of graph.dependencyKeys(key)) {
@@ -22,13 +22,13 @@ export function topologicalLevels(graph: GraphView): { levels: ObjectKey[][]; cy
     pending.set(key, count);
     if (count === 0) current.push(key);
   }
-  const levels: ObjectKey[][] = [];
+  const levels: NodeKey[][] = [];
   let placed = 0;
   while (current.length > 0) {
     current.sort();
     levels.push(current);
     placed += current.length;
-    const next: ObjectKey[] = [];
+    const next: NodeKey[] = [];
     for (const key of current) {
       for (const dependent of dependents.get(key) ?? []) {
         const left = pending.get(dependent)! - 1;
@@ -38,7 +38,7 @@ export function topologicalLevels(graph: GraphView): { levels: ObjectKey[][]; cy
     }
     current = next;
   }
-  const cyclic: ObjectKey[] = [];
+  const cyclic: NodeKey[] = [];
   if (placed < pending.size) for (const [key, left] of pending) if (left > 0) cyclic.push(key);
   return { levels, cyclic: cyclic.sort() };
 }

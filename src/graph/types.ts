@@ -4,8 +4,15 @@
 /** The Flux kinds whose `spec.dependsOn` releasegate knows (their table is in src/flux/kinds.ts). */
 export type FluxKind = "HelmRelease" | "Kustomization" | "ResourceSet";
 
-/** `namespace/name`, the identity of an object within one kind's graph. */
+/** `namespace/name`: how an object is named to a user, next to its kind (`check` JSON, Events, metrics). */
 export type ObjectKey = string;
+
+/**
+ * `Kind/namespace/name`, the identity of a node in the one graph shared by every kind
+ * (docs/architecture.md, "Kinds"): a HelmRelease and a Kustomization of the same name are two nodes.
+ * Neither a kind nor a namespace contains a "/", so the rest after the second one is the name.
+ */
+export type NodeKey = string;
 
 /**
  * A `spec.dependsOn` entry exactly as written (namespace and readyExpr optional). A ResourceSet's
@@ -67,12 +74,18 @@ export interface FluxObject {
 
 /** A dependsOn entry after defaulting its namespace to the dependent's own. */
 export interface ResolvedDependency {
+  /** The dependency's node: its kind (the entry's own for a ResourceSet, else the dependent's), namespace, name. */
+  node: NodeKey;
+  kind: string;
+  /** `namespace/name` of the dependency. */
   key: ObjectKey;
   name: string;
   namespace: string;
   readyExpr?: string;
   /** Index of the entry in `spec.dependsOn`, for messages. */
   index: number;
+  /** ResourceSet entries: `ready: true` (else existing is enough). */
+  ready?: boolean;
 }
 
 export type ProblemType =
@@ -90,10 +103,16 @@ export interface Problem {
   kind: FluxKind;
   /** `ns/name` of the object whose dependsOn has the problem. */
   object: ObjectKey;
+  /** The object's node (kind included). */
+  node: NodeKey;
   /** `ns/name` of the dependency concerned, when there is one. */
   dependency?: ObjectKey;
-  /** For cycles: the closed path, first element repeated at the end. */
+  /** The dependency's node, when there is one (its kind may differ from the object's for a ResourceSet). */
+  dependencyNode?: NodeKey;
+  /** For cycles: the closed path as `ns/name`, first element repeated at the end. */
   cycle?: ObjectKey[];
+  /** For cycles: the same path as nodes (the kinds of a cycle across kinds). */
+  cycleNodes?: NodeKey[];
   /** For missing: close existing names ("did you mean"). */
   suggestions?: ObjectKey[];
   /** Index of the dependsOn entry the problem is about (every problem but a cycle has one). */
@@ -103,17 +122,17 @@ export interface Problem {
 
 export type BlockedReason = "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
 
-/** Gate state of one object (DESIGN.md, Gate states). */
+/** Gate state of one object (docs/behaviour.md, Gate states). */
 export type GateState =
   | { state: "open" }
   | {
       state: "blocked";
       reason: BlockedReason;
       /** The deepest not-ready object on the dependency path whose own dependencies are fine
-       *  (for Missing: the missing key; for Cycle: the first object of the cycle). */
-      rootCause: ObjectKey;
+       *  (for Missing: the missing node; for Cycle: the smallest node of the cycle). */
+      rootCause: NodeKey;
       /** Why the root cause is not ready, e.g. "install retries exhausted". */
       rootCauseMessage: string;
       /** From this object (exclusive) to the root cause (inclusive). */
-      path: ObjectKey[];
+      path: NodeKey[];
     };

@@ -1,0 +1,94 @@
+// The one graph of every kind in the cluster (docs/architecture.md, "Kinds"): one GateTracker whose
+// nodes are `Kind/ns/name`, fed by the store of each kind (kind-store.ts). An event of one kind can
+// change the gates of another (a ResourceSet depending on a HelmRelease), so every batch of gate
+// changes is handed to the store of each changed object's kind, which announces it to its listeners.
+
+import type { GraphView } from "../graph/dependency-graph.js";
+import { GateTracker } from "../graph/gates.js";
+import type { GateChange } from "../graph/gates.js";
+import { kindOfNode } from "../graph/refs.js";
+import type { FluxObject, NodeKey, SourceRef } from "../graph/types.js";
+import type { CacheChange } from "./object-cache.js";
+
+/**
+ * What caused a batch of gate changes: a kind's first load, a source's new revision, a change of the
+ * kind's own cache, or an update of another kind (`kind`) whose objects this kind's depend on.
+ */
+export type GateCause =
+  | { type: "load" }
+  | { type: "source"; ref: SourceRef; revision: string | undefined }
+  | CacheChange
+  | { type: "other-kind"; kind: string };
+
+/** The graph as the webhook may read it: no way to change it. */
+export interface ReadonlyGraph extends GraphView {
+  readonly size: number;
+  /** Nodes of the objects whose dependsOn names `key`, whether or not `key` exists. */
+  dependentsOf(key: NodeKey): NodeKey[];
+}
+
+/** Who receives the gate changes of one kind (a KindStore). */
+export interface KindChangeSink {
+  readonly kind: string;
+  /** The changes of objects of this kind that one update caused, in order. */
+  deliver(changes: GateChange[], cause: GateCause): void;
+}
+
+export class FluxGraph {
+  private readonly tracker = new GateTracker();
+  private readonly sinks = new Map<string, KindChangeSink>();
+
+  /** The one graph, read-only. */
+  get graph(): ReadonlyGraph {
+    return this.tracker.graph;
+  }
+
+  get gates(): Pick<GateTracker, "state" | "states" | "cycleCount" | "cycleCountOf"> {
+    return this.tracker;
+  }
+
+  /** Registers the store of a kind; one per kind. */
+  attach(sink: KindChangeSink): () => void {
+    if (this.sinks.has(sink.kind)) throw new Error(`a store of ${sink.kind} is already attached to this graph`);
+    this.sinks.set(sink.kind, sink);
+    return () => {
+      if (this.sinks.get(sink.kind) === sink) this.sinks.delete(sink.kind);
+    };
+  }
+
+  /** A kind's first full list: its objects replace whatever of the kind the graph held. */
+  load(kind: string, objects: Iterable<FluxObject>): void {
+    this.route(this.tracker.replaceKind(kind, objects), kind, { type: "load" });
+  }
+
+  /** A change of `kind`'s cache (its node is the change's kind and key). */
+  apply(kind: string, change: CacheChange, node: NodeKey): void {
+    const changes = change.type === "upsert" ? this.tracker.upsert(change.object) : this.tracker.remove(node);
+    this.route(changes, kind, change);
+  }
+
+  /** Only the kinds with changes hear of a new source revision. */
+  setSourceRevision(ref: SourceRef, revision: string | undefined): void {
+    const changes = this.tracker.setSourceRevision(ref, revision);
+    if (changes.length > 0) this.route(changes, undefined, { type: "source", ref, revision });
+  }
+
+  /**
+   * Hands each kind its changes. The kind updated hears first, and even of no change (its listeners
+   * learn of the event itself); the others hear only of changes, as caused by `other-kind`.
+   */
+  private route(changes: GateChange[], from: string | undefined, cause: GateCause): void {
+    const byKind = new Map<string, GateChange[]>();
+    if (from !== undefined) byKind.set(from, []);
+    for (const change of changes) {
+      const kind = kindOfNode(change.key);
+      let list = byKind.get(kind);
+      if (list === undefined) byKind.set(kind, (list = []));
+      list.push(change);
+    }
+    for (const [kind, list] of byKind) {
+      const own = from === undefined || kind === from;
+      this.sinks.get(kind)?.deliver(list, own ? cause : { type: "other-kind", kind: from });
+    }
+  }
+}
