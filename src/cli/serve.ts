@@ -28,6 +28,7 @@ import { EventRecorder } from "../cluster/events.js";
 import { LeaseElection } from "../cluster/lease-election.js";
 import { describeError } from "../runtime/api-error.js";
 import { onTermination } from "../runtime/termination.js";
+import { FluxGraph } from "../cluster/flux-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
 import { ObjectCache } from "../cluster/object-cache.js";
 import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
@@ -195,9 +196,10 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     logger: log.child({ component: "leader-election" }),
   });
   const recorder = new EventRecorder(kc, { reportingInstance: options.identity, logger: log.child({ component: "events" }) });
-  // One store per kind: the cache feeds its graph and gate tracker once; the controller and the
-  // webhook both read it (docs/architecture.md, "The pipe").
-  const stores = caches.map((cache) => new KindStore(cache));
+  // One store per kind, all feeding one graph and gate tracker (nodes Kind/ns/name) once; the
+  // controller and the webhook both read it (docs/architecture.md, "The pipe", "Kinds").
+  const shared = new FluxGraph();
+  const stores = caches.map((cache) => new KindStore(cache, shared));
   const controller = new GateController({
     stores,
     requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: isGuardedKind(kind) ? (served[kind].version ?? "") : "" }),
