@@ -8,6 +8,7 @@
 // Each child samples its own RSS every 20 ms (the peak) and reports process.memoryUsage() after a full
 // GC once it is synced. The numbers are RSS from /proc; "file" is the part backed by files (the node
 // binary's code and ICU data), "anon" the part the program allocated.
+// Children run with MALLOC_ARENA_MAX=2, as the container image sets it, unless the caller sets one.
 // Run: npm run bench:memory   (RELEASES=… VALUES_KIB=…)
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -205,7 +206,7 @@ async function child(mode: string): Promise<Report> {
 
 function runChild(mode: string, env: NodeJS.ProcessEnv = {}): Promise<Report> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [SELF, "child", mode], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [SELF, "child", mode], { env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2", ...env }, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${mode}: ${error.message}\n${stderr}`));
       else resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as Report);
     });
