@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface Profile {
@@ -40,8 +41,17 @@ function shortUrl(url: string): string {
 }
 
 /** Self time per function, largest first; `(idle)` is left out of the shares (time with nothing to do). */
-export function selfTimes(profile: Profile, window?: Window): { top: SelfTime[]; busyMs: number; idleMs: number } {
+export function selfTimes(profile: Profile, window?: Window, under?: RegExp): { top: SelfTime[]; busyMs: number; idleMs: number } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  /** Whether a sample's stack has a frame whose function name matches `under`. */
+  const isUnder = (id: number): boolean => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      if (under!.test(byId.get(at)?.callFrame.functionName ?? "")) return true;
+    }
+    return false;
+  };
   const totals = new Map<string, { fn: string; where: string; us: number }>();
   let idle = 0;
   let busy = 0;
@@ -56,6 +66,7 @@ export function selfTimes(profile: Profile, window?: Window): { top: SelfTime[];
       idle += delta;
       return;
     }
+    if (under !== undefined && !isUnder(id)) return;
     busy += delta;
     const where = frame.url === "" ? "" : `${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
     const key = `${frame.functionName}\u0000${where}`;
@@ -70,9 +81,10 @@ export function selfTimes(profile: Profile, window?: Window): { top: SelfTime[];
 }
 
 /** The table the benchmarks print. */
-export function formatSelfTimes(file: string, count = 25, window?: Window): string {
-  const { top, busyMs, idleMs } = selfTimes(JSON.parse(readFileSync(file, "utf8")) as Profile, window);
-  const lines = [`  busy ${busyMs.toFixed(0)} ms, idle ${idleMs.toFixed(0)} ms; top ${count} by self time (share of busy time):`];
+export function formatSelfTimes(file: string, count = 25, window?: Window, under?: RegExp): string {
+  const { top, busyMs, idleMs } = selfTimes(JSON.parse(readFileSync(file, "utf8")) as Profile, window, under);
+  const scope = under === undefined ? "" : ` under ${under.source} (GC, which V8 records outside any stack, left out)`;
+  const lines = [`  busy ${busyMs.toFixed(0)} ms${scope}, idle ${idleMs.toFixed(0)} ms; top ${count} by self time (share of busy time):`];
   for (const e of top.slice(0, count)) {
     lines.push(`  ${(e.share * 100).toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(7)} ms  ${e.fn}${e.where ? `  ${e.where}` : ""}`);
   }

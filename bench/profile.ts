@@ -1,6 +1,7 @@
 // Runs a script under `node --cpu-prof` and prints its output, then the functions with the most self
 // time (bench/cpu-profile.ts). Run: node dist/bench/profile.js SCRIPT [ARGS...]   (the environment
-// passes through, e.g. SIZES=100000 REBUILD_ONLY=1 for the graph rebuild)
+// passes through, e.g. SIZES=100000 REBUILD_ONLY=1 for the graph rebuild; UNDER=REGEX counts only
+// samples with a function of that name on the stack; TOP=N rows)
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -20,6 +21,8 @@ if (files.length === 0) {
   process.exitCode = 1;
 } else {
   console.log(`\n${script} under --cpu-prof (load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}):`);
-  console.log(formatSelfTimes(join(dir, files[0]!), Number(process.env.TOP ?? 25)));
+  const file = join(dir, files[0]!);
+  if (process.env.UNDER !== undefined) console.log(formatSelfTimes(file, Number(process.env.TOP ?? 25), undefined, new RegExp(`^(?:${process.env.UNDER})$`)));
+  console.log(formatSelfTimes(file, Number(process.env.TOP ?? 25)));
 }
 rmSync(dir, { recursive: true, force: true });
