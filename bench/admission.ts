@@ -413,7 +413,7 @@ async function main(): Promise<void> {
   const share = (c: Category): number => payloads.filter((p) => p.category === c).length / payloads.length;
   const meanBytes = payloads.reduce((sum, p) => sum + Buffer.byteLength(p.body), 0) / payloads.length;
 
-  let t = performance.now();
+  const t = performance.now();
   const sandbox = await startSandbox({ seed: seedObjects(fleet) });
   console.log(`  sandbox API seeded with ${fleet.releases.length} HelmReleases in ${((performance.now() - t) / 1000).toFixed(1)} s (in this process; no webhook registered)`);
   const dir = await mkdtemp(join(tmpdir(), "releasegate-bench-admission-"));
@@ -434,7 +434,6 @@ async function main(): Promise<void> {
     return { serve, webhookPort, metricsPort, readyMs };
   };
 
-  t = performance.now();
   const running = await spawnServe();
   console.log(`  serve ready (caches synced) ${(running.readyMs / 1000).toFixed(1)} s after spawning: node dist/src/cli/main.js serve --kubeconfig … ${certFlags.join(" ").replaceAll(dir, "$TMP")} (+ ports, --bind-address 127.0.0.1)`);
   const bare = await startBare(certFile, keyFile);

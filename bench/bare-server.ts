@@ -23,7 +23,7 @@ const server = https.createServer({ cert: readFileSync(certFile), key: readFileS
   const chunks: Buffer[] = [];
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => {
-    let uid = "";
+    let uid: string;
     try {
       const review = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { request?: { uid?: unknown } };
       uid = typeof review.request?.uid === "string" ? review.request.uid : "";
