@@ -1,4 +1,4 @@
-// Admission benchmark in the shipped configuration (README, Sizing; targets: throughput at least 0.70 of a
+// Admission benchmark in the shipped configuration (docs/behaviour.md, Performance targets: throughput at least 0.70 of a
 // bare Node HTTPS server that parses the same bodies and answers, server-side p99 under 2 ms, a
 // missing-dependency denial p99 under 20 ms, with 10,000 releases cached).
 //

@@ -1,4 +1,4 @@
-// Controller benchmark in the shipped configuration (README, Sizing; target: under 200 MiB RSS at every
+// Controller benchmark in the shipped configuration (docs/behaviour.md, Performance targets; README, Sizing: under 200 MiB RSS at every
 // moment with 10,000 releases of 20 KiB values: sync, 3,000 releases turning blocked at once, 200 gate
 // openings; a reconcile request within 1 s of the dependency turning Ready, where Flux alone takes up to
 // 30 s a hop).
@@ -30,7 +30,7 @@ import { RECONCILE_REQUEST_ANNOTATION } from "../src/cluster/reconcile-request.j
 import { startSandbox } from "../src/sandbox/sandbox.js";
 import { bucketDelta, histogramBuckets, histogramQuantile, metricValue } from "./prom-text.js";
 import { mulberry32 } from "./random.js";
-import { cpuSeconds, metricsText, mib, procStatus, startServe, waitReady } from "./serve-process.js";
+import { cpuSeconds, metricsText, mib, procStatus, rssByMapping, startServe, waitReady } from "./serve-process.js";
 import type { ProcStatus } from "./serve-process.js";
 
 const RELEASES = Number(process.env.RELEASES ?? 10_000);
@@ -193,6 +193,7 @@ async function main(): Promise<void> {
 
   await phase("settled", () => sleep(SETTLE_MS));
   const settledLoad = load1();
+  const mappings = rssByMapping(pid);
 
   const api = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
@@ -281,6 +282,9 @@ async function main(): Promise<void> {
   const maxExternal = Math.max(...inside.map((s) => s.external));
   const maxArrayBuffers = Math.max(...inside.map((s) => s.arrayBuffers));
   console.log(`  largest inside figures over the run: heapUsed ${mib(maxHeap)} MiB, external ${mib(maxExternal)} MiB, arrayBuffers ${mib(maxArrayBuffers)} MiB`);
+  console.log(
+    `  settled RSS by mapping (/proc/PID/smaps): brk heap (small mallocs) ${mib(mappings.brkHeap)} MiB, anonymous mappings ${mib(mappings.anonymous)} MiB (largest ${mappings.largestAnonymous.map(mib).join(", ")}), files ${mib(mappings.files)} MiB`,
+  );
   if (BURST > 0) console.log(`  burst: ${burstBlocked} of ${BURST} blocked (Failed), ${burstEvents} Events written, settled after ${(burstMs / 1000).toFixed(1)} s`);
 
   const ok = latencies.filter((l) => Number.isFinite(l)).sort((a, b) => a - b);

@@ -1,4 +1,4 @@
-// Graph benchmark (DESIGN.md, Performance targets: full rebuild with gate states for 100,000
+// Graph benchmark (docs/behaviour.md, Performance targets: full rebuild with gate states for 100,000
 // releases under 1 s; one watch event applied in under 1 ms p99). Builds random release DAGs
 // (average 3 dependencies, depth up to 20, a realistic mix of statuses), times full rebuilds and
 // single events through GateTracker, and prints each figure next to a baseline measured in the same

@@ -124,3 +124,29 @@ export function cpuSeconds(pid: number): number {
 }
 
 export const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+
+/**
+ * RSS by kind of mapping, from /proc/PID/smaps: the brk heap (small malloc blocks), anonymous mappings
+ * (V8's heap pages, large malloc blocks, thread stacks), and files (the node binary, libraries).
+ */
+export function rssByMapping(pid: number): { brkHeap: number; anonymous: number; files: number; largestAnonymous: number[] } {
+  const text = readFileSync(`/proc/${pid}/smaps`, "utf8");
+  let kind: "brkHeap" | "anonymous" | "files" = "anonymous";
+  const out = { brkHeap: 0, anonymous: 0, files: 0 };
+  const anonymous: number[] = [];
+  for (const line of text.split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header !== null) {
+      const name = header[1] ?? "";
+      kind = name === "[heap]" ? "brkHeap" : name === "" || name.startsWith("[") ? "anonymous" : "files";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss !== null) {
+      const bytes = Number(rss[1]) * 1024;
+      out[kind] += bytes;
+      if (kind === "anonymous") anonymous.push(bytes);
+    }
+  }
+  return { ...out, largestAnonymous: anonymous.sort((a, b) => b - a).slice(0, 5) };
+}
