@@ -19,7 +19,8 @@ main { display: flex; min-height: 60vh; }
 #details h2 { font-size: 17px; margin: 4px 0; word-break: break-all; }
 #details h3 { font-size: 14px; margin: 12px 0 4px; }
 #details table { border-collapse: collapse; width: 100%; }
-#details th, #details td { border: 1px solid #ddd; padding: 2px 4px; text-align: left; vertical-align: top; word-break: break-word; }
+#details th, #details td { border: 1px solid #ddd; padding: 2px 4px; text-align: left; vertical-align: top; }
+#details td:last-child { overflow-wrap: anywhere; }
 .gate-message { font-family: ui-monospace, monospace; background: #f4f4f4; padding: 4px; }
 ol.path, #details ul { padding-left: 20px; margin: 0; }
 button.link { background: none; border: none; color: #0b57d0; text-decoration: underline; cursor: pointer; padding: 0; font: inherit; text-align: left; }
@@ -36,8 +37,8 @@ svg .name { font-weight: 600; font-size: 13px; }
 .node .box { fill: var(--fill); stroke: var(--stroke); stroke-width: 2; }
 .node .outline { fill: none; stroke: none; }
 .node:focus { outline: none; }
-.node:focus .outline { stroke: #0b57d0; stroke-width: 3; }
-.node.root-cause .box { stroke: #000; stroke-width: 4; }
+.node.root-cause .outline { stroke: #000; stroke-width: 3; }
+.node:focus .outline { stroke: #0b57d0; stroke-width: 3; stroke-dasharray: 5 3; }
 .health-ready { --fill: #e8f5e9; --stroke: #2e7d32; }
 .health-progressing { --fill: #e3f2fd; --stroke: #1565c0; }
 .health-failed { --fill: #ffebee; --stroke: #b71c1c; }
