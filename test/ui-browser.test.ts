@@ -83,20 +83,20 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("#details h2").textContent()).toBe("default/redis");
     await page.keyboard.press("ArrowRight");
-    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.id)).toBe("HelmRelease/default/backend");
+    expect(await page.evaluate("document.activeElement?.dataset.id")).toBe("HelmRelease/default/backend");
     await page.keyboard.press("Escape");
     expect(await page.locator("#details .hint").count()).toBe(1);
   }, 30_000);
 
   it("turns backend open within a second of its gate opening, without a reload", async () => {
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.evaluate("window.marker = 42");
     const flux = new FluxClient(env.sandbox.kubeConfig());
     await flux.patch("redis", { metadata: { annotations: { "sandbox.releasegate.io/simulate": null } } });
     await eventually(() => env.serve.controller.state("HelmRelease", "default/backend")?.state === "open", { timeoutMs: 20_000, what: "backend open in the controller" });
     const opened = Date.now();
     await page.waitForSelector(`${BACKEND}.state-open`, { timeout: 1000 });
     console.log(`graph page: backend shown open ${Date.now() - opened} ms after the controller opened its gate`);
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate("window.marker")).toBe(42);
     expect(await classOf(REDIS)).not.toContain("root-cause");
   }, 60_000);
 });

@@ -41,6 +41,7 @@ export function nodeOf(kind: FluxKind, object: FluxObject, gate: GateState): Gra
     node.reason = gate.reason;
     node.rootCause = idOf(kind, gate.rootCause);
     node.path = gate.path.map((k) => idOf(kind, k));
+    node.rootCauseMessage = gate.rootCauseMessage;
     if (gate.reason === "Cycle" && gate.path[gate.path.length - 1] === key) node.cycle = true;
   }
   return node;

@@ -31,6 +31,8 @@ export interface GraphNode {
   rootCause?: NodeId;
   /** For blocked: from this node (exclusive) to the root cause (inclusive). */
   path?: NodeId[];
+  /** For blocked: why the root cause is not ready (the end of the Event text). */
+  rootCauseMessage?: string;
   health?: NodeHealth;
   /** The gate in words, from the same builders as the Events (or the ghost's "does not exist"). */
   message: string;
