@@ -2,7 +2,10 @@
 // with the simulated Flux: the seed's failure scenario shows backend blocked with root cause redis;
 // clicking backend shows its path to the root cause; fixing redis turns backend open on the page
 // without a reload. Also writes docs/graph-page.png, the README's screenshot of that scenario.
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { readSeedObjects } from "../src/cli/sandbox-seed.js";
@@ -13,6 +16,7 @@ import type { Browser } from "./helpers/chromium.js";
 import { eventually } from "./helpers/eventually.js";
 import { FluxClient } from "./helpers/flux-client.js";
 import { quietLogger } from "./helpers/quiet-logger.js";
+import { runCli } from "./helpers/cli.js";
 
 const skip = chromiumMissing();
 if (skip !== undefined) console.log(skip);
@@ -99,4 +103,31 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
     expect(await page.evaluate("window.marker")).toBe(42);
     expect(await classOf(REDIS)).not.toContain("root-cause");
   }, 60_000);
+});
+
+describe.skipIf(skip !== undefined)("graph --format html opened from disk in Chromium", () => {
+  it("draws a cycle in red and a missing dependency as a ghost, with no server", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "releasegate-html-"));
+    const browser = await launchChromium();
+    try {
+      const cycle = await runCli(["graph", "--format", "html", "examples/cycle"]);
+      const missing = await runCli(["graph", "--format", "html", "examples/missing"]);
+      expect(cycle.code).toBe(0);
+      await writeFile(join(dir, "cycle.html"), cycle.stdout);
+      await writeFile(join(dir, "missing.html"), missing.stdout);
+      const page = await browser.context.newPage();
+      await page.goto(pathToFileURL(join(dir, "cycle.html")).href);
+      await page.waitForSelector('g[data-id="HelmRelease/default/redis"].cycle.reason-Cycle', { timeout: 20_000 });
+      expect(await page.locator("path.edge.cycle").count()).toBe(2);
+      await page.goto(pathToFileURL(join(dir, "missing.html")).href);
+      await page.waitForSelector('g[data-id="HelmRelease/default/redsi"].ghost.state-missing', { timeout: 20_000 });
+      await page.click('g[data-id="HelmRelease/default/backend"]');
+      expect(await page.locator("#details .gate-message").textContent()).toBe(
+        "blocked by default/redsi: HelmRelease default/redsi does not exist: create it or fix the dependsOn entry",
+      );
+    } finally {
+      await browser.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

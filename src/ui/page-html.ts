@@ -3,7 +3,8 @@
 
 import type { GraphSnapshot } from "./graph-snapshot.js";
 
-export type PageScript = { src: string } | { inline: string };
+/** The page's script by URL (its ELK worker beside it), or both inlined. */
+export type PageScript = { src: string } | { inline: string; worker: string };
 
 const STYLE = `
 :root { font-family: system-ui, sans-serif; color: #1b1b1b; background: #fafafa; }
@@ -75,6 +76,11 @@ const LEGEND: [string, string][] = [
   ["state-missing", "missing (dashed)"],
 ];
 
+/** Script text inside a <script> element: nothing in it may close the element. */
+function noScriptEnd(text: string): string {
+  return text.replace(/<\/script/gi, "<\\/script");
+}
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -84,13 +90,15 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
-export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot; title?: string }): string {
+export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot; title?: string; preload?: string }): string {
   const title = options.title ?? "releasegate · dependency graph";
   const data = options.snapshot === undefined ? "" : `<script type="application/json" id="graph-data">${scriptJson(options.snapshot)}</script>\n`;
   const script =
     "src" in options.script
       ? `<script src="${escapeHtml(options.script.src)}"></script>`
-      : `<script>${options.script.inline.replace(/<\/script/gi, "<\\/script")}</script>`;
+      : `<script type="text/plain" id="elk-worker-source">${noScriptEnd(options.script.worker)}</script>\n<script>${noScriptEnd(options.script.inline)}</script>`;
+  // The graph is fetched while the script is still being read.
+  const preload = options.preload === undefined ? "" : `<link rel="preload" href="${escapeHtml(options.preload)}" as="fetch" crossorigin="anonymous">\n`;
   const legend = LEGEND.map(([cls, label]) => `<span class="${cls}">${escapeHtml(label)}</span>`).join("");
   return `<!doctype html>
 <html lang="en">
@@ -98,7 +106,7 @@ export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+${preload}<style>${STYLE}</style>
 </head>
 <body>
 <header><h1>${escapeHtml(title)}</h1><p id="status" role="status" aria-live="polite">loading…</p></header>

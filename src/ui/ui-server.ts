@@ -1,6 +1,6 @@
 // The graph page's own HTTP server (serve's --ui-port, default 9080): read-only, plain HTTP, meant
 // to be reached with `kubectl port-forward`. GET / is the page, /graph-page.js its script (built by
-// `npm run build` and shipped in the package), /api/graph the graph as JSON and /api/events its
+// `npm run build` and shipped in the package), /elk-worker.js its layout worker, /api/graph the graph as JSON and /api/events its
 // changes as Server-Sent Events. Every answer comes from the GraphFeed; none reads the API server.
 
 import { readFileSync } from "node:fs";
@@ -25,14 +25,24 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-/** Where `npm run build` writes the page's script: beside this file once built, else in dist/. */
-const BUNDLE_CANDIDATES = [new URL("./assets/graph-page.js", import.meta.url), new URL("../../dist/src/ui/assets/graph-page.js", import.meta.url)];
+/** Where `npm run build` writes the page's scripts: beside this file once built, else in dist/. */
+const ASSET_FOLDERS = [new URL("./assets/", import.meta.url), new URL("../../dist/src/ui/assets/", import.meta.url)];
 
-/** The page's script, or undefined when it was never built. */
-export function readPageBundle(): string | undefined {
-  for (const candidate of BUNDLE_CANDIDATES) {
+export interface PageBundle {
+  /** The page's own script. */
+  script: string;
+  /** ELK's Web Worker. */
+  worker: string;
+}
+
+/** The page's scripts, or undefined when they were never built. */
+export function readPageBundle(): PageBundle | undefined {
+  for (const folder of ASSET_FOLDERS) {
     try {
-      return readFileSync(fileURLToPath(candidate), "utf8");
+      return {
+        script: readFileSync(fileURLToPath(new URL("graph-page.js", folder)), "utf8"),
+        worker: readFileSync(fileURLToPath(new URL("elk-worker.js", folder)), "utf8"),
+      };
     } catch {
       // Try the next place.
     }
@@ -40,18 +50,21 @@ export function readPageBundle(): string | undefined {
   return undefined;
 }
 
-const MISSING_BUNDLE = "document.getElementById('status').textContent = 'the page script is missing from this build: run npm run build';";
+const MISSING_BUNDLE: PageBundle = {
+  script: "document.getElementById('status').textContent = 'the page script is missing from this build: run npm run build';",
+  worker: "",
+};
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "x-frame-options": "DENY",
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
+  "content-security-policy": "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
 };
 
 export async function startUiServer(feed: GraphFeed, options: UiServerOptions): Promise<UiServer> {
   const bundle = readPageBundle() ?? MISSING_BUNDLE;
-  const page = pageHtml({ script: { src: "graph-page.js" } });
+  const page = pageHtml({ script: { src: "graph-page.js" }, preload: "api/graph" });
   const events = new EventStreamHub(feed, options.events);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0];
@@ -67,7 +80,9 @@ export async function startUiServer(feed: GraphFeed, options: UiServerOptions): 
       case "/":
         return send("text/html; charset=utf-8", page);
       case "/graph-page.js":
-        return send("text/javascript; charset=utf-8", bundle);
+        return send("text/javascript; charset=utf-8", bundle.script);
+      case "/elk-worker.js":
+        return send("text/javascript; charset=utf-8", bundle.worker);
       case "/api/graph":
         return send("application/json; charset=utf-8", JSON.stringify(feed.snapshot()));
       case "/api/events":

@@ -7,7 +7,7 @@ import type { GraphNode, GraphSnapshot, GraphUpdate, NodeId } from "../graph-sna
 /** Above this many objects the page opens on "blocked only" (docs: README, The graph page). */
 export const BLOCKED_ONLY_ABOVE = 500;
 /** At most this many nodes are laid out and drawn at once; the list holds the rest. */
-export const MAX_DRAWN = 400;
+export const MAX_DRAWN = 250;
 
 export type StateFilter = "all" | "blocked" | "open" | "missing" | "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
 

@@ -84,6 +84,7 @@ function requestLayout(): void {
       const subset = drawnSubset(visible);
       drawnIds = subset.nodes.map((n) => n.id);
       const started = performance.now();
+      document.body.dataset.loadedMs ??= String(Math.round(started));
       layout = await layOut(subset.nodes, subset.edges);
       const laidOut = performance.now();
       draw(layout);
@@ -332,9 +333,10 @@ function connectLive(): void {
   const source = new EventSource("api/events");
   const load = async (): Promise<void> => {
     loaded = false;
-    const response = await fetch("api/graph", { cache: "no-store" });
+    const response = await fetch("api/graph");
     if (!response.ok) throw new Error(`GET api/graph: HTTP ${response.status}`);
     const snapshot = (await response.json()) as GraphSnapshot;
+    document.body.dataset.fetchedMs ??= String(Math.round(performance.now()));
     if (drawnIds.length === 0 && layout === undefined) start(snapshot);
     else {
       model.load(snapshot);
@@ -345,9 +347,16 @@ function connectLive(): void {
     for (const update of queued) apply(update);
     queued = [];
   };
-  // Every (re)connection reloads the snapshot: updates missed while away are in it.
-  source.addEventListener("open", () => {
+  const reload = (): void => {
     load().catch((error: unknown) => (ui.status.textContent = `cannot load the graph: ${error instanceof Error ? error.message : String(error)}`));
+  };
+  // The first snapshot is fetched at once, beside the stream; every reconnection loads it again,
+  // with the updates missed while away.
+  let opened = false;
+  reload();
+  source.addEventListener("open", () => {
+    if (opened) reload();
+    opened = true;
   });
   source.addEventListener("update", (event) => {
     const update = JSON.parse((event as MessageEvent<string>).data) as GraphUpdate;
@@ -414,6 +423,7 @@ function wire(): void {
   });
 }
 
+document.body.dataset.scriptMs = String(Math.round(performance.now()));
 wire();
 const embedded = document.getElementById("graph-data");
 if (embedded !== null) start(JSON.parse(embedded.textContent ?? "{}") as GraphSnapshot);
