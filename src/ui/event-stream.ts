@@ -55,7 +55,9 @@ export class EventStreamHub {
   private readonly maxBufferedBytes: number;
   private readonly coalesceMs: number;
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly unsubscribe: () => void;
+  private readonly feed: GraphFeed;
+  /** Subscribed to the feed only while a client is connected. */
+  private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Clients dropped for falling behind (tests, logs). */
@@ -65,7 +67,7 @@ export class EventStreamHub {
     this.maxClients = options.maxClients ?? 32;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     this.coalesceMs = options.coalesceMs ?? 50;
-    this.unsubscribe = feed.subscribe((update) => this.onUpdate(update));
+    this.feed = feed;
     this.heartbeat = setInterval(() => this.broadcast(": heartbeat\n\n"), options.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -89,8 +91,10 @@ export class EventStreamHub {
     // Reconnect after 2 s when the stream breaks.
     res.write("retry: 2000\n\n");
     this.clients.add(res);
+    this.unsubscribe ??= this.feed.subscribe((update) => this.onUpdate(update));
     const forget = (): void => {
       this.clients.delete(res);
+      this.idle();
     };
     req.on("close", forget);
     res.on("close", forget);
@@ -98,11 +102,18 @@ export class EventStreamHub {
 
   close(): void {
     this.closed = true;
-    this.unsubscribe();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     clearInterval(this.heartbeat);
     clearTimeout(this.timer);
     for (const client of this.clients) client.end();
     this.clients.clear();
+  }
+
+  private idle(): void {
+    if (this.clients.size > 0 || this.unsubscribe === undefined) return;
+    this.unsubscribe();
+    this.unsubscribe = undefined;
   }
 
   private onUpdate(update: GraphUpdate): void {
@@ -123,6 +134,7 @@ export class EventStreamHub {
         this.dropped++;
         this.clients.delete(client);
         client.destroy();
+        this.idle();
         continue;
       }
       client.write(message);

@@ -84,7 +84,8 @@ export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSn
  * The live feed of serve: objects from the caches, gates from the controller. A cache change can
  * change the gates of everything downstream of it, so the feed walks the object's dependents
  * (its own reverse index) and, once the controller has handled the change (on the next turn of
- * the event loop), sends every node whose object or gate differs from what it sent last.
+ * the event loop), sends every node whose object or gate differs from what it sent last. While
+ * nobody listens (no page open) it keeps nothing and does nothing.
  */
 export function controllerFeed(caches: readonly GateCache[], controller: Pick<GateController, "state">): GraphFeed {
   const listeners = new Set<(update: GraphUpdate) => void>();
@@ -102,7 +103,7 @@ export function controllerFeed(caches: readonly GateCache[], controller: Pick<Ga
   }
 
   const link = (kind: FluxKind, object: FluxObject | undefined, delta: 1 | -1): void => {
-    if (object === undefined) return;
+    if (object === undefined || listeners.size === 0) return;
     const index = dependents.get(kind)!;
     const key = `${object.namespace}/${object.name}`;
     for (const dep of uniqueDependencyKeys(object)) {
@@ -161,6 +162,7 @@ export function controllerFeed(caches: readonly GateCache[], controller: Pick<Ga
   };
 
   const onChange = (kind: FluxKind, change: CacheChange): void => {
+    if (listeners.size === 0) return;
     link(kind, change.previous, -1);
     link(kind, change.object, 1);
     changedObjects.get(kind)!.add(change.key);
@@ -169,12 +171,23 @@ export function controllerFeed(caches: readonly GateCache[], controller: Pick<Ga
   };
 
   const markAll = (cache: GateCache): void => {
+    if (listeners.size === 0) return;
     for (const object of cache.list()) markDownstream(cache.kind, `${object.namespace}/${object.name}`);
     schedule();
   };
 
+  /** From nothing to one listener: index what the caches hold now; from one to none: forget it all. */
+  const listening = (on: boolean): void => {
+    for (const cache of caches) {
+      dependents.get(cache.kind)!.clear();
+      sent.get(cache.kind)!.clear();
+      dirty.get(cache.kind)!.clear();
+      changedObjects.get(cache.kind)!.clear();
+      if (on) for (const object of cache.list()) link(cache.kind, object, 1);
+    }
+  };
+
   for (const cache of caches) {
-    for (const object of cache.list()) link(cache.kind, object, 1);
     cache.subscribe((change) => onChange(cache.kind, change));
     // The controller loads the first list in one go once the cache synced: every gate appears then.
     void cache.synced.then(
@@ -201,7 +214,10 @@ export function controllerFeed(caches: readonly GateCache[], controller: Pick<Ga
     },
     subscribe(onChange) {
       listeners.add(onChange);
-      return () => listeners.delete(onChange);
+      if (listeners.size === 1) listening(true);
+      return () => {
+        if (listeners.delete(onChange) && listeners.size === 0) listening(false);
+      };
     },
   };
 }

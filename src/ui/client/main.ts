@@ -327,40 +327,46 @@ function start(snapshot: GraphSnapshot): void {
   requestLayout();
 }
 
+/** A later snapshot as an update of the one shown: only what changed is drawn again. */
+function catchUp(snapshot: GraphSnapshot): void {
+  const fresh = new Set(snapshot.nodes.map((n) => n.id));
+  apply({ nodes: snapshot.nodes, removed: [...model.nodes.keys()].filter((id) => !fresh.has(id)) });
+}
+
 function connectLive(): void {
-  let loaded = false;
+  let shown = false;
+  let loading = 0;
   let queued: GraphUpdate[] = [];
-  const source = new EventSource("api/events");
-  const load = async (): Promise<void> => {
-    loaded = false;
-    const response = await fetch("api/graph");
-    if (!response.ok) throw new Error(`GET api/graph: HTTP ${response.status}`);
-    const snapshot = (await response.json()) as GraphSnapshot;
-    document.body.dataset.fetchedMs ??= String(Math.round(performance.now()));
-    if (drawnIds.length === 0 && layout === undefined) start(snapshot);
-    else {
-      model.load(snapshot);
-      syncControls();
-      requestLayout();
+  const fetchSnapshot = async (): Promise<void> => {
+    loading++;
+    try {
+      const response = await fetch("api/graph");
+      if (!response.ok) throw new Error(`GET api/graph: HTTP ${response.status}`);
+      const snapshot = (await response.json()) as GraphSnapshot;
+      document.body.dataset.fetchedMs ??= String(Math.round(performance.now()));
+      if (shown) catchUp(snapshot);
+      else start(snapshot);
+      shown = true;
+    } finally {
+      loading--;
     }
-    loaded = true;
-    for (const update of queued) apply(update);
-    queued = [];
+    if (loading === 0) {
+      for (const update of queued) apply(update);
+      queued = [];
+    }
   };
-  const reload = (): void => {
-    load().catch((error: unknown) => (ui.status.textContent = `cannot load the graph: ${error instanceof Error ? error.message : String(error)}`));
+  const load = (): void => {
+    fetchSnapshot().catch((error: unknown) => (ui.status.textContent = `cannot load the graph: ${error instanceof Error ? error.message : String(error)}`));
   };
-  // The first snapshot is fetched at once, beside the stream; every reconnection loads it again,
-  // with the updates missed while away.
-  let opened = false;
-  reload();
-  source.addEventListener("open", () => {
-    if (opened) reload();
-    opened = true;
-  });
+  // The first snapshot is fetched at once (the page preloads it), beside the stream. Changes reach
+  // the page only once the stream is open, so each opening (the first, and every reconnection)
+  // fetches the snapshot again and applies what changed meanwhile.
+  load();
+  const source = new EventSource("api/events");
+  source.addEventListener("open", load);
   source.addEventListener("update", (event) => {
     const update = JSON.parse((event as MessageEvent<string>).data) as GraphUpdate;
-    if (loaded) apply(update);
+    if (loading === 0 && shown) apply(update);
     else queued.push(update);
   });
   source.addEventListener("error", () => {
