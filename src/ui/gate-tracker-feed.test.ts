@@ -54,6 +54,11 @@ class FakeCache implements GateCache {
   onWatchRestart() {
     return () => undefined;
   }
+  remove(key: string): void {
+    const previous = this.objects.get(key)!;
+    this.objects.delete(key);
+    this.emitter.emit("change", { type: "delete", key, previous });
+  }
   upsert(object: FluxObject): void {
     const key = `${object.namespace}/${object.name}`;
     const previous = this.objects.get(key);
@@ -91,10 +96,30 @@ describe("controllerFeed", () => {
     ]);
     cache.upsert(release("default/backend", { dependsOn: ["redis", "cache"], status: "progressing" }));
     await new Promise((resolve) => setImmediate(resolve));
+    expect(updates[1]!.removed).toEqual([]);
     expect(updates[1]!.nodes.map((n) => [n.id, n.state, n.reason, n.ghost ?? false])).toEqual([
       ["HelmRelease/default/backend", "blocked", "Missing", false],
       ["HelmRelease/default/cache", "missing", undefined, true],
       ["HelmRelease/default/web", "blocked", "Missing", false],
     ]);
+    // Deleted: gone from the page, a ghost for whoever still names it.
+    cache.remove("default/backend");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(updates[2]!.removed).toEqual(["HelmRelease/default/backend"]);
+    expect(updates[2]!.nodes.map((n) => [n.id, n.ghost ?? false])).toEqual([["HelmRelease/default/web", false], ["HelmRelease/default/backend", true]]);
+  });
+
+  it("keeps nothing and sends nothing while nobody listens", async () => {
+    const cache = new FakeCache();
+    const tracker = new GateTracker("HelmRelease");
+    cache.subscribe((change) => (change.type === "upsert" ? tracker.upsert(change.object) : tracker.remove(change.key)));
+    const feed = controllerFeed([cache], { state: (_kind, key) => tracker.state(key) });
+    const updates: GraphUpdate[] = [];
+    const unsubscribe = feed.subscribe((update) => updates.push(update));
+    unsubscribe();
+    cache.upsert(release("default/redis", { status: "ready" }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(updates).toEqual([]);
+    expect(feed.snapshot().nodes.map((n) => n.id)).toEqual(["HelmRelease/default/redis"]);
   });
 });

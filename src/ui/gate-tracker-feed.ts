@@ -143,11 +143,15 @@ export function controllerFeed(caches: readonly GateCache[], controller: Pick<Ga
       const changed = changedObjects.get(kind)!;
       for (const key of dirty.get(kind)!) {
         const object = cache.get(key);
-        const gate = object === undefined ? undefined : controller.state(kind, key);
-        if (object === undefined || gate === undefined) {
-          if (last.delete(key)) update.removed.push(idOf(kind, key));
+        if (object === undefined) {
+          // Gone (the page may have it from its snapshot even if this feed never sent it).
+          last.delete(key);
+          if (changed.has(key)) update.removed.push(idOf(kind, key));
           continue;
         }
+        const gate = controller.state(kind, key);
+        // Not evaluated yet (the controller loads a cache's first list in one go): comes with markAll.
+        if (gate === undefined) continue;
         const before = last.get(key);
         if (before !== undefined && sameGate(before, gate) && !changed.has(key)) continue;
         last.set(key, gate);

@@ -288,8 +288,8 @@ function renderDetails(): void {
 function select(id: NodeId | undefined, focus = false): void {
   selected = id !== undefined && model.nodes.has(id) ? id : undefined;
   if (selected !== undefined && !drawnIds.includes(selected)) {
-    // Selected from a list or a path: make sure it is drawn, with its chain.
-    filters = { ...filters, state: "all", search: "", namespace: ALL, kind: ALL };
+    // Selected from a list or a path but not drawn: show its namespace, whatever its state.
+    filters = { namespace: model.nodes.get(selected)!.namespace, kind: ALL, state: "all", search: "" };
     syncControls();
     requestLayout();
   }
