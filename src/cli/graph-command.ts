@@ -12,7 +12,7 @@ Prints the dependsOn graph of the Flux HelmReleases and Kustomizations under PAT
 one subgraph per kind, with cycles and missing dependencies marked.
 
 Options:
-  --format dot|mermaid|json   output format (default dot)
+  --format dot|mermaid|json|html  output format (default dot); html: the graph page as one file
   --default-namespace NAME    namespace of objects that name none (default "default")
   -h, --help                  show this help`;
 
@@ -111,9 +111,13 @@ export async function runGraph(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`${graphUsage}\n`);
     return 0;
   }
-  const format = oneOf(values.format, ["dot", "mermaid", "json"] as const, "--format", "dot");
+  const format = oneOf(values.format, ["dot", "mermaid", "json", "html"] as const, "--format", "dot");
   if (positionals.length === 0) throw new UsageError("no PATH given");
   const objects = await readManifests(positionals, { defaultNamespace: values["default-namespace"] ?? "default", stdin: io.stdin });
+  if (format === "html") {
+    io.stdout((await import("../ui/static-page.js")).staticGraphPage(objects, `releasegate · ${positionals.join(" ")}`));
+    return 0;
+  }
 
   const byKind = new Map<FluxKind, DependencyGraph>();
   for (const object of objects) {

@@ -38,6 +38,7 @@ Options:
   --api-port N                 port of the API (default 6443; 0 picks a free one)
   --webhook-port N             port of the webhook (default 9443)
   --metrics-port N             port of /metrics (default 8080)
+  --ui-port N                  port of the graph page (default 9080; 0 turns it off)
   --simulate-flux true|false   run the simulated Flux (default true); false: play helm-controller
                                yourself through the /status subresource
   --install-delay DUR          how long a simulated install takes (default 2s)
@@ -158,6 +159,8 @@ function serveOptionsFor(webhookPort: number, metricsPort: number, overrides: Pa
     certMode: "self-managed",
     webhookConfigName: SANDBOX_WEBHOOK_CONFIG,
     logLevel: "warn",
+    // In-process environments (tests) draw no page unless they ask for one.
+    uiPort: 0,
     ...overrides,
   };
 }
@@ -243,6 +246,7 @@ function hints(env: SandboxEnvironment, seedPath: string | undefined): string {
   kubeconfig       ${kubeconfig}      (export KUBECONFIG=${kubeconfig})
   webhook          https://127.0.0.1:${env.serve.webhookPort}/validate   (/healthz, /readyz)
   metrics          ${metrics}
+  graph page       ${env.serve.ui === undefined ? "off" : env.serve.ui.url}
   simulated Flux   ${env.flux ? "on: installs take a moment; blocked releases are polled every 30 s, as Flux does" : "off: set Ready conditions yourself through the /status subresource"}
 
 Things to try:
@@ -267,6 +271,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
       "api-port": { type: "string" },
       "webhook-port": { type: "string" },
       "metrics-port": { type: "string" },
+      "ui-port": { type: "string" },
       "simulate-flux": { type: "string" },
       "install-delay": { type: "string" },
       "requeue-dependency": { type: "string" },
@@ -299,7 +304,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
       requeueDependencyMs: parseDuration(values["requeue-dependency"], "requeue-dependency", 30_000),
       kubeconfigOut,
       logger: log,
-      serve: { logLevel: logLevel as LogLevel },
+      serve: { logLevel: logLevel as LogLevel, uiPort: parsePort(values["ui-port"], "ui-port", 9080) },
     });
   } catch (error) {
     if (error instanceof UsageError) throw error;

@@ -15,6 +15,8 @@ export interface ServeOptions {
   webhookPort: number;
   /** Plain HTTP port of /metrics. */
   metricsPort: number;
+  /** Plain HTTP port of the graph page; 0 turns it off. */
+  uiPort: number;
   /** Address both servers listen on (all interfaces when undefined). */
   bindAddress: string | undefined;
   /** A kubeconfig file; undefined: KUBECONFIG, then in-cluster, then ~/.kube/config (client-node's default order). */
@@ -66,6 +68,7 @@ interface Setting {
 export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "webhook-port", env: "RELEASEGATE_WEBHOOK_PORT", value: "PORT", help: "HTTPS port of /validate, /healthz, /readyz (default 9443)" },
   { flag: "metrics-port", env: "RELEASEGATE_METRICS_PORT", value: "PORT", help: "plain HTTP port of /metrics (default 8080)" },
+  { flag: "ui-port", env: "RELEASEGATE_UI_PORT", value: "PORT", help: "plain HTTP port of the read-only graph page, 0 turns it off (default 9080)" },
   { flag: "bind-address", env: "RELEASEGATE_BIND_ADDRESS", value: "ADDR", help: "address to listen on (default: all interfaces)" },
   { flag: "kubeconfig", env: "RELEASEGATE_KUBECONFIG", value: "FILE", help: "kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
   { flag: "in-cluster", env: "RELEASEGATE_IN_CLUSTER", value: "", help: "use the pod's service account", boolean: true },
@@ -223,6 +226,7 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
   const options: ServeOptions = {
     webhookPort: parsePort(get("webhook-port"), "webhook-port", 9443),
     metricsPort: parsePort(get("metrics-port"), "metrics-port", 8080),
+    uiPort: parsePort(get("ui-port"), "ui-port", 9080),
     bindAddress: get("bind-address"),
     kubeconfig: get("kubeconfig"),
     inCluster: parseBoolean(get("in-cluster"), "in-cluster"),

@@ -37,6 +37,9 @@ import { createMetrics } from "../metrics/metrics.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
 import type { MetricsServer } from "../metrics/metrics-server.js";
+import { controllerFeed } from "../ui/gate-tracker-feed.js";
+import { startUiServer } from "../ui/ui-server.js";
+import type { UiServer } from "../ui/ui-server.js";
 import type { CommandIo } from "./io.js";
 import { createLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
@@ -59,6 +62,8 @@ export interface ServeOverrides {
 export interface RunningServe {
   readonly webhookPort: number;
   readonly metricsPort: number;
+  /** The graph page, when --ui-port is not 0. */
+  readonly ui: UiServer | undefined;
   readonly identity: string;
   readonly controller: GateController;
   readonly metrics: ReleasegateMetrics;
@@ -244,6 +249,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   });
   const { listener, inFlight } = drainable(app, () => shuttingDown);
   let metricsServer: MetricsServer;
+  let ui: UiServer | undefined;
   try {
     server = await startAdmissionServer(listener, tls, {
       port: options.webhookPort,
@@ -261,6 +267,17 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     throw new Error(`cannot listen: ${describeError(error)}; pick other ports with --webhook-port / --metrics-port`, { cause: error });
   }
   const admission = server;
+  // The graph page is a convenience: a port it cannot have is logged, and the webhook runs on.
+  if (options.uiPort !== 0) {
+    try {
+      ui = await startUiServer(controllerFeed(caches, controller), {
+        port: options.uiPort,
+        ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
+      });
+    } catch (error) {
+      log.error({ uiPort: options.uiPort, error: describeError(error) }, "cannot serve the graph page; pick another port with --ui-port (0 turns it off)");
+    }
+  }
   peers.start();
   void endpointPeers?.start();
   election.start();
@@ -277,7 +294,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   void ready.then(releaseListBuffers);
   void ready.then(() => log.info({ webhookPort: admission.port, metricsPort: metricsServer.port, identity: options.identity }, "ready"));
   log.info(
-    { webhookPort: admission.port, metricsPort: metricsServer.port, namespace: options.namespace, certMode: options.certMode, identity: options.identity },
+    { webhookPort: admission.port, metricsPort: metricsServer.port, uiPort: ui?.port ?? 0, namespace: options.namespace, certMode: options.certMode, identity: options.identity },
     "serving",
   );
 
@@ -288,13 +305,14 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     peers.stop();
     endpointPeers?.stop();
     graphs.stop();
-    await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop(), metricsServer.close()]);
+    await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
   };
 
   let stopping: Promise<void> | undefined;
   return {
     webhookPort: admission.port,
     metricsPort: metricsServer.port,
+    ui,
     identity: options.identity,
     controller,
     metrics,
