@@ -154,6 +154,11 @@ export class EventRecorder {
       event.type,
       event.note,
     ]);
+    // A gate change, for the person watching the log (the Event itself may be coalesced or dropped).
+    this.log.info(
+      { kind: event.regarding.kind, object: `${event.regarding.namespace}/${event.regarding.name}`, eventReason: event.reason, note: event.note.split("\n", 1)[0] },
+      "gate changed",
+    );
     const object = JSON.stringify([event.regarding.kind, event.regarding.namespace, event.regarding.name, event.regarding.uid ?? ""]);
     return new Promise<RecordEventResult>((settle) => this.queue.push(object, { identity, spec: event, settle }));
   }

@@ -35,7 +35,7 @@ export function apiMissingReader(
   return async (kind, keys, timeoutMs) => {
     const type = fluxResourceType(kind, versions[kind]);
     const wanted = [...new Set(keys)].slice(0, MAX_NAMES_READ);
-    const deadline = new Promise<undefined>((resolve) => setTimeout(resolve, Math.min(timeoutMs, bound)).unref());
+    const deadline = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), Math.min(timeoutMs, bound)).unref());
     const read = async (key: ObjectKey): Promise<FluxObject | undefined> => {
       const slash = key.indexOf("/");
       const namespace = key.slice(0, slash);
