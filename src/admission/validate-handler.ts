@@ -169,6 +169,15 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
       req.resume();
     };
     res.once("close", release);
+    req.once("close", () => {
+      // The connection ended before the body did (a timeout's 408, a client gone): nothing to answer.
+      if (!req.complete) {
+        over = true;
+        chunks.length = 0;
+        whole = undefined;
+        release();
+      }
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
