@@ -151,7 +151,7 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
     if (declared !== undefined && declared > limit) {
       // Say so before reading, and close: the rest of the body is not worth receiving.
       reject(res, 413, tooLarge, startedAt, { connection: "close" });
-      req.resume();
+      // Not read on: the socket stays paused and closes with the answer (or at the request timeout).
       return;
     }
     // The whole declared body is reserved up front (and received into one buffer of that size); a
@@ -166,7 +166,9 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
       chunks.length = 0;
       release();
       busy(res, startedAt);
-      req.resume();
+      // The rest of the body is not received (nor decrypted): the socket stays paused and closes with
+      // the answer, or at the request timeout if the client keeps sending.
+      req.pause();
     };
     res.once("close", release);
     req.once("close", () => {
@@ -233,8 +235,8 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
         reject(res, 400, "request body is not valid JSON; send an AdmissionReview", startedAt);
         return;
       }
-      // The raw bytes are gone; what the review holds from here on is the parsed object.
-      release();
+      // The reservation is held until the answer is sent (res "close"): the parsed review is about as
+      // large as its bytes were, so the budget bounds both.
       let result: ReturnType<typeof reviewAdmission>;
       try {
         result = reviewAdmission(body, options);
