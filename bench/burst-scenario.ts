@@ -1,4 +1,4 @@
-// The load scenario of README, Limits, shared by bench/burst.ts (figures) and test/serve-burst.test.ts
+// The load scenario of docs/behaviour.md (Bounded work), shared by bench/burst.ts (figures) and test/serve-burst.test.ts
 // (bounds): the sandbox API with N HelmReleases that all depend on one shared `base`, and `releasegate
 // serve` as its own process under a 128 MB V8 heap (about the chart's memory limit), as in a pod.
 // 1. burst: `base` turns Failed (install retries exhausted), so all N gates turn blocked at once and the

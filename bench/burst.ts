@@ -1,4 +1,4 @@
-// Burst benchmark (README, Limits): peak RSS and connections to the API server of `serve`, as its own
+// Burst benchmark (docs/behaviour.md, Bounded work): peak RSS and connections to the API server of `serve`, as its own
 // process under a 128 MB heap, while 3,000 gates turn blocked at once and while 200 AdmissionReviews of
 // 5 MiB arrive together. Run: npm run build && node dist/bench/burst.js   (OBJECTS=…, BINARY=… to run
 // another build of serve, e.g. an older one, for a before/after comparison).

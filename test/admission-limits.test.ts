@@ -1,4 +1,4 @@
-// The webhook's HTTPS face under hostile or broken clients (README, Limits), through real TLS sockets:
+// The webhook's HTTPS face under hostile or broken clients (docs/behaviour.md, Bounded work), through real TLS sockets:
 // TLS 1.2 offers forward-secret suites only; request bodies share one budget (429 beyond it); a request
 // that declares more body than it sends is answered 408 within the request timeout; with a client CA,
 // /validate needs a client certificate while the probes do not.

@@ -1,4 +1,4 @@
-// serve under a burst, as its own process with a 128 MB V8 heap (README, Limits; figures from
+// serve under a burst, as its own process with a 128 MB V8 heap (docs/behaviour.md, Bounded work; figures from
 // bench/burst.ts): 3,000 gates turning blocked at once must not take memory or API connections with
 // them (Events go through a bounded queue over a pooled, capped set of connections), the leader keeps
 // its Lease and /healthz keeps answering; 200 AdmissionReviews of 5 MiB at once are answered from a

@@ -1,4 +1,4 @@
-// A stale cache is never a guess (README, Limits): serve talks to the sandbox through a TCP proxy that
+// A stale cache is never a guess (docs/behaviour.md, Admission rules): serve talks to the sandbox through a TCP proxy that
 // the test pauses, so serve's watch and every new connection silently hear nothing, while writes go on
 // directly against the sandbox. After --max-cache-staleness the webhook answers 503 and /readyz fails
 // (instead of admitting p1 → p2 from a cache that has not seen p2 → p1), cache_staleness_seconds shows

@@ -1,4 +1,4 @@
-// The webhook's HTTP face (README, Interfaces): `POST /validate` answers AdmissionReviews (the
+// The webhook's HTTP face (docs/behaviour.md, Interfaces): `POST /validate` answers AdmissionReviews (the
 // handler in validate-handler.ts), `GET /healthz` (alive), `GET /readyz` (caches synced and fresh, TLS
 // loaded), and the peer endpoints of the pending batch. A stale cache (cluster/cache-staleness.ts)
 // counts as not synced: the webhook answers 503 for its kind rather than decide from old data. Transport-agnostic: server.ts serves it over HTTPS; tests

@@ -1,4 +1,4 @@
-// The memory all request bodies being received may hold together (README, Limits): each review reserves
+// The memory all request bodies being received may hold together (docs/behaviour.md, Bounded work): each review reserves
 // its Content-Length (or, sent chunked, each chunk as it comes) before it is buffered, and gives it back
 // when answered or abandoned. A reservation that does not fit is refused, and the webhook answers 429, so
 // a burst of large reviews costs at most the budget instead of growing until the process is killed.

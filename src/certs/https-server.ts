@@ -2,7 +2,7 @@
 // server.setSecureContext(): Node uses the new context for every handshake from then on, while connections
 // already open (keep-alive, in-flight requests) keep the context they were made with, so nothing is dropped
 // and nothing restarts. TLS 1.2 is the floor (kube-apiserver speaks 1.2 and 1.3), and TLS 1.2 offers only
-// ECDHE key exchange with AEAD ciphers, so every session has forward secrecy (docs: README, Security);
+// ECDHE key exchange with AEAD ciphers, so every session has forward secrecy (docs/behaviour.md, Certificates);
 // TLS 1.3 suites are all forward-secret and keep OpenSSL's defaults.
 import https from "node:https";
 import type http from "node:http";

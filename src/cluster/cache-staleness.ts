@@ -1,4 +1,4 @@
-// How old each cache may be (README, Limits: stale caches). A cache is as fresh as the last time the API
+// How old each cache may be (docs/behaviour.md, Admission rules: a silent watch is a 503). A cache is as fresh as the last time the API
 // server told it anything: a list page, a watch event, or a bookmark (the watch asks for bookmarks). A
 // quiet cluster may send nothing for a minute (kube-apiserver bookmarks about once a minute), so when a
 // cache has heard nothing for a quarter of the limit, a probe — a list of one item of that kind, the

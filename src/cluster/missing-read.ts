@@ -1,4 +1,4 @@
-// "Missing means missing now" (README, Admission): before the webhook denies a dependency its cache does
+// "Missing means missing now" (docs/behaviour.md, Admission rules): before the webhook denies a dependency its cache does
 // not hold, it reads just those names from the API server, one GET each, all at once, within a bound
 // (default 1 s). A GET is served from etcd (a consistent read; Kubernetes API concepts, Resource
 // versions: an unset resourceVersion means "most recent"), so an object stored a moment ago and not yet

@@ -1,7 +1,7 @@
 // API clients whose requests share one keep-alive connection pool per KubeConfig, with a cap on sockets
 // and a timeout on every request. client-node's KubeConfig gives each request a new https.Agent, so each
 // request opens its own connection: 3,000 Event writes at once were 3,000 connections to the API server
-// (README, Limits). Here the per-request agent is swapped for the pool: requests beyond the cap wait in
+// (docs/behaviour.md, Bounded work). Here the per-request agent is swapped for the pool: requests beyond the cap wait in
 // the agent for a free socket, and a request that outlives its timeout is aborted, so a silent API
 // server cannot pin sockets for ever. Authentication headers are still applied per request by the
 // KubeConfig (tokens that rotate keep working). Watches keep their own connections (client-node's Watch).

@@ -1,5 +1,5 @@
 // A bounded queue for writes to the API server that only matter in their latest form (Events about an
-// object, README: Limits): at most one write waits per key, and a newer one replaces it (the older is
+// object, docs/behaviour.md: Bounded work): at most one write waits per key, and a newer one replaces it (the older is
 // dropped); at most `maxQueued` keys wait, and past that the oldest waiting write is dropped; at most
 // `concurrency` writes run at once, and each start takes a token from a shared rate limiter. Writes for
 // one key never overlap, so a create and the series bump after it stay in order. client-go's event
