@@ -16,6 +16,7 @@ import {
 } from "../bench/burst-scenario.js";
 import type { Running } from "../bench/burst-scenario.js";
 import { binary } from "./helpers/cli.js";
+import { findSamples, scrape } from "./helpers/metrics-text.js";
 
 const MiB = 1024 * 1024;
 
@@ -45,6 +46,9 @@ describe("serve under a burst (own process, --max-old-space-size=128)", () => {
     expect(peak(seen, "connections")).toBeLessThanOrEqual(32);
     expect(peak(seen, "rss")).toBeLessThan(256 * MiB);
     expect(seen.filter((s) => s.healthy).length).toBeGreaterThanOrEqual(Math.floor(seen.length * 0.9));
+    // The Event queue is bounded: 3,000 at once cannot all wait, and the drops are counted.
+    const dropped = findSamples(await scrape(run.metricsPort), "releasegate_events_dropped_total")[0]?.value ?? 0;
+    expect(dropped).toBeGreaterThan(0);
   }, 120_000);
 
   it("answers 200 concurrent 5 MiB reviews within a bounded RSS, with 429s beyond the body budget", async () => {

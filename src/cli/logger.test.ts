@@ -42,8 +42,8 @@ describe("createLogger", () => {
     log.info({ kind: "HelmRelease", object: "default/backend", reason: "missing", message: "HelmRelease default/redis does not exist" }, "denied");
     log.info({ kind: "HelmRelease", object: "default/backend", eventReason: "DependencyBlocked", note: "blocked by default/redis: install retries exhausted" }, "gate changed");
     const [denied, gate] = out.lines();
-    expect(denied).toMatch(/^\d\d:\d\d:\d\d INFO  denied HelmRelease default\/backend \(missing\): HelmRelease default\/redis does not exist$/);
-    expect(gate).toMatch(/^\d\d:\d\d:\d\d INFO  HelmRelease default\/backend: DependencyBlocked: blocked by default\/redis: install retries exhausted$/);
+    expect(denied).toMatch(/^\d\d:\d\d:\d\d INFO {2}denied HelmRelease default\/backend \(missing\): HelmRelease default\/redis does not exist$/);
+    expect(gate).toMatch(/^\d\d:\d\d:\d\d INFO {2}HelmRelease default\/backend: DependencyBlocked: blocked by default\/redis: install retries exhausted$/);
   });
 
   it("textLine passes a line that is not JSON through unchanged", () => {
