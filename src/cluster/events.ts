@@ -70,6 +70,8 @@ export interface EventRecorderOptions {
 interface QueuedEvent {
   identity: string;
   spec: EventSpec;
+  /** Occurrences this write stands for (the same Event recorded again while it waited). */
+  occurrences: number;
   settle: (result: RecordEventResult) => void;
 }
 
@@ -124,7 +126,21 @@ export class EventRecorder {
     this.api = sharedApiClient(kc, EventsV1Api, { timeoutMs: 10_000 });
     const onDropped = options.onDropped;
     this.queue = new WriteQueue<QueuedEvent>({
-      run: async (queued) => queued.settle(await this.write(queued.identity, queued.spec)),
+      run: async (queued) => queued.settle(await this.write(queued.identity, queued.spec, queued.occurrences)),
+      // The same Event again while one waits: one write, the series counting both. A different Event
+      // for the object replaces the waiting one (the object has moved on), which counts as dropped.
+      merge: (older, newer) =>
+        older.identity !== newer.identity
+          ? undefined
+          : {
+              identity: newer.identity,
+              spec: newer.spec,
+              occurrences: older.occurrences + newer.occurrences,
+              settle: (result) => {
+                older.settle(result);
+                newer.settle(result);
+              },
+            },
       dropped: (queued, reason) => {
         onDropped?.(reason);
         queued.settle({ ok: false, dropped: reason, message: `event ${queued.spec.reason} dropped (${reason}): the Event queue is full or a newer Event replaced it` });
@@ -160,7 +176,7 @@ export class EventRecorder {
       "gate changed",
     );
     const object = JSON.stringify([event.regarding.kind, event.regarding.namespace, event.regarding.name, event.regarding.uid ?? ""]);
-    return new Promise<RecordEventResult>((settle) => this.queue.push(object, { identity, spec: event, settle }));
+    return new Promise<RecordEventResult>((settle) => this.queue.push(object, { identity, spec: event, occurrences: 1, settle }));
   }
 
   /** Events waiting to be written. */
@@ -178,11 +194,11 @@ export class EventRecorder {
     return this.queue.whenIdle();
   }
 
-  private async write(identity: string, spec: EventSpec): Promise<RecordEventResult> {
+  private async write(identity: string, spec: EventSpec, occurrences = 1): Promise<RecordEventResult> {
     const now = this.now();
     const known = this.remembered.get(identity);
     if (known && now.getTime() - known.lastObserved <= this.seriesWindowMs) {
-      const count = known.count + 1;
+      const count = known.count + occurrences;
       try {
         await this.api.patchNamespacedEvent(
           {
@@ -200,10 +216,10 @@ export class EventRecorder {
         if (statusCodeOf(err) !== 404) return this.failed(spec, err);
       }
     }
-    return this.create(identity, spec, now);
+    return this.create(identity, spec, now, occurrences);
   }
 
-  private async create(identity: string, spec: EventSpec, now: Date): Promise<RecordEventResult> {
+  private async create(identity: string, spec: EventSpec, now: Date, occurrences = 1): Promise<RecordEventResult> {
     const namespace = spec.regarding.namespace || "default";
     const name = this.eventName(spec.regarding.name, now);
     const body: EventsV1Event = {
@@ -219,11 +235,13 @@ export class EventRecorder {
       type: spec.type,
       regarding: spec.regarding,
       ...(spec.related ? { related: spec.related } : {}),
+      // Occurrences merged while waiting start the series at once (events.k8s.io/v1: count >= 2).
+      ...(occurrences > 1 ? { series: { count: occurrences, lastObservedTime: microTime(now) } } : {}),
     };
     try {
       await this.api.createNamespacedEvent({ namespace, body });
-      this.remember(identity, { namespace, name, count: 1, lastObserved: now.getTime() });
-      return { ok: true, namespace, name, count: 1, created: true };
+      this.remember(identity, { namespace, name, count: occurrences, lastObserved: now.getTime() });
+      return { ok: true, namespace, name, count: occurrences, created: true };
     } catch (err) {
       return this.failed(spec, err);
     }

@@ -88,4 +88,27 @@ describe("WriteQueue", () => {
     gate.resolve();
     await queue.whenIdle();
   });
+
+  it("merges a newer write into the waiting one when merge() says how", async () => {
+    const gate = deferred();
+    const ran: number[] = [];
+    const dropped: number[] = [];
+    const queue = new WriteQueue<number>({
+      run: async (item) => {
+        ran.push(item);
+        if (item === 1) await gate.promise;
+      },
+      merge: (older, newer) => older + newer,
+      dropped: (item) => dropped.push(item),
+      concurrency: 1,
+      maxQueued: 5,
+    });
+    queue.push("a", 1);
+    queue.push("a", 10);
+    queue.push("a", 100);
+    gate.resolve();
+    await queue.whenIdle();
+    expect(ran).toEqual([1, 110]);
+    expect(dropped).toEqual([]);
+  });
 });

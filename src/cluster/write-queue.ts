@@ -19,6 +19,9 @@ export interface WriteQueueOptions<T> {
   run(item: T): Promise<void>;
   /** Told about each write that will never run. */
   dropped?(item: T, reason: DropReason): void;
+  /** When a newer write for a key replaces a waiting one: one write doing both, or undefined to drop
+   *  the older (e.g. two occurrences of the same Event become one series bump of two). */
+  merge?(older: T, newer: T): T | undefined;
   concurrency: number;
   maxQueued: number;
   limiter?: RateLimiter;
@@ -43,11 +46,14 @@ export class WriteQueue<T> {
   /** Queues `item` as the latest write for `key`. */
   push(key: string, item: T): void {
     const previous = this.waiting.get(key);
+    let next = item;
     if (previous !== undefined) {
       this.waiting.delete(key);
-      this.options.dropped?.(previous, "replaced");
+      const merged = this.options.merge?.(previous, item);
+      if (merged !== undefined) next = merged;
+      else this.options.dropped?.(previous, "replaced");
     }
-    this.waiting.set(key, item);
+    this.waiting.set(key, next);
     while (this.waiting.size > this.options.maxQueued) {
       const oldest = this.oldestNotRunning();
       if (oldest === undefined) break;
