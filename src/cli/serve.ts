@@ -20,6 +20,7 @@ import { PendingBatch } from "../admission/pending-batch.js";
 import { PendingPeers } from "../admission/pending-peers.js";
 import { startAdmissionServer } from "../admission/server.js";
 import type { AdmissionServer } from "../admission/server.js";
+import { exportCertificateExpiry } from "../certs/expiry-metric.js";
 import { FileTlsSource } from "../certs/file-tls-source.js";
 import { CaBundleInjector } from "../certs/webhook-ca-bundle.js";
 import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
@@ -228,6 +229,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   staleness.start();
 
   const tls = createTlsSource(options, kc, log, overrides);
+  exportCertificateExpiry(tls, metrics.certificateExpiryTimestampSeconds);
   await tls.start();
   const caInjector =
     options.certMode === "files" && options.injectCaFile !== undefined
