@@ -15,6 +15,7 @@ import { dependencySetKey, isValidNamespaceName, isValidObjectName, objectKey, r
 import type { FluxObject, ObjectKey, Problem, ProblemType } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
+import { batchApplyHint } from "./batch-hint.js";
 import { deleteProtectedMessage, deleteWarning, pendingDependencyWarning, unknownVersionWarning } from "./messages.js";
 import { PendingGraphView } from "./pending-batch.js";
 import type { AdmissionPolicy } from "./policy.js";
@@ -190,7 +191,7 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
   if (blocking.length > 0) {
     blocking.sort((a, b) => DENY_ORDER.indexOf(a.type) - DENY_ORDER.indexOf(b.type));
     const reason = blocking[0]!.type as DenyReason;
-    const message = [...new Set(blocking.map((p) => p.message))].join("\n");
+    const message = [...new Set(blocking.map((p) => p.message)), ...(reason === "missing" ? [batchApplyHint(input.policy.pendingTtlSeconds)] : [])].join("\n");
     const onlyMissing = blocking.every((p) => p.type === "missing");
     return deny(reason, message, warnings, onlyMissing && unresolved.length > 0 ? unresolved : undefined);
   }

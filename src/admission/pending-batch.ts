@@ -6,6 +6,10 @@
 // - a pending object joins the graph (PendingGraphView), so a cycle through it is still denied.
 // This is plain memory, read on the request path without I/O; pending-peers.ts shares it between replicas.
 //
+// A pending object counts only for requests from the same user as its dry-run (`userInfo.username`):
+// Flux dry-runs and applies a batch as one service account, and anyone else who can reach the webhook
+// port cannot switch the missing-dependency check off for other people's objects with a fake dry-run.
+//
 // Only objects the cache does not hold count: for an existing object the cache is the truth, and a dry-run
 // UPDATE (e.g. `kubectl diff`) never rewrites its edges.
 import type { GraphView } from "../graph/dependency-graph.js";
@@ -25,6 +29,8 @@ export interface PendingObject {
   expiresAt: number;
   /** Recorded from a request this replica answered, or learned from a peer (never re-announced). */
   origin: "local" | "peer";
+  /** Who sent the dry-run (`userInfo.username`); only their requests see this entry. */
+  username: string | undefined;
 }
 
 export interface PendingBatchOptions {
@@ -54,7 +60,7 @@ export class PendingBatch {
    * Records a dry-run's object as pending for `ttlMs` (the batch's TTL by default) and tells the
    * listeners (the peer announcer) when it was recorded here. A newer record replaces an older one.
    */
-  record(object: FluxObject, options: { origin?: "local" | "peer"; ttlMs?: number } = {}): PendingObject {
+  record(object: FluxObject, options: { origin?: "local" | "peer"; ttlMs?: number; username?: string | undefined } = {}): PendingObject {
     const origin = options.origin ?? "local";
     const ttl = Math.max(0, Math.min(options.ttlMs ?? this.ttlMs, this.ttlMs));
     const key = objectKey(object.namespace, object.name);
@@ -67,6 +73,7 @@ export class PendingBatch {
       dependencyKeys: [...new Set(resolveDependencies(object).map((d) => d.key))],
       expiresAt: this.now() + ttl,
       origin,
+      username: options.username,
     };
     const map = this.byKind[object.kind];
     const existing = map.get(key);
@@ -114,10 +121,10 @@ export class PendingBatch {
     }
   }
 
-  /** The cache's graph with the live pending objects added (see PendingGraphView). */
-  view(base: GraphView, now = this.now()): GraphView {
+  /** The cache's graph with the live pending objects of `username`'s dry-runs added (see PendingGraphView). */
+  view(base: GraphView, now = this.now(), username?: string): GraphView {
     const map = this.byKind[base.kind];
-    return map.size === 0 ? base : new PendingGraphView(base, this, now);
+    return map.size === 0 ? base : new PendingGraphView(base, this, now, username);
   }
 
   private evict(map: Map<ObjectKey, PendingObject>): void {
@@ -140,40 +147,47 @@ export class PendingGraphView implements GraphView {
     private readonly base: GraphView,
     private readonly batch: PendingBatch,
     private readonly now: number,
+    /** The requester: only pending objects from their own dry-runs are seen. */
+    private readonly username?: string,
   ) {
     this.kind = base.kind;
+  }
+
+  private entry(key: ObjectKey): PendingObject | undefined {
+    const entry = this.batch.get(this.kind, key, this.now);
+    return entry !== undefined && entry.username === this.username ? entry : undefined;
   }
 
   /** The pending object for `key` when the cache does not hold it. */
   pending(key: ObjectKey): PendingObject | undefined {
     if (this.base.has(key)) return undefined;
-    return this.batch.get(this.kind, key, this.now);
+    return this.entry(key);
   }
 
   has(key: ObjectKey): boolean {
-    return this.base.has(key) || this.batch.get(this.kind, key, this.now) !== undefined;
+    return this.base.has(key) || this.entry(key) !== undefined;
   }
 
   get(key: ObjectKey): FluxObject | undefined {
     const cached = this.base.get(key);
     if (cached !== undefined) return cached;
-    const entry = this.batch.get(this.kind, key, this.now);
+    const entry = this.entry(key);
     if (entry === undefined) return undefined;
     return { kind: entry.kind, namespace: entry.namespace, name: entry.name, dependsOn: entry.dependsOn };
   }
 
   dependencyKeys(key: ObjectKey): readonly ObjectKey[] {
     if (this.base.has(key)) return this.base.dependencyKeys(key);
-    return this.batch.get(this.kind, key, this.now)?.dependencyKeys ?? [];
+    return this.entry(key)?.dependencyKeys ?? [];
   }
 
   *keys(): Iterable<ObjectKey> {
     yield* this.base.keys();
-    for (const entry of this.batch.list(this.kind, this.now)) if (!this.base.has(entry.key)) yield entry.key;
+    for (const entry of this.batch.list(this.kind, this.now)) if (entry.username === this.username && !this.base.has(entry.key)) yield entry.key;
   }
 
   *suggestionCandidates(missing: ObjectKey): Iterable<ObjectKey> {
     yield* this.base.suggestionCandidates?.(missing) ?? this.base.keys();
-    for (const entry of this.batch.list(this.kind, this.now)) if (!this.base.has(entry.key)) yield entry.key;
+    for (const entry of this.batch.list(this.kind, this.now)) if (entry.username === this.username && !this.base.has(entry.key)) yield entry.key;
   }
 }

@@ -26,6 +26,8 @@ const WIRE_API_VERSION = "releasegate.io/v1";
 export interface PendingWireItem {
   object: { kind: FluxKind; namespace: string; name: string; dependsOn: DependencyEntry[] };
   ttlSeconds: number;
+  /** The dry-run's `userInfo.username`: the peer's copy counts for the same user only. */
+  username?: string;
 }
 
 export interface AdmissionLogger {
@@ -41,6 +43,7 @@ function toWire(entry: PendingObject, now: number): PendingWireItem {
   return {
     object: { kind: entry.kind, namespace: entry.namespace, name: entry.name, dependsOn: entry.dependsOn },
     ttlSeconds: Math.max(0, (entry.expiresAt - now) / 1000),
+    ...(entry.username !== undefined ? { username: entry.username } : {}),
   };
 }
 
@@ -51,7 +54,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const KINDS: readonly FluxKind[] = ["HelmRelease", "Kustomization"];
 
 /** Parses one wire item strictly (peers are authenticated, but a version skew must not crash). */
-export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: number } | undefined {
+export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: number; username?: string } | undefined {
   if (!isRecord(value) || !isRecord(value.object)) return undefined;
   const { kind, namespace, name, dependsOn } = value.object;
   const ttl = value.ttlSeconds;
@@ -67,7 +70,8 @@ export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: numb
     if (typeof d.readyExpr === "string" && d.readyExpr !== "") entry.readyExpr = d.readyExpr;
     deps.push(entry);
   }
-  return { object: { kind: kind as FluxKind, namespace, name, dependsOn: deps }, ttlMs: ttl * 1000 };
+  const username = typeof value.username === "string" ? value.username : undefined;
+  return { object: { kind: kind as FluxKind, namespace, name, dependsOn: deps }, ttlMs: ttl * 1000, ...(username !== undefined ? { username } : {}) };
 }
 
 export interface PendingRoutesOptions {
@@ -107,7 +111,7 @@ export function pendingRoutes(options: PendingRoutesOptions): Router {
       res.status(400).type("text/plain").send("body is not a PendingObject\n");
       return;
     }
-    batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs });
+    batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs, username: item.username });
     log.debug({ object: `${item.object.namespace}/${item.object.name}`, kind: item.object.kind }, "pending object learned from a peer");
     res.status(204).end();
   });
@@ -222,7 +226,7 @@ export class PendingPeers {
       for (const raw of parsed.items) {
         const item = parseWireItem(raw);
         if (item === undefined || item.object.kind !== kind) continue;
-        learned.push(this.options.batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs }));
+        learned.push(this.options.batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs, username: item.username }));
       }
     }
     return learned;

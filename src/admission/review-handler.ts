@@ -2,7 +2,8 @@
 // synced, decide on the cache's graph plus the pending batch, ask the peers only when about to deny a
 // missing dependency, record an allowed dry-run CREATE as pending, render. No HTTP here (app.ts) and no
 // rules here (decide.ts).
-import type { FluxKind, ObjectKey } from "../graph/types.js";
+import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
+import { ConfirmedObjectsView } from "./confirmed-view.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
 import type { Decision } from "./decision.js";
@@ -31,6 +32,9 @@ export interface AdmissionContext {
    * the watch event for redis may still be on its way to this replica (or to the other one).
    */
   cacheLagMs?: number;
+  /** Reads the given missing names from the API server (cluster/missing-read.ts); preferred over the
+   *  wait: "missing" is confirmed by one consistent read, bounded by cacheLagMs, never by sleeping. */
+  confirmMissing?: (kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number) => Promise<FluxObject[]>;
   now?: () => number;
 }
 
@@ -39,10 +43,11 @@ export type ReviewResult =
   | { type: "bad-request"; error: string }
   | { type: "not-synced"; request: AdmissionRequest; error: string };
 
-function decideNow(request: AdmissionRequest, ctx: AdmissionContext): Decision {
+function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed: readonly FluxObject[] = []): Decision {
   const base = ctx.graphs.graph(request.kind);
+  const view = confirmed.length === 0 ? base : new ConfirmedObjectsView(base, confirmed);
   return decide(request, {
-    graph: ctx.pending.view(base, ctx.now?.()),
+    graph: ctx.pending.view(view, ctx.now?.(), request.username),
     dependents: base,
     policy: ctx.policy,
     ...(ctx.namespaceTerminating ? { namespaceTerminating: ctx.namespaceTerminating } : {}),
@@ -62,7 +67,10 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
   }
   const decision = decideNow(request, ctx);
   const lag = ctx.cacheLagMs ?? 1000;
-  const mayResolve = !decision.allowed && decision.unresolved !== undefined && (ctx.peers !== undefined || (lag > 0 && ctx.graphs.waitForKeys !== undefined));
+  const mayResolve =
+    !decision.allowed &&
+    decision.unresolved !== undefined &&
+    (ctx.peers !== undefined || (lag > 0 && (ctx.confirmMissing !== undefined || ctx.graphs.waitForKeys !== undefined)));
   if (!mayResolve) return finish(request, decision, ctx, false);
   return resolveMissing(request, decision, ctx, lag);
 }
@@ -79,7 +87,10 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
     const learned = await ctx.peers.ask(request.kind, decision.unresolved);
     if (learned.length > 0) decision = decideNow(request, ctx);
   }
-  if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined) {
+  if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.confirmMissing !== undefined) {
+    const found = await ctx.confirmMissing(request.kind, decision.unresolved, lag);
+    if (found.length > 0) decision = decideNow(request, ctx, found);
+  } else if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined) {
     await ctx.graphs.waitForKeys(request.kind, decision.unresolved, lag);
     decision = decideNow(request, ctx);
   }
@@ -87,6 +98,6 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
 }
 
 function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean): ReviewResult {
-  if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object);
+  if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object, { username: request.username });
   return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers };
 }

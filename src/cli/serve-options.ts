@@ -49,7 +49,19 @@ export interface ServeOptions {
   reconcileBurst: number;
   /** Longest wait for in-flight admission reviews on shutdown. */
   shutdownTimeoutMs: number;
+  /** Past this age (no word from the API server on a kind's watch) the webhook answers 503. */
+  maxCacheStalenessMs: number;
+  /** Request bodies buffered at once, in bytes; 429 beyond. */
+  bodyBudgetBytes: number;
+  /** A request must arrive whole within this (and its headers within half of it). */
+  requestTimeoutMs: number;
+  /** PEM CA whose client certificates the webhook requires on /validate (the API server's). */
+  clientCaFile: string | undefined;
+  /** json, or text: short readable lines (default: text on a terminal, else json). */
+  logFormat: LogFormat;
 }
+
+export type LogFormat = "json" | "text";
 
 /** Where cert-manager's Secret is mounted by the chart (files mode reads the same two keys). */
 export const CERT_MANAGER_CERT_FILE = "/etc/releasegate/tls/tls.crt";
@@ -94,6 +106,11 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "reconcile-rate", env: "RELEASEGATE_RECONCILE_RATE", value: "N", help: "reconcile requests per second, all objects together (default 20)" },
   { flag: "reconcile-burst", env: "RELEASEGATE_RECONCILE_BURST", value: "N", help: "reconcile requests allowed at once above the rate (default 50)" },
   { flag: "shutdown-timeout", env: "RELEASEGATE_SHUTDOWN_TIMEOUT", value: "DUR", help: "longest wait for in-flight reviews on SIGTERM (default 10s)" },
+  { flag: "max-cache-staleness", env: "RELEASEGATE_MAX_CACHE_STALENESS", value: "DUR", help: "answer 503 when a cache heard nothing from the API this long (default 10s)" },
+  { flag: "body-budget", env: "RELEASEGATE_BODY_BUDGET", value: "MIB", help: "MiB of review bodies buffered at once; 429 beyond (default 64)" },
+  { flag: "request-timeout", env: "RELEASEGATE_REQUEST_TIMEOUT", value: "DUR", help: "a review must arrive whole within this (default 10s)" },
+  { flag: "client-ca-file", env: "RELEASEGATE_CLIENT_CA_FILE", value: "FILE", help: "require API server client certificates signed by this PEM CA on /validate" },
+  { flag: "log-format", env: "RELEASEGATE_LOG_FORMAT", value: "json|text", help: "log lines as JSON, or short text (default: text on a terminal, else json)" },
 ];
 
 /** The option table of `serve --help`: every setting, then -h, --help, in one aligned column. */
@@ -248,6 +265,11 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     reconcileRate: parsePositive(get("reconcile-rate"), "reconcile-rate", 20),
     reconcileBurst: parsePositive(get("reconcile-burst"), "reconcile-burst", 50),
     shutdownTimeoutMs: parseDuration(get("shutdown-timeout"), "shutdown-timeout", 10_000),
+    maxCacheStalenessMs: parseDuration(get("max-cache-staleness"), "max-cache-staleness", 10_000),
+    bodyBudgetBytes: Math.round(parsePositive(get("body-budget"), "body-budget", 64) * 1024 * 1024),
+    requestTimeoutMs: parseDuration(get("request-timeout"), "request-timeout", 10_000),
+    clientCaFile: get("client-ca-file"),
+    logFormat: oneOfSetting(get("log-format"), "log-format", ["json", "text"] as const, process.stdout.isTTY === true ? "text" : "json"),
   };
   // client-go's leader election refuses these too; say so before anything starts.
   if (options.leaseDurationMs <= options.leaseRenewDeadlineMs) {

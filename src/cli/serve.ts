@@ -6,6 +6,7 @@
 // expects of a pod being replaced: /readyz turns false, the webhook stops accepting connections and
 // drains the reviews in flight (bounded by --shutdown-timeout), the controller stops writing and the
 // Lease is released so a standby takes over at its next retry instead of after a whole lease duration.
+import { readFileSync } from "node:fs";
 import type http from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -24,7 +25,11 @@ import { FileTlsSource } from "../certs/file-tls-source.js";
 import { CaBundleInjector } from "../certs/webhook-ca-bundle.js";
 import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
 import type { TlsSource } from "../certs/tls-source.js";
+import { BodyBudget } from "../admission/body-budget.js";
+import { CacheStaleness, listOneProbe } from "../cluster/cache-staleness.js";
 import { EventRecorder } from "../cluster/events.js";
+import { apiMissingReader } from "../cluster/missing-read.js";
+import { TokenBucket } from "../controller/token-bucket.js";
 import { LeaseElection } from "../cluster/lease-election.js";
 import { describeError } from "../cluster/logger.js";
 import { ObjectCache } from "../cluster/object-cache.js";
@@ -159,7 +164,8 @@ function drainable(app: http.RequestListener, shuttingDown: () => boolean): { li
 
 /** Starts everything; resolves once the webhook and metrics ports listen (readiness comes later). */
 export async function startServe(options: ServeOptions, overrides: ServeOverrides = {}): Promise<RunningServe> {
-  const log = overrides.logger ?? createLogger(options.logLevel);
+  const log = overrides.logger ?? createLogger(options.logLevel, undefined, options.logFormat);
+  const clientCa = readClientCa(options.clientCaFile);
   const kc = overrides.kubeConfig ?? loadKubeConfig(options);
   const metrics = createMetrics();
   const served = await discover(kc, log);
@@ -195,7 +201,14 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     onStoppedLeading: () => controller.stoppedLeading(),
     logger: log.child({ component: "leader-election" }),
   });
-  const recorder = new EventRecorder(kc, { reportingInstance: options.identity, logger: log.child({ component: "events" }) });
+  // Event writes: a bounded queue at a global rate (cluster/events.ts); every drop is counted.
+  metrics.eventsDroppedTotal.inc(0);
+  const recorder = new EventRecorder(kc, {
+    reportingInstance: options.identity,
+    logger: log.child({ component: "events" }),
+    limiter: new TokenBucket({ perSecond: 10, burst: 25 }),
+    onDropped: () => metrics.eventsDroppedTotal.inc(),
+  });
   const controller = new GateController({
     caches,
     requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: served[kind].version ?? "" }),
@@ -210,6 +223,15 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
 
   const graphs = new AdmissionGraphs(caches);
   for (const cache of caches) cache.start();
+  const versions = Object.fromEntries(caches.map((c) => [c.kind, served[c.kind].version])) as Partial<Record<FluxKind, string>>;
+  const staleness = new CacheStaleness({
+    caches,
+    maxStalenessMs: options.maxCacheStalenessMs,
+    probe: listOneProbe(kc, versions, options.maxCacheStalenessMs),
+    report: (kind, seconds) => metrics.cacheStalenessSeconds.set({ kind }, seconds),
+    logger: cacheLog,
+  });
+  staleness.start();
 
   const tls = createTlsSource(options, kc, log, overrides);
   exportCertificateExpiry(tls, metrics.certificateExpiryTimestampSeconds);
@@ -246,6 +268,10 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     metrics,
     tlsLoaded: () => server?.https.tlsLoaded() ?? false,
     logger: admissionLog,
+    staleness,
+    bodyBudget: new BodyBudget(options.bodyBudgetBytes),
+    requireClientCertificate: options.clientCaFile !== undefined,
+    confirmMissing: apiMissingReader(kc, versions, { logger: admissionLog }),
   });
   const { listener, inFlight } = drainable(app, () => shuttingDown);
   let metricsServer: MetricsServer;
@@ -255,6 +281,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
       port: options.webhookPort,
       ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
       logger: log.child({ component: "tls" }),
+      requestTimeoutMs: options.requestTimeoutMs,
+      ...(clientCa !== undefined ? { clientCa } : {}),
     });
     metricsServer = await startMetricsServer(metrics.registry, {
       port: options.metricsPort,
@@ -282,7 +310,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   void endpointPeers?.start();
   election.start();
 
-  const isReady = (): boolean => !shuttingDown && graphs.allSynced() && admission.https.tlsLoaded();
+  const isReady = (): boolean => !shuttingDown && graphs.allSynced() && staleness.staleKinds().length === 0 && admission.https.tlsLoaded();
   const ready = (async () => {
     await Promise.all(caches.map((c) => c.synced));
     while (!isReady()) {
@@ -300,6 +328,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
 
   const closeRest = async (releaseLease: boolean): Promise<void> => {
     controller.stop();
+    staleness.stop();
+    recorder.clear();
     if (releaseLease) await election.release();
     else await election.stop();
     peers.stop();
@@ -351,6 +381,19 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   };
 }
 
+/** The --client-ca-file bundle, read before anything starts; a bad file is one line saying so. */
+function readClientCa(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`--client-ca-file ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`--client-ca-file ${file}: no PEM certificate in it`);
+  return pem;
+}
+
 /** Resolves on the first SIGTERM or SIGINT. */
 function terminationSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -370,7 +413,7 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`${serveUsage}\n`);
     return 0;
   }
-  const log = createLogger(options.logLevel);
+  const log = createLogger(options.logLevel, undefined, options.logFormat);
   let running: RunningServe;
   try {
     running = await startServe(options, { logger: log });

@@ -86,6 +86,10 @@ export class ObjectCache {
   private hasSynced = false;
   private listing = false;
   private restarts = 0;
+  /** When the API server last delivered something on this cache's list or watch (cache-staleness.ts). */
+  private contactAt: number | undefined;
+  /** A watch stream is open (between its response and its end). */
+  private watchOpen = false;
   private state: "new" | "running" | "stopped" = "new";
   private loop: Promise<void> | undefined;
   private resolveSynced!: () => void;
@@ -149,6 +153,16 @@ export class ObjectCache {
 
   get size(): number {
     return this.objects.size;
+  }
+
+  /** Milliseconds time of the last complete list or watch event (bookmarks included); see cache-staleness.ts. */
+  lastContactAt(): number | undefined {
+    return this.contactAt;
+  }
+
+  /** True while a watch stream is open: the cache misses nothing the API server can still send it. */
+  isWatching(): boolean {
+    return this.watchOpen;
   }
 
   /** How many times the watch was started again after the first one. */
@@ -284,6 +298,7 @@ export class ObjectCache {
       }
     }
     this.resourceVersion = listVersion;
+    this.contactAt = Date.now();
   }
 
   private upsert(key: ObjectKey, object: FluxObject): void {
@@ -336,6 +351,7 @@ export class ObjectCache {
         const lasted = Date.now() - startedAt;
         const reason = ended === "closed" && lasted >= timeoutSeconds * 1000 - 500 ? "timeout" : ended;
         clearTimeout(idleTimer);
+        this.watchOpen = false;
         this.interrupt = undefined;
         abort?.abort();
         const healthy = reason !== "error" && (events > 0 || lasted >= HEALTHY_WATCH_MS);
@@ -353,6 +369,7 @@ export class ObjectCache {
 
       const onEvent = (phase: string, raw: unknown): void => {
         if (finished) return;
+        this.contactAt = Date.now();
         armIdleTimer();
         switch (phase) {
           case "ADDED":
@@ -408,6 +425,7 @@ export class ObjectCache {
           (controller) => {
             abort = controller;
             if (finished) controller.abort();
+            else this.watchOpen = true;
           },
           (err: unknown) => finish("error", describeError(err)),
         );

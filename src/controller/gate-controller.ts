@@ -333,7 +333,8 @@ export class GateController {
       note: event.note,
     };
     void this.options.recordEvent(spec).then((result) => {
-      if (!result.ok) this.log.warn({ kind: gates.kind, ...nameOf(key), reason: event.reason, error: result.message }, "could not record Event");
+      // A dropped Event (bounded queue, cluster/events.ts) is counted in events_dropped_total, not logged.
+      if (!result.ok && result.dropped === undefined) this.log.warn({ kind: gates.kind, ...nameOf(key), reason: event.reason, error: result.message }, "could not record Event");
     });
   }
 

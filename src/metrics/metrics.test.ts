@@ -17,6 +17,8 @@ describe("createMetrics", () => {
       { name: "releasegate_admission_duration_seconds", type: "histogram" },
       { name: "releasegate_cache_synced", type: "gauge" },
       { name: "releasegate_watch_restarts_total", type: "counter" },
+      { name: "releasegate_cache_staleness_seconds", type: "gauge" },
+      { name: "releasegate_events_dropped_total", type: "counter" },
       { name: "releasegate_leader", type: "gauge" },
       { name: "releasegate_certificate_expiry_timestamp_seconds", type: "gauge" },
     ]);
