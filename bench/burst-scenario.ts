@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CoordinationV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { admissionReview } from "../src/admission/review-builder.js";
+import { admissionReview } from "../src/admission/review-builder.test-support.js";
 import { freePort, SANDBOX_NAMESPACE } from "../src/cli/sandbox.js";
 import { startSandbox } from "../src/sandbox/sandbox.js";
 import type { Sandbox } from "../src/sandbox/sandbox.js";

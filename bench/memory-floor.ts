@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { toFluxObject } from "../src/cluster/flux-object.js";
+import { decodeFluxObject } from "../src/flux/decode.js";
 import type { FluxObject } from "../src/graph/types.js";
 import { mulberry32 } from "./random.js";
 
@@ -121,7 +121,7 @@ async function plainListWatch(): Promise<Report> {
   do {
     const page = (await getJson(a, `${LIST_PATH}?limit=${PAGE}${token ? `&continue=${encodeURIComponent(token)}` : ""}`, agent)) as { items: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
     for (const raw of page.items) {
-      const o = toFluxObject("HelmRelease", raw);
+      const o = decodeFluxObject("HelmRelease", raw);
       objects.set(`${o.namespace}/${o.name}`, o);
     }
     token = page.metadata?.continue || undefined;
@@ -142,7 +142,7 @@ async function plainListWatch(): Promise<Report> {
           const event = JSON.parse(buffered.slice(0, newline)) as { type: string; object: unknown };
           buffered = buffered.slice(newline + 1);
           if (event.type === "ADDED" || event.type === "MODIFIED") {
-            const o = toFluxObject("HelmRelease", event.object);
+            const o = decodeFluxObject("HelmRelease", event.object);
             objects.set(`${o.namespace}/${o.name}`, o);
           }
         }

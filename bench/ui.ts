@@ -10,7 +10,7 @@ import { loadavg } from "node:os";
 import type { GateCache } from "../src/controller/gate-controller.js";
 import type { CacheChange } from "../src/cluster/object-cache.js";
 import { GateTracker } from "../src/graph/gates.js";
-import { release } from "../src/graph/test-helpers.js";
+import { release } from "../src/graph/test-helpers.test-support.js";
 import type { FluxObject } from "../src/graph/types.js";
 import { controllerFeed } from "../src/ui/gate-tracker-feed.js";
 import { startUiServer } from "../src/ui/ui-server.js";

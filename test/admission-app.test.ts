@@ -4,27 +4,29 @@
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { AdmissionGraphs } from "../src/admission/admission-graphs.js";
-import type { ObjectCacheLike } from "../src/admission/admission-graphs.js";
+import { KindStore } from "../src/cluster/kind-store.js";
+import type { StoreSource as ObjectCacheLike } from "../src/cluster/kind-store.js";
+import type { CacheChange } from "../src/cluster/object-cache.js";
 import { createAdmissionApp } from "../src/admission/app.js";
 import { PendingBatch } from "../src/admission/pending-batch.js";
 import { DEFAULT_ADMISSION_POLICY } from "../src/admission/policy.js";
 import type { AdmissionPolicy } from "../src/admission/policy.js";
-import { admissionReview, fluxManifest } from "../src/admission/review-builder.js";
-import type { ManifestSpec, ReviewSpec } from "../src/admission/review-builder.js";
-import { toFluxObject } from "../src/cluster/flux-object.js";
+import { admissionReview, fluxManifest } from "../src/admission/review-builder.test-support.js";
+import type { ManifestSpec, ReviewSpec } from "../src/admission/review-builder.test-support.js";
+import { decodeFluxObject as toFluxObject } from "../src/flux/decode.js";
 import type { FluxKind, FluxObject } from "../src/graph/types.js";
 import { createMetrics } from "../src/metrics/metrics.js";
 
-type Change = { type: "upsert"; key: string; object: FluxObject } | { type: "delete"; key: string };
+type Change = CacheChange;
 
 /** An ObjectCache stand-in: the objects a synced cache would hold. */
 class FakeCache implements ObjectCacheLike {
-  synced = true;
+  syncedNow = true;
   private readonly objects = new Map<string, FluxObject>();
   private readonly listeners = new Set<(change: Change) => void>();
   constructor(readonly kind: FluxKind) {}
   isSynced(): boolean {
-    return this.synced;
+    return this.syncedNow;
   }
   list(): FluxObject[] {
     return [...this.objects.values()];
@@ -49,11 +51,11 @@ interface Setup {
 }
 
 function setup(options: { policy?: Partial<AdmissionPolicy>; tlsLoaded?: boolean; namespaceTerminating?: (ns: string) => boolean } = {}): Setup {
-  const caches = { HelmRelease: new FakeCache("HelmRelease"), Kustomization: new FakeCache("Kustomization") };
+  const caches = { HelmRelease: new FakeCache("HelmRelease"), Kustomization: new FakeCache("Kustomization"), ResourceSet: new FakeCache("ResourceSet") };
   const pending = new PendingBatch();
   const metrics = createMetrics({ defaultMetrics: false });
   const app = createAdmissionApp({
-    graphs: new AdmissionGraphs([caches.HelmRelease, caches.Kustomization]),
+    graphs: new AdmissionGraphs([new KindStore(caches.HelmRelease), new KindStore(caches.Kustomization)]),
     pending,
     policy: { ...DEFAULT_ADMISSION_POLICY, ...options.policy },
     metrics,
@@ -328,7 +330,7 @@ describe("answers that are not a review decision", () => {
 
   it("503 while the kind's cache has not synced, and /readyz says why", async () => {
     const s = setup();
-    s.caches.Kustomization.synced = false;
+    s.caches.Kustomization.syncedNow = false;
     const res = await request(s.app).post("/validate").send(admissionReview({ operation: "CREATE", object: { kind: "Kustomization", name: "x" } })).expect(503);
     expect(res.text).toMatch(/the Kustomization cache has not synced yet/);
     await request(s.app).post("/validate").send(admissionReview({ operation: "CREATE", object: { name: "x" } })).expect(200);

@@ -23,12 +23,13 @@ import { PendingBatch } from "../src/admission/pending-batch.js";
 import { PendingPeers } from "../src/admission/pending-peers.js";
 import type { PeerUrl } from "../src/admission/peer-source.js";
 import { DEFAULT_ADMISSION_POLICY } from "../src/admission/policy.js";
-import { fluxManifest } from "../src/admission/review-builder.js";
-import type { ManifestSpec } from "../src/admission/review-builder.js";
+import { fluxManifest } from "../src/admission/review-builder.test-support.js";
+import type { ManifestSpec } from "../src/admission/review-builder.test-support.js";
 import { startAdmissionServer } from "../src/admission/server.js";
 import type { AdmissionServer } from "../src/admission/server.js";
 import { fixedTlsSource, testTlsMaterial } from "../src/admission/tls.test-support.js";
 import type { TlsMaterial } from "../src/certs/tls-material.js";
+import { KindStore } from "../src/cluster/kind-store.js";
 import { ObjectCache } from "../src/cluster/object-cache.js";
 import { startSandbox } from "../src/sandbox/index.js";
 import type { Sandbox } from "../src/sandbox/index.js";
@@ -52,7 +53,7 @@ interface Replica {
 /** One webhook replica as `serve` would wire it: caches → graphs, pending batch + peers, HTTPS app. */
 async function startReplica(kc: KubeConfig, material: TlsMaterial, peerUrls: () => PeerUrl[]): Promise<Replica> {
   const caches = [new ObjectCache(kc, { kind: "HelmRelease" }), new ObjectCache(kc, { kind: "Kustomization" })];
-  const graphs = new AdmissionGraphs(caches);
+  const graphs = new AdmissionGraphs(caches.map((cache) => new KindStore(cache)));
   for (const cache of caches) cache.start();
   await Promise.all(caches.map((c) => c.synced));
   const pending = new PendingBatch();

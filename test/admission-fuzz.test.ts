@@ -8,13 +8,14 @@ import fc from "fast-check";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { AdmissionGraphs } from "../src/admission/admission-graphs.js";
-import type { ObjectCacheLike } from "../src/admission/admission-graphs.js";
+import { KindStore } from "../src/cluster/kind-store.js";
+import type { StoreSource as ObjectCacheLike } from "../src/cluster/kind-store.js";
 import { createAdmissionApp } from "../src/admission/app.js";
 import { PendingBatch } from "../src/admission/pending-batch.js";
 import { DEFAULT_ADMISSION_POLICY } from "../src/admission/policy.js";
 import { MAX_WARNING_LENGTH, MAX_WARNINGS } from "../src/admission/render.js";
-import { admissionReview } from "../src/admission/review-builder.js";
-import type { ReviewSpec } from "../src/admission/review-builder.js";
+import { admissionReview } from "../src/admission/review-builder.test-support.js";
+import type { ReviewSpec } from "../src/admission/review-builder.test-support.js";
 import { reviewAdmission } from "../src/admission/review-handler.js";
 import type { AdmissionContext } from "../src/admission/review-handler.js";
 import type { FluxKind, FluxObject } from "../src/graph/types.js";
@@ -37,7 +38,7 @@ function context(): AdmissionContext {
   const objects = [hr("backend", ["redis"]), hr("redis", ["backend"]), hr("frontend", ["backend"]), hr("db", ["gone"]), hr("prometheus", [], "monitoring")];
   const ks = objects.map((o) => ({ ...o, kind: "Kustomization" as const }));
   return {
-    graphs: new AdmissionGraphs([cache("HelmRelease", objects), cache("Kustomization", ks)]),
+    graphs: new AdmissionGraphs([new KindStore(cache("HelmRelease", objects)), new KindStore(cache("Kustomization", ks))]),
     pending: new PendingBatch({ maxPerKind: 100 }),
     cacheLagMs: 0,
     policy: { ...DEFAULT_ADMISSION_POLICY, deleteProtection: "deny", crossNamespace: "deny" },

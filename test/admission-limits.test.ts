@@ -10,13 +10,14 @@ import { createAdmissionListener } from "../src/admission/app.js";
 import { BodyBudget } from "../src/admission/body-budget.js";
 import { PendingBatch } from "../src/admission/pending-batch.js";
 import { DEFAULT_ADMISSION_POLICY } from "../src/admission/policy.js";
-import { admissionReview } from "../src/admission/review-builder.js";
+import { admissionReview } from "../src/admission/review-builder.test-support.js";
 import { startAdmissionServer } from "../src/admission/server.js";
 import type { AdmissionServer } from "../src/admission/server.js";
 import { fixedTlsSource, testTlsMaterial } from "../src/admission/tls.test-support.js";
 import { generateCertificateAuthority, generateServingCertificate } from "../src/certs/generate.js";
 import type { TlsMaterial } from "../src/certs/tls-material.js";
 import type { FluxKind, FluxObject } from "../src/graph/types.js";
+import { KindStore } from "../src/cluster/kind-store.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -26,7 +27,7 @@ function syncedCache(kind: FluxKind) {
 
 function listener(options: { budget?: BodyBudget; requireClientCertificate?: boolean } = {}) {
   return createAdmissionListener({
-    graphs: new AdmissionGraphs([syncedCache("HelmRelease"), syncedCache("Kustomization")]),
+    graphs: new AdmissionGraphs([new KindStore(syncedCache("HelmRelease")), new KindStore(syncedCache("Kustomization"))]),
     pending: new PendingBatch(),
     policy: DEFAULT_ADMISSION_POLICY,
     cacheLagMs: 0,

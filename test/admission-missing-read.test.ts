@@ -9,8 +9,8 @@ import { AdmissionGraphs } from "../src/admission/admission-graphs.js";
 import { createAdmissionListener } from "../src/admission/app.js";
 import { PendingBatch } from "../src/admission/pending-batch.js";
 import { DEFAULT_ADMISSION_POLICY } from "../src/admission/policy.js";
-import { admissionReview } from "../src/admission/review-builder.js";
-import type { ReviewSpec } from "../src/admission/review-builder.js";
+import { admissionReview } from "../src/admission/review-builder.test-support.js";
+import type { ReviewSpec } from "../src/admission/review-builder.test-support.js";
 import { startAdmissionServer } from "../src/admission/server.js";
 import type { AdmissionServer } from "../src/admission/server.js";
 import { fixedTlsSource, testTlsMaterial } from "../src/admission/tls.test-support.js";
@@ -19,6 +19,7 @@ import type { FluxKind, FluxObject } from "../src/graph/types.js";
 import { startSandbox } from "../src/sandbox/sandbox.js";
 import type { Sandbox } from "../src/sandbox/sandbox.js";
 import { helmRelease } from "./helpers/flux-client.js";
+import { KindStore } from "../src/cluster/kind-store.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -40,7 +41,7 @@ describe("the deny path reads the missing names from the API server", () => {
   beforeAll(async () => {
     sandbox = await startSandbox({ seed: [] });
     const listener = createAdmissionListener({
-      graphs: new AdmissionGraphs([laggingCache("HelmRelease"), laggingCache("Kustomization")]),
+      graphs: new AdmissionGraphs([new KindStore(laggingCache("HelmRelease")), new KindStore(laggingCache("Kustomization"))]),
       pending: new PendingBatch(),
       policy: DEFAULT_ADMISSION_POLICY,
       logger: silent,

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AdmissionregistrationV1Api, CoordinationV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admissionReview } from "../src/admission/review-builder.js";
+import { admissionReview } from "../src/admission/review-builder.test-support.js";
 import { StaticPeerSource } from "../src/admission/peer-source.js";
 import { freePort, sandboxWebhookConfiguration, SANDBOX_NAMESPACE } from "../src/cli/sandbox.js";
 import { writeDevelopmentCertificates } from "../src/certs/development-files.js";

@@ -9,7 +9,7 @@ import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StaticPeerSource } from "../src/admission/peer-source.js";
-import { admissionReview } from "../src/admission/review-builder.js";
+import { admissionReview } from "../src/admission/review-builder.test-support.js";
 import { SANDBOX_NAMESPACE } from "../src/cli/sandbox.js";
 import { startServe } from "../src/cli/serve.js";
 import type { RunningServe } from "../src/cli/serve.js";

@@ -1,23 +1,14 @@
-// The webhook's view of the cluster: one DependencyGraph per Flux kind, kept equal to the kind's
-// ObjectCache (src/cluster) by applying each cache change as it happens, so a review reads memory only
-// (STYLE.md: never read the API server on a request). Readiness and the 503 answer follow the caches'
-// sync state: before the first full list the webhook does not guess (DESIGN.md, Admission rules).
-import { DependencyGraph } from "../graph/dependency-graph.js";
-import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
-
-/** The part of src/cluster's ObjectCache the webhook needs (an ObjectCache fits as it is). */
-export interface ObjectCacheLike {
-  readonly kind: FluxKind;
-  isSynced(): boolean;
-  list(): FluxObject[];
-  subscribe(
-    listener: (change: { type: "upsert"; key: ObjectKey; object: FluxObject } | { type: "delete"; key: ObjectKey }) => void,
-  ): () => void;
-}
+// The webhook's view of the cluster: for each guarded kind, the read-only graph of that kind's store
+// (src/cluster/kind-store.ts), the very graph the gate controller's tracker keeps, so a review reads
+// memory only and no second graph of 100k objects is built (docs/architecture.md, "The pipe").
+// Readiness and the 503 answer follow the stores: before the first full list is loaded the webhook does
+// not guess.
+import type { KindStore, ReadonlyGraph } from "../cluster/kind-store.js";
+import type { FluxKind, ObjectKey } from "../graph/types.js";
 
 /** What the admission handler reads: a graph per kind and whether it can be trusted yet. */
 export interface AdmissionGraphSource {
-  graph(kind: FluxKind): DependencyGraph;
+  graph(kind: FluxKind): ReadonlyGraph;
   isSynced(kind: FluxKind): boolean;
   /** Kinds not synced yet (empty when ready). */
   unsyncedKinds(): FluxKind[];
@@ -28,82 +19,47 @@ export interface AdmissionGraphSource {
   waitForKeys?(kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number): Promise<boolean>;
 }
 
+/** The graph of a kind nobody stores (its API is not served): empty. */
+const EMPTY: ReadonlyGraph = {
+  kind: "HelmRelease",
+  size: 0,
+  has: () => false,
+  get: () => undefined,
+  dependencyKeys: () => [],
+  keys: () => [],
+  dependentsOf: () => [],
+};
+
 export class AdmissionGraphs implements AdmissionGraphSource {
-  private readonly graphs: Record<FluxKind, DependencyGraph> = {
-    HelmRelease: new DependencyGraph("HelmRelease"),
-    Kustomization: new DependencyGraph("Kustomization"),
-  };
-  private readonly caches = new Map<FluxKind, ObjectCacheLike>();
-  private readonly unsubscribes: (() => void)[] = [];
-  private readonly waiters = new Set<{ kind: FluxKind; keys: Set<ObjectKey>; done: (found: boolean) => void }>();
+  private readonly stores = new Map<FluxKind, KindStore>();
 
-  /** Follows each cache from now on; objects already cached are loaded at once. */
-  constructor(caches: readonly ObjectCacheLike[]) {
-    for (const cache of caches) {
-      const graph = this.graphs[cache.kind];
-      this.caches.set(cache.kind, cache);
-      this.unsubscribes.push(
-        cache.subscribe((change) => {
-          if (change.type === "upsert") {
-            graph.upsert(change.object);
-            if (this.waiters.size > 0) this.wake(cache.kind, change.key);
-          } else {
-            graph.remove(change.key);
-          }
-        }),
-      );
-      for (const object of cache.list()) graph.upsert(object);
-    }
+  constructor(stores: readonly KindStore[]) {
+    for (const store of stores) this.stores.set(store.kind, store);
   }
 
-  graph(kind: FluxKind): DependencyGraph {
-    return this.graphs[kind];
+  graph(kind: FluxKind): ReadonlyGraph {
+    return this.stores.get(kind)?.graph ?? { ...EMPTY, kind };
   }
 
-  /** False for a kind without a cache (its API is not served, so no review of it should arrive). */
+  /** False for a kind without a store (its API is not served, so no review of it should arrive). */
   isSynced(kind: FluxKind): boolean {
-    return this.caches.get(kind)?.isSynced() ?? false;
+    return this.stores.get(kind)?.isSynced() ?? false;
   }
 
-  /** Every followed cache has synced (part of /readyz). */
+  /** Every store has synced (part of /readyz). */
   allSynced(): boolean {
-    return [...this.caches.values()].every((cache) => cache.isSynced());
+    return [...this.stores.values()].every((store) => store.isSynced());
   }
 
-  /** Kinds whose caches have not synced yet, for the /readyz answer. */
+  /** Kinds whose stores have not synced yet, for the /readyz answer. */
   unsyncedKinds(): FluxKind[] {
-    return [...this.caches.values()].filter((cache) => !cache.isSynced()).map((cache) => cache.kind);
+    return [...this.stores.values()].filter((store) => !store.isSynced()).map((store) => store.kind);
   }
 
   waitForKeys(kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number): Promise<boolean> {
-    const graph = this.graphs[kind];
-    const missing = new Set(keys.filter((key) => !graph.has(key)));
-    if (missing.size === 0) return Promise.resolve(true);
-    if (timeoutMs <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter = {
-        kind,
-        keys: missing,
-        done: (found: boolean) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(found);
-        },
-      };
-      const timer = setTimeout(() => waiter.done(false), timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.stores.get(kind)?.waitForKeys(keys, timeoutMs) ?? Promise.resolve(false);
   }
 
-  private wake(kind: FluxKind, key: ObjectKey): void {
-    for (const waiter of [...this.waiters]) {
-      if (waiter.kind !== kind || !waiter.keys.delete(key)) continue;
-      if (waiter.keys.size === 0) waiter.done(true);
-    }
-  }
-
-  stop(): void {
-    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
-    for (const waiter of [...this.waiters]) waiter.done(false);
-  }
+  /** The stores belong to whoever made them (serve stops them); nothing to release here. */
+  stop(): void {}
 }

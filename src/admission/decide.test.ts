@@ -15,7 +15,12 @@ function world(objects: FluxObject[], pending: FluxObject[] = []) {
   const batch = new PendingBatch();
   for (const p of pending) batch.record(p);
   return (request: AdmissionRequest, policy: Partial<AdmissionPolicy> = {}) =>
-    decide(request, { graph: batch.view(graph), dependents: graph, policy: { ...DEFAULT_ADMISSION_POLICY, ...policy } });
+    decide(request, {
+      graph: batch.view(graph),
+      dependents: graph,
+      isPending: (key) => !graph.has(key) && batch.get("HelmRelease", key) !== undefined,
+      policy: { ...DEFAULT_ADMISSION_POLICY, ...policy },
+    });
 }
 
 const create = (object: FluxObject, extra: Partial<AdmissionRequest> = {}): AdmissionRequest => ({

@@ -6,18 +6,17 @@
 // Only what a request *adds* to dependsOn can be denied; an old problem (a cycle made while the webhook
 // was off, a dependency deleted since) never blocks finalizers, labels, suspend, spec changes, deletion
 // or namespace teardown — it is at most a warning.
-import { FLUX_RESOURCES } from "../cluster/resources.js";
-import { findCycleThrough } from "../graph/cycles.js";
+import { FLUX_KIND_INFO, isGuardedKind } from "../flux/kinds.js";
+import { checkChange } from "../graph/check-change.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
-import { cycleMessage, cycleProblemMessage, missingProblemMessage, selfDependencyMessage } from "../graph/messages.js";
-import { dependencySetKey, isValidNamespaceName, isValidObjectName, objectKey, resolveDependencies } from "../graph/refs.js";
+import { cycleMessage, denialMessage, missingProblemMessage } from "../graph/messages.js";
+import { dependencySetKey, objectKey, resolveDependencies } from "../graph/refs.js";
 import type { FluxObject, ObjectKey, Problem, ProblemType } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
 import { batchApplyHint } from "./batch-hint.js";
-import { deleteProtectedMessage, deleteWarning, pendingDependencyWarning, unknownVersionWarning } from "./messages.js";
-import { PendingGraphView } from "./pending-batch.js";
+import { deleteProtectedMessage, deleteWarning, notGuardedWarning, pendingDependencyWarning, unknownVersionWarning } from "./messages.js";
 import type { AdmissionPolicy } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
 
@@ -27,6 +26,8 @@ export interface DecideInput {
   /** Reverse edges of the cache (a DependencyGraph): who depends on an object about to be deleted. */
   dependents: { dependentsOf(key: ObjectKey): ObjectKey[] };
   policy: AdmissionPolicy;
+  /** Whether a key exists only as a pending dry-run (the pending batch; docs/behaviour.md, "The pending batch"). */
+  isPending?: (key: ObjectKey) => boolean;
   /**
    * Whether a namespace is terminating, when the caller watches namespaces. Delete protection never
    * denies in a terminating namespace; see systemDeleter for the signal the request itself carries.
@@ -58,7 +59,8 @@ export function decide(request: AdmissionRequest, input: DecideInput): Decision 
   if (request.subResource !== undefined) return allow("subresource");
   if (input.policy.exemptNamespaces.includes(request.namespace)) return allow("exempt");
   if (request.operation === "CONNECT") return allow("unchecked");
-  const flux = FLUX_RESOURCES[request.kind];
+  const flux = FLUX_KIND_INFO[request.kind];
+  if (!isGuardedKind(request.kind)) return allow("unchecked", [notGuardedWarning(request.kind)]);
   if (!flux.versions.includes(request.version)) return allow("unchecked", [unknownVersionWarning(flux.resource, request.version)]);
   if (request.operation === "DELETE") return decideDelete(request, input);
 
@@ -76,16 +78,9 @@ export function decide(request: AdmissionRequest, input: DecideInput): Decision 
   return decideChange(request, object, undefined, input);
 }
 
-/** An allowed dry-run CREATE joins the pending batch (DESIGN.md, The pending batch). */
+/** An allowed dry-run CREATE joins the pending batch (docs/behaviour.md, "The pending batch"). */
 export function shouldRecordPending(request: AdmissionRequest, decision: Decision): boolean {
   return request.dryRun && request.operation === "CREATE" && request.subResource === undefined && request.object !== undefined && decision.allowed;
-}
-
-function checkProblems(object: FluxObject, input: DecideInput): Problem[] {
-  return checkObject(input.graph, object, {
-    crossNamespace: input.policy.crossNamespace,
-    ignoreMissing: input.policy.missingDependencies === "ignore",
-  });
 }
 
 /**
@@ -109,41 +104,21 @@ function warningOf(problem: Problem): string {
 }
 
 /**
- * CREATE, or an UPDATE that changes dependsOn. On UPDATE only the entries it adds (or whose readyExpr
- * it changes) can deny; problems of entries kept from the stored object become warnings.
+ * CREATE, or an UPDATE that changes dependsOn: one question to the graph (checkChange), then the policy
+ * says which of the added problems deny. Problems of entries kept from the stored object are warnings.
  */
 function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxObject | undefined, input: DecideInput): Decision {
-  const key = objectKey(object.namespace, object.name);
-  const problems = checkProblems(object, input);
+  const check = checkChange(input.graph, old, object, {
+    crossNamespace: input.policy.crossNamespace,
+    ignoreMissing: input.policy.missingDependencies === "ignore",
+  });
   const blocking: Problem[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = check.kept.map(warningOf);
   const unresolved: ObjectKey[] = [];
-  let warnedType: ProblemType | undefined;
+  let warnedType: ProblemType | undefined = check.kept.find((p) => p.type !== "cycle")?.type;
 
-  const oldEntries = old === undefined ? undefined : new Map(resolveDependencies(old).map((d) => [d.key, d.readyExpr ?? ""]));
-  const newEntries = resolveDependencies(object);
-  const added = oldEntries === undefined ? undefined : newEntries.filter((d) => !oldEntries.has(d.key)).map((d) => d.key);
-  // Invalid entries name no dependency key: an UPDATE adds one when it has an invalid entry the stored
-  // object did not have.
-  const addsInvalid = old === undefined || invalidEntries(object).some((entry) => !invalidEntries(old).includes(entry));
-  const isNew = (problem: Problem): boolean => {
-    if (oldEntries === undefined) return true;
-    if (problem.type === "invalid") return addsInvalid;
-    if (problem.dependency === undefined) return true;
-    if (!oldEntries.has(problem.dependency)) return true;
-    if (problem.type !== "ready-expr") return false;
-    // A readyExpr problem is new when the expression on that dependency changed.
-    const before = oldEntries.get(problem.dependency);
-    return newEntries.some((d) => d.key === problem.dependency && (d.readyExpr ?? "") !== before);
-  };
-
-  for (const problem of problems) {
-    if (problem.type === "cycle" && added !== undefined) {
-      // For an UPDATE the cycle check below looks at the added edges only.
-      warnings.push(warningOf(problem));
-      continue;
-    }
-    if (!isNew(problem) || WARN_ONLY.has(problem.type)) {
+  for (const problem of check.added) {
+    if (WARN_ONLY.has(problem.type)) {
       warnings.push(warningOf(problem));
       warnedType ??= problem.type;
       continue;
@@ -151,7 +126,7 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
     if (problem.type === "missing") {
       if (input.policy.missingDependencies === "warn" || request.dryRun) {
         // A dry-run is answered as the real request would be, except a missing dependency: Flux's
-        // batch dry-runs everything before applying anything (DESIGN.md, The pending batch).
+        // batch dry-runs everything before applying anything (docs/behaviour.md, "The pending batch").
         warnings.push(problem.message);
         warnedType ??= "missing";
         continue;
@@ -161,50 +136,21 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
     blocking.push(problem);
   }
 
-  if (added !== undefined) {
-    // The shortest cycle a new edge closes, searched from the added dependencies only, so a cycle the
-    // object was already on (through kept entries) is not counted against this change.
-    const cycle = findCycleThrough(
-      input.graph,
-      key,
-      added.filter((dep) => dep !== key),
-    );
-    if (cycle !== undefined) {
-      const warningText = cycleMessage(cycle);
-      const at = warnings.indexOf(warningText);
-      if (at >= 0) warnings.splice(at, 1);
-      blocking.push({ type: "cycle", kind: object.kind, object: key, cycle, message: cycleProblemMessage(cycle) });
-    }
-    if (added.includes(key) && !blocking.some((p) => p.type === "self-dependency")) {
-      blocking.push({ type: "self-dependency", kind: object.kind, object: key, dependency: key, message: selfDependencyMessage(key) });
-    }
-  }
-
   // Dependencies that exist only as pending dry-runs: allowed, but say so.
-  const view = input.graph;
-  if (view instanceof PendingGraphView) {
-    for (const dep of newEntries) {
-      if (view.pending(dep.key) !== undefined) warnings.push(pendingDependencyWarning(object.kind, dep.key));
-    }
+  const pendingSeen = input.isPending !== undefined && check.dependencies.some((dep) => input.isPending!(dep.key));
+  if (pendingSeen) {
+    for (const dep of check.dependencies) if (input.isPending!(dep.key)) warnings.push(pendingDependencyWarning(object.kind, dep.key));
   }
 
   if (blocking.length > 0) {
     blocking.sort((a, b) => DENY_ORDER.indexOf(a.type) - DENY_ORDER.indexOf(b.type));
     const reason = blocking[0]!.type as DenyReason;
-    const message = [...new Set(blocking.map((p) => p.message)), ...(reason === "missing" ? [batchApplyHint(input.policy.pendingTtlSeconds)] : [])].join("\n");
+    const message = [denialMessage([...new Set(blocking.map((p) => p.message))]), ...(reason === "missing" ? [batchApplyHint(input.policy.pendingTtlSeconds)] : [])].join("\n");
     const onlyMissing = blocking.every((p) => p.type === "missing");
     return deny(reason, message, warnings, onlyMissing && unresolved.length > 0 ? unresolved : undefined);
   }
-  const pendingSeen = warnings.length > 0 && view instanceof PendingGraphView && newEntries.some((d) => view.pending(d.key) !== undefined);
-  const reason: AllowReason = pendingSeen ? "pending" : (warnedType ?? "ok");
+  const reason: AllowReason = pendingSeen && warnings.length > 0 ? "pending" : (warnedType ?? "ok");
   return allow(reason, warnings);
-}
-
-/** The dependsOn entries that can never match an object (as text, to compare old and new). */
-function invalidEntries(object: FluxObject): string[] {
-  return object.dependsOn
-    .filter((d) => !isValidObjectName(d.name) || (d.namespace !== undefined && d.namespace !== "" && !isValidNamespaceName(d.namespace)))
-    .map((d) => `${d.namespace ?? ""}/${d.name}`);
 }
 
 function decideDelete(request: AdmissionRequest, input: DecideInput): Decision {

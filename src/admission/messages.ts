@@ -26,3 +26,8 @@ export function deleteWarning(object: ObjectKey, dependent: ObjectKey): string {
 export function unknownVersionWarning(resource: string, version: string): string {
   return `releasegate does not know ${resource} ${version}: dependsOn not checked`;
 }
+
+/** A kind whose dependsOn the graph cannot judge yet (a ResourceSet names objects of any kind). */
+export function notGuardedWarning(kind: FluxKind): string {
+  return `releasegate does not check ${kind} dependsOn yet: allowed unchecked`;
+}

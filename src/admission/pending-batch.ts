@@ -47,7 +47,7 @@ export class PendingBatch {
   readonly ttlMs: number;
   private readonly maxPerKind: number;
   private readonly now: () => number;
-  private readonly byKind: Record<FluxKind, Map<ObjectKey, PendingObject>> = { HelmRelease: new Map(), Kustomization: new Map() };
+  private readonly byKind: Record<FluxKind, Map<ObjectKey, PendingObject>> = { HelmRelease: new Map(), Kustomization: new Map(), ResourceSet: new Map() };
   private readonly listeners = new Set<PendingListener>();
 
   constructor(options: PendingBatchOptions = {}) {

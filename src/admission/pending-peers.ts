@@ -18,6 +18,9 @@ import { PEER_AUTH_HEADER } from "./peer-auth.js";
 import type { PeerAuthenticator } from "./peer-auth.js";
 import type { PendingBatch, PendingObject } from "./pending-batch.js";
 import type { PeerSource, PeerUrl } from "./peer-source.js";
+import { decodeFluxObject } from "../flux/decode.js";
+import { GUARDED_KINDS } from "../flux/kinds.js";
+import { isRecord } from "../runtime/json.js";
 
 export const PENDING_PATH = "/pending";
 const WIRE_API_VERSION = "releasegate.io/v1";
@@ -47,11 +50,7 @@ function toWire(entry: PendingObject, now: number): PendingWireItem {
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-const KINDS: readonly FluxKind[] = ["HelmRelease", "Kustomization"];
+const KINDS: readonly FluxKind[] = GUARDED_KINDS;
 
 /** Parses one wire item strictly (peers are authenticated, but a version skew must not crash). */
 export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: number; username?: string } | undefined {
@@ -62,16 +61,12 @@ export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: numb
   if (typeof namespace !== "string" || namespace === "" || typeof name !== "string" || name === "") return undefined;
   if (typeof ttl !== "number" || !Number.isFinite(ttl) || ttl < 0) return undefined;
   if (!Array.isArray(dependsOn)) return undefined;
-  const deps: DependencyEntry[] = [];
-  for (const d of dependsOn) {
-    if (!isRecord(d) || typeof d.name !== "string") return undefined;
-    const entry: DependencyEntry = { name: d.name };
-    if (typeof d.namespace === "string" && d.namespace !== "") entry.namespace = d.namespace;
-    if (typeof d.readyExpr === "string" && d.readyExpr !== "") entry.readyExpr = d.readyExpr;
-    deps.push(entry);
-  }
+  // The one decoder reads the entries, as for every other Flux object; any mistake rejects the item.
+  let valid = true;
+  const decoded = decodeFluxObject(kind as FluxKind, { metadata: { namespace, name }, spec: { dependsOn } }, { onError: () => (valid = false) });
+  if (!valid) return undefined;
   const username = typeof value.username === "string" ? value.username : undefined;
-  return { object: { kind: kind as FluxKind, namespace, name, dependsOn: deps }, ttlMs: ttl * 1000, ...(username !== undefined ? { username } : {}) };
+  return { object: { kind: decoded.kind, namespace, name, dependsOn: decoded.dependsOn }, ttlMs: ttl * 1000, ...(username !== undefined ? { username } : {}) };
 }
 
 export interface PendingRoutesOptions {

@@ -2,6 +2,7 @@
 // synced, decide on the cache's graph plus the pending batch, ask the peers only when about to deny a
 // missing dependency, record an allowed dry-run CREATE as pending, render. No HTTP here (app.ts) and no
 // rules here (decide.ts).
+import { isGuardedKind } from "../flux/kinds.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { ConfirmedObjectsView } from "./confirmed-view.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
@@ -46,8 +47,11 @@ export type ReviewResult =
 function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed: readonly FluxObject[] = []): Decision {
   const base = ctx.graphs.graph(request.kind);
   const view = confirmed.length === 0 ? base : new ConfirmedObjectsView(base, confirmed);
+  const now = ctx.now?.();
+  const hasPending = ctx.pending.size(request.kind) > 0;
   return decide(request, {
-    graph: ctx.pending.view(view, ctx.now?.(), request.username),
+    graph: ctx.pending.view(view, now, request.username),
+    ...(hasPending ? { isPending: (key: ObjectKey) => !view.has(key) && ctx.pending.get(request.kind, key, now)?.username === request.username && ctx.pending.get(request.kind, key, now) !== undefined } : {}),
     dependents: base,
     policy: ctx.policy,
     ...(ctx.namespaceTerminating ? { namespaceTerminating: ctx.namespaceTerminating } : {}),
@@ -62,7 +66,7 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
   const parsed = parseAdmissionReview(body);
   if (!parsed.ok) return { type: "bad-request", error: parsed.error };
   const request = parsed.request;
-  if (!ctx.graphs.isSynced(request.kind)) {
+  if (isGuardedKind(request.kind) && !ctx.graphs.isSynced(request.kind)) {
     return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
   }
   const decision = decideNow(request, ctx);

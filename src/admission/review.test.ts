@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAdmissionReview } from "./review.js";
-import { admissionReview } from "./review-builder.js";
+import { admissionReview } from "./review-builder.test-support.js";
 
 function parsed(body: unknown) {
   const result = parseAdmissionReview(body);

@@ -6,20 +6,22 @@
 // (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#request).
 // It validates the object against the CRD schema before calling validating webhooks, so a malformed
 // dependsOn here is a broken client, not a user mistake: it is a 400 too.
-import { toFluxObject } from "../cluster/flux-object.js";
-import { FLUX_RESOURCES } from "../cluster/resources.js";
+import { decodeFluxObject, fieldName } from "../flux/decode.js";
+import { ALL_FLUX_KINDS, FLUX_KIND_INFO, fluxKindOfResource } from "../flux/kinds.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
+import { isRecord } from "../runtime/json.js";
+import type { JsonObject } from "../runtime/json.js";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 
 export type AdmissionOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 const OPERATIONS: readonly AdmissionOperation[] = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
 
-/** One AdmissionReview request about a HelmRelease or Kustomization, typed. */
+/** One AdmissionReview request about a Flux object, typed. */
 export interface AdmissionRequest {
   uid: string;
   kind: FluxKind;
-  /** The API version of request.resource, e.g. v2beta2 (one of FLUX_RESOURCES[kind].versions when known). */
+  /** The API version of request.resource, e.g. v2beta2 (one of FLUX_KIND_INFO[kind].versions when known). */
   version: string;
   operation: AdmissionOperation;
   namespace: string;
@@ -38,11 +40,7 @@ export interface AdmissionRequest {
 
 export type ParseResult = { ok: true; request: AdmissionRequest } | { ok: false; error: string };
 
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+type Json = JsonObject;
 
 class ReviewError extends Error {}
 
@@ -69,35 +67,10 @@ function optionalString(parent: Json, field: string, path: string): string | und
   return value;
 }
 
-/** Which Flux kind a (group, resource) names, or undefined. */
-function fluxKindOf(group: string, resource: string): FluxKind | undefined {
-  for (const flux of Object.values(FLUX_RESOURCES)) {
-    if (flux.group === group && flux.resource === resource) return flux.kind;
-  }
-  return undefined;
-}
-
 function expectedResources(): string {
-  return Object.values(FLUX_RESOURCES)
+  return ALL_FLUX_KINDS.map((kind) => FLUX_KIND_INFO[kind])
     .map((f) => `${f.resource}.${f.group} ${f.versions.join("/")}`)
     .join(" or ");
-}
-
-/** Checks spec.dependsOn's shape strictly, naming the field; the values are judged later by the graph. */
-function checkDependsOn(object: Json, path: string): void {
-  const spec = object.spec;
-  if (spec === undefined || spec === null) return;
-  if (!isRecord(spec)) fail(`${path}.spec must be an object`);
-  const deps = spec.dependsOn;
-  if (deps === undefined || deps === null) return;
-  if (!Array.isArray(deps)) fail(`${path}.spec.dependsOn must be a list`);
-  deps.forEach((entry: unknown, i) => {
-    const at = `${path}.spec.dependsOn[${i}]`;
-    if (!isRecord(entry)) fail(`${at} must be an object with a name`);
-    if (typeof entry.name !== "string") fail(`${at}.name must be a string`);
-    optionalString(entry, "namespace", `${at}.namespace`);
-    optionalString(entry, "readyExpr", `${at}.readyExpr`);
-  });
 }
 
 function parseObject(value: unknown, path: string, kind: FluxKind, namespace: string, requestName: string): FluxObject {
@@ -111,9 +84,8 @@ function parseObject(value: unknown, path: string, kind: FluxKind, namespace: st
     if (ns !== undefined && ns !== "" && ns !== namespace) fail(`${path}.metadata.namespace is ${ns}, but request.namespace is ${namespace}`);
     optionalString(metadata, "name", `${path}.metadata.name`);
   }
-  checkDependsOn(value, path);
-  const obj = toFluxObject(kind, value);
-  obj.namespace = namespace;
+  // The one decoder, strict: the first structural mistake in what releasegate reads is the answer.
+  const obj = decodeFluxObject(kind, value, { namespace, onError: (field, problem) => fail(`${path}.${fieldName(field)} ${problem}`) });
   if (obj.name === "") obj.name = requestName;
   if (obj.name === "") fail(`${path}.metadata.name and request.name are both empty`);
   return obj;
@@ -134,7 +106,7 @@ function parseRequest(body: unknown): AdmissionRequest {
   const group = optionalString(resource, "group", "request.resource.group") ?? "";
   const version = requiredString(resource, "version", "request.resource.version");
   const plural = requiredString(resource, "resource", "request.resource.resource");
-  const kind = fluxKindOf(group, plural);
+  const kind = fluxKindOfResource(group, plural);
   if (kind === undefined) fail(`request.resource ${plural}.${group} is not ${expectedResources()}; fix the webhook's rules`);
   // A version releasegate does not know (a future Flux API) is parsed all the same: the decision
   // allows it unchecked with a warning rather than failing every write through failurePolicy.
@@ -145,7 +117,7 @@ function parseRequest(body: unknown): AdmissionRequest {
   if (!isRecord(gvk)) fail("request.kind must be an object {group, version, kind}");
   const kindName = requiredString(gvk, "kind", "request.kind.kind");
   const kindGroup = optionalString(gvk, "group", "request.kind.group") ?? "";
-  if (kindName !== kind || kindGroup !== FLUX_RESOURCES[kind].group) {
+  if (kindName !== kind || kindGroup !== FLUX_KIND_INFO[kind].group) {
     fail(`request.kind ${kindGroup}/${kindName} does not match request.resource ${plural}.${group}`);
   }
   requiredString(gvk, "version", "request.kind.version");

@@ -31,13 +31,17 @@ import { EventRecorder } from "../cluster/events.js";
 import { apiMissingReader } from "../cluster/missing-read.js";
 import { TokenBucket } from "../controller/token-bucket.js";
 import { LeaseElection } from "../cluster/lease-election.js";
-import { describeError } from "../cluster/logger.js";
+import { describeError } from "../runtime/api-error.js";
+import { onTermination } from "../runtime/termination.js";
+import { KindStore } from "../cluster/kind-store.js";
 import { ObjectCache } from "../cluster/object-cache.js";
+import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
 import { requestReconcile } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
 import type { ServedFluxResource } from "../cluster/resources.js";
 import { GateController } from "../controller/gate-controller.js";
-import type { FluxKind } from "../graph/types.js";
+import { isGuardedKind } from "../flux/kinds.js";
+import type { GuardedKind } from "../flux/kinds.js";
 import { createMetrics } from "../metrics/metrics.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
@@ -98,7 +102,7 @@ function loadKubeConfig(options: ServeOptions): KubeConfig {
 }
 
 /** Discovery, retried for a while: an API server that is still starting is not a reason to crash. */
-async function discover(kc: KubeConfig, log: Logger): Promise<Record<FluxKind, ServedFluxResource>> {
+async function discover(kc: KubeConfig, log: Logger): Promise<Record<GuardedKind, ServedFluxResource>> {
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -209,9 +213,12 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     limiter: new TokenBucket({ perSecond: 10, burst: 25 }),
     onDropped: () => metrics.eventsDroppedTotal.inc(),
   });
+  // One store per kind: the cache feeds its graph and gate tracker once; the controller and the
+  // webhook both read it (docs/architecture.md, "The pipe").
+  const stores = caches.map((cache) => new KindStore(cache));
   const controller = new GateController({
-    caches,
-    requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: served[kind].version ?? "" }),
+    stores,
+    requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: isGuardedKind(kind) ? (served[kind].version ?? "") : "" }),
     recordEvent: (spec) => recorder.record(spec),
     isLeader: () => election.isLeader(),
     metrics,
@@ -221,9 +228,16 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     replayWindowMs: options.leaseDurationMs,
   });
 
-  const graphs = new AdmissionGraphs(caches);
+  const graphs = new AdmissionGraphs(stores);
+  // The sources' artifact revisions feed kustomize-controller's revision rule (docs/architecture.md, "Readiness").
+  const kustomizations = stores.find((store) => store.kind === "Kustomization");
+  const sourceFeed =
+    kustomizations === undefined
+      ? undefined
+      : new SourceRevisionFeed(kc, await discoverServedSources(kc).catch(() => []), kustomizations, { logger: cacheLog, pageSize: LIST_PAGE_SIZE });
+  sourceFeed?.start();
   for (const cache of caches) cache.start();
-  const versions = Object.fromEntries(caches.map((c) => [c.kind, served[c.kind].version])) as Partial<Record<FluxKind, string>>;
+  const versions = Object.fromEntries(caches.map((c) => [c.kind, isGuardedKind(c.kind) ? served[c.kind].version : undefined])) as Partial<Record<GuardedKind, string>>;
   const staleness = new CacheStaleness({
     caches,
     maxStalenessMs: options.maxCacheStalenessMs,
@@ -290,7 +304,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     });
   } catch (error) {
     await server?.close();
-    await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop()]);
+    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop()]);
     controller.stop();
     throw new Error(`cannot listen: ${describeError(error)}; pick other ports with --webhook-port / --metrics-port`, { cause: error });
   }
@@ -335,7 +349,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     peers.stop();
     endpointPeers?.stop();
     graphs.stop();
-    await Promise.allSettled([...caches.map((c) => c.stop()), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
+    for (const store of stores) store.stop();
+    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
   };
 
   let stopping: Promise<void> | undefined;
@@ -394,19 +409,6 @@ function readClientCa(file: string | undefined): string | undefined {
   return pem;
 }
 
-/** Resolves on the first SIGTERM or SIGINT. */
-function terminationSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off("SIGTERM", on);
-      process.off("SIGINT", on);
-      resolve(signal);
-    };
-    process.on("SIGTERM", on);
-    process.on("SIGINT", on);
-  });
-}
-
 export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   const options = parseServeCommandLine(argv, process.env);
   if (options === "help") {
@@ -423,9 +425,17 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
     io.stderr(`releasegate serve: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  const signal = await terminationSignal();
+  const termination = onTermination({
+    onSecondSignal: (second) => {
+      log.warn({ signal: second }, "second signal during shutdown; exiting now");
+      log.flush();
+      process.exit(130);
+    },
+  });
+  const signal = await termination.signal;
   log.info({ signal }, "received signal");
   await running.shutdown();
+  termination.dispose();
   return 0;
 }
 

@@ -16,7 +16,8 @@ import { EventsV1Api, PatchStrategy, V1MicroTime, setHeaderOptions } from "@kube
 import type { EventsV1Event, KubeConfig } from "@kubernetes/client-node";
 import { describeError, silentLogger, statusCodeOf } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
-import { apiVersionOf, KUBERNETES_RESOURCES } from "./resources.js";
+import type { FluxObject } from "../graph/types.js";
+import { apiVersionOf, fluxResourceType, KUBERNETES_RESOURCES } from "./resources.js";
 import { sharedApiClient } from "./shared-agent.js";
 import { WriteQueue } from "./write-queue.js";
 import type { DropReason, RateLimiter } from "./write-queue.js";
@@ -280,5 +281,22 @@ function normalize(spec: EventSpec): EventSpec {
     reason: spec.reason.slice(0, REASON_MAX),
     action: spec.action.slice(0, ACTION_MAX),
     note: truncateUtf8(spec.note, NOTE_MAX_BYTES),
+  };
+}
+
+/**
+ * The Event about one Flux object, built from the object the caller already holds (the controller's
+ * gate change carries it): pure, no cache read.
+ */
+export function fluxObjectEventSpec(object: FluxObject, occurrence: Pick<EventSpec, "type" | "reason" | "action" | "note">): EventSpec {
+  return {
+    regarding: {
+      apiVersion: object.apiVersion ?? apiVersionOf(fluxResourceType(object.kind)),
+      kind: object.kind,
+      namespace: object.namespace,
+      name: object.name,
+      ...(object.uid !== undefined ? { uid: object.uid } : {}),
+    },
+    ...occurrence,
   };
 }

@@ -14,8 +14,9 @@
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import type { KubeConfig, V1Lease } from "@kubernetes/client-node";
 import { microTime } from "./events.js";
-import { describeError, silentLogger, statusCodeOf } from "./logger.js";
-import type { ClusterLogger } from "./logger.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger as ClusterLogger } from "../runtime/logger.js";
 
 export interface LeaseElectionOptions {
   namespace: string;

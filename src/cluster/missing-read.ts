@@ -8,7 +8,7 @@ import { CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { objectKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
-import { toFluxObject } from "./flux-object.js";
+import { decodeFluxObject } from "../flux/decode.js";
 import { describeError, silentLogger, statusCodeOf } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
 import { fluxResourceType } from "./resources.js";
@@ -42,7 +42,7 @@ export function apiMissingReader(
       const name = key.slice(slash + 1);
       try {
         const raw: unknown = await api.getNamespacedCustomObject({ group: type.group, version: type.version, plural: type.resource, namespace, name });
-        const object = toFluxObject(kind, raw);
+        const object = decodeFluxObject(kind, raw);
         return objectKey(object.namespace, object.name) === key ? object : undefined;
       } catch (error) {
         if (statusCodeOf(error) !== 404) log.warn({ kind, dependency: key, error: describeError(error) }, "could not confirm a missing dependency; denying as the cache says");

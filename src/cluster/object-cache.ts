@@ -2,25 +2,40 @@
 // reflector pattern of client-go's tools/cache, kept small): a paginated list, then a watch resumed
 // from the last resourceVersion (with bookmarks) for as long as the server keeps it; `410 Gone` or any
 // watch error means a fresh list, diffed against the cache so subscribers see only real changes, never
-// a replay. Objects are reduced on ingest (flux-object.ts), and a change is announced only when the
+// a replay. Objects are reduced on ingest by the one decoder (src/flux/decode.ts), and a change is announced only when the
 // reduced object differs, so changes to fields releasegate does not read (values, status.history,
 // managed fields) cost nothing downstream.
 
 import { CustomObjectsApi, Watch } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
-import { resourceVersionOf, sameFluxObject, toFluxObject } from "./flux-object.js";
-import { describeError, silentLogger, statusCodeOf } from "./logger.js";
-import type { ClusterLogger } from "./logger.js";
+import { decodeFluxObject, sameFluxObject } from "../flux/decode.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
+import { isRecord } from "../runtime/json.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 import { apiVersionOf, fluxResourceType, resourcePath } from "./resources.js";
 import type { ResourceType } from "./resources.js";
 
 /** A change to the cache: an object added or changed (`previous` unset when added), or removed. */
-export type CacheChange =
-  | { type: "upsert"; key: ObjectKey; object: FluxObject; previous?: FluxObject }
-  | { type: "delete"; key: ObjectKey; object?: undefined; previous: FluxObject };
+export type CacheChange<T = FluxObject> =
+  | { type: "upsert"; key: ObjectKey; object: T; previous?: T }
+  | { type: "delete"; key: ObjectKey; object?: undefined; previous: T };
 
-export type CacheListener = (change: CacheChange) => void;
+export type CacheListener<T = FluxObject> = (change: CacheChange<T>) => void;
+
+/** What the cache keeps of each object: decoded once on ingest, compared to announce real changes only. */
+export interface CacheCodec<T> {
+  type: ResourceType;
+  /** Undefined (or an empty name or namespace) for an object not worth keeping. */
+  decode(raw: unknown): T | undefined;
+  same(a: T, b: T): boolean;
+}
+
+/** The Flux kind's codec: the one decoder (src/flux/decode.ts). */
+function fluxCodec(kind: FluxKind, version: string | undefined): CacheCodec<FluxObject> {
+  return { type: fluxResourceType(kind, version), decode: (raw) => decodeFluxObject(kind, raw), same: sameFluxObject };
+}
 
 /**
  * Why a watch had to be started again: "timeout", the server ended it at the timeoutSeconds the cache
@@ -31,23 +46,26 @@ export type CacheListener = (change: CacheChange) => void;
 export type WatchRestartReason = "timeout" | "closed" | "expired" | "error";
 
 export interface WatchRestart {
-  kind: FluxKind;
+  kind: string;
   reason: WatchRestartReason;
   /** One line from the server or the connection, for "error". */
   error?: string;
 }
 
-export interface ObjectCacheOptions {
-  kind: FluxKind;
+export interface ObjectCacheOptions<T = FluxObject> {
+  /** The kind, for logs and metrics; a Flux kind unless `codec` says what else is cached. */
+  kind: string;
   /** The version to list and watch (from discoverServedVersions); the newest known by default. */
   version?: string;
+  /** For objects other than Flux kinds (the sources): what to list and keep. */
+  codec?: CacheCodec<T>;
   /** Items per list page (client-go's reflector uses 500): bounds the memory a re-list needs. */
   pageSize?: number;
   /** Server-side watch timeout; by default a random 5–10 minutes, as client-go spreads them. */
   watchTimeoutSeconds?: number;
   /** Retry delays after errors: exponential from `initialMs`, capped at `maxMs`, with jitter. */
   backoff?: { initialMs?: number; maxMs?: number };
-  logger?: ClusterLogger;
+  logger?: Logger;
 }
 
 /** The key of an object within its kind: `namespace/name`. */
@@ -65,8 +83,8 @@ interface WatchOutcome {
 /** A watch that ran at least this long without failing counts as healthy. */
 const HEALTHY_WATCH_MS = 1000;
 
-export class ObjectCache {
-  readonly kind: FluxKind;
+export class ObjectCache<T extends { namespace: string; name: string } = FluxObject, K extends string = FluxKind> {
+  readonly kind: K;
   /** Resolves once the first full list is in the cache; rejects if the cache is stopped before. */
   readonly synced: Promise<void>;
 
@@ -77,12 +95,15 @@ export class ObjectCache {
   private readonly watchTimeoutSeconds: number | undefined;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
-  private readonly log: ClusterLogger;
+  private readonly log: Logger;
 
-  private readonly objects = new Map<ObjectKey, FluxObject>();
-  private readonly listeners = new Set<CacheListener>();
+  private readonly codec: CacheCodec<T>;
+  private readonly objects = new Map<ObjectKey, T>();
+  private readonly listeners = new Set<CacheListener<T>>();
   private readonly restartListeners = new Set<(restart: WatchRestart) => void>();
   private resourceVersion: string | undefined;
+  /** Date.now() when the server last delivered anything: a list page, a watch event or bookmark. */
+  private lastDelivery: number | undefined;
   private hasSynced = false;
   private listing = false;
   private restarts = 0;
@@ -97,9 +118,10 @@ export class ObjectCache {
   /** Ends the running watch or sleep early (stop()). */
   private interrupt: (() => void) | undefined;
 
-  constructor(kc: KubeConfig, options: ObjectCacheOptions) {
+  constructor(kc: KubeConfig, options: ObjectCacheOptions<T> & { kind: K }) {
     this.kind = options.kind;
-    this.type = fluxResourceType(options.kind, options.version);
+    this.codec = options.codec ?? (fluxCodec(options.kind as string as FluxKind, options.version) as unknown as CacheCodec<T>);
+    this.type = this.codec.type;
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.watcher = new Watch(kc);
     this.pageSize = options.pageSize ?? 500;
@@ -143,11 +165,11 @@ export class ObjectCache {
     return this.hasSynced;
   }
 
-  get(key: ObjectKey): FluxObject | undefined {
+  get(key: ObjectKey): T | undefined {
     return this.objects.get(key);
   }
 
-  list(): FluxObject[] {
+  list(): T[] {
     return [...this.objects.values()];
   }
 
@@ -170,6 +192,15 @@ export class ObjectCache {
     return this.restarts;
   }
 
+  /**
+   * When the server last delivered anything (a list page, a watch event, a bookmark), in Date.now()
+   * milliseconds; undefined before the first. Bookmarks arrive about once a minute on a quiet watch,
+   * so this is how stale the cache may be.
+   */
+  lastDeliveryAt(): number | undefined {
+    return this.lastDelivery;
+  }
+
   /** The resourceVersion the cache is current to (the next watch resumes from it). */
   get lastResourceVersion(): string | undefined {
     return this.resourceVersion;
@@ -180,7 +211,7 @@ export class ObjectCache {
    * start() to see everything, or read list() after). Listeners run synchronously, in order; one
    * that throws is logged and does not disturb the others. Returns the unsubscribe function.
    */
-  subscribe(listener: CacheListener): () => void {
+  subscribe(listener: CacheListener<T>): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -268,7 +299,7 @@ export class ObjectCache {
    * objects gone are deletes. Unchanged objects announce nothing, so a re-list never duplicates.
    */
   private async relist(): Promise<void> {
-    const fresh = new Map<ObjectKey, FluxObject>();
+    const fresh = new Map<ObjectKey, T>();
     let continueToken: string | undefined;
     let listVersion: string | undefined;
     do {
@@ -280,10 +311,11 @@ export class ObjectCache {
         ...(continueToken ? { _continue: continueToken } : {}),
       });
       if (this.stopped) return;
+      this.lastDelivery = Date.now();
       const { items, resourceVersion, next } = readListPage(page);
       for (const raw of items) {
-        const object = toFluxObject(this.kind, raw);
-        if (object.name === "" || object.namespace === "") continue;
+        const object = this.codec.decode(raw);
+        if (object === undefined || object.name === "" || object.namespace === "") continue;
         fresh.set(objectKey(object.namespace, object.name), object);
       }
       listVersion = resourceVersion ?? listVersion;
@@ -301,9 +333,9 @@ export class ObjectCache {
     this.contactAt = Date.now();
   }
 
-  private upsert(key: ObjectKey, object: FluxObject): void {
+  private upsert(key: ObjectKey, object: T): void {
     const previous = this.objects.get(key);
-    if (previous && sameFluxObject(previous, object)) return;
+    if (previous && this.codec.same(previous, object)) return;
     this.objects.set(key, object);
     this.emit(previous ? { type: "upsert", key, object, previous } : { type: "upsert", key, object });
   }
@@ -315,7 +347,7 @@ export class ObjectCache {
     this.emit({ type: "delete", key, previous });
   }
 
-  private emit(change: CacheChange): void {
+  private emit(change: CacheChange<T>): void {
     for (const listener of this.listeners) {
       try {
         listener(change);
@@ -371,12 +403,13 @@ export class ObjectCache {
         if (finished) return;
         this.contactAt = Date.now();
         armIdleTimer();
+        this.lastDelivery = Date.now();
         switch (phase) {
           case "ADDED":
           case "MODIFIED": {
             events++;
-            const object = toFluxObject(this.kind, raw);
-            if (object.name !== "" && object.namespace !== "") {
+            const object = this.codec.decode(raw);
+            if (object !== undefined && object.name !== "" && object.namespace !== "") {
               this.upsert(objectKey(object.namespace, object.name), object);
             }
             this.resourceVersion = resourceVersionOf(raw) ?? this.resourceVersion;
@@ -384,8 +417,8 @@ export class ObjectCache {
           }
           case "DELETED": {
             events++;
-            const object = toFluxObject(this.kind, raw);
-            this.remove(objectKey(object.namespace, object.name));
+            const object = this.codec.decode(raw);
+            if (object !== undefined) this.remove(objectKey(object.namespace, object.name));
             this.resourceVersion = resourceVersionOf(raw) ?? this.resourceVersion;
             break;
           }
@@ -431,6 +464,13 @@ export class ObjectCache {
         );
     });
   }
+}
+
+/** `metadata.resourceVersion` of a raw object, if it has one. */
+export function resourceVersionOf(raw: unknown): string | undefined {
+  if (!isRecord(raw) || !isRecord(raw["metadata"])) return undefined;
+  const rv = raw["metadata"]["resourceVersion"];
+  return typeof rv === "string" && rv !== "" ? rv : undefined;
 }
 
 function readListPage(page: unknown): { items: unknown[]; resourceVersion?: string; next?: string } {

@@ -1,11 +1,12 @@
-// The one table of every Kubernetes group/version/resource/kind releasegate touches, and the discovery
-// of which Flux API versions the connected API server serves. Nothing else in the program spells a
-// group, version or plural: the webhook rules, the caches, the patches and the chart's RBAC derive
-// from here.
+// The one table of every Kubernetes group/version/resource/kind releasegate touches (the Flux kinds
+// from src/flux/kinds.ts, the rest below), and the discovery of which Flux API versions the connected
+// API server serves. The webhook rules, the caches, the patches and the RBAC rules derive from here
+// (docs/architecture.md, "Resources").
 
 import { ApisApi } from "@kubernetes/client-node";
 import type { KubeConfig, V1APIGroup } from "@kubernetes/client-node";
-import type { FluxKind } from "../graph/types.js";
+import { FLUX_KIND_INFO, GUARDED_KINDS } from "../flux/kinds.js";
+import type { FluxKind, FluxKindInfo, GuardedKind } from "../flux/kinds.js";
 
 /** One Kubernetes resource at one version. `group` is "" for the core API. */
 export interface ResourceType {
@@ -17,36 +18,14 @@ export interface ResourceType {
   namespaced: boolean;
 }
 
-/** A Flux kind releasegate guards, with every version it can read, newest (preferred) first. */
-export interface FluxResourceType {
-  kind: FluxKind;
-  group: string;
-  resource: string;
-  /** Versions releasegate can read, in order of preference. */
-  versions: readonly string[];
-}
+/** A Flux kind with every version releasegate reads, newest (preferred) first: src/flux/kinds.ts. */
+export type FluxResourceType = FluxKindInfo;
 
-/**
- * The Flux kinds. helm-controller dropped v2beta1 in v1.4.0 and v2beta2 in v1.5.0, so current Flux
- * serves HelmRelease v2 only; older clusters also serve the beta versions (DESIGN.md, The problem).
- * The fields releasegate reads (dependsOn, suspend, conditions) have the same shape in all of them.
- */
-export const FLUX_RESOURCES: Readonly<Record<FluxKind, FluxResourceType>> = {
-  HelmRelease: {
-    kind: "HelmRelease",
-    group: "helm.toolkit.fluxcd.io",
-    resource: "helmreleases",
-    versions: ["v2", "v2beta2", "v2beta1"],
-  },
-  Kustomization: {
-    kind: "Kustomization",
-    group: "kustomize.toolkit.fluxcd.io",
-    resource: "kustomizations",
-    versions: ["v1", "v1beta2"],
-  },
-};
+/** The Flux kinds' table (src/flux/kinds.ts is the one place it is written). */
+export const FLUX_RESOURCES: Readonly<Record<FluxKind, FluxResourceType>> = FLUX_KIND_INFO;
 
-export const FLUX_KINDS: readonly FluxKind[] = ["HelmRelease", "Kustomization"];
+/** The kinds the caches, the webhook and the controller guard. */
+export const FLUX_KINDS: readonly GuardedKind[] = GUARDED_KINDS;
 
 /** The Kubernetes resources releasegate reads or writes besides the Flux kinds. */
 export const KUBERNETES_RESOURCES = {
@@ -139,11 +118,9 @@ export function pickServedVersion(kind: FluxKind, group: V1APIGroup | undefined)
  * a beta while already serving v2, and every version reads the same fields.
  * Throws (with the server's message) only when discovery itself fails.
  */
-export async function discoverServedVersions(kc: KubeConfig): Promise<Record<FluxKind, ServedFluxResource>> {
+export async function discoverServedVersions(kc: KubeConfig): Promise<Record<GuardedKind, ServedFluxResource>> {
   const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
   const byName = new Map((groups.groups ?? []).map((g) => [g.name, g]));
-  return {
-    HelmRelease: pickServedVersion("HelmRelease", byName.get(FLUX_RESOURCES.HelmRelease.group)),
-    Kustomization: pickServedVersion("Kustomization", byName.get(FLUX_RESOURCES.Kustomization.group)),
-  };
+  const served = (kind: GuardedKind): ServedFluxResource => pickServedVersion(kind, byName.get(FLUX_RESOURCES[kind].group));
+  return { HelmRelease: served("HelmRelease"), Kustomization: served("Kustomization") };
 }

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { EventSpec, RecordEventResult } from "../cluster/events.js";
 import type { CacheChange, CacheListener } from "../cluster/object-cache.js";
 import type { ReconcileRequestResult } from "../cluster/reconcile-request.js";
-import { release } from "../graph/test-helpers.js";
+import { KindStore } from "../cluster/kind-store.js";
+import { release } from "../graph/test-helpers.test-support.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { GateController } from "./gate-controller.js";
@@ -89,7 +90,7 @@ function setup(options: { leader?: boolean; answer?: () => ReconcileRequestResul
   const leader = { value: options.leader ?? true };
   const metrics = createMetrics({ defaultMetrics: false });
   const controller = new GateController({
-    caches: [cache],
+    stores: [new KindStore(cache)],
     requestReconcile: (_kind, key, now) => {
       requests.push({ key, at: now.toISOString() });
       const answer = options.answer?.() ?? { ok: true, requestedAt: now.toISOString() };

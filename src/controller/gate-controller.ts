@@ -1,6 +1,7 @@
-// The gate controller: from the caches' change notifications it keeps every object's gate state
-// current (the graph's GateTracker re-evaluates only what is downstream of a change), and carries
-// out the decisions of transitions.ts: Events, reconcile requests, metrics.
+// The gate controller: it receives each kind's gate changes from the kind's store (src/cluster/
+// kind-store.ts: the one GateTracker, fed once by the cache, re-evaluating only what is downstream of a
+// change), each with its object attached, and carries out the actions transitions.ts returns: Events,
+// reconcile requests, metrics (docs/architecture.md, "The pipe").
 //
 // Every replica runs it (so every replica's metrics are right and a standby is ready to lead); only
 // the leader writes. Writes are checked against isLeader() right before they are sent, and losing the
@@ -19,31 +20,29 @@
 // transitions may have happened after the old leader died.
 
 import type { EventSpec, RecordEventResult } from "../cluster/events.js";
-import type { ClusterLogger } from "../cluster/logger.js";
-import { silentLogger } from "../cluster/logger.js";
-import type { CacheChange, ObjectCache } from "../cluster/object-cache.js";
-import { RECONCILE_REQUEST_ANNOTATION } from "../cluster/reconcile-request.js";
+import type { GateBatch, KindStore, StoreGateChange, StoreSource } from "../cluster/kind-store.js";
+import { fluxObjectEventSpec } from "../cluster/events.js";
+import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import type { ReconcileRequestResult } from "../cluster/reconcile-request.js";
-import { FLUX_RESOURCES, fluxResourceType, apiVersionOf } from "../cluster/resources.js";
-import { GateTracker } from "../graph/gates.js";
-import type { GateChange } from "../graph/gates.js";
 import { resolveDependencies } from "../graph/refs.js";
 import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 import { GateMetrics } from "./gate-metrics.js";
 import { DEFAULT_RETRY, ReconcileQueue } from "./reconcile-queue.js";
 import type { ReconcileOutcome, RetryOptions } from "./reconcile-queue.js";
 import { TokenBucket } from "./token-bucket.js";
 import type { TokenBucketOptions } from "./token-bucket.js";
-import { decideTransition, mayRequestReconcile } from "./transitions.js";
+import { decideOpening, decideTransition } from "./transitions.js";
 import type { GateEvent } from "./transitions.js";
 
-/** The part of src/cluster's ObjectCache the controller uses (an ObjectCache fits as it is). */
-export type GateCache = Pick<ObjectCache, "kind" | "synced" | "isSynced" | "get" | "list" | "subscribe" | "onWatchRestart">;
+/** What a kind's store reads (an ObjectCache fits as it is). */
+export type GateCache = StoreSource;
 
 export interface GateControllerOptions {
-  /** One cache per kind; subscribe before they start, or the controller takes what they hold. */
-  caches: readonly GateCache[];
+  /** One store per kind, shared with the webhook. */
+  stores: readonly KindStore[];
   /** Sends one reconcile request (requestReconcile bound to the cluster). */
   requestReconcile(kind: FluxKind, key: ObjectKey, now: Date): Promise<ReconcileRequestResult>;
   /** Records one Event (EventRecorder.record). */
@@ -51,7 +50,7 @@ export interface GateControllerOptions {
   /** True while this replica holds the lease (LeaseElection.isLeader). */
   isLeader(): boolean;
   metrics: ReleasegateMetrics;
-  logger?: ClusterLogger;
+  logger?: Logger;
   /** Reconcile requests per second across every object (default 20) and burst (default 50). */
   reconcileRate?: number;
   reconcileBurst?: number;
@@ -79,7 +78,6 @@ interface SeenEvent {
 
 /** Everything the controller keeps for one kind. */
 class KindGates {
-  readonly tracker: GateTracker;
   readonly gateMetrics: GateMetrics;
   readonly queue: ReconcileQueue;
   readonly openings = new Map<ObjectKey, Opening>();
@@ -87,18 +85,13 @@ class KindGates {
   readonly lastEvent = new Map<ObjectKey, string>();
   /** Events seen while standing by, latest per object. */
   readonly seenAsStandby = new Map<ObjectKey, SeenEvent>();
-  /** Until the cache's first list is complete, changes are not fed one by one: the whole list is
-   *  loaded at once (GateTracker.replaceAll), which at 100k objects is several times cheaper. */
-  loading = true;
 
   constructor(
     readonly kind: FluxKind,
-    readonly cache: GateCache,
-    tracker: GateTracker,
+    readonly store: KindStore,
     gateMetrics: GateMetrics,
     queue: ReconcileQueue,
   ) {
-    this.tracker = tracker;
     this.gateMetrics = gateMetrics;
     this.queue = queue;
   }
@@ -106,7 +99,7 @@ class KindGates {
 
 export class GateController {
   private readonly kinds = new Map<FluxKind, KindGates>();
-  private readonly log: ClusterLogger;
+  private readonly log: Logger;
   private readonly now: () => number;
   private readonly replayWindowMs: number;
   private readonly unsubscribe: Array<() => void> = [];
@@ -119,12 +112,11 @@ export class GateController {
     this.now = options.now ?? Date.now;
     this.replayWindowMs = options.replayWindowMs ?? 15_000;
     const global = new TokenBucket({ perSecond: options.reconcileRate ?? 20, burst: options.reconcileBurst ?? 50 });
-    for (const cache of options.caches) {
-      const kind = cache.kind;
+    for (const store of options.stores) {
+      const kind = store.kind;
       const gates: KindGates = new KindGates(
         kind,
-        cache,
-        new GateTracker(kind),
+        store,
         new GateMetrics(options.metrics, kind),
         new ReconcileQueue({
           send: (key, now) => options.requestReconcile(kind, key, now),
@@ -141,14 +133,12 @@ export class GateController {
       for (const result of ["requested", "rate_limited", "skipped_suspended", "error"] as const) {
         options.metrics.reconcileRequestsTotal.inc({ kind, result }, 0);
       }
-      this.unsubscribe.push(cache.subscribe((change) => this.onChange(gates, change)));
-      this.unsubscribe.push(cache.onWatchRestart(() => gates.gateMetrics.watchRestarted()));
-      if (cache.isSynced()) this.load(gates);
-      else {
-        cache.synced.then(
-          () => this.load(gates),
-          () => undefined,
-        );
+      this.unsubscribe.push(store.onGateChanges((batch) => this.onBatch(gates, batch)));
+      this.unsubscribe.push(store.onWatchRestart(() => gates.gateMetrics.watchRestarted()));
+      // A store loaded before the controller came: its states are this controller's first load.
+      if (store.isSynced()) {
+        const changes = [...store.states()].map(([key, after]) => ({ key, before: undefined, after, object: store.get(key) }));
+        this.onBatch(gates, { cause: { type: "load" }, changes });
       }
     }
     options.metrics.leader.set(0);
@@ -158,7 +148,7 @@ export class GateController {
 
   /** The gate of one object, as this replica sees it. */
   state(kind: FluxKind, key: ObjectKey): GateState | undefined {
-    return this.kinds.get(kind)?.tracker.state(key);
+    return this.kinds.get(kind)?.store.state(key);
   }
 
   /** Call from LeaseElection's onStartedLeading. */
@@ -169,12 +159,13 @@ export class GateController {
     const now = this.now();
     for (const gates of this.kinds.values()) {
       for (const [key, seen] of gates.seenAsStandby) {
-        if (now - seen.at <= this.replayWindowMs && gates.lastEvent.get(key) === signature(seen.event)) {
-          this.record(gates, key, seen.event);
+        const object = gates.store.get(key);
+        if (object !== undefined && now - seen.at <= this.replayWindowMs && gates.lastEvent.get(key) === signature(seen.event)) {
+          this.record(gates, object, seen.event);
         }
       }
       gates.seenAsStandby.clear();
-      for (const key of [...gates.openings.keys()]) this.considerRequest(gates, key);
+      for (const key of [...gates.openings.keys()]) this.considerRequest(gates, key, gates.store.get(key));
     }
   }
 
@@ -201,31 +192,20 @@ export class GateController {
     return this.leading && !this.stopped && this.options.isLeader();
   }
 
-  /** Takes the cache's objects as they are now, in one rebuild; from here on, change by change. */
-  private load(gates: KindGates): void {
-    if (this.stopped || !gates.loading) return;
-    gates.loading = false;
-    gates.gateMetrics.setSynced(true);
+  /** One event's gate changes, objects attached: carry out what transitions.ts decides for each. */
+  private onBatch(gates: KindGates, batch: GateBatch): void {
+    if (this.stopped) return;
     const now = this.now();
-    for (const c of gates.tracker.replaceAll(gates.cache.list())) this.onGateChange(gates, c, now);
-    gates.gateMetrics.setCycles(gates.tracker.cycleCount());
-  }
-
-  private onChange(gates: KindGates, change: CacheChange): void {
-    // Before the first list is complete, load() takes every object from the cache at once.
-    if (this.stopped || gates.loading) return;
-    const now = this.now();
-    const changes = change.type === "upsert" ? gates.tracker.upsert(change.object) : gates.tracker.remove(change.key);
-    for (const c of changes) this.onGateChange(gates, c, now);
+    if (batch.cause.type === "load") gates.gateMetrics.setSynced(true);
+    for (const change of batch.changes) this.onGateChange(gates, change, now);
     // The tracker keeps the count current per event: no graph walk here.
-    gates.gateMetrics.setCycles(gates.tracker.cycleCount());
+    gates.gateMetrics.setCycles(gates.store.cycleCount());
     // The object itself changed: an opening may now be answered (annotation) or actionable (status).
-    if (change.type === "upsert") this.considerRequest(gates, change.key);
+    if (batch.cause.type === "upsert") this.considerRequest(gates, batch.cause.key, batch.cause.object);
   }
 
-  private onGateChange(gates: KindGates, change: GateChange, now: number): void {
-    const { key, before, after } = change;
-    const object = gates.cache.get(key);
+  private onGateChange(gates: KindGates, change: StoreGateChange, now: number): void {
+    const { key, before, after, object } = change;
     gates.gateMetrics.apply(key, before, after, now);
     const actions = decideTransition({
       before,
@@ -242,7 +222,7 @@ export class GateController {
       const sig = signature(actions.event);
       if (gates.lastEvent.get(key) !== sig) {
         gates.lastEvent.set(key, sig);
-        if (this.isLeader()) this.record(gates, key, actions.event);
+        if (this.isLeader()) this.record(gates, object, actions.event);
         else this.rememberAsStandby(gates, key, actions.event, now);
       }
     }
@@ -250,41 +230,33 @@ export class GateController {
       this.options.metrics.reconcileRequestsTotal.inc({ kind: gates.kind, result: "skipped_suspended" });
       this.log.info({ kind: gates.kind, ...nameOf(key) }, "gate opened on a suspended object; not asking Flux to reconcile it");
     }
-    if (actions.opened && object !== undefined) {
-      gates.openings.set(key, { at: now, requestedAt: object.annotations?.[RECONCILE_REQUEST_ANNOTATION] });
-      this.considerRequest(gates, key);
+    if (actions.requestReconcile || (actions.opened && object !== undefined)) {
+      // An opening waits for its request until the object waits on its dependencies (maybe now:
+      // actions.requestReconcile), someone else asks, or the gate closes.
+      gates.openings.set(key, { at: now, requestedAt: object?.annotations?.[RECONCILE_REQUESTED_AT] });
+      this.considerRequest(gates, key, object);
     }
   }
 
   /** Queue the request of a pending opening if it is due; forget openings someone else answered. */
-  private considerRequest(gates: KindGates, key: ObjectKey): void {
+  private considerRequest(gates: KindGates, key: ObjectKey, object: FluxObject | undefined): void {
     const opening = gates.openings.get(key);
     // A request on its way is the queue's to finish: our own patch may come back by watch before
     // its response does, and must not count as someone else's request.
     if (opening === undefined || gates.queue.has(key)) return;
-    const object = gates.cache.get(key);
-    if (object === undefined) {
-      gates.openings.delete(key);
-      return;
-    }
-    if (object.annotations?.[RECONCILE_REQUEST_ANNOTATION] !== opening.requestedAt) {
-      gates.openings.delete(key);
-      return;
-    }
-    if (this.isLeader() && mayRequestReconcile(object)) gates.queue.add(key);
+    const action = decideOpening(opening.requestedAt, object);
+    if (action === "forget") gates.openings.delete(key);
+    else if (action === "request" && this.isLeader()) gates.queue.add(key);
   }
 
+  /** Asked by the queue right before it sends: the decision again, on the object as it is now. */
   private stillWanted(gates: KindGates, key: ObjectKey): boolean {
     if (!this.isLeader()) return false;
     const opening = gates.openings.get(key);
-    const object = gates.cache.get(key);
-    if (opening === undefined || object === undefined) return false;
-    if (gates.tracker.state(key)?.state !== "open") return false;
-    if (object.annotations?.[RECONCILE_REQUEST_ANNOTATION] !== opening.requestedAt) {
-      gates.openings.delete(key);
-      return false;
-    }
-    return mayRequestReconcile(object);
+    if (opening === undefined || gates.store.state(key)?.state !== "open") return false;
+    const action = decideOpening(opening.requestedAt, gates.store.get(key));
+    if (action === "forget") gates.openings.delete(key);
+    return action === "request";
   }
 
   private requestDone(
@@ -316,25 +288,13 @@ export class GateController {
     }
   }
 
-  private record(gates: KindGates, key: ObjectKey, event: GateEvent): void {
-    const object = gates.cache.get(key);
-    if (object === undefined || !this.isLeader()) return;
-    const spec: EventSpec = {
-      regarding: {
-        apiVersion: object.apiVersion ?? apiVersionOf(fluxResourceType(gates.kind)),
-        kind: FLUX_RESOURCES[gates.kind].kind,
-        namespace: object.namespace,
-        name: object.name,
-        ...(object.uid !== undefined ? { uid: object.uid } : {}),
-      },
-      type: event.type,
-      reason: event.reason,
-      action: event.action,
-      note: event.note,
-    };
-    void this.options.recordEvent(spec).then((result) => {
+  private record(gates: KindGates, object: FluxObject, event: GateEvent): void {
+    if (!this.isLeader()) return;
+    void this.options.recordEvent(fluxObjectEventSpec(object, event)).then((result) => {
       // A dropped Event (bounded queue, cluster/events.ts) is counted in events_dropped_total, not logged.
-      if (!result.ok && result.dropped === undefined) this.log.warn({ kind: gates.kind, ...nameOf(key), reason: event.reason, error: result.message }, "could not record Event");
+      if (!result.ok && result.dropped === undefined) {
+        this.log.warn({ kind: gates.kind, namespace: object.namespace, name: object.name, reason: event.reason, error: result.message }, "could not record Event");
+      }
     });
   }
 

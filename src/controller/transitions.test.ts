@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { release } from "../graph/test-helpers.js";
+import { release } from "../graph/test-helpers.test-support.js";
 import type { FluxObject, GateState } from "../graph/types.js";
 import { decideTransition, eventFor, mayRequestReconcile } from "./transitions.js";
 

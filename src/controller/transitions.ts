@@ -7,6 +7,8 @@
 // reconcile request (the reconcile.fluxcd.io/requestedAt annotation) makes them look now; it is only
 // useful for an object in that state, and Flux ignores suspended objects, so those are never asked.
 
+import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
+import { DEPENDENCY_NOT_READY_REASON, READY_CONDITION } from "../flux/conditions.js";
 import { blockedMessage, gateOpenedMessage } from "../graph/messages.js";
 import type { FluxObject, GateState, ObjectKey } from "../graph/types.js";
 
@@ -43,18 +45,30 @@ export interface TransitionActions {
   skippedSuspended: boolean;
 }
 
-/** The Flux condition reason of an object waiting on dependencies (fluxcd/pkg meta.DependencyNotReadyReason). */
-export const DEPENDENCY_NOT_READY = "DependencyNotReady";
-
 /** Ready=False with reason DependencyNotReady: Flux will look again only at its next dependency poll. */
 export function waitsOnDependencies(object: FluxObject): boolean {
-  const ready = object.status?.conditions?.find((c) => c.type === "Ready");
-  return ready !== undefined && ready.status !== "True" && ready.reason === DEPENDENCY_NOT_READY;
+  const ready = object.status?.conditions?.find((c) => c.type === READY_CONDITION);
+  return ready !== undefined && ready.status !== "True" && ready.reason === DEPENDENCY_NOT_READY_REASON;
 }
 
 /** Whether a reconcile request for this object now would be useful and allowed. */
 export function mayRequestReconcile(object: FluxObject): boolean {
   return waitsOnDependencies(object) && object.suspend !== true && object.deleting !== true;
+}
+
+/** What to do with an opening (a gate that went Blocked → Open and has not been answered yet). */
+export type OpeningAction = "request" | "forget" | "wait";
+
+/**
+ * An opening is answered by one reconcile request, sent once the object waits on its dependencies
+ * (Flux may write DependencyNotReady only after the gate opened). It is forgotten when the object is
+ * gone, or when its requestedAt annotation is no longer what it was at the opening: someone else
+ * (a previous leader, `flux reconcile`) asked already. Otherwise it waits.
+ */
+export function decideOpening(requestedAtThen: string | undefined, object: FluxObject | undefined): OpeningAction {
+  if (object === undefined) return "forget";
+  if (object.annotations?.[RECONCILE_REQUESTED_AT] !== requestedAtThen) return "forget";
+  return mayRequestReconcile(object) ? "request" : "wait";
 }
 
 /** The Event describing a gate state: one reason per blocked kind, GateOpened for open. */

@@ -4,8 +4,8 @@
 
 import fc from "fast-check";
 import { DependencyGraph } from "./dependency-graph.js";
-import { release } from "./test-helpers.js";
-import type { StatusName } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
+import type { StatusName } from "./test-helpers.test-support.js";
 import type { DependencyEntry, FluxObject } from "./types.js";
 
 const NAMESPACES = ["default", "cache", "apps"];

@@ -4,7 +4,7 @@ import { findCycles, findCycleThrough } from "./cycles.js";
 import type { GraphView } from "./dependency-graph.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { arbitraryGraph, buildGraph } from "./arbitraries.test-support.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 import type { ObjectKey } from "./types.js";
 
 function graphOf(...objects: ReturnType<typeof release>[]): DependencyGraph {

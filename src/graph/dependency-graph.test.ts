@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DependencyGraph } from "./dependency-graph.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 
 describe("DependencyGraph", () => {
   it("keeps forward and reverse edges for the backend → redis chain", () => {

@@ -26,7 +26,8 @@
 
 import type { DependencyGraph } from "./dependency-graph.js";
 import { cycleMessage, missingMessage } from "./messages.js";
-import { healthOf, isBuiltinReady, isReady, notReadyMessage } from "./readiness.js";
+import { healthOf, isBuiltinReady, isReady, NO_SOURCE_REVISIONS, notReadyMessage, unappliedRevision, unappliedRevisionMessage } from "./readiness.js";
+import type { SourceRevisions } from "./readiness.js";
 import type { BlockedReason, FluxKind, FluxObject, GateState, ObjectKey, ResolvedDependency } from "./types.js";
 
 export const OPEN: GateState = Object.freeze({ state: "open" });
@@ -80,6 +81,7 @@ export function evaluateAcyclicGate(
   id: number,
   gateOf: (id: number) => GateState,
   builtinReady: (id: number) => boolean = (dep) => isBuiltinReady(graph.objectOf(dep)!),
+  revisions: SourceRevisions = NO_SOURCE_REVISIONS,
 ): GateState {
   for (const dep of graph.dependencyIdsOf(id)) {
     if (graph.objectOf(dep) === undefined) return missingGate(graph.kind, graph.keyOf(dep));
@@ -94,7 +96,9 @@ export function evaluateAcyclicGate(
     const readyExpr = entries[i]!.readyExpr;
     const dep = graph.objectOf(depId)!;
     const entry = readyExpr === undefined || readyExpr === "" ? undefined : resolvedEntry(graph, self, i, depId);
-    if (entry === undefined ? builtinReady(depId) : isReady(dep, self, entry)) continue;
+    // The built-in check is Ready and up to date, the source revision included (docs/architecture.md, "Readiness").
+    const stale = entry === undefined && builtinReady(depId) ? unappliedRevision(dep, self, revisions) : undefined;
+    if (stale === undefined && (entry === undefined ? builtinReady(depId) : isReady(dep, self, entry))) continue;
     // A dependency named twice gives one candidate, from its first not-ready entry.
     if (considered !== undefined && considered.includes(depId)) continue;
     (considered ??= []).push(depId);
@@ -108,6 +112,16 @@ export function evaluateAcyclicGate(
         dependency: graph.keyOf(depId),
         inherited: depGate,
         message: "",
+      };
+    } else if (stale !== undefined) {
+      // Ready, but not at the source's revision: while suspended it never will be, so it is the root cause.
+      candidate = {
+        reason: dep.suspend === true ? "Suspended" : "NotReady",
+        pathLength: 1,
+        rootCause: graph.keyOf(depId),
+        dependency: graph.keyOf(depId),
+        inherited: undefined,
+        message: unappliedRevisionMessage(dep, stale),
       };
     } else {
       const health = healthOf(dep);

@@ -7,7 +7,7 @@ import { computeGateStates, GateTracker, healthOf, isReady, sameGate } from "./g
 import { blockedMessage, cycleMessage, missingMessage } from "./messages.js";
 import { notReadyMessage } from "./readiness.js";
 import { resolveDependencies } from "./refs.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 import type { BlockedReason, FluxObject, GateState, ObjectKey } from "./types.js";
 
 function gatesOf(...objects: FluxObject[]): Map<ObjectKey, GateState> {

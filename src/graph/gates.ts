@@ -21,9 +21,10 @@
 import { allIds, componentsOfIds, flatComponentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
-import { findCondition, healthOf, isBuiltinReady } from "./readiness.js";
+import { findCondition, healthOf, isBuiltinReady, NO_SOURCE_REVISIONS, READY_CONDITION, sourceKey, STALLED_CONDITION } from "./readiness.js";
+import type { SourceRevisions } from "./readiness.js";
 import { objectKey } from "./refs.js";
-import type { FluxKind, FluxObject, GateState, ObjectKey } from "./types.js";
+import type { FluxKind, FluxObject, GateState, ObjectKey, SourceRef } from "./types.js";
 
 export { isReady, healthOf, isBuiltinReady, TERMINAL_FAILURE_REASONS } from "./readiness.js";
 export type { Health } from "./readiness.js";
@@ -36,8 +37,8 @@ export interface GateChange {
 }
 
 /** Every object's gate state, computed from scratch; keys in dependencies-first order. */
-export function computeGateStates(graph: DependencyGraph): Map<ObjectKey, GateState> {
-  const { gates, order } = computeAll(graph);
+export function computeGateStates(graph: DependencyGraph, revisions: SourceRevisions = NO_SOURCE_REVISIONS): Map<ObjectKey, GateState> {
+  const { gates, order } = computeAll(graph, revisions);
   const states = new Map<ObjectKey, GateState>();
   for (const id of order) states.set(graph.keyOf(id), gates[id]!);
   return states;
@@ -51,7 +52,7 @@ interface FullComputation {
   order: number[];
 }
 
-function computeAll(graph: DependencyGraph): FullComputation {
+function computeAll(graph: DependencyGraph, revisions: SourceRevisions): FullComputation {
   const gates: (GateState | undefined)[] = new Array<GateState | undefined>(graph.idCapacity);
   const ranks: number[] = new Array<number>(graph.idCapacity).fill(0);
   const components: (number[] | undefined)[] = new Array<number[] | undefined>(graph.idCapacity);
@@ -74,7 +75,7 @@ function computeAll(graph: DependencyGraph): FullComputation {
         if (graph.objectOf(dep) !== undefined && ranks[dep]! + RANK_SPACING > rank) rank = ranks[dep]! + RANK_SPACING;
       }
       ranks[first] = rank;
-      gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady);
+      gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady, revisions);
     } else {
       const component = ids.slice(start, end);
       for (const id of component) components[id] = component;
@@ -151,6 +152,9 @@ export class GateTracker {
   private readonly backwardScratch = new IdScratch();
   private readonly bfsScratch = new IdScratch();
   private readonly queueScratch = new IdScratch();
+  /** The sources' current artifact revisions, by sourceKey (kustomize-controller's revision rule). */
+  private readonly revisionByKey = new Map<string, string>();
+  private readonly revisions: SourceRevisions = { revisionOf: (ref) => this.revisionByKey.get(sourceKey(ref)) };
 
   constructor(kind: FluxKind, objects: Iterable<FluxObject> = []) {
     this.current = new DependencyGraph(kind);
@@ -173,6 +177,26 @@ export class GateTracker {
   /** How many cycles the graph has (as many as findCycles(graph) returns), kept current per event. */
   cycleCount(): number {
     return this.cycleComponents.size;
+  }
+
+  /**
+   * A source's artifact revision changed (undefined: the source is gone or has no artifact). Kustomizations
+   * that depend on a Kustomization of the same source are re-evaluated. Sources change per commit, not
+   * per watch event of a Flux object, so finding the Kustomizations of the source scans the graph once.
+   */
+  setSourceRevision(ref: SourceRef, revision: string | undefined): GateChange[] {
+    const key = sourceKey(ref);
+    if (this.revisionByKey.get(key) === revision) return [];
+    if (revision === undefined || revision === "") this.revisionByKey.delete(key);
+    else this.revisionByKey.set(key, revision);
+    const graph = this.current;
+    const seeds: number[] = [];
+    for (let id = 0; id < graph.idCapacity; id++) {
+      const ref2 = graph.objectOf(id)?.sourceRef;
+      if (ref2 === undefined || sourceKey(ref2) !== key) continue;
+      for (const dependent of graph.dependentIdsOf(id)) seeds.push(dependent);
+    }
+    return seeds.length === 0 ? [] : this.propagate(seeds, undefined);
   }
 
   /** Replaces every object at once (e.g. after a relist) with a full computation; returns the changes. */
@@ -236,7 +260,7 @@ export class GateTracker {
 
   private rebuild(): void {
     const graph = this.current;
-    const { gates, ranks, components, order } = computeAll(graph);
+    const { gates, ranks, components, order } = computeAll(graph, this.revisions);
     this.gates = gates;
     this.ranks = ranks;
     this.components = components;
@@ -410,7 +434,7 @@ export class GateTracker {
         if (old !== undefined && !(cycleMembers?.has(v) ?? false)) continue;
         next = memberCycleGate(graph, v, cycle, this.components, this.bfsScratch);
       } else {
-        next = evaluateAcyclicGate(graph, v, gateOf);
+        next = evaluateAcyclicGate(graph, v, gateOf, undefined, this.revisions);
       }
       if (old !== undefined && sameGate(old, next)) continue;
       if (!before.has(v)) before.set(v, old);
@@ -434,9 +458,10 @@ export class GateTracker {
  */
 function readinessSignature(obj: FluxObject): string {
   const health = healthOf(obj);
-  if (health === "ready") return health;
-  const ready = findCondition(obj, "Ready");
-  const stalled = findCondition(obj, "Stalled");
+  // The applied revision is read by same-source dependents (readiness.ts, unappliedRevision).
+  if (health === "ready") return obj.sourceRef === undefined ? health : `${health}\u0000${obj.status?.lastAppliedRevision}\u0000${obj.suspend}`;
+  const ready = findCondition(obj, READY_CONDITION);
+  const stalled = findCondition(obj, STALLED_CONDITION);
   return `${health}\u0000${ready?.status}\u0000${ready?.message}\u0000${stalled?.status}\u0000${stalled?.message}`;
 }
 

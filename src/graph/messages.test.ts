@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   blockedMessage,
   crossNamespaceMessage,
+  cycleMessage,
+  denialMessage,
   cycleProblemMessage,
   gateOpenedMessage,
   invalidNameMessage,
@@ -66,5 +68,25 @@ describe("gate messages for Events", () => {
       "blocked by dependency cycle default/backend → default/redis → default/backend via default/frontend: remove one of these dependsOn entries",
     );
     expect(gateOpenedMessage(["default/redis"])).toBe("gate open: dependency default/redis is Ready");
+  });
+});
+
+describe("bounded messages", () => {
+  it("shortens a cycle of more than 12 objects in the middle", () => {
+    const members = Array.from({ length: 20 }, (_, i) => `default/r${i}`);
+    const message = cycleMessage([...members, members[0]!]);
+    expect(message).toBe(
+      "dependency cycle default/r0 → default/r1 → default/r2 → default/r3 → default/r4 → default/r5 → … 8 more … → " +
+        "default/r14 → default/r15 → default/r16 → default/r17 → default/r18 → default/r19 → default/r0",
+    );
+    const twelve = Array.from({ length: 12 }, (_, i) => `default/r${i}`);
+    expect(cycleMessage([...twelve, twelve[0]!])).toBe(`dependency cycle ${[...twelve, twelve[0]].join(" → ")}`);
+  });
+
+  it("names at most 10 problems in a denial, then how many more", () => {
+    const lines = Array.from({ length: 13 }, (_, i) => `problem ${i}`);
+    expect(denialMessage(lines).split("\n")).toEqual([...lines.slice(0, 10), "and 3 more problems"]);
+    expect(denialMessage(lines.slice(0, 10))).toBe(lines.slice(0, 10).join("\n"));
+    expect(denialMessage(lines.slice(0, 11)).endsWith("and 1 more problem")).toBe(true);
   });
 });

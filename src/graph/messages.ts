@@ -8,9 +8,30 @@ import type { FluxKind, GateState, ObjectKey } from "./types.js";
 
 const ARROW = " → ";
 
-/** "dependency cycle default/backend → default/redis → default/backend" (the path as given). */
+/** A cycle longer than this many objects is shortened in the middle (docs/behaviour.md, "Admission rules" (bounded work)). */
+export const MAX_CYCLE_SHOWN = 12;
+
+/** A denial names at most this many problems, then "and N more". */
+export const MAX_PROBLEMS_SHOWN = 10;
+
+/**
+ * "dependency cycle default/backend → default/redis → default/backend" (the closed path as given). A
+ * cycle of more than 12 objects shows its first and last six: "a → b → … 88 more … → y → a".
+ */
 export function cycleMessage(cycle: readonly ObjectKey[]): string {
-  return `dependency cycle ${cycle.join(ARROW)}`;
+  const objects = cycle.length - 1;
+  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${cycle.join(ARROW)}`;
+  const half = MAX_CYCLE_SHOWN / 2;
+  const head = cycle.slice(0, half);
+  const tail = cycle.slice(cycle.length - half - 1);
+  return `dependency cycle ${[...head, `… ${objects - MAX_CYCLE_SHOWN} more …`, ...tail].join(ARROW)}`;
+}
+
+/** The problems of one denial, one a line: at most 10, then "and N more". */
+export function denialMessage(problems: readonly string[]): string {
+  if (problems.length <= MAX_PROBLEMS_SHOWN) return problems.join("\n");
+  const rest = problems.length - MAX_PROBLEMS_SHOWN;
+  return [...problems.slice(0, MAX_PROBLEMS_SHOWN), `and ${rest} more ${rest === 1 ? "problem" : "problems"}`].join("\n");
 }
 
 /** A dependsOn that closes a cycle. */

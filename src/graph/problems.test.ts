@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildGraph } from "./arbitraries.test-support.js";
 import { overlayGraph } from "./graph-overlay.js";
 import { checkObject, findProblems } from "./problems.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 
 const allow = { crossNamespace: "allow" } as const;
 const deny = { crossNamespace: "deny" } as const;
@@ -41,6 +41,7 @@ describe("checkObject (one object about to be written)", () => {
         object: "default/backend",
         dependency: "default/backend",
         message: "default/backend depends on itself: remove that dependsOn entry",
+        entry: 0,
       },
     ]);
   });
@@ -54,6 +55,7 @@ describe("checkObject (one object about to be written)", () => {
       dependency: "default/redsi",
       suggestions: ["default/redis"],
       message: "HelmRelease default/redsi does not exist (did you mean default/redis?): create it first or fix the dependsOn entry",
+      entry: 0,
     });
     expect(checkObject(graph, release("default/api", { dependsOn: ["redsi"] }), { ...allow, ignoreMissing: true })).toEqual([]);
   });

@@ -17,7 +17,7 @@ import {
 import { compileReadyExpr } from "./ready-expr.js";
 import { isValidNamespaceName, isValidObjectName, objectKey, resolveDependencies } from "./refs.js";
 import { suggestKeys } from "./suggest.js";
-import type { FluxKind, FluxObject, ObjectKey, Problem } from "./types.js";
+import type { FluxKind, FluxObject, ObjectKey, Problem, ResolvedDependency } from "./types.js";
 
 export interface CheckOptions {
   /** "deny": a dependsOn entry in another namespace is a problem. */
@@ -64,22 +64,28 @@ export function findProblems(graph: DependencyGraph, options: CheckOptions): Pro
   return [...byObject.keys()].sort().flatMap((key) => byObject.get(key)!);
 }
 
-function entryProblems(graph: GraphView, obj: FluxObject, key: ObjectKey, options: CheckOptions): Problem[] {
+/** The problems of each dependsOn entry of `obj` (no cycle search); `resolved` is its dependsOn, resolved. */
+export function entryProblems(
+  graph: GraphView,
+  obj: FluxObject,
+  key: ObjectKey,
+  options: CheckOptions,
+  resolved: readonly ResolvedDependency[] = resolveDependencies(obj),
+): Problem[] {
   const problems: Problem[] = [];
   const kind = obj.kind;
   const seen = new Map<ObjectKey, number>();
-  const resolved = resolveDependencies(obj);
   for (const dep of resolved) {
     const entry = obj.dependsOn[dep.index]!;
     const problem = (type: Problem["type"], message: string, extra: Partial<Problem> = {}): void => {
-      problems.push({ type, kind, object: key, dependency: dep.key, ...extra, message });
+      problems.push({ type, kind, object: key, dependency: dep.key, ...extra, message, entry: dep.index });
     };
     if (entry.namespace !== undefined && entry.namespace !== "" && !isValidNamespaceName(entry.namespace)) {
-      problems.push({ type: "invalid", kind, object: key, message: invalidNamespaceMessage(dep.index, entry.namespace) });
+      problems.push({ type: "invalid", kind, object: key, message: invalidNamespaceMessage(dep.index, entry.namespace), entry: dep.index });
       continue;
     }
     if (!isValidObjectName(entry.name)) {
-      problems.push({ type: "invalid", kind, object: key, message: invalidNameMessage(dep.index, entry.name) });
+      problems.push({ type: "invalid", kind, object: key, message: invalidNameMessage(dep.index, entry.name), entry: dep.index });
       continue;
     }
     const first = seen.get(dep.key);
@@ -107,7 +113,7 @@ function entryProblems(graph: GraphView, obj: FluxObject, key: ObjectKey, option
   return problems;
 }
 
-function cycleProblem(kind: FluxKind, cycle: ObjectKey[]): Problem {
+export function cycleProblem(kind: FluxKind, cycle: ObjectKey[]): Problem {
   return { type: "cycle", kind, object: cycle[0]!, dependency: cycle[1]!, cycle, message: cycleProblemMessage(cycle) };
 }
 

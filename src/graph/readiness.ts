@@ -6,9 +6,48 @@
 
 import { NOT_READY_YET_MESSAGE, READY_EXPR_FALSE_MESSAGE, SUSPENDED_MESSAGE, readyExprMessage } from "./messages.js";
 import { compileReadyExpr } from "./ready-expr.js";
-import type { Condition, FluxObject, ResolvedDependency } from "./types.js";
+import type { Condition, FluxObject, ResolvedDependency, SourceRef } from "./types.js";
+
+/** The current artifact revision of each Flux source (GitRepository, OCIRepository, Bucket, ExternalArtifact). */
+export interface SourceRevisions {
+  revisionOf(ref: SourceRef): string | undefined;
+}
+
+export const NO_SOURCE_REVISIONS: SourceRevisions = Object.freeze({ revisionOf: () => undefined });
+
+/** "GitRepository/flux-system/repo": one key per source. */
+export function sourceKey(ref: SourceRef): string {
+  return `${ref.kind}/${ref.namespace}/${ref.name}`;
+}
+
+/**
+ * kustomize-controller's second readiness rule: a dependency that shares the dependent's sourceRef
+ * must have applied the source's current artifact revision ("dependency 'X' revision is not up to
+ * date"). Returns that revision when `dep` has not applied it; undefined when the rule does not apply
+ * (other kinds, other sources, a source without an artifact) or is met.
+ */
+export function unappliedRevision(dep: FluxObject, dependent: FluxObject, revisions: SourceRevisions): string | undefined {
+  if (dep.kind !== "Kustomization" || dependent.kind !== "Kustomization") return undefined;
+  const a = dep.sourceRef;
+  const b = dependent.sourceRef;
+  if (a === undefined || b === undefined || a.kind !== b.kind || a.namespace !== b.namespace || a.name !== b.name) return undefined;
+  const revision = revisions.revisionOf(a);
+  if (revision === undefined || revision === "" || dep.status?.lastAppliedRevision === revision) return undefined;
+  return revision;
+}
+
+/** Why a dependency that has not applied its source's revision blocks: it may never catch up while suspended. */
+export function unappliedRevisionMessage(dep: FluxObject, revision: string): string {
+  if (dep.suspend === true) return `suspended; has not applied revision ${revision}`;
+  const applied = dep.status?.lastAppliedRevision;
+  return `revision is not up to date: applied ${applied ?? "nothing yet"}, the source is at ${revision}`;
+}
 
 export type Health = "ready" | "failed" | "progressing" | "suspended";
+
+/** The condition types Flux's readiness reads (src/flux/conditions.ts re-exports them). */
+export const READY_CONDITION = "Ready";
+export const STALLED_CONDITION = "Stalled";
 
 /**
  * Ready=False reasons after which the controller will not succeed without a change: Flux's
@@ -46,7 +85,7 @@ export function isBuiltinReady(obj: FluxObject): boolean {
   const conditions = obj.status?.conditions;
   if (conditions === undefined || conditions.length === 0) return false;
   if ((obj.generation ?? 0) !== (obj.status?.observedGeneration ?? 0)) return false;
-  return findCondition(obj, "Ready")?.status === "True";
+  return findCondition(obj, READY_CONDITION)?.status === "True";
 }
 
 /**
@@ -78,8 +117,8 @@ function isFailed(obj: FluxObject): boolean {
   const conditions = obj.status?.conditions;
   if (conditions === undefined) return false;
   for (const condition of conditions) {
-    if (condition.type === "Stalled" && condition.status === "True") return true;
-    if (condition.type === "Ready" && condition.status === "False" && TERMINAL_FAILURE_REASONS.has(condition.reason ?? "")) {
+    if (condition.type === STALLED_CONDITION && condition.status === "True") return true;
+    if (condition.type === READY_CONDITION && condition.status === "False" && TERMINAL_FAILURE_REASONS.has(condition.reason ?? "")) {
       return true;
     }
   }
@@ -99,9 +138,9 @@ export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency): str
   const health = healthOf(dep);
   if (health === "suspended") return SUSPENDED_MESSAGE;
   if (health === "ready") return READY_EXPR_FALSE_MESSAGE;
-  const ready = findCondition(dep, "Ready");
+  const ready = findCondition(dep, READY_CONDITION);
   if (ready !== undefined && ready.status !== "True" && nonEmpty(ready.message)) return ready.message;
-  const stalled = findCondition(dep, "Stalled");
+  const stalled = findCondition(dep, STALLED_CONDITION);
   if (stalled !== undefined && stalled.status === "True" && nonEmpty(stalled.message)) return stalled.message;
   return NOT_READY_YET_MESSAGE;
 }

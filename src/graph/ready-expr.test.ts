@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { celObject, compileReadyExpr } from "./ready-expr.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 
 const self = release("apps/backend", { dependsOn: ["redis"] });
 const dep = release("apps/redis", { labels: { tier: "cache" }, generation: 3 });

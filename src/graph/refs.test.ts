@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dependencySetKey, isValidNamespaceName, isValidObjectName, objectKey, resolveDependencies, splitKey } from "./refs.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 
 describe("objectKey / splitKey", () => {
   it("round-trips namespace and name", () => {

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { arbitraryGraph, buildGraph } from "./arbitraries.test-support.js";
 import { findCycles } from "./cycles.js";
-import { release } from "./test-helpers.js";
+import { release } from "./test-helpers.test-support.js";
 import { topologicalLevels } from "./topo.js";
 
 describe("topologicalLevels", () => {

@@ -1,17 +1,30 @@
 // The domain vocabulary of releasegate: Flux objects as the graph sees them, problems, gate states
 // and admission decisions. Plain data only; every other layer converts to and from these.
 
-/** The two Flux kinds whose `spec.dependsOn` releasegate guards. One graph per kind. */
-export type FluxKind = "HelmRelease" | "Kustomization";
+/** The Flux kinds whose `spec.dependsOn` releasegate knows (their table is in src/flux/kinds.ts). */
+export type FluxKind = "HelmRelease" | "Kustomization" | "ResourceSet";
 
 /** `namespace/name`, the identity of an object within one kind's graph. */
 export type ObjectKey = string;
 
-/** A `spec.dependsOn` entry exactly as written (namespace and readyExpr optional). */
+/**
+ * A `spec.dependsOn` entry exactly as written (namespace and readyExpr optional). A ResourceSet's
+ * entries also name the dependency's apiVersion and kind, and `ready` (default false: exists is enough).
+ */
 export interface DependencyEntry {
   name: string;
   namespace?: string;
   readyExpr?: string;
+  apiVersion?: string;
+  kind?: string;
+  ready?: boolean;
+}
+
+/** A Kustomization's `spec.sourceRef`, namespace defaulted to the Kustomization's own. */
+export interface SourceRef {
+  kind: string;
+  namespace: string;
+  name: string;
 }
 
 /** A Kubernetes-style condition, as Flux writes them in `status.conditions`. */
@@ -42,9 +55,13 @@ export interface FluxObject {
   deleting?: boolean;
   dependsOn: DependencyEntry[];
   suspend?: boolean;
+  /** Kustomizations only: where the build comes from (the revision rule in readiness.ts reads it). */
+  sourceRef?: SourceRef;
   status?: {
     observedGeneration?: number;
     conditions?: Condition[];
+    /** Kustomizations: the source revision last applied ("main@sha1:…"). */
+    lastAppliedRevision?: string;
   };
 }
 
@@ -79,6 +96,8 @@ export interface Problem {
   cycle?: ObjectKey[];
   /** For missing: close existing names ("did you mean"). */
   suggestions?: ObjectKey[];
+  /** Index of the dependsOn entry the problem is about (every problem but a cycle has one). */
+  entry?: number;
   message: string;
 }
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import type { GateCache } from "../controller/gate-controller.js";
+import type { FeedCache as GateCache } from "./gate-tracker-feed.js";
 import type { CacheChange } from "../cluster/object-cache.js";
 import { GateTracker } from "../graph/gates.js";
-import { release } from "../graph/test-helpers.js";
+import { release } from "../graph/test-helpers.test-support.js";
 import type { FluxObject } from "../graph/types.js";
 import { controllerFeed, snapshotOfObjects } from "./gate-tracker-feed.js";
 import type { GraphUpdate } from "./graph-snapshot.js";

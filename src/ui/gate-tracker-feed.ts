@@ -4,8 +4,8 @@
 // file of src/ui reads only graph-snapshot.ts, so re-pointing the page at another store is this
 // file alone.
 
-import type { GateCache, GateController } from "../controller/gate-controller.js";
-import type { CacheChange } from "../cluster/object-cache.js";
+import type { GateController } from "../controller/gate-controller.js";
+import type { CacheChange, ObjectCache } from "../cluster/object-cache.js";
 import { GateTracker, healthOf, sameGate } from "../graph/gates.js";
 import { blockedMessage, gateOpenedMessage, missingMessage } from "../graph/messages.js";
 import { resolveDependencies, splitKey } from "../graph/refs.js";
@@ -87,7 +87,10 @@ export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSn
  * the event loop), sends every node whose object or gate differs from what it sent last. While
  * nobody listens (no page open) it keeps nothing and does nothing.
  */
-export function controllerFeed(caches: readonly GateCache[], controller: Pick<GateController, "state">): GraphFeed {
+/** What the feed reads of a kind's cache: its objects, their changes, and when it first synced. */
+export type FeedCache = Pick<ObjectCache, "kind" | "isSynced" | "list" | "subscribe" | "synced" | "get">;
+
+export function controllerFeed(caches: readonly FeedCache[], controller: Pick<GateController, "state">): GraphFeed {
   const listeners = new Set<(update: GraphUpdate) => void>();
   const dependents = new Map<FluxKind, Map<ObjectKey, Set<ObjectKey>>>();
   const sent = new Map<FluxKind, Map<ObjectKey, GateState>>();
@@ -174,7 +177,7 @@ export function controllerFeed(caches: readonly GateCache[], controller: Pick<Ga
     schedule();
   };
 
-  const markAll = (cache: GateCache): void => {
+  const markAll = (cache: FeedCache): void => {
     if (listeners.size === 0) return;
     for (const object of cache.list()) markDownstream(cache.kind, `${object.namespace}/${object.name}`);
     schedule();

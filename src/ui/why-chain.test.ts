@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { release } from "../graph/test-helpers.js";
+import { release } from "../graph/test-helpers.test-support.js";
 import { snapshotOfObjects } from "./gate-tracker-feed.js";
 import { renderChain, whyChain } from "./why-chain.js";
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MAX_CONDITION_MESSAGE_LENGTH, resourceVersionOf, sameFluxObject, toFluxObject } from "./flux-object.js";
+import { decodeFluxObject, MAX_CONDITION_MESSAGE_LENGTH, sameFluxObject } from "./decode.js";
+
+const toFluxObject = decodeFluxObject;
 
 function helmRelease(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -109,9 +111,64 @@ describe("toFluxObject", () => {
     expect(message.endsWith("…")).toBe(true);
   });
 
-  it("reads the resourceVersion apart", () => {
-    expect(resourceVersionOf(helmRelease())).toBe("42");
-    expect(resourceVersionOf({ metadata: { resourceVersion: 42 } })).toBeUndefined();
+  it("keeps a Kustomization's sourceRef (namespace defaulted) and lastAppliedRevision", () => {
+    const ks = toFluxObject("Kustomization", {
+      metadata: { name: "apps", namespace: "flux-system" },
+      spec: { sourceRef: { kind: "GitRepository", name: "flux-system" }, path: "./apps" },
+      status: { lastAppliedRevision: "main@sha1:abc", observedGeneration: 1 },
+    });
+    expect(ks.sourceRef).toEqual({ kind: "GitRepository", namespace: "flux-system", name: "flux-system" });
+    expect(ks.status).toEqual({ observedGeneration: 1, lastAppliedRevision: "main@sha1:abc" });
+    // A HelmRelease's chart source is no Kustomization sourceRef: the revision rule is kustomize-controller's.
+    expect(toFluxObject("HelmRelease", { metadata: { name: "a" }, spec: { sourceRef: { kind: "GitRepository", name: "x" } } }).sourceRef).toBeUndefined();
+  });
+
+  it("reads a ResourceSet's dependsOn with apiVersion, kind and ready", () => {
+    const rset = toFluxObject("ResourceSet", {
+      apiVersion: "fluxcd.controlplane.io/v1",
+      kind: "ResourceSet",
+      metadata: { name: "apps", namespace: "default" },
+      spec: {
+        dependsOn: [
+          { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: "certificates.cert-manager.io" },
+          { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "data", ready: true, readyExpr: "status.x" },
+        ],
+      },
+    });
+    expect(rset.dependsOn).toEqual([
+      { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: "certificates.cert-manager.io" },
+      { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "data", ready: true, readyExpr: "status.x" },
+    ]);
+    // Only a ResourceSet's entries name a kind: a HelmRelease's entries are HelmReleases.
+    expect(toFluxObject("HelmRelease", { spec: { dependsOn: [{ name: "a", kind: "Kustomization" }] } }).dependsOn).toEqual([{ name: "a" }]);
+  });
+
+  it("reports each structural mistake with its field, and drops the field", () => {
+    const errors: string[] = [];
+    const obj = toFluxObject(
+      "HelmRelease",
+      { metadata: { name: 5 }, spec: { dependsOn: [{ name: 7 }, "monitoring/prometheus", { namespace: "x" }, { name: "ok", readyExpr: 1 }], suspend: "yes" } },
+      { onError: (field, problem) => errors.push(`${field.join(".")} ${problem}`) },
+    );
+    expect(errors).toEqual([
+      "metadata.name must be a string",
+      "spec.dependsOn.0.name must be a string",
+      'spec.dependsOn.1 must be a mapping {name, namespace} (write "- name: monitoring/prometheus")',
+      "spec.dependsOn.2.name is missing",
+      "spec.dependsOn.3.readyExpr must be a CEL expression string",
+      "spec.suspend must be true or false",
+    ]);
+    expect(obj.dependsOn).toEqual([{ name: "ok" }]);
+  });
+
+  it("reads YAML scalars as text when asked (check), and the namespace from the caller when metadata has none", () => {
+    const obj = toFluxObject(
+      "Kustomization",
+      { metadata: { name: 123 }, spec: { dependsOn: [{ name: 456 }], suspend: "true", sourceRef: { kind: "GitRepository", name: "repo" } } },
+      { coerceScalars: true, namespace: "flux-system" },
+    );
+    expect(obj).toMatchObject({ name: "123", namespace: "flux-system", dependsOn: [{ name: "456" }], suspend: true });
+    expect(obj.sourceRef?.namespace).toBe("flux-system");
   });
 });
 

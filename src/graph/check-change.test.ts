@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { checkChange } from "./check-change.js";
+import { DependencyGraph } from "./dependency-graph.js";
+import { release } from "./test-helpers.test-support.js";
+import type { FluxObject } from "./types.js";
+
+const allow = { crossNamespace: "allow" } as const;
+
+function graphOf(...objects: FluxObject[]): DependencyGraph {
+  const graph = new DependencyGraph("HelmRelease");
+  for (const o of objects) graph.upsert(o);
+  return graph;
+}
+
+describe("checkChange", () => {
+  it("on CREATE every problem is added, the cycle included, each with its entry", () => {
+    const graph = graphOf(release("default/a", { dependsOn: ["b"] }));
+    const check = checkChange(graph, undefined, release("default/b", { dependsOn: ["gone", "a"] }), allow);
+    expect(check.kept).toEqual([]);
+    expect(check.added.map((p) => [p.type, p.entry])).toEqual([
+      ["missing", 0],
+      ["cycle", undefined],
+    ]);
+    expect(check.cycle).toEqual(["default/b", "default/a", "default/b"]);
+    expect(check.dependencies.map((d) => d.key)).toEqual(["default/gone", "default/a"]);
+  });
+
+  it("on UPDATE only what the change adds is added; a cycle through kept entries is kept", () => {
+    const old = release("default/b", { dependsOn: ["a", "gone"] });
+    const graph = graphOf(release("default/a", { dependsOn: ["b"] }), old, release("default/c"));
+    const check = checkChange(graph, old, release("default/b", { dependsOn: ["a", "gone", "c", "new-missing"] }), allow);
+    expect(check.added.map((p) => [p.type, p.dependency])).toEqual([["missing", "default/new-missing"]]);
+    expect(check.kept.map((p) => [p.type, p.dependency])).toEqual([
+      ["missing", "default/gone"],
+      ["cycle", "default/a"],
+    ]);
+    expect(check.cycle).toBeUndefined();
+  });
+
+  it("the cycle a new edge closes is added, searched from the new edges only", () => {
+    const old = release("default/a");
+    const graph = graphOf(old, release("default/b", { dependsOn: ["c"] }), release("default/c", { dependsOn: ["a"] }));
+    const check = checkChange(graph, old, release("default/a", { dependsOn: ["b"] }), allow);
+    expect(check.cycle).toEqual(["default/a", "default/b", "default/c", "default/a"]);
+    expect(check.added[0]?.message).toBe("dependency cycle default/a → default/b → default/c → default/a: remove one of these dependsOn entries");
+  });
+
+  it("an invalid entry or a readyExpr is new only when the entry as written is", () => {
+    const old = release("default/a", { dependsOn: [{ name: "monitoring/prometheus" }, { name: "b", readyExpr: "((" }] });
+    const graph = graphOf(old, release("default/b"));
+    const same = checkChange(graph, old, release("default/a", { dependsOn: [{ name: "monitoring/prometheus" }, { name: "b", readyExpr: "((" }, { name: "b2" }] }), allow);
+    expect(same.added.map((p) => p.type)).toEqual(["missing"]);
+    expect(same.kept.map((p) => p.type)).toEqual(["invalid", "ready-expr"]);
+    const changed = checkChange(graph, old, release("default/a", { dependsOn: [{ name: "b", readyExpr: "))" }] }), allow);
+    expect(changed.added.map((p) => p.type)).toEqual(["ready-expr"]);
+  });
+});

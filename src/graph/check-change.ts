@@ -1,0 +1,74 @@
+// The webhook's one question to the graph (docs/architecture.md, "Each face asks one question"): an
+// object's dependsOn goes from `old` (undefined for a CREATE) to `next`; which problems does that add,
+// and which did the object have already? Only what a change adds may be denied; a kept problem (a
+// cycle made while the webhook was off, a dependency deleted since) is at most a warning, so it never
+// blocks finalizers, labels, suspend or deletion.
+//
+// Each dependsOn list is resolved once. The cycle search starts from the added dependencies only (the
+// shortest cycle a new edge closes); only when they close none is the object's whole dependsOn
+// searched, for a kept cycle to warn about.
+
+import { findCycleThrough } from "./cycles.js";
+import type { GraphView } from "./dependency-graph.js";
+import { cycleProblem, entryProblems } from "./problems.js";
+import type { CheckOptions } from "./problems.js";
+import { objectKey, resolveDependencies } from "./refs.js";
+import type { FluxObject, ObjectKey, Problem, ResolvedDependency } from "./types.js";
+
+export interface ChangeCheck {
+  /** Problems this change brings: the entries it adds (or whose readyExpr it changes), a cycle a new edge closes. */
+  added: Problem[];
+  /** Problems of the entries kept from `old`, and a cycle through kept entries: warnings only. */
+  kept: Problem[];
+  /** The closed path a new edge makes, when it makes one (the same as the cycle problem in `added`). */
+  cycle?: ObjectKey[];
+  /** `next`'s dependsOn, resolved (the caller need not resolve it again). */
+  dependencies: ResolvedDependency[];
+}
+
+/** The identity of an entry for "was it there before?": its target, and its readyExpr. */
+function entryIdentity(dep: ResolvedDependency): string {
+  return dep.readyExpr === undefined ? dep.key : `${dep.key}\u0000${dep.readyExpr}`;
+}
+
+/** The entry as written, for an invalid one (it names no key that could match). */
+function rawIdentity(object: FluxObject, index: number): string {
+  const entry = object.dependsOn[index]!;
+  return `${entry.namespace ?? ""}/${entry.name}`;
+}
+
+export function checkChange(graph: GraphView, old: FluxObject | undefined, next: FluxObject, options: CheckOptions): ChangeCheck {
+  const key = objectKey(next.namespace, next.name);
+  const dependencies = resolveDependencies(next);
+  const problems = entryProblems(graph, next, key, options, dependencies);
+  const added: Problem[] = [];
+  const kept: Problem[] = [];
+
+  const before = old === undefined ? undefined : resolveDependencies(old);
+  const oldTargets = before === undefined ? undefined : new Set(before.map((d) => d.key));
+  const oldEntries = before === undefined ? undefined : new Set(before.map(entryIdentity));
+  const oldRaw = old === undefined ? undefined : new Set(old.dependsOn.map((_, i) => rawIdentity(old, i)));
+  for (const problem of problems) {
+    let isNew = true;
+    if (oldTargets !== undefined && problem.entry !== undefined) {
+      const dep = dependencies[problem.entry]!;
+      if (problem.type === "invalid") isNew = !oldRaw!.has(rawIdentity(next, problem.entry));
+      else if (problem.type === "ready-expr") isNew = !oldEntries!.has(entryIdentity(dep));
+      else isNew = !oldTargets.has(dep.key);
+    }
+    (isNew ? added : kept).push(problem);
+  }
+
+  const targets = [...new Set(dependencies.map((d) => d.key))].filter((d) => d !== key);
+  const newTargets = oldTargets === undefined ? targets : targets.filter((d) => !oldTargets.has(d));
+  const cycle = newTargets.length === 0 ? undefined : findCycleThrough(graph, key, newTargets);
+  if (cycle !== undefined) {
+    added.push(cycleProblem(next.kind, cycle));
+    return { added, kept, cycle, dependencies };
+  }
+  if (newTargets.length < targets.length) {
+    const keptCycle = findCycleThrough(graph, key, targets);
+    if (keptCycle !== undefined) kept.push(cycleProblem(next.kind, keptCycle));
+  }
+  return { added, kept, dependencies };
+}
