@@ -159,7 +159,13 @@ export function toManifestObject(
     namespace,
     name,
     dependsOn: parseDependsOn(doc, kind, value),
-    source: { file: doc.file, line: doc.lineOf(["metadata", "name"]) ?? doc.line },
+    // The line is found only when a report names the object (manifest-document.ts parses lines on demand).
+    source: {
+      file: doc.file,
+      get line() {
+        return doc.lineOf(["metadata", "name"]) ?? doc.line;
+      },
+    },
   };
   if (typeof value["apiVersion"] === "string") object.apiVersion = value["apiVersion"];
   if (typeof metadata["uid"] === "string") object.uid = metadata["uid"];
