@@ -149,10 +149,6 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   }
   const kustomizations = fluxDocuments.filter(({ role }) => role === "Kustomization").map(({ doc }) => doc);
 
-  if (kustomizations.length === 0) {
-    return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
-  }
-
   // What each source leaves out of its artifact: its spec.ignore and the repo's .sourceignore files.
   const sourceIgnoreFiles = tree.sourceIgnoreFiles;
   const builders = new Map<string, KustomizeBuilder>();
@@ -185,6 +181,13 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     const sourceName = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["name"]) : undefined;
     return resolveFluxPath(path, root, tree.folders, { definedIn: definedIn.path, ...(sourceName ? { sourceName } : {}) }, (p) => files.isDirectory(p));
   };
+
+  // A folder whose Flux Kustomizations build nothing in it (a `kubectl get -o yaml` dump, `flux build`
+  // output) holds no builds to follow: everything in it is applied as written.
+  const buildsHere = kustomizations.some((doc) => folderOf(doc.value, doc) !== undefined);
+  if (!buildsHere) {
+    return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
+  }
 
   /** What a Flux Kustomization (its document after substitution) builds. */
   const buildOf = (value: Record<string, unknown>, definedIn: ManifestDocument, namespace: string | undefined): BuildItem[] => {
