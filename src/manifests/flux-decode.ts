@@ -48,6 +48,9 @@ export function namespaceOf(doc: ManifestDocument, kind: FluxKind | "ResourceSet
   return metadataString(viewOf(doc, value), kind as FluxKind, "namespace");
 }
 
+/** Position of each decoded object's document within its file, for ordering without computing lines. */
+const documentIndex = new WeakMap<ManifestObject, number>();
+
 /** The object the graph sees, placed at namespace/name. */
 export function decodeFluxObject(
   doc: ManifestDocument,
@@ -56,5 +59,12 @@ export function decodeFluxObject(
   namespace: string,
   name: string,
 ): ManifestObject {
-  return toManifestObject(doc, kind, value, namespace, name);
+  const object = toManifestObject(doc, kind, value, namespace, name);
+  documentIndex.set(object, doc.index);
+  return object;
+}
+
+/** The document position (within its file) an object was decoded from. */
+export function documentIndexOf(object: ManifestObject): number {
+  return documentIndex.get(object) ?? 0;
 }

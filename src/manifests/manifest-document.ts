@@ -21,7 +21,7 @@ export interface ManifestDocument {
   file: string;
   /** Position of the document within its file (after expanding Lists). */
   index: number;
-  /** 1-based line where the document's content starts (computed on first read for List items). */
+  /** 1-based line where the document's content starts (found when first read). */
   readonly line: number;
   value: Record<string, unknown>;
   /** 1-based line of the node at `field` (e.g. ["spec", "dependsOn", 0]) inside this document. */
@@ -149,7 +149,16 @@ export function parseManifestText(text: string, file: string, path: string): Man
       });
       continue;
     }
-    result.push({ path, file, index: result.length, line: contentLine(chunk) + 1, value, lineOf: (field) => lines.lineOf(field) });
+    result.push({
+      path,
+      file,
+      index: result.length,
+      get line() {
+        return contentLine(chunk) + 1;
+      },
+      value,
+      lineOf: (field) => lines.lineOf(field),
+    });
   }
   return result;
 }

@@ -7,7 +7,7 @@
 
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { applyRepository, WHOLE_PATH_CLUSTER } from "./flux-apply.js";
-import { decodeFluxObject, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
+import { decodeFluxObject, documentIndexOf, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
 import { parseManifestText } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import { ManifestError } from "./manifest-error.js";
@@ -43,9 +43,17 @@ function order(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Order of definition: file, then position in it; the same whatever order the PATHs were given in. */
+/**
+ * Order of definition: file, then position in it; the same whatever order the PATHs were given in.
+ * (Lines are found only for what is reported, so the document position stands in for them.)
+ */
 function bySource(a: ManifestObject, b: ManifestObject): number {
-  return order(a.source.file, b.source.file) || a.source.line - b.source.line || order(a.namespace, b.namespace) || order(a.name, b.name);
+  return (
+    order(a.source.file, b.source.file) ||
+    documentIndexOf(a) - documentIndexOf(b) ||
+    order(a.namespace, b.namespace) ||
+    order(a.name, b.name)
+  );
 }
 
 function location(source: SourceLocation): string {
@@ -64,7 +72,7 @@ function mergeCluster(name: string, parts: ClusterManifests[]): ClusterManifests
   const firstByKey = new Map<string, ManifestObject>();
   const seenPlaces = new Set<string>();
   for (const object of all) {
-    const place = `${object.source.file}\u0000${object.source.line}\u0000${object.kind}\u0000${object.namespace}\u0000${object.name}`;
+    const place = `${object.source.file}\u0000${documentIndexOf(object)}\u0000${object.kind}\u0000${object.namespace}\u0000${object.name}`;
     if (seenPlaces.has(place)) continue;
     seenPlaces.add(place);
     const key = `${object.kind}\u0000${object.namespace}\u0000${object.name}`;
