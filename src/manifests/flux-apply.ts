@@ -102,6 +102,8 @@ class VariableSources {
 interface Entry {
   folder: string;
   bootstrap?: ManifestDocument;
+  /** Without a bootstrap Kustomization: the Kustomizations in the folder that nothing builds. */
+  roots?: ManifestDocument[];
   /** Namespace of the FluxInstance (or its HelmRelease) that syncs it. */
   namespace?: string;
 }
@@ -149,6 +151,10 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   }
   const kustomizations = fluxDocuments.filter(({ role }) => role === "Kustomization").map(({ doc }) => doc);
 
+  if (kustomizations.length === 0) {
+    return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
+  }
+
   // What each source leaves out of its artifact: its spec.ignore and the repo's .sourceignore files.
   const sourceIgnoreFiles = tree.sourceIgnoreFiles;
   const builders = new Map<string, KustomizeBuilder>();
@@ -181,13 +187,6 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     const sourceName = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["name"]) : undefined;
     return resolveFluxPath(path, root, tree.folders, { definedIn: definedIn.path, ...(sourceName ? { sourceName } : {}) }, (p) => files.isDirectory(p));
   };
-
-  // A folder whose Flux Kustomizations build nothing in it (a `kubectl get -o yaml` dump, `flux build`
-  // output) holds no builds to follow: everything in it is applied as written.
-  const buildsHere = kustomizations.some((doc) => folderOf(doc.value, doc) !== undefined);
-  if (!buildsHere) {
-    return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
-  }
 
   /** What a Flux Kustomization (its document after substitution) builds. */
   const buildOf = (value: Record<string, unknown>, definedIn: ManifestDocument, namespace: string | undefined): BuildItem[] => {
@@ -264,11 +263,12 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     const depth = (folder: string) => folder.split(sep).length;
     const topDepth = Math.min(...folders.map(depth));
     const topFolderOf = (path: string) => relative(root, path).split(sep)[0] ?? "";
-    for (const folder of folders.filter((f) => depth(f) === topDepth).sort()) apply({ folder });
+    const rootsIn = (folder: string) => kustomizations.filter((doc) => !builtByOther.has(doc) && dirname(doc.path) === folder);
+    for (const folder of folders.filter((f) => depth(f) === topDepth).sort()) apply({ folder, roots: rootsIn(folder) });
     const usedTopFolders = new Set([...reached].map(topFolderOf));
     for (const folder of folders.filter((f) => depth(f) > topDepth).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))) {
       if (usedTopFolders.has(topFolderOf(folder))) continue;
-      apply({ folder });
+      apply({ folder, roots: rootsIn(folder) });
       for (const file of reached) usedTopFolders.add(topFolderOf(file));
     }
   }
@@ -311,7 +311,12 @@ class ClusterApplier {
       const own = this.rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value)).find((item) => item.doc === doc);
       this.apply([{ ...(own ?? { doc, value: doc.value, namePrefix: "", nameSuffix: "" }), patches: [], depth: 0 }]);
     } else {
-      this.apply(this.rules.plainBuilder.buildFolder(entry.folder).map((item) => ({ ...item, patches: [], depth: 1 })));
+      const items = this.rules.plainBuilder.buildFolder(entry.folder);
+      // A root the folder's own build leaves out (a .json file, one its kustomization does not list) is
+      // still applied: bootstrap, absent from the repo, applies these.
+      const built = new Set(items.map((item) => item.doc));
+      const roots = (entry.roots ?? []).filter((doc) => !built.has(doc)).map((doc) => ({ doc, value: doc.value, namePrefix: "", nameSuffix: "" }));
+      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1 })));
     }
   }
 
