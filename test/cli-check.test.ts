@@ -252,6 +252,16 @@ describe("releasegate check follows what Flux would apply, per cluster", () => {
     expect(code).toBe(0);
   });
 
+  it("leaves out what the source ignores: its spec.ignore and .sourceignore files", async () => {
+    const { code, report } = await checkJson("--include-unreached", fixture("source-ignore"));
+    expect(report.problems).toEqual([]);
+    expect(report.unreached).toEqual([
+      `${fixture("source-ignore")}/apps/drafts/search.yaml`,
+      `${fixture("source-ignore")}/apps/gallery.draft.yaml`,
+    ]);
+    expect(code).toBe(0);
+  });
+
   it("counts a HelmRelease a ResourceSet generates from inline inputs as existing", async () => {
     const { code, report } = await checkJson(fixture("resourceset-inline"));
     expect(report.problems).toEqual([]);

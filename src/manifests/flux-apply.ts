@@ -19,7 +19,7 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, relative, sep } from "node:path";
 import { expandResourceSet } from "../flux/resourceset/index.js";
 import { decodeFluxObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
-import type { DocumentRole, FluxKind } from "./flux-decode.js";
+import type { DocumentRole } from "./flux-decode.js";
 import { resolveFluxPath } from "./flux-path.js";
 import { KustomizeBuilder } from "./kustomize-build.js";
 import type { BuildItem, KustomizeConfig } from "./kustomize-build.js";
