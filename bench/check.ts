@@ -122,19 +122,19 @@ function writeRepo(root: string): void {
       `apps/${app}/ks.yaml`,
       `apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: ${app}, namespace: flux-system}\n` +
         `spec:\n  interval: 10m\n  path: ./apps/${app}/app\n  prune: true\n  targetNamespace: ${app}\n` +
-        `  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild: {substitute: {APP: ${app}}}\n` +
+        `  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild:\n    substitute:\n      APP: ${app}\n` +
         (i > 0 ? `  dependsOn:\n    - name: app-${i - 1}\n` : ""),
     );
     write(`apps/${app}/app/kustomization.yaml`, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [helmrelease.yaml, database.yaml]\n");
     write(
       `apps/${app}/app/helmrelease.yaml`,
-      "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: ${APP}}\n" +
+      "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ${APP}\n" +
         "spec:\n  interval: 10m\n  chart: {spec: {chart: web, sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}}\n" +
         "  dependsOn:\n    - name: ${APP}-db\n",
     );
     write(
       `apps/${app}/app/database.yaml`,
-      "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: ${APP}-db}\n" +
+      "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ${APP}-db\n" +
         "spec:\n  interval: 10m\n  chart: {spec: {chart: postgresql, sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}}}\n",
     );
   }

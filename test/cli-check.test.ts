@@ -170,6 +170,18 @@ describe("releasegate graph", () => {
   });
 });
 
+describe("releasegate graph per cluster", () => {
+  it("draws each cluster's graph apart, though both use the same names", async () => {
+    const json = await runCli(["graph", "--format", "json", `${FIXTURES}/two-clusters`]);
+    const parsed = JSON.parse(json.stdout) as { graphs: { cluster: string; kind: string; edges: { to: string; missing: boolean }[] }[] };
+    const kustomizations = parsed.graphs.filter((graph) => graph.kind === "Kustomization");
+    expect(kustomizations.map((graph) => graph.cluster)).toEqual(["clusters/a", "clusters/b"]);
+    expect(kustomizations[1]?.edges).toEqual([expect.objectContaining({ to: "flux-system/infrra", missing: true })]);
+    const dot = await runCli(["graph", `${FIXTURES}/two-clusters`]);
+    expect(dot.stdout).toContain('"clusters/b/Kustomization/flux-system/apps" -> "clusters/b/Kustomization/flux-system/infrra" [style=dashed, color=orange];');
+  });
+});
+
 describe("releasegate check on substituted names", () => {
   it("does not call a dependency missing when its name is a variable it cannot resolve offline", async () => {
     const manifest = [

@@ -66,16 +66,21 @@ function location(source: SourceLocation): string {
  * `duplicate` problem; the first definition in file order is the one kept.
  */
 function mergeCluster(name: string, parts: ClusterManifests[]): ClusterManifests {
-  const all = parts.flatMap((part) => part.objects).sort(bySource);
+  const all = parts.length === 1 ? parts[0]!.objects.slice() : parts.flatMap((part) => part.objects);
+  all.sort(bySource);
   const objects: ManifestObject[] = [];
   const problems: ManifestProblem[] = parts.flatMap((part) => part.problems);
   const firstByKey = new Map<string, ManifestObject>();
   const seenPlaces = new Set<string>();
+  // The same document can only be read twice when several PATHs overlap.
+  const overlapping = parts.length > 1;
   for (const object of all) {
-    const place = `${object.source.file}\u0000${documentIndexOf(object)}\u0000${object.kind}\u0000${object.namespace}\u0000${object.name}`;
-    if (seenPlaces.has(place)) continue;
-    seenPlaces.add(place);
     const key = `${object.kind}\u0000${object.namespace}\u0000${object.name}`;
+    if (overlapping) {
+      const place = `${object.source.file}\u0000${documentIndexOf(object)}\u0000${key}`;
+      if (seenPlaces.has(place)) continue;
+      seenPlaces.add(place);
+    }
     const first = firstByKey.get(key);
     if (first === undefined) {
       firstByKey.set(key, object);
