@@ -116,6 +116,9 @@ function writeRepo(root: string): void {
     "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps, namespace: flux-system}\n" +
       "spec: {interval: 10m, path: ./apps, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}\n",
   );
+  // Like the home-ops repos: the apps folder's kustomization lists each app's ks.yaml.
+  const resources = Array.from({ length: REPO_APPS }, (_, i) => `  - ./app-${i}/ks.yaml`).join("\n");
+  write("apps/kustomization.yaml", `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources}\n`);
   for (let i = 0; i < REPO_APPS; i++) {
     const app = `app-${i}`;
     write(
@@ -172,7 +175,7 @@ try {
   const repo = join(scratch, "repo");
   writeRepo(repo);
   const repoRun = await run([CLI, "check", repo]);
-  line(`releasegate check, a ${REPO_APPS * 4 + 2}-file repo`, repoRun, "< 1.5 s");
+  line(`releasegate check, a ${REPO_APPS * 4 + 3}-file repo`, repoRun, "< 1.5 s");
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
