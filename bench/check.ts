@@ -1,4 +1,4 @@
-// `releasegate check` benchmark (docs/check.md; targets: 50,000 HelmReleases in one 20 MB file under
+// `releasegate check` benchmark (docs/behaviour.md; targets: 50,000 HelmReleases in one 20 MB file under
 // 5 s and 400 MiB; a 1,000-file repo under 1.5 s). Runs the real CLI as its own process with its
 // defaults, and beside it, in the same run, a process that only JSON.parses the same objects: the
 // floor any reader of that much data pays. Prints wall time and peak RSS of each.

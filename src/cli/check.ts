@@ -1,5 +1,5 @@
 // `releasegate check`: the graph engine offline, for CI pipelines on a GitOps repo, one graph per
-// cluster of what Flux would apply (docs/check.md).
+// cluster of what Flux would apply (docs/behaviour.md, What check sees).
 // Exit 0: no problem; 1: problems found; 2: bad usage or unreadable input, or no Flux object at all.
 import { DependencyGraph, findProblems, type CheckOptions } from "../graph/index.js";
 import type { FluxKind, ObjectKey, Problem } from "../graph/types.js";

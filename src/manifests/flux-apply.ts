@@ -1,4 +1,4 @@
-// What Flux would apply from a repo folder, per cluster (docs/check.md, "What check sees"):
+// What Flux would apply from a repo folder, per cluster (docs/behaviour.md, "What check sees"):
 //
 // - Each cluster has an entry, the folder Flux syncs first: the `spec.path` of a bootstrap Kustomization
 //   whose build includes its own file (clusters/NAME/flux-system/gotk-sync.yaml), the `spec.sync.path` of

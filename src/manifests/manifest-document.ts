@@ -2,7 +2,7 @@
 // too), with `kind: List` expanded into its items. Every document keeps where it came from so that
 // errors and reports can name `file:line`.
 //
-// Speed matters here (a 20 MB file of 50,000 HelmReleases must be read in a few seconds, docs/check.md):
+// Speed matters here (a 20 MB file of 50,000 HelmReleases must be read in a few seconds, docs/behaviour.md):
 // values come from js-yaml (or JSON.parse for JSON), which builds plain objects directly. Lines of
 // individual fields are needed only for the few objects a report names, so they are found on demand by
 // parsing that one document again with `yaml`, which keeps node positions.

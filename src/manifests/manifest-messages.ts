@@ -12,11 +12,10 @@ export function noNamespaceMessage(kind: string, name: string): string {
   );
 }
 
+/** `reason` is the expansion's own words, which name the ResourceSet ("ResourceSet ns/name: ..."). */
 export function unverifiedMessage(kind: string, dependency: string, resourceSet: string, reason: string): string {
-  return (
-    `${kind} ${dependency} is not in the repo, but ResourceSet ${resourceSet} may generate it (${reason}): ` +
-    `check that it does, or fix the dependsOn entry`
-  );
+  const why = reason.includes(resourceSet) ? reason : `ResourceSet ${resourceSet}: ${reason}`;
+  return `${kind} ${dependency} is not in the repo, but a ResourceSet may generate it (${why}): check that it does, or fix the dependsOn entry`;
 }
 
 export function resourceSetErrorMessage(resourceSet: string, error: string): string {

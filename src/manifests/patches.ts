@@ -1,6 +1,6 @@
 // kustomize patches, as far as they change the Flux objects of a build: the `patches`,
 // `patchesStrategicMerge` and `patchesJson6902` of a kustomization.yaml, and a Flux Kustomization's
-// `spec.patches`, which kustomize-controller puts into the kustomization it builds (docs/check.md).
+// `spec.patches`, which kustomize-controller puts into the kustomization it builds (docs/behaviour.md, What check sees).
 //
 // A strategic merge patch merges maps and replaces lists: Flux's CRDs carry no merge keys, so kustomize
 // treats their lists as atomic. `null` deletes a key, `$patch: delete` the object. A JSON 6902 patch is

@@ -2,7 +2,7 @@
 // default `metadata.name`) into fields of others (`targets[].fieldPaths`), selected by kind, name,
 // namespace and labels, as kustomize does after its other transformers. Used here for the fields that
 // decide where a Flux object lands and what it depends on (a ConfigMap's value set as a Flux
-// Kustomization's `spec.targetNamespace`, for example); see docs/check.md.
+// Kustomization's `spec.targetNamespace`, for example); see docs/behaviour.md.
 
 import jsYaml from "js-yaml";
 import { isPlainObject } from "./manifest-document.js";

@@ -1,6 +1,6 @@
 // What a Flux source leaves out of its artifact: source-controller drops the paths matched by the
 // source's `spec.ignore` and by `.sourceignore` files (gitignore syntax; a `.sourceignore` applies to
-// its own folder and below). A file left out is in no build (docs/check.md).
+// its own folder and below). A file left out is in no build (docs/behaviour.md, What check sees).
 
 import { dirname, relative, sep } from "node:path";
 
