@@ -185,7 +185,7 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
   }
   const output = oneOf(values.output, ["text", "json", "github"] as const, "--output", "text");
   const crossNamespace = oneOf(values["cross-namespace"], ["allow", "deny"] as const, "--cross-namespace", "allow");
-  if (positionals.length === 0) throw new UsageError("no PATH given; see 'releasegate check --help'");
+  if (positionals.length === 0) throw new UsageError("no PATH given");
 
   const repository = await readRepository(positionals, {
     defaultNamespace: values["default-namespace"] ?? "default",

@@ -279,7 +279,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
     io.stdout(`${sandboxUsage}\n`);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`sandbox takes no arguments, got "${positionals[0]}"; use --seed PATH`);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (to start with objects, use --seed PATH)`);
   const logLevel = values["log-level"] ?? "warn";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError(`--log-level must be one of debug, info, warn, error, not "${logLevel}"`);
   const seedPath = values.seed;
@@ -302,6 +302,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
       serve: { logLevel: logLevel as LogLevel },
     });
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     io.stderr(`releasegate sandbox: cannot start: ${describeError(error)}\n`);
     return 1;
   }
