@@ -3,7 +3,8 @@
 // (JSONPath subset below); built-in kinds get the columns kube-apiserver's printers show.
 // See https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables
 import type { IncomingMessage } from "node:http";
-import type { JsonObject, PrinterColumn, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { PrinterColumn, ResourceDef } from "./resource-def.js";
 
 export function wantsTable(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? "";
