@@ -1,6 +1,6 @@
 // `releasegate check` and `releasegate graph` run as a user runs them: the built binary, real files,
 // exit codes and output (DESIGN.md, Interfaces).
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./helpers/cli.js";
 
@@ -102,9 +102,17 @@ describe("releasegate check on bad input and bad usage", () => {
   });
 });
 
+// Flux's own example manifests are read in place from ../shared/fixtures/flux (never copied here).
+const SHARED_FLUX = "../shared/fixtures/flux";
+const haveSharedFlux = existsSync(SHARED_FLUX);
+if (!haveSharedFlux) {
+  if (process.env.CI === "true") throw new Error(`${SHARED_FLUX} is missing: CI needs ../shared/fixtures`);
+  console.log(`skipping the check of Flux's example manifests: ${SHARED_FLUX} not found`);
+}
+
 describe("releasegate check on real Flux repositories", () => {
-  it("finds nothing wrong in Flux's own example manifests", async () => {
-    const { code, report } = await checkJson("test/fixtures/flux");
+  it.skipIf(!haveSharedFlux)("finds nothing wrong in Flux's own example manifests", async () => {
+    const { code, report } = await checkJson(SHARED_FLUX);
     expect(report.problems).toEqual([]);
     expect(code).toBe(0);
     expect(report.objects).toBeGreaterThan(5);

@@ -8,7 +8,7 @@ import { bool, fluxStatus, list, open, resource, str } from "./structural.js";
 const dependency = (): Schema =>
   open(
     { apiVersion: str(), kind: str({ minLength: 1 }), name: str({ minLength: 1 }), namespace: str(), ready: bool(), readyExpr: str() },
-    { required: ["kind", "name"] },
+    { required: ["apiVersion", "kind", "name"] },
   );
 
 export const RESOURCE_SET_SCHEMAS: Record<string, Schema> = {
