@@ -393,18 +393,28 @@ Press Ctrl-C to stop.
 `;
 }
 
-/** Resolves with the first SIGINT or SIGTERM. */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise<NodeJS.Signals>((resolve) => {
-    const on = (s: NodeJS.Signals): void => {
+/**
+ * Resolves with the first SIGINT or SIGTERM, and keeps catching them until `release` is called: a Ctrl-C
+ * in a terminal reaches both npm and this process, and npm forwards it again, so a second signal must not
+ * kill the process halfway through its cleanup.
+ */
+function catchSignals(): { first: Promise<NodeJS.Signals>; release: () => void } {
+  let resolveFirst!: (s: NodeJS.Signals) => void;
+  const first = new Promise<NodeJS.Signals>((resolve) => (resolveFirst = resolve));
+  const on = (s: NodeJS.Signals): void => resolveFirst(s);
+  process.on("SIGINT", on);
+  process.on("SIGTERM", on);
+  return {
+    first,
+    release: () => {
       process.off("SIGINT", on);
       process.off("SIGTERM", on);
-      resolve(s);
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
+    },
+  };
 }
+
+/** How long stopping may take before the process gives up waiting (every part has its own timeouts too). */
+const STOP_TIMEOUT_MS = 20_000;
 
 export async function runSandbox(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandLine(
@@ -476,7 +486,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
     kubeconfigOut,
     logger: log,
   };
-  const signal = nextSignal();
+  const signals = catchSignals();
 
   let close: () => Promise<void>;
   try {
@@ -498,14 +508,27 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
       io.stdout(apiHints(api, seedPath, requeueDependencyMs));
     }
   } catch (error) {
+    signals.release();
     io.stderr(`releasegate sandbox: cannot start: ${describeError(error)}\n`);
     return 1;
   }
 
-  const received = await signal;
+  const received = await signals.first;
   io.stdout(`\nreceived ${received}; stopping\n`);
-  await close();
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    close().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  signals.release();
   log.flush();
+  if (!stopped) {
+    io.stderr(`releasegate sandbox: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
+    // Whatever still holds the event loop must not keep the process (and its ports) alive.
+    setTimeout(() => process.exit(1), 1000).unref();
+    return 1;
+  }
   io.stdout("stopped\n");
   return 0;
 }

@@ -371,8 +371,11 @@ export class Registry {
       else updated.status = existing.status;
     }
     if (def.generation) {
-      // Generation counts spec changes: anything outside metadata and status.
-      const changed = !sameJson(without(updated, "metadata", "status", "apiVersion", "kind"), without(existing, "metadata", "status", "apiVersion", "kind"));
+      // Generation counts spec changes: anything outside metadata and status. The old object is compared
+      // with its schema defaults applied, as kube-apiserver decodes it from storage (a seeded object stored
+      // without them must not look changed on its first write).
+      const before = def.custom ? presentAs(def, scope.version, existing) : existing;
+      const changed = !sameJson(without(updated, "metadata", "status", "apiVersion", "kind"), without(before, "metadata", "status", "apiVersion", "kind"));
       const oldGeneration = typeof old.generation === "number" ? old.generation : 1;
       m.generation = changed ? oldGeneration + 1 : oldGeneration;
     } else {
