@@ -57,6 +57,32 @@ const coreEventToEventsV1 = (obj: JsonObject): JsonObject => renameFields(obj, E
 const eventsV1ToCoreEvent = (obj: JsonObject): JsonObject =>
   renameFields(obj, EVENT_RENAMES.map(([a, b]) => [b, a] as [string, string]), "v1");
 
+/**
+ * A stored Event as core/v1 clients read it. Events written through events.k8s.io/v1 carry eventTime,
+ * series, reportingController (stored as reportingComponent), regarding and note; a core/v1 reader
+ * (`kubectl get events`, `--sort-by=.lastTimestamp`) sees them the way the API server maps them:
+ * lastTimestamp from series.lastObservedTime or else eventTime, firstTimestamp from eventTime, count from
+ * series.count (1 without a series), source.component from the reporting controller. Fields a core/v1
+ * writer set itself are kept as they are.
+ */
+function coreEventView(obj: JsonObject): JsonObject {
+  const out: JsonObject = { ...obj };
+  const series = out.series !== null && typeof out.series === "object" ? (out.series as JsonObject) : undefined;
+  const eventTime = typeof out.eventTime === "string" && out.eventTime !== "" ? out.eventTime : undefined;
+  const seriesLast = typeof series?.lastObservedTime === "string" ? series.lastObservedTime : undefined;
+  if (out.lastTimestamp === undefined || out.lastTimestamp === null) {
+    const last = seriesLast ?? eventTime;
+    if (last !== undefined) out.lastTimestamp = last;
+  }
+  if ((out.firstTimestamp === undefined || out.firstTimestamp === null) && eventTime !== undefined) out.firstTimestamp = eventTime;
+  if (out.count === undefined || out.count === null) out.count = typeof series?.count === "number" ? series.count : 1;
+  const source = out.source !== null && typeof out.source === "object" ? (out.source as JsonObject) : undefined;
+  if (!source?.component && typeof out.reportingComponent === "string" && out.reportingComponent !== "") {
+    out.source = { ...source, component: out.reportingComponent };
+  }
+  return out;
+}
+
 const eventSelectable: Readonly<Record<string, (obj: JsonObject) => string | undefined>> = {
   "involvedObject.kind": (o) => str(o, "involvedObject", "kind"),
   "involvedObject.namespace": (o) => str(o, "involvedObject", "namespace"),
@@ -210,6 +236,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     statusSubresource: false,
     generation: false,
     selectableFields: eventSelectable,
+    fromStorage: (obj) => coreEventView({ ...obj, apiVersion: "v1" }),
     storageApiVersion: "v1",
   },
   {

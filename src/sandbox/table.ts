@@ -128,7 +128,7 @@ function builtinColumns(def: ResourceDef): Column[] {
       if (def.group === "events.k8s.io") {
         return [
           column("Last Seen", "string", (o) => {
-            const t = o.deprecatedLastTimestamp ?? o.eventTime ?? at(o, "metadata", "creationTimestamp");
+            const t = at(o, "series", "lastObservedTime") ?? o.deprecatedLastTimestamp ?? o.eventTime ?? at(o, "metadata", "creationTimestamp");
             return typeof t === "string" ? humanDuration(Date.now() - Date.parse(t)) : "<unknown>";
           }),
           column("Type", "string", (o) => o.type ?? ""),
