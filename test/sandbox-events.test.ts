@@ -12,7 +12,6 @@ import type { Sandbox } from "../src/sandbox/sandbox.js";
 import { bundledKubectl, runTool } from "./helpers/tools.js";
 
 const ago = (seconds: number): Date => new Date(Date.now() - seconds * 1000);
-const micro = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 
 describe("core/v1 Events mapped from events.k8s.io/v1", () => {
   let sandbox: Sandbox;
@@ -31,8 +30,8 @@ describe("core/v1 Events mapped from events.k8s.io/v1", () => {
       namespace: "default",
       body: {
         metadata: { name: "backend.repeated" },
-        eventTime: micro(ago(600)),
-        series: { count: 3, lastObservedTime: micro(ago(120)) },
+        eventTime: ago(600),
+        series: { count: 3, lastObservedTime: ago(120) },
         reportingController: "releasegate",
         reportingInstance: "releasegate-0",
         action: "Gate",
@@ -46,7 +45,7 @@ describe("core/v1 Events mapped from events.k8s.io/v1", () => {
       namespace: "default",
       body: {
         metadata: { name: "redis.once" },
-        eventTime: micro(ago(300)),
+        eventTime: ago(300),
         reportingController: "releasegate",
         reportingInstance: "releasegate-0",
         action: "Gate",
@@ -67,7 +66,7 @@ describe("core/v1 Events mapped from events.k8s.io/v1", () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE/);
-    expect(lines.find((l) => l.includes("DependencyBlocked"))).toMatch(/^(2m|119s|120s|121s)\s+Warning\s+DependencyBlocked\s+helmrelease\/backend\s+blocked by default\/redis/);
+    expect(lines.find((l) => l.includes("DependencyBlocked"))).toMatch(/^(2m\d*s?|1[01]\ds)\s+Warning\s+DependencyBlocked\s+helmrelease\/backend\s+blocked by default\/redis/);
     expect(lines.find((l) => l.includes("GateOpened"))).toMatch(/^5m\d*s?\s+Normal\s+GateOpened\s+helmrelease\/redis/);
   });
 

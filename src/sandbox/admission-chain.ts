@@ -13,9 +13,8 @@ import { buildReview, defaultConvert } from "./admission-review-request.js";
 import type { AdmissionAttributes, AdmissionChainOptions, AdmissionOutcome, AdmissionStatus } from "./admission-types.js";
 import { CallError, agentFor, caPemOf, decodeBody, post, targetFor } from "./webhook-client.js";
 import { webhooksOf } from "./webhook-definitions.js";
-import type { JsonRecord } from "./webhook-definitions.js";
+import type { Invocation, JsonRecord } from "./webhook-definitions.js";
 import { EXEMPT_KINDS, internalError, isNamespaceResource, shouldCallHook } from "./webhook-matching.js";
-import type { Invocation } from "./webhook-matching.js";
 import { rejection, verifyResponse } from "./webhook-response.js";
 
 export type { AdmissionAttributes, AdmissionChainOptions, AdmissionOutcome, AdmissionStatus, GroupVersionKind, GroupVersionResource, ServiceRef } from "./admission-types.js";

@@ -2,8 +2,7 @@
 // fields kube-apiserver fills, objects converted to the version the webhook's rule matched.
 import type { AdmissionAttributes, GroupVersionKind } from "./admission-types.js";
 import { isRecord } from "./json.js";
-import type { JsonRecord } from "./webhook-definitions.js";
-import type { Invocation } from "./webhook-matching.js";
+import type { Invocation, JsonRecord } from "./webhook-definitions.js";
 
 export function apiVersionOf(gvk: GroupVersionKind): string {
   return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;

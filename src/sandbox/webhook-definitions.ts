@@ -1,5 +1,6 @@
 // ValidatingWebhookConfiguration objects as stored, parsed into the webhooks the admission chain calls,
 // with the defaults of admissionregistration.k8s.io/v1 defaulting. Parsed once per call of the chain.
+import type { GroupVersionKind, GroupVersionResource } from "./admission-types.js";
 import { isRecord } from "./json.js";
 import { type LabelSelector } from "./label-selector.js";
 import { type MatchCondition } from "./match-conditions.js";
@@ -93,4 +94,11 @@ export function webhooksOf(configs: readonly unknown[]): Webhook[] {
   }));
   named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return named.flatMap((c) => c.webhooks.map((w) => parseWebhook(c.name, w)));
+}
+
+/** A webhook matched for one write: the resource and kind its rule matched (equivalent versions included). */
+export interface Invocation {
+  webhook: Webhook;
+  resource: GroupVersionResource;
+  kind: GroupVersionKind;
 }

@@ -5,9 +5,9 @@ import { LabelSelectorError, matchesLabelSelector, type LabelSelector } from "./
 import { celRequest, evaluateMatchConditions } from "./match-conditions.js";
 import { versioner } from "./admission-review-request.js";
 import type { Converter } from "./admission-review-request.js";
-import type { AdmissionAttributes, AdmissionStatus, GroupVersionKind, GroupVersionResource } from "./admission-types.js";
+import type { AdmissionAttributes, AdmissionStatus, GroupVersionResource } from "./admission-types.js";
 import { isRecord } from "./json.js";
-import type { JsonRecord, Rule, Webhook } from "./webhook-definitions.js";
+import type { Invocation, JsonRecord, Rule, Webhook } from "./webhook-definitions.js";
 
 export function isNamespaceResource(r: GroupVersionResource): boolean {
   return r.group === "" && r.version === "v1" && r.resource === "namespaces";
@@ -100,12 +100,6 @@ export function objectSelectorMatch(h: Webhook, attrs: AdmissionAttributes): Mat
     if (result.error || result.matches) return result;
   }
   return { matches: false };
-}
-
-export interface Invocation {
-  webhook: Webhook;
-  resource: GroupVersionResource;
-  kind: GroupVersionKind;
 }
 
 export function gvrString(r: GroupVersionResource): string {
