@@ -5,7 +5,8 @@
 // its environment: a kubeconfig for the ServiceAccount instead of the mounted token, and the Service's
 // address (the sandbox resolves the rendered Service to the port the rendered Deployment names).
 // Then a person's kubectl is denied a dependency cycle, the controller opens a gate and records Events,
-// nothing it does is forbidden; and without the ClusterRoleBinding it says clearly what it may not do.
+// nothing it does is forbidden; once it is stopped, a new object is rejected but deletions go through (the
+// DELETE webhook ignores an outage); and without the ClusterRoleBinding it says clearly what it may not do.
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -239,6 +240,23 @@ describe("the chart's RBAC, webhook configuration and Deployment args, applied t
     expect(serve.output).toContain('"msg":"stopped"');
     const lease = await admin().makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: NAMESPACE, name: flag(args, "lease-name") });
     expect(lease.spec?.holderIdentity ?? "").toBe("");
+  });
+
+  it("while no replica answers, rejects a new object but lets a deletion and a Flux-style prune through", async () => {
+    expect(serve.child.exitCode).toBe(0);
+    const fresh = join(dir, "fresh.yaml");
+    await writeFile(fresh, stringify(helmRelease("cache")));
+    const created = await kubectl("apply", "-f", fresh);
+    expect(created.code).toBe(1);
+    expect(created.stderr).toContain('failed calling webhook "dependencies.releasegate.io"');
+    // kubectl delete, then a prune as kustomize-controller does it (a DELETE through the API, here client-node).
+    const deleted = await kubectl("delete", "helmrelease", "backend");
+    expect(deleted.stderr).toBe("");
+    expect(deleted.stdout).toContain('helmrelease.helm.toolkit.fluxcd.io "backend" deleted');
+    const flux = new FluxClient(admin());
+    const helmReleases = { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", namespace: "default" };
+    await flux.api.deleteNamespacedCustomObject({ ...helmReleases, name: "redis", propagationPolicy: "Background" });
+    await expect(flux.get("redis")).rejects.toThrow(/404|not found/i);
   });
 
   it("without the ClusterRoleBinding, says which permission it lacks and never becomes ready", { timeout: 60_000 }, async () => {

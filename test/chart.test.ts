@@ -1,7 +1,8 @@
 // The Helm chart as a user installs it: `helm lint --strict`, `helm template` for every certificate mode
 // and option, each rendered object validated against its Kubernetes / cert-manager / Prometheus Operator
-// schema, and the promises the chart README makes (security context, least-privilege RBAC, the webhook
-// configuration's scope) checked on the rendered objects.
+// schema, and the promises the chart README makes (security context, least-privilege RBAC per certificate
+// mode, the two webhooks' scope, a drain-friendly budget, the NetworkPolicy, the install NOTES) checked on
+// the rendered objects; the alert rules with promtool.
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, writeFile, copyFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import type { V1Deployment, V1PolicyRule, V1Service, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { repoRoot } from "./helpers/cli.js";
-import { toolPath } from "./helpers/tools.js";
+import { systemTool, toolPath } from "./helpers/tools.js";
 
 const run = promisify(execFile);
 const chart = join(repoRoot, "charts/releasegate");
@@ -28,7 +29,11 @@ async function helm(...args: string[]): Promise<{ stdout: string; stderr: string
 }
 
 async function render(...sets: string[]): Promise<K8sObject[]> {
-  const { stdout } = await helm("template", "rg", chart, "--namespace", "releasegate", ...sets.flatMap((s) => ["--set", s]));
+  return renderIn("releasegate", ...sets);
+}
+
+async function renderIn(namespace: string, ...sets: string[]): Promise<K8sObject[]> {
+  const { stdout } = await helm("template", "rg", chart, "--namespace", namespace, ...sets.flatMap((s) => ["--set", s]));
   return parseAllDocuments(stdout)
     .map((doc) => doc.toJS() as K8sObject | null)
     .filter((o): o is K8sObject => o !== null);
@@ -55,6 +60,11 @@ async function modelFor(object: K8sObject): Promise<new (data: unknown) => { val
   return model;
 }
 
+/** The rules of the rendered ClusterRole and Role together. */
+function rulesOf(objects: K8sObject[]): V1PolicyRule[] {
+  return [find(objects, "ClusterRole"), find(objects, "Role")].flatMap((role) => (role as unknown as { rules: V1PolicyRule[] }).rules);
+}
+
 async function validateAll(objects: K8sObject[]): Promise<void> {
   for (const object of objects) {
     const Model = await modelFor(object);
@@ -71,12 +81,13 @@ const variants: Record<string, string[]> = {
   "everything on": [
     "serviceMonitor.enabled=true",
     "prometheusRule.enabled=true",
-    "networkPolicy.enabled=true",
+    "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring",
+    "networkPolicy.apiServerCidrs={10.0.0.1/32}",
     "priorityClassName=system-cluster-critical",
     "policy.exemptNamespaces={sandbox,legacy}",
     "failurePolicy=Ignore",
   ],
-  "everything off": ["grafanaDashboard.enabled=false", "podDisruptionBudget.enabled=false", "replicaCount=1", "webhook.matchConditions=false"],
+  "everything off": ["grafanaDashboard.enabled=false", "podDisruptionBudget.enabled=false", "networkPolicy.enabled=false", "replicaCount=1", "webhook.matchConditions=false"],
 };
 
 describe("helm chart", () => {
@@ -107,26 +118,43 @@ describe("helm chart", () => {
     expect(pod.affinity?.podAntiAffinity).toBeDefined();
     expect(pod.topologySpreadConstraints?.length).toBeGreaterThan(0);
     expect(container.args?.[0]).toBe("serve");
-    expect(find(objects, "PodDisruptionBudget")).toBeDefined();
     const service = find(objects, "Service") as unknown as V1Service;
     expect(service.spec?.ports).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: "webhook", port: 443 }), expect.objectContaining({ name: "metrics", port: 8080 })]),
     );
   });
 
-  it("sends the webhook only main-resource writes of every served Flux version, never /status, never its own namespace", async () => {
-    const objects = await render();
-    const config = find(objects, "ValidatingWebhookConfiguration") as unknown as V1ValidatingWebhookConfiguration;
-    expect(config.webhooks).toHaveLength(1);
-    const webhook = config.webhooks![0]!;
-    expect(webhook).toMatchObject({ sideEffects: "None", matchPolicy: "Equivalent", timeoutSeconds: 5, failurePolicy: "Fail", admissionReviewVersions: ["v1"] });
-    expect(webhook.clientConfig.caBundle).toBeUndefined();
-    expect(webhook.rules).toEqual([
-      { apiGroups: ["helm.toolkit.fluxcd.io"], apiVersions: ["*"], resources: ["helmreleases"], operations: ["CREATE", "UPDATE", "DELETE"], scope: "Namespaced" },
-      { apiGroups: ["kustomize.toolkit.fluxcd.io"], apiVersions: ["*"], resources: ["kustomizations"], operations: ["CREATE", "UPDATE", "DELETE"], scope: "Namespaced" },
+  it("sends CREATE/UPDATE to a webhook under failurePolicy, DELETE to its own under Ignore; never /status, never its own namespace", async () => {
+    const failClosed = find(await render(), "ValidatingWebhookConfiguration") as unknown as V1ValidatingWebhookConfiguration;
+    const failOpen = find(await render("failurePolicy=Ignore"), "ValidatingWebhookConfiguration") as unknown as V1ValidatingWebhookConfiguration;
+    expect(failClosed.webhooks?.map((w) => [w.name, w.failurePolicy])).toEqual([
+      ["dependencies.releasegate.io", "Fail"],
+      ["deletions.releasegate.io", "Ignore"],
     ]);
-    expect(webhook.namespaceSelector?.matchExpressions?.[0]).toEqual({ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "releasegate"] });
-    expect(webhook.matchConditions?.map((c) => c.name)).toEqual(["dependson-changed-on-update", "not-being-deleted", "not-namespace-controller-delete"]);
+    expect(failOpen.webhooks?.map((w) => w.failurePolicy)).toEqual(["Ignore", "Ignore"]);
+    const rules = (operations: string[]) => [
+      { apiGroups: ["helm.toolkit.fluxcd.io"], apiVersions: ["*"], resources: ["helmreleases"], operations, scope: "Namespaced" },
+      { apiGroups: ["kustomize.toolkit.fluxcd.io"], apiVersions: ["*"], resources: ["kustomizations"], operations, scope: "Namespaced" },
+      { apiGroups: ["fluxcd.controlplane.io"], apiVersions: ["v1"], resources: ["resourcesets"], operations, scope: "Namespaced" },
+    ];
+    const [dependencies, deletions] = failClosed.webhooks ?? [];
+    expect(dependencies?.rules).toEqual(rules(["CREATE", "UPDATE"]));
+    expect(deletions?.rules).toEqual(rules(["DELETE"]));
+    for (const webhook of failClosed.webhooks ?? []) {
+      expect(webhook).toMatchObject({ sideEffects: "None", matchPolicy: "Equivalent", timeoutSeconds: 5, admissionReviewVersions: ["v1"] });
+      expect(webhook.clientConfig).toEqual({ service: { name: "rg-releasegate", namespace: "releasegate", path: "/validate", port: 443 } });
+      expect(webhook.namespaceSelector?.matchExpressions?.[0]).toEqual({ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "releasegate"] });
+      expect(webhook.matchConditions?.map((c) => c.name)).toEqual(["dependson-changed-on-update", "not-being-deleted", "not-namespace-controller-delete"]);
+    }
+  });
+
+  it("requires Kubernetes 1.30, where matchConditions are always available", async () => {
+    await expect(helm("template", "rg", chart, "--kube-version", "1.29.9")).rejects.toThrow(/>=1\.30\.0-0/);
+    const { stdout } = await helm("template", "rg", chart, "--kube-version", "1.30.0");
+    const config = parseAllDocuments(stdout)
+      .map((d) => d.toJS() as K8sObject | null)
+      .find((o) => o?.kind === "ValidatingWebhookConfiguration") as unknown as V1ValidatingWebhookConfiguration;
+    expect(config.webhooks?.map((w) => w.matchConditions?.length)).toEqual([3, 3]);
   });
 
   it("lets cert-manager inject the caBundle, and takes one from values in secret mode", async () => {
@@ -142,7 +170,7 @@ describe("helm chart", () => {
 
   it("grants least privilege: no wildcards, the webhook configuration and Lease by name only", async () => {
     const objects = await render();
-    const rules: V1PolicyRule[] = [find(objects, "ClusterRole"), find(objects, "Role")].flatMap((role) => (role as unknown as { rules: V1PolicyRule[] }).rules);
+    const rules = rulesOf(objects);
     for (const rule of rules) {
       expect(rule.verbs).not.toContain("*");
       expect(rule.resources).not.toContain("*");
@@ -150,9 +178,81 @@ describe("helm chart", () => {
     }
     const covering = (resource: string) => rules.filter((r) => r.resources?.includes(resource) === true);
     expect(covering("validatingwebhookconfigurations")[0]?.resourceNames).toEqual(["rg-releasegate-releasegate"]);
-    expect(covering("helmreleases")[0]?.verbs.sort()).toEqual(["get", "list", "patch", "watch"]);
+    for (const resource of ["helmreleases", "kustomizations", "resourcesets"]) expect(covering(resource)[0]?.verbs.sort()).toEqual(["get", "list", "patch", "watch"]);
+    expect(covering("resourcesets")[0]?.apiGroups).toEqual(["fluxcd.controlplane.io"]);
     const secretRules = covering("secrets");
     expect(secretRules.filter((r) => r.verbs.some((v: string) => v !== "create")).every((r) => r.resourceNames?.length === 1)).toBe(true);
+  });
+
+  it("reads Secrets and writes its webhook configuration only in the certificate modes that need it", async () => {
+    const grants = async (...sets: string[]) => {
+      const rules = rulesOf(await render(...sets));
+      const verbs = (resource: string) => rules.filter((r) => r.resources?.includes(resource) === true).flatMap((r) => r.verbs).sort();
+      return { secrets: verbs("secrets"), webhookConfiguration: verbs("validatingwebhookconfigurations") };
+    };
+    // self-managed: it writes the Secret and injects the caBundle.
+    expect(await grants()).toEqual({ secrets: ["create", "get", "list", "update", "watch"], webhookConfiguration: ["get", "patch", "update"] });
+    // cert-manager: the kubelet mounts the Secret and cainjector writes the caBundle.
+    expect(await grants("certificates.mode=cert-manager")).toEqual({ secrets: [], webhookConfiguration: [] });
+    // secret mode injects the mounted ca.crt, unless the caBundle is given in values.
+    expect(await grants("certificates.mode=secret")).toEqual({ secrets: [], webhookConfiguration: ["get", "patch", "update"] });
+    expect(await grants("certificates.mode=secret", "certificates.secret.caBundle=LS0tLS1CRUdJTg==")).toEqual({ secrets: [], webhookConfiguration: [] });
+  });
+
+  it("names its cluster-scoped objects after the namespace, so two installations never collide", async () => {
+    const clusterScoped = (objects: K8sObject[]) =>
+      objects.filter((o) => ["ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"].includes(o.kind)).map((o) => `${o.kind}/${o.metadata.name}`);
+    const teamA = await renderIn("team-a");
+    const teamB = clusterScoped(await renderIn("team-b"));
+    expect(clusterScoped(teamA)).toEqual(["ClusterRole/rg-releasegate-team-a", "ClusterRoleBinding/rg-releasegate-team-a", "ValidatingWebhookConfiguration/rg-releasegate-team-a"]);
+    expect(clusterScoped(teamA).filter((name) => teamB.includes(name))).toEqual([]);
+    expect((find(teamA, "ClusterRoleBinding") as K8sObject & { roleRef: { name: string } }).roleRef.name).toBe("rg-releasegate-team-a");
+  });
+
+  it("keeps a PodDisruptionBudget that a drain can always satisfy, and none for a single replica", async () => {
+    const budget = find(await render(), "PodDisruptionBudget") as K8sObject & { spec: Record<string, unknown> };
+    expect(budget.spec).toMatchObject({ maxUnavailable: 1 });
+    expect(budget.spec.minAvailable).toBeUndefined();
+    expect((await render("replicaCount=1")).filter((o) => o.kind === "PodDisruptionBudget")).toEqual([]);
+    expect(find(await render("replicaCount=3", "podDisruptionBudget.maxUnavailable=2"), "PodDisruptionBudget").spec).toMatchObject({ maxUnavailable: 2 });
+    await expect(render("podDisruptionBudget.maxUnavailable=0")).rejects.toThrow(/maxUnavailable/);
+  });
+
+  it("confines the pods with a NetworkPolicy by default: webhook open, metrics only from metricsFrom, egress to the API server and DNS", async () => {
+    type Port = { port: number; protocol: string };
+    type Policy = K8sObject & { spec: { policyTypes: string[]; ingress: { from?: unknown[]; ports: Port[] }[]; egress: { to?: unknown[]; ports: Port[] }[] } };
+    const policy = find(await render(), "NetworkPolicy") as Policy;
+    expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    // The API server's address is unknown: the webhook port is open to all; metrics to nobody until metricsFrom says who.
+    expect(policy.spec.ingress).toEqual([{ ports: [{ port: 9443, protocol: "TCP" }] }]);
+    expect(policy.spec.egress).toEqual([
+      { ports: [{ port: 443, protocol: "TCP" }, { port: 6443, protocol: "TCP" }] },
+      { ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+      { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "releasegate", "app.kubernetes.io/instance": "rg" } } }], ports: [{ port: 9443, protocol: "TCP" }] },
+    ]);
+    const scraped = find(await render("networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring", "networkPolicy.apiServerCidrs={10.0.0.1/32}"), "NetworkPolicy") as Policy;
+    expect(scraped.spec.ingress[1]).toEqual({ from: [{ namespaceSelector: { matchLabels: { team: "monitoring" } } }], ports: [{ port: 8080, protocol: "TCP" }] });
+    expect(scraped.spec.egress[0]?.to).toEqual([{ ipBlock: { cidr: "10.0.0.1/32" } }]);
+    expect((await render("networkPolicy.enabled=false")).filter((o) => o.kind === "NetworkPolicy")).toEqual([]);
+  });
+
+  it("schedules the pods with the priority class given", async () => {
+    const priority = async (...sets: string[]) => (find(await render(...sets), "Deployment") as unknown as V1Deployment).spec?.template.spec?.priorityClassName;
+    expect(await priority("priorityClassName=system-cluster-critical")).toBe("system-cluster-critical");
+    expect(await priority()).toBeUndefined();
+  });
+
+  it("warns at install into flux-system that objects in its own namespace are not checked", async () => {
+    const notes = async (namespace: string, ...sets: string[]) =>
+      (await helm("install", "rg", chart, "--dry-run=client", "--namespace", namespace, ...sets.flatMap((s) => ["--set", s]))).stdout.split("NOTES:\n")[1] ?? "";
+    const flux = await notes("flux-system");
+    expect(flux).toContain("WARNING: installed into flux-system. The webhook never checks objects in its own namespace");
+    expect(flux).toContain("helm install rg <chart> --namespace releasegate --create-namespace");
+    expect(flux).toContain("in every namespace except kube-system, flux-system.");
+    const own = await notes("releasegate", "serviceMonitor.enabled=true");
+    expect(own).not.toContain("WARNING");
+    expect(own).toContain("The NetworkPolicy closes the metrics port (8080) to every peer, so Prometheus cannot scrape");
+    expect(await notes("releasegate", "networkPolicy.metricsFrom[0].podSelector.matchLabels.app=prometheus")).not.toContain("closes the metrics port");
   });
 
   it("keeps the release's namespace label when the Prometheus Operator scrapes it", async () => {
@@ -186,30 +286,40 @@ describe("chart documentation", () => {
     walk(values, "");
     expect(leaves.length).toBeGreaterThan(40);
     expect(leaves.filter((leaf) => !readme.includes(`| \`${leaf}\` |`))).toEqual([]);
+    type Schema = { properties?: Record<string, Schema>; description?: string };
+    const schema = JSON.parse(await readFile(join(chart, "values.schema.json"), "utf8")) as Schema;
+    const inSchema = (leaf: string) => leaf.split(".").reduce<Schema | undefined>((node, key) => node?.properties?.[key], schema)?.description !== undefined;
+    expect(leaves.filter((leaf) => !inSchema(leaf))).toEqual([]);
   });
 });
 
-describe("alert rules", () => {
+const promtool = systemTool("promtool");
+
+describe.skipIf(!promtool.found)("alert rules (promtool)", () => {
   it("pass promtool check rules and promtool's unit tests for every alert", async () => {
     const dir = await mkdtemp(join(tmpdir(), "releasegate-rules-"));
     const rules = (await readFile(join(chart, "files/alerts.yaml"), "utf8")).replaceAll("__BLOCKED_FOR__", "15m");
     await writeFile(join(dir, "alerts.rendered.yaml"), rules);
     await copyFile(join(chart, "tests/alerts.test.yaml"), join(dir, "alerts.test.yaml"));
-    const promtool = await toolPath("promtool");
-    const check = await run(promtool, ["check", "rules", "alerts.rendered.yaml"], { cwd: dir });
-    expect(check.stdout).toContain("SUCCESS: 7 rules found");
-    const unit = await run(promtool, ["test", "rules", "alerts.test.yaml"], { cwd: dir });
+    const check = await run(promtool.path(), ["check", "rules", "alerts.rendered.yaml"], { cwd: dir });
+    expect(check.stdout).toContain("SUCCESS: 8 rules found");
+    const unit = await run(promtool.path(), ["test", "rules", "alerts.test.yaml"], { cwd: dir });
     expect(unit.stdout).toContain("SUCCESS");
     // Every alert has at least one unit test.
     const tested = new Set([...(await readFile(join(dir, "alerts.test.yaml"), "utf8")).matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
     const defined = [...rules.matchAll(/alert: (\w+)/g)].map((m) => m[1]);
     expect(defined.filter((name) => !tested.has(name))).toEqual([]);
   });
+});
 
+describe("the PrometheusRule", () => {
   it("render into the PrometheusRule with the configured threshold", async () => {
     const objects = await render("prometheusRule.enabled=true", "prometheusRule.blockedFor=1h");
     const rule = find(objects, "PrometheusRule") as K8sObject & { spec: { groups: { rules: { alert: string; for?: string }[] }[] } };
-    const blocked = rule.spec.groups[0]?.rules.find((r) => r.alert === "ReleasegateReleaseBlocked");
-    expect(blocked?.for).toBe("1h");
+    const alert = (name: string) => rule.spec.groups[0]?.rules.find((r) => r.alert === name) as { for?: string; expr?: string } | undefined;
+    expect(alert("ReleasegateReleaseBlocked")?.for).toBe("1h");
+    // One alert per root cause, however many dependents it blocks.
+    expect(alert("ReleasegateReleaseBlocked")?.expr).toMatch(/^count by \(root_cause, reason\)/);
+    expect(alert("ReleasegateCertificateExpiresSoon")?.expr).toBe("min(releasegate_certificate_expiry_timestamp_seconds > 0) - time() < 14 * 86400");
   });
 });

@@ -3,6 +3,7 @@
 export * from "./generate.js";
 export * from "./tls-material.js";
 export * from "./tls-source.js";
+export * from "./expiry-metric.js";
 export * from "./file-tls-source.js";
 export * from "./self-managed-tls-source.js";
 export * from "./renewal-plan.js";

@@ -25,7 +25,7 @@ export async function runCerts(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`${certsUsage}\n`);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError("certs: give at most one DIR");
+  if (positionals.length > 1) throw new UsageError(`give at most one DIR, got ${positionals.length}`);
   const days = values.days === undefined ? undefined : Number(values.days);
   if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new UsageError(`--days must be a whole number of days, not "${values.days}"`);
   const { files } = await writeDevelopmentCertificates(positionals[0] ?? "certs", {

@@ -13,11 +13,11 @@ searched recursively for *.yaml, *.yml and *.json, or - for stdin) for cycles, m
 invalid entries and, optionally, cross-namespace references.
 
 Options:
-  --output text|json          output format (default text)
+  --output text|json            output format (default text)
   --cross-namespace allow|deny  report dependencies in another namespace (default allow)
-  --default-namespace NAME    namespace of objects that name none (default "default")
-  --ignore-missing            do not report missing dependencies (checking part of a repo)
-  -h, --help                  show this help
+  --default-namespace NAME      namespace of objects that name none (default "default")
+  --ignore-missing              do not report missing dependencies (checking part of a repo)
+  -h, --help                    show this help
 
 Exit status: 0 no problem, 1 problems found, 2 bad usage or unreadable input.`;
 
@@ -121,7 +121,7 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
   }
   const output = oneOf(values.output, ["text", "json"] as const, "--output", "text");
   const crossNamespace = oneOf(values["cross-namespace"], ["allow", "deny"] as const, "--cross-namespace", "allow");
-  if (positionals.length === 0) throw new UsageError("check: no PATH given; see 'releasegate check --help'");
+  if (positionals.length === 0) throw new UsageError("no PATH given");
 
   const objects = await readManifests(positionals, {
     defaultNamespace: values["default-namespace"] ?? "default",

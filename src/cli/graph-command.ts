@@ -112,7 +112,7 @@ export async function runGraph(argv: string[], io: CommandIo): Promise<number> {
     return 0;
   }
   const format = oneOf(values.format, ["dot", "mermaid", "json"] as const, "--format", "dot");
-  if (positionals.length === 0) throw new UsageError("graph: no PATH given; see 'releasegate graph --help'");
+  if (positionals.length === 0) throw new UsageError("no PATH given");
   const objects = await readManifests(positionals, { defaultNamespace: values["default-namespace"] ?? "default", stdin: io.stdin });
 
   const byKind = new Map<FluxKind, DependencyGraph>();

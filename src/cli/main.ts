@@ -72,7 +72,9 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     return await command.run(rest, io);
   } catch (error) {
     if (isUserError(error)) {
-      io.stderr(`releasegate ${name}: ${error.message}\n`);
+      // One line, the command named once; a usage mistake points at --help.
+      const hint = error instanceof UsageError ? "; see --help" : "";
+      io.stderr(`releasegate ${name}: ${error.message.split("\n")[0]}${hint}\n`);
       return 2;
     }
     throw error;

@@ -442,7 +442,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
     io.stdout(`${sandboxUsage}\n`);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`sandbox takes no arguments, got "${positionals[0]}"; use --seed PATH`);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (to start with objects, use --seed PATH)`);
   const logLevel = values["log-level"] ?? "warn";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError(`--log-level must be one of debug, info, warn, error, not "${logLevel}"`);
   const runServe = parseBooleanFlag(values.serve, "--serve", true);
@@ -509,6 +509,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
     }
   } catch (error) {
     signals.release();
+    if (error instanceof UsageError) throw error;
     io.stderr(`releasegate sandbox: cannot start: ${describeError(error)}\n`);
     return 1;
   }

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseAdmissionPolicy, AdmissionPolicyError } from "../admission/policy.js";
 import type { AdmissionPolicy } from "../admission/policy.js";
-import { parseCommandLine, UsageError } from "./args.js";
+import { optionTable, parseCommandLine, UsageError } from "./args.js";
 
 export type CertMode = "self-managed" | "files" | "cert-manager";
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -93,10 +93,10 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "shutdown-timeout", env: "RELEASEGATE_SHUTDOWN_TIMEOUT", value: "DUR", help: "longest wait for in-flight reviews on SIGTERM (default 10s)" },
 ];
 
+/** The option table of `serve --help`: every setting, then -h, --help, in one aligned column. */
 export function serveSettingsHelp(settings: readonly Setting[] = SERVE_SETTINGS): string {
-  const left = settings.map((s) => `  --${s.flag}${s.value ? ` ${s.value}` : ""}`);
-  const width = Math.max(...left.map((l) => l.length)) + 2;
-  return settings.map((s, i) => `${left[i]!.padEnd(width)}${s.help} [$${s.env}]`).join("\n");
+  const rows = settings.map((s) => [`--${s.flag}${s.value ? ` ${s.value}` : ""}`, `${s.help} [$${s.env}]`] as const);
+  return optionTable([...rows, ["-h, --help", "show this help"]]);
 }
 
 export const serveUsage = `Usage: releasegate serve [options]
@@ -106,8 +106,7 @@ kubeconfig (or the pod's service account). Every option can also be set by the e
 in brackets; a flag wins over its variable.
 
 Options:
-${serveSettingsHelp()}
-  -h, --help  show this help`;
+${serveSettingsHelp()}`;
 
 /** The parseArgs option table of a settings list (strings, booleans for switches). */
 export function parseArgsOptions(settings: readonly Setting[]): Record<string, { type: "string" | "boolean" }> {
@@ -265,6 +264,6 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 export function parseServeCommandLine(argv: string[], env: NodeJS.ProcessEnv): ServeOptions | "help" {
   const { values, positionals } = parseCommandLine(argv, { ...parseArgsOptions(SERVE_SETTINGS), help: { type: "boolean", short: "h" } }, "serve");
   if (values.help === true) return "help";
-  if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got "${positionals[0]}"; see 'releasegate serve --help'`);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   return resolveServeOptions(values as Record<string, string | boolean | undefined>, env);
 }

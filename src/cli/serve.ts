@@ -19,6 +19,7 @@ import { PendingBatch } from "../admission/pending-batch.js";
 import { PendingPeers } from "../admission/pending-peers.js";
 import { startAdmissionServer } from "../admission/server.js";
 import type { AdmissionServer } from "../admission/server.js";
+import { exportCertificateExpiry } from "../certs/expiry-metric.js";
 import { FileTlsSource } from "../certs/file-tls-source.js";
 import { CaBundleInjector } from "../certs/webhook-ca-bundle.js";
 import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
@@ -206,6 +207,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   for (const cache of caches) cache.start();
 
   const tls = createTlsSource(options, kc, log, overrides);
+  exportCertificateExpiry(tls, metrics.certificateExpiryTimestampSeconds);
   await tls.start();
   const caInjector =
     options.certMode === "files" && options.injectCaFile !== undefined

@@ -18,6 +18,7 @@ describe("createMetrics", () => {
       { name: "releasegate_cache_synced", type: "gauge" },
       { name: "releasegate_watch_restarts_total", type: "counter" },
       { name: "releasegate_leader", type: "gauge" },
+      { name: "releasegate_certificate_expiry_timestamp_seconds", type: "gauge" },
     ]);
     metrics.releaseBlocked.set({ kind: "HelmRelease", namespace: "default", name: "backend", reason: "Failed", root_cause: "default/redis" }, 1);
     metrics.admissionRequestsTotal.inc({ kind: "HelmRelease", operation: "CREATE", decision: "denied", reason: "cycle" });

@@ -47,6 +47,8 @@ export interface ReleasegateMetrics {
   readonly watchRestartsTotal: Counter<"kind">;
   /** 1 on the replica holding the leader Lease, else 0. */
   readonly leader: Gauge<string>;
+  /** Unix time at which the serving certificate expires; set on every load and renewal (src/certs/expiry-metric.ts). */
+  readonly certificateExpiryTimestampSeconds: Gauge<string>;
 }
 
 export interface MetricsOptions {
@@ -131,6 +133,11 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
     leader: new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: "1 on the replica that holds the leader Lease, else 0.",
+      registers,
+    }),
+    certificateExpiryTimestampSeconds: new Gauge({
+      name: `${METRIC_PREFIX}certificate_expiry_timestamp_seconds`,
+      help: "Unix time at which the webhook's serving certificate expires (the one served now).",
       registers,
     }),
   };

