@@ -1,5 +1,5 @@
 // `releasegate check` and `releasegate graph` run as a user runs them: the built binary, real files,
-// exit codes and output (DESIGN.md, Interfaces).
+// exit codes and output (docs/behaviour.md, Interfaces).
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";

@@ -1,4 +1,4 @@
-// The admission rules (DESIGN.md, Admission rules), as one pure function from a typed request, the graph
+// The admission rules (docs/behaviour.md, Admission rules), as one pure function from a typed request, the graph
 // of the kind (cache plus pending batch) and the policy to a Decision. No I/O, no clock: the handler
 // gathers the inputs and renders the result.
 //

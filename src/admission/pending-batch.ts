@@ -1,4 +1,4 @@
-// The pending batch (DESIGN.md, The pending batch). Flux's kustomize-controller server-side dry-runs
+// The pending batch (docs/behaviour.md, The pending batch). Flux's kustomize-controller server-side dry-runs
 // every object of a Kustomization before applying any (fluxcd/pkg ssa.ApplyAll) and aborts on the first
 // dry-run error, so `backend` (dependsOn redis) and `redis` added together must both pass their dry-run
 // while neither exists. Every dry-run CREATE therefore records its object here for a short TTL:
@@ -34,7 +34,7 @@ export interface PendingObject {
 }
 
 export interface PendingBatchOptions {
-  /** How long a dry-run stays pending; DESIGN.md default 120 s. */
+  /** How long a dry-run stays pending; docs/behaviour.md, The pending batch: 120 s by default. */
   ttlMs?: number;
   /** Bound per kind, so a flood of dry-runs cannot grow memory without end; the oldest go first. */
   maxPerKind?: number;

@@ -1,4 +1,4 @@
-// Sharing the pending batch between webhook replicas (DESIGN.md, The pending batch): a dry-run and the
+// Sharing the pending batch between webhook replicas (docs/behaviour.md, The pending batch): a dry-run and the
 // apply that follows it may reach different replicas, and Flux applies right after its dry-runs.
 //
 // - Each dry-run recorded here is announced to every peer (`POST /pending`), after the response is sent:

@@ -1,4 +1,4 @@
-// Serving the admission app over HTTPS (DESIGN.md, Interfaces: `POST https://HOST:9443/validate`), with
+// Serving the admission app over HTTPS (docs/behaviour.md, Interfaces: `POST https://HOST:9443/validate`), with
 // the certificate following a TlsSource (src/certs: renewals applied without a restart, TLS >= 1.2).
 //
 // Keep-alive: kube-apiserver reuses connections to webhooks and closes idle ones after 90 s (Go's

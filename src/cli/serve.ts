@@ -1,5 +1,5 @@
 // `releasegate serve`: the admission webhook (HTTPS), the gate controller and the metrics endpoint
-// (plain HTTP, its own port) in one process, sharing one cache per Flux kind (DESIGN.md, Interfaces).
+// (plain HTTP, its own port) in one process, sharing one cache per Flux kind (docs/behaviour.md, Interfaces).
 //
 // Start order: discovery → caches (the webhook answers 503 and /readyz is false until they synced) →
 // TLS → webhook and metrics listeners → leader election. Shutdown on SIGTERM/SIGINT, as Kubernetes

@@ -43,7 +43,7 @@ export function isValidNamespaceName(namespace: string): boolean {
 
 /**
  * Canonical key of the resolved dependsOn set: sorted, duplicates collapsed, namespaces defaulted,
- * readyExpr included. Equal keys mean "dependsOn unchanged as a set" (DESIGN.md, Admission rules:
+ * readyExpr included. Equal keys mean "dependsOn unchanged as a set" (docs/behaviour.md, Admission rules:
  * such UPDATEs are always allowed).
  */
 export function dependencySetKey(obj: FluxObject): string {

@@ -103,7 +103,7 @@ export interface Problem {
 
 export type BlockedReason = "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
 
-/** Gate state of one object (DESIGN.md, Gate states). */
+/** Gate state of one object (docs/behaviour.md, Gate states). */
 export type GateState =
   | { state: "open" }
   | {

@@ -3,7 +3,7 @@ import { createMetrics } from "./metrics.js";
 import { startMetricsServer } from "./metrics-server.js";
 
 describe("createMetrics", () => {
-  it("defines every metric of DESIGN.md with its exact name, type and labels", async () => {
+  it("defines every metric of docs/behaviour.md with its exact name, type and labels", async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const got = (await metrics.registry.getMetricsAsJSON()).map((m) => ({ name: m.name, type: String(m.type) }));
     expect(got).toEqual([

@@ -1,4 +1,4 @@
-// Every Prometheus metric releasegate exports, defined once (DESIGN.md, Metrics). The webhook, the
+// Every Prometheus metric releasegate exports, defined once (docs/behaviour.md, Metrics). The webhook, the
 // controller and the health checks set these objects; nothing else creates a metric. Names and label
 // sets are part of the interface: the chart's dashboard and alert rules query them.
 //
