@@ -19,9 +19,9 @@ const LAYERS = {
   admission: ["certs", "cluster", "flux", "graph", "metrics", "runtime"],
   controller: ["cluster", "flux", "graph", "metrics", "runtime"],
   ui: ["cluster", "controller", "flux", "graph", "manifests", "metrics", "runtime"],
-  // The simulated Flux must become an independent oracle: only flux/ types. Until the sandbox's own
-  // readiness rules and cache land, it may still read what it reads today (certs, cluster, graph).
-  sandbox: ["flux", "certs", "cluster", "graph", "runtime"],
+  // The simulated Flux is an independent oracle (docs/architecture.md): it imports nothing of the
+  // product, so a wrong product rule cannot pass an end-to-end test by agreeing with itself.
+  sandbox: [],
 };
 
 /** cli/ wires everything; only the sandbox command's own files may import the sandbox. */

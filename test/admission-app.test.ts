@@ -1,4 +1,4 @@
-// The webhook's HTTP face, in-process with supertest: every row of DESIGN.md's admission table for
+// The webhook's HTTP face, in-process with supertest: every row of the admission table of docs/behaviour.md for
 // HelmRelease v2, v2beta2, v2beta1 (as sent) and Kustomization, the 400/503/413 answers, health
 // endpoints and the admission metrics.
 import request from "supertest";

@@ -179,8 +179,8 @@ afterAll(async () => {
 });
 
 describe("the webhook through the sandbox with kubectl", () => {
-  it("allows `kubectl apply -f examples/chain/redis.yaml -f examples/chain/backend.yaml`", async () => {
-    const r = await run(["apply", "-f", "examples/chain/redis.yaml", "-f", "examples/chain/backend.yaml"]);
+  it("allows `kubectl apply -f examples/chain/` into an empty namespace (files in dependency order)", async () => {
+    const r = await run(["apply", "-f", "examples/chain/"]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/helmrelease.helm.toolkit.fluxcd.io\/redis created/);
     expect(r.stdout).toMatch(/helmrelease.helm.toolkit.fluxcd.io\/backend created/);
@@ -221,7 +221,7 @@ describe("the webhook through the sandbox with kubectl", () => {
   });
 
   it("denies a cross-namespace cycle (examples/cross-namespace plus prometheus → grafana)", async () => {
-    const ok = await run(["apply", "-f", "examples/cross-namespace/namespace.yaml", "-f", "examples/cross-namespace/prometheus.yaml", "-f", "examples/cross-namespace/grafana.yaml"]);
+    const ok = await run(["apply", "-f", "examples/cross-namespace/"]);
     expect(ok.stderr).toBe("");
     const r = await apply({ name: "prometheus", namespace: "monitoring", dependsOn: [{ name: "grafana", namespace: "default" }] });
     expect(r.code).toBe(1);

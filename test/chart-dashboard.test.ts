@@ -249,7 +249,7 @@ describe("the chart's dashboard and alert rules against a running serve's /metri
     expect(probe("max by (kind) (releasegate_dependency_cycles)", ["namespace"])).toEqual(['probe: prints label "namespace", which the expression does not keep']);
   });
 
-  it("exports every metric DESIGN.md names", () => {
+  it("exports every metric docs/behaviour.md names", () => {
     const design = ["release_blocked", "releases", "release_blocked_seconds", "dependency_cycles", "reconcile_requests_total", "gate_open_latency_seconds", "admission_requests_total", "admission_duration_seconds", "cache_synced", "watch_restarts_total", "leader"];
     expect(design.filter((name) => !exported.types.has(`${PREFIX}${name}`))).toEqual([]);
     // …and the dashboard or alerts read every one of them.

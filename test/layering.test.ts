@@ -23,6 +23,8 @@ describe("layering", () => {
     expect(await layeringErrors("src/flux/example.ts", 'export { decide } from "../admission/decide.js";\n')).toHaveLength(1);
     expect(await layeringErrors("src/admission/example.ts", 'export { startSandbox } from "../sandbox/index.js";\n')).toHaveLength(1);
     expect(await layeringErrors("src/cli/serve-example.ts", 'export const load = () => import("../sandbox/index.js");\n')).toHaveLength(1);
+    // The simulated Flux is an oracle: judging readiness with the product's own rule is forbidden.
+    expect(await layeringErrors("src/sandbox/example.ts", 'export { healthOf } from "../graph/readiness.js";\n')).toHaveLength(1);
   }, 60_000);
 
   it("lets each layer import the ones below it", async () => {

@@ -1,19 +1,21 @@
-// The manifest reader on real GitOps repos (test/fixtures/real-world, see its README) and on
-// the Flux fixtures. After resolving namespaces the way Flux applies each repo:
-// - every dependsOn entry names an object of the same kind that was read (the README's expected
+// The manifest reader on real GitOps repos (../shared/fixtures/real-world, read in place; see its
+// README). After following each repo's builds the way Flux applies them, per cluster:
+// - every dependsOn entry names an object of the same kind in the same cluster (the README's expected
 //   result: 0 missing dependencies in every repo);
-// - every object gets a namespace from Flux, kustomize or its own manifest; read with a sentinel
-//   default namespace, only objects that nothing applies (a commented-out kustomize resource) land there;
-// - the counts match what each repo defines (the README table counts documents; the flux2 example's
-//   two patch documents and its per-cluster duplicates are not objects).
+// - every object gets a namespace from Flux, kustomize or its own manifest (no no-namespace problem);
+// - the counts match what each repo's builds apply: files commented out of every build are not objects
+//   (onedr0p and buroa comment out a runner; xunholy comments 45 files out of its cluster overlay).
 
-import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { ManifestObject } from "../src/manifests/index.js";
-import { readManifests } from "../src/manifests/index.js";
+import { readRepository } from "../src/manifests/index.js";
 
-const FIXTURES = fileURLToPath(new URL("fixtures", import.meta.url));
+const CORPUS = resolve(fileURLToPath(new URL("..", import.meta.url)), "../shared/fixtures/real-world");
+const haveCorpus = existsSync(CORPUS);
+if (!haveCorpus && process.env["CI"] === "true") throw new Error(`${CORPUS} is missing: under CI the real-world corpus must be there`);
 const UNPLACED = "no-namespace-found";
 
 /** dependsOn entries naming no object of the same kind that was read, as `kind ns/name -> ns/name`. */
@@ -33,78 +35,66 @@ function missingDependencies(objects: ManifestObject[]): string[] {
 
 interface Expected {
   folder: string;
-  helmReleases: number;
-  kustomizations: number;
-  /** Objects that get no namespace from anywhere (`kind name`). */
-  unplaced: string[];
+  /** Cluster name, HelmReleases, Flux Kustomizations. */
+  clusters: [string, number, number][];
+  unreached: number;
   /** Objects whose namespace comes from Flux or kustomize, not from their own manifest. */
   placed: string[];
 }
 
 const REPOS: Expected[] = [
   {
-    folder: "real-world/onedr0p__home-ops",
-    helmReleases: 69,
-    kustomizations: 78,
+    folder: "onedr0p__home-ops",
+    clusters: [["kubernetes/flux/cluster", 68, 78]],
     // runners/kustomization.yaml comments out ./home-operations: Flux never applies it.
-    unplaced: ["HelmRelease home-operations-runner"],
-    placed: [
-      "HelmRelease default/plex",
-      "HelmRelease o11y/kube-prometheus-stack",
-      "Kustomization kube-system/multus-networks",
-      "Kustomization default/plex-tools",
-    ],
+    unreached: 1,
+    placed: ["HelmRelease default/plex", "HelmRelease o11y/kube-prometheus-stack", "Kustomization kube-system/multus-networks", "Kustomization default/plex-tools"],
   },
   {
-    folder: "real-world/bjw-s-labs__home-ops",
-    helmReleases: 79,
-    kustomizations: 93,
-    unplaced: [],
+    folder: "bjw-s-labs__home-ops",
+    clusters: [["kubernetes/flux/cluster", 79, 93]],
+    unreached: 0,
     // ${APP}-anubis comes from a component with the forgejo Kustomization's variables.
     placed: ["HelmRelease dev/forgejo-anubis", "HelmRelease dev/forgejo", "Kustomization dev/forgejo"],
   },
   {
-    folder: "real-world/buroa__k8s-gitops",
-    helmReleases: 61,
-    kustomizations: 71,
-    unplaced: ["HelmRelease home-operations-runner"],
+    folder: "buroa__k8s-gitops",
+    clusters: [["kubernetes/flux/cluster", 60, 71]],
+    unreached: 1,
     placed: ["HelmRelease networking/cloudflared", "Kustomization networking/multus-networks"],
   },
   {
-    folder: "real-world/xunholy__k8s-gitops",
-    helmReleases: 88,
-    kustomizations: 97,
-    unplaced: [],
+    folder: "xunholy__k8s-gitops",
+    clusters: [["kubernetes/clusters/cluster-00", 64, 71]],
+    unreached: 45,
     // spec.path is relative to an artifact rooted at kubernetes/.
     placed: ["HelmRelease home-system/sonarr", "HelmRelease kube-system/cilium"],
   },
-  { folder: "real-world/billimek__k8s-gitops", helmReleases: 74, kustomizations: 0, unplaced: [], placed: [] },
+  { folder: "billimek__k8s-gitops", clusters: [[".", 74, 0]], unreached: 0, placed: [] },
   {
-    folder: "real-world/fluxcd__flux2-kustomize-helm-example",
-    helmReleases: 3,
-    kustomizations: 3,
-    unplaced: [],
+    folder: "fluxcd__flux2-kustomize-helm-example",
+    clusters: [
+      ["clusters/production", 3, 3],
+      ["clusters/staging", 3, 3],
+    ],
+    unreached: 0,
     placed: ["HelmRelease podinfo/podinfo"],
-  },
-  {
-    folder: "flux",
-    helmReleases: 6,
-    kustomizations: 2,
-    // helm-controller's testdata leave the namespace to `kubectl apply -n`.
-    unplaced: ["HelmRelease backend", "HelmRelease frontend"],
-    placed: [],
   },
 ];
 
-describe("real-world repos", () => {
+describe.skipIf(!haveCorpus)(`real-world repos (skipped: ${CORPUS} is absent)`, () => {
   it.each(REPOS.map((repo) => [repo.folder, repo] as const))("%s", async (_folder, expected) => {
-    const objects = await readManifests([resolve(FIXTURES, expected.folder)], { defaultNamespace: UNPLACED });
-    expect(missingDependencies(objects)).toEqual([]);
-    expect(objects.filter((o) => o.kind === "HelmRelease")).toHaveLength(expected.helmReleases);
-    expect(objects.filter((o) => o.kind === "Kustomization")).toHaveLength(expected.kustomizations);
-    expect(objects.filter((o) => o.namespace === UNPLACED).map((o) => `${o.kind} ${o.name}`)).toEqual(expected.unplaced);
-    const keys = objects.map((o) => `${o.kind} ${o.namespace}/${o.name}`);
+    const repository = await readRepository([resolve(CORPUS, expected.folder)], { defaultNamespace: UNPLACED });
+    const count = (objects: ManifestObject[], kind: string) => objects.filter((o) => o.kind === kind).length;
+    expect(repository.clusters.map((c) => [c.name, count(c.objects, "HelmRelease"), count(c.objects, "Kustomization")])).toEqual(expected.clusters);
+    expect(repository.unreached).toHaveLength(expected.unreached);
+    for (const cluster of repository.clusters) {
+      expect(missingDependencies(cluster.objects)).toEqual([]);
+      expect(cluster.problems).toEqual([]);
+      expect(cluster.objects.filter((o) => o.namespace === UNPLACED).map((o) => `${o.kind} ${o.name}`)).toEqual([]);
+      expect(cluster.objects.filter((o) => o.unresolvedVariables).map((o) => o.name)).toEqual([]);
+    }
+    const keys = repository.clusters.flatMap((c) => c.objects.map((o) => `${o.kind} ${o.namespace}/${o.name}`));
     for (const key of expected.placed) expect(keys).toContain(key);
-    expect(objects.filter((o) => o.unresolvedVariables).map((o) => o.name)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { ManifestObject } from "../src/manifests/index.js";
-import { ManifestError, readManifests } from "../src/manifests/index.js";
+import { ManifestError, readManifests, readRepository } from "../src/manifests/index.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/manifests/", import.meta.url));
 
@@ -63,7 +63,7 @@ describe("reading files", () => {
   });
 
   it("reads a JSON List and a single JSON object, with status from kubectl output", async () => {
-    const objects = await read(["json"]);
+    const objects = await read(["json/list.json", "json/single.json"]);
     expect(keys(objects)).toEqual([
       "HelmRelease cache/app",
       "HelmRelease cache/redis",
@@ -189,11 +189,10 @@ describe("namespaces resolved as Flux applies a repo folder", () => {
     expect(objects.filter((o) => o.unresolvedVariables).map((o) => o.name)).toEqual(["frontend-worker"]);
   });
 
-  it("finds a spec.path relative to another artifact by folder suffix", async () => {
+  it("finds a spec.path relative to another artifact by folder suffix; a folder no build names is not applied", async () => {
     const objects = await read(["suffix-match"]);
     expect(keys(objects)).toEqual([
       "HelmRelease api/api",
-      "HelmRelease fallback/old-cert-manager",
       "HelmRelease infra-system/cert-manager",
       "Kustomization flux-system/api",
       "Kustomization flux-system/infra-controllers",
@@ -208,9 +207,9 @@ describe("namespaces resolved as Flux applies a repo folder", () => {
 
   it("counts an object reached by several builds once per namespace, with each build's name prefix", async () => {
     const objects = await read(["several-builds"]);
+    // unlisted.yaml is in no kustomization's resources: no build applies it.
     expect(keys(objects)).toEqual([
       "HelmRelease extras/redis",
-      "HelmRelease nowhere/unlisted",
       "HelmRelease podinfo/podinfo",
       "HelmRelease team-a/podinfo",
       "HelmRelease team-a/redis",
@@ -223,13 +222,23 @@ describe("namespaces resolved as Flux applies a repo folder", () => {
     ]);
   });
 
-  it("keeps the same Kustomization defined once per cluster folder once, from the first file", async () => {
-    const objects = await read(["per-cluster"]);
-    expect(keys(objects)).toEqual(["Kustomization flux-system/infra-configs", "Kustomization flux-system/infra-controllers"]);
-    expect(objects.map((o) => o.source.file)).toEqual([
-      "per-cluster/clusters/production/infrastructure.yaml",
-      "per-cluster/clusters/production/infrastructure.yaml",
+  it("reads each cluster folder as its own cluster, the same names in both", async () => {
+    const { clusters } = await readRepository(["per-cluster"], { defaultNamespace: "fallback", cwd: FIXTURES });
+    expect(clusters.map((cluster) => [cluster.name, keys(cluster.objects)])).toEqual([
+      ["clusters/production", ["Kustomization flux-system/infra-configs", "Kustomization flux-system/infra-controllers"]],
+      ["clusters/staging", ["Kustomization flux-system/infra-configs", "Kustomization flux-system/infra-controllers"]],
     ]);
+    expect(clusters[1]?.objects.map((o) => o.source.file)).toEqual([
+      "per-cluster/clusters/staging/infrastructure.yaml",
+      "per-cluster/clusters/staging/infrastructure.yaml",
+    ]);
+  });
+
+  it("reports the same object defined twice in one cluster, naming both places, in any PATH order", async () => {
+    const a = await readRepository(["multi-doc", "json"], { defaultNamespace: "fallback", cwd: FIXTURES });
+    const b = await readRepository(["json", "multi-doc"], { defaultNamespace: "fallback", cwd: FIXTURES });
+    expect(a.clusters.map((c) => c.problems)).toEqual(b.clusters.map((c) => c.problems));
+    expect(keys(a.clusters[0]!.objects)).toEqual(keys(b.clusters[0]!.objects));
   });
 
   it("takes a file PATH as written, without the repo around it", async () => {

@@ -1,6 +1,7 @@
-// The webhook's HTTP face (DESIGN.md, Interfaces): `POST /validate` answers AdmissionReviews (the
-// handler in validate-handler.ts), `GET /healthz` (alive), `GET /readyz` (caches synced and TLS loaded),
-// and the peer endpoints of the pending batch. Transport-agnostic: server.ts serves it over HTTPS; tests
+// The webhook's HTTP face (docs/behaviour.md, Interfaces): `POST /validate` answers AdmissionReviews (the
+// handler in validate-handler.ts), `GET /healthz` (alive), `GET /readyz` (caches synced and fresh, TLS
+// loaded), and the peer endpoints of the pending batch. A stale cache (cluster/cache-staleness.ts)
+// counts as not synced: the webhook answers 503 for its kind rather than decide from old data. Transport-agnostic: server.ts serves it over HTTPS; tests
 // call the express app in-process.
 //
 // Every failure is an answer, never a crash: anything that is not a well-formed AdmissionReview is a 400
@@ -18,6 +19,7 @@ import { pendingRoutes, silentAdmissionLogger } from "./pending-peers.js";
 import type { AdmissionLogger } from "./pending-peers.js";
 import type { AdmissionContext } from "./review-handler.js";
 import { DEFAULT_BODY_LIMIT_BYTES, createValidateHandler } from "./validate-handler.js";
+import { BodyBudget } from "./body-budget.js";
 
 export interface AdmissionAppOptions extends AdmissionContext {
   graphs: AdmissionGraphSource;
@@ -28,9 +30,34 @@ export interface AdmissionAppOptions extends AdmissionContext {
   peerAuth?: PeerAuthenticator;
   logger?: AdmissionLogger;
   bodyLimitBytes?: number;
+  /** Total of request bodies buffered at once; one budget for the whole listener. */
+  bodyBudget?: BodyBudget;
+  /** Refuse reviews without a client certificate the server verified (`--client-ca-file`). */
+  requireClientCertificate?: boolean;
+  /** Which kinds' caches are too old to decide from. */
+  staleness?: StalenessView;
 }
 
-export function createAdmissionApp(options: AdmissionAppOptions): Express {
+/** The part of cluster/cache-staleness.ts's CacheStaleness the webhook reads. */
+export interface StalenessView {
+  isStale(kind: FluxKind): boolean;
+  staleKinds(): FluxKind[];
+  describe(kind: FluxKind): string;
+}
+
+/** The graph source with stale kinds counted as not synced, so reviews of them get a 503. */
+function freshGraphs(graphs: AdmissionGraphSource, staleness: StalenessView | undefined): AdmissionGraphSource {
+  if (staleness === undefined) return graphs;
+  return {
+    graph: (kind) => graphs.graph(kind),
+    isSynced: (kind) => graphs.isSynced(kind) && !staleness.isStale(kind),
+    unsyncedKinds: () => graphs.unsyncedKinds(),
+    ...(graphs.waitForKeys ? { waitForKeys: graphs.waitForKeys.bind(graphs) } : {}),
+  };
+}
+
+export function createAdmissionApp(input: AdmissionAppOptions): Express {
+  const options: AdmissionAppOptions = { ...input, graphs: freshGraphs(input.graphs, input.staleness), bodyBudget: input.bodyBudget ?? new BodyBudget() };
   const log = options.logger ?? silentAdmissionLogger;
   const app = express();
   app.disable("x-powered-by");
@@ -43,12 +70,17 @@ export function createAdmissionApp(options: AdmissionAppOptions): Express {
 
   app.get("/readyz", (_req, res) => {
     const unsynced: FluxKind[] = options.graphs.unsyncedKinds();
+    const stale = options.staleness?.staleKinds() ?? [];
     const tls = options.tlsLoaded?.() ?? true;
-    if (unsynced.length === 0 && tls) {
+    if (unsynced.length === 0 && stale.length === 0 && tls) {
       res.type("text/plain").send("ok\n");
       return;
     }
-    const why = [...(unsynced.length > 0 ? [`caches not synced: ${unsynced.join(", ")}`] : []), ...(tls ? [] : ["no valid TLS certificate loaded"])];
+    const why = [
+      ...(unsynced.length > 0 ? [`caches not synced: ${unsynced.join(", ")}`] : []),
+      ...stale.map((kind) => options.staleness!.describe(kind)),
+      ...(tls ? [] : ["no valid TLS certificate loaded"]),
+    ];
     res.status(503).type("text/plain").send(`not ready: ${why.join("; ")}\n`);
   });
 
@@ -87,8 +119,9 @@ export function createAdmissionApp(options: AdmissionAppOptions): Express {
  * The listener to serve: `POST /validate` goes straight to the validate handler (the hot path, without
  * the express router), everything else to the express app. kube-apiserver calls `/validate?timeout=5s`.
  */
-export function createAdmissionListener(options: AdmissionAppOptions): RequestListener {
-  const app = createAdmissionApp(options);
+export function createAdmissionListener(input: AdmissionAppOptions): RequestListener {
+  const options: AdmissionAppOptions = { ...input, graphs: freshGraphs(input.graphs, input.staleness), bodyBudget: input.bodyBudget ?? new BodyBudget() };
+  const app = createAdmissionApp({ ...options, graphs: input.graphs });
   const validate = createValidateHandler({ ...options, bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "";

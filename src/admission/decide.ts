@@ -1,4 +1,4 @@
-// The admission rules (DESIGN.md, Admission rules), as one pure function from a typed request, the graph
+// The admission rules (docs/behaviour.md, Admission rules), as one pure function from a typed request, the graph
 // of the kind (cache plus pending batch) and the policy to a Decision. No I/O, no clock: the handler
 // gathers the inputs and renders the result.
 //
@@ -15,6 +15,7 @@ import { dependencySetKey, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, 
 import type { FluxObject, NodeKey, ObjectKey, Problem, ProblemType } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
+import { batchApplyHint } from "./batch-hint.js";
 import { deleteProtectedMessage, deleteWarning, notGuardedWarning, pendingDependencyWarning, unknownVersionWarning } from "./messages.js";
 import type { AdmissionPolicy } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
@@ -144,7 +145,7 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
   if (blocking.length > 0) {
     blocking.sort((a, b) => DENY_ORDER.indexOf(a.type) - DENY_ORDER.indexOf(b.type));
     const reason = blocking[0]!.type as DenyReason;
-    const message = denialMessage([...new Set(blocking.map((p) => p.message))]);
+    const message = [denialMessage([...new Set(blocking.map((p) => p.message))]), ...(reason === "missing" ? [batchApplyHint(input.policy.pendingTtlSeconds)] : [])].join("\n");
     const onlyMissing = blocking.every((p) => p.type === "missing");
     return deny(reason, message, warnings, onlyMissing && unresolved.length > 0 ? unresolved : undefined);
   }

@@ -1,4 +1,4 @@
-// An admission decision as a value (STYLE.md, Decisions as values): built by decide.ts, rendered to an
+// An admission decision as a value (docs/behaviour.md, Code conventions): built by decide.ts, rendered to an
 // AdmissionReview response by render.ts alone, counted by the metrics from the same value.
 import type { ObjectKey, ProblemType } from "../graph/types.js";
 

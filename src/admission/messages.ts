@@ -4,7 +4,7 @@
 import { dependentWarningMessage, missingMessage } from "../graph/messages.js";
 import type { FluxKind, ObjectKey } from "../graph/types.js";
 
-/** A dependency that exists only as a dry-run seen moments ago (DESIGN.md, The pending batch). */
+/** A dependency that exists only as a dry-run seen moments ago (docs/behaviour.md, The pending batch). */
 export function pendingDependencyWarning(kind: string, dependency: ObjectKey): string {
   return `${missingMessage(kind, dependency)} yet but is pending in the same batch: allowed`;
 }

@@ -1,4 +1,4 @@
-// Where the other webhook replicas are, for sharing the pending batch (DESIGN.md, The pending batch:
+// Where the other webhook replicas are, for sharing the pending batch (docs/behaviour.md, The pending batch:
 // "found through the Service's EndpointSlice"). A PeerSource answers from memory; the EndpointSlice
 // source refreshes in the background, so neither announcing nor asking waits on the API server.
 //

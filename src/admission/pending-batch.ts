@@ -1,10 +1,14 @@
-// The pending batch (DESIGN.md, The pending batch). Flux's kustomize-controller server-side dry-runs
+// The pending batch (docs/behaviour.md, The pending batch). Flux's kustomize-controller server-side dry-runs
 // every object of a Kustomization before applying any (fluxcd/pkg ssa.ApplyAll) and aborts on the first
 // dry-run error, so `backend` (dependsOn redis) and `redis` added together must both pass their dry-run
 // while neither exists. Every dry-run CREATE therefore records its object here for a short TTL:
 // - a pending object satisfies "the dependency exists" (a real request naming it is allowed with a warning);
 // - a pending object joins the graph (PendingGraphView), so a cycle through it is still denied.
 // This is plain memory, read on the request path without I/O; pending-peers.ts shares it between replicas.
+//
+// A pending object counts only for requests from the same user as its dry-run (`userInfo.username`):
+// Flux dry-runs and applies a batch as one service account, and anyone else who can reach the webhook
+// port cannot switch the missing-dependency check off for other people's objects with a fake dry-run.
 //
 // Only objects the cache does not hold count: for an existing object the cache is the truth, and a dry-run
 // UPDATE (e.g. `kubectl diff`) never rewrites its edges.
@@ -25,10 +29,12 @@ export interface PendingObject {
   expiresAt: number;
   /** Recorded from a request this replica answered, or learned from a peer (never re-announced). */
   origin: "local" | "peer";
+  /** Who sent the dry-run (`userInfo.username`); only their requests see this entry. */
+  username: string | undefined;
 }
 
 export interface PendingBatchOptions {
-  /** How long a dry-run stays pending; DESIGN.md default 120 s. */
+  /** How long a dry-run stays pending; docs/behaviour.md, The pending batch: 120 s by default. */
   ttlMs?: number;
   /** Bound per kind, so a flood of dry-runs cannot grow memory without end; the oldest go first. */
   maxPerKind?: number;
@@ -54,7 +60,7 @@ export class PendingBatch {
    * Records a dry-run's object as pending for `ttlMs` (the batch's TTL by default) and tells the
    * listeners (the peer announcer) when it was recorded here. A newer record replaces an older one.
    */
-  record(object: FluxObject, options: { origin?: "local" | "peer"; ttlMs?: number } = {}): PendingObject {
+  record(object: FluxObject, options: { origin?: "local" | "peer"; ttlMs?: number; username?: string | undefined } = {}): PendingObject {
     const origin = options.origin ?? "local";
     const ttl = Math.max(0, Math.min(options.ttlMs ?? this.ttlMs, this.ttlMs));
     const key = objectKey(object.namespace, object.name);
@@ -67,6 +73,7 @@ export class PendingBatch {
       dependencyKeys: [...new Set(resolveDependencies(object).map((d) => d.node))],
       expiresAt: this.now() + ttl,
       origin,
+      username: options.username,
     };
     const map = this.byKind[object.kind];
     const existing = map.get(key);
@@ -114,10 +121,10 @@ export class PendingBatch {
     }
   }
 
-  /** The cache's graph with the live pending objects added (see PendingGraphView). */
-  view(base: GraphView, now = this.now()): GraphView {
+  /** The cache's graph with the live pending objects of `username`'s dry-runs added (see PendingGraphView). */
+  view(base: GraphView, now = this.now(), username?: string): GraphView {
     const empty = Object.values(this.byKind).every((map) => map.size === 0);
-    return empty ? base : new PendingGraphView(base, this, now);
+    return empty ? base : new PendingGraphView(base, this, now, username);
   }
 
   private evict(map: Map<ObjectKey, PendingObject>): void {
@@ -138,9 +145,19 @@ export class PendingGraphView implements GraphView {
     private readonly base: GraphView,
     private readonly batch: PendingBatch,
     private readonly now: number,
+    /** The requester: only pending objects from their own dry-runs are seen. */
+    private readonly username?: string,
   ) {}
 
-  /** The pending object for `key` (a node of the one graph) when the cache does not hold it. */
+  /** The pending object for `key` (a node of the one graph, `Kind/ns/name`) of this requester, if any. */
+  private entry(key: NodeKey): PendingObject | undefined {
+    const kind = splitNodeKey(key).kind;
+    if (!(PENDING_KINDS as readonly string[]).includes(kind)) return undefined;
+    const entry = this.batch.get(kind as FluxKind, objectKeyOf(key), this.now);
+    return entry !== undefined && entry.username === this.username ? entry : undefined;
+  }
+
+  /** The pending object for `key` when the cache does not hold it. */
   pending(key: NodeKey): PendingObject | undefined {
     if (this.base.has(key)) return undefined;
     return this.entry(key);
@@ -177,15 +194,9 @@ export class PendingGraphView implements GraphView {
     for (const kind of PENDING_KINDS) {
       for (const entry of this.batch.list(kind, this.now)) {
         const node = nodeOf(entry);
-        if (!this.base.has(node)) yield node;
+        if (entry.username === this.username && !this.base.has(node)) yield node;
       }
     }
-  }
-
-  private entry(key: NodeKey): PendingObject | undefined {
-    const kind = splitNodeKey(key).kind;
-    if (!(PENDING_KINDS as readonly string[]).includes(kind)) return undefined;
-    return this.batch.get(kind as FluxKind, objectKeyOf(key), this.now);
   }
 }
 

@@ -1,4 +1,4 @@
-// Sharing the pending batch between webhook replicas (DESIGN.md, The pending batch): a dry-run and the
+// Sharing the pending batch between webhook replicas (docs/behaviour.md, The pending batch): a dry-run and the
 // apply that follows it may reach different replicas, and Flux applies right after its dry-runs.
 //
 // - Each dry-run recorded here is announced to every peer (`POST /pending`), after the response is sent:
@@ -29,6 +29,8 @@ const WIRE_API_VERSION = "releasegate.io/v1";
 export interface PendingWireItem {
   object: { kind: FluxKind; namespace: string; name: string; dependsOn: DependencyEntry[] };
   ttlSeconds: number;
+  /** The dry-run's `userInfo.username`: the peer's copy counts for the same user only. */
+  username?: string;
 }
 
 export interface AdmissionLogger {
@@ -44,13 +46,14 @@ function toWire(entry: PendingObject, now: number): PendingWireItem {
   return {
     object: { kind: entry.kind, namespace: entry.namespace, name: entry.name, dependsOn: entry.dependsOn },
     ttlSeconds: Math.max(0, (entry.expiresAt - now) / 1000),
+    ...(entry.username !== undefined ? { username: entry.username } : {}),
   };
 }
 
 const KINDS: readonly FluxKind[] = GUARDED_KINDS;
 
 /** Parses one wire item strictly (peers are authenticated, but a version skew must not crash). */
-export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: number } | undefined {
+export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: number; username?: string } | undefined {
   if (!isRecord(value) || !isRecord(value.object)) return undefined;
   const { kind, namespace, name, dependsOn } = value.object;
   const ttl = value.ttlSeconds;
@@ -62,7 +65,8 @@ export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: numb
   let valid = true;
   const decoded = decodeFluxObject(kind as FluxKind, { metadata: { namespace, name }, spec: { dependsOn } }, { onError: () => (valid = false) });
   if (!valid) return undefined;
-  return { object: { kind: decoded.kind, namespace, name, dependsOn: decoded.dependsOn }, ttlMs: ttl * 1000 };
+  const username = typeof value.username === "string" ? value.username : undefined;
+  return { object: { kind: decoded.kind, namespace, name, dependsOn: decoded.dependsOn }, ttlMs: ttl * 1000, ...(username !== undefined ? { username } : {}) };
 }
 
 export interface PendingRoutesOptions {
@@ -102,7 +106,7 @@ export function pendingRoutes(options: PendingRoutesOptions): Router {
       res.status(400).type("text/plain").send("body is not a PendingObject\n");
       return;
     }
-    batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs });
+    batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs, username: item.username });
     log.debug({ object: `${item.object.namespace}/${item.object.name}`, kind: item.object.kind }, "pending object learned from a peer");
     res.status(204).end();
   });
@@ -217,7 +221,7 @@ export class PendingPeers {
       for (const raw of parsed.items) {
         const item = parseWireItem(raw);
         if (item === undefined || item.object.kind !== kind) continue;
-        learned.push(this.options.batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs }));
+        learned.push(this.options.batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs, username: item.username }));
       }
     }
     return learned;

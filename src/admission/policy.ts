@@ -1,4 +1,4 @@
-// The admission policies an operator chooses (DESIGN.md, Admission rules; set by the chart through
+// The admission policies an operator chooses (docs/behaviour.md, Admission rules; set by the chart through
 // `serve` flags or environment). Typed values with defaults, and one parser for their string forms so
 // flags and environment variables say the same thing and fail with the same one-line errors.
 
@@ -16,7 +16,7 @@ export interface AdmissionPolicy {
   deleteProtection: DeleteProtectionPolicy;
   /** Namespaces whose objects are always allowed without checks. */
   exemptNamespaces: readonly string[];
-  /** How long a dry-run CREATE stays pending (DESIGN.md, The pending batch). */
+  /** How long a dry-run CREATE stays pending (docs/behaviour.md, The pending batch). */
   pendingTtlSeconds: number;
 }
 

@@ -1,4 +1,4 @@
-// The one place a Decision becomes an AdmissionReview v1 response (DESIGN.md, Admission rules).
+// The one place a Decision becomes an AdmissionReview v1 response (docs/behaviour.md, Admission rules).
 // kube-apiserver copies `status` into the error the client sees and prefixes the message with
 // `admission webhook "<name>" denied the request:`; `warnings` become HTTP Warning headers that kubectl
 // prints as `Warning: ...`. The Kubernetes documentation asks for warnings of at most 120 characters

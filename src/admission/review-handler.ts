@@ -4,7 +4,8 @@
 // rules here (decide.ts).
 import { isGuardedKind } from "../flux/kinds.js";
 import { objectKeyOf } from "../graph/refs.js";
-import type { FluxKind, NodeKey, ObjectKey } from "../graph/types.js";
+import type { FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
+import { ConfirmedObjectsView } from "./confirmed-view.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
 import type { Decision } from "./decision.js";
@@ -33,6 +34,9 @@ export interface AdmissionContext {
    * the watch event for redis may still be on its way to this replica (or to the other one).
    */
   cacheLagMs?: number;
+  /** Reads the given missing names from the API server (cluster/missing-read.ts); preferred over the
+   *  wait: "missing" is confirmed by one consistent read, bounded by cacheLagMs, never by sleeping. */
+  confirmMissing?: (kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number) => Promise<FluxObject[]>;
   now?: () => number;
 }
 
@@ -41,13 +45,16 @@ export type ReviewResult =
   | { type: "bad-request"; error: string }
   | { type: "not-synced"; request: AdmissionRequest; error: string };
 
-function decideNow(request: AdmissionRequest, ctx: AdmissionContext): Decision {
+function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed: readonly FluxObject[] = []): Decision {
   const base = ctx.graphs.graph(request.kind);
+  const view = confirmed.length === 0 ? base : new ConfirmedObjectsView(base, confirmed);
   const now = ctx.now?.();
   const hasPending = ctx.pending.size(request.kind) > 0;
   return decide(request, {
-    graph: ctx.pending.view(base, now),
-    ...(hasPending ? { isPending: (node: NodeKey) => !base.has(node) && ctx.pending.get(request.kind, objectKeyOf(node), now) !== undefined } : {}),
+    graph: ctx.pending.view(view, now, request.username),
+    ...(hasPending
+      ? { isPending: (node: NodeKey) => !view.has(node) && ctx.pending.get(request.kind, objectKeyOf(node), now)?.username === request.username }
+      : {}),
     dependents: base,
     policy: ctx.policy,
     ...(ctx.namespaceTerminating ? { namespaceTerminating: ctx.namespaceTerminating } : {}),
@@ -67,7 +74,10 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
   }
   const decision = decideNow(request, ctx);
   const lag = ctx.cacheLagMs ?? 1000;
-  const mayResolve = !decision.allowed && decision.unresolved !== undefined && (ctx.peers !== undefined || (lag > 0 && ctx.graphs.waitForKeys !== undefined));
+  const mayResolve =
+    !decision.allowed &&
+    decision.unresolved !== undefined &&
+    (ctx.peers !== undefined || (lag > 0 && (ctx.confirmMissing !== undefined || ctx.graphs.waitForKeys !== undefined)));
   if (!mayResolve) return finish(request, decision, ctx, false);
   return resolveMissing(request, decision, ctx, lag);
 }
@@ -84,7 +94,10 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
     const learned = await ctx.peers.ask(request.kind, decision.unresolved);
     if (learned.length > 0) decision = decideNow(request, ctx);
   }
-  if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined) {
+  if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.confirmMissing !== undefined) {
+    const found = await ctx.confirmMissing(request.kind, decision.unresolved, lag);
+    if (found.length > 0) decision = decideNow(request, ctx, found);
+  } else if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined) {
     await ctx.graphs.waitForKeys(request.kind, decision.unresolved, lag);
     decision = decideNow(request, ctx);
   }
@@ -92,6 +105,6 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
 }
 
 function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean): ReviewResult {
-  if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object);
+  if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object, { username: request.username });
   return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers };
 }

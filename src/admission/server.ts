@@ -1,4 +1,4 @@
-// Serving the admission app over HTTPS (DESIGN.md, Interfaces: `POST https://HOST:9443/validate`), with
+// Serving the admission app over HTTPS (docs/behaviour.md, Interfaces: `POST https://HOST:9443/validate`), with
 // the certificate following a TlsSource (src/certs: renewals applied without a restart, TLS >= 1.2).
 //
 // Keep-alive: kube-apiserver reuses connections to webhooks and closes idle ones after 90 s (Go's
@@ -15,7 +15,13 @@ export interface AdmissionServerOptions {
   port?: number;
   host?: string;
   logger?: TlsLogger;
+  /** A request must arrive whole within this (default 10 s, kube-apiserver's default webhook timeout). */
+  requestTimeoutMs?: number;
+  /** PEM CA bundle: the server asks clients for a certificate signed by it (`--client-ca-file`). */
+  clientCa?: string;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface AdmissionServer {
   readonly https: ReloadingHttpsServer;
@@ -31,14 +37,20 @@ export function startAdmissionServer(
   source: TlsSource,
   options: AdmissionServerOptions = {},
 ): Promise<AdmissionServer> {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const reloading = createReloadingHttpsServer(app, source, {
     serverOptions: {
       keepAliveTimeout: IDLE_KEEP_ALIVE_MS,
-      // A request must arrive whole within these (the apiserver's own webhook timeout is at most 30 s);
-      // they run only while a request is being received, not while a connection idles.
-      headersTimeout: 20_000,
-      requestTimeout: 30_000,
+      // A request must arrive whole within these, or it is answered 408: within the apiserver's own
+      // webhook timeout (default 10 s), so a client that declared more body than it sends is answered
+      // while it still waits. They run only while a request is being received, not while a connection
+      // idles. Node checks them every connectionsCheckingInterval (30 s by default, which let such a
+      // request hang for up to a minute), here every second.
+      headersTimeout: Math.min(5_000, requestTimeout),
+      requestTimeout,
+      connectionsCheckingInterval: 1_000,
     },
+    ...(options.clientCa !== undefined ? { clientCa: options.clientCa } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const server = reloading.server;

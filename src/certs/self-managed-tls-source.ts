@@ -1,4 +1,4 @@
-// Self-managed mode (the default; DESIGN.md, Certificates): a CA and serving certificate generated here and
+// Self-managed mode (the default; docs/behaviour.md, Certificates): a CA and serving certificate generated here and
 // kept in one Secret in the release namespace that every replica shares.
 //
 // Each pass (at start, then every resync interval) reads the Secret and asks planRenewal what to do:

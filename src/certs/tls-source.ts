@@ -1,5 +1,5 @@
 // The TlsSource abstraction: where the webhook's serving certificate comes from, and how a renewed one reaches
-// the HTTPS server without a restart (DESIGN.md, Certificates: "in every mode a renewed certificate is picked
+// the HTTPS server without a restart (docs/behaviour.md, Certificates: "in every mode a renewed certificate is picked
 // up without a restart"). Implementations: FileTlsSource (files and cert-manager modes) and
 // SelfManagedTlsSource (default mode, a Secret shared by every replica).
 import type { TlsMaterial } from "./tls-material.js";

@@ -1,40 +1,50 @@
-// `releasegate check`: the graph engine offline, for CI pipelines on a GitOps repo.
-// Exit 0: no problem; 1: problems found; 2: bad usage or unreadable input (DESIGN.md, Interfaces).
-import { DependencyGraph, findProblems, type CheckOptions } from "../graph/index.js";
-import type { FluxKind, ObjectKey, Problem } from "../graph/types.js";
-import { readManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
+// `releasegate check`: the graph engine offline, for CI pipelines on a GitOps repo, one graph per
+// cluster of what Flux would apply (docs/behaviour.md, What check sees).
+// Exit 0: no problem; 1: problems found; 2: bad usage or unreadable input, or no Flux object at all.
+import { DependencyGraph, findProblems, kindOfNode, type CheckOptions } from "../graph/index.js";
+import type { ObjectKey, Problem } from "../graph/types.js";
+import { readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
+import { unverifiedMessage } from "../manifests/manifest-messages.js";
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
 
 export const checkUsage = `Usage: releasegate check [options] PATH...
 
-Checks the dependsOn graph of every Flux HelmRelease and Kustomization under PATH (a file, a folder
-searched recursively for *.yaml, *.yml and *.json, or - for stdin) for cycles, missing dependencies,
-invalid entries and, optionally, cross-namespace references.
+Checks the dependsOn graph of every Flux HelmRelease and Kustomization that Flux would apply from PATH
+(a file, a folder searched recursively for *.yaml, *.yml and *.json, or - for stdin), cluster by
+cluster, for cycles, missing dependencies, invalid entries, objects defined twice, objects without a
+namespace and, optionally, cross-namespace references.
 
 Options:
-  --output text|json            output format (default text)
+  --output text|json|github     output format (default text; github prints workflow annotations)
   --cross-namespace allow|deny  report dependencies in another namespace (default allow)
-  --default-namespace NAME      namespace of objects that name none (default "default")
+  --cluster NAME                check only this cluster (its entry folder, or the folder's last name)
+  --include-unreached           list the files no Flux build applies (never checked)
+  --strict                      fail on unverified dependencies (ones only a ResourceSet template might make)
+  --allow-empty                 exit 0 when PATH holds no Flux object
+  --default-namespace NAME      namespace of objects applied without Flux that name none (default "default")
   --ignore-missing              do not report missing dependencies (checking part of a repo)
   -h, --help                    show this help
 
-Exit status: 0 no problem, 1 problems found, 2 bad usage or unreadable input.`;
+Exit status: 0 no problem, 1 problems found, 2 bad usage, unreadable input or no Flux object.`;
 
 /** The problem types of the documented JSON output. */
-type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace";
+type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace";
 
-interface ReportedProblem {
+export interface ReportedProblem {
   type: ReportedType;
-  kind: FluxKind;
+  kind: string;
   object: ObjectKey;
   dependency?: ObjectKey;
   cycle?: ObjectKey[];
+  cluster: string;
+  file: string;
+  line: number;
   message: string;
 }
 
 // The graph distinguishes more problem types than the documented interface; fold them onto it.
-// A self-dependency is the shortest cycle; duplicates and bad CEL are invalid entries.
+// A self-dependency is the shortest cycle; a repeated dependsOn entry and bad CEL are invalid entries.
 const reportedType: Record<Problem["type"], ReportedType> = {
   cycle: "cycle",
   "self-dependency": "cycle",
@@ -45,30 +55,6 @@ const reportedType: Record<Problem["type"], ReportedType> = {
   "cross-namespace": "cross-namespace",
 };
 
-function toReported(problem: Problem): ReportedProblem {
-  const cycle = problem.type === "self-dependency" ? [problem.object, problem.object] : problem.cycle;
-  return {
-    type: reportedType[problem.type],
-    kind: problem.kind,
-    object: problem.object,
-    ...(problem.dependency === undefined ? {} : { dependency: problem.dependency }),
-    ...(cycle === undefined ? {} : { cycle }),
-    message: problem.message,
-  };
-}
-
-export interface CheckResult {
-  objects: ManifestObject[];
-  problems: Problem[];
-}
-
-/** Builds the one graph of every kind from the objects read (an edge may cross kinds) and collects every problem. */
-export function checkObjects(objects: ManifestObject[], options: CheckOptions): Problem[] {
-  const graph = new DependencyGraph();
-  for (const object of objects.map(withoutUnresolvedEntries)) graph.upsert(object);
-  return findProblems(graph, options);
-}
-
 /** A dependsOn entry still written with a ${VAR}: its value comes from postBuild.substituteFrom (a
  *  ConfigMap or Secret in the cluster) that cannot be read offline, so it can be judged neither valid nor
  *  missing. Such entries are left out of the check. */
@@ -78,60 +64,169 @@ function withoutUnresolvedEntries(object: ManifestObject): ManifestObject {
   return dependsOn.length === object.dependsOn.length ? object : { ...object, dependsOn };
 }
 
-function locate(objects: ManifestObject[]): (kind: FluxKind, key: ObjectKey) => SourceLocation | undefined {
-  const index = new Map<string, SourceLocation>();
-  for (const object of objects) {
-    const id = `${object.kind}/${object.namespace}/${object.name}`;
-    if (!index.has(id)) index.set(id, object.source);
+/** Builds the one graph of every kind (an edge may cross kinds) from one cluster's objects and collects every problem, located. */
+export function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
+  const graph = new DependencyGraph();
+  const sources = new Map<string, SourceLocation>();
+  for (const object of cluster.objects) {
+    graph.upsert(withoutUnresolvedEntries(object));
+    sources.set(`${object.kind}/${object.namespace}/${object.name}`, object.source);
   }
-  return (kind, key) => index.get(`${kind}/${key}`);
+  const reported: ReportedProblem[] = cluster.problems.map((problem) => ({
+    type: problem.type,
+    kind: problem.kind,
+    object: problem.object,
+    cluster: cluster.name,
+    file: problem.source.file,
+    line: problem.source.line,
+    message: problem.message,
+  }));
+  {
+    for (const problem of findProblems(graph, options)) {
+      const source = sources.get(`${problem.kind}/${problem.object}`);
+      const cycle = problem.type === "self-dependency" ? [problem.object, problem.object] : problem.cycle;
+      const entry: ReportedProblem = {
+        type: reportedType[problem.type],
+        kind: problem.kind,
+        object: problem.object,
+        ...(problem.dependency === undefined ? {} : { dependency: problem.dependency }),
+        ...(cycle === undefined ? {} : { cycle }),
+        cluster: cluster.name,
+        file: source?.file ?? "",
+        line: source?.line ?? 0,
+        message: problem.message,
+      };
+      // A ResourceSet's missing dependency may be of another kind: the dependency's node says which.
+      const dependencyKind = problem.dependencyNode === undefined ? problem.kind : kindOfNode(problem.dependencyNode);
+      const maker = problem.type === "missing" && problem.dependency !== undefined ? mightGenerate(cluster, dependencyKind, problem.dependency) : undefined;
+      if (maker !== undefined) {
+        entry.type = "unverified";
+        entry.message = unverifiedMessage(dependencyKind, problem.dependency!, maker.resourceSet, maker.reason);
+      }
+      reported.push(entry);
+    }
+  }
+  return reported;
 }
 
-function summary(objectCount: number, problems: Problem[]): string {
-  if (problems.length === 0) return `${objectCount} objects checked, no problem found`;
-  const counts = new Map<ReportedType, number>();
-  for (const problem of problems) counts.set(reportedType[problem.type], (counts.get(reportedType[problem.type]) ?? 0) + 1);
-  const parts = [...counts].map(([type, count]) => `${count} ${type}`);
-  const noun = problems.length === 1 ? "problem" : "problems";
-  return `${objectCount} objects checked, ${problems.length} ${noun} (${parts.join(", ")})`;
+/** The ResourceSet template that might generate `kind` `dependency`, when its output is unknown offline. */
+function mightGenerate(cluster: ClusterManifests, kind: string, dependency: ObjectKey) {
+  const namespace = dependency.slice(0, dependency.indexOf("/"));
+  return cluster.unknown.find((unknown) => (unknown.kind ?? kind) === kind && (unknown.namespace ?? namespace) === namespace);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function summary(clusters: ClusterManifests[], unreached: number, problems: ReportedProblem[]): string {
+  const objects = clusters.reduce((total, cluster) => total + cluster.objects.length, 0);
+  const names = clusters.map((cluster) => cluster.name).filter((name) => name !== ".");
+  const shown = names.length > 6 ? [...names.slice(0, 6), `${names.length - 6} more`] : names;
+  const parts = [`${plural(objects, "object")} in ${plural(clusters.length, "cluster")}${shown.length > 0 ? ` (${shown.join(", ")})` : ""}`];
+  if (unreached > 0) parts.push(`${plural(unreached, "file")} no Flux build applies`);
+  if (problems.length === 0) parts.push("no problem found");
+  else {
+    const counts = new Map<ReportedType, number>();
+    for (const problem of problems) counts.set(problem.type, (counts.get(problem.type) ?? 0) + 1);
+    parts.push(`${plural(problems.length, "problem")} (${[...counts].map(([type, count]) => `${count} ${type}`).join(", ")})`);
+  }
+  return parts.join("; ");
+}
+
+/** GitHub Actions workflow command escaping (data and property values). */
+function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+function byPlace(a: ReportedProblem, b: ReportedProblem): number {
+  const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return order(a.cluster, b.cluster) || order(a.file, b.file) || a.line - b.line || order(a.object, b.object) || order(a.message, b.message);
+}
+
+/** parseCommandLine names the command; the CLI adds "releasegate check:" itself, so say it once. */
+function usageOnce<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(error.message.replace(/^check: /, ""));
+    throw error;
+  }
 }
 
 export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(
-    argv,
-    {
-      output: { type: "string" },
-      "cross-namespace": { type: "string" },
-      "default-namespace": { type: "string" },
-      "ignore-missing": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    "check",
+  const { values, positionals } = usageOnce(() =>
+    parseCommandLine(
+      argv,
+      {
+        output: { type: "string" },
+        "cross-namespace": { type: "string" },
+        cluster: { type: "string" },
+        "include-unreached": { type: "boolean" },
+        strict: { type: "boolean" },
+        "allow-empty": { type: "boolean" },
+        "default-namespace": { type: "string" },
+        "ignore-missing": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      "check",
+    ),
   );
   if (values.help === true) {
     io.stdout(`${checkUsage}\n`);
     return 0;
   }
-  const output = oneOf(values.output, ["text", "json"] as const, "--output", "text");
+  const output = oneOf(values.output, ["text", "json", "github"] as const, "--output", "text");
   const crossNamespace = oneOf(values["cross-namespace"], ["allow", "deny"] as const, "--cross-namespace", "allow");
   if (positionals.length === 0) throw new UsageError("no PATH given");
 
-  const objects = await readManifests(positionals, {
+  const repository = await readRepository(positionals, {
     defaultNamespace: values["default-namespace"] ?? "default",
     stdin: io.stdin,
   });
-  const problems = checkObjects(objects, { crossNamespace, ignoreMissing: values["ignore-missing"] === true });
+  let clusters = repository.clusters;
+  const found = clusters.some((cluster) => cluster.objects.length > 0 || cluster.problems.length > 0) || repository.unreached.length > 0;
+  if (!found && values["allow-empty"] !== true) {
+    throw new UsageError(`no Flux object found in ${positionals.join(" ")}: give the folder of a GitOps repo, or --allow-empty to accept none`);
+  }
+  if (values.cluster !== undefined) {
+    const wanted = values.cluster;
+    const chosen = clusters.filter((cluster) => cluster.name === wanted || cluster.name.split("/").pop() === wanted);
+    if (chosen.length === 0) {
+      throw new UsageError(`--cluster ${wanted}: no such cluster; the clusters are ${clusters.map((cluster) => cluster.name).join(", ") || "none"}`);
+    }
+    clusters = chosen;
+  }
+  const problems = clusters.flatMap((cluster) => checkCluster(cluster, { crossNamespace, ignoreMissing: values["ignore-missing"] === true })).sort(byPlace);
+  const failing = problems.filter((problem) => problem.type !== "unverified" || values.strict === true);
+  const includeUnreached = values["include-unreached"] === true;
 
   if (output === "json") {
-    io.stdout(`${JSON.stringify({ objects: objects.length, problems: problems.map(toReported) }, null, 2)}\n`);
+    const report = {
+      clusters: clusters.map((cluster) => ({ name: cluster.name, objects: cluster.objects.length })),
+      objects: clusters.reduce((total, cluster) => total + cluster.objects.length, 0),
+      problems,
+      ...(includeUnreached ? { unreached: repository.unreached } : {}),
+    };
+    io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    const where = locate(objects);
+    const tag = (cluster: string) => (clusters.length > 1 ? ` [${cluster}]` : "");
     for (const problem of problems) {
-      const source = where(problem.kind, problem.object);
-      const prefix = source === undefined ? "" : `${source.file}:${source.line}: `;
-      io.stdout(`${prefix}${problem.object}: ${problem.message}\n`);
+      if (output === "github") {
+        const level = problem.type === "unverified" && values.strict !== true ? "warning" : "error";
+        const where = problem.file === "" ? "" : ` file=${escapeProperty(problem.file)},line=${problem.line}`;
+        io.stdout(`::${level}${where}::${escapeData(`${problem.object}: ${problem.message}${tag(problem.cluster)}`)}\n`);
+      } else {
+        const prefix = problem.file === "" ? "" : `${problem.file}:${problem.line}: `;
+        io.stdout(`${prefix}${problem.object}: ${problem.message}${tag(problem.cluster)}\n`);
+      }
     }
-    io.stdout(`${summary(objects.length, problems)}\n`);
+    if (includeUnreached) for (const file of repository.unreached) io.stdout(`${file}: no Flux build applies this file (not checked)\n`);
+    io.stdout(`${summary(clusters, repository.unreached.length, problems)}\n`);
   }
-  return problems.length === 0 ? 0 : 1;
+  return failing.length === 0 ? 0 : 1;
 }

@@ -1,18 +1,19 @@
-// `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid or JSON,
-// with cycle edges and missing dependencies marked.
+// `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid or JSON, one
+// subgraph per cluster and kind (the clusters `releasegate check` sees), with cycle edges and missing
+// dependencies marked.
 import { DependencyGraph, findCycles, objectKeyOf, topologicalLevels } from "../graph/index.js";
 import type { FluxKind, NodeKey, ObjectKey } from "../graph/types.js";
-import { readManifests } from "../manifests/index.js";
+import { readRepository } from "../manifests/index.js";
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
 
 export const graphUsage = `Usage: releasegate graph [options] PATH...
 
 Prints the dependsOn graph of the Flux HelmReleases and Kustomizations under PATH (file, folder or -),
-one subgraph per kind, with cycles and missing dependencies marked.
+one subgraph per cluster and kind, with cycles and missing dependencies marked.
 
 Options:
-  --format dot|mermaid|json   output format (default dot)
+  --format dot|mermaid|json|html  output format (default dot); html: the graph page as one file
   --default-namespace NAME    namespace of objects that name none (default "default")
   -h, --help                  show this help`;
 
@@ -24,14 +25,16 @@ interface GraphEdge {
 }
 
 interface KindGraph {
+  /** The cluster's name ("." for everything under a PATH with no Flux Kustomization). */
+  cluster: string;
   kind: FluxKind;
   nodes: { id: ObjectKey; level: number | null; cycle: boolean }[];
   edges: GraphEdge[];
   cycles: ObjectKey[][];
 }
 
-/** One kind's graph (its nodes are `Kind/ns/name`; shown as `ns/name`). */
-function describe(kind: FluxKind, graph: DependencyGraph): KindGraph {
+/** One kind's graph in a cluster (its nodes are `Kind/ns/name`; shown as `ns/name`). */
+function describe(cluster: string, kind: FluxKind, graph: DependencyGraph): KindGraph {
   const cycles = findCycles(graph);
   // Each cycle is one strongly connected component: an edge is on a cycle when both ends share one.
   const component = new Map<NodeKey, number>();
@@ -49,24 +52,30 @@ function describe(kind: FluxKind, graph: DependencyGraph): KindGraph {
       edges.push({ from: objectKeyOf(key), to: objectKeyOf(to), missing: !graph.has(to), cycle });
     }
   }
-  return { kind, nodes, edges, cycles: cycles.map((cycle) => cycle.map(objectKeyOf)) };
+  return { cluster, kind, nodes, edges, cycles: cycles.map((cycle) => cycle.map(objectKeyOf)) };
+}
+
+/** "HelmRelease" for the one cluster of a plain folder, "clusters/prod HelmRelease" otherwise. */
+function prefixOf(graph: KindGraph): string {
+  return graph.cluster === "." ? graph.kind : `${graph.cluster}/${graph.kind}`;
 }
 
 function toDot(graphs: KindGraph[]): string {
   const quote = (text: string) => JSON.stringify(text);
   const lines = ["digraph releasegate {", "  rankdir=BT;", "  node [shape=box];"];
   for (const graph of graphs) {
-    lines.push(`  subgraph ${quote(`cluster_${graph.kind}`)} {`, `    label=${quote(graph.kind)};`);
+    const prefix = prefixOf(graph);
+    lines.push(`  subgraph ${quote(`cluster_${prefix}`)} {`, `    label=${quote(prefix)};`);
     for (const node of graph.nodes) {
       const style = node.cycle ? ", color=red" : "";
-      lines.push(`    ${quote(`${graph.kind}/${node.id}`)} [label=${quote(node.id)}${style}];`);
+      lines.push(`    ${quote(`${prefix}/${node.id}`)} [label=${quote(node.id)}${style}];`);
     }
     for (const edge of graph.edges) {
       if (edge.missing) {
-        lines.push(`    ${quote(`${graph.kind}/${edge.to}`)} [label=${quote(`${edge.to} (missing)`)}, style=dashed, color=orange];`);
+        lines.push(`    ${quote(`${prefix}/${edge.to}`)} [label=${quote(`${edge.to} (missing)`)}, style=dashed, color=orange];`);
       }
       const style = edge.cycle ? " [color=red]" : edge.missing ? " [style=dashed, color=orange]" : "";
-      lines.push(`    ${quote(`${graph.kind}/${edge.from}`)} -> ${quote(`${graph.kind}/${edge.to}`)}${style};`);
+      lines.push(`    ${quote(`${prefix}/${edge.from}`)} -> ${quote(`${prefix}/${edge.to}`)}${style};`);
     }
     lines.push("  }");
   }
@@ -76,8 +85,8 @@ function toDot(graphs: KindGraph[]): string {
 
 function toMermaid(graphs: KindGraph[]): string {
   const ids = new Map<string, string>();
-  const id = (kind: FluxKind, key: ObjectKey) => {
-    const full = `${kind}/${key}`;
+  const id = (prefix: string, key: ObjectKey) => {
+    const full = `${prefix}/${key}`;
     let short = ids.get(full);
     if (short === undefined) {
       short = `n${ids.size}`;
@@ -88,17 +97,18 @@ function toMermaid(graphs: KindGraph[]): string {
   const lines = ["flowchart BT"];
   const cycleLinks: number[] = [];
   let link = 0;
-  for (const graph of graphs) {
-    lines.push(`  subgraph ${graph.kind}`);
-    for (const node of graph.nodes) lines.push(`    ${id(graph.kind, node.id)}["${node.id}"]`);
+  graphs.forEach((graph, index) => {
+    const prefix = prefixOf(graph);
+    lines.push(graph.cluster === "." ? `  subgraph ${graph.kind}` : `  subgraph g${index}["${prefix}"]`);
+    for (const node of graph.nodes) lines.push(`    ${id(prefix, node.id)}["${node.id}"]`);
     for (const edge of graph.edges) {
-      if (edge.missing) lines.push(`    ${id(graph.kind, edge.to)}["${edge.to} (missing)"]`);
-      lines.push(`    ${id(graph.kind, edge.from)} -->${edge.cycle ? "|cycle|" : ""} ${id(graph.kind, edge.to)}`);
+      if (edge.missing) lines.push(`    ${id(prefix, edge.to)}["${edge.to} (missing)"]`);
+      lines.push(`    ${id(prefix, edge.from)} -->${edge.cycle ? "|cycle|" : ""} ${id(prefix, edge.to)}`);
       if (edge.cycle) cycleLinks.push(link);
       link++;
     }
     lines.push("  end");
-  }
+  });
   if (cycleLinks.length > 0) lines.push(`  linkStyle ${cycleLinks.join(",")} stroke:red`);
   return `${lines.join("\n")}\n`;
 }
@@ -113,17 +123,25 @@ export async function runGraph(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`${graphUsage}\n`);
     return 0;
   }
-  const format = oneOf(values.format, ["dot", "mermaid", "json"] as const, "--format", "dot");
+  const format = oneOf(values.format, ["dot", "mermaid", "json", "html"] as const, "--format", "dot");
   if (positionals.length === 0) throw new UsageError("no PATH given");
-  const objects = await readManifests(positionals, { defaultNamespace: values["default-namespace"] ?? "default", stdin: io.stdin });
-
-  const byKind = new Map<FluxKind, DependencyGraph>();
-  for (const object of objects) {
-    let graph = byKind.get(object.kind);
-    if (graph === undefined) byKind.set(object.kind, (graph = new DependencyGraph()));
-    graph.upsert(object);
+  const { clusters } = await readRepository(positionals, { defaultNamespace: values["default-namespace"] ?? "default", stdin: io.stdin });
+  if (format === "html") {
+    io.stdout((await import("../ui/static-page.js")).staticGraphPage(clusters.flatMap((cluster) => cluster.objects), `releasegate · ${positionals.join(" ")}`));
+    return 0;
   }
-  const graphs = [...byKind].sort(([a], [b]) => a.localeCompare(b)).map(([kind, graph]) => describe(kind, graph));
+
+  const graphs: KindGraph[] = [];
+  for (const cluster of clusters) {
+    const byKind = new Map<FluxKind, DependencyGraph>();
+    for (const object of cluster.objects) {
+      let graph = byKind.get(object.kind);
+      if (graph === undefined) byKind.set(object.kind, (graph = new DependencyGraph()));
+      graph.upsert(object);
+    }
+    const kinds = [...byKind].sort(([a], [b]) => a.localeCompare(b));
+    graphs.push(...kinds.map(([kind, graph]) => describe(cluster.name, kind, graph)));
+  }
   if (format === "json") io.stdout(`${JSON.stringify({ graphs }, null, 2)}\n`);
   else io.stdout(format === "dot" ? toDot(graphs) : toMermaid(graphs));
   return 0;

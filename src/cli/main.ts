@@ -14,7 +14,11 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
 const commands: Record<string, { summary: string; run: Command }> = {
   check: { summary: "check dependsOn in manifests (files, folders or stdin) for cycles and missing dependencies", run: runCheck },
-  graph: { summary: "print the dependency graph as DOT, Mermaid or JSON", run: runGraph },
+  graph: { summary: "print the dependency graph as DOT, Mermaid, JSON or an HTML page", run: runGraph },
+  why: {
+    summary: "show the chain from an object to the root cause of its blocked gate (cluster or files)",
+    run: async (argv, io) => (await import("./why.js")).runWhy(argv, io),
+  },
   // Loaded on use: `check` in a CI job should not pay for the Kubernetes client and the servers.
   serve: {
     summary: "run the admission webhook, gate controller and metrics against a cluster",

@@ -1,22 +1,28 @@
 // `releasegate sandbox`: try releasegate with no cluster. The in-memory Kubernetes API (src/sandbox),
 // seeded with the objects under --seed, with `serve` wired to it exactly as in a cluster (its
 // ValidatingWebhookConfiguration registered with a url clientConfig, self-managed certificates whose
-// caBundle serve injects, a leader Lease, Events), plus a small simulated Flux helm-controller so a
-// person sees gates open without waiting for Flux's 30 s dependency poll. Writes a kubeconfig for
-// kubectl, prints where everything listens and what to try, and stops cleanly on SIGINT/SIGTERM.
-import { mkdir } from "node:fs/promises";
+// caBundle serve injects, a leader Lease, Events), plus a small simulated Flux (helm-controller,
+// kustomize-controller, the Flux Operator's ResourceSet dependency check) so a person sees gates open
+// without waiting for Flux's 30 s dependency poll. With --serve=false only the API and the simulated Flux
+// run, and `releasegate serve` runs beside it as its own process (one or several replicas). Writes a
+// kubeconfig for kubectl, prints where everything listens and what to try, and on SIGINT/SIGTERM stops
+// everything and removes the files it wrote.
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { AdmissionregistrationV1Api } from "@kubernetes/client-node";
-import type { KubeConfig, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import type { KubeConfig, V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import { generateCertificateAuthority, generateServingCertificate } from "../certs/generate.js";
 import { StaticPeerSource } from "../admission/peer-source.js";
 import { describeError } from "../cluster/logger.js";
-import { FLUX_KINDS, FLUX_RESOURCES } from "../cluster/resources.js";
+import { readCrdDocuments } from "../sandbox/crd-files.js";
+import { EarlyReconcileReport } from "../sandbox/early-reconcile-report.js";
 import { startSandbox } from "../sandbox/sandbox.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { SimulatedFlux } from "../sandbox/simulated-flux.js";
+import type { ReconcileEvent } from "../sandbox/simulated-flux.js";
 import { parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
 import { createLogger } from "./logger.js";
@@ -30,18 +36,29 @@ import { readSeedObjects } from "./sandbox-seed.js";
 export const sandboxUsage = `Usage: releasegate sandbox [options]
 
 Runs an in-memory Kubernetes API with releasegate's webhook, gate controller and metrics wired to it,
-and a simulated Flux helm-controller. Point kubectl at the kubeconfig it writes.
+and a simulated Flux (helm-controller, kustomize-controller, the Flux Operator's ResourceSet checks).
+Point kubectl at the kubeconfig it writes.
 
 Options:
   --seed PATH                  objects to start with: a file or a folder of manifests
+  --crds PATH                  real CustomResourceDefinitions (a file or a folder) to validate the Flux kinds
+                               with, instead of the sandbox's own structural schemas
   --kubeconfig-out FILE        where to write the kubeconfig (default: $TMPDIR/releasegate-sandbox/kubeconfig)
   --api-port N                 port of the API (default 6443; 0 picks a free one)
+  --serve true|false           run releasegate in this process (default true); false: the API alone, for
+                               \`releasegate serve\` run beside it (see the banner for the command)
   --webhook-port N             port of the webhook (default 9443)
+  --webhook-url URL            --serve=false: where the registered webhooks call (default
+                               https://127.0.0.1:9443/validate)
+  --ca-file FILE               --serve=false: PEM CA for the webhooks' caBundle (default: a CA the sandbox
+                               makes, with a serving certificate written beside the kubeconfig)
   --metrics-port N             port of /metrics (default 8080)
-  --simulate-flux true|false   run the simulated Flux (default true); false: play helm-controller
-                               yourself through the /status subresource
+  --ui-port N                  port of the graph page (default 9080; 0 turns it off)
+  --simulate-flux true|false   run the simulated Flux (default true); false: play Flux yourself
+                               through the /status subresource
   --install-delay DUR          how long a simulated install takes (default 2s)
   --requeue-dependency DUR     simulated Flux's dependency poll (default 30s, as Flux's)
+  --resourceset-requeue DUR    simulated Flux Operator's dependency re-check (default 5s, as the operator's)
   --log-level LEVEL            releasegate's JSON log on stderr: debug|info|warn|error (default warn)
   -h, --help                   show this help`;
 
@@ -49,9 +66,18 @@ Options:
 export const SANDBOX_NAMESPACE = "releasegate-system";
 export const SANDBOX_WEBHOOK_CONFIG = "releasegate";
 
+/** The resources the webhooks intercept: every Flux kind releasegate guards. */
+const GUARDED_RESOURCES: ReadonlyArray<{ group: string; resource: string }> = [
+  { group: "helm.toolkit.fluxcd.io", resource: "helmreleases" },
+  { group: "kustomize.toolkit.fluxcd.io", resource: "kustomizations" },
+  { group: "fluxcd.controlplane.io", resource: "resourcesets" },
+];
+
 export interface SandboxEnvironmentOptions {
   /** Raw objects to seed (documents read from --seed). */
   seed?: unknown[];
+  /** CustomResourceDefinition documents (read from --crds). */
+  crds?: unknown[];
   apiPort?: number;
   /** 0 picks a free port. */
   webhookPort?: number;
@@ -59,6 +85,8 @@ export interface SandboxEnvironmentOptions {
   simulateFlux?: boolean;
   installDelayMs?: number;
   requeueDependencyMs?: number;
+  resourceSetRequeueMs?: number;
+  onReconcile?: (event: ReconcileEvent) => void;
   kubeconfigOut?: string;
   logger?: Logger;
   /** Settings of serve to change (tests: short leases, ...). */
@@ -75,6 +103,26 @@ export interface SandboxEnvironment {
   close(): Promise<void>;
 }
 
+export interface SandboxApiOptions extends Omit<SandboxEnvironmentOptions, "serve" | "metricsPort" | "webhookPort"> {
+  /** Where the webhooks call (default https://127.0.0.1:9443/validate). */
+  webhookUrl?: string;
+  /** PEM CA for the webhooks' caBundle; without it the sandbox makes a CA and a serving certificate. */
+  caPem?: string;
+  /** Folder for the serving certificate the sandbox makes (default: beside the kubeconfig, else a temp folder). */
+  certDir?: string;
+}
+
+/** The API alone (`--serve=false`): releasegate runs elsewhere, reached at `webhookUrl`. */
+export interface SandboxApi {
+  readonly sandbox: Sandbox;
+  readonly flux: SimulatedFlux | undefined;
+  readonly kubeconfigPath: string | undefined;
+  readonly webhookUrl: string;
+  /** The serving certificate and key the sandbox made for the webhook URL's host (undefined with caPem). */
+  readonly servingCert: { certFile: string; keyFile: string; caFile: string } | undefined;
+  close(): Promise<void>;
+}
+
 /** A free TCP port on 127.0.0.1 now (the webhook URL must be known before serve listens). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -87,8 +135,24 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Our webhook, as the chart registers it, but reached by URL (no Services in the sandbox). */
-export function sandboxWebhookConfiguration(webhookPort: number): V1ValidatingWebhookConfiguration {
+/**
+ * Our webhooks, as the chart registers them, but reached by URL (no Services in the sandbox): one for
+ * CREATE and UPDATE (failurePolicy Fail: a dependency check is never skipped), one for DELETE
+ * (failurePolicy Ignore: an outage of releasegate never blocks a deletion or a Flux prune).
+ */
+export function sandboxWebhookConfiguration(target: number | { url: string; caBundle?: string }): V1ValidatingWebhookConfiguration {
+  const clientConfig = typeof target === "number" ? { url: `https://127.0.0.1:${target}/validate` } : { url: target.url, ...(target.caBundle ? { caBundle: target.caBundle } : {}) };
+  const rules = (operations: string[]) =>
+    GUARDED_RESOURCES.map(({ group, resource }) => ({ apiGroups: [group], apiVersions: ["*"], resources: [resource], operations, scope: "Namespaced" }));
+  const common = {
+    admissionReviewVersions: ["v1"],
+    sideEffects: "None",
+    matchPolicy: "Equivalent",
+    timeoutSeconds: 5,
+    // Without a caBundle, serve's self-managed certificates inject it, as in a cluster.
+    clientConfig,
+    namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [SANDBOX_NAMESPACE] }] },
+  } satisfies Partial<V1ValidatingWebhook>;
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingWebhookConfiguration",
@@ -96,26 +160,12 @@ export function sandboxWebhookConfiguration(webhookPort: number): V1ValidatingWe
     webhooks: [
       {
         name: "dependencies.releasegate.io",
-        admissionReviewVersions: ["v1"],
-        sideEffects: "None",
-        matchPolicy: "Equivalent",
+        ...common,
         failurePolicy: "Fail",
-        timeoutSeconds: 5,
-        // No caBundle yet: serve's self-managed certificates inject it, as in a cluster.
-        clientConfig: { url: `https://127.0.0.1:${webhookPort}/validate` },
-        rules: FLUX_KINDS.map((kind) => ({
-          apiGroups: [FLUX_RESOURCES[kind].group],
-          apiVersions: ["*"],
-          resources: [FLUX_RESOURCES[kind].resource],
-          operations: ["CREATE", "UPDATE", "DELETE"],
-          scope: "Namespaced",
-        })),
-        namespaceSelector: {
-          matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [SANDBOX_NAMESPACE] }],
-        },
-        // The chart's matchConditions: only requests releasegate could deny reach it, so a webhook
-        // outage never stalls metadata updates (Flux's finalizers, releasegate's own requestedAt
-        // patches), objects being deleted or namespace deletion.
+        rules: rules(["CREATE", "UPDATE"]),
+        // The chart's matchConditions: only requests releasegate could deny reach it, so a webhook outage
+        // never stalls metadata updates (Flux's finalizers, releasegate's own requestedAt patches) or
+        // objects being deleted.
         matchConditions: [
           {
             name: "dependson-changed-on-update",
@@ -125,10 +175,15 @@ export function sandboxWebhookConfiguration(webhookPort: number): V1ValidatingWe
               "(has(oldObject.spec) && has(oldObject.spec.dependsOn) ? oldObject.spec.dependsOn : [])",
           },
           { name: "not-being-deleted", expression: "request.operation != 'UPDATE' || !has(object.metadata.deletionTimestamp)" },
-          {
-            name: "not-namespace-controller-delete",
-            expression: "request.operation != 'DELETE' || request.userInfo.username != 'system:serviceaccount:kube-system:namespace-controller'",
-          },
+        ],
+      },
+      {
+        name: "deletions.releasegate.io",
+        ...common,
+        failurePolicy: "Ignore",
+        rules: rules(["DELETE"]),
+        matchConditions: [
+          { name: "not-namespace-controller-delete", expression: "request.userInfo.username != 'system:serviceaccount:kube-system:namespace-controller'" },
         ],
       },
     ],
@@ -158,26 +213,58 @@ function serveOptionsFor(webhookPort: number, metricsPort: number, overrides: Pa
     certMode: "self-managed",
     webhookConfigName: SANDBOX_WEBHOOK_CONFIG,
     logLevel: "warn",
+    // In-process environments (tests) draw no page unless they ask for one.
+    uiPort: 0,
     ...overrides,
   };
 }
 
-/** Starts the sandbox API, registers the webhook, runs serve (and the simulated Flux) against it. */
+/** Steps to undo, last first; each runs once however often close is called. */
+class Cleanup {
+  private readonly steps: Array<() => Promise<unknown>> = [];
+  add(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await step().catch(() => undefined);
+  }
+}
+
+async function startApi(options: SandboxEnvironmentOptions, cleanup: Cleanup): Promise<{ sandbox: Sandbox; kubeconfigPath: string | undefined }> {
+  const seed = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: SANDBOX_NAMESPACE } }, ...(options.seed ?? [])];
+  const sandbox = await startSandbox({ seed, port: options.apiPort ?? 0, ...(options.crds ? { crds: options.crds } : {}) });
+  cleanup.add(() => sandbox.close());
+  let kubeconfigPath: string | undefined;
+  if (options.kubeconfigOut !== undefined) {
+    const path = options.kubeconfigOut;
+    kubeconfigPath = path;
+    await mkdir(dirname(path), { recursive: true });
+    await sandbox.writeKubeconfig(path);
+    cleanup.add(() => rm(path, { force: true }));
+  }
+  return { sandbox, kubeconfigPath };
+}
+
+async function startFlux(sandbox: Sandbox, options: SandboxEnvironmentOptions, log: Logger, cleanup: Cleanup): Promise<SimulatedFlux | undefined> {
+  if (!(options.simulateFlux ?? true)) return undefined;
+  const flux = new SimulatedFlux(sandbox.kubeConfig(), {
+    ...(options.installDelayMs !== undefined ? { installDelayMs: options.installDelayMs } : {}),
+    ...(options.requeueDependencyMs !== undefined ? { requeueDependencyMs: options.requeueDependencyMs } : {}),
+    ...(options.resourceSetRequeueMs !== undefined ? { resourceSetRequeueMs: options.resourceSetRequeueMs } : {}),
+    ...(options.onReconcile ? { onReconcile: options.onReconcile } : {}),
+    logger: log.child({ component: "simulated-flux" }),
+  });
+  cleanup.add(() => flux.stop());
+  await flux.start();
+  return flux;
+}
+
+/** Starts the sandbox API, registers the webhooks, runs serve (and the simulated Flux) against it. */
 export async function startSandboxEnvironment(options: SandboxEnvironmentOptions = {}): Promise<SandboxEnvironment> {
   const log = options.logger ?? createLogger("warn", undefined);
-  const seed = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: SANDBOX_NAMESPACE } }, ...(options.seed ?? [])];
-  const sandbox = await startSandbox({ seed, port: options.apiPort ?? 0 });
-  const cleanup: Array<() => Promise<void>> = [() => sandbox.close()];
-  const closeAll = async (): Promise<void> => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  };
+  const cleanup = new Cleanup();
   try {
-    let kubeconfigPath: string | undefined;
-    if (options.kubeconfigOut !== undefined) {
-      kubeconfigPath = options.kubeconfigOut;
-      await mkdir(dirname(kubeconfigPath), { recursive: true });
-      await sandbox.writeKubeconfig(kubeconfigPath);
-    }
+    const { sandbox, kubeconfigPath } = await startApi(options, cleanup);
     const kc = sandbox.kubeConfig();
     const webhookPort = options.webhookPort === undefined || options.webhookPort === 0 ? await freePort() : options.webhookPort;
     await kc.makeApiClient(AdmissionregistrationV1Api).createValidatingWebhookConfiguration({ body: sandboxWebhookConfiguration(webhookPort) });
@@ -186,23 +273,12 @@ export async function startSandboxEnvironment(options: SandboxEnvironmentOptions
     const serveOverrides = { kubeConfig: kc, logger: log, peers: new StaticPeerSource([]), cacheBackoff: { initialMs: 100, maxMs: 2000 } };
     const serve = await startServe(serveOptionsFor(webhookPort, options.metricsPort ?? 0, options.serve ?? {}), serveOverrides);
     replicas.push(serve);
-    cleanup.push(async () => {
+    cleanup.add(async () => {
       for (const replica of replicas) await replica.shutdown();
     });
     await serve.ready;
     await waitForCaBundle(kc, 30_000);
-
-    let flux: SimulatedFlux | undefined;
-    if (options.simulateFlux ?? true) {
-      flux = new SimulatedFlux(sandbox.kubeConfig(), {
-        ...(options.installDelayMs !== undefined ? { installDelayMs: options.installDelayMs } : {}),
-        ...(options.requeueDependencyMs !== undefined ? { requeueDependencyMs: options.requeueDependencyMs } : {}),
-        logger: log.child({ component: "simulated-flux" }),
-      });
-      const started = flux;
-      cleanup.push(() => started.stop());
-      await flux.start();
-    }
+    const flux = await startFlux(sandbox, options, log, cleanup);
 
     return {
       sandbox,
@@ -217,10 +293,46 @@ export async function startSandboxEnvironment(options: SandboxEnvironmentOptions
         replicas.push(replica);
         return replica;
       },
-      close: closeAll,
+      close: () => cleanup.run(),
     };
   } catch (error) {
-    await closeAll();
+    await cleanup.run();
+    throw error;
+  }
+}
+
+/** The API and the simulated Flux, with the webhooks registered for a releasegate run elsewhere. */
+export async function startSandboxApi(options: SandboxApiOptions = {}): Promise<SandboxApi> {
+  const log = options.logger ?? createLogger("warn", undefined);
+  const cleanup = new Cleanup();
+  try {
+    const { sandbox, kubeconfigPath } = await startApi(options, cleanup);
+    const webhookUrl = options.webhookUrl ?? "https://127.0.0.1:9443/validate";
+    let caPem = options.caPem;
+    let servingCert: SandboxApi["servingCert"];
+    if (caPem === undefined) {
+      const host = new URL(webhookUrl).hostname.replace(/^\[|\]$/g, "");
+      const isIp = /^[\d.]+$/.test(host) || host.includes(":");
+      const ca = generateCertificateAuthority("releasegate-sandbox-webhook-ca");
+      const cert = generateServingCertificate(ca, { commonName: host, dnsNames: isIp ? ["localhost"] : [host, "localhost"], ipAddresses: isIp ? [host] : ["127.0.0.1"] });
+      const dir = options.certDir ?? (kubeconfigPath ? dirname(kubeconfigPath) : join(tmpdir(), "releasegate-sandbox"));
+      await mkdir(dir, { recursive: true });
+      servingCert = { certFile: join(dir, "webhook-tls.crt"), keyFile: join(dir, "webhook-tls.key"), caFile: join(dir, "webhook-ca.crt") };
+      const files = servingCert;
+      await writeFile(files.certFile, cert.certPem, { mode: 0o600 });
+      await writeFile(files.keyFile, cert.keyPem, { mode: 0o600 });
+      await writeFile(files.caFile, ca.certPem, { mode: 0o600 });
+      cleanup.add(() => Promise.all([files.certFile, files.keyFile, files.caFile].map((f) => rm(f, { force: true }))));
+      caPem = ca.certPem;
+    }
+    await sandbox
+      .kubeConfig()
+      .makeApiClient(AdmissionregistrationV1Api)
+      .createValidatingWebhookConfiguration({ body: sandboxWebhookConfiguration({ url: webhookUrl, caBundle: Buffer.from(caPem).toString("base64") }) });
+    const flux = await startFlux(sandbox, options, log, cleanup);
+    return { sandbox, flux, kubeconfigPath, webhookUrl, servingCert, close: () => cleanup.run() };
+  } catch (error) {
+    await cleanup.run();
     throw error;
   }
 }
@@ -232,7 +344,13 @@ function parseBooleanFlag(text: string | undefined, flag: string, fallback: bool
   throw new UsageError(`${flag} must be true or false, not "${text}"`);
 }
 
-function hints(env: SandboxEnvironment, seedPath: string | undefined): string {
+function fluxLine(on: boolean, requeueMs: number): string {
+  return on
+    ? `on: installs take a moment; waiting releases are polled every ${requeueMs / 1000} s, as Flux does`
+    : "off: set Ready conditions yourself through the /status subresource";
+}
+
+function hints(env: SandboxEnvironment, seedPath: string | undefined, requeueMs: number): string {
   const kubeconfig = env.kubeconfigPath ?? "(not written)";
   const k = `kubectl --kubeconfig ${kubeconfig}`;
   const metrics = `http://127.0.0.1:${env.serve.metricsPort}/metrics`;
@@ -243,7 +361,8 @@ function hints(env: SandboxEnvironment, seedPath: string | undefined): string {
   kubeconfig       ${kubeconfig}      (export KUBECONFIG=${kubeconfig})
   webhook          https://127.0.0.1:${env.serve.webhookPort}/validate   (/healthz, /readyz)
   metrics          ${metrics}
-  simulated Flux   ${env.flux ? "on: installs take a moment; blocked releases are polled every 30 s, as Flux does" : "off: set Ready conditions yourself through the /status subresource"}
+  graph page       ${env.serve.ui === undefined ? "off" : env.serve.ui.url}
+  simulated Flux   ${fluxLine(env.flux !== undefined, requeueMs)}
 
 Things to try:
   ${k} get helmreleases -A -w          watch the releases become Ready
@@ -258,18 +377,67 @@ Press Ctrl-C to stop.
 `;
 }
 
+function apiHints(api: SandboxApi, seedPath: string | undefined, requeueMs: number): string {
+  const kubeconfig = api.kubeconfigPath ?? "(not written)";
+  const port = new URL(api.webhookUrl).port || "443";
+  const files = api.servingCert
+    ? ` --cert-mode files --tls-cert-file ${api.servingCert.certFile} --tls-key-file ${api.servingCert.keyFile}`
+    : "";
+  return `releasegate sandbox is running without releasegate (seeded with ${seedPath ?? "nothing"}).
+
+  Kubernetes API   ${api.sandbox.url}
+  kubeconfig       ${kubeconfig}      (export KUBECONFIG=${kubeconfig})
+  webhooks         ${api.webhookUrl}   (dependencies: failurePolicy Fail; deletions: Ignore)
+  simulated Flux   ${fluxLine(api.flux !== undefined, requeueMs)}
+
+Run releasegate beside it (each replica its own process; add --identity NAME per replica):
+  releasegate serve --kubeconfig ${kubeconfig} --namespace ${SANDBOX_NAMESPACE} --bind-address 127.0.0.1 --webhook-port ${port}${files}
+
+Press Ctrl-C to stop.
+`;
+}
+
+/**
+ * Resolves with the first SIGINT or SIGTERM, and keeps catching them until `release` is called: a Ctrl-C
+ * in a terminal reaches both npm and this process, and npm forwards it again, so a second signal must not
+ * kill the process halfway through its cleanup.
+ */
+function catchSignals(): { first: Promise<NodeJS.Signals>; release: () => void } {
+  let resolveFirst!: (s: NodeJS.Signals) => void;
+  const first = new Promise<NodeJS.Signals>((resolve) => (resolveFirst = resolve));
+  const on = (s: NodeJS.Signals): void => resolveFirst(s);
+  process.on("SIGINT", on);
+  process.on("SIGTERM", on);
+  return {
+    first,
+    release: () => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+    },
+  };
+}
+
+/** How long stopping may take before the process gives up waiting (every part has its own timeouts too). */
+const STOP_TIMEOUT_MS = 20_000;
+
 export async function runSandbox(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandLine(
     argv,
     {
       seed: { type: "string" },
+      crds: { type: "string" },
       "kubeconfig-out": { type: "string" },
       "api-port": { type: "string" },
+      serve: { type: "string" },
       "webhook-port": { type: "string" },
+      "webhook-url": { type: "string" },
+      "ca-file": { type: "string" },
       "metrics-port": { type: "string" },
+      "ui-port": { type: "string" },
       "simulate-flux": { type: "string" },
       "install-delay": { type: "string" },
       "requeue-dependency": { type: "string" },
+      "resourceset-requeue": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -282,45 +450,91 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (to start with objects, use --seed PATH)`);
   const logLevel = values["log-level"] ?? "warn";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError(`--log-level must be one of debug, info, warn, error, not "${logLevel}"`);
+  const runServe = parseBooleanFlag(values.serve, "--serve", true);
+  if (runServe && (values["webhook-url"] !== undefined || values["ca-file"] !== undefined)) {
+    throw new UsageError("--webhook-url and --ca-file go with --serve=false (with serve in this process the sandbox wires the webhook itself)");
+  }
+  if (values["webhook-url"] !== undefined && !/^https:\/\/[^/]+/.test(values["webhook-url"])) {
+    throw new UsageError(`--webhook-url must be an https:// URL, not "${values["webhook-url"]}"`);
+  }
   const seedPath = values.seed;
   const seed = seedPath === undefined ? [] : await readSeedObjects(seedPath);
+  let crds: unknown[] | undefined;
+  let caPem: string | undefined;
+  try {
+    if (values.crds !== undefined) crds = await readCrdDocuments(values.crds);
+    if (values["ca-file"] !== undefined) caPem = await readFile(values["ca-file"], "utf8");
+  } catch (error) {
+    io.stderr(`releasegate sandbox: ${describeError(error)}\n`);
+    return 2;
+  }
+  if (caPem !== undefined && !caPem.includes("-----BEGIN CERTIFICATE-----")) {
+    io.stderr(`releasegate sandbox: --ca-file ${values["ca-file"]} holds no PEM certificate\n`);
+    return 2;
+  }
   const log = createLogger(logLevel as LogLevel, undefined);
   const kubeconfigOut = values["kubeconfig-out"] ?? join(tmpdir(), "releasegate-sandbox", "kubeconfig");
+  const requeueDependencyMs = parseDuration(values["requeue-dependency"], "requeue-dependency", 30_000);
+  const report = new EarlyReconcileReport(requeueDependencyMs);
+  const common = {
+    seed,
+    ...(crds ? { crds } : {}),
+    apiPort: parsePort(values["api-port"], "api-port", 6443),
+    simulateFlux: parseBooleanFlag(values["simulate-flux"], "--simulate-flux", true),
+    installDelayMs: parseDuration(values["install-delay"], "install-delay", 2000),
+    requeueDependencyMs,
+    resourceSetRequeueMs: parseDuration(values["resourceset-requeue"], "resourceset-requeue", 5000),
+    onReconcile: (event: ReconcileEvent) => {
+      const line = report.add(event);
+      if (line !== undefined) io.stdout(`tour: ${line}\n`);
+    },
+    kubeconfigOut,
+    logger: log,
+  };
+  const signals = catchSignals();
 
-  let env: SandboxEnvironment;
+  let close: () => Promise<void>;
   try {
-    env = await startSandboxEnvironment({
-      seed,
-      apiPort: parsePort(values["api-port"], "api-port", 6443),
-      webhookPort: parsePort(values["webhook-port"], "webhook-port", 9443),
-      metricsPort: parsePort(values["metrics-port"], "metrics-port", 8080),
-      simulateFlux: parseBooleanFlag(values["simulate-flux"], "--simulate-flux", true),
-      installDelayMs: parseDuration(values["install-delay"], "install-delay", 2000),
-      requeueDependencyMs: parseDuration(values["requeue-dependency"], "requeue-dependency", 30_000),
-      kubeconfigOut,
-      logger: log,
-      serve: { logLevel: logLevel as LogLevel },
-    });
+    if (runServe) {
+      const env = await startSandboxEnvironment({
+        ...common,
+        webhookPort: parsePort(values["webhook-port"], "webhook-port", 9443),
+        metricsPort: parsePort(values["metrics-port"], "metrics-port", 8080),
+        serve: { logLevel: logLevel as LogLevel, uiPort: parsePort(values["ui-port"], "ui-port", 9080) },
+      });
+      close = env.close;
+      for (const warning of env.sandbox.seedWarnings) io.stderr(`releasegate sandbox: ${warning}\n`);
+      io.stdout(hints(env, seedPath, requeueDependencyMs));
+    } else {
+      const port = parsePort(values["webhook-port"], "webhook-port", 9443);
+      const api = await startSandboxApi({ ...common, webhookUrl: values["webhook-url"] ?? `https://127.0.0.1:${port}/validate`, ...(caPem ? { caPem } : {}) });
+      close = api.close;
+      for (const warning of api.sandbox.seedWarnings) io.stderr(`releasegate sandbox: ${warning}\n`);
+      io.stdout(apiHints(api, seedPath, requeueDependencyMs));
+    }
   } catch (error) {
+    signals.release();
     if (error instanceof UsageError) throw error;
     io.stderr(`releasegate sandbox: cannot start: ${describeError(error)}\n`);
     return 1;
   }
-  for (const warning of env.sandbox.seedWarnings) io.stderr(`releasegate sandbox: ${warning}\n`);
-  io.stdout(hints(env, seedPath));
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const on = (s: NodeJS.Signals): void => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
-      resolve(s);
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
-  io.stdout(`\nreceived ${signal}; stopping\n`);
-  await env.close();
+  const received = await signals.first;
+  io.stdout(`\nreceived ${received}; stopping\n`);
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    close().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  signals.release();
   log.flush();
+  if (!stopped) {
+    io.stderr(`releasegate sandbox: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
+    // Whatever still holds the event loop must not keep the process (and its ports) alive.
+    setTimeout(() => process.exit(1), 1000).unref();
+    return 1;
+  }
   io.stdout("stopped\n");
   return 0;
 }

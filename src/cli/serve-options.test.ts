@@ -84,4 +84,12 @@ describe("serve options", () => {
     const known = new Set(SERVE_SETTINGS.map((s) => s.flag));
     expect(flags.filter((f) => !known.has(f!))).toEqual([]);
   });
+
+  it("parses the limits: staleness, body budget, request timeout, client CA, log format", () => {
+    const o = parse(["--max-cache-staleness", "30s", "--body-budget", "32", "--request-timeout", "5s", "--client-ca-file", "/ca.pem", "--log-format", "json"]);
+    expect(o).toMatchObject({ maxCacheStalenessMs: 30_000, bodyBudgetBytes: 32 * 1024 * 1024, requestTimeoutMs: 5000, clientCaFile: "/ca.pem", logFormat: "json" });
+    const d = parse([]);
+    expect(d).toMatchObject({ maxCacheStalenessMs: 10_000, bodyBudgetBytes: 64 * 1024 * 1024, requestTimeoutMs: 10_000, clientCaFile: undefined });
+    expect(() => parse(["--log-format", "yaml"])).toThrow(/--log-format \(\$RELEASEGATE_LOG_FORMAT\): "yaml" is not one of json\|text/);
+  });
 });

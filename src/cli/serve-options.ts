@@ -15,6 +15,8 @@ export interface ServeOptions {
   webhookPort: number;
   /** Plain HTTP port of /metrics. */
   metricsPort: number;
+  /** Plain HTTP port of the graph page; 0 turns it off. */
+  uiPort: number;
   /** Address both servers listen on (all interfaces when undefined). */
   bindAddress: string | undefined;
   /** A kubeconfig file; undefined: KUBECONFIG, then in-cluster, then ~/.kube/config (client-node's default order). */
@@ -47,7 +49,19 @@ export interface ServeOptions {
   reconcileBurst: number;
   /** Longest wait for in-flight admission reviews on shutdown. */
   shutdownTimeoutMs: number;
+  /** Past this age (no word from the API server on a kind's watch) the webhook answers 503. */
+  maxCacheStalenessMs: number;
+  /** Request bodies buffered at once, in bytes; 429 beyond. */
+  bodyBudgetBytes: number;
+  /** A request must arrive whole within this (and its headers within half of it). */
+  requestTimeoutMs: number;
+  /** PEM CA whose client certificates the webhook requires on /validate (the API server's). */
+  clientCaFile: string | undefined;
+  /** json, or text: short readable lines (default: text on a terminal, else json). */
+  logFormat: LogFormat;
 }
+
+export type LogFormat = "json" | "text";
 
 /** Where cert-manager's Secret is mounted by the chart (files mode reads the same two keys). */
 export const CERT_MANAGER_CERT_FILE = "/etc/releasegate/tls/tls.crt";
@@ -66,6 +80,7 @@ interface Setting {
 export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "webhook-port", env: "RELEASEGATE_WEBHOOK_PORT", value: "PORT", help: "HTTPS port of /validate, /healthz, /readyz (default 9443)" },
   { flag: "metrics-port", env: "RELEASEGATE_METRICS_PORT", value: "PORT", help: "plain HTTP port of /metrics (default 8080)" },
+  { flag: "ui-port", env: "RELEASEGATE_UI_PORT", value: "PORT", help: "plain HTTP port of the read-only graph page, 0 turns it off (default 9080)" },
   { flag: "bind-address", env: "RELEASEGATE_BIND_ADDRESS", value: "ADDR", help: "address to listen on (default: all interfaces)" },
   { flag: "kubeconfig", env: "RELEASEGATE_KUBECONFIG", value: "FILE", help: "kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
   { flag: "in-cluster", env: "RELEASEGATE_IN_CLUSTER", value: "", help: "use the pod's service account", boolean: true },
@@ -91,6 +106,11 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "reconcile-rate", env: "RELEASEGATE_RECONCILE_RATE", value: "N", help: "reconcile requests per second, all objects together (default 20)" },
   { flag: "reconcile-burst", env: "RELEASEGATE_RECONCILE_BURST", value: "N", help: "reconcile requests allowed at once above the rate (default 50)" },
   { flag: "shutdown-timeout", env: "RELEASEGATE_SHUTDOWN_TIMEOUT", value: "DUR", help: "longest wait for in-flight reviews on SIGTERM (default 10s)" },
+  { flag: "max-cache-staleness", env: "RELEASEGATE_MAX_CACHE_STALENESS", value: "DUR", help: "answer 503 when a cache heard nothing from the API this long (default 10s)" },
+  { flag: "body-budget", env: "RELEASEGATE_BODY_BUDGET", value: "MIB", help: "MiB of review bodies buffered at once; 429 beyond (default 64)" },
+  { flag: "request-timeout", env: "RELEASEGATE_REQUEST_TIMEOUT", value: "DUR", help: "a review must arrive whole within this (default 10s)" },
+  { flag: "client-ca-file", env: "RELEASEGATE_CLIENT_CA_FILE", value: "FILE", help: "require API server client certificates signed by this PEM CA on /validate" },
+  { flag: "log-format", env: "RELEASEGATE_LOG_FORMAT", value: "json|text", help: "log lines as JSON, or short text (default: text on a terminal, else json)" },
 ];
 
 /** The option table of `serve --help`: every setting, then -h, --help, in one aligned column. */
@@ -223,6 +243,7 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
   const options: ServeOptions = {
     webhookPort: parsePort(get("webhook-port"), "webhook-port", 9443),
     metricsPort: parsePort(get("metrics-port"), "metrics-port", 8080),
+    uiPort: parsePort(get("ui-port"), "ui-port", 9080),
     bindAddress: get("bind-address"),
     kubeconfig: get("kubeconfig"),
     inCluster: parseBoolean(get("in-cluster"), "in-cluster"),
@@ -244,6 +265,11 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     reconcileRate: parsePositive(get("reconcile-rate"), "reconcile-rate", 20),
     reconcileBurst: parsePositive(get("reconcile-burst"), "reconcile-burst", 50),
     shutdownTimeoutMs: parseDuration(get("shutdown-timeout"), "shutdown-timeout", 10_000),
+    maxCacheStalenessMs: parseDuration(get("max-cache-staleness"), "max-cache-staleness", 10_000),
+    bodyBudgetBytes: Math.round(parsePositive(get("body-budget"), "body-budget", 64) * 1024 * 1024),
+    requestTimeoutMs: parseDuration(get("request-timeout"), "request-timeout", 10_000),
+    clientCaFile: get("client-ca-file"),
+    logFormat: oneOfSetting(get("log-format"), "log-format", ["json", "text"] as const, process.stdout.isTTY === true ? "text" : "json"),
   };
   // client-go's leader election refuses these too; say so before anything starts.
   if (options.leaseDurationMs <= options.leaseRenewDeadlineMs) {

@@ -1,11 +1,12 @@
 // `releasegate serve`: the admission webhook (HTTPS), the gate controller and the metrics endpoint
-// (plain HTTP, its own port) in one process, sharing one cache per Flux kind (DESIGN.md, Interfaces).
+// (plain HTTP, its own port) in one process, sharing one cache per Flux kind (docs/behaviour.md, Interfaces).
 //
 // Start order: discovery → caches (the webhook answers 503 and /readyz is false until they synced) →
 // TLS → webhook and metrics listeners → leader election. Shutdown on SIGTERM/SIGINT, as Kubernetes
 // expects of a pod being replaced: /readyz turns false, the webhook stops accepting connections and
 // drains the reviews in flight (bounded by --shutdown-timeout), the controller stops writing and the
 // Lease is released so a standby takes over at its next retry instead of after a whole lease duration.
+import { readFileSync } from "node:fs";
 import type http from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -24,7 +25,11 @@ import { FileTlsSource } from "../certs/file-tls-source.js";
 import { CaBundleInjector } from "../certs/webhook-ca-bundle.js";
 import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
 import type { TlsSource } from "../certs/tls-source.js";
+import { BodyBudget } from "../admission/body-budget.js";
+import { CacheStaleness, listOneProbe } from "../cluster/cache-staleness.js";
 import { EventRecorder } from "../cluster/events.js";
+import { apiMissingReader } from "../cluster/missing-read.js";
+import { TokenBucket } from "../controller/token-bucket.js";
 import { LeaseElection } from "../cluster/lease-election.js";
 import { describeError } from "../runtime/api-error.js";
 import { onTermination } from "../runtime/termination.js";
@@ -42,6 +47,9 @@ import { createMetrics } from "../metrics/metrics.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
 import type { MetricsServer } from "../metrics/metrics-server.js";
+import { controllerFeed } from "../ui/gate-tracker-feed.js";
+import { startUiServer } from "../ui/ui-server.js";
+import type { UiServer } from "../ui/ui-server.js";
 import type { CommandIo } from "./io.js";
 import { createLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
@@ -64,6 +72,8 @@ export interface ServeOverrides {
 export interface RunningServe {
   readonly webhookPort: number;
   readonly metricsPort: number;
+  /** The graph page, when --ui-port is not 0. */
+  readonly ui: UiServer | undefined;
   readonly identity: string;
   readonly controller: GateController;
   readonly metrics: ReleasegateMetrics;
@@ -159,7 +169,8 @@ function drainable(app: http.RequestListener, shuttingDown: () => boolean): { li
 
 /** Starts everything; resolves once the webhook and metrics ports listen (readiness comes later). */
 export async function startServe(options: ServeOptions, overrides: ServeOverrides = {}): Promise<RunningServe> {
-  const log = overrides.logger ?? createLogger(options.logLevel);
+  const log = overrides.logger ?? createLogger(options.logLevel, undefined, options.logFormat);
+  const clientCa = readClientCa(options.clientCaFile);
   const kc = overrides.kubeConfig ?? loadKubeConfig(options);
   const metrics = createMetrics();
   const served = await discover(kc, log);
@@ -195,7 +206,14 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     onStoppedLeading: () => controller.stoppedLeading(),
     logger: log.child({ component: "leader-election" }),
   });
-  const recorder = new EventRecorder(kc, { reportingInstance: options.identity, logger: log.child({ component: "events" }) });
+  // Event writes: a bounded queue at a global rate (cluster/events.ts); every drop is counted.
+  metrics.eventsDroppedTotal.inc(0);
+  const recorder = new EventRecorder(kc, {
+    reportingInstance: options.identity,
+    logger: log.child({ component: "events" }),
+    limiter: new TokenBucket({ perSecond: 10, burst: 25 }),
+    onDropped: () => metrics.eventsDroppedTotal.inc(),
+  });
   // One store per kind, all feeding one graph and gate tracker (nodes Kind/ns/name) once; the
   // controller and the webhook both read it (docs/architecture.md, "The pipe", "Kinds").
   const shared = new FluxGraph();
@@ -221,6 +239,15 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
       : new SourceRevisionFeed(kc, await discoverServedSources(kc).catch(() => []), kustomizations, { logger: cacheLog, pageSize: LIST_PAGE_SIZE });
   sourceFeed?.start();
   for (const cache of caches) cache.start();
+  const versions = Object.fromEntries(caches.map((c) => [c.kind, isGuardedKind(c.kind) ? served[c.kind].version : undefined])) as Partial<Record<GuardedKind, string>>;
+  const staleness = new CacheStaleness({
+    caches,
+    maxStalenessMs: options.maxCacheStalenessMs,
+    probe: listOneProbe(kc, versions, options.maxCacheStalenessMs),
+    report: (kind, seconds) => metrics.cacheStalenessSeconds.set({ kind }, seconds),
+    logger: cacheLog,
+  });
+  staleness.start();
 
   const tls = createTlsSource(options, kc, log, overrides);
   exportCertificateExpiry(tls, metrics.certificateExpiryTimestampSeconds);
@@ -257,14 +284,21 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     metrics,
     tlsLoaded: () => server?.https.tlsLoaded() ?? false,
     logger: admissionLog,
+    staleness,
+    bodyBudget: new BodyBudget(options.bodyBudgetBytes),
+    requireClientCertificate: options.clientCaFile !== undefined,
+    confirmMissing: apiMissingReader(kc, versions, { logger: admissionLog }),
   });
   const { listener, inFlight } = drainable(app, () => shuttingDown);
   let metricsServer: MetricsServer;
+  let ui: UiServer | undefined;
   try {
     server = await startAdmissionServer(listener, tls, {
       port: options.webhookPort,
       ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
       logger: log.child({ component: "tls" }),
+      requestTimeoutMs: options.requestTimeoutMs,
+      ...(clientCa !== undefined ? { clientCa } : {}),
     });
     metricsServer = await startMetricsServer(metrics.registry, {
       port: options.metricsPort,
@@ -277,11 +311,22 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     throw new Error(`cannot listen: ${describeError(error)}; pick other ports with --webhook-port / --metrics-port`, { cause: error });
   }
   const admission = server;
+  // The graph page is a convenience: a port it cannot have is logged, and the webhook runs on.
+  if (options.uiPort !== 0) {
+    try {
+      ui = await startUiServer(controllerFeed(caches, controller), {
+        port: options.uiPort,
+        ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
+      });
+    } catch (error) {
+      log.error({ uiPort: options.uiPort, error: describeError(error) }, "cannot serve the graph page; pick another port with --ui-port (0 turns it off)");
+    }
+  }
   peers.start();
   void endpointPeers?.start();
   election.start();
 
-  const isReady = (): boolean => !shuttingDown && graphs.allSynced() && admission.https.tlsLoaded();
+  const isReady = (): boolean => !shuttingDown && graphs.allSynced() && staleness.staleKinds().length === 0 && admission.https.tlsLoaded();
   const ready = (async () => {
     await Promise.all(caches.map((c) => c.synced));
     while (!isReady()) {
@@ -293,25 +338,28 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   void ready.then(releaseListBuffers);
   void ready.then(() => log.info({ webhookPort: admission.port, metricsPort: metricsServer.port, identity: options.identity }, "ready"));
   log.info(
-    { webhookPort: admission.port, metricsPort: metricsServer.port, namespace: options.namespace, certMode: options.certMode, identity: options.identity },
+    { webhookPort: admission.port, metricsPort: metricsServer.port, uiPort: ui?.port ?? 0, namespace: options.namespace, certMode: options.certMode, identity: options.identity },
     "serving",
   );
 
   const closeRest = async (releaseLease: boolean): Promise<void> => {
     controller.stop();
+    staleness.stop();
+    recorder.clear();
     if (releaseLease) await election.release();
     else await election.stop();
     peers.stop();
     endpointPeers?.stop();
     graphs.stop();
     for (const store of stores) store.stop();
-    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop(), metricsServer.close()]);
+    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
   };
 
   let stopping: Promise<void> | undefined;
   return {
     webhookPort: admission.port,
     metricsPort: metricsServer.port,
+    ui,
     identity: options.identity,
     controller,
     metrics,
@@ -350,13 +398,26 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   };
 }
 
+/** The --client-ca-file bundle, read before anything starts; a bad file is one line saying so. */
+function readClientCa(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`--client-ca-file ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`--client-ca-file ${file}: no PEM certificate in it`);
+  return pem;
+}
+
 export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   const options = parseServeCommandLine(argv, process.env);
   if (options === "help") {
     io.stdout(`${serveUsage}\n`);
     return 0;
   }
-  const log = createLogger(options.logLevel);
+  const log = createLogger(options.logLevel, undefined, options.logFormat);
   let running: RunningServe;
   try {
     running = await startServe(options, { logger: log });

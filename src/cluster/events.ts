@@ -3,8 +3,14 @@
 // `<object>.<hex time>`; the same occurrence again (same object, reason, action, type and note) within
 // six minutes of the last one patches that Event's `series` (count 2, 3, ...; lastObservedTime) instead
 // of creating another. The note is part of the identity because events.k8s.io/v1 makes it immutable
-// after creation (only `series` may change). Writes happen one at a time per identity so a create and
-// its first bump cannot race. Failures are returned, never thrown: an Event is never worth a crash.
+// after creation (only `series` may change). Failures are returned, never thrown: an Event is never
+// worth a crash.
+//
+// Writes go through one bounded queue (write-queue.ts): per object only the latest Event waits (an
+// older one still waiting is dropped, since the object has moved on), at most `maxQueued` objects wait,
+// a few writes run at once under a global rate, all over one pooled connection set (shared-agent.ts).
+// Every drop is counted (`releasegate_events_dropped_total`). So 3,000 objects turning blocked at once
+// cost a bounded queue and a handful of connections, not 3,000 requests in flight.
 
 import { EventsV1Api, PatchStrategy, V1MicroTime, setHeaderOptions } from "@kubernetes/client-node";
 import type { EventsV1Event, KubeConfig } from "@kubernetes/client-node";
@@ -12,6 +18,9 @@ import { describeError, silentLogger, statusCodeOf } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
 import type { FluxObject } from "../graph/types.js";
 import { apiVersionOf, fluxResourceType, KUBERNETES_RESOURCES } from "./resources.js";
+import { sharedApiClient } from "./shared-agent.js";
+import { WriteQueue } from "./write-queue.js";
+import type { DropReason, RateLimiter } from "./write-queue.js";
 
 /** The object an Event is about (`regarding`) or mentions (`related`). */
 export interface ObjectReference {
@@ -37,7 +46,7 @@ export interface EventSpec {
 
 export type RecordEventResult =
   | { ok: true; namespace: string; name: string; count: number; created: boolean }
-  | { ok: false; status?: number; message: string };
+  | { ok: false; status?: number; message: string; dropped?: DropReason };
 
 export interface EventRecorderOptions {
   /** This replica's name (the pod name), `reportingInstance`. */
@@ -49,6 +58,22 @@ export interface EventRecorderOptions {
   maxRemembered?: number;
   now?: () => Date;
   logger?: ClusterLogger;
+  /** Event writes running at once (default 4). */
+  concurrency?: number;
+  /** Objects whose Event may wait at once (default 1,000, as client-go's broadcaster queue). */
+  maxQueued?: number;
+  /** Global rate of Event writes (serve: a token bucket of 10/s, burst 25). */
+  limiter?: RateLimiter;
+  /** Told about each Event dropped unwritten (releasegate_events_dropped_total). */
+  onDropped?: (reason: DropReason) => void;
+}
+
+interface QueuedEvent {
+  identity: string;
+  spec: EventSpec;
+  /** Occurrences this write stands for (the same Event recorded again while it waited). */
+  occurrences: number;
+  settle: (result: RecordEventResult) => void;
 }
 
 /** events.k8s.io/v1 validation limits (k8s.io/kubernetes pkg/apis/core/validation/events.go). */
@@ -95,12 +120,36 @@ export class EventRecorder {
   private readonly log: ClusterLogger;
   /** Recent Events by identity, oldest use first (re-inserted on each use). */
   private readonly remembered = new Map<string, Remembered>();
-  /** The write in flight per identity, so writes for one identity run in order. */
-  private readonly inFlight = new Map<string, Promise<RecordEventResult>>();
+  private readonly queue: WriteQueue<QueuedEvent>;
   private sequence = 0;
 
   constructor(kc: KubeConfig, options: EventRecorderOptions) {
-    this.api = kc.makeApiClient(EventsV1Api);
+    this.api = sharedApiClient(kc, EventsV1Api, { timeoutMs: 10_000 });
+    const onDropped = options.onDropped;
+    this.queue = new WriteQueue<QueuedEvent>({
+      run: async (queued) => queued.settle(await this.write(queued.identity, queued.spec, queued.occurrences)),
+      // The same Event again while one waits: one write, the series counting both. A different Event
+      // for the object replaces the waiting one (the object has moved on), which counts as dropped.
+      merge: (older, newer) =>
+        older.identity !== newer.identity
+          ? undefined
+          : {
+              identity: newer.identity,
+              spec: newer.spec,
+              occurrences: older.occurrences + newer.occurrences,
+              settle: (result) => {
+                older.settle(result);
+                newer.settle(result);
+              },
+            },
+      dropped: (queued, reason) => {
+        onDropped?.(reason);
+        queued.settle({ ok: false, dropped: reason, message: `event ${queued.spec.reason} dropped (${reason}): the Event queue is full or a newer Event replaced it` });
+      },
+      concurrency: options.concurrency ?? 4,
+      maxQueued: options.maxQueued ?? 1000,
+      ...(options.limiter ? { limiter: options.limiter } : {}),
+    });
     this.reportingController = options.reportingController ?? "releasegate";
     this.reportingInstance = options.reportingInstance;
     this.seriesWindowMs = options.seriesWindowMs ?? 6 * 60_000;
@@ -122,20 +171,35 @@ export class EventRecorder {
       event.type,
       event.note,
     ]);
-    const previous = this.inFlight.get(identity) ?? Promise.resolve(undefined);
-    const next = previous.then(() => this.write(identity, event));
-    this.inFlight.set(identity, next);
-    void next.finally(() => {
-      if (this.inFlight.get(identity) === next) this.inFlight.delete(identity);
-    });
-    return next;
+    // A gate change, for the person watching the log (the Event itself may be coalesced or dropped).
+    this.log.info(
+      { kind: event.regarding.kind, object: `${event.regarding.namespace}/${event.regarding.name}`, eventReason: event.reason, note: event.note.split("\n", 1)[0] },
+      "gate changed",
+    );
+    const object = JSON.stringify([event.regarding.kind, event.regarding.namespace, event.regarding.name, event.regarding.uid ?? ""]);
+    return new Promise<RecordEventResult>((settle) => this.queue.push(object, { identity, spec: event, occurrences: 1, settle }));
   }
 
-  private async write(identity: string, spec: EventSpec): Promise<RecordEventResult> {
+  /** Events waiting to be written. */
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** Drops every waiting Event (shutdown, lost lease); writes already on the wire finish. */
+  clear(): void {
+    this.queue.clear();
+  }
+
+  /** Resolves once nothing waits or runs. */
+  whenIdle(): Promise<void> {
+    return this.queue.whenIdle();
+  }
+
+  private async write(identity: string, spec: EventSpec, occurrences = 1): Promise<RecordEventResult> {
     const now = this.now();
     const known = this.remembered.get(identity);
     if (known && now.getTime() - known.lastObserved <= this.seriesWindowMs) {
-      const count = known.count + 1;
+      const count = known.count + occurrences;
       try {
         await this.api.patchNamespacedEvent(
           {
@@ -153,10 +217,10 @@ export class EventRecorder {
         if (statusCodeOf(err) !== 404) return this.failed(spec, err);
       }
     }
-    return this.create(identity, spec, now);
+    return this.create(identity, spec, now, occurrences);
   }
 
-  private async create(identity: string, spec: EventSpec, now: Date): Promise<RecordEventResult> {
+  private async create(identity: string, spec: EventSpec, now: Date, occurrences = 1): Promise<RecordEventResult> {
     const namespace = spec.regarding.namespace || "default";
     const name = this.eventName(spec.regarding.name, now);
     const body: EventsV1Event = {
@@ -172,11 +236,13 @@ export class EventRecorder {
       type: spec.type,
       regarding: spec.regarding,
       ...(spec.related ? { related: spec.related } : {}),
+      // Occurrences merged while waiting start the series at once (events.k8s.io/v1: count >= 2).
+      ...(occurrences > 1 ? { series: { count: occurrences, lastObservedTime: microTime(now) } } : {}),
     };
     try {
       await this.api.createNamespacedEvent({ namespace, body });
-      this.remember(identity, { namespace, name, count: 1, lastObserved: now.getTime() });
-      return { ok: true, namespace, name, count: 1, created: true };
+      this.remember(identity, { namespace, name, count: occurrences, lastObserved: now.getTime() });
+      return { ok: true, namespace, name, count: occurrences, created: true };
     } catch (err) {
       return this.failed(spec, err);
     }

@@ -107,6 +107,10 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
   private hasSynced = false;
   private listing = false;
   private restarts = 0;
+  /** When the API server last delivered something on this cache's list or watch (cache-staleness.ts). */
+  private contactAt: number | undefined;
+  /** A watch stream is open (between its response and its end). */
+  private watchOpen = false;
   private state: "new" | "running" | "stopped" = "new";
   private loop: Promise<void> | undefined;
   private resolveSynced!: () => void;
@@ -171,6 +175,16 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
 
   get size(): number {
     return this.objects.size;
+  }
+
+  /** Milliseconds time of the last complete list or watch event (bookmarks included); see cache-staleness.ts. */
+  lastContactAt(): number | undefined {
+    return this.contactAt;
+  }
+
+  /** True while a watch stream is open: the cache misses nothing the API server can still send it. */
+  isWatching(): boolean {
+    return this.watchOpen;
   }
 
   /** How many times the watch was started again after the first one. */
@@ -316,6 +330,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
       }
     }
     this.resourceVersion = listVersion;
+    this.contactAt = Date.now();
   }
 
   private upsert(key: ObjectKey, object: T): void {
@@ -368,6 +383,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         const lasted = Date.now() - startedAt;
         const reason = ended === "closed" && lasted >= timeoutSeconds * 1000 - 500 ? "timeout" : ended;
         clearTimeout(idleTimer);
+        this.watchOpen = false;
         this.interrupt = undefined;
         abort?.abort();
         const healthy = reason !== "error" && (events > 0 || lasted >= HEALTHY_WATCH_MS);
@@ -385,6 +401,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
 
       const onEvent = (phase: string, raw: unknown): void => {
         if (finished) return;
+        this.contactAt = Date.now();
         armIdleTimer();
         this.lastDelivery = Date.now();
         switch (phase) {
@@ -441,6 +458,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
           (controller) => {
             abort = controller;
             if (finished) controller.abort();
+            else this.watchOpen = true;
           },
           (err: unknown) => finish("error", describeError(err)),
         );

@@ -2,13 +2,16 @@
 // annotation (fluxcd/pkg apis/meta ReconcileRequestAnnotation). Flux's controllers reconcile an object
 // whenever the annotation's value differs from the `status.lastHandledReconcileAt` they recorded, which
 // is exactly what `flux reconcile` does. The write is a JSON merge patch of metadata.annotations only,
-// so it can neither conflict with nor undo anything else on the object. Retries are the caller's.
+// so it can neither conflict with nor undo anything else on the object. Retries are the caller's. The
+// patch goes over the pooled connections (shared-agent.ts) and gives up after 10 s, so a silent API
+// server holds neither sockets nor the caller's queue for longer.
 
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { FluxKind, ObjectKey } from "../graph/types.js";
 import { describeError, statusCodeOf } from "./logger.js";
 import { fluxResourceType } from "./resources.js";
+import { sharedApiClient } from "./shared-agent.js";
 
 /** fluxcd/pkg apis/meta: ReconcileRequestAnnotation. */
 export const RECONCILE_REQUEST_ANNOTATION = "reconcile.fluxcd.io/requestedAt";
@@ -36,7 +39,7 @@ const clients = new WeakMap<KubeConfig, CustomObjectsApi>();
 function clientFor(kc: KubeConfig): CustomObjectsApi {
   let api = clients.get(kc);
   if (!api) {
-    api = kc.makeApiClient(CustomObjectsApi);
+    api = sharedApiClient(kc, CustomObjectsApi, { timeoutMs: 10_000 });
     clients.set(kc, api);
   }
   return api;

@@ -43,7 +43,7 @@ export const KUBERNETES_RESOURCES = {
     kind: "ValidatingWebhookConfiguration",
     namespaced: false,
   },
-  /** Finding webhook peers to share the pending batch (DESIGN.md, The pending batch). */
+  /** Finding webhook peers to share the pending batch (docs/behaviour.md, The pending batch). */
   endpointSlice: {
     group: "discovery.k8s.io",
     version: "v1",

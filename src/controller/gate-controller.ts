@@ -291,7 +291,8 @@ export class GateController {
   private record(gates: KindGates, object: FluxObject, event: GateEvent): void {
     if (!this.isLeader()) return;
     void this.options.recordEvent(fluxObjectEventSpec(object, event)).then((result) => {
-      if (!result.ok) {
+      // A dropped Event (bounded queue, cluster/events.ts) is counted in events_dropped_total, not logged.
+      if (!result.ok && result.dropped === undefined) {
         this.log.warn({ kind: gates.kind, namespace: object.namespace, name: object.name, reason: event.reason, error: result.message }, "could not record Event");
       }
     });

@@ -1,4 +1,4 @@
-// The controller's metrics, derived from gate state changes and nothing else (STYLE.md: metrics are
+// The controller's metrics, derived from gate state changes and nothing else (docs/behaviour.md, Code conventions: metrics are
 // derived from the decision values, never computed twice). One GateMetrics per kind, writing into the
 // shared metric objects of src/metrics. Label values are bounded: kind and reason are enums, and
 // namespace/name/root_cause name existing objects (or the missing one a dependsOn names); a series

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ReconcileRequestResult } from "../cluster/reconcile-request.js";
-import { ReconcileQueue } from "./reconcile-queue.js";
+import { InFlightLimit, ReconcileQueue } from "./reconcile-queue.js";
 import type { ReconcileOutcome, ReconcileQueueOptions } from "./reconcile-queue.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -122,5 +122,37 @@ describe("ReconcileQueue", () => {
     await vi.runAllTimersAsync();
     expect(h.sent.map((s) => s.key)).toEqual(["default/a"]);
     await expect(h.queue.whenIdle()).resolves.toBeUndefined();
+  });
+
+  it("keeps at most `inFlight` requests on the wire, however many gates open at once", async () => {
+    let onWire = 0;
+    let peak = 0;
+    const release: Array<() => void> = [];
+    const h = harness(ok, {
+      inFlight: new InFlightLimit(4),
+      send: () => {
+        onWire++;
+        peak = Math.max(peak, onWire);
+        return new Promise((resolve) =>
+          release.push(() => {
+            onWire--;
+            resolve(ok());
+          }),
+        );
+      },
+    });
+    for (let i = 0; i < 500; i++) {
+      h.wanted.add(`default/app-${i}`);
+      h.queue.add(`default/app-${i}`);
+    }
+    // One gate closed again before its turn: its slot goes to the next, not lost.
+    h.wanted.delete("default/app-4");
+    for (let round = 0; round < 200 && h.queue.size > 0; round++) {
+      await vi.advanceTimersByTimeAsync(1);
+      for (const r of release.splice(0)) r();
+    }
+    await vi.runAllTimersAsync();
+    expect(peak).toBe(4);
+    expect(h.done.filter((d) => d.outcome === "success")).toHaveLength(499);
   });
 });

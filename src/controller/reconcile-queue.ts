@@ -4,6 +4,9 @@
 // attempt the controller is asked whether the request is still wanted (still the leader, gate still
 // open, nobody else requested it meanwhile), so a request is never sent for a transition that has
 // gone, and a lost lease stops writes at the next attempt; cancelAll() drops every waiting request.
+// At most `maxInFlight` requests are on the wire at once (shared by every kind, like the global bucket),
+// so a burst of gate openings holds a few connections, not one per object; the rest wait their turn in
+// memory, one small entry per object.
 
 import type { ReconcileRequestResult } from "../cluster/reconcile-request.js";
 import type { ObjectKey } from "../graph/types.js";
@@ -36,6 +39,8 @@ export interface ReconcileQueueOptions {
   /** Per object: how often one object may be asked to reconcile. */
   perObject: TokenBucketOptions;
   retry: RetryOptions;
+  /** Shared by every kind: requests on the wire at once (default: 4 per queue). */
+  inFlight?: InFlightLimit;
   /** Milliseconds clock; Date.now by default. */
   now?: () => number;
 }
@@ -49,14 +54,49 @@ interface Entry {
 
 export const DEFAULT_RETRY: RetryOptions = { initialMs: 200, maxMs: 10_000, attempts: 6 };
 
+/** A count of requests on the wire, shared by queues; waiters are woken in order as slots free up. */
+export class InFlightLimit {
+  private active = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(readonly max: number) {
+    if (!(max >= 1)) throw new RangeError(`an in-flight limit needs max >= 1, got ${max}`);
+  }
+
+  tryAcquire(): boolean {
+    if (this.active >= this.max) return false;
+    this.active++;
+    return true;
+  }
+
+  /** Frees a slot and wakes waiters until one takes it (a woken waiter that no longer wants a slot, or
+   *  must wait for a rate limit, takes none, and the next is woken). A waiter decides synchronously. */
+  release(): void {
+    this.active = Math.max(0, this.active - 1);
+    while (this.active < this.max && this.waiters.length > 0) this.waiters.shift()!();
+  }
+
+  /** Calls `wake` once, when a slot may be free. */
+  whenFree(wake: () => void): void {
+    this.waiters.push(wake);
+  }
+
+  get inUse(): number {
+    return this.active;
+  }
+}
+
 export class ReconcileQueue {
   private readonly entries = new Map<ObjectKey, Entry>();
   private readonly buckets = new Map<ObjectKey, TokenBucket>();
   private readonly now: () => number;
   private idle: Array<() => void> = [];
 
+  private readonly inFlight: InFlightLimit;
+
   constructor(private readonly options: ReconcileQueueOptions) {
     this.now = options.now ?? Date.now;
+    this.inFlight = options.inFlight ?? new InFlightLimit(4);
   }
 
   /** Queue a request for `key`; does nothing when one is already waiting or in flight. */
@@ -133,6 +173,11 @@ export class ReconcileQueue {
       this.schedule(key, entry, wait);
       return;
     }
+    if (!this.inFlight.tryAcquire()) {
+      // Wait for a slot without a timer per object; the slot's release wakes the next in line.
+      this.inFlight.whenFree(() => void this.run(key, entry));
+      return;
+    }
     perObject?.tryTake(now);
     this.options.global.tryTake(now);
     entry.attempts++;
@@ -142,6 +187,8 @@ export class ReconcileQueue {
       result = await this.options.send(key, new Date(this.now()));
     } catch (error) {
       result = { ok: false, reason: "Error", message: error instanceof Error ? error.message : String(error) };
+    } finally {
+      this.inFlight.release();
     }
     entry.inFlight = false;
     if (result.ok) {

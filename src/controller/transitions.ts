@@ -1,5 +1,5 @@
 // What the controller does when an object's gate state changes, as pure functions of the state before,
-// the state after and the object (STYLE.md, Decisions as values): which Event to record, and whether
+// the state after and the object (docs/behaviour.md, Code conventions): which Event to record, and whether
 // to ask Flux to reconcile now. The controller only carries the answers out.
 //
 // Flux's helm-controller and kustomize-controller mark an object that waits on a dependency with

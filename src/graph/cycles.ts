@@ -1,7 +1,7 @@
 // Cycles in a dependency graph: strongly connected components (iterative Tarjan, so 100k-node graphs
 // never overflow the call stack), one readable closed path per cycle, and the admission question
 // "would this new dependsOn close a cycle?" answered by a search over only the part of the graph
-// reachable from the new edges (DESIGN.md, Admission rules: cycle check cost).
+// reachable from the new edges (docs/behaviour.md, Admission rules: cycle check cost).
 //
 // Edges to objects that do not exist are ignored here: a missing object cannot be on a cycle.
 

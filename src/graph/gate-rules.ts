@@ -1,7 +1,7 @@
 // The gate rules: one definition, used by the full computation (computeGateStates) and by the
 // incremental GateTracker alike, so the two can never disagree on what a state means.
 //
-// For an existing object X (DESIGN.md, Gate states):
+// For an existing object X (docs/behaviour.md, Gate states):
 //
 // 1. Cycle. X is on a cycle: its strongly connected component has more than one member, or X
 //    depends on itself. path = the shortest closed path from X back to X (breadth-first, X's and
@@ -34,7 +34,7 @@ import type { BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency 
 
 export const OPEN: GateState = Object.freeze({ state: "open" });
 
-/** Higher wins (DESIGN.md precedence: Cycle > Missing > Failed > NotReady > Suspended). */
+/** Higher wins (docs/behaviour.md, Gate states: Cycle > Missing > Failed > NotReady > Suspended). */
 export const REASON_PRECEDENCE: Readonly<Record<BlockedReason, number>> = Object.freeze({
   Cycle: 5,
   Missing: 4,

@@ -1,4 +1,4 @@
-// Gate states (DESIGN.md, Gate states): computed for a whole graph at once, and kept up to date
+// Gate states (docs/behaviour.md, Gate states): computed for a whole graph at once, and kept up to date
 // one watch event at a time by GateTracker, the controller's hot path. The rules themselves are
 // in gate-rules.ts; both ways here apply them and must always agree.
 //

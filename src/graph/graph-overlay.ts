@@ -1,5 +1,5 @@
 // A GraphView with some objects added, replaced or removed on top of another, without copying it:
-// the admission webhook checks a request against the cache plus the pending batch (DESIGN.md, The
+// the admission webhook checks a request against the cache plus the pending batch (docs/behaviour.md, The
 // pending batch) this way.
 
 import type { GraphView } from "./dependency-graph.js";

@@ -1,6 +1,6 @@
 // Every user-visible sentence about a dependency graph, one builder per problem or gate state. The
 // admission webhook, the controller's Events and `releasegate check` all call these, so the same
-// problem reads the same everywhere (STYLE.md, One place for each fact). Shape: what is wrong first,
+// problem reads the same everywhere (docs/behaviour.md, Code conventions). Shape: what is wrong first,
 // then, after a colon, what to do.
 
 import { displayNodes, isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";

@@ -1,22 +1,25 @@
-// Places every Flux object of a repo folder the way Flux would apply it (DESIGN.md, `releasegate check`):
+// What Flux would apply from a repo folder, per cluster (docs/behaviour.md, "What check sees"):
 //
-// - A Flux Kustomization builds its `spec.path` like kustomize (see kustomize-build.ts); what it builds
-//   lands in its `spec.targetNamespace`, else the kustomize `namespace:`, else the object's own
-//   `metadata.namespace`, named with its `spec.namePrefix`/`nameSuffix` around kustomize's; then its
-//   `spec.postBuild` variables are substituted (see substitution.ts).
-//   The Flux Kustomizations it builds are applied in turn, so namespaces and variables flow down the tree.
-// - Objects no Flux Kustomization reaches take the outermost kustomize `namespace:` of a kustomization
-//   that includes them, else their own, else the default namespace.
-// - The repo's root Kustomizations (flux-system, cluster-apps) are often created at bootstrap and
-//   absent from the repo, so the Flux Kustomizations no other one builds are the roots. A bootstrap
-//   flux-system Kustomization that is in the repo builds its own folder; it is a root too, being
-//   built only by itself.
-//
-// An object reached by several builds yields one object per distinct namespace/name; files that a
-// kustomization names only as patches are not objects.
-
-import type { FluxKind } from "../graph/types.js";
-import { fluxKindOf, metadataString, requireName, toManifestObject } from "./flux-object.js";
+// - Each cluster has an entry, the folder Flux syncs first: the `spec.path` of a bootstrap Kustomization
+//   whose build includes its own file (clusters/NAME/flux-system/gotk-sync.yaml), the `spec.sync.path` of
+//   a FluxInstance (also in the values of a HelmRelease of the `flux-instance` chart), or, when there is
+//   neither, each topmost folder holding Flux Kustomizations that no other Kustomization builds.
+// - A cluster's objects are exactly those its builds reach: a Flux Kustomization builds its `spec.path`
+//   like kustomize (kustomize-build.ts); its `spec.patches` apply to that build's output; what it builds
+//   lands in its `spec.targetNamespace`, else the kustomize `namespace:`, else the object's own; then
+//   its `spec.postBuild` variables are substituted (substitution.ts). Its Flux Kustomizations are applied
+//   in turn, so namespaces, patches and variables flow down the tree. ResourceSets add what their
+//   templates generate.
+// - An object that gets no namespace at all is refused by Flux: a `no-namespace` problem, not an object.
+// - Files no build reaches are not applied: reported as unreached, never checked.
+// - A folder with no Flux Kustomization at all is one cluster of everything in it, applied as kubectl
+//   would: the outermost kustomize `namespace:` of a kustomization including it, else its own, else the
+//   default namespace.
+import { readFileSync } from "node:fs";
+import { basename, dirname, relative, sep } from "node:path";
+import { expandResourceSet } from "../flux/resourceset/index.js";
+import { decodeFluxObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
+import type { DocumentRole } from "./flux-decode.js";
 import { resolveFluxPath } from "./flux-path.js";
 import { KustomizeBuilder } from "./kustomize-build.js";
 import type { BuildItem, KustomizeConfig } from "./kustomize-build.js";
@@ -24,16 +27,21 @@ import { isPlainObject } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import type { ManifestFiles } from "./manifest-files.js";
 import { KUSTOMIZATION_FILE_NAMES } from "./manifest-files.js";
-import type { ManifestObject } from "./manifest-object.js";
+import { noNamespaceMessage, resourceSetErrorMessage } from "./manifest-messages.js";
+import type { ClusterManifests, ManifestObject, ManifestProblem, RepositoryManifests, UnknownObject } from "./manifest-object.js";
+import { applyPatches, patchesOf } from "./patches.js";
+import type { Patch } from "./patches.js";
+import { SourceIgnore } from "./source-ignore.js";
 import { substituteString, substituteValue } from "./substitution.js";
 import type { Variables } from "./substitution.js";
-import { basename, dirname } from "node:path";
 
 /** A document as one Flux Kustomization (or none) applies it. */
 interface Placement extends BuildItem {
   targetNamespace?: string;
   /** The applying Kustomization's postBuild variables; undefined when it has no postBuild (no substitution). */
   variables?: Variables;
+  /** The applying Kustomization's spec.patches. */
+  patches: readonly Patch[];
   depth: number;
 }
 
@@ -41,10 +49,8 @@ interface Placement extends BuildItem {
 const SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute";
 /** Nesting depth of Flux Kustomizations beyond which a build is taken to be a loop. */
 const MAX_DEPTH = 64;
-
-function docId(doc: ManifestDocument): string {
-  return `${doc.path}#${doc.index}`;
-}
+/** The cluster name of everything under a PATH with no Flux Kustomization. */
+export const WHOLE_PATH_CLUSTER = ".";
 
 function specOf(value: Record<string, unknown>): Record<string, unknown> {
   const spec = value["spec"];
@@ -53,6 +59,10 @@ function specOf(value: Record<string, unknown>): Record<string, unknown> {
 
 function nonEmptyString(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function docId(doc: ManifestDocument): string {
+  return `${doc.path}#${doc.index}`;
 }
 
 /** Where ConfigMaps and Secrets named by `postBuild.substituteFrom` can be found in the repo. */
@@ -88,43 +98,105 @@ class VariableSources {
   }
 }
 
-export function applyRepository(root: string, files: ManifestFiles, defaultNamespace: string): ManifestObject[] {
-  const tree = files.tree(root);
-  const builder = new KustomizeBuilder(files);
-  const documents = tree.files.flatMap((file) => files.documents(file));
+/** The folder a cluster starts from, and the bootstrap Kustomization that applies it, if any. */
+interface Entry {
+  folder: string;
+  bootstrap?: ManifestDocument;
+  /** Without a bootstrap Kustomization: the Kustomizations in the folder that nothing builds. */
+  roots?: ManifestDocument[];
+  /** Namespace of the FluxInstance (or its HelmRelease) that syncs it. */
+  namespace?: string;
+}
 
+function flexibleString(value: unknown, ...path: string[]): string | undefined {
+  let current = value;
+  for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
+  return nonEmptyString(current);
+}
+
+/** `spec.sync.path` of a FluxInstance, or of the FluxInstance a `flux-instance` chart's values describe. */
+function syncPathOf(value: Record<string, unknown>): string | undefined {
+  if (isFluxInstance(value)) return flexibleString(value, "spec", "sync", "path");
+  if (roleOf(value) !== "HelmRelease") return undefined;
+  const spec = specOf(value);
+  const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
+  const name = flexibleString(value, "metadata", "name") ?? "";
+  if (!chart.includes("flux-instance") && name !== "flux-instance") return undefined;
+  return flexibleString(spec, "values", "instance", "sync", "path");
+}
+
+export function applyRepository(root: string, files: ManifestFiles, defaultNamespace: string): RepositoryManifests {
+  const tree = files.tree(root);
+  const documents = tree.files.flatMap((file) => files.documents(file));
+  const plainBuilder = new KustomizeBuilder(files);
   const configs: KustomizeConfig[] = [];
   for (const file of tree.files) {
     if (!KUSTOMIZATION_FILE_NAMES.includes(basename(file))) continue;
-    const config = builder.configAt(dirname(file));
+    const config = plainBuilder.configAt(dirname(file));
     if (config && config.path === file) configs.push(config);
   }
   const patchFiles = new Set(configs.flatMap((config) => config.patchFiles));
   const variableSources = new VariableSources();
-  const fluxDocuments: { doc: ManifestDocument; kind: FluxKind }[] = [];
+  const fluxDocuments: { doc: ManifestDocument; role: NonNullable<DocumentRole> }[] = [];
+  const gitRepositories = new Map<string, ManifestDocument>();
   for (const doc of documents) {
     variableSources.add(doc);
-    const kind = fluxKindOf(doc.value);
+    if (doc.value["kind"] === "GitRepository" && typeof doc.value["apiVersion"] === "string" && doc.value["apiVersion"].startsWith("source.toolkit.fluxcd.io/")) {
+      const metadata = isPlainObject(doc.value["metadata"]) ? doc.value["metadata"] : {};
+      gitRepositories.set(`${String(metadata["namespace"] ?? "")}/${String(metadata["name"] ?? "")}`, doc);
+    }
+    const role = roleOf(doc.value);
     // A file that a kustomization names as a patch is a fragment merged into another object.
-    if (kind && !patchFiles.has(doc.path)) fluxDocuments.push({ doc, kind });
+    if (role && !patchFiles.has(doc.path)) fluxDocuments.push({ doc, role });
+  }
+  const kustomizations = fluxDocuments.filter(({ role }) => role === "Kustomization").map(({ doc }) => doc);
+
+  if (kustomizations.length === 0) {
+    return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
   }
 
-  /** What a Flux Kustomization (its document after substitution) builds. */
-  const buildOf = (value: Record<string, unknown>, definedIn: ManifestDocument): BuildItem[] => {
+  // What each source leaves out of its artifact: its spec.ignore and the repo's .sourceignore files.
+  const sourceIgnoreFiles = tree.sourceIgnoreFiles;
+  const builders = new Map<string, KustomizeBuilder>();
+  const builderFor = (value: Record<string, unknown>, namespace: string | undefined): KustomizeBuilder => {
+    const sourceRef = specOf(value)["sourceRef"];
+    const sourceName = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["name"]) : undefined;
+    const sourceNamespace = (isPlainObject(sourceRef) ? nonEmptyString(sourceRef["namespace"]) : undefined) ?? namespace ?? "";
+    const kind = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["kind"]) : undefined;
+    const source = kind === "GitRepository" && sourceName !== undefined ? gitRepositories.get(`${sourceNamespace}/${sourceName}`) : undefined;
+    const key = source === undefined ? "" : docId(source);
+    let builder = builders.get(key);
+    if (builder === undefined) {
+      const rules = new SourceIgnore();
+      for (const file of sourceIgnoreFiles) rules.add(dirname(file), readFileSync(file, "utf8"));
+      const ignore = source === undefined ? undefined : nonEmptyString(specOf(source.value)["ignore"]);
+      if (ignore !== undefined) rules.add(root, ignore);
+      builder = rules.empty ? plainBuilder : new KustomizeBuilder(files, { rules, root });
+      builders.set(key, builder);
+    }
+    return builder;
+  };
+
+  /** The folder a Flux Kustomization's spec.path names, or undefined. */
+  const folderOf = (value: Record<string, unknown>, definedIn: ManifestDocument): string | undefined => {
     const spec = specOf(value);
     const path = typeof spec["path"] === "string" ? spec["path"] : "";
     // A path still holding a variable names no folder we can find.
-    if (path.includes("${")) return [];
+    if (path.includes("${")) return undefined;
     const sourceRef = spec["sourceRef"];
     const sourceName = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["name"]) : undefined;
-    const folder = resolveFluxPath(path, root, tree.folders, { definedIn: definedIn.path, ...(sourceName ? { sourceName } : {}) }, (p) =>
-      files.isDirectory(p),
-    );
+    return resolveFluxPath(path, root, tree.folders, { definedIn: definedIn.path, ...(sourceName ? { sourceName } : {}) }, (p) => files.isDirectory(p));
+  };
+
+  /** What a Flux Kustomization (its document after substitution) builds. */
+  const buildOf = (value: Record<string, unknown>, definedIn: ManifestDocument, namespace: string | undefined): BuildItem[] => {
+    const folder = folderOf(value, definedIn);
     if (folder === undefined) return [];
+    const spec = specOf(value);
     const components = Array.isArray(spec["components"])
       ? spec["components"].filter((entry): entry is string => typeof entry === "string" && !entry.includes("${"))
       : [];
-    return builder.buildFluxPath(folder, components);
+    return builderFor(value, namespace).buildFluxPath(folder, components);
   };
 
   /** The variables a Flux Kustomization substitutes: substituteFrom found in the repo, overridden by substitute. */
@@ -149,30 +221,228 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   };
 
   // Which Flux Kustomizations build each document, judged on the specs as written.
-  const builtBy = new Map<ManifestDocument, ManifestDocument[]>();
-  const builds = new Map<ManifestDocument, ManifestDocument[]>();
-  for (const { doc, kind } of fluxDocuments) {
-    if (kind !== "Kustomization") continue;
-    const built = [...new Set(buildOf(doc.value, doc).map((item) => item.doc))];
-    builds.set(doc, built);
-    for (const child of built) builtBy.set(child, [...(builtBy.get(child) ?? []), doc]);
+  const asWrittenBuilds = new Map<ManifestDocument, BuildItem[]>();
+  const builtByOther = new Set<ManifestDocument>();
+  for (const doc of kustomizations) {
+    const items = buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value));
+    asWrittenBuilds.set(doc, items);
+    for (const item of items) if (item.doc !== doc) builtByOther.add(item.doc);
   }
-  const descendantsMemo = new Map<ManifestDocument, Set<ManifestDocument>>();
-  const descendants = (doc: ManifestDocument): Set<ManifestDocument> => {
-    let found = descendantsMemo.get(doc);
-    if (!found) {
-      found = new Set();
-      const stack = [...(builds.get(doc) ?? [])];
-      for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-        if (found.has(next)) continue;
-        found.add(next);
-        stack.push(...(builds.get(next) ?? []));
-      }
-      descendantsMemo.set(doc, found);
-    }
-    return found;
-  };
 
+  const entries: Entry[] = [];
+  const addEntry = (entry: Entry) => {
+    if (!entries.some((known) => known.folder === entry.folder)) entries.push(entry);
+  };
+  for (const doc of kustomizations) {
+    const items = asWrittenBuilds.get(doc) ?? [];
+    if (!items.some((item) => item.doc === doc)) continue;
+    const folder = folderOf(doc.value, doc);
+    if (folder !== undefined) addEntry({ folder, bootstrap: doc });
+  }
+  for (const doc of documents) {
+    const path = syncPathOf(doc.value);
+    if (path === undefined) continue;
+    const folder = resolveFluxPath(path, root, tree.folders, { definedIn: doc.path }, (p) => files.isDirectory(p));
+    const namespace = flexibleString(doc.value, "metadata", "namespace");
+    if (folder !== undefined) addEntry({ folder, ...(namespace === undefined ? {} : { namespace }) });
+  }
+  const reached = new Set<string>();
+  const clusters: ClusterManifests[] = [];
+  const apply = (entry: Entry) => {
+    const cluster = new ClusterApplier(relative(root, entry.folder) || WHOLE_PATH_CLUSTER, { buildOf, variablesOf, plainBuilder, builderFor });
+    cluster.applyEntry(entry);
+    for (const file of cluster.reachedFiles) reached.add(file);
+    clusters.push(cluster.result());
+  };
+  for (const entry of entries) apply(entry);
+  if (entries.length === 0) {
+    // No entry in the repo (bootstrap created it): the topmost folders holding Kustomizations that
+    // nothing builds. A deeper one in the same top folder as what those clusters apply is one commented
+    // out of a build (`# - ./app/ks.yaml`), not a cluster of its own.
+    const folders = [...new Set(kustomizations.filter((doc) => !builtByOther.has(doc)).map((doc) => dirname(doc.path)))];
+    const depth = (folder: string) => folder.split(sep).length;
+    const topDepth = Math.min(...folders.map(depth));
+    const topFolderOf = (path: string) => relative(root, path).split(sep)[0] ?? "";
+    const rootsIn = (folder: string) => kustomizations.filter((doc) => !builtByOther.has(doc) && dirname(doc.path) === folder);
+    for (const folder of folders.filter((f) => depth(f) === topDepth).sort()) apply({ folder, roots: rootsIn(folder) });
+    const usedTopFolders = new Set([...reached].map(topFolderOf));
+    for (const folder of folders.filter((f) => depth(f) > topDepth).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))) {
+      if (usedTopFolders.has(topFolderOf(folder))) continue;
+      apply({ folder, roots: rootsIn(folder) });
+      for (const file of reached) usedTopFolders.add(topFolderOf(file));
+    }
+  }
+  const unreached = [
+    ...new Set(fluxDocuments.filter(({ doc }) => !reached.has(doc.path)).map(({ doc }) => doc.path)),
+  ].map((path) => files.display(path));
+  return { clusters, unreached };
+}
+
+interface BuildRules {
+  buildOf(value: Record<string, unknown>, definedIn: ManifestDocument, namespace: string | undefined): BuildItem[];
+  variablesOf(value: Record<string, unknown>, namespace: string): Variables | undefined;
+  plainBuilder: KustomizeBuilder;
+  builderFor(value: Record<string, unknown>, namespace: string | undefined): KustomizeBuilder;
+}
+
+/** Places one cluster's objects, breadth first from its entry. */
+class ClusterApplier {
+  private readonly objects: ManifestObject[] = [];
+  private readonly problems: ManifestProblem[] = [];
+  private readonly unknown: UnknownObject[] = [];
+  private readonly placed = new Set<string>();
+  private readonly queue: Placement[] = [];
+  readonly reachedFiles = new Set<string>();
+
+  /**
+   * `defaultNamespace` is for objects applied as kubectl would (no Flux build around them); inside a
+   * Flux build an object without a namespace is a problem instead.
+   */
+  constructor(
+    private readonly name: string,
+    private readonly rules: BuildRules,
+    private readonly defaultNamespace?: string,
+  ) {}
+
+  applyEntry(entry: Entry): void {
+    if (entry.bootstrap !== undefined) {
+      const doc = entry.bootstrap;
+      // Placed as its own build places it (its folder's kustomize namespace, if any).
+      const own = this.rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value)).find((item) => item.doc === doc);
+      this.apply([{ ...(own ?? { doc, value: doc.value, namePrefix: "", nameSuffix: "" }), patches: [], depth: 0 }]);
+    } else {
+      const items = this.rules.plainBuilder.buildFolder(entry.folder);
+      // A root the folder's own build leaves out (a .json file, one its kustomization does not list) is
+      // still applied: bootstrap, absent from the repo, applies these.
+      const built = new Set(items.map((item) => item.doc));
+      const roots = (entry.roots ?? []).filter((doc) => !built.has(doc)).map((doc) => ({ doc, value: doc.value, namePrefix: "", nameSuffix: "" }));
+      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1 })));
+    }
+  }
+
+  /** Places the placements and everything their Kustomizations and ResourceSets apply. */
+  apply(placements: Placement[]): void {
+    this.queue.push(...placements);
+    for (let next = 0; next < this.queue.length; next++) this.place(this.queue[next]!);
+    this.queue.length = 0;
+  }
+
+  result(): ClusterManifests {
+    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown };
+  }
+
+  private place(placement: Placement): void {
+    const { doc, targetNamespace, variables, depth } = placement;
+    const role = roleOf(placement.value);
+    if (role === undefined) return;
+    const kustomizeNamespace = placement.namespace;
+    const landing = (value: Record<string, unknown>) => targetNamespace ?? kustomizeNamespace ?? namespaceOf(doc, role, value);
+    let value: Record<string, unknown> | undefined = placement.value;
+    if (placement.patches.length > 0) value = applyPatches(value, placement.patches, landing(value));
+    if (value === undefined) return;
+    this.reachedFiles.add(doc.path);
+    const annotations = isPlainObject(value["metadata"]) ? value["metadata"]["annotations"] : undefined;
+    const substitutes = variables !== undefined && !(isPlainObject(annotations) && annotations[SUBSTITUTE_ANNOTATION] === "disabled");
+    const substitute = (text: string) => (substitutes ? substituteString(text, variables) : text);
+    const name = nameOf(doc, role, value);
+    const finalName = substitute(placement.namePrefix + name + placement.nameSuffix);
+    const namespaceText = landing(value);
+    const namespace = (namespaceText === undefined ? "" : substitute(namespaceText)) || (this.defaultNamespace ?? "");
+    const key = `${docId(doc)}|${namespace}|${finalName}`;
+    if (this.placed.has(key)) return;
+    this.placed.add(key);
+    const source = sourceOf(doc);
+    if (namespace === "") {
+      this.problems.push({ type: "no-namespace", kind: role, object: finalName, source, message: noNamespaceMessage(role, finalName) });
+      return;
+    }
+    if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
+    if (role === "ResourceSet") {
+      this.expand(doc, value, namespace, finalName, depth);
+      return;
+    }
+    this.objects.push(decodeFluxObject(doc, role, value, namespace, finalName));
+    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth);
+  }
+
+  private applyKustomization(doc: ManifestDocument, value: Record<string, unknown>, namespace: string, depth: number): void {
+    if (depth >= MAX_DEPTH) return;
+    const spec = specOf(value);
+    const childTarget = nonEmptyString(spec["targetNamespace"]);
+    const childVariables = this.rules.variablesOf(value, namespace);
+    const patches = patchesOf(spec["patches"]);
+    // spec.namePrefix/nameSuffix go into the kustomization Flux generates around spec.path: outermost.
+    const prefix = nonEmptyString(spec["namePrefix"]) ?? "";
+    const suffix = nonEmptyString(spec["nameSuffix"]) ?? "";
+    for (const item of this.rules.buildOf(value, doc, namespace)) {
+      const child: Placement = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, patches, depth: depth + 1 };
+      if (childTarget !== undefined) child.targetNamespace = childTarget;
+      if (childVariables !== undefined) child.variables = childVariables;
+      this.queue.push(child);
+    }
+  }
+
+  /** A ResourceSet's generated objects join the cluster; what cannot be known offline is recorded. */
+  private expand(doc: ManifestDocument, value: Record<string, unknown>, namespace: string, name: string, depth: number): void {
+    const resourceSet = `${namespace}/${name}`;
+    const source = sourceOf(doc);
+    const withNamespace = structuredClone(value);
+    const metadata = isPlainObject(withNamespace["metadata"]) ? withNamespace["metadata"] : {};
+    metadata["namespace"] = namespace;
+    metadata["name"] = name;
+    withNamespace["metadata"] = metadata;
+    let expansion;
+    try {
+      expansion = expandResourceSet(withNamespace);
+    } catch (cause) {
+      const error = cause instanceof Error ? cause.message : String(cause);
+      this.problems.push({ type: "invalid", kind: "ResourceSet", object: resourceSet, source, message: resourceSetErrorMessage(resourceSet, error) });
+      this.unknown.push({ reason: `its template fails: ${error}`, resourceSet, source });
+      return;
+    }
+    for (const unknown of expansion.unknown) {
+      const entry: UnknownObject = { reason: unknown.reason, resourceSet, source };
+      if (unknown.kind !== undefined) entry.kind = unknown.kind;
+      if (unknown.namespace !== undefined) entry.namespace = unknown.namespace;
+      this.unknown.push(entry);
+    }
+    expansion.objects.forEach((object) => {
+      const generatedMetadata = isPlainObject(object["metadata"]) ? object["metadata"] : {};
+      // The Flux Operator applies a generated object without a namespace in the ResourceSet's own.
+      if (roleOf(object) === undefined) return;
+      const placed = generatedMetadata["namespace"] === undefined ? { ...object, metadata: { ...generatedMetadata, namespace } } : object;
+      // Generated objects are reported at the ResourceSet that generates them.
+      const generated: ManifestDocument = {
+        path: doc.path,
+        file: doc.file,
+        index: doc.index,
+        get line() {
+          return doc.line;
+        },
+        value: placed,
+        lineOf: () => doc.lineOf(["metadata", "name"]) ?? doc.line,
+      };
+      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1 });
+    });
+  }
+}
+
+function sourceOf(doc: ManifestDocument): { file: string; readonly line: number } {
+  return {
+    file: doc.file,
+    get line() {
+      return doc.lineOf(["metadata", "name"]) ?? doc.line;
+    },
+  };
+}
+
+/** A folder with no Flux Kustomization: every Flux object in it, as kubectl (or kustomize) would apply it. */
+function applyAsWritten(
+  fluxDocuments: { doc: ManifestDocument; role: NonNullable<DocumentRole> }[],
+  configs: KustomizeConfig[],
+  builder: KustomizeBuilder,
+  defaultNamespace: string,
+): ClusterManifests {
   // Where kustomize alone would put each document: the builds of the outermost kustomizations.
   const included = new Set(configs.flatMap((config) => builder.includedFolders(config)));
   const kustomizePlacements = new Map<ManifestDocument, BuildItem[]>();
@@ -182,59 +452,13 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
       kustomizePlacements.set(item.doc, [...(kustomizePlacements.get(item.doc) ?? []), item]);
     }
   }
-
-  const objects: ManifestObject[] = [];
-  const placed = new Set<string>();
-  const reached = new Set<ManifestDocument>();
-  const queue: Placement[] = [];
-
-  const place = ({ doc, kind, namespace: kustomizeNamespace, namePrefix, nameSuffix, targetNamespace, variables, depth }: Placement) => {
-    const name = requireName(doc, kind);
-    const annotations = isPlainObject(doc.value["metadata"]) ? doc.value["metadata"]["annotations"] : undefined;
-    const substitutes = variables !== undefined && !(isPlainObject(annotations) && annotations[SUBSTITUTE_ANNOTATION] === "disabled");
-    const substitute = (text: string) => (substitutes ? substituteString(text, variables) : text);
-    const finalName = substitute(namePrefix + name + nameSuffix);
-    const namespaceText = targetNamespace ?? kustomizeNamespace ?? metadataString(doc, kind, "namespace");
-    const namespace = (namespaceText === undefined ? "" : substitute(namespaceText)) || defaultNamespace;
-
-    const key = `${docId(doc)}|${namespace}|${finalName}`;
-    if (placed.has(key)) return;
-    placed.add(key);
-    reached.add(doc);
-    const value = substitutes ? (substituteValue(doc.value, variables) as Record<string, unknown>) : doc.value;
-    objects.push(toManifestObject(doc, kind, value, namespace, finalName));
-
-    if (kind !== "Kustomization" || depth >= MAX_DEPTH) return;
-    const spec = specOf(value);
-    const childTarget = nonEmptyString(spec["targetNamespace"]);
-    const childVariables = variablesOf(value, namespace);
-    // spec.namePrefix/nameSuffix go into the kustomization Flux generates around spec.path: outermost.
-    const prefix = nonEmptyString(spec["namePrefix"]) ?? "";
-    const suffix = nonEmptyString(spec["nameSuffix"]) ?? "";
-    for (const item of buildOf(value, doc)) {
-      const child: Placement = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, depth: depth + 1 };
-      if (childTarget !== undefined) child.targetNamespace = childTarget;
-      if (childVariables !== undefined) child.variables = childVariables;
-      queue.push(child);
-    }
-  };
-
-  const placeAsRoot = (doc: ManifestDocument, kind: FluxKind) => {
-    const items = kustomizePlacements.get(doc) ?? [{ doc, kind, namePrefix: "", nameSuffix: "" }];
-    for (const item of items) queue.push({ ...item, depth: 0 });
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) place(next);
-  };
-
-  // A document is placed as a root when no Flux Kustomization still to be placed builds it, except
-  // itself or ones it builds (flux-system applying its own folder, or a loop). Everything else is
-  // placed by the Kustomizations that build it, with their namespaces and variables.
-  const isRoot = (doc: ManifestDocument) =>
-    (builtBy.get(doc) ?? []).every((by) => by === doc || reached.has(by) || descendants(doc).has(by));
-  for (;;) {
-    const left = fluxDocuments.filter(({ doc }) => !reached.has(doc));
-    const next = left.find(({ doc }) => isRoot(doc)) ?? left[0];
-    if (next === undefined) break;
-    placeAsRoot(next.doc, next.kind);
+  const rules: BuildRules = { buildOf: () => [], variablesOf: () => undefined, plainBuilder: builder, builderFor: () => builder };
+  const applier = new ClusterApplier(WHOLE_PATH_CLUSTER, rules, defaultNamespace);
+  const placements: Placement[] = [];
+  for (const { doc } of fluxDocuments) {
+    const items = kustomizePlacements.get(doc) ?? [{ doc, value: doc.value, namePrefix: "", nameSuffix: "" }];
+    for (const item of items) placements.push({ ...item, patches: [], depth: 0 });
   }
-  return objects;
+  applier.apply(placements);
+  return applier.result();
 }

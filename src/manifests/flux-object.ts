@@ -96,7 +96,13 @@ export function toManifestObject(
     ...decoded,
     namespace,
     name,
-    source: { file: doc.file, line: doc.lineOf(["metadata", "name"]) ?? doc.line },
+    // The line is found only when a report names the object (manifest-document.ts parses lines on demand).
+    source: {
+      file: doc.file,
+      get line() {
+        return doc.lineOf(["metadata", "name"]) ?? doc.line;
+      },
+    },
   };
   const unresolved = new Set<string>();
   for (const text of [name, namespace, ...object.dependsOn.flatMap((d) => [d.name, d.namespace ?? ""])]) {

@@ -1,19 +1,24 @@
-// A kustomize build reduced to what decides where a Flux object lands: which files a kustomization
-// includes (`resources`, `components`, folders by their own kustomization), the `namespace:`,
-// `namePrefix:` and `nameSuffix:` transformers (the outermost kustomization applies last, so its
-// namespace wins), and which files are only patches. Nothing is rendered; only Flux documents are kept.
+// A kustomize build reduced to what decides where a Flux object lands and what it depends on: which
+// files a kustomization includes (`resources`, `components`, folders by their own kustomization), the
+// `namespace:`, `namePrefix:` and `nameSuffix:` transformers (the outermost kustomization applies last,
+// so its namespace wins), `patches` and `replacements`, and which files are only patches. Only the
+// documents `check` parses are kept (Flux objects, and the ConfigMaps and Secrets replacements and
+// substitutions read); files the source leaves out (spec.ignore, .sourceignore) are in no build.
 //
 // Remote resources (URLs, git refs) are skipped, and so are entries naming a file that is not there:
 // `check` often sees only part of a repo (a Secret or values file left out), and kustomize's error
 // for it would say nothing about dependencies.
 
+import { readFileSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
-import type { FluxKind } from "../graph/types.js";
-import { fluxKindOf } from "./flux-object.js";
 import { isPlainObject } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import { KUSTOMIZATION_FILE_NAMES } from "./manifest-files.js";
 import type { ManifestFiles } from "./manifest-files.js";
+import { applyPatches, patchesOf } from "./patches.js";
+import type { Patch } from "./patches.js";
+import { applyReplacements, replacementsOf } from "./replacements.js";
+import type { SourceIgnore } from "./source-ignore.js";
 
 /** A kustomize `kustomization.yaml` (kind Kustomization or Component), reduced to the fields read here. */
 export interface KustomizeConfig {
@@ -27,12 +32,15 @@ export interface KustomizeConfig {
   components: string[];
   /** Absolute paths of the files named by `patches`, `patchesStrategicMerge` and `patchesJson6902`. */
   patchFiles: string[];
+  patches: Patch[];
+  replacements: Record<string, unknown>[];
 }
 
-/** One Flux document included by a build, with the transformers of the kustomizations around it. */
+/** One document included by a build, with the transformers of the kustomizations around it. */
 export interface BuildItem {
   doc: ManifestDocument;
-  kind: FluxKind;
+  /** The document after the build's patches and replacements (`doc.value` when none applied). */
+  value: Record<string, unknown>;
   /** Set by the outermost kustomization with a `namespace:`. */
   namespace?: string;
   namePrefix: string;
@@ -62,6 +70,18 @@ export function kustomizeConfigOf(doc: ManifestDocument): KustomizeConfig | unde
       if (typeof file === "string" && !file.includes("\n")) patchFiles.push(resolve(folder, file));
     }
   }
+  const readFile = (file: string) => {
+    try {
+      return readFileSync(resolve(folder, file), "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const patches = [
+    ...patchesOf(doc.value["patchesStrategicMerge"], readFile),
+    ...patchesOf(doc.value["patches"], readFile),
+    ...patchesOf(doc.value["patchesJson6902"], readFile),
+  ];
   const config: KustomizeConfig = {
     path: doc.path,
     folder,
@@ -70,6 +90,8 @@ export function kustomizeConfigOf(doc: ManifestDocument): KustomizeConfig | unde
     resources: [...strings(doc.value["resources"]), ...strings(doc.value["bases"])],
     components: strings(doc.value["components"]),
     patchFiles,
+    patches,
+    replacements: replacementsOf(doc.value["replacements"], readFile),
   };
   const namespace = text("namespace");
   if (namespace) config.namespace = namespace;
@@ -90,7 +112,15 @@ export class KustomizeBuilder {
   private readonly builds = new Map<string, BuildItem[]>();
   private readonly inProgress = new Set<string>();
 
-  constructor(private readonly files: ManifestFiles) {}
+  /** `ignore` holds what the source leaves out of its artifact (below `root`). */
+  constructor(
+    private readonly files: ManifestFiles,
+    private readonly ignore?: { rules: SourceIgnore; root: string },
+  ) {}
+
+  private ignored(path: string): boolean {
+    return this.ignore !== undefined && this.ignore.rules.ignores(path, this.ignore.root);
+  }
 
   /** The kustomization of a folder, if it has one. */
   configAt(folder: string): KustomizeConfig | undefined {
@@ -142,15 +172,26 @@ export class KustomizeBuilder {
     const included = [...config.resources, ...config.components, ...extraComponents].flatMap((entry) =>
       this.buildEntry(config.folder, entry),
     );
-    return included.map((item) => {
+    const items: BuildItem[] = [];
+    for (const item of included) {
       const placed: BuildItem = {
         ...item,
         namePrefix: config.namePrefix + item.namePrefix,
         nameSuffix: item.nameSuffix + config.nameSuffix,
       };
       if (config.namespace !== undefined) placed.namespace = config.namespace;
-      return placed;
-    });
+      if (config.patches.length > 0) {
+        const patched = applyPatches(placed.value, config.patches, placed.namespace);
+        if (patched === undefined) continue;
+        placed.value = patched;
+      }
+      items.push(placed);
+    }
+    if (config.replacements.length > 0) {
+      for (const item of items) item.value = structuredClone(item.value);
+      applyReplacements(items, config.replacements);
+    }
+    return items;
   }
 
   private buildEntry(base: string, entry: string): BuildItem[] {
@@ -162,12 +203,8 @@ export class KustomizeBuilder {
   }
 
   private fileItems(path: string): BuildItem[] {
-    const items: BuildItem[] = [];
-    for (const doc of this.files.documents(path)) {
-      const kind = fluxKindOf(doc.value);
-      if (kind) items.push({ doc, kind, namePrefix: "", nameSuffix: "" });
-    }
-    return items;
+    if (this.ignored(path)) return [];
+    return this.files.documents(path).map((doc) => ({ doc, value: doc.value, namePrefix: "", nameSuffix: "" }));
   }
 
   /**
@@ -180,7 +217,7 @@ export class KustomizeBuilder {
     for (const name of this.files.list(folder)) {
       const path = join(folder, name);
       if (this.files.isDirectory(path)) {
-        if (name.startsWith(".")) continue;
+        if (name.startsWith(".") || this.ignored(path)) continue;
         items.push(...(this.configAt(path) ? this.buildFolder(path) : this.generatedResources(path)));
       } else if ([".yaml", ".yml"].includes(extname(name).toLowerCase()) && this.files.isFile(path)) {
         items.push(...this.fileItems(path));

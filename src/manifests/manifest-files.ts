@@ -16,7 +16,7 @@ import { ManifestError } from "./manifest-error.js";
 export const KUSTOMIZATION_FILE_NAMES: readonly string[] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
-const FLUX_API_VERSION = /(helm|kustomize)\.toolkit\.fluxcd\.io\\?\/v/;
+const FLUX_API_VERSION = /(?:(?:helm|kustomize|source)\.toolkit\.fluxcd|fluxcd\.controlplane)\.io\\?\/v/;
 const VARIABLE_SOURCE = /^\s*kind:\s*["']?(ConfigMap|Secret)["']?\s*$/m;
 
 export function isManifestFileName(name: string): boolean {
@@ -47,6 +47,8 @@ export interface FolderTree {
   files: string[];
   /** Every folder below it, the folder itself included. */
   folders: string[];
+  /** `.sourceignore` files below it (source-controller's ignore rules). */
+  sourceIgnoreFiles: string[];
 }
 
 export class ManifestFiles {
@@ -82,6 +84,7 @@ export class ManifestFiles {
   tree(root: string): FolderTree {
     const files: string[] = [];
     const folders: string[] = [];
+    const sourceIgnoreFiles: string[] = [];
     const seen = new Set<string>();
     const visit = (folder: string) => {
       let real: string;
@@ -106,11 +109,13 @@ export class ManifestFiles {
           if (!isSkippedFolder(name, path)) visit(path);
         } else if (stat?.isFile() && isManifestFileName(name)) {
           files.push(path);
+        } else if (stat?.isFile() && name === ".sourceignore") {
+          sourceIgnoreFiles.push(path);
         }
       }
     };
     visit(root);
-    return { files, folders };
+    return { files, folders, sourceIgnoreFiles };
   }
 
   /**

@@ -27,3 +27,38 @@ export interface ReadOptions {
   /** Directory that relative PATHs and the reported file names are relative to (default: process.cwd()). */
   cwd?: string;
 }
+
+/** Problems found while following builds, before any graph: each names a place in the repo. */
+export interface ManifestProblem {
+  type: "duplicate" | "no-namespace" | "invalid";
+  kind: string;
+  /** `ns/name` (for no-namespace: just the name). */
+  object: string;
+  source: SourceLocation;
+  message: string;
+}
+
+/** An object a ResourceSet template may produce whose identity cannot be computed offline. */
+export interface UnknownObject {
+  kind?: string;
+  namespace?: string;
+  reason: string;
+  /** The ResourceSet that would produce it. */
+  resourceSet: string;
+  source: SourceLocation;
+}
+
+/** What Flux would apply to one cluster. */
+export interface ClusterManifests {
+  /** The entry folder relative to the PATH given ("." for the PATH itself, and for a PATH with no Flux Kustomization). */
+  name: string;
+  objects: ManifestObject[];
+  problems: ManifestProblem[];
+  unknown: UnknownObject[];
+}
+
+export interface RepositoryManifests {
+  clusters: ClusterManifests[];
+  /** Files holding Flux objects that no cluster's builds apply, as reported to the user. */
+  unreached: string[];
+}

@@ -1,18 +1,19 @@
 // Entry point of the manifest reader: PATH arguments (files, folders, `-` for stdin) in, the Flux
 // objects Flux would apply out, each with its resolved namespace and where it was read.
 //
-// A folder is read as a GitOps repo root: namespaces are resolved the way Flux applies it (flux-apply.ts).
+// A folder is read as a GitOps repo root, cluster by cluster, the way Flux applies it (flux-apply.ts).
 // A file or stdin is taken as written (stdin is typically `kustomize build` or `flux build` output,
 // already rendered): its own metadata.namespace, else the default namespace.
 
-import { isAbsolute, relative, resolve } from "node:path";
-import { applyRepository } from "./flux-apply.js";
-import { fluxKindOf, metadataString, requireName, toManifestObject } from "./flux-object.js";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { applyRepository, WHOLE_PATH_CLUSTER } from "./flux-apply.js";
+import { decodeFluxObject, documentIndexOf, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
 import { parseManifestText } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import { ManifestError } from "./manifest-error.js";
 import { ManifestFiles } from "./manifest-files.js";
-import type { ManifestObject, ReadOptions } from "./manifest-object.js";
+import { duplicateObjectMessage } from "./manifest-messages.js";
+import type { ClusterManifests, ManifestObject, ManifestProblem, ReadOptions, RepositoryManifests, SourceLocation } from "./manifest-object.js";
 
 export const STDIN_FILE = "<stdin>";
 
@@ -26,57 +27,120 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function asWritten(documents: ManifestDocument[], defaultNamespace: string): ManifestObject[] {
+function asWritten(documents: ManifestDocument[], defaultNamespace: string, name: string = WHOLE_PATH_CLUSTER): ClusterManifests {
   const objects: ManifestObject[] = [];
   for (const doc of documents) {
-    const kind = fluxKindOf(doc.value);
-    if (!kind) continue;
-    const name = requireName(doc, kind);
-    const namespace = metadataString(doc, kind, "namespace") || defaultNamespace;
-    objects.push(toManifestObject(doc, kind, doc.value, namespace, name));
+    const kind = roleOf(doc.value);
+    if (kind !== "HelmRelease" && kind !== "Kustomization") continue;
+    const objectName = nameOf(doc, kind, doc.value);
+    const namespace = namespaceOf(doc, kind, doc.value) || defaultNamespace;
+    objects.push(decodeFluxObject(doc, kind, doc.value, namespace, objectName));
   }
-  return objects;
+  return { name, objects, problems: [], unknown: [] };
 }
 
+function order(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * Order of definition: file, then position in it; the same whatever order the PATHs were given in.
+ * (Lines are found only for what is reported, so the document position stands in for them.)
+ */
 function bySource(a: ManifestObject, b: ManifestObject): number {
-  const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return (
     order(a.source.file, b.source.file) ||
-    a.source.line - b.source.line ||
+    documentIndexOf(a) - documentIndexOf(b) ||
     order(a.namespace, b.namespace) ||
     order(a.name, b.name)
   );
 }
 
+function location(source: SourceLocation): string {
+  return `${source.file}:${source.line}`;
+}
+
 /**
- * Reads every PATH and returns the HelmReleases and Flux Kustomizations found, one per
- * (kind, namespace, name): the same object defined in several places (once per cluster folder) is
- * kept once, from the first file in path order. Throws ManifestError for unreadable input.
+ * Joins what several PATHs contribute to a cluster of the same name, dropping an object read twice
+ * (the same file given twice) and reporting the same kind/namespace/name defined in two places as a
+ * `duplicate` problem; the first definition in file order is the one kept.
  */
-export async function readManifests(paths: string[], options: ReadOptions): Promise<ManifestObject[]> {
+function mergeCluster(name: string, parts: ClusterManifests[]): ClusterManifests {
+  const all = parts.length === 1 ? parts[0]!.objects.slice() : parts.flatMap((part) => part.objects);
+  all.sort(bySource);
+  const objects: ManifestObject[] = [];
+  const problems: ManifestProblem[] = parts.flatMap((part) => part.problems);
+  const firstByKey = new Map<string, ManifestObject>();
+  const seenPlaces = new Set<string>();
+  // The same document can only be read twice when several PATHs overlap.
+  const overlapping = parts.length > 1;
+  for (const object of all) {
+    const key = `${object.kind}\u0000${object.namespace}\u0000${object.name}`;
+    if (overlapping) {
+      const place = `${object.source.file}\u0000${documentIndexOf(object)}\u0000${key}`;
+      if (seenPlaces.has(place)) continue;
+      seenPlaces.add(place);
+    }
+    const first = firstByKey.get(key);
+    if (first === undefined) {
+      firstByKey.set(key, object);
+      objects.push(object);
+      continue;
+    }
+    const id = `${object.namespace}/${object.name}`;
+    problems.push({
+      type: "duplicate",
+      kind: object.kind,
+      object: id,
+      source: object.source,
+      message: duplicateObjectMessage(object.kind, id, location(first.source), location(object.source)),
+    });
+  }
+  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown) };
+}
+
+/**
+ * Reads every PATH and returns what Flux would apply, per cluster (flux-apply.ts). Clusters of the same
+ * name from several PATHs are one cluster; files and stdin join the cluster of everything given
+ * ("."). Throws ManifestError for unreadable input.
+ */
+export async function readRepository(paths: string[], options: ReadOptions): Promise<RepositoryManifests> {
   const cwd = options.cwd ?? process.cwd();
-  const found: ManifestObject[] = [];
+  const parts = new Map<string, ClusterManifests[]>();
+  const unreached: string[] = [];
+  const add = (cluster: ClusterManifests, prefix: string) => {
+    const name = prefix === "" || cluster.name === WHOLE_PATH_CLUSTER ? cluster.name : join(prefix, cluster.name);
+    parts.set(name, [...(parts.get(name) ?? []), cluster]);
+  };
   for (const given of paths) {
     if (given === "-") {
       const text = await readStream(options.stdin ?? process.stdin);
-      found.push(...asWritten(parseManifestText(text, STDIN_FILE, ""), options.defaultNamespace));
+      add(asWritten(parseManifestText(text, STDIN_FILE, ""), options.defaultNamespace), "");
       continue;
     }
     const path = resolve(cwd, given);
     const files = new ManifestFiles((p) => (isAbsolute(given) ? p : relative(cwd, p) || "."));
     if (files.isDirectory(path)) {
-      found.push(...applyRepository(path, files, options.defaultNamespace).sort(bySource));
+      const repository = applyRepository(path, files, options.defaultNamespace);
+      // Several folders: cluster names are told apart by the folder they come from.
+      for (const cluster of repository.clusters) add(cluster, paths.length > 1 ? files.display(path) : "");
+      unreached.push(...repository.unreached);
     } else if (files.isFile(path)) {
-      found.push(...asWritten(files.documentsOfNamedFile(path), options.defaultNamespace));
+      add(asWritten(files.documentsOfNamedFile(path), options.defaultNamespace), "");
     } else {
       throw new ManifestError(given, undefined, "no such file or folder; give a file, a folder, or - for standard input");
     }
   }
-  const seen = new Set<string>();
-  return found.filter((object) => {
-    const key = `${object.kind}\u0000${object.namespace}\u0000${object.name}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const clusters = [...parts.keys()].sort().map((name) => mergeCluster(name, parts.get(name)!));
+  const reachedFiles = new Set(clusters.flatMap((cluster) => cluster.objects.map((object) => object.source.file)));
+  return { clusters, unreached: [...new Set(unreached)].filter((file) => !reachedFiles.has(file)).sort() };
+}
+
+/**
+ * Every HelmRelease and Flux Kustomization Flux would apply from the PATHs, all clusters together
+ * (one per cluster and kind/namespace/name).
+ */
+export async function readManifests(paths: string[], options: ReadOptions): Promise<ManifestObject[]> {
+  const { clusters } = await readRepository(paths, options);
+  return clusters.flatMap((cluster) => cluster.objects);
 }

@@ -1,4 +1,4 @@
-// The plain-HTTP metrics endpoint (DESIGN.md, Metrics: "served over plain HTTP on their own port, never on
+// The plain-HTTP metrics endpoint (docs/behaviour.md, Metrics: "served over plain HTTP on their own port, never on
 // the webhook port"), so Prometheus scrapes without the webhook's TLS and a scrape storm never competes with
 // the apiserver's admission calls on the same listener. `GET /metrics` only.
 import http from "node:http";
@@ -33,7 +33,7 @@ export function metricsRequestListener(registry: Registry): http.RequestListener
   };
 }
 
-/** Listens on `port` (default 8080, DESIGN.md Interfaces) and serves the registry. */
+/** Listens on `port` (default 8080, docs/behaviour.md, Interfaces) and serves the registry. */
 export function startMetricsServer(registry: Registry, options: { port?: number; host?: string } = {}): Promise<MetricsServer> {
   const server = http.createServer(metricsRequestListener(registry));
   return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@ import { createMetrics } from "./metrics.js";
 import { startMetricsServer } from "./metrics-server.js";
 
 describe("createMetrics", () => {
-  it("defines every metric of DESIGN.md with its exact name, type and labels", async () => {
+  it("defines every metric of docs/behaviour.md with its exact name, type and labels", async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const got = (await metrics.registry.getMetricsAsJSON()).map((m) => ({ name: m.name, type: String(m.type) }));
     expect(got).toEqual([
@@ -17,6 +17,8 @@ describe("createMetrics", () => {
       { name: "releasegate_admission_duration_seconds", type: "histogram" },
       { name: "releasegate_cache_synced", type: "gauge" },
       { name: "releasegate_watch_restarts_total", type: "counter" },
+      { name: "releasegate_cache_staleness_seconds", type: "gauge" },
+      { name: "releasegate_events_dropped_total", type: "counter" },
       { name: "releasegate_leader", type: "gauge" },
       { name: "releasegate_certificate_expiry_timestamp_seconds", type: "gauge" },
     ]);

@@ -1,4 +1,4 @@
-// Every Prometheus metric releasegate exports, defined once (DESIGN.md, Metrics). The webhook, the
+// Every Prometheus metric releasegate exports, defined once (docs/behaviour.md, Metrics). The webhook, the
 // controller and the health checks set these objects; nothing else creates a metric. Names and label
 // sets are part of the interface: the chart's dashboard and alert rules query them.
 //
@@ -45,6 +45,10 @@ export interface ReleasegateMetrics {
   /** 1 when the kind's cache has finished its initial list, else 0. */
   readonly cacheSynced: Gauge<"kind">;
   readonly watchRestartsTotal: Counter<"kind">;
+  /** Seconds since the kind's watch (or a liveness probe of its API) last heard from the API server. */
+  readonly cacheStalenessSeconds: Gauge<"kind">;
+  /** Events never written: replaced by a newer one for the same object, or over the queue's bound. */
+  readonly eventsDroppedTotal: Counter<string>;
   /** 1 on the replica holding the leader Lease, else 0. */
   readonly leader: Gauge<string>;
   /** Unix time at which the serving certificate expires; set on every load and renewal (src/certs/expiry-metric.ts). */
@@ -128,6 +132,17 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
       name: `${METRIC_PREFIX}watch_restarts_total`,
       help: "Watches restarted (closed streams, 410 Gone relists, errors), by kind.",
       labelNames: ["kind"] as const,
+      registers,
+    }),
+    cacheStalenessSeconds: new Gauge({
+      name: `${METRIC_PREFIX}cache_staleness_seconds`,
+      help: "Seconds since the kind's watch last delivered anything (event or bookmark) or a probe of its API answered; past --max-cache-staleness the webhook answers 503.",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    eventsDroppedTotal: new Counter({
+      name: `${METRIC_PREFIX}events_dropped_total`,
+      help: "Kubernetes Events not written: replaced by a newer Event for the same object, or dropped because the bounded Event queue was full.",
       registers,
     }),
     leader: new Gauge({

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import https from "node:https";
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { generateCertificateAuthority, generateServingCertificate } from "../certs/generate.js";
+import { generateSandboxCa, generateSandboxServing } from "./tls-identity.js";
 import {
   closeWebhookClients,
   runValidatingAdmission,
@@ -22,13 +22,9 @@ interface Received {
   answeredAt?: number;
 }
 
-const ca = generateCertificateAuthority("admission-chain-test-ca");
-const otherCa = generateCertificateAuthority("some-other-ca");
-const serving = generateServingCertificate(ca, {
-  commonName: "hooks",
-  dnsNames: ["localhost", "hooks.webhooks.svc"],
-  ipAddresses: ["127.0.0.1"],
-});
+const ca = generateSandboxCa("admission-chain-test-ca");
+const otherCa = generateSandboxCa("some-other-ca");
+const serving = generateSandboxServing(ca, "hooks", ["localhost", "hooks.webhooks.svc"], ["127.0.0.1"]);
 const caBundle = Buffer.from(ca.certPem).toString("base64");
 
 let received: Received[] = [];

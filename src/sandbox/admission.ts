@@ -3,7 +3,7 @@
 // the way kube-apiserver does). Kept apart so the registry only says "admit this write".
 import { runValidatingAdmission } from "./admission-chain.js";
 import type { AdmissionAttributes, AdmissionChainOptions, AdmissionOutcome } from "./admission-chain.js";
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 
 export type { AdmissionAttributes, AdmissionOutcome } from "./admission-chain.js";
 export type AdmissionUser = AdmissionAttributes["userInfo"];

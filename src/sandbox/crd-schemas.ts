@@ -1,18 +1,81 @@
-// The openAPIV3Schema of each served version of the Flux kinds, copied from the Flux CRDs into
-// schemas/*.json (see the `source` field there). Used for validation, pruning and defaulting of custom
-// resources and for the OpenAPI v3 documents kubectl reads.
-import helmReleaseSchemas from "./schemas/helmreleases.json" with { type: "json" };
-import kustomizationSchemas from "./schemas/kustomizations.json" with { type: "json" };
-import type { JsonObject, ResourceDef } from "./resources.js";
+// The openAPIV3Schema of each served version of the custom resources: the sandbox's own structural
+// schemas (schemas/*.ts) unless real CustomResourceDefinitions were loaded (`releasegate sandbox --crds`,
+// startSandbox({ crds })), which replace them per resource. Used for validation, pruning and defaulting of
+// custom resources and for the OpenAPI v3 documents kubectl reads.
+import type { JsonObject } from "./json.js";
+import type { ResourceDef } from "./resource-def.js";
+import type { Schema } from "./schema-validation.js";
+import { HELM_RELEASE_SCHEMAS, KUSTOMIZATION_SCHEMAS } from "./schemas/flux-schemas.js";
+import { RESOURCE_SET_SCHEMAS } from "./schemas/resourceset-schema.js";
+import { BUCKET_SCHEMAS, GIT_REPOSITORY_SCHEMAS, OCI_REPOSITORY_SCHEMAS } from "./schemas/source-schemas.js";
 
-const SCHEMAS: Record<string, { versions: Record<string, unknown> }> = {
-  "helmreleases.helm.toolkit.fluxcd.io": helmReleaseSchemas as { versions: Record<string, unknown> },
-  "kustomizations.kustomize.toolkit.fluxcd.io": kustomizationSchemas as { versions: Record<string, unknown> },
+const BUILT_IN: Record<string, Record<string, Schema>> = {
+  "helmreleases.helm.toolkit.fluxcd.io": HELM_RELEASE_SCHEMAS,
+  "kustomizations.kustomize.toolkit.fluxcd.io": KUSTOMIZATION_SCHEMAS,
+  "resourcesets.fluxcd.controlplane.io": RESOURCE_SET_SCHEMAS,
+  "gitrepositories.source.toolkit.fluxcd.io": GIT_REPOSITORY_SCHEMAS,
+  "ocirepositories.source.toolkit.fluxcd.io": OCI_REPOSITORY_SCHEMAS,
+  "buckets.source.toolkit.fluxcd.io": BUCKET_SCHEMAS,
 };
 
-/** The CRD's openAPIV3Schema for a kind at a version (Kustomization v1beta2 reuses v1), if it has one. */
+/** Schemas from loaded CRDs, by storage (`plural.group`) and version. Process-wide: see useCrds. */
+const loaded = new Map<string, Record<string, Schema>>();
+const listeners = new Set<() => void>();
+
+function isObject(v: unknown): v is JsonObject {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The schemas of one CustomResourceDefinition document, or a one-line reason it is not one. */
+export function crdVersionSchemas(doc: unknown): { storage: string; versions: Record<string, Schema> } | string {
+  if (!isObject(doc) || doc.kind !== "CustomResourceDefinition") return "not a CustomResourceDefinition";
+  const spec = isObject(doc.spec) ? doc.spec : {};
+  const names = isObject(spec.names) ? spec.names : {};
+  if (typeof spec.group !== "string" || typeof names.plural !== "string") return "CustomResourceDefinition without spec.group or spec.names.plural";
+  const versions: Record<string, Schema> = {};
+  for (const v of Array.isArray(spec.versions) ? spec.versions : []) {
+    if (!isObject(v) || typeof v.name !== "string") continue;
+    const schema = isObject(v.schema) && isObject(v.schema.openAPIV3Schema) ? v.schema.openAPIV3Schema : undefined;
+    if (schema) versions[v.name] = schema as Schema;
+  }
+  if (Object.keys(versions).length === 0) return `CustomResourceDefinition ${names.plural}.${spec.group} has no openAPIV3Schema`;
+  return { storage: `${names.plural}.${spec.group}`, versions };
+}
+
+/**
+ * Uses these CRDs' schemas instead of the built-in ones for their resources, until the returned function
+ * is called. Resources the sandbox does not serve are ignored (returned in `unserved`).
+ */
+export function useCrds(docs: readonly unknown[], served: (storage: string) => boolean): { restore: () => void; unserved: string[]; problems: string[] } {
+  const before = new Map(loaded);
+  const unserved: string[] = [];
+  const problems: string[] = [];
+  for (const doc of docs) {
+    const parsed = crdVersionSchemas(doc);
+    if (typeof parsed === "string") problems.push(parsed);
+    else if (!served(parsed.storage)) unserved.push(parsed.storage);
+    else loaded.set(parsed.storage, parsed.versions);
+  }
+  for (const l of listeners) l();
+  return {
+    unserved,
+    problems,
+    restore: () => {
+      loaded.clear();
+      for (const [k, v] of before) loaded.set(k, v);
+      for (const l of listeners) l();
+    },
+  };
+}
+
+/** Called whenever the loaded CRDs change (the OpenAPI documents are rebuilt). */
+export function onSchemasChanged(listener: () => void): void {
+  listeners.add(listener);
+}
+
+/** The schema of a resource at a version (a missing version falls back to the preferred one), if it has one. */
 export function crdSchema(def: ResourceDef, version: string): JsonObject | undefined {
-  const versions = SCHEMAS[def.storage]?.versions;
+  const versions = loaded.get(def.storage) ?? BUILT_IN[def.storage];
   if (!versions) return undefined;
-  return (versions[version] ?? versions[def.versions[0] as string]) as JsonObject | undefined;
+  return versions[version] ?? versions[def.versions[0] as string];
 }

@@ -3,7 +3,7 @@
 // (Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList) and falls back to these
 // documents when the response's Content-Type is plain application/json, which is what the sandbox sends.
 import { RESOURCES, VERBS, apiVersionOf, servedGroups } from "./resources.js";
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 
 export const SERVER_VERSION = { major: "1", minor: "35", gitVersion: "v1.35.0-releasegate-sandbox" };
 

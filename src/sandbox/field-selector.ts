@@ -2,7 +2,7 @@
 // `field=value`, `field==value` or `field!=value` terms, ANDed. Every resource supports metadata.name and
 // metadata.namespace; some add their own (https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors/).
 // An unsupported field is a 400 BadRequest, as for custom resources without selectableFields.
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 import { badRequest } from "./status.js";
 
 export interface FieldRequirement {

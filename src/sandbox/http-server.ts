@@ -14,7 +14,8 @@ import type { DeleteOptions, Registry, RequestScope, WriteResult } from "./regis
 import { parseRequestPath } from "./request-info.js";
 import type { ResourceRequest } from "./request-info.js";
 import { findResource } from "./resources.js";
-import type { JsonObject, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { ResourceDef } from "./resource-def.js";
 import { serverSideApply } from "./server-side-apply.js";
 import { StatusError, badRequest, failure, internalError, toWire, unauthorized, unsupportedMediaType } from "./status.js";
 import type { Status } from "./status.js";

@@ -5,7 +5,8 @@
 // webhook-config-validation.ts).
 import type { FieldProblem } from "./object-meta.js";
 import { labelsOf, meta, nameOf } from "./object-meta.js";
-import type { JsonObject, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { ResourceDef } from "./resource-def.js";
 import { badRequest } from "./status.js";
 import { validateWebhookConfiguration, webhookConfigurationDecodeError } from "./webhook-config-validation.js";
 

@@ -5,7 +5,8 @@ import { fieldMatcher, parseFieldSelector } from "./field-selector.js";
 import { LabelSelectorError, matchesLabelSelector, parseLabelSelectorString } from "./label-selector.js";
 import type { LabelSelector } from "./label-selector.js";
 import { labelsOf } from "./object-meta.js";
-import type { JsonObject, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { ResourceDef } from "./resource-def.js";
 import { badRequest, failure } from "./status.js";
 
 export interface ListOptions {

@@ -3,7 +3,7 @@
 // another manager that changes a field someone else owns is a conflict unless forced, and an applier that
 // stops sending a field it alone owned removes it. Lists follow their list type: atomic (the default for
 // custom resources), set (`v:` items, e.g. metadata.finalizers) or map (`k:` items keyed by fields).
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 import { failure } from "./status.js";
 import type { StatusError } from "./status.js";
 

@@ -7,7 +7,8 @@ import type { AdmissionUser } from "./admission.js";
 import { finalizersOf, meta, timestamp } from "./object-meta.js";
 import type { Registry, RequestScope } from "./registry.js";
 import { RESOURCES } from "./resources.js";
-import type { JsonObject, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { ResourceDef } from "./resource-def.js";
 import type { ObjectStore } from "./store.js";
 
 const CONTROLLER_USER: AdmissionUser = {

@@ -2,7 +2,7 @@
 // label/annotation checks kube-apiserver applies in ValidateObjectMeta
 // (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/).
 import { randomUUID } from "node:crypto";
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 
 export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -5,9 +5,10 @@
 // answers 404 and kubectl does not need it). Flux kinds carry their CRD schemas (src/sandbox/schemas/,
 // copied from the Flux CRDs) so `kubectl explain` works; built-in kinds get an open object schema.
 import { createHash } from "node:crypto";
-import { crdSchema } from "./crd-schemas.js";
+import { crdSchema, onSchemasChanged } from "./crd-schemas.js";
 import { RESOURCES, apiVersionOf } from "./resources.js";
-import type { JsonObject, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { ResourceDef } from "./resource-def.js";
 
 const OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
@@ -113,6 +114,9 @@ export interface OpenApiV3 {
 }
 
 let cached: OpenApiV3 | undefined;
+onSchemasChanged(() => {
+  cached = undefined;
+});
 
 export function openApiV3(): OpenApiV3 {
   if (cached) return cached;

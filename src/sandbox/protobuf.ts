@@ -4,7 +4,7 @@
 // 4-byte magic `k8s\0` and a runtime.Unknown {typeMeta, raw}, where raw is the kind's message from
 // k8s.io/api generated.proto. Only the kinds and fields kubectl's generators set are described here;
 // unknown fields are skipped. Responses stay JSON, which every such client also accepts.
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 import { badRequest } from "./status.js";
 
 type Scalar = "string" | "bytes" | "bool" | "int" | "time" | "stringMap" | "bytesMap" | "intOrString";

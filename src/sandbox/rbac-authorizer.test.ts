@@ -2,7 +2,7 @@ import { ApisApi, CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-n
 import { describe, expect, it } from "vitest";
 import type { AdmissionUser } from "./admission.js";
 import { RBAC_STORAGE, RbacAuthorizer, authenticate, forbiddenError, requestAttributes, serviceAccountToken } from "./rbac-authorizer.js";
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 import { startSandbox } from "./sandbox.js";
 import { ObjectStore, storageKey } from "./store.js";
 

@@ -17,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AdmissionUser } from "./admission.js";
 import { parseFieldSelector, pinnedName } from "./field-selector.js";
 import { userFromToken } from "./http-server.js";
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 import { failure, toWire, unauthorized } from "./status.js";
 import type { StatusError } from "./status.js";
 import type { ObjectStore } from "./store.js";

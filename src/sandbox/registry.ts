@@ -12,7 +12,8 @@ import { encodeContinue } from "./list-options.js";
 import type { FieldProblem } from "./object-meta.js";
 import { finalizersOf, generateName, meta, metadataProblems, nameOf, newUid, timestamp } from "./object-meta.js";
 import { crdSchema } from "./crd-schemas.js";
-import type { JsonObject, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { ResourceDef } from "./resource-def.js";
 import { pruneAndDefault, validateAgainstSchema } from "./schema-validation.js";
 import { RESOURCES, apiVersionOf, equivalentResources, presentAs, selectorView, toStorageForm } from "./resources.js";
 import type { StatusDetails, StatusError } from "./status.js";
@@ -370,8 +371,11 @@ export class Registry {
       else updated.status = existing.status;
     }
     if (def.generation) {
-      // Generation counts spec changes: anything outside metadata and status.
-      const changed = !sameJson(without(updated, "metadata", "status", "apiVersion", "kind"), without(existing, "metadata", "status", "apiVersion", "kind"));
+      // Generation counts spec changes: anything outside metadata and status. The old object is compared
+      // with its schema defaults applied, as kube-apiserver decodes it from storage (a seeded object stored
+      // without them must not look changed on its first write).
+      const before = def.custom ? presentAs(def, scope.version, existing) : existing;
+      const changed = !sameJson(without(updated, "metadata", "status", "apiVersion", "kind"), without(before, "metadata", "status", "apiVersion", "kind"));
       const oldGeneration = typeof old.generation === "number" ? old.generation : 1;
       m.generation = changed ? oldGeneration + 1 : oldGeneration;
     } else {

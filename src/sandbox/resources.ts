@@ -5,53 +5,11 @@
 import { crdSchema } from "./crd-schemas.js";
 import { withDefaults } from "./schema-validation.js";
 import type { Schema } from "./schema-validation.js";
+import type { JsonObject } from "./json.js";
+import type { PrinterColumn, ResourceDef } from "./resource-def.js";
 
-export type JsonObject = Record<string, unknown>;
-
-/** One resource, served under one group in one or more versions, kept in one storage. */
-export interface ResourceDef {
-  /** Storage key; two resources share one when they are the same objects (core and events.k8s.io Events). */
-  storage: string;
-  group: string;
-  /** Served versions, preferred first. */
-  versions: readonly string[];
-  resource: string;
-  singular: string;
-  kind: string;
-  namespaced: boolean;
-  shortNames: readonly string[];
-  categories: readonly string[];
-  /**
-   * A custom resource (CustomResourceDefinition semantics): an update needs metadata.resourceVersion,
-   * strategic merge patch is refused, and with the status subresource `status` is dropped on create and
-   * ignored on main-resource writes. See "Custom Resources > Subresources" in the Kubernetes docs.
-   */
-  custom: boolean;
-  statusSubresource: boolean;
-  /** metadata.generation is set to 1 on create and bumped when anything but metadata/status changes. */
-  generation: boolean;
-  /** `deprecationWarning` per deprecated version; kube-apiserver sends it as a Warning header on each request. */
-  deprecated?: Readonly<Record<string, string>>;
-  /** Fields a fieldSelector may name besides metadata.name and metadata.namespace. */
-  selectableFields?: Readonly<Record<string, (obj: JsonObject) => string | undefined>>;
-  /** Converts a stored object (storage form) to `version` of this resource; defaults to rewriting apiVersion. */
-  fromStorage?: (obj: JsonObject, version: string) => JsonObject;
-  /** Converts an object of `version` of this resource to storage form; defaults to rewriting apiVersion. */
-  toStorage?: (obj: JsonObject, version: string) => JsonObject;
-  /** The apiVersion objects are stored as. */
-  storageApiVersion: string;
-  /** The CRD's additionalPrinterColumns (for Table output), when the resource has some. */
-  printerColumns?: readonly PrinterColumn[];
-}
-
-export interface PrinterColumn {
-  name: string;
-  type: string;
-  jsonPath: string;
-  format?: string;
-  description?: string;
-  priority?: number;
-}
+export type { JsonObject } from "./json.js";
+export type { PrinterColumn, ResourceDef } from "./resource-def.js";
 
 export const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] as const;
 
@@ -99,6 +57,32 @@ const coreEventToEventsV1 = (obj: JsonObject): JsonObject => renameFields(obj, E
 const eventsV1ToCoreEvent = (obj: JsonObject): JsonObject =>
   renameFields(obj, EVENT_RENAMES.map(([a, b]) => [b, a] as [string, string]), "v1");
 
+/**
+ * A stored Event as core/v1 clients read it. Events written through events.k8s.io/v1 carry eventTime,
+ * series, reportingController (stored as reportingComponent), regarding and note; a core/v1 reader
+ * (`kubectl get events`, `--sort-by=.lastTimestamp`) sees them the way the API server maps them:
+ * lastTimestamp from series.lastObservedTime or else eventTime, firstTimestamp from eventTime, count from
+ * series.count (1 without a series), source.component from the reporting controller. Fields a core/v1
+ * writer set itself are kept as they are.
+ */
+function coreEventView(obj: JsonObject): JsonObject {
+  const out: JsonObject = { ...obj };
+  const series = out.series !== null && typeof out.series === "object" ? (out.series as JsonObject) : undefined;
+  const eventTime = typeof out.eventTime === "string" && out.eventTime !== "" ? out.eventTime : undefined;
+  const seriesLast = typeof series?.lastObservedTime === "string" ? series.lastObservedTime : undefined;
+  if (out.lastTimestamp === undefined || out.lastTimestamp === null) {
+    const last = seriesLast ?? eventTime;
+    if (last !== undefined) out.lastTimestamp = last;
+  }
+  if ((out.firstTimestamp === undefined || out.firstTimestamp === null) && eventTime !== undefined) out.firstTimestamp = eventTime;
+  if (out.count === undefined || out.count === null) out.count = typeof series?.count === "number" ? series.count : 1;
+  const source = out.source !== null && typeof out.source === "object" ? (out.source as JsonObject) : undefined;
+  if (!source?.component && typeof out.reportingComponent === "string" && out.reportingComponent !== "") {
+    out.source = { ...source, component: out.reportingComponent };
+  }
+  return out;
+}
+
 const eventSelectable: Readonly<Record<string, (obj: JsonObject) => string | undefined>> = {
   "involvedObject.kind": (o) => str(o, "involvedObject", "kind"),
   "involvedObject.namespace": (o) => str(o, "involvedObject", "namespace"),
@@ -126,6 +110,26 @@ const eventsV1Selectable: Readonly<Record<string, (obj: JsonObject) => string | 
   reportingController: (o) => str(o, "reportingComponent") ?? "",
   type: (o) => str(o, "type"),
 };
+
+/** A namespaced Flux custom resource with a status subresource and generation, stored in its first version. */
+function fluxCustomResource(group: string, versions: string[], resource: string, kind: string, shortNames: string[], categories: string[]): ResourceDef {
+  return {
+    storage: `${resource}.${group}`,
+    group,
+    versions,
+    resource,
+    singular: kind.toLowerCase(),
+    kind,
+    namespaced: true,
+    shortNames,
+    categories,
+    custom: true,
+    statusSubresource: true,
+    generation: true,
+    storageApiVersion: `${group}/${versions[0] ?? "v1"}`,
+    printerColumns: FLUX_PRINTER_COLUMNS,
+  };
+}
 
 export const RESOURCES: readonly ResourceDef[] = [
   {
@@ -165,6 +169,12 @@ export const RESOURCES: readonly ResourceDef[] = [
     storageApiVersion: "kustomize.toolkit.fluxcd.io/v1",
     printerColumns: FLUX_PRINTER_COLUMNS,
   },
+  // The Flux Operator's ResourceSet and the Flux sources a Kustomization applies (for kustomize-controller's
+  // revision rule in the simulated Flux): served with the sandbox's own structural schemas.
+  fluxCustomResource("fluxcd.controlplane.io", ["v1"], "resourcesets", "ResourceSet", ["rset"], ["fluxcd"]),
+  fluxCustomResource("source.toolkit.fluxcd.io", ["v1", "v1beta2"], "gitrepositories", "GitRepository", ["gitrepo"], ["fluxcd", "fluxcd-sources"]),
+  fluxCustomResource("source.toolkit.fluxcd.io", ["v1", "v1beta2"], "ocirepositories", "OCIRepository", ["ocirepo"], ["fluxcd", "fluxcd-sources"]),
+  fluxCustomResource("source.toolkit.fluxcd.io", ["v1", "v1beta2"], "buckets", "Bucket", [], ["fluxcd", "fluxcd-sources"]),
   {
     storage: "namespaces",
     group: "",
@@ -226,6 +236,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     statusSubresource: false,
     generation: false,
     selectableFields: eventSelectable,
+    fromStorage: (obj) => coreEventView({ ...obj, apiVersion: "v1" }),
     storageApiVersion: "v1",
   },
   {

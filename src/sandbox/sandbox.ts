@@ -6,7 +6,6 @@ import { createServer } from "node:https";
 import type { Server } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { generateCertificateAuthority, generateServingCertificate } from "../certs/generate.js";
 import type { ServiceResolver } from "./admission.js";
 import { createHandler } from "./http-server.js";
 import { withRbacAuthorization } from "./rbac-authorizer.js";
@@ -14,11 +13,13 @@ import type { AuthorizationMode } from "./rbac-authorizer.js";
 import { kubeConfigFor, kubeconfigYaml } from "./kubeconfig.js";
 import { NamespaceLifecycle } from "./namespace-lifecycle.js";
 import { Registry } from "./registry.js";
+import { useCrds } from "./crd-schemas.js";
 import { RESOURCES, findResourceByKind } from "./resources.js";
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 import { readState, writeState, writeStateSync } from "./state-file.js";
 import type { SandboxState } from "./state-file.js";
 import { StatusError } from "./status.js";
+import { generateSandboxCa, generateSandboxServing } from "./tls-identity.js";
 import { ObjectStore } from "./store.js";
 import type { ActiveWatch } from "./watch-stream.js";
 
@@ -50,6 +51,11 @@ export interface SandboxOptions {
    * exists), saved shortly after every change and on close.
    */
   stateFile?: string;
+  /**
+   * CustomResourceDefinition documents whose schemas replace the sandbox's own structural ones for the
+   * resources it serves (`releasegate sandbox --crds PATH`). Process-wide while this sandbox runs.
+   */
+  crds?: readonly unknown[];
 }
 
 export interface SandboxFaults {
@@ -66,7 +72,7 @@ export interface Sandbox {
   readonly url: string;
   /** The CA that signed the serving certificate (PEM). */
   readonly caPem: string;
-  /** Seed objects that were skipped, with the reason (unserved kinds such as HelmRepository). */
+  /** Seed objects that were skipped, with the reason (unserved kinds such as HelmRepository), and CRDs not used. */
   readonly seedWarnings: readonly string[];
   /** A KubeConfig for client-node: the sandbox cluster with its CA and a bearer-token user. */
   kubeConfig(token?: string): KubeConfig;
@@ -121,20 +127,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? "sandbox-admin";
   const saved = options.stateFile ? readState(options.stateFile) : undefined;
-  const ca = saved?.ca ?? generateCertificateAuthority("releasegate-sandbox-ca");
+  const ca = saved?.ca ?? generateSandboxCa("releasegate-sandbox-ca");
   const serving =
     saved?.serving ??
-    generateServingCertificate(ca, {
-      commonName: "releasegate-sandbox",
-      dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
-      ipAddresses: [...new Set(["127.0.0.1", host === "0.0.0.0" ? "127.0.0.1" : host])],
-    });
+    generateSandboxServing(ca, "releasegate-sandbox", ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"], [
+      ...new Set(["127.0.0.1", host === "0.0.0.0" ? "127.0.0.1" : host]),
+    ]);
+  const crds = useCrds(options.crds ?? [], (storage) => RESOURCES.some((r) => r.storage === storage));
+  const crdWarnings = [...crds.problems.map((p) => `crds: skipped a document: ${p}`), ...crds.unserved.map((s) => `crds: ${s} is not served by the sandbox; its CRD is not used`)];
   const store = new ObjectStore(options.historyLimit ?? 10_000);
   const registryOptions = options.serviceResolver ? { serviceResolver: options.serviceResolver } : {};
   const registry = new Registry(store, registryOptions);
   let seedWarnings: string[] = [];
   if (saved) store.restore(saved.store);
   else seedWarnings = seedStore(registry, options.seed ?? []);
+  seedWarnings = [...crdWarnings, ...seedWarnings];
 
   const stateFile = options.stateFile;
   const currentState = (): SandboxState => ({ version: 1, ca: { certPem: ca.certPem, keyPem: ca.keyPem }, serving, store: store.snapshot() });
@@ -237,6 +244,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await saving;
       if (stateFile) writeStateSync(stateFile, currentState());
       await shutdown();
+      crds.restore();
     },
   };
 }

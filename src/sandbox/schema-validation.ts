@@ -8,7 +8,7 @@ import { CelScalar, celEnv, isCelError, parse, plan } from "@bufbuild/cel";
 import type { CelInput } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import type { FieldProblem } from "./object-meta.js";
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 
 export type Schema = JsonObject & {
   type?: string;

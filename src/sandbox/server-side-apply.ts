@@ -4,7 +4,7 @@
 // manager stopped applying are removed, and an object that does not exist is created.
 import { applyConfiguration } from "./managed-fields.js";
 import type { Registry, RequestScope, WriteResult } from "./registry.js";
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 import { apiVersionOf } from "./resources.js";
 import { badRequest } from "./status.js";
 

@@ -1,44 +1,87 @@
-// A small simulated Flux helm-controller, for the sandbox only: it lets a person (and the end-to-end
-// tests) watch the gate controller open gates early without a real Flux. It is a client of the
-// sandbox's API like any controller, and imitates only what the gate controller reacts to:
+// A small simulated Flux for the sandbox: helm-controller, kustomize-controller and the Flux Operator's
+// ResourceSet controller, as far as releasegate's gate controller can tell them apart. It lets a person
+// (and the end-to-end tests) watch gates open early without a real Flux. It is a client of the sandbox's
+// API like any controller and an independent oracle: its rules are written from Flux's documented
+// behaviour (flux-sim/*-dependencies.ts), never taken from releasegate's code (src/sandbox/README.md).
 //
-// - A HelmRelease is reconciled when it is new, when its generation changes, when
-//   `reconcile.fluxcd.io/requestedAt` differs from the last one handled (Flux's ReconcileRequestedPredicate),
-//   and every `requeueDependency` (30 s, helm-controller's `--requeue-dependency` default) while it
-//   waits for a dependency. It does NOT react to a dependency turning Ready: neither does Flux, which is
-//   the whole reason releasegate exists.
-// - With a dependency missing or not Ready (Ready=True at its current generation), it sets Ready=False
-//   reason DependencyNotReady, "dependency 'default/redis' is not ready", as helm-controller does.
-// - Otherwise it "installs": Ready=Unknown Progressing for `installDelay`, then Ready=True
-//   InstallSucceeded; or, with the annotation `sandbox.releasegate.io/simulate: install-failure`,
-//   Ready=False InstallFailed + Stalled=True RetriesExceeded "install retries exhausted". Changing or
+// - An object is reconciled when it is new, when its generation changes, when
+//   `reconcile.fluxcd.io/requestedAt` differs from the last one handled (Flux's ReconcileRequestedPredicate;
+//   the time is copied to status.lastHandledReconcileAt), and, for a Kustomization, when its source's
+//   artifact revision changes. It does NOT react to a dependency turning Ready: neither does Flux, which
+//   is the whole reason releasegate exists.
+// - While a dependency holds it: Ready=False reason DependencyNotReady, polled again after
+//   `requeueDependencyMs` (helm-/kustomize-controller's `--requeue-dependency`, 30 s) or
+//   `resourceSetRequeueMs` (the operator's 5 s).
+// - Otherwise it "installs": Ready=Unknown Progressing for `installDelayMs`, then Ready=True; or, with the
+//   annotation `sandbox.releasegate.io/simulate: install-failure`, Ready=False with a terminal reason
+//   (HelmRelease: InstallFailed + Stalled=True RetriesExceeded "install retries exhausted"). Changing or
 //   removing that annotation reconciles at once (a sandbox convenience: real Flux would wait for a spec
-//   change or a requested reconcile).
-// Suspended and deleting objects are left alone, as Flux leaves them. Kustomizations are not simulated.
-
+//   change or a requested reconcile). A Kustomization applies its source's artifact revision
+//   (status.lastAppliedRevision); without a source artifact it fails with ArtifactFailed and retries.
+// Suspended objects (`spec.suspend`, or a ResourceSet annotated `fluxcd.controlplane.io/reconcile: disabled`)
+// and objects being deleted are left alone, as Flux leaves them.
+import { createHash } from "node:crypto";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { describeError, silentLogger } from "../cluster/logger.js";
-import type { ClusterLogger } from "../cluster/logger.js";
-import { ObjectCache } from "../cluster/object-cache.js";
-import type { CacheChange } from "../cluster/object-cache.js";
-import { RECONCILE_REQUEST_ANNOTATION } from "../cluster/reconcile-request.js";
-import { fluxResourceType } from "../cluster/resources.js";
-import { isReady } from "../graph/readiness.js";
-import { resolveDependencies } from "../graph/refs.js";
-import type { Condition, FluxObject, ObjectKey } from "../graph/types.js";
+import { ApiReader } from "./flux-sim/api-reader.js";
+import { checkEntry, dependsOnEntries, invalidReadyExpr } from "./flux-sim/helm-dependencies.js";
+import type { DependencyVerdict } from "./flux-sim/helm-dependencies.js";
+import { artifactRevision, checkKustomizationEntry, sourceRefOf } from "./flux-sim/kustomize-dependencies.js";
+import type { SourceRef } from "./flux-sim/kustomize-dependencies.js";
+import { checkResourceSetDependency, invalidResourceSetExpr, resourceSetDependencies } from "./flux-sim/resourceset-dependencies.js";
+import { ResourceWatch } from "./flux-sim/resource-watch.js";
+import type { ResourceType, WatchChange } from "./flux-sim/resource-watch.js";
+import { annotation, field, idOf, numberField } from "./flux-sim/unstructured.js";
+import type { Condition, Json } from "./flux-sim/unstructured.js";
 
 /** The annotation that makes the simulated install fail. */
 export const SIMULATE_ANNOTATION = "sandbox.releasegate.io/simulate";
 export const SIMULATE_INSTALL_FAILURE = "install-failure";
+/** Flux's annotation asking for a reconcile now (any new value). */
+export const REQUESTED_AT_ANNOTATION = "reconcile.fluxcd.io/requestedAt";
+
+export interface SimulatedFluxLogger {
+  warn(fields: object, message: string): void;
+}
 
 export interface SimulatedFluxOptions {
   /** How long an install takes before Ready=True (default 1.5 s, so a person sees it progress). */
   installDelayMs?: number;
-  /** helm-controller's `--requeue-dependency` (default 30 s). */
+  /** helm-controller's and kustomize-controller's `--requeue-dependency` (default 30 s). */
   requeueDependencyMs?: number;
-  logger?: ClusterLogger;
+  /** The Flux Operator's dependency re-check of a ResourceSet (default 5 s). */
+  resourceSetRequeueMs?: number;
+  /** Flux's feature gate AdditiveCELDependencyCheck (readyExpr and the built-in check both apply). */
+  additiveCelDependencyCheck?: boolean;
+  /** Called with each reconcile this simulator starts (the sandbox banner reports early reconciles). */
+  onReconcile?: (event: ReconcileEvent) => void;
+  logger?: SimulatedFluxLogger;
 }
+
+export interface ReconcileEvent {
+  kind: ControllerKind;
+  namespace: string;
+  name: string;
+  /** Why it ran: new/changed object, a requested reconcile, a dependency poll, a source change. */
+  trigger: "changed" | "requested" | "poll" | "source";
+  /** The outcome written: waiting on a dependency, installing, or a terminal error. */
+  outcome: "waiting" | "installing" | "failed" | "ready";
+  at: number;
+}
+
+type ControllerKind = "HelmRelease" | "Kustomization" | "ResourceSet";
+
+const TYPES: Record<ControllerKind, ResourceType> = {
+  HelmRelease: { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases" },
+  Kustomization: { group: "kustomize.toolkit.fluxcd.io", version: "v1", plural: "kustomizations" },
+  ResourceSet: { group: "fluxcd.controlplane.io", version: "v1", plural: "resourcesets" },
+};
+
+const SOURCE_TYPES: Record<string, ResourceType> = {
+  GitRepository: { group: "source.toolkit.fluxcd.io", version: "v1", plural: "gitrepositories" },
+  OCIRepository: { group: "source.toolkit.fluxcd.io", version: "v1", plural: "ocirepositories" },
+  Bucket: { group: "source.toolkit.fluxcd.io", version: "v1", plural: "buckets" },
+};
 
 /** What the simulator last acted on for one object, so its own status writes do not retrigger it. */
 interface Handled {
@@ -48,114 +91,257 @@ interface Handled {
   timer: NodeJS.Timeout | undefined;
 }
 
+const silent: SimulatedFluxLogger = { warn: () => undefined };
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+function sourceKey(ref: SourceRef): string {
+  return `${ref.kind}/${ref.namespace}/${ref.name}`;
+}
+
 export class SimulatedFlux {
-  private readonly cache: ObjectCache;
+  private readonly reader: ApiReader;
   private readonly api: CustomObjectsApi;
+  private readonly watches: ResourceWatch[] = [];
+  private readonly objects: Record<ControllerKind, Map<string, Json>> = { HelmRelease: new Map(), Kustomization: new Map(), ResourceSet: new Map() };
+  private readonly handled = new Map<string, Handled>();
+  private readonly revisions = new Map<string, string | undefined>();
+  /** Work on one object, in order: a check, a status write and a finished install never interleave. */
+  private readonly queues = new Map<string, Promise<void>>();
   private readonly installDelayMs: number;
   private readonly requeueDependencyMs: number;
-  private readonly log: ClusterLogger;
-  private readonly handled = new Map<ObjectKey, Handled>();
-  /** Status writes of one object, in order: a short install delay must not let two writes race. */
-  private readonly writes = new Map<ObjectKey, Promise<void>>();
+  private readonly resourceSetRequeueMs: number;
+  private readonly log: SimulatedFluxLogger;
   private stopped = false;
 
-  constructor(kc: KubeConfig, options: SimulatedFluxOptions = {}) {
+  constructor(kc: KubeConfig, private readonly options: SimulatedFluxOptions = {}) {
     this.installDelayMs = options.installDelayMs ?? 1500;
     this.requeueDependencyMs = options.requeueDependencyMs ?? 30_000;
-    this.log = options.logger ?? silentLogger;
+    this.resourceSetRequeueMs = options.resourceSetRequeueMs ?? 5000;
+    this.log = options.logger ?? silent;
+    this.reader = new ApiReader(kc);
     this.api = kc.makeApiClient(CustomObjectsApi);
-    this.cache = new ObjectCache(kc, { kind: "HelmRelease", logger: this.log, backoff: { initialMs: 100, maxMs: 2000 } });
-    this.cache.subscribe((change) => this.onChange(change));
+    for (const kind of Object.keys(TYPES) as ControllerKind[]) {
+      this.watches.push(new ResourceWatch(kc, TYPES[kind], (change) => this.onChange(kind, change)));
+    }
+    for (const [kind, type] of Object.entries(SOURCE_TYPES)) {
+      this.watches.push(new ResourceWatch(kc, type, (change) => this.onSourceChange(kind, change)));
+    }
   }
 
-  /** Starts watching; resolves once the first list is in. */
+  /** Starts watching; resolves once the first lists are in. */
   async start(): Promise<void> {
-    this.cache.start();
-    await this.cache.synced;
+    for (const w of this.watches) w.start();
+    await Promise.all(this.watches.map((w) => w.synced));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const w of this.watches) w.stop();
     for (const h of this.handled.values()) clearTimeout(h.timer);
     this.handled.clear();
-    await this.cache.stop();
+    await Promise.all([...this.queues.values()]);
   }
 
-  private onChange(change: CacheChange): void {
+  private enqueue(key: string, work: () => Promise<void>): void {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.then(work).catch((err: unknown) => {
+      if (!this.stopped) this.log.warn({ object: key, error: err instanceof Error ? err.message : String(err) }, "simulated Flux reconcile failed");
+    });
+    this.queues.set(key, next);
+    void next.then(() => {
+      if (this.queues.get(key) === next) this.queues.delete(key);
+    });
+  }
+
+  private onChange(kind: ControllerKind, change: WatchChange): void {
     if (this.stopped) return;
+    const key = `${kind}/${change.key}`;
     if (change.type === "delete") {
-      clearTimeout(this.handled.get(change.key)?.timer);
-      this.handled.delete(change.key);
+      this.objects[kind].delete(change.key);
+      clearTimeout(this.handled.get(key)?.timer);
+      this.handled.delete(key);
       return;
     }
-    const obj = change.object;
-    const h = this.handled.get(change.key);
-    const requestedAt = obj.annotations?.[RECONCILE_REQUEST_ANNOTATION];
-    const simulate = obj.annotations?.[SIMULATE_ANNOTATION];
-    if (h && h.generation === obj.generation && h.requestedAt === requestedAt && h.simulate === simulate) return;
-    this.reconcile(change.key);
+    this.objects[kind].set(change.key, change.object);
+    const h = this.handled.get(key);
+    const requestedAt = annotation(change.object, REQUESTED_AT_ANNOTATION);
+    const generation = numberField(change.object, "metadata", "generation");
+    if (h && h.generation === generation && h.requestedAt === requestedAt && h.simulate === annotation(change.object, SIMULATE_ANNOTATION)) return;
+    const trigger = h && h.requestedAt !== requestedAt && h.generation === generation ? "requested" : "changed";
+    this.reconcile(kind, change.key, trigger);
   }
 
-  /** One reconciliation of `key`, as helm-controller would run it now. */
-  private reconcile(key: ObjectKey): void {
+  private onSourceChange(kind: string, change: WatchChange): void {
     if (this.stopped) return;
-    const obj = this.cache.get(key);
+    const key = `${kind}/${change.key}`;
+    const revision = change.type === "upsert" ? artifactRevision(change.object) : undefined;
+    const had = this.revisions.has(key);
+    if (had && this.revisions.get(key) === revision) return;
+    this.revisions.set(key, revision);
+    if (!had && revision === undefined) return;
+    // kustomize-controller watches its sources: a new artifact reconciles every Kustomization using it.
+    for (const [k, ks] of this.objects.Kustomization) {
+      const ref = sourceRefOf(ks);
+      if (ref && sourceKey(ref) === key) this.reconcile("Kustomization", k, "source");
+    }
+  }
+
+  private reconcile(kind: ControllerKind, objectKey: string, trigger: ReconcileEvent["trigger"]): void {
+    const key = `${kind}/${objectKey}`;
+    const obj = this.objects[kind].get(objectKey);
+    if (this.stopped || !obj) return;
     const previous = this.handled.get(key);
     clearTimeout(previous?.timer);
-    if (!obj) return;
-    const requestedAt = obj.annotations?.[RECONCILE_REQUEST_ANNOTATION];
-    const simulate = obj.annotations?.[SIMULATE_ANNOTATION];
-    const h: Handled = { generation: obj.generation, requestedAt, simulate, timer: undefined };
+    const h: Handled = {
+      generation: numberField(obj, "metadata", "generation"),
+      requestedAt: annotation(obj, REQUESTED_AT_ANNOTATION),
+      simulate: annotation(obj, SIMULATE_ANNOTATION),
+      timer: undefined,
+    };
     this.handled.set(key, h);
-    if (obj.suspend === true || obj.deleting === true) return;
-
-    const waitingFor = this.firstUnreadyDependency(obj);
-    if (waitingFor !== undefined) {
-      void this.writeStatus(obj, requestedAt, [
-        { type: "Ready", status: "False", reason: "DependencyNotReady", message: waitingFor },
-      ]);
-      h.timer = this.later(() => this.reconcile(key), this.requeueDependencyMs);
-      return;
-    }
-    void this.writeStatus(obj, requestedAt, [
-      { type: "Ready", status: "Unknown", reason: "Progressing", message: "Running 'install' action with timeout of 5m0s" },
-      { type: "Reconciling", status: "True", reason: "Progressing", message: "Running 'install' action with timeout of 5m0s" },
-    ]);
-    h.timer = this.later(() => this.finishInstall(key, h), this.installDelayMs);
+    this.enqueue(key, () => this.runReconcile(kind, objectKey, h, trigger));
   }
 
-  private finishInstall(key: ObjectKey, h: Handled): void {
-    const obj = this.cache.get(key);
-    if (this.stopped || !obj || this.handled.get(key) !== h) return;
+  private isCurrent(kind: ControllerKind, objectKey: string, h: Handled): boolean {
+    return !this.stopped && this.handled.get(`${kind}/${objectKey}`) === h;
+  }
+
+  private async runReconcile(kind: ControllerKind, objectKey: string, h: Handled, trigger: ReconcileEvent["trigger"]): Promise<void> {
+    const obj = this.objects[kind].get(objectKey);
+    if (!obj || !this.isCurrent(kind, objectKey, h)) return;
+    if (field(obj, "metadata", "deletionTimestamp") !== undefined) return;
+    if (kind === "ResourceSet" ? annotation(obj, "fluxcd.controlplane.io/reconcile") === "disabled" : field(obj, "spec", "suspend") === true) return;
+    const report = (outcome: ReconcileEvent["outcome"]): void => {
+      const { namespace, name } = idOf(obj);
+      this.options.onReconcile?.({ kind, namespace, name, trigger, outcome, at: Date.now() });
+    };
+
+    const verdict = await this.checkDependencies(kind, obj);
+    if (!this.isCurrent(kind, objectKey, h)) return;
+    if (verdict.kind === "terminal") {
+      await this.writeStatus(kind, obj, h, [
+        { type: "Ready", status: "False", reason: verdict.reason, message: verdict.message },
+        { type: "Stalled", status: "True", reason: verdict.reason, message: verdict.message },
+      ]);
+      report("failed");
+      return;
+    }
+    if (verdict.kind === "wait") {
+      const message = kind === "ResourceSet" ? `Retrying dependency check: ${verdict.message}` : verdict.message;
+      await this.writeStatus(kind, obj, h, [{ type: "Ready", status: "False", reason: "DependencyNotReady", message }]);
+      report("waiting");
+      this.requeue(kind, objectKey, h, kind === "ResourceSet" ? this.resourceSetRequeueMs : this.requeueDependencyMs);
+      return;
+    }
+
+    let revision: string | undefined;
+    if (kind === "Kustomization") {
+      const ref = sourceRefOf(obj);
+      const type = ref ? SOURCE_TYPES[ref.kind] : undefined;
+      const source = ref && type ? await this.reader.get(type, ref.namespace, ref.name) : undefined;
+      revision = artifactRevision(source);
+      if (revision === undefined) {
+        const what = ref ? `${ref.kind}/${ref.namespace}/${ref.name}` : "sourceRef";
+        const message = source === undefined ? `Source '${what}' not found` : "Source artifact not found, retrying in 30s";
+        await this.writeStatus(kind, obj, h, [{ type: "Ready", status: "False", reason: "ArtifactFailed", message }]);
+        report("waiting");
+        this.requeue(kind, objectKey, h, this.requeueDependencyMs);
+        return;
+      }
+    }
+    const progressing = kind === "HelmRelease" ? "Running 'install' action with timeout of 5m0s" : "Reconciliation in progress";
+    await this.writeStatus(kind, obj, h, [
+      { type: "Ready", status: "Unknown", reason: "Progressing", message: progressing },
+      { type: "Reconciling", status: "True", reason: "Progressing", message: progressing },
+    ]);
+    report("installing");
+    h.timer = this.later(() => this.enqueue(`${kind}/${objectKey}`, () => this.finish(kind, objectKey, h, revision, report)), this.installDelayMs);
+  }
+
+  private requeue(kind: ControllerKind, objectKey: string, h: Handled, ms: number): void {
+    if (!this.isCurrent(kind, objectKey, h)) return;
+    h.timer = this.later(() => {
+      if (this.isCurrent(kind, objectKey, h)) this.reconcile(kind, objectKey, "poll");
+    }, ms);
+  }
+
+  private async checkDependencies(kind: ControllerKind, obj: Json): Promise<DependencyVerdict> {
+    if (kind === "ResourceSet") {
+      const deps = resourceSetDependencies(obj);
+      const invalid = invalidResourceSetExpr(deps);
+      if (invalid) return invalid;
+      for (const dep of deps) {
+        const verdict = checkResourceSetDependency(dep, await this.reader.getAny(dep.apiVersion, dep.kind, dep.namespace, dep.name));
+        if (verdict.kind !== "ok") return verdict;
+      }
+      return { kind: "ok" };
+    }
+    const entries = dependsOnEntries(obj);
+    const invalid = invalidReadyExpr(entries);
+    if (invalid) return invalid;
+    const additiveCel = this.options.additiveCelDependencyCheck === true;
+    let source: Json | undefined;
+    let sourceRead = false;
+    for (const entry of entries) {
+      const dep = await this.reader.get(TYPES[kind], entry.namespace, entry.name);
+      let verdict: DependencyVerdict;
+      if (kind === "Kustomization") {
+        if (!sourceRead) {
+          const ref = sourceRefOf(obj);
+          const type = ref ? SOURCE_TYPES[ref.kind] : undefined;
+          source = ref && type ? await this.reader.get(type, ref.namespace, ref.name) : undefined;
+          sourceRead = true;
+        }
+        verdict = checkKustomizationEntry(obj, entry, dep, source, { additiveCel });
+      } else {
+        verdict = checkEntry(obj, entry, dep, "helmreleases.helm.toolkit.fluxcd.io", { additiveCel });
+      }
+      if (verdict.kind !== "ok") return verdict;
+    }
+    return { kind: "ok" };
+  }
+
+  private async finish(kind: ControllerKind, objectKey: string, h: Handled, revision: string | undefined, report: (o: ReconcileEvent["outcome"]) => void): Promise<void> {
+    const obj = this.objects[kind].get(objectKey);
+    if (!obj || !this.isCurrent(kind, objectKey, h)) return;
     h.timer = undefined;
+    const { namespace, name } = idOf(obj);
     if (h.simulate === SIMULATE_INSTALL_FAILURE) {
-      void this.writeStatus(obj, h.requestedAt, [
-        { type: "Ready", status: "False", reason: "InstallFailed", message: "install retries exhausted" },
-        { type: "Stalled", status: "True", reason: "RetriesExceeded", message: "install retries exhausted" },
-        { type: "Released", status: "False", reason: "InstallFailed", message: "install retries exhausted" },
-      ]);
+      if (kind === "HelmRelease") {
+        await this.writeStatus(kind, obj, h, [
+          { type: "Ready", status: "False", reason: "InstallFailed", message: "install retries exhausted" },
+          { type: "Stalled", status: "True", reason: "RetriesExceeded", message: "install retries exhausted" },
+          { type: "Released", status: "False", reason: "InstallFailed", message: "install retries exhausted" },
+        ]);
+      } else {
+        const message = "health check failed after 5m0s: timeout waiting for: [Deployment status: 'InProgress']";
+        await this.writeStatus(kind, obj, h, [
+          { type: "Ready", status: "False", reason: kind === "Kustomization" ? "HealthCheckFailed" : "ReconciliationFailed", message },
+        ], revision === undefined ? {} : { lastAttemptedRevision: revision });
+      }
+      report("failed");
       return;
     }
-    void this.writeStatus(obj, h.requestedAt, [
-      {
-        type: "Ready",
-        status: "True",
-        reason: "InstallSucceeded",
-        message: `Helm install succeeded for release ${obj.namespace}/${obj.name}.v1`,
-      },
-      { type: "Released", status: "True", reason: "InstallSucceeded", message: "Helm install succeeded" },
-    ]);
-  }
-
-  /** helm-controller's checkDependencies: the first dependency that does not exist or is not Ready
-   *  (Ready=True at its current generation, or its readyExpr), in Flux's words. */
-  private firstUnreadyDependency(obj: FluxObject): string | undefined {
-    for (const entry of resolveDependencies(obj)) {
-      const found = this.cache.get(entry.key);
-      if (!found) return `unable to get '${entry.key}' dependency: helmreleases.helm.toolkit.fluxcd.io "${entry.name}" not found`;
-      if (!isReady(found, obj, entry)) return `dependency '${entry.key}' is not ready`;
+    if (kind === "HelmRelease") {
+      await this.writeStatus(kind, obj, h, [
+        { type: "Ready", status: "True", reason: "InstallSucceeded", message: `Helm install succeeded for release ${namespace}/${name}.v1` },
+        { type: "Released", status: "True", reason: "InstallSucceeded", message: "Helm install succeeded" },
+      ]);
+    } else if (kind === "Kustomization") {
+      await this.writeStatus(kind, obj, h, [{ type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: `Applied revision: ${revision ?? ""}` }], {
+        lastAppliedRevision: revision,
+        lastAttemptedRevision: revision,
+      });
+    } else {
+      const digest = `sha256:${createHash("sha256").update(JSON.stringify(field(obj, "spec") ?? {})).digest("hex")}`;
+      await this.writeStatus(kind, obj, h, [{ type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: `Reconciliation finished in ${this.installDelayMs}ms` }], {
+        lastAppliedRevision: digest,
+      });
     }
-    return undefined;
+    report("ready");
   }
 
   private later(run: () => void, ms: number): NodeJS.Timeout {
@@ -164,32 +350,25 @@ export class SimulatedFlux {
     return timer;
   }
 
-  private writeStatus(obj: FluxObject, requestedAt: string | undefined, conditions: Condition[]): Promise<void> {
-    const key = `${obj.namespace}/${obj.name}`;
-    const previous = this.writes.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.patchStatus(obj, requestedAt, conditions));
-    this.writes.set(key, next);
-    void next.then(() => {
-      if (this.writes.get(key) === next) this.writes.delete(key);
-    });
-    return next;
-  }
-
-  private async patchStatus(obj: FluxObject, requestedAt: string | undefined, conditions: Condition[]): Promise<void> {
-    const type = fluxResourceType("HelmRelease");
-    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  private async writeStatus(kind: ControllerKind, obj: Json, h: Handled, conditions: Condition[], extra: Record<string, unknown> = {}): Promise<void> {
+    const { namespace, name } = idOf(obj);
+    const generation = numberField(obj, "metadata", "generation");
+    const time = now();
     const status: Record<string, unknown> = {
-      observedGeneration: obj.generation,
-      conditions: conditions.map((c) => ({ ...c, lastTransitionTime: now, observedGeneration: obj.generation })),
+      observedGeneration: generation,
+      conditions: conditions.map((c) => ({ ...c, lastTransitionTime: time, observedGeneration: generation })),
+      ...extra,
     };
-    if (requestedAt !== undefined) status.lastHandledReconcileAt = requestedAt;
+    if (h.requestedAt !== undefined) status.lastHandledReconcileAt = h.requestedAt;
+    const type = TYPES[kind];
     try {
       await this.api.patchNamespacedCustomObjectStatus(
-        { group: type.group, version: type.version, plural: type.resource, namespace: obj.namespace, name: obj.name, body: { status } },
+        { group: type.group, version: type.version, plural: type.plural, namespace, name, body: { status } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );
     } catch (err) {
-      if (!this.stopped) this.log.warn({ namespace: obj.namespace, name: obj.name, error: describeError(err) }, "simulated Flux could not write status");
+      if (!this.stopped) this.log.warn({ kind, namespace, name, error: err instanceof Error ? err.message : String(err) }, "simulated Flux could not write status");
     }
   }
 }
+

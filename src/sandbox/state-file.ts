@@ -3,13 +3,13 @@
 // clients like a restarted API server. Written atomically (temp file + rename) shortly after changes.
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
-import type { KeyPair } from "../certs/generate.js";
+import type { PemPair } from "./tls-identity.js";
 import type { StoreSnapshot } from "./store.js";
 
 export interface SandboxState {
   version: 1;
-  ca: KeyPair;
-  serving: KeyPair;
+  ca: PemPair;
+  serving: PemPair;
   store: StoreSnapshot;
 }
 

@@ -3,7 +3,7 @@
 // a resourceVersion and lists can be served at an older resourceVersion (continue tokens, Exact).
 // Once history is trimmed ("compacted"), older resourceVersions are gone: callers answer 410 Expired,
 // as kube-apiserver does (https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes).
-import type { JsonObject } from "./resources.js";
+import type { JsonObject } from "./json.js";
 import { expired } from "./status.js";
 
 export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";

@@ -3,7 +3,8 @@
 // (JSONPath subset below); built-in kinds get the columns kube-apiserver's printers show.
 // See https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables
 import type { IncomingMessage } from "node:http";
-import type { JsonObject, PrinterColumn, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { PrinterColumn, ResourceDef } from "./resource-def.js";
 
 export function wantsTable(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? "";
@@ -127,7 +128,7 @@ function builtinColumns(def: ResourceDef): Column[] {
       if (def.group === "events.k8s.io") {
         return [
           column("Last Seen", "string", (o) => {
-            const t = o.deprecatedLastTimestamp ?? o.eventTime ?? at(o, "metadata", "creationTimestamp");
+            const t = at(o, "series", "lastObservedTime") ?? o.deprecatedLastTimestamp ?? o.eventTime ?? at(o, "metadata", "creationTimestamp");
             return typeof t === "string" ? humanDuration(Date.now() - Date.parse(t)) : "<unknown>";
           }),
           column("Type", "string", (o) => o.type ?? ""),

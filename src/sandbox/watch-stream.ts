@@ -6,7 +6,8 @@
 // initial state with a bookmark annotated `k8s.io/initial-events-end`; timeoutSeconds ends the stream.
 import type { ServerResponse } from "node:http";
 import type { ListOptions } from "./list-options.js";
-import type { JsonObject, ResourceDef } from "./resources.js";
+import type { JsonObject } from "./json.js";
+import type { ResourceDef } from "./resource-def.js";
 import { apiVersionOf, presentAs, selectorView } from "./resources.js";
 import type { Status } from "./status.js";
 import { StatusError, failure, toWire } from "./status.js";

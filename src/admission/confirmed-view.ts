@@ -1,0 +1,44 @@
+// The cache's graph plus objects a consistent read has just found (cluster/missing-read.ts) that the
+// cache has not seen yet: the deny path decides again on this view, so a dependency stored a moment ago
+// counts as existing. Read-only, built for one review.
+import type { GraphView } from "../graph/dependency-graph.js";
+import { nodeOf, resolveDependencies } from "../graph/refs.js";
+import type { FluxObject, NodeKey } from "../graph/types.js";
+
+export class ConfirmedObjectsView implements GraphView {
+  private readonly extra = new Map<NodeKey, FluxObject>();
+
+  constructor(
+    private readonly base: GraphView,
+    found: readonly FluxObject[],
+  ) {
+    for (const object of found) {
+      const key = nodeOf(object);
+      if (!base.has(key)) this.extra.set(key, object);
+    }
+  }
+
+  has(key: NodeKey): boolean {
+    return this.base.has(key) || this.extra.has(key);
+  }
+
+  get(key: NodeKey): FluxObject | undefined {
+    return this.base.get(key) ?? this.extra.get(key);
+  }
+
+  dependencyKeys(key: NodeKey): readonly NodeKey[] {
+    const object = this.extra.get(key);
+    if (object === undefined) return this.base.dependencyKeys(key);
+    return [...new Set(resolveDependencies(object).map((d) => d.node))];
+  }
+
+  *keys(): Iterable<NodeKey> {
+    yield* this.base.keys();
+    yield* this.extra.keys();
+  }
+
+  *suggestionCandidates(missing: NodeKey): Iterable<NodeKey> {
+    yield* this.base.suggestionCandidates?.(missing) ?? this.base.keys();
+    yield* this.extra.keys();
+  }
+}

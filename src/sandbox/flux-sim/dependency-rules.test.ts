@@ -1,0 +1,127 @@
+// The simulated Flux's dependency rules, as Flux documents them (see each rule file's header).
+import { describe, expect, it } from "vitest";
+import { checkEntry, dependsOnEntries, invalidReadyExpr } from "./helm-dependencies.js";
+import { computeStatus } from "./kstatus.js";
+import { checkKustomizationEntry } from "./kustomize-dependencies.js";
+import { checkResourceSetDependency, invalidResourceSetExpr, resourceSetDependencies } from "./resourceset-dependencies.js";
+import type { Json } from "./unstructured.js";
+
+function flux(kind: string, name: string, opts: { generation?: number; observed?: number; ready?: string; spec?: Json; status?: Json; namespace?: string } = {}): Json {
+  return {
+    apiVersion: "x/v1",
+    kind,
+    metadata: { name, namespace: opts.namespace ?? "default", generation: opts.generation ?? 1 },
+    spec: opts.spec ?? {},
+    status: {
+      observedGeneration: opts.observed ?? opts.generation ?? 1,
+      ...(opts.ready ? { conditions: [{ type: "Ready", status: opts.ready, reason: "R", message: "m" }] } : {}),
+      ...opts.status,
+    },
+  };
+}
+
+describe("helm-controller dependency rule", () => {
+  const self = flux("HelmRelease", "backend", { spec: { dependsOn: [{ name: "redis" }] } });
+  const [entry] = dependsOnEntries(self);
+
+  it("resolves the namespace of an entry to the dependent's own", () => {
+    expect(entry).toEqual({ name: "redis", namespace: "default", readyExpr: undefined });
+  });
+
+  it("waits on a missing dependency, one not Ready, and one Ready at an older generation", () => {
+    expect(checkEntry(self, entry!, undefined, "helmreleases.helm.toolkit.fluxcd.io")).toEqual({
+      kind: "wait",
+      message: `unable to get 'default/redis' dependency: helmreleases.helm.toolkit.fluxcd.io "redis" not found`,
+    });
+    expect(checkEntry(self, entry!, flux("HelmRelease", "redis", { ready: "False" }), "hr")).toEqual({ kind: "wait", message: "dependency 'default/redis' is not ready" });
+    expect(checkEntry(self, entry!, flux("HelmRelease", "redis", { ready: "True", generation: 2, observed: 1 }), "hr").kind).toBe("wait");
+    expect(checkEntry(self, entry!, flux("HelmRelease", "redis", { ready: "True", generation: 2, observed: 2 }), "hr")).toEqual({ kind: "ok" });
+  });
+
+  it("lets readyExpr replace the built-in check, or add to it with AdditiveCELDependencyCheck", () => {
+    const withExpr = flux("HelmRelease", "backend", { spec: { dependsOn: [{ name: "redis", readyExpr: "dep.metadata.name == 'redis' && self.metadata.name == 'backend'" }] } });
+    const [e] = dependsOnEntries(withExpr);
+    const notReady = flux("HelmRelease", "redis", { ready: "False" });
+    expect(checkEntry(withExpr, e!, notReady, "hr")).toEqual({ kind: "ok" });
+    expect(checkEntry(withExpr, e!, notReady, "hr", { additiveCel: true })).toEqual({ kind: "wait", message: "dependency 'default/redis' is not ready" });
+    const falseExpr = dependsOnEntries(flux("HelmRelease", "b", { spec: { dependsOn: [{ name: "redis", readyExpr: "dep.status.observedGeneration == 7" }] } }))[0]!;
+    expect(checkEntry(withExpr, falseExpr, notReady, "hr")).toEqual({ kind: "wait", message: "dependency 'default/redis' is not ready according to readyExpr eval" });
+  });
+
+  it("makes a readyExpr that does not compile terminal (InvalidCELExpression)", () => {
+    const verdict = invalidReadyExpr(dependsOnEntries(flux("HelmRelease", "b", { spec: { dependsOn: [{ name: "redis", readyExpr: "dep.status.(" }] } })));
+    expect(verdict).toMatchObject({ kind: "terminal", reason: "InvalidCELExpression" });
+  });
+});
+
+describe("kustomize-controller source revision rule", () => {
+  const git = (revision: string): Json => ({ kind: "GitRepository", metadata: { name: "flux-system", namespace: "flux-system" }, status: { artifact: { revision } } });
+  const ks = (name: string, applied: string | undefined, source = "flux-system"): Json =>
+    flux("Kustomization", name, { namespace: "flux-system", ready: "True", spec: { sourceRef: { kind: "GitRepository", name: source } }, status: applied ? { lastAppliedRevision: applied } : {} });
+  const self = flux("Kustomization", "apps", { namespace: "flux-system", spec: { sourceRef: { kind: "GitRepository", name: "flux-system" }, dependsOn: [{ name: "infra" }] } });
+  const [entry] = dependsOnEntries(self);
+
+  it("holds a dependent until a same-source dependency has applied the source's current revision", () => {
+    expect(checkKustomizationEntry(self, entry!, ks("infra", "main@sha1:old"), git("main@sha1:new"))).toEqual({
+      kind: "wait",
+      message: "dependency 'flux-system/infra' revision is not up to date",
+    });
+    expect(checkKustomizationEntry(self, entry!, ks("infra", "main@sha1:new"), git("main@sha1:new"))).toEqual({ kind: "ok" });
+  });
+
+  it("does not compare revisions across different sources", () => {
+    expect(checkKustomizationEntry(self, entry!, ks("infra", "x@sha1:1", "other"), git("main@sha1:new"))).toEqual({ kind: "ok" });
+  });
+});
+
+describe("Flux Operator ResourceSet dependency rule", () => {
+  const deps = resourceSetDependencies({
+    spec: {
+      dependsOn: [
+        { apiVersion: "v1", kind: "ConfigMap", name: "settings", namespace: "apps" },
+        { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "apps", ready: true },
+        { apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: "apps", ready: true, readyExpr: "status.availableReplicas >= 2" },
+        { apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", name: "infra", namespace: "apps", ready: true },
+        { apiVersion: "v1", kind: "ConfigMap", name: "x", namespace: "apps", readyExpr: "this is not evaluated" },
+      ],
+    },
+  });
+  const [configMap, helm, deployment, rset, unevaluated] = deps;
+
+  it("checks existence only without ready: true, even with a readyExpr", () => {
+    expect(checkResourceSetDependency(configMap!, undefined)).toEqual({ kind: "wait", message: "dependency v1/ConfigMap/apps/settings not found" });
+    expect(checkResourceSetDependency(configMap!, { data: {} })).toEqual({ kind: "ok" });
+    expect(checkResourceSetDependency(unevaluated!, { data: {} })).toEqual({ kind: "ok" });
+    expect(invalidResourceSetExpr([unevaluated!])).toBeUndefined();
+  });
+
+  it("uses kstatus for other kinds with ready: true", () => {
+    expect(checkResourceSetDependency(helm!, flux("HelmRelease", "redis", { ready: "False" }))).toEqual({
+      kind: "wait",
+      message: "dependency helm.toolkit.fluxcd.io/v2/HelmRelease/apps/redis not ready: status InProgress",
+    });
+    expect(checkResourceSetDependency(helm!, flux("HelmRelease", "redis", { ready: "True" }))).toEqual({ kind: "ok" });
+  });
+
+  it("evaluates readyExpr over the dependency object itself", () => {
+    expect(checkResourceSetDependency(deployment!, { status: { availableReplicas: 1 } })).toEqual({
+      kind: "wait",
+      message: "dependency apps/v1/Deployment/apps/web not ready: expression 'status.availableReplicas >= 2'",
+    });
+    expect(checkResourceSetDependency(deployment!, { status: { availableReplicas: 2 } })).toEqual({ kind: "ok" });
+  });
+
+  it("judges a ResourceSet dependency by its Ready condition at its current generation", () => {
+    expect(checkResourceSetDependency(rset!, flux("ResourceSet", "infra", { ready: "True", generation: 3, observed: 2 })).kind).toBe("wait");
+    expect(checkResourceSetDependency(rset!, flux("ResourceSet", "infra", { ready: "True" }))).toEqual({ kind: "ok" });
+  });
+});
+
+describe("kstatus (generic)", () => {
+  it("is InProgress before the latest generation is observed, Failed when Stalled, else Current", () => {
+    expect(computeStatus({ metadata: { generation: 2 }, status: { observedGeneration: 1 } })).toBe("InProgress");
+    expect(computeStatus({ status: { conditions: [{ type: "Stalled", status: "True" }] } })).toBe("Failed");
+    expect(computeStatus({ status: { conditions: [{ type: "Reconciling", status: "True" }] } })).toBe("InProgress");
+    expect(computeStatus({ data: {} })).toBe("Current");
+  });
+});

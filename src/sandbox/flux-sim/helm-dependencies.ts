@@ -1,0 +1,70 @@
+// helm-controller's dependency check (Flux 2.9, helm-controller 1.6), from its documentation:
+// each `spec.dependsOn` entry names a HelmRelease (namespace defaults to the dependent's own). A
+// dependency that does not exist, or is not Ready=True at its current generation
+// (`status.observedGeneration == metadata.generation`), holds the dependent with Ready=False reason
+// DependencyNotReady and the message "dependency 'ns/name' is not ready"; the controller then polls again
+// after `--requeue-dependency`. With `readyExpr`, the CEL expression replaces the built-in check (both
+// must pass with the feature gate AdditiveCELDependencyCheck); a compile error is terminal.
+import { compileError, evaluateSelfDep } from "./ready-expr.js";
+import { condition, field, idOf, isJson, observedCurrentGeneration } from "./unstructured.js";
+import type { Json } from "./unstructured.js";
+
+export interface DependencyEntry {
+  name: string;
+  namespace: string;
+  readyExpr: string | undefined;
+}
+
+/** Why the dependent cannot proceed: wait and poll again, or a terminal error. */
+export type DependencyVerdict = { kind: "ok" } | { kind: "wait"; message: string } | { kind: "terminal"; reason: string; message: string };
+
+export interface CheckOptions {
+  /** Flux's feature gate AdditiveCELDependencyCheck: readyExpr and the built-in check must both pass. */
+  additiveCel?: boolean;
+}
+
+/** The `spec.dependsOn` entries of a HelmRelease or Kustomization, namespaces resolved. */
+export function dependsOnEntries(obj: Json): DependencyEntry[] {
+  const list = field(obj, "spec", "dependsOn");
+  if (!Array.isArray(list)) return [];
+  const own = idOf(obj).namespace;
+  return list.filter(isJson).map((e) => ({
+    name: typeof e.name === "string" ? e.name : "",
+    namespace: typeof e.namespace === "string" && e.namespace !== "" ? e.namespace : own,
+    readyExpr: typeof e.readyExpr === "string" && e.readyExpr !== "" ? e.readyExpr : undefined,
+  }));
+}
+
+/** Terminal when any readyExpr does not compile (checked before any dependency is read). */
+export function invalidReadyExpr(entries: readonly DependencyEntry[]): DependencyVerdict | undefined {
+  for (const entry of entries) {
+    if (entry.readyExpr === undefined) continue;
+    const error = compileError(entry.readyExpr);
+    if (error !== undefined) {
+      return { kind: "terminal", reason: "InvalidCELExpression", message: `failed to parse readyExpr of dependency '${entry.namespace}/${entry.name}': ${error}` };
+    }
+  }
+  return undefined;
+}
+
+/** Ready=True at the current generation: the built-in readiness of a Flux dependency. */
+export function builtInReady(dep: Json): boolean {
+  return observedCurrentGeneration(dep) && condition(dep, "Ready")?.status === "True";
+}
+
+/** One entry against the dependency as read (undefined: it does not exist). */
+export function checkEntry(self: Json, entry: DependencyEntry, dep: Json | undefined, resource: string, options: CheckOptions = {}): DependencyVerdict {
+  const key = `${entry.namespace}/${entry.name}`;
+  if (dep === undefined) return { kind: "wait", message: `unable to get '${key}' dependency: ${resource} "${entry.name}" not found` };
+  if (entry.readyExpr !== undefined) {
+    const result = evaluateSelfDep(entry.readyExpr, self, dep);
+    if (!result.ok) {
+      const why = "compileError" in result ? result.compileError : result.evalError;
+      return { kind: "terminal", reason: "InvalidCELExpression", message: `failed to evaluate readyExpr of dependency '${key}': ${why}` };
+    }
+    if (!result.ready) return { kind: "wait", message: `dependency '${key}' is not ready according to readyExpr eval` };
+    if (options.additiveCel !== true) return { kind: "ok" };
+  }
+  if (!builtInReady(dep)) return { kind: "wait", message: `dependency '${key}' is not ready` };
+  return { kind: "ok" };
+}

@@ -1,0 +1,73 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { GraphNode, GraphSnapshot } from "../graph-snapshot.js";
+import { BLOCKED_ONLY_ABOVE, drawnSubset, GraphModel, MAX_DRAWN } from "./graph-model.js";
+
+function node(name: string, extra: Partial<GraphNode> = {}): GraphNode {
+  return { id: `HelmRelease/default/${name}`, kind: "HelmRelease", namespace: "default", name, state: "open", message: "", conditions: [], dependencies: [], ...extra };
+}
+const id = (name: string) => `HelmRelease/default/${name}`;
+const snapshot = (nodes: GraphNode[]): GraphSnapshot => ({ generatedAt: "", source: "files", nodes });
+
+describe("GraphModel", () => {
+  const failure = () => {
+    const model = new GraphModel();
+    model.load(
+      snapshot([
+        node("redis", { health: "failed" }),
+        node("backend", { state: "blocked", reason: "Failed", rootCause: id("redis"), path: [id("redis")], dependencies: [id("redis")] }),
+        node("web", { state: "blocked", reason: "Failed", rootCause: id("redis"), path: [id("backend"), id("redis")], dependencies: [id("backend")] }),
+        node("other"),
+      ]),
+    );
+    return model;
+  };
+
+  it("finds root causes, the path, upstream and downstream", () => {
+    const model = failure();
+    expect([...model.rootCauses()]).toEqual([id("redis")]);
+    expect(model.pathToRootCause(id("web"))).toEqual([id("web"), id("backend"), id("redis")]);
+    expect([...model.upstream(id("web"))].sort()).toEqual([id("backend"), id("redis")]);
+    expect([...model.downstream(id("redis"))].sort()).toEqual([id("backend"), id("web")]);
+  });
+
+  it("'blocked only' keeps the blocked nodes and their root causes, root causes first", () => {
+    const model = failure();
+    const shown = model.visible({ namespace: "", kind: "", state: "blocked", search: "" }).map((n) => n.name);
+    expect(shown).toEqual(["redis", "backend", "web"]);
+    expect(model.visible({ namespace: "", kind: "", state: "all", search: "ACK" }).map((n) => n.name)).toEqual(["backend"]);
+  });
+
+  it("opens on 'blocked only' above the threshold", () => {
+    const model = new GraphModel();
+    model.load(snapshot(Array.from({ length: BLOCKED_ONLY_ABOVE }, (_, i) => node(`n${i}`))));
+    expect(model.defaultFilters().state).toBe("all");
+    model.load(snapshot(Array.from({ length: BLOCKED_ONLY_ABOVE + 1 }, (_, i) => node(`n${i}`))));
+    expect(model.defaultFilters().state).toBe("blocked");
+  });
+
+  it("applies updates: a removed object's ghost stays while named, and goes when nothing names it", () => {
+    const model = failure();
+    expect(model.apply({ nodes: [node("redis", { state: "missing", ghost: true })], removed: [id("redis")] })).toBe(true);
+    expect(model.nodes.get(id("redis"))?.ghost).toBe(true);
+    expect(model.apply({ nodes: [node("backend")], removed: [] })).toBe(true);
+    expect(model.nodes.has(id("redis"))).toBe(false);
+    // A state change alone needs no new layout.
+    expect(model.apply({ nodes: [node("other", { state: "blocked", reason: "NotReady" })], removed: [] })).toBe(false);
+  });
+
+  it("draws at most MAX_DRAWN nodes, with exactly the edges between drawn nodes", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 * MAX_DRAWN }), fc.integer({ min: 0, max: 1000 }), (count, seed) => {
+        const nodes = Array.from({ length: count }, (_, i) => node(`n${i}`, { dependencies: i === 0 ? [] : [id(`n${(i * 7 + seed) % i}`)] }));
+        const subset = drawnSubset(nodes);
+        const drawn = new Set(subset.nodes.map((n) => n.id));
+        expect(subset.nodes.length).toBe(Math.min(count, MAX_DRAWN));
+        expect(subset.truncated).toBe(count - subset.nodes.length);
+        const expected = nodes.filter((n) => drawn.has(n.id)).flatMap((n) => n.dependencies.filter((d) => drawn.has(d)).map((d) => `${d}>${n.id}`));
+        expect(subset.edges.map((e) => `${e.from}>${e.to}`).sort()).toEqual(expected.sort());
+      }),
+      { numRuns: 30 },
+    );
+  });
+});

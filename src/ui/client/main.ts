@@ -1,0 +1,436 @@
+// The graph page in the browser: reads the graph (embedded in a static file, or from /api/graph and
+// then /api/events as gates change), lays out what the filters let through, draws it as SVG (every
+// node a focusable button with a spoken name), and shows the selected node's conditions, gate and
+// path to its root cause. Keyboard: Tab / arrow keys move between nodes (left: a dependency, right: a
+// dependent), Enter selects, Escape clears, "/" jumps to the search box.
+
+import type { GraphNode, GraphSnapshot, GraphUpdate, NodeId } from "../graph-snapshot.js";
+import { ALL, drawnSubset, GraphModel, MAX_DRAWN } from "./graph-model.js";
+import type { Filters, StateFilter } from "./graph-model.js";
+import { layOut } from "./layout.js";
+import type { Layout } from "./layout.js";
+import { accessibleName, nodeClasses, stateWord, subtitle } from "./node-label.js";
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+/** The list under the graph shows at most this many entries. */
+const MAX_LISTED = 1000;
+
+const model = new GraphModel();
+let filters: Filters = { namespace: ALL, kind: ALL, state: "all", search: "" };
+let selected: NodeId | undefined;
+let drawnIds: NodeId[] = [];
+let layout: Layout | undefined;
+let laying: Promise<void> | undefined;
+let relayoutAgain = false;
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found as T;
+}
+
+const ui = {
+  status: element<HTMLParagraphElement>("status"),
+  namespace: element<HTMLSelectElement>("f-namespace"),
+  kind: element<HTMLSelectElement>("f-kind"),
+  state: element<HTMLSelectElement>("f-state"),
+  search: element<HTMLInputElement>("f-search"),
+  canvas: document.getElementById("canvas") as unknown as SVGSVGElement,
+  details: element<HTMLElement>("details"),
+  list: element<HTMLUListElement>("list"),
+  listNote: element<HTMLParagraphElement>("list-note"),
+};
+
+function text(tag: string, content: string, className?: string): HTMLElement {
+  const el = document.createElement(tag);
+  el.textContent = content;
+  if (className !== undefined) el.className = className;
+  return el;
+}
+
+// --- filters ---
+
+function fillSelect(select: HTMLSelectElement, values: readonly string[], current: string, allLabel: string): void {
+  const wanted = [ALL, ...values];
+  const have = [...select.options].map((o) => o.value);
+  if (have.length !== wanted.length || have.some((v, i) => v !== wanted[i])) {
+    select.replaceChildren(...wanted.map((v) => new Option(v === ALL ? allLabel : v, v)));
+  }
+  select.value = wanted.includes(current) ? current : ALL;
+}
+
+function syncControls(): void {
+  fillSelect(ui.namespace, model.namespaces(), filters.namespace, "all namespaces");
+  fillSelect(ui.kind, model.kinds(), filters.kind, "all kinds");
+  ui.state.value = filters.state;
+  if (ui.search.value !== filters.search) ui.search.value = filters.search;
+}
+
+function readControls(): void {
+  filters = { namespace: ui.namespace.value, kind: ui.kind.value, state: ui.state.value as StateFilter, search: ui.search.value };
+}
+
+// --- drawing ---
+
+function requestLayout(): void {
+  if (laying !== undefined) {
+    relayoutAgain = true;
+    return;
+  }
+  laying = (async () => {
+    do {
+      relayoutAgain = false;
+      const visible = model.visible(filters);
+      const subset = drawnSubset(visible);
+      drawnIds = subset.nodes.map((n) => n.id);
+      const started = performance.now();
+      document.body.dataset.loadedMs ??= String(Math.round(started));
+      layout = await layOut(subset.nodes, subset.edges);
+      const laidOut = performance.now();
+      draw(layout);
+      // For bench/ui.ts: where the time of a view goes.
+      document.body.dataset.layoutMs = String(Math.round(laidOut - started));
+      document.body.dataset.drawMs = String(Math.round(performance.now() - laidOut));
+      renderList(visible);
+      renderStatus(visible.length, subset.truncated);
+    } while (relayoutAgain);
+    laying = undefined;
+    document.body.dataset.ready = "true";
+  })();
+  laying.catch((error: unknown) => {
+    laying = undefined;
+    ui.status.textContent = `cannot lay out the graph: ${error instanceof Error ? error.message : String(error)}`;
+  });
+}
+
+function draw(placed: Layout): void {
+  const svg = ui.canvas;
+  const pad = 16;
+  svg.setAttribute("width", String(Math.max(placed.width + 2 * pad, 200)));
+  svg.setAttribute("height", String(Math.max(placed.height + 2 * pad, 60)));
+  const root = document.createElementNS(SVG_NS, "g");
+  root.setAttribute("transform", `translate(${pad},${pad})`);
+  const edges = document.createElementNS(SVG_NS, "g");
+  const byId = new Map(placed.nodes.map((p) => [p.node.id, p.node]));
+  for (const edge of placed.edges) {
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", edge.points.map((p, i) => `${i === 0 ? "M" : "L"}${p.x},${p.y}`).join(" "));
+    path.setAttribute("marker-end", "url(#arrow)");
+    const cycle = byId.get(edge.from)?.cycle === true && byId.get(edge.to)?.cycle === true;
+    path.setAttribute("class", cycle ? "edge cycle" : "edge");
+    path.dataset.from = edge.from;
+    path.dataset.to = edge.to;
+    edges.append(path);
+  }
+  const nodes = document.createElementNS(SVG_NS, "g");
+  for (const p of placed.nodes) {
+    const g = document.createElementNS(SVG_NS, "g");
+    g.setAttribute("transform", `translate(${p.x},${p.y})`);
+    g.setAttribute("role", "button");
+    g.setAttribute("tabindex", "0");
+    g.dataset.id = p.node.id;
+    const outline = document.createElementNS(SVG_NS, "rect");
+    outline.setAttribute("class", "outline");
+    outline.setAttribute("x", "-4");
+    outline.setAttribute("y", "-4");
+    outline.setAttribute("width", String(p.width + 8));
+    outline.setAttribute("height", String(p.height + 8));
+    outline.setAttribute("rx", "9");
+    const box = document.createElementNS(SVG_NS, "rect");
+    box.setAttribute("class", "box");
+    box.setAttribute("width", String(p.width));
+    box.setAttribute("height", String(p.height));
+    box.setAttribute("rx", "6");
+    const title = document.createElementNS(SVG_NS, "text");
+    title.setAttribute("class", "name");
+    title.setAttribute("x", "10");
+    title.setAttribute("y", "18");
+    title.textContent = p.node.name;
+    const sub = document.createElementNS(SVG_NS, "text");
+    sub.setAttribute("class", "sub");
+    sub.setAttribute("x", "10");
+    sub.setAttribute("y", "35");
+    g.append(outline, box, title, sub);
+    nodes.append(g);
+  }
+  root.append(edges, nodes);
+  const defs = svg.querySelector("defs");
+  svg.replaceChildren(...(defs === null ? [] : [defs]), root);
+  paint();
+}
+
+/** Colours, words and highlights of the drawn nodes, from the model as it is now (no new layout). */
+function paint(): void {
+  const roots = model.rootCauses();
+  const onPath = new Set(selected === undefined ? [] : model.pathToRootCause(selected));
+  const upstream = selected === undefined ? new Set<NodeId>() : model.upstream(selected);
+  const downstream = selected === undefined ? new Set<NodeId>() : model.downstream(selected);
+  const relation = (id: NodeId): string => {
+    if (selected === undefined) return "";
+    if (id === selected) return " selected";
+    const marks = [onPath.has(id) ? " on-path" : "", upstream.has(id) ? " upstream" : "", downstream.has(id) ? " downstream" : ""].join("");
+    return marks === "" ? " dimmed" : marks;
+  };
+  for (const g of ui.canvas.querySelectorAll<SVGGElement>("g[data-id]")) {
+    const node = model.nodes.get(g.dataset.id!);
+    if (node === undefined) continue;
+    const isRoot = roots.has(node.id);
+    g.setAttribute("class", nodeClasses(node, isRoot) + relation(node.id));
+    g.setAttribute("aria-label", accessibleName(node, isRoot));
+    g.setAttribute("aria-pressed", String(node.id === selected));
+    g.querySelector(".sub")!.textContent = subtitle(node);
+  }
+  for (const path of ui.canvas.querySelectorAll<SVGPathElement>("path.edge")) {
+    const from = path.dataset.from!;
+    const to = path.dataset.to!;
+    let mark = "";
+    if (selected !== undefined) {
+      const pathIndex = [...onPath];
+      const i = pathIndex.indexOf(to);
+      if (i >= 0 && pathIndex[i + 1] === from) mark = " on-path";
+      else if ((to === selected || upstream.has(to)) && (upstream.has(from) || from === selected)) mark = " upstream";
+      else if ((from === selected || downstream.has(from)) && downstream.has(to)) mark = " downstream";
+      else mark = " dimmed";
+    }
+    path.setAttribute("class", `${path.classList.contains("cycle") ? "edge cycle" : "edge"}${mark}`);
+  }
+}
+
+function renderStatus(visible: number, truncated: number): void {
+  const all = [...model.nodes.values()].filter((n) => n.ghost !== true);
+  const blocked = all.filter((n) => n.state === "blocked").length;
+  const drawn = truncated > 0 ? `; drawing the first ${MAX_DRAWN} of ${visible}: narrow the filters to see the rest` : "";
+  const filtered = filters.state === "blocked" && visible < all.length ? ` (showing blocked objects and their root causes: ${visible})` : ` (showing ${visible})`;
+  ui.status.textContent = `${all.length} objects, ${blocked} blocked${filtered}${drawn}`;
+}
+
+function renderList(visible: readonly GraphNode[]): void {
+  const roots = model.rootCauses();
+  const items = visible.slice(0, MAX_LISTED).map((node) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.id = node.id;
+    button.className = nodeClasses(node, roots.has(node.id));
+    button.append(text("span", `${node.namespace}/${node.name}`, "list-name"), text("span", ` ${node.kind} · ${stateWord(node)}`, "list-state"));
+    button.setAttribute("aria-label", accessibleName(node, roots.has(node.id)));
+    li.append(button);
+    return li;
+  });
+  ui.list.replaceChildren(...items);
+  ui.listNote.textContent = visible.length > MAX_LISTED ? `listing the first ${MAX_LISTED} of ${visible.length}` : "";
+}
+
+// --- the selected node ---
+
+function nodeButton(id: NodeId): HTMLElement {
+  const node = model.nodes.get(id);
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "link";
+  button.dataset.id = id;
+  button.textContent = node === undefined ? id : `${node.kind} ${node.namespace}/${node.name} (${stateWord(node)})`;
+  return button;
+}
+
+function renderDetails(): void {
+  const node = selected === undefined ? undefined : model.nodes.get(selected);
+  if (node === undefined) {
+    ui.details.replaceChildren(text("p", "Select an object (click, or Tab to it and press Enter) to see its conditions, its gate and the path to its root cause.", "hint"));
+    return;
+  }
+  const parts: HTMLElement[] = [text("h2", `${node.namespace}/${node.name}`)];
+  parts.push(text("p", `${node.kind} · ${stateWord(node)}${model.rootCauses().has(node.id) ? " · root cause" : ""}`, "kind"));
+  parts.push(text("h3", "Gate"), text("p", node.message, "gate-message"));
+  if (node.path !== undefined && node.path.length > 0) {
+    parts.push(text("h3", "Path to the root cause"));
+    const ol = document.createElement("ol");
+    ol.className = "path";
+    for (const id of model.pathToRootCause(node.id)) {
+      const li = document.createElement("li");
+      li.append(nodeButton(id));
+      ol.append(li);
+    }
+    parts.push(ol);
+  }
+  parts.push(text("h3", "Conditions"));
+  if (node.conditions.length === 0) parts.push(text("p", node.ghost === true ? "none: the object does not exist" : "none reported yet"));
+  else {
+    const table = document.createElement("table");
+    const head = document.createElement("tr");
+    for (const h of ["type", "status", "reason", "message"]) head.append(text("th", h));
+    table.append(head);
+    for (const c of node.conditions) {
+      const row = document.createElement("tr");
+      for (const cell of [c.type, c.status, c.reason ?? "", c.message ?? ""]) row.append(text("td", cell));
+      table.append(row);
+    }
+    parts.push(table);
+  }
+  const relatives = (title: string, ids: readonly NodeId[]): void => {
+    parts.push(text("h3", title));
+    if (ids.length === 0) parts.push(text("p", "none"));
+    else {
+      const ul = document.createElement("ul");
+      for (const id of ids) {
+        const li = document.createElement("li");
+        li.append(nodeButton(id));
+        ul.append(li);
+      }
+      parts.push(ul);
+    }
+  };
+  relatives("Depends on", node.dependencies);
+  relatives("Needed by", model.dependents(node.id));
+  ui.details.replaceChildren(...parts);
+}
+
+function select(id: NodeId | undefined, focus = false): void {
+  selected = id !== undefined && model.nodes.has(id) ? id : undefined;
+  if (selected !== undefined && !drawnIds.includes(selected)) {
+    // Selected from a list or a path but not drawn: show its namespace, whatever its state.
+    filters = { namespace: model.nodes.get(selected)!.namespace, kind: ALL, state: "all", search: "" };
+    syncControls();
+    requestLayout();
+  }
+  paint();
+  renderDetails();
+  if (focus && selected !== undefined) focusNode(selected);
+}
+
+function focusNode(id: NodeId): void {
+  const g = ui.canvas.querySelector<SVGGElement>(`g[data-id="${CSS.escape(id)}"]`);
+  g?.focus();
+}
+
+// --- data ---
+
+function apply(update: GraphUpdate): void {
+  const structural = model.apply(update);
+  const visibleIds = drawnSubset(model.visible(filters)).nodes.map((n) => n.id);
+  if (structural || visibleIds.length !== drawnIds.length || visibleIds.some((id, i) => id !== drawnIds[i])) {
+    syncControls();
+    requestLayout();
+  } else {
+    paint();
+    renderStatus(model.visible(filters).length, 0);
+  }
+  if (selected !== undefined) renderDetails();
+  document.body.dataset.updates = String(Number(document.body.dataset.updates ?? "0") + 1);
+}
+
+function start(snapshot: GraphSnapshot): void {
+  model.load(snapshot);
+  filters = model.defaultFilters();
+  syncControls();
+  renderDetails();
+  requestLayout();
+}
+
+/** A later snapshot as an update of the one shown: only what changed is drawn again. */
+function catchUp(snapshot: GraphSnapshot): void {
+  const fresh = new Set(snapshot.nodes.map((n) => n.id));
+  apply({ nodes: snapshot.nodes, removed: [...model.nodes.keys()].filter((id) => !fresh.has(id)) });
+}
+
+function connectLive(): void {
+  let shown = false;
+  let loading = 0;
+  let queued: GraphUpdate[] = [];
+  const fetchSnapshot = async (): Promise<void> => {
+    loading++;
+    try {
+      const response = await fetch("api/graph");
+      if (!response.ok) throw new Error(`GET api/graph: HTTP ${response.status}`);
+      const snapshot = (await response.json()) as GraphSnapshot;
+      document.body.dataset.fetchedMs ??= String(Math.round(performance.now()));
+      if (shown) catchUp(snapshot);
+      else start(snapshot);
+      shown = true;
+    } finally {
+      loading--;
+    }
+    if (loading === 0) {
+      for (const update of queued) apply(update);
+      queued = [];
+    }
+  };
+  const load = (): void => {
+    fetchSnapshot().catch((error: unknown) => (ui.status.textContent = `cannot load the graph: ${error instanceof Error ? error.message : String(error)}`));
+  };
+  // The first snapshot is fetched at once (the page preloads it), beside the stream. Changes reach
+  // the page only once the stream is open, so each opening (the first, and every reconnection)
+  // fetches the snapshot again and applies what changed meanwhile.
+  load();
+  const source = new EventSource("api/events");
+  source.addEventListener("open", load);
+  source.addEventListener("update", (event) => {
+    const update = JSON.parse((event as MessageEvent<string>).data) as GraphUpdate;
+    if (loading === 0 && shown) apply(update);
+    else queued.push(update);
+  });
+  source.addEventListener("error", () => {
+    if (source.readyState !== EventSource.OPEN) ui.status.textContent = "connection to releasegate lost; reconnecting…";
+  });
+}
+
+// --- events ---
+
+function wire(): void {
+  for (const control of [ui.namespace, ui.kind, ui.state]) {
+    control.addEventListener("change", () => {
+      readControls();
+      requestLayout();
+    });
+  }
+  let searchTimer: number | undefined;
+  ui.search.addEventListener("input", () => {
+    window.clearTimeout(searchTimer);
+    searchTimer = window.setTimeout(() => {
+      readControls();
+      requestLayout();
+    }, 120);
+  });
+  element<HTMLFormElement>("filters").addEventListener("submit", (event) => event.preventDefault());
+  const pick = (event: Event): void => {
+    const target = (event.target as Element).closest<HTMLElement | SVGGElement>("[data-id]");
+    if (target === null) return;
+    select(target.dataset.id, target instanceof SVGGElement || target.closest("#details") !== null);
+  };
+  ui.canvas.addEventListener("click", pick);
+  ui.list.addEventListener("click", pick);
+  ui.details.addEventListener("click", pick);
+  ui.canvas.addEventListener("keydown", (event) => {
+    const target = (event.target as Element).closest<SVGGElement>("g[data-id]");
+    if (target === null) return;
+    const id = target.dataset.id!;
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      select(id, true);
+    } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      event.preventDefault();
+      const next = event.key === "ArrowLeft" ? model.nodes.get(id)?.dependencies : model.dependents(id);
+      const drawn = (next ?? []).find((n) => drawnIds.includes(n));
+      if (drawn !== undefined) focusNode(drawn);
+    } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+      event.preventDefault();
+      const order = [...ui.canvas.querySelectorAll<SVGGElement>("g[data-id]")];
+      const at = order.indexOf(target);
+      order[at + (event.key === "ArrowUp" ? -1 : 1)]?.focus();
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "/" && document.activeElement !== ui.search) {
+      event.preventDefault();
+      ui.search.focus();
+    } else if (event.key === "Escape") {
+      select(undefined);
+    }
+  });
+}
+
+document.body.dataset.scriptMs = String(Math.round(performance.now()));
+wire();
+const embedded = document.getElementById("graph-data");
+if (embedded !== null) start(JSON.parse(embedded.textContent ?? "{}") as GraphSnapshot);
+else connectLive();

@@ -1,0 +1,34 @@
+// The words a node carries on the page, so colour is never the only sign of its state.
+
+import type { GraphNode } from "../graph-snapshot.js";
+
+/** "blocked: Failed", "missing", or the object's own health when its gate is open. */
+export function stateWord(node: GraphNode): string {
+  if (node.state === "blocked") return `blocked: ${node.reason ?? ""}`;
+  if (node.state === "missing") return "missing";
+  return node.health ?? "open";
+}
+
+/** The second line of a node: namespace and state. */
+export function subtitle(node: GraphNode): string {
+  return `${node.namespace} · ${stateWord(node)}`;
+}
+
+/** What a screen reader says for a node. */
+export function accessibleName(node: GraphNode, isRootCause: boolean): string {
+  const parts = [`${node.kind} ${node.namespace}/${node.name}`, stateWord(node)];
+  if (isRootCause) parts.push("root cause");
+  parts.push(node.message);
+  return parts.join(", ");
+}
+
+/** The CSS classes of a node: its state, reason or health, and marks. */
+export function nodeClasses(node: GraphNode, isRootCause: boolean): string {
+  const classes = ["node", `state-${node.state}`];
+  if (node.state === "blocked") classes.push(`reason-${node.reason ?? ""}`);
+  else if (node.health !== undefined) classes.push(`health-${node.health}`);
+  if (node.cycle === true) classes.push("cycle");
+  if (node.ghost === true) classes.push("ghost");
+  if (isRootCause) classes.push("root-cause");
+  return classes.join(" ");
+}

@@ -1,0 +1,80 @@
+// What the graph page shows, as plain data: one node per Flux object (and one "ghost" per missing
+// dependency), each with its gate state and the words the Events and `check` use for it. The page's
+// server, the static `graph --format html` file and `releasegate why` read only this shape, through
+// GraphFeed; how it is filled from the gate tracker is one adapter (gate-tracker-feed.ts).
+
+/** `KIND/NAMESPACE/NAME`: unique across kinds. */
+export type NodeId = string;
+
+export type NodeState = "open" | "blocked" | "missing";
+
+/** How the object itself is doing (Flux's conditions), apart from its gate. */
+export type NodeHealth = "ready" | "failed" | "progressing" | "suspended";
+
+export interface NodeCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface GraphNode {
+  id: NodeId;
+  kind: string;
+  namespace: string;
+  name: string;
+  /** "missing": a ghost, named by some dependsOn but not there. */
+  state: NodeState;
+  /** For blocked: Cycle, Missing, Failed, NotReady or Suspended. */
+  reason?: string;
+  /** For blocked: the object at the end of the chain. */
+  rootCause?: NodeId;
+  /** For blocked: from this node (exclusive) to the root cause (inclusive). */
+  path?: NodeId[];
+  /** For blocked: why the root cause is not ready (the end of the Event text). */
+  rootCauseMessage?: string;
+  health?: NodeHealth;
+  /** The gate in words, from the same builders as the Events (or the ghost's "does not exist"). */
+  message: string;
+  conditions: NodeCondition[];
+  /** Resolved dependsOn targets, in order, without duplicates. */
+  dependencies: NodeId[];
+  /** On a dependency cycle. */
+  cycle?: boolean;
+  ghost?: boolean;
+}
+
+export interface GraphSnapshot {
+  /** ISO time the snapshot was taken. */
+  generatedAt: string;
+  /** Where it came from: "cluster" (live) or "files". */
+  source: "cluster" | "files";
+  nodes: GraphNode[];
+}
+
+/**
+ * Nodes to replace or add, and ids to drop (applied first). Ghosts of the dependencies of every
+ * changed node come along; a ghost no node depends on any more is dropped by the reader.
+ */
+export interface GraphUpdate {
+  nodes: GraphNode[];
+  removed: NodeId[];
+}
+
+/** The narrow interface the page's server needs from the rest of releasegate. */
+export interface GraphFeed {
+  snapshot(): GraphSnapshot;
+  /** Returns the unsubscribe function. */
+  subscribe(onChange: (update: GraphUpdate) => void): () => void;
+}
+
+export function nodeId(kind: string, namespace: string, name: string): NodeId {
+  return `${kind}/${namespace}/${name}`;
+}
+
+/** The inverse of nodeId (kinds and namespaces never contain a slash). */
+export function splitNodeId(id: NodeId): { kind: string; namespace: string; name: string } {
+  const first = id.indexOf("/");
+  const second = id.indexOf("/", first + 1);
+  return { kind: id.slice(0, first), namespace: id.slice(first + 1, second), name: id.slice(second + 1) };
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { release } from "../graph/test-helpers.test-support.js";
+import { snapshotOfObjects } from "./gate-tracker-feed.js";
+import { renderChain, whyChain } from "./why-chain.js";
+
+describe("whyChain", () => {
+  const snapshot = snapshotOfObjects(
+    [
+      release("default/redis", { status: "failed", message: "install retries exhausted" }),
+      release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
+      release("default/web", { dependsOn: ["backend"], status: "progressing" }),
+      release("default/a", { dependsOn: ["b"] }),
+      release("default/b", { dependsOn: ["a"] }),
+    ],
+    "files",
+  );
+
+  it("goes from the object to its root cause, one indented line each, the root cause saying why", () => {
+    expect(renderChain(whyChain(snapshot, "HelmRelease/default/web")!)).toBe(
+      [
+        "HelmRelease default/web  blocked (Failed): blocked by default/redis via default/backend: install retries exhausted",
+        "└─ HelmRelease default/backend  blocked (Failed): blocked by default/redis: install retries exhausted",
+        "   └─ HelmRelease default/redis  open, failed [root cause]: install retries exhausted",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("marks where a cycle closes", () => {
+    const lines = whyChain(snapshot, "HelmRelease/default/a")!;
+    expect(lines.map((l) => [l.id, l.repeats])).toEqual([
+      ["HelmRelease/default/a", false],
+      ["HelmRelease/default/b", false],
+      ["HelmRelease/default/a", true],
+    ]);
+  });
+
+  it("is undefined for an object that is not there", () => {
+    expect(whyChain(snapshot, "HelmRelease/default/nope")).toBeUndefined();
+  });
+});

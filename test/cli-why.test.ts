@@ -1,0 +1,105 @@
+// `releasegate why` and `releasegate graph --format html` as a user runs them (the built binary):
+// from files, and `why` against a live cluster (the sandbox, through its kubeconfig).
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readSeedObjects } from "../src/cli/sandbox-seed.js";
+import { startSandboxEnvironment } from "../src/cli/sandbox.js";
+import type { SandboxEnvironment } from "../src/cli/sandbox.js";
+import { runCli } from "./helpers/cli.js";
+import { eventually } from "./helpers/eventually.js";
+import { quietLogger } from "./helpers/quiet-logger.js";
+
+describe("releasegate why --from PATH", () => {
+  it("prints the chain to a missing dependency and exits 1", async () => {
+    const result = await runCli(["why", "HelmRelease/default/backend", "--from", "examples/missing"]);
+    expect(result.stdout).toBe(
+      [
+        "HelmRelease default/backend  blocked (Missing): blocked by default/redsi: HelmRelease default/redsi does not exist: create it or fix the dependsOn entry",
+        "└─ HelmRelease default/redsi  missing [root cause]: HelmRelease default/redsi does not exist",
+        "",
+      ].join("\n"),
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it("marks a cycle, and takes paths after the object too", async () => {
+    const result = await runCli(["why", "hr/default/redis", "examples/cycle"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("HelmRelease default/redis  blocked (Cycle): blocked by dependency cycle default/redis → default/backend → default/redis");
+    expect(result.stdout).toContain("[cycle closes here]");
+  });
+
+  it("exits 0 for an open gate", async () => {
+    const result = await runCli(["why", "HelmRelease/default/redis", "--from", "examples/missing"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("HelmRelease default/redis  open, progressing: gate open: every dependency is Ready\n");
+  });
+
+  it("exits 2 with one line for bad usage or an object that is not there", async () => {
+    const bad = await runCli(["why", "default/backend", "--from", "examples/missing"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('releasegate why: why: "default/backend" is not KIND/NAMESPACE/NAME (e.g. HelmRelease/default/backend); see \'releasegate why --help\'\n');
+    const absent = await runCli(["why", "HelmRelease/default/nope", "--from", "examples/missing"]);
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toBe("releasegate why: HelmRelease default/nope not found under examples/missing\n");
+    expect((await runCli(["why"])).code).toBe(2);
+  });
+});
+
+describe("releasegate why against a live cluster (the sandbox)", () => {
+  let env: SandboxEnvironment;
+  let dir: string;
+  let kubeconfig: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "releasegate-why-"));
+    kubeconfig = join(dir, "kubeconfig");
+    env = await startSandboxEnvironment({ logger: quietLogger(), seed: await readSeedObjects("examples/failure"), installDelayMs: 50, requeueDependencyMs: 60_000, kubeconfigOut: kubeconfig });
+    await eventually(
+      () => {
+        const gate = env.serve.controller.state("HelmRelease", "default/backend");
+        return gate?.state === "blocked" && gate.reason === "Failed";
+      },
+      { timeoutMs: 20_000, what: "backend blocked by the failed redis" },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await env?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reads the cluster of the kubeconfig: backend blocked by redis, exit 1", async () => {
+    const result = await runCli(["why", "HelmRelease/default/backend", "--kubeconfig", kubeconfig]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(
+      [
+        "HelmRelease default/backend  blocked (Failed): blocked by default/redis: install retries exhausted",
+        "└─ HelmRelease default/redis  open, failed [root cause]: install retries exhausted",
+        "",
+      ].join("\n"),
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it("says in one line when the cluster cannot be reached", async () => {
+    const broken = join(dir, "broken");
+    await writeFile(broken, (await readFile(kubeconfig, "utf8")).replace(/server: https:\/\/127\.0\.0\.1:\d+/, "server: https://127.0.0.1:1"));
+    const result = await runCli(["why", "HelmRelease/default/backend", "--kubeconfig", broken]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("cannot reach the Kubernetes API at https://127.0.0.1:1");
+  }, 60_000);
+});
+
+describe("releasegate graph --format html", () => {
+  it("writes one self-contained page with the graph and the script inlined", async () => {
+    const result = await runCli(["graph", "--format", "html", "examples/missing"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^<!doctype html>/);
+    expect(result.stdout).not.toContain('src="graph-page.js"');
+    const data = /<script type="application\/json" id="graph-data">(.*?)<\/script>/s.exec(result.stdout)?.[1];
+    const snapshot = JSON.parse(data!) as { nodes: { id: string; ghost?: boolean; message: string }[] };
+    expect(snapshot.nodes.find((n) => n.id === "HelmRelease/default/redsi")).toMatchObject({ ghost: true, message: "HelmRelease default/redsi does not exist" });
+  });
+});
