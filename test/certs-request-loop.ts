@@ -3,7 +3,7 @@
 // recording which certificate serials it was served.
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
-import type { TlsLogger } from "../src/certs/tls-source.js";
+import type { Logger } from "../src/runtime/logger.js";
 
 export interface CapturedLog {
   level: "info" | "warn" | "error";
@@ -11,10 +11,11 @@ export interface CapturedLog {
   obj: object;
 }
 
-export function capturingLogger(): TlsLogger & { lines: CapturedLog[] } {
+export function capturingLogger(): Logger & { lines: CapturedLog[] } {
   const lines: CapturedLog[] = [];
   return {
     lines,
+    debug: () => 0,
     info: (obj, msg) => lines.push({ level: "info", msg, obj }),
     warn: (obj, msg) => lines.push({ level: "warn", msg, obj }),
     error: (obj, msg) => lines.push({ level: "error", msg, obj }),

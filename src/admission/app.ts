@@ -15,11 +15,12 @@ import type { FluxKind } from "../graph/types.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import type { PeerAuthenticator } from "./peer-auth.js";
-import { pendingRoutes, silentAdmissionLogger } from "./pending-peers.js";
-import type { AdmissionLogger } from "./pending-peers.js";
+import { pendingRoutes } from "./pending-peers.js";
 import type { AdmissionContext } from "./review-handler.js";
 import { DEFAULT_BODY_LIMIT_BYTES, createValidateHandler } from "./validate-handler.js";
 import { BodyBudget } from "./body-budget.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 
 export interface AdmissionAppOptions extends AdmissionContext {
   graphs: AdmissionGraphSource;
@@ -28,7 +29,7 @@ export interface AdmissionAppOptions extends AdmissionContext {
   tlsLoaded?: () => boolean;
   /** Enables the peer endpoints of the pending batch. */
   peerAuth?: PeerAuthenticator;
-  logger?: AdmissionLogger;
+  logger?: Logger;
   bodyLimitBytes?: number;
   /** Total of request bodies buffered at once; one budget for the whole listener. */
   bodyBudget?: BodyBudget;
@@ -58,7 +59,7 @@ function freshGraphs(graphs: AdmissionGraphSource, staleness: StalenessView | un
 
 export function createAdmissionApp(input: AdmissionAppOptions): Express {
   const options: AdmissionAppOptions = { ...input, graphs: freshGraphs(input.graphs, input.staleness), bodyBudget: input.bodyBudget ?? new BodyBudget() };
-  const log = options.logger ?? silentAdmissionLogger;
+  const log = options.logger ?? silentLogger;
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");

@@ -21,6 +21,8 @@ import type { PeerSource, PeerUrl } from "./peer-source.js";
 import { decodeFluxObject } from "../flux/decode.js";
 import { GUARDED_KINDS } from "../flux/kinds.js";
 import { isRecord } from "../runtime/json.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 
 export const PENDING_PATH = "/pending";
 const WIRE_API_VERSION = "releasegate.io/v1";
@@ -32,15 +34,6 @@ export interface PendingWireItem {
   /** The dry-run's `userInfo.username`: the peer's copy counts for the same user only. */
   username?: string;
 }
-
-export interface AdmissionLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export const silentAdmissionLogger: AdmissionLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function toWire(entry: PendingObject, now: number): PendingWireItem {
   return {
@@ -73,14 +66,14 @@ export interface PendingRoutesOptions {
   batch: PendingBatch;
   auth: PeerAuthenticator;
   now?: () => number;
-  logger?: AdmissionLogger;
+  logger?: Logger;
 }
 
 /** The server side: `POST /pending` (a peer's dry-run) and `GET /pending` (a peer about to deny). */
 export function pendingRoutes(options: PendingRoutesOptions): Router {
   const { batch, auth } = options;
   const now = options.now ?? Date.now;
-  const log = options.logger ?? silentAdmissionLogger;
+  const log = options.logger ?? silentLogger;
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: "256kb" });
 
@@ -140,7 +133,7 @@ export interface PendingPeersOptions {
   askTimeoutMs?: number;
   announceTimeoutMs?: number;
   now?: () => number;
-  logger?: AdmissionLogger;
+  logger?: Logger;
 }
 
 interface PeerResponse {
@@ -151,13 +144,13 @@ interface PeerResponse {
 /** The client side: announce local dry-runs, ask peers before denying a missing dependency. */
 export class PendingPeers {
   private readonly now: () => number;
-  private readonly log: AdmissionLogger;
+  private readonly log: Logger;
   private agent: { ca: string; agent: https.Agent } | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: PendingPeersOptions) {
     this.now = options.now ?? Date.now;
-    this.log = options.logger ?? silentAdmissionLogger;
+    this.log = options.logger ?? silentLogger;
   }
 
   /** Announce every locally recorded dry-run from now on. */

@@ -9,12 +9,13 @@ import type { AddressInfo } from "node:net";
 import type http from "node:http";
 import { createReloadingHttpsServer } from "../certs/https-server.js";
 import type { ReloadingHttpsServer } from "../certs/https-server.js";
-import type { TlsLogger, TlsSource } from "../certs/tls-source.js";
+import type { TlsSource } from "../certs/tls-source.js";
+import type { Logger } from "../runtime/logger.js";
 
 export interface AdmissionServerOptions {
   port?: number;
   host?: string;
-  logger?: TlsLogger;
+  logger?: Logger;
   /** A request must arrive whole within this (default 10 s, kube-apiserver's default webhook timeout). */
   requestTimeoutMs?: number;
   /** PEM CA bundle: the server asks clients for a certificate signed by it (`--client-ca-file`). */

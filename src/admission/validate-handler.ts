@@ -12,12 +12,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
-import type { AdmissionLogger } from "./pending-peers.js";
-import { silentAdmissionLogger } from "./pending-peers.js";
 import { BodyBudget } from "./body-budget.js";
 import type { StalenessView } from "./app.js";
 import { reviewAdmission } from "./review-handler.js";
 import type { AdmissionContext, ReviewResult } from "./review-handler.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 
 /** kube-apiserver accepts write bodies up to 3 MiB and etcd stores objects up to 1.5 MiB; an UPDATE's
  *  review carries both the new object and the stored one, so 6 MiB holds any review it can send while
@@ -26,7 +26,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 6 * 1024 * 1024;
 
 export interface ValidateHandlerOptions extends AdmissionContext {
   metrics?: ReleasegateMetrics;
-  logger?: AdmissionLogger;
+  logger?: Logger;
   bodyLimitBytes?: number;
   /** Shared by every request: the total of bodies being received at once (429 beyond it). */
   bodyBudget?: BodyBudget;
@@ -49,7 +49,7 @@ function mebibytes(bytes: number): string {
 }
 
 export function createValidateHandler(options: ValidateHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const log = options.logger ?? silentAdmissionLogger;
+  const log = options.logger ?? silentLogger;
   const metrics = options.metrics;
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const tooLarge = `request body is larger than ${mebibytes(limit)}`;

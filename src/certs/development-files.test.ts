@@ -16,7 +16,7 @@ describe("writeDevelopmentCertificates", () => {
         keyFile: path.join(dir, "tls.key"),
         caFile: path.join(dir, "ca.crt"),
         watch: false,
-        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+        logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
       });
       await source.start();
       await source.stop();

@@ -8,7 +8,7 @@ import { writeDevelopmentCertificates } from "./development-files.js";
 import { exportCertificateExpiry } from "./expiry-metric.js";
 import { FileTlsSource } from "./file-tls-source.js";
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function exported(metrics: ReturnType<typeof createMetrics>): Promise<string | undefined> {
   return /^releasegate_certificate_expiry_timestamp_seconds (\S+)$/m.exec(await metrics.registry.metrics())?.[1];

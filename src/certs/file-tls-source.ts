@@ -14,7 +14,8 @@ import { watch, type FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { oneLine, parseTlsMaterial, sameTlsMaterial, TlsMaterialError, type TlsMaterial } from "./tls-material.js";
-import { stderrLogger, TlsListeners, type TlsChangeListener, type TlsLogger, type TlsSource } from "./tls-source.js";
+import { stderrLogger, TlsListeners, type TlsChangeListener, type TlsSource } from "./tls-source.js";
+import type { Logger } from "../runtime/logger.js";
 
 export interface FileTlsSourceOptions {
   certFile: string;
@@ -28,7 +29,7 @@ export interface FileTlsSourceOptions {
   /** Quiet time after a watch event before reloading, so a cert+key pair written together loads once (default 100 ms). */
   debounceMs?: number;
   now?: () => Date;
-  logger?: TlsLogger;
+  logger?: Logger;
 }
 
 /** What one reload did: a decision value, also logged. */
@@ -40,7 +41,7 @@ export type FileReloadResult =
 export class FileTlsSource implements TlsSource {
   private material: TlsMaterial | undefined;
   private readonly listeners: TlsListeners;
-  private readonly logger: TlsLogger;
+  private readonly logger: Logger;
   private readonly now: () => Date;
   private watchers: FSWatcher[] = [];
   private pollTimer: NodeJS.Timeout | undefined;

@@ -8,8 +8,9 @@ import https from "node:https";
 import type http from "node:http";
 import type { SecureContextOptions, SecureVersion } from "node:tls";
 import type { TlsMaterial } from "./tls-material.js";
-import { stderrLogger, type TlsLogger, type TlsSource } from "./tls-source.js";
+import { stderrLogger, type TlsSource } from "./tls-source.js";
 import { oneLine } from "./tls-material.js";
+import type { Logger } from "../runtime/logger.js";
 
 /** TLS 1.2 suites accepted: ECDHE only (forward secrecy), AEAD only; the same set Go's crypto/tls
  *  prefers and kube-apiserver offers. Node takes TLS 1.2 and 1.3 suites in one string, and a string
@@ -33,7 +34,7 @@ export interface ReloadingHttpsServerOptions {
   /** PEM CA bundle whose client certificates the server asks for (`--client-ca-file`). */
   clientCa?: string;
   now?: () => Date;
-  logger?: TlsLogger;
+  logger?: Logger;
 }
 
 export interface ReloadingHttpsServer {

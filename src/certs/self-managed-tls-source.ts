@@ -12,13 +12,14 @@
 // one before anything it signs is served (see renewal-plan.ts). The caBundle of our
 // ValidatingWebhookConfiguration follows the Secret's ca.crt (webhook-ca-bundle.ts).
 import type { KubeConfig } from "@kubernetes/client-node";
-import { describeApiError } from "./api-errors.js";
+import { describeError } from "../runtime/api-error.js";
 import { inspectCertificateSet, issueCertificateSet, signerCertificate, type CertificateSet } from "./certificate-set.js";
 import { defaultRenewalPolicy, isNoop, planRenewal, type RenewalPlan, type RenewalPolicy, type StoredSummary } from "./renewal-plan.js";
 import { oneLine, parseTlsMaterial, sameTlsMaterial, type TlsMaterial } from "./tls-material.js";
 import { SECRET_KEYS, TlsSecretStore, type StoredSecret } from "./tls-secret.js";
-import { stderrLogger, TlsListeners, type TlsChangeListener, type TlsLogger, type TlsSource } from "./tls-source.js";
+import { stderrLogger, TlsListeners, type TlsChangeListener, type TlsSource } from "./tls-source.js";
 import { CaBundleInjector } from "./webhook-ca-bundle.js";
+import type { Logger } from "../runtime/logger.js";
 
 export interface SelfManagedTlsSourceOptions {
   kubeConfig: KubeConfig;
@@ -40,7 +41,7 @@ export interface SelfManagedTlsSourceOptions {
   /** How soon to retry after a failed pass (default 5 s). */
   retryIntervalMs?: number;
   now?: () => Date;
-  logger?: TlsLogger;
+  logger?: Logger;
 }
 
 /** What one pass did, as a value (also logged). */
@@ -70,7 +71,7 @@ const NEVER = new Date(8.64e15);
 export class SelfManagedTlsSource implements TlsSource {
   private material: TlsMaterial | undefined;
   private readonly listeners: TlsListeners;
-  private readonly logger: TlsLogger;
+  private readonly logger: Logger;
   private readonly now: () => Date;
   private readonly store: TlsSecretStore;
   private readonly injector: CaBundleInjector | undefined;
@@ -177,7 +178,7 @@ export class SelfManagedTlsSource implements TlsSource {
       return outcome;
     } catch (error) {
       delay = Math.min(delay, this.options.retryIntervalMs ?? 5_000);
-      const message = `self-managed TLS: cannot keep Secret ${this.where()} current: ${describeApiError(error)}; check that the namespace exists and that releasegate may get, create and update this Secret`;
+      const message = `self-managed TLS: cannot keep Secret ${this.where()} current: ${describeError(error)}; check that the namespace exists and that releasegate may get, create and update this Secret`;
       this.logger.error({ secret: this.where(), serving: this.material?.serialNumber }, message);
       throw new Error(message, { cause: error });
     } finally {

@@ -5,7 +5,7 @@
 // resourceVersion it read fails with 409 Conflict when another replica wrote in between
 // (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions).
 import { CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
-import { httpStatusOf } from "./api-errors.js";
+import { statusCodeOf } from "../runtime/api-error.js";
 import type { CertificateSet } from "./certificate-set.js";
 
 export const SECRET_KEYS = { caBundle: "ca.crt", caKey: "ca.key", cert: "tls.crt", key: "tls.key" } as const;
@@ -85,7 +85,7 @@ export class TlsSecretStore {
     try {
       return secretToStored(await this.api.readNamespacedSecret({ name: this.name, namespace: this.namespace }));
     } catch (error) {
-      if (httpStatusOf(error) === 404) return undefined;
+      if (statusCodeOf(error) === 404) return undefined;
       throw error;
     }
   }
@@ -96,7 +96,7 @@ export class TlsSecretStore {
       const created = await this.api.createNamespacedSecret({ namespace: this.namespace, body: storedToSecret(this.name, this.namespace, set) });
       return { status: "written", resourceVersion: created.metadata?.resourceVersion };
     } catch (error) {
-      if (httpStatusOf(error) === 409) return { status: "lost-race" };
+      if (statusCodeOf(error) === 409) return { status: "lost-race" };
       throw error;
     }
   }
@@ -112,7 +112,7 @@ export class TlsSecretStore {
       return { status: "written", resourceVersion: updated.metadata?.resourceVersion };
     } catch (error) {
       // 409: changed since we read it. 404: deleted since we read it; the next pass creates it again.
-      const status = httpStatusOf(error);
+      const status = statusCodeOf(error);
       if (status === 409 || status === 404) return { status: "lost-race" };
       throw error;
     }

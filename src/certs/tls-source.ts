@@ -3,6 +3,7 @@
 // up without a restart"). Implementations: FileTlsSource (files and cert-manager modes) and
 // SelfManagedTlsSource (default mode, a Secret shared by every replica).
 import type { TlsMaterial } from "./tls-material.js";
+import type { Logger } from "../runtime/logger.js";
 
 export type TlsChangeListener = (material: TlsMaterial) => void;
 
@@ -19,15 +20,9 @@ export interface TlsSource {
   stop(): Promise<void>;
 }
 
-/** The subset of a pino logger the certificate code uses (a pino Logger fits). */
-export interface TlsLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
 /** One JSON object a line on stderr, for callers that pass no logger. */
-export const stderrLogger: TlsLogger = {
+export const stderrLogger: Logger = {
+  debug: () => undefined,
   info: (obj, msg) => console.error(JSON.stringify({ level: "info", msg, ...obj })),
   warn: (obj, msg) => console.error(JSON.stringify({ level: "warn", msg, ...obj })),
   error: (obj, msg) => console.error(JSON.stringify({ level: "error", msg, ...obj })),
@@ -37,7 +32,7 @@ export const stderrLogger: TlsLogger = {
 export class TlsListeners {
   private readonly listeners = new Set<TlsChangeListener>();
 
-  constructor(private readonly logger: TlsLogger) {}
+  constructor(private readonly logger: Logger) {}
 
   add(listener: TlsChangeListener): () => void {
     this.listeners.add(listener);

@@ -8,9 +8,10 @@
 // is re-read on the next pass. The check repeats periodically: if something resets the caBundle (a `kubectl
 // apply` of a manifest without it), it is restored.
 import { AdmissionregistrationV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { describeApiError } from "./api-errors.js";
+import { describeError } from "../runtime/api-error.js";
 import { splitPemCertificates } from "./tls-material.js";
-import { stderrLogger, type TlsLogger, type TlsSource } from "./tls-source.js";
+import { stderrLogger, type TlsSource } from "./tls-source.js";
+import type { Logger } from "../runtime/logger.js";
 
 export type CaBundleResult = { status: "unchanged" } | { status: "patched"; webhooks: string[] };
 
@@ -46,13 +47,13 @@ export interface CaBundleInjectorOptions {
   /** How soon to retry after a failure, e.g. the configuration does not exist yet (default 5 s). */
   retryIntervalMs?: number;
   now?: () => Date;
-  logger?: TlsLogger;
+  logger?: Logger;
 }
 
 /** Follows a TlsSource and keeps the webhook configuration's caBundle in step with it. */
 export class CaBundleInjector {
   private readonly api: AdmissionregistrationV1Api;
-  private readonly logger: TlsLogger;
+  private readonly logger: Logger;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -140,7 +141,7 @@ export class CaBundleInjector {
         }
         this.lastFailure = undefined;
       } catch (error) {
-        const message = `cannot set the caBundle of ValidatingWebhookConfiguration ${name}: ${describeApiError(error)}; check that it exists and that releasegate may get and patch it`;
+        const message = `cannot set the caBundle of ValidatingWebhookConfiguration ${name}: ${describeError(error)}; check that it exists and that releasegate may get and patch it`;
         this.lastResult = { status: "failed", error: message };
         if (message !== this.lastFailure) this.logger.warn({ webhookConfiguration: name }, message);
         this.lastFailure = message;

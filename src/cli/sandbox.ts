@@ -32,6 +32,7 @@ import type { RunningServe } from "./serve.js";
 import { parseDuration, parsePort, resolveServeOptions } from "./serve-options.js";
 import type { LogLevel, ServeOptions } from "./serve-options.js";
 import { readSeedObjects } from "./sandbox-seed.js";
+import { onTermination } from "../runtime/termination.js";
 
 export const sandboxUsage = `Usage: releasegate sandbox [options]
 
@@ -397,26 +398,6 @@ Press Ctrl-C to stop.
 `;
 }
 
-/**
- * Resolves with the first SIGINT or SIGTERM, and keeps catching them until `release` is called: a Ctrl-C
- * in a terminal reaches both npm and this process, and npm forwards it again, so a second signal must not
- * kill the process halfway through its cleanup.
- */
-function catchSignals(): { first: Promise<NodeJS.Signals>; release: () => void } {
-  let resolveFirst!: (s: NodeJS.Signals) => void;
-  const first = new Promise<NodeJS.Signals>((resolve) => (resolveFirst = resolve));
-  const on = (s: NodeJS.Signals): void => resolveFirst(s);
-  process.on("SIGINT", on);
-  process.on("SIGTERM", on);
-  return {
-    first,
-    release: () => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
-    },
-  };
-}
-
 /** How long stopping may take before the process gives up waiting (every part has its own timeouts too). */
 const STOP_TIMEOUT_MS = 20_000;
 
@@ -491,7 +472,9 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
     kubeconfigOut,
     logger: log,
   };
-  const signals = catchSignals();
+  // A Ctrl-C in a terminal reaches both npm and this process, and npm forwards it again: a second signal
+  // must not kill the process halfway through its cleanup, so it is ignored.
+  const signals = onTermination({ onSecondSignal: () => undefined });
 
   let close: () => Promise<void>;
   try {
@@ -513,13 +496,13 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
       io.stdout(apiHints(api, seedPath, requeueDependencyMs));
     }
   } catch (error) {
-    signals.release();
+    signals.dispose();
     if (error instanceof UsageError) throw error;
     io.stderr(`releasegate sandbox: cannot start: ${describeError(error)}\n`);
     return 1;
   }
 
-  const received = await signals.first;
+  const received = await signals.signal;
   io.stdout(`\nreceived ${received}; stopping\n`);
   let timer: NodeJS.Timeout | undefined;
   const stopped = await Promise.race([
@@ -527,7 +510,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS))),
   ]);
   clearTimeout(timer);
-  signals.release();
+  signals.dispose();
   log.flush();
   if (!stopped) {
     io.stderr(`releasegate sandbox: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);

@@ -11,6 +11,7 @@ import jsYaml from "js-yaml";
 import { LineCounter, isNode, parseDocument } from "yaml";
 import type { Document } from "yaml";
 import { ManifestError } from "./manifest-error.js";
+import { isRecord } from "../runtime/json.js";
 
 export type FieldPath = readonly (string | number)[];
 
@@ -34,9 +35,8 @@ export interface ManifestDocument {
  */
 const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [(jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge] });
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+/** The one JSON guard (src/runtime), under the name the manifest readers use. */
+export const isPlainObject = isRecord;
 
 /** One `---`-separated part of a file: its text and the line it starts on. */
 interface Chunk {

@@ -2,6 +2,7 @@
 // schemas (schemas/*.ts) unless real CustomResourceDefinitions were loaded (`releasegate sandbox --crds`,
 // startSandbox({ crds })), which replace them per resource. Used for validation, pruning and defaulting of
 // custom resources and for the OpenAPI v3 documents kubectl reads.
+import { isRecord } from "./json.js";
 import type { JsonObject } from "./json.js";
 import type { ResourceDef } from "./resource-def.js";
 import type { Schema } from "./schema-validation.js";
@@ -22,20 +23,16 @@ const BUILT_IN: Record<string, Record<string, Schema>> = {
 const loaded = new Map<string, Record<string, Schema>>();
 const listeners = new Set<() => void>();
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
 /** The schemas of one CustomResourceDefinition document, or a one-line reason it is not one. */
 export function crdVersionSchemas(doc: unknown): { storage: string; versions: Record<string, Schema> } | string {
-  if (!isObject(doc) || doc.kind !== "CustomResourceDefinition") return "not a CustomResourceDefinition";
-  const spec = isObject(doc.spec) ? doc.spec : {};
-  const names = isObject(spec.names) ? spec.names : {};
+  if (!isRecord(doc) || doc.kind !== "CustomResourceDefinition") return "not a CustomResourceDefinition";
+  const spec = isRecord(doc.spec) ? doc.spec : {};
+  const names = isRecord(spec.names) ? spec.names : {};
   if (typeof spec.group !== "string" || typeof names.plural !== "string") return "CustomResourceDefinition without spec.group or spec.names.plural";
   const versions: Record<string, Schema> = {};
   for (const v of Array.isArray(spec.versions) ? spec.versions : []) {
-    if (!isObject(v) || typeof v.name !== "string") continue;
-    const schema = isObject(v.schema) && isObject(v.schema.openAPIV3Schema) ? v.schema.openAPIV3Schema : undefined;
+    if (!isRecord(v) || typeof v.name !== "string") continue;
+    const schema = isRecord(v.schema) && isRecord(v.schema.openAPIV3Schema) ? v.schema.openAPIV3Schema : undefined;
     if (schema) versions[v.name] = schema as Schema;
   }
   if (Object.keys(versions).length === 0) return `CustomResourceDefinition ${names.plural}.${spec.group} has no openAPIV3Schema`;

@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AdmissionUser } from "./admission.js";
 import { parseFieldSelector, pinnedName } from "./field-selector.js";
 import { userFromToken } from "./http-server.js";
+import { isRecord } from "./json.js";
 import type { JsonObject } from "./json.js";
 import { failure, toWire, unauthorized } from "./status.js";
 import type { StatusError } from "./status.js";
@@ -212,20 +213,16 @@ interface Binding {
   roleRef: { kind: string; name: string };
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
 function rulesOf(role: JsonObject): PolicyRule[] {
-  return Array.isArray(role.rules) ? (role.rules.filter(isObject) as PolicyRule[]) : [];
+  return Array.isArray(role.rules) ? (role.rules.filter(isRecord) as PolicyRule[]) : [];
 }
 
 function bindingOf(object: JsonObject): Binding {
-  const meta = isObject(object.metadata) ? object.metadata : {};
-  const roleRef = isObject(object.roleRef) ? object.roleRef : {};
+  const meta = isRecord(object.metadata) ? object.metadata : {};
+  const roleRef = isRecord(object.roleRef) ? object.roleRef : {};
   return {
     namespace: typeof meta.namespace === "string" ? meta.namespace : "",
-    subjects: Array.isArray(object.subjects) ? (object.subjects.filter(isObject) as Subject[]) : [],
+    subjects: Array.isArray(object.subjects) ? (object.subjects.filter(isRecord) as Subject[]) : [],
     roleRef: { kind: String(roleRef.kind ?? ""), name: String(roleRef.name ?? "") },
   };
 }

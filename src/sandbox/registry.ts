@@ -12,6 +12,7 @@ import { encodeContinue } from "./list-options.js";
 import type { FieldProblem } from "./object-meta.js";
 import { finalizersOf, generateName, meta, metadataProblems, nameOf, newUid, timestamp } from "./object-meta.js";
 import { crdSchema } from "./crd-schemas.js";
+import { isRecord } from "./json.js";
 import type { JsonObject } from "./json.js";
 import type { ResourceDef } from "./resource-def.js";
 import { pruneAndDefault, validateAgainstSchema } from "./schema-validation.js";
@@ -65,10 +66,6 @@ const WEBHOOKS = "validatingwebhookconfigurations.admissionregistration.k8s.io";
 const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
 const MAX_UPDATE_RETRIES = 5;
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
 function without(o: JsonObject, ...keys: string[]): JsonObject {
   const copy = { ...o };
   for (const k of keys) delete copy[k];
@@ -78,7 +75,7 @@ function without(o: JsonObject, ...keys: string[]): JsonObject {
 /** metadata without what a no-op write would change anyway (resourceVersion, managedFields timestamps). */
 function comparableMeta(o: JsonObject): JsonObject {
   const m = without(meta(o), "resourceVersion");
-  if (Array.isArray(m.managedFields)) m.managedFields = m.managedFields.map((e) => (isObject(e) ? without(e, "time") : e));
+  if (Array.isArray(m.managedFields)) m.managedFields = m.managedFields.map((e) => (isRecord(e) ? without(e, "time") : e));
   return m;
 }
 
@@ -88,7 +85,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (isObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+  if (isRecord(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
   return v;
 }
 
@@ -337,8 +334,8 @@ export class Registry {
     if (scope.subresource === "finalize") {
       // PUT /api/v1/namespaces/<name>/finalize changes spec.finalizers only (what the namespace controller uses).
       updated = structuredClone(existing);
-      const finalizers = isObject(incoming.spec) && Array.isArray(incoming.spec.finalizers) ? incoming.spec.finalizers : [];
-      updated.spec = { ...(isObject(updated.spec) ? updated.spec : {}), finalizers };
+      const finalizers = isRecord(incoming.spec) && Array.isArray(incoming.spec.finalizers) ? incoming.spec.finalizers : [];
+      updated.spec = { ...(isRecord(updated.spec) ? updated.spec : {}), finalizers };
       return updated;
     }
     if (scope.subresource === "status") {
@@ -450,7 +447,7 @@ export class Registry {
   /** Whether finalizers still hold an object (for Namespaces, spec.finalizers too). */
   private isHeld(def: ResourceDef, obj: JsonObject): boolean {
     if (finalizersOf(obj).length > 0) return true;
-    return def.storage === "namespaces" && isObject(obj.spec) && Array.isArray(obj.spec.finalizers) && obj.spec.finalizers.length > 0;
+    return def.storage === "namespaces" && isRecord(obj.spec) && Array.isArray(obj.spec.finalizers) && obj.spec.finalizers.length > 0;
   }
 
   /** The object marked as being deleted, or undefined when nothing holds it and it can go now. */
@@ -466,8 +463,8 @@ export class Registry {
       if (typeof m.generation === "number" && m.generation > 0) m.generation += 1;
     }
     if (holdsNamespace) {
-      marked.status = { ...(isObject(marked.status) ? marked.status : {}), phase: "Terminating" };
-      const specFinalizers = isObject(marked.spec) && Array.isArray(marked.spec.finalizers) ? marked.spec.finalizers : [];
+      marked.status = { ...(isRecord(marked.status) ? marked.status : {}), phase: "Terminating" };
+      const specFinalizers = isRecord(marked.spec) && Array.isArray(marked.spec.finalizers) ? marked.spec.finalizers : [];
       if (specFinalizers.length === 0 && finalizersOf(marked).length === 0) return undefined;
     }
     return marked;
@@ -507,7 +504,7 @@ export class Registry {
   /** Checks the body is an object of this resource and version; returns a copy. */
   decodeBody(scope: RequestScope, body: unknown): JsonObject {
     const { def } = scope;
-    if (!isObject(body)) throw badRequest(`the body of the request was in an unknown format - expected a JSON or YAML object`);
+    if (!isRecord(body)) throw badRequest(`the body of the request was in an unknown format - expected a JSON or YAML object`);
     const object = structuredClone(body);
     const expected = apiVersionOf(def.group, scope.version);
     if (object.apiVersion !== undefined && object.apiVersion !== expected) {
@@ -518,7 +515,7 @@ export class Registry {
     }
     object.apiVersion = expected;
     object.kind = def.kind;
-    if (object.metadata !== undefined && !isObject(object.metadata)) {
+    if (object.metadata !== undefined && !isRecord(object.metadata)) {
       throw badRequest(`${def.kind} in version "${scope.version}" cannot be handled as a ${def.kind}: metadata must be an object`);
     }
     decodeProblems(def, object);
@@ -639,7 +636,7 @@ export class Registry {
     const sent = meta(requested).managedFields;
     const stored = entriesOf(existing);
     if (!Array.isArray(sent) || sameJson(sent, stored)) return stored;
-    return sent.filter((e): e is ManagedFieldsEntry => isObject(e) && typeof e.manager === "string" && isObject(e.fieldsV1)) as ManagedFieldsEntry[];
+    return sent.filter((e): e is ManagedFieldsEntry => isRecord(e) && typeof e.manager === "string" && isRecord(e.fieldsV1)) as ManagedFieldsEntry[];
   }
 
   private requireName(scope: RequestScope): string {

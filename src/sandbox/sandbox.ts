@@ -15,7 +15,7 @@ import { NamespaceLifecycle } from "./namespace-lifecycle.js";
 import { Registry } from "./registry.js";
 import { useCrds } from "./crd-schemas.js";
 import { RESOURCES, findResourceByKind } from "./resources.js";
-import type { JsonObject } from "./json.js";
+import { isRecord } from "./json.js";
 import { readState, writeState, writeStateSync } from "./state-file.js";
 import type { SandboxState } from "./state-file.js";
 import { StatusError } from "./status.js";
@@ -86,13 +86,9 @@ export interface Sandbox {
 
 const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
 /** Flattens `kind: List` documents and drops empty YAML documents. */
 function flattenSeed(objects: readonly unknown[]): unknown[] {
-  return objects.flatMap((o) => (isObject(o) && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items) ? flattenSeed(o.items) : o === null || o === undefined ? [] : [o]));
+  return objects.flatMap((o) => (isRecord(o) && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items) ? flattenSeed(o.items) : o === null || o === undefined ? [] : [o]));
 }
 
 function seedStore(registry: Registry, seed: readonly unknown[]): string[] {
@@ -101,13 +97,13 @@ function seedStore(registry: Registry, seed: readonly unknown[]): string[] {
   if (nsDef) for (const name of DEFAULT_NAMESPACES) registry.seed({ apiVersion: "v1", kind: "Namespace", metadata: { name } }, nsDef, "v1");
   const objects = flattenSeed(seed);
   // Namespaces first, so objects land in namespaces with the labels the seed gives them.
-  const ordered = [...objects.filter((o) => isObject(o) && o.kind === "Namespace"), ...objects.filter((o) => !(isObject(o) && o.kind === "Namespace"))];
+  const ordered = [...objects.filter((o) => isRecord(o) && o.kind === "Namespace"), ...objects.filter((o) => !(isRecord(o) && o.kind === "Namespace"))];
   for (const object of ordered) {
-    if (!isObject(object) || typeof object.apiVersion !== "string" || typeof object.kind !== "string") {
+    if (!isRecord(object) || typeof object.apiVersion !== "string" || typeof object.kind !== "string") {
       warnings.push("seed: skipped a document without apiVersion and kind");
       continue;
     }
-    const name = isObject(object.metadata) ? String(object.metadata.name ?? "") : "";
+    const name = isRecord(object.metadata) ? String(object.metadata.name ?? "") : "";
     const found = findResourceByKind(object.apiVersion, object.kind);
     if (!found) {
       warnings.push(`seed: skipped ${object.kind} ${name} (${object.apiVersion} is not served by the sandbox)`);
