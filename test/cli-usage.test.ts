@@ -40,7 +40,7 @@ describe("usage errors", { timeout: 120_000 }, () => {
     expect(await usageError(["check", "--output", "--cross-namespace", "deny", "examples/cycle"])).toBe(
       "releasegate check: --output needs a value, got the flag --cross-namespace (write --output=--cross-namespace if that is the value); see --help\n",
     );
-    expect(await usageError(["check", "--output", "yaml", "examples/cycle"])).toBe('releasegate check: --output must be one of text, json, not "yaml"; see --help\n');
+    expect(await usageError(["check", "--output", "yaml", "examples/cycle"])).toBe('releasegate check: --output must be one of text, json, github, not "yaml"; see --help\n');
   });
 
   it("refuses stray arguments in one line", async () => {

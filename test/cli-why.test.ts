@@ -40,7 +40,7 @@ describe("releasegate why --from PATH", () => {
   it("exits 2 with one line for bad usage or an object that is not there", async () => {
     const bad = await runCli(["why", "default/backend", "--from", "examples/missing"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('releasegate why: why: "default/backend" is not KIND/NAMESPACE/NAME (e.g. HelmRelease/default/backend); see \'releasegate why --help\'\n');
+    expect(bad.stderr).toBe('releasegate why: "default/backend" is not KIND/NAMESPACE/NAME (e.g. HelmRelease/default/backend); see --help\n');
     const absent = await runCli(["why", "HelmRelease/default/nope", "--from", "examples/missing"]);
     expect(absent.code).toBe(2);
     expect(absent.stderr).toBe("releasegate why: HelmRelease default/nope not found under examples/missing\n");

@@ -63,7 +63,7 @@ function refused(port: number): Promise<boolean> {
  */
 function projectCopy(into: string): string {
   const dir = join(into, "project");
-  for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "bench", "examples"]) {
+  for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "tsconfig.client.json", "src", "bench", "examples", "test/helpers"]) {
     cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));

@@ -14,8 +14,8 @@ one subgraph per cluster and kind, with cycles and missing dependencies marked.
 
 Options:
   --format dot|mermaid|json|html  output format (default dot); html: the graph page as one file
-  --default-namespace NAME    namespace of objects that name none (default "default")
-  -h, --help                  show this help`;
+  --default-namespace NAME        namespace of objects that name none (default "default")
+  -h, --help                      show this help`;
 
 interface GraphEdge {
   from: ObjectKey;

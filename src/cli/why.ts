@@ -42,7 +42,7 @@ export function parseTarget(text: string): { kind: FluxKind; namespace: string; 
   const parts = text.split("/");
   const kind = KIND_NAMES[(parts[0] ?? "").toLowerCase()];
   if (parts.length !== 3 || kind === undefined || parts[1] === "" || parts[2] === "") {
-    throw new UsageError(`why: "${text}" is not KIND/NAMESPACE/NAME (e.g. HelmRelease/default/backend); see 'releasegate why --help'`);
+    throw new UsageError(`"${text}" is not KIND/NAMESPACE/NAME (e.g. HelmRelease/default/backend)`);
   }
   return { kind, namespace: parts[1]!, name: parts[2]! };
 }
@@ -58,14 +58,14 @@ async function clusterObjects(kubeconfig: string | undefined, timeoutMs: number)
     if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
     else kc.loadFromDefault();
   } catch (error) {
-    throw new UsageError(`why: cannot read the kubeconfig: ${describeError(error)}`);
+    throw new UsageError(`cannot read the kubeconfig: ${describeError(error)}`);
   }
   const where = kc.getCurrentCluster()?.server ?? "the cluster";
   let served;
   try {
     served = await discoverServedVersions(kc);
   } catch (error) {
-    throw new UsageError(`why: cannot reach the Kubernetes API at ${where}: ${describeError(error)}; check the kubeconfig, or read files with --from PATH`);
+    throw new UsageError(`cannot reach the Kubernetes API at ${where}: ${describeError(error)}; check the kubeconfig, or read files with --from PATH`);
   }
   const caches = FLUX_KINDS.flatMap((kind) => {
     const version = served[kind].version;
@@ -77,7 +77,7 @@ async function clusterObjects(kubeconfig: string | undefined, timeoutMs: number)
     await Promise.race([
       Promise.all(caches.map((c) => c.synced)),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new UsageError(`why: no complete list of the Flux objects from ${where} within ${timeoutMs / 1000} s`)), timeoutMs);
+        timer = setTimeout(() => reject(new UsageError(`no complete list of the Flux objects from ${where} within ${timeoutMs / 1000} s`)), timeoutMs);
       }),
     ]);
     return caches.flatMap((c) => c.list());
@@ -104,11 +104,11 @@ export async function runWhy(argv: string[], io: CommandIo): Promise<number> {
     return 0;
   }
   const [targetText, ...paths] = positionals;
-  if (targetText === undefined) throw new UsageError("why: no object given: releasegate why KIND/NAMESPACE/NAME [PATH...]");
+  if (targetText === undefined) throw new UsageError("no object given: releasegate why KIND/NAMESPACE/NAME [PATH...]");
   const target = parseTarget(targetText);
   const files = [...(values.from ?? []), ...paths];
   const timeoutSeconds = values.timeout === undefined ? 20 : Number(values.timeout);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError(`why: --timeout "${values.timeout}" is not a positive number of seconds`);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError(`--timeout "${values.timeout}" is not a positive number of seconds`);
 
   let snapshot: GraphSnapshot;
   if (files.length > 0) {

@@ -2,7 +2,7 @@
 // "Readiness"): one list+watch cache per source kind the API server serves, keeping nothing of a source
 // but its identity and `status.artifact.revision`, each change handed to the Kustomization store.
 
-import { ApisApi } from "@kubernetes/client-node";
+import { ApisApi, CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { decodeSourceRevision, SOURCE_KINDS } from "../flux/sources.js";
 import type { SourceKindInfo } from "../flux/sources.js";
@@ -36,11 +36,23 @@ export function sourceCodec(source: SourceKindInfo, version: string): CacheCodec
 export async function discoverServedSources(kc: KubeConfig): Promise<{ source: SourceKindInfo; version: string }[]> {
   const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
   const served: { source: SourceKindInfo; version: string }[] = [];
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const resources = new Map<string, Set<string>>();
   for (const source of SOURCE_KINDS) {
     const group = (groups.groups ?? []).find((g) => g.name === source.group);
     const versions = (group?.versions ?? []).map((v) => v.version);
     const version = source.versions.find((v) => versions.includes(v));
-    if (version !== undefined) served.push({ source, version });
+    if (version === undefined) continue;
+    // A group version may serve some source kinds and not others (ExternalArtifact is newer than the
+    // rest): ask which resources it holds, once per group version.
+    const gv = `${source.group}/${version}`;
+    let names = resources.get(gv);
+    if (names === undefined) {
+      const list = await custom.getAPIResources({ group: source.group, version }).catch(() => undefined);
+      names = new Set((list?.resources ?? []).map((r) => r.name));
+      resources.set(gv, names);
+    }
+    if (names.has(source.resource)) served.push({ source, version });
   }
   return served;
 }
