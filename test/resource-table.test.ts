@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { sandboxWebhookConfiguration } from "../src/cli/sandbox.js";
 import { clusterRbacRules, webhookRules, WEBHOOKS } from "../src/cluster/webhook-rules.js";
 import { repoRoot } from "./helpers/cli.js";
 import { toolPath } from "./helpers/tools.js";
@@ -43,7 +44,9 @@ describe("the resource table and its copies", () => {
       cwd: repoRoot,
       maxBuffer: 32 * 1024 * 1024,
     });
-    const objects = parseAllDocuments(stdout).map((d) => d.toJS() as { kind?: string; webhooks?: { name: string; failurePolicy?: string; rules: Rule[] }[]; rules?: Rule[] });
+    const objects = parseAllDocuments(stdout).map(
+      (d) => d.toJS() as { kind?: string; webhooks?: { name: string; failurePolicy?: string; rules: Rule[]; matchConditions?: { name: string; expression: string }[] }[]; rules?: Rule[] },
+    );
     const vwc = objects.find((o) => o?.kind === "ValidatingWebhookConfiguration")!;
     for (const webhook of Object.keys(WEBHOOKS) as (keyof typeof WEBHOOKS)[]) {
       const rendered = vwc.webhooks?.find((w) => w.name === WEBHOOKS[webhook].name);
@@ -56,5 +59,15 @@ describe("the resource table and its copies", () => {
     for (const [resource, verbs] of grants(clusterRbacRules(), "verbs")) {
       expect([...(granted.get(resource) ?? [])].sort(), `ClusterRole verbs on ${resource}`).toEqual(expect.arrayContaining([...verbs].sort()));
     }
+    // `releasegate sandbox` registers the same two webhooks, filtered by the same matchConditions.
+    const sandbox = sandboxWebhookConfiguration(9443);
+    for (const webhook of Object.keys(WEBHOOKS) as (keyof typeof WEBHOOKS)[]) {
+      const registered = sandbox.webhooks?.find((w) => w.name === WEBHOOKS[webhook].name);
+      expect(registered, `the sandbox registers no webhook ${WEBHOOKS[webhook].name}`).toBeDefined();
+      expect(sorted(grants(registered!.rules ?? [], "operations"))).toEqual(sorted(grants(webhookRules(webhook), "operations")));
+      const chart = vwc.webhooks?.find((w) => w.name === WEBHOOKS[webhook].name);
+      expect(registered!.matchConditions ?? []).toEqual(chart?.matchConditions ?? []);
+    }
+    expect(sandbox.webhooks?.find((w) => w.name === WEBHOOKS.deletions.name)?.failurePolicy).toBe("Ignore");
   }, 120_000);
 });

@@ -33,6 +33,7 @@ import { parseDuration, parsePort, resolveServeOptions } from "./serve-options.j
 import type { LogLevel, ServeOptions } from "./serve-options.js";
 import { readSeedObjects } from "./sandbox-seed.js";
 import { onTermination } from "../runtime/termination.js";
+import { WEBHOOKS, webhookRules } from "../cluster/webhook-rules.js";
 
 export const sandboxUsage = `Usage: releasegate sandbox [options]
 
@@ -66,13 +67,6 @@ Options:
 /** The namespace releasegate runs in inside the sandbox (its Lease and certificate Secret). */
 export const SANDBOX_NAMESPACE = "releasegate-system";
 export const SANDBOX_WEBHOOK_CONFIG = "releasegate";
-
-/** The resources the webhooks intercept: every Flux kind releasegate guards. */
-const GUARDED_RESOURCES: ReadonlyArray<{ group: string; resource: string }> = [
-  { group: "helm.toolkit.fluxcd.io", resource: "helmreleases" },
-  { group: "kustomize.toolkit.fluxcd.io", resource: "kustomizations" },
-  { group: "fluxcd.controlplane.io", resource: "resourcesets" },
-];
 
 export interface SandboxEnvironmentOptions {
   /** Raw objects to seed (documents read from --seed). */
@@ -143,8 +137,8 @@ export async function freePort(): Promise<number> {
  */
 export function sandboxWebhookConfiguration(target: number | { url: string; caBundle?: string }): V1ValidatingWebhookConfiguration {
   const clientConfig = typeof target === "number" ? { url: `https://127.0.0.1:${target}/validate` } : { url: target.url, ...(target.caBundle ? { caBundle: target.caBundle } : {}) };
-  const rules = (operations: string[]) =>
-    GUARDED_RESOURCES.map(({ group, resource }) => ({ apiGroups: [group], apiVersions: ["*"], resources: [resource], operations, scope: "Namespaced" }));
+  // The rules and the two webhooks come from the resource table, as the chart's are tested to
+  // (docs/architecture.md, "Resources").
   const common = {
     admissionReviewVersions: ["v1"],
     sideEffects: "None",
@@ -154,39 +148,36 @@ export function sandboxWebhookConfiguration(target: number | { url: string; caBu
     clientConfig,
     namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [SANDBOX_NAMESPACE] }] },
   } satisfies Partial<V1ValidatingWebhook>;
+  // The chart's matchConditions, on both webhooks as there (test/resource-table.test.ts): only requests
+  // releasegate could deny reach it, so an outage never stalls metadata updates (Flux's finalizers,
+  // releasegate's own requestedAt patches), objects being deleted, or the namespace controller.
+  const matchConditions = [
+    {
+      name: "dependson-changed-on-update",
+      expression:
+        "request.operation != 'UPDATE' || " +
+        "(has(object.spec) && has(object.spec.dependsOn) ? object.spec.dependsOn : []) != " +
+        "(has(oldObject.spec) && has(oldObject.spec.dependsOn) ? oldObject.spec.dependsOn : [])",
+    },
+    { name: "not-being-deleted", expression: "request.operation != 'UPDATE' || !has(object.metadata.deletionTimestamp)" },
+    {
+      name: "not-namespace-controller-delete",
+      expression: "request.operation != 'DELETE' || request.userInfo.username != 'system:serviceaccount:kube-system:namespace-controller'",
+    },
+  ];
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingWebhookConfiguration",
     metadata: { name: SANDBOX_WEBHOOK_CONFIG, labels: { "app.kubernetes.io/name": "releasegate" } },
     webhooks: [
       {
-        name: "dependencies.releasegate.io",
+        name: WEBHOOKS.dependencies.name,
         ...common,
         failurePolicy: "Fail",
-        rules: rules(["CREATE", "UPDATE"]),
-        // The chart's matchConditions: only requests releasegate could deny reach it, so a webhook outage
-        // never stalls metadata updates (Flux's finalizers, releasegate's own requestedAt patches) or
-        // objects being deleted.
-        matchConditions: [
-          {
-            name: "dependson-changed-on-update",
-            expression:
-              "request.operation != 'UPDATE' || " +
-              "(has(object.spec) && has(object.spec.dependsOn) ? object.spec.dependsOn : []) != " +
-              "(has(oldObject.spec) && has(oldObject.spec.dependsOn) ? oldObject.spec.dependsOn : [])",
-          },
-          { name: "not-being-deleted", expression: "request.operation != 'UPDATE' || !has(object.metadata.deletionTimestamp)" },
-        ],
+        rules: webhookRules("dependencies"),
+        matchConditions,
       },
-      {
-        name: "deletions.releasegate.io",
-        ...common,
-        failurePolicy: "Ignore",
-        rules: rules(["DELETE"]),
-        matchConditions: [
-          { name: "not-namespace-controller-delete", expression: "request.userInfo.username != 'system:serviceaccount:kube-system:namespace-controller'" },
-        ],
-      },
+      { name: WEBHOOKS.deletions.name, ...common, failurePolicy: "Ignore", rules: webhookRules("deletions"), matchConditions },
     ],
   };
 }
