@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       })()`);
     const seen = async (): Promise<number> => (await page.evaluate("window.seen")) as number;
     // Root causes only: a failed release below another failed one is blocked, not a root cause.
-    const roots = failed.filter((f) => tracker.state(`${f.namespace}/${f.name}`)?.state === "open");
+    const roots = failed.filter((f) => tracker.state(`HelmRelease/${f.namespace}/${f.name}`)?.state === "open");
     const repaint: number[] = [];
     const relayout: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
