@@ -47,7 +47,7 @@ import { createMetrics } from "../metrics/metrics.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
 import type { MetricsServer } from "../metrics/metrics-server.js";
-import { controllerFeed } from "../ui/gate-tracker-feed.js";
+import { storeFeed } from "../ui/store-feed.js";
 import { startUiServer } from "../ui/ui-server.js";
 import type { UiServer } from "../ui/ui-server.js";
 import type { CommandIo } from "./io.js";
@@ -314,7 +314,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   // The graph page is a convenience: a port it cannot have is logged, and the webhook runs on.
   if (options.uiPort !== 0) {
     try {
-      ui = await startUiServer(controllerFeed(caches, controller), {
+      ui = await startUiServer(storeFeed(stores), {
         port: options.uiPort,
         ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
       });

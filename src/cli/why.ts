@@ -5,7 +5,7 @@
 // Exit 0: the gate is open; 1: it is blocked; 2: bad usage, unreadable input, or no such object.
 import type { FluxKind, FluxObject } from "../graph/types.js";
 import { readManifests } from "../manifests/index.js";
-import { snapshotOfObjects } from "../ui/gate-tracker-feed.js";
+import { snapshotOfObjects } from "../ui/graph-nodes.js";
 import { nodeId } from "../ui/graph-snapshot.js";
 import type { GraphSnapshot } from "../ui/graph-snapshot.js";
 import { renderChain, whyChain } from "../ui/why-chain.js";

@@ -11,6 +11,7 @@ function node(id: string, state: GraphNode["state"] = "open"): GraphNode {
 
 class ManualFeed implements GraphFeed {
   listeners = new Set<(update: GraphUpdate) => void>();
+  revision = () => 7;
   snapshot() {
     return { generatedAt: "", source: "cluster" as const, nodes: [] };
   }
@@ -57,7 +58,19 @@ describe("EventStreamHub over HTTP", () => {
     return { feed, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
   }
 
-  it("streams merged updates and heartbeats, and refuses clients beyond the cap", async () => {
+  /** The stream's events, by name (the data parsed). */
+  function events(text: string): { event: string; data: unknown }[] {
+    return text
+      .split("\n\n")
+      .map((block) => block.split("\n"))
+      .filter((lines) => lines.some((line) => line.startsWith("data: ")))
+      .map((lines) => ({
+        event: lines.find((line) => line.startsWith("event: "))?.slice(7) ?? "message",
+        data: JSON.parse(lines.find((line) => line.startsWith("data: "))!.slice(6)) as unknown,
+      }));
+  }
+
+  it("opens with the feed's revision, streams merged updates and heartbeats, and refuses clients beyond the cap", async () => {
     const { feed, url } = await start({ maxClients: 1, heartbeatMs: 30, coalesceMs: 20 });
     const controller = new AbortController();
     const response = await fetch(url, { signal: controller.signal });
@@ -74,7 +87,9 @@ describe("EventStreamHub over HTTP", () => {
       if (done) break;
       text += new TextDecoder().decode(value);
     }
-    const updates = text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)) as GraphUpdate);
+    const received = events(text);
+    expect(received[0]).toEqual({ event: "hello", data: { revision: 7 } });
+    const updates = received.filter((e) => e.event === "update").map((e) => e.data as GraphUpdate);
     expect(updates).toHaveLength(1);
     expect(updates[0]!.nodes.map((n) => n.state)).toEqual(["open"]);
     controller.abort();

@@ -88,10 +88,12 @@ export class EventStreamHub {
       connection: "keep-alive",
       "x-accel-buffering": "no",
     });
-    // Reconnect after 2 s when the stream breaks.
-    res.write("retry: 2000\n\n");
-    this.clients.add(res);
+    // Reconnect after 2 s when the stream breaks. The stream opens with the feed's revision: every
+    // change after it reaches this client, so a snapshot of that revision or later misses nothing.
     this.unsubscribe ??= this.feed.subscribe((update) => this.onUpdate(update));
+    const revision = this.feed.revision?.();
+    res.write(`retry: 2000\n\nevent: hello\ndata: ${JSON.stringify(revision === undefined ? {} : { revision })}\n\n`);
+    this.clients.add(res);
     const forget = (): void => {
       this.clients.delete(res);
       this.idle();

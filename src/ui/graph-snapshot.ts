@@ -1,7 +1,7 @@
 // What the graph page shows, as plain data: one node per Flux object (and one "ghost" per missing
 // dependency), each with its gate state and the words the Events and `check` use for it. The page's
 // server, the static `graph --format html` file and `releasegate why` read only this shape, through
-// GraphFeed; how it is filled from the gate tracker is one adapter (gate-tracker-feed.ts).
+// GraphFeed; how it is filled from the gate tracker is graph-nodes.ts (nodes from objects and gates) and store-feed.ts (the live feed).
 
 /** `KIND/NAMESPACE/NAME`: unique across kinds. */
 export type NodeId = string;
@@ -49,6 +49,8 @@ export interface GraphSnapshot {
   generatedAt: string;
   /** Where it came from: "cluster" (live) or "files". */
   source: "cluster" | "files";
+  /** The feed's revision when taken (live only): the page compares it with its stream's. */
+  revision?: number;
   nodes: GraphNode[];
 }
 
@@ -64,6 +66,8 @@ export interface GraphUpdate {
 /** The narrow interface the page's server needs from the rest of releasegate. */
 export interface GraphFeed {
   snapshot(): GraphSnapshot;
+  /** Changes whenever the snapshot would: the server keeps the serialized snapshot until then. */
+  revision?(): number;
   /** Returns the unsubscribe function. */
   subscribe(onChange: (update: GraphUpdate) => void): () => void;
 }

@@ -93,12 +93,16 @@ function scriptJson(value: unknown): string {
 export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot; title?: string; preload?: string }): string {
   const title = options.title ?? "releasegate · dependency graph";
   const data = options.snapshot === undefined ? "" : `<script type="application/json" id="graph-data">${scriptJson(options.snapshot)}</script>\n`;
+  // A script by URL is asked for first (deferred: it runs once the document is read), so it starts ELK's
+  // worker while the server still builds the graph's JSON; the graph is then fetched while the script
+  // and the worker are read.
+  const head =
+    ("src" in options.script ? `<script src="${escapeHtml(options.script.src)}" defer></script>\n` : "") +
+    (options.preload === undefined ? "" : `<link rel="preload" href="${escapeHtml(options.preload)}" as="fetch" crossorigin="anonymous">\n`);
   const script =
     "src" in options.script
-      ? `<script src="${escapeHtml(options.script.src)}"></script>`
+      ? ""
       : `<script type="text/plain" id="elk-worker-source">${noScriptEnd(options.script.worker)}</script>\n<script>${noScriptEnd(options.script.inline)}</script>`;
-  // The graph is fetched while the script is still being read.
-  const preload = options.preload === undefined ? "" : `<link rel="preload" href="${escapeHtml(options.preload)}" as="fetch" crossorigin="anonymous">\n`;
   const legend = LEGEND.map(([cls, label]) => `<span class="${cls}">${escapeHtml(label)}</span>`).join("");
   return `<!doctype html>
 <html lang="en">
@@ -106,7 +110,7 @@ export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-${preload}<style>${STYLE}</style>
+${head}<style>${STYLE}</style>
 </head>
 <body>
 <header><h1>${escapeHtml(title)}</h1><p id="status" role="status" aria-live="polite">loading…</p></header>

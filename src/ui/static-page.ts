@@ -2,7 +2,7 @@
 // graph inlined), for a repo's objects as `check` reads them. Opens from disk; no server.
 
 import type { FluxObject } from "../graph/types.js";
-import { snapshotOfObjects } from "./gate-tracker-feed.js";
+import { snapshotOfObjects } from "./graph-nodes.js";
 import { pageHtml } from "./page-html.js";
 import { readPageBundle } from "./ui-server.js";
 

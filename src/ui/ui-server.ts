@@ -66,6 +66,16 @@ export async function startUiServer(feed: GraphFeed, options: UiServerOptions): 
   const bundle = readPageBundle() ?? MISSING_BUNDLE;
   const page = pageHtml({ script: { src: "graph-page.js" }, preload: "api/graph" });
   const events = new EventStreamHub(feed, options.events);
+  // The snapshot of 10,000 objects takes the server tens of milliseconds to build and serialize, and
+  // the page's script waits behind it: it is built once per change of the graph, not once per request.
+  let serialized: { revision: number; json: string } | undefined;
+  const snapshotJson = (): string => {
+    const revision = feed.revision?.();
+    if (revision !== undefined && serialized?.revision === revision) return serialized.json;
+    const json = JSON.stringify(feed.snapshot());
+    if (revision !== undefined) serialized = { revision, json };
+    return json;
+  };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -84,7 +94,7 @@ export async function startUiServer(feed: GraphFeed, options: UiServerOptions): 
       case "/elk-worker.js":
         return send("text/javascript; charset=utf-8", bundle.worker);
       case "/api/graph":
-        return send("application/json; charset=utf-8", JSON.stringify(feed.snapshot()));
+        return send("application/json; charset=utf-8", snapshotJson());
       case "/api/events":
         return events.handle(req, res);
       default:

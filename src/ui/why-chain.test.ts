@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { release } from "../graph/test-helpers.test-support.js";
-import { snapshotOfObjects } from "./gate-tracker-feed.js";
+import { snapshotOfObjects } from "./graph-nodes.js";
 import { renderChain, whyChain } from "./why-chain.js";
 
 describe("whyChain", () => {

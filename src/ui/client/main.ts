@@ -83,15 +83,18 @@ function requestLayout(): void {
       const visible = model.visible(filters);
       const subset = drawnSubset(visible);
       drawnIds = subset.nodes.map((n) => n.id);
+      // The summary and the list need no layout: they are shown while the worker lays the graph out.
+      renderList(visible);
+      renderStatus(visible.length, subset.truncated);
       const started = performance.now();
       document.body.dataset.loadedMs ??= String(Math.round(started));
       layout = await layOut(subset.nodes, subset.edges);
       const laidOut = performance.now();
       draw(layout);
-      // For bench/ui.ts: where the time of a view goes.
+      // For bench/ui.ts: where the time of a view goes (ms since the navigation started).
       document.body.dataset.layoutMs = String(Math.round(laidOut - started));
       document.body.dataset.drawMs = String(Math.round(performance.now() - laidOut));
-      renderList(visible);
+      document.body.dataset.drawnMs ??= String(Math.round(performance.now()));
       renderStatus(visible.length, subset.truncated);
     } while (relayoutAgain);
     laying = undefined;
@@ -334,19 +337,23 @@ function catchUp(snapshot: GraphSnapshot): void {
 }
 
 function connectLive(): void {
-  let shown = false;
+  let shown: GraphSnapshot | undefined;
   let loading = 0;
   let queued: GraphUpdate[] = [];
+  /** The feed's revision when the first stream opened, until the first snapshot is shown. */
+  let streamRevision: number | undefined;
+  let hellos = 0;
   const fetchSnapshot = async (): Promise<void> => {
     loading++;
+    let snapshot: GraphSnapshot;
     try {
       const response = await fetch("api/graph");
       if (!response.ok) throw new Error(`GET api/graph: HTTP ${response.status}`);
-      const snapshot = (await response.json()) as GraphSnapshot;
+      snapshot = (await response.json()) as GraphSnapshot;
       document.body.dataset.fetchedMs ??= String(Math.round(performance.now()));
-      if (shown) catchUp(snapshot);
+      if (shown !== undefined) catchUp(snapshot);
       else start(snapshot);
-      shown = true;
+      shown = snapshot;
     } finally {
       loading--;
     }
@@ -354,19 +361,31 @@ function connectLive(): void {
       for (const update of queued) apply(update);
       queued = [];
     }
+    // Taken before the stream opened and older than the stream: what changed between is fetched.
+    if (streamRevision !== undefined && loading === 0) {
+      if (snapshot.revision === undefined || snapshot.revision < streamRevision) load();
+      streamRevision = undefined;
+    }
   };
   const load = (): void => {
     fetchSnapshot().catch((error: unknown) => (ui.status.textContent = `cannot load the graph: ${error instanceof Error ? error.message : String(error)}`));
   };
   // The first snapshot is fetched at once (the page preloads it), beside the stream. Changes reach
-  // the page only once the stream is open, so each opening (the first, and every reconnection)
-  // fetches the snapshot again and applies what changed meanwhile.
+  // the page only once the stream is open; the stream opens with the feed's revision, so the first
+  // snapshot is fetched again only when something changed before the stream opened. Every
+  // reconnection fetches it again and applies what changed meanwhile.
   load();
   const source = new EventSource("api/events");
-  source.addEventListener("open", load);
+  source.addEventListener("hello", (event) => {
+    hellos++;
+    const revision = (JSON.parse((event as MessageEvent<string>).data) as { revision?: number }).revision;
+    if (hellos > 1 || revision === undefined) load();
+    else if (shown === undefined || loading > 0) streamRevision = revision;
+    else if (shown.revision === undefined || shown.revision < revision) load();
+  });
   source.addEventListener("update", (event) => {
     const update = JSON.parse((event as MessageEvent<string>).data) as GraphUpdate;
-    if (loading === 0 && shown) apply(update);
+    if (loading === 0 && shown !== undefined) apply(update);
     else queued.push(update);
   });
   source.addEventListener("error", () => {

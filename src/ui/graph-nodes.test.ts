@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { release } from "../graph/test-helpers.test-support.js";
+import { snapshotOfObjects } from "./graph-nodes.js";
+
+describe("snapshotOfObjects", () => {
+  it("gives each object its gate in the Events' words, the root cause and path as node ids, and ghosts", () => {
+    const snapshot = snapshotOfObjects(
+      [
+        release("default/redis", { status: "failed", message: "install retries exhausted" }),
+        release("default/backend", { dependsOn: ["redis"], status: "progressing" }),
+        release("default/web", { dependsOn: ["backend", "redsi"] }),
+        release("default/a", { dependsOn: ["b"] }),
+        release("default/b", { dependsOn: ["a"] }),
+      ],
+      "files",
+    );
+    const byId = new Map(snapshot.nodes.map((n) => [n.id, n]));
+    expect(byId.get("HelmRelease/default/backend")).toMatchObject({
+      state: "blocked",
+      reason: "Failed",
+      rootCause: "HelmRelease/default/redis",
+      path: ["HelmRelease/default/redis"],
+      rootCauseMessage: "install retries exhausted",
+      message: "blocked by default/redis: install retries exhausted",
+      dependencies: ["HelmRelease/default/redis"],
+    });
+    expect(byId.get("HelmRelease/default/redis")).toMatchObject({ state: "open", health: "failed", message: "gate open: every dependency is Ready" });
+    expect(byId.get("HelmRelease/default/redsi")).toMatchObject({ ghost: true, state: "missing", message: "HelmRelease default/redsi does not exist" });
+    expect(byId.get("HelmRelease/default/web")).toMatchObject({ state: "blocked", reason: "Missing" });
+    expect(byId.get("HelmRelease/default/a")).toMatchObject({ reason: "Cycle", cycle: true });
+    expect(snapshot.nodes).toHaveLength(6);
+  });
+});

@@ -1,0 +1,87 @@
+// The page's nodes from Flux objects and their gate states: one GraphNode per object (its gate in the
+// Events' words), a ghost per missing dependency, and a one-off snapshot of objects read from files
+// (`graph --format html`, `why --from`). The live feed of serve (store-feed.ts) builds its nodes here
+// too, so the page, the static file and `why` say the same words.
+
+import { GateTracker, healthOf } from "../graph/gates.js";
+import { blockedMessage, gateOpenedMessage, missingMessage } from "../graph/messages.js";
+import { kindOfNode, resolveDependencies, splitKey, splitNodeKey } from "../graph/refs.js";
+import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
+import { nodeId } from "./graph-snapshot.js";
+import type { GraphNode, GraphSnapshot, NodeId } from "./graph-snapshot.js";
+
+function uniqueDependencyKeys(object: FluxObject): ObjectKey[] {
+  return [...new Set(resolveDependencies(object).map((d) => d.key))];
+}
+
+/** The page's node for one object and its gate. */
+export function nodeOf(kind: FluxKind, object: FluxObject, gate: GateState): GraphNode {
+  const self = nodeId(kind, object.namespace, object.name);
+  const dependencies = uniqueDependencyKeys(object);
+  const node: GraphNode = {
+    id: nodeId(kind, object.namespace, object.name),
+    kind,
+    namespace: object.namespace,
+    name: object.name,
+    state: gate.state,
+    health: healthOf(object),
+    message: gate.state === "open" ? gateOpenedMessage(dependencies) : blockedMessage(gate, kind),
+    conditions: (object.status?.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      ...(c.message !== undefined ? { message: c.message } : {}),
+    })),
+    // A ResourceSet's dependency may be of another kind: the graph's node names it.
+    dependencies: [...new Set(resolveDependencies(object).map((d) => d.node))],
+  };
+  if (gate.state === "blocked") {
+    node.reason = gate.reason;
+    node.rootCause = idOf(kind, gate.rootCause);
+    node.path = gate.path.map((k) => idOf(kind, k));
+    node.rootCauseMessage = gate.rootCauseMessage;
+    if (gate.reason === "Cycle" && idOf(kind, gate.path[gate.path.length - 1]!) === self) node.cycle = true;
+  }
+  return node;
+}
+
+/** A dependency that does not exist. */
+export function ghostOf(kind: string, key: ObjectKey): GraphNode {
+  const { namespace, name } = kindOfNode(key) === "" ? splitKey(key) : splitNodeKey(key);
+  const own = kindOfNode(key) === "" ? kind : kindOfNode(key);
+  return { id: nodeId(own, namespace, name), kind: own, namespace, name, state: "missing", message: missingMessage(own, `${namespace}/${name}`), conditions: [], dependencies: [], ghost: true };
+}
+
+/** The page's id of a key: a graph node (`Kind/ns/name`) already is one; `ns/name` is of `kind`. */
+function idOf(kind: FluxKind, key: ObjectKey): NodeId {
+  if (kindOfNode(key) !== "") return key;
+  const { namespace, name } = splitKey(key);
+  return nodeId(kind, namespace, name);
+}
+
+/** Every object of every kind with its gate, plus a ghost for each missing dependency. */
+export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSnapshot["source"]): GraphSnapshot {
+  const byKind = new Map<FluxKind, FluxObject[]>();
+  for (const object of objects) {
+    let list = byKind.get(object.kind);
+    if (list === undefined) byKind.set(object.kind, (list = []));
+    list.push(object);
+  }
+  const nodes: GraphNode[] = [];
+  // One tracker for every kind: a ResourceSet's dependency may be of another kind.
+  const tracker = new GateTracker([...byKind].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, list]) => list));
+  const ghosts = new Set<string>();
+  const shown = new Set<string>();
+  for (const [kind, list] of [...byKind].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const object of list) {
+      const key = nodeId(kind, object.namespace, object.name);
+      const gate = tracker.state(key);
+      if (gate === undefined || shown.has(key)) continue; // one node per object, however often listed
+      shown.add(key);
+      nodes.push(nodeOf(kind, tracker.graph.get(key)!, gate));
+      for (const dep of tracker.graph.dependencyKeys(key)) if (!tracker.graph.has(dep)) ghosts.add(dep);
+    }
+  }
+  for (const ghost of ghosts) nodes.push(ghostOf("", ghost));
+  return { generatedAt: new Date().toISOString(), source, nodes };
+}

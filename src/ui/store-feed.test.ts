@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { FluxGraph } from "../cluster/flux-graph.js";
+import { KindStore } from "../cluster/kind-store.js";
+import type { CacheChange, CacheListener } from "../cluster/object-cache.js";
+import { release } from "../graph/test-helpers.test-support.js";
+import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
+import type { GraphUpdate } from "./graph-snapshot.js";
+import { storeFeed } from "./store-feed.js";
+
+/** A kind's cache as its watch fills it, synced from the start; no get(), so nothing can read it but the store. */
+class FakeCache {
+  readonly synced = Promise.resolve();
+  private readonly objects = new Map<ObjectKey, FluxObject>();
+  private readonly listeners = new Set<CacheListener>();
+  constructor(readonly kind: FluxKind) {}
+  isSynced = (): boolean => true;
+  list = (): FluxObject[] => [...this.objects.values()];
+  subscribe(listener: CacheListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  put(object: FluxObject): void {
+    const key = `${object.namespace}/${object.name}`;
+    const previous = this.objects.get(key);
+    this.objects.set(key, object);
+    this.emit({ type: "upsert", key, object, ...(previous !== undefined ? { previous } : {}) });
+  }
+  remove(key: ObjectKey): void {
+    const previous = this.objects.get(key)!;
+    this.objects.delete(key);
+    this.emit({ type: "delete", key, previous });
+  }
+  private emit(change: CacheChange): void {
+    for (const listener of [...this.listeners]) listener(change);
+  }
+}
+
+function cluster(): { helm: FakeCache; sets: FakeCache; stores: KindStore[] } {
+  const helm = new FakeCache("HelmRelease");
+  const sets = new FakeCache("ResourceSet");
+  helm.put(release("default/redis", { status: "failed", message: "install retries exhausted" }));
+  helm.put(release("default/backend", { dependsOn: ["redis"], status: "progressing" }));
+  helm.put(release("default/other"));
+  sets.put(release("apps/platform", { kind: "ResourceSet", dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "backend", namespace: "default", ready: true }] }));
+  const shared = new FluxGraph();
+  return { helm, sets, stores: [new KindStore(helm, shared), new KindStore(sets, shared)] };
+}
+
+const states = (update: GraphUpdate | undefined) => update?.nodes.map((n) => [n.id, n.state, n.reason ?? "", n.ghost ?? false]);
+
+describe("storeFeed", () => {
+  it("snapshots every kind the one graph holds, with ghosts for missing dependencies", () => {
+    const { helm, stores } = cluster();
+    helm.put(release("default/web", { dependsOn: ["redsi"] }));
+    const snapshot = storeFeed(stores).snapshot();
+    const byId = new Map(snapshot.nodes.map((n) => [n.id, n]));
+    expect([...byId.keys()].sort()).toEqual([
+      "HelmRelease/default/backend",
+      "HelmRelease/default/other",
+      "HelmRelease/default/redis",
+      "HelmRelease/default/redsi",
+      "HelmRelease/default/web",
+      "ResourceSet/apps/platform",
+    ]);
+    expect(byId.get("HelmRelease/default/backend")).toMatchObject({ state: "blocked", reason: "Failed", rootCause: "HelmRelease/default/redis" });
+    // A ResourceSet's gate names its root cause in another kind.
+    expect(byId.get("ResourceSet/apps/platform")).toMatchObject({ state: "blocked", rootCause: "HelmRelease/default/redis", dependencies: ["HelmRelease/default/backend"] });
+    expect(byId.get("HelmRelease/default/redsi")).toMatchObject({ ghost: true, state: "missing" });
+    expect(snapshot.source).toBe("cluster");
+  });
+
+  it("sends each batch's changed gates, across kinds, as the stores announce them", () => {
+    const { helm, stores } = cluster();
+    const feed = storeFeed(stores);
+    const updates: GraphUpdate[] = [];
+    feed.subscribe((update) => updates.push(update));
+    const before = feed.revision!();
+    helm.put(release("default/redis", { status: "ready" }));
+    // One update per kind whose gates moved: the HelmReleases first, then the ResourceSet.
+    expect(updates.map(states)).toEqual([
+      [
+        ["HelmRelease/default/redis", "open", "", false],
+        ["HelmRelease/default/backend", "open", "", false],
+      ],
+      [["ResourceSet/apps/platform", "blocked", "NotReady", false]],
+    ]);
+    expect(feed.revision!()).toBeGreaterThan(before);
+    // An object that changes without moving any gate is still sent (its conditions changed).
+    helm.put(release("default/other", { status: "progressing" }));
+    expect(updates.at(-1)).toMatchObject({ nodes: [{ id: "HelmRelease/default/other", health: "progressing" }], removed: [] });
+  });
+
+  it("sends a new missing dependency as a ghost, and a deleted object that others still name as one", () => {
+    const { helm, stores } = cluster();
+    const updates: GraphUpdate[] = [];
+    storeFeed(stores).subscribe((update) => updates.push(update));
+    helm.put(release("default/backend", { dependsOn: ["redis", "cache"], status: "progressing" }));
+    expect(states(updates[0])).toEqual([
+      ["HelmRelease/default/backend", "blocked", "Missing", false],
+      ["HelmRelease/default/cache", "missing", "", true],
+    ]);
+    updates.length = 0;
+    helm.remove("default/backend");
+    const helmUpdate = updates[0]!;
+    expect(helmUpdate.removed).toEqual(["HelmRelease/default/backend"]);
+    expect(states(helmUpdate)).toContainEqual(["HelmRelease/default/backend", "missing", "", true]);
+    expect(states(updates[1])).toEqual([
+      ["ResourceSet/apps/platform", "blocked", "Missing", false],
+      ["HelmRelease/default/backend", "missing", "", true],
+    ]);
+    // Nobody names "other": deleted, it is just gone.
+    updates.length = 0;
+    helm.remove("default/other");
+    expect(updates).toEqual([{ nodes: [], removed: ["HelmRelease/default/other"] }]);
+  });
+
+  it("builds nothing while nobody listens, yet its revision follows the graph", () => {
+    const { helm, stores } = cluster();
+    const feed = storeFeed(stores);
+    const updates: GraphUpdate[] = [];
+    const unsubscribe = feed.subscribe((update) => updates.push(update));
+    unsubscribe();
+    const before = feed.revision!();
+    helm.put(release("default/redis", { status: "ready" }));
+    expect(updates).toEqual([]);
+    expect(feed.revision!()).not.toBe(before);
+    expect(feed.snapshot().nodes.find((n) => n.id === "HelmRelease/default/backend")?.state).toBe("open");
+  });
+});
