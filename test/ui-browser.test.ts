@@ -1,8 +1,10 @@
 // The graph page in a real browser (Debian's Chromium through playwright-core) against the sandbox
 // with the simulated Flux: the seed's failure scenario shows backend blocked with root cause redis;
 // clicking backend shows its path to the root cause; fixing redis turns backend open on the page
-// without a reload. Also writes docs/graph-page.png, the README's screenshot of that scenario.
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+// without a reload. Takes the README's screenshot of that scenario: into a temporary folder, or, with
+// UPDATE_SCREENSHOT=1 (`npm run docs:screenshot`), over docs/graph-page.png, so a test run never
+// changes the work tree.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,6 +23,9 @@ import { runCli } from "./helpers/cli.js";
 const skip = chromiumMissing();
 if (skip !== undefined) console.log(skip);
 
+/** The README's screenshot (docs/graph-page.png), rewritten only when asked. */
+const UPDATE_SCREENSHOT = process.env.UPDATE_SCREENSHOT === "1";
+
 const BACKEND = 'g[data-id="HelmRelease/default/backend"]';
 const REDIS = 'g[data-id="HelmRelease/default/redis"]';
 
@@ -28,8 +33,10 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
   let env: SandboxEnvironment;
   let browser: Browser;
   let page: Page;
+  let shots: string;
 
   beforeAll(async () => {
+    shots = await mkdtemp(join(tmpdir(), "releasegate-screenshot-"));
     env = await startSandboxEnvironment({
       logger: quietLogger(),
       seed: await readSeedObjects("examples/failure"),
@@ -43,6 +50,7 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
   afterAll(async () => {
     await browser?.close();
     await env?.close();
+    if (shots !== undefined) await rm(shots, { recursive: true, force: true });
   });
 
   const classOf = (selector: string) => page.locator(selector).getAttribute("class", { timeout: 5000 });
@@ -77,11 +85,22 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
     expect(await classOf(REDIS)).toContain("on-path");
     expect(await classOf(REDIS)).toContain("upstream");
     expect(await page.locator('path.edge.on-path[data-from="HelmRelease/default/redis"]').count()).toBe(1);
-    await mkdir("docs", { recursive: true });
-    await page.screenshot({ path: "docs/graph-page.png", fullPage: false });
+    const path = UPDATE_SCREENSHOT ? "docs/graph-page.png" : join(shots, "graph-page.png");
+    await page.screenshot({ path, fullPage: false });
+    // A PNG of the viewport (1400 x 900), whichever place it went to.
+    const png = await readFile(path);
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1400, 900]);
   }, 60_000);
 
   it("is reachable by keyboard: a node takes the focus, Enter selects it, arrow right goes to a dependent, Escape clears", async () => {
+    // Every drawn node is a focusable button with a spoken name; the counts are a polite status.
+    const nodes = (await page.evaluate(
+      "[...document.querySelectorAll('g[data-id]')].map((g) => [g.getAttribute('role'), g.getAttribute('tabindex'), g.getAttribute('aria-label') ?? ''])",
+    )) as [string, string, string][];
+    expect(nodes.length).toBeGreaterThan(1);
+    for (const [role, tabindex, label] of nodes) expect([role, tabindex, label.length > 0]).toEqual(["button", "0", true]);
+    expect(await page.locator("#status").getAttribute("role")).toBe("status");
     await page.keyboard.press("Escape");
     await page.locator(REDIS).focus();
     await page.keyboard.press("Enter");
@@ -101,6 +120,8 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
     await page.waitForSelector(`${BACKEND}.state-open`, { timeout: 1000 });
     console.log(`graph page: backend shown open ${Date.now() - opened} ms after the controller opened its gate`);
     expect(await page.evaluate("window.marker")).toBe(42);
+    // Said to a screen reader too, in the polite live region.
+    await expect.poll(() => page.locator("#announce[aria-live=polite]").textContent(), { timeout: 2000 }).toContain("HelmRelease default/backend: now");
     expect(await classOf(REDIS)).not.toContain("root-cause");
   }, 60_000);
 });

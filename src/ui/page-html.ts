@@ -62,6 +62,7 @@ svg .name { font-weight: 600; font-size: 13px; }
 .node.on-path .box { stroke: #0b57d0; stroke-width: 3; }
 .node.upstream .box { stroke-dasharray: none; }
 .hint { color: #555; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
 
 const LEGEND: [string, string][] = [
@@ -113,7 +114,7 @@ export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot
 ${head}<style>${STYLE}</style>
 </head>
 <body>
-<header><h1>${escapeHtml(title)}</h1><p id="status" role="status" aria-live="polite">loading…</p></header>
+<header><h1>${escapeHtml(title)}</h1><p id="status" role="status" aria-live="polite">loading…</p><p id="announce" class="visually-hidden" aria-live="polite"></p></header>
 <form id="filters" role="search" aria-label="Filter the graph">
 <label>Namespace <select id="f-namespace"></select></label>
 <label>Kind <select id="f-kind"></select></label>

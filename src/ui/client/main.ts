@@ -9,7 +9,7 @@ import { ALL, drawnSubset, GraphModel, MAX_DRAWN } from "./graph-model.js";
 import type { Filters, StateFilter } from "./graph-model.js";
 import { layOut } from "./layout.js";
 import type { Layout } from "./layout.js";
-import { accessibleName, nodeClasses, stateWord, subtitle } from "./node-label.js";
+import { accessibleName, changeAnnouncement, nodeClasses, stateWord, subtitle } from "./node-label.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 /** The list under the graph shows at most this many entries. */
@@ -39,6 +39,7 @@ const ui = {
   details: element<HTMLElement>("details"),
   list: element<HTMLUListElement>("list"),
   listNote: element<HTMLParagraphElement>("list-note"),
+  announce: element<HTMLParagraphElement>("announce"),
 };
 
 function text(tag: string, content: string, className?: string): HTMLElement {
@@ -309,7 +310,11 @@ function focusNode(id: NodeId): void {
 // --- data ---
 
 function apply(update: GraphUpdate): void {
+  const changes = update.nodes.map((after) => ({ before: model.nodes.get(after.id), after }));
   const structural = model.apply(update);
+  // Screen readers hear which gates changed (a polite live region), not only the new counts.
+  const said = changeAnnouncement(changes);
+  if (said !== "") ui.announce.textContent = said;
   const visibleIds = drawnSubset(model.visible(filters)).nodes.map((n) => n.id);
   if (structural || visibleIds.length !== drawnIds.length || visibleIds.some((id, i) => id !== drawnIds[i])) {
     syncControls();

@@ -32,3 +32,18 @@ export function nodeClasses(node: GraphNode, isRootCause: boolean): string {
   if (isRootCause) classes.push("root-cause");
   return classes.join(" ");
 }
+
+/** Names at most this many objects in one announcement of gate changes. */
+const ANNOUNCED = 3;
+
+/**
+ * What the page's live region says after an update: the objects whose state word changed, in the
+ * order they came, "HelmRelease default/backend: now open"; beyond three, how many more.
+ */
+export function changeAnnouncement(changes: readonly { before: GraphNode | undefined; after: GraphNode }[]): string {
+  const moved = changes.filter(({ before, after }) => after.ghost !== true && (before === undefined || stateWord(before) !== stateWord(after)));
+  if (moved.length === 0) return "";
+  const named = moved.slice(0, ANNOUNCED).map(({ after }) => `${after.kind} ${after.namespace}/${after.name}: now ${stateWord(after)}`);
+  const more = moved.length > ANNOUNCED ? `; and ${moved.length - ANNOUNCED} more` : "";
+  return `${named.join("; ")}${more}`;
+}
