@@ -3,6 +3,7 @@
 // the kubeconfig (listed once, through the same caches and decoder as serve), or from files with
 // --from PATH (or PATH... after the object), read as `check` reads them.
 // Exit 0: the gate is open; 1: it is blocked; 2: bad usage, unreadable input, or no such object.
+import { ALL_FLUX_KINDS, FLUX_KIND_INFO } from "../flux/kinds.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
 import { readManifests } from "../manifests/index.js";
 import { snapshotOfObjects } from "../ui/graph-nodes.js";
@@ -15,7 +16,8 @@ import type { CommandIo } from "./io.js";
 export const whyUsage = `Usage: releasegate why [options] KIND/NAMESPACE/NAME [PATH...]
 
 Shows why an object's gate is blocked: the chain from it to its root cause, one line per object with
-its state and message. KIND is HelmRelease (hr) or Kustomization (ks), in any case.
+its state and message. KIND is HelmRelease (hr), Kustomization (ks) or ResourceSet (rset), in any
+case.
 
 Reads the live cluster of the kubeconfig, or the manifests under PATH (files, folders or -) when
 given, as 'releasegate check' reads them.
@@ -29,18 +31,17 @@ Options:
 
 Exit status: 0 the gate is open, 1 it is blocked, 2 bad usage, unreadable input or no such object.`;
 
-const KIND_NAMES: Record<string, FluxKind> = {
-  helmrelease: "HelmRelease",
-  helmreleases: "HelmRelease",
-  hr: "HelmRelease",
-  kustomization: "Kustomization",
-  kustomizations: "Kustomization",
-  ks: "Kustomization",
-};
+/** The short names kubectl knows the Flux kinds by. */
+const SHORT_NAMES: Readonly<Record<FluxKind, string>> = { HelmRelease: "hr", Kustomization: "ks", ResourceSet: "rset" };
+
+/** A kind by its name, plural or short name, in any case: every kind of the one table (flux/kinds.ts). */
+const KIND_NAMES: ReadonlyMap<string, FluxKind> = new Map(
+  ALL_FLUX_KINDS.flatMap((kind) => [kind.toLowerCase(), FLUX_KIND_INFO[kind].resource, SHORT_NAMES[kind]].map((name): [string, FluxKind] => [name, kind])),
+);
 
 export function parseTarget(text: string): { kind: FluxKind; namespace: string; name: string } {
   const parts = text.split("/");
-  const kind = KIND_NAMES[(parts[0] ?? "").toLowerCase()];
+  const kind = KIND_NAMES.get((parts[0] ?? "").toLowerCase());
   if (parts.length !== 3 || kind === undefined || parts[1] === "" || parts[2] === "") {
     throw new UsageError(`"${text}" is not KIND/NAMESPACE/NAME (e.g. HelmRelease/default/backend)`);
   }
