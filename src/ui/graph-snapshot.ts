@@ -66,8 +66,10 @@ export interface GraphUpdate {
 /** The narrow interface the page's server needs from the rest of releasegate. */
 export interface GraphFeed {
   snapshot(): GraphSnapshot;
-  /** Changes whenever the snapshot would: the server keeps the serialized snapshot until then. */
+  /** Changes whenever the snapshot would: the page compares it with its stream's. */
   revision?(): number;
+  /** The snapshot as JSON, when the feed can serialize it more cheaply than JSON.stringify(snapshot()). */
+  snapshotJson?(): string;
   /** Returns the unsubscribe function. */
   subscribe(onChange: (update: GraphUpdate) => void): () => void;
 }

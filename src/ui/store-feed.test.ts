@@ -4,7 +4,7 @@ import { KindStore } from "../cluster/kind-store.js";
 import type { CacheChange, CacheListener } from "../cluster/object-cache.js";
 import { release } from "../graph/test-helpers.test-support.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
-import type { GraphUpdate } from "./graph-snapshot.js";
+import type { GraphNode, GraphSnapshot, GraphUpdate } from "./graph-snapshot.js";
 import { storeFeed } from "./store-feed.js";
 
 /** A kind's cache as its watch fills it, synced from the start; no get(), so nothing can read it but the store. */
@@ -125,5 +125,26 @@ describe("storeFeed", () => {
     expect(updates).toEqual([]);
     expect(feed.revision!()).not.toBe(before);
     expect(feed.snapshot().nodes.find((n) => n.id === "HelmRelease/default/backend")?.state).toBe("open");
+  });
+
+  it("serializes the same snapshot as it builds, node by node, anew only where the graph changed", () => {
+    const { helm, stores } = cluster();
+    const feed = storeFeed(stores);
+    const sorted = (nodes: GraphNode[]) => [...nodes].sort((a, b) => a.id.localeCompare(b.id));
+    const same = () => {
+      const parsed = JSON.parse(feed.snapshotJson!()) as GraphSnapshot;
+      const built = feed.snapshot();
+      expect(sorted(parsed.nodes)).toEqual(sorted(built.nodes));
+      expect([parsed.source, parsed.revision]).toEqual(["cluster", feed.revision!()]);
+    };
+    same();
+    helm.put(release("default/redis", { status: "ready" }));
+    same();
+    helm.put(release("default/backend", { dependsOn: ["redis", "cache"], status: "progressing" }));
+    same();
+    helm.remove("default/other");
+    same();
+    // Unchanged graph: the very same text.
+    expect(feed.snapshotJson!()).toBe(feed.snapshotJson!());
   });
 });

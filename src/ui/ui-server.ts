@@ -66,16 +66,7 @@ export async function startUiServer(feed: GraphFeed, options: UiServerOptions): 
   const bundle = readPageBundle() ?? MISSING_BUNDLE;
   const page = pageHtml({ script: { src: "graph-page.js" }, preload: "api/graph" });
   const events = new EventStreamHub(feed, options.events);
-  // The snapshot of 10,000 objects takes the server tens of milliseconds to build and serialize, and
-  // the page's script waits behind it: it is built once per change of the graph, not once per request.
-  let serialized: { revision: number; json: string } | undefined;
-  const snapshotJson = (): string => {
-    const revision = feed.revision?.();
-    if (revision !== undefined && serialized?.revision === revision) return serialized.json;
-    const json = JSON.stringify(feed.snapshot());
-    if (revision !== undefined) serialized = { revision, json };
-    return json;
-  };
+  const snapshotJson = (): string => feed.snapshotJson?.() ?? JSON.stringify(feed.snapshot());
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
