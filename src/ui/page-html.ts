@@ -3,8 +3,8 @@
 
 import type { GraphSnapshot } from "./graph-snapshot.js";
 
-/** The page's script by URL (its ELK worker beside it), or both inlined. */
-export type PageScript = { src: string } | { inline: string; worker: string };
+/** The page's script by URL, or inlined. */
+export type PageScript = { src: string } | { inline: string };
 
 const STYLE = `
 :root { font-family: system-ui, sans-serif; color: #1b1b1b; background: #fafafa; }
@@ -94,16 +94,15 @@ function scriptJson(value: unknown): string {
 export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot; title?: string; preload?: string }): string {
   const title = options.title ?? "releasegate · dependency graph";
   const data = options.snapshot === undefined ? "" : `<script type="application/json" id="graph-data">${scriptJson(options.snapshot)}</script>\n`;
-  // A script by URL is asked for first (deferred: it runs once the document is read), so it starts ELK's
-  // worker while the server still builds the graph's JSON; the graph is then fetched while the script
-  // and the worker are read.
+  // A script by URL is asked for first (deferred: it runs once the document is read), before the graph,
+  // so the server sends it before it serializes the graph; the graph is fetched while the script is read.
   const head =
     ("src" in options.script ? `<script src="${escapeHtml(options.script.src)}" defer></script>\n` : "") +
     (options.preload === undefined ? "" : `<link rel="preload" href="${escapeHtml(options.preload)}" as="fetch" crossorigin="anonymous">\n`);
   const script =
     "src" in options.script
       ? ""
-      : `<script type="text/plain" id="elk-worker-source">${noScriptEnd(options.script.worker)}</script>\n<script>${noScriptEnd(options.script.inline)}</script>`;
+      : `<script>${noScriptEnd(options.script.inline)}</script>`;
   const legend = LEGEND.map(([cls, label]) => `<span class="${cls}">${escapeHtml(label)}</span>`).join("");
   return `<!doctype html>
 <html lang="en">

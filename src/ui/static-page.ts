@@ -9,5 +9,5 @@ import { readPageBundle } from "./ui-server.js";
 export function staticGraphPage(objects: Iterable<FluxObject>, title?: string): string {
   const bundle = readPageBundle();
   if (bundle === undefined) throw new Error("the graph page script is missing from this build: run npm run build");
-  return pageHtml({ script: { inline: bundle.script, worker: bundle.worker }, snapshot: snapshotOfObjects(objects, "files"), ...(title !== undefined ? { title } : {}) });
+  return pageHtml({ script: { inline: bundle.script }, snapshot: snapshotOfObjects(objects, "files"), ...(title !== undefined ? { title } : {}) });
 }

@@ -1,6 +1,6 @@
 // The graph page's own HTTP server (serve's --ui-port, default 9080): read-only, plain HTTP, meant
 // to be reached with `kubectl port-forward`. GET / is the page, /graph-page.js its script (built by
-// `npm run build` and shipped in the package), /elk-worker.js its layout worker, /api/graph the graph as JSON and /api/events its
+// `npm run build` and shipped in the package), /api/graph the graph as JSON and /api/events its
 // changes as Server-Sent Events. Every answer comes from the GraphFeed; none reads the API server.
 
 import { readFileSync } from "node:fs";
@@ -29,10 +29,8 @@ export interface UiServer {
 const ASSET_FOLDERS = [new URL("./assets/", import.meta.url), new URL("../../dist/src/ui/assets/", import.meta.url)];
 
 export interface PageBundle {
-  /** The page's own script. */
+  /** The page's own script (its layout library bundled in). */
   script: string;
-  /** ELK's Web Worker. */
-  worker: string;
 }
 
 /** The page's scripts, or undefined when they were never built. */
@@ -41,7 +39,6 @@ export function readPageBundle(): PageBundle | undefined {
     try {
       return {
         script: readFileSync(fileURLToPath(new URL("graph-page.js", folder)), "utf8"),
-        worker: readFileSync(fileURLToPath(new URL("elk-worker.js", folder)), "utf8"),
       };
     } catch {
       // Try the next place.
@@ -52,14 +49,13 @@ export function readPageBundle(): PageBundle | undefined {
 
 const MISSING_BUNDLE: PageBundle = {
   script: "document.getElementById('status').textContent = 'the page script is missing from this build: run npm run build';",
-  worker: "",
 };
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "x-frame-options": "DENY",
-  "content-security-policy": "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
+  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
 };
 
 export async function startUiServer(feed: GraphFeed, options: UiServerOptions): Promise<UiServer> {
@@ -82,8 +78,6 @@ export async function startUiServer(feed: GraphFeed, options: UiServerOptions): 
         return send("text/html; charset=utf-8", page);
       case "/graph-page.js":
         return send("text/javascript; charset=utf-8", bundle.script);
-      case "/elk-worker.js":
-        return send("text/javascript; charset=utf-8", bundle.worker);
       case "/api/graph":
         return send("application/json; charset=utf-8", snapshotJson());
       case "/api/events":

@@ -1,5 +1,5 @@
 // The graph page in the browser: reads the graph (embedded in a static file, or from /api/graph and
-// then /api/events as gates change), lays out what the filters let through, draws it as SVG (every
+// then /api/events as gates change), lays out what the filters let through (layout.ts), draws it as SVG (every
 // node a focusable button with a spoken name), and shows the selected node's conditions, gate and
 // path to its root cause. Keyboard: Tab / arrow keys move between nodes (left: a dependency, right: a
 // dependent), Enter selects, Escape clears, "/" jumps to the search box.
@@ -20,8 +20,6 @@ let filters: Filters = { namespace: ALL, kind: ALL, state: "all", search: "" };
 let selected: NodeId | undefined;
 let drawnIds: NodeId[] = [];
 let layout: Layout | undefined;
-let laying: Promise<void> | undefined;
-let relayoutAgain = false;
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -73,38 +71,28 @@ function readControls(): void {
 
 // --- drawing ---
 
+/** Lays out and draws what the filters let through (dagre runs on this thread: a few hundred nodes). */
 function requestLayout(): void {
-  if (laying !== undefined) {
-    relayoutAgain = true;
+  const visible = model.visible(filters);
+  const subset = drawnSubset(visible);
+  drawnIds = subset.nodes.map((n) => n.id);
+  renderList(visible);
+  const started = performance.now();
+  document.body.dataset.loadedMs ??= String(Math.round(started));
+  try {
+    layout = layOut(subset.nodes, subset.edges);
+  } catch (error) {
+    ui.status.textContent = `cannot lay out the graph: ${error instanceof Error ? error.message : String(error)}`;
     return;
   }
-  laying = (async () => {
-    do {
-      relayoutAgain = false;
-      const visible = model.visible(filters);
-      const subset = drawnSubset(visible);
-      drawnIds = subset.nodes.map((n) => n.id);
-      // The summary and the list need no layout: they are shown while the worker lays the graph out.
-      renderList(visible);
-      renderStatus(visible.length, subset.truncated);
-      const started = performance.now();
-      document.body.dataset.loadedMs ??= String(Math.round(started));
-      layout = await layOut(subset.nodes, subset.edges);
-      const laidOut = performance.now();
-      draw(layout);
-      // For bench/ui.ts: where the time of a view goes (ms since the navigation started).
-      document.body.dataset.layoutMs = String(Math.round(laidOut - started));
-      document.body.dataset.drawMs = String(Math.round(performance.now() - laidOut));
-      document.body.dataset.drawnMs ??= String(Math.round(performance.now()));
-      renderStatus(visible.length, subset.truncated);
-    } while (relayoutAgain);
-    laying = undefined;
-    document.body.dataset.ready = "true";
-  })();
-  laying.catch((error: unknown) => {
-    laying = undefined;
-    ui.status.textContent = `cannot lay out the graph: ${error instanceof Error ? error.message : String(error)}`;
-  });
+  const laidOut = performance.now();
+  draw(layout);
+  // For bench/ui.ts: where the time of a view goes (ms since the navigation started).
+  document.body.dataset.layoutMs = String(Math.round(laidOut - started));
+  document.body.dataset.drawMs = String(Math.round(performance.now() - laidOut));
+  document.body.dataset.drawnMs ??= String(Math.round(performance.now()));
+  renderStatus(visible.length, subset.truncated);
+  document.body.dataset.ready = "true";
 }
 
 function draw(placed: Layout): void {
