@@ -109,6 +109,7 @@ export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>
 ${head}<style>${STYLE}</style>
 </head>
