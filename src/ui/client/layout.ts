@@ -3,12 +3,13 @@
 // dependencies on the left, their dependents to the right.
 //
 // Why dagre and not ELK (elkjs), which the page used first: ELK's JavaScript is a 1.6 MB compiled
-// Java program. Measured in Chromium on a quiet machine, its worker took ~230 ms to start and its first
-// layout of 250 nodes ~350 ms more (the code compiled on first use), so a first view could not come in
-// under a second however few nodes were drawn; dagre is 50 KB inside the page's script and lays the same
-// 250 nodes out in ~100 ms cold (under load: ~0.3 s against ELK's ~2 s). It runs on the page's own
-// thread: the page draws at most 250 nodes (graph-model.ts, MAX_DRAWN), and nothing is laid out on
-// the server.
+// Java program. Measured in Chromium on a quiet machine, its worker took 0.2–0.26 s to start and its
+// first layout of 250 nodes 0.35–0.48 s more (the code is compiled on first use; later layouts took
+// 0.12–0.25 s), so a first view could hardly come in under a second however few nodes were drawn.
+// dagre is 50 KB inside the page's script, loads in 25–45 ms and lays the same 250 nodes out in
+// 0.1–0.2 s cold (on the shared machine under load: 0.3 s, against ELK's 2 s). It runs on the page's
+// own thread: the page draws at most 250 nodes (graph-model.ts, MAX_DRAWN), and nothing is laid out
+// on the server.
 
 import { graphlib, layout as dagreLayout } from "@dagrejs/dagre";
 import type { EdgeLabel, GraphLabel, NodeLabel } from "@dagrejs/dagre";
