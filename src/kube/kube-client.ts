@@ -6,7 +6,7 @@
 //
 // Requests share one keep-alive pool with a cap on sockets (requests beyond it wait in the agent), so
 // 3,000 Event writes at once are at most `maxSockets` connections (docs/behaviour.md, Bounded work).
-// Watches have their own pool without a cap: each holds its connection for minutes.
+// Watches have their own pool without a cap: each holds its own connection for minutes.
 import http from "node:http";
 import https from "node:https";
 import { KubeApiError } from "./api-error.js";
@@ -282,11 +282,13 @@ export class KubeClient {
 
   private ensureAgents(): Promise<{ requests: Agent; watches: Agent }> {
     this.agents ??= this.auth.tls().then((tls) => {
-      const make = (maxSockets: number): Agent => {
-        const common = { keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 16), scheduling: "lifo" as const };
+      const make = (maxSockets: number, keepAlive: boolean): Agent => {
+        const common = { keepAlive, maxSockets, maxFreeSockets: Math.min(maxSockets, 16), scheduling: "lifo" as const };
         return this.secure ? new https.Agent({ ...common, ...tls, minVersion: "TLSv1.2" }) : new http.Agent(common);
       };
-      this.agentsNow = { requests: make(this.maxSockets), watches: make(Infinity) };
+      // A watch that ended gets a fresh connection (the old one may be what broke it); they are
+      // minutes apart, so the handshake costs nothing.
+      this.agentsNow = { requests: make(this.maxSockets, true), watches: make(Infinity, false) };
       return this.agentsNow;
     });
     return this.agents;
