@@ -42,6 +42,8 @@ export interface RequestOptions {
   contentType?: string;
   timeoutMs?: number;
   maxBytes?: number;
+  /** Only the status matters: a success's body is read past, never held (an error's still is). */
+  discardBody?: boolean;
 }
 
 export interface ListPage<T = unknown> {
@@ -131,6 +133,7 @@ export class KubeClient {
       this.auth.invalidate();
       response = await this.send(requests, method, path, options, body, timeoutMs);
     }
+    if (options.discardBody === true && response.status >= 200 && response.status < 300) return undefined as T;
     const text = response.body.toString("utf8");
     if (response.status < 200 || response.status >= 300) {
       throw new KubeApiError(response.status, parseOr(text), `${method} ${path}`);
@@ -322,7 +325,8 @@ export class KubeClient {
       // One deadline for the whole exchange, connection and body included.
       const timer = setTimeout(() => fail(new Error(`${method} ${path}: no complete answer within ${timeoutMs} ms`)), timeoutMs);
       const request = (this.secure ? https : http).request(url, { method, agent, headers }, (response) => {
-        readBounded(response, maxBytes).then(
+        const ok = (response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300;
+        (ok && options.discardBody === true ? drain(response) : readBounded(response, maxBytes)).then(
           (data) => {
             if (settled) return;
             settled = true;
@@ -359,6 +363,16 @@ function readBounded(response: http.IncomingMessage, maxBytes: number): Promise<
       chunks.push(chunk);
     });
     response.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes)));
+    response.on("error", reject);
+    response.on("aborted", () => reject(new Error("the connection closed before the answer was complete")));
+  });
+}
+
+/** Reads a response to its end, keeping nothing (the connection goes back to the pool). */
+function drain(response: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    response.on("data", () => undefined);
+    response.on("end", () => resolve(Buffer.alloc(0)));
     response.on("error", reject);
     response.on("aborted", () => reject(new Error("the connection closed before the answer was complete")));
   });
