@@ -202,7 +202,7 @@ describe("credentials", () => {
     const plugin = join(dir, "credential-plugin.mjs");
     await writeFile(
       plugin,
-      `#!${process.execPath}\nprocess.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: "sandbox-admin" } }));\n`,
+      `#!${process.execPath}\nprocess.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: "sandbox-admin", expirationTimestamp: new Date(Date.now() + 3600_000).toISOString() } }));\n`,
     );
     await chmod(plugin, 0o755);
     const doc = await kubeconfigDoc();
