@@ -125,6 +125,8 @@ export class LeaseElection {
   private state: "new" | "running" | "stopped" = "new";
   private loop: Promise<void> | undefined;
   private readonly sleepers = new Set<() => void>();
+  /** The acquire or renew on the wire, if any: stop() does not wait for it, release() must. */
+  private attempt: Promise<Attempt> | undefined;
   /** Resolves on stop(): no request in flight may hold up stopping. */
   private readonly stopped: Promise<"stopped">;
   private signalStopped!: () => void;
@@ -214,6 +216,8 @@ export class LeaseElection {
 
   /** client-go's release(): the record emptied of its holder, only if we still hold it. */
   private async giveUpLease(): Promise<void> {
+    // A renewal still on the wire would land after our read and make the release a 409 (or undo it).
+    await this.attempt;
     const lease = await this.readLease();
     const record = leaseRecordOf(lease);
     if (record.holderIdentity !== this.identity) return;
@@ -251,7 +255,7 @@ export class LeaseElection {
   private async run(): Promise<void> {
     while (this.running) {
       // Campaign: try, then wait retryPeriod plus up to 1.2 × retryPeriod of jitter.
-      const attempt = await Promise.race([this.tryAcquireOrRenew(), this.stopped]);
+      const attempt = await Promise.race([this.tracked(), this.stopped]);
       if (attempt === "stopped" || !this.running) break;
       if (attempt !== "acquired") {
         await this.sleep(this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR));
@@ -269,7 +273,7 @@ export class LeaseElection {
       if (!this.running || !this.leading) return;
       const deadline = this.lastRenewAt + this.renewDeadlineMs;
       const attempt = await Promise.race([
-        this.tryAcquireOrRenew(),
+        this.tracked(),
         this.sleep(Math.max(0, deadline - Date.now())).then((): Attempt => "failed"),
         this.stopped,
       ]);
@@ -333,6 +337,15 @@ export class LeaseElection {
   }
 
   /** client-go's tryAcquireOrRenew: one read, then at most one create or optimistic update. */
+  private tracked(): Promise<Attempt> {
+    const attempt = this.tryAcquireOrRenew();
+    this.attempt = attempt;
+    void attempt.finally(() => {
+      if (this.attempt === attempt) this.attempt = undefined;
+    });
+    return attempt;
+  }
+
   private async tryAcquireOrRenew(): Promise<Attempt> {
     const now = Date.now();
     const nowTime = microTime(new Date(now));
