@@ -5,7 +5,7 @@
 // per category. The deny path's consistent read is a stub that finds nothing at once, so only our side
 // of it is counted. This says how far from a bare server's per-request work the webhook is before any
 // socket is involved (bench/admission.ts measures the whole, with serve as its own process).
-// Run: npm run build && node dist/bench/admission-cpu.js
+// Run: npm run bench:admission-cpu  (ONLY=allowed|cycle|missing for one category, PASSES=N)
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { AdmissionGraphs } from "../src/admission/admission-graphs.js";

@@ -10,9 +10,13 @@
 // - The baseline: bench/bare-server.ts, its own process too, same certificate: reads the body,
 //   JSON.parses it, answers a fixed AdmissionReview.
 // - The load: a worker thread keeps 8 keep-alive HTTPS connections busy (a closed loop, a minimal
-//   HTTP/1.1 client) with the same 2,000 reviews: 10% UPDATEs closing a cycle, 5% CREATEs naming a
-//   missing dependency, the rest allowed CREATEs and UPDATEs. Rounds alternate between the two servers,
-//   so a change in the machine's load hits both alike.
+//   HTTP/1.1 client) with the same 2,000 reviews (bench/admission-mix.ts): 10% UPDATEs closing a cycle,
+//   5% CREATEs naming a missing dependency, the rest allowed CREATEs and UPDATEs. Rounds alternate
+//   between the two servers, so a change in the machine's load hits both alike.
+// - CPU per review: each server's user + system time (every thread, from /proc) inside its measuring
+//   windows, divided by the reviews answered. On a shared machine the throughput ratio follows the
+//   scheduler as much as the code; this figure is what a review costs, and its ratio is what the
+//   throughput ratio tends to when each server has a core of its own.
 // - Latency: serve's own releasegate_admission_duration_seconds (histogram; the difference of two scrapes
 //   around each measuring window, quantile interpolated in the bucket as Prometheus does), cross-checked
 //   client-side on one connection with the bare server's latency (the network and TLS floor) subtracted.
