@@ -10,9 +10,13 @@
 // - The baseline: bench/bare-server.ts, its own process too, same certificate: reads the body,
 //   JSON.parses it, answers a fixed AdmissionReview.
 // - The load: a worker thread keeps 8 keep-alive HTTPS connections busy (a closed loop, a minimal
-//   HTTP/1.1 client) with the same 2,000 reviews: 10% UPDATEs closing a cycle, 5% CREATEs naming a
-//   missing dependency, the rest allowed CREATEs and UPDATEs. Rounds alternate between the two servers,
-//   so a change in the machine's load hits both alike.
+//   HTTP/1.1 client) with the same 2,000 reviews (bench/admission-mix.ts): 10% UPDATEs closing a cycle,
+//   5% CREATEs naming a missing dependency, the rest allowed CREATEs and UPDATEs. Rounds alternate
+//   between the two servers, so a change in the machine's load hits both alike.
+// - CPU per review: each server's user + system time (every thread, from /proc) inside its measuring
+//   windows, divided by the reviews answered. On a shared machine the throughput ratio follows the
+//   scheduler as much as the code; this figure is what a review costs, and its ratio is what the
+//   throughput ratio tends to when each server has a core of its own.
 // - Latency: serve's own releasegate_admission_duration_seconds (histogram; the difference of two scrapes
 //   around each measuring window, quantile interpolated in the bucket as Prometheus does), cross-checked
 //   client-side on one connection with the bare server's latency (the network and TLS floor) subtracted.
@@ -21,6 +25,7 @@
 // Run: npm run bench:admission
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,8 +33,8 @@ import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { admissionReview, fluxManifest } from "../src/admission/review-builder.test-support.js";
-import type { ManifestSpec, ReviewSpec } from "../src/admission/review-builder.test-support.js";
+import { CATEGORIES, makeFleet, makePayloads, seedObjects } from "./admission-mix.js";
+import type { Category } from "./admission-mix.js";
 import { generateCertificateAuthority, generateServingCertificate } from "../src/certs/generate.js";
 import { freePort } from "../src/cli/sandbox.js";
 import { startSandbox } from "../src/sandbox/sandbox.js";
@@ -41,10 +46,6 @@ import { metricsText, startServe, waitReady } from "./serve-process.js";
 import type { ServeProcess } from "./serve-process.js";
 import { mulberry32 } from "./random.js";
 
-const RELEASES = Number(process.env.RELEASES ?? 10_000);
-const NAMESPACE_SIZE = 20;
-const INFRA = 20;
-const PAYLOADS = 2_000;
 const CONNECTIONS = 8;
 const WARMUP_MS = 1_000;
 const MEASURE_MS = Number(process.env.MEASURE_MS ?? 3_000);
@@ -57,119 +58,6 @@ const TARGET_P99_MS = 2;
 const TARGET_MISSING_P99_MS = 20;
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(" ");
-
-// --- the fleet: teams of 20 in their own namespaces, leaning on shared infra ---
-
-interface Release {
-  namespace: string;
-  name: string;
-  dependsOn: { name: string; namespace?: string }[];
-}
-
-interface Fleet {
-  releases: Release[];
-  /** Names by namespace, in creation order (dependencies only point to earlier ones: a DAG). */
-  byNamespace: Map<string, string[]>;
-}
-
-function makeFleet(random: () => number): Fleet {
-  const releases: Release[] = [];
-  const byNamespace = new Map<string, string[]>();
-  const add = (namespace: string, name: string, dependsOn: Release["dependsOn"]): void => {
-    releases.push({ namespace, name, dependsOn });
-    const list = byNamespace.get(namespace) ?? [];
-    list.push(name);
-    byNamespace.set(namespace, list);
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const infra: string[] = [];
-  for (let i = 0; i < INFRA; i++) {
-    const name = `infra-${i}`;
-    add("infra", name, i === 0 ? [] : [{ name: pick(infra) }]);
-    infra.push(name);
-  }
-  for (let t = 0; releases.length < RELEASES; t++) {
-    const namespace = `team-${t}`;
-    const names: string[] = [];
-    for (let i = 0; i < NAMESPACE_SIZE && releases.length < RELEASES; i++) {
-      const deps: Release["dependsOn"] = [];
-      const count = names.length === 0 ? 0 : Math.floor(random() * 3);
-      for (let d = 0; d < count; d++) deps.push({ name: pick(names) });
-      if (random() < 0.3) deps.push({ name: pick(infra), namespace: "infra" });
-      const name = `app-${t}-${i}`;
-      add(namespace, name, [...new Map(deps.map((d) => [`${d.namespace ?? ""}/${d.name}`, d])).values()]);
-      names.push(name);
-    }
-  }
-  return { releases, byNamespace };
-}
-
-/** What the sandbox stores: the namespaces, and each release as Flux leaves it (Ready, up to date). */
-function seedObjects(fleet: Fleet): unknown[] {
-  const objects: unknown[] = [...fleet.byNamespace.keys()].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
-  for (const r of fleet.releases) {
-    objects.push({
-      ...fluxManifest({ name: r.name, namespace: r.namespace, dependsOn: r.dependsOn }),
-      status: {
-        observedGeneration: 1,
-        conditions: [{ type: "Ready", status: "True", reason: "InstallSucceeded", message: "Helm install succeeded", lastTransitionTime: "2026-01-01T00:00:00Z" }],
-      },
-    });
-  }
-  return objects;
-}
-
-type Category = "allowed" | "cycle" | "missing";
-const CATEGORIES: readonly Category[] = ["allowed", "cycle", "missing"];
-
-/** The review mix: 10% close a cycle, 5% name a missing dependency, 45% allowed CREATE, 40% UPDATE (half keep dependsOn). */
-function makePayloads(fleet: Fleet, random: () => number): { body: string; category: Category }[] {
-  const byKey = new Map(fleet.releases.map((r) => [`${r.namespace}/${r.name}`, r]));
-  const teams = [...fleet.byNamespace.keys()].filter((ns) => ns !== "infra");
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const spec = (r: Release, dependsOn = r.dependsOn, labels?: Record<string, string>): ManifestSpec => ({
-    name: r.name,
-    namespace: r.namespace,
-    dependsOn,
-    ...(labels ? { labels } : {}),
-  });
-  const out: { body: string; category: Category }[] = [];
-  for (let i = 0; out.length < PAYLOADS; i++) {
-    const r = random();
-    const namespace = pick(teams);
-    const names = fleet.byNamespace.get(namespace)!;
-    let review: ReviewSpec;
-    let category: Category = "allowed";
-    if (r < 0.1) {
-      // UPDATE a release's dependency d to depend back on the release: d → release → d.
-      const release = names.map((n) => byKey.get(`${namespace}/${n}`)!).find((o) => o.dependsOn.some((d) => d.namespace === undefined) && random() < 0.5);
-      const dep = release?.dependsOn.find((d) => d.namespace === undefined);
-      if (release === undefined || dep === undefined) continue;
-      const target = byKey.get(`${namespace}/${dep.name}`)!;
-      review = { operation: "UPDATE", oldObject: spec(target), object: spec(target, [...target.dependsOn, { name: release.name }]) };
-      category = "cycle";
-    } else if (r < 0.15) {
-      // CREATE naming a dependency with a typo.
-      review = { operation: "CREATE", object: { name: `new-${i}`, namespace, dependsOn: [{ name: `${pick(names)}x` }] } };
-      category = "missing";
-    } else if (r < 0.6) {
-      const deps: { name: string; namespace?: string }[] = [...new Set([pick(names), pick(names)])].map((name) => ({ name }));
-      if (random() < 0.3) deps.push({ name: `infra-${Math.floor(random() * INFRA)}`, namespace: "infra" });
-      review = { operation: "CREATE", object: { name: `new-${i}`, namespace, dependsOn: deps } };
-    } else if (r < 0.8) {
-      const o = byKey.get(`${namespace}/${pick(names)}`)!;
-      review = { operation: "UPDATE", oldObject: spec(o), object: spec(o, o.dependsOn, { revision: String(i) }) };
-    } else {
-      // UPDATE adding a dependency on an earlier release of the team: still a DAG.
-      const index = 1 + Math.floor(random() * (names.length - 1));
-      const o = byKey.get(`${namespace}/${names[index]!}`)!;
-      const earlier = names[Math.floor(random() * index)]!;
-      review = { operation: "UPDATE", oldObject: spec(o), object: spec(o, [...o.dependsOn.filter((d) => d.name !== earlier), { name: earlier }]) };
-    }
-    out.push({ body: JSON.stringify(admissionReview({ ...review, uid: `bench-${i}` })), category });
-  }
-  return out;
-}
 
 // --- the load generator (worker thread): a minimal keep-alive HTTP/1.1 client over TLS ---
 
@@ -311,7 +199,9 @@ interface BareServer {
 }
 
 async function startBare(certFile: string, keyFile: string): Promise<BareServer> {
-  const child = fork(fileURLToPath(new URL("./bare-server.js", import.meta.url)), [certFile, keyFile], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // BARE_NODE_FLAGS: node flags for the baseline (e.g. --cpu-prof, to compare where its time goes).
+  const execArgv = process.env.BARE_NODE_FLAGS?.split(" ").filter((f) => f !== "") ?? [];
+  const child = fork(fileURLToPath(new URL("./bare-server.js", import.meta.url)), [certFile, keyFile], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (m: { type: string; port: number }) => resolve(m.port));
     child.once("exit", (code) => reject(new Error(`bare server exited with ${code}`)));
@@ -340,6 +230,35 @@ async function startBare(certFile: string, keyFile: string): Promise<BareServer>
 
 // --- statistics ---
 
+/**
+ * CPU time a process has used so far, user + system, all its threads, in ms: fields 14 and 15 of
+ * /proc/PID/stat, in clock ticks of 10 ms (Linux's USER_HZ is 100 on every architecture Node runs on).
+ * NaN where /proc is not there. Wall-clock profiles on a shared machine count the time a process was
+ * preempted inside a syscall; this does not, so it says what each review costs on a quiet machine.
+ */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Brackets a measuring window with CPU readings of `pid`; `spent()` is the CPU ms used inside it. */
+function cpuMeter(pid: number): { onWindow(on: boolean): void; spent(): number } {
+  let from = NaN;
+  let to = NaN;
+  return {
+    onWindow: (on) => {
+      if (on) from = cpuMs(pid);
+      else to = cpuMs(pid);
+    },
+    spent: () => to - from,
+  };
+}
+
 function quantile(samples: readonly number[], q: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
@@ -352,6 +271,8 @@ const verdict = (ok: boolean): string => (ok ? "met" : "MISSED");
 interface Totals {
   completed: number;
   ms: number;
+  /** CPU ms the server used inside the measuring windows. */
+  cpuMs: number;
   errors: number;
   latencies: Record<Category, number[]>;
   sent: Record<Category, number>;
@@ -359,11 +280,12 @@ interface Totals {
 }
 
 function emptyTotals(): Totals {
-  return { completed: 0, ms: 0, errors: 0, latencies: { allowed: [], cycle: [], missing: [] }, sent: { allowed: 0, cycle: 0, missing: 0 }, denied: { allowed: 0, cycle: 0, missing: 0 } };
+  return { completed: 0, ms: 0, cpuMs: 0, errors: 0, latencies: { allowed: [], cycle: [], missing: [] }, sent: { allowed: 0, cycle: 0, missing: 0 }, denied: { allowed: 0, cycle: 0, missing: 0 } };
 }
 
-function add(totals: Totals, result: LoadResult): void {
+function add(totals: Totals, result: LoadResult, cpu = NaN): void {
   totals.completed += result.completed;
+  totals.cpuMs += cpu;
   totals.ms += result.elapsedMs;
   totals.errors += result.errors;
   for (const c of CATEGORIES) {
@@ -374,6 +296,7 @@ function add(totals: Totals, result: LoadResult): void {
 }
 
 const rate = (t: Totals): number => (t.completed / t.ms) * 1000;
+const perReviewUs = (cpu: number, completed: number): string => (Number.isFinite(cpu) && completed > 0 ? `${((cpu * 1000) / completed).toFixed(0)} µs` : "n/a");
 const all = (t: Totals): number[] => CATEGORIES.flatMap((c) => t.latencies[c]);
 
 /** A serve round: the worker's result plus serve's histogram over the measuring window. */
@@ -382,13 +305,16 @@ async function serveRound(
   port: number,
   metricsPort: number,
   connections: number,
-): Promise<{ result: LoadResult; buckets: Bucket[]; window: Window }> {
+  pid: number,
+): Promise<{ result: LoadResult; buckets: Bucket[]; window: Window; cpuMs: number }> {
   let before: Promise<Bucket[]> = Promise.resolve([]);
   let after: Promise<Bucket[]> = Promise.resolve([]);
   const window: Window = { fromUs: 0, toUs: 0 };
   const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
   const scrape = async (): Promise<Bucket[]> => histogramBuckets(await metricsText(metricsPort), HISTOGRAM);
+  const cpu = cpuMeter(pid);
   const result = await runWorker({ ...base, port, connections }, (on) => {
+    cpu.onWindow(on);
     if (on) {
       window.fromUs = nowUs();
       before = scrape();
@@ -397,7 +323,7 @@ async function serveRound(
       after = scrape();
     }
   });
-  return { result, buckets: bucketDelta(await before, await after), window };
+  return { result, buckets: bucketDelta(await before, await after), window, cpuMs: cpu.spent() };
 }
 
 function sumBuckets(into: Bucket[], more: readonly Bucket[]): Bucket[] {
@@ -409,7 +335,9 @@ async function main(): Promise<void> {
   console.log(`bench/admission (node ${process.version}); load average at start ${load()}`);
   const random = mulberry32(42);
   const fleet = makeFleet(random);
-  const payloads = makePayloads(fleet, random);
+  // ONLY=allowed|cycle|missing sends that category alone: what each costs (not the benchmark's figure).
+  const only = process.env.ONLY as Category | undefined;
+  const payloads = makePayloads(fleet, random).filter((p) => only === undefined || p.category === only);
   const share = (c: Category): number => payloads.filter((p) => p.category === c).length / payloads.length;
   const meanBytes = payloads.reduce((sum, p) => sum + Buffer.byteLength(p.body), 0) / payloads.length;
 
@@ -434,7 +362,8 @@ async function main(): Promise<void> {
     return { serve, webhookPort, metricsPort, readyMs };
   };
 
-  const running = await spawnServe();
+  // SERVE_NODE_FLAGS: node flags for the measured serve (e.g. --perf-basic-prof, to look with perf).
+  const running = await spawnServe(process.env.SERVE_NODE_FLAGS?.split(" ").filter((f) => f !== "") ?? []);
   console.log(`  serve ready (caches synced) ${(running.readyMs / 1000).toFixed(1)} s after spawning: node dist/src/cli/main.js serve --kubeconfig … ${certFlags.join(" ").replaceAll(dir, "$TMP")} (+ ports, --bind-address 127.0.0.1)`);
   const bare = await startBare(certFile, keyFile);
 
@@ -450,23 +379,27 @@ async function main(): Promise<void> {
   let bareServerSide: number[] = [];
   const loads: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const b = await runWorker({ ...base, port: bare.port, connections: CONNECTIONS }, (on) => bare.record(on));
+    const bareCpu = cpuMeter(bare.child.pid!);
+    const b = await runWorker({ ...base, port: bare.port, connections: CONNECTIONS }, (on) => {
+      bareCpu.onWindow(on);
+      bare.record(on);
+    });
     bareServerSide = bareServerSide.concat(await bare.samples());
-    add(totals.bare, b);
-    const o = await serveRound(base, running.webhookPort, running.metricsPort, CONNECTIONS);
-    add(totals.ours, o.result);
+    add(totals.bare, b, bareCpu.spent());
+    const o = await serveRound(base, running.webhookPort, running.metricsPort, CONNECTIONS, running.serve.pid);
+    add(totals.ours, o.result, o.cpuMs);
     ourBuckets = sumBuckets(ourBuckets, o.buckets);
     loads.push(loadavg()[0]!.toFixed(2));
     console.log(
       `  round ${round + 1}: bare ${Math.round((b.completed / b.elapsedMs) * 1000)} req/s, releasegate ${Math.round((o.result.completed / o.result.elapsedMs) * 1000)} req/s` +
-        ` (errors ${b.errors}/${o.result.errors}); load average ${load()}`,
+        ` (errors ${b.errors}/${o.result.errors}); CPU per review bare ${perReviewUs(bareCpu.spent(), b.completed)}, releasegate ${perReviewUs(o.cpuMs, o.result.completed)}; load average ${load()}`,
     );
   }
 
   // Latency without queueing: one connection, one request at a time, each server in turn.
   const single = { bare: emptyTotals(), ours: emptyTotals() };
   add(single.bare, await runWorker({ ...base, port: bare.port, connections: 1 }, () => undefined));
-  const singleOurs = await serveRound(base, running.webhookPort, running.metricsPort, 1);
+  const singleOurs = await serveRound(base, running.webhookPort, running.metricsPort, 1, running.serve.pid);
   add(single.ours, singleOurs.result);
   const loadAfterRounds = load();
   await running.serve.stop();
@@ -474,10 +407,12 @@ async function main(): Promise<void> {
   // The same load once more against serve under --cpu-prof.
   let profileText = "";
   if (PROFILE) {
-    const profileDir = join(dir, "profile");
+    // PROFILE_DIR keeps the .cpuprofile (for a closer look: who calls what); otherwise it goes with the temporary folder.
+    const profileDir = process.env.PROFILE_DIR ?? join(dir, "profile");
     const profiled = await spawnServe(["--cpu-prof", `--cpu-prof-dir=${profileDir}`]);
-    const p = await serveRound({ ...base, measureMs: 5_000 }, profiled.webhookPort, profiled.metricsPort, CONNECTIONS);
+    const p = await serveRound({ ...base, measureMs: 5_000 }, profiled.webhookPort, profiled.metricsPort, CONNECTIONS, profiled.serve.pid);
     const code = await profiled.serve.stop();
+    if (process.env.PROFILE_DIR !== undefined) await writeFile(join(profileDir, "window.json"), JSON.stringify(p.window));
     const files = (await readdir(profileDir).catch(() => [] as string[])).filter((f) => f.endsWith(".cpuprofile"));
     profileText =
       files.length === 0
@@ -515,6 +450,11 @@ async function main(): Promise<void> {
     `  releasegate  ${rate(totals.ours).toFixed(0).padStart(10)}   ${fmt(quantile(all(totals.ours), 0.5)).padStart(10)}   ${fmt(quantile(all(totals.ours), 0.99)).padStart(10)}   ${fmt(serverP50.estimate * 1000).padStart(14)}   ${fmt(serverP99.estimate * 1000).padStart(14)}  (its ${HISTOGRAM}: p50 ≤ ${serverP50.bound * 1000} ms, p99 ≤ ${serverP99.bound * 1000} ms bucket)`,
   );
   console.log(`  errors: bare ${totals.bare.errors}, releasegate ${totals.ours.errors}`);
+  const cpuRatio = totals.bare.cpuMs / totals.bare.completed / (totals.ours.cpuMs / totals.ours.completed);
+  console.log(
+    `  CPU per review (user + system, every thread, inside the measuring windows): bare ${perReviewUs(totals.bare.cpuMs, totals.bare.completed)}, releasegate ${perReviewUs(totals.ours.cpuMs, totals.ours.completed)};` +
+      ` releasegate's CPU-bound throughput relative to bare ${Number.isFinite(cpuRatio) ? cpuRatio.toFixed(2) : "n/a"} (what the ratio tends to when each server has a core of its own)`,
+  );
   console.log(`  missing-dependency denials (client-side, 8 connections): p50 ${fmt(missingP50)}, p99 ${fmt(missingP99)} over ${totals.ours.latencies.missing.length}`);
   console.log(
     `  one connection, no queueing: bare p50 ${fmt(floorP50)} (the network + TLS + parse floor); releasegate p50 ${fmt(singleP50)}, p99 ${fmt(singleP99)}; ` +

@@ -84,25 +84,29 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
 
 /**
  * The deny path for missing dependencies: one may be pending on a peer (its dry-run went there), or
- * stored a moment ago and not yet seen by this replica's cache.
+ * stored a moment ago and not yet seen by this replica's cache. The peers and the API server are asked
+ * at once, both after the request arrived (so neither answer is older than the request): the denial
+ * waits for the slower of the two, not for one after the other. The read covers every name the cache
+ * lacks, also those a peer turns out to hold pending: a few GETs more, never a name less.
  */
 async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: AdmissionContext, lag: number): Promise<ReviewResult> {
-  let decision = first;
-  let askedPeers = false;
-  if (!decision.allowed && decision.unresolved !== undefined && ctx.peers !== undefined) {
-    askedPeers = true;
-    const learned = await ctx.peers.ask(request.kind, decision.unresolved);
-    if (learned.length > 0) decision = decideNow(request, ctx);
-  }
-  if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.confirmMissing !== undefined) {
-    const found = await ctx.confirmMissing(request.kind, decision.unresolved, lag);
-    if (found.length > 0) decision = decideNow(request, ctx, found);
-  } else if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined) {
+  const unresolved = (!first.allowed && first.unresolved) || [];
+  const peers = ctx.peers;
+  const read = lag > 0 ? ctx.confirmMissing : undefined;
+  const [learned, found] = await Promise.all([
+    peers === undefined ? NONE_PENDING : peers.ask(request.kind, unresolved),
+    read === undefined ? NONE_FOUND : read(request.kind, unresolved, lag),
+  ]);
+  let decision = learned.length > 0 || found.length > 0 ? decideNow(request, ctx, found) : first;
+  if (read === undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined && !decision.allowed && decision.unresolved !== undefined) {
     await ctx.graphs.waitForKeys(request.kind, decision.unresolved, lag);
     decision = decideNow(request, ctx);
   }
-  return finish(request, decision, ctx, askedPeers);
+  return finish(request, decision, ctx, peers !== undefined);
 }
+
+const NONE_PENDING: Promise<PendingObject[]> = Promise.resolve([]);
+const NONE_FOUND: Promise<FluxObject[]> = Promise.resolve([]);
 
 function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean): ReviewResult {
   if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object, { username: request.username });

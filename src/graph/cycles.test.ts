@@ -180,6 +180,22 @@ describe("cycles against a brute-force oracle", () => {
   });
 });
 
+describe("findCycleThrough on the graph's ids", () => {
+  it("gives the very path the key-by-key search gives (the same shortest, first-in-dependsOn-order cycle)", () => {
+    fc.assert(
+      fc.property(arbitraryGraph(), fc.nat(), fc.array(fc.nat(), { maxLength: 4 }), (objects, fromPick, depPicks) => {
+        const graph = buildGraph(objects);
+        const pool = [...graph.keys(), "HelmRelease/default/ghost", "HelmRelease/other/a"];
+        const from = pool[fromPick % pool.length]!;
+        const deps = [...new Set(depPicks.map((p) => pool[p % pool.length]!))];
+        // viewOf hides the DependencyGraph, so that call takes the key-by-key search.
+        expect(findCycleThrough(graph, from, deps)).toEqual(findCycleThrough(viewOf(graph), from, deps));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 function viewOf(graph: DependencyGraph): GraphView {
   return {
     has: (k) => graph.has(k),

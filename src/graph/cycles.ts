@@ -137,6 +137,35 @@ export function findCycleThrough(
   return shortestCycle(graph, from, newDependencies);
 }
 
+/** shortestCycle on a DependencyGraph's ids: the same search, in the same order, with the same answer. */
+function shortestCycleOfIds(graph: DependencyGraph, from: NodeKey, dependencies: readonly NodeKey[]): NodeKey[] | undefined {
+  // Only a key some dependsOn names has an id: without one, no edge leads back to `from`.
+  const fromId = graph.idOf(from);
+  if (fromId === undefined) return undefined;
+  const parent = new Map<number, number>();
+  const queue: number[] = [];
+  for (const dep of dependencies) {
+    const id = graph.idOf(dep);
+    if (id === undefined || parent.has(id) || graph.objectOf(id) === undefined) continue;
+    parent.set(id, fromId);
+    queue.push(id);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const v = queue[head]!;
+    for (const w of graph.dependencyIdsOf(v)) {
+      if (w === fromId) {
+        const interior: NodeKey[] = [];
+        for (let at = v; at !== fromId; at = parent.get(at)!) interior.push(graph.keyOf(at));
+        return [from, ...interior.reverse(), from];
+      }
+      if (parent.has(w) || graph.objectOf(w) === undefined) continue;
+      parent.set(w, v);
+      queue.push(w);
+    }
+  }
+  return undefined;
+}
+
 /**
  * Breadth-first search from `dependencies` back to `from`, visiting dependencies in dependsOn order,
  * so the result is the shortest cycle and, among equally short ones, the first in dependsOn order.
@@ -150,6 +179,9 @@ export function shortestCycle(
   within?: KeyFilter,
 ): NodeKey[] | undefined {
   if (dependencies.includes(from)) return [from, from];
+  // The webhook asks this on every CREATE and every UPDATE that adds an edge: on the graph itself the
+  // search walks ids, without resolving a key string at each step.
+  if (within === undefined && graph instanceof DependencyGraph) return shortestCycleOfIds(graph, from, dependencies);
   const parent = new Map<NodeKey, NodeKey>();
   const queue: NodeKey[] = [];
   for (const dep of dependencies) {

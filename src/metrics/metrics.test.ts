@@ -29,6 +29,16 @@ describe("createMetrics", () => {
     expect(text).toContain('releasegate_admission_requests_total{kind="HelmRelease",operation="CREATE",decision="denied",reason="cycle"} 1');
   });
 
+  it("has an admission latency bucket at the 2 ms p99 target, so the target is read off the histogram", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.admissionDurationSeconds.observe(0.0015);
+    metrics.admissionDurationSeconds.observe(0.0022);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.001"} 0');
+    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.002"} 1');
+    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.0025"} 2');
+  });
+
   it("includes prom-client's process metrics by default, in a registry of its own", async () => {
     const a = createMetrics();
     const b = createMetrics();
