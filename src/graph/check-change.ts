@@ -75,7 +75,15 @@ export function checkChange(graph: GraphView, old: FluxObject | undefined, next:
   if (options.generated !== undefined && options.generated.size > 0) {
     const viaAdded = findOwnOutputPath(graph, key, newTargets, options.generated);
     const path = viaAdded ?? (newTargets.length < targets.length ? findOwnOutputPath(graph, key, targets, options.generated) : undefined);
-    if (path !== undefined) (viaAdded !== undefined ? added : kept).push(ownOutputProblem(next.kind, path));
+    if (path !== undefined) {
+      // An object it generates itself does not exist yet for its own reason: that is the problem to say.
+      const generated = options.generated;
+      for (const list of [added, kept]) {
+        const rest = list.filter((p) => !(p.type === "missing" && p.dependencyNode !== undefined && generated.has(p.dependencyNode)));
+        list.splice(0, list.length, ...rest);
+      }
+      (viaAdded !== undefined ? added : kept).push(ownOutputProblem(next.kind, path));
+    }
   }
   const cycle = newTargets.length === 0 ? undefined : findCycleThrough(graph, key, newTargets);
   if (cycle !== undefined) {

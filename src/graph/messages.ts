@@ -16,12 +16,13 @@ export const MAX_PROBLEMS_SHOWN = 10;
 
 /**
  * "dependency cycle default/backend → default/redis → default/backend" (the closed path of nodes as
- * given; each named with its kind when the cycle crosses kinds: "ResourceSet apps/platform →
- * HelmRelease apps/redis → ResourceSet apps/platform"). A cycle of more than 12 objects shows its first
+ * given; each named with its kind when the cycle crosses kinds or runs through a ResourceSet:
+ * "ResourceSet apps/platform → HelmRelease apps/redis → ResourceSet apps/platform"). A cycle of more than 12 objects shows its first
  * and last six: "a → b → … 88 more … → y → a".
  */
 export function cycleMessage(nodes: readonly NodeKey[]): string {
-  const cycle = displayNodes(nodes);
+  // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind.
+  const cycle = nodes.some((node) => kindOfNode(node) === "ResourceSet") ? nodes.map(withKind) : displayNodes(nodes);
   const objects = cycle.length - 1;
   if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${cycle.join(ARROW)}`;
   const half = MAX_CYCLE_SHOWN / 2;
