@@ -51,6 +51,11 @@ describe("decide for a ResourceSet", () => {
     );
   });
 
+  it("leaves a dependency it may not read unchecked, with a warning: a missing permission blocks nothing", () => {
+    const decision = decideOn(create(rs([deployment("web")])), new Map([["Deployment/apps/web", { state: "forbidden", resource: "deployments.apps" }]]));
+    expect(decision).toEqual({ allowed: true, reason: "ok", warnings: ["Deployment apps/web not checked: releasegate may not get deployments.apps (RBAC)"] });
+  });
+
   it("counts a dependency with ready: false for existence, and allows an existing one of a cached kind without any read", () => {
     expect(decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }])))).toMatchObject({ allowed: true, reason: "ok" });
     expect(decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "gone" }])))).toMatchObject({

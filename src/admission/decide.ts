@@ -18,7 +18,7 @@ import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
 import { batchApplyHint } from "./batch-hint.js";
 import { generatedNodes } from "./generated-objects.js";
-import { deleteProtectedMessage, deleteWarning, pendingDependencyWarning, unconfirmedDependencyMessage, unknownVersionWarning } from "./messages.js";
+import { deleteProtectedMessage, deleteWarning, pendingDependencyWarning, unconfirmedDependencyMessage, unknownVersionWarning, unreadableDependencyWarning } from "./messages.js";
 import { resourceSetEntryProblems } from "./resourceset-entries.js";
 import type { AdmissionPolicy } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
@@ -222,11 +222,17 @@ function withResourceSetRules(
   const outAdded: Problem[] = [];
   const outKept = kept.filter((p) => valid(p) && !(p.type === "missing" && !isCachedKind(kindOfNode(p.dependencyNode ?? ""))));
   for (const problem of invalid) (before?.has(entryText(object.dependsOn[problem.entry!]!)) === true ? outKept : outAdded).push(problem);
+  const extraWarnings: string[] = [];
   for (const problem of added) {
     if (!valid(problem)) continue;
-    outAdded.push(problem.type === "missing" ? confirmedMissing(object, problem, confirmed?.get(problem.dependencyNode ?? "")) : problem);
+    const outcome = problem.type === "missing" ? confirmed?.get(problem.dependencyNode ?? "") : undefined;
+    // Without the right to read the kind there is nothing to judge by: a warning, never a denial.
+    if (outcome?.state === "forbidden") {
+      extraWarnings.push(unreadableDependencyWarning(kindOfNode(problem.dependencyNode!), problem.dependency ?? "", outcome.resource));
+      continue;
+    }
+    outAdded.push(problem.type === "missing" ? confirmedMissing(object, problem, outcome) : problem);
   }
-  const extraWarnings: string[] = [];
   object.dependsOn.forEach((entry, index) => {
     if (entry.readyExpr !== undefined && entry.ready !== true) extraWarnings.push(readyExprIgnoredMessage(index));
     // The Flux kinds are namespaced; the operator passes the entry's namespace as written (none).
