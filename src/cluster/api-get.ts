@@ -1,22 +1,14 @@
-// One GET of any API path through client-node, on the shared connection pool with a timeout
-// (shared-agent.ts): what discovery and the deny path's consistent reads of other kinds need. The one
-// place these calls meet the transport, so swapping it touches this file alone.
-import { HttpMethod, KubernetesObjectApi } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+// One GET of any API path, through the project's transport (src/kube) with a timeout: what discovery
+// and the reads of kinds releasegate does not cache need (kind-discovery.ts, missing-read.ts).
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
 import type { ApiGet } from "./kind-discovery.js";
-import { sharedApiClient } from "./shared-agent.js";
 
-/** KubernetesObjectApi's request machinery (auth, the pool's agent, errors with the HTTP code), for any path. */
-class AnyPathApi extends KubernetesObjectApi {
-  getPath(path: string): Promise<unknown> {
-    const base = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
-    base.setHeaderParam("Accept", "application/json");
-    return this.requestPromise(base);
-  }
+/** An ApiGet on the API server of `source`; each request is aborted after its timeout (at most `boundMs`). */
+export function apiGet(source: KubeSource, boundMs: number): ApiGet {
+  const client = kubeClientOf(source);
+  return (path, timeoutMs) => client.get(path, { timeoutMs: Math.min(timeoutMs, boundMs) });
 }
 
-/** An ApiGet on `kc`'s API server; each request is aborted after `timeoutMs` (at most `boundMs`). */
-export function clientNodeGet(kc: KubeConfig, boundMs: number): ApiGet {
-  const api = sharedApiClient(kc, AnyPathApi, { timeoutMs: boundMs });
-  return (path) => api.getPath(path);
-}
+/** The former name (it was built on client-node), kept for callers not yet renamed. */
+export const clientNodeGet = apiGet;

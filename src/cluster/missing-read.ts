@@ -9,16 +9,16 @@
 // dependency is checked the same way, after discovery says which resource serves the entry's apiVersion
 // and kind (kind-discovery.ts); a kind the server does not serve is said so, and a cluster-scoped kind is
 // read without a namespace.
-import type { KubeConfig } from "@kubernetes/client-node";
 import { decodeFluxObject } from "../flux/decode.js";
 import { FLUX_KIND_INFO, fluxKindOf, isGuardedKind } from "../flux/kinds.js";
 import { nodeOf, splitNodeKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, NodeKey } from "../graph/types.js";
-import { clientNodeGet } from "./api-get.js";
 import { KindDiscovery } from "./kind-discovery.js";
 import type { ApiGet } from "./kind-discovery.js";
 import { describeError, silentLogger, statusCodeOf } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
+import type { KubeSource } from "../kube/connect.js";
+import { apiGet } from "./api-get.js";
 import { fluxResourceType, resourcePath } from "./resources.js";
 import type { ResourceType } from "./resources.js";
 
@@ -127,12 +127,12 @@ export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, st
 
 /** A ConfirmMissing reading from `kc`'s API server (see missingReader). */
 export function apiMissingReader(
-  kc: KubeConfig,
+  kc: KubeSource,
   versions: Partial<Record<FluxKind, string>>,
   options: { timeoutMs?: number; logger?: ClusterLogger } = {},
 ): ConfirmMissing {
   const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
-  return missingReader(clientNodeGet(kc, bound), versions, { ...options, timeoutMs: bound });
+  return missingReader(apiGet(kc, bound), versions, { ...options, timeoutMs: bound });
 }
 
 /** The Flux objects the reads found (they join the graph the decision is taken on). */
