@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     graphs,
     pending: new PendingBatch(),
     policy: DEFAULT_ADMISSION_POLICY,
-    confirmMissing: () => Promise.resolve([]),
+    confirmMissing: () => Promise.resolve(new Map()),
   };
   const counter = metrics.admissionRequestsTotal.labels({ kind: "HelmRelease", operation: "CREATE", decision: "allowed", reason: "ok" });
 

@@ -1,14 +1,66 @@
+// reviewAdmission for a ResourceSet: the caches of the kinds its entries name must have loaded, and the
+// deny path asks one consistent read for every missing dependency, whatever its kind, at the same time
+// as the peers.
 import { describe, expect, it } from "vitest";
+import type { ConfirmMissing, MissingDependency, ReadOutcome } from "../cluster/missing-read.js";
+import { DependencyGraph } from "../graph/dependency-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
 import { decodeFluxObject } from "../flux/decode.js";
-import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
+import { objectKeyOf } from "../graph/refs.js";
+import type { ObjectKey } from "../graph/types.js";
 import { AdmissionGraphs } from "./admission-graphs.js";
-import { PendingBatch } from "./pending-batch.js";
 import type { PendingObject } from "./pending-batch.js";
-import { DEFAULT_ADMISSION_POLICY } from "./policy.js";
 import { admissionReview, fluxManifest } from "./review-builder.test-support.js";
+import type { AdmissionContext } from "./review-handler.js";
+import type { FluxKind, NodeKey } from "../graph/types.js";
+import type { AdmissionGraphSource } from "./admission-graphs.js";
+import { PendingBatch } from "./pending-batch.js";
+import { DEFAULT_ADMISSION_POLICY } from "./policy.js";
 import { reviewAdmission } from "./review-handler.js";
-import type { AdmissionContext, ReviewResult } from "./review-handler.js";
+import type { ReviewResult } from "./review-handler.js";
+
+function source(unsynced: FluxKind[] = []): AdmissionGraphSource {
+  const graph = new DependencyGraph();
+  graph.upsert({ kind: "HelmRelease", namespace: "apps", name: "redis", dependsOn: [] });
+  return { graph: () => graph, isSynced: (kind) => !unsynced.includes(kind), unsyncedKinds: () => unsynced };
+}
+
+const body = (dependsOn: Array<Record<string, string>>) =>
+  admissionReview({ operation: "CREATE", object: { kind: "ResourceSet", namespace: "apps", name: "platform", dependsOn: dependsOn as never } });
+
+describe("reviewAdmission of a ResourceSet", () => {
+  it("answers 503 while the cache of a kind its entries name has not loaded", async () => {
+    const result = await reviewAdmission(body([{ apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", name: "infra", namespace: "apps" }]), {
+      graphs: source(["Kustomization"]),
+      pending: new PendingBatch(),
+      policy: DEFAULT_ADMISSION_POLICY,
+    });
+    expect(result).toMatchObject({ type: "not-synced", error: "the Kustomization cache has not synced yet; try again shortly" });
+  });
+
+  it("reads every missing dependency once, whatever its kind, and decides on what the read found", async () => {
+    const asked: MissingDependency[][] = [];
+    const confirmMissing: ConfirmMissing = (deps) => {
+      asked.push([...deps]);
+      return Promise.resolve(new Map<NodeKey, ReadOutcome>([["Deployment/apps/web", { state: "exists" }], ["HelmRelease/apps/cache", { state: "missing", clusterScoped: false }]]));
+    };
+    const result: ReviewResult = await reviewAdmission(
+      body([
+        { apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: "apps" },
+        { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "cache", namespace: "apps" },
+      ]),
+      { graphs: source(), pending: new PendingBatch(), policy: DEFAULT_ADMISSION_POLICY, confirmMissing },
+    );
+    expect(asked).toEqual([
+      [
+        { node: "Deployment/apps/web", apiVersion: "apps/v1" },
+        { node: "HelmRelease/apps/cache", apiVersion: "helm.toolkit.fluxcd.io/v2" },
+      ],
+    ]);
+    expect(result.type === "answer" && result.decision).toMatchObject({ allowed: false, reason: "missing" });
+    expect(result.type === "answer" && !result.decision.allowed && result.decision.message.split("\n")[0]).toBe("HelmRelease apps/cache does not exist: create it first or fix the dependsOn entry");
+  });
+});
 
 /** A synced, empty HelmRelease cache: every dependency is missing from it. */
 function emptyGraphs(): AdmissionGraphs {
@@ -38,9 +90,9 @@ describe("the deny path for a missing dependency", () => {
           return asked.promise;
         },
       },
-      confirmMissing: (_kind, keys) => {
-        calls.push(`read ${keys.join(",")}`);
-        return Promise.resolve([]);
+      confirmMissing: (deps) => {
+        calls.push(`read ${deps.map((d) => objectKeyOf(d.node)).join(",")}`);
+        return Promise.resolve(new Map<NodeKey, ReadOutcome>());
       },
     };
     const result = reviewAdmission(backend, ctx);
@@ -56,11 +108,13 @@ describe("the deny path for a missing dependency", () => {
   });
 
   it("allows what the read finds, and denies what neither the peers nor the API server hold", async () => {
-    const found: FluxObject[] = [decodeFluxObject("HelmRelease", fluxManifest({ name: "redis" }))];
+    const redis = decodeFluxObject("HelmRelease", fluxManifest({ name: "redis" }));
+    const found = new Map<NodeKey, ReadOutcome>([["HelmRelease/default/redis", { state: "exists", object: redis }]]);
+    const none = new Map<NodeKey, ReadOutcome>([["HelmRelease/default/redis", { state: "missing", clusterScoped: false }]]);
     const base = { graphs: emptyGraphs(), pending: new PendingBatch(), policy: DEFAULT_ADMISSION_POLICY, peers: { ask: () => Promise.resolve([]) } };
     const allowed = (await reviewAdmission(backend, { ...base, confirmMissing: () => Promise.resolve(found) })) as Extract<ReviewResult, { type: "answer" }>;
     expect(allowed.decision.allowed).toBe(true);
-    const denied = (await reviewAdmission(backend, { ...base, confirmMissing: () => Promise.resolve([]) })) as Extract<ReviewResult, { type: "answer" }>;
+    const denied = (await reviewAdmission(backend, { ...base, confirmMissing: () => Promise.resolve(none) })) as Extract<ReviewResult, { type: "answer" }>;
     expect(denied.decision.allowed).toBe(false);
     expect(denied.decision.reason).toBe("missing");
   });

@@ -140,5 +140,5 @@ export function pickServedVersion(kind: FluxKind, group: { versions?: Array<{ ve
 export async function discoverServedVersions(kc: KubeSource): Promise<Record<GuardedKind, ServedFluxResource>> {
   const byName = new Map((await readApiGroups(kc)).map((g) => [g.name, g]));
   const served = (kind: GuardedKind): ServedFluxResource => pickServedVersion(kind, byName.get(FLUX_RESOURCES[kind].group));
-  return { HelmRelease: served("HelmRelease"), Kustomization: served("Kustomization") };
+  return { HelmRelease: served("HelmRelease"), Kustomization: served("Kustomization"), ResourceSet: served("ResourceSet") };
 }
