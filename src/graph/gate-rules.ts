@@ -10,9 +10,15 @@
 //    path; rootCauseMessage = cycleMessage([X, ...path]).
 // 2. Missing. Else, a direct dependency of X does not exist: rootCause = the first such key in
 //    dependsOn order, path = [that key], rootCauseMessage = missingMessage(its kind, key).
-//    A ResourceSet's entry without `ready: true` asks no more than that (existence).
+//    A dependency of a kind outside the graph (a Deployment; external-objects.ts) is missing only
+//    when the ExternalObjects view knows it is absent. A ResourceSet's entry without `ready: true`
+//    asks no more than existence.
 // 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
-//    (isReady: readyExpr if the entry has one, else Flux's built-in check). N empty → Open.
+//    (isReady: readyExpr if the entry has one, else Flux's built-in check; for a ResourceSet's
+//    `ready: true` entry the Flux Operator's check, readiness.ts resourceSetVerdict). N empty → Open.
+//    - D of a kind outside the graph: D is the root cause, path [D]: Failed when kstatus says
+//      Failed, else NotReady with the verdict's message; NotReady with the view's reason when it
+//      cannot tell (the kind is not watched).
 //    Each D in N gives a candidate:
 //    - D's gate Open: D itself is the root cause; reason from healthOf(D): failed → Failed,
 //      suspended → Suspended, progressing or ready (its readyExpr said no) → NotReady;
