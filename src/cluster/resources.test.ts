@@ -56,6 +56,7 @@ describe("resource table", () => {
       "helm.toolkit.fluxcd.io/v2beta1",
       "kustomize.toolkit.fluxcd.io/v1",
       "kustomize.toolkit.fluxcd.io/v1beta2",
+      "fluxcd.controlplane.io/v1",
     ]);
   });
 });

@@ -122,5 +122,5 @@ export async function discoverServedVersions(kc: KubeConfig): Promise<Record<Gua
   const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
   const byName = new Map((groups.groups ?? []).map((g) => [g.name, g]));
   const served = (kind: GuardedKind): ServedFluxResource => pickServedVersion(kind, byName.get(FLUX_RESOURCES[kind].group));
-  return { HelmRelease: served("HelmRelease"), Kustomization: served("Kustomization") };
+  return { HelmRelease: served("HelmRelease"), Kustomization: served("Kustomization"), ResourceSet: served("ResourceSet") };
 }

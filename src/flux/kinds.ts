@@ -36,12 +36,12 @@ export const FLUX_KIND_INFO: Readonly<Record<FluxKind, FluxKindInfo>> = Object.f
 export const ALL_FLUX_KINDS: readonly FluxKind[] = Object.freeze(["HelmRelease", "Kustomization", "ResourceSet"]);
 
 /**
- * The kinds the cluster side guards today: cached, checked by the webhook, gated by the controller.
- * ResourceSet joins once the graph is keyed across kinds (its dependsOn names objects of any kind;
- * docs/architecture.md, "Kinds"); until then its reviews are allowed unchecked with a warning.
+ * The kinds the cluster side guards: cached, checked by the webhook, gated by the controller. A
+ * ResourceSet's dependsOn names objects of any kind, so its edges cross kinds in the one graph keyed
+ * `Kind/ns/name` (docs/architecture.md, "Kinds").
  */
-export type GuardedKind = "HelmRelease" | "Kustomization";
-export const GUARDED_KINDS: readonly GuardedKind[] = Object.freeze(["HelmRelease", "Kustomization"]);
+export type GuardedKind = FluxKind;
+export const GUARDED_KINDS: readonly GuardedKind[] = Object.freeze(["HelmRelease", "Kustomization", "ResourceSet"]);
 
 export function isGuardedKind(kind: FluxKind): kind is GuardedKind {
   return (GUARDED_KINDS as readonly FluxKind[]).includes(kind);

@@ -3,7 +3,7 @@
 // names the field and its line.
 
 import { decodeFluxObject, fieldName } from "../flux/decode.js";
-import { fluxKindOf as fluxKindOfDocument, isGuardedKind } from "../flux/kinds.js";
+import { fluxKindOf as fluxKindOfDocument } from "../flux/kinds.js";
 import type { DependencyEntry, FluxKind } from "../graph/types.js";
 import { isPlainObject } from "./manifest-document.js";
 import type { FieldPath, ManifestDocument } from "./manifest-document.js";
@@ -13,11 +13,12 @@ import { unresolvedVariableNames } from "./substitution.js";
 
 /**
  * The Flux kind of a document, or undefined for anything else (kustomize's own Kustomization, a
- * version Flux does not serve: src/flux/kinds.ts). Only the kinds the graph guards today.
+ * version Flux does not serve: src/flux/kinds.ts). A ResourceSet is not one of them here: `check` reads
+ * what it generates (flux-apply.ts), not the ResourceSet itself.
  */
 export function fluxKindOf(value: Record<string, unknown>): FluxKind | undefined {
   const kind = fluxKindOfDocument(value["apiVersion"], value["kind"]);
-  return kind !== undefined && isGuardedKind(kind) ? kind : undefined;
+  return kind !== undefined && kind !== "ResourceSet" ? kind : undefined;
 }
 
 function scalarString(value: unknown): string | undefined {
