@@ -152,8 +152,9 @@ export class GateTracker {
   private cycleComponents = new Set<number[]>();
   /** How many dependsOn entries with a readyExpr name each id: such dependents read the whole object. */
   private readyExprRefs: number[] = [];
-  /** How many dependsOn entries name each kind outside the graph (external-objects.ts). */
-  private readonly externalRefs = new Map<string, number>();
+  /** How many dependsOn entries name each kind outside the graph (external-objects.ts), by apiVersion. */
+  private readonly externalRefs = new Map<string, Map<string, number>>();
+  private externalKindsChanges = 0;
   /** What is known of the objects of kinds outside the graph (the cluster's external watches). */
   private externals: ExternalObjects = NO_EXTERNAL_OBJECTS;
   private stateByKey = new Map<NodeKey, GateState>();
@@ -174,9 +175,14 @@ export class GateTracker {
     this.rebuild();
   }
 
-  /** The kinds outside the graph that dependsOn entries name, with how many entries name each. */
-  externalKinds(): ReadonlyMap<string, number> {
+  /** The kinds outside the graph that dependsOn entries name: by kind, how many entries name each apiVersion. */
+  externalKinds(): ReadonlyMap<string, ReadonlyMap<string, number>> {
     return this.externalRefs;
+  }
+
+  /** Counts the changes of the set of kinds (and apiVersions) externalKinds() holds: equal counts, equal sets. */
+  get externalKindsVersion(): number {
+    return this.externalKindsChanges;
   }
 
   /**
@@ -349,6 +355,7 @@ export class GateTracker {
     this.cycleComponents = new Set(components.filter((component) => component !== undefined));
     this.readyExprRefs = new Array<number>(graph.idCapacity).fill(0);
     this.externalRefs.clear();
+    this.externalKindsChanges++;
     this.stateByKey = new Map();
     for (const id of order) {
       this.stateByKey.set(graph.keyOf(id), gates[id]!);
@@ -362,9 +369,18 @@ export class GateTracker {
     for (const entry of obj.dependsOn) {
       const kind = entry.kind;
       if (kind === undefined || kind === "" || isGraphKind(kind)) continue;
-      const count = (this.externalRefs.get(kind) ?? 0) + delta;
-      if (count <= 0) this.externalRefs.delete(kind);
-      else this.externalRefs.set(kind, count);
+      const apiVersion = entry.apiVersion ?? "";
+      let versions = this.externalRefs.get(kind);
+      if (versions === undefined) this.externalRefs.set(kind, (versions = new Map()));
+      const count = (versions.get(apiVersion) ?? 0) + delta;
+      if (count > 0) {
+        if (!versions.has(apiVersion)) this.externalKindsChanges++;
+        versions.set(apiVersion, count);
+        continue;
+      }
+      versions.delete(apiVersion);
+      this.externalKindsChanges++;
+      if (versions.size === 0) this.externalRefs.delete(kind);
     }
   }
 

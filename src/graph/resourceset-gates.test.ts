@@ -108,7 +108,7 @@ describe("ResourceSet gates: examples", () => {
     view.states.set("Deployment/apps/web", { known: true, object: deployment("apps", "web", true) });
     const changes = tracker.externalChanged("Deployment/apps/web");
     expect(changes).toEqual([{ key: "ResourceSet/apps/platform", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" } }]);
-    expect(tracker.externalKinds()).toEqual(new Map([["Deployment", 1]]));
+    expect(tracker.externalKinds()).toEqual(new Map([["Deployment", new Map([["apps/v1", 1]])]]));
   });
 
   it("gives a ResourceSet's dependents its own readiness from its Ready condition", () => {
