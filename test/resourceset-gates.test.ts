@@ -44,6 +44,11 @@ describe("ResourceSet gates with the simulated Flux Operator", () => {
     return rs.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true && rs.status.observedGeneration === rs.metadata.generation;
   };
 
+  const gateMessage = (name: string): string | undefined => {
+    const state = env.serve.controller.state("ResourceSet", `default/${name}`);
+    return state?.state === "blocked" ? state.rootCauseMessage : undefined;
+  };
+
   beforeAll(async () => {
     env = await startSandboxEnvironment({
       logger: quietLogger(),
@@ -129,8 +134,10 @@ describe("ResourceSet gates with the simulated Flux Operator", () => {
     });
     expect(blocked.labels).toMatchObject({ reason: "NotReady", root_cause: "Deployment/default/web" });
     await eventually(async () => (await getRs("frontend")).status?.conditions?.some((c) => c.reason === "DependencyNotReady") === true, { what: "frontend waiting" });
+    // The first Event may be from before the Deployments were listed ("cannot judge yet"); the gate itself says why now.
     const note = (await eventually(async () => (await flux.eventsFor("frontend")).find((e) => e.reason === "DependencyBlocked"), { what: "frontend's Event" })).note;
-    expect(note).toBe("blocked by Deployment default/web: status InProgress: Replicas: 0/1");
+    expect(note).toMatch(/^blocked by Deployment default\/web: /);
+    await eventually(() => gateMessage("frontend") === "status InProgress: Replicas: 0/1", { what: "frontend's root cause message" });
 
     // Play the Deployment controller: the rollout completes.
     await apps.patchNamespacedDeploymentStatus(

@@ -102,7 +102,8 @@ export class ExternalWatches implements ExternalObjects {
     const { kind, namespace, name } = splitNodeKey(node);
     if (!this.options.enabled) return { known: false, why: externalNotWatchedMessage(kind) };
     const slot = this.slots.get(kind);
-    if (slot === undefined) return { known: false, why: this.demand.has(kind) ? externalLimitMessage(kind, this.maxKinds) : externalNotWatchedMessage(kind) };
+    // No slot: beyond the limit, or named a moment ago and about to be resolved (setDemand follows every graph change).
+    if (slot === undefined) return { known: false, why: this.slots.size >= this.maxKinds ? externalLimitMessage(kind, this.maxKinds) : externalNotSyncedMessage(kind) };
     if (slot.phase === "resolving") return { known: false, why: externalNotSyncedMessage(kind) };
     if (slot.phase === "failed") return { known: false, why: slot.why };
     if (!slot.cache.isSynced()) return { known: false, why: externalNotSyncedMessage(kind) };
