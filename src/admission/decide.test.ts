@@ -46,7 +46,7 @@ const update = (oldObject: FluxObject, object: FluxObject, extra: Partial<Admiss
 describe("decide", () => {
   it("marks a denial that only missing dependencies cause, so peers can be asked", () => {
     const d = world([])(create(hr("backend", [{ name: "redis" }, { name: "cache" }])));
-    expect(d).toMatchObject({ allowed: false, reason: "missing", unresolved: ["default/redis", "default/cache"] });
+    expect(d).toMatchObject({ allowed: false, reason: "missing", unresolved: [{ node: "HelmRelease/default/redis" }, { node: "HelmRelease/default/cache" }] });
     const mixed = world([])(create(hr("backend", [{ name: "redis" }, { name: "backend" }])));
     expect(mixed).toMatchObject({ allowed: false, reason: "self-dependency" });
     expect(mixed.allowed === false && mixed.unresolved).toBeFalsy();

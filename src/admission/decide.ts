@@ -6,17 +6,20 @@
 // Only what a request *adds* to dependsOn can be denied; an old problem (a cycle made while the webhook
 // was off, a dependency deleted since) never blocks finalizers, labels, suspend, spec changes, deletion
 // or namespace teardown — it is at most a warning.
-import { FLUX_KIND_INFO, isGuardedKind } from "../flux/kinds.js";
+import type { MissingDependency, ReadOutcome } from "../cluster/missing-read.js";
+import { FLUX_KIND_INFO, GUARDED_KINDS } from "../flux/kinds.js";
 import { checkChange } from "../graph/check-change.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
-import { cycleMessage, denialMessage, missingProblemMessage } from "../graph/messages.js";
-import { dependencySetKey, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, resolveDependencies } from "../graph/refs.js";
-import type { FluxObject, NodeKey, ObjectKey, Problem, ProblemType } from "../graph/types.js";
+import { cycleMessage, denialMessage, missingProblemMessage, readyExprIgnoredMessage, unservedKindMessage } from "../graph/messages.js";
+import { dependencySetKey, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, resolveDependencies, splitNodeKey } from "../graph/refs.js";
+import type { DependencyEntry, FluxObject, NodeKey, Problem, ProblemType } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
 import { batchApplyHint } from "./batch-hint.js";
-import { deleteProtectedMessage, deleteWarning, notGuardedWarning, pendingDependencyWarning, unknownVersionWarning } from "./messages.js";
+import { generatedNodes } from "./generated-objects.js";
+import { deleteProtectedMessage, deleteWarning, pendingDependencyWarning, unconfirmedDependencyMessage, unknownVersionWarning } from "./messages.js";
+import { resourceSetEntryProblems } from "./resourceset-entries.js";
 import type { AdmissionPolicy } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
 
@@ -33,6 +36,12 @@ export interface DecideInput {
    * denies in a terminating namespace; see systemDeleter for the signal the request itself carries.
    */
   namespaceTerminating?: (namespace: string) => boolean;
+  /**
+   * What the deny path's consistent reads found out about missing dependencies (cluster/missing-read.ts):
+   * those found exist in `graph` already; here a kind the server does not serve becomes an invalid entry,
+   * and a read that failed for a kind releasegate does not cache says so.
+   */
+  confirmed?: ReadonlyMap<NodeKey, ReadOutcome>;
 }
 
 /**
@@ -60,7 +69,6 @@ export function decide(request: AdmissionRequest, input: DecideInput): Decision 
   if (input.policy.exemptNamespaces.includes(request.namespace)) return allow("exempt");
   if (request.operation === "CONNECT") return allow("unchecked");
   const flux = FLUX_KIND_INFO[request.kind];
-  if (!isGuardedKind(request.kind)) return allow("unchecked", [notGuardedWarning(request.kind)]);
   if (!flux.versions.includes(request.version)) return allow("unchecked", [unknownVersionWarning(flux.resource, request.version)]);
   if (request.operation === "DELETE") return decideDelete(request, input);
 
@@ -92,7 +100,8 @@ function unchangedWarnings(object: FluxObject, input: DecideInput): string[] {
   if (input.policy.missingDependencies !== "ignore") {
     const key = nodeOf(object);
     for (const dep of new Set(resolveDependencies(object).map((d) => d.node))) {
-      if (dep !== key && !input.graph.has(dep)) warnings.push(missingProblemMessage(kindOfNode(dep), objectKeyOf(dep)));
+      // A kind releasegate does not cache is only known by a read, which this path never makes.
+      if (dep !== key && isCachedKind(kindOfNode(dep)) && !input.graph.has(dep)) warnings.push(missingProblemMessage(kindOfNode(dep), objectKeyOf(dep)));
     }
   }
   return warnings;
@@ -108,16 +117,19 @@ function warningOf(problem: Problem): string {
  * says which of the added problems deny. Problems of entries kept from the stored object are warnings.
  */
 function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxObject | undefined, input: DecideInput): Decision {
+  const resourceSet = object.kind === "ResourceSet" && object.dependsOn.length > 0;
   const check = checkChange(input.graph, old, object, {
     crossNamespace: input.policy.crossNamespace,
     ignoreMissing: input.policy.missingDependencies === "ignore",
+    ...(resourceSet && request.rawObject !== undefined ? { generated: generatedNodes(request.rawObject, object.namespace, object.name) } : {}),
   });
+  const { added, kept, extraWarnings } = resourceSet ? withResourceSetRules(object, old, check.added, check.kept, input.confirmed) : { added: check.added, kept: check.kept, extraWarnings: [] };
   const blocking: Problem[] = [];
-  const warnings: string[] = check.kept.map(warningOf);
-  const unresolved: ObjectKey[] = [];
-  let warnedType: ProblemType | undefined = check.kept.find((p) => p.type !== "cycle")?.type;
+  const warnings: string[] = [...kept.map(warningOf), ...extraWarnings];
+  const unresolved: MissingDependency[] = [];
+  let warnedType: ProblemType | undefined = kept.find((p) => p.type !== "cycle")?.type;
 
-  for (const problem of check.added) {
+  for (const problem of added) {
     if (WARN_ONLY.has(problem.type)) {
       warnings.push(warningOf(problem));
       warnedType ??= problem.type;
@@ -131,7 +143,7 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
         warnedType ??= "missing";
         continue;
       }
-      if (problem.dependency !== undefined) unresolved.push(problem.dependency);
+      if (problem.dependencyNode !== undefined) unresolved.push(missingDependencyOf(object, problem));
     }
     blocking.push(problem);
   }
@@ -171,4 +183,64 @@ function decideDelete(request: AdmissionRequest, input: DecideInput): Decision {
     input.namespaceTerminating?.(request.namespace) === true || (request.username !== undefined && SYSTEM_DELETERS.has(request.username));
   if (policy === "deny" && !terminating) return deny("delete-protected", deleteProtectedMessage(key, dependents), warnings);
   return allow("delete", warnings);
+}
+
+/** Whether releasegate caches objects of this kind (a guarded Flux kind): for the others only a read can tell. */
+function isCachedKind(kind: string): boolean {
+  return (GUARDED_KINDS as readonly string[]).includes(kind);
+}
+
+/** The missing dependency of a problem, with the entry's apiVersion when it names one (a ResourceSet's). */
+function missingDependencyOf(object: FluxObject, problem: Problem): MissingDependency {
+  const apiVersion = problem.entry === undefined ? undefined : object.dependsOn[problem.entry]?.apiVersion;
+  return apiVersion === undefined ? { node: problem.dependencyNode! } : { node: problem.dependencyNode!, apiVersion };
+}
+
+/** An entry as written, for "was it there before?" */
+function entryText(entry: DependencyEntry): string {
+  return JSON.stringify([entry.apiVersion ?? "", entry.kind ?? "", entry.namespace ?? "", entry.name, entry.ready === true, entry.readyExpr ?? ""]);
+}
+
+/**
+ * The ResourceSet rules on top of those of every kind (docs/behaviour.md, Admission rules): entries
+ * whose apiVersion or kind cannot name a served kind are invalid (and nothing else is said about them);
+ * a missing dependency of a kind releasegate does not cache is judged by the deny path's read; a kept
+ * entry of such a kind is never called missing (only a read could tell, and old problems only warn).
+ */
+function withResourceSetRules(
+  object: FluxObject,
+  old: FluxObject | undefined,
+  added: readonly Problem[],
+  kept: readonly Problem[],
+  confirmed: ReadonlyMap<NodeKey, ReadOutcome> | undefined,
+): { added: Problem[]; kept: Problem[]; extraWarnings: string[] } {
+  const node = nodeOf(object);
+  const invalid = resourceSetEntryProblems(object, node);
+  const badEntries = new Set(invalid.map((p) => p.entry));
+  const before = old === undefined ? undefined : new Set(old.dependsOn.map(entryText));
+  const valid = (p: Problem): boolean => p.entry === undefined || !badEntries.has(p.entry);
+  const outAdded: Problem[] = [];
+  const outKept = kept.filter((p) => valid(p) && !(p.type === "missing" && !isCachedKind(kindOfNode(p.dependencyNode ?? ""))));
+  for (const problem of invalid) (before?.has(entryText(object.dependsOn[problem.entry!]!)) === true ? outKept : outAdded).push(problem);
+  for (const problem of added) {
+    if (!valid(problem)) continue;
+    outAdded.push(problem.type === "missing" ? confirmedMissing(object, problem, confirmed?.get(problem.dependencyNode ?? "")) : problem);
+  }
+  const extraWarnings: string[] = [];
+  object.dependsOn.forEach((entry, index) => {
+    if (entry.readyExpr !== undefined && entry.ready !== true) extraWarnings.push(readyExprIgnoredMessage(index));
+  });
+  return { added: outAdded, kept: outKept, extraWarnings };
+}
+
+/** A missing problem as the consistent read has it: not served (invalid), cluster-scoped (named without a namespace), or not confirmed. */
+function confirmedMissing(object: FluxObject, problem: Problem, outcome: ReadOutcome | undefined): Problem {
+  const index = problem.entry!;
+  const { kind, name } = splitNodeKey(problem.dependencyNode!);
+  if (outcome?.state === "unserved") {
+    return { type: "invalid", kind: object.kind, object: problem.object, node: problem.node, entry: index, message: unservedKindMessage(index, outcome.apiVersion, outcome.kind) };
+  }
+  if (outcome?.state === "missing" && outcome.clusterScoped) return { ...problem, dependency: name, message: missingProblemMessage(kind, name) };
+  if (outcome?.state === "unknown" && !isCachedKind(kind)) return { ...problem, message: unconfirmedDependencyMessage(kind, problem.dependency ?? name, outcome.error) };
+  return problem;
 }

@@ -1,6 +1,7 @@
 // An admission decision as a value (docs/behaviour.md, Code conventions): built by decide.ts, rendered to an
 // AdmissionReview response by render.ts alone, counted by the metrics from the same value.
-import type { ObjectKey, ProblemType } from "../graph/types.js";
+import type { MissingDependency } from "../cluster/missing-read.js";
+import type { ProblemType } from "../graph/types.js";
 
 /** Why a request was allowed; bounded, so it is safe as a metric label. */
 export type AllowReason =
@@ -34,14 +35,15 @@ export type Decision =
       message: string;
       warnings: string[];
       /** Set when the only reason to deny is these missing dependencies: a peer replica that knows
-       *  them as pending would turn the answer into an allow (pending-peers.ts). */
-      unresolved?: ObjectKey[];
+       *  them as pending, or a consistent read that finds them, would turn the answer into an allow
+       *  (pending-peers.ts, cluster/missing-read.ts). */
+      unresolved?: MissingDependency[];
     };
 
 export function allow(reason: AllowReason, warnings: string[] = []): Decision {
   return { allowed: true, reason, warnings };
 }
 
-export function deny(reason: DenyReason, message: string, warnings: string[] = [], unresolved?: ObjectKey[]): Decision {
+export function deny(reason: DenyReason, message: string, warnings: string[] = [], unresolved?: MissingDependency[]): Decision {
   return unresolved === undefined ? { allowed: false, reason, message, warnings } : { allowed: false, reason, message, warnings, unresolved };
 }

@@ -2,7 +2,7 @@
 // know). Every sentence about a dependency problem comes from src/graph/messages.ts, so the webhook,
 // the controller's Events and `releasegate check` use the same words; these build on those.
 import { dependentWarningMessage, missingMessage } from "../graph/messages.js";
-import type { FluxKind, ObjectKey } from "../graph/types.js";
+import type { ObjectKey } from "../graph/types.js";
 
 /** A dependency that exists only as a dry-run seen moments ago (docs/behaviour.md, The pending batch). */
 export function pendingDependencyWarning(kind: string, dependency: ObjectKey): string {
@@ -27,7 +27,10 @@ export function unknownVersionWarning(resource: string, version: string): string
   return `releasegate does not know ${resource} ${version}: dependsOn not checked`;
 }
 
-/** A kind whose dependsOn the graph cannot judge yet (a ResourceSet names objects of any kind). */
-export function notGuardedWarning(kind: FluxKind): string {
-  return `releasegate does not check ${kind} dependsOn yet: allowed unchecked`;
+/**
+ * A dependency of a kind releasegate does not cache whose consistent read failed: denied all the same,
+ * as the existing missing-read path does (docs/behaviour.md, Admission rules), saying why.
+ */
+export function unconfirmedDependencyMessage(kind: string, dependency: ObjectKey, error: string): string {
+  return `${kind} ${dependency} could not be confirmed to exist (reading it from the API server failed: ${error}): try again shortly, or fix the dependsOn entry`;
 }

@@ -2,9 +2,11 @@
 // synced, decide on the cache's graph plus the pending batch, ask the peers only when about to deny a
 // missing dependency, record an allowed dry-run CREATE as pending, render. No HTTP here (app.ts) and no
 // rules here (decide.ts).
-import { isGuardedKind } from "../flux/kinds.js";
-import { objectKeyOf } from "../graph/refs.js";
-import type { FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
+import { foundObjects } from "../cluster/missing-read.js";
+import type { ConfirmMissing, MissingDependency, ReadOutcome } from "../cluster/missing-read.js";
+import { GUARDED_KINDS, isGuardedKind } from "../flux/kinds.js";
+import { kindOfNode, objectKeyOf } from "../graph/refs.js";
+import type { FluxKind, NodeKey, ObjectKey } from "../graph/types.js";
 import { ConfirmedObjectsView } from "./confirmed-view.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
@@ -34,9 +36,9 @@ export interface AdmissionContext {
    * the watch event for redis may still be on its way to this replica (or to the other one).
    */
   cacheLagMs?: number;
-  /** Reads the given missing names from the API server (cluster/missing-read.ts); preferred over the
+  /** Reads the given missing dependencies from the API server (cluster/missing-read.ts); preferred over the
    *  wait: "missing" is confirmed by one consistent read, bounded by cacheLagMs, never by sleeping. */
-  confirmMissing?: (kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number) => Promise<FluxObject[]>;
+  confirmMissing?: ConfirmMissing;
   now?: () => number;
 }
 
@@ -45,16 +47,21 @@ export type ReviewResult =
   | { type: "bad-request"; error: string }
   | { type: "not-synced"; request: AdmissionRequest; error: string };
 
-function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed: readonly FluxObject[] = []): Decision {
+function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>): Decision {
   const base = ctx.graphs.graph(request.kind);
-  const view = confirmed.length === 0 ? base : new ConfirmedObjectsView(base, confirmed);
+  const view = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
   const now = ctx.now?.();
-  const hasPending = ctx.pending.size(request.kind) > 0;
+  // A ResourceSet's dependency may be of another kind, pending under its own kind.
+  const pendingKinds: readonly FluxKind[] = request.kind === "ResourceSet" ? GUARDED_KINDS : [request.kind];
+  const hasPending = pendingKinds.some((kind) => ctx.pending.size(kind) > 0);
+  const pendingOf = (node: NodeKey) => {
+    const kind = kindOfNode(node);
+    return (pendingKinds as readonly string[]).includes(kind) ? ctx.pending.get(kind as FluxKind, objectKeyOf(node), now) : undefined;
+  };
   return decide(request, {
     graph: ctx.pending.view(view, now, request.username),
-    ...(hasPending
-      ? { isPending: (node: NodeKey) => !view.has(node) && ctx.pending.get(request.kind, objectKeyOf(node), now)?.username === request.username }
-      : {}),
+    ...(hasPending ? { isPending: (node: NodeKey) => !view.has(node) && pendingOf(node)?.username === request.username } : {}),
+    ...(confirmed === undefined ? {} : { confirmed }),
     dependents: base,
     policy: ctx.policy,
     ...(ctx.namespaceTerminating ? { namespaceTerminating: ctx.namespaceTerminating } : {}),
@@ -90,15 +97,20 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
   let decision = first;
   let askedPeers = false;
   if (!decision.allowed && decision.unresolved !== undefined && ctx.peers !== undefined) {
-    askedPeers = true;
-    const learned = await ctx.peers.ask(request.kind, decision.unresolved);
-    if (learned.length > 0) decision = decideNow(request, ctx);
+    const peers = ctx.peers;
+    const byKind = cachedKeysByKind(decision.unresolved);
+    if (byKind.size > 0) {
+      askedPeers = true;
+      const learned = await Promise.all([...byKind].map(([kind, keys]) => peers.ask(kind, keys)));
+      if (learned.some((list) => list.length > 0)) decision = decideNow(request, ctx);
+    }
   }
   if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.confirmMissing !== undefined) {
-    const found = await ctx.confirmMissing(request.kind, decision.unresolved, lag);
-    if (found.length > 0) decision = decideNow(request, ctx, found);
+    const outcomes = await ctx.confirmMissing(decision.unresolved, lag);
+    decision = decideNow(request, ctx, outcomes);
   } else if (!decision.allowed && decision.unresolved !== undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined) {
-    await ctx.graphs.waitForKeys(request.kind, decision.unresolved, lag);
+    const graphs = ctx.graphs;
+    await Promise.all([...cachedKeysByKind(decision.unresolved)].map(([kind, keys]) => graphs.waitForKeys!(kind, keys, lag)));
     decision = decideNow(request, ctx);
   }
   return finish(request, decision, ctx, askedPeers);
@@ -107,4 +119,24 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
 function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean): ReviewResult {
   if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object, { username: request.username });
   return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers };
+}
+
+/** The missing dependencies of the kinds releasegate caches, as `ns/name` per kind (what peers and caches are asked by). */
+function cachedKeysByKind(dependencies: readonly MissingDependency[]): Map<FluxKind, ObjectKey[]> {
+  const byKind = new Map<FluxKind, ObjectKey[]>();
+  for (const dep of dependencies) {
+    const kind = kindOfNode(dep.node);
+    if (!(GUARDED_KINDS as readonly string[]).includes(kind)) continue;
+    const list = byKind.get(kind as FluxKind) ?? [];
+    list.push(objectKeyOf(dep.node));
+    byKind.set(kind as FluxKind, list);
+  }
+  return byKind;
+}
+
+/** Nodes a read found to exist that are of kinds releasegate does not cache (no object to add to the graph). */
+function existingNodes(outcomes: ReadonlyMap<NodeKey, ReadOutcome>): NodeKey[] {
+  const nodes: NodeKey[] = [];
+  for (const [node, outcome] of outcomes) if (outcome.state === "exists" && outcome.object === undefined) nodes.push(node);
+  return nodes;
 }

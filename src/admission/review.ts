@@ -36,6 +36,8 @@ export interface AdmissionRequest {
   oldObject?: FluxObject;
   /** request.userInfo.username: who asks (the namespace controller, a person, Flux…). */
   username?: string;
+  /** A ResourceSet's object as sent (CREATE, UPDATE): what it generates is expanded from it (generated-objects.ts). */
+  rawObject?: JsonObject;
 }
 
 export type ParseResult = { ok: true; request: AdmissionRequest } | { ok: false; error: string };
@@ -153,6 +155,7 @@ function parseRequest(body: unknown): AdmissionRequest {
   if (object !== undefined) parsed.object = object;
   if (oldObject !== undefined) parsed.oldObject = oldObject;
   if (username !== undefined && username !== "") parsed.username = username;
+  if (kind === "ResourceSet" && object !== undefined && isRecord(request.object)) parsed.rawObject = request.object;
   return parsed;
 }
 

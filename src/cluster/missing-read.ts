@@ -4,52 +4,137 @@
 // versions: an unset resourceVersion means "most recent"), so an object stored a moment ago and not yet
 // seen by this replica's watch is found, and a denial is never a guess. This runs on the deny path only;
 // allowed reviews never leave memory.
-import { CustomObjectsApi } from "@kubernetes/client-node";
+//
+// A ResourceSet may depend on a kind releasegate does not cache (a Deployment, a CRD's kind): its
+// dependency is checked the same way, after discovery says which resource serves the entry's apiVersion
+// and kind (kind-discovery.ts); a kind the server does not serve is said so, and a cluster-scoped kind is
+// read without a namespace.
 import type { KubeConfig } from "@kubernetes/client-node";
-import { objectKey } from "../graph/refs.js";
-import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject } from "../flux/decode.js";
+import { FLUX_KIND_INFO, fluxKindOf, isGuardedKind } from "../flux/kinds.js";
+import { nodeOf, splitNodeKey } from "../graph/refs.js";
+import type { FluxKind, FluxObject, NodeKey } from "../graph/types.js";
+import { clientNodeGet } from "./api-get.js";
+import { KindDiscovery } from "./kind-discovery.js";
+import type { ApiGet } from "./kind-discovery.js";
 import { describeError, silentLogger, statusCodeOf } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
-import { fluxResourceType } from "./resources.js";
-import { sharedApiClient } from "./shared-agent.js";
+import { fluxResourceType, resourcePath } from "./resources.js";
+import type { ResourceType } from "./resources.js";
 
 /** Names read per review: a denial names at most 10 problems, and a handful of GETs costs little. */
 export const MAX_NAMES_READ = 20;
 export const DEFAULT_MISSING_READ_TIMEOUT_MS = 1000;
 
-export type ConfirmMissing = (kind: FluxKind, keys: readonly ObjectKey[], timeoutMs: number) => Promise<FluxObject[]>;
+/** A dependency the cache does not hold: its node, and the entry's apiVersion when it names one (a ResourceSet's). */
+export interface MissingDependency {
+  node: NodeKey;
+  apiVersion?: string;
+}
+
+/** What one consistent read found out about a dependency. */
+export type ReadOutcome =
+  /** It exists; `object` when it is of a kind releasegate caches (it joins the graph for the decision). */
+  | { state: "exists"; object?: FluxObject }
+  /** The API server says 404; `clusterScoped` when its kind has no namespace (it is named without one). */
+  | { state: "missing"; clusterScoped: boolean }
+  /** The API server serves no such apiVersion and kind. */
+  | { state: "unserved"; apiVersion: string; kind: string }
+  /** Not read: an error, the bound, or over the per-review cap. The cache's answer stands. */
+  | { state: "unknown"; error: string };
+
+export type ConfirmMissing = (dependencies: readonly MissingDependency[], timeoutMs: number) => Promise<Map<NodeKey, ReadOutcome>>;
+
+/** The Flux kind the entry names, when it is one releasegate caches at a group it reads. */
+function cachedKindOf(kind: string, apiVersion: string | undefined): FluxKind | undefined {
+  if (apiVersion === undefined) return isFluxKind(kind) ? kind : undefined;
+  const flux = fluxKindOf(apiVersion, kind);
+  return flux !== undefined && isGuardedKind(flux) ? flux : undefined;
+}
+
+function isFluxKind(kind: string): kind is FluxKind {
+  return Object.hasOwn(FLUX_KIND_INFO, kind);
+}
 
 /**
- * A ConfirmMissing reading from `kc`'s API server: resolves with the objects among `keys` that do exist
- * (the rest are missing now, or could not be read in time, and stay denied as the cache says).
+ * A ConfirmMissing reading through `get`: every dependency gets an outcome. Flux kinds are read at the
+ * version the caches use (`versions`); other kinds where discovery says they are served.
  */
+export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, string>>, options: { timeoutMs?: number; logger?: ClusterLogger } = {}): ConfirmMissing {
+  const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
+  const log = options.logger ?? silentLogger;
+  const discovery = new KindDiscovery(get);
+
+  const readOne = async (dep: MissingDependency, timeoutMs: number): Promise<ReadOutcome> => {
+    const { kind, namespace, name } = splitNodeKey(dep.node);
+    const flux = cachedKindOf(kind, dep.apiVersion);
+    let type: ResourceType;
+    if (flux !== undefined) {
+      type = fluxResourceType(flux, versions[flux]);
+    } else {
+      if (dep.apiVersion === undefined) return { state: "unknown", error: `no apiVersion for ${kind}` };
+      const resolved = await discovery.resolve(dep.apiVersion, kind, timeoutMs);
+      if (resolved.type === "unserved") return { state: "unserved", apiVersion: dep.apiVersion, kind };
+      const slash = dep.apiVersion.indexOf("/");
+      type = {
+        group: slash < 0 ? "" : dep.apiVersion.slice(0, slash),
+        version: dep.apiVersion.slice(slash + 1),
+        resource: resolved.resource,
+        kind,
+        namespaced: resolved.namespaced,
+      };
+    }
+    try {
+      const raw = await get(resourcePath(type, namespace, name), timeoutMs);
+      if (flux === undefined) return { state: "exists" };
+      const object = decodeFluxObject(flux, raw);
+      return nodeOf(object) === dep.node ? { state: "exists", object } : { state: "unknown", error: "the API server answered with another object" };
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return { state: "missing", clusterScoped: !type.namespaced };
+      throw error;
+    }
+  };
+
+  return async (dependencies, timeoutMs) => {
+    const limit = Math.min(timeoutMs, bound);
+    const outcomes = new Map<NodeKey, ReadOutcome>();
+    const wanted = [...new Map(dependencies.map((d) => [d.node, d])).values()];
+    for (const dep of wanted.slice(MAX_NAMES_READ)) outcomes.set(dep.node, { state: "unknown", error: `not read: more than ${MAX_NAMES_READ} names` });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), limit)));
+    const read = async (dep: MissingDependency): Promise<void> => {
+      let outcome: ReadOutcome;
+      try {
+        const result = await Promise.race([readOne(dep, limit), deadline]);
+        outcome = result === "timeout" ? { state: "unknown", error: `no answer from the API server within ${limit} ms` } : result;
+      } catch (error) {
+        outcome = { state: "unknown", error: describeError(error) };
+      }
+      if (outcome.state === "unknown") log.warn({ dependency: dep.node, error: outcome.error }, "could not confirm a missing dependency; denying as the cache says");
+      outcomes.set(dep.node, outcome);
+    };
+    try {
+      await Promise.all(wanted.slice(0, MAX_NAMES_READ).map(read));
+    } finally {
+      clearTimeout(timer);
+    }
+    return outcomes;
+  };
+}
+
+/** A ConfirmMissing reading from `kc`'s API server (see missingReader). */
 export function apiMissingReader(
   kc: KubeConfig,
   versions: Partial<Record<FluxKind, string>>,
   options: { timeoutMs?: number; logger?: ClusterLogger } = {},
 ): ConfirmMissing {
   const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
-  const api = sharedApiClient(kc, CustomObjectsApi, { timeoutMs: bound });
-  const log = options.logger ?? silentLogger;
-  return async (kind, keys, timeoutMs) => {
-    const type = fluxResourceType(kind, versions[kind]);
-    const wanted = [...new Set(keys)].slice(0, MAX_NAMES_READ);
-    const deadline = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), Math.min(timeoutMs, bound)).unref());
-    const read = async (key: ObjectKey): Promise<FluxObject | undefined> => {
-      const slash = key.indexOf("/");
-      const namespace = key.slice(0, slash);
-      const name = key.slice(slash + 1);
-      try {
-        const raw: unknown = await api.getNamespacedCustomObject({ group: type.group, version: type.version, plural: type.resource, namespace, name });
-        const object = decodeFluxObject(kind, raw);
-        return objectKey(object.namespace, object.name) === key ? object : undefined;
-      } catch (error) {
-        if (statusCodeOf(error) !== 404) log.warn({ kind, dependency: key, error: describeError(error) }, "could not confirm a missing dependency; denying as the cache says");
-        return undefined;
-      }
-    };
-    const found = await Promise.all(wanted.map((key) => Promise.race([read(key), deadline])));
-    return found.filter((object): object is FluxObject => object !== undefined);
-  };
+  return missingReader(clientNodeGet(kc, bound), versions, { ...options, timeoutMs: bound });
+}
+
+/** The Flux objects the reads found (they join the graph the decision is taken on). */
+export function foundObjects(outcomes: ReadonlyMap<NodeKey, ReadOutcome>): FluxObject[] {
+  const found: FluxObject[] = [];
+  for (const outcome of outcomes.values()) if (outcome.state === "exists" && outcome.object !== undefined) found.push(outcome.object);
+  return found;
 }

@@ -7,13 +7,23 @@
 // Each dependsOn list is resolved once. The cycle search starts from the added dependencies only (the
 // shortest cycle a new edge closes); only when they close none is the object's whole dependsOn
 // searched, for a kept cycle to warn about.
+//
+// A ResourceSet's change may also make it wait for its own output (own-output.ts): given the objects it
+// generates, the same split applies: through an added dependency it is added, else kept.
 
 import { findCycleThrough } from "./cycles.js";
 import type { GraphView } from "./dependency-graph.js";
+import { ownOutputMessage } from "./messages.js";
+import { findOwnOutputPath } from "./own-output.js";
 import { cycleProblem, entryProblems } from "./problems.js";
 import type { CheckOptions } from "./problems.js";
-import { entryKind, nodeOf, resolveDependencies } from "./refs.js";
-import type { FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
+import { entryKind, nodeOf, objectKeyOf, resolveDependencies } from "./refs.js";
+import type { FluxKind, FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
+
+export interface ChangeOptions extends CheckOptions {
+  /** The nodes of the objects `next` generates (a ResourceSet's, when they are known). */
+  generated?: ReadonlySet<NodeKey>;
+}
 
 export interface ChangeCheck {
   /** Problems this change brings: the entries it adds (or whose readyExpr it changes), a cycle a new edge closes. */
@@ -38,7 +48,7 @@ function rawIdentity(object: FluxObject, index: number): string {
   return `${entryKind(object, entry)}/${entry.namespace ?? ""}/${entry.name}`;
 }
 
-export function checkChange(graph: GraphView, old: FluxObject | undefined, next: FluxObject, options: CheckOptions): ChangeCheck {
+export function checkChange(graph: GraphView, old: FluxObject | undefined, next: FluxObject, options: ChangeOptions): ChangeCheck {
   const key = nodeOf(next);
   const dependencies = resolveDependencies(next);
   const problems = entryProblems(graph, next, key, options, dependencies);
@@ -62,6 +72,19 @@ export function checkChange(graph: GraphView, old: FluxObject | undefined, next:
 
   const targets = [...new Set(dependencies.map((d) => d.node))].filter((d) => d !== key);
   const newTargets = oldTargets === undefined ? targets : targets.filter((d) => !oldTargets.has(d));
+  if (options.generated !== undefined && options.generated.size > 0) {
+    const viaAdded = findOwnOutputPath(graph, key, newTargets, options.generated);
+    const path = viaAdded ?? (newTargets.length < targets.length ? findOwnOutputPath(graph, key, targets, options.generated) : undefined);
+    if (path !== undefined) {
+      // An object it generates itself does not exist yet for its own reason: that is the problem to say.
+      const generated = options.generated;
+      for (const list of [added, kept]) {
+        const rest = list.filter((p) => !(p.type === "missing" && p.dependencyNode !== undefined && generated.has(p.dependencyNode)));
+        list.splice(0, list.length, ...rest);
+      }
+      (viaAdded !== undefined ? added : kept).push(ownOutputProblem(next.kind, path));
+    }
+  }
   const cycle = newTargets.length === 0 ? undefined : findCycleThrough(graph, key, newTargets);
   if (cycle !== undefined) {
     added.push(cycleProblem(next.kind, cycle));
@@ -72,4 +95,23 @@ export function checkChange(graph: GraphView, old: FluxObject | undefined, next:
     if (keptCycle !== undefined) kept.push(cycleProblem(next.kind, keptCycle));
   }
   return { added, kept, dependencies };
+}
+
+/**
+ * Waiting for one's own output as a cycle problem: the path from the ResourceSet to the object it
+ * generates, closed by that object's coming from the ResourceSet.
+ */
+function ownOutputProblem(kind: FluxKind, path: readonly NodeKey[]): Problem {
+  const cycleNodes = [...path, path[0]!];
+  return {
+    type: "cycle",
+    kind,
+    object: objectKeyOf(path[0]!),
+    node: path[0]!,
+    dependency: objectKeyOf(path[1]!),
+    dependencyNode: path[1]!,
+    cycle: cycleNodes.map(objectKeyOf),
+    cycleNodes,
+    message: ownOutputMessage(path),
+  };
 }

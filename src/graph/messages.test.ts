@@ -8,6 +8,7 @@ import {
   gateOpenedMessage,
   invalidNameMessage,
   missingProblemMessage,
+  ownOutputMessage,
   readyExprMessage,
   selfDependencyMessage,
 } from "./messages.js";
@@ -100,5 +101,23 @@ describe("bounded messages", () => {
     const blocked = { state: "blocked", reason: "Failed", rootCause: "HelmRelease/apps/redis", rootCauseMessage: "install retries exhausted", path: ["HelmRelease/apps/redis"] } as const;
     expect(blockedMessage({ ...blocked, path: [...blocked.path] }, "HelmRelease")).toBe("blocked by apps/redis: install retries exhausted");
     expect(blockedMessage({ ...blocked, path: [...blocked.path] }, "ResourceSet")).toBe("blocked by HelmRelease apps/redis: install retries exhausted");
+  });
+
+  it("says how a ResourceSet waits for its own output, naming every kind, shortening a long path", () => {
+    expect(ownOutputMessage(["ResourceSet/apps/platform", "HelmRelease/apps/cache"])).toBe(
+      "ResourceSet apps/platform depends on HelmRelease apps/cache, which it generates itself, so it would wait for its own output for ever: remove that dependsOn entry, or generate HelmRelease apps/cache elsewhere",
+    );
+    expect(ownOutputMessage(["ResourceSet/apps/platform", "ResourceSet/apps/infra", "HelmRelease/apps/cache"])).toBe(
+      "ResourceSet apps/platform waits for its own output: ResourceSet apps/platform → ResourceSet apps/infra → HelmRelease apps/cache, which it generates itself: remove one of these dependsOn entries",
+    );
+    const long = ["ResourceSet/apps/platform", ...Array.from({ length: 20 }, (_, i) => `HelmRelease/apps/h${i}`)];
+    const message = ownOutputMessage(long);
+    expect(message).toContain("HelmRelease apps/h4 → … 9 more … → HelmRelease apps/h14");
+    expect(message.split(" → ")).toHaveLength(13);
+  });
+
+  it("names every member's kind in a cycle through a ResourceSet", () => {
+    expect(cycleMessage(["ResourceSet/apps/a", "ResourceSet/apps/b", "ResourceSet/apps/a"])).toBe("dependency cycle ResourceSet apps/a → ResourceSet apps/b → ResourceSet apps/a");
+    expect(cycleMessage(["HelmRelease/apps/a", "HelmRelease/apps/b", "HelmRelease/apps/a"])).toBe("dependency cycle apps/a → apps/b → apps/a");
   });
 });

@@ -16,12 +16,13 @@ export const MAX_PROBLEMS_SHOWN = 10;
 
 /**
  * "dependency cycle default/backend → default/redis → default/backend" (the closed path of nodes as
- * given; each named with its kind when the cycle crosses kinds: "ResourceSet apps/platform →
- * HelmRelease apps/redis → ResourceSet apps/platform"). A cycle of more than 12 objects shows its first
+ * given; each named with its kind when the cycle crosses kinds or runs through a ResourceSet:
+ * "ResourceSet apps/platform → HelmRelease apps/redis → ResourceSet apps/platform"). A cycle of more than 12 objects shows its first
  * and last six: "a → b → … 88 more … → y → a".
  */
 export function cycleMessage(nodes: readonly NodeKey[]): string {
-  const cycle = displayNodes(nodes);
+  // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind.
+  const cycle = nodes.some((node) => kindOfNode(node) === "ResourceSet") ? nodes.map(withKind) : displayNodes(nodes);
   const objects = cycle.length - 1;
   if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${cycle.join(ARROW)}`;
   const half = MAX_CYCLE_SHOWN / 2;
@@ -40,6 +41,53 @@ export function denialMessage(problems: readonly string[]): string {
 /** A dependsOn that closes a cycle. */
 export function cycleProblemMessage(cycle: readonly NodeKey[]): string {
   return `${cycleMessage(cycle)}: remove one of these dependsOn entries`;
+}
+
+/** A node with its kind, always: "HelmRelease apps/redis" (a cluster-scoped object without a namespace shows "CustomResourceDefinition x"). */
+function withKind(node: NodeKey): string {
+  return `${kindOfNode(node)} ${objectKeyOf(node)}`;
+}
+
+/**
+ * A ResourceSet that waits for its own output (graph/own-output.ts): `path` runs from the ResourceSet
+ * through its dependsOn to an object it generates itself.
+ */
+export function ownOutputMessage(path: readonly NodeKey[]): string {
+  const resourceSet = withKind(path[0]!);
+  const generated = withKind(path[path.length - 1]!);
+  if (path.length <= 2) {
+    return `${resourceSet} depends on ${generated}, which it generates itself, so it would wait for its own output for ever: remove that dependsOn entry, or generate ${generated} elsewhere`;
+  }
+  const shown = path.length - 1 > MAX_CYCLE_SHOWN ? [...path.slice(0, MAX_CYCLE_SHOWN / 2), ...path.slice(path.length - MAX_CYCLE_SHOWN / 2)] : path;
+  const hops = shown.map(withKind);
+  if (shown.length < path.length) hops.splice(MAX_CYCLE_SHOWN / 2, 0, `… ${path.length - shown.length} more …`);
+  return `${resourceSet} waits for its own output: ${hops.join(ARROW)}, which it generates itself: remove one of these dependsOn entries`;
+}
+
+/** A ResourceSet entry whose apiVersion is not `group/version` or `version`. */
+export function invalidApiVersionMessage(index: number, apiVersion: string): string {
+  if (apiVersion === "") return `dependsOn[${index}].apiVersion is empty: set it to the dependency's apiVersion (e.g. helm.toolkit.fluxcd.io/v2, apps/v1)`;
+  return `dependsOn[${index}].apiVersion ${JSON.stringify(apiVersion)} is not an API version: write group/version (apps/v1) or, for the core group, the version alone (v1)`;
+}
+
+/** A ResourceSet entry whose kind cannot name a Kubernetes kind. */
+export function invalidKindMessage(index: number, kind: string): string {
+  if (kind === "") return `dependsOn[${index}].kind is empty: set it to the dependency's kind (e.g. HelmRelease, Deployment)`;
+  return `dependsOn[${index}].kind ${JSON.stringify(kind)} is not a kind: a kind is a name such as HelmRelease or Deployment, as in the object's own "kind:"`;
+}
+
+/**
+ * A ResourceSet entry naming a kind at an apiVersion that does not serve it. `versions` are those that
+ * do, when known (a Flux kind's versions).
+ */
+export function unservedKindMessage(index: number, apiVersion: string, kind: string, versions: readonly string[] = []): string {
+  const hint = versions.length > 0 ? `use ${joinAlternatives(versions)}` : "fix the apiVersion or kind, or install the CRD that serves it first";
+  return `dependsOn[${index}] names ${kind} at ${apiVersion}, which the cluster does not serve, so the Flux Operator would wait for it for ever: ${hint}`;
+}
+
+/** A ResourceSet entry with a readyExpr but without `ready: true`: the operator never evaluates it. */
+export function readyExprIgnoredMessage(index: number): string {
+  return `dependsOn[${index}].readyExpr is ignored: the Flux Operator evaluates it only with ready: true; add ready: true or remove the readyExpr`;
 }
 
 export function selfDependencyMessage(object: ObjectKey): string {

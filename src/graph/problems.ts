@@ -107,7 +107,8 @@ export function entryProblems(
     if (options.crossNamespace === "deny" && dep.namespace !== obj.namespace) {
       problem("cross-namespace", crossNamespaceMessage(object, named));
     }
-    if (dep.readyExpr !== undefined) {
+    // The Flux Operator evaluates a ResourceSet entry's readyExpr only with `ready: true`.
+    if (dep.readyExpr !== undefined && (kind !== "ResourceSet" || dep.ready === true)) {
       const compiled = compileReadyExpr(dep.readyExpr);
       if (!compiled.ok) problem("ready-expr", readyExprMessage(dep.index, compiled.error));
     }

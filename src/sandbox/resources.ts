@@ -222,6 +222,23 @@ export const RESOURCES: readonly ResourceDef[] = [
     generation: false,
     storageApiVersion: "v1",
   },
+  // A workload kind for the Flux Operator's dependencies on objects outside Flux (a ResourceSet may
+  // depend on a Deployment): plain storage with a status subresource and generations, no controller.
+  {
+    storage: "deployments.apps",
+    group: "apps",
+    versions: ["v1"],
+    resource: "deployments",
+    singular: "deployment",
+    kind: "Deployment",
+    namespaced: true,
+    shortNames: ["deploy"],
+    categories: ["all"],
+    custom: false,
+    statusSubresource: true,
+    generation: true,
+    storageApiVersion: "apps/v1",
+  },
   {
     storage: "events",
     group: "",
