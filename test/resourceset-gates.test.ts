@@ -6,7 +6,6 @@ import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@k
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandboxEnvironment } from "../src/cli/sandbox.js";
 import type { SandboxEnvironment } from "../src/cli/sandbox.js";
-import { resolveServeOptions } from "../src/cli/serve-options.js";
 import { eventually } from "./helpers/eventually.js";
 import { FluxClient, helmRelease, REQUESTED_AT } from "./helpers/flux-client.js";
 import { findSamples, scrape } from "./helpers/metrics-text.js";
@@ -57,9 +56,7 @@ describe("ResourceSet gates with the simulated Flux Operator", () => {
       // The operator's own 5 s poll and helm-controller's: longer than this test, so every opening seen is releasegate's.
       requeueDependencyMs: 120_000,
       resourceSetRequeueMs: 120_000,
-      // The webhook's read of a missing dependency of a kind it does not cache is the admission side's
-      // (test/resourceset-admission*); here a Deployment dependency is let through with a warning.
-      serve: { externalKinds: true, policy: { ...resolveServeOptions({}, {}).policy, missingDependencies: "warn" } },
+      serve: { externalKinds: true },
     });
     const kc = env.sandbox.kubeConfig();
     flux = new FluxClient(kc);

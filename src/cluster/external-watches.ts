@@ -11,7 +11,6 @@
 // cannot be resolved (not served, forbidden, cluster-scoped, or in the core group, which the cache's
 // list does not reach) is tried again every `retryMs` while named, and the gates say why meanwhile.
 
-import { CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ExternalObject, ExternalObjects, ExternalState } from "../graph/external-objects.js";
 import {
@@ -23,11 +22,13 @@ import {
 } from "../graph/messages.js";
 import { splitNodeKey, nodeKey } from "../graph/refs.js";
 import type { NodeKey } from "../graph/types.js";
-import { describeError, statusCodeOf } from "../runtime/api-error.js";
+import { describeError } from "../runtime/api-error.js";
 import { isRecord } from "../runtime/json.js";
 import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
+import { clientNodeGet } from "./api-get.js";
 import { externalCodec } from "./external-codec.js";
+import { apiVersionPath, KindDiscovery } from "./kind-discovery.js";
 import { ObjectCache, objectKey } from "./object-cache.js";
 import type { ResourceType } from "./resources.js";
 
@@ -247,38 +248,26 @@ function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
 const RESOLVE_TIMEOUT_MS = 10_000;
 
 /**
- * The API server's discovery for the kind's group version (its plural and whether it is namespaced),
- * then a list of at most one object: a 403 there means the chart's RBAC for external kinds is missing.
+ * The API server's discovery for the kind's group version (kind-discovery.ts: its plural and whether it
+ * is namespaced), then a list of at most one object: a 403 there means the chart's RBAC for external
+ * kinds is missing. Both through one ApiGet (api-get.ts), bounded at 10 s.
  */
 export function discoveryResolver(kc: KubeConfig): ResolveKind {
-  const api = kc.makeApiClient(CustomObjectsApi);
+  const get = clientNodeGet(kc, RESOLVE_TIMEOUT_MS);
+  const discovery = new KindDiscovery(get);
   return async (kind, apiVersion) => {
+    if (!apiVersion.includes("/")) return { why: `${externalUnservedMessage(kind, apiVersion)} (releasegate watches kinds of named API groups only, not the core group)` };
+    const found = await discovery.resolve(apiVersion, kind, RESOLVE_TIMEOUT_MS);
+    if (found.type === "unserved") return { why: externalUnservedMessage(kind, apiVersion) };
+    if (!found.namespaced) return { why: `${externalUnservedMessage(kind, apiVersion)} as a namespaced kind (releasegate watches namespaced kinds only)` };
     const slash = apiVersion.indexOf("/");
-    if (slash <= 0) return { why: externalUnservedMessage(kind, apiVersion) + " (releasegate watches kinds of named API groups only, not the core group)" };
-    const group = apiVersion.slice(0, slash);
-    const version = apiVersion.slice(slash + 1);
-    const list = await withTimeout(api.getAPIResources({ group, version })).catch((error: unknown) => {
-      if (statusCodeOf(error) === 404) return undefined;
-      throw error;
-    });
-    const found = (list?.resources ?? []).find((r) => r.kind === kind && !r.name.includes("/"));
-    if (found === undefined) return { why: externalUnservedMessage(kind, apiVersion) };
-    if (!found.namespaced) return { why: externalUnservedMessage(kind, apiVersion) + " as a namespaced kind (releasegate watches namespaced kinds only)" };
-    const type: ResourceType = { group, version, resource: found.name, kind, namespaced: true };
+    const type: ResourceType = { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), resource: found.resource, kind, namespaced: true };
     try {
-      const page: unknown = await withTimeout(api.listClusterCustomObject({ group, version, plural: found.name, limit: 1 }));
+      const page: unknown = await get(`${apiVersionPath(apiVersion)}/${found.resource}?limit=1`, RESOLVE_TIMEOUT_MS);
       if (!isRecord(page)) return { why: externalWatchFailedMessage(kind, "the list answer is not an object") };
     } catch (error) {
       return { why: externalWatchFailedMessage(kind, describeError(error)) };
     }
     return { type };
   };
-}
-
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${RESOLVE_TIMEOUT_MS / 1000} s`)), RESOLVE_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

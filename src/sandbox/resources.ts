@@ -290,23 +290,6 @@ export const RESOURCES: readonly ResourceDef[] = [
     storageApiVersion: "v1",
   },
   {
-    // A workload a ResourceSet may depend on (`ready: true`: kstatus); no controller runs it here, a
-    // test writes its status as the Deployment controller would.
-    storage: "deployments.apps",
-    group: "apps",
-    versions: ["v1"],
-    resource: "deployments",
-    singular: "deployment",
-    kind: "Deployment",
-    namespaced: true,
-    shortNames: ["deploy"],
-    categories: ["all"],
-    custom: false,
-    statusSubresource: true,
-    generation: true,
-    storageApiVersion: "apps/v1",
-  },
-  {
     storage: "leases.coordination.k8s.io",
     group: "coordination.k8s.io",
     versions: ["v1"],
