@@ -31,8 +31,8 @@ function resourceSet(name: string, dependsOn: Entry[], resources: unknown[] = []
   return { apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", metadata: { name, namespace: NS }, spec: { dependsOn, resources } };
 }
 
-const rset = (name: string): Entry => ({ apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", name });
-const release = (name: string, extra: Partial<Entry> = {}): Entry => ({ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name, ...extra });
+const rset = (name: string): Entry => ({ apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", name, namespace: NS });
+const release = (name: string, extra: Partial<Entry> = {}): Entry => ({ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name, namespace: NS, ...extra });
 
 /** A HelmRelease as a ResourceSet's template writes it. */
 function generatedRelease(name: string) {
@@ -156,7 +156,7 @@ describe("ResourceSet admission through serve", () => {
     expect(fluxVersion).toContain("dependsOn[0] names HelmRelease at helm.toolkit.fluxcd.io/v1, which the cluster does not serve");
     expect(fluxVersion).toContain("use helm.toolkit.fluxcd.io/v2, helm.toolkit.fluxcd.io/v2beta2 or helm.toolkit.fluxcd.io/v2beta1");
 
-    const badVersion = await denial(resourceSet("bad", [{ apiVersion: "apps/v1/extra", kind: "Deployment", name: "web-db" }, release("apps/redis")]));
+    const badVersion = await denial(resourceSet("bad", [{ apiVersion: "apps/v1/extra", kind: "Deployment", name: "web-db" }, release("apps/redis", { namespace: undefined })]));
     expect(badVersion).toContain('dependsOn[0].apiVersion "apps/v1/extra" is not an API version');
     expect(badVersion).toContain('dependsOn[1].name "apps/redis" is not a valid object name: use {name: redis, namespace: apps}');
   });
@@ -168,6 +168,14 @@ describe("ResourceSet admission through serve", () => {
     );
     expect(result.stderr).toBe("");
     expect(result.stdout).toBe("resourceset.fluxcd.controlplane.io/valid created\n");
+  });
+
+  it("admits an entry of a Flux kind without a namespace, with a warning kubectl prints", async () => {
+    const result = await apply("bare", resourceSet("bare", [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }]));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe(
+      "Warning: dependsOn[0] (HelmRelease redis) has no namespace, and the Flux Operator does not default it: add namespace: apps\n",
+    );
   });
 
   it("warns when a HelmRelease a ResourceSet depends on is deleted, naming the ResourceSet", async () => {

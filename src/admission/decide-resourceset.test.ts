@@ -51,6 +51,11 @@ describe("decide for a ResourceSet", () => {
     );
   });
 
+  it("leaves a dependency it may not read unchecked, with a warning: a missing permission blocks nothing", () => {
+    const decision = decideOn(create(rs([deployment("web")])), new Map([["Deployment/apps/web", { state: "forbidden", resource: "deployments.apps" }]]));
+    expect(decision).toEqual({ allowed: true, reason: "ok", warnings: ["Deployment apps/web not checked: releasegate may not get deployments.apps (RBAC)"] });
+  });
+
   it("counts a dependency with ready: false for existence, and allows an existing one of a cached kind without any read", () => {
     expect(decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }])))).toMatchObject({ allowed: true, reason: "ok" });
     expect(decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "gone" }])))).toMatchObject({
@@ -64,16 +69,24 @@ describe("decide for a ResourceSet", () => {
     const bad = decideOn(create(rs([{ apiVersion: "apps/v1", kind: "Deploy-ment", name: "web" }])));
     expect(bad).toMatchObject({ allowed: false, reason: "invalid" });
     expect(bad.allowed === false && bad.message.split("\n")).toHaveLength(1);
-    const ignored = decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", readyExpr: "1 +" }])));
-    expect(ignored).toMatchObject({ allowed: true, warnings: ["dependsOn[0].readyExpr is ignored: the Flux Operator evaluates it only with ready: true; add ready: true or remove the readyExpr"] });
+    const ignored = decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "apps", readyExpr: "1 +" }])));
+    expect(ignored).toMatchObject({ allowed: true, warnings: ["dependsOn[0].readyExpr is ignored without ready: true (Flux Operator): add ready: true or remove it"] });
   });
 
   it("never calls a kept entry of an uncached kind missing: no read is made for it", () => {
     const old = rs([deployment("web")]);
     const unchanged = decideOn(update(old, { ...old, suspend: true }));
     expect(unchanged).toMatchObject({ allowed: true, reason: "unchanged", warnings: [] });
-    const grown = decideOn(update(old, rs([deployment("web"), { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }])));
+    const grown = decideOn(update(old, rs([deployment("web"), { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "apps" }])));
     expect(grown).toMatchObject({ allowed: true, warnings: [] });
+  });
+
+  it("warns about a new entry of a Flux kind without a namespace: the operator does not default it", () => {
+    const decision = decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }])));
+    expect(decision).toMatchObject({
+      allowed: true,
+      warnings: ["dependsOn[0] (HelmRelease redis) has no namespace, and the Flux Operator does not default it: add namespace: apps"],
+    });
   });
 
   it("denies waiting for its own output, from the raw object's templates", () => {

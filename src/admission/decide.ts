@@ -7,18 +7,18 @@
 // was off, a dependency deleted since) never blocks finalizers, labels, suspend, spec changes, deletion
 // or namespace teardown — it is at most a warning.
 import type { MissingDependency, ReadOutcome } from "../cluster/missing-read.js";
-import { FLUX_KIND_INFO, GUARDED_KINDS } from "../flux/kinds.js";
+import { FLUX_KIND_INFO, fluxKindOf, GUARDED_KINDS } from "../flux/kinds.js";
 import { checkChange } from "../graph/check-change.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
-import { cycleMessage, denialMessage, missingProblemMessage, readyExprIgnoredMessage, unservedKindMessage } from "../graph/messages.js";
+import { cycleMessage, denialMessage, entryWithoutNamespaceMessage, missingProblemMessage, readyExprIgnoredMessage, unservedKindMessage } from "../graph/messages.js";
 import { dependencySetKey, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, resolveDependencies, splitNodeKey } from "../graph/refs.js";
 import type { DependencyEntry, FluxObject, NodeKey, Problem, ProblemType } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
 import { batchApplyHint } from "./batch-hint.js";
 import { generatedNodes } from "./generated-objects.js";
-import { deleteProtectedMessage, deleteWarning, pendingDependencyWarning, unconfirmedDependencyMessage, unknownVersionWarning } from "./messages.js";
+import { deleteProtectedMessage, deleteWarning, pendingDependencyWarning, unconfirmedDependencyMessage, unknownVersionWarning, unreadableDependencyWarning } from "./messages.js";
 import { resourceSetEntryProblems } from "./resourceset-entries.js";
 import type { AdmissionPolicy } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
@@ -222,13 +222,24 @@ function withResourceSetRules(
   const outAdded: Problem[] = [];
   const outKept = kept.filter((p) => valid(p) && !(p.type === "missing" && !isCachedKind(kindOfNode(p.dependencyNode ?? ""))));
   for (const problem of invalid) (before?.has(entryText(object.dependsOn[problem.entry!]!)) === true ? outKept : outAdded).push(problem);
+  const extraWarnings: string[] = [];
   for (const problem of added) {
     if (!valid(problem)) continue;
-    outAdded.push(problem.type === "missing" ? confirmedMissing(object, problem, confirmed?.get(problem.dependencyNode ?? "")) : problem);
+    const outcome = problem.type === "missing" ? confirmed?.get(problem.dependencyNode ?? "") : undefined;
+    // Without the right to read the kind there is nothing to judge by: a warning, never a denial.
+    if (outcome?.state === "forbidden") {
+      extraWarnings.push(unreadableDependencyWarning(kindOfNode(problem.dependencyNode!), problem.dependency ?? "", outcome.resource));
+      continue;
+    }
+    outAdded.push(problem.type === "missing" ? confirmedMissing(object, problem, outcome) : problem);
   }
-  const extraWarnings: string[] = [];
   object.dependsOn.forEach((entry, index) => {
     if (entry.readyExpr !== undefined && entry.ready !== true) extraWarnings.push(readyExprIgnoredMessage(index));
+    // The Flux kinds are namespaced; the operator passes the entry's namespace as written (none).
+    const flux = entry.apiVersion === undefined || entry.kind === undefined ? undefined : fluxKindOf(entry.apiVersion, entry.kind);
+    if (flux !== undefined && entry.namespace === undefined && !badEntries.has(index) && before?.has(entryText(entry)) !== true) {
+      extraWarnings.push(entryWithoutNamespaceMessage(index, flux, entry.name, object.namespace));
+    }
   });
   return { added: outAdded, kept: outKept, extraWarnings };
 }

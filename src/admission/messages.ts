@@ -34,3 +34,12 @@ export function unknownVersionWarning(resource: string, version: string): string
 export function unconfirmedDependencyMessage(kind: string, dependency: ObjectKey, error: string): string {
   return `${kind} ${dependency} could not be confirmed to exist (reading it from the API server failed: ${error}): try again shortly, or fix the dependsOn entry`;
 }
+
+/**
+ * A dependency of a kind releasegate may not read (its RBAC grants no `get` on it): left unchecked
+ * rather than denied, since a missing permission is no reason to block a ResourceSet (a warning, so
+ * at most 120 characters for usual names).
+ */
+export function unreadableDependencyWarning(kind: string, dependency: ObjectKey, resource: string): string {
+  return `${kind} ${dependency} not checked: releasegate may not get ${resource} (RBAC)`;
+}

@@ -109,7 +109,7 @@ export function pendingRoutes(options: PendingRoutesOptions): Router {
     const kind = req.query.kind;
     const keys = ([] as unknown[]).concat(req.query.key ?? []);
     if (typeof kind !== "string" || !(KINDS as readonly string[]).includes(kind) || keys.some((k) => typeof k !== "string")) {
-      res.status(400).type("text/plain").send("query must be ?kind=HelmRelease|Kustomization&key=ns/name[&key=…]\n");
+      res.status(400).type("text/plain").send(`query must be ?kind=${KINDS.join("|")}&key=ns/name[&key=…]\n`);
       return;
     }
     const t = now();

@@ -6,7 +6,7 @@ import { foundObjects } from "../cluster/missing-read.js";
 import type { ConfirmMissing, MissingDependency, ReadOutcome } from "../cluster/missing-read.js";
 import { GUARDED_KINDS, isGuardedKind } from "../flux/kinds.js";
 import { kindOfNode, objectKeyOf } from "../graph/refs.js";
-import type { FluxKind, NodeKey, ObjectKey } from "../graph/types.js";
+import type { FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
 import { ConfirmedObjectsView } from "./confirmed-view.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
@@ -79,6 +79,9 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
   if (isGuardedKind(request.kind) && !ctx.graphs.isSynced(request.kind)) {
     return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
   }
+  // A ResourceSet's entries may name the other cached kinds: their caches must have loaded too.
+  const lagging = request.kind === "ResourceSet" && request.object !== undefined ? unsyncedDependencyKind(request.object, ctx.graphs) : undefined;
+  if (lagging !== undefined) return { type: "not-synced", request, error: `the ${lagging} cache has not synced yet; try again shortly` };
   const decision = decideNow(request, ctx);
   const lag = ctx.cacheLagMs ?? 1000;
   const mayResolve =
@@ -139,4 +142,11 @@ function existingNodes(outcomes: ReadonlyMap<NodeKey, ReadOutcome>): NodeKey[] {
   const nodes: NodeKey[] = [];
   for (const [node, outcome] of outcomes) if (outcome.state === "exists" && outcome.object === undefined) nodes.push(node);
   return nodes;
+}
+
+/** A cached kind the object's entries name whose store has not loaded yet (kinds without a store have no objects to wait for). */
+function unsyncedDependencyKind(object: FluxObject, graphs: AdmissionGraphSource): FluxKind | undefined {
+  if (object.dependsOn.length === 0) return undefined;
+  const unsynced = graphs.unsyncedKinds();
+  return unsynced.find((kind) => object.dependsOn.some((entry) => entry.kind === kind));
 }

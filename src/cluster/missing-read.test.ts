@@ -10,6 +10,7 @@ class ApiError extends Error {
 const discovery: Record<string, unknown> = {
   "/apis/apps/v1": { resources: [{ name: "deployments", kind: "Deployment", namespaced: true }] },
   "/apis/apiextensions.k8s.io/v1": { resources: [{ name: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false }] },
+  "/api/v1": { resources: [{ name: "secrets", kind: "Secret", namespaced: true }] },
 };
 
 function server(objects: Record<string, unknown>, options: { hang?: string; fail?: string } = {}) {
@@ -18,6 +19,7 @@ function server(objects: Record<string, unknown>, options: { hang?: string; fail
     asked.push(path);
     if (path === options.hang) return new Promise(() => undefined);
     if (path === options.fail) return Promise.reject(new ApiError(500));
+    if (path.includes("/secrets/")) return Promise.reject(new ApiError(403));
     const found = objects[path] ?? discovery[path];
     return found === undefined ? Promise.reject(new ApiError(404)) : Promise.resolve(found);
   };
@@ -41,6 +43,7 @@ describe("missingReader", () => {
         { node: "CustomResourceDefinition/apps/widgets.example.io", apiVersion: "apiextensions.k8s.io/v1" },
         { node: "CustomResourceDefinition/apps/gadgets.example.io", apiVersion: "apiextensions.k8s.io/v1" },
         { node: "Widget/apps/w", apiVersion: "example.io/v1" },
+        { node: "Secret/apps/token", apiVersion: "v1" },
       ],
       500,
     );
@@ -49,6 +52,7 @@ describe("missingReader", () => {
       "CustomResourceDefinition/apps/widgets.example.io": { state: "exists" },
       "CustomResourceDefinition/apps/gadgets.example.io": { state: "missing", clusterScoped: true },
       "Widget/apps/w": { state: "unserved", apiVersion: "example.io/v1", kind: "Widget" },
+      "Secret/apps/token": { state: "forbidden", resource: "secrets" },
     });
     expect(api.asked).toContain("/apis/apps/v1/namespaces/apps/deployments/web");
   });

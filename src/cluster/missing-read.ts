@@ -40,6 +40,8 @@ export type ReadOutcome =
   | { state: "missing"; clusterScoped: boolean }
   /** The API server serves no such apiVersion and kind. */
   | { state: "unserved"; apiVersion: string; kind: string }
+  /** The API server refused releasegate the read (403: its RBAC does not cover the kind). */
+  | { state: "forbidden"; resource: string }
   /** Not read: an error, the bound, or over the per-review cap. The cache's answer stands. */
   | { state: "unknown"; error: string };
 
@@ -91,6 +93,7 @@ export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, st
       return nodeOf(object) === dep.node ? { state: "exists", object } : { state: "unknown", error: "the API server answered with another object" };
     } catch (error) {
       if (statusCodeOf(error) === 404) return { state: "missing", clusterScoped: !type.namespaced };
+      if (statusCodeOf(error) === 403 && flux === undefined) return { state: "forbidden", resource: type.group === "" ? type.resource : `${type.resource}.${type.group}` };
       throw error;
     }
   };

@@ -85,9 +85,18 @@ export function unservedKindMessage(index: number, apiVersion: string, kind: str
   return `dependsOn[${index}] names ${kind} at ${apiVersion}, which the cluster does not serve, so the Flux Operator would wait for it for ever: ${hint}`;
 }
 
+/**
+ * A ResourceSet entry naming a namespaced kind without a namespace. releasegate reads it in the
+ * ResourceSet's namespace, but the Flux Operator looks the dependency up with the namespace as written.
+ * A warning: at most 120 characters for names of usual length (admission/render.ts).
+ */
+export function entryWithoutNamespaceMessage(index: number, kind: string, name: string, namespace: string): string {
+  return `dependsOn[${index}] (${kind} ${name}) has no namespace, and the Flux Operator does not default it: add namespace: ${namespace}`;
+}
+
 /** A ResourceSet entry with a readyExpr but without `ready: true`: the operator never evaluates it. */
 export function readyExprIgnoredMessage(index: number): string {
-  return `dependsOn[${index}].readyExpr is ignored: the Flux Operator evaluates it only with ready: true; add ready: true or remove the readyExpr`;
+  return `dependsOn[${index}].readyExpr is ignored without ready: true (Flux Operator): add ready: true or remove it`;
 }
 
 export function selfDependencyMessage(object: ObjectKey): string {
