@@ -115,6 +115,7 @@ describe("problems found in the live graph", () => {
     expect(findSamples(samples, "releasegate_cache_synced").map((s) => [s.labels.kind, s.value]).sort()).toEqual([
       ["HelmRelease", 1],
       ["Kustomization", 1],
+      ["ResourceSet", 1],
     ]);
     expect(findSamples(samples, "releasegate_leader")[0]?.value).toBe(1);
     // Blocked seconds only for blocked objects, and growing.
