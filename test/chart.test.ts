@@ -87,6 +87,7 @@ const variants: Record<string, string[]> = {
     "policy.exemptNamespaces={sandbox,legacy}",
     "failurePolicy=Ignore",
   ],
+  "external kinds": ["externalKinds.enabled=true", "externalKinds.maxKinds=3", "externalKinds.rules[0].apiGroups={example.io}", "externalKinds.rules[0].resources={widgets}"],
   "everything off": ["grafanaDashboard.enabled=false", "podDisruptionBudget.enabled=false", "networkPolicy.enabled=false", "replicaCount=1", "webhook.matchConditions=false"],
 };
 
@@ -182,6 +183,20 @@ describe("helm chart", () => {
     expect(covering("resourcesets")[0]?.apiGroups).toEqual(["fluxcd.controlplane.io"]);
     const secretRules = covering("secrets");
     expect(secretRules.filter((r) => r.verbs.some((v: string) => v !== "create")).every((r) => r.resourceNames?.length === 1)).toBe(true);
+  });
+
+  it("watches kinds outside Flux only when asked, read-only, with the limit it is given", async () => {
+    const external = (rules: V1PolicyRule[]) => rules.filter((r) => r.resources?.includes("deployments") === true || r.resources?.includes("widgets") === true);
+    expect(external(rulesOf(await render()))).toEqual([]);
+    const shape = (rules: V1PolicyRule[]) => external(rules).map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs }));
+    expect(shape(rulesOf(await render("externalKinds.enabled=true")))).toEqual([
+      { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["get", "list", "watch"] },
+    ]);
+    // --set on a list replaces it: the user's own kinds only.
+    const objects = await render("externalKinds.enabled=true", "externalKinds.maxKinds=3", "externalKinds.rules[0].apiGroups={example.io}", "externalKinds.rules[0].resources={widgets}");
+    expect(shape(rulesOf(objects))).toEqual([{ apiGroups: ["example.io"], resources: ["widgets"], verbs: ["get", "list", "watch"] }]);
+    const args = (find(objects, "Deployment") as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
+    expect(args).toEqual(expect.arrayContaining(["--external-kinds", "--max-external-kinds=3"]));
   });
 
   it("reads Secrets and writes its webhook configuration only in the certificate modes that need it", async () => {

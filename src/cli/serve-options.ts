@@ -59,6 +59,10 @@ export interface ServeOptions {
   clientCaFile: string | undefined;
   /** json, or text: short readable lines (default: text on a terminal, else json). */
   logFormat: LogFormat;
+  /** Watch the kinds outside Flux that ResourceSets depend on (docs/behaviour.md, "Kinds outside Flux"). */
+  externalKinds: boolean;
+  /** At most this many such kinds are watched at once. */
+  maxExternalKinds: number;
 }
 
 export type LogFormat = "json" | "text";
@@ -111,6 +115,8 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "request-timeout", env: "RELEASEGATE_REQUEST_TIMEOUT", value: "DUR", help: "a review must arrive whole within this (default 10s)" },
   { flag: "client-ca-file", env: "RELEASEGATE_CLIENT_CA_FILE", value: "FILE", help: "require API server client certificates signed by this PEM CA on /validate" },
   { flag: "log-format", env: "RELEASEGATE_LOG_FORMAT", value: "json|text", help: "log lines as JSON, or short text (default: text on a terminal, else json)" },
+  { flag: "external-kinds", env: "RELEASEGATE_EXTERNAL_KINDS", value: "", help: "watch the kinds outside Flux ResourceSets depend on (needs get/list/watch on them; default off)", boolean: true },
+  { flag: "max-external-kinds", env: "RELEASEGATE_MAX_EXTERNAL_KINDS", value: "N", help: "kinds outside Flux watched at once (default 8)" },
 ];
 
 /** The option table of `serve --help`: every setting, then -h, --help, in one aligned column. */
@@ -270,6 +276,8 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     requestTimeoutMs: parseDuration(get("request-timeout"), "request-timeout", 10_000),
     clientCaFile: get("client-ca-file"),
     logFormat: oneOfSetting(get("log-format"), "log-format", ["json", "text"] as const, process.stdout.isTTY === true ? "text" : "json"),
+    externalKinds: parseBoolean(get("external-kinds"), "external-kinds"),
+    maxExternalKinds: Math.round(parsePositive(get("max-external-kinds"), "max-external-kinds", 8)),
   };
   // client-go's leader election refuses these too; say so before anything starts.
   if (options.leaseDurationMs <= options.leaseRenewDeadlineMs) {

@@ -35,6 +35,7 @@ import { TokenBucket } from "../controller/token-bucket.js";
 import { LeaseElection } from "../cluster/lease-election.js";
 import { describeError } from "../runtime/api-error.js";
 import { onTermination } from "../runtime/termination.js";
+import { ExternalWatches } from "../cluster/external-watches.js";
 import { FluxGraph } from "../cluster/flux-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
 import { ObjectCache } from "../cluster/object-cache.js";
@@ -70,6 +71,8 @@ export interface ServeOverrides {
   certificateNames?: { dnsNames?: string[]; ipAddresses?: string[] };
   /** Cache list/watch tuning (tests). */
   cacheBackoff?: { initialMs?: number; maxMs?: number };
+  /** How long a watch of a kind outside Flux outlives its last dependent (tests). */
+  externalLingerMs?: number;
 }
 
 export interface RunningServe {
@@ -221,7 +224,18 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   });
   // One store per kind, all feeding one graph and gate tracker (nodes Kind/ns/name) once; the
   // controller and the webhook both read it (docs/architecture.md, "The pipe", "Kinds").
-  const shared = new FluxGraph();
+  // Kinds outside Flux that ResourceSets depend on: watched only while named, if turned on (external-watches.ts).
+  const externals = new ExternalWatches(kc, {
+    enabled: options.externalKinds,
+    maxKinds: options.maxExternalKinds,
+    logger: cacheLog,
+    pageSize: LIST_PAGE_SIZE,
+    ...(overrides.externalLingerMs !== undefined ? { lingerMs: overrides.externalLingerMs } : {}),
+    ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
+  });
+  const shared = new FluxGraph(externals);
+  externals.connect(shared);
+  shared.onExternalDemand((demand) => externals.setDemand(demand));
   const stores = caches.map((cache) => new KindStore(cache, shared));
   const controller = new GateController({
     stores,
@@ -311,7 +325,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     });
   } catch (error) {
     await server?.close();
-    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop()]);
+    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), externals.stop(), tls.stop(), caInjector?.stop()]);
     controller.stop();
     throw new Error(`cannot listen: ${describeError(error)}; pick other ports with --webhook-port / --metrics-port`, { cause: error });
   }
@@ -357,7 +371,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     endpointPeers?.stop();
     graphs.stop();
     for (const store of stores) store.stop();
-    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
+    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), externals.stop(), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
     // The connections of a client serve made itself; a caller's client is the caller's to close.
     if (overrides.kubeConfig === undefined) kc.close();
   };

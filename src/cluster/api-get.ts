@@ -9,6 +9,3 @@ export function apiGet(source: KubeSource, boundMs: number): ApiGet {
   const client = kubeClientOf(source);
   return (path, timeoutMs) => client.get(path, { timeoutMs: Math.min(timeoutMs, boundMs) });
 }
-
-/** The former name (it was built on client-node), kept for callers not yet renamed. */
-export const clientNodeGet = apiGet;

@@ -4,6 +4,7 @@
 // changes is handed to the store of each changed object's kind, which announces it to its listeners.
 
 import type { GraphView } from "../graph/dependency-graph.js";
+import type { ExternalObjects } from "../graph/external-objects.js";
 import { GateTracker } from "../graph/gates.js";
 import type { GateChange } from "../graph/gates.js";
 import { kindOfNode } from "../graph/refs.js";
@@ -18,7 +19,9 @@ export type GateCause =
   | { type: "load" }
   | { type: "source"; ref: SourceRef; revision: string | undefined }
   | CacheChange
-  | { type: "other-kind"; kind: string };
+  | { type: "other-kind"; kind: string }
+  /** What the watch of a kind outside Flux says changed (external-watches.ts). */
+  | { type: "external"; kind: string };
 
 /** The graph as the webhook may read it: no way to change it. */
 export interface ReadonlyGraph extends GraphView {
@@ -34,9 +37,38 @@ export interface KindChangeSink {
   deliver(changes: GateChange[], cause: GateCause): void;
 }
 
+/** Who is told which kinds outside Flux the graph's entries name, whenever that changes (external-watches.ts). */
+export type ExternalDemandListener = (demand: ReadonlyMap<string, ReadonlyMap<string, number>>) => void;
+
 export class FluxGraph {
-  private readonly tracker = new GateTracker();
+  private readonly tracker: GateTracker;
   private readonly sinks = new Map<string, KindChangeSink>();
+  private demandListener: ExternalDemandListener | undefined;
+  private demandVersion = -1;
+
+  /** `externals`: what the gates know of objects of kinds outside Flux (none by default). */
+  constructor(externals?: ExternalObjects) {
+    this.tracker = new GateTracker([], externals);
+  }
+
+  /** Be told of the kinds outside Flux the entries name, now and on every change (one listener). */
+  onExternalDemand(listener: ExternalDemandListener): void {
+    this.demandListener = listener;
+    this.demandVersion = -1;
+    this.announceDemand();
+  }
+
+  /** The view says something new of one node of a kind outside Flux: its dependents are judged again. */
+  externalChanged(node: NodeKey): void {
+    const changes = this.tracker.externalChanged(node);
+    if (changes.length > 0) this.route(changes, undefined, { type: "external", kind: kindOfNode(node) });
+  }
+
+  /** The same for every node of the kind (its watch started, listed, failed or stopped). */
+  externalKindChanged(kind: string): void {
+    const changes = this.tracker.externalKindChanged(kind);
+    if (changes.length > 0) this.route(changes, undefined, { type: "external", kind });
+  }
 
   /** The one graph, read-only. */
   get graph(): ReadonlyGraph {
@@ -59,12 +91,20 @@ export class FluxGraph {
   /** A kind's first full list: its objects replace whatever of the kind the graph held. */
   load(kind: string, objects: Iterable<FluxObject>): void {
     this.route(this.tracker.replaceKind(kind, objects), kind, { type: "load" });
+    this.announceDemand();
   }
 
   /** A change of `kind`'s cache (its node is the change's kind and key). */
   apply(kind: string, change: CacheChange, node: NodeKey): void {
     const changes = change.type === "upsert" ? this.tracker.upsert(change.object) : this.tracker.remove(node);
     this.route(changes, kind, change);
+    this.announceDemand();
+  }
+
+  private announceDemand(): void {
+    if (this.demandListener === undefined || this.tracker.externalKindsVersion === this.demandVersion) return;
+    this.demandVersion = this.tracker.externalKindsVersion;
+    this.demandListener(this.tracker.externalKinds());
   }
 
   /** Only the kinds with changes hear of a new source revision. */

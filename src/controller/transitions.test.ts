@@ -111,3 +111,38 @@ describe("mayRequestReconcile", () => {
     expect(mayRequestReconcile(release("default/backend", { status: "failed" }))).toBe(false);
   });
 });
+
+describe("decideTransition for a ResourceSet", () => {
+  const rsBlocked: GateState = {
+    state: "blocked",
+    reason: "Failed",
+    rootCause: "HelmRelease/default/redis",
+    rootCauseMessage: "install retries exhausted",
+    path: ["HelmRelease/default/redis"],
+  };
+  const platform = (extra: Partial<FluxObject> = {}): FluxObject => ({
+    kind: "ResourceSet",
+    apiVersion: "fluxcd.controlplane.io/v1",
+    namespace: "default",
+    name: "platform",
+    generation: 1,
+    dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", ready: true }],
+    // The operator's words while it waits: Ready=False, DependencyNotReady, "Retrying dependency check: ...".
+    status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "False", reason: "DependencyNotReady", message: "Retrying dependency check: dependency helm.toolkit.fluxcd.io/v2/HelmRelease/default/redis not ready" }] },
+    ...extra,
+  });
+
+  it("names the root cause of another kind with its kind in the Event, and asks the operator to reconcile when the gate opens", () => {
+    expect(decideTransition({ before: undefined, after: rsBlocked, object: platform() }).event).toEqual({
+      type: "Warning",
+      reason: "DependencyBlocked",
+      action: "CheckDependencies",
+      note: "blocked by HelmRelease default/redis: install retries exhausted",
+    });
+    expect(decideTransition({ before: rsBlocked, after: open, object: platform() })).toMatchObject({ opened: true, requestReconcile: true, skippedSuspended: false });
+  });
+
+  it("never asks a ResourceSet whose reconciliation is disabled (decoded as suspended)", () => {
+    expect(decideTransition({ before: rsBlocked, after: open, object: platform({ suspend: true }) })).toMatchObject({ opened: true, requestReconcile: false, skippedSuspended: true });
+  });
+});

@@ -12,3 +12,10 @@ export const RECONCILE_REQUESTED_AT = "reconcile.fluxcd.io/requestedAt";
  * never keeps it.
  */
 export const LAST_APPLIED_CONFIGURATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * The Flux Operator pauses a ResourceSet annotated `fluxcd.controlplane.io/reconcile: disabled` (it has
+ * no spec.suspend): the decoder reads that as suspended, so gates and reconcile requests treat it so.
+ */
+export const OPERATOR_RECONCILE = "fluxcd.controlplane.io/reconcile";
+export const OPERATOR_RECONCILE_DISABLED = "disabled";

@@ -82,6 +82,17 @@ describe("toFluxObject", () => {
     expect(toFluxObject("HelmRelease", helmRelease()).deleting).toBeUndefined();
   });
 
+  it("reads a ResourceSet the operator is told not to reconcile as suspended", () => {
+    const rset = (annotations: Record<string, string>) => ({
+      apiVersion: "fluxcd.controlplane.io/v1",
+      kind: "ResourceSet",
+      metadata: { name: "platform", namespace: "apps", annotations },
+      spec: {},
+    });
+    expect(toFluxObject("ResourceSet", rset({ "fluxcd.controlplane.io/reconcile": "disabled" })).suspend).toBe(true);
+    expect(toFluxObject("ResourceSet", rset({ "fluxcd.controlplane.io/reconcile": "enabled" })).suspend).toBeUndefined();
+  });
+
   it("drops fields of the wrong type instead of throwing", () => {
     const slim = toFluxObject("Kustomization", {
       metadata: { name: "apps", namespace: 7, generation: "2", labels: { ok: "yes", bad: 1 }, annotations: [] },

@@ -14,7 +14,7 @@
 // validated against the CRD schema) ignores them, and a strict one (the webhook, `check`) throws on the
 // first, naming the field.
 
-import { LAST_APPLIED_CONFIGURATION } from "./annotations.js";
+import { LAST_APPLIED_CONFIGURATION, OPERATOR_RECONCILE, OPERATOR_RECONCILE_DISABLED } from "./annotations.js";
 import type { Condition, DependencyEntry, FluxKind, FluxObject, SourceRef } from "../graph/types.js";
 import { isRecord } from "../runtime/json.js";
 import type { JsonObject } from "../runtime/json.js";
@@ -223,6 +223,7 @@ export function decodeFluxObject(kind: FluxKind, raw: unknown, options: DecodeOp
   if (deletionTimestamp !== undefined && deletionTimestamp !== null && deletionTimestamp !== "") out.deleting = true;
   const suspend = read.boolean(spec["suspend"], ["spec", "suspend"]);
   if (suspend !== undefined) out.suspend = suspend;
+  if (kind === "ResourceSet" && annotations?.[OPERATOR_RECONCILE] === OPERATOR_RECONCILE_DISABLED) out.suspend = true;
   if (kind === "Kustomization") {
     const ref = sourceRef(spec, out.namespace);
     if (ref !== undefined) out.sourceRef = ref;

@@ -15,7 +15,7 @@ const KINDS: FluxKind[] = ["HelmRelease", "Kustomization", "ResourceSet"];
 
 const NAMESPACES = ["default", "cache", "apps"];
 const NAMES = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"];
-const STATUSES: StatusName[] = ["ready", "ready", "ready", "failed", "progressing", "stalled", "none", "stale"];
+const STATUSES: StatusName[] = ["ready", "ready", "ready", "failed", "progressing", "stalled", "none", "stale", "reconciling"];
 const READY_EXPRS = [
   "true",
   "false",
@@ -24,6 +24,9 @@ const READY_EXPRS = [
   "dep.status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')",
   "dep.metadata.nope == 1",
   "1 +",
+  // The Flux Operator's form (a ResourceSet's entries): the dependency's own fields as variables.
+  "status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')",
+  "metadata.name == 'a'",
 ];
 
 export interface GraphShape {

@@ -10,9 +10,15 @@
 //    path; rootCauseMessage = cycleMessage([X, ...path]).
 // 2. Missing. Else, a direct dependency of X does not exist: rootCause = the first such key in
 //    dependsOn order, path = [that key], rootCauseMessage = missingMessage(its kind, key).
-//    A ResourceSet's entry without `ready: true` asks no more than that (existence).
+//    A dependency of a kind outside the graph (a Deployment; external-objects.ts) is missing only
+//    when the ExternalObjects view knows it is absent. A ResourceSet's entry without `ready: true`
+//    asks no more than existence.
 // 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
-//    (isReady: readyExpr if the entry has one, else Flux's built-in check). N empty → Open.
+//    (isReady: readyExpr if the entry has one, else Flux's built-in check; for a ResourceSet's
+//    `ready: true` entry the Flux Operator's check, readiness.ts resourceSetVerdict). N empty → Open.
+//    - D of a kind outside the graph: D is the root cause, path [D]: Failed when kstatus says
+//      Failed, else NotReady with the verdict's message; NotReady with the view's reason when it
+//      cannot tell (the kind is not watched).
 //    Each D in N gives a candidate:
 //    - D's gate Open: D itself is the root cause; reason from healthOf(D): failed → Failed,
 //      suspended → Suspended, progressing or ready (its readyExpr said no) → NotReady;
@@ -27,7 +33,9 @@
 
 import type { DependencyGraph } from "./dependency-graph.js";
 import { cycleMessage, missingMessage } from "./messages.js";
-import { healthOf, isBuiltinReady, isReady, NO_SOURCE_REVISIONS, notReadyMessage, unappliedRevision, unappliedRevisionMessage } from "./readiness.js";
+import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
+import type { ExternalObjects } from "./external-objects.js";
+import { healthOf, isBuiltinReady, isReady, NO_SOURCE_REVISIONS, notReadyMessage, resourceSetVerdict, unappliedRevision, unappliedRevisionMessage } from "./readiness.js";
 import type { SourceRevisions } from "./readiness.js";
 import { kindOfNode, objectKeyOf } from "./refs.js";
 import type { BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
@@ -85,30 +93,66 @@ export function evaluateAcyclicGate(
   gateOf: (id: number) => GateState,
   builtinReady: (id: number) => boolean = (dep) => isBuiltinReady(graph.objectOf(dep)!),
   revisions: SourceRevisions = NO_SOURCE_REVISIONS,
+  externals: ExternalObjects = NO_EXTERNAL_OBJECTS,
 ): GateState {
   for (const dep of graph.dependencyIdsOf(id)) {
-    if (graph.objectOf(dep) === undefined) return missingGate(graph.keyOf(dep));
+    if (graph.objectOf(dep) !== undefined) continue;
+    const node = graph.keyOf(dep);
+    // An object of the graph's own kinds is missing when absent; one of another kind when its watch says so.
+    if (isGraphKind(kindOfNode(node))) return missingGate(node);
+    const external = externals.stateOf(node);
+    if (external.known && external.object === undefined) return missingGate(node);
   }
   const self = graph.objectOf(id)!;
-  const existenceOnly = self.kind === "ResourceSet";
+  const resourceSet = self.kind === "ResourceSet";
   const entries = self.dependsOn;
   const entryIds = graph.entryIdsOf(id);
   let best: Candidate | undefined;
   let considered: number[] | undefined;
   for (let i = 0; i < entries.length; i++) {
     const depId = entryIds[i]!;
-    if (existenceOnly && entries[i]!.ready !== true) continue;
-    const readyExpr = entries[i]!.readyExpr;
-    const dep = graph.objectOf(depId)!;
-    const entry = readyExpr === undefined || readyExpr === "" ? undefined : resolvedEntry(graph, self, i, depId);
-    // The built-in check is Ready and up to date, the source revision included (docs/architecture.md, "Readiness").
-    const stale = entry === undefined && builtinReady(depId) ? unappliedRevision(dep, self, revisions) : undefined;
-    if (stale === undefined && (entry === undefined ? builtinReady(depId) : isReady(dep, self, entry))) continue;
+    const raw = entries[i]!;
+    const dep = graph.objectOf(depId);
+    let candidate: Candidate;
+    if (dep === undefined) {
+      // Another kind (rule 2 passed: it exists, or releasegate cannot tell).
+      const node = graph.keyOf(depId);
+      const external = externals.stateOf(node);
+      let reason: BlockedReason = "NotReady";
+      let message: string;
+      if (external.known) {
+        if (resourceSet && raw.ready !== true) continue;
+        const verdict = resourceSetVerdict(external.object!, { readyExpr: raw.readyExpr, index: i });
+        if (verdict.ready) continue;
+        if (verdict.failed) reason = "Failed";
+        message = verdict.message;
+      } else {
+        message = external.why;
+      }
+      if (considered !== undefined && considered.includes(depId)) continue;
+      (considered ??= []).push(depId);
+      candidate = { reason, pathLength: 1, rootCause: node, dependency: node, inherited: undefined, message };
+      if (best === undefined || better(candidate, best)) best = candidate;
+      continue;
+    }
+    let stale: string | undefined;
+    let entry: ResolvedDependency | undefined;
+    if (resourceSet) {
+      // The Flux Operator's check: existence alone, or with `ready: true` readyExpr or kstatus (readiness.ts).
+      if (raw.ready !== true) continue;
+      entry = resolvedEntry(graph, self, i, depId);
+      if (resourceSetVerdict(dep, entry).ready) continue;
+    } else {
+      const readyExpr = raw.readyExpr;
+      entry = readyExpr === undefined || readyExpr === "" ? undefined : resolvedEntry(graph, self, i, depId);
+      // The built-in check is Ready and up to date, the source revision included (docs/architecture.md, "Readiness").
+      stale = entry === undefined && builtinReady(depId) ? unappliedRevision(dep, self, revisions) : undefined;
+      if (stale === undefined && (entry === undefined ? builtinReady(depId) : isReady(dep, self, entry))) continue;
+    }
     // A dependency named twice gives one candidate, from its first not-ready entry.
     if (considered !== undefined && considered.includes(depId)) continue;
     (considered ??= []).push(depId);
     const depGate = gateOf(depId);
-    let candidate: Candidate;
     if (depGate.state === "blocked") {
       candidate = {
         reason: depGate.reason,
@@ -136,7 +180,7 @@ export function evaluateAcyclicGate(
         rootCause: graph.keyOf(depId),
         dependency: graph.keyOf(depId),
         inherited: undefined,
-        message: notReadyMessage(dep, entry ?? resolvedEntry(graph, self, i, depId)),
+        message: notReadyMessage(dep, entry ?? resolvedEntry(graph, self, i, depId), self.kind),
       };
     }
     if (best === undefined || better(candidate, best)) best = candidate;

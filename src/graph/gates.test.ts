@@ -279,7 +279,7 @@ function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, GateState> {
           } else {
             const h = healthOf(dep);
             const reason: BlockedReason = h === "failed" ? "Failed" : h === "suspended" ? "Suspended" : "NotReady";
-            candidates.push({ reason, rootCause: entry.node, message: notReadyMessage(dep, entry), path: [entry.node], d: entry.node });
+            candidates.push({ reason, rootCause: entry.node, message: notReadyMessage(dep, entry, obj.kind), path: [entry.node], d: entry.node });
           }
         }
         candidates.sort(

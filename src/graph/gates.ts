@@ -21,9 +21,11 @@
 import { allIds, componentsOfIds, flatComponentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
-import { findCondition, healthOf, isBuiltinReady, NO_SOURCE_REVISIONS, READY_CONDITION, sourceKey, STALLED_CONDITION } from "./readiness.js";
+import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
+import type { ExternalObjects } from "./external-objects.js";
+import { findCondition, healthOf, isBuiltinReady, kstatusSignature, NO_SOURCE_REVISIONS, READY_CONDITION, sourceKey, STALLED_CONDITION } from "./readiness.js";
 import type { SourceRevisions } from "./readiness.js";
-import { nodeOf } from "./refs.js";
+import { kindOfNode, nodeOf } from "./refs.js";
 import type { FluxObject, GateState, NodeKey, SourceRef } from "./types.js";
 
 export { isReady, healthOf, isBuiltinReady, TERMINAL_FAILURE_REASONS } from "./readiness.js";
@@ -37,8 +39,12 @@ export interface GateChange {
 }
 
 /** Every object's gate state, computed from scratch; keys in dependencies-first order. */
-export function computeGateStates(graph: DependencyGraph, revisions: SourceRevisions = NO_SOURCE_REVISIONS): Map<NodeKey, GateState> {
-  const { gates, order } = computeAll(graph, revisions);
+export function computeGateStates(
+  graph: DependencyGraph,
+  revisions: SourceRevisions = NO_SOURCE_REVISIONS,
+  externals: ExternalObjects = NO_EXTERNAL_OBJECTS,
+): Map<NodeKey, GateState> {
+  const { gates, order } = computeAll(graph, revisions, externals);
   const states = new Map<NodeKey, GateState>();
   for (const id of order) states.set(graph.keyOf(id), gates[id]!);
   return states;
@@ -52,7 +58,7 @@ interface FullComputation {
   order: number[];
 }
 
-function computeAll(graph: DependencyGraph, revisions: SourceRevisions): FullComputation {
+function computeAll(graph: DependencyGraph, revisions: SourceRevisions, externals: ExternalObjects): FullComputation {
   const gates: (GateState | undefined)[] = new Array<GateState | undefined>(graph.idCapacity);
   const ranks: number[] = new Array<number>(graph.idCapacity).fill(0);
   const components: (number[] | undefined)[] = new Array<number[] | undefined>(graph.idCapacity);
@@ -75,7 +81,7 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions): FullCom
         if (graph.objectOf(dep) !== undefined && ranks[dep]! + RANK_SPACING > rank) rank = ranks[dep]! + RANK_SPACING;
       }
       ranks[first] = rank;
-      gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady, revisions);
+      gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady, revisions, externals);
     } else {
       const component = ids.slice(start, end);
       for (const id of component) components[id] = component;
@@ -146,6 +152,11 @@ export class GateTracker {
   private cycleComponents = new Set<number[]>();
   /** How many dependsOn entries with a readyExpr name each id: such dependents read the whole object. */
   private readyExprRefs: number[] = [];
+  /** How many dependsOn entries name each kind outside the graph (external-objects.ts), by apiVersion. */
+  private readonly externalRefs = new Map<string, Map<string, number>>();
+  private externalKindsChanges = 0;
+  /** What is known of the objects of kinds outside the graph (the cluster's external watches). */
+  private externals: ExternalObjects = NO_EXTERNAL_OBJECTS;
   private stateByKey = new Map<NodeKey, GateState>();
   private readonly searchScratch = new IdScratch();
   private readonly forwardScratch = new IdScratch();
@@ -157,10 +168,46 @@ export class GateTracker {
   private readonly revisions: SourceRevisions = { revisionOf: (ref) => this.revisionByKey.get(sourceKey(ref)) };
 
   /** One tracker for every kind: the nodes are `Kind/ns/name` (docs/architecture.md, "Kinds"). */
-  constructor(objects: Iterable<FluxObject> = []) {
+  constructor(objects: Iterable<FluxObject> = [], externals: ExternalObjects = NO_EXTERNAL_OBJECTS) {
     this.current = new DependencyGraph();
+    this.externals = externals;
     for (const obj of objects) this.current.upsert(obj);
     this.rebuild();
+  }
+
+  /** The kinds outside the graph that dependsOn entries name: by kind, how many entries name each apiVersion. */
+  externalKinds(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.externalRefs;
+  }
+
+  /** Counts the changes of the set of kinds (and apiVersions) externalKinds() holds: equal counts, equal sets. */
+  get externalKindsVersion(): number {
+    return this.externalKindsChanges;
+  }
+
+  /**
+   * What `externals` says of one node changed (its object appeared, changed or went, or the view can
+   * now tell or no longer tell): its dependents are re-evaluated.
+   */
+  externalChanged(node: NodeKey): GateChange[] {
+    const graph = this.current;
+    const id = graph.idOf(node);
+    if (id === undefined || graph.objectOf(id) !== undefined || isGraphKind(kindOfNode(node))) return [];
+    const seeds = [...graph.dependentIdsOf(id)];
+    return seeds.length === 0 ? [] : this.propagate(seeds, undefined);
+  }
+
+  /** Every node of an outside kind changed at once (its watch started, listed, failed or stopped). */
+  externalKindChanged(kind: string): GateChange[] {
+    if (isGraphKind(kind)) return [];
+    const graph = this.current;
+    const prefix = `${kind}/`;
+    const seeds: number[] = [];
+    for (let id = 0; id < graph.idCapacity; id++) {
+      if (graph.objectOf(id) !== undefined || !graph.keyOf(id).startsWith(prefix)) continue;
+      for (const dependent of graph.dependentIdsOf(id)) seeds.push(dependent);
+    }
+    return seeds.length === 0 ? [] : this.propagate(seeds, undefined);
   }
 
   get graph(): DependencyGraph {
@@ -251,13 +298,21 @@ export class GateTracker {
     const key = nodeOf(obj);
     const oldId = graph.idOf(key);
     const previous = oldId === undefined ? undefined : graph.objectOf(oldId);
-    if (previous !== undefined) this.countReadyExprRefs(oldId!, -1);
+    if (previous !== undefined) {
+      this.countReadyExprRefs(oldId!, -1);
+      this.countExternalRefs(previous, -1);
+    }
     const structural = graph.upsert(obj);
     const id = graph.idOf(key)!;
     this.countReadyExprRefs(id, 1);
+    this.countExternalRefs(obj, 1);
     if (structural || previous === undefined) return this.restructure(id, previous !== undefined);
     const seeds = [id];
-    if ((this.readyExprRefs[id] ?? 0) > 0 || readinessSignature(previous) !== readinessSignature(obj)) {
+    if (
+      (this.readyExprRefs[id] ?? 0) > 0 ||
+      readinessSignature(previous) !== readinessSignature(obj) ||
+      (this.hasResourceSetDependent(id) && kstatusSignature(previous) !== kstatusSignature(obj))
+    ) {
       for (const dependent of graph.dependentIdsOf(id)) seeds.push(dependent);
     }
     return this.propagate(seeds, undefined);
@@ -268,6 +323,7 @@ export class GateTracker {
     const id = graph.idOf(key);
     if (id === undefined || graph.objectOf(id) === undefined) return [];
     this.countReadyExprRefs(id, -1);
+    this.countExternalRefs(graph.objectOf(id)!, -1);
     const dependents = [...graph.dependentIdsOf(id)].filter((d) => d !== id);
     const oldComponent = this.components[id];
     const change: GateChange = { key, before: this.gates[id], after: undefined };
@@ -292,17 +348,47 @@ export class GateTracker {
 
   private rebuild(): void {
     const graph = this.current;
-    const { gates, ranks, components, order } = computeAll(graph, this.revisions);
+    const { gates, ranks, components, order } = computeAll(graph, this.revisions, this.externals);
     this.gates = gates;
     this.ranks = ranks;
     this.components = components;
     this.cycleComponents = new Set(components.filter((component) => component !== undefined));
     this.readyExprRefs = new Array<number>(graph.idCapacity).fill(0);
+    this.externalRefs.clear();
+    this.externalKindsChanges++;
     this.stateByKey = new Map();
     for (const id of order) {
       this.stateByKey.set(graph.keyOf(id), gates[id]!);
       this.countReadyExprRefs(id, 1);
+      this.countExternalRefs(graph.objectOf(id)!, 1);
     }
+  }
+
+  /** Entries naming a kind outside the graph carry it in `kind` (refs.ts, entryKind). */
+  private countExternalRefs(obj: FluxObject, delta: number): void {
+    for (const entry of obj.dependsOn) {
+      const kind = entry.kind;
+      if (kind === undefined || kind === "" || isGraphKind(kind)) continue;
+      const apiVersion = entry.apiVersion ?? "";
+      let versions = this.externalRefs.get(kind);
+      if (versions === undefined) this.externalRefs.set(kind, (versions = new Map()));
+      const count = (versions.get(apiVersion) ?? 0) + delta;
+      if (count > 0) {
+        if (!versions.has(apiVersion)) this.externalKindsChanges++;
+        versions.set(apiVersion, count);
+        continue;
+      }
+      versions.delete(apiVersion);
+      this.externalKindsChanges++;
+      if (versions.size === 0) this.externalRefs.delete(kind);
+    }
+  }
+
+  /** A ResourceSet reads kstatus of its `ready: true` dependencies, which is more than readinessSignature holds. */
+  private hasResourceSetDependent(id: number): boolean {
+    const graph = this.current;
+    for (const dependent of graph.dependentIdsOf(id)) if (graph.objectOf(dependent)?.kind === "ResourceSet") return true;
+    return false;
   }
 
   private countReadyExprRefs(id: number, delta: number): void {
@@ -466,7 +552,7 @@ export class GateTracker {
         if (old !== undefined && !(cycleMembers?.has(v) ?? false)) continue;
         next = memberCycleGate(graph, v, cycle, this.components, this.bfsScratch);
       } else {
-        next = evaluateAcyclicGate(graph, v, gateOf, undefined, this.revisions);
+        next = evaluateAcyclicGate(graph, v, gateOf, undefined, this.revisions, this.externals);
       }
       if (old !== undefined && sameGate(old, next)) continue;
       if (!before.has(v)) before.set(v, old);

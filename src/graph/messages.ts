@@ -157,6 +157,37 @@ export function readyExprMessage(index: number, error: string): string {
   return `dependsOn[${index}].readyExpr does not compile: ${error}: fix the CEL expression`;
 }
 
+/** A ResourceSet's readyExpr (over the dependency object) could not be evaluated: the operator retries it. */
+export function readyExprErrorMessage(error: string): string {
+  return `readyExpr cannot be evaluated on it: ${error}`;
+}
+
+/** A `ready: true` dependency judged by kstatus (the Flux Operator's check) that is not Current. */
+export function kstatusMessage(status: string, detail: string): string {
+  return detail.trim() === "" ? `status ${status}` : `status ${status}: ${detail}`;
+}
+
+/** Why releasegate cannot judge a dependency of a kind outside Flux (docs/behaviour.md, "Kinds outside Flux"). */
+export function externalNotWatchedMessage(kind: string): string {
+  return `cannot judge: releasegate does not watch ${kind} objects (turn on watches of kinds outside Flux with --external-kinds, chart value externalKinds.enabled)`;
+}
+
+export function externalLimitMessage(kind: string, limit: number): string {
+  return `cannot judge: releasegate watches at most ${limit} kinds outside Flux at once and ${kind} is beyond that limit (raise --max-external-kinds, chart value externalKinds.maxKinds)`;
+}
+
+export function externalNotSyncedMessage(kind: string): string {
+  return `cannot judge yet: the watch on ${kind} objects has not listed them yet`;
+}
+
+export function externalUnservedMessage(kind: string, apiVersion: string): string {
+  return `cannot judge: the API server does not serve ${kind} in ${apiVersion === "" ? "any API version" : apiVersion}`;
+}
+
+export function externalWatchFailedMessage(kind: string, error: string): string {
+  return `cannot judge: watching ${kind} objects fails: ${error} (releasegate needs get, list and watch on them: chart value externalKinds.enabled grants it)`;
+}
+
 /** Why a ready-looking dependency still blocks: its readyExpr evaluated to false (Flux's words). */
 export const READY_EXPR_FALSE_MESSAGE = "not ready according to readyExpr";
 export const SUSPENDED_MESSAGE = "suspended";

@@ -4,8 +4,11 @@
 // values do) and its Ready condition is True — unless the dependsOn entry has a readyExpr, whose
 // result then replaces that check. Health is releasegate's own classification for gate reasons.
 
-import { NOT_READY_YET_MESSAGE, READY_EXPR_FALSE_MESSAGE, SUSPENDED_MESSAGE, readyExprMessage } from "./messages.js";
-import { compileReadyExpr } from "./ready-expr.js";
+import type { ExternalObject, JsonMap } from "./external-objects.js";
+import { computeKStatus } from "./kstatus.js";
+import type { KStatusSubject } from "./kstatus.js";
+import { kstatusMessage, NOT_READY_YET_MESSAGE, READY_EXPR_FALSE_MESSAGE, readyExprErrorMessage, readyExprMessage, SUSPENDED_MESSAGE } from "./messages.js";
+import { compileObjectReadyExpr, compileReadyExpr } from "./ready-expr.js";
 import type { Condition, FluxObject, ResolvedDependency, SourceRef } from "./types.js";
 
 /** The current artifact revision of each Flux source (GitRepository, OCIRepository, Bucket, ExternalArtifact). */
@@ -94,6 +97,7 @@ export function isBuiltinReady(obj: FluxObject): boolean {
  * built-in check.
  */
 export function isReady(dep: FluxObject, dependent: FluxObject, entry: ResolvedDependency): boolean {
+  if (dependent.kind === "ResourceSet") return entry.ready !== true || resourceSetVerdict(dep, entry).ready;
   if (entry.readyExpr !== undefined) {
     const compiled = compileReadyExpr(entry.readyExpr);
     return compiled.ok && compiled.evaluate(dependent, dep);
@@ -130,11 +134,17 @@ function isFailed(obj: FluxObject): boolean {
  * Stalled) condition message, "suspended", or for an entry whose readyExpr is false or does not
  * compile, that.
  */
-export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency): string {
+export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency, dependentKind?: string): string {
+  if (dependentKind === "ResourceSet") return resourceSetNotReadyMessage(dep, entry);
   if (entry.readyExpr !== undefined) {
     const compiled = compileReadyExpr(entry.readyExpr);
     if (!compiled.ok) return readyExprMessage(entry.index, compiled.error);
   }
+  return ownNotReadyMessage(dep);
+}
+
+/** The object's own account of why it is not ready: its Ready or Stalled message, "suspended", or that it is Ready. */
+function ownNotReadyMessage(dep: FluxObject): string {
   const health = healthOf(dep);
   if (health === "suspended") return SUSPENDED_MESSAGE;
   if (health === "ready") return READY_EXPR_FALSE_MESSAGE;
@@ -147,4 +157,70 @@ export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency): str
 
 function nonEmpty(text: string | undefined): text is string {
   return text !== undefined && text.trim() !== "";
+}
+
+// --- the Flux Operator's check of a ResourceSet's dependsOn entry (docs/behaviour.md, "Flux's behaviour we build on") ---
+//
+// Existence is enough without `ready: true`. With it, the entry's readyExpr decides when it has one
+// (CEL over the dependency object, ready-expr.ts); otherwise kstatus must say Current (kstatus.ts),
+// for a Flux kind as for any other: Ready=True at the observed generation, and neither Reconciling
+// nor Stalled.
+
+export type ResourceSetVerdict = { ready: true } | { ready: false; failed: boolean; message: string };
+
+const READY_VERDICT: ResourceSetVerdict = Object.freeze({ ready: true });
+
+/** Whether a `ready: true` entry's dependency passes the operator's check, and if not, why. */
+export function resourceSetVerdict(dep: FluxObject | ExternalObject, entry: Pick<ResolvedDependency, "readyExpr" | "index">): ResourceSetVerdict {
+  if (entry.readyExpr !== undefined && entry.readyExpr !== "") {
+    const compiled = compileObjectReadyExpr(entry.readyExpr);
+    if (!compiled.ok) return { ready: false, failed: false, message: readyExprMessage(entry.index, compiled.error) };
+    const result = compiled.evaluate(dep);
+    if (result.ready) return READY_VERDICT;
+    return { ready: false, failed: false, message: result.error === undefined ? READY_EXPR_FALSE_MESSAGE : readyExprErrorMessage(result.error) };
+  }
+  const status = computeKStatus(kstatusSubjectOf(dep));
+  if (status.status === "Current") return READY_VERDICT;
+  return { ready: false, failed: status.status === "Failed", message: kstatusMessage(status.status, status.message) };
+}
+
+/**
+ * The root cause message for a Flux object a ResourceSet's `ready: true` entry waits on: the readyExpr's
+ * verdict when the entry has one, else the object's own account (its Ready message, "suspended") while it
+ * is not Ready, else what kstatus says (Ready, but still reconciling or at an older generation).
+ */
+export function resourceSetNotReadyMessage(dep: FluxObject, entry: Pick<ResolvedDependency, "readyExpr" | "index">): string {
+  const verdict = resourceSetVerdict(dep, entry);
+  if (entry.readyExpr !== undefined && entry.readyExpr !== "") return verdict.ready ? READY_EXPR_FALSE_MESSAGE : verdict.message;
+  if (healthOf(dep) !== "ready") return ownNotReadyMessage(dep);
+  return verdict.ready ? NOT_READY_YET_MESSAGE : verdict.message;
+}
+
+/** kstatus's view of an object (a Flux object's is built on each call: kept per object it would cost memory at 100k objects). */
+function kstatusSubjectOf(obj: FluxObject | ExternalObject): KStatusSubject {
+  if (!("dependsOn" in obj)) return obj;
+  const subject: KStatusSubject = { kind: obj.kind };
+  if (obj.apiVersion !== undefined) subject.apiVersion = obj.apiVersion;
+  if (obj.generation !== undefined) subject.generation = obj.generation;
+  if (obj.deleting === true) subject.deleting = true;
+  if (obj.status !== undefined) {
+    const status: JsonMap = {};
+    if (obj.status.observedGeneration !== undefined) status.observedGeneration = obj.status.observedGeneration;
+    if (obj.status.conditions !== undefined) {
+      status.conditions = obj.status.conditions.map((c) => {
+        const condition: JsonMap = { type: c.type, status: c.status };
+        if (c.reason !== undefined) condition.reason = c.reason;
+        if (c.message !== undefined) condition.message = c.message;
+        return condition;
+      });
+    }
+    subject.status = status;
+  }
+  return subject;
+}
+
+/** What a ResourceSet's `ready: true` entry without readyExpr reads of a Flux object: kstatus's verdict. */
+export function kstatusSignature(obj: FluxObject): string {
+  const status = computeKStatus(kstatusSubjectOf(obj));
+  return `${status.status}\u0000${status.message}`;
 }

@@ -16,6 +16,7 @@
 import { celEnv, CelScalar, isCelError, parse, plan } from "@bufbuild/cel";
 import type { CelInput } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
+import type { ExternalObject, JsonValue } from "./external-objects.js";
 import type { FluxObject } from "./types.js";
 
 export type CompiledReadyExpr =
@@ -66,6 +67,84 @@ function compile(expr: string): CompiledReadyExpr {
       }
     },
   };
+}
+
+// --- the Flux Operator's readyExpr: over the dependency object itself ---
+//
+// A ResourceSet's `dependsOn[].readyExpr` (evaluated only with `ready: true`) sees the dependency's
+// top-level fields as variables (`status.conditions.filter(c, c.type == 'Ready')...`, `metadata.name`):
+// the operator parses the expression (a parse error stalls the ResourceSet, reason InvalidCELExpression)
+// and evaluates it on the object as read; an unknown field or a non-bool result is an evaluation error,
+// which the operator treats as "not ready" and retries. The object seen holds the fields celObject
+// keeps of a Flux kind, or the fields an external cache keeps of another kind (external-objects.ts).
+
+export type ObjectReadyResult = { ready: true } | { ready: false; error?: string };
+
+export type CompiledObjectReadyExpr =
+  | { ok: true; evaluate(object: FluxObject | ExternalObject): ObjectReadyResult }
+  | { ok: false; error: string };
+
+const OBJECT_VARIABLES = ["apiVersion", "kind", "metadata", "spec", "status"] as const;
+const objectEnv = celEnv({ variables: Object.fromEntries(OBJECT_VARIABLES.map((name) => [name, CelScalar.DYN])), funcs: strings });
+const objectCache = new Map<string, CompiledObjectReadyExpr>();
+
+export function compileObjectReadyExpr(expr: string): CompiledObjectReadyExpr {
+  let compiled = objectCache.get(expr);
+  if (compiled === undefined) {
+    compiled = compileOnObject(expr);
+    if (objectCache.size >= CACHE_LIMIT) objectCache.clear();
+    objectCache.set(expr, compiled);
+  }
+  return compiled;
+}
+
+function compileOnObject(expr: string): CompiledObjectReadyExpr {
+  let program: (bindings: Record<string, CelInput>) => unknown;
+  try {
+    program = plan(objectEnv, parse(expr));
+  } catch (err) {
+    return { ok: false, error: oneLine(err instanceof Error ? err.message : String(err)) };
+  }
+  return {
+    ok: true,
+    evaluate(object): ObjectReadyResult {
+      try {
+        const result = program(objectBindings(object));
+        if (isCelError(result)) return { ready: false, error: oneLine(result.message) };
+        if (typeof result !== "boolean") return { ready: false, error: "the expression does not evaluate to a bool" };
+        return result ? { ready: true } : { ready: false };
+      } catch (err) {
+        return { ready: false, error: oneLine(err instanceof Error ? err.message : String(err)) };
+      }
+    },
+  };
+}
+
+const externalCel = new WeakMap<ExternalObject, Record<string, CelInput>>();
+
+function objectBindings(object: FluxObject | ExternalObject): Record<string, CelInput> {
+  if ("dependsOn" in object) return celObject(object) as Record<string, CelInput>;
+  let bindings = externalCel.get(object);
+  if (bindings === undefined) {
+    const metadata: Record<string, CelInput> = { name: object.name };
+    if (object.namespace !== "") metadata.namespace = object.namespace;
+    if (object.generation !== undefined) metadata.generation = BigInt(object.generation);
+    bindings = { apiVersion: object.apiVersion, kind: object.kind, metadata };
+    if (object.spec !== undefined) bindings.spec = celJson(object.spec);
+    if (object.status !== undefined) bindings.status = celJson(object.status);
+    externalCel.set(object, bindings);
+  }
+  return bindings;
+}
+
+/** JSON as CEL sees Kubernetes' unstructured objects: whole numbers are ints. */
+function celJson(value: JsonValue): CelInput {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(celJson);
+  const out: Record<string, CelInput> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = celJson(item);
+  return out;
 }
 
 // --- what cel-go's checker would reject at compile time, for the subset we can see without types ---

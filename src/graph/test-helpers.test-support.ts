@@ -3,7 +3,7 @@
 
 import type { Condition, DependencyEntry, FluxKind, FluxObject } from "./types.js";
 
-export type StatusName = "ready" | "failed" | "progressing" | "stalled" | "none" | "stale";
+export type StatusName = "ready" | "failed" | "progressing" | "stalled" | "none" | "stale" | "reconciling";
 
 export interface ReleaseOptions {
   kind?: FluxKind;
@@ -57,6 +57,12 @@ function conditionsFor(status: StatusName, message: string | undefined): Conditi
       return [
         { type: "Ready", status: "False", reason: "ArtifactFailed", ...(message === undefined ? {} : { message }) },
         { type: "Stalled", status: "True", reason: "RetriesExceeded", message: "Failed to install after 1 attempt(s)" },
+      ];
+    case "reconciling":
+      // Ready from the last run while the next one is under way: Flux's check passes, kstatus's does not.
+      return [
+        { type: "Ready", status: "True", reason: "UpgradeSucceeded", message: message ?? "Helm upgrade succeeded" },
+        { type: "Reconciling", status: "True", reason: "Progressing", message: "Running 'upgrade' action" },
       ];
     case "progressing":
       return [

@@ -2,9 +2,10 @@
 // Operator uses for a `ready: true` dependency of a kind without a readyExpr: an object whose controller
 // has not observed its latest generation is InProgress; the standard conditions Reconciling=True and
 // Stalled=True mean InProgress and Failed; a Flux-style Ready=False means InProgress; otherwise Current.
-// The per-kind rules of kstatus (Deployment replicas, Pod phases...) are not imitated: the sandbox serves
-// no workloads.
-import { condition, numberField } from "./unstructured.js";
+// Of the per-kind rules of kstatus only the Deployment's is imitated (the one workload the sandbox
+// serves): its rollout must be complete, every desired replica updated, ready and available, and the
+// Available condition True; a Progressing condition with reason ProgressDeadlineExceeded is Failed.
+import { condition, numberField, stringField } from "./unstructured.js";
 
 export type KStatus = "InProgress" | "Failed" | "Current";
 
@@ -14,6 +15,15 @@ export function computeStatus(obj: unknown): KStatus {
   if (observed !== undefined && generation !== undefined && observed !== generation) return "InProgress";
   if (condition(obj, "Stalled")?.status === "True") return "Failed";
   if (condition(obj, "Reconciling")?.status === "True") return "InProgress";
+  if (stringField(obj, "apiVersion") === "apps/v1" && stringField(obj, "kind") === "Deployment") return deploymentStatus(obj);
   if (condition(obj, "Ready")?.status === "False") return "InProgress";
   return "Current";
+}
+
+function deploymentStatus(obj: unknown): KStatus {
+  if (condition(obj, "Progressing")?.reason === "ProgressDeadlineExceeded") return "Failed";
+  const desired = numberField(obj, "spec", "replicas") ?? 1;
+  const counts = ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"].map((name) => numberField(obj, "status", name) ?? 0);
+  if (counts.some((n) => n !== desired)) return "InProgress";
+  return condition(obj, "Available")?.status === "True" ? "Current" : "InProgress";
 }

@@ -1,0 +1,273 @@
+// Watches on kinds outside Flux that ResourceSets depend on (docs/behaviour.md, "Kinds outside Flux"): the
+// ExternalObjects view the gate rules read for a Deployment or a custom resource. Off unless turned on
+// (`serve --external-kinds`, chart value externalKinds.enabled, which also grants get/list/watch on them).
+//
+// A kind is watched only while some dependsOn entry names it: the graph says which kinds are named
+// (GateTracker.externalKinds); a kind named for the first time is resolved (its plural and scope from
+// the API server's discovery, then one list of one object to learn whether releasegate may read it)
+// and then listed and watched by an ObjectCache that keeps only what readiness reads
+// (external-codec.ts). A kind no longer named is stopped after `lingerMs`. At most `maxKinds` kinds are
+// watched at once; a kind beyond that is not watched, and its dependents' gates say so. A kind that
+// cannot be resolved (not served, forbidden, cluster-scoped, or in the core group, which the cache's
+// list does not reach) is tried again every `retryMs` while named, and the gates say why meanwhile.
+
+import type { ExternalObject, ExternalObjects, ExternalState } from "../graph/external-objects.js";
+import {
+  externalLimitMessage,
+  externalNotSyncedMessage,
+  externalNotWatchedMessage,
+  externalUnservedMessage,
+  externalWatchFailedMessage,
+} from "../graph/messages.js";
+import { splitNodeKey, nodeKey } from "../graph/refs.js";
+import type { NodeKey } from "../graph/types.js";
+import { describeError } from "../runtime/api-error.js";
+import { isRecord } from "../runtime/json.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
+import { apiGet } from "./api-get.js";
+import { externalCodec } from "./external-codec.js";
+import { apiVersionPath, KindDiscovery } from "./kind-discovery.js";
+import type { KubeSource } from "../kube/connect.js";
+import { ObjectCache, objectKey } from "./object-cache.js";
+import type { ResourceType } from "./resources.js";
+
+/** Kinds watched at once by default (docs/behaviour.md, "Kinds outside Flux"). */
+export const DEFAULT_MAX_EXTERNAL_KINDS = 8;
+
+/** Who hears that what the view says changed: the one graph (cluster/flux-graph.ts). */
+export interface ExternalChangeSink {
+  externalChanged(node: NodeKey): void;
+  externalKindChanged(kind: string): void;
+}
+
+/** Resolves a kind at an apiVersion to its resource, or says why it cannot be watched. */
+export type ResolveKind = (kind: string, apiVersion: string) => Promise<{ type: ResourceType } | { why: string }>;
+
+export interface ExternalWatchOptions {
+  /** Watch kinds outside Flux at all (off: every such dependency is "cannot judge"). */
+  enabled: boolean;
+  maxKinds?: number;
+  /** How long a watch outlives the last entry naming its kind (default 60 s). */
+  lingerMs?: number;
+  /** How soon a kind that could not be resolved is tried again (default 30 s). */
+  retryMs?: number;
+  /** Resolution and its probe read; the API server's discovery by default. */
+  resolve?: ResolveKind;
+  pageSize?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+  logger?: Logger;
+}
+
+type Slot =
+  | { phase: "resolving"; apiVersion: string }
+  | { phase: "failed"; apiVersion: string; why: string; retry: NodeJS.Timeout }
+  | { phase: "watching"; apiVersion: string; cache: ObjectCache<ExternalObject, string>; unsubscribe: () => void };
+
+export class ExternalWatches implements ExternalObjects {
+  private readonly slots = new Map<string, Slot>();
+  private readonly lingering = new Map<string, NodeJS.Timeout>();
+  /** Kinds named whose dependents have been told what the view says of them. */
+  private readonly announced = new Set<string>();
+  private demand: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map();
+  private sink: ExternalChangeSink | undefined;
+  private readonly maxKinds: number;
+  private readonly lingerMs: number;
+  private readonly retryMs: number;
+  private readonly resolve: ResolveKind;
+  private readonly log: Logger;
+  private stopped = false;
+
+  constructor(
+    private readonly kc: KubeSource,
+    private readonly options: ExternalWatchOptions,
+  ) {
+    this.maxKinds = Math.max(0, options.maxKinds ?? DEFAULT_MAX_EXTERNAL_KINDS);
+    this.lingerMs = options.lingerMs ?? 60_000;
+    this.retryMs = options.retryMs ?? 30_000;
+    this.resolve = options.resolve ?? discoveryResolver(kc);
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** The graph to tell of changes; set once, before the first demand. */
+  connect(sink: ExternalChangeSink): void {
+    this.sink = sink;
+  }
+
+  /** The kinds watched now (for tests and logs). */
+  watchedKinds(): string[] {
+    return [...this.slots].filter(([, slot]) => slot.phase === "watching").map(([kind]) => kind);
+  }
+
+  stateOf(node: NodeKey): ExternalState {
+    const { kind, namespace, name } = splitNodeKey(node);
+    if (!this.options.enabled) return { known: false, why: externalNotWatchedMessage(kind) };
+    const slot = this.slots.get(kind);
+    // No slot: beyond the limit, or named a moment ago and about to be resolved (setDemand follows every graph change).
+    if (slot === undefined) return { known: false, why: this.slots.size >= this.maxKinds ? externalLimitMessage(kind, this.maxKinds) : externalNotSyncedMessage(kind) };
+    if (slot.phase === "resolving") return { known: false, why: externalNotSyncedMessage(kind) };
+    if (slot.phase === "failed") return { known: false, why: slot.why };
+    if (!slot.cache.isSynced()) return { known: false, why: externalNotSyncedMessage(kind) };
+    return { known: true, object: slot.cache.get(objectKey(namespace, name)) };
+  }
+
+  /** The kinds the graph's entries name now (GateTracker.externalKinds): start what is new, let go of what is not. */
+  setDemand(demand: ReadonlyMap<string, ReadonlyMap<string, number>>): void {
+    this.demand = new Map([...demand].map(([kind, versions]) => [kind, new Map(versions)]));
+    if (!this.options.enabled || this.stopped) return;
+    for (const kind of this.slots.keys()) {
+      if (demand.has(kind)) this.keep(kind);
+      else if (!this.lingering.has(kind)) this.lingering.set(kind, unref(setTimeout(() => this.release(kind), this.lingerMs)));
+    }
+    // A kind named for the first time: its dependents were judged before it was looked at ("not watched").
+    const fresh: string[] = [];
+    for (const [kind, versions] of demand) {
+      if (this.slots.has(kind) || this.announced.has(kind)) continue;
+      fresh.push(kind);
+      if (this.slots.size < this.maxKinds) this.begin(kind, preferredVersion(versions));
+    }
+    for (const kind of this.announced) if (!demand.has(kind)) this.announced.delete(kind);
+    for (const kind of fresh) {
+      this.announced.add(kind);
+      this.sink?.externalKindChanged(kind);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.lingering.values()) clearTimeout(timer);
+    this.lingering.clear();
+    const stops: Promise<void>[] = [];
+    for (const slot of this.slots.values()) {
+      if (slot.phase === "failed") clearTimeout(slot.retry);
+      if (slot.phase === "watching") {
+        slot.unsubscribe();
+        stops.push(slot.cache.stop());
+      }
+    }
+    this.slots.clear();
+    await Promise.allSettled(stops);
+  }
+
+  private keep(kind: string): void {
+    const timer = this.lingering.get(kind);
+    if (timer !== undefined) clearTimeout(timer);
+    this.lingering.delete(kind);
+  }
+
+  private begin(kind: string, apiVersion: string): void {
+    this.slots.set(kind, { phase: "resolving", apiVersion });
+    void this.resolve(kind, apiVersion).then(
+      (resolved) => this.resolved(kind, apiVersion, resolved),
+      (error: unknown) => this.resolved(kind, apiVersion, { why: externalWatchFailedMessage(kind, describeError(error)) }),
+    );
+  }
+
+  private resolved(kind: string, apiVersion: string, resolved: { type: ResourceType } | { why: string }): void {
+    const slot = this.slots.get(kind);
+    if (this.stopped || slot === undefined || slot.phase !== "resolving" || slot.apiVersion !== apiVersion) return;
+    if ("why" in resolved) {
+      this.log.warn({ kind, apiVersion, why: resolved.why }, "cannot watch a kind ResourceSets depend on; retrying");
+      const retry = unref(setTimeout(() => this.retry(kind), this.retryMs));
+      this.slots.set(kind, { phase: "failed", apiVersion, why: resolved.why, retry });
+      this.sink?.externalKindChanged(kind);
+      return;
+    }
+    const cache = new ObjectCache<ExternalObject, string>(this.kc, {
+      kind,
+      codec: externalCodec(resolved.type),
+      logger: this.log,
+      ...(this.options.pageSize !== undefined ? { pageSize: this.options.pageSize } : {}),
+      ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
+    });
+    const unsubscribe = cache.subscribe((change) => {
+      // Before the first list completes the whole kind is announced at once, below.
+      if (!cache.isSynced()) return;
+      const object = change.type === "upsert" ? change.object : change.previous;
+      this.sink?.externalChanged(nodeKey(kind, object.namespace, object.name));
+    });
+    this.slots.set(kind, { phase: "watching", apiVersion, cache, unsubscribe });
+    this.log.info({ kind, apiVersion, resource: resolved.type.resource }, "watching a kind ResourceSets depend on");
+    cache.synced.then(
+      () => {
+        if (this.slots.get(kind)?.phase === "watching") this.sink?.externalKindChanged(kind);
+      },
+      () => undefined,
+    );
+    cache.start();
+  }
+
+  private retry(kind: string): void {
+    const slot = this.slots.get(kind);
+    if (slot?.phase !== "failed" || this.stopped) return;
+    this.slots.delete(kind);
+    const versions = this.demand.get(kind);
+    if (versions !== undefined) this.begin(kind, preferredVersion(versions));
+  }
+
+  /** The kind is no longer named: stop watching it, and give its slot to a kind waiting beyond the limit. */
+  private release(kind: string): void {
+    this.lingering.delete(kind);
+    const slot = this.slots.get(kind);
+    if (slot === undefined || this.demand.has(kind)) return;
+    this.slots.delete(kind);
+    if (slot.phase === "failed") clearTimeout(slot.retry);
+    if (slot.phase === "watching") {
+      slot.unsubscribe();
+      void slot.cache.stop();
+      this.log.info({ kind }, "stopped watching a kind no ResourceSet depends on any more");
+    }
+    this.sink?.externalKindChanged(kind);
+    for (const [waiting, versions] of this.demand) {
+      if (this.slots.size >= this.maxKinds) break;
+      if (this.slots.has(waiting)) continue;
+      this.begin(waiting, preferredVersion(versions));
+      this.sink?.externalKindChanged(waiting);
+    }
+  }
+}
+
+/** The apiVersion most entries name (ties: the first in order). */
+function preferredVersion(versions: ReadonlyMap<string, number>): string {
+  let best = "";
+  let count = -1;
+  for (const [version, n] of versions) {
+    if (n > count) {
+      best = version;
+      count = n;
+    }
+  }
+  return best;
+}
+
+function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
+  timer.unref();
+  return timer;
+}
+
+const RESOLVE_TIMEOUT_MS = 10_000;
+
+/**
+ * The API server's discovery for the kind's group version (kind-discovery.ts: its plural and whether it
+ * is namespaced), then a list of at most one object: a 403 there means the chart's RBAC for external
+ * kinds is missing. Both through one ApiGet (api-get.ts), bounded at 10 s.
+ */
+export function discoveryResolver(kc: KubeSource): ResolveKind {
+  const get = apiGet(kc, RESOLVE_TIMEOUT_MS);
+  const discovery = new KindDiscovery(get);
+  return async (kind, apiVersion) => {
+    if (!apiVersion.includes("/")) return { why: `${externalUnservedMessage(kind, apiVersion)} (releasegate watches kinds of named API groups only, not the core group)` };
+    const found = await discovery.resolve(apiVersion, kind, RESOLVE_TIMEOUT_MS);
+    if (found.type === "unserved") return { why: externalUnservedMessage(kind, apiVersion) };
+    if (!found.namespaced) return { why: `${externalUnservedMessage(kind, apiVersion)} as a namespaced kind (releasegate watches namespaced kinds only)` };
+    const slash = apiVersion.indexOf("/");
+    const type: ResourceType = { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), resource: found.resource, kind, namespaced: true };
+    try {
+      const page: unknown = await get(`${apiVersionPath(apiVersion)}/${found.resource}?limit=1`, RESOLVE_TIMEOUT_MS);
+      if (!isRecord(page)) return { why: externalWatchFailedMessage(kind, "the list answer is not an object") };
+    } catch (error) {
+      return { why: externalWatchFailedMessage(kind, describeError(error)) };
+    }
+    return { type };
+  };
+}
