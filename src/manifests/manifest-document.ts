@@ -3,7 +3,8 @@
 // errors and reports can name `file:line`.
 //
 // Speed matters here (a 20 MB file of 50,000 HelmReleases must be read in a few seconds, docs/behaviour.md):
-// values come from js-yaml (or JSON.parse for JSON), which builds plain objects directly. Lines of
+// values come from plain-yaml.ts for the plain YAML most manifests are (several times faster), else from
+// js-yaml (or JSON.parse for JSON); each builds plain objects directly. Lines of
 // individual fields are needed only for the few objects a report names, so they are found on demand by
 // parsing that one document again with `yaml`, which keeps node positions.
 
@@ -11,6 +12,7 @@ import jsYaml from "js-yaml";
 import { LineCounter, isNode, parseDocument } from "yaml";
 import type { Document } from "yaml";
 import { ManifestError } from "./manifest-error.js";
+import { NOT_PLAIN, parsePlainYaml, ruledOut } from "./plain-yaml.js";
 import { isRecord } from "../runtime/json.js";
 
 export type FieldPath = readonly (string | number)[];
@@ -116,12 +118,11 @@ function yamlError(file: string, chunk: Chunk, cause: unknown): ManifestError {
 /** Parses `text`; throws ManifestError (file:line) on malformed YAML. Non-object documents are dropped. */
 export function parseManifestText(text: string, file: string, path: string): ManifestDocument[] {
   const chunks = looksLikeJson(text) ? jsonChunks(text) : splitDocuments(text);
+  const plain = !ruledOut(text);
   const result: ManifestDocument[] = [];
   for (const chunk of chunks) {
-    let value: unknown;
-    if (chunk.json !== undefined) {
-      value = chunk.json;
-    } else {
+    let value: unknown = chunk.json !== undefined ? chunk.json : plain ? parsePlainYaml(chunk.text) : NOT_PLAIN;
+    if (value === NOT_PLAIN) {
       try {
         value = jsYaml.load(chunk.text, { schema: SCHEMA, filename: file });
       } catch (cause) {
