@@ -263,7 +263,7 @@ describe("parsePlainYaml", () => {
         const position = at % (doc.length + 1);
         return agrees(doc.slice(0, position) + insert + doc.slice(position + remove));
       }),
-      { numRuns: 5000 },
+      { numRuns: 3000 },
     );
   });
 });

@@ -315,7 +315,10 @@ class PlainReader {
         const c = this.text.charCodeAt(start);
         const inner: Line = { indent: line.indent + (start - line.start), start, end: line.end };
         const flow = c === 0x7b || c === 0x5b;
-        if ((c === 0x2d && this.isSequenceItem(inner)) || (!flow && this.keyEnd(inner) !== -1)) {
+        const nested = c === 0x2d && this.isSequenceItem(inner);
+        // `- -` with nothing after: js-yaml reads the lines after it in its own way.
+        if (nested && /^\s*(?:#.*)?$/.test(this.text.slice(start + 1, line.end))) giveUp();
+        if (nested || (!flow && this.keyEnd(inner) !== -1)) {
           // `- key: value` or `- - item`: a block that starts on this line, at the item's column.
           lines[this.at] = inner;
           result.push(this.block(inner.indent));
