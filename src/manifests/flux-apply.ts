@@ -420,7 +420,8 @@ class ClusterApplier {
           return doc.line;
         },
         value: placed,
-        lineOf: () => doc.lineOf(["metadata", "name"]) ?? doc.line,
+        lineOf: () => doc.objectLine(),
+        objectLine: doc.objectLine,
       };
       this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1 });
     });
@@ -428,10 +429,11 @@ class ClusterApplier {
 }
 
 function sourceOf(doc: ManifestDocument): { file: string; readonly line: number } {
+  const objectLine = doc.objectLine;
   return {
     file: doc.file,
     get line() {
-      return doc.lineOf(["metadata", "name"]) ?? doc.line;
+      return objectLine();
     },
   };
 }

@@ -79,11 +79,12 @@ function decodeManifest(doc: ManifestDocument, kind: FluxKind, value: Record<str
 }
 
 /** Where an object was read; the line is found only when a report names it (manifest-document.ts parses lines on demand). */
-function sourceOf(doc: ManifestDocument): SourceLocation {
+export function sourceOf(doc: ManifestDocument): SourceLocation {
+  const objectLine = doc.objectLine;
   return {
     file: doc.file,
     get line() {
-      return doc.lineOf(["metadata", "name"]) ?? doc.line;
+      return objectLine();
     },
   };
 }
