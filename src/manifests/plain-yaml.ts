@@ -103,10 +103,6 @@ function slotOf(text: string, start: number, end: number): number {
   return (text.charCodeAt(start) * 31 + (end - start) * 131 + text.charCodeAt(end - 1) * 7 + text.charCodeAt((start + end) >> 1)) & (CACHE_SLOTS - 1);
 }
 
-/** A fresh flat copy of a short string (a `slice` would keep the whole file alive), internalised as a property key. */
-function ownString(text: string): string {
-  return Object.keys({ [text]: 0 })[0]!;
-}
 
 /** One line with content: where its content starts and ends (comments not yet removed). */
 interface Line {
@@ -206,7 +202,7 @@ class PlainReader {
     const slot = slotOf(text, start, end);
     const known = cachedText[slot];
     if (known !== undefined && known.length === end - start && text.startsWith(known, start)) return cachedValue[slot];
-    const raw = ownString(text.slice(start, end));
+    const raw = text.slice(start, end);
     const value = resolvePlain(raw);
     cachedText[slot] = raw;
     cachedValue[slot] = value;
