@@ -277,7 +277,7 @@ describe("releasegate check follows what Flux would apply, per cluster", () => {
   it("counts a HelmRelease a ResourceSet generates from inline inputs as existing", async () => {
     const { code, report } = await checkJson(fixture("resourceset-inline"));
     expect(report.problems).toEqual([]);
-    expect(report.objects).toBe(5);
+    expect(report.objects).toBe(6); // the ResourceSet itself is an object of the graph too
     expect(code).toBe(0);
   });
 
@@ -351,5 +351,42 @@ describe("releasegate check --output github", () => {
     const result = await runCli(["check", "--output", "github", `${FIXTURES}/resourceset-inputs-from`]);
     expect(result.stdout).toMatch(/^::warning file=[^:]+smoke-tests\.yaml,line=\d+::/m);
     expect(result.code).toBe(0);
+  });
+});
+
+describe("ResourceSet dependsOn, offline", () => {
+  const folder = `${FIXTURES}/resourceset-dependencies`;
+
+  it("checks a ResourceSet's entries of every kind: missing, unverified for kinds check does not read, cycles", async () => {
+    for (const args of [[folder], [`${folder}/resourcesets.yaml`, `${folder}/database.yaml`]]) {
+      const { code, report } = await checkJson(...args);
+      expect(code).toBe(1);
+      expect(report.objects).toBe(4);
+      const seen = report.problems.map((p) => [p.type, p.kind, p.object, p.cycle?.join(" → ") ?? p.dependency]);
+      expect(seen).toEqual([
+        ["unverified", "ResourceSet", "flux-system/apps", "flux-system/letsencrypt"],
+        ["unverified", "ResourceSet", "flux-system/apps", "default/web"],
+        ["missing", "ResourceSet", "flux-system/apps", "flux-system/infra-absent"],
+        ["cycle", "ResourceSet", "flux-system/ring-a", "flux-system/ring-a → flux-system/ring-b → flux-system/ring-a"],
+      ]);
+      expect(report.problems[1]?.message).toContain("Deployment default/web cannot be checked offline");
+      expect(report.problems[2]).toMatchObject({ file: `${folder}/resourcesets.yaml`, line: 5 });
+    }
+  });
+
+  it("passes unverified entries unless --strict", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "releasegate-rs-"));
+    try {
+      writeFileSync(
+        join(dir, "rs.yaml"),
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata: {name: apps, namespace: flux-system}\n" +
+          "spec:\n  dependsOn:\n    - {apiVersion: apps/v1, kind: Deployment, name: web, namespace: default}\n" +
+          "  resources:\n    - {apiVersion: v1, kind: ConfigMap, metadata: {name: settings}}\n",
+      );
+      expect((await runCli(["check", dir])).code).toBe(0);
+      expect((await runCli(["check", "--strict", dir])).code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

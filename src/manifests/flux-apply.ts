@@ -358,6 +358,8 @@ class ClusterApplier {
     }
     if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
     if (role === "ResourceSet") {
+      // The ResourceSet is in the graph itself (its dependsOn may name any kind), and so is what it generates.
+      this.objects.push(decodeFluxObject(doc, role, value, namespace, finalName));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }

@@ -35,7 +35,7 @@ function asWritten(read: (visit: (doc: ManifestDocument) => void) => void, defau
   const objects: ManifestObject[] = [];
   read((doc) => {
     const kind = roleOf(doc.value);
-    if (kind !== "HelmRelease" && kind !== "Kustomization") return;
+    if (kind === undefined) return;
     const objectName = nameOf(doc, kind, doc.value);
     const namespace = namespaceOf(doc, kind, doc.value) || defaultNamespace;
     objects.push(decodeFluxObject(doc, kind, doc.value, namespace, objectName));
