@@ -164,21 +164,33 @@ describe("releasegate graph", () => {
     const json = await runCli(["graph", "--format", "json", "examples/chain"]);
     const parsed = JSON.parse(json.stdout) as { graphs: { nodes: { id: string; level: number }[] }[] };
     expect(parsed.graphs[0]?.nodes).toEqual([
-      { id: "default/backend", level: 1, cycle: false },
-      { id: "default/redis", level: 0, cycle: false },
+      { id: "HelmRelease/default/backend", kind: "HelmRelease", object: "default/backend", level: 1, cycle: false },
+      { id: "HelmRelease/default/redis", kind: "HelmRelease", object: "default/redis", level: 0, cycle: false },
     ]);
+  });
+
+  it("draws one graph across kinds: a ResourceSet's edge reaches the HelmRelease it names", async () => {
+    const json = await runCli(["graph", "--format", "json", `${FIXTURES}/resourceset-dependencies`]);
+    const parsed = JSON.parse(json.stdout) as { graphs: { edges: { from: string; to: string; missing: boolean; cycle: boolean }[] }[] };
+    expect(parsed.graphs).toHaveLength(1);
+    expect(parsed.graphs[0]?.edges).toContainEqual({ from: "ResourceSet/flux-system/apps", to: "HelmRelease/flux-system/database", missing: false, cycle: false });
+    expect(parsed.graphs[0]?.edges).toContainEqual({ from: "ResourceSet/flux-system/apps", to: "Deployment/default/web", missing: true, cycle: false });
+    const mermaid = await runCli(["graph", "--format", "mermaid", `${FIXTURES}/resourceset-dependencies`]);
+    expect(mermaid.stdout).toContain('["HelmRelease flux-system/database"]');
+    expect(mermaid.stdout).not.toContain("flux-system/database (missing)");
+    const dot = await runCli(["graph", `${FIXTURES}/resourceset-dependencies`]);
+    expect(dot.stdout).toContain('"ResourceSet/flux-system/apps" -> "HelmRelease/flux-system/database";');
   });
 });
 
 describe("releasegate graph per cluster", () => {
   it("draws each cluster's graph apart, though both use the same names", async () => {
     const json = await runCli(["graph", "--format", "json", `${FIXTURES}/two-clusters`]);
-    const parsed = JSON.parse(json.stdout) as { graphs: { cluster: string; kind: string; edges: { to: string; missing: boolean }[] }[] };
-    const kustomizations = parsed.graphs.filter((graph) => graph.kind === "Kustomization");
-    expect(kustomizations.map((graph) => graph.cluster)).toEqual(["clusters/a", "clusters/b"]);
-    expect(kustomizations[1]?.edges).toEqual([expect.objectContaining({ to: "flux-system/infrra", missing: true })]);
+    const parsed = JSON.parse(json.stdout) as { graphs: { cluster: string; edges: { to: string; missing: boolean }[] }[] };
+    expect(parsed.graphs.map((graph) => graph.cluster)).toEqual(["clusters/a", "clusters/b"]);
+    expect(parsed.graphs[1]?.edges).toEqual([expect.objectContaining({ to: "Kustomization/flux-system/infrra", missing: true })]);
     const dot = await runCli(["graph", `${FIXTURES}/two-clusters`]);
-    expect(dot.stdout).toContain('"clusters/b/Kustomization/flux-system/apps" -> "clusters/b/Kustomization/flux-system/infrra" [style=dashed, color=orange];');
+    expect(dot.stdout).toContain('"clusters/b:Kustomization/flux-system/apps" -> "clusters/b:Kustomization/flux-system/infrra" [style=dashed, color=orange];');
   });
 });
 
