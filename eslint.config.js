@@ -13,10 +13,12 @@ const LAYERS = {
   graph: [],
   flux: ["graph", "runtime"],
   metrics: ["runtime"],
-  certs: ["runtime"],
-  cluster: ["flux", "graph", "runtime"],
+  // The Kubernetes transport (docs/architecture.md, "The Kubernetes transport").
+  kube: ["runtime"],
+  certs: ["kube", "runtime"],
+  cluster: ["flux", "graph", "kube", "runtime"],
   manifests: ["flux", "graph", "runtime"],
-  admission: ["certs", "cluster", "flux", "graph", "metrics", "runtime"],
+  admission: ["certs", "cluster", "flux", "graph", "kube", "metrics", "runtime"],
   controller: ["cluster", "flux", "graph", "metrics", "runtime"],
   ui: ["cluster", "controller", "flux", "graph", "manifests", "metrics", "runtime"],
   // The simulated Flux is an independent oracle (docs/architecture.md): it imports nothing of the

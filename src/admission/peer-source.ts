@@ -5,8 +5,11 @@
 // EndpointSlices of a Service carry the label `kubernetes.io/service-name` (discovery.k8s.io/v1), one
 // endpoint per pod with its IP, readiness and a targetRef to the pod; this replica finds itself by its
 // pod name (the chart passes POD_NAME through the downward API).
-import { DiscoveryV1Api } from "@kubernetes/client-node";
-import type { KubeConfig, V1EndpointSlice } from "@kubernetes/client-node";
+import type { V1EndpointSlice } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
+import type { KubeClient } from "../kube/kube-client.js";
+import { KUBERNETES_RESOURCES, resourcePath } from "../cluster/resources.js";
 
 /** A peer's base URL, e.g. `https://10.0.0.7:9443`. */
 export type PeerUrl = string;
@@ -70,15 +73,15 @@ export function peersFromEndpointSlices(
 }
 
 export class EndpointSlicePeerSource implements PeerSource {
-  private readonly api: DiscoveryV1Api;
+  private readonly client: KubeClient;
   private current: PeerUrl[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    kc: KubeConfig,
+    kc: KubeSource,
     private readonly options: EndpointSlicePeerSourceOptions,
   ) {
-    this.api = kc.makeApiClient(DiscoveryV1Api);
+    this.client = kubeClientOf(kc);
   }
 
   peers(): readonly PeerUrl[] {
@@ -99,10 +102,11 @@ export class EndpointSlicePeerSource implements PeerSource {
 
   async refresh(): Promise<void> {
     try {
-      const list = await this.api.listNamespacedEndpointSlice({
-        namespace: this.options.namespace,
-        labelSelector: `kubernetes.io/service-name=${this.options.service}`,
-      });
+      const list = await this.client.listPage<V1EndpointSlice>(
+        resourcePath(KUBERNETES_RESOURCES.endpointSlice, this.options.namespace),
+        { labelSelector: `kubernetes.io/service-name=${this.options.service}` },
+        { timeoutMs: 10_000 },
+      );
       this.current = peersFromEndpointSlices(list.items, this.options);
     } catch (error) {
       // Keep the last known peers: a stale list costs at most a failed announcement.

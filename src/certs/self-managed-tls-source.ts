@@ -11,7 +11,7 @@
 // The CA survives serving-certificate renewals; when it nears expiry a new CA joins the bundle beside the old
 // one before anything it signs is served (see renewal-plan.ts). The caBundle of our
 // ValidatingWebhookConfiguration follows the Secret's ca.crt (webhook-ca-bundle.ts).
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeSource } from "../kube/connect.js";
 import { describeError } from "../runtime/api-error.js";
 import { inspectCertificateSet, issueCertificateSet, signerCertificate, type CertificateSet } from "./certificate-set.js";
 import { defaultRenewalPolicy, isNoop, planRenewal, type RenewalPlan, type RenewalPolicy, type StoredSummary } from "./renewal-plan.js";
@@ -22,7 +22,7 @@ import { CaBundleInjector } from "./webhook-ca-bundle.js";
 import type { Logger } from "../runtime/logger.js";
 
 export interface SelfManagedTlsSourceOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeSource;
   /** The release namespace: where the Secret lives and the Service runs. */
   namespace: string;
   secretName: string;

@@ -4,7 +4,9 @@
 // fails with 409 AlreadyExists when another replica created it first, and an update carrying the
 // resourceVersion it read fails with 409 Conflict when another replica wrote in between
 // (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions).
-import { CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
+import type { V1Secret } from "@kubernetes/client-node";
+import { kubeClientOf, type KubeSource } from "../kube/connect.js";
+import type { KubeClient } from "../kube/kube-client.js";
 import { statusCodeOf } from "../runtime/api-error.js";
 import type { CertificateSet } from "./certificate-set.js";
 
@@ -70,20 +72,24 @@ export function storedToSecret(name: string, namespace: string, set: Certificate
 
 /** Get, create-if-absent and compare-and-swap update of one named Secret. */
 export class TlsSecretStore {
-  private readonly api: CoreV1Api;
+  private readonly api: KubeClient;
 
   constructor(
-    kubeConfig: KubeConfig,
+    kubeConfig: KubeSource,
     readonly namespace: string,
     readonly name: string,
   ) {
-    this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.api = kubeClientOf(kubeConfig);
+  }
+
+  private path(name?: string): string {
+    return `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets${name === undefined ? "" : `/${encodeURIComponent(name)}`}`;
   }
 
   /** The Secret, or undefined when it does not exist. */
   async read(): Promise<StoredSecret | undefined> {
     try {
-      return secretToStored(await this.api.readNamespacedSecret({ name: this.name, namespace: this.namespace }));
+      return secretToStored(await this.api.get<V1Secret>(this.path(this.name), { timeoutMs: 10_000 }));
     } catch (error) {
       if (statusCodeOf(error) === 404) return undefined;
       throw error;
@@ -93,7 +99,7 @@ export class TlsSecretStore {
   /** Creates the Secret; `lost-race` when another replica created it first. */
   async create(set: CertificateSet): Promise<WriteResult> {
     try {
-      const created = await this.api.createNamespacedSecret({ namespace: this.namespace, body: storedToSecret(this.name, this.namespace, set) });
+      const created = await this.api.create<V1Secret>(this.path(), storedToSecret(this.name, this.namespace, set), { timeoutMs: 10_000 });
       return { status: "written", resourceVersion: created.metadata?.resourceVersion };
     } catch (error) {
       if (statusCodeOf(error) === 409) return { status: "lost-race" };
@@ -104,11 +110,7 @@ export class TlsSecretStore {
   /** Replaces the Secret if it is still as `previous` read it; `lost-race` when someone wrote in between. */
   async update(set: CertificateSet, previous: StoredSecret): Promise<WriteResult> {
     try {
-      const updated = await this.api.replaceNamespacedSecret({
-        name: this.name,
-        namespace: this.namespace,
-        body: storedToSecret(this.name, this.namespace, set, previous),
-      });
+      const updated = await this.api.replace<V1Secret>(this.path(this.name), storedToSecret(this.name, this.namespace, set, previous), { timeoutMs: 10_000 });
       return { status: "written", resourceVersion: updated.metadata?.resourceVersion };
     } catch (error) {
       // 409: changed since we read it. 404: deleted since we read it; the next pass creates it again.

@@ -7,7 +7,8 @@
 // configuration changed concurrently (e.g. by `helm upgrade`) fails the test instead of being overwritten, and
 // is re-read on the next pass. The check repeats periodically: if something resets the caBundle (a `kubectl
 // apply` of a manifest without it), it is restored.
-import { AdmissionregistrationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { kubeClientOf, type KubeSource } from "../kube/connect.js";
+import type { KubeClient } from "../kube/kube-client.js";
 import { describeError } from "../runtime/api-error.js";
 import { splitPemCertificates } from "./tls-material.js";
 import { stderrLogger, type TlsSource } from "./tls-source.js";
@@ -16,9 +17,10 @@ import type { Logger } from "../runtime/logger.js";
 export type CaBundleResult = { status: "unchanged" } | { status: "patched"; webhooks: string[] };
 
 /** Sets clientConfig.caBundle of every webhook in the named configuration to `caPem` where it differs. */
-export async function injectCaBundle(api: AdmissionregistrationV1Api, name: string, caPem: string): Promise<CaBundleResult> {
+export async function injectCaBundle(client: KubeClient, name: string, caPem: string): Promise<CaBundleResult> {
   const caBundle = Buffer.from(caPem, "utf8").toString("base64");
-  const config = await api.readValidatingWebhookConfiguration({ name });
+  const path = `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${encodeURIComponent(name)}`;
+  const config = await client.get<{ webhooks?: Array<{ name: string; clientConfig: { caBundle?: string } }> }>(path, { timeoutMs: 10_000 });
   const operations: object[] = [];
   const patched: string[] = [];
   (config.webhooks ?? []).forEach((webhook, index) => {
@@ -31,13 +33,12 @@ export async function injectCaBundle(api: AdmissionregistrationV1Api, name: stri
     patched.push(webhook.name);
   });
   if (operations.length === 0) return { status: "unchanged" };
-  // client-node sends the first content type the API accepts for a patch: application/json-patch+json.
-  await api.patchValidatingWebhookConfiguration({ name, body: operations });
+  await client.patch(path, "json", operations, { timeoutMs: 10_000, discardBody: true });
   return { status: "patched", webhooks: patched };
 }
 
 export interface CaBundleInjectorOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeSource;
   /** Name of our ValidatingWebhookConfiguration. */
   webhookConfigurationName: string;
   /** The source whose caPem to inject. */
@@ -52,7 +53,7 @@ export interface CaBundleInjectorOptions {
 
 /** Follows a TlsSource and keeps the webhook configuration's caBundle in step with it. */
 export class CaBundleInjector {
-  private readonly api: AdmissionregistrationV1Api;
+  private readonly api: KubeClient;
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -65,7 +66,7 @@ export class CaBundleInjector {
   private confirmed: { caPem: string; since: Date } | undefined;
 
   constructor(private readonly options: CaBundleInjectorOptions) {
-    this.api = options.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    this.api = kubeClientOf(options.kubeConfig);
     this.logger = options.logger ?? stderrLogger;
   }
 

@@ -10,7 +10,9 @@ import { readFileSync } from "node:fs";
 import type http from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { KubeConfig } from "@kubernetes/client-node";
+import { connectKube, kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
+import type { KubeClient } from "../kube/kube-client.js";
 import { AdmissionGraphs } from "../admission/admission-graphs.js";
 import { createAdmissionListener } from "../admission/app.js";
 import { tlsKeyPeerAuthenticator } from "../admission/peer-auth.js";
@@ -58,8 +60,9 @@ import type { ServeOptions } from "./serve-options.js";
 
 /** What a caller embedding serve (the sandbox, tests) may supply instead of the defaults. */
 export interface ServeOverrides {
-  /** The cluster to talk to (otherwise from --kubeconfig / in-cluster / default). */
-  kubeConfig?: KubeConfig;
+  /** The cluster to talk to (otherwise from --kubeconfig / in-cluster / default): a KubeClient, or a
+   *  client-node KubeConfig the caller already holds (the sandbox). */
+  kubeConfig?: KubeSource;
   logger?: Logger;
   /** Where the other webhook replicas are (otherwise the Service's EndpointSlices). */
   peers?: PeerSource;
@@ -94,23 +97,25 @@ const DISCOVERY_ATTEMPTS = 8;
  *  client-go's 500 keep the transient memory of a (re-)list low; the cache keeps none of it. */
 const LIST_PAGE_SIZE = 100;
 
-function loadKubeConfig(options: ServeOptions): KubeConfig {
-  const kc = new KubeConfig();
-  if (options.inCluster) kc.loadFromCluster();
-  else if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
-  else kc.loadFromDefault();
-  return kc;
+/**
+ * The API client: src/kube reads the kubeconfig or the service account itself, so @kubernetes/client-node
+ * (about 60 MiB of RSS) is loaded only for a kubeconfig that needs it (an exec plugin, an auth-provider).
+ */
+async function loadKubeClient(options: ServeOptions, log: Logger): Promise<KubeClient> {
+  const connected = await connectKube({ ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}), inCluster: options.inCluster });
+  if (connected.via.type === "client-node") log.info({ why: connected.via.why }, "kubeconfig read by @kubernetes/client-node");
+  return connected.client;
 }
 
 /** Discovery, retried for a while: an API server that is still starting is not a reason to crash. */
-async function discover(kc: KubeConfig, log: Logger): Promise<Record<GuardedKind, ServedFluxResource>> {
+async function discover(kc: KubeClient, log: Logger): Promise<Record<GuardedKind, ServedFluxResource>> {
   let delay = 250;
   for (let attempt = 1; ; attempt++) {
     try {
       return await discoverServedVersions(kc);
     } catch (error) {
       if (attempt >= DISCOVERY_ATTEMPTS) {
-        throw new Error(`cannot reach the Kubernetes API at ${kc.getCurrentCluster()?.server ?? "?"}: ${describeError(error)}; check the kubeconfig or in-cluster access`, {
+        throw new Error(`cannot reach the Kubernetes API at ${kc.server}: ${describeError(error)}; check the kubeconfig or in-cluster access`, {
           cause: error,
         });
       }
@@ -121,7 +126,7 @@ async function discover(kc: KubeConfig, log: Logger): Promise<Record<GuardedKind
   }
 }
 
-function createTlsSource(options: ServeOptions, kc: KubeConfig, log: Logger, overrides: ServeOverrides): TlsSource {
+function createTlsSource(options: ServeOptions, kc: KubeClient, log: Logger, overrides: ServeOverrides): TlsSource {
   const logger = log.child({ component: "tls" });
   if (options.certMode === "self-managed") {
     return new SelfManagedTlsSource({
@@ -171,7 +176,7 @@ function drainable(app: http.RequestListener, shuttingDown: () => boolean): { li
 export async function startServe(options: ServeOptions, overrides: ServeOverrides = {}): Promise<RunningServe> {
   const log = overrides.logger ?? createLogger(options.logLevel, undefined, options.logFormat);
   const clientCa = readClientCa(options.clientCaFile);
-  const kc = overrides.kubeConfig ?? loadKubeConfig(options);
+  const kc = overrides.kubeConfig !== undefined ? kubeClientOf(overrides.kubeConfig) : await loadKubeClient(options, log);
   const metrics = createMetrics();
   const served = await discover(kc, log);
 
@@ -353,6 +358,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     graphs.stop();
     for (const store of stores) store.stop();
     await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
+    // The connections of a client serve made itself; a caller's client is the caller's to close.
+    if (overrides.kubeConfig === undefined) kc.close();
   };
 
   let stopping: Promise<void> | undefined;

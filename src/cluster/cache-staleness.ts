@@ -7,13 +7,12 @@
 // whose watch ended is behind until it has listed again, however well the API server answers; past `maxStalenessMs` the kind is stale: the webhook answers 503
 // instead of deciding from a cache that may be missing recent writes, and /readyz fails. A log line says
 // when a kind turns stale and when it is healthy again.
-import { CustomObjectsApi } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
 import type { FluxKind } from "../graph/types.js";
 import { describeError, silentLogger } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
-import { fluxResourceType } from "./resources.js";
-import { sharedApiClient } from "./shared-agent.js";
+import { fluxResourceType, resourcePath } from "./resources.js";
 
 export const DEFAULT_MAX_CACHE_STALENESS_MS = 10_000;
 
@@ -125,10 +124,10 @@ export class CacheStaleness {
 }
 
 /** The probe serve uses: list one object of the kind, with a timeout of half the limit. */
-export function listOneProbe(kc: KubeConfig, versions: Partial<Record<FluxKind, string>>, maxStalenessMs: number): (kind: FluxKind) => Promise<void> {
-  const api = sharedApiClient(kc, CustomObjectsApi, { timeoutMs: Math.max(500, maxStalenessMs / 2) });
+export function listOneProbe(kc: KubeSource, versions: Partial<Record<FluxKind, string>>, maxStalenessMs: number): (kind: FluxKind) => Promise<void> {
+  const client = kubeClientOf(kc);
+  const timeoutMs = Math.max(500, maxStalenessMs / 2);
   return async (kind) => {
-    const type = fluxResourceType(kind, versions[kind]);
-    await api.listClusterCustomObject({ group: type.group, version: type.version, plural: type.resource, limit: 1 });
+    await client.listPage(resourcePath(fluxResourceType(kind, versions[kind])), { limit: 1 }, { timeoutMs });
   };
 }

@@ -8,17 +8,17 @@
 //
 // Writes go through one bounded queue (write-queue.ts): per object only the latest Event waits (an
 // older one still waiting is dropped, since the object has moved on), at most `maxQueued` objects wait,
-// a few writes run at once under a global rate, all over one pooled connection set (shared-agent.ts).
+// a few writes run at once under a global rate, all over the client's one pooled connection set (src/kube).
 // Every drop is counted (`releasegate_events_dropped_total`). So 3,000 objects turning blocked at once
 // cost a bounded queue and a handful of connections, not 3,000 requests in flight.
 
-import { EventsV1Api, PatchStrategy, V1MicroTime, setHeaderOptions } from "@kubernetes/client-node";
-import type { EventsV1Event, KubeConfig } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
+import type { KubeClient } from "../kube/kube-client.js";
 import { describeError, silentLogger, statusCodeOf } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
 import type { FluxObject } from "../graph/types.js";
-import { apiVersionOf, fluxResourceType, KUBERNETES_RESOURCES } from "./resources.js";
-import { sharedApiClient } from "./shared-agent.js";
+import { apiVersionOf, fluxResourceType, KUBERNETES_RESOURCES, resourcePath } from "./resources.js";
 import { WriteQueue } from "./write-queue.js";
 import type { DropReason, RateLimiter } from "./write-queue.js";
 
@@ -89,9 +89,20 @@ interface Remembered {
   lastObserved: number;
 }
 
+/** A time that serialises as RFC 3339 with microseconds, the wire form of metav1.MicroTime. */
+export class MicroTime extends Date {
+  override toISOString(): string {
+    return super.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+  }
+
+  override toJSON(): string {
+    return this.toISOString();
+  }
+}
+
 /** RFC 3339 with microseconds, the wire form of metav1.MicroTime. */
-export function microTime(date: Date): V1MicroTime {
-  return new V1MicroTime(date.getTime());
+export function microTime(date: Date): MicroTime {
+  return new MicroTime(date.getTime());
 }
 
 /** Cut a string to at most `maxBytes` of UTF-8 without splitting a character. */
@@ -111,7 +122,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 }
 
 export class EventRecorder {
-  private readonly api: EventsV1Api;
+  private readonly client: KubeClient;
   private readonly reportingController: string;
   private readonly reportingInstance: string;
   private readonly seriesWindowMs: number;
@@ -123,8 +134,8 @@ export class EventRecorder {
   private readonly queue: WriteQueue<QueuedEvent>;
   private sequence = 0;
 
-  constructor(kc: KubeConfig, options: EventRecorderOptions) {
-    this.api = sharedApiClient(kc, EventsV1Api, { timeoutMs: 10_000 });
+  constructor(kc: KubeSource, options: EventRecorderOptions) {
+    this.client = kubeClientOf(kc);
     const onDropped = options.onDropped;
     this.queue = new WriteQueue<QueuedEvent>({
       run: async (queued) => queued.settle(await this.write(queued.identity, queued.spec, queued.occurrences)),
@@ -201,13 +212,11 @@ export class EventRecorder {
     if (known && now.getTime() - known.lastObserved <= this.seriesWindowMs) {
       const count = known.count + occurrences;
       try {
-        await this.api.patchNamespacedEvent(
-          {
-            namespace: known.namespace,
-            name: known.name,
-            body: { series: { count, lastObservedTime: microTime(now).toISOString() } },
-          },
-          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        await this.client.patch(
+          resourcePath(KUBERNETES_RESOURCES.event, known.namespace, known.name),
+          "merge",
+          { series: { count, lastObservedTime: microTime(now).toISOString() } },
+          { timeoutMs: 10_000, discardBody: true },
         );
         this.remember(identity, { ...known, count, lastObserved: now.getTime() });
         return { ok: true, namespace: known.namespace, name: known.name, count, created: false };
@@ -223,7 +232,7 @@ export class EventRecorder {
   private async create(identity: string, spec: EventSpec, now: Date, occurrences = 1): Promise<RecordEventResult> {
     const namespace = spec.regarding.namespace || "default";
     const name = this.eventName(spec.regarding.name, now);
-    const body: EventsV1Event = {
+    const body = {
       apiVersion: apiVersionOf(KUBERNETES_RESOURCES.event),
       kind: KUBERNETES_RESOURCES.event.kind,
       metadata: { name, namespace },
@@ -240,7 +249,7 @@ export class EventRecorder {
       ...(occurrences > 1 ? { series: { count: occurrences, lastObservedTime: microTime(now) } } : {}),
     };
     try {
-      await this.api.createNamespacedEvent({ namespace, body });
+      await this.client.create(resourcePath(KUBERNETES_RESOURCES.event, namespace), body, { timeoutMs: 10_000, discardBody: true });
       this.remember(identity, { namespace, name, count: occurrences, lastObserved: now.getTime() });
       return { ok: true, namespace, name, count: occurrences, created: true };
     } catch (err) {

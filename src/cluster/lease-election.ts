@@ -11,8 +11,10 @@
 // - release() on shutdown clears holderIdentity, like client-go's ReleaseOnCancel, so a standby takes
 //   over at its next retry instead of waiting a whole lease duration.
 
-import { CoordinationV1Api } from "@kubernetes/client-node";
-import type { KubeConfig, V1Lease } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
+import type { KubeClient } from "../kube/kube-client.js";
+import { KUBERNETES_RESOURCES, resourcePath } from "./resources.js";
 import { microTime } from "./events.js";
 import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { silentLogger } from "../runtime/logger.js";
@@ -41,6 +43,21 @@ export interface LeaseElectionOptions {
 /** client-go wait.JitterUntil's JitterFactor for the acquire loop. */
 const JITTER_FACTOR = 1.2;
 
+/** A coordination.k8s.io/v1 Lease as the election reads and writes it (the JSON, times as RFC 3339 text);
+ *  fields not named here travel along unchanged. */
+export interface LeaseObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: Date | string;
+    renewTime?: Date | string;
+    leaseTransitions?: number;
+  };
+}
+
 /** The fields of a Lease's spec that the election reads, normalised for comparison. */
 export interface LeaseRecord {
   holderIdentity: string;
@@ -56,7 +73,7 @@ function timeText(value: unknown): string {
 }
 
 /** Read a Lease's spec defensively into a LeaseRecord. */
-export function leaseRecordOf(lease: V1Lease | undefined): LeaseRecord {
+export function leaseRecordOf(lease: LeaseObject | undefined): LeaseRecord {
   const spec = lease?.spec;
   return {
     holderIdentity: typeof spec?.holderIdentity === "string" ? spec.holderIdentity : "",
@@ -91,7 +108,7 @@ export function mayTakeLease(record: LeaseRecord, identity: string, observedAt: 
 type Attempt = "acquired" | "held-by-other" | "failed";
 
 export class LeaseElection {
-  private readonly api: CoordinationV1Api;
+  private readonly client: KubeClient;
   private readonly namespace: string;
   private readonly name: string;
   private readonly identity: string;
@@ -108,11 +125,13 @@ export class LeaseElection {
   private state: "new" | "running" | "stopped" = "new";
   private loop: Promise<void> | undefined;
   private readonly sleepers = new Set<() => void>();
+  /** The acquire or renew on the wire, if any: stop() does not wait for it, release() must. */
+  private attempt: Promise<Attempt> | undefined;
   /** Resolves on stop(): no request in flight may hold up stopping. */
   private readonly stopped: Promise<"stopped">;
   private signalStopped!: () => void;
 
-  constructor(kc: KubeConfig, options: LeaseElectionOptions) {
+  constructor(kc: KubeSource, options: LeaseElectionOptions) {
     this.namespace = options.namespace;
     this.name = options.name;
     this.identity = options.identity;
@@ -134,7 +153,7 @@ export class LeaseElection {
         `leader election: renew deadline (${this.renewDeadlineMs} ms) must be greater than ${JITTER_FACTOR} × retry period (${this.retryPeriodMs} ms)`,
       );
     }
-    this.api = kc.makeApiClient(CoordinationV1Api);
+    this.client = kubeClientOf(kc);
     this.stopped = new Promise((resolve) => (this.signalStopped = () => resolve("stopped")));
   }
 
@@ -197,26 +216,36 @@ export class LeaseElection {
 
   /** client-go's release(): the record emptied of its holder, only if we still hold it. */
   private async giveUpLease(): Promise<void> {
-    const lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace });
+    // A renewal still on the wire would land after our read and make the release a 409 (or undo it).
+    await this.attempt;
+    const lease = await this.readLease();
     const record = leaseRecordOf(lease);
     if (record.holderIdentity !== this.identity) return;
     const now = microTime(new Date());
-    await this.api.replaceNamespacedLease({
-      name: this.name,
-      namespace: this.namespace,
-      body: {
-        ...lease,
-        spec: {
-          ...lease.spec,
-          holderIdentity: "",
-          leaseDurationSeconds: 1,
-          acquireTime: now,
-          renewTime: now,
-          leaseTransitions: record.leaseTransitions,
-        },
+    await this.replaceLease({
+      ...lease,
+      spec: {
+        ...lease.spec,
+        holderIdentity: "",
+        leaseDurationSeconds: 1,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: record.leaseTransitions,
       },
     });
     this.log.info({ lease: `${this.namespace}/${this.name}`, identity: this.identity }, "released leader lease");
+  }
+
+  private leasePath(name?: string): string {
+    return resourcePath(KUBERNETES_RESOURCES.lease, this.namespace, name);
+  }
+
+  private readLease(): Promise<LeaseObject> {
+    return this.client.get<LeaseObject>(this.leasePath(this.name), { timeoutMs: this.renewDeadlineMs });
+  }
+
+  private replaceLease(body: LeaseObject): Promise<LeaseObject> {
+    return this.client.replace<LeaseObject>(this.leasePath(this.name), body, { timeoutMs: this.renewDeadlineMs });
   }
 
   private get running(): boolean {
@@ -226,7 +255,7 @@ export class LeaseElection {
   private async run(): Promise<void> {
     while (this.running) {
       // Campaign: try, then wait retryPeriod plus up to 1.2 × retryPeriod of jitter.
-      const attempt = await Promise.race([this.tryAcquireOrRenew(), this.stopped]);
+      const attempt = await Promise.race([this.tracked(), this.stopped]);
       if (attempt === "stopped" || !this.running) break;
       if (attempt !== "acquired") {
         await this.sleep(this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR));
@@ -244,7 +273,7 @@ export class LeaseElection {
       if (!this.running || !this.leading) return;
       const deadline = this.lastRenewAt + this.renewDeadlineMs;
       const attempt = await Promise.race([
-        this.tryAcquireOrRenew(),
+        this.tracked(),
         this.sleep(Math.max(0, deadline - Date.now())).then((): Attempt => "failed"),
         this.stopped,
       ]);
@@ -308,22 +337,31 @@ export class LeaseElection {
   }
 
   /** client-go's tryAcquireOrRenew: one read, then at most one create or optimistic update. */
+  private tracked(): Promise<Attempt> {
+    const attempt = this.tryAcquireOrRenew();
+    this.attempt = attempt;
+    void attempt.finally(() => {
+      if (this.attempt === attempt) this.attempt = undefined;
+    });
+    return attempt;
+  }
+
   private async tryAcquireOrRenew(): Promise<Attempt> {
     const now = Date.now();
     const nowTime = microTime(new Date(now));
     const durationSeconds = Math.ceil(this.leaseDurationMs / 1000);
-    let lease: V1Lease;
+    let lease: LeaseObject;
     try {
-      lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace });
+      lease = await this.readLease();
     } catch (err) {
       if (statusCodeOf(err) !== 404) {
         this.log.warn({ lease: `${this.namespace}/${this.name}`, error: describeError(err) }, "reading lease failed");
         return "failed";
       }
       try {
-        const created = await this.api.createNamespacedLease({
-          namespace: this.namespace,
-          body: {
+        const created = await this.client.create<LeaseObject>(
+          this.leasePath(),
+          {
             apiVersion: "coordination.k8s.io/v1",
             kind: "Lease",
             metadata: { name: this.name, namespace: this.namespace },
@@ -335,7 +373,8 @@ export class LeaseElection {
               leaseTransitions: 0,
             },
           },
-        });
+          { timeoutMs: this.renewDeadlineMs },
+        );
         return this.won(created, now);
       } catch (createErr) {
         // 409 AlreadyExists: another candidate created it first; try again next period.
@@ -352,20 +391,16 @@ export class LeaseElection {
 
     const renewing = record.holderIdentity === this.identity;
     try {
-      const updated = await this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.namespace,
-        // The resourceVersion read travels in metadata: a concurrent writer makes this a 409.
-        body: {
-          ...lease,
-          spec: {
-            ...lease.spec,
-            holderIdentity: this.identity,
-            leaseDurationSeconds: durationSeconds,
-            acquireTime: renewing && record.acquireTime !== "" ? lease.spec?.acquireTime : nowTime,
-            renewTime: nowTime,
-            leaseTransitions: renewing ? record.leaseTransitions : record.leaseTransitions + 1,
-          },
+      // The resourceVersion read travels in metadata: a concurrent writer makes this a 409.
+      const updated = await this.replaceLease({
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: this.identity,
+          leaseDurationSeconds: durationSeconds,
+          acquireTime: renewing && record.acquireTime !== "" ? lease.spec?.acquireTime : nowTime,
+          renewTime: nowTime,
+          leaseTransitions: renewing ? record.leaseTransitions : record.leaseTransitions + 1,
         },
       });
       return this.won(updated, now);
@@ -377,7 +412,7 @@ export class LeaseElection {
     }
   }
 
-  private won(lease: V1Lease, at: number): Attempt {
+  private won(lease: LeaseObject, at: number): Attempt {
     this.observe(leaseRecordOf(lease), at);
     // A renewal only counts while we still lead (or are about to): never revive a stopped elector.
     if (this.running) this.lastRenewAt = at;

@@ -4,15 +4,14 @@
 // versions: an unset resourceVersion means "most recent"), so an object stored a moment ago and not yet
 // seen by this replica's watch is found, and a denial is never a guess. This runs on the deny path only;
 // allowed reviews never leave memory.
-import { CustomObjectsApi } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
 import { objectKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject } from "../flux/decode.js";
 import { describeError, silentLogger, statusCodeOf } from "./logger.js";
 import type { ClusterLogger } from "./logger.js";
-import { fluxResourceType } from "./resources.js";
-import { sharedApiClient } from "./shared-agent.js";
+import { fluxResourceType, resourcePath } from "./resources.js";
 
 /** Names read per review: a denial names at most 10 problems, and a handful of GETs costs little. */
 export const MAX_NAMES_READ = 20;
@@ -25,12 +24,12 @@ export type ConfirmMissing = (kind: FluxKind, keys: readonly ObjectKey[], timeou
  * (the rest are missing now, or could not be read in time, and stay denied as the cache says).
  */
 export function apiMissingReader(
-  kc: KubeConfig,
+  kc: KubeSource,
   versions: Partial<Record<FluxKind, string>>,
   options: { timeoutMs?: number; logger?: ClusterLogger } = {},
 ): ConfirmMissing {
   const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
-  const api = sharedApiClient(kc, CustomObjectsApi, { timeoutMs: bound });
+  const client = kubeClientOf(kc);
   const log = options.logger ?? silentLogger;
   return async (kind, keys, timeoutMs) => {
     const type = fluxResourceType(kind, versions[kind]);
@@ -41,7 +40,7 @@ export function apiMissingReader(
       const namespace = key.slice(0, slash);
       const name = key.slice(slash + 1);
       try {
-        const raw: unknown = await api.getNamespacedCustomObject({ group: type.group, version: type.version, plural: type.resource, namespace, name });
+        const raw: unknown = await client.get(resourcePath(type, namespace, name), { timeoutMs: bound });
         const object = decodeFluxObject(kind, raw);
         return objectKey(object.namespace, object.name) === key ? object : undefined;
       } catch (error) {

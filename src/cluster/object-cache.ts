@@ -4,10 +4,14 @@
 // watch error means a fresh list, diffed against the cache so subscribers see only real changes, never
 // a replay. Objects are reduced on ingest by the one decoder (src/flux/decode.ts), and a change is announced only when the
 // reduced object differs, so changes to fields releasegate does not read (values, status.history,
-// managed fields) cost nothing downstream.
+// managed fields) cost nothing downstream. The requests go through src/kube (docs/architecture.md,
+// "The Kubernetes transport"): each list page is decoded item by item and dropped before the next is
+// asked for, and each watch line is parsed, decoded and dropped, so the raw objects (Helm values and
+// all) never outlive the page or the event that carried them.
 
-import { CustomObjectsApi, Watch } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
+import type { KubeClient, WatchHandle } from "../kube/kube-client.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject, sameFluxObject } from "../flux/decode.js";
 import { describeError, statusCodeOf } from "../runtime/api-error.js";
@@ -89,8 +93,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
   readonly synced: Promise<void>;
 
   private readonly type: ResourceType;
-  private readonly api: CustomObjectsApi;
-  private readonly watcher: Watch;
+  private readonly client: KubeClient;
   private readonly pageSize: number;
   private readonly watchTimeoutSeconds: number | undefined;
   private readonly initialBackoffMs: number;
@@ -118,12 +121,12 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
   /** Ends the running watch or sleep early (stop()). */
   private interrupt: (() => void) | undefined;
 
-  constructor(kc: KubeConfig, options: ObjectCacheOptions<T> & { kind: K }) {
+  /** `kc`: a KubeClient (src/kube), or a client-node KubeConfig (its requests then share one client). */
+  constructor(kc: KubeSource, options: ObjectCacheOptions<T> & { kind: K }) {
     this.kind = options.kind;
     this.codec = options.codec ?? (fluxCodec(options.kind as string as FluxKind, options.version) as unknown as CacheCodec<T>);
     this.type = this.codec.type;
-    this.api = kc.makeApiClient(CustomObjectsApi);
-    this.watcher = new Watch(kc);
+    this.client = kubeClientOf(kc);
     this.pageSize = options.pageSize ?? 500;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds;
     this.initialBackoffMs = options.backoff?.initialMs ?? 500;
@@ -303,23 +306,22 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     let continueToken: string | undefined;
     let listVersion: string | undefined;
     do {
-      const page: unknown = await this.api.listClusterCustomObject({
-        group: this.type.group,
-        version: this.type.version,
-        plural: this.type.resource,
+      const page = await this.client.listPage(resourcePath(this.type), {
         limit: this.pageSize,
-        ...(continueToken ? { _continue: continueToken } : {}),
+        ...(continueToken ? { continue: continueToken } : {}),
       });
       if (this.stopped) return;
       this.lastDelivery = Date.now();
-      const { items, resourceVersion, next } = readListPage(page);
-      for (const raw of items) {
-        const object = this.codec.decode(raw);
+      const items = page.items;
+      for (let i = 0; i < items.length; i++) {
+        const object = this.codec.decode(items[i]);
+        // The raw object goes as soon as it is decoded: a page's values are garbage one by one.
+        items[i] = undefined;
         if (object === undefined || object.name === "" || object.namespace === "") continue;
         fresh.set(objectKey(object.namespace, object.name), object);
       }
-      listVersion = resourceVersion ?? listVersion;
-      continueToken = next;
+      listVersion = page.resourceVersion ?? listVersion;
+      continueToken = page.continue;
     } while (continueToken);
 
     for (const [key, object] of fresh) this.upsert(key, object);
@@ -374,7 +376,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
       const timeoutSeconds = this.watchTimeoutSeconds ?? Math.floor(300 + Math.random() * 300);
       let events = 0;
       let finished = false;
-      let abort: AbortController | undefined;
+      // Set once the request is made, below; finish() may run before that (stop()).
+      let watch: WatchHandle | undefined = undefined;
       let idleTimer: NodeJS.Timeout | undefined;
 
       const finish = (ended: WatchRestartReason, error?: string): void => {
@@ -385,11 +388,11 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         clearTimeout(idleTimer);
         this.watchOpen = false;
         this.interrupt = undefined;
-        abort?.abort();
+        watch?.abort();
         const healthy = reason !== "error" && (events > 0 || lasted >= HEALTHY_WATCH_MS);
         resolve(error === undefined ? { reason, healthy } : { reason, healthy, error });
       };
-      // client-node's Watch sets no client-side timeout: a connection that silently died would hang
+      // A connection that silently died would hang for ever.
       // for ever. The server ends every watch after timeoutSeconds, so silence well past it is dead.
       const armIdleTimer = (): void => {
         clearTimeout(idleTimer);
@@ -399,7 +402,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
       this.interrupt = () => finish("closed");
       armIdleTimer();
 
-      const onEvent = (phase: string, raw: unknown): void => {
+      const onEvent = ({ type: phase, object: raw }: { type: string; object: unknown }): void => {
         if (finished) return;
         this.contactAt = Date.now();
         armIdleTimer();
@@ -442,26 +445,23 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         }
       };
 
-      const path = resourcePath(this.type);
       const params = {
         allowWatchBookmarks: true,
         timeoutSeconds,
         ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
       };
-      this.watcher
-        .watch(path, params, onEvent, (err: unknown) => {
-          if (!err) return finish("closed");
-          if (statusCodeOf(err) === 410) return finish("expired", describeError(err));
-          finish("error", describeError(err));
-        })
-        .then(
-          (controller) => {
-            abort = controller;
-            if (finished) controller.abort();
-            else this.watchOpen = true;
-          },
-          (err: unknown) => finish("error", describeError(err)),
-        );
+      watch = this.client.watch(resourcePath(this.type), onEvent, { query: params, connectTimeoutMs: 30_000 });
+      watch.opened.then(
+        () => {
+          if (!finished) this.watchOpen = true;
+        },
+        () => undefined,
+      );
+      void watch.ended.then((end) => {
+        if (end.reason === "closed") return finish("closed");
+        if (statusCodeOf(end.error) === 410) return finish("expired", describeError(end.error));
+        finish("error", describeError(end.error));
+      });
     });
   }
 }
@@ -471,19 +471,6 @@ export function resourceVersionOf(raw: unknown): string | undefined {
   if (!isRecord(raw) || !isRecord(raw["metadata"])) return undefined;
   const rv = raw["metadata"]["resourceVersion"];
   return typeof rv === "string" && rv !== "" ? rv : undefined;
-}
-
-function readListPage(page: unknown): { items: unknown[]; resourceVersion?: string; next?: string } {
-  if (typeof page !== "object" || page === null) return { items: [] };
-  const p = page as { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
-  const items = Array.isArray(p.items) ? p.items : [];
-  const rv = p.metadata?.resourceVersion;
-  const next = p.metadata?.continue;
-  return {
-    items,
-    ...(typeof rv === "string" && rv !== "" ? { resourceVersion: rv } : {}),
-    ...(typeof next === "string" && next !== "" ? { next } : {}),
-  };
 }
 
 function statusCodeOfStatus(raw: unknown): number | undefined {

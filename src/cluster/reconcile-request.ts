@@ -3,15 +3,14 @@
 // whenever the annotation's value differs from the `status.lastHandledReconcileAt` they recorded, which
 // is exactly what `flux reconcile` does. The write is a JSON merge patch of metadata.annotations only,
 // so it can neither conflict with nor undo anything else on the object. Retries are the caller's. The
-// patch goes over the pooled connections (shared-agent.ts) and gives up after 10 s, so a silent API
+// patch goes over the client's pooled connections (src/kube) and gives up after 10 s, so a silent API
 // server holds neither sockets nor the caller's queue for longer.
 
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
 import type { FluxKind, ObjectKey } from "../graph/types.js";
 import { describeError, statusCodeOf } from "./logger.js";
-import { fluxResourceType } from "./resources.js";
-import { sharedApiClient } from "./shared-agent.js";
+import { fluxResourceType, resourcePath } from "./resources.js";
 
 /** fluxcd/pkg apis/meta: ReconcileRequestAnnotation. */
 export const RECONCILE_REQUEST_ANNOTATION = "reconcile.fluxcd.io/requestedAt";
@@ -34,23 +33,12 @@ export interface ReconcileRequestOptions {
   fieldManager?: string;
 }
 
-const clients = new WeakMap<KubeConfig, CustomObjectsApi>();
-
-function clientFor(kc: KubeConfig): CustomObjectsApi {
-  let api = clients.get(kc);
-  if (!api) {
-    api = sharedApiClient(kc, CustomObjectsApi, { timeoutMs: 10_000 });
-    clients.set(kc, api);
-  }
-  return api;
-}
-
 /**
  * Set `reconcile.fluxcd.io/requestedAt` on the object `key` (`namespace/name`) to `now` as an RFC 3339
  * time. Never throws: the outcome, including the server's refusal, is the returned value.
  */
 export async function requestReconcile(
-  kc: KubeConfig,
+  kc: KubeSource,
   kind: FluxKind,
   key: ObjectKey,
   now: Date,
@@ -65,17 +53,12 @@ export async function requestReconcile(
   const requestedAt = now.toISOString();
   const type = fluxResourceType(kind, options.version);
   try {
-    await clientFor(kc).patchNamespacedCustomObject(
-      {
-        group: type.group,
-        version: type.version,
-        plural: type.resource,
-        namespace,
-        name,
-        body: { metadata: { annotations: { [RECONCILE_REQUEST_ANNOTATION]: requestedAt } } },
-        fieldManager: options.fieldManager ?? "releasegate",
-      },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    await kubeClientOf(kc).patch(
+      resourcePath(type, namespace, name),
+      "merge",
+      { metadata: { annotations: { [RECONCILE_REQUEST_ANNOTATION]: requestedAt } } },
+      // The answer (the whole object, values and all) is not needed: only its status code.
+      { query: { fieldManager: options.fieldManager ?? "releasegate" }, timeoutMs: 10_000, discardBody: true },
     );
     return { ok: true, requestedAt };
   } catch (err) {

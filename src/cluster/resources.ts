@@ -3,8 +3,8 @@
 // API server serves. The webhook rules, the caches, the patches and the RBAC rules derive from here
 // (docs/architecture.md, "Resources").
 
-import { ApisApi } from "@kubernetes/client-node";
-import type { KubeConfig, V1APIGroup } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
 import { FLUX_KIND_INFO, GUARDED_KINDS } from "../flux/kinds.js";
 import type { FluxKind, FluxKindInfo, GuardedKind } from "../flux/kinds.js";
 
@@ -16,6 +16,25 @@ export interface ResourceType {
   resource: string;
   kind: string;
   namespaced: boolean;
+}
+
+/** What the cluster layer reads of an APIGroup discovery document (`GET /apis`). */
+export interface ApiGroupInfo {
+  name: string;
+  versions: Array<{ version: string }>;
+}
+
+/** The groups of an APIGroupList, each with its served versions (entries without a name dropped). */
+export async function readApiGroups(kc: KubeSource): Promise<ApiGroupInfo[]> {
+  const list = await kubeClientOf(kc).get<unknown>("/apis", { timeoutMs: 10_000 });
+  const groups = typeof list === "object" && list !== null && Array.isArray((list as { groups?: unknown }).groups) ? ((list as { groups: unknown[] }).groups) : [];
+  return groups.flatMap((g): ApiGroupInfo[] => {
+    if (typeof g !== "object" || g === null) return [];
+    const { name, versions } = g as { name?: unknown; versions?: unknown };
+    if (typeof name !== "string") return [];
+    const served = Array.isArray(versions) ? versions.flatMap((v) => (typeof v === "object" && v !== null && typeof (v as { version?: unknown }).version === "string" ? [{ version: (v as { version: string }).version }] : [])) : [];
+    return [{ name, versions: served }];
+  });
 }
 
 /** A Flux kind with every version releasegate reads, newest (preferred) first: src/flux/kinds.ts. */
@@ -99,7 +118,7 @@ export interface ServedFluxResource {
 }
 
 /** Pure: pick the version to use from an APIGroup discovery document (or its absence). */
-export function pickServedVersion(kind: FluxKind, group: V1APIGroup | undefined): ServedFluxResource {
+export function pickServedVersion(kind: FluxKind, group: { versions?: Array<{ version?: string }> } | undefined): ServedFluxResource {
   const flux = FLUX_RESOURCES[kind];
   const served = (group?.versions ?? []).map((v) => v.version).filter((v): v is string => typeof v === "string");
   return {
@@ -118,9 +137,8 @@ export function pickServedVersion(kind: FluxKind, group: V1APIGroup | undefined)
  * a beta while already serving v2, and every version reads the same fields.
  * Throws (with the server's message) only when discovery itself fails.
  */
-export async function discoverServedVersions(kc: KubeConfig): Promise<Record<GuardedKind, ServedFluxResource>> {
-  const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
-  const byName = new Map((groups.groups ?? []).map((g) => [g.name, g]));
+export async function discoverServedVersions(kc: KubeSource): Promise<Record<GuardedKind, ServedFluxResource>> {
+  const byName = new Map((await readApiGroups(kc)).map((g) => [g.name, g]));
   const served = (kind: GuardedKind): ServedFluxResource => pickServedVersion(kind, byName.get(FLUX_RESOURCES[kind].group));
   return { HelmRelease: served("HelmRelease"), Kustomization: served("Kustomization") };
 }

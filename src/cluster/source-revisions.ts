@@ -2,14 +2,15 @@
 // "Readiness"): one list+watch cache per source kind the API server serves, keeping nothing of a source
 // but its identity and `status.artifact.revision`, each change handed to the Kustomization store.
 
-import { ApisApi, CustomObjectsApi } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { kubeClientOf } from "../kube/connect.js";
+import type { KubeSource } from "../kube/connect.js";
 import { decodeSourceRevision, SOURCE_KINDS } from "../flux/sources.js";
 import type { SourceKindInfo } from "../flux/sources.js";
 import type { Logger } from "../runtime/logger.js";
 import type { KindStore } from "./kind-store.js";
 import { ObjectCache } from "./object-cache.js";
 import type { CacheCodec } from "./object-cache.js";
+import { readApiGroups } from "./resources.js";
 
 /** What the cache keeps of one source. */
 export interface SourceEntry {
@@ -33,13 +34,13 @@ export function sourceCodec(source: SourceKindInfo, version: string): CacheCodec
 }
 
 /** The source kinds the server serves, each with the version to watch (the first of ours it serves). */
-export async function discoverServedSources(kc: KubeConfig): Promise<{ source: SourceKindInfo; version: string }[]> {
-  const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
+export async function discoverServedSources(kc: KubeSource): Promise<{ source: SourceKindInfo; version: string }[]> {
+  const groups = await readApiGroups(kc);
   const served: { source: SourceKindInfo; version: string }[] = [];
-  const custom = kc.makeApiClient(CustomObjectsApi);
+  const client = kubeClientOf(kc);
   const resources = new Map<string, Set<string>>();
   for (const source of SOURCE_KINDS) {
-    const group = (groups.groups ?? []).find((g) => g.name === source.group);
+    const group = groups.find((g) => g.name === source.group);
     const versions = (group?.versions ?? []).map((v) => v.version);
     const version = source.versions.find((v) => versions.includes(v));
     if (version === undefined) continue;
@@ -48,8 +49,9 @@ export async function discoverServedSources(kc: KubeConfig): Promise<{ source: S
     const gv = `${source.group}/${version}`;
     let names = resources.get(gv);
     if (names === undefined) {
-      const list = await custom.getAPIResources({ group: source.group, version }).catch(() => undefined);
-      names = new Set((list?.resources ?? []).map((r) => r.name));
+      // The APIResourceList of the group version.
+      const list = await client.get<{ resources?: Array<{ name?: unknown }> }>(`/apis/${source.group}/${version}`, { timeoutMs: 10_000 }).catch(() => undefined);
+      names = new Set((Array.isArray(list?.resources) ? list.resources : []).map((r) => (typeof r?.name === "string" ? r.name : "")));
       resources.set(gv, names);
     }
     if (names.has(source.resource)) served.push({ source, version });
@@ -65,7 +67,7 @@ export class SourceRevisionFeed {
   private readonly caches: ObjectCache<SourceEntry, string>[] = [];
   private readonly unsubscribes: (() => void)[] = [];
 
-  constructor(kc: KubeConfig, sources: readonly { source: SourceKindInfo; version: string }[], store: KindStore, options: { logger?: Logger; pageSize?: number } = {}) {
+  constructor(kc: KubeSource, sources: readonly { source: SourceKindInfo; version: string }[], store: KindStore, options: { logger?: Logger; pageSize?: number } = {}) {
     for (const { source, version } of sources) {
       const cache = new ObjectCache<SourceEntry, string>(kc, {
         kind: source.kind,

@@ -1,0 +1,409 @@
+// A small client for the Kubernetes REST API over node:https, for `serve` (docs/architecture.md, "The
+// Kubernetes transport"): loading @kubernetes/client-node costs about 60 MiB of RSS on its own, which
+// is a third of the controller's memory target. It does what serve needs and nothing more: JSON
+// requests with a timeout and a bounded response body, paginated lists, streaming watches (one JSON
+// event per line, each line bounded), merge / JSON / server-side-apply patches, create and replace.
+//
+// Requests share one keep-alive pool with a cap on sockets (requests beyond it wait in the agent), so
+// 3,000 Event writes at once are at most `maxSockets` connections (docs/behaviour.md, Bounded work).
+// Watches have their own pool without a cap: each holds its own connection for minutes.
+import http from "node:http";
+import https from "node:https";
+import { KubeApiError } from "./api-error.js";
+import type { Authenticator } from "./authenticator.js";
+import { LineSplitter } from "./json-lines.js";
+
+/** Sockets to the API server for all requests together (watches aside). */
+export const DEFAULT_MAX_SOCKETS = 16;
+/** The longest a request may take; kube-apiserver's own default request timeout is 60 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** The largest response body read into memory. An object is at most ~1.5 MiB (etcd's limit); a list
+ *  page of a few hundred of them fits. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** The longest watch event line; one object's JSON. */
+export const DEFAULT_MAX_WATCH_LINE_BYTES = 8 * 1024 * 1024;
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export type PatchType = "merge" | "json" | "apply" | "strategic";
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: "application/merge-patch+json",
+  json: "application/json-patch+json",
+  apply: "application/apply-patch+yaml",
+  strategic: "application/strategic-merge-patch+json",
+};
+
+export interface RequestOptions {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  query?: Query;
+  /** Sent as JSON. */
+  body?: unknown;
+  contentType?: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** Only the status matters: a success's body is read past, never held (an error's still is). */
+  discardBody?: boolean;
+}
+
+export interface ListPage<T = unknown> {
+  items: T[];
+  resourceVersion: string | undefined;
+  /** The continue token of the next page; undefined on the last. */
+  continue: string | undefined;
+}
+
+/** One watch event as the server sent it: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR. */
+export interface WatchEvent {
+  type: string;
+  object: unknown;
+}
+
+/** Why a watch ended: the server closed it, or it failed (with the error). */
+export type WatchEnd = { reason: "closed" } | { reason: "error"; error: Error };
+
+export interface WatchHandle {
+  /** Resolves once the stream has ended, for any reason (never rejects). */
+  readonly ended: Promise<WatchEnd>;
+  /** Resolves when the server has answered 200 and events may flow (rejects if it did not). */
+  readonly opened: Promise<void>;
+  /** Ends the watch from this side; `ended` then resolves "closed". */
+  abort(): void;
+}
+
+export interface WatchOptions {
+  query?: Query;
+  maxLineBytes?: number;
+  /** Nothing received for this long ends the watch with an error (a dead connection). */
+  idleTimeoutMs?: number;
+  /** The time to get the response headers. */
+  connectTimeoutMs?: number;
+}
+
+export interface KubeClientOptions {
+  maxSockets?: number;
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+type Agent = http.Agent | https.Agent;
+
+export class KubeClient {
+  readonly server: string;
+  private readonly base: URL;
+  private readonly secure: boolean;
+  private readonly auth: Authenticator;
+  private readonly timeoutMs: number;
+  private readonly maxSockets: number;
+  private readonly userAgent: string;
+  private agents: Promise<{ requests: Agent; watches: Agent }> | undefined;
+
+  constructor(auth: Authenticator, options: KubeClientOptions = {}) {
+    this.auth = auth;
+    this.server = auth.server;
+    this.base = new URL(auth.server);
+    if (this.base.protocol !== "https:" && this.base.protocol !== "http:") throw new Error(`the API server URL ${auth.server} is neither https nor http`);
+    this.secure = this.base.protocol === "https:";
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+    this.userAgent = options.userAgent ?? "releasegate";
+  }
+
+  /** Where the credentials came from (a kubeconfig path, "in-cluster"), for messages. */
+  get origin(): string {
+    return this.auth.origin;
+  }
+
+  /** Sockets open to the API server for requests (in use and idle), watches aside: tests, benchmarks. */
+  openSockets(): number {
+    return this.agentsNow === undefined ? 0 : countSockets(this.agentsNow.requests);
+  }
+
+  private agentsNow: { requests: Agent; watches: Agent } | undefined;
+
+  /** One JSON request; resolves with the parsed body (undefined for an empty one), rejects KubeApiError. */
+  async request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+    const method = options.method ?? "GET";
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const { requests } = await this.ensureAgents();
+    let response = await this.send(requests, method, path, options, body, timeoutMs);
+    if (response.status === 401) {
+      // A rotated token: read the credentials again and try once more.
+      this.auth.invalidate();
+      response = await this.send(requests, method, path, options, body, timeoutMs);
+    }
+    if (options.discardBody === true && response.status >= 200 && response.status < 300) return undefined as T;
+    const text = response.body.toString("utf8");
+    if (response.status < 200 || response.status >= 300) {
+      throw new KubeApiError(response.status, parseOr(text), `${method} ${path}`);
+    }
+    if (text === "") return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`${method} ${path}: the API server's answer is not JSON`);
+    }
+  }
+
+  get<T = unknown>(path: string, options: Omit<RequestOptions, "method" | "body"> = {}): Promise<T> {
+    return this.request<T>(path, options);
+  }
+
+  create<T = unknown>(path: string, body: unknown, options: Omit<RequestOptions, "method" | "body"> = {}): Promise<T> {
+    return this.request<T>(path, { ...options, method: "POST", body });
+  }
+
+  replace<T = unknown>(path: string, body: unknown, options: Omit<RequestOptions, "method" | "body"> = {}): Promise<T> {
+    return this.request<T>(path, { ...options, method: "PUT", body });
+  }
+
+  /** A patch of `type`; `apply` needs a fieldManager in `query` (and `force: true` to take fields over). */
+  patch<T = unknown>(path: string, type: PatchType, body: unknown, options: Omit<RequestOptions, "method" | "body" | "contentType"> = {}): Promise<T> {
+    return this.request<T>(path, { ...options, method: "PATCH", body, contentType: PATCH_CONTENT_TYPES[type] });
+  }
+
+  /** One page of a list (`limit`, `continue` in the query). */
+  async listPage<T = unknown>(path: string, query: Query = {}, options: Omit<RequestOptions, "method" | "body" | "query"> = {}): Promise<ListPage<T>> {
+    const page = await this.request<unknown>(path, { ...options, query });
+    return readListPage<T>(page);
+  }
+
+  /** Every item of a list, page by page (`pageSize` each), all from one snapshot. */
+  async listAll<T = unknown>(path: string, query: Query = {}, pageSize = 500): Promise<{ items: T[]; resourceVersion: string | undefined }> {
+    const items: T[] = [];
+    let next: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.listPage<T>(path, { ...query, limit: pageSize, ...(next !== undefined ? { continue: next } : {}) });
+      for (const item of page.items) items.push(item);
+      resourceVersion = page.resourceVersion ?? resourceVersion;
+      next = page.continue;
+    } while (next !== undefined);
+    return { items, resourceVersion };
+  }
+
+  /**
+   * A watch (`watch=true` added to the query): `onEvent` for each line, in order. The stream ends when
+   * the server closes it (its timeoutSeconds), on an error status, a line over `maxLineBytes`,
+   * silence past `idleTimeoutMs`, or abort().
+   */
+  watch(path: string, onEvent: (event: WatchEvent) => void, options: WatchOptions = {}): WatchHandle {
+    let endedResolve!: (end: WatchEnd) => void;
+    const ended = new Promise<WatchEnd>((resolve) => (endedResolve = resolve));
+    let openedResolve!: () => void;
+    let openedReject!: (error: Error) => void;
+    const opened = new Promise<void>((resolve, reject) => {
+      openedResolve = resolve;
+      openedReject = reject;
+    });
+    opened.catch(() => undefined);
+    let request: http.ClientRequest | undefined;
+    let done = false;
+    let idle: NodeJS.Timeout | undefined;
+    const finish = (end: WatchEnd): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(idle);
+      if (end.reason === "error") openedReject(end.error);
+      else openedReject(new Error("watch closed before it opened"));
+      request?.destroy();
+      endedResolve(end);
+    };
+    const idleTimeoutMs = options.idleTimeoutMs;
+    const touch = (): void => {
+      if (idleTimeoutMs === undefined) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => finish({ reason: "error", error: new Error(`watch silent for ${idleTimeoutMs} ms`) }), idleTimeoutMs);
+    };
+    const start = async (): Promise<void> => {
+      const { watches } = await this.ensureAgents();
+      const headers = { ...(await this.auth.headers()), accept: "application/json", "user-agent": this.userAgent };
+      if (done) return;
+      const url = this.url(path, { ...options.query, watch: true });
+      const connectTimeoutMs = options.connectTimeoutMs ?? this.timeoutMs;
+      const connectTimer = setTimeout(() => finish({ reason: "error", error: new Error(`watch ${path}: no answer within ${connectTimeoutMs} ms`) }), connectTimeoutMs);
+      request = (this.secure ? https : http).request(url, { method: "GET", agent: watches, headers }, (response) => {
+        clearTimeout(connectTimer);
+        const status = response.statusCode ?? 0;
+        if (status !== 200) {
+          readBounded(response, 64 * 1024).then(
+            (body) => {
+              if (status === 401) this.auth.invalidate();
+              finish({ reason: "error", error: new KubeApiError(status, parseOr(body.toString("utf8")), `watch ${path}`) });
+            },
+            (error: unknown) => finish({ reason: "error", error: asError(error) }),
+          );
+          return;
+        }
+        openedResolve();
+        touch();
+        const lines = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_WATCH_LINE_BYTES, (line) => {
+          let event: unknown;
+          try {
+            event = JSON.parse(line.toString("utf8"));
+          } catch {
+            throw new Error(`watch ${path}: a line that is not JSON`);
+          }
+          if (typeof event !== "object" || event === null || typeof (event as { type?: unknown }).type !== "string") {
+            throw new Error(`watch ${path}: a line that is not a watch event`);
+          }
+          onEvent(event as WatchEvent);
+        });
+        response.on("data", (chunk: Buffer) => {
+          if (done) return;
+          touch();
+          try {
+            lines.push(chunk);
+          } catch (error) {
+            finish({ reason: "error", error: asError(error) });
+          }
+        });
+        response.on("end", () => finish({ reason: "closed" }));
+        response.on("error", (error) => finish({ reason: "error", error }));
+        response.on("close", () => finish(response.complete ? { reason: "closed" } : { reason: "error", error: new Error(`watch ${path}: connection closed mid-stream`) }));
+      });
+      request.on("error", (error) => {
+        clearTimeout(connectTimer);
+        finish({ reason: "error", error });
+      });
+      request.end();
+    };
+    start().catch((error: unknown) => finish({ reason: "error", error: asError(error) }));
+    return {
+      ended,
+      opened,
+      abort: () => finish({ reason: "closed" }),
+    };
+  }
+
+  /** Closes idle connections (shutdown). */
+  close(): void {
+    this.agentsNow?.requests.destroy();
+    this.agentsNow?.watches.destroy();
+  }
+
+  private ensureAgents(): Promise<{ requests: Agent; watches: Agent }> {
+    this.agents ??= this.auth.tls().then((tls) => {
+      const make = (maxSockets: number, keepAlive: boolean): Agent => {
+        const common = { keepAlive, maxSockets, maxFreeSockets: Math.min(maxSockets, 16), scheduling: "lifo" as const };
+        return this.secure ? new https.Agent({ ...common, ...tls, minVersion: "TLSv1.2" }) : new http.Agent(common);
+      };
+      // A watch that ended gets a fresh connection (the old one may be what broke it); they are
+      // minutes apart, so the handshake costs nothing.
+      this.agentsNow = { requests: make(this.maxSockets, true), watches: make(Infinity, false) };
+      return this.agentsNow;
+    });
+    return this.agents;
+  }
+
+  private url(path: string, query: Query | undefined): URL {
+    const url = new URL(this.base.href.replace(/\/+$/, "") + path);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  private async send(agent: Agent, method: string, path: string, options: RequestOptions, body: Buffer | undefined, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+    const headers: Record<string, string> = { ...(await this.auth.headers()), accept: "application/json", "user-agent": this.userAgent };
+    if (body !== undefined) {
+      headers["content-type"] = options.contentType ?? "application/json";
+      headers["content-length"] = String(body.length);
+    }
+    const url = this.url(path, options.query);
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        request.destroy();
+        reject(error);
+      };
+      // One deadline for the whole exchange, connection and body included.
+      const timer = setTimeout(() => fail(new Error(`${method} ${path}: no complete answer within ${timeoutMs} ms`)), timeoutMs);
+      const request = (this.secure ? https : http).request(url, { method, agent, headers }, (response) => {
+        const ok = (response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300;
+        (ok && options.discardBody === true ? drain(response) : readBounded(response, maxBytes)).then(
+          (data) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve({ status: response.statusCode ?? 0, body: data });
+          },
+          (error: unknown) => fail(error instanceof Error ? new Error(`${method} ${path}: ${error.message}`, { cause: error }) : new Error(String(error))),
+        );
+      });
+      request.on("error", (error) => fail(new Error(`${method} ${path}: ${error.message}`, { cause: error })));
+      request.end(body);
+    });
+  }
+}
+
+/** The response body, or an error once it passes `maxBytes` (the rest is not read). */
+function readBounded(response: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const declared = Number(response.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      response.destroy();
+      reject(new Error(`the answer is ${declared} bytes, over the ${maxBytes}-byte bound`));
+      return;
+    }
+    response.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        response.destroy();
+        reject(new Error(`the answer is over the ${maxBytes}-byte bound`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    response.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes)));
+    response.on("error", reject);
+    response.on("aborted", () => reject(new Error("the connection closed before the answer was complete")));
+  });
+}
+
+/** Reads a response to its end, keeping nothing (the connection goes back to the pool). */
+function drain(response: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    response.on("data", () => undefined);
+    response.on("end", () => resolve(Buffer.alloc(0)));
+    response.on("error", reject);
+    response.on("aborted", () => reject(new Error("the connection closed before the answer was complete")));
+  });
+}
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.slice(0, 1024);
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function countSockets(agent: Agent): number {
+  const count = (sockets: NodeJS.ReadOnlyDict<unknown[]>): number => Object.values(sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+  return count(agent.sockets) + count(agent.freeSockets);
+}
+
+/** A list response's items and metadata (an answer that is not a list reads as an empty one). */
+export function readListPage<T>(page: unknown): ListPage<T> {
+  if (typeof page !== "object" || page === null) return { items: [], resourceVersion: undefined, continue: undefined };
+  const p = page as { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
+  const rv = p.metadata?.resourceVersion;
+  const next = p.metadata?.continue;
+  return {
+    items: Array.isArray(p.items) ? (p.items as T[]) : [],
+    resourceVersion: typeof rv === "string" && rv !== "" ? rv : undefined,
+    continue: typeof next === "string" && next !== "" ? next : undefined,
+  };
+}
