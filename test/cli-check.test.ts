@@ -164,21 +164,33 @@ describe("releasegate graph", () => {
     const json = await runCli(["graph", "--format", "json", "examples/chain"]);
     const parsed = JSON.parse(json.stdout) as { graphs: { nodes: { id: string; level: number }[] }[] };
     expect(parsed.graphs[0]?.nodes).toEqual([
-      { id: "default/backend", level: 1, cycle: false },
-      { id: "default/redis", level: 0, cycle: false },
+      { id: "HelmRelease/default/backend", kind: "HelmRelease", object: "default/backend", level: 1, cycle: false },
+      { id: "HelmRelease/default/redis", kind: "HelmRelease", object: "default/redis", level: 0, cycle: false },
     ]);
+  });
+
+  it("draws one graph across kinds: a ResourceSet's edge reaches the HelmRelease it names", async () => {
+    const json = await runCli(["graph", "--format", "json", `${FIXTURES}/resourceset-dependencies`]);
+    const parsed = JSON.parse(json.stdout) as { graphs: { edges: { from: string; to: string; missing: boolean; cycle: boolean }[] }[] };
+    expect(parsed.graphs).toHaveLength(1);
+    expect(parsed.graphs[0]?.edges).toContainEqual({ from: "ResourceSet/flux-system/apps", to: "HelmRelease/flux-system/database", missing: false, cycle: false });
+    expect(parsed.graphs[0]?.edges).toContainEqual({ from: "ResourceSet/flux-system/apps", to: "Deployment/default/web", missing: true, cycle: false });
+    const mermaid = await runCli(["graph", "--format", "mermaid", `${FIXTURES}/resourceset-dependencies`]);
+    expect(mermaid.stdout).toContain('["HelmRelease flux-system/database"]');
+    expect(mermaid.stdout).not.toContain("flux-system/database (missing)");
+    const dot = await runCli(["graph", `${FIXTURES}/resourceset-dependencies`]);
+    expect(dot.stdout).toContain('"ResourceSet/flux-system/apps" -> "HelmRelease/flux-system/database";');
   });
 });
 
 describe("releasegate graph per cluster", () => {
   it("draws each cluster's graph apart, though both use the same names", async () => {
     const json = await runCli(["graph", "--format", "json", `${FIXTURES}/two-clusters`]);
-    const parsed = JSON.parse(json.stdout) as { graphs: { cluster: string; kind: string; edges: { to: string; missing: boolean }[] }[] };
-    const kustomizations = parsed.graphs.filter((graph) => graph.kind === "Kustomization");
-    expect(kustomizations.map((graph) => graph.cluster)).toEqual(["clusters/a", "clusters/b"]);
-    expect(kustomizations[1]?.edges).toEqual([expect.objectContaining({ to: "flux-system/infrra", missing: true })]);
+    const parsed = JSON.parse(json.stdout) as { graphs: { cluster: string; edges: { to: string; missing: boolean }[] }[] };
+    expect(parsed.graphs.map((graph) => graph.cluster)).toEqual(["clusters/a", "clusters/b"]);
+    expect(parsed.graphs[1]?.edges).toEqual([expect.objectContaining({ to: "Kustomization/flux-system/infrra", missing: true })]);
     const dot = await runCli(["graph", `${FIXTURES}/two-clusters`]);
-    expect(dot.stdout).toContain('"clusters/b/Kustomization/flux-system/apps" -> "clusters/b/Kustomization/flux-system/infrra" [style=dashed, color=orange];');
+    expect(dot.stdout).toContain('"clusters/b:Kustomization/flux-system/apps" -> "clusters/b:Kustomization/flux-system/infrra" [style=dashed, color=orange];');
   });
 });
 
@@ -277,7 +289,7 @@ describe("releasegate check follows what Flux would apply, per cluster", () => {
   it("counts a HelmRelease a ResourceSet generates from inline inputs as existing", async () => {
     const { code, report } = await checkJson(fixture("resourceset-inline"));
     expect(report.problems).toEqual([]);
-    expect(report.objects).toBe(5);
+    expect(report.objects).toBe(6); // the ResourceSet itself is an object of the graph too
     expect(code).toBe(0);
   });
 
@@ -351,5 +363,42 @@ describe("releasegate check --output github", () => {
     const result = await runCli(["check", "--output", "github", `${FIXTURES}/resourceset-inputs-from`]);
     expect(result.stdout).toMatch(/^::warning file=[^:]+smoke-tests\.yaml,line=\d+::/m);
     expect(result.code).toBe(0);
+  });
+});
+
+describe("ResourceSet dependsOn, offline", () => {
+  const folder = `${FIXTURES}/resourceset-dependencies`;
+
+  it("checks a ResourceSet's entries of every kind: missing, unverified for kinds check does not read, cycles", async () => {
+    for (const args of [[folder], [`${folder}/resourcesets.yaml`, `${folder}/database.yaml`]]) {
+      const { code, report } = await checkJson(...args);
+      expect(code).toBe(1);
+      expect(report.objects).toBe(4);
+      const seen = report.problems.map((p) => [p.type, p.kind, p.object, p.cycle?.join(" → ") ?? p.dependency]);
+      expect(seen).toEqual([
+        ["unverified", "ResourceSet", "flux-system/apps", "flux-system/letsencrypt"],
+        ["unverified", "ResourceSet", "flux-system/apps", "default/web"],
+        ["missing", "ResourceSet", "flux-system/apps", "flux-system/infra-absent"],
+        ["cycle", "ResourceSet", "flux-system/ring-a", "flux-system/ring-a → flux-system/ring-b → flux-system/ring-a"],
+      ]);
+      expect(report.problems[1]?.message).toContain("Deployment default/web cannot be checked offline");
+      expect(report.problems[2]).toMatchObject({ file: `${folder}/resourcesets.yaml`, line: 5 });
+    }
+  });
+
+  it("passes unverified entries unless --strict", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "releasegate-rs-"));
+    try {
+      writeFileSync(
+        join(dir, "rs.yaml"),
+        "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata: {name: apps, namespace: flux-system}\n" +
+          "spec:\n  dependsOn:\n    - {apiVersion: apps/v1, kind: Deployment, name: web, namespace: default}\n" +
+          "  resources:\n    - {apiVersion: v1, kind: ConfigMap, metadata: {name: settings}}\n",
+      );
+      expect((await runCli(["check", dir])).code).toBe(0);
+      expect((await runCli(["check", "--strict", dir])).code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,10 @@
 import { DependencyGraph, findProblems, kindOfNode, type CheckOptions } from "../graph/index.js";
 import type { ObjectKey, Problem } from "../graph/types.js";
 import { readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
-import { unverifiedMessage } from "../manifests/manifest-messages.js";
+import { unreadKindMessage, unverifiedMessage } from "../manifests/manifest-messages.js";
+
+/** The kinds whose objects check reads from the repo; a dependency of any other kind cannot be judged missing. */
+const GRAPH_KINDS: ReadonlySet<string> = new Set(["HelmRelease", "Kustomization", "ResourceSet"]);
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
 
@@ -102,6 +105,10 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
       if (maker !== undefined) {
         entry.type = "unverified";
         entry.message = unverifiedMessage(dependencyKind, problem.dependency!, maker.resourceSet, maker.reason);
+      } else if (problem.type === "missing" && problem.dependency !== undefined && !GRAPH_KINDS.has(dependencyKind)) {
+        // A ResourceSet may depend on any kind; check only reads the Flux kinds, so it cannot know.
+        entry.type = "unverified";
+        entry.message = unreadKindMessage(dependencyKind, problem.dependency);
       }
       reported.push(entry);
     }

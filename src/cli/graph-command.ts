@@ -1,8 +1,8 @@
 // `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid or JSON, one
-// subgraph per cluster and kind (the clusters `releasegate check` sees), with cycle edges and missing
-// dependencies marked.
-import { DependencyGraph, findCycles, objectKeyOf, topologicalLevels } from "../graph/index.js";
-import type { FluxKind, NodeKey, ObjectKey } from "../graph/types.js";
+// graph per cluster (the clusters `releasegate check` sees) across kinds, nodes `Kind/ns/name`, with
+// cycle edges and missing dependencies marked.
+import { DependencyGraph, findCycles, kindOfNode, objectKeyOf, topologicalLevels } from "../graph/index.js";
+import type { NodeKey, ObjectKey } from "../graph/types.js";
 import { readRepository } from "../manifests/index.js";
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
@@ -10,7 +10,7 @@ import type { CommandIo } from "./io.js";
 export const graphUsage = `Usage: releasegate graph [options] PATH...
 
 Prints the dependsOn graph of the Flux HelmReleases and Kustomizations under PATH (file, folder or -),
-one subgraph per cluster and kind, with cycles and missing dependencies marked.
+one graph per cluster across kinds, with cycles and missing dependencies marked.
 
 Options:
   --format dot|mermaid|json|html  output format (default dot); html: the graph page as one file
@@ -18,23 +18,23 @@ Options:
   -h, --help                      show this help`;
 
 interface GraphEdge {
-  from: ObjectKey;
-  to: ObjectKey;
+  /** Node ids: `Kind/ns/name`, since an edge may cross kinds (a ResourceSet's dependsOn names any kind). */
+  from: NodeKey;
+  to: NodeKey;
   missing: boolean;
   cycle: boolean;
 }
 
-interface KindGraph {
+interface ClusterGraph {
   /** The cluster's name ("." for everything under a PATH with no Flux Kustomization). */
   cluster: string;
-  kind: FluxKind;
-  nodes: { id: ObjectKey; level: number | null; cycle: boolean }[];
+  nodes: { id: NodeKey; kind: string; object: ObjectKey; level: number | null; cycle: boolean }[];
   edges: GraphEdge[];
-  cycles: ObjectKey[][];
+  cycles: NodeKey[][];
 }
 
-/** One kind's graph in a cluster (its nodes are `Kind/ns/name`; shown as `ns/name`). */
-function describe(cluster: string, kind: FluxKind, graph: DependencyGraph): KindGraph {
+/** One cluster's graph across kinds. */
+function describe(cluster: string, graph: DependencyGraph): ClusterGraph {
   const cycles = findCycles(graph);
   // Each cycle is one strongly connected component: an edge is on a cycle when both ends share one.
   const component = new Map<NodeKey, number>();
@@ -44,49 +44,56 @@ function describe(cluster: string, kind: FluxKind, graph: DependencyGraph): Kind
   levels.forEach((keys, level) => keys.forEach((key) => levelOf.set(key, level)));
 
   const keys = [...graph.keys()].sort();
-  const nodes = keys.map((key) => ({ id: objectKeyOf(key), level: levelOf.get(key) ?? null, cycle: component.has(key) }));
+  const nodes = keys.map((key) => ({ id: key, kind: kindOfNode(key), object: objectKeyOf(key), level: levelOf.get(key) ?? null, cycle: component.has(key) }));
   const edges: GraphEdge[] = [];
   for (const key of keys) {
     for (const to of graph.dependencyKeys(key)) {
       const cycle = component.has(key) && component.get(key) === component.get(to);
-      edges.push({ from: objectKeyOf(key), to: objectKeyOf(to), missing: !graph.has(to), cycle });
+      edges.push({ from: key, to, missing: !graph.has(to), cycle });
     }
   }
-  return { cluster, kind, nodes, edges, cycles: cycles.map((cycle) => cycle.map(objectKeyOf)) };
+  return { cluster, nodes, edges, cycles: cycles.map((cycle) => [...cycle]) };
 }
 
-/** "HelmRelease" for the one cluster of a plain folder, "clusters/prod HelmRelease" otherwise. */
-function prefixOf(graph: KindGraph): string {
-  return graph.cluster === "." ? graph.kind : `${graph.cluster}/${graph.kind}`;
+/** A node as people read it: `HelmRelease flux-system/redis`. */
+function labelOf(key: NodeKey): string {
+  return `${kindOfNode(key)} ${objectKeyOf(key)}`;
 }
 
-function toDot(graphs: KindGraph[]): string {
+/** Node ids are unique across clusters: the cluster's name comes first when there are several. */
+function nodeId(graph: ClusterGraph, key: NodeKey): string {
+  return graph.cluster === "." ? key : `${graph.cluster}:${key}`;
+}
+
+function toDot(graphs: ClusterGraph[]): string {
   const quote = (text: string) => JSON.stringify(text);
   const lines = ["digraph releasegate {", "  rankdir=BT;", "  node [shape=box];"];
   for (const graph of graphs) {
-    const prefix = prefixOf(graph);
-    lines.push(`  subgraph ${quote(`cluster_${prefix}`)} {`, `    label=${quote(prefix)};`);
+    const nested = graph.cluster !== ".";
+    const pad = nested ? "    " : "  ";
+    if (nested) lines.push(`  subgraph ${quote(`cluster_${graph.cluster}`)} {`, `    label=${quote(graph.cluster)};`);
     for (const node of graph.nodes) {
       const style = node.cycle ? ", color=red" : "";
-      lines.push(`    ${quote(`${prefix}/${node.id}`)} [label=${quote(node.id)}${style}];`);
+      lines.push(`${pad}${quote(nodeId(graph, node.id))} [label=${quote(labelOf(node.id))}${style}];`);
     }
+    const missing = new Set<NodeKey>();
     for (const edge of graph.edges) {
-      if (edge.missing) {
-        lines.push(`    ${quote(`${prefix}/${edge.to}`)} [label=${quote(`${edge.to} (missing)`)}, style=dashed, color=orange];`);
+      if (edge.missing && !missing.has(edge.to)) {
+        missing.add(edge.to);
+        lines.push(`${pad}${quote(nodeId(graph, edge.to))} [label=${quote(`${labelOf(edge.to)} (missing)`)}, style=dashed, color=orange];`);
       }
       const style = edge.cycle ? " [color=red]" : edge.missing ? " [style=dashed, color=orange]" : "";
-      lines.push(`    ${quote(`${prefix}/${edge.from}`)} -> ${quote(`${prefix}/${edge.to}`)}${style};`);
+      lines.push(`${pad}${quote(nodeId(graph, edge.from))} -> ${quote(nodeId(graph, edge.to))}${style};`);
     }
-    lines.push("  }");
+    if (nested) lines.push("  }");
   }
   lines.push("}");
   return `${lines.join("\n")}\n`;
 }
 
-function toMermaid(graphs: KindGraph[]): string {
+function toMermaid(graphs: ClusterGraph[]): string {
   const ids = new Map<string, string>();
-  const id = (prefix: string, key: ObjectKey) => {
-    const full = `${prefix}/${key}`;
+  const id = (full: string) => {
     let short = ids.get(full);
     if (short === undefined) {
       short = `n${ids.size}`;
@@ -98,16 +105,21 @@ function toMermaid(graphs: KindGraph[]): string {
   const cycleLinks: number[] = [];
   let link = 0;
   graphs.forEach((graph, index) => {
-    const prefix = prefixOf(graph);
-    lines.push(graph.cluster === "." ? `  subgraph ${graph.kind}` : `  subgraph g${index}["${prefix}"]`);
-    for (const node of graph.nodes) lines.push(`    ${id(prefix, node.id)}["${node.id}"]`);
+    const nested = graph.cluster !== ".";
+    const pad = nested ? "    " : "  ";
+    if (nested) lines.push(`  subgraph g${index}["${graph.cluster}"]`);
+    for (const node of graph.nodes) lines.push(`${pad}${id(nodeId(graph, node.id))}["${labelOf(node.id)}"]`);
+    const missing = new Set<NodeKey>();
     for (const edge of graph.edges) {
-      if (edge.missing) lines.push(`    ${id(prefix, edge.to)}["${edge.to} (missing)"]`);
-      lines.push(`    ${id(prefix, edge.from)} -->${edge.cycle ? "|cycle|" : ""} ${id(prefix, edge.to)}`);
+      if (edge.missing && !missing.has(edge.to)) {
+        missing.add(edge.to);
+        lines.push(`${pad}${id(nodeId(graph, edge.to))}["${labelOf(edge.to)} (missing)"]`);
+      }
+      lines.push(`${pad}${id(nodeId(graph, edge.from))} -->${edge.cycle ? "|cycle|" : ""} ${id(nodeId(graph, edge.to))}`);
       if (edge.cycle) cycleLinks.push(link);
       link++;
     }
-    lines.push("  end");
+    if (nested) lines.push("  end");
   });
   if (cycleLinks.length > 0) lines.push(`  linkStyle ${cycleLinks.join(",")} stroke:red`);
   return `${lines.join("\n")}\n`;
@@ -131,17 +143,12 @@ export async function runGraph(argv: string[], io: CommandIo): Promise<number> {
     return 0;
   }
 
-  const graphs: KindGraph[] = [];
-  for (const cluster of clusters) {
-    const byKind = new Map<FluxKind, DependencyGraph>();
-    for (const object of cluster.objects) {
-      let graph = byKind.get(object.kind);
-      if (graph === undefined) byKind.set(object.kind, (graph = new DependencyGraph()));
-      graph.upsert(object);
-    }
-    const kinds = [...byKind].sort(([a], [b]) => a.localeCompare(b));
-    graphs.push(...kinds.map(([kind, graph]) => describe(cluster.name, kind, graph)));
-  }
+  // One graph per cluster, across kinds: a ResourceSet's edge to a HelmRelease joins the two.
+  const graphs = clusters.map((cluster) => {
+    const graph = new DependencyGraph();
+    for (const object of cluster.objects) graph.upsert(object);
+    return describe(cluster.name, graph);
+  });
   if (format === "json") io.stdout(`${JSON.stringify({ graphs }, null, 2)}\n`);
   else io.stdout(format === "dot" ? toDot(graphs) : toMermaid(graphs));
   return 0;

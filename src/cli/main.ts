@@ -96,7 +96,23 @@ function invokedDirectly(): boolean {
   }
 }
 
+/**
+ * `releasegate check … | head`: once the reader has gone, writing to stdout fails with EPIPE. The
+ * output is no longer wanted, so the process ends quietly with the status a tool killed by SIGPIPE
+ * reports (128 + 13), as `yes | head` does, never with a stack trace. (Node ignores SIGPIPE itself.)
+ */
+const CLOSED_PIPE_EXIT = 141;
+
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(CLOSED_PIPE_EXIT);
+    throw error;
+  });
+}
+
 if (invokedDirectly()) {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -358,6 +358,8 @@ class ClusterApplier {
     }
     if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
     if (role === "ResourceSet") {
+      // The ResourceSet is in the graph itself (its dependsOn may name any kind), and so is what it generates.
+      this.objects.push(decodeFluxObject(doc, role, value, namespace, finalName));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }
@@ -420,7 +422,8 @@ class ClusterApplier {
           return doc.line;
         },
         value: placed,
-        lineOf: () => doc.lineOf(["metadata", "name"]) ?? doc.line,
+        lineOf: () => doc.objectLine(),
+        objectLine: doc.objectLine,
       };
       this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1 });
     });
@@ -428,10 +431,11 @@ class ClusterApplier {
 }
 
 function sourceOf(doc: ManifestDocument): { file: string; readonly line: number } {
+  const objectLine = doc.objectLine;
   return {
     file: doc.file,
     get line() {
-      return doc.lineOf(["metadata", "name"]) ?? doc.line;
+      return objectLine();
     },
   };
 }

@@ -35,6 +35,7 @@ function viewOf(doc: ManifestDocument, value: Record<string, unknown>): Manifest
     },
     value,
     lineOf: (field) => doc.lineOf(field),
+    objectLine: doc.objectLine,
   };
 }
 

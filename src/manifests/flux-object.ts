@@ -8,7 +8,7 @@ import type { DependencyEntry, FluxKind } from "../graph/types.js";
 import { isPlainObject } from "./manifest-document.js";
 import type { FieldPath, ManifestDocument } from "./manifest-document.js";
 import { ManifestError } from "./manifest-error.js";
-import type { ManifestObject } from "./manifest-object.js";
+import type { ManifestObject, SourceLocation } from "./manifest-object.js";
 import { unresolvedVariableNames } from "./substitution.js";
 
 /**
@@ -79,6 +79,26 @@ function decodeManifest(doc: ManifestDocument, kind: FluxKind, value: Record<str
   });
 }
 
+/** Where an object was read; the line is found only when a report names it (manifest-document.ts parses lines on demand). */
+export function sourceOf(doc: ManifestDocument): SourceLocation {
+  const objectLine = doc.objectLine;
+  return {
+    file: doc.file,
+    get line() {
+      return objectLine();
+    },
+  };
+}
+
+function addVariables(text: string | undefined, into: Set<string> | undefined): Set<string> | undefined {
+  if (text === undefined || !text.includes("${")) return into;
+  const names = unresolvedVariableNames(text);
+  if (names.length === 0) return into;
+  const set = into ?? new Set<string>();
+  for (const name of names) set.add(name);
+  return set;
+}
+
 /**
  * Builds the object Flux would apply from `value` (the document after substitution) placed at
  * `namespace`/`name`. `doc` is the document it came from, for the source location and errors.
@@ -90,25 +110,15 @@ export function toManifestObject(
   namespace: string,
   name: string,
 ): ManifestObject {
-  const decoded = decodeManifest(doc, kind, value, namespace);
-  // Placed where kustomize and Flux put it, which may differ from its own metadata.
-  if (decoded.sourceRef !== undefined && decoded.sourceRef.namespace === decoded.namespace) decoded.sourceRef.namespace = namespace;
-  const object: ManifestObject = {
-    ...decoded,
-    namespace,
-    name,
-    // The line is found only when a report names the object (manifest-document.ts parses lines on demand).
-    source: {
-      file: doc.file,
-      get line() {
-        return doc.lineOf(["metadata", "name"]) ?? doc.line;
-      },
-    },
-  };
-  const unresolved = new Set<string>();
-  for (const text of [name, namespace, ...object.dependsOn.flatMap((d) => [d.name, d.namespace ?? ""])]) {
-    for (const variable of unresolvedVariableNames(text)) unresolved.add(variable);
-  }
-  if (unresolved.size > 0) object.unresolvedVariables = [...unresolved].sort();
+  // The decoder returns a fresh object: it is placed where kustomize and Flux put it, which may differ
+  // from its own metadata, and becomes the ManifestObject itself.
+  const object = decodeManifest(doc, kind, value, namespace) as ManifestObject;
+  if (object.sourceRef !== undefined && object.sourceRef.namespace === object.namespace) object.sourceRef.namespace = namespace;
+  object.namespace = namespace;
+  object.name = name;
+  object.source = sourceOf(doc);
+  let unresolved = addVariables(namespace, addVariables(name, undefined));
+  for (const entry of object.dependsOn) unresolved = addVariables(entry.namespace, addVariables(entry.name, unresolved));
+  if (unresolved !== undefined) object.unresolvedVariables = [...unresolved].sort();
   return object;
 }

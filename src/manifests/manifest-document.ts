@@ -3,15 +3,17 @@
 // errors and reports can name `file:line`.
 //
 // Speed matters here (a 20 MB file of 50,000 HelmReleases must be read in a few seconds, docs/behaviour.md):
-// values come from js-yaml (or JSON.parse for JSON), which builds plain objects directly. Lines of
+// values come from plain-yaml.ts for the plain YAML most manifests are (several times faster), else from
+// js-yaml (or JSON.parse for JSON); each builds plain objects directly. Lines of
 // individual fields are needed only for the few objects a report names, so they are found on demand by
-// parsing that one document again with `yaml`, which keeps node positions.
+// parsing that one document again with `yaml`, which keeps node positions (loaded only then).
 
 import jsYaml from "js-yaml";
-import { LineCounter, isNode, parseDocument } from "yaml";
-import type { Document } from "yaml";
+import type { Document, LineCounter } from "yaml";
 import { ManifestError } from "./manifest-error.js";
+import { NOT_PLAIN, parsePlainYaml, ruledOut } from "./plain-yaml.js";
 import { isRecord } from "../runtime/json.js";
+import { yamlLibrary } from "../runtime/yaml-library.js";
 
 export type FieldPath = readonly (string | number)[];
 
@@ -27,6 +29,12 @@ export interface ManifestDocument {
   value: Record<string, unknown>;
   /** 1-based line of the node at `field` (e.g. ["spec", "dependsOn", 0]) inside this document. */
   lineOf(field: FieldPath): number | undefined;
+  /**
+   * 1-based line of the object's `metadata.name`, else of the document's start: where a report places
+   * the object. It keeps the document's text, never its value, so an object decoded from the document
+   * does not keep the parsed document alive.
+   */
+  readonly objectLine: () => number;
 }
 
 /**
@@ -43,8 +51,6 @@ interface Chunk {
   text: string;
   /** 0-based line of the chunk's first line in the file. */
   offset: number;
-  /** The value, when the whole file was JSON read by JSON.parse. */
-  json?: unknown;
 }
 
 const DOCUMENT_MARKER = /^---(?:[ \t\r]|$)/;
@@ -93,6 +99,7 @@ class ChunkLines {
   constructor(private readonly chunk: Chunk) {}
 
   lineOf(field: FieldPath): number | undefined {
+    const { LineCounter, isNode, parseDocument } = yamlLibrary();
     if (this.parsed === undefined) {
       const counter = new LineCounter();
       const doc = parseDocument(this.chunk.text, { lineCounter: counter, merge: true, uniqueKeys: false });
@@ -115,17 +122,31 @@ function yamlError(file: string, chunk: Chunk, cause: unknown): ManifestError {
 
 /** Parses `text`; throws ManifestError (file:line) on malformed YAML. Non-object documents are dropped. */
 export function parseManifestText(text: string, file: string, path: string): ManifestDocument[] {
-  const chunks = looksLikeJson(text) ? jsonChunks(text) : splitDocuments(text);
   const result: ManifestDocument[] = [];
+  forEachManifestDocument(text, file, path, (doc) => result.push(doc));
+  return result;
+}
+
+/**
+ * Parses `text` one document at a time, handing each to `visit` as it is read: a caller that keeps only
+ * what it decodes lets each parsed document go at once (a 20 MB file need not be held parsed whole).
+ */
+export function forEachManifestDocument(text: string, file: string, path: string, visit: (doc: ManifestDocument) => void): void {
+  const json = looksLikeJson(text) ? jsonValue(text) : NOT_JSON;
+  const chunks = json === NOT_JSON ? splitDocuments(text) : [{ text, offset: 0 }];
+  let plain: boolean | undefined;
+  let index = 0;
   for (const chunk of chunks) {
-    let value: unknown;
-    if (chunk.json !== undefined) {
-      value = chunk.json;
-    } else {
-      try {
-        value = jsYaml.load(chunk.text, { schema: SCHEMA, filename: file });
-      } catch (cause) {
-        throw yamlError(file, chunk, cause);
+    let value: unknown = json;
+    if (json === NOT_JSON) {
+      plain ??= !ruledOut(text);
+      value = plain ? parsePlainYaml(chunk.text) : NOT_PLAIN;
+      if (value === NOT_PLAIN) {
+        try {
+          value = jsYaml.load(chunk.text, { schema: SCHEMA, filename: file });
+        } catch (cause) {
+          throw yamlError(file, chunk, cause);
+        }
       }
     }
     if (!isPlainObject(value)) continue;
@@ -136,31 +157,34 @@ export function parseManifestText(text: string, file: string, path: string): Man
       items.forEach((item: unknown, i) => {
         if (!isPlainObject(item)) return;
         const lineOf = (field: FieldPath) => lines.lineOf(["items", i, ...field]);
-        result.push({
+        const start = () => lineOf([]) ?? chunk.offset + 1;
+        visit({
           path,
           file,
-          index: result.length,
+          index: index++,
           get line() {
-            return lineOf([]) ?? chunk.offset + 1;
+            return start();
           },
           value: item,
           lineOf,
+          objectLine: () => lineOf(["metadata", "name"]) ?? start(),
         });
       });
       continue;
     }
-    result.push({
+    const start = () => contentLine(chunk) + 1;
+    visit({
       path,
       file,
-      index: result.length,
+      index: index++,
       get line() {
-        return contentLine(chunk) + 1;
+        return start();
       },
       value,
       lineOf: (field) => lines.lineOf(field),
+      objectLine: () => lines.lineOf(["metadata", "name"]) ?? start(),
     });
   }
-  return result;
 }
 
 function looksLikeJson(text: string): boolean {
@@ -168,11 +192,13 @@ function looksLikeJson(text: string): boolean {
   return first === "{" || first === "[";
 }
 
+const NOT_JSON: unique symbol = Symbol("not JSON");
+
 /** JSON.parse when the text is plain JSON; otherwise the YAML path, which also reports the error line. */
-function jsonChunks(text: string): Chunk[] {
+function jsonValue(text: string): unknown {
   try {
-    return [{ text, offset: 0, json: JSON.parse(text) as unknown }];
+    return JSON.parse(text) as unknown;
   } catch {
-    return splitDocuments(text);
+    return NOT_JSON;
   }
 }

@@ -8,7 +8,7 @@
 
 import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
-import { parseManifestText } from "./manifest-document.js";
+import { forEachManifestDocument, parseManifestText } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import { ManifestError } from "./manifest-error.js";
 
@@ -131,19 +131,25 @@ export class ManifestFiles {
     return documents;
   }
 
-  /** The documents of a file named on the command line: always parsed, every error reported. */
-  documentsOfNamedFile(path: string): ManifestDocument[] {
-    return this.parse(path, true);
+  /**
+   * The documents of a file named on the command line, one at a time as they are parsed (never
+   * cached: such a file may be large); always parsed, every error reported.
+   */
+  eachDocumentOfNamedFile(path: string, visit: (doc: ManifestDocument) => void): void {
+    forEachManifestDocument(this.read(path), this.display(path), path, visit);
+  }
+
+  private read(path: string): string {
+    try {
+      return readFileSync(path, "utf8");
+    } catch (cause) {
+      throw new ManifestError(this.display(path), undefined, `cannot read file: ${errorCode(cause)}`);
+    }
   }
 
   private parse(path: string, always: boolean): ManifestDocument[] {
     const file = this.display(path);
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (cause) {
-      throw new ManifestError(file, undefined, `cannot read file: ${errorCode(cause)}`);
-    }
+    const text = this.read(path);
     if (always || KUSTOMIZATION_FILE_NAMES.includes(basename(path)) || FLUX_API_VERSION.test(text)) {
       return parseManifestText(text, file, path);
     }

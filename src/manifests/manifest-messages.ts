@@ -21,3 +21,8 @@ export function unverifiedMessage(kind: string, dependency: string, resourceSet:
 export function resourceSetErrorMessage(resourceSet: string, error: string): string {
   return `ResourceSet ${resourceSet} cannot be expanded: ${error}: fix its template`;
 }
+
+/** A ResourceSet dependency of a kind `check` does not read from the repo (a Deployment, a CRD kind): it cannot tell whether it exists. */
+export function unreadKindMessage(kind: string, dependency: string): string {
+  return `${kind} ${dependency} cannot be checked offline (check reads only HelmReleases, Kustomizations and ResourceSets): make sure it exists in the cluster`;
+}

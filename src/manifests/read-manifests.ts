@@ -8,7 +8,7 @@
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { applyRepository, WHOLE_PATH_CLUSTER } from "./flux-apply.js";
 import { decodeFluxObject, documentIndexOf, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
-import { parseManifestText } from "./manifest-document.js";
+import { forEachManifestDocument } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import { ManifestError } from "./manifest-error.js";
 import { ManifestFiles } from "./manifest-files.js";
@@ -27,15 +27,19 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function asWritten(documents: ManifestDocument[], defaultNamespace: string, name: string = WHOLE_PATH_CLUSTER): ClusterManifests {
+/**
+ * The objects of a file or stdin as written. `read` hands over one document at a time and only the
+ * decoded object is kept, so the parsed documents of a large file never pile up.
+ */
+function asWritten(read: (visit: (doc: ManifestDocument) => void) => void, defaultNamespace: string, name: string = WHOLE_PATH_CLUSTER): ClusterManifests {
   const objects: ManifestObject[] = [];
-  for (const doc of documents) {
+  read((doc) => {
     const kind = roleOf(doc.value);
-    if (kind !== "HelmRelease" && kind !== "Kustomization") continue;
+    if (kind === undefined) return;
     const objectName = nameOf(doc, kind, doc.value);
     const namespace = namespaceOf(doc, kind, doc.value) || defaultNamespace;
     objects.push(decodeFluxObject(doc, kind, doc.value, namespace, objectName));
-  }
+  });
   return { name, objects, problems: [], unknown: [] };
 }
 
@@ -115,7 +119,7 @@ export async function readRepository(paths: string[], options: ReadOptions): Pro
   for (const given of paths) {
     if (given === "-") {
       const text = await readStream(options.stdin ?? process.stdin);
-      add(asWritten(parseManifestText(text, STDIN_FILE, ""), options.defaultNamespace), "");
+      add(asWritten((visit) => forEachManifestDocument(text, STDIN_FILE, "", visit), options.defaultNamespace), "");
       continue;
     }
     const path = resolve(cwd, given);
@@ -126,7 +130,7 @@ export async function readRepository(paths: string[], options: ReadOptions): Pro
       for (const cluster of repository.clusters) add(cluster, paths.length > 1 ? files.display(path) : "");
       unreached.push(...repository.unreached);
     } else if (files.isFile(path)) {
-      add(asWritten(files.documentsOfNamedFile(path), options.defaultNamespace), "");
+      add(asWritten((visit) => files.eachDocumentOfNamedFile(path, visit), options.defaultNamespace), "");
     } else {
       throw new ManifestError(given, undefined, "no such file or folder; give a file, a folder, or - for standard input");
     }

@@ -4,7 +4,7 @@
 // a document without `kind` is an error; objects without apiVersion, kind or name and kustomize's
 // Kustomization are dropped; a `List` contributes its items.
 
-import { parseDocument } from "yaml";
+import { yamlLibrary } from "../../runtime/yaml-library.js";
 
 export type RenderedObject = Record<string, unknown>;
 
@@ -31,7 +31,7 @@ export function splitDocuments(text: string): string[] {
 
 /** One document as go-yaml v2 reads it; null for an empty (or comment-only) document. */
 export function parseYamlDocument(text: string): unknown {
-  const doc = parseDocument(text, {
+  const doc = yamlLibrary().parseDocument(text, {
     version: "1.1",
     uniqueKeys: false,
     merge: true,
