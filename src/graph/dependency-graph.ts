@@ -177,6 +177,12 @@ export class DependencyGraph implements GraphView {
     return this.keyAt.length;
   }
 
+  /** The id of an object's node (whether or not that object is the one held), without building its key. */
+  idOfObject(obj: { kind: string; namespace: string; name: string }): number | undefined {
+    const names = obj.namespace === this.lastNamespace && obj.kind === this.lastKind ? this.lastNames : this.idsByKind.get(obj.kind)?.get(obj.namespace);
+    return names?.get(obj.name);
+  }
+
   idOf(key: NodeKey): number | undefined {
     const first = key.indexOf("/");
     const second = first < 0 ? -1 : key.indexOf("/", first + 1);
