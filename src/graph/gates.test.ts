@@ -158,7 +158,7 @@ describe("GateTracker: seed transitions", () => {
     expect(tracker.state("HelmRelease/default/backend")).toMatchObject({ reason: "Failed" });
     const changes = tracker.upsert(release("default/redis"));
     expect(changes).toEqual([
-      { key: "HelmRelease/default/backend", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" } },
+      { key: "HelmRelease/default/backend", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" }, object: tracker.graph.get("HelmRelease/default/backend") },
     ]);
   });
 
@@ -347,6 +347,7 @@ describe("gate states against the naive oracle", () => {
           const replayed = new Map(previous);
           for (const change of changes) {
             expect(change.before).toEqual(previous.get(change.key));
+            expect(change.object).toBe(tracker.graph.get(change.key));
             if (change.after === undefined) replayed.delete(change.key);
             else replayed.set(change.key, change.after);
           }
@@ -436,6 +437,7 @@ describe("gate states against the naive oracle", () => {
         const replayed = new Map(before);
         for (const change of changes) {
           expect(change.before).toEqual(before.get(change.key));
+          expect(change.object).toBe(tracker.graph.get(change.key));
           expect(change.before !== undefined && change.after !== undefined && sameGate(change.before, change.after)).toBe(false);
           if (change.after === undefined) replayed.delete(change.key);
           else replayed.set(change.key, change.after);

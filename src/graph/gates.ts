@@ -34,6 +34,8 @@ export interface GateChange {
   key: NodeKey;
   before: GateState | undefined;
   after: GateState | undefined;
+  /** The object as the graph holds it now; undefined once removed. Saves the receiver a lookup per change. */
+  object: FluxObject | undefined;
 }
 
 /** Every object's gate state, computed from scratch; keys in dependencies-first order. */
@@ -254,16 +256,18 @@ export class GateTracker {
       const obj = graph.objectOf(id);
       if (obj === undefined || keep[id] === 1 || !replaced(obj)) continue;
       const key = graph.keyOf(id);
-      changes.push({ key, before: before[id], after: undefined });
+      changes.push({ key, before: before[id], after: undefined, object: undefined });
       graph.remove(key);
     }
+    // A kind listed empty that had no objects (the other guarded kind, in many clusters): nothing changed.
+    if (listed.length === 0 && changes.length === 0) return [];
     const order = this.rebuild();
     const gates = this.gates;
     const added: GateChange[] = [];
     for (const id of order) {
       const after = gates[id]!;
       const old = hadGates ? before[id] : undefined;
-      if (old === undefined || !sameGate(old, after)) added.push({ key: graph.keyOf(id), before: old, after });
+      if (old === undefined || !sameGate(old, after)) added.push({ key: graph.keyOf(id), before: old, after, object: graph.objectOf(id) });
     }
     return changes.length === 0 ? added : [...added, ...changes];
   }
@@ -292,7 +296,7 @@ export class GateTracker {
     this.countReadyExprRefs(id, -1);
     const dependents = [...graph.dependentIdsOf(id)].filter((d) => d !== id);
     const oldComponent = this.components[id];
-    const change: GateChange = { key, before: this.gates[id], after: undefined };
+    const change: GateChange = { key, before: this.gates[id], after: undefined, object: undefined };
     this.gates[id] = undefined;
     this.components[id] = undefined;
     if (oldComponent !== undefined) this.cycleComponents.delete(oldComponent);
@@ -496,7 +500,7 @@ export class GateTracker {
     for (const [v, old] of before) {
       const after = this.gates[v];
       if (old !== undefined && after !== undefined && sameGate(old, after)) continue;
-      changes.push({ key: graph.keyOf(v), before: old, after });
+      changes.push({ key: graph.keyOf(v), before: old, after, object: after === undefined ? undefined : graph.objectOf(v) });
     }
     return changes;
   }
