@@ -14,8 +14,9 @@
 
 import { EventsV1Api, PatchStrategy, V1MicroTime, setHeaderOptions } from "@kubernetes/client-node";
 import type { EventsV1Event, KubeConfig } from "@kubernetes/client-node";
-import { describeError, silentLogger, statusCodeOf } from "./logger.js";
-import type { ClusterLogger } from "./logger.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 import type { FluxObject } from "../graph/types.js";
 import { apiVersionOf, fluxResourceType, KUBERNETES_RESOURCES } from "./resources.js";
 import { sharedApiClient } from "./shared-agent.js";
@@ -57,7 +58,7 @@ export interface EventRecorderOptions {
   /** How many recent Events to remember for bumping. */
   maxRemembered?: number;
   now?: () => Date;
-  logger?: ClusterLogger;
+  logger?: Logger;
   /** Event writes running at once (default 4). */
   concurrency?: number;
   /** Objects whose Event may wait at once (default 1,000, as client-go's broadcaster queue). */
@@ -117,7 +118,7 @@ export class EventRecorder {
   private readonly seriesWindowMs: number;
   private readonly maxRemembered: number;
   private readonly now: () => Date;
-  private readonly log: ClusterLogger;
+  private readonly log: Logger;
   /** Recent Events by identity, oldest use first (re-inserted on each use). */
   private readonly remembered = new Map<string, Remembered>();
   private readonly queue: WriteQueue<QueuedEvent>;

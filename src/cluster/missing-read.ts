@@ -9,8 +9,9 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { objectKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject } from "../flux/decode.js";
-import { describeError, silentLogger, statusCodeOf } from "./logger.js";
-import type { ClusterLogger } from "./logger.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 import { fluxResourceType } from "./resources.js";
 import { sharedApiClient } from "./shared-agent.js";
 
@@ -27,7 +28,7 @@ export type ConfirmMissing = (kind: FluxKind, keys: readonly ObjectKey[], timeou
 export function apiMissingReader(
   kc: KubeConfig,
   versions: Partial<Record<FluxKind, string>>,
-  options: { timeoutMs?: number; logger?: ClusterLogger } = {},
+  options: { timeoutMs?: number; logger?: Logger } = {},
 ): ConfirmMissing {
   const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
   const api = sharedApiClient(kc, CustomObjectsApi, { timeoutMs: bound });

@@ -9,7 +9,7 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { FluxKind, ObjectKey } from "../graph/types.js";
-import { describeError, statusCodeOf } from "./logger.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { fluxResourceType } from "./resources.js";
 import { sharedApiClient } from "./shared-agent.js";
 
