@@ -16,7 +16,7 @@ import { AdmissionregistrationV1Api } from "@kubernetes/client-node";
 import type { KubeConfig, V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
 import { generateCertificateAuthority, generateServingCertificate } from "../certs/generate.js";
 import { StaticPeerSource } from "../admission/peer-source.js";
-import { describeError } from "../cluster/logger.js";
+import { describeError } from "../runtime/api-error.js";
 import { readCrdDocuments } from "../sandbox/crd-files.js";
 import { EarlyReconcileReport } from "../sandbox/early-reconcile-report.js";
 import { startSandbox } from "../sandbox/sandbox.js";

@@ -53,7 +53,7 @@ async function clusterObjects(kubeconfig: string | undefined, timeoutMs: number)
   const { KubeConfig } = await import("@kubernetes/client-node");
   const { ObjectCache } = await import("../cluster/object-cache.js");
   const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
-  const { describeError } = await import("../cluster/logger.js");
+  const { describeError } = await import("../runtime/api-error.js");
   const kc = new KubeConfig();
   try {
     if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);

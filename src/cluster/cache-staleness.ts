@@ -10,8 +10,9 @@
 import { kubeClientOf } from "../kube/connect.js";
 import type { KubeSource } from "../kube/connect.js";
 import type { FluxKind } from "../graph/types.js";
-import { describeError, silentLogger } from "./logger.js";
-import type { ClusterLogger } from "./logger.js";
+import { describeError } from "../runtime/api-error.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 import { fluxResourceType, resourcePath } from "./resources.js";
 
 export const DEFAULT_MAX_CACHE_STALENESS_MS = 10_000;
@@ -32,7 +33,7 @@ export interface CacheStalenessOptions {
   probe?: (kind: FluxKind) => Promise<void>;
   /** Told each kind's staleness in seconds on every tick (the cache_staleness_seconds gauge). */
   report?: (kind: FluxKind, seconds: number) => void;
-  logger?: ClusterLogger;
+  logger?: Logger;
   now?: () => number;
 }
 
@@ -47,7 +48,7 @@ export class CacheStaleness {
   readonly maxStalenessMs: number;
   private readonly kinds: KindState[];
   private readonly now: () => number;
-  private readonly log: ClusterLogger;
+  private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CacheStalenessOptions) {

@@ -12,11 +12,12 @@
 // Every drop is counted (`releasegate_events_dropped_total`). So 3,000 objects turning blocked at once
 // cost a bounded queue and a handful of connections, not 3,000 requests in flight.
 
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { kubeClientOf } from "../kube/connect.js";
 import type { KubeSource } from "../kube/connect.js";
 import type { KubeClient } from "../kube/kube-client.js";
-import { describeError, silentLogger, statusCodeOf } from "./logger.js";
-import type { ClusterLogger } from "./logger.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 import type { FluxObject } from "../graph/types.js";
 import { apiVersionOf, fluxResourceType, KUBERNETES_RESOURCES, resourcePath } from "./resources.js";
 import { WriteQueue } from "./write-queue.js";
@@ -57,7 +58,7 @@ export interface EventRecorderOptions {
   /** How many recent Events to remember for bumping. */
   maxRemembered?: number;
   now?: () => Date;
-  logger?: ClusterLogger;
+  logger?: Logger;
   /** Event writes running at once (default 4). */
   concurrency?: number;
   /** Objects whose Event may wait at once (default 1,000, as client-go's broadcaster queue). */
@@ -128,7 +129,7 @@ export class EventRecorder {
   private readonly seriesWindowMs: number;
   private readonly maxRemembered: number;
   private readonly now: () => Date;
-  private readonly log: ClusterLogger;
+  private readonly log: Logger;
   /** Recent Events by identity, oldest use first (re-inserted on each use). */
   private readonly remembered = new Map<string, Remembered>();
   private readonly queue: WriteQueue<QueuedEvent>;

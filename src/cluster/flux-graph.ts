@@ -120,11 +120,17 @@ export class FluxGraph {
   private route(changes: GateChange[], from: string | undefined, cause: GateCause): void {
     const byKind = new Map<string, GateChange[]>();
     if (from !== undefined) byKind.set(from, []);
+    let lastKind: string | undefined;
+    let list: GateChange[] | undefined;
     for (const change of changes) {
-      const kind = kindOfNode(change.key);
-      let list = byKind.get(kind);
-      if (list === undefined) byKind.set(kind, (list = []));
-      list.push(change);
+      // A load announces every object: the kind from the object spares slicing each key.
+      const kind = change.object?.kind ?? kindOfNode(change.key);
+      if (kind !== lastKind) {
+        lastKind = kind;
+        list = byKind.get(kind);
+        if (list === undefined) byKind.set(kind, (list = []));
+      }
+      list!.push(change);
     }
     for (const [kind, list] of byKind) {
       const own = from === undefined || kind === from;

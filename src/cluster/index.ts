@@ -8,4 +8,3 @@ export * from "./webhook-rules.js";
 export * from "./reconcile-request.js";
 export * from "./events.js";
 export * from "./lease-election.js";
-export * from "./logger.js";

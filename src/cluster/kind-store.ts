@@ -178,10 +178,9 @@ export class KindStore {
   /** The shared graph's changes of this kind's objects (only once this kind is loaded). */
   private deliver(changes: GateChange[], cause: GateCause): void {
     if (this.stopped || !this.loaded) return;
-    const graph = this.shared.graph;
     this.emit({
       cause,
-      changes: changes.map(({ key, before, after }) => ({ key: objectKeyOf(key), node: key, before, after, object: graph.get(key) })),
+      changes: changes.map(({ key, before, after, object }) => ({ key: objectKeyOf(key), node: key, before, after, object })),
     });
   }
 

@@ -10,13 +10,14 @@
 // and kind (kind-discovery.ts); a kind the server does not serve is said so, and a cluster-scoped kind is
 // read without a namespace.
 import { decodeFluxObject } from "../flux/decode.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { FLUX_KIND_INFO, fluxKindOf, isGuardedKind } from "../flux/kinds.js";
 import { nodeOf, splitNodeKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, NodeKey } from "../graph/types.js";
 import { KindDiscovery } from "./kind-discovery.js";
 import type { ApiGet } from "./kind-discovery.js";
-import { describeError, silentLogger, statusCodeOf } from "./logger.js";
-import type { ClusterLogger } from "./logger.js";
+import { silentLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 import type { KubeSource } from "../kube/connect.js";
 import { apiGet } from "./api-get.js";
 import { fluxResourceType, resourcePath } from "./resources.js";
@@ -62,7 +63,7 @@ function isFluxKind(kind: string): kind is FluxKind {
  * A ConfirmMissing reading through `get`: every dependency gets an outcome. Flux kinds are read at the
  * version the caches use (`versions`); other kinds where discovery says they are served.
  */
-export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, string>>, options: { timeoutMs?: number; logger?: ClusterLogger } = {}): ConfirmMissing {
+export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, string>>, options: { timeoutMs?: number; logger?: Logger } = {}): ConfirmMissing {
   const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
   const log = options.logger ?? silentLogger;
   const discovery = new KindDiscovery(get);
@@ -129,7 +130,7 @@ export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, st
 export function apiMissingReader(
   kc: KubeSource,
   versions: Partial<Record<FluxKind, string>>,
-  options: { timeoutMs?: number; logger?: ClusterLogger } = {},
+  options: { timeoutMs?: number; logger?: Logger } = {},
 ): ConfirmMissing {
   const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
   return missingReader(apiGet(kc, bound), versions, { ...options, timeoutMs: bound });

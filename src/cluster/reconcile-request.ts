@@ -9,7 +9,7 @@
 import { kubeClientOf } from "../kube/connect.js";
 import type { KubeSource } from "../kube/connect.js";
 import type { FluxKind, ObjectKey } from "../graph/types.js";
-import { describeError, statusCodeOf } from "./logger.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { fluxResourceType, resourcePath } from "./resources.js";
 
 /** fluxcd/pkg apis/meta: ReconcileRequestAnnotation. */

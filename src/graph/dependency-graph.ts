@@ -42,6 +42,7 @@ export class DependencyGraph implements GraphView {
   private lastKind = "";
   private lastNamespace = "";
   private lastNames: Map<string, number> | undefined;
+  private lastNamespaces: Map<string, Map<string, number>> | undefined;
   private count = 0;
   private readonly freeIds: number[] = [];
   private readonly keyAt: NodeKey[] = [];
@@ -117,7 +118,9 @@ export class DependencyGraph implements GraphView {
 
   /** Inserts or replaces the object. Returns true when its dependency keys changed (or it is new). */
   upsert(obj: FluxObject): boolean {
-    const id = this.intern(obj.kind, obj.namespace, obj.name);
+    // Most entries name the object's own kind and namespace: their names map is looked up once.
+    const ownNames = this.namesOf(obj.kind, obj.namespace);
+    const id = this.internIn(ownNames, obj.kind, obj.namespace, obj.name);
     const existed = this.objectAt[id] !== undefined;
     if (!existed) this.count++;
     this.objectAt[id] = obj;
@@ -128,7 +131,9 @@ export class DependencyGraph implements GraphView {
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
-      (entryIds as number[])[i] = this.intern(entryKind(obj, entry), namespace, entry.name);
+      const kind = entryKind(obj, entry);
+      const names = namespace === obj.namespace && kind === obj.kind ? ownNames : this.namesOf(kind, namespace);
+      (entryIds as number[])[i] = this.internIn(names, kind, namespace, entry.name);
     }
     const newIds = uniqueIds(entryIds);
     this.entryIdsAt[id] = entryIds;
@@ -147,6 +152,7 @@ export class DependencyGraph implements GraphView {
     this.lastKind = "";
     this.lastNamespace = "";
     this.lastNames = undefined;
+    this.lastNamespaces = undefined;
     this.count = 0;
     this.freeIds.length = 0;
     for (const array of [this.keyAt, this.objectAt, this.entryIdsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
@@ -175,6 +181,12 @@ export class DependencyGraph implements GraphView {
   /** One more than the largest id in use: arrays indexed by id need this length. */
   get idCapacity(): number {
     return this.keyAt.length;
+  }
+
+  /** The id of an object's node (whether or not that object is the one held), without building its key. */
+  idOfObject(obj: { kind: string; namespace: string; name: string }): number | undefined {
+    const names = (obj.namespace === this.lastNamespace && obj.kind === this.lastKind ? this.lastNames : undefined) ?? this.idsByKind.get(obj.kind)?.get(obj.namespace);
+    return names?.get(obj.name);
   }
 
   idOf(key: NodeKey): number | undefined {
@@ -212,26 +224,33 @@ export class DependencyGraph implements GraphView {
     return bag === undefined ? 0 : Array.isArray(bag) ? bag.length : bag.size;
   }
 
-  private intern(kind: string, namespace: string, name: string): number {
-    let names = namespace === this.lastNamespace && kind === this.lastKind ? this.lastNames : undefined;
-    if (names === undefined) {
-      let namespaces = this.idsByKind.get(kind);
-      if (namespaces === undefined) {
-        namespaces = new Map();
-        this.idsByKind.set(kind, namespaces);
-      }
-      names = namespaces.get(namespace);
-      if (names === undefined) {
-        names = new Map();
-        namespaces.set(namespace, names);
-      }
-      this.lastKind = kind;
-      this.lastNamespace = namespace;
-      this.lastNames = names;
+  /** The ids by name of one kind and namespace, created if need be. */
+  private namesOf(kind: string, namespace: string): Map<string, number> {
+    if (namespace === this.lastNamespace && kind === this.lastKind && this.lastNames !== undefined) return this.lastNames;
+    let namespaces = (kind === this.lastKind ? this.lastNamespaces : undefined) ?? this.idsByKind.get(kind);
+    if (namespaces === undefined) {
+      namespaces = new Map();
+      this.idsByKind.set(kind, namespaces);
     }
+    let names = namespaces.get(namespace);
+    if (names === undefined) {
+      names = new Map();
+      namespaces.set(namespace, names);
+    }
+    this.lastKind = kind;
+    this.lastNamespaces = namespaces;
+    this.lastNamespace = namespace;
+    this.lastNames = names;
+    return names;
+  }
+
+  /** The id of `kind/namespace/name`, whose names map is `names` (namesOf), new if need be. */
+  private internIn(names: Map<string, number>, kind: string, namespace: string, name: string): number {
     let id = names.get(name);
     if (id !== undefined) return id;
-    const key = `${kind}/${namespace}/${name}`;
+    // Built flat (join), not as a chain of concatenations: every reader (maps, slices, comparisons)
+    // would otherwise flatten it on first use.
+    const key = [kind, namespace, name].join("/");
     id = this.freeIds.pop() ?? this.keyAt.length;
     names.set(name, id);
     this.keyAt[id] = key;
@@ -283,7 +302,10 @@ export class DependencyGraph implements GraphView {
     names?.delete(name);
     if (names?.size === 0) {
       namespaces!.delete(namespace);
-      if (namespaces!.size === 0) this.idsByKind.delete(kind);
+      if (namespaces!.size === 0) {
+        this.idsByKind.delete(kind);
+        if (this.lastNamespaces === namespaces) this.lastNamespaces = undefined;
+      }
       if (this.lastNames === names) this.lastNames = undefined;
     }
     this.keyAt[id] = "";

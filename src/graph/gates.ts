@@ -36,6 +36,8 @@ export interface GateChange {
   key: NodeKey;
   before: GateState | undefined;
   after: GateState | undefined;
+  /** The object as the graph holds it now; undefined once removed. Saves the receiver a lookup per change. */
+  object: FluxObject | undefined;
 }
 
 /** Every object's gate state, computed from scratch; keys in dependencies-first order. */
@@ -157,7 +159,8 @@ export class GateTracker {
   private externalKindsChanges = 0;
   /** What is known of the objects of kinds outside the graph (the cluster's external watches). */
   private externals: ExternalObjects = NO_EXTERNAL_OBJECTS;
-  private stateByKey = new Map<NodeKey, GateState>();
+  /** states(): a live view of `gates` by node key (no second map of every object). */
+  private readonly view = new GateStatesView(this);
   private readonly searchScratch = new IdScratch();
   private readonly forwardScratch = new IdScratch();
   private readonly backwardScratch = new IdScratch();
@@ -215,11 +218,18 @@ export class GateTracker {
   }
 
   state(key: NodeKey): GateState | undefined {
-    return this.stateByKey.get(key);
+    const id = this.current.idOf(key);
+    return id === undefined ? undefined : this.gateAt(id);
   }
 
+  /** Every object's gate by node key: a live view, current after every call here. */
   states(): ReadonlyMap<NodeKey, GateState> {
-    return this.stateByKey;
+    return this.view;
+  }
+
+  /** The gate of an id (undefined for a node that does not exist). */
+  gateAt(id: number): GateState | undefined {
+    return this.current.objectOf(id) === undefined ? undefined : this.gates[id];
   }
 
   /** How many cycles the graph has (as many as findCycles(graph) returns), kept current per event. */
@@ -259,10 +269,7 @@ export class GateTracker {
 
   /** Replaces every object at once (e.g. after a relist) with a full computation; returns the changes. */
   replaceAll(objects: Iterable<FluxObject>): GateChange[] {
-    return this.replaceWith(() => {
-      this.current.clear();
-      for (const obj of objects) this.current.upsert(obj);
-    });
+    return this.replaceWhere(objects, () => true);
   }
 
   /**
@@ -270,27 +277,46 @@ export class GateTracker {
    * a full computation; returns the changes (of every kind: a dependent of another kind may change).
    */
   replaceKind(kind: string, objects: Iterable<FluxObject>): GateChange[] {
-    return this.replaceWith(() => {
-      const graph = this.current;
-      const others: FluxObject[] = [];
-      for (const obj of graph.values()) if (obj.kind !== kind) others.push(obj);
-      graph.clear();
-      for (const obj of others) graph.upsert(obj);
-      for (const obj of objects) graph.upsert(obj);
-    });
+    return this.replaceWhere(objects, (obj) => obj.kind === kind);
   }
 
-  private replaceWith(fill: () => void): GateChange[] {
-    const before = this.stateByKey;
-    fill();
-    this.rebuild();
-    const changes: GateChange[] = [];
-    for (const [key, after] of this.stateByKey) {
-      const old = before.get(key);
-      if (old === undefined || !sameGate(old, after)) changes.push({ key, before: old, after });
+  /**
+   * The bulk load: `objects` upserted into the graph as it is (the objects of other kinds keep their
+   * ids and edges), then every object `replaced` picks and the list lacks removed, then one full
+   * computation. No gate is evaluated on the way, so a dependent listed before its dependency costs
+   * nothing extra. The changes are found by id: an id that had a gate keeps its key throughout (its
+   * object is upserted or removed, never replaced by another key: removals come last and intern nothing).
+   */
+  private replaceWhere(objects: Iterable<FluxObject>, replaced: (obj: FluxObject) => boolean): GateChange[] {
+    const graph = this.current;
+    const before = this.gates;
+    const hadGates = graph.size > 0;
+    const listed: number[] = [];
+    for (const obj of objects) {
+      graph.upsert(obj);
+      listed.push(graph.idOfObject(obj)!);
     }
-    for (const [key, old] of before) if (!this.stateByKey.has(key)) changes.push({ key, before: old, after: undefined });
-    return changes;
+    const changes: GateChange[] = [];
+    const keep = new Uint8Array(graph.idCapacity);
+    for (const id of listed) keep[id] = 1;
+    for (let id = 0; id < keep.length; id++) {
+      const obj = graph.objectOf(id);
+      if (obj === undefined || keep[id] === 1 || !replaced(obj)) continue;
+      const key = graph.keyOf(id);
+      changes.push({ key, before: before[id], after: undefined, object: undefined });
+      graph.remove(key);
+    }
+    // A kind listed empty that had no objects (the other guarded kind, in many clusters): nothing changed.
+    if (listed.length === 0 && changes.length === 0) return [];
+    const order = this.rebuild();
+    const gates = this.gates;
+    const added: GateChange[] = [];
+    for (const id of order) {
+      const after = gates[id]!;
+      const old = hadGates ? before[id] : undefined;
+      if (old === undefined || !sameGate(old, after)) added.push({ key: graph.keyOf(id), before: old, after, object: graph.objectOf(id) });
+    }
+    return changes.length === 0 ? added : [...added, ...changes];
   }
 
   upsert(obj: FluxObject): GateChange[] {
@@ -326,11 +352,10 @@ export class GateTracker {
     this.countExternalRefs(graph.objectOf(id)!, -1);
     const dependents = [...graph.dependentIdsOf(id)].filter((d) => d !== id);
     const oldComponent = this.components[id];
-    const change: GateChange = { key, before: this.gates[id], after: undefined };
+    const change: GateChange = { key, before: this.gates[id], after: undefined, object: undefined };
     this.gates[id] = undefined;
     this.components[id] = undefined;
     if (oldComponent !== undefined) this.cycleComponents.delete(oldComponent);
-    this.stateByKey.delete(key);
     graph.remove(key);
     // The id may now be recycled; nothing below reads it as an object.
     const touched = new Set<number>(dependents);
@@ -346,7 +371,8 @@ export class GateTracker {
 
   // --- internals ---
 
-  private rebuild(): void {
+  /** A full computation; returns the existing ids, dependencies first. */
+  private rebuild(): number[] {
     const graph = this.current;
     const { gates, ranks, components, order } = computeAll(graph, this.revisions, this.externals);
     this.gates = gates;
@@ -356,12 +382,11 @@ export class GateTracker {
     this.readyExprRefs = new Array<number>(graph.idCapacity).fill(0);
     this.externalRefs.clear();
     this.externalKindsChanges++;
-    this.stateByKey = new Map();
     for (const id of order) {
-      this.stateByKey.set(graph.keyOf(id), gates[id]!);
       this.countReadyExprRefs(id, 1);
       this.countExternalRefs(graph.objectOf(id)!, 1);
     }
+    return order;
   }
 
   /** Entries naming a kind outside the graph carry it in `kind` (refs.ts, entryKind). */
@@ -557,14 +582,13 @@ export class GateTracker {
       if (old !== undefined && sameGate(old, next)) continue;
       if (!before.has(v)) before.set(v, old);
       this.gates[v] = next;
-      this.stateByKey.set(graph.keyOf(v), next);
       for (const dependent of graph.dependentIdsOf(v)) push(dependent);
     }
     const changes: GateChange[] = [];
     for (const [v, old] of before) {
       const after = this.gates[v];
       if (old !== undefined && after !== undefined && sameGate(old, after)) continue;
-      changes.push({ key: graph.keyOf(v), before: old, after });
+      changes.push({ key: graph.keyOf(v), before: old, after, object: after === undefined ? undefined : graph.objectOf(v) });
     }
     return changes;
   }
@@ -665,5 +689,46 @@ class RankHeap {
       ids[at] = last;
     }
     return top;
+  }
+}
+
+/** GateTracker.states(): the tracker's gates by node key, read through the graph's ids. */
+class GateStatesView implements ReadonlyMap<NodeKey, GateState> {
+  constructor(private readonly tracker: GateTracker) {}
+
+  get size(): number {
+    return this.tracker.graph.size;
+  }
+
+  get(key: NodeKey): GateState | undefined {
+    return this.tracker.state(key);
+  }
+
+  has(key: NodeKey): boolean {
+    return this.tracker.state(key) !== undefined;
+  }
+
+  *entries(): MapIterator<[NodeKey, GateState]> {
+    const graph = this.tracker.graph;
+    for (let id = 0; id < graph.idCapacity; id++) {
+      const gate = this.tracker.gateAt(id);
+      if (gate !== undefined) yield [graph.keyOf(id), gate];
+    }
+  }
+
+  *keys(): MapIterator<NodeKey> {
+    for (const [key] of this.entries()) yield key;
+  }
+
+  *values(): MapIterator<GateState> {
+    for (const [, gate] of this.entries()) yield gate;
+  }
+
+  forEach(callback: (value: GateState, key: NodeKey, map: ReadonlyMap<NodeKey, GateState>) => void, thisArg?: unknown): void {
+    for (const [key, gate] of this.entries()) callback.call(thisArg, gate, key, this);
+  }
+
+  [Symbol.iterator](): MapIterator<[NodeKey, GateState]> {
+    return this.entries();
   }
 }
