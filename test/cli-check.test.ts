@@ -224,6 +224,15 @@ describe("releasegate check follows what Flux would apply, per cluster", () => {
     expect(code).toBe(1);
   });
 
+  it("counts the root Kustomization a FluxInstance generates from its sync (named sync.name, else its namespace)", async () => {
+    const { code, report } = await checkJson(fixture("flux-instance"));
+    expect(report.clusters.map((cluster) => cluster.name)).toEqual(["clusters/prod", "clusters/staging"]);
+    // prod's apps waits for flux-system/flux-system, staging's for flux-system/fleet (the chart's
+    // values name it): both exist. Staging has no flux-system Kustomization, so that entry is missing.
+    expect(report.problems).toEqual([expect.objectContaining({ type: "missing", cluster: "clusters/staging", object: "flux-system/apps", dependency: "flux-system/flux-system" })]);
+    expect(code).toBe(1);
+  });
+
   it("checks one cluster with --cluster, by its folder or its last name", async () => {
     expect((await checkJson("--cluster", "clusters/a", fixture("two-clusters"))).code).toBe(0);
     const { code, report } = await checkJson("--cluster", "b", fixture("two-clusters"));

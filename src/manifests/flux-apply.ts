@@ -106,23 +106,61 @@ interface Entry {
   roots?: ManifestDocument[];
   /** Namespace of the FluxInstance (or its HelmRelease) that syncs it. */
   namespace?: string;
+  /** The FluxInstance (or `flux-instance` HelmRelease) whose sync applies this folder: the operator generates its root Kustomization. */
+  instance?: { doc: ManifestDocument; generated: Record<string, unknown> };
+}
+
+function fieldAt(value: unknown, ...path: string[]): unknown {
+  let current = value;
+  for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
+  return current;
 }
 
 function flexibleString(value: unknown, ...path: string[]): string | undefined {
-  let current = value;
-  for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
-  return nonEmptyString(current);
+  return nonEmptyString(fieldAt(value, ...path));
 }
 
-/** `spec.sync.path` of a FluxInstance, or of the FluxInstance a `flux-instance` chart's values describe. */
-function syncPathOf(value: Record<string, unknown>): string | undefined {
-  if (isFluxInstance(value)) return flexibleString(value, "spec", "sync", "path");
-  if (roleOf(value) !== "HelmRelease") return undefined;
-  const spec = specOf(value);
-  const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
-  const name = flexibleString(value, "metadata", "name") ?? "";
-  if (!chart.includes("flux-instance") && name !== "flux-instance") return undefined;
-  return flexibleString(spec, "values", "instance", "sync", "path");
+/** A FluxInstance's `spec.sync` (or the one a `flux-instance` chart's values describe), and the namespace the FluxInstance lives in. */
+interface InstanceSync {
+  path: string;
+  /** `sync.name`: the name of the Kustomization (and source) the operator generates. */
+  name?: string;
+  namespace?: string;
+}
+
+function instanceSyncOf(value: Record<string, unknown>): InstanceSync | undefined {
+  let sync: unknown;
+  let namespace = flexibleString(value, "metadata", "namespace");
+  if (isFluxInstance(value)) {
+    sync = specOf(value)["sync"];
+  } else {
+    if (roleOf(value) !== "HelmRelease") return undefined;
+    const spec = specOf(value);
+    const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
+    const name = flexibleString(value, "metadata", "name") ?? "";
+    if (!chart.includes("flux-instance") && name !== "flux-instance") return undefined;
+    sync = fieldAt(spec, "values", "instance", "sync");
+    // The chart creates the FluxInstance in the release's namespace.
+    namespace = flexibleString(spec, "targetNamespace") ?? namespace;
+  }
+  const path = flexibleString(sync, "path");
+  if (path === undefined) return undefined;
+  const name = flexibleString(sync, "name");
+  return { path, ...(name === undefined ? {} : { name }), ...(namespace === undefined ? {} : { namespace }) };
+}
+
+/**
+ * The root Kustomization the Flux Operator generates from a FluxInstance's sync: named `sync.name`, else
+ * after the instance's namespace, in that namespace (the FluxInstance CRD, `spec.sync.name`).
+ */
+function generatedRootKustomization(sync: InstanceSync): Record<string, unknown> | undefined {
+  if (sync.namespace === undefined) return undefined;
+  return {
+    apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+    kind: "Kustomization",
+    metadata: { name: sync.name ?? sync.namespace, namespace: sync.namespace },
+    spec: { path: sync.path },
+  };
 }
 
 export function applyRepository(root: string, files: ManifestFiles, defaultNamespace: string): RepositoryManifests {
@@ -240,11 +278,16 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     if (folder !== undefined) addEntry({ folder, bootstrap: doc });
   }
   for (const doc of documents) {
-    const path = syncPathOf(doc.value);
-    if (path === undefined) continue;
-    const folder = resolveFluxPath(path, root, tree.folders, { definedIn: doc.path }, (p) => files.isDirectory(p));
-    const namespace = flexibleString(doc.value, "metadata", "namespace");
-    if (folder !== undefined) addEntry({ folder, ...(namespace === undefined ? {} : { namespace }) });
+    const sync = instanceSyncOf(doc.value);
+    if (sync === undefined) continue;
+    const folder = resolveFluxPath(sync.path, root, tree.folders, { definedIn: doc.path }, (p) => files.isDirectory(p));
+    if (folder === undefined) continue;
+    const generated = generatedRootKustomization(sync);
+    addEntry({
+      folder,
+      ...(sync.namespace === undefined ? {} : { namespace: sync.namespace }),
+      ...(generated === undefined ? {} : { instance: { doc, generated } }),
+    });
   }
   const reached = new Set<string>();
   const clusters: ClusterManifests[] = [];
@@ -305,6 +348,12 @@ class ClusterApplier {
   ) {}
 
   applyEntry(entry: Entry): void {
+    if (entry.instance !== undefined) {
+      // Not in the repo, yet in the cluster: what others name as `dependsOn: [{name: flux-system}]`.
+      const { doc, generated } = entry.instance;
+      const metadata = generated["metadata"] as { name: string; namespace: string };
+      this.objects.push(decodeFluxObject(doc, "Kustomization", generated, metadata.namespace, metadata.name));
+    }
     if (entry.bootstrap !== undefined) {
       const doc = entry.bootstrap;
       // Placed as its own build places it (its folder's kustomize namespace, if any).
