@@ -7,6 +7,7 @@ import { computeGateStates, GateTracker, healthOf, isReady, sameGate } from "./g
 import { blockedMessage, cycleMessage, missingMessage } from "./messages.js";
 import { notReadyMessage } from "./readiness.js";
 import { resolveDependencies } from "./refs.js";
+import { oracleCycles } from "./oracle-cycles.test-support.js";
 import { release } from "./test-helpers.test-support.js";
 import type { BlockedReason, FluxObject, GateState, ObjectKey } from "./types.js";
 
@@ -210,38 +211,7 @@ const PRECEDENCE: Record<BlockedReason, number> = { Cycle: 5, Missing: 4, Failed
 function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, GateState> {
   const byKey = new Map<ObjectKey, FluxObject>();
   for (const obj of objects) byKey.set(`${obj.kind}/${obj.namespace}/${obj.name}`, obj);
-  const depsOf = (k: ObjectKey): ObjectKey[] => [...new Set(resolveDependencies(byKey.get(k)!).map((d) => d.node))];
-
-  const reachesItself = (k: ObjectKey): boolean => {
-    const seen = new Set<ObjectKey>();
-    const stack = depsOf(k).filter((d) => byKey.has(d));
-    while (stack.length > 0) {
-      const v = stack.pop()!;
-      if (v === k) return true;
-      if (seen.has(v)) continue;
-      seen.add(v);
-      for (const w of depsOf(v)) if (byKey.has(w)) stack.push(w);
-    }
-    return false;
-  };
-
-  // Shortest cycle: BFS level by level, dependencies in dependsOn order, first hit wins.
-  const shortestCycle = (k: ObjectKey): ObjectKey[] => {
-    let frontier: ObjectKey[][] = [[k]];
-    const seen = new Set<ObjectKey>();
-    for (;;) {
-      const next: ObjectKey[][] = [];
-      for (const path of frontier) {
-        for (const w of depsOf(path[path.length - 1]!)) {
-          if (w === k) return [...path.slice(1), k];
-          if (!byKey.has(w) || seen.has(w)) continue;
-          seen.add(w);
-          next.push([...path, w]);
-        }
-      }
-      frontier = next;
-    }
-  };
+  const { depsOf, reachesItself, shortestCycle } = oracleCycles(byKey);
 
   const memo = new Map<ObjectKey, GateState>();
   const gate = (k: ObjectKey): GateState => {

@@ -9,6 +9,7 @@ import { computeGateStates, GateTracker, sameGate } from "./gates.js";
 import { cycleMessage, externalNotWatchedMessage, missingMessage } from "./messages.js";
 import { healthOf, resourceSetNotReadyMessage, resourceSetVerdict } from "./readiness.js";
 import { resolveDependencies, splitNodeKey } from "./refs.js";
+import { oracleCycles } from "./oracle-cycles.test-support.js";
 import { release } from "./test-helpers.test-support.js";
 import type { StatusName } from "./test-helpers.test-support.js";
 import type { BlockedReason, DependencyEntry, FluxObject, GateState, NodeKey } from "./types.js";
@@ -152,35 +153,8 @@ function oracleGates(objects: readonly FluxObject[], view: ExternalObjects): Map
   const byKey = new Map<NodeKey, FluxObject>();
   for (const obj of objects) byKey.set(`${obj.kind}/${obj.namespace}/${obj.name}`, obj);
   const isGraph = (node: NodeKey): boolean => ["HelmRelease", "Kustomization", "ResourceSet"].includes(splitNodeKey(node).kind);
-  const depsOf = (k: NodeKey): NodeKey[] => [...new Set(resolveDependencies(byKey.get(k)!).map((d) => d.node))];
-  const reachesItself = (k: NodeKey): boolean => {
-    const seen = new Set<NodeKey>();
-    const stack = depsOf(k).filter((d) => byKey.has(d));
-    while (stack.length > 0) {
-      const v = stack.pop()!;
-      if (v === k) return true;
-      if (seen.has(v)) continue;
-      seen.add(v);
-      for (const w of depsOf(v)) if (byKey.has(w)) stack.push(w);
-    }
-    return false;
-  };
-  const shortestCycle = (k: NodeKey): NodeKey[] => {
-    let frontier: NodeKey[][] = [[k]];
-    const seen = new Set<NodeKey>();
-    for (;;) {
-      const next: NodeKey[][] = [];
-      for (const path of frontier) {
-        for (const w of depsOf(path[path.length - 1]!)) {
-          if (w === k) return [...path.slice(1), k];
-          if (!byKey.has(w) || seen.has(w)) continue;
-          seen.add(w);
-          next.push([...path, w]);
-        }
-      }
-      frontier = next;
-    }
-  };
+  const { depsOf, reachesItself, shortestCycle } = oracleCycles(byKey);
+
   const memo = new Map<NodeKey, GateState>();
   const gate = (k: NodeKey): GateState => {
     const known = memo.get(k);
