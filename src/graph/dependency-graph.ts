@@ -3,11 +3,12 @@
 // and reverse edges (dependents). Reverse edges are kept also for nodes that do not exist, so "who waits
 // for the missing HelmRelease default/redis" is one lookup. Every update costs O(degree of the object).
 //
-// Internally every key (of an object, or named by some dependsOn) gets a small integer id so the
-// graph algorithms (SCCs, gate states) run over arrays instead of string maps: with 100k objects
+// Internally every key (of an object, or named by some dependsOn) gets a small integer id (node-index.ts)
+// so the graph algorithms (SCCs, gate states) run over arrays instead of string maps: with 100k objects
 // that is the difference between meeting the rebuild target and not. An id is recycled once its key
 // neither exists nor is named by any dependsOn.
 
+import { NodeIndex } from "./node-index.js";
 import { entryKind, resolveDependencies, splitNodeKey } from "./refs.js";
 import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
 
@@ -35,17 +36,8 @@ const BAG_ARRAY_LIMIT = 32;
  * object (as a watch event delivers one).
  */
 export class DependencyGraph implements GraphView {
-  /** Ids by kind, namespace, then name: resolving a dependsOn entry this way hashes the strings the
-   *  object already holds instead of a freshly built key (half the cost of a rebuild). */
-  private readonly idsByKind = new Map<string, Map<string, Map<string, number>>>();
-  /** The last kind and namespace looked up: an object's dependencies are mostly of its kind, in its namespace. */
-  private lastKind = "";
-  private lastNamespace = "";
-  private lastNames: Map<string, number> | undefined;
-  private lastNamespaces: Map<string, Map<string, number>> | undefined;
+  private readonly index = new NodeIndex();
   private count = 0;
-  private readonly freeIds: number[] = [];
-  private readonly keyAt: NodeKey[] = [];
   private readonly objectAt: (FluxObject | undefined)[] = [];
   private readonly entryIdsAt: (readonly number[])[] = [];
   /** Computed on first use: the hot paths read ids, not keys. */
@@ -69,7 +61,7 @@ export class DependencyGraph implements GraphView {
 
   /** Keys of the existing objects. */
   *keys(): IterableIterator<NodeKey> {
-    for (let id = 0; id < this.keyAt.length; id++) if (this.objectAt[id] !== undefined) yield this.keyAt[id]!;
+    for (let id = 0; id < this.index.capacity; id++) if (this.objectAt[id] !== undefined) yield this.index.keyOf(id);
   }
 
   *values(): IterableIterator<FluxObject> {
@@ -78,15 +70,8 @@ export class DependencyGraph implements GraphView {
 
   *suggestionCandidates(missing: NodeKey): IterableIterator<NodeKey> {
     const { kind, namespace, name } = splitNodeKey(missing);
-    const namespaces = this.idsByKind.get(kind);
-    if (namespaces === undefined) return;
-    for (const id of namespaces.get(namespace)?.values() ?? []) {
-      if (this.objectAt[id] !== undefined) yield this.keyAt[id]!;
-    }
-    for (const [other, names] of namespaces) {
-      if (other === namespace) continue;
-      const id = names.get(name);
-      if (id !== undefined && this.objectAt[id] !== undefined) yield this.keyAt[id]!;
+    for (const id of this.index.sameNamespaceOrName(kind, namespace, name)) {
+      if (this.objectAt[id] !== undefined) yield this.index.keyOf(id);
     }
   }
 
@@ -95,7 +80,7 @@ export class DependencyGraph implements GraphView {
     if (id === undefined) return NO_KEYS;
     let keys = this.forwardKeysAt[id];
     if (keys === undefined) {
-      keys = this.forwardIdsAt[id]!.map((dep) => this.keyAt[dep]!);
+      keys = this.forwardIdsAt[id]!.map((dep) => this.index.keyOf(dep));
       this.forwardKeysAt[id] = keys;
     }
     return keys;
@@ -112,15 +97,13 @@ export class DependencyGraph implements GraphView {
     const id = this.idOf(key);
     if (id === undefined) return [];
     const keys: NodeKey[] = [];
-    for (const dependent of this.dependentIdsOf(id)) keys.push(this.keyAt[dependent]!);
+    for (const dependent of this.dependentIdsOf(id)) keys.push(this.index.keyOf(dependent));
     return keys;
   }
 
   /** Inserts or replaces the object. Returns true when its dependency keys changed (or it is new). */
   upsert(obj: FluxObject): boolean {
-    // Most entries name the object's own kind and namespace: their names map is looked up once.
-    const ownNames = this.namesOf(obj.kind, obj.namespace);
-    const id = this.internIn(ownNames, obj.kind, obj.namespace, obj.name);
+    const id = this.intern(obj.kind, obj.namespace, obj.name);
     const existed = this.objectAt[id] !== undefined;
     if (!existed) this.count++;
     this.objectAt[id] = obj;
@@ -132,8 +115,7 @@ export class DependencyGraph implements GraphView {
       const entry = entries[i]!;
       const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
       const kind = entryKind(obj, entry);
-      const names = namespace === obj.namespace && kind === obj.kind ? ownNames : this.namesOf(kind, namespace);
-      (entryIds as number[])[i] = this.internIn(names, kind, namespace, entry.name);
+      (entryIds as number[])[i] = this.intern(kind, namespace, entry.name);
     }
     const newIds = uniqueIds(entryIds);
     this.entryIdsAt[id] = entryIds;
@@ -148,14 +130,9 @@ export class DependencyGraph implements GraphView {
 
   /** Removes every object (the instance stays the same for whoever holds it). */
   clear(): void {
-    this.idsByKind.clear();
-    this.lastKind = "";
-    this.lastNamespace = "";
-    this.lastNames = undefined;
-    this.lastNamespaces = undefined;
+    this.index.clear();
     this.count = 0;
-    this.freeIds.length = 0;
-    for (const array of [this.keyAt, this.objectAt, this.entryIdsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
+    for (const array of [this.objectAt, this.entryIdsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
       array.length = 0;
     }
   }
@@ -180,24 +157,22 @@ export class DependencyGraph implements GraphView {
 
   /** One more than the largest id in use: arrays indexed by id need this length. */
   get idCapacity(): number {
-    return this.keyAt.length;
+    return this.index.capacity;
   }
 
   /** The id of an object's node (whether or not that object is the one held), without building its key. */
   idOfObject(obj: { kind: string; namespace: string; name: string }): number | undefined {
-    const names = (obj.namespace === this.lastNamespace && obj.kind === this.lastKind ? this.lastNames : undefined) ?? this.idsByKind.get(obj.kind)?.get(obj.namespace);
-    return names?.get(obj.name);
+    const id = this.index.find(obj.kind, obj.namespace, obj.name);
+    return id < 0 ? undefined : id;
   }
 
   idOf(key: NodeKey): number | undefined {
-    const first = key.indexOf("/");
-    const second = first < 0 ? -1 : key.indexOf("/", first + 1);
-    if (second < 0) return undefined;
-    return this.idsByKind.get(key.slice(0, first))?.get(key.slice(first + 1, second))?.get(key.slice(second + 1));
+    const id = this.index.findKey(key);
+    return id < 0 ? undefined : id;
   }
 
   keyOf(id: number): NodeKey {
-    return this.keyAt[id]!;
+    return this.index.keyOf(id);
   }
 
   objectOf(id: number): FluxObject | undefined {
@@ -224,36 +199,11 @@ export class DependencyGraph implements GraphView {
     return bag === undefined ? 0 : Array.isArray(bag) ? bag.length : bag.size;
   }
 
-  /** The ids by name of one kind and namespace, created if need be. */
-  private namesOf(kind: string, namespace: string): Map<string, number> {
-    if (namespace === this.lastNamespace && kind === this.lastKind && this.lastNames !== undefined) return this.lastNames;
-    let namespaces = (kind === this.lastKind ? this.lastNamespaces : undefined) ?? this.idsByKind.get(kind);
-    if (namespaces === undefined) {
-      namespaces = new Map();
-      this.idsByKind.set(kind, namespaces);
-    }
-    let names = namespaces.get(namespace);
-    if (names === undefined) {
-      names = new Map();
-      namespaces.set(namespace, names);
-    }
-    this.lastKind = kind;
-    this.lastNamespaces = namespaces;
-    this.lastNamespace = namespace;
-    this.lastNames = names;
-    return names;
-  }
-
-  /** The id of `kind/namespace/name`, whose names map is `names` (namesOf), new if need be. */
-  private internIn(names: Map<string, number>, kind: string, namespace: string, name: string): number {
-    let id = names.get(name);
-    if (id !== undefined) return id;
-    // Built flat (join), not as a chain of concatenations: every reader (maps, slices, comparisons)
-    // would otherwise flatten it on first use.
-    const key = [kind, namespace, name].join("/");
-    id = this.freeIds.pop() ?? this.keyAt.length;
-    names.set(name, id);
-    this.keyAt[id] = key;
+  /** The id of `kind/namespace/name`, new if need be. */
+  private intern(kind: string, namespace: string, name: string): number {
+    let id = this.index.find(kind, namespace, name);
+    if (id >= 0) return id;
+    id = this.index.add(kind, namespace, name);
     this.objectAt[id] = undefined;
     this.entryIdsAt[id] = NO_IDS;
     this.forwardKeysAt[id] = NO_KEYS;
@@ -295,21 +245,7 @@ export class DependencyGraph implements GraphView {
   /** Recycles the id of a key that neither exists nor is named by any dependsOn. */
   private release(id: number): void {
     if (this.objectAt[id] !== undefined || this.reverseAt[id] !== undefined) return;
-    const key = this.keyAt[id]!;
-    const { kind, namespace, name } = splitNodeKey(key);
-    const namespaces = this.idsByKind.get(kind);
-    const names = namespaces?.get(namespace);
-    names?.delete(name);
-    if (names?.size === 0) {
-      namespaces!.delete(namespace);
-      if (namespaces!.size === 0) {
-        this.idsByKind.delete(kind);
-        if (this.lastNamespaces === namespaces) this.lastNamespaces = undefined;
-      }
-      if (this.lastNames === names) this.lastNames = undefined;
-    }
-    this.keyAt[id] = "";
-    this.freeIds.push(id);
+    this.index.remove(id);
   }
 }
 

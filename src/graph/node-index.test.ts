@@ -1,0 +1,67 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { NodeIndex } from "./node-index.js";
+
+const KINDS = ["HelmRelease", "Kustomization", "Deployment"];
+const NAMESPACES = ["default", "apps", "a", "flux-system", ""];
+const NAMES = ["a", "b", "redis", "redis-0", "db", "a.b", "x/y"];
+
+const part = <T>(values: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...values);
+const node = fc.tuple(part(KINDS), part(NAMESPACES), part(NAMES));
+type Step = { op: "add" | "remove"; node: [string, string, string] };
+const steps = fc.array(fc.record({ op: fc.constantFrom<"add" | "remove">("add", "add", "remove"), node }), { maxLength: 300 });
+
+/** The oracle: a plain Map by key, ids handed out as the index does (recycled last freed first). */
+function check(run: Step[]): void {
+  const index = new NodeIndex();
+  const oracle = new Map<string, number>();
+  for (const { op, node: [kind, namespace, name] } of run) {
+    const key = `${kind}/${namespace}/${name}`;
+    const found = index.find(kind, namespace, name);
+    expect(found).toBe(oracle.get(key) ?? -1);
+    if (op === "add" && found < 0) oracle.set(key, index.add(kind, namespace, name));
+    if (op === "remove" && found >= 0) {
+      index.remove(found);
+      oracle.delete(key);
+    }
+    for (const [other, id] of oracle) {
+      expect(index.findKey(other)).toBe(id);
+      expect(index.keyOf(id)).toBe(other);
+    }
+  }
+  expect(new Set(oracle.values()).size).toBe(oracle.size);
+}
+
+describe("NodeIndex", () => {
+  it("finds every key added and no other, by parts and whole, through adds and removes (Map oracle)", () => {
+    fc.assert(fc.property(steps, check), { numRuns: 300 });
+  });
+
+  it("keeps its answers through many adds and removes (the table grows and entries shift back)", () => {
+    const index = new NodeIndex();
+    const ids = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) ids.set(`r-${i}`, index.add("HelmRelease", `ns-${i % 7}`, `r-${i}`));
+    for (let i = 0; i < 5000; i += 2) index.remove(ids.get(`r-${i}`)!);
+    for (let i = 0; i < 5000; i++) {
+      const expected = i % 2 === 0 ? -1 : ids.get(`r-${i}`)!;
+      expect(index.find("HelmRelease", `ns-${i % 7}`, `r-${i}`)).toBe(expected);
+      expect(index.findKey(`HelmRelease/ns-${i % 7}/r-${i}`)).toBe(expected);
+    }
+    expect(index.find("Kustomization", "ns-1", "r-1")).toBe(-1);
+    expect(index.findKey("r-1")).toBe(-1);
+  });
+
+  it("lists the ids of a kind in a namespace or with a name, nothing of another kind", () => {
+    const index = new NodeIndex();
+    const add = (kind: string, namespace: string, name: string): number => index.add(kind, namespace, name);
+    const inApps = add("HelmRelease", "apps", "redis");
+    const inAppsToo = add("HelmRelease", "apps", "db");
+    const sameName = add("HelmRelease", "cache", "redis");
+    add("HelmRelease", "cache", "db");
+    add("Kustomization", "apps", "redis");
+    add("HelmRelease", "apps-2", "x");
+    const gone = add("HelmRelease", "apps", "old");
+    index.remove(gone);
+    expect([...index.sameNamespaceOrName("HelmRelease", "apps", "redis")].sort()).toEqual([inApps, inAppsToo, sameName].sort());
+  });
+});

@@ -1,0 +1,195 @@
+// The ids of node keys (`Kind/ns/name`): every key an object or a dependsOn entry names gets a small
+// integer id, recycled once the graph no longer needs it (dependency-graph.ts). Looking a key up is
+// the graph's most frequent operation (once per object and once per dependsOn entry on every load),
+// so it is an open-addressing hash table in typed arrays rather than JavaScript Maps: a Map lookup
+// compares the entry's name with a string allocated somewhere in the heap, one cache miss or more per
+// entry, which at 100k objects was a third of a rebuild (docs/architecture.md, "Performance").
+//
+// The hash is computed over the key's characters (FNV-1a, then a final mix), the same whether the key
+// is given whole or as its three parts, so neither form builds the other. A hit is confirmed against
+// the key string the index holds (the keys are built in a row, so they sit close together in memory).
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+const SLASH = 47;
+const EMPTY = 0;
+
+function hashInto(hash: number, text: string): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/** The hash state after `kind/namespace/`: what every key of that kind and namespace starts from. */
+function prefixHash(kind: string, namespace: string): number {
+  return Math.imul(hashInto(Math.imul(hashInto(FNV_OFFSET, kind) ^ SLASH, FNV_PRIME), namespace) ^ SLASH, FNV_PRIME);
+}
+
+/** murmur3's finaliser: spreads the state over the low bits the table masks. */
+function finish(hash: number): number {
+  let h = hash ^ (hash >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function grown(array: Int32Array<ArrayBuffer>, length: number): Int32Array<ArrayBuffer> {
+  if (array.length >= length) return array;
+  const bigger = new Int32Array(Math.max(length, array.length * 2));
+  bigger.set(array);
+  return bigger;
+}
+
+export class NodeIndex {
+  /**
+   * The table: pairs of (id + 1, the key's hash) with id + 1 = EMPTY at a free slot; linear probing, at
+   * most half full. The hash sits beside the id so a probe reads one place.
+   */
+  private slots = new Int32Array(128);
+  private mask = 63;
+  private used = 0;
+  /** Per id: the key, the hash of the key, the hash state after its `Kind/ns/` and the hash of its name. */
+  private readonly keyAt: string[] = [];
+  private hashAt = new Int32Array(32);
+  private prefixAt = new Int32Array(32);
+  private nameHashAt = new Int32Array(32);
+  private readonly freeIds: number[] = [];
+  /** The prefix hash last computed: an object's entries mostly share its kind and namespace. */
+  private lastKind = "";
+  private lastNamespace = "";
+  private lastPrefix = prefixHash("", "");
+
+  /** One more than the largest id ever handed out (recycled ids included). */
+  get capacity(): number {
+    return this.keyAt.length;
+  }
+
+  /** The key of an id in use ("" for a free one). */
+  keyOf(id: number): string {
+    return this.keyAt[id]!;
+  }
+
+  /** The id of `kind/namespace/name`, or -1. */
+  find(kind: string, namespace: string, name: string): number {
+    const hash = finish(hashInto(this.prefixOf(kind, namespace), name));
+    const length = kind.length + namespace.length + name.length + 2;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const slot = slots[2 * at]!;
+      if (slot === EMPTY) return -1;
+      if (slots[2 * at + 1] !== hash) continue;
+      const key = this.keyAt[slot - 1]!;
+      if (key.length === length && key.endsWith(name) && key.startsWith(kind) && key.startsWith(namespace, kind.length + 1)) return slot - 1;
+    }
+  }
+
+  /** The id of a whole key, or -1. */
+  findKey(key: string): number {
+    const hash = finish(hashInto(FNV_OFFSET, key));
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const slot = slots[2 * at]!;
+      if (slot === EMPTY) return -1;
+      if (slots[2 * at + 1] === hash && this.keyAt[slot - 1] === key) return slot - 1;
+    }
+  }
+
+  /** A new id for `kind/namespace/name`, which find() has just not found. */
+  add(kind: string, namespace: string, name: string): number {
+    const prefix = this.prefixOf(kind, namespace);
+    const hash = finish(hashInto(prefix, name));
+    const id = this.freeIds.pop() ?? this.keyAt.length;
+    if (id >= this.hashAt.length) {
+      this.hashAt = grown(this.hashAt, id + 1);
+      this.prefixAt = grown(this.prefixAt, id + 1);
+      this.nameHashAt = grown(this.nameHashAt, id + 1);
+    }
+    // Built flat (join), not as a chain of concatenations: every reader would otherwise flatten it.
+    this.keyAt[id] = [kind, namespace, name].join("/");
+    this.hashAt[id] = hash;
+    this.prefixAt[id] = prefix;
+    this.nameHashAt[id] = finish(hashInto(FNV_OFFSET, name));
+    if (2 * (this.used + 1) > this.mask + 1) this.resize(2 * (this.mask + 1));
+    this.place(id);
+    this.used++;
+    return id;
+  }
+
+  /** Frees an id (its key is forgotten; the id is handed out again later). */
+  remove(id: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let at = this.hashAt[id]! & mask;
+    while (slots[2 * at] !== id + 1) at = (at + 1) & mask;
+    // Backward-shift deletion: move later entries of the run up so no probe stops early.
+    let hole = at;
+    for (let next = (hole + 1) & mask; slots[2 * next] !== EMPTY; next = (next + 1) & mask) {
+      const home = slots[2 * next + 1]! & mask;
+      const between = hole <= next ? home > hole && home <= next : home > hole || home <= next;
+      if (between) continue;
+      slots[2 * hole] = slots[2 * next]!;
+      slots[2 * hole + 1] = slots[2 * next + 1]!;
+      hole = next;
+    }
+    slots[2 * hole] = EMPTY;
+    this.used--;
+    this.keyAt[id] = "";
+    this.freeIds.push(id);
+  }
+
+  clear(): void {
+    this.slots = new Int32Array(128);
+    this.mask = 63;
+    this.used = 0;
+    this.keyAt.length = 0;
+    this.freeIds.length = 0;
+  }
+
+  /**
+   * Ids in use whose key is of `kind` and either in `namespace` or named `name`: the "did you mean"
+   * candidates of a missing node. One pass over typed arrays; the keys are read only for hash matches.
+   */
+  *sameNamespaceOrName(kind: string, namespace: string, name: string): IterableIterator<number> {
+    const prefix = this.prefixOf(kind, namespace);
+    const nameHash = finish(hashInto(FNV_OFFSET, name));
+    const kindPrefix = `${kind}/`;
+    for (let id = 0; id < this.keyAt.length; id++) {
+      if (this.prefixAt[id] !== prefix && this.nameHashAt[id] !== nameHash) continue;
+      const key = this.keyAt[id]!;
+      if (key === "" || !key.startsWith(kindPrefix)) continue;
+      const second = key.indexOf("/", kindPrefix.length);
+      if (key.startsWith(namespace, kindPrefix.length) && second === kindPrefix.length + namespace.length) yield id;
+      else if (key.length - second - 1 === name.length && key.endsWith(name)) yield id;
+    }
+  }
+
+  private prefixOf(kind: string, namespace: string): number {
+    if (namespace !== this.lastNamespace || kind !== this.lastKind) {
+      this.lastPrefix = prefixHash(kind, namespace);
+      this.lastKind = kind;
+      this.lastNamespace = namespace;
+    }
+    return this.lastPrefix;
+  }
+
+  private place(id: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    const hash = this.hashAt[id]!;
+    let at = hash & mask;
+    while (slots[2 * at] !== EMPTY) at = (at + 1) & mask;
+    slots[2 * at] = id + 1;
+    slots[2 * at + 1] = hash;
+  }
+
+  /** A table of `size` slots, every id in use placed again. */
+  private resize(size: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(2 * size);
+    this.mask = size - 1;
+    for (let at = 0; at < old.length; at += 2) if (old[at] !== EMPTY) this.place(old[at]! - 1);
+  }
+}
