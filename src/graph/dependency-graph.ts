@@ -24,6 +24,11 @@ export interface GraphView {
   suggestionCandidates?(missing: NodeKey): Iterable<NodeKey>;
 }
 
+/** entryTraitsOf: some dependsOn entry has a readyExpr. */
+export const ENTRY_READY_EXPR = 1;
+/** entryTraitsOf: some dependsOn entry names its kind (a ResourceSet's entries do; the kind may be outside the graph). */
+export const ENTRY_NAMES_KIND = 2;
+
 const NO_KEYS: readonly NodeKey[] = Object.freeze([]);
 const NO_IDS: readonly number[] = Object.freeze([]);
 
@@ -40,6 +45,9 @@ export class DependencyGraph implements GraphView {
   private count = 0;
   private readonly objectAt: (FluxObject | undefined)[] = [];
   private readonly entryIdsAt: (readonly number[])[] = [];
+  /** ENTRY_READY_EXPR | ENTRY_NAMES_KIND of each object: most have neither, and their readers skip them. */
+  private readonly entryTraitsAt: number[] = [];
+  private lastUpserted = -1;
   /** Computed on first use: the hot paths read ids, not keys. */
   private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
   private readonly forwardIdsAt: (readonly number[])[] = [];
@@ -104,6 +112,7 @@ export class DependencyGraph implements GraphView {
   /** Inserts or replaces the object. Returns true when its dependency keys changed (or it is new). */
   upsert(obj: FluxObject): boolean {
     const id = this.intern(obj.kind, obj.namespace, obj.name);
+    this.lastUpserted = id;
     const existed = this.objectAt[id] !== undefined;
     if (!existed) this.count++;
     this.objectAt[id] = obj;
@@ -111,12 +120,16 @@ export class DependencyGraph implements GraphView {
     // (Namespaces default as in resolveDependencies; not calling it spares 3 objects an edge.)
     const entries = obj.dependsOn;
     const entryIds = entries.length === 0 ? NO_IDS : new Array<number>(entries.length);
+    let traits = 0;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
       const kind = entryKind(obj, entry);
+      if (entry.readyExpr !== undefined && entry.readyExpr !== "") traits |= ENTRY_READY_EXPR;
+      if (entry.kind !== undefined && entry.kind !== "") traits |= ENTRY_NAMES_KIND;
       (entryIds as number[])[i] = this.intern(kind, namespace, entry.name);
     }
+    this.entryTraitsAt[id] = traits;
     const newIds = uniqueIds(entryIds);
     this.entryIdsAt[id] = entryIds;
     const oldIds = this.forwardIdsAt[id] ?? NO_IDS;
@@ -128,11 +141,17 @@ export class DependencyGraph implements GraphView {
     return true;
   }
 
+  /** upsert, returning the object's id rather than whether its edges changed (a bulk load needs the id). */
+  upsertForId(obj: FluxObject): number {
+    this.upsert(obj);
+    return this.lastUpserted;
+  }
+
   /** Removes every object (the instance stays the same for whoever holds it). */
   clear(): void {
     this.index.clear();
     this.count = 0;
-    for (const array of [this.objectAt, this.entryIdsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
+    for (const array of [this.objectAt, this.entryIdsAt, this.entryTraitsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
       array.length = 0;
     }
   }
@@ -145,6 +164,7 @@ export class DependencyGraph implements GraphView {
     this.count--;
     this.objectAt[id] = undefined;
     this.entryIdsAt[id] = NO_IDS;
+    this.entryTraitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
     this.forwardIdsAt[id] = NO_IDS;
     for (const dep of oldIds) if (dep !== id) this.removeDependent(dep, id);
@@ -184,6 +204,11 @@ export class DependencyGraph implements GraphView {
     return this.entryIdsAt[id] ?? NO_IDS;
   }
 
+  /** ENTRY_READY_EXPR and ENTRY_NAMES_KIND, as the object's entries have them (0 for a node without object). */
+  entryTraitsOf(id: number): number {
+    return this.entryTraitsAt[id] ?? 0;
+  }
+
   /** Ids of the dependency keys, without duplicates, in dependsOn order (existing or not). */
   dependencyIdsOf(id: number): readonly number[] {
     return this.forwardIdsAt[id] ?? NO_IDS;
@@ -206,6 +231,7 @@ export class DependencyGraph implements GraphView {
     id = this.index.add(kind, namespace, name);
     this.objectAt[id] = undefined;
     this.entryIdsAt[id] = NO_IDS;
+    this.entryTraitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
     this.forwardIdsAt[id] = NO_IDS;
     this.reverseAt[id] = undefined;

@@ -19,7 +19,7 @@
 // Nothing is ever recomputed for the whole graph on one event, and every search is iterative.
 
 import { allIds, componentsOfIds, flatComponentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
-import { DependencyGraph } from "./dependency-graph.js";
+import { DependencyGraph, ENTRY_NAMES_KIND, ENTRY_READY_EXPR } from "./dependency-graph.js";
 import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
 import type { ExternalObjects } from "./external-objects.js";
@@ -292,10 +292,7 @@ export class GateTracker {
     const before = this.gates;
     const hadGates = graph.size > 0;
     const listed: number[] = [];
-    for (const obj of objects) {
-      graph.upsert(obj);
-      listed.push(graph.idOfObject(obj)!);
-    }
+    for (const obj of objects) listed.push(graph.upsertForId(obj));
     const changes: GateChange[] = [];
     const keep = new Uint8Array(graph.idCapacity);
     for (const id of listed) keep[id] = 1;
@@ -324,14 +321,10 @@ export class GateTracker {
     const key = nodeOf(obj);
     const oldId = graph.idOf(key);
     const previous = oldId === undefined ? undefined : graph.objectOf(oldId);
-    if (previous !== undefined) {
-      this.countReadyExprRefs(oldId!, -1);
-      this.countExternalRefs(previous, -1);
-    }
+    if (previous !== undefined) this.countEntryRefs(oldId!, -1);
     const structural = graph.upsert(obj);
     const id = graph.idOf(key)!;
-    this.countReadyExprRefs(id, 1);
-    this.countExternalRefs(obj, 1);
+    this.countEntryRefs(id, 1);
     if (structural || previous === undefined) return this.restructure(id, previous !== undefined);
     const seeds = [id];
     if (
@@ -348,8 +341,7 @@ export class GateTracker {
     const graph = this.current;
     const id = graph.idOf(key);
     if (id === undefined || graph.objectOf(id) === undefined) return [];
-    this.countReadyExprRefs(id, -1);
-    this.countExternalRefs(graph.objectOf(id)!, -1);
+    this.countEntryRefs(id, -1);
     const dependents = [...graph.dependentIdsOf(id)].filter((d) => d !== id);
     const oldComponent = this.components[id];
     const change: GateChange = { key, before: this.gates[id], after: undefined, object: undefined };
@@ -382,11 +374,15 @@ export class GateTracker {
     this.readyExprRefs = new Array<number>(graph.idCapacity).fill(0);
     this.externalRefs.clear();
     this.externalKindsChanges++;
-    for (const id of order) {
-      this.countReadyExprRefs(id, 1);
-      this.countExternalRefs(graph.objectOf(id)!, 1);
-    }
+    for (let id = 0; id < graph.idCapacity; id++) if (graph.entryTraitsOf(id) !== 0) this.countEntryRefs(id, 1);
     return order;
+  }
+
+  /** Counts (delta 1) or uncounts (-1) the object's entries with a readyExpr or naming an outside kind. */
+  private countEntryRefs(id: number, delta: number): void {
+    const traits = this.current.entryTraitsOf(id);
+    if ((traits & ENTRY_READY_EXPR) !== 0) this.countReadyExprRefs(id, delta);
+    if ((traits & ENTRY_NAMES_KIND) !== 0) this.countExternalRefs(this.current.objectOf(id)!, delta);
   }
 
   /** Entries naming a kind outside the graph carry it in `kind` (refs.ts, entryKind). */

@@ -14,6 +14,12 @@ const FNV_PRIME = 0x01000193;
 const SLASH = 47;
 const EMPTY = 0;
 
+/** Whether `part` is in `key` at `at` (a loop the compiler inlines, cheaper than three startsWith calls). */
+function matchesAt(key: string, part: string, at: number): boolean {
+  for (let i = 0; i < part.length; i++) if (key.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
+  return true;
+}
+
 function hashInto(hash: number, text: string): number {
   let h = hash;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
@@ -81,7 +87,9 @@ export class NodeIndex {
       if (slot === EMPTY) return -1;
       if (slots[2 * at + 1] !== hash) continue;
       const key = this.keyAt[slot - 1]!;
-      if (key.length === length && key.endsWith(name) && key.startsWith(kind) && key.startsWith(namespace, kind.length + 1)) return slot - 1;
+      if (key.length === length && matchesAt(key, name, length - name.length) && matchesAt(key, namespace, kind.length + 1) && matchesAt(key, kind, 0)) {
+        return slot - 1;
+      }
     }
   }
 
