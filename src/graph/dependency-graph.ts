@@ -35,6 +35,8 @@ const NO_IDS: readonly number[] = Object.freeze([]);
 /** Dependents are a plain array while few (cheap to create), a Set once many (O(1) removal). */
 type IdBag = number[] | Set<number>;
 const BAG_ARRAY_LIMIT = 32;
+/** In reverseAt: the id's dependents are the ones the last bulk load listed (see upsertAll). */
+const BULK = 1;
 
 /**
  * Objects are kept by reference and must not be changed after upsert: to change one, upsert a new
@@ -51,7 +53,19 @@ export class DependencyGraph implements GraphView {
   /** Computed on first use: the hot paths read ids, not keys. */
   private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
   private readonly forwardIdsAt: (readonly number[])[] = [];
-  private readonly reverseAt: (IdBag | undefined)[] = [];
+  private readonly reverseAt: (IdBag | typeof BULK | undefined)[] = [];
+  /**
+   * The reverse edges a bulk load built in one pass: the dependents of an id whose reverseAt is BULK
+   * are bulkDependents[bulkStart[id] .. bulkStart[id + 1]]. The first later change of an id's
+   * dependents copies them into a bag of its own.
+   */
+  private bulkStart = new Int32Array(1);
+  private bulkDependents = new Int32Array(0);
+  /**
+   * During upsertAll: the edges of the objects upserted so far, as (dependency, dependent) pairs, and
+   * which ids they are; reverse edges are left alone and rebuilt from these once at the end.
+   */
+  private bulk: { edges: Int32Array; length: number; upserted: Uint8Array } | undefined;
 
   get size(): number {
     return this.count;
@@ -133,12 +147,54 @@ export class DependencyGraph implements GraphView {
     const newIds = uniqueIds(entryIds);
     this.entryIdsAt[id] = entryIds;
     const oldIds = this.forwardIdsAt[id] ?? NO_IDS;
+    if (this.bulk !== undefined) this.noteBulk(id, newIds);
     if (existed && sameIds(oldIds, newIds)) return false;
-    for (const dep of newIds) this.addDependent(dep, id);
     this.forwardKeysAt[id] = undefined;
     this.forwardIdsAt[id] = newIds;
+    if (this.bulk !== undefined) return true;
+    for (const dep of newIds) this.addDependent(dep, id);
     for (const dep of oldIds) if (!newIds.includes(dep)) this.removeDependent(dep, id);
     return true;
+  }
+
+  /**
+   * Upserts every object and returns their ids, in order. The reverse edges are not kept up to date
+   * object by object but rebuilt at the end, for the whole graph, from the forward ones: two passes
+   * over typed arrays instead of a small array per dependency grown one dependent at a time (a bulk
+   * load of 100k objects spent a sixth of its time there).
+   */
+  upsertAll(objects: Iterable<FluxObject>): number[] {
+    const ids: number[] = [];
+    const bulk = { edges: new Int32Array(1024), length: 0, upserted: new Uint8Array(1024) };
+    this.bulk = bulk;
+    try {
+      for (const obj of objects) ids.push(this.upsertForId(obj));
+    } finally {
+      this.bulk = undefined;
+      this.rebuildReverse(bulk);
+    }
+    return ids;
+  }
+
+  /** upsertAll: the object's forward edges, kept in a row while they are at hand. */
+  private noteBulk(id: number, forward: readonly number[]): void {
+    const bulk = this.bulk!;
+    if (bulk.upserted.length <= id) bulk.upserted = grownBytes(bulk.upserted, id + 1);
+    if (bulk.upserted[id] !== 0) {
+      // Listed twice: the rebuild reads its forward edges instead of the pairs noted.
+      bulk.upserted[id] = 2;
+      return;
+    }
+    bulk.upserted[id] = 1;
+    if (bulk.edges.length < bulk.length + 2 * forward.length) {
+      const bigger = new Int32Array(Math.max(2 * bulk.edges.length, bulk.length + 2 * forward.length));
+      bigger.set(bulk.edges);
+      bulk.edges = bigger;
+    }
+    for (const dep of forward) {
+      bulk.edges[bulk.length++] = dep;
+      bulk.edges[bulk.length++] = id;
+    }
   }
 
   /** upsert, returning the object's id rather than whether its edges changed (a bulk load needs the id). */
@@ -151,6 +207,8 @@ export class DependencyGraph implements GraphView {
   clear(): void {
     this.index.clear();
     this.count = 0;
+    this.bulkStart = new Int32Array(1);
+    this.bulkDependents = new Int32Array(0);
     for (const array of [this.objectAt, this.entryIdsAt, this.entryTraitsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
       array.length = 0;
     }
@@ -216,11 +274,14 @@ export class DependencyGraph implements GraphView {
 
   /** Ids of the objects that name this id in their dependsOn; valid until the next update. */
   dependentIdsOf(id: number): Iterable<number> {
-    return this.reverseAt[id] ?? NO_IDS;
+    const bag = this.reverseAt[id];
+    if (bag === BULK) return this.bulkDependents.subarray(this.bulkStart[id]!, this.bulkStart[id + 1]!);
+    return bag ?? NO_IDS;
   }
 
   dependentCountOf(id: number): number {
     const bag = this.reverseAt[id];
+    if (bag === BULK) return this.bulkStart[id + 1]! - this.bulkStart[id]!;
     return bag === undefined ? 0 : Array.isArray(bag) ? bag.length : bag.size;
   }
 
@@ -238,8 +299,65 @@ export class DependencyGraph implements GraphView {
     return id;
   }
 
-  private addDependent(target: number, dependent: number): void {
+  /**
+   * Every reverse edge again, by a counting sort by dependency, without reading an object's forward
+   * edges unless it was listed twice: the pairs noted for the objects upserted here, and the reverse
+   * edges as they were before of the others (left alone during the bulk upsert, so still exact).
+   * Frees the ids nothing names any more.
+   */
+  private rebuildReverse(bulk: { edges: Int32Array; length: number; upserted: Uint8Array }): void {
+    if (bulk.length === 0 && !bulk.upserted.includes(1) && !bulk.upserted.includes(2)) return;
+    const capacity = this.index.capacity;
+    const { edges, upserted } = bulk;
+    const oldStart = this.bulkStart;
+    const oldDependents = this.bulkDependents;
+    const upsertedHow = (id: number): number => (id < upserted.length ? upserted[id]! : 0);
+    const start = new Int32Array(capacity + 1);
+    const next = new Int32Array(capacity);
+    let dependents = new Int32Array(0);
+    // Pass 0 counts the dependents of each id, pass 1 places them.
+    const add = (pass: number, dependency: number, dependent: number): void => {
+      if (pass === 0) start[dependency + 1]!++;
+      else dependents[next[dependency]!++] = dependent;
+    };
+    for (let pass = 0; pass < 2; pass++) {
+      for (let id = 0; id < capacity; id++) {
+        const bag = this.reverseAt[id];
+        if (bag === BULK) {
+          for (let at = oldStart[id]!; at < oldStart[id + 1]!; at++) if (upsertedHow(oldDependents[at]!) === 0) add(pass, id, oldDependents[at]!);
+        } else if (bag !== undefined) {
+          for (const dependent of bag) if (upsertedHow(dependent) === 0) add(pass, id, dependent);
+        }
+        if (upsertedHow(id) === 2) for (const dep of this.forwardIdsAt[id]!) add(pass, dep, id);
+      }
+      for (let at = 0; at < bulk.length; at += 2) if (upserted[edges[at + 1]!] === 1) add(pass, edges[at]!, edges[at + 1]!);
+      if (pass === 0) {
+        for (let id = 0; id < capacity; id++) start[id + 1]! += start[id]!;
+        next.set(start.subarray(0, capacity));
+        dependents = new Int32Array(start[capacity]!);
+      }
+    }
+    this.bulkStart = start;
+    this.bulkDependents = dependents;
+    for (let id = 0; id < capacity; id++) {
+      this.reverseAt[id] = start[id + 1]! > start[id]! ? BULK : undefined;
+      // A key an old dependsOn named, that no object is and nothing names any more (a free id has key "").
+      if (this.reverseAt[id] === undefined && this.objectAt[id] === undefined && this.index.keyOf(id) !== "") this.release(id);
+    }
+  }
+
+  /** The id's dependents as a bag of its own (copied out of the bulk arrays if need be). */
+  private bagOf(target: number): IdBag | undefined {
     const bag = this.reverseAt[target];
+    if (bag !== BULK) return bag;
+    const own = [...this.bulkDependents.subarray(this.bulkStart[target]!, this.bulkStart[target + 1]!)];
+    const copy = own.length <= BAG_ARRAY_LIMIT ? own : new Set(own);
+    this.reverseAt[target] = copy;
+    return copy;
+  }
+
+  private addDependent(target: number, dependent: number): void {
+    const bag = this.bagOf(target);
     if (bag === undefined) {
       this.reverseAt[target] = [dependent];
     } else if (Array.isArray(bag)) {
@@ -252,7 +370,7 @@ export class DependencyGraph implements GraphView {
   }
 
   private removeDependent(target: number, dependent: number): void {
-    const bag = this.reverseAt[target];
+    const bag = this.bagOf(target);
     if (bag === undefined) return;
     if (Array.isArray(bag)) {
       const at = bag.indexOf(dependent);
@@ -286,6 +404,12 @@ function uniqueIds(ids: readonly number[]): readonly number[] {
   }
   const unique = [...new Set(ids)];
   return unique.length === ids.length ? ids : unique;
+}
+
+function grownBytes(array: Uint8Array, length: number): Uint8Array {
+  const bigger = new Uint8Array(Math.max(length, 2 * array.length));
+  bigger.set(array);
+  return bigger;
 }
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {

@@ -174,7 +174,7 @@ export class GateTracker {
   constructor(objects: Iterable<FluxObject> = [], externals: ExternalObjects = NO_EXTERNAL_OBJECTS) {
     this.current = new DependencyGraph();
     this.externals = externals;
-    for (const obj of objects) this.current.upsert(obj);
+    this.current.upsertAll(objects);
     this.rebuild();
   }
 
@@ -291,8 +291,7 @@ export class GateTracker {
     const graph = this.current;
     const before = this.gates;
     const hadGates = graph.size > 0;
-    const listed: number[] = [];
-    for (const obj of objects) listed.push(graph.upsertForId(obj));
+    const listed = graph.upsertAll(objects);
     const changes: GateChange[] = [];
     const keep = new Uint8Array(graph.idCapacity);
     for (const id of listed) keep[id] = 1;
