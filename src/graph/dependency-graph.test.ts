@@ -1,6 +1,27 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { arbitraryObject, arbitraryUniverse } from "./arbitraries.test-support.js";
 import { DependencyGraph } from "./dependency-graph.js";
+import { nodeOf, resolveDependencies } from "./refs.js";
 import { release } from "./test-helpers.test-support.js";
+import type { FluxObject } from "./types.js";
+
+/** The oracle: what the graph must say of every node, from the objects alone. */
+function expectGraphOf(graph: DependencyGraph, objects: ReadonlyMap<string, FluxObject>, universe: readonly string[]): void {
+  expect(graph.size).toBe(objects.size);
+  expect([...graph.keys()].sort()).toEqual([...objects.keys()].sort());
+  for (const node of universe) {
+    const dependents = [...objects.values()].filter((obj) => resolveDependencies(obj).some((dep) => dep.node === node)).map(nodeOf);
+    expect(graph.dependentsOf(node).sort()).toEqual(dependents.sort());
+    const obj = objects.get(node);
+    expect(graph.get(node)).toBe(obj);
+    expect(graph.dependencyKeys(node)).toEqual(obj === undefined ? [] : [...new Set(resolveDependencies(obj).map((dep) => dep.node))]);
+    // A node neither an object nor named by one has no id (it was recycled).
+    expect(graph.idOf(node) !== undefined).toBe(obj !== undefined || dependents.length > 0);
+  }
+}
+
+type Step = { op: "bulk"; objects: FluxObject[] } | { op: "upsert"; object: FluxObject } | { op: "remove"; node: string };
 
 describe("DependencyGraph", () => {
   it("keeps forward and reverse edges for the backend → redis chain", () => {
@@ -63,5 +84,38 @@ describe("DependencyGraph", () => {
     expect(graph.get("HelmRelease/apps/redis")).toBeDefined();
     expect(graph.dependentsOf("Kustomization/apps/infra")).toEqual([]);
     expect([...graph.suggestionCandidates("Kustomization/apps/redis")]).toEqual([]);
+  });
+
+  it("bulk loads (upsertAll, lists with repeats included) and single updates in any order keep edges both ways exact (oracle)", () => {
+    const arbitraryRun = arbitraryUniverse(20).chain(({ universe }) => {
+      const object = fc.constantFrom(...universe).chain((node) => arbitraryObject(node, universe));
+      const step: fc.Arbitrary<Step> = fc.oneof(
+        fc.array(object, { maxLength: 25 }).map((objects): Step => ({ op: "bulk", objects })),
+        object.map((obj): Step => ({ op: "upsert", object: obj })),
+        fc.constantFrom(...universe).map((node): Step => ({ op: "remove", node })),
+      );
+      return fc.tuple(fc.constant(universe), fc.array(step, { maxLength: 8 }));
+    });
+    fc.assert(
+      fc.property(arbitraryRun, ([universe, steps]) => {
+        const graph = new DependencyGraph();
+        const objects = new Map<string, FluxObject>();
+        for (const step of steps) {
+          if (step.op === "bulk") {
+            const ids = graph.upsertAll(step.objects);
+            for (const obj of step.objects) objects.set(nodeOf(obj), obj);
+            expect(ids.map((id) => graph.keyOf(id))).toEqual(step.objects.map(nodeOf));
+          } else if (step.op === "upsert") {
+            graph.upsert(step.object);
+            objects.set(nodeOf(step.object), step.object);
+          } else {
+            graph.remove(step.node);
+            objects.delete(step.node);
+          }
+          expectGraphOf(graph, objects, universe);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
