@@ -31,11 +31,22 @@
 // Rule 3 reads the gates of X's dependencies, which are outside X's component (X is not on a
 // cycle), so evaluating components dependencies-first (Tarjan's order) computes every gate once.
 
+import { ENTRY_NAMES_KIND, ENTRY_READY_EXPR } from "./dependency-graph.js";
 import type { DependencyGraph } from "./dependency-graph.js";
 import { cycleMessage, missingMessage } from "./messages.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
 import type { ExternalObjects } from "./external-objects.js";
-import { healthOf, isBuiltinReady, isReady, NO_SOURCE_REVISIONS, notReadyMessage, resourceSetVerdict, unappliedRevision, unappliedRevisionMessage } from "./readiness.js";
+import {
+  healthOf,
+  isBuiltinReady,
+  isReady,
+  NO_SOURCE_REVISIONS,
+  notReadyMessage,
+  ownNotReadyMessage,
+  resourceSetVerdict,
+  unappliedRevision,
+  unappliedRevisionMessage,
+} from "./readiness.js";
 import type { SourceRevisions } from "./readiness.js";
 import { kindOfNode, objectKeyOf } from "./refs.js";
 import type { BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
@@ -95,6 +106,10 @@ export function evaluateAcyclicGate(
   revisions: SourceRevisions = NO_SOURCE_REVISIONS,
   externals: ExternalObjects = NO_EXTERNAL_OBJECTS,
 ): GateState {
+  const self = graph.objectOf(id)!;
+  if (self.kind !== "ResourceSet" && (graph.entryTraitsOf(id) & (ENTRY_READY_EXPR | ENTRY_NAMES_KIND)) === 0) {
+    return evaluatePlainGate(graph, id, self, gateOf, builtinReady, revisions);
+  }
   for (const dep of graph.dependencyIdsOf(id)) {
     if (graph.objectOf(dep) !== undefined) continue;
     const node = graph.keyOf(dep);
@@ -103,7 +118,6 @@ export function evaluateAcyclicGate(
     const external = externals.stateOf(node);
     if (external.known && external.object === undefined) return missingGate(node);
   }
-  const self = graph.objectOf(id)!;
   const resourceSet = self.kind === "ResourceSet";
   const entries = self.dependsOn;
   const entryIds = graph.entryIdsOf(id);
@@ -185,6 +199,49 @@ export function evaluateAcyclicGate(
     }
     if (best === undefined || better(candidate, best)) best = candidate;
   }
+  return gateOfCandidate(best);
+}
+
+/**
+ * evaluateAcyclicGate for the usual object: no readyExpr, no entry naming a kind, not a ResourceSet.
+ * Every entry on one dependency then says the same (Flux's built-in check), so the dependencies are
+ * read once each, in dependsOn order, without the entries: the same answer for less memory touched.
+ */
+function evaluatePlainGate(
+  graph: DependencyGraph,
+  id: number,
+  self: FluxObject,
+  gateOf: (id: number) => GateState,
+  builtinReady: (id: number) => boolean,
+  revisions: SourceRevisions,
+): GateState {
+  let best: Candidate | undefined;
+  for (const depId of graph.dependencyIdsOf(id)) {
+    const dep = graph.objectOf(depId);
+    // The first missing dependency in dependsOn order (every entry names the object's own kind).
+    if (dep === undefined) return missingGate(graph.keyOf(depId));
+    const ready = builtinReady(depId);
+    const stale = ready ? unappliedRevision(dep, self, revisions) : undefined;
+    if (ready && stale === undefined) continue;
+    const depGate = gateOf(depId);
+    const key = graph.keyOf(depId);
+    let candidate: Candidate;
+    if (depGate.state === "blocked") {
+      candidate = { reason: depGate.reason, pathLength: depGate.path.length + 1, rootCause: depGate.rootCause, dependency: key, inherited: depGate, message: "" };
+    } else if (stale !== undefined) {
+      const reason = dep.suspend === true ? "Suspended" : "NotReady";
+      candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: unappliedRevisionMessage(dep, stale) };
+    } else {
+      const health = healthOf(dep);
+      const reason = health === "failed" ? "Failed" : health === "suspended" ? "Suspended" : "NotReady";
+      candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: ownNotReadyMessage(dep) };
+    }
+    if (best === undefined || better(candidate, best)) best = candidate;
+  }
+  return gateOfCandidate(best);
+}
+
+function gateOfCandidate(best: Candidate | undefined): GateState {
   if (best === undefined) return OPEN;
   if (best.inherited !== undefined) {
     const { reason, rootCause, rootCauseMessage, path } = best.inherited;

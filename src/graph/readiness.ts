@@ -144,7 +144,7 @@ export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency, depe
 }
 
 /** The object's own account of why it is not ready: its Ready or Stalled message, "suspended", or that it is Ready. */
-function ownNotReadyMessage(dep: FluxObject): string {
+export function ownNotReadyMessage(dep: FluxObject): string {
   const health = healthOf(dep);
   if (health === "suspended") return SUSPENDED_MESSAGE;
   if (health === "ready") return READY_EXPR_FALSE_MESSAGE;
