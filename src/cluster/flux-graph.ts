@@ -123,8 +123,7 @@ export class FluxGraph {
     let lastKind: string | undefined;
     let list: GateChange[] | undefined;
     for (const change of changes) {
-      // A load announces every object: the kind from the object spares slicing each key.
-      const kind = change.object?.kind ?? kindOfNode(change.key);
+      const kind = change.kind;
       if (kind !== lastKind) {
         lastKind = kind;
         list = byKind.get(kind);

@@ -46,6 +46,8 @@ export class DependencyGraph implements GraphView {
   private readonly index = new NodeIndex();
   private count = 0;
   private readonly objectAt: (FluxObject | undefined)[] = [];
+  /** The kind of each node (its object's, or the one its dependents name), read without the object. */
+  private readonly kindAt: string[] = [];
   private readonly entryIdsAt: (readonly number[])[] = [];
   /** ENTRY_READY_EXPR | ENTRY_NAMES_KIND of each object: most have neither, and their readers skip them. */
   private readonly entryTraitsAt: number[] = [];
@@ -209,7 +211,7 @@ export class DependencyGraph implements GraphView {
     this.count = 0;
     this.bulkStart = new Int32Array(1);
     this.bulkDependents = new Int32Array(0);
-    for (const array of [this.objectAt, this.entryIdsAt, this.entryTraitsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
+    for (const array of [this.objectAt, this.kindAt, this.entryIdsAt, this.entryTraitsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
       array.length = 0;
     }
   }
@@ -253,6 +255,11 @@ export class DependencyGraph implements GraphView {
     return this.index.keyOf(id);
   }
 
+  /** The node's kind, as in its key. */
+  kindOf(id: number): string {
+    return this.kindAt[id]!;
+  }
+
   objectOf(id: number): FluxObject | undefined {
     return this.objectAt[id];
   }
@@ -291,6 +298,7 @@ export class DependencyGraph implements GraphView {
     if (id >= 0) return id;
     id = this.index.add(kind, namespace, name);
     this.objectAt[id] = undefined;
+    this.kindAt[id] = kind;
     this.entryIdsAt[id] = NO_IDS;
     this.entryTraitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;

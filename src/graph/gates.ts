@@ -34,6 +34,8 @@ export { OPEN, REASON_PRECEDENCE, sameGate } from "./gate-rules.js";
 
 export interface GateChange {
   key: NodeKey;
+  /** The node's kind (as in `key`), so a receiver sorting changes by kind reads neither key nor object. */
+  kind: string;
   before: GateState | undefined;
   after: GateState | undefined;
   /** The object as the graph holds it now; undefined once removed. Saves the receiver a lookup per change. */
@@ -299,7 +301,7 @@ export class GateTracker {
       const obj = graph.objectOf(id);
       if (obj === undefined || keep[id] === 1 || !replaced(obj)) continue;
       const key = graph.keyOf(id);
-      changes.push({ key, before: before[id], after: undefined, object: undefined });
+      changes.push({ key, kind: graph.kindOf(id), before: before[id], after: undefined, object: undefined });
       graph.remove(key);
     }
     // A kind listed empty that had no objects (the other guarded kind, in many clusters): nothing changed.
@@ -310,7 +312,7 @@ export class GateTracker {
     for (const id of order) {
       const after = gates[id]!;
       const old = hadGates ? before[id] : undefined;
-      if (old === undefined || !sameGate(old, after)) added.push({ key: graph.keyOf(id), before: old, after, object: graph.objectOf(id) });
+      if (old === undefined || !sameGate(old, after)) added.push({ key: graph.keyOf(id), kind: graph.kindOf(id), before: old, after, object: graph.objectOf(id) });
     }
     return changes.length === 0 ? added : [...added, ...changes];
   }
@@ -343,7 +345,7 @@ export class GateTracker {
     this.countEntryRefs(id, -1);
     const dependents = [...graph.dependentIdsOf(id)].filter((d) => d !== id);
     const oldComponent = this.components[id];
-    const change: GateChange = { key, before: this.gates[id], after: undefined, object: undefined };
+    const change: GateChange = { key, kind: graph.kindOf(id), before: this.gates[id], after: undefined, object: undefined };
     this.gates[id] = undefined;
     this.components[id] = undefined;
     if (oldComponent !== undefined) this.cycleComponents.delete(oldComponent);
@@ -583,7 +585,7 @@ export class GateTracker {
     for (const [v, old] of before) {
       const after = this.gates[v];
       if (old !== undefined && after !== undefined && sameGate(old, after)) continue;
-      changes.push({ key: graph.keyOf(v), before: old, after, object: after === undefined ? undefined : graph.objectOf(v) });
+      changes.push({ key: graph.keyOf(v), kind: graph.kindOf(v), before: old, after, object: after === undefined ? undefined : graph.objectOf(v) });
     }
     return changes;
   }

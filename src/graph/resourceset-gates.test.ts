@@ -108,7 +108,7 @@ describe("ResourceSet gates: examples", () => {
     expect(tracker.state("ResourceSet/apps/platform")).toMatchObject({ reason: "Failed", rootCauseMessage: "status Failed: Progress deadline exceeded" });
     view.states.set("Deployment/apps/web", { known: true, object: deployment("apps", "web", true) });
     const changes = tracker.externalChanged("Deployment/apps/web");
-    expect(changes).toEqual([{ key: "ResourceSet/apps/platform", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" }, object: expect.objectContaining({ name: "platform" }) }]);
+    expect(changes).toEqual([{ key: "ResourceSet/apps/platform", kind: "ResourceSet", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" }, object: expect.objectContaining({ name: "platform" }) }]);
     expect(tracker.externalKinds()).toEqual(new Map([["Deployment", new Map([["apps/v1", 1]])]]));
   });
 
