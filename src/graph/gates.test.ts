@@ -159,7 +159,7 @@ describe("GateTracker: seed transitions", () => {
     expect(tracker.state("HelmRelease/default/backend")).toMatchObject({ reason: "Failed" });
     const changes = tracker.upsert(release("default/redis"));
     expect(changes).toEqual([
-      { key: "HelmRelease/default/backend", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" }, object: tracker.graph.get("HelmRelease/default/backend") },
+      { key: "HelmRelease/default/backend", kind: "HelmRelease", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" }, object: tracker.graph.get("HelmRelease/default/backend") },
     ]);
   });
 
@@ -197,7 +197,7 @@ describe("GateTracker: seed transitions", () => {
   it("turns dependents Missing when their dependency is deleted", () => {
     const tracker = new GateTracker([release("default/backend", { dependsOn: ["redis"] }), release("default/redis")]);
     const changes = tracker.remove("HelmRelease/default/redis");
-    expect(changes).toContainEqual({ key: "HelmRelease/default/redis", before: { state: "open" }, after: undefined });
+    expect(changes).toContainEqual({ key: "HelmRelease/default/redis", kind: "HelmRelease", before: { state: "open" }, after: undefined });
     expect(tracker.state("HelmRelease/default/backend")).toMatchObject({ reason: "Missing", rootCause: "HelmRelease/default/redis" });
     expect(tracker.remove("HelmRelease/default/redis")).toEqual([]);
   });
