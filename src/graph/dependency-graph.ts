@@ -127,7 +127,11 @@ export class DependencyGraph implements GraphView {
 
   /** Inserts or replaces the object. Returns true when its dependency keys changed (or it is new). */
   upsert(obj: FluxObject): boolean {
-    const id = this.intern(obj.kind, obj.namespace, obj.name);
+    return this.put(obj, this.intern(obj.kind, obj.namespace, obj.name));
+  }
+
+  /** upsert, the object's id known. */
+  private put(obj: FluxObject, id: number): boolean {
     this.lastUpserted = id;
     const existed = this.objectAt[id] !== undefined;
     if (!existed) this.count++;
@@ -170,7 +174,11 @@ export class DependencyGraph implements GraphView {
     const bulk = { edges: new Int32Array(1024), length: 0, upserted: new Uint8Array(1024) };
     this.bulk = bulk;
     try {
-      for (const obj of objects) ids.push(this.upsertForId(obj));
+      // Every listed object's own id first: a load's objects then get ids in list order (those named by
+      // no one yet), and the per-id arrays are written in that order rather than all over.
+      const list = Array.isArray(objects) ? (objects as readonly FluxObject[]) : [...objects];
+      for (const obj of list) ids.push(this.intern(obj.kind, obj.namespace, obj.name));
+      for (let i = 0; i < list.length; i++) this.put(list[i]!, ids[i]!);
     } finally {
       this.bulk = undefined;
       this.rebuildReverse(bulk);
