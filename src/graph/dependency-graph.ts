@@ -9,6 +9,7 @@
 // neither exists nor is named by any dependsOn.
 
 import { NodeIndex } from "./node-index.js";
+import { isBuiltinReady } from "./readiness.js";
 import { entryKind, resolveDependencies, splitNodeKey } from "./refs.js";
 import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
 
@@ -24,10 +25,15 @@ export interface GraphView {
   suggestionCandidates?(missing: NodeKey): Iterable<NodeKey>;
 }
 
-/** entryTraitsOf: some dependsOn entry has a readyExpr. */
+/** traitsOf: some dependsOn entry has a readyExpr. */
 export const ENTRY_READY_EXPR = 1;
-/** entryTraitsOf: some dependsOn entry names its kind (a ResourceSet's entries do; the kind may be outside the graph). */
+/** traitsOf: some dependsOn entry names its kind (a ResourceSet's entries do; the kind may be outside the graph). */
 export const ENTRY_NAMES_KIND = 2;
+/**
+ * traitsOf: the object passes Flux's built-in readiness check (readiness.ts, isBuiltinReady), found
+ * once when it is upserted, while the object is at hand, instead of on each visit from a dependent.
+ */
+export const BUILTIN_READY = 4;
 
 const NO_KEYS: readonly NodeKey[] = Object.freeze([]);
 const NO_IDS: readonly number[] = Object.freeze([]);
@@ -49,8 +55,8 @@ export class DependencyGraph implements GraphView {
   /** The kind of each node (its object's, or the one its dependents name), read without the object. */
   private readonly kindAt: string[] = [];
   private readonly entryIdsAt: (readonly number[])[] = [];
-  /** ENTRY_READY_EXPR | ENTRY_NAMES_KIND of each object: most have neither, and their readers skip them. */
-  private readonly entryTraitsAt: number[] = [];
+  /** ENTRY_READY_EXPR | ENTRY_NAMES_KIND | BUILTIN_READY of each object: most have no entry trait, and their readers skip them. */
+  private readonly traitsAt: number[] = [];
   private lastUpserted = -1;
   /** Computed on first use: the hot paths read ids, not keys. */
   private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
@@ -140,7 +146,7 @@ export class DependencyGraph implements GraphView {
     // (Namespaces default as in resolveDependencies; not calling it spares 3 objects an edge.)
     const entries = obj.dependsOn;
     const entryIds = entries.length === 0 ? NO_IDS : new Array<number>(entries.length);
-    let traits = 0;
+    let traits = isBuiltinReady(obj) ? BUILTIN_READY : 0;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
@@ -149,7 +155,7 @@ export class DependencyGraph implements GraphView {
       if (entry.kind !== undefined && entry.kind !== "") traits |= ENTRY_NAMES_KIND;
       (entryIds as number[])[i] = this.intern(kind, namespace, entry.name);
     }
-    this.entryTraitsAt[id] = traits;
+    this.traitsAt[id] = traits;
     const newIds = uniqueIds(entryIds);
     this.entryIdsAt[id] = entryIds;
     const oldIds = this.forwardIdsAt[id] ?? NO_IDS;
@@ -219,7 +225,7 @@ export class DependencyGraph implements GraphView {
     this.count = 0;
     this.bulkStart = new Int32Array(1);
     this.bulkDependents = new Int32Array(0);
-    for (const array of [this.objectAt, this.kindAt, this.entryIdsAt, this.entryTraitsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
+    for (const array of [this.objectAt, this.kindAt, this.entryIdsAt, this.traitsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
       array.length = 0;
     }
   }
@@ -232,7 +238,7 @@ export class DependencyGraph implements GraphView {
     this.count--;
     this.objectAt[id] = undefined;
     this.entryIdsAt[id] = NO_IDS;
-    this.entryTraitsAt[id] = 0;
+    this.traitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
     this.forwardIdsAt[id] = NO_IDS;
     for (const dep of oldIds) if (dep !== id) this.removeDependent(dep, id);
@@ -277,9 +283,9 @@ export class DependencyGraph implements GraphView {
     return this.entryIdsAt[id] ?? NO_IDS;
   }
 
-  /** ENTRY_READY_EXPR and ENTRY_NAMES_KIND, as the object's entries have them (0 for a node without object). */
-  entryTraitsOf(id: number): number {
-    return this.entryTraitsAt[id] ?? 0;
+  /** ENTRY_READY_EXPR, ENTRY_NAMES_KIND and BUILTIN_READY, as the object has them (0 for a node without object). */
+  traitsOf(id: number): number {
+    return this.traitsAt[id] ?? 0;
   }
 
   /** Ids of the dependency keys, without duplicates, in dependsOn order (existing or not). */
@@ -308,7 +314,7 @@ export class DependencyGraph implements GraphView {
     this.objectAt[id] = undefined;
     this.kindAt[id] = kind;
     this.entryIdsAt[id] = NO_IDS;
-    this.entryTraitsAt[id] = 0;
+    this.traitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
     this.forwardIdsAt[id] = NO_IDS;
     this.reverseAt[id] = undefined;

@@ -31,14 +31,13 @@
 // Rule 3 reads the gates of X's dependencies, which are outside X's component (X is not on a
 // cycle), so evaluating components dependencies-first (Tarjan's order) computes every gate once.
 
-import { ENTRY_NAMES_KIND, ENTRY_READY_EXPR } from "./dependency-graph.js";
+import { BUILTIN_READY, ENTRY_NAMES_KIND, ENTRY_READY_EXPR } from "./dependency-graph.js";
 import type { DependencyGraph } from "./dependency-graph.js";
 import { cycleMessage, missingMessage } from "./messages.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
 import type { ExternalObjects } from "./external-objects.js";
 import {
   healthOf,
-  isBuiltinReady,
   isReady,
   NO_SOURCE_REVISIONS,
   notReadyMessage,
@@ -102,14 +101,14 @@ export function evaluateAcyclicGate(
   graph: DependencyGraph,
   id: number,
   gateOf: (id: number) => GateState,
-  builtinReady: (id: number) => boolean = (dep) => isBuiltinReady(graph.objectOf(dep)!),
+  builtinReady: (id: number) => boolean = (dep) => (graph.traitsOf(dep) & BUILTIN_READY) !== 0,
   revisions: SourceRevisions = NO_SOURCE_REVISIONS,
   externals: ExternalObjects = NO_EXTERNAL_OBJECTS,
 ): GateState {
-  const self = graph.objectOf(id)!;
-  if (self.kind !== "ResourceSet" && (graph.entryTraitsOf(id) & (ENTRY_READY_EXPR | ENTRY_NAMES_KIND)) === 0) {
-    return evaluatePlainGate(graph, id, self, gateOf, builtinReady, revisions);
+  if (graph.kindOf(id) !== "ResourceSet" && (graph.traitsOf(id) & (ENTRY_READY_EXPR | ENTRY_NAMES_KIND)) === 0) {
+    return evaluatePlainGate(graph, id, gateOf, builtinReady, revisions);
   }
+  const self = graph.objectOf(id)!;
   for (const dep of graph.dependencyIdsOf(id)) {
     if (graph.objectOf(dep) !== undefined) continue;
     const node = graph.keyOf(dep);
@@ -210,18 +209,20 @@ export function evaluateAcyclicGate(
 function evaluatePlainGate(
   graph: DependencyGraph,
   id: number,
-  self: FluxObject,
   gateOf: (id: number) => GateState,
   builtinReady: (id: number) => boolean,
   revisions: SourceRevisions,
 ): GateState {
   let best: Candidate | undefined;
+  // Kustomizations only: the source revision rule (readiness.ts, unappliedRevision); the kinds are read
+  // from the graph so that a ready dependency costs no visit to its object (or to this one).
+  const kustomization = graph.kindOf(id) === "Kustomization";
   for (const depId of graph.dependencyIdsOf(id)) {
     const dep = graph.objectOf(depId);
     // The first missing dependency in dependsOn order (every entry names the object's own kind).
     if (dep === undefined) return missingGate(graph.keyOf(depId));
     const ready = builtinReady(depId);
-    const stale = ready ? unappliedRevision(dep, self, revisions) : undefined;
+    const stale = ready && kustomization ? unappliedRevision(dep, graph.objectOf(id)!, revisions) : undefined;
     if (ready && stale === undefined) continue;
     const depGate = gateOf(depId);
     const key = graph.keyOf(depId);

@@ -19,11 +19,12 @@
 // Nothing is ever recomputed for the whole graph on one event, and every search is iterative.
 
 import { allIds, componentsOfIds, flatComponentsOfIds, IdScratch, shortestCycleOfId } from "./cycles.js";
-import { DependencyGraph, ENTRY_NAMES_KIND, ENTRY_READY_EXPR } from "./dependency-graph.js";
+import { BUILTIN_READY, DependencyGraph, ENTRY_NAMES_KIND, ENTRY_READY_EXPR } from "./dependency-graph.js";
+const ENTRY_TRAITS = ENTRY_READY_EXPR | ENTRY_NAMES_KIND;
 import { cycleGate, evaluateAcyclicGate, sameGate } from "./gate-rules.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
 import type { ExternalObjects } from "./external-objects.js";
-import { findCondition, healthOf, isBuiltinReady, kstatusSignature, NO_SOURCE_REVISIONS, READY_CONDITION, sourceKey, STALLED_CONDITION } from "./readiness.js";
+import { findCondition, healthOf, kstatusSignature, NO_SOURCE_REVISIONS, READY_CONDITION, sourceKey, STALLED_CONDITION } from "./readiness.js";
 import type { SourceRevisions } from "./readiness.js";
 import { kindOfNode, nodeOf } from "./refs.js";
 import type { FluxObject, GateState, NodeKey, SourceRef } from "./types.js";
@@ -68,12 +69,8 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
   const components: (number[] | undefined)[] = new Array<number[] | undefined>(graph.idCapacity);
   const bfs = new IdScratch();
   const gateOf = (id: number): GateState => gates[id]!;
-  // Flux's built-in check once per object rather than once per edge: 0 unknown, 1 ready, 2 not.
-  const readiness = new Uint8Array(graph.idCapacity);
-  const builtinReady = (id: number): boolean => {
-    if (readiness[id] === 0) readiness[id] = isBuiltinReady(graph.objectOf(id)!) ? 1 : 2;
-    return readiness[id] === 1;
-  };
+  // Flux's built-in check, as the graph found it on upsert (read per edge, without the object).
+  const builtinReady = (id: number): boolean => (graph.traitsOf(id) & BUILTIN_READY) !== 0;
   const { ids, ends } = flatComponentsOfIds(graph, allIds(graph));
   let start = 0;
   for (const end of ends) {
@@ -375,13 +372,13 @@ export class GateTracker {
     this.readyExprRefs = new Array<number>(graph.idCapacity).fill(0);
     this.externalRefs.clear();
     this.externalKindsChanges++;
-    for (let id = 0; id < graph.idCapacity; id++) if (graph.entryTraitsOf(id) !== 0) this.countEntryRefs(id, 1);
+    for (let id = 0; id < graph.idCapacity; id++) if ((graph.traitsOf(id) & ENTRY_TRAITS) !== 0) this.countEntryRefs(id, 1);
     return order;
   }
 
   /** Counts (delta 1) or uncounts (-1) the object's entries with a readyExpr or naming an outside kind. */
   private countEntryRefs(id: number, delta: number): void {
-    const traits = this.current.entryTraitsOf(id);
+    const traits = this.current.traitsOf(id);
     if ((traits & ENTRY_READY_EXPR) !== 0) this.countReadyExprRefs(id, delta);
     if ((traits & ENTRY_NAMES_KIND) !== 0) this.countExternalRefs(this.current.objectOf(id)!, delta);
   }
