@@ -316,13 +316,15 @@ export function componentsOfIds(
 
 /**
  * componentsOfIds without an array per component (100k of them in a rebuild): all members in
- * `ids`, component k being `ids[ends[k-1] ?? 0 .. ends[k])`.
+ * `ids`, component k being `ids[ends[k-1] ?? 0 .. ends[k])`. `onComponent` is called with each
+ * component as it is emitted, `ids[start .. end)`.
  */
 export function flatComponentsOfIds(
   graph: DependencyGraph,
   roots: Iterable<number>,
   allowed?: (id: number) => boolean,
   scratch: IdScratch = new IdScratch(),
+  onComponent?: (ids: readonly number[], start: number, end: number) => void,
 ): { ids: number[]; ends: number[] } {
   const epoch = scratch.begin(graph.idCapacity);
   const { stamp, first: index, second: low } = scratch;
@@ -374,12 +376,14 @@ export function flatComponentsOfIds(
       framePos.pop();
       if (low[v] === index[v]) {
         let w: number;
+        const first = ids.length;
         do {
           w = stack.pop()!;
           index[w] = ON_STACK_DONE;
           ids.push(w);
         } while (w !== v);
         ends.push(ids.length);
+        onComponent?.(ids, first, ids.length);
       }
       if (frameNode.length > 0) {
         const parent = frameNode[frameNode.length - 1]!;

@@ -71,9 +71,9 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
   const gateOf = (id: number): GateState => gates[id]!;
   // Flux's built-in check, as the graph found it on upsert (read per edge, without the object).
   const builtinReady = (id: number): boolean => (graph.traitsOf(id) & BUILTIN_READY) !== 0;
-  const { ids, ends } = flatComponentsOfIds(graph, allIds(graph));
-  let start = 0;
-  for (const end of ends) {
+  // Each component is judged the moment Tarjan's search emits it (every component it depends on is
+  // out already), while its members' edges are still in the processor's cache.
+  const { ids } = flatComponentsOfIds(graph, allIds(graph), undefined, undefined, (ids, start, end) => {
     const first = ids[start]!;
     if (end - start === 1 && !graph.dependencyIdsOf(first).includes(first)) {
       // The usual case: an object on no cycle, all its dependencies already evaluated.
@@ -92,8 +92,7 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
         gates[id] = memberCycleGate(graph, id, component, components, bfs);
       }
     }
-    start = end;
-  }
+  });
   return { gates, ranks, components, order: ids };
 }
 
