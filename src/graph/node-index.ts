@@ -26,9 +26,14 @@ function hashInto(hash: number, text: string): number {
   return h;
 }
 
-/** The hash state after `kind/namespace/`: what every key of that kind and namespace starts from. */
-function prefixHash(kind: string, namespace: string): number {
-  return Math.imul(hashInto(Math.imul(hashInto(FNV_OFFSET, kind) ^ SLASH, FNV_PRIME), namespace) ^ SLASH, FNV_PRIME);
+/** The hash state after `kind/`. */
+function kindHash(kind: string): number {
+  return Math.imul(hashInto(FNV_OFFSET, kind) ^ SLASH, FNV_PRIME);
+}
+
+/** The hash state after `kind/namespace/` (from kindHash): what every key of that kind and namespace starts from. */
+function prefixHash(kindState: number, namespace: string): number {
+  return Math.imul(hashInto(kindState, namespace) ^ SLASH, FNV_PRIME);
 }
 
 /** murmur3's finaliser: spreads the state over the low bits the table masks. */
@@ -63,8 +68,9 @@ export class NodeIndex {
   private readonly freeIds: number[] = [];
   /** The prefix hash last computed: an object's entries mostly share its kind and namespace. */
   private lastKind = "";
+  private lastKindState = kindHash("");
   private lastNamespace = "";
-  private lastPrefix = prefixHash("", "");
+  private lastPrefix = prefixHash(kindHash(""), "");
 
   /** One more than the largest id ever handed out (recycled ids included). */
   get capacity(): number {
@@ -175,9 +181,13 @@ export class NodeIndex {
   }
 
   private prefixOf(kind: string, namespace: string): number {
-    if (namespace !== this.lastNamespace || kind !== this.lastKind) {
-      this.lastPrefix = prefixHash(kind, namespace);
+    if (kind !== this.lastKind) {
+      this.lastKindState = kindHash(kind);
       this.lastKind = kind;
+      this.lastPrefix = prefixHash(this.lastKindState, namespace);
+      this.lastNamespace = namespace;
+    } else if (namespace !== this.lastNamespace) {
+      this.lastPrefix = prefixHash(this.lastKindState, namespace);
       this.lastNamespace = namespace;
     }
     return this.lastPrefix;
