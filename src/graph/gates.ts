@@ -302,6 +302,11 @@ export class GateTracker {
     }
     // A kind listed empty that had no objects (the other guarded kind, in many clusters): nothing changed.
     if (listed.length === 0 && changes.length === 0) return [];
+    // Only new objects beside the ones there (a second kind's first list): what is downstream of them, alone.
+    if (hadGates && changes.length === 0 && listed.every((id) => before[id] === undefined)) {
+      const downstream = this.loadDownstream(listed);
+      if (downstream !== undefined) return downstream;
+    }
     const order = this.rebuild();
     const gates = this.gates;
     const added: GateChange[] = [];
@@ -359,6 +364,62 @@ export class GateTracker {
   }
 
   // --- internals ---
+
+  /**
+   * After new objects were upserted (none removed, none replaced): the gates of the new objects and of
+   * everything downstream of them (their dependents, transitively: nothing else reads them), judged
+   * as a full computation would, dependencies first; the rest keep theirs. A cycle through a new
+   * object lies within that region, as does every old cycle it joins. Returns the changes, or
+   * undefined when the region is over half the graph (a full computation is then as cheap).
+   */
+  private loadDownstream(listed: readonly number[]): GateChange[] | undefined {
+    const graph = this.current;
+    const epoch = this.queueScratch.begin(graph.idCapacity);
+    const inRegion = this.queueScratch.stamp;
+    const region: number[] = [];
+    for (const id of listed) {
+      if (inRegion[id] === epoch) continue;
+      inRegion[id] = epoch;
+      region.push(id);
+    }
+    const fresh = region.length;
+    for (let head = 0; head < region.length; head++) {
+      for (const dependent of graph.dependentIdsOf(region[head]!)) {
+        if (inRegion[dependent] === epoch || graph.objectOf(dependent) === undefined) continue;
+        inRegion[dependent] = epoch;
+        region.push(dependent);
+      }
+      if (2 * region.length > graph.size) return undefined;
+    }
+    for (let i = 0; i < fresh; i++) this.countEntryRefs(region[i]!, 1);
+    for (const id of region) {
+      const old = this.components[id];
+      if (old !== undefined) this.cycleComponents.delete(old);
+      this.components[id] = undefined;
+    }
+    const changes: GateChange[] = [];
+    const gateOf = (id: number): GateState => this.gates[id]!;
+    const judged = (id: number, after: GateState): void => {
+      const before = this.gates[id];
+      this.gates[id] = after;
+      if (before === undefined || !sameGate(before, after)) changes.push({ key: graph.keyOf(id), kind: graph.kindOf(id), before, after, object: graph.objectOf(id) });
+    };
+    flatComponentsOfIds(graph, region, (id) => inRegion[id] === epoch, this.searchScratch, (ids, start, end) => {
+      const first = ids[start]!;
+      if (end - start === 1 && !graph.dependencyIdsOf(first).includes(first)) {
+        this.ranks[first] = rankOf(graph, [first], undefined, this.ranks, this.components, RANK_SPACING);
+        judged(first, evaluateAcyclicGate(graph, first, gateOf, undefined, this.revisions, this.externals));
+        return;
+      }
+      const component = ids.slice(start, end);
+      for (const id of component) this.components[id] = component;
+      this.cycleComponents.add(component);
+      const rank = rankOf(graph, component, component, this.ranks, this.components, RANK_SPACING);
+      for (const id of component) this.ranks[id] = rank;
+      for (const id of component) judged(id, memberCycleGate(graph, id, component, this.components, this.bfsScratch));
+    });
+    return changes;
+  }
 
   /** A full computation; returns the existing ids, dependencies first. */
   private rebuild(): number[] {
