@@ -56,20 +56,8 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
   const budget = options.bodyBudget ?? new BodyBudget();
   const overBudgetText = `the webhook is receiving ${mebibytes(budget.totalBytes)} of review bodies already; retry shortly`;
 
-  // One counter child per label set (the label values are bounded), so counting does not hash labels
-  // on every request.
-  const counters = new Map<string, { inc(): void }>();
   const count = (kind: string, operation: string, decision: string, reason: string, startedAt: bigint): void => {
-    if (metrics === undefined) return;
-    const op = KNOWN_OPERATIONS.has(operation) ? operation : "unknown";
-    const key = `${kind}\u0000${op}\u0000${decision}\u0000${reason}`;
-    let counter = counters.get(key);
-    if (counter === undefined) {
-      counter = metrics.admissionRequestsTotal.labels({ kind, operation: op, decision, reason });
-      counters.set(key, counter);
-    }
-    counter.inc();
-    metrics.admissionDurationSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+    metrics?.admissionTally.record(kind, KNOWN_OPERATIONS.has(operation) ? operation : "unknown", decision, reason, Number(process.hrtime.bigint() - startedAt) / 1e9);
   };
 
   const reject = (res: ServerResponse, status: number, text: string, startedAt: bigint, headers?: Record<string, string>): void => {

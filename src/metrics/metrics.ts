@@ -5,6 +5,7 @@
 // Each call builds its own Registry so tests (and the sandbox, which may run several servers in one
 // process) never collide on prom-client's global registry. Durations are histograms in seconds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { AdmissionTally } from "./admission-tally.js";
 
 export const METRIC_PREFIX = "releasegate_";
 
@@ -40,6 +41,8 @@ export interface ReleasegateMetrics {
   readonly admissionRequestsTotal: Counter<"kind" | "operation" | "decision" | "reason">;
   /** Server-side time to decide one AdmissionReview, parse to response. */
   readonly admissionDurationSeconds: Histogram<string>;
+  /** How the webhook counts its answers into the two metrics above (admission-tally.ts). */
+  readonly admissionTally: AdmissionTally;
 
   // Health.
   /** 1 when the kind's cache has finished its initial list, else 0. */
@@ -74,8 +77,11 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
   const registry = options.registry ?? new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const admissionTally = new AdmissionTally();
+  const flushAdmission = (): void => admissionTally.flush();
+  const metrics: ReleasegateMetrics = {
     registry,
+    admissionTally,
     releaseBlocked: new Gauge({
       name: `${METRIC_PREFIX}release_blocked`,
       help: "1 for each object whose dependency gate is blocked, with the reason and the root cause (ns/name).",
@@ -117,12 +123,14 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
       help: "AdmissionReviews answered, by kind, operation, decision (allowed, denied, error) and reason.",
       labelNames: ["kind", "operation", "decision", "reason"] as const,
       registers,
+      collect: flushAdmission,
     }),
     admissionDurationSeconds: new Histogram({
       name: `${METRIC_PREFIX}admission_duration_seconds`,
       help: "Server-side seconds to answer one AdmissionReview (parse, decide, render).",
       buckets: [...ADMISSION_BUCKETS],
       registers,
+      collect: flushAdmission,
     }),
     cacheSynced: new Gauge({
       name: `${METRIC_PREFIX}cache_synced`,
@@ -158,4 +166,6 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
       registers,
     }),
   };
+  admissionTally.connect(metrics.admissionRequestsTotal, metrics.admissionDurationSeconds);
+  return metrics;
 }
