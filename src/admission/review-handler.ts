@@ -42,8 +42,19 @@ export interface AdmissionContext {
   now?: () => number;
 }
 
+export type AnswerSource = "memory" | "reads";
+
 export type ReviewResult =
-  | { type: "answer"; request: AdmissionRequest; decision: Decision; response: AdmissionReviewResponse; askedPeers: boolean }
+  | {
+      type: "answer";
+      request: AdmissionRequest;
+      decision: Decision;
+      response: AdmissionReviewResponse;
+      askedPeers: boolean;
+      /** "memory": decided from the cache and the pending batch alone; "reads": after the deny path's
+       *  questions (peers, the API server, the cache catching up), which the answer waited for. */
+      source: AnswerSource;
+    }
   | { type: "bad-request"; error: string }
   | { type: "not-synced"; request: AdmissionRequest; error: string };
 
@@ -92,7 +103,7 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
     !decision.allowed &&
     decision.unresolved !== undefined &&
     (ctx.peers !== undefined || (lag > 0 && (ctx.confirmMissing !== undefined || ctx.graphs.waitForKeys !== undefined)));
-  if (!mayResolve) return finish(request, decision.suggestionsLeftOut === true ? decideNow(request, ctx) : decision, ctx, false);
+  if (!mayResolve) return finish(request, decision.suggestionsLeftOut === true ? decideNow(request, ctx) : decision, ctx, false, "memory");
   return resolveMissing(request, decision, ctx, lag);
 }
 
@@ -120,15 +131,15 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
     await Promise.all([...cachedKeysByKind(decision.unresolved)].map(([kind, keys]) => graphs.waitForKeys!(kind, keys, lag)));
     decision = decideNow(request, ctx);
   }
-  return finish(request, decision, ctx, askPeers);
+  return finish(request, decision, ctx, askPeers, "reads");
 }
 
 const NONE_PENDING: Promise<PendingObject[][]> = Promise.resolve([]);
 const NONE_READ: Promise<ReadonlyMap<NodeKey, ReadOutcome> | undefined> = Promise.resolve(undefined);
 
-function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean): ReviewResult {
+function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean, source: AnswerSource): ReviewResult {
   if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object, { username: request.username });
-  return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers };
+  return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers, source };
 }
 
 /** The missing dependencies of the kinds releasegate caches, as `ns/name` per kind (what peers and caches are asked by). */

@@ -6,6 +6,7 @@
 // process) never collide on prom-client's global registry. Durations are histograms in seconds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { AdmissionTally } from "./admission-tally.js";
+import type { AdmissionDurationLabels } from "./admission-tally.js";
 
 export const METRIC_PREFIX = "releasegate_";
 
@@ -39,8 +40,8 @@ export interface ReleasegateMetrics {
   // Admission (webhook).
   /** reason is bounded: a problem type, or ok / unchanged / deleting / delete / subresource / exempt / … / error. */
   readonly admissionRequestsTotal: Counter<"kind" | "operation" | "decision" | "reason">;
-  /** Server-side time to decide one AdmissionReview, parse to response. */
-  readonly admissionDurationSeconds: Histogram<string>;
+  /** Server-side time to answer one AdmissionReview, arrival to response; `source` is memory or reads (admission-tally.ts). */
+  readonly admissionDurationSeconds: Histogram<AdmissionDurationLabels>;
   /** How the webhook counts its answers into the two metrics above (admission-tally.ts). */
   readonly admissionTally: AdmissionTally;
 
@@ -127,7 +128,8 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
     }),
     admissionDurationSeconds: new Histogram({
       name: `${METRIC_PREFIX}admission_duration_seconds`,
-      help: "Server-side seconds to answer one AdmissionReview (parse, decide, render).",
+      help: "Server-side seconds to answer one AdmissionReview (parse, decide, render), by source: memory (the cache alone) or reads (after reading the API server or asking peers).",
+      labelNames: ["source"] as const,
       buckets: [...ADMISSION_BUCKETS],
       registers,
       collect: flushAdmission,
@@ -167,5 +169,6 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
     }),
   };
   admissionTally.connect(metrics.admissionRequestsTotal, metrics.admissionDurationSeconds);
+  for (const source of AdmissionTally.SOURCES) metrics.admissionDurationSeconds.zero({ source });
   return metrics;
 }
