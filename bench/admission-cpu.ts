@@ -46,7 +46,6 @@ async function main(): Promise<void> {
     policy: DEFAULT_ADMISSION_POLICY,
     confirmMissing: () => Promise.resolve(new Map()),
   };
-  const counter = metrics.admissionRequestsTotal.labels({ kind: "HelmRelease", operation: "CREATE", decision: "allowed", reason: "ok" });
 
   const parseUs: Record<Category, number[]> = { allowed: [], cycle: [], missing: [] };
   const reviewUs: Record<Category, number[]> = { allowed: [], cycle: [], missing: [] };
@@ -58,8 +57,7 @@ async function main(): Promise<void> {
     const result: ReviewResult = pending instanceof Promise ? await pending : pending;
     if (result.type !== "answer") throw new Error(`unexpected ${result.type}`);
     JSON.stringify(result.response);
-    counter.inc();
-    metrics.admissionDurationSeconds.observe((performance.now() - t0) / 1000);
+    metrics.admissionTally.record("HelmRelease", "CREATE", result.decision.allowed ? "allowed" : "denied", result.decision.reason, (performance.now() - t0) / 1000);
     const t2 = performance.now();
     if (record) {
       parseUs[category].push((t1 - t0) * 1000);

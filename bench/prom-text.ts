@@ -13,12 +13,20 @@ export interface Bucket {
   count: number;
 }
 
-/** The buckets of an unlabelled histogram, in order. */
-export function histogramBuckets(text: string, name: string): Bucket[] {
-  return [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, "gm"))].map((m) => ({
-    le: m[1] === "+Inf" ? Infinity : Number(m[1]),
-    count: Number(m[2]),
-  }));
+/**
+ * The buckets of a histogram, in order: of its series whose labels (besides `le`) are exactly `labels`
+ * (`source="memory"`), or of the unlabelled one.
+ */
+export function histogramBuckets(text: string, name: string, labels = ""): Bucket[] {
+  const buckets: Bucket[] = [];
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, "gm"))) {
+    const parts = m[1]!.split(",");
+    const le = parts.find((p) => p.startsWith("le="))?.slice(4, -1);
+    const rest = parts.filter((p) => !p.startsWith("le=")).join(",");
+    if (le === undefined || rest !== labels) continue;
+    buckets.push({ le: le === "+Inf" ? Infinity : Number(le), count: Number(m[2]) });
+  }
+  return buckets;
 }
 
 /** What happened between two scrapes of the same histogram. */

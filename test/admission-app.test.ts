@@ -4,6 +4,7 @@
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { AdmissionGraphs } from "../src/admission/admission-graphs.js";
+import type { ConfirmMissing } from "../src/cluster/missing-read.js";
 import { KindStore } from "../src/cluster/kind-store.js";
 import type { StoreSource as ObjectCacheLike } from "../src/cluster/kind-store.js";
 import type { CacheChange } from "../src/cluster/object-cache.js";
@@ -50,7 +51,9 @@ interface Setup {
   metrics: ReturnType<typeof createMetrics>;
 }
 
-function setup(options: { policy?: Partial<AdmissionPolicy>; tlsLoaded?: boolean; namespaceTerminating?: (ns: string) => boolean } = {}): Setup {
+function setup(
+  options: { policy?: Partial<AdmissionPolicy>; tlsLoaded?: boolean; namespaceTerminating?: (ns: string) => boolean; confirmMissing?: ConfirmMissing } = {},
+): Setup {
   const caches = { HelmRelease: new FakeCache("HelmRelease"), Kustomization: new FakeCache("Kustomization"), ResourceSet: new FakeCache("ResourceSet") };
   const pending = new PendingBatch();
   const metrics = createMetrics({ defaultMetrics: false });
@@ -59,7 +62,8 @@ function setup(options: { policy?: Partial<AdmissionPolicy>; tlsLoaded?: boolean
     pending,
     policy: { ...DEFAULT_ADMISSION_POLICY, ...options.policy },
     metrics,
-    cacheLagMs: 0,
+    cacheLagMs: options.confirmMissing === undefined ? 0 : 1000,
+    ...(options.confirmMissing ? { confirmMissing: options.confirmMissing } : {}),
     tlsLoaded: () => options.tlsLoaded ?? true,
     ...(options.namespaceTerminating ? { namespaceTerminating: options.namespaceTerminating } : {}),
   });
@@ -379,6 +383,18 @@ describe("admission metrics", () => {
     expect(text).toContain('releasegate_admission_requests_total{kind="HelmRelease",operation="CREATE",decision="allowed",reason="ok"} 1');
     expect(text).toContain('releasegate_admission_requests_total{kind="HelmRelease",operation="CREATE",decision="denied",reason="self-dependency"} 1');
     expect(text).toContain('releasegate_admission_requests_total{kind="unknown",operation="unknown",decision="error",reason="bad-request"} 1');
-    expect(text).toMatch(/releasegate_admission_duration_seconds_count 3/);
+    expect(text).toContain('releasegate_admission_duration_seconds_count{source="memory"} 3');
+    expect(text).toContain('releasegate_admission_duration_seconds_count{source="reads"} 0');
+  });
+
+  it("times a denial that waited for the API server's read apart from those decided from memory", async () => {
+    const s = setup({ confirmMissing: (deps) => Promise.resolve(new Map(deps.map((d) => [d.node, { state: "missing", clusterScoped: false } as const]))) });
+    s.caches.HelmRelease.put({ name: "redis" });
+    await review(s, { operation: "CREATE", object: { name: "backend", dependsOn: [{ name: "redis" }] } });
+    const denied = await review(s, { operation: "CREATE", object: { name: "web", dependsOn: [{ name: "nope" }] } });
+    expect(denied.allowed).toBe(false);
+    const text = await s.metrics.registry.metrics();
+    expect(text).toContain('releasegate_admission_duration_seconds_count{source="memory"} 1');
+    expect(text).toContain('releasegate_admission_duration_seconds_count{source="reads"} 1');
   });
 });

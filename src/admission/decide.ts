@@ -13,7 +13,7 @@ import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
 import { cycleMessage, denialMessage, entryWithoutNamespaceMessage, missingProblemMessage, readyExprIgnoredMessage, unservedKindMessage } from "../graph/messages.js";
 import { dependencySetKey, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, resolveDependencies, splitNodeKey } from "../graph/refs.js";
-import type { DependencyEntry, FluxObject, NodeKey, Problem, ProblemType } from "../graph/types.js";
+import type { DependencyEntry, FluxObject, NodeKey, Problem, ProblemType, ResolvedDependency } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
 import { batchApplyHint } from "./batch-hint.js";
@@ -42,6 +42,9 @@ export interface DecideInput {
    * and a read that failed for a kind releasegate does not cache says so.
    */
   confirmed?: ReadonlyMap<NodeKey, ReadOutcome>;
+  /** false: leave "did you mean" out of missing-dependency messages (a first look the deny path will
+   *  take again after its reads); the decision then says whether it left any out. Default true. */
+  suggest?: boolean;
 }
 
 /**
@@ -121,9 +124,25 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
   const check = checkChange(input.graph, old, object, {
     crossNamespace: input.policy.crossNamespace,
     ignoreMissing: input.policy.missingDependencies === "ignore",
+    ...(input.suggest === false ? { suggest: false } : {}),
     ...(resourceSet && request.rawObject !== undefined ? { generated: generatedNodes(request.rawObject, object.namespace, object.name) } : {}),
   });
   const { added, kept, extraWarnings } = resourceSet ? withResourceSetRules(object, old, check.added, check.kept, input.confirmed) : { added: check.added, kept: check.kept, extraWarnings: [] };
+  const decision = decideProblems(request, object, added, kept, extraWarnings, check.dependencies, input);
+  const leftOut = input.suggest === false && (added.some((p) => p.type === "missing") || kept.some((p) => p.type === "missing"));
+  return leftOut ? { ...decision, suggestionsLeftOut: true } : decision;
+}
+
+/** The policy over the problems a change adds and keeps: which deny, which warn. */
+function decideProblems(
+  request: AdmissionRequest,
+  object: FluxObject,
+  added: readonly Problem[],
+  kept: readonly Problem[],
+  extraWarnings: readonly string[],
+  dependencies: readonly ResolvedDependency[],
+  input: DecideInput,
+): Decision {
   const blocking: Problem[] = [];
   const warnings: string[] = [...kept.map(warningOf), ...extraWarnings];
   const unresolved: MissingDependency[] = [];
@@ -149,9 +168,9 @@ function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxOb
   }
 
   // Dependencies that exist only as pending dry-runs: allowed, but say so.
-  const pendingSeen = input.isPending !== undefined && check.dependencies.some((dep) => input.isPending!(dep.node));
+  const pendingSeen = input.isPending !== undefined && dependencies.some((dep) => input.isPending!(dep.node));
   if (pendingSeen) {
-    for (const dep of check.dependencies) if (input.isPending!(dep.node)) warnings.push(pendingDependencyWarning(dep.kind, dep.key));
+    for (const dep of dependencies) if (input.isPending!(dep.node)) warnings.push(pendingDependencyWarning(dep.kind, dep.key));
   }
 
   if (blocking.length > 0) {

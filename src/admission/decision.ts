@@ -27,9 +27,15 @@ export type AllowReason =
 /** Why a request was denied; bounded. */
 export type DenyReason = ProblemType | "delete-protected";
 
+/** Set on a decision taken with DecideInput.suggest false whose messages name a missing dependency:
+ *  they lack "did you mean", so the decision must be taken again before anyone reads them. */
+interface Unsuggested {
+  suggestionsLeftOut?: true;
+}
+
 export type Decision =
-  | { allowed: true; reason: AllowReason; warnings: string[] }
-  | {
+  | ({ allowed: true; reason: AllowReason; warnings: string[] } & Unsuggested)
+  | ({
       allowed: false;
       reason: DenyReason;
       message: string;
@@ -38,7 +44,7 @@ export type Decision =
        *  them as pending, or a consistent read that finds them, would turn the answer into an allow
        *  (pending-peers.ts, cluster/missing-read.ts). */
       unresolved?: MissingDependency[];
-    };
+    } & Unsuggested);
 
 export function allow(reason: AllowReason, warnings: string[] = []): Decision {
   return { allowed: true, reason, warnings };

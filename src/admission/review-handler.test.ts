@@ -119,3 +119,28 @@ describe("the deny path for a missing dependency", () => {
     expect(denied.decision.reason).toBe("missing");
   });
 });
+
+describe("did you mean, on every path a missing dependency is decided by", () => {
+  const typo = (dryRun = false) =>
+    admissionReview({ operation: "CREATE", dryRun, object: { kind: "HelmRelease", namespace: "apps", name: "backend", dependsOn: [{ name: "redsi" }] } });
+  const base = (): AdmissionContext => ({ graphs: source(), pending: new PendingBatch(), policy: DEFAULT_ADMISSION_POLICY });
+  const missingRead: ConfirmMissing = (deps) => Promise.resolve(new Map(deps.map((d) => [d.node, { state: "missing", clusterScoped: false } as ReadOutcome])));
+  const nobody = { ask: () => Promise.resolve([] as PendingObject[]) };
+  const said = async (result: ReviewResult | Promise<ReviewResult>): Promise<string> => {
+    const settled = await result;
+    if (settled.type !== "answer") throw new Error(settled.type);
+    return settled.decision.allowed ? settled.decision.warnings.join("\n") : settled.decision.message;
+  };
+
+  it.each([
+    ["after a consistent read", { confirmMissing: missingRead }],
+    ["after asking peers who know nothing", { peers: nobody, cacheLagMs: 0 }],
+    ["with nothing to ask (no peers, no wait)", { cacheLagMs: 0 }],
+  ])("a denial %s names the close name", async (_, extra) => {
+    expect(await said(reviewAdmission(typo(), { ...base(), ...extra }))).toContain("HelmRelease apps/redsi does not exist (did you mean apps/redis?)");
+  });
+
+  it("a dry-run's warning names it too", async () => {
+    expect(await said(reviewAdmission(typo(true), { ...base(), confirmMissing: missingRead }))).toContain("(did you mean apps/redis?)");
+  });
+});

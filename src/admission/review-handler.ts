@@ -42,12 +42,23 @@ export interface AdmissionContext {
   now?: () => number;
 }
 
+export type AnswerSource = "memory" | "reads";
+
 export type ReviewResult =
-  | { type: "answer"; request: AdmissionRequest; decision: Decision; response: AdmissionReviewResponse; askedPeers: boolean }
+  | {
+      type: "answer";
+      request: AdmissionRequest;
+      decision: Decision;
+      response: AdmissionReviewResponse;
+      askedPeers: boolean;
+      /** "memory": decided from the cache and the pending batch alone; "reads": after the deny path's
+       *  questions (peers, the API server, the cache catching up), which the answer waited for. */
+      source: AnswerSource;
+    }
   | { type: "bad-request"; error: string }
   | { type: "not-synced"; request: AdmissionRequest; error: string };
 
-function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>): Decision {
+function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>, suggest = true): Decision {
   const base = ctx.graphs.graph(request.kind);
   const view = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
   const now = ctx.now?.();
@@ -62,6 +73,7 @@ function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?:
     graph: ctx.pending.view(view, now, request.username),
     ...(hasPending ? { isPending: (node: NodeKey) => !view.has(node) && pendingOf(node)?.username === request.username } : {}),
     ...(confirmed === undefined ? {} : { confirmed }),
+    ...(suggest ? {} : { suggest: false }),
     dependents: base,
     policy: ctx.policy,
     ...(ctx.namespaceTerminating ? { namespaceTerminating: ctx.namespaceTerminating } : {}),
@@ -82,13 +94,16 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
   // A ResourceSet's entries may name the other cached kinds: their caches must have loaded too.
   const lagging = request.kind === "ResourceSet" && request.object !== undefined ? unsyncedDependencyKind(request.object, ctx.graphs) : undefined;
   if (lagging !== undefined) return { type: "not-synced", request, error: `the ${lagging} cache has not synced yet; try again shortly` };
-  const decision = decideNow(request, ctx);
+  // A first look without "did you mean": a missing dependency is read (or asked about) and decided on
+  // again, and only that second decision's messages are shown; the search for close names is the
+  // deny path's costliest step (graph/suggest.ts).
+  const decision = decideNow(request, ctx, undefined, false);
   const lag = ctx.cacheLagMs ?? 1000;
   const mayResolve =
     !decision.allowed &&
     decision.unresolved !== undefined &&
     (ctx.peers !== undefined || (lag > 0 && (ctx.confirmMissing !== undefined || ctx.graphs.waitForKeys !== undefined)));
-  if (!mayResolve) return finish(request, decision, ctx, false);
+  if (!mayResolve) return finish(request, decision.suggestionsLeftOut === true ? decideNow(request, ctx) : decision, ctx, false, "memory");
   return resolveMissing(request, decision, ctx, lag);
 }
 
@@ -109,21 +124,22 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
     peers !== undefined && byKind.size > 0 ? Promise.all([...byKind].map(([kind, keys]) => peers.ask(kind, keys))) : NONE_PENDING,
     read === undefined ? NONE_READ : read(unresolved, lag),
   ]);
-  let decision = learned.some((list) => list.length > 0) || outcomes !== undefined ? decideNow(request, ctx, outcomes) : first;
+  const again = learned.some((list) => list.length > 0) || outcomes !== undefined || first.suggestionsLeftOut === true;
+  let decision = again ? decideNow(request, ctx, outcomes) : first;
   if (read === undefined && lag > 0 && ctx.graphs.waitForKeys !== undefined && !decision.allowed && decision.unresolved !== undefined) {
     const graphs = ctx.graphs;
     await Promise.all([...cachedKeysByKind(decision.unresolved)].map(([kind, keys]) => graphs.waitForKeys!(kind, keys, lag)));
     decision = decideNow(request, ctx);
   }
-  return finish(request, decision, ctx, askPeers);
+  return finish(request, decision, ctx, askPeers, "reads");
 }
 
 const NONE_PENDING: Promise<PendingObject[][]> = Promise.resolve([]);
 const NONE_READ: Promise<ReadonlyMap<NodeKey, ReadOutcome> | undefined> = Promise.resolve(undefined);
 
-function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean): ReviewResult {
+function finish(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext, askedPeers: boolean, source: AnswerSource): ReviewResult {
   if (shouldRecordPending(request, decision) && request.object !== undefined) ctx.pending.record(request.object, { username: request.username });
-  return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers };
+  return { type: "answer", request, decision, response: renderAdmissionResponse(request.uid, decision), askedPeers, source };
 }
 
 /** The missing dependencies of the kinds releasegate caches, as `ns/name` per kind (what peers and caches are asked by). */

@@ -15,7 +15,7 @@ import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { BodyBudget } from "./body-budget.js";
 import type { StalenessView } from "./app.js";
 import { reviewAdmission } from "./review-handler.js";
-import type { AdmissionContext, ReviewResult } from "./review-handler.js";
+import type { AdmissionContext, AnswerSource, ReviewResult } from "./review-handler.js";
 import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
 
@@ -56,20 +56,8 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
   const budget = options.bodyBudget ?? new BodyBudget();
   const overBudgetText = `the webhook is receiving ${mebibytes(budget.totalBytes)} of review bodies already; retry shortly`;
 
-  // One counter child per label set (the label values are bounded), so counting does not hash labels
-  // on every request.
-  const counters = new Map<string, { inc(): void }>();
-  const count = (kind: string, operation: string, decision: string, reason: string, startedAt: bigint): void => {
-    if (metrics === undefined) return;
-    const op = KNOWN_OPERATIONS.has(operation) ? operation : "unknown";
-    const key = `${kind}\u0000${op}\u0000${decision}\u0000${reason}`;
-    let counter = counters.get(key);
-    if (counter === undefined) {
-      counter = metrics.admissionRequestsTotal.labels({ kind, operation: op, decision, reason });
-      counters.set(key, counter);
-    }
-    counter.inc();
-    metrics.admissionDurationSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+  const count = (kind: string, operation: string, decision: string, reason: string, startedAt: bigint, source: AnswerSource = "memory"): void => {
+    metrics?.admissionTally.record(kind, KNOWN_OPERATIONS.has(operation) ? operation : "unknown", decision, reason, Number(process.hrtime.bigint() - startedAt) / 1e9, source);
   };
 
   const reject = (res: ServerResponse, status: number, text: string, startedAt: bigint, headers?: Record<string, string>): void => {
@@ -102,7 +90,7 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
         const body = JSON.stringify(result.response);
         res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
         res.end(body);
-        count(request.kind, request.operation, decision.allowed ? "allowed" : "denied", decision.reason, startedAt);
+        count(request.kind, request.operation, decision.allowed ? "allowed" : "denied", decision.reason, startedAt, result.source);
         if (!decision.allowed || decision.warnings.length > 0) {
           const fields = {
             uid: request.uid,

@@ -28,6 +28,16 @@ describe("createLogger", () => {
     expect((secrets!.nested as Record<string, unknown>).authorization).toBe("[redacted]");
   });
 
+  it("censors secrets one level down in a child's lines too, and leaves the caller's fields as they were", () => {
+    const out = capture();
+    const fields = { password: "p", tls: { keyPem: "KEY", serial: "01" }, kind: "HelmRelease" };
+    createLogger("info", out.stream).child({ component: "tls" }).warn(fields, "renewal");
+    const line = JSON.parse(out.lines()[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ password: "[redacted]", tls: { keyPem: "[redacted]", serial: "01" }, kind: "HelmRelease", component: "tls" });
+    expect(out.lines()[0]).not.toMatch(/KEY|"p"/);
+    expect(fields).toEqual({ password: "p", tls: { keyPem: "KEY", serial: "01" }, kind: "HelmRelease" });
+  });
+
   it("writes each key once: a line about an object named `name` has one name", () => {
     const out = capture();
     createLogger("info", out.stream).child({ component: "controller" }).info({ kind: "HelmRelease", namespace: "default", name: "backend" }, "gate opened");

@@ -24,6 +24,9 @@ export interface CheckOptions {
   crossNamespace: "allow" | "deny";
   /** Do not report dependencies that are not in the graph (checking part of a repository). */
   ignoreMissing?: boolean;
+  /** false: a missing dependency's message goes without "did you mean" (a first look whose messages
+   *  are not shown: the webhook's before its consistent read). Default true. */
+  suggest?: boolean;
 }
 
 /**
@@ -113,7 +116,7 @@ export function entryProblems(
       if (!compiled.ok) problem("ready-expr", readyExprMessage(dep.index, compiled.error));
     }
     if (options.ignoreMissing !== true && !graph.has(dep.node)) {
-      const suggestions = suggestKeys(dep.node, withoutKey(graph.suggestionCandidates?.(dep.node) ?? graph.keys(), key)).map(objectKeyOf);
+      const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, withoutKey(graph.suggestionCandidates?.(dep.node) ?? graph.keys(), key)).map(objectKeyOf);
       problem("missing", missingProblemMessage(dep.kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});
     }
   }

@@ -31,12 +31,12 @@ describe("createMetrics", () => {
 
   it("has an admission latency bucket at the 2 ms p99 target, so the target is read off the histogram", async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    metrics.admissionDurationSeconds.observe(0.0015);
-    metrics.admissionDurationSeconds.observe(0.0022);
+    metrics.admissionTally.record("HelmRelease", "CREATE", "allowed", "ok", 0.0015);
+    metrics.admissionTally.record("HelmRelease", "CREATE", "allowed", "ok", 0.0022);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.001"} 0');
-    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.002"} 1');
-    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.0025"} 2');
+    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.001",source="memory"} 0');
+    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.002",source="memory"} 1');
+    expect(text).toContain('releasegate_admission_duration_seconds_bucket{le="0.0025",source="memory"} 2');
   });
 
   it("includes prom-client's process metrics by default, in a registry of its own", async () => {

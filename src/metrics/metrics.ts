@@ -5,6 +5,8 @@
 // Each call builds its own Registry so tests (and the sandbox, which may run several servers in one
 // process) never collide on prom-client's global registry. Durations are histograms in seconds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { AdmissionTally } from "./admission-tally.js";
+import type { AdmissionDurationLabels } from "./admission-tally.js";
 
 export const METRIC_PREFIX = "releasegate_";
 
@@ -38,8 +40,10 @@ export interface ReleasegateMetrics {
   // Admission (webhook).
   /** reason is bounded: a problem type, or ok / unchanged / deleting / delete / subresource / exempt / … / error. */
   readonly admissionRequestsTotal: Counter<"kind" | "operation" | "decision" | "reason">;
-  /** Server-side time to decide one AdmissionReview, parse to response. */
-  readonly admissionDurationSeconds: Histogram<string>;
+  /** Server-side time to answer one AdmissionReview, arrival to response; `source` is memory or reads (admission-tally.ts). */
+  readonly admissionDurationSeconds: Histogram<AdmissionDurationLabels>;
+  /** How the webhook counts its answers into the two metrics above (admission-tally.ts). */
+  readonly admissionTally: AdmissionTally;
 
   // Health.
   /** 1 when the kind's cache has finished its initial list, else 0. */
@@ -74,8 +78,11 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
   const registry = options.registry ?? new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const admissionTally = new AdmissionTally();
+  const flushAdmission = (): void => admissionTally.flush();
+  const metrics: ReleasegateMetrics = {
     registry,
+    admissionTally,
     releaseBlocked: new Gauge({
       name: `${METRIC_PREFIX}release_blocked`,
       help: "1 for each object whose dependency gate is blocked, with the reason and the root cause (ns/name).",
@@ -117,12 +124,15 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
       help: "AdmissionReviews answered, by kind, operation, decision (allowed, denied, error) and reason.",
       labelNames: ["kind", "operation", "decision", "reason"] as const,
       registers,
+      collect: flushAdmission,
     }),
     admissionDurationSeconds: new Histogram({
       name: `${METRIC_PREFIX}admission_duration_seconds`,
-      help: "Server-side seconds to answer one AdmissionReview (parse, decide, render).",
+      help: "Server-side seconds to answer one AdmissionReview (parse, decide, render), by source: memory (the cache alone) or reads (after reading the API server or asking peers).",
+      labelNames: ["source"] as const,
       buckets: [...ADMISSION_BUCKETS],
       registers,
+      collect: flushAdmission,
     }),
     cacheSynced: new Gauge({
       name: `${METRIC_PREFIX}cache_synced`,
@@ -158,4 +168,7 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
       registers,
     }),
   };
+  admissionTally.connect(metrics.admissionRequestsTotal, metrics.admissionDurationSeconds);
+  for (const source of AdmissionTally.SOURCES) metrics.admissionDurationSeconds.zero({ source });
+  return metrics;
 }
