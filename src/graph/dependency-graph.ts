@@ -9,7 +9,7 @@
 // neither exists nor is named by any dependsOn.
 
 import { NodeIndex } from "./node-index.js";
-import { isBuiltinReady } from "./readiness.js";
+import { healthOf } from "./readiness.js";
 import { entryKind, resolveDependencies, splitNodeKey } from "./refs.js";
 import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
 
@@ -34,6 +34,16 @@ export const ENTRY_NAMES_KIND = 2;
  * once when it is upserted, while the object is at hand, instead of on each visit from a dependent.
  */
 export const BUILTIN_READY = 4;
+/** traitsOf: not ready, and healthOf says failed (readiness.ts), found on upsert like BUILTIN_READY. */
+export const HEALTH_FAILED = 8;
+/** traitsOf: not ready, not failed, and suspended. */
+export const HEALTH_SUSPENDED = 16;
+
+/** The health bits of an object's traits. */
+function healthTraits(obj: FluxObject): number {
+  const health = healthOf(obj);
+  return health === "ready" ? BUILTIN_READY : health === "failed" ? HEALTH_FAILED : health === "suspended" ? HEALTH_SUSPENDED : 0;
+}
 
 const NO_KEYS: readonly NodeKey[] = Object.freeze([]);
 const NO_IDS: readonly number[] = Object.freeze([]);
@@ -146,7 +156,7 @@ export class DependencyGraph implements GraphView {
     // (Namespaces default as in resolveDependencies; not calling it spares 3 objects an edge.)
     const entries = obj.dependsOn;
     const entryIds = entries.length === 0 ? NO_IDS : new Array<number>(entries.length);
-    let traits = isBuiltinReady(obj) ? BUILTIN_READY : 0;
+    let traits = healthTraits(obj);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;

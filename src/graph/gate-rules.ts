@@ -31,7 +31,7 @@
 // Rule 3 reads the gates of X's dependencies, which are outside X's component (X is not on a
 // cycle), so evaluating components dependencies-first (Tarjan's order) computes every gate once.
 
-import { BUILTIN_READY, ENTRY_NAMES_KIND, ENTRY_READY_EXPR } from "./dependency-graph.js";
+import { BUILTIN_READY, ENTRY_NAMES_KIND, ENTRY_READY_EXPR, HEALTH_FAILED, HEALTH_SUSPENDED } from "./dependency-graph.js";
 import type { DependencyGraph } from "./dependency-graph.js";
 import { cycleMessage, missingMessage } from "./messages.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
@@ -83,6 +83,8 @@ interface Candidate {
   inherited: Extract<GateState, { state: "blocked" }> | undefined;
   /** For a root-cause dependency: the message. */
   message: string;
+  /** Instead of `message`: the dependency whose own account is the message, found only if this candidate wins. */
+  messageOf?: FluxObject;
 }
 
 function better(a: Candidate, b: Candidate): boolean {
@@ -233,9 +235,10 @@ function evaluatePlainGate(
       const reason = dep.suspend === true ? "Suspended" : "NotReady";
       candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: unappliedRevisionMessage(dep, stale) };
     } else {
-      const health = healthOf(dep);
-      const reason = health === "failed" ? "Failed" : health === "suspended" ? "Suspended" : "NotReady";
-      candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: ownNotReadyMessage(dep) };
+      // healthOf(dep), as the graph found it on upsert.
+      const traits = graph.traitsOf(depId);
+      const reason = (traits & HEALTH_FAILED) !== 0 ? "Failed" : (traits & HEALTH_SUSPENDED) !== 0 ? "Suspended" : "NotReady";
+      candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: "", messageOf: dep };
     }
     if (best === undefined || better(candidate, best)) best = candidate;
   }
@@ -248,7 +251,8 @@ function gateOfCandidate(best: Candidate | undefined): GateState {
     const { reason, rootCause, rootCauseMessage, path } = best.inherited;
     return { state: "blocked", reason, rootCause, rootCauseMessage, path: [best.dependency, ...path] };
   }
-  return { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: best.message, path: [best.dependency] };
+  const message = best.messageOf === undefined ? best.message : ownNotReadyMessage(best.messageOf);
+  return { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: message, path: [best.dependency] };
 }
 
 /** Deep equality of two gate states (what counts as a change). */
