@@ -193,6 +193,7 @@ export class DependencyGraph implements GraphView {
       // Every listed object's own id first: a load's objects then get ids in list order (those named by
       // no one yet), and the per-id arrays are written in that order rather than all over.
       const list = Array.isArray(objects) ? (objects as readonly FluxObject[]) : [...objects];
+      this.index.reserve(list.length);
       for (const obj of list) ids.push(this.intern(obj.kind, obj.namespace, obj.name));
       for (let i = 0; i < list.length; i++) this.put(list[i]!, ids[i]!);
     } finally {

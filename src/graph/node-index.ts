@@ -132,6 +132,13 @@ export class NodeIndex {
     return id;
   }
 
+  /** Makes room for `more` keys beyond those in use, so adding them grows the table once at most. */
+  reserve(more: number): void {
+    let size = this.mask + 1;
+    while (2 * (this.used + more) > size) size *= 2;
+    if (size > this.mask + 1) this.resize(size);
+  }
+
   /** Frees an id (its key is forgotten; the id is handed out again later). */
   remove(id: number): void {
     const slots = this.slots;
