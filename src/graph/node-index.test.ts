@@ -42,6 +42,7 @@ describe("NodeIndex", () => {
     const ids = new Map<string, number>();
     for (let i = 0; i < 5000; i++) ids.set(`r-${i}`, index.add("HelmRelease", `ns-${i % 7}`, `r-${i}`));
     for (let i = 0; i < 5000; i += 2) index.remove(ids.get(`r-${i}`)!);
+    index.reserve(20_000);
     for (let i = 0; i < 5000; i++) {
       const expected = i % 2 === 0 ? -1 : ids.get(`r-${i}`)!;
       expect(index.find("HelmRelease", `ns-${i % 7}`, `r-${i}`)).toBe(expected);
