@@ -281,7 +281,8 @@ export class GateTracker {
   /**
    * The bulk load: `objects` upserted into the graph as it is (the objects of other kinds keep their
    * ids and edges), then every object `replaced` picks and the list lacks removed, then one full
-   * computation. No gate is evaluated on the way, so a dependent listed before its dependency costs
+   * computation; or, when every listed object is new and none was removed (a kind's first list beside
+   * the other kinds'), one of what is downstream of them (loadDownstream). No gate is evaluated on the way, so a dependent listed before its dependency costs
    * nothing extra. The changes are found by id: an id that had a gate keeps its key throughout (its
    * object is upserted or removed, never replaced by another key: removals come last and intern nothing).
    */
