@@ -83,8 +83,8 @@ interface Candidate {
   inherited: Extract<GateState, { state: "blocked" }> | undefined;
   /** For a root-cause dependency: the message. */
   message: string;
-  /** Instead of `message`: the dependency whose own account is the message, found only if this candidate wins. */
-  messageOf?: FluxObject;
+  /** Instead of `message`: the id of the dependency whose own account is the message, found only if this candidate wins. */
+  messageOf?: number;
 }
 
 function better(a: Candidate, b: Candidate): boolean {
@@ -106,9 +106,11 @@ export function evaluateAcyclicGate(
   builtinReady: (id: number) => boolean = (dep) => (graph.traitsOf(dep) & BUILTIN_READY) !== 0,
   revisions: SourceRevisions = NO_SOURCE_REVISIONS,
   externals: ExternalObjects = NO_EXTERNAL_OBJECTS,
+  /** Each object's own account of why it is not ready, by id, kept across calls of one computation. */
+  ownMessages?: (string | undefined)[],
 ): GateState {
   if (graph.kindOf(id) !== "ResourceSet" && (graph.traitsOf(id) & (ENTRY_READY_EXPR | ENTRY_NAMES_KIND)) === 0) {
-    return evaluatePlainGate(graph, id, gateOf, builtinReady, revisions);
+    return evaluatePlainGate(graph, id, gateOf, builtinReady, revisions, ownMessages);
   }
   const self = graph.objectOf(id)!;
   for (const dep of graph.dependencyIdsOf(id)) {
@@ -214,6 +216,7 @@ function evaluatePlainGate(
   gateOf: (id: number) => GateState,
   builtinReady: (id: number) => boolean,
   revisions: SourceRevisions,
+  ownMessages: (string | undefined)[] | undefined,
 ): GateState {
   let best: Candidate | undefined;
   // Kustomizations only: the source revision rule (readiness.ts, unappliedRevision); the kinds are read
@@ -238,9 +241,14 @@ function evaluatePlainGate(
       // healthOf(dep), as the graph found it on upsert.
       const traits = graph.traitsOf(depId);
       const reason = (traits & HEALTH_FAILED) !== 0 ? "Failed" : (traits & HEALTH_SUSPENDED) !== 0 ? "Suspended" : "NotReady";
-      candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: "", messageOf: dep };
+      candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: "", messageOf: depId };
     }
     if (best === undefined || better(candidate, best)) best = candidate;
+  }
+  if (best?.messageOf !== undefined) {
+    const messageOf = best.messageOf;
+    best.message = ownMessages?.[messageOf] ?? ownNotReadyMessage(graph.objectOf(messageOf)!);
+    if (ownMessages !== undefined) ownMessages[messageOf] = best.message;
   }
   return gateOfCandidate(best);
 }
@@ -251,8 +259,7 @@ function gateOfCandidate(best: Candidate | undefined): GateState {
     const { reason, rootCause, rootCauseMessage, path } = best.inherited;
     return { state: "blocked", reason, rootCause, rootCauseMessage, path: [best.dependency, ...path] };
   }
-  const message = best.messageOf === undefined ? best.message : ownNotReadyMessage(best.messageOf);
-  return { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: message, path: [best.dependency] };
+  return { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: best.message, path: [best.dependency] };
 }
 
 /** Deep equality of two gate states (what counts as a change). */

@@ -71,6 +71,7 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
   const gateOf = (id: number): GateState => gates[id]!;
   // Flux's built-in check, as the graph found it on upsert (read per edge, without the object).
   const builtinReady = (id: number): boolean => (graph.traitsOf(id) & BUILTIN_READY) !== 0;
+  const ownMessages: (string | undefined)[] = [];
   // Each component is judged the moment Tarjan's search emits it (every component it depends on is
   // out already), while its members' edges are still in the processor's cache.
   const { ids } = flatComponentsOfIds(graph, allIds(graph), undefined, undefined, (ids, start, end) => {
@@ -82,7 +83,7 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
         if (graph.objectOf(dep) !== undefined && ranks[dep]! + RANK_SPACING > rank) rank = ranks[dep]! + RANK_SPACING;
       }
       ranks[first] = rank;
-      gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady, revisions, externals);
+      gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady, revisions, externals, ownMessages);
     } else {
       const component = ids.slice(start, end);
       for (const id of component) components[id] = component;
