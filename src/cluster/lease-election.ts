@@ -18,7 +18,7 @@ import { KUBERNETES_RESOURCES, resourcePath } from "./resources.js";
 import { microTime } from "./events.js";
 import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { silentLogger } from "../runtime/logger.js";
-import type { Logger as ClusterLogger } from "../runtime/logger.js";
+import type { Logger } from "../runtime/logger.js";
 
 export interface LeaseElectionOptions {
   namespace: string;
@@ -37,7 +37,7 @@ export interface LeaseElectionOptions {
   onStoppedLeading?: () => void;
   /** Called when the observed holder changes ("" when nobody holds the lease). */
   onNewLeader?: (identity: string) => void;
-  logger?: ClusterLogger;
+  logger?: Logger;
 }
 
 /** client-go wait.JitterUntil's JitterFactor for the acquire loop. */
@@ -116,7 +116,7 @@ export class LeaseElection {
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
   private readonly callbacks: Pick<LeaseElectionOptions, "onStartedLeading" | "onStoppedLeading" | "onNewLeader">;
-  private readonly log: ClusterLogger;
+  private readonly log: Logger;
 
   private observedRecord: LeaseRecord | undefined;
   private observedAt = 0;

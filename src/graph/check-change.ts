@@ -57,14 +57,15 @@ export function checkChange(graph: GraphView, old: FluxObject | undefined, next:
 
   const before = old === undefined ? undefined : resolveDependencies(old);
   const oldTargets = before === undefined ? undefined : new Set(before.map((d) => d.node));
-  const oldEntries = before === undefined ? undefined : new Set(before.map(entryIdentity));
-  const oldRaw = old === undefined ? undefined : new Set(old.dependsOn.map((_, i) => rawIdentity(old, i)));
+  // Built only when there is a problem to place (most reviews have none).
+  let oldEntries: Set<string> | undefined;
+  let oldRaw: Set<string> | undefined;
   for (const problem of problems) {
     let isNew = true;
-    if (oldTargets !== undefined && problem.entry !== undefined) {
+    if (old !== undefined && oldTargets !== undefined && problem.entry !== undefined) {
       const dep = dependencies[problem.entry]!;
-      if (problem.type === "invalid") isNew = !oldRaw!.has(rawIdentity(next, problem.entry));
-      else if (problem.type === "ready-expr") isNew = !oldEntries!.has(entryIdentity(dep));
+      if (problem.type === "invalid") isNew = !(oldRaw ??= new Set(old.dependsOn.map((_, i) => rawIdentity(old, i)))).has(rawIdentity(next, problem.entry));
+      else if (problem.type === "ready-expr") isNew = !(oldEntries ??= new Set(before!.map(entryIdentity))).has(entryIdentity(dep));
       else isNew = !oldTargets.has(dep.node);
     }
     (isNew ? added : kept).push(problem);
