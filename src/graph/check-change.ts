@@ -17,7 +17,7 @@ import { ownOutputMessage } from "./messages.js";
 import { findOwnOutputPath } from "./own-output.js";
 import { cycleProblem, entryProblems } from "./problems.js";
 import type { CheckOptions } from "./problems.js";
-import { entryKind, nodeOf, objectKeyOf, resolveDependencies } from "./refs.js";
+import { entryKind, nodeOf, resolveDependencies } from "./refs.js";
 import type { FluxKind, FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
 
 export interface ChangeOptions extends CheckOptions {
@@ -103,16 +103,5 @@ export function checkChange(graph: GraphView, old: FluxObject | undefined, next:
  * generates, closed by that object's coming from the ResourceSet.
  */
 function ownOutputProblem(kind: FluxKind, path: readonly NodeKey[]): Problem {
-  const cycleNodes = [...path, path[0]!];
-  return {
-    type: "cycle",
-    kind,
-    object: objectKeyOf(path[0]!),
-    node: path[0]!,
-    dependency: objectKeyOf(path[1]!),
-    dependencyNode: path[1]!,
-    cycle: cycleNodes.map(objectKeyOf),
-    cycleNodes,
-    message: ownOutputMessage(path),
-  };
+  return cycleProblem(kind, [...path, path[0]!], ownOutputMessage(path));
 }

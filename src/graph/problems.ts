@@ -123,8 +123,8 @@ export function entryProblems(
   return problems;
 }
 
-/** A cycle (closed path of nodes) as the problem of its first object, of `kind`. */
-export function cycleProblem(kind: FluxKind, cycle: NodeKey[]): Problem {
+/** A cycle (closed path of nodes) as the problem of its first object, of `kind`; the message says it unless given. */
+export function cycleProblem(kind: FluxKind, cycle: NodeKey[], message: string = cycleProblemMessage(cycle)): Problem {
   return {
     type: "cycle",
     kind,
@@ -134,7 +134,7 @@ export function cycleProblem(kind: FluxKind, cycle: NodeKey[]): Problem {
     dependencyNode: cycle[1]!,
     cycle: cycle.map(objectKeyOf),
     cycleNodes: cycle,
-    message: cycleProblemMessage(cycle),
+    message,
   };
 }
 
