@@ -38,7 +38,7 @@ function censored(fields: Record<string, unknown>): Record<string, unknown> {
  * loop over the few fields a line has: pino's path-based redaction with wildcards cost more than the
  * rest of the line (a denial is logged on the webhook's answer path).
  */
-export function withoutSecrets(fields: Record<string, unknown>): Record<string, unknown> {
+function withoutSecrets(fields: Record<string, unknown>): Record<string, unknown> {
   let out = censored(fields);
   for (const key of Object.keys(out)) {
     const value = out[key];

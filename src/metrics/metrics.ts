@@ -169,6 +169,5 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
     }),
   };
   admissionTally.connect(metrics.admissionRequestsTotal, metrics.admissionDurationSeconds);
-  for (const source of AdmissionTally.SOURCES) metrics.admissionDurationSeconds.zero({ source });
   return metrics;
 }
