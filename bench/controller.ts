@@ -18,9 +18,11 @@
 //   reconcile.fluxcd.io/requestedAt patch through a watch.
 // Each phase's PEAK is printed, with the memoryUsage breakdown at that peak, then the settled figure.
 // Run: npm run bench:controller  (RELEASES=… VALUES_KIB=… BURST=… PROBES=… change the shape; JSON=1
-// prints one JSON line per run for the sizing table, bench/sizing.ts)
+// prints one JSON line per run for the sizing table, bench/sizing.ts; PROFILE_PHASE=burst (or sync,
+// settled, gate openings) records what serve allocates during that phase, bench/controller-alloc-probe.ts,
+// and prints where the profile went; SERVE_NODE_FLAGS="--max-semi-space-size=…" adds flags to serve's node)
 
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
@@ -43,6 +45,8 @@ const RSS_TARGET_MIB = 200;
 const GATE_TARGET_MS = 1000;
 const FLUX_POLL_MS = 30_000;
 const SAMPLE_MS = 250;
+const PROFILE_PHASE = process.env.PROFILE_PHASE ?? "";
+const SERVE_NODE_FLAGS = (process.env.SERVE_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
 
 /** About `kib` KiB of Helm values, different per release (nothing a cache could share). */
 function values(random: () => number, kib: number): Record<string, unknown> {
@@ -158,9 +162,22 @@ async function main(): Promise<void> {
       // the process is gone
     }
   }, SAMPLE_MS);
+  const allocFile = join(dir, "allocations.heapprofile");
   const phase = async (name: string, body: () => Promise<void>): Promise<void> => {
+    // The probe starts and stops the allocation profile on SIGUSR2.
+    // (sync: from the process's start, so the probe starts it by itself.)
+    const profiled = name === PROFILE_PHASE;
+    if (profiled && name !== "sync") process.kill(pid, "SIGUSR2");
     const p: Phase = { name, fromUs: nowUs(), toUs: 0, cpuFrom: cpuSeconds(pid), cpuTo: 0 };
     await body();
+    if (profiled) {
+      process.kill(pid, "SIGUSR2");
+      await sleep(3000);
+      const kept = join(tmpdir(), `releasegate-${name.replace(/ /g, "-")}-${process.pid}.heapprofile`);
+      await copyFile(allocFile, kept).catch(() => undefined);
+      await copyFile(allocFile.replace(/\.heapprofile$/, ".txt"), kept.replace(/\.heapprofile$/, ".txt")).catch(() => undefined);
+      console.log(`  allocation profile of ${name}: ${kept} (summary: ${kept.replace(/\.heapprofile$/, ".txt")})`);
+    }
     p.toUs = nowUs();
     p.cpuTo = cpuSeconds(pid);
     phases.push(p);
@@ -174,9 +191,14 @@ async function main(): Promise<void> {
     metricsPort,
     // What a user outside a pod must give: the namespace of the Lease and the certificate Secret.
     flags: ["--namespace", SANDBOX_NAMESPACE],
-    nodeFlags: ["--import", new URL("./memory-probe.js", import.meta.url).href],
+    nodeFlags: [
+      ...SERVE_NODE_FLAGS,
+      "--import",
+      new URL("./memory-probe.js", import.meta.url).href,
+      ...(PROFILE_PHASE !== "" ? ["--import", new URL("./controller-alloc-probe.js", import.meta.url).href] : []),
+    ],
     // The allocator setting the container image ships (Dockerfile), unless the caller sets one.
-    env: { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2", RELEASEGATE_BENCH_MEMORY_FILE: memoryFile },
+    env: { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2", RELEASEGATE_BENCH_MEMORY_FILE: memoryFile, RELEASEGATE_BENCH_ALLOC_FILE: allocFile, RELEASEGATE_BENCH_ALLOC_FROM_START: PROFILE_PHASE === "sync" ? "1" : "" },
     onLine: (line) => {
       if (line.includes('"msg":"cache synced"') && line.includes('"kind":"HelmRelease"')) syncedMs ??= performance.now() - t;
     },
