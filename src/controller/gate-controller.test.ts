@@ -83,7 +83,7 @@ afterEach(() => {
   for (const c of controllers.splice(0)) c.stop();
 });
 
-function setup(options: { leader?: boolean; answer?: () => ReconcileRequestResult; syncedNow?: boolean } = {}): Setup {
+function setup(options: { leader?: boolean; answer?: () => ReconcileRequestResult; syncedNow?: boolean; now?: () => number } = {}): Setup {
   const cache = new FakeCache(options.syncedNow ?? true);
   const requests: Setup["requests"] = [];
   const events: EventSpec[] = [];
@@ -108,6 +108,7 @@ function setup(options: { leader?: boolean; answer?: () => ReconcileRequestResul
     isLeader: () => leader.value,
     metrics,
     retry: { initialMs: 5, maxMs: 20, attempts: 3 },
+    ...(options.now ? { now: options.now } : {}),
   });
   controllers.push(controller);
   if (leader.value) controller.startedLeading();
@@ -262,5 +263,18 @@ describe("GateController", () => {
     s.cache.delete("default/backend");
     expect(await metricValues(s.metrics, "releasegate_release_blocked")).toEqual([]);
     expect(await metricValues(s.metrics, "releasegate_release_blocked_seconds")).toEqual([]);
+  });
+
+  it("brings release_blocked_seconds up to the moment of each scrape, and stops when stopped", async () => {
+    const clock = { ms: 1_000_000 };
+    const s = setup({ now: () => clock.ms });
+    s.cache.put(waiting("default/backend", ["redsi"]));
+    clock.ms += 42_000;
+    expect(await metricValues(s.metrics, "releasegate_release_blocked_seconds")).toEqual([{ value: 42, labels: { kind: "HelmRelease", namespace: "default", name: "backend" } }]);
+    clock.ms += 8_500;
+    expect((await metricValues(s.metrics, "releasegate_release_blocked_seconds"))[0]?.value).toBe(50.5);
+    s.controller.stop();
+    clock.ms += 60_000;
+    expect((await metricValues(s.metrics, "releasegate_release_blocked_seconds"))[0]?.value).toBe(50.5);
   });
 });

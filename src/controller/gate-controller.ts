@@ -103,7 +103,6 @@ export class GateController {
   private readonly now: () => number;
   private readonly replayWindowMs: number;
   private readonly unsubscribe: Array<() => void> = [];
-  private refreshTimer: NodeJS.Timeout | undefined;
   private leading = false;
   private stopped = false;
 
@@ -142,8 +141,11 @@ export class GateController {
       }
     }
     options.metrics.leader.set(0);
-    this.refreshTimer = setInterval(() => this.refreshBlockedSeconds(), 1000);
-    this.refreshTimer.unref();
+    // release_blocked_seconds is brought up to date when it is read, not on a timer: a scrape a minute
+    // costs one pass over the blocked objects a minute, however many are blocked.
+    const refresh = (): void => this.refreshBlockedSeconds();
+    options.metrics.beforeBlockedSecondsRead.add(refresh);
+    this.unsubscribe.push(() => options.metrics.beforeBlockedSecondsRead.delete(refresh));
   }
 
   /** The gate of one object, as this replica sees it. */
@@ -184,7 +186,6 @@ export class GateController {
   stop(): void {
     this.stopped = true;
     this.stoppedLeading();
-    clearInterval(this.refreshTimer);
     for (const unsubscribe of this.unsubscribe) unsubscribe();
   }
 

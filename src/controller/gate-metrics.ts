@@ -11,6 +11,14 @@ import { kindOfNode, objectKeyOf, splitKey } from "../graph/refs.js";
 const STATES: readonly ReleaseStateLabel[] = ["open", "Cycle", "Missing", "Failed", "NotReady", "Suspended"];
 
 type BlockedLabels = { kind: FluxKind; namespace: string; name: string; reason: string; root_cause: string };
+type ObjectLabels = { kind: FluxKind; namespace: string; name: string };
+
+/** A blocked object: since when (ms), and its release_blocked_seconds labels, made once (each scrape sets
+ *  the series again, and prom-client keeps the labels object it is given). */
+interface Blocked {
+  since: number;
+  labels: ObjectLabels;
+}
 
 function stateLabel(state: GateState): ReleaseStateLabel {
   return state.state === "open" ? "open" : state.reason;
@@ -19,8 +27,8 @@ function stateLabel(state: GateState): ReleaseStateLabel {
 export class GateMetrics {
   private readonly counts = new Map<ReleaseStateLabel, number>();
   private readonly blockedLabels = new Map<ObjectKey, BlockedLabels>();
-  /** When each blocked object became blocked (ms). */
-  private readonly blockedSince = new Map<ObjectKey, number>();
+  /** Each blocked object. */
+  private readonly blocked = new Map<ObjectKey, Blocked>();
 
   constructor(
     private readonly metrics: ReleasegateMetrics,
@@ -53,27 +61,27 @@ export class GateMetrics {
     }
 
     if (after?.state === "blocked") {
-      if (!this.blockedSince.has(key)) {
-        this.blockedSince.set(key, nowMs);
-        const { namespace, name } = splitKey(key);
-        this.metrics.releaseBlockedSeconds.set({ kind: this.kind, namespace, name }, 0);
+      if (!this.blocked.has(key)) {
+        const labels = next !== undefined ? { kind: next.kind, namespace: next.namespace, name: next.name } : { kind: this.kind, ...splitKey(key) };
+        this.blocked.set(key, { since: nowMs, labels });
+        this.metrics.releaseBlockedSeconds.set(labels, 0);
       }
-    } else if (this.blockedSince.delete(key)) {
-      const { namespace, name } = splitKey(key);
-      this.metrics.releaseBlockedSeconds.remove({ kind: this.kind, namespace, name });
+    } else {
+      const gone = this.blocked.get(key);
+      if (gone !== undefined) {
+        this.blocked.delete(key);
+        this.metrics.releaseBlockedSeconds.remove(gone.labels);
+      }
     }
   }
 
-  /** Bring every release_blocked_seconds series up to `nowMs`. */
+  /** Bring every release_blocked_seconds series up to `nowMs` (called before each scrape). */
   refreshBlockedSeconds(nowMs: number): void {
-    for (const [key, since] of this.blockedSince) {
-      const { namespace, name } = splitKey(key);
-      this.metrics.releaseBlockedSeconds.set({ kind: this.kind, namespace, name }, Math.max(0, (nowMs - since) / 1000));
-    }
+    for (const { since, labels } of this.blocked.values()) this.metrics.releaseBlockedSeconds.set(labels, Math.max(0, (nowMs - since) / 1000));
   }
 
   get blockedCount(): number {
-    return this.blockedSince.size;
+    return this.blocked.size;
   }
 
   setCycles(count: number): void {

@@ -4,6 +4,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { prometheusText } from "./exposition.js";
 
 export interface MetricsServer {
   readonly server: http.Server;
@@ -20,7 +21,8 @@ export function metricsRequestListener(registry: Registry): http.RequestListener
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found; metrics are at GET /metrics\n");
       return;
     }
-    registry.metrics().then(
+    // prom-client's own text, with far less garbage per series (exposition.ts).
+    prometheusText(registry).then(
       (text) => {
         res.writeHead(200, { "content-type": registry.contentType });
         res.end(req.method === "HEAD" ? undefined : text);

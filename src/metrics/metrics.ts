@@ -29,6 +29,9 @@ export interface ReleasegateMetrics {
   readonly releases: Gauge<"kind" | "state">;
   /** Seconds the object has been blocked (present only while it is). */
   readonly releaseBlockedSeconds: Gauge<"kind" | "namespace" | "name">;
+  /** Run before each read of release_blocked_seconds (a scrape): the controller brings its series up to
+   *  that moment, so they cost nothing between scrapes. */
+  readonly beforeBlockedSecondsRead: Set<() => void>;
   /** Cycles in the live graph. */
   readonly dependencyCycles: Gauge<"kind">;
 
@@ -80,9 +83,11 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
   const registers = [registry];
   const admissionTally = new AdmissionTally();
   const flushAdmission = (): void => admissionTally.flush();
+  const beforeBlockedSecondsRead = new Set<() => void>();
   const metrics: ReleasegateMetrics = {
     registry,
     admissionTally,
+    beforeBlockedSecondsRead,
     releaseBlocked: new Gauge({
       name: `${METRIC_PREFIX}release_blocked`,
       help: "1 for each object whose dependency gate is blocked, with the reason and the root cause (ns/name).",
@@ -100,6 +105,9 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
       help: "Seconds since the object's gate became blocked.",
       labelNames: ["kind", "namespace", "name"] as const,
       registers,
+      collect: () => {
+        for (const refresh of beforeBlockedSecondsRead) refresh();
+      },
     }),
     dependencyCycles: new Gauge({
       name: `${METRIC_PREFIX}dependency_cycles`,
