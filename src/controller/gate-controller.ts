@@ -199,6 +199,7 @@ export class GateController {
     const now = this.now();
     if (batch.cause.type === "load") gates.gateMetrics.setSynced(true);
     for (const change of batch.changes) this.onGateChange(gates, change, now);
+    gates.gateMetrics.publishCounts();
     // The tracker keeps the count current per event: no graph walk here.
     gates.gateMetrics.setCycles(gates.store.cycleCount());
     // The object itself changed: an opening may now be answered (annotation) or actionable (status).

@@ -26,13 +26,15 @@ describe("GateMetrics", () => {
     expect(await series(metrics, "releasegate_release_blocked_seconds")).toEqual([]);
   });
 
-  it("counts objects by state, every state present from the start", async () => {
+  it("counts objects by state, every state present from the start, written once per batch", async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const gm = new GateMetrics(metrics, "HelmRelease");
     gm.apply("default/redis", undefined, { state: "open" }, 0);
     gm.apply("default/backend", undefined, failed, 0);
     gm.apply("default/api", undefined, failed, 0);
     gm.apply("default/api", failed, undefined, 0);
+    expect(Object.fromEntries((await series(metrics, "releasegate_releases")).map((s) => [s.labels.state, s.value]))).toMatchObject({ open: 0, Failed: 0 });
+    gm.publishCounts();
     const byState = Object.fromEntries((await series(metrics, "releasegate_releases")).map((s) => [s.labels.state, s.value]));
     expect(byState).toEqual({ open: 1, Cycle: 0, Missing: 0, Failed: 1, NotReady: 0, Suspended: 0 });
   });

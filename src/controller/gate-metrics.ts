@@ -26,6 +26,8 @@ function stateLabel(state: GateState): ReleaseStateLabel {
 
 export class GateMetrics {
   private readonly counts = new Map<ReleaseStateLabel, number>();
+  /** States whose count changed since the last publishCounts(). */
+  private readonly countsChanged = new Set<ReleaseStateLabel>();
   private readonly blockedLabels = new Map<ObjectKey, BlockedLabels>();
   /** Each blocked object. */
   private readonly blocked = new Map<ObjectKey, Blocked>();
@@ -44,7 +46,8 @@ export class GateMetrics {
     metrics.watchRestartsTotal.inc({ kind }, 0);
   }
 
-  /** Account for one object's gate going from `before` to `after` (undefined: unknown / gone). */
+  /** Account for one object's gate going from `before` to `after` (undefined: unknown / gone); the
+   *  state counts reach `releases` at publishCounts(). */
   apply(key: ObjectKey, before: GateState | undefined, after: GateState | undefined, nowMs: number): void {
     if (before !== undefined) this.count(stateLabel(before), -1);
     if (after !== undefined) this.count(stateLabel(after), +1);
@@ -96,10 +99,18 @@ export class GateMetrics {
     this.metrics.watchRestartsTotal.inc({ kind: this.kind });
   }
 
+  /**
+   * Write the counts of `releases{kind,state}` that changed: once per batch of changes (the caller's),
+   * not once per change, so 3,000 gates turning blocked at once set two series, not 6,000.
+   */
+  publishCounts(): void {
+    for (const state of this.countsChanged) this.metrics.releases.set({ kind: this.kind, state }, this.counts.get(state) ?? 0);
+    this.countsChanged.clear();
+  }
+
   private count(state: ReleaseStateLabel, delta: number): void {
-    const value = (this.counts.get(state) ?? 0) + delta;
-    this.counts.set(state, value);
-    this.metrics.releases.set({ kind: this.kind, state }, value);
+    this.counts.set(state, (this.counts.get(state) ?? 0) + delta);
+    this.countsChanged.add(state);
   }
 
   private labelsFor(key: ObjectKey, state: GateState & { state: "blocked" }): BlockedLabels {
