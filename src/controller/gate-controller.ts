@@ -134,6 +134,9 @@ export class GateController {
       }
       this.unsubscribe.push(store.onGateChanges((batch) => this.onBatch(gates, batch)));
       this.unsubscribe.push(store.onWatchRestart(() => gates.gateMetrics.watchRestarted()));
+      // release_blocked_seconds is computed when it is read, not kept up to date on a timer: a scrape a
+      // minute costs one pass over the blocked objects a minute, however many are blocked.
+      this.unsubscribe.push(options.metrics.releaseBlockedSeconds.addSource(() => gates.gateMetrics.blockedSeconds(this.now())));
       // A store loaded before the controller came: its states are this controller's first load.
       if (store.isSynced()) {
         const changes = [...store.states()].map(([key, after]) => ({ key, node: store.nodeOf(key), before: undefined, after, object: store.get(key) }));
@@ -141,11 +144,6 @@ export class GateController {
       }
     }
     options.metrics.leader.set(0);
-    // release_blocked_seconds is brought up to date when it is read, not on a timer: a scrape a minute
-    // costs one pass over the blocked objects a minute, however many are blocked.
-    const refresh = (): void => this.refreshBlockedSeconds();
-    options.metrics.beforeBlockedSecondsRead.add(refresh);
-    this.unsubscribe.push(() => options.metrics.beforeBlockedSecondsRead.delete(refresh));
   }
 
   /** The gate of one object, as this replica sees it. */
@@ -298,11 +296,6 @@ export class GateController {
         this.log.warn({ kind: gates.kind, namespace: object.namespace, name: object.name, reason: event.reason, error: result.message }, "could not record Event");
       }
     });
-  }
-
-  private refreshBlockedSeconds(): void {
-    const now = this.now();
-    for (const gates of this.kinds.values()) gates.gateMetrics.refreshBlockedSeconds(now);
   }
 }
 

@@ -23,7 +23,7 @@ describe("GateMetrics", () => {
     expect((await series(metrics, "releasegate_release_blocked")).map((s) => s.labels.reason)).toEqual(["NotReady"]);
     gm.apply("default/backend", notReady, { state: "open" }, 2000);
     expect(await series(metrics, "releasegate_release_blocked")).toEqual([]);
-    expect(await series(metrics, "releasegate_release_blocked_seconds")).toEqual([]);
+    expect([...gm.blockedSeconds(3000)]).toEqual([]);
   });
 
   it("counts objects by state, every state present from the start, written once per batch", async () => {
@@ -44,7 +44,7 @@ describe("GateMetrics", () => {
     const gm = new GateMetrics(metrics, "HelmRelease");
     gm.apply("default/backend", undefined, notReady, 10_000);
     gm.apply("default/backend", notReady, failed, 15_000);
-    gm.refreshBlockedSeconds(40_000);
+    metrics.releaseBlockedSeconds.addSource(() => gm.blockedSeconds(40_000));
     expect(await series(metrics, "releasegate_release_blocked_seconds")).toEqual([
       { value: 30, labels: { kind: "HelmRelease", namespace: "default", name: "backend" } },
     ]);

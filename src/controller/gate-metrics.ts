@@ -13,8 +13,7 @@ const STATES: readonly ReleaseStateLabel[] = ["open", "Cycle", "Missing", "Faile
 type BlockedLabels = { kind: FluxKind; namespace: string; name: string; reason: string; root_cause: string };
 type ObjectLabels = { kind: FluxKind; namespace: string; name: string };
 
-/** A blocked object: since when (ms), and its release_blocked_seconds labels, made once (each scrape sets
- *  the series again, and prom-client keeps the labels object it is given). */
+/** A blocked object: since when (ms), and its release_blocked_seconds labels, made once for every scrape. */
 interface Blocked {
   since: number;
   labels: ObjectLabels;
@@ -67,20 +66,15 @@ export class GateMetrics {
       if (!this.blocked.has(key)) {
         const labels = next !== undefined ? { kind: next.kind, namespace: next.namespace, name: next.name } : { kind: this.kind, ...splitKey(key) };
         this.blocked.set(key, { since: nowMs, labels });
-        this.metrics.releaseBlockedSeconds.set(labels, 0);
       }
     } else {
-      const gone = this.blocked.get(key);
-      if (gone !== undefined) {
-        this.blocked.delete(key);
-        this.metrics.releaseBlockedSeconds.remove(gone.labels);
-      }
+      this.blocked.delete(key);
     }
   }
 
-  /** Bring every release_blocked_seconds series up to `nowMs` (called before each scrape). */
-  refreshBlockedSeconds(nowMs: number): void {
-    for (const { since, labels } of this.blocked.values()) this.metrics.releaseBlockedSeconds.set(labels, Math.max(0, (nowMs - since) / 1000));
+  /** The release_blocked_seconds series at `nowMs`, one per blocked object (read at each scrape). */
+  *blockedSeconds(nowMs: number): Generator<{ labels: ObjectLabels; value: number }> {
+    for (const { since, labels } of this.blocked.values()) yield { labels, value: Math.max(0, (nowMs - since) / 1000) };
   }
 
   get blockedCount(): number {

@@ -35,8 +35,8 @@ describe("prometheusText", () => {
     const metrics = createMetrics({ defaultMetrics: false });
     for (let i = 0; i < 3000; i++) {
       metrics.releaseBlocked.set({ kind: "HelmRelease", namespace: "default", name: `app-${i}`, reason: "Failed", root_cause: "default/base" }, 1);
-      metrics.releaseBlockedSeconds.set({ kind: "HelmRelease", namespace: "default", name: `app-${i}` }, i / 7);
     }
+    metrics.releaseBlockedSeconds.addSource(() => Array.from({ length: 3000 }, (_, i) => ({ labels: { kind: "HelmRelease", namespace: "default", name: `app-${i}` }, value: i / 7 })));
     metrics.admissionDurationSeconds.observe({ source: "memory" }, 0.0003);
     metrics.gateOpenLatencySeconds.observe(0.02);
     metrics.reconcileRequestsTotal.inc({ kind: "HelmRelease", result: "requested" });

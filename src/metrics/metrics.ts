@@ -6,6 +6,7 @@
 // process) never collide on prom-client's global registry. Durations are histograms in seconds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { AdmissionTally } from "./admission-tally.js";
+import { ComputedGauge } from "./computed-gauge.js";
 import type { AdmissionDurationLabels } from "./admission-tally.js";
 
 export const METRIC_PREFIX = "releasegate_";
@@ -27,11 +28,9 @@ export interface ReleasegateMetrics {
   readonly releaseBlocked: Gauge<"kind" | "namespace" | "name" | "reason" | "root_cause">;
   /** Objects by gate state: "open" or each blocked reason. */
   readonly releases: Gauge<"kind" | "state">;
-  /** Seconds the object has been blocked (present only while it is). */
-  readonly releaseBlockedSeconds: Gauge<"kind" | "namespace" | "name">;
-  /** Run before each read of release_blocked_seconds (a scrape): the controller brings its series up to
-   *  that moment, so they cost nothing between scrapes. */
-  readonly beforeBlockedSecondsRead: Set<() => void>;
+  /** Seconds the object has been blocked (present only while it is): computed at each scrape from the
+   *  sources the controller adds (computed-gauge.ts), so it costs nothing between scrapes. */
+  readonly releaseBlockedSeconds: ComputedGauge<"kind" | "namespace" | "name">;
   /** Cycles in the live graph. */
   readonly dependencyCycles: Gauge<"kind">;
 
@@ -83,11 +82,9 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
   const registers = [registry];
   const admissionTally = new AdmissionTally();
   const flushAdmission = (): void => admissionTally.flush();
-  const beforeBlockedSecondsRead = new Set<() => void>();
   const metrics: ReleasegateMetrics = {
     registry,
     admissionTally,
-    beforeBlockedSecondsRead,
     releaseBlocked: new Gauge({
       name: `${METRIC_PREFIX}release_blocked`,
       help: "1 for each object whose dependency gate is blocked, with the reason and the root cause (ns/name).",
@@ -100,14 +97,11 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
       labelNames: ["kind", "state"] as const,
       registers,
     }),
-    releaseBlockedSeconds: new Gauge({
+    releaseBlockedSeconds: new ComputedGauge({
       name: `${METRIC_PREFIX}release_blocked_seconds`,
       help: "Seconds since the object's gate became blocked.",
       labelNames: ["kind", "namespace", "name"] as const,
       registers,
-      collect: () => {
-        for (const refresh of beforeBlockedSecondsRead) refresh();
-      },
     }),
     dependencyCycles: new Gauge({
       name: `${METRIC_PREFIX}dependency_cycles`,
