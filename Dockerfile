@@ -22,6 +22,10 @@ ENV NODE_ENV=production
 # glibc's default of 8 malloc arenas per core inflates the RSS of a Node process that streams large
 # list responses; two arenas keep the controller under its memory target (bench/controller).
 ENV MALLOC_ARENA_MAX=2
+# V8's young generation grows to two 16 MiB semi-spaces under the initial lists and never shrinks back
+# (32 MiB of RSS for good); 8 MiB ones still hold a list page's objects until they are decoded, at no
+# measurable CPU cost (bench/controller; docs/architecture.md, "Memory"). A NODE_OPTIONS of the pod replaces it.
+ENV NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src

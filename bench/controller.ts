@@ -7,7 +7,8 @@
 // PROBES pairs whose dependency is still installing and whose dependent waits (Ready=False
 // DependencyNotReady), BURST releases depending on one shared `burst-root`, the rest in chains of four,
 // all Ready. `releasegate serve` runs as its own process with its defaults (self-managed certificates,
-// the webhook configuration registered as the chart does), so its RSS and CPU are its own. Its RSS is
+// the webhook configuration registered as the chart does) and the environment the container image sets
+// (the Dockerfile's ENV lines: allocator arenas, V8's young generation), so its RSS and CPU are its own. Its RSS is
 // read from /proc every 250 ms through every phase, and a preload (bench/memory-probe.ts) logs
 // process.memoryUsage() from inside at the same pace. Phases:
 // - sync: spawn → HelmRelease cache synced → /readyz, then 3 s;
@@ -120,6 +121,21 @@ interface Phase {
   cpuTo: number;
 }
 
+/**
+ * The environment the container image gives serve: the `ENV NAME=value` lines of the Dockerfile's last
+ * stage (MALLOC_ARENA_MAX, NODE_OPTIONS with its V8 heap flags, ...), each overridden by the caller's own
+ * variable of that name when set (NODE_OPTIONS= runs serve without the image's V8 flags).
+ */
+async function imageEnvironment(): Promise<Record<string, string>> {
+  const dockerfile = await readFile(new URL("../../Dockerfile", import.meta.url), "utf8");
+  const lastStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+  const env: Record<string, string> = {};
+  for (const [, name, quoted, plain] of lastStage.matchAll(/^ENV ([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S*))\s*$/gm)) {
+    env[name!] = process.env[name!] ?? quoted ?? plain ?? "";
+  }
+  return env;
+}
+
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const load1 = (): string => loadavg()[0]!.toFixed(2);
@@ -183,6 +199,8 @@ async function main(): Promise<void> {
     phases.push(p);
   };
 
+  const image = await imageEnvironment();
+  console.log(`  serve's environment from the image (Dockerfile): ${Object.entries(image).map(([k, v]) => `${k}=${v}`).join(" ")}${SERVE_NODE_FLAGS.length > 0 ? `; node flags ${SERVE_NODE_FLAGS.join(" ")}` : ""}`);
   t = performance.now();
   let syncedMs: number | undefined;
   const serve = startServe({
@@ -197,8 +215,8 @@ async function main(): Promise<void> {
       new URL("./memory-probe.js", import.meta.url).href,
       ...(PROFILE_PHASE !== "" ? ["--import", new URL("./controller-alloc-probe.js", import.meta.url).href] : []),
     ],
-    // The allocator setting the container image ships (Dockerfile), unless the caller sets one.
-    env: { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2", RELEASEGATE_BENCH_MEMORY_FILE: memoryFile, RELEASEGATE_BENCH_ALLOC_FILE: allocFile, RELEASEGATE_BENCH_ALLOC_FROM_START: PROFILE_PHASE === "sync" ? "1" : "" },
+    // The environment the container image ships (Dockerfile): allocator and V8 heap settings.
+    env: { ...image, RELEASEGATE_BENCH_MEMORY_FILE: memoryFile, RELEASEGATE_BENCH_ALLOC_FILE: allocFile, RELEASEGATE_BENCH_ALLOC_FROM_START: PROFILE_PHASE === "sync" ? "1" : "" },
     onLine: (line) => {
       if (line.includes('"msg":"cache synced"') && line.includes('"kind":"HelmRelease"')) syncedMs ??= performance.now() - t;
     },
