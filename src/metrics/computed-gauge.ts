@@ -3,7 +3,7 @@
 // release_blocked_seconds: every blocked object's value changes every second, and prom-client's
 // Gauge.set() sorts, hashes and allocates afresh for each series each time (about 1.4 KiB: 4 MiB a
 // refresh of 3,000 blocked releases), while a series read off the controller's own map costs one small
-// object a scrape (README, Sizing: bench/controller).
+// object a scrape (docs/architecture.md, "Memory").
 import type { Metric, Registry } from "prom-client";
 
 export interface ComputedSeries<L extends string> {

@@ -1,9 +1,8 @@
 // The Prometheus text exposition of a registry, byte for byte what prom-client's `registry.metrics()`
 // writes, built with a fraction of its garbage. prom-client makes a dozen short-lived arrays, objects and
 // strings per series (about 2.7 KiB each): one scrape of 3,000 blocked releases (two series each) left
-// about 16 MiB for the collector, and a scrape every few seconds kept the V8 heap at its largest
-// (README, Sizing: bench/controller). Here the text is written piece by piece into one
-// growing buffer: a series costs little more than its value's digits.
+// 17.5 MiB for the collector, and frequent scrapes kept the V8 heap at its largest (docs/architecture.md,
+// "Memory"). Here the text is written piece by piece into one growing buffer: 0.7 MiB a scrape.
 //
 // Only the Prometheus format of a registry without default labels (releasegate sets none); the
 // OpenMetrics format is left to prom-client.
