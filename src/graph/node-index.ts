@@ -13,6 +13,7 @@ const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 const SLASH = 47;
 const EMPTY = 0;
+const NO_IDS: ReadonlySet<number> = new Set();
 
 /** Whether `part` is in `key` at `at` (a loop the compiler inlines, cheaper than three startsWith calls). */
 function matchesAt(key: string, part: string, at: number): boolean {
@@ -52,6 +53,14 @@ function grown(array: Int32Array<ArrayBuffer>, length: number): Int32Array<Array
   return bigger;
 }
 
+/** Takes `id` out of its group, and the group out of the map once empty (namespaces come and go). */
+function ungroup(groups: Map<number, Set<number>>, hash: number, id: number): void {
+  const group = groups.get(hash);
+  if (group === undefined) return;
+  group.delete(id);
+  if (group.size === 0) groups.delete(hash);
+}
+
 export class NodeIndex {
   /**
    * The table: pairs of (id + 1, the key's hash) with id + 1 = EMPTY at a free slot; linear probing, at
@@ -71,6 +80,12 @@ export class NodeIndex {
   private lastKindState = kindHash("");
   private lastNamespace = "";
   private lastPrefix = prefixHash(kindHash(""), "");
+  /**
+   * The ids of each `Kind/ns/` prefix hash and of each name hash, for sameNamespaceOrName: made on its
+   * first call, then kept up to date by add and remove. Until the webhook first denies a missing
+   * dependency (or `check` first finds one), a load pays nothing for it.
+   */
+  private groups: { byPrefix: Map<number, Set<number>>; byName: Map<number, Set<number>> } | undefined;
 
   /** One more than the largest id ever handed out (recycled ids included). */
   get capacity(): number {
@@ -129,6 +144,7 @@ export class NodeIndex {
     if (2 * (this.used + 1) > this.mask + 1) this.resize(2 * (this.mask + 1));
     this.place(id);
     this.used++;
+    if (this.groups !== undefined) this.group(id);
     return id;
   }
 
@@ -157,6 +173,10 @@ export class NodeIndex {
     }
     slots[2 * hole] = EMPTY;
     this.used--;
+    if (this.groups !== undefined) {
+      ungroup(this.groups.byPrefix, this.prefixAt[id]!, id);
+      ungroup(this.groups.byName, this.nameHashAt[id]!, id);
+    }
     this.keyAt[id] = "";
     this.freeIds.push(id);
   }
@@ -167,24 +187,49 @@ export class NodeIndex {
     this.used = 0;
     this.keyAt.length = 0;
     this.freeIds.length = 0;
+    this.groups = undefined;
   }
 
   /**
    * Ids in use whose key is of `kind` and either in `namespace` or named `name`: the "did you mean"
-   * candidates of a missing node. One pass over typed arrays; the keys are read only for hash matches.
+   * candidates of a missing node. It reads only the ids of the same prefix hash and of the same name
+   * hash, and confirms each against its key (a hash is never the answer on its own).
    */
   *sameNamespaceOrName(kind: string, namespace: string, name: string): IterableIterator<number> {
     const prefix = this.prefixOf(kind, namespace);
     const nameHash = finish(hashInto(FNV_OFFSET, name));
     const kindPrefix = `${kind}/`;
-    for (let id = 0; id < this.keyAt.length; id++) {
-      if (this.prefixAt[id] !== prefix && this.nameHashAt[id] !== nameHash) continue;
+    const groups = this.groups ?? this.makeGroups();
+    for (const id of groups.byPrefix.get(prefix) ?? NO_IDS) {
       const key = this.keyAt[id]!;
-      if (key === "" || !key.startsWith(kindPrefix)) continue;
-      const second = key.indexOf("/", kindPrefix.length);
-      if (key.startsWith(namespace, kindPrefix.length) && second === kindPrefix.length + namespace.length) yield id;
-      else if (key.length - second - 1 === name.length && key.endsWith(name)) yield id;
+      if (key.startsWith(kindPrefix) && key.startsWith(namespace, kindPrefix.length) && key.indexOf("/", kindPrefix.length) === kindPrefix.length + namespace.length) yield id;
     }
+    for (const id of groups.byName.get(nameHash) ?? NO_IDS) {
+      // An id of this prefix was looked at above.
+      if (this.prefixAt[id] === prefix) continue;
+      const key = this.keyAt[id]!;
+      if (!key.startsWith(kindPrefix)) continue;
+      const second = key.indexOf("/", kindPrefix.length);
+      if (key.length - second - 1 === name.length && key.endsWith(name)) yield id;
+    }
+  }
+
+  private makeGroups(): NonNullable<NodeIndex["groups"]> {
+    this.groups = { byPrefix: new Map(), byName: new Map() };
+    for (let id = 0; id < this.keyAt.length; id++) if (this.keyAt[id] !== "") this.group(id);
+    return this.groups;
+  }
+
+  private group(id: number): void {
+    const { byPrefix, byName } = this.groups!;
+    const prefix = this.prefixAt[id]!;
+    const name = this.nameHashAt[id]!;
+    let samePrefix = byPrefix.get(prefix);
+    if (samePrefix === undefined) byPrefix.set(prefix, (samePrefix = new Set()));
+    samePrefix.add(id);
+    let sameName = byName.get(name);
+    if (sameName === undefined) byName.set(name, (sameName = new Set()));
+    sameName.add(id);
   }
 
   private prefixOf(kind: string, namespace: string): number {

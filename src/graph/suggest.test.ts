@@ -11,6 +11,29 @@ describe("editDistance", () => {
     expect(editDistance("kitten", "sitting")).toBe(3);
   });
 
+  it("equals the textbook optimal-string-alignment table, names sharing a start or an end included", () => {
+    // The whole (m+1)×(n+1) table, no shortcut: the oracle for the trimmed, bounded rows.
+    const oracle = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+          const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+          d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+        }
+      }
+      return d[a.length]![b.length]!;
+    };
+    const name = fc.string({ unit: fc.constantFrom("a", "b", "c", "-"), maxLength: 9 });
+    fc.assert(
+      fc.property(name, name, name, name, (start, a, b, end) => {
+        expect(editDistance(start + a + end, start + b + end)).toBe(oracle(start + a + end, start + b + end));
+        expect(editDistance(a, b)).toBe(oracle(a, b));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it("is symmetric and the bounded version agrees up to its limit", () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), fc.nat(4), (a, b, limit) => {

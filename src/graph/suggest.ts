@@ -22,18 +22,29 @@ let rows: [Int32Array, Int32Array, Int32Array] = [new Int32Array(64), new Int32A
 export function boundedEditDistance(a: string, b: string, limit: number): number {
   if (a === b) return 0;
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  const n = b.length;
+  // A common prefix and suffix cost nothing and change no distance: the table covers only what differs
+  // ("app-12-3x" against "app-12-3" is "x" against ""). Names of one team mostly share their start.
+  let from = 0;
+  while (from < a.length && from < b.length && a.charCodeAt(from) === b.charCodeAt(from)) from++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > from && endB > from && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) {
+    endA--;
+    endB--;
+  }
+  const m = endA - from;
+  const n = endB - from;
   if (rows[0].length <= n) rows = [new Int32Array(n + 1), new Int32Array(n + 1), new Int32Array(n + 1)];
   let [before, previous, row] = rows; // rows i-2, i-1 and i
   for (let j = 0; j <= n; j++) previous[j] = j;
-  for (let i = 1; i <= a.length; i++) {
+  for (let i = 1; i <= m; i++) {
     row[0] = i;
     let rowMin = i;
-    const ai = a.charCodeAt(i - 1);
+    const ai = a.charCodeAt(from + i - 1);
     for (let j = 1; j <= n; j++) {
-      const cost = ai === b.charCodeAt(j - 1) ? 0 : 1;
+      const cost = ai === b.charCodeAt(from + j - 1) ? 0 : 1;
       let d = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) d = Math.min(d, before[j - 2]! + 1);
+      if (i > 1 && j > 1 && ai === b.charCodeAt(from + j - 2) && a.charCodeAt(from + i - 2) === b.charCodeAt(from + j - 1)) d = Math.min(d, before[j - 2]! + 1);
       row[j] = d;
       if (d < rowMin) rowMin = d;
     }
