@@ -136,7 +136,7 @@ export class GateController {
       this.unsubscribe.push(store.onWatchRestart(() => gates.gateMetrics.watchRestarted()));
       // release_blocked_seconds is computed when it is read, not kept up to date on a timer: a scrape a
       // minute costs one pass over the blocked objects a minute, however many are blocked.
-      this.unsubscribe.push(options.metrics.releaseBlockedSeconds.addSource(() => gates.gateMetrics.blockedSeconds(this.now())));
+      this.unsubscribe.push(options.metrics.releaseBlockedSeconds.addSource((into) => gates.gateMetrics.blockedSeconds(this.now(), into)));
       // A store loaded before the controller came: its states are this controller's first load.
       if (store.isSynced()) {
         const changes = [...store.states()].map(([key, after]) => ({ key, node: store.nodeOf(key), before: undefined, after, object: store.get(key) }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GateState } from "../graph/types.js";
+import type { ComputedSeries } from "../metrics/computed-gauge.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { GateMetrics } from "./gate-metrics.js";
 
@@ -23,7 +24,9 @@ describe("GateMetrics", () => {
     expect((await series(metrics, "releasegate_release_blocked")).map((s) => s.labels.reason)).toEqual(["NotReady"]);
     gm.apply("default/backend", notReady, { state: "open" }, 2000);
     expect(await series(metrics, "releasegate_release_blocked")).toEqual([]);
-    expect([...gm.blockedSeconds(3000)]).toEqual([]);
+    const left: ComputedSeries<"kind" | "namespace" | "name">[] = [];
+    gm.blockedSeconds(3000, left);
+    expect(left).toEqual([]);
   });
 
   it("counts objects by state, every state present from the start, written once per batch", async () => {
@@ -44,7 +47,7 @@ describe("GateMetrics", () => {
     const gm = new GateMetrics(metrics, "HelmRelease");
     gm.apply("default/backend", undefined, notReady, 10_000);
     gm.apply("default/backend", notReady, failed, 15_000);
-    metrics.releaseBlockedSeconds.addSource(() => gm.blockedSeconds(40_000));
+    metrics.releaseBlockedSeconds.addSource((into) => gm.blockedSeconds(40_000, into));
     expect(await series(metrics, "releasegate_release_blocked_seconds")).toEqual([
       { value: 30, labels: { kind: "HelmRelease", namespace: "default", name: "backend" } },
     ]);

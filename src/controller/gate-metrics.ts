@@ -4,6 +4,7 @@
 // namespace/name/root_cause name existing objects (or the missing one a dependsOn names); a series
 // is removed as soon as its object is no longer blocked, or is blocked for another reason or root cause.
 
+import type { ComputedSeries } from "../metrics/computed-gauge.js";
 import type { ReleasegateMetrics, ReleaseStateLabel } from "../metrics/metrics.js";
 import type { FluxKind, GateState, ObjectKey } from "../graph/types.js";
 import { kindOfNode, objectKeyOf, splitKey } from "../graph/refs.js";
@@ -72,9 +73,9 @@ export class GateMetrics {
     }
   }
 
-  /** The release_blocked_seconds series at `nowMs`, one per blocked object (read at each scrape). */
-  *blockedSeconds(nowMs: number): Generator<{ labels: ObjectLabels; value: number }> {
-    for (const { since, labels } of this.blocked.values()) yield { labels, value: Math.max(0, (nowMs - since) / 1000) };
+  /** Appends the release_blocked_seconds series at `nowMs` to `into`, one per blocked object (each scrape). */
+  blockedSeconds(nowMs: number, into: ComputedSeries<keyof ObjectLabels>[]): void {
+    this.blocked.forEach(({ since, labels }) => into.push({ labels, value: Math.max(0, (nowMs - since) / 1000) }));
   }
 
   get blockedCount(): number {

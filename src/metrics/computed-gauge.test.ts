@@ -7,8 +7,8 @@ describe("ComputedGauge", () => {
     const registry = new Registry();
     const clock = { seconds: 5 };
     const computed = new ComputedGauge({ name: "blocked_seconds", help: "Seconds blocked.", labelNames: ["name"] as const, registers: [registry] });
-    const removeA = computed.addSource(() => [{ labels: { name: "a" }, value: clock.seconds }]);
-    computed.addSource(() => [{ labels: { name: "b" }, value: clock.seconds * 2 }]);
+    const removeA = computed.addSource((into) => into.push({ labels: { name: "a" }, value: clock.seconds }));
+    computed.addSource((into) => into.push({ labels: { name: "b" }, value: clock.seconds * 2 }));
     // The same series from a prom-client Gauge, in a registry of its own: the text must be the same.
     const reference = new Registry();
     const gauge = new Gauge({ name: "blocked_seconds", help: "Seconds blocked.", labelNames: ["name"] as const, registers: [reference] });

@@ -11,8 +11,8 @@ export interface ComputedSeries<L extends string> {
   value: number;
 }
 
-/** Yields the series as they are at this moment. */
-export type SeriesSource<L extends string> = () => Iterable<ComputedSeries<L>>;
+/** Appends the series as they are at this moment to `into` (no iterator objects per series). */
+export type SeriesSource<L extends string> = (into: ComputedSeries<L>[]) => void;
 
 export interface ComputedGaugeOptions<L extends string> {
   name: string;
@@ -47,7 +47,7 @@ export class ComputedGauge<L extends string> {
   /** What prom-client's registry reads at each scrape. */
   get(): Promise<{ name: string; help: string; type: "gauge"; aggregator: "sum"; values: ComputedSeries<L>[] }> {
     const values: ComputedSeries<L>[] = [];
-    for (const source of this.sources) for (const series of source()) values.push(series);
+    for (const source of this.sources) source(values);
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
   }
 

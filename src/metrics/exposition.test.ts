@@ -36,7 +36,9 @@ describe("prometheusText", () => {
     for (let i = 0; i < 3000; i++) {
       metrics.releaseBlocked.set({ kind: "HelmRelease", namespace: "default", name: `app-${i}`, reason: "Failed", root_cause: "default/base" }, 1);
     }
-    metrics.releaseBlockedSeconds.addSource(() => Array.from({ length: 3000 }, (_, i) => ({ labels: { kind: "HelmRelease", namespace: "default", name: `app-${i}` }, value: i / 7 })));
+    metrics.releaseBlockedSeconds.addSource((into) => {
+      for (let i = 0; i < 3000; i++) into.push({ labels: { kind: "HelmRelease", namespace: "default", name: `app-${i}` }, value: i / 7 });
+    });
     metrics.admissionDurationSeconds.observe({ source: "memory" }, 0.0003);
     metrics.gateOpenLatencySeconds.observe(0.02);
     metrics.reconcileRequestsTotal.inc({ kind: "HelmRelease", result: "requested" });
