@@ -54,8 +54,8 @@ export function boundedEditDistance(a: string, b: string, limit: number): number
   return Math.min(previous[n]!, limit + 1);
 }
 
-/** How many edits still count as "close" for a name of this length. */
-function closeness(name: string): number {
+/** How many edits still count as "close" for a name of this length (so also how much longer or shorter a close name can be). */
+export function closeness(name: string): number {
   return name.length <= 4 ? 1 : name.length <= 9 ? 2 : 3;
 }
 
