@@ -110,11 +110,13 @@ export class DependencyGraph implements GraphView {
     for (const obj of this.objectAt) if (obj !== undefined) yield obj;
   }
 
-  *suggestionCandidates(missing: NodeKey): IterableIterator<NodeKey> {
+  suggestionCandidates(missing: NodeKey): NodeKey[] {
     const { kind, namespace, name } = splitNodeKey(missing);
+    const keys: NodeKey[] = [];
     for (const id of this.index.sameNamespaceOrName(kind, namespace, name, closeness(name))) {
-      if (this.objectAt[id] !== undefined) yield this.index.keyOf(id);
+      if (this.objectAt[id] !== undefined) keys.push(this.index.keyOf(id));
     }
+    return keys;
   }
 
   dependencyKeys(key: NodeKey): readonly NodeKey[] {

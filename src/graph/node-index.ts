@@ -230,16 +230,17 @@ export class NodeIndex {
    * hashes and name lengths and of the same name hash, and confirms each against its key (a hash is
    * never the answer on its own).
    */
-  *sameNamespaceOrName(kind: string, namespace: string, name: string, slack: number): IterableIterator<number> {
+  sameNamespaceOrName(kind: string, namespace: string, name: string, slack: number): number[] {
     const prefix = this.prefixOf(kind, namespace);
     const nameHash = finish(hashInto(FNV_OFFSET, name));
     const kindPrefix = `${kind}/`;
     const nameAt = kindPrefix.length + namespace.length + 1;
     const groups = this.groups ?? this.makeGroups();
+    const ids: number[] = [];
     for (let length = Math.max(1, name.length - slack); length <= name.length + slack; length++) {
       for (const id of groups.byPrefix.get(prefixGroup(prefix, length)) ?? NO_IDS) {
         const key = this.keyAt[id]!;
-        if (key.length === nameAt + length && key.startsWith(kindPrefix) && key.startsWith(namespace, kindPrefix.length) && key.charCodeAt(nameAt - 1) === SLASH) yield id;
+        if (key.length === nameAt + length && key.startsWith(kindPrefix) && key.startsWith(namespace, kindPrefix.length) && key.charCodeAt(nameAt - 1) === SLASH) ids.push(id);
       }
     }
     for (const id of groups.byName.get(nameHash) ?? NO_IDS) {
@@ -248,8 +249,9 @@ export class NodeIndex {
       const key = this.keyAt[id]!;
       if (!key.startsWith(kindPrefix)) continue;
       const second = key.indexOf("/", kindPrefix.length);
-      if (key.length - second - 1 === name.length && key.endsWith(name)) yield id;
+      if (key.length - second - 1 === name.length && key.endsWith(name)) ids.push(id);
     }
+    return ids;
   }
 
   private makeGroups(): NonNullable<NodeIndex["groups"]> {
