@@ -47,6 +47,29 @@ describe("editDistance", () => {
 });
 
 describe("suggestKeys", () => {
+  it("equals scoring every candidate and sorting them all (tier, then edits, then key)", () => {
+    const name = fc.string({ unit: fc.constantFrom("a", "b", "-"), minLength: 1, maxLength: 7 });
+    const key = fc.tuple(fc.constantFrom("HelmRelease", "Kustomization"), fc.constantFrom("apps", "infra"), name).map(([k, ns, n]) => `${k}/${ns}/${n}`);
+    fc.assert(
+      fc.property(key, fc.array(key, { maxLength: 40 }), fc.integer({ min: 0, max: 4 }), (missing, candidates, max) => {
+        const [kind, namespace, missingName] = missing.split("/") as [string, string, string];
+        const limit = missingName.length <= 4 ? 1 : missingName.length <= 9 ? 2 : 3;
+        const scored: { key: string; tier: number; distance: number }[] = [];
+        for (const candidate of candidates) {
+          const [k, ns, n] = candidate.split("/") as [string, string, string];
+          if (candidate === missing || k !== kind) continue;
+          if (ns === namespace) {
+            const distance = editDistance(missingName, n);
+            if (distance <= limit) scored.push({ key: candidate, tier: 0, distance });
+          } else if (n === missingName) scored.push({ key: candidate, tier: 1, distance: 0 });
+        }
+        scored.sort((x, y) => x.tier - y.tier || x.distance - y.distance || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+        expect(suggestKeys(missing, candidates, max)).toEqual(scored.slice(0, max).map((s) => s.key));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   const hr = (key: string): string => `HelmRelease/${key}`;
   const keys = ["default/redis", "default/backend", "cache/redis", "cache/redsi-operator", "monitoring/prometheus"].map(hr);
 
