@@ -111,7 +111,7 @@ export function findCycles(graph: GraphView): NodeKey[][] {
     let start = 0;
     for (const end of ends) {
       const first = ids[start]!;
-      if (end - start > 1 || graph.dependencyIdsOf(first).includes(first)) {
+      if (end - start > 1 || graph.dependsOnItself(first)) {
         cycles.push(closedPathThrough(graph, ids.slice(start, end).map((id) => graph.keyOf(id))));
       }
       start = end;
@@ -290,7 +290,7 @@ export class IdScratch {
 /** Ids of every existing object. */
 export function allIds(graph: DependencyGraph): number[] {
   const ids: number[] = [];
-  for (let id = 0; id < graph.idCapacity; id++) if (graph.objectOf(id) !== undefined) ids.push(id);
+  for (let id = 0; id < graph.idCapacity; id++) if (graph.exists(id)) ids.push(id);
   return ids;
 }
 
@@ -332,11 +332,14 @@ export function flatComponentsOfIds(
   const stack: number[] = [];
   const ids: number[] = [];
   const ends: number[] = [];
+  // A frame is its node, where in the node's run of forward edges the search is, and where the run ends.
   const frameNode: number[] = [];
-  const frameDeps: (readonly number[])[] = [];
   const framePos: number[] = [];
+  const frameEnd: number[] = [];
+  // Read after every update: nothing changes the graph during the search.
+  const edges = graph.forwardEdges;
   let counter = 0;
-  const usable = (id: number): boolean => graph.objectOf(id) !== undefined && (allowed === undefined || allowed(id));
+  const usable = (id: number): boolean => graph.exists(id) && (allowed === undefined || allowed(id));
   const enter = (id: number): void => {
     stamp[id] = epoch;
     index[id] = counter;
@@ -344,8 +347,8 @@ export function flatComponentsOfIds(
     counter++;
     stack.push(id);
     frameNode.push(id);
-    frameDeps.push(graph.dependencyIdsOf(id));
-    framePos.push(0);
+    framePos.push(graph.forwardStart(id));
+    frameEnd.push(graph.forwardEnd(id));
   };
 
   for (const root of roots) {
@@ -354,11 +357,11 @@ export function flatComponentsOfIds(
     while (frameNode.length > 0) {
       const top = frameNode.length - 1;
       const v = frameNode[top]!;
-      const deps = frameDeps[top]!;
+      const end = frameEnd[top]!;
       let pos = framePos[top]!;
       let descended = false;
-      while (pos < deps.length) {
-        const w = deps[pos++]!;
+      while (pos < end) {
+        const w = edges[pos++]!;
         if (stamp[w] !== epoch) {
           if (!usable(w)) continue;
           framePos[top] = pos;
@@ -372,8 +375,8 @@ export function flatComponentsOfIds(
       }
       if (descended) continue;
       frameNode.pop();
-      frameDeps.pop();
       framePos.pop();
+      frameEnd.pop();
       if (low[v] === index[v]) {
         let w: number;
         const first = ids.length;

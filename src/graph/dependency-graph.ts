@@ -7,6 +7,11 @@
 // so the graph algorithms (SCCs, gate states) run over arrays instead of string maps: with 100k objects
 // that is the difference between meeting the rebuild target and not. An id is recycled once its key
 // neither exists nor is named by any dependsOn.
+//
+// The forward edges (each object's dependency ids) sit in one typed array, each id's run at an offset
+// of its own (docs/architecture.md, "The graph in memory"): a search reads a run of integers instead of
+// following a pointer to a small array per object. A changed run is written anew at the end; the
+// space left behind is reclaimed by a compaction once it outweighs what is live.
 
 import { NodeIndex } from "./node-index.js";
 import { healthOf } from "./readiness.js";
@@ -38,6 +43,8 @@ export const BUILTIN_READY = 4;
 export const HEALTH_FAILED = 8;
 /** traitsOf: not ready, not failed, and suspended. */
 export const HEALTH_SUSPENDED = 16;
+/** traitsOf: the node is an object (not only named by some dependsOn). */
+export const EXISTS = 32;
 
 /** The health bits of an object's traits. */
 function healthTraits(obj: FluxObject): number {
@@ -64,13 +71,22 @@ export class DependencyGraph implements GraphView {
   private readonly objectAt: (FluxObject | undefined)[] = [];
   /** The kind of each node (its object's, or the one its dependents name), read without the object. */
   private readonly kindAt: string[] = [];
-  private readonly entryIdsAt: (readonly number[])[] = [];
-  /** ENTRY_READY_EXPR | ENTRY_NAMES_KIND | BUILTIN_READY of each object: most have no entry trait, and their readers skip them. */
-  private readonly traitsAt: number[] = [];
+  /** EXISTS and the entry and health traits of each id (0 for a node without object): most readers need no more. */
+  private traitsAt = new Uint8Array(64);
+  /** Each id's dependency ids, without duplicates, in dependsOn order: edges[forwardAt[id] .. + forwardCountAt[id]]. */
+  private forwardAt = new Int32Array(64);
+  private forwardCountAt = new Int32Array(64);
+  private edges = new Int32Array(1024);
+  private edgesTop = 0;
+  /** Entries of `edges` no id's run covers any more (reclaimed by compactEdges). */
+  private edgesGarbage = 0;
+  /** The entry ids of an object that names one key twice (parallel to dependsOn); others' are their forward ids. */
+  private readonly duplicateEntries = new Map<number, readonly number[]>();
+  /** put: the entry ids of the object at hand. */
+  private readonly entryScratch: number[] = [];
   private lastUpserted = -1;
   /** Computed on first use: the hot paths read ids, not keys. */
   private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
-  private readonly forwardIdsAt: (readonly number[])[] = [];
   private readonly reverseAt: (IdBag | typeof BULK | undefined)[] = [];
   /**
    * The reverse edges a bulk load built in one pass: the dependents of an id whose reverseAt is BULK
@@ -120,7 +136,10 @@ export class DependencyGraph implements GraphView {
     if (id === undefined) return NO_KEYS;
     let keys = this.forwardKeysAt[id];
     if (keys === undefined) {
-      keys = this.forwardIdsAt[id]!.map((dep) => this.index.keyOf(dep));
+      const found: NodeKey[] = [];
+      const end = this.forwardEnd(id);
+      for (let at = this.forwardStart(id); at < end; at++) found.push(this.index.keyOf(this.edges[at]!));
+      keys = found.length === 0 ? NO_KEYS : found;
       this.forwardKeysAt[id] = keys;
     }
     return keys;
@@ -155,28 +174,81 @@ export class DependencyGraph implements GraphView {
     // Intern the new targets before unlinking the old ones so no id is recycled in between.
     // (Namespaces default as in resolveDependencies; not calling it spares 3 objects an edge.)
     const entries = obj.dependsOn;
-    const entryIds = entries.length === 0 ? NO_IDS : new Array<number>(entries.length);
-    let traits = healthTraits(obj);
+    const entryIds = this.entryScratch;
+    entryIds.length = entries.length;
+    let traits = healthTraits(obj) | EXISTS;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
       const kind = entryKind(obj, entry);
       if (entry.readyExpr !== undefined && entry.readyExpr !== "") traits |= ENTRY_READY_EXPR;
       if (entry.kind !== undefined && entry.kind !== "") traits |= ENTRY_NAMES_KIND;
-      (entryIds as number[])[i] = this.intern(kind, namespace, entry.name);
+      entryIds[i] = this.intern(kind, namespace, entry.name);
     }
     this.traitsAt[id] = traits;
-    const newIds = uniqueIds(entryIds);
-    this.entryIdsAt[id] = entryIds;
-    const oldIds = this.forwardIdsAt[id] ?? NO_IDS;
-    if (this.bulk !== undefined) this.noteBulk(id, newIds);
-    if (existed && sameIds(oldIds, newIds)) return false;
+    const unique = uniqueIds(entryIds);
+    if (unique !== entryIds) this.duplicateEntries.set(id, [...entryIds]);
+    else if (this.duplicateEntries.size > 0) this.duplicateEntries.delete(id);
+    if (this.bulk !== undefined) this.noteBulk(id, unique);
+    const oldAt = this.forwardAt[id]!;
+    const oldCount = this.forwardCountAt[id]!;
+    if (existed && this.sameRun(oldAt, oldCount, unique)) return false;
     this.forwardKeysAt[id] = undefined;
-    this.forwardIdsAt[id] = newIds;
+    const at = this.reserveEdges(unique.length);
+    const edges = this.edges;
+    for (let k = 0; k < unique.length; k++) edges[at + k] = unique[k]!;
+    this.forwardAt[id] = at;
+    this.forwardCountAt[id] = unique.length;
+    this.edgesGarbage += oldCount;
     if (this.bulk !== undefined) return true;
-    for (const dep of newIds) this.addDependent(dep, id);
-    for (const dep of oldIds) if (!newIds.includes(dep)) this.removeDependent(dep, id);
+    for (const dep of unique) this.addDependent(dep, id);
+    // The old run is still in `edges` (a new one never overwrites it; compaction comes after).
+    for (let k = oldAt; k < oldAt + oldCount; k++) {
+      const dep = this.edges[k]!;
+      if (!unique.includes(dep)) this.removeDependent(dep, id);
+    }
+    this.compactEdgesIfWorth();
     return true;
+  }
+
+  /** Whether edges[at .. at + count] holds `ids`. */
+  private sameRun(at: number, count: number, ids: readonly number[]): boolean {
+    if (count !== ids.length) return false;
+    for (let k = 0; k < count; k++) if (this.edges[at + k] !== ids[k]) return false;
+    return true;
+  }
+
+  /** The offset of `length` free entries at the end of `edges`, grown if need be. */
+  private reserveEdges(length: number): number {
+    const at = this.edgesTop;
+    if (at + length > this.edges.length) {
+      const bigger = new Int32Array(Math.max(2 * this.edges.length, at + length));
+      bigger.set(this.edges.subarray(0, at));
+      this.edges = bigger;
+    }
+    this.edgesTop = at + length;
+    return at;
+  }
+
+  /**
+   * Packs every id's run again once the space left behind outweighs the live runs and the ids: each
+   * compaction then follows at least as many edge changes as it costs.
+   */
+  private compactEdgesIfWorth(): void {
+    const live = this.edgesTop - this.edgesGarbage;
+    if (this.edgesGarbage <= Math.max(live, this.index.capacity) + 64) return;
+    const packed = new Int32Array(Math.max(1024, 2 * live));
+    let top = 0;
+    for (let id = 0; id < this.index.capacity; id++) {
+      const at = this.forwardAt[id]!;
+      const count = this.forwardCountAt[id]!;
+      packed.set(this.edges.subarray(at, at + count), top);
+      this.forwardAt[id] = top;
+      top += count;
+    }
+    this.edges = packed;
+    this.edgesTop = top;
+    this.edgesGarbage = 0;
   }
 
   /**
@@ -199,6 +271,7 @@ export class DependencyGraph implements GraphView {
     } finally {
       this.bulk = undefined;
       this.rebuildReverse(bulk);
+      this.compactEdgesIfWorth();
     }
     return ids;
   }
@@ -236,25 +309,32 @@ export class DependencyGraph implements GraphView {
     this.count = 0;
     this.bulkStart = new Int32Array(1);
     this.bulkDependents = new Int32Array(0);
-    for (const array of [this.objectAt, this.kindAt, this.entryIdsAt, this.traitsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
-      array.length = 0;
-    }
+    this.traitsAt = new Uint8Array(64);
+    this.forwardAt = new Int32Array(64);
+    this.forwardCountAt = new Int32Array(64);
+    this.edges = new Int32Array(1024);
+    this.edgesTop = 0;
+    this.edgesGarbage = 0;
+    this.duplicateEntries.clear();
+    for (const array of [this.objectAt, this.kindAt, this.forwardKeysAt, this.reverseAt]) array.length = 0;
   }
 
   /** Removes the object; its dependents keep their (now dangling) edges. */
   remove(key: NodeKey): boolean {
     const id = this.idOf(key);
     if (id === undefined || this.objectAt[id] === undefined) return false;
-    const oldIds = this.forwardIdsAt[id] ?? NO_IDS;
+    const oldIds = [...this.dependencyIdsOf(id)];
     this.count--;
     this.objectAt[id] = undefined;
-    this.entryIdsAt[id] = NO_IDS;
     this.traitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
-    this.forwardIdsAt[id] = NO_IDS;
+    this.edgesGarbage += this.forwardCountAt[id]!;
+    this.forwardCountAt[id] = 0;
+    this.duplicateEntries.delete(id);
     for (const dep of oldIds) if (dep !== id) this.removeDependent(dep, id);
     if (oldIds.includes(id)) this.removeDependent(id, id);
     else this.release(id);
+    this.compactEdgesIfWorth();
     return true;
   }
 
@@ -290,18 +370,48 @@ export class DependencyGraph implements GraphView {
   }
 
   /** The id of each dependsOn entry's key, parallel to `objectOf(id).dependsOn`. */
-  entryIdsOf(id: number): readonly number[] {
-    return this.entryIdsAt[id] ?? NO_IDS;
+  entryIdsOf(id: number): ArrayLike<number> {
+    return this.duplicateEntries.get(id) ?? this.dependencyIdsOf(id);
   }
 
-  /** ENTRY_READY_EXPR, ENTRY_NAMES_KIND and BUILTIN_READY, as the object has them (0 for a node without object). */
+  /** EXISTS, ENTRY_READY_EXPR, ENTRY_NAMES_KIND and the health traits, as the object has them (0 for a node without object). */
   traitsOf(id: number): number {
-    return this.traitsAt[id] ?? 0;
+    return this.traitsAt[id]!;
   }
 
-  /** Ids of the dependency keys, without duplicates, in dependsOn order (existing or not). */
-  dependencyIdsOf(id: number): readonly number[] {
-    return this.forwardIdsAt[id] ?? NO_IDS;
+  /** Whether the node is an object (objectOf(id) !== undefined, read from the traits). */
+  exists(id: number): boolean {
+    return (this.traitsAt[id]! & EXISTS) !== 0;
+  }
+
+  /**
+   * Ids of the dependency keys, without duplicates, in dependsOn order (existing or not); a view of
+   * the graph's edges, valid until the next update. The hot paths read the edges in place instead:
+   * `forwardEdges[forwardStart(id) .. forwardEnd(id))`.
+   */
+  dependencyIdsOf(id: number): Int32Array {
+    const at = this.forwardAt[id]!;
+    return this.edges.subarray(at, at + this.forwardCountAt[id]!);
+  }
+
+  /** Every id's forward edges (see dependencyIdsOf); the array is replaced by updates, so read it after them. */
+  get forwardEdges(): Int32Array {
+    return this.edges;
+  }
+
+  forwardStart(id: number): number {
+    return this.forwardAt[id]!;
+  }
+
+  forwardEnd(id: number): number {
+    return this.forwardAt[id]! + this.forwardCountAt[id]!;
+  }
+
+  /** Whether the object names itself in its dependsOn. */
+  dependsOnItself(id: number): boolean {
+    const end = this.forwardEnd(id);
+    for (let at = this.forwardAt[id]!; at < end; at++) if (this.edges[at] === id) return true;
+    return false;
   }
 
   /** Ids of the objects that name this id in their dependsOn; valid until the next update. */
@@ -322,14 +432,27 @@ export class DependencyGraph implements GraphView {
     let id = this.index.find(kind, namespace, name);
     if (id >= 0) return id;
     id = this.index.add(kind, namespace, name);
+    if (id >= this.traitsAt.length) this.growIdArrays(id + 1);
     this.objectAt[id] = undefined;
     this.kindAt[id] = kind;
-    this.entryIdsAt[id] = NO_IDS;
     this.traitsAt[id] = 0;
+    this.forwardAt[id] = 0;
+    this.forwardCountAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
-    this.forwardIdsAt[id] = NO_IDS;
     this.reverseAt[id] = undefined;
     return id;
+  }
+
+  private growIdArrays(length: number): void {
+    const size = Math.max(length, 2 * this.traitsAt.length);
+    const traits = new Uint8Array(size);
+    traits.set(this.traitsAt);
+    this.traitsAt = traits;
+    for (const name of ["forwardAt", "forwardCountAt"] as const) {
+      const bigger = new Int32Array(size);
+      bigger.set(this[name]);
+      this[name] = bigger;
+    }
   }
 
   /**
@@ -361,7 +484,7 @@ export class DependencyGraph implements GraphView {
         } else if (bag !== undefined) {
           for (const dependent of bag) if (upsertedHow(dependent) === 0) add(pass, id, dependent);
         }
-        if (upsertedHow(id) === 2) for (const dep of this.forwardIdsAt[id]!) add(pass, dep, id);
+        if (upsertedHow(id) === 2) for (let at = this.forwardStart(id); at < this.forwardEnd(id); at++) add(pass, this.edges[at]!, id);
       }
       for (let at = 0; at < bulk.length; at += 2) if (upserted[edges[at + 1]!] === 1) add(pass, edges[at]!, edges[at + 1]!);
       if (pass === 0) {

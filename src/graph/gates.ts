@@ -76,11 +76,13 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
   // out already), while its members' edges are still in the processor's cache.
   const { ids } = flatComponentsOfIds(graph, allIds(graph), undefined, undefined, (ids, start, end) => {
     const first = ids[start]!;
-    if (end - start === 1 && !graph.dependencyIdsOf(first).includes(first)) {
+    if (end - start === 1 && !graph.dependsOnItself(first)) {
       // The usual case: an object on no cycle, all its dependencies already evaluated.
       let rank = 0;
-      for (const dep of graph.dependencyIdsOf(first)) {
-        if (graph.objectOf(dep) !== undefined && ranks[dep]! + RANK_SPACING > rank) rank = ranks[dep]! + RANK_SPACING;
+      const edges = graph.forwardEdges;
+      for (let at = graph.forwardStart(first), last = graph.forwardEnd(first); at < last; at++) {
+        const dep = edges[at]!;
+        if (graph.exists(dep) && ranks[dep]! + RANK_SPACING > rank) rank = ranks[dep]! + RANK_SPACING;
       }
       ranks[first] = rank;
       gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady, revisions, externals, ownMessages);
@@ -98,7 +100,7 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
 }
 
 function isCyclic(graph: DependencyGraph, component: readonly number[]): boolean {
-  return component.length > 1 || graph.dependencyIdsOf(component[0]!).includes(component[0]!);
+  return component.length > 1 || graph.dependsOnItself(component[0]!);
 }
 
 /**
@@ -117,9 +119,11 @@ function rankOf(
   step: number,
 ): number {
   let rank = 0;
+  const edges = graph.forwardEdges;
   for (const id of members) {
-    for (const dep of graph.dependencyIdsOf(id)) {
-      if (graph.objectOf(dep) === undefined) continue;
+    for (let at = graph.forwardStart(id), end = graph.forwardEnd(id); at < end; at++) {
+      const dep = edges[at]!;
+      if (!graph.exists(dep)) continue;
       if (cycle !== undefined ? components[dep] === cycle : dep === id) continue;
       const r = ranks[dep]! + step;
       if (r > rank) rank = r;
@@ -408,7 +412,7 @@ export class GateTracker {
     };
     flatComponentsOfIds(graph, region, (id) => inRegion[id] === epoch, this.searchScratch, (ids, start, end) => {
       const first = ids[start]!;
-      if (end - start === 1 && !graph.dependencyIdsOf(first).includes(first)) {
+      if (end - start === 1 && !graph.dependsOnItself(first)) {
         this.ranks[first] = rankOf(graph, [first], undefined, this.ranks, this.components, RANK_SPACING);
         judged(first, evaluateAcyclicGate(graph, first, gateOf, undefined, this.revisions, this.externals));
         return;

@@ -4,7 +4,8 @@ import { NodeIndex } from "./node-index.js";
 
 const KINDS = ["HelmRelease", "Kustomization", "Deployment"];
 const NAMESPACES = ["default", "apps", "a", "flux-system", ""];
-const NAMES = ["a", "b", "redis", "redis-0", "db", "a.b", "x/y"];
+// "é" fits a byte, "名" does not (its key is confirmed against the string instead of the key bytes).
+const NAMES = ["a", "b", "redis", "redis-0", "db", "a.b", "x/y", "café", "名前", "a名"];
 
 const part = <T>(values: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...values);
 const node = fc.tuple(part(KINDS), part(NAMESPACES), part(NAMES));
@@ -50,6 +51,30 @@ describe("NodeIndex", () => {
     }
     expect(index.find("Kustomization", "ns-1", "r-1")).toBe(-1);
     expect(index.findKey("r-1")).toBe(-1);
+  });
+
+  it("keeps its answers while the key bytes of freed ids are reclaimed, over and over", () => {
+    const index = new NodeIndex();
+    const live = new Map<string, number>();
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 200; i++) {
+        const name = `r-${round}-${i}${i % 50 === 0 ? "-名" : ""}`;
+        live.set(name, index.add("HelmRelease", `ns-${i % 3}`, name));
+      }
+      // Free most of what is there, so freed bytes soon outweigh the live ones.
+      for (const [name, id] of [...live]) {
+        if (name.endsWith("7") || name.endsWith("3")) continue;
+        index.remove(id);
+        live.delete(name);
+      }
+      for (const [name, id] of live) {
+        const namespace = `ns-${Number(name.split("-")[2]) % 3}`;
+        expect(index.find("HelmRelease", namespace, name)).toBe(id);
+        expect(index.findKey(`HelmRelease/${namespace}/${name}`)).toBe(id);
+        expect(index.keyOf(id)).toBe(`HelmRelease/${namespace}/${name}`);
+      }
+    }
+    expect(index.find("HelmRelease", "ns-0", "r-0-0")).toBe(-1);
   });
 
   it("lists the ids of a kind in a namespace or with a name, nothing of another kind", () => {
