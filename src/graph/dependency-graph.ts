@@ -567,9 +567,3 @@ function grownBytes(array: Uint8Array, length: number): Uint8Array {
   bigger.set(array);
   return bigger;
 }
-
-function sameIds(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
