@@ -429,9 +429,9 @@ export class DependencyGraph implements GraphView {
 
   /** The id of `kind/namespace/name`, new if need be. */
   private intern(kind: string, namespace: string, name: string): number {
-    let id = this.index.find(kind, namespace, name);
-    if (id >= 0) return id;
-    id = this.index.add(kind, namespace, name);
+    const found = this.index.findOrAdd(kind, namespace, name);
+    if (found >= 0) return found;
+    const id = -found - 1;
     if (id >= this.traitsAt.length) this.growIdArrays(id + 1);
     this.objectAt[id] = undefined;
     this.kindAt[id] = kind;

@@ -20,7 +20,12 @@ function check(run: Step[]): void {
     const key = `${kind}/${namespace}/${name}`;
     const found = index.find(kind, namespace, name);
     expect(found).toBe(oracle.get(key) ?? -1);
-    if (op === "add" && found < 0) oracle.set(key, index.add(kind, namespace, name));
+    // findOrAdd whenever the oracle holds an even number of keys: the same id as find, or a new one as add would give it (as -(id + 1)).
+    if (op === "add" && oracle.size % 2 === 0) {
+      const either = index.findOrAdd(kind, namespace, name);
+      if (found >= 0) expect(either).toBe(found);
+      else oracle.set(key, -either - 1);
+    } else if (op === "add" && found < 0) oracle.set(key, index.add(kind, namespace, name));
     if (op === "remove" && found >= 0) {
       index.remove(found);
       oracle.delete(key);

@@ -116,7 +116,22 @@ export class NodeIndex {
 
   /** The id of `kind/namespace/name`, or -1. */
   find(kind: string, namespace: string, name: string): number {
-    const hash = finish(hashInto(this.prefixOf(kind, namespace), name));
+    return this.probe(kind, namespace, name, finish(hashInto(this.prefixOf(kind, namespace), name)));
+  }
+
+  /**
+   * The id of `kind/namespace/name`, a new one if need be; a new id is returned as `-(id + 1)`. The
+   * key is hashed once for both (a bulk load asks this of every object it lists).
+   */
+  findOrAdd(kind: string, namespace: string, name: string): number {
+    const prefix = this.prefixOf(kind, namespace);
+    const hash = finish(hashInto(prefix, name));
+    const id = this.probe(kind, namespace, name, hash);
+    return id >= 0 ? id : -(this.addHashed(kind, namespace, name, prefix, hash) + 1);
+  }
+
+  /** find, the hash known. */
+  private probe(kind: string, namespace: string, name: string, hash: number): number {
     const length = kind.length + namespace.length + name.length + 2;
     const slots = this.slots;
     const mask = this.mask;
@@ -159,7 +174,10 @@ export class NodeIndex {
   /** A new id for `kind/namespace/name`, which find() has just not found. */
   add(kind: string, namespace: string, name: string): number {
     const prefix = this.prefixOf(kind, namespace);
-    const hash = finish(hashInto(prefix, name));
+    return this.addHashed(kind, namespace, name, prefix, finish(hashInto(prefix, name)));
+  }
+
+  private addHashed(kind: string, namespace: string, name: string, prefix: number, hash: number): number {
     const id = this.freeIds.pop() ?? this.keyAt.length;
     if (id >= this.hashAt.length) {
       this.hashAt = grown(this.hashAt, id + 1);
