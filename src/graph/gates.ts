@@ -280,7 +280,8 @@ export class GateTracker {
    * a full computation; returns the changes (of every kind: a dependent of another kind may change).
    */
   replaceKind(kind: string, objects: Iterable<FluxObject>): GateChange[] {
-    return this.replaceWhere(objects, (obj) => obj.kind === kind);
+    // The node's kind is its object's, read without visiting the object.
+    return this.replaceWhere(objects, (id) => this.current.kindOf(id) === kind);
   }
 
   /**
@@ -291,7 +292,7 @@ export class GateTracker {
    * nothing extra. The changes are found by id: an id that had a gate keeps its key throughout (its
    * object is upserted or removed, never replaced by another key: removals come last and intern nothing).
    */
-  private replaceWhere(objects: Iterable<FluxObject>, replaced: (obj: FluxObject) => boolean): GateChange[] {
+  private replaceWhere(objects: Iterable<FluxObject>, replaced: (id: number) => boolean): GateChange[] {
     const graph = this.current;
     const before = this.gates;
     const hadGates = graph.size > 0;
@@ -300,8 +301,7 @@ export class GateTracker {
     const keep = new Uint8Array(graph.idCapacity);
     for (const id of listed) keep[id] = 1;
     for (let id = 0; id < keep.length; id++) {
-      const obj = graph.objectOf(id);
-      if (obj === undefined || keep[id] === 1 || !replaced(obj)) continue;
+      if (keep[id] === 1 || !graph.exists(id) || !replaced(id)) continue;
       const key = graph.keyOf(id);
       changes.push({ key, kind: graph.kindOf(id), before: before[id], after: undefined, object: undefined });
       graph.remove(key);
@@ -313,10 +313,12 @@ export class GateTracker {
       const downstream = this.loadDownstream(listed);
       if (downstream !== undefined) return downstream;
     }
-    const order = this.rebuild();
+    this.rebuild();
     const gates = this.gates;
     const added: GateChange[] = [];
-    for (const id of order) {
+    // In id order (a load's list order, mostly): the per-id arrays and the keys are read front to back.
+    for (let id = 0; id < graph.idCapacity; id++) {
+      if (!graph.exists(id)) continue;
       const after = gates[id]!;
       const old = hadGates ? before[id] : undefined;
       if (old === undefined || !sameGate(old, after)) added.push({ key: graph.keyOf(id), kind: graph.kindOf(id), before: old, after, object: graph.objectOf(id) });
