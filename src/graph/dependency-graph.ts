@@ -95,11 +95,8 @@ export class DependencyGraph implements GraphView {
    */
   private bulkStart = new Int32Array(1);
   private bulkDependents = new Int32Array(0);
-  /**
-   * During upsertAll: the edges of the objects upserted so far, as (dependency, dependent) pairs, and
-   * which ids they are; reverse edges are left alone and rebuilt from these once at the end.
-   */
-  private bulk: { edges: Int32Array; length: number; upserted: Uint8Array } | undefined;
+  /** During upsertAll: which ids were upserted so far; reverse edges are left alone and rebuilt from their forward ones at the end. */
+  private bulk: { upserted: Uint8Array } | undefined;
 
   get size(): number {
     return this.count;
@@ -189,7 +186,7 @@ export class DependencyGraph implements GraphView {
     const unique = uniqueIds(entryIds);
     if (unique !== entryIds) this.duplicateEntries.set(id, [...entryIds]);
     else if (this.duplicateEntries.size > 0) this.duplicateEntries.delete(id);
-    if (this.bulk !== undefined) this.noteBulk(id, unique);
+    if (this.bulk !== undefined) this.noteBulk(id);
     const oldAt = this.forwardAt[id]!;
     const oldCount = this.forwardCountAt[id]!;
     if (existed && this.sameRun(oldAt, oldCount, unique)) return false;
@@ -259,7 +256,7 @@ export class DependencyGraph implements GraphView {
    */
   upsertAll(objects: Iterable<FluxObject>): number[] {
     const ids: number[] = [];
-    const bulk = { edges: new Int32Array(1024), length: 0, upserted: new Uint8Array(1024) };
+    const bulk = { upserted: new Uint8Array(this.index.capacity + 1024) };
     this.bulk = bulk;
     try {
       // Every listed object's own id first: a load's objects then get ids in list order (those named by
@@ -276,25 +273,11 @@ export class DependencyGraph implements GraphView {
     return ids;
   }
 
-  /** upsertAll: the object's forward edges, kept in a row while they are at hand. */
-  private noteBulk(id: number, forward: readonly number[]): void {
+  /** upsertAll: the id was upserted. */
+  private noteBulk(id: number): void {
     const bulk = this.bulk!;
     if (bulk.upserted.length <= id) bulk.upserted = grownBytes(bulk.upserted, id + 1);
-    if (bulk.upserted[id] !== 0) {
-      // Listed twice: the rebuild reads its forward edges instead of the pairs noted.
-      bulk.upserted[id] = 2;
-      return;
-    }
     bulk.upserted[id] = 1;
-    if (bulk.edges.length < bulk.length + 2 * forward.length) {
-      const bigger = new Int32Array(Math.max(2 * bulk.edges.length, bulk.length + 2 * forward.length));
-      bigger.set(bulk.edges);
-      bulk.edges = bigger;
-    }
-    for (const dep of forward) {
-      bulk.edges[bulk.length++] = dep;
-      bulk.edges[bulk.length++] = id;
-    }
   }
 
   /** upsert, returning the object's id rather than whether its edges changed (a bulk load needs the id). */
@@ -456,15 +439,16 @@ export class DependencyGraph implements GraphView {
   }
 
   /**
-   * Every reverse edge again, by a counting sort by dependency, without reading an object's forward
-   * edges unless it was listed twice: the pairs noted for the objects upserted here, and the reverse
-   * edges as they were before of the others (left alone during the bulk upsert, so still exact).
+   * Every reverse edge again, by a counting sort by dependency: the forward edges of the objects
+   * upserted here (their runs, read in id order), and the reverse edges as they were before of the
+   * others (left alone during the bulk upsert, so still exact).
    * Frees the ids nothing names any more.
    */
-  private rebuildReverse(bulk: { edges: Int32Array; length: number; upserted: Uint8Array }): void {
-    if (bulk.length === 0 && !bulk.upserted.includes(1) && !bulk.upserted.includes(2)) return;
+  private rebuildReverse(bulk: { upserted: Uint8Array }): void {
+    const { upserted } = bulk;
+    if (!upserted.includes(1)) return;
     const capacity = this.index.capacity;
-    const { edges, upserted } = bulk;
+    const edges = this.edges;
     const oldStart = this.bulkStart;
     const oldDependents = this.bulkDependents;
     const upsertedHow = (id: number): number => (id < upserted.length ? upserted[id]! : 0);
@@ -484,9 +468,8 @@ export class DependencyGraph implements GraphView {
         } else if (bag !== undefined) {
           for (const dependent of bag) if (upsertedHow(dependent) === 0) add(pass, id, dependent);
         }
-        if (upsertedHow(id) === 2) for (let at = this.forwardStart(id); at < this.forwardEnd(id); at++) add(pass, this.edges[at]!, id);
+        if (upsertedHow(id) !== 0) for (let at = this.forwardStart(id), end = this.forwardEnd(id); at < end; at++) add(pass, edges[at]!, id);
       }
-      for (let at = 0; at < bulk.length; at += 2) if (upserted[edges[at + 1]!] === 1) add(pass, edges[at]!, edges[at + 1]!);
       if (pass === 0) {
         for (let id = 0; id < capacity; id++) start[id + 1]! += start[id]!;
         next.set(start.subarray(0, capacity));
