@@ -71,7 +71,8 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
   const gateOf = (id: number): GateState => gates[id]!;
   // Flux's built-in check, as the graph found it on upsert (read per edge, without the object).
   const builtinReady = (id: number): boolean => (graph.traitsOf(id) & BUILTIN_READY) !== 0;
-  const ownMessages: (string | undefined)[] = [];
+  // Sized up front: written at scattered ids, a growing array would turn into a dictionary.
+  const ownMessages: (string | undefined)[] = new Array<string | undefined>(graph.idCapacity);
   // Each component is judged the moment Tarjan's search emits it (every component it depends on is
   // out already), while its members' edges are still in the processor's cache.
   const { ids } = flatComponentsOfIds(graph, allIds(graph), undefined, undefined, (ids, start, end) => {
