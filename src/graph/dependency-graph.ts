@@ -73,9 +73,11 @@ export class DependencyGraph implements GraphView {
   private readonly kindAt: string[] = [];
   /** EXISTS and the entry and health traits of each id (0 for a node without object): most readers need no more. */
   private traitsAt = new Uint8Array(64);
-  /** Each id's dependency ids, without duplicates, in dependsOn order: edges[forwardAt[id] .. + forwardCountAt[id]]. */
-  private forwardAt = new Int32Array(64);
-  private forwardCountAt = new Int32Array(64);
+  /**
+   * Each id's dependency ids, without duplicates, in dependsOn order: edges[forwardRun[2 id] ..
+   * forwardRun[2 id + 1]). Start and end side by side: one read of memory finds both.
+   */
+  private forwardRun = new Int32Array(128);
   private edges = new Int32Array(1024);
   private edgesTop = 0;
   /** Entries of `edges` no id's run covers any more (reclaimed by compactEdges). */
@@ -187,15 +189,15 @@ export class DependencyGraph implements GraphView {
     if (unique !== entryIds) this.duplicateEntries.set(id, [...entryIds]);
     else if (this.duplicateEntries.size > 0) this.duplicateEntries.delete(id);
     if (this.bulk !== undefined) this.noteBulk(id);
-    const oldAt = this.forwardAt[id]!;
-    const oldCount = this.forwardCountAt[id]!;
+    const oldAt = this.forwardRun[2 * id]!;
+    const oldCount = this.forwardRun[2 * id + 1]! - oldAt;
     if (existed && this.sameRun(oldAt, oldCount, unique)) return false;
     this.forwardKeysAt[id] = undefined;
     const at = this.reserveEdges(unique.length);
     const edges = this.edges;
     for (let k = 0; k < unique.length; k++) edges[at + k] = unique[k]!;
-    this.forwardAt[id] = at;
-    this.forwardCountAt[id] = unique.length;
+    this.forwardRun[2 * id] = at;
+    this.forwardRun[2 * id + 1] = at + unique.length;
     this.edgesGarbage += oldCount;
     if (this.bulk !== undefined) return true;
     for (const dep of unique) this.addDependent(dep, id);
@@ -237,10 +239,11 @@ export class DependencyGraph implements GraphView {
     const packed = new Int32Array(Math.max(1024, 2 * live));
     let top = 0;
     for (let id = 0; id < this.index.capacity; id++) {
-      const at = this.forwardAt[id]!;
-      const count = this.forwardCountAt[id]!;
+      const at = this.forwardRun[2 * id]!;
+      const count = this.forwardRun[2 * id + 1]! - at;
       packed.set(this.edges.subarray(at, at + count), top);
-      this.forwardAt[id] = top;
+      this.forwardRun[2 * id] = top;
+      this.forwardRun[2 * id + 1] = top + count;
       top += count;
     }
     this.edges = packed;
@@ -293,8 +296,7 @@ export class DependencyGraph implements GraphView {
     this.bulkStart = new Int32Array(1);
     this.bulkDependents = new Int32Array(0);
     this.traitsAt = new Uint8Array(64);
-    this.forwardAt = new Int32Array(64);
-    this.forwardCountAt = new Int32Array(64);
+    this.forwardRun = new Int32Array(128);
     this.edges = new Int32Array(1024);
     this.edgesTop = 0;
     this.edgesGarbage = 0;
@@ -311,8 +313,8 @@ export class DependencyGraph implements GraphView {
     this.objectAt[id] = undefined;
     this.traitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
-    this.edgesGarbage += this.forwardCountAt[id]!;
-    this.forwardCountAt[id] = 0;
+    this.edgesGarbage += this.forwardRun[2 * id + 1]! - this.forwardRun[2 * id]!;
+    this.forwardRun[2 * id + 1] = this.forwardRun[2 * id]!;
     this.duplicateEntries.delete(id);
     for (const dep of oldIds) if (dep !== id) this.removeDependent(dep, id);
     if (oldIds.includes(id)) this.removeDependent(id, id);
@@ -373,8 +375,7 @@ export class DependencyGraph implements GraphView {
    * `forwardEdges[forwardStart(id) .. forwardEnd(id))`.
    */
   dependencyIdsOf(id: number): Int32Array {
-    const at = this.forwardAt[id]!;
-    return this.edges.subarray(at, at + this.forwardCountAt[id]!);
+    return this.edges.subarray(this.forwardRun[2 * id]!, this.forwardRun[2 * id + 1]!);
   }
 
   /** Every id's forward edges (see dependencyIdsOf); the array is replaced by updates, so read it after them. */
@@ -383,17 +384,17 @@ export class DependencyGraph implements GraphView {
   }
 
   forwardStart(id: number): number {
-    return this.forwardAt[id]!;
+    return this.forwardRun[2 * id]!;
   }
 
   forwardEnd(id: number): number {
-    return this.forwardAt[id]! + this.forwardCountAt[id]!;
+    return this.forwardRun[2 * id + 1]!;
   }
 
   /** Whether the object names itself in its dependsOn. */
   dependsOnItself(id: number): boolean {
     const end = this.forwardEnd(id);
-    for (let at = this.forwardAt[id]!; at < end; at++) if (this.edges[at] === id) return true;
+    for (let at = this.forwardRun[2 * id]!; at < end; at++) if (this.edges[at] === id) return true;
     return false;
   }
 
@@ -419,8 +420,8 @@ export class DependencyGraph implements GraphView {
     this.objectAt[id] = undefined;
     this.kindAt[id] = kind;
     this.traitsAt[id] = 0;
-    this.forwardAt[id] = 0;
-    this.forwardCountAt[id] = 0;
+    this.forwardRun[2 * id] = 0;
+    this.forwardRun[2 * id + 1] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
     this.reverseAt[id] = undefined;
     return id;
@@ -431,11 +432,9 @@ export class DependencyGraph implements GraphView {
     const traits = new Uint8Array(size);
     traits.set(this.traitsAt);
     this.traitsAt = traits;
-    for (const name of ["forwardAt", "forwardCountAt"] as const) {
-      const bigger = new Int32Array(size);
-      bigger.set(this[name]);
-      this[name] = bigger;
-    }
+    const runs = new Int32Array(2 * size);
+    runs.set(this.forwardRun);
+    this.forwardRun = runs;
   }
 
   /**
