@@ -84,8 +84,6 @@ export class DependencyGraph implements GraphView {
   private edgesGarbage = 0;
   /** The entry ids of an object that names one key twice (parallel to dependsOn); others' are their forward ids. */
   private readonly duplicateEntries = new Map<number, readonly number[]>();
-  /** put: the entry ids of the object at hand. */
-  private readonly entryScratch: number[] = [];
   private lastUpserted = -1;
   /** Computed on first use: the hot paths read ids, not keys. */
   private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
@@ -170,11 +168,12 @@ export class DependencyGraph implements GraphView {
     const existed = this.objectAt[id] !== undefined;
     if (!existed) this.count++;
     this.objectAt[id] = obj;
+    // The entries' ids are written where the new run would go, at the end of `edges`; when the run
+    // turns out unchanged, the room is given back.
     // Intern the new targets before unlinking the old ones so no id is recycled in between.
     // (Namespaces default as in resolveDependencies; not calling it spares 3 objects an edge.)
     const entries = obj.dependsOn;
-    const entryIds = this.entryScratch;
-    entryIds.length = entries.length;
+    const at = this.reserveEdges(entries.length);
     let traits = healthTraits(obj) | EXISTS;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
@@ -182,38 +181,38 @@ export class DependencyGraph implements GraphView {
       const kind = entryKind(obj, entry);
       if (entry.readyExpr !== undefined && entry.readyExpr !== "") traits |= ENTRY_READY_EXPR;
       if (entry.kind !== undefined && entry.kind !== "") traits |= ENTRY_NAMES_KIND;
-      entryIds[i] = this.intern(kind, namespace, entry.name);
+      const dep = this.intern(kind, namespace, entry.name);
+      this.edges[at + i] = dep;
     }
     this.traitsAt[id] = traits;
-    const unique = uniqueIds(entryIds);
-    if (unique !== entryIds) this.duplicateEntries.set(id, [...entryIds]);
-    else if (this.duplicateEntries.size > 0) this.duplicateEntries.delete(id);
+    const edges = this.edges;
+    let count = entries.length;
+    if (hasRepeat(edges, at, count)) {
+      this.duplicateEntries.set(id, Array.from(edges.subarray(at, at + count)));
+      count = dropRepeats(edges, at, count);
+      this.edgesTop = at + count;
+    } else if (this.duplicateEntries.size > 0) {
+      this.duplicateEntries.delete(id);
+    }
     if (this.bulk !== undefined) this.noteBulk(id);
     const oldAt = this.forwardRun[2 * id]!;
-    const oldCount = this.forwardRun[2 * id + 1]! - oldAt;
-    if (existed && this.sameRun(oldAt, oldCount, unique)) return false;
+    const oldEnd = this.forwardRun[2 * id + 1]!;
+    if (existed && sameRuns(edges, oldAt, oldEnd, at, at + count)) {
+      this.edgesTop = at;
+      return false;
+    }
     this.forwardKeysAt[id] = undefined;
-    const at = this.reserveEdges(unique.length);
-    const edges = this.edges;
-    for (let k = 0; k < unique.length; k++) edges[at + k] = unique[k]!;
     this.forwardRun[2 * id] = at;
-    this.forwardRun[2 * id + 1] = at + unique.length;
-    this.edgesGarbage += oldCount;
+    this.forwardRun[2 * id + 1] = at + count;
+    this.edgesGarbage += oldEnd - oldAt;
     if (this.bulk !== undefined) return true;
-    for (const dep of unique) this.addDependent(dep, id);
-    // The old run is still in `edges` (a new one never overwrites it; compaction comes after).
-    for (let k = oldAt; k < oldAt + oldCount; k++) {
-      const dep = this.edges[k]!;
-      if (!unique.includes(dep)) this.removeDependent(dep, id);
+    for (let k = at; k < at + count; k++) this.addDependent(edges[k]!, id);
+    // The old run lies before the new one (runs are only ever added at the end; compaction comes after).
+    for (let k = oldAt; k < oldEnd; k++) {
+      const dep = edges[k]!;
+      if (!runIncludes(edges, at, at + count, dep)) this.removeDependent(dep, id);
     }
     this.compactEdgesIfWorth();
-    return true;
-  }
-
-  /** Whether edges[at .. at + count] holds `ids`. */
-  private sameRun(at: number, count: number, ids: readonly number[]): boolean {
-    if (count !== ids.length) return false;
-    for (let k = 0; k < count; k++) if (this.edges[at + k] !== ids[k]) return false;
     return true;
   }
 
@@ -531,17 +530,31 @@ export class DependencyGraph implements GraphView {
   }
 }
 
-/** The ids without repeats, in order; the same array when there are none (the usual case). */
-function uniqueIds(ids: readonly number[]): readonly number[] {
-  if (ids.length < 2) return ids;
-  if (ids.length <= 16) {
-    for (let i = 1; i < ids.length; i++) {
-      if (ids.lastIndexOf(ids[i]!, i - 1) >= 0) return ids.filter((id, at) => ids.indexOf(id) === at);
-    }
-    return ids;
+/** Whether edges[from .. from + count) holds an id twice. */
+function hasRepeat(edges: Int32Array, from: number, count: number): boolean {
+  if (count > 16) return new Set(edges.subarray(from, from + count)).size < count;
+  for (let i = from + 1; i < from + count; i++) for (let k = from; k < i; k++) if (edges[k] === edges[i]) return true;
+  return false;
+}
+
+/** Keeps the first of each id in edges[from .. from + count), in order; returns how many are left. */
+function dropRepeats(edges: Int32Array, from: number, count: number): number {
+  let kept = 0;
+  for (let i = from; i < from + count; i++) {
+    if (!runIncludes(edges, from, from + kept, edges[i]!)) edges[from + kept++] = edges[i]!;
   }
-  const unique = [...new Set(ids)];
-  return unique.length === ids.length ? ids : unique;
+  return kept;
+}
+
+function runIncludes(edges: Int32Array, from: number, to: number, id: number): boolean {
+  for (let k = from; k < to; k++) if (edges[k] === id) return true;
+  return false;
+}
+
+function sameRuns(edges: Int32Array, aFrom: number, aTo: number, bFrom: number, bTo: number): boolean {
+  if (aTo - aFrom !== bTo - bFrom) return false;
+  for (let k = 0; k < aTo - aFrom; k++) if (edges[aFrom + k] !== edges[bFrom + k]) return false;
+  return true;
 }
 
 function grownBytes(array: Uint8Array, length: number): Uint8Array {

@@ -41,12 +41,12 @@ import {
   isReady,
   NO_SOURCE_REVISIONS,
   notReadyMessage,
-  ownNotReadyMessage,
+  ownNotReadyMessageOf,
   resourceSetVerdict,
   unappliedRevision,
   unappliedRevisionMessage,
 } from "./readiness.js";
-import type { SourceRevisions } from "./readiness.js";
+import type { Health, SourceRevisions } from "./readiness.js";
 import { kindOfNode, objectKeyOf } from "./refs.js";
 import type { BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
 
@@ -249,10 +249,17 @@ function evaluatePlainGate(
   }
   if (best?.messageOf !== undefined) {
     const messageOf = best.messageOf;
-    best.message = ownMessages?.[messageOf] ?? ownNotReadyMessage(graph.objectOf(messageOf)!);
+    best.message = ownMessages?.[messageOf] ?? ownNotReadyMessageOf(graph.objectOf(messageOf)!, healthOfTraits(graph.traitsOf(messageOf)));
     if (ownMessages !== undefined) ownMessages[messageOf] = best.message;
   }
   return gateOfCandidate(best);
+}
+
+/** healthOf, as the graph found it on upsert (dependency-graph.ts, the health traits). */
+function healthOfTraits(traits: number): Health {
+  if ((traits & BUILTIN_READY) !== 0) return "ready";
+  if ((traits & HEALTH_FAILED) !== 0) return "failed";
+  return (traits & HEALTH_SUSPENDED) !== 0 ? "suspended" : "progressing";
 }
 
 function gateOfCandidate(best: Candidate | undefined): GateState {
