@@ -70,14 +70,19 @@ function helmRelease(i: number, random: () => number, dependsOn: string | undefi
   return `${lines.join("\n")}\n`;
 }
 
-/** 50,000 HelmReleases, each depending on one earlier in its namespace (or, with `cycle`, all in one ring). */
-function largeFile(cycle: boolean): string {
+/**
+ * 50,000 HelmReleases, 500 a namespace: "chain", each depending on one earlier in its namespace; "ring",
+ * all in one namespace and one cycle; "typos", each depending on a name one letter off one earlier in
+ * its namespace (50,000 missing dependencies, each with 500 names of about its length to weigh for a
+ * "did you mean").
+ */
+function largeFile(shape: "chain" | "ring" | "typos"): string {
   const random = mulberry32(42);
   const parts: string[] = [];
   for (let i = 0; i < RELEASES; i++) {
     // In the ring each release depends on the next one, the last on the first.
-    const dependsOn = cycle ? `release-${(i + 1) % RELEASES}` : i >= 100 ? `release-${i - 100}` : undefined;
-    parts.push(helmRelease(i, random, dependsOn, cycle));
+    const dependsOn = shape === "ring" ? `release-${(i + 1) % RELEASES}` : i < 100 ? undefined : shape === "typos" ? `release-${i - 100}x` : `release-${i - 100}`;
+    parts.push(helmRelease(i, random, dependsOn, shape === "ring"));
   }
   return parts.join("");
 }
@@ -153,7 +158,7 @@ function line(label: string, result: Run, target?: string): void {
 
 const scratch = mkdtempSync(join(tmpdir(), "releasegate-bench-check-"));
 try {
-  const yaml = largeFile(false);
+  const yaml = largeFile("chain");
   const big = join(scratch, "releases.yaml");
   writeFileSync(big, yaml);
   const list = join(scratch, "releases.json");
@@ -170,10 +175,16 @@ try {
   console.log(`ratio check/JSON.parse: ${(check.seconds / floor.seconds).toFixed(1)}x wall, ${(check.cpuSeconds / floor.cpuSeconds).toFixed(1)}x CPU, ${(check.peakMiB / floor.peakMiB).toFixed(1)}x memory`);
 
   const ring = join(scratch, "ring.yaml");
-  writeFileSync(ring, largeFile(true));
+  writeFileSync(ring, largeFile("ring"));
   const cycle = await run([CLI, "check", ring]);
   line("releasegate check, one 50,000-node cycle", cycle);
   console.log(`  its output: ${cycle.stdoutBytes.toLocaleString("en")} bytes`);
+
+  const typos = join(scratch, "typos.yaml");
+  writeFileSync(typos, largeFile("typos"));
+  const typoRun = await run([CLI, "check", typos]);
+  line("releasegate check, 49,900 missing names", typoRun);
+  console.log(`  its output: ${typoRun.stdoutBytes.toLocaleString("en")} bytes`);
 
   const repo = join(scratch, "repo");
   writeRepo(repo);

@@ -75,6 +75,13 @@ describe("requests", () => {
     expect((conflict as KubeApiError).statusCode).toBe(409);
   });
 
+  it("finds an object, answers undefined for one that is absent, and still rejects every other failure", async () => {
+    const found = await client.find<{ metadata: { name: string } }>(hrPath("seed-3"));
+    expect(found?.metadata.name).toBe("seed-3");
+    await expect(client.find(hrPath("absent"))).resolves.toBeUndefined();
+    await expect(client.find(hrPath("seed-3"), { maxBytes: 10 })).rejects.toThrow(/byte bound/);
+  });
+
   it("refuses an answer over its byte bound, and times out a slow one", async () => {
     await expect(client.listPage(HR_PATH, {}, { maxBytes: 1000 })).rejects.toThrow(/byte bound/);
     sandbox.faults.setLatency(500);

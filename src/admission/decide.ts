@@ -81,12 +81,27 @@ export function decide(request: AdmissionRequest, input: DecideInput): Decision 
   if (request.operation === "UPDATE") {
     const old = request.oldObject;
     if (object.deleting === true || old?.deleting === true) return allow("deleting");
-    if (old !== undefined && dependencySetKey(old) === dependencySetKey(object)) {
+    if (old !== undefined && (sameEntries(old, object) || dependencySetKey(old) === dependencySetKey(object))) {
       return allow("unchanged", unchangedWarnings(object, input));
     }
     return decideChange(request, object, old, input);
   }
   return decideChange(request, object, undefined, input);
+}
+
+/**
+ * Whether two versions of one object list the same dependsOn entries in the same order: the usual
+ * UPDATE (a label, an annotation, a values change), told apart without building dependencySetKey's
+ * sorted keys. A reordered or rewritten list goes on to that comparison.
+ */
+function sameEntries(a: FluxObject, b: FluxObject): boolean {
+  if (a.kind !== b.kind || a.namespace !== b.namespace || a.dependsOn.length !== b.dependsOn.length) return false;
+  for (let i = 0; i < a.dependsOn.length; i++) {
+    const x = a.dependsOn[i]!;
+    const y = b.dependsOn[i]!;
+    if (x.name !== y.name || x.namespace !== y.namespace || x.kind !== y.kind || x.apiVersion !== y.apiVersion || x.readyExpr !== y.readyExpr || x.ready !== y.ready) return false;
+  }
+  return true;
 }
 
 /** An allowed dry-run CREATE joins the pending batch (docs/behaviour.md, "The pending batch"). */

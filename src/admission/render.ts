@@ -50,7 +50,8 @@ function cleanMessage(message: string): string {
 }
 
 export function renderAdmissionResponse(uid: string, decision: Decision): AdmissionReviewResponse {
-  const warnings = limitWarnings(decision.warnings);
+  // Most answers have no warning: no set or list is made for them.
+  const warnings = decision.warnings.length === 0 ? decision.warnings : limitWarnings(decision.warnings);
   const response: AdmissionReviewResponse["response"] = { uid, allowed: decision.allowed };
   if (!decision.allowed) {
     // 403 Forbidden as controller-runtime's webhook.Denied does, so clients classify it the usual way

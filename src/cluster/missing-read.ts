@@ -18,6 +18,7 @@ import { KindDiscovery } from "./kind-discovery.js";
 import type { ApiGet } from "./kind-discovery.js";
 import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
+import { kubeClientOf } from "../kube/connect.js";
 import type { KubeSource } from "../kube/connect.js";
 import { apiGet } from "./api-get.js";
 import { fluxResourceType, resourcePath } from "./resources.js";
@@ -59,14 +60,34 @@ function isFluxKind(kind: string): kind is FluxKind {
   return Object.hasOwn(FLUX_KIND_INFO, kind);
 }
 
+/** A GET that resolves undefined for 404 (the answer the deny path expects most), rejecting other errors. */
+export type ApiFind = (path: string, timeoutMs: number) => Promise<unknown>;
+
+/** An ApiFind over an ApiGet that rejects 404 like any error status. */
+function findThrough(get: ApiGet): ApiFind {
+  return (path, timeoutMs) =>
+    get(path, timeoutMs).catch((error: unknown) => {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    });
+}
+
+export interface MissingReaderOptions {
+  timeoutMs?: number;
+  logger?: Logger;
+  /** Reads the objects (default: `get`, with its 404 taken as "missing"). */
+  find?: ApiFind;
+}
+
 /**
  * A ConfirmMissing reading through `get`: every dependency gets an outcome. Flux kinds are read at the
  * version the caches use (`versions`); other kinds where discovery says they are served.
  */
-export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, string>>, options: { timeoutMs?: number; logger?: Logger } = {}): ConfirmMissing {
+export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, string>>, options: MissingReaderOptions = {}): ConfirmMissing {
   const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
   const log = options.logger ?? silentLogger;
   const discovery = new KindDiscovery(get);
+  const find = options.find ?? findThrough(get);
 
   const readOne = async (dep: MissingDependency, timeoutMs: number): Promise<ReadOutcome> => {
     const { kind, namespace, name } = splitNodeKey(dep.node);
@@ -87,16 +108,17 @@ export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, st
         namespaced: resolved.namespaced,
       };
     }
+    let raw: unknown;
     try {
-      const raw = await get(resourcePath(type, namespace, name), timeoutMs);
-      if (flux === undefined) return { state: "exists" };
-      const object = decodeFluxObject(flux, raw);
-      return nodeOf(object) === dep.node ? { state: "exists", object } : { state: "unknown", error: "the API server answered with another object" };
+      raw = await find(resourcePath(type, namespace, name), timeoutMs);
     } catch (error) {
-      if (statusCodeOf(error) === 404) return { state: "missing", clusterScoped: !type.namespaced };
       if (statusCodeOf(error) === 403 && flux === undefined) return { state: "forbidden", resource: type.group === "" ? type.resource : `${type.resource}.${type.group}` };
       throw error;
     }
+    if (raw === undefined) return { state: "missing", clusterScoped: !type.namespaced };
+    if (flux === undefined) return { state: "exists" };
+    const object = decodeFluxObject(flux, raw);
+    return nodeOf(object) === dep.node ? { state: "exists", object } : { state: "unknown", error: "the API server answered with another object" };
   };
 
   return async (dependencies, timeoutMs) => {
@@ -133,7 +155,9 @@ export function apiMissingReader(
   options: { timeoutMs?: number; logger?: Logger } = {},
 ): ConfirmMissing {
   const bound = options.timeoutMs ?? DEFAULT_MISSING_READ_TIMEOUT_MS;
-  return missingReader(apiGet(kc, bound), versions, { ...options, timeoutMs: bound });
+  const client = kubeClientOf(kc);
+  const find: ApiFind = (path, timeoutMs) => client.find(path, { timeoutMs: Math.min(timeoutMs, bound) });
+  return missingReader(apiGet(kc, bound), versions, { ...options, timeoutMs: bound, find });
 }
 
 /** The Flux objects the reads found (they join the graph the decision is taken on). */

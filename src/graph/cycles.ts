@@ -142,6 +142,8 @@ function shortestCycleOfIds(graph: DependencyGraph, from: NodeKey, dependencies:
   // Only a key some dependsOn names has an id: without one, no edge leads back to `from`.
   const fromId = graph.idOf(from);
   if (fromId === undefined) return undefined;
+  // The path back must end in an edge to `from`: with no dependent, there is none to search for.
+  if (graph.dependentCountOf(fromId) === 0) return undefined;
   const parent = new Map<number, number>();
   const queue: number[] = [];
   for (const dep of dependencies) {

@@ -16,6 +16,7 @@
 import { NodeIndex } from "./node-index.js";
 import { healthOf } from "./readiness.js";
 import { entryKind, resolveDependencies, splitNodeKey } from "./refs.js";
+import { closeness } from "./suggest.js";
 import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
 
 /** Read-only view the checks use, keyed by node; the admission webhook overlays pending objects on one. */
@@ -25,8 +26,9 @@ export interface GraphView {
   /** Nodes of the object's dependencies, resolved, without duplicates, in dependsOn order. */
   dependencyKeys(key: NodeKey): readonly NodeKey[];
   keys(): Iterable<NodeKey>;
-  /** Existing nodes of the missing one's kind worth a "did you mean": those in its namespace and those
-   *  with its name. Lets the deny path look at a handful of keys instead of the whole cluster. */
+  /** Existing nodes of the missing one's kind worth a "did you mean": those in its namespace whose name
+   *  is close enough in length (graph/suggest.ts, closeness) and those with its name. Lets the deny path
+   *  look at a handful of keys instead of the whole cluster. */
   suggestionCandidates?(missing: NodeKey): Iterable<NodeKey>;
 }
 
@@ -121,11 +123,13 @@ export class DependencyGraph implements GraphView {
     for (const obj of this.objectAt) if (obj !== undefined) yield obj;
   }
 
-  *suggestionCandidates(missing: NodeKey): IterableIterator<NodeKey> {
+  suggestionCandidates(missing: NodeKey): NodeKey[] {
     const { kind, namespace, name } = splitNodeKey(missing);
-    for (const id of this.index.sameNamespaceOrName(kind, namespace, name)) {
-      if (this.objectAt[id] !== undefined) yield this.index.keyOf(id);
+    const keys: NodeKey[] = [];
+    for (const id of this.index.sameNamespaceOrName(kind, namespace, name, closeness(name))) {
+      if (this.objectAt[id] !== undefined) keys.push(this.index.keyOf(id));
     }
+    return keys;
   }
 
   dependencyKeys(key: NodeKey): readonly NodeKey[] {
@@ -166,7 +170,10 @@ export class DependencyGraph implements GraphView {
   private put(obj: FluxObject, id: number): boolean {
     this.lastUpserted = id;
     const existed = this.objectAt[id] !== undefined;
-    if (!existed) this.count++;
+    if (!existed) {
+      this.count++;
+      this.index.hold(id);
+    }
     this.objectAt[id] = obj;
     // The entries' ids are written where the new run would go, at the end of `edges`; when the run
     // turns out unchanged, the room is given back.
@@ -310,6 +317,7 @@ export class DependencyGraph implements GraphView {
     const oldIds = [...this.dependencyIdsOf(id)];
     this.count--;
     this.objectAt[id] = undefined;
+    this.index.drop(id);
     this.traitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
     this.edgesGarbage += this.forwardRun[2 * id + 1]! - this.forwardRun[2 * id]!;

@@ -21,11 +21,14 @@ function check(run: Step[]): void {
     const found = index.find(kind, namespace, name);
     expect(found).toBe(oracle.get(key) ?? -1);
     // findOrAdd whenever the oracle holds an even number of keys: the same id as find, or a new one as add would give it (as -(id + 1)).
-    if (op === "add" && oracle.size % 2 === 0) {
-      const either = index.findOrAdd(kind, namespace, name);
-      if (found >= 0) expect(either).toBe(found);
-      else oracle.set(key, -either - 1);
-    } else if (op === "add" && found < 0) oracle.set(key, index.add(kind, namespace, name));
+    if (op === "add" && found < 0) {
+      const id = oracle.size % 2 === 0 ? -index.findOrAdd(kind, namespace, name) - 1 : index.add(kind, namespace, name);
+      oracle.set(key, id);
+      // Half the keys name an object (held): only those are "did you mean" candidates.
+      if (name.length % 2 === 1) index.hold(id);
+    } else if (op === "add") {
+      expect(index.findOrAdd(kind, namespace, name)).toBe(found);
+    }
     if (op === "remove" && found >= 0) {
       index.remove(found);
       oracle.delete(key);
@@ -33,6 +36,17 @@ function check(run: Step[]): void {
     for (const [other, id] of oracle) {
       expect(index.findKey(other)).toBe(id);
       expect(index.keyOf(id)).toBe(other);
+    }
+    // The "did you mean" candidates, kept up to date by every add and remove after the first call.
+    if (key.length % 3 === 0) {
+      const slack = oracle.size % 4;
+      const expected = [...oracle].filter(([other]) => {
+        // Kind and namespace hold no "/"; the name is the rest.
+        const [k, ns, ...rest] = other.split("/");
+        const otherName = rest.join("/");
+        return otherName.length % 2 === 1 && k === kind && ((ns === namespace && Math.abs(otherName.length - name.length) <= slack) || otherName === name);
+      });
+      expect([...index.sameNamespaceOrName(kind, namespace, name, slack)].sort((a, b) => a - b)).toEqual(expected.map(([, id]) => id).sort((a, b) => a - b));
     }
   }
   expect(new Set(oracle.values()).size).toBe(oracle.size);
@@ -84,7 +98,11 @@ describe("NodeIndex", () => {
 
   it("lists the ids of a kind in a namespace or with a name, nothing of another kind", () => {
     const index = new NodeIndex();
-    const add = (kind: string, namespace: string, name: string): number => index.add(kind, namespace, name);
+    const add = (kind: string, namespace: string, name: string): number => {
+      const id = index.add(kind, namespace, name);
+      index.hold(id);
+      return id;
+    };
     const inApps = add("HelmRelease", "apps", "redis");
     const inAppsToo = add("HelmRelease", "apps", "db");
     const sameName = add("HelmRelease", "cache", "redis");
@@ -93,6 +111,10 @@ describe("NodeIndex", () => {
     add("HelmRelease", "apps-2", "x");
     const gone = add("HelmRelease", "apps", "old");
     index.remove(gone);
-    expect([...index.sameNamespaceOrName("HelmRelease", "apps", "redis")].sort()).toEqual([inApps, inAppsToo, sameName].sort());
+    index.add("HelmRelease", "apps", "cache");
+    index.drop(add("HelmRelease", "apps", "dropped"));
+    expect([...index.sameNamespaceOrName("HelmRelease", "apps", "redis", 3)].sort()).toEqual([inApps, inAppsToo, sameName].sort());
+    // Within one character of "redis" in length: "db" is too short.
+    expect([...index.sameNamespaceOrName("HelmRelease", "apps", "redis", 1)].sort()).toEqual([inApps, sameName].sort());
   });
 });

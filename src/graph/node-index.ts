@@ -20,6 +20,7 @@ const EMPTY = 0;
 /** Ints a slot holds: id + 1, the key's hash, the offset of its bytes and their length (NOT_BYTES: compare the string). */
 const SLOT = 4;
 const NOT_BYTES = -1;
+const NO_IDS: ReadonlySet<number> = new Set();
 
 /** Whether `part` is in `key` at `at` (a loop the compiler inlines, cheaper than three startsWith calls). */
 function matchesAt(key: string, part: string, at: number): boolean {
@@ -75,6 +76,24 @@ function grown(array: Int32Array<ArrayBuffer>, length: number): Int32Array<Array
   return bigger;
 }
 
+/** The group of a `Kind/ns/` prefix hash and a name length. */
+function prefixGroup(prefix: number, nameLength: number): number {
+  return Math.imul(prefix ^ nameLength, FNV_PRIME);
+}
+
+/** The length of a key's name: what follows its second "/" (a kind and a namespace hold none). */
+function nameLengthOf(key: string): number {
+  return key.length - key.indexOf("/", key.indexOf("/") + 1) - 1;
+}
+
+/** Takes `id` out of its group, and the group out of the map once empty (namespaces come and go). */
+function ungroup(groups: Map<number, Set<number>>, hash: number, id: number): void {
+  const group = groups.get(hash);
+  if (group === undefined) return;
+  group.delete(id);
+  if (group.size === 0) groups.delete(hash);
+}
+
 export class NodeIndex {
   /**
    * The table: SLOT ints a slot, (id + 1, the key's hash, the offset of the key's bytes, their length)
@@ -103,6 +122,14 @@ export class NodeIndex {
   private lastKindState = kindHash("");
   private lastNamespace = "";
   private lastPrefix = prefixHash(kindHash(""), "");
+  /**
+   * The held ids of each `Kind/ns/` prefix hash and name length, and of each name hash, for
+   * sameNamespaceOrName: made on its first call, then kept up to date by hold, drop and remove. Until
+   * the webhook first denies a missing dependency (or `check` first finds one), a load pays nothing for it.
+   */
+  private groups: { byPrefix: Map<number, Set<number>>; byName: Map<number, Set<number>> } | undefined;
+  /** Per id: 1 while it names an object (hold, drop). */
+  private heldAt = new Uint8Array(32);
 
   /** One more than the largest id ever handed out (recycled ids included). */
   get capacity(): number {
@@ -223,6 +250,7 @@ export class NodeIndex {
     }
     slots[SLOT * hole] = EMPTY;
     this.used--;
+    this.drop(id);
     this.keyAt[id] = "";
     if (this.bytesLengthAt[id]! > 0) this.bytesGarbage += this.bytesLengthAt[id]!;
     this.bytesLengthAt[id] = 0;
@@ -239,24 +267,81 @@ export class NodeIndex {
     this.bytes = new Uint8Array(1024);
     this.bytesTop = 0;
     this.bytesGarbage = 0;
+    this.groups = undefined;
+    this.heldAt = new Uint8Array(32);
   }
 
   /**
-   * Ids in use whose key is of `kind` and either in `namespace` or named `name`: the "did you mean"
-   * candidates of a missing node. One pass over typed arrays; the keys are read only for hash matches.
+   * The id now names an object (not only a dependsOn entry): it is a "did you mean" candidate. The graph
+   * says so (dependency-graph.ts); a key some entry names but no object holds is never suggested.
    */
-  *sameNamespaceOrName(kind: string, namespace: string, name: string): IterableIterator<number> {
+  hold(id: number): void {
+    if (id >= this.heldAt.length) {
+      const bigger = new Uint8Array(Math.max(id + 1, 2 * this.heldAt.length));
+      bigger.set(this.heldAt);
+      this.heldAt = bigger;
+    }
+    if (this.heldAt[id] === 1) return;
+    this.heldAt[id] = 1;
+    if (this.groups !== undefined) this.group(id);
+  }
+
+  /** The id no longer names an object (undone by hold). */
+  drop(id: number): void {
+    if (this.heldAt[id] !== 1) return;
+    this.heldAt[id] = 0;
+    if (this.groups === undefined) return;
+    ungroup(this.groups.byPrefix, prefixGroup(this.prefixAt[id]!, nameLengthOf(this.keyAt[id]!)), id);
+    ungroup(this.groups.byName, this.nameHashAt[id]!, id);
+  }
+
+  /**
+   * Held ids whose key is of `kind` and either in `namespace` with a name at most `slack` characters
+   * longer or shorter than `name`, or named `name`: the "did you mean" candidates of a missing node (a
+   * name further off in length is further off in edits too). It reads only the ids of those prefix
+   * hashes and name lengths and of the same name hash, and confirms each against its key (a hash is
+   * never the answer on its own).
+   */
+  sameNamespaceOrName(kind: string, namespace: string, name: string, slack: number): number[] {
     const prefix = this.prefixOf(kind, namespace);
     const nameHash = finish(hashInto(FNV_OFFSET, name));
     const kindPrefix = `${kind}/`;
-    for (let id = 0; id < this.keyAt.length; id++) {
-      if (this.prefixAt[id] !== prefix && this.nameHashAt[id] !== nameHash) continue;
-      const key = this.keyAt[id]!;
-      if (key === "" || !key.startsWith(kindPrefix)) continue;
-      const second = key.indexOf("/", kindPrefix.length);
-      if (key.startsWith(namespace, kindPrefix.length) && second === kindPrefix.length + namespace.length) yield id;
-      else if (key.length - second - 1 === name.length && key.endsWith(name)) yield id;
+    const nameAt = kindPrefix.length + namespace.length + 1;
+    const groups = this.groups ?? this.makeGroups();
+    const ids: number[] = [];
+    for (let length = Math.max(1, name.length - slack); length <= name.length + slack; length++) {
+      for (const id of groups.byPrefix.get(prefixGroup(prefix, length)) ?? NO_IDS) {
+        const key = this.keyAt[id]!;
+        if (key.length === nameAt + length && key.startsWith(kindPrefix) && key.startsWith(namespace, kindPrefix.length) && key.charCodeAt(nameAt - 1) === SLASH) ids.push(id);
+      }
     }
+    for (const id of groups.byName.get(nameHash) ?? NO_IDS) {
+      // An id of this prefix was looked at above.
+      if (this.prefixAt[id] === prefix) continue;
+      const key = this.keyAt[id]!;
+      if (!key.startsWith(kindPrefix)) continue;
+      const second = key.indexOf("/", kindPrefix.length);
+      if (key.length - second - 1 === name.length && key.endsWith(name)) ids.push(id);
+    }
+    return ids;
+  }
+
+  private makeGroups(): NonNullable<NodeIndex["groups"]> {
+    this.groups = { byPrefix: new Map(), byName: new Map() };
+    for (let id = 0; id < this.heldAt.length; id++) if (this.heldAt[id] === 1) this.group(id);
+    return this.groups;
+  }
+
+  private group(id: number): void {
+    const { byPrefix, byName } = this.groups!;
+    const prefix = prefixGroup(this.prefixAt[id]!, nameLengthOf(this.keyAt[id]!));
+    const name = this.nameHashAt[id]!;
+    let samePrefix = byPrefix.get(prefix);
+    if (samePrefix === undefined) byPrefix.set(prefix, (samePrefix = new Set()));
+    samePrefix.add(id);
+    let sameName = byName.get(name);
+    if (sameName === undefined) byName.set(name, (sameName = new Set()));
+    sameName.add(id);
   }
 
   private prefixOf(kind: string, namespace: string): number {

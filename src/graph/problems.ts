@@ -116,7 +116,7 @@ export function entryProblems(
       if (!compiled.ok) problem("ready-expr", readyExprMessage(dep.index, compiled.error));
     }
     if (options.ignoreMissing !== true && !graph.has(dep.node)) {
-      const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, withoutKey(graph.suggestionCandidates?.(dep.node) ?? graph.keys(), key)).map(objectKeyOf);
+      const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, graph.suggestionCandidates?.(dep.node) ?? graph.keys(), 3, key).map(objectKeyOf);
       problem("missing", missingProblemMessage(dep.kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});
     }
   }
@@ -136,8 +136,4 @@ export function cycleProblem(kind: FluxKind, cycle: NodeKey[], message: string =
     cycleNodes: cycle,
     message,
   };
-}
-
-function* withoutKey(keys: Iterable<NodeKey>, excluded: NodeKey): Iterable<NodeKey> {
-  for (const key of keys) if (key !== excluded) yield key;
 }

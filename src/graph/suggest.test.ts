@@ -11,6 +11,29 @@ describe("editDistance", () => {
     expect(editDistance("kitten", "sitting")).toBe(3);
   });
 
+  it("equals the textbook optimal-string-alignment table, names sharing a start or an end included", () => {
+    // The whole (m+1)×(n+1) table, no shortcut: the oracle for the trimmed, bounded rows.
+    const oracle = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+          const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+          d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+        }
+      }
+      return d[a.length]![b.length]!;
+    };
+    const name = fc.string({ unit: fc.constantFrom("a", "b", "c", "-"), maxLength: 9 });
+    fc.assert(
+      fc.property(name, name, name, name, (start, a, b, end) => {
+        expect(editDistance(start + a + end, start + b + end)).toBe(oracle(start + a + end, start + b + end));
+        expect(editDistance(a, b)).toBe(oracle(a, b));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it("is symmetric and the bounded version agrees up to its limit", () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), fc.nat(4), (a, b, limit) => {
@@ -24,6 +47,29 @@ describe("editDistance", () => {
 });
 
 describe("suggestKeys", () => {
+  it("equals scoring every candidate and sorting them all (tier, then edits, then key)", () => {
+    const name = fc.string({ unit: fc.constantFrom("a", "b", "-"), minLength: 1, maxLength: 7 });
+    const key = fc.tuple(fc.constantFrom("HelmRelease", "Kustomization"), fc.constantFrom("apps", "infra"), name).map(([k, ns, n]) => `${k}/${ns}/${n}`);
+    fc.assert(
+      fc.property(key, fc.array(key, { maxLength: 40 }), fc.integer({ min: 0, max: 4 }), (missing, candidates, max) => {
+        const [kind, namespace, missingName] = missing.split("/") as [string, string, string];
+        const limit = missingName.length <= 4 ? 1 : missingName.length <= 9 ? 2 : 3;
+        const scored: { key: string; tier: number; distance: number }[] = [];
+        for (const candidate of candidates) {
+          const [k, ns, n] = candidate.split("/") as [string, string, string];
+          if (candidate === missing || k !== kind) continue;
+          if (ns === namespace) {
+            const distance = editDistance(missingName, n);
+            if (distance <= limit) scored.push({ key: candidate, tier: 0, distance });
+          } else if (n === missingName) scored.push({ key: candidate, tier: 1, distance: 0 });
+        }
+        scored.sort((x, y) => x.tier - y.tier || x.distance - y.distance || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+        expect(suggestKeys(missing, candidates, max)).toEqual(scored.slice(0, max).map((s) => s.key));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   const hr = (key: string): string => `HelmRelease/${key}`;
   const keys = ["default/redis", "default/backend", "cache/redis", "cache/redsi-operator", "monitoring/prometheus"].map(hr);
 

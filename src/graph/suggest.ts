@@ -18,56 +18,99 @@ export function editDistance(a: string, b: string): number {
 // Three reused rows: the distance runs for thousands of candidates per lookup and must not allocate.
 let rows: [Int32Array, Int32Array, Int32Array] = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
 
-/** editDistance, or `limit + 1` as soon as the distance is known to exceed `limit`. */
-export function boundedEditDistance(a: string, b: string, limit: number): number {
-  if (a === b) return 0;
-  if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  const n = b.length;
+/**
+ * editDistance, or `limit + 1` as soon as the distance is known to exceed `limit`. With `bFrom`, `b` is
+ * read from that index on (a key's name without slicing it out of the key).
+ */
+export function boundedEditDistance(a: string, b: string, limit: number, bFrom = 0): number {
+  const bLength = b.length - bFrom;
+  if (Math.abs(a.length - bLength) > limit) return limit + 1;
+  // A common prefix and suffix cost nothing and change no distance: the table covers only what differs
+  // ("app-12-3x" against "app-12-3" is "x" against ""). Names of one team mostly share their start.
+  let from = 0;
+  while (from < a.length && from < bLength && a.charCodeAt(from) === b.charCodeAt(bFrom + from)) from++;
+  let endA = a.length;
+  let endB = bLength;
+  while (endA > from && endB > from && a.charCodeAt(endA - 1) === b.charCodeAt(bFrom + endB - 1)) {
+    endA--;
+    endB--;
+  }
+  if (endA === from || endB === from) return Math.min(Math.max(endA, endB) - from, limit + 1);
+  const m = endA - from;
+  const n = endB - from;
+  const bAt = bFrom + from;
   if (rows[0].length <= n) rows = [new Int32Array(n + 1), new Int32Array(n + 1), new Int32Array(n + 1)];
   let [before, previous, row] = rows; // rows i-2, i-1 and i
   for (let j = 0; j <= n; j++) previous[j] = j;
-  for (let i = 1; i <= a.length; i++) {
+  for (let i = 1; i <= m; i++) {
     row[0] = i;
     let rowMin = i;
-    const ai = a.charCodeAt(i - 1);
+    const ai = a.charCodeAt(from + i - 1);
     for (let j = 1; j <= n; j++) {
-      const cost = ai === b.charCodeAt(j - 1) ? 0 : 1;
+      const cost = ai === b.charCodeAt(bAt + j - 1) ? 0 : 1;
       let d = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) d = Math.min(d, before[j - 2]! + 1);
+      if (i > 1 && j > 1 && ai === b.charCodeAt(bAt + j - 2) && a.charCodeAt(from + i - 2) === b.charCodeAt(bAt + j - 1)) d = Math.min(d, before[j - 2]! + 1);
       row[j] = d;
       if (d < rowMin) rowMin = d;
     }
     if (rowMin > limit) return limit + 1;
-    [before, previous, row] = [previous, row, before];
+    const oldest = before;
+    before = previous;
+    previous = row;
+    row = oldest;
   }
   return Math.min(previous[n]!, limit + 1);
 }
 
-/** How many edits still count as "close" for a name of this length. */
-function closeness(name: string): number {
+/** How many edits still count as "close" for a name of this length (so also how much longer or shorter a close name can be). */
+export function closeness(name: string): number {
   return name.length <= 4 ? 1 : name.length <= 9 ? 2 : 3;
 }
 
-/** Up to `max` existing nodes of the missing node's kind close to it, best first. */
-export function suggestKeys(missing: NodeKey, candidates: Iterable<NodeKey>, max = 3): NodeKey[] {
+interface Scored {
+  key: NodeKey;
+  /** 0: same namespace, close name; 1: same name, other namespace. */
+  tier: number;
+  distance: number;
+}
+
+/** Whether `x` is a better suggestion than `y`: lower tier, then fewer edits, then the key's order. */
+function better(x: Scored, y: Scored): boolean {
+  return x.tier !== y.tier ? x.tier < y.tier : x.distance !== y.distance ? x.distance < y.distance : x.key < y.key;
+}
+
+/**
+ * Up to `max` existing nodes of the missing node's kind close to it, best first. Only the best `max`
+ * are kept while the candidates are read, and once there are that many in the namespace, a name must
+ * be at most as far as the last of them to be weighed at all: `check` may ask this for thousands of
+ * missing names, each with hundreds of candidates. `excluded` is never suggested (the dependent itself).
+ */
+export function suggestKeys(missing: NodeKey, candidates: Iterable<NodeKey>, max = 3, excluded?: NodeKey): NodeKey[] {
+  if (max <= 0) return [];
   const { kind, namespace, name } = splitNodeKey(missing);
-  const limit = closeness(name);
   const kindPrefix = `${kind}/`;
   const prefix = `${kind}/${namespace}/`;
   const suffix = `/${name}`;
-  // tier 0: same namespace, close name; 1: same name, other namespace. Never another kind.
-  const scored: { key: NodeKey; tier: number; distance: number }[] = [];
+  const close = closeness(name);
+  const best: Scored[] = [];
+  const offer = (entry: Scored): void => {
+    if (best.length === max && !better(entry, best[max - 1]!)) return;
+    if (best.length === max) best.pop();
+    let at = best.length;
+    while (at > 0 && better(entry, best[at - 1]!)) at--;
+    best.splice(at, 0, entry);
+  };
   for (const key of candidates) {
-    if (key === missing || !key.startsWith(kindPrefix)) continue;
+    if (key === missing || key === excluded || !key.startsWith(kindPrefix)) continue;
+    const full = best.length === max;
     if (key.startsWith(prefix)) {
-      const other = key.slice(prefix.length);
-      if (Math.abs(other.length - name.length) > limit) continue;
-      const distance = boundedEditDistance(name, other, limit);
-      if (distance <= limit) scored.push({ key, tier: 0, distance });
-    } else if (key.endsWith(suffix) && key.indexOf("/", kindPrefix.length) === key.length - suffix.length) {
-      scored.push({ key, tier: 1, distance: 0 });
+      // A name further than the last of a full list cannot enter it.
+      const limit = full && best[max - 1]!.tier === 0 ? Math.min(close, best[max - 1]!.distance) : close;
+      const distance = boundedEditDistance(name, key, limit, prefix.length);
+      if (distance <= limit) offer({ key, tier: 0, distance });
+    } else if (!(full && best[max - 1]!.tier === 0) && key.endsWith(suffix) && key.indexOf("/", kindPrefix.length) === key.length - suffix.length) {
+      offer({ key, tier: 1, distance: 0 });
     }
   }
-  scored.sort((x, y) => x.tier - y.tier || x.distance - y.distance || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-  return scored.slice(0, max).map((s) => s.key);
+  return best.map((s) => s.key);
 }

@@ -92,6 +92,8 @@ export class KubeClient {
   readonly server: string;
   private readonly base: URL;
   private readonly secure: boolean;
+  private readonly endpoint: { protocol: string; hostname: string; port: number };
+  private readonly pathPrefix: string;
   private readonly auth: Authenticator;
   private readonly timeoutMs: number;
   private readonly maxSockets: number;
@@ -104,6 +106,11 @@ export class KubeClient {
     this.base = new URL(auth.server);
     if (this.base.protocol !== "https:" && this.base.protocol !== "http:") throw new Error(`the API server URL ${auth.server} is neither https nor http`);
     this.secure = this.base.protocol === "https:";
+    // node:http wants an IPv6 address without the brackets a URL writes it in.
+    const hostname = this.base.hostname.startsWith("[") ? this.base.hostname.slice(1, -1) : this.base.hostname;
+    this.endpoint = { protocol: this.base.protocol, hostname, port: this.base.port === "" ? (this.secure ? 443 : 80) : Number(this.base.port) };
+    // A server URL may carry a path of its own (an API proxy's): every request path goes below it.
+    this.pathPrefix = this.base.pathname.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
     this.userAgent = options.userAgent ?? "releasegate";
@@ -126,14 +133,22 @@ export class KubeClient {
     const method = options.method ?? "GET";
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const { requests } = await this.ensureAgents();
-    let response = await this.send(requests, method, path, options, body, timeoutMs);
-    if (response.status === 401) {
-      // A rotated token: read the credentials again and try once more.
-      this.auth.invalidate();
-      response = await this.send(requests, method, path, options, body, timeoutMs);
-    }
+    const response = await this.exchange(method, path, options, body, timeoutMs);
     if (options.discardBody === true && response.status >= 200 && response.status < 300) return undefined as T;
+    return this.answerOf<T>(method, path, response);
+  }
+
+  /** One request and its answer, sent once more after a 401 (a rotated token: the credentials are read again). */
+  private async exchange(method: string, path: string, options: RequestOptions, body: Buffer | undefined, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+    const { requests } = await this.ensureAgents();
+    const response = await this.send(requests, method, path, options, body, timeoutMs);
+    if (response.status !== 401) return response;
+    this.auth.invalidate();
+    return this.send(requests, method, path, options, body, timeoutMs);
+  }
+
+  /** A response's parsed body (undefined for an empty one); a KubeApiError for a status outside 2xx. */
+  private answerOf<T>(method: string, path: string, response: { status: number; body: Buffer }): T {
     const text = response.body.toString("utf8");
     if (response.status < 200 || response.status >= 300) {
       throw new KubeApiError(response.status, parseOr(text), `${method} ${path}`);
@@ -148,6 +163,17 @@ export class KubeClient {
 
   get<T = unknown>(path: string, options: Omit<RequestOptions, "method" | "body"> = {}): Promise<T> {
     return this.request<T>(path, options);
+  }
+
+  /**
+   * A GET where 404 is an answer, not a failure: undefined when the object does not exist. The
+   * webhook's deny path reads names it expects to be absent (cluster/missing-read.ts), and building an
+   * Error with its stack for each of those costs more than the rest of the answer's handling.
+   */
+  async find<T = unknown>(path: string, options: Omit<RequestOptions, "method" | "body" | "discardBody"> = {}): Promise<T | undefined> {
+    const response = await this.exchange("GET", path, options, undefined, options.timeoutMs ?? this.timeoutMs);
+    if (response.status === 404) return undefined;
+    return this.answerOf<T>("GET", path, response);
   }
 
   create<T = unknown>(path: string, body: unknown, options: Omit<RequestOptions, "method" | "body"> = {}): Promise<T> {
@@ -220,10 +246,10 @@ export class KubeClient {
       const { watches } = await this.ensureAgents();
       const headers = { ...(await this.auth.headers()), accept: "application/json", "user-agent": this.userAgent };
       if (done) return;
-      const url = this.url(path, { ...options.query, watch: true });
+      const target = this.target(path, { ...options.query, watch: true });
       const connectTimeoutMs = options.connectTimeoutMs ?? this.timeoutMs;
       const connectTimer = setTimeout(() => finish({ reason: "error", error: new Error(`watch ${path}: no answer within ${connectTimeoutMs} ms`) }), connectTimeoutMs);
-      request = (this.secure ? https : http).request(url, { method: "GET", agent: watches, headers }, (response) => {
+      request = (this.secure ? https : http).request({ ...target, method: "GET", agent: watches, headers }, (response) => {
         clearTimeout(connectTimer);
         const status = response.statusCode ?? 0;
         if (status !== 200) {
@@ -287,7 +313,7 @@ export class KubeClient {
     this.agents ??= this.auth.tls().then((tls) => {
       const make = (maxSockets: number, keepAlive: boolean): Agent => {
         const common = { keepAlive, maxSockets, maxFreeSockets: Math.min(maxSockets, 16), scheduling: "lifo" as const };
-        return this.secure ? new https.Agent({ ...common, ...tls, minVersion: "TLSv1.2" }) : new http.Agent(common);
+        return this.secure ? new OneServerHttpsAgent({ ...common, ...tls, minVersion: "TLSv1.2" }) : new http.Agent(common);
       };
       // A watch that ended gets a fresh connection (the old one may be what broke it); they are
       // minutes apart, so the handshake costs nothing.
@@ -297,12 +323,16 @@ export class KubeClient {
     return this.agents;
   }
 
-  private url(path: string, query: Query | undefined): URL {
-    const url = new URL(this.base.href.replace(/\/+$/, "") + path);
-    for (const [key, value] of Object.entries(query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+  /** Where a request goes, as node:http's options: built from parts, without a URL to parse per request. */
+  private target(path: string, query: Query | undefined): Pick<http.RequestOptions, "protocol" | "hostname" | "port" | "path"> {
+    let search = "";
+    if (query !== undefined) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+      const text = params.toString();
+      if (text !== "") search = `?${text}`;
     }
-    return url;
+    return { ...this.endpoint, path: this.pathPrefix + path + search };
   }
 
   private async send(agent: Agent, method: string, path: string, options: RequestOptions, body: Buffer | undefined, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
@@ -311,7 +341,7 @@ export class KubeClient {
       headers["content-type"] = options.contentType ?? "application/json";
       headers["content-length"] = String(body.length);
     }
-    const url = this.url(path, options.query);
+    const target = this.target(path, options.query);
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -324,7 +354,7 @@ export class KubeClient {
       };
       // One deadline for the whole exchange, connection and body included.
       const timer = setTimeout(() => fail(new Error(`${method} ${path}: no complete answer within ${timeoutMs} ms`)), timeoutMs);
-      const request = (this.secure ? https : http).request(url, { method, agent, headers }, (response) => {
+      const request = (this.secure ? https : http).request({ ...target, method, agent, headers }, (response) => {
         const ok = (response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300;
         (ok && options.discardBody === true ? drain(response) : readBounded(response, maxBytes)).then(
           (data) => {
@@ -339,6 +369,17 @@ export class KubeClient {
       request.on("error", (error) => fail(new Error(`${method} ${path}: ${error.message}`, { cause: error })));
       request.end(body);
     });
+  }
+}
+
+/**
+ * The agent of one client: one API server, one TLS configuration, so one pool key. Node's https.Agent
+ * builds its key from every TLS option on each request (the CA bundle, the client certificate and key:
+ * kilobytes of text to join and hash per request); a fixed key pools the same sockets without that.
+ */
+class OneServerHttpsAgent extends https.Agent {
+  override getName(): string {
+    return "api-server";
   }
 }
 
