@@ -278,6 +278,9 @@ export class DependencyGraph implements GraphView {
       this.bulk = undefined;
       this.rebuildReverse(bulk);
       this.compactEdgesIfWorth();
+      // A load is followed by events that change few runs: room for a quarter more, not for as many again.
+      if (this.edges.length > 1.5 * this.edgesTop + 1024) this.edges = this.edges.slice(0, Math.ceil(1.25 * this.edgesTop) + 1024);
+      this.index.trim();
     }
     return ids;
   }

@@ -226,6 +226,11 @@ export class NodeIndex {
     return id;
   }
 
+  /** Gives back most of the key bytes' room beyond what is in use (after a bulk load). */
+  trim(): void {
+    if (this.bytes.length > 1.5 * this.bytesTop + 1024) this.bytes = this.bytes.slice(0, Math.ceil(1.25 * this.bytesTop) + 1024);
+  }
+
   /** Makes room for `more` keys beyond those in use, so adding them grows the table once at most. */
   reserve(more: number): void {
     let size = this.mask + 1;
