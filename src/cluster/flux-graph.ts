@@ -118,6 +118,11 @@ export class FluxGraph {
    * learn of the event itself); the others hear only of changes, as caused by `other-kind`.
    */
   private route(changes: GateChange[], from: string | undefined, cause: GateCause): void {
+    // The usual batch (a kind's load, most events): every change of the kind updated, handed on as it is.
+    if (from !== undefined && changes.every((change) => change.kind === from)) {
+      this.sinks.get(from)?.deliver(changes, cause);
+      return;
+    }
     const byKind = new Map<string, GateChange[]>();
     if (from !== undefined) byKind.set(from, []);
     let lastKind: string | undefined;

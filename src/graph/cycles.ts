@@ -111,7 +111,7 @@ export function findCycles(graph: GraphView): NodeKey[][] {
     let start = 0;
     for (const end of ends) {
       const first = ids[start]!;
-      if (end - start > 1 || graph.dependencyIdsOf(first).includes(first)) {
+      if (end - start > 1 || graph.dependsOnItself(first)) {
         cycles.push(closedPathThrough(graph, ids.slice(start, end).map((id) => graph.keyOf(id))));
       }
       start = end;
@@ -271,7 +271,18 @@ export class IdScratch {
   stamp = new Uint32Array(0);
   first = new Int32Array(0);
   second = new Int32Array(0);
+  /** Tarjan's stack and search frames (flatComponentsOfIds), sized on first use. */
+  stack = new Int32Array(0);
+  frames = new Int32Array(0);
   private epoch = 0;
+
+  /** stack and frames for a search over ids below `capacity` (a search holds each id at most once). */
+  searchStacks(capacity: number): void {
+    if (this.stack.length >= capacity) return;
+    const size = Math.max(capacity, this.stack.length * 2, 64);
+    this.stack = new Int32Array(size);
+    this.frames = new Int32Array(3 * size);
+  }
 
   /** Starts a search over ids below `capacity`; returns the epoch that marks "seen in this search". */
   begin(capacity: number): number {
@@ -292,7 +303,7 @@ export class IdScratch {
 /** Ids of every existing object. */
 export function allIds(graph: DependencyGraph): number[] {
   const ids: number[] = [];
-  for (let id = 0; id < graph.idCapacity; id++) if (graph.objectOf(id) !== undefined) ids.push(id);
+  for (let id = 0; id < graph.idCapacity; id++) if (graph.exists(id)) ids.push(id);
   return ids;
 }
 
@@ -329,41 +340,45 @@ export function flatComponentsOfIds(
   onComponent?: (ids: readonly number[], start: number, end: number) => void,
 ): { ids: number[]; ends: number[] } {
   const epoch = scratch.begin(graph.idCapacity);
-  const { stamp, first: index, second: low } = scratch;
+  scratch.searchStacks(graph.idCapacity);
+  const { stamp, first: index, second: low, stack, frames } = scratch;
   const ON_STACK_DONE = -1;
-  const stack: number[] = [];
   const ids: number[] = [];
   const ends: number[] = [];
-  const frameNode: number[] = [];
-  const frameDeps: (readonly number[])[] = [];
-  const framePos: number[] = [];
+  // Tarjan's stack is stack[0 .. height); a frame is three ints in `frames`: its node, where in the
+  // node's run of forward edges the search is, and where the run ends (typed arrays: no growth, no boxing).
+  let height = 0;
+  let depth = 0;
+  // Read after every update: nothing changes the graph during the search.
+  const edges = graph.forwardEdges;
   let counter = 0;
-  const usable = (id: number): boolean => graph.objectOf(id) !== undefined && (allowed === undefined || allowed(id));
+  const usable = (id: number): boolean => graph.exists(id) && (allowed === undefined || allowed(id));
   const enter = (id: number): void => {
     stamp[id] = epoch;
     index[id] = counter;
     low[id] = counter;
     counter++;
-    stack.push(id);
-    frameNode.push(id);
-    frameDeps.push(graph.dependencyIdsOf(id));
-    framePos.push(0);
+    stack[height++] = id;
+    frames[3 * depth] = id;
+    frames[3 * depth + 1] = graph.forwardStart(id);
+    frames[3 * depth + 2] = graph.forwardEnd(id);
+    depth++;
   };
 
   for (const root of roots) {
     if (stamp[root] === epoch || !usable(root)) continue;
     enter(root);
-    while (frameNode.length > 0) {
-      const top = frameNode.length - 1;
-      const v = frameNode[top]!;
-      const deps = frameDeps[top]!;
-      let pos = framePos[top]!;
+    while (depth > 0) {
+      const top = 3 * (depth - 1);
+      const v = frames[top]!;
+      const end = frames[top + 2]!;
+      let pos = frames[top + 1]!;
       let descended = false;
-      while (pos < deps.length) {
-        const w = deps[pos++]!;
+      while (pos < end) {
+        const w = edges[pos++]!;
         if (stamp[w] !== epoch) {
           if (!usable(w)) continue;
-          framePos[top] = pos;
+          frames[top + 1] = pos;
           enter(w);
           descended = true;
           break;
@@ -373,22 +388,20 @@ export function flatComponentsOfIds(
         if (wi !== ON_STACK_DONE && wi < low[v]!) low[v] = wi;
       }
       if (descended) continue;
-      frameNode.pop();
-      frameDeps.pop();
-      framePos.pop();
+      depth--;
       if (low[v] === index[v]) {
         let w: number;
         const first = ids.length;
         do {
-          w = stack.pop()!;
+          w = stack[--height]!;
           index[w] = ON_STACK_DONE;
           ids.push(w);
         } while (w !== v);
         ends.push(ids.length);
         onComponent?.(ids, first, ids.length);
       }
-      if (frameNode.length > 0) {
-        const parent = frameNode[frameNode.length - 1]!;
+      if (depth > 0) {
+        const parent = frames[3 * (depth - 1)]!;
         if (low[v]! < low[parent]!) low[parent] = low[v]!;
       }
     }

@@ -118,4 +118,45 @@ describe("DependencyGraph", () => {
       { numRuns: 300 },
     );
   });
+
+  it("keeps each object's edge run and entry ids exact through long runs of changes (the runs are packed again on the way)", () => {
+    const arbitraryRun = arbitraryUniverse(12).chain(({ universe }) => {
+      const object = fc.constantFrom(...universe).chain((node) => arbitraryObject(node, universe));
+      const step: fc.Arbitrary<Step> = fc.oneof(
+        { weight: 6, arbitrary: object.map((obj): Step => ({ op: "upsert", object: obj })) },
+        { weight: 1, arbitrary: fc.constantFrom(...universe).map((node): Step => ({ op: "remove", node })) },
+        { weight: 1, arbitrary: fc.array(object, { maxLength: 12 }).map((objects): Step => ({ op: "bulk", objects })) },
+      );
+      return fc.tuple(fc.constant(universe), fc.array(step, { minLength: 100, maxLength: 400 }));
+    });
+    fc.assert(
+      fc.property(arbitraryRun, ([universe, steps]) => {
+        const graph = new DependencyGraph();
+        const objects = new Map<string, FluxObject>();
+        for (const step of steps) {
+          if (step.op === "bulk") {
+            graph.upsertAll(step.objects);
+            for (const obj of step.objects) objects.set(nodeOf(obj), obj);
+          } else if (step.op === "upsert") {
+            graph.upsert(step.object);
+            objects.set(nodeOf(step.object), step.object);
+          } else {
+            graph.remove(step.node);
+            objects.delete(step.node);
+          }
+        }
+        expectGraphOf(graph, objects, universe);
+        for (const [node, obj] of objects) {
+          const id = graph.idOf(node)!;
+          const entries = resolveDependencies(obj).map((dep) => dep.node);
+          expect(Array.from(graph.entryIdsOf(id), (entry) => graph.keyOf(entry))).toEqual(entries);
+          const run = Array.from(graph.forwardEdges.subarray(graph.forwardStart(id), graph.forwardEnd(id)), (dep) => graph.keyOf(dep));
+          expect(run).toEqual([...new Set(entries)]);
+          expect(graph.exists(id)).toBe(true);
+          expect(graph.dependsOnItself(id)).toBe(entries.includes(node));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
 });

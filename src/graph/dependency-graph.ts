@@ -7,6 +7,11 @@
 // so the graph algorithms (SCCs, gate states) run over arrays instead of string maps: with 100k objects
 // that is the difference between meeting the rebuild target and not. An id is recycled once its key
 // neither exists nor is named by any dependsOn.
+//
+// The forward edges (each object's dependency ids) sit in one typed array, each id's run at an offset
+// of its own (docs/architecture.md, "The graph in memory"): a search reads a run of integers instead of
+// following a pointer to a small array per object. A changed run is written anew at the end; the
+// space left behind is reclaimed by a compaction once it outweighs what is live.
 
 import { NodeIndex } from "./node-index.js";
 import { healthOf } from "./readiness.js";
@@ -40,6 +45,8 @@ export const BUILTIN_READY = 4;
 export const HEALTH_FAILED = 8;
 /** traitsOf: not ready, not failed, and suspended. */
 export const HEALTH_SUSPENDED = 16;
+/** traitsOf: the node is an object (not only named by some dependsOn). */
+export const EXISTS = 32;
 
 /** The health bits of an object's traits. */
 function healthTraits(obj: FluxObject): number {
@@ -66,13 +73,22 @@ export class DependencyGraph implements GraphView {
   private readonly objectAt: (FluxObject | undefined)[] = [];
   /** The kind of each node (its object's, or the one its dependents name), read without the object. */
   private readonly kindAt: string[] = [];
-  private readonly entryIdsAt: (readonly number[])[] = [];
-  /** ENTRY_READY_EXPR | ENTRY_NAMES_KIND | BUILTIN_READY of each object: most have no entry trait, and their readers skip them. */
-  private readonly traitsAt: number[] = [];
+  /** EXISTS and the entry and health traits of each id (0 for a node without object): most readers need no more. */
+  private traitsAt = new Uint8Array(64);
+  /**
+   * Each id's dependency ids, without duplicates, in dependsOn order: edges[forwardRun[2 id] ..
+   * forwardRun[2 id + 1]). Start and end side by side: one read of memory finds both.
+   */
+  private forwardRun = new Int32Array(128);
+  private edges = new Int32Array(1024);
+  private edgesTop = 0;
+  /** Entries of `edges` no id's run covers any more (reclaimed by compactEdges). */
+  private edgesGarbage = 0;
+  /** The entry ids of an object that names one key twice (parallel to dependsOn); others' are their forward ids. */
+  private readonly duplicateEntries = new Map<number, readonly number[]>();
   private lastUpserted = -1;
   /** Computed on first use: the hot paths read ids, not keys. */
   private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
-  private readonly forwardIdsAt: (readonly number[])[] = [];
   private readonly reverseAt: (IdBag | typeof BULK | undefined)[] = [];
   /**
    * The reverse edges a bulk load built in one pass: the dependents of an id whose reverseAt is BULK
@@ -81,11 +97,8 @@ export class DependencyGraph implements GraphView {
    */
   private bulkStart = new Int32Array(1);
   private bulkDependents = new Int32Array(0);
-  /**
-   * During upsertAll: the edges of the objects upserted so far, as (dependency, dependent) pairs, and
-   * which ids they are; reverse edges are left alone and rebuilt from these once at the end.
-   */
-  private bulk: { edges: Int32Array; length: number; upserted: Uint8Array } | undefined;
+  /** During upsertAll: which ids were upserted so far; reverse edges are left alone and rebuilt from their forward ones at the end. */
+  private bulk: { upserted: Uint8Array } | undefined;
 
   get size(): number {
     return this.count;
@@ -124,7 +137,10 @@ export class DependencyGraph implements GraphView {
     if (id === undefined) return NO_KEYS;
     let keys = this.forwardKeysAt[id];
     if (keys === undefined) {
-      keys = this.forwardIdsAt[id]!.map((dep) => this.index.keyOf(dep));
+      const found: NodeKey[] = [];
+      const end = this.forwardEnd(id);
+      for (let at = this.forwardStart(id); at < end; at++) found.push(this.index.keyOf(this.edges[at]!));
+      keys = found.length === 0 ? NO_KEYS : found;
       this.forwardKeysAt[id] = keys;
     }
     return keys;
@@ -159,31 +175,86 @@ export class DependencyGraph implements GraphView {
       this.index.hold(id);
     }
     this.objectAt[id] = obj;
+    // The entries' ids are written where the new run would go, at the end of `edges`; when the run
+    // turns out unchanged, the room is given back.
     // Intern the new targets before unlinking the old ones so no id is recycled in between.
     // (Namespaces default as in resolveDependencies; not calling it spares 3 objects an edge.)
     const entries = obj.dependsOn;
-    const entryIds = entries.length === 0 ? NO_IDS : new Array<number>(entries.length);
-    let traits = healthTraits(obj);
+    const at = this.reserveEdges(entries.length);
+    let traits = healthTraits(obj) | EXISTS;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
       const kind = entryKind(obj, entry);
       if (entry.readyExpr !== undefined && entry.readyExpr !== "") traits |= ENTRY_READY_EXPR;
       if (entry.kind !== undefined && entry.kind !== "") traits |= ENTRY_NAMES_KIND;
-      (entryIds as number[])[i] = this.intern(kind, namespace, entry.name);
+      const dep = this.intern(kind, namespace, entry.name);
+      this.edges[at + i] = dep;
     }
     this.traitsAt[id] = traits;
-    const newIds = uniqueIds(entryIds);
-    this.entryIdsAt[id] = entryIds;
-    const oldIds = this.forwardIdsAt[id] ?? NO_IDS;
-    if (this.bulk !== undefined) this.noteBulk(id, newIds);
-    if (existed && sameIds(oldIds, newIds)) return false;
+    const edges = this.edges;
+    let count = entries.length;
+    if (hasRepeat(edges, at, count)) {
+      this.duplicateEntries.set(id, Array.from(edges.subarray(at, at + count)));
+      count = dropRepeats(edges, at, count);
+      this.edgesTop = at + count;
+    } else if (this.duplicateEntries.size > 0) {
+      this.duplicateEntries.delete(id);
+    }
+    if (this.bulk !== undefined) this.noteBulk(id);
+    const oldAt = this.forwardRun[2 * id]!;
+    const oldEnd = this.forwardRun[2 * id + 1]!;
+    if (existed && sameRuns(edges, oldAt, oldEnd, at, at + count)) {
+      this.edgesTop = at;
+      return false;
+    }
     this.forwardKeysAt[id] = undefined;
-    this.forwardIdsAt[id] = newIds;
+    this.forwardRun[2 * id] = at;
+    this.forwardRun[2 * id + 1] = at + count;
+    this.edgesGarbage += oldEnd - oldAt;
     if (this.bulk !== undefined) return true;
-    for (const dep of newIds) this.addDependent(dep, id);
-    for (const dep of oldIds) if (!newIds.includes(dep)) this.removeDependent(dep, id);
+    for (let k = at; k < at + count; k++) this.addDependent(edges[k]!, id);
+    // The old run lies before the new one (runs are only ever added at the end; compaction comes after).
+    for (let k = oldAt; k < oldEnd; k++) {
+      const dep = edges[k]!;
+      if (!runIncludes(edges, at, at + count, dep)) this.removeDependent(dep, id);
+    }
+    this.compactEdgesIfWorth();
     return true;
+  }
+
+  /** The offset of `length` free entries at the end of `edges`, grown if need be. */
+  private reserveEdges(length: number): number {
+    const at = this.edgesTop;
+    if (at + length > this.edges.length) {
+      const bigger = new Int32Array(Math.max(2 * this.edges.length, at + length));
+      bigger.set(this.edges.subarray(0, at));
+      this.edges = bigger;
+    }
+    this.edgesTop = at + length;
+    return at;
+  }
+
+  /**
+   * Packs every id's run again once the space left behind outweighs the live runs and the ids: each
+   * compaction then follows at least as many edge changes as it costs.
+   */
+  private compactEdgesIfWorth(): void {
+    const live = this.edgesTop - this.edgesGarbage;
+    if (this.edgesGarbage <= Math.max(live, this.index.capacity) + 64) return;
+    const packed = new Int32Array(Math.max(1024, 2 * live));
+    let top = 0;
+    for (let id = 0; id < this.index.capacity; id++) {
+      const at = this.forwardRun[2 * id]!;
+      const count = this.forwardRun[2 * id + 1]! - at;
+      packed.set(this.edges.subarray(at, at + count), top);
+      this.forwardRun[2 * id] = top;
+      this.forwardRun[2 * id + 1] = top + count;
+      top += count;
+    }
+    this.edges = packed;
+    this.edgesTop = top;
+    this.edgesGarbage = 0;
   }
 
   /**
@@ -194,7 +265,7 @@ export class DependencyGraph implements GraphView {
    */
   upsertAll(objects: Iterable<FluxObject>): number[] {
     const ids: number[] = [];
-    const bulk = { edges: new Int32Array(1024), length: 0, upserted: new Uint8Array(1024) };
+    const bulk = { upserted: new Uint8Array(this.index.capacity + 1024) };
     this.bulk = bulk;
     try {
       // Every listed object's own id first: a load's objects then get ids in list order (those named by
@@ -206,29 +277,19 @@ export class DependencyGraph implements GraphView {
     } finally {
       this.bulk = undefined;
       this.rebuildReverse(bulk);
+      this.compactEdgesIfWorth();
+      // A load is followed by events that change few runs: room for a quarter more, not for as many again.
+      if (this.edges.length > 1.5 * this.edgesTop + 1024) this.edges = this.edges.slice(0, Math.ceil(1.25 * this.edgesTop) + 1024);
+      this.index.trim();
     }
     return ids;
   }
 
-  /** upsertAll: the object's forward edges, kept in a row while they are at hand. */
-  private noteBulk(id: number, forward: readonly number[]): void {
+  /** upsertAll: the id was upserted. */
+  private noteBulk(id: number): void {
     const bulk = this.bulk!;
     if (bulk.upserted.length <= id) bulk.upserted = grownBytes(bulk.upserted, id + 1);
-    if (bulk.upserted[id] !== 0) {
-      // Listed twice: the rebuild reads its forward edges instead of the pairs noted.
-      bulk.upserted[id] = 2;
-      return;
-    }
     bulk.upserted[id] = 1;
-    if (bulk.edges.length < bulk.length + 2 * forward.length) {
-      const bigger = new Int32Array(Math.max(2 * bulk.edges.length, bulk.length + 2 * forward.length));
-      bigger.set(bulk.edges);
-      bulk.edges = bigger;
-    }
-    for (const dep of forward) {
-      bulk.edges[bulk.length++] = dep;
-      bulk.edges[bulk.length++] = id;
-    }
   }
 
   /** upsert, returning the object's id rather than whether its edges changed (a bulk load needs the id). */
@@ -243,26 +304,32 @@ export class DependencyGraph implements GraphView {
     this.count = 0;
     this.bulkStart = new Int32Array(1);
     this.bulkDependents = new Int32Array(0);
-    for (const array of [this.objectAt, this.kindAt, this.entryIdsAt, this.traitsAt, this.forwardKeysAt, this.forwardIdsAt, this.reverseAt]) {
-      array.length = 0;
-    }
+    this.traitsAt = new Uint8Array(64);
+    this.forwardRun = new Int32Array(128);
+    this.edges = new Int32Array(1024);
+    this.edgesTop = 0;
+    this.edgesGarbage = 0;
+    this.duplicateEntries.clear();
+    for (const array of [this.objectAt, this.kindAt, this.forwardKeysAt, this.reverseAt]) array.length = 0;
   }
 
   /** Removes the object; its dependents keep their (now dangling) edges. */
   remove(key: NodeKey): boolean {
     const id = this.idOf(key);
     if (id === undefined || this.objectAt[id] === undefined) return false;
-    const oldIds = this.forwardIdsAt[id] ?? NO_IDS;
+    const oldIds = [...this.dependencyIdsOf(id)];
     this.count--;
     this.objectAt[id] = undefined;
     this.index.drop(id);
-    this.entryIdsAt[id] = NO_IDS;
     this.traitsAt[id] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
-    this.forwardIdsAt[id] = NO_IDS;
+    this.edgesGarbage += this.forwardRun[2 * id + 1]! - this.forwardRun[2 * id]!;
+    this.forwardRun[2 * id + 1] = this.forwardRun[2 * id]!;
+    this.duplicateEntries.delete(id);
     for (const dep of oldIds) if (dep !== id) this.removeDependent(dep, id);
     if (oldIds.includes(id)) this.removeDependent(id, id);
     else this.release(id);
+    this.compactEdgesIfWorth();
     return true;
   }
 
@@ -298,18 +365,47 @@ export class DependencyGraph implements GraphView {
   }
 
   /** The id of each dependsOn entry's key, parallel to `objectOf(id).dependsOn`. */
-  entryIdsOf(id: number): readonly number[] {
-    return this.entryIdsAt[id] ?? NO_IDS;
+  entryIdsOf(id: number): ArrayLike<number> {
+    return this.duplicateEntries.get(id) ?? this.dependencyIdsOf(id);
   }
 
-  /** ENTRY_READY_EXPR, ENTRY_NAMES_KIND and BUILTIN_READY, as the object has them (0 for a node without object). */
+  /** EXISTS, ENTRY_READY_EXPR, ENTRY_NAMES_KIND and the health traits, as the object has them (0 for a node without object). */
   traitsOf(id: number): number {
-    return this.traitsAt[id] ?? 0;
+    return this.traitsAt[id]!;
   }
 
-  /** Ids of the dependency keys, without duplicates, in dependsOn order (existing or not). */
-  dependencyIdsOf(id: number): readonly number[] {
-    return this.forwardIdsAt[id] ?? NO_IDS;
+  /** Whether the node is an object (objectOf(id) !== undefined, read from the traits). */
+  exists(id: number): boolean {
+    return (this.traitsAt[id]! & EXISTS) !== 0;
+  }
+
+  /**
+   * Ids of the dependency keys, without duplicates, in dependsOn order (existing or not); a view of
+   * the graph's edges, valid until the next update. The hot paths read the edges in place instead:
+   * `forwardEdges[forwardStart(id) .. forwardEnd(id))`.
+   */
+  dependencyIdsOf(id: number): Int32Array {
+    return this.edges.subarray(this.forwardRun[2 * id]!, this.forwardRun[2 * id + 1]!);
+  }
+
+  /** Every id's forward edges (see dependencyIdsOf); the array is replaced by updates, so read it after them. */
+  get forwardEdges(): Int32Array {
+    return this.edges;
+  }
+
+  forwardStart(id: number): number {
+    return this.forwardRun[2 * id]!;
+  }
+
+  forwardEnd(id: number): number {
+    return this.forwardRun[2 * id + 1]!;
+  }
+
+  /** Whether the object names itself in its dependsOn. */
+  dependsOnItself(id: number): boolean {
+    const end = this.forwardEnd(id);
+    for (let at = this.forwardRun[2 * id]!; at < end; at++) if (this.edges[at] === id) return true;
+    return false;
   }
 
   /** Ids of the objects that name this id in their dependsOn; valid until the next update. */
@@ -327,29 +423,41 @@ export class DependencyGraph implements GraphView {
 
   /** The id of `kind/namespace/name`, new if need be. */
   private intern(kind: string, namespace: string, name: string): number {
-    let id = this.index.find(kind, namespace, name);
-    if (id >= 0) return id;
-    id = this.index.add(kind, namespace, name);
+    const found = this.index.findOrAdd(kind, namespace, name);
+    if (found >= 0) return found;
+    const id = -found - 1;
+    if (id >= this.traitsAt.length) this.growIdArrays(id + 1);
     this.objectAt[id] = undefined;
     this.kindAt[id] = kind;
-    this.entryIdsAt[id] = NO_IDS;
     this.traitsAt[id] = 0;
+    this.forwardRun[2 * id] = 0;
+    this.forwardRun[2 * id + 1] = 0;
     this.forwardKeysAt[id] = NO_KEYS;
-    this.forwardIdsAt[id] = NO_IDS;
     this.reverseAt[id] = undefined;
     return id;
   }
 
+  private growIdArrays(length: number): void {
+    const size = Math.max(length, 2 * this.traitsAt.length);
+    const traits = new Uint8Array(size);
+    traits.set(this.traitsAt);
+    this.traitsAt = traits;
+    const runs = new Int32Array(2 * size);
+    runs.set(this.forwardRun);
+    this.forwardRun = runs;
+  }
+
   /**
-   * Every reverse edge again, by a counting sort by dependency, without reading an object's forward
-   * edges unless it was listed twice: the pairs noted for the objects upserted here, and the reverse
-   * edges as they were before of the others (left alone during the bulk upsert, so still exact).
+   * Every reverse edge again, by a counting sort by dependency: the forward edges of the objects
+   * upserted here (their runs, read in id order), and the reverse edges as they were before of the
+   * others (left alone during the bulk upsert, so still exact).
    * Frees the ids nothing names any more.
    */
-  private rebuildReverse(bulk: { edges: Int32Array; length: number; upserted: Uint8Array }): void {
-    if (bulk.length === 0 && !bulk.upserted.includes(1) && !bulk.upserted.includes(2)) return;
+  private rebuildReverse(bulk: { upserted: Uint8Array }): void {
+    const { upserted } = bulk;
+    if (!upserted.includes(1)) return;
     const capacity = this.index.capacity;
-    const { edges, upserted } = bulk;
+    const edges = this.edges;
     const oldStart = this.bulkStart;
     const oldDependents = this.bulkDependents;
     const upsertedHow = (id: number): number => (id < upserted.length ? upserted[id]! : 0);
@@ -369,9 +477,8 @@ export class DependencyGraph implements GraphView {
         } else if (bag !== undefined) {
           for (const dependent of bag) if (upsertedHow(dependent) === 0) add(pass, id, dependent);
         }
-        if (upsertedHow(id) === 2) for (const dep of this.forwardIdsAt[id]!) add(pass, dep, id);
+        if (upsertedHow(id) !== 0) for (let at = this.forwardStart(id), end = this.forwardEnd(id); at < end; at++) add(pass, edges[at]!, id);
       }
-      for (let at = 0; at < bulk.length; at += 2) if (upserted[edges[at + 1]!] === 1) add(pass, edges[at]!, edges[at + 1]!);
       if (pass === 0) {
         for (let id = 0; id < capacity; id++) start[id + 1]! += start[id]!;
         next.set(start.subarray(0, capacity));
@@ -434,27 +541,35 @@ export class DependencyGraph implements GraphView {
   }
 }
 
-/** The ids without repeats, in order; the same array when there are none (the usual case). */
-function uniqueIds(ids: readonly number[]): readonly number[] {
-  if (ids.length < 2) return ids;
-  if (ids.length <= 16) {
-    for (let i = 1; i < ids.length; i++) {
-      if (ids.lastIndexOf(ids[i]!, i - 1) >= 0) return ids.filter((id, at) => ids.indexOf(id) === at);
-    }
-    return ids;
+/** Whether edges[from .. from + count) holds an id twice. */
+function hasRepeat(edges: Int32Array, from: number, count: number): boolean {
+  if (count > 16) return new Set(edges.subarray(from, from + count)).size < count;
+  for (let i = from + 1; i < from + count; i++) for (let k = from; k < i; k++) if (edges[k] === edges[i]) return true;
+  return false;
+}
+
+/** Keeps the first of each id in edges[from .. from + count), in order; returns how many are left. */
+function dropRepeats(edges: Int32Array, from: number, count: number): number {
+  let kept = 0;
+  for (let i = from; i < from + count; i++) {
+    if (!runIncludes(edges, from, from + kept, edges[i]!)) edges[from + kept++] = edges[i]!;
   }
-  const unique = [...new Set(ids)];
-  return unique.length === ids.length ? ids : unique;
+  return kept;
+}
+
+function runIncludes(edges: Int32Array, from: number, to: number, id: number): boolean {
+  for (let k = from; k < to; k++) if (edges[k] === id) return true;
+  return false;
+}
+
+function sameRuns(edges: Int32Array, aFrom: number, aTo: number, bFrom: number, bTo: number): boolean {
+  if (aTo - aFrom !== bTo - bFrom) return false;
+  for (let k = 0; k < aTo - aFrom; k++) if (edges[aFrom + k] !== edges[bFrom + k]) return false;
+  return true;
 }
 
 function grownBytes(array: Uint8Array, length: number): Uint8Array {
   const bigger = new Uint8Array(Math.max(length, 2 * array.length));
   bigger.set(array);
   return bigger;
-}
-
-function sameIds(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

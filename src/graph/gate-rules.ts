@@ -31,7 +31,7 @@
 // Rule 3 reads the gates of X's dependencies, which are outside X's component (X is not on a
 // cycle), so evaluating components dependencies-first (Tarjan's order) computes every gate once.
 
-import { BUILTIN_READY, ENTRY_NAMES_KIND, ENTRY_READY_EXPR, HEALTH_FAILED, HEALTH_SUSPENDED } from "./dependency-graph.js";
+import { BUILTIN_READY, ENTRY_NAMES_KIND, ENTRY_READY_EXPR, EXISTS, HEALTH_FAILED, HEALTH_SUSPENDED } from "./dependency-graph.js";
 import type { DependencyGraph } from "./dependency-graph.js";
 import { cycleMessage, missingMessage } from "./messages.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
@@ -41,12 +41,12 @@ import {
   isReady,
   NO_SOURCE_REVISIONS,
   notReadyMessage,
-  ownNotReadyMessage,
+  ownNotReadyMessageOf,
   resourceSetVerdict,
   unappliedRevision,
   unappliedRevisionMessage,
 } from "./readiness.js";
-import type { SourceRevisions } from "./readiness.js";
+import type { Health, SourceRevisions } from "./readiness.js";
 import { kindOfNode, objectKeyOf } from "./refs.js";
 import type { BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
 
@@ -222,12 +222,14 @@ function evaluatePlainGate(
   // Kustomizations only: the source revision rule (readiness.ts, unappliedRevision); the kinds are read
   // from the graph so that a ready dependency costs no visit to its object (or to this one).
   const kustomization = graph.kindOf(id) === "Kustomization";
-  for (const depId of graph.dependencyIdsOf(id)) {
-    const dep = graph.objectOf(depId);
+  const edges = graph.forwardEdges;
+  for (let at = graph.forwardStart(id), end = graph.forwardEnd(id); at < end; at++) {
+    const depId = edges[at]!;
+    const traits = graph.traitsOf(depId);
     // The first missing dependency in dependsOn order (every entry names the object's own kind).
-    if (dep === undefined) return missingGate(graph.keyOf(depId));
+    if ((traits & EXISTS) === 0) return missingGate(graph.keyOf(depId));
     const ready = builtinReady(depId);
-    const stale = ready && kustomization ? unappliedRevision(dep, graph.objectOf(id)!, revisions) : undefined;
+    const stale = ready && kustomization ? unappliedRevision(graph.objectOf(depId)!, graph.objectOf(id)!, revisions) : undefined;
     if (ready && stale === undefined) continue;
     const depGate = gateOf(depId);
     const key = graph.keyOf(depId);
@@ -235,11 +237,11 @@ function evaluatePlainGate(
     if (depGate.state === "blocked") {
       candidate = { reason: depGate.reason, pathLength: depGate.path.length + 1, rootCause: depGate.rootCause, dependency: key, inherited: depGate, message: "" };
     } else if (stale !== undefined) {
+      const dep = graph.objectOf(depId)!;
       const reason = dep.suspend === true ? "Suspended" : "NotReady";
       candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: unappliedRevisionMessage(dep, stale) };
     } else {
       // healthOf(dep), as the graph found it on upsert.
-      const traits = graph.traitsOf(depId);
       const reason = (traits & HEALTH_FAILED) !== 0 ? "Failed" : (traits & HEALTH_SUSPENDED) !== 0 ? "Suspended" : "NotReady";
       candidate = { reason, pathLength: 1, rootCause: key, dependency: key, inherited: undefined, message: "", messageOf: depId };
     }
@@ -247,10 +249,17 @@ function evaluatePlainGate(
   }
   if (best?.messageOf !== undefined) {
     const messageOf = best.messageOf;
-    best.message = ownMessages?.[messageOf] ?? ownNotReadyMessage(graph.objectOf(messageOf)!);
+    best.message = ownMessages?.[messageOf] ?? ownNotReadyMessageOf(graph.objectOf(messageOf)!, healthOfTraits(graph.traitsOf(messageOf)));
     if (ownMessages !== undefined) ownMessages[messageOf] = best.message;
   }
   return gateOfCandidate(best);
+}
+
+/** healthOf, as the graph found it on upsert (dependency-graph.ts, the health traits). */
+function healthOfTraits(traits: number): Health {
+  if ((traits & BUILTIN_READY) !== 0) return "ready";
+  if ((traits & HEALTH_FAILED) !== 0) return "failed";
+  return (traits & HEALTH_SUSPENDED) !== 0 ? "suspended" : "progressing";
 }
 
 function gateOfCandidate(best: Candidate | undefined): GateState {

@@ -71,16 +71,19 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
   const gateOf = (id: number): GateState => gates[id]!;
   // Flux's built-in check, as the graph found it on upsert (read per edge, without the object).
   const builtinReady = (id: number): boolean => (graph.traitsOf(id) & BUILTIN_READY) !== 0;
-  const ownMessages: (string | undefined)[] = [];
+  // Sized up front: written at scattered ids, a growing array would turn into a dictionary.
+  const ownMessages: (string | undefined)[] = new Array<string | undefined>(graph.idCapacity);
   // Each component is judged the moment Tarjan's search emits it (every component it depends on is
   // out already), while its members' edges are still in the processor's cache.
   const { ids } = flatComponentsOfIds(graph, allIds(graph), undefined, undefined, (ids, start, end) => {
     const first = ids[start]!;
-    if (end - start === 1 && !graph.dependencyIdsOf(first).includes(first)) {
+    if (end - start === 1 && !graph.dependsOnItself(first)) {
       // The usual case: an object on no cycle, all its dependencies already evaluated.
       let rank = 0;
-      for (const dep of graph.dependencyIdsOf(first)) {
-        if (graph.objectOf(dep) !== undefined && ranks[dep]! + RANK_SPACING > rank) rank = ranks[dep]! + RANK_SPACING;
+      const edges = graph.forwardEdges;
+      for (let at = graph.forwardStart(first), last = graph.forwardEnd(first); at < last; at++) {
+        const dep = edges[at]!;
+        if (graph.exists(dep) && ranks[dep]! + RANK_SPACING > rank) rank = ranks[dep]! + RANK_SPACING;
       }
       ranks[first] = rank;
       gates[first] = evaluateAcyclicGate(graph, first, gateOf, builtinReady, revisions, externals, ownMessages);
@@ -98,7 +101,7 @@ function computeAll(graph: DependencyGraph, revisions: SourceRevisions, external
 }
 
 function isCyclic(graph: DependencyGraph, component: readonly number[]): boolean {
-  return component.length > 1 || graph.dependencyIdsOf(component[0]!).includes(component[0]!);
+  return component.length > 1 || graph.dependsOnItself(component[0]!);
 }
 
 /**
@@ -117,9 +120,11 @@ function rankOf(
   step: number,
 ): number {
   let rank = 0;
+  const edges = graph.forwardEdges;
   for (const id of members) {
-    for (const dep of graph.dependencyIdsOf(id)) {
-      if (graph.objectOf(dep) === undefined) continue;
+    for (let at = graph.forwardStart(id), end = graph.forwardEnd(id); at < end; at++) {
+      const dep = edges[at]!;
+      if (!graph.exists(dep)) continue;
       if (cycle !== undefined ? components[dep] === cycle : dep === id) continue;
       const r = ranks[dep]! + step;
       if (r > rank) rank = r;
@@ -276,7 +281,8 @@ export class GateTracker {
    * a full computation; returns the changes (of every kind: a dependent of another kind may change).
    */
   replaceKind(kind: string, objects: Iterable<FluxObject>): GateChange[] {
-    return this.replaceWhere(objects, (obj) => obj.kind === kind);
+    // The node's kind is its object's, read without visiting the object.
+    return this.replaceWhere(objects, (id) => this.current.kindOf(id) === kind);
   }
 
   /**
@@ -287,7 +293,7 @@ export class GateTracker {
    * nothing extra. The changes are found by id: an id that had a gate keeps its key throughout (its
    * object is upserted or removed, never replaced by another key: removals come last and intern nothing).
    */
-  private replaceWhere(objects: Iterable<FluxObject>, replaced: (obj: FluxObject) => boolean): GateChange[] {
+  private replaceWhere(objects: Iterable<FluxObject>, replaced: (id: number) => boolean): GateChange[] {
     const graph = this.current;
     const before = this.gates;
     const hadGates = graph.size > 0;
@@ -296,8 +302,7 @@ export class GateTracker {
     const keep = new Uint8Array(graph.idCapacity);
     for (const id of listed) keep[id] = 1;
     for (let id = 0; id < keep.length; id++) {
-      const obj = graph.objectOf(id);
-      if (obj === undefined || keep[id] === 1 || !replaced(obj)) continue;
+      if (keep[id] === 1 || !graph.exists(id) || !replaced(id)) continue;
       const key = graph.keyOf(id);
       changes.push({ key, kind: graph.kindOf(id), before: before[id], after: undefined, object: undefined });
       graph.remove(key);
@@ -309,10 +314,12 @@ export class GateTracker {
       const downstream = this.loadDownstream(listed);
       if (downstream !== undefined) return downstream;
     }
-    const order = this.rebuild();
+    this.rebuild();
     const gates = this.gates;
     const added: GateChange[] = [];
-    for (const id of order) {
+    // In id order (a load's list order, mostly): the per-id arrays and the keys are read front to back.
+    for (let id = 0; id < graph.idCapacity; id++) {
+      if (!graph.exists(id)) continue;
       const after = gates[id]!;
       const old = hadGates ? before[id] : undefined;
       if (old === undefined || !sameGate(old, after)) added.push({ key: graph.keyOf(id), kind: graph.kindOf(id), before: old, after, object: graph.objectOf(id) });
@@ -408,7 +415,7 @@ export class GateTracker {
     };
     flatComponentsOfIds(graph, region, (id) => inRegion[id] === epoch, this.searchScratch, (ids, start, end) => {
       const first = ids[start]!;
-      if (end - start === 1 && !graph.dependencyIdsOf(first).includes(first)) {
+      if (end - start === 1 && !graph.dependsOnItself(first)) {
         this.ranks[first] = rankOf(graph, [first], undefined, this.ranks, this.components, RANK_SPACING);
         judged(first, evaluateAcyclicGate(graph, first, gateOf, undefined, this.revisions, this.externals));
         return;

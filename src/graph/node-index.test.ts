@@ -4,7 +4,8 @@ import { NodeIndex } from "./node-index.js";
 
 const KINDS = ["HelmRelease", "Kustomization", "Deployment"];
 const NAMESPACES = ["default", "apps", "a", "flux-system", ""];
-const NAMES = ["a", "b", "redis", "redis-0", "db", "a.b", "x/y"];
+// "é" fits a byte, "名" does not (its key is confirmed against the string instead of the key bytes).
+const NAMES = ["a", "b", "redis", "redis-0", "db", "a.b", "x/y", "café", "名前", "a名"];
 
 const part = <T>(values: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...values);
 const node = fc.tuple(part(KINDS), part(NAMESPACES), part(NAMES));
@@ -19,11 +20,14 @@ function check(run: Step[]): void {
     const key = `${kind}/${namespace}/${name}`;
     const found = index.find(kind, namespace, name);
     expect(found).toBe(oracle.get(key) ?? -1);
+    // findOrAdd whenever the oracle holds an even number of keys: the same id as find, or a new one as add would give it (as -(id + 1)).
     if (op === "add" && found < 0) {
-      const id = index.add(kind, namespace, name);
+      const id = oracle.size % 2 === 0 ? -index.findOrAdd(kind, namespace, name) - 1 : index.add(kind, namespace, name);
       oracle.set(key, id);
       // Half the keys name an object (held): only those are "did you mean" candidates.
       if (name.length % 2 === 1) index.hold(id);
+    } else if (op === "add") {
+      expect(index.findOrAdd(kind, namespace, name)).toBe(found);
     }
     if (op === "remove" && found >= 0) {
       index.remove(found);
@@ -66,6 +70,30 @@ describe("NodeIndex", () => {
     }
     expect(index.find("Kustomization", "ns-1", "r-1")).toBe(-1);
     expect(index.findKey("r-1")).toBe(-1);
+  });
+
+  it("keeps its answers while the key bytes of freed ids are reclaimed, over and over", () => {
+    const index = new NodeIndex();
+    const live = new Map<string, number>();
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 200; i++) {
+        const name = `r-${round}-${i}${i % 50 === 0 ? "-名" : ""}`;
+        live.set(name, index.add("HelmRelease", `ns-${i % 3}`, name));
+      }
+      // Free most of what is there, so freed bytes soon outweigh the live ones.
+      for (const [name, id] of [...live]) {
+        if (name.endsWith("7") || name.endsWith("3")) continue;
+        index.remove(id);
+        live.delete(name);
+      }
+      for (const [name, id] of live) {
+        const namespace = `ns-${Number(name.split("-")[2]) % 3}`;
+        expect(index.find("HelmRelease", namespace, name)).toBe(id);
+        expect(index.findKey(`HelmRelease/${namespace}/${name}`)).toBe(id);
+        expect(index.keyOf(id)).toBe(`HelmRelease/${namespace}/${name}`);
+      }
+    }
+    expect(index.find("HelmRelease", "ns-0", "r-0-0")).toBe(-1);
   });
 
   it("lists the ids of a kind in a namespace or with a name, nothing of another kind", () => {

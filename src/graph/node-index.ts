@@ -7,12 +7,19 @@
 //
 // The hash is computed over the key's characters (FNV-1a, then a final mix), the same whether the key
 // is given whole or as its three parts, so neither form builds the other. A hit is confirmed against
-// the key string the index holds: the answer is exact, never a guess from the hash alone.
+// the key's characters: the answer is exact, never a guess from the hash alone. Those characters are
+// read from one byte array that holds every key (one byte a character; a key with a character past
+// U+00FF is confirmed against its string instead), whose offset sits in the slot beside the hash: a
+// probe and its confirmation read two places, where reading the key string reads three (the slot,
+// the array of strings, the string).
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 const SLASH = 47;
 const EMPTY = 0;
+/** Ints a slot holds: id + 1, the key's hash, the offset of its bytes and their length (NOT_BYTES: compare the string). */
+const SLOT = 4;
+const NOT_BYTES = -1;
 const NO_IDS: ReadonlySet<number> = new Set();
 
 /** Whether `part` is in `key` at `at` (a loop the compiler inlines, cheaper than three startsWith calls). */
@@ -46,6 +53,22 @@ function finish(hash: number): number {
   return h ^ (h >>> 16);
 }
 
+/** The key's characters, one byte each, into `bytes` at `at`; false (nothing meaningful written) when one does not fit a byte. */
+function writeBytes(bytes: Uint8Array, at: number, key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0xff) return false;
+    bytes[at + i] = code;
+  }
+  return true;
+}
+
+/** Whether `part` is in `bytes` at `at`. */
+function bytesMatch(bytes: Uint8Array, part: string, at: number): boolean {
+  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part.charCodeAt(i)) return false;
+  return true;
+}
+
 function grown(array: Int32Array<ArrayBuffer>, length: number): Int32Array<ArrayBuffer> {
   if (array.length >= length) return array;
   const bigger = new Int32Array(Math.max(length, array.length * 2));
@@ -73,10 +96,11 @@ function ungroup(groups: Map<number, Set<number>>, hash: number, id: number): vo
 
 export class NodeIndex {
   /**
-   * The table: pairs of (id + 1, the key's hash) with id + 1 = EMPTY at a free slot; linear probing, at
-   * most half full. The hash sits beside the id so a probe reads one place.
+   * The table: SLOT ints a slot, (id + 1, the key's hash, the offset of the key's bytes, their length)
+   * with id + 1 = EMPTY at a free slot; linear probing, at most half full. A probe reads one place, and
+   * its confirmation one more.
    */
-  private slots = new Int32Array(128);
+  private slots = new Int32Array(SLOT * 64);
   private mask = 63;
   private used = 0;
   /** Per id: the key, the hash of the key, the hash state after its `Kind/ns/` and the hash of its name. */
@@ -84,6 +108,14 @@ export class NodeIndex {
   private hashAt = new Int32Array(32);
   private prefixAt = new Int32Array(32);
   private nameHashAt = new Int32Array(32);
+  /** Per id: where its key's bytes are in `bytes`, and how many (NOT_BYTES for a key that has no bytes). */
+  private bytesAt = new Int32Array(32);
+  private bytesLengthAt = new Int32Array(32);
+  /** Every key's characters, a byte each, in the order the ids were handed out. */
+  private bytes = new Uint8Array(1024);
+  private bytesTop = 0;
+  /** Bytes of freed keys (reclaimed by compactBytes). */
+  private bytesGarbage = 0;
   private readonly freeIds: number[] = [];
   /** The prefix hash last computed: an object's entries mostly share its kind and namespace. */
   private lastKind = "";
@@ -111,17 +143,41 @@ export class NodeIndex {
 
   /** The id of `kind/namespace/name`, or -1. */
   find(kind: string, namespace: string, name: string): number {
-    const hash = finish(hashInto(this.prefixOf(kind, namespace), name));
+    return this.probe(kind, namespace, name, finish(hashInto(this.prefixOf(kind, namespace), name)));
+  }
+
+  /**
+   * The id of `kind/namespace/name`, a new one if need be; a new id is returned as `-(id + 1)`. The
+   * key is hashed once for both (a bulk load asks this of every object it lists).
+   */
+  findOrAdd(kind: string, namespace: string, name: string): number {
+    const prefix = this.prefixOf(kind, namespace);
+    const hash = finish(hashInto(prefix, name));
+    const id = this.probe(kind, namespace, name, hash);
+    return id >= 0 ? id : -(this.addHashed(kind, namespace, name, prefix, hash) + 1);
+  }
+
+  /** find, the hash known. */
+  private probe(kind: string, namespace: string, name: string, hash: number): number {
     const length = kind.length + namespace.length + name.length + 2;
     const slots = this.slots;
     const mask = this.mask;
     for (let at = hash & mask; ; at = (at + 1) & mask) {
-      const slot = slots[2 * at]!;
+      const slot = slots[SLOT * at]!;
       if (slot === EMPTY) return -1;
-      if (slots[2 * at + 1] !== hash) continue;
-      const key = this.keyAt[slot - 1]!;
-      if (key.length === length && matchesAt(key, name, length - name.length) && matchesAt(key, namespace, kind.length + 1) && matchesAt(key, kind, 0)) {
-        return slot - 1;
+      if (slots[SLOT * at + 1] !== hash) continue;
+      const bytesLength = slots[SLOT * at + 3]!;
+      if (bytesLength === length) {
+        const bytes = this.bytes;
+        const offset = slots[SLOT * at + 2]!;
+        if (bytesMatch(bytes, name, offset + length - name.length) && bytesMatch(bytes, namespace, offset + kind.length + 1) && bytesMatch(bytes, kind, offset)) {
+          return slot - 1;
+        }
+      } else if (bytesLength === NOT_BYTES) {
+        const key = this.keyAt[slot - 1]!;
+        if (key.length === length && matchesAt(key, name, length - name.length) && matchesAt(key, namespace, kind.length + 1) && matchesAt(key, kind, 0)) {
+          return slot - 1;
+        }
       }
     }
   }
@@ -132,31 +188,47 @@ export class NodeIndex {
     const slots = this.slots;
     const mask = this.mask;
     for (let at = hash & mask; ; at = (at + 1) & mask) {
-      const slot = slots[2 * at]!;
+      const slot = slots[SLOT * at]!;
       if (slot === EMPTY) return -1;
-      if (slots[2 * at + 1] === hash && this.keyAt[slot - 1] === key) return slot - 1;
+      if (slots[SLOT * at + 1] !== hash) continue;
+      const bytesLength = slots[SLOT * at + 3]!;
+      if (bytesLength === key.length ? bytesMatch(this.bytes, key, slots[SLOT * at + 2]!) : bytesLength === NOT_BYTES && this.keyAt[slot - 1] === key) {
+        return slot - 1;
+      }
     }
   }
 
   /** A new id for `kind/namespace/name`, which find() has just not found. */
   add(kind: string, namespace: string, name: string): number {
     const prefix = this.prefixOf(kind, namespace);
-    const hash = finish(hashInto(prefix, name));
+    return this.addHashed(kind, namespace, name, prefix, finish(hashInto(prefix, name)));
+  }
+
+  private addHashed(kind: string, namespace: string, name: string, prefix: number, hash: number): number {
     const id = this.freeIds.pop() ?? this.keyAt.length;
     if (id >= this.hashAt.length) {
       this.hashAt = grown(this.hashAt, id + 1);
       this.prefixAt = grown(this.prefixAt, id + 1);
       this.nameHashAt = grown(this.nameHashAt, id + 1);
+      this.bytesAt = grown(this.bytesAt, id + 1);
+      this.bytesLengthAt = grown(this.bytesLengthAt, id + 1);
     }
     // Built flat (join), not as a chain of concatenations: every reader would otherwise flatten it.
-    this.keyAt[id] = [kind, namespace, name].join("/");
+    const key = [kind, namespace, name].join("/");
+    this.keyAt[id] = key;
     this.hashAt[id] = hash;
     this.prefixAt[id] = prefix;
     this.nameHashAt[id] = finish(hashInto(FNV_OFFSET, name));
+    this.storeBytes(id, key);
     if (2 * (this.used + 1) > this.mask + 1) this.resize(2 * (this.mask + 1));
     this.place(id);
     this.used++;
     return id;
+  }
+
+  /** Gives back most of the key bytes' room beyond what is in use (after a bulk load). */
+  trim(): void {
+    if (this.bytes.length > 1.5 * this.bytesTop + 1024) this.bytes = this.bytes.slice(0, Math.ceil(1.25 * this.bytesTop) + 1024);
   }
 
   /** Makes room for `more` keys beyond those in use, so adding them grows the table once at most. */
@@ -171,30 +243,35 @@ export class NodeIndex {
     const slots = this.slots;
     const mask = this.mask;
     let at = this.hashAt[id]! & mask;
-    while (slots[2 * at] !== id + 1) at = (at + 1) & mask;
+    while (slots[SLOT * at] !== id + 1) at = (at + 1) & mask;
     // Backward-shift deletion: move later entries of the run up so no probe stops early.
     let hole = at;
-    for (let next = (hole + 1) & mask; slots[2 * next] !== EMPTY; next = (next + 1) & mask) {
-      const home = slots[2 * next + 1]! & mask;
+    for (let next = (hole + 1) & mask; slots[SLOT * next] !== EMPTY; next = (next + 1) & mask) {
+      const home = slots[SLOT * next + 1]! & mask;
       const between = hole <= next ? home > hole && home <= next : home > hole || home <= next;
       if (between) continue;
-      slots[2 * hole] = slots[2 * next]!;
-      slots[2 * hole + 1] = slots[2 * next + 1]!;
+      slots.copyWithin(SLOT * hole, SLOT * next, SLOT * next + SLOT);
       hole = next;
     }
-    slots[2 * hole] = EMPTY;
+    slots[SLOT * hole] = EMPTY;
     this.used--;
     this.drop(id);
     this.keyAt[id] = "";
+    if (this.bytesLengthAt[id]! > 0) this.bytesGarbage += this.bytesLengthAt[id]!;
+    this.bytesLengthAt[id] = 0;
     this.freeIds.push(id);
+    if (this.bytesGarbage > Math.max(1024, this.bytesTop - this.bytesGarbage)) this.compactBytes();
   }
 
   clear(): void {
-    this.slots = new Int32Array(128);
+    this.slots = new Int32Array(SLOT * 64);
     this.mask = 63;
     this.used = 0;
     this.keyAt.length = 0;
     this.freeIds.length = 0;
+    this.bytes = new Uint8Array(1024);
+    this.bytesTop = 0;
+    this.bytesGarbage = 0;
     this.groups = undefined;
     this.heldAt = new Uint8Array(32);
   }
@@ -285,21 +362,59 @@ export class NodeIndex {
     return this.lastPrefix;
   }
 
+  /** Writes the key's bytes at the end of `bytes` (or marks it NOT_BYTES). */
+  private storeBytes(id: number, key: string): void {
+    if (this.bytesTop + key.length > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.bytesTop + key.length));
+      bigger.set(this.bytes.subarray(0, this.bytesTop));
+      this.bytes = bigger;
+    }
+    if (writeBytes(this.bytes, this.bytesTop, key)) {
+      this.bytesAt[id] = this.bytesTop;
+      this.bytesLengthAt[id] = key.length;
+      this.bytesTop += key.length;
+    } else {
+      this.bytesAt[id] = 0;
+      this.bytesLengthAt[id] = NOT_BYTES;
+    }
+  }
+
+  /** Every key in use written again without the bytes of freed ones, and the table placed again. */
+  private compactBytes(): void {
+    const old = this.bytes;
+    const live = this.bytesTop - this.bytesGarbage;
+    const packed = new Uint8Array(Math.max(1024, 2 * live));
+    let top = 0;
+    for (let id = 0; id < this.keyAt.length; id++) {
+      const length = this.bytesLengthAt[id]!;
+      if (this.keyAt[id] === "" || length <= 0) continue;
+      packed.set(old.subarray(this.bytesAt[id]!, this.bytesAt[id]! + length), top);
+      this.bytesAt[id] = top;
+      top += length;
+    }
+    this.bytes = packed;
+    this.bytesTop = top;
+    this.bytesGarbage = 0;
+    this.resize(this.mask + 1);
+  }
+
   private place(id: number): void {
     const slots = this.slots;
     const mask = this.mask;
     const hash = this.hashAt[id]!;
     let at = hash & mask;
-    while (slots[2 * at] !== EMPTY) at = (at + 1) & mask;
-    slots[2 * at] = id + 1;
-    slots[2 * at + 1] = hash;
+    while (slots[SLOT * at] !== EMPTY) at = (at + 1) & mask;
+    slots[SLOT * at] = id + 1;
+    slots[SLOT * at + 1] = hash;
+    slots[SLOT * at + 2] = this.bytesAt[id]!;
+    slots[SLOT * at + 3] = this.bytesLengthAt[id]!;
   }
 
   /** A table of `size` slots, every id in use placed again. */
   private resize(size: number): void {
     const old = this.slots;
-    this.slots = new Int32Array(2 * size);
+    this.slots = new Int32Array(SLOT * size);
     this.mask = size - 1;
-    for (let at = 0; at < old.length; at += 2) if (old[at] !== EMPTY) this.place(old[at]! - 1);
+    for (let at = 0; at < old.length; at += SLOT) if (old[at] !== EMPTY) this.place(old[at]! - 1);
   }
 }

@@ -145,7 +145,11 @@ export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency, depe
 
 /** The object's own account of why it is not ready: its Ready or Stalled message, "suspended", or that it is Ready. */
 export function ownNotReadyMessage(dep: FluxObject): string {
-  const health = healthOf(dep);
+  return ownNotReadyMessageOf(dep, healthOf(dep));
+}
+
+/** ownNotReadyMessage, the object's health known (the graph finds it on upsert). */
+export function ownNotReadyMessageOf(dep: FluxObject, health: Health): string {
   if (health === "suspended") return SUSPENDED_MESSAGE;
   if (health === "ready") return READY_EXPR_FALSE_MESSAGE;
   const ready = findCondition(dep, READY_CONDITION);
