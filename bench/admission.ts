@@ -4,7 +4,8 @@
 //
 // - The API: the sandbox, in this process, seeded with 10,000 HelmReleases (all Ready) in teams of 20
 //   leaning on shared infra; no webhook registered (the benchmark posts the reviews itself).
-// - releasegate: `node dist/src/cli/main.js serve` as its own process with its defaults; the only flags
+// - releasegate: `node dist/src/cli/main.js serve` as its own process with its defaults, in the image's
+//   environment (the Dockerfile's ENV lines: bench/serve-process.ts, imageEnvironment); the only flags
 //   are the ones a user must give (kubeconfig, certificate files) and the ones this shared machine forces
 //   (ports of our own, loopback).
 // - The baseline: bench/bare-server.ts, its own process too, same certificate: reads the body,
@@ -44,7 +45,7 @@ import { formatSelfTimes } from "./cpu-profile.js";
 import type { Window } from "./cpu-profile.js";
 import { bucketDelta, histogramBuckets, histogramQuantile } from "./prom-text.js";
 import type { Bucket } from "./prom-text.js";
-import { metricsText, startServe, waitReady } from "./serve-process.js";
+import { imageEnvironment, metricsText, startServe, waitReady } from "./serve-process.js";
 import type { ServeProcess } from "./serve-process.js";
 import { mulberry32 } from "./random.js";
 
@@ -372,6 +373,7 @@ async function main(): Promise<void> {
   // SERVE_NODE_FLAGS: node flags for the measured serve (e.g. --perf-basic-prof, to look with perf).
   const running = await spawnServe(process.env.SERVE_NODE_FLAGS?.split(" ").filter((f) => f !== "") ?? []);
   console.log(`  serve ready (caches synced) ${(running.readyMs / 1000).toFixed(1)} s after spawning: node dist/src/cli/main.js serve --kubeconfig … ${certFlags.join(" ").replaceAll(dir, "$TMP")} (+ ports, --bind-address 127.0.0.1)`);
+  console.log(`  serve's environment from the image (Dockerfile): ${Object.entries(imageEnvironment()).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   const bare = await startBare(certFile, keyFile);
 
   const base = {

@@ -33,7 +33,7 @@ import { RECONCILE_REQUEST_ANNOTATION } from "../src/cluster/reconcile-request.j
 import { startSandbox } from "../src/sandbox/sandbox.js";
 import { bucketDelta, histogramBuckets, histogramQuantile, metricValue } from "./prom-text.js";
 import { mulberry32 } from "./random.js";
-import { cpuSeconds, metricsText, mib, procStatus, rssByMapping, startServe, waitReady } from "./serve-process.js";
+import { cpuSeconds, imageEnvironment, metricsText, mib, procStatus, rssByMapping, startServe, waitReady } from "./serve-process.js";
 import type { ProcStatus } from "./serve-process.js";
 
 const RELEASES = Number(process.env.RELEASES ?? 10_000);
@@ -121,21 +121,6 @@ interface Phase {
   cpuTo: number;
 }
 
-/**
- * The environment the container image gives serve: the `ENV NAME=value` lines of the Dockerfile's last
- * stage (MALLOC_ARENA_MAX, NODE_OPTIONS with its V8 heap flags, ...), each overridden by the caller's own
- * variable of that name when set (NODE_OPTIONS= runs serve without the image's V8 flags).
- */
-async function imageEnvironment(): Promise<Record<string, string>> {
-  const dockerfile = await readFile(new URL("../../Dockerfile", import.meta.url), "utf8");
-  const lastStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-  const env: Record<string, string> = {};
-  for (const [, name, quoted, plain] of lastStage.matchAll(/^ENV ([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S*))\s*$/gm)) {
-    env[name!] = process.env[name!] ?? quoted ?? plain ?? "";
-  }
-  return env;
-}
-
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const load1 = (): string => loadavg()[0]!.toFixed(2);
@@ -199,7 +184,7 @@ async function main(): Promise<void> {
     phases.push(p);
   };
 
-  const image = await imageEnvironment();
+  const image = imageEnvironment();
   console.log(`  serve's environment from the image (Dockerfile): ${Object.entries(image).map(([k, v]) => `${k}=${v}`).join(" ")}${SERVE_NODE_FLAGS.length > 0 ? `; node flags ${SERVE_NODE_FLAGS.join(" ")}` : ""}`);
   t = performance.now();
   let syncedMs: number | undefined;

@@ -46,10 +46,26 @@ export function serveFlags(options: ServeProcessOptions): string[] {
   return [...flags, ...(options.flags ?? [])];
 }
 
+/**
+ * The environment the container image gives serve: the `ENV NAME=value` lines of the Dockerfile's last
+ * stage (MALLOC_ARENA_MAX, NODE_OPTIONS with its V8 heap flags, ...), each overridden by the caller's own
+ * variable of that name when set (NODE_OPTIONS= runs serve without the image's V8 flags).
+ */
+export function imageEnvironment(): Record<string, string> {
+  const dockerfile = readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8");
+  const lastStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+  const env: Record<string, string> = {};
+  for (const [, name, quoted, plain] of lastStage.matchAll(/^ENV ([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S*))\s*$/gm)) {
+    env[name!] = process.env[name!] ?? quoted ?? plain ?? "";
+  }
+  return env;
+}
+
+/** serve as its own process, in the image's environment (imageEnvironment) unless `options.env` says otherwise. */
 export function startServe(options: ServeProcessOptions): ServeProcess {
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), CLI, ...serveFlags(options)], {
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, ...(options.env ?? {}) },
+    env: { ...process.env, ...imageEnvironment(), ...(options.env ?? {}) },
   });
   let buffered = "";
   child.stdout!.on("data", (chunk: Buffer) => {
