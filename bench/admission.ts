@@ -207,7 +207,8 @@ interface BareServer {
 async function startBare(certFile: string, keyFile: string): Promise<BareServer> {
   // BARE_NODE_FLAGS: node flags for the baseline (e.g. --cpu-prof, to compare where its time goes).
   const execArgv = process.env.BARE_NODE_FLAGS?.split(" ").filter((f) => f !== "") ?? [];
-  const child = fork(fileURLToPath(new URL("./bare-server.js", import.meta.url)), [certFile, keyFile], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+  // The same runtime settings as serve (the image's environment): only the code differs.
+  const child = fork(fileURLToPath(new URL("./bare-server.js", import.meta.url)), [certFile, keyFile], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv, env: { ...process.env, ...imageEnvironment() } });
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (m: { type: string; port: number }) => resolve(m.port));
     child.once("exit", (code) => reject(new Error(`bare server exited with ${code}`)));
