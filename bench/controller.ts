@@ -209,7 +209,8 @@ async function main(): Promise<void> {
   pid = serve.pid;
   let readyMs = 0;
   await phase("sync", async () => {
-    readyMs = await waitReady(serve, webhookPort);
+    // The sandbox in this process serves the lists: at 100,000 releases (2 GB) that alone takes about 300 s.
+    readyMs = await waitReady(serve, webhookPort, Math.max(300_000, RELEASES * 6));
     await sleep(3000);
   });
   const syncLoad = load1();
