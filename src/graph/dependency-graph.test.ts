@@ -23,6 +23,23 @@ function expectGraphOf(graph: DependencyGraph, objects: ReadonlyMap<string, Flux
 
 type Step = { op: "bulk"; objects: FluxObject[] } | { op: "upsert"; object: FluxObject } | { op: "remove"; node: string };
 
+/** One step on the graph and on the oracle's objects; a bulk load's ids (in its objects' order). */
+function applyStep(graph: DependencyGraph, objects: Map<string, FluxObject>, step: Step): number[] | undefined {
+  if (step.op === "bulk") {
+    const ids = graph.upsertAll(step.objects);
+    for (const obj of step.objects) objects.set(nodeOf(obj), obj);
+    return ids;
+  }
+  if (step.op === "upsert") {
+    graph.upsert(step.object);
+    objects.set(nodeOf(step.object), step.object);
+  } else {
+    graph.remove(step.node);
+    objects.delete(step.node);
+  }
+  return undefined;
+}
+
 describe("DependencyGraph", () => {
   it("keeps forward and reverse edges for the backend → redis chain", () => {
     const graph = new DependencyGraph();
@@ -101,17 +118,8 @@ describe("DependencyGraph", () => {
         const graph = new DependencyGraph();
         const objects = new Map<string, FluxObject>();
         for (const step of steps) {
-          if (step.op === "bulk") {
-            const ids = graph.upsertAll(step.objects);
-            for (const obj of step.objects) objects.set(nodeOf(obj), obj);
-            expect(ids.map((id) => graph.keyOf(id))).toEqual(step.objects.map(nodeOf));
-          } else if (step.op === "upsert") {
-            graph.upsert(step.object);
-            objects.set(nodeOf(step.object), step.object);
-          } else {
-            graph.remove(step.node);
-            objects.delete(step.node);
-          }
+          const ids = applyStep(graph, objects, step);
+          if (step.op === "bulk") expect(ids!.map((id) => graph.keyOf(id))).toEqual(step.objects.map(nodeOf));
           expectGraphOf(graph, objects, universe);
         }
       }),
@@ -133,18 +141,7 @@ describe("DependencyGraph", () => {
       fc.property(arbitraryRun, ([universe, steps]) => {
         const graph = new DependencyGraph();
         const objects = new Map<string, FluxObject>();
-        for (const step of steps) {
-          if (step.op === "bulk") {
-            graph.upsertAll(step.objects);
-            for (const obj of step.objects) objects.set(nodeOf(obj), obj);
-          } else if (step.op === "upsert") {
-            graph.upsert(step.object);
-            objects.set(nodeOf(step.object), step.object);
-          } else {
-            graph.remove(step.node);
-            objects.delete(step.node);
-          }
-        }
+        for (const step of steps) applyStep(graph, objects, step);
         expectGraphOf(graph, objects, universe);
         for (const [node, obj] of objects) {
           const id = graph.idOf(node)!;
