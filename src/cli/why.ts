@@ -50,18 +50,18 @@ export function parseTarget(text: string): { kind: FluxKind; namespace: string; 
 
 /** Every Flux object of the cluster, listed once through serve's caches. */
 async function clusterObjects(kubeconfig: string | undefined, timeoutMs: number): Promise<FluxObject[]> {
-  const { KubeConfig } = await import("@kubernetes/client-node");
+  const { connectKube } = await import("../kube/connect.js");
   const { ObjectCache } = await import("../cluster/object-cache.js");
   const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
   const { describeError } = await import("../runtime/api-error.js");
-  const kc = new KubeConfig();
+  // The one kubeconfig loader serve uses too (src/kube/kubeconfig.ts): the same user, proxy and credentials.
+  let kc;
   try {
-    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
-    else kc.loadFromDefault();
+    kc = (await connectKube(kubeconfig !== undefined ? { kubeconfig } : {})).client;
   } catch (error) {
     throw new UsageError(`cannot read the kubeconfig: ${describeError(error)}`);
   }
-  const where = kc.getCurrentCluster()?.server ?? "the cluster";
+  const where = kc.server;
   let served;
   try {
     served = await discoverServedVersions(kc);
@@ -85,6 +85,7 @@ async function clusterObjects(kubeconfig: string | undefined, timeoutMs: number)
   } finally {
     clearTimeout(timer);
     await Promise.all(caches.map((c) => c.stop()));
+    kc.close();
   }
 }
 
