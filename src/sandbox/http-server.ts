@@ -38,6 +38,18 @@ export interface HttpHandlerOptions {
   watches: Set<ActiveWatch>;
   /** Injected 429s, 5xx and resets (request-faults.ts). */
   faults?: RequestFaults;
+  /** Records who sent each request (kube-apiserver's audit log, its user fields only). */
+  audit?: (entry: AuditEntry) => void;
+}
+
+/** One request as an audit event records it: the authenticated user, the impersonated one, what and how. */
+export interface AuditEntry {
+  user: string;
+  impersonatedUser?: string;
+  impersonatedGroups?: string[];
+  verb: string;
+  path: string;
+  userAgent: string;
 }
 
 /** The caller named by the bearer token: the token is the user name (see sandbox.ts). */
@@ -143,6 +155,13 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
     // With RBAC, rbac-authorizer.ts has checked that the requester may impersonate (impersonation.ts).
     const impersonation = impersonationOf(req);
     const user = impersonation !== undefined ? impersonatedUser(impersonation) : requester;
+    options.audit?.({
+      user: requester.username,
+      ...(impersonation !== undefined ? { impersonatedUser: user.username, impersonatedGroups: user.groups } : {}),
+      verb: req.method ?? "GET",
+      path,
+      userAgent: req.headers["user-agent"] ?? "",
+    });
 
     if (path === "/version") return sendJson(res, 200, versionInfo());
     if (path === "/openapi/v3") return sendJson(res, 200, openApiV3().index);

@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ServiceResolver } from "./admission.js";
 import { createHandler } from "./http-server.js";
+import type { AuditEntry } from "./http-server.js";
 import { withRbacAuthorization } from "./rbac-authorizer.js";
 import type { AuthorizationMode } from "./rbac-authorizer.js";
 import { kubeConfigFor, kubeconfigYaml } from "./kubeconfig.js";
@@ -87,6 +88,8 @@ export interface Sandbox {
   kubeConfig(token?: string): KubeConfig;
   /** Writes the same kubeconfig as YAML, for kubectl --kubeconfig. */
   writeKubeconfig(file: string, token?: string): Promise<void>;
+  /** The latest requests (at most 10,000) with who sent them and whom they acted as, oldest first. */
+  auditLog(): readonly AuditEntry[];
   /** A client certificate the sandbox accepts as `user` in `groups` (CN and O, signed by its CA). */
   clientCertificate(user: string, groups?: readonly string[]): PemPair;
   readonly faults: SandboxFaults;
@@ -168,6 +171,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const watches = new Set<ActiveWatch>();
   const requestFaults = new RequestFaults();
+  const audit: AuditEntry[] = [];
   let latencyMs = 0;
   let port = options.port ?? 0;
   const sockets = new Set<Socket>();
@@ -179,6 +183,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     watches,
     faults: requestFaults,
+    audit: (entry) => {
+      if (audit.length >= 10_000) audit.splice(0, 1000);
+      audit.push(entry);
+    },
   });
   const handler = options.authorization === "RBAC" ? withRbacAuthorization(apiHandler, { store, adminToken: token }) : apiHandler;
 
@@ -229,6 +237,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     kubeConfig: (t = token) => kubeConfigFor({ url, caPem, token: t }),
     writeKubeconfig: async (file, t = token) => writeFile(file, kubeconfigYaml({ url, caPem, token: t }), { mode: 0o600 }),
     clientCertificate: (user, groups = []) => generateSandboxClient(ca, user, groups),
+    auditLog: () => [...audit],
     faults: {
       dropWatches: (mode = "end") => {
         for (const w of [...watches]) w.end(mode);
