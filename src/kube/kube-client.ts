@@ -334,7 +334,6 @@ export class KubeClient {
     let request: http.ClientRequest | undefined;
     let done = false;
     let idle: NodeJS.Timeout | undefined;
-    let connectTimer: NodeJS.Timeout | undefined;
     let wake: (() => void) | undefined;
     const finish = (end: WatchEnd): void => {
       if (done) return;
@@ -355,7 +354,7 @@ export class KubeClient {
     };
     const connectTimeoutMs = options.connectTimeoutMs ?? this.timeoutMs;
     const deadline = Date.now() + connectTimeoutMs;
-    connectTimer = setTimeout(() => finish({ reason: "error", error: new Error(`watch ${path}: no answer within ${connectTimeoutMs} ms`) }), connectTimeoutMs);
+    const connectTimer = setTimeout(() => finish({ reason: "error", error: new Error(`watch ${path}: no answer within ${connectTimeoutMs} ms`) }), connectTimeoutMs);
     const sleep = (ms: number): Promise<void> =>
       new Promise((resolve) => {
         const timer = setTimeout(resolve, ms);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { dump } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { KubeconfigError, kubeconfigAccess, loadClusterAccess } from "./kubeconfig.js";
-import type { ClusterAccess, PemSource } from "./kubeconfig.js";
+import type { PemSource } from "./kubeconfig.js";
 
 const text = (source: PemSource | undefined): string | undefined => (source === undefined ? undefined : "data" in source ? source.data.toString() : `file:${source.file}`);
 
