@@ -17,11 +17,12 @@ import { freePort, sandboxWebhookConfiguration, SANDBOX_NAMESPACE } from "../src
 import { startSandbox } from "../src/sandbox/sandbox.js";
 import type { Sandbox } from "../src/sandbox/sandbox.js";
 import { binary, repoRoot } from "./helpers/cli.js";
-import { startConnectProxy } from "./helpers/connect-proxy.js";
+import { startConnectProxy, startSocksProxy } from "./helpers/connect-proxy.js";
 import type { ConnectProxy } from "./helpers/connect-proxy.js";
 import { eventually } from "./helpers/eventually.js";
 import { helmRelease } from "./helpers/flux-client.js";
 import { bundledKubectl, runTool } from "./helpers/tools.js";
+import { connectKube } from "../src/kube/index.js";
 
 const API_NAME = "kubernetes.default.svc";
 
@@ -155,5 +156,27 @@ describe("NO_PROXY", () => {
     const kubectl = await runTool(bundledKubectl(), ["--kubeconfig", kubeconfig, "get", "helmreleases", "-A", "--request-timeout", "5s"], { env: { HOME: dir, ...env } });
     expect(kubectl.code).not.toBe(0);
     expect(proxy.tunnels.length).toBe(tunnelsBefore);
+  });
+});
+
+describe("a socks5 proxy-url", () => {
+  it("carries src/kube's and kubectl's connections alike", async () => {
+    const socks = await startSocksProxy({ hosts: { [API_NAME]: "127.0.0.1" } });
+    try {
+      const kubeconfig = await kubeconfigFile("socks.kubeconfig", { "proxy-url": socks.url });
+      const { client } = await connectKube({ kubeconfig, env: CLEAN_ENV });
+      const list = await client.get<{ items: unknown[] }>("/apis/helm.toolkit.fluxcd.io/v2/namespaces/default/helmreleases");
+      client.close();
+      expect(list.items).toHaveLength(2);
+      const ours = socks.tunnels.length;
+      expect(ours).toBeGreaterThan(0);
+      const kubectl = await runTool(bundledKubectl(), ["--kubeconfig", kubeconfig, "get", "helmreleases", "-A", "-o", "name"], { env: { HOME: dir, ...CLEAN_ENV } });
+      expect(kubectl.stderr).toBe("");
+      expect(kubectl.stdout).toContain("helmrelease.helm.toolkit.fluxcd.io/redis");
+      expect(socks.tunnels.length).toBeGreaterThan(ours);
+      expect(new Set(socks.tunnels)).toEqual(new Set([`${API_NAME}:${apiPort}`]));
+    } finally {
+      await socks.close();
+    }
   });
 });
