@@ -428,8 +428,14 @@ export class KubeClient {
           response.on("error", (error) => finish({ reason: "error", error }));
           response.on("close", () => finish(response.complete ? { reason: "closed" } : { reason: "error", error: new Error(`watch ${path}: connection closed mid-stream`) }));
         });
+        let streaming = false;
+        request.on("response", (response: http.IncomingMessage) => {
+          streaming = response.statusCode === 200;
+        });
         request.on("error", (error) => {
           if (done) return resolveAttempt(undefined);
+          // Once events flow, a broken connection ends the watch (its owner resumes from its resourceVersion).
+          if (streaming) return finish({ reason: "error", error });
           this.observer?.request("WATCH", "error");
           const decision = retryOnError(errorCode(error), true, attempt, this.random);
           if (decision !== undefined && Date.now() + decision.delayMs < deadline) {
