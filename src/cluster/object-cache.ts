@@ -392,8 +392,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         const healthy = reason !== "error" && (events > 0 || lasted >= HEALTHY_WATCH_MS);
         resolve(error === undefined ? { reason, healthy } : { reason, healthy, error });
       };
-      // A connection that silently died would hang for ever.
-      // for ever. The server ends every watch after timeoutSeconds, so silence well past it is dead.
+      // A connection that silently died would hang for ever. The server ends every watch after
+      // timeoutSeconds, so silence well past it is dead.
       const armIdleTimer = (): void => {
         clearTimeout(idleTimer);
         idleTimer = setTimeout(() => finish("error", "watch silent past its timeout"), (timeoutSeconds + 30) * 1000);
