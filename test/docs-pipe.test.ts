@@ -1,7 +1,8 @@
 // The pipe in CONTRIBUTING.md and docs/architecture.md names its steps as `file:function` (or
 // `file:Class.method`): this checks, with the TypeScript compiler's parser, that every file and
-// function named there exists, so the documents cannot silently drift from the code.
-import { existsSync, readFileSync } from "node:fs";
+// function named there exists, and every `Class.method` named without its file is a member of some class
+// of src/, so the documents cannot silently drift from the code.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
@@ -38,6 +39,28 @@ function declaredNames(file: string): Set<string> {
   return names;
 }
 
+/** `Class.member` for every class declared under src/ (tests apart), for the steps named without their file. */
+let knownMembers: Set<string> | undefined;
+function classMembers(): Set<string> {
+  if (knownMembers !== undefined) return knownMembers;
+  const members = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(join(repoRoot, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (path.endsWith(".ts") && !path.endsWith(".test.ts")) for (const name of declaredNames(path)) if (name.includes(".")) members.add(name);
+    }
+  };
+  walk("src");
+  knownMembers = members;
+  return members;
+}
+
+/** Backticked `Class.member` mentions without a file (`ObjectCache.relist`). */
+function memberReferences(text: string): string[] {
+  return [...text.matchAll(/(?<![\w/.:])`([A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*)`/g)].map((match) => match[1]!);
+}
+
 /** What is wrong with one reference, or undefined when its file and name exist. */
 function problemOf(ref: { file: string; name?: string }): string | undefined {
   if (!existsSync(join(repoRoot, ref.file))) return `${ref.file} does not exist`;
@@ -62,6 +85,8 @@ describe("the pipe as documented", () => {
       );
       const problems = codeReferences(text).map(problemOf).filter((problem) => problem !== undefined);
       expect(problems).toEqual([]);
+      const members = classMembers();
+      expect(memberReferences(text).filter((member) => !members.has(member))).toEqual([]);
     });
   }
 
@@ -70,5 +95,8 @@ describe("the pipe as documented", () => {
     expect(problemOf({ file: "src/cluster/object-cache.ts", name: "ObjectCache.watchTwice" })).toBe("src/cluster/object-cache.ts declares no ObjectCache.watchTwice");
     expect(problemOf({ file: "src/cluster/no-such-file.ts", name: "start" })).toBe("src/cluster/no-such-file.ts does not exist");
     expect(codeReferences("see `src/a/b.ts:C.d` and `src/e.ts`")).toEqual([{ file: "src/a/b.ts", name: "C.d" }, { file: "src/e.ts" }]);
+    expect(memberReferences("`ObjectCache.relist` then `src/x.ts:Y.z` and `KubeClient.find`")).toEqual(["ObjectCache.relist", "KubeClient.find"]);
+    expect(classMembers().has("ObjectCache.relist")).toBe(true);
+    expect(classMembers().has("ObjectCache.relistTwice")).toBe(false);
   });
 });
