@@ -4,8 +4,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { LeaseElection, leaseRecordOf, microTime } from "../src/cluster/index.js";
-import type { LeaseElectionOptions } from "../src/cluster/index.js";
+import { microTime } from "../src/cluster/events.js";
+import { LeaseElection, leaseRecordOf } from "../src/cluster/lease-election.js";
+import type { LeaseElectionOptions } from "../src/cluster/lease-election.js";
 import { startSandbox } from "../src/sandbox/index.js";
 import type { Sandbox } from "../src/sandbox/index.js";
 import { eventually } from "./helpers/eventually.js";
