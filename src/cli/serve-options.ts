@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseAdmissionPolicy, AdmissionPolicyError } from "../admission/policy.js";
 import type { AdmissionPolicy } from "../admission/policy.js";
+import { DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS } from "../kube/kube-client.js";
 import { optionTable, parseCommandLine, UsageError } from "./args.js";
 
 export type CertMode = "self-managed" | "files" | "cert-manager";
@@ -258,8 +259,8 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     bindAddress: get("bind-address"),
     kubeconfig: get("kubeconfig"),
     inCluster: parseBoolean(get("in-cluster"), "in-cluster"),
-    kubeApiQps: parsePositive(get("kube-api-qps"), "kube-api-qps", 50),
-    kubeApiBurst: parsePositive(get("kube-api-burst"), "kube-api-burst", 300),
+    kubeApiQps: parsePositive(get("kube-api-qps"), "kube-api-qps", DEFAULT_KUBE_API_QPS),
+    kubeApiBurst: parsePositive(get("kube-api-burst"), "kube-api-burst", DEFAULT_KUBE_API_BURST),
     namespace: get("namespace") ?? env.POD_NAMESPACE ?? defaultNamespace(),
     identity: get("identity") ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     leaseName: get("lease-name") ?? "releasegate-leader",

@@ -164,7 +164,7 @@ export function accessAuthenticator(access: ClusterAccess, options: Authenticato
 }
 
 /** Impersonate-User, -Uid, -Group (one line each) and -Extra-<key> (the key percent-encoded), as client-go sends them. */
-export function impersonationHeaders(impersonate: Impersonation | undefined): HeaderValues {
+function impersonationHeaders(impersonate: Impersonation | undefined): HeaderValues {
   if (impersonate === undefined) return {};
   const headers: HeaderValues = {};
   if (impersonate.user !== undefined) headers["impersonate-user"] = impersonate.user;

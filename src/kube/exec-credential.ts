@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import type { ExecClusterInfo, ExecConfig } from "./kubeconfig.js";
 import { isRecord } from "../runtime/json.js";
 
-export interface ExecCredential {
+interface ExecCredential {
   token?: string;
   clientCertificateData?: string;
   clientKeyData?: string;
@@ -18,7 +18,7 @@ export interface ExecCredential {
 }
 
 /** The longest a plugin may run (a login flow in interactive mode gets the same bound). */
-export const EXEC_PLUGIN_TIMEOUT_MS = 120_000;
+const EXEC_PLUGIN_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
 export class ExecCredentialSource {
@@ -115,7 +115,7 @@ function runPlugin(exec: ExecConfig, env: NodeJS.ProcessEnv, interactive: boolea
 }
 
 /** The plugin's answer, checked as client-go checks it. */
-export function parseExecCredential(text: string, apiVersion: string, command: string): ExecCredential {
+function parseExecCredential(text: string, apiVersion: string, command: string): ExecCredential {
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -49,7 +49,7 @@ export const DEFAULT_KUBE_API_QPS = 50;
 export const DEFAULT_KUBE_API_BURST = 300;
 
 /** The verb a request is counted under: the HTTP method, with LIST and WATCH told apart from GET. */
-export type KubeVerb = "GET" | "LIST" | "WATCH" | "POST" | "PUT" | "PATCH" | "DELETE";
+type KubeVerb = "GET" | "LIST" | "WATCH" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** What the client reports (serve turns it into metrics, src/metrics). */
 export interface KubeClientObserver {

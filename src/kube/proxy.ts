@@ -105,7 +105,7 @@ function credentialsOf(proxy: URL): { username: string; password: string } | und
 }
 
 /** A socket to `host:port` through `proxy`, ready for TLS (or plain HTTP) to the API server. */
-export function openTunnel(proxy: URL, host: string, port: number, timeoutMs: number, proxyCa?: tls.SecureContextOptions["ca"]): Promise<net.Socket> {
+function openTunnel(proxy: URL, host: string, port: number, timeoutMs: number, proxyCa?: tls.SecureContextOptions["ca"]): Promise<net.Socket> {
   if (proxy.protocol === "socks5:") return socksTunnel(proxy, host, port, timeoutMs);
   return new Promise((resolve, reject) => {
     const authority = `${host.includes(":") ? `[${host}]` : host}:${port}`;

@@ -15,7 +15,7 @@ const BACKOFF_MAX_MS = 5_000;
 /** The longest Retry-After honoured; a server asking for more gets our deadline's judgement. */
 const RETRY_AFTER_MAX_S = 60;
 
-export type RetryReason = "throttled" | "server_error" | "connection";
+type RetryReason = "throttled" | "server_error" | "connection";
 
 export interface RetryDecision {
   reason: RetryReason;

@@ -2,7 +2,7 @@
 // Structural: metrics does not import the client.
 import type { ReleasegateMetrics } from "./metrics.js";
 
-export interface KubeApiReports {
+interface KubeApiReports {
   request(verb: string, code: string): void;
   retry(verb: string, reason: string): void;
   throttled(seconds: number, source: "client" | "server"): void;

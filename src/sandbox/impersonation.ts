@@ -18,7 +18,7 @@ export interface Impersonation {
 }
 
 /** What the requester must be allowed to `impersonate`, as RBAC request attributes. */
-export interface ImpersonationTarget {
+interface ImpersonationTarget {
   apiGroup: string;
   resource: string;
   subresource: string;
