@@ -4,3 +4,4 @@ export * from "./token-bucket.js";
 export * from "./reconcile-queue.js";
 export * from "./gate-metrics.js";
 export * from "./gate-controller.js";
+export * from "./leader-start.js";
