@@ -110,10 +110,11 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-if (invokedDirectly()) {
+/** Runs the command line as the process (the `releasegate` launcher in bin/, or this file run directly). */
+export function runAsProgram(argv: string[] = process.argv.slice(2)): void {
   endQuietlyOnClosedPipe(process.stdout);
   endQuietlyOnClosedPipe(process.stderr);
-  main(process.argv.slice(2)).then(
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -123,3 +124,5 @@ if (invokedDirectly()) {
     },
   );
 }
+
+if (invokedDirectly()) runAsProgram();
