@@ -11101,11 +11101,11 @@ function findEnumSharedPrefix(enumName, values) {
     if (!value.name.toLowerCase().startsWith(prefix)) {
       return void 0;
     }
-    const shortName = value.name.substring(prefix.length);
-    if (shortName.length == 0) {
+    const shortName2 = value.name.substring(prefix.length);
+    if (shortName2.length == 0) {
       return void 0;
     }
-    if (/^\d/.test(shortName)) {
+    if (/^\d/.test(shortName2)) {
       return void 0;
     }
   }
@@ -36037,14 +36037,14 @@ var ClusterApplier = class {
     }
     if (substitutes) value = substituteValue(value, variables);
     if (role === "ResourceSet") {
-      this.objects.push(decodeFluxObject2(doc, role, value, namespace, finalName));
+      this.objects.push(withApplier(decodeFluxObject2(doc, role, value, namespace, finalName), placement.appliedBy));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }
-    this.objects.push(decodeFluxObject2(doc, role, value, namespace, finalName));
-    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth);
+    this.objects.push(withApplier(decodeFluxObject2(doc, role, value, namespace, finalName), placement.appliedBy));
+    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth, `${namespace}/${finalName}`);
   }
-  applyKustomization(doc, value, namespace, depth) {
+  applyKustomization(doc, value, namespace, depth, appliedBy) {
     if (depth >= MAX_DEPTH2) return;
     const spec = specOf(value);
     const childTarget = nonEmptyString(spec["targetNamespace"]);
@@ -36053,7 +36053,7 @@ var ClusterApplier = class {
     const prefix = nonEmptyString(spec["namePrefix"]) ?? "";
     const suffix = nonEmptyString(spec["nameSuffix"]) ?? "";
     for (const item of this.rules.buildOf(value, doc, namespace)) {
-      const child = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, patches, depth: depth + 1 };
+      const child = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, patches, depth: depth + 1, appliedBy };
       if (childTarget !== void 0) child.targetNamespace = childTarget;
       if (childVariables !== void 0) child.variables = childVariables;
       this.queue.push(child);
@@ -36102,6 +36102,10 @@ var ClusterApplier = class {
     });
   }
 };
+function withApplier(object, appliedBy) {
+  if (appliedBy !== void 0) object.appliedBy = appliedBy;
+  return object;
+}
 function sourceOf2(doc) {
   const objectLine = doc.objectLine;
   return {
@@ -36225,6 +36229,67 @@ async function readRepository(paths, options) {
   return { clusters, unreached: [...new Set(unreached)].filter((file) => !reachedFiles.has(file)).sort() };
 }
 
+// src/manifests/order-warnings.ts
+function orderWarnings(cluster) {
+  const releases = /* @__PURE__ */ new Map();
+  const kustomizations = /* @__PURE__ */ new Map();
+  for (const object of cluster.objects) {
+    if (object.kind === "HelmRelease") releases.set(`${object.namespace}/${object.name}`, object);
+    else if (object.kind === "Kustomization") kustomizations.set(`${object.namespace}/${object.name}`, object);
+  }
+  const reach = /* @__PURE__ */ new Map();
+  const dependsOnClosure = (start) => {
+    const known = reach.get(start);
+    if (known !== void 0) return known;
+    const seen = /* @__PURE__ */ new Set();
+    const stack = [start];
+    while (stack.length > 0) {
+      const at = kustomizations.get(stack.pop());
+      if (at === void 0) continue;
+      for (const dependency of resolveDependencies(at)) {
+        if (seen.has(dependency.key)) continue;
+        seen.add(dependency.key);
+        stack.push(dependency.key);
+      }
+    }
+    reach.set(start, seen);
+    return seen;
+  };
+  const applies = (outer, inner) => {
+    const seen = /* @__PURE__ */ new Set();
+    for (let at = kustomizations.get(inner)?.appliedBy; at !== void 0 && !seen.has(at); at = kustomizations.get(at)?.appliedBy) {
+      if (at === outer) return true;
+      seen.add(at);
+    }
+    return false;
+  };
+  const warnings = [];
+  for (const [key, release] of releases) {
+    const own = release.appliedBy;
+    if (own === void 0) continue;
+    for (const dependency of resolveDependencies(release)) {
+      const other = releases.get(dependency.key)?.appliedBy;
+      if (other === void 0 || other === own || dependsOnClosure(own).has(other)) continue;
+      warnings.push({ object: key, dependency: dependency.key, source: release.source, message: orderMessage(dependency.key, own, other, applies(own, other)) });
+    }
+  }
+  return warnings;
+}
+function entryFor(target, from) {
+  const [namespace, name] = target.split("/");
+  return from.startsWith(`${namespace}/`) ? `{name: ${name}}` : `{name: ${name}, namespace: ${namespace}}`;
+}
+function shortName(key) {
+  return key.slice(key.indexOf("/") + 1);
+}
+function orderMessage(dependency, own, other, ownAppliesOther) {
+  const intro = `depends on HelmRelease ${dependency}, which Kustomization ${other} applies, but Kustomization ${own}, which applies this one, does not depend on ${shortName(other)}`;
+  if (ownAppliesOther) {
+    return `${intro}: on a new cluster ${shortName(own)} is refused for ever, since ${shortName(other)} is in its own build and is never created; move this HelmRelease into a Kustomization that depends on ${shortName(other)}`;
+  }
+  return `${intro}: on a new cluster, ${shortName(own)} is refused until ${shortName(other)} has applied; add ${entryFor(other, own)} to the dependsOn of ${shortName(own)}`;
+}
+
 // src/cli/check.ts
 var GRAPH_KINDS = /* @__PURE__ */ new Set(["HelmRelease", "Kustomization", "ResourceSet"]);
 var checkUsage = `Usage: releasegate check [options] PATH...
@@ -36232,20 +36297,23 @@ var checkUsage = `Usage: releasegate check [options] PATH...
 Checks the dependsOn graph of every Flux HelmRelease and Kustomization that Flux would apply from PATH
 (a file, a folder searched recursively for *.yaml, *.yml and *.json, or - for stdin), cluster by
 cluster, for cycles, missing dependencies, invalid entries, objects defined twice, objects without a
-namespace and, optionally, cross-namespace references.
+namespace, bootstrap order (a warning) and, optionally, cross-namespace references.
 
 Options:
   --output text|json|github     output format (default text; github prints workflow annotations)
   --cross-namespace allow|deny  report dependencies in another namespace (default allow)
   --cluster NAME                check only this cluster (its entry folder, or the folder's last name)
   --include-unreached           list the files no Flux build applies (never checked)
-  --strict                      fail on unverified dependencies (ones only a ResourceSet template might make)
+  --strict                      fail on warnings too: unverified dependencies (ones only a ResourceSet
+                                template might make) and bootstrap order (a HelmRelease whose dependency
+                                another Kustomization applies, without its own depending on that one)
   --allow-empty                 exit 0 when PATH holds no Flux object
   --default-namespace NAME      namespace of objects applied without Flux that name none (default "default")
   --ignore-missing              do not report missing dependencies (checking part of a repo)
   -h, --help                    show this help
 
 Exit status: 0 no problem, 1 problems found, 2 bad usage, unreadable input or no Flux object.`;
+var WARNING_TYPES = /* @__PURE__ */ new Set(["unverified", "order"]);
 var reportedType = {
   cycle: "cycle",
   "self-dependency": "cycle",
@@ -36302,6 +36370,10 @@ function checkCluster(cluster, options) {
       }
       reported.push(entry);
     }
+  }
+  for (const warning of orderWarnings(cluster)) {
+    const { object, dependency, source, message } = warning;
+    reported.push({ type: "order", kind: "HelmRelease", object, dependency, cluster: cluster.name, file: source.file, line: source.line, message });
   }
   return reported;
 }
@@ -36388,7 +36460,7 @@ async function runCheck(argv, io) {
     clusters = chosen;
   }
   const problems = clusters.flatMap((cluster) => checkCluster(cluster, { crossNamespace, ignoreMissing: values["ignore-missing"] === true })).sort(byPlace);
-  const failing = problems.filter((problem) => problem.type !== "unverified" || values.strict === true);
+  const failing = problems.filter((problem) => !WARNING_TYPES.has(problem.type) || values.strict === true);
   const includeUnreached = values["include-unreached"] === true;
   if (output === "json") {
     const report = {
@@ -36403,7 +36475,7 @@ async function runCheck(argv, io) {
     const tag = (cluster) => clusters.length > 1 ? ` [${cluster}]` : "";
     for (const problem of problems) {
       if (output === "github") {
-        const level = problem.type === "unverified" && values.strict !== true ? "warning" : "error";
+        const level = WARNING_TYPES.has(problem.type) && values.strict !== true ? "warning" : "error";
         const where = problem.file === "" ? "" : ` file=${escapeProperty(problem.file)},line=${problem.line}`;
         io.stdout(`::${level}${where}::${escapeData(`${problem.object}: ${problem.message}${tag(problem.cluster)}`)}
 `);

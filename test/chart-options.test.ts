@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import type { V1Deployment, V1NetworkPolicy, V1Service } from "@kubernetes/client-node";
+import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import { parse, parseAllDocuments } from "yaml";
 import { binary, repoRoot } from "./helpers/cli.js";
 import { toolPath } from "./helpers/tools.js";
@@ -38,6 +38,11 @@ function one<T>(objects: K8sObject[], kind: string): T {
   const found = objects.find((o) => o.kind === kind);
   if (found === undefined) throw new Error(`no ${kind} rendered`);
   return found as unknown as T;
+}
+
+/** A NetworkPolicy as rendered (YAML field names: `from`, which client-node's type calls `_from`). */
+interface V1NetworkPolicy {
+  spec?: { ingress?: Array<{ from?: unknown[]; ports?: Array<{ port?: number | string }> }> };
 }
 
 const container = (objects: K8sObject[]) => one<V1Deployment>(objects, "Deployment").spec!.template.spec!.containers[0]!;
