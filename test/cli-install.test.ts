@@ -39,7 +39,7 @@ describe("the releasegate command", () => {
     prefix = join(work, "prefix");
     gitops = join(work, "gitops");
     await cp(join(repoRoot, "examples/cycle"), join(gitops, "apps"), { recursive: true });
-    // dist/ is built already (npm test builds first); the README's `npm pack` also runs the build (prepare).
+    // dist/ is built already (npm test builds first), as the README's `npm run build` before `npm pack` does.
     const packed = await run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], { cwd: repoRoot, timeout: 120_000 });
     const tarball = join(work, packed.stdout.trim().split("\n").pop()!);
     await run("npm", ["install", "--global", "--prefix", prefix, "--no-audit", "--no-fund", "--prefer-offline", tarball], {
@@ -65,9 +65,9 @@ describe("the releasegate command", () => {
     expect(installed).not.toContain("typescript");
   });
 
-  it("runs the pre-commit `node` hook as pre-commit does: npm installs the repository, then entry + args in the repository", async () => {
+  it("runs the pre-commit `system` hook as pre-commit does: entry + args in the repository, with the installed command", async () => {
     const hooks = parse(await readFile(join(repoRoot, ".pre-commit-hooks.yaml"), "utf8")) as Hook[];
-    const hook = hooks.find((h) => h.language === "node");
+    const hook = hooks.find((h) => h.language === "system");
     expect(hook?.id).toBe("releasegate-check");
     // One check of the whole repository, not one per changed file.
     expect(hook?.pass_filenames).toBe(false);

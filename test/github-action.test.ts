@@ -101,4 +101,17 @@ describe("the GitHub Action", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^::error title=releasegate check::--output must be one of text, json, github/m);
   });
+
+  it("runs with the README's workflow step as written, from a GitOps repository that is not the clone", async () => {
+    const readme = await readFile(join(repoRoot, "README.md"), "utf8");
+    const block = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((text) => text.includes("uses: releasegate/releasegate@"));
+    expect(block, "a workflow in the README using the action").toBeDefined();
+    const workflow = parse(block!) as { jobs: Record<string, { steps: Array<{ uses?: string; with?: Record<string, string> }> }> };
+    const step = Object.values(workflow.jobs).flatMap((job) => job.steps).find((s) => s.uses?.startsWith("releasegate/releasegate@"));
+    const repo = await sampleRepo("readme-repo", { "clusters/prod": "cross-namespace" });
+    const result = await runAction(repo, step?.with ?? {});
+    // The step's own flags (--cross-namespace deny) apply: grafana's dependency in monitoring is reported.
+    expect(result.stdout).toMatch(/^::error file=clusters\/prod\/3-grafana\.yaml,line=\d+::default\/grafana: /m);
+    expect(result.code).toBe(1);
+  });
 });
