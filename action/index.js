@@ -34880,7 +34880,7 @@ function substituteValue(value, variables) {
 }
 
 // src/manifests/flux-object.ts
-function fluxKindOf2(value) {
+function fluxKindOfManifest(value) {
   const kind = fluxKindOf(value["apiVersion"], value["kind"]);
   return kind !== void 0 && kind !== "ResourceSet" ? kind : void 0;
 }
@@ -34955,7 +34955,7 @@ function toManifestObject(doc, kind, value, namespace, name) {
 var RESOURCE_SET_API_VERSION = "fluxcd.controlplane.io/v1";
 function roleOf(value) {
   if (value["kind"] === "ResourceSet" && value["apiVersion"] === RESOURCE_SET_API_VERSION) return "ResourceSet";
-  return fluxKindOf2(value);
+  return fluxKindOfManifest(value);
 }
 function isFluxInstance(value) {
   return value["kind"] === "FluxInstance" && typeof value["apiVersion"] === "string" && value["apiVersion"].startsWith("fluxcd.controlplane.io/");
@@ -34981,7 +34981,7 @@ function namespaceOf(doc, kind, value) {
   return metadataString(viewOf(doc, value), kind, "namespace");
 }
 var documentIndex = /* @__PURE__ */ new WeakMap();
-function decodeFluxObject2(doc, kind, value, namespace, name) {
+function decodeManifestObject(doc, kind, value, namespace, name) {
   const object = toManifestObject(doc, kind, value, namespace, name);
   documentIndex.set(object, doc.index);
   return object;
@@ -35988,7 +35988,7 @@ var ClusterApplier = class {
     if (entry.instance !== void 0) {
       const { doc, generated } = entry.instance;
       const metadata = generated["metadata"];
-      this.objects.push(decodeFluxObject2(doc, "Kustomization", generated, metadata.namespace, metadata.name));
+      this.objects.push(decodeManifestObject(doc, "Kustomization", generated, metadata.namespace, metadata.name));
     }
     if (entry.bootstrap !== void 0) {
       const doc = entry.bootstrap;
@@ -36037,11 +36037,11 @@ var ClusterApplier = class {
     }
     if (substitutes) value = substituteValue(value, variables);
     if (role === "ResourceSet") {
-      this.objects.push(withApplier(decodeFluxObject2(doc, role, value, namespace, finalName), placement.appliedBy));
+      this.objects.push(withApplier(decodeManifestObject(doc, role, value, namespace, finalName), placement.appliedBy));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }
-    this.objects.push(withApplier(decodeFluxObject2(doc, role, value, namespace, finalName), placement.appliedBy));
+    this.objects.push(withApplier(decodeManifestObject(doc, role, value, namespace, finalName), placement.appliedBy));
     if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth, `${namespace}/${finalName}`);
   }
   applyKustomization(doc, value, namespace, depth, appliedBy) {
@@ -36153,7 +36153,7 @@ function asWritten(read, defaultNamespace, name = WHOLE_PATH_CLUSTER) {
     if (kind === void 0) return;
     const objectName = nameOf(doc, kind, doc.value);
     const namespace = namespaceOf(doc, kind, doc.value) || defaultNamespace;
-    objects.push(decodeFluxObject2(doc, kind, doc.value, namespace, objectName));
+    objects.push(decodeManifestObject(doc, kind, doc.value, namespace, objectName));
   });
   return { name, objects, problems: [], unknown: [] };
 }

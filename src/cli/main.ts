@@ -110,11 +110,10 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-/** Runs the command line as the process (the `releasegate` launcher in bin/, or this file run directly). */
-export function runAsProgram(argv: string[] = process.argv.slice(2)): void {
+if (invokedDirectly()) {
   endQuietlyOnClosedPipe(process.stdout);
   endQuietlyOnClosedPipe(process.stderr);
-  main(argv).then(
+  main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
@@ -124,5 +123,3 @@ export function runAsProgram(argv: string[] = process.argv.slice(2)): void {
     },
   );
 }
-
-if (invokedDirectly()) runAsProgram();

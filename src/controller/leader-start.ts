@@ -20,7 +20,7 @@ import type { GateEvent } from "./transitions.js";
  * dependencies, it is neither suspended nor being deleted, and no request is already waiting for Flux
  * (a requestedAt annotation Flux has not handled yet: a previous leader, or `flux reconcile`, asked).
  */
-export function wantsLeaderStartRequest(state: GateState | undefined, object: FluxObject | undefined): object is FluxObject {
+function wantsLeaderStartRequest(state: GateState | undefined, object: FluxObject | undefined): object is FluxObject {
   if (state?.state !== "open" || object === undefined || !mayRequestReconcile(object)) return false;
   const requestedAt = object.annotations?.[RECONCILE_REQUESTED_AT];
   return requestedAt === undefined || requestedAt === object.status?.lastHandledReconcileAt;

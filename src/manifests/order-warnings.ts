@@ -14,7 +14,7 @@ import { resolveDependencies } from "../graph/refs.js";
 import type { ObjectKey } from "../graph/types.js";
 import type { ClusterManifests, ManifestObject, SourceLocation } from "./manifest-object.js";
 
-export interface OrderWarning {
+interface OrderWarning {
   /** The HelmRelease that would be refused (`namespace/name`). */
   object: ObjectKey;
   /** Its dependency, applied by another Kustomization. */
@@ -83,7 +83,7 @@ function shortName(key: ObjectKey): string {
 }
 
 /** The one message of an `order` warning. */
-export function orderMessage(dependency: ObjectKey, own: ObjectKey, other: ObjectKey, ownAppliesOther: boolean): string {
+function orderMessage(dependency: ObjectKey, own: ObjectKey, other: ObjectKey, ownAppliesOther: boolean): string {
   const intro = `depends on HelmRelease ${dependency}, which Kustomization ${other} applies, but Kustomization ${own}, which applies this one, does not depend on ${shortName(other)}`;
   if (ownAppliesOther) {
     return `${intro}: on a new cluster ${shortName(own)} is refused for ever, since ${shortName(other)} is in its own build and is never created; move this HelmRelease into a Kustomization that depends on ${shortName(other)}`;
