@@ -34,6 +34,10 @@ describe("accessAuthenticator", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("sends the kubeconfig's token beside a token file until the file has been read once", async () => {
+    expect(await accessAuthenticator({ ...base, credentials: { type: "token-file", file: "/nonexistent/token", token: "t" } }).headers()).toEqual({ authorization: "Bearer t" });
+  });
+
   it("fails with the file's name when a token file was never readable", async () => {
     await expect(accessAuthenticator({ ...base, credentials: { type: "token-file", file: "/nonexistent/token" } }).headers()).rejects.toThrow(/\/nonexistent\/token/);
   });

@@ -65,12 +65,13 @@ export function accessAuthenticator(access: ClusterAccess, options: Authenticato
   const impersonation = impersonationHeaders(access.impersonate);
 
   let cachedToken: { token: string; readAt: number } | undefined;
-  const fileToken = (file: string): string => {
+  const fileToken = (file: string, fallback: string | undefined): string => {
     if (cachedToken !== undefined && now() - cachedToken.readAt < TOKEN_FILE_REFRESH_MS) return cachedToken.token;
     try {
       cachedToken = { token: readFileSync(file, "utf8").trim(), readAt: now() };
     } catch (error) {
-      // A token being replaced may be absent for a moment: keep the last one rather than send none.
+      // A token being replaced may be absent for a moment: keep the last one (or the kubeconfig's token) rather than send none.
+      if (cachedToken === undefined && fallback !== undefined) return fallback;
       if (cachedToken === undefined) throw new Error(`cannot read the token file ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     return cachedToken.token;
@@ -136,7 +137,7 @@ export function accessAuthenticator(access: ClusterAccess, options: Authenticato
           headers["authorization"] = `Bearer ${credentials.token}`;
           break;
         case "token-file":
-          headers["authorization"] = `Bearer ${fileToken(credentials.file)}`;
+          headers["authorization"] = `Bearer ${fileToken(credentials.file, credentials.token)}`;
           break;
         case "basic":
           headers["authorization"] = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;

@@ -46,7 +46,8 @@ describe("kubeconfigAccess", () => {
     expect([text(fromData.clientCert), text(fromData.clientKey), text(fromData.ca), fromData.insecure]).toEqual(["C2", "K2", "CA2", true]);
   });
 
-  it("keeps a token file as a file (read per request), and a username/password as basic", () => {
+  it("keeps a token file as a file (read per request), winning over a token beside it, and a username/password as basic", () => {
+    expect(kubeconfigAccess([file("tf-and-token", config({ tokenFile: "tok", token: "t" }))]).credentials).toEqual({ type: "token-file", file: join(dir, "tok"), token: "t" });
     expect(kubeconfigAccess([file("tf", config({ tokenFile: "tok" }))]).credentials).toEqual({ type: "token-file", file: join(dir, "tok") });
     expect(kubeconfigAccess([file("basic", config({ username: "me", password: "pw" }))]).credentials).toEqual({ type: "basic", username: "me", password: "pw" });
   });

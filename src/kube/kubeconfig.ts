@@ -45,7 +45,7 @@ export interface ExecClusterInfo {
 export type Credentials =
   | { type: "none" }
   | { type: "token"; token: string }
-  | { type: "token-file"; file: string }
+  | { type: "token-file"; file: string; token?: string }
   | { type: "basic"; username: string; password: string }
   | { type: "exec"; exec: ExecConfig; cluster: ExecClusterInfo; user: string }
   | { type: "oidc"; config: Record<string, string>; user: string };
@@ -308,9 +308,10 @@ function credentialsOf(
     return { type: "oidc", config, user: userName };
   }
   const token = stringField(user, "token");
-  if (token !== undefined && token !== "") return { type: "token", token };
   const tokenFile = stringField(user, "tokenFile");
-  if (tokenFile !== undefined && tokenFile !== "") return { type: "token-file", file: resolvePath(tokenFile, dir) };
+  // clientcmd: with both, the file is read periodically and its last successful read wins over token.
+  if (tokenFile !== undefined && tokenFile !== "") return { type: "token-file", file: resolvePath(tokenFile, dir), ...(token ? { token } : {}) };
+  if (token !== undefined && token !== "") return { type: "token", token };
   const username = stringField(user, "username");
   const password = stringField(user, "password");
   if (username !== undefined && username !== "") return { type: "basic", username, password: password ?? "" };
