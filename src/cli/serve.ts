@@ -7,7 +7,6 @@
 // drains the reviews in flight (bounded by --shutdown-timeout), the controller stops writing and the
 // Lease is released so a standby takes over at its next retry instead of after a whole lease duration.
 import { readFileSync } from "node:fs";
-import type http from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { connectKube, kubeClientOf } from "../kube/connect.js";
@@ -21,7 +20,6 @@ import type { PeerSource } from "../admission/peer-source.js";
 import { PendingBatch } from "../admission/pending-batch.js";
 import { PendingPeers } from "../admission/pending-peers.js";
 import { startAdmissionServer } from "../admission/server.js";
-import type { AdmissionServer } from "../admission/server.js";
 import { exportCertificateExpiry } from "../certs/expiry-metric.js";
 import { FileTlsSource } from "../certs/file-tls-source.js";
 import { CaBundleInjector } from "../certs/webhook-ca-bundle.js";
@@ -40,7 +38,7 @@ import { FluxGraph } from "../cluster/flux-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
 import { ObjectCache } from "../cluster/object-cache.js";
 import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
-import { requestReconcile } from "../cluster/reconcile-request.js";
+import { ClusterReconcileRequester } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
 import type { ServedFluxResource } from "../cluster/resources.js";
 import { GateController } from "../controller/gate-controller.js";
@@ -50,10 +48,23 @@ import { kubeApiObserver } from "../metrics/kube-api-observer.js";
 import { createMetrics } from "../metrics/metrics.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
-import type { MetricsServer } from "../metrics/metrics-server.js";
 import { storeFeed } from "../ui/store-feed.js";
 import { startUiServer } from "../ui/ui-server.js";
 import type { UiServer } from "../ui/ui-server.js";
+import { startComponents, whenCondition } from "../runtime/components.js";
+import type { Component, StopMode } from "../runtime/components.js";
+import { DrainableRequests } from "./drainable.js";
+import {
+  apiClientComponent,
+  cacheComponent,
+  controllerComponent,
+  graphPageComponent,
+  leaderElectorComponent,
+  metricsServerComponent,
+  tlsComponent,
+  webhookServerComponent,
+} from "./serve-components.js";
+import type { WebhookServerComponent } from "./serve-components.js";
 import type { CommandIo } from "./io.js";
 import { createLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
@@ -153,39 +164,31 @@ function createTlsSource(options: ServeOptions, kc: KubeClient, log: Logger, ove
   });
 }
 
-/** Counts requests in flight, so shutdown can wait for the reviews being answered. */
-function drainable(app: http.RequestListener, shuttingDown: () => boolean): { listener: http.RequestListener; inFlight: () => number } {
-  let active = 0;
-  const listener: http.RequestListener = (req, res) => {
-    // While draining, /readyz says so at once: the endpoint leaves the Service before the pod goes.
-    if (shuttingDown() && (req.url ?? "").split("?", 1)[0] === "/readyz") {
-      res.writeHead(503, { "content-type": "text/plain", connection: "close" }).end("not ready: shutting down\n");
-      return;
-    }
-    active++;
-    let counted = true;
-    const done = (): void => {
-      if (counted) active--;
-      counted = false;
-    };
-    res.on("finish", done);
-    res.on("close", done);
-    if (shuttingDown()) res.setHeader("connection", "close");
-    app(req, res);
-  };
-  return { listener, inFlight: () => active };
+/** What every part is built from: the options, the cluster, the metrics and the logger. */
+interface ServeContext {
+  options: ServeOptions;
+  overrides: ServeOverrides;
+  kc: KubeClient;
+  metrics: ReleasegateMetrics;
+  log: Logger;
 }
 
-/** Starts everything; resolves once the webhook and metrics ports listen (readiness comes later). */
-export async function startServe(options: ServeOptions, overrides: ServeOverrides = {}): Promise<RunningServe> {
-  const log = overrides.logger ?? createLogger(options.logLevel, undefined, options.logFormat);
-  const clientCa = readClientCa(options.clientCaFile);
-  const kc = overrides.kubeConfig !== undefined ? kubeClientOf(overrides.kubeConfig) : await loadKubeClient(options, log);
-  const metrics = createMetrics();
-  kc.observe(kubeApiObserver(metrics));
-  const served = await discover(kc, log);
+/** The watch side: one cache per served Flux kind, the stores and graph over them, the staleness check. */
+interface WatchPipe {
+  caches: ObjectCache[];
+  stores: KindStore[];
+  graphs: AdmissionGraphs;
+  externals: ExternalWatches;
+  sourceFeed: SourceRevisionFeed | undefined;
+  staleness: CacheStaleness;
+  /** The version read of each watched kind. */
+  versions: Partial<Record<GuardedKind, string>>;
+}
 
+/** Builds the watch side (nothing starts yet: cacheComponent starts it). */
+async function buildWatchPipe({ kc, options, overrides, metrics, log }: ServeContext, served: Record<GuardedKind, ServedFluxResource>): Promise<WatchPipe> {
   const cacheLog = log.child({ component: "cache" });
+  const backoff = overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {};
   const caches: ObjectCache[] = [];
   for (const kind of FLUX_KINDS) {
     const version = served[kind].version;
@@ -193,18 +196,53 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
       log.warn({ kind, served: served[kind].served }, `the API server serves no ${kind} version releasegate reads; not watching ${kind}s`);
       continue;
     }
-    caches.push(
-      new ObjectCache(kc, {
-        kind,
-        version,
-        logger: cacheLog,
-        pageSize: LIST_PAGE_SIZE,
-        ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
-      }),
-    );
+    caches.push(new ObjectCache(kc, { kind, version, logger: cacheLog, pageSize: LIST_PAGE_SIZE, ...backoff }));
   }
+  // One store per kind, all feeding one graph and gate tracker (nodes Kind/ns/name) once; the
+  // controller and the webhook both read it (docs/architecture.md, "The pipe", "Kinds").
+  // Kinds outside Flux that ResourceSets depend on: watched only while named, if turned on (external-watches.ts).
+  const externals = new ExternalWatches(kc, {
+    enabled: options.externalKinds,
+    maxKinds: options.maxExternalKinds,
+    logger: cacheLog,
+    pageSize: LIST_PAGE_SIZE,
+    ...(overrides.externalLingerMs !== undefined ? { lingerMs: overrides.externalLingerMs } : {}),
+    ...backoff,
+  });
+  const shared = new FluxGraph(externals);
+  externals.connect(shared);
+  shared.onExternalDemand((demand) => externals.setDemand(demand));
+  const stores = caches.map((cache) => new KindStore(cache, shared));
+  // The sources' artifact revisions feed kustomize-controller's revision rule (docs/architecture.md, "Readiness").
+  const kustomizations = stores.find((store) => store.kind === "Kustomization");
+  const sourceFeed =
+    kustomizations === undefined
+      ? undefined
+      : new SourceRevisionFeed(kc, await discoverServedSources(kc).catch(() => []), kustomizations, { logger: cacheLog, pageSize: LIST_PAGE_SIZE });
+  const versions = Object.fromEntries(caches.map((c) => [c.kind, isGuardedKind(c.kind) ? served[c.kind].version : undefined])) as Partial<Record<GuardedKind, string>>;
+  const staleness = new CacheStaleness({
+    caches,
+    maxStalenessMs: options.maxCacheStalenessMs,
+    probe: listOneProbe(kc, versions, options.maxCacheStalenessMs),
+    report: (kind, seconds) => metrics.cacheStalenessSeconds.set({ kind }, seconds),
+    logger: cacheLog,
+  });
+  return { caches, stores, graphs: new AdmissionGraphs(stores), externals, sourceFeed, staleness, versions };
+}
 
-  // The callbacks run only after election.start(), below, when the controller exists.
+/** The cache part over the watch side. */
+function watchComponent(pipe: WatchPipe): Component {
+  return cacheComponent({
+    caches: pipe.caches,
+    feeds: [...(pipe.sourceFeed !== undefined ? [pipe.sourceFeed] : []), { start: () => undefined, stop: () => pipe.externals.stop() }],
+    readers: [pipe.graphs, ...pipe.stores],
+    staleness: pipe.staleness,
+  });
+}
+
+/** The controller, the Lease it writes under and the Events it records. */
+function buildController({ kc, options, metrics, log }: ServeContext, pipe: WatchPipe): { controller: GateController; election: LeaseElection; recorder: EventRecorder } {
+  // The callbacks run only after election.start(), in leaderElectorComponent, when the controller exists.
   const election = new LeaseElection(kc, {
     namespace: options.namespace,
     name: options.leaseName,
@@ -224,24 +262,9 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     limiter: new TokenBucket({ perSecond: 10, burst: 25 }),
     onDropped: () => metrics.eventsDroppedTotal.inc(),
   });
-  // One store per kind, all feeding one graph and gate tracker (nodes Kind/ns/name) once; the
-  // controller and the webhook both read it (docs/architecture.md, "The pipe", "Kinds").
-  // Kinds outside Flux that ResourceSets depend on: watched only while named, if turned on (external-watches.ts).
-  const externals = new ExternalWatches(kc, {
-    enabled: options.externalKinds,
-    maxKinds: options.maxExternalKinds,
-    logger: cacheLog,
-    pageSize: LIST_PAGE_SIZE,
-    ...(overrides.externalLingerMs !== undefined ? { lingerMs: overrides.externalLingerMs } : {}),
-    ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
-  });
-  const shared = new FluxGraph(externals);
-  externals.connect(shared);
-  shared.onExternalDemand((demand) => externals.setDemand(demand));
-  const stores = caches.map((cache) => new KindStore(cache, shared));
   const controller = new GateController({
-    stores,
-    requestReconcile: (kind, key, now) => requestReconcile(kc, kind, key, now, { version: isGuardedKind(kind) ? (served[kind].version ?? "") : "" }),
+    stores: pipe.stores,
+    requester: new ClusterReconcileRequester(kc, pipe.versions),
     recordEvent: (spec) => recorder.record(spec),
     isLeader: () => election.isLeader(),
     metrics,
@@ -250,139 +273,122 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     reconcileBurst: options.reconcileBurst,
     replayWindowMs: options.leaseDurationMs,
   });
+  return { controller, election, recorder };
+}
 
-  const graphs = new AdmissionGraphs(stores);
-  // The sources' artifact revisions feed kustomize-controller's revision rule (docs/architecture.md, "Readiness").
-  const kustomizations = stores.find((store) => store.kind === "Kustomization");
-  const sourceFeed =
-    kustomizations === undefined
-      ? undefined
-      : new SourceRevisionFeed(kc, await discoverServedSources(kc).catch(() => []), kustomizations, { logger: cacheLog, pageSize: LIST_PAGE_SIZE });
-  sourceFeed?.start();
-  for (const cache of caches) cache.start();
-  const versions = Object.fromEntries(caches.map((c) => [c.kind, isGuardedKind(c.kind) ? served[c.kind].version : undefined])) as Partial<Record<GuardedKind, string>>;
-  const staleness = new CacheStaleness({
-    caches,
-    maxStalenessMs: options.maxCacheStalenessMs,
-    probe: listOneProbe(kc, versions, options.maxCacheStalenessMs),
-    report: (kind, seconds) => metrics.cacheStalenessSeconds.set({ kind }, seconds),
-    logger: cacheLog,
-  });
-  staleness.start();
-
+/** The serving certificate, its expiry metric and, with --inject-ca-file, the caBundle injector. */
+function buildTls({ kc, options, overrides, metrics, log }: ServeContext): { tls: TlsSource; part: Component } {
   const tls = createTlsSource(options, kc, log, overrides);
   exportCertificateExpiry(tls, metrics.certificateExpiryTimestampSeconds);
-  await tls.start();
   const caInjector =
     options.certMode === "files" && options.injectCaFile !== undefined
       ? new CaBundleInjector({ kubeConfig: kc, webhookConfigurationName: options.webhookConfigName, source: tls, logger: log.child({ component: "tls" }) })
       : undefined;
-  await caInjector?.start();
+  return { tls, part: tlsComponent(tls, caInjector) };
+}
 
+/** The webhook server part: the admission app over the one graph, its peers, and the HTTPS listener. */
+function buildWebhook({ kc, options, overrides, metrics, log }: ServeContext, pipe: WatchPipe, tls: TlsSource, clientCa: string | undefined): { webhook: WebhookServerComponent; requests: DrainableRequests } {
   const admissionLog = log.child({ component: "webhook" });
   const pending = new PendingBatch({ ttlMs: options.policy.pendingTtlSeconds * 1000 });
   const peerAuth = tlsKeyPeerAuthenticator(() => tls.current());
-  let endpointPeers: EndpointSlicePeerSource | undefined;
-  const peerSource =
-    overrides.peers ??
-    (endpointPeers = new EndpointSlicePeerSource(kc, {
-      namespace: options.namespace,
-      service: options.serviceName,
-      port: options.webhookPort,
-      selfPodName: options.identity,
+  const endpointPeers =
+    overrides.peers === undefined
+      ? new EndpointSlicePeerSource(kc, { namespace: options.namespace, service: options.serviceName, port: options.webhookPort, selfPodName: options.identity, logger: admissionLog })
+      : undefined;
+  const peers = new PendingPeers({ batch: pending, source: overrides.peers ?? endpointPeers!, auth: peerAuth, tls: () => tls.current(), logger: admissionLog });
+  const requests = new DrainableRequests(
+    createAdmissionListener({
+      graphs: pipe.graphs,
+      pending,
+      policy: options.policy,
+      peers,
+      peerAuth,
+      metrics,
+      tlsLoaded: () => webhook.tlsLoaded(),
       logger: admissionLog,
-    }));
-  const peers = new PendingPeers({ batch: pending, source: peerSource, auth: peerAuth, tls: () => tls.current(), logger: admissionLog });
-
-  let shuttingDown = false;
-  let server: AdmissionServer | undefined;
-  const app = createAdmissionListener({
-    graphs,
-    pending,
-    policy: options.policy,
-    peers,
-    peerAuth,
-    metrics,
-    tlsLoaded: () => server?.https.tlsLoaded() ?? false,
-    logger: admissionLog,
-    staleness,
-    bodyBudget: new BodyBudget(options.bodyBudgetBytes),
-    requireClientCertificate: options.clientCaFile !== undefined,
-    confirmMissing: apiMissingReader(kc, versions, { logger: admissionLog }),
-  });
-  const { listener, inFlight } = drainable(app, () => shuttingDown);
-  let metricsServer: MetricsServer;
-  let ui: UiServer | undefined;
-  try {
-    server = await startAdmissionServer(listener, tls, {
-      port: options.webhookPort,
-      ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
-      logger: log.child({ component: "tls" }),
-      requestTimeoutMs: options.requestTimeoutMs,
-      ...(clientCa !== undefined ? { clientCa } : {}),
-    });
-    metricsServer = await startMetricsServer(metrics.registry, {
-      port: options.metricsPort,
-      ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
-    });
-  } catch (error) {
-    await server?.close();
-    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), externals.stop(), tls.stop(), caInjector?.stop()]);
-    controller.stop();
-    throw new Error(`cannot listen: ${describeError(error)}; pick other ports with --webhook-port / --metrics-port`, { cause: error });
-  }
-  const admission = server;
-  // The graph page is a convenience: a port it cannot have is logged, and the webhook runs on.
-  if (options.uiPort !== 0) {
-    try {
-      ui = await startUiServer(storeFeed(stores), {
-        port: options.uiPort,
+      staleness: pipe.staleness,
+      bodyBudget: new BodyBudget(options.bodyBudgetBytes),
+      requireClientCertificate: options.clientCaFile !== undefined,
+      confirmMissing: apiMissingReader(kc, pipe.versions, { logger: admissionLog }),
+    }),
+  );
+  const webhook = webhookServerComponent({
+    listen: () =>
+      startAdmissionServer(requests.listener, tls, {
+        port: options.webhookPort,
         ...(options.bindAddress !== undefined ? { host: options.bindAddress } : {}),
-      });
-    } catch (error) {
-      log.error({ uiPort: options.uiPort, error: describeError(error) }, "cannot serve the graph page; pick another port with --ui-port (0 turns it off)");
-    }
-  }
-  peers.start();
-  void endpointPeers?.start();
-  election.start();
+        logger: log.child({ component: "tls" }),
+        requestTimeoutMs: options.requestTimeoutMs,
+        ...(clientCa !== undefined ? { clientCa } : {}),
+      }),
+    requests,
+    peers: [peers, ...(endpointPeers !== undefined ? [endpointPeers] : [])],
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
+    log,
+  });
+  return { webhook, requests };
+}
 
-  const isReady = (): boolean => !shuttingDown && graphs.allSynced() && staleness.staleKinds().length === 0 && admission.https.tlsLoaded();
-  const ready = (async () => {
-    await Promise.all(caches.map((c) => c.synced));
-    while (!isReady()) {
-      if (shuttingDown) throw new Error("shut down before becoming ready");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
+/** Starts everything, in the order listed; resolves once the webhook and metrics ports listen (readiness comes later). */
+export async function startServe(options: ServeOptions, overrides: ServeOverrides = {}): Promise<RunningServe> {
+  const log = overrides.logger ?? createLogger(options.logLevel, undefined, options.logFormat);
+  const clientCa = readClientCa(options.clientCaFile);
+  const kc = overrides.kubeConfig !== undefined ? kubeClientOf(overrides.kubeConfig) : await loadKubeClient(options, log);
+  const metrics = createMetrics();
+  kc.observe(kubeApiObserver(metrics));
+  const context: ServeContext = { options, overrides, kc, metrics, log };
+  const pipe = await buildWatchPipe(context, await discover(kc, log));
+  const { controller, election, recorder } = buildController(context, pipe);
+  const { tls, part: tlsPart } = buildTls(context);
+  const { webhook, requests } = buildWebhook(context, pipe, tls, clientCa);
+  const bind = options.bindAddress !== undefined ? { host: options.bindAddress } : {};
+  const metricsServer = metricsServerComponent(() => startMetricsServer(metrics.registry, { port: options.metricsPort, ...bind }));
+  const page = graphPageComponent(options.uiPort, () => startUiServer(storeFeed(pipe.stores), { port: options.uiPort, ...bind }), log);
+
+  // What runs, in start order; shutdown drains the webhook, then stops them newest first.
+  const running = await startComponents(
+    [
+      apiClientComponent(kc, overrides.kubeConfig === undefined),
+      watchComponent(pipe),
+      tlsPart,
+      controllerComponent(controller, recorder),
+      webhook,
+      metricsServer,
+      page,
+      leaderElectorComponent(election),
+    ],
+    log,
+  );
+
+  const isReady = (): boolean => !requests.isShuttingDown() && pipe.graphs.allSynced() && pipe.staleness.staleKinds().length === 0 && webhook.tlsLoaded();
+  const shutdownStarted = new Set<() => void>();
+  const ready = whenCondition(running.ready, isReady, () => (requests.isShuttingDown() ? new Error("shut down before becoming ready") : undefined), [
+    (listener) => pipe.staleness.onChange(listener),
+    (listener) => tls.onChange(listener),
+    (listener) => (shutdownStarted.add(listener), () => shutdownStarted.delete(listener)),
+  ]);
   ready.catch(() => undefined);
   void ready.then(releaseListBuffers);
-  void ready.then(() => log.info({ webhookPort: admission.port, metricsPort: metricsServer.port, identity: options.identity }, "ready"));
+  void ready.then(() => log.info({ webhookPort: webhook.port, metricsPort: metricsServer.port, identity: options.identity }, "ready"));
   log.info(
-    { webhookPort: admission.port, metricsPort: metricsServer.port, uiPort: ui?.port ?? 0, namespace: options.namespace, certMode: options.certMode, identity: options.identity },
+    { webhookPort: webhook.port, metricsPort: metricsServer.port, uiPort: page.port, namespace: options.namespace, certMode: options.certMode, identity: options.identity },
     "serving",
   );
 
-  const closeRest = async (releaseLease: boolean): Promise<void> => {
-    controller.stop();
-    staleness.stop();
-    recorder.clear();
-    if (releaseLease) await election.release();
-    else await election.stop();
-    peers.stop();
-    endpointPeers?.stop();
-    graphs.stop();
-    for (const store of stores) store.stop();
-    await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), externals.stop(), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
-    // The connections of a client serve made itself; a caller's client is the caller's to close.
-    if (overrides.kubeConfig === undefined) kc.close();
-  };
-
   let stopping: Promise<void> | undefined;
+  const stop = (mode: StopMode): Promise<void> =>
+    (stopping ??= (async () => {
+      requests.beginShutdown();
+      for (const listener of [...shutdownStarted]) listener();
+      await running.stop(mode);
+      if (mode === "graceful") log.info({}, "stopped");
+      log.flush();
+    })());
   return {
-    webhookPort: admission.port,
+    webhookPort: webhook.port,
     metricsPort: metricsServer.port,
-    ui,
+    ui: page.page,
     identity: options.identity,
     controller,
     metrics,
@@ -390,34 +396,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     isReady,
     ready,
     isLeader: () => election.isLeader(),
-    shutdown() {
-      stopping ??= (async () => {
-        shuttingDown = true;
-        log.info({ inFlight: inFlight() }, "shutting down: draining reviews");
-        const closed = admission.close();
-        const deadline = Date.now() + options.shutdownTimeoutMs;
-        while (inFlight() > 0 && Date.now() < deadline) {
-          admission.https.server.closeIdleConnections();
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        if (inFlight() > 0) log.warn({ inFlight: inFlight() }, "shutdown timeout: closing connections with reviews still in flight");
-        admission.https.server.closeAllConnections();
-        await closed.catch(() => undefined);
-        await closeRest(true);
-        log.info({}, "stopped");
-        log.flush();
-      })();
-      return stopping;
-    },
-    abort() {
-      stopping ??= (async () => {
-        shuttingDown = true;
-        admission.https.server.closeAllConnections();
-        await admission.close().catch(() => undefined);
-        await closeRest(false);
-      })();
-      return stopping;
-    },
+    shutdown: () => stop("graceful"),
+    abort: () => stop("abort"),
   };
 }
 

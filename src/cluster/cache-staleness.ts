@@ -50,6 +50,7 @@ export class CacheStaleness {
   private readonly now: () => number;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(private readonly options: CacheStalenessOptions) {
     this.maxStalenessMs = options.maxStalenessMs ?? DEFAULT_MAX_CACHE_STALENESS_MS;
@@ -94,6 +95,12 @@ export class CacheStaleness {
     this.timer = undefined;
   }
 
+  /** Calls `listener` whenever a kind turns stale or fresh again (serve's readiness follows it); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
   /** Reports, probes quiet kinds, and logs each change between fresh and stale. */
   tick(now = this.now()): void {
     for (const state of this.kinds) {
@@ -106,7 +113,9 @@ export class CacheStaleness {
       } else if (!stale && state.stale) {
         this.log.info({ kind }, `the ${kind} cache is healthy again: the API server answers, reviews are decided again`);
       }
+      const changed = state.stale !== stale;
       state.stale = stale;
+      if (changed) for (const listener of [...this.changeListeners]) listener();
       if (age > this.maxStalenessMs / 4 && !state.probing && this.options.probe !== undefined && state.cache.isSynced()) {
         state.probing = true;
         this.options.probe(kind).then(

@@ -71,3 +71,20 @@ export async function requestReconcile(
     };
   }
 }
+
+/** Sends one reconcile request for an object of a kind: what the controller's queue hands each request to. */
+export interface ReconcileRequester {
+  requestReconcile(kind: FluxKind, key: ObjectKey, now: Date): Promise<ReconcileRequestResult>;
+}
+
+/** requestReconcile against one cluster, at the API version read of each kind ("" where none was discovered). */
+export class ClusterReconcileRequester implements ReconcileRequester {
+  constructor(
+    private readonly kc: KubeSource,
+    private readonly versions: Partial<Record<FluxKind, string>>,
+  ) {}
+
+  requestReconcile(kind: FluxKind, key: ObjectKey, now: Date): Promise<ReconcileRequestResult> {
+    return requestReconcile(this.kc, kind, key, now, { version: this.versions[kind] ?? "" });
+  }
+}

@@ -91,15 +91,17 @@ function setup(options: { leader?: boolean; answer?: () => ReconcileRequestResul
   const metrics = createMetrics({ defaultMetrics: false });
   const controller = new GateController({
     stores: [new KindStore(cache)],
-    requestReconcile: (_kind, key, now) => {
-      requests.push({ key, at: now.toISOString() });
-      const answer = options.answer?.() ?? { ok: true, requestedAt: now.toISOString() };
-      // The API server applies the patch; the watch brings it back.
-      if (answer.ok) {
-        const obj = cache.get(key);
-        if (obj) cache.put({ ...obj, annotations: { ...obj.annotations, "reconcile.fluxcd.io/requestedAt": answer.requestedAt } });
-      }
-      return Promise.resolve(answer);
+    requester: {
+      requestReconcile: (_kind, key, now) => {
+        requests.push({ key, at: now.toISOString() });
+        const answer = options.answer?.() ?? { ok: true, requestedAt: now.toISOString() };
+        // The API server applies the patch; the watch brings it back.
+        if (answer.ok) {
+          const obj = cache.get(key);
+          if (obj) cache.put({ ...obj, annotations: { ...obj.annotations, "reconcile.fluxcd.io/requestedAt": answer.requestedAt } });
+        }
+        return Promise.resolve(answer);
+      },
     },
     recordEvent: (spec): Promise<RecordEventResult> => {
       events.push(spec);

@@ -25,7 +25,7 @@ import type { EventSpec, RecordEventResult } from "../cluster/events.js";
 import type { GateBatch, KindStore, StoreGateChange, StoreSource } from "../cluster/kind-store.js";
 import { fluxObjectEventSpec } from "../cluster/events.js";
 import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
-import type { ReconcileRequestResult } from "../cluster/reconcile-request.js";
+import type { ReconcileRequester } from "../cluster/reconcile-request.js";
 import { resolveDependencies } from "../graph/refs.js";
 import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
@@ -46,8 +46,8 @@ export type GateCache = StoreSource;
 export interface GateControllerOptions {
   /** One store per kind, shared with the webhook. */
   stores: readonly KindStore[];
-  /** Sends one reconcile request (requestReconcile bound to the cluster). */
-  requestReconcile(kind: FluxKind, key: ObjectKey, now: Date): Promise<ReconcileRequestResult>;
+  /** Sends each reconcile request the queue lets through (src/cluster/reconcile-request.ts:ClusterReconcileRequester). */
+  requester: ReconcileRequester;
   /** Records one Event (EventRecorder.record). */
   recordEvent(spec: EventSpec): Promise<RecordEventResult>;
   /** True while this replica holds the lease (LeaseElection.isLeader). */
@@ -125,7 +125,7 @@ export class GateController {
         store,
         new GateMetrics(options.metrics, kind),
         new ReconcileQueue({
-          send: (key, now) => options.requestReconcile(kind, key, now),
+          send: (key, now) => options.requester.requestReconcile(kind, key, now),
           stillWanted: (key) => this.stillWanted(gates, key),
           done: (key, outcome, detail) => this.requestDone(gates, key, outcome, detail),
           delayed: () => options.metrics.reconcileRequestsTotal.inc({ kind, result: "rate_limited" }),
