@@ -9,7 +9,7 @@ export const BLOCKED_ONLY_ABOVE = 500;
 /** At most this many nodes are laid out and drawn at once; the list holds the rest. */
 export const MAX_DRAWN = 250;
 
-export type StateFilter = "all" | "blocked" | "open" | "missing" | "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
+export type StateFilter = "all" | "blocked" | "open" | "missing" | "unknown" | "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
 
 export interface Filters {
   namespace: string;
@@ -77,6 +77,14 @@ export class GraphModel {
   /** Everything that depends on the node, transitively. */
   downstream(id: NodeId): Set<NodeId> {
     return this.reach(id, (v) => this.dependents(v));
+  }
+
+  /**
+   * The blocked objects this node holds back, directly or through others: for a root cause, "blocks N
+   * releases" (the transitive dependents whose gates are blocked).
+   */
+  blocks(id: NodeId): NodeId[] {
+    return [...this.downstream(id)].filter((other) => this.nodes.get(other)?.state === "blocked").sort();
   }
 
   /** The node and its path to the root cause, in order (just the node when it is not blocked). */
@@ -161,6 +169,8 @@ function matchesState(node: GraphNode, state: StateFilter, roots: ReadonlySet<No
       return node.state === "open";
     case "missing":
       return node.state === "missing";
+    case "unknown":
+      return node.state === "unknown";
     default:
       return node.reason === state;
   }
