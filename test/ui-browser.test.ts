@@ -114,7 +114,7 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
   it("turns backend open within a second of its gate opening, without a reload", async () => {
     await page.evaluate("window.marker = 42");
     const flux = new FluxClient(env.sandbox.kubeConfig());
-    await flux.patch("redis", { metadata: { annotations: { "sandbox.releasegate.io/simulate": null } } });
+    await flux.patch("redis", { spec: { values: { image: { tag: "7.2" } } } });
     await eventually(() => env.serve.controller.state("HelmRelease", "default/backend")?.state === "open", { timeoutMs: 20_000, what: "backend open in the controller" });
     const opened = Date.now();
     await page.waitForSelector(`${BACKEND}.state-open`, { timeout: 1000 });
