@@ -15,7 +15,7 @@ import { delimiter, join } from "node:path";
 import { readRepository } from "../manifests/index.js";
 import { snapshotOfObjects } from "../ui/graph-nodes.js";
 import { nodeId } from "../ui/graph-snapshot.js";
-import type { GraphSnapshot } from "../ui/graph-snapshot.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { dependencyTree, renderChain, whyChain } from "../ui/why-chain.js";
 import { parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
@@ -97,13 +97,13 @@ async function loadKubeconfig(kubeconfig: string | undefined) {
 }
 
 /** The namespace of the kubeconfig's current context, as kubectl defaults it. */
-function contextNamespace(kc: import("@kubernetes/client-node").KubeConfig): string {
+function contextNamespace(kc: KubeConfig): string {
   const context = kc.getContextObject(kc.getCurrentContext());
   return context?.namespace !== undefined && context.namespace !== "" ? context.namespace : "default";
 }
 
 /** Every Flux object of the cluster, listed once through serve's caches. */
-async function clusterObjects(kc: import("@kubernetes/client-node").KubeConfig, timeoutMs: number): Promise<FluxObject[]> {
+async function clusterObjects(kc: KubeConfig, timeoutMs: number): Promise<FluxObject[]> {
   const { ObjectCache } = await import("../cluster/object-cache.js");
   const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
   const { describeError } = await import("../runtime/api-error.js");
