@@ -5,7 +5,7 @@
 // depends (directly or through others) on a cycle or on a dependency `check` reports missing; every
 // other object's gate is "unknown" offline (docs/behaviour.md, "Offline views").
 
-import { blockedMessage, cycleMessage, DependencyGraph, findCycles, kindOfNode, missingMessage, objectKeyOf, resolveDependencies, topologicalLevels } from "../graph/index.js";
+import { blockedMessage, cycleMessage, sharedNameIn, DependencyGraph, findCycles, kindOfNode, missingMessage, objectKeyOf, resolveDependencies, topologicalLevels } from "../graph/index.js";
 import type { BlockedReason, GateState, NodeKey } from "../graph/types.js";
 import type { CheckOptions } from "../graph/index.js";
 import type { ClusterManifests, ManifestObject } from "../manifests/index.js";
@@ -81,7 +81,7 @@ export function clusterView(cluster: ClusterManifests, options: CheckOptions = {
   const queue: NodeKey[] = [];
   for (const cycle of cycles) {
     const members = cycle.slice(0, -1);
-    const message = cycleMessage(cycle);
+    const message = cycleMessage(cycle, sharedNameIn((node) => graph.has(node)));
     members.forEach((member, i) => {
       const round = [...members.slice(i + 1), ...members.slice(0, i + 1)];
       gates.set(member, { state: "blocked", reason: "Cycle", rootCause: cycle[0]!, rootCauseMessage: message, path: round });
