@@ -32,12 +32,15 @@ describe("one graph per cluster in every view, as check reports it", () => {
 
   const CYCLE = ["Kustomization/flux-system/apps", "Kustomization/flux-system/infra"];
 
-  it("check: the cycle in clusters/a only", async () => {
+  it("check: the cycle in clusters/a only, naming every file it spans and the kinds (a HelmRelease shares a name)", async () => {
     const result = await runCli(["check", "--output", "json", repo]);
     expect(result.code).toBe(1);
-    const report = JSON.parse(result.stdout) as { clusters: { name: string }[]; problems: { type: string; cluster: string; cycle?: string[] }[] };
+    const report = JSON.parse(result.stdout) as { clusters: { name: string }[]; problems: { type: string; cluster: string; message: string }[] };
     expect(report.clusters.map((c) => c.name)).toEqual(["clusters/a", "clusters/b"]);
     expect(report.problems.map((p) => [p.type, p.cluster])).toEqual([["cycle", "clusters/a"]]);
+    expect(report.problems[0]!.message).toBe(
+      `dependency cycle Kustomization flux-system/apps → Kustomization flux-system/infra → Kustomization flux-system/apps (defined at ${repo}/clusters/a/apps.yaml:3, ${repo}/clusters/a/infra.yaml:3): remove one of these dependsOn entries`,
+    );
   });
 
   it("graph --format json: the same cycle and problem in clusters/a, none in clusters/b, no status", async () => {
@@ -66,7 +69,7 @@ describe("one graph per cluster in every view, as check reports it", () => {
     expect(a).toContain('"clusters/a:Kustomization/flux-system/infra" -> "clusters/a:Kustomization/flux-system/apps" [color=red];');
     // A HelmRelease is called flux-system/infra too: the cycle names its kinds.
     expect(a).toContain(
-      "// cycle: flux-system/apps: dependency cycle Kustomization flux-system/apps → Kustomization flux-system/infra → Kustomization flux-system/apps: remove one of these dependsOn entries",
+      "// cycle: flux-system/apps: dependency cycle Kustomization flux-system/apps → Kustomization flux-system/infra → Kustomization flux-system/apps (defined at",
     );
     expect(b).not.toContain("red");
     expect(b).not.toContain("cycle");

@@ -1,7 +1,7 @@
 // `releasegate check`: the graph engine offline, for CI pipelines on a GitOps repo, one graph per
 // cluster of what Flux would apply (docs/behaviour.md, What check sees).
 // Exit 0: no problem; 1: problems found; 2: bad usage or unreadable input, or no Flux object at all.
-import { DependencyGraph, findProblems, kindOfNode, type CheckOptions } from "../graph/index.js";
+import { cycleProblemMessage, DependencyGraph, findProblems, kindOfNode, sharedNameIn, type CheckOptions } from "../graph/index.js";
 import type { ObjectKey, Problem } from "../graph/types.js";
 import { readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
 import { unreadKindMessage, unverifiedMessage } from "../manifests/manifest-messages.js";
@@ -97,7 +97,7 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
         cluster: cluster.name,
         file: source?.file ?? "",
         line: source?.line ?? 0,
-        message: problem.message,
+        message: problem.type === "cycle" && problem.cycleNodes !== undefined ? cycleAcrossFiles(graph, problem.cycleNodes, sources) : problem.message,
       };
       // A ResourceSet's missing dependency may be of another kind: the dependency's node says which.
       const dependencyKind = problem.dependencyNode === undefined ? problem.kind : kindOfNode(problem.dependencyNode);
@@ -114,6 +114,15 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
     }
   }
   return reported;
+}
+
+/** A cycle's message naming every member's file and line when the cycle spans several files. */
+function cycleAcrossFiles(graph: DependencyGraph, cycle: readonly string[], sources: ReadonlyMap<string, SourceLocation>): string {
+  const places = cycle.flatMap((node) => {
+    const source = sources.get(node);
+    return source === undefined ? [] : [`${source.file}:${source.line}`];
+  });
+  return cycleProblemMessage(cycle, sharedNameIn((node) => graph.has(node)), places);
 }
 
 /** The ResourceSet template that might generate `kind` `dependency`, when its output is unknown offline. */

@@ -102,6 +102,14 @@ describe("bounded messages", () => {
     expect(cycleMessage(cycle, sharedNameIn((node) => nodes.has(node)))).toBe("dependency cycle apps/web → system/cache → apps/web");
   });
 
+  it("names every place of a cycle that spans files, and none when it is in one file", () => {
+    const cycle = ["HelmRelease/default/a", "HelmRelease/default/b", "HelmRelease/default/a"];
+    expect(cycleProblemMessage(cycle, undefined, ["x/a.yaml:4", "y/b.yaml:9", "x/a.yaml:4"])).toBe(
+      "dependency cycle default/a → default/b → default/a (defined at x/a.yaml:4, y/b.yaml:9): remove one of these dependsOn entries",
+    );
+    expect(cycleProblemMessage(cycle, undefined, ["x/all.yaml:4", "x/all.yaml:20"])).toBe("dependency cycle default/a → default/b → default/a: remove one of these dependsOn entries");
+  });
+
   it("names each member's kind when a cycle crosses kinds, and none when it is of one kind", () => {
     expect(cycleMessage(["ResourceSet/apps/platform", "HelmRelease/apps/redis", "ResourceSet/apps/platform"])).toBe(
       "dependency cycle ResourceSet apps/platform → HelmRelease apps/redis → ResourceSet apps/platform",

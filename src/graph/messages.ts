@@ -41,9 +41,15 @@ export function denialMessage(problems: readonly string[]): string {
   return [...problems.slice(0, MAX_PROBLEMS_SHOWN), `and ${rest} more ${rest === 1 ? "problem" : "problems"}`].join("\n");
 }
 
-/** A dependsOn that closes a cycle; `ambiguous` as for cycleMessage. */
-export function cycleProblemMessage(cycle: readonly NodeKey[], ambiguous?: (node: NodeKey) => boolean): string {
-  return `${cycleMessage(cycle, ambiguous)}: remove one of these dependsOn entries`;
+/**
+ * A dependsOn that closes a cycle; `ambiguous` as for cycleMessage. `places`: where the members are
+ * defined ("file:line"), named when the cycle spans more than one file, so every file to edit is named.
+ */
+export function cycleProblemMessage(cycle: readonly NodeKey[], ambiguous?: (node: NodeKey) => boolean, places: readonly string[] = []): string {
+  const unique = [...new Set(places)];
+  const files = new Set(unique.map((place) => place.replace(/:\d+$/, "")));
+  const across = files.size > 1 ? ` (defined at ${unique.join(", ")})` : "";
+  return `${cycleMessage(cycle, ambiguous)}${across}: remove one of these dependsOn entries`;
 }
 
 /** Every kind a graph node of a Flux object may have (a Record, so a new kind must be added here). */
