@@ -41,6 +41,14 @@ describe("one graph per cluster in every view, as check reports it", () => {
     expect(report.problems[0]!.message).toBe(
       `dependency cycle Kustomization flux-system/apps → Kustomization flux-system/infra → Kustomization flux-system/apps (defined at ${repo}/clusters/a/apps.yaml:3, ${repo}/clusters/a/infra.yaml:3): remove one of these dependsOn entries`,
     );
+    const text = await runCli(["check", repo]);
+    expect(text.stdout).toContain("dependency cycle Kustomization flux-system/apps → Kustomization flux-system/infra");
+  });
+
+  it("check's JSON names a cycle's kinds always; its text only where a name is ambiguous", async () => {
+    const json = JSON.parse((await runCli(["check", "--output", "json", "examples/cycle"])).stdout) as { problems: { message: string }[] };
+    expect(json.problems[0]!.message).toMatch(/^dependency cycle HelmRelease default\/backend → HelmRelease default\/redis → HelmRelease default\/backend \(defined at /);
+    expect((await runCli(["check", "examples/cycle"])).stdout).toContain(": dependency cycle default/backend → default/redis → default/backend (defined at ");
   });
 
   it("graph --format json: the same cycle and problem in clusters/a, none in clusters/b, no status", async () => {

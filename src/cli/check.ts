@@ -44,6 +44,8 @@ export interface ReportedProblem {
   file: string;
   line: number;
   message: string;
+  /** The message with every cycle member's kind, for the JSON output (read by programs, out of context). */
+  messageWithKinds?: string;
 }
 
 // The graph distinguishes more problem types than the documented interface; fold them onto it.
@@ -99,6 +101,7 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
         line: source?.line ?? 0,
         message: problem.type === "cycle" && problem.cycleNodes !== undefined ? cycleAcrossFiles(graph, problem.cycleNodes, sources) : problem.message,
       };
+      if (problem.type === "cycle" && problem.cycleNodes !== undefined) entry.messageWithKinds = cycleAcrossFiles(graph, problem.cycleNodes, sources, () => true);
       // A ResourceSet's missing dependency may be of another kind: the dependency's node says which.
       const dependencyKind = problem.dependencyNode === undefined ? problem.kind : kindOfNode(problem.dependencyNode);
       const maker = problem.type === "missing" && problem.dependency !== undefined ? mightGenerate(cluster, dependencyKind, problem.dependency) : undefined;
@@ -116,13 +119,23 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
   return reported;
 }
 
+/** A problem as the JSON output gives it: a cycle's message always with its members' kinds. */
+export function jsonProblem({ messageWithKinds, ...problem }: ReportedProblem): ReportedProblem {
+  return messageWithKinds === undefined ? problem : { ...problem, message: messageWithKinds };
+}
+
 /** A cycle's message naming every member's file and line when the cycle spans several files. */
-function cycleAcrossFiles(graph: DependencyGraph, cycle: readonly string[], sources: ReadonlyMap<string, SourceLocation>): string {
+function cycleAcrossFiles(
+  graph: DependencyGraph,
+  cycle: readonly string[],
+  sources: ReadonlyMap<string, SourceLocation>,
+  ambiguous: (node: string) => boolean = sharedNameIn((node) => graph.has(node)),
+): string {
   const places = cycle.flatMap((node) => {
     const source = sources.get(node);
     return source === undefined ? [] : [`${source.file}:${source.line}`];
   });
-  return cycleProblemMessage(cycle, sharedNameIn((node) => graph.has(node)), places);
+  return cycleProblemMessage(cycle, ambiguous, places);
 }
 
 /** The ResourceSet template that might generate `kind` `dependency`, when its output is unknown offline. */
@@ -225,7 +238,8 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
     const report = {
       clusters: clusters.map((cluster) => ({ name: cluster.name, objects: cluster.objects.length })),
       objects: clusters.reduce((total, cluster) => total + cluster.objects.length, 0),
-      problems,
+      // Kinds always, in JSON: a program reading one problem has no line around it to tell them.
+      problems: problems.map(jsonProblem),
       ...(includeUnreached ? { unreached: repository.unreached } : {}),
     };
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);

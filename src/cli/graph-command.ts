@@ -6,6 +6,7 @@ import { kindOfNode, objectKeyOf } from "../graph/index.js";
 import type { NodeKey, ObjectKey } from "../graph/types.js";
 import { readRepository } from "../manifests/index.js";
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
+import { jsonProblem } from "./check.js";
 import type { ReportedProblem } from "./check.js";
 import type { CommandIo } from "./io.js";
 import { clusterView } from "./repository-view.js";
@@ -80,7 +81,7 @@ function describe(view: ClusterView): ClusterGraph {
       edges.push({ from: key, to, missing: !graph.has(to), cycle });
     }
   }
-  return { cluster: view.cluster, nodes, edges, cycles: cycles.map((cycle) => [...cycle]), missing: [...view.missing], problems: view.problems };
+  return { cluster: view.cluster, nodes, edges, cycles: cycles.map((cycle) => [...cycle]), missing: [...view.missing], problems: view.problems.map(jsonProblem) };
 }
 
 /** A node as people read it: `HelmRelease flux-system/redis`. */
