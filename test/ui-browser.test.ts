@@ -86,6 +86,8 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
     expect(await page.locator(`${REDIS} .sub`).textContent()).toBe("failed · blocks 2");
     expect(await page.locator(REDIS).getAttribute("aria-label")).toContain("root cause, blocks 2 releases");
     expect(await page.locator("#status").textContent()).toMatch(/^3 objects, 2 blocked/);
+    // One cluster, live: no cluster selector.
+    expect(await page.locator("#cluster-label").isHidden()).toBe(true);
     // The JSON snapshot says the same.
     const snapshot = (await (await fetch(`${env.serve.ui!.url}api/graph`)).json()) as { nodes: { id: string; rootCause?: string }[] };
     expect(snapshot.nodes.find((n) => n.id === "HelmRelease/default/backend")?.rootCause).toBe("HelmRelease/default/redis");
@@ -201,6 +203,7 @@ describe.skipIf(skip !== undefined)("graph --format html opened from disk in Chr
       const APPS = 'g[data-id="Kustomization/flux-system/apps"]';
       await page.waitForSelector(`${APPS}.cycle.reason-Cycle`, { timeout: 20_000 });
       expect(await page.title()).toBe(`releasegate · ${repo} · cluster clusters/a`);
+      expect(await page.locator("#cluster-label").isVisible()).toBe(true);
       expect(await page.locator("#f-cluster option").allTextContents()).toEqual(["clusters/a (5 objects)", "clusters/b (5 objects)"]);
       expect(await page.locator("path.edge.cycle").count()).toBe(2);
       expect(await page.locator("#problems li").allTextContents()).toEqual([expect.stringContaining("flux-system/apps: dependency cycle Kustomization flux-system/apps")]);

@@ -14,6 +14,7 @@ header h1 { font-size: 18px; margin: 0; }
 #status { margin: 0; font-size: 14px; }
 #filters { display: flex; gap: 16px; padding: 8px 16px; flex-wrap: wrap; align-items: center; border-bottom: 1px solid #ccc; background: #fff; }
 #filters label { font-size: 14px; display: flex; gap: 6px; align-items: center; }
+#filters label[hidden] { display: none; }
 main { display: flex; min-height: 60vh; }
 #graph { flex: 1; overflow: auto; max-height: 75vh; background: #fff; }
 #details { width: 380px; border-left: 1px solid #ccc; padding: 8px 16px; overflow: auto; max-height: 75vh; font-size: 14px; }
