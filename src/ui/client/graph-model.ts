@@ -24,6 +24,8 @@ export class GraphModel {
   readonly nodes = new Map<NodeId, GraphNode>();
   private dependentsIndex: Map<NodeId, NodeId[]> | undefined;
   private rootCauseSet: Set<NodeId> | undefined;
+  /** blocks() per node, until the next change (the graph, the list and the panel all ask). */
+  private readonly blocksMemo = new Map<NodeId, NodeId[]>();
 
   load(snapshot: GraphSnapshot): void {
     this.nodes.clear();
@@ -84,7 +86,12 @@ export class GraphModel {
    * releases" (the transitive dependents whose gates are blocked).
    */
   blocks(id: NodeId): NodeId[] {
-    return [...this.downstream(id)].filter((other) => this.nodes.get(other)?.state === "blocked").sort();
+    let held = this.blocksMemo.get(id);
+    if (held === undefined) {
+      held = [...this.downstream(id)].filter((other) => this.nodes.get(other)?.state === "blocked").sort();
+      this.blocksMemo.set(id, held);
+    }
+    return held;
   }
 
   /** The node and its path to the root cause, in order (just the node when it is not blocked). */
@@ -156,6 +163,7 @@ export class GraphModel {
   private changed(): void {
     this.dependentsIndex = undefined;
     this.rootCauseSet = undefined;
+    this.blocksMemo.clear();
   }
 }
 
