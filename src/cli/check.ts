@@ -11,7 +11,7 @@ const GRAPH_KINDS: ReadonlySet<string> = new Set(["HelmRelease", "Kustomization"
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
 
-export const checkUsage = `Usage: releasegate check [options] PATH...
+const checkUsage = `Usage: releasegate check [options] PATH...
 
 Checks the dependsOn graph of every Flux HelmRelease and Kustomization that Flux would apply from PATH
 (a file, a folder searched recursively for *.yaml, *.yml and *.json, or - for stdin), cluster by
