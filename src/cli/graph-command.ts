@@ -1,6 +1,7 @@
-// `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid or JSON, one
-// graph per cluster (the clusters `releasegate check` sees) across kinds, nodes `Kind/ns/name`, with
-// cycle edges and missing dependencies marked.
+// `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid, JSON or the
+// HTML page, one graph per cluster (the clusters `releasegate check` sees, built by its own pass in
+// repository-view.ts) across kinds, nodes `Kind/ns/name`, with the cycles, missing dependencies and
+// duplicates check reports marked, and no status (docs/behaviour.md, "Offline views").
 import { basename, resolve } from "node:path";
 import { kindOfNode, objectKeyOf } from "../graph/index.js";
 import type { NodeKey, ObjectKey } from "../graph/types.js";
@@ -14,8 +15,10 @@ import type { ClusterView } from "./repository-view.js";
 
 export const graphUsage = `Usage: releasegate graph [options] PATH...
 
-Prints the dependsOn graph of the Flux HelmReleases and Kustomizations under PATH (file, folder or -),
-one graph per cluster across kinds, with cycles and missing dependencies marked.
+Prints the dependsOn graph of the Flux HelmReleases, Kustomizations and ResourceSets under PATH (file,
+folder or -), one graph per cluster that 'releasegate check' finds, across kinds, with the cycles,
+missing dependencies and duplicates check reports marked. Files carry no status: an object is shown
+blocked only when a cycle or a missing dependency blocks it for ever.
 
 Options:
   --format dot|mermaid|json|html  output format (default dot); html: the graph page as one file

@@ -53,17 +53,21 @@ export function clusterView(cluster: ClusterManifests, options: CheckOptions = {
   for (const object of cluster.objects) graph.upsert(withoutUnresolvedEntries(object));
   const cycles = findCycles(graph);
 
-  const reported = (type: string, kind: string, object: string) => problems.filter((p) => p.type === type && p.kind === kind && p.object === object);
+  // check's problems by what they are about, read once (a repository may hold tens of thousands).
+  const duplicated = new Set<string>();
+  const missingNamed = new Set<string>();
+  for (const p of problems) {
+    if (p.type === "duplicate") duplicated.add(`${p.kind}/${p.object}`);
+    else if (p.type === "missing" && p.dependency !== undefined) missingNamed.add(`${p.kind}/${p.object}\u0000${p.dependency}`);
+  }
   const missing = new Set<NodeKey>();
   const duplicates = new Set<NodeKey>();
   for (const key of graph.keys()) {
-    const kind = kindOfNode(key);
-    const object = objectKeyOf(key);
-    if (reported("duplicate", kind, object).length > 0) duplicates.add(key);
+    if (duplicated.has(key)) duplicates.add(key);
     for (const dep of graph.dependencyKeys(key)) {
       if (graph.has(dep)) continue;
       // check names a missing dependency by `ns/name`; an unverified one (a template might make it) is not missing.
-      if (problems.some((p) => p.type === "missing" && p.kind === kind && p.object === object && p.dependency === objectKeyOf(dep))) missing.add(dep);
+      if (missingNamed.has(`${key}\u0000${objectKeyOf(dep)}`)) missing.add(dep);
     }
   }
 
