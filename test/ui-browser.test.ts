@@ -206,6 +206,15 @@ describe.skipIf(skip !== undefined)("graph --format html opened from disk in Chr
       expect(await page.locator("#cluster-label").isVisible()).toBe(true);
       expect(await page.locator("#f-cluster option").allTextContents()).toEqual(["clusters/a (5 objects)", "clusters/b (5 objects)"]);
       expect(await page.locator("path.edge.cycle").count()).toBe(2);
+      // Only what files can tell is offered as a filter.
+      expect(await page.evaluate("[...document.querySelectorAll('#f-state option')].map((o) => o.value)")).toEqual([
+        "all",
+        "blocked",
+        "missing",
+        "unknown",
+        "Cycle",
+        "Missing",
+      ]);
       expect(await page.locator("#problems li").allTextContents()).toEqual([expect.stringContaining("flux-system/apps: dependency cycle Kustomization flux-system/apps")]);
       expect(await page.locator("#status").textContent()).toMatch(/^5 objects in cluster clusters\/a, \d+ blocked by the structure; check reports 1 problem; read from files: no status/);
       // Two kinds, one name: the cards say which is which.

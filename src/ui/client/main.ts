@@ -421,9 +421,18 @@ function start(snapshot: GraphSnapshot): void {
   fitToScreen();
 }
 
+/** Keeps only the state filters that can match: read from files there is no status to filter on. */
+function stateOptions(offline: boolean): void {
+  const live = new Set(["open", "Failed", "NotReady", "Suspended"]);
+  for (const option of [...ui.state.options]) {
+    if (offline ? live.has(option.value) : option.value === "unknown") option.remove();
+  }
+}
+
 /** Read from files: the clusters check finds, one shown at a time, the title naming it. */
 function startClusters(snapshots: GraphSnapshot[]): void {
   clusters = snapshots;
+  stateOptions(true);
   const names = snapshots.map((s, i) => s.cluster ?? String(i));
   ui.clusterLabel.hidden = snapshots.length < 2;
   ui.cluster.replaceChildren(...names.map((name, i) => new Option(`${name === "." ? "(whole path)" : name} (${snapshots[i]!.nodes.filter((n) => n.ghost !== true).length} objects)`, String(i))));
@@ -487,6 +496,7 @@ function connectLive(): void {
   // the page only once the stream is open; the stream opens with the feed's revision, so the first
   // snapshot is fetched again only when something changed before the stream opened. Every
   // reconnection fetches it again and applies what changed meanwhile.
+  stateOptions(false);
   load();
   const source = new EventSource("api/events");
   source.addEventListener("hello", (event) => {
