@@ -394,16 +394,17 @@ function apply(update: GraphUpdate): void {
   // Screen readers hear which gates changed (a polite live region), not only the new counts.
   const said = changeAnnouncement(changes);
   if (said !== "") ui.announce.textContent = said;
-  const visibleIds = drawnSubset(model.visible(filters)).nodes.map((n) => n.id);
+  const visible = model.visible(filters);
+  const subset = drawnSubset(visible);
+  const visibleIds = subset.nodes.map((n) => n.id);
   if (structural || visibleIds.length !== drawnIds.length || visibleIds.some((id, i) => id !== drawnIds[i])) {
     syncControls();
     requestLayout();
   } else {
     // Same nodes drawn: new colours and words on the graph, and the list and counts with them.
-    const visible = model.visible(filters);
     paint();
     renderList(visible);
-    renderStatus(visible.length, drawnSubset(visible).truncated);
+    renderStatus(visible.length, subset.truncated);
   }
   if (selected !== undefined) renderDetails();
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? "0") + 1);
