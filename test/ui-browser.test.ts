@@ -228,6 +228,7 @@ describe.skipIf(skip !== undefined)("graph --format html opened from disk in Chr
       expect(await page.locator("#status").textContent()).toMatch(/^5 objects in cluster clusters\/b; check finds no problem; read from files: no status/);
       await page.click(APPS);
       expect(await page.locator("#details .gate-message").textContent()).toBe("waits for Kustomization flux-system/infra to be Ready (from files: no status)");
+      expect(await page.locator("#details").textContent()).toContain("none: read from files, which carry no status");
     } finally {
       await browser.close();
       await rm(dir, { recursive: true, force: true });

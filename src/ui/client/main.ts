@@ -326,7 +326,8 @@ function renderDetails(): void {
     parts.push(ol);
   }
   parts.push(text("h3", "Conditions"));
-  if (node.conditions.length === 0) parts.push(text("p", node.ghost === true ? "none: the object does not exist" : "none reported yet"));
+  const noConditions = node.ghost === true ? "none: the object does not exist" : shownSnapshot?.source === "files" ? "none: read from files, which carry no status" : "none reported yet";
+  if (node.conditions.length === 0) parts.push(text("p", noConditions));
   else {
     const table = document.createElement("table");
     const head = document.createElement("tr");
