@@ -3,6 +3,7 @@
 // and the leader elector. Each takes the narrow interfaces it drives (tests pass fakes); serve.ts builds
 // the objects and lists the parts in start order (docs/architecture.md, "Serve as components").
 import type http from "node:http";
+import type { MetricsServer } from "../metrics/metrics-server.js";
 import type { Component, StopMode } from "../runtime/components.js";
 import { describeError } from "../runtime/api-error.js";
 import type { Logger } from "../runtime/logger.js";
@@ -26,7 +27,7 @@ export function apiClientComponent(client: { close(): void }, owned: boolean): C
 }
 
 /** What the cache part runs: the per-kind caches, what reads them, and the staleness check over them. */
-export interface CacheParts {
+interface CacheParts {
   caches: readonly (Startable & { readonly synced: Promise<void> })[];
   /** The source-revision feed and the watches of kinds outside Flux: started with the caches. */
   feeds: readonly Startable[];
@@ -92,7 +93,7 @@ export interface WebhookListener extends Listening {
   readonly https: { tlsLoaded(): boolean; readonly server: Pick<http.Server, "closeIdleConnections" | "closeAllConnections"> };
 }
 
-export interface WebhookServerParts {
+interface WebhookServerParts {
   listen(): Promise<WebhookListener>;
   /** The request counting in front of the admission app (src/cli/drainable.ts). */
   requests: { beginShutdown(): void; inFlight(): number; whenIdle(timeoutMs: number, onFinish: () => void): Promise<boolean> };
@@ -159,14 +160,14 @@ async function listenOrExplain<T>(listen: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface ListeningComponent extends Component {
+interface ListeningComponent extends Component {
   /** The bound port; 0 before start (or when the part is off). */
   readonly port: number;
 }
 
 /** The metrics endpoint (plain HTTP, its own port). */
-export function metricsServerComponent(listen: () => Promise<Listening>): ListeningComponent {
-  let server: Listening | undefined;
+export function metricsServerComponent(listen: () => Promise<Pick<MetricsServer, "port" | "close">>): ListeningComponent {
+  let server: Pick<MetricsServer, "port" | "close"> | undefined;
   return {
     name: "metrics server",
     get port() {

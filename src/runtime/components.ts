@@ -25,7 +25,7 @@ export interface Component {
 }
 
 /** The started parts: their joint readiness and their shutdown. */
-export interface RunningComponents {
+interface RunningComponents {
   /** Resolves once every part's ready resolved. */
   readonly ready: Promise<void>;
   /** Drains, then stops, every part, newest first; a second call returns the first call's promise. */
@@ -72,7 +72,7 @@ async function settle(component: Component, step: () => Promise<void>, log: Logg
 }
 
 /** Subscribes a listener to some change; returns the unsubscribe. */
-export type ChangeSubscription = (listener: () => void) => () => void;
+type ChangeSubscription = (listener: () => void) => () => void;
 
 /**
  * Resolves once `holds()` after `first` resolved, checking again at each change announced by `changes`
