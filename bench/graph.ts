@@ -211,7 +211,7 @@ async function serveLoad(lists: ReadonlyMap<FluxKind, FluxObject[]>): Promise<{ 
   let announced = 0;
   const caches = [...lists].map(([kind, objects]) => cacheSyncingWith(kind, objects));
   const stores = caches.map(({ source }) => new KindStore(source, shared));
-  for (const store of stores) store.onGateChanges((batch) => (announced += batch.changes.length));
+  for (const store of stores) store.onGateChanges({ onGateBatch: (batch) => (announced += batch.changes.length) });
   for (const cache of caches) cache.sync();
   await Promise.all(stores.map((store) => store.synced));
   if (!stores.every((store) => store.isSynced())) throw new Error("a store did not load");

@@ -48,7 +48,7 @@ describe("KindStore", () => {
     const cache = new FakeCache();
     const store = new KindStore(cache);
     const batches: GateBatch[] = [];
-    store.onGateChanges((batch) => batches.push(batch));
+    store.onGateChanges({ onGateBatch: (batch) => batches.push(batch) });
     // Listed before its dependency: no transient Missing is ever announced.
     cache.put(release("default/backend", { dependsOn: ["redis"], status: "none" }));
     cache.put(release("default/redis", { status: "failed" }));
@@ -103,7 +103,7 @@ describe("KindStore", () => {
     const helmStore = new KindStore(helm, shared);
     const setStore = new KindStore(sets, shared);
     const setBatches: GateBatch[] = [];
-    setStore.onGateChanges((batch) => setBatches.push(batch));
+    setStore.onGateChanges({ onGateBatch: (batch) => setBatches.push(batch) });
     helm.put(release("apps/redis", { status: "failed" }));
     sets.put(release("apps/platform", { kind: "ResourceSet", dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", ready: true }] }));
     // A Kustomization store of the same graph would see apps/redis as another object.

@@ -41,7 +41,13 @@ export interface GateBatch {
   changes: StoreGateChange[];
 }
 
-export type GateBatchListener = (batch: GateBatch) => void;
+/**
+ * Who a store hands its gate batches to (`KindStore.onGateChanges`): the controller's gates of the kind
+ * (src/controller/gate-controller.ts, `KindGates.onGateBatch`) and the graph page's feed (src/ui/store-feed.ts).
+ */
+export interface GateBatchListener {
+  onGateBatch(batch: GateBatch): void;
+}
 
 export class KindStore implements KindChangeSink {
   readonly kind: FluxKind;
@@ -185,7 +191,7 @@ export class KindStore implements KindChangeSink {
   }
 
   private emit(batch: GateBatch): void {
-    for (const listener of this.listeners) listener(batch);
+    for (const listener of this.listeners) listener.onGateBatch(batch);
   }
 
   private wake(key: ObjectKey): void {

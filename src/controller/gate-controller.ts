@@ -22,7 +22,7 @@
 // transitions may have happened after the old leader died.
 
 import type { EventSpec, RecordEventResult } from "../cluster/events.js";
-import type { GateBatch, KindStore, StoreGateChange, StoreSource } from "../cluster/kind-store.js";
+import type { GateBatch, GateBatchListener, KindStore, StoreGateChange, StoreSource } from "../cluster/kind-store.js";
 import { fluxObjectEventSpec } from "../cluster/events.js";
 import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import type { ReconcileRequester } from "../cluster/reconcile-request.js";
@@ -81,8 +81,8 @@ interface SeenEvent {
   event: GateEvent;
 }
 
-/** Everything the controller keeps for one kind. */
-class KindGates {
+/** Everything the controller keeps for one kind; the kind's store hands its gate batches here. */
+class KindGates implements GateBatchListener {
   readonly gateMetrics: GateMetrics;
   readonly queue: ReconcileQueue;
   readonly openings = new Map<ObjectKey, Opening>();
@@ -98,9 +98,15 @@ class KindGates {
     readonly store: KindStore,
     gateMetrics: GateMetrics,
     queue: ReconcileQueue,
+    private readonly controller: GateController,
   ) {
     this.gateMetrics = gateMetrics;
     this.queue = queue;
+  }
+
+  /** The store's batch, to the controller with this kind's state (`GateController.onBatch`). */
+  onGateBatch(batch: GateBatch): void {
+    this.controller.onBatch(this, batch);
   }
 }
 
@@ -134,12 +140,13 @@ export class GateController {
           retry: options.retry ?? DEFAULT_RETRY,
           now: this.now,
         }),
+        this,
       );
       this.kinds.set(kind, gates);
       for (const result of ["requested", "rate_limited", "skipped_suspended", "error"] as const) {
         options.metrics.reconcileRequestsTotal.inc({ kind, result }, 0);
       }
-      this.unsubscribe.push(store.onGateChanges((batch) => this.onBatch(gates, batch)));
+      this.unsubscribe.push(store.onGateChanges(gates));
       this.unsubscribe.push(store.onWatchRestart(() => gates.gateMetrics.watchRestarted()));
       // release_blocked_seconds is computed when it is read, not kept up to date on a timer: a scrape a
       // minute costs one pass over the blocked objects a minute, however many are blocked.
@@ -202,8 +209,9 @@ export class GateController {
     return this.leading && !this.stopped && this.options.isLeader();
   }
 
-  /** One event's gate changes, objects attached: carry out what transitions.ts decides for each. */
-  private onBatch(gates: KindGates, batch: GateBatch): void {
+  /** One event's gate changes, objects attached (from the kind's `KindGates.onGateBatch`): carry out what
+   *  transitions.ts decides for each. */
+  onBatch(gates: KindGates, batch: GateBatch): void {
     if (this.stopped) return;
     const now = this.now();
     if (batch.cause.type === "load") gates.gateMetrics.setSynced(true);

@@ -89,7 +89,7 @@ export function storeFeed(stores: readonly FeedStore[]): GraphFeed {
     for (const listener of listeners) listener(update);
   };
 
-  for (const store of stores) store.onGateChanges((batch) => onBatch(store, batch));
+  for (const store of stores) store.onGateChanges({ onGateBatch: (batch) => onBatch(store, batch) });
 
   // The snapshot's JSON, node by node: 10,000 nodes take ~150 ms to build and serialize, and a
   // change touches a few, so only those are built again.
