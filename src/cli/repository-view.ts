@@ -46,13 +46,29 @@ function rank(reason: BlockedReason): number {
   return reason === "Cycle" ? 0 : 1;
 }
 
-/** One cluster as the offline views show it. */
+/** One cluster as the offline views show it: check's pass, the graph, its structural blocks, the page's nodes. */
 export function clusterView(cluster: ClusterManifests, options: CheckOptions = { crossNamespace: "allow" }): ClusterView {
   const problems = checkCluster(cluster, options);
   const graph = new DependencyGraph();
   for (const object of cluster.objects) graph.upsert(withoutUnresolvedEntries(object));
   const cycles = findCycles(graph);
+  const { missing, duplicates } = missingAndDuplicates(graph, problems);
+  const nodes = snapshotNodes(graph, cycles, structuralGates(graph, cycles, missing), duplicates, problems);
+  for (const ghost of [...missing].sort()) nodes.push(ghostOf("", ghost));
+  const snapshotProblems: SnapshotProblem[] = problems.map((p) => ({ type: p.type, kind: p.kind, object: p.object, file: p.file, line: p.line, message: p.message }));
+  return {
+    cluster: cluster.name,
+    graph,
+    cycles,
+    missing,
+    duplicates,
+    problems,
+    snapshot: { generatedAt: new Date().toISOString(), source: "files", cluster: cluster.name, problems: snapshotProblems, nodes },
+  };
+}
 
+/** The missing dependencies and duplicated objects check found, as graph nodes. */
+function missingAndDuplicates(graph: DependencyGraph, problems: readonly ReportedProblem[]): { missing: Set<NodeKey>; duplicates: Set<NodeKey> } {
   // check's problems by what they are about, read once (a repository may hold tens of thousands).
   const duplicated = new Set<string>();
   const missingNamed = new Set<string>();
@@ -71,6 +87,11 @@ export function clusterView(cluster: ClusterManifests, options: CheckOptions = {
     }
   }
 
+  return { missing, duplicates };
+}
+
+/** The structural block of every node behind a cycle or a missing dependency. */
+function structuralGates(graph: DependencyGraph, cycles: readonly (readonly NodeKey[])[], missing: ReadonlySet<NodeKey>): Map<NodeKey, StructuralGate> {
   // Structural blocks, nearest first: cycle members, then dependents of a missing dependency, then
   // everything behind them (breadth first over the dependents, so each path is a shortest one).
   const gates = new Map<NodeKey, StructuralGate>();
@@ -114,6 +135,17 @@ export function clusterView(cluster: ClusterManifests, options: CheckOptions = {
     }
   }
 
+  return gates;
+}
+
+/** The page's node for every object of the graph (the ghosts of missing dependencies apart). */
+function snapshotNodes(
+  graph: DependencyGraph,
+  cycles: readonly (readonly NodeKey[])[],
+  gates: ReadonlyMap<NodeKey, StructuralGate>,
+  duplicates: ReadonlySet<NodeKey>,
+  problems: readonly ReportedProblem[],
+): GraphNode[] {
   const { levels } = topologicalLevels(graph);
   const depth = new Map<NodeKey, number>();
   levels.forEach((keys, level) => keys.forEach((key) => depth.set(key, level)));
@@ -156,17 +188,7 @@ export function clusterView(cluster: ClusterManifests, options: CheckOptions = {
     if (own !== undefined) node.problems = own;
     nodes.push(node);
   }
-  for (const ghost of [...missing].sort()) nodes.push(ghostOf("", ghost));
-  const snapshotProblems: SnapshotProblem[] = problems.map((p) => ({ type: p.type, kind: p.kind, object: p.object, file: p.file, line: p.line, message: p.message }));
-  return {
-    cluster: cluster.name,
-    graph,
-    cycles,
-    missing,
-    duplicates,
-    problems,
-    snapshot: { generatedAt: new Date().toISOString(), source: "files", cluster: cluster.name, problems: snapshotProblems, nodes },
-  };
+  return nodes;
 }
 
 /** An object whose gate only the cluster can tell: what it waits for, said plainly. */
