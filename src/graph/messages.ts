@@ -4,6 +4,8 @@
 // then, after a colon, what to do.
 
 import { displayNodes, isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
+import { boundedPath, pathWords, shownNodes } from "./gate-path.js";
+import type { BoundedPath } from "./gate-path.js";
 import type { GateState, NodeKey, ObjectKey } from "./types.js";
 
 const ARROW = " → ";
@@ -202,22 +204,25 @@ export function dependentWarningMessage(dependent: ObjectKey, dependency: Object
  * The Event text for a blocked gate of an object of `kind`: "blocked by default/redis: install retries
  * exhausted", "blocked by default/redis via default/api: ..." when the root cause is further than one
  * hop. Objects of another kind than the blocked one are named with their kind ("HelmRelease apps/redis").
+ * The hops are `path` (default: what the gate alone knows, its first hop and last ones), shortened in the
+ * middle past 12 ("… 2990 more …"), so the text is bounded however deep the graph (gate-path.ts).
  */
-export function blockedMessage(state: GateState, kind?: string): string {
+export function blockedMessage(state: GateState, kind?: string, path?: BoundedPath): string {
   if (state.state === "open") return gateOpenedMessage();
-  const own = kind ?? kindOfNode(state.path[0]!);
-  const sameKind = state.path.every((node) => kindOfNode(node) === own || kindOfNode(node) === "");
+  const hopsPath = path ?? boundedPath(state);
+  const shown = shownNodes(hopsPath);
+  const own = kind ?? kindOfNode(state.via);
+  const sameKind = shown.every((node) => kindOfNode(node) === own || kindOfNode(node) === "") && (kindOfNode(state.rootCause) === own || kindOfNode(state.rootCause) === "");
   const show = (node: NodeKey): string => (sameKind ? objectKeyOf(node) : `${kindOfNode(node)} ${objectKeyOf(node)}`);
   const rootCause = show(state.rootCause);
-  const hops = state.path.slice(0, -1).map(show);
+  // Every hop but the last, which is the root cause.
+  const hops = pathWords(hopsPath, show).slice(0, -1);
   const via = hops.length === 0 ? "" : ` via ${hops.join(ARROW)}`;
   switch (state.reason) {
     case "Cycle": {
-      // rootCauseMessage names the cycle. The path ends by going once round it: on the cycle
-      // itself, the path is just that; else the hops before the first cycle member are the "via".
-      const entry = state.path.indexOf(state.path[state.path.length - 1]!);
-      const before = entry === state.path.length - 1 ? [] : state.path.slice(0, entry).map(show);
-      const cycleVia = before.length === 0 ? "" : ` via ${before.join(ARROW)}`;
+      // rootCauseMessage names the cycle. An object on it needs no more; one blocked through it
+      // names the dependency it is blocked through.
+      const cycleVia = state.onCycle === true ? "" : ` via ${show(state.via)}`;
       return `blocked by ${state.rootCauseMessage}${cycleVia}: remove one of these dependsOn entries`;
     }
     case "Missing":

@@ -1,6 +1,7 @@
 // `releasegate why`: the chain from one object to its root cause, as a small tree of lines, each
 // with the object's state and the words the Events use. Read from a GraphSnapshot only.
 
+import { PATH_TAIL } from "../graph/gate-path.js";
 import type { GraphNode, GraphSnapshot, NodeId } from "./graph-snapshot.js";
 
 export interface ChainLine {
@@ -10,6 +11,8 @@ export interface ChainLine {
   rootCause: boolean;
   /** The node was seen earlier on the chain: a cycle closes here. */
   repeats: boolean;
+  /** Instead of a node: this many hops of a long chain left out (the id is then empty). */
+  omitted?: number;
 }
 
 function stateOf(node: GraphNode): string {
@@ -18,7 +21,7 @@ function stateOf(node: GraphNode): string {
   return node.health === undefined || node.health === "ready" ? "open" : `open, ${node.health}`;
 }
 
-/** The chain from `id` along its path; undefined when no such node. */
+/** The chain from `id` along its path (bounded: the snapshot's path is); undefined when no such node. */
 export function whyChain(snapshot: GraphSnapshot, id: NodeId): ChainLine[] | undefined {
   const nodes = new Map(snapshot.nodes.map((n) => [n.id, n]));
   const start = nodes.get(id);
@@ -27,6 +30,9 @@ export function whyChain(snapshot: GraphSnapshot, id: NodeId): ChainLine[] | und
   const seen = new Set([id]);
   const path = start.path ?? [];
   path.forEach((step, i) => {
+    if (start.pathOmitted !== undefined && i === start.pathOmittedAt) {
+      lines.push({ id: "", state: "", message: "", rootCause: false, repeats: false, omitted: start.pathOmitted });
+    }
     const node = nodes.get(step);
     const last = i === path.length - 1;
     const repeats = seen.has(step);
@@ -47,7 +53,8 @@ function label(id: NodeId): string {
 export function renderChain(lines: readonly ChainLine[]): string {
   return lines
     .map((line, depth) => {
-      const branch = depth === 0 ? "" : `${"   ".repeat(depth - 1)}└─ `;
+      const branch = depth === 0 ? "" : `${"   ".repeat(Math.min(depth, 2 * PATH_TAIL + 1) - 1)}└─ `;
+      if (line.omitted !== undefined) return `${branch}… ${line.omitted} more …\n`;
       const marks = [line.rootCause ? "root cause" : "", line.repeats ? "cycle closes here" : ""].filter((m) => m !== "");
       const suffix = marks.length === 0 ? "" : ` [${marks.join(", ")}]`;
       return `${branch}${label(line.id)}  ${line.state}${suffix}: ${line.message}\n`;
