@@ -27,8 +27,36 @@ describe("releasegate why --from PATH", () => {
   it("marks a cycle, and takes paths after the object too", async () => {
     const result = await runCli(["why", "hr/default/redis", "examples/cycle"]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain("HelmRelease default/redis  blocked (Cycle): blocked by dependency cycle default/redis → default/backend → default/redis");
-    expect(result.stdout).toContain("[cycle closes here]");
+    // The cycle is named from its root cause, its smallest member; the chain ends where it first closes.
+    expect(result.stdout).toContain("HelmRelease default/redis  blocked (Cycle): blocked by dependency cycle default/backend → default/redis → default/backend");
+    expect(result.stdout.trimEnd().split("\n")).toHaveLength(3);
+    expect(result.stdout.trimEnd().split("\n")[2]).toContain("HelmRelease default/redis  blocked (Cycle) [cycle closes here]");
+  });
+
+  it("shows a 3,000-object chain bounded: the first hops, how many more, the last ones", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "releasegate-why-chain-"));
+    try {
+      const docs = Array.from({ length: 3000 }, (_, i) =>
+        [
+          "apiVersion: helm.toolkit.fluxcd.io/v2",
+          "kind: HelmRelease",
+          `metadata: {name: bulk-${i}, namespace: default}`,
+          `spec: {interval: 10m, chart: {spec: {chart: app, sourceRef: {kind: HelmRepository, name: charts}}}${i === 0 ? "" : `, dependsOn: [{name: bulk-${i - 1}}]`}}`,
+        ].join("\n"),
+      );
+      await writeFile(join(dir, "chain.yaml"), `${docs.join("\n---\n")}\n`);
+      const result = await runCli(["why", "hr/default/bulk-2999", join(dir, "chain.yaml")]);
+      expect(result.code).toBe(1);
+      const lines = result.stdout.trimEnd().split("\n");
+      // The object, six hops, the omitted ones, six more ending at the root cause.
+      expect(lines).toHaveLength(14);
+      expect(lines[0]).toContain("HelmRelease default/bulk-2999  blocked (NotReady): blocked by default/bulk-0 via default/bulk-2998 → default/bulk-2997 → default/bulk-2996 → default/bulk-2995 → default/bulk-2994 → default/bulk-2993 → … 2987 more … → default/bulk-5");
+      expect(lines[1]).toContain("HelmRelease default/bulk-2998");
+      expect(lines[7]).toContain("… 2987 more …");
+      expect(lines[13]).toContain("HelmRelease default/bulk-0  open, progressing [root cause]");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("exits 0 for an open gate", async () => {

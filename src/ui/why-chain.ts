@@ -29,7 +29,7 @@ export function whyChain(snapshot: GraphSnapshot, id: NodeId): ChainLine[] | und
   const lines: ChainLine[] = [{ id, state: stateOf(start), message: start.message, rootCause: false, repeats: false }];
   const seen = new Set([id]);
   const path = start.path ?? [];
-  path.forEach((step, i) => {
+  for (const [i, step] of path.entries()) {
     if (start.pathOmitted !== undefined && i === start.pathOmittedAt) {
       lines.push({ id: "", state: "", message: "", rootCause: false, repeats: false, omitted: start.pathOmitted });
     }
@@ -40,7 +40,9 @@ export function whyChain(snapshot: GraphSnapshot, id: NodeId): ChainLine[] | und
     // The root cause speaks through the message its dependents give for it (its own gate may be open).
     const message = last && start.rootCauseMessage !== undefined && start.reason !== "Cycle" ? start.rootCauseMessage : (node?.message ?? "");
     lines.push({ id: step, state: node === undefined ? "missing" : stateOf(node), message, rootCause: last && start.reason !== "Cycle", repeats });
-  });
+    // A cycle's path goes to its root cause, then once round: the chain ends where it first closes.
+    if (repeats) break;
+  }
   return lines;
 }
 
