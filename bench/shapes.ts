@@ -8,8 +8,10 @@
 // from the smallest to the largest size (linear is the size ratio; the target is ≤ 1.2× that).
 // Then, in this process, for each shape: the admission decision for a review adding one edge (p99, the
 // cycle message's length) and `check` on the shape as one file.
-// Run: npm run bench:shapes   (SIZES=1000,3000 SHAPES=chain,cycle to run fewer; BINARY=… for another build)
-import { execFileSync } from "node:child_process";
+// Run: npm run bench:shapes   (SIZES=1000,3000 SHAPES=chain,cycle to run fewer; BINARY=… for another build;
+// SERVE=0 or OFFLINE=0 to leave out the serve runs or the in-process parts)
+import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,8 +26,6 @@ import { CLI, imageEnvironment, procStatus } from "./serve-process.js";
 import { shapeAdmission, shapeCheck } from "./shapes-offline.js";
 import { SHAPES, shapeObjects } from "./shapes-seed.js";
 import type { ShapeName } from "./shapes-seed.js";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 
 const SIZES = (process.env.SIZES ?? "1000,3000,10000").split(",").map(Number);
 const ONLY = process.env.SHAPES?.split(",") as ShapeName[] | undefined;
@@ -214,7 +214,7 @@ function row(r: Row): string {
 async function main(): Promise<void> {
   const shapes = SHAPES.filter((s) => ONLY === undefined || ONLY.includes(s));
   console.log(`bench/shapes: serve as its own process, image environment (NODE_OPTIONS=${imageEnvironment()["NODE_OPTIONS"] ?? ""}) and --max-old-space-size=${HEAP_MIB}; sizes ${SIZES.join(", ")}; load ${loadavg()[0]!.toFixed(2)}`);
-  for (const shape of shapes) {
+  for (const shape of process.env.SERVE === "0" ? [] : shapes) {
     const rows: Row[] = [];
     for (const size of SIZES) {
       const r = await runOne(shape, size);

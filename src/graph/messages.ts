@@ -3,7 +3,7 @@
 // problem reads the same everywhere (docs/behaviour.md, Code conventions). Shape: what is wrong first,
 // then, after a colon, what to do.
 
-import { displayNodes, isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
+import { isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
 import { boundedPath, pathWords, shownNodes } from "./gate-path.js";
 import type { BoundedPath } from "./gate-path.js";
 import type { GateState, NodeKey, ObjectKey } from "./types.js";
@@ -23,14 +23,23 @@ export const MAX_PROBLEMS_SHOWN = 10;
  * and last six: "a → b → … 88 more … → y → a".
  */
 export function cycleMessage(nodes: readonly NodeKey[]): string {
-  // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind.
-  const cycle = nodes.some((node) => kindOfNode(node) === "ResourceSet") ? nodes.map(withKind) : displayNodes(nodes);
-  const objects = cycle.length - 1;
-  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${cycle.join(ARROW)}`;
+  const objects = nodes.length - 1;
   const half = MAX_CYCLE_SHOWN / 2;
-  const head = cycle.slice(0, half);
-  const tail = cycle.slice(cycle.length - half - 1);
-  return `dependency cycle ${[...head, `… ${objects - MAX_CYCLE_SHOWN} more …`, ...tail].join(ARROW)}`;
+  // Only the shown members are turned into words: a 10,000-object cycle costs one pass over its keys.
+  const shown = objects <= MAX_CYCLE_SHOWN ? nodes : [...nodes.slice(0, half), ...nodes.slice(nodes.length - half - 1)];
+  // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind.
+  const first = nodes.length === 0 ? "" : kindOfNode(nodes[0]!);
+  const withKinds = nodes.some((node) => node.startsWith("ResourceSet/") || !hasKind(node, first));
+  const words = shown.map((node) => (withKinds ? withKind(node) : objectKeyOf(node)));
+  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${words.join(ARROW)}`;
+  return `dependency cycle ${[...words.slice(0, half), `… ${objects - MAX_CYCLE_SHOWN} more …`, ...words.slice(half)].join(ARROW)}`;
+}
+
+/** kindOfNode(node) === kind, without slicing the node. */
+function hasKind(node: NodeKey, kind: string): boolean {
+  const firstSlash = node.indexOf("/");
+  const isNode = firstSlash >= 0 && node.indexOf("/", firstSlash + 1) >= 0;
+  return kind === "" ? !isNode : isNode && firstSlash === kind.length && node.startsWith(kind);
 }
 
 /** The problems of one denial, one a line: at most 10, then "and N more". */
