@@ -20,7 +20,7 @@ function uniqueDependencyKeys(object: FluxObject): ObjectKey[] {
  * The page's node for one object and its gate. Its path is bounded (gate-path.ts): walked through
  * `gateOf` when given, else what the gate alone holds (a cached node then stays right while its gate does).
  */
-export function nodeOf(kind: FluxKind, object: FluxObject, gate: GateState, gateOf?: GateLookup): GraphNode {
+export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState, gateOf?: GateLookup): GraphNode {
   const path = gate.state === "blocked" ? boundedPath(gate, gateOf) : undefined;
   const dependencies = uniqueDependencyKeys(object);
   const node: GraphNode = {
@@ -87,7 +87,7 @@ export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSn
       const gate = tracker.state(key);
       if (gate === undefined || shown.has(key)) continue; // one node per object, however often listed
       shown.add(key);
-      nodes.push(nodeOf(kind, tracker.graph.get(key)!, gate, (node) => tracker.state(node)));
+      nodes.push(graphNodeOf(kind, tracker.graph.get(key)!, gate, (node) => tracker.state(node)));
       for (const dep of tracker.graph.dependencyKeys(key)) if (!tracker.graph.has(dep)) ghosts.add(dep);
     }
   }
