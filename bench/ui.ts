@@ -102,8 +102,10 @@ async function main(): Promise<void> {
     const blocked = [...store.states().values()].filter((g) => g.state === "blocked").length;
     const json = JSON.stringify(feed.snapshot());
     console.log(`graph page benchmark${chain ? " (one chain)" : ""}: ${objects.length} objects, ${blocked} blocked, ${failed.length} failed; /api/graph ${(json.length / 1024 / 1024).toFixed(1)} MiB; load average ${load()}`);
-    const longest = feed.snapshot().nodes.reduce((a, n) => (n.path !== undefined && n.path.length > a.path.length ? { path: n.path, omitted: n.pathOmitted ?? 0 } : a), { path: [] as string[], omitted: 0 });
-    console.log(`longest path sent for a side panel: ${longest.path.length} hops shown, ${longest.omitted} left out`);
+    // The deepest node's path: what a side panel gets for it.
+    const deepest = feed.snapshot().nodes.reduce((a, n) => ((n.path?.length ?? 0) + (n.pathOmitted ?? 0) > a.path.length + a.omitted ? { path: n.path ?? [], omitted: n.pathOmitted ?? 0 } : a), { path: [] as string[], omitted: 0 });
+    const longest = feed.snapshot().nodes.reduce((a, n) => Math.max(a, n.path?.length ?? 0), 0);
+    console.log(`side panel paths sent: at most ${longest} hops; the deepest node's ${deepest.path.length + deepest.omitted}-hop path as ${deepest.path.length} hops shown and ${deepest.omitted} left out`);
 
     // First view: a fresh browser each time (one warm-up first, not counted) and a fresh page server
     // and feed, whose JSON of the graph is not built yet (as after serve starts, or a quiet spell of
