@@ -43,12 +43,16 @@ interface Placement extends BuildItem {
   /** The applying Kustomization's spec.patches. */
   patches: readonly Patch[];
   depth: number;
+  /** The build that places it (ManifestObject.appliedBy). */
+  appliedBy?: string;
 }
 
 /** Flux documents marked with this annotation are not substituted (kustomize-controller docs, postBuild). */
 const SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute";
 /** Nesting depth of Flux Kustomizations beyond which a build is taken to be a loop. */
 const MAX_DEPTH = 64;
+/** ManifestObject.appliedBy of what the cluster's entry build applies. */
+const ENTRY_BUILD = "entry";
 /** The cluster name of everything under a PATH with no Flux Kustomization. */
 export const WHOLE_PATH_CLUSTER = ".";
 
@@ -333,7 +337,8 @@ class ClusterApplier {
   private readonly objects: ManifestObject[] = [];
   private readonly problems: ManifestProblem[] = [];
   private readonly unknown: UnknownObject[] = [];
-  private readonly placed = new Set<string>();
+  /** Each placement once: the same document placed again at the same identity is the same object (another build applies it too). */
+  private readonly placed = new Map<string, ManifestObject | undefined>();
   private readonly queue: Placement[] = [];
   readonly reachedFiles = new Set<string>();
 
@@ -352,20 +357,22 @@ class ClusterApplier {
       // Not in the repo, yet in the cluster: what others name as `dependsOn: [{name: flux-system}]`.
       const { doc, generated } = entry.instance;
       const metadata = generated["metadata"] as { name: string; namespace: string };
-      this.objects.push(decodeFluxObject(doc, "Kustomization", generated, metadata.namespace, metadata.name));
+      const root = decodeFluxObject(doc, "Kustomization", generated, metadata.namespace, metadata.name);
+      root.appliedBy = [`FluxInstance ${metadata.namespace}`];
+      this.objects.push(root);
     }
     if (entry.bootstrap !== undefined) {
       const doc = entry.bootstrap;
       // Placed as its own build places it (its folder's kustomize namespace, if any).
       const own = this.rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value)).find((item) => item.doc === doc);
-      this.apply([{ ...(own ?? { doc, value: doc.value, namePrefix: "", nameSuffix: "" }), patches: [], depth: 0 }]);
+      this.apply([{ ...(own ?? { doc, value: doc.value, namePrefix: "", nameSuffix: "" }), patches: [], depth: 0, appliedBy: ENTRY_BUILD }]);
     } else {
       const items = this.rules.plainBuilder.buildFolder(entry.folder);
       // A root the folder's own build leaves out (a .json file, one its kustomization does not list) is
       // still applied: bootstrap, absent from the repo, applies these.
       const built = new Set(items.map((item) => item.doc));
       const roots = (entry.roots ?? []).filter((doc) => !built.has(doc)).map((doc) => ({ doc, value: doc.value, namePrefix: "", nameSuffix: "" }));
-      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1 })));
+      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1, appliedBy: ENTRY_BUILD })));
     }
   }
 
@@ -397,26 +404,34 @@ class ClusterApplier {
     const finalName = substitute(placement.namePrefix + name + placement.nameSuffix);
     const namespaceText = landing(value);
     const namespace = (namespaceText === undefined ? "" : substitute(namespaceText)) || (this.defaultNamespace ?? "");
-    const key = `${docId(doc)}|${namespace}|${finalName}`;
-    if (this.placed.has(key)) return;
-    this.placed.add(key);
+    // The kind is part of the identity: a ResourceSet and the HelmRelease it generates may share a name
+    // (and a document); so may any two generated objects (the Flux Operator's objectKey).
+    const key = `${docId(doc)}|${role}|${namespace}|${finalName}`;
+    if (this.placed.has(key)) {
+      const first = this.placed.get(key);
+      if (first !== undefined && placement.appliedBy !== undefined) first.appliedBy = [...(first.appliedBy ?? []), placement.appliedBy];
+      return;
+    }
+    this.placed.set(key, undefined);
     const source = sourceOf(doc);
     if (namespace === "") {
       this.problems.push({ type: "no-namespace", kind: role, object: finalName, source, message: noNamespaceMessage(role, finalName) });
       return;
     }
     if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
+    const object = decodeFluxObject(doc, role, value, namespace, finalName);
+    if (placement.appliedBy !== undefined) object.appliedBy = [placement.appliedBy];
+    this.placed.set(key, object);
+    this.objects.push(object);
     if (role === "ResourceSet") {
       // The ResourceSet is in the graph itself (its dependsOn may name any kind), and so is what it generates.
-      this.objects.push(decodeFluxObject(doc, role, value, namespace, finalName));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }
-    this.objects.push(decodeFluxObject(doc, role, value, namespace, finalName));
-    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth);
+    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, finalName, depth);
   }
 
-  private applyKustomization(doc: ManifestDocument, value: Record<string, unknown>, namespace: string, depth: number): void {
+  private applyKustomization(doc: ManifestDocument, value: Record<string, unknown>, namespace: string, name: string, depth: number): void {
     if (depth >= MAX_DEPTH) return;
     const spec = specOf(value);
     const childTarget = nonEmptyString(spec["targetNamespace"]);
@@ -426,7 +441,14 @@ class ClusterApplier {
     const prefix = nonEmptyString(spec["namePrefix"]) ?? "";
     const suffix = nonEmptyString(spec["nameSuffix"]) ?? "";
     for (const item of this.rules.buildOf(value, doc, namespace)) {
-      const child: Placement = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, patches, depth: depth + 1 };
+      const child: Placement = {
+        ...item,
+        namePrefix: prefix + item.namePrefix,
+        nameSuffix: item.nameSuffix + suffix,
+        patches,
+        depth: depth + 1,
+        appliedBy: `Kustomization ${namespace}/${name}`,
+      };
       if (childTarget !== undefined) child.targetNamespace = childTarget;
       if (childVariables !== undefined) child.variables = childVariables;
       this.queue.push(child);
@@ -474,7 +496,7 @@ class ClusterApplier {
         lineOf: () => doc.objectLine(),
         objectLine: doc.objectLine,
       };
-      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1 });
+      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1, appliedBy: `ResourceSet ${resourceSet}` });
     });
   }
 }

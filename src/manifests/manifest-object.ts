@@ -17,6 +17,13 @@ export interface ManifestObject extends FluxObject {
    * Absent when everything was resolved.
    */
   unresolvedVariables?: string[];
+  /**
+   * Which builds apply it: `Kustomization ns/name` of each Flux Kustomization whose build holds it,
+   * `ResourceSet ns/name` for what a ResourceSet generates, `FluxInstance ns` for the root Kustomization a
+   * FluxInstance generates, `entry` for the cluster's entry build; absent for objects read as written. Never
+   * reported; it lets tests compare each build with the real tools.
+   */
+  appliedBy?: string[];
 }
 
 export interface ReadOptions {
