@@ -3,7 +3,7 @@
 // Exit 0: no problem; 1: problems found; 2: bad usage or unreadable input, or no Flux object at all.
 import { DependencyGraph, findProblems, kindOfNode, type CheckOptions } from "../graph/index.js";
 import type { ObjectKey, Problem } from "../graph/types.js";
-import { readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
+import { dependencyLineOf, readRepository, type ClusterManifests, type ManifestObject } from "../manifests/index.js";
 import { unreadKindMessage, unverifiedMessage } from "../manifests/manifest-messages.js";
 
 /** The kinds whose objects check reads from the repo; a dependency of any other kind cannot be judged missing. */
@@ -32,7 +32,7 @@ Options:
 Exit status: 0 no problem, 1 problems found, 2 bad usage, unreadable input or no Flux object.`;
 
 /** The problem types of the documented JSON output. */
-type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace";
+type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace" | "build";
 
 export interface ReportedProblem {
   type: ReportedType;
@@ -70,10 +70,10 @@ function withoutUnresolvedEntries(object: ManifestObject): ManifestObject {
 /** Builds the one graph of every kind (an edge may cross kinds) from one cluster's objects and collects every problem, located. */
 export function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
   const graph = new DependencyGraph();
-  const sources = new Map<string, SourceLocation>();
+  const sources = new Map<string, ManifestObject>();
   for (const object of cluster.objects) {
     graph.upsert(withoutUnresolvedEntries(object));
-    sources.set(`${object.kind}/${object.namespace}/${object.name}`, object.source);
+    sources.set(`${object.kind}/${object.namespace}/${object.name}`, object);
   }
   const reported: ReportedProblem[] = cluster.problems.map((problem) => ({
     type: problem.type,
@@ -86,7 +86,8 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
   }));
   {
     for (const problem of findProblems(graph, options)) {
-      const source = sources.get(`${problem.kind}/${problem.object}`);
+      const object = sources.get(`${problem.kind}/${problem.object}`);
+      const source = object?.source;
       const cycle = problem.type === "self-dependency" ? [problem.object, problem.object] : problem.cycle;
       const entry: ReportedProblem = {
         type: reportedType[problem.type],
@@ -96,7 +97,7 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
         ...(cycle === undefined ? {} : { cycle }),
         cluster: cluster.name,
         file: source?.file ?? "",
-        line: source?.line ?? 0,
+        line: (object !== undefined && problem.dependency !== undefined ? entryLine(object, problem.dependency) : undefined) ?? source?.line ?? 0,
         message: problem.message,
       };
       // A ResourceSet's missing dependency may be of another kind: the dependency's node says which.
@@ -114,6 +115,18 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
     }
   }
   return reported;
+}
+
+/**
+ * The line of the dependsOn entry that names `dependency` (`ns/name`): where a person fixes it. Undefined
+ * when no written entry names it (a patch added it), and the object's own line is used.
+ */
+function entryLine(object: ManifestObject, dependency: string): number | undefined {
+  const index = object.dependsOn.findIndex((entry) => {
+    const namespace = entry.namespace ?? (object.kind === "ResourceSet" ? undefined : object.namespace);
+    return dependency === `${namespace ?? ""}/${entry.name}` || (namespace === undefined && dependency.endsWith(`/${entry.name}`));
+  });
+  return index === -1 ? undefined : dependencyLineOf(object, index);
 }
 
 /** The ResourceSet template that might generate `kind` `dependency`, when its output is unknown offline. */

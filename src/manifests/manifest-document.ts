@@ -46,6 +46,20 @@ const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [(jsYaml as unknown as { ty
 /** The one JSON guard (src/runtime), under the name the manifest readers use. */
 export const isPlainObject = isRecord;
 
+/**
+ * An alias used as a mapping key, `*app:` (go-yaml v3 ends anchor and alias names at the first
+ * character that is not a letter, digit, `_` or `-`; the YAML spec, and so js-yaml and yaml, read the
+ * colon as part of the name).
+ */
+const ALIAS_BEFORE_COLON = /(^|[\s[{,])\*([0-9A-Za-z_-]+):(?=[ \t\r\n]|$)/gm;
+
+/** `text` rewritten so that a spec-following reader reads it as go-yaml v3 does; undefined when nothing differs. */
+function goYamlText(text: string): string | undefined {
+  ALIAS_BEFORE_COLON.lastIndex = 0;
+  if (!ALIAS_BEFORE_COLON.test(text)) return undefined;
+  return text.replace(ALIAS_BEFORE_COLON, "$1*$2 :");
+}
+
 /** One `---`-separated part of a file: its text and the line it starts on. */
 interface Chunk {
   text: string;
@@ -145,7 +159,15 @@ export function forEachManifestDocument(text: string, file: string, path: string
         try {
           value = jsYaml.load(chunk.text, { schema: SCHEMA, filename: file });
         } catch (cause) {
-          throw yamlError(file, chunk, cause);
+          // Where YAML readers disagree, Flux's (go-yaml v3) decides: read the chunk again as it reads it.
+          const asGoYaml = goYamlText(chunk.text);
+          if (asGoYaml === undefined) throw yamlError(file, chunk, cause);
+          chunk.text = asGoYaml;
+          try {
+            value = jsYaml.load(chunk.text, { schema: SCHEMA, filename: file });
+          } catch {
+            throw yamlError(file, chunk, cause);
+          }
         }
       }
     }

@@ -37,7 +37,7 @@ export interface ReadOptions {
 
 /** Problems found while following builds, before any graph: each names a place in the repo. */
 export interface ManifestProblem {
-  type: "duplicate" | "no-namespace" | "invalid";
+  type: "duplicate" | "no-namespace" | "invalid" | "build";
   kind: string;
   /** `ns/name` (for no-namespace: just the name). */
   object: string;

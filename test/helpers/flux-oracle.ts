@@ -17,7 +17,10 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { runTool } from "./tools.js";
+import { resolveFluxPath } from "../../src/manifests/flux-path.js";
+import { readRepository } from "../../src/manifests/index.js";
+import type { ClusterManifests } from "../../src/manifests/index.js";
+import { bundledKubectl, runTool, systemKubectl } from "./tools.js";
 
 const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 const CONCURRENCY = 2;
@@ -183,6 +186,109 @@ function ignored(patterns: IgnorePattern[], relativePath: string, isDir: boolean
   return false;
 }
 
+const GROUPS: Record<string, string> = {
+  HelmRelease: "helm.toolkit.fluxcd.io",
+  Kustomization: "kustomize.toolkit.fluxcd.io",
+  ResourceSet: "fluxcd.controlplane.io",
+};
+
+/** check's objects grouped as the oracle groups its builds (each build that applies an object), and the builds it reports as failing. */
+function checkBuilds(cluster: ClusterManifests): CheckBuilds {
+  const builds: CheckBuilds = new Map();
+  for (const object of cluster.objects) {
+    for (const by of object.appliedBy ?? []) {
+      // What a ResourceSet or a FluxInstance generates is no kustomize build.
+      if (by.startsWith("ResourceSet ") || by.startsWith("FluxInstance ")) continue;
+      const group = GROUPS[object.kind]!;
+      const build = builds.get(by) ?? { objects: [], edges: [] };
+      build.objects.push(`${group} ${object.kind} ${object.namespace}/${object.name}`);
+      build.edges.push(...edgesOf(object.kind, object.namespace, object.name, group, object.dependsOn));
+      builds.set(by, build);
+    }
+  }
+  for (const problem of cluster.problems) {
+    if (problem.type !== "build") continue;
+    const by = problem.object.includes("/") ? `Kustomization ${problem.object}` : "entry";
+    const build = builds.get(by) ?? { objects: [], edges: [] };
+    build.failed = true;
+    builds.set(by, build);
+  }
+  for (const build of builds.values()) {
+    build.objects.sort();
+    build.edges.sort();
+  }
+  return builds;
+}
+
+function difference(a: string[], b: string[]): string[] {
+  const have = new Set(b);
+  return a.filter((item) => !have.has(item));
+}
+
+/** Every difference between kustomize + Flux's steps and check, one line each naming the build. */
+export function compareBuilds(oracle: OracleBuild[], check: CheckBuilds): string[] {
+  const problems: string[] = [];
+  const known = new Set<string>();
+  for (const build of oracle) {
+    known.add(build.by);
+    const where = `${build.folder} (${build.by})`;
+    const mine = check.get(build.by) ?? { objects: [], edges: [] };
+    // A build kustomize cannot make is a `build` problem of check's, and neither applies anything of it.
+    if ((build.error !== undefined) !== (mine.failed === true)) {
+      problems.push(build.error === undefined ? `${where}: only check fails this build` : `${where}: only kustomize fails: ${build.error}`);
+      continue;
+    }
+    if (build.error !== undefined) continue;
+    // An object without a namespace is refused by Flux; check reports it as a no-namespace problem.
+    const objects = build.objects.filter((key) => !key.includes(" /"));
+    for (const key of difference(objects, mine.objects)) problems.push(`${where}: only kustomize yields ${key}`);
+    for (const key of difference(mine.objects, objects)) problems.push(`${where}: only check yields ${key}`);
+    const edges = build.edges.filter((edge) => !edge.split(" -> ")[0]!.includes(" /"));
+    for (const edge of difference(edges, mine.edges)) problems.push(`${where}: only kustomize has ${edge}`);
+    for (const edge of difference(mine.edges, edges)) problems.push(`${where}: only check has ${edge}`);
+  }
+  for (const [by, build] of check) {
+    if (!known.has(by) && build.objects.length > 0) problems.push(`(${by}): check places ${build.objects.length} objects in a build kustomize-controller never makes`);
+  }
+  return problems;
+}
+
+type CheckBuilds = Map<string, { objects: string[]; edges: string[]; failed?: boolean }>;
+
+function foldersOf(root: string): string[] {
+  const folders: string[] = [];
+  const walk = (folder: string) => {
+    folders.push(folder);
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      if (name !== ".git" && statSync(path).isDirectory()) walk(path);
+    }
+  };
+  walk(root);
+  return folders;
+}
+
+/**
+ * Every difference, one line each naming the cluster and build, between what `check` reads from the repo
+ * at `root` and what kustomize plus kustomize-controller's steps make of the same clusters.
+ */
+export async function differencesWithFlux(root: string, scratch: string): Promise<string[]> {
+  const folders = foldersOf(root);
+  const repository = await readRepository([root], { defaultNamespace: "default" });
+  const oracle = new FluxOracle(root, {
+    kubectl: systemKubectl() ?? bundledKubectl(),
+    scratch,
+    resolvePath: (path, sourceName) =>
+      resolveFluxPath(path, root, folders, { definedIn: "", ...(sourceName === undefined ? {} : { sourceName }) }, (p) => existsSync(p) && statSync(p).isDirectory()),
+  });
+  const problems: string[] = [];
+  for (const cluster of repository.clusters) {
+    const builds = await oracle.cluster(join(root, cluster.name));
+    problems.push(...compareBuilds(builds, checkBuilds(cluster)).map((line) => `[${cluster.name}] ${line}`));
+  }
+  return problems;
+}
+
 /** A tiny semaphore: at most `limit` tasks at once. */
 function limiter(limit: number) {
   let running = 0;
@@ -204,7 +310,7 @@ export interface OracleOptions {
   /** A scratch folder for the wrapper kustomizations. */
   scratch: string;
   /** Finds the folder a Kustomization's spec.path names (the artifact may be rooted below the repo). */
-  resolvePath: (specPath: string, sourceName: string | undefined, definedIn: string) => string | undefined;
+  resolvePath: (specPath: string, sourceName: string | undefined) => string | undefined;
 }
 
 /** Builds with the real kustomize, cached per wrapper for the run. */
@@ -312,8 +418,9 @@ export class FluxOracle {
           const spec = field(object, "spec");
           const path = typeof field(spec, "path") === "string" ? String(field(spec, "path")) : "";
           if (path.includes("${")) continue;
-          const folder = this.options.resolvePath(path, text(field(spec, "sourceRef", "name")), "");
-          // The bootstrap Kustomization applies the entry folder again: already built.
+          const folder = this.options.resolvePath(path, text(field(spec, "sourceRef", "name")));
+          // The bootstrap Kustomization applies the entry folder: that build is its own.
+          if (item.by === "entry" && folder === entry) build.by = key;
           if (folder === undefined || (item.by === "entry" && folder === entry)) continue;
           next.push({ by: key, folder, ...(isObject(spec) ? { spec } : {}), namespace });
         }
