@@ -61,7 +61,8 @@ interface Rule {
   /** What `check` reads as written: clusters and their object counts; problems expected (only for the go-yaml fixture). */
   clusters: [string, number][];
   problems?: Partial<JsonProblem>[];
-  typo: { file: string; from: string; to: string; expect: Partial<JsonProblem>; lineOf: string };
+  /** The typo, the problem it causes, and the file (default: the typo's) and text of the line it is reported at. */
+  typo: { file: string; from: string; to: string; expect: Partial<JsonProblem>; reportedIn?: string; lineOf: string };
 }
 
 const RULES: Rule[] = [
@@ -99,6 +100,7 @@ const RULES: Rule[] = [
       to: "- name: dbb",
       expect: { type: "missing", kind: "Kustomization", object: "flux-system/web", dependency: "flux-system/dbb" },
       // The entry is in the component, not in web's file: the report stays at web's metadata.name.
+      reportedIn: "apps/web.yaml",
       lineOf: "name: web",
     },
   },
@@ -151,7 +153,23 @@ const RULES: Rule[] = [
       from: "DATABASE: postgres-b",
       to: "DATABASE: postgres-c",
       expect: { type: "missing", kind: "HelmRelease", object: "default/web", dependency: "default/postgres-c", cluster: "clusters/b" },
+      reportedIn: "apps/web.yaml",
       lineOf: "- name: ${DATABASE}",
+    },
+  },
+  {
+    // Rule 3 (check's part): the CRDs of Flux's kinds exist when the FluxInstance lists their component,
+    // and a CRD manifest the cluster's builds apply exists.
+    fixture: "flux-crds",
+    clusters: [["clusters/main", 3]],
+    typo: {
+      file: "clusters/main/flux-system/flux-instance.yaml",
+      from: "- helm-controller",
+      to: "- helm-controler",
+      expect: { type: "missing", kind: "ResourceSet", object: "flux-system/apps" },
+      reportedIn: "clusters/main/apps.yaml",
+      // The entry starts at its first field.
+      lineOf: "- apiVersion: apiextensions.k8s.io/v1",
     },
   },
 ];
@@ -170,7 +188,7 @@ describe("check follows each rule of Flux and kustomize (fixtures in test/fixtur
       const copy = withTypo(fixture, rule.typo.file, rule.typo.from, rule.typo.to);
       const { code, report } = await checkJson(copy);
       expect(code).toBe(1);
-      const file = rule.fixture === "component-patches" ? "apps/web.yaml" : rule.fixture === "substitute-from-cluster" ? "apps/web.yaml" : rule.typo.file;
+      const file = rule.typo.reportedIn ?? rule.typo.file;
       expect(report.problems).toContainEqual(expect.objectContaining({ ...rule.typo.expect, file: join(copy, file), line: lineOf(join(copy, file), rule.typo.lineOf) }));
     });
 

@@ -4,6 +4,7 @@
 import { DependencyGraph, findProblems, kindOfNode, type CheckOptions } from "../graph/index.js";
 import type { ObjectKey, Problem } from "../graph/types.js";
 import { dependencyLineOf, readRepository, type ClusterManifests, type ManifestObject } from "../manifests/index.js";
+import { CRD_KIND, isFluxCrd } from "../manifests/flux-crds.js";
 import { unreadKindMessage, unverifiedMessage } from "../manifests/manifest-messages.js";
 
 /** The kinds whose objects check reads from the repo; a dependency of any other kind cannot be judged missing. */
@@ -106,6 +107,15 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
       if (maker !== undefined) {
         entry.type = "unverified";
         entry.message = unverifiedMessage(dependencyKind, problem.dependency!, maker.resourceSet, maker.reason);
+      } else if (problem.type === "missing" && problem.dependency !== undefined && dependencyKind === CRD_KIND) {
+        // A CRD the cluster's builds apply, or its FluxInstance's components install, exists; one of
+        // Flux's own that the FluxInstance does not install is missing; any other cannot be known.
+        const name = problem.dependency.slice(problem.dependency.lastIndexOf("/") + 1);
+        if (cluster.definitions?.has(name) === true) continue;
+        if (!(cluster.fluxInstance === true && isFluxCrd(name))) {
+          entry.type = "unverified";
+          entry.message = unreadKindMessage(dependencyKind, problem.dependency);
+        }
       } else if (problem.type === "missing" && problem.dependency !== undefined && !GRAPH_KINDS.has(dependencyKind)) {
         // A ResourceSet may depend on any kind; check only reads the Flux kinds, so it cannot know.
         entry.type = "unverified";

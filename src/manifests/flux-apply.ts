@@ -20,6 +20,7 @@ import { basename, dirname, relative, sep } from "node:path";
 import { expandResourceSet } from "../flux/resourceset/index.js";
 import { decodeFluxObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
 import type { DocumentRole } from "./flux-decode.js";
+import { componentsOf, crdName, fluxInstanceCrds } from "./flux-crds.js";
 import { resolveFluxPath } from "./flux-path.js";
 import { KustomizeBuilder } from "./kustomize-build.js";
 import type { BuildItem, KustomizeConfig } from "./kustomize-build.js";
@@ -179,17 +180,22 @@ interface InstanceSync {
   namespace?: string;
 }
 
+/** A HelmRelease of the Flux Operator's `flux-instance` chart, which creates a FluxInstance from its values. */
+function isFluxInstanceRelease(value: Record<string, unknown>): boolean {
+  if (roleOf(value) !== "HelmRelease") return false;
+  const spec = specOf(value);
+  const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
+  return chart.includes("flux-instance") || flexibleString(value, "metadata", "name") === "flux-instance";
+}
+
 function instanceSyncOf(value: Record<string, unknown>): InstanceSync | undefined {
   let sync: unknown;
   let namespace = flexibleString(value, "metadata", "namespace");
   if (isFluxInstance(value)) {
     sync = specOf(value)["sync"];
   } else {
-    if (roleOf(value) !== "HelmRelease") return undefined;
+    if (!isFluxInstanceRelease(value)) return undefined;
     const spec = specOf(value);
-    const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
-    const name = flexibleString(value, "metadata", "name") ?? "";
-    if (!chart.includes("flux-instance") && name !== "flux-instance") return undefined;
     sync = fieldAt(spec, "values", "instance", "sync");
     // The chart creates the FluxInstance in the release's namespace.
     namespace = flexibleString(spec, "targetNamespace") ?? namespace;
@@ -397,6 +403,9 @@ class ClusterApplier {
   private readonly objects: ManifestObject[] = [];
   private readonly problems: ManifestProblem[] = [];
   private readonly unknown: UnknownObject[] = [];
+  /** CustomResourceDefinitions the cluster's builds apply or its FluxInstance installs (flux-crds.ts). */
+  private readonly definitions = new Set<string>();
+  private fluxInstance = false;
   /** Each placement once: the same document placed again at the same identity is the same object (another build applies it too). */
   private readonly placed = new Map<string, ManifestObject | undefined>();
   private readonly queue: Placement[] = [];
@@ -421,6 +430,8 @@ class ClusterApplier {
       const root = decodeFluxObject(doc, "Kustomization", generated, metadata.namespace, metadata.name);
       root.appliedBy = [`FluxInstance ${metadata.namespace}`];
       this.objects.push(root);
+      // The FluxInstance that syncs this cluster installs its components' CRDs in it.
+      this.installs(doc.value, isFluxInstance(doc.value));
     }
     if (entry.bootstrap !== undefined) {
       const doc = entry.bootstrap;
@@ -459,6 +470,12 @@ class ClusterApplier {
     }
   }
 
+  /** A FluxInstance (or a flux-instance chart's HelmRelease) of the cluster: the CRDs of the components it lists exist. */
+  private installs(value: Record<string, unknown>, isInstance: boolean): void {
+    this.fluxInstance = true;
+    for (const crd of fluxInstanceCrds(componentsOf(value, isInstance))) this.definitions.add(crd);
+  }
+
   /** Places the placements and everything their Kustomizations and ResourceSets apply. */
   apply(placements: Placement[]): void {
     this.queue.push(...placements);
@@ -467,7 +484,7 @@ class ClusterApplier {
   }
 
   result(): ClusterManifests {
-    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown };
+    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown, definitions: this.definitions, fluxInstance: this.fluxInstance };
   }
 
   private place(placement: Placement): void {
@@ -494,6 +511,9 @@ class ClusterApplier {
     const kustomizeNamespace = placement.namespace;
     if (role === undefined) {
       const kind = placement.value["kind"];
+      const definition = crdName(placement.value);
+      if (definition !== undefined) this.definitions.add(definition);
+      else if (isFluxInstance(placement.value)) this.installs(placement.value, true);
       if (kind === "ConfigMap" || kind === "Secret") {
         const metadata = placement.value["metadata"];
         const own = isPlainObject(metadata) && typeof metadata["namespace"] === "string" ? metadata["namespace"] : undefined;
@@ -529,6 +549,7 @@ class ClusterApplier {
     }
     if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
     const object = decodeFluxObject(doc, role, value, namespace, finalName);
+    if (role === "HelmRelease" && isFluxInstanceRelease(value)) this.installs(value, false);
     if (placement.appliedBy !== undefined) object.appliedBy = [placement.appliedBy];
     this.placed.set(key, object);
     this.objects.push(object);

@@ -17,8 +17,11 @@ export const KUSTOMIZATION_FILE_NAMES: readonly string[] = ["kustomization.yaml"
 
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 const FLUX_API_VERSION = /(?:(?:helm|kustomize|source)\.toolkit\.fluxcd|fluxcd\.controlplane)\.io\\?\/v/;
-/** Kinds read beside Flux objects: substitution variables (ConfigMap, Secret) and replacement sources (Namespace). */
-const VARIABLE_SOURCE = /^\s*kind:\s*["']?(ConfigMap|Secret|Namespace)["']?\s*$/m;
+/**
+ * Kinds read beside Flux objects: substitution variables (ConfigMap, Secret), replacement sources
+ * (Namespace), and CustomResourceDefinitions (a ResourceSet may depend on one).
+ */
+const VARIABLE_SOURCE = /^\s*kind:\s*["']?(ConfigMap|Secret|Namespace|CustomResourceDefinition)["']?\s*$/m;
 
 export function isManifestFileName(name: string): boolean {
   return MANIFEST_EXTENSIONS.has(extname(name).toLowerCase()) || KUSTOMIZATION_FILE_NAMES.includes(name);

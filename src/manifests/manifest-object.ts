@@ -62,6 +62,10 @@ export interface ClusterManifests {
   objects: ManifestObject[];
   problems: ManifestProblem[];
   unknown: UnknownObject[];
+  /** Names of the CustomResourceDefinitions the cluster's builds apply or its FluxInstance installs. */
+  definitions?: ReadonlySet<string>;
+  /** A FluxInstance installs Flux in this cluster: the CRDs of Flux's kinds not in `definitions` do not exist. */
+  fluxInstance?: boolean;
 }
 
 export interface RepositoryManifests {
