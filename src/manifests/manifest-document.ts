@@ -8,12 +8,11 @@
 // individual fields are needed only for the few objects a report names, so they are found on demand by
 // parsing that one document again with `yaml`, which keeps node positions (loaded only then).
 
-import jsYaml from "js-yaml";
 import type { Document, LineCounter } from "yaml";
 import { ManifestError } from "./manifest-error.js";
 import { NOT_PLAIN, parsePlainYaml, ruledOut } from "./plain-yaml.js";
 import { isRecord } from "../runtime/json.js";
-import { yamlLibrary } from "../runtime/yaml-library.js";
+import { MANIFEST_YAML_OPTIONS, readYamlDocument, yamlLibrary, YamlSyntaxError } from "../runtime/yaml-library.js";
 
 export type FieldPath = readonly (string | number)[];
 
@@ -37,11 +36,6 @@ export interface ManifestDocument {
   readonly objectLine: () => number;
 }
 
-/**
- * YAML 1.2 core schema plus `<<` merge keys, as Kubernetes' YAML parser accepts them. Timestamps stay
- * strings, as the API server sees them.
- */
-const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [(jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge] });
 
 /** The one JSON guard (src/runtime), under the name the manifest readers use. */
 export const isPlainObject = isRecord;
@@ -116,7 +110,7 @@ class ChunkLines {
     const { LineCounter, isNode, parseDocument } = yamlLibrary();
     if (this.parsed === undefined) {
       const counter = new LineCounter();
-      const doc = parseDocument(this.chunk.text, { lineCounter: counter, merge: true, uniqueKeys: false });
+      const doc = parseDocument(this.chunk.text, { ...MANIFEST_YAML_OPTIONS, uniqueKeys: false, lineCounter: counter });
       this.parsed = { doc, counter };
     }
     const { doc, counter } = this.parsed;
@@ -127,8 +121,8 @@ class ChunkLines {
 }
 
 function yamlError(file: string, chunk: Chunk, cause: unknown): ManifestError {
-  if (cause instanceof jsYaml.YAMLException) {
-    const line = cause.mark === undefined ? undefined : cause.mark.line + 1 + chunk.offset;
+  if (cause instanceof YamlSyntaxError) {
+    const line = cause.line === undefined ? undefined : cause.line + chunk.offset;
     return new ManifestError(file, line, `malformed YAML: ${cause.reason}`);
   }
   return new ManifestError(file, chunk.offset + 1, `malformed YAML: ${String((cause as Error).message ?? cause)}`);
@@ -157,14 +151,14 @@ export function forEachManifestDocument(text: string, file: string, path: string
       value = plain ? parsePlainYaml(chunk.text) : NOT_PLAIN;
       if (value === NOT_PLAIN) {
         try {
-          value = jsYaml.load(chunk.text, { schema: SCHEMA, filename: file });
+          value = readYamlDocument(chunk.text);
         } catch (cause) {
           // Where YAML readers disagree, Flux's (go-yaml v3) decides: read the chunk again as it reads it.
           const asGoYaml = goYamlText(chunk.text);
           if (asGoYaml === undefined) throw yamlError(file, chunk, cause);
           chunk.text = asGoYaml;
           try {
-            value = jsYaml.load(chunk.text, { schema: SCHEMA, filename: file });
+            value = readYamlDocument(chunk.text);
           } catch {
             throw yamlError(file, chunk, cause);
           }
