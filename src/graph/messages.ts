@@ -9,10 +9,10 @@ import type { GateState, NodeKey, ObjectKey } from "./types.js";
 const ARROW = " → ";
 
 /** A cycle longer than this many objects is shortened in the middle (docs/behaviour.md, "Admission rules" (bounded work)). */
-export const MAX_CYCLE_SHOWN = 12;
+const MAX_CYCLE_SHOWN = 12;
 
 /** A denial names at most this many problems, then "and N more". */
-export const MAX_PROBLEMS_SHOWN = 10;
+const MAX_PROBLEMS_SHOWN = 10;
 
 /**
  * "dependency cycle default/backend → default/redis → default/backend" (the closed path of nodes as
@@ -233,6 +233,14 @@ export function gateOpenedMessage(dependencies?: readonly ObjectKey[]): string {
   if (dependencies === undefined || dependencies.length === 0) return "gate open: every dependency is Ready";
   if (dependencies.length === 1) return `gate open: dependency ${dependencies[0]} is Ready`;
   return `gate open: all ${dependencies.length} dependencies are Ready`;
+}
+
+/**
+ * The Event of an object a new leader finds open but still waiting on its dependencies: they became
+ * Ready while no releasegate was leading (a restart, an upgrade, a failover), so nobody asked yet.
+ */
+export function gateAlreadyOpenMessage(): string {
+  return "dependencies were already Ready when releasegate started: asked Flux to reconcile now, not at its next dependency poll";
 }
 
 /** "a", "a or b", "a, b or c". */

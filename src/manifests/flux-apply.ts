@@ -18,7 +18,7 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, relative, sep } from "node:path";
 import { expandResourceSet } from "../flux/resourceset/index.js";
-import { decodeFluxObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
+import { decodeManifestObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
 import type { DocumentRole } from "./flux-decode.js";
 import { componentsOf, crdName, fluxInstanceCrds } from "./flux-crds.js";
 import { resolveFluxPath } from "./flux-path.js";
@@ -45,7 +45,9 @@ interface Placement extends BuildItem {
   /** The applying Kustomization's spec.patches. */
   patches: readonly Patch[];
   depth: number;
-  /** The build that places it (ManifestObject.appliedBy). */
+  /** The build that places it (ManifestObject.builds). */
+  build?: string;
+  /** The Flux Kustomization whose build this is (`namespace/name`), for check's order warnings. */
   appliedBy?: string;
 }
 
@@ -53,7 +55,7 @@ interface Placement extends BuildItem {
 const SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute";
 /** Nesting depth of Flux Kustomizations beyond which a build is taken to be a loop. */
 const MAX_DEPTH = 64;
-/** ManifestObject.appliedBy of what the cluster's entry build applies. */
+/** ManifestObject.builds of what the cluster's entry build applies. */
 const ENTRY_BUILD = "entry";
 /** The cluster name of everything under a PATH with no Flux Kustomization. */
 export const WHOLE_PATH_CLUSTER = ".";
@@ -427,8 +429,8 @@ class ClusterApplier {
       // Not in the repo, yet in the cluster: what others name as `dependsOn: [{name: flux-system}]`.
       const { doc, generated } = entry.instance;
       const metadata = generated["metadata"] as { name: string; namespace: string };
-      const root = decodeFluxObject(doc, "Kustomization", generated, metadata.namespace, metadata.name);
-      root.appliedBy = [`FluxInstance ${metadata.namespace}`];
+      const root = decodeManifestObject(doc, "Kustomization", generated, metadata.namespace, metadata.name);
+      root.builds = [`FluxInstance ${metadata.namespace}`];
       this.objects.push(root);
       // The FluxInstance that syncs this cluster installs its components' CRDs in it.
       this.installs(doc.value, isFluxInstance(doc.value));
@@ -446,7 +448,7 @@ class ClusterApplier {
       // still applied: bootstrap, absent from the repo, applies these.
       const built = new Set(items.map((item) => item.doc));
       const roots = (entry.roots ?? []).filter((doc) => !built.has(doc)).map((doc) => ({ doc, value: doc.value, namePrefix: "", nameSuffix: "" }));
-      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1, appliedBy: ENTRY_BUILD })));
+      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1, build: ENTRY_BUILD })));
     }
   }
 
@@ -493,7 +495,7 @@ class ClusterApplier {
     } catch (cause) {
       // An object Flux cannot apply (a required field missing or of the wrong type) fails the
       // Kustomization that applies it; outside a Flux build it is an input error (exit 2).
-      const by = placement.appliedBy;
+      const by = placement.build;
       if (!(cause instanceof ManifestError) || by === undefined || !by.startsWith("Kustomization ")) throw cause;
       this.problems.push({
         type: "build",
@@ -538,7 +540,7 @@ class ClusterApplier {
     const key = `${docId(doc)}|${role}|${namespace}|${finalName}`;
     if (this.placed.has(key)) {
       const first = this.placed.get(key);
-      if (first !== undefined && placement.appliedBy !== undefined) first.appliedBy = [...(first.appliedBy ?? []), placement.appliedBy];
+      if (first !== undefined && placement.build !== undefined) first.builds = [...(first.builds ?? []), placement.build];
       return;
     }
     this.placed.set(key, undefined);
@@ -548,9 +550,10 @@ class ClusterApplier {
       return;
     }
     if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
-    const object = decodeFluxObject(doc, role, value, namespace, finalName);
+    const object = decodeManifestObject(doc, role, value, namespace, finalName);
     if (role === "HelmRelease" && isFluxInstanceRelease(value)) this.installs(value, false);
-    if (placement.appliedBy !== undefined) object.appliedBy = [placement.appliedBy];
+    if (placement.build !== undefined) object.builds = [placement.build];
+    if (placement.appliedBy !== undefined) object.appliedBy = placement.appliedBy;
     this.placed.set(key, object);
     this.objects.push(object);
     if (role === "ResourceSet") {
@@ -577,7 +580,8 @@ class ClusterApplier {
         nameSuffix: item.nameSuffix + suffix,
         patches,
         depth: depth + 1,
-        appliedBy: `Kustomization ${namespace}/${name}`,
+        build: `Kustomization ${namespace}/${name}`,
+        appliedBy: `${namespace}/${name}`,
       };
       if (childTarget !== undefined) child.targetNamespace = childTarget;
       if (childVariables !== undefined) child.variables = childVariables;
@@ -626,10 +630,11 @@ class ClusterApplier {
         lineOf: () => doc.objectLine(),
         objectLine: doc.objectLine,
       };
-      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1, appliedBy: `ResourceSet ${resourceSet}` });
+      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1, build: `ResourceSet ${resourceSet}` });
     });
   }
 }
+
 
 function sourceOf(doc: ManifestDocument): { file: string; readonly line: number } {
   const objectLine = doc.objectLine;

@@ -18,12 +18,17 @@ export interface ManifestObject extends FluxObject {
    */
   unresolvedVariables?: string[];
   /**
-   * Which builds apply it: `Kustomization ns/name` of each Flux Kustomization whose build holds it,
-   * `ResourceSet ns/name` for what a ResourceSet generates, `FluxInstance ns` for the root Kustomization a
-   * FluxInstance generates, `entry` for the cluster's entry build; absent for objects read as written. Never
-   * reported; it lets tests compare each build with the real tools.
+   * The Flux Kustomization (`namespace/name`) whose build applies it; absent for what the cluster's sync
+   * applies without a Kustomization in the repository, and for what a ResourceSet generates.
    */
-  appliedBy?: string[];
+  appliedBy?: string;
+  /**
+   * Every build that applies it: `Kustomization ns/name` of each Flux Kustomization whose build holds it,
+   * `ResourceSet ns/name` for what a ResourceSet generates, `FluxInstance ns` for the root Kustomization a
+   * FluxInstance generates, `entry` for the cluster's entry build; absent for objects read as written.
+   * Never reported; it lets tests compare each build with the real tools.
+   */
+  builds?: string[];
 }
 
 export interface ReadOptions {

@@ -196,7 +196,7 @@ const GROUPS: Record<string, string> = {
 function checkBuilds(cluster: ClusterManifests): CheckBuilds {
   const builds: CheckBuilds = new Map();
   for (const object of cluster.objects) {
-    for (const by of object.appliedBy ?? []) {
+    for (const by of object.builds ?? []) {
       // What a ResourceSet or a FluxInstance generates is no kustomize build.
       if (by.startsWith("ResourceSet ") || by.startsWith("FluxInstance ")) continue;
       const group = GROUPS[object.kind]!;
