@@ -407,8 +407,8 @@ describe("ResourceSet dependsOn, offline", () => {
         ["cycle", "ResourceSet", "flux-system/ring-a", "flux-system/ring-a → flux-system/ring-b → flux-system/ring-a"],
       ]);
       expect(report.problems[0]?.message).toContain("Deployment default/web cannot be checked offline");
-      // Each problem at the line of the dependsOn entry that names the dependency.
-      expect(report.problems.map((p) => p.line)).toEqual([15, 19, 23, 42]);
+      // A problem with one entry at the line of that dependsOn entry; the cycle at its object's name.
+      expect(report.problems.map((p) => p.line)).toEqual([15, 19, 23, 38]);
       expect(report.problems[2]).toMatchObject({ file: `${folder}/resourcesets.yaml`, line: 23 });
     }
   });

@@ -104,7 +104,8 @@ function checkCluster(cluster: ClusterManifests, options: CheckOptions): Reporte
         ...(cycle === undefined ? {} : { cycle }),
         cluster: cluster.name,
         file: source?.file ?? "",
-        line: (object !== undefined && problem.dependency !== undefined ? entryLine(object, problem.dependency) : undefined) ?? source?.line ?? 0,
+        // A problem with one entry is reported at that entry (where it is fixed); a cycle at its object.
+        line: (object !== undefined && cycle === undefined && problem.dependency !== undefined ? entryLine(object, problem.dependency) : undefined) ?? source?.line ?? 0,
         message: problem.message,
       };
       // A ResourceSet's missing dependency may be of another kind: the dependency's node says which.
