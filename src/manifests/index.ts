@@ -6,6 +6,7 @@ export type {
   ManifestProblem,
   ReadOptions,
   RepositoryManifests,
+  SourceLocation,
   UnknownObject,
 } from "./manifest-object.js";
 export { readManifests, readRepository, STDIN_FILE } from "./read-manifests.js";
