@@ -1,11 +1,14 @@
 // `releasegate serve`: the admission webhook (HTTPS), the gate controller and the metrics endpoint
 // (plain HTTP, its own port) in one process, sharing one cache per Flux kind (docs/behaviour.md, Interfaces).
 //
-// Start order: discovery → caches (the webhook answers 503 and /readyz is false until they synced) →
-// TLS → webhook and metrics listeners → leader election. Shutdown on SIGTERM/SIGINT, as Kubernetes
-// expects of a pod being replaced: /readyz turns false, the webhook stops accepting connections and
-// drains the reviews in flight (bounded by --shutdown-timeout), the controller stops writing and the
-// Lease is released so a standby takes over at its next retry instead of after a whole lease duration.
+// startServe builds the objects (buildWatchPipe, buildController, buildTls, buildWebhook) and lists the
+// parts that run, each a component of src/cli/serve-components.ts (docs/architecture.md, "Serve as
+// components"): API client → caches (the webhook answers 503 and /readyz is false until they synced) →
+// TLS → controller → webhook → metrics → graph page → leader election. Shutdown on SIGTERM/SIGINT, as
+// Kubernetes expects of a pod being replaced: /readyz turns false, the webhook stops accepting connections
+// and drains the reviews in flight (bounded by --shutdown-timeout), then the parts stop newest first: the
+// Lease is released (the controller's writes stop before it is written) so a standby takes over at its
+// next retry instead of after a whole lease duration.
 import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
