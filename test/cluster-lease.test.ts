@@ -49,8 +49,10 @@ function candidate(lease: string, identity: string, timeline: Timeline, extra: P
     leaseDurationMs: 2000,
     renewDeadlineMs: 1500,
     retryPeriodMs: 200,
-    onStartedLeading: () => timeline.events.push({ at: Date.now(), who: identity, what: "start" }),
-    onStoppedLeading: () => timeline.events.push({ at: Date.now(), who: identity, what: "stop" }),
+    leadership: {
+      startedLeading: () => timeline.events.push({ at: Date.now(), who: identity, what: "start" }),
+      stoppedLeading: () => timeline.events.push({ at: Date.now(), who: identity, what: "stop" }),
+    },
     ...extra,
   });
   running.push(election);
@@ -144,7 +146,7 @@ describe("LeaseElection", () => {
     const releasedAt = Date.now();
     await first.release();
     expect(first.isLeader()).toBe(false);
-    // onStoppedLeading ran before the Lease was given up.
+    // stoppedLeading ran before the Lease was given up.
     expect(timeline.events.at(-1)).toMatchObject({ who: "first", what: "stop" });
     await until("second leads", () => second.isLeader());
     expect(Date.now() - releasedAt).toBeLessThan(5_000);

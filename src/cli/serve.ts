@@ -245,18 +245,6 @@ function watchComponent(pipe: WatchPipe): Component {
 
 /** The controller, the Lease it writes under and the Events it records. */
 function buildController({ kc, options, metrics, log }: ServeContext, pipe: WatchPipe): { controller: GateController; election: LeaseElection; recorder: EventRecorder } {
-  // The callbacks run only after election.start(), in leaderElectorComponent, when the controller exists.
-  const election = new LeaseElection(kc, {
-    namespace: options.namespace,
-    name: options.leaseName,
-    identity: options.identity,
-    leaseDurationMs: options.leaseDurationMs,
-    renewDeadlineMs: options.leaseRenewDeadlineMs,
-    retryPeriodMs: options.leaseRetryPeriodMs,
-    onStartedLeading: () => controller.startedLeading(),
-    onStoppedLeading: () => controller.stoppedLeading(),
-    logger: log.child({ component: "leader-election" }),
-  });
   // Event writes: a bounded queue at a global rate (cluster/events.ts); every drop is counted.
   metrics.eventsDroppedTotal.inc(0);
   const recorder = new EventRecorder(kc, {
@@ -265,7 +253,7 @@ function buildController({ kc, options, metrics, log }: ServeContext, pipe: Watc
     limiter: new TokenBucket({ perSecond: 10, burst: 25 }),
     onDropped: () => metrics.eventsDroppedTotal.inc(),
   });
-  const controller = new GateController({
+  const controller: GateController = new GateController({
     stores: pipe.stores,
     requester: new ClusterReconcileRequester(kc, pipe.versions),
     recordEvent: (spec) => recorder.record(spec),
@@ -275,6 +263,18 @@ function buildController({ kc, options, metrics, log }: ServeContext, pipe: Watc
     reconcileRate: options.reconcileRate,
     reconcileBurst: options.reconcileBurst,
     replayWindowMs: options.leaseDurationMs,
+  });
+  // The controller leads under the Lease: told when leadership starts (after election.start(), in
+  // leaderElectorComponent) and ends.
+  const election: LeaseElection = new LeaseElection(kc, {
+    namespace: options.namespace,
+    name: options.leaseName,
+    identity: options.identity,
+    leaseDurationMs: options.leaseDurationMs,
+    renewDeadlineMs: options.leaseRenewDeadlineMs,
+    retryPeriodMs: options.leaseRetryPeriodMs,
+    leadership: controller,
+    logger: log.child({ component: "leader-election" }),
   });
   return { controller, election, recorder };
 }

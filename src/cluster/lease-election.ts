@@ -20,6 +20,13 @@ import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
 
+/** What leads under the Lease: told at once when leadership starts and when it ends. */
+export interface LeadershipListener {
+  startedLeading(): void;
+  /** Called as soon as leadership is lost or given up; writes guarded by the lease must stop now. */
+  stoppedLeading(): void;
+}
+
 export interface LeaseElectionOptions {
   namespace: string;
   /** The Lease's name, shared by every replica. */
@@ -32,9 +39,8 @@ export interface LeaseElectionOptions {
   renewDeadlineMs?: number;
   /** How often to try to acquire or renew (default 2 s). */
   retryPeriodMs?: number;
-  onStartedLeading?: () => void;
-  /** Called as soon as leadership is lost or given up; writes guarded by the lease must stop now. */
-  onStoppedLeading?: () => void;
+  /** Told when this replica starts and stops leading (serve: the gate controller). */
+  leadership?: LeadershipListener;
   /** Called when the observed holder changes ("" when nobody holds the lease). */
   onNewLeader?: (identity: string) => void;
   logger?: Logger;
@@ -115,7 +121,7 @@ export class LeaseElection {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
-  private readonly callbacks: Pick<LeaseElectionOptions, "onStartedLeading" | "onStoppedLeading" | "onNewLeader">;
+  private readonly callbacks: Pick<LeaseElectionOptions, "leadership" | "onNewLeader">;
   private readonly log: Logger;
 
   private observedRecord: LeaseRecord | undefined;
@@ -190,7 +196,7 @@ export class LeaseElection {
 
   /**
    * Stop, and if this replica held the lease, give it up: holderIdentity cleared, a 1 s duration
-   * (client-go's release), so another replica takes over at its next retry. onStoppedLeading runs
+   * (client-go's release), so another replica takes over at its next retry. stoppedLeading runs
    * before the Lease is written, so guarded writes stop before anyone else can lead.
    */
   async release(): Promise<void> {
@@ -293,9 +299,9 @@ export class LeaseElection {
     this.leading = true;
     this.log.info({ lease: `${this.namespace}/${this.name}`, identity: this.identity }, "became leader");
     try {
-      this.callbacks.onStartedLeading?.();
+      this.callbacks.leadership?.startedLeading();
     } catch (err) {
-      this.log.error({ error: describeError(err) }, "onStartedLeading threw");
+      this.log.error({ error: describeError(err) }, "startedLeading threw");
     }
   }
 
@@ -304,9 +310,9 @@ export class LeaseElection {
     this.leading = false;
     this.log.info({ lease: `${this.namespace}/${this.name}`, identity: this.identity, why }, "stopped leading");
     try {
-      this.callbacks.onStoppedLeading?.();
+      this.callbacks.leadership?.stoppedLeading();
     } catch (err) {
-      this.log.error({ error: describeError(err) }, "onStoppedLeading threw");
+      this.log.error({ error: describeError(err) }, "stoppedLeading threw");
     }
   }
 

@@ -23,6 +23,7 @@
 
 import type { EventSpec, RecordEventResult } from "../cluster/events.js";
 import type { GateBatch, GateBatchListener, KindStore, StoreGateChange, StoreSource } from "../cluster/kind-store.js";
+import type { LeadershipListener } from "../cluster/lease-election.js";
 import { fluxObjectEventSpec } from "../cluster/events.js";
 import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import type { ReconcileRequester } from "../cluster/reconcile-request.js";
@@ -110,7 +111,7 @@ class KindGates implements GateBatchListener {
   }
 }
 
-export class GateController {
+export class GateController implements LeadershipListener {
   private readonly kinds = new Map<FluxKind, KindGates>();
   private readonly log: Logger;
   private readonly now: () => number;
@@ -165,7 +166,7 @@ export class GateController {
     return this.kinds.get(kind)?.store.state(key);
   }
 
-  /** Call from LeaseElection's onStartedLeading. */
+  /** LeaseElection's LeadershipListener: this replica now leads. */
   startedLeading(): void {
     if (this.stopped) return;
     this.leading = true;
@@ -184,7 +185,7 @@ export class GateController {
     }
   }
 
-  /** Call from LeaseElection's onStoppedLeading: stop writing now. */
+  /** LeaseElection's LeadershipListener: stop writing now. */
   stoppedLeading(): void {
     this.leading = false;
     this.options.metrics.leader.set(0);
