@@ -89,7 +89,18 @@ export function createAdmissionApp(input: AdmissionAppOptions): Express {
   app.all("/validate", (req, res) => validate(req, res));
 
   if (options.peerAuth !== undefined) {
-    app.use(pendingRoutes({ batch: options.pending, auth: options.peerAuth, logger: log, ...(options.now ? { now: options.now } : {}) }));
+    const unconfirmed = options.unconfirmed;
+    const graphs = options.graphs;
+    app.use(
+      pendingRoutes({
+        batch: options.pending,
+        auth: options.peerAuth,
+        logger: log,
+        ...(options.now ? { now: options.now } : {}),
+        // Every kind's graph is the one shared graph (admission-graphs.ts).
+        ...(unconfirmed !== undefined ? { edges: { unconfirmed, cache: () => graphs.graph("HelmRelease") } } : {}),
+      }),
+    );
   }
 
   app.use((_req, res) => {

@@ -7,7 +7,11 @@ import type { ConfirmMissing, MissingDependency, ReadOutcome } from "../cluster/
 import { GUARDED_KINDS, isGuardedKind } from "../flux/kinds.js";
 import { kindOfNode, objectKeyOf } from "../graph/refs.js";
 import type { FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
+import type { GraphView } from "../graph/dependency-graph.js";
 import { ConfirmedObjectsView } from "./confirmed-view.js";
+import { addedEdges, conflictDenial, dependencyNodes, guardsDecision, readPath, withReadObjects } from "./edge-guard.js";
+import type { EdgePeers } from "./edge-guard.js";
+import type { UnconfirmedEdges } from "./unconfirmed-edges.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
 import type { Decision } from "./decision.js";
@@ -40,6 +44,16 @@ export interface AdmissionContext {
    *  wait: "missing" is confirmed by one consistent read, bounded by cacheLagMs, never by sleeping. */
   confirmMissing?: ConfirmMissing;
   now?: () => number;
+  /**
+   * Edges allowed and not yet seen stored (unconfirmed-edges.ts). With it, a review that adds a dependsOn
+   * edge takes the edge-adding path (edge-guard.ts): its dependency path read from the API server, the
+   * decision and the record in one step, the peers told before the answer.
+   */
+  unconfirmed?: UnconfirmedEdges;
+  /** The other replicas, told of every edge this one allows before it answers (pending-peers.ts). */
+  edgePeers?: EdgePeers;
+  /** The bound on the edge-adding path's reads (default 1000 ms); past it the review gets a 503. */
+  pathReadTimeoutMs?: number;
 }
 
 export type AnswerSource = "memory" | "reads";
@@ -56,11 +70,15 @@ export type ReviewResult =
       source: AnswerSource;
     }
   | { type: "bad-request"; error: string }
-  | { type: "not-synced"; request: AdmissionRequest; error: string };
+  | { type: "not-synced"; request: AdmissionRequest; error: string }
+  /** The edge-adding path could not make sure (a read or a peer did not answer, too many edges in flight): 503. */
+  | { type: "unavailable"; request: AdmissionRequest; error: string };
 
-function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>, suggest = true): Decision {
+function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>, suggest = true, read?: readonly FluxObject[]): Decision {
   const base = ctx.graphs.graph(request.kind);
-  const view = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
+  let view: GraphView = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
+  if (read !== undefined) view = withReadObjects(view, read);
+  view = withUnconfirmed(view, base, ctx);
   const now = ctx.now?.();
   // A ResourceSet's dependency may be of another kind, pending under its own kind.
   const pendingKinds: readonly FluxKind[] = request.kind === "ResourceSet" ? GUARDED_KINDS : [request.kind];
@@ -103,8 +121,61 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
     !decision.allowed &&
     decision.unresolved !== undefined &&
     (ctx.peers !== undefined || (lag > 0 && (ctx.confirmMissing !== undefined || ctx.graphs.waitForKeys !== undefined)));
-  if (!mayResolve) return finish(request, decision.suggestionsLeftOut === true ? decideNow(request, ctx) : decision, ctx, false, "memory");
+  if (!mayResolve) {
+    const final = decision.suggestionsLeftOut === true ? decideNow(request, ctx) : decision;
+    return guarded(request, final, ctx) ? guardEdges(request, ctx) : finish(request, final, ctx, false, "memory");
+  }
   return resolveMissing(request, decision, ctx, lag);
+}
+
+/** The cache's graph (and what reads added to it) with the unconfirmed edges; `cache` is the watch's own graph. */
+function withUnconfirmed(view: GraphView, cache: GraphView, ctx: AdmissionContext): GraphView {
+  const unconfirmed = ctx.unconfirmed;
+  if (unconfirmed === undefined || unconfirmed.count === 0) return view;
+  unconfirmed.settle(cache);
+  return unconfirmed.view(view);
+}
+
+/** An allowed review that adds an edge, with the edge-adding path available: it takes that path. */
+function guarded(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext): boolean {
+  return ctx.unconfirmed !== undefined && guardsDecision(decision) && addedEdges(request).length > 0;
+}
+
+/**
+ * The edge-adding path (edge-guard.ts): read the dependency path from the API server, decide again and
+ * record the edges in one synchronous step, tell the peers, then answer. Every way it cannot make sure
+ * ends in a 503, never in an allowed guess.
+ */
+async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext): Promise<ReviewResult> {
+  const object = request.object!;
+  const unconfirmed = ctx.unconfirmed!;
+  let read: FluxObject[] | undefined;
+  if (ctx.confirmMissing !== undefined) {
+    const cache = ctx.graphs.graph(request.kind);
+    const view = ctx.pending.view(withUnconfirmed(cache, cache, ctx), ctx.now?.(), request.username);
+    const path = await readPath(view, addedEdges(request), ctx.confirmMissing, ctx.pathReadTimeoutMs ?? 1000);
+    if (!path.ok) return { type: "unavailable", request, error: `not allowing a new dependsOn edge before the objects it leads to are read from the API server: ${path.error}; try again shortly` };
+    read = path.found;
+  }
+  // From here to the record, one synchronous step: no other review runs in between.
+  if (isGuardedKind(request.kind) && !ctx.graphs.isSynced(request.kind)) {
+    return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
+  }
+  const decision = decideNow(request, ctx, undefined, true, read);
+  if (!guardsDecision(decision)) return finish(request, decision, ctx, false, "reads");
+  const entry = unconfirmed.add(object, dependencyNodes(object));
+  if (entry === undefined) {
+    return { type: "unavailable", request, error: `${unconfirmed.maxEntries} allowed dependsOn changes are waiting to be seen stored; try again shortly` };
+  }
+  const peers = ctx.edgePeers;
+  if (peers === undefined) return finish(request, decision, ctx, false, "reads");
+  const outcome = await peers.propose(entry, addedEdges(request));
+  if (outcome.type === "accepted") return finish(request, decision, ctx, true, "reads");
+  // The write will not happen: take the edges back here and from the peers that kept them.
+  unconfirmed.remove(entry.id);
+  peers.retract(entry.id);
+  if (outcome.type === "conflict") return finish(request, conflictDenial(outcome.cycle, decision.warnings), ctx, true, "reads");
+  return { type: "unavailable", request, error: `not allowing a new dependsOn edge without every replica's agreement: ${outcome.error}; try again shortly` };
 }
 
 /**
@@ -131,6 +202,7 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
     await Promise.all([...cachedKeysByKind(decision.unresolved)].map(([kind, keys]) => graphs.waitForKeys!(kind, keys, lag)));
     decision = decideNow(request, ctx);
   }
+  if (guarded(request, decision, ctx)) return guardEdges(request, ctx);
   return finish(request, decision, ctx, askPeers, "reads");
 }
 

@@ -85,6 +85,13 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
         count(result.request.kind, result.request.operation, "error", stale ? "stale" : "not-synced", startedAt);
         return;
       }
+      case "unavailable":
+        // The edge-adding path could not make sure (edge-guard.ts): fail closed, kube-apiserver applies
+        // the failurePolicy, and the request can be retried.
+        log.warn({ uid: result.request.uid, kind: result.request.kind, object: `${result.request.namespace}/${result.request.name}`, error: result.error }, "could not confirm a new dependsOn edge; answered 503");
+        sendText(res, 503, result.error);
+        count(result.request.kind, result.request.operation, "error", "unconfirmed", startedAt, "reads");
+        return;
       case "answer": {
         const { request, decision } = result;
         const body = JSON.stringify(result.response);

@@ -20,6 +20,7 @@ import { EndpointSlicePeerSource } from "../admission/peer-source.js";
 import type { PeerSource } from "../admission/peer-source.js";
 import { PendingBatch } from "../admission/pending-batch.js";
 import { PendingPeers } from "../admission/pending-peers.js";
+import { UnconfirmedEdges } from "../admission/unconfirmed-edges.js";
 import { startAdmissionServer } from "../admission/server.js";
 import type { AdmissionServer } from "../admission/server.js";
 import { exportCertificateExpiry } from "../certs/expiry-metric.js";
@@ -300,6 +301,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     policy: options.policy,
     peers,
     peerAuth,
+    unconfirmed: new UnconfirmedEdges(),
+    edgePeers: peers,
     metrics,
     tlsLoaded: () => server?.https.tlsLoaded() ?? false,
     logger: admissionLog,

@@ -1,0 +1,183 @@
+// The edge-adding path (docs/architecture.md, "Unconfirmed edges"): a review that adds a dependsOn edge
+// and would be allowed is decided once more, on facts that cannot be behind, before the answer goes out.
+//
+// 1. Read the path. Every object the new edges can reach (in the cache, the unconfirmed edges and the
+//    pending batch) is read from the API server (one GET each, at once, bounded: missing-read.ts), and
+//    what the reads find is added to what the cache holds, round after round while the reads name
+//    objects not read yet. A cycle the new edge closes runs through these objects only, so a cache that
+//    is behind (a stalled watch, a partition) cannot hide one; a read that does not answer in its bound
+//    makes the review fail closed (503).
+// 2. Decide and record, in one synchronous step: the decision on cache ∪ reads ∪ unconfirmed edges, and,
+//    when it allows, the object's edges joining the unconfirmed edges. Node runs one step at a time, so
+//    two reviews on one replica are serialized here: the second sees the first's edges.
+// 3. Tell the peers before answering (pending-peers.ts, POST /edges). Each peer checks the edges against
+//    its own cache and unconfirmed edges, and keeps them (as unconfirmed) when they close no cycle. A
+//    conflict is a denial naming the cycle; a peer that does not answer in its bound is a 503. Of two
+//    replicas allowing halves of one cycle at once, whichever learns of the other's half second refuses.
+//
+// Reviews that add no edge never come here: they are answered from memory as before.
+import type { ConfirmMissing, ReadOutcome } from "../cluster/missing-read.js";
+import { isGuardedKind } from "../flux/kinds.js";
+import type { GraphView } from "../graph/dependency-graph.js";
+import { findCycleThrough } from "../graph/cycles.js";
+import { withExtraEdges } from "../graph/graph-overlay.js";
+import { cycleProblemMessage, denialMessage } from "../graph/messages.js";
+import { kindOfNode, nodeOf, resolveDependencies } from "../graph/refs.js";
+import type { FluxKind, FluxObject, NodeKey } from "../graph/types.js";
+import type { Decision } from "./decision.js";
+import { deny } from "./decision.js";
+import type { AdmissionRequest } from "./review.js";
+import type { UnconfirmedEdge, UnconfirmedEdges } from "./unconfirmed-edges.js";
+
+/** Objects read on one review's path at most; a path longer than this is refused (503), never guessed. */
+export const MAX_PATH_READS = 256;
+/** Rounds of reads (each names objects the previous one found): a chain that grew since the cache saw it. */
+const MAX_READ_ROUNDS = 6;
+/** What confirmMissing reads in one call (missing-read.ts MAX_NAMES_READ). */
+const READ_CHUNK = 20;
+
+/** What peers said to an edge this replica is about to allow (pending-peers.ts EdgePeers). */
+export type ProposalOutcome =
+  | { type: "accepted" }
+  /** A peer holds edges the new ones would close a cycle with: `cycle` as `[from, …, from]`. */
+  | { type: "conflict"; cycle: NodeKey[]; peer: string }
+  /** A peer did not answer within its bound, or refused for another reason: fail closed. */
+  | { type: "unavailable"; error: string };
+
+export interface EdgePeers {
+  /** Announces the entry to every peer; resolves with the first conflict or failure, else accepted. */
+  propose(entry: UnconfirmedEdge, added: readonly NodeKey[]): Promise<ProposalOutcome>;
+  /** Takes an announced entry back from every peer (best effort, after the answer). */
+  retract(id: string): void;
+}
+
+/** The dependency nodes of kinds that can have edges of their own (only they can lead back) this request adds. */
+export function addedEdges(request: AdmissionRequest): NodeKey[] {
+  if (request.dryRun || request.subResource !== undefined) return [];
+  if (request.operation !== "CREATE" && request.operation !== "UPDATE") return [];
+  const object = request.object;
+  if (object === undefined || object.dependsOn.length === 0) return [];
+  const old = request.operation === "UPDATE" ? request.oldObject : undefined;
+  const before = old === undefined ? undefined : new Set(resolveDependencies(old).map((d) => d.node));
+  const added = new Set<NodeKey>();
+  for (const dep of resolveDependencies(object)) {
+    if (before?.has(dep.node) === true) continue;
+    if (isGuardedKind(kindOfNode(dep.node) as FluxKind)) added.add(dep.node);
+  }
+  return [...added];
+}
+
+/** Allowed for a reason that never looks at edges: nothing to guard (an object being deleted, an exempt namespace). */
+export function guardsDecision(decision: Decision): boolean {
+  return decision.allowed && decision.reason !== "deleting" && decision.reason !== "exempt" && decision.reason !== "unchecked" && decision.reason !== "subresource";
+}
+
+/** The object's edges as the unconfirmed entry keeps them: every resolved dependency node. */
+export function dependencyNodes(object: FluxObject): NodeKey[] {
+  return [...new Set(resolveDependencies(object).map((d) => d.node))];
+}
+
+export type PathRead = { ok: true; found: FluxObject[] } | { ok: false; error: string };
+
+/**
+ * Reads every object of a cached kind reachable from `start` in `view`, and on through the edges the
+ * reads find, from the API server. ok with the objects found; not ok when a read failed, timed out, or
+ * the path is longer than MAX_PATH_READS.
+ */
+export async function readPath(view: GraphView, start: readonly NodeKey[], read: ConfirmMissing, timeoutMs: number): Promise<PathRead> {
+  const deadline = Date.now() + timeoutMs;
+  const seen = new Set<NodeKey>();
+  const found: FluxObject[] = [];
+  let frontier = reach(view, start, seen);
+  for (let round = 0; frontier.length > 0; round++) {
+    if (round >= MAX_READ_ROUNDS || seen.size > MAX_PATH_READS) {
+      return { ok: false, error: `the dependencies of the new dependsOn entries reach more than ${MAX_PATH_READS} objects, or kept changing while read` };
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) return { ok: false, error: `reading the dependency path took longer than ${timeoutMs} ms` };
+    const chunks: NodeKey[][] = [];
+    for (let i = 0; i < frontier.length; i += READ_CHUNK) chunks.push(frontier.slice(i, i + READ_CHUNK));
+    const results = await Promise.all(chunks.map((chunk) => read(chunk.map((node) => ({ node })), left)));
+    const next: NodeKey[] = [];
+    for (const outcomes of results) {
+      for (const [node, outcome] of outcomes) {
+        const failure = unreadable(node, outcome);
+        if (failure !== undefined) return { ok: false, error: failure };
+        if (outcome.state !== "exists" || outcome.object === undefined) continue;
+        found.push(outcome.object);
+        // Edges the stored object has and the view lacks lead to objects not read yet.
+        for (const dep of dependencyNodes(outcome.object)) {
+          if (seen.has(dep) || !isGuardedKind(kindOfNode(dep) as FluxKind)) continue;
+          seen.add(dep);
+          next.push(dep);
+        }
+      }
+    }
+    frontier = [...next, ...reach(view, next, seen)].filter((node, i, all) => all.indexOf(node) === i);
+  }
+  return { ok: true, found };
+}
+
+function unreadable(node: NodeKey, outcome: ReadOutcome): string | undefined {
+  if (outcome.state === "exists" || outcome.state === "missing") return undefined;
+  if (outcome.state === "unknown") return `could not read ${node} from the API server: ${outcome.error}`;
+  return `could not read ${node} from the API server (${outcome.state})`;
+}
+
+/** Nodes of cached kinds reachable from `start` (itself included) not in `seen`; adds them to it. */
+function reach(view: GraphView, start: readonly NodeKey[], seen: Set<NodeKey>): NodeKey[] {
+  const out: NodeKey[] = [];
+  const queue: NodeKey[] = [];
+  for (const node of start) {
+    if (!isGuardedKind(kindOfNode(node) as FluxKind)) continue;
+    if (!seen.has(node)) {
+      seen.add(node);
+      out.push(node);
+    }
+    queue.push(node);
+  }
+  const walked = new Set<NodeKey>();
+  for (let head = 0; head < queue.length && seen.size <= MAX_PATH_READS + 1; head++) {
+    const node = queue[head]!;
+    if (walked.has(node)) continue;
+    walked.add(node);
+    if (!view.has(node)) continue;
+    for (const dep of view.dependencyKeys(node)) {
+      if (!isGuardedKind(kindOfNode(dep) as FluxKind)) continue;
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        out.push(dep);
+      }
+      queue.push(dep);
+    }
+  }
+  return out;
+}
+
+/** The objects the reads found, as extra edges on the cache: the union of both (a read never hides a cached edge). */
+export function withReadObjects(base: GraphView, found: readonly FluxObject[]): GraphView {
+  if (found.length === 0) return base;
+  const extra = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[] }>();
+  for (const object of found) extra.set(nodeOf(object), { object, dependencies: dependencyNodes(object) });
+  return withExtraEdges(base, extra);
+}
+
+/** A peer's conflict as the denial the requester sees: the cycle, as a local one would be named. */
+export function conflictDenial(cycle: readonly NodeKey[], warnings: string[]): Decision {
+  return deny("cycle", denialMessage([`${cycleProblemMessage(cycle)} (an edge of it is being admitted at this moment, possibly by another replica; if that write fails, try again)`]), warnings);
+}
+
+/** What a replica answers a peer's announced edges (pending-peers.ts, POST /edges). */
+export type PeerEdgesAnswer = { type: "accepted" } | { type: "conflict"; cycle: NodeKey[] } | { type: "full" };
+
+/**
+ * A peer is about to allow `object` with the new edges `added`: refuse when they close a cycle with this
+ * replica's cache and unconfirmed edges (its own allowed ones included), else keep them as unconfirmed
+ * until this replica's watch shows them stored. One synchronous step, like the local decision.
+ */
+export function acceptPeerEdges(cache: GraphView, unconfirmed: UnconfirmedEdges, object: FluxObject, added: readonly NodeKey[], id: string, ttlMs: number): PeerEdgesAnswer {
+  unconfirmed.settle(cache);
+  const cycle = findCycleThrough(unconfirmed.view(cache), nodeOf(object), added);
+  if (cycle !== undefined) return { type: "conflict", cycle };
+  return unconfirmed.add(object, dependencyNodes(object), { origin: "peer", id, ttlMs }) === undefined ? { type: "full" } : { type: "accepted" };
+}
