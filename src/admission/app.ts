@@ -31,6 +31,8 @@ export interface AdmissionAppOptions extends AdmissionContext {
   peerAuth?: PeerAuthenticator;
   logger?: Logger;
   bodyLimitBytes?: number;
+  /** How long a body may take after its headers (validate-handler.ts; 408 after it). */
+  bodyTimeoutMs?: number;
   /** Total of request bodies buffered at once; one budget for the whole listener. */
   bodyBudget?: BodyBudget;
   /** Refuse reviews without a client certificate the server verified (`--client-ca-file`). */

@@ -308,6 +308,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     logger: admissionLog,
     staleness,
     bodyBudget: new BodyBudget(options.bodyBudgetBytes),
+    // A short body is answered (408 with a line) before the server's request timeout closes it.
+    bodyTimeoutMs: Math.max(1000, options.requestTimeoutMs - 2000),
     requireClientCertificate: options.clientCaFile !== undefined,
     confirmMissing: apiMissingReader(kc, versions, { logger: admissionLog }),
   });
