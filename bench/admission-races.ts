@@ -28,6 +28,7 @@ import type { TlsMaterial } from "../src/certs/tls-material.js";
 import type { TlsSource } from "../src/certs/tls-source.js";
 import { KindStore } from "../src/cluster/kind-store.js";
 import { apiMissingReader } from "../src/cluster/missing-read.js";
+import { apiPathReader } from "../src/cluster/path-read.js";
 import { ObjectCache } from "../src/cluster/object-cache.js";
 import { startSandbox } from "../src/sandbox/index.js";
 import type { Sandbox } from "../src/sandbox/index.js";
@@ -117,6 +118,7 @@ async function startReplica(kc: KubeConfig, material: TlsMaterial, peerUrls: () 
     unconfirmed,
     edgePeers: peers,
     confirmMissing: apiMissingReader(kc, {}),
+    readNodes: apiPathReader(kc, {}),
   });
   const tls: TlsSource = { current: () => material, notAfter: material.notAfter, onChange: () => () => undefined, start: async () => undefined, stop: async () => undefined };
   const server = await startAdmissionServer(app, tls, { port: 0, host: "127.0.0.1" });

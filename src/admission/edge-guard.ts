@@ -16,7 +16,7 @@
 //    replicas allowing halves of one cycle at once, whichever learns of the other's half second refuses.
 //
 // Reviews that add no edge never come here: they are answered from memory as before.
-import type { ConfirmMissing, ReadOutcome } from "../cluster/missing-read.js";
+import type { ReadNodes } from "../cluster/path-read.js";
 import { isGuardedKind } from "../flux/kinds.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { findCycleThrough } from "../graph/cycles.js";
@@ -33,8 +33,6 @@ import type { UnconfirmedEdge, UnconfirmedEdges } from "./unconfirmed-edges.js";
 export const MAX_PATH_READS = 256;
 /** Rounds of reads (each names objects the previous one found): a chain that grew since the cache saw it. */
 const MAX_READ_ROUNDS = 6;
-/** What confirmMissing reads in one call (missing-read.ts MAX_NAMES_READ). */
-const READ_CHUNK = 20;
 
 /** What peers said to an edge this replica is about to allow (pending-peers.ts EdgePeers). */
 export type ProposalOutcome =
@@ -84,7 +82,7 @@ export type PathRead = { ok: true; found: FluxObject[] } | { ok: false; error: s
  * reads find, from the API server. ok with the objects found; not ok when a read failed, timed out, or
  * the path is longer than MAX_PATH_READS.
  */
-export async function readPath(view: GraphView, start: readonly NodeKey[], read: ConfirmMissing, timeoutMs: number): Promise<PathRead> {
+export async function readPath(view: GraphView, start: readonly NodeKey[], read: ReadNodes, timeoutMs: number): Promise<PathRead> {
   const deadline = Date.now() + timeoutMs;
   const seen = new Set<NodeKey>();
   const found: FluxObject[] = [];
@@ -95,33 +93,21 @@ export async function readPath(view: GraphView, start: readonly NodeKey[], read:
     }
     const left = deadline - Date.now();
     if (left <= 0) return { ok: false, error: `reading the dependency path took longer than ${timeoutMs} ms` };
-    const chunks: NodeKey[][] = [];
-    for (let i = 0; i < frontier.length; i += READ_CHUNK) chunks.push(frontier.slice(i, i + READ_CHUNK));
-    const results = await Promise.all(chunks.map((chunk) => read(chunk.map((node) => ({ node })), left)));
+    const result = await read(frontier, left);
+    if (!result.ok) return result;
     const next: NodeKey[] = [];
-    for (const outcomes of results) {
-      for (const [node, outcome] of outcomes) {
-        const failure = unreadable(node, outcome);
-        if (failure !== undefined) return { ok: false, error: failure };
-        if (outcome.state !== "exists" || outcome.object === undefined) continue;
-        found.push(outcome.object);
-        // Edges the stored object has and the view lacks lead to objects not read yet.
-        for (const dep of dependencyNodes(outcome.object)) {
-          if (seen.has(dep) || !isGuardedKind(kindOfNode(dep) as FluxKind)) continue;
-          seen.add(dep);
-          next.push(dep);
-        }
+    for (const object of result.found) {
+      found.push(object);
+      // Edges the stored object has and the view lacks lead to objects not read yet.
+      for (const dep of dependencyNodes(object)) {
+        if (seen.has(dep) || !isGuardedKind(kindOfNode(dep) as FluxKind)) continue;
+        seen.add(dep);
+        next.push(dep);
       }
     }
     frontier = [...next, ...reach(view, next, seen)].filter((node, i, all) => all.indexOf(node) === i);
   }
   return { ok: true, found };
-}
-
-function unreadable(node: NodeKey, outcome: ReadOutcome): string | undefined {
-  if (outcome.state === "exists" || outcome.state === "missing") return undefined;
-  if (outcome.state === "unknown") return `could not read ${node} from the API server: ${outcome.error}`;
-  return `could not read ${node} from the API server (${outcome.state})`;
 }
 
 /** Nodes of cached kinds reachable from `start` (itself included) not in `seen`; adds them to it. */

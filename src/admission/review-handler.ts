@@ -11,6 +11,7 @@ import type { GraphView } from "../graph/dependency-graph.js";
 import { ConfirmedObjectsView } from "./confirmed-view.js";
 import { addedEdges, conflictDenial, dependencyNodes, guardsDecision, readPath, withReadObjects } from "./edge-guard.js";
 import type { EdgePeers } from "./edge-guard.js";
+import type { ReadNodes } from "../cluster/path-read.js";
 import type { UnconfirmedEdges } from "./unconfirmed-edges.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
@@ -52,6 +53,9 @@ export interface AdmissionContext {
   unconfirmed?: UnconfirmedEdges;
   /** The other replicas, told of every edge this one allows before it answers (pending-peers.ts). */
   edgePeers?: EdgePeers;
+  /** Reads the objects on a new edge's path from the API server (cluster/path-read.ts); without it the
+   *  edge-adding path decides on the cache and the unconfirmed edges alone (tests of the rules). */
+  readNodes?: ReadNodes;
   /** The bound on the edge-adding path's reads (default 1000 ms); past it the review gets a 503. */
   pathReadTimeoutMs?: number;
 }
@@ -150,10 +154,10 @@ async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext): Pro
   const object = request.object!;
   const unconfirmed = ctx.unconfirmed!;
   let read: FluxObject[] | undefined;
-  if (ctx.confirmMissing !== undefined) {
+  if (ctx.readNodes !== undefined) {
     const cache = ctx.graphs.graph(request.kind);
     const view = ctx.pending.view(withUnconfirmed(cache, cache, ctx), ctx.now?.(), request.username);
-    const path = await readPath(view, addedEdges(request), ctx.confirmMissing, ctx.pathReadTimeoutMs ?? 1000);
+    const path = await readPath(view, addedEdges(request), ctx.readNodes, ctx.pathReadTimeoutMs ?? 1000);
     if (!path.ok) return { type: "unavailable", request, error: `not allowing a new dependsOn edge before the objects it leads to are read from the API server: ${path.error}; try again shortly` };
     read = path.found;
   }
@@ -168,9 +172,15 @@ async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext): Pro
     return { type: "unavailable", request, error: `${unconfirmed.maxEntries} allowed dependsOn changes are waiting to be seen stored; try again shortly` };
   }
   const peers = ctx.edgePeers;
-  if (peers === undefined) return finish(request, decision, ctx, false, "reads");
+  if (peers === undefined) {
+    unconfirmed.commit(entry.id);
+    return finish(request, decision, ctx, false, "reads");
+  }
   const outcome = await peers.propose(entry, addedEdges(request));
-  if (outcome.type === "accepted") return finish(request, decision, ctx, true, "reads");
+  if (outcome.type === "accepted") {
+    unconfirmed.commit(entry.id);
+    return finish(request, decision, ctx, true, "reads");
+  }
   // The write will not happen: take the edges back here and from the peers that kept them.
   unconfirmed.remove(entry.id);
   peers.retract(entry.id);

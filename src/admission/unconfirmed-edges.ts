@@ -5,8 +5,8 @@
 // leaves its object's new edges here, and every decision reads the cache's graph with these edges added
 // (graph-overlay.ts withExtraEdges).
 //
-// An entry goes when the cache holds the node with all of its edges (observed), when whoever allowed it
-// takes it back (the review was answered with a denial after all: the write never happens), or after
+// An entry goes when the cache holds the node with all of its edges (observed), when every review that
+// held it took it back (each was answered with a denial after all: the write never happens), or after
 // `ttlMs` — longer than kube-apiserver's request timeout (60 s), by which a write it admitted has been
 // stored or has failed. The count is bounded; when full, edge-adding reviews fail closed (the caller
 // answers 503) rather than forget an edge that may still be stored.
@@ -37,11 +37,22 @@ export interface UnconfirmedEdgesOptions {
   now?: () => number;
 }
 
+/** One set of edges of one node, held by the reviews (here or on peers) that allowed it. */
+interface Held {
+  entry: UnconfirmedEdge;
+  /** Ids of reviews still deciding (a peer's announcement counts until taken back or expired). */
+  holders: Set<string>;
+  /** A review here allowed it: taking another holder back does not drop it. */
+  committed: boolean;
+}
+
 export class UnconfirmedEdges implements ExtraEdges {
   readonly ttlMs: number;
   readonly maxEntries: number;
   private readonly now: () => number;
-  private readonly entries = new Map<string, UnconfirmedEdge>();
+  /** By node and edges: the same change allowed again (a retried apply) refreshes one entry. */
+  private readonly entries = new Map<string, Held>();
+  private readonly byId = new Map<string, string>();
   /** Per node, the union of its entries' edges (several in-flight writes of one object add up). */
   private byNode = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[] }>();
 
@@ -69,36 +80,60 @@ export class UnconfirmedEdges implements ExtraEdges {
 
   /** Every entry (for tests and the peer wire). */
   list(): UnconfirmedEdge[] {
-    return [...this.entries.values()];
+    return [...this.entries.values()].map((held) => held.entry);
   }
 
   /**
-   * Adds the edges an allowed object will have; undefined when the bound is reached (nothing added: the
-   * caller must not allow). A peer's entry keeps the id and the time left it was announced with.
+   * Adds the edges a review is about to allow, held by `id` (a new one unless given: a peer's keeps the
+   * id it was announced with); undefined when the bound is reached (nothing added: the caller must not
+   * allow). The same node with the same edges refreshes the entry it already has.
    */
   add(object: FluxObject, dependencies: readonly NodeKey[], options: { origin?: "local" | "peer"; id?: string; ttlMs?: number } = {}): UnconfirmedEdge | undefined {
     const now = this.now();
-    if (this.entries.size >= this.maxEntries) this.expire(now);
-    if (this.entries.size >= this.maxEntries) return undefined;
+    const node = nodeOf(object);
+    const edges = [...new Set(dependencies)];
+    const key = `${node}\u0000${[...edges].sort().join("\u0000")}`;
+    const id = options.id ?? randomUUID();
     const ttl = Math.max(0, Math.min(options.ttlMs ?? this.ttlMs, this.ttlMs));
+    const held = this.entries.get(key);
+    if (held === undefined && this.entries.size >= this.maxEntries) this.expire(now);
+    if (held === undefined && this.entries.size >= this.maxEntries) return undefined;
+    const expiresAt = Math.max(held?.entry.expiresAt ?? 0, now + ttl);
     const entry: UnconfirmedEdge = {
-      id: options.id ?? randomUUID(),
-      node: nodeOf(object),
+      id,
+      node,
       object: { kind: object.kind, namespace: object.namespace, name: object.name, dependsOn: object.dependsOn },
-      dependencies: [...new Set(dependencies)],
-      expiresAt: now + ttl,
+      dependencies: edges,
+      expiresAt,
       origin: options.origin ?? "local",
     };
-    this.entries.delete(entry.id);
-    this.entries.set(entry.id, entry);
-    this.index();
+    const holders = held?.holders ?? new Set<string>();
+    holders.add(id);
+    this.entries.set(key, { entry, holders, committed: held?.committed ?? false });
+    this.byId.set(id, key);
+    if (held === undefined) this.index();
     return entry;
   }
 
-  /** Takes an entry back (its review ended in a denial: the write never comes). */
+  /** The review holding `id` was allowed: the entry stays until observed or expired. */
+  commit(id: string): void {
+    const key = this.byId.get(id);
+    this.byId.delete(id);
+    const held = key === undefined ? undefined : this.entries.get(key);
+    if (held === undefined) return;
+    held.holders.delete(id);
+    held.committed = true;
+  }
+
+  /** Takes a holder back (its review ended in a denial: the write never comes); the entry goes with its last holder. */
   remove(id: string): boolean {
-    if (!this.entries.delete(id)) return false;
-    this.index();
+    const key = this.byId.get(id);
+    if (key === undefined) return false;
+    this.byId.delete(id);
+    const held = this.entries.get(key);
+    if (held === undefined) return false;
+    held.holders.delete(id);
+    if (held.holders.size === 0 && !held.committed) this.drop(key);
     return true;
   }
 
@@ -109,9 +144,9 @@ export class UnconfirmedEdges implements ExtraEdges {
   settle(cache: GraphView, now = this.now()): void {
     if (this.entries.size === 0) return;
     let changed = false;
-    for (const [id, entry] of this.entries) {
-      if (entry.expiresAt <= now || observed(cache, entry)) {
-        this.entries.delete(id);
+    for (const [key, held] of this.entries) {
+      if (held.entry.expiresAt <= now || observed(cache, held.entry)) {
+        this.drop(key, false);
         changed = true;
       }
     }
@@ -123,11 +158,19 @@ export class UnconfirmedEdges implements ExtraEdges {
     return withExtraEdges(base, this);
   }
 
+  private drop(key: string, reindex = true): void {
+    const held = this.entries.get(key);
+    if (held === undefined) return;
+    for (const id of held.holders) this.byId.delete(id);
+    this.entries.delete(key);
+    if (reindex) this.index();
+  }
+
   private expire(now: number): void {
     let changed = false;
-    for (const [id, entry] of this.entries) {
-      if (entry.expiresAt <= now) {
-        this.entries.delete(id);
+    for (const [key, held] of this.entries) {
+      if (held.entry.expiresAt <= now) {
+        this.drop(key, false);
         changed = true;
       }
     }
@@ -136,7 +179,7 @@ export class UnconfirmedEdges implements ExtraEdges {
 
   private index(): void {
     const byNode = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[] }>();
-    for (const entry of this.entries.values()) {
+    for (const { entry } of this.entries.values()) {
       const seen = byNode.get(entry.node);
       byNode.set(entry.node, seen === undefined ? { object: entry.object, dependencies: entry.dependencies } : { object: entry.object, dependencies: [...new Set([...seen.dependencies, ...entry.dependencies])] });
     }
