@@ -60,7 +60,7 @@ export interface AdmissionContext {
   pathReadTimeoutMs?: number;
 }
 
-export type AnswerSource = "memory" | "reads";
+export type AnswerSource = "memory" | "reads" | "path";
 
 export type ReviewResult =
   | {
@@ -166,7 +166,7 @@ async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext): Pro
     return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
   }
   const decision = decideNow(request, ctx, undefined, true, read);
-  if (!guardsDecision(decision)) return finish(request, decision, ctx, false, "reads");
+  if (!guardsDecision(decision)) return finish(request, decision, ctx, false, "path");
   const entry = unconfirmed.add(object, dependencyNodes(object));
   if (entry === undefined) {
     return { type: "unavailable", request, error: `${unconfirmed.maxEntries} allowed dependsOn changes are waiting to be seen stored; try again shortly` };
@@ -174,17 +174,17 @@ async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext): Pro
   const peers = ctx.edgePeers;
   if (peers === undefined) {
     unconfirmed.commit(entry.id);
-    return finish(request, decision, ctx, false, "reads");
+    return finish(request, decision, ctx, false, "path");
   }
   const outcome = await peers.propose(entry, addedEdges(request));
   if (outcome.type === "accepted") {
     unconfirmed.commit(entry.id);
-    return finish(request, decision, ctx, true, "reads");
+    return finish(request, decision, ctx, true, "path");
   }
   // The write will not happen: take the edges back here and from the peers that kept them.
   unconfirmed.remove(entry.id);
   peers.retract(entry.id);
-  if (outcome.type === "conflict") return finish(request, conflictDenial(outcome.cycle, decision.warnings), ctx, true, "reads");
+  if (outcome.type === "conflict") return finish(request, conflictDenial(outcome.cycle, decision.warnings), ctx, true, "path");
   return { type: "unavailable", request, error: `not allowing a new dependsOn edge without every replica's agreement: ${outcome.error}; try again shortly` };
 }
 

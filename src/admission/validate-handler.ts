@@ -96,7 +96,7 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
         // the failurePolicy, and the request can be retried.
         log.warn({ uid: result.request.uid, kind: result.request.kind, object: `${result.request.namespace}/${result.request.name}`, error: result.error }, "could not confirm a new dependsOn edge; answered 503");
         sendText(res, 503, result.error);
-        count(result.request.kind, result.request.operation, "error", "unconfirmed", startedAt, "reads");
+        count(result.request.kind, result.request.operation, "error", "unconfirmed", startedAt, "path");
         return;
       case "answer": {
         const { request, decision } = result;
