@@ -36,6 +36,7 @@ describe("UnconfirmedEdges", () => {
     edges.add(hr("x", "y"), [node("y")]);
     edges.settle(graphOf(hr("a"), hr("b")));
     expect(edges.count).toBe(2);
+    now = 100;
     edges.settle(graphOf(hr("a", "b"), hr("b")));
     expect(edges.list().map((e) => e.node)).toEqual([node("x")]);
     now = 1000;
@@ -49,6 +50,16 @@ describe("UnconfirmedEdges", () => {
     expect(edges.add(hr("c", "d"), [node("d")])).toBeDefined();
     expect(edges.add(hr("e", "f"), [node("f")])).toBeUndefined();
     expect(edges.count).toBe(2);
+  });
+
+  it("shares one entry between reviews of the same change: a denial after another's allow keeps it", () => {
+    const edges = new UnconfirmedEdges();
+    const first = edges.add(hr("a", "b"), [node("b")])!;
+    const second = edges.add(hr("a", "b"), [node("b")])!;
+    expect(edges.count).toBe(1);
+    edges.commit(first.id);
+    edges.remove(second.id);
+    expect(edges.get(node("a"))?.dependencies).toEqual([node("b")]);
   });
 
   it("takes an entry back by its id; two entries of one node add up", () => {

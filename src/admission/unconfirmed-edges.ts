@@ -19,6 +19,7 @@ import type { FluxObject, NodeKey } from "../graph/types.js";
 
 export const DEFAULT_UNCONFIRMED_TTL_MS = 75_000;
 export const DEFAULT_MAX_UNCONFIRMED = 5_000;
+const SETTLE_EVERY_MS = 50;
 
 export interface UnconfirmedEdge {
   /** Names the entry across replicas (a peer takes back what it announced by this id). */
@@ -53,8 +54,10 @@ export class UnconfirmedEdges implements ExtraEdges {
   /** By node and edges: the same change allowed again (a retried apply) refreshes one entry. */
   private readonly entries = new Map<string, Held>();
   private readonly byId = new Map<string, string>();
-  /** Per node, the union of its entries' edges (several in-flight writes of one object add up). */
-  private byNode = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[] }>();
+  /** Per node, the union of its entries' edges (several in-flight writes of one object add up), and the entries' keys. */
+  private readonly byNode = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[]; keys: Set<string> }>();
+  /** When settle last looked at every entry: it looks at most every SETTLE_EVERY_MS (a late drop only finds more cycles). */
+  private settledAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: UnconfirmedEdgesOptions = {}) {
     this.ttlMs = options.ttlMs ?? DEFAULT_UNCONFIRMED_TTL_MS;
@@ -111,7 +114,11 @@ export class UnconfirmedEdges implements ExtraEdges {
     holders.add(id);
     this.entries.set(key, { entry, holders, committed: held?.committed ?? false });
     this.byId.set(id, key);
-    if (held === undefined) this.index();
+    if (held === undefined) {
+      const union = this.byNode.get(node);
+      if (union === undefined) this.byNode.set(node, { object: entry.object, dependencies: edges, keys: new Set([key]) });
+      else this.byNode.set(node, { object: entry.object, dependencies: [...new Set([...union.dependencies, ...edges])], keys: union.keys.add(key) });
+    }
     return entry;
   }
 
@@ -142,15 +149,11 @@ export class UnconfirmedEdges implements ExtraEdges {
    * entry's edges. `cache` must be the watch's graph, never a view with reads or pending objects on it.
    */
   settle(cache: GraphView, now = this.now()): void {
-    if (this.entries.size === 0) return;
-    let changed = false;
+    if (this.entries.size === 0 || now - this.settledAt < SETTLE_EVERY_MS) return;
+    this.settledAt = now;
     for (const [key, held] of this.entries) {
-      if (held.entry.expiresAt <= now || observed(cache, held.entry)) {
-        this.drop(key, false);
-        changed = true;
-      }
+      if (held.entry.expiresAt <= now || observed(cache, held.entry)) this.drop(key);
     }
-    if (changed) this.index();
   }
 
   /** `base` with every unconfirmed edge added (base itself when there are none). */
@@ -158,32 +161,23 @@ export class UnconfirmedEdges implements ExtraEdges {
     return withExtraEdges(base, this);
   }
 
-  private drop(key: string, reindex = true): void {
+  private drop(key: string): void {
     const held = this.entries.get(key);
     if (held === undefined) return;
     for (const id of held.holders) this.byId.delete(id);
     this.entries.delete(key);
-    if (reindex) this.index();
+    // The node's union, from the entries it has left.
+    const node = held.entry.node;
+    const union = this.byNode.get(node);
+    if (union === undefined) return;
+    union.keys.delete(key);
+    const rest = [...union.keys].map((k) => this.entries.get(k)!.entry);
+    if (rest.length === 0) this.byNode.delete(node);
+    else this.byNode.set(node, { object: rest.at(-1)!.object, dependencies: [...new Set(rest.flatMap((e) => e.dependencies))], keys: union.keys });
   }
 
   private expire(now: number): void {
-    let changed = false;
-    for (const [key, held] of this.entries) {
-      if (held.entry.expiresAt <= now) {
-        this.drop(key, false);
-        changed = true;
-      }
-    }
-    if (changed) this.index();
-  }
-
-  private index(): void {
-    const byNode = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[] }>();
-    for (const { entry } of this.entries.values()) {
-      const seen = byNode.get(entry.node);
-      byNode.set(entry.node, seen === undefined ? { object: entry.object, dependencies: entry.dependencies } : { object: entry.object, dependencies: [...new Set([...seen.dependencies, ...entry.dependencies])] });
-    }
-    this.byNode = byNode;
+    for (const [key, held] of this.entries) if (held.entry.expiresAt <= now) this.drop(key);
   }
 }
 
