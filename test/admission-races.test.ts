@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runStall, runTrials, startRaceRig } from "../bench/admission-races.js";
 import type { RaceRig } from "../bench/admission-races.js";
 
-const TRIALS = Number(process.env.RACE_TRIALS ?? 50);
+const TRIALS = Number(process.env.RACE_TRIALS ?? 20);
 
 describe("opposite edges at the same instant", () => {
   let rig: RaceRig;

@@ -349,12 +349,14 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     }
   }
   peers.start();
-  void endpointPeers?.start();
+  // Before it is ready a replica knows the replicas already serving (docs/behaviour.md, "No window").
+  const peersListed = endpointPeers?.start();
   election.start();
 
   const isReady = (): boolean => !shuttingDown && graphs.allSynced() && staleness.staleKinds().length === 0 && admission.https.tlsLoaded();
   const ready = (async () => {
     await Promise.all(caches.map((c) => c.synced));
+    await peersListed?.catch(() => undefined);
     while (!isReady()) {
       if (shuttingDown) throw new Error("shut down before becoming ready");
       await new Promise((resolve) => setTimeout(resolve, 50));
