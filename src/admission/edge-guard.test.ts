@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import type { PathReadResult } from "../cluster/path-read.js";
+import { DependencyGraph } from "../graph/dependency-graph.js";
+import type { FluxObject, NodeKey } from "../graph/types.js";
+import { acceptPeerEdges, addedEdges, readPath, withReadObjects } from "./edge-guard.js";
+import type { AdmissionRequest } from "./review.js";
+import { UnconfirmedEdges } from "./unconfirmed-edges.js";
+
+const hr = (name: string, ...deps: string[]): FluxObject => ({ kind: "HelmRelease", namespace: "default", name, dependsOn: deps.map((d) => ({ name: d })) });
+const node = (name: string) => `HelmRelease/default/${name}`;
+
+function graphOf(...objects: FluxObject[]): DependencyGraph {
+  const graph = new DependencyGraph();
+  for (const object of objects) graph.upsert(object);
+  return graph;
+}
+
+function request(operation: "CREATE" | "UPDATE", object: FluxObject, oldObject?: FluxObject, dryRun = false): AdmissionRequest {
+  return { uid: "u", kind: "HelmRelease", namespace: "default", name: object.name, operation, dryRun, object, ...(oldObject ? { oldObject } : {}) } as AdmissionRequest;
+}
+
+describe("addedEdges", () => {
+  it("names the dependencies an UPDATE adds, none for a dry-run or a kept list", () => {
+    expect(addedEdges(request("UPDATE", hr("a", "b", "c"), hr("a", "b")))).toEqual([node("c")]);
+    expect(addedEdges(request("UPDATE", hr("a", "b"), hr("a", "b")))).toEqual([]);
+    expect(addedEdges(request("CREATE", hr("a", "b"), undefined, true))).toEqual([]);
+    expect(addedEdges(request("CREATE", hr("a", "b")))).toEqual([node("b")]);
+  });
+});
+
+describe("readPath", () => {
+  it("reads every object the new edges reach, and on through edges only the stored objects have", async () => {
+    const cache = graphOf(hr("a"), hr("b", "c"), hr("c"), hr("d"));
+    // Stored: c now depends on d, which the cache has not seen.
+    const stored = new Map([hr("b", "c"), hr("c", "d"), hr("d", "a")].map((o) => [node(o.name), o]));
+    const asked: NodeKey[][] = [];
+    const read = async (nodes: readonly NodeKey[]): Promise<PathReadResult> => {
+      asked.push([...nodes]);
+      return { ok: true, found: nodes.flatMap((n) => (stored.has(n) ? [stored.get(n)!] : [])) };
+    };
+    const result = await readPath(cache, [node("b")], read, 1000);
+    expect(asked).toEqual([[node("b"), node("c")], [node("d")], [node("a")]]);
+    expect(result.ok).toBe(true);
+    const view = withReadObjects(cache, result.ok ? result.found : []);
+    expect(view.dependencyKeys(node("d"))).toEqual([node("a")]);
+  });
+
+  it("fails when a read fails: the caller answers 503", async () => {
+    const result = await readPath(graphOf(hr("b")), [node("b")], async () => ({ ok: false, error: "no answer from the API server within 1000 ms" }), 1000);
+    expect(result).toEqual({ ok: false, error: "no answer from the API server within 1000 ms" });
+  });
+});
+
+describe("acceptPeerEdges", () => {
+  it("refuses a peer's edges that close a cycle with this replica's own allowed edges, keeps the others", () => {
+    const cache = graphOf(hr("a"), hr("b"), hr("c"));
+    const edges = new UnconfirmedEdges();
+    edges.add(hr("a", "b"), [node("b")]);
+    expect(acceptPeerEdges(cache, edges, hr("b", "a"), [node("a")], "p1", 60_000)).toEqual({ type: "conflict", cycle: [node("b"), node("a"), node("b")] });
+    expect(acceptPeerEdges(cache, edges, hr("c", "a"), [node("a")], "p2", 60_000)).toEqual({ type: "accepted" });
+    // Kept: now b → c closes b → c → a → b.
+    expect(acceptPeerEdges(cache, edges, hr("b", "c"), [node("c")], "p3", 60_000).type).toBe("conflict");
+  });
+});
