@@ -62,3 +62,24 @@ describe("acceptPeerEdges", () => {
     expect(acceptPeerEdges(cache, edges, hr("b", "c"), [node("c")], "p3", 60_000).type).toBe("conflict");
   });
 });
+
+describe("acceptPeerEdges breaking a tie", () => {
+  it("lets the peer's review through when its id sorts first, and marks this replica's waiting review lost", () => {
+    const cache = graphOf(hr("a"), hr("b"));
+    const edges = new UnconfirmedEdges();
+    const mine = edges.add(hr("a", "b"), [node("b")], { id: "m-2" })!;
+    expect(acceptPeerEdges(cache, edges, hr("b", "a"), [node("a")], "m-1", 60_000)).toEqual({ type: "accepted" });
+    expect(edges.lostCycle(mine.id)).toEqual([node("a"), node("b"), node("a")]);
+  });
+
+  it("refuses the peer when this replica's waiting review sorts first, or has already been allowed", () => {
+    const cache = graphOf(hr("a"), hr("b"));
+    const edges = new UnconfirmedEdges();
+    edges.add(hr("a", "b"), [node("b")], { id: "m-1" });
+    expect(acceptPeerEdges(cache, edges, hr("b", "a"), [node("a")], "m-2", 60_000).type).toBe("conflict");
+    const committed = new UnconfirmedEdges();
+    committed.add(hr("a", "b"), [node("b")], { id: "m-2" });
+    committed.commit("m-2");
+    expect(acceptPeerEdges(cache, committed, hr("b", "a"), [node("a")], "m-1", 60_000).type).toBe("conflict");
+  });
+});

@@ -153,17 +153,45 @@ export function conflictDenial(cycle: readonly NodeKey[], warnings: string[]): D
   return deny("cycle", denialMessage([`${cycleProblemMessage(cycle)} (an edge of it is being admitted at this moment, possibly by another replica; if that write fails, try again)`]), warnings);
 }
 
+/** A closed path `[a, …, a]` as the same cycle from `start` (when it is on it). */
+function rotated(cycle: readonly NodeKey[], start: NodeKey): NodeKey[] {
+  const open = cycle.slice(0, -1);
+  const at = open.indexOf(start);
+  if (at < 0) return [...cycle];
+  const turned = [...open.slice(at), ...open.slice(0, at)];
+  return [...turned, start];
+}
+
 /** What a replica answers a peer's announced edges (pending-peers.ts, POST /edges). */
 export type PeerEdgesAnswer = { type: "accepted" } | { type: "conflict"; cycle: NodeKey[] } | { type: "full" };
 
 /**
  * A peer is about to allow `object` with the new edges `added`: refuse when they close a cycle with this
- * replica's cache and unconfirmed edges (its own allowed ones included), else keep them as unconfirmed
- * until this replica's watch shows them stored. One synchronous step, like the local decision.
+ * replica's cache and unconfirmed edges, else keep them as unconfirmed until this replica's watch shows
+ * them stored. One synchronous step, like the local decision. A tie with reviews of this replica still
+ * waiting for their own peers is broken by id, the same way on both sides: when the peer's id sorts first
+ * and setting aside the losing local reviews removes every cycle, those are marked lost (they will be
+ * denied) and the peer's edges are kept; otherwise the peer is refused. So of two replicas deciding halves
+ * of a cycle at once, one goes through, not neither.
  */
 export function acceptPeerEdges(cache: GraphView, unconfirmed: UnconfirmedEdges, object: FluxObject, added: readonly NodeKey[], id: string, ttlMs: number): PeerEdgesAnswer {
   unconfirmed.settle(cache);
-  const cycle = findCycleThrough(unconfirmed.view(cache), nodeOf(object), added);
-  if (cycle !== undefined) return { type: "conflict", cycle };
+  const node = nodeOf(object);
+  let cycle = findCycleThrough(unconfirmed.view(cache), node, added);
+  if (cycle !== undefined) {
+    const losers = unconfirmed.losersTo(id);
+    const sacrificed = new Set<string>();
+    // Set aside the losing reviews on the cycle found, and look again, until none is left or a cycle
+    // remains that no losing review is on.
+    while (cycle !== undefined) {
+      const onCycle = new Set(cycle);
+      const more = [...losers].filter(([loser, at]) => !sacrificed.has(loser) && onCycle.has(at)).map(([loser]) => loser);
+      if (more.length === 0) return { type: "conflict", cycle };
+      for (const loser of more) sacrificed.add(loser);
+      cycle = findCycleThrough(unconfirmed.viewWithout(cache, sacrificed), node, added);
+    }
+    const first = findCycleThrough(unconfirmed.view(cache), node, added) ?? [];
+    for (const loser of sacrificed) unconfirmed.markLost(loser, rotated(first, losers.get(loser)!));
+  }
   return unconfirmed.add(object, dependencyNodes(object), { origin: "peer", id, ttlMs }) === undefined ? { type: "full" } : { type: "accepted" };
 }

@@ -177,15 +177,19 @@ async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext): Pro
     return finish(request, decision, ctx, false, "path");
   }
   const outcome = await peers.propose(entry, addedEdges(request));
-  if (outcome.type === "accepted") {
+  // A peer's review that won a tie with this one while it waited (edge-guard.ts acceptPeerEdges).
+  const lost = unconfirmed.lostCycle(entry.id);
+  if (outcome.type === "accepted" && lost === undefined) {
     unconfirmed.commit(entry.id);
     return finish(request, decision, ctx, true, "path");
   }
   // The write will not happen: take the edges back here and from the peers that kept them.
   unconfirmed.remove(entry.id);
   peers.retract(entry.id);
+  if (lost !== undefined) return finish(request, conflictDenial(lost, decision.warnings), ctx, true, "path");
   if (outcome.type === "conflict") return finish(request, conflictDenial(outcome.cycle, decision.warnings), ctx, true, "path");
-  return { type: "unavailable", request, error: `not allowing a new dependsOn edge without every replica's agreement: ${outcome.error}; try again shortly` };
+  const error = outcome.type === "unavailable" ? outcome.error : "no answer";
+  return { type: "unavailable", request, error: `not allowing a new dependsOn edge without every replica's agreement: ${error}; try again shortly` };
 }
 
 /**

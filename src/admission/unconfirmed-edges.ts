@@ -54,6 +54,10 @@ export class UnconfirmedEdges implements ExtraEdges {
   /** By node and edges: the same change allowed again (a retried apply) refreshes one entry. */
   private readonly entries = new Map<string, Held>();
   private readonly byId = new Map<string, string>();
+  /** Ids of reviews on this replica still waiting for their peers (added locally, not yet committed or removed). */
+  private readonly localPending = new Set<string>();
+  /** Local pending reviews that lost a tie to a peer's conflicting edges, with the cycle: they must be denied. */
+  private readonly lostTo = new Map<string, NodeKey[]>();
   /** Per node, the union of its entries' edges (several in-flight writes of one object add up), and the entries' keys. */
   private readonly byNode = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[]; keys: Set<string> }>();
   /** When settle last looked at every entry: it looks at most every SETTLE_EVERY_MS (a late drop only finds more cycles). */
@@ -114,6 +118,7 @@ export class UnconfirmedEdges implements ExtraEdges {
     holders.add(id);
     this.entries.set(key, { entry, holders, committed: held?.committed ?? false });
     this.byId.set(id, key);
+    if ((options.origin ?? "local") === "local") this.localPending.add(id);
     if (held === undefined) {
       const union = this.byNode.get(node);
       if (union === undefined) this.byNode.set(node, { object: entry.object, dependencies: edges, keys: new Set([key]) });
@@ -124,6 +129,8 @@ export class UnconfirmedEdges implements ExtraEdges {
 
   /** The review holding `id` was allowed: the entry stays until observed or expired. */
   commit(id: string): void {
+    this.localPending.delete(id);
+    this.lostTo.delete(id);
     const key = this.byId.get(id);
     this.byId.delete(id);
     const held = key === undefined ? undefined : this.entries.get(key);
@@ -134,6 +141,8 @@ export class UnconfirmedEdges implements ExtraEdges {
 
   /** Takes a holder back (its review ended in a denial: the write never comes); the entry goes with its last holder. */
   remove(id: string): boolean {
+    this.localPending.delete(id);
+    this.lostTo.delete(id);
     const key = this.byId.get(id);
     if (key === undefined) return false;
     this.byId.delete(id);
@@ -159,6 +168,49 @@ export class UnconfirmedEdges implements ExtraEdges {
   /** `base` with every unconfirmed edge added (base itself when there are none). */
   view(base: GraphView): GraphView {
     return withExtraEdges(base, this);
+  }
+
+  /** The cycle a local review lost to a peer's edges (it must be denied), if it lost. */
+  lostCycle(id: string): NodeKey[] | undefined {
+    return this.lostTo.get(id);
+  }
+
+  /**
+   * Local reviews still waiting for their peers whose id sorts after `id`: they lose a tie with that
+   * peer's review (both replicas order the two the same way, so exactly one of two conflicting reviews
+   * deciding at once goes through). With the entries they alone hold, by node.
+   */
+  losersTo(id: string): Map<string, NodeKey> {
+    const losers = new Map<string, NodeKey>();
+    for (const pending of this.localPending) {
+      if (pending <= id || this.lostTo.has(pending)) continue;
+      const key = this.byId.get(pending);
+      const held = key === undefined ? undefined : this.entries.get(key);
+      if (held !== undefined && !held.committed && held.holders.size === 1) losers.set(pending, held.entry.node);
+    }
+    return losers;
+  }
+
+  /** `base` with the unconfirmed edges except those held only by `excluded` reviews. */
+  viewWithout(base: GraphView, excluded: ReadonlySet<string>): GraphView {
+    if (excluded.size === 0) return this.view(base);
+    const skip = new Set<string>();
+    for (const id of excluded) {
+      const key = this.byId.get(id);
+      if (key !== undefined) skip.add(key);
+    }
+    const byNode = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[] }>();
+    for (const [key, held] of this.entries) {
+      if (skip.has(key)) continue;
+      const seen = byNode.get(held.entry.node);
+      byNode.set(held.entry.node, { object: held.entry.object, dependencies: seen === undefined ? held.entry.dependencies : [...new Set([...seen.dependencies, ...held.entry.dependencies])] });
+    }
+    return withExtraEdges(base, byNode);
+  }
+
+  /** A local review lost a tie: it will be denied with `cycle` when its peers have answered. */
+  markLost(id: string, cycle: NodeKey[]): void {
+    if (this.localPending.has(id)) this.lostTo.set(id, cycle);
   }
 
   private drop(key: string): void {
