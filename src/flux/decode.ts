@@ -22,7 +22,7 @@ import type { JsonObject } from "../runtime/json.js";
 /** A field inside the object: `["spec", "dependsOn", 0, "name"]`. */
 export type FieldPath = readonly (string | number)[];
 
-export interface DecodeOptions {
+interface DecodeOptions {
   /**
    * Called for each structural mistake, with the field and what is wrong ("must be a string"). It may
    * throw to stop at the first. Without it mistakes are dropped silently.

@@ -9,10 +9,10 @@ import type { GateState, NodeKey, ObjectKey } from "./types.js";
 const ARROW = " → ";
 
 /** A cycle longer than this many objects is shortened in the middle (docs/behaviour.md, "Admission rules" (bounded work)). */
-export const MAX_CYCLE_SHOWN = 12;
+const MAX_CYCLE_SHOWN = 12;
 
 /** A denial names at most this many problems, then "and N more". */
-export const MAX_PROBLEMS_SHOWN = 10;
+const MAX_PROBLEMS_SHOWN = 10;
 
 /**
  * "dependency cycle default/backend → default/redis → default/backend" (the closed path of nodes as

@@ -11,10 +11,10 @@
 // (docs/architecture.md, "Unconfirmed edges").
 import type { Counter, Histogram } from "prom-client";
 
-export type AdmissionCounterLabels = "kind" | "operation" | "decision" | "reason";
+type AdmissionCounterLabels = "kind" | "operation" | "decision" | "reason";
 export type AdmissionDurationLabels = "source";
 /** What an answer was decided from (the duration histogram's `source` label). */
-export type AdmissionSource = "memory" | "reads" | "path";
+type AdmissionSource = "memory" | "reads" | "path";
 /** The histogram's label set of each source, by the index `fromReads` stores (0 memory, 1 reads, 2 path). */
 const SOURCE_LABELS: readonly { source: AdmissionSource }[] = [{ source: "memory" }, { source: "reads" }, { source: "path" }];
 const SOURCE_INDEX: Record<AdmissionSource, number> = { memory: 0, reads: 1, path: 2 };
