@@ -27,7 +27,7 @@ export interface StructureLimits {
 export const DEFAULT_STRUCTURE_LIMITS: StructureLimits = { maxDepth: 1_000, maxContainers: 150_000, maxValues: 750_000 };
 
 /** What one pass over a JSON text found; `problem` when a limit is passed (the scan stops there). */
-export interface StructureScan {
+interface StructureScan {
   depth: number;
   containers: number;
   values: number;
@@ -88,7 +88,7 @@ export function parsedCostBytes(scan: StructureScan): number {
   return 96 * scan.containers + 48 * scan.values;
 }
 
-export interface BodyReaderOptions {
+interface BodyReaderOptions {
   limitBytes: number;
   budget: BodyBudget;
   structure?: StructureLimits;
@@ -104,7 +104,7 @@ export interface BodyRefusal {
   headers?: Record<string, string>;
 }
 
-export type BodyOutcome =
+type BodyOutcome =
   /** Parsed; `release` gives its reservation back (call once the answer is sent). */
   | { ok: true; value: unknown; release: () => void }
   | { ok: false; refusal: BodyRefusal }

@@ -30,7 +30,7 @@ import type { AdmissionRequest } from "./review.js";
 import type { UnconfirmedEdge, UnconfirmedEdges } from "./unconfirmed-edges.js";
 
 /** Objects read on one review's path at most; a path longer than this is refused (503), never guessed. */
-export const MAX_PATH_READS = 256;
+const MAX_PATH_READS = 256;
 /** Rounds of reads (each names objects the previous one found): a chain that grew since the cache saw it. */
 const MAX_READ_ROUNDS = 6;
 
@@ -75,7 +75,7 @@ export function dependencyNodes(object: FluxObject): NodeKey[] {
   return [...new Set(resolveDependencies(object).map((d) => d.node))];
 }
 
-export type PathRead = { ok: true; found: FluxObject[] } | { ok: false; error: string };
+type PathRead = { ok: true; found: FluxObject[] } | { ok: false; error: string };
 
 /**
  * Reads every object of a cached kind reachable from `start` in `view`, and on through the edges the
@@ -163,7 +163,7 @@ function rotated(cycle: readonly NodeKey[], start: NodeKey): NodeKey[] {
 }
 
 /** What a replica answers a peer's announced edges (pending-peers.ts, POST /edges). */
-export type PeerEdgesAnswer = { type: "accepted" } | { type: "conflict"; cycle: NodeKey[] } | { type: "full" };
+type PeerEdgesAnswer = { type: "accepted" } | { type: "conflict"; cycle: NodeKey[] } | { type: "full" };
 
 /**
  * A peer is about to allow `object` with the new edges `added`: refuse when they close a cycle with this

@@ -34,7 +34,7 @@ import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
 
 export const PENDING_PATH = "/pending";
-export const EDGES_PATH = "/edges";
+const EDGES_PATH = "/edges";
 const WIRE_API_VERSION = "releasegate.io/v1";
 
 /** One pending object on the wire; TTLs are relative so replicas' clocks need not agree. */
@@ -181,7 +181,7 @@ function edgesToWire(entry: UnconfirmedEdge, added: readonly NodeKey[], now: num
 }
 
 /** Parses an edge announcement strictly, through the same decoder as a pending object. */
-export function parseEdgesItem(value: Record<string, unknown>): { id: string; object: FluxObject; added: NodeKey[]; ttlMs: number } | undefined {
+function parseEdgesItem(value: Record<string, unknown>): { id: string; object: FluxObject; added: NodeKey[]; ttlMs: number } | undefined {
   const id = value.id;
   const added = value.added;
   if (typeof id !== "string" || id === "" || id.length > 100) return undefined;

@@ -17,8 +17,8 @@ import type { ExtraEdges } from "../graph/graph-overlay.js";
 import { nodeOf } from "../graph/refs.js";
 import type { FluxObject, NodeKey } from "../graph/types.js";
 
-export const DEFAULT_UNCONFIRMED_TTL_MS = 75_000;
-export const DEFAULT_MAX_UNCONFIRMED = 5_000;
+const DEFAULT_UNCONFIRMED_TTL_MS = 75_000;
+const DEFAULT_MAX_UNCONFIRMED = 5_000;
 const SETTLE_EVERY_MS = 50;
 
 export interface UnconfirmedEdge {
@@ -32,7 +32,7 @@ export interface UnconfirmedEdge {
   readonly origin: "local" | "peer";
 }
 
-export interface UnconfirmedEdgesOptions {
+interface UnconfirmedEdgesOptions {
   ttlMs?: number;
   maxEntries?: number;
   now?: () => number;

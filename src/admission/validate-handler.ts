@@ -45,7 +45,7 @@ export interface ValidateHandlerOptions extends AdmissionContext {
 }
 
 /** Below server.ts's default request timeout (10 s), so a short body gets this answer and not Node's bare 408. */
-export const DEFAULT_BODY_TIMEOUT_MS = 8_000;
+const DEFAULT_BODY_TIMEOUT_MS = 8_000;
 
 const KNOWN_OPERATIONS = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
 

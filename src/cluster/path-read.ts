@@ -13,7 +13,6 @@ import { splitNodeKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, NodeKey } from "../graph/types.js";
 import { kubeClientOf } from "../kube/connect.js";
 import type { KubeSource } from "../kube/connect.js";
-import type { ListPage } from "../kube/kube-client.js";
 import { describeError } from "../runtime/api-error.js";
 import { fluxResourceType, resourcePath } from "./resources.js";
 
@@ -28,9 +27,9 @@ const LIST_FROM = 3;
 const LIST_LIMIT = 250;
 
 /** The calls a ReadNodes makes (a KubeClient fits; tests pass fakes). */
-export interface PathReadClient {
+interface PathReadClient {
   find(path: string, options: { timeoutMs: number }): Promise<unknown>;
-  listPage(path: string, query: { limit: number }, options: { timeoutMs: number }): Promise<ListPage>;
+  listPage(path: string, query: { limit: number }, options: { timeoutMs: number }): Promise<{ items: unknown[]; continue: string | undefined }>;
 }
 
 export function pathReader(client: PathReadClient, versions: Partial<Record<FluxKind, string>>): ReadNodes {
