@@ -150,7 +150,7 @@ function guarded(request: AdmissionRequest, decision: Decision, ctx: AdmissionCo
  * record the edges in one synchronous step, tell the peers, then answer. Every way it cannot make sure
  * ends in a 503, never in an allowed guess.
  */
-async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext): Promise<ReviewResult> {
+async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>): Promise<ReviewResult> {
   const object = request.object!;
   const unconfirmed = ctx.unconfirmed!;
   let read: FluxObject[] | undefined;
@@ -165,7 +165,8 @@ async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext): Pro
   if (isGuardedKind(request.kind) && !ctx.graphs.isSynced(request.kind)) {
     return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
   }
-  const decision = decideNow(request, ctx, undefined, true, read);
+  // What the deny path's reads found (a dependency of a kind releasegate does not cache) still counts.
+  const decision = decideNow(request, ctx, confirmed, true, read);
   if (!guardsDecision(decision)) return finish(request, decision, ctx, false, "path");
   const entry = unconfirmed.add(object, dependencyNodes(object));
   if (entry === undefined) {
@@ -216,7 +217,7 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
     await Promise.all([...cachedKeysByKind(decision.unresolved)].map(([kind, keys]) => graphs.waitForKeys!(kind, keys, lag)));
     decision = decideNow(request, ctx);
   }
-  if (guarded(request, decision, ctx)) return guardEdges(request, ctx);
+  if (guarded(request, decision, ctx)) return guardEdges(request, ctx, outcomes);
   return finish(request, decision, ctx, askPeers, "reads");
 }
 
