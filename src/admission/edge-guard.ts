@@ -49,9 +49,12 @@ export interface EdgePeers {
   retract(id: string): void;
 }
 
-/** The dependency nodes of kinds that can have edges of their own (only they can lead back) this request adds. */
-export function addedEdges(request: AdmissionRequest): NodeKey[] {
-  if (request.dryRun || request.subResource !== undefined) return [];
+/**
+ * The dependency nodes of kinds that can have edges of their own (only they can lead back) this request
+ * adds; none for a dry-run (nothing is stored) unless `dryRunToo` (it is answered as the real request).
+ */
+export function addedEdges(request: AdmissionRequest, dryRunToo = false): NodeKey[] {
+  if ((request.dryRun && !dryRunToo) || request.subResource !== undefined) return [];
   if (request.operation !== "CREATE" && request.operation !== "UPDATE") return [];
   const object = request.object;
   if (object === undefined || object.dependsOn.length === 0) return [];

@@ -82,7 +82,8 @@ function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?:
   const base = ctx.graphs.graph(request.kind);
   let view: GraphView = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
   if (read !== undefined) view = withReadObjects(view, read);
-  view = withUnconfirmed(view, base, ctx);
+  // Only an added edge can close a cycle: reviews that add none (most) decide on the cache as before.
+  if (ctx.unconfirmed !== undefined && ctx.unconfirmed.count > 0 && addedEdges(request, true).length > 0) view = withUnconfirmed(view, base, ctx);
   const now = ctx.now?.();
   // A ResourceSet's dependency may be of another kind, pending under its own kind.
   const pendingKinds: readonly FluxKind[] = request.kind === "ResourceSet" ? GUARDED_KINDS : [request.kind];
