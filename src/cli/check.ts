@@ -5,6 +5,7 @@ import { DependencyGraph, findProblems, kindOfNode, type CheckOptions } from "..
 import type { ObjectKey, Problem } from "../graph/types.js";
 import { readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
 import { unreadKindMessage, unverifiedMessage } from "../manifests/manifest-messages.js";
+import { orderWarnings } from "../manifests/order-warnings.js";
 
 /** The kinds whose objects check reads from the repo; a dependency of any other kind cannot be judged missing. */
 const GRAPH_KINDS: ReadonlySet<string> = new Set(["HelmRelease", "Kustomization", "ResourceSet"]);
@@ -16,14 +17,16 @@ const checkUsage = `Usage: releasegate check [options] PATH...
 Checks the dependsOn graph of every Flux HelmRelease and Kustomization that Flux would apply from PATH
 (a file, a folder searched recursively for *.yaml, *.yml and *.json, or - for stdin), cluster by
 cluster, for cycles, missing dependencies, invalid entries, objects defined twice, objects without a
-namespace and, optionally, cross-namespace references.
+namespace, bootstrap order (a warning) and, optionally, cross-namespace references.
 
 Options:
   --output text|json|github     output format (default text; github prints workflow annotations)
   --cross-namespace allow|deny  report dependencies in another namespace (default allow)
   --cluster NAME                check only this cluster (its entry folder, or the folder's last name)
   --include-unreached           list the files no Flux build applies (never checked)
-  --strict                      fail on unverified dependencies (ones only a ResourceSet template might make)
+  --strict                      fail on warnings too: unverified dependencies (ones only a ResourceSet
+                                template might make) and bootstrap order (a HelmRelease whose dependency
+                                another Kustomization applies, without its own depending on that one)
   --allow-empty                 exit 0 when PATH holds no Flux object
   --default-namespace NAME      namespace of objects applied without Flux that name none (default "default")
   --ignore-missing              do not report missing dependencies (checking part of a repo)
@@ -32,7 +35,10 @@ Options:
 Exit status: 0 no problem, 1 problems found, 2 bad usage, unreadable input or no Flux object.`;
 
 /** The problem types of the documented JSON output. */
-type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace";
+type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace" | "order";
+
+/** Warnings: reported, but failing the check only with --strict. */
+const WARNING_TYPES: ReadonlySet<ReportedType> = new Set(["unverified", "order"]);
 
 interface ReportedProblem {
   type: ReportedType;
@@ -112,6 +118,10 @@ function checkCluster(cluster: ClusterManifests, options: CheckOptions): Reporte
       }
       reported.push(entry);
     }
+  }
+  for (const warning of orderWarnings(cluster)) {
+    const { object, dependency, source, message } = warning;
+    reported.push({ type: "order", kind: "HelmRelease", object, dependency, cluster: cluster.name, file: source.file, line: source.line, message });
   }
   return reported;
 }
@@ -209,7 +219,7 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
     clusters = chosen;
   }
   const problems = clusters.flatMap((cluster) => checkCluster(cluster, { crossNamespace, ignoreMissing: values["ignore-missing"] === true })).sort(byPlace);
-  const failing = problems.filter((problem) => problem.type !== "unverified" || values.strict === true);
+  const failing = problems.filter((problem) => !WARNING_TYPES.has(problem.type) || values.strict === true);
   const includeUnreached = values["include-unreached"] === true;
 
   if (output === "json") {
@@ -224,7 +234,7 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
     const tag = (cluster: string) => (clusters.length > 1 ? ` [${cluster}]` : "");
     for (const problem of problems) {
       if (output === "github") {
-        const level = problem.type === "unverified" && values.strict !== true ? "warning" : "error";
+        const level = WARNING_TYPES.has(problem.type) && values.strict !== true ? "warning" : "error";
         const where = problem.file === "" ? "" : ` file=${escapeProperty(problem.file)},line=${problem.line}`;
         io.stdout(`::${level}${where}::${escapeData(`${problem.object}: ${problem.message}${tag(problem.cluster)}`)}\n`);
       } else {

@@ -235,6 +235,14 @@ export function gateOpenedMessage(dependencies?: readonly ObjectKey[]): string {
   return `gate open: all ${dependencies.length} dependencies are Ready`;
 }
 
+/**
+ * The Event of an object a new leader finds open but still waiting on its dependencies: they became
+ * Ready while no releasegate was leading (a restart, an upgrade, a failover), so nobody asked yet.
+ */
+export function gateAlreadyOpenMessage(): string {
+  return "dependencies were already Ready when releasegate started: asked Flux to reconcile now, not at its next dependency poll";
+}
+
 /** "a", "a or b", "a, b or c". */
 function joinAlternatives(items: readonly string[]): string {
   if (items.length <= 1) return items.join("");

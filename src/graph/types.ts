@@ -69,6 +69,8 @@ export interface FluxObject {
     conditions?: Condition[];
     /** Kustomizations: the source revision last applied ("main@sha1:…"). */
     lastAppliedRevision?: string;
+    /** The last reconcile request (requestedAt annotation value) the controller handled. */
+    lastHandledReconcileAt?: string;
   };
 }
 
