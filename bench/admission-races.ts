@@ -132,6 +132,8 @@ export interface RaceRig {
   stall: Stall;
   /** "one": every review goes to the first replica; "two": to each in turn. */
   route(mode: "one" | "two"): void;
+  /** More peers the first replica announces its edges to (a peer that never answers, in a test). */
+  extraPeers: string[];
   kubeconfig: string;
   close(): Promise<void>;
 }
@@ -161,7 +163,8 @@ export async function startRaceRig(): Promise<RaceRig> {
     contexts: direct.contexts,
     currentContext: direct.currentContext,
   });
-  const others = (self: number) => () => (mode === "one" ? [] : replicas.filter((_, i) => i !== self).map((r) => r.url));
+  const extraPeers: string[] = [];
+  const others = (self: number) => () => [...(mode === "one" ? [] : replicas.filter((_, i) => i !== self).map((r) => r.url)), ...(self === 0 ? extraPeers : [])];
   replicas.push(await startReplica(viaStall, material, others(0)));
   replicas.push(await startReplica(direct, material, others(1)));
   await direct.makeApiClient(CustomObjectsApi).createClusterCustomObject({
@@ -190,6 +193,7 @@ export async function startRaceRig(): Promise<RaceRig> {
     replicas,
     stall,
     kubeconfig,
+    extraPeers,
     route: (m) => void (mode = m),
     close: async () => {
       stall.resume();
