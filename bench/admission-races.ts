@@ -28,7 +28,7 @@ import type { TlsMaterial } from "../src/certs/tls-material.js";
 import type { TlsSource } from "../src/certs/tls-source.js";
 import { KindStore } from "../src/cluster/kind-store.js";
 import { apiMissingReader } from "../src/cluster/missing-read.js";
-import { apiPathReader } from "../src/cluster/path-read.js";
+import { apiCurrentReader } from "../src/cluster/current-read.js";
 import { ObjectCache } from "../src/cluster/object-cache.js";
 import { startSandbox } from "../src/sandbox/index.js";
 import type { Sandbox } from "../src/sandbox/index.js";
@@ -99,7 +99,7 @@ export async function stallableProxy(targetPort: number): Promise<Stall> {
   };
 }
 
-/** One replica as serve wires it: caches, unconfirmed edges, the edge-adding path's reads, peers. */
+/** One replica as serve wires it: caches, unconfirmed edges, the edge-adding path's read, peers. */
 async function startReplica(kc: KubeConfig, material: TlsMaterial, peerUrls: () => PeerUrl[]): Promise<Replica> {
   const caches = [new ObjectCache(kc, { kind: "HelmRelease" }), new ObjectCache(kc, { kind: "Kustomization" })];
   const graphs = new AdmissionGraphs(caches.map((cache) => new KindStore(cache)));
@@ -118,7 +118,7 @@ async function startReplica(kc: KubeConfig, material: TlsMaterial, peerUrls: () 
     unconfirmed,
     edgePeers: peers,
     confirmMissing: apiMissingReader(kc, {}),
-    readNodes: apiPathReader(kc, {}),
+    confirmCurrent: apiCurrentReader(kc, {}),
   });
   const tls: TlsSource = { current: () => material, notAfter: material.notAfter, onChange: () => () => undefined, start: async () => undefined, stop: async () => undefined };
   const server = await startAdmissionServer(app, tls, { port: 0, host: "127.0.0.1" });

@@ -58,7 +58,7 @@ const HISTOGRAM = "releasegate_admission_duration_seconds";
 // Its two series: answers decided from the cache, and those that waited for the deny path's reads.
 const MEMORY = 'source="memory"';
 const READS = 'source="reads"';
-// Reviews that add a dependsOn edge: answered after reading the edge's path and telling the peers.
+// Reviews that add a dependsOn edge: answered after one read proving the API server answers, and telling the peers.
 const PATH = 'source="path"';
 /** The edge-adding path's p99 target, server-side (docs/behaviour.md, "No window"). */
 const TARGET_PATH_P99_MS = 5;

@@ -43,7 +43,7 @@ describe("opposite edges at the same instant", () => {
   it("stores no cycle while the replica's path to the API server is stalled, and allows edges again after", async () => {
     const result = await runStall(rig, { stallMs: Number(process.env.RACE_STALL_MS ?? 4000), prefix: "stall" });
     expect(result.cycle).toBe(false);
-    // Cut off from the API server, the webhook cannot read the path: both fail closed.
+    // Cut off from the API server, the webhook cannot prove it answers: both fail closed.
     expect(result.writes).toEqual(["error", "error"]);
     expect(result.afterwards).toBe("ok");
   }, 90_000);

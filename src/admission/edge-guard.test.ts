@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { PathReadResult } from "../cluster/path-read.js";
 import { DependencyGraph } from "../graph/dependency-graph.js";
-import type { FluxObject, NodeKey } from "../graph/types.js";
-import { acceptPeerEdges, addedEdges, readPath, withReadObjects } from "./edge-guard.js";
+import type { FluxObject } from "../graph/types.js";
+import { acceptPeerEdges, addedEdges } from "./edge-guard.js";
 import type { AdmissionRequest } from "./review.js";
 import { UnconfirmedEdges } from "./unconfirmed-edges.js";
 
@@ -25,29 +24,6 @@ describe("addedEdges", () => {
     expect(addedEdges(request("UPDATE", hr("a", "b"), hr("a", "b")))).toEqual([]);
     expect(addedEdges(request("CREATE", hr("a", "b"), undefined, true))).toEqual([]);
     expect(addedEdges(request("CREATE", hr("a", "b")))).toEqual([node("b")]);
-  });
-});
-
-describe("readPath", () => {
-  it("reads every object the new edges reach, and on through edges only the stored objects have", async () => {
-    const cache = graphOf(hr("a"), hr("b", "c"), hr("c"), hr("d"));
-    // Stored: c now depends on d, which the cache has not seen.
-    const stored = new Map([hr("b", "c"), hr("c", "d"), hr("d", "a")].map((o) => [node(o.name), o]));
-    const asked: NodeKey[][] = [];
-    const read = async (nodes: readonly NodeKey[]): Promise<PathReadResult> => {
-      asked.push([...nodes]);
-      return { ok: true, found: nodes.flatMap((n) => (stored.has(n) ? [stored.get(n)!] : [])) };
-    };
-    const result = await readPath(cache, [node("b")], read, 1000);
-    expect(asked).toEqual([[node("b"), node("c")], [node("d")], [node("a")]]);
-    expect(result.ok).toBe(true);
-    const view = withReadObjects(cache, result.ok ? result.found : []);
-    expect(view.dependencyKeys(node("d"))).toEqual([node("a")]);
-  });
-
-  it("fails when a read fails: the caller answers 503", async () => {
-    const result = await readPath(graphOf(hr("b")), [node("b")], async () => ({ ok: false, error: "no answer from the API server within 1000 ms" }), 1000);
-    expect(result).toEqual({ ok: false, error: "no answer from the API server within 1000 ms" });
   });
 });
 

@@ -1,26 +1,21 @@
 // The edge-adding path (docs/architecture.md, "Unconfirmed edges"): a review that adds a dependsOn edge
 // and would be allowed is decided once more, on facts that cannot be behind, before the answer goes out.
 //
-// 1. Read the path. Every object the new edges can reach (in the cache, the unconfirmed edges and the
-//    pending batch) is read from the API server (one GET each, at once, bounded: missing-read.ts), and
-//    what the reads find is added to what the cache holds, round after round while the reads name
-//    objects not read yet. A cycle the new edge closes runs through these objects only, so a cache that
-//    is behind (a stalled watch, a partition) cannot hide one; a read that does not answer in its bound
-//    makes the review fail closed (503).
-// 2. Decide and record, in one synchronous step: the decision on cache ∪ reads ∪ unconfirmed edges, and,
-//    when it allows, the object's edges joining the unconfirmed edges. Node runs one step at a time, so
-//    two reviews on one replica are serialized here: the second sees the first's edges.
+// 1. The API server answers now: one consistent read (a LIST of one item: cluster/current-read.ts) must
+//    come back within its bound, else the review fails closed (503). A replica cut off from the API
+//    server (a stalled connection, a partition) decides no new edge, however fresh its cache looks.
+// 2. Decide and record, in one synchronous step: the decision on cache ∪ unconfirmed edges, and, when it
+//    allows, the object's edges joining the unconfirmed edges. Node runs one step at a time, so two
+//    reviews on one replica are serialized here: the second sees the first's edges.
 // 3. Tell the peers before answering (pending-peers.ts, POST /edges). Each peer checks the edges against
 //    its own cache and unconfirmed edges, and keeps them (as unconfirmed) when they close no cycle. A
 //    conflict is a denial naming the cycle; a peer that does not answer in its bound is a 503. Of two
 //    replicas allowing halves of one cycle at once, whichever learns of the other's half second refuses.
 //
 // Reviews that add no edge never come here: they are answered from memory as before.
-import type { ReadNodes } from "../cluster/path-read.js";
 import { isGuardedKind } from "../flux/kinds.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { findCycleThrough } from "../graph/cycles.js";
-import { withExtraEdges } from "../graph/graph-overlay.js";
 import { cycleProblemMessage, denialMessage } from "../graph/messages.js";
 import { kindOfNode, nodeOf, resolveDependencies } from "../graph/refs.js";
 import type { FluxKind, FluxObject, NodeKey } from "../graph/types.js";
@@ -28,11 +23,6 @@ import type { Decision } from "./decision.js";
 import { deny } from "./decision.js";
 import type { AdmissionRequest } from "./review.js";
 import type { UnconfirmedEdge, UnconfirmedEdges } from "./unconfirmed-edges.js";
-
-/** Objects read on one review's path at most; a path longer than this is refused (503), never guessed. */
-const MAX_PATH_READS = 256;
-/** Rounds of reads (each names objects the previous one found): a chain that grew since the cache saw it. */
-const MAX_READ_ROUNDS = 6;
 
 /** What peers said to an edge this replica is about to allow (pending-peers.ts EdgePeers). */
 export type ProposalOutcome =
@@ -76,79 +66,6 @@ export function guardsDecision(decision: Decision): boolean {
 /** The object's edges as the unconfirmed entry keeps them: every resolved dependency node. */
 export function dependencyNodes(object: FluxObject): NodeKey[] {
   return [...new Set(resolveDependencies(object).map((d) => d.node))];
-}
-
-type PathRead = { ok: true; found: FluxObject[] } | { ok: false; error: string };
-
-/**
- * Reads every object of a cached kind reachable from `start` in `view`, and on through the edges the
- * reads find, from the API server. ok with the objects found; not ok when a read failed, timed out, or
- * the path is longer than MAX_PATH_READS.
- */
-export async function readPath(view: GraphView, start: readonly NodeKey[], read: ReadNodes, timeoutMs: number): Promise<PathRead> {
-  const deadline = Date.now() + timeoutMs;
-  const seen = new Set<NodeKey>();
-  const found: FluxObject[] = [];
-  let frontier = reach(view, start, seen);
-  for (let round = 0; frontier.length > 0; round++) {
-    if (round >= MAX_READ_ROUNDS || seen.size > MAX_PATH_READS) {
-      return { ok: false, error: `the dependencies of the new dependsOn entries reach more than ${MAX_PATH_READS} objects, or kept changing while read` };
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) return { ok: false, error: `reading the dependency path took longer than ${timeoutMs} ms` };
-    const result = await read(frontier, left);
-    if (!result.ok) return result;
-    const next: NodeKey[] = [];
-    for (const object of result.found) {
-      found.push(object);
-      // Edges the stored object has and the view lacks lead to objects not read yet.
-      for (const dep of dependencyNodes(object)) {
-        if (seen.has(dep) || !isGuardedKind(kindOfNode(dep) as FluxKind)) continue;
-        seen.add(dep);
-        next.push(dep);
-      }
-    }
-    frontier = [...next, ...reach(view, next, seen)].filter((node, i, all) => all.indexOf(node) === i);
-  }
-  return { ok: true, found };
-}
-
-/** Nodes of cached kinds reachable from `start` (itself included) not in `seen`; adds them to it. */
-function reach(view: GraphView, start: readonly NodeKey[], seen: Set<NodeKey>): NodeKey[] {
-  const out: NodeKey[] = [];
-  const queue: NodeKey[] = [];
-  for (const node of start) {
-    if (!isGuardedKind(kindOfNode(node) as FluxKind)) continue;
-    if (!seen.has(node)) {
-      seen.add(node);
-      out.push(node);
-    }
-    queue.push(node);
-  }
-  const walked = new Set<NodeKey>();
-  for (let head = 0; head < queue.length && seen.size <= MAX_PATH_READS + 1; head++) {
-    const node = queue[head]!;
-    if (walked.has(node)) continue;
-    walked.add(node);
-    if (!view.has(node)) continue;
-    for (const dep of view.dependencyKeys(node)) {
-      if (!isGuardedKind(kindOfNode(dep) as FluxKind)) continue;
-      if (!seen.has(dep)) {
-        seen.add(dep);
-        out.push(dep);
-      }
-      queue.push(dep);
-    }
-  }
-  return out;
-}
-
-/** The objects the reads found, as extra edges on the cache: the union of both (a read never hides a cached edge). */
-export function withReadObjects(base: GraphView, found: readonly FluxObject[]): GraphView {
-  if (found.length === 0) return base;
-  const extra = new Map<NodeKey, { object: FluxObject; dependencies: readonly NodeKey[] }>();
-  for (const object of found) extra.set(nodeOf(object), { object, dependencies: dependencyNodes(object) });
-  return withExtraEdges(base, extra);
 }
 
 /** A peer's conflict as the denial the requester sees: the cycle, as a local one would be named. */

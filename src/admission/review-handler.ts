@@ -9,9 +9,9 @@ import { kindOfNode, objectKeyOf } from "../graph/refs.js";
 import type { FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { ConfirmedObjectsView } from "./confirmed-view.js";
-import { addedEdges, conflictDenial, dependencyNodes, guardsDecision, readPath, withReadObjects } from "./edge-guard.js";
+import { addedEdges, conflictDenial, dependencyNodes, guardsDecision } from "./edge-guard.js";
 import type { EdgePeers } from "./edge-guard.js";
-import type { ReadNodes } from "../cluster/path-read.js";
+import type { ConfirmCurrent } from "../cluster/current-read.js";
 import type { UnconfirmedEdges } from "./unconfirmed-edges.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
@@ -47,17 +47,17 @@ export interface AdmissionContext {
   now?: () => number;
   /**
    * Edges allowed and not yet seen stored (unconfirmed-edges.ts). With it, a review that adds a dependsOn
-   * edge takes the edge-adding path (edge-guard.ts): its dependency path read from the API server, the
+   * edge takes the edge-adding path (edge-guard.ts): one read proving the API server answers, the
    * decision and the record in one step, the peers told before the answer.
    */
   unconfirmed?: UnconfirmedEdges;
   /** The other replicas, told of every edge this one allows before it answers (pending-peers.ts). */
   edgePeers?: EdgePeers;
-  /** Reads the objects on a new edge's path from the API server (cluster/path-read.ts); without it the
+  /** One consistent read that proves the API server answers now (cluster/current-read.ts); without it the
    *  edge-adding path decides on the cache and the unconfirmed edges alone (tests of the rules). */
-  readNodes?: ReadNodes;
-  /** The bound on the edge-adding path's reads (default 1000 ms); past it the review gets a 503. */
-  pathReadTimeoutMs?: number;
+  confirmCurrent?: ConfirmCurrent;
+  /** The bound on that read (default 1000 ms); past it the review gets a 503. */
+  currentReadTimeoutMs?: number;
 }
 
 export type AnswerSource = "memory" | "reads" | "path";
@@ -75,13 +75,12 @@ export type ReviewResult =
     }
   | { type: "bad-request"; error: string }
   | { type: "not-synced"; request: AdmissionRequest; error: string }
-  /** The edge-adding path could not make sure (a read or a peer did not answer, too many edges in flight): 503. */
+  /** The edge-adding path could not make sure (the API server or a peer did not answer, too many edges in flight): 503. */
   | { type: "unavailable"; request: AdmissionRequest; error: string };
 
-function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>, suggest = true, read?: readonly FluxObject[]): Decision {
+function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>, suggest = true): Decision {
   const base = ctx.graphs.graph(request.kind);
   let view: GraphView = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
-  if (read !== undefined) view = withReadObjects(view, read);
   // Only an added edge can close a cycle: reviews that add none (most) decide on the cache as before.
   if (ctx.unconfirmed !== undefined && ctx.unconfirmed.count > 0 && addedEdges(request, true).length > 0) view = withUnconfirmed(view, base, ctx);
   const now = ctx.now?.();
@@ -133,7 +132,7 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
   return resolveMissing(request, decision, ctx, lag);
 }
 
-/** The cache's graph (and what reads added to it) with the unconfirmed edges; `cache` is the watch's own graph. */
+/** The cache's graph (and what the deny path's reads added to it) with the unconfirmed edges; `cache` is the watch's own graph. */
 function withUnconfirmed(view: GraphView, cache: GraphView, ctx: AdmissionContext): GraphView {
   const unconfirmed = ctx.unconfirmed;
   if (unconfirmed === undefined || unconfirmed.count === 0) return view;
@@ -147,27 +146,24 @@ function guarded(request: AdmissionRequest, decision: Decision, ctx: AdmissionCo
 }
 
 /**
- * The edge-adding path (edge-guard.ts): read the dependency path from the API server, decide again and
- * record the edges in one synchronous step, tell the peers, then answer. Every way it cannot make sure
- * ends in a 503, never in an allowed guess.
+ * The edge-adding path (edge-guard.ts): make sure the API server answers now, decide again and record the
+ * edges in one synchronous step, tell the peers, then answer. Every way it cannot make sure ends in a
+ * 503, never in an allowed guess.
  */
 async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>): Promise<ReviewResult> {
   const object = request.object!;
   const unconfirmed = ctx.unconfirmed!;
-  let read: FluxObject[] | undefined;
-  if (ctx.readNodes !== undefined) {
-    const cache = ctx.graphs.graph(request.kind);
-    const view = ctx.pending.view(withUnconfirmed(cache, cache, ctx), ctx.now?.(), request.username);
-    const path = await readPath(view, addedEdges(request), ctx.readNodes, ctx.pathReadTimeoutMs ?? 1000);
-    if (!path.ok) return { type: "unavailable", request, error: `not allowing a new dependsOn edge before the objects it leads to are read from the API server: ${path.error}; try again shortly` };
-    read = path.found;
+  if (ctx.confirmCurrent !== undefined) {
+    const bound = ctx.currentReadTimeoutMs ?? 1000;
+    const current = await ctx.confirmCurrent(request.kind, request.namespace, bound);
+    if (!current.ok) return { type: "unavailable", request, error: `not allowing a new dependsOn edge while the API server does not answer (its cache may be behind): ${current.error}; try again shortly` };
   }
   // From here to the record, one synchronous step: no other review runs in between.
   if (isGuardedKind(request.kind) && !ctx.graphs.isSynced(request.kind)) {
     return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
   }
   // What the deny path's reads found (a dependency of a kind releasegate does not cache) still counts.
-  const decision = decideNow(request, ctx, confirmed, true, read);
+  const decision = decideNow(request, ctx, confirmed, true);
   if (!guardsDecision(decision)) return finish(request, decision, ctx, false, "path");
   const entry = unconfirmed.add(object, dependencyNodes(object));
   if (entry === undefined) {

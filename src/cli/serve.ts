@@ -30,7 +30,7 @@ import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
 import type { TlsSource } from "../certs/tls-source.js";
 import { BodyBudget } from "../admission/body-budget.js";
 import { CacheStaleness, listOneProbe } from "../cluster/cache-staleness.js";
-import { apiPathReader } from "../cluster/path-read.js";
+import { apiCurrentReader } from "../cluster/current-read.js";
 import { EventRecorder } from "../cluster/events.js";
 import { apiMissingReader } from "../cluster/missing-read.js";
 import { TokenBucket } from "../controller/token-bucket.js";
@@ -313,7 +313,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     bodyTimeoutMs: Math.max(1000, options.requestTimeoutMs - 2000),
     requireClientCertificate: options.clientCaFile !== undefined,
     confirmMissing: apiMissingReader(kc, versions, { logger: admissionLog }),
-    readNodes: apiPathReader(kc, versions),
+    confirmCurrent: apiCurrentReader(kc, versions),
   });
   const { listener, inFlight } = drainable(app, () => shuttingDown);
   let metricsServer: MetricsServer;
