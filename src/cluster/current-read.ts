@@ -15,10 +15,8 @@ import type { KubeSource } from "../kube/connect.js";
 import { describeError } from "../runtime/api-error.js";
 import { fluxResourceType, resourcePath } from "./resources.js";
 
-export type CurrentReadResult = { ok: true } | { ok: false; error: string };
-
 /** Resolves ok when the API server answered a consistent read of `kind` in `namespace` within `timeoutMs`. */
-export type ConfirmCurrent = (kind: FluxKind, namespace: string, timeoutMs: number) => Promise<CurrentReadResult>;
+export type ConfirmCurrent = (kind: FluxKind, namespace: string, timeoutMs: number) => Promise<{ ok: true } | { ok: false; error: string }>;
 
 /** The call a ConfirmCurrent makes (a KubeClient fits; tests pass fakes). */
 interface ListOneClient {
