@@ -178,8 +178,8 @@ describe("releasegate graph", () => {
     const json = await runCli(["graph", "--format", "json", "examples/chain"]);
     const parsed = JSON.parse(json.stdout) as { graphs: { nodes: { id: string; level: number }[] }[] };
     expect(parsed.graphs[0]?.nodes).toEqual([
-      { id: "HelmRelease/default/backend", kind: "HelmRelease", object: "default/backend", level: 1, cycle: false },
-      { id: "HelmRelease/default/redis", kind: "HelmRelease", object: "default/redis", level: 0, cycle: false },
+      { id: "HelmRelease/default/backend", kind: "HelmRelease", object: "default/backend", level: 1, cycle: false, duplicate: false, state: "unknown" },
+      { id: "HelmRelease/default/redis", kind: "HelmRelease", object: "default/redis", level: 0, cycle: false, duplicate: false, state: "unknown" },
     ]);
   });
 

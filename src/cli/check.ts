@@ -1,7 +1,7 @@
 // `releasegate check`: the graph engine offline, for CI pipelines on a GitOps repo, one graph per
 // cluster of what Flux would apply (docs/behaviour.md, What check sees).
 // Exit 0: no problem; 1: problems found; 2: bad usage or unreadable input, or no Flux object at all.
-import { DependencyGraph, findProblems, kindOfNode, type CheckOptions } from "../graph/index.js";
+import { cycleProblemMessage, DependencyGraph, findProblems, kindOfNode, sharedNameIn, type CheckOptions } from "../graph/index.js";
 import type { ObjectKey, Problem } from "../graph/types.js";
 import { readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
 import { unreadKindMessage, unverifiedMessage } from "../manifests/manifest-messages.js";
@@ -40,7 +40,7 @@ type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "dupli
 /** Warnings: reported, but failing the check only with --strict. */
 const WARNING_TYPES: ReadonlySet<ReportedType> = new Set(["unverified", "order"]);
 
-interface ReportedProblem {
+export interface ReportedProblem {
   type: ReportedType;
   kind: string;
   object: ObjectKey;
@@ -50,6 +50,8 @@ interface ReportedProblem {
   file: string;
   line: number;
   message: string;
+  /** The message with every cycle member's kind, for the JSON output (read by programs, out of context). */
+  messageWithKinds?: string;
 }
 
 // The graph distinguishes more problem types than the documented interface; fold them onto it.
@@ -74,7 +76,7 @@ function withoutUnresolvedEntries(object: ManifestObject): ManifestObject {
 }
 
 /** Builds the one graph of every kind (an edge may cross kinds) from one cluster's objects and collects every problem, located. */
-function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
+export function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
   const graph = new DependencyGraph();
   const sources = new Map<string, SourceLocation>();
   for (const object of cluster.objects) {
@@ -103,8 +105,9 @@ function checkCluster(cluster: ClusterManifests, options: CheckOptions): Reporte
         cluster: cluster.name,
         file: source?.file ?? "",
         line: source?.line ?? 0,
-        message: problem.message,
+        message: problem.type === "cycle" && problem.cycleNodes !== undefined ? cycleAcrossFiles(graph, problem.cycleNodes, sources) : problem.message,
       };
+      if (problem.type === "cycle" && problem.cycleNodes !== undefined) entry.messageWithKinds = cycleAcrossFiles(graph, problem.cycleNodes, sources, () => true);
       // A ResourceSet's missing dependency may be of another kind: the dependency's node says which.
       const dependencyKind = problem.dependencyNode === undefined ? problem.kind : kindOfNode(problem.dependencyNode);
       const maker = problem.type === "missing" && problem.dependency !== undefined ? mightGenerate(cluster, dependencyKind, problem.dependency) : undefined;
@@ -124,6 +127,25 @@ function checkCluster(cluster: ClusterManifests, options: CheckOptions): Reporte
     reported.push({ type: "order", kind: "HelmRelease", object, dependency, cluster: cluster.name, file: source.file, line: source.line, message });
   }
   return reported;
+}
+
+/** A problem as the JSON output gives it: a cycle's message always with its members' kinds. */
+export function jsonProblem({ messageWithKinds, ...problem }: ReportedProblem): ReportedProblem {
+  return messageWithKinds === undefined ? problem : { ...problem, message: messageWithKinds };
+}
+
+/** A cycle's message naming every member's file and line when the cycle spans several files. */
+function cycleAcrossFiles(
+  graph: DependencyGraph,
+  cycle: readonly string[],
+  sources: ReadonlyMap<string, SourceLocation>,
+  ambiguous: (node: string) => boolean = sharedNameIn((node) => graph.has(node)),
+): string {
+  const places = cycle.flatMap((node) => {
+    const source = sources.get(node);
+    return source === undefined ? [] : [`${source.file}:${source.line}`];
+  });
+  return cycleProblemMessage(cycle, ambiguous, places);
 }
 
 /** The ResourceSet template that might generate `kind` `dependency`, when its output is unknown offline. */
@@ -226,7 +248,8 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
     const report = {
       clusters: clusters.map((cluster) => ({ name: cluster.name, objects: cluster.objects.length })),
       objects: clusters.reduce((total, cluster) => total + cluster.objects.length, 0),
-      problems,
+      // Kinds always, in JSON: a program reading one problem has no line around it to tell them.
+      problems: problems.map(jsonProblem),
       ...(includeUnreached ? { unreached: repository.unreached } : {}),
     };
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
