@@ -1,9 +1,10 @@
 // The edge-adding path (docs/architecture.md, "Unconfirmed edges"): a review that adds a dependsOn edge
 // and would be allowed is decided once more, on facts that cannot be behind, before the answer goes out.
 //
-// 1. The API server answers now: one consistent read (a LIST of one item: cluster/current-read.ts) must
-//    come back within its bound, else the review fails closed (503). A replica cut off from the API
-//    server (a stalled connection, a partition) decides no new edge, however fresh its cache looks.
+// 1. The API server answers now: a consistent read (a LIST of one item, sent at most 250 ms before the
+//    review arrived and shared by the reviews of that window: cluster/current-read.ts) must come back
+//    within its bound, else the review fails closed (503). A replica cut off from the API server (a
+//    stalled connection, a partition) decides no new edge, however fresh its cache looks.
 // 2. Decide and record, in one synchronous step: the decision on cache ∪ unconfirmed edges, and, when it
 //    allows, the object's edges joining the unconfirmed edges. Node runs one step at a time, so two
 //    reviews on one replica are serialized here: the second sees the first's edges.

@@ -53,7 +53,7 @@ export interface AdmissionContext {
   unconfirmed?: UnconfirmedEdges;
   /** The other replicas, told of every edge this one allows before it answers (pending-peers.ts). */
   edgePeers?: EdgePeers;
-  /** One consistent read that proves the API server answers now (cluster/current-read.ts); without it the
+  /** A consistent read that proves the API server answers now (cluster/current-read.ts); without it the
    *  edge-adding path decides on the cache and the unconfirmed edges alone (tests of the rules). */
   confirmCurrent?: ConfirmCurrent;
   /** The bound on that read (default 1000 ms); past it the review gets a 503. */
