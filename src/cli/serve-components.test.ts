@@ -107,6 +107,21 @@ describe("serve's components", () => {
     await expect(get(webhook.port, "/readyz")).rejects.toThrow();
   });
 
+  it("webhook server: ready once its peer source has listed the replicas already serving", async () => {
+    let listed!: () => void;
+    const source = { start: () => new Promise<void>((resolve) => (listed = resolve)), stop: () => undefined };
+    const requests = new DrainableRequests((_req, res) => res.end("ok"));
+    const webhook = webhookServerComponent({ listen: () => listenHttp(requests.listener), requests, peers: [source], shutdownTimeoutMs: 1000, log: silentLogger });
+    const running = await startComponents([webhook], silentLogger);
+    let ready = false;
+    void running.ready.then(() => (ready = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ready).toBe(false);
+    listed();
+    await running.ready;
+    await running.stop("graceful");
+  });
+
   it("webhook server: past the shutdown timeout the review still in flight is cut off", async () => {
     const requests = new DrainableRequests(() => undefined);
     const webhook = webhookServerComponent({ listen: () => listenHttp(requests.listener), requests, peers: [], shutdownTimeoutMs: 200, log: silentLogger });

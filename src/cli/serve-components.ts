@@ -97,7 +97,9 @@ interface WebhookServerParts {
   listen(): Promise<WebhookListener>;
   /** The request counting in front of the admission app (src/cli/drainable.ts). */
   requests: { beginShutdown(): void; inFlight(): number; whenIdle(timeoutMs: number, onFinish: () => void): Promise<boolean> };
-  /** Where the other replicas are, and the pending-batch exchange with them: started once the port listens. */
+  /** Where the other replicas are, and the pending-batch exchange with them: started once the port listens.
+   *  The part is ready once their starts settled: before it is ready a replica knows the replicas already
+   *  serving (docs/behaviour.md, "No window"). */
   peers: readonly Startable[];
   shutdownTimeoutMs: number;
   log: Logger;
@@ -112,8 +114,11 @@ export interface WebhookServerComponent extends Component {
 /** The admission webhook (HTTPS): on shutdown /readyz turns false and the reviews in flight finish. */
 export function webhookServerComponent(parts: WebhookServerParts): WebhookServerComponent {
   let server: WebhookListener | undefined;
+  let peersListed!: (listing: Promise<unknown>) => void;
+  const ready = new Promise<unknown>((resolve) => (peersListed = resolve)).then(() => undefined);
   return {
     name: "webhook server",
+    ready,
     get port() {
       if (server === undefined) throw new Error("the webhook server has not started");
       return server.port;
@@ -121,7 +126,8 @@ export function webhookServerComponent(parts: WebhookServerParts): WebhookServer
     tlsLoaded: () => server?.https.tlsLoaded() ?? false,
     async start() {
       server = await listenOrExplain(parts.listen);
-      for (const peer of parts.peers) void peer.start();
+      // A listing that fails is the peer source's to log and retry; readiness does not wait on it.
+      peersListed(Promise.allSettled(parts.peers.map((peer) => peer.start())));
     },
     drain: (mode) => drainWebhook(server, parts, mode),
     async stop() {

@@ -22,6 +22,7 @@ import { EndpointSlicePeerSource } from "../admission/peer-source.js";
 import type { PeerSource } from "../admission/peer-source.js";
 import { PendingBatch } from "../admission/pending-batch.js";
 import { PendingPeers } from "../admission/pending-peers.js";
+import { UnconfirmedEdges } from "../admission/unconfirmed-edges.js";
 import { startAdmissionServer } from "../admission/server.js";
 import { exportCertificateExpiry } from "../certs/expiry-metric.js";
 import { FileTlsSource } from "../certs/file-tls-source.js";
@@ -30,6 +31,7 @@ import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
 import type { TlsSource } from "../certs/tls-source.js";
 import { BodyBudget } from "../admission/body-budget.js";
 import { CacheStaleness, listOneProbe } from "../cluster/cache-staleness.js";
+import { apiCurrentReader } from "../cluster/current-read.js";
 import { EventRecorder } from "../cluster/events.js";
 import { apiMissingReader } from "../cluster/missing-read.js";
 import { TokenBucket } from "../controller/token-bucket.js";
@@ -307,13 +309,18 @@ function buildWebhook({ kc, options, overrides, metrics, log }: ServeContext, pi
       policy: options.policy,
       peers,
       peerAuth,
+      unconfirmed: new UnconfirmedEdges(),
+      edgePeers: peers,
       metrics,
       tlsLoaded: () => webhook.tlsLoaded(),
       logger: admissionLog,
       staleness: pipe.staleness,
       bodyBudget: new BodyBudget(options.bodyBudgetBytes),
+      // A short body is answered (408 with a line) before the server's request timeout closes it.
+      bodyTimeoutMs: Math.max(1000, options.requestTimeoutMs - 2000),
       requireClientCertificate: options.clientCaFile !== undefined,
       confirmMissing: apiMissingReader(kc, pipe.versions, { logger: admissionLog }),
+      confirmCurrent: apiCurrentReader(kc, pipe.versions),
     }),
   );
   const webhook = webhookServerComponent({
