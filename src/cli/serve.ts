@@ -298,6 +298,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
 
   let shuttingDown = false;
   let server: AdmissionServer | undefined;
+  // The webhook's reads on a lane of their own, outside the token bucket the controller and the Lease use.
+  const admissionReads = kc.unthrottledLane();
   const app = createAdmissionListener({
     graphs,
     pending,
@@ -314,8 +316,8 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     // A short body is answered (408 with a line) before the server's request timeout closes it.
     bodyTimeoutMs: Math.max(1000, options.requestTimeoutMs - 2000),
     requireClientCertificate: options.clientCaFile !== undefined,
-    confirmMissing: apiMissingReader(kc, versions, { logger: admissionLog }),
-    confirmCurrent: apiCurrentReader(kc, versions),
+    confirmMissing: apiMissingReader(admissionReads, versions, { logger: admissionLog }),
+    confirmCurrent: apiCurrentReader(admissionReads, versions),
   });
   const { listener, inFlight } = drainable(app, () => shuttingDown);
   let metricsServer: MetricsServer;
@@ -384,6 +386,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     for (const store of stores) store.stop();
     await Promise.allSettled([...caches.map((c) => c.stop()), sourceFeed?.stop(), externals.stop(), tls.stop(), caInjector?.stop(), metricsServer.close(), ui?.close()]);
     // The connections of a client serve made itself; a caller's client is the caller's to close.
+    admissionReads.close();
     if (overrides.kubeConfig === undefined) kc.close();
   };
 
