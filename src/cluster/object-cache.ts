@@ -14,6 +14,7 @@ import type { KubeSource } from "../kube/connect.js";
 import type { KubeClient, WatchHandle } from "../kube/kube-client.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject, sameFluxObject } from "../flux/decode.js";
+import type { DecodeOptions } from "../flux/decode.js";
 import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { isRecord } from "../runtime/json.js";
 import { silentLogger } from "../runtime/logger.js";
@@ -36,9 +37,13 @@ export interface CacheCodec<T> {
   same(a: T, b: T): boolean;
 }
 
-/** The Flux kind's codec: the one decoder (src/flux/decode.ts). */
-function fluxCodec(kind: FluxKind, version: string | undefined): CacheCodec<FluxObject> {
-  return { type: fluxResourceType(kind, version), decode: (raw) => decodeFluxObject(kind, raw), same: sameFluxObject };
+/**
+ * The Flux kind's codec: the one decoder (src/flux/decode.ts). `keepFor`: the fields other objects'
+ * readyExprs read of each object (the graph's FieldDemand).
+ */
+export function fluxCodec(kind: FluxKind, version: string | undefined, keepFor?: DecodeOptions["keepFor"]): CacheCodec<FluxObject> {
+  const options: DecodeOptions = keepFor === undefined ? {} : { keepFor };
+  return { type: fluxResourceType(kind, version), decode: (raw) => decodeFluxObject(kind, raw, options), same: sameFluxObject };
 }
 
 /**
@@ -115,6 +120,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
   /** A watch stream is open (between its response and its end). */
   private watchOpen = false;
   private state: "new" | "running" | "stopped" = "new";
+  /** requestRelist() was called: list again before the next watch. */
+  private relistWanted = false;
   private loop: Promise<void> | undefined;
   private resolveSynced!: () => void;
   private rejectSynced!: (err: Error) => void;
@@ -148,6 +155,16 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     }
     this.state = "running";
     this.loop = this.run();
+  }
+
+  /**
+   * List everything again soon (ending the watch that runs): the codec now keeps more of each object
+   * (a readyExpr reads a field the objects were decoded without). Calls before the list starts coalesce.
+   */
+  requestRelist(): void {
+    if (this.state !== "running") return;
+    this.relistWanted = true;
+    if (!this.listing) this.interrupt?.();
   }
 
   /**
@@ -236,7 +253,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     while (!this.stopped) {
       let delay = 0;
       try {
-        if (needList) {
+        if (needList || this.relistWanted) {
+          this.relistWanted = false;
           this.listing = true;
           await this.relist().finally(() => (this.listing = false));
           if (this.stopped) break;
@@ -249,6 +267,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         }
         const outcome = await this.watchOnce();
         if (this.stopped) break;
+        // Ended for requestRelist(): not a restart of the watch's own.
+        if (this.relistWanted) continue;
         this.restarts++;
         this.emitRestart({ kind: this.kind, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) });
         if (outcome.reason === "expired" || outcome.reason === "error") needList = true;

@@ -16,6 +16,9 @@
 
 import { LAST_APPLIED_CONFIGURATION, OPERATOR_RECONCILE, OPERATOR_RECONCILE_DISABLED } from "./annotations.js";
 import type { Condition, DependencyEntry, FluxKind, FluxObject, SourceRef } from "../graph/types.js";
+import { mergeKeep, projectFields } from "../graph/field-paths.js";
+import type { Keep } from "../graph/field-paths.js";
+import { compileReadyExpr } from "../graph/ready-expr.js";
 import { isRecord } from "../runtime/json.js";
 import type { JsonObject } from "../runtime/json.js";
 
@@ -35,6 +38,11 @@ export interface DecodeOptions {
   coerceScalars?: boolean;
   /** The namespace when `metadata.namespace` is absent or empty (an AdmissionReview's request.namespace). */
   namespace?: string;
+  /**
+   * The fields other objects' readyExprs read of this one (the cache asks the graph's FieldDemand); its own
+   * readyExprs' `self` fields are kept without asking (src/graph/field-paths.ts).
+   */
+  keepFor?: (kind: FluxKind, namespace: string, name: string) => Keep | undefined;
 }
 
 /** Annotation values longer than this are dropped: releasegate reads none that long. */
@@ -239,7 +247,30 @@ export function decodeFluxObject(kind: FluxKind, raw: unknown, options: DecodeOp
     if (typeof revision === "string" && revision !== "") s.lastAppliedRevision = revision;
     if (s.observedGeneration !== undefined || s.conditions !== undefined || s.lastAppliedRevision !== undefined) out.status = s;
   }
+  const keep = fieldsToKeep(out, options);
+  if (keep !== undefined) {
+    const fields = projectFields(obj, keep);
+    if (fields !== undefined) {
+      // Flux's readyExpr sees the object as the controller reads it; the Flux Operator's without the kubectl annotation.
+      const annotations = isRecord(fields["metadata"]) ? fields["metadata"]["annotations"] : undefined;
+      if (isRecord(annotations)) delete annotations[LAST_APPLIED_CONFIGURATION];
+      out.fields = fields;
+    }
+  }
   return out;
+}
+
+/** The readyExpr fields of this object: its own expressions' `self`, and what others read of it. */
+function fieldsToKeep(obj: FluxObject, options: DecodeOptions): Keep | undefined {
+  let keep = options.keepFor?.(obj.kind, obj.namespace, obj.name);
+  if (obj.kind === "ResourceSet") return keep;
+  for (const entry of obj.dependsOn) {
+    if (entry.readyExpr === undefined || entry.readyExpr === "") continue;
+    const compiled = compileReadyExpr(entry.readyExpr);
+    if (!compiled.ok || compiled.selfFields === undefined) continue;
+    keep = keep === undefined ? compiled.selfFields : mergeKeep(keep, compiled.selfFields);
+  }
+  return keep;
 }
 
 /** Deep equality of two plain JSON values (objects, arrays, primitives); key order ignored. */

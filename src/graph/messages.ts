@@ -94,6 +94,11 @@ export function entryWithoutNamespaceMessage(index: number, kind: string, name: 
   return `dependsOn[${index}] (${kind} ${name}) has no namespace, and the Flux Operator does not default it: add namespace: ${namespace}`;
 }
 
+/** A ResourceSet entry naming a namespaced kind without a namespace: it can never be found. */
+export function namespaceNeededMessage(index: number, kind: string, namespace: string): string {
+  return `dependsOn[${index}]: ${kind} dependencies need a namespace: the Flux Operator looks it up verbatim (add namespace: ${namespace})`;
+}
+
 /** A ResourceSet entry with a readyExpr but without `ready: true`: the operator never evaluates it. */
 export function readyExprIgnoredMessage(index: number): string {
   return `dependsOn[${index}].readyExpr is ignored without ready: true (Flux Operator): add ready: true or remove it`;

@@ -1,6 +1,8 @@
 // The domain vocabulary of releasegate: Flux objects as the graph sees them, problems, gate states
 // and admission decisions. Plain data only; every other layer converts to and from these.
 
+import type { JsonMap } from "./external-objects.js";
+
 /** The Flux kinds whose `spec.dependsOn` releasegate knows (their table is in src/flux/kinds.ts). */
 export type FluxKind = "HelmRelease" | "Kustomization" | "ResourceSet";
 
@@ -70,6 +72,11 @@ export interface FluxObject {
     /** Kustomizations: the source revision last applied ("main@sha1:…"). */
     lastAppliedRevision?: string;
   };
+  /**
+   * The fields some readyExpr reads beyond the ones above, as the object has them (field-paths.ts decides
+   * which: its own readyExprs' `self` paths, and what its dependents' expressions read of it).
+   */
+  fields?: JsonMap;
 }
 
 /** A dependsOn entry after defaulting its namespace to the dependent's own. */
