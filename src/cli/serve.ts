@@ -38,7 +38,11 @@ import { onTermination } from "../runtime/termination.js";
 import { ExternalWatches } from "../cluster/external-watches.js";
 import { FluxGraph } from "../cluster/flux-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
-import { ObjectCache } from "../cluster/object-cache.js";
+import { fluxCodec, ObjectCache } from "../cluster/object-cache.js";
+import { setFluxFeatureGates } from "../graph/feature-gates.js";
+import { FieldDemand } from "../graph/field-demand.js";
+import type { Keep } from "../graph/field-paths.js";
+import { kindOfNode, nodeKey } from "../graph/refs.js";
 import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
 import { requestReconcile } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
@@ -183,7 +187,12 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   const metrics = createMetrics();
   const served = await discover(kc, log);
 
+  // Flux's feature gates judge every dependency the same way in the webhook, the gates and `why`.
+  setFluxFeatureGates(options.fluxFeatureGates);
   const cacheLog = log.child({ component: "cache" });
+  // What readyExprs read of each object; the caches keep that much of it (docs/behaviour.md, "Gate states").
+  const fieldDemand = new FieldDemand();
+  const keepFor = (kind: string, namespace: string, name: string): Keep | undefined => fieldDemand.keepOf(nodeKey(kind, namespace, name));
   const caches: ObjectCache[] = [];
   for (const kind of FLUX_KINDS) {
     const version = served[kind].version;
@@ -195,6 +204,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
       new ObjectCache(kc, {
         kind,
         version,
+        codec: fluxCodec(kind, version, keepFor),
         logger: cacheLog,
         pageSize: LIST_PAGE_SIZE,
         ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
@@ -228,13 +238,22 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   const externals = new ExternalWatches(kc, {
     enabled: options.externalKinds,
     maxKinds: options.maxExternalKinds,
+    keepOfKind: (kind) => fieldDemand.keepOfKind(kind),
     logger: cacheLog,
     pageSize: LIST_PAGE_SIZE,
     ...(overrides.externalLingerMs !== undefined ? { lingerMs: overrides.externalLingerMs } : {}),
     ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
   });
-  const shared = new FluxGraph(externals);
+  const shared = new FluxGraph(externals, fieldDemand);
   externals.connect(shared);
+  // A readyExpr reads more of some objects than they were decoded with: read their kind again.
+  shared.onFieldsGrown((nodes) => {
+    for (const kind of new Set(nodes.map(kindOfNode))) {
+      const cache = caches.find((c) => c.kind === kind);
+      if (cache !== undefined) cache.requestRelist();
+      else externals.fieldsGrown(kind);
+    }
+  });
   shared.onExternalDemand((demand) => externals.setDemand(demand));
   const stores = caches.map((cache) => new KindStore(cache, shared));
   const controller = new GateController({

@@ -337,7 +337,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         const object = this.codec.decode(items[i]);
         // The raw object goes as soon as it is decoded: a page's values are garbage one by one.
         items[i] = undefined;
-        if (object === undefined || object.name === "" || object.namespace === "") continue;
+        if (object === undefined || object.name === "" || (object.namespace === "" && this.type.namespaced)) continue;
         fresh.set(objectKey(object.namespace, object.name), object);
       }
       listVersion = page.resourceVersion ?? listVersion;
@@ -432,7 +432,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
           case "MODIFIED": {
             events++;
             const object = this.codec.decode(raw);
-            if (object !== undefined && object.name !== "" && object.namespace !== "") {
+            if (object !== undefined && object.name !== "" && (object.namespace !== "" || !this.type.namespaced)) {
               this.upsert(objectKey(object.namespace, object.name), object);
             }
             this.resourceVersion = resourceVersionOf(raw) ?? this.resourceVersion;

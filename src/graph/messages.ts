@@ -174,7 +174,7 @@ export function kstatusMessage(status: string, detail: string): string {
 
 /** Why releasegate cannot judge a dependency of a kind outside Flux (docs/behaviour.md, "Kinds outside Flux"). */
 export function externalNotWatchedMessage(kind: string): string {
-  return `cannot judge: releasegate does not watch ${kind} objects (turn on watches of kinds outside Flux with --external-kinds, chart value externalKinds.enabled)`;
+  return `cannot judge: releasegate does not watch ${kind} objects (watches of kinds outside Flux are off: --external-kinds, chart value externalKinds.enabled)`;
 }
 
 export function externalLimitMessage(kind: string, limit: number): string {
@@ -187,6 +187,15 @@ export function externalNotSyncedMessage(kind: string): string {
 
 export function externalUnservedMessage(kind: string, apiVersion: string): string {
   return `cannot judge: the API server does not serve ${kind} in ${apiVersion === "" ? "any API version" : apiVersion}`;
+}
+
+/**
+ * releasegate may not list the kind (403): the gate stays blocked and says which permission and which chart
+ * value grant it (Secrets are a separate value: reading them cluster-wide is the user's decision).
+ */
+export function externalForbiddenMessage(kind: string, resource: string): string {
+  const value = kind === "Secret" && resource === "secrets" ? "externalKinds.secrets: true" : `externalKinds.rules (add ${resource})`;
+  return `cannot judge: releasegate may not list ${resource} (RBAC get, list and watch on ${resource} are missing): set the chart value ${value}`;
 }
 
 export function externalWatchFailedMessage(kind: string, error: string): string {
