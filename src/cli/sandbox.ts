@@ -81,6 +81,8 @@ export interface SandboxEnvironmentOptions {
   installDelayMs?: number;
   requeueDependencyMs?: number;
   resourceSetRequeueMs?: number;
+  /** The simulated helm-controller and kustomize-controller run with --feature-gates=AdditiveCELDependencyCheck=true. */
+  additiveCelDependencyCheck?: boolean;
   onReconcile?: (event: ReconcileEvent) => void;
   kubeconfigOut?: string;
   logger?: Logger;
@@ -243,6 +245,7 @@ async function startFlux(sandbox: Sandbox, options: SandboxEnvironmentOptions, l
     ...(options.installDelayMs !== undefined ? { installDelayMs: options.installDelayMs } : {}),
     ...(options.requeueDependencyMs !== undefined ? { requeueDependencyMs: options.requeueDependencyMs } : {}),
     ...(options.resourceSetRequeueMs !== undefined ? { resourceSetRequeueMs: options.resourceSetRequeueMs } : {}),
+    ...(options.additiveCelDependencyCheck === true ? { additiveCelDependencyCheck: true } : {}),
     ...(options.onReconcile ? { onReconcile: options.onReconcile } : {}),
     logger: log.child({ component: "simulated-flux" }),
   });

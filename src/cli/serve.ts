@@ -42,7 +42,9 @@ import { fluxCodec, ObjectCache } from "../cluster/object-cache.js";
 import { setFluxFeatureGates } from "../graph/feature-gates.js";
 import { FieldDemand } from "../graph/field-demand.js";
 import type { Keep } from "../graph/field-paths.js";
-import { kindOfNode, nodeKey } from "../graph/refs.js";
+import { kindOfNode, nodeKey, nodeOf } from "../graph/refs.js";
+import type { FluxKind, FluxObject } from "../graph/types.js";
+import type { CacheCodec } from "../cluster/object-cache.js";
 import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
 import { requestReconcile } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
@@ -194,6 +196,29 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   const fieldDemand = new FieldDemand();
   const keepFor = (kind: string, namespace: string, name: string): Keep | undefined => fieldDemand.keepOf(nodeKey(kind, namespace, name));
   const caches: ObjectCache[] = [];
+  // The caches tell the demand what each object's own readyExprs read of others as they decode it, so that
+  // a list that decoded a dependency before its dependent is done again before the first sync.
+  const onFieldsGrown = (nodes: readonly string[]): void => {
+    for (const kind of new Set(nodes.map(kindOfNode))) {
+      const cache = caches.find((c) => c.kind === kind);
+      if (cache !== undefined) cache.requestRelist();
+      else externals.fieldsGrown(kind);
+    }
+  };
+  const demandingCodec = (kind: FluxKind, version: string): CacheCodec<FluxObject> => {
+    const codec = fluxCodec(kind, version, keepFor);
+    return {
+      ...codec,
+      decode: (raw) => {
+        const object = codec.decode(raw);
+        if (object !== undefined && object.dependsOn.length > 0) {
+          const grown = fieldDemand.update(nodeOf(object), object);
+          if (grown.length > 0) onFieldsGrown(grown);
+        }
+        return object;
+      },
+    };
+  };
   for (const kind of FLUX_KINDS) {
     const version = served[kind].version;
     if (version === undefined) {
@@ -204,7 +229,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
       new ObjectCache(kc, {
         kind,
         version,
-        codec: fluxCodec(kind, version, keepFor),
+        codec: demandingCodec(kind, version),
         logger: cacheLog,
         pageSize: LIST_PAGE_SIZE,
         ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
@@ -247,13 +272,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   const shared = new FluxGraph(externals, fieldDemand);
   externals.connect(shared);
   // A readyExpr reads more of some objects than they were decoded with: read their kind again.
-  shared.onFieldsGrown((nodes) => {
-    for (const kind of new Set(nodes.map(kindOfNode))) {
-      const cache = caches.find((c) => c.kind === kind);
-      if (cache !== undefined) cache.requestRelist();
-      else externals.fieldsGrown(kind);
-    }
-  });
+  shared.onFieldsGrown(onFieldsGrown);
   shared.onExternalDemand((demand) => externals.setDemand(demand));
   const stores = caches.map((cache) => new KindStore(cache, shared));
   const controller = new GateController({

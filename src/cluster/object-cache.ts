@@ -61,6 +61,9 @@ export interface WatchRestart {
   error?: string;
 }
 
+/** Lists at most this often in a row before the first sync (requestRelist while listing). */
+const MAX_LISTS_BEFORE_SYNC = 3;
+
 export interface ObjectCacheOptions<T = FluxObject> {
   /** The kind, for logs and metrics; a Flux kind unless `codec` says what else is cached. */
   kind: string;
@@ -254,9 +257,14 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
       let delay = 0;
       try {
         if (needList || this.relistWanted) {
-          this.relistWanted = false;
-          this.listing = true;
-          await this.relist().finally(() => (this.listing = false));
+          // Before the first sync, a list whose decoding asked for more of objects already decoded
+          // (requestRelist from the codec's caller) is done again, so the first state is complete.
+          let rounds = 0;
+          do {
+            this.relistWanted = false;
+            this.listing = true;
+            await this.relist().finally(() => (this.listing = false));
+          } while (this.relistWanted && !this.hasSynced && !this.stopped && ++rounds < MAX_LISTS_BEFORE_SYNC);
           if (this.stopped) break;
           needList = false;
           if (!this.hasSynced) {

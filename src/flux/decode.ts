@@ -247,7 +247,9 @@ export function decodeFluxObject(kind: FluxKind, raw: unknown, options: DecodeOp
     if (typeof revision === "string" && revision !== "") s.lastAppliedRevision = revision;
     if (s.observedGeneration !== undefined || s.conditions !== undefined || s.lastAppliedRevision !== undefined) out.status = s;
   }
-  const keep = fieldsToKeep(out, options);
+  const asked = options.keepFor?.(out.kind, out.namespace, out.name);
+  if (options.keepFor !== undefined) out.fieldsKeep = asked ?? NOTHING_KEPT;
+  const keep = fieldsToKeep(out, asked);
   if (keep !== undefined) {
     const fields = projectFields(obj, keep);
     if (fields !== undefined) {
@@ -260,9 +262,11 @@ export function decodeFluxObject(kind: FluxKind, raw: unknown, options: DecodeOp
   return out;
 }
 
+const NOTHING_KEPT: Keep = Object.freeze({});
+
 /** The readyExpr fields of this object: its own expressions' `self`, and what others read of it. */
-function fieldsToKeep(obj: FluxObject, options: DecodeOptions): Keep | undefined {
-  let keep = options.keepFor?.(obj.kind, obj.namespace, obj.name);
+function fieldsToKeep(obj: FluxObject, asked: Keep | undefined): Keep | undefined {
+  let keep = asked;
   if (obj.kind === "ResourceSet") return keep;
   for (const entry of obj.dependsOn) {
     if (entry.readyExpr === undefined || entry.readyExpr === "") continue;

@@ -202,6 +202,9 @@ export function externalWatchFailedMessage(kind: string, error: string): string 
   return `cannot judge: watching ${kind} objects fails: ${error} (releasegate needs get, list and watch on them: chart value externalKinds.enabled grants it)`;
 }
 
+/** A readyExpr reads fields of the dependency that releasegate's cache is reading again (moments). */
+export const FIELDS_PENDING_MESSAGE = "releasegate is reading the fields its readyExpr needs";
+
 /** Why a ready-looking dependency still blocks: its readyExpr evaluated to false (Flux's words). */
 export const READY_EXPR_FALSE_MESSAGE = "not ready according to readyExpr";
 export const SUSPENDED_MESSAGE = "suspended";

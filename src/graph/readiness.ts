@@ -8,8 +8,10 @@
 import type { ExternalObject, JsonMap } from "./external-objects.js";
 import { computeKStatus } from "./kstatus.js";
 import type { KStatusSubject } from "./kstatus.js";
-import { kstatusMessage, NOT_READY_YET_MESSAGE, READY_EXPR_FALSE_MESSAGE, readyExprErrorMessage, readyExprMessage, SUSPENDED_MESSAGE } from "./messages.js";
+import { FIELDS_PENDING_MESSAGE, kstatusMessage, NOT_READY_YET_MESSAGE, READY_EXPR_FALSE_MESSAGE, readyExprErrorMessage, readyExprMessage, SUSPENDED_MESSAGE } from "./messages.js";
 import { fluxFeatureGates } from "./feature-gates.js";
+import { coversKeep } from "./field-paths.js";
+import type { Keep } from "./field-paths.js";
 import { compileObjectReadyExpr, compileReadyExpr, OPERATOR_HEALTH_CHECK_EXPR } from "./ready-expr.js";
 import type { Condition, FluxObject, ResolvedDependency, SourceRef } from "./types.js";
 
@@ -111,7 +113,17 @@ export function isReady(dep: FluxObject, dependent: FluxObject, entry: ResolvedD
 export function readyExprResult(dep: FluxObject, dependent: FluxObject, readyExpr: string): { ready: true } | { ready: false; error?: string } {
   const compiled = compileReadyExpr(readyExpr);
   if (!compiled.ok) return { ready: false, error: compiled.error };
+  if (!fieldsRead(dep, compiled.depFields)) return { ready: false, error: FIELDS_PENDING_MESSAGE };
   return compiled.evaluate(dependent, dep);
+}
+
+/**
+ * Whether the object holds the fields `need` (false only for an object the cache decoded before a
+ * readyExpr asked for them: it is being read again, and judging it meanwhile would say what Flux never says).
+ */
+export function fieldsRead(obj: FluxObject | ExternalObject, need: Keep | undefined): boolean {
+  if (!("dependsOn" in obj) || obj.fieldsKeep === undefined || need === undefined) return true;
+  return coversKeep(obj.fieldsKeep, need);
 }
 
 /** The compile error of a dependsOn entry's readyExpr as its dependent's controller compiles it; undefined when it compiles. */
@@ -162,7 +174,7 @@ export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency, depe
     const compiled = compileReadyExpr(entry.readyExpr);
     if (!compiled.ok) return readyExprMessage(entry.index, compiled.error);
     if (dependent !== undefined) {
-      const result = compiled.evaluate(dependent, dep);
+      const result = readyExprResult(dep, dependent, entry.readyExpr);
       if (!result.ready) return result.error ?? READY_EXPR_FALSE_MESSAGE;
     }
   }
@@ -212,6 +224,7 @@ export function resourceSetVerdict(
   if (entry.readyExpr !== undefined && entry.readyExpr !== "") {
     const compiled = compileObjectReadyExpr(entry.readyExpr);
     if (!compiled.ok) return { ready: false, failed: true, message: readyExprMessage(entry.index, compiled.error) };
+    if (!fieldsRead(dep, compiled.fields)) return { ready: false, failed: false, message: FIELDS_PENDING_MESSAGE };
     const hideSecretData = dep.kind === "Secret" && dep.apiVersion === "v1" && dep.namespace !== dependentNamespace;
     const result = compiled.evaluate(dep, { hideSecretData });
     if (result.ready) return READY_VERDICT;
