@@ -25,6 +25,7 @@ interface Entry {
   name: string;
   namespace?: string;
   ready?: boolean;
+  readyExpr?: string;
 }
 
 function resourceSet(name: string, dependsOn: Entry[], resources: unknown[] = []) {
