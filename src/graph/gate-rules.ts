@@ -13,8 +13,13 @@
 //    A dependency of a kind outside the graph (a Deployment; external-objects.ts) is missing only
 //    when the ExternalObjects view knows it is absent. A ResourceSet's entry without `ready: true`
 //    asks no more than existence.
+//    Before rule 2, a ResourceSet with a `ready: true` entry whose readyExpr does not parse is Failed,
+//    its own root cause with an empty path (the Flux Operator compiles them all before reading any
+//    dependency); in rule 3, an entry of another kind whose readyExpr does not compile gives the same
+//    candidate (helm-controller and kustomize-controller compile it once the dependency is read).
 // 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
-//    (isReady: readyExpr if the entry has one, else Flux's built-in check; for a ResourceSet's
+//    (isReady: readyExpr if the entry has one, else Flux's built-in check, both with the feature gate
+//    AdditiveCELDependencyCheck; for a ResourceSet's
 //    `ready: true` entry the Flux Operator's check, readiness.ts resourceSetVerdict). N empty → Open.
 //    - D of a kind outside the graph: D is the root cause, path [D]: Failed when kstatus says
 //      Failed, else NotReady with the verdict's message; NotReady with the view's reason when it
