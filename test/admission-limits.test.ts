@@ -18,6 +18,7 @@ import { generateCertificateAuthority, generateServingCertificate } from "../src
 import type { TlsMaterial } from "../src/certs/tls-material.js";
 import type { FluxKind, FluxObject } from "../src/graph/types.js";
 import { KindStore } from "../src/cluster/kind-store.js";
+import { eventually } from "./helpers/eventually.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -111,8 +112,8 @@ describe("request bodies and timeouts", () => {
 
   it("answers 429 to bodies beyond the budget and takes reviews again once it has room", async () => {
     const first = [heldReview(), heldReview()];
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(budget.inUse).toBe(10 * 1024 * 1024);
+    // Both held reviews have declared their 5 MiB, and the budget holds them.
+    await eventually(() => budget.inUse === 10 * 1024 * 1024, { what: "both held reviews reserved in the budget" });
     const beyond = [heldReview(), heldReview(), heldReview()];
     expect(await Promise.all(beyond.map((r) => r.response))).toEqual([429, 429, 429]);
     for (const r of first) r.finish();
@@ -138,8 +139,7 @@ describe("request bodies and timeouts", () => {
     expect(status).toBe(408);
     // 1.5 s timeout, checked every second: well within kube-apiserver's 10 s (it used to take 57 s).
     expect(Date.now() - started).toBeLessThan(8000);
-    for (let i = 0; i < 100 && budget.inUse > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(budget.inUse).toBe(0);
+    await eventually(() => budget.inUse === 0, { timeoutMs: 5000, what: "the timed-out body's reservation released" });
   });
 });
 

@@ -7,8 +7,9 @@ import { createServer, connect } from "node:net";
 import type { Server, Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { ObjectCache, discoverServedVersions } from "../src/cluster/index.js";
-import type { CacheChange, WatchRestart } from "../src/cluster/index.js";
+import { ObjectCache } from "../src/cluster/object-cache.js";
+import type { CacheChange, WatchRestart } from "../src/cluster/object-cache.js";
+import { discoverServedVersions } from "../src/cluster/resources.js";
 import { startSandbox } from "../src/sandbox/index.js";
 import type { Sandbox } from "../src/sandbox/index.js";
 

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { EventRecorder, RECONCILE_REQUEST_ANNOTATION, requestReconcile } from "../src/cluster/index.js";
+import { EventRecorder } from "../src/cluster/events.js";
+import { RECONCILE_REQUEST_ANNOTATION, requestReconcile } from "../src/cluster/reconcile-request.js";
 import { startSandbox } from "../src/sandbox/index.js";
 import type { Sandbox } from "../src/sandbox/index.js";
 

@@ -94,10 +94,14 @@ describe("two replicas", () => {
     expect(lease.spec?.holderIdentity).toBe("releasegate-1");
 
     await eventually(() => requests.get("default/backend2")?.size === 1, { what: "backend2 asked by the new leader" });
-    // Give a duplicate every chance to show up before counting.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(requests.get("default/backend1")?.size).toBe(1);
-    expect(requests.get("default/backend2")?.size).toBe(1);
+    // No request is waiting or on its way: a duplicate would have been sent by now, and the API
+    // server's copy would carry a requestedAt the watcher has not seen (or a second one it has).
+    await second.controller.whenIdle();
+    for (const name of ["backend1", "backend2"]) {
+      const seen = [...(requests.get(`default/${name}`) ?? [])];
+      expect(seen).toHaveLength(1);
+      expect((await flux.get(name)).metadata.annotations?.[REQUESTED_AT]).toBe(seen[0]);
+    }
     expect(findSamples(await scrape(second.metricsPort), "releasegate_leader")[0]?.value).toBe(1);
   });
 });

@@ -3,6 +3,8 @@
 // them (Events go through a bounded queue over a pooled, capped set of connections), the leader keeps
 // its Lease and /healthz keeps answering; 200 AdmissionReviews of 5 MiB at once are answered from a
 // bounded body budget (429 beyond it) instead of being buffered whole.
+import { CoordinationV1Api } from "@kubernetes/client-node";
+import type { V1Lease } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   concurrentReviews,
@@ -15,10 +17,20 @@ import {
   waitReady,
 } from "../bench/burst-scenario.js";
 import type { Running } from "../bench/burst-scenario.js";
+import { SANDBOX_NAMESPACE } from "../src/cli/sandbox.js";
 import { binary } from "./helpers/cli.js";
+import { eventually } from "./helpers/eventually.js";
 import { findSamples, scrape } from "./helpers/metrics-text.js";
 
 const MiB = 1024 * 1024;
+
+async function readLease(run: Running): Promise<V1Lease | undefined> {
+  return run.sandbox
+    .kubeConfig()
+    .makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ namespace: SANDBOX_NAMESPACE, name: "releasegate-leader" })
+    .catch(() => undefined);
+}
 
 describe("serve under a burst (own process, --max-old-space-size=128)", () => {
   let run: Running;
@@ -26,7 +38,7 @@ describe("serve under a burst (own process, --max-old-space-size=128)", () => {
   beforeAll(async () => {
     run = await startBurstSetup({ objects: 3000, binary });
     await waitReady(run);
-    for (let i = 0; i < 300 && (await leaseHolder(run)) !== run.identity; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(async () => (await leaseHolder(run)) === run.identity, { timeoutMs: 30_000, intervalMs: 100, what: "serve holding the Lease" });
   }, 180_000);
   afterAll(() => run?.stop());
 
@@ -34,11 +46,20 @@ describe("serve under a burst (own process, --max-old-space-size=128)", () => {
     expect(await leaseHolder(run)).toBe(run.identity);
     const samples = sampler(run);
     await failBase(run);
+    // Until every gate is blocked and the Lease has been renewed several times (every 2 s, serve's
+    // default retry period) since the burst began, who holds the Lease is read at each look.
     const holders = new Set<string | undefined>();
-    for (let i = 0; i < 20; i++) {
-      holders.add(await leaseHolder(run));
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const renewals = new Set<string>();
+    await eventually(
+      async () => {
+        const lease = await readLease(run);
+        holders.add(lease?.spec?.holderIdentity ?? undefined);
+        if (lease?.spec?.renewTime !== undefined) renewals.add(JSON.stringify(lease.spec.renewTime));
+        const blocked = findSamples(await scrape(run.metricsPort), "releasegate_releases", { state: "Failed" }).reduce((sum, s) => sum + s.value, 0);
+        return blocked >= 3000 && renewals.size >= 5;
+      },
+      { timeoutMs: 90_000, intervalMs: 250, what: "3,000 gates blocked and the Lease renewed through the burst" },
+    );
     const seen = await samples.stop();
     expect(run.child.exitCode).toBeNull();
     expect([...holders]).toEqual([run.identity]);

@@ -1,9 +1,12 @@
 // serve in process against the sandbox: graceful shutdown (a review still arriving when the shutdown
 // starts is answered in full before the webhook closes, and the Lease is released), and files mode
 // with --inject-ca-file (the certificate from disk, its CA injected as the webhook's caBundle).
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
 import https from "node:https";
 import { tmpdir } from "node:os";
+import type { Server } from "node:net";
 import { join } from "node:path";
 import { AdmissionregistrationV1Api, CoordinationV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,12 +61,23 @@ describe("serve shutdown", () => {
         res.on("end", () => answered({ status: res.statusCode ?? 0, body: text }));
       },
     );
+    // The request is in flight (the webhook has its headers, half the body is sent) when the shutdown
+    // begins: Node's http diagnostics channel says when the webhook's server took the request.
+    let arrived = false;
+    const onRequest = (message: unknown): void => {
+      const { request, server } = message as { request: IncomingMessage; server: Server };
+      const address = server.address();
+      if (request.url?.startsWith("/validate") && typeof address === "object" && address?.port === serve.webhookPort) arrived = true;
+    };
+    subscribe("http.server.request.start", onRequest);
     req.write(body.slice(0, half));
-    // The request is in flight (headers and half the body received) when the shutdown begins.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      await eventually(() => arrived, { what: "the review reaching the webhook" });
+    } finally {
+      unsubscribe("http.server.request.start", onRequest);
+    }
     const stopped = serve.shutdown();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(serve.isReady()).toBe(false);
+    await eventually(() => !serve.isReady(), { what: "readiness off once shutting down" });
     req.end(body.slice(half));
 
     const res = await response;

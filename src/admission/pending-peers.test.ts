@@ -9,6 +9,7 @@ import { StaticPeerSource } from "./peer-source.js";
 import { startAdmissionServer } from "./server.js";
 import type { AdmissionServer } from "./server.js";
 import { fixedTlsSource, testTlsMaterial } from "./tls.test-support.js";
+import { silentLogger } from "../runtime/logger.js";
 
 const redis: FluxObject = { kind: "HelmRelease", namespace: "default", name: "redis", dependsOn: [{ name: "cache", namespace: "infra" }] };
 
@@ -61,16 +62,19 @@ describe("pending batch shared between replicas over HTTPS", () => {
 
   it("refuses announcements signed with another key", async () => {
     const batch = new PendingBatch();
+    const warnings: string[] = [];
     // Trusts the server's CA but signs with a key the server does not hold.
     const intruder = new PendingPeers({
       batch,
       source: new StaticPeerSource([url]),
       auth: tlsKeyPeerAuthenticator(() => other),
       tls: () => material,
+      logger: { ...silentLogger, warn: (_fields, message) => warnings.push(message) },
     });
     intruder.announce({ ...batch.record({ kind: "HelmRelease", namespace: "evil", name: "x", dependsOn: [] }) });
     expect(await intruder.ask("HelmRelease", ["team/db"])).toEqual([]);
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => warnings.includes("peer refused a pending object"));
+    expect(warnings).toContain("peer refused a pending object");
     expect(peerBatch.get("HelmRelease", "evil/x")).toBeUndefined();
     intruder.stop();
   });

@@ -22,7 +22,7 @@ export interface AdmissionServerOptions {
   clientCa?: string;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const DEFAULT_WEBHOOK_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface AdmissionServer {
   readonly https: ReloadingHttpsServer;
@@ -38,7 +38,7 @@ export function startAdmissionServer(
   source: TlsSource,
   options: AdmissionServerOptions = {},
 ): Promise<AdmissionServer> {
-  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_WEBHOOK_REQUEST_TIMEOUT_MS;
   const reloading = createReloadingHttpsServer(app, source, {
     serverOptions: {
       keepAliveTimeout: IDLE_KEEP_ALIVE_MS,

@@ -7,7 +7,7 @@ import path from "node:path";
 import { generateCertificateAuthority, generateServingCertificate } from "./generate.js";
 import { serviceDnsNames } from "./self-managed-tls-source.js";
 
-export interface DevelopmentCertificateOptions {
+interface DevelopmentCertificateOptions {
   /** Also name this Service's DNS names (needs `namespace`). */
   serviceName?: string;
   namespace?: string;

@@ -4,7 +4,7 @@
 import type { TlsSource } from "./tls-source.js";
 
 /** The one method of a prom-client Gauge this needs. */
-export interface ExpiryGauge {
+interface ExpiryGauge {
   set(value: number): void;
 }
 

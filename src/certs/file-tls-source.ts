@@ -17,7 +17,7 @@ import { oneLine, parseTlsMaterial, sameTlsMaterial, TlsMaterialError, type TlsM
 import { stderrLogger, TlsListeners, type TlsChangeListener, type TlsSource } from "./tls-source.js";
 import type { Logger } from "../runtime/logger.js";
 
-export interface FileTlsSourceOptions {
+interface FileTlsSourceOptions {
   certFile: string;
   keyFile: string;
   /** CA bundle clients trust (cert-manager's ca.crt); optional. */
@@ -33,7 +33,7 @@ export interface FileTlsSourceOptions {
 }
 
 /** What one reload did: a decision value, also logged. */
-export type FileReloadResult =
+type FileReloadResult =
   | { status: "unchanged" }
   | { status: "reloaded"; material: TlsMaterial }
   | { status: "rejected"; error: string };

@@ -11,11 +11,11 @@ export interface KeyPair {
   keyPem: string;
 }
 
-export interface CertificateAuthority extends KeyPair {
+interface CertificateAuthority extends KeyPair {
   commonName: string;
 }
 
-export interface ServingCertificateOptions {
+interface ServingCertificateOptions {
   commonName: string;
   /** DNS names for the subjectAltName extension. */
   dnsNames: string[];

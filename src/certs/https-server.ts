@@ -15,7 +15,7 @@ import type { Logger } from "../runtime/logger.js";
 /** TLS 1.2 suites accepted: ECDHE only (forward secrecy), AEAD only; the same set Go's crypto/tls
  *  prefers and kube-apiserver offers. Node takes TLS 1.2 and 1.3 suites in one string, and a string
  *  without TLS 1.3 names would switch 1.3 off, so the 1.3 defaults are listed too. */
-export const TLS12_CIPHERS = [
+const TLS12_CIPHERS = [
   "ECDHE-ECDSA-AES128-GCM-SHA256",
   "ECDHE-RSA-AES128-GCM-SHA256",
   "ECDHE-ECDSA-AES256-GCM-SHA384",
@@ -24,9 +24,9 @@ export const TLS12_CIPHERS = [
   "ECDHE-RSA-CHACHA20-POLY1305",
 ] as const;
 const TLS13_SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] as const;
-export const SERVER_CIPHERS = [...TLS13_SUITES, ...TLS12_CIPHERS].join(":");
+const SERVER_CIPHERS = [...TLS13_SUITES, ...TLS12_CIPHERS].join(":");
 
-export interface ReloadingHttpsServerOptions {
+interface ReloadingHttpsServerOptions {
   /** Lowest TLS version accepted; TLSv1.2 unless raised to TLSv1.3. */
   minVersion?: Extract<SecureVersion, "TLSv1.2" | "TLSv1.3">;
   /** Extra node:https server options (timeouts, keepAliveTimeout, …); cert/key/minVersion here are ignored. */

@@ -45,7 +45,7 @@ export interface SelfManagedTlsSourceOptions {
 }
 
 /** What one pass did, as a value (also logged). */
-export interface SyncOutcome {
+interface SyncOutcome {
   plan: RenewalPlan;
   /** "created"/"updated": this replica wrote the Secret; "none": it used what was there. */
   wrote: "created" | "updated" | "none";

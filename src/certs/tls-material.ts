@@ -25,7 +25,7 @@ export class TlsMaterialError extends Error {
 }
 
 /** Where the PEM came from, for error messages: file paths, or `Secret ns/name key`. */
-export interface TlsOrigin {
+interface TlsOrigin {
   cert: string;
   key: string;
   ca?: string;

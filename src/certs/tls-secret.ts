@@ -22,14 +22,14 @@ export interface StoredSecret {
   annotations: Record<string, string>;
 }
 
-export type WriteResult = { status: "written"; resourceVersion: string | undefined } | { status: "lost-race" };
+type WriteResult = { status: "written"; resourceVersion: string | undefined } | { status: "lost-race" };
 
 function decode(data: Record<string, string> | undefined, key: string): string | undefined {
   const value = data?.[key];
   return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
 }
 
-export function secretToStored(secret: V1Secret): StoredSecret {
+function secretToStored(secret: V1Secret): StoredSecret {
   const data = secret.data;
   const set: Partial<CertificateSet> = {};
   const caBundlePem = decode(data, SECRET_KEYS.caBundle);
@@ -49,7 +49,7 @@ export function secretToStored(secret: V1Secret): StoredSecret {
   };
 }
 
-export function storedToSecret(name: string, namespace: string, set: CertificateSet, previous?: StoredSecret): V1Secret {
+function storedToSecret(name: string, namespace: string, set: CertificateSet, previous?: StoredSecret): V1Secret {
   const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
   return {
     apiVersion: "v1",

@@ -14,10 +14,10 @@ import { splitPemCertificates } from "./tls-material.js";
 import { stderrLogger, type TlsSource } from "./tls-source.js";
 import type { Logger } from "../runtime/logger.js";
 
-export type CaBundleResult = { status: "unchanged" } | { status: "patched"; webhooks: string[] };
+type CaBundleResult = { status: "unchanged" } | { status: "patched"; webhooks: string[] };
 
 /** Sets clientConfig.caBundle of every webhook in the named configuration to `caPem` where it differs. */
-export async function injectCaBundle(client: KubeClient, name: string, caPem: string): Promise<CaBundleResult> {
+async function injectCaBundle(client: KubeClient, name: string, caPem: string): Promise<CaBundleResult> {
   const caBundle = Buffer.from(caPem, "utf8").toString("base64");
   const path = `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${encodeURIComponent(name)}`;
   const config = await client.get<{ webhooks?: Array<{ name: string; clientConfig: { caBundle?: string } }> }>(path, { timeoutMs: 10_000 });
@@ -37,7 +37,7 @@ export async function injectCaBundle(client: KubeClient, name: string, caPem: st
   return { status: "patched", webhooks: patched };
 }
 
-export interface CaBundleInjectorOptions {
+interface CaBundleInjectorOptions {
   kubeConfig: KubeSource;
   /** Name of our ValidatingWebhookConfiguration. */
   webhookConfigurationName: string;

@@ -1,6 +1,6 @@
 // `releasegate certs`: writes a development CA and serving certificate (the generator self-managed mode
 // uses) for running the webhook locally with --cert-mode files. See certs/README.md.
-import { writeDevelopmentCertificates } from "../certs/index.js";
+import { writeDevelopmentCertificates } from "../certs/development-files.js";
 import { parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
 

@@ -11,7 +11,7 @@ const GRAPH_KINDS: ReadonlySet<string> = new Set(["HelmRelease", "Kustomization"
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
 
-export const checkUsage = `Usage: releasegate check [options] PATH...
+const checkUsage = `Usage: releasegate check [options] PATH...
 
 Checks the dependsOn graph of every Flux HelmRelease and Kustomization that Flux would apply from PATH
 (a file, a folder searched recursively for *.yaml, *.yml and *.json, or - for stdin), cluster by
@@ -34,7 +34,7 @@ Exit status: 0 no problem, 1 problems found, 2 bad usage, unreadable input or no
 /** The problem types of the documented JSON output. */
 type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace";
 
-export interface ReportedProblem {
+interface ReportedProblem {
   type: ReportedType;
   kind: string;
   object: ObjectKey;
@@ -68,7 +68,7 @@ function withoutUnresolvedEntries(object: ManifestObject): ManifestObject {
 }
 
 /** Builds the one graph of every kind (an edge may cross kinds) from one cluster's objects and collects every problem, located. */
-export function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
+function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
   const graph = new DependencyGraph();
   const sources = new Map<string, SourceLocation>();
   for (const object of cluster.objects) {

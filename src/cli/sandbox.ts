@@ -395,33 +395,31 @@ Press Ctrl-C to stop.
 /** How long stopping may take before the process gives up waiting (every part has its own timeouts too). */
 const STOP_TIMEOUT_MS = 20_000;
 
-export async function runSandbox(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(
-    argv,
-    {
-      seed: { type: "string" },
-      crds: { type: "string" },
-      "kubeconfig-out": { type: "string" },
-      "api-port": { type: "string" },
-      serve: { type: "string" },
-      "webhook-port": { type: "string" },
-      "webhook-url": { type: "string" },
-      "ca-file": { type: "string" },
-      "metrics-port": { type: "string" },
-      "ui-port": { type: "string" },
-      "simulate-flux": { type: "string" },
-      "install-delay": { type: "string" },
-      "requeue-dependency": { type: "string" },
-      "resourceset-requeue": { type: "string" },
-      "log-level": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    "sandbox",
-  );
-  if (values.help === true) {
-    io.stdout(`${sandboxUsage}\n`);
-    return 0;
-  }
+const SANDBOX_FLAGS = {
+  seed: { type: "string" },
+  crds: { type: "string" },
+  "kubeconfig-out": { type: "string" },
+  "api-port": { type: "string" },
+  serve: { type: "string" },
+  "webhook-port": { type: "string" },
+  "webhook-url": { type: "string" },
+  "ca-file": { type: "string" },
+  "metrics-port": { type: "string" },
+  "ui-port": { type: "string" },
+  "simulate-flux": { type: "string" },
+  "install-delay": { type: "string" },
+  "requeue-dependency": { type: "string" },
+  "resourceset-requeue": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type SandboxFlagValues = ReturnType<typeof parseCommandLine<typeof SANDBOX_FLAGS>>["values"];
+
+/** The command line, checked: a mistake is a UsageError (exit 2) before anything starts. */
+function parseSandboxFlags(argv: string[]): "help" | { values: SandboxFlagValues; logLevel: LogLevel; runServe: boolean } {
+  const { values, positionals } = parseCommandLine(argv, SANDBOX_FLAGS, "sandbox");
+  if (values.help === true) return "help";
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (to start with objects, use --seed PATH)`);
   const logLevel = values["log-level"] ?? "warn";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new UsageError(`--log-level must be one of debug, info, warn, error, not "${logLevel}"`);
@@ -432,28 +430,62 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
   if (values["webhook-url"] !== undefined && !/^https:\/\/[^/]+/.test(values["webhook-url"])) {
     throw new UsageError(`--webhook-url must be an https:// URL, not "${values["webhook-url"]}"`);
   }
-  const seedPath = values.seed;
-  const seed = seedPath === undefined ? [] : await readSeedObjects(seedPath);
+  return { values, logLevel: logLevel as LogLevel, runServe };
+}
+
+/** The files the flags name (--seed, --crds, --ca-file), or the one line saying which cannot be used. */
+async function readSandboxFiles(values: SandboxFlagValues): Promise<{ seed: unknown[]; crds?: unknown[]; caPem?: string } | { error: string }> {
+  const seed = values.seed === undefined ? [] : await readSeedObjects(values.seed);
   let crds: unknown[] | undefined;
   let caPem: string | undefined;
   try {
     if (values.crds !== undefined) crds = await readCrdDocuments(values.crds);
     if (values["ca-file"] !== undefined) caPem = await readFile(values["ca-file"], "utf8");
   } catch (error) {
-    io.stderr(`releasegate sandbox: ${describeError(error)}\n`);
+    return { error: describeError(error) };
+  }
+  if (caPem !== undefined && !caPem.includes("-----BEGIN CERTIFICATE-----")) return { error: `--ca-file ${values["ca-file"]} holds no PEM certificate` };
+  return { seed, ...(crds ? { crds } : {}), ...(caPem !== undefined ? { caPem } : {}) };
+}
+
+/** Stops everything, bounded by STOP_TIMEOUT_MS: the exit code. */
+async function stopSandbox(close: () => Promise<void>, io: CommandIo): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    close().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!stopped) {
+    io.stderr(`releasegate sandbox: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
+    // Whatever still holds the event loop must not keep the process (and its ports) alive.
+    setTimeout(() => process.exit(1), 1000).unref();
+    return 1;
+  }
+  io.stdout("stopped\n");
+  return 0;
+}
+
+export async function runSandbox(argv: string[], io: CommandIo): Promise<number> {
+  const flags = parseSandboxFlags(argv);
+  if (flags === "help") {
+    io.stdout(`${sandboxUsage}\n`);
+    return 0;
+  }
+  const { values, logLevel, runServe } = flags;
+  const seedPath = values.seed;
+  const files = await readSandboxFiles(values);
+  if ("error" in files) {
+    io.stderr(`releasegate sandbox: ${files.error}\n`);
     return 2;
   }
-  if (caPem !== undefined && !caPem.includes("-----BEGIN CERTIFICATE-----")) {
-    io.stderr(`releasegate sandbox: --ca-file ${values["ca-file"]} holds no PEM certificate\n`);
-    return 2;
-  }
-  const log = createLogger(logLevel as LogLevel, undefined);
+  const log = createLogger(logLevel, undefined);
   const kubeconfigOut = values["kubeconfig-out"] ?? join(tmpdir(), "releasegate-sandbox", "kubeconfig");
   const requeueDependencyMs = parseDuration(values["requeue-dependency"], "requeue-dependency", 30_000);
   const report = new EarlyReconcileReport(requeueDependencyMs);
   const common = {
-    seed,
-    ...(crds ? { crds } : {}),
+    seed: files.seed,
+    ...(files.crds ? { crds: files.crds } : {}),
     apiPort: parsePort(values["api-port"], "api-port", 6443),
     simulateFlux: parseBooleanFlag(values["simulate-flux"], "--simulate-flux", true),
     installDelayMs: parseDuration(values["install-delay"], "install-delay", 2000),
@@ -477,14 +509,14 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
         ...common,
         webhookPort: parsePort(values["webhook-port"], "webhook-port", 9443),
         metricsPort: parsePort(values["metrics-port"], "metrics-port", 8080),
-        serve: { logLevel: logLevel as LogLevel, uiPort: parsePort(values["ui-port"], "ui-port", 9080) },
+        serve: { logLevel, uiPort: parsePort(values["ui-port"], "ui-port", 9080) },
       });
       close = env.close;
       for (const warning of env.sandbox.seedWarnings) io.stderr(`releasegate sandbox: ${warning}\n`);
       io.stdout(hints(env, seedPath, requeueDependencyMs));
     } else {
       const port = parsePort(values["webhook-port"], "webhook-port", 9443);
-      const api = await startSandboxApi({ ...common, webhookUrl: values["webhook-url"] ?? `https://127.0.0.1:${port}/validate`, ...(caPem ? { caPem } : {}) });
+      const api = await startSandboxApi({ ...common, webhookUrl: values["webhook-url"] ?? `https://127.0.0.1:${port}/validate`, ...(files.caPem ? { caPem: files.caPem } : {}) });
       close = api.close;
       for (const warning of api.sandbox.seedWarnings) io.stderr(`releasegate sandbox: ${warning}\n`);
       io.stdout(apiHints(api, seedPath, requeueDependencyMs));
@@ -498,20 +530,8 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
 
   const received = await signals.signal;
   io.stdout(`\nreceived ${received}; stopping\n`);
-  let timer: NodeJS.Timeout | undefined;
-  const stopped = await Promise.race([
-    close().then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS))),
-  ]);
-  clearTimeout(timer);
+  const code = await stopSandbox(close, io);
   signals.dispose();
   log.flush();
-  if (!stopped) {
-    io.stderr(`releasegate sandbox: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
-    // Whatever still holds the event loop must not keep the process (and its ports) alive.
-    setTimeout(() => process.exit(1), 1000).unref();
-    return 1;
-  }
-  io.stdout("stopped\n");
-  return 0;
+  return code;
 }

@@ -15,10 +15,10 @@ import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
 import { fluxResourceType, resourcePath } from "./resources.js";
 
-export const DEFAULT_MAX_CACHE_STALENESS_MS = 10_000;
+const DEFAULT_MAX_CACHE_STALENESS_MS = 10_000;
 
 /** The part of an ObjectCache staleness reads. */
-export interface StalenessSubject {
+interface StalenessSubject {
   readonly kind: FluxKind;
   isSynced(): boolean;
   lastContactAt(): number | undefined;
@@ -26,7 +26,7 @@ export interface StalenessSubject {
   isWatching(): boolean;
 }
 
-export interface CacheStalenessOptions {
+interface CacheStalenessOptions {
   caches: readonly StalenessSubject[];
   maxStalenessMs?: number;
   /** Asks the API server about a kind; resolves when it answered. */

@@ -24,7 +24,7 @@ import { WriteQueue } from "./write-queue.js";
 import type { DropReason, RateLimiter } from "./write-queue.js";
 
 /** The object an Event is about (`regarding`) or mentions (`related`). */
-export interface ObjectReference {
+interface ObjectReference {
   apiVersion?: string;
   kind: string;
   namespace: string;
@@ -49,7 +49,7 @@ export type RecordEventResult =
   | { ok: true; namespace: string; name: string; count: number; created: boolean }
   | { ok: false; status?: number; message: string; dropped?: DropReason };
 
-export interface EventRecorderOptions {
+interface EventRecorderOptions {
   /** This replica's name (the pod name), `reportingInstance`. */
   reportingInstance: string;
   reportingController?: string;
@@ -91,7 +91,7 @@ interface Remembered {
 }
 
 /** A time that serialises as RFC 3339 with microseconds, the wire form of metav1.MicroTime. */
-export class MicroTime extends Date {
+class MicroTime extends Date {
   override toISOString(): string {
     return super.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
   }

@@ -33,7 +33,8 @@ import { apiGet } from "./api-get.js";
 import { externalCodec } from "./external-codec.js";
 import { KindDiscovery } from "./kind-discovery.js";
 import type { KubeSource } from "../kube/connect.js";
-import { ObjectCache, objectKey } from "./object-cache.js";
+import { objectKey } from "../graph/refs.js";
+import { ObjectCache } from "./object-cache.js";
 import { resourcePath } from "./resources.js";
 import type { ResourceType } from "./resources.js";
 

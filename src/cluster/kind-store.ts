@@ -13,7 +13,7 @@ import type { GateChange } from "../graph/gates.js";
 import { nodeKey, objectKeyOf } from "../graph/refs.js";
 import type { FluxKind, FluxObject, GateState, NodeKey, ObjectKey, SourceRef } from "../graph/types.js";
 import { FluxGraph } from "./flux-graph.js";
-import type { GateCause, ReadonlyGraph } from "./flux-graph.js";
+import type { GateCause, KindChangeSink, ReadonlyGraph } from "./flux-graph.js";
 import type { ObjectCache } from "./object-cache.js";
 
 export type { ReadonlyGraph } from "./flux-graph.js";
@@ -43,7 +43,7 @@ export interface GateBatch {
 
 export type GateBatchListener = (batch: GateBatch) => void;
 
-export class KindStore {
+export class KindStore implements KindChangeSink {
   readonly kind: FluxKind;
   /** The one graph of every kind this store feeds its kind's objects into. */
   readonly shared: FluxGraph;
@@ -61,7 +61,7 @@ export class KindStore {
   ) {
     this.kind = source.kind;
     this.shared = shared;
-    this.detach = shared.attach({ kind: this.kind, deliver: (changes, cause) => this.deliver(changes, cause) });
+    this.detach = shared.attach(this);
     this.unsubscribe = source.subscribe((change) => this.onChange(change));
     if (source.isSynced()) this.load();
     else source.synced?.then(() => this.load(), () => undefined);
@@ -175,8 +175,8 @@ export class KindStore {
     if (change.type === "upsert" && this.waiters.size > 0) this.wake(change.key);
   }
 
-  /** The shared graph's changes of this kind's objects (only once this kind is loaded). */
-  private deliver(changes: GateChange[], cause: GateCause): void {
+  /** The shared graph's changes of this kind's objects, from FluxGraph.route (only once this kind is loaded). */
+  deliver(changes: GateChange[], cause: GateCause): void {
     if (this.stopped || !this.loaded) return;
     this.emit({
       cause,

@@ -26,7 +26,7 @@ import type { ResourceType } from "./resources.js";
 
 /** Names read per review: a denial names at most 10 problems, and a handful of GETs costs little. */
 export const MAX_NAMES_READ = 20;
-export const DEFAULT_MISSING_READ_TIMEOUT_MS = 1000;
+const DEFAULT_MISSING_READ_TIMEOUT_MS = 1000;
 
 /** A dependency the cache does not hold: its node, and the entry's apiVersion when it names one (a ResourceSet's). */
 export interface MissingDependency {
@@ -61,7 +61,7 @@ function isFluxKind(kind: string): kind is FluxKind {
 }
 
 /** A GET that resolves undefined for 404 (the answer the deny path expects most), rejecting other errors. */
-export type ApiFind = (path: string, timeoutMs: number) => Promise<unknown>;
+type ApiFind = (path: string, timeoutMs: number) => Promise<unknown>;
 
 /** An ApiFind over an ApiGet that rejects 404 like any error status. */
 function findThrough(get: ApiGet): ApiFind {
@@ -72,7 +72,7 @@ function findThrough(get: ApiGet): ApiFind {
     });
 }
 
-export interface MissingReaderOptions {
+interface MissingReaderOptions {
   timeoutMs?: number;
   logger?: Logger;
   /** Reads the objects (default: `get`, with its 404 taken as "missing"). */

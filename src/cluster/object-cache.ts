@@ -15,6 +15,7 @@ import type { KubeClient, WatchHandle } from "../kube/kube-client.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject, sameFluxObject } from "../flux/decode.js";
 import type { DecodeOptions } from "../flux/decode.js";
+import { objectKey } from "../graph/refs.js";
 import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { isRecord } from "../runtime/json.js";
 import { silentLogger } from "../runtime/logger.js";
@@ -78,11 +79,6 @@ export interface ObjectCacheOptions<T = FluxObject> {
   /** Retry delays after errors: exponential from `initialMs`, capped at `maxMs`, with jitter. */
   backoff?: { initialMs?: number; maxMs?: number };
   logger?: Logger;
-}
-
-/** The key of an object within its kind: `namespace/name`. */
-export function objectKey(namespace: string, name: string): ObjectKey {
-  return `${namespace}/${name}`;
 }
 
 interface WatchOutcome {
@@ -420,8 +416,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         const healthy = reason !== "error" && (events > 0 || lasted >= HEALTHY_WATCH_MS);
         resolve(error === undefined ? { reason, healthy } : { reason, healthy, error });
       };
-      // A connection that silently died would hang for ever.
-      // for ever. The server ends every watch after timeoutSeconds, so silence well past it is dead.
+      // A connection that silently died would hang for ever. The server ends every watch after
+      // timeoutSeconds, so silence well past it is dead.
       const armIdleTimer = (): void => {
         clearTimeout(idleTimer);
         idleTimer = setTimeout(() => finish("error", "watch silent past its timeout"), (timeoutSeconds + 30) * 1000);

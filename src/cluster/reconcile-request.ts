@@ -26,7 +26,7 @@ export type ReconcileRequestResult =
       message: string;
     };
 
-export interface ReconcileRequestOptions {
+interface ReconcileRequestOptions {
   /** The served API version (discoverServedVersions); the newest known by default. */
   version?: string;
   /** Recorded in managedFields as the writer of the annotation. */

@@ -13,7 +13,7 @@ import type { CacheCodec } from "./object-cache.js";
 import { readApiGroups } from "./resources.js";
 
 /** What the cache keeps of one source. */
-export interface SourceEntry {
+interface SourceEntry {
   namespace: string;
   name: string;
   revision?: string;

@@ -5,7 +5,7 @@
 import { ALL_FLUX_KINDS, FLUX_KIND_INFO } from "../flux/kinds.js";
 import { SOURCE_KINDS } from "../flux/sources.js";
 
-export interface WebhookRule {
+interface WebhookRule {
   apiGroups: string[];
   apiVersions: string[];
   resources: string[];
@@ -30,7 +30,7 @@ export function webhookRules(webhook: keyof typeof WEBHOOKS): WebhookRule[] {
   }));
 }
 
-export interface PolicyRule {
+interface PolicyRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];

@@ -14,7 +14,7 @@ export interface RateLimiter {
 
 export type DropReason = "replaced" | "overflow" | "cleared";
 
-export interface WriteQueueOptions<T> {
+interface WriteQueueOptions<T> {
   /** Performs one write; a rejection is the caller's to report (the queue only moves on). */
   run(item: T): Promise<void>;
   /** Told about each write that will never run. */

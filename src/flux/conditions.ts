@@ -3,9 +3,7 @@
 // src/graph/readiness.ts, which the gate states need and which may import nothing of the project;
 // this module is where the rest of the program reads them from (docs/architecture.md, "Readiness").
 
-export { READY_CONDITION, STALLED_CONDITION, TERMINAL_FAILURE_REASONS } from "../graph/readiness.js";
-
-export const RECONCILING_CONDITION = "Reconciling";
+export { READY_CONDITION } from "../graph/readiness.js";
 
 /** Ready=False while a dependency is not ready: the object waits for its next poll (30 s; 5 s for ResourceSets). */
 export const DEPENDENCY_NOT_READY_REASON = "DependencyNotReady";

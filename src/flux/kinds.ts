@@ -14,7 +14,7 @@ import type { FluxKind } from "../graph/types.js";
 export type { FluxKind };
 
 /** What a dependsOn entry of the kind names: an object of its own kind, or of any kind. */
-export type DependsOnScope = "same-kind" | "any-kind";
+type DependsOnScope = "same-kind" | "any-kind";
 
 export interface FluxKindInfo {
   kind: FluxKind;

@@ -21,7 +21,7 @@ export const SOURCE_KINDS: readonly SourceKindInfo[] = Object.freeze([
 ]);
 
 /** A source's identity and its current artifact revision (undefined: no artifact yet). */
-export interface SourceRevision {
+interface SourceRevision {
   ref: SourceRef;
   revision: string | undefined;
 }

@@ -29,10 +29,6 @@ const READY_EXPRS = [
   "metadata.name == 'a'",
 ];
 
-export interface GraphShape {
-  universe: string[];
-}
-
 /**
  * One object (of the node's kind) with random dependsOn drawn from `universe` (nodes, including some
  * that will not exist). A ResourceSet's entries carry `kind`, `apiVersion` and `ready`; another kind's

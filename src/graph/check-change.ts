@@ -20,12 +20,12 @@ import type { CheckOptions } from "./problems.js";
 import { entryKind, nodeOf, resolveDependencies } from "./refs.js";
 import type { FluxKind, FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
 
-export interface ChangeOptions extends CheckOptions {
+interface ChangeOptions extends CheckOptions {
   /** The nodes of the objects `next` generates (a ResourceSet's, when they are known). */
   generated?: ReadonlySet<NodeKey>;
 }
 
-export interface ChangeCheck {
+interface ChangeCheck {
   /** Problems this change brings: the entries it adds (or whose readyExpr it changes), a cycle a new edge closes. */
   added: Problem[];
   /** Problems of the entries kept from `old`, and a cycle through kept entries: warnings only. */

@@ -10,13 +10,13 @@ import type { GraphView } from "./dependency-graph.js";
 import type { NodeKey } from "./types.js";
 
 /** Restricts a search to a subset of the graph's objects. */
-export type KeyFilter = (key: NodeKey) => boolean;
+type KeyFilter = (key: NodeKey) => boolean;
 
 /**
  * Strongly connected components of the existing objects reachable from `roots` (default: all), in
  * Tarjan's emission order: a component comes after every component it depends on.
  */
-export function stronglyConnectedComponents(
+function stronglyConnectedComponents(
   graph: GraphView,
   roots: Iterable<NodeKey> = graph.keys(),
   within?: KeyFilter,
@@ -92,7 +92,7 @@ export function stronglyConnectedComponents(
 }
 
 /** A component is a cycle when it has more than one member or its one member depends on itself. */
-export function isCyclicComponent(graph: GraphView, component: readonly NodeKey[]): boolean {
+function isCyclicComponent(graph: GraphView, component: readonly NodeKey[]): boolean {
   if (component.length > 1) return true;
   const only = component[0];
   return only !== undefined && graph.dependencyKeys(only).includes(only);
@@ -174,7 +174,7 @@ function shortestCycleOfIds(graph: DependencyGraph, from: NodeKey, dependencies:
  * `within` optionally restricts the search (e.g. to `from`'s component, which holds every cycle
  * through it).
  */
-export function shortestCycle(
+function shortestCycle(
   graph: GraphView,
   from: NodeKey,
   dependencies: readonly NodeKey[],
@@ -211,7 +211,7 @@ export function shortestCycle(
 const FULL_CYCLE_SEARCH_BUDGET = 20_000;
 
 /** A closed path from the component's smallest key: through every member if one is found. */
-export function closedPathThrough(graph: GraphView, component: readonly NodeKey[]): NodeKey[] {
+function closedPathThrough(graph: GraphView, component: readonly NodeKey[]): NodeKey[] {
   let start = component[0]!;
   for (const key of component) if (compareKeys(key, start) < 0) start = key;
   if (component.length === 1) return [start, start];
@@ -256,7 +256,7 @@ function fullCycle(graph: GraphView, start: NodeKey, members: ReadonlySet<NodeKe
 }
 
 /** Plain code-unit order, the same everywhere (never locale-dependent). */
-export function compareKeys(a: NodeKey, b: NodeKey): number {
+function compareKeys(a: NodeKey, b: NodeKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

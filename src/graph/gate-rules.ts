@@ -302,7 +302,7 @@ function gateOfCandidate(best: Candidate | undefined): GateState {
  * A readyExpr that its controller cannot compile: the object is Stalled (InvalidCELExpression) whatever
  * its dependencies do, so it is its own root cause, Failed, with an empty path.
  */
-export function invalidExprGate(self: NodeKey, index: number, error: string): GateState {
+function invalidExprGate(self: NodeKey, index: number, error: string): GateState {
   return { state: "blocked", reason: "Failed", rootCause: self, rootCauseMessage: readyExprMessage(index, error), path: [] };
 }
 

@@ -9,10 +9,10 @@ import type { GateState, NodeKey, ObjectKey } from "./types.js";
 const ARROW = " → ";
 
 /** A cycle longer than this many objects is shortened in the middle (docs/behaviour.md, "Admission rules" (bounded work)). */
-export const MAX_CYCLE_SHOWN = 12;
+const MAX_CYCLE_SHOWN = 12;
 
 /** A denial names at most this many problems, then "and N more". */
-export const MAX_PROBLEMS_SHOWN = 10;
+const MAX_PROBLEMS_SHOWN = 10;
 
 /**
  * "dependency cycle default/backend → default/redis → default/backend" (the closed path of nodes as
@@ -83,15 +83,6 @@ export function invalidKindMessage(index: number, kind: string): string {
 export function unservedKindMessage(index: number, apiVersion: string, kind: string, versions: readonly string[] = []): string {
   const hint = versions.length > 0 ? `use ${joinAlternatives(versions)}` : "fix the apiVersion or kind, or install the CRD that serves it first";
   return `dependsOn[${index}] names ${kind} at ${apiVersion}, which the cluster does not serve, so the Flux Operator would wait for it for ever: ${hint}`;
-}
-
-/**
- * A ResourceSet entry naming a namespaced kind without a namespace. releasegate reads it in the
- * ResourceSet's namespace, but the Flux Operator looks the dependency up with the namespace as written.
- * A warning: at most 120 characters for names of usual length (admission/render.ts).
- */
-export function entryWithoutNamespaceMessage(index: number, kind: string, name: string, namespace: string): string {
-  return `dependsOn[${index}] (${kind} ${name}) has no namespace, and the Flux Operator does not default it: add namespace: ${namespace}`;
 }
 
 /** A ResourceSet entry naming a namespaced kind without a namespace: it can never be found. */

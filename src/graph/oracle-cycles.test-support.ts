@@ -4,7 +4,7 @@
 import { resolveDependencies } from "./refs.js";
 import type { FluxObject, NodeKey } from "./types.js";
 
-export interface OracleCycles {
+interface OracleCycles {
   /** The object's dependencies (deduplicated, in dependsOn order), existing or not. */
   depsOf(key: NodeKey): NodeKey[];
   /** Whether following existing dependencies from `key` comes back to it. */

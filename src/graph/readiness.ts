@@ -110,10 +110,10 @@ export function isReady(dep: FluxObject, dependent: FluxObject, entry: ResolvedD
 }
 
 /** The entry's readyExpr on `dep` for `dependent` (a compile error: not ready, with the error). */
-export function readyExprResult(dep: FluxObject, dependent: FluxObject, readyExpr: string): { ready: true } | { ready: false; error?: string } {
+function readyExprResult(dep: FluxObject, dependent: FluxObject, readyExpr: string): { ready: true } | { ready: false; error?: string } {
   const compiled = compileReadyExpr(readyExpr);
   if (!compiled.ok) return { ready: false, error: compiled.error };
-  if (!fieldsRead(dep, compiled.depFields)) return { ready: false, error: FIELDS_PENDING_MESSAGE };
+  if (!holdsFields(dep, compiled.depFields)) return { ready: false, error: FIELDS_PENDING_MESSAGE };
   return compiled.evaluate(dependent, dep);
 }
 
@@ -121,7 +121,7 @@ export function readyExprResult(dep: FluxObject, dependent: FluxObject, readyExp
  * Whether the object holds the fields `need` (false only for an object the cache decoded before a
  * readyExpr asked for them: it is being read again, and judging it meanwhile would say what Flux never says).
  */
-export function fieldsRead(obj: FluxObject | ExternalObject, need: Keep | undefined): boolean {
+function holdsFields(obj: FluxObject | ExternalObject, need: Keep | undefined): boolean {
   if (!("dependsOn" in obj) || obj.fieldsKeep === undefined || need === undefined) return true;
   return coversKeep(obj.fieldsKeep, need);
 }
@@ -224,7 +224,7 @@ export function resourceSetVerdict(
   if (entry.readyExpr !== undefined && entry.readyExpr !== "") {
     const compiled = compileObjectReadyExpr(entry.readyExpr);
     if (!compiled.ok) return { ready: false, failed: true, message: readyExprMessage(entry.index, compiled.error) };
-    if (!fieldsRead(dep, compiled.fields)) return { ready: false, failed: false, message: FIELDS_PENDING_MESSAGE };
+    if (!holdsFields(dep, compiled.fields)) return { ready: false, failed: false, message: FIELDS_PENDING_MESSAGE };
     const hideSecretData = dep.kind === "Secret" && dep.apiVersion === "v1" && dep.namespace !== dependentNamespace;
     const result = compiled.evaluate(dep, { hideSecretData });
     if (result.ready) return READY_VERDICT;

@@ -25,7 +25,7 @@ import type { Keep } from "./field-paths.js";
 import type { FluxObject } from "./types.js";
 
 /** The outcome of one evaluation: ready, or not with Flux's error when the evaluation failed. */
-export type ReadyExprResult = { ready: true } | { ready: false; error?: string };
+type ReadyExprResult = { ready: true } | { ready: false; error?: string };
 
 export type CompiledReadyExpr =
   | {
@@ -120,7 +120,7 @@ export type CompiledObjectReadyExpr =
     }
   | { ok: false; error: string };
 
-export interface ObjectEvalOptions {
+interface ObjectEvalOptions {
   /** A Secret's `data` is hidden (a Secret outside the ResourceSet's namespace). */
   hideSecretData?: boolean;
 }
@@ -372,7 +372,7 @@ function children(expr: Expr, scope: ReadonlySet<string>): [Expr, ReadonlySet<st
 const celObjects = new WeakMap<FluxObject, CelInput>();
 
 /** The Kubernetes-shaped map of a FluxObject (see the header for the fields), cached per object. */
-export function celObject(obj: FluxObject): CelInput {
+function celObject(obj: FluxObject): CelInput {
   let value = celObjects.get(obj);
   if (value === undefined) {
     value = toCel(obj);

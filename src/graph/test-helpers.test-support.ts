@@ -5,7 +5,7 @@ import type { Condition, DependencyEntry, FluxKind, FluxObject } from "./types.j
 
 export type StatusName = "ready" | "failed" | "progressing" | "stalled" | "none" | "stale" | "reconciling";
 
-export interface ReleaseOptions {
+interface ReleaseOptions {
   kind?: FluxKind;
   dependsOn?: (string | DependencyEntry)[];
   status?: StatusName;

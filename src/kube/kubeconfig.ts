@@ -13,7 +13,7 @@ import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { load as parseYaml } from "js-yaml";
 import { isRecord } from "../runtime/json.js";
 
-/** How requests prove who is asking. A token file is read again as it rotates (token-source.ts). */
+/** How requests prove who is asking. A token file is read again as it rotates (authenticator.ts). */
 export type Credentials =
   | { type: "none" }
   | { type: "token"; token: string }

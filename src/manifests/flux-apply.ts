@@ -18,7 +18,7 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, relative, sep } from "node:path";
 import { expandResourceSet } from "../flux/resourceset/index.js";
-import { decodeFluxObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
+import { decodeManifestObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
 import type { DocumentRole } from "./flux-decode.js";
 import { resolveFluxPath } from "./flux-path.js";
 import { KustomizeBuilder } from "./kustomize-build.js";
@@ -352,7 +352,7 @@ class ClusterApplier {
       // Not in the repo, yet in the cluster: what others name as `dependsOn: [{name: flux-system}]`.
       const { doc, generated } = entry.instance;
       const metadata = generated["metadata"] as { name: string; namespace: string };
-      this.objects.push(decodeFluxObject(doc, "Kustomization", generated, metadata.namespace, metadata.name));
+      this.objects.push(decodeManifestObject(doc, "Kustomization", generated, metadata.namespace, metadata.name));
     }
     if (entry.bootstrap !== undefined) {
       const doc = entry.bootstrap;
@@ -408,11 +408,11 @@ class ClusterApplier {
     if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
     if (role === "ResourceSet") {
       // The ResourceSet is in the graph itself (its dependsOn may name any kind), and so is what it generates.
-      this.objects.push(decodeFluxObject(doc, role, value, namespace, finalName));
+      this.objects.push(decodeManifestObject(doc, role, value, namespace, finalName));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }
-    this.objects.push(decodeFluxObject(doc, role, value, namespace, finalName));
+    this.objects.push(decodeManifestObject(doc, role, value, namespace, finalName));
     if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth);
   }
 

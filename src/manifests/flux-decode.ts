@@ -2,7 +2,7 @@
 // Flux objects, their metadata as written, and the object the graph sees. Keeping every call here lets
 // the decoder be swapped without touching how builds are followed.
 import type { FluxKind } from "../graph/types.js";
-import { fluxKindOf, metadataString, requireName, toManifestObject } from "./flux-object.js";
+import { fluxKindOfManifest, metadataString, requireName, toManifestObject } from "./flux-object.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import type { ManifestObject } from "./manifest-object.js";
 
@@ -16,7 +16,7 @@ export type DocumentRole = FluxKind | "ResourceSet" | undefined;
 
 export function roleOf(value: Record<string, unknown>): DocumentRole {
   if (value["kind"] === "ResourceSet" && value["apiVersion"] === RESOURCE_SET_API_VERSION) return "ResourceSet";
-  return fluxKindOf(value);
+  return fluxKindOfManifest(value);
 }
 
 export function isFluxInstance(value: Record<string, unknown>): boolean {
@@ -53,7 +53,7 @@ export function namespaceOf(doc: ManifestDocument, kind: FluxKind | "ResourceSet
 const documentIndex = new WeakMap<ManifestObject, number>();
 
 /** The object the graph sees, placed at namespace/name. */
-export function decodeFluxObject(
+export function decodeManifestObject(
   doc: ManifestDocument,
   kind: FluxKind,
   value: Record<string, unknown>,

@@ -6,7 +6,8 @@ import { decodeFluxObject, fieldName } from "../flux/decode.js";
 import { fluxKindOf as fluxKindOfDocument } from "../flux/kinds.js";
 import type { DependencyEntry, FluxKind } from "../graph/types.js";
 import { isPlainObject } from "./manifest-document.js";
-import type { FieldPath, ManifestDocument } from "./manifest-document.js";
+import type { FieldPath } from "../flux/decode.js";
+import type { ManifestDocument } from "./manifest-document.js";
 import { ManifestError } from "./manifest-error.js";
 import type { ManifestObject, SourceLocation } from "./manifest-object.js";
 import { unresolvedVariableNames } from "./substitution.js";
@@ -16,7 +17,7 @@ import { unresolvedVariableNames } from "./substitution.js";
  * version Flux does not serve: src/flux/kinds.ts). A ResourceSet is not one of them here: `check` reads
  * what it generates (flux-apply.ts), not the ResourceSet itself.
  */
-export function fluxKindOf(value: Record<string, unknown>): FluxKind | undefined {
+export function fluxKindOfManifest(value: Record<string, unknown>): FluxKind | undefined {
   const kind = fluxKindOfDocument(value["apiVersion"], value["kind"]);
   return kind !== undefined && kind !== "ResourceSet" ? kind : undefined;
 }

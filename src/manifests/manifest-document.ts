@@ -13,9 +13,8 @@ import type { Document, LineCounter } from "yaml";
 import { ManifestError } from "./manifest-error.js";
 import { NOT_PLAIN, parsePlainYaml, ruledOut } from "./plain-yaml.js";
 import { isRecord } from "../runtime/json.js";
+import type { FieldPath } from "../flux/decode.js";
 import { yamlLibrary } from "../runtime/yaml-library.js";
-
-export type FieldPath = readonly (string | number)[];
 
 export interface ManifestDocument {
   /** Absolute path of the file; "" for stdin. */

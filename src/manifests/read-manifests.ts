@@ -7,7 +7,7 @@
 
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { applyRepository, WHOLE_PATH_CLUSTER } from "./flux-apply.js";
-import { decodeFluxObject, documentIndexOf, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
+import { decodeManifestObject, documentIndexOf, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
 import { forEachManifestDocument } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import { ManifestError } from "./manifest-error.js";
@@ -38,7 +38,7 @@ function asWritten(read: (visit: (doc: ManifestDocument) => void) => void, defau
     if (kind === undefined) return;
     const objectName = nameOf(doc, kind, doc.value);
     const namespace = namespaceOf(doc, kind, doc.value) || defaultNamespace;
-    objects.push(decodeFluxObject(doc, kind, doc.value, namespace, objectName));
+    objects.push(decodeManifestObject(doc, kind, doc.value, namespace, objectName));
   });
   return { name, objects, problems: [], unknown: [] };
 }

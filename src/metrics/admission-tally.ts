@@ -9,10 +9,10 @@
 // differ by an API round trip; one histogram of both would put its p99 inside the slower 5%.
 import type { Counter, Histogram } from "prom-client";
 
-export type AdmissionCounterLabels = "kind" | "operation" | "decision" | "reason";
+type AdmissionCounterLabels = "kind" | "operation" | "decision" | "reason";
 export type AdmissionDurationLabels = "source";
 /** What an answer was decided from (the duration histogram's `source` label). */
-export type AdmissionSource = "memory" | "reads";
+type AdmissionSource = "memory" | "reads";
 /** The histogram's label set of each source, by the index `fromReads` stores (0 memory, 1 reads). */
 const SOURCE_LABELS: readonly { source: AdmissionSource }[] = [{ source: "memory" }, { source: "reads" }];
 

@@ -12,9 +12,9 @@ export interface ComputedSeries<L extends string> {
 }
 
 /** Appends the series as they are at this moment to `into` (no iterator objects per series). */
-export type SeriesSource<L extends string> = (into: ComputedSeries<L>[]) => void;
+type SeriesSource<L extends string> = (into: ComputedSeries<L>[]) => void;
 
-export interface ComputedGaugeOptions<L extends string> {
+interface ComputedGaugeOptions<L extends string> {
   name: string;
   help: string;
   labelNames: readonly L[];

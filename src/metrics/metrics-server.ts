@@ -14,7 +14,7 @@ export interface MetricsServer {
 }
 
 /** A request listener serving `registry` at GET /metrics; anything else is 404. */
-export function metricsRequestListener(registry: Registry): http.RequestListener {
+function metricsRequestListener(registry: Registry): http.RequestListener {
   return (req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0];
     if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {

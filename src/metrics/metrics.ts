@@ -9,16 +9,10 @@ import { AdmissionTally } from "./admission-tally.js";
 import { ComputedGauge } from "./computed-gauge.js";
 import type { AdmissionDurationLabels } from "./admission-tally.js";
 
-export const METRIC_PREFIX = "releasegate_";
+const METRIC_PREFIX = "releasegate_";
 
 /** Gate states counted by `releasegate_releases{state}`: "open" or a blocked reason. */
 export type ReleaseStateLabel = "open" | "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
-
-/** Results counted by `releasegate_reconcile_requests_total{result}`. */
-export type ReconcileResultLabel = "requested" | "rate_limited" | "skipped_suspended" | "error";
-
-/** Decisions counted by `releasegate_admission_requests_total{decision}`. */
-export type AdmissionDecisionLabel = "allowed" | "denied" | "error";
 
 export interface ReleasegateMetrics {
   readonly registry: Registry;
@@ -61,7 +55,7 @@ export interface ReleasegateMetrics {
   readonly certificateExpiryTimestampSeconds: Gauge<string>;
 }
 
-export interface MetricsOptions {
+interface MetricsOptions {
   /** Registry to register on; a fresh one by default. */
   registry?: Registry;
   /** prom-client's default process metrics (CPU, memory, event loop lag, …); on by default. */
@@ -72,7 +66,7 @@ export interface MetricsOptions {
 // webhook timeout is 10 s, so the top buckets show a webhook heading for a timeout. 0.002 is the
 // server-side p99 target (docs/behaviour.md, Performance targets): with a bucket bound there, "p99
 // under 2 ms" is read off the histogram, not interpolated inside a wider bucket.
-export const ADMISSION_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10];
+const ADMISSION_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10];
 // Gate opening should be well under a second; Flux alone takes up to --requeue-dependency (30 s) a hop.
 const GATE_OPEN_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 

@@ -2,16 +2,16 @@
 // SIGTERM, a person with Ctrl-C (SIGINT). The first signal starts a graceful stop; a second one while
 // it runs means "now", as most servers treat it.
 
-export type TerminationSignal = "SIGTERM" | "SIGINT";
+type TerminationSignal = "SIGTERM" | "SIGINT";
 
-export interface TerminationOptions {
+interface TerminationOptions {
   /** Called on a second signal while the first is being handled (default: exit at once, code 130). */
   onSecondSignal?: (signal: TerminationSignal) => void;
   /** The process to listen on (tests pass an EventEmitter). */
   process?: Pick<NodeJS.Process, "on" | "off">;
 }
 
-export interface TerminationHandler {
+interface TerminationHandler {
   /** Resolves with the first SIGTERM or SIGINT. */
   readonly signal: Promise<TerminationSignal>;
   /** Stops listening (after the graceful stop is done). */

@@ -17,7 +17,7 @@ import type { Invocation, JsonRecord } from "./webhook-definitions.js";
 import { EXEMPT_KINDS, internalError, isNamespaceResource, shouldCallHook } from "./webhook-matching.js";
 import { rejection, verifyResponse } from "./webhook-response.js";
 
-export type { AdmissionAttributes, AdmissionChainOptions, AdmissionOutcome, AdmissionStatus, GroupVersionKind, GroupVersionResource, ServiceRef } from "./admission-types.js";
+export type { AdmissionAttributes, AdmissionChainOptions, AdmissionOutcome } from "./admission-types.js";
 export { closeWebhookClients } from "./webhook-client.js";
 export { warningHeaderValues } from "./warning-headers.js";
 

@@ -4,7 +4,7 @@ import type { AdmissionAttributes, GroupVersionKind } from "./admission-types.js
 import { isRecord } from "./json.js";
 import type { Invocation, JsonRecord } from "./webhook-definitions.js";
 
-export function apiVersionOf(gvk: GroupVersionKind): string {
+function apiVersionOf(gvk: GroupVersionKind): string {
   return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
 }
 

@@ -47,7 +47,7 @@ export type AdmissionOutcome =
   | { allowed: true; warnings: string[] }
   | { allowed: false; warnings: string[]; status: AdmissionStatus };
 
-export interface ServiceRef {
+interface ServiceRef {
   namespace: string;
   name: string;
   port?: number;

@@ -5,7 +5,7 @@ import { runValidatingAdmission } from "./admission-chain.js";
 import type { AdmissionAttributes, AdmissionChainOptions, AdmissionOutcome } from "./admission-chain.js";
 import type { JsonObject } from "./json.js";
 
-export type { AdmissionAttributes, AdmissionOutcome } from "./admission-chain.js";
+export type { AdmissionAttributes } from "./admission-chain.js";
 export type AdmissionUser = AdmissionAttributes["userInfo"];
 export type ServiceResolver = NonNullable<AdmissionChainOptions["serviceResolver"]>;
 

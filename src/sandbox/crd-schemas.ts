@@ -24,7 +24,7 @@ const loaded = new Map<string, Record<string, Schema>>();
 const listeners = new Set<() => void>();
 
 /** The schemas of one CustomResourceDefinition document, or a one-line reason it is not one. */
-export function crdVersionSchemas(doc: unknown): { storage: string; versions: Record<string, Schema> } | string {
+function crdVersionSchemas(doc: unknown): { storage: string; versions: Record<string, Schema> } | string {
   if (!isRecord(doc) || doc.kind !== "CustomResourceDefinition") return "not a CustomResourceDefinition";
   const spec = isRecord(doc.spec) ? doc.spec : {};
   const names = isRecord(spec.names) ? spec.names : {};

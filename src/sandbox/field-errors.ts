@@ -33,9 +33,9 @@ export function goSlice(goType: string, items: readonly string[]): string {
   return `${goType}{${items.map(goQuote).join(", ")}}`;
 }
 
-export type BadValue = string | number | { go: string };
+type BadValue = string | number | { go: string };
 
-export function render(value: BadValue): string {
+function render(value: BadValue): string {
   if (typeof value === "string") return goQuote(value);
   if (typeof value === "number") return String(value);
   return value.go;

@@ -5,13 +5,13 @@
 import type { JsonObject } from "./json.js";
 import { badRequest } from "./status.js";
 
-export interface FieldRequirement {
+interface FieldRequirement {
   field: string;
   operator: "=" | "!=";
   value: string;
 }
 
-export type FieldGetter = (obj: JsonObject) => string | undefined;
+type FieldGetter = (obj: JsonObject) => string | undefined;
 
 // Values may escape `\`, `,` and `=` with a backslash (fields.EscapeValue).
 function splitTerms(selector: string): string[] {

@@ -27,7 +27,7 @@ import { serveWatch } from "./watch-stream.js";
 /** Largest request body kube-apiserver accepts (3 MiB). */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export interface HttpHandlerOptions {
+interface HttpHandlerOptions {
   store: ObjectStore;
   registry: Registry;
   serverAddress: () => string;

@@ -2,14 +2,14 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 
-export interface KubeconfigInput {
+interface KubeconfigInput {
   url: string;
   caPem: string;
   token: string;
   name?: string;
 }
 
-export function kubeconfigDocument(input: KubeconfigInput): Record<string, unknown> {
+function kubeconfigDocument(input: KubeconfigInput): Record<string, unknown> {
   const name = input.name ?? "releasegate-sandbox";
   return {
     apiVersion: "v1",

@@ -5,9 +5,9 @@
 // everything.
 
 /** Operators of metav1.LabelSelectorRequirement, plus Gt/Lt which only the string syntax can express. */
-export type LabelSelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
+type LabelSelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
 
-export interface LabelSelectorRequirement {
+interface LabelSelectorRequirement {
   key: string;
   operator: LabelSelectorOperator;
   values?: string[];

@@ -23,7 +23,7 @@ export interface ListOptions {
   timeoutSeconds?: number;
 }
 
-export interface ContinueToken {
+interface ContinueToken {
   rv: number;
   /** Resume strictly after this storage key. */
   start: string;

@@ -8,10 +8,10 @@ import { failure } from "./status.js";
 import type { StatusError } from "./status.js";
 
 /** How a list at a dotted path (list items are not in the path) is merged and owned. */
-export type ListType = { type: "atomic" } | { type: "set" } | { type: "map"; keys: string[] };
+type ListType = { type: "atomic" } | { type: "set" } | { type: "map"; keys: string[] };
 
 /** List types by dotted path, for the kinds the sandbox serves; everything else is atomic. */
-export const LIST_TYPES: Readonly<Record<string, ListType>> = {
+const LIST_TYPES: Readonly<Record<string, ListType>> = {
   "metadata.finalizers": { type: "set" },
   "metadata.ownerReferences": { type: "map", keys: ["uid"] },
   "spec.ports": { type: "map", keys: ["port", "protocol"] },
@@ -54,7 +54,7 @@ function itemKey(item: unknown, keys: string[]): string {
 }
 
 /** The part of an object a write of `subresource` owns: status for /status, everything else otherwise. */
-export function scopedPart(obj: JsonObject, subresource: string | undefined, hasStatusSubresource: boolean): JsonObject {
+function scopedPart(obj: JsonObject, subresource: string | undefined, hasStatusSubresource: boolean): JsonObject {
   if (subresource === "status") return obj.status === undefined ? {} : { status: obj.status };
   const copy: JsonObject = {};
   for (const [k, v] of Object.entries(obj)) {
@@ -148,7 +148,7 @@ export function toFieldsV1(paths: string[][]): JsonObject {
 }
 
 /** Paths of a FieldsV1 tree (leaves, plus `.` markers as stored). */
-export function fromFieldsV1(fields: unknown, prefix: string[] = []): string[][] {
+function fromFieldsV1(fields: unknown, prefix: string[] = []): string[][] {
   if (!isMap(fields)) return [];
   const entries = Object.entries(fields);
   if (entries.length === 0) return prefix.length > 0 ? [prefix] : [];

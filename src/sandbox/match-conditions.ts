@@ -32,7 +32,7 @@ const env = celEnv({
 type Program = ReturnType<typeof plan<{ object: typeof CelScalar.DYN; oldObject: typeof CelScalar.DYN; request: typeof CelScalar.DYN }>>;
 
 /** A compiled expression, or the error detail kube-apiserver reports for it. */
-export type CompiledCondition = { ok: true; program: Program; usesAuthorizer: boolean } | { ok: false; error: string };
+type CompiledCondition = { ok: true; program: Program; usesAuthorizer: boolean } | { ok: false; error: string };
 
 // ---------------------------------------------------------------------------------------------------
 // Compilation: parse, check as cel-go would, plan; cached by expression text
@@ -275,7 +275,7 @@ function compileUncached(expression: string): CompiledCondition {
 }
 
 /** Compiles a match condition expression once per distinct text. */
-export function compileMatchCondition(expression: string): CompiledCondition {
+function compileMatchCondition(expression: string): CompiledCondition {
   let result = compiled.get(expression);
   if (result === undefined) {
     result = compileUncached(expression);
@@ -364,7 +364,7 @@ export interface MatchConditionInput {
   request: Record<string, unknown>;
 }
 
-export type MatchConditionsResult =
+type MatchConditionsResult =
   | { matches: true }
   /** A condition was false (`failedCondition`), or conditions failed under failurePolicy Ignore. */
   | { matches: false; failedCondition?: string }

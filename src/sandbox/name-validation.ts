@@ -1,24 +1,24 @@
 // Kubernetes name validation (apimachinery/pkg/util/validation): DNS-1123 subdomains, DNS-1035 labels,
 // qualified names and label values, with the messages kube-apiserver gives.
 
-export function regexError(msg: string, fmt: string, ...examples: string[]): string {
+function regexError(msg: string, fmt: string, ...examples: string[]): string {
   if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
   // As in Go, each example ends with ", " and " or " joins them: "'a',  or 'b', ".
   return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(" or ")}regex used for validation is '${fmt}')`;
 }
 
-export const maxLenError = (n: number): string => `must be no more than ${n} characters`;
+const maxLenError = (n: number): string => `must be no more than ${n} characters`;
 
-export const DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
-export const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
-export const DNS1123_SUBDOMAIN = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
-export const DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?";
-export const DNS1035_LABEL = new RegExp(`^${DNS1035_LABEL_FMT}$`);
-export const QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-export const QUALIFIED_NAME = new RegExp(`^${QUALIFIED_NAME_FMT}$`);
-export const QUALIFIED_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-export const LABEL_VALUE_FMT = `(${QUALIFIED_NAME_FMT})?`;
-export const LABEL_VALUE = new RegExp(`^${LABEL_VALUE_FMT}$`);
+const DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
+const DNS1123_SUBDOMAIN = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
+const DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?";
+const DNS1035_LABEL = new RegExp(`^${DNS1035_LABEL_FMT}$`);
+const QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
+const QUALIFIED_NAME = new RegExp(`^${QUALIFIED_NAME_FMT}$`);
+const QUALIFIED_NAME_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const LABEL_VALUE_FMT = `(${QUALIFIED_NAME_FMT})?`;
+const LABEL_VALUE = new RegExp(`^${LABEL_VALUE_FMT}$`);
 
 export function isDNS1123Subdomain(value: string): string[] {
   const errs: string[] = [];

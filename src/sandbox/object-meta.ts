@@ -4,8 +4,8 @@
 import { randomUUID } from "node:crypto";
 import type { JsonObject } from "./json.js";
 
-export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface FieldProblem {
   field: string;
@@ -24,11 +24,6 @@ export function nameOf(obj: JsonObject): string {
   return typeof name === "string" ? name : "";
 }
 
-export function namespaceOf(obj: JsonObject): string | undefined {
-  const ns = meta(obj).namespace;
-  return typeof ns === "string" && ns ? ns : undefined;
-}
-
 export function labelsOf(obj: JsonObject): Record<string, string> {
   const labels = meta(obj).labels;
   return labels && typeof labels === "object" ? (labels as Record<string, string>) : {};
@@ -40,7 +35,7 @@ export function finalizersOf(obj: JsonObject): string[] {
 }
 
 /** Validation message of a name, in apimachinery's words, or undefined when valid. */
-export function nameProblem(name: string, label: boolean): string | undefined {
+function nameProblem(name: string, label: boolean): string | undefined {
   if (label) {
     if (name.length > 63) return "must be no more than 63 characters";
     if (!DNS1123_LABEL.test(name)) {

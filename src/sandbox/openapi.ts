@@ -106,7 +106,7 @@ function groupVersionDocument(group: string, version: string): JsonObject {
   return { openapi: "3.0.0", info: { title: "Kubernetes", version: "v1.35.0" }, paths, components: { schemas } };
 }
 
-export interface OpenApiV3 {
+interface OpenApiV3 {
   /** GET /openapi/v3 */
   index: JsonObject;
   /** Documents by path after /openapi/v3/ (e.g. `apis/helm.toolkit.fluxcd.io/v2`). */

@@ -163,14 +163,14 @@ function canonical(v: unknown): unknown {
 // --- strategic merge patch ------------------------------------------------------------------------
 
 /** How a list field merges in a strategic merge patch: by a key field, or as a set of primitives. */
-export type ListStrategy = { mergeKey: string } | { primitiveMerge: true };
+type ListStrategy = { mergeKey: string } | { primitiveMerge: true };
 
 /**
  * patchStrategy/patchMergeKey struct tags of the core types the sandbox serves, by dotted field path
  * (lists replace unless named here). From k8s.io/api: ObjectMeta, ServiceSpec, ValidatingWebhookConfiguration,
  * NamespaceStatus.
  */
-export const strategicListKeys: Readonly<Record<string, ListStrategy>> = {
+const strategicListKeys: Readonly<Record<string, ListStrategy>> = {
   "metadata.finalizers": { primitiveMerge: true },
   "metadata.ownerReferences": { mergeKey: "uid" },
   "spec.ports": { mergeKey: "port" },

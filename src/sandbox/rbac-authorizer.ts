@@ -26,7 +26,7 @@ import type { ObjectStore } from "./store.js";
 export type AuthorizationMode = "AlwaysAllow" | "RBAC";
 
 /** What a request asks for, as kube-apiserver's authorizers see it (authorizer.Attributes). */
-export interface RequestAttributes {
+interface RequestAttributes {
   user: AdmissionUser;
   verb: string;
   /** False for non-resource URLs (/api, /version, /openapi/v3, /healthz, ...). */
@@ -40,7 +40,7 @@ export interface RequestAttributes {
   name: string;
 }
 
-export interface PolicyRule {
+interface PolicyRule {
   verbs?: string[];
   apiGroups?: string[];
   resources?: string[];
@@ -48,7 +48,7 @@ export interface PolicyRule {
   nonResourceURLs?: string[];
 }
 
-export type Decision = { allowed: true } | { allowed: false; reason: string };
+type Decision = { allowed: true } | { allowed: false; reason: string };
 
 const RBAC_GROUP = "rbac.authorization.k8s.io";
 export const RBAC_STORAGE = {
@@ -169,7 +169,7 @@ function nonResourceUrlMatches(rule: PolicyRule, path: string): boolean {
   return (rule.nonResourceURLs ?? []).some((u) => u === "*" || u === path || (u.endsWith("*") && path.startsWith(u.replace(/\*+$/, ""))));
 }
 
-export function ruleAllows(a: RequestAttributes, rule: PolicyRule): boolean {
+function ruleAllows(a: RequestAttributes, rule: PolicyRule): boolean {
   if (!has(rule.verbs, a.verb)) return false;
   if (!a.resourceRequest) return nonResourceUrlMatches(rule, a.path);
   const combined = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
@@ -321,7 +321,7 @@ export function authenticate(token: string, adminToken: string, store: ObjectSto
   return { username: user.username, groups: user.groups.filter((g) => g !== "system:masters") };
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 function sendStatus(res: ServerResponse, err: StatusError): void {
   const text = JSON.stringify(toWire(err.status));

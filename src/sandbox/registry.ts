@@ -54,12 +54,12 @@ export interface DeleteOptions {
  * A function computing the new object (client's version) from the current one (client's version).
  * `managedFields`, when given (server-side apply), replaces the ownership bookkeeping of an Update.
  */
-export interface UpdateResult {
+interface UpdateResult {
   object: JsonObject;
   options?: unknown;
   managedFields?: ManagedFieldsEntry[];
 }
-export type UpdateFn = (current: JsonObject | undefined) => UpdateResult | Promise<UpdateResult>;
+type UpdateFn = (current: JsonObject | undefined) => UpdateResult | Promise<UpdateResult>;
 
 const WEBHOOKS = "validatingwebhookconfigurations.admissionregistration.k8s.io";
 /** Namespaces Kubernetes refuses to delete (NamespaceLifecycle's immortal namespaces). */
@@ -89,7 +89,7 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-export interface RegistryOptions {
+interface RegistryOptions {
   serviceResolver?: ServiceResolver;
 }
 

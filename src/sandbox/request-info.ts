@@ -14,7 +14,7 @@ export interface ResourceRequest {
   watchPath: boolean;
 }
 
-export type RequestTarget =
+type RequestTarget =
   | { type: "resource"; request: ResourceRequest }
   | { type: "group"; group: string; version?: string }
   | { type: "core"; version?: string }

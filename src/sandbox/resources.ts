@@ -8,9 +8,6 @@ import type { Schema } from "./schema-validation.js";
 import type { JsonObject } from "./json.js";
 import type { PrinterColumn, ResourceDef } from "./resource-def.js";
 
-export type { JsonObject } from "./json.js";
-export type { PrinterColumn, ResourceDef } from "./resource-def.js";
-
 export const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] as const;
 
 function str(obj: JsonObject, ...path: string[]): string | undefined {

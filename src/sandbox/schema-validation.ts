@@ -105,7 +105,7 @@ function walk(value: unknown, schema: Schema, path: string, unknown: string[]): 
 }
 
 /** Applies the schema's `default`s to absent fields, in place (also done on every read, like kube-apiserver). */
-export function applyDefaults(value: unknown, schema: Schema, isRoot = false): void {
+function applyDefaults(value: unknown, schema: Schema, isRoot = false): void {
   if (isMap(value)) {
     for (const [key, child] of Object.entries(schema.properties ?? {})) {
       if (isRoot && (key === "metadata" || key === "apiVersion" || key === "kind")) continue;

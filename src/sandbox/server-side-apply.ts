@@ -8,7 +8,7 @@ import type { JsonObject } from "./json.js";
 import { apiVersionOf } from "./resources.js";
 import { badRequest } from "./status.js";
 
-export interface ApplyOptions {
+interface ApplyOptions {
   manager: string;
   force: boolean;
   options: JsonObject;

@@ -35,16 +35,16 @@ import { annotation, field, idOf, numberField } from "./flux-sim/unstructured.js
 import type { Condition, Json } from "./flux-sim/unstructured.js";
 
 /** The annotation that makes the simulated install fail. */
-export const SIMULATE_ANNOTATION = "sandbox.releasegate.io/simulate";
-export const SIMULATE_INSTALL_FAILURE = "install-failure";
+const SIMULATE_ANNOTATION = "sandbox.releasegate.io/simulate";
+const SIMULATE_INSTALL_FAILURE = "install-failure";
 /** Flux's annotation asking for a reconcile now (any new value). */
-export const REQUESTED_AT_ANNOTATION = "reconcile.fluxcd.io/requestedAt";
+const REQUESTED_AT_ANNOTATION = "reconcile.fluxcd.io/requestedAt";
 
-export interface SimulatedFluxLogger {
+interface SimulatedFluxLogger {
   warn(fields: object, message: string): void;
 }
 
-export interface SimulatedFluxOptions {
+interface SimulatedFluxOptions {
   /** How long an install takes before Ready=True (default 1.5 s, so a person sees it progress). */
   installDelayMs?: number;
   /** helm-controller's and kustomize-controller's `--requeue-dependency` (default 30 s). */

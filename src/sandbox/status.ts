@@ -3,7 +3,7 @@
 // client libraries print `message` and branch on `reason` and `code`.
 
 /** A metav1.Status cause (details.causes[]). */
-export interface StatusCause {
+interface StatusCause {
   reason?: string;
   message?: string;
   field?: string;
@@ -31,7 +31,7 @@ export interface Status {
 }
 
 /** What identifies an object in an error: `<resource>.<group> "<name>"`, as kube-apiserver prints it. */
-export interface QualifiedResource {
+interface QualifiedResource {
   group: string;
   resource: string;
 }
@@ -53,7 +53,7 @@ export function failure(code: number, reason: string, message: string, details?:
 }
 
 /** `helmreleases.helm.toolkit.fluxcd.io`, or `configmaps` for the core group. */
-export function qualified(r: QualifiedResource): string {
+function qualified(r: QualifiedResource): string {
   return r.group ? `${r.resource}.${r.group}` : r.resource;
 }
 
@@ -96,10 +96,6 @@ export function forbidden(r: QualifiedResource, name: string, why: string): Stat
   return failure(403, "Forbidden", `${subject} is forbidden: ${why}`, { name: name || undefined, group: r.group || undefined, kind: r.resource });
 }
 
-export function methodNotAllowed(): StatusError {
-  return failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
-}
-
 /** 410 Expired, the answer for a resourceVersion older than the retained history. */
 export function expired(message: string): StatusError {
   return failure(410, "Expired", message);
@@ -120,13 +116,6 @@ export function internalError(message: string): StatusError {
 
 export function unauthorized(): StatusError {
   return failure(401, "Unauthorized", "Unauthorized");
-}
-
-/** A Status for a successful delete of a collection or of an object with no body to return. */
-export function success(details?: StatusDetails): Status {
-  const status: Status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", message: "", reason: "", code: 200 };
-  if (details) status.details = details;
-  return status;
 }
 
 /** Strips `undefined` members so the JSON matches what Go's omitempty produces. */

@@ -6,7 +6,7 @@
 import type { JsonObject } from "./json.js";
 import { expired } from "./status.js";
 
-export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
+type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
 
 /** One committed change. `object` is the new state (for DELETED: the last state, stamped with the deletion's RV). */
 export interface Change {
@@ -19,7 +19,7 @@ export interface Change {
   prev?: JsonObject;
 }
 
-export type ChangeListener = (change: Change) => void;
+type ChangeListener = (change: Change) => void;
 
 /** A point-in-time copy of the whole store (restart with state kept, snapshot files). */
 export interface StoreSnapshot {

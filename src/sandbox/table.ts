@@ -12,7 +12,7 @@ export function wantsTable(req: IncomingMessage): boolean {
 }
 
 /** duration.HumanDuration: `45s`, `5m3s`, `3h`, `2d5h`, ... */
-export function humanDuration(ms: number): string {
+function humanDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   if (seconds < -1) return "<invalid>";
   if (seconds < 0) return "0s";
@@ -40,7 +40,7 @@ function age(obj: JsonObject): string {
 }
 
 /** Evaluates the JSONPath subset CRD printer columns use: `.a.b`, `[n]`, `[*]`, `[?(@.k=="v")]`. */
-export function jsonPath(obj: unknown, path: string): unknown[] {
+function jsonPath(obj: unknown, path: string): unknown[] {
   let current: unknown[] = [obj];
   const tokens = path.match(/\.[^.[\]]+|\[\?\(@\.[^)]*\)\]|\[\d+\]|\[\*\]/g) ?? [];
   for (const token of tokens) {

@@ -1,14 +1,14 @@
 // Webhook warnings as HTTP Warning headers (k8s.io/apiserver/pkg/endpoints/filters/warning.go recorder and
 // net.NewWarningHeader): code 299, sanitized, truncated as kube-apiserver truncates them.
 
-export const TRUNCATE_AT_TOTAL_RUNES = 4 * 1024;
-export const TRUNCATE_ITEM_RUNES = 256;
+const TRUNCATE_AT_TOTAL_RUNES = 4 * 1024;
+const TRUNCATE_ITEM_RUNES = 256;
 
 // unicode.IsControl: C0, DEL and C1 control characters.
 // eslint-disable-next-line no-control-regex
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-export function headerValue(text: string): string | undefined {
+function headerValue(text: string): string | undefined {
   if (CONTROL.test(text)) return undefined; // NewWarningHeader refuses it, so the warning is dropped
   const quoted = `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
   // Go writes the header's UTF-8 bytes as they are; Node needs them as latin1 characters to do the same.

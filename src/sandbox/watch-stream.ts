@@ -13,7 +13,7 @@ import type { Status } from "./status.js";
 import { StatusError, failure, toWire } from "./status.js";
 import type { Change, ObjectStore } from "./store.js";
 
-export interface WatchTarget {
+interface WatchTarget {
   def: ResourceDef;
   version: string;
   namespace?: string;

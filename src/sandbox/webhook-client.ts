@@ -12,7 +12,7 @@ import type { Webhook } from "./webhook-definitions.js";
 /** A failure to call the webhook (ErrCallingWebhook): subject to failurePolicy. */
 export class CallError extends Error {}
 
-export interface Target {
+interface Target {
   /** The URL as kube-apiserver names it in errors, `?timeout=` included. */
   displayUrl: string;
   connectHost: string;
@@ -22,7 +22,7 @@ export interface Target {
   servername?: string;
 }
 
-export const agents = new Map<string, { fingerprint: string; agent: https.Agent }>();
+const agents = new Map<string, { fingerprint: string; agent: https.Agent }>();
 
 /** One keep-alive agent per webhook, replaced when its CA bundle or address changes. */
 export function agentFor(h: Webhook, caPem: string | undefined, target: Target): https.Agent {
@@ -103,20 +103,20 @@ export function targetFor(h: Webhook, timeoutParam: string, resolver: AdmissionC
   throw new CallError("could not get REST client: webhook has neither clientConfig.url nor clientConfig.service");
 }
 
-export interface HttpResponse {
+interface HttpResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
 }
 
-export class DeadlineExceeded extends Error {
+class DeadlineExceeded extends Error {
   constructor() {
     super("context deadline exceeded");
   }
 }
 
 /** Go's x509.HostnameError wording, from the certificate Node rejected. */
-export function hostnameError(host: string, cert: { subjectaltname?: string } | undefined): string {
+function hostnameError(host: string, cert: { subjectaltname?: string } | undefined): string {
   const sans = (cert?.subjectaltname ?? "").split(/,\s*/).filter(Boolean);
   const dns = sans.filter((s) => s.startsWith("DNS:")).map((s) => s.slice(4));
   const ips = sans.filter((s) => s.startsWith("IP Address:")).map((s) => s.slice(11));
@@ -127,7 +127,7 @@ export function hostnameError(host: string, cert: { subjectaltname?: string } | 
   return `x509: certificate is valid for ${valid}, not ${host}`;
 }
 
-export const UNKNOWN_AUTHORITY = new Set([
+const UNKNOWN_AUTHORITY = new Set([
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -138,7 +138,7 @@ export const UNKNOWN_AUTHORITY = new Set([
 ]);
 
 /** A Node transport error in the words of Go's net/http and crypto/tls, as kube-apiserver reports them. */
-export function transportMessage(err: NodeJS.ErrnoException & { host?: string; cert?: { subjectaltname?: string } }, target: Target): string {
+function transportMessage(err: NodeJS.ErrnoException & { host?: string; cert?: { subjectaltname?: string } }, target: Target): string {
   if (err instanceof DeadlineExceeded) return err.message;
   const code = err.code ?? "";
   if (UNKNOWN_AUTHORITY.has(code)) return "tls: failed to verify certificate: x509: certificate signed by unknown authority";
@@ -201,7 +201,7 @@ export function post(target: Target, agent: https.Agent, body: string, timeoutMs
 }
 
 // errors.NewGenericServerResponse: the message client-go makes of a non-2xx answer that is not a Status.
-export function genericServerMessage(code: number, serverMessage: string): string {
+function genericServerMessage(code: number, serverMessage: string): string {
   switch (code) {
     case 409:
       return "the server reported a conflict";

@@ -37,17 +37,17 @@ export function stringOr(v: unknown, fallback: string): string {
   return typeof v === "string" ? v : fallback;
 }
 
-export function strings(v: unknown): string[] {
+function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 }
 
 /** timeoutSeconds defaults to 10 in v1 and validation allows 1..30; out-of-range stored values are clamped. */
-export function timeoutOf(v: unknown): number {
+function timeoutOf(v: unknown): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) return 10;
   return Math.min(30, Math.max(1, Math.floor(v)));
 }
 
-export function parseWebhook(configurationName: string, raw: JsonRecord): Webhook {
+function parseWebhook(configurationName: string, raw: JsonRecord): Webhook {
   const client = isRecord(raw.clientConfig) ? raw.clientConfig : {};
   const service = isRecord(client.service) ? client.service : undefined;
   const rules = (Array.isArray(raw.rules) ? raw.rules : []).filter(isRecord).map(

@@ -13,7 +13,7 @@ export function isNamespaceResource(r: GroupVersionResource): boolean {
   return r.group === "" && r.version === "v1" && r.resource === "namespaces";
 }
 
-export function exactOrWildcard(items: string[], requested: string): boolean {
+function exactOrWildcard(items: string[], requested: string): boolean {
   return items.some((item) => item === "*" || item === requested);
 }
 
@@ -21,7 +21,7 @@ export function exactOrWildcard(items: string[], requested: string): boolean {
  * rules.Matcher: scope, operation, group, version and resource must all match. `"*"` matches every
  * resource but no subresource; `"pods/*"`, `"*\/status"` and `"*\/*"` name subresources explicitly.
  */
-export function ruleMatches(rule: Rule, resource: GroupVersionResource, subResource: string, operation: string, namespace: string): boolean {
+function ruleMatches(rule: Rule, resource: GroupVersionResource, subResource: string, operation: string, namespace: string): boolean {
   let scope: boolean;
   if (rule.scope === "*") scope = true;
   // Namespace objects are cluster-scoped even though their requests carry a namespace (their own name).
@@ -40,24 +40,24 @@ export function ruleMatches(rule: Rule, resource: GroupVersionResource, subResou
   });
 }
 
-export function labelsOf(object: unknown): Record<string, string> | undefined {
+function labelsOf(object: unknown): Record<string, string> | undefined {
   if (!isRecord(object)) return undefined;
   const metadata = isRecord(object.metadata) ? object.metadata : {};
   const labels = isRecord(metadata.labels) ? metadata.labels : {};
   return Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
-export function isEmptySelector(s: LabelSelector | undefined): boolean {
+function isEmptySelector(s: LabelSelector | undefined): boolean {
   return !s || (Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0);
 }
 
-export type MatchResult = { matches: boolean; error?: AdmissionStatus };
+type MatchResult = { matches: boolean; error?: AdmissionStatus };
 
 export function internalError(message: string): AdmissionStatus {
   return { code: 500, reason: "InternalError", message: `Internal error occurred: ${message}`, details: { causes: [{ message }] } };
 }
 
-export function selectorMatch(selector: LabelSelector, labels: Record<string, string>): MatchResult {
+function selectorMatch(selector: LabelSelector, labels: Record<string, string>): MatchResult {
   try {
     return { matches: matchesLabelSelector(selector, labels) };
   } catch (e) {
@@ -71,7 +71,7 @@ export function selectorMatch(selector: LabelSelector, labels: Record<string, st
  * own labels (the new object on CREATE/UPDATE, the stored one otherwise); anything else by its namespace's
  * labels, and a missing namespace is a 404 (kept by kube-apiserver "for backwards compatibility").
  */
-export function namespaceSelectorMatch(h: Webhook, attrs: AdmissionAttributes, namespace: string): MatchResult {
+function namespaceSelectorMatch(h: Webhook, attrs: AdmissionAttributes, namespace: string): MatchResult {
   if (namespace === "" && attrs.resource.resource !== "namespaces") return { matches: true };
   if (isEmptySelector(h.namespaceSelector)) return { matches: true };
   let labels: Record<string, string> | undefined;
@@ -90,7 +90,7 @@ export function namespaceSelectorMatch(h: Webhook, attrs: AdmissionAttributes, n
 }
 
 /** object.Matcher: the selector matches if the object or the old object matches; a missing object never does. */
-export function objectSelectorMatch(h: Webhook, attrs: AdmissionAttributes): MatchResult {
+function objectSelectorMatch(h: Webhook, attrs: AdmissionAttributes): MatchResult {
   if (isEmptySelector(h.objectSelector)) return { matches: true };
   const selector = h.objectSelector as LabelSelector;
   for (const candidate of [attrs.object, attrs.oldObject]) {
@@ -102,12 +102,12 @@ export function objectSelectorMatch(h: Webhook, attrs: AdmissionAttributes): Mat
   return { matches: false };
 }
 
-export function gvrString(r: GroupVersionResource): string {
+function gvrString(r: GroupVersionResource): string {
   return `${r.group}/${r.version}, Resource=${r.resource}`;
 }
 
 /** apierrors.NewForbidden for the requested resource, as ShouldCallHook returns for failed matchConditions. */
-export function forbidden(attrs: AdmissionAttributes, why: string): AdmissionStatus {
+function forbidden(attrs: AdmissionAttributes, why: string): AdmissionStatus {
   const { group, resource } = attrs.resource;
   const qualified = group ? `${resource}.${group}` : resource;
   const details: JsonRecord = {};
@@ -123,7 +123,7 @@ export function forbidden(attrs: AdmissionAttributes, why: string): AdmissionSta
  * webhook matched (VersionedAttributes) and the request as CEL sees it. A false condition skips the
  * webhook; errors refuse the request with 403 Forbidden under failurePolicy Fail and skip it under Ignore.
  */
-export function matchConditionsAllow(inv: Invocation, attrs: AdmissionAttributes, namespace: string, convert: Converter): true | undefined | AdmissionStatus {
+function matchConditionsAllow(inv: Invocation, attrs: AdmissionAttributes, namespace: string, convert: Converter): true | undefined | AdmissionStatus {
   const h = inv.webhook;
   if (h.matchConditions.length === 0) return true;
   const request = celRequest({

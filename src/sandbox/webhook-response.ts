@@ -6,13 +6,13 @@ import { isRecord } from "./json.js";
 import { stringOr } from "./webhook-definitions.js";
 import type { JsonRecord } from "./webhook-definitions.js";
 
-export interface VerifiedResponse {
+interface VerifiedResponse {
   allowed: boolean;
   status?: JsonRecord;
   warnings: string[];
 }
 
-export function fieldTypeError(field: string, value: unknown, goType: string): CallError {
+function fieldTypeError(field: string, value: unknown, goType: string): CallError {
   return new CallError(
     `failed to call webhook: json: cannot unmarshal ${jsonTypeName(value)} into Go struct field AdmissionResponse.response.${field} of type ${goType}`,
   );

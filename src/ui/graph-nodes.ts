@@ -15,7 +15,7 @@ function uniqueDependencyKeys(object: FluxObject): ObjectKey[] {
 }
 
 /** The page's node for one object and its gate. */
-export function nodeOf(kind: FluxKind, object: FluxObject, gate: GateState): GraphNode {
+export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState): GraphNode {
   const self = nodeId(kind, object.namespace, object.name);
   const dependencies = uniqueDependencyKeys(object);
   const node: GraphNode = {
@@ -78,7 +78,7 @@ export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSn
       const gate = tracker.state(key);
       if (gate === undefined || shown.has(key)) continue; // one node per object, however often listed
       shown.add(key);
-      nodes.push(nodeOf(kind, tracker.graph.get(key)!, gate));
+      nodes.push(graphNodeOf(kind, tracker.graph.get(key)!, gate));
       for (const dep of tracker.graph.dependencyKeys(key)) if (!tracker.graph.has(dep)) ghosts.add(dep);
     }
   }

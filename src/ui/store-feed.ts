@@ -7,7 +7,7 @@ import type { FluxGraph } from "../cluster/flux-graph.js";
 import type { GateBatch, GateBatchListener } from "../cluster/kind-store.js";
 import { nodeKey, splitKey } from "../graph/refs.js";
 import type { FluxObject, GateState, NodeKey } from "../graph/types.js";
-import { ghostOf, nodeOf } from "./graph-nodes.js";
+import { ghostOf, graphNodeOf } from "./graph-nodes.js";
 import type { GraphFeed, GraphNode, GraphSnapshot, GraphUpdate } from "./graph-snapshot.js";
 
 /** What the feed reads of a kind's store (a KindStore fits as it is). */
@@ -38,7 +38,7 @@ interface SerializedNode {
 function nodeNow(shared: Shared, node: NodeKey): GraphNode | undefined {
   const object = shared.graph.get(node);
   const gate = shared.gates.state(node);
-  return object === undefined || gate === undefined ? undefined : nodeOf(object.kind, object, gate);
+  return object === undefined || gate === undefined ? undefined : graphNodeOf(object.kind, object, gate);
 }
 
 /** A ghost for every dependency of `node` the graph does not hold. */
@@ -116,7 +116,7 @@ export function storeFeed(stores: readonly FeedStore[]): GraphFeed {
         let entry = serialized.get(key);
         if (entry === undefined || entry.object !== object || entry.gate !== gate) {
           const missing = shared.graph.dependencyKeys(key).filter((dep) => !shared.graph.has(dep));
-          entry = { object, gate, json: JSON.stringify(nodeOf(object.kind, object, gate)), ghosts: missing, pass };
+          entry = { object, gate, json: JSON.stringify(graphNodeOf(object.kind, object, gate)), ghosts: missing, pass };
           serialized.set(key, entry);
         }
         entry.pass = pass;
@@ -141,7 +141,7 @@ export function storeFeed(stores: readonly FeedStore[]): GraphFeed {
         for (const [key, gate] of shared.gates.states()) {
           const object = shared.graph.get(key);
           if (object === undefined) continue;
-          nodes.push(nodeOf(object.kind, object, gate));
+          nodes.push(graphNodeOf(object.kind, object, gate));
           ghostsOf(shared, key, ghosts);
         }
       }

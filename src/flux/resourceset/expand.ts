@@ -18,7 +18,7 @@ import { toGoValue, type GoMap } from "./go-values.js";
 import { readObject, readObjects, splitDocuments, type RenderedObject } from "./rendered-yaml.js";
 import type { TemplateFunction } from "./template-exec.js";
 
-export interface ResourceSetExpansion {
+interface ResourceSetExpansion {
   objects: Array<Record<string, unknown>>;
   unknown: Array<{ apiVersion?: string; kind?: string; namespace?: string; reason: string }>;
 }

@@ -32,18 +32,6 @@ export function toGoValue(value: unknown): GoValue {
   return String(value);
 }
 
-/** The plain JSON value of a Go value (GoFloat unwrapped). */
-export function toPlain(value: GoValue): unknown {
-  if (value instanceof GoFloat) return value.value;
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (isGoMap(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
-    return out;
-  }
-  return value;
-}
-
 export function isFloat(value: GoValue): boolean {
   return value instanceof GoFloat || (typeof value === "number" && !Number.isInteger(value));
 }

@@ -68,7 +68,7 @@ const BOOL_OR_NULL = new Set([
 ]);
 
 /** Whether go-yaml v2 would read the plain scalar as something other than a string. */
-export function resolvesToNonString(s: string): boolean {
+function resolvesToNonString(s: string): boolean {
   if (BOOL_OR_NULL.has(s)) return true;
   if (/^[-+]?\.(inf|Inf|INF)$/.test(s) || /^\.(nan|NaN|NAN)$/.test(s)) return true;
   const plain = s.replace(/_/g, "");

@@ -1,4 +1,4 @@
 // Flux Operator ResourceSet expansion, offline: what a ResourceSet generates, computed with the operator's
 // Go text/template semantics.
 
-export { expandResourceSet, type ResourceSetExpansion } from "./expand.js";
+export { expandResourceSet } from "./expand.js";

@@ -9,7 +9,7 @@
 import { adler32 } from "./adler32.js";
 import { isGoMap, toGoValue, type GoMap } from "./go-values.js";
 
-export type CombinedInputs = { known: true; inputs: GoMap[] } | { known: false; reason: string };
+type CombinedInputs = { known: true; inputs: GoMap[] } | { known: false; reason: string };
 
 const MAX_PERMUTATIONS = 10_000;
 

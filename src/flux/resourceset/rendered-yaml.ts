@@ -30,7 +30,7 @@ export function splitDocuments(text: string): string[] {
 }
 
 /** One document as go-yaml v2 reads it; null for an empty (or comment-only) document. */
-export function parseYamlDocument(text: string): unknown {
+function parseYamlDocument(text: string): unknown {
   const doc = yamlLibrary().parseDocument(text, {
     version: "1.1",
     uniqueKeys: false,

@@ -18,9 +18,9 @@ export class FunctionError extends Error {}
 /** A wrong argument (type or count); Go prints it without the "error calling" prefix. */
 export class ArgumentError extends Error {}
 /** A function that exists for the Flux Operator but is not evaluated here. */
-export class UnsupportedFunctionError extends Error {}
+class UnsupportedFunctionError extends Error {}
 
-export interface TemplateOptions {
+interface TemplateOptions {
   delims?: Delimiters;
   functions: ReadonlyMap<string, TemplateFunction>;
   /** Names that Go would know but this implementation does not evaluate (the output becomes unknown). */

@@ -48,7 +48,7 @@ function map(args: GoValue[], i: number): GoMap {
 }
 
 /** sprig's strval: strings as they are, everything else through fmt's %v. */
-export function strval(v: GoValue): string {
+function strval(v: GoValue): string {
   return typeof v === "string" ? v : formatGoValue(v);
 }
 
@@ -73,7 +73,7 @@ function toFloat64(v: GoValue): GoFloat {
 }
 
 /** sprig's empty. */
-export function empty(v: GoValue): boolean {
+function empty(v: GoValue): boolean {
   if (v === null) return true;
   if (typeof v === "string") return v.length === 0;
   if (typeof v === "boolean") return !v;
@@ -91,7 +91,7 @@ function strslice(v: GoValue): string[] {
 }
 
 /** Go's encoding/json Marshal: sorted keys, HTML-safe escapes. */
-export function goJson(v: GoValue): string {
+function goJson(v: GoValue): string {
   const plain = (x: GoValue): unknown => {
     if (x instanceof GoFloat) return x.value;
     if (Array.isArray(x)) return x.map(plain);

@@ -4,7 +4,7 @@
 
 import { TemplateError } from "./template-error.js";
 
-export type TokenType =
+type TokenType =
   | "text"
   | "leftDelim"
   | "rightDelim"

@@ -38,7 +38,7 @@ export type TemplateNode =
   | { kind: "range"; pos: number; pipe: Pipeline; list: TemplateNode[]; elseList?: TemplateNode[] }
   | { kind: "break" | "continue"; pos: number };
 
-export interface ParseOptions {
+interface ParseOptions {
   delims: Delimiters;
   /** Function names the template may call. */
   isFunction: (name: string) => boolean;

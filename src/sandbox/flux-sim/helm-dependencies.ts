@@ -47,7 +47,7 @@ export function invalidReadyExpr(entries: readonly DependencyEntry[]): Dependenc
 }
 
 /** Ready=True at the current generation: the built-in readiness of a Flux dependency. */
-export function builtInReady(dep: Json): boolean {
+function builtInReady(dep: Json): boolean {
   return observedCurrentGeneration(dep) && condition(dep, "Ready")?.status === "True";
 }
 

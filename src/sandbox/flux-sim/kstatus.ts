@@ -7,7 +7,7 @@
 // Available condition True; a Progressing condition with reason ProgressDeadlineExceeded is Failed.
 import { condition, numberField, stringField } from "./unstructured.js";
 
-export type KStatus = "InProgress" | "Failed" | "Current";
+type KStatus = "InProgress" | "Failed" | "Current";
 
 export function computeStatus(obj: unknown): KStatus {
   const generation = numberField(obj, "metadata", "generation");

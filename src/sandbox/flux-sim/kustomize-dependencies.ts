@@ -23,7 +23,7 @@ export function sourceRefOf(obj: Json): SourceRef | undefined {
   return { kind, name, namespace: stringField(obj, "spec", "sourceRef", "namespace") || idOf(obj).namespace };
 }
 
-export function sameSource(a: SourceRef | undefined, b: SourceRef | undefined): boolean {
+function sameSource(a: SourceRef | undefined, b: SourceRef | undefined): boolean {
   return a !== undefined && b !== undefined && a.kind === b.kind && a.name === b.name && a.namespace === b.namespace;
 }
 

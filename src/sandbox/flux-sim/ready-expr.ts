@@ -21,7 +21,7 @@ function toCel(v: unknown): CelIn {
   return String(v);
 }
 
-export type ReadyExprResult = { ok: true; ready: boolean } | { ok: false; compileError: string } | { ok: false; evalError: string };
+type ReadyExprResult = { ok: true; ready: boolean } | { ok: false; compileError: string } | { ok: false; evalError: string };
 
 const selfDepEnv = celEnv({ variables: { self: CelScalar.DYN, dep: CelScalar.DYN }, funcs: strings });
 

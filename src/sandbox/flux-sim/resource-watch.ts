@@ -16,7 +16,7 @@ export interface ResourceType {
 
 export type WatchChange = { type: "upsert"; key: string; object: Json } | { type: "delete"; key: string };
 
-export function keyOf(obj: unknown): string {
+function keyOf(obj: unknown): string {
   const id = idOf(obj);
   return `${id.namespace}/${id.name}`;
 }

@@ -13,7 +13,7 @@ import { compileError, evaluateOnObject } from "./ready-expr.js";
 import { field, isJson } from "./unstructured.js";
 import type { Json } from "./unstructured.js";
 
-export interface ResourceSetDependency {
+interface ResourceSetDependency {
   apiVersion: string;
   kind: string;
   name: string;
@@ -37,7 +37,7 @@ export function resourceSetDependencies(obj: Json): ResourceSetDependency[] {
 }
 
 /** How the operator names a dependency in its messages: apiVersion/Kind/namespace/name. */
-export function dependencyLabel(dep: ResourceSetDependency): string {
+function dependencyLabel(dep: ResourceSetDependency): string {
   return [dep.apiVersion, dep.kind, ...(dep.namespace ? [dep.namespace] : []), dep.name].join("/");
 }
 

@@ -35,7 +35,7 @@ export function numberField(obj: unknown, ...path: string[]): number | undefined
   return typeof v === "number" ? v : undefined;
 }
 
-export interface ObjectId {
+interface ObjectId {
   namespace: string;
   name: string;
 }
@@ -48,7 +48,7 @@ export function annotation(obj: unknown, key: string): string | undefined {
   return stringField(obj, "metadata", "annotations", key);
 }
 
-export function conditions(obj: unknown): Condition[] {
+function conditions(obj: unknown): Condition[] {
   const list = field(obj, "status", "conditions");
   if (!Array.isArray(list)) return [];
   return list.filter((c): c is Condition => isJson(c) && typeof c.type === "string" && typeof c.status === "string");

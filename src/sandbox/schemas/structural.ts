@@ -4,7 +4,7 @@
 import type { Schema } from "../schema-validation.js";
 
 export const str = (extra: Partial<Schema> = {}): Schema => ({ type: "string", ...extra });
-export const int = (): Schema => ({ type: "integer", format: "int64" });
+const int = (): Schema => ({ type: "integer", format: "int64" });
 export const bool = (): Schema => ({ type: "boolean" });
 export const list = (items: Schema, extra: Partial<Schema> = {}): Schema => ({ type: "array", items, ...extra });
 
@@ -17,7 +17,7 @@ export function open(properties: Record<string, Schema>, extra: Partial<Schema> 
 export const duration = (): Schema => str({ pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$" });
 
 /** metav1.Condition, as every Flux status carries them. */
-export const conditions = (): Schema =>
+const conditions = (): Schema =>
   list(
     open(
       {
