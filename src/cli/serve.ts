@@ -194,7 +194,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   const cacheLog = log.child({ component: "cache" });
   // What readyExprs read of each object; the caches keep that much of it (docs/behaviour.md, "Gate states").
   const fieldDemand = new FieldDemand();
-  const keepFor = (kind: string, namespace: string, name: string): Keep | undefined => fieldDemand.keepOf(nodeKey(kind, namespace, name));
+  const keepFor = (kind: string, namespace: string, name: string): Keep | undefined => fieldDemand.decodeKeep(nodeKey(kind, namespace, name));
   const caches: ObjectCache[] = [];
   // The caches tell the demand what each object's own readyExprs read of others as they decode it, so that
   // a list that decoded a dependency before its dependent is done again before the first sync.

@@ -101,7 +101,7 @@ async function clusterObjects(kubeconfig: string | undefined, timeoutMs: number)
   const demand = new FieldDemand();
   let more = false;
   for (const object of objects) if (demand.update(nodeOf(object), object).length > 0) more = true;
-  return more ? list((kind, namespace, name) => demand.keepOf(nodeKey(kind, namespace, name))) : objects;
+  return more ? list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : objects;
 }
 
 export async function runWhy(argv: string[], io: CommandIo): Promise<number> {

@@ -15,6 +15,7 @@ import type { KubeClient, WatchHandle } from "../kube/kube-client.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject, sameFluxObject } from "../flux/decode.js";
 import type { DecodeOptions } from "../flux/decode.js";
+import { coversKeep } from "../graph/field-paths.js";
 import { objectKey } from "../graph/refs.js";
 import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { isRecord } from "../runtime/json.js";
@@ -36,6 +37,8 @@ export interface CacheCodec<T> {
   /** Undefined (or an empty name or namespace) for an object not worth keeping. */
   decode(raw: unknown): T | undefined;
   same(a: T, b: T): boolean;
+  /** The object was decoded keeping less than the codec keeps now (a readyExpr reads more of it): read it again. */
+  stale?(object: T): boolean;
 }
 
 /**
@@ -43,8 +46,14 @@ export interface CacheCodec<T> {
  * readyExprs read of each object (the graph's FieldDemand).
  */
 export function fluxCodec(kind: FluxKind, version: string | undefined, keepFor?: DecodeOptions["keepFor"]): CacheCodec<FluxObject> {
-  const options: DecodeOptions = keepFor === undefined ? {} : { keepFor };
-  return { type: fluxResourceType(kind, version), decode: (raw) => decodeFluxObject(kind, raw, options), same: sameFluxObject };
+  const type = fluxResourceType(kind, version);
+  if (keepFor === undefined) return { type, decode: (raw) => decodeFluxObject(kind, raw), same: sameFluxObject };
+  return {
+    type,
+    decode: (raw) => decodeFluxObject(kind, raw, { keepFor }),
+    same: sameFluxObject,
+    stale: (object) => object.fieldsKeep !== undefined && !coversKeep(object.fieldsKeep, keepFor(object.kind, object.namespace, object.name)),
+  };
 }
 
 /**
@@ -64,6 +73,8 @@ export interface WatchRestart {
 
 /** Lists at most this often in a row before the first sync (requestRelist while listing). */
 const MAX_LISTS_BEFORE_SYNC = 3;
+/** Objects read again one by one before the first sync; more, and the kind is listed again. */
+const MAX_STALE_READS = 200;
 
 export interface ObjectCacheOptions<T = FluxObject> {
   /** The kind, for logs and metrics; a Flux kind unless `codec` says what else is cached. */
@@ -260,6 +271,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
             this.relistWanted = false;
             this.listing = true;
             await this.relist().finally(() => (this.listing = false));
+            // Few objects decoded before the demand for them grew: read just those again.
+            if (this.relistWanted && !this.hasSynced && !this.stopped && (await this.refreshStale())) this.relistWanted = false;
           } while (this.relistWanted && !this.hasSynced && !this.stopped && ++rounds < MAX_LISTS_BEFORE_SYNC);
           if (this.stopped) break;
           needList = false;
@@ -357,6 +370,30 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     }
     this.resourceVersion = listVersion;
     this.contactAt = Date.now();
+  }
+
+  /**
+   * Reads again, one GET each, the objects the codec says were decoded keeping too little; false (nothing
+   * read) when there are more than MAX_STALE_READS of them, for which a list is cheaper.
+   */
+  private async refreshStale(): Promise<boolean> {
+    const stale = this.codec.stale;
+    if (stale === undefined) return false;
+    const keys: ObjectKey[] = [];
+    for (const [key, object] of this.objects) {
+      if (!stale(object)) continue;
+      keys.push(key);
+      if (keys.length > MAX_STALE_READS) return false;
+    }
+    for (const key of keys) {
+      if (this.stopped) return true;
+      const slash = key.indexOf("/");
+      const raw = await this.client.find(resourcePath(this.type, key.slice(0, slash), key.slice(slash + 1)));
+      const object = raw === undefined ? undefined : this.codec.decode(raw);
+      if (object === undefined) this.remove(key);
+      else this.upsert(key, object);
+    }
+    return true;
   }
 
   private upsert(key: ObjectKey, object: T): void {

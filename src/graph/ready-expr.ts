@@ -177,13 +177,11 @@ function compileOnObject(expr: string): CompiledObjectReadyExpr {
 export const OPERATOR_HEALTH_CHECK_EXPR =
   "status.conditions.filter(c, c.type == 'Ready').all(c, c.status == 'True' && c.observedGeneration == metadata.generation)";
 
-const externalCel = new WeakMap<ExternalObject, Record<string, CelInput>>();
-
-/** The object's top-level fields as CEL variables, the kubectl last-applied annotation left out. */
+/** The object's top-level fields as CEL variables, the kubectl last-applied annotation left out (made per evaluation, as celObject). */
 function objectBindings(object: FluxObject | ExternalObject): Record<string, CelInput> {
   if ("dependsOn" in object) return celObject(object) as Record<string, CelInput>;
-  let bindings = externalCel.get(object);
-  if (bindings === undefined) {
+  let bindings: Record<string, CelInput>;
+  {
     const metadata: Record<string, CelInput> = { name: object.name };
     if (object.namespace !== "") metadata.namespace = object.namespace;
     if (object.generation !== undefined) metadata.generation = BigInt(object.generation);
@@ -191,7 +189,6 @@ function objectBindings(object: FluxObject | ExternalObject): Record<string, Cel
     if (object.spec !== undefined) base.spec = celJson(object.spec);
     if (object.status !== undefined) base.status = celJson(object.status);
     bindings = object.fields === undefined ? base : (mergeCel(base, celJson(object.fields)) as Record<string, CelInput>);
-    externalCel.set(object, bindings);
   }
   return bindings;
 }
@@ -369,16 +366,12 @@ function children(expr: Expr, scope: ReadonlySet<string>): [Expr, ReadonlySet<st
 
 // --- objects as CEL sees them ---
 
-const celObjects = new WeakMap<FluxObject, CelInput>();
-
-/** The Kubernetes-shaped map of a FluxObject (see the header for the fields), cached per object. */
+/**
+ * The Kubernetes-shaped map of a FluxObject (see the header for the fields), made for each evaluation:
+ * kept per object it would cost about a KiB a release at 10,000 releases for maps read once per change.
+ */
 function celObject(obj: FluxObject): CelInput {
-  let value = celObjects.get(obj);
-  if (value === undefined) {
-    value = toCel(obj);
-    celObjects.set(obj, value);
-  }
-  return value;
+  return toCel(obj);
 }
 
 function toCel(obj: FluxObject): CelInput {
