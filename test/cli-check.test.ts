@@ -385,7 +385,7 @@ describe("ResourceSet dependsOn, offline", () => {
       expect(report.objects).toBe(4);
       const seen = report.problems.map((p) => [p.type, p.kind, p.object, p.cycle?.join(" → ") ?? p.dependency]);
       expect(seen).toEqual([
-        ["unverified", "ResourceSet", "flux-system/apps", "flux-system/letsencrypt"],
+        ["unverified", "ResourceSet", "flux-system/apps", "letsencrypt"],
         ["unverified", "ResourceSet", "flux-system/apps", "default/web"],
         ["missing", "ResourceSet", "flux-system/apps", "flux-system/infra-absent"],
         ["cycle", "ResourceSet", "flux-system/ring-a", "flux-system/ring-a → flux-system/ring-b → flux-system/ring-a"],

@@ -16,7 +16,7 @@ import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject, sameFluxObject } from "../flux/decode.js";
 import type { DecodeOptions } from "../flux/decode.js";
 import { coversKeep } from "../graph/field-paths.js";
-import { objectKey } from "../graph/refs.js";
+import { objectKey, splitKey } from "../graph/refs.js";
 import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { isRecord } from "../runtime/json.js";
 import { silentLogger } from "../runtime/logger.js";
@@ -387,8 +387,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     }
     for (const key of keys) {
       if (this.stopped) return true;
-      const slash = key.indexOf("/");
-      const raw = await this.client.find(resourcePath(this.type, key.slice(0, slash), key.slice(slash + 1)));
+      const { namespace, name } = splitKey(key);
+      const raw = await this.client.find(resourcePath(this.type, namespace, name));
       const object = raw === undefined ? undefined : this.codec.decode(raw);
       if (object === undefined) this.remove(key);
       else this.upsert(key, object);

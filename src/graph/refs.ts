@@ -5,8 +5,9 @@
 
 import type { DependencyEntry, FluxObject, NodeKey, ObjectKey, ResolvedDependency } from "./types.js";
 
+/** `namespace/name`; a cluster-scoped object's is its name alone (splitKey reads both back). */
 export function objectKey(namespace: string, name: string): ObjectKey {
-  return `${namespace}/${name}`;
+  return namespace === "" ? name : `${namespace}/${name}`;
 }
 
 export function nodeKey(kind: string, namespace: string, name: string): NodeKey {
