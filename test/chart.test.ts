@@ -274,9 +274,14 @@ describe("helm chart", () => {
     expect(flux).toContain("WARNING: installed into flux-system. The webhook never checks objects in its own namespace");
     expect(flux).toContain("helm install rg <chart> --namespace releasegate --create-namespace");
     expect(flux).toContain("in every namespace except kube-system, flux-system.");
-    const own = await notes("releasegate", "serviceMonitor.enabled=true");
+    const own = await notes("releasegate");
     expect(own).not.toContain("WARNING");
-    expect(own).toContain("The NetworkPolicy closes the metrics port (8080) to every peer, so Prometheus cannot scrape");
+    expect(own).toContain("The NetworkPolicy closes the metrics port (8080) to every peer.");
+    // With the ServiceMonitor on, the NetworkPolicy admits the Prometheus pods; the notes say how to narrow it.
+    const monitored = await notes("releasegate", "serviceMonitor.enabled=true");
+    expect(monitored).not.toContain("closes the metrics port");
+    expect(monitored).toContain("lets the Prometheus Operator's Prometheus pods (networkPolicy.scrapers) scrape the metrics");
+    expect(monitored).toContain("--set serviceMonitor.labels.release=<its Helm release name>");
     expect(await notes("releasegate", "networkPolicy.metricsFrom[0].podSelector.matchLabels.app=prometheus")).not.toContain("closes the metrics port");
   });
 
@@ -304,7 +309,7 @@ describe("chart documentation", () => {
     const walk = (value: unknown, path: string) => {
       const isMap = value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0;
       // Free-form maps (resources, labels, selectors) are documented as one value.
-      if (isMap && !["resources", "objectSelector", "issuerRef", "labels", "podSecurityContext", "securityContext"].some((k) => path.endsWith(k))) {
+      if (isMap && !["resources", "objectSelector", "issuerRef", "labels", "podSecurityContext", "securityContext", "Selector"].some((k) => path.endsWith(k))) {
         for (const [key, child] of Object.entries(value as Record<string, unknown>)) walk(child, path === "" ? key : `${path}.${key}`);
       } else leaves.push(path);
     };
@@ -327,7 +332,7 @@ describe.skipIf(!promtool.found)("alert rules (promtool)", () => {
     await writeFile(join(dir, "alerts.rendered.yaml"), rules);
     await copyFile(join(chart, "tests/alerts.test.yaml"), join(dir, "alerts.test.yaml"));
     const check = await run(promtool.path(), ["check", "rules", "alerts.rendered.yaml"], { cwd: dir });
-    expect(check.stdout).toContain("SUCCESS: 8 rules found");
+    expect(check.stdout).toContain("SUCCESS: 9 rules found");
     const unit = await run(promtool.path(), ["test", "rules", "alerts.test.yaml"], { cwd: dir });
     expect(unit.stdout).toContain("SUCCESS");
     // Every alert has at least one unit test.

@@ -68,20 +68,21 @@ describe("--help", { timeout: 120_000 }, () => {
   });
 });
 
-/** The README's console examples of `npx releasegate …`: the command, the output shown, the exit status shown. */
+/** The README's console examples of `npx releasegate …` and `releasegate check …`: the command, the output shown, the exit status shown. */
 async function readmeExamples(): Promise<Array<{ args: string[]; output: string; code: number | undefined }>> {
   const readme = await readFile(join(repoRoot, "README.md"), "utf8");
   const examples = [];
   for (const [, block] of readme.matchAll(/```console\n([\s\S]*?)```/g)) {
     const lines = (block ?? "").split("\n");
     for (let i = 0; i < lines.length; i++) {
-      const command = /^\$ npx releasegate (.*)$/.exec(lines[i] ?? "");
+      // `releasegate check …` as installed (the README's CI section), or `npx releasegate …` in the clone.
+      const command = /^\$ (?:npx releasegate (.*)|releasegate (check .*))$/.exec(lines[i] ?? "");
       if (command === null) continue;
       const output: string[] = [];
       let j = i + 1;
       for (; j < lines.length && !lines[j]!.startsWith("$ "); j++) output.push(lines[j]!);
       const status = lines[j] === "$ echo $?" ? Number(lines[j + 1]) : undefined;
-      examples.push({ args: command[1]!.split(" "), output: output.join("\n").trimEnd(), code: status });
+      examples.push({ args: (command[1] ?? command[2]!).split(" "), output: output.join("\n").trimEnd(), code: status });
     }
   }
   return examples;

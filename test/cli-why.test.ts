@@ -27,20 +27,52 @@ describe("releasegate why --from PATH", () => {
   it("marks a cycle, and takes paths after the object too", async () => {
     const result = await runCli(["why", "hr/default/redis", "examples/cycle"]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain("HelmRelease default/redis  blocked (Cycle): blocked by dependency cycle default/redis → default/backend → default/redis");
+    // The cycle in check's words (from its smallest member), whichever member is asked about.
+    expect(result.stdout).toContain("HelmRelease default/redis  blocked (Cycle): blocked by dependency cycle default/backend → default/redis → default/backend");
     expect(result.stdout).toContain("[cycle closes here]");
   });
 
-  it("exits 0 for an open gate", async () => {
-    const result = await runCli(["why", "HelmRelease/default/redis", "--from", "examples/missing"]);
+  it("from files invents no status: a healthy chain is explained and exits 0", async () => {
+    const result = await runCli(["why", "HelmRelease/default/backend", "--from", "examples/chain"]);
+    expect(result.stdout).toBe(
+      [
+        "HelmRelease default/backend  no status (from files): waits for HelmRelease default/redis to be Ready (from files: no status)",
+        "└─ HelmRelease default/redis  no status (from files): no dependencies (from files: no status)",
+        "",
+      ].join("\n"),
+    );
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe("HelmRelease default/redis  open, progressing: gate open: every dependency is Ready\n");
+    const root = await runCli(["why", "HelmRelease/default/redis", "--from", "examples/missing"]);
+    expect(root.code).toBe(0);
+    expect(root.stdout).toBe("HelmRelease default/redis  no status (from files): no dependencies (from files: no status)\n");
+  });
+
+  it("takes KIND/NAME with -n, and --default-namespace without it", async () => {
+    const withN = await runCli(["why", "hr/backend", "-n", "default", "--from", "examples/missing"]);
+    expect(withN.code).toBe(1);
+    expect(withN.stdout).toContain("HelmRelease default/backend  blocked (Missing)");
+    const defaulted = await runCli(["why", "HelmRelease/prometheus", "--default-namespace", "monitoring", "--from", "examples/cross-namespace"]);
+    expect(defaulted.stdout).toContain("HelmRelease monitoring/prometheus  no status (from files)");
+    const clash = await runCli(["why", "hr/default/backend", "-n", "other", "--from", "examples/missing"]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toBe('releasegate why: "hr/default/backend" names namespace default but --namespace says other: give one; see --help\n');
+  });
+
+  it("says in one line that there is no kubeconfig, when there is none", async () => {
+    const home = await mkdtemp(join(tmpdir(), "releasegate-nohome-"));
+    try {
+      const result = await runCli(["why", "HelmRelease/backend"], { env: { HOME: home, KUBECONFIG: "" } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe("releasegate why: no kubeconfig: set KUBECONFIG or pass --kubeconfig FILE to read a cluster, or read manifests with --from PATH; see --help\n");
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it("exits 2 with one line for bad usage or an object that is not there", async () => {
     const bad = await runCli(["why", "default/backend", "--from", "examples/missing"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('releasegate why: "default/backend" is not KIND/NAMESPACE/NAME (e.g. HelmRelease/default/backend); see --help\n');
+    expect(bad.stderr).toBe('releasegate why: "default/backend" is not KIND/NAMESPACE/NAME or KIND/NAME (e.g. HelmRelease/default/backend, or HelmRelease/backend -n default); see --help\n');
     const absent = await runCli(["why", "HelmRelease/default/nope", "--from", "examples/missing"]);
     expect(absent.code).toBe(2);
     expect(absent.stderr).toBe("releasegate why: HelmRelease default/nope not found under examples/missing\n");
@@ -75,12 +107,26 @@ describe("releasegate why against a live cluster (the sandbox)", () => {
     expect(result.stdout).toBe(
       [
         "HelmRelease default/backend  blocked (Failed): blocked by default/redis: install retries exhausted",
-        "└─ HelmRelease default/redis  open, failed [root cause]: install retries exhausted",
+        "└─ HelmRelease default/redis  failed (InstallFailed) [root cause]: install retries exhausted",
         "",
       ].join("\n"),
     );
     expect(result.code).toBe(1);
   });
+
+  it("takes KIND/NAME in the kubeconfig context's namespace, or -n", async () => {
+    // The sandbox's kubeconfig names namespace default in its context, as kubectl's does.
+    const short = await runCli(["why", "HelmRelease/backend"], { env: { KUBECONFIG: kubeconfig } });
+    expect(short.stdout.split("\n")[0]).toBe("HelmRelease default/backend  blocked (Failed): blocked by default/redis: install retries exhausted");
+    const other = join(dir, "other-namespace");
+    await writeFile(other, (await readFile(kubeconfig, "utf8")).replace(/namespace: default/, "namespace: elsewhere"));
+    const elsewhere = await runCli(["why", "hr/backend", "--kubeconfig", other]);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toBe("releasegate why: HelmRelease elsewhere/backend not found in the cluster\n");
+    const withN = await runCli(["why", "hr/redis", "-n", "default", "--kubeconfig", other]);
+    expect(withN.stdout).toBe("HelmRelease default/redis  failed (InstallFailed): failed: InstallFailed: install retries exhausted (gate open: every dependency is Ready)\n");
+    expect(withN.code).toBe(0);
+  }, 60_000);
 
   it("says in one line when the cluster cannot be reached", async () => {
     const broken = join(dir, "broken");
@@ -99,7 +145,7 @@ describe("releasegate graph --format html", () => {
     expect(result.stdout).toMatch(/^<!doctype html>/);
     expect(result.stdout).not.toContain('src="graph-page.js"');
     const data = /<script type="application\/json" id="graph-data">(.*?)<\/script>/s.exec(result.stdout)?.[1];
-    const snapshot = JSON.parse(data!) as { nodes: { id: string; ghost?: boolean; message: string }[] };
-    expect(snapshot.nodes.find((n) => n.id === "HelmRelease/default/redsi")).toMatchObject({ ghost: true, message: "HelmRelease default/redsi does not exist" });
+    const [snapshot] = JSON.parse(data!) as { nodes: { id: string; ghost?: boolean; message: string }[] }[];
+    expect(snapshot!.nodes.find((n) => n.id === "HelmRelease/default/redsi")).toMatchObject({ ghost: true, message: "HelmRelease default/redsi does not exist" });
   });
 });

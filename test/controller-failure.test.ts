@@ -44,7 +44,7 @@ describe("gated reconciliation with the simulated Flux", () => {
   it("failure scenario: opens the gate when redis is fixed: requestedAt patched, backend reconciled and Ready", async () => {
     const before = await flux.get("backend");
     expect(before.metadata.annotations?.[REQUESTED_AT]).toBeUndefined();
-    await flux.patch("redis", { metadata: { annotations: { "sandbox.releasegate.io/simulate": null } } });
+    await flux.patch("redis", { spec: { values: { image: { tag: "7.2" } } } });
 
     const backend = await eventually(async () => {
       const hr = await flux.get("backend");

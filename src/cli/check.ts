@@ -1,10 +1,11 @@
 // `releasegate check`: the graph engine offline, for CI pipelines on a GitOps repo, one graph per
 // cluster of what Flux would apply (docs/behaviour.md, What check sees).
 // Exit 0: no problem; 1: problems found; 2: bad usage or unreadable input, or no Flux object at all.
-import { DependencyGraph, findProblems, kindOfNode, type CheckOptions } from "../graph/index.js";
+import { cycleProblemMessage, DependencyGraph, findProblems, kindOfNode, sharedNameIn, type CheckOptions } from "../graph/index.js";
 import type { ObjectKey, Problem } from "../graph/types.js";
 import { readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
 import { unreadKindMessage, unverifiedMessage } from "../manifests/manifest-messages.js";
+import { orderWarnings } from "../manifests/order-warnings.js";
 
 /** The kinds whose objects check reads from the repo; a dependency of any other kind cannot be judged missing. */
 const GRAPH_KINDS: ReadonlySet<string> = new Set(["HelmRelease", "Kustomization", "ResourceSet"]);
@@ -16,14 +17,16 @@ const checkUsage = `Usage: releasegate check [options] PATH...
 Checks the dependsOn graph of every Flux HelmRelease and Kustomization that Flux would apply from PATH
 (a file, a folder searched recursively for *.yaml, *.yml and *.json, or - for stdin), cluster by
 cluster, for cycles, missing dependencies, invalid entries, objects defined twice, objects without a
-namespace and, optionally, cross-namespace references.
+namespace, bootstrap order (a warning) and, optionally, cross-namespace references.
 
 Options:
   --output text|json|github     output format (default text; github prints workflow annotations)
   --cross-namespace allow|deny  report dependencies in another namespace (default allow)
   --cluster NAME                check only this cluster (its entry folder, or the folder's last name)
   --include-unreached           list the files no Flux build applies (never checked)
-  --strict                      fail on unverified dependencies (ones only a ResourceSet template might make)
+  --strict                      fail on warnings too: unverified dependencies (ones only a ResourceSet
+                                template might make) and bootstrap order (a HelmRelease whose dependency
+                                another Kustomization applies, without its own depending on that one)
   --allow-empty                 exit 0 when PATH holds no Flux object
   --default-namespace NAME      namespace of objects applied without Flux that name none (default "default")
   --ignore-missing              do not report missing dependencies (checking part of a repo)
@@ -32,9 +35,12 @@ Options:
 Exit status: 0 no problem, 1 problems found, 2 bad usage, unreadable input or no Flux object.`;
 
 /** The problem types of the documented JSON output. */
-type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace";
+type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace" | "order";
 
-interface ReportedProblem {
+/** Warnings: reported, but failing the check only with --strict. */
+const WARNING_TYPES: ReadonlySet<ReportedType> = new Set(["unverified", "order"]);
+
+export interface ReportedProblem {
   type: ReportedType;
   kind: string;
   object: ObjectKey;
@@ -44,6 +50,8 @@ interface ReportedProblem {
   file: string;
   line: number;
   message: string;
+  /** The message with every cycle member's kind, for the JSON output (read by programs, out of context). */
+  messageWithKinds?: string;
 }
 
 // The graph distinguishes more problem types than the documented interface; fold them onto it.
@@ -68,7 +76,7 @@ function withoutUnresolvedEntries(object: ManifestObject): ManifestObject {
 }
 
 /** Builds the one graph of every kind (an edge may cross kinds) from one cluster's objects and collects every problem, located. */
-function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
+export function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
   const graph = new DependencyGraph();
   const sources = new Map<string, SourceLocation>();
   for (const object of cluster.objects) {
@@ -97,8 +105,9 @@ function checkCluster(cluster: ClusterManifests, options: CheckOptions): Reporte
         cluster: cluster.name,
         file: source?.file ?? "",
         line: source?.line ?? 0,
-        message: problem.message,
+        message: problem.type === "cycle" && problem.cycleNodes !== undefined ? cycleAcrossFiles(graph, problem.cycleNodes, sources) : problem.message,
       };
+      if (problem.type === "cycle" && problem.cycleNodes !== undefined) entry.messageWithKinds = cycleAcrossFiles(graph, problem.cycleNodes, sources, () => true);
       // A ResourceSet's missing dependency may be of another kind: the dependency's node says which.
       const dependencyKind = problem.dependencyNode === undefined ? problem.kind : kindOfNode(problem.dependencyNode);
       const maker = problem.type === "missing" && problem.dependency !== undefined ? mightGenerate(cluster, dependencyKind, problem.dependency) : undefined;
@@ -113,7 +122,30 @@ function checkCluster(cluster: ClusterManifests, options: CheckOptions): Reporte
       reported.push(entry);
     }
   }
+  for (const warning of orderWarnings(cluster)) {
+    const { object, dependency, source, message } = warning;
+    reported.push({ type: "order", kind: "HelmRelease", object, dependency, cluster: cluster.name, file: source.file, line: source.line, message });
+  }
   return reported;
+}
+
+/** A problem as the JSON output gives it: a cycle's message always with its members' kinds. */
+export function jsonProblem({ messageWithKinds, ...problem }: ReportedProblem): ReportedProblem {
+  return messageWithKinds === undefined ? problem : { ...problem, message: messageWithKinds };
+}
+
+/** A cycle's message naming every member's file and line when the cycle spans several files. */
+function cycleAcrossFiles(
+  graph: DependencyGraph,
+  cycle: readonly string[],
+  sources: ReadonlyMap<string, SourceLocation>,
+  ambiguous: (node: string) => boolean = sharedNameIn((node) => graph.has(node)),
+): string {
+  const places = cycle.flatMap((node) => {
+    const source = sources.get(node);
+    return source === undefined ? [] : [`${source.file}:${source.line}`];
+  });
+  return cycleProblemMessage(cycle, ambiguous, places);
 }
 
 /** The ResourceSet template that might generate `kind` `dependency`, when its output is unknown offline. */
@@ -209,14 +241,15 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
     clusters = chosen;
   }
   const problems = clusters.flatMap((cluster) => checkCluster(cluster, { crossNamespace, ignoreMissing: values["ignore-missing"] === true })).sort(byPlace);
-  const failing = problems.filter((problem) => problem.type !== "unverified" || values.strict === true);
+  const failing = problems.filter((problem) => !WARNING_TYPES.has(problem.type) || values.strict === true);
   const includeUnreached = values["include-unreached"] === true;
 
   if (output === "json") {
     const report = {
       clusters: clusters.map((cluster) => ({ name: cluster.name, objects: cluster.objects.length })),
       objects: clusters.reduce((total, cluster) => total + cluster.objects.length, 0),
-      problems,
+      // Kinds always, in JSON: a program reading one problem has no line around it to tell them.
+      problems: problems.map(jsonProblem),
       ...(includeUnreached ? { unreached: repository.unreached } : {}),
     };
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
@@ -224,7 +257,7 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
     const tag = (cluster: string) => (clusters.length > 1 ? ` [${cluster}]` : "");
     for (const problem of problems) {
       if (output === "github") {
-        const level = problem.type === "unverified" && values.strict !== true ? "warning" : "error";
+        const level = WARNING_TYPES.has(problem.type) && values.strict !== true ? "warning" : "error";
         const where = problem.file === "" ? "" : ` file=${escapeProperty(problem.file)},line=${problem.line}`;
         io.stdout(`::${level}${where}::${escapeData(`${problem.object}: ${problem.message}${tag(problem.cluster)}`)}\n`);
       } else {

@@ -1,16 +1,24 @@
-// `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid or JSON, one
-// graph per cluster (the clusters `releasegate check` sees) across kinds, nodes `Kind/ns/name`, with
-// cycle edges and missing dependencies marked.
-import { DependencyGraph, findCycles, kindOfNode, objectKeyOf, topologicalLevels } from "../graph/index.js";
+// `releasegate graph`: the dependency graph of the manifests under PATH as DOT, Mermaid, JSON or the
+// HTML page, one graph per cluster (the clusters `releasegate check` sees, built by its own pass in
+// repository-view.ts) across kinds, nodes `Kind/ns/name`, with the cycles, missing dependencies and
+// duplicates check reports marked, and no status (docs/behaviour.md, "Offline views").
+import { basename, resolve } from "node:path";
+import { kindOfNode, objectKeyOf } from "../graph/index.js";
 import type { NodeKey, ObjectKey } from "../graph/types.js";
 import { readRepository } from "../manifests/index.js";
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
+import { jsonProblem } from "./check.js";
+import type { ReportedProblem } from "./check.js";
 import type { CommandIo } from "./io.js";
+import { clusterView } from "./repository-view.js";
+import type { ClusterView } from "./repository-view.js";
 
 export const graphUsage = `Usage: releasegate graph [options] PATH...
 
-Prints the dependsOn graph of the Flux HelmReleases and Kustomizations under PATH (file, folder or -),
-one graph per cluster across kinds, with cycles and missing dependencies marked.
+Prints the dependsOn graph of the Flux HelmReleases, Kustomizations and ResourceSets under PATH (file,
+folder or -), one graph per cluster that 'releasegate check' finds, across kinds, with the cycles,
+missing dependencies and duplicates check reports marked. Files carry no status: an object is shown
+blocked only when a cycle or a missing dependency blocks it for ever.
 
 Options:
   --format dot|mermaid|json|html  output format (default dot); html: the graph page as one file
@@ -28,23 +36,47 @@ interface GraphEdge {
 interface ClusterGraph {
   /** The cluster's name ("." for everything under a PATH with no Flux Kustomization). */
   cluster: string;
-  nodes: { id: NodeKey; kind: string; object: ObjectKey; level: number | null; cycle: boolean }[];
+  nodes: {
+    id: NodeKey;
+    kind: string;
+    object: ObjectKey;
+    level: number | null;
+    cycle: boolean;
+    /** Defined more than once in the cluster (check's `duplicate`). */
+    duplicate: boolean;
+    /** Structural only: "blocked" on a cycle or behind a missing dependency or a cycle, else "unknown" (no status offline). */
+    state: string;
+    reason?: string;
+  }[];
   edges: GraphEdge[];
   cycles: NodeKey[][];
+  /** Dependencies check reports missing. */
+  missing: NodeKey[];
+  /** What `check` reports for this cluster, in its words. */
+  problems: ReportedProblem[];
 }
 
-/** One cluster's graph across kinds. */
-function describe(cluster: string, graph: DependencyGraph): ClusterGraph {
-  const cycles = findCycles(graph);
+/** One cluster's graph across kinds, with what check reports for it. */
+function describe(view: ClusterView): ClusterGraph {
+  const { graph, cycles } = view;
   // Each cycle is one strongly connected component: an edge is on a cycle when both ends share one.
   const component = new Map<NodeKey, number>();
   cycles.forEach((cycle, index) => cycle.forEach((key) => component.set(key, index)));
-  const { levels } = topologicalLevels(graph);
-  const levelOf = new Map<NodeKey, number>();
-  levels.forEach((keys, level) => keys.forEach((key) => levelOf.set(key, level)));
-
+  const byId = new Map(view.snapshot.nodes.map((node) => [node.id, node]));
   const keys = [...graph.keys()].sort();
-  const nodes = keys.map((key) => ({ id: key, kind: kindOfNode(key), object: objectKeyOf(key), level: levelOf.get(key) ?? null, cycle: component.has(key) }));
+  const nodes = keys.map((key) => {
+    const node = byId.get(key);
+    return {
+      id: key,
+      kind: kindOfNode(key),
+      object: objectKeyOf(key),
+      level: node?.depth ?? null,
+      cycle: component.has(key),
+      duplicate: view.duplicates.has(key),
+      state: node?.state ?? "unknown",
+      ...(node?.reason === undefined ? {} : { reason: node.reason }),
+    };
+  });
   const edges: GraphEdge[] = [];
   for (const key of keys) {
     for (const to of graph.dependencyKeys(key)) {
@@ -52,7 +84,7 @@ function describe(cluster: string, graph: DependencyGraph): ClusterGraph {
       edges.push({ from: key, to, missing: !graph.has(to), cycle });
     }
   }
-  return { cluster, nodes, edges, cycles: cycles.map((cycle) => [...cycle]) };
+  return { cluster: view.cluster, nodes, edges, cycles: cycles.map((cycle) => [...cycle]), missing: [...view.missing], problems: view.problems.map(jsonProblem) };
 }
 
 /** A node as people read it: `HelmRelease flux-system/redis`. */
@@ -65,6 +97,17 @@ function nodeId(graph: ClusterGraph, key: NodeKey): string {
   return graph.cluster === "." ? key : `${graph.cluster}:${key}`;
 }
 
+/** What a node's label adds to its name: on a cycle, defined twice, structurally blocked. */
+function marks(node: ClusterGraph["nodes"][number]): string {
+  const parts = [node.cycle ? "cycle" : "", node.duplicate ? "defined twice" : "", !node.cycle && node.state === "blocked" && node.reason !== undefined ? `blocked: ${node.reason}` : ""].filter((p) => p !== "");
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
+}
+
+/** Mermaid node text: its own quotes would end the label. */
+function mermaidText(text: string): string {
+  return text.replace(/"/g, "#quot;");
+}
+
 function toDot(graphs: ClusterGraph[]): string {
   const quote = (text: string) => JSON.stringify(text);
   const lines = ["digraph releasegate {", "  rankdir=BT;", "  node [shape=box];"];
@@ -72,17 +115,19 @@ function toDot(graphs: ClusterGraph[]): string {
     const nested = graph.cluster !== ".";
     const pad = nested ? "    " : "  ";
     if (nested) lines.push(`  subgraph ${quote(`cluster_${graph.cluster}`)} {`, `    label=${quote(graph.cluster)};`);
+    // check's words for what it reports here, as comments: the drawing marks the same places.
+    for (const problem of graph.problems) lines.push(`${pad}// ${problem.type}: ${problem.object}: ${problem.message.replace(/\n/g, " ")}`);
     for (const node of graph.nodes) {
-      const style = node.cycle ? ", color=red" : "";
-      lines.push(`${pad}${quote(nodeId(graph, node.id))} [label=${quote(labelOf(node.id))}${style}];`);
+      const style = (node.cycle ? ", color=red" : "") + (node.duplicate ? ", peripheries=2" : "");
+      lines.push(`${pad}${quote(nodeId(graph, node.id))} [label=${quote(labelOf(node.id) + marks(node))}${style}];`);
     }
     const missing = new Set<NodeKey>();
     for (const edge of graph.edges) {
-      if (edge.missing && !missing.has(edge.to)) {
+      if (edge.missing && !missing.has(edge.to) && graph.missing.includes(edge.to)) {
         missing.add(edge.to);
         lines.push(`${pad}${quote(nodeId(graph, edge.to))} [label=${quote(`${labelOf(edge.to)} (missing)`)}, style=dashed, color=orange];`);
       }
-      const style = edge.cycle ? " [color=red]" : edge.missing ? " [style=dashed, color=orange]" : "";
+      const style = edge.cycle ? " [color=red]" : edge.missing ? (graph.missing.includes(edge.to) ? " [style=dashed, color=orange]" : " [style=dotted]") : "";
       lines.push(`${pad}${quote(nodeId(graph, edge.from))} -> ${quote(nodeId(graph, edge.to))}${style};`);
     }
     if (nested) lines.push("  }");
@@ -103,15 +148,18 @@ function toMermaid(graphs: ClusterGraph[]): string {
   };
   const lines = ["flowchart BT"];
   const cycleLinks: number[] = [];
+  const cycleNodes: string[] = [];
   let link = 0;
   graphs.forEach((graph, index) => {
     const nested = graph.cluster !== ".";
     const pad = nested ? "    " : "  ";
     if (nested) lines.push(`  subgraph g${index}["${graph.cluster}"]`);
-    for (const node of graph.nodes) lines.push(`${pad}${id(nodeId(graph, node.id))}["${labelOf(node.id)}"]`);
+    for (const problem of graph.problems) lines.push(`${pad}%% ${problem.type}: ${problem.object}: ${problem.message.replace(/\n/g, " ")}`);
+    for (const node of graph.nodes) lines.push(`${pad}${id(nodeId(graph, node.id))}["${mermaidText(labelOf(node.id) + marks(node))}"]`);
+    for (const node of graph.nodes) if (node.cycle) cycleNodes.push(id(nodeId(graph, node.id)));
     const missing = new Set<NodeKey>();
     for (const edge of graph.edges) {
-      if (edge.missing && !missing.has(edge.to)) {
+      if (edge.missing && !missing.has(edge.to) && graph.missing.includes(edge.to)) {
         missing.add(edge.to);
         lines.push(`${pad}${id(nodeId(graph, edge.to))}["${labelOf(edge.to)} (missing)"]`);
       }
@@ -122,6 +170,7 @@ function toMermaid(graphs: ClusterGraph[]): string {
     if (nested) lines.push("  end");
   });
   if (cycleLinks.length > 0) lines.push(`  linkStyle ${cycleLinks.join(",")} stroke:red`);
+  if (cycleNodes.length > 0) lines.push(`  style ${cycleNodes.join(",")} stroke:red`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -138,18 +187,20 @@ export async function runGraph(argv: string[], io: CommandIo): Promise<number> {
   const format = oneOf(values.format, ["dot", "mermaid", "json", "html"] as const, "--format", "dot");
   if (positionals.length === 0) throw new UsageError("no PATH given");
   const { clusters } = await readRepository(positionals, { defaultNamespace: values["default-namespace"] ?? "default", stdin: io.stdin });
+  // One view per cluster check finds, built by check's own per-cluster pass.
+  const views = clusters.map((cluster) => clusterView(cluster));
   if (format === "html") {
-    io.stdout((await import("../ui/static-page.js")).staticGraphPage(clusters.flatMap((cluster) => cluster.objects), `releasegate · ${positionals.join(" ")}`));
+    const { staticGraphPage } = await import("../ui/static-page.js");
+    io.stdout(staticGraphPage(views.map((view) => view.snapshot), `releasegate · ${positionals.map(shownPath).join(" ")}`));
     return 0;
   }
-
-  // One graph per cluster, across kinds: a ResourceSet's edge to a HelmRelease joins the two.
-  const graphs = clusters.map((cluster) => {
-    const graph = new DependencyGraph();
-    for (const object of cluster.objects) graph.upsert(object);
-    return describe(cluster.name, graph);
-  });
+  const graphs = views.map(describe);
   if (format === "json") io.stdout(`${JSON.stringify({ graphs }, null, 2)}\n`);
   else io.stdout(format === "dot" ? toDot(graphs) : toMermaid(graphs));
   return 0;
+}
+
+/** A PATH as a title names it: "." and ".." are named by the folder they are. */
+function shownPath(path: string): string {
+  return path === "." || path === ".." || path === "./" ? `${basename(resolve(path))} (${path})` : path;
 }

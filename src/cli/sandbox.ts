@@ -359,14 +359,17 @@ function hints(env: SandboxEnvironment, seedPath: string | undefined, requeueMs:
   graph page       ${env.serve.ui === undefined ? "off" : env.serve.ui.url}
   simulated Flux   ${fluxLine(env.flux !== undefined, requeueMs)}
 
-Things to try:
+Things to try (the README's tour, in this order):
   ${k} get helmreleases -A -w          watch the releases become Ready
-  ${k} apply -f examples/failure/       redis fails (install retries exhausted): backend is blocked by it
-  ${k} get events -A                   DependencyBlocked names the root cause: "blocked by default/redis: ..."
-  curl -s ${metrics} | grep releasegate_release_blocked
-  ${k} apply -f examples/chain/         redis fixed: the gate opens and backend is reconciled at once
   ${k} apply -f examples/cycle/         denied: the message names the whole cycle
   ${k} apply -f examples/missing/       denied: "did you mean default/redis?"
+  ${k} delete -f examples/chain/        start again, from the failure scenario:
+  ${k} apply -f examples/failure/       redis's image tag does not exist: its install fails, backend waits
+  ${k} get events -A                   DependencyBlocked names the root cause: "blocked by default/redis: ..."
+  releasegate why HelmRelease/backend --kubeconfig ${kubeconfig}      the chain to the root cause
+  curl -s ${metrics} | grep releasegate_release_blocked
+  ${k} patch helmrelease redis --type merge -p '{"spec":{"values":{"image":{"tag":"7.2"}}}}'
+                                       redis fixed: backend's gate opens and it is reconciled at once (a tour: line here)
 
 Press Ctrl-C to stop.
 `;

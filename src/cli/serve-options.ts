@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseAdmissionPolicy, AdmissionPolicyError } from "../admission/policy.js";
 import type { AdmissionPolicy } from "../admission/policy.js";
+import { DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS } from "../kube/kube-client.js";
 import { optionTable, parseCommandLine, UsageError } from "./args.js";
 import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates } from "../graph/feature-gates.js";
 import type { FluxFeatureGates } from "../graph/feature-gates.js";
@@ -21,10 +22,13 @@ export interface ServeOptions {
   uiPort: number;
   /** Address both servers listen on (all interfaces when undefined). */
   bindAddress: string | undefined;
-  /** A kubeconfig file; undefined: KUBECONFIG, then in-cluster, then ~/.kube/config (client-node's default order). */
+  /** A kubeconfig file; undefined: KUBECONFIG, then in-cluster, then ~/.kube/config (src/kube/kubeconfig.ts). */
   kubeconfig: string | undefined;
   /** Use the pod's service account even when a kubeconfig is around. */
   inCluster: boolean;
+  /** Client-side rate limit of API requests: a second, and at once (client-go's --kube-api-qps/--kube-api-burst). */
+  kubeApiQps: number;
+  kubeApiBurst: number;
   /** Namespace releasegate runs in: its Lease and its certificate Secret live there. */
   namespace: string;
   /** This replica's name, unique among replicas (the pod name). */
@@ -92,6 +96,8 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "bind-address", env: "RELEASEGATE_BIND_ADDRESS", value: "ADDR", help: "address to listen on (default: all interfaces)" },
   { flag: "kubeconfig", env: "RELEASEGATE_KUBECONFIG", value: "FILE", help: "kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
   { flag: "in-cluster", env: "RELEASEGATE_IN_CLUSTER", value: "", help: "use the pod's service account", boolean: true },
+  { flag: "kube-api-qps", env: "RELEASEGATE_KUBE_API_QPS", value: "N", help: "API requests per second, client-side (default 50)" },
+  { flag: "kube-api-burst", env: "RELEASEGATE_KUBE_API_BURST", value: "N", help: "API requests allowed at once above --kube-api-qps (default 300)" },
   { flag: "namespace", env: "RELEASEGATE_NAMESPACE", value: "NS", help: "namespace of the Lease and certificate Secret (default: the pod's, else default)" },
   { flag: "identity", env: "RELEASEGATE_IDENTITY", value: "NAME", help: "this replica's name for leader election (default: $POD_NAME, else host-pid)" },
   { flag: "lease-name", env: "RELEASEGATE_LEASE_NAME", value: "NAME", help: "leader election Lease (default releasegate-leader)" },
@@ -267,6 +273,8 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     bindAddress: get("bind-address"),
     kubeconfig: get("kubeconfig"),
     inCluster: parseBoolean(get("in-cluster"), "in-cluster"),
+    kubeApiQps: parsePositive(get("kube-api-qps"), "kube-api-qps", DEFAULT_KUBE_API_QPS),
+    kubeApiBurst: parsePositive(get("kube-api-burst"), "kube-api-burst", DEFAULT_KUBE_API_BURST),
     namespace: get("namespace") ?? env.POD_NAMESPACE ?? defaultNamespace(),
     identity: get("identity") ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
     leaseName: get("lease-name") ?? "releasegate-leader",
@@ -302,6 +310,7 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     throw new UsageError(`--lease-renew-deadline must be longer than 1.2 × --lease-retry-period`);
   }
   if (options.reconcileBurst < 1) throw new UsageError(`${describe("reconcile-burst")} must be at least 1`);
+  if (options.kubeApiBurst < 1 || !Number.isInteger(options.kubeApiBurst)) throw new UsageError(`${describe("kube-api-burst")} must be a whole number, at least 1`);
   return options;
 }
 

@@ -52,6 +52,7 @@ import type { ServedFluxResource } from "../cluster/resources.js";
 import { GateController } from "../controller/gate-controller.js";
 import { isGuardedKind } from "../flux/kinds.js";
 import type { GuardedKind } from "../flux/kinds.js";
+import { kubeApiObserver } from "../metrics/kube-api-observer.js";
 import { createMetrics } from "../metrics/metrics.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
@@ -106,13 +107,13 @@ const DISCOVERY_ATTEMPTS = 8;
  *  client-go's 500 keep the transient memory of a (re-)list low; the cache keeps none of it. */
 const LIST_PAGE_SIZE = 100;
 
-/**
- * The API client: src/kube reads the kubeconfig or the service account itself, so @kubernetes/client-node
- * (about 60 MiB of RSS) is loaded only for a kubeconfig that needs it (an exec plugin, an auth-provider).
- */
+/** The API client: src/kube's one kubeconfig loader and client (docs/architecture.md, "The Kubernetes transport"). */
 async function loadKubeClient(options: ServeOptions, log: Logger): Promise<KubeClient> {
-  const connected = await connectKube({ ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}), inCluster: options.inCluster });
-  if (connected.via.type === "client-node") log.info({ why: connected.via.why }, "kubeconfig read by @kubernetes/client-node");
+  const connected = await connectKube(
+    { ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}), inCluster: options.inCluster },
+    { qps: options.kubeApiQps, burst: options.kubeApiBurst },
+  );
+  if (connected.client.proxy !== undefined) log.info({ proxy: connected.client.proxy.host }, "API server reached through a proxy");
   return connected.client;
 }
 
@@ -187,6 +188,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   const clientCa = readClientCa(options.clientCaFile);
   const kc = overrides.kubeConfig !== undefined ? kubeClientOf(overrides.kubeConfig) : await loadKubeClient(options, log);
   const metrics = createMetrics();
+  kc.observe(kubeApiObserver(metrics));
   const served = await discover(kc, log);
 
   // Flux's feature gates judge every dependency the same way in the webhook, the gates and `why`.

@@ -1,30 +1,44 @@
-// `releasegate why KIND/NAMESPACE/NAME`: the chain from one object to its root cause, each step with
-// its state and the words of the Events (docs: README, releasegate why). From the live cluster of
-// the kubeconfig (listed once, through the same caches and decoder as serve), or from files with
-// --from PATH (or PATH... after the object), read as `check` reads them.
-// Exit 0: the gate is open; 1: it is blocked; 2: bad usage, unreadable input, or no such object.
+// `releasegate why KIND/NAMESPACE/NAME` (or `KIND/NAME -n NS`): the chain from one object to its root
+// cause, each step with its state and the words of the Events (docs: README, releasegate why). From the
+// live cluster of the kubeconfig (listed once, through the same caches and decoder as serve; the
+// namespace defaults to the kubeconfig context's, as kubectl's does), or from files with --from PATH
+// (or PATH... after the object), read cluster by cluster as `check` reads them: files carry no status,
+// so there only the structure can block (a cycle, a missing dependency) and otherwise the chain of
+// dependencies is shown.
+// Exit 0: the gate is open (from files: nothing in the structure blocks it); 1: it is blocked; 2: bad
+// usage, unreadable input, or no such object.
 import { ALL_FLUX_KINDS, FLUX_KIND_INFO } from "../flux/kinds.js";
 import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates, setFluxFeatureGates } from "../graph/feature-gates.js";
 import type { Keep } from "../graph/field-paths.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
-import { readManifests } from "../manifests/index.js";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
+import { readRepository } from "../manifests/index.js";
 import { snapshotOfObjects } from "../ui/graph-nodes.js";
 import { nodeId } from "../ui/graph-snapshot.js";
-import type { GraphSnapshot } from "../ui/graph-snapshot.js";
-import { renderChain, whyChain } from "../ui/why-chain.js";
+import type { Connected } from "../kube/connect.js";
+import type { KubeClient } from "../kube/kube-client.js";
+import { dependencyTree, renderChain, whyChain } from "../ui/why-chain.js";
 import { parseCommandLine, UsageError } from "./args.js";
 import type { CommandIo } from "./io.js";
+import { clusterView } from "./repository-view.js";
 
 export const whyUsage = `Usage: releasegate why [options] KIND/NAMESPACE/NAME [PATH...]
+       releasegate why [options] KIND/NAME [-n NAMESPACE] [PATH...]
 
 Shows why an object's gate is blocked: the chain from it to its root cause, one line per object with
 its state and message. KIND is HelmRelease (hr), Kustomization (ks) or ResourceSet (rset), in any
 case.
 
 Reads the live cluster of the kubeconfig, or the manifests under PATH (files, folders or -) when
-given, as 'releasegate check' reads them.
+given, cluster by cluster as 'releasegate check' reads them. Files carry no status: from them, only a
+cycle or a missing dependency blocks an object, and otherwise its chain of dependencies is shown.
 
 Options:
+  -n, --namespace NAME        the object's namespace with KIND/NAME (default: the kubeconfig context's,
+                              else "default"; from files: --default-namespace)
+  --cluster NAME              from files: only this cluster (its entry folder, or the folder's last name)
   --from PATH                 read manifests from PATH instead of the cluster (repeatable)
   --kubeconfig FILE           kubeconfig to use (default: $KUBECONFIG, ~/.kube/config)
   --default-namespace NAME    namespace of manifests that name none (default "default")
@@ -32,7 +46,8 @@ Options:
   --flux-feature-gates A=true Flux's --feature-gates as set on helm-controller and kustomize-controller
   -h, --help                  show this help
 
-Exit status: 0 the gate is open, 1 it is blocked, 2 bad usage, unreadable input or no such object.`;
+Exit status: 0 the gate is open (from files: nothing in the structure blocks it), 1 it is blocked,
+2 bad usage, unreadable input or no such object.`;
 
 /** The short names kubectl knows the Flux kinds by. */
 const SHORT_NAMES: Readonly<Record<FluxKind, string>> = { HelmRelease: "hr", Kustomization: "ks", ResourceSet: "rset" };
@@ -42,36 +57,61 @@ const KIND_NAMES: ReadonlyMap<string, FluxKind> = new Map(
   ALL_FLUX_KINDS.flatMap((kind) => [kind.toLowerCase(), FLUX_KIND_INFO[kind].resource, SHORT_NAMES[kind]].map((name): [string, FluxKind] => [name, kind])),
 );
 
-export function parseTarget(text: string): { kind: FluxKind; namespace: string; name: string } {
+/**
+ * KIND/NAMESPACE/NAME, or KIND/NAME with the namespace given apart (`-n`, else the default); a
+ * namespace both ways must agree, as kubectl's does.
+ */
+export function parseTarget(text: string, namespace?: { given?: string; fallback: () => string }): { kind: FluxKind; namespace: string; name: string } {
   const parts = text.split("/");
   const kind = KIND_NAMES.get((parts[0] ?? "").toLowerCase());
-  if (parts.length !== 3 || kind === undefined || parts[1] === "" || parts[2] === "") {
-    throw new UsageError(`"${text}" is not KIND/NAMESPACE/NAME (e.g. HelmRelease/default/backend)`);
+  const bad = () => new UsageError(`"${text}" is not KIND/NAMESPACE/NAME or KIND/NAME (e.g. HelmRelease/default/backend, or HelmRelease/backend -n default)`);
+  if (kind === undefined || parts.some((part) => part === "")) throw bad();
+  if (parts.length === 3) {
+    if (namespace?.given !== undefined && namespace.given !== parts[1]) {
+      throw new UsageError(`"${text}" names namespace ${parts[1]!} but --namespace says ${namespace.given}: give one`);
+    }
+    return { kind, namespace: parts[1]!, name: parts[2]! };
   }
-  return { kind, namespace: parts[1]!, name: parts[2]! };
+  if (parts.length !== 2 || namespace === undefined) throw bad();
+  return { kind, namespace: namespace.given ?? namespace.fallback(), name: parts[1]! };
 }
 
-/** Every Flux object of the cluster, listed once through serve's caches. */
-async function clusterObjects(kubeconfig: string | undefined, timeoutMs: number): Promise<FluxObject[]> {
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const { ObjectCache } = await import("../cluster/object-cache.js");
-  const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
+/** Whether any kubeconfig is there to load, as kubectl looks for one. */
+function haveKubeconfig(): boolean {
+  const fromEnv = process.env.KUBECONFIG;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv.split(delimiter).some((file) => file !== "" && existsSync(file));
+  return existsSync(join(homedir(), ".kube", "config")) || process.env.KUBERNETES_SERVICE_HOST !== undefined;
+}
+
+/**
+ * The cluster's client through the one kubeconfig loader serve uses too (src/kube/kubeconfig.ts): the
+ * same user, proxy and credentials, and the context's namespace; one line when there is no kubeconfig.
+ */
+async function connectCluster(kubeconfig: string | undefined): Promise<Connected> {
+  const { connectKube } = await import("../kube/connect.js");
   const { describeError } = await import("../runtime/api-error.js");
-  const kc = new KubeConfig();
+  if (kubeconfig === undefined && !haveKubeconfig()) {
+    throw new UsageError("no kubeconfig: set KUBECONFIG or pass --kubeconfig FILE to read a cluster, or read manifests with --from PATH");
+  }
   try {
-    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
-    else kc.loadFromDefault();
+    return await connectKube(kubeconfig !== undefined ? { kubeconfig } : {});
   } catch (error) {
     throw new UsageError(`cannot read the kubeconfig: ${describeError(error)}`);
   }
-  const where = kc.getCurrentCluster()?.server ?? "the cluster";
+}
+
+/** Every Flux object of the cluster, listed once through serve's caches. */
+async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxObject[]> {
+  const { fluxCodec, ObjectCache } = await import("../cluster/object-cache.js");
+  const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
+  const { describeError } = await import("../runtime/api-error.js");
+  const where = kc.server;
   let served;
   try {
     served = await discoverServedVersions(kc);
   } catch (error) {
     throw new UsageError(`cannot reach the Kubernetes API at ${where}: ${describeError(error)}; check the kubeconfig, or read files with --from PATH`);
   }
-  const { fluxCodec } = await import("../cluster/object-cache.js");
   const { FieldDemand } = await import("../graph/field-demand.js");
   const { nodeKey, nodeOf } = await import("../graph/refs.js");
   const deadline = Date.now() + timeoutMs;
@@ -96,12 +136,16 @@ async function clusterObjects(kubeconfig: string | undefined, timeoutMs: number)
       await Promise.all(caches.map((c) => c.stop()));
     }
   };
-  const objects = await list();
-  // A readyExpr reads fields of its dependencies that a plain list does not keep: list once more, keeping them.
-  const demand = new FieldDemand();
-  let more = false;
-  for (const object of objects) if (demand.update(nodeOf(object), object).length > 0) more = true;
-  return more ? list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : objects;
+  try {
+    const objects = await list();
+    // A readyExpr reads fields of its dependencies that a plain list does not keep: list once more, keeping them.
+    const demand = new FieldDemand();
+    let more = false;
+    for (const object of objects) if (demand.update(nodeOf(object), object).length > 0) more = true;
+    return more ? await list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : objects;
+  } finally {
+    kc.close();
+  }
 }
 
 export async function runWhy(argv: string[], io: CommandIo): Promise<number> {
@@ -109,6 +153,8 @@ export async function runWhy(argv: string[], io: CommandIo): Promise<number> {
     argv,
     {
       from: { type: "string", multiple: true },
+      namespace: { type: "string", short: "n" },
+      cluster: { type: "string" },
       kubeconfig: { type: "string" },
       "default-namespace": { type: "string" },
       timeout: { type: "string" },
@@ -128,26 +174,66 @@ export async function runWhy(argv: string[], io: CommandIo): Promise<number> {
   }
   const [targetText, ...paths] = positionals;
   if (targetText === undefined) throw new UsageError("no object given: releasegate why KIND/NAMESPACE/NAME [PATH...]");
-  const target = parseTarget(targetText);
   const files = [...(values.from ?? []), ...paths];
   const timeoutSeconds = values.timeout === undefined ? 20 : Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError(`--timeout "${values.timeout}" is not a positive number of seconds`);
+  const defaultNamespace = values["default-namespace"] ?? "default";
 
-  let snapshot: GraphSnapshot;
   if (files.length > 0) {
-    const objects = await readManifests(files, { defaultNamespace: values["default-namespace"] ?? "default", stdin: io.stdin });
-    snapshot = snapshotOfObjects(objects, "files");
-  } else {
-    snapshot = snapshotOfObjects(await clusterObjects(values.kubeconfig, timeoutSeconds * 1000), "cluster");
+    const target = parseTarget(targetText, { ...(values.namespace === undefined ? {} : { given: values.namespace }), fallback: () => defaultNamespace });
+    return whyFromFiles(target, files, defaultNamespace, values.cluster, io);
   }
+  if (values.cluster !== undefined) throw new UsageError("--cluster chooses a cluster of a repository: give --from PATH");
+  // The kubeconfig is read before the target: KIND/NAME takes its context's namespace.
+  const connected = await connectCluster(values.kubeconfig);
+  const target = parseTarget(targetText, { ...(values.namespace === undefined ? {} : { given: values.namespace }), fallback: () => connected.namespace ?? "default" });
+  const snapshot = snapshotOfObjects(await clusterObjects(connected.client, timeoutSeconds * 1000), "cluster");
   const id = nodeId(target.kind, target.namespace, target.name);
   const chain = whyChain(snapshot, id);
   const node = snapshot.nodes.find((n) => n.id === id);
   if (chain === undefined || node === undefined || node.ghost === true) {
-    const where = files.length > 0 ? `under ${files.join(", ")}` : "in the cluster";
-    io.stderr(`releasegate why: ${target.kind} ${target.namespace}/${target.name} not found ${where}\n`);
+    io.stderr(`releasegate why: ${target.kind} ${target.namespace}/${target.name} not found in the cluster\n`);
     return 2;
   }
   io.stdout(renderChain(chain));
   return node.state === "blocked" ? 1 : 0;
+}
+
+/**
+ * From files: every cluster that defines the object, each as its own graph (the name may mean other
+ * objects in another cluster). A structural block shows the chain to its root cause; anything else,
+ * the dependencies the object waits for, without a status.
+ */
+async function whyFromFiles(
+  target: { kind: FluxKind; namespace: string; name: string },
+  files: string[],
+  defaultNamespace: string,
+  clusterName: string | undefined,
+  io: CommandIo,
+): Promise<number> {
+  let { clusters } = await readRepository(files, { defaultNamespace, stdin: io.stdin });
+  if (clusterName !== undefined) {
+    const chosen = clusters.filter((cluster) => cluster.name === clusterName || cluster.name.split("/").pop() === clusterName);
+    if (chosen.length === 0) throw new UsageError(`--cluster ${clusterName}: no such cluster; the clusters are ${clusters.map((cluster) => cluster.name).join(", ") || "none"}`);
+    clusters = chosen;
+  }
+  const id = nodeId(target.kind, target.namespace, target.name);
+  const found = clusters.flatMap((cluster) => {
+    if (!cluster.objects.some((o) => o.kind === target.kind && o.namespace === target.namespace && o.name === target.name)) return [];
+    const { snapshot } = clusterView(cluster);
+    const node = snapshot.nodes.find((n) => n.id === id);
+    return node === undefined ? [] : [{ cluster: cluster.name, snapshot, node }];
+  });
+  if (found.length === 0) {
+    io.stderr(`releasegate why: ${target.kind} ${target.namespace}/${target.name} not found under ${files.join(", ")}\n`);
+    return 2;
+  }
+  let code = 0;
+  for (const { cluster, snapshot, node } of found) {
+    if (found.length > 1) io.stdout(`cluster ${cluster}:\n`);
+    const lines = node.state === "blocked" ? whyChain(snapshot, id) : dependencyTree(snapshot, id);
+    io.stdout(renderChain(lines ?? []));
+    if (node.state === "blocked") code = 1;
+  }
+  return code;
 }

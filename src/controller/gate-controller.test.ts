@@ -219,6 +219,56 @@ describe("GateController", () => {
     expect(s.events.map((e) => `${e.regarding.name} ${e.reason}`).sort()).toEqual(["api GateOpened", "backend GateOpened"]);
   });
 
+  it("on taking the lease after a start, asks every open gate that still waits, once, with an Event saying why", async () => {
+    const s = setup({ leader: false, syncedNow: false });
+    s.cache.put(release("default/redis", { status: "ready" }));
+    s.cache.put(waiting("default/backend", ["redis"]));
+    // Not asked: a blocked gate, a suspended object, a request Flux has not handled yet, an object not waiting.
+    s.cache.put(release("default/broken", { status: "failed" }));
+    s.cache.put(waiting("default/worker", ["broken"]));
+    s.cache.put({ ...waiting("default/paused", ["redis"]), suspend: true });
+    s.cache.put(waiting("default/asked", ["redis"], { "reconcile.fluxcd.io/requestedAt": "2024-01-01T00:00:00Z" }));
+    s.cache.put(release("default/web", { dependsOn: ["redis"], status: "ready" }));
+    // Asked before and handled since: it waits again, so it is asked again.
+    const handled = waiting("default/handled", ["redis"], { "reconcile.fluxcd.io/requestedAt": "2024-01-01T00:00:00Z" });
+    handled.status = { ...handled.status, lastHandledReconcileAt: "2024-01-01T00:00:00Z" };
+    s.cache.put(handled);
+    s.cache.finishSync();
+    await s.cache.synced;
+    await s.controller.whenIdle();
+    expect(s.requests).toEqual([]);
+
+    s.leader.value = true;
+    s.controller.startedLeading();
+    await s.controller.whenIdle();
+    expect(s.requests.map((r) => r.key).sort()).toEqual(["default/backend", "default/handled"]);
+    const opened = s.events.filter((e) => e.reason === "GateOpened");
+    expect(opened.map((e) => e.regarding.name).sort()).toEqual(["backend", "handled"]);
+    expect(opened[0]?.note).toMatch(/^dependencies were already Ready when releasegate started/);
+    const results = Object.fromEntries((await metricValues(s.metrics, "releasegate_reconcile_requests_total")).map((v) => [v.labels.result, v.value]));
+    expect(results.requested).toBe(2);
+    // The gate did not open now: no latency is made up.
+    const latency = await metricValues(s.metrics, "releasegate_gate_open_latency_seconds");
+    expect(latency.find((v) => (v as { metricName?: string }).metricName === "releasegate_gate_open_latency_seconds_count")?.value).toBe(0);
+
+    // Flux has not handled the request yet: another status write does not ask again.
+    s.cache.put(waiting("default/backend", ["redis"], { "reconcile.fluxcd.io/requestedAt": s.requests[0]!.at, unrelated: "change" }));
+    await s.controller.whenIdle();
+    expect(s.requests).toHaveLength(2);
+  });
+
+  it("asks once the cache syncs when the lease was taken first", async () => {
+    const s = setup({ syncedNow: false });
+    s.cache.put(release("default/redis", { status: "ready" }));
+    s.cache.put(waiting("default/backend", ["redis"]));
+    await s.controller.whenIdle();
+    expect(s.requests).toEqual([]);
+    s.cache.finishSync();
+    await s.cache.synced;
+    await s.controller.whenIdle();
+    expect(s.requests.map((r) => r.key)).toEqual(["default/backend"]);
+  });
+
   it("stops writing when the lease is lost", async () => {
     const s = setup();
     s.cache.put(release("default/redis", { status: "failed" }));

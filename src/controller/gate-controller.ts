@@ -13,7 +13,9 @@
 // While pending, the request goes out as soon as the object waits on its dependencies
 // (Ready=False DependencyNotReady) — also when Flux writes that status only after the gate opened.
 // A replica that becomes leader sends the requests of openings it saw while standing by that nobody
-// sent, so an opening during a failover is not lost, and one that was sent is not sent twice.
+// sent, so an opening during a failover is not lost, and one that was sent is not sent twice. It also
+// asks every object whose gate was already open when it started but that still waits (leader-start.ts),
+// once per kind and term: when the kind's cache has synced, which may be after the Lease was taken.
 //
 // Events are deduplicated per object on their reason and note. A standby remembers the Events it
 // would have recorded in the last lease duration and records them when it becomes leader: those
@@ -34,6 +36,7 @@ import { DEFAULT_RETRY, ReconcileQueue } from "./reconcile-queue.js";
 import type { ReconcileOutcome, RetryOptions } from "./reconcile-queue.js";
 import { TokenBucket } from "./token-bucket.js";
 import type { TokenBucketOptions } from "./token-bucket.js";
+import { leaderStartEvent, leaderStartRequests } from "./leader-start.js";
 import { decideOpening, decideTransition } from "./transitions.js";
 import type { GateEvent } from "./transitions.js";
 
@@ -69,6 +72,8 @@ interface Opening {
   at: number;
   /** The object's requestedAt annotation then; a different value later means someone asked. */
   requestedAt: string | undefined;
+  /** Found open on taking the Lease: when the gate opened is unknown, so no latency is observed. */
+  atLeaderStart?: true;
 }
 
 interface SeenEvent {
@@ -85,6 +90,8 @@ class KindGates {
   readonly lastEvent = new Map<ObjectKey, string>();
   /** Events seen while standing by, latest per object. */
   readonly seenAsStandby = new Map<ObjectKey, SeenEvent>();
+  /** The open gates that still wait have been asked for in this term as leader (leader-start.ts). */
+  sweptThisTerm = false;
 
   constructor(
     readonly kind: FluxKind,
@@ -166,6 +173,7 @@ export class GateController {
       }
       gates.seenAsStandby.clear();
       for (const key of [...gates.openings.keys()]) this.considerRequest(gates, key, gates.store.get(key));
+      if (gates.store.isSynced()) this.askWaitingOpenGates(gates, now);
     }
   }
 
@@ -173,7 +181,10 @@ export class GateController {
   stoppedLeading(): void {
     this.leading = false;
     this.options.metrics.leader.set(0);
-    for (const gates of this.kinds.values()) gates.queue.cancelAll();
+    for (const gates of this.kinds.values()) {
+      gates.queue.cancelAll();
+      gates.sweptThisTerm = false;
+    }
   }
 
   /** Resolves when no reconcile request is waiting or in flight (tests, graceful shutdown). */
@@ -202,6 +213,29 @@ export class GateController {
     gates.gateMetrics.setCycles(gates.store.cycleCount());
     // The object itself changed: an opening may now be answered (annotation) or actionable (status).
     if (batch.cause.type === "upsert") this.considerRequest(gates, batch.cause.key, batch.cause.object);
+    // The Lease was taken before this kind's cache synced: its open gates are known only now.
+    if (batch.cause.type === "load" && this.isLeader()) this.askWaitingOpenGates(gates, now);
+  }
+
+  /**
+   * On taking the Lease, once per kind and term: an opening for every open gate whose object still
+   * waits on its dependencies, with an Event saying why (leader-start.ts). Openings already pending
+   * (seen as a standby) keep their own.
+   */
+  private askWaitingOpenGates(gates: KindGates, now: number): void {
+    if (gates.sweptThisTerm || !this.isLeader()) return;
+    gates.sweptThisTerm = true;
+    const event = leaderStartEvent();
+    let asked = 0;
+    for (const { key, object } of leaderStartRequests(gates.store.states(), (k) => gates.store.get(k))) {
+      if (gates.openings.has(key)) continue;
+      gates.openings.set(key, { at: now, requestedAt: object.annotations?.[RECONCILE_REQUESTED_AT], atLeaderStart: true });
+      gates.lastEvent.set(key, signature(event));
+      this.record(gates, object, event);
+      this.considerRequest(gates, key, object);
+      asked++;
+    }
+    if (asked > 0) this.log.info({ kind: gates.kind, objects: asked }, "dependencies were already Ready when releasegate started; asking Flux to reconcile the objects still waiting");
   }
 
   private onGateChange(gates: KindGates, change: StoreGateChange, now: number): void {
@@ -270,7 +304,7 @@ export class GateController {
     const kind = gates.kind;
     if (outcome === "success") {
       this.options.metrics.reconcileRequestsTotal.inc({ kind, result: "requested" });
-      if (opening !== undefined) this.options.metrics.gateOpenLatencySeconds.observe(Math.max(0, this.now() - opening.at) / 1000);
+      if (opening !== undefined && opening.atLeaderStart !== true) this.options.metrics.gateOpenLatencySeconds.observe(Math.max(0, this.now() - opening.at) / 1000);
       this.log.info({ kind, ...nameOf(key), requestedAt: detail.requestedAt, attempts: detail.attempts }, "gate opened; asked Flux to reconcile");
     } else {
       this.options.metrics.reconcileRequestsTotal.inc({ kind, result: "error" });

@@ -5,7 +5,7 @@
 //
 // What it keeps: metadata (name, namespace, uid, generation, labels, annotations but the last applied
 // configuration, deletion), spec.dependsOn, spec.suspend, a Kustomization's spec.sourceRef, and the
-// status releasegate reads (observedGeneration, conditions, lastAppliedRevision). Every kept field is
+// status releasegate reads (observedGeneration, conditions, lastAppliedRevision, lastHandledReconcileAt). Every kept field is
 // copied (fresh strings, arrays and records), so nothing holds a reference into the raw object, which
 // the cache's 20 KiB of Helm values per release depend on being collected at once.
 //
@@ -245,7 +245,9 @@ export function decodeFluxObject(kind: FluxKind, raw: unknown, options: DecodeOp
     if (conds) s.conditions = conds;
     const revision = status["lastAppliedRevision"];
     if (typeof revision === "string" && revision !== "") s.lastAppliedRevision = revision;
-    if (s.observedGeneration !== undefined || s.conditions !== undefined || s.lastAppliedRevision !== undefined) out.status = s;
+    const handled = status["lastHandledReconcileAt"];
+    if (typeof handled === "string" && handled !== "") s.lastHandledReconcileAt = handled;
+    if (Object.keys(s).length > 0) out.status = s;
   }
   const asked = options.keepFor?.(out.kind, out.namespace, out.name);
   if (options.keepFor !== undefined) out.fieldsKeep = asked ?? NOTHING_KEPT;

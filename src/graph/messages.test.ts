@@ -10,6 +10,7 @@ import {
   missingProblemMessage,
   ownOutputMessage,
   readyExprMessage,
+  sharedNameIn,
   selfDependencyMessage,
 } from "./messages.js";
 
@@ -89,6 +90,24 @@ describe("bounded messages", () => {
     expect(denialMessage(lines).split("\n")).toEqual([...lines.slice(0, 10), "and 3 more problems"]);
     expect(denialMessage(lines.slice(0, 10))).toBe(lines.slice(0, 10).join("\n"));
     expect(denialMessage(lines.slice(0, 11)).endsWith("and 1 more problem")).toBe(true);
+  });
+
+  it("names the kinds of a one-kind cycle when another kind's object has one of its names", () => {
+    const cycle = ["Kustomization/apps/web", "Kustomization/system/cache", "Kustomization/apps/web"];
+    const nodes = new Set([...cycle, "HelmRelease/system/cache"]);
+    expect(cycleMessage(cycle, sharedNameIn((node) => nodes.has(node)))).toBe(
+      "dependency cycle Kustomization apps/web → Kustomization system/cache → Kustomization apps/web",
+    );
+    nodes.delete("HelmRelease/system/cache");
+    expect(cycleMessage(cycle, sharedNameIn((node) => nodes.has(node)))).toBe("dependency cycle apps/web → system/cache → apps/web");
+  });
+
+  it("names every place of a cycle that spans files, and none when it is in one file", () => {
+    const cycle = ["HelmRelease/default/a", "HelmRelease/default/b", "HelmRelease/default/a"];
+    expect(cycleProblemMessage(cycle, undefined, ["x/a.yaml:4", "y/b.yaml:9", "x/a.yaml:4"])).toBe(
+      "dependency cycle default/a → default/b → default/a (defined at x/a.yaml:4, y/b.yaml:9): remove one of these dependsOn entries",
+    );
+    expect(cycleProblemMessage(cycle, undefined, ["x/all.yaml:4", "x/all.yaml:20"])).toBe("dependency cycle default/a → default/b → default/a: remove one of these dependsOn entries");
   });
 
   it("names each member's kind when a cycle crosses kinds, and none when it is of one kind", () => {

@@ -4,7 +4,7 @@
 // then, after a colon, what to do.
 
 import { displayNodes, isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
-import type { GateState, NodeKey, ObjectKey } from "./types.js";
+import type { FluxKind, GateState, NodeKey, ObjectKey } from "./types.js";
 
 const ARROW = " → ";
 
@@ -20,9 +20,12 @@ const MAX_PROBLEMS_SHOWN = 10;
  * "ResourceSet apps/platform → HelmRelease apps/redis → ResourceSet apps/platform"). A cycle of more than 12 objects shows its first
  * and last six: "a → b → … 88 more … → y → a".
  */
-export function cycleMessage(nodes: readonly NodeKey[]): string {
-  // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind.
-  const cycle = nodes.some((node) => kindOfNode(node) === "ResourceSet") ? nodes.map(withKind) : displayNodes(nodes);
+export function cycleMessage(nodes: readonly NodeKey[], ambiguous?: (node: NodeKey) => boolean): string {
+  // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind; so
+  // does a cycle through a name that another kind's object also has (a Kustomization and a
+  // HelmRelease both called system/cache): `ns/name` alone would not say which.
+  const withKinds = nodes.some((node) => kindOfNode(node) === "ResourceSet") || (ambiguous !== undefined && nodes.some(ambiguous));
+  const cycle = withKinds ? nodes.map(withKind) : displayNodes(nodes);
   const objects = cycle.length - 1;
   if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${cycle.join(ARROW)}`;
   const half = MAX_CYCLE_SHOWN / 2;
@@ -38,9 +41,30 @@ export function denialMessage(problems: readonly string[]): string {
   return [...problems.slice(0, MAX_PROBLEMS_SHOWN), `and ${rest} more ${rest === 1 ? "problem" : "problems"}`].join("\n");
 }
 
-/** A dependsOn that closes a cycle. */
-export function cycleProblemMessage(cycle: readonly NodeKey[]): string {
-  return `${cycleMessage(cycle)}: remove one of these dependsOn entries`;
+/**
+ * A dependsOn that closes a cycle; `ambiguous` as for cycleMessage. `places`: where the members are
+ * defined ("file:line"), named when the cycle spans more than one file, so every file to edit is named.
+ */
+export function cycleProblemMessage(cycle: readonly NodeKey[], ambiguous?: (node: NodeKey) => boolean, places: readonly string[] = []): string {
+  const unique = [...new Set(places)];
+  const files = new Set(unique.map((place) => place.replace(/:\d+$/, "")));
+  const across = files.size > 1 ? ` (defined at ${unique.join(", ")})` : "";
+  return `${cycleMessage(cycle, ambiguous)}${across}: remove one of these dependsOn entries`;
+}
+
+/** Every kind a graph node of a Flux object may have (a Record, so a new kind must be added here). */
+const GRAPH_KINDS: Readonly<Record<FluxKind, true>> = { HelmRelease: true, Kustomization: true, ResourceSet: true };
+
+/**
+ * "Does another kind's object share this node's `ns/name`?", over the nodes `has` knows: what makes
+ * a bare `ns/name` in a message ambiguous.
+ */
+export function sharedNameIn(has: (node: NodeKey) => boolean): (node: NodeKey) => boolean {
+  return (node) => {
+    const kind = kindOfNode(node);
+    const object = objectKeyOf(node);
+    return (Object.keys(GRAPH_KINDS) as FluxKind[]).some((other) => other !== kind && has(`${other}/${object}`));
+  };
 }
 
 /** A node with its kind, always: "HelmRelease apps/redis" (a cluster-scoped object without a namespace shows "CustomResourceDefinition x"). */
@@ -241,6 +265,14 @@ export function gateOpenedMessage(dependencies?: readonly ObjectKey[]): string {
   if (dependencies === undefined || dependencies.length === 0) return "gate open: every dependency is Ready";
   if (dependencies.length === 1) return `gate open: dependency ${dependencies[0]} is Ready`;
   return `gate open: all ${dependencies.length} dependencies are Ready`;
+}
+
+/**
+ * The Event of an object a new leader finds open but still waiting on its dependencies: they became
+ * Ready while no releasegate was leading (a restart, an upgrade, a failover), so nobody asked yet.
+ */
+export function gateAlreadyOpenMessage(): string {
+  return "dependencies were already Ready when releasegate started: asked Flux to reconcile now, not at its next dependency poll";
 }
 
 /** "a", "a or b", "a, b or c". */

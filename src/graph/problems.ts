@@ -8,6 +8,7 @@ import {
   crossNamespaceMessage,
   cycleProblemMessage,
   duplicateMessage,
+  sharedNameIn,
   invalidNameMessage,
   invalidNamespaceMessage,
   missingProblemMessage,
@@ -42,7 +43,7 @@ export function checkObject(graph: GraphView, obj: FluxObject, options: CheckOpt
   const problems = entryProblems(graph, obj, key, options);
   const edges = [...new Set(resolveDependencies(obj).map((d) => d.node))].filter((d) => d !== key);
   const cycle = findCycleThrough(graph, key, edges);
-  if (cycle !== undefined) problems.push(cycleProblem(obj.kind, cycle));
+  if (cycle !== undefined) problems.push(cycleProblem(obj.kind, cycle, cycleProblemMessage(cycle, sharedNameIn((node) => graph.has(node)))));
   return problems;
 }
 
@@ -62,7 +63,7 @@ export function findProblems(graph: DependencyGraph, options: CheckOptions): Pro
     if (cycle.length <= 2) continue; // [a, a]: already a self-dependency problem
     const first = cycle[0]!;
     const list = byObject.get(first) ?? [];
-    list.push(cycleProblem(graph.get(first)!.kind, cycle));
+    list.push(cycleProblem(graph.get(first)!.kind, cycle, cycleProblemMessage(cycle, sharedNameIn((node) => graph.has(node)))));
     byObject.set(first, list);
   }
   return [...byObject.keys()].sort().flatMap((key) => byObject.get(key)!);

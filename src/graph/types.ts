@@ -72,6 +72,8 @@ export interface FluxObject {
     conditions?: Condition[];
     /** Kustomizations: the source revision last applied ("main@sha1:…"). */
     lastAppliedRevision?: string;
+    /** The last reconcile request (requestedAt annotation value) the controller handled. */
+    lastHandledReconcileAt?: string;
   };
   /**
    * The fields some readyExpr reads beyond the ones above, as the object has them (field-paths.ts decides

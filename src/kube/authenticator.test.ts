@@ -34,7 +34,27 @@ describe("accessAuthenticator", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("sends the kubeconfig's token beside a token file until the file has been read once", async () => {
+    expect(await accessAuthenticator({ ...base, credentials: { type: "token-file", file: "/nonexistent/token", token: "t" } }).headers()).toEqual({ authorization: "Bearer t" });
+  });
+
   it("fails with the file's name when a token file was never readable", async () => {
     await expect(accessAuthenticator({ ...base, credentials: { type: "token-file", file: "/nonexistent/token" } }).headers()).rejects.toThrow(/\/nonexistent\/token/);
+  });
+
+  it("sends the impersonation headers client-go sends: one Impersonate-Group per group, extra keys percent-encoded", async () => {
+    const headers = await accessAuthenticator({
+      ...base,
+      credentials: { type: "token", token: "t" },
+      impersonate: { user: "jane", uid: "42", groups: ["dev", "ops"], extra: { "example.com/scope": ["a", "b"], "with space": ["c"] } },
+    }).headers();
+    expect(headers).toEqual({
+      authorization: "Bearer t",
+      "impersonate-user": "jane",
+      "impersonate-uid": "42",
+      "impersonate-group": ["dev", "ops"],
+      "impersonate-extra-example.com%2Fscope": ["a", "b"],
+      "impersonate-extra-with%20space": ["c"],
+    });
   });
 });

@@ -1,38 +1,39 @@
-// Credentials this project does not produce itself (exec plugins such as `aws eks get-token`,
-// auth-providers, proxy-url) come from @kubernetes/client-node, which is loaded only then, by a dynamic
-// import, so serve does not pay for it in the common case (docs/architecture.md, "The Kubernetes
-// transport"). The same adapter turns a KubeConfig a caller already holds (the sandbox, tests) into an
-// Authenticator without loading anything.
+// The Authenticator of a @kubernetes/client-node KubeConfig a caller already holds (the sandbox's own
+// in-memory KubeConfig, tests), so the cluster layer can be handed one. Nothing here loads client-node:
+// kubeconfig files are read by kubeconfig.ts, the one loader (docs/architecture.md, "The Kubernetes
+// transport").
 import type https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { Authenticator, TlsSettings } from "./authenticator.js";
+import type { Authenticator, HeaderValues, TlsSettings } from "./authenticator.js";
 
-/** The Authenticator of a client-node KubeConfig: its headers and TLS settings, asked per request. */
+/** The Authenticator of a client-node KubeConfig: its headers asked per request, its TLS settings once. */
 export function clientNodeAuthenticator(kc: KubeConfig, origin = "a client-node KubeConfig"): Authenticator {
-  const server = kc.getCurrentCluster()?.server;
+  const cluster = kc.getCurrentCluster();
+  const server = cluster?.server;
   if (server === undefined || server === "") throw new Error(`${origin}: no current cluster, or it has no server`);
   const applied = async (): Promise<https.RequestOptions> => {
     const options: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(options);
     return options;
   };
+  let settings: Promise<TlsSettings> | undefined;
   return {
     server: server.replace(/\/+$/, ""),
     origin,
-    async tls(): Promise<TlsSettings> {
-      const o = await applied();
-      return {
+    ...(cluster?.proxyUrl !== undefined && cluster.proxyUrl !== "" ? { proxy: new URL(cluster.proxyUrl) } : {}),
+    tls(): Promise<TlsSettings> {
+      settings ??= applied().then((o) => ({
         ...(o.ca !== undefined ? { ca: o.ca as TlsSettings["ca"] } : {}),
         ...(o.cert !== undefined ? { cert: o.cert as Buffer | string } : {}),
         ...(o.key !== undefined ? { key: o.key as Buffer | string } : {}),
-        rejectUnauthorized: o.rejectUnauthorized !== false && kc.getCurrentCluster()?.skipTLSVerify !== true,
+        rejectUnauthorized: o.rejectUnauthorized !== false && cluster?.skipTLSVerify !== true,
         ...(typeof o.servername === "string" ? { servername: o.servername } : {}),
-      };
+      }));
+      return settings;
     },
-    async headers(): Promise<Record<string, string>> {
-      // An exec plugin runs here when its token has expired; client-node caches it until then.
+    async headers(): Promise<HeaderValues> {
       const o = await applied();
-      const headers: Record<string, string> = {};
+      const headers: HeaderValues = {};
       for (const [name, value] of Object.entries(o.headers ?? {})) {
         if (typeof value === "string" || typeof value === "number") headers[name.toLowerCase()] = String(value);
       }
@@ -43,16 +44,4 @@ export function clientNodeAuthenticator(kc: KubeConfig, origin = "a client-node 
       // client-node refreshes exec and provider tokens itself when they expire.
     },
   };
-}
-
-/** Loads @kubernetes/client-node (only now) and reads the kubeconfig files with it. */
-export async function loadClientNodeAuthenticator(files: readonly string[]): Promise<Authenticator> {
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const kc = new KubeConfig();
-  if (files.length === 1) kc.loadFromFile(files[0]!);
-  else {
-    // Several files ($KUBECONFIG): client-node merges them as kubectl does.
-    kc.loadFromDefault({}, false);
-  }
-  return clientNodeAuthenticator(kc, files.join(":"));
 }

@@ -1,13 +1,14 @@
-// The one way the cluster layer gets a KubeClient (docs/architecture.md, "The Kubernetes transport"):
-// from the kubeconfig or the pod's service account, read by this project (kubeconfig.ts), falling
-// back to @kubernetes/client-node only for what it cannot read; or from a client-node KubeConfig a
-// caller already holds (the sandbox, tests), one client (one connection pool) per KubeConfig.
+// The one way in to the API server (docs/architecture.md, "The Kubernetes transport"): `connectKube`
+// reads the kubeconfig or the pod's service account with the one loader (kubeconfig.ts) and makes the
+// client, for every command that talks to a cluster (serve, why); `kubeClientOf` adapts a client-node
+// KubeConfig a caller already holds (the sandbox, tests), one client (one connection pool) per KubeConfig.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { accessAuthenticator } from "./authenticator.js";
-import { clientNodeAuthenticator, loadClientNodeAuthenticator } from "./client-node-auth.js";
+import type { AuthenticatorOptions } from "./authenticator.js";
+import { clientNodeAuthenticator } from "./client-node-auth.js";
 import { KubeClient } from "./kube-client.js";
 import type { KubeClientOptions } from "./kube-client.js";
-import { isUnsupported, loadClusterAccess } from "./kubeconfig.js";
+import { loadClusterAccess } from "./kubeconfig.js";
 import type { LoadOptions } from "./kubeconfig.js";
 
 /** What the cluster layer's constructors accept: our client, or a client-node KubeConfig. */
@@ -28,22 +29,18 @@ export function kubeClientOf(source: KubeSource): KubeClient {
 
 export interface Connected {
   client: KubeClient;
-  /** "own" when this project read the kubeconfig; "client-node" when it was handed over, and why. */
-  via: { type: "own" } | { type: "client-node"; why: string };
   /** The context's or the pod's namespace, if any. */
   namespace?: string;
 }
 
-/** Reads the access (kubectl's order) and makes the client; throws one line when there is none. */
-export async function connectKube(options: LoadOptions = {}, clientOptions: KubeClientOptions = {}): Promise<Connected> {
-  const loaded = loadClusterAccess(options);
-  if (isUnsupported(loaded)) {
-    const auth = await loadClientNodeAuthenticator(loaded.files);
-    return { client: new KubeClient(auth, clientOptions), via: { type: "client-node", why: loaded.unsupported } };
+/** Reads the access (see kubeconfig.ts for the order) and makes the client; throws one line when there is none. */
+export function connectKube(options: LoadOptions = {}, clientOptions: KubeClientOptions = {}, authOptions: AuthenticatorOptions = {}): Promise<Connected> {
+  try {
+    const access = loadClusterAccess(options);
+    const env = authOptions.env ?? options.env;
+    const auth = accessAuthenticator(access, { ...authOptions, ...(env !== undefined ? { env } : {}) });
+    return Promise.resolve({ client: new KubeClient(auth, clientOptions), ...(access.namespace !== undefined ? { namespace: access.namespace } : {}) });
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
-  return {
-    client: new KubeClient(accessAuthenticator(loaded), clientOptions),
-    via: { type: "own" },
-    ...(loaded.namespace !== undefined ? { namespace: loaded.namespace } : {}),
-  };
 }

@@ -43,6 +43,8 @@ interface Placement extends BuildItem {
   /** The applying Kustomization's spec.patches. */
   patches: readonly Patch[];
   depth: number;
+  /** The Flux Kustomization whose build this is (`namespace/name`), for check's order warnings. */
+  appliedBy?: string;
 }
 
 /** Flux documents marked with this annotation are not substituted (kustomize-controller docs, postBuild). */
@@ -408,15 +410,15 @@ class ClusterApplier {
     if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
     if (role === "ResourceSet") {
       // The ResourceSet is in the graph itself (its dependsOn may name any kind), and so is what it generates.
-      this.objects.push(decodeManifestObject(doc, role, value, namespace, finalName));
+      this.objects.push(withApplier(decodeManifestObject(doc, role, value, namespace, finalName), placement.appliedBy));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }
-    this.objects.push(decodeManifestObject(doc, role, value, namespace, finalName));
-    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth);
+    this.objects.push(withApplier(decodeManifestObject(doc, role, value, namespace, finalName), placement.appliedBy));
+    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth, `${namespace}/${finalName}`);
   }
 
-  private applyKustomization(doc: ManifestDocument, value: Record<string, unknown>, namespace: string, depth: number): void {
+  private applyKustomization(doc: ManifestDocument, value: Record<string, unknown>, namespace: string, depth: number, appliedBy: string): void {
     if (depth >= MAX_DEPTH) return;
     const spec = specOf(value);
     const childTarget = nonEmptyString(spec["targetNamespace"]);
@@ -426,7 +428,7 @@ class ClusterApplier {
     const prefix = nonEmptyString(spec["namePrefix"]) ?? "";
     const suffix = nonEmptyString(spec["nameSuffix"]) ?? "";
     for (const item of this.rules.buildOf(value, doc, namespace)) {
-      const child: Placement = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, patches, depth: depth + 1 };
+      const child: Placement = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, patches, depth: depth + 1, appliedBy };
       if (childTarget !== undefined) child.targetNamespace = childTarget;
       if (childVariables !== undefined) child.variables = childVariables;
       this.queue.push(child);
@@ -477,6 +479,11 @@ class ClusterApplier {
       this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1 });
     });
   }
+}
+
+function withApplier(object: ManifestObject, appliedBy: string | undefined): ManifestObject {
+  if (appliedBy !== undefined) object.appliedBy = appliedBy;
+  return object;
 }
 
 function sourceOf(doc: ManifestDocument): { file: string; readonly line: number } {

@@ -17,6 +17,11 @@ export interface ManifestObject extends FluxObject {
    * Absent when everything was resolved.
    */
   unresolvedVariables?: string[];
+  /**
+   * The Flux Kustomization (`namespace/name`) whose build applies it; absent for what the cluster's sync
+   * applies without a Kustomization in the repository, and for what a ResourceSet generates.
+   */
+  appliedBy?: string;
 }
 
 export interface ReadOptions {

@@ -21,6 +21,9 @@ describe("createMetrics", () => {
       { name: "releasegate_events_dropped_total", type: "counter" },
       { name: "releasegate_leader", type: "gauge" },
       { name: "releasegate_certificate_expiry_timestamp_seconds", type: "gauge" },
+      { name: "releasegate_kube_api_requests_total", type: "counter" },
+      { name: "releasegate_kube_api_retries_total", type: "counter" },
+      { name: "releasegate_kube_api_throttled_seconds_total", type: "counter" },
     ]);
     metrics.releaseBlocked.set({ kind: "HelmRelease", namespace: "default", name: "backend", reason: "Failed", root_cause: "default/redis" }, 1);
     metrics.admissionRequestsTotal.inc({ kind: "HelmRelease", operation: "CREATE", decision: "denied", reason: "cycle" });

@@ -53,6 +53,14 @@ export interface ReleasegateMetrics {
   readonly leader: Gauge<string>;
   /** Unix time at which the serving certificate expires; set on every load and renewal (src/certs/expiry-metric.ts). */
   readonly certificateExpiryTimestampSeconds: Gauge<string>;
+
+  // The Kubernetes API client (src/kube): what client-go's rest_client_* metrics tell.
+  /** Answers from the API server by verb (GET, LIST, WATCH, POST, PUT, PATCH, DELETE) and HTTP code ("error": none came). */
+  readonly kubeApiRequestsTotal: Counter<"verb" | "code">;
+  /** Requests sent again: reason throttled (429), server_error (5xx), connection (reset, refused), unauthorized (401). */
+  readonly kubeApiRetriesTotal: Counter<"verb" | "reason">;
+  /** Seconds requests waited: source client (the --kube-api-qps token bucket) or server (Retry-After). */
+  readonly kubeApiThrottledSecondsTotal: Counter<"source">;
 }
 
 interface MetricsOptions {
@@ -161,6 +169,24 @@ export function createMetrics(options: MetricsOptions = {}): ReleasegateMetrics 
     certificateExpiryTimestampSeconds: new Gauge({
       name: `${METRIC_PREFIX}certificate_expiry_timestamp_seconds`,
       help: "Unix time at which the webhook's serving certificate expires (the one served now).",
+      registers,
+    }),
+    kubeApiRequestsTotal: new Counter({
+      name: `${METRIC_PREFIX}kube_api_requests_total`,
+      help: "Requests to the Kubernetes API by verb and HTTP status code (code \"error\": no answer: a reset, refused connection or timeout).",
+      labelNames: ["verb", "code"] as const,
+      registers,
+    }),
+    kubeApiRetriesTotal: new Counter({
+      name: `${METRIC_PREFIX}kube_api_retries_total`,
+      help: "Requests to the Kubernetes API sent again, by verb and reason: throttled (429), server_error (5xx), connection (reset or refused), unauthorized (401, credentials read again).",
+      labelNames: ["verb", "reason"] as const,
+      registers,
+    }),
+    kubeApiThrottledSecondsTotal: new Counter({
+      name: `${METRIC_PREFIX}kube_api_throttled_seconds_total`,
+      help: "Seconds requests to the Kubernetes API waited: source client (the --kube-api-qps/--kube-api-burst token bucket) or server (a Retry-After).",
+      labelNames: ["source"] as const,
       registers,
     }),
   };

@@ -21,6 +21,17 @@ describe("EarlyReconcileReport", () => {
     );
   });
 
+  it("counts Flux's next poll from its latest check, however long the object waited", () => {
+    const report = new EarlyReconcileReport(30_000);
+    expect(report.add(ev("changed", "waiting", 0))).toBeUndefined();
+    expect(report.add(ev("poll", "waiting", 30_000))).toBeUndefined();
+    expect(report.add(ev("poll", "waiting", 60_000))).toBeUndefined();
+    expect(report.add(ev("requested", "installing", 72_000))).toBeUndefined();
+    expect(report.add(ev("requested", "ready", 73_000))).toBe(
+      "HelmRelease default/backend waited 72.0 s for its dependencies; gate opened → reconcile requested → Ready 1.0 s later (Flux alone would have polled 18.0 s later)",
+    );
+  });
+
   it("says nothing for an object that never waited, or that Flux's own poll reconciled", () => {
     const report = new EarlyReconcileReport(30_000);
     expect(report.add(ev("changed", "installing", 0))).toBeUndefined();

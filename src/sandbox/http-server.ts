@@ -14,6 +14,8 @@ import type { DeleteOptions, Registry, RequestScope, WriteResult } from "./regis
 import { parseRequestPath } from "./request-info.js";
 import type { ResourceRequest } from "./request-info.js";
 import { findResource } from "./resources.js";
+import { certificateUser, impersonatedUser, impersonationOf } from "./impersonation.js";
+import type { RequestFaults } from "./request-faults.js";
 import type { JsonObject } from "./json.js";
 import type { ResourceDef } from "./resource-def.js";
 import { serverSideApply } from "./server-side-apply.js";
@@ -34,6 +36,20 @@ interface HttpHandlerOptions {
   latencyMs: () => number;
   bookmarkIntervalMs: number;
   watches: Set<ActiveWatch>;
+  /** Injected 429s, 5xx and resets (request-faults.ts). */
+  faults?: RequestFaults;
+  /** Records who sent each request (kube-apiserver's audit log, its user fields only). */
+  audit?: (entry: AuditEntry) => void;
+}
+
+/** One request as an audit event records it: the authenticated user, the impersonated one, what and how. */
+export interface AuditEntry {
+  user: string;
+  impersonatedUser?: string;
+  impersonatedGroups?: string[];
+  verb: string;
+  path: string;
+  userAgent: string;
 }
 
 /** The caller named by the bearer token: the token is the user name (see sandbox.ts). */
@@ -130,11 +146,22 @@ export function createHandler(options: HttpHandlerOptions): (req: IncomingMessag
     }
     const auth = req.headers.authorization ?? "";
     const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
-    if (!token) {
+    const requester = token ? userFromToken(token) : certificateUser(req);
+    if (!requester) {
       sendStatus(res, unauthorized().status);
       return;
     }
-    const user = userFromToken(token);
+    if (options.faults?.intercept(req, res, requester.username) === true) return;
+    // With RBAC, rbac-authorizer.ts has checked that the requester may impersonate (impersonation.ts).
+    const impersonation = impersonationOf(req);
+    const user = impersonation !== undefined ? impersonatedUser(impersonation) : requester;
+    options.audit?.({
+      user: requester.username,
+      ...(impersonation !== undefined ? { impersonatedUser: user.username, impersonatedGroups: user.groups } : {}),
+      verb: req.method ?? "GET",
+      path,
+      userAgent: req.headers["user-agent"] ?? "",
+    });
 
     if (path === "/version") return sendJson(res, 200, versionInfo());
     if (path === "/openapi/v3") return sendJson(res, 200, openApiV3().index);

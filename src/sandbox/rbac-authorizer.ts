@@ -11,16 +11,20 @@
 //   namespace; rules match verbs, API groups, resources or `*/subresource`, resourceNames, non-resource
 //   URLs with a trailing `*`), with the bootstrap policy's discovery roles for every authenticated user.
 // - denial: 403 Forbidden with the message of endpoints/handlers/responsewriters.Forbidden.
+// - impersonation: the requester must be allowed to `impersonate` each Impersonate-* target
+//   (impersonation.ts), then the request is authorized as the impersonated user.
+// - a client certificate signed by the sandbox's CA authenticates as its CN, in groups its O entries.
 // Not imitated: aggregated ClusterRoles (aggregationRule), the escalation check on writes of roles and
-// bindings, impersonation, and the bootstrap roles other than cluster-admin and the discovery ones.
+// bindings, and the bootstrap roles other than cluster-admin and the discovery ones.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AdmissionUser } from "./admission.js";
 import { parseFieldSelector, pinnedName } from "./field-selector.js";
 import { userFromToken } from "./http-server.js";
+import { certificateUser, impersonatedUser, impersonationOf, impersonationTargets } from "./impersonation.js";
+import type { Impersonation } from "./impersonation.js";
 import { isRecord } from "./json.js";
 import type { JsonObject } from "./json.js";
-import { failure, toWire, unauthorized } from "./status.js";
-import type { StatusError } from "./status.js";
+import { failure, StatusError, toWire, unauthorized } from "./status.js";
 import type { ObjectStore } from "./store.js";
 
 export type AuthorizationMode = "AlwaysAllow" | "RBAC";
@@ -338,9 +342,25 @@ export function withRbacAuthorization(inner: RequestHandler, options: { store: O
   const authorizer = new RbacAuthorizer(options.store);
   return (req, res) => {
     const token = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
-    if (!token) return inner(req, res);
-    const user = authenticate(token, options.adminToken, options.store);
-    if (!user) return sendStatus(res, unauthorized());
+    const byCertificate = token ? undefined : certificateUser(req);
+    if (!token && !byCertificate) return inner(req, res);
+    const requester = token ? authenticate(token, options.adminToken, options.store) : byCertificate;
+    if (!requester) return sendStatus(res, unauthorized());
+    let impersonation: Impersonation | undefined;
+    try {
+      impersonation = impersonationOf(req);
+    } catch (error) {
+      if (error instanceof StatusError) return sendStatus(res, error);
+      throw error;
+    }
+    if (impersonation !== undefined) {
+      for (const target of impersonationTargets(impersonation)) {
+        const check: RequestAttributes = { user: requester, verb: "impersonate", resourceRequest: true, path: req.url ?? "/", apiVersion: "", ...target };
+        const allowed = authorizer.authorize(check);
+        if (!allowed.allowed) return sendStatus(res, forbiddenError(check, allowed.reason));
+      }
+    }
+    const user = impersonation !== undefined ? impersonatedUser(impersonation) : requester;
     const attrs = requestAttributes(req.method ?? "GET", req.url ?? "/", user);
     const decision = authorizer.authorize(attrs);
     if (decision.allowed) return inner(req, res);

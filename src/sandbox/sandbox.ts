@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ServiceResolver } from "./admission.js";
 import { createHandler } from "./http-server.js";
+import type { AuditEntry } from "./http-server.js";
 import { withRbacAuthorization } from "./rbac-authorizer.js";
 import type { AuthorizationMode } from "./rbac-authorizer.js";
 import { kubeConfigFor, kubeconfigYaml } from "./kubeconfig.js";
@@ -20,8 +21,11 @@ import type { JsonObject } from "./json.js";
 import { readState, writeState, writeStateSync } from "./state-file.js";
 import type { SandboxState } from "./state-file.js";
 import { StatusError } from "./status.js";
-import { generateSandboxCa, generateSandboxServing } from "./tls-identity.js";
+import { generateSandboxCa, generateSandboxClient, generateSandboxServing } from "./tls-identity.js";
+import type { PemPair } from "./tls-identity.js";
 import { ObjectStore } from "./store.js";
+import { RequestFaults } from "./request-faults.js";
+import type { FaultRule } from "./request-faults.js";
 import type { ActiveWatch } from "./watch-stream.js";
 
 export interface SandboxOptions {
@@ -66,6 +70,12 @@ export interface SandboxFaults {
   expireHistory(): void;
   /** Delays every response by `ms` milliseconds (0 turns it off). */
   setLatency(ms: number): void;
+  /** Answers a share of requests (or all, for a window) with 429 + Retry-After, a 5xx, or a reset (request-faults.ts). */
+  failRequests(rule: FaultRule): void;
+  /** Ends every failRequests rule. */
+  clearRequestFaults(): void;
+  /** Requests answered with an injected fault so far. */
+  readonly injectedFaults: number;
 }
 
 export interface Sandbox {
@@ -79,6 +89,10 @@ export interface Sandbox {
   kubeConfig(token?: string): KubeConfig;
   /** Writes the same kubeconfig as YAML, for kubectl --kubeconfig. */
   writeKubeconfig(file: string, token?: string): Promise<void>;
+  /** The latest requests (at most 10,000) with who sent them and whom they acted as, oldest first. */
+  auditLog(): readonly AuditEntry[];
+  /** A client certificate the sandbox accepts as `user` in `groups` (CN and O, signed by its CA). */
+  clientCertificate(user: string, groups?: readonly string[]): PemPair;
   readonly faults: SandboxFaults;
   /** Closes every connection and listens again on the same port; state is lost unless keepState. */
   restart(options?: { keepState?: boolean }): Promise<void>;
@@ -181,6 +195,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   namespaces.start();
 
   const watches = new Set<ActiveWatch>();
+  const requestFaults = new RequestFaults();
+  const audit: AuditEntry[] = [];
   let latencyMs = 0;
   let port = options.port ?? 0;
   const sockets = new Set<Socket>();
@@ -191,12 +207,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     latencyMs: () => latencyMs,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     watches,
+    faults: requestFaults,
+    audit: (entry) => {
+      if (audit.length >= 10_000) audit.splice(0, 1000);
+      audit.push(entry);
+    },
   });
   const handler = options.authorization === "RBAC" ? withRbacAuthorization(apiHandler, { store, adminToken: token }) : apiHandler;
 
   let server: Server;
   const listen = async (): Promise<void> => {
-    server = createServer({ key: serving.keyPem, cert: serving.certPem }, handler);
+    // Client certificates the sandbox's CA signed authenticate as their CN (impersonation.ts); others
+    // are let through the handshake and ignored, as kube-apiserver does with --client-ca-file.
+    server = createServer({ key: serving.keyPem, cert: serving.certPem, requestCert: true, rejectUnauthorized: false, ca: [ca.certPem] }, handler);
     // Long-lived watches must not be cut by Node's request timeouts; idle keep-alive outlives Go's 90s.
     server.requestTimeout = 0;
     server.keepAliveTimeout = 95_000;
@@ -238,6 +261,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     kubeConfig: (t = token) => kubeConfigFor({ url, caPem, token: t }),
     writeKubeconfig: async (file, t = token) => writeFile(file, kubeconfigYaml({ url, caPem, token: t }), { mode: 0o600 }),
+    clientCertificate: (user, groups = []) => generateSandboxClient(ca, user, groups),
+    auditLog: () => [...audit],
     faults: {
       dropWatches: (mode = "end") => {
         for (const w of [...watches]) w.end(mode);
@@ -246,6 +271,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       expireHistory: () => store.compact(),
       setLatency: (ms) => {
         latencyMs = Math.max(0, ms);
+      },
+      failRequests: (rule) => requestFaults.add(rule),
+      clearRequestFaults: () => requestFaults.clear(),
+      get injectedFaults() {
+        return requestFaults.injected;
       },
     },
     restart: async (restartOptions = {}) => {

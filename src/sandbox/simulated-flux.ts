@@ -12,11 +12,14 @@
 // - While a dependency holds it: Ready=False reason DependencyNotReady, polled again after
 //   `requeueDependencyMs` (helm-/kustomize-controller's `--requeue-dependency`, 30 s) or
 //   `resourceSetRequeueMs` (the operator's 5 s).
-// - Otherwise it "installs": Ready=Unknown Progressing for `installDelayMs`, then Ready=True; or, with the
-//   annotation `sandbox.releasegate.io/simulate: install-failure`, Ready=False with a terminal reason
-//   (HelmRelease: InstallFailed + Stalled=True RetriesExceeded "install retries exhausted"). Changing or
-//   removing that annotation reconciles at once (a sandbox convenience: real Flux would wait for a spec
-//   change or a requested reconcile). A Kustomization applies its source's artifact revision
+// - Otherwise it "installs": Ready=Unknown Progressing for `installDelayMs`, then Ready=True; or it fails
+//   with a terminal reason (HelmRelease: InstallFailed + Stalled=True RetriesExceeded "install retries
+//   exhausted") when a HelmRelease's `spec.values.image.tag` names a tag the simulated registry does not
+//   have (one containing "does-not-exist": the pods could never pull it, so Helm's wait times out on every
+//   retry), or with the annotation `sandbox.releasegate.io/simulate: install-failure` on any kind.
+//   Patching the tag is a spec change (a new generation), which Flux reconciles at once, as here; changing
+//   or removing the annotation also reconciles at once (a sandbox convenience: real Flux would wait for a
+//   spec change or a requested reconcile). A Kustomization applies its source's artifact revision
 //   (status.lastAppliedRevision); without a source artifact it fails with ArtifactFailed and retries.
 // Suspended objects (`spec.suspend`, or a ResourceSet annotated `fluxcd.controlplane.io/reconcile: disabled`)
 // and objects being deleted are left alone, as Flux leaves them.
@@ -95,6 +98,15 @@ const silent: SimulatedFluxLogger = { warn: () => undefined };
 
 function now(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/** The simulated registry's one rule: it has every image tag except those containing this. */
+const MISSING_IMAGE_TAG = "does-not-exist";
+
+/** A HelmRelease whose chart values pin `image.tag` to a tag the simulated registry does not have. */
+function hasMissingImageTag(obj: Json): boolean {
+  const tag = field(obj, "spec", "values", "image", "tag");
+  return typeof tag === "string" && tag.includes(MISSING_IMAGE_TAG);
 }
 
 function sourceKey(ref: SourceRef): string {
@@ -307,7 +319,7 @@ export class SimulatedFlux {
     if (!obj || !this.isCurrent(kind, objectKey, h)) return;
     h.timer = undefined;
     const { namespace, name } = idOf(obj);
-    if (h.simulate === SIMULATE_INSTALL_FAILURE) {
+    if (h.simulate === SIMULATE_INSTALL_FAILURE || (kind === "HelmRelease" && hasMissingImageTag(obj))) {
       if (kind === "HelmRelease") {
         await this.writeStatus(kind, obj, h, [
           { type: "Ready", status: "False", reason: "InstallFailed", message: "install retries exhausted" },

@@ -62,3 +62,19 @@ export function generateSandboxServing(ca: PemPair, commonName: string, dnsNames
   cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: pem };
 }
+
+/** A client certificate the sandbox authenticates: CN the user name, one O per group (kube-apiserver's x509 rule). */
+export function generateSandboxClient(ca: PemPair, user: string, groups: readonly string[] = [], validMs = 365 * DAY_MS): PemPair {
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const { pem, key } = rsaKey();
+  const cert = certificate(key, Math.max(1, Math.ceil(validMs / DAY_MS)));
+  cert.setSubject([{ name: "commonName", value: user }, ...groups.map((value) => ({ name: "organizationName", value }))]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: "basicConstraints", cA: false },
+    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: "extKeyUsage", clientAuth: true },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: pem };
+}

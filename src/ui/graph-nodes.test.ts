@@ -24,7 +24,7 @@ describe("snapshotOfObjects", () => {
       message: "blocked by default/redis: install retries exhausted",
       dependencies: ["HelmRelease/default/redis"],
     });
-    expect(byId.get("HelmRelease/default/redis")).toMatchObject({ state: "open", health: "failed", message: "gate open: every dependency is Ready" });
+    expect(byId.get("HelmRelease/default/redis")).toMatchObject({ state: "open", health: "failed", message: "failed: InstallFailed: install retries exhausted (gate open: every dependency is Ready)" });
     expect(byId.get("HelmRelease/default/redsi")).toMatchObject({ ghost: true, state: "missing", message: "HelmRelease default/redsi does not exist" });
     expect(byId.get("HelmRelease/default/web")).toMatchObject({ state: "blocked", reason: "Missing" });
     expect(byId.get("HelmRelease/default/a")).toMatchObject({ reason: "Cycle", cycle: true });

@@ -25,7 +25,7 @@ export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState)
     name: object.name,
     state: gate.state,
     health: healthOf(object),
-    message: gate.state === "open" ? gateOpenedMessage(dependencies) : blockedMessage(gate, kind),
+    message: gate.state === "open" ? openMessage(object, dependencies) : blockedMessage(gate, kind),
     conditions: (object.status?.conditions ?? []).map((c) => ({
       type: c.type,
       status: c.status,
@@ -43,6 +43,19 @@ export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState)
     if (gate.reason === "Cycle" && idOf(kind, gate.path[gate.path.length - 1]!) === self) node.cycle = true;
   }
   return node;
+}
+
+/**
+ * An open gate in words. A failed object's gate is open (its own dependencies are fine), but what a
+ * person needs there is what failed, in Flux's words (its Ready condition), the root cause of whatever
+ * waits on it.
+ */
+function openMessage(object: FluxObject, dependencies: readonly ObjectKey[]): string {
+  const opened = gateOpenedMessage(dependencies);
+  if (healthOf(object) !== "failed") return opened;
+  const ready = object.status?.conditions?.find((c) => c.type === "Ready" && c.status === "False");
+  const failed = [ready?.reason, ready?.message].filter((w) => w !== undefined && w !== "").join(": ");
+  return `failed: ${failed === "" ? "no reason given" : failed} (${opened})`;
 }
 
 /** A dependency that does not exist. */

@@ -6,7 +6,11 @@
 /** `KIND/NAMESPACE/NAME`: unique across kinds. */
 export type NodeId = string;
 
-export type NodeState = "open" | "blocked" | "missing";
+/**
+ * "unknown": read from files, which carry no status, and nothing in the structure blocks it (the gate
+ * depends on the cluster). Offline, "blocked" means a structural block only (Cycle or Missing).
+ */
+export type NodeState = "open" | "blocked" | "missing" | "unknown";
 
 /** How the object itself is doing (Flux's conditions), apart from its gate. */
 export type NodeHealth = "ready" | "failed" | "progressing" | "suspended";
@@ -42,6 +46,22 @@ export interface GraphNode {
   /** On a dependency cycle. */
   cycle?: boolean;
   ghost?: boolean;
+  /** Offline: the node's depth (0: no dependency; undefined on a cycle or behind one). */
+  depth?: number;
+  /** Offline: the object is defined more than once in its cluster (a `duplicate` problem of check). */
+  duplicate?: boolean;
+  /** Offline: what `check` reports about this object, "file:line: message", in check's words. */
+  problems?: string[];
+}
+
+/** A problem `check` reports, as the offline page lists it. */
+export interface SnapshotProblem {
+  type: string;
+  kind: string;
+  object: string;
+  file: string;
+  line: number;
+  message: string;
 }
 
 export interface GraphSnapshot {
@@ -52,6 +72,10 @@ export interface GraphSnapshot {
   /** The feed's revision when taken (live only): the page compares it with its stream's. */
   revision?: number;
   nodes: GraphNode[];
+  /** Files only: the cluster these objects belong to, as `check` names it ("." for a PATH without clusters). */
+  cluster?: string;
+  /** Files only: every problem `check` reports for this cluster. */
+  problems?: SnapshotProblem[];
 }
 
 /**

@@ -14,6 +14,7 @@ header h1 { font-size: 18px; margin: 0; }
 #status { margin: 0; font-size: 14px; }
 #filters { display: flex; gap: 16px; padding: 8px 16px; flex-wrap: wrap; align-items: center; border-bottom: 1px solid #ccc; background: #fff; }
 #filters label { font-size: 14px; display: flex; gap: 6px; align-items: center; }
+#filters label[hidden] { display: none; }
 main { display: flex; min-height: 60vh; }
 #graph { flex: 1; overflow: auto; max-height: 75vh; background: #fff; }
 #details { width: 380px; border-left: 1px solid #ccc; padding: 8px 16px; overflow: auto; max-height: 75vh; font-size: 14px; }
@@ -50,6 +51,15 @@ svg .name { font-weight: 600; font-size: 13px; }
 .reason-Missing { --fill: #f3e5f5; --stroke: #6a1b9a; }
 .reason-Cycle, .cycle { --fill: #ffcdd2; --stroke: #d50000; }
 .state-missing { --fill: #ffffff; --stroke: #6a1b9a; }
+.state-unknown { --fill: #f5f7f8; --stroke: #78909c; }
+.node.duplicate .outline { stroke: var(--stroke); stroke-width: 2; }
+.legend .duplicate { --stroke: #78909c; }
+.zoom { display: flex; gap: 4px; align-items: center; font-size: 13px; }
+.zoom button { font: inherit; padding: 1px 8px; }
+#problems-section { padding: 6px 16px; border-bottom: 1px solid #ccc; background: #fff8f6; font-size: 13px; }
+#problems-section h2 { font-size: 14px; margin: 0 0 4px; }
+#problems { margin: 0; padding-left: 20px; font-family: ui-monospace, monospace; }
+svg .kind { font-size: 11px; fill: #37474f; }
 .node.ghost .box { stroke-dasharray: 6 4; fill-opacity: 0.6; }
 .node.selected .box { stroke: #0b57d0; stroke-width: 4; }
 .node.dimmed { opacity: 0.35; }
@@ -77,6 +87,15 @@ const LEGEND: [string, string][] = [
   ["state-missing", "missing (dashed)"],
 ];
 
+/** Read from files there is no status: the legend says only what the structure tells. */
+const OFFLINE_LEGEND: [string, string][] = [
+  ["state-unknown", "no status (from files)"],
+  ["reason-Missing", "blocked: Missing"],
+  ["reason-Cycle", "cycle"],
+  ["state-missing", "missing (dashed)"],
+  ["duplicate", "defined twice (double border)"],
+];
+
 /** Script text inside a <script> element: nothing in it may close the element. */
 function noScriptEnd(text: string): string {
   return text.replace(/<\/script/gi, "<\\/script");
@@ -91,9 +110,13 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
-export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot; title?: string; preload?: string }): string {
+/**
+ * The page. `snapshots`: the graphs read from files, one per cluster, embedded (the page shows one at a
+ * time, with a cluster selector when there are several); without them the page reads the live feed.
+ */
+export function pageHtml(options: { script: PageScript; snapshots?: readonly GraphSnapshot[]; title?: string; preload?: string }): string {
   const title = options.title ?? "releasegate · dependency graph";
-  const data = options.snapshot === undefined ? "" : `<script type="application/json" id="graph-data">${scriptJson(options.snapshot)}</script>\n`;
+  const data = options.snapshots === undefined ? "" : `<script type="application/json" id="graph-data">${scriptJson(options.snapshots)}</script>\n`;
   // A script by URL is asked for first (deferred: it runs once the document is read), before the graph,
   // so the server sends it before it serializes the graph; the graph is fetched while the script is read.
   const head =
@@ -103,7 +126,7 @@ export function pageHtml(options: { script: PageScript; snapshot?: GraphSnapshot
     "src" in options.script
       ? ""
       : `<script>${noScriptEnd(options.script.inline)}</script>`;
-  const legend = LEGEND.map(([cls, label]) => `<span class="${cls}">${escapeHtml(label)}</span>`).join("");
+  const legend = (options.snapshots === undefined ? LEGEND : OFFLINE_LEGEND).map(([cls, label]) => `<span class="${cls}">${escapeHtml(label)}</span>`).join("");
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -116,6 +139,7 @@ ${head}<style>${STYLE}</style>
 <body>
 <header><h1>${escapeHtml(title)}</h1><p id="status" role="status" aria-live="polite">loading…</p><p id="announce" class="visually-hidden" aria-live="polite"></p></header>
 <form id="filters" role="search" aria-label="Filter the graph">
+<label id="cluster-label" hidden>Cluster <select id="f-cluster"></select></label>
 <label>Namespace <select id="f-namespace"></select></label>
 <label>Kind <select id="f-kind"></select></label>
 <label>State <select id="f-state">
@@ -123,6 +147,7 @@ ${head}<style>${STYLE}</style>
 <option value="blocked">blocked only (with root causes)</option>
 <option value="open">open</option>
 <option value="missing">missing</option>
+<option value="unknown">no status (from files)</option>
 <option value="Cycle">blocked: Cycle</option>
 <option value="Missing">blocked: Missing</option>
 <option value="Failed">blocked: Failed</option>
@@ -130,7 +155,9 @@ ${head}<style>${STYLE}</style>
 <option value="Suspended">blocked: Suspended</option>
 </select></label>
 <label>Search <input id="f-search" type="search" placeholder="name (press /)" autocomplete="off"></label>
+<span class="zoom" role="group" aria-label="Zoom"><button type="button" id="zoom-fit">Fit to screen</button><button type="button" id="zoom-out" aria-label="Zoom out">−</button><button type="button" id="zoom-in" aria-label="Zoom in">+</button><span id="zoom-level">100%</span></span>
 </form>
+<section id="problems-section" hidden aria-labelledby="problems-title"><h2 id="problems-title">What check reports</h2><ul id="problems"></ul></section>
 <div class="legend" aria-label="Legend">${legend}<span class="root-outline" style="--stroke:#000">thick black border: root cause</span><span style="--stroke:#90a4ae">arrow: dependency → dependent</span></div>
 <main>
 <section id="graph" aria-label="Dependency graph, dependencies on the left. Arrow keys move between nodes: left to a dependency, right to a dependent, up and down through the list.">

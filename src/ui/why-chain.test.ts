@@ -20,7 +20,7 @@ describe("whyChain", () => {
       [
         "HelmRelease default/web  blocked (Failed): blocked by default/redis via default/backend: install retries exhausted",
         "└─ HelmRelease default/backend  blocked (Failed): blocked by default/redis: install retries exhausted",
-        "   └─ HelmRelease default/redis  open, failed [root cause]: install retries exhausted",
+        "   └─ HelmRelease default/redis  failed (InstallFailed) [root cause]: install retries exhausted",
         "",
       ].join("\n"),
     );

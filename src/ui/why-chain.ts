@@ -10,12 +10,49 @@ export interface ChainLine {
   rootCause: boolean;
   /** The node was seen earlier on the chain: a cycle closes here. */
   repeats: boolean;
+  /** Indentation under the first line (default: the line's place in the chain). */
+  depth?: number;
 }
 
+/**
+ * The state in words. A failed object says what failed (its Ready reason), not that its own gate is
+ * open: that is what holds its dependents back. Read from files, there is no status to say.
+ */
 function stateOf(node: GraphNode): string {
   if (node.state === "blocked") return `blocked (${node.reason ?? "?"})`;
   if (node.state === "missing") return "missing";
+  if (node.state === "unknown") return "no status (from files)";
+  if (node.health === "failed") {
+    const reason = node.conditions.find((c) => c.type === "Ready" && c.status === "False")?.reason;
+    return reason === undefined ? "failed" : `failed (${reason})`;
+  }
+  if (node.health === "suspended") return "suspended";
   return node.health === undefined || node.health === "ready" ? "open" : `open, ${node.health}`;
+}
+
+/** Lines a dependency tree shows at most (a repo's deepest chains stay readable). */
+const MAX_TREE_LINES = 50;
+
+/**
+ * Read from files with nothing blocking it: the object's dependencies as a tree, each object once
+ * (a later mention says "see above"), so the chain Flux would walk is explained without a status.
+ */
+export function dependencyTree(snapshot: GraphSnapshot, id: NodeId): ChainLine[] | undefined {
+  const nodes = new Map(snapshot.nodes.map((n) => [n.id, n]));
+  if (!nodes.has(id)) return undefined;
+  const lines: ChainLine[] = [];
+  const seen = new Set<NodeId>();
+  const visit = (at: NodeId, depth: number): void => {
+    if (lines.length >= MAX_TREE_LINES) return;
+    const node = nodes.get(at);
+    const repeats = seen.has(at);
+    seen.add(at);
+    lines.push({ id: at, state: node === undefined ? "missing" : stateOf(node), message: repeats ? "see above" : (node?.message ?? ""), rootCause: false, repeats: false, depth });
+    if (repeats || node === undefined) return;
+    for (const dep of node.dependencies) visit(dep, depth + 1);
+  };
+  visit(id, 0);
+  return lines;
 }
 
 /** The chain from `id` along its path; undefined when no such node. */
@@ -46,7 +83,8 @@ function label(id: NodeId): string {
 /** One line per step, each indented under the one before it. */
 export function renderChain(lines: readonly ChainLine[]): string {
   return lines
-    .map((line, depth) => {
+    .map((line, index) => {
+      const depth = line.depth ?? index;
       const branch = depth === 0 ? "" : `${"   ".repeat(depth - 1)}└─ `;
       const marks = [line.rootCause ? "root cause" : "", line.repeats ? "cycle closes here" : ""].filter((m) => m !== "");
       const suffix = marks.length === 0 ? "" : ` [${marks.join(", ")}]`;

@@ -11,9 +11,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binary, ...args], { cwd: options.cwd ?? repoRoot, stdio: "pipe" });
+    const env = options.env === undefined ? process.env : { ...process.env, ...options.env };
+    const child = spawn(process.execPath, [binary, ...args], { cwd: options.cwd ?? repoRoot, stdio: "pipe", env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

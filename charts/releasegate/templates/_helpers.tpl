@@ -28,6 +28,24 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: releasegate
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The pod's ports must differ (one container, one network namespace); with hostNetwork they are node
+     ports as well. Rendering fails with the clash named, rather than a pod that cannot start. */}}
+{{- define "releasegate.checkPorts" -}}
+{{- $ports := dict -}}
+{{- $named := list (list "webhook.port" .Values.webhook.port) (list "metrics.port" .Values.metrics.port) -}}
+{{- if .Values.ui.port }}{{ $named = append $named (list "ui.port" .Values.ui.port) }}{{ end -}}
+{{- range $named -}}
+{{- $key := toString (index . 1) -}}
+{{- if hasKey $ports $key -}}
+{{- fail (printf "%s and %s are both %s: the webhook, metrics and graph page ports must differ" (get $ports $key) (index . 0) $key) -}}
+{{- end -}}
+{{- $_ := set $ports $key (index . 0) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "releasegate.serviceAccountName" -}}

@@ -31,6 +31,14 @@ describe("GraphModel", () => {
     expect([...model.downstream(id("redis"))].sort()).toEqual([id("backend"), id("web")]);
   });
 
+  it("counts what a root cause blocks through others too, and follows updates", () => {
+    const model = failure();
+    expect(model.blocks(id("redis"))).toEqual([id("backend"), id("web")]);
+    expect(model.blocks(id("other"))).toEqual([]);
+    model.apply({ nodes: [node("web", { health: "progressing", dependencies: [id("backend")] })], removed: [] });
+    expect(model.blocks(id("redis"))).toEqual([id("backend")]);
+  });
+
   it("'blocked only' keeps the blocked nodes and their root causes, root causes first", () => {
     const model = failure();
     const shown = model.visible({ namespace: "", kind: "", state: "blocked", search: "" }).map((n) => n.name);

@@ -9,7 +9,7 @@ export const BLOCKED_ONLY_ABOVE = 500;
 /** At most this many nodes are laid out and drawn at once; the list holds the rest. */
 export const MAX_DRAWN = 250;
 
-export type StateFilter = "all" | "blocked" | "open" | "missing" | "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
+export type StateFilter = "all" | "blocked" | "open" | "missing" | "unknown" | "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
 
 export interface Filters {
   namespace: string;
@@ -24,6 +24,8 @@ export class GraphModel {
   readonly nodes = new Map<NodeId, GraphNode>();
   private dependentsIndex: Map<NodeId, NodeId[]> | undefined;
   private rootCauseSet: Set<NodeId> | undefined;
+  /** blocks() per node, until the next change (the graph, the list and the panel all ask). */
+  private readonly blocksMemo = new Map<NodeId, NodeId[]>();
 
   load(snapshot: GraphSnapshot): void {
     this.nodes.clear();
@@ -77,6 +79,19 @@ export class GraphModel {
   /** Everything that depends on the node, transitively. */
   downstream(id: NodeId): Set<NodeId> {
     return this.reach(id, (v) => this.dependents(v));
+  }
+
+  /**
+   * The blocked objects this node holds back, directly or through others: for a root cause, "blocks N
+   * releases" (the transitive dependents whose gates are blocked).
+   */
+  blocks(id: NodeId): NodeId[] {
+    let held = this.blocksMemo.get(id);
+    if (held === undefined) {
+      held = [...this.downstream(id)].filter((other) => this.nodes.get(other)?.state === "blocked").sort();
+      this.blocksMemo.set(id, held);
+    }
+    return held;
   }
 
   /** The node and its path to the root cause, in order (just the node when it is not blocked). */
@@ -148,6 +163,7 @@ export class GraphModel {
   private changed(): void {
     this.dependentsIndex = undefined;
     this.rootCauseSet = undefined;
+    this.blocksMemo.clear();
   }
 }
 
@@ -161,6 +177,8 @@ function matchesState(node: GraphNode, state: StateFilter, roots: ReadonlySet<No
       return node.state === "open";
     case "missing":
       return node.state === "missing";
+    case "unknown":
+      return node.state === "unknown";
     default:
       return node.reason === state;
   }

@@ -37,12 +37,13 @@ export interface Layout {
   edges: PlacedEdge[];
 }
 
-export const NODE_HEIGHT = 44;
+export const NODE_HEIGHT = 58;
 const CHAR_WIDTH = 7.4;
 
 export function nodeWidth(node: GraphNode): number {
-  // Room for the longest state word ("blocked: NotReady"), so a state change needs no new layout.
-  const longest = Math.max(node.name.length, node.namespace.length + 20);
+  // Room for the kind line and the longest state line ("blocked: NotReady · blocks 9999"), so a state
+  // change needs no new layout.
+  const longest = Math.max(node.name.length, node.kind.length + 3 + node.namespace.length, 30);
   return Math.max(150, Math.ceil(longest * CHAR_WIDTH) + 28);
 }
 

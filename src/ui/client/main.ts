@@ -9,7 +9,7 @@ import { ALL, drawnSubset, GraphModel, MAX_DRAWN } from "./graph-model.js";
 import type { Filters, StateFilter } from "./graph-model.js";
 import { layOut } from "./layout.js";
 import type { Layout } from "./layout.js";
-import { accessibleName, changeAnnouncement, nodeClasses, stateWord, subtitle } from "./node-label.js";
+import { accessibleName, blocksWords, changeAnnouncement, kindLine, nodeClasses, stateWord, subtitle } from "./node-label.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 /** The list under the graph shows at most this many entries. */
@@ -20,6 +20,12 @@ let filters: Filters = { namespace: ALL, kind: ALL, state: "all", search: "" };
 let selected: NodeId | undefined;
 let drawnIds: NodeId[] = [];
 let layout: Layout | undefined;
+/** Read from files: one snapshot per cluster (no status); undefined on the live page. */
+let clusters: GraphSnapshot[] | undefined;
+let shownSnapshot: GraphSnapshot | undefined;
+/** The drawing's scale: 1 is natural size; "fit" scales it to the graph's box. */
+let zoom = 1;
+const ZOOM_STEPS = [0.1, 0.15, 0.25, 0.35, 0.5, 0.65, 0.8, 1, 1.25, 1.5, 2];
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -38,7 +44,15 @@ const ui = {
   list: element<HTMLUListElement>("list"),
   listNote: element<HTMLParagraphElement>("list-note"),
   announce: element<HTMLParagraphElement>("announce"),
+  cluster: element<HTMLSelectElement>("f-cluster"),
+  clusterLabel: element<HTMLLabelElement>("cluster-label"),
+  title: document.querySelector("header h1") as HTMLHeadingElement,
+  graph: element<HTMLElement>("graph"),
+  zoomLevel: element<HTMLSpanElement>("zoom-level"),
+  problemsSection: element<HTMLElement>("problems-section"),
+  problems: element<HTMLUListElement>("problems"),
 };
+const baseTitle = document.title;
 
 function text(tag: string, content: string, className?: string): HTMLElement {
   const el = document.createElement(tag);
@@ -98,8 +112,12 @@ function requestLayout(): void {
 function draw(placed: Layout): void {
   const svg = ui.canvas;
   const pad = 16;
-  svg.setAttribute("width", String(Math.max(placed.width + 2 * pad, 200)));
-  svg.setAttribute("height", String(Math.max(placed.height + 2 * pad, 60)));
+  const width = Math.max(placed.width + 2 * pad, 200);
+  const height = Math.max(placed.height + 2 * pad, 60);
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.dataset.width = String(width);
+  svg.dataset.height = String(height);
+  applyZoom();
   const root = document.createElementNS(SVG_NS, "g");
   root.setAttribute("transform", `translate(${pad},${pad})`);
   const edges = document.createElementNS(SVG_NS, "g");
@@ -138,11 +156,16 @@ function draw(placed: Layout): void {
     title.setAttribute("x", "10");
     title.setAttribute("y", "18");
     title.textContent = p.node.name;
+    const kind = document.createElementNS(SVG_NS, "text");
+    kind.setAttribute("class", "kind");
+    kind.setAttribute("x", "10");
+    kind.setAttribute("y", "33");
+    kind.textContent = kindLine(p.node);
     const sub = document.createElementNS(SVG_NS, "text");
     sub.setAttribute("class", "sub");
     sub.setAttribute("x", "10");
-    sub.setAttribute("y", "35");
-    g.append(outline, box, title, sub);
+    sub.setAttribute("y", "49");
+    g.append(outline, box, title, kind, sub);
     nodes.append(g);
   }
   root.append(edges, nodes);
@@ -167,10 +190,12 @@ function paint(): void {
     const node = model.nodes.get(g.dataset.id!);
     if (node === undefined) continue;
     const isRoot = roots.has(node.id);
+    const blocks = isRoot ? model.blocks(node.id).length : 0;
     g.setAttribute("class", nodeClasses(node, isRoot) + relation(node.id));
-    g.setAttribute("aria-label", accessibleName(node, isRoot));
+    g.setAttribute("aria-label", accessibleName(node, isRoot, blocks));
     g.setAttribute("aria-pressed", String(node.id === selected));
-    g.querySelector(".sub")!.textContent = subtitle(node);
+    g.querySelector(".kind")!.textContent = kindLine(node);
+    g.querySelector(".sub")!.textContent = subtitle(node, blocks);
   }
   for (const path of ui.canvas.querySelectorAll<SVGPathElement>("path.edge")) {
     const from = path.dataset.from!;
@@ -193,7 +218,47 @@ function renderStatus(visible: number, truncated: number): void {
   const blocked = all.filter((n) => n.state === "blocked").length;
   const drawn = truncated > 0 ? `; drawing the first ${MAX_DRAWN} of ${visible}: narrow the filters to see the rest` : "";
   const filtered = filters.state === "blocked" && visible < all.length ? ` (showing blocked objects and their root causes: ${visible})` : ` (showing ${visible})`;
+  if (shownSnapshot?.source === "files") {
+    // Files carry no status: say what the structure shows, as check counts it, and nothing more.
+    const problems = shownSnapshot.problems?.length ?? 0;
+    const cluster = shownSnapshot.cluster === undefined || shownSnapshot.cluster === "." ? "" : ` in cluster ${shownSnapshot.cluster}`;
+    const stuck = blocked === 0 ? "" : `, ${blocked} blocked by the structure`;
+    ui.status.textContent = `${all.length} objects${cluster}${stuck}; ${problems === 0 ? "check finds no problem" : `check reports ${problems} ${problems === 1 ? "problem" : "problems"}`}; read from files: no status${filtered}${drawn}`;
+    return;
+  }
   ui.status.textContent = `${all.length} objects, ${blocked} blocked${filtered}${drawn}`;
+}
+
+function renderProblems(): void {
+  const problems = shownSnapshot?.problems ?? [];
+  ui.problemsSection.hidden = problems.length === 0;
+  ui.problems.replaceChildren(...problems.map((p) => text("li", `${p.file === "" ? "" : `${p.file}:${p.line}: `}${p.object}: ${p.message}`)));
+}
+
+// --- zoom ---
+
+function applyZoom(): void {
+  const width = Number(ui.canvas.dataset.width ?? "200");
+  const height = Number(ui.canvas.dataset.height ?? "60");
+  ui.canvas.setAttribute("width", String(Math.round(width * zoom)));
+  ui.canvas.setAttribute("height", String(Math.round(height * zoom)));
+  ui.zoomLevel.textContent = `${Math.round(zoom * 100)}%`;
+  document.body.dataset.zoom = String(zoom);
+}
+
+/** Scales the drawing to the graph's box (never above natural size). */
+function fitToScreen(): void {
+  const width = Number(ui.canvas.dataset.width ?? "200");
+  const height = Number(ui.canvas.dataset.height ?? "60");
+  const box = ui.graph.getBoundingClientRect();
+  zoom = Math.max(0.05, Math.min(1, (box.width - 4) / width, (box.height - 4) / height));
+  applyZoom();
+}
+
+function zoomBy(direction: 1 | -1): void {
+  const next = direction > 0 ? ZOOM_STEPS.find((step) => step > zoom + 1e-9) : [...ZOOM_STEPS].reverse().find((step) => step < zoom - 1e-9);
+  zoom = next ?? zoom;
+  applyZoom();
 }
 
 function renderList(visible: readonly GraphNode[]): void {
@@ -203,9 +268,12 @@ function renderList(visible: readonly GraphNode[]): void {
     const button = document.createElement("button");
     button.type = "button";
     button.dataset.id = node.id;
-    button.className = nodeClasses(node, roots.has(node.id));
-    button.append(text("span", `${node.namespace}/${node.name}`, "list-name"), text("span", ` ${node.kind} · ${stateWord(node)}`, "list-state"));
-    button.setAttribute("aria-label", accessibleName(node, roots.has(node.id)));
+    const isRoot = roots.has(node.id);
+    const blocks = isRoot ? model.blocks(node.id).length : 0;
+    button.className = nodeClasses(node, isRoot);
+    const held = blocks > 0 ? ` · root cause, ${blocksWords(blocks)}` : "";
+    button.append(text("span", `${node.namespace}/${node.name}`, "list-name"), text("span", ` ${node.kind} · ${stateWord(node)}${held}`, "list-state"));
+    button.setAttribute("aria-label", accessibleName(node, isRoot, blocks));
     li.append(button);
     return li;
   });
@@ -232,8 +300,20 @@ function renderDetails(): void {
     return;
   }
   const parts: HTMLElement[] = [text("h2", `${node.namespace}/${node.name}`)];
-  parts.push(text("p", `${node.kind} · ${stateWord(node)}${model.rootCauses().has(node.id) ? " · root cause" : ""}`, "kind"));
-  parts.push(text("h3", "Gate"), text("p", node.message, "gate-message"));
+  const isRoot = model.rootCauses().has(node.id);
+  const blocked = isRoot ? model.blocks(node.id) : [];
+  parts.push(text("p", `${node.kind} · ${stateWord(node)}${isRoot ? ` · root cause, ${blocksWords(blocked.length)}` : ""}`, "kind"));
+  const failure = whatFailed(node);
+  if (failure !== undefined) parts.push(text("h3", "What failed"), text("p", failure, "gate-message failure"));
+  // A failed object's own gate may be open (its dependencies are fine); that is not what holds the others back.
+  if (failure === undefined || node.state !== "open") parts.push(text("h3", "Gate"), text("p", node.message, "gate-message"));
+  if (node.problems !== undefined && node.problems.length > 0) {
+    parts.push(text("h3", "What check reports"));
+    const ul = document.createElement("ul");
+    for (const problem of node.problems) ul.append(text("li", problem));
+    parts.push(ul);
+  }
+  if (node.depth !== undefined) parts.push(text("p", `depth ${node.depth} (${node.depth === 0 ? "no dependency" : `the longest chain of dependencies below it has ${node.depth}`})`, "hint"));
   if (node.path !== undefined && node.path.length > 0) {
     parts.push(text("h3", "Path to the root cause"));
     const ol = document.createElement("ol");
@@ -246,7 +326,8 @@ function renderDetails(): void {
     parts.push(ol);
   }
   parts.push(text("h3", "Conditions"));
-  if (node.conditions.length === 0) parts.push(text("p", node.ghost === true ? "none: the object does not exist" : "none reported yet"));
+  const noConditions = node.ghost === true ? "none: the object does not exist" : shownSnapshot?.source === "files" ? "none: read from files, which carry no status" : "none reported yet";
+  if (node.conditions.length === 0) parts.push(text("p", noConditions));
   else {
     const table = document.createElement("table");
     const head = document.createElement("tr");
@@ -274,7 +355,18 @@ function renderDetails(): void {
   };
   relatives("Depends on", node.dependencies);
   relatives("Needed by", model.dependents(node.id));
+  if (blocked.length > 0) relatives(`Blocks ${blocked.length === 1 ? "1 release" : `${blocked.length} releases`} (directly or through others)`, blocked);
   ui.details.replaceChildren(...parts);
+}
+
+/** A failed object says what failed: its Ready condition's reason and message, as Flux wrote them. */
+function whatFailed(node: GraphNode): string | undefined {
+  if (node.health !== "failed") return undefined;
+  const ready = node.conditions.find((c) => c.type === "Ready" && c.status === "False");
+  const stalled = node.conditions.find((c) => c.type === "Stalled" && c.status === "True");
+  const words = [ready?.reason, ready?.message].filter((w): w is string => w !== undefined && w !== "").join(": ");
+  const extra = stalled !== undefined && stalled.reason !== ready?.reason ? ` (Stalled: ${stalled.reason ?? ""})` : "";
+  return words === "" ? "failed (no reason given)" : `${words}${extra}`;
 }
 
 function select(id: NodeId | undefined, focus = false): void {
@@ -303,24 +395,61 @@ function apply(update: GraphUpdate): void {
   // Screen readers hear which gates changed (a polite live region), not only the new counts.
   const said = changeAnnouncement(changes);
   if (said !== "") ui.announce.textContent = said;
-  const visibleIds = drawnSubset(model.visible(filters)).nodes.map((n) => n.id);
+  const visible = model.visible(filters);
+  const subset = drawnSubset(visible);
+  const visibleIds = subset.nodes.map((n) => n.id);
   if (structural || visibleIds.length !== drawnIds.length || visibleIds.some((id, i) => id !== drawnIds[i])) {
     syncControls();
     requestLayout();
   } else {
+    // Same nodes drawn: new colours and words on the graph, and the list and counts with them.
     paint();
-    renderStatus(model.visible(filters).length, 0);
+    renderList(visible);
+    renderStatus(visible.length, subset.truncated);
   }
   if (selected !== undefined) renderDetails();
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? "0") + 1);
 }
 
 function start(snapshot: GraphSnapshot): void {
+  shownSnapshot = snapshot;
   model.load(snapshot);
   filters = model.defaultFilters();
+  selected = undefined;
   syncControls();
   renderDetails();
+  renderProblems();
   requestLayout();
+  fitToScreen();
+}
+
+/** Keeps only the state filters that can match: read from files there is no status to filter on. */
+function stateOptions(offline: boolean): void {
+  const live = new Set(["open", "Failed", "NotReady", "Suspended"]);
+  for (const option of [...ui.state.options]) {
+    if (offline ? live.has(option.value) : option.value === "unknown") option.remove();
+  }
+}
+
+/** Read from files: the clusters check finds, one shown at a time, the title naming it. */
+function startClusters(snapshots: GraphSnapshot[]): void {
+  clusters = snapshots;
+  stateOptions(true);
+  const names = snapshots.map((s, i) => s.cluster ?? String(i));
+  ui.clusterLabel.hidden = snapshots.length < 2;
+  ui.cluster.replaceChildren(...names.map((name, i) => new Option(`${name === "." ? "(whole path)" : name} (${snapshots[i]!.nodes.filter((n) => n.ghost !== true).length} objects)`, String(i))));
+  showCluster(0);
+}
+
+function showCluster(index: number): void {
+  const snapshot = clusters?.[index];
+  if (snapshot === undefined) return;
+  ui.cluster.value = String(index);
+  const named = snapshot.cluster === undefined || snapshot.cluster === "." ? baseTitle : `${baseTitle} · cluster ${snapshot.cluster}`;
+  document.title = named;
+  ui.title.textContent = named;
+  document.body.dataset.cluster = snapshot.cluster ?? "";
+  start(snapshot);
 }
 
 /** A later snapshot as an update of the one shown: only what changed is drawn again. */
@@ -344,8 +473,10 @@ function connectLive(): void {
       if (!response.ok) throw new Error(`GET api/graph: HTTP ${response.status}`);
       snapshot = (await response.json()) as GraphSnapshot;
       document.body.dataset.fetchedMs ??= String(Math.round(performance.now()));
-      if (shown !== undefined) catchUp(snapshot);
-      else start(snapshot);
+      if (shown !== undefined) {
+        shownSnapshot = snapshot;
+        catchUp(snapshot);
+      } else start(snapshot);
       shown = snapshot;
     } finally {
       loading--;
@@ -367,6 +498,7 @@ function connectLive(): void {
   // the page only once the stream is open; the stream opens with the feed's revision, so the first
   // snapshot is fetched again only when something changed before the stream opened. Every
   // reconnection fetches it again and applies what changed meanwhile.
+  stateOptions(false);
   load();
   const source = new EventSource("api/events");
   source.addEventListener("hello", (event) => {
@@ -404,6 +536,10 @@ function wire(): void {
     }, 120);
   });
   element<HTMLFormElement>("filters").addEventListener("submit", (event) => event.preventDefault());
+  ui.cluster.addEventListener("change", () => showCluster(Number(ui.cluster.value)));
+  element<HTMLButtonElement>("zoom-fit").addEventListener("click", fitToScreen);
+  element<HTMLButtonElement>("zoom-in").addEventListener("click", () => zoomBy(1));
+  element<HTMLButtonElement>("zoom-out").addEventListener("click", () => zoomBy(-1));
   const pick = (event: Event): void => {
     const target = (event.target as Element).closest<HTMLElement | SVGGElement>("[data-id]");
     if (target === null) return;
@@ -444,5 +580,7 @@ function wire(): void {
 document.body.dataset.scriptMs = String(Math.round(performance.now()));
 wire();
 const embedded = document.getElementById("graph-data");
-if (embedded !== null) start(JSON.parse(embedded.textContent ?? "{}") as GraphSnapshot);
-else connectLive();
+if (embedded !== null) {
+  const data = JSON.parse(embedded.textContent ?? "[]") as GraphSnapshot[] | GraphSnapshot;
+  startClusters(Array.isArray(data) ? data : [data]);
+} else connectLive();

@@ -2,22 +2,35 @@
 
 import type { GraphNode } from "../graph-snapshot.js";
 
-/** "blocked: Failed", "missing", or the object's own health when its gate is open. */
+/** "blocked: Failed", "missing", "no status" (read from files), or the object's own health when its gate is open. */
 export function stateWord(node: GraphNode): string {
   if (node.state === "blocked") return `blocked: ${node.reason ?? ""}`;
   if (node.state === "missing") return "missing";
+  if (node.state === "unknown") return "no status";
   return node.health ?? "open";
 }
 
-/** The second line of a node: namespace and state. */
-export function subtitle(node: GraphNode): string {
-  return `${node.namespace} · ${stateWord(node)}`;
+/** The second line of a node: its kind and namespace (two objects of one name and two kinds differ here). */
+export function kindLine(node: GraphNode): string {
+  return `${node.kind} · ${node.namespace}`;
+}
+
+/** The third line of a node: its state, and what it holds back when it is a root cause. */
+export function subtitle(node: GraphNode, blocks = 0): string {
+  const held = blocks > 0 ? ` · blocks ${blocks}` : "";
+  const twice = node.duplicate === true ? " · defined twice" : "";
+  return `${stateWord(node)}${held}${twice}`;
+}
+
+/** "blocks 1 release", "blocks 3 releases". */
+export function blocksWords(count: number): string {
+  return `blocks ${count} ${count === 1 ? "release" : "releases"}`;
 }
 
 /** What a screen reader says for a node. */
-export function accessibleName(node: GraphNode, isRootCause: boolean): string {
+export function accessibleName(node: GraphNode, isRootCause: boolean, blocks = 0): string {
   const parts = [`${node.kind} ${node.namespace}/${node.name}`, stateWord(node)];
-  if (isRootCause) parts.push("root cause");
+  if (isRootCause) parts.push(blocks > 0 ? `root cause, ${blocksWords(blocks)}` : "root cause");
   parts.push(node.message);
   return parts.join(", ");
 }
@@ -29,6 +42,7 @@ export function nodeClasses(node: GraphNode, isRootCause: boolean): string {
   else if (node.health !== undefined) classes.push(`health-${node.health}`);
   if (node.cycle === true) classes.push("cycle");
   if (node.ghost === true) classes.push("ghost");
+  if (node.duplicate === true) classes.push("duplicate");
   if (isRootCause) classes.push("root-cause");
   return classes.join(" ");
 }
