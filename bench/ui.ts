@@ -6,7 +6,7 @@
 // and the server builds the graph's JSON anew), measured in the page from the start of the navigation
 // to the graph drawn, with where the time went; and the latency from a watch event to the page showing the
 // change, with and without a new layout. Not a test: it asserts nothing.
-// Run: npm run bench:ui
+// Run: npm run bench:ui   (SHAPE=chain: one chain of 10,000 instead, first view and the side panel's path only)
 import { EventEmitter } from "node:events";
 import { loadavg } from "node:os";
 import { FluxGraph } from "../src/cluster/flux-graph.js";
@@ -67,6 +67,18 @@ function fleet(): { objects: FluxObject[]; failed: FluxObject[] } {
   return { objects, failed };
 }
 
+/**
+ * SHAPE=chain: one chain of 10,000 (app-I depends on app-(I-1)), its root failed: every path is 9,999 hops
+ * at most, and the page's snapshot must not grow with that (docs/behaviour.md, "Paths are bounded").
+ */
+function chainFleet(): { objects: FluxObject[]; failed: FluxObject[] } {
+  const objects: FluxObject[] = [];
+  for (let i = 0; i < NAMESPACES * PER_NAMESPACE; i++) {
+    objects.push(release(`chain/app-${i}`, { dependsOn: i === 0 ? [] : [`app-${i - 1}`], status: i === 0 ? "failed" : "progressing", ...(i === 0 ? { message: "install retries exhausted" } : {}) }));
+  }
+  return { objects, failed: [objects[0]!] };
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -78,7 +90,8 @@ async function main(): Promise<void> {
     console.log(missing);
     return;
   }
-  const { objects, failed } = fleet();
+  const chain = process.env.SHAPE === "chain";
+  const { objects, failed } = chain ? chainFleet() : fleet();
   const cache = new MemoryCache();
   for (const object of objects) cache.upsert(object);
   const store = new KindStore(cache, new FluxGraph());
@@ -88,7 +101,11 @@ async function main(): Promise<void> {
   try {
     const blocked = [...store.states().values()].filter((g) => g.state === "blocked").length;
     const json = JSON.stringify(feed.snapshot());
-    console.log(`graph page benchmark: ${objects.length} objects, ${blocked} blocked, ${failed.length} failed; /api/graph ${(json.length / 1024 / 1024).toFixed(1)} MiB; load average ${load()}`);
+    console.log(`graph page benchmark${chain ? " (one chain)" : ""}: ${objects.length} objects, ${blocked} blocked, ${failed.length} failed; /api/graph ${(json.length / 1024 / 1024).toFixed(1)} MiB; load average ${load()}`);
+    // The deepest node's path: what a side panel gets for it.
+    const deepest = feed.snapshot().nodes.reduce((a, n) => ((n.path?.length ?? 0) + (n.pathOmitted ?? 0) > a.path.length + a.omitted ? { path: n.path ?? [], omitted: n.pathOmitted ?? 0 } : a), { path: [] as string[], omitted: 0 });
+    const longest = feed.snapshot().nodes.reduce((a, n) => Math.max(a, n.path?.length ?? 0), 0);
+    console.log(`side panel paths sent: at most ${longest} hops; the deepest node's ${deepest.path.length + deepest.omitted}-hop path as ${deepest.path.length} hops shown and ${deepest.omitted} left out`);
 
     // First view: a fresh browser each time (one warm-up first, not counted) and a fresh page server
     // and feed, whose JSON of the graph is not built yet (as after serve starts, or a quiet spell of
@@ -124,6 +141,7 @@ async function main(): Promise<void> {
     }
     console.log(`first view median: ${percentile(views.map((v) => Number(v.drawnMs)), 50)} ms from navigation to the graph drawn (target < 1000 ms); load average ${load()}`);
 
+    if (chain) return;
     // Update latency: a watch event in, the page showing it. The page marks the time a node's class
     // changes (same clock as this process: one machine).
     const browser = await launchChromium();

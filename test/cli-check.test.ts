@@ -232,7 +232,8 @@ describe("releasegate check follows what Flux would apply, per cluster", () => {
         object: "flux-system/apps",
         dependency: "flux-system/infrra",
         file: `${fixture("two-clusters")}/clusters/b/apps.yaml`,
-        line: 4,
+        // The dependsOn entry to fix, not the object's name.
+        line: 12,
       }),
     ]);
     expect(code).toBe(1);
@@ -379,7 +380,7 @@ describe("releasegate check --output github", () => {
     const result = await runCli(["check", "--output", "github", `${FIXTURES}/two-clusters`]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /^::error file=test\/fixtures\/manifests\/two-clusters\/clusters\/b\/apps\.yaml,line=4::flux-system\/apps: Kustomization flux-system\/infrra does not exist/m,
+      /^::error file=test\/fixtures\/manifests\/two-clusters\/clusters\/b\/apps\.yaml,line=12::flux-system\/apps: Kustomization flux-system\/infrra does not exist/m,
     );
   });
 
@@ -400,13 +401,15 @@ describe("ResourceSet dependsOn, offline", () => {
       expect(report.objects).toBe(4);
       const seen = report.problems.map((p) => [p.type, p.kind, p.object, p.cycle?.join(" → ") ?? p.dependency]);
       expect(seen).toEqual([
-        ["unverified", "ResourceSet", "flux-system/apps", "letsencrypt"],
         ["unverified", "ResourceSet", "flux-system/apps", "default/web"],
+        ["unverified", "ResourceSet", "flux-system/apps", "letsencrypt"],
         ["missing", "ResourceSet", "flux-system/apps", "flux-system/infra-absent"],
         ["cycle", "ResourceSet", "flux-system/ring-a", "flux-system/ring-a → flux-system/ring-b → flux-system/ring-a"],
       ]);
-      expect(report.problems[1]?.message).toContain("Deployment default/web cannot be checked offline");
-      expect(report.problems[2]).toMatchObject({ file: `${folder}/resourcesets.yaml`, line: 5 });
+      expect(report.problems[0]?.message).toContain("Deployment default/web cannot be checked offline");
+      // A problem with one entry at the line of that dependsOn entry; the cycle at its object's name.
+      expect(report.problems.map((p) => p.line)).toEqual([15, 20, 24, 39]);
+      expect(report.problems[2]).toMatchObject({ file: `${folder}/resourcesets.yaml`, line: 24 });
     }
   });
 

@@ -30,6 +30,8 @@ describe("releasegate why --from PATH", () => {
     // The cycle in check's words (from its smallest member), whichever member is asked about.
     expect(result.stdout).toContain("HelmRelease default/redis  blocked (Cycle): blocked by dependency cycle default/backend → default/redis → default/backend");
     expect(result.stdout).toContain("[cycle closes here]");
+    // The chain ends where it first closes.
+    expect(result.stdout.trimEnd().split("\n")).toHaveLength(3);
   });
 
   it("from files invents no status: a healthy chain is explained and exits 0", async () => {

@@ -179,7 +179,9 @@ describe("a kind releasegate may not read (RBAC)", () => {
           reason: "NotReady",
           rootCause: "Secret/default/token",
           rootCauseMessage: "cannot judge: releasegate may not list secrets (RBAC get, list and watch on secrets are missing): set the chart value externalKinds.secrets: true",
-          path: ["Secret/default/token"],
+          via: "Secret/default/token",
+          depth: 1,
+          tail: ["Secret/default/token"],
         });
         await eventually(() => store.state("default/switched")?.state === "open", { what: "the ConfigMap's gate open" });
       } finally {

@@ -3,7 +3,8 @@
 // Exit 0: no problem; 1: problems found; 2: bad usage or unreadable input, or no Flux object at all.
 import { cycleProblemMessage, DependencyGraph, findProblems, kindOfNode, sharedNameIn, type CheckOptions } from "../graph/index.js";
 import type { ObjectKey, Problem } from "../graph/types.js";
-import { readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
+import { dependencyLineOf, readRepository, type ClusterManifests, type ManifestObject, type SourceLocation } from "../manifests/index.js";
+import { CRD_KIND, isFluxCrd } from "../manifests/flux-crds.js";
 import { unreadKindMessage, unverifiedMessage } from "../manifests/manifest-messages.js";
 import { orderWarnings } from "../manifests/order-warnings.js";
 
@@ -35,7 +36,7 @@ Options:
 Exit status: 0 no problem, 1 problems found, 2 bad usage, unreadable input or no Flux object.`;
 
 /** The problem types of the documented JSON output. */
-type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace" | "order";
+type ReportedType = "cycle" | "missing" | "invalid" | "cross-namespace" | "duplicate" | "unverified" | "no-namespace" | "build" | "order";
 
 /** Warnings: reported, but failing the check only with --strict. */
 const WARNING_TYPES: ReadonlySet<ReportedType> = new Set(["unverified", "order"]);
@@ -78,10 +79,12 @@ function withoutUnresolvedEntries(object: ManifestObject): ManifestObject {
 /** Builds the one graph of every kind (an edge may cross kinds) from one cluster's objects and collects every problem, located. */
 export function checkCluster(cluster: ClusterManifests, options: CheckOptions): ReportedProblem[] {
   const graph = new DependencyGraph();
-  const sources = new Map<string, SourceLocation>();
+  const sources = new Map<string, ManifestObject>();
+  const locations = new Map<string, SourceLocation>();
   for (const object of cluster.objects) {
     graph.upsert(withoutUnresolvedEntries(object));
-    sources.set(`${object.kind}/${object.namespace}/${object.name}`, object.source);
+    sources.set(`${object.kind}/${object.namespace}/${object.name}`, object);
+    locations.set(`${object.kind}/${object.namespace}/${object.name}`, object.source);
   }
   const reported: ReportedProblem[] = cluster.problems.map((problem) => ({
     type: problem.type,
@@ -94,7 +97,8 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
   }));
   {
     for (const problem of findProblems(graph, options)) {
-      const source = sources.get(`${problem.kind}/${problem.object}`);
+      const object = sources.get(`${problem.kind}/${problem.object}`);
+      const source = object?.source;
       const cycle = problem.type === "self-dependency" ? [problem.object, problem.object] : problem.cycle;
       const entry: ReportedProblem = {
         type: reportedType[problem.type],
@@ -104,16 +108,26 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
         ...(cycle === undefined ? {} : { cycle }),
         cluster: cluster.name,
         file: source?.file ?? "",
-        line: source?.line ?? 0,
-        message: problem.type === "cycle" && problem.cycleNodes !== undefined ? cycleAcrossFiles(graph, problem.cycleNodes, sources) : problem.message,
+        // A problem with one entry is reported at that entry (where it is fixed); a cycle at its object.
+        line: (object !== undefined && cycle === undefined && problem.dependency !== undefined ? entryLine(object, problem.dependency) : undefined) ?? source?.line ?? 0,
+        message: problem.type === "cycle" && problem.cycleNodes !== undefined ? cycleAcrossFiles(graph, problem.cycleNodes, locations) : problem.message,
       };
-      if (problem.type === "cycle" && problem.cycleNodes !== undefined) entry.messageWithKinds = cycleAcrossFiles(graph, problem.cycleNodes, sources, () => true);
+      if (problem.type === "cycle" && problem.cycleNodes !== undefined) entry.messageWithKinds = cycleAcrossFiles(graph, problem.cycleNodes, locations, () => true);
       // A ResourceSet's missing dependency may be of another kind: the dependency's node says which.
       const dependencyKind = problem.dependencyNode === undefined ? problem.kind : kindOfNode(problem.dependencyNode);
       const maker = problem.type === "missing" && problem.dependency !== undefined ? mightGenerate(cluster, dependencyKind, problem.dependency) : undefined;
       if (maker !== undefined) {
         entry.type = "unverified";
         entry.message = unverifiedMessage(dependencyKind, problem.dependency!, maker.resourceSet, maker.reason);
+      } else if (problem.type === "missing" && problem.dependency !== undefined && dependencyKind === CRD_KIND) {
+        // A CRD the cluster's builds apply, or its FluxInstance's components install, exists; one of
+        // Flux's own that the FluxInstance does not install is missing; any other cannot be known.
+        const name = problem.dependency.slice(problem.dependency.lastIndexOf("/") + 1);
+        if (cluster.definitions?.has(name) === true) continue;
+        if (!(cluster.fluxInstance === true && isFluxCrd(name))) {
+          entry.type = "unverified";
+          entry.message = unreadKindMessage(dependencyKind, problem.dependency);
+        }
       } else if (problem.type === "missing" && problem.dependency !== undefined && !GRAPH_KINDS.has(dependencyKind)) {
         // A ResourceSet may depend on any kind; check only reads the Flux kinds, so it cannot know.
         entry.type = "unverified";
@@ -127,6 +141,18 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
     reported.push({ type: "order", kind: "HelmRelease", object, dependency, cluster: cluster.name, file: source.file, line: source.line, message });
   }
   return reported;
+}
+
+/**
+ * The line of the dependsOn entry that names `dependency` (`ns/name`): where a person fixes it. Undefined
+ * when no written entry names it (a patch added it), and the object's own line is used.
+ */
+function entryLine(object: ManifestObject, dependency: string): number | undefined {
+  const index = object.dependsOn.findIndex((entry) => {
+    const namespace = entry.namespace ?? (object.kind === "ResourceSet" ? undefined : object.namespace);
+    return dependency === `${namespace ?? ""}/${entry.name}` || (namespace === undefined && dependency.endsWith(`/${entry.name}`));
+  });
+  return index === -1 ? undefined : dependencyLineOf(object, index);
 }
 
 /** A problem as the JSON output gives it: a cycle's message always with its members' kinds. */

@@ -6,7 +6,8 @@
 // other object's gate is "unknown" offline (docs/behaviour.md, "Offline views").
 
 import { blockedMessage, cycleMessage, sharedNameIn, DependencyGraph, findCycles, kindOfNode, missingMessage, objectKeyOf, resolveDependencies, topologicalLevels } from "../graph/index.js";
-import type { BlockedReason, GateState, NodeKey } from "../graph/types.js";
+import { PATH_TAIL } from "../graph/gate-path.js";
+import type { BlockedGate, BlockedReason, NodeKey } from "../graph/types.js";
 import type { CheckOptions } from "../graph/index.js";
 import type { ClusterManifests, ManifestObject } from "../manifests/index.js";
 import { ghostOf } from "../ui/graph-nodes.js";
@@ -17,7 +18,22 @@ import type { ReportedProblem } from "./check.js";
 /** A path to a root cause is walked at most this far (a view's memory stays linear in the graph). */
 const MAX_PATH = 64;
 
-type StructuralGate = Extract<GateState, { state: "blocked" }>;
+/** A block found from the structure alone, with its path (at most MAX_PATH hops, kept per node: files are small). */
+interface StructuralGate {
+  state: "blocked";
+  reason: BlockedReason;
+  rootCause: NodeKey;
+  rootCauseMessage: string;
+  path: NodeKey[];
+}
+
+/** The Events' words for a structural block: its path shown as gate-path.ts bounds it. */
+function structuralMessage(gate: StructuralGate, kind: string, onCycle: boolean): string {
+  const { path } = gate;
+  const blocked: BlockedGate = { state: "blocked", reason: gate.reason, rootCause: gate.rootCause, rootCauseMessage: gate.rootCauseMessage, via: path[0]!, depth: path.length, tail: path.slice(-PATH_TAIL), ...(onCycle ? { onCycle: true as const } : {}) };
+  const shown = path.length <= 2 * PATH_TAIL ? { head: path.slice(0, Math.max(0, path.length - PATH_TAIL)), omitted: 0, tail: path.slice(-PATH_TAIL) } : { head: path.slice(0, PATH_TAIL), omitted: path.length - 2 * PATH_TAIL, tail: path.slice(-PATH_TAIL) };
+  return blockedMessage(blocked, kind, shown);
+}
 
 export interface ClusterView {
   /** The cluster's name as `check` gives it ("." for a PATH with no Flux Kustomization). */
@@ -138,7 +154,7 @@ export function clusterView(cluster: ClusterManifests, options: CheckOptions = {
       namespace: object.namespace,
       name: object.name,
       state: gate === undefined ? "unknown" : "blocked",
-      message: gate === undefined ? offlineMessage(dependencies) : blockedMessage(gate, kind),
+      message: gate === undefined ? offlineMessage(dependencies) : structuralMessage(gate, kind, onCycle.has(key)),
       conditions: [],
       dependencies,
     };

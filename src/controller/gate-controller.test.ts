@@ -296,10 +296,10 @@ describe("GateController", () => {
     s.cache.put(release("default/backend", { dependsOn: ["redis"], status: "none" }));
     s.cache.put(release("default/redis", { dependsOn: ["backend"], status: "none" }));
     expect(s.events.filter((e) => e.reason === "DependencyCycle").map((e) => e.regarding.name).sort()).toEqual(["backend", "redis"]);
-    // Each member's Event shows the cycle as seen from that member.
+    // Each member's Event names the cycle from its root cause, the smallest member.
     const notes = Object.fromEntries(s.events.filter((e) => e.reason === "DependencyCycle").map((e) => [e.regarding.name, e.note]));
     expect(notes.backend).toContain("default/backend → default/redis → default/backend");
-    expect(notes.redis).toContain("default/redis → default/backend → default/redis");
+    expect(notes.redis).toContain("default/backend → default/redis → default/backend");
     expect((await metricValues(s.metrics, "releasegate_dependency_cycles"))[0]?.value).toBe(1);
     s.cache.put(release("default/redis", { status: "none" }));
     expect((await metricValues(s.metrics, "releasegate_dependency_cycles"))[0]?.value).toBe(0);

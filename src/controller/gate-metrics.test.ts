@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { GateState } from "../graph/types.js";
+import type { BlockedGate, GateState } from "../graph/types.js";
 import type { ComputedSeries } from "../metrics/computed-gauge.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { GateMetrics } from "./gate-metrics.js";
 
-const failed: GateState = { state: "blocked", reason: "Failed", rootCause: "default/redis", rootCauseMessage: "install retries exhausted", path: ["default/redis"] };
+const failed: BlockedGate = { state: "blocked", reason: "Failed", rootCause: "default/redis", rootCauseMessage: "install retries exhausted", via: "default/redis", depth: 1, tail: ["default/redis"] };
 const notReady: GateState = { ...failed, reason: "NotReady", rootCauseMessage: "not ready yet" };
 
 async function series(metrics: ReturnType<typeof createMetrics>, name: string) {

@@ -1,29 +1,35 @@
 import { describe, expect, it } from "vitest";
 import { release } from "../graph/test-helpers.test-support.js";
-import type { FluxObject, GateState } from "../graph/types.js";
+import type { BlockedGate, FluxObject, GateState } from "../graph/types.js";
 import { decideTransition, eventFor, mayRequestReconcile } from "./transitions.js";
 
 const open: GateState = { state: "open" };
-const failed: GateState = {
+const failed: BlockedGate = {
   state: "blocked",
   reason: "Failed",
   rootCause: "default/redis",
   rootCauseMessage: "install retries exhausted",
-  path: ["default/redis"],
+  via: "default/redis",
+  depth: 1,
+  tail: ["default/redis"],
 };
 const cycle: GateState = {
   state: "blocked",
   reason: "Cycle",
   rootCause: "default/backend",
   rootCauseMessage: "dependency cycle default/backend → default/redis → default/backend",
-  path: ["default/redis"],
+  via: "default/redis",
+  depth: 1,
+  tail: ["default/redis"],
 };
 const missing: GateState = {
   state: "blocked",
   reason: "Missing",
   rootCause: "default/redsi",
   rootCauseMessage: "HelmRelease default/redsi does not exist",
-  path: ["default/redsi"],
+  via: "default/redsi",
+  depth: 1,
+  tail: ["default/redsi"],
 };
 
 function waiting(extra: Partial<FluxObject> = {}): FluxObject {
@@ -74,7 +80,7 @@ describe("decideTransition", () => {
 
   it("does nothing for an object first seen open, or for an unchanged state", () => {
     expect(decideTransition({ before: undefined, after: open, object: waiting() })).toMatchObject({ event: undefined, requestReconcile: false });
-    expect(decideTransition({ before: failed, after: { ...failed, path: [...failed.path] }, object: waiting() }).event).toBeUndefined();
+    expect(decideTransition({ before: failed, after: { ...failed, tail: [...failed.tail] }, object: waiting() }).event).toBeUndefined();
   });
 
   it("names the root cause in the blocked Event", () => {
@@ -118,7 +124,9 @@ describe("decideTransition for a ResourceSet", () => {
     reason: "Failed",
     rootCause: "HelmRelease/default/redis",
     rootCauseMessage: "install retries exhausted",
-    path: ["HelmRelease/default/redis"],
+    via: "HelmRelease/default/redis",
+  depth: 1,
+  tail: ["HelmRelease/default/redis"],
   };
   const platform = (extra: Partial<FluxObject> = {}): FluxObject => ({
     kind: "ResourceSet",

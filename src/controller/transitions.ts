@@ -9,8 +9,9 @@
 
 import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import { DEPENDENCY_NOT_READY_REASON, READY_CONDITION } from "../flux/conditions.js";
+import { sameGate } from "../graph/gate-rules.js";
 import { blockedMessage, gateOpenedMessage } from "../graph/messages.js";
-import type { FluxObject, GateState, ObjectKey } from "../graph/types.js";
+import type { BlockedGate, FluxObject, GateState, ObjectKey } from "../graph/types.js";
 
 /** The reasons of the Events releasegate records (events.k8s.io/v1 `reason`). */
 export type GateEventReason = "DependencyBlocked" | "DependencyCycle" | "DependencyMissing" | "GateOpened";
@@ -93,14 +94,7 @@ export function eventFor(state: GateState, dependencies?: readonly ObjectKey[], 
 
 export function sameGateState(a: GateState | undefined, b: GateState | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  if (a.state === "open" || b.state === "open") return a.state === b.state;
-  return (
-    a.reason === b.reason &&
-    a.rootCause === b.rootCause &&
-    a.rootCauseMessage === b.rootCauseMessage &&
-    a.path.length === b.path.length &&
-    a.path.every((k, i) => k === b.path[i])
-  );
+  return sameGate(a, b);
 }
 
 /**
@@ -108,14 +102,14 @@ export function sameGateState(a: GateState | undefined, b: GateState | undefined
  * action...", "Helm install succeeded..."): the same wait with a new message is not worth an Event.
  * A new failure message is (it says what is wrong now).
  */
-function progressOnly(before: GateState | undefined, after: GateState & { state: "blocked" }): boolean {
+function progressOnly(before: GateState | undefined, after: BlockedGate): boolean {
   return (
     before?.state === "blocked" &&
     (after.reason === "NotReady" || after.reason === "Suspended") &&
     before.reason === after.reason &&
     before.rootCause === after.rootCause &&
-    before.path.length === after.path.length &&
-    before.path.every((k, i) => k === after.path[i])
+    before.via === after.via &&
+    before.depth === after.depth
   );
 }
 

@@ -144,29 +144,39 @@ function shortestCycleOfIds(graph: DependencyGraph, from: NodeKey, dependencies:
   if (fromId === undefined) return undefined;
   // The path back must end in an edge to `from`: with no dependent, there is none to search for.
   if (graph.dependentCountOf(fromId) === 0) return undefined;
-  const parent = new Map<number, number>();
+  // Typed scratch, not a Map: closing a 10,000-object cycle walks all of it on the webhook's answer path.
+  const scratch = (cycleScratch ??= new IdScratch());
+  const epoch = scratch.begin(graph.idCapacity);
+  const { stamp, first: parent } = scratch;
   const queue: number[] = [];
   for (const dep of dependencies) {
     const id = graph.idOf(dep);
-    if (id === undefined || parent.has(id) || graph.objectOf(id) === undefined) continue;
-    parent.set(id, fromId);
+    if (id === undefined || stamp[id] === epoch || !graph.exists(id)) continue;
+    stamp[id] = epoch;
+    parent[id] = fromId;
     queue.push(id);
   }
+  const edges = graph.forwardEdges;
   for (let head = 0; head < queue.length; head++) {
     const v = queue[head]!;
-    for (const w of graph.dependencyIdsOf(v)) {
+    for (let at = graph.forwardStart(v), end = graph.forwardEnd(v); at < end; at++) {
+      const w = edges[at]!;
       if (w === fromId) {
         const interior: NodeKey[] = [];
-        for (let at = v; at !== fromId; at = parent.get(at)!) interior.push(graph.keyOf(at));
+        for (let step = v; step !== fromId; step = parent[step]!) interior.push(graph.keyOf(step));
         return [from, ...interior.reverse(), from];
       }
-      if (parent.has(w) || graph.objectOf(w) === undefined) continue;
-      parent.set(w, v);
+      if (stamp[w] === epoch || !graph.exists(w)) continue;
+      stamp[w] = epoch;
+      parent[w] = v;
       queue.push(w);
     }
   }
   return undefined;
 }
+
+/** shortestCycleOfIds's marks, reused: a search is synchronous, so one set serves every call. */
+let cycleScratch: IdScratch | undefined;
 
 /**
  * Breadth-first search from `dependencies` back to `from`, visiting dependencies in dependsOn order,
@@ -256,7 +266,7 @@ function fullCycle(graph: GraphView, start: NodeKey, members: ReadonlySet<NodeKe
 }
 
 /** Plain code-unit order, the same everywhere (never locale-dependent). */
-function compareKeys(a: NodeKey, b: NodeKey): number {
+export function compareKeys(a: NodeKey, b: NodeKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -407,42 +417,4 @@ export function flatComponentsOfIds(
     }
   }
   return { ids, ends };
-}
-
-/**
- * shortestCycle over ids: the shortest closed path from `from` through its own dependencies back to
- * it, staying `within` (e.g. its component), as ids `[from, ..., from]`.
- */
-export function shortestCycleOfId(
-  graph: DependencyGraph,
-  from: number,
-  within: (id: number) => boolean,
-  scratch: IdScratch = new IdScratch(),
-): number[] | undefined {
-  const start = graph.dependencyIdsOf(from);
-  if (start.includes(from)) return [from, from];
-  const epoch = scratch.begin(graph.idCapacity);
-  const { stamp, first: parent } = scratch;
-  const queue: number[] = [];
-  for (const dep of start) {
-    if (stamp[dep] === epoch || graph.objectOf(dep) === undefined || !within(dep)) continue;
-    stamp[dep] = epoch;
-    parent[dep] = from;
-    queue.push(dep);
-  }
-  for (let head = 0; head < queue.length; head++) {
-    const v = queue[head]!;
-    for (const w of graph.dependencyIdsOf(v)) {
-      if (w === from) {
-        const interior: number[] = [];
-        for (let at = v; at !== from; at = parent[at]!) interior.push(at);
-        return [from, ...interior.reverse(), from];
-      }
-      if (stamp[w] === epoch || graph.objectOf(w) === undefined || !within(w)) continue;
-      stamp[w] = epoch;
-      parent[w] = v;
-      queue.push(w);
-    }
-  }
-  return undefined;
 }

@@ -16,7 +16,8 @@
 import { NodeIndex } from "./node-index.js";
 import { healthOf } from "./readiness.js";
 import { entryKind, entryNamespace, resolveDependencies, splitNodeKey } from "./refs.js";
-import { closeness } from "./suggest.js";
+import { MAX_DELETIONS } from "./deletion-index.js";
+import { boundedEditDistance, closeness, SUGGESTIONS_SHOWN } from "./suggest.js";
 import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
 
 /** Read-only view the checks use, keyed by node; the admission webhook overlays pending objects on one. */
@@ -123,10 +124,33 @@ export class DependencyGraph implements GraphView {
     for (const obj of this.objectAt) if (obj !== undefined) yield obj;
   }
 
+  /**
+   * The keys suggestKeys must weigh for a missing node to find what weighing every key would: every name
+   * of its namespace close enough in length, and the same name in other namespaces. When many lookups
+   * come without a change (`check`), the names within two edits come from the index's deletion
+   * neighbourhood instead (docs/architecture.md, "Did you mean"): all of them when closeness allows at
+   * most two edits, or when there are enough of them that none three edits away can make the list
+   * (suggestKeys keeps SUGGESTIONS_SHOWN; one more, as the dependent itself may be among them).
+   */
   suggestionCandidates(missing: NodeKey): NodeKey[] {
     const { kind, namespace, name } = splitNodeKey(missing);
+    const close = closeness(name);
+    const near = this.index.nearNames(kind, namespace, name, Math.min(close, MAX_DELETIONS));
+    if (near !== undefined) {
+      const keys: NodeKey[] = [];
+      const nameAt = kind.length + namespace.length + 2;
+      for (const id of near) {
+        const key = this.index.keyOf(id);
+        if (this.objectAt[id] !== undefined && boundedEditDistance(name, key, MAX_DELETIONS, nameAt) <= MAX_DELETIONS) keys.push(key);
+      }
+      if (close <= MAX_DELETIONS || keys.length > SUGGESTIONS_SHOWN) {
+        // The same name in another namespace (a forgotten `namespace:`): the lookup below holds those too.
+        for (const id of this.index.sameName(kind, namespace, name)) if (this.objectAt[id] !== undefined) keys.push(this.index.keyOf(id));
+        return keys;
+      }
+    }
     const keys: NodeKey[] = [];
-    for (const id of this.index.sameNamespaceOrName(kind, namespace, name, closeness(name))) {
+    for (const id of this.index.sameNamespaceOrName(kind, namespace, name, close)) {
       if (this.objectAt[id] !== undefined) keys.push(this.index.keyOf(id));
     }
     return keys;

@@ -4,17 +4,19 @@
 // For an existing object X (docs/behaviour.md, Gate states):
 //
 // 1. Cycle. X is on a cycle: its strongly connected component has more than one member, or X
-//    depends on itself. path = the shortest closed path from X back to X (breadth-first, X's and
-//    every member's dependencies tried in dependsOn order, the first found among equally short
-//    ones), without X at the start and with X at the end; rootCause = the smallest key on that
-//    path; rootCauseMessage = cycleMessage([X, ...path]).
+//    depends on itself. rootCause R = the smallest key of the component; rootCauseMessage =
+//    cycleMessage of R's shortest cycle, one string for the whole component. path = a shortest path
+//    from X to R within the component, then R's shortest cycle once round (for R itself, just that
+//    cycle): each member's first hop is its first dependency in dependsOn order one step closer to R
+//    (R's: the first on a shortest cycle). Computed per component, linear in its edges (gates.ts,
+//    componentCycleGates).
 // 2. Missing. Else, a direct dependency of X does not exist: rootCause = the first such key in
 //    dependsOn order, path = [that key], rootCauseMessage = missingMessage(its kind, key).
 //    A dependency of a kind outside the graph (a Deployment; external-objects.ts) is missing only
 //    when the ExternalObjects view knows it is absent. A ResourceSet's entry without `ready: true`
 //    asks no more than existence.
 //    Before rule 2, a ResourceSet with a `ready: true` entry whose readyExpr does not parse is Failed,
-//    its own root cause with an empty path (the Flux Operator compiles them all before reading any
+//    its own root cause with no path (the Flux Operator compiles them all before reading any
 //    dependency); in rule 3, an entry of another kind whose readyExpr does not compile gives the same
 //    candidate (helm-controller and kustomize-controller compile it once the dependency is read).
 // 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
@@ -29,6 +31,7 @@
 //      suspended → Suspended, progressing or ready (its readyExpr said no) → NotReady;
 //      path [D]; rootCauseMessage = notReadyMessage(D, first not-ready entry for D).
 //    - D's gate Blocked: X inherits D's reason, rootCause and rootCauseMessage, path [D, ...D.path].
+//    A gate stores the path's first hop, its length and its last hops only (gate-path.ts).
 //    X takes the candidate with the highest reason (Cycle > Missing > Failed > NotReady >
 //    Suspended), ties broken by the shorter path, then the smaller rootCause key, then the smaller D.
 //    A ready dependency never blocks, even when its own gate is blocked.
@@ -39,7 +42,8 @@
 import { BUILTIN_READY, ENTRY_NAMES_KIND, ENTRY_READY_EXPR, EXISTS, HEALTH_FAILED, HEALTH_SUSPENDED } from "./dependency-graph.js";
 import type { DependencyGraph } from "./dependency-graph.js";
 import { fluxFeatureGates } from "./feature-gates.js";
-import { cycleMessage, missingMessage, readyExprMessage } from "./messages.js";
+import { tailThrough } from "./gate-path.js";
+import { missingMessage, readyExprMessage } from "./messages.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
 import type { ExternalObjects } from "./external-objects.js";
 import {
@@ -55,7 +59,7 @@ import {
 } from "./readiness.js";
 import type { Health, SourceRevisions } from "./readiness.js";
 import { entryNamespace, kindOfNode, objectKeyOf } from "./refs.js";
-import type { BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
+import type { BlockedGate, BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
 
 export const OPEN: GateState = Object.freeze({ state: "open" });
 
@@ -68,17 +72,10 @@ export const REASON_PRECEDENCE: Readonly<Record<BlockedReason, number>> = Object
   Suspended: 1,
 });
 
-/** Rule 1, from the closed path [X, ..., X]. */
-export function cycleGate(cycle: readonly NodeKey[]): GateState {
-  let rootCause = cycle[0]!;
-  for (const key of cycle) if (key < rootCause) rootCause = key;
-  return { state: "blocked", reason: "Cycle", rootCause, rootCauseMessage: cycleMessage(cycle), path: cycle.slice(1) };
-}
-
 /** Rule 2. */
 export function missingGate(dependency: NodeKey): GateState {
   const message = missingMessage(kindOfNode(dependency), objectKeyOf(dependency));
-  return { state: "blocked", reason: "Missing", rootCause: dependency, rootCauseMessage: message, path: [dependency] };
+  return { state: "blocked", reason: "Missing", rootCause: dependency, rootCauseMessage: message, via: dependency, depth: 1, tail: [dependency] };
 }
 
 interface Candidate {
@@ -87,7 +84,7 @@ interface Candidate {
   rootCause: NodeKey;
   dependency: NodeKey;
   /** The dependency's own blocked gate when inherited; undefined when the dependency is the root cause. */
-  inherited: Extract<GateState, { state: "blocked" }> | undefined;
+  inherited: BlockedGate | undefined;
   /** For a root-cause dependency: the message. */
   message: string;
   /** Instead of `message`: the id of the dependency whose own account is the message, found only if this candidate wins. */
@@ -199,7 +196,7 @@ export function evaluateAcyclicGate(
     if (depGate.state === "blocked") {
       candidate = {
         reason: depGate.reason,
-        pathLength: depGate.path.length + 1,
+        pathLength: depGate.depth + 1,
         rootCause: depGate.rootCause,
         dependency: graph.keyOf(depId),
         inherited: depGate,
@@ -261,7 +258,7 @@ function evaluatePlainGate(
     const key = graph.keyOf(depId);
     let candidate: Candidate;
     if (depGate.state === "blocked") {
-      candidate = { reason: depGate.reason, pathLength: depGate.path.length + 1, rootCause: depGate.rootCause, dependency: key, inherited: depGate, message: "" };
+      candidate = { reason: depGate.reason, pathLength: depGate.depth + 1, rootCause: depGate.rootCause, dependency: key, inherited: depGate, message: "" };
     } else if (stale !== undefined) {
       const dep = graph.objectOf(depId)!;
       const reason = dep.suspend === true ? "Suspended" : "NotReady";
@@ -290,20 +287,12 @@ function healthOfTraits(traits: number): Health {
 
 function gateOfCandidate(best: Candidate | undefined): GateState {
   if (best === undefined) return OPEN;
-  if (best.self === true) return { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: best.message, path: [] };
+  if (best.self === true) return invalidGate(best.rootCause, best.reason, best.message);
   if (best.inherited !== undefined) {
-    const { reason, rootCause, rootCauseMessage, path } = best.inherited;
-    return { state: "blocked", reason, rootCause, rootCauseMessage, path: [best.dependency, ...path] };
+    const { reason, rootCause, rootCauseMessage, depth } = best.inherited;
+    return { state: "blocked", reason, rootCause, rootCauseMessage, via: best.dependency, depth: depth + 1, tail: tailThrough(best.dependency, best.inherited) };
   }
-  return { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: best.message, path: [best.dependency] };
-}
-
-/**
- * A readyExpr that its controller cannot compile: the object is Stalled (InvalidCELExpression) whatever
- * its dependencies do, so it is its own root cause, Failed, with an empty path.
- */
-function invalidExprGate(self: NodeKey, index: number, error: string): GateState {
-  return { state: "blocked", reason: "Failed", rootCause: self, rootCauseMessage: readyExprMessage(index, error), path: [] };
+  return { state: "blocked", reason: best.reason, rootCause: best.rootCause, rootCauseMessage: best.message, via: best.dependency, depth: 1, tail: [best.dependency] };
 }
 
 /** Deep equality of two gate states (what counts as a change). */
@@ -311,12 +300,25 @@ export function sameGate(a: GateState, b: GateState): boolean {
   if (a === b) return true;
   if (a.state === "open" || b.state === "open") return a.state === b.state;
   if (a.reason !== b.reason || a.rootCause !== b.rootCause || a.rootCauseMessage !== b.rootCauseMessage) return false;
-  if (a.path.length !== b.path.length) return false;
-  for (let i = 0; i < a.path.length; i++) if (a.path[i] !== b.path[i]) return false;
+  if (a.via !== b.via || a.depth !== b.depth || a.onCycle !== b.onCycle || a.tail.length !== b.tail.length) return false;
+  // The tail is read without walking (the Events' words): a change in it is a change.
+  if (a.tail !== b.tail) for (let i = 0; i < a.tail.length; i++) if (a.tail[i] !== b.tail[i]) return false;
   return true;
 }
 
 /** The i-th dependsOn entry of `self` as resolveDependencies would give it. */
+/**
+ * A readyExpr that its controller cannot compile: the object is Stalled (InvalidCELExpression) whatever
+ * its dependencies do, so it is its own root cause, Failed, with an empty path (via itself, depth 0).
+ */
+function invalidExprGate(self: NodeKey, index: number, error: string): GateState {
+  return invalidGate(self, "Failed", readyExprMessage(index, error));
+}
+
+function invalidGate(self: NodeKey, reason: BlockedReason, message: string): GateState {
+  return { state: "blocked", reason, rootCause: self, rootCauseMessage: message, via: self, depth: 0, tail: [] };
+}
+
 function resolvedEntry(graph: DependencyGraph, self: FluxObject, index: number, depId: number): ResolvedDependency {
   const raw = self.dependsOn[index]!;
   const namespace = entryNamespace(self, raw);

@@ -3,11 +3,13 @@ import { describe, expect, it } from "vitest";
 import { arbitraryObject, arbitraryUniverse, buildGraph } from "./arbitraries.test-support.js";
 import { findCycles } from "./cycles.js";
 import { DependencyGraph } from "./dependency-graph.js";
+import { PATH_TAIL } from "./gate-path.js";
 import { computeGateStates, GateTracker, healthOf, isReady, sameGate } from "./gates.js";
 import { blockedMessage, cycleMessage, missingMessage, readyExprMessage } from "./messages.js";
 import { notReadyMessage, readyExprCompileError } from "./readiness.js";
 import { kindOfNode, objectKeyOf, resolveDependencies } from "./refs.js";
-import { oracleCycles } from "./oracle-cycles.test-support.js";
+import { expandedGates, oracleCycles } from "./oracle-cycles.test-support.js";
+import type { OracleGate } from "./oracle-cycles.test-support.js";
 import { release } from "./test-helpers.test-support.js";
 import type { BlockedReason, FluxObject, GateState, ObjectKey } from "./types.js";
 
@@ -64,7 +66,7 @@ describe("computeGateStates: seed scenarios", () => {
       reason: "Failed",
       rootCause: "HelmRelease/default/redis",
       rootCauseMessage: "install retries exhausted",
-      path: ["HelmRelease/default/redis"],
+      via: "HelmRelease/default/redis", depth: 1, tail: ["HelmRelease/default/redis"],
     });
     expect(blockedMessage(backend)).toBe("blocked by default/redis: install retries exhausted");
   });
@@ -76,7 +78,7 @@ describe("computeGateStates: seed scenarios", () => {
       release("default/redis", { status: "failed", message: "install retries exhausted" }),
     );
     const frontend = gates.get("HelmRelease/default/frontend")!;
-    expect(frontend).toMatchObject({ reason: "Failed", rootCause: "HelmRelease/default/redis", path: ["HelmRelease/default/backend", "HelmRelease/default/redis"] });
+    expect(frontend).toMatchObject({ reason: "Failed", rootCause: "HelmRelease/default/redis", via: "HelmRelease/default/backend", depth: 2, tail: ["HelmRelease/default/backend", "HelmRelease/default/redis"] });
     expect(blockedMessage(frontend)).toBe("blocked by default/redis via default/backend: install retries exhausted");
   });
 
@@ -99,11 +101,21 @@ describe("computeGateStates: seed scenarios", () => {
       reason: "Cycle",
       rootCause: "HelmRelease/default/backend",
       rootCauseMessage: cycleMessage(["HelmRelease/default/backend", "HelmRelease/default/redis", "HelmRelease/default/backend"]),
-      path: ["HelmRelease/default/redis", "HelmRelease/default/backend"],
+      via: "HelmRelease/default/redis",
+      depth: 2,
+      tail: ["HelmRelease/default/redis", "HelmRelease/default/backend"],
+      onCycle: true,
     });
-    expect(gates.get("HelmRelease/default/redis")).toMatchObject({ reason: "Cycle", rootCause: "HelmRelease/default/backend", path: ["HelmRelease/default/backend", "HelmRelease/default/redis"] });
+    // Every member names the one root cause, the smallest, and one message: the path goes to it, then once round.
+    expect(gates.get("HelmRelease/default/redis")).toEqual({
+      ...gates.get("HelmRelease/default/backend"),
+      via: "HelmRelease/default/backend",
+      depth: 3,
+      tail: ["HelmRelease/default/backend", "HelmRelease/default/redis", "HelmRelease/default/backend"],
+    });
     // A release waiting on a cycle member inherits the cycle as its root cause.
-    expect(gates.get("HelmRelease/default/frontend")).toMatchObject({ reason: "Cycle", path: ["HelmRelease/default/backend", "HelmRelease/default/redis", "HelmRelease/default/backend"] });
+    expect(gates.get("HelmRelease/default/frontend")).toMatchObject({ reason: "Cycle", via: "HelmRelease/default/backend", depth: 3, tail: ["HelmRelease/default/backend", "HelmRelease/default/redis", "HelmRelease/default/backend"] });
+    expect(gates.get("HelmRelease/default/frontend")).not.toHaveProperty("onCycle");
   });
 
   it("blocks on a missing dependency with Missing, before looking at readiness", () => {
@@ -113,7 +125,7 @@ describe("computeGateStates: seed scenarios", () => {
       reason: "Missing",
       rootCause: "HelmRelease/default/redsi",
       rootCauseMessage: missingMessage("HelmRelease", "default/redsi"),
-      path: ["HelmRelease/default/redsi"],
+      via: "HelmRelease/default/redsi", depth: 1, tail: ["HelmRelease/default/redsi"],
     });
   });
 
@@ -129,7 +141,7 @@ describe("computeGateStates: seed scenarios", () => {
       release("default/db", { status: "failed" }),
       release("default/cache", { dependsOn: ["ghost"], status: "progressing" }),
     );
-    expect(gates.get("HelmRelease/default/app")).toMatchObject({ reason: "Missing", rootCause: "HelmRelease/default/ghost", path: ["HelmRelease/default/cache", "HelmRelease/default/ghost"] });
+    expect(gates.get("HelmRelease/default/app")).toMatchObject({ reason: "Missing", rootCause: "HelmRelease/default/ghost", via: "HelmRelease/default/cache", depth: 2, tail: ["HelmRelease/default/cache", "HelmRelease/default/ghost"] });
   });
 
   it("judges a dependency by its readyExpr: true opens, false blocks, a compile error blocks and says so", () => {
@@ -141,7 +153,8 @@ describe("computeGateStates: seed scenarios", () => {
     expect(withExpr("dep.metadata.name ==").get("HelmRelease/default/backend")).toMatchObject({
       reason: "Failed",
       rootCause: "HelmRelease/default/backend",
-      path: [],
+      via: "HelmRelease/default/backend",
+      depth: 0,
       rootCauseMessage: expect.stringMatching(/^dependsOn\[0\]\.readyExpr does not compile: .*: fix the CEL expression$/),
     });
   });
@@ -211,27 +224,18 @@ describe("GateTracker: seed transitions", () => {
 
 const PRECEDENCE: Record<BlockedReason, number> = { Cycle: 5, Missing: 4, Failed: 3, NotReady: 2, Suspended: 1 };
 
-function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, GateState> {
+function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, OracleGate> {
   const byKey = new Map<ObjectKey, FluxObject>();
   for (const obj of objects) byKey.set(`${obj.kind}/${obj.namespace}/${obj.name}`, obj);
-  const { depsOf, reachesItself, shortestCycle } = oracleCycles(byKey);
-
-  const memo = new Map<ObjectKey, GateState>();
-  const gate = (k: ObjectKey): GateState => {
+  const { depsOf, reachesItself, cycleGate } = oracleCycles(byKey);
+  const memo = new Map<ObjectKey, OracleGate>();
+  const gate = (k: ObjectKey): OracleGate => {
     const known = memo.get(k);
     if (known !== undefined) return known;
-    let result: GateState;
+    let result: OracleGate;
     const obj = byKey.get(k)!;
     if (reachesItself(k)) {
-      const path = shortestCycle(k);
-      const members = [k, ...path];
-      result = {
-        state: "blocked",
-        reason: "Cycle",
-        rootCause: [...members].sort()[0]!,
-        rootCauseMessage: cycleMessage(members),
-        path,
-      };
+      result = cycleGate(k);
     } else {
       const missing = depsOf(k).find((d) => !byKey.has(d));
       // The Flux Operator compiles a ResourceSet's expressions before reading its dependencies.
@@ -281,12 +285,17 @@ function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, GateState> {
     memo.set(k, result);
     return result;
   };
-  const all = new Map<ObjectKey, GateState>();
+  const all = new Map<ObjectKey, OracleGate>();
   for (const k of [...byKey.keys()].sort()) all.set(k, gate(k));
   return all;
 }
 
-function sorted(states: ReadonlyMap<ObjectKey, GateState>): [ObjectKey, GateState][] {
+function oracleCyclic(objects: readonly FluxObject[], key: ObjectKey): boolean {
+  const byKey = new Map(objects.map((obj) => [`${obj.kind}/${obj.namespace}/${obj.name}`, obj]));
+  return oracleCycles(byKey).reachesItself(key);
+}
+
+function sorted<T>(states: ReadonlyMap<ObjectKey, T>): [ObjectKey, T][] {
   return [...states].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -296,7 +305,11 @@ describe("gate states against the naive oracle", () => {
       fc.property(
         arbitraryUniverse(30).chain(({ universe, keys }) => fc.tuple(...keys.map((key) => arbitraryObject(key, universe)))),
         (objects) => {
-          expect(sorted(computeGateStates(buildGraph(objects)))).toEqual(sorted(oracleGates(objects)));
+          const states = computeGateStates(buildGraph(objects));
+          const oracle = oracleGates(objects);
+          expect(sorted(expandedGates(states))).toEqual(sorted(oracle));
+          // On a cycle exactly when the object reaches itself.
+          for (const [key, gate] of states) expect(gate.state === "blocked" && gate.onCycle === true).toBe(oracle.get(key)!.state === "blocked" && oracleCyclic(objects, key));
         },
       ),
       { numRuns: 400 },
@@ -464,11 +477,27 @@ describe("gate states against the naive oracle", () => {
     );
   });
 
+  it("a 5,000-object cycle: one root cause and one message for every member, each gate's state bounded", () => {
+    const n = 5000;
+    const objects = Array.from({ length: n }, (_, i) => release(`default/c${String(i).padStart(4, "0")}`, { dependsOn: [`c${String((i + 1) % n).padStart(4, "0")}`], status: "progressing" }));
+    const states = computeGateStates(buildGraph(objects));
+    const messages = new Set<string>();
+    for (const gate of states.values()) {
+      if (gate.state !== "blocked") throw new Error("every member is blocked");
+      expect(gate).toMatchObject({ reason: "Cycle", rootCause: "HelmRelease/default/c0000", onCycle: true });
+      expect(gate.tail.length).toBeLessThanOrEqual(PATH_TAIL);
+      messages.add(gate.rootCauseMessage);
+    }
+    expect([...messages]).toEqual([expect.stringContaining("… 4988 more …")]);
+    const c0001 = states.get("HelmRelease/default/c0001")!;
+    expect(c0001.state === "blocked" && c0001.depth).toBe(4999 + 5000);
+  });
+
   it("a deep chain (depth 3000) is computed without recursion", () => {
     const graph = new DependencyGraph();
     for (let i = 0; i < 3000; i++) graph.upsert(release(`default/r${i}`, { dependsOn: i > 0 ? [`r${i - 1}`] : [], status: i === 0 ? "failed" : "progressing" }));
     const top = computeGateStates(graph).get("HelmRelease/default/r2999");
     expect(top).toMatchObject({ reason: "Failed", rootCause: "HelmRelease/default/r0" });
-    expect(top?.state === "blocked" && top.path.length).toBe(2999);
+    expect(top?.state === "blocked" && top.depth).toBe(2999);
   });
 });

@@ -7,12 +7,15 @@ import {
   cycleProblemMessage,
   gateOpenedMessage,
   invalidNameMessage,
+  MAX_CYCLE_SHOWN,
   missingProblemMessage,
   ownOutputMessage,
   readyExprMessage,
   sharedNameIn,
   selfDependencyMessage,
 } from "./messages.js";
+import { boundedPath, PATH_TAIL } from "./gate-path.js";
+import type { BlockedGate } from "./types.js";
 
 describe("problem messages: what is wrong, then what to do", () => {
   it("words each problem as the design shows", () => {
@@ -40,35 +43,54 @@ describe("problem messages: what is wrong, then what to do", () => {
 
 describe("gate messages for Events", () => {
   it("names the root cause, and the path when it is more than one hop away", () => {
-    const direct = { state: "blocked", reason: "Failed", rootCause: "default/redis", rootCauseMessage: "install retries exhausted", path: ["default/redis"] } as const;
-    expect(blockedMessage({ ...direct, path: [...direct.path] })).toBe("blocked by default/redis: install retries exhausted");
-    expect(blockedMessage({ ...direct, path: ["default/api", "default/redis"] })).toBe(
+    const direct: BlockedGate = { state: "blocked", reason: "Failed", rootCause: "default/redis", rootCauseMessage: "install retries exhausted", via: "default/redis", depth: 1, tail: ["default/redis"] };
+    expect(blockedMessage(direct)).toBe("blocked by default/redis: install retries exhausted");
+    expect(blockedMessage({ ...direct, via: "default/api", depth: 2, tail: ["default/api", "default/redis"] })).toBe(
       "blocked by default/redis via default/api: install retries exhausted",
     );
     expect(
-      blockedMessage({ state: "blocked", reason: "Missing", rootCause: "default/redis", rootCauseMessage: "HelmRelease default/redis does not exist", path: ["default/redis"] }),
+      blockedMessage({ state: "blocked", reason: "Missing", rootCause: "default/redis", rootCauseMessage: "HelmRelease default/redis does not exist", via: "default/redis", depth: 1, tail: ["default/redis"] }),
     ).toBe("blocked by default/redis: HelmRelease default/redis does not exist: create it or fix the dependsOn entry");
+    const cycle: BlockedGate = {
+      state: "blocked",
+      reason: "Cycle",
+      rootCause: "default/backend",
+      rootCauseMessage: "dependency cycle default/backend → default/redis → default/backend",
+      via: "default/redis",
+      depth: 2,
+      tail: ["default/redis", "default/backend"],
+      onCycle: true,
+    };
+    expect(blockedMessage(cycle)).toBe("blocked by dependency cycle default/backend → default/redis → default/backend: remove one of these dependsOn entries");
+    // web → frontend → backend, where backend is on the cycle: web names the dependency it is blocked through.
     expect(
-      blockedMessage({
-        state: "blocked",
-        reason: "Cycle",
-        rootCause: "default/backend",
-        rootCauseMessage: "dependency cycle default/backend → default/redis → default/backend",
-        path: ["default/redis", "default/backend"],
-      }),
-    ).toBe("blocked by dependency cycle default/backend → default/redis → default/backend: remove one of these dependsOn entries");
-    // web → frontend → backend, where backend is on the cycle.
-    expect(
-      blockedMessage({
-        state: "blocked",
-        reason: "Cycle",
-        rootCause: "default/backend",
-        rootCauseMessage: "dependency cycle default/backend → default/redis → default/backend",
-        path: ["default/frontend", "default/backend", "default/redis", "default/backend"],
-      }),
-    ).toBe(
-      "blocked by dependency cycle default/backend → default/redis → default/backend via default/frontend: remove one of these dependsOn entries",
-    );
+      blockedMessage({ ...cycle, via: "default/frontend", depth: 4, tail: ["default/frontend", "default/backend", "default/redis", "default/backend"], onCycle: undefined }),
+    ).toBe("blocked by dependency cycle default/backend → default/redis → default/backend via default/frontend: remove one of these dependsOn entries");
+  });
+
+  it("shortens a long path in the middle: the first hops, how many more, the last six", () => {
+    const chain = Array.from({ length: 3000 }, (_, i) => `default/r${i}`);
+    // r3000 → r2999 → … → r0 (failed): each hop's gate inherits the next one's.
+    const gates = new Map<string, BlockedGate>();
+    for (let i = 0; i < chain.length; i++) {
+      const path = chain.slice(0, chain.length - i).reverse();
+      gates.set(`default/r${chain.length - i}`, { state: "blocked", reason: "Failed", rootCause: "default/r0", rootCauseMessage: "install retries exhausted", via: path[0]!, depth: path.length, tail: path.slice(-PATH_TAIL) });
+    }
+    const top = gates.get("default/r3000")!;
+    const expected =
+      "blocked by default/r0 via default/r2999 → default/r2998 → default/r2997 → default/r2996 → default/r2995 → default/r2994 → … 2988 more … → " +
+      "default/r5 → default/r4 → default/r3 → default/r2 → default/r1: install retries exhausted";
+    expect(blockedMessage(top, undefined, boundedPath(top, (key) => gates.get(key)))).toBe(expected);
+    // From the gate alone (the Events' words): its first hop, then the tail.
+    expect(blockedMessage(top)).toBe("blocked by default/r0 via default/r2999 → … 2993 more … → default/r5 → default/r4 → default/r3 → default/r2 → default/r1: install retries exhausted");
+    expect(blockedMessage(top).length).toBeLessThan(300);
+  });
+
+  it("keeps the path's tail at half the cycle message's bound", () => {
+    expect(PATH_TAIL * 2).toBe(MAX_CYCLE_SHOWN);
+  });
+
+  it("opens", () => {
     expect(gateOpenedMessage(["default/redis"])).toBe("gate open: dependency default/redis is Ready");
   });
 });
@@ -117,9 +139,9 @@ describe("bounded messages", () => {
     expect(cycleMessage(["HelmRelease/default/redis", "HelmRelease/default/backend", "HelmRelease/default/redis"])).toBe(
       "dependency cycle default/redis → default/backend → default/redis",
     );
-    const blocked = { state: "blocked", reason: "Failed", rootCause: "HelmRelease/apps/redis", rootCauseMessage: "install retries exhausted", path: ["HelmRelease/apps/redis"] } as const;
-    expect(blockedMessage({ ...blocked, path: [...blocked.path] }, "HelmRelease")).toBe("blocked by apps/redis: install retries exhausted");
-    expect(blockedMessage({ ...blocked, path: [...blocked.path] }, "ResourceSet")).toBe("blocked by HelmRelease apps/redis: install retries exhausted");
+    const blocked: BlockedGate = { state: "blocked", reason: "Failed", rootCause: "HelmRelease/apps/redis", rootCauseMessage: "install retries exhausted", via: "HelmRelease/apps/redis", depth: 1, tail: ["HelmRelease/apps/redis"] };
+    expect(blockedMessage(blocked, "HelmRelease")).toBe("blocked by apps/redis: install retries exhausted");
+    expect(blockedMessage(blocked, "ResourceSet")).toBe("blocked by HelmRelease apps/redis: install retries exhausted");
   });
 
   it("says how a ResourceSet waits for its own output, naming every kind, shortening a long path", () => {

@@ -3,13 +3,15 @@
 // problem reads the same everywhere (docs/behaviour.md, Code conventions). Shape: what is wrong first,
 // then, after a colon, what to do.
 
-import { displayNodes, isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
+import { isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
+import { boundedPath, pathWords, shownNodes } from "./gate-path.js";
+import type { BoundedPath } from "./gate-path.js";
 import type { FluxKind, GateState, NodeKey, ObjectKey } from "./types.js";
 
 const ARROW = " → ";
 
 /** A cycle longer than this many objects is shortened in the middle (docs/behaviour.md, "Admission rules" (bounded work)). */
-const MAX_CYCLE_SHOWN = 12;
+export const MAX_CYCLE_SHOWN = 12;
 
 /** A denial names at most this many problems, then "and N more". */
 const MAX_PROBLEMS_SHOWN = 10;
@@ -21,17 +23,25 @@ const MAX_PROBLEMS_SHOWN = 10;
  * and last six: "a → b → … 88 more … → y → a".
  */
 export function cycleMessage(nodes: readonly NodeKey[], ambiguous?: (node: NodeKey) => boolean): string {
-  // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind; so
-  // does a cycle through a name that another kind's object also has (a Kustomization and a
-  // HelmRelease both called system/cache): `ns/name` alone would not say which.
-  const withKinds = nodes.some((node) => kindOfNode(node) === "ResourceSet") || (ambiguous !== undefined && nodes.some(ambiguous));
-  const cycle = withKinds ? nodes.map(withKind) : displayNodes(nodes);
-  const objects = cycle.length - 1;
-  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${cycle.join(ARROW)}`;
+  const objects = nodes.length - 1;
   const half = MAX_CYCLE_SHOWN / 2;
-  const head = cycle.slice(0, half);
-  const tail = cycle.slice(cycle.length - half - 1);
-  return `dependency cycle ${[...head, `… ${objects - MAX_CYCLE_SHOWN} more …`, ...tail].join(ARROW)}`;
+  // Only the shown members are turned into words: a 10,000-object cycle costs one pass over its keys.
+  const shown = objects <= MAX_CYCLE_SHOWN ? nodes : [...nodes.slice(0, half), ...nodes.slice(nodes.length - half - 1)];
+  // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind; so
+  // does a cycle across kinds, and one through a name that another kind's object also has (a
+  // Kustomization and a HelmRelease both called system/cache): `ns/name` alone would not say which.
+  const first = nodes.length === 0 ? "" : kindOfNode(nodes[0]!);
+  const withKinds = nodes.some((node) => node.startsWith("ResourceSet/") || !hasKind(node, first)) || (ambiguous !== undefined && nodes.some(ambiguous));
+  const words = shown.map((node) => (withKinds ? withKind(node) : objectKeyOf(node)));
+  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${words.join(ARROW)}`;
+  return `dependency cycle ${[...words.slice(0, half), `… ${objects - MAX_CYCLE_SHOWN} more …`, ...words.slice(half)].join(ARROW)}`;
+}
+
+/** kindOfNode(node) === kind, without slicing the node. */
+function hasKind(node: NodeKey, kind: string): boolean {
+  const firstSlash = node.indexOf("/");
+  const isNode = firstSlash >= 0 && node.indexOf("/", firstSlash + 1) >= 0;
+  return kind === "" ? !isNode : isNode && firstSlash === kind.length && node.startsWith(kind);
 }
 
 /** The problems of one denial, one a line: at most 10, then "and N more". */
@@ -234,22 +244,25 @@ export function dependentWarningMessage(dependent: ObjectKey, dependency: Object
  * The Event text for a blocked gate of an object of `kind`: "blocked by default/redis: install retries
  * exhausted", "blocked by default/redis via default/api: ..." when the root cause is further than one
  * hop. Objects of another kind than the blocked one are named with their kind ("HelmRelease apps/redis").
+ * The hops are `path` (default: what the gate alone knows, its first hop and last ones), shortened in the
+ * middle past 12 ("… 2990 more …"), so the text is bounded however deep the graph (gate-path.ts).
  */
-export function blockedMessage(state: GateState, kind?: string): string {
+export function blockedMessage(state: GateState, kind?: string, path?: BoundedPath): string {
   if (state.state === "open") return gateOpenedMessage();
-  const own = kind ?? kindOfNode(state.path[0]!);
-  const sameKind = state.path.every((node) => kindOfNode(node) === own || kindOfNode(node) === "");
+  const hopsPath = path ?? boundedPath(state);
+  const shown = shownNodes(hopsPath);
+  const own = kind ?? kindOfNode(state.via);
+  const sameKind = shown.every((node) => kindOfNode(node) === own || kindOfNode(node) === "") && (kindOfNode(state.rootCause) === own || kindOfNode(state.rootCause) === "");
   const show = (node: NodeKey): string => (sameKind ? objectKeyOf(node) : `${kindOfNode(node)} ${objectKeyOf(node)}`);
   const rootCause = show(state.rootCause);
-  const hops = state.path.slice(0, -1).map(show);
+  // Every hop but the last, which is the root cause.
+  const hops = pathWords(hopsPath, show).slice(0, -1);
   const via = hops.length === 0 ? "" : ` via ${hops.join(ARROW)}`;
   switch (state.reason) {
     case "Cycle": {
-      // rootCauseMessage names the cycle. The path ends by going once round it: on the cycle
-      // itself, the path is just that; else the hops before the first cycle member are the "via".
-      const entry = state.path.indexOf(state.path[state.path.length - 1]!);
-      const before = entry === state.path.length - 1 ? [] : state.path.slice(0, entry).map(show);
-      const cycleVia = before.length === 0 ? "" : ` via ${before.join(ARROW)}`;
+      // rootCauseMessage names the cycle. An object on it needs no more; one blocked through it
+      // names the dependency it is blocked through.
+      const cycleVia = state.onCycle === true ? "" : ` via ${show(state.via)}`;
       return `blocked by ${state.rootCauseMessage}${cycleVia}: remove one of these dependsOn entries`;
     }
     case "Missing":

@@ -13,6 +13,8 @@
 // probe and its confirmation read two places, where reading the key string reads three (the slot,
 // the array of strings, the string).
 
+import { DeletionIndex } from "./deletion-index.js";
+import type { IndexedName } from "./deletion-index.js";
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 const SLASH = 47;
@@ -21,6 +23,8 @@ const EMPTY = 0;
 const SLOT = 4;
 const NOT_BYTES = -1;
 const NO_IDS: ReadonlySet<number> = new Set();
+/** Lookups without a change in between after which the deletion neighbourhood pays for itself. */
+const LOOKUPS_BEFORE_INDEX = 64;
 
 /** Whether `part` is in `key` at `at` (a loop the compiler inlines, cheaper than three startsWith calls). */
 function matchesAt(key: string, part: string, at: number): boolean {
@@ -128,6 +132,13 @@ export class NodeIndex {
    * the webhook first denies a missing dependency (or `check` first finds one), a load pays nothing for it.
    */
   private groups: { byPrefix: Map<number, Set<number>>; byName: Map<number, Set<number>> } | undefined;
+  /**
+   * The deletion neighbourhood of the held names (deletion-index.ts), for "did you mean" on many missing
+   * names at once (`check`): built once LOOKUPS_BEFORE_INDEX lookups came without a change in between,
+   * dropped at the next change. The webhook, which asks once per denial of a changing graph, never pays for it.
+   */
+  private deletions: DeletionIndex | undefined;
+  private lookupsSinceChange = 0;
   /** Per id: 1 while it names an object (hold, drop). */
   private heldAt = new Uint8Array(32);
 
@@ -240,6 +251,7 @@ export class NodeIndex {
 
   /** Frees an id (its key is forgotten; the id is handed out again later). */
   remove(id: number): void {
+    this.changed();
     const slots = this.slots;
     const mask = this.mask;
     let at = this.hashAt[id]! & mask;
@@ -274,6 +286,7 @@ export class NodeIndex {
     this.bytesGarbage = 0;
     this.groups = undefined;
     this.heldAt = new Uint8Array(32);
+    this.changed();
   }
 
   /**
@@ -281,6 +294,7 @@ export class NodeIndex {
    * says so (dependency-graph.ts); a key some entry names but no object holds is never suggested.
    */
   hold(id: number): void {
+    this.changed();
     if (id >= this.heldAt.length) {
       const bigger = new Uint8Array(Math.max(id + 1, 2 * this.heldAt.length));
       bigger.set(this.heldAt);
@@ -293,6 +307,7 @@ export class NodeIndex {
 
   /** The id no longer names an object (undone by hold). */
   drop(id: number): void {
+    this.changed();
     if (this.heldAt[id] !== 1) return;
     this.heldAt[id] = 0;
     if (this.groups === undefined) return;
@@ -308,8 +323,8 @@ export class NodeIndex {
    * never the answer on its own).
    */
   sameNamespaceOrName(kind: string, namespace: string, name: string, slack: number): number[] {
+    this.lookupsSinceChange++;
     const prefix = this.prefixOf(kind, namespace);
-    const nameHash = finish(hashInto(FNV_OFFSET, name));
     const kindPrefix = `${kind}/`;
     const nameAt = kindPrefix.length + namespace.length + 1;
     const groups = this.groups ?? this.makeGroups();
@@ -320,8 +335,19 @@ export class NodeIndex {
         if (key.length === nameAt + length && key.startsWith(kindPrefix) && key.startsWith(namespace, kindPrefix.length) && key.charCodeAt(nameAt - 1) === SLASH) ids.push(id);
       }
     }
+    ids.push(...this.sameName(kind, namespace, name));
+    return ids;
+  }
+
+  /** The held ids of `kind` named `name` in another namespace than `namespace`. */
+  sameName(kind: string, namespace: string, name: string): number[] {
+    const prefix = this.prefixOf(kind, namespace);
+    const nameHash = finish(hashInto(FNV_OFFSET, name));
+    const kindPrefix = `${kind}/`;
+    const groups = this.groups ?? this.makeGroups();
+    const ids: number[] = [];
     for (const id of groups.byName.get(nameHash) ?? NO_IDS) {
-      // An id of this prefix was looked at above.
+      // An id of this prefix is of this namespace (or a collision, which the key check drops).
       if (this.prefixAt[id] === prefix) continue;
       const key = this.keyAt[id]!;
       if (!key.startsWith(kindPrefix)) continue;
@@ -329,6 +355,37 @@ export class NodeIndex {
       if (key.length - second - 1 === name.length && key.endsWith(name)) ids.push(id);
     }
     return ids;
+  }
+
+  /**
+   * The held ids of `Kind/namespace/` whose names may be within `edits` (≤ MAX_DELETIONS) edits of
+   * `name` (a superset: weigh each), or undefined while lookups do not yet pay for the index.
+   */
+  nearNames(kind: string, namespace: string, name: string, edits: number): number[] | undefined {
+    if (this.deletions === undefined) {
+      if (this.lookupsSinceChange < LOOKUPS_BEFORE_INDEX) return undefined;
+      const names: IndexedName[] = [];
+      for (let id = 0; id < this.heldAt.length; id++) {
+        if (this.heldAt[id] !== 1) continue;
+        const key = this.keyAt[id]!;
+        names.push({ id, group: this.prefixAt[id]!, name: key.slice(key.length - nameLengthOf(key)) });
+      }
+      this.deletions = new DeletionIndex(names);
+    }
+    const prefix = this.prefixOf(kind, namespace);
+    const kindPrefix = `${kind}/`;
+    const nameAt = kindPrefix.length + namespace.length + 1;
+    // A hash is never the answer on its own: confirm the kind and namespace against the key.
+    return this.deletions.near(prefix, name, edits).filter((id) => {
+      const key = this.keyAt[id]!;
+      return this.heldAt[id] === 1 && key.startsWith(kindPrefix) && key.startsWith(namespace, kindPrefix.length) && key.charCodeAt(nameAt - 1) === SLASH;
+    });
+  }
+
+  /** The held set changed: the deletion neighbourhood is out of date. */
+  private changed(): void {
+    this.deletions = undefined;
+    this.lookupsSinceChange = 0;
   }
 
   private makeGroups(): NonNullable<NodeIndex["groups"]> {

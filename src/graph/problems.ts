@@ -18,7 +18,7 @@ import {
 } from "./messages.js";
 import { readyExprCompileError } from "./readiness.js";
 import { isValidNamespaceName, isValidObjectName, knownNamespaced, nodeOf, objectKeyOf, resolveDependencies } from "./refs.js";
-import { suggestKeys } from "./suggest.js";
+import { suggestKeys, SUGGESTIONS_SHOWN } from "./suggest.js";
 import type { FluxKind, FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
 
 export interface CheckOptions {
@@ -122,7 +122,7 @@ export function entryProblems(
     const exprError = readyExprCompileError(kind, dep);
     if (exprError !== undefined) problem("ready-expr", readyExprMessage(dep.index, exprError));
     if (options.ignoreMissing !== true && !graph.has(dep.node)) {
-      const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, graph.suggestionCandidates?.(dep.node) ?? graph.keys(), 3, key).map(objectKeyOf);
+      const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, graph.suggestionCandidates?.(dep.node) ?? graph.keys(), SUGGESTIONS_SHOWN, key).map(objectKeyOf);
       problem("missing", missingProblemMessage(dep.kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});
     }
   }

@@ -44,16 +44,6 @@ export function kindOfNode(node: NodeKey): string {
 }
 
 /**
- * Nodes as a user reads them: `ns/name` when all are of one kind (the kind is said once, elsewhere),
- * else each with its kind, `HelmRelease ns/name`.
- */
-export function displayNodes(nodes: readonly NodeKey[]): string[] {
-  const kind = nodes.length === 0 ? "" : kindOfNode(nodes[0]!);
-  if (nodes.every((node) => kindOfNode(node) === kind)) return nodes.map(objectKeyOf);
-  return nodes.map((node) => `${kindOfNode(node)} ${objectKeyOf(node)}`);
-}
-
-/**
  * The kind a dependsOn entry names: the entry's `kind` when it has one, else the dependent's own. The
  * decoder (src/flux/decode.ts) keeps `kind` only where the table in src/flux/kinds.ts lets an entry
  * name another kind (a ResourceSet's), so a HelmRelease's or Kustomization's entries name their own

@@ -33,7 +33,7 @@ describe("the source revision rule", () => {
       reason: "Suspended",
       rootCause: "Kustomization/flux-system/infra",
       rootCauseMessage: "suspended; has not applied revision main@sha1:new",
-      path: ["Kustomization/flux-system/infra"],
+      via: "Kustomization/flux-system/infra", depth: 1, tail: ["Kustomization/flux-system/infra"],
     });
     expect(blockedMessage(gate)).toBe("blocked by flux-system/infra: suspended; has not applied revision main@sha1:new: resume it to continue");
     // The full computation agrees with the incremental one.

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { boundedEditDistance, editDistance, suggestKeys } from "./suggest.js";
+import { boundedEditDistance, editDistance, suggestKeys, SUGGESTIONS_SHOWN } from "./suggest.js";
 import { DependencyGraph } from "./dependency-graph.js";
 
 describe("editDistance", () => {
@@ -109,5 +109,41 @@ describe("DependencyGraph.suggestionCandidates", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("DependencyGraph.suggestionCandidates with the deletion neighbourhood (many lookups without a change)", () => {
+  it("gives suggestKeys the same answer as weighing every key, names one, two and three edits away included", () => {
+    // Few letters and lengths up to 12, so names one to three edits apart abound (closeness allows 3 from 10 characters).
+    const name = fc.string({ unit: fc.constantFrom("a", "b", "-"), minLength: 1, maxLength: 12 });
+    const namespace = fc.constantFrom("default", "apps");
+    const kind = fc.constantFrom("HelmRelease" as const, "Kustomization" as const);
+    const key = fc.tuple(kind, namespace, name);
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 60 }), fc.array(key, { minLength: 1, maxLength: 20 }), (objects, lookups) => {
+        const graph = new DependencyGraph();
+        for (const [k, ns, n] of objects) graph.upsert({ kind: k, namespace: ns, name: n, dependsOn: [{ name: "ghost" }] });
+        // As `check` asks: enough lookups in a row for the index to be built, then the ones compared.
+        for (let i = 0; i < 64; i++) graph.suggestionCandidates("HelmRelease/default/warm-up");
+        const excluded = objects.length > 0 ? `${objects[0]![0]}/${objects[0]![1]}/${objects[0]![2]}` : undefined;
+        for (const [k, ns, n] of lookups) {
+          const missing = `${k}/${ns}/${n}`;
+          if (graph.has(missing)) continue;
+          expect(suggestKeys(missing, graph.suggestionCandidates(missing), SUGGESTIONS_SHOWN, excluded)).toEqual(suggestKeys(missing, graph.keys(), SUGGESTIONS_SHOWN, excluded));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("forgets the index when an object comes or goes", () => {
+    const graph = new DependencyGraph();
+    for (let i = 0; i < 100; i++) graph.upsert({ kind: "HelmRelease", namespace: "default", name: `release-${i}`, dependsOn: [] });
+    for (let i = 0; i < 64; i++) graph.suggestionCandidates("HelmRelease/default/warm-up");
+    expect(suggestKeys("HelmRelease/default/releasex-7", graph.suggestionCandidates("HelmRelease/default/releasex-7"))[0]).toBe("HelmRelease/default/release-7");
+    graph.upsert({ kind: "HelmRelease", namespace: "default", name: "releasex-70", dependsOn: [] });
+    graph.remove("HelmRelease/default/release-7");
+    expect(suggestKeys("HelmRelease/default/releasex-7", graph.suggestionCandidates("HelmRelease/default/releasex-7"))).toEqual(suggestKeys("HelmRelease/default/releasex-7", graph.keys()));
+    expect(suggestKeys("HelmRelease/default/releasex-7", graph.suggestionCandidates("HelmRelease/default/releasex-7"))[0]).toBe("HelmRelease/default/releasex-70");
   });
 });

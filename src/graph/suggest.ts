@@ -67,6 +67,9 @@ export function closeness(name: string): number {
   return name.length <= 4 ? 1 : name.length <= 9 ? 2 : 3;
 }
 
+/** How many suggestions a missing dependency gets ("did you mean a, b or c?"). */
+export const SUGGESTIONS_SHOWN = 3;
+
 interface Scored {
   key: NodeKey;
   /** 0: same namespace, close name; 1: same name, other namespace. */

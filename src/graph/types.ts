@@ -139,16 +139,27 @@ export interface Problem {
 export type BlockedReason = "Cycle" | "Missing" | "Failed" | "NotReady" | "Suspended";
 
 /** Gate state of one object (docs/behaviour.md, Gate states). */
-export type GateState =
-  | { state: "open" }
-  | {
-      state: "blocked";
-      reason: BlockedReason;
-      /** The deepest not-ready object on the dependency path whose own dependencies are fine
-       *  (for Missing: the missing node; for Cycle: the smallest node of the cycle). */
-      rootCause: NodeKey;
-      /** Why the root cause is not ready, e.g. "install retries exhausted". */
-      rootCauseMessage: string;
-      /** From this object (exclusive) to the root cause (inclusive). */
-      path: NodeKey[];
-    };
+export type GateState = { state: "open" } | BlockedGate;
+
+/**
+ * A blocked gate. It holds its reason, root cause and the first hop towards it, never the whole path,
+ * so memory is linear in the graph whatever its depth (docs/architecture.md, "Paths on demand"): the
+ * path is walked on demand through the gates of the hops (gate-path.ts), bounded in length.
+ */
+export interface BlockedGate {
+  state: "blocked";
+  reason: BlockedReason;
+  /** The deepest not-ready object on the dependency path whose own dependencies are fine
+   *  (for Missing: the missing node; for Cycle: the smallest node of the cycle's component). */
+  rootCause: NodeKey;
+  /** Why the root cause is not ready, e.g. "install retries exhausted" (for Cycle: the cycle through the root cause). */
+  rootCauseMessage: string;
+  /** The path's first hop: the dependency through which this object is blocked (the root cause itself when one hop away). */
+  via: NodeKey;
+  /** The path's length in hops, from this object (exclusive) to the root cause (inclusive); a Cycle path then goes once round the cycle. */
+  depth: number;
+  /** The path's last min(depth, PATH_TAIL) hops, ending at the root cause (shared with the via's gate when the path is longer). */
+  tail: readonly NodeKey[];
+  /** Cycle only: the object is itself on a cycle (a member of a strongly connected component with a cycle). */
+  onCycle?: true;
+}

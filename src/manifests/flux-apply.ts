@@ -20,6 +20,7 @@ import { basename, dirname, relative, sep } from "node:path";
 import { expandResourceSet } from "../flux/resourceset/index.js";
 import { decodeManifestObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
 import type { DocumentRole } from "./flux-decode.js";
+import { componentsOf, crdName, fluxInstanceCrds } from "./flux-crds.js";
 import { resolveFluxPath } from "./flux-path.js";
 import { KustomizeBuilder } from "./kustomize-build.js";
 import type { BuildItem, KustomizeConfig } from "./kustomize-build.js";
@@ -27,7 +28,8 @@ import { isPlainObject } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import type { ManifestFiles } from "./manifest-files.js";
 import { KUSTOMIZATION_FILE_NAMES } from "./manifest-files.js";
-import { noNamespaceMessage, resourceSetErrorMessage } from "./manifest-messages.js";
+import { ManifestError } from "./manifest-error.js";
+import { buildFailedMessage, noNamespaceMessage, resourceSetErrorMessage } from "./manifest-messages.js";
 import type { ClusterManifests, ManifestObject, ManifestProblem, RepositoryManifests, UnknownObject } from "./manifest-object.js";
 import { applyPatches, patchesOf } from "./patches.js";
 import type { Patch } from "./patches.js";
@@ -43,6 +45,8 @@ interface Placement extends BuildItem {
   /** The applying Kustomization's spec.patches. */
   patches: readonly Patch[];
   depth: number;
+  /** The build that places it (ManifestObject.builds). */
+  build?: string;
   /** The Flux Kustomization whose build this is (`namespace/name`), for check's order warnings. */
   appliedBy?: string;
 }
@@ -51,6 +55,8 @@ interface Placement extends BuildItem {
 const SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute";
 /** Nesting depth of Flux Kustomizations beyond which a build is taken to be a loop. */
 const MAX_DEPTH = 64;
+/** ManifestObject.builds of what the cluster's entry build applies. */
+const ENTRY_BUILD = "entry";
 /** The cluster name of everything under a PATH with no Flux Kustomization. */
 export const WHOLE_PATH_CLUSTER = ".";
 
@@ -63,40 +69,86 @@ function nonEmptyString(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** What `read` returns, or undefined when it meets a file kustomize could not read. */
+function orNothing<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (cause) {
+    if (cause instanceof ManifestError) return undefined;
+    throw cause;
+  }
+}
+
 function docId(doc: ManifestDocument): string {
   return `${doc.path}#${doc.index}`;
 }
 
-/** Where ConfigMaps and Secrets named by `postBuild.substituteFrom` can be found in the repo. */
+/** The variables a ConfigMap or Secret offers to `postBuild.substituteFrom`; undefined for anything else. */
+function variableData(value: Record<string, unknown>): { kind: string; name: string; data: Map<string, string> } | undefined {
+  const { kind, metadata } = value;
+  if ((kind !== "ConfigMap" && kind !== "Secret") || !isPlainObject(metadata)) return undefined;
+  const name = metadata["name"];
+  if (typeof name !== "string") return undefined;
+  // A SOPS-encrypted Secret holds ciphertext, not values.
+  if (kind === "Secret" && value["sops"] !== undefined) return undefined;
+  const data = new Map<string, string>();
+  const read = (field: unknown, decode: boolean) => {
+    if (!isPlainObject(field)) return;
+    for (const [key, item] of Object.entries(field)) {
+      if (typeof item === "string") data.set(key, decode ? Buffer.from(item, "base64").toString("utf8") : item);
+      else if (typeof item === "number" || typeof item === "boolean") data.set(key, String(item));
+    }
+  };
+  read(value["data"], kind === "Secret");
+  read(value["stringData"], false);
+  return { kind, name, data };
+}
+
+/**
+ * The ConfigMaps and Secrets one cluster's builds apply, by kind/namespace/name: kustomize-controller
+ * reads `postBuild.substituteFrom` from the cluster it applies to, never from another cluster's folder.
+ */
+class ClusterVariables {
+  readonly placed = new Map<string, Map<string, string>>();
+  /** Set when a lookup could not be settled before the cluster's builds were all placed. */
+  unsettled = false;
+
+  constructor(readonly known?: ReadonlyMap<string, Map<string, string>>) {}
+
+  record(value: Record<string, unknown>, namespace: string | undefined): void {
+    const found = variableData(value);
+    if (found === undefined || namespace === undefined) return;
+    this.placed.set(`${found.kind}/${namespace}/${found.name}`, found.data);
+  }
+}
+
+/** Every ConfigMap and Secret of the repo, for a lookup the cluster's own cannot settle yet. */
 class VariableSources {
   private readonly byName = new Map<string, { namespace?: string; data: Map<string, string> }[]>();
 
   add(doc: ManifestDocument): void {
-    const { kind, metadata } = doc.value;
-    if ((kind !== "ConfigMap" && kind !== "Secret") || !isPlainObject(metadata)) return;
-    const name = metadata["name"];
-    if (typeof name !== "string") return;
-    // A SOPS-encrypted Secret holds ciphertext, not values.
-    if (kind === "Secret" && doc.value["sops"] !== undefined) return;
-    const data = new Map<string, string>();
-    const read = (field: unknown, decode: boolean) => {
-      if (!isPlainObject(field)) return;
-      for (const [key, item] of Object.entries(field)) {
-        if (typeof item === "string") data.set(key, decode ? Buffer.from(item, "base64").toString("utf8") : item);
-        else if (typeof item === "number" || typeof item === "boolean") data.set(key, String(item));
-      }
-    };
-    read(doc.value["data"], kind === "Secret");
-    read(doc.value["stringData"], false);
-    const entry: { namespace?: string; data: Map<string, string> } = { data };
+    const found = variableData(doc.value);
+    if (found === undefined) return;
+    const metadata = doc.value["metadata"] as Record<string, unknown>;
+    const entry: { namespace?: string; data: Map<string, string> } = { data: found.data };
     if (typeof metadata["namespace"] === "string") entry.namespace = metadata["namespace"];
-    const key = `${kind}/${name}`;
+    const key = `${found.kind}/${found.name}`;
     this.byName.set(key, [...(this.byName.get(key) ?? []), entry]);
   }
 
-  find(kind: string, name: string, namespace: string): Map<string, string> | undefined {
+  /**
+   * The cluster's own source when its builds have placed it (all of them, on a second pass); else the
+   * repo's only candidate. Several different candidates and none placed yet: the lookup is unsettled,
+   * and the cluster is placed again once its own sources are all known.
+   */
+  find(kind: string, name: string, namespace: string, scope: ClusterVariables): Map<string, string> | undefined {
+    const key = `${kind}/${namespace}/${name}`;
+    const own = scope.known?.get(key) ?? scope.placed.get(key);
+    if (own !== undefined || scope.known !== undefined) return own;
     const found = this.byName.get(`${kind}/${name}`) ?? [];
-    return (found.find((entry) => entry.namespace === namespace) ?? found[0])?.data;
+    const candidates = found.filter((entry) => entry.namespace === namespace || entry.namespace === undefined);
+    if (candidates.length > 1) scope.unsettled = true;
+    return (candidates.find((entry) => entry.namespace === namespace) ?? candidates[0] ?? found[0])?.data;
   }
 }
 
@@ -130,17 +182,22 @@ interface InstanceSync {
   namespace?: string;
 }
 
+/** A HelmRelease of the Flux Operator's `flux-instance` chart, which creates a FluxInstance from its values. */
+function isFluxInstanceRelease(value: Record<string, unknown>): boolean {
+  if (roleOf(value) !== "HelmRelease") return false;
+  const spec = specOf(value);
+  const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
+  return chart.includes("flux-instance") || flexibleString(value, "metadata", "name") === "flux-instance";
+}
+
 function instanceSyncOf(value: Record<string, unknown>): InstanceSync | undefined {
   let sync: unknown;
   let namespace = flexibleString(value, "metadata", "namespace");
   if (isFluxInstance(value)) {
     sync = specOf(value)["sync"];
   } else {
-    if (roleOf(value) !== "HelmRelease") return undefined;
+    if (!isFluxInstanceRelease(value)) return undefined;
     const spec = specOf(value);
-    const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
-    const name = flexibleString(value, "metadata", "name") ?? "";
-    if (!chart.includes("flux-instance") && name !== "flux-instance") return undefined;
     sync = fieldAt(spec, "values", "instance", "sync");
     // The chart creates the FluxInstance in the release's namespace.
     namespace = flexibleString(spec, "targetNamespace") ?? namespace;
@@ -167,12 +224,12 @@ function generatedRootKustomization(sync: InstanceSync): Record<string, unknown>
 
 export function applyRepository(root: string, files: ManifestFiles, defaultNamespace: string): RepositoryManifests {
   const tree = files.tree(root);
-  const documents = tree.files.flatMap((file) => files.documents(file));
+  const documents = tree.files.flatMap((file) => files.documentsIfReadable(file));
   const plainBuilder = new KustomizeBuilder(files);
   const configs: KustomizeConfig[] = [];
   for (const file of tree.files) {
     if (!KUSTOMIZATION_FILE_NAMES.includes(basename(file))) continue;
-    const config = plainBuilder.configAt(dirname(file));
+    const config = orNothing(() => plainBuilder.configAt(dirname(file)));
     if (config && config.path === file) configs.push(config);
   }
   const patchFiles = new Set(configs.flatMap((config) => config.patchFiles));
@@ -192,6 +249,8 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   const kustomizations = fluxDocuments.filter(({ role }) => role === "Kustomization").map(({ doc }) => doc);
 
   if (kustomizations.length === 0) {
+    // Applied as kubectl would, a file that cannot be read fails the whole apply: an input error.
+    for (const file of tree.files) files.documents(file);
     return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
   }
 
@@ -207,11 +266,12 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     const key = source === undefined ? "" : docId(source);
     let builder = builders.get(key);
     if (builder === undefined) {
-      const rules = new SourceIgnore();
+      // source-controller reads the .sourceignore files top down (a folder's before its sub-folders'), then spec.ignore.
+      const rules = new SourceIgnore(root);
       for (const file of sourceIgnoreFiles) rules.add(dirname(file), readFileSync(file, "utf8"));
       const ignore = source === undefined ? undefined : nonEmptyString(specOf(source.value)["ignore"]);
       if (ignore !== undefined) rules.add(root, ignore);
-      builder = rules.empty ? plainBuilder : new KustomizeBuilder(files, { rules, root });
+      builder = rules.empty ? plainBuilder : new KustomizeBuilder(files, rules.finish());
       builders.set(key, builder);
     }
     return builder;
@@ -240,7 +300,7 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   };
 
   /** The variables a Flux Kustomization substitutes: substituteFrom found in the repo, overridden by substitute. */
-  const variablesOf = (value: Record<string, unknown>, namespace: string): Variables | undefined => {
+  const variablesOf = (value: Record<string, unknown>, namespace: string, scope: ClusterVariables): Variables | undefined => {
     const postBuild = specOf(value)["postBuild"];
     if (!isPlainObject(postBuild)) return undefined;
     const variables = new Map<string, string>();
@@ -248,7 +308,7 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     if (Array.isArray(from)) {
       for (const ref of from as unknown[]) {
         if (!isPlainObject(ref) || typeof ref["kind"] !== "string" || typeof ref["name"] !== "string") continue;
-        for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace) ?? []) variables.set(key, item);
+        for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace, scope) ?? []) variables.set(key, item);
       }
     }
     const substitute = postBuild["substitute"];
@@ -264,7 +324,8 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   const asWrittenBuilds = new Map<ManifestDocument, BuildItem[]>();
   const builtByOther = new Set<ManifestDocument>();
   for (const doc of kustomizations) {
-    const items = buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value));
+    // A build that fails (a file kustomize cannot read) is reported where it is applied; here it builds nothing.
+    const items = orNothing(() => buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value))) ?? [];
     asWrittenBuilds.set(doc, items);
     for (const item of items) if (item.doc !== doc) builtByOther.add(item.doc);
   }
@@ -275,7 +336,9 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   };
   for (const doc of kustomizations) {
     const items = asWrittenBuilds.get(doc) ?? [];
-    if (!items.some((item) => item.doc === doc)) continue;
+    // A Kustomization whose build holds its own file roots a cluster only as the bootstrap sync: one
+    // that another Kustomization applies belongs to that one's cluster (and gets its namespace there).
+    if (!items.some((item) => item.doc === doc) || builtByOther.has(doc)) continue;
     const folder = folderOf(doc.value, doc);
     if (folder !== undefined) addEntry({ folder, bootstrap: doc });
   }
@@ -294,8 +357,15 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
   const reached = new Set<string>();
   const clusters: ClusterManifests[] = [];
   const apply = (entry: Entry) => {
-    const cluster = new ClusterApplier(relative(root, entry.folder) || WHOLE_PATH_CLUSTER, { buildOf, variablesOf, plainBuilder, builderFor });
+    const name = relative(root, entry.folder) || WHOLE_PATH_CLUSTER;
+    let cluster = new ClusterApplier(name, { buildOf, variablesOf, plainBuilder, builderFor }, new ClusterVariables());
     cluster.applyEntry(entry);
+    // A substituteFrom the repo holds in several versions (one per cluster) is read from this cluster's
+    // own: once all of them are known, the cluster is placed again with them.
+    if (cluster.variables.unsettled) {
+      cluster = new ClusterApplier(name, { buildOf, variablesOf, plainBuilder, builderFor }, new ClusterVariables(cluster.variables.placed));
+      cluster.applyEntry(entry);
+    }
     for (const file of cluster.reachedFiles) reached.add(file);
     clusters.push(cluster.result());
   };
@@ -325,7 +395,7 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
 
 interface BuildRules {
   buildOf(value: Record<string, unknown>, definedIn: ManifestDocument, namespace: string | undefined): BuildItem[];
-  variablesOf(value: Record<string, unknown>, namespace: string): Variables | undefined;
+  variablesOf(value: Record<string, unknown>, namespace: string, scope: ClusterVariables): Variables | undefined;
   plainBuilder: KustomizeBuilder;
   builderFor(value: Record<string, unknown>, namespace: string | undefined): KustomizeBuilder;
 }
@@ -335,7 +405,11 @@ class ClusterApplier {
   private readonly objects: ManifestObject[] = [];
   private readonly problems: ManifestProblem[] = [];
   private readonly unknown: UnknownObject[] = [];
-  private readonly placed = new Set<string>();
+  /** CustomResourceDefinitions the cluster's builds apply or its FluxInstance installs (flux-crds.ts). */
+  private readonly definitions = new Set<string>();
+  private fluxInstance = false;
+  /** Each placement once: the same document placed again at the same identity is the same object (another build applies it too). */
+  private readonly placed = new Map<string, ManifestObject | undefined>();
   private readonly queue: Placement[] = [];
   readonly reachedFiles = new Set<string>();
 
@@ -346,6 +420,7 @@ class ClusterApplier {
   constructor(
     private readonly name: string,
     private readonly rules: BuildRules,
+    readonly variables: ClusterVariables,
     private readonly defaultNamespace?: string,
   ) {}
 
@@ -354,21 +429,53 @@ class ClusterApplier {
       // Not in the repo, yet in the cluster: what others name as `dependsOn: [{name: flux-system}]`.
       const { doc, generated } = entry.instance;
       const metadata = generated["metadata"] as { name: string; namespace: string };
-      this.objects.push(decodeManifestObject(doc, "Kustomization", generated, metadata.namespace, metadata.name));
+      const root = decodeManifestObject(doc, "Kustomization", generated, metadata.namespace, metadata.name);
+      root.builds = [`FluxInstance ${metadata.namespace}`];
+      this.objects.push(root);
+      // The FluxInstance that syncs this cluster installs its components' CRDs in it.
+      this.installs(doc.value, isFluxInstance(doc.value));
     }
     if (entry.bootstrap !== undefined) {
       const doc = entry.bootstrap;
       // Placed as its own build places it (its folder's kustomize namespace, if any).
-      const own = this.rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value)).find((item) => item.doc === doc);
+      const own = orNothing(() => this.rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value)))?.find((item) => item.doc === doc);
+      // It applies itself: its own build (below) records it as applied by it.
       this.apply([{ ...(own ?? { doc, value: doc.value, namePrefix: "", nameSuffix: "" }), patches: [], depth: 0 }]);
     } else {
+      // Applied by a bootstrap that is not in the repo: a file it cannot read is an input error (exit 2).
       const items = this.rules.plainBuilder.buildFolder(entry.folder);
       // A root the folder's own build leaves out (a .json file, one its kustomization does not list) is
       // still applied: bootstrap, absent from the repo, applies these.
       const built = new Set(items.map((item) => item.doc));
       const roots = (entry.roots ?? []).filter((doc) => !built.has(doc)).map((doc) => ({ doc, value: doc.value, namePrefix: "", nameSuffix: "" }));
-      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1 })));
+      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1, build: ENTRY_BUILD })));
     }
+  }
+
+  /**
+   * A build, or none when kustomize would fail on it (a file it cannot read as YAML): Flux then fails
+   * that Kustomization alone and applies nothing of its build; a `build` problem at the file that breaks it.
+   */
+  private buildOrReport(build: () => BuildItem[], kustomization: string): BuildItem[] {
+    try {
+      return build();
+    } catch (cause) {
+      if (!(cause instanceof ManifestError)) throw cause;
+      this.problems.push({
+        type: "build",
+        kind: "Kustomization",
+        object: kustomization,
+        source: { file: cause.file, line: cause.line ?? 1 },
+        message: buildFailedMessage(`Kustomization ${kustomization}`, cause.message),
+      });
+      return [];
+    }
+  }
+
+  /** A FluxInstance (or a flux-instance chart's HelmRelease) of the cluster: the CRDs of the components it lists exist. */
+  private installs(value: Record<string, unknown>, isInstance: boolean): void {
+    this.fluxInstance = true;
+    for (const crd of fluxInstanceCrds(componentsOf(value, isInstance))) this.definitions.add(crd);
   }
 
   /** Places the placements and everything their Kustomizations and ResourceSets apply. */
@@ -379,14 +486,43 @@ class ClusterApplier {
   }
 
   result(): ClusterManifests {
-    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown };
+    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown, definitions: this.definitions, fluxInstance: this.fluxInstance };
   }
 
   private place(placement: Placement): void {
+    try {
+      this.placeObject(placement);
+    } catch (cause) {
+      // An object Flux cannot apply (a required field missing or of the wrong type) fails the
+      // Kustomization that applies it; outside a Flux build it is an input error (exit 2).
+      const by = placement.build;
+      if (!(cause instanceof ManifestError) || by === undefined || !by.startsWith("Kustomization ")) throw cause;
+      this.problems.push({
+        type: "build",
+        kind: "Kustomization",
+        object: by.slice("Kustomization ".length),
+        source: { file: cause.file, line: cause.line ?? 1 },
+        message: buildFailedMessage(by, cause.message),
+      });
+    }
+  }
+
+  private placeObject(placement: Placement): void {
     const { doc, targetNamespace, variables, depth } = placement;
     const role = roleOf(placement.value);
-    if (role === undefined) return;
     const kustomizeNamespace = placement.namespace;
+    if (role === undefined) {
+      const kind = placement.value["kind"];
+      const definition = crdName(placement.value);
+      if (definition !== undefined) this.definitions.add(definition);
+      else if (isFluxInstance(placement.value)) this.installs(placement.value, true);
+      if (kind === "ConfigMap" || kind === "Secret") {
+        const metadata = placement.value["metadata"];
+        const own = isPlainObject(metadata) && typeof metadata["namespace"] === "string" ? metadata["namespace"] : undefined;
+        this.variables.record(placement.value, targetNamespace ?? kustomizeNamespace ?? own);
+      }
+      return;
+    }
     const landing = (value: Record<string, unknown>) => targetNamespace ?? kustomizeNamespace ?? namespaceOf(doc, role, value);
     let value: Record<string, unknown> | undefined = placement.value;
     if (placement.patches.length > 0) value = applyPatches(value, placement.patches, landing(value));
@@ -399,36 +535,54 @@ class ClusterApplier {
     const finalName = substitute(placement.namePrefix + name + placement.nameSuffix);
     const namespaceText = landing(value);
     const namespace = (namespaceText === undefined ? "" : substitute(namespaceText)) || (this.defaultNamespace ?? "");
-    const key = `${docId(doc)}|${namespace}|${finalName}`;
-    if (this.placed.has(key)) return;
-    this.placed.add(key);
+    // The kind is part of the identity: a ResourceSet and the HelmRelease it generates may share a name
+    // (and a document); so may any two generated objects (the Flux Operator's objectKey).
+    const key = `${docId(doc)}|${role}|${namespace}|${finalName}`;
+    if (this.placed.has(key)) {
+      const first = this.placed.get(key);
+      if (first !== undefined && placement.build !== undefined) first.builds = [...(first.builds ?? []), placement.build];
+      return;
+    }
+    this.placed.set(key, undefined);
     const source = sourceOf(doc);
     if (namespace === "") {
       this.problems.push({ type: "no-namespace", kind: role, object: finalName, source, message: noNamespaceMessage(role, finalName) });
       return;
     }
     if (substitutes) value = substituteValue(value, variables) as Record<string, unknown>;
+    const object = decodeManifestObject(doc, role, value, namespace, finalName);
+    if (role === "HelmRelease" && isFluxInstanceRelease(value)) this.installs(value, false);
+    if (placement.build !== undefined) object.builds = [placement.build];
+    if (placement.appliedBy !== undefined) object.appliedBy = placement.appliedBy;
+    this.placed.set(key, object);
+    this.objects.push(object);
     if (role === "ResourceSet") {
       // The ResourceSet is in the graph itself (its dependsOn may name any kind), and so is what it generates.
-      this.objects.push(withApplier(decodeManifestObject(doc, role, value, namespace, finalName), placement.appliedBy));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }
-    this.objects.push(withApplier(decodeManifestObject(doc, role, value, namespace, finalName), placement.appliedBy));
-    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth, `${namespace}/${finalName}`);
+    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, finalName, depth);
   }
 
-  private applyKustomization(doc: ManifestDocument, value: Record<string, unknown>, namespace: string, depth: number, appliedBy: string): void {
+  private applyKustomization(doc: ManifestDocument, value: Record<string, unknown>, namespace: string, name: string, depth: number): void {
     if (depth >= MAX_DEPTH) return;
     const spec = specOf(value);
     const childTarget = nonEmptyString(spec["targetNamespace"]);
-    const childVariables = this.rules.variablesOf(value, namespace);
+    const childVariables = this.rules.variablesOf(value, namespace, this.variables);
     const patches = patchesOf(spec["patches"]);
     // spec.namePrefix/nameSuffix go into the kustomization Flux generates around spec.path: outermost.
     const prefix = nonEmptyString(spec["namePrefix"]) ?? "";
     const suffix = nonEmptyString(spec["nameSuffix"]) ?? "";
-    for (const item of this.rules.buildOf(value, doc, namespace)) {
-      const child: Placement = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, patches, depth: depth + 1, appliedBy };
+    for (const item of this.buildOrReport(() => this.rules.buildOf(value, doc, namespace), `${namespace}/${name}`)) {
+      const child: Placement = {
+        ...item,
+        namePrefix: prefix + item.namePrefix,
+        nameSuffix: item.nameSuffix + suffix,
+        patches,
+        depth: depth + 1,
+        build: `Kustomization ${namespace}/${name}`,
+        appliedBy: `${namespace}/${name}`,
+      };
       if (childTarget !== undefined) child.targetNamespace = childTarget;
       if (childVariables !== undefined) child.variables = childVariables;
       this.queue.push(child);
@@ -476,15 +630,11 @@ class ClusterApplier {
         lineOf: () => doc.objectLine(),
         objectLine: doc.objectLine,
       };
-      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1 });
+      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1, build: `ResourceSet ${resourceSet}` });
     });
   }
 }
 
-function withApplier(object: ManifestObject, appliedBy: string | undefined): ManifestObject {
-  if (appliedBy !== undefined) object.appliedBy = appliedBy;
-  return object;
-}
 
 function sourceOf(doc: ManifestDocument): { file: string; readonly line: number } {
   const objectLine = doc.objectLine;
@@ -513,7 +663,7 @@ function applyAsWritten(
     }
   }
   const rules: BuildRules = { buildOf: () => [], variablesOf: () => undefined, plainBuilder: builder, builderFor: () => builder };
-  const applier = new ClusterApplier(WHOLE_PATH_CLUSTER, rules, defaultNamespace);
+  const applier = new ClusterApplier(WHOLE_PATH_CLUSTER, rules, new ClusterVariables(), defaultNamespace);
   const placements: Placement[] = [];
   for (const { doc } of fluxDocuments) {
     const items = kustomizePlacements.get(doc) ?? [{ doc, value: doc.value, namePrefix: "", nameSuffix: "" }];

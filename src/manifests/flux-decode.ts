@@ -49,6 +49,17 @@ export function namespaceOf(doc: ManifestDocument, kind: FluxKind | "ResourceSet
   return metadataString(viewOf(doc, value), kind as FluxKind, "namespace");
 }
 
+/**
+ * The line finder of each decoded object's document. It holds the document's text, not its parsed
+ * value, so keeping it costs no more than the object's own source line does.
+ */
+const documentLines = new WeakMap<ManifestObject, ManifestDocument["lineOf"]>();
+
+/** Line of the object's `spec.dependsOn[index]` entry as written; undefined when the entry is not in its document (a patch added it). */
+export function dependencyLineOf(object: ManifestObject, index: number): number | undefined {
+  return documentLines.get(object)?.(["spec", "dependsOn", index]);
+}
+
 /** Position of each decoded object's document within its file, for ordering without computing lines. */
 const documentIndex = new WeakMap<ManifestObject, number>();
 
@@ -62,6 +73,7 @@ export function decodeManifestObject(
 ): ManifestObject {
   const object = toManifestObject(doc, kind, value, namespace, name);
   documentIndex.set(object, doc.index);
+  documentLines.set(object, doc.lineOf);
   return object;
 }
 

@@ -10,3 +10,4 @@ export type {
   UnknownObject,
 } from "./manifest-object.js";
 export { readManifests, readRepository, STDIN_FILE } from "./read-manifests.js";
+export { dependencyLineOf } from "./flux-decode.js";

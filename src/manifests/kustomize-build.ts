@@ -98,6 +98,15 @@ export function kustomizeConfigOf(doc: ManifestDocument): KustomizeConfig | unde
   return config;
 }
 
+function isNamespaceObject(value: Record<string, unknown>): boolean {
+  return value["kind"] === "Namespace" && value["apiVersion"] === "v1";
+}
+
+function renamed(value: Record<string, unknown>, name: string): Record<string, unknown> {
+  const metadata = isPlainObject(value["metadata"]) ? value["metadata"] : {};
+  return { ...value, metadata: { ...metadata, name } };
+}
+
 function isRemote(entry: string): boolean {
   return (
     /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ||
@@ -115,11 +124,11 @@ export class KustomizeBuilder {
   /** `ignore` holds what the source leaves out of its artifact (below `root`). */
   constructor(
     private readonly files: ManifestFiles,
-    private readonly ignore?: { rules: SourceIgnore; root: string },
+    private readonly ignore?: SourceIgnore,
   ) {}
 
   private ignored(path: string): boolean {
-    return this.ignore !== undefined && this.ignore.rules.ignores(path, this.ignore.root);
+    return this.ignore !== undefined && this.ignore.ignores(path);
   }
 
   /** The kustomization of a folder, if it has one. */
@@ -149,11 +158,15 @@ export class KustomizeBuilder {
     // A kustomization that includes itself is an error for kustomize; here it just adds nothing twice.
     if (this.inProgress.has(folder)) return [];
     this.inProgress.add(folder);
-    const config = this.configAt(folder);
-    const items = config ? this.buildConfig(config, []) : this.generatedResources(folder);
-    this.inProgress.delete(folder);
-    this.builds.set(folder, items);
-    return items;
+    try {
+      const config = this.configAt(folder);
+      const items = config ? this.buildConfig(config, []) : this.generatedResources(folder);
+      this.builds.set(folder, items);
+      return items;
+    } finally {
+      // A ManifestError (a file kustomize cannot read) fails this build and every build including it.
+      this.inProgress.delete(folder);
+    }
   }
 
   /**
@@ -169,9 +182,18 @@ export class KustomizeBuilder {
   }
 
   private buildConfig(config: KustomizeConfig, extraComponents: readonly string[]): BuildItem[] {
-    const included = [...config.resources, ...config.components, ...extraComponents].flatMap((entry) =>
-      this.buildEntry(config.folder, entry),
-    );
+    return this.transform(config, [], extraComponents);
+  }
+
+  /**
+   * One kustomization (or component) over what is accumulated so far, in kustomize's order: its
+   * resources join, then each component in turn transforms everything accumulated (a component's patches
+   * reach the including kustomization's resources), then its own transformers run — namespace (which
+   * also renames Namespace objects), name prefix/suffix, patches — and its replacements last.
+   */
+  private transform(config: KustomizeConfig, accumulated: readonly BuildItem[], extraComponents: readonly string[]): BuildItem[] {
+    let included = [...accumulated, ...config.resources.flatMap((entry) => this.buildEntry(config.folder, entry))];
+    for (const entry of [...config.components, ...extraComponents]) included = this.applyComponent(config.folder, entry, included);
     const items: BuildItem[] = [];
     for (const item of included) {
       const placed: BuildItem = {
@@ -179,7 +201,12 @@ export class KustomizeBuilder {
         namePrefix: config.namePrefix + item.namePrefix,
         nameSuffix: item.nameSuffix + config.nameSuffix,
       };
-      if (config.namespace !== undefined) placed.namespace = config.namespace;
+      if (config.namespace !== undefined) {
+        placed.namespace = config.namespace;
+        // kustomize's namespace transformer also names every v1 Namespace object after the namespace,
+        // before replacements read them (api/filters/namespace).
+        if (isNamespaceObject(placed.value)) placed.value = renamed(placed.value, config.namespace);
+      }
       if (config.patches.length > 0) {
         const patched = applyPatches(placed.value, config.patches, placed.namespace);
         if (patched === undefined) continue;
@@ -192,6 +219,21 @@ export class KustomizeBuilder {
       applyReplacements(items, config.replacements);
     }
     return items;
+  }
+
+  /** A component applied to the resources accumulated so far (kustomize components, kind Component). */
+  private applyComponent(base: string, entry: string, accumulated: readonly BuildItem[]): BuildItem[] {
+    if (isRemote(entry)) return [...accumulated];
+    const folder = resolve(base, entry);
+    const component = this.files.isDirectory(folder) ? this.configAt(folder) : undefined;
+    if (component === undefined) return [...accumulated, ...this.buildEntry(base, entry)];
+    if (this.inProgress.has(folder)) return [...accumulated];
+    this.inProgress.add(folder);
+    try {
+      return this.transform(component, accumulated, []);
+    } finally {
+      this.inProgress.delete(folder);
+    }
   }
 
   private buildEntry(base: string, entry: string): BuildItem[] {
@@ -217,7 +259,8 @@ export class KustomizeBuilder {
     for (const name of this.files.list(folder)) {
       const path = join(folder, name);
       if (this.files.isDirectory(path)) {
-        if (name.startsWith(".") || this.ignored(path)) continue;
+        // An ignored folder is still walked: source-controller matches each file on its own.
+        if (name.startsWith(".")) continue;
         items.push(...(this.configAt(path) ? this.buildFolder(path) : this.generatedResources(path)));
       } else if ([".yaml", ".yml"].includes(extname(name).toLowerCase()) && this.files.isFile(path)) {
         items.push(...this.fileItems(path));

@@ -8,13 +8,12 @@
 // individual fields are needed only for the few objects a report names, so they are found on demand by
 // parsing that one document again with `yaml`, which keeps node positions (loaded only then).
 
-import jsYaml from "js-yaml";
 import type { Document, LineCounter } from "yaml";
 import { ManifestError } from "./manifest-error.js";
 import { NOT_PLAIN, parsePlainYaml, ruledOut } from "./plain-yaml.js";
 import { isRecord } from "../runtime/json.js";
 import type { FieldPath } from "../flux/decode.js";
-import { yamlLibrary } from "../runtime/yaml-library.js";
+import { MANIFEST_YAML_OPTIONS, readYamlDocument, yamlLibrary, YamlSyntaxError } from "../runtime/yaml-library.js";
 
 export interface ManifestDocument {
   /** Absolute path of the file; "" for stdin. */
@@ -36,14 +35,23 @@ export interface ManifestDocument {
   readonly objectLine: () => number;
 }
 
-/**
- * YAML 1.2 core schema plus `<<` merge keys, as Kubernetes' YAML parser accepts them. Timestamps stay
- * strings, as the API server sees them.
- */
-const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [(jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge] });
 
 /** The one JSON guard (src/runtime), under the name the manifest readers use. */
 export const isPlainObject = isRecord;
+
+/**
+ * An alias used as a mapping key, `*app:` (go-yaml v3 ends anchor and alias names at the first
+ * character that is not a letter, digit, `_` or `-`; the YAML spec, and so js-yaml and yaml, read the
+ * colon as part of the name).
+ */
+const ALIAS_BEFORE_COLON = /(^|[\s[{,])\*([0-9A-Za-z_-]+):(?=[ \t\r\n]|$)/gm;
+
+/** `text` rewritten so that a spec-following reader reads it as go-yaml v3 does; undefined when nothing differs. */
+function goYamlText(text: string): string | undefined {
+  ALIAS_BEFORE_COLON.lastIndex = 0;
+  if (!ALIAS_BEFORE_COLON.test(text)) return undefined;
+  return text.replace(ALIAS_BEFORE_COLON, "$1*$2 :");
+}
 
 /** One `---`-separated part of a file: its text and the line it starts on. */
 interface Chunk {
@@ -101,7 +109,7 @@ class ChunkLines {
     const { LineCounter, isNode, parseDocument } = yamlLibrary();
     if (this.parsed === undefined) {
       const counter = new LineCounter();
-      const doc = parseDocument(this.chunk.text, { lineCounter: counter, merge: true, uniqueKeys: false });
+      const doc = parseDocument(this.chunk.text, { ...MANIFEST_YAML_OPTIONS, uniqueKeys: false, lineCounter: counter });
       this.parsed = { doc, counter };
     }
     const { doc, counter } = this.parsed;
@@ -112,8 +120,8 @@ class ChunkLines {
 }
 
 function yamlError(file: string, chunk: Chunk, cause: unknown): ManifestError {
-  if (cause instanceof jsYaml.YAMLException) {
-    const line = cause.mark === undefined ? undefined : cause.mark.line + 1 + chunk.offset;
+  if (cause instanceof YamlSyntaxError) {
+    const line = cause.line === undefined ? undefined : cause.line + chunk.offset;
     return new ManifestError(file, line, `malformed YAML: ${cause.reason}`);
   }
   return new ManifestError(file, chunk.offset + 1, `malformed YAML: ${String((cause as Error).message ?? cause)}`);
@@ -142,9 +150,17 @@ export function forEachManifestDocument(text: string, file: string, path: string
       value = plain ? parsePlainYaml(chunk.text) : NOT_PLAIN;
       if (value === NOT_PLAIN) {
         try {
-          value = jsYaml.load(chunk.text, { schema: SCHEMA, filename: file });
+          value = readYamlDocument(chunk.text);
         } catch (cause) {
-          throw yamlError(file, chunk, cause);
+          // Where YAML readers disagree, Flux's (go-yaml v3) decides: read the chunk again as it reads it.
+          const asGoYaml = goYamlText(chunk.text);
+          if (asGoYaml === undefined) throw yamlError(file, chunk, cause);
+          chunk.text = asGoYaml;
+          try {
+            value = readYamlDocument(chunk.text);
+          } catch {
+            throw yamlError(file, chunk, cause);
+          }
         }
       }
     }

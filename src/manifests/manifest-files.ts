@@ -17,7 +17,11 @@ export const KUSTOMIZATION_FILE_NAMES: readonly string[] = ["kustomization.yaml"
 
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 const FLUX_API_VERSION = /(?:(?:helm|kustomize|source)\.toolkit\.fluxcd|fluxcd\.controlplane)\.io\\?\/v/;
-const VARIABLE_SOURCE = /^\s*kind:\s*["']?(ConfigMap|Secret)["']?\s*$/m;
+/**
+ * Kinds read beside Flux objects: substitution variables (ConfigMap, Secret), replacement sources
+ * (Namespace), and CustomResourceDefinitions (a ResourceSet may depend on one).
+ */
+const VARIABLE_SOURCE = /^\s*kind:\s*["']?(ConfigMap|Secret|Namespace|CustomResourceDefinition)["']?\s*$/m;
 
 export function isManifestFileName(name: string): boolean {
   return MANIFEST_EXTENSIONS.has(extname(name).toLowerCase()) || KUSTOMIZATION_FILE_NAMES.includes(name);
@@ -52,7 +56,7 @@ export interface FolderTree {
 }
 
 export class ManifestFiles {
-  private readonly parsed = new Map<string, ManifestDocument[]>();
+  private readonly parsed = new Map<string, ManifestDocument[] | ManifestError>();
   private readonly stats = new Map<string, ReturnType<typeof statOrUndefined>>();
 
   /** `display` turns an absolute path into the name reported to the user. */
@@ -125,10 +129,29 @@ export class ManifestFiles {
   documents(path: string): ManifestDocument[] {
     let documents = this.parsed.get(path);
     if (documents === undefined) {
-      documents = this.parse(path, false);
+      try {
+        documents = this.parse(path, false);
+      } catch (cause) {
+        if (!(cause instanceof ManifestError)) throw cause;
+        documents = cause;
+      }
       this.parsed.set(path, documents);
     }
+    if (documents instanceof ManifestError) throw documents;
     return documents;
+  }
+
+  /**
+   * The documents of a file, or none when it cannot be read as YAML: what a walk of the repo sees. A
+   * build that includes the file gets its error from `documents` (Flux fails that build alone).
+   */
+  documentsIfReadable(path: string): ManifestDocument[] {
+    try {
+      return this.documents(path);
+    } catch (cause) {
+      if (cause instanceof ManifestError) return [];
+      throw cause;
+    }
   }
 
   /**

@@ -26,3 +26,8 @@ export function resourceSetErrorMessage(resourceSet: string, error: string): str
 export function unreadKindMessage(kind: string, dependency: string): string {
   return `${kind} ${dependency} cannot be checked offline (check reads only HelmReleases, Kustomizations and ResourceSets): make sure it exists in the cluster`;
 }
+
+/** `error` starts with the file and line kustomize stops at. */
+export function buildFailedMessage(build: string, error: string): string {
+  return `${build} cannot be built (${error}), so Flux applies nothing of it: fix the file`;
+}

@@ -22,6 +22,13 @@ export interface ManifestObject extends FluxObject {
    * applies without a Kustomization in the repository, and for what a ResourceSet generates.
    */
   appliedBy?: string;
+  /**
+   * Every build that applies it: `Kustomization ns/name` of each Flux Kustomization whose build holds it,
+   * `ResourceSet ns/name` for what a ResourceSet generates, `FluxInstance ns` for the root Kustomization a
+   * FluxInstance generates, `entry` for the cluster's entry build; absent for objects read as written.
+   * Never reported; it lets tests compare each build with the real tools.
+   */
+  builds?: string[];
 }
 
 export interface ReadOptions {
@@ -35,7 +42,7 @@ export interface ReadOptions {
 
 /** Problems found while following builds, before any graph: each names a place in the repo. */
 export interface ManifestProblem {
-  type: "duplicate" | "no-namespace" | "invalid";
+  type: "duplicate" | "no-namespace" | "invalid" | "build";
   kind: string;
   /** `ns/name` (for no-namespace: just the name). */
   object: string;
@@ -60,6 +67,10 @@ export interface ClusterManifests {
   objects: ManifestObject[];
   problems: ManifestProblem[];
   unknown: UnknownObject[];
+  /** Names of the CustomResourceDefinitions the cluster's builds apply or its FluxInstance installs. */
+  definitions?: ReadonlySet<string>;
+  /** A FluxInstance installs Flux in this cluster: the CRDs of Flux's kinds not in `definitions` do not exist. */
+  fluxInstance?: boolean;
 }
 
 export interface RepositoryManifests {

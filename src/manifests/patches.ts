@@ -8,7 +8,7 @@
 // namespace are anchored regular expressions, as in kustomize); without one, a strategic merge patch
 // applies to the object with its own kind and name.
 
-import jsYaml from "js-yaml";
+import { readYamlStream } from "../runtime/yaml-library.js";
 import { isPlainObject } from "./manifest-document.js";
 
 export interface PatchTarget {
@@ -43,7 +43,9 @@ function targetOf(value: unknown): PatchTarget | undefined {
 export function patchFromText(text: string, target: PatchTarget | undefined): Patch | undefined {
   let parsed: unknown;
   try {
-    parsed = jsYaml.load(text);
+    const documents = readYamlStream(text);
+    if (documents.length !== 1) return undefined;
+    parsed = documents[0];
   } catch {
     return undefined;
   }

@@ -1,32 +1,31 @@
-// The fast reader against js-yaml as the oracle: on every input it must either build exactly what
-// js-yaml builds (with the schema manifest-document.ts uses) or give up, and give up whenever js-yaml
-// would fail. And it must not give up on the plain style it exists for.
+// The fast reader against the one full YAML reader (`yaml`, read as manifests are read: src/runtime/
+// yaml-library.ts) as the oracle: on every input it must either build exactly what that builds or give
+// up, and give up whenever that would fail. And it must not give up on the plain style it exists for.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import jsYaml from "js-yaml";
+import { readYamlDocument } from "../runtime/yaml-library.js";
 import { describe, expect, it } from "vitest";
 import { NOT_PLAIN, parsePlainYaml, ruledOut } from "./plain-yaml.js";
 
-const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [(jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge] });
 
 type Oracle = { ok: true; value: unknown } | { ok: false };
 
 function oracle(text: string): Oracle {
   try {
-    return { ok: true, value: jsYaml.load(text, { schema: SCHEMA }) };
+    return { ok: true, value: readYamlDocument(text) };
   } catch {
     return { ok: false };
   }
 }
 
-/** The property: the same value as js-yaml, or NOT_PLAIN (always NOT_PLAIN where js-yaml fails). */
+/** The property: the same value as `yaml`, or NOT_PLAIN (always NOT_PLAIN where `yaml` fails). */
 function agrees(text: string): boolean {
   if (ruledOut(text)) return true;
   const fast = parsePlainYaml(text);
   if (fast === NOT_PLAIN) return true;
   const expected = oracle(text);
-  if (!expected.ok) throw new Error(`js-yaml rejects what the fast reader read:\n${text}`);
+  if (!expected.ok) throw new Error(`the yaml library rejects what the fast reader read:\n${text}`);
   expect(fast).toStrictEqual(expected.value);
   return true;
 }
@@ -151,7 +150,7 @@ function documentsOf(text: string): string[] {
 }
 
 describe("parsePlainYaml", () => {
-  it("reads a HelmRelease as js-yaml does", () => {
+  it("reads a HelmRelease as `yaml` does", () => {
     const text = [
       "---",
       "# a comment",
@@ -180,10 +179,10 @@ describe("parsePlainYaml", () => {
     ].join("\n");
     const value = parsePlainYaml(text);
     expect(value).not.toBe(NOT_PLAIN);
-    expect(value).toStrictEqual(jsYaml.load(text, { schema: SCHEMA }));
+    expect(value).toStrictEqual(readYamlDocument(text));
   });
 
-  it("gives up on YAML outside its subset, and on every error js-yaml reports", () => {
+  it("gives up on YAML outside its subset, and on every error `yaml` reports", () => {
     for (const text of [
       "a: &x 1\nb: *x\n",
       "a: !!str 1\n",
@@ -216,7 +215,7 @@ describe("parsePlainYaml", () => {
     expect(ruledOut("a: b\u0007\n")).toBe(true);
   });
 
-  it("returns what js-yaml returns, or gives up, on generated documents of every style", () => {
+  it("returns what `yaml` returns, or gives up, on generated documents of every style", () => {
     fc.assert(
       fc.property(value, style, (v, s) => agrees(`${render(v, s, 0).join("\n")}\n`)),
       { numRuns: 3000 },
@@ -234,13 +233,13 @@ describe("parsePlainYaml", () => {
         const text = `${render(v, { quote: "plain", flow: false, compactSequences, comments, spaces: 1, indent: 2 }, 0).join("\n")}\n`;
         const fast = parsePlainYaml(text);
         expect(fast, text).not.toBe(NOT_PLAIN);
-        expect(fast).toStrictEqual(jsYaml.load(text, { schema: SCHEMA }));
+        expect(fast).toStrictEqual(readYamlDocument(text));
       }),
       { numRuns: 1000 },
     );
   });
 
-  it.skipIf(!haveCorpus)("agrees with js-yaml on every document of the real repositories, and on edits of them (skipped without ../shared/fixtures)", () => {
+  it.skipIf(!haveCorpus)("agrees with `yaml` on every document of the real repositories, and on edits of them (skipped without ../shared/fixtures)", () => {
     let read = 0;
     let documents = 0;
     const samples: string[] = [];

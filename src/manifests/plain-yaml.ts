@@ -1,26 +1,28 @@
 // A fast reader for the plain YAML most manifests are written in: block mappings and sequences of
-// one-line scalars and one-line flow collections. It builds the same value js-yaml builds with the
-// schema manifest-document.ts uses (YAML 1.2 core: scalars are resolved by js-yaml's own core types),
-// several times faster, because a 20 MB file of HelmReleases must be read in a few seconds
-// (docs/behaviour.md, Performance targets).
+// one-line scalars and one-line flow collections. It builds the same value the `yaml` library builds
+// with the options manifests are read with (src/runtime/yaml-library.ts: YAML 1.2 core schema, as
+// go-yaml v3 reads manifests), many times faster: a 20 MB file of HelmReleases must be read in a few
+// seconds (docs/behaviour.md, Performance targets), and `yaml` with its node positions takes ten times
+// that and more memory than the target allows.
 //
 // Anything outside that subset — anchors, aliases, tags, block scalars, a scalar over several lines,
 // merge keys, escapes, duplicate keys, tabs, odd indentation — makes it give up (NOT_PLAIN) and the
-// caller parses the document with js-yaml, which also reports every error. So it never has to be
-// right about hard YAML, only about recognising it. manifest-document.test.ts compares both on
-// generated documents and on real repositories.
+// caller parses the document with `yaml`, which also reports every error. So it never has to be
+// right about hard YAML, only about recognising it. plain-yaml.test.ts compares both on generated
+// documents of every style and on every document of the real repositories.
 
-import jsYaml from "js-yaml";
-
-/** Returned when the text uses YAML this reader does not handle: parse it with js-yaml instead. */
+/** Returned when the text uses YAML this reader does not handle: parse it with `yaml` instead. */
 export const NOT_PLAIN: unique symbol = Symbol("not plain YAML");
 
-interface ScalarType {
-  resolve(data: string): boolean;
-  construct(data: string): unknown;
-}
-
-const types = (jsYaml as unknown as { types: Record<"null" | "bool" | "int" | "float", ScalarType> }).types;
+// The YAML 1.2 core schema's plain scalars (the `yaml` library's core tags).
+const NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const INT = /^[-+]?[0-9]+$/;
+const INT_OCTAL = /^0o[0-7]+$/;
+const INT_HEX = /^0x[0-9a-fA-F]+$/;
+const FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
 /** Thrown inside the reader to give up; caught once at the top. */
 class NotPlain extends Error {}
@@ -30,7 +32,7 @@ function giveUp(): never {
   throw GIVE_UP;
 }
 
-/** js-yaml refuses these characters anywhere in a stream; let it say so. */
+/** `yaml` refuses these characters anywhere in a stream; let it say so. */
 // eslint-disable-next-line no-control-regex
 const NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
 
@@ -44,17 +46,20 @@ function resolvePlain(text: string): unknown {
   const c = text.charCodeAt(0);
   // Only these can start a null, bool or number; everything else is a string.
   if (c === 0x7e /* ~ */ || c === 0x6e /* n */ || c === 0x4e /* N */) {
-    if (types.null.resolve(text)) return null;
+    if (NULL.test(text)) return null;
   } else if (c === 0x74 /* t */ || c === 0x54 /* T */ || c === 0x66 /* f */ || c === 0x46 /* F */) {
-    if (types.bool.resolve(text)) return types.bool.construct(text);
+    if (BOOL.test(text)) return c === 0x74 || c === 0x54;
   } else if ((c >= 0x30 && c <= 0x39) || c === 0x2b /* + */ || c === 0x2d /* - */ || c === 0x2e /* . */) {
-    if (types.int.resolve(text)) return types.int.construct(text);
-    if (types.float.resolve(text)) return types.float.construct(text);
+    if (INT.test(text)) return parseInt(text, 10);
+    if (INT_OCTAL.test(text)) return parseInt(text.slice(2), 8);
+    if (INT_HEX.test(text)) return parseInt(text.slice(2), 16);
+    if (FLOAT_SPECIAL.test(text)) return text.endsWith("an") || text.endsWith("AN") ? NaN : text.startsWith("-") ? -Infinity : Infinity;
+    if (FLOAT_EXP.test(text) || FLOAT.test(text)) return parseFloat(text);
   }
   return text;
 }
 
-/** Characters that may not start a plain scalar (or that start YAML this reader leaves to js-yaml). */
+/** Characters that may not start a plain scalar (or that start YAML this reader leaves to `yaml`). */
 function badPlainStart(c: number, next: number): boolean {
   switch (c) {
     case 0x26: // & anchor
@@ -114,7 +119,7 @@ interface Line {
 }
 
 /**
- * Parses `text` (one YAML document, with no `---` inside but perhaps one at its start) into what js-yaml
+ * Parses `text` (one YAML document, with no `---` inside but perhaps one at its start) into what `yaml`
  * would return, or NOT_PLAIN. Call `ruledOut` on the file first.
  */
 export function parsePlainYaml(text: string): unknown {
@@ -149,7 +154,7 @@ class PlainReader {
           // a comment line
         } else if (start === position && (c === 0x2d || c === 0x2e || c === 0x25) && this.isMarker(start)) {
           // `---` may open the document (splitDocuments keeps it on the chunk); anything else (`...`,
-          // a directive, `--- value`) is left to js-yaml.
+          // a directive, `--- value`) is left to `yaml`.
           if (!first || !this.isBareMarker(start, end)) giveUp();
         } else {
           this.lines.push({ indent: start - position, start, end });
@@ -163,7 +168,7 @@ class PlainReader {
   private isMarker(start: number): boolean {
     const c = this.text.charCodeAt(start);
     if (c === 0x25) return true;
-    // `---` or `...` opening a line is a marker to js-yaml even with more after it (`---:`).
+    // `---` or `...` opening a line is a marker to `yaml` even with more after it (`---:`).
     const three = this.text.slice(start, start + 3);
     return three === "---" || three === "...";
   }
@@ -171,6 +176,8 @@ class PlainReader {
   /** `---` alone, perhaps with a comment. */
   private isBareMarker(start: number, end: number): boolean {
     if (this.text.slice(start, start + 3) !== "---") return false;
+    // A marker ends at a blank: `---#x` is a plain scalar, not a marker and a comment.
+    if (start + 3 < end && this.text.charCodeAt(start + 3) !== 0x20) return false;
     const rest = this.text.slice(start + 3, end).trim();
     return rest === "" || rest.startsWith("#");
   }
@@ -210,7 +217,7 @@ class PlainReader {
   }
 
   document(): unknown {
-    // Whether js-yaml reads an empty document as null or undefined depends on its blank lines: its call.
+    // Whether `yaml` reads an empty document as null or undefined depends on its blank lines: its call.
     if (this.lines.length === 0) giveUp();
     const first = this.lines[0]!;
     const c = this.text.charCodeAt(first.start);
@@ -258,10 +265,11 @@ class PlainReader {
     const c = text.charCodeAt(line.start);
     if (c === 0x22 || c === 0x27) return this.quoted(line.start, colon);
     if (badPlainStart(c, text.charCodeAt(line.start + 1))) giveUp();
-    // `key :`, `a #b:`, merge keys, and the one key js-yaml stores specially.
+    // `key :`, `a #b:`, merge keys, and the one key `yaml` stores specially.
     if (text.charCodeAt(colon - 1) === 0x20 || this.commentIn(line.start, colon) !== -1) giveUp();
     const value = this.plain(line.start, colon);
-    if (value === "<<") giveUp();
+    // A null key: `yaml` turns it into "" where other readers say "null"; not worth agreeing on.
+    if (value === "<<" || value === null) giveUp();
     return typeof value === "string" ? value : String(value);
   }
 
@@ -289,7 +297,7 @@ class PlainReader {
       const colon = this.keyEnd(line);
       if (colon === -1) giveUp();
       const key = this.key(line, colon);
-      // js-yaml reports a duplicate, and stores __proto__ as an own key.
+      // `yaml` reports a duplicate, and stores __proto__ as an own key.
       if (key === "__proto__" || Object.hasOwn(result, key)) giveUp();
       this.at++;
       result[key] = this.valueAfter(colon + 1, line.end, indent, true);
@@ -312,7 +320,7 @@ class PlainReader {
         const inner: Line = { indent: line.indent + (start - line.start), start, end: line.end };
         const flow = c === 0x7b || c === 0x5b;
         const nested = c === 0x2d && this.isSequenceItem(inner);
-        // `- -` with nothing after: js-yaml reads the lines after it in its own way.
+        // `- -` with nothing after: `yaml` reads the lines after it in its own way.
         if (nested && /^\s*(?:#.*)?$/.test(this.text.slice(start + 1, line.end))) giveUp();
         if (nested || (!flow && this.keyEnd(inner) !== -1)) {
           // `- key: value` or `- - item`: a block that starts on this line, at the item's column.
@@ -344,7 +352,7 @@ class PlainReader {
       if (inMapping && this.isSequenceItem(next)) return this.sequence(indent);
       return null;
     }
-    // A value on several lines (plain or quoted continuation) is js-yaml's.
+    // A value on several lines (plain or quoted continuation) is `yaml`'s.
     if (next !== undefined && next.indent > indent) giveUp();
     return this.inlineValue(start, this.withoutComment(start, end));
   }
@@ -364,7 +372,7 @@ class PlainReader {
       const hash = this.commentIn(start, end);
       if (hash !== -1) stop = hash;
     } else if (this.nextHash(start) < end) {
-      // In a flow collection a " #" inside quotes is not a comment; leave those to js-yaml.
+      // In a flow collection a " #" inside quotes is not a comment; leave those to `yaml`.
       giveUp();
     }
     while (stop > start && text.charCodeAt(stop - 1) === 0x20) stop--;
@@ -388,7 +396,7 @@ class PlainReader {
       return value;
     }
     if (badPlainStart(c, text.charCodeAt(start + 1))) giveUp();
-    // `a: b: c` is an error, `<<` a merge value: js-yaml's.
+    // `a: b: c` is an error, `<<` a merge value: `yaml`'s.
     if (text.charCodeAt(end - 1) === 0x3a) giveUp();
     for (let colon = indexIn(text, 0x3a, start, end); colon !== -1; colon = indexIn(text, 0x3a, colon + 1, end)) {
       if (text.charCodeAt(colon + 1) === 0x20) giveUp();
@@ -458,10 +466,11 @@ class FlowReader {
       const c = this.text.charCodeAt(this.at);
       if (c === 0x7b || c === 0x5b) giveUp();
       const keyValue = this.scalar();
+      if (keyValue === null) giveUp();
       const key = typeof keyValue === "string" ? keyValue : String(keyValue);
       if (key === "__proto__" || key === "<<" || Object.hasOwn(result, key)) giveUp();
       this.skipSpaces();
-      if (this.text.charCodeAt(this.at) !== 0x3a) giveUp(); // `{a}` and other forms: js-yaml's
+      if (this.text.charCodeAt(this.at) !== 0x3a) giveUp(); // `{a}` and other forms: `yaml`'s
       this.at++;
       const after = this.text.charCodeAt(this.at);
       if (after !== 0x20) giveUp();
@@ -507,7 +516,7 @@ class FlowReader {
     while (this.at < this.stop) {
       const d = text.charCodeAt(this.at);
       if (d === 0x2c || d === 0x5d || d === 0x7d || d === 0x5b || d === 0x7b) break;
-      // Any `:` in a flow plain scalar (`{a:1}`, `nginx:1.2`) is left to js-yaml's rules.
+      // Any `:` in a flow plain scalar (`{a:1}`, `nginx:1.2`) is left to `yaml`'s rules.
       if (d === 0x3a || d === 0x23) {
         if (d === 0x3a && text.charCodeAt(this.at + 1) === 0x20) break;
         giveUp();

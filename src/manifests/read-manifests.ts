@@ -100,7 +100,8 @@ function mergeCluster(name: string, parts: ClusterManifests[]): ClusterManifests
       message: duplicateObjectMessage(object.kind, id, location(first.source), location(object.source)),
     });
   }
-  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown) };
+  const definitions = new Set(parts.flatMap((part) => [...(part.definitions ?? [])]));
+  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown), definitions, fluxInstance: parts.some((part) => part.fluxInstance === true) };
 }
 
 /**

@@ -4,7 +4,7 @@
 // decide where a Flux object lands and what it depends on (a ConfigMap's value set as a Flux
 // Kustomization's `spec.targetNamespace`, for example); see docs/behaviour.md.
 
-import jsYaml from "js-yaml";
+import { readYamlStream } from "../runtime/yaml-library.js";
 import { isPlainObject } from "./manifest-document.js";
 
 /** One resource of a build, with the namespace it lands in so far. */
@@ -137,8 +137,9 @@ export function replacementsOf(entries: unknown, readFile: (path: string) => str
       const text = readFile(entry["path"]);
       if (text === undefined) continue;
       try {
-        const loaded: unknown = jsYaml.load(text);
-        for (const rule of Array.isArray(loaded) ? loaded : [loaded]) if (isPlainObject(rule)) rules.push(rule);
+        for (const loaded of readYamlStream(text)) {
+          for (const rule of Array.isArray(loaded) ? loaded : [loaded]) if (isPlainObject(rule)) rules.push(rule);
+        }
       } catch {
         continue;
       }

@@ -30,4 +30,18 @@ describe("snapshotOfObjects", () => {
     expect(byId.get("HelmRelease/default/a")).toMatchObject({ reason: "Cycle", cycle: true });
     expect(snapshot.nodes).toHaveLength(6);
   });
+
+  it("sends a bounded path for a 3,000-object chain: the first six hops, how many more, the last six", () => {
+    const objects = Array.from({ length: 3000 }, (_, i) => release(`default/r${i}`, { dependsOn: i === 0 ? [] : [`r${i - 1}`], status: i === 0 ? "failed" : "progressing" }));
+    const snapshot = snapshotOfObjects(objects, "files");
+    for (const node of snapshot.nodes) expect(node.path?.length ?? 0).toBeLessThanOrEqual(12);
+    const top = snapshot.nodes.find((n) => n.id === "HelmRelease/default/r2999")!;
+    expect(top.path).toEqual([
+      ...[2998, 2997, 2996, 2995, 2994, 2993].map((i) => `HelmRelease/default/r${i}`),
+      ...[5, 4, 3, 2, 1, 0].map((i) => `HelmRelease/default/r${i}`),
+    ]);
+    expect(top).toMatchObject({ pathOmitted: 2987, pathOmittedAt: 6, rootCause: "HelmRelease/default/r0" });
+    // The whole snapshot grows with the objects, not with their depth.
+    expect(JSON.stringify(snapshot).length).toBeLessThan(3000 * 2000);
+  });
 });

@@ -4,6 +4,8 @@
 // too, so the page, the static file and `why` say the same words.
 
 import { GateTracker, healthOf } from "../graph/gates.js";
+import { boundedPath, shownNodes } from "../graph/gate-path.js";
+import type { GateLookup } from "../graph/gate-path.js";
 import { blockedMessage, gateOpenedMessage, missingMessage } from "../graph/messages.js";
 import { kindOfNode, resolveDependencies, splitKey, splitNodeKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
@@ -14,9 +16,12 @@ function uniqueDependencyKeys(object: FluxObject): ObjectKey[] {
   return [...new Set(resolveDependencies(object).map((d) => d.key))];
 }
 
-/** The page's node for one object and its gate. */
-export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState): GraphNode {
-  const self = nodeId(kind, object.namespace, object.name);
+/**
+ * The page's node for one object and its gate. Its path is bounded (gate-path.ts): walked through
+ * `gateOf` when given, else what the gate alone holds (a cached node then stays right while its gate does).
+ */
+export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState, gateOf?: GateLookup): GraphNode {
+  const path = gate.state === "blocked" ? boundedPath(gate, gateOf) : undefined;
   const dependencies = uniqueDependencyKeys(object);
   const node: GraphNode = {
     id: nodeId(kind, object.namespace, object.name),
@@ -25,7 +30,7 @@ export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState)
     name: object.name,
     state: gate.state,
     health: healthOf(object),
-    message: gate.state === "open" ? openMessage(object, dependencies) : blockedMessage(gate, kind),
+    message: gate.state === "open" ? openMessage(object, dependencies) : blockedMessage(gate, kind, path),
     conditions: (object.status?.conditions ?? []).map((c) => ({
       type: c.type,
       status: c.status,
@@ -38,9 +43,13 @@ export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState)
   if (gate.state === "blocked") {
     node.reason = gate.reason;
     node.rootCause = idOf(kind, gate.rootCause);
-    node.path = gate.path.map((k) => idOf(kind, k));
+    node.path = shownNodes(path!).map((k) => idOf(kind, k));
+    if (path!.omitted > 0) {
+      node.pathOmitted = path!.omitted;
+      node.pathOmittedAt = path!.head.length;
+    }
     node.rootCauseMessage = gate.rootCauseMessage;
-    if (gate.reason === "Cycle" && idOf(kind, gate.path[gate.path.length - 1]!) === self) node.cycle = true;
+    if (gate.onCycle === true) node.cycle = true;
   }
   return node;
 }
@@ -91,7 +100,7 @@ export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSn
       const gate = tracker.state(key);
       if (gate === undefined || shown.has(key)) continue; // one node per object, however often listed
       shown.add(key);
-      nodes.push(graphNodeOf(kind, tracker.graph.get(key)!, gate));
+      nodes.push(graphNodeOf(kind, tracker.graph.get(key)!, gate, (node) => tracker.state(node)));
       for (const dep of tracker.graph.dependencyKeys(key)) if (!tracker.graph.has(dep)) ghosts.add(dep);
     }
   }

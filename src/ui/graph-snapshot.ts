@@ -33,8 +33,13 @@ export interface GraphNode {
   reason?: string;
   /** For blocked: the object at the end of the chain. */
   rootCause?: NodeId;
-  /** For blocked: from this node (exclusive) to the root cause (inclusive). */
+  /**
+   * For blocked: from this node (exclusive) to the root cause (inclusive), at most 12 hops: a longer
+   * path leaves `pathOmitted` hops out after the first `pathOmittedAt` (the server bounds what it sends).
+   */
   path?: NodeId[];
+  pathOmitted?: number;
+  pathOmittedAt?: number;
   /** For blocked: why the root cause is not ready (the end of the Event text). */
   rootCauseMessage?: string;
   health?: NodeHealth;

@@ -38,4 +38,18 @@ describe("whyChain", () => {
   it("is undefined for an object that is not there", () => {
     expect(whyChain(snapshot, "HelmRelease/default/nope")).toBeUndefined();
   });
+
+  it("shows a 3,000-object chain bounded: six hops, how many more, six more ending at the root cause", () => {
+    const chain = snapshotOfObjects(
+      Array.from({ length: 3000 }, (_, i) => release(`default/r${i}`, { dependsOn: i === 0 ? [] : [`r${i - 1}`], status: i === 0 ? "failed" : "progressing", ...(i === 0 ? { message: "install retries exhausted" } : {}) })),
+      "files",
+    );
+    const lines = renderChain(whyChain(chain, "HelmRelease/default/r2999")!).trimEnd().split("\n");
+    expect(lines).toHaveLength(14);
+    expect(lines[1]).toContain("HelmRelease default/r2998");
+    expect(lines[7]).toMatch(/└─ … 2987 more …$/);
+    expect(lines[8]).toContain("HelmRelease default/r5");
+    expect(lines[13]).toContain("HelmRelease default/r0");
+    expect(lines[13]).toContain("[root cause]: install retries exhausted");
+  });
 });

@@ -10,6 +10,8 @@ export interface ChainLine {
   rootCause: boolean;
   /** The node was seen earlier on the chain: a cycle closes here. */
   repeats: boolean;
+  /** Instead of a node: this many hops of a long chain left out (the id is then empty). */
+  omitted?: number;
   /** Indentation under the first line (default: the line's place in the chain). */
   depth?: number;
 }
@@ -55,7 +57,7 @@ export function dependencyTree(snapshot: GraphSnapshot, id: NodeId): ChainLine[]
   return lines;
 }
 
-/** The chain from `id` along its path; undefined when no such node. */
+/** The chain from `id` along its path (bounded: the snapshot's path is); undefined when no such node. */
 export function whyChain(snapshot: GraphSnapshot, id: NodeId): ChainLine[] | undefined {
   const nodes = new Map(snapshot.nodes.map((n) => [n.id, n]));
   const start = nodes.get(id);
@@ -63,7 +65,10 @@ export function whyChain(snapshot: GraphSnapshot, id: NodeId): ChainLine[] | und
   const lines: ChainLine[] = [{ id, state: stateOf(start), message: start.message, rootCause: false, repeats: false }];
   const seen = new Set([id]);
   const path = start.path ?? [];
-  path.forEach((step, i) => {
+  for (const [i, step] of path.entries()) {
+    if (start.pathOmitted !== undefined && i === start.pathOmittedAt) {
+      lines.push({ id: "", state: "", message: "", rootCause: false, repeats: false, omitted: start.pathOmitted });
+    }
     const node = nodes.get(step);
     const last = i === path.length - 1;
     const repeats = seen.has(step);
@@ -71,7 +76,9 @@ export function whyChain(snapshot: GraphSnapshot, id: NodeId): ChainLine[] | und
     // The root cause speaks through the message its dependents give for it (its own gate may be open).
     const message = last && start.rootCauseMessage !== undefined && start.reason !== "Cycle" ? start.rootCauseMessage : (node?.message ?? "");
     lines.push({ id: step, state: node === undefined ? "missing" : stateOf(node), message, rootCause: last && start.reason !== "Cycle", repeats });
-  });
+    // A cycle's path goes to its root cause, then once round: the chain ends where it first closes.
+    if (repeats) break;
+  }
   return lines;
 }
 
@@ -86,6 +93,7 @@ export function renderChain(lines: readonly ChainLine[]): string {
     .map((line, index) => {
       const depth = line.depth ?? index;
       const branch = depth === 0 ? "" : `${"   ".repeat(depth - 1)}└─ `;
+      if (line.omitted !== undefined) return `${branch}… ${line.omitted} more …\n`;
       const marks = [line.rootCause ? "root cause" : "", line.repeats ? "cycle closes here" : ""].filter((m) => m !== "");
       const suffix = marks.length === 0 ? "" : ` [${marks.join(", ")}]`;
       return `${branch}${label(line.id)}  ${line.state}${suffix}: ${line.message}\n`;
