@@ -4,6 +4,7 @@
 //
 // `node action/bundle.mjs [OUTFILE]` (default action/index.js).
 import { build } from "esbuild";
+import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { fileURLToPath, URL } from "node:url";
 
@@ -33,10 +34,15 @@ await build({
       // follow; the bundle has no node_modules to find it in, so it gets the library bundled instead.
       name: "bundled-yaml-library",
       setup(context) {
-        context.onLoad({ filter: /src[\\/]runtime[\\/]yaml-library\.ts$/ }, () => ({
-          loader: "ts",
-          contents: 'import * as Yaml from "yaml";\nexport function yamlLibrary(): typeof Yaml {\n  return Yaml;\n}\n',
-        }));
+        context.onLoad({ filter: /src[\\/]runtime[\\/]yaml-library\.ts$/ }, async (args) => {
+          const source = await readFile(args.path, "utf8");
+          const lazy = /export function yamlLibrary\(\)[^{]*\{[^}]*\}/;
+          if (!lazy.test(source)) throw new Error(`${args.path}: yamlLibrary() not found; update action/bundle.mjs`);
+          const contents = source
+            .replace('import type * as Yaml from "yaml";', 'import * as BundledYaml from "yaml";\nimport type * as Yaml from "yaml";')
+            .replace(lazy, "export function yamlLibrary(): typeof Yaml {\n  return BundledYaml;\n}");
+          return { loader: "ts", contents };
+        });
       },
     },
   ],

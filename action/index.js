@@ -36,9 +36,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// ../main/node_modules/yaml/dist/nodes/identity.js
+// node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -93,9 +93,9 @@ var require_identity = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/visit.js
+// node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "../main/node_modules/yaml/dist/visit.js"(exports) {
+  "node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -251,9 +251,9 @@ var require_visit = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/directives.js
+// node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "../main/node_modules/yaml/dist/doc/directives.js"(exports) {
+  "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var visit = require_visit();
@@ -267,10 +267,10 @@ var require_directives = __commonJS({
     };
     var escapeTagName = (tn) => tn.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]);
     var Directives = class _Directives {
-      constructor(yaml2, tags) {
+      constructor(yaml, tags) {
         this.docStart = null;
         this.docEnd = false;
-        this.yaml = Object.assign({}, _Directives.defaultYaml, yaml2);
+        this.yaml = Object.assign({}, _Directives.defaultYaml, yaml);
         this.tags = Object.assign({}, _Directives.defaultTags, tags);
       }
       clone() {
@@ -422,9 +422,9 @@ var require_directives = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/anchors.js
+// node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var visit = require_visit();
@@ -492,9 +492,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/applyReviver.js
+// node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -542,9 +542,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/toJS.js
+// node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     function toJS(value, arg, ctx) {
@@ -572,16 +572,16 @@ var require_toJS = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Node.js
+// node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity2 = require_identity();
     var toJS = require_toJS();
     var NodeBase = class {
-      constructor(type2) {
-        Object.defineProperty(this, identity2.NODE_TYPE, { value: type2 });
+      constructor(type) {
+        Object.defineProperty(this, identity2.NODE_TYPE, { value: type });
       }
       /** Create a copy of this node.  */
       clone() {
@@ -613,9 +613,9 @@ var require_Node = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Alias.js
+// node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -731,9 +731,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Scalar.js
+// node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var Node = require_Node();
@@ -761,9 +761,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/createNode.js
+// node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity2 = require_identity();
@@ -785,14 +785,14 @@ var require_createNode = __commonJS({
       if (identity2.isNode(value))
         return value;
       if (identity2.isPair(value)) {
-        const map3 = ctx.schema[identity2.MAP].createNode?.(ctx.schema, null, ctx);
-        map3.items.push(value);
-        return map3;
+        const map2 = ctx.schema[identity2.MAP].createNode?.(ctx.schema, null, ctx);
+        map2.items.push(value);
+        return map2;
       }
       if (value instanceof String || value instanceof Number || value instanceof Boolean || typeof BigInt !== "undefined" && value instanceof BigInt) {
         value = value.valueOf();
       }
-      const { aliasDuplicateObjects, onAnchor, onTagObj, schema: schema2, sourceObjects } = ctx;
+      const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
       let ref = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
         ref = sourceObjects.get(value);
@@ -806,7 +806,7 @@ var require_createNode = __commonJS({
       }
       if (tagName?.startsWith("!!"))
         tagName = defaultTagPrefix + tagName.slice(2);
-      let tagObj = findTagObject(value, tagName, schema2.tags);
+      let tagObj = findTagObject(value, tagName, schema.tags);
       if (!tagObj) {
         if (value && typeof value.toJSON === "function") {
           value = value.toJSON();
@@ -817,7 +817,7 @@ var require_createNode = __commonJS({
             ref.node = node2;
           return node2;
         }
-        tagObj = value instanceof Map ? schema2[identity2.MAP] : Symbol.iterator in Object(value) ? schema2[identity2.SEQ] : schema2[identity2.MAP];
+        tagObj = value instanceof Map ? schema[identity2.MAP] : Symbol.iterator in Object(value) ? schema[identity2.SEQ] : schema[identity2.MAP];
       }
       if (onTagObj) {
         onTagObj(tagObj);
@@ -836,14 +836,14 @@ var require_createNode = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Collection.js
+// node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity2 = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema2, path, value) {
+    function collectionFromPath(schema, path, value) {
       let v = value;
       for (let i = path.length - 1; i >= 0; --i) {
         const k = path[i];
@@ -861,16 +861,16 @@ var require_Collection = __commonJS({
         onAnchor: () => {
           throw new Error("This should not happen, please report a bug.");
         },
-        schema: schema2,
+        schema,
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
     var isEmptyPath = (path) => path == null || typeof path === "object" && !!path[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
-      constructor(type2, schema2) {
-        super(type2);
+      constructor(type, schema) {
+        super(type);
         Object.defineProperty(this, "schema", {
-          value: schema2,
+          value: schema,
           configurable: true,
           enumerable: false,
           writable: true
@@ -881,11 +881,11 @@ var require_Collection = __commonJS({
        *
        * @param schema - If defined, overwrites the original's schema
        */
-      clone(schema2) {
+      clone(schema) {
         const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
-        if (schema2)
-          copy.schema = schema2;
-        copy.items = copy.items.map((it) => identity2.isNode(it) || identity2.isPair(it) ? it.clone(schema2) : it);
+        if (schema)
+          copy.schema = schema;
+        copy.items = copy.items.map((it) => identity2.isNode(it) || identity2.isPair(it) ? it.clone(schema) : it);
         if (this.range)
           copy.range = this.range.slice();
         return copy;
@@ -979,26 +979,26 @@ var require_Collection = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyComment.js
+// node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
-    var stringifyComment = (str5) => str5.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str4) => str4.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent2) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent2 ? comment.replace(/^(?! *$)/gm, indent2) : comment;
     }
-    var lineComment = (str5, indent2, comment) => str5.endsWith("\n") ? indentComment(comment, indent2) : comment.includes("\n") ? "\n" + indentComment(comment, indent2) : (str5.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str4, indent2, comment) => str4.endsWith("\n") ? indentComment(comment, indent2) : comment.includes("\n") ? "\n" + indentComment(comment, indent2) : (str4.endsWith(" ") ? "" : " ") + comment;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/foldFlowLines.js
+// node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -1132,9 +1132,9 @@ ${indent2}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyString.js
+// node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -1143,16 +1143,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str5) => /^(%|---|\.\.\.)/m.test(str5);
-    function lineLengthOverLimit(str5, lineWidth, indentLength) {
+    var containsDocumentMarker = (str4) => /^(%|---|\.\.\.)/m.test(str4);
+    function lineLengthOverLimit(str4, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str5.length;
+      const strLen = str4.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str5[i] === "\n") {
+        if (str4[i] === "\n") {
           if (i - start > limit)
             return true;
           start = i + 1;
@@ -1163,74 +1163,74 @@ var require_stringifyString = __commonJS({
       return true;
     }
     function doubleQuotedString(value, ctx) {
-      const json2 = JSON.stringify(value);
+      const json = JSON.stringify(value);
       if (ctx.options.doubleQuotedAsJSON)
-        return json2;
+        return json;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent2 = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str5 = "";
+      let str4 = "";
       let start = 0;
-      for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
-        if (ch === " " && json2[i + 1] === "\\" && json2[i + 2] === "n") {
-          str5 += json2.slice(start, i) + "\\ ";
+      for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
+        if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
+          str4 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json2[i + 1]) {
+          switch (json[i + 1]) {
             case "u":
               {
-                str5 += json2.slice(start, i);
-                const code = json2.substr(i + 2, 4);
+                str4 += json.slice(start, i);
+                const code = json.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
-                    str5 += "\\0";
+                    str4 += "\\0";
                     break;
                   case "0007":
-                    str5 += "\\a";
+                    str4 += "\\a";
                     break;
                   case "000b":
-                    str5 += "\\v";
+                    str4 += "\\v";
                     break;
                   case "001b":
-                    str5 += "\\e";
+                    str4 += "\\e";
                     break;
                   case "0085":
-                    str5 += "\\N";
+                    str4 += "\\N";
                     break;
                   case "00a0":
-                    str5 += "\\_";
+                    str4 += "\\_";
                     break;
                   case "2028":
-                    str5 += "\\L";
+                    str4 += "\\L";
                     break;
                   case "2029":
-                    str5 += "\\P";
+                    str4 += "\\P";
                     break;
                   default:
                     if (code.substr(0, 2) === "00")
-                      str5 += "\\x" + code.substr(2);
+                      str4 += "\\x" + code.substr(2);
                     else
-                      str5 += json2.substr(i, 6);
+                      str4 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
               }
               break;
             case "n":
-              if (implicitKey || json2[i + 2] === '"' || json2.length < minMultiLineLength) {
+              if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str5 += json2.slice(start, i) + "\n\n";
-                while (json2[i + 2] === "\\" && json2[i + 3] === "n" && json2[i + 4] !== '"') {
-                  str5 += "\n";
+                str4 += json.slice(start, i) + "\n\n";
+                while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
+                  str4 += "\n";
                   i += 2;
                 }
-                str5 += indent2;
-                if (json2[i + 2] === " ")
-                  str5 += "\\";
+                str4 += indent2;
+                if (json[i + 2] === " ")
+                  str4 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -1239,8 +1239,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str5 = start ? str5 + json2.slice(start) : json2;
-      return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent2, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str4 = start ? str4 + json.slice(start) : json;
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent2, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -1273,13 +1273,13 @@ ${indent2}`) + "'";
     } catch {
       blockEndNewlines = /\n+(?!\n|$)/g;
     }
-    function blockString({ comment, type: type2, value }, ctx, onComment, onChompKeep) {
+    function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
       const { blockQuote, commentString, lineWidth } = ctx.options;
       if (!blockQuote || /\n[\t ]+$/.test(value)) {
         return quotedString(value, ctx);
       }
       const indent2 = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal3 = blockQuote === "literal" ? true : blockQuote === "folded" || type2 === Scalar.Scalar.BLOCK_FOLDED ? false : type2 === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
+      const literal3 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
       if (!value)
         return literal3 ? "|\n" : ">\n";
       let chomp;
@@ -1334,7 +1334,7 @@ ${indent2}`) + "'";
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent2}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
-        if (blockQuote !== "folded" && type2 !== Scalar.Scalar.BLOCK_FOLDED) {
+        if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
           foldOptions.onOverflow = () => {
             literalFallback = true;
           };
@@ -1349,7 +1349,7 @@ ${indent2}${body}`;
 ${indent2}${start}${value}${end}`;
     }
     function plainString(item, ctx, onComment, onChompKeep) {
-      const { type: type2, value } = item;
+      const { type, value } = item;
       const { actualString, implicitKey, indent: indent2, indentStep, inFlow } = ctx;
       if (implicitKey && value.includes("\n") || inFlow && /[[\]{},]/.test(value)) {
         return quotedString(value, ctx);
@@ -1357,7 +1357,7 @@ ${indent2}${start}${value}${end}`;
       if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
         return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
-      if (!implicitKey && !inFlow && type2 !== Scalar.Scalar.PLAIN && value.includes("\n")) {
+      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
         return blockString(item, ctx, onComment, onChompKeep);
       }
       if (containsDocumentMarker(value)) {
@@ -1368,23 +1368,23 @@ ${indent2}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str5 = value.replace(/\n+/g, `$&
+      const str4 = value.replace(/\n+/g, `$&
 ${indent2}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str5);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str4);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent2, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent2, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
       const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
-      let { type: type2 } = item;
-      if (type2 !== Scalar.Scalar.QUOTE_DOUBLE) {
+      let { type } = item;
+      if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
         if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
-          type2 = Scalar.Scalar.QUOTE_DOUBLE;
+          type = Scalar.Scalar.QUOTE_DOUBLE;
       }
       const _stringify = (_type) => {
         switch (_type) {
@@ -1401,7 +1401,7 @@ ${indent2}`);
             return null;
         }
       };
-      let res = _stringify(type2);
+      let res = _stringify(type);
       if (res === null) {
         const { defaultKeyType, defaultStringType } = ctx.options;
         const t = implicitKey && defaultKeyType || defaultStringType;
@@ -1415,9 +1415,9 @@ ${indent2}`);
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringify.js
+// node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity2 = require_identity();
@@ -1528,20 +1528,20 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str5 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity2.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity2.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str5;
-      return identity2.isScalar(node) || str5[0] === "{" || str5[0] === "[" ? `${props} ${str5}` : `${props}
-${ctx.indent}${str5}`;
+        return str4;
+      return identity2.isScalar(node) || str4[0] === "{" || str4[0] === "[" ? `${props} ${str4}` : `${props}
+${ctx.indent}${str4}`;
     }
     exports.createStringifyContext = createStringifyContext;
     exports.stringify = stringify;
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyPair.js
+// node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var Scalar = require_Scalar();
@@ -1567,8 +1567,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str5 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str5.length > 1024) {
+      let str4 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str4.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -1577,27 +1577,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str5 === "" ? "?" : explicitKey ? `? ${str5}` : str5;
+          return str4 === "" ? "?" : explicitKey ? `? ${str4}` : str4;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str5 = `? ${str5}`;
+        str4 = `? ${str4}`;
         if (keyComment && !keyCommentDone) {
-          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str5;
+        return str4;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
-        str5 = `? ${str5}
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+        str4 = `? ${str4}
 ${indent2}:`;
       } else {
-        str5 = `${str5}:`;
+        str4 = `${str4}:`;
         if (keyComment)
-          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity2.isNode(value)) {
@@ -1613,7 +1613,7 @@ ${indent2}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity2.isScalar(value))
-        ctx.indentAtStart = str5.length + 1;
+        ctx.indentAtStart = str4.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity2.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -1657,24 +1657,24 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str5 += ws + valueStr;
+      str4 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(valueComment));
+        str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str5;
+      return str4;
     }
     exports.stringifyPair = stringifyPair;
   }
 });
 
-// ../main/node_modules/yaml/dist/log.js
+// node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "../main/node_modules/yaml/dist/log.js"(exports) {
+  "node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug(logLevel, ...messages) {
@@ -1694,14 +1694,14 @@ var require_log = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var Scalar = require_Scalar();
     var MERGE_KEY = "<<";
-    var merge2 = {
+    var merge = {
       identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
@@ -1711,31 +1711,31 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key) => (merge2.identify(key) || identity2.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
-    function addMergeToJSMap(ctx, map3, value) {
+    var isMergeKey = (ctx, key) => (merge.identify(key) || identity2.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge.tag && tag.default);
+    function addMergeToJSMap(ctx, map2, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity2.isSeq(source))
         for (const it of source.items)
-          mergeValue(ctx, map3, it);
+          mergeValue(ctx, map2, it);
       else if (Array.isArray(source))
         for (const it of source)
-          mergeValue(ctx, map3, it);
+          mergeValue(ctx, map2, it);
       else
-        mergeValue(ctx, map3, source);
+        mergeValue(ctx, map2, source);
     }
-    function mergeValue(ctx, map3, value) {
+    function mergeValue(ctx, map2, value) {
       const source = resolveAliasValue(ctx, value);
       if (!identity2.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
       for (const [key, value2] of srcMap) {
-        if (map3 instanceof Map) {
-          if (!map3.has(key))
-            map3.set(key, value2);
-        } else if (map3 instanceof Set) {
-          map3.add(key);
-        } else if (!Object.prototype.hasOwnProperty.call(map3, key)) {
-          Object.defineProperty(map3, key, {
+        if (map2 instanceof Map) {
+          if (!map2.has(key))
+            map2.set(key, value2);
+        } else if (map2 instanceof Set) {
+          map2.add(key);
+        } else if (!Object.prototype.hasOwnProperty.call(map2, key)) {
+          Object.defineProperty(map2, key, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -1743,52 +1743,52 @@ var require_merge = __commonJS({
           });
         }
       }
-      return map3;
+      return map2;
     }
     function resolveAliasValue(ctx, value) {
       return ctx && identity2.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
     }
     exports.addMergeToJSMap = addMergeToJSMap;
     exports.isMergeKey = isMergeKey;
-    exports.merge = merge2;
+    exports.merge = merge;
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
+// node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
-    var merge2 = require_merge();
+    var merge = require_merge();
     var stringify = require_stringify();
     var identity2 = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map3, { key, value }) {
+    function addPairToJSMap(ctx, map2, { key, value }) {
       if (identity2.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map3, value);
-      else if (merge2.isMergeKey(ctx, key))
-        merge2.addMergeToJSMap(ctx, map3, value);
+        key.addToJSMap(ctx, map2, value);
+      else if (merge.isMergeKey(ctx, key))
+        merge.addMergeToJSMap(ctx, map2, value);
       else {
         const jsKey = toJS.toJS(key, "", ctx);
-        if (map3 instanceof Map) {
-          map3.set(jsKey, toJS.toJS(value, jsKey, ctx));
-        } else if (map3 instanceof Set) {
-          map3.add(jsKey);
+        if (map2 instanceof Map) {
+          map2.set(jsKey, toJS.toJS(value, jsKey, ctx));
+        } else if (map2 instanceof Set) {
+          map2.add(jsKey);
         } else {
           const stringKey = stringifyKey(key, jsKey, ctx);
           const jsValue = toJS.toJS(value, stringKey, ctx);
-          if (stringKey in map3)
-            Object.defineProperty(map3, stringKey, {
+          if (stringKey in map2)
+            Object.defineProperty(map2, stringKey, {
               value: jsValue,
               writable: true,
               enumerable: true,
               configurable: true
             });
           else
-            map3[stringKey] = jsValue;
+            map2[stringKey] = jsValue;
         }
       }
-      return map3;
+      return map2;
     }
     function stringifyKey(key, jsKey, ctx) {
       if (jsKey === null)
@@ -1818,9 +1818,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Pair.js
+// node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -1837,12 +1837,12 @@ var require_Pair = __commonJS({
         this.key = key;
         this.value = value;
       }
-      clone(schema2) {
+      clone(schema) {
         let { key, value } = this;
         if (identity2.isNode(key))
-          key = key.clone(schema2);
+          key = key.clone(schema);
         if (identity2.isNode(value))
-          value = value.clone(schema2);
+          value = value.clone(schema);
         return new _Pair(key, value);
       }
       toJSON(_, ctx) {
@@ -1858,9 +1858,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyCollection.js
+// node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var stringify = require_stringify();
@@ -1893,31 +1893,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str6 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str5 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str6 += stringifyComment.lineComment(str6, itemIndent, commentString(comment2));
+          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str6);
+        lines.push(blockItemPrefix + str5);
       }
-      let str5;
+      let str4;
       if (lines.length === 0) {
-        str5 = flowChars.start + flowChars.end;
+        str4 = flowChars.start + flowChars.end;
       } else {
-        str5 = lines[0];
+        str4 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str5 += line ? `
+          str4 += line ? `
 ${indent2}${line}` : "\n";
         }
       }
       if (comment) {
-        str5 += "\n" + stringifyComment.indentComment(commentString(comment), indent2);
+        str4 += "\n" + stringifyComment.indentComment(commentString(comment), indent2);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str5;
+      return str4;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent: indent2, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -1960,21 +1960,21 @@ ${indent2}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str5 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str5.includes("\n"));
+        let str4 = stringify.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
         if (i < items.length - 1) {
-          str5 += ",";
+          str4 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str5.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str4.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str5 += ",";
+            str4 += ",";
           }
         }
         if (comment)
-          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment));
-        lines.push(str5);
+          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment));
+        lines.push(str4);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -1986,11 +1986,11 @@ ${indent2}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str5 = start;
+          let str4 = start;
           for (const line of lines)
-            str5 += line ? `
+            str4 += line ? `
 ${indentStep}${indent2}${line}` : "\n";
-          return `${str5}
+          return `${str4}
 ${indent2}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -2009,9 +2009,9 @@ ${indent2}${end}`;
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/YAMLMap.js
+// node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -2035,24 +2035,24 @@ var require_YAMLMap = __commonJS({
       static get tagName() {
         return "tag:yaml.org,2002:map";
       }
-      constructor(schema2) {
-        super(identity2.MAP, schema2);
+      constructor(schema) {
+        super(identity2.MAP, schema);
         this.items = [];
       }
       /**
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema2, obj, ctx) {
+      static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
-        const map3 = new this(schema2);
+        const map2 = new this(schema);
         const add = (key, value) => {
           if (typeof replacer === "function")
             value = replacer.call(obj, key, value);
           else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
           if (value !== void 0 || keepUndefined)
-            map3.items.push(Pair.createPair(key, value, ctx));
+            map2.items.push(Pair.createPair(key, value, ctx));
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
@@ -2061,10 +2061,10 @@ var require_YAMLMap = __commonJS({
           for (const key of Object.keys(obj))
             add(key, obj[key]);
         }
-        if (typeof schema2.sortMapEntries === "function") {
-          map3.items.sort(schema2.sortMapEntries);
+        if (typeof schema.sortMapEntries === "function") {
+          map2.items.sort(schema.sortMapEntries);
         }
-        return map3;
+        return map2;
       }
       /**
        * Adds a value to the collection.
@@ -2122,13 +2122,13 @@ var require_YAMLMap = __commonJS({
        * @param {Class} Type - If set, forces the returned collection type
        * @returns Instance of Type, Map, or Object
        */
-      toJSON(_, ctx, Type2) {
-        const map3 = Type2 ? new Type2() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+      toJSON(_, ctx, Type) {
+        const map2 = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
         if (ctx?.onCreate)
-          ctx.onCreate(map3);
+          ctx.onCreate(map2);
         for (const item of this.items)
-          addPairToJSMap.addPairToJSMap(ctx, map3, item);
-        return map3;
+          addPairToJSMap.addPairToJSMap(ctx, map2, item);
+        return map2;
       }
       toString(ctx, onComment, onChompKeep) {
         if (!ctx)
@@ -2153,31 +2153,31 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/common/map.js
+// node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var YAMLMap = require_YAMLMap();
-    var map3 = {
+    var map2 = {
       collection: "map",
       default: true,
       nodeClass: YAMLMap.YAMLMap,
       tag: "tag:yaml.org,2002:map",
-      resolve(map4, onError) {
-        if (!identity2.isMap(map4))
+      resolve(map3, onError) {
+        if (!identity2.isMap(map3))
           onError("Expected a mapping for this tag");
-        return map4;
+        return map3;
       },
-      createNode: (schema2, obj, ctx) => YAMLMap.YAMLMap.from(schema2, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
     };
-    exports.map = map3;
+    exports.map = map2;
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/YAMLSeq.js
+// node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -2189,8 +2189,8 @@ var require_YAMLSeq = __commonJS({
       static get tagName() {
         return "tag:yaml.org,2002:seq";
       }
-      constructor(schema2) {
-        super(identity2.SEQ, schema2);
+      constructor(schema) {
+        super(identity2.SEQ, schema);
         this.items = [];
       }
       add(value) {
@@ -2246,13 +2246,13 @@ var require_YAMLSeq = __commonJS({
           this.items[idx] = value;
       }
       toJSON(_, ctx) {
-        const seq2 = [];
+        const seq = [];
         if (ctx?.onCreate)
-          ctx.onCreate(seq2);
+          ctx.onCreate(seq);
         let i = 0;
         for (const item of this.items)
-          seq2.push(toJS.toJS(item, String(i++), ctx));
-        return seq2;
+          seq.push(toJS.toJS(item, String(i++), ctx));
+        return seq;
       }
       toString(ctx, onComment, onChompKeep) {
         if (!ctx)
@@ -2265,9 +2265,9 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema2, obj, ctx) {
+      static from(schema, obj, ctx) {
         const { replacer } = ctx;
-        const seq2 = new this(schema2);
+        const seq = new this(schema);
         if (obj && Symbol.iterator in Object(obj)) {
           let i = 0;
           for (let it of obj) {
@@ -2275,10 +2275,10 @@ var require_YAMLSeq = __commonJS({
               const key = obj instanceof Set ? it : String(i++);
               it = replacer.call(obj, key, it);
             }
-            seq2.items.push(createNode.createNode(it, void 0, ctx));
+            seq.items.push(createNode.createNode(it, void 0, ctx));
           }
         }
-        return seq2;
+        return seq;
       }
     };
     function asItemIndex(key) {
@@ -2291,38 +2291,38 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/common/seq.js
+// node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var YAMLSeq = require_YAMLSeq();
-    var seq2 = {
+    var seq = {
       collection: "seq",
       default: true,
       nodeClass: YAMLSeq.YAMLSeq,
       tag: "tag:yaml.org,2002:seq",
-      resolve(seq3, onError) {
-        if (!identity2.isSeq(seq3))
+      resolve(seq2, onError) {
+        if (!identity2.isSeq(seq2))
           onError("Expected a sequence for this tag");
-        return seq3;
+        return seq2;
       },
-      createNode: (schema2, obj, ctx) => YAMLSeq.YAMLSeq.from(schema2, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
     };
-    exports.seq = seq2;
+    exports.seq = seq;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/common/string.js
+// node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str5) => str5,
+      resolve: (str4) => str4,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -2332,9 +2332,9 @@ var require_string = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/common/null.js
+// node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -2350,9 +2350,9 @@ var require_null = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/core/bool.js
+// node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -2360,7 +2360,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str5) => new Scalar.Scalar(str5[0] === "t" || str5[0] === "T"),
+      resolve: (str4) => new Scalar.Scalar(str4[0] === "t" || str4[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -2374,9 +2374,9 @@ var require_bool = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyNumber.js
+// node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format: format2, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -2401,9 +2401,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/core/float.js
+// node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -2412,7 +2412,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str5) => str5.slice(-3).toLowerCase() === "nan" ? NaN : str5[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2421,39 +2421,39 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str5) => parseFloat(str5),
+      resolve: (str4) => parseFloat(str4),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
       }
     };
-    var float2 = {
+    var float = {
       identify: (value) => typeof value === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str5) {
-        const node = new Scalar.Scalar(parseFloat(str5));
-        const dot = str5.indexOf(".");
-        if (dot !== -1 && str5[str5.length - 1] === "0")
-          node.minFractionDigits = str5.length - dot - 1;
+      resolve(str4) {
+        const node = new Scalar.Scalar(parseFloat(str4));
+        const dot = str4.indexOf(".");
+        if (dot !== -1 && str4[str4.length - 1] === "0")
+          node.minFractionDigits = str4.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
     };
-    exports.float = float2;
+    exports.float = float;
     exports.floatExp = floatExp;
     exports.floatNaN = floatNaN;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/core/int.js
+// node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str5, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5.substring(offset), radix);
+    var intResolve = (str4, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -2466,15 +2466,15 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str5, _onError, opt) => intResolve(str5, 2, 8, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 2, 8, opt),
       stringify: (node) => intStringify(node, 8, "0o")
     };
-    var int4 = {
+    var int3 = {
       identify: intIdentify,
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str5, _onError, opt) => intResolve(str5, 0, 10, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2483,50 +2483,50 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str5, _onError, opt) => intResolve(str5, 2, 16, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
-    exports.int = int4;
+    exports.int = int3;
     exports.intHex = intHex;
     exports.intOct = intOct;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/core/schema.js
+// node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
-    var map3 = require_map();
-    var _null2 = require_null();
-    var seq2 = require_seq();
+    var map2 = require_map();
+    var _null = require_null();
+    var seq = require_seq();
     var string = require_string();
-    var bool3 = require_bool();
-    var float2 = require_float();
-    var int4 = require_int();
-    var schema2 = [
-      map3.map,
-      seq2.seq,
+    var bool2 = require_bool();
+    var float = require_float();
+    var int3 = require_int();
+    var schema = [
+      map2.map,
+      seq.seq,
       string.string,
-      _null2.nullTag,
-      bool3.boolTag,
-      int4.intOct,
-      int4.int,
-      int4.intHex,
-      float2.floatNaN,
-      float2.floatExp,
-      float2.float
+      _null.nullTag,
+      bool2.boolTag,
+      int3.intOct,
+      int3.int,
+      int3.intHex,
+      float.floatNaN,
+      float.floatExp,
+      float.float
     ];
-    exports.schema = schema2;
+    exports.schema = schema;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/json/schema.js
+// node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
-    var map3 = require_map();
-    var seq2 = require_seq();
+    var map2 = require_map();
+    var seq = require_seq();
     function intIdentify(value) {
       return typeof value === "bigint" || Number.isInteger(value);
     }
@@ -2536,7 +2536,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str5) => str5,
+        resolve: (str4) => str4,
         stringify: stringifyJSON
       },
       {
@@ -2553,7 +2553,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str5) => str5 === "true",
+        resolve: (str4) => str4 === "true",
         stringify: stringifyJSON
       },
       {
@@ -2561,7 +2561,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str5, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5, 10),
+        resolve: (str4, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -2569,7 +2569,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str5) => parseFloat(str5),
+        resolve: (str4) => parseFloat(str4),
         stringify: stringifyJSON
       }
     ];
@@ -2577,24 +2577,24 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str5, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str5)}`);
-        return str5;
+      resolve(str4, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str4)}`);
+        return str4;
       }
     };
-    var schema2 = [map3.map, seq2.seq].concat(jsonScalars, jsonError);
-    exports.schema = schema2;
+    var schema = [map2.map, seq.seq].concat(jsonScalars, jsonError);
+    exports.schema = schema;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
     var stringifyString = require_stringifyString();
-    var binary2 = {
+    var binary = {
       identify: (value) => value instanceof Uint8Array,
       // Buffer inherits from Uint8Array
       default: false,
@@ -2611,60 +2611,60 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str5 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str5.length);
-          for (let i = 0; i < str5.length; ++i)
-            buffer[i] = str5.charCodeAt(i);
+          const str4 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str4.length);
+          for (let i = 0; i < str4.length; ++i)
+            buffer[i] = str4.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
           return src;
         }
       },
-      stringify({ comment, type: type2, value }, ctx, onComment, onChompKeep) {
+      stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
         if (!value)
           return "";
         const buf = value;
-        let str5;
+        let str4;
         if (typeof node_buffer.Buffer === "function") {
-          str5 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str4 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str5 = btoa(s);
+          str4 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
-        type2 ?? (type2 = Scalar.Scalar.BLOCK_LITERAL);
-        if (type2 !== Scalar.Scalar.QUOTE_DOUBLE) {
+        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
+        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str5.length / lineWidth);
+          const n = Math.ceil(str4.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str5.substr(o, lineWidth);
+            lines[i] = str4.substr(o, lineWidth);
           }
-          str5 = lines.join(type2 === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str4 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type: type2, value: str5 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx, onComment, onChompKeep);
       }
     };
-    exports.binary = binary2;
+    exports.binary = binary;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
     var YAMLSeq = require_YAMLSeq();
-    function resolvePairs(seq2, onError) {
-      if (identity2.isSeq(seq2)) {
-        for (let i = 0; i < seq2.items.length; ++i) {
-          let item = seq2.items[i];
+    function resolvePairs(seq, onError) {
+      if (identity2.isSeq(seq)) {
+        for (let i = 0; i < seq.items.length; ++i) {
+          let item = seq.items[i];
           if (identity2.isPair(item))
             continue;
           else if (identity2.isMap(item)) {
@@ -2681,16 +2681,16 @@ ${cn.comment}` : item.comment;
             }
             item = pair;
           }
-          seq2.items[i] = identity2.isPair(item) ? item : new Pair.Pair(item);
+          seq.items[i] = identity2.isPair(item) ? item : new Pair.Pair(item);
         }
       } else
         onError("Expected a sequence for this tag");
-      return seq2;
+      return seq;
     }
-    function createPairs(schema2, iterable, ctx) {
+    function createPairs(schema, iterable, ctx) {
       const { replacer } = ctx;
-      const pairs3 = new YAMLSeq.YAMLSeq(schema2);
-      pairs3.tag = "tag:yaml.org,2002:pairs";
+      const pairs2 = new YAMLSeq.YAMLSeq(schema);
+      pairs2.tag = "tag:yaml.org,2002:pairs";
       let i = 0;
       if (iterable && Symbol.iterator in Object(iterable))
         for (let it of iterable) {
@@ -2714,11 +2714,11 @@ ${cn.comment}` : item.comment;
           } else {
             key = it;
           }
-          pairs3.items.push(Pair.createPair(key, value, ctx));
+          pairs2.items.push(Pair.createPair(key, value, ctx));
         }
-      return pairs3;
+      return pairs2;
     }
-    var pairs2 = {
+    var pairs = {
       collection: "seq",
       default: false,
       tag: "tag:yaml.org,2002:pairs",
@@ -2726,20 +2726,20 @@ ${cn.comment}` : item.comment;
       createNode: createPairs
     };
     exports.createPairs = createPairs;
-    exports.pairs = pairs2;
+    exports.pairs = pairs;
     exports.resolvePairs = resolvePairs;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var toJS = require_toJS();
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
-    var pairs2 = require_pairs();
+    var pairs = require_pairs();
     var YAMLOMap = class _YAMLOMap extends YAMLSeq.YAMLSeq {
       constructor() {
         super();
@@ -2757,9 +2757,9 @@ var require_omap = __commonJS({
       toJSON(_, ctx) {
         if (!ctx)
           return super.toJSON(_);
-        const map3 = /* @__PURE__ */ new Map();
+        const map2 = /* @__PURE__ */ new Map();
         if (ctx?.onCreate)
-          ctx.onCreate(map3);
+          ctx.onCreate(map2);
         for (const pair of this.items) {
           let key, value;
           if (identity2.isPair(pair)) {
@@ -2768,28 +2768,28 @@ var require_omap = __commonJS({
           } else {
             key = toJS.toJS(pair, "", ctx);
           }
-          if (map3.has(key))
+          if (map2.has(key))
             throw new Error("Ordered maps must not include duplicate keys");
-          map3.set(key, value);
+          map2.set(key, value);
         }
-        return map3;
+        return map2;
       }
-      static from(schema2, iterable, ctx) {
-        const pairs$1 = pairs2.createPairs(schema2, iterable, ctx);
-        const omap3 = new this();
-        omap3.items = pairs$1.items;
-        return omap3;
+      static from(schema, iterable, ctx) {
+        const pairs$1 = pairs.createPairs(schema, iterable, ctx);
+        const omap2 = new this();
+        omap2.items = pairs$1.items;
+        return omap2;
       }
     };
     YAMLOMap.tag = "tag:yaml.org,2002:omap";
-    var omap2 = {
+    var omap = {
       collection: "seq",
       identify: (value) => value instanceof Map,
       nodeClass: YAMLOMap,
       default: false,
       tag: "tag:yaml.org,2002:omap",
-      resolve(seq2, onError) {
-        const pairs$1 = pairs2.resolvePairs(seq2, onError);
+      resolve(seq, onError) {
+        const pairs$1 = pairs.resolvePairs(seq, onError);
         const seenKeys = [];
         for (const { key } of pairs$1.items) {
           if (identity2.isScalar(key)) {
@@ -2802,16 +2802,16 @@ var require_omap = __commonJS({
         }
         return Object.assign(new YAMLOMap(), pairs$1);
       },
-      createNode: (schema2, iterable, ctx) => YAMLOMap.from(schema2, iterable, ctx)
+      createNode: (schema, iterable, ctx) => YAMLOMap.from(schema, iterable, ctx)
     };
     exports.YAMLOMap = YAMLOMap;
-    exports.omap = omap2;
+    exports.omap = omap;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -2841,9 +2841,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
+// node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -2852,7 +2852,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str5) => str5.slice(-3).toLowerCase() === "nan" ? NaN : str5[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2861,22 +2861,22 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str5) => parseFloat(str5.replace(/_/g, "")),
+      resolve: (str4) => parseFloat(str4.replace(/_/g, "")),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
       }
     };
-    var float2 = {
+    var float = {
       identify: (value) => typeof value === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str5) {
-        const node = new Scalar.Scalar(parseFloat(str5.replace(/_/g, "")));
-        const dot = str5.indexOf(".");
+      resolve(str4) {
+        const node = new Scalar.Scalar(parseFloat(str4.replace(/_/g, "")));
+        const dot = str4.indexOf(".");
         if (dot !== -1) {
-          const f = str5.substring(dot + 1).replace(/_/g, "");
+          const f = str4.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -2884,46 +2884,46 @@ var require_float2 = __commonJS({
       },
       stringify: stringifyNumber.stringifyNumber
     };
-    exports.float = float2;
+    exports.float = float;
     exports.floatExp = floatExp;
     exports.floatNaN = floatNaN;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
+// node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str5, offset, radix, { intAsBigInt }) {
-      const sign = str5[0];
+    function intResolve(str4, offset, radix, { intAsBigInt }) {
+      const sign = str4[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str5 = str5.substring(offset).replace(/_/g, "");
+      str4 = str4.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str5 = `0b${str5}`;
+            str4 = `0b${str4}`;
             break;
           case 8:
-            str5 = `0o${str5}`;
+            str4 = `0o${str4}`;
             break;
           case 16:
-            str5 = `0x${str5}`;
+            str4 = `0x${str4}`;
             break;
         }
-        const n2 = BigInt(str5);
+        const n2 = BigInt(str4);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str5, radix);
+      const n = parseInt(str4, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str5 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str5.substr(1) : prefix + str5;
+        const str4 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str4.substr(1) : prefix + str4;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -2933,7 +2933,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str5, _onError, opt) => intResolve(str5, 2, 2, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 2, 2, opt),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -2942,15 +2942,15 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str5, _onError, opt) => intResolve(str5, 1, 8, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 1, 8, opt),
       stringify: (node) => intStringify(node, 8, "0")
     };
-    var int4 = {
+    var int3 = {
       identify: intIdentify,
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str5, _onError, opt) => intResolve(str5, 0, 10, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2959,26 +2959,26 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str5, _onError, opt) => intResolve(str5, 2, 16, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
-    exports.int = int4;
+    exports.int = int3;
     exports.intBin = intBin;
     exports.intHex = intHex;
     exports.intOct = intOct;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
+// node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
     var YAMLSet = class _YAMLSet extends YAMLMap.YAMLMap {
-      constructor(schema2) {
-        super(schema2);
+      constructor(schema) {
+        super(schema);
         this.tag = _YAMLSet.tag;
       }
       add(key) {
@@ -3022,50 +3022,50 @@ var require_set = __commonJS({
         else
           throw new Error("Set items must all have null values");
       }
-      static from(schema2, iterable, ctx) {
+      static from(schema, iterable, ctx) {
         const { replacer } = ctx;
-        const set3 = new this(schema2);
+        const set2 = new this(schema);
         if (iterable && Symbol.iterator in Object(iterable))
           for (let value of iterable) {
             if (typeof replacer === "function")
               value = replacer.call(iterable, value, value);
-            set3.items.push(Pair.createPair(value, null, ctx));
+            set2.items.push(Pair.createPair(value, null, ctx));
           }
-        return set3;
+        return set2;
       }
     };
     YAMLSet.tag = "tag:yaml.org,2002:set";
-    var set2 = {
+    var set = {
       collection: "map",
       identify: (value) => value instanceof Set,
       nodeClass: YAMLSet,
       default: false,
       tag: "tag:yaml.org,2002:set",
-      createNode: (schema2, iterable, ctx) => YAMLSet.from(schema2, iterable, ctx),
-      resolve(map3, onError) {
-        if (identity2.isMap(map3)) {
-          if (map3.hasAllNullValues(true))
-            return Object.assign(new YAMLSet(), map3);
+      createNode: (schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx),
+      resolve(map2, onError) {
+        if (identity2.isMap(map2)) {
+          if (map2.hasAllNullValues(true))
+            return Object.assign(new YAMLSet(), map2);
           else
             onError("Set items must all have null values");
         } else
           onError("Expected a mapping for this tag");
-        return map3;
+        return map2;
       }
     };
     exports.YAMLSet = YAMLSet;
-    exports.set = set2;
+    exports.set = set;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str5, asBigInt) {
-      const sign = str5[0];
-      const parts = sign === "-" || sign === "+" ? str5.substring(1) : str5;
+    function parseSexagesimal(str4, asBigInt) {
+      const sign = str4[0];
+      const parts = sign === "-" || sign === "+" ? str4.substring(1) : str4;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
@@ -3102,7 +3102,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str5, _onError, { intAsBigInt }) => parseSexagesimal(str5, intAsBigInt),
+      resolve: (str4, _onError, { intAsBigInt }) => parseSexagesimal(str4, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -3111,10 +3111,10 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str5) => parseSexagesimal(str5, false),
+      resolve: (str4) => parseSexagesimal(str4, false),
       stringify: stringifySexagesimal
     };
-    var timestamp2 = {
+    var timestamp = {
       identify: (value) => value instanceof Date,
       default: true,
       tag: "tag:yaml.org,2002:timestamp",
@@ -3122,8 +3122,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str5) {
-        const match = str5.match(timestamp2.test);
+      resolve(str4) {
+        const match = str4.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -3142,113 +3142,113 @@ var require_timestamp = __commonJS({
     };
     exports.floatTime = floatTime;
     exports.intTime = intTime;
-    exports.timestamp = timestamp2;
+    exports.timestamp = timestamp;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
-    var map3 = require_map();
-    var _null2 = require_null();
-    var seq2 = require_seq();
+    var map2 = require_map();
+    var _null = require_null();
+    var seq = require_seq();
     var string = require_string();
-    var binary2 = require_binary();
-    var bool3 = require_bool2();
-    var float2 = require_float2();
-    var int4 = require_int2();
-    var merge2 = require_merge();
-    var omap2 = require_omap();
-    var pairs2 = require_pairs();
-    var set2 = require_set();
-    var timestamp2 = require_timestamp();
-    var schema2 = [
-      map3.map,
-      seq2.seq,
+    var binary = require_binary();
+    var bool2 = require_bool2();
+    var float = require_float2();
+    var int3 = require_int2();
+    var merge = require_merge();
+    var omap = require_omap();
+    var pairs = require_pairs();
+    var set = require_set();
+    var timestamp = require_timestamp();
+    var schema = [
+      map2.map,
+      seq.seq,
       string.string,
-      _null2.nullTag,
-      bool3.trueTag,
-      bool3.falseTag,
-      int4.intBin,
-      int4.intOct,
-      int4.int,
-      int4.intHex,
-      float2.floatNaN,
-      float2.floatExp,
-      float2.float,
-      binary2.binary,
-      merge2.merge,
-      omap2.omap,
-      pairs2.pairs,
-      set2.set,
-      timestamp2.intTime,
-      timestamp2.floatTime,
-      timestamp2.timestamp
+      _null.nullTag,
+      bool2.trueTag,
+      bool2.falseTag,
+      int3.intBin,
+      int3.intOct,
+      int3.int,
+      int3.intHex,
+      float.floatNaN,
+      float.floatExp,
+      float.float,
+      binary.binary,
+      merge.merge,
+      omap.omap,
+      pairs.pairs,
+      set.set,
+      timestamp.intTime,
+      timestamp.floatTime,
+      timestamp.timestamp
     ];
-    exports.schema = schema2;
+    exports.schema = schema;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/tags.js
+// node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "../main/node_modules/yaml/dist/schema/tags.js"(exports) {
+  "node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
-    var map3 = require_map();
-    var _null2 = require_null();
-    var seq2 = require_seq();
+    var map2 = require_map();
+    var _null = require_null();
+    var seq = require_seq();
     var string = require_string();
-    var bool3 = require_bool();
-    var float2 = require_float();
-    var int4 = require_int();
-    var schema2 = require_schema();
+    var bool2 = require_bool();
+    var float = require_float();
+    var int3 = require_int();
+    var schema = require_schema();
     var schema$1 = require_schema2();
-    var binary2 = require_binary();
-    var merge2 = require_merge();
-    var omap2 = require_omap();
-    var pairs2 = require_pairs();
+    var binary = require_binary();
+    var merge = require_merge();
+    var omap = require_omap();
+    var pairs = require_pairs();
     var schema$2 = require_schema3();
-    var set2 = require_set();
-    var timestamp2 = require_timestamp();
+    var set = require_set();
+    var timestamp = require_timestamp();
     var schemas = /* @__PURE__ */ new Map([
-      ["core", schema2.schema],
-      ["failsafe", [map3.map, seq2.seq, string.string]],
+      ["core", schema.schema],
+      ["failsafe", [map2.map, seq.seq, string.string]],
       ["json", schema$1.schema],
       ["yaml11", schema$2.schema],
       ["yaml-1.1", schema$2.schema]
     ]);
     var tagsByName = {
-      binary: binary2.binary,
-      bool: bool3.boolTag,
-      float: float2.float,
-      floatExp: float2.floatExp,
-      floatNaN: float2.floatNaN,
-      floatTime: timestamp2.floatTime,
-      int: int4.int,
-      intHex: int4.intHex,
-      intOct: int4.intOct,
-      intTime: timestamp2.intTime,
-      map: map3.map,
-      merge: merge2.merge,
-      null: _null2.nullTag,
-      omap: omap2.omap,
-      pairs: pairs2.pairs,
-      seq: seq2.seq,
-      set: set2.set,
-      timestamp: timestamp2.timestamp
+      binary: binary.binary,
+      bool: bool2.boolTag,
+      float: float.float,
+      floatExp: float.floatExp,
+      floatNaN: float.floatNaN,
+      floatTime: timestamp.floatTime,
+      int: int3.int,
+      intHex: int3.intHex,
+      intOct: int3.intOct,
+      intTime: timestamp.intTime,
+      map: map2.map,
+      merge: merge.merge,
+      null: _null.nullTag,
+      omap: omap.omap,
+      pairs: pairs.pairs,
+      seq: seq.seq,
+      set: set.set,
+      timestamp: timestamp.timestamp
     };
     var coreKnownTags = {
-      "tag:yaml.org,2002:binary": binary2.binary,
-      "tag:yaml.org,2002:merge": merge2.merge,
-      "tag:yaml.org,2002:omap": omap2.omap,
-      "tag:yaml.org,2002:pairs": pairs2.pairs,
-      "tag:yaml.org,2002:set": set2.set,
-      "tag:yaml.org,2002:timestamp": timestamp2.timestamp
+      "tag:yaml.org,2002:binary": binary.binary,
+      "tag:yaml.org,2002:merge": merge.merge,
+      "tag:yaml.org,2002:omap": omap.omap,
+      "tag:yaml.org,2002:pairs": pairs.pairs,
+      "tag:yaml.org,2002:set": set.set,
+      "tag:yaml.org,2002:timestamp": timestamp.timestamp
     };
     function getTags(customTags, schemaName, addMergeTag) {
       const schemaTags = schemas.get(schemaName);
       if (schemaTags && !customTags) {
-        return addMergeTag && !schemaTags.includes(merge2.merge) ? schemaTags.concat(merge2.merge) : schemaTags.slice();
+        return addMergeTag && !schemaTags.includes(merge.merge) ? schemaTags.concat(merge.merge) : schemaTags.slice();
       }
       let tags = schemaTags;
       if (!tags) {
@@ -3266,7 +3266,7 @@ var require_tags = __commonJS({
         tags = customTags(tags.slice());
       }
       if (addMergeTag)
-        tags = tags.concat(merge2.merge);
+        tags = tags.concat(merge.merge);
       return tags.reduce((tags2, tag) => {
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
@@ -3284,26 +3284,26 @@ var require_tags = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/Schema.js
+// node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity2 = require_identity();
-    var map3 = require_map();
-    var seq2 = require_seq();
+    var map2 = require_map();
+    var seq = require_seq();
     var string = require_string();
     var tags = require_tags();
     var sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-    var Schema2 = class _Schema {
-      constructor({ compat, customTags, merge: merge2, resolveKnownTags, schema: schema2, sortMapEntries, toStringDefaults }) {
+    var Schema = class _Schema {
+      constructor({ compat, customTags, merge, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
         this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
-        this.name = typeof schema2 === "string" && schema2 || "core";
+        this.name = typeof schema === "string" && schema || "core";
         this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
-        this.tags = tags.getTags(customTags, this.name, merge2);
+        this.tags = tags.getTags(customTags, this.name, merge);
         this.toStringOptions = toStringDefaults ?? null;
-        Object.defineProperty(this, identity2.MAP, { value: map3.map });
+        Object.defineProperty(this, identity2.MAP, { value: map2.map });
         Object.defineProperty(this, identity2.SCALAR, { value: string.string });
-        Object.defineProperty(this, identity2.SEQ, { value: seq2.seq });
+        Object.defineProperty(this, identity2.SEQ, { value: seq.seq });
         this.sortMapEntries = typeof sortMapEntries === "function" ? sortMapEntries : sortMapEntries === true ? sortMapEntriesByKey : null;
       }
       clone() {
@@ -3312,13 +3312,13 @@ var require_Schema = __commonJS({
         return copy;
       }
     };
-    exports.Schema = Schema2;
+    exports.Schema = Schema;
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyDocument.js
+// node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var stringify = require_stringify();
@@ -3396,16 +3396,16 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/Document.js
+// node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "../main/node_modules/yaml/dist/doc/Document.js"(exports) {
+  "node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
     var identity2 = require_identity();
     var Pair = require_Pair();
     var toJS = require_toJS();
-    var Schema2 = require_Schema();
+    var Schema = require_Schema();
     var stringifyDocument = require_stringifyDocument();
     var anchors = require_anchors();
     var applyReviver = require_applyReviver();
@@ -3656,16 +3656,16 @@ var require_Document = __commonJS({
         if (options.schema instanceof Object)
           this.schema = options.schema;
         else if (opt)
-          this.schema = new Schema2.Schema(Object.assign(opt, options));
+          this.schema = new Schema.Schema(Object.assign(opt, options));
         else
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
       // json & jsonArg are only used from toJSON()
-      toJS({ json: json2, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+      toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
-          keep: !json2,
+          keep: !json,
           mapAsMap: mapAsMap === true,
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
@@ -3705,9 +3705,9 @@ var require_Document = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/errors.js
+// node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "../main/node_modules/yaml/dist/errors.js"(exports) {
+  "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -3770,9 +3770,9 @@ ${pointer}
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-props.js
+// node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -3904,9 +3904,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/util-contains-newline.js
+// node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -3946,9 +3946,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
+// node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent2, fc, onError) {
@@ -3964,9 +3964,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/util-map-includes.js
+// node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -3980,9 +3980,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-block-map.js
+// node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -3993,7 +3993,7 @@ var require_resolve_block_map = __commonJS({
     var startColMsg = "All mapping items must start at the same column";
     function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
-      const map3 = new NodeClass(ctx.schema);
+      const map2 = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
       let offset = bm.offset;
@@ -4019,10 +4019,10 @@ var require_resolve_block_map = __commonJS({
           if (!keyProps.anchor && !keyProps.tag && !sep4) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
-              if (map3.comment)
-                map3.comment += "\n" + keyProps.comment;
+              if (map2.comment)
+                map2.comment += "\n" + keyProps.comment;
               else
-                map3.comment = keyProps.comment;
+                map2.comment = keyProps.comment;
             }
             continue;
           }
@@ -4038,7 +4038,7 @@ var require_resolve_block_map = __commonJS({
         if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
         ctx.atKey = false;
-        if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
+        if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
         const valueProps = resolveProps.resolveProps(sep4 ?? [], {
           indicator: "map-value-ind",
@@ -4063,7 +4063,7 @@ var require_resolve_block_map = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          map3.items.push(pair);
+          map2.items.push(pair);
         } else {
           if (implicitKey)
             onError(keyNode.range, "MISSING_CHAR", "Implicit map keys need to be followed by map values");
@@ -4076,28 +4076,28 @@ var require_resolve_block_map = __commonJS({
           const pair = new Pair.Pair(keyNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          map3.items.push(pair);
+          map2.items.push(pair);
         }
       }
       if (commentEnd && commentEnd < offset)
         onError(commentEnd, "IMPOSSIBLE", "Map comment with trailing content");
-      map3.range = [bm.offset, offset, commentEnd ?? offset];
-      return map3;
+      map2.range = [bm.offset, offset, commentEnd ?? offset];
+      return map2;
     }
     exports.resolveBlockMap = resolveBlockMap;
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-block-seq.js
+// node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
     function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
-      const seq2 = new NodeClass(ctx.schema);
+      const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
       if (ctx.atKey)
@@ -4122,7 +4122,7 @@ var require_resolve_block_seq = __commonJS({
           } else {
             commentEnd = props.end;
             if (props.comment)
-              seq2.comment = props.comment;
+              seq.comment = props.comment;
             continue;
           }
         }
@@ -4130,18 +4130,18 @@ var require_resolve_block_seq = __commonJS({
         if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
         offset = node.range[2];
-        seq2.items.push(node);
+        seq.items.push(node);
       }
-      seq2.range = [bs.offset, offset, commentEnd ?? offset];
-      return seq2;
+      seq.range = [bs.offset, offset, commentEnd ?? offset];
+      return seq;
     }
     exports.resolveBlockSeq = resolveBlockSeq;
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-end.js
+// node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -4149,8 +4149,8 @@ var require_resolve_end = __commonJS({
         let hasSpace = false;
         let sep4 = "";
         for (const token of end) {
-          const { source, type: type2 } = token;
-          switch (type2) {
+          const { source, type } = token;
+          switch (type) {
             case "space":
               hasSpace = true;
               break;
@@ -4171,7 +4171,7 @@ var require_resolve_end = __commonJS({
               hasSpace = true;
               break;
             default:
-              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${type2} at node end`);
+              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${type} at node end`);
           }
           offset += source.length;
         }
@@ -4182,9 +4182,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
+// node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var Pair = require_Pair();
@@ -4331,17 +4331,17 @@ var require_resolve_flow_collection = __commonJS({
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           if (isMap2) {
-            const map3 = coll;
-            if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
+            const map2 = coll;
+            if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-            map3.items.push(pair);
+            map2.items.push(pair);
           } else {
-            const map3 = new YAMLMap.YAMLMap(ctx.schema);
-            map3.flow = true;
-            map3.items.push(pair);
+            const map2 = new YAMLMap.YAMLMap(ctx.schema);
+            map2.flow = true;
+            map2.items.push(pair);
             const endRange = (valueNode ?? keyNode).range;
-            map3.range = [keyNode.range[0], endRange[1], endRange[2]];
-            coll.items.push(map3);
+            map2.range = [keyNode.range[0], endRange[1], endRange[2]];
+            coll.items.push(map2);
           }
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
@@ -4376,9 +4376,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/compose-collection.js
+// node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var Scalar = require_Scalar();
@@ -4441,9 +4441,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
+// node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar2, onError) {
@@ -4451,7 +4451,7 @@ var require_resolve_block_scalar = __commonJS({
       const header = parseBlockScalarHeader(scalar2, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type2 = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+      const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
       const lines = scalar2.source ? splitLines(scalar2.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
@@ -4466,7 +4466,7 @@ var require_resolve_block_scalar = __commonJS({
         let end2 = start + header.length;
         if (scalar2.source)
           end2 += scalar2.source.length;
-        return { value: value2, type: type2, comment: header.comment, range: [start, end2, end2] };
+        return { value: value2, type, comment: header.comment, range: [start, end2, end2] };
       }
       let trimIndent = scalar2.indent + header.indent;
       let offset = scalar2.offset + header.length;
@@ -4513,7 +4513,7 @@ var require_resolve_block_scalar = __commonJS({
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent2 = "";
         }
-        if (type2 === Scalar.Scalar.BLOCK_LITERAL) {
+        if (type === Scalar.Scalar.BLOCK_LITERAL) {
           value += sep4 + indent2.slice(trimIndent) + content;
           sep4 = "\n";
         } else if (indent2.length > trimIndent || content[0] === "	") {
@@ -4548,7 +4548,7 @@ var require_resolve_block_scalar = __commonJS({
           value += "\n";
       }
       const end = start + header.length + scalar2.source.length;
-      return { value, type: type2, comment: header.comment, range: [start, end, end] };
+      return { value, type, comment: header.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
       if (props[0].type !== "block-scalar-header") {
@@ -4624,18 +4624,18 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
     function resolveFlowScalar(scalar2, strict, onError) {
-      const { offset, type: type2, source, end } = scalar2;
+      const { offset, type, source, end } = scalar2;
       let _type;
       let value;
       const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
-      switch (type2) {
+      switch (type) {
         case "scalar":
           _type = Scalar.Scalar.PLAIN;
           value = plainValue(source, _onError);
@@ -4650,7 +4650,7 @@ var require_resolve_flow_scalar = __commonJS({
           break;
         /* istanbul ignore next should not happen */
         default:
-          onError(scalar2, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type2}`);
+          onError(scalar2, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
           return {
             value: "",
             type: null,
@@ -4845,16 +4845,16 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/compose-scalar.js
+// node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity2 = require_identity();
     var Scalar = require_Scalar();
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
-      const { value, type: type2, comment, range: range2 } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const { value, type, comment, range: range2 } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
@@ -4876,8 +4876,8 @@ var require_compose_scalar = __commonJS({
       }
       scalar2.range = range2;
       scalar2.source = value;
-      if (type2)
-        scalar2.type = type2;
+      if (type)
+        scalar2.type = type;
       if (tagName)
         scalar2.tag = tagName;
       if (tag.format)
@@ -4886,11 +4886,11 @@ var require_compose_scalar = __commonJS({
         scalar2.comment = comment;
       return scalar2;
     }
-    function findScalarTagByName(schema2, value, tagName, tagToken, onError) {
+    function findScalarTagByName(schema, value, tagName, tagToken, onError) {
       if (tagName === "!")
-        return schema2[identity2.SCALAR];
+        return schema[identity2.SCALAR];
       const matchWithTest = [];
-      for (const tag of schema2.tags) {
+      for (const tag of schema.tags) {
         if (!tag.collection && tag.tag === tagName) {
           if (tag.default && tag.test)
             matchWithTest.push(tag);
@@ -4901,18 +4901,18 @@ var require_compose_scalar = __commonJS({
       for (const tag of matchWithTest)
         if (tag.test?.test(value))
           return tag;
-      const kt = schema2.knownTags[tagName];
+      const kt = schema.knownTags[tagName];
       if (kt && !kt.collection) {
-        schema2.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
+        schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
         return kt;
       }
       onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
-      return schema2[identity2.SCALAR];
+      return schema[identity2.SCALAR];
     }
-    function findScalarTagByTest({ atKey, directives, schema: schema2 }, value, token, onError) {
-      const tag = schema2.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema2[identity2.SCALAR];
-      if (schema2.compat) {
-        const compat = schema2.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema2[identity2.SCALAR];
+    function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
+      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema[identity2.SCALAR];
+      if (schema.compat) {
+        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity2.SCALAR];
         if (tag.tag !== compat.tag) {
           const ts = directives.tagString(tag.tag);
           const cs = directives.tagString(compat.tag);
@@ -4926,9 +4926,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -4956,9 +4956,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/compose-node.js
+// node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity2 = require_identity();
@@ -5062,9 +5062,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/compose-doc.js
+// node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -5105,9 +5105,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/composer.js
+// node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "../main/node_modules/yaml/dist/compose/composer.js"(exports) {
+  "node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -5313,9 +5313,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/cst-scalar.js
+// node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -5342,8 +5342,8 @@ var require_cst_scalar = __commonJS({
       return null;
     }
     function createScalarToken(value, context) {
-      const { implicitKey = false, indent: indent2, inFlow = false, offset = -1, type: type2 = "PLAIN" } = context;
-      const source = stringifyString.stringifyString({ type: type2, value }, {
+      const { implicitKey = false, indent: indent2, inFlow = false, offset = -1, type = "PLAIN" } = context;
+      const source = stringifyString.stringifyString({ type, value }, {
         implicitKey,
         indent: indent2 > 0 ? " ".repeat(indent2) : "",
         inFlow,
@@ -5374,29 +5374,29 @@ var require_cst_scalar = __commonJS({
       }
     }
     function setScalarValue(token, value, context = {}) {
-      let { afterKey = false, implicitKey = false, inFlow = false, type: type2 } = context;
+      let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
       let indent2 = "indent" in token ? token.indent : null;
       if (afterKey && typeof indent2 === "number")
         indent2 += 2;
-      if (!type2)
+      if (!type)
         switch (token.type) {
           case "single-quoted-scalar":
-            type2 = "QUOTE_SINGLE";
+            type = "QUOTE_SINGLE";
             break;
           case "double-quoted-scalar":
-            type2 = "QUOTE_DOUBLE";
+            type = "QUOTE_DOUBLE";
             break;
           case "block-scalar": {
             const header = token.props[0];
             if (header.type !== "block-scalar-header")
               throw new Error("Invalid block scalar header");
-            type2 = header.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
+            type = header.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
             break;
           }
           default:
-            type2 = "PLAIN";
+            type = "PLAIN";
         }
-      const source = stringifyString.stringifyString({ type: type2, value }, {
+      const source = stringifyString.stringifyString({ type, value }, {
         implicitKey: implicitKey || indent2 === null,
         indent: indent2 !== null && indent2 > 0 ? " ".repeat(indent2) : "",
         inFlow,
@@ -5455,12 +5455,12 @@ var require_cst_scalar = __commonJS({
           }
       return false;
     }
-    function setFlowScalarValue(token, source, type2) {
+    function setFlowScalarValue(token, source, type) {
       switch (token.type) {
         case "scalar":
         case "double-quoted-scalar":
         case "single-quoted-scalar":
-          token.type = type2;
+          token.type = type;
           token.source = source;
           break;
         case "block-scalar": {
@@ -5471,7 +5471,7 @@ var require_cst_scalar = __commonJS({
           for (const tok of end)
             tok.offset += oa;
           delete token.props;
-          Object.assign(token, { type: type2, source, end });
+          Object.assign(token, { type, source, end });
           break;
         }
         case "block-map":
@@ -5479,7 +5479,7 @@ var require_cst_scalar = __commonJS({
           const offset = token.offset + source.length;
           const nl = { type: "newline", offset, indent: token.indent, source: "\n" };
           delete token.items;
-          Object.assign(token, { type: type2, source, end: [nl] });
+          Object.assign(token, { type, source, end: [nl] });
           break;
         }
         default: {
@@ -5488,7 +5488,7 @@ var require_cst_scalar = __commonJS({
           for (const key of Object.keys(token))
             if (key !== "type" && key !== "offset")
               delete token[key];
-          Object.assign(token, { type: type2, indent: indent2, source, end });
+          Object.assign(token, { type, indent: indent2, source, end });
         }
       }
     }
@@ -5498,9 +5498,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/cst-stringify.js
+// node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -5559,9 +5559,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/cst-visit.js
+// node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -5621,9 +5621,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/cst.js
+// node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "../main/node_modules/yaml/dist/parse/cst.js"(exports) {
+  "node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -5723,9 +5723,9 @@ var require_cst = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/lexer.js
+// node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -6312,9 +6312,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/line-counter.js
+// node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter = class {
       constructor() {
@@ -6343,16 +6343,16 @@ var require_line_counter = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/parser.js
+// node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "../main/node_modules/yaml/dist/parse/parser.js"(exports) {
+  "node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type2) {
+    function includesToken(list, type) {
       for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type2)
+        if (list[i].type === type)
           return true;
       return false;
     }
@@ -6486,19 +6486,19 @@ var require_parser = __commonJS({
           this.offset += source.length;
           return;
         }
-        const type2 = cst.tokenType(source);
-        if (!type2) {
+        const type = cst.tokenType(source);
+        if (!type) {
           const message = `Not a YAML token: ${source}`;
           yield* this.pop({ type: "error", offset: this.offset, message, source });
           this.offset += source.length;
-        } else if (type2 === "scalar") {
+        } else if (type === "scalar") {
           this.atNewLine = false;
           this.atScalar = true;
           this.type = "scalar";
         } else {
-          this.type = type2;
+          this.type = type;
           yield* this.step();
-          switch (type2) {
+          switch (type) {
             case "newline":
               this.atNewLine = true;
               this.indent = 0;
@@ -6723,14 +6723,14 @@ var require_parser = __commonJS({
             delete scalar2.end;
           } else
             sep4 = [this.sourceToken];
-          const map3 = {
+          const map2 = {
             type: "block-map",
             offset: scalar2.offset,
             indent: scalar2.indent,
             items: [{ start, key: scalar2, sep: sep4 }]
           };
           this.onKeyLine = true;
-          this.stack[this.stack.length - 1] = map3;
+          this.stack[this.stack.length - 1] = map2;
         } else
           yield* this.lineEnd(scalar2);
       }
@@ -6760,8 +6760,8 @@ var require_parser = __commonJS({
             yield* this.step();
         }
       }
-      *blockMap(map3) {
-        const it = map3.items[map3.items.length - 1];
+      *blockMap(map2) {
+        const it = map2.items[map2.items.length - 1];
         switch (this.type) {
           case "newline":
             this.onKeyLine = false;
@@ -6771,7 +6771,7 @@ var require_parser = __commonJS({
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
-                map3.items.push({ start: [this.sourceToken] });
+                map2.items.push({ start: [this.sourceToken] });
             } else if (it.sep) {
               it.sep.push(this.sourceToken);
             } else {
@@ -6781,17 +6781,17 @@ var require_parser = __commonJS({
           case "space":
           case "comment":
             if (it.value) {
-              map3.items.push({ start: [this.sourceToken] });
+              map2.items.push({ start: [this.sourceToken] });
             } else if (it.sep) {
               it.sep.push(this.sourceToken);
             } else {
-              if (this.atIndentedComment(it.start, map3.indent)) {
-                const prev = map3.items[map3.items.length - 2];
+              if (this.atIndentedComment(it.start, map2.indent)) {
+                const prev = map2.items[map2.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
                   arrayPushArray(end, it.start);
                   end.push(this.sourceToken);
-                  map3.items.pop();
+                  map2.items.pop();
                   return;
                 }
               }
@@ -6799,8 +6799,8 @@ var require_parser = __commonJS({
             }
             return;
         }
-        if (this.indent >= map3.indent) {
-          const atMapIndent = !this.onKeyLine && this.indent === map3.indent;
+        if (this.indent >= map2.indent) {
+          const atMapIndent = !this.onKeyLine && this.indent === map2.indent;
           const atNextItem = atMapIndent && (it.sep || it.explicitKey) && this.type !== "seq-item-ind";
           let start = [];
           if (atNextItem && it.sep && !it.value) {
@@ -6814,7 +6814,7 @@ var require_parser = __commonJS({
                 case "space":
                   break;
                 case "comment":
-                  if (st.indent > map3.indent)
+                  if (st.indent > map2.indent)
                     nl.length = 0;
                   break;
                 default:
@@ -6829,7 +6829,7 @@ var require_parser = __commonJS({
             case "tag":
               if (atNextItem || it.value) {
                 start.push(this.sourceToken);
-                map3.items.push({ start });
+                map2.items.push({ start });
                 this.onKeyLine = true;
               } else if (it.sep) {
                 it.sep.push(this.sourceToken);
@@ -6843,7 +6843,7 @@ var require_parser = __commonJS({
                 it.explicitKey = true;
               } else if (atNextItem || it.value) {
                 start.push(this.sourceToken);
-                map3.items.push({ start, explicitKey: true });
+                map2.items.push({ start, explicitKey: true });
               } else {
                 this.stack.push({
                   type: "block-map",
@@ -6869,7 +6869,7 @@ var require_parser = __commonJS({
                     });
                   }
                 } else if (it.value) {
-                  map3.items.push({ start: [], key: null, sep: [this.sourceToken] });
+                  map2.items.push({ start: [], key: null, sep: [this.sourceToken] });
                 } else if (includesToken(it.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
@@ -6899,7 +6899,7 @@ var require_parser = __commonJS({
                 if (!it.sep) {
                   Object.assign(it, { key: null, sep: [this.sourceToken] });
                 } else if (it.value || atNextItem) {
-                  map3.items.push({ start, key: null, sep: [this.sourceToken] });
+                  map2.items.push({ start, key: null, sep: [this.sourceToken] });
                 } else if (includesToken(it.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
@@ -6919,7 +6919,7 @@ var require_parser = __commonJS({
             case "double-quoted-scalar": {
               const fs = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map3.items.push({ start, key: fs, sep: [] });
+                map2.items.push({ start, key: fs, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
                 this.stack.push(fs);
@@ -6930,7 +6930,7 @@ var require_parser = __commonJS({
               return;
             }
             default: {
-              const bv = this.startBlockValue(map3);
+              const bv = this.startBlockValue(map2);
               if (bv) {
                 if (bv.type === "block-seq") {
                   if (!it.explicitKey && it.sep && !includesToken(it.sep, "newline")) {
@@ -6943,7 +6943,7 @@ var require_parser = __commonJS({
                     return;
                   }
                 } else if (atMapIndent) {
-                  map3.items.push({ start });
+                  map2.items.push({ start });
                 }
                 this.stack.push(bv);
                 return;
@@ -6954,8 +6954,8 @@ var require_parser = __commonJS({
         yield* this.pop();
         yield* this.step();
       }
-      *blockSequence(seq2) {
-        const it = seq2.items[seq2.items.length - 1];
+      *blockSequence(seq) {
+        const it = seq.items[seq.items.length - 1];
         switch (this.type) {
           case "newline":
             if (it.value) {
@@ -6964,22 +6964,22 @@ var require_parser = __commonJS({
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
-                seq2.items.push({ start: [this.sourceToken] });
+                seq.items.push({ start: [this.sourceToken] });
             } else
               it.start.push(this.sourceToken);
             return;
           case "space":
           case "comment":
             if (it.value)
-              seq2.items.push({ start: [this.sourceToken] });
+              seq.items.push({ start: [this.sourceToken] });
             else {
-              if (this.atIndentedComment(it.start, seq2.indent)) {
-                const prev = seq2.items[seq2.items.length - 2];
+              if (this.atIndentedComment(it.start, seq.indent)) {
+                const prev = seq.items[seq.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
                   arrayPushArray(end, it.start);
                   end.push(this.sourceToken);
-                  seq2.items.pop();
+                  seq.items.pop();
                   return;
                 }
               }
@@ -6988,21 +6988,21 @@ var require_parser = __commonJS({
             return;
           case "anchor":
           case "tag":
-            if (it.value || this.indent <= seq2.indent)
+            if (it.value || this.indent <= seq.indent)
               break;
             it.start.push(this.sourceToken);
             return;
           case "seq-item-ind":
-            if (this.indent !== seq2.indent)
+            if (this.indent !== seq.indent)
               break;
             if (it.value || includesToken(it.start, "seq-item-ind"))
-              seq2.items.push({ start: [this.sourceToken] });
+              seq.items.push({ start: [this.sourceToken] });
             else
               it.start.push(this.sourceToken);
             return;
         }
-        if (this.indent > seq2.indent) {
-          const bv = this.startBlockValue(seq2);
+        if (this.indent > seq.indent) {
+          const bv = this.startBlockValue(seq);
           if (bv) {
             this.stack.push(bv);
             return;
@@ -7084,20 +7084,20 @@ var require_parser = __commonJS({
             fixFlowSeqItems(fc);
             const sep4 = fc.end.splice(1, fc.end.length);
             sep4.push(this.sourceToken);
-            const map3 = {
+            const map2 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
               items: [{ start, key: fc, sep: sep4 }]
             };
             this.onKeyLine = true;
-            this.stack[this.stack.length - 1] = map3;
+            this.stack[this.stack.length - 1] = map2;
           } else {
             yield* this.lineEnd(fc);
           }
         }
       }
-      flowScalar(type2) {
+      flowScalar(type) {
         if (this.onNewLine) {
           let nl = this.source.indexOf("\n") + 1;
           while (nl !== 0) {
@@ -7106,7 +7106,7 @@ var require_parser = __commonJS({
           }
         }
         return {
-          type: type2,
+          type,
           offset: this.offset,
           indent: this.indent,
           source: this.source
@@ -7217,9 +7217,9 @@ var require_parser = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/public-api.js
+// node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "../main/node_modules/yaml/dist/public-api.js"(exports) {
+  "node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -7266,7 +7266,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse3(src, reviver, options) {
+    function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7307,20 +7307,20 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse3;
+    exports.parse = parse4;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument;
     exports.stringify = stringify;
   }
 });
 
-// ../main/node_modules/yaml/dist/index.js
+// node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "../main/node_modules/yaml/dist/index.js"(exports) {
+  "node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
-    var Schema2 = require_Schema();
+    var Schema = require_Schema();
     var errors = require_errors();
     var Alias = require_Alias();
     var identity2 = require_identity();
@@ -7336,7 +7336,7 @@ var require_dist = __commonJS({
     var visit = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
-    exports.Schema = Schema2.Schema;
+    exports.Schema = Schema.Schema;
     exports.YAMLError = errors.YAMLError;
     exports.YAMLParseError = errors.YAMLParseError;
     exports.YAMLWarning = errors.YAMLWarning;
@@ -7437,11 +7437,6 @@ function kindOfNode(node) {
   const first = node.indexOf("/");
   return first < 0 || node.indexOf("/", first + 1) < 0 ? "" : node.slice(0, first);
 }
-function displayNodes(nodes) {
-  const kind = nodes.length === 0 ? "" : kindOfNode(nodes[0]);
-  if (nodes.every((node) => kindOfNode(node) === kind)) return nodes.map(objectKeyOf);
-  return nodes.map((node) => `${kindOfNode(node)} ${objectKeyOf(node)}`);
-}
 function entryKind(dependent, entry) {
   return entry.kind !== void 0 && entry.kind !== "" ? entry.kind : dependent.kind;
 }
@@ -7470,28 +7465,124 @@ function isValidNamespaceName(namespace) {
   return namespace.length > 0 && namespace.length <= 63 && LABEL.test(namespace);
 }
 
+// src/graph/deletion-index.ts
+var MAX_DELETIONS = 2;
+var FNV_PRIME = 16777619;
+var EMPTY = -1;
+function variantHash(seed, name, skipA, skipB) {
+  let h = seed;
+  for (let i = 0; i < name.length; i++) if (i !== skipA && i !== skipB) h = Math.imul(h ^ name.charCodeAt(i), FNV_PRIME);
+  h ^= h >>> 16;
+  h = Math.imul(h, 2246822507);
+  h ^= h >>> 13;
+  h = Math.imul(h, 3266489909);
+  return h ^ h >>> 16;
+}
+function variants(seed, name, deletions, out) {
+  let count = 0;
+  out[count++] = variantHash(seed, name, -1, -1);
+  if (deletions < 1) return count;
+  for (let a = 0; a < name.length; a++) {
+    if (a > 0 && name.charCodeAt(a) === name.charCodeAt(a - 1)) continue;
+    out[count++] = variantHash(seed, name, a, -1);
+    if (deletions < 2) continue;
+    for (let b = a + 1; b < name.length; b++) {
+      if (b > a + 1 && name.charCodeAt(b) === name.charCodeAt(b - 1)) continue;
+      out[count++] = variantHash(seed, name, a, b);
+    }
+  }
+  return count;
+}
+function variantCount(length) {
+  return 1 + length + length * (length - 1) / 2;
+}
+var DeletionIndex = class {
+  hashes;
+  ids;
+  mask;
+  stamp = new Uint32Array(0);
+  epoch = 0;
+  /** Room for the variants of the longest name seen (reused by every call). */
+  scratch = new Int32Array(64);
+  constructor(names) {
+    let entries = 0;
+    let capacity = 0;
+    for (const { id, name } of names) {
+      entries += variantCount(name.length);
+      if (id + 1 > capacity) capacity = id + 1;
+    }
+    let size = 64;
+    while (size < 1.4 * entries) size *= 2;
+    this.mask = size - 1;
+    this.hashes = new Int32Array(size);
+    this.ids = new Int32Array(size).fill(EMPTY);
+    for (const { id, group, name } of names) {
+      const out = this.variantsOf(name.length);
+      const count = variants(group, name, MAX_DELETIONS, out);
+      for (let i = 0; i < count; i++) {
+        const hash = out[i];
+        let at = hash & this.mask;
+        while (this.ids[at] !== EMPTY) at = at + 1 & this.mask;
+        this.hashes[at] = hash;
+        this.ids[at] = id;
+      }
+    }
+    this.stamp = new Uint32Array(capacity);
+  }
+  variantsOf(length) {
+    const needed = variantCount(length);
+    if (this.scratch.length < needed) this.scratch = new Int32Array(needed);
+    return this.scratch;
+  }
+  /**
+   * The ids of every indexed name of `group` within `edits` (≤ MAX_DELETIONS) edits of `name`, and maybe a
+   * few more (hash collisions, names further off that share a variant): weigh each before use.
+   */
+  near(group, name, edits) {
+    if (++this.epoch === 4294967295) {
+      this.stamp.fill(0);
+      this.epoch = 1;
+    }
+    const found = [];
+    const out = this.variantsOf(name.length);
+    const count = variants(group, name, Math.min(edits, MAX_DELETIONS), out);
+    const { hashes, ids, stamp, mask, epoch } = this;
+    for (let i = 0; i < count; i++) {
+      const hash = out[i];
+      for (let at = hash & mask; ids[at] !== EMPTY; at = at + 1 & mask) {
+        const id = ids[at];
+        if (hashes[at] !== hash || stamp[id] === epoch) continue;
+        stamp[id] = epoch;
+        found.push(id);
+      }
+    }
+    return found;
+  }
+};
+
 // src/graph/node-index.ts
 var FNV_OFFSET = 2166136261 | 0;
-var FNV_PRIME = 16777619;
+var FNV_PRIME2 = 16777619;
 var SLASH = 47;
-var EMPTY = 0;
+var EMPTY2 = 0;
 var SLOT = 4;
 var NOT_BYTES = -1;
 var NO_IDS = /* @__PURE__ */ new Set();
+var LOOKUPS_BEFORE_INDEX = 64;
 function matchesAt(key, part, at) {
   for (let i = 0; i < part.length; i++) if (key.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
   return true;
 }
 function hashInto(hash, text) {
   let h = hash;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME2);
   return h;
 }
 function kindHash(kind) {
-  return Math.imul(hashInto(FNV_OFFSET, kind) ^ SLASH, FNV_PRIME);
+  return Math.imul(hashInto(FNV_OFFSET, kind) ^ SLASH, FNV_PRIME2);
 }
 function prefixHash(kindState, namespace) {
-  return Math.imul(hashInto(kindState, namespace) ^ SLASH, FNV_PRIME);
+  return Math.imul(hashInto(kindState, namespace) ^ SLASH, FNV_PRIME2);
 }
 function finish(hash) {
   let h = hash ^ hash >>> 16;
@@ -7519,7 +7610,7 @@ function grown(array, length) {
   return bigger;
 }
 function prefixGroup(prefix, nameLength) {
-  return Math.imul(prefix ^ nameLength, FNV_PRIME);
+  return Math.imul(prefix ^ nameLength, FNV_PRIME2);
 }
 function nameLengthOf(key) {
   return key.length - key.indexOf("/", key.indexOf("/") + 1) - 1;
@@ -7564,6 +7655,13 @@ var NodeIndex = class {
    * the webhook first denies a missing dependency (or `check` first finds one), a load pays nothing for it.
    */
   groups;
+  /**
+   * The deletion neighbourhood of the held names (deletion-index.ts), for "did you mean" on many missing
+   * names at once (`check`): built once LOOKUPS_BEFORE_INDEX lookups came without a change in between,
+   * dropped at the next change. The webhook, which asks once per denial of a changing graph, never pays for it.
+   */
+  deletions;
+  lookupsSinceChange = 0;
   /** Per id: 1 while it names an object (hold, drop). */
   heldAt = new Uint8Array(32);
   /** One more than the largest id ever handed out (recycled ids included). */
@@ -7595,7 +7693,7 @@ var NodeIndex = class {
     const mask = this.mask;
     for (let at = hash & mask; ; at = at + 1 & mask) {
       const slot = slots[SLOT * at];
-      if (slot === EMPTY) return -1;
+      if (slot === EMPTY2) return -1;
       if (slots[SLOT * at + 1] !== hash) continue;
       const bytesLength = slots[SLOT * at + 3];
       if (bytesLength === length) {
@@ -7619,7 +7717,7 @@ var NodeIndex = class {
     const mask = this.mask;
     for (let at = hash & mask; ; at = at + 1 & mask) {
       const slot = slots[SLOT * at];
-      if (slot === EMPTY) return -1;
+      if (slot === EMPTY2) return -1;
       if (slots[SLOT * at + 1] !== hash) continue;
       const bytesLength = slots[SLOT * at + 3];
       if (bytesLength === key.length ? bytesMatch(this.bytes, key, slots[SLOT * at + 2]) : bytesLength === NOT_BYTES && this.keyAt[slot - 1] === key) {
@@ -7664,19 +7762,20 @@ var NodeIndex = class {
   }
   /** Frees an id (its key is forgotten; the id is handed out again later). */
   remove(id) {
+    this.changed();
     const slots = this.slots;
     const mask = this.mask;
     let at = this.hashAt[id] & mask;
     while (slots[SLOT * at] !== id + 1) at = at + 1 & mask;
     let hole = at;
-    for (let next = hole + 1 & mask; slots[SLOT * next] !== EMPTY; next = next + 1 & mask) {
+    for (let next = hole + 1 & mask; slots[SLOT * next] !== EMPTY2; next = next + 1 & mask) {
       const home = slots[SLOT * next + 1] & mask;
       const between = hole <= next ? home > hole && home <= next : home > hole || home <= next;
       if (between) continue;
       slots.copyWithin(SLOT * hole, SLOT * next, SLOT * next + SLOT);
       hole = next;
     }
-    slots[SLOT * hole] = EMPTY;
+    slots[SLOT * hole] = EMPTY2;
     this.used--;
     this.drop(id);
     this.keyAt[id] = "";
@@ -7696,12 +7795,14 @@ var NodeIndex = class {
     this.bytesGarbage = 0;
     this.groups = void 0;
     this.heldAt = new Uint8Array(32);
+    this.changed();
   }
   /**
    * The id now names an object (not only a dependsOn entry): it is a "did you mean" candidate. The graph
    * says so (dependency-graph.ts); a key some entry names but no object holds is never suggested.
    */
   hold(id) {
+    this.changed();
     if (id >= this.heldAt.length) {
       const bigger = new Uint8Array(Math.max(id + 1, 2 * this.heldAt.length));
       bigger.set(this.heldAt);
@@ -7713,6 +7814,7 @@ var NodeIndex = class {
   }
   /** The id no longer names an object (undone by hold). */
   drop(id) {
+    this.changed();
     if (this.heldAt[id] !== 1) return;
     this.heldAt[id] = 0;
     if (this.groups === void 0) return;
@@ -7727,8 +7829,8 @@ var NodeIndex = class {
    * never the answer on its own).
    */
   sameNamespaceOrName(kind, namespace, name, slack) {
+    this.lookupsSinceChange++;
     const prefix = this.prefixOf(kind, namespace);
-    const nameHash = finish(hashInto(FNV_OFFSET, name));
     const kindPrefix = `${kind}/`;
     const nameAt = kindPrefix.length + namespace.length + 1;
     const groups = this.groups ?? this.makeGroups();
@@ -7739,6 +7841,16 @@ var NodeIndex = class {
         if (key.length === nameAt + length && key.startsWith(kindPrefix) && key.startsWith(namespace, kindPrefix.length) && key.charCodeAt(nameAt - 1) === SLASH) ids.push(id);
       }
     }
+    ids.push(...this.sameName(kind, namespace, name));
+    return ids;
+  }
+  /** The held ids of `kind` named `name` in another namespace than `namespace`. */
+  sameName(kind, namespace, name) {
+    const prefix = this.prefixOf(kind, namespace);
+    const nameHash = finish(hashInto(FNV_OFFSET, name));
+    const kindPrefix = `${kind}/`;
+    const groups = this.groups ?? this.makeGroups();
+    const ids = [];
     for (const id of groups.byName.get(nameHash) ?? NO_IDS) {
       if (this.prefixAt[id] === prefix) continue;
       const key = this.keyAt[id];
@@ -7747,6 +7859,34 @@ var NodeIndex = class {
       if (key.length - second - 1 === name.length && key.endsWith(name)) ids.push(id);
     }
     return ids;
+  }
+  /**
+   * The held ids of `Kind/namespace/` whose names may be within `edits` (≤ MAX_DELETIONS) edits of
+   * `name` (a superset: weigh each), or undefined while lookups do not yet pay for the index.
+   */
+  nearNames(kind, namespace, name, edits) {
+    if (this.deletions === void 0) {
+      if (this.lookupsSinceChange < LOOKUPS_BEFORE_INDEX) return void 0;
+      const names = [];
+      for (let id = 0; id < this.heldAt.length; id++) {
+        if (this.heldAt[id] !== 1) continue;
+        const key = this.keyAt[id];
+        names.push({ id, group: this.prefixAt[id], name: key.slice(key.length - nameLengthOf(key)) });
+      }
+      this.deletions = new DeletionIndex(names);
+    }
+    const prefix = this.prefixOf(kind, namespace);
+    const kindPrefix = `${kind}/`;
+    const nameAt = kindPrefix.length + namespace.length + 1;
+    return this.deletions.near(prefix, name, edits).filter((id) => {
+      const key = this.keyAt[id];
+      return this.heldAt[id] === 1 && key.startsWith(kindPrefix) && key.startsWith(namespace, kindPrefix.length) && key.charCodeAt(nameAt - 1) === SLASH;
+    });
+  }
+  /** The held set changed: the deletion neighbourhood is out of date. */
+  changed() {
+    this.deletions = void 0;
+    this.lookupsSinceChange = 0;
   }
   makeGroups() {
     this.groups = { byPrefix: /* @__PURE__ */ new Map(), byName: /* @__PURE__ */ new Map() };
@@ -7815,7 +7955,7 @@ var NodeIndex = class {
     const mask = this.mask;
     const hash = this.hashAt[id];
     let at = hash & mask;
-    while (slots[SLOT * at] !== EMPTY) at = at + 1 & mask;
+    while (slots[SLOT * at] !== EMPTY2) at = at + 1 & mask;
     slots[SLOT * at] = id + 1;
     slots[SLOT * at + 1] = hash;
     slots[SLOT * at + 2] = this.bytesAt[id];
@@ -7826,7 +7966,7 @@ var NodeIndex = class {
     const old = this.slots;
     this.slots = new Int32Array(SLOT * size);
     this.mask = size - 1;
-    for (let at = 0; at < old.length; at += SLOT) if (old[at] !== EMPTY) this.place(old[at] - 1);
+    for (let at = 0; at < old.length; at += SLOT) if (old[at] !== EMPTY2) this.place(old[at] - 1);
   }
 };
 
@@ -7836,17 +7976,34 @@ var CURRENT = Object.freeze({ status: "Current", message: "Resource is current" 
 // src/graph/messages.ts
 var ARROW = " \u2192 ";
 var MAX_CYCLE_SHOWN = 12;
-function cycleMessage(nodes) {
-  const cycle = nodes.some((node) => kindOfNode(node) === "ResourceSet") ? nodes.map(withKind) : displayNodes(nodes);
-  const objects = cycle.length - 1;
-  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${cycle.join(ARROW)}`;
+function cycleMessage(nodes, ambiguous) {
+  const objects = nodes.length - 1;
   const half = MAX_CYCLE_SHOWN / 2;
-  const head = cycle.slice(0, half);
-  const tail = cycle.slice(cycle.length - half - 1);
-  return `dependency cycle ${[...head, `\u2026 ${objects - MAX_CYCLE_SHOWN} more \u2026`, ...tail].join(ARROW)}`;
+  const shown = objects <= MAX_CYCLE_SHOWN ? nodes : [...nodes.slice(0, half), ...nodes.slice(nodes.length - half - 1)];
+  const first = nodes.length === 0 ? "" : kindOfNode(nodes[0]);
+  const withKinds = nodes.some((node) => node.startsWith("ResourceSet/") || !hasKind(node, first)) || ambiguous !== void 0 && nodes.some(ambiguous);
+  const words2 = shown.map((node) => withKinds ? withKind(node) : objectKeyOf(node));
+  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${words2.join(ARROW)}`;
+  return `dependency cycle ${[...words2.slice(0, half), `\u2026 ${objects - MAX_CYCLE_SHOWN} more \u2026`, ...words2.slice(half)].join(ARROW)}`;
 }
-function cycleProblemMessage(cycle) {
-  return `${cycleMessage(cycle)}: remove one of these dependsOn entries`;
+function hasKind(node, kind) {
+  const firstSlash = node.indexOf("/");
+  const isNode = firstSlash >= 0 && node.indexOf("/", firstSlash + 1) >= 0;
+  return kind === "" ? !isNode : isNode && firstSlash === kind.length && node.startsWith(kind);
+}
+function cycleProblemMessage(cycle, ambiguous, places = []) {
+  const unique = [...new Set(places)];
+  const files = new Set(unique.map((place) => place.replace(/:\d+$/, "")));
+  const across = files.size > 1 ? ` (defined at ${unique.join(", ")})` : "";
+  return `${cycleMessage(cycle, ambiguous)}${across}: remove one of these dependsOn entries`;
+}
+var GRAPH_KINDS = { HelmRelease: true, Kustomization: true, ResourceSet: true };
+function sharedNameIn(has) {
+  return (node) => {
+    const kind = kindOfNode(node);
+    const object = objectKeyOf(node);
+    return Object.keys(GRAPH_KINDS).some((other) => other !== kind && has(`${other}/${object}`));
+  };
 }
 function withKind(node) {
   return `${kindOfNode(node)} ${objectKeyOf(node)}`;
@@ -7897,7 +8054,7 @@ function joinAlternatives(items) {
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/error.js
+// node_modules/@bufbuild/cel/dist/esm/error.js
 var privateSymbol = /* @__PURE__ */ Symbol.for("@bufbuild/cel/error");
 function celError(value, exprId) {
   if (isCelError(value)) {
@@ -7937,7 +8094,7 @@ var _CelError = class extends Error {
   }
 };
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/error.js
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/error.js
 var errorNames = [
   "FieldValueInvalidError",
   "FieldListRangeError",
@@ -7954,7 +8111,7 @@ function isFieldError(arg) {
   return arg instanceof Error && errorNames.includes(arg.name) && "field" in arg && typeof arg.field == "function";
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/names.js
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/names.js
 function protoCamelCase(snakeCase) {
   let capNext = false;
   const b = [];
@@ -8002,7 +8159,7 @@ function safeObjectProperty(name) {
   return reservedObjectProperties.has(name) ? name + "$" : name;
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/nested-types.js
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/nested-types.js
 function* nestedTypes(desc) {
   switch (desc.kind) {
     case "file":
@@ -8025,7 +8182,7 @@ function* nestedTypes(desc) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/descriptors.js
+// node_modules/@bufbuild/protobuf/dist/esm/descriptors.js
 var ScalarType;
 (function(ScalarType2) {
   ScalarType2[ScalarType2["DOUBLE"] = 1] = "DOUBLE";
@@ -8045,19 +8202,19 @@ var ScalarType;
   ScalarType2[ScalarType2["SINT64"] = 18] = "SINT64";
 })(ScalarType || (ScalarType = {}));
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/is-message.js
-function isMessage(arg, schema2) {
+// node_modules/@bufbuild/protobuf/dist/esm/is-message.js
+function isMessage(arg, schema) {
   const isMessage2 = arg !== null && typeof arg == "object" && "$typeName" in arg && typeof arg.$typeName == "string";
   if (!isMessage2) {
     return false;
   }
-  if (schema2 === void 0) {
+  if (schema === void 0) {
     return true;
   }
-  return schema2.typeName === arg.$typeName;
+  return schema.typeName === arg.$typeName;
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wire/varint.js
+// node_modules/@bufbuild/protobuf/dist/esm/wire/varint.js
 function varint64read() {
   const buf = this.buf;
   let pos = this.pos;
@@ -8225,7 +8382,7 @@ function varint32read() {
   return result >>> 0;
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/proto-int64.js
+// node_modules/@bufbuild/protobuf/dist/esm/proto-int64.js
 var protoInt64 = /* @__PURE__ */ makeInt64Support();
 function makeInt64Support() {
   const dv = new DataView(new ArrayBuffer(8));
@@ -8328,12 +8485,12 @@ function assertUInt64String(value) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/scalar.js
-function scalarEquals(type2, a, b) {
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/scalar.js
+function scalarEquals(type, a, b) {
   if (a === b) {
     return true;
   }
-  if (type2 == ScalarType.BYTES) {
+  if (type == ScalarType.BYTES) {
     if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array)) {
       return false;
     }
@@ -8347,7 +8504,7 @@ function scalarEquals(type2, a, b) {
     }
     return true;
   }
-  switch (type2) {
+  switch (type) {
     case ScalarType.UINT64:
     case ScalarType.FIXED64:
     case ScalarType.INT64:
@@ -8357,8 +8514,8 @@ function scalarEquals(type2, a, b) {
   }
   return false;
 }
-function scalarZeroValue(type2, longAsString) {
-  switch (type2) {
+function scalarZeroValue(type, longAsString) {
+  switch (type) {
     case ScalarType.STRING:
       return "";
     case ScalarType.BOOL:
@@ -8378,8 +8535,8 @@ function scalarZeroValue(type2, longAsString) {
       return 0;
   }
 }
-function isScalarZeroValue(type2, value) {
-  switch (type2) {
+function isScalarZeroValue(type, value) {
+  switch (type) {
     case ScalarType.BOOL:
       return value === false;
     case ScalarType.STRING:
@@ -8394,7 +8551,7 @@ function isScalarZeroValue(type2, value) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/unsafe.js
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/unsafe.js
 var IMPLICIT = 2;
 var unsafeLocal = /* @__PURE__ */ Symbol.for("reflect unsafe local");
 function unsafeOneofCase(target, oneof) {
@@ -8489,7 +8646,7 @@ function unsafeClear(target, field) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/guard.js
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/guard.js
 function isObject(arg) {
   return arg !== null && typeof arg == "object" && !Array.isArray(arg);
 }
@@ -8520,7 +8677,7 @@ function isReflectMessage(arg, messageDesc2) {
   return isObject(arg) && unsafeLocal in arg && "desc" in arg && isObject(arg.desc) && arg.desc.kind === "message" && (messageDesc2 === void 0 || arg.desc.typeName == messageDesc2.typeName);
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wire/text-encoding.js
+// node_modules/@bufbuild/protobuf/dist/esm/wire/text-encoding.js
 var te;
 function configureTextEncoding(textEncoding) {
   var _a;
@@ -8583,7 +8740,7 @@ function emulateEncodeInto(encodeUtf8) {
   };
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js
+// node_modules/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js
 var WireType;
 (function(WireType2) {
   WireType2[WireType2["Varint"] = 0] = "Varint";
@@ -8676,8 +8833,8 @@ var BinaryWriter = class {
    *
    * Generated code should compute the tag ahead of time and call `uint32()`.
    */
-  tag(fieldNo, type2) {
-    return this.uint32((fieldNo << 3 | type2) >>> 0);
+  tag(fieldNo, type) {
+    return this.uint32((fieldNo << 3 | type) >>> 0);
   }
   /**
    * Write a chunk of raw bytes.
@@ -9158,7 +9315,7 @@ function assertFloat32(arg) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/reflect-check.js
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/reflect-check.js
 function checkField(field, value) {
   const check = field.fieldKind == "list" ? isReflectList(value, field) : field.fieldKind == "map" ? isReflectMap(value, field) : checkSingular(field, value);
   if (check === true) {
@@ -9384,7 +9541,7 @@ function scalarTypeDescription(scalar2) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/wrappers.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/wrappers.js
 function isWrapper(arg) {
   return isWrapperTypeName(arg.$typeName);
 }
@@ -9421,15 +9578,15 @@ function isWrapperTypeName(name) {
   return wrapperTypeNames.has(name);
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/create.js
+// node_modules/@bufbuild/protobuf/dist/esm/create.js
 var EDITION_PROTO3 = 999;
 var EDITION_PROTO2 = 998;
 var IMPLICIT2 = 2;
-function create(schema2, init) {
-  if (isMessage(init, schema2)) {
+function create(schema, init) {
+  if (isMessage(init, schema)) {
     return init;
   }
-  return compiledCreate(schema2)(init);
+  return compiledCreate(schema)(init);
 }
 var compiledCreates = /* @__PURE__ */ new WeakMap();
 function compiledCreate(desc) {
@@ -9617,7 +9774,7 @@ function createZeroValue(field) {
   return field.fieldKind == "scalar" ? scalarZeroValue(field.scalar, field.longAsString) : field.enum.values[0].number;
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/message.js
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/message.js
 var NULL_VALUE = 0;
 function localMessageMapper(field) {
   if (usesJsonRepresentation(field)) {
@@ -9649,24 +9806,24 @@ function localMessageMapper(field) {
 function usesJsonRepresentation(field) {
   return field.message.typeName == "google.protobuf.Struct" && field.parent.typeName != "google.protobuf.Value";
 }
-function wktStructToReflect(json2) {
+function wktStructToReflect(json) {
   const struct = {
     $typeName: "google.protobuf.Struct",
     fields: {}
   };
-  if (isObject(json2)) {
-    for (const k of Object.keys(json2)) {
-      setOwn(struct.fields, k, wktValueToReflect(json2[k]));
+  if (isObject(json)) {
+    for (const k of Object.keys(json)) {
+      setOwn(struct.fields, k, wktValueToReflect(json[k]));
     }
   }
   return struct;
 }
 function wktStructToLocal(val) {
-  const json2 = {};
+  const json = {};
   for (const k of Object.keys(val.fields)) {
-    setOwn(json2, k, wktValueToLocal(val.fields[k]));
+    setOwn(json, k, wktValueToLocal(val.fields[k]));
   }
-  return json2;
+  return json;
 }
 function wktValueToLocal(val) {
   switch (val.kind.case) {
@@ -9681,31 +9838,31 @@ function wktValueToLocal(val) {
       return val.kind.value;
   }
 }
-function wktValueToReflect(json2) {
+function wktValueToReflect(json) {
   const value = {
     $typeName: "google.protobuf.Value",
     kind: { case: void 0 }
   };
-  switch (typeof json2) {
+  switch (typeof json) {
     case "number":
-      value.kind = { case: "numberValue", value: json2 };
+      value.kind = { case: "numberValue", value: json };
       break;
     case "string":
-      value.kind = { case: "stringValue", value: json2 };
+      value.kind = { case: "stringValue", value: json };
       break;
     case "boolean":
-      value.kind = { case: "boolValue", value: json2 };
+      value.kind = { case: "boolValue", value: json };
       break;
     case "object":
-      if (json2 === null) {
+      if (json === null) {
         value.kind = { case: "nullValue", value: NULL_VALUE };
-      } else if (Array.isArray(json2)) {
+      } else if (Array.isArray(json)) {
         const listValue = {
           $typeName: "google.protobuf.ListValue",
           values: []
         };
-        if (Array.isArray(json2)) {
-          for (const e of json2) {
+        if (Array.isArray(json)) {
+          for (const e of json) {
             listValue.values.push(wktValueToReflect(e));
           }
         }
@@ -9716,7 +9873,7 @@ function wktValueToReflect(json2) {
       } else {
         value.kind = {
           case: "structValue",
-          value: wktStructToReflect(json2)
+          value: wktStructToReflect(json)
         };
       }
       break;
@@ -9724,7 +9881,7 @@ function wktValueToReflect(json2) {
   return value;
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/reflect/reflect.js
+// node_modules/@bufbuild/protobuf/dist/esm/reflect/reflect.js
 function reflect(messageDesc2, message, check = true) {
   return new ReflectMessageImpl(messageDesc2, message, check);
 }
@@ -9782,15 +9939,15 @@ var ReflectMessageImpl = class {
         }
         return list;
       case "map":
-        let map3 = this.maps.get(field);
-        if (!map3 || map3[unsafeLocal] !== value) {
+        let map2 = this.maps.get(field);
+        if (!map2 || map2[unsafeLocal] !== value) {
           this.maps.set(
             field,
             // biome-ignore lint/suspicious/noAssignInExpressions: no
-            map3 = new ReflectMapImpl(field, value, this.check)
+            map2 = new ReflectMapImpl(field, value, this.check)
           );
         }
-        return map3;
+        return map2;
       case "message":
         return messageToReflect(field, value, this.check);
       case "scalar":
@@ -10017,8 +10174,8 @@ function mapValueToReflect(field, value, check) {
 function mapKeyToLocal(key) {
   return typeof key == "string" || typeof key == "number" ? key : String(key);
 }
-function mapKeyToReflect(key, type2) {
-  switch (type2) {
+function mapKeyToReflect(key, type) {
+  switch (type) {
     case ScalarType.STRING:
       return key;
     case ScalarType.INT32:
@@ -10097,7 +10254,7 @@ function longToLocal(field, value) {
   return value;
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/uint.js
+// node_modules/@bufbuild/cel/dist/esm/uint.js
 var privateSymbol2 = /* @__PURE__ */ Symbol.for("@bufbuild/cel/uint");
 function celUint(v) {
   return new Uint(v);
@@ -10116,7 +10273,7 @@ var Uint = class {
   }
 };
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wire/base64-encoding.js
+// node_modules/@bufbuild/protobuf/dist/esm/wire/base64-encoding.js
 var nativeSetFromBase64 = Uint8Array.prototype.setFromBase64;
 function base64Decode(base64Str) {
   const len = base64Str.length;
@@ -10254,7 +10411,7 @@ function getDecodeTable() {
   return decodeTable;
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/codegenv2/restore-json-names.js
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/restore-json-names.js
 function restoreJsonNames(message) {
   for (const f of message.field) {
     if (!unsafeIsSetExplicit(f, "jsonName")) {
@@ -10264,7 +10421,7 @@ function restoreJsonNames(message) {
   message.nestedType.forEach(restoreJsonNames);
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wire/text-format.js
+// node_modules/@bufbuild/protobuf/dist/esm/wire/text-format.js
 function parseTextFormatEnumValue(descEnum, value) {
   const enumValue = descEnum.values.find((v) => v.name === value);
   if (!enumValue) {
@@ -10272,14 +10429,14 @@ function parseTextFormatEnumValue(descEnum, value) {
   }
   return enumValue.number;
 }
-function parseTextFormatScalarValue(type2, value) {
-  switch (type2) {
+function parseTextFormatScalarValue(type, value) {
+  switch (type) {
     case ScalarType.STRING:
       return value;
     case ScalarType.BYTES: {
       const u = unescapeBytesDefaultValue(value);
       if (u === false) {
-        throw new Error(`cannot parse ${ScalarType[type2]} default value: ${value}`);
+        throw new Error(`cannot parse ${ScalarType[type]} default value: ${value}`);
       }
       return u;
     }
@@ -10312,10 +10469,10 @@ function parseTextFormatScalarValue(type2, value) {
       return parseInt(value, 10);
   }
 }
-function unescapeBytesDefaultValue(str5) {
+function unescapeBytesDefaultValue(str4) {
   const b = [];
   const input2 = {
-    tail: str5,
+    tail: str4,
     c: "",
     next() {
       if (this.tail.length == 0) {
@@ -10433,7 +10590,7 @@ function unescapeBytesDefaultValue(str5) {
   return new Uint8Array(b);
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/registry.js
+// node_modules/@bufbuild/protobuf/dist/esm/registry.js
 function createRegistry(...input2) {
   return initBaseRegistry(input2);
 }
@@ -10492,15 +10649,15 @@ function buildFileRegistry(args, check) {
   return registry;
 }
 function createBaseRegistry() {
-  const types3 = /* @__PURE__ */ new Map();
+  const types = /* @__PURE__ */ new Map();
   const extendees = /* @__PURE__ */ new Map();
   const files = /* @__PURE__ */ new Map();
   return {
     kind: "registry",
-    types: types3,
+    types,
     extendees,
     [Symbol.iterator]() {
-      return types3.values();
+      return types.values();
     },
     get files() {
       return files.values();
@@ -10508,8 +10665,8 @@ function createBaseRegistry() {
     addFile(file, skipTypes, withDeps) {
       files.set(file.proto.name, file);
       if (!skipTypes) {
-        for (const type2 of nestedTypes(file)) {
-          this.add(type2);
+        for (const type of nestedTypes(file)) {
+          this.add(type);
         }
       }
       if (withDeps) {
@@ -10530,24 +10687,24 @@ function createBaseRegistry() {
         }
         numberToExt.set(desc.number, desc);
       }
-      types3.set(desc.typeName, desc);
+      types.set(desc.typeName, desc);
     },
     get(typeName) {
-      return types3.get(typeName);
+      return types.get(typeName);
     },
     getFile(fileName) {
       return files.get(fileName);
     },
     getMessage(typeName) {
-      const t = types3.get(typeName);
+      const t = types.get(typeName);
       return (t === null || t === void 0 ? void 0 : t.kind) == "message" ? t : void 0;
     },
     getEnum(typeName) {
-      const t = types3.get(typeName);
+      const t = types.get(typeName);
       return (t === null || t === void 0 ? void 0 : t.kind) == "enum" ? t : void 0;
     },
     getExtension(typeName) {
-      const t = types3.get(typeName);
+      const t = types.get(typeName);
       return (t === null || t === void 0 ? void 0 : t.kind) == "extension" ? t : void 0;
     },
     getExtensionFor(extendee, no) {
@@ -10555,7 +10712,7 @@ function createBaseRegistry() {
       return (_a = extendees.get(extendee.typeName)) === null || _a === void 0 ? void 0 : _a.get(no);
     },
     getService(typeName) {
-      const t = types3.get(typeName);
+      const t = types.get(typeName);
       return (t === null || t === void 0 ? void 0 : t.kind) == "service" ? t : void 0;
     }
   };
@@ -10998,10 +11155,10 @@ function newField(proto, parentOrFile, reg, oneof, mapEntries) {
     configurable: true
   });
   const label = proto.label;
-  const type2 = proto.type;
+  const type = proto.type;
   const jstype = (_c = proto.options) === null || _c === void 0 ? void 0 : _c.jstype;
   if (label === LABEL_REPEATED) {
-    const mapEntry = type2 == TYPE_MESSAGE ? mapEntries === null || mapEntries === void 0 ? void 0 : mapEntries.get(trimLeadingDot(proto.typeName)) : void 0;
+    const mapEntry = type == TYPE_MESSAGE ? mapEntries === null || mapEntries === void 0 ? void 0 : mapEntries.get(trimLeadingDot(proto.typeName)) : void 0;
     if (mapEntry) {
       field.fieldKind = "map";
       const { key, value } = findMapEntryFields(mapEntry);
@@ -11014,7 +11171,7 @@ function newField(proto, parentOrFile, reg, oneof, mapEntries) {
       return field;
     }
     field.fieldKind = "list";
-    switch (type2) {
+    switch (type) {
       case TYPE_MESSAGE:
       case TYPE_GROUP:
         field.listKind = "message";
@@ -11029,14 +11186,14 @@ function newField(proto, parentOrFile, reg, oneof, mapEntries) {
         break;
       default:
         field.listKind = "scalar";
-        field.scalar = type2;
+        field.scalar = type;
         field.longAsString = jstype == JS_STRING;
         break;
     }
     field.packed = isPackedField(proto, parentOrFile);
     return field;
   }
-  switch (type2) {
+  switch (type) {
     case TYPE_MESSAGE:
     case TYPE_GROUP:
       field.fieldKind = "message";
@@ -11057,10 +11214,10 @@ function newField(proto, parentOrFile, reg, oneof, mapEntries) {
     }
     default: {
       field.fieldKind = "scalar";
-      field.scalar = type2;
+      field.scalar = type;
       field.longAsString = jstype == JS_STRING;
       field.getDefaultValue = () => {
-        return unsafeIsSetExplicit(proto, "defaultValue") ? parseTextFormatScalarValue(type2, proto.defaultValue) : void 0;
+        return unsafeIsSetExplicit(proto, "defaultValue") ? parseTextFormatScalarValue(type, proto.defaultValue) : void 0;
       };
       break;
     }
@@ -11254,7 +11411,7 @@ function assert(condition, msg) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/codegenv2/boot.js
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/boot.js
 function boot(boot2) {
   const root = bootFileDescriptorProto(boot2);
   root.messageType.forEach(restoreJsonNames);
@@ -11326,12 +11483,12 @@ function bootEnumDescriptorProto(init) {
   });
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
 function messageDesc(file, path, ...paths) {
   return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path]);
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/descriptor_pb.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/descriptor_pb.js
 var file_google_protobuf_descriptor = /* @__PURE__ */ boot({ "name": "google/protobuf/descriptor.proto", "package": "google.protobuf", "messageType": [{ "name": "FileDescriptorSet", "field": [{ "name": "file", "number": 1, "type": 11, "label": 3, "typeName": ".google.protobuf.FileDescriptorProto" }], "extensionRange": [{ "start": 536e6, "end": 536000001 }] }, { "name": "FileDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "package", "number": 2, "type": 9, "label": 1 }, { "name": "dependency", "number": 3, "type": 9, "label": 3 }, { "name": "public_dependency", "number": 10, "type": 5, "label": 3 }, { "name": "weak_dependency", "number": 11, "type": 5, "label": 3 }, { "name": "option_dependency", "number": 15, "type": 9, "label": 3 }, { "name": "message_type", "number": 4, "type": 11, "label": 3, "typeName": ".google.protobuf.DescriptorProto" }, { "name": "enum_type", "number": 5, "type": 11, "label": 3, "typeName": ".google.protobuf.EnumDescriptorProto" }, { "name": "service", "number": 6, "type": 11, "label": 3, "typeName": ".google.protobuf.ServiceDescriptorProto" }, { "name": "extension", "number": 7, "type": 11, "label": 3, "typeName": ".google.protobuf.FieldDescriptorProto" }, { "name": "options", "number": 8, "type": 11, "label": 1, "typeName": ".google.protobuf.FileOptions" }, { "name": "source_code_info", "number": 9, "type": 11, "label": 1, "typeName": ".google.protobuf.SourceCodeInfo" }, { "name": "syntax", "number": 12, "type": 9, "label": 1 }, { "name": "edition", "number": 14, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }] }, { "name": "DescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "field", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.FieldDescriptorProto" }, { "name": "extension", "number": 6, "type": 11, "label": 3, "typeName": ".google.protobuf.FieldDescriptorProto" }, { "name": "nested_type", "number": 3, "type": 11, "label": 3, "typeName": ".google.protobuf.DescriptorProto" }, { "name": "enum_type", "number": 4, "type": 11, "label": 3, "typeName": ".google.protobuf.EnumDescriptorProto" }, { "name": "extension_range", "number": 5, "type": 11, "label": 3, "typeName": ".google.protobuf.DescriptorProto.ExtensionRange" }, { "name": "oneof_decl", "number": 8, "type": 11, "label": 3, "typeName": ".google.protobuf.OneofDescriptorProto" }, { "name": "options", "number": 7, "type": 11, "label": 1, "typeName": ".google.protobuf.MessageOptions" }, { "name": "reserved_range", "number": 9, "type": 11, "label": 3, "typeName": ".google.protobuf.DescriptorProto.ReservedRange" }, { "name": "reserved_name", "number": 10, "type": 9, "label": 3 }, { "name": "visibility", "number": 11, "type": 14, "label": 1, "typeName": ".google.protobuf.SymbolVisibility" }], "nestedType": [{ "name": "ExtensionRange", "field": [{ "name": "start", "number": 1, "type": 5, "label": 1 }, { "name": "end", "number": 2, "type": 5, "label": 1 }, { "name": "options", "number": 3, "type": 11, "label": 1, "typeName": ".google.protobuf.ExtensionRangeOptions" }] }, { "name": "ReservedRange", "field": [{ "name": "start", "number": 1, "type": 5, "label": 1 }, { "name": "end", "number": 2, "type": 5, "label": 1 }] }] }, { "name": "ExtensionRangeOptions", "field": [{ "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }, { "name": "declaration", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.ExtensionRangeOptions.Declaration", "options": { "retention": 2 } }, { "name": "features", "number": 50, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "verification", "number": 3, "type": 14, "label": 1, "typeName": ".google.protobuf.ExtensionRangeOptions.VerificationState", "defaultValue": "UNVERIFIED", "options": { "retention": 2 } }], "nestedType": [{ "name": "Declaration", "field": [{ "name": "number", "number": 1, "type": 5, "label": 1 }, { "name": "full_name", "number": 2, "type": 9, "label": 1 }, { "name": "type", "number": 3, "type": 9, "label": 1 }, { "name": "reserved", "number": 5, "type": 8, "label": 1 }, { "name": "repeated", "number": 6, "type": 8, "label": 1 }] }], "enumType": [{ "name": "VerificationState", "value": [{ "name": "DECLARATION", "number": 0 }, { "name": "UNVERIFIED", "number": 1 }] }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "FieldDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "number", "number": 3, "type": 5, "label": 1 }, { "name": "label", "number": 4, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldDescriptorProto.Label" }, { "name": "type", "number": 5, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldDescriptorProto.Type" }, { "name": "type_name", "number": 6, "type": 9, "label": 1 }, { "name": "extendee", "number": 2, "type": 9, "label": 1 }, { "name": "default_value", "number": 7, "type": 9, "label": 1 }, { "name": "oneof_index", "number": 9, "type": 5, "label": 1 }, { "name": "json_name", "number": 10, "type": 9, "label": 1 }, { "name": "options", "number": 8, "type": 11, "label": 1, "typeName": ".google.protobuf.FieldOptions" }, { "name": "proto3_optional", "number": 17, "type": 8, "label": 1 }], "enumType": [{ "name": "Type", "value": [{ "name": "TYPE_DOUBLE", "number": 1 }, { "name": "TYPE_FLOAT", "number": 2 }, { "name": "TYPE_INT64", "number": 3 }, { "name": "TYPE_UINT64", "number": 4 }, { "name": "TYPE_INT32", "number": 5 }, { "name": "TYPE_FIXED64", "number": 6 }, { "name": "TYPE_FIXED32", "number": 7 }, { "name": "TYPE_BOOL", "number": 8 }, { "name": "TYPE_STRING", "number": 9 }, { "name": "TYPE_GROUP", "number": 10 }, { "name": "TYPE_MESSAGE", "number": 11 }, { "name": "TYPE_BYTES", "number": 12 }, { "name": "TYPE_UINT32", "number": 13 }, { "name": "TYPE_ENUM", "number": 14 }, { "name": "TYPE_SFIXED32", "number": 15 }, { "name": "TYPE_SFIXED64", "number": 16 }, { "name": "TYPE_SINT32", "number": 17 }, { "name": "TYPE_SINT64", "number": 18 }] }, { "name": "Label", "value": [{ "name": "LABEL_OPTIONAL", "number": 1 }, { "name": "LABEL_REPEATED", "number": 3 }, { "name": "LABEL_REQUIRED", "number": 2 }] }] }, { "name": "OneofDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "options", "number": 2, "type": 11, "label": 1, "typeName": ".google.protobuf.OneofOptions" }] }, { "name": "EnumDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "value", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.EnumValueDescriptorProto" }, { "name": "options", "number": 3, "type": 11, "label": 1, "typeName": ".google.protobuf.EnumOptions" }, { "name": "reserved_range", "number": 4, "type": 11, "label": 3, "typeName": ".google.protobuf.EnumDescriptorProto.EnumReservedRange" }, { "name": "reserved_name", "number": 5, "type": 9, "label": 3 }, { "name": "visibility", "number": 6, "type": 14, "label": 1, "typeName": ".google.protobuf.SymbolVisibility" }], "nestedType": [{ "name": "EnumReservedRange", "field": [{ "name": "start", "number": 1, "type": 5, "label": 1 }, { "name": "end", "number": 2, "type": 5, "label": 1 }] }] }, { "name": "EnumValueDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "number", "number": 2, "type": 5, "label": 1 }, { "name": "options", "number": 3, "type": 11, "label": 1, "typeName": ".google.protobuf.EnumValueOptions" }] }, { "name": "ServiceDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "method", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.MethodDescriptorProto" }, { "name": "options", "number": 3, "type": 11, "label": 1, "typeName": ".google.protobuf.ServiceOptions" }] }, { "name": "MethodDescriptorProto", "field": [{ "name": "name", "number": 1, "type": 9, "label": 1 }, { "name": "input_type", "number": 2, "type": 9, "label": 1 }, { "name": "output_type", "number": 3, "type": 9, "label": 1 }, { "name": "options", "number": 4, "type": 11, "label": 1, "typeName": ".google.protobuf.MethodOptions" }, { "name": "client_streaming", "number": 5, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "server_streaming", "number": 6, "type": 8, "label": 1, "defaultValue": "false" }] }, { "name": "FileOptions", "field": [{ "name": "java_package", "number": 1, "type": 9, "label": 1 }, { "name": "java_outer_classname", "number": 8, "type": 9, "label": 1 }, { "name": "java_multiple_files", "number": 10, "type": 8, "label": 1, "defaultValue": "false", "options": {} }, { "name": "java_generate_equals_and_hash", "number": 20, "type": 8, "label": 1, "options": { "deprecated": true } }, { "name": "java_string_check_utf8", "number": 27, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "optimize_for", "number": 9, "type": 14, "label": 1, "typeName": ".google.protobuf.FileOptions.OptimizeMode", "defaultValue": "SPEED" }, { "name": "go_package", "number": 11, "type": 9, "label": 1 }, { "name": "cc_generic_services", "number": 16, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "java_generic_services", "number": 17, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "py_generic_services", "number": 18, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "deprecated", "number": 23, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "cc_enable_arenas", "number": 31, "type": 8, "label": 1, "defaultValue": "true", "options": {} }, { "name": "objc_class_prefix", "number": 36, "type": 9, "label": 1 }, { "name": "csharp_namespace", "number": 37, "type": 9, "label": 1 }, { "name": "swift_prefix", "number": 39, "type": 9, "label": 1 }, { "name": "php_class_prefix", "number": 40, "type": 9, "label": 1 }, { "name": "php_namespace", "number": 41, "type": 9, "label": 1 }, { "name": "php_metadata_namespace", "number": 44, "type": 9, "label": 1 }, { "name": "ruby_package", "number": 45, "type": 9, "label": 1 }, { "name": "features", "number": 50, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "enumType": [{ "name": "OptimizeMode", "value": [{ "name": "SPEED", "number": 1 }, { "name": "CODE_SIZE", "number": 2 }, { "name": "LITE_RUNTIME", "number": 3 }] }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "MessageOptions", "field": [{ "name": "message_set_wire_format", "number": 1, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "no_standard_descriptor_accessor", "number": 2, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "deprecated", "number": 3, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "map_entry", "number": 7, "type": 8, "label": 1 }, { "name": "deprecated_legacy_json_field_conflicts", "number": 11, "type": 8, "label": 1, "options": { "deprecated": true } }, { "name": "features", "number": 12, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "FieldOptions", "field": [{ "name": "ctype", "number": 1, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldOptions.CType", "defaultValue": "STRING" }, { "name": "packed", "number": 2, "type": 8, "label": 1 }, { "name": "jstype", "number": 6, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldOptions.JSType", "defaultValue": "JS_NORMAL" }, { "name": "lazy", "number": 5, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "unverified_lazy", "number": 15, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "deprecated", "number": 3, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "weak", "number": 10, "type": 8, "label": 1, "defaultValue": "false", "options": { "deprecated": true } }, { "name": "debug_redact", "number": 16, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "retention", "number": 17, "type": 14, "label": 1, "typeName": ".google.protobuf.FieldOptions.OptionRetention" }, { "name": "targets", "number": 19, "type": 14, "label": 3, "typeName": ".google.protobuf.FieldOptions.OptionTargetType" }, { "name": "edition_defaults", "number": 20, "type": 11, "label": 3, "typeName": ".google.protobuf.FieldOptions.EditionDefault" }, { "name": "features", "number": 21, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "feature_support", "number": 22, "type": 11, "label": 1, "typeName": ".google.protobuf.FieldOptions.FeatureSupport" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "nestedType": [{ "name": "EditionDefault", "field": [{ "name": "edition", "number": 3, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "value", "number": 2, "type": 9, "label": 1 }] }, { "name": "FeatureSupport", "field": [{ "name": "edition_introduced", "number": 1, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "edition_deprecated", "number": 2, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "deprecation_warning", "number": 3, "type": 9, "label": 1 }, { "name": "edition_removed", "number": 4, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "removal_error", "number": 5, "type": 9, "label": 1 }] }], "enumType": [{ "name": "CType", "value": [{ "name": "STRING", "number": 0 }, { "name": "CORD", "number": 1 }, { "name": "STRING_PIECE", "number": 2 }] }, { "name": "JSType", "value": [{ "name": "JS_NORMAL", "number": 0 }, { "name": "JS_STRING", "number": 1 }, { "name": "JS_NUMBER", "number": 2 }] }, { "name": "OptionRetention", "value": [{ "name": "RETENTION_UNKNOWN", "number": 0 }, { "name": "RETENTION_RUNTIME", "number": 1 }, { "name": "RETENTION_SOURCE", "number": 2 }] }, { "name": "OptionTargetType", "value": [{ "name": "TARGET_TYPE_UNKNOWN", "number": 0 }, { "name": "TARGET_TYPE_FILE", "number": 1 }, { "name": "TARGET_TYPE_EXTENSION_RANGE", "number": 2 }, { "name": "TARGET_TYPE_MESSAGE", "number": 3 }, { "name": "TARGET_TYPE_FIELD", "number": 4 }, { "name": "TARGET_TYPE_ONEOF", "number": 5 }, { "name": "TARGET_TYPE_ENUM", "number": 6 }, { "name": "TARGET_TYPE_ENUM_ENTRY", "number": 7 }, { "name": "TARGET_TYPE_SERVICE", "number": 8 }, { "name": "TARGET_TYPE_METHOD", "number": 9 }] }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "OneofOptions", "field": [{ "name": "features", "number": 1, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "EnumOptions", "field": [{ "name": "allow_alias", "number": 2, "type": 8, "label": 1 }, { "name": "deprecated", "number": 3, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "deprecated_legacy_json_field_conflicts", "number": 6, "type": 8, "label": 1, "options": { "deprecated": true } }, { "name": "features", "number": 7, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "EnumValueOptions", "field": [{ "name": "deprecated", "number": 1, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "features", "number": 2, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "debug_redact", "number": 3, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "feature_support", "number": 4, "type": 11, "label": 1, "typeName": ".google.protobuf.FieldOptions.FeatureSupport" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "ServiceOptions", "field": [{ "name": "features", "number": 34, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "deprecated", "number": 33, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "MethodOptions", "field": [{ "name": "deprecated", "number": 33, "type": 8, "label": 1, "defaultValue": "false" }, { "name": "idempotency_level", "number": 34, "type": 14, "label": 1, "typeName": ".google.protobuf.MethodOptions.IdempotencyLevel", "defaultValue": "IDEMPOTENCY_UNKNOWN" }, { "name": "features", "number": 35, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "uninterpreted_option", "number": 999, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption" }], "enumType": [{ "name": "IdempotencyLevel", "value": [{ "name": "IDEMPOTENCY_UNKNOWN", "number": 0 }, { "name": "NO_SIDE_EFFECTS", "number": 1 }, { "name": "IDEMPOTENT", "number": 2 }] }], "extensionRange": [{ "start": 990, "end": 999 }, { "start": 1e3, "end": 536870912 }] }, { "name": "UninterpretedOption", "field": [{ "name": "name", "number": 2, "type": 11, "label": 3, "typeName": ".google.protobuf.UninterpretedOption.NamePart" }, { "name": "identifier_value", "number": 3, "type": 9, "label": 1 }, { "name": "positive_int_value", "number": 4, "type": 4, "label": 1 }, { "name": "negative_int_value", "number": 5, "type": 3, "label": 1 }, { "name": "double_value", "number": 6, "type": 1, "label": 1 }, { "name": "string_value", "number": 7, "type": 12, "label": 1 }, { "name": "aggregate_value", "number": 8, "type": 9, "label": 1 }], "nestedType": [{ "name": "NamePart", "field": [{ "name": "name_part", "number": 1, "type": 9, "label": 2 }, { "name": "is_extension", "number": 2, "type": 8, "label": 2 }] }] }, { "name": "FeatureSet", "field": [{ "name": "field_presence", "number": 1, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.FieldPresence", "options": { "retention": 1, "targets": [4, 1], "editionDefaults": [{ "value": "EXPLICIT", "edition": 900 }, { "value": "IMPLICIT", "edition": 999 }, { "value": "EXPLICIT", "edition": 1e3 }] } }, { "name": "enum_type", "number": 2, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.EnumType", "options": { "retention": 1, "targets": [6, 1], "editionDefaults": [{ "value": "CLOSED", "edition": 900 }, { "value": "OPEN", "edition": 999 }] } }, { "name": "repeated_field_encoding", "number": 3, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.RepeatedFieldEncoding", "options": { "retention": 1, "targets": [4, 1], "editionDefaults": [{ "value": "EXPANDED", "edition": 900 }, { "value": "PACKED", "edition": 999 }] } }, { "name": "utf8_validation", "number": 4, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.Utf8Validation", "options": { "retention": 1, "targets": [4, 1], "editionDefaults": [{ "value": "NONE", "edition": 900 }, { "value": "VERIFY", "edition": 999 }] } }, { "name": "message_encoding", "number": 5, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.MessageEncoding", "options": { "retention": 1, "targets": [4, 1], "editionDefaults": [{ "value": "LENGTH_PREFIXED", "edition": 900 }] } }, { "name": "json_format", "number": 6, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.JsonFormat", "options": { "retention": 1, "targets": [3, 6, 1], "editionDefaults": [{ "value": "LEGACY_BEST_EFFORT", "edition": 900 }, { "value": "ALLOW", "edition": 999 }] } }, { "name": "enforce_naming_style", "number": 7, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.EnforceNamingStyle", "options": { "retention": 2, "targets": [1, 2, 3, 4, 5, 6, 7, 8, 9], "editionDefaults": [{ "value": "STYLE_LEGACY", "edition": 900 }, { "value": "STYLE2024", "edition": 1001 }, { "value": "STYLE2026", "edition": 1002 }] } }, { "name": "default_symbol_visibility", "number": 8, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.VisibilityFeature.DefaultSymbolVisibility", "options": { "retention": 2, "targets": [1], "editionDefaults": [{ "value": "EXPORT_ALL", "edition": 900 }, { "value": "EXPORT_TOP_LEVEL", "edition": 1001 }, { "value": "STRICT", "edition": 1002 }] } }, { "name": "enforce_proto_limits", "number": 9, "type": 14, "label": 1, "typeName": ".google.protobuf.FeatureSet.ProtoLimitsFeature.EnforceProtoLimits", "options": { "retention": 2, "targets": [6, 3, 4, 5], "editionDefaults": [{ "value": "LEGACY_NO_EXPLICIT_LIMITS", "edition": 900 }, { "value": "PROTO_LIMITS2026", "edition": 1002 }] } }], "nestedType": [{ "name": "VisibilityFeature", "enumType": [{ "name": "DefaultSymbolVisibility", "value": [{ "name": "DEFAULT_SYMBOL_VISIBILITY_UNKNOWN", "number": 0 }, { "name": "EXPORT_ALL", "number": 1 }, { "name": "EXPORT_TOP_LEVEL", "number": 2 }, { "name": "LOCAL_ALL", "number": 3 }, { "name": "STRICT", "number": 4 }] }] }, { "name": "ProtoLimitsFeature", "enumType": [{ "name": "EnforceProtoLimits", "value": [{ "name": "PROTO_LIMITS_UNKNOWN", "number": 0 }, { "name": "LEGACY_NO_EXPLICIT_LIMITS", "number": 1 }, { "name": "PROTO_LIMITS2026", "number": 2 }] }] }], "enumType": [{ "name": "FieldPresence", "value": [{ "name": "FIELD_PRESENCE_UNKNOWN", "number": 0 }, { "name": "EXPLICIT", "number": 1 }, { "name": "IMPLICIT", "number": 2 }, { "name": "LEGACY_REQUIRED", "number": 3 }] }, { "name": "EnumType", "value": [{ "name": "ENUM_TYPE_UNKNOWN", "number": 0 }, { "name": "OPEN", "number": 1 }, { "name": "CLOSED", "number": 2 }] }, { "name": "RepeatedFieldEncoding", "value": [{ "name": "REPEATED_FIELD_ENCODING_UNKNOWN", "number": 0 }, { "name": "PACKED", "number": 1 }, { "name": "EXPANDED", "number": 2 }] }, { "name": "Utf8Validation", "value": [{ "name": "UTF8_VALIDATION_UNKNOWN", "number": 0 }, { "name": "VERIFY", "number": 2 }, { "name": "NONE", "number": 3 }] }, { "name": "MessageEncoding", "value": [{ "name": "MESSAGE_ENCODING_UNKNOWN", "number": 0 }, { "name": "LENGTH_PREFIXED", "number": 1 }, { "name": "DELIMITED", "number": 2 }] }, { "name": "JsonFormat", "value": [{ "name": "JSON_FORMAT_UNKNOWN", "number": 0 }, { "name": "ALLOW", "number": 1 }, { "name": "LEGACY_BEST_EFFORT", "number": 2 }] }, { "name": "EnforceNamingStyle", "value": [{ "name": "ENFORCE_NAMING_STYLE_UNKNOWN", "number": 0 }, { "name": "STYLE2024", "number": 1 }, { "name": "STYLE_LEGACY", "number": 2 }, { "name": "STYLE2026", "number": 3 }] }], "extensionRange": [{ "start": 1e3, "end": 9995 }, { "start": 9995, "end": 1e4 }, { "start": 1e4, "end": 10001 }] }, { "name": "FeatureSetDefaults", "field": [{ "name": "defaults", "number": 1, "type": 11, "label": 3, "typeName": ".google.protobuf.FeatureSetDefaults.FeatureSetEditionDefault" }, { "name": "minimum_edition", "number": 4, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "maximum_edition", "number": 5, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }], "nestedType": [{ "name": "FeatureSetEditionDefault", "field": [{ "name": "edition", "number": 3, "type": 14, "label": 1, "typeName": ".google.protobuf.Edition" }, { "name": "overridable_features", "number": 4, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }, { "name": "fixed_features", "number": 5, "type": 11, "label": 1, "typeName": ".google.protobuf.FeatureSet" }] }] }, { "name": "SourceCodeInfo", "field": [{ "name": "location", "number": 1, "type": 11, "label": 3, "typeName": ".google.protobuf.SourceCodeInfo.Location" }], "nestedType": [{ "name": "Location", "field": [{ "name": "path", "number": 1, "type": 5, "label": 3, "options": { "packed": true } }, { "name": "span", "number": 2, "type": 5, "label": 3, "options": { "packed": true } }, { "name": "leading_comments", "number": 3, "type": 9, "label": 1 }, { "name": "trailing_comments", "number": 4, "type": 9, "label": 1 }, { "name": "leading_detached_comments", "number": 6, "type": 9, "label": 3 }] }], "extensionRange": [{ "start": 536e6, "end": 536000001 }] }, { "name": "GeneratedCodeInfo", "field": [{ "name": "annotation", "number": 1, "type": 11, "label": 3, "typeName": ".google.protobuf.GeneratedCodeInfo.Annotation" }], "nestedType": [{ "name": "Annotation", "field": [{ "name": "path", "number": 1, "type": 5, "label": 3, "options": { "packed": true } }, { "name": "source_file", "number": 2, "type": 9, "label": 1 }, { "name": "begin", "number": 3, "type": 5, "label": 1 }, { "name": "end", "number": 4, "type": 5, "label": 1 }, { "name": "semantic", "number": 5, "type": 14, "label": 1, "typeName": ".google.protobuf.GeneratedCodeInfo.Annotation.Semantic" }], "enumType": [{ "name": "Semantic", "value": [{ "name": "NONE", "number": 0 }, { "name": "SET", "number": 1 }, { "name": "ALIAS", "number": 2 }] }] }] }], "enumType": [{ "name": "Edition", "value": [{ "name": "EDITION_UNKNOWN", "number": 0 }, { "name": "EDITION_LEGACY", "number": 900 }, { "name": "EDITION_PROTO2", "number": 998 }, { "name": "EDITION_PROTO3", "number": 999 }, { "name": "EDITION_2023", "number": 1e3 }, { "name": "EDITION_2024", "number": 1001 }, { "name": "EDITION_2026", "number": 1002 }, { "name": "EDITION_UNSTABLE", "number": 9999 }, { "name": "EDITION_1_TEST_ONLY", "number": 1 }, { "name": "EDITION_2_TEST_ONLY", "number": 2 }, { "name": "EDITION_99997_TEST_ONLY", "number": 99997 }, { "name": "EDITION_99998_TEST_ONLY", "number": 99998 }, { "name": "EDITION_99999_TEST_ONLY", "number": 99999 }, { "name": "EDITION_MAX", "number": 2147483647 }] }, { "name": "SymbolVisibility", "value": [{ "name": "VISIBILITY_UNSET", "number": 0 }, { "name": "VISIBILITY_LOCAL", "number": 1 }, { "name": "VISIBILITY_EXPORT", "number": 2 }] }] });
 var FileDescriptorProtoSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_descriptor, 1);
 var ExtensionRangeOptions_VerificationState;
@@ -11497,13 +11654,13 @@ var SymbolVisibility;
   SymbolVisibility2[SymbolVisibility2["VISIBILITY_EXPORT"] = 2] = "VISIBILITY_EXPORT";
 })(SymbolVisibility || (SymbolVisibility = {}));
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/from-binary.js
+// node_modules/@bufbuild/protobuf/dist/esm/from-binary.js
 function makeReadContext(options) {
   return Object.assign(Object.assign({ readUnknownFields: true, recursionLimit: 100 }, options), { depth: 0 });
 }
-function fromBinary(schema2, bytes, options) {
-  const message = create(schema2);
-  compiledReader(schema2).read(message, new BinaryReader(bytes), makeReadContext(options), bytes.byteLength);
+function fromBinary(schema, bytes, options) {
+  const message = create(schema);
+  compiledReader(schema).read(message, new BinaryReader(bytes), makeReadContext(options), bytes.byteLength);
   return message;
 }
 var compiledReaders = /* @__PURE__ */ new WeakMap();
@@ -11776,8 +11933,8 @@ function compileMapFieldReader(field) {
     setOwn(record3, key, val);
   };
 }
-function compileScalarReader(type2, utf8Validation, longAsString) {
-  switch (type2) {
+function compileScalarReader(type, utf8Validation, longAsString) {
+  switch (type) {
     case ScalarType.STRING:
       return (reader) => reader.string(utf8Validation);
     case ScalarType.BOOL:
@@ -11826,7 +11983,7 @@ function compileScalarReader(type2, utf8Validation, longAsString) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/codegenv2/file.js
+// node_modules/@bufbuild/protobuf/dist/esm/codegenv2/file.js
 function fileDesc(b64, imports) {
   var _a;
   const root = fromBinary(FileDescriptorProtoSchema, base64Decode(b64));
@@ -11836,13 +11993,13 @@ function fileDesc(b64, imports) {
   return reg.getFile(root.name);
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/timestamp_pb.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/timestamp_pb.js
 var file_google_protobuf_timestamp = /* @__PURE__ */ fileDesc("Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiKwoJVGltZXN0YW1wEg8KB3NlY29uZHMYASABKAMSDQoFbmFub3MYAiABKAVChQEKE2NvbS5nb29nbGUucHJvdG9idWZCDlRpbWVzdGFtcFByb3RvUAFaMmdvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL3RpbWVzdGFtcHBi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93blR5cGVzYgZwcm90bzM");
 var TimestampSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_timestamp, 0);
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/timestamp.js
-function timestampDate(timestamp2) {
-  return new Date(timestampMs(timestamp2));
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/timestamp.js
+function timestampDate(timestamp) {
+  return new Date(timestampMs(timestamp));
 }
 function timestampFromMs(timestampMs2) {
   const seconds = Math.floor(timestampMs2 / 1e3);
@@ -11851,19 +12008,19 @@ function timestampFromMs(timestampMs2) {
     nanos: (timestampMs2 - seconds * 1e3) * 1e6
   });
 }
-function timestampMs(timestamp2) {
-  return Number(timestamp2.seconds) * 1e3 + Math.round(timestamp2.nanos / 1e6);
+function timestampMs(timestamp) {
+  return Number(timestamp.seconds) * 1e3 + Math.round(timestamp.nanos / 1e6);
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/duration_pb.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/duration_pb.js
 var file_google_protobuf_duration = /* @__PURE__ */ fileDesc("Ch5nb29nbGUvcHJvdG9idWYvZHVyYXRpb24ucHJvdG8SD2dvb2dsZS5wcm90b2J1ZiIqCghEdXJhdGlvbhIPCgdzZWNvbmRzGAEgASgDEg0KBW5hbm9zGAIgASgFQoMBChNjb20uZ29vZ2xlLnByb3RvYnVmQg1EdXJhdGlvblByb3RvUAFaMWdvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2R1cmF0aW9ucGL4AQGiAgNHUEKqAh5Hb29nbGUuUHJvdG9idWYuV2VsbEtub3duVHlwZXNiBnByb3RvMw");
 var DurationSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_duration, 0);
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/any_pb.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/any_pb.js
 var file_google_protobuf_any = /* @__PURE__ */ fileDesc("Chlnb29nbGUvcHJvdG9idWYvYW55LnByb3RvEg9nb29nbGUucHJvdG9idWYiJgoDQW55EhAKCHR5cGVfdXJsGAEgASgJEg0KBXZhbHVlGAIgASgMQnYKE2NvbS5nb29nbGUucHJvdG9idWZCCEFueVByb3RvUAFaLGdvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2FueXBiogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93blR5cGVzYgZwcm90bzM");
 var AnySchema = /* @__PURE__ */ messageDesc(file_google_protobuf_any, 0);
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/to-binary.js
+// node_modules/@bufbuild/protobuf/dist/esm/to-binary.js
 var IMPLICIT4 = 2;
 var LEGACY_REQUIRED2 = 3;
 var writeDefaults = {
@@ -11872,9 +12029,9 @@ var writeDefaults = {
 function makeWriteOptions(options) {
   return options ? Object.assign(Object.assign({}, writeDefaults), options) : writeDefaults;
 }
-function toBinary(schema2, message, options) {
+function toBinary(schema, message, options) {
   const writer = new BinaryWriter();
-  compiledWriter(schema2)(writer, makeWriteOptions(options), message);
+  compiledWriter(schema)(writer, makeWriteOptions(options), message);
   return writer.finish();
 }
 var compiledWriters = /* @__PURE__ */ new WeakMap();
@@ -12104,8 +12261,8 @@ function compileMapKey(field) {
     writeScalar(writer, convertKey(key));
   };
 }
-function compileMapKeyConverter(type2) {
-  switch (type2) {
+function compileMapKeyConverter(type) {
+  switch (type) {
     case ScalarType.STRING:
       return (key) => key;
     case ScalarType.BOOL:
@@ -12136,8 +12293,8 @@ function compileMapKeyConverter(type2) {
       };
   }
 }
-function compileScalarValue(type2, messageName, fieldName2) {
-  const writeScalar = compileScalarWrite(type2);
+function compileScalarValue(type, messageName, fieldName2) {
+  const writeScalar = compileScalarWrite(type);
   return (writer, value) => {
     try {
       writeScalar(writer, value);
@@ -12149,8 +12306,8 @@ function compileScalarValue(type2, messageName, fieldName2) {
     }
   };
 }
-function compileScalarWrite(type2) {
-  switch (type2) {
+function compileScalarWrite(type) {
+  switch (type) {
     case ScalarType.STRING:
       return (writer, value) => writer.string(value);
     case ScalarType.BOOL:
@@ -12202,8 +12359,8 @@ function compileChildWriter(field) {
     writer.join();
   };
 }
-function writeTypeOfScalar(type2) {
-  switch (type2) {
+function writeTypeOfScalar(type) {
+  switch (type) {
     case ScalarType.BYTES:
     case ScalarType.STRING:
       return WireType.LengthDelimited;
@@ -12220,14 +12377,14 @@ function writeTypeOfScalar(type2) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/any.js
-function anyPack(schema2, message, into) {
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/any.js
+function anyPack(schema, message, into) {
   let ret = false;
   if (!into) {
     into = create(AnySchema);
     ret = true;
   }
-  into.value = toBinary(schema2, message);
+  into.value = toBinary(schema, message);
   into.typeUrl = typeNameToUrl(message.$typeName);
   return ret ? into : void 0;
 }
@@ -12261,10 +12418,10 @@ function typeUrlToName(url) {
   return name;
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/empty_pb.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/empty_pb.js
 var file_google_protobuf_empty = /* @__PURE__ */ fileDesc("Chtnb29nbGUvcHJvdG9idWYvZW1wdHkucHJvdG8SD2dvb2dsZS5wcm90b2J1ZiIHCgVFbXB0eUJ9ChNjb20uZ29vZ2xlLnByb3RvYnVmQgpFbXB0eVByb3RvUAFaLmdvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2VtcHR5cGL4AQGiAgNHUEKqAh5Hb29nbGUuUHJvdG9idWYuV2VsbEtub3duVHlwZXNiBnByb3RvMw");
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/struct_pb.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/struct_pb.js
 var file_google_protobuf_struct = /* @__PURE__ */ fileDesc("Chxnb29nbGUvcHJvdG9idWYvc3RydWN0LnByb3RvEg9nb29nbGUucHJvdG9idWYihAEKBlN0cnVjdBIzCgZmaWVsZHMYASADKAsyIy5nb29nbGUucHJvdG9idWYuU3RydWN0LkZpZWxkc0VudHJ5GkUKC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAEi6gEKBVZhbHVlEjAKCm51bGxfdmFsdWUYASABKA4yGi5nb29nbGUucHJvdG9idWYuTnVsbFZhbHVlSAASFgoMbnVtYmVyX3ZhbHVlGAIgASgBSAASFgoMc3RyaW5nX3ZhbHVlGAMgASgJSAASFAoKYm9vbF92YWx1ZRgEIAEoCEgAEi8KDHN0cnVjdF92YWx1ZRgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RIABIwCgpsaXN0X3ZhbHVlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZUgAQgYKBGtpbmQiMwoJTGlzdFZhbHVlEiYKBnZhbHVlcxgBIAMoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSobCglOdWxsVmFsdWUSDgoKTlVMTF9WQUxVRRAAQn8KE2NvbS5nb29nbGUucHJvdG9idWZCC1N0cnVjdFByb3RvUAFaL2dvb2dsZS5nb2xhbmcub3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL3N0cnVjdHBi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93blR5cGVzYgZwcm90bzM");
 var StructSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_struct, 0);
 var ValueSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_struct, 1);
@@ -12274,7 +12431,7 @@ var NullValue;
   NullValue2[NullValue2["NULL_VALUE"] = 0] = "NULL_VALUE";
 })(NullValue || (NullValue = {}));
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/wrappers_pb.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/google/protobuf/wrappers_pb.js
 var file_google_protobuf_wrappers = /* @__PURE__ */ fileDesc("Ch5nb29nbGUvcHJvdG9idWYvd3JhcHBlcnMucHJvdG8SD2dvb2dsZS5wcm90b2J1ZiIcCgtEb3VibGVWYWx1ZRINCgV2YWx1ZRgBIAEoASIbCgpGbG9hdFZhbHVlEg0KBXZhbHVlGAEgASgCIhsKCkludDY0VmFsdWUSDQoFdmFsdWUYASABKAMiHAoLVUludDY0VmFsdWUSDQoFdmFsdWUYASABKAQiGwoKSW50MzJWYWx1ZRINCgV2YWx1ZRgBIAEoBSIcCgtVSW50MzJWYWx1ZRINCgV2YWx1ZRgBIAEoDSIaCglCb29sVmFsdWUSDQoFdmFsdWUYASABKAgiHAoLU3RyaW5nVmFsdWUSDQoFdmFsdWUYASABKAkiGwoKQnl0ZXNWYWx1ZRINCgV2YWx1ZRgBIAEoDEKDAQoTY29tLmdvb2dsZS5wcm90b2J1ZkINV3JhcHBlcnNQcm90b1ABWjFnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi93cmFwcGVyc3Bi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93blR5cGVzYgZwcm90bzM");
 var DoubleValueSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_wrappers, 0);
 var FloatValueSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_wrappers, 1);
@@ -12286,7 +12443,7 @@ var BoolValueSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_wrappers,
 var StringValueSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_wrappers, 7);
 var BytesValueSchema = /* @__PURE__ */ messageDesc(file_google_protobuf_wrappers, 8);
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/extensions.js
+// node_modules/@bufbuild/protobuf/dist/esm/extensions.js
 function getExtension(message, extension, options) {
   assertExtendee(extension, message);
   const ufs = filterUnknownFields(message.$unknown, extension);
@@ -12352,15 +12509,15 @@ function assertExtendee(extension, message) {
   }
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/equals.js
-function equals(schema2, a, b, options) {
-  if (a.$typeName != schema2.typeName || b.$typeName != schema2.typeName) {
+// node_modules/@bufbuild/protobuf/dist/esm/equals.js
+function equals(schema, a, b, options) {
+  if (a.$typeName != schema.typeName || b.$typeName != schema.typeName) {
     return false;
   }
   if (a === b) {
     return true;
   }
-  return reflectEquals(reflect(schema2, a), reflect(schema2, b), options);
+  return reflectEquals(reflect(schema, a), reflect(schema, b), options);
 }
 function reflectEquals(a, b, opts) {
   if (a.desc.typeName === "google.protobuf.Any" && (opts === null || opts === void 0 ? void 0 : opts.unpackAny) == true) {
@@ -12470,9 +12627,9 @@ function anyUnpackedEquals(a, b, opts) {
   const unpackedA = anyUnpack(a, opts.registry);
   const unpackedB = anyUnpack(b, opts.registry);
   if (unpackedA && unpackedB) {
-    const schema2 = opts.registry.getMessage(unpackedA.$typeName);
-    if (schema2) {
-      return equals(schema2, unpackedA, unpackedB, opts);
+    const schema = opts.registry.getMessage(unpackedA.$typeName);
+    if (schema) {
+      return equals(schema, unpackedA, unpackedB, opts);
     }
   }
   return scalarEquals(ScalarType.BYTES, a.value, b.value);
@@ -12523,13 +12680,13 @@ function extensionsEquals(a, b, opts) {
   return true;
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/wkt/json.js
+// node_modules/@bufbuild/protobuf/dist/esm/wkt/json.js
 var timestampMsMin = /* @__PURE__ */ Date.parse("0001-01-01T00:00:00Z");
 var timestampMsMax = /* @__PURE__ */ Date.parse("9999-12-31T23:59:59Z");
 var durationSecondsMin = -315576e6;
 var durationSecondsMax = 315576e6;
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/to-json.js
+// node_modules/@bufbuild/protobuf/dist/esm/to-json.js
 var LEGACY_REQUIRED3 = 3;
 var IMPLICIT5 = 2;
 var jsonWriteDefaults = {
@@ -12540,8 +12697,8 @@ var jsonWriteDefaults = {
 function makeWriteOptions2(options) {
   return options ? Object.assign(Object.assign({}, jsonWriteDefaults), options) : jsonWriteDefaults;
 }
-function toJson(schema2, message, options) {
-  return compiledWriter2(schema2)(makeWriteOptions2(options), message);
+function toJson(schema, message, options) {
+  return compiledWriter2(schema)(makeWriteOptions2(options), message);
 }
 var compiledWriters2 = /* @__PURE__ */ new WeakMap();
 function compiledWriter2(desc) {
@@ -12572,14 +12729,14 @@ function compileMessage3(desc) {
     if (message.$typeName !== typeName && foreignField !== void 0) {
       throw new FieldError(foreignField, `cannot use ${foreignField} with message ${message.$typeName}`, "ForeignFieldError");
     }
-    const json2 = {};
+    const json = {};
     for (let i = 0; i < fieldWriters.length; i++) {
-      fieldWriters[i](opts, message, json2);
+      fieldWriters[i](opts, message, json);
     }
     if (opts.registry) {
-      writeExtensions(json2, opts, opts.registry, message, desc);
+      writeExtensions(json, opts, opts.registry, message, desc);
     }
-    return json2;
+    return json;
   };
   compiledWriters2.set(desc, compiledWriter3);
   for (const field of sortedFields) {
@@ -12589,11 +12746,11 @@ function compileMessage3(desc) {
   return compiledWriter3;
 }
 function writeOwnKeys(writeField2) {
-  return (opts, message, json2) => {
+  return (opts, message, json) => {
     const tmp = /* @__PURE__ */ Object.create(null);
     writeField2(opts, message, tmp);
     for (const key of Object.keys(tmp)) {
-      setOwn(json2, key, tmp[key]);
+      setOwn(json, key, tmp[key]);
     }
   };
 }
@@ -12642,10 +12799,10 @@ function compileField2(field) {
       const protoName = field.name;
       const jsonKey = field.jsonName;
       const localName = field.localName;
-      return (opts, message, json2) => {
+      return (opts, message, json) => {
         const value = writeValue(opts, message[localName]);
         if (value !== void 0) {
-          json2[opts.useProtoFieldName ? protoName : jsonKey] = value;
+          json[opts.useProtoFieldName ? protoName : jsonKey] = value;
         }
       };
     }
@@ -12658,19 +12815,19 @@ function compileSingularField2(field) {
   const localName = field.localName;
   if (field.oneof) {
     const oneofLocalName = field.oneof.localName;
-    return (opts, message, json2) => {
+    return (opts, message, json) => {
       const oneof = message[oneofLocalName];
       if (oneof.case === localName) {
-        json2[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, oneof.value);
+        json[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, oneof.value);
       }
     };
   }
   if (field.presence != IMPLICIT5) {
     const requiredError = field.presence == LEGACY_REQUIRED3 ? `cannot encode ${field} to JSON: required field not set` : void 0;
-    return (opts, message, json2) => {
+    return (opts, message, json) => {
       const value = message[localName];
       if (value !== void 0 && Object.prototype.hasOwnProperty.call(message, localName)) {
-        json2[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
+        json[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
       } else if (requiredError !== void 0) {
         throw new Error(requiredError);
       }
@@ -12678,48 +12835,48 @@ function compileSingularField2(field) {
   }
   if (field.fieldKind == "enum") {
     const zero = field.enum.values[0].number;
-    return (opts, message, json2) => {
+    return (opts, message, json) => {
       const value = message[localName];
       if (value !== zero || opts.alwaysEmitImplicit) {
-        json2[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
+        json[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
       }
     };
   }
   switch (field.scalar) {
     case ScalarType.BOOL:
-      return (opts, message, json2) => {
+      return (opts, message, json) => {
         const value = message[localName];
         if (value !== false || opts.alwaysEmitImplicit) {
-          json2[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
+          json[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
         }
       };
     case ScalarType.STRING:
-      return (opts, message, json2) => {
+      return (opts, message, json) => {
         const value = message[localName];
         if (value !== "" || opts.alwaysEmitImplicit) {
-          json2[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
+          json[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
         }
       };
     case ScalarType.BYTES:
-      return (opts, message, json2) => {
+      return (opts, message, json) => {
         const value = message[localName];
         if (!(value instanceof Uint8Array) || value.byteLength > 0 || opts.alwaysEmitImplicit) {
-          json2[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
+          json[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
         }
       };
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
-      return (opts, message, json2) => {
+      return (opts, message, json) => {
         const value = message[localName];
         if (!Object.is(value, 0) || opts.alwaysEmitImplicit) {
-          json2[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
+          json[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
         }
       };
     default:
-      return (opts, message, json2) => {
+      return (opts, message, json) => {
         const value = message[localName];
         if (value != 0 || opts.alwaysEmitImplicit) {
-          json2[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
+          json[opts.useProtoFieldName ? protoName : jsonKey] = writeValue(opts, value);
         }
       };
   }
@@ -12898,7 +13055,7 @@ function errorScalarValue(field, value) {
   var _a;
   return new Error(`cannot encode ${field} to JSON: ${(_a = checkField(field, value)) === null || _a === void 0 ? void 0 : _a.message}`);
 }
-function writeExtensions(json2, opts, registry, message, desc) {
+function writeExtensions(json, opts, registry, message, desc) {
   const unknown = message.$unknown;
   if (unknown === void 0) {
     return;
@@ -12917,7 +13074,7 @@ function writeExtensions(json2, opts, registry, message, desc) {
       const local = container[unsafeLocal];
       const jsonValue2 = compileFieldValue(field)(opts, local[field.localName]);
       if (jsonValue2 !== void 0) {
-        json2[extension.jsonName] = jsonValue2;
+        json[extension.jsonName] = jsonValue2;
       }
     }
   }
@@ -12938,11 +13095,11 @@ function anyToJson(val, opts) {
   if (!desc || !message) {
     throw new Error(`cannot encode message ${val.$typeName} to JSON: "${val.typeUrl}" is not in the type registry`);
   }
-  const json2 = hasCustomJsonRepresentation(desc) ? {
+  const json = hasCustomJsonRepresentation(desc) ? {
     value: compiledWriter2(desc)(opts, message)
   } : compiledWriter2(desc)(opts, message);
-  json2["@type"] = val.typeUrl;
-  return json2;
+  json["@type"] = val.typeUrl;
+  return json;
 }
 function durationToJson(val) {
   const seconds = Number(val.seconds);
@@ -12978,13 +13135,13 @@ function fieldMaskToJson(val) {
   }).join(",");
 }
 function structToJson(val) {
-  const json2 = {};
+  const json = {};
   const keys = Object.keys(val.fields);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
-    setOwn(json2, key, valueToJson(val.fields[key]));
+    setOwn(json, key, valueToJson(val.fields[key]));
   }
-  return json2;
+  return json;
 }
 function valueToJson(val) {
   switch (val.kind.case) {
@@ -13035,19 +13192,19 @@ function timestampToJson(val) {
   return new Date(ms).toISOString().replace(".000Z", z);
 }
 
-// ../main/node_modules/@bufbuild/protobuf/dist/esm/from-json.js
+// node_modules/@bufbuild/protobuf/dist/esm/from-json.js
 var IMPLICIT6 = 2;
 function makeReadContext2(options) {
   return Object.assign(Object.assign({ ignoreUnknownFields: false, recursionLimit: 100 }, options), { depth: 0 });
 }
-function fromJson(schema2, json2, options) {
-  const message = create(schema2);
-  readMessage(schema2, message, json2, options);
+function fromJson(schema, json, options) {
+  const message = create(schema);
+  readMessage(schema, message, json, options);
   return message;
 }
-function readMessage(schema2, message, json2, options) {
+function readMessage(schema, message, json, options) {
   try {
-    compiledReader2(schema2)(message, json2, makeReadContext2(options));
+    compiledReader2(schema)(message, json, makeReadContext2(options));
   } catch (e) {
     if (isFieldError(e)) {
       throw new Error(`cannot decode ${e.field()} from JSON: ${e.message}`, {
@@ -13069,11 +13226,11 @@ function compileMessage4(desc) {
   const descString = String(desc);
   const readWkt = compileWkt2(desc);
   if (readWkt !== void 0) {
-    const compiled2 = (message, json2, ctx) => {
+    const compiled2 = (message, json, ctx) => {
       if (++ctx.depth > ctx.recursionLimit) {
         throw new Error(`cannot decode ${descString} from JSON: maximum recursion depth of ${ctx.recursionLimit} reached`);
       }
-      readWkt(message, json2, ctx);
+      readWkt(message, json, ctx);
       ctx.depth--;
     };
     compiledReaders2.set(desc, compiled2);
@@ -13081,20 +13238,20 @@ function compileMessage4(desc) {
   }
   const typeName = desc.typeName;
   const fieldsByJsonKey = /* @__PURE__ */ new Map();
-  const compiled = (message, json2, ctx) => {
+  const compiled = (message, json, ctx) => {
     var _a;
     if (++ctx.depth > ctx.recursionLimit) {
       throw new Error(`cannot decode ${descString} from JSON: maximum recursion depth of ${ctx.recursionLimit} reached`);
     }
-    if (json2 == null || Array.isArray(json2) || typeof json2 != "object") {
-      throw new Error(`cannot decode ${descString} from JSON: ${formatVal(json2)}`);
+    if (json == null || Array.isArray(json) || typeof json != "object") {
+      throw new Error(`cannot decode ${descString} from JSON: ${formatVal(json)}`);
     }
     const oneofSeen = /* @__PURE__ */ new Map();
     const fieldSeen = /* @__PURE__ */ new Set();
-    const jsonKeys = Object.keys(json2);
+    const jsonKeys = Object.keys(json);
     for (let i = 0; i < jsonKeys.length; i++) {
       const jsonKey = jsonKeys[i];
-      const jsonValue2 = json2[jsonKey];
+      const jsonValue2 = json[jsonKey];
       const entry = fieldsByJsonKey.get(jsonKey);
       if (entry !== void 0) {
         const field = entry.field;
@@ -13145,19 +13302,19 @@ function compileWkt2(desc) {
   }
   switch (desc.typeName) {
     case "google.protobuf.Any":
-      return (message, json2, ctx) => anyFromJson(message, json2, ctx);
+      return (message, json, ctx) => anyFromJson(message, json, ctx);
     case "google.protobuf.Timestamp":
-      return (message, json2) => timestampFromJson(message, json2);
+      return (message, json) => timestampFromJson(message, json);
     case "google.protobuf.Duration":
-      return (message, json2) => durationFromJson(message, json2);
+      return (message, json) => durationFromJson(message, json);
     case "google.protobuf.FieldMask":
-      return (message, json2) => fieldMaskFromJson(message, json2);
+      return (message, json) => fieldMaskFromJson(message, json);
     case "google.protobuf.Struct":
-      return (message, json2, ctx) => structFromJson(message, json2, ctx);
+      return (message, json, ctx) => structFromJson(message, json, ctx);
     case "google.protobuf.Value":
-      return (message, json2, ctx) => valueFromJson(message, json2, ctx);
+      return (message, json, ctx) => valueFromJson(message, json, ctx);
     case "google.protobuf.ListValue":
-      return (message, json2, ctx) => listValueFromJson(message, json2, ctx);
+      return (message, json, ctx) => listValueFromJson(message, json, ctx);
     default:
       if (isWrapperDesc(desc)) {
         const valueField = desc.fields[0];
@@ -13165,11 +13322,11 @@ function compileWkt2(desc) {
         const scalar2 = valueField.scalar;
         const longAsString = valueField.longAsString;
         const readScalar = compileScalarConverter(valueField);
-        return (message, json2) => {
-          if (json2 === null) {
+        return (message, json) => {
+          if (json === null) {
             message[localName] = scalarZeroValue(scalar2, longAsString);
           } else {
-            message[localName] = readScalar(json2);
+            message[localName] = readScalar(json);
           }
         };
       }
@@ -13195,19 +13352,19 @@ function compileScalarFieldReader2(field) {
   const localName = field.localName;
   if (field.oneof) {
     const oneofLocalName = field.oneof.localName;
-    return (message, json2) => {
+    return (message, json) => {
       message[oneofLocalName] = {
         case: localName,
-        value: readScalar(json2)
+        value: readScalar(json)
       };
     };
   }
   const clear = compileClear(field);
-  return (message, json2) => {
-    if (json2 === null) {
+  return (message, json) => {
+    if (json === null) {
       clear(message);
     } else {
-      message[localName] = readScalar(json2);
+      message[localName] = readScalar(json);
     }
   };
 }
@@ -13237,15 +13394,15 @@ function compileEnumFieldReader2(field) {
   const nullResets = field.enum.typeName != "google.protobuf.NullValue";
   if (field.oneof) {
     const oneofLocalName = field.oneof.localName;
-    return (message, json2, ctx) => {
-      if (json2 === null && nullResets) {
+    return (message, json, ctx) => {
+      if (json === null && nullResets) {
         const oneof = message[oneofLocalName];
         if (oneof.case === localName) {
           message[oneofLocalName] = { case: void 0 };
         }
         return;
       }
-      const value = readEnumValue(json2, ctx.ignoreUnknownFields);
+      const value = readEnumValue(json, ctx.ignoreUnknownFields);
       if (value === tokenIgnoredUnknownEnum) {
         return;
       }
@@ -13257,12 +13414,12 @@ function compileEnumFieldReader2(field) {
     };
   }
   const clear = compileClear(field);
-  return (message, json2, ctx) => {
-    if (json2 === null && nullResets) {
+  return (message, json, ctx) => {
+    if (json === null && nullResets) {
       clear(message);
       return;
     }
-    const value = readEnumValue(json2, ctx.ignoreUnknownFields);
+    const value = readEnumValue(json, ctx.ignoreUnknownFields);
     if (value === tokenIgnoredUnknownEnum) {
       return;
     }
@@ -13280,42 +13437,42 @@ function compileMessageFieldReader2(field) {
   const nullResets = field.message.typeName != "google.protobuf.Value";
   if (field.oneof) {
     const oneofLocalName = field.oneof.localName;
-    return (message, json2, ctx) => {
+    return (message, json, ctx) => {
       const oneof = message[oneofLocalName];
-      if (json2 === null && nullResets) {
+      if (json === null && nullResets) {
         if (oneof.case === localName) {
           message[oneofLocalName] = { case: void 0 };
         }
         return;
       }
       const child = toMessage(oneof.case === localName ? oneof.value : void 0);
-      readChild(child, json2, ctx);
+      readChild(child, json, ctx);
       message[oneofLocalName] = { case: localName, value: toLocal(child) };
     };
   }
-  return (message, json2, ctx) => {
-    if (json2 === null && nullResets) {
+  return (message, json, ctx) => {
+    if (json === null && nullResets) {
       delete message[localName];
       return;
     }
     const child = toMessage(message[localName]);
-    readChild(child, json2, ctx);
+    readChild(child, json, ctx);
     message[localName] = toLocal(child);
   };
 }
 function compileListFieldReader2(field) {
   const localName = field.localName;
   const readItem = compileListItemReader(field);
-  return (message, json2, ctx) => {
-    if (json2 === null) {
+  return (message, json, ctx) => {
+    if (json === null) {
       return;
     }
-    if (!Array.isArray(json2)) {
-      throw new FieldError(field, "expected Array, got " + formatVal(json2));
+    if (!Array.isArray(json)) {
+      throw new FieldError(field, "expected Array, got " + formatVal(json));
     }
     const items = message[localName];
-    for (let i = 0; i < json2.length; i++) {
-      const value = readItem(json2[i], ctx, items.length);
+    for (let i = 0; i < json.length; i++) {
+      const value = readItem(json[i], ctx, items.length);
       if (value !== tokenIgnoredUnknownEnum) {
         items.push(value);
       }
@@ -13328,11 +13485,11 @@ function compileListItemReader(field) {
       const parseScalar = compileScalarParse(field);
       const checkValue = checkScalarValue(field.scalar);
       const toLocal = compileScalarToLocal(field);
-      return (json2, ctx, index) => {
-        if (json2 === null) {
+      return (json, ctx, index) => {
+        if (json === null) {
           throw new FieldError(field, "list item must not be null");
         }
-        const value = parseScalar(json2);
+        const value = parseScalar(json);
         const check = checkValue(value);
         if (check !== true) {
           throw new FieldError(field, `list item #${index + 1}: ${reasonSingular(field, value, check)}`);
@@ -13344,11 +13501,11 @@ function compileListItemReader(field) {
       const readEnumValue = compileEnumConverter(field.enum);
       const checkEnum = compileEnumCheck(field.enum);
       const nullResets = field.enum.typeName != "google.protobuf.NullValue";
-      return (json2, ctx, index) => {
-        if (json2 === null && nullResets) {
+      return (json, ctx, index) => {
+        if (json === null && nullResets) {
           throw new FieldError(field, "list item must not be null");
         }
-        const value = readEnumValue(json2, ctx.ignoreUnknownFields);
+        const value = readEnumValue(json, ctx.ignoreUnknownFields);
         if (value === tokenIgnoredUnknownEnum) {
           return value;
         }
@@ -13363,12 +13520,12 @@ function compileListItemReader(field) {
       const { toMessage, toLocal } = localMessageMapper(field);
       const readChild = compiledReader2(field.message);
       const nullResets = field.message.typeName != "google.protobuf.Value";
-      return (json2, ctx) => {
-        if (json2 === null && nullResets) {
+      return (json, ctx) => {
+        if (json === null && nullResets) {
           throw new FieldError(field, "list item must not be null");
         }
         const child = toMessage(void 0);
-        readChild(child, json2, ctx);
+        readChild(child, json, ctx);
         return toLocal(child);
       };
     }
@@ -13392,7 +13549,7 @@ function compileMapFieldReader2(field) {
     }
     case "enum": {
       const readEnumValue = compileEnumConverter(field.enum);
-      parseValue = (json2, ctx) => readEnumValue(json2, ctx.ignoreUnknownFields);
+      parseValue = (json, ctx) => readEnumValue(json, ctx.ignoreUnknownFields);
       checkValue = compileEnumCheck(field.enum);
       nullResets = field.enum.typeName != "google.protobuf.NullValue";
       break;
@@ -13401,27 +13558,27 @@ function compileMapFieldReader2(field) {
       const { toMessage, toLocal } = localMessageMapper(field);
       const readChild = compiledReader2(field.message);
       nullResets = field.message.typeName != "google.protobuf.Value";
-      parseValue = (json2, ctx) => {
+      parseValue = (json, ctx) => {
         const child = toMessage(void 0);
-        readChild(child, json2, ctx);
+        readChild(child, json, ctx);
         return toLocal(child);
       };
       break;
     }
   }
-  return (message, json2, ctx) => {
-    if (json2 === null) {
+  return (message, json, ctx) => {
+    if (json === null) {
       return;
     }
-    if (typeof json2 != "object" || Array.isArray(json2)) {
-      throw new FieldError(field, "expected object, got " + formatVal(json2));
+    if (typeof json != "object" || Array.isArray(json)) {
+      throw new FieldError(field, "expected object, got " + formatVal(json));
     }
     const record3 = message[localName];
     const seen = /* @__PURE__ */ new Set();
-    const jsonMapKeys = Object.keys(json2);
+    const jsonMapKeys = Object.keys(json);
     for (let i = 0; i < jsonMapKeys.length; i++) {
       const jsonMapKey = jsonMapKeys[i];
-      const jsonMapValue = json2[jsonMapKey];
+      const jsonMapValue = json[jsonMapKey];
       const key = parseMapKey(jsonMapKey);
       if (seen.has(key)) {
         throw new FieldError(field, `duplicate map key "${jsonMapKey}"`);
@@ -13458,18 +13615,18 @@ function compileEnumConverter(desc) {
   for (const value of desc.values) {
     numbers.set(value.name, value.number);
   }
-  return (json2, ignoreUnknownFields) => {
-    if (json2 === null) {
+  return (json, ignoreUnknownFields) => {
+    if (json === null) {
       return zero;
     }
-    switch (typeof json2) {
+    switch (typeof json) {
       case "number":
-        if (Number.isInteger(json2)) {
-          return json2;
+        if (Number.isInteger(json)) {
+          return json;
         }
         break;
       case "string": {
-        const number = numbers.get(json2);
+        const number = numbers.get(json);
         if (number !== void 0) {
           return number;
         }
@@ -13479,7 +13636,7 @@ function compileEnumConverter(desc) {
         break;
       }
     }
-    throw new Error(`cannot decode ${desc} from JSON: ${formatVal(json2)}`);
+    throw new Error(`cannot decode ${desc} from JSON: ${formatVal(json)}`);
   };
 }
 function compileEnumCheck(desc) {
@@ -13493,8 +13650,8 @@ function compileScalarConverter(field) {
   const parseScalar = compileScalarParse(field);
   const checkValue = checkScalarValue(field.scalar);
   const toLocal = compileScalarToLocal(field);
-  return (json2) => {
-    const value = parseScalar(json2);
+  return (json) => {
+    const value = parseScalar(json);
     const check = checkValue(value);
     if (check !== true) {
       throw new FieldError(field, reasonSingular(field, value, check));
@@ -13508,36 +13665,36 @@ function compileScalarParse(field) {
     // Either numbers or strings are accepted. Exponent notation is also accepted.
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
-      return (json2) => {
-        if (json2 === "NaN")
+      return (json) => {
+        if (json === "NaN")
           return NaN;
-        if (json2 === "Infinity")
+        if (json === "Infinity")
           return Number.POSITIVE_INFINITY;
-        if (json2 === "-Infinity")
+        if (json === "-Infinity")
           return Number.NEGATIVE_INFINITY;
-        if (typeof json2 == "number") {
-          if (Number.isNaN(json2)) {
+        if (typeof json == "number") {
+          if (Number.isNaN(json)) {
             throw new FieldError(field, "unexpected NaN number");
           }
-          if (!Number.isFinite(json2)) {
+          if (!Number.isFinite(json)) {
             throw new FieldError(field, "unexpected infinite number");
           }
-          return json2;
+          return json;
         }
-        if (typeof json2 == "string") {
-          if (json2 === "") {
-            return json2;
+        if (typeof json == "string") {
+          if (json === "") {
+            return json;
           }
-          if (json2.trim().length !== json2.length) {
-            return json2;
+          if (json.trim().length !== json.length) {
+            return json;
           }
-          const float2 = Number(json2);
-          if (!Number.isFinite(float2)) {
-            return json2;
+          const float = Number(json);
+          if (!Number.isFinite(float)) {
+            return json;
           }
-          return float2;
+          return float;
         }
-        return json2;
+        return json;
       };
     // int32, fixed32, uint32: JSON value will be a decimal number. Either numbers or strings are accepted.
     case ScalarType.INT32:
@@ -13549,24 +13706,24 @@ function compileScalarParse(field) {
     // bytes: JSON value will be the data encoded as a string using standard base64 encoding with paddings.
     // Either standard or URL-safe base64 encoding with/without paddings are accepted.
     case ScalarType.BYTES:
-      return (json2) => {
-        if (typeof json2 == "string") {
-          if (json2 === "") {
+      return (json) => {
+        if (typeof json == "string") {
+          if (json === "") {
             return new Uint8Array(0);
           }
           try {
-            return base64Decode(json2);
+            return base64Decode(json);
           } catch (e) {
             const message = e instanceof Error ? e.message : String(e);
             throw new FieldError(field, message);
           }
         }
-        return json2;
+        return json;
       };
     // int64, sfixed64, sint64, fixed64, uint64: The validation step accepts
     // string and number. string, bool: no conversion.
     default:
-      return (json2) => json2;
+      return (json) => json;
   }
 }
 function compileScalarToLocal(field) {
@@ -13589,8 +13746,8 @@ function compileScalarToLocal(field) {
       return (value) => value;
   }
 }
-function compileMapKeyParse(type2) {
-  switch (type2) {
+function compileMapKeyParse(type) {
+  switch (type) {
     case ScalarType.BOOL:
       return (jsonString) => {
         switch (jsonString) {
@@ -13617,31 +13774,31 @@ function compileMapKeyParse(type2) {
       return (jsonString) => jsonString;
   }
 }
-function int32FromJson(json2) {
-  if (typeof json2 == "string") {
-    if (json2 === "") {
-      return json2;
+function int32FromJson(json) {
+  if (typeof json == "string") {
+    if (json === "") {
+      return json;
     }
-    if (json2.trim().length !== json2.length) {
-      return json2;
+    if (json.trim().length !== json.length) {
+      return json;
     }
-    const num = Number(json2);
+    const num = Number(json);
     if (Number.isNaN(num)) {
-      return json2;
+      return json;
     }
     return num;
   }
-  return json2;
+  return json;
 }
-function anyFromJson(any, json2, ctx) {
+function anyFromJson(any, json, ctx) {
   var _a;
-  if (json2 === null || Array.isArray(json2) || typeof json2 != "object") {
-    throw new Error(`cannot decode message ${any.$typeName} from JSON: expected object but got ${formatVal(json2)}`);
+  if (json === null || Array.isArray(json) || typeof json != "object") {
+    throw new Error(`cannot decode message ${any.$typeName} from JSON: expected object but got ${formatVal(json)}`);
   }
-  if (Object.keys(json2).length == 0) {
+  if (Object.keys(json).length == 0) {
     return;
   }
-  const typeUrl = json2["@type"];
+  const typeUrl = json["@type"];
   if (typeof typeUrl != "string" || typeUrl == "") {
     throw new Error(`cannot decode message ${any.$typeName} from JSON: "@type" is empty`);
   }
@@ -13654,54 +13811,54 @@ function anyFromJson(any, json2, ctx) {
     throw new Error(`cannot decode message ${any.$typeName} from JSON: ${typeUrl} is not in the type registry`);
   }
   const message = create(desc);
-  if (hasCustomJsonRepresentation(desc) && Object.prototype.hasOwnProperty.call(json2, "value")) {
-    compiledReader2(desc)(message, json2.value, ctx);
+  if (hasCustomJsonRepresentation(desc) && Object.prototype.hasOwnProperty.call(json, "value")) {
+    compiledReader2(desc)(message, json.value, ctx);
   } else {
     const copy = {};
-    for (const key of Object.keys(json2)) {
+    for (const key of Object.keys(json)) {
       if (key !== "@type") {
-        setOwn(copy, key, json2[key]);
+        setOwn(copy, key, json[key]);
       }
     }
     compiledReader2(desc)(message, copy, ctx);
   }
   anyPack(desc, message, any);
 }
-function timestampFromJson(timestamp2, json2) {
-  if (typeof json2 !== "string") {
-    throw new Error(`cannot decode message ${timestamp2.$typeName} from JSON: ${formatVal(json2)}`);
+function timestampFromJson(timestamp, json) {
+  if (typeof json !== "string") {
+    throw new Error(`cannot decode message ${timestamp.$typeName} from JSON: ${formatVal(json)}`);
   }
-  const matches2 = json2.match(/^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(?:Z|([+-][0-9][0-9]:[0-9][0-9]))$/);
-  if (!matches2) {
-    throw new Error(`cannot decode message ${timestamp2.$typeName} from JSON: invalid RFC 3339 string`);
+  const matches3 = json.match(/^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(?:Z|([+-][0-9][0-9]:[0-9][0-9]))$/);
+  if (!matches3) {
+    throw new Error(`cannot decode message ${timestamp.$typeName} from JSON: invalid RFC 3339 string`);
   }
   const ms = Date.parse(
     // biome-ignore format: want this to read well
-    matches2[1] + "-" + matches2[2] + "-" + matches2[3] + "T" + matches2[4] + ":" + matches2[5] + ":" + matches2[6] + (matches2[8] ? matches2[8] : "Z")
+    matches3[1] + "-" + matches3[2] + "-" + matches3[3] + "T" + matches3[4] + ":" + matches3[5] + ":" + matches3[6] + (matches3[8] ? matches3[8] : "Z")
   );
   if (Number.isNaN(ms)) {
-    throw new Error(`cannot decode message ${timestamp2.$typeName} from JSON: invalid RFC 3339 string`);
+    throw new Error(`cannot decode message ${timestamp.$typeName} from JSON: invalid RFC 3339 string`);
   }
   if (ms < timestampMsMin || ms > timestampMsMax) {
-    throw new Error(`cannot decode message ${timestamp2.$typeName} from JSON: must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z inclusive`);
+    throw new Error(`cannot decode message ${timestamp.$typeName} from JSON: must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z inclusive`);
   }
-  timestamp2.seconds = protoInt64.parse(ms / 1e3);
-  timestamp2.nanos = 0;
-  if (matches2[7]) {
-    timestamp2.nanos = parseInt("1" + matches2[7] + "0".repeat(9 - matches2[7].length)) - 1e9;
+  timestamp.seconds = protoInt64.parse(ms / 1e3);
+  timestamp.nanos = 0;
+  if (matches3[7]) {
+    timestamp.nanos = parseInt("1" + matches3[7] + "0".repeat(9 - matches3[7].length)) - 1e9;
   }
 }
-function durationFromJson(duration, json2) {
-  if (typeof json2 !== "string") {
-    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json2)}`);
+function durationFromJson(duration, json) {
+  if (typeof json !== "string") {
+    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json)}`);
   }
-  const match = json2.match(/^(-?[0-9]+)(?:\.([0-9]+))?s/);
+  const match = json.match(/^(-?[0-9]+)(?:\.([0-9]+))?s/);
   if (match === null) {
-    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json2)}`);
+    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json)}`);
   }
   const longSeconds = Number(match[1]);
   if (longSeconds > durationSecondsMax || longSeconds < durationSecondsMin) {
-    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json2)}`);
+    throw new Error(`cannot decode message ${duration.$typeName} from JSON: ${formatVal(json)}`);
   }
   duration.seconds = protoInt64.parse(longSeconds);
   if (typeof match[2] !== "string") {
@@ -13713,79 +13870,79 @@ function durationFromJson(duration, json2) {
     duration.nanos = -duration.nanos;
   }
 }
-function fieldMaskFromJson(fieldMask, json2) {
-  if (typeof json2 !== "string") {
-    throw new Error(`cannot decode message ${fieldMask.$typeName} from JSON: ${formatVal(json2)}`);
+function fieldMaskFromJson(fieldMask, json) {
+  if (typeof json !== "string") {
+    throw new Error(`cannot decode message ${fieldMask.$typeName} from JSON: ${formatVal(json)}`);
   }
-  if (json2 === "") {
+  if (json === "") {
     return;
   }
-  fieldMask.paths = json2.split(",").map((path) => {
+  fieldMask.paths = json.split(",").map((path) => {
     if (path.includes("_")) {
       throw new Error(`cannot decode message ${fieldMask.$typeName} from JSON: path names must be lowerCamelCase`);
     }
     return protoSnakeCase(path);
   });
 }
-function structFromJson(struct, json2, ctx) {
-  if (typeof json2 != "object" || json2 == null || Array.isArray(json2)) {
-    throw new Error(`cannot decode message ${struct.$typeName} from JSON ${formatVal(json2)}`);
+function structFromJson(struct, json, ctx) {
+  if (typeof json != "object" || json == null || Array.isArray(json)) {
+    throw new Error(`cannot decode message ${struct.$typeName} from JSON ${formatVal(json)}`);
   }
-  const keys = Object.keys(json2);
+  const keys = Object.keys(json);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const parsedValue = create(ValueSchema);
-    valueFromJson(parsedValue, json2[key], ctx);
+    valueFromJson(parsedValue, json[key], ctx);
     setOwn(struct.fields, key, parsedValue);
   }
 }
-function valueFromJson(value, json2, ctx) {
+function valueFromJson(value, json, ctx) {
   if (++ctx.depth > ctx.recursionLimit) {
     throw new Error(`cannot decode ${value.$typeName} from JSON: maximum recursion depth of ${ctx.recursionLimit} reached`);
   }
-  switch (typeof json2) {
+  switch (typeof json) {
     case "number":
-      value.kind = { case: "numberValue", value: json2 };
+      value.kind = { case: "numberValue", value: json };
       break;
     case "string":
-      value.kind = { case: "stringValue", value: json2 };
+      value.kind = { case: "stringValue", value: json };
       break;
     case "boolean":
-      value.kind = { case: "boolValue", value: json2 };
+      value.kind = { case: "boolValue", value: json };
       break;
     case "object":
-      if (json2 === null) {
+      if (json === null) {
         value.kind = { case: "nullValue", value: NullValue.NULL_VALUE };
-      } else if (Array.isArray(json2)) {
+      } else if (Array.isArray(json)) {
         const listValue = create(ListValueSchema);
-        listValueFromJson(listValue, json2, ctx);
+        listValueFromJson(listValue, json, ctx);
         value.kind = { case: "listValue", value: listValue };
       } else {
         const struct = create(StructSchema);
-        structFromJson(struct, json2, ctx);
+        structFromJson(struct, json, ctx);
         value.kind = { case: "structValue", value: struct };
       }
       break;
     default:
-      throw new Error(`cannot decode message ${value.$typeName} from JSON ${formatVal(json2)}`);
+      throw new Error(`cannot decode message ${value.$typeName} from JSON ${formatVal(json)}`);
   }
   ctx.depth--;
   return value;
 }
-function listValueFromJson(listValue, json2, ctx) {
-  if (!Array.isArray(json2)) {
-    throw new Error(`cannot decode message ${listValue.$typeName} from JSON ${formatVal(json2)}`);
+function listValueFromJson(listValue, json, ctx) {
+  if (!Array.isArray(json)) {
+    throw new Error(`cannot decode message ${listValue.$typeName} from JSON ${formatVal(json)}`);
   }
-  for (let i = 0; i < json2.length; i++) {
+  for (let i = 0; i < json.length; i++) {
     const value = create(ValueSchema);
-    valueFromJson(value, json2[i], ctx);
+    valueFromJson(value, json[i], ctx);
     listValue.values.push(value);
   }
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/proto.js
-function celFromScalar(type2, v) {
-  switch (type2) {
+// node_modules/@bufbuild/cel/dist/esm/proto.js
+function celFromScalar(type, v) {
+  switch (type) {
     case ScalarType.UINT32:
     case ScalarType.UINT64:
     case ScalarType.FIXED32:
@@ -13800,7 +13957,7 @@ function celFromScalar(type2, v) {
   }
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/list.js
+// node_modules/@bufbuild/cel/dist/esm/list.js
 var privateSymbol3 = /* @__PURE__ */ Symbol.for("@bufbuild/cel/list");
 function celList(arrayOrReflectList) {
   if (isReflectList(arrayOrReflectList)) {
@@ -13911,7 +14068,7 @@ function celFromListElem(desc, v) {
 }
 var EMPTY_LIST = celList([]);
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/eval.js
+// node_modules/@bufbuild/cel/dist/esm/eval.js
 var contextStack = [];
 function setEvalContext(context) {
   contextStack.push(context);
@@ -13937,14 +14094,14 @@ function withEvalContext(context, next) {
   };
 }
 function getMsgDesc(typeName) {
-  const schema2 = getEvalContext().registry.getMessage(typeName);
-  if (!schema2) {
+  const schema = getEvalContext().registry.getMessage(typeName);
+  if (!schema) {
     throw new Error(`Message ${typeName} not found in registry`);
   }
-  return schema2;
+  return schema;
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/type.js
+// node_modules/@bufbuild/cel/dist/esm/type.js
 var privateSymbol4 = /* @__PURE__ */ Symbol.for("@bufbuild/cel/type");
 var CelScalar = {
   INT: celScalarType("int"),
@@ -14113,7 +14270,7 @@ function typeUrlToName2(url) {
   return name;
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/value.js
+// node_modules/@bufbuild/cel/dist/esm/value.js
 function toCel(v) {
   switch (typeof v) {
     case "bigint":
@@ -14215,11 +14372,11 @@ function jsonWrapperToCel(msg) {
   return void 0;
 }
 function structToCel(s) {
-  const map3 = /* @__PURE__ */ new Map();
+  const map2 = /* @__PURE__ */ new Map();
   for (const [k, v] of Object.entries(s.fields)) {
-    map3.set(k, valueToCel(v));
+    map2.set(k, valueToCel(v));
   }
-  return celMap(map3);
+  return celMap(map2);
 }
 function valueToCel(v) {
   switch (v.kind.case) {
@@ -14240,7 +14397,7 @@ function listValueToCel(l) {
   return celList(l.values);
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/map.js
+// node_modules/@bufbuild/cel/dist/esm/map.js
 var privateSymbol5 = /* @__PURE__ */ Symbol.for("@bufbuild/cel/map");
 function celMap(mapOrReflectMap) {
   if (isReflectMap(mapOrReflectMap)) {
@@ -14395,13 +14552,13 @@ function celFromMapValue(desc, v) {
 }
 var EMPTY_MAP = celMap(/* @__PURE__ */ new Map());
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/registry.js
+// node_modules/@bufbuild/cel/dist/esm/registry.js
 var wktRegistry = createRegistry(TimestampSchema, DurationSchema, AnySchema, file_google_protobuf_wrappers, file_google_protobuf_struct);
 function createRegistryWithWKT(...inputs) {
   return createRegistry(wktRegistry, ...inputs);
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/equals.js
+// node_modules/@bufbuild/cel/dist/esm/equals.js
 function equals2(lhs, rhs) {
   if (lhs === rhs) {
     return true;
@@ -14479,7 +14636,7 @@ function equalsBytes(lhs, rhs) {
   return true;
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/func.js
+// node_modules/@bufbuild/cel/dist/esm/func.js
 var privateSymbol6 = /* @__PURE__ */ Symbol.for("@bufbuild/cel/func");
 function celFunc(name, args, result, impl) {
   return new Func(name, void 0, args, result, impl);
@@ -14558,7 +14715,7 @@ function isSubtypeOf(val, typ) {
   return typ === CelScalar.DYN || equalsType(celType(val), typ);
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/resolver.js
+// node_modules/@bufbuild/cel/dist/esm/resolver.js
 var privateSymbol7 = /* @__PURE__ */ Symbol.for("@bufbuild/cel/resolver");
 function createResolver(...inputs) {
   const groups = /* @__PURE__ */ new Map();
@@ -14597,17 +14754,17 @@ var Resolver = class {
   }
 };
 function createFuncGroup(name, funcs) {
-  const set2 = [];
+  const set = [];
   for (const func of funcs) {
-    for (let i = 0; i < set2.length; i++) {
-      if (func.id === set2[i].id) {
-        set2.splice(i, 1);
+    for (let i = 0; i < set.length; i++) {
+      if (func.id === set[i].id) {
+        set.splice(i, 1);
         break;
       }
     }
-    set2.push(func);
+    set.push(func);
   }
-  return new Group(name, set2);
+  return new Group(name, set);
 }
 var Group = class {
   _name;
@@ -14634,7 +14791,7 @@ var Group = class {
   }
 };
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/gen/dev/cel/expr/operator_const.js
+// node_modules/@bufbuild/cel/dist/esm/gen/dev/cel/expr/operator_const.js
 var ADD = "_+_";
 var CONDITIONAL = "_?_:_";
 var DIVIDE = "_/_";
@@ -14658,7 +14815,7 @@ var OPT_INDEX = "_[?_]";
 var OPT_SELECT = "_?._";
 var SUBTRACT = "_-_";
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/duration.js
+// node_modules/@bufbuild/cel/dist/esm/duration.js
 var ONE_SECOND = 1000000000n;
 var MAX_DURATION_NANOS = 9223372036854775807n;
 var MIN_DURATION_NANOS = -9223372036854775808n;
@@ -14685,29 +14842,29 @@ var UNITS = Object.freeze({
 });
 var INT_REGEXP = /^\d+/;
 var UNIT_REGEXP = new RegExp(`^(${Object.keys(UNITS).join("|")})`);
-function parseDuration(str5) {
-  if (str5.length > DURATION_STRING_LENGTH_LIMIT) {
+function parseDuration(str4) {
+  if (str4.length > DURATION_STRING_LENGTH_LIMIT) {
     throw badDurationStr(`duration string exceeds ${DURATION_STRING_LENGTH_LIMIT} characters`);
   }
-  if (/^[-+]?0$/.test(str5))
+  if (/^[-+]?0$/.test(str4))
     return createDuration();
-  const [sign, values] = /^[+-]/.test(str5) ? [str5[0] === "+" ? 1n : -1n, str5.slice(1)] : [1n, str5];
+  const [sign, values] = /^[+-]/.test(str4) ? [str4[0] === "+" ? 1n : -1n, str4.slice(1)] : [1n, str4];
   let fullNanos = 0n;
   let remainder = values;
   while (remainder.length > 0) {
-    const int4 = INT_REGEXP.exec(remainder)?.[0];
-    remainder = remainder.slice(int4?.length ?? 0);
+    const int3 = INT_REGEXP.exec(remainder)?.[0];
+    remainder = remainder.slice(int3?.length ?? 0);
     if (remainder[0] === ".")
       remainder = remainder.slice(1);
     const fraction = INT_REGEXP.exec(remainder)?.[0];
     remainder = remainder.slice(fraction?.length ?? 0);
     const unit = UNIT_REGEXP.exec(remainder)?.[0];
     remainder = remainder.slice(unit?.length ?? 0);
-    if ((int4 ?? fraction) === void 0 || unit === void 0) {
+    if ((int3 ?? fraction) === void 0 || unit === void 0) {
       throw badDurationStr("invalid syntax");
     }
     const factor = UNITS[unit];
-    fullNanos += BigInt(int4 ?? 0) * factor;
+    fullNanos += BigInt(int3 ?? 0) * factor;
     fullNanos += BigInt(fraction ?? 0) * factor / 10n ** BigInt(fraction?.length ?? 0);
   }
   return createDuration(0n, sign * fullNanos);
@@ -14716,7 +14873,7 @@ function badDurationStr(e) {
   return new Error(`Failed to parse duration: ${e}`);
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/timestamp.js
+// node_modules/@bufbuild/cel/dist/esm/timestamp.js
 var MAX_TIMESTAMP_SECONDS = 253402300799n;
 var MIN_TIMESTAMP_SECONDS = -62135596800n;
 var ONE_SECOND2 = 1000000000n;
@@ -14731,7 +14888,7 @@ function createTimestamp(s = 0n, ns = 0n) {
   return create(TimestampSchema, { seconds, nanos });
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/std/math.js
+// node_modules/@bufbuild/cel/dist/esm/std/math.js
 var MAX_INT = 9223372036854775807n;
 var MIN_INT = -9223372036854775808n;
 var MAX_UINT = 18446744073709551615n;
@@ -14751,9 +14908,9 @@ function safeInt(value, op = "type conversion") {
 function safeUint(value, op = "type conversion") {
   const numeric = typeof value === "string" ? BigInt(value) : value;
   if (typeof numeric === "bigint" || Number.isFinite(numeric)) {
-    const int4 = typeof numeric === "number" ? BigInt(Math.trunc(numeric)) : numeric;
-    if (numeric >= 0 && int4 <= MAX_UINT) {
-      return celUint(int4);
+    const int3 = typeof numeric === "number" ? BigInt(Math.trunc(numeric)) : numeric;
+    if (numeric >= 0 && int3 <= MAX_UINT) {
+      return celUint(int3);
     }
   }
   throw celError(`uint overflow during ${op}`);
@@ -14776,14 +14933,14 @@ function durationDifference(l, r) {
 function timestampDifference(l, r) {
   return createTimestamp(l.message.seconds - r.message.seconds, l.message.nanos - r.message.nanos);
 }
-function safeDivide(type2, l, r) {
+function safeDivide(type, l, r) {
   if (r === 0n)
-    throw celError(`${type2.name} divide by zero`);
+    throw celError(`${type.name} divide by zero`);
   return safeInt(l / r, `divide by ${r}`);
 }
-function safeModulo(type2, l, r) {
+function safeModulo(type, l, r) {
   if (r === 0n)
-    throw celError(`${type2.name} modulus by zero`);
+    throw celError(`${type.name} modulus by zero`);
   return l % r;
 }
 var LIST = listType(CelScalar.DYN);
@@ -14816,7 +14973,7 @@ var math_default = [
   celFunc(NEGATE, [DOUBLE], DOUBLE, (x) => -x)
 ];
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/std/cast.js
+// node_modules/@bufbuild/cel/dist/esm/std/cast.js
 var encoder = new TextEncoder();
 var decoder = new TextDecoder(void 0, { fatal: true });
 function stringToBool(x) {
@@ -14906,7 +15063,7 @@ var cast_default = [
   celFunc("dyn", [DYN], DYN, identity)
 ];
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/gen/dev/cel/expr/overload_const.js
+// node_modules/@bufbuild/cel/dist/esm/gen/dev/cel/expr/overload_const.js
 var CONTAINS = "contains";
 var ENDS_WITH = "endsWith";
 var MATCHES = "matches";
@@ -14923,7 +15080,7 @@ var TIME_GET_MINUTES = "getMinutes";
 var TIME_GET_MONTH = "getMonth";
 var TIME_GET_SECONDS = "getSeconds";
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/RE2Flags.js
+// node_modules/@bufbuild/re2/dist/esm/RE2Flags.js
 var FOLD_CASE = 1;
 var LITERAL = 2;
 var CLASS_NL = 4;
@@ -14939,7 +15096,7 @@ var UNANCHORED = 0;
 var ANCHOR_START = 1;
 var ANCHOR_BOTH = 2;
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/UnicodeRangeTable.js
+// node_modules/@bufbuild/re2/dist/esm/UnicodeRangeTable.js
 var UnicodeRangeTable = class {
   data;
   isStride1;
@@ -14968,7 +15125,7 @@ var UnicodeRangeTable = class {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/UnicodeTables.js
+// node_modules/@bufbuild/re2/dist/esm/UnicodeTables.js
 var _B64_MAP = null;
 var getB64Map = () => {
   if (!_B64_MAP) {
@@ -14980,12 +15137,12 @@ var getB64Map = () => {
   }
   return _B64_MAP;
 };
-var decodeVLQ = (str5) => {
+var decodeVLQ = (str4) => {
   const b64 = getB64Map();
   const res = [];
   let value = 0, shift = 0;
-  for (let i = 0; i < str5.length; i++) {
-    const digit = b64[str5.charCodeAt(i)];
+  for (let i = 0; i < str4.length; i++) {
+    const digit = b64[str4.charCodeAt(i)];
     value |= (digit & 31) << shift;
     if ((digit & 32) === 0) {
       res.push(value);
@@ -14997,10 +15154,10 @@ var decodeVLQ = (str5) => {
   }
   return res;
 };
-var decodeRanges = (str5, isStride1) => {
-  if (str5.length === 0)
+var decodeRanges = (str4, isStride1) => {
+  if (str4.length === 0)
     return new Uint32Array(0);
-  const res = decodeVLQ(str5);
+  const res = decodeVLQ(str4);
   const numRanges = isStride1 ? res.length / 2 : res.length / 3;
   const out = new Uint32Array(numRanges * 3);
   let current = 0, resIdx = 0;
@@ -15013,15 +15170,15 @@ var decodeRanges = (str5, isStride1) => {
   }
   return out;
 };
-var decodeOrbit = (str5) => {
-  const res = decodeVLQ(str5);
-  const map3 = /* @__PURE__ */ new Map();
+var decodeOrbit = (str4) => {
+  const res = decodeVLQ(str4);
+  const map2 = /* @__PURE__ */ new Map();
   let currentKey = 0;
   for (let i = 0; i < res.length; i += 2) {
     currentKey += res[i];
-    map3.set(currentKey, res[i + 1]);
+    map2.set(currentKey, res[i + 1]);
   }
-  return map3;
+  return map2;
 };
 var mergeRanges = (a, b) => {
   if (b.length === 0)
@@ -15509,7 +15666,7 @@ var UnicodeTables = {
   _newScriptTable: (name) => _NEW_SCRIPTS.get(name)
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Unicode.js
+// node_modules/@bufbuild/re2/dist/esm/Unicode.js
 var MAX_RUNE = 1114111;
 var MAX_ASCII = 127;
 var MAX_BMP = 65535;
@@ -15565,7 +15722,7 @@ function equalsIgnoreCase(r1, r2) {
   return false;
 }
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/chars.js
+// node_modules/@bufbuild/re2/dist/esm/chars.js
 var codePointAtOrThrow = (s, i) => {
   const cp = s.codePointAt(i);
   if (cp === void 0) {
@@ -15574,7 +15731,7 @@ var codePointAtOrThrow = (s, i) => {
   return cp;
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Utils.js
+// node_modules/@bufbuild/re2/dist/esm/Utils.js
 var METACHARACTERS = "\\.+*?()|[]{}^$";
 var EMPTY_BEGIN_LINE = 1;
 var EMPTY_END_LINE = 2;
@@ -15600,8 +15757,8 @@ function unhex(c) {
   }
   return -1;
 }
-function stringToRunes(str5) {
-  return Array.from(String(str5)).map((s) => codePointAtOrThrow(s, 0));
+function stringToRunes(str4) {
+  return Array.from(String(str4)).map((s) => codePointAtOrThrow(s, 0));
 }
 function runeToString(r) {
   return String.fromCodePoint(r);
@@ -15630,8 +15787,8 @@ function emptyOpContext(r1, r2) {
   }
   return op;
 }
-function quoteMeta(str5) {
-  return str5.split("").map((s) => {
+function quoteMeta(str4) {
+  return str4.split("").map((s) => {
     if (METACHARACTERS.indexOf(s) >= 0) {
       return `\\${s}`;
     }
@@ -15642,7 +15799,7 @@ function charCount(codePoint) {
   return codePoint > MAX_BMP ? 2 : 1;
 }
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/MachineInput.js
+// node_modules/@bufbuild/re2/dist/esm/MachineInput.js
 var MachineUTF16Input = class _MachineUTF16Input {
   charSequence;
   start;
@@ -15700,7 +15857,7 @@ function fromUTF16(charSequence, start = 0, end = charSequence.length) {
   return new MachineUTF16Input(charSequence, start, end);
 }
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Inst.js
+// node_modules/@bufbuild/re2/dist/esm/Inst.js
 var Inst = class _Inst {
   static ALT = 1;
   static ALT_MATCH = 2;
@@ -15766,7 +15923,7 @@ var Inst = class _Inst {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/DFA.js
+// node_modules/@bufbuild/re2/dist/esm/DFA.js
 var hashPCs = (pcs) => {
   let h = -2128831035;
   for (let i = 0; i < pcs.length; i++) {
@@ -16068,7 +16225,7 @@ var DFA = class _DFA {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Regexp.js
+// node_modules/@bufbuild/re2/dist/esm/Regexp.js
 var Regexp = class _Regexp {
   static Op = {
     NO_MATCH: 0,
@@ -16159,14 +16316,14 @@ var Regexp = class _Regexp {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Prefilter.js
+// node_modules/@bufbuild/re2/dist/esm/Prefilter.js
 var Prefilter = class _Prefilter {
   type;
   subs;
   str;
   static Type = { NONE: 0, EXACT: 1, AND: 2, OR: 3 };
-  constructor(type2) {
-    this.type = type2;
+  constructor(type) {
+    this.type = type;
     this.subs = [];
     this.str = "";
   }
@@ -16215,11 +16372,11 @@ var fromRegexp = (re) => {
         return new Prefilter(Prefilter.Type.NONE);
       }
       const pf = new Prefilter(Prefilter.Type.EXACT);
-      let str5 = "";
+      let str4 = "";
       for (let i = 0; i < re.runes.length; i++) {
-        str5 += String.fromCodePoint(re.runes[i]);
+        str4 += String.fromCodePoint(re.runes[i]);
       }
-      pf.str = str5;
+      pf.str = str4;
       return pf;
     }
     case Regexp.Op.CAPTURE:
@@ -16311,7 +16468,7 @@ var PrefilterTree = {
   build: (re) => simplify(fromRegexp(re))
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Prog.js
+// node_modules/@bufbuild/re2/dist/esm/Prog.js
 var PatchList = class {
   head;
   tail;
@@ -16440,7 +16597,7 @@ var Prog = class {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/exceptions.js
+// node_modules/@bufbuild/re2/dist/esm/exceptions.js
 var RE2JSException = class extends Error {
   /** @param {string} message */
   constructor(message) {
@@ -16496,7 +16653,7 @@ var RE2JSFlagsException = class extends RE2JSException {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Compiler.js
+// node_modules/@bufbuild/re2/dist/esm/Compiler.js
 var Frag = class {
   i;
   out;
@@ -16725,7 +16882,7 @@ var Compiler = class _Compiler {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Simplify.js
+// node_modules/@bufbuild/re2/dist/esm/Simplify.js
 function simplify2(re) {
   switch (re.op) {
     case Regexp.Op.CAPTURE: {
@@ -16882,7 +17039,7 @@ function simplify1(op, flags, sub, re) {
   return nre;
 }
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/CharGroup.js
+// node_modules/@bufbuild/re2/dist/esm/CharGroup.js
 var CharGroup = class {
   sign;
   cls;
@@ -16959,7 +17116,7 @@ var getPosixGroups = () => {
   return _POSIX_GROUPS;
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/CharClass.js
+// node_modules/@bufbuild/re2/dist/esm/CharClass.js
 var CharClass = class _CharClass {
   // cmp() returns the ordering of the pair (a[i], a[i+1]) relative to
   // (pivotFrom, pivotTo), where the first component of the pair (lo) is
@@ -17215,12 +17372,12 @@ var CharClass = class _CharClass {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/Parser.js
+// node_modules/@bufbuild/re2/dist/esm/Parser.js
 var StringIterator = class {
   str;
   position;
-  constructor(str5) {
-    this.str = str5;
+  constructor(str4) {
+    this.str = str4;
     this.position = 0;
   }
   // Returns the cursor position.  Do not interpret the result!
@@ -18573,7 +18730,7 @@ var Parser = class _Parser {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/RE2.js
+// node_modules/@bufbuild/re2/dist/esm/RE2.js
 var RE2 = class _RE2 {
   expr;
   prog;
@@ -18673,7 +18830,7 @@ var RE2 = class _RE2 {
   _nfaFallback(input2, pos, anchor) {
     const prog = this.prog;
     const endPos = input2.endPos();
-    const addState = (set2, visited2, pc, context) => {
+    const addState = (set, visited2, pc, context) => {
       if (pc < 0 || pc >= prog.numInst() || visited2.has(pc))
         return;
       visited2.add(pc);
@@ -18681,20 +18838,20 @@ var RE2 = class _RE2 {
       switch (inst.op) {
         case Inst.ALT:
         case Inst.ALT_MATCH:
-          addState(set2, visited2, inst.out, context);
-          addState(set2, visited2, inst.arg, context);
+          addState(set, visited2, inst.out, context);
+          addState(set, visited2, inst.arg, context);
           break;
         case Inst.NOP:
         case Inst.CAPTURE:
-          addState(set2, visited2, inst.out, context);
+          addState(set, visited2, inst.out, context);
           break;
         case Inst.EMPTY_WIDTH:
           if ((inst.arg & ~context) === 0) {
-            addState(set2, visited2, inst.out, context);
+            addState(set, visited2, inst.out, context);
           }
           break;
         default:
-          set2.add(pc);
+          set.add(pc);
           break;
       }
     };
@@ -18769,7 +18926,7 @@ var RE2 = class _RE2 {
   }
 };
 
-// ../main/node_modules/@bufbuild/re2/dist/esm/index.js
+// node_modules/@bufbuild/re2/dist/esm/index.js
 var RE2JS = class _RE2JS {
   patternInput;
   flagsInput;
@@ -18797,8 +18954,8 @@ var RE2JS = class _RE2JS {
    * @param {string} str The string to be literalized
    * @returns {string} A literal string replacement
    */
-  static quote(str5) {
-    return quoteMeta(str5);
+  static quote(str4) {
+    return quoteMeta(str4);
   }
   /**
    * Helper: create new RE2JS with given regex and flags.
@@ -18920,7 +19077,7 @@ var RE2JS = class _RE2JS {
   }
 };
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/std/logic.js
+// node_modules/@bufbuild/cel/dist/esm/std/logic.js
 function matches(pattern) {
   return RE2JS.compile(pattern).test(this);
 }
@@ -18957,8 +19114,8 @@ function inList(value, list) {
   }
   return false;
 }
-function inMap(value, map3) {
-  return map3.has(value);
+function inMap(value, map2) {
+  return map2.has(value);
 }
 var { BOOL: BOOL2, BYTES: BYTES3, DOUBLE: DOUBLE3, DYN: DYN2, INT: INT3, STRING: STRING3, UINT: UINT3 } = CelScalar;
 var LIST2 = listType(CelScalar.DYN);
@@ -19062,7 +19219,7 @@ var logic_default = [
   celMethod(MATCHES, STRING3, [STRING3], BOOL2, matches)
 ];
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/std/time.js
+// node_modules/@bufbuild/cel/dist/esm/std/time.js
 function getDayOfYear(date) {
   const start = new Date(0, 0, 1);
   start.setFullYear(date.getFullYear());
@@ -19167,13 +19324,13 @@ var time_default = [
   ...celTimeMethods(TIME_GET_MILLISECONDS, (x) => x.getMilliseconds())
 ];
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/scope.js
+// node_modules/@bufbuild/cel/dist/esm/scope.js
 var privateSymbol8 = /* @__PURE__ */ Symbol.for("@bufbuild/cel/scope");
 function createScope(inputs, parent) {
   const variables = /* @__PURE__ */ new Map();
   if (inputs) {
-    for (const [name, type2] of Object.entries(inputs)) {
-      variables.set(name, type2);
+    for (const [name, type] of Object.entries(inputs)) {
+      variables.set(name, type);
     }
   }
   return new Scope(variables, parent);
@@ -19187,13 +19344,13 @@ var Scope = class {
     this._parent = _parent;
   }
   *[Symbol.iterator]() {
-    for (const [name, type2] of this._parent ?? []) {
+    for (const [name, type] of this._parent ?? []) {
       if (!this._variables.has(name)) {
-        yield [name, type2];
+        yield [name, type];
       }
     }
-    for (const [name, type2] of this._variables) {
-      yield [name, type2];
+    for (const [name, type] of this._variables) {
+      yield [name, type];
     }
   }
   push(inputs) {
@@ -19210,7 +19367,7 @@ var Scope = class {
   }
 };
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/env.js
+// node_modules/@bufbuild/cel/dist/esm/env.js
 var privateSymbol9 = /* @__PURE__ */ Symbol.for("@bufbuild/cel/env");
 var { BOOL: BOOL3, STRING: STRING5 } = CelScalar;
 function celEnv(options) {
@@ -19249,7 +19406,7 @@ var _CelEnv = class {
   }
 };
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/logic-manager.js
+// node_modules/@bufbuild/cel/dist/esm/logic-manager.js
 var LogicManager = class _LogicManager {
   builder;
   function;
@@ -19314,7 +19471,7 @@ var LogicManager = class _LogicManager {
   }
 };
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/builder.js
+// node_modules/@bufbuild/cel/dist/esm/builder.js
 var encoder2 = new TextEncoder();
 var accuVarName = "@result";
 var Builder = class {
@@ -19763,7 +19920,7 @@ var Builder = class {
   }
 };
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/parser.js
+// node_modules/@bufbuild/cel/dist/esm/parser.js
 var runtime;
 (function(runtime2) {
   class GrammarLocation {
@@ -19797,14 +19954,14 @@ var runtime;
     }
   }
   runtime2.GrammarLocation = GrammarLocation;
-  function padEnd(str5, targetLength, padString) {
+  function padEnd(str4, targetLength, padString) {
     padString = padString || " ";
-    if (str5.length > targetLength) {
-      return str5;
+    if (str4.length > targetLength) {
+      return str4;
     }
-    targetLength -= str5.length;
+    targetLength -= str4.length;
     padString += padString.repeat(targetLength);
-    return str5 + padString.slice(0, targetLength);
+    return str4 + padString.slice(0, targetLength);
   }
   runtime2.padEnd = padEnd;
   class ParseFailure {
@@ -20871,12 +21028,12 @@ function parse(input2, options = {}) {
     };
   }
   function item40(text) {
-    const matches2 = text.match(/^([\t\n\f\r ])+/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^([\t\n\f\r ])+/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -21169,12 +21326,12 @@ function parse(input2, options = {}) {
     return result2;
   }
   function item73(text) {
-    const matches2 = text.match(/^((-)?([0-9])*\.([0-9])+([eE]([+\-])?([0-9])+)?|(-)?([0-9])+[eE]([+\-])?([0-9])+)/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^((-)?([0-9])*\.([0-9])+([eE]([+\-])?([0-9])+)?|(-)?([0-9])+[eE]([+\-])?([0-9])+)/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -21259,12 +21416,12 @@ function parse(input2, options = {}) {
     };
   }
   function item113(text) {
-    const matches2 = text.match(/^(0x([0-9abcdefABCDEF])+|([0-9])+)/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(0x([0-9abcdefABCDEF])+|([0-9])+)/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -21312,12 +21469,12 @@ function parse(input2, options = {}) {
     return result2;
   }
   function item135(text) {
-    const matches2 = text.match(/^(-)?(0x([0-9abcdefABCDEF])+|([0-9])+)/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(-)?(0x([0-9abcdefABCDEF])+|([0-9])+)/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -22179,12 +22336,12 @@ function parse(input2, options = {}) {
     };
   }
   function item229(text) {
-    const matches2 = text.match(/^([0-9abcdefABCDEF][0-9abcdefABCDEF]){0,1}/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^([0-9abcdefABCDEF][0-9abcdefABCDEF]){0,1}/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -22245,12 +22402,12 @@ function parse(input2, options = {}) {
     };
   }
   function item244(text) {
-    const matches2 = text.match(/^([0-9abcdefABCDEF][0-9abcdefABCDEF]){0,2}/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^([0-9abcdefABCDEF][0-9abcdefABCDEF]){0,2}/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -22311,12 +22468,12 @@ function parse(input2, options = {}) {
     };
   }
   function item252(text) {
-    const matches2 = text.match(/^([0-9abcdefABCDEF][0-9abcdefABCDEF]){0,4}/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^([0-9abcdefABCDEF][0-9abcdefABCDEF]){0,4}/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -22377,12 +22534,12 @@ function parse(input2, options = {}) {
     };
   }
   function item259(text) {
-    const matches2 = text.match(/^[0-3][0-7][0-7]/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^[0-3][0-7][0-7]/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -22516,12 +22673,12 @@ function parse(input2, options = {}) {
     };
   }
   function item283(text) {
-    const matches2 = text.match(/^(?!""")[\s\S]/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(?!""")[\s\S]/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -22620,12 +22777,12 @@ function parse(input2, options = {}) {
     };
   }
   function item296(text) {
-    const matches2 = text.match(/^(?!''')[\s\S]/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(?!''')[\s\S]/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -22724,12 +22881,12 @@ function parse(input2, options = {}) {
     };
   }
   function item308(text) {
-    const matches2 = text.match(/^(?!("|([\r\n])+))[\s\S]/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(?!("|([\r\n])+))[\s\S]/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -22828,12 +22985,12 @@ function parse(input2, options = {}) {
     };
   }
   function item321(text) {
-    const matches2 = text.match(/^(?!('|([\r\n])+))[\s\S]/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(?!('|([\r\n])+))[\s\S]/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -23203,12 +23360,12 @@ function parse(input2, options = {}) {
     return result2;
   }
   function item374(text) {
-    const matches2 = text.match(/^[_a-zA-Z]([_a-zA-Z0-9])*/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^[_a-zA-Z]([_a-zA-Z0-9])*/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -23496,12 +23653,12 @@ function parse(input2, options = {}) {
     return result2;
   }
   function item405(text) {
-    const matches2 = text.match(/^[_a-zA-Z]([_a-zA-Z0-9])*/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^[_a-zA-Z]([_a-zA-Z0-9])*/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -24447,12 +24604,12 @@ function parse(input2, options = {}) {
     };
   }
   function item523(text) {
-    const matches2 = text.match(/^((!)+|(-)+)/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^((!)+|(-)+)/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -24852,12 +25009,12 @@ function parse(input2, options = {}) {
     return result2;
   }
   function item577(text) {
-    const matches2 = text.match(/^(<=|<|>=|>|==|!=)/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(<=|<|>=|>|==|!=)/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -24925,12 +25082,12 @@ function parse(input2, options = {}) {
     };
   }
   function item601(text) {
-    const matches2 = text.match(/^(([\t\n\f\r ])+)?(\/\/([^\r\n])*([\r\n])+)?(([\t\n\f\r ])+)?&&/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(([\t\n\f\r ])+)?(\/\/([^\r\n])*([\r\n])+)?(([\t\n\f\r ])+)?&&/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -24954,12 +25111,12 @@ function parse(input2, options = {}) {
     };
   }
   function item607(text) {
-    const matches2 = text.match(/^(([\t\n\f\r ])+)?(\/\/([^\r\n])*([\r\n])+)?(([\t\n\f\r ])+)?\|\|/g);
-    if (matches2?.length === 1) {
+    const matches3 = text.match(/^(([\t\n\f\r ])+)?(\/\/([^\r\n])*([\r\n])+)?(([\t\n\f\r ])+)?\|\|/g);
+    if (matches3?.length === 1) {
       return {
         success: true,
-        value: matches2[0],
-        remainder: text.slice(matches2[0].length),
+        value: matches3[0],
+        remainder: text.slice(matches3[0].length),
         failedExpectations: []
       };
     }
@@ -25096,7 +25253,7 @@ function parse(input2, options = {}) {
   }
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/parse.js
+// node_modules/@bufbuild/cel/dist/esm/parse.js
 function parse2(expr) {
   const result = parse(expr);
   return {
@@ -25106,7 +25263,7 @@ function parse2(expr) {
   };
 }
 
-// ../main/node_modules/@bufbuild/cel-spec/dist/esm/gen/cel/expr/syntax_pb.js
+// node_modules/@bufbuild/cel-spec/dist/esm/gen/cel/expr/syntax_pb.js
 var file_cel_expr_syntax = /* @__PURE__ */ fileDesc("ChVjZWwvZXhwci9zeW50YXgucHJvdG8SCGNlbC5leHByIlUKClBhcnNlZEV4cHISHAoEZXhwchgCIAEoCzIOLmNlbC5leHByLkV4cHISKQoLc291cmNlX2luZm8YAyABKAsyFC5jZWwuZXhwci5Tb3VyY2VJbmZvItoICgRFeHByEgoKAmlkGAIgASgDEigKCmNvbnN0X2V4cHIYAyABKAsyEi5jZWwuZXhwci5Db25zdGFudEgAEioKCmlkZW50X2V4cHIYBCABKAsyFC5jZWwuZXhwci5FeHByLklkZW50SAASLAoLc2VsZWN0X2V4cHIYBSABKAsyFS5jZWwuZXhwci5FeHByLlNlbGVjdEgAEigKCWNhbGxfZXhwchgGIAEoCzITLmNlbC5leHByLkV4cHIuQ2FsbEgAEi4KCWxpc3RfZXhwchgHIAEoCzIZLmNlbC5leHByLkV4cHIuQ3JlYXRlTGlzdEgAEjIKC3N0cnVjdF9leHByGAggASgLMhsuY2VsLmV4cHIuRXhwci5DcmVhdGVTdHJ1Y3RIABI6ChJjb21wcmVoZW5zaW9uX2V4cHIYCSABKAsyHC5jZWwuZXhwci5FeHByLkNvbXByZWhlbnNpb25IABoVCgVJZGVudBIMCgRuYW1lGAEgASgJGksKBlNlbGVjdBIfCgdvcGVyYW5kGAEgASgLMg4uY2VsLmV4cHIuRXhwchINCgVmaWVsZBgCIAEoCRIRCgl0ZXN0X29ubHkYAyABKAgaVgoEQ2FsbBIeCgZ0YXJnZXQYASABKAsyDi5jZWwuZXhwci5FeHByEhAKCGZ1bmN0aW9uGAIgASgJEhwKBGFyZ3MYAyADKAsyDi5jZWwuZXhwci5FeHByGkgKCkNyZWF0ZUxpc3QSIAoIZWxlbWVudHMYASADKAsyDi5jZWwuZXhwci5FeHByEhgKEG9wdGlvbmFsX2luZGljZXMYAiADKAUa6QEKDENyZWF0ZVN0cnVjdBIUCgxtZXNzYWdlX25hbWUYASABKAkSMgoHZW50cmllcxgCIAMoCzIhLmNlbC5leHByLkV4cHIuQ3JlYXRlU3RydWN0LkVudHJ5Go4BCgVFbnRyeRIKCgJpZBgBIAEoAxITCglmaWVsZF9rZXkYAiABKAlIABIhCgdtYXBfa2V5GAMgASgLMg4uY2VsLmV4cHIuRXhwckgAEh0KBXZhbHVlGAQgASgLMg4uY2VsLmV4cHIuRXhwchIWCg5vcHRpb25hbF9lbnRyeRgFIAEoCEIKCghrZXlfa2luZBr4AQoNQ29tcHJlaGVuc2lvbhIQCghpdGVyX3ZhchgBIAEoCRIRCglpdGVyX3ZhcjIYCCABKAkSIgoKaXRlcl9yYW5nZRgCIAEoCzIOLmNlbC5leHByLkV4cHISEAoIYWNjdV92YXIYAyABKAkSIQoJYWNjdV9pbml0GAQgASgLMg4uY2VsLmV4cHIuRXhwchImCg5sb29wX2NvbmRpdGlvbhgFIAEoCzIOLmNlbC5leHByLkV4cHISIQoJbG9vcF9zdGVwGAYgASgLMg4uY2VsLmV4cHIuRXhwchIeCgZyZXN1bHQYByABKAsyDi5jZWwuZXhwci5FeHByQgsKCWV4cHJfa2luZCLNAgoIQ29uc3RhbnQSMAoKbnVsbF92YWx1ZRgBIAEoDjIaLmdvb2dsZS5wcm90b2J1Zi5OdWxsVmFsdWVIABIUCgpib29sX3ZhbHVlGAIgASgISAASFQoLaW50NjRfdmFsdWUYAyABKANIABIWCgx1aW50NjRfdmFsdWUYBCABKARIABIWCgxkb3VibGVfdmFsdWUYBSABKAFIABIWCgxzdHJpbmdfdmFsdWUYBiABKAlIABIVCgtieXRlc192YWx1ZRgHIAEoDEgAEjcKDmR1cmF0aW9uX3ZhbHVlGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQgIYAUgAEjkKD3RpbWVzdGFtcF92YWx1ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCAhgBSABCDwoNY29uc3RhbnRfa2luZCKcBQoKU291cmNlSW5mbxIWCg5zeW50YXhfdmVyc2lvbhgBIAEoCRIQCghsb2NhdGlvbhgCIAEoCRIUCgxsaW5lX29mZnNldHMYAyADKAUSNgoJcG9zaXRpb25zGAQgAygLMiMuY2VsLmV4cHIuU291cmNlSW5mby5Qb3NpdGlvbnNFbnRyeRI5CgttYWNyb19jYWxscxgFIAMoCzIkLmNlbC5leHByLlNvdXJjZUluZm8uTWFjcm9DYWxsc0VudHJ5EjIKCmV4dGVuc2lvbnMYBiADKAsyHi5jZWwuZXhwci5Tb3VyY2VJbmZvLkV4dGVuc2lvbhowCg5Qb3NpdGlvbnNFbnRyeRILCgNrZXkYASABKAMSDQoFdmFsdWUYAiABKAU6AjgBGkEKD01hY3JvQ2FsbHNFbnRyeRILCgNrZXkYASABKAMSHQoFdmFsdWUYAiABKAsyDi5jZWwuZXhwci5FeHByOgI4ARqxAgoJRXh0ZW5zaW9uEgoKAmlkGAEgASgJEkUKE2FmZmVjdGVkX2NvbXBvbmVudHMYAiADKA4yKC5jZWwuZXhwci5Tb3VyY2VJbmZvLkV4dGVuc2lvbi5Db21wb25lbnQSNwoHdmVyc2lvbhgDIAEoCzImLmNlbC5leHByLlNvdXJjZUluZm8uRXh0ZW5zaW9uLlZlcnNpb24aJwoHVmVyc2lvbhINCgVtYWpvchgBIAEoAxINCgVtaW5vchgCIAEoAyJvCglDb21wb25lbnQSGQoVQ09NUE9ORU5UX1VOU1BFQ0lGSUVEEAASFAoQQ09NUE9ORU5UX1BBUlNFUhABEhoKFkNPTVBPTkVOVF9UWVBFX0NIRUNLRVIQAhIVChFDT01QT05FTlRfUlVOVElNRRADQi4KDGRldi5jZWwuZXhwckILU3ludGF4UHJvdG9QAVoMY2VsLmRldi9leHBy+AEBYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 var ParsedExprSchema = /* @__PURE__ */ messageDesc(file_cel_expr_syntax, 0);
 var ExprSchema = /* @__PURE__ */ messageDesc(file_cel_expr_syntax, 1);
@@ -25118,7 +25275,7 @@ var SourceInfo_Extension_Component;
   SourceInfo_Extension_Component2[SourceInfo_Extension_Component2["RUNTIME"] = 3] = "RUNTIME";
 })(SourceInfo_Extension_Component || (SourceInfo_Extension_Component = {}));
 
-// ../main/node_modules/@bufbuild/cel-spec/dist/esm/gen/cel/expr/checked_pb.js
+// node_modules/@bufbuild/cel-spec/dist/esm/gen/cel/expr/checked_pb.js
 var file_cel_expr_checked = /* @__PURE__ */ fileDesc("ChZjZWwvZXhwci9jaGVja2VkLnByb3RvEghjZWwuZXhwciLsAgoLQ2hlY2tlZEV4cHISPgoNcmVmZXJlbmNlX21hcBgCIAMoCzInLmNlbC5leHByLkNoZWNrZWRFeHByLlJlZmVyZW5jZU1hcEVudHJ5EjQKCHR5cGVfbWFwGAMgAygLMiIuY2VsLmV4cHIuQ2hlY2tlZEV4cHIuVHlwZU1hcEVudHJ5EikKC3NvdXJjZV9pbmZvGAUgASgLMhQuY2VsLmV4cHIuU291cmNlSW5mbxIUCgxleHByX3ZlcnNpb24YBiABKAkSHAoEZXhwchgEIAEoCzIOLmNlbC5leHByLkV4cHIaSAoRUmVmZXJlbmNlTWFwRW50cnkSCwoDa2V5GAEgASgDEiIKBXZhbHVlGAIgASgLMhMuY2VsLmV4cHIuUmVmZXJlbmNlOgI4ARo+CgxUeXBlTWFwRW50cnkSCwoDa2V5GAEgASgDEh0KBXZhbHVlGAIgASgLMg4uY2VsLmV4cHIuVHlwZToCOAEioggKBFR5cGUSJQoDZHluGAEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5SAASKgoEbnVsbBgCIAEoDjIaLmdvb2dsZS5wcm90b2J1Zi5OdWxsVmFsdWVIABIxCglwcmltaXRpdmUYAyABKA4yHC5jZWwuZXhwci5UeXBlLlByaW1pdGl2ZVR5cGVIABIvCgd3cmFwcGVyGAQgASgOMhwuY2VsLmV4cHIuVHlwZS5QcmltaXRpdmVUeXBlSAASMgoKd2VsbF9rbm93bhgFIAEoDjIcLmNlbC5leHByLlR5cGUuV2VsbEtub3duVHlwZUgAEiwKCWxpc3RfdHlwZRgGIAEoCzIXLmNlbC5leHByLlR5cGUuTGlzdFR5cGVIABIqCghtYXBfdHlwZRgHIAEoCzIWLmNlbC5leHByLlR5cGUuTWFwVHlwZUgAEi8KCGZ1bmN0aW9uGAggASgLMhsuY2VsLmV4cHIuVHlwZS5GdW5jdGlvblR5cGVIABIWCgxtZXNzYWdlX3R5cGUYCSABKAlIABIUCgp0eXBlX3BhcmFtGAogASgJSAASHgoEdHlwZRgLIAEoCzIOLmNlbC5leHByLlR5cGVIABInCgVlcnJvchgMIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eUgAEjQKDWFic3RyYWN0X3R5cGUYDiABKAsyGy5jZWwuZXhwci5UeXBlLkFic3RyYWN0VHlwZUgAGi0KCExpc3RUeXBlEiEKCWVsZW1fdHlwZRgBIAEoCzIOLmNlbC5leHByLlR5cGUaTwoHTWFwVHlwZRIgCghrZXlfdHlwZRgBIAEoCzIOLmNlbC5leHByLlR5cGUSIgoKdmFsdWVfdHlwZRgCIAEoCzIOLmNlbC5leHByLlR5cGUaVgoMRnVuY3Rpb25UeXBlEiMKC3Jlc3VsdF90eXBlGAEgASgLMg4uY2VsLmV4cHIuVHlwZRIhCglhcmdfdHlwZXMYAiADKAsyDi5jZWwuZXhwci5UeXBlGkUKDEFic3RyYWN0VHlwZRIMCgRuYW1lGAEgASgJEicKD3BhcmFtZXRlcl90eXBlcxgCIAMoCzIOLmNlbC5leHByLlR5cGUicwoNUHJpbWl0aXZlVHlwZRIeChpQUklNSVRJVkVfVFlQRV9VTlNQRUNJRklFRBAAEggKBEJPT0wQARIJCgVJTlQ2NBACEgoKBlVJTlQ2NBADEgoKBkRPVUJMRRAEEgoKBlNUUklORxAFEgkKBUJZVEVTEAYiVgoNV2VsbEtub3duVHlwZRIfChtXRUxMX0tOT1dOX1RZUEVfVU5TUEVDSUZJRUQQABIHCgNBTlkQARINCglUSU1FU1RBTVAQAhIMCghEVVJBVElPThADQgsKCXR5cGVfa2luZCLWAwoERGVjbBIMCgRuYW1lGAEgASgJEikKBWlkZW50GAIgASgLMhguY2VsLmV4cHIuRGVjbC5JZGVudERlY2xIABIvCghmdW5jdGlvbhgDIAEoCzIbLmNlbC5leHByLkRlY2wuRnVuY3Rpb25EZWNsSAAaWQoJSWRlbnREZWNsEhwKBHR5cGUYASABKAsyDi5jZWwuZXhwci5UeXBlEiEKBXZhbHVlGAIgASgLMhIuY2VsLmV4cHIuQ29uc3RhbnQSCwoDZG9jGAMgASgJGvsBCgxGdW5jdGlvbkRlY2wSNwoJb3ZlcmxvYWRzGAEgAygLMiQuY2VsLmV4cHIuRGVjbC5GdW5jdGlvbkRlY2wuT3ZlcmxvYWQSCwoDZG9jGAIgASgJGqQBCghPdmVybG9hZBITCgtvdmVybG9hZF9pZBgBIAEoCRIeCgZwYXJhbXMYAiADKAsyDi5jZWwuZXhwci5UeXBlEhMKC3R5cGVfcGFyYW1zGAMgAygJEiMKC3Jlc3VsdF90eXBlGAQgASgLMg4uY2VsLmV4cHIuVHlwZRIcChRpc19pbnN0YW5jZV9mdW5jdGlvbhgFIAEoCBILCgNkb2MYBiABKAlCCwoJZGVjbF9raW5kIlEKCVJlZmVyZW5jZRIMCgRuYW1lGAEgASgJEhMKC292ZXJsb2FkX2lkGAMgAygJEiEKBXZhbHVlGAQgASgLMhIuY2VsLmV4cHIuQ29uc3RhbnRCLAoMZGV2LmNlbC5leHByQglEZWNsUHJvdG9QAVoMY2VsLmRldi9leHBy+AEBYgZwcm90bzM", [file_cel_expr_syntax, file_google_protobuf_empty, file_google_protobuf_struct]);
 var CheckedExprSchema = /* @__PURE__ */ messageDesc(file_cel_expr_checked, 0);
 var Type_PrimitiveType;
@@ -25139,7 +25296,7 @@ var Type_WellKnownType;
   Type_WellKnownType2[Type_WellKnownType2["DURATION"] = 3] = "DURATION";
 })(Type_WellKnownType || (Type_WellKnownType = {}));
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/namespace.js
+// node_modules/@bufbuild/cel/dist/esm/namespace.js
 function resolveCandidateNames(namespace, name) {
   if (name.startsWith(".")) {
     return [name.substring(1)];
@@ -25160,7 +25317,7 @@ function resolveCandidateNames(namespace, name) {
   return candidates;
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/field.js
+// node_modules/@bufbuild/cel/dist/esm/field.js
 function accessByIndex(obj, index) {
   if (typeof obj !== "object" || obj === null) {
     return void 0;
@@ -25233,7 +25390,7 @@ function isSet(obj, name) {
   return false;
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/access.js
+// node_modules/@bufbuild/cel/dist/esm/access.js
 function attrAccess(factory, vars, obj, accAttr) {
   const val = accAttr.resolve(vars);
   if (val === void 0) {
@@ -25436,14 +25593,14 @@ var MaybeAttr = class {
   }
   addAccess(access) {
     const augmentedNames = [];
-    let str5;
+    let str4;
     if (access instanceof StringAccess) {
-      str5 = access.name;
+      str4 = access.name;
     }
     for (const attr of this.attrs) {
-      if (str5 !== void 0 && attr.accesses().length === 0) {
+      if (str4 !== void 0 && attr.accesses().length === 0) {
         for (const name of attr.candidateNames()) {
-          augmentedNames.push(name + "." + str5);
+          augmentedNames.push(name + "." + str4);
         }
       }
       attr.addAccess(access);
@@ -25528,11 +25685,11 @@ var StringAccess = class {
     return val;
   }
   isPresent(_vars, obj) {
-    const set2 = isSet(obj, this.name);
-    if (set2 === void 0) {
+    const set = isSet(obj, this.name);
+    if (set === void 0) {
       return fieldNotFound(this.id, this.name);
     }
-    return set2;
+    return set;
   }
   accessIfPresent(_vars, obj, presenceOnly) {
     const val = accessByName(obj, this.name);
@@ -25779,7 +25936,7 @@ function indexOutOfBounds(id, index, length) {
   return celError(`index ${index} out of bounds [0, ${length})`, id);
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/activation.js
+// node_modules/@bufbuild/cel/dist/esm/activation.js
 var ObjectActivation = class {
   data;
   constructor(data) {
@@ -25818,7 +25975,7 @@ var EMPTY_ACTIVATION = {
   }
 };
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/object.js
+// node_modules/@bufbuild/cel/dist/esm/object.js
 function celObject(typeName, fields) {
   const desc = getMsgDesc(typeName);
   const msg = reflect(desc);
@@ -25845,9 +26002,9 @@ function setMsgField(msg, field, v) {
       if (!isCelMap(v)) {
         throw unexpectedTypeError(field, "map", v);
       }
-      const map3 = reflectMap(field, void 0, false);
-      copyMap(map3, v);
-      msg.set(field, map3);
+      const map2 = reflectMap(field, void 0, false);
+      copyMap(map2, v);
+      msg.set(field, map2);
       return;
     case "enum":
       msg.set(field, enumFromCel(field, v));
@@ -25877,19 +26034,19 @@ function copyList(list, cList) {
     }
   }
 }
-function copyMap(map3, cMap) {
-  const field = map3.field();
+function copyMap(map2, cMap) {
+  const field = map2.field();
   for (const [k, v] of cMap.entries()) {
     const key = scalarFromCel(field, field.mapKey, k);
     switch (field.mapKind) {
       case "enum":
-        map3.set(key, enumFromCel(field, v));
+        map2.set(key, enumFromCel(field, v));
         break;
       case "scalar":
-        map3.set(key, scalarFromCel(field, field.scalar, v));
+        map2.set(key, scalarFromCel(field, field.scalar, v));
         break;
       case "message":
-        map3.set(key, msgFromCel(field, v));
+        map2.set(key, msgFromCel(field, v));
         break;
     }
   }
@@ -26027,9 +26184,9 @@ function listValueFromCel(list) {
   }
   return listValue;
 }
-function structFromCel(map3) {
+function structFromCel(map2) {
   const struct = create(StructSchema);
-  for (const [k, v] of map3.entries()) {
+  for (const [k, v] of map2.entries()) {
     if (typeof k !== "string") {
       throw new Error(`Invalid key type: ${typeof k} for google.protobuf.Struct, expected string`);
     }
@@ -26037,11 +26194,11 @@ function structFromCel(map3) {
   }
   return struct;
 }
-function scalarFromCel(field, type2, v) {
+function scalarFromCel(field, type, v) {
   if (isCelUint(v)) {
     v = v.value;
   }
-  switch (type2) {
+  switch (type) {
     case ScalarType.UINT32:
     case ScalarType.FIXED32:
       if (typeof v !== "bigint") {
@@ -26107,7 +26264,7 @@ function intToUint32(v) {
   return Number(v);
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/planner.js
+// node_modules/@bufbuild/cel/dist/esm/planner.js
 var Planner = class {
   functions;
   registry;
@@ -26780,7 +26937,7 @@ function coerceToValues(args) {
   return args;
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/plan.js
+// node_modules/@bufbuild/cel/dist/esm/plan.js
 var cache = /* @__PURE__ */ new WeakMap();
 function plan(env2, expr) {
   let planner = cache.get(env2);
@@ -26816,7 +26973,7 @@ function plan(env2, expr) {
   };
 }
 
-// ../main/node_modules/@bufbuild/cel/dist/esm/ext/strings.js
+// node_modules/@bufbuild/cel/dist/esm/ext/strings.js
 function charAt(index) {
   const i = Number(index);
   if (i < 0 || i > this.length) {
@@ -26974,11 +27131,11 @@ var QUOTE_MAP = /* @__PURE__ */ new Map([
   [34, '\\"'],
   [92, "\\\\"]
 ]);
-function quote(str5) {
+function quote(str4) {
   let result = '"';
-  for (let i = 0; i < str5.length; i++) {
-    const c = str5.charCodeAt(i);
-    result += QUOTE_MAP.get(c) ?? str5.charAt(i);
+  for (let i = 0; i < str4.length; i++) {
+    const c = str4.charCodeAt(i);
+    result += QUOTE_MAP.get(c) ?? str4.charAt(i);
   }
   result += '"';
   return result;
@@ -27018,12 +27175,12 @@ function formatExponent(val, precision) {
       if (!Number.isFinite(val)) {
         return val.toString();
       }
-      let str5 = val.toExponential(precision);
-      const plusIdx = str5.lastIndexOf("+");
-      if (plusIdx === str5.length - 2) {
-        str5 = `${str5.substring(0, plusIdx + 1)}0${str5.substring(plusIdx + 1)}`;
+      let str4 = val.toExponential(precision);
+      const plusIdx = str4.lastIndexOf("+");
+      if (plusIdx === str4.length - 2) {
+        str4 = `${str4.substring(0, plusIdx + 1)}0${str4.substring(plusIdx + 1)}`;
       }
-      return str5;
+      return str4;
     case typeof val === "string":
       return formatFloatString(val);
     default:
@@ -27338,14 +27495,14 @@ var NON_BOOL_FUNCTIONS = /* @__PURE__ */ new Set([
   "strings.quote"
 ]);
 function staticCheck(root) {
-  const type2 = inferType(root, /* @__PURE__ */ new Set(["self", "dep"]));
-  if (typeof type2 === "object") return type2.error;
-  if (type2 !== "bool" && type2 !== "dyn") return `expression must evaluate to a bool, not ${type2}`;
+  const type = inferType(root, /* @__PURE__ */ new Set(["self", "dep"]));
+  if (typeof type === "object") return type.error;
+  if (type !== "bool" && type !== "dyn") return `expression must evaluate to a bool, not ${type}`;
   return void 0;
 }
 function inferType(root, scope) {
   const stack = [{ expr: root, scope, done: false }];
-  const types3 = /* @__PURE__ */ new Map();
+  const types = /* @__PURE__ */ new Map();
   while (stack.length > 0) {
     const frame = stack[stack.length - 1];
     const { expr } = frame;
@@ -27356,10 +27513,10 @@ function inferType(root, scope) {
       continue;
     }
     stack.pop();
-    const typeOf = (child) => child === void 0 ? "dyn" : types3.get(child) ?? "dyn";
+    const typeOf = (child) => child === void 0 ? "dyn" : types.get(child) ?? "dyn";
     let result = "dyn";
     for (const [child] of children(expr, frame.scope)) {
-      const t = types3.get(child);
+      const t = types.get(child);
       if (typeof t === "object") {
         result = t;
         break;
@@ -27408,9 +27565,9 @@ function inferType(root, scope) {
           result = "dyn";
       }
     }
-    types3.set(expr, result);
+    types.set(expr, result);
   }
-  return types3.get(root) ?? "dyn";
+  return types.get(root) ?? "dyn";
 }
 function children(expr, scope) {
   const kind = expr.exprKind;
@@ -27517,10 +27674,10 @@ var TERMINAL_FAILURE_REASONS = /* @__PURE__ */ new Set([
   "PruneFailed",
   "InvalidCELExpression"
 ]);
-function findCondition(obj, type2) {
+function findCondition(obj, type) {
   const conditions2 = obj.status?.conditions;
   if (conditions2 === void 0) return void 0;
-  for (const condition of conditions2) if (condition.type === type2) return condition;
+  for (const condition of conditions2) if (condition.type === type) return condition;
   return void 0;
 }
 function isBuiltinReady(obj) {
@@ -27590,6 +27747,7 @@ function boundedEditDistance(a, b, limit, bFrom = 0) {
 function closeness(name) {
   return name.length <= 4 ? 1 : name.length <= 9 ? 2 : 3;
 }
+var SUGGESTIONS_SHOWN = 3;
 function better(x, y) {
   return x.tier !== y.tier ? x.tier < y.tier : x.distance !== y.distance ? x.distance < y.distance : x.key < y.key;
 }
@@ -27687,10 +27845,32 @@ var DependencyGraph = class {
   *values() {
     for (const obj of this.objectAt) if (obj !== void 0) yield obj;
   }
+  /**
+   * The keys suggestKeys must weigh for a missing node to find what weighing every key would: every name
+   * of its namespace close enough in length, and the same name in other namespaces. When many lookups
+   * come without a change (`check`), the names within two edits come from the index's deletion
+   * neighbourhood instead (docs/architecture.md, "Did you mean"): all of them when closeness allows at
+   * most two edits, or when there are enough of them that none three edits away can make the list
+   * (suggestKeys keeps SUGGESTIONS_SHOWN; one more, as the dependent itself may be among them).
+   */
   suggestionCandidates(missing) {
     const { kind, namespace, name } = splitNodeKey(missing);
+    const close = closeness(name);
+    const near = this.index.nearNames(kind, namespace, name, Math.min(close, MAX_DELETIONS));
+    if (near !== void 0) {
+      const keys2 = [];
+      const nameAt = kind.length + namespace.length + 2;
+      for (const id of near) {
+        const key = this.index.keyOf(id);
+        if (this.objectAt[id] !== void 0 && boundedEditDistance(name, key, MAX_DELETIONS, nameAt) <= MAX_DELETIONS) keys2.push(key);
+      }
+      if (close <= MAX_DELETIONS || keys2.length > SUGGESTIONS_SHOWN) {
+        for (const id of this.index.sameName(kind, namespace, name)) if (this.objectAt[id] !== void 0) keys2.push(this.index.keyOf(id));
+        return keys2;
+      }
+    }
     const keys = [];
-    for (const id of this.index.sameNamespaceOrName(kind, namespace, name, closeness(name))) {
+    for (const id of this.index.sameNamespaceOrName(kind, namespace, name, close)) {
       if (this.objectAt[id] !== void 0) keys.push(this.index.keyOf(id));
     }
     return keys;
@@ -28181,29 +28361,36 @@ function shortestCycleOfIds(graph, from, dependencies2) {
   const fromId = graph.idOf(from);
   if (fromId === void 0) return void 0;
   if (graph.dependentCountOf(fromId) === 0) return void 0;
-  const parent = /* @__PURE__ */ new Map();
+  const scratch = cycleScratch ??= new IdScratch();
+  const epoch = scratch.begin(graph.idCapacity);
+  const { stamp, first: parent } = scratch;
   const queue = [];
   for (const dep of dependencies2) {
     const id = graph.idOf(dep);
-    if (id === void 0 || parent.has(id) || graph.objectOf(id) === void 0) continue;
-    parent.set(id, fromId);
+    if (id === void 0 || stamp[id] === epoch || !graph.exists(id)) continue;
+    stamp[id] = epoch;
+    parent[id] = fromId;
     queue.push(id);
   }
+  const edges = graph.forwardEdges;
   for (let head = 0; head < queue.length; head++) {
     const v = queue[head];
-    for (const w of graph.dependencyIdsOf(v)) {
+    for (let at = graph.forwardStart(v), end = graph.forwardEnd(v); at < end; at++) {
+      const w = edges[at];
       if (w === fromId) {
         const interior = [];
-        for (let at = v; at !== fromId; at = parent.get(at)) interior.push(graph.keyOf(at));
+        for (let step = v; step !== fromId; step = parent[step]) interior.push(graph.keyOf(step));
         return [from, ...interior.reverse(), from];
       }
-      if (parent.has(w) || graph.objectOf(w) === void 0) continue;
-      parent.set(w, v);
+      if (stamp[w] === epoch || !graph.exists(w)) continue;
+      stamp[w] = epoch;
+      parent[w] = v;
       queue.push(w);
     }
   }
   return void 0;
 }
+var cycleScratch;
 function shortestCycle(graph, from, dependencies2, within) {
   if (dependencies2.includes(from)) return [from, from];
   if (within === void 0 && graph instanceof DependencyGraph) return shortestCycleOfIds(graph, from, dependencies2);
@@ -28405,7 +28592,7 @@ function findProblems(graph, options) {
     if (cycle.length <= 2) continue;
     const first = cycle[0];
     const list = byObject.get(first) ?? [];
-    list.push(cycleProblem(graph.get(first).kind, cycle));
+    list.push(cycleProblem(graph.get(first).kind, cycle, cycleProblemMessage(cycle, sharedNameIn((node) => graph.has(node)))));
     byObject.set(first, list);
   }
   return [...byObject.keys()].sort().flatMap((key) => byObject.get(key));
@@ -28417,8 +28604,8 @@ function entryProblems(graph, obj, key, options, resolved = resolveDependencies(
   const seen = /* @__PURE__ */ new Map();
   for (const dep of resolved) {
     const entry = obj.dependsOn[dep.index];
-    const problem = (type2, message, extra = {}) => {
-      problems.push({ type: type2, kind, object, node: key, dependency: dep.key, dependencyNode: dep.node, ...extra, message, entry: dep.index });
+    const problem = (type, message, extra = {}) => {
+      problems.push({ type, kind, object, node: key, dependency: dep.key, dependencyNode: dep.node, ...extra, message, entry: dep.index });
     };
     const invalid = (message) => {
       problems.push({ type: "invalid", kind, object, node: key, message, entry: dep.index });
@@ -28450,7 +28637,7 @@ function entryProblems(graph, obj, key, options, resolved = resolveDependencies(
       if (!compiled.ok) problem("ready-expr", readyExprMessage(dep.index, compiled.error));
     }
     if (options.ignoreMissing !== true && !graph.has(dep.node)) {
-      const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, graph.suggestionCandidates?.(dep.node) ?? graph.keys(), 3, key).map(objectKeyOf);
+      const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, graph.suggestionCandidates?.(dep.node) ?? graph.keys(), SUGGESTIONS_SHOWN, key).map(objectKeyOf);
       problem("missing", missingProblemMessage(dep.kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});
     }
   }
@@ -28475,7 +28662,7 @@ import { isAbsolute as isAbsolute2, join as join4, relative as relative4, resolv
 
 // src/manifests/flux-apply.ts
 import { readFileSync as readFileSync3 } from "node:fs";
-import { basename as basename2, dirname as dirname3, relative as relative3, sep as sep3 } from "node:path";
+import { basename as basename2, dirname as dirname2, relative as relative3, sep as sep3 } from "node:path";
 
 // src/flux/resourceset/adler32.ts
 function adler32(s) {
@@ -28725,9 +28912,9 @@ function combineInputs(resourceSet, providers) {
   for (const name of sortedNames) {
     const provider = selected.get(name) ?? {};
     const pspec = record(provider.spec);
-    const type2 = str(pspec.type) ?? "";
-    if (type2 !== "Static") {
-      return { known: false, reason: `its input provider ResourceSetInputProvider/${name} is of type ${type2 || "(none)"}, whose inputs are known only in the cluster` };
+    const type = str(pspec.type) ?? "";
+    if (type !== "Static") {
+      return { known: false, reason: `its input provider ResourceSetInputProvider/${name} is of type ${type || "(none)"}, whose inputs are known only in the cluster` };
     }
     const defaults = toGoValue(pspec.defaultValues ?? {});
     const values = isGoMap(defaults) ? { ...defaults } : {};
@@ -28967,8 +29154,8 @@ function lex(name, input2, delims) {
       if (isAlnum(ch)) {
         while (isAlnum(input2[pos])) pos++;
         const word = input2.slice(start, pos);
-        const type2 = KEYWORDS.has(word) ? "keyword" : word === "true" || word === "false" ? "bool" : word === "nil" ? "nil" : "identifier";
-        tokens.push({ type: type2, value: word, pos: start });
+        const type = KEYWORDS.has(word) ? "keyword" : word === "true" || word === "false" ? "bool" : word === "nil" ? "nil" : "identifier";
+        tokens.push({ type, value: word, pos: start });
         continue;
       }
       fail(pos, `unrecognized character in action: ${JSON.stringify(ch)}`);
@@ -29017,9 +29204,9 @@ var Parser2 = class {
     this.peekNonSpace();
     return this.next();
   }
-  expect(type2, context) {
+  expect(type, context) {
     const token = this.nextNonSpace();
-    if (token.type !== type2) this.unexpected(token, context);
+    if (token.type !== type) this.unexpected(token, context);
     return token;
   }
   unexpected(token, context) {
@@ -29233,9 +29420,9 @@ var Parser2 = class {
     if (text.endsWith("i")) throw UnsupportedTemplateError.at(this.name, this.input, token.pos, "complex numbers are not supported");
     const clean = text.replace(/_/g, "");
     const hex = /^[+-]?0[xX]/.test(clean);
-    const float2 = hex ? /[.pP]/.test(clean) : /[.eE]/.test(clean);
+    const float = hex ? /[.pP]/.test(clean) : /[.eE]/.test(clean);
     let value;
-    if (!float2) {
+    if (!float) {
       const negative = clean.startsWith("-");
       const body = clean.replace(/^[+-]/, "");
       const lower = body.toLowerCase();
@@ -29245,7 +29432,7 @@ var Parser2 = class {
       value = Number(clean);
     }
     if (Number.isNaN(value)) this.fail(token.pos, `illegal number syntax: ${JSON.stringify(text)}`);
-    return { kind: "number", pos: token.pos, text, value, float: float2 };
+    return { kind: "number", pos: token.pos, text, value, float };
   }
   failAt(token, message) {
     this.fail(token.pos, message);
@@ -29808,11 +29995,11 @@ function marshalGoYaml(value) {
   return `${scalar(value, 0, false)}
 `;
 }
-function mapping(map3, indent2) {
+function mapping(map2, indent2) {
   let out = "";
   const pad2 = " ".repeat(indent2);
-  for (const key of Object.keys(map3).sort(compareGoYamlKeys)) {
-    const value = map3[key] ?? null;
+  for (const key of Object.keys(map2).sort(compareGoYamlKeys)) {
+    const value = map2[key] ?? null;
     const k = scalar(key, indent2, true);
     if (isGoMap(value) && Object.keys(value).length > 0) {
       out += `${pad2}${k}:
@@ -30591,12 +30778,12 @@ var UNSUPPORTED_FUNCTIONS = /* @__PURE__ */ new Set([
   "urlJoin"
 ]);
 function trimChars(s, cutset) {
-  const set2 = /* @__PURE__ */ new Set([...cutset]);
+  const set = /* @__PURE__ */ new Set([...cutset]);
   const chars = [...s];
   let start = 0;
   let end = chars.length;
-  while (start < end && set2.has(chars[start] ?? "")) start++;
-  while (end > start && set2.has(chars[end - 1] ?? "")) end--;
+  while (start < end && set.has(chars[start] ?? "")) start++;
+  while (end > start && set.has(chars[end - 1] ?? "")) end--;
   return chars.slice(start, end).join("");
 }
 function indent(spaces, v) {
@@ -30671,9 +30858,40 @@ function regex(pattern, flags = "") {
 }
 
 // src/runtime/yaml-library.ts
-var Yaml = __toESM(require_dist(), 1);
+var BundledYaml = __toESM(require_dist(), 1);
 function yamlLibrary() {
-  return Yaml;
+  return BundledYaml;
+}
+var MANIFEST_YAML_OPTIONS = { schema: "core", merge: true, uniqueKeys: true, logLevel: "silent" };
+var YamlSyntaxError = class extends Error {
+  constructor(reason, line) {
+    super(reason);
+    this.reason = reason;
+    this.line = line;
+    this.name = "YamlSyntaxError";
+  }
+  reason;
+  line;
+};
+function readYamlDocument(text) {
+  const doc = yamlLibrary().parseDocument(text, MANIFEST_YAML_OPTIONS);
+  const error = doc.errors[0];
+  if (error !== void 0) {
+    const reason = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new YamlSyntaxError(reason, error.linePos?.[0].line);
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}
+function readYamlStream(text) {
+  const docs = yamlLibrary().parseAllDocuments(text, MANIFEST_YAML_OPTIONS);
+  const list = Array.isArray(docs) ? docs : [docs];
+  const values = [];
+  for (const doc of list) {
+    const error = doc.errors[0];
+    if (error !== void 0) throw new YamlSyntaxError(error.message.split("\n")[0], error.linePos?.[0].line);
+    values.push(doc.toJS({ maxAliasCount: 100 }));
+  }
+  return values;
 }
 
 // src/flux/resourceset/rendered-yaml.ts
@@ -30777,7 +30995,7 @@ var Builder2 = class {
     return template.execute(null, /* @__PURE__ */ new Map([["inputs", inputsFn]]));
   }
   /** BuildResourceSet: the objects of one set of templates. */
-  build(set2) {
+  build(set) {
     const objects = [];
     const keys = /* @__PURE__ */ new Set();
     const add = (object, dedup) => {
@@ -30787,8 +31005,8 @@ var Builder2 = class {
       objects.push(object);
     };
     const inputSets = this.inputs.length === 0 ? [void 0] : this.inputs;
-    set2.resources.forEach((entry, i) => {
-      const where = `${set2.where}resources[${i}]`;
+    set.resources.forEach((entry, i) => {
+      const where = `${set.where}resources[${i}]`;
       const source = marshalGoYaml(toGoValue(entry));
       const built = this.guard(where, () => {
         const template = this.compile(where, source);
@@ -30808,14 +31026,14 @@ var Builder2 = class {
         add(object, true);
       }
     });
-    if (set2.resourcesTemplate !== "") {
-      const where = `${set2.where}resourcesTemplate`;
+    if (set.resourcesTemplate !== "") {
+      const where = `${set.where}resourcesTemplate`;
       const built = this.guard(where, () => {
-        const template = this.compile(where, set2.resourcesTemplate);
+        const template = this.compile(where, set.resourcesTemplate);
         return inputSets.flatMap((input2, n) => this.fail(where, n, input2, () => readObjects(this.render(template, input2 ?? {}))));
       });
       if (built === void 0) {
-        for (const identity2 of templateIdentities(set2.resourcesTemplate)) {
+        for (const identity2 of templateIdentities(set.resourcesTemplate)) {
           this.unknown.push({ ...identity2, reason: `${this.id}: ${where}: ${this.lastUnsupported}` });
         }
       } else {
@@ -30957,19 +31175,19 @@ function expandResourceSet(resourceSet, options) {
   if (!combined.known) {
     const reason = `${id}: ${combined.reason}`;
     const unknown = [];
-    for (const set2 of sets) {
-      for (const entry of set2.resources) unknown.push({ ...literalIdentity(record2(entry)), reason });
-      if (set2.resourcesTemplate !== "") for (const identity2 of templateIdentities(set2.resourcesTemplate)) unknown.push({ ...identity2, reason });
+    for (const set of sets) {
+      for (const entry of set.resources) unknown.push({ ...literalIdentity(record2(entry)), reason });
+      if (set.resourcesTemplate !== "") for (const identity2 of templateIdentities(set.resourcesTemplate)) unknown.push({ ...identity2, reason });
     }
     return { objects: [], unknown };
   }
   const builder = new Builder2(id, combined.inputs);
   const objects = [];
   const stepOf = /* @__PURE__ */ new Map();
-  for (const set2 of sets) {
+  for (const set of sets) {
     let built;
     try {
-      built = builder.build(set2);
+      built = builder.build(set);
     } catch (error) {
       if (error instanceof ExpansionError) throw new Error(error.message, { cause: error });
       if (error instanceof TemplateError) throw new Error(`${id}: ${oneLine2(error)}`, { cause: error });
@@ -30978,18 +31196,18 @@ function expandResourceSet(resourceSet, options) {
     for (const object of built) {
       const key = objectKey2(object);
       const previous = stepOf.get(key);
-      if (previous !== void 0 && previous !== set2.step) {
-        throw new Error(`${id}: duplicate resource ${describe(object)} in step "${set2.step}", already defined in step "${previous}"`);
+      if (previous !== void 0 && previous !== set.step) {
+        throw new Error(`${id}: duplicate resource ${describe(object)} in step "${set.step}", already defined in step "${previous}"`);
       }
-      stepOf.set(key, set2.step);
+      stepOf.set(key, set.step);
       objects.push(object);
     }
   }
-  const common2 = record2(spec.commonMetadata);
+  const common = record2(spec.commonMetadata);
   const ownerLabels = { [`${OWNER_LABEL_PREFIX}/name`]: name, [`${OWNER_LABEL_PREFIX}/namespace`]: namespace ?? "" };
   for (const object of objects) {
-    setMetadata(object, "labels", record2(common2.labels));
-    setMetadata(object, "annotations", record2(common2.annotations));
+    setMetadata(object, "labels", record2(common.labels));
+    setMetadata(object, "annotations", record2(common.annotations));
     setMetadata(object, "labels", ownerLabels);
   }
   return { objects, unknown: builder.unknown };
@@ -31117,10 +31335,10 @@ function conditions(value) {
   const out = [];
   for (const entry of value) {
     if (!isRecord(entry)) continue;
-    const type2 = entry["type"];
+    const type = entry["type"];
     const status = conditionStatus(entry["status"]);
-    if (typeof type2 !== "string" || status === void 0) continue;
-    const c = { type: type2, status };
+    if (typeof type !== "string" || status === void 0) continue;
+    const c = { type, status };
     const reason = entry["reason"];
     if (typeof reason === "string" && reason !== "") c.reason = reason;
     const message = entry["message"];
@@ -31205,3075 +31423,16 @@ function fluxKindOf(apiVersion, kind) {
   return info.versions.includes(apiVersion.slice(slash + 1)) ? info.kind : void 0;
 }
 
-// ../main/node_modules/js-yaml/dist/js-yaml.mjs
-function getDefaultExportFromCjs(x) {
-  return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, "default") ? x["default"] : x;
-}
-var jsYaml = {};
-var loader = {};
-var common = {};
-var hasRequiredCommon;
-function requireCommon() {
-  if (hasRequiredCommon) return common;
-  hasRequiredCommon = 1;
-  function isNothing(subject) {
-    return typeof subject === "undefined" || subject === null;
-  }
-  function isObject2(subject) {
-    return typeof subject === "object" && subject !== null;
-  }
-  function toArray(sequence2) {
-    if (Array.isArray(sequence2)) return sequence2;
-    else if (isNothing(sequence2)) return [];
-    return [sequence2];
-  }
-  function extend(target, source) {
-    if (source) {
-      const sourceKeys = Object.keys(source);
-      for (let index = 0, length = sourceKeys.length; index < length; index += 1) {
-        const key = sourceKeys[index];
-        target[key] = source[key];
-      }
-    }
-    return target;
-  }
-  function repeat(string, count) {
-    let result = "";
-    for (let cycle = 0; cycle < count; cycle += 1) {
-      result += string;
-    }
-    return result;
-  }
-  function isNegativeZero(number) {
-    return number === 0 && Number.NEGATIVE_INFINITY === 1 / number;
-  }
-  common.isNothing = isNothing;
-  common.isObject = isObject2;
-  common.toArray = toArray;
-  common.repeat = repeat;
-  common.isNegativeZero = isNegativeZero;
-  common.extend = extend;
-  return common;
-}
-var exception;
-var hasRequiredException;
-function requireException() {
-  if (hasRequiredException) return exception;
-  hasRequiredException = 1;
-  function formatError(exception2, compact) {
-    let where = "";
-    const message = exception2.reason || "(unknown reason)";
-    if (!exception2.mark) return message;
-    if (exception2.mark.name) {
-      where += 'in "' + exception2.mark.name + '" ';
-    }
-    where += "(" + (exception2.mark.line + 1) + ":" + (exception2.mark.column + 1) + ")";
-    if (!compact && exception2.mark.snippet) {
-      where += "\n\n" + exception2.mark.snippet;
-    }
-    return message + " " + where;
-  }
-  function YAMLException2(reason, mark) {
-    Error.call(this);
-    this.name = "YAMLException";
-    this.reason = reason;
-    this.mark = mark;
-    this.message = formatError(this, false);
-    if (Error.captureStackTrace) {
-      Error.captureStackTrace(this, this.constructor);
-    } else {
-      this.stack = new Error().stack || "";
-    }
-  }
-  YAMLException2.prototype = Object.create(Error.prototype);
-  YAMLException2.prototype.constructor = YAMLException2;
-  YAMLException2.prototype.toString = function toString(compact) {
-    return this.name + ": " + formatError(this, compact);
-  };
-  exception = YAMLException2;
-  return exception;
-}
-var snippet;
-var hasRequiredSnippet;
-function requireSnippet() {
-  if (hasRequiredSnippet) return snippet;
-  hasRequiredSnippet = 1;
-  const common2 = requireCommon();
-  function getLine(buffer, lineStart, lineEnd, position2, maxLineLength) {
-    let head = "";
-    let tail = "";
-    const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
-    if (position2 - lineStart > maxHalfLength) {
-      head = " ... ";
-      lineStart = position2 - maxHalfLength + head.length;
-    }
-    if (lineEnd - position2 > maxHalfLength) {
-      tail = " ...";
-      lineEnd = position2 + maxHalfLength - tail.length;
-    }
-    return {
-      str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
-      pos: position2 - lineStart + head.length
-      // relative position
-    };
-  }
-  function padStart(string, max) {
-    return common2.repeat(" ", max - string.length) + string;
-  }
-  function makeSnippet(mark, options) {
-    options = Object.create(options || null);
-    if (!mark.buffer) return null;
-    if (!options.maxLength) options.maxLength = 79;
-    if (typeof options.indent !== "number") options.indent = 1;
-    if (typeof options.linesBefore !== "number") options.linesBefore = 3;
-    if (typeof options.linesAfter !== "number") options.linesAfter = 2;
-    const re = /\r?\n|\r|\0/g;
-    const lineStarts = [0];
-    const lineEnds = [];
-    let match;
-    let foundLineNo = -1;
-    while (match = re.exec(mark.buffer)) {
-      lineEnds.push(match.index);
-      lineStarts.push(match.index + match[0].length);
-      if (mark.position <= match.index && foundLineNo < 0) {
-        foundLineNo = lineStarts.length - 2;
-      }
-    }
-    if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
-    let result = "";
-    const lineNoLength = Math.min(mark.line + options.linesAfter, lineEnds.length).toString().length;
-    const maxLineLength = options.maxLength - (options.indent + lineNoLength + 3);
-    for (let i = 1; i <= options.linesBefore; i++) {
-      if (foundLineNo - i < 0) break;
-      const line2 = getLine(
-        mark.buffer,
-        lineStarts[foundLineNo - i],
-        lineEnds[foundLineNo - i],
-        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]),
-        maxLineLength
-      );
-      result = common2.repeat(" ", options.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
-    }
-    const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
-    result += common2.repeat(" ", options.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
-    result += common2.repeat("-", options.indent + lineNoLength + 3 + line.pos) + "^\n";
-    for (let i = 1; i <= options.linesAfter; i++) {
-      if (foundLineNo + i >= lineEnds.length) break;
-      const line2 = getLine(
-        mark.buffer,
-        lineStarts[foundLineNo + i],
-        lineEnds[foundLineNo + i],
-        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]),
-        maxLineLength
-      );
-      result += common2.repeat(" ", options.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
-    }
-    return result.replace(/\n$/, "");
-  }
-  snippet = makeSnippet;
-  return snippet;
-}
-var type;
-var hasRequiredType;
-function requireType() {
-  if (hasRequiredType) return type;
-  hasRequiredType = 1;
-  const YAMLException2 = requireException();
-  const TYPE_CONSTRUCTOR_OPTIONS = [
-    "kind",
-    "multi",
-    "resolve",
-    "construct",
-    "instanceOf",
-    "predicate",
-    "represent",
-    "representName",
-    "defaultStyle",
-    "styleAliases"
-  ];
-  const YAML_NODE_KINDS = [
-    "scalar",
-    "sequence",
-    "mapping"
-  ];
-  function compileStyleAliases(map22) {
-    const result = {};
-    if (map22 !== null) {
-      Object.keys(map22).forEach(function(style) {
-        map22[style].forEach(function(alias) {
-          result[String(alias)] = style;
-        });
-      });
-    }
-    return result;
-  }
-  function Type2(tag, options) {
-    options = options || {};
-    Object.keys(options).forEach(function(name) {
-      if (TYPE_CONSTRUCTOR_OPTIONS.indexOf(name) === -1) {
-        throw new YAMLException2('Unknown option "' + name + '" is met in definition of "' + tag + '" YAML type.');
-      }
-    });
-    this.options = options;
-    this.tag = tag;
-    this.kind = options["kind"] || null;
-    this.resolve = options["resolve"] || function() {
-      return true;
-    };
-    this.construct = options["construct"] || function(data) {
-      return data;
-    };
-    this.instanceOf = options["instanceOf"] || null;
-    this.predicate = options["predicate"] || null;
-    this.represent = options["represent"] || null;
-    this.representName = options["representName"] || null;
-    this.defaultStyle = options["defaultStyle"] || null;
-    this.multi = options["multi"] || false;
-    this.styleAliases = compileStyleAliases(options["styleAliases"] || null);
-    if (YAML_NODE_KINDS.indexOf(this.kind) === -1) {
-      throw new YAMLException2('Unknown kind "' + this.kind + '" is specified for "' + tag + '" YAML type.');
-    }
-  }
-  type = Type2;
-  return type;
-}
-var schema;
-var hasRequiredSchema;
-function requireSchema() {
-  if (hasRequiredSchema) return schema;
-  hasRequiredSchema = 1;
-  const YAMLException2 = requireException();
-  const Type2 = requireType();
-  function compileList(schema2, name) {
-    const result = [];
-    schema2[name].forEach(function(currentType) {
-      let newIndex = result.length;
-      result.forEach(function(previousType, previousIndex) {
-        if (previousType.tag === currentType.tag && previousType.kind === currentType.kind && previousType.multi === currentType.multi) {
-          newIndex = previousIndex;
-        }
-      });
-      result[newIndex] = currentType;
-    });
-    return result;
-  }
-  function compileMap() {
-    const result = {
-      scalar: {},
-      sequence: {},
-      mapping: {},
-      fallback: {},
-      multi: {
-        scalar: [],
-        sequence: [],
-        mapping: [],
-        fallback: []
-      }
-    };
-    function collectType(type2) {
-      if (type2.multi) {
-        result.multi[type2.kind].push(type2);
-        result.multi["fallback"].push(type2);
-      } else {
-        result[type2.kind][type2.tag] = result["fallback"][type2.tag] = type2;
-      }
-    }
-    for (let index = 0, length = arguments.length; index < length; index += 1) {
-      arguments[index].forEach(collectType);
-    }
-    return result;
-  }
-  function Schema2(definition) {
-    return this.extend(definition);
-  }
-  Schema2.prototype.extend = function extend(definition) {
-    let implicit = [];
-    let explicit = [];
-    if (definition instanceof Type2) {
-      explicit.push(definition);
-    } else if (Array.isArray(definition)) {
-      explicit = explicit.concat(definition);
-    } else if (definition && (Array.isArray(definition.implicit) || Array.isArray(definition.explicit))) {
-      if (definition.implicit) implicit = implicit.concat(definition.implicit);
-      if (definition.explicit) explicit = explicit.concat(definition.explicit);
-    } else {
-      throw new YAMLException2("Schema.extend argument should be a Type, [ Type ], or a schema definition ({ implicit: [...], explicit: [...] })");
-    }
-    implicit.forEach(function(type2) {
-      if (!(type2 instanceof Type2)) {
-        throw new YAMLException2("Specified list of YAML types (or a single Type object) contains a non-Type object.");
-      }
-      if (type2.loadKind && type2.loadKind !== "scalar") {
-        throw new YAMLException2("There is a non-scalar type in the implicit list of a schema. Implicit resolving of such types is not supported.");
-      }
-      if (type2.multi) {
-        throw new YAMLException2("There is a multi type in the implicit list of a schema. Multi tags can only be listed as explicit.");
-      }
-    });
-    explicit.forEach(function(type2) {
-      if (!(type2 instanceof Type2)) {
-        throw new YAMLException2("Specified list of YAML types (or a single Type object) contains a non-Type object.");
-      }
-    });
-    const result = Object.create(Schema2.prototype);
-    result.implicit = (this.implicit || []).concat(implicit);
-    result.explicit = (this.explicit || []).concat(explicit);
-    result.compiledImplicit = compileList(result, "implicit");
-    result.compiledExplicit = compileList(result, "explicit");
-    result.compiledTypeMap = compileMap(result.compiledImplicit, result.compiledExplicit);
-    return result;
-  };
-  schema = Schema2;
-  return schema;
-}
-var str4;
-var hasRequiredStr;
-function requireStr() {
-  if (hasRequiredStr) return str4;
-  hasRequiredStr = 1;
-  const Type2 = requireType();
-  str4 = new Type2("tag:yaml.org,2002:str", {
-    kind: "scalar",
-    construct: function(data) {
-      return data !== null ? data : "";
-    }
-  });
-  return str4;
-}
-var seq;
-var hasRequiredSeq;
-function requireSeq() {
-  if (hasRequiredSeq) return seq;
-  hasRequiredSeq = 1;
-  const Type2 = requireType();
-  seq = new Type2("tag:yaml.org,2002:seq", {
-    kind: "sequence",
-    construct: function(data) {
-      return data !== null ? data : [];
-    }
-  });
-  return seq;
-}
-var map2;
-var hasRequiredMap;
-function requireMap() {
-  if (hasRequiredMap) return map2;
-  hasRequiredMap = 1;
-  const Type2 = requireType();
-  map2 = new Type2("tag:yaml.org,2002:map", {
-    kind: "mapping",
-    construct: function(data) {
-      return data !== null ? data : {};
-    }
-  });
-  return map2;
-}
-var failsafe;
-var hasRequiredFailsafe;
-function requireFailsafe() {
-  if (hasRequiredFailsafe) return failsafe;
-  hasRequiredFailsafe = 1;
-  const Schema2 = requireSchema();
-  failsafe = new Schema2({
-    explicit: [
-      requireStr(),
-      requireSeq(),
-      requireMap()
-    ]
-  });
-  return failsafe;
-}
-var _null;
-var hasRequired_null;
-function require_null2() {
-  if (hasRequired_null) return _null;
-  hasRequired_null = 1;
-  const Type2 = requireType();
-  function resolveYamlNull(data) {
-    if (data === null) return true;
-    const max = data.length;
-    return max === 1 && data === "~" || max === 4 && (data === "null" || data === "Null" || data === "NULL");
-  }
-  function constructYamlNull() {
-    return null;
-  }
-  function isNull(object) {
-    return object === null;
-  }
-  _null = new Type2("tag:yaml.org,2002:null", {
-    kind: "scalar",
-    resolve: resolveYamlNull,
-    construct: constructYamlNull,
-    predicate: isNull,
-    represent: {
-      canonical: function() {
-        return "~";
-      },
-      lowercase: function() {
-        return "null";
-      },
-      uppercase: function() {
-        return "NULL";
-      },
-      camelcase: function() {
-        return "Null";
-      },
-      empty: function() {
-        return "";
-      }
-    },
-    defaultStyle: "lowercase"
-  });
-  return _null;
-}
-var bool2;
-var hasRequiredBool;
-function requireBool() {
-  if (hasRequiredBool) return bool2;
-  hasRequiredBool = 1;
-  const Type2 = requireType();
-  function resolveYamlBoolean(data) {
-    if (data === null) return false;
-    const max = data.length;
-    return max === 4 && (data === "true" || data === "True" || data === "TRUE") || max === 5 && (data === "false" || data === "False" || data === "FALSE");
-  }
-  function constructYamlBoolean(data) {
-    return data === "true" || data === "True" || data === "TRUE";
-  }
-  function isBoolean(object) {
-    return Object.prototype.toString.call(object) === "[object Boolean]";
-  }
-  bool2 = new Type2("tag:yaml.org,2002:bool", {
-    kind: "scalar",
-    resolve: resolveYamlBoolean,
-    construct: constructYamlBoolean,
-    predicate: isBoolean,
-    represent: {
-      lowercase: function(object) {
-        return object ? "true" : "false";
-      },
-      uppercase: function(object) {
-        return object ? "TRUE" : "FALSE";
-      },
-      camelcase: function(object) {
-        return object ? "True" : "False";
-      }
-    },
-    defaultStyle: "lowercase"
-  });
-  return bool2;
-}
-var int3;
-var hasRequiredInt;
-function requireInt() {
-  if (hasRequiredInt) return int3;
-  hasRequiredInt = 1;
-  const common2 = requireCommon();
-  const Type2 = requireType();
-  function isHexCode(c) {
-    return c >= 48 && c <= 57 || c >= 65 && c <= 70 || c >= 97 && c <= 102;
-  }
-  function isOctCode(c) {
-    return c >= 48 && c <= 55;
-  }
-  function isDecCode(c) {
-    return c >= 48 && c <= 57;
-  }
-  function resolveYamlInteger(data) {
-    if (data === null) return false;
-    const max = data.length;
-    let index = 0;
-    let hasDigits = false;
-    if (!max) return false;
-    let ch = data[index];
-    if (ch === "-" || ch === "+") {
-      ch = data[++index];
-    }
-    if (ch === "0") {
-      if (index + 1 === max) return true;
-      ch = data[++index];
-      if (ch === "b") {
-        index++;
-        for (; index < max; index++) {
-          ch = data[index];
-          if (ch !== "0" && ch !== "1") return false;
-          hasDigits = true;
-        }
-        return hasDigits && isFinite(parseYamlInteger(data));
-      }
-      if (ch === "x") {
-        index++;
-        for (; index < max; index++) {
-          if (!isHexCode(data.charCodeAt(index))) return false;
-          hasDigits = true;
-        }
-        return hasDigits && isFinite(parseYamlInteger(data));
-      }
-      if (ch === "o") {
-        index++;
-        for (; index < max; index++) {
-          if (!isOctCode(data.charCodeAt(index))) return false;
-          hasDigits = true;
-        }
-        return hasDigits && isFinite(parseYamlInteger(data));
-      }
-    }
-    for (; index < max; index++) {
-      if (!isDecCode(data.charCodeAt(index))) {
-        return false;
-      }
-      hasDigits = true;
-    }
-    if (!hasDigits) return false;
-    return isFinite(parseYamlInteger(data));
-  }
-  function parseYamlInteger(data) {
-    let value = data;
-    let sign = 1;
-    let ch = value[0];
-    if (ch === "-" || ch === "+") {
-      if (ch === "-") sign = -1;
-      value = value.slice(1);
-      ch = value[0];
-    }
-    if (value === "0") return 0;
-    if (ch === "0") {
-      if (value[1] === "b") return sign * parseInt(value.slice(2), 2);
-      if (value[1] === "x") return sign * parseInt(value.slice(2), 16);
-      if (value[1] === "o") return sign * parseInt(value.slice(2), 8);
-    }
-    return sign * parseInt(value, 10);
-  }
-  function constructYamlInteger(data) {
-    return parseYamlInteger(data);
-  }
-  function isInteger(object) {
-    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common2.isNegativeZero(object));
-  }
-  int3 = new Type2("tag:yaml.org,2002:int", {
-    kind: "scalar",
-    resolve: resolveYamlInteger,
-    construct: constructYamlInteger,
-    predicate: isInteger,
-    represent: {
-      binary: function(obj) {
-        return obj >= 0 ? "0b" + obj.toString(2) : "-0b" + obj.toString(2).slice(1);
-      },
-      octal: function(obj) {
-        return obj >= 0 ? "0o" + obj.toString(8) : "-0o" + obj.toString(8).slice(1);
-      },
-      decimal: function(obj) {
-        return obj.toString(10);
-      },
-      hexadecimal: function(obj) {
-        return obj >= 0 ? "0x" + obj.toString(16).toUpperCase() : "-0x" + obj.toString(16).toUpperCase().slice(1);
-      }
-    },
-    defaultStyle: "decimal",
-    styleAliases: {
-      binary: [2, "bin"],
-      octal: [8, "oct"],
-      decimal: [10, "dec"],
-      hexadecimal: [16, "hex"]
-    }
-  });
-  return int3;
-}
-var float;
-var hasRequiredFloat;
-function requireFloat() {
-  if (hasRequiredFloat) return float;
-  hasRequiredFloat = 1;
-  const common2 = requireCommon();
-  const Type2 = requireType();
-  const YAML_FLOAT_PATTERN = new RegExp(
-    // 2.5e4, 2.5 and integers
-    "^(?:[-+]?(?:[0-9]+)(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"
-  );
-  const YAML_FLOAT_SPECIAL_PATTERN = new RegExp(
-    "^(?:[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"
-  );
-  function resolveYamlFloat(data) {
-    if (data === null) return false;
-    if (!YAML_FLOAT_PATTERN.test(data)) {
-      return false;
-    }
-    if (isFinite(parseFloat(data, 10))) {
-      return true;
-    }
-    return YAML_FLOAT_SPECIAL_PATTERN.test(data);
-  }
-  function constructYamlFloat(data) {
-    let value = data.toLowerCase();
-    const sign = value[0] === "-" ? -1 : 1;
-    if ("+-".indexOf(value[0]) >= 0) {
-      value = value.slice(1);
-    }
-    if (value === ".inf") {
-      return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-    } else if (value === ".nan") {
-      return NaN;
-    }
-    return sign * parseFloat(value, 10);
-  }
-  const SCIENTIFIC_WITHOUT_DOT = /^[-+]?[0-9]+e/;
-  function representYamlFloat(object, style) {
-    if (isNaN(object)) {
-      switch (style) {
-        case "lowercase":
-          return ".nan";
-        case "uppercase":
-          return ".NAN";
-        case "camelcase":
-          return ".NaN";
-      }
-    } else if (Number.POSITIVE_INFINITY === object) {
-      switch (style) {
-        case "lowercase":
-          return ".inf";
-        case "uppercase":
-          return ".INF";
-        case "camelcase":
-          return ".Inf";
-      }
-    } else if (Number.NEGATIVE_INFINITY === object) {
-      switch (style) {
-        case "lowercase":
-          return "-.inf";
-        case "uppercase":
-          return "-.INF";
-        case "camelcase":
-          return "-.Inf";
-      }
-    } else if (common2.isNegativeZero(object)) {
-      return "-0.0";
-    }
-    const res = object.toString(10);
-    return SCIENTIFIC_WITHOUT_DOT.test(res) ? res.replace("e", ".e") : res;
-  }
-  function isFloat2(object) {
-    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common2.isNegativeZero(object));
-  }
-  float = new Type2("tag:yaml.org,2002:float", {
-    kind: "scalar",
-    resolve: resolveYamlFloat,
-    construct: constructYamlFloat,
-    predicate: isFloat2,
-    represent: representYamlFloat,
-    defaultStyle: "lowercase"
-  });
-  return float;
-}
-var json;
-var hasRequiredJson;
-function requireJson() {
-  if (hasRequiredJson) return json;
-  hasRequiredJson = 1;
-  json = requireFailsafe().extend({
-    implicit: [
-      require_null2(),
-      requireBool(),
-      requireInt(),
-      requireFloat()
-    ]
-  });
-  return json;
-}
-var core;
-var hasRequiredCore;
-function requireCore() {
-  if (hasRequiredCore) return core;
-  hasRequiredCore = 1;
-  core = requireJson();
-  return core;
-}
-var timestamp;
-var hasRequiredTimestamp;
-function requireTimestamp() {
-  if (hasRequiredTimestamp) return timestamp;
-  hasRequiredTimestamp = 1;
-  const Type2 = requireType();
-  const YAML_DATE_REGEXP = new RegExp(
-    "^([0-9][0-9][0-9][0-9])-([0-9][0-9])-([0-9][0-9])$"
-  );
-  const YAML_TIMESTAMP_REGEXP = new RegExp(
-    "^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?$"
-  );
-  function resolveYamlTimestamp(data) {
-    if (data === null) return false;
-    if (YAML_DATE_REGEXP.exec(data) !== null) return true;
-    if (YAML_TIMESTAMP_REGEXP.exec(data) !== null) return true;
-    return false;
-  }
-  function constructYamlTimestamp(data) {
-    let fraction = 0;
-    let delta = null;
-    let match = YAML_DATE_REGEXP.exec(data);
-    if (match === null) match = YAML_TIMESTAMP_REGEXP.exec(data);
-    if (match === null) throw new Error("Date resolve error");
-    const year = +match[1];
-    const month = +match[2] - 1;
-    const day = +match[3];
-    if (!match[4]) {
-      return new Date(Date.UTC(year, month, day));
-    }
-    const hour = +match[4];
-    const minute = +match[5];
-    const second = +match[6];
-    if (match[7]) {
-      fraction = match[7].slice(0, 3);
-      while (fraction.length < 3) {
-        fraction += "0";
-      }
-      fraction = +fraction;
-    }
-    if (match[9]) {
-      const tzHour = +match[10];
-      const tzMinute = +(match[11] || 0);
-      delta = (tzHour * 60 + tzMinute) * 6e4;
-      if (match[9] === "-") delta = -delta;
-    }
-    const date = new Date(Date.UTC(year, month, day, hour, minute, second, fraction));
-    if (delta) date.setTime(date.getTime() - delta);
-    return date;
-  }
-  function representYamlTimestamp(object) {
-    return object.toISOString();
-  }
-  timestamp = new Type2("tag:yaml.org,2002:timestamp", {
-    kind: "scalar",
-    resolve: resolveYamlTimestamp,
-    construct: constructYamlTimestamp,
-    instanceOf: Date,
-    represent: representYamlTimestamp
-  });
-  return timestamp;
-}
-var merge;
-var hasRequiredMerge;
-function requireMerge() {
-  if (hasRequiredMerge) return merge;
-  hasRequiredMerge = 1;
-  const Type2 = requireType();
-  function resolveYamlMerge(data) {
-    return data === "<<" || data === null;
-  }
-  merge = new Type2("tag:yaml.org,2002:merge", {
-    kind: "scalar",
-    resolve: resolveYamlMerge
-  });
-  return merge;
-}
-var binary;
-var hasRequiredBinary;
-function requireBinary() {
-  if (hasRequiredBinary) return binary;
-  hasRequiredBinary = 1;
-  const Type2 = requireType();
-  const BASE64_MAP = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n\r";
-  function resolveYamlBinary(data) {
-    if (data === null) return false;
-    let bitlen = 0;
-    const max = data.length;
-    const map22 = BASE64_MAP;
-    for (let idx = 0; idx < max; idx++) {
-      const code = map22.indexOf(data.charAt(idx));
-      if (code > 64) continue;
-      if (code < 0) return false;
-      bitlen += 6;
-    }
-    return bitlen % 8 === 0;
-  }
-  function constructYamlBinary(data) {
-    const input2 = data.replace(/[\r\n=]/g, "");
-    const max = input2.length;
-    const map22 = BASE64_MAP;
-    let bits = 0;
-    const result = [];
-    for (let idx = 0; idx < max; idx++) {
-      if (idx % 4 === 0 && idx) {
-        result.push(bits >> 16 & 255);
-        result.push(bits >> 8 & 255);
-        result.push(bits & 255);
-      }
-      bits = bits << 6 | map22.indexOf(input2.charAt(idx));
-    }
-    const tailbits = max % 4 * 6;
-    if (tailbits === 0) {
-      result.push(bits >> 16 & 255);
-      result.push(bits >> 8 & 255);
-      result.push(bits & 255);
-    } else if (tailbits === 18) {
-      result.push(bits >> 10 & 255);
-      result.push(bits >> 2 & 255);
-    } else if (tailbits === 12) {
-      result.push(bits >> 4 & 255);
-    }
-    return new Uint8Array(result);
-  }
-  function representYamlBinary(object) {
-    let result = "";
-    let bits = 0;
-    const max = object.length;
-    const map22 = BASE64_MAP;
-    for (let idx = 0; idx < max; idx++) {
-      if (idx % 3 === 0 && idx) {
-        result += map22[bits >> 18 & 63];
-        result += map22[bits >> 12 & 63];
-        result += map22[bits >> 6 & 63];
-        result += map22[bits & 63];
-      }
-      bits = (bits << 8) + object[idx];
-    }
-    const tail = max % 3;
-    if (tail === 0) {
-      result += map22[bits >> 18 & 63];
-      result += map22[bits >> 12 & 63];
-      result += map22[bits >> 6 & 63];
-      result += map22[bits & 63];
-    } else if (tail === 2) {
-      result += map22[bits >> 10 & 63];
-      result += map22[bits >> 4 & 63];
-      result += map22[bits << 2 & 63];
-      result += map22[64];
-    } else if (tail === 1) {
-      result += map22[bits >> 2 & 63];
-      result += map22[bits << 4 & 63];
-      result += map22[64];
-      result += map22[64];
-    }
-    return result;
-  }
-  function isBinary(obj) {
-    return Object.prototype.toString.call(obj) === "[object Uint8Array]";
-  }
-  binary = new Type2("tag:yaml.org,2002:binary", {
-    kind: "scalar",
-    resolve: resolveYamlBinary,
-    construct: constructYamlBinary,
-    predicate: isBinary,
-    represent: representYamlBinary
-  });
-  return binary;
-}
-var omap;
-var hasRequiredOmap;
-function requireOmap() {
-  if (hasRequiredOmap) return omap;
-  hasRequiredOmap = 1;
-  const Type2 = requireType();
-  const _hasOwnProperty = Object.prototype.hasOwnProperty;
-  const _toString = Object.prototype.toString;
-  function resolveYamlOmap(data) {
-    if (data === null) return true;
-    const objectKeys = {};
-    const object = data;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
-      let pairHasKey = false;
-      if (_toString.call(pair) !== "[object Object]") return false;
-      let pairKey;
-      for (pairKey in pair) {
-        if (_hasOwnProperty.call(pair, pairKey)) {
-          if (!pairHasKey) pairHasKey = true;
-          else return false;
-        }
-      }
-      if (!pairHasKey) return false;
-      if (_hasOwnProperty.call(objectKeys, pairKey)) return false;
-      Object.defineProperty(objectKeys, pairKey, { value: true });
-    }
-    return true;
-  }
-  function constructYamlOmap(data) {
-    return data !== null ? data : [];
-  }
-  omap = new Type2("tag:yaml.org,2002:omap", {
-    kind: "sequence",
-    resolve: resolveYamlOmap,
-    construct: constructYamlOmap
-  });
-  return omap;
-}
-var pairs;
-var hasRequiredPairs;
-function requirePairs() {
-  if (hasRequiredPairs) return pairs;
-  hasRequiredPairs = 1;
-  const Type2 = requireType();
-  const _toString = Object.prototype.toString;
-  function resolveYamlPairs(data) {
-    if (data === null) return true;
-    const object = data;
-    const result = new Array(object.length);
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
-      if (_toString.call(pair) !== "[object Object]") return false;
-      const keys = Object.keys(pair);
-      if (keys.length !== 1) return false;
-      result[index] = [keys[0], pair[keys[0]]];
-    }
-    return true;
-  }
-  function constructYamlPairs(data) {
-    if (data === null) return [];
-    const object = data;
-    const result = new Array(object.length);
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
-      const keys = Object.keys(pair);
-      result[index] = [keys[0], pair[keys[0]]];
-    }
-    return result;
-  }
-  pairs = new Type2("tag:yaml.org,2002:pairs", {
-    kind: "sequence",
-    resolve: resolveYamlPairs,
-    construct: constructYamlPairs
-  });
-  return pairs;
-}
-var set;
-var hasRequiredSet;
-function requireSet() {
-  if (hasRequiredSet) return set;
-  hasRequiredSet = 1;
-  const Type2 = requireType();
-  const _hasOwnProperty = Object.prototype.hasOwnProperty;
-  function resolveYamlSet(data) {
-    if (data === null) return true;
-    const object = data;
-    for (const key in object) {
-      if (_hasOwnProperty.call(object, key)) {
-        if (object[key] !== null) return false;
-      }
-    }
-    return true;
-  }
-  function constructYamlSet(data) {
-    return data !== null ? data : {};
-  }
-  set = new Type2("tag:yaml.org,2002:set", {
-    kind: "mapping",
-    resolve: resolveYamlSet,
-    construct: constructYamlSet
-  });
-  return set;
-}
-var _default;
-var hasRequired_default;
-function require_default() {
-  if (hasRequired_default) return _default;
-  hasRequired_default = 1;
-  _default = requireCore().extend({
-    implicit: [
-      requireTimestamp(),
-      requireMerge()
-    ],
-    explicit: [
-      requireBinary(),
-      requireOmap(),
-      requirePairs(),
-      requireSet()
-    ]
-  });
-  return _default;
-}
-var hasRequiredLoader;
-function requireLoader() {
-  if (hasRequiredLoader) return loader;
-  hasRequiredLoader = 1;
-  const common2 = requireCommon();
-  const YAMLException2 = requireException();
-  const makeSnippet = requireSnippet();
-  const DEFAULT_SCHEMA2 = require_default();
-  const _hasOwnProperty = Object.prototype.hasOwnProperty;
-  const CONTEXT_FLOW_IN = 1;
-  const CONTEXT_FLOW_OUT = 2;
-  const CONTEXT_BLOCK_IN = 3;
-  const CONTEXT_BLOCK_OUT = 4;
-  const CHOMPING_CLIP = 1;
-  const CHOMPING_STRIP = 2;
-  const CHOMPING_KEEP = 3;
-  const PATTERN_NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
-  const PATTERN_NON_ASCII_LINE_BREAKS = /[\x85\u2028\u2029]/;
-  const PATTERN_FLOW_INDICATORS = /[,\[\]{}]/;
-  const PATTERN_TAG_HANDLE = /^(?:!|!!|![0-9A-Za-z-]+!)$/;
-  const PATTERN_TAG_URI = /^(?:!|[^,\[\]{}])(?:%[0-9a-f]{2}|[0-9a-z\-#;/?:@&=+$,_.!~*'()\[\]])*$/i;
-  function _class(obj) {
-    return Object.prototype.toString.call(obj);
-  }
-  function isEol(c) {
-    return c === 10 || c === 13;
-  }
-  function isWhiteSpace(c) {
-    return c === 9 || c === 32;
-  }
-  function isWsOrEol(c) {
-    return c === 9 || c === 32 || c === 10 || c === 13;
-  }
-  function isFlowIndicator(c) {
-    return c === 44 || c === 91 || c === 93 || c === 123 || c === 125;
-  }
-  function fromHexCode(c) {
-    if (c >= 48 && c <= 57) {
-      return c - 48;
-    }
-    const lc = c | 32;
-    if (lc >= 97 && lc <= 102) {
-      return lc - 97 + 10;
-    }
-    return -1;
-  }
-  function escapedHexLen(c) {
-    if (c === 120) {
-      return 2;
-    }
-    if (c === 117) {
-      return 4;
-    }
-    if (c === 85) {
-      return 8;
-    }
-    return 0;
-  }
-  function fromDecimalCode(c) {
-    if (c >= 48 && c <= 57) {
-      return c - 48;
-    }
-    return -1;
-  }
-  function simpleEscapeSequence(c) {
-    switch (c) {
-      case 48:
-        return "\0";
-      case 97:
-        return "\x07";
-      case 98:
-        return "\b";
-      case 116:
-        return "	";
-      case 9:
-        return "	";
-      case 110:
-        return "\n";
-      case 118:
-        return "\v";
-      case 102:
-        return "\f";
-      case 114:
-        return "\r";
-      case 101:
-        return "\x1B";
-      case 32:
-        return " ";
-      case 34:
-        return '"';
-      case 47:
-        return "/";
-      case 92:
-        return "\\";
-      case 78:
-        return "\x85";
-      case 95:
-        return "\xA0";
-      case 76:
-        return "\u2028";
-      case 80:
-        return "\u2029";
-      default:
-        return "";
-    }
-  }
-  function charFromCodepoint(c) {
-    if (c <= 65535) {
-      return String.fromCharCode(c);
-    }
-    return String.fromCharCode(
-      (c - 65536 >> 10) + 55296,
-      (c - 65536 & 1023) + 56320
-    );
-  }
-  function setProperty(object, key, value) {
-    if (key === "__proto__") {
-      Object.defineProperty(object, key, {
-        configurable: true,
-        enumerable: true,
-        writable: true,
-        value
-      });
-    } else {
-      object[key] = value;
-    }
-  }
-  const simpleEscapeCheck = new Array(256);
-  const simpleEscapeMap = new Array(256);
-  for (let i = 0; i < 256; i++) {
-    simpleEscapeCheck[i] = simpleEscapeSequence(i) ? 1 : 0;
-    simpleEscapeMap[i] = simpleEscapeSequence(i);
-  }
-  function State(input2, options) {
-    this.input = input2;
-    this.filename = options["filename"] || null;
-    this.schema = options["schema"] || DEFAULT_SCHEMA2;
-    this.onWarning = options["onWarning"] || null;
-    this.legacy = options["legacy"] || false;
-    this.json = options["json"] || false;
-    this.listener = options["listener"] || null;
-    this.maxDepth = typeof options["maxDepth"] === "number" ? options["maxDepth"] : 100;
-    this.maxTotalMergeKeys = typeof options["maxTotalMergeKeys"] === "number" ? options["maxTotalMergeKeys"] : 1e4;
-    this.implicitTypes = this.schema.compiledImplicit;
-    this.typeMap = this.schema.compiledTypeMap;
-    this.length = input2.length;
-    this.position = 0;
-    this.line = 0;
-    this.lineStart = 0;
-    this.lineIndent = 0;
-    this.depth = 0;
-    this.totalMergeKeys = 0;
-    this.firstTabInLine = -1;
-    this.documents = [];
-    this.anchorMapTransactions = [];
-  }
-  function generateError(state, message) {
-    const mark = {
-      name: state.filename,
-      buffer: state.input.slice(0, -1),
-      // omit trailing \0
-      position: state.position,
-      line: state.line,
-      column: state.position - state.lineStart
-    };
-    mark.snippet = makeSnippet(mark);
-    return new YAMLException2(message, mark);
-  }
-  function throwError(state, message) {
-    throw generateError(state, message);
-  }
-  function throwWarning(state, message) {
-    if (state.onWarning) {
-      state.onWarning.call(null, generateError(state, message));
-    }
-  }
-  function storeAnchor(state, name, value) {
-    const transactions = state.anchorMapTransactions;
-    if (transactions.length !== 0) {
-      const transaction = transactions[transactions.length - 1];
-      if (!_hasOwnProperty.call(transaction, name)) {
-        transaction[name] = {
-          existed: _hasOwnProperty.call(state.anchorMap, name),
-          value: state.anchorMap[name]
-        };
-      }
-    }
-    state.anchorMap[name] = value;
-  }
-  function beginAnchorTransaction(state) {
-    state.anchorMapTransactions.push(/* @__PURE__ */ Object.create(null));
-  }
-  function commitAnchorTransaction(state) {
-    const transaction = state.anchorMapTransactions.pop();
-    const transactions = state.anchorMapTransactions;
-    if (transactions.length === 0) return;
-    const parent = transactions[transactions.length - 1];
-    const names = Object.keys(transaction);
-    for (let index = 0, length = names.length; index < length; index += 1) {
-      const name = names[index];
-      if (!_hasOwnProperty.call(parent, name)) {
-        parent[name] = transaction[name];
-      }
-    }
-  }
-  function rollbackAnchorTransaction(state) {
-    const transaction = state.anchorMapTransactions.pop();
-    const names = Object.keys(transaction);
-    for (let index = names.length - 1; index >= 0; index -= 1) {
-      const entry = transaction[names[index]];
-      if (entry.existed) {
-        state.anchorMap[names[index]] = entry.value;
-      } else {
-        delete state.anchorMap[names[index]];
-      }
-    }
-  }
-  function snapshotState(state) {
-    return {
-      position: state.position,
-      line: state.line,
-      lineStart: state.lineStart,
-      lineIndent: state.lineIndent,
-      firstTabInLine: state.firstTabInLine,
-      tag: state.tag,
-      anchor: state.anchor,
-      kind: state.kind,
-      result: state.result
-    };
-  }
-  function restoreState(state, snapshot) {
-    state.position = snapshot.position;
-    state.line = snapshot.line;
-    state.lineStart = snapshot.lineStart;
-    state.lineIndent = snapshot.lineIndent;
-    state.firstTabInLine = snapshot.firstTabInLine;
-    state.tag = snapshot.tag;
-    state.anchor = snapshot.anchor;
-    state.kind = snapshot.kind;
-    state.result = snapshot.result;
-  }
-  const directiveHandlers = {
-    YAML: function handleYamlDirective(state, name, args) {
-      if (state.version !== null) {
-        throwError(state, "duplication of %YAML directive");
-      }
-      if (args.length !== 1) {
-        throwError(state, "YAML directive accepts exactly one argument");
-      }
-      const match = /^([0-9]+)\.([0-9]+)$/.exec(args[0]);
-      if (match === null) {
-        throwError(state, "ill-formed argument of the YAML directive");
-      }
-      const major = parseInt(match[1], 10);
-      const minor = parseInt(match[2], 10);
-      if (major !== 1) {
-        throwError(state, "unacceptable YAML version of the document");
-      }
-      state.version = args[0];
-      state.checkLineBreaks = minor < 2;
-      if (minor !== 1 && minor !== 2) {
-        throwWarning(state, "unsupported YAML version of the document");
-      }
-    },
-    TAG: function handleTagDirective(state, name, args) {
-      let prefix;
-      if (args.length !== 2) {
-        throwError(state, "TAG directive accepts exactly two arguments");
-      }
-      const handle = args[0];
-      prefix = args[1];
-      if (!PATTERN_TAG_HANDLE.test(handle)) {
-        throwError(state, "ill-formed tag handle (first argument) of the TAG directive");
-      }
-      if (_hasOwnProperty.call(state.tagMap, handle)) {
-        throwError(state, 'there is a previously declared suffix for "' + handle + '" tag handle');
-      }
-      if (!PATTERN_TAG_URI.test(prefix)) {
-        throwError(state, "ill-formed tag prefix (second argument) of the TAG directive");
-      }
-      try {
-        prefix = decodeURIComponent(prefix);
-      } catch (err) {
-        throwError(state, "tag prefix is malformed: " + prefix);
-      }
-      state.tagMap[handle] = prefix;
-    }
-  };
-  function captureSegment(state, start, end, checkJson) {
-    if (start < end) {
-      const _result = state.input.slice(start, end);
-      if (checkJson) {
-        for (let _position = 0, _length = _result.length; _position < _length; _position += 1) {
-          const _character = _result.charCodeAt(_position);
-          if (!(_character === 9 || _character >= 32 && _character <= 1114111)) {
-            throwError(state, "expected valid JSON character");
-          }
-        }
-      } else if (PATTERN_NON_PRINTABLE.test(_result)) {
-        throwError(state, "the stream contains non-printable characters");
-      }
-      state.result += _result;
-    }
-  }
-  function chargeMergeWork(state) {
-    state.totalMergeKeys++;
-    if (state.maxTotalMergeKeys !== -1 && state.totalMergeKeys > state.maxTotalMergeKeys) {
-      throwError(state, "merge keys exceeded maxTotalMergeKeys (" + state.maxTotalMergeKeys + ")");
-    }
-  }
-  function mergeMappings(state, destination, source, overridableKeys) {
-    if (!common2.isObject(source)) {
-      throwError(state, "cannot merge mappings; the provided source object is unacceptable");
-    }
-    chargeMergeWork(state);
-    const sourceKeys = Object.keys(source);
-    for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
-      const key = sourceKeys[index];
-      chargeMergeWork(state);
-      if (!_hasOwnProperty.call(destination, key)) {
-        setProperty(destination, key, source[key]);
-        overridableKeys[key] = true;
-      }
-    }
-  }
-  function storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, startLine, startLineStart, startPos) {
-    if (Array.isArray(keyNode)) {
-      keyNode = Array.prototype.slice.call(keyNode);
-      for (let index = 0, quantity = keyNode.length; index < quantity; index += 1) {
-        if (Array.isArray(keyNode[index])) {
-          throwError(state, "nested arrays are not supported inside keys");
-        }
-        if (typeof keyNode === "object" && _class(keyNode[index]) === "[object Object]") {
-          keyNode[index] = "[object Object]";
-        }
-      }
-    }
-    if (typeof keyNode === "object" && _class(keyNode) === "[object Object]") {
-      keyNode = "[object Object]";
-    }
-    keyNode = String(keyNode);
-    if (_result === null) {
-      _result = {};
-    }
-    if (keyTag === "tag:yaml.org,2002:merge") {
-      if (Array.isArray(valueNode)) {
-        if (valueNode.length > 100) {
-          throwError(state, "abnormal merge sequence size");
-        }
-        for (let index = 0, quantity = valueNode.length; index < quantity; index += 1) {
-          mergeMappings(state, _result, valueNode[index], overridableKeys);
-        }
-      } else {
-        mergeMappings(state, _result, valueNode, overridableKeys);
-      }
-    } else {
-      if (!state.json && !_hasOwnProperty.call(overridableKeys, keyNode) && _hasOwnProperty.call(_result, keyNode)) {
-        state.line = startLine || state.line;
-        state.lineStart = startLineStart || state.lineStart;
-        state.position = startPos || state.position;
-        throwError(state, "duplicated mapping key");
-      }
-      setProperty(_result, keyNode, valueNode);
-      delete overridableKeys[keyNode];
-    }
-    return _result;
-  }
-  function readLineBreak(state) {
-    const ch = state.input.charCodeAt(state.position);
-    if (ch === 10) {
-      state.position++;
-    } else if (ch === 13) {
-      state.position++;
-      if (state.input.charCodeAt(state.position) === 10) {
-        state.position++;
-      }
-    } else {
-      throwError(state, "a line break is expected");
-    }
-    state.line += 1;
-    state.lineStart = state.position;
-    state.firstTabInLine = -1;
-  }
-  function skipSeparationSpace(state, allowComments, checkIndent) {
-    let lineBreaks = 0;
-    let ch = state.input.charCodeAt(state.position);
-    while (ch !== 0) {
-      while (isWhiteSpace(ch)) {
-        if (ch === 9 && state.firstTabInLine === -1) {
-          state.firstTabInLine = state.position;
-        }
-        ch = state.input.charCodeAt(++state.position);
-      }
-      if (allowComments && ch === 35) {
-        do {
-          ch = state.input.charCodeAt(++state.position);
-        } while (ch !== 10 && ch !== 13 && ch !== 0);
-      }
-      if (isEol(ch)) {
-        readLineBreak(state);
-        ch = state.input.charCodeAt(state.position);
-        lineBreaks++;
-        state.lineIndent = 0;
-        while (ch === 32) {
-          state.lineIndent++;
-          ch = state.input.charCodeAt(++state.position);
-        }
-      } else {
-        break;
-      }
-    }
-    if (checkIndent !== -1 && lineBreaks !== 0 && state.lineIndent < checkIndent) {
-      throwWarning(state, "deficient indentation");
-    }
-    return lineBreaks;
-  }
-  function testDocumentSeparator(state) {
-    let _position = state.position;
-    let ch = state.input.charCodeAt(_position);
-    if ((ch === 45 || ch === 46) && ch === state.input.charCodeAt(_position + 1) && ch === state.input.charCodeAt(_position + 2)) {
-      _position += 3;
-      ch = state.input.charCodeAt(_position);
-      if (ch === 0 || isWsOrEol(ch)) {
-        return true;
-      }
-    }
-    return false;
-  }
-  function writeFoldedLines(state, count) {
-    if (count === 1) {
-      state.result += " ";
-    } else if (count > 1) {
-      state.result += common2.repeat("\n", count - 1);
-    }
-  }
-  function readPlainScalar(state, nodeIndent, withinFlowCollection) {
-    let captureStart;
-    let captureEnd;
-    let hasPendingContent;
-    let _line;
-    let _lineStart;
-    let _lineIndent;
-    const _kind = state.kind;
-    const _result = state.result;
-    let ch = state.input.charCodeAt(state.position);
-    if (isWsOrEol(ch) || isFlowIndicator(ch) || ch === 35 || ch === 38 || ch === 42 || ch === 33 || ch === 124 || ch === 62 || ch === 39 || ch === 34 || ch === 37 || ch === 64 || ch === 96) {
-      return false;
-    }
-    if (ch === 63 || ch === 45) {
-      const following = state.input.charCodeAt(state.position + 1);
-      if (isWsOrEol(following) || withinFlowCollection && isFlowIndicator(following)) {
-        return false;
-      }
-    }
-    state.kind = "scalar";
-    state.result = "";
-    captureStart = captureEnd = state.position;
-    hasPendingContent = false;
-    while (ch !== 0) {
-      if (ch === 58) {
-        const following = state.input.charCodeAt(state.position + 1);
-        if (isWsOrEol(following) || withinFlowCollection && isFlowIndicator(following)) {
-          break;
-        }
-      } else if (ch === 35) {
-        const preceding = state.input.charCodeAt(state.position - 1);
-        if (isWsOrEol(preceding)) {
-          break;
-        }
-      } else if (state.position === state.lineStart && testDocumentSeparator(state) || withinFlowCollection && isFlowIndicator(ch)) {
-        break;
-      } else if (isEol(ch)) {
-        _line = state.line;
-        _lineStart = state.lineStart;
-        _lineIndent = state.lineIndent;
-        skipSeparationSpace(state, false, -1);
-        if (state.lineIndent >= nodeIndent) {
-          hasPendingContent = true;
-          ch = state.input.charCodeAt(state.position);
-          continue;
-        } else {
-          state.position = captureEnd;
-          state.line = _line;
-          state.lineStart = _lineStart;
-          state.lineIndent = _lineIndent;
-          break;
-        }
-      }
-      if (hasPendingContent) {
-        captureSegment(state, captureStart, captureEnd, false);
-        writeFoldedLines(state, state.line - _line);
-        captureStart = captureEnd = state.position;
-        hasPendingContent = false;
-      }
-      if (!isWhiteSpace(ch)) {
-        captureEnd = state.position + 1;
-      }
-      ch = state.input.charCodeAt(++state.position);
-    }
-    captureSegment(state, captureStart, captureEnd, false);
-    if (state.result) {
-      return true;
-    }
-    state.kind = _kind;
-    state.result = _result;
-    return false;
-  }
-  function readSingleQuotedScalar(state, nodeIndent) {
-    let captureStart;
-    let captureEnd;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 39) {
-      return false;
-    }
-    state.kind = "scalar";
-    state.result = "";
-    state.position++;
-    captureStart = captureEnd = state.position;
-    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
-      if (ch === 39) {
-        captureSegment(state, captureStart, state.position, true);
-        ch = state.input.charCodeAt(++state.position);
-        if (ch === 39) {
-          captureStart = state.position;
-          state.position++;
-          captureEnd = state.position;
-        } else {
-          return true;
-        }
-      } else if (isEol(ch)) {
-        captureSegment(state, captureStart, captureEnd, true);
-        writeFoldedLines(state, skipSeparationSpace(state, false, nodeIndent));
-        captureStart = captureEnd = state.position;
-      } else if (state.position === state.lineStart && testDocumentSeparator(state)) {
-        throwError(state, "unexpected end of the document within a single quoted scalar");
-      } else {
-        state.position++;
-        if (!isWhiteSpace(ch)) {
-          captureEnd = state.position;
-        }
-      }
-    }
-    throwError(state, "unexpected end of the stream within a single quoted scalar");
-  }
-  function readDoubleQuotedScalar(state, nodeIndent) {
-    let captureStart;
-    let captureEnd;
-    let tmp;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 34) {
-      return false;
-    }
-    state.kind = "scalar";
-    state.result = "";
-    state.position++;
-    captureStart = captureEnd = state.position;
-    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
-      if (ch === 34) {
-        captureSegment(state, captureStart, state.position, true);
-        state.position++;
-        return true;
-      } else if (ch === 92) {
-        captureSegment(state, captureStart, state.position, true);
-        ch = state.input.charCodeAt(++state.position);
-        if (isEol(ch)) {
-          skipSeparationSpace(state, false, nodeIndent);
-        } else if (ch < 256 && simpleEscapeCheck[ch]) {
-          state.result += simpleEscapeMap[ch];
-          state.position++;
-        } else if ((tmp = escapedHexLen(ch)) > 0) {
-          let hexLength = tmp;
-          let hexResult = 0;
-          for (; hexLength > 0; hexLength--) {
-            ch = state.input.charCodeAt(++state.position);
-            if ((tmp = fromHexCode(ch)) >= 0) {
-              hexResult = (hexResult << 4) + tmp;
-            } else {
-              throwError(state, "expected hexadecimal character");
-            }
-          }
-          state.result += charFromCodepoint(hexResult);
-          state.position++;
-        } else {
-          throwError(state, "unknown escape sequence");
-        }
-        captureStart = captureEnd = state.position;
-      } else if (isEol(ch)) {
-        captureSegment(state, captureStart, captureEnd, true);
-        writeFoldedLines(state, skipSeparationSpace(state, false, nodeIndent));
-        captureStart = captureEnd = state.position;
-      } else if (state.position === state.lineStart && testDocumentSeparator(state)) {
-        throwError(state, "unexpected end of the document within a double quoted scalar");
-      } else {
-        state.position++;
-        if (!isWhiteSpace(ch)) {
-          captureEnd = state.position;
-        }
-      }
-    }
-    throwError(state, "unexpected end of the stream within a double quoted scalar");
-  }
-  function readFlowCollection(state, nodeIndent) {
-    let readNext = true;
-    let _line;
-    let _lineStart;
-    let _pos;
-    const _tag = state.tag;
-    let _result;
-    const _anchor = state.anchor;
-    let terminator;
-    let isPair;
-    let isExplicitPair;
-    let isMapping;
-    const overridableKeys = /* @__PURE__ */ Object.create(null);
-    let keyNode;
-    let keyTag;
-    let valueNode;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch === 91) {
-      terminator = 93;
-      isMapping = false;
-      _result = [];
-    } else if (ch === 123) {
-      terminator = 125;
-      isMapping = true;
-      _result = {};
-    } else {
-      return false;
-    }
-    if (state.anchor !== null) {
-      storeAnchor(state, state.anchor, _result);
-    }
-    ch = state.input.charCodeAt(++state.position);
-    while (ch !== 0) {
-      skipSeparationSpace(state, true, nodeIndent);
-      ch = state.input.charCodeAt(state.position);
-      if (ch === terminator) {
-        state.position++;
-        state.tag = _tag;
-        state.anchor = _anchor;
-        state.kind = isMapping ? "mapping" : "sequence";
-        state.result = _result;
-        return true;
-      } else if (!readNext) {
-        throwError(state, "missed comma between flow collection entries");
-      } else if (ch === 44) {
-        throwError(state, "expected the node content, but found ','");
-      }
-      keyTag = keyNode = valueNode = null;
-      isPair = isExplicitPair = false;
-      if (ch === 63) {
-        const following = state.input.charCodeAt(state.position + 1);
-        if (isWsOrEol(following)) {
-          isPair = isExplicitPair = true;
-          state.position++;
-          skipSeparationSpace(state, true, nodeIndent);
-        }
-      }
-      _line = state.line;
-      _lineStart = state.lineStart;
-      _pos = state.position;
-      composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
-      keyTag = state.tag;
-      keyNode = state.result;
-      skipSeparationSpace(state, true, nodeIndent);
-      ch = state.input.charCodeAt(state.position);
-      if ((isExplicitPair || state.line === _line) && ch === 58) {
-        isPair = true;
-        ch = state.input.charCodeAt(++state.position);
-        skipSeparationSpace(state, true, nodeIndent);
-        composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
-        valueNode = state.result;
-      }
-      if (isMapping) {
-        storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos);
-      } else if (isPair) {
-        _result.push(storeMappingPair(state, null, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos));
-      } else {
-        _result.push(keyNode);
-      }
-      skipSeparationSpace(state, true, nodeIndent);
-      ch = state.input.charCodeAt(state.position);
-      if (ch === 44) {
-        readNext = true;
-        ch = state.input.charCodeAt(++state.position);
-      } else {
-        readNext = false;
-      }
-    }
-    throwError(state, "unexpected end of the stream within a flow collection");
-  }
-  function readBlockScalar(state, nodeIndent) {
-    let folding;
-    let chomping = CHOMPING_CLIP;
-    let didReadContent = false;
-    let detectedIndent = false;
-    let textIndent = nodeIndent;
-    let emptyLines = 0;
-    let atMoreIndented = false;
-    let tmp;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch === 124) {
-      folding = false;
-    } else if (ch === 62) {
-      folding = true;
-    } else {
-      return false;
-    }
-    state.kind = "scalar";
-    state.result = "";
-    while (ch !== 0) {
-      ch = state.input.charCodeAt(++state.position);
-      if (ch === 43 || ch === 45) {
-        if (CHOMPING_CLIP === chomping) {
-          chomping = ch === 43 ? CHOMPING_KEEP : CHOMPING_STRIP;
-        } else {
-          throwError(state, "repeat of a chomping mode identifier");
-        }
-      } else if ((tmp = fromDecimalCode(ch)) >= 0) {
-        if (tmp === 0) {
-          throwError(state, "bad explicit indentation width of a block scalar; it cannot be less than one");
-        } else if (!detectedIndent) {
-          textIndent = nodeIndent + tmp - 1;
-          detectedIndent = true;
-        } else {
-          throwError(state, "repeat of an indentation width identifier");
-        }
-      } else {
-        break;
-      }
-    }
-    if (isWhiteSpace(ch)) {
-      do {
-        ch = state.input.charCodeAt(++state.position);
-      } while (isWhiteSpace(ch));
-      if (ch === 35) {
-        do {
-          ch = state.input.charCodeAt(++state.position);
-        } while (!isEol(ch) && ch !== 0);
-      }
-    }
-    while (ch !== 0) {
-      readLineBreak(state);
-      state.lineIndent = 0;
-      ch = state.input.charCodeAt(state.position);
-      while ((!detectedIndent || state.lineIndent < textIndent) && ch === 32) {
-        state.lineIndent++;
-        ch = state.input.charCodeAt(++state.position);
-      }
-      if (!detectedIndent && state.lineIndent > textIndent) {
-        textIndent = state.lineIndent;
-      }
-      if (isEol(ch)) {
-        emptyLines++;
-        continue;
-      }
-      if (!detectedIndent && textIndent === 0) {
-        throwError(state, "missing indentation for block scalar");
-      }
-      if (state.lineIndent < textIndent) {
-        if (chomping === CHOMPING_KEEP) {
-          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
-        } else if (chomping === CHOMPING_CLIP) {
-          if (didReadContent) {
-            state.result += "\n";
-          }
-        }
-        break;
-      }
-      if (folding) {
-        if (isWhiteSpace(ch)) {
-          atMoreIndented = true;
-          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
-        } else if (atMoreIndented) {
-          atMoreIndented = false;
-          state.result += common2.repeat("\n", emptyLines + 1);
-        } else if (emptyLines === 0) {
-          if (didReadContent) {
-            state.result += " ";
-          }
-        } else {
-          state.result += common2.repeat("\n", emptyLines);
-        }
-      } else {
-        state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
-      }
-      didReadContent = true;
-      detectedIndent = true;
-      emptyLines = 0;
-      const captureStart = state.position;
-      while (!isEol(ch) && ch !== 0) {
-        ch = state.input.charCodeAt(++state.position);
-      }
-      captureSegment(state, captureStart, state.position, false);
-    }
-    return true;
-  }
-  function readBlockSequence(state, nodeIndent) {
-    const _tag = state.tag;
-    const _anchor = state.anchor;
-    const _result = [];
-    let detected = false;
-    if (state.firstTabInLine !== -1) return false;
-    if (state.anchor !== null) {
-      storeAnchor(state, state.anchor, _result);
-    }
-    let ch = state.input.charCodeAt(state.position);
-    while (ch !== 0) {
-      if (state.firstTabInLine !== -1) {
-        state.position = state.firstTabInLine;
-        throwError(state, "tab characters must not be used in indentation");
-      }
-      if (ch !== 45) {
-        break;
-      }
-      const following = state.input.charCodeAt(state.position + 1);
-      if (!isWsOrEol(following)) {
-        break;
-      }
-      detected = true;
-      state.position++;
-      if (skipSeparationSpace(state, true, -1)) {
-        if (state.lineIndent <= nodeIndent) {
-          _result.push(null);
-          ch = state.input.charCodeAt(state.position);
-          continue;
-        }
-      }
-      const _line = state.line;
-      composeNode(state, nodeIndent, CONTEXT_BLOCK_IN, false, true);
-      _result.push(state.result);
-      skipSeparationSpace(state, true, -1);
-      ch = state.input.charCodeAt(state.position);
-      if ((state.line === _line || state.lineIndent > nodeIndent) && ch !== 0) {
-        throwError(state, "bad indentation of a sequence entry");
-      } else if (state.lineIndent < nodeIndent) {
-        break;
-      }
-    }
-    if (detected) {
-      state.tag = _tag;
-      state.anchor = _anchor;
-      state.kind = "sequence";
-      state.result = _result;
-      return true;
-    }
-    return false;
-  }
-  function readBlockMapping(state, nodeIndent, flowIndent) {
-    let allowCompact;
-    let _keyLine;
-    let _keyLineStart;
-    let _keyPos;
-    const _tag = state.tag;
-    const _anchor = state.anchor;
-    const _result = {};
-    const overridableKeys = /* @__PURE__ */ Object.create(null);
-    let keyTag = null;
-    let keyNode = null;
-    let valueNode = null;
-    let atExplicitKey = false;
-    let detected = false;
-    if (state.firstTabInLine !== -1) return false;
-    if (state.anchor !== null) {
-      storeAnchor(state, state.anchor, _result);
-    }
-    let ch = state.input.charCodeAt(state.position);
-    while (ch !== 0) {
-      if (!atExplicitKey && state.firstTabInLine !== -1) {
-        state.position = state.firstTabInLine;
-        throwError(state, "tab characters must not be used in indentation");
-      }
-      const following = state.input.charCodeAt(state.position + 1);
-      const _line = state.line;
-      if ((ch === 63 || ch === 58) && isWsOrEol(following)) {
-        if (ch === 63) {
-          if (atExplicitKey) {
-            storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
-            keyTag = keyNode = valueNode = null;
-          }
-          detected = true;
-          atExplicitKey = true;
-          allowCompact = true;
-        } else if (atExplicitKey) {
-          atExplicitKey = false;
-          allowCompact = true;
-        } else {
-          throwError(state, "incomplete explicit mapping pair; a key node is missed; or followed by a non-tabulated empty line");
-        }
-        state.position += 1;
-        ch = following;
-      } else {
-        _keyLine = state.line;
-        _keyLineStart = state.lineStart;
-        _keyPos = state.position;
-        if (!composeNode(state, flowIndent, CONTEXT_FLOW_OUT, false, true)) {
-          break;
-        }
-        if (state.line === _line) {
-          ch = state.input.charCodeAt(state.position);
-          while (isWhiteSpace(ch)) {
-            ch = state.input.charCodeAt(++state.position);
-          }
-          if (ch === 58) {
-            ch = state.input.charCodeAt(++state.position);
-            if (!isWsOrEol(ch)) {
-              throwError(state, "a whitespace character is expected after the key-value separator within a block mapping");
-            }
-            if (atExplicitKey) {
-              storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
-              keyTag = keyNode = valueNode = null;
-            }
-            detected = true;
-            atExplicitKey = false;
-            allowCompact = false;
-            keyTag = state.tag;
-            keyNode = state.result;
-          } else if (detected) {
-            throwError(state, "can not read an implicit mapping pair; a colon is missed");
-          } else {
-            state.tag = _tag;
-            state.anchor = _anchor;
-            return true;
-          }
-        } else if (detected) {
-          throwError(state, "can not read a block mapping entry; a multiline key may not be an implicit key");
-        } else {
-          state.tag = _tag;
-          state.anchor = _anchor;
-          return true;
-        }
-      }
-      if (state.line === _line || state.lineIndent > nodeIndent) {
-        if (atExplicitKey) {
-          _keyLine = state.line;
-          _keyLineStart = state.lineStart;
-          _keyPos = state.position;
-        }
-        if (composeNode(state, nodeIndent, CONTEXT_BLOCK_OUT, true, allowCompact)) {
-          if (atExplicitKey) {
-            keyNode = state.result;
-          } else {
-            valueNode = state.result;
-          }
-        }
-        if (!atExplicitKey) {
-          storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _keyLine, _keyLineStart, _keyPos);
-          keyTag = keyNode = valueNode = null;
-        }
-        skipSeparationSpace(state, true, -1);
-        ch = state.input.charCodeAt(state.position);
-      }
-      if ((state.line === _line || state.lineIndent > nodeIndent) && ch !== 0) {
-        throwError(state, "bad indentation of a mapping entry");
-      } else if (state.lineIndent < nodeIndent) {
-        break;
-      }
-    }
-    if (atExplicitKey) {
-      storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
-    }
-    if (detected) {
-      state.tag = _tag;
-      state.anchor = _anchor;
-      state.kind = "mapping";
-      state.result = _result;
-    }
-    return detected;
-  }
-  function readTagProperty(state) {
-    let isVerbatim = false;
-    let isNamed = false;
-    let tagHandle;
-    let tagName;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 33) return false;
-    if (state.tag !== null) {
-      throwError(state, "duplication of a tag property");
-    }
-    ch = state.input.charCodeAt(++state.position);
-    if (ch === 60) {
-      isVerbatim = true;
-      ch = state.input.charCodeAt(++state.position);
-    } else if (ch === 33) {
-      isNamed = true;
-      tagHandle = "!!";
-      ch = state.input.charCodeAt(++state.position);
-    } else {
-      tagHandle = "!";
-    }
-    let _position = state.position;
-    if (isVerbatim) {
-      do {
-        ch = state.input.charCodeAt(++state.position);
-      } while (ch !== 0 && ch !== 62);
-      if (state.position < state.length) {
-        tagName = state.input.slice(_position, state.position);
-        ch = state.input.charCodeAt(++state.position);
-      } else {
-        throwError(state, "unexpected end of the stream within a verbatim tag");
-      }
-    } else {
-      while (ch !== 0 && !isWsOrEol(ch)) {
-        if (ch === 33) {
-          if (!isNamed) {
-            tagHandle = state.input.slice(_position - 1, state.position + 1);
-            if (!PATTERN_TAG_HANDLE.test(tagHandle)) {
-              throwError(state, "named tag handle cannot contain such characters");
-            }
-            isNamed = true;
-            _position = state.position + 1;
-          } else {
-            throwError(state, "tag suffix cannot contain exclamation marks");
-          }
-        }
-        ch = state.input.charCodeAt(++state.position);
-      }
-      tagName = state.input.slice(_position, state.position);
-      if (PATTERN_FLOW_INDICATORS.test(tagName)) {
-        throwError(state, "tag suffix cannot contain flow indicator characters");
-      }
-    }
-    if (tagName && !PATTERN_TAG_URI.test(tagName)) {
-      throwError(state, "tag name cannot contain such characters: " + tagName);
-    }
-    try {
-      tagName = decodeURIComponent(tagName);
-    } catch (err) {
-      throwError(state, "tag name is malformed: " + tagName);
-    }
-    if (isVerbatim) {
-      state.tag = tagName;
-    } else if (_hasOwnProperty.call(state.tagMap, tagHandle)) {
-      state.tag = state.tagMap[tagHandle] + tagName;
-    } else if (tagHandle === "!") {
-      state.tag = "!" + tagName;
-    } else if (tagHandle === "!!") {
-      state.tag = "tag:yaml.org,2002:" + tagName;
-    } else {
-      throwError(state, 'undeclared tag handle "' + tagHandle + '"');
-    }
-    return true;
-  }
-  function readAnchorProperty(state) {
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 38) return false;
-    if (state.anchor !== null) {
-      throwError(state, "duplication of an anchor property");
-    }
-    ch = state.input.charCodeAt(++state.position);
-    const _position = state.position;
-    while (ch !== 0 && !isWsOrEol(ch) && !isFlowIndicator(ch)) {
-      ch = state.input.charCodeAt(++state.position);
-    }
-    if (state.position === _position) {
-      throwError(state, "name of an anchor node must contain at least one character");
-    }
-    state.anchor = state.input.slice(_position, state.position);
-    return true;
-  }
-  function readAlias(state) {
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 42) return false;
-    ch = state.input.charCodeAt(++state.position);
-    const _position = state.position;
-    while (ch !== 0 && !isWsOrEol(ch) && !isFlowIndicator(ch)) {
-      ch = state.input.charCodeAt(++state.position);
-    }
-    if (state.position === _position) {
-      throwError(state, "name of an alias node must contain at least one character");
-    }
-    const alias = state.input.slice(_position, state.position);
-    if (!_hasOwnProperty.call(state.anchorMap, alias)) {
-      throwError(state, 'unidentified alias "' + alias + '"');
-    }
-    state.result = state.anchorMap[alias];
-    skipSeparationSpace(state, true, -1);
-    return true;
-  }
-  function tryReadBlockMappingFromProperty(state, propertyStart, nodeIndent, flowIndent) {
-    const fallbackState = snapshotState(state);
-    beginAnchorTransaction(state);
-    restoreState(state, propertyStart);
-    state.tag = null;
-    state.anchor = null;
-    state.kind = null;
-    state.result = null;
-    if (readBlockMapping(state, nodeIndent, flowIndent) && state.kind === "mapping") {
-      commitAnchorTransaction(state);
-      return true;
-    }
-    rollbackAnchorTransaction(state);
-    restoreState(state, fallbackState);
-    return false;
-  }
-  function composeNode(state, parentIndent, nodeContext, allowToSeek, allowCompact) {
-    let allowBlockScalars;
-    let allowBlockCollections;
-    let indentStatus = 1;
-    let atNewLine = false;
-    let hasContent = false;
-    let propertyStart = null;
-    let type2;
-    let flowIndent;
-    let blockIndent;
-    if (state.depth >= state.maxDepth) {
-      throwError(state, "nesting exceeded maxDepth (" + state.maxDepth + ")");
-    }
-    state.depth += 1;
-    if (state.listener !== null) {
-      state.listener("open", state);
-    }
-    state.tag = null;
-    state.anchor = null;
-    state.kind = null;
-    state.result = null;
-    const allowBlockStyles = allowBlockScalars = allowBlockCollections = CONTEXT_BLOCK_OUT === nodeContext || CONTEXT_BLOCK_IN === nodeContext;
-    if (allowToSeek) {
-      if (skipSeparationSpace(state, true, -1)) {
-        atNewLine = true;
-        if (state.lineIndent > parentIndent) {
-          indentStatus = 1;
-        } else if (state.lineIndent === parentIndent) {
-          indentStatus = 0;
-        } else if (state.lineIndent < parentIndent) {
-          indentStatus = -1;
-        }
-      }
-    }
-    if (indentStatus === 1) {
-      while (true) {
-        const ch = state.input.charCodeAt(state.position);
-        const propertyState = snapshotState(state);
-        if (atNewLine && (ch === 33 && state.tag !== null || ch === 38 && state.anchor !== null)) {
-          break;
-        }
-        if (!readTagProperty(state) && !readAnchorProperty(state)) {
-          break;
-        }
-        if (propertyStart === null) {
-          propertyStart = propertyState;
-        }
-        if (skipSeparationSpace(state, true, -1)) {
-          atNewLine = true;
-          allowBlockCollections = allowBlockStyles;
-          if (state.lineIndent > parentIndent) {
-            indentStatus = 1;
-          } else if (state.lineIndent === parentIndent) {
-            indentStatus = 0;
-          } else if (state.lineIndent < parentIndent) {
-            indentStatus = -1;
-          }
-        } else {
-          allowBlockCollections = false;
-        }
-      }
-    }
-    if (allowBlockCollections) {
-      allowBlockCollections = atNewLine || allowCompact;
-    }
-    if (indentStatus === 1 || CONTEXT_BLOCK_OUT === nodeContext) {
-      if (CONTEXT_FLOW_IN === nodeContext || CONTEXT_FLOW_OUT === nodeContext) {
-        flowIndent = parentIndent;
-      } else {
-        flowIndent = parentIndent + 1;
-      }
-      blockIndent = state.position - state.lineStart;
-      if (indentStatus === 1) {
-        if (allowBlockCollections && (readBlockSequence(state, blockIndent) || readBlockMapping(state, blockIndent, flowIndent)) || readFlowCollection(state, flowIndent)) {
-          hasContent = true;
-        } else {
-          const ch = state.input.charCodeAt(state.position);
-          if (propertyStart !== null && allowBlockStyles && !allowBlockCollections && ch !== 124 && ch !== 62 && tryReadBlockMappingFromProperty(
-            state,
-            propertyStart,
-            propertyStart.position - propertyStart.lineStart,
-            flowIndent
-          )) {
-            hasContent = true;
-          } else if (allowBlockScalars && readBlockScalar(state, flowIndent) || readSingleQuotedScalar(state, flowIndent) || readDoubleQuotedScalar(state, flowIndent)) {
-            hasContent = true;
-          } else if (readAlias(state)) {
-            hasContent = true;
-            if (state.tag !== null || state.anchor !== null) {
-              throwError(state, "alias node should not have any properties");
-            }
-          } else if (readPlainScalar(state, flowIndent, CONTEXT_FLOW_IN === nodeContext)) {
-            hasContent = true;
-            if (state.tag === null) {
-              state.tag = "?";
-            }
-          }
-          if (state.anchor !== null) {
-            storeAnchor(state, state.anchor, state.result);
-          }
-        }
-      } else if (indentStatus === 0) {
-        hasContent = allowBlockCollections && readBlockSequence(state, blockIndent);
-      }
-    }
-    if (state.tag === null) {
-      if (state.anchor !== null) {
-        storeAnchor(state, state.anchor, state.result);
-      }
-    } else if (state.tag === "?") {
-      if (state.result !== null && state.kind !== "scalar") {
-        throwError(state, 'unacceptable node kind for !<?> tag; it should be "scalar", not "' + state.kind + '"');
-      }
-      for (let typeIndex = 0, typeQuantity = state.implicitTypes.length; typeIndex < typeQuantity; typeIndex += 1) {
-        type2 = state.implicitTypes[typeIndex];
-        if (type2.resolve(state.result)) {
-          state.result = type2.construct(state.result);
-          state.tag = type2.tag;
-          if (state.anchor !== null) {
-            storeAnchor(state, state.anchor, state.result);
-          }
-          break;
-        }
-      }
-    } else if (state.tag !== "!") {
-      if (_hasOwnProperty.call(state.typeMap[state.kind || "fallback"], state.tag)) {
-        type2 = state.typeMap[state.kind || "fallback"][state.tag];
-      } else {
-        type2 = null;
-        const typeList = state.typeMap.multi[state.kind || "fallback"];
-        for (let typeIndex = 0, typeQuantity = typeList.length; typeIndex < typeQuantity; typeIndex += 1) {
-          if (state.tag.slice(0, typeList[typeIndex].tag.length) === typeList[typeIndex].tag) {
-            type2 = typeList[typeIndex];
-            break;
-          }
-        }
-      }
-      if (!type2) {
-        throwError(state, "unknown tag !<" + state.tag + ">");
-      }
-      if (state.result !== null && type2.kind !== state.kind) {
-        throwError(state, "unacceptable node kind for !<" + state.tag + '> tag; it should be "' + type2.kind + '", not "' + state.kind + '"');
-      }
-      if (!type2.resolve(state.result, state.tag)) {
-        throwError(state, "cannot resolve a node with !<" + state.tag + "> explicit tag");
-      } else {
-        state.result = type2.construct(state.result, state.tag);
-        if (state.anchor !== null) {
-          storeAnchor(state, state.anchor, state.result);
-        }
-      }
-    }
-    if (state.listener !== null) {
-      state.listener("close", state);
-    }
-    state.depth -= 1;
-    return state.tag !== null || state.anchor !== null || hasContent;
-  }
-  function readDocument(state) {
-    const documentStart = state.position;
-    let hasDirectives = false;
-    let ch;
-    state.version = null;
-    state.checkLineBreaks = state.legacy;
-    state.tagMap = /* @__PURE__ */ Object.create(null);
-    state.anchorMap = /* @__PURE__ */ Object.create(null);
-    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
-      skipSeparationSpace(state, true, -1);
-      ch = state.input.charCodeAt(state.position);
-      if (state.lineIndent > 0 || ch !== 37) {
-        break;
-      }
-      hasDirectives = true;
-      ch = state.input.charCodeAt(++state.position);
-      let _position = state.position;
-      while (ch !== 0 && !isWsOrEol(ch)) {
-        ch = state.input.charCodeAt(++state.position);
-      }
-      const directiveName = state.input.slice(_position, state.position);
-      const directiveArgs = [];
-      if (directiveName.length < 1) {
-        throwError(state, "directive name must not be less than one character in length");
-      }
-      while (ch !== 0) {
-        while (isWhiteSpace(ch)) {
-          ch = state.input.charCodeAt(++state.position);
-        }
-        if (ch === 35) {
-          do {
-            ch = state.input.charCodeAt(++state.position);
-          } while (ch !== 0 && !isEol(ch));
-          break;
-        }
-        if (isEol(ch)) break;
-        _position = state.position;
-        while (ch !== 0 && !isWsOrEol(ch)) {
-          ch = state.input.charCodeAt(++state.position);
-        }
-        directiveArgs.push(state.input.slice(_position, state.position));
-      }
-      if (ch !== 0) readLineBreak(state);
-      if (_hasOwnProperty.call(directiveHandlers, directiveName)) {
-        directiveHandlers[directiveName](state, directiveName, directiveArgs);
-      } else {
-        throwWarning(state, 'unknown document directive "' + directiveName + '"');
-      }
-    }
-    skipSeparationSpace(state, true, -1);
-    if (state.lineIndent === 0 && state.input.charCodeAt(state.position) === 45 && state.input.charCodeAt(state.position + 1) === 45 && state.input.charCodeAt(state.position + 2) === 45) {
-      state.position += 3;
-      skipSeparationSpace(state, true, -1);
-    } else if (hasDirectives) {
-      throwError(state, "directives end mark is expected");
-    }
-    composeNode(state, state.lineIndent - 1, CONTEXT_BLOCK_OUT, false, true);
-    skipSeparationSpace(state, true, -1);
-    if (state.checkLineBreaks && PATTERN_NON_ASCII_LINE_BREAKS.test(state.input.slice(documentStart, state.position))) {
-      throwWarning(state, "non-ASCII line breaks are interpreted as content");
-    }
-    state.documents.push(state.result);
-    if (state.position === state.lineStart && testDocumentSeparator(state)) {
-      if (state.input.charCodeAt(state.position) === 46) {
-        state.position += 3;
-        skipSeparationSpace(state, true, -1);
-      }
-      return;
-    }
-    if (state.position < state.length - 1) {
-      throwError(state, "end of the stream or a document separator is expected");
-    }
-  }
-  function loadDocuments(input2, options) {
-    input2 = String(input2);
-    options = options || {};
-    if (input2.length !== 0) {
-      if (input2.charCodeAt(input2.length - 1) !== 10 && input2.charCodeAt(input2.length - 1) !== 13) {
-        input2 += "\n";
-      }
-      if (input2.charCodeAt(0) === 65279) {
-        input2 = input2.slice(1);
-      }
-    }
-    const state = new State(input2, options);
-    const nullpos = input2.indexOf("\0");
-    if (nullpos !== -1) {
-      state.position = nullpos;
-      throwError(state, "null byte is not allowed in input");
-    }
-    state.input += "\0";
-    while (state.input.charCodeAt(state.position) === 32) {
-      state.lineIndent += 1;
-      state.position += 1;
-    }
-    while (state.position < state.length - 1) {
-      readDocument(state);
-    }
-    return state.documents;
-  }
-  function loadAll2(input2, iterator, options) {
-    if (iterator !== null && typeof iterator === "object" && typeof options === "undefined") {
-      options = iterator;
-      iterator = null;
-    }
-    const documents = loadDocuments(input2, options);
-    if (typeof iterator !== "function") {
-      return documents;
-    }
-    for (let index = 0, length = documents.length; index < length; index += 1) {
-      iterator(documents[index]);
-    }
-  }
-  function load2(input2, options) {
-    const documents = loadDocuments(input2, options);
-    if (documents.length === 0) {
-      return void 0;
-    } else if (documents.length === 1) {
-      return documents[0];
-    }
-    throw new YAMLException2("expected a single document in the stream, but found more");
-  }
-  loader.loadAll = loadAll2;
-  loader.load = load2;
-  return loader;
-}
-var dumper = {};
-var hasRequiredDumper;
-function requireDumper() {
-  if (hasRequiredDumper) return dumper;
-  hasRequiredDumper = 1;
-  const common2 = requireCommon();
-  const YAMLException2 = requireException();
-  const DEFAULT_SCHEMA2 = require_default();
-  const _toString = Object.prototype.toString;
-  const _hasOwnProperty = Object.prototype.hasOwnProperty;
-  const CHAR_BOM = 65279;
-  const CHAR_TAB = 9;
-  const CHAR_LINE_FEED = 10;
-  const CHAR_CARRIAGE_RETURN = 13;
-  const CHAR_SPACE = 32;
-  const CHAR_EXCLAMATION = 33;
-  const CHAR_DOUBLE_QUOTE = 34;
-  const CHAR_SHARP = 35;
-  const CHAR_PERCENT = 37;
-  const CHAR_AMPERSAND = 38;
-  const CHAR_SINGLE_QUOTE = 39;
-  const CHAR_ASTERISK = 42;
-  const CHAR_COMMA = 44;
-  const CHAR_MINUS = 45;
-  const CHAR_COLON = 58;
-  const CHAR_EQUALS = 61;
-  const CHAR_GREATER_THAN = 62;
-  const CHAR_QUESTION = 63;
-  const CHAR_COMMERCIAL_AT = 64;
-  const CHAR_LEFT_SQUARE_BRACKET = 91;
-  const CHAR_RIGHT_SQUARE_BRACKET = 93;
-  const CHAR_GRAVE_ACCENT = 96;
-  const CHAR_LEFT_CURLY_BRACKET = 123;
-  const CHAR_VERTICAL_LINE = 124;
-  const CHAR_RIGHT_CURLY_BRACKET = 125;
-  const ESCAPE_SEQUENCES = {};
-  ESCAPE_SEQUENCES[0] = "\\0";
-  ESCAPE_SEQUENCES[7] = "\\a";
-  ESCAPE_SEQUENCES[8] = "\\b";
-  ESCAPE_SEQUENCES[9] = "\\t";
-  ESCAPE_SEQUENCES[10] = "\\n";
-  ESCAPE_SEQUENCES[11] = "\\v";
-  ESCAPE_SEQUENCES[12] = "\\f";
-  ESCAPE_SEQUENCES[13] = "\\r";
-  ESCAPE_SEQUENCES[27] = "\\e";
-  ESCAPE_SEQUENCES[34] = '\\"';
-  ESCAPE_SEQUENCES[92] = "\\\\";
-  ESCAPE_SEQUENCES[133] = "\\N";
-  ESCAPE_SEQUENCES[160] = "\\_";
-  ESCAPE_SEQUENCES[8232] = "\\L";
-  ESCAPE_SEQUENCES[8233] = "\\P";
-  const DEPRECATED_BOOLEANS_SYNTAX = [
-    "y",
-    "Y",
-    "yes",
-    "Yes",
-    "YES",
-    "on",
-    "On",
-    "ON",
-    "n",
-    "N",
-    "no",
-    "No",
-    "NO",
-    "off",
-    "Off",
-    "OFF"
-  ];
-  const DEPRECATED_BASE60_SYNTAX = /^[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?$/;
-  function compileStyleMap(schema2, map22) {
-    if (map22 === null) return {};
-    const result = {};
-    const keys = Object.keys(map22);
-    for (let index = 0, length = keys.length; index < length; index += 1) {
-      let tag = keys[index];
-      let style = String(map22[tag]);
-      if (tag.slice(0, 2) === "!!") {
-        tag = "tag:yaml.org,2002:" + tag.slice(2);
-      }
-      const type2 = schema2.compiledTypeMap["fallback"][tag];
-      if (type2 && _hasOwnProperty.call(type2.styleAliases, style)) {
-        style = type2.styleAliases[style];
-      }
-      result[tag] = style;
-    }
-    return result;
-  }
-  function encodeHex(character) {
-    let handle;
-    let length;
-    const string = character.toString(16).toUpperCase();
-    if (character <= 255) {
-      handle = "x";
-      length = 2;
-    } else if (character <= 65535) {
-      handle = "u";
-      length = 4;
-    } else if (character <= 4294967295) {
-      handle = "U";
-      length = 8;
-    } else {
-      throw new YAMLException2("code point within a string may not be greater than 0xFFFFFFFF");
-    }
-    return "\\" + handle + common2.repeat("0", length - string.length) + string;
-  }
-  const QUOTING_TYPE_SINGLE = 1;
-  const QUOTING_TYPE_DOUBLE = 2;
-  function State(options) {
-    this.schema = options["schema"] || DEFAULT_SCHEMA2;
-    this.indent = Math.max(1, options["indent"] || 2);
-    this.noArrayIndent = options["noArrayIndent"] || false;
-    this.skipInvalid = options["skipInvalid"] || false;
-    this.flowLevel = common2.isNothing(options["flowLevel"]) ? -1 : options["flowLevel"];
-    this.styleMap = compileStyleMap(this.schema, options["styles"] || null);
-    this.sortKeys = options["sortKeys"] || false;
-    this.lineWidth = options["lineWidth"] || 80;
-    this.noRefs = options["noRefs"] || false;
-    this.noCompatMode = options["noCompatMode"] || false;
-    this.condenseFlow = options["condenseFlow"] || false;
-    this.quotingType = options["quotingType"] === '"' ? QUOTING_TYPE_DOUBLE : QUOTING_TYPE_SINGLE;
-    this.forceQuotes = options["forceQuotes"] || false;
-    this.replacer = typeof options["replacer"] === "function" ? options["replacer"] : null;
-    this.implicitTypes = this.schema.compiledImplicit;
-    this.explicitTypes = this.schema.compiledExplicit;
-    this.tag = null;
-    this.result = "";
-    this.duplicates = [];
-    this.usedDuplicates = null;
-  }
-  function indentString(string, spaces) {
-    const ind = common2.repeat(" ", spaces);
-    let position2 = 0;
-    let result = "";
-    const length = string.length;
-    while (position2 < length) {
-      let line;
-      const next = string.indexOf("\n", position2);
-      if (next === -1) {
-        line = string.slice(position2);
-        position2 = length;
-      } else {
-        line = string.slice(position2, next + 1);
-        position2 = next + 1;
-      }
-      if (line.length && line !== "\n") result += ind;
-      result += line;
-    }
-    return result;
-  }
-  function generateNextLine(state, level) {
-    return "\n" + common2.repeat(" ", state.indent * level);
-  }
-  function testImplicitResolving(state, str22) {
-    for (let index = 0, length = state.implicitTypes.length; index < length; index += 1) {
-      const type2 = state.implicitTypes[index];
-      if (type2.resolve(str22)) {
-        return true;
-      }
-    }
-    return false;
-  }
-  function isWhitespace(c) {
-    return c === CHAR_SPACE || c === CHAR_TAB;
-  }
-  function isPrintable2(c) {
-    return c >= 32 && c <= 126 || c >= 161 && c <= 55295 && c !== 8232 && c !== 8233 || c >= 57344 && c <= 65533 && c !== CHAR_BOM || c >= 65536 && c <= 1114111;
-  }
-  function isNsCharOrWhitespace(c) {
-    return isPrintable2(c) && c !== CHAR_BOM && // - b-char
-    c !== CHAR_CARRIAGE_RETURN && c !== CHAR_LINE_FEED;
-  }
-  function isPlainSafe(c, prev, inblock) {
-    const cIsNsCharOrWhitespace = isNsCharOrWhitespace(c);
-    const cIsNsChar = cIsNsCharOrWhitespace && !isWhitespace(c);
-    return (
-      // ns-plain-safe
-      (inblock ? cIsNsCharOrWhitespace : cIsNsCharOrWhitespace && // - c-flow-indicator
-      c !== CHAR_COMMA && c !== CHAR_LEFT_SQUARE_BRACKET && c !== CHAR_RIGHT_SQUARE_BRACKET && c !== CHAR_LEFT_CURLY_BRACKET && c !== CHAR_RIGHT_CURLY_BRACKET) && // ns-plain-char
-      c !== CHAR_SHARP && // false on '#'
-      !(prev === CHAR_COLON && !cIsNsChar) || // false on ': '
-      isNsCharOrWhitespace(prev) && !isWhitespace(prev) && c === CHAR_SHARP || // change to true on '[^ ]#'
-      prev === CHAR_COLON && cIsNsChar
-    );
-  }
-  function isPlainSafeFirst(c) {
-    return isPrintable2(c) && c !== CHAR_BOM && !isWhitespace(c) && // - s-white
-    // - (c-indicator ::=
-    // “-” | “?” | “:” | “,” | “[” | “]” | “{” | “}”
-    c !== CHAR_MINUS && c !== CHAR_QUESTION && c !== CHAR_COLON && c !== CHAR_COMMA && c !== CHAR_LEFT_SQUARE_BRACKET && c !== CHAR_RIGHT_SQUARE_BRACKET && c !== CHAR_LEFT_CURLY_BRACKET && c !== CHAR_RIGHT_CURLY_BRACKET && // | “#” | “&” | “*” | “!” | “|” | “=” | “>” | “'” | “"”
-    c !== CHAR_SHARP && c !== CHAR_AMPERSAND && c !== CHAR_ASTERISK && c !== CHAR_EXCLAMATION && c !== CHAR_VERTICAL_LINE && c !== CHAR_EQUALS && c !== CHAR_GREATER_THAN && c !== CHAR_SINGLE_QUOTE && c !== CHAR_DOUBLE_QUOTE && // | “%” | “@” | “`”)
-    c !== CHAR_PERCENT && c !== CHAR_COMMERCIAL_AT && c !== CHAR_GRAVE_ACCENT;
-  }
-  function isPlainSafeLast(c) {
-    return !isWhitespace(c) && c !== CHAR_COLON;
-  }
-  function codePointAt(string, pos) {
-    const first = string.charCodeAt(pos);
-    let second;
-    if (first >= 55296 && first <= 56319 && pos + 1 < string.length) {
-      second = string.charCodeAt(pos + 1);
-      if (second >= 56320 && second <= 57343) {
-        return (first - 55296) * 1024 + second - 56320 + 65536;
-      }
-    }
-    return first;
-  }
-  function needIndentIndicator(string) {
-    const leadingSpaceRe = /^\n* /;
-    return leadingSpaceRe.test(string);
-  }
-  const STYLE_PLAIN = 1;
-  const STYLE_SINGLE = 2;
-  const STYLE_LITERAL = 3;
-  const STYLE_FOLDED = 4;
-  const STYLE_DOUBLE = 5;
-  function chooseScalarStyle(string, singleLineOnly, indentPerLevel, lineWidth, testAmbiguousType, quotingType, forceQuotes, inblock) {
-    let i;
-    let char = 0;
-    let prevChar = null;
-    let hasLineBreak = false;
-    let hasFoldableLine = false;
-    const shouldTrackWidth = lineWidth !== -1;
-    let previousLineBreak = -1;
-    let plain = isPlainSafeFirst(codePointAt(string, 0)) && isPlainSafeLast(codePointAt(string, string.length - 1));
-    if (singleLineOnly || forceQuotes) {
-      for (i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
-        char = codePointAt(string, i);
-        if (!isPrintable2(char)) {
-          return STYLE_DOUBLE;
-        }
-        plain = plain && isPlainSafe(char, prevChar, inblock);
-        prevChar = char;
-      }
-    } else {
-      for (i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
-        char = codePointAt(string, i);
-        if (char === CHAR_LINE_FEED) {
-          hasLineBreak = true;
-          if (shouldTrackWidth) {
-            hasFoldableLine = hasFoldableLine || // Foldable line = too long, and not more-indented.
-            i - previousLineBreak - 1 > lineWidth && string[previousLineBreak + 1] !== " ";
-            previousLineBreak = i;
-          }
-        } else if (!isPrintable2(char)) {
-          return STYLE_DOUBLE;
-        }
-        plain = plain && isPlainSafe(char, prevChar, inblock);
-        prevChar = char;
-      }
-      hasFoldableLine = hasFoldableLine || shouldTrackWidth && (i - previousLineBreak - 1 > lineWidth && string[previousLineBreak + 1] !== " ");
-    }
-    if (!hasLineBreak && !hasFoldableLine) {
-      if (plain && !forceQuotes && !testAmbiguousType(string)) {
-        return STYLE_PLAIN;
-      }
-      return quotingType === QUOTING_TYPE_DOUBLE ? STYLE_DOUBLE : STYLE_SINGLE;
-    }
-    if (indentPerLevel > 9 && needIndentIndicator(string)) {
-      return STYLE_DOUBLE;
-    }
-    if (!forceQuotes) {
-      return hasFoldableLine ? STYLE_FOLDED : STYLE_LITERAL;
-    }
-    return quotingType === QUOTING_TYPE_DOUBLE ? STYLE_DOUBLE : STYLE_SINGLE;
-  }
-  function writeScalar(state, string, level, iskey, inblock) {
-    state.dump = (function() {
-      if (string.length === 0) {
-        return state.quotingType === QUOTING_TYPE_DOUBLE ? '""' : "''";
-      }
-      if (!state.noCompatMode) {
-        if (DEPRECATED_BOOLEANS_SYNTAX.indexOf(string) !== -1 || DEPRECATED_BASE60_SYNTAX.test(string)) {
-          return state.quotingType === QUOTING_TYPE_DOUBLE ? '"' + string + '"' : "'" + string + "'";
-        }
-      }
-      const indent2 = state.indent * Math.max(1, level);
-      const lineWidth = state.lineWidth === -1 ? -1 : Math.max(Math.min(state.lineWidth, 40), state.lineWidth - indent2);
-      const singleLineOnly = iskey || // No block styles in flow mode.
-      state.flowLevel > -1 && level >= state.flowLevel;
-      function testAmbiguity(string2) {
-        return testImplicitResolving(state, string2);
-      }
-      switch (chooseScalarStyle(
-        string,
-        singleLineOnly,
-        state.indent,
-        lineWidth,
-        testAmbiguity,
-        state.quotingType,
-        state.forceQuotes && !iskey,
-        inblock
-      )) {
-        case STYLE_PLAIN:
-          return string;
-        case STYLE_SINGLE:
-          return "'" + string.replace(/'/g, "''") + "'";
-        case STYLE_LITERAL:
-          return "|" + blockHeader(string, state.indent) + dropEndingNewline(indentString(string, indent2));
-        case STYLE_FOLDED:
-          return ">" + blockHeader(string, state.indent) + dropEndingNewline(indentString(foldString(string, lineWidth), indent2));
-        case STYLE_DOUBLE:
-          return '"' + escapeString(string) + '"';
-        default:
-          throw new YAMLException2("impossible error: invalid scalar style");
-      }
-    })();
-  }
-  function blockHeader(string, indentPerLevel) {
-    const indentIndicator = needIndentIndicator(string) ? String(indentPerLevel) : "";
-    const clip = string[string.length - 1] === "\n";
-    const keep = clip && (string[string.length - 2] === "\n" || string === "\n");
-    const chomp = keep ? "+" : clip ? "" : "-";
-    return indentIndicator + chomp + "\n";
-  }
-  function dropEndingNewline(string) {
-    return string[string.length - 1] === "\n" ? string.slice(0, -1) : string;
-  }
-  function foldString(string, width) {
-    const lineRe = /(\n+)([^\n]*)/g;
-    let result = (function() {
-      let nextLF = string.indexOf("\n");
-      nextLF = nextLF !== -1 ? nextLF : string.length;
-      lineRe.lastIndex = nextLF;
-      return foldLine(string.slice(0, nextLF), width);
-    })();
-    let prevMoreIndented = string[0] === "\n" || string[0] === " ";
-    let moreIndented;
-    let match;
-    while (match = lineRe.exec(string)) {
-      const prefix = match[1];
-      const line = match[2];
-      moreIndented = line[0] === " ";
-      result += prefix + (!prevMoreIndented && !moreIndented && line !== "" ? "\n" : "") + foldLine(line, width);
-      prevMoreIndented = moreIndented;
-    }
-    return result;
-  }
-  function foldLine(line, width) {
-    if (line === "" || line[0] === " ") return line;
-    const breakRe = / [^ ]/g;
-    let match;
-    let start = 0;
-    let end;
-    let curr = 0;
-    let next = 0;
-    let result = "";
-    while (match = breakRe.exec(line)) {
-      next = match.index;
-      if (next - start > width) {
-        end = curr > start ? curr : next;
-        result += "\n" + line.slice(start, end);
-        start = end + 1;
-      }
-      curr = next;
-    }
-    result += "\n";
-    if (line.length - start > width && curr > start) {
-      result += line.slice(start, curr) + "\n" + line.slice(curr + 1);
-    } else {
-      result += line.slice(start);
-    }
-    return result.slice(1);
-  }
-  function escapeString(string) {
-    let result = "";
-    let char = 0;
-    for (let i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
-      char = codePointAt(string, i);
-      const escapeSeq = ESCAPE_SEQUENCES[char];
-      if (!escapeSeq && isPrintable2(char)) {
-        result += string[i];
-        if (char >= 65536) result += string[i + 1];
-      } else {
-        result += escapeSeq || encodeHex(char);
-      }
-    }
-    return result;
-  }
-  function writeFlowSequence(state, level, object) {
-    let _result = "";
-    const _tag = state.tag;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      let value = object[index];
-      if (state.replacer) {
-        value = state.replacer.call(object, String(index), value);
-      }
-      if (writeNode(state, level, value, false, false) || typeof value === "undefined" && writeNode(state, level, null, false, false)) {
-        if (_result !== "") _result += "," + (!state.condenseFlow ? " " : "");
-        _result += state.dump;
-      }
-    }
-    state.tag = _tag;
-    state.dump = "[" + _result + "]";
-  }
-  function writeBlockSequence(state, level, object, compact) {
-    let _result = "";
-    const _tag = state.tag;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      let value = object[index];
-      if (state.replacer) {
-        value = state.replacer.call(object, String(index), value);
-      }
-      if (writeNode(state, level + 1, value, true, true, false, true) || typeof value === "undefined" && writeNode(state, level + 1, null, true, true, false, true)) {
-        if (!compact || _result !== "") {
-          _result += generateNextLine(state, level);
-        }
-        if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
-          _result += "-";
-        } else {
-          _result += "- ";
-        }
-        _result += state.dump;
-      }
-    }
-    state.tag = _tag;
-    state.dump = _result || "[]";
-  }
-  function writeFlowMapping(state, level, object) {
-    let _result = "";
-    const _tag = state.tag;
-    const objectKeyList = Object.keys(object);
-    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
-      let pairBuffer = "";
-      if (_result !== "") pairBuffer += ", ";
-      if (state.condenseFlow) pairBuffer += '"';
-      const objectKey3 = objectKeyList[index];
-      let objectValue = object[objectKey3];
-      if (state.replacer) {
-        objectValue = state.replacer.call(object, objectKey3, objectValue);
-      }
-      if (!writeNode(state, level, objectKey3, false, false)) {
-        continue;
-      }
-      if (state.dump.length > 1024) pairBuffer += "? ";
-      pairBuffer += state.dump + (state.condenseFlow ? '"' : "") + ":" + (state.condenseFlow ? "" : " ");
-      if (!writeNode(state, level, objectValue, false, false)) {
-        continue;
-      }
-      pairBuffer += state.dump;
-      _result += pairBuffer;
-    }
-    state.tag = _tag;
-    state.dump = "{" + _result + "}";
-  }
-  function writeBlockMapping(state, level, object, compact) {
-    let _result = "";
-    const _tag = state.tag;
-    const objectKeyList = Object.keys(object);
-    if (state.sortKeys === true) {
-      objectKeyList.sort();
-    } else if (typeof state.sortKeys === "function") {
-      objectKeyList.sort(state.sortKeys);
-    } else if (state.sortKeys) {
-      throw new YAMLException2("sortKeys must be a boolean or a function");
-    }
-    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
-      let pairBuffer = "";
-      if (!compact || _result !== "") {
-        pairBuffer += generateNextLine(state, level);
-      }
-      const objectKey3 = objectKeyList[index];
-      let objectValue = object[objectKey3];
-      if (state.replacer) {
-        objectValue = state.replacer.call(object, objectKey3, objectValue);
-      }
-      if (!writeNode(state, level + 1, objectKey3, true, true, true)) {
-        continue;
-      }
-      const explicitPair = state.tag !== null && state.tag !== "?" || state.dump && state.dump.length > 1024;
-      if (explicitPair) {
-        if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
-          pairBuffer += "?";
-        } else {
-          pairBuffer += "? ";
-        }
-      }
-      pairBuffer += state.dump;
-      if (explicitPair) {
-        pairBuffer += generateNextLine(state, level);
-      }
-      if (!writeNode(state, level + 1, objectValue, true, explicitPair)) {
-        continue;
-      }
-      if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
-        pairBuffer += ":";
-      } else {
-        pairBuffer += ": ";
-      }
-      pairBuffer += state.dump;
-      _result += pairBuffer;
-    }
-    state.tag = _tag;
-    state.dump = _result || "{}";
-  }
-  function detectType(state, object, explicit) {
-    const typeList = explicit ? state.explicitTypes : state.implicitTypes;
-    for (let index = 0, length = typeList.length; index < length; index += 1) {
-      const type2 = typeList[index];
-      if ((type2.instanceOf || type2.predicate) && (!type2.instanceOf || typeof object === "object" && object instanceof type2.instanceOf) && (!type2.predicate || type2.predicate(object))) {
-        if (explicit) {
-          if (type2.multi && type2.representName) {
-            state.tag = type2.representName(object);
-          } else {
-            state.tag = type2.tag;
-          }
-        } else {
-          state.tag = "?";
-        }
-        if (type2.represent) {
-          const style = state.styleMap[type2.tag] || type2.defaultStyle;
-          let _result;
-          if (_toString.call(type2.represent) === "[object Function]") {
-            _result = type2.represent(object, style);
-          } else if (_hasOwnProperty.call(type2.represent, style)) {
-            _result = type2.represent[style](object, style);
-          } else {
-            throw new YAMLException2("!<" + type2.tag + '> tag resolver accepts not "' + style + '" style');
-          }
-          state.dump = _result;
-        }
-        return true;
-      }
-    }
-    return false;
-  }
-  function writeNode(state, level, object, block, compact, iskey, isblockseq) {
-    state.tag = null;
-    state.dump = object;
-    if (!detectType(state, object, false)) {
-      detectType(state, object, true);
-    }
-    const type2 = _toString.call(state.dump);
-    const inblock = block;
-    if (block) {
-      block = state.flowLevel < 0 || state.flowLevel > level;
-    }
-    const objectOrArray = type2 === "[object Object]" || type2 === "[object Array]";
-    let duplicateIndex;
-    let duplicate;
-    if (objectOrArray) {
-      duplicateIndex = state.duplicates.indexOf(object);
-      duplicate = duplicateIndex !== -1;
-    }
-    if (state.tag !== null && state.tag !== "?" || duplicate || state.indent !== 2 && level > 0) {
-      compact = false;
-    }
-    if (duplicate && state.usedDuplicates[duplicateIndex]) {
-      state.dump = "*ref_" + duplicateIndex;
-    } else {
-      if (objectOrArray && duplicate && !state.usedDuplicates[duplicateIndex]) {
-        state.usedDuplicates[duplicateIndex] = true;
-      }
-      if (type2 === "[object Object]") {
-        if (block && Object.keys(state.dump).length !== 0) {
-          writeBlockMapping(state, level, state.dump, compact);
-          if (duplicate) {
-            state.dump = "&ref_" + duplicateIndex + state.dump;
-          }
-        } else {
-          writeFlowMapping(state, level, state.dump);
-          if (duplicate) {
-            state.dump = "&ref_" + duplicateIndex + " " + state.dump;
-          }
-        }
-      } else if (type2 === "[object Array]") {
-        if (block && state.dump.length !== 0) {
-          if (state.noArrayIndent && !isblockseq && level > 0) {
-            writeBlockSequence(state, level - 1, state.dump, compact);
-          } else {
-            writeBlockSequence(state, level, state.dump, compact);
-          }
-          if (duplicate) {
-            state.dump = "&ref_" + duplicateIndex + state.dump;
-          }
-        } else {
-          writeFlowSequence(state, level, state.dump);
-          if (duplicate) {
-            state.dump = "&ref_" + duplicateIndex + " " + state.dump;
-          }
-        }
-      } else if (type2 === "[object String]") {
-        if (state.tag !== "?") {
-          writeScalar(state, state.dump, level, iskey, inblock);
-        }
-      } else if (type2 === "[object Undefined]") {
-        return false;
-      } else {
-        if (state.skipInvalid) return false;
-        throw new YAMLException2("unacceptable kind of an object to dump " + type2);
-      }
-      if (state.tag !== null && state.tag !== "?") {
-        let tagStr = encodeURI(
-          state.tag[0] === "!" ? state.tag.slice(1) : state.tag
-        ).replace(/!/g, "%21");
-        if (state.tag[0] === "!") {
-          tagStr = "!" + tagStr;
-        } else if (tagStr.slice(0, 18) === "tag:yaml.org,2002:") {
-          tagStr = "!!" + tagStr.slice(18);
-        } else {
-          tagStr = "!<" + tagStr + ">";
-        }
-        state.dump = tagStr + " " + state.dump;
-      }
-    }
-    return true;
-  }
-  function getDuplicateReferences(object, state) {
-    const objects = [];
-    const duplicatesIndexes = [];
-    inspectNode(object, objects, duplicatesIndexes);
-    const length = duplicatesIndexes.length;
-    for (let index = 0; index < length; index += 1) {
-      state.duplicates.push(objects[duplicatesIndexes[index]]);
-    }
-    state.usedDuplicates = new Array(length);
-  }
-  function inspectNode(object, objects, duplicatesIndexes) {
-    if (object !== null && typeof object === "object") {
-      const index = objects.indexOf(object);
-      if (index !== -1) {
-        if (duplicatesIndexes.indexOf(index) === -1) {
-          duplicatesIndexes.push(index);
-        }
-      } else {
-        objects.push(object);
-        if (Array.isArray(object)) {
-          for (let i = 0, length = object.length; i < length; i += 1) {
-            inspectNode(object[i], objects, duplicatesIndexes);
-          }
-        } else {
-          const objectKeyList = Object.keys(object);
-          for (let i = 0, length = objectKeyList.length; i < length; i += 1) {
-            inspectNode(object[objectKeyList[i]], objects, duplicatesIndexes);
-          }
-        }
-      }
-    }
-  }
-  function dump2(input2, options) {
-    options = options || {};
-    const state = new State(options);
-    if (!state.noRefs) getDuplicateReferences(input2, state);
-    let value = input2;
-    if (state.replacer) {
-      value = state.replacer.call({ "": value }, "", value);
-    }
-    if (writeNode(state, 0, value, true, true)) return state.dump + "\n";
-    return "";
-  }
-  dumper.dump = dump2;
-  return dumper;
-}
-var hasRequiredJsYaml;
-function requireJsYaml() {
-  if (hasRequiredJsYaml) return jsYaml;
-  hasRequiredJsYaml = 1;
-  const loader2 = requireLoader();
-  const dumper2 = requireDumper();
-  function renamed(from, to) {
-    return function() {
-      throw new Error("Function yaml." + from + " is removed in js-yaml 4. Use yaml." + to + " instead, which is now safe by default.");
-    };
-  }
-  jsYaml.Type = requireType();
-  jsYaml.Schema = requireSchema();
-  jsYaml.FAILSAFE_SCHEMA = requireFailsafe();
-  jsYaml.JSON_SCHEMA = requireJson();
-  jsYaml.CORE_SCHEMA = requireCore();
-  jsYaml.DEFAULT_SCHEMA = require_default();
-  jsYaml.load = loader2.load;
-  jsYaml.loadAll = loader2.loadAll;
-  jsYaml.dump = dumper2.dump;
-  jsYaml.YAMLException = requireException();
-  jsYaml.types = {
-    binary: requireBinary(),
-    float: requireFloat(),
-    map: requireMap(),
-    null: require_null2(),
-    pairs: requirePairs(),
-    set: requireSet(),
-    timestamp: requireTimestamp(),
-    bool: requireBool(),
-    int: requireInt(),
-    merge: requireMerge(),
-    omap: requireOmap(),
-    seq: requireSeq(),
-    str: requireStr()
-  };
-  jsYaml.safeLoad = renamed("safeLoad", "load");
-  jsYaml.safeLoadAll = renamed("safeLoadAll", "loadAll");
-  jsYaml.safeDump = renamed("safeDump", "dump");
-  return jsYaml;
-}
-var jsYamlExports = requireJsYaml();
-var yaml = /* @__PURE__ */ getDefaultExportFromCjs(jsYamlExports);
-var {
-  Type,
-  Schema,
-  FAILSAFE_SCHEMA,
-  JSON_SCHEMA,
-  CORE_SCHEMA,
-  DEFAULT_SCHEMA,
-  load,
-  loadAll,
-  dump,
-  YAMLException,
-  types,
-  safeLoad,
-  safeLoadAll,
-  safeDump
-} = yaml;
-
 // src/manifests/plain-yaml.ts
 var NOT_PLAIN = /* @__PURE__ */ Symbol("not plain YAML");
-var types2 = yaml.types;
+var NULL = /^(?:~|[Nn]ull|NULL)?$/;
+var BOOL4 = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+var INT6 = /^[-+]?[0-9]+$/;
+var INT_OCTAL = /^0o[0-7]+$/;
+var INT_HEX = /^0x[0-9a-fA-F]+$/;
+var FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+var FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+var FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 var NotPlain = class extends Error {
 };
 var GIVE_UP = new NotPlain();
@@ -34287,12 +31446,15 @@ function ruledOut(text) {
 function resolvePlain(text) {
   const c = text.charCodeAt(0);
   if (c === 126 || c === 110 || c === 78) {
-    if (types2.null.resolve(text)) return null;
+    if (NULL.test(text)) return null;
   } else if (c === 116 || c === 84 || c === 102 || c === 70) {
-    if (types2.bool.resolve(text)) return types2.bool.construct(text);
+    if (BOOL4.test(text)) return c === 116 || c === 84;
   } else if (c >= 48 && c <= 57 || c === 43 || c === 45 || c === 46) {
-    if (types2.int.resolve(text)) return types2.int.construct(text);
-    if (types2.float.resolve(text)) return types2.float.construct(text);
+    if (INT6.test(text)) return parseInt(text, 10);
+    if (INT_OCTAL.test(text)) return parseInt(text.slice(2), 8);
+    if (INT_HEX.test(text)) return parseInt(text.slice(2), 16);
+    if (FLOAT_SPECIAL.test(text)) return text.endsWith("an") || text.endsWith("AN") ? NaN : text.startsWith("-") ? -Infinity : Infinity;
+    if (FLOAT_EXP.test(text) || FLOAT.test(text)) return parseFloat(text);
   }
   return text;
 }
@@ -34398,6 +31560,7 @@ var PlainReader = class {
   /** `---` alone, perhaps with a comment. */
   isBareMarker(start, end) {
     if (this.text.slice(start, start + 3) !== "---") return false;
+    if (start + 3 < end && this.text.charCodeAt(start + 3) !== 32) return false;
     const rest = this.text.slice(start + 3, end).trim();
     return rest === "" || rest.startsWith("#");
   }
@@ -34478,7 +31641,7 @@ var PlainReader = class {
     if (badPlainStart(c, text.charCodeAt(line.start + 1))) giveUp();
     if (text.charCodeAt(colon - 1) === 32 || this.commentIn(line.start, colon) !== -1) giveUp();
     const value = this.plain(line.start, colon);
-    if (value === "<<") giveUp();
+    if (value === "<<" || value === null) giveUp();
     return typeof value === "string" ? value : String(value);
   }
   /** A quoted scalar from `open` to just past its closing quote at `close - 1`; only the simple forms. */
@@ -34651,6 +31814,7 @@ var FlowReader = class {
       const c = this.text.charCodeAt(this.at);
       if (c === 123 || c === 91) giveUp();
       const keyValue = this.scalar();
+      if (keyValue === null) giveUp();
       const key = typeof keyValue === "string" ? keyValue : String(keyValue);
       if (key === "__proto__" || key === "<<" || Object.hasOwn(result, key)) giveUp();
       this.skipSpaces();
@@ -34712,8 +31876,13 @@ var FlowReader = class {
 };
 
 // src/manifests/manifest-document.ts
-var SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [yaml.types.merge] });
 var isPlainObject = isRecord;
+var ALIAS_BEFORE_COLON = /(^|[\s[{,])\*([0-9A-Za-z_-]+):(?=[ \t\r\n]|$)/gm;
+function goYamlText(text) {
+  ALIAS_BEFORE_COLON.lastIndex = 0;
+  if (!ALIAS_BEFORE_COLON.test(text)) return void 0;
+  return text.replace(ALIAS_BEFORE_COLON, "$1*$2 :");
+}
 var DOCUMENT_MARKER = /^---(?:[ \t\r]|$)/;
 function splitDocuments2(text) {
   const chunks = [];
@@ -34756,7 +31925,7 @@ var ChunkLines = class {
     const { LineCounter, isNode, parseDocument } = yamlLibrary();
     if (this.parsed === void 0) {
       const counter2 = new LineCounter();
-      const doc2 = parseDocument(this.chunk.text, { lineCounter: counter2, merge: true, uniqueKeys: false });
+      const doc2 = parseDocument(this.chunk.text, { ...MANIFEST_YAML_OPTIONS, uniqueKeys: false, lineCounter: counter2 });
       this.parsed = { doc: doc2, counter: counter2 };
     }
     const { doc, counter } = this.parsed;
@@ -34766,8 +31935,8 @@ var ChunkLines = class {
   }
 };
 function yamlError(file, chunk, cause) {
-  if (cause instanceof yaml.YAMLException) {
-    const line = cause.mark === void 0 ? void 0 : cause.mark.line + 1 + chunk.offset;
+  if (cause instanceof YamlSyntaxError) {
+    const line = cause.line === void 0 ? void 0 : cause.line + chunk.offset;
     return new ManifestError(file, line, `malformed YAML: ${cause.reason}`);
   }
   return new ManifestError(file, chunk.offset + 1, `malformed YAML: ${String(cause.message ?? cause)}`);
@@ -34778,20 +31947,27 @@ function parseManifestText(text, file, path) {
   return result;
 }
 function forEachManifestDocument(text, file, path, visit) {
-  const json2 = looksLikeJson(text) ? jsonValue(text) : NOT_JSON;
-  const chunks = json2 === NOT_JSON ? splitDocuments2(text) : [{ text, offset: 0 }];
+  const json = looksLikeJson(text) ? jsonValue(text) : NOT_JSON;
+  const chunks = json === NOT_JSON ? splitDocuments2(text) : [{ text, offset: 0 }];
   let plain;
   let index = 0;
   for (const chunk of chunks) {
-    let value = json2;
-    if (json2 === NOT_JSON) {
+    let value = json;
+    if (json === NOT_JSON) {
       plain ??= !ruledOut(text);
       value = plain ? parsePlainYaml(chunk.text) : NOT_PLAIN;
       if (value === NOT_PLAIN) {
         try {
-          value = yaml.load(chunk.text, { schema: SCHEMA, filename: file });
+          value = readYamlDocument(chunk.text);
         } catch (cause) {
-          throw yamlError(file, chunk, cause);
+          const asGoYaml = goYamlText(chunk.text);
+          if (asGoYaml === void 0) throw yamlError(file, chunk, cause);
+          chunk.text = asGoYaml;
+          try {
+            value = readYamlDocument(chunk.text);
+          } catch {
+            throw yamlError(file, chunk, cause);
+          }
         }
       }
     }
@@ -34935,9 +32111,9 @@ function addVariables(text, into) {
   if (text === void 0 || !text.includes("${")) return into;
   const names = unresolvedVariableNames(text);
   if (names.length === 0) return into;
-  const set2 = into ?? /* @__PURE__ */ new Set();
-  for (const name of names) set2.add(name);
-  return set2;
+  const set = into ?? /* @__PURE__ */ new Set();
+  for (const name of names) set.add(name);
+  return set;
 }
 function toManifestObject(doc, kind, value, namespace, name) {
   const object = decodeManifest(doc, kind, value, namespace);
@@ -34980,14 +32156,59 @@ function nameOf(doc, kind, value) {
 function namespaceOf(doc, kind, value) {
   return metadataString(viewOf(doc, value), kind, "namespace");
 }
+var documentLines = /* @__PURE__ */ new WeakMap();
+function dependencyLineOf(object, index) {
+  return documentLines.get(object)?.(["spec", "dependsOn", index]);
+}
 var documentIndex = /* @__PURE__ */ new WeakMap();
 function decodeManifestObject(doc, kind, value, namespace, name) {
   const object = toManifestObject(doc, kind, value, namespace, name);
   documentIndex.set(object, doc.index);
+  documentLines.set(object, doc.lineOf);
   return object;
 }
 function documentIndexOf(object) {
   return documentIndex.get(object) ?? 0;
+}
+
+// src/manifests/flux-crds.ts
+var COMPONENT_CRDS = {
+  "source-controller": [
+    "gitrepositories.source.toolkit.fluxcd.io",
+    "helmrepositories.source.toolkit.fluxcd.io",
+    "helmcharts.source.toolkit.fluxcd.io",
+    "buckets.source.toolkit.fluxcd.io",
+    "ocirepositories.source.toolkit.fluxcd.io",
+    "externalartifacts.source.toolkit.fluxcd.io"
+  ],
+  "kustomize-controller": ["kustomizations.kustomize.toolkit.fluxcd.io"],
+  "helm-controller": ["helmreleases.helm.toolkit.fluxcd.io"],
+  "notification-controller": ["alerts.notification.toolkit.fluxcd.io", "providers.notification.toolkit.fluxcd.io", "receivers.notification.toolkit.fluxcd.io"],
+  "image-reflector-controller": ["imagerepositories.image.toolkit.fluxcd.io", "imagepolicies.image.toolkit.fluxcd.io"],
+  "image-automation-controller": ["imageupdateautomations.image.toolkit.fluxcd.io"],
+  "source-watcher": ["artifactgenerators.source.extensions.fluxcd.io"]
+};
+function isFluxCrd(name) {
+  return Object.values(COMPONENT_CRDS).some((crds) => crds.includes(name));
+}
+var DEFAULT_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
+var CRD_KIND = "CustomResourceDefinition";
+function fieldAt(value, ...path) {
+  let current = value;
+  for (const key of path) current = isPlainObject(current) ? current[key] : void 0;
+  return current;
+}
+function fluxInstanceCrds(components) {
+  const listed = Array.isArray(components) ? components.filter((entry) => typeof entry === "string") : DEFAULT_COMPONENTS;
+  return listed.flatMap((component) => COMPONENT_CRDS[component] ?? []);
+}
+function componentsOf(value, isInstance) {
+  return isInstance ? fieldAt(value, "spec", "components") : fieldAt(value, "spec", "values", "instance", "components");
+}
+function crdName(value) {
+  if (value["kind"] !== CRD_KIND || typeof value["apiVersion"] !== "string" || !value["apiVersion"].startsWith("apiextensions.k8s.io/")) return void 0;
+  const name = fieldAt(value, "metadata", "name");
+  return typeof name === "string" && name !== "" ? name : void 0;
 }
 
 // src/manifests/flux-path.ts
@@ -35036,7 +32257,7 @@ import { basename, extname, join as join2 } from "node:path";
 var KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 var MANIFEST_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
 var FLUX_API_VERSION = /(?:(?:helm|kustomize|source)\.toolkit\.fluxcd|fluxcd\.controlplane)\.io\\?\/v/;
-var VARIABLE_SOURCE = /^\s*kind:\s*["']?(ConfigMap|Secret)["']?\s*$/m;
+var VARIABLE_SOURCE = /^\s*kind:\s*["']?(ConfigMap|Secret|Namespace|CustomResourceDefinition)["']?\s*$/m;
 function isManifestFileName(name) {
   return MANIFEST_EXTENSIONS.has(extname(name).toLowerCase()) || KUSTOMIZATION_FILE_NAMES.includes(name);
 }
@@ -35125,10 +32346,28 @@ var ManifestFiles = class {
   documents(path) {
     let documents = this.parsed.get(path);
     if (documents === void 0) {
-      documents = this.parse(path, false);
+      try {
+        documents = this.parse(path, false);
+      } catch (cause) {
+        if (!(cause instanceof ManifestError)) throw cause;
+        documents = cause;
+      }
       this.parsed.set(path, documents);
     }
+    if (documents instanceof ManifestError) throw documents;
     return documents;
+  }
+  /**
+   * The documents of a file, or none when it cannot be read as YAML: what a walk of the repo sees. A
+   * build that includes the file gets its error from `documents` (Flux fails that build alone).
+   */
+  documentsIfReadable(path) {
+    try {
+      return this.documents(path);
+    } catch (cause) {
+      if (cause instanceof ManifestError) return [];
+      throw cause;
+    }
   }
   /**
    * The documents of a file named on the command line, one at a time as they are parsed (never
@@ -35178,7 +32417,9 @@ function targetOf(value) {
 function patchFromText(text, target) {
   let parsed;
   try {
-    parsed = yaml.load(text);
+    const documents = readYamlStream(text);
+    if (documents.length !== 1) return void 0;
+    parsed = documents[0];
   } catch {
     return void 0;
   }
@@ -35454,8 +32695,9 @@ function replacementsOf(entries, readFile) {
       const text = readFile(entry["path"]);
       if (text === void 0) continue;
       try {
-        const loaded = yaml.load(text);
-        for (const rule of Array.isArray(loaded) ? loaded : [loaded]) if (isPlainObject(rule)) rules.push(rule);
+        for (const loaded of readYamlStream(text)) {
+          for (const rule of Array.isArray(loaded) ? loaded : [loaded]) if (isPlainObject(rule)) rules.push(rule);
+        }
       } catch {
         continue;
       }
@@ -35549,6 +32791,13 @@ function kustomizeConfigOf(doc) {
   if (namespace) config.namespace = namespace;
   return config;
 }
+function isNamespaceObject(value) {
+  return value["kind"] === "Namespace" && value["apiVersion"] === "v1";
+}
+function renamed(value, name) {
+  const metadata = isPlainObject(value["metadata"]) ? value["metadata"] : {};
+  return { ...value, metadata: { ...metadata, name } };
+}
 function isRemote(entry) {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || entry.startsWith("git@") || entry.includes("?ref=") || /^(github\.com|gitlab\.com|bitbucket\.org)\//.test(entry);
 }
@@ -35564,7 +32813,7 @@ var KustomizeBuilder = class {
   builds = /* @__PURE__ */ new Map();
   inProgress = /* @__PURE__ */ new Set();
   ignored(path) {
-    return this.ignore !== void 0 && this.ignore.rules.ignores(path, this.ignore.root);
+    return this.ignore !== void 0 && this.ignore.ignores(path);
   }
   /** The kustomization of a folder, if it has one. */
   configAt(folder) {
@@ -35587,11 +32836,14 @@ var KustomizeBuilder = class {
     if (cached) return cached;
     if (this.inProgress.has(folder)) return [];
     this.inProgress.add(folder);
-    const config = this.configAt(folder);
-    const items = config ? this.buildConfig(config, []) : this.generatedResources(folder);
-    this.inProgress.delete(folder);
-    this.builds.set(folder, items);
-    return items;
+    try {
+      const config = this.configAt(folder);
+      const items = config ? this.buildConfig(config, []) : this.generatedResources(folder);
+      this.builds.set(folder, items);
+      return items;
+    } finally {
+      this.inProgress.delete(folder);
+    }
   }
   /**
    * What a Flux Kustomization builds from its `spec.path` folder: the folder's kustomization with the
@@ -35605,9 +32857,17 @@ var KustomizeBuilder = class {
     return [...this.generatedResources(folder), ...components.flatMap((entry) => this.buildEntry(folder, entry))];
   }
   buildConfig(config, extraComponents) {
-    const included = [...config.resources, ...config.components, ...extraComponents].flatMap(
-      (entry) => this.buildEntry(config.folder, entry)
-    );
+    return this.transform(config, [], extraComponents);
+  }
+  /**
+   * One kustomization (or component) over what is accumulated so far, in kustomize's order: its
+   * resources join, then each component in turn transforms everything accumulated (a component's patches
+   * reach the including kustomization's resources), then its own transformers run — namespace (which
+   * also renames Namespace objects), name prefix/suffix, patches — and its replacements last.
+   */
+  transform(config, accumulated, extraComponents) {
+    let included = [...accumulated, ...config.resources.flatMap((entry) => this.buildEntry(config.folder, entry))];
+    for (const entry of [...config.components, ...extraComponents]) included = this.applyComponent(config.folder, entry, included);
     const items = [];
     for (const item of included) {
       const placed = {
@@ -35615,7 +32875,10 @@ var KustomizeBuilder = class {
         namePrefix: config.namePrefix + item.namePrefix,
         nameSuffix: item.nameSuffix + config.nameSuffix
       };
-      if (config.namespace !== void 0) placed.namespace = config.namespace;
+      if (config.namespace !== void 0) {
+        placed.namespace = config.namespace;
+        if (isNamespaceObject(placed.value)) placed.value = renamed(placed.value, config.namespace);
+      }
       if (config.patches.length > 0) {
         const patched = applyPatches(placed.value, config.patches, placed.namespace);
         if (patched === void 0) continue;
@@ -35628,6 +32891,20 @@ var KustomizeBuilder = class {
       applyReplacements(items, config.replacements);
     }
     return items;
+  }
+  /** A component applied to the resources accumulated so far (kustomize components, kind Component). */
+  applyComponent(base, entry, accumulated) {
+    if (isRemote(entry)) return [...accumulated];
+    const folder = resolve2(base, entry);
+    const component = this.files.isDirectory(folder) ? this.configAt(folder) : void 0;
+    if (component === void 0) return [...accumulated, ...this.buildEntry(base, entry)];
+    if (this.inProgress.has(folder)) return [...accumulated];
+    this.inProgress.add(folder);
+    try {
+      return this.transform(component, accumulated, []);
+    } finally {
+      this.inProgress.delete(folder);
+    }
   }
   buildEntry(base, entry) {
     if (isRemote(entry)) return [];
@@ -35650,7 +32927,7 @@ var KustomizeBuilder = class {
     for (const name of this.files.list(folder)) {
       const path = join3(folder, name);
       if (this.files.isDirectory(path)) {
-        if (name.startsWith(".") || this.ignored(path)) continue;
+        if (name.startsWith(".")) continue;
         items.push(...this.configAt(path) ? this.buildFolder(path) : this.generatedResources(path));
       } else if ([".yaml", ".yml"].includes(extname2(name).toLowerCase()) && this.files.isFile(path)) {
         items.push(...this.fileItems(path));
@@ -35677,81 +32954,137 @@ function resourceSetErrorMessage(resourceSet, error) {
 function unreadKindMessage(kind, dependency) {
   return `${kind} ${dependency} cannot be checked offline (check reads only HelmReleases, Kustomizations and ResourceSets): make sure it exists in the cluster`;
 }
+function buildFailedMessage(build, error) {
+  return `${build} cannot be built (${error}), so Flux applies nothing of it: fix the file`;
+}
 
 // src/manifests/source-ignore.ts
-import { dirname as dirname2, relative as relative2, sep as sep2 } from "node:path";
-function globToRegex(glob, anchored2) {
-  let source = "";
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i];
-    if (char === "*") {
-      if (glob[i + 1] === "*") {
-        if (glob[i + 2] === "/") {
-          source += "(?:.*/)?";
-          i += 2;
-        } else {
-          source += ".*";
-          i += 1;
+import { relative as relative2, sep as sep2 } from "node:path";
+var VCS = [".git/", ".gitignore", ".gitmodules", ".gitattributes"];
+var globCache = /* @__PURE__ */ new Map();
+function partMatches(glob, name) {
+  let regex2 = globCache.get(glob);
+  if (regex2 === void 0) {
+    let source = "";
+    for (let i = 0; i < glob.length; i++) {
+      const char = glob[i];
+      if (char === "*") source += "[^/]*";
+      else if (char === "?") source += "[^/]";
+      else if (char === "[") {
+        const end = glob.indexOf("]", i + 2);
+        if (end === -1) {
+          source += "(?!)";
+          break;
         }
-      } else source += "[^/]*";
-    } else if (char === "?") source += "[^/]";
-    else if (char === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end === -1) source += "\\[";
-      else {
-        source += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+        const body = glob.slice(i + 1, end).replace(/^[!^]/, "^").replace(/\\(?!.)/g, "\\\\");
+        source += `[${body}]`;
         i = end;
-      }
-    } else if (char === "\\" && i + 1 < glob.length) {
-      source += glob[i + 1].replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-      i++;
-    } else source += char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      } else if (char === "\\" && i + 1 < glob.length) {
+        source += glob[++i].replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+      } else source += char.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    }
+    regex2 = new RegExp(`^${source}$`);
+    globCache.set(glob, regex2);
   }
-  return new RegExp(`${anchored2 ? "^" : "^(?:.*/)?"}${source}$`);
+  return regex2.test(name);
+}
+function parse3(line, domain) {
+  let text = line;
+  const include = text.startsWith("!");
+  if (include) text = text.slice(1);
+  if (!text.endsWith("\\ ")) text = text.replace(/ +$/, "");
+  const dirOnly = text.endsWith("/");
+  if (dirOnly) text = text.slice(0, -1);
+  return { domain, parts: text.split("/"), include, dirOnly, anchored: text.includes("/") };
+}
+function nameMatch(pattern, path, isDirectory) {
+  for (let i = 0; i < path.length; i++) {
+    if (!partMatches(pattern.parts[0], path[i])) continue;
+    if (pattern.dirOnly && !isDirectory && i === path.length - 1) return false;
+    return true;
+  }
+  return false;
+}
+function globMatch(pattern, path, isDirectory) {
+  let rest = 0;
+  let matched = false;
+  let traverse = false;
+  for (let i = 0; i < pattern.parts.length; i++) {
+    const part = pattern.parts[i];
+    if (part === "") {
+      traverse = false;
+      continue;
+    }
+    if (part === "**") {
+      if (i === pattern.parts.length - 1) break;
+      traverse = true;
+      continue;
+    }
+    if (part.includes("**") || rest >= path.length) return false;
+    if (traverse) {
+      traverse = false;
+      while (rest < path.length) {
+        const name = path[rest++];
+        if (partMatches(part, name)) {
+          matched = true;
+          break;
+        }
+        if (rest === path.length) matched = false;
+      }
+    } else {
+      if (!partMatches(part, path[rest])) return false;
+      matched = true;
+      rest++;
+    }
+  }
+  return matched && !(pattern.dirOnly && !isDirectory && rest === path.length);
+}
+function matches2(pattern, path, isDirectory) {
+  if (path.length <= pattern.domain.length) return false;
+  for (let i = 0; i < pattern.domain.length; i++) if (path[i] !== pattern.domain[i]) return false;
+  const below = pattern.domain.length === 0 ? path : path.slice(pattern.domain.length);
+  return pattern.anchored ? globMatch(pattern, below, isDirectory) : nameMatch(pattern, below, isDirectory);
 }
 var SourceIgnore = class {
-  rules = [];
-  /** Adds gitignore-style `text` relative to the folder `base`. */
+  constructor(root) {
+    this.root = root;
+  }
+  root;
+  patterns = [];
+  /** Adds gitignore-style `text` relative to the folder `base` (below the root). */
   add(base, text) {
-    for (const raw of text.split(/\r?\n/)) {
-      let line = raw.replace(/(?<!\\)\s+$/, "");
-      if (line === "" || line.startsWith("#")) continue;
-      const negated = line.startsWith("!");
-      if (negated) line = line.slice(1);
-      const directoryOnly = line.endsWith("/");
-      if (directoryOnly) line = line.slice(0, -1);
-      const anchored2 = line.includes("/");
-      if (line.startsWith("/")) line = line.slice(1);
-      if (line === "") continue;
-      this.rules.push({ base, regex: globToRegex(line, anchored2), negated, directoryOnly });
+    const inRoot = relative2(this.root, base);
+    const domain = inRoot === "" ? [] : inRoot.split(sep2);
+    for (const line of text.split("\n")) {
+      const clean = line.endsWith("\r") ? line.slice(0, -1) : line;
+      if (clean.startsWith("#") || clean.trim() === "") continue;
+      this.patterns.push(parse3(clean, domain));
     }
     return this;
   }
   get empty() {
-    return this.rules.length === 0;
+    return this.patterns.length === 0;
   }
-  matches(path, isDirectory) {
-    let ignored = false;
-    for (const rule of this.rules) {
-      const inBase = relative2(rule.base, path);
-      if (inBase === "" || inBase.startsWith("..")) continue;
-      if (rule.directoryOnly && !isDirectory) continue;
-      if (rule.regex.test(inBase.split(sep2).join("/"))) ignored = !rule.negated;
+  /** The source-controller matcher: its own patterns first, then these. */
+  finish() {
+    this.patterns.unshift(...VCS.map((line) => parse3(line, [])));
+    return this;
+  }
+  /** Whether the file at `path` (absolute, below the root) is left out of the artifact: the last matching pattern decides. */
+  ignores(path) {
+    const parts = relative2(this.root, path).split(sep2);
+    for (let i = this.patterns.length - 1; i >= 0; i--) {
+      const pattern = this.patterns[i];
+      if (matches2(pattern, parts, false)) return !pattern.include;
     }
-    return ignored;
-  }
-  /** Whether the file at `path` (absolute) is left out, itself or through a folder above it, up to `root`. */
-  ignores(path, root) {
-    if (this.rules.length === 0) return false;
-    const folders = [];
-    for (let folder = dirname2(path); folder.startsWith(root) && folder !== root; folder = dirname2(folder)) folders.unshift(folder);
-    return folders.some((folder) => this.matches(folder, true)) || this.matches(path, false);
+    return false;
   }
 };
 
 // src/manifests/flux-apply.ts
 var SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute";
 var MAX_DEPTH2 = 64;
+var ENTRY_BUILD = "entry";
 var WHOLE_PATH_CLUSTER = ".";
 function specOf(value) {
   const spec = value["spec"];
@@ -35760,44 +33093,88 @@ function specOf(value) {
 function nonEmptyString(value) {
   return typeof value === "string" && value !== "" ? value : void 0;
 }
+function orNothing(read) {
+  try {
+    return read();
+  } catch (cause) {
+    if (cause instanceof ManifestError) return void 0;
+    throw cause;
+  }
+}
 function docId(doc) {
   return `${doc.path}#${doc.index}`;
 }
+function variableData(value) {
+  const { kind, metadata } = value;
+  if (kind !== "ConfigMap" && kind !== "Secret" || !isPlainObject(metadata)) return void 0;
+  const name = metadata["name"];
+  if (typeof name !== "string") return void 0;
+  if (kind === "Secret" && value["sops"] !== void 0) return void 0;
+  const data = /* @__PURE__ */ new Map();
+  const read = (field, decode) => {
+    if (!isPlainObject(field)) return;
+    for (const [key, item] of Object.entries(field)) {
+      if (typeof item === "string") data.set(key, decode ? Buffer.from(item, "base64").toString("utf8") : item);
+      else if (typeof item === "number" || typeof item === "boolean") data.set(key, String(item));
+    }
+  };
+  read(value["data"], kind === "Secret");
+  read(value["stringData"], false);
+  return { kind, name, data };
+}
+var ClusterVariables = class {
+  constructor(known) {
+    this.known = known;
+  }
+  known;
+  placed = /* @__PURE__ */ new Map();
+  /** Set when a lookup could not be settled before the cluster's builds were all placed. */
+  unsettled = false;
+  record(value, namespace) {
+    const found = variableData(value);
+    if (found === void 0 || namespace === void 0) return;
+    this.placed.set(`${found.kind}/${namespace}/${found.name}`, found.data);
+  }
+};
 var VariableSources = class {
   byName = /* @__PURE__ */ new Map();
   add(doc) {
-    const { kind, metadata } = doc.value;
-    if (kind !== "ConfigMap" && kind !== "Secret" || !isPlainObject(metadata)) return;
-    const name = metadata["name"];
-    if (typeof name !== "string") return;
-    if (kind === "Secret" && doc.value["sops"] !== void 0) return;
-    const data = /* @__PURE__ */ new Map();
-    const read = (field, decode) => {
-      if (!isPlainObject(field)) return;
-      for (const [key2, item] of Object.entries(field)) {
-        if (typeof item === "string") data.set(key2, decode ? Buffer.from(item, "base64").toString("utf8") : item);
-        else if (typeof item === "number" || typeof item === "boolean") data.set(key2, String(item));
-      }
-    };
-    read(doc.value["data"], kind === "Secret");
-    read(doc.value["stringData"], false);
-    const entry = { data };
+    const found = variableData(doc.value);
+    if (found === void 0) return;
+    const metadata = doc.value["metadata"];
+    const entry = { data: found.data };
     if (typeof metadata["namespace"] === "string") entry.namespace = metadata["namespace"];
-    const key = `${kind}/${name}`;
+    const key = `${found.kind}/${found.name}`;
     this.byName.set(key, [...this.byName.get(key) ?? [], entry]);
   }
-  find(kind, name, namespace) {
+  /**
+   * The cluster's own source when its builds have placed it (all of them, on a second pass); else the
+   * repo's only candidate. Several different candidates and none placed yet: the lookup is unsettled,
+   * and the cluster is placed again once its own sources are all known.
+   */
+  find(kind, name, namespace, scope) {
+    const key = `${kind}/${namespace}/${name}`;
+    const own = scope.known?.get(key) ?? scope.placed.get(key);
+    if (own !== void 0 || scope.known !== void 0) return own;
     const found = this.byName.get(`${kind}/${name}`) ?? [];
-    return (found.find((entry) => entry.namespace === namespace) ?? found[0])?.data;
+    const candidates = found.filter((entry) => entry.namespace === namespace || entry.namespace === void 0);
+    if (candidates.length > 1) scope.unsettled = true;
+    return (candidates.find((entry) => entry.namespace === namespace) ?? candidates[0] ?? found[0])?.data;
   }
 };
-function fieldAt(value, ...path) {
+function fieldAt2(value, ...path) {
   let current = value;
   for (const key of path) current = isPlainObject(current) ? current[key] : void 0;
   return current;
 }
 function flexibleString(value, ...path) {
-  return nonEmptyString(fieldAt(value, ...path));
+  return nonEmptyString(fieldAt2(value, ...path));
+}
+function isFluxInstanceRelease(value) {
+  if (roleOf(value) !== "HelmRelease") return false;
+  const spec = specOf(value);
+  const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
+  return chart.includes("flux-instance") || flexibleString(value, "metadata", "name") === "flux-instance";
 }
 function instanceSyncOf(value) {
   let sync;
@@ -35805,12 +33182,9 @@ function instanceSyncOf(value) {
   if (isFluxInstance(value)) {
     sync = specOf(value)["sync"];
   } else {
-    if (roleOf(value) !== "HelmRelease") return void 0;
+    if (!isFluxInstanceRelease(value)) return void 0;
     const spec = specOf(value);
-    const chart = flexibleString(spec, "chart", "spec", "chart") ?? flexibleString(spec, "chartRef", "name") ?? "";
-    const name2 = flexibleString(value, "metadata", "name") ?? "";
-    if (!chart.includes("flux-instance") && name2 !== "flux-instance") return void 0;
-    sync = fieldAt(spec, "values", "instance", "sync");
+    sync = fieldAt2(spec, "values", "instance", "sync");
     namespace = flexibleString(spec, "targetNamespace") ?? namespace;
   }
   const path = flexibleString(sync, "path");
@@ -35829,12 +33203,12 @@ function generatedRootKustomization(sync) {
 }
 function applyRepository(root, files, defaultNamespace) {
   const tree = files.tree(root);
-  const documents = tree.files.flatMap((file) => files.documents(file));
+  const documents = tree.files.flatMap((file) => files.documentsIfReadable(file));
   const plainBuilder = new KustomizeBuilder(files);
   const configs = [];
   for (const file of tree.files) {
     if (!KUSTOMIZATION_FILE_NAMES.includes(basename2(file))) continue;
-    const config = plainBuilder.configAt(dirname3(file));
+    const config = orNothing(() => plainBuilder.configAt(dirname2(file)));
     if (config && config.path === file) configs.push(config);
   }
   const patchFiles = new Set(configs.flatMap((config) => config.patchFiles));
@@ -35852,6 +33226,7 @@ function applyRepository(root, files, defaultNamespace) {
   }
   const kustomizations = fluxDocuments.filter(({ role }) => role === "Kustomization").map(({ doc }) => doc);
   if (kustomizations.length === 0) {
+    for (const file of tree.files) files.documents(file);
     return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
   }
   const sourceIgnoreFiles = tree.sourceIgnoreFiles;
@@ -35865,11 +33240,11 @@ function applyRepository(root, files, defaultNamespace) {
     const key = source === void 0 ? "" : docId(source);
     let builder = builders.get(key);
     if (builder === void 0) {
-      const rules = new SourceIgnore();
-      for (const file of sourceIgnoreFiles) rules.add(dirname3(file), readFileSync3(file, "utf8"));
+      const rules = new SourceIgnore(root);
+      for (const file of sourceIgnoreFiles) rules.add(dirname2(file), readFileSync3(file, "utf8"));
       const ignore = source === void 0 ? void 0 : nonEmptyString(specOf(source.value)["ignore"]);
       if (ignore !== void 0) rules.add(root, ignore);
-      builder = rules.empty ? plainBuilder : new KustomizeBuilder(files, { rules, root });
+      builder = rules.empty ? plainBuilder : new KustomizeBuilder(files, rules.finish());
       builders.set(key, builder);
     }
     return builder;
@@ -35889,7 +33264,7 @@ function applyRepository(root, files, defaultNamespace) {
     const components = Array.isArray(spec["components"]) ? spec["components"].filter((entry) => typeof entry === "string" && !entry.includes("${")) : [];
     return builderFor(value, namespace).buildFluxPath(folder, components);
   };
-  const variablesOf = (value, namespace) => {
+  const variablesOf = (value, namespace, scope) => {
     const postBuild = specOf(value)["postBuild"];
     if (!isPlainObject(postBuild)) return void 0;
     const variables = /* @__PURE__ */ new Map();
@@ -35897,7 +33272,7 @@ function applyRepository(root, files, defaultNamespace) {
     if (Array.isArray(from)) {
       for (const ref of from) {
         if (!isPlainObject(ref) || typeof ref["kind"] !== "string" || typeof ref["name"] !== "string") continue;
-        for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace) ?? []) variables.set(key, item);
+        for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace, scope) ?? []) variables.set(key, item);
       }
     }
     const substitute = postBuild["substitute"];
@@ -35911,7 +33286,7 @@ function applyRepository(root, files, defaultNamespace) {
   const asWrittenBuilds = /* @__PURE__ */ new Map();
   const builtByOther = /* @__PURE__ */ new Set();
   for (const doc of kustomizations) {
-    const items = buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value));
+    const items = orNothing(() => buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value))) ?? [];
     asWrittenBuilds.set(doc, items);
     for (const item of items) if (item.doc !== doc) builtByOther.add(item.doc);
   }
@@ -35921,7 +33296,7 @@ function applyRepository(root, files, defaultNamespace) {
   };
   for (const doc of kustomizations) {
     const items = asWrittenBuilds.get(doc) ?? [];
-    if (!items.some((item) => item.doc === doc)) continue;
+    if (!items.some((item) => item.doc === doc) || builtByOther.has(doc)) continue;
     const folder = folderOf(doc.value, doc);
     if (folder !== void 0) addEntry({ folder, bootstrap: doc });
   }
@@ -35940,18 +33315,23 @@ function applyRepository(root, files, defaultNamespace) {
   const reached = /* @__PURE__ */ new Set();
   const clusters = [];
   const apply = (entry) => {
-    const cluster = new ClusterApplier(relative3(root, entry.folder) || WHOLE_PATH_CLUSTER, { buildOf, variablesOf, plainBuilder, builderFor });
+    const name = relative3(root, entry.folder) || WHOLE_PATH_CLUSTER;
+    let cluster = new ClusterApplier(name, { buildOf, variablesOf, plainBuilder, builderFor }, new ClusterVariables());
     cluster.applyEntry(entry);
+    if (cluster.variables.unsettled) {
+      cluster = new ClusterApplier(name, { buildOf, variablesOf, plainBuilder, builderFor }, new ClusterVariables(cluster.variables.placed));
+      cluster.applyEntry(entry);
+    }
     for (const file of cluster.reachedFiles) reached.add(file);
     clusters.push(cluster.result());
   };
   for (const entry of entries) apply(entry);
   if (entries.length === 0) {
-    const folders = [...new Set(kustomizations.filter((doc) => !builtByOther.has(doc)).map((doc) => dirname3(doc.path)))];
+    const folders = [...new Set(kustomizations.filter((doc) => !builtByOther.has(doc)).map((doc) => dirname2(doc.path)))];
     const depth = (folder) => folder.split(sep3).length;
     const topDepth = Math.min(...folders.map(depth));
     const topFolderOf = (path) => relative3(root, path).split(sep3)[0] ?? "";
-    const rootsIn = (folder) => kustomizations.filter((doc) => !builtByOther.has(doc) && dirname3(doc.path) === folder);
+    const rootsIn = (folder) => kustomizations.filter((doc) => !builtByOther.has(doc) && dirname2(doc.path) === folder);
     for (const folder of folders.filter((f) => depth(f) === topDepth).sort()) apply({ folder, roots: rootsIn(folder) });
     const usedTopFolders = new Set([...reached].map(topFolderOf));
     for (const folder of folders.filter((f) => depth(f) > topDepth).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))) {
@@ -35970,36 +33350,69 @@ var ClusterApplier = class {
    * `defaultNamespace` is for objects applied as kubectl would (no Flux build around them); inside a
    * Flux build an object without a namespace is a problem instead.
    */
-  constructor(name, rules, defaultNamespace) {
+  constructor(name, rules, variables, defaultNamespace) {
     this.name = name;
     this.rules = rules;
+    this.variables = variables;
     this.defaultNamespace = defaultNamespace;
   }
   name;
   rules;
+  variables;
   defaultNamespace;
   objects = [];
   problems = [];
   unknown = [];
-  placed = /* @__PURE__ */ new Set();
+  /** CustomResourceDefinitions the cluster's builds apply or its FluxInstance installs (flux-crds.ts). */
+  definitions = /* @__PURE__ */ new Set();
+  fluxInstance = false;
+  /** Each placement once: the same document placed again at the same identity is the same object (another build applies it too). */
+  placed = /* @__PURE__ */ new Map();
   queue = [];
   reachedFiles = /* @__PURE__ */ new Set();
   applyEntry(entry) {
     if (entry.instance !== void 0) {
       const { doc, generated } = entry.instance;
       const metadata = generated["metadata"];
-      this.objects.push(decodeManifestObject(doc, "Kustomization", generated, metadata.namespace, metadata.name));
+      const root = decodeManifestObject(doc, "Kustomization", generated, metadata.namespace, metadata.name);
+      root.builds = [`FluxInstance ${metadata.namespace}`];
+      this.objects.push(root);
+      this.installs(doc.value, isFluxInstance(doc.value));
     }
     if (entry.bootstrap !== void 0) {
       const doc = entry.bootstrap;
-      const own = this.rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value)).find((item) => item.doc === doc);
+      const own = orNothing(() => this.rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value)))?.find((item) => item.doc === doc);
       this.apply([{ ...own ?? { doc, value: doc.value, namePrefix: "", nameSuffix: "" }, patches: [], depth: 0 }]);
     } else {
       const items = this.rules.plainBuilder.buildFolder(entry.folder);
       const built = new Set(items.map((item) => item.doc));
       const roots = (entry.roots ?? []).filter((doc) => !built.has(doc)).map((doc) => ({ doc, value: doc.value, namePrefix: "", nameSuffix: "" }));
-      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1 })));
+      this.apply([...items, ...roots].map((item) => ({ ...item, patches: [], depth: 1, build: ENTRY_BUILD })));
     }
+  }
+  /**
+   * A build, or none when kustomize would fail on it (a file it cannot read as YAML): Flux then fails
+   * that Kustomization alone and applies nothing of its build; a `build` problem at the file that breaks it.
+   */
+  buildOrReport(build, kustomization) {
+    try {
+      return build();
+    } catch (cause) {
+      if (!(cause instanceof ManifestError)) throw cause;
+      this.problems.push({
+        type: "build",
+        kind: "Kustomization",
+        object: kustomization,
+        source: { file: cause.file, line: cause.line ?? 1 },
+        message: buildFailedMessage(`Kustomization ${kustomization}`, cause.message)
+      });
+      return [];
+    }
+  }
+  /** A FluxInstance (or a flux-instance chart's HelmRelease) of the cluster: the CRDs of the components it lists exist. */
+  installs(value, isInstance) {
+    this.fluxInstance = true;
+    for (const crd of fluxInstanceCrds(componentsOf(value, isInstance))) this.definitions.add(crd);
   }
   /** Places the placements and everything their Kustomizations and ResourceSets apply. */
   apply(placements) {
@@ -36008,13 +33421,39 @@ var ClusterApplier = class {
     this.queue.length = 0;
   }
   result() {
-    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown };
+    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown, definitions: this.definitions, fluxInstance: this.fluxInstance };
   }
   place(placement) {
+    try {
+      this.placeObject(placement);
+    } catch (cause) {
+      const by = placement.build;
+      if (!(cause instanceof ManifestError) || by === void 0 || !by.startsWith("Kustomization ")) throw cause;
+      this.problems.push({
+        type: "build",
+        kind: "Kustomization",
+        object: by.slice("Kustomization ".length),
+        source: { file: cause.file, line: cause.line ?? 1 },
+        message: buildFailedMessage(by, cause.message)
+      });
+    }
+  }
+  placeObject(placement) {
     const { doc, targetNamespace, variables, depth } = placement;
     const role = roleOf(placement.value);
-    if (role === void 0) return;
     const kustomizeNamespace = placement.namespace;
+    if (role === void 0) {
+      const kind = placement.value["kind"];
+      const definition = crdName(placement.value);
+      if (definition !== void 0) this.definitions.add(definition);
+      else if (isFluxInstance(placement.value)) this.installs(placement.value, true);
+      if (kind === "ConfigMap" || kind === "Secret") {
+        const metadata = placement.value["metadata"];
+        const own = isPlainObject(metadata) && typeof metadata["namespace"] === "string" ? metadata["namespace"] : void 0;
+        this.variables.record(placement.value, targetNamespace ?? kustomizeNamespace ?? own);
+      }
+      return;
+    }
     const landing = (value2) => targetNamespace ?? kustomizeNamespace ?? namespaceOf(doc, role, value2);
     let value = placement.value;
     if (placement.patches.length > 0) value = applyPatches(value, placement.patches, landing(value));
@@ -36027,33 +33466,49 @@ var ClusterApplier = class {
     const finalName = substitute(placement.namePrefix + name + placement.nameSuffix);
     const namespaceText = landing(value);
     const namespace = (namespaceText === void 0 ? "" : substitute(namespaceText)) || (this.defaultNamespace ?? "");
-    const key = `${docId(doc)}|${namespace}|${finalName}`;
-    if (this.placed.has(key)) return;
-    this.placed.add(key);
+    const key = `${docId(doc)}|${role}|${namespace}|${finalName}`;
+    if (this.placed.has(key)) {
+      const first = this.placed.get(key);
+      if (first !== void 0 && placement.build !== void 0) first.builds = [...first.builds ?? [], placement.build];
+      return;
+    }
+    this.placed.set(key, void 0);
     const source = sourceOf2(doc);
     if (namespace === "") {
       this.problems.push({ type: "no-namespace", kind: role, object: finalName, source, message: noNamespaceMessage(role, finalName) });
       return;
     }
     if (substitutes) value = substituteValue(value, variables);
+    const object = decodeManifestObject(doc, role, value, namespace, finalName);
+    if (role === "HelmRelease" && isFluxInstanceRelease(value)) this.installs(value, false);
+    if (placement.build !== void 0) object.builds = [placement.build];
+    if (placement.appliedBy !== void 0) object.appliedBy = placement.appliedBy;
+    this.placed.set(key, object);
+    this.objects.push(object);
     if (role === "ResourceSet") {
-      this.objects.push(withApplier(decodeManifestObject(doc, role, value, namespace, finalName), placement.appliedBy));
       this.expand(doc, value, namespace, finalName, depth);
       return;
     }
-    this.objects.push(withApplier(decodeManifestObject(doc, role, value, namespace, finalName), placement.appliedBy));
-    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, depth, `${namespace}/${finalName}`);
+    if (role === "Kustomization") this.applyKustomization(doc, value, namespace, finalName, depth);
   }
-  applyKustomization(doc, value, namespace, depth, appliedBy) {
+  applyKustomization(doc, value, namespace, name, depth) {
     if (depth >= MAX_DEPTH2) return;
     const spec = specOf(value);
     const childTarget = nonEmptyString(spec["targetNamespace"]);
-    const childVariables = this.rules.variablesOf(value, namespace);
+    const childVariables = this.rules.variablesOf(value, namespace, this.variables);
     const patches = patchesOf(spec["patches"]);
     const prefix = nonEmptyString(spec["namePrefix"]) ?? "";
     const suffix = nonEmptyString(spec["nameSuffix"]) ?? "";
-    for (const item of this.rules.buildOf(value, doc, namespace)) {
-      const child = { ...item, namePrefix: prefix + item.namePrefix, nameSuffix: item.nameSuffix + suffix, patches, depth: depth + 1, appliedBy };
+    for (const item of this.buildOrReport(() => this.rules.buildOf(value, doc, namespace), `${namespace}/${name}`)) {
+      const child = {
+        ...item,
+        namePrefix: prefix + item.namePrefix,
+        nameSuffix: item.nameSuffix + suffix,
+        patches,
+        depth: depth + 1,
+        build: `Kustomization ${namespace}/${name}`,
+        appliedBy: `${namespace}/${name}`
+      };
       if (childTarget !== void 0) child.targetNamespace = childTarget;
       if (childVariables !== void 0) child.variables = childVariables;
       this.queue.push(child);
@@ -36098,14 +33553,10 @@ var ClusterApplier = class {
         lineOf: () => doc.objectLine(),
         objectLine: doc.objectLine
       };
-      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1 });
+      this.queue.push({ doc: generated, value: placed, namePrefix: "", nameSuffix: "", patches: [], depth: depth + 1, build: `ResourceSet ${resourceSet}` });
     });
   }
 };
-function withApplier(object, appliedBy) {
-  if (appliedBy !== void 0) object.appliedBy = appliedBy;
-  return object;
-}
 function sourceOf2(doc) {
   const objectLine = doc.objectLine;
   return {
@@ -36125,7 +33576,7 @@ function applyAsWritten(fluxDocuments, configs, builder, defaultNamespace) {
     }
   }
   const rules = { buildOf: () => [], variablesOf: () => void 0, plainBuilder: builder, builderFor: () => builder };
-  const applier = new ClusterApplier(WHOLE_PATH_CLUSTER, rules, defaultNamespace);
+  const applier = new ClusterApplier(WHOLE_PATH_CLUSTER, rules, new ClusterVariables(), defaultNamespace);
   const placements = [];
   for (const { doc } of fluxDocuments) {
     const items = kustomizePlacements.get(doc) ?? [{ doc, value: doc.value, namePrefix: "", nameSuffix: "" }];
@@ -36196,7 +33647,8 @@ function mergeCluster(name, parts) {
       message: duplicateObjectMessage(object.kind, id, location(first.source), location(object.source))
     });
   }
-  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown) };
+  const definitions = new Set(parts.flatMap((part) => [...part.definitions ?? []]));
+  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown), definitions, fluxInstance: parts.some((part) => part.fluxInstance === true) };
 }
 async function readRepository(paths, options) {
   const cwd = options.cwd ?? process.cwd();
@@ -36291,7 +33743,7 @@ function orderMessage(dependency, own, other, ownAppliesOther) {
 }
 
 // src/cli/check.ts
-var GRAPH_KINDS = /* @__PURE__ */ new Set(["HelmRelease", "Kustomization", "ResourceSet"]);
+var GRAPH_KINDS2 = /* @__PURE__ */ new Set(["HelmRelease", "Kustomization", "ResourceSet"]);
 var checkUsage = `Usage: releasegate check [options] PATH...
 
 Checks the dependsOn graph of every Flux HelmRelease and Kustomization that Flux would apply from PATH
@@ -36331,9 +33783,11 @@ function withoutUnresolvedEntries(object) {
 function checkCluster(cluster, options) {
   const graph = new DependencyGraph();
   const sources = /* @__PURE__ */ new Map();
+  const locations = /* @__PURE__ */ new Map();
   for (const object of cluster.objects) {
     graph.upsert(withoutUnresolvedEntries(object));
-    sources.set(`${object.kind}/${object.namespace}/${object.name}`, object.source);
+    sources.set(`${object.kind}/${object.namespace}/${object.name}`, object);
+    locations.set(`${object.kind}/${object.namespace}/${object.name}`, object.source);
   }
   const reported = cluster.problems.map((problem) => ({
     type: problem.type,
@@ -36346,7 +33800,8 @@ function checkCluster(cluster, options) {
   }));
   {
     for (const problem of findProblems(graph, options)) {
-      const source = sources.get(`${problem.kind}/${problem.object}`);
+      const object = sources.get(`${problem.kind}/${problem.object}`);
+      const source = object?.source;
       const cycle = problem.type === "self-dependency" ? [problem.object, problem.object] : problem.cycle;
       const entry = {
         type: reportedType[problem.type],
@@ -36356,15 +33811,24 @@ function checkCluster(cluster, options) {
         ...cycle === void 0 ? {} : { cycle },
         cluster: cluster.name,
         file: source?.file ?? "",
-        line: source?.line ?? 0,
-        message: problem.message
+        // A problem with one entry is reported at that entry (where it is fixed); a cycle at its object.
+        line: (object !== void 0 && cycle === void 0 && problem.dependency !== void 0 ? entryLine(object, problem.dependency) : void 0) ?? source?.line ?? 0,
+        message: problem.type === "cycle" && problem.cycleNodes !== void 0 ? cycleAcrossFiles(graph, problem.cycleNodes, locations) : problem.message
       };
+      if (problem.type === "cycle" && problem.cycleNodes !== void 0) entry.messageWithKinds = cycleAcrossFiles(graph, problem.cycleNodes, locations, () => true);
       const dependencyKind = problem.dependencyNode === void 0 ? problem.kind : kindOfNode(problem.dependencyNode);
       const maker = problem.type === "missing" && problem.dependency !== void 0 ? mightGenerate(cluster, dependencyKind, problem.dependency) : void 0;
       if (maker !== void 0) {
         entry.type = "unverified";
         entry.message = unverifiedMessage(dependencyKind, problem.dependency, maker.resourceSet, maker.reason);
-      } else if (problem.type === "missing" && problem.dependency !== void 0 && !GRAPH_KINDS.has(dependencyKind)) {
+      } else if (problem.type === "missing" && problem.dependency !== void 0 && dependencyKind === CRD_KIND) {
+        const name = problem.dependency.slice(problem.dependency.lastIndexOf("/") + 1);
+        if (cluster.definitions?.has(name) === true) continue;
+        if (!(cluster.fluxInstance === true && isFluxCrd(name))) {
+          entry.type = "unverified";
+          entry.message = unreadKindMessage(dependencyKind, problem.dependency);
+        }
+      } else if (problem.type === "missing" && problem.dependency !== void 0 && !GRAPH_KINDS2.has(dependencyKind)) {
         entry.type = "unverified";
         entry.message = unreadKindMessage(dependencyKind, problem.dependency);
       }
@@ -36376,6 +33840,23 @@ function checkCluster(cluster, options) {
     reported.push({ type: "order", kind: "HelmRelease", object, dependency, cluster: cluster.name, file: source.file, line: source.line, message });
   }
   return reported;
+}
+function entryLine(object, dependency) {
+  const index = object.dependsOn.findIndex((entry) => {
+    const namespace = entry.namespace ?? (object.kind === "ResourceSet" ? void 0 : object.namespace);
+    return dependency === `${namespace ?? ""}/${entry.name}` || namespace === void 0 && dependency.endsWith(`/${entry.name}`);
+  });
+  return index === -1 ? void 0 : dependencyLineOf(object, index);
+}
+function jsonProblem({ messageWithKinds, ...problem }) {
+  return messageWithKinds === void 0 ? problem : { ...problem, message: messageWithKinds };
+}
+function cycleAcrossFiles(graph, cycle, sources, ambiguous = sharedNameIn((node) => graph.has(node))) {
+  const places = cycle.flatMap((node) => {
+    const source = sources.get(node);
+    return source === void 0 ? [] : [`${source.file}:${source.line}`];
+  });
+  return cycleProblemMessage(cycle, ambiguous, places);
 }
 function mightGenerate(cluster, kind, dependency) {
   const namespace = dependency.slice(0, dependency.indexOf("/"));
@@ -36394,7 +33875,7 @@ function summary(clusters, unreached, problems) {
   else {
     const counts = /* @__PURE__ */ new Map();
     for (const problem of problems) counts.set(problem.type, (counts.get(problem.type) ?? 0) + 1);
-    parts.push(`${plural(problems.length, "problem")} (${[...counts].map(([type2, count]) => `${count} ${type2}`).join(", ")})`);
+    parts.push(`${plural(problems.length, "problem")} (${[...counts].map(([type, count]) => `${count} ${type}`).join(", ")})`);
   }
   return parts.join("; ");
 }
@@ -36408,9 +33889,9 @@ function byPlace(a, b) {
   const order2 = (x, y) => x < y ? -1 : x > y ? 1 : 0;
   return order2(a.cluster, b.cluster) || order2(a.file, b.file) || a.line - b.line || order2(a.object, b.object) || order2(a.message, b.message);
 }
-function usageOnce(parse3) {
+function usageOnce(parse4) {
   try {
-    return parse3();
+    return parse4();
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(error.message.replace(/^check: /, ""));
     throw error;
@@ -36466,7 +33947,8 @@ async function runCheck(argv, io) {
     const report = {
       clusters: clusters.map((cluster) => ({ name: cluster.name, objects: cluster.objects.length })),
       objects: clusters.reduce((total, cluster) => total + cluster.objects.length, 0),
-      problems,
+      // Kinds always, in JSON: a program reading one problem has no line around it to tell them.
+      problems: problems.map(jsonProblem),
       ...includeUnreached ? { unreached: repository.unreached } : {}
     };
     io.stdout(`${JSON.stringify(report, null, 2)}

@@ -17,6 +17,7 @@ import { fixedTlsSource, testTlsMaterial } from "../src/admission/tls.test-suppo
 import { generateCertificateAuthority, generateServingCertificate } from "../src/certs/generate.js";
 import type { TlsMaterial } from "../src/certs/tls-material.js";
 import type { FluxKind, FluxObject } from "../src/graph/types.js";
+import { createMetrics } from "../src/metrics/metrics.js";
 import { KindStore } from "../src/cluster/kind-store.js";
 import { eventually } from "./helpers/eventually.js";
 
@@ -26,8 +27,10 @@ function syncedCache(kind: FluxKind) {
   return { kind, isSynced: () => true, list: (): FluxObject[] => [], subscribe: () => () => undefined };
 }
 
-function listener(options: { budget?: BodyBudget; requireClientCertificate?: boolean } = {}) {
+function listener(options: { budget?: BodyBudget; requireClientCertificate?: boolean; metrics?: ReturnType<typeof createMetrics>; bodyTimeoutMs?: number } = {}) {
   return createAdmissionListener({
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: options.bodyTimeoutMs } : {}),
     graphs: new AdmissionGraphs([new KindStore(syncedCache("HelmRelease")), new KindStore(syncedCache("Kustomization"))]),
     pending: new PendingBatch(),
     policy: DEFAULT_ADMISSION_POLICY,
@@ -140,6 +143,62 @@ describe("request bodies and timeouts", () => {
     // 1.5 s timeout, checked every second: well within kube-apiserver's 10 s (it used to take 57 s).
     expect(Date.now() - started).toBeLessThan(8000);
     await eventually(() => budget.inUse === 0, { timeoutMs: 5000, what: "the timed-out body's reservation released" });
+  });
+});
+
+describe("bodies bounded by structure", () => {
+  let server: AdmissionServer;
+  const budget = new BodyBudget(64 * 1024 * 1024);
+  const metrics = createMetrics({ defaultMetrics: false });
+  beforeAll(async () => {
+    server = await startAdmissionServer(listener({ budget, metrics, bodyTimeoutMs: 500 }), fixedTlsSource(testTlsMaterial()), { port: 0, host: "127.0.0.1", logger: silent, requestTimeoutMs: 5000 });
+  });
+  afterAll(() => server.close());
+
+  const sample = async (reason: string): Promise<string | undefined> =>
+    (await metrics.registry.metrics()).split("\n").find((line) => line.startsWith("releasegate_admission_requests_total{") && line.includes(`reason="${reason}"`));
+
+  it("refuses a body nested deeper than 1,000 levels with one line, before parsing it", async () => {
+    const half = 3 * 1000 * 1000;
+    const answer = await post(server.port, "[".repeat(half) + "]".repeat(half));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toBe("request body refused: it nests deeper than 1000 levels; a Kubernetes object is far smaller\n");
+    expect(await sample("too-complex")).toMatch(/ 1$/);
+  });
+
+  it("refuses a flat body of more than 150,000 arrays", async () => {
+    const answer = await post(server.port, `[${"[],".repeat(2_000_000)}[]]`);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toContain("more than 150000 objects and arrays");
+  });
+
+  it("takes an AdmissionReview with a large, realistic values tree", async () => {
+    const values: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++) values[`key${i}`] = { enabled: true, replicas: i, image: { repository: "ghcr.io/example/app", tag: `v${i}` } };
+    const body = admissionReview({ operation: "CREATE", object: { kind: "HelmRelease", name: "big", namespace: "default" } }) as { request: { object: { spec: Record<string, unknown> } } };
+    body.request.object.spec.values = values;
+    const answer = await post(server.port, JSON.stringify(body));
+    expect(answer.status).toBe(200);
+    expect(budget.inUse).toBe(0);
+  });
+
+  it("answers a body that stops short of its Content-Length with a 408 that says so, and counts it", async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request(
+        { host: "127.0.0.1", port: server.port, path: "/validate", method: "POST", rejectUnauthorized: false, agent: false, headers: { "content-length": 1000 } },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on("error", reject);
+      req.write("{}");
+    });
+    expect(answer).toEqual({ status: 408, body: "request body incomplete: 2 bytes of the 1000 its Content-Length declared arrived within 0.5 s; send the whole body\n" });
+    expect(await sample("incomplete-body")).toMatch(/ 1$/);
+    for (let i = 0; i < 100 && budget.inUse > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(budget.inUse).toBe(0);
   });
 });
 

@@ -74,7 +74,7 @@ describe("the GitHub Action", () => {
     const result = await runAction(repo, { paths: "apps/cache" });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      "::error file=apps/cache/backend.yaml,line=4::default/backend: dependency cycle default/backend → default/redis → default/backend: remove one of these dependsOn entries",
+      "::error file=apps/cache/backend.yaml,line=4::default/backend: dependency cycle default/backend → default/redis → default/backend (defined at apps/cache/backend.yaml:4, apps/cache/redis.yaml:4): remove one of these dependsOn entries",
     );
   });
 

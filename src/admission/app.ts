@@ -31,6 +31,8 @@ export interface AdmissionAppOptions extends AdmissionContext {
   peerAuth?: PeerAuthenticator;
   logger?: Logger;
   bodyLimitBytes?: number;
+  /** How long a body may take after its headers (validate-handler.ts; 408 after it). */
+  bodyTimeoutMs?: number;
   /** Total of request bodies buffered at once; one budget for the whole listener. */
   bodyBudget?: BodyBudget;
   /** Refuse reviews without a client certificate the server verified (`--client-ca-file`). */
@@ -89,7 +91,18 @@ export function createAdmissionApp(input: AdmissionAppOptions): Express {
   app.all("/validate", (req, res) => validate(req, res));
 
   if (options.peerAuth !== undefined) {
-    app.use(pendingRoutes({ batch: options.pending, auth: options.peerAuth, logger: log, ...(options.now ? { now: options.now } : {}) }));
+    const unconfirmed = options.unconfirmed;
+    const graphs = options.graphs;
+    app.use(
+      pendingRoutes({
+        batch: options.pending,
+        auth: options.peerAuth,
+        logger: log,
+        ...(options.now ? { now: options.now } : {}),
+        // Every kind's graph is the one shared graph (admission-graphs.ts).
+        ...(unconfirmed !== undefined ? { edges: { unconfirmed, cache: () => graphs.graph("HelmRelease") } } : {}),
+      }),
+    );
   }
 
   app.use((_req, res) => {

@@ -6,6 +6,10 @@
 // - On the deny path only — a dependency missing from the cache and from the local batch — the replica
 //   asks its peers (`GET /pending?kind=…&key=…`) before denying, which also covers an announcement still
 //   in flight. Allow paths never touch the network.
+// - Edges: before answering a review that adds a dependsOn edge, the replica announces the object's new
+//   edges to every peer (`POST /edges`); a peer refuses them (409, with the cycle) when they close a cycle
+//   with what it holds, else keeps them as unconfirmed (edge-guard.ts). `DELETE /edges?id=…` takes them
+//   back when the review was denied after all. A peer that does not answer in time fails the review closed.
 // Both go over the webhook's own HTTPS port, authenticated with peer-auth.ts; the peer's server
 // certificate is verified against the webhook's CA (pod IPs are not in its SANs, so the chain is what
 // identifies a replica, not the host name).
@@ -14,10 +18,15 @@ import express from "express";
 import type { Request, Response, Router } from "express";
 import type { TlsMaterial } from "../certs/tls-material.js";
 import type { DependencyEntry, FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
+import type { GraphView } from "../graph/dependency-graph.js";
+import type { NodeKey } from "../graph/types.js";
+import { acceptPeerEdges } from "./edge-guard.js";
+import type { EdgePeers, ProposalOutcome } from "./edge-guard.js";
 import { PEER_AUTH_HEADER } from "./peer-auth.js";
 import type { PeerAuthenticator } from "./peer-auth.js";
 import type { PendingBatch, PendingObject } from "./pending-batch.js";
 import type { PeerSource, PeerUrl } from "./peer-source.js";
+import type { UnconfirmedEdge, UnconfirmedEdges } from "./unconfirmed-edges.js";
 import { decodeFluxObject } from "../flux/decode.js";
 import { GUARDED_KINDS } from "../flux/kinds.js";
 import { isRecord } from "../runtime/json.js";
@@ -25,6 +34,7 @@ import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
 
 export const PENDING_PATH = "/pending";
+const EDGES_PATH = "/edges";
 const WIRE_API_VERSION = "releasegate.io/v1";
 
 /** One pending object on the wire; TTLs are relative so replicas' clocks need not agree. */
@@ -65,6 +75,8 @@ export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: numb
 export interface PendingRoutesOptions {
   batch: PendingBatch;
   auth: PeerAuthenticator;
+  /** Serves the peers' edge announcements (POST/DELETE /edges) against this replica's cache. */
+  edges?: { unconfirmed: UnconfirmedEdges; cache: () => GraphView };
   now?: () => number;
   logger?: Logger;
 }
@@ -120,7 +132,63 @@ export function pendingRoutes(options: PendingRoutesOptions): Router {
       .map((entry) => toWire(entry, t));
     res.json({ apiVersion: WIRE_API_VERSION, kind: "PendingObjectList", items });
   });
+
+  const edges = options.edges;
+  if (edges !== undefined) {
+    router.post(EDGES_PATH, raw, (req, res) => {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (!authenticated(req, res, body)) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString("utf8"));
+      } catch {
+        res.status(400).type("text/plain").send("body is not JSON\n");
+        return;
+      }
+      const item = isRecord(parsed) && parsed.kind === "UnconfirmedEdges" ? parseEdgesItem(parsed) : undefined;
+      if (item === undefined) {
+        res.status(400).type("text/plain").send("body is not UnconfirmedEdges\n");
+        return;
+      }
+      const answer = acceptPeerEdges(edges.cache(), edges.unconfirmed, item.object, item.added, item.id, item.ttlMs);
+      if (answer.type === "accepted") {
+        res.status(204).end();
+      } else if (answer.type === "conflict") {
+        log.debug({ object: `${item.object.namespace}/${item.object.name}`, kind: item.object.kind }, "refused a peer's edges: they close a cycle with edges held here");
+        res.status(409).json({ apiVersion: WIRE_API_VERSION, kind: "EdgeConflict", cycle: answer.cycle });
+      } else {
+        res.status(503).type("text/plain").send("too many unconfirmed edges held here\n");
+      }
+    });
+    router.delete(EDGES_PATH, (req, res) => {
+      if (!authenticated(req, res, Buffer.alloc(0))) return;
+      const id = req.query.id;
+      if (typeof id !== "string" || id === "") {
+        res.status(400).type("text/plain").send("query must be ?id=…\n");
+        return;
+      }
+      edges.unconfirmed.remove(id);
+      res.status(204).end();
+    });
+  }
   return router;
+}
+
+/** One edge announcement on the wire (ttlSeconds relative, as for pending objects). */
+function edgesToWire(entry: UnconfirmedEdge, added: readonly NodeKey[], now: number): string {
+  const { kind, namespace, name, dependsOn } = entry.object;
+  return JSON.stringify({ apiVersion: WIRE_API_VERSION, kind: "UnconfirmedEdges", id: entry.id, object: { kind, namespace, name, dependsOn }, added, ttlSeconds: Math.max(0, (entry.expiresAt - now) / 1000) });
+}
+
+/** Parses an edge announcement strictly, through the same decoder as a pending object. */
+function parseEdgesItem(value: Record<string, unknown>): { id: string; object: FluxObject; added: NodeKey[]; ttlMs: number } | undefined {
+  const id = value.id;
+  const added = value.added;
+  if (typeof id !== "string" || id === "" || id.length > 100) return undefined;
+  if (!Array.isArray(added) || added.length > 1000 || added.some((a) => typeof a !== "string")) return undefined;
+  const item = parseWireItem(value);
+  if (item === undefined) return undefined;
+  return { id, object: item.object, added: added as NodeKey[], ttlMs: item.ttlMs };
 }
 
 export interface PendingPeersOptions {
@@ -132,6 +200,8 @@ export interface PendingPeersOptions {
   /** Per-peer budget when asking before a denial; well inside the webhook's timeoutSeconds (chart: 5 s). */
   askTimeoutMs?: number;
   announceTimeoutMs?: number;
+  /** Per-peer bound on an edge announcement; past it the review fails closed (503). */
+  edgeTimeoutMs?: number;
   now?: () => number;
   logger?: Logger;
 }
@@ -141,8 +211,8 @@ interface PeerResponse {
   body: string;
 }
 
-/** The client side: announce local dry-runs, ask peers before denying a missing dependency. */
-export class PendingPeers {
+/** The client side: announce local dry-runs, ask peers before denying a missing dependency, announce edges. */
+export class PendingPeers implements EdgePeers {
   private readonly now: () => number;
   private readonly log: Logger;
   private agent: { ca: string; agent: https.Agent } | undefined;
@@ -220,6 +290,43 @@ export class PendingPeers {
     return learned;
   }
 
+  /**
+   * Announces edges about to be allowed to every peer, all at once: accepted when every peer kept them,
+   * the first conflict a peer reports, or unavailable when one did not answer (or refused) in its bound.
+   */
+  async propose(entry: UnconfirmedEdge, added: readonly NodeKey[]): Promise<ProposalOutcome> {
+    const peers = this.options.source.peers();
+    if (peers.length === 0) return ACCEPTED;
+    const body = edgesToWire(entry, added, this.now());
+    const timeout = this.options.edgeTimeoutMs ?? 1000;
+    const answers = await Promise.all(
+      peers.map((peer) =>
+        this.request(peer, "POST", EDGES_PATH, body, timeout).then(
+          (res): ProposalOutcome => {
+            if (res.status === 204) return ACCEPTED;
+            const cycle = res.status === 409 ? conflictCycle(res.body) : undefined;
+            if (cycle !== undefined) return { type: "conflict", cycle, peer };
+            return { type: "unavailable", error: `peer ${peer} answered ${res.status}` };
+          },
+          (error: unknown): ProposalOutcome => ({ type: "unavailable", error: `peer ${peer}: ${errorLine(error)}` }),
+        ),
+      ),
+    );
+    const refused = answers.find((a) => a.type === "conflict") ?? answers.find((a) => a.type === "unavailable");
+    if (refused?.type === "unavailable") this.log.warn({ object: entry.node, err: refused.error }, "a peer did not take an edge announcement; the review fails closed");
+    return refused ?? ACCEPTED;
+  }
+
+  /** Takes announced edges back from every peer; failures are logged (the peer's copy expires anyway). */
+  retract(id: string): void {
+    const path = `${EDGES_PATH}?${new URLSearchParams([["id", id]]).toString()}`;
+    for (const peer of this.options.source.peers()) {
+      this.request(peer, "DELETE", path, "", this.options.announceTimeoutMs ?? 2000).catch((error: unknown) =>
+        this.log.debug({ peer, err: errorLine(error) }, "taking back announced edges from a peer failed; they expire there"),
+      );
+    }
+  }
+
   private httpsAgent(): https.Agent | undefined {
     const material = this.options.tls();
     if (material === undefined) return undefined;
@@ -230,7 +337,7 @@ export class PendingPeers {
         ca,
         agent: new https.Agent({
           keepAlive: true,
-          maxSockets: 4,
+          maxSockets: 16,
           ca,
           minVersion: "TLSv1.2",
           // The chain is verified against the webhook's CA; the host name (a pod IP) is not in the SANs.
@@ -241,7 +348,7 @@ export class PendingPeers {
     return this.agent.agent;
   }
 
-  private request(peer: PeerUrl, method: "GET" | "POST", path: string, body: string, timeoutMs: number): Promise<PeerResponse> {
+  private request(peer: PeerUrl, method: "GET" | "POST" | "DELETE", path: string, body: string, timeoutMs: number): Promise<PeerResponse> {
     return new Promise((resolve, reject) => {
       const agent = this.httpsAgent();
       const signature = this.options.auth.sign(method, path, body);
@@ -285,6 +392,19 @@ export class PendingPeers {
       req.on("error", fail);
       req.end(method === "POST" ? body : undefined);
     });
+  }
+}
+
+const ACCEPTED: ProposalOutcome = { type: "accepted" };
+
+/** The cycle of a 409 EdgeConflict answer, if it is one. */
+function conflictCycle(text: string): NodeKey[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!isRecord(parsed) || !Array.isArray(parsed.cycle) || parsed.cycle.some((n) => typeof n !== "string")) return undefined;
+    return parsed.cycle as NodeKey[];
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,7 +7,12 @@ import type { ConfirmMissing, MissingDependency, ReadOutcome } from "../cluster/
 import { GUARDED_KINDS, isGuardedKind } from "../flux/kinds.js";
 import { kindOfNode, objectKeyOf } from "../graph/refs.js";
 import type { FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
+import type { GraphView } from "../graph/dependency-graph.js";
 import { ConfirmedObjectsView } from "./confirmed-view.js";
+import { addedEdges, conflictDenial, dependencyNodes, guardsDecision } from "./edge-guard.js";
+import type { EdgePeers } from "./edge-guard.js";
+import type { ConfirmCurrent } from "../cluster/current-read.js";
+import type { UnconfirmedEdges } from "./unconfirmed-edges.js";
 import type { AdmissionGraphSource } from "./admission-graphs.js";
 import { decide, shouldRecordPending } from "./decide.js";
 import type { Decision } from "./decision.js";
@@ -40,9 +45,22 @@ export interface AdmissionContext {
    *  wait: "missing" is confirmed by one consistent read, bounded by cacheLagMs, never by sleeping. */
   confirmMissing?: ConfirmMissing;
   now?: () => number;
+  /**
+   * Edges allowed and not yet seen stored (unconfirmed-edges.ts). With it, a review that adds a dependsOn
+   * edge takes the edge-adding path (edge-guard.ts): one read proving the API server answers, the
+   * decision and the record in one step, the peers told before the answer.
+   */
+  unconfirmed?: UnconfirmedEdges;
+  /** The other replicas, told of every edge this one allows before it answers (pending-peers.ts). */
+  edgePeers?: EdgePeers;
+  /** A consistent read that proves the API server answers now (cluster/current-read.ts); without it the
+   *  edge-adding path decides on the cache and the unconfirmed edges alone (tests of the rules). */
+  confirmCurrent?: ConfirmCurrent;
+  /** The bound on that read (default 1000 ms); past it the review gets a 503. */
+  currentReadTimeoutMs?: number;
 }
 
-export type AnswerSource = "memory" | "reads";
+export type AnswerSource = "memory" | "reads" | "path";
 
 export type ReviewResult =
   | {
@@ -56,11 +74,15 @@ export type ReviewResult =
       source: AnswerSource;
     }
   | { type: "bad-request"; error: string }
-  | { type: "not-synced"; request: AdmissionRequest; error: string };
+  | { type: "not-synced"; request: AdmissionRequest; error: string }
+  /** The edge-adding path could not make sure (the API server or a peer did not answer, too many edges in flight): 503. */
+  | { type: "unavailable"; request: AdmissionRequest; error: string };
 
 function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>, suggest = true): Decision {
   const base = ctx.graphs.graph(request.kind);
-  const view = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
+  let view: GraphView = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
+  // Only an added edge can close a cycle: reviews that add none (most) decide on the cache as before.
+  if (ctx.unconfirmed !== undefined && ctx.unconfirmed.count > 0 && addedEdges(request, true).length > 0) view = withUnconfirmed(view, base, ctx);
   const now = ctx.now?.();
   // A ResourceSet's dependency may be of another kind, pending under its own kind.
   const pendingKinds: readonly FluxKind[] = request.kind === "ResourceSet" ? GUARDED_KINDS : [request.kind];
@@ -103,8 +125,69 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
     !decision.allowed &&
     decision.unresolved !== undefined &&
     (ctx.peers !== undefined || (lag > 0 && (ctx.confirmMissing !== undefined || ctx.graphs.waitForKeys !== undefined)));
-  if (!mayResolve) return finish(request, decision.suggestionsLeftOut === true ? decideNow(request, ctx) : decision, ctx, false, "memory");
+  if (!mayResolve) {
+    const final = decision.suggestionsLeftOut === true ? decideNow(request, ctx) : decision;
+    return guarded(request, final, ctx) ? guardEdges(request, ctx) : finish(request, final, ctx, false, "memory");
+  }
   return resolveMissing(request, decision, ctx, lag);
+}
+
+/** The cache's graph (and what the deny path's reads added to it) with the unconfirmed edges; `cache` is the watch's own graph. */
+function withUnconfirmed(view: GraphView, cache: GraphView, ctx: AdmissionContext): GraphView {
+  const unconfirmed = ctx.unconfirmed;
+  if (unconfirmed === undefined || unconfirmed.count === 0) return view;
+  unconfirmed.settle(cache);
+  return unconfirmed.view(view);
+}
+
+/** An allowed review that adds an edge, with the edge-adding path available: it takes that path. */
+function guarded(request: AdmissionRequest, decision: Decision, ctx: AdmissionContext): boolean {
+  return ctx.unconfirmed !== undefined && guardsDecision(decision) && addedEdges(request).length > 0;
+}
+
+/**
+ * The edge-adding path (edge-guard.ts): make sure the API server answers now, decide again and record the
+ * edges in one synchronous step, tell the peers, then answer. Every way it cannot make sure ends in a
+ * 503, never in an allowed guess.
+ */
+async function guardEdges(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>): Promise<ReviewResult> {
+  const object = request.object!;
+  const unconfirmed = ctx.unconfirmed!;
+  if (ctx.confirmCurrent !== undefined) {
+    const bound = ctx.currentReadTimeoutMs ?? 1000;
+    const current = await ctx.confirmCurrent(request.kind, request.namespace, bound);
+    if (!current.ok) return { type: "unavailable", request, error: `not allowing a new dependsOn edge while the API server does not answer (its cache may be behind): ${current.error}; try again shortly` };
+  }
+  // From here to the record, one synchronous step: no other review runs in between.
+  if (isGuardedKind(request.kind) && !ctx.graphs.isSynced(request.kind)) {
+    return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
+  }
+  // What the deny path's reads found (a dependency of a kind releasegate does not cache) still counts.
+  const decision = decideNow(request, ctx, confirmed, true);
+  if (!guardsDecision(decision)) return finish(request, decision, ctx, false, "path");
+  const entry = unconfirmed.add(object, dependencyNodes(object));
+  if (entry === undefined) {
+    return { type: "unavailable", request, error: `${unconfirmed.maxEntries} allowed dependsOn changes are waiting to be seen stored; try again shortly` };
+  }
+  const peers = ctx.edgePeers;
+  if (peers === undefined) {
+    unconfirmed.commit(entry.id);
+    return finish(request, decision, ctx, false, "path");
+  }
+  const outcome = await peers.propose(entry, addedEdges(request));
+  // A peer's review that won a tie with this one while it waited (edge-guard.ts acceptPeerEdges).
+  const lost = unconfirmed.lostCycle(entry.id);
+  if (outcome.type === "accepted" && lost === undefined) {
+    unconfirmed.commit(entry.id);
+    return finish(request, decision, ctx, true, "path");
+  }
+  // The write will not happen: take the edges back here and from the peers that kept them.
+  unconfirmed.remove(entry.id);
+  peers.retract(entry.id);
+  if (lost !== undefined) return finish(request, conflictDenial(lost, decision.warnings), ctx, true, "path");
+  if (outcome.type === "conflict") return finish(request, conflictDenial(outcome.cycle, decision.warnings), ctx, true, "path");
+  const error = outcome.type === "unavailable" ? outcome.error : "no answer";
+  return { type: "unavailable", request, error: `not allowing a new dependsOn edge without every replica's agreement: ${error}; try again shortly` };
 }
 
 /**
@@ -131,6 +214,7 @@ async function resolveMissing(request: AdmissionRequest, first: Decision, ctx: A
     await Promise.all([...cachedKeysByKind(decision.unresolved)].map(([kind, keys]) => graphs.waitForKeys!(kind, keys, lag)));
     decision = decideNow(request, ctx);
   }
+  if (guarded(request, decision, ctx)) return guardEdges(request, ctx, outcomes);
   return finish(request, decision, ctx, askPeers, "reads");
 }
 

@@ -5,14 +5,18 @@
 // createAdmissionListener sends POST /validate straight to it, so there is one implementation.
 //
 // Answers: 200 with an AdmissionReview; 400 with one line for a body that is not JSON or not an
-// AdmissionReview; 413 over the size limit; 415 for a compressed body; 429 when the bodies being received
-// together would exceed the body budget (body-budget.ts); 401 without a client certificate when one is
-// required; 503 while the cache is not synced or is stale; 500 (logged) if anything throws. Never an
+// AdmissionReview, or whose structure is past the limits (body-reader.ts); 408 for a body that stops short
+// of its Content-Length; 413 over the size limit; 415 for a compressed body; 429 when the bodies being
+// received and parsed together would exceed the body budget (body-budget.ts); 401 without a client certificate when one is
+// required; 503 while the cache is not synced or is stale, or when a new dependsOn edge cannot be
+// confirmed (edge-guard.ts); 500 (logged) if anything throws. Never an
 // unhandled rejection.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { BodyBudget } from "./body-budget.js";
+import { readJsonBody } from "./body-reader.js";
+import type { BodyRefusal, StructureLimits } from "./body-reader.js";
 import type { StalenessView } from "./app.js";
 import { reviewAdmission } from "./review-handler.js";
 import type { AdmissionContext, AnswerSource, ReviewResult } from "./review-handler.js";
@@ -32,9 +36,16 @@ export interface ValidateHandlerOptions extends AdmissionContext {
   bodyBudget?: BodyBudget;
   /** Refuse reviews from a client without a verified certificate (`--client-ca-file`). */
   requireClientCertificate?: boolean;
+  /** Depth, container and value limits checked before a body is parsed (body-reader.ts). */
+  structureLimits?: StructureLimits;
+  /** How long a body may take to arrive after its headers (408 after it); below the server's request timeout. */
+  bodyTimeoutMs?: number;
   /** Says why a kind that counts as not synced is stale (app.ts). */
   staleness?: StalenessView;
 }
+
+/** Below server.ts's default request timeout (10 s), so a short body gets this answer and not Node's bare 408. */
+const DEFAULT_BODY_TIMEOUT_MS = 8_000;
 
 const KNOWN_OPERATIONS = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
 
@@ -44,33 +55,28 @@ function sendText(res: ServerResponse, status: number, text: string, headers: Re
   res.end(body);
 }
 
-function mebibytes(bytes: number): string {
-  return `${Number((bytes / (1024 * 1024)).toFixed(2))} MiB`;
-}
-
 export function createValidateHandler(options: ValidateHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const log = options.logger ?? silentLogger;
   const metrics = options.metrics;
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const tooLarge = `request body is larger than ${mebibytes(limit)}`;
   const budget = options.bodyBudget ?? new BodyBudget();
-  const overBudgetText = `the webhook is receiving ${mebibytes(budget.totalBytes)} of review bodies already; retry shortly`;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
 
   const count = (kind: string, operation: string, decision: string, reason: string, startedAt: bigint, source: AnswerSource = "memory"): void => {
     metrics?.admissionTally.record(kind, KNOWN_OPERATIONS.has(operation) ? operation : "unknown", decision, reason, Number(process.hrtime.bigint() - startedAt) / 1e9, source);
   };
 
-  const reject = (res: ServerResponse, status: number, text: string, startedAt: bigint, headers?: Record<string, string>): void => {
+  const reject = (res: ServerResponse, status: number, text: string, startedAt: bigint, headers?: Record<string, string>, reason = "bad-request"): void => {
     log.warn({ path: "/validate", status, error: text }, "rejected a request that is not a valid AdmissionReview");
     sendText(res, status, text, headers);
-    count("unknown", "unknown", "error", "bad-request", startedAt);
+    count("unknown", "unknown", "error", reason, startedAt);
   };
 
   // Over the body budget: 429 with Retry-After, as kube-apiserver's own max-in-flight limit answers, and
   // logged at debug only, since a burst would otherwise log one line per refused review.
-  const busy = (res: ServerResponse, startedAt: bigint): void => {
+  const busy = (res: ServerResponse, refusal: BodyRefusal, startedAt: bigint): void => {
     log.debug({ path: "/validate", status: 429, budgetBytes: budget.totalBytes }, "refused a review over the body budget");
-    sendText(res, 429, overBudgetText, { "retry-after": "1", connection: "close" });
+    sendText(res, 429, refusal.text, refusal.headers);
     count("unknown", "unknown", "error", "over-budget", startedAt);
   };
 
@@ -85,6 +91,13 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
         count(result.request.kind, result.request.operation, "error", stale ? "stale" : "not-synced", startedAt);
         return;
       }
+      case "unavailable":
+        // The edge-adding path could not make sure (edge-guard.ts): fail closed, kube-apiserver applies
+        // the failurePolicy, and the request can be retried.
+        log.warn({ uid: result.request.uid, kind: result.request.kind, object: `${result.request.namespace}/${result.request.name}`, error: result.error }, "could not confirm a new dependsOn edge; answered 503");
+        sendText(res, 503, result.error);
+        count(result.request.kind, result.request.operation, "error", "unconfirmed", startedAt, "path");
+        return;
       case "answer": {
         const { request, decision } = result;
         const body = JSON.stringify(result.response);
@@ -115,6 +128,32 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
     count("unknown", "unknown", "error", "error", startedAt);
   };
 
+  // The reservation is held until the answer is sent (res "close"): the body budget bounds the parsed
+  // review too (body-reader.ts).
+  const review = (body: unknown, res: ServerResponse, startedAt: bigint): void => {
+    let result: ReturnType<typeof reviewAdmission>;
+    try {
+      result = reviewAdmission(body, options);
+      if (!(result instanceof Promise)) {
+        answer(res, result, startedAt);
+        return;
+      }
+    } catch (error) {
+      failed(res, error, startedAt);
+      return;
+    }
+    result.then(
+      (settled) => {
+        try {
+          answer(res, settled, startedAt);
+        } catch (error) {
+          failed(res, error, startedAt);
+        }
+      },
+      (error: unknown) => failed(res, error, startedAt),
+    );
+  };
+
   return (req, res) => {
     // Timed from the request's arrival, so the histogram includes reading and parsing a large object.
     const startedAt = process.hrtime.bigint();
@@ -134,118 +173,27 @@ export function createValidateHandler(options: ValidateHandlerOptions): (req: In
       req.resume();
       return;
     }
-    const header = req.headers["content-length"];
-    const declared = header === undefined ? undefined : Number(header);
-    if (declared !== undefined && declared > limit) {
-      // Say so before reading, and close: the rest of the body is not worth receiving.
-      reject(res, 413, tooLarge, startedAt, { connection: "close" });
-      // Not read on: the socket stays paused and closes with the answer (or at the request timeout).
-      return;
-    }
-    // The whole declared body is reserved up front (and received into one buffer of that size); a
-    // chunked body reserves each chunk as it comes.
-    let reserved = 0;
-    const release = (): void => {
-      budget.release(reserved);
-      reserved = 0;
-    };
-    const overBudget = (): void => {
-      over = true;
-      chunks.length = 0;
-      release();
-      busy(res, startedAt);
-      // The rest of the body is not received (nor decrypted): the socket stays paused and closes with
-      // the answer, or at the request timeout if the client keeps sending.
-      req.pause();
-    };
-    res.once("close", release);
-    req.once("close", () => {
-      // The connection ended before the body did (a timeout's 408, a client gone): nothing to answer.
-      if (!req.complete) {
-        over = true;
-        chunks.length = 0;
-        whole = undefined;
-        release();
-      }
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    let whole: Buffer | undefined;
-    if (declared !== undefined && Number.isInteger(declared) && declared > 0) {
-      if (!budget.tryReserve(declared)) {
-        overBudget();
+    readJsonBody(req, { limitBytes: limit, budget, timeoutMs: bodyTimeoutMs, ...(options.structureLimits ? { structure: options.structureLimits } : {}) }, (outcome) => {
+      if (!outcome.ok) {
+        const refusal = outcome.refusal;
+        if (refusal === undefined) {
+          // The client went away mid-body: nobody to answer, but counted like every other refusal.
+          log.debug({ path: "/validate" }, "a client closed its connection before its review body ended");
+          count("unknown", "unknown", "error", "aborted", startedAt);
+        } else if (refusal.reason === "over-budget") busy(res, refusal, startedAt);
+        else reject(res, refusal.status, refusal.text, startedAt, refusal.headers, REFUSAL_REASONS[refusal.reason]);
         return;
       }
-      reserved = declared;
-      whole = Buffer.allocUnsafe(declared);
-    }
-    req.on("data", (chunk: Buffer) => {
-      if (over) return;
-      if (whole !== undefined) {
-        // Node's parser never delivers more than Content-Length.
-        chunk.copy(whole, size);
-        size += chunk.length;
-        return;
-      }
-      size += chunk.length;
-      if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        release();
-        reject(res, 413, tooLarge, startedAt, { connection: "close" });
-        return;
-      }
-      if (!budget.tryReserve(chunk.length)) {
-        overBudget();
-        return;
-      }
-      reserved += chunk.length;
-      chunks.push(chunk);
-    });
-    req.on("error", () => {
-      // The client went away mid-body; there is nobody to answer.
-      over = true;
-      chunks.length = 0;
-      release();
-    });
-    req.on("end", () => {
-      if (over) return;
-      let body: unknown;
-      try {
-        const bytes = whole ?? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-        chunks.length = 0;
-        whole = undefined;
-        const text = bytes.toString("utf8", 0, Math.min(size, bytes.length));
-        body = text === "" ? undefined : JSON.parse(text);
-      } catch {
-        release();
-        reject(res, 400, "request body is not valid JSON; send an AdmissionReview", startedAt);
-        return;
-      }
-      // The reservation is held until the answer is sent (res "close"): the parsed review is about as
-      // large as its bytes were, so the budget bounds both.
-      let result: ReturnType<typeof reviewAdmission>;
-      try {
-        result = reviewAdmission(body, options);
-        if (!(result instanceof Promise)) {
-          answer(res, result, startedAt);
-          return;
-        }
-      } catch (error) {
-        failed(res, error, startedAt);
-        return;
-      }
-      result.then(
-        (settled) => {
-          try {
-            answer(res, settled, startedAt);
-          } catch (error) {
-            failed(res, error, startedAt);
-          }
-        },
-        (error: unknown) => failed(res, error, startedAt),
-      );
+      res.once("close", outcome.release);
+      review(outcome.value, res, startedAt);
     });
   };
 }
+
+/** The metric reason of each refusal (bounded; "bad-request" as before for malformed and oversized bodies). */
+const REFUSAL_REASONS: Record<Exclude<BodyRefusal["reason"], "over-budget">, string> = {
+  "bad-json": "bad-request",
+  "too-large": "bad-request",
+  "too-complex": "too-complex",
+  "incomplete-body": "incomplete-body",
+};

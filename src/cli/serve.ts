@@ -20,6 +20,7 @@ import { EndpointSlicePeerSource } from "../admission/peer-source.js";
 import type { PeerSource } from "../admission/peer-source.js";
 import { PendingBatch } from "../admission/pending-batch.js";
 import { PendingPeers } from "../admission/pending-peers.js";
+import { UnconfirmedEdges } from "../admission/unconfirmed-edges.js";
 import { startAdmissionServer } from "../admission/server.js";
 import type { AdmissionServer } from "../admission/server.js";
 import { exportCertificateExpiry } from "../certs/expiry-metric.js";
@@ -29,6 +30,7 @@ import { SelfManagedTlsSource } from "../certs/self-managed-tls-source.js";
 import type { TlsSource } from "../certs/tls-source.js";
 import { BodyBudget } from "../admission/body-budget.js";
 import { CacheStaleness, listOneProbe } from "../cluster/cache-staleness.js";
+import { apiCurrentReader } from "../cluster/current-read.js";
 import { EventRecorder } from "../cluster/events.js";
 import { apiMissingReader } from "../cluster/missing-read.js";
 import { TokenBucket } from "../controller/token-bucket.js";
@@ -340,13 +342,18 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     policy: options.policy,
     peers,
     peerAuth,
+    unconfirmed: new UnconfirmedEdges(),
+    edgePeers: peers,
     metrics,
     tlsLoaded: () => server?.https.tlsLoaded() ?? false,
     logger: admissionLog,
     staleness,
     bodyBudget: new BodyBudget(options.bodyBudgetBytes),
+    // A short body is answered (408 with a line) before the server's request timeout closes it.
+    bodyTimeoutMs: Math.max(1000, options.requestTimeoutMs - 2000),
     requireClientCertificate: options.clientCaFile !== undefined,
     confirmMissing: apiMissingReader(kc, versions, { logger: admissionLog }),
+    confirmCurrent: apiCurrentReader(kc, versions),
   });
   const { listener, inFlight } = drainable(app, () => shuttingDown);
   let metricsServer: MetricsServer;
@@ -382,12 +389,14 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
     }
   }
   peers.start();
-  void endpointPeers?.start();
+  // Before it is ready a replica knows the replicas already serving (docs/behaviour.md, "No window").
+  const peersListed = endpointPeers?.start();
   election.start();
 
   const isReady = (): boolean => !shuttingDown && graphs.allSynced() && staleness.staleKinds().length === 0 && admission.https.tlsLoaded();
   const ready = (async () => {
     await Promise.all(caches.map((c) => c.synced));
+    await peersListed?.catch(() => undefined);
     while (!isReady()) {
       if (shuttingDown) throw new Error("shut down before becoming ready");
       await new Promise((resolve) => setTimeout(resolve, 50));

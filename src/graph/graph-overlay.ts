@@ -29,3 +29,39 @@ export function overlayGraph(base: GraphView, objects: Iterable<FluxObject>, rem
     },
   };
 }
+
+/** Objects whose edges are added to a node's edges in the base (not instead of them). */
+export interface ExtraEdges {
+  readonly size: number;
+  get(key: NodeKey): { readonly object: FluxObject; readonly dependencies: readonly NodeKey[] } | undefined;
+  keys(): Iterable<NodeKey>;
+}
+
+/**
+ * The base with more edges: a node in `extra` depends on the union of its edges in the base and its
+ * extra ones, and exists if either holds it. The webhook checks against edges it has allowed and not yet
+ * seen stored (docs/architecture.md, "Unconfirmed edges"): a write may still fail, so until the watch says
+ * which version won, both the stored edges and the allowed ones count. A union can only find more cycles.
+ */
+export function withExtraEdges(base: GraphView, extra: ExtraEdges): GraphView {
+  if (extra.size === 0) return base;
+  return {
+    has: (key) => base.has(key) || extra.get(key) !== undefined,
+    get: (key) => base.get(key) ?? extra.get(key)?.object,
+    dependencyKeys: (key) => {
+      const added = extra.get(key);
+      if (added === undefined) return base.dependencyKeys(key);
+      const own = base.has(key) ? base.dependencyKeys(key) : [];
+      if (own.length === 0) return added.dependencies;
+      return [...new Set([...own, ...added.dependencies])];
+    },
+    *keys() {
+      yield* base.keys();
+      for (const key of extra.keys()) if (!base.has(key)) yield key;
+    },
+    *suggestionCandidates(missing) {
+      yield* base.suggestionCandidates?.(missing) ?? base.keys();
+      for (const key of extra.keys()) if (!base.has(key)) yield key;
+    },
+  };
+}

@@ -6,15 +6,18 @@
 //
 // The duration histogram has one label, `source`: "memory" for answers decided from the cache alone,
 // "reads" for those that waited for the deny path's questions (the API server, the peers). The two
-// differ by an API round trip; one histogram of both would put its p99 inside the slower 5%.
+// differ by an API round trip; one histogram of both would put its p99 inside the slower 5%. "path" for
+// reviews that add a dependsOn edge, answered after reading the edge's path and telling the peers
+// (docs/architecture.md, "Unconfirmed edges").
 import type { Counter, Histogram } from "prom-client";
 
 type AdmissionCounterLabels = "kind" | "operation" | "decision" | "reason";
 export type AdmissionDurationLabels = "source";
 /** What an answer was decided from (the duration histogram's `source` label). */
-type AdmissionSource = "memory" | "reads";
-/** The histogram's label set of each source, by the index `fromReads` stores (0 memory, 1 reads). */
-const SOURCE_LABELS: readonly { source: AdmissionSource }[] = [{ source: "memory" }, { source: "reads" }];
+type AdmissionSource = "memory" | "reads" | "path";
+/** The histogram's label set of each source, by the index `fromReads` stores (0 memory, 1 reads, 2 path). */
+const SOURCE_LABELS: readonly { source: AdmissionSource }[] = [{ source: "memory" }, { source: "reads" }, { source: "path" }];
+const SOURCE_INDEX: Record<AdmissionSource, number> = { memory: 0, reads: 1, path: 2 };
 
 /** Durations held between scrapes; past this many they are handed to the histogram at once. */
 export const MAX_PENDING_DURATIONS = 4096;
@@ -27,7 +30,7 @@ interface Tally {
 export class AdmissionTally {
   private readonly tallies = new Map<string, Tally>();
   private readonly durations = new Float64Array(MAX_PENDING_DURATIONS);
-  /** 1 where the duration at the same index is of an answer from reads. */
+  /** The SOURCE_LABELS index of the answer whose duration is at the same index. */
   private readonly fromReads = new Uint8Array(MAX_PENDING_DURATIONS);
   private pendingDurations = 0;
   private counter: Counter<AdmissionCounterLabels> | undefined;
@@ -50,7 +53,7 @@ export class AdmissionTally {
       this.tallies.set(key, tally);
     }
     tally.pending++;
-    this.fromReads[this.pendingDurations] = source === "reads" ? 1 : 0;
+    this.fromReads[this.pendingDurations] = SOURCE_INDEX[source];
     this.durations[this.pendingDurations++] = seconds;
     if (this.pendingDurations === MAX_PENDING_DURATIONS) this.flushDurations();
   }

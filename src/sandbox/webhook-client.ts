@@ -24,15 +24,26 @@ interface Target {
 
 const agents = new Map<string, { fingerprint: string; agent: https.Agent }>();
 
-/** One keep-alive agent per webhook, replaced when its CA bundle or address changes. */
+/** Agents kept at once; the oldest is closed beyond it. */
+const MAX_AGENTS = 32;
+
+/**
+ * One keep-alive agent per webhook and address (and CA bundle), as client-go's webhook client cache keys
+ * clients by CA and target: a Service whose endpoints take turns gets one agent per endpoint, so a call to
+ * one endpoint never closes another's connection mid-request.
+ */
 export function agentFor(h: Webhook, caPem: string | undefined, target: Target): https.Agent {
-  const key = `${h.configurationName}\u0000${h.name}`;
   const fingerprint = `${caPem ?? ""}\u0000${target.connectHost}:${target.connectPort}\u0000${target.servername ?? ""}`;
+  const key = `${h.configurationName}\u0000${h.name}\u0000${fingerprint}`;
   const cached = agents.get(key);
-  if (cached && cached.fingerprint === fingerprint) return cached.agent;
-  cached?.agent.destroy();
+  if (cached) return cached.agent;
   const agent = new https.Agent({ keepAlive: true, ca: caPem, minVersion: "TLSv1.2" });
   agents.set(key, { fingerprint, agent });
+  for (const [old, entry] of agents) {
+    if (agents.size <= MAX_AGENTS) break;
+    entry.agent.destroy();
+    agents.delete(old);
+  }
   return agent;
 }
 
