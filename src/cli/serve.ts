@@ -40,7 +40,13 @@ import { onTermination } from "../runtime/termination.js";
 import { ExternalWatches } from "../cluster/external-watches.js";
 import { FluxGraph } from "../cluster/flux-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
-import { ObjectCache } from "../cluster/object-cache.js";
+import { fluxCodec, ObjectCache } from "../cluster/object-cache.js";
+import { setFluxFeatureGates } from "../graph/feature-gates.js";
+import { FieldDemand } from "../graph/field-demand.js";
+import type { Keep } from "../graph/field-paths.js";
+import { kindOfNode, nodeKey, nodeOf } from "../graph/refs.js";
+import type { FluxKind, FluxObject } from "../graph/types.js";
+import type { CacheCodec } from "../cluster/object-cache.js";
 import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
 import { requestReconcile } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
@@ -187,8 +193,36 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   kc.observe(kubeApiObserver(metrics));
   const served = await discover(kc, log);
 
+  // Flux's feature gates judge every dependency the same way in the webhook, the gates and `why`.
+  setFluxFeatureGates(options.fluxFeatureGates);
   const cacheLog = log.child({ component: "cache" });
+  // What readyExprs read of each object; the caches keep that much of it (docs/behaviour.md, "Gate states").
+  const fieldDemand = new FieldDemand();
+  const keepFor = (kind: string, namespace: string, name: string): Keep | undefined => fieldDemand.decodeKeep(nodeKey(kind, namespace, name));
   const caches: ObjectCache[] = [];
+  // The caches tell the demand what each object's own readyExprs read of others as they decode it, so that
+  // a list that decoded a dependency before its dependent is done again before the first sync.
+  const onFieldsGrown = (nodes: readonly string[]): void => {
+    for (const kind of new Set(nodes.map(kindOfNode))) {
+      const cache = caches.find((c) => c.kind === kind);
+      if (cache !== undefined) cache.requestRelist();
+      else externals.fieldsGrown(kind);
+    }
+  };
+  const demandingCodec = (kind: FluxKind, version: string): CacheCodec<FluxObject> => {
+    const codec = fluxCodec(kind, version, keepFor);
+    return {
+      ...codec,
+      decode: (raw) => {
+        const object = codec.decode(raw);
+        if (object !== undefined && object.dependsOn.length > 0) {
+          const grown = fieldDemand.update(nodeOf(object), object);
+          if (grown.length > 0) onFieldsGrown(grown);
+        }
+        return object;
+      },
+    };
+  };
   for (const kind of FLUX_KINDS) {
     const version = served[kind].version;
     if (version === undefined) {
@@ -199,6 +233,7 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
       new ObjectCache(kc, {
         kind,
         version,
+        codec: demandingCodec(kind, version),
         logger: cacheLog,
         pageSize: LIST_PAGE_SIZE,
         ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
@@ -232,13 +267,16 @@ export async function startServe(options: ServeOptions, overrides: ServeOverride
   const externals = new ExternalWatches(kc, {
     enabled: options.externalKinds,
     maxKinds: options.maxExternalKinds,
+    keepOfKind: (kind) => fieldDemand.keepOfKind(kind),
     logger: cacheLog,
     pageSize: LIST_PAGE_SIZE,
     ...(overrides.externalLingerMs !== undefined ? { lingerMs: overrides.externalLingerMs } : {}),
     ...(overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {}),
   });
-  const shared = new FluxGraph(externals);
+  const shared = new FluxGraph(externals, fieldDemand);
   externals.connect(shared);
+  // A readyExpr reads more of some objects than they were decoded with: read their kind again.
+  shared.onFieldsGrown(onFieldsGrown);
   shared.onExternalDemand((demand) => externals.setDemand(demand));
   const stores = caches.map((cache) => new KindStore(cache, shared));
   const controller = new GateController({
