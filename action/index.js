@@ -7415,7 +7415,7 @@ function oneOf(value, allowed, flag, fallback) {
 
 // src/graph/refs.ts
 function objectKey(namespace, name) {
-  return `${namespace}/${name}`;
+  return namespace === "" ? name : `${namespace}/${name}`;
 }
 function nodeKey(kind, namespace, name) {
   return `${kind}/${namespace}/${name}`;
@@ -7431,7 +7431,8 @@ function splitNodeKey(node) {
 }
 function objectKeyOf(node) {
   const first = node.indexOf("/");
-  return first < 0 || node.indexOf("/", first + 1) < 0 ? node : node.slice(first + 1);
+  if (first < 0 || node.indexOf("/", first + 1) < 0) return node;
+  return node[first + 1] === "/" ? node.slice(first + 2) : node.slice(first + 1);
 }
 function kindOfNode(node) {
   const first = node.indexOf("/");
@@ -7445,9 +7446,63 @@ function splitKey(key) {
   if (slash < 0) return { namespace: "", name: key };
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
+function entryNamespace(dependent, entry) {
+  if (dependent.kind === "ResourceSet") return entry.namespace ?? "";
+  return entry.namespace === void 0 || entry.namespace === "" ? dependent.namespace : entry.namespace;
+}
+var NAMESPACED_KINDS = /* @__PURE__ */ new Set([
+  "ConfigMap",
+  "Secret",
+  "Service",
+  "ServiceAccount",
+  "Pod",
+  "PersistentVolumeClaim",
+  "Endpoints",
+  "LimitRange",
+  "ResourceQuota",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "Job",
+  "CronJob",
+  "Ingress",
+  "NetworkPolicy",
+  "Role",
+  "RoleBinding",
+  "HelmRelease",
+  "Kustomization",
+  "ResourceSet",
+  "ResourceSetInputProvider",
+  "GitRepository",
+  "OCIRepository",
+  "HelmRepository",
+  "HelmChart",
+  "Bucket",
+  "ExternalArtifact"
+]);
+var CLUSTER_SCOPED_KINDS = /* @__PURE__ */ new Set([
+  "Namespace",
+  "Node",
+  "PersistentVolume",
+  "CustomResourceDefinition",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "StorageClass",
+  "PriorityClass",
+  "ValidatingWebhookConfiguration",
+  "MutatingWebhookConfiguration",
+  "APIService",
+  "FluxInstance"
+]);
+function knownNamespaced(kind) {
+  if (NAMESPACED_KINDS.has(kind)) return true;
+  if (CLUSTER_SCOPED_KINDS.has(kind)) return false;
+  return void 0;
+}
 function resolveDependencies(obj) {
   return obj.dependsOn.map((entry, index) => {
-    const namespace = entry.namespace === void 0 || entry.namespace === "" ? obj.namespace : entry.namespace;
+    const namespace = entryNamespace(obj, entry);
     const kind = entryKind(obj, entry);
     const resolved = { node: nodeKey(kind, namespace, entry.name), kind, key: objectKey(namespace, entry.name), name: entry.name, namespace, index };
     if (entry.readyExpr !== void 0 && entry.readyExpr !== "") resolved.readyExpr = entry.readyExpr;
@@ -8008,6 +8063,9 @@ function sharedNameIn(has) {
 function withKind(node) {
   return `${kindOfNode(node)} ${objectKeyOf(node)}`;
 }
+function namespaceNeededMessage(index, kind, namespace) {
+  return `dependsOn[${index}]: ${kind} dependencies need a namespace: the Flux Operator looks it up verbatim (add namespace: ${namespace})`;
+}
 function selfDependencyMessage(object) {
   return `${object} depends on itself: remove that dependsOn entry`;
 }
@@ -8047,11 +8105,147 @@ function readyExprMessage(index, error) {
   return `dependsOn[${index}].readyExpr does not compile: ${error}: fix the CEL expression`;
 }
 function externalNotWatchedMessage(kind) {
-  return `cannot judge: releasegate does not watch ${kind} objects (turn on watches of kinds outside Flux with --external-kinds, chart value externalKinds.enabled)`;
+  return `cannot judge: releasegate does not watch ${kind} objects (watches of kinds outside Flux are off: --external-kinds, chart value externalKinds.enabled)`;
 }
 function joinAlternatives(items) {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+
+// src/graph/feature-gates.ts
+var DEFAULT_FLUX_FEATURE_GATES = Object.freeze({ additiveCelDependencyCheck: false });
+
+// src/graph/field-paths.ts
+var WHOLE_OBJECT = Object.freeze({ metadata: true, spec: true, status: true });
+var TYPE_IDENTIFIERS = /* @__PURE__ */ new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"]);
+function fieldsRead(root, variables) {
+  const out = /* @__PURE__ */ new Map();
+  const wanted = (name, shadowed) => !shadowed.has(name) && (variables === void 0 ? !TYPE_IDENTIFIERS.has(name) : variables.includes(name));
+  const record3 = (name, path) => {
+    const [key, full] = variables === void 0 ? ["", [name, ...path]] : [name, path];
+    const keep = variables !== void 0 && full.length === 0 ? WHOLE_OBJECT : pathKeep(full);
+    const before = out.get(key);
+    out.set(key, before === void 0 ? keep : mergeKeep(before, keep));
+  };
+  const stack = [{ expr: root, shadowed: /* @__PURE__ */ new Set() }];
+  while (stack.length > 0) {
+    const { expr, shadowed } = stack.pop();
+    const chain = chainOf(expr);
+    if (chain !== void 0) {
+      if (wanted(chain.root, shadowed)) {
+        record3(chain.root, chain.path);
+        continue;
+      }
+    }
+    const kind = expr.exprKind;
+    switch (kind.case) {
+      case "identExpr":
+        if (wanted(kind.value.name, shadowed)) record3(kind.value.name, []);
+        break;
+      case "selectExpr":
+        if (kind.value.operand !== void 0) stack.push({ expr: kind.value.operand, shadowed });
+        break;
+      case "callExpr":
+        if (kind.value.target !== void 0) stack.push({ expr: kind.value.target, shadowed });
+        for (const arg of kind.value.args) stack.push({ expr: arg, shadowed });
+        break;
+      case "listExpr":
+        for (const element of kind.value.elements) stack.push({ expr: element, shadowed });
+        break;
+      case "structExpr":
+        for (const entry of kind.value.entries) {
+          if (entry.keyKind.case === "mapKey" && entry.keyKind.value !== void 0) stack.push({ expr: entry.keyKind.value, shadowed });
+          if (entry.value !== void 0) stack.push({ expr: entry.value, shadowed });
+        }
+        break;
+      case "comprehensionExpr": {
+        const c = kind.value;
+        const inner = new Set(shadowed).add(c.accuVar).add(c.iterVar);
+        if (c.iterVar2 !== "") inner.add(c.iterVar2);
+        for (const child of [c.iterRange, c.accuInit]) if (child !== void 0) stack.push({ expr: child, shadowed });
+        for (const child of [c.loopCondition, c.loopStep, c.result]) if (child !== void 0) stack.push({ expr: child, shadowed: inner });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return out;
+}
+function chainOf(expr) {
+  const path = [];
+  let at = expr;
+  for (; ; ) {
+    const kind = at?.exprKind;
+    if (kind === void 0) return void 0;
+    if (kind.case === "identExpr") return { root: kind.value.name, path: path.reverse() };
+    if (kind.case === "selectExpr") {
+      path.push(kind.value.field);
+      at = kind.value.operand;
+      continue;
+    }
+    if (kind.case === "callExpr" && (kind.value.function === "_[_]" || kind.value.function === "_?._" || kind.value.function === "_[?_]") && kind.value.args.length === 2) {
+      const key = kind.value.args[1]?.exprKind;
+      if (key?.case === "constExpr" && key.value.constantKind.case === "stringValue") {
+        path.push(key.value.constantKind.value);
+        at = kind.value.args[0];
+        continue;
+      }
+    }
+    return void 0;
+  }
+}
+function pathKeep(path) {
+  let keep = true;
+  for (let i = path.length - 1; i >= 0; i--) keep = { [path[i]]: keep };
+  return keep;
+}
+function mergeKeep(a, b) {
+  if (a === true || b === true) return true;
+  if (a === b) return a;
+  const out = { ...a };
+  for (const [field, keep] of Object.entries(b)) {
+    const mine = out[field];
+    out[field] = mine === void 0 ? keep : mergeKeep(mine, keep);
+  }
+  return out;
+}
+function projectFields(raw, keep) {
+  if (keep === true || !isPlainObject(raw)) return void 0;
+  let out;
+  for (const [field, sub] of Object.entries(keep)) {
+    if (!Object.hasOwn(raw, field)) continue;
+    const value = raw[field];
+    if (sub === true) {
+      const copied = copyJson(value);
+      if (copied !== void 0) (out ??= {})[field] = copied;
+    } else {
+      const nested = projectFields(value, sub);
+      if (nested !== void 0) (out ??= {})[field] = nested;
+      else if (!isPlainObject(value)) {
+        const copied = copyJson(value);
+        if (copied !== void 0) (out ??= {})[field] = copied;
+      } else (out ??= {})[field] = {};
+    }
+  }
+  return out;
+}
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function copyJson(value) {
+  if (value === null || typeof value === "boolean" || typeof value === "number") return value;
+  if (typeof value === "string") return (" " + value).slice(1);
+  if (Array.isArray(value)) return value.map((item) => copyJson(item) ?? null);
+  if (isPlainObject(value)) {
+    const out = {};
+    for (const [key, item] of Object.entries(value)) {
+      const copied = copyJson(item);
+      if (copied !== void 0) out[key] = copied;
+    }
+    return out;
+  }
+  return void 0;
 }
 
 // node_modules/@bufbuild/cel/dist/esm/error.js
@@ -27417,37 +27611,125 @@ function compileReadyExpr(expr) {
   }
   return compiled;
 }
+function parseFailure(expr, why) {
+  return `failed to parse the CEL expression '${expr}': ${oneLine(why)}`;
+}
+function evalFailure(expr, why) {
+  return `failed to evaluate the CEL expression '${expr}': ${celGoWords(oneLine(why))}`;
+}
+function celGoWords(message) {
+  const field = /^field not found: (.*)$/.exec(message);
+  if (field !== null) return `no such key: ${field[1]}`;
+  if (message === "unresolved attribute") return "no such attribute(s)";
+  return message;
+}
 function compile(expr) {
   let parsed;
   try {
     parsed = parse2(expr);
   } catch (err) {
-    return { ok: false, error: oneLine(err instanceof Error ? err.message : String(err)) };
+    return { ok: false, error: parseFailure(expr, err instanceof Error ? err.message : String(err)) };
   }
   const problem = staticCheck(parsed.expr);
-  if (problem !== void 0) return { ok: false, error: problem };
+  if (problem !== void 0) return { ok: false, error: problem.outputType ? problem.message : parseFailure(expr, problem.message) };
   let program;
   try {
     program = plan(env, parsed);
   } catch (err) {
-    return { ok: false, error: oneLine(err instanceof Error ? err.message : String(err)) };
+    return { ok: false, error: parseFailure(expr, err instanceof Error ? err.message : String(err)) };
   }
+  const read = fieldsRead(parsed.expr, ["self", "dep"]);
   return {
     ok: true,
+    selfFields: read.get("self"),
+    depFields: read.get("dep"),
     evaluate(self, dep) {
       try {
         const result = program({ self: celObject2(self), dep: celObject2(dep) });
-        return !isCelError(result) && result === true;
-      } catch {
-        return false;
+        if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
+        if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
+        return result ? READY : NOT_READY;
+      } catch (err) {
+        return { ready: false, error: evalFailure(expr, err instanceof Error ? err.message : String(err)) };
       }
     }
   };
 }
-var OBJECT_VARIABLES = ["apiVersion", "kind", "metadata", "spec", "status"];
-var objectEnv = celEnv({ variables: Object.fromEntries(OBJECT_VARIABLES.map((name) => [name, CelScalar.DYN])), funcs: strings_default });
+var READY = Object.freeze({ ready: true });
+var NOT_READY = Object.freeze({ ready: false });
+var objectEnv = celEnv({ funcs: strings_default });
+var objectCache = /* @__PURE__ */ new Map();
+function compileObjectReadyExpr(expr) {
+  let compiled = objectCache.get(expr);
+  if (compiled === void 0) {
+    compiled = compileOnObject(expr);
+    if (objectCache.size >= CACHE_LIMIT) objectCache.clear();
+    objectCache.set(expr, compiled);
+  }
+  return compiled;
+}
+function compileOnObject(expr) {
+  let program;
+  let parsed;
+  try {
+    parsed = parse2(expr);
+    program = plan(objectEnv, parsed);
+  } catch (err) {
+    return { ok: false, error: parseFailure(expr, err instanceof Error ? err.message : String(err)) };
+  }
+  return {
+    ok: true,
+    fields: fieldsRead(parsed.expr, void 0).get(""),
+    evaluate(object, options = {}) {
+      try {
+        let bindings = objectBindings(object);
+        if (options.hideSecretData === true && "data" in bindings) {
+          bindings = { ...bindings };
+          delete bindings.data;
+        }
+        const result = program(bindings);
+        if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
+        if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
+        return result ? READY : NOT_READY;
+      } catch (err) {
+        return { ready: false, error: evalFailure(expr, err instanceof Error ? err.message : String(err)) };
+      }
+    }
+  };
+}
+function objectBindings(object) {
+  if ("dependsOn" in object) return celObject2(object);
+  let bindings;
+  {
+    const metadata = { name: object.name };
+    if (object.namespace !== "") metadata.namespace = object.namespace;
+    if (object.generation !== void 0) metadata.generation = BigInt(object.generation);
+    const base = { apiVersion: object.apiVersion, kind: object.kind, metadata };
+    if (object.spec !== void 0) base.spec = celJson(object.spec);
+    if (object.status !== void 0) base.status = celJson(object.status);
+    bindings = object.fields === void 0 ? base : mergeCel(base, celJson(object.fields));
+  }
+  return bindings;
+}
+function celJson(value) {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(celJson);
+  const out = {};
+  for (const [key, item] of Object.entries(value)) out[key] = celJson(item);
+  return out;
+}
+function mergeCel(base, extra) {
+  if (!isCelMap2(base) || !isCelMap2(extra)) return extra;
+  const out = { ...base };
+  for (const [key, value] of Object.entries(extra)) out[key] = key in out ? mergeCel(out[key], value) : value;
+  return out;
+}
+function isCelMap2(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
 var SPECIAL_FUNCTIONS = /* @__PURE__ */ new Set(["_&&_", "_||_", "_?_:_", "_[_]", "@not_strictly_false", "not_strictly_false", "_?._", "_[?_]"]);
-var TYPE_IDENTIFIERS = /* @__PURE__ */ new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"]);
+var TYPE_IDENTIFIERS2 = /* @__PURE__ */ new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"]);
 var BOOL_FUNCTIONS = /* @__PURE__ */ new Set([
   "_&&_",
   "_||_",
@@ -27496,8 +27778,8 @@ var NON_BOOL_FUNCTIONS = /* @__PURE__ */ new Set([
 ]);
 function staticCheck(root) {
   const type = inferType(root, /* @__PURE__ */ new Set(["self", "dep"]));
-  if (typeof type === "object") return type.error;
-  if (type !== "bool" && type !== "dyn") return `expression must evaluate to a bool, not ${type}`;
+  if (typeof type === "object") return { message: type.error, outputType: false };
+  if (type !== "bool") return { message: `CEL expression output type mismatch: expected bool, got ${type === "other" ? "a value that is not a bool" : type}`, outputType: true };
   return void 0;
 }
 function inferType(root, scope) {
@@ -27531,7 +27813,7 @@ function inferType(root, scope) {
         }
         case "identExpr": {
           const name = kind.value.name;
-          if (!frame.scope.has(name) && !TYPE_IDENTIFIERS.has(name)) result = { error: `undeclared reference to '${name}'` };
+          if (!frame.scope.has(name) && !TYPE_IDENTIFIERS2.has(name)) result = { error: `undeclared reference to '${name}'` };
           break;
         }
         case "callExpr": {
@@ -27556,7 +27838,7 @@ function inferType(root, scope) {
           result = "map";
           break;
         case "comprehensionExpr":
-          result = typeOf(kind.value.accuInit);
+          result = isIdent(kind.value.result, kind.value.accuVar) ? typeOf(kind.value.accuInit) : typeOf(kind.value.result);
           break;
         case "selectExpr":
           result = kind.value.testOnly ? "bool" : "dyn";
@@ -27568,6 +27850,9 @@ function inferType(root, scope) {
     types.set(expr, result);
   }
   return types.get(root) ?? "dyn";
+}
+function isIdent(expr, name) {
+  return expr?.exprKind.case === "identExpr" && expr.exprKind.value.name === name;
 }
 function children(expr, scope) {
   const kind = expr.exprKind;
@@ -27609,16 +27894,14 @@ function children(expr, scope) {
   }
   return out;
 }
-var celObjects = /* @__PURE__ */ new WeakMap();
 function celObject2(obj) {
-  let value = celObjects.get(obj);
-  if (value === void 0) {
-    value = toCel2(obj);
-    celObjects.set(obj, value);
-  }
-  return value;
+  return toCel2(obj);
 }
 function toCel2(obj) {
+  const base = baseCel(obj);
+  return obj.fields === void 0 ? base : mergeCel(base, celJson(obj.fields));
+}
+function baseCel(obj) {
   const metadata = { name: obj.name, namespace: obj.namespace };
   if (obj.generation !== void 0) metadata.generation = BigInt(obj.generation);
   if (obj.labels !== void 0) metadata.labels = { ...obj.labels };
@@ -27685,6 +27968,17 @@ function isBuiltinReady(obj) {
   if (conditions2 === void 0 || conditions2.length === 0) return false;
   if ((obj.generation ?? 0) !== (obj.status?.observedGeneration ?? 0)) return false;
   return findCondition(obj, READY_CONDITION)?.status === "True";
+}
+function readyExprCompileError(dependentKind, entry) {
+  const expr = entry.readyExpr;
+  if (expr === void 0 || expr === "") return void 0;
+  if (dependentKind === "ResourceSet") {
+    if (entry.ready !== true) return void 0;
+    const compiled2 = compileObjectReadyExpr(expr);
+    return compiled2.ok ? void 0 : compiled2.error;
+  }
+  const compiled = compileReadyExpr(expr);
+  return compiled.ok ? void 0 : compiled.error;
 }
 function healthOf(obj) {
   if (isBuiltinReady(obj)) return "ready";
@@ -27919,7 +28213,7 @@ var DependencyGraph = class {
     let traits = healthTraits(obj) | EXISTS;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
-      const namespace = entry.namespace === void 0 || entry.namespace === "" ? obj.namespace : entry.namespace;
+      const namespace = entryNamespace(obj, entry);
       const kind = entryKind(obj, entry);
       if (entry.readyExpr !== void 0 && entry.readyExpr !== "") traits |= ENTRY_READY_EXPR;
       if (entry.kind !== void 0 && entry.kind !== "") traits |= ENTRY_NAMES_KIND;
@@ -28629,13 +28923,15 @@ function entryProblems(graph, obj, key, options, resolved = resolveDependencies(
       problem("self-dependency", selfDependencyMessage(object));
       continue;
     }
-    if (options.crossNamespace === "deny" && dep.namespace !== obj.namespace) {
+    if (kind === "ResourceSet" && dep.namespace === "" && knownNamespaced(dep.kind) === true) {
+      invalid(namespaceNeededMessage(dep.index, dep.kind, obj.namespace));
+      continue;
+    }
+    if (options.crossNamespace === "deny" && dep.namespace !== "" && dep.namespace !== obj.namespace) {
       problem("cross-namespace", crossNamespaceMessage(object, named));
     }
-    if (dep.readyExpr !== void 0 && (kind !== "ResourceSet" || dep.ready === true)) {
-      const compiled = compileReadyExpr(dep.readyExpr);
-      if (!compiled.ok) problem("ready-expr", readyExprMessage(dep.index, compiled.error));
-    }
+    const exprError = readyExprCompileError(kind, dep);
+    if (exprError !== void 0) problem("ready-expr", readyExprMessage(dep.index, exprError));
     if (options.ignoreMissing !== true && !graph.has(dep.node)) {
       const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, graph.suggestionCandidates?.(dep.node) ?? graph.keys(), SUGGESTIONS_SHOWN, key).map(objectKeyOf);
       problem("missing", missingProblemMessage(dep.kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});
@@ -31400,7 +31696,30 @@ function decodeFluxObject(kind, raw, options = {}) {
     if (typeof handled === "string" && handled !== "") s.lastHandledReconcileAt = handled;
     if (Object.keys(s).length > 0) out.status = s;
   }
+  const asked = options.keepFor?.(out.kind, out.namespace, out.name);
+  if (options.keepFor !== void 0) out.fieldsKeep = asked ?? NOTHING_KEPT;
+  const keep = fieldsToKeep(out, asked);
+  if (keep !== void 0) {
+    const fields = projectFields(obj, keep);
+    if (fields !== void 0) {
+      const annotations3 = isRecord(fields["metadata"]) ? fields["metadata"]["annotations"] : void 0;
+      if (isRecord(annotations3)) delete annotations3[LAST_APPLIED_CONFIGURATION];
+      out.fields = fields;
+    }
+  }
   return out;
+}
+var NOTHING_KEPT = Object.freeze({});
+function fieldsToKeep(obj, asked) {
+  let keep = asked;
+  if (obj.kind === "ResourceSet") return keep;
+  for (const entry of obj.dependsOn) {
+    if (entry.readyExpr === void 0 || entry.readyExpr === "") continue;
+    const compiled = compileReadyExpr(entry.readyExpr);
+    if (!compiled.ok || compiled.selfFields === void 0) continue;
+    keep = keep === void 0 ? compiled.selfFields : mergeKeep(keep, compiled.selfFields);
+  }
+  return keep;
 }
 function fieldName(field) {
   return field.map((part, i) => typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`).join("");
@@ -31876,7 +32195,7 @@ var FlowReader = class {
 };
 
 // src/manifests/manifest-document.ts
-var isPlainObject = isRecord;
+var isPlainObject2 = isRecord;
 var ALIAS_BEFORE_COLON = /(^|[\s[{,])\*([0-9A-Za-z_-]+):(?=[ \t\r\n]|$)/gm;
 function goYamlText(text) {
   ALIAS_BEFORE_COLON.lastIndex = 0;
@@ -31971,12 +32290,12 @@ function forEachManifestDocument(text, file, path, visit) {
         }
       }
     }
-    if (!isPlainObject(value)) continue;
+    if (!isPlainObject2(value)) continue;
     const lines = new ChunkLines(chunk);
     const items = value["items"];
     if (typeof value["kind"] === "string" && value["kind"].endsWith("List") && Array.isArray(items)) {
       items.forEach((item, i) => {
-        if (!isPlainObject(item)) return;
+        if (!isPlainObject2(item)) return;
         const lineOf = (field) => lines.lineOf(["items", i, ...field]);
         const start2 = () => lineOf([]) ?? chunk.offset + 1;
         visit({
@@ -32047,7 +32366,7 @@ function substituteString(text, variables) {
 function substituteValue(value, variables) {
   if (typeof value === "string") return substituteString(value, variables);
   if (Array.isArray(value)) return value.map((item) => substituteValue(item, variables));
-  if (isPlainObject(value)) {
+  if (isPlainObject2(value)) {
     const result = {};
     for (const [key, item] of Object.entries(value)) result[key] = substituteValue(item, variables);
     return result;
@@ -32075,7 +32394,7 @@ function fieldError(doc, field, problem) {
 function metadataString(doc, kind, field) {
   const metadata = doc.value["metadata"];
   if (metadata === void 0 || metadata === null) return void 0;
-  if (!isPlainObject(metadata)) throw fieldError(doc, ["metadata"], `${kind} metadata must be a mapping`);
+  if (!isPlainObject2(metadata)) throw fieldError(doc, ["metadata"], `${kind} metadata must be a mapping`);
   const raw = metadata[field];
   if (raw === void 0 || raw === null) return void 0;
   const text = scalarString(raw);
@@ -32195,7 +32514,7 @@ var DEFAULT_COMPONENTS = ["source-controller", "kustomize-controller", "helm-con
 var CRD_KIND = "CustomResourceDefinition";
 function fieldAt(value, ...path) {
   let current = value;
-  for (const key of path) current = isPlainObject(current) ? current[key] : void 0;
+  for (const key of path) current = isPlainObject2(current) ? current[key] : void 0;
   return current;
 }
 function fluxInstanceCrds(components) {
@@ -32406,7 +32725,7 @@ function stringField(value, key) {
   return typeof value[key] === "string" ? value[key] : void 0;
 }
 function targetOf(value) {
-  if (!isPlainObject(value)) return void 0;
+  if (!isPlainObject2(value)) return void 0;
   const target = {};
   for (const key of ["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"]) {
     const text = stringField(value, key);
@@ -32427,10 +32746,10 @@ function patchFromText(text, target) {
 }
 function patchFromValue(parsed, target) {
   if (Array.isArray(parsed)) {
-    const operations = parsed.filter(isPlainObject);
+    const operations = parsed.filter(isPlainObject2);
     return target === void 0 ? void 0 : { type: "json6902", operations, target };
   }
-  if (!isPlainObject(parsed)) return void 0;
+  if (!isPlainObject2(parsed)) return void 0;
   return target === void 0 ? { type: "strategic", patch: parsed } : { type: "strategic", patch: parsed, target };
 }
 function patchesOf(entries, readFile) {
@@ -32443,12 +32762,12 @@ function patchesOf(entries, readFile) {
       if (patch2) patches.push(patch2);
       continue;
     }
-    if (!isPlainObject(entry)) continue;
+    if (!isPlainObject2(entry)) continue;
     const target = targetOf(entry["target"]);
     const inline = entry["patch"];
     const path = stringField(entry, "path");
     const text = typeof inline === "string" ? inline : path === void 0 ? void 0 : readFile?.(path);
-    const patch = isPlainObject(inline) || Array.isArray(inline) ? patchFromValue(inline, target) : text === void 0 ? void 0 : patchFromText(text, target);
+    const patch = isPlainObject2(inline) || Array.isArray(inline) ? patchFromValue(inline, target) : text === void 0 ? void 0 : patchFromText(text, target);
     if (patch) patches.push(patch);
   }
   return patches;
@@ -32473,7 +32792,7 @@ function matchesSelector2(selector, values) {
   });
 }
 function selects(target, object, namespace) {
-  const metadata = isPlainObject(object["metadata"]) ? object["metadata"] : {};
+  const metadata = isPlainObject2(object["metadata"]) ? object["metadata"] : {};
   const apiVersion = stringField(object, "apiVersion") ?? "";
   const slash = apiVersion.indexOf("/");
   const group = slash === -1 ? "" : apiVersion.slice(0, slash);
@@ -32483,8 +32802,8 @@ function selects(target, object, namespace) {
   if (target.kind !== void 0 && !anchored(target.kind, stringField(object, "kind") ?? "")) return false;
   if (target.name !== void 0 && !anchored(target.name, stringField(metadata, "name") ?? "")) return false;
   if (target.namespace !== void 0 && !anchored(target.namespace, namespace ?? stringField(metadata, "namespace") ?? "")) return false;
-  const labels = isPlainObject(metadata["labels"]) ? metadata["labels"] : {};
-  const annotations2 = isPlainObject(metadata["annotations"]) ? metadata["annotations"] : {};
+  const labels = isPlainObject2(metadata["labels"]) ? metadata["labels"] : {};
+  const annotations2 = isPlainObject2(metadata["annotations"]) ? metadata["annotations"] : {};
   if (target.labelSelector !== void 0 && !matchesSelector2(target.labelSelector, labels)) return false;
   if (target.annotationSelector !== void 0 && !matchesSelector2(target.annotationSelector, annotations2)) return false;
   return true;
@@ -32493,12 +32812,12 @@ function appliesTo(patch, object, namespace) {
   if (patch.target !== void 0) return selects(patch.target, object, namespace);
   if (patch.type !== "strategic") return false;
   const own = patch.patch;
-  const ownMetadata = isPlainObject(own["metadata"]) ? own["metadata"] : {};
-  const metadata = isPlainObject(object["metadata"]) ? object["metadata"] : {};
+  const ownMetadata = isPlainObject2(own["metadata"]) ? own["metadata"] : {};
+  const metadata = isPlainObject2(object["metadata"]) ? object["metadata"] : {};
   return own["kind"] === object["kind"] && ownMetadata["name"] === metadata["name"];
 }
 function strategicMerge(base, patch) {
-  if (!isPlainObject(patch) || !isPlainObject(base)) return patch;
+  if (!isPlainObject2(patch) || !isPlainObject2(base)) return patch;
   const result = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (key === "$patch") continue;
@@ -32521,7 +32840,7 @@ function applyJson6902(document, operations) {
     let parent = root;
     for (const segment of segments.slice(0, -1)) {
       if (Array.isArray(parent)) parent = parent[Number(segment)];
-      else if (isPlainObject(parent)) parent = parent[segment];
+      else if (isPlainObject2(parent)) parent = parent[segment];
       else return void 0;
     }
     return { parent, key: segments[segments.length - 1] };
@@ -32531,13 +32850,13 @@ function applyJson6902(document, operations) {
     const at = locate(pointer);
     if (!at) return void 0;
     if (Array.isArray(at.parent)) return at.parent[Number(at.key)];
-    return isPlainObject(at.parent) ? at.parent[at.key] : void 0;
+    return isPlainObject2(at.parent) ? at.parent[at.key] : void 0;
   };
   const remove = (pointer) => {
     const at = locate(pointer);
     if (!at) return false;
     if (Array.isArray(at.parent)) at.parent.splice(Number(at.key), 1);
-    else if (isPlainObject(at.parent)) delete at.parent[at.key];
+    else if (isPlainObject2(at.parent)) delete at.parent[at.key];
     else return false;
     return true;
   };
@@ -32552,7 +32871,7 @@ function applyJson6902(document, operations) {
       const index = at.key === "-" ? at.parent.length : Number(at.key);
       if (!Number.isInteger(index) || index > at.parent.length) return false;
       at.parent.splice(index, 0, value);
-    } else if (isPlainObject(at.parent)) at.parent[at.key] = value;
+    } else if (isPlainObject2(at.parent)) at.parent[at.key] = value;
     else return false;
     return true;
   };
@@ -32574,7 +32893,7 @@ function applyJson6902(document, operations) {
     } else if (op === "test") ok = JSON.stringify(get(path)) === JSON.stringify(operation["value"]);
     if (!ok) break;
   }
-  return isPlainObject(root) ? root : document;
+  return isPlainObject2(root) ? root : document;
 }
 function applyPatches(object, patches, namespace) {
   let result = object;
@@ -32587,7 +32906,7 @@ function applyPatches(object, patches, namespace) {
     if (patch.patch["$patch"] === "delete") return void 0;
     const { apiVersion: _apiVersion, kind: _kind, metadata, ...rest } = patch.patch;
     const body = { ...rest };
-    if (isPlainObject(metadata)) {
+    if (isPlainObject2(metadata)) {
       const { name: _name, namespace: _namespace, ...otherMetadata } = metadata;
       if (Object.keys(otherMetadata).length > 0) body["metadata"] = otherMetadata;
     }
@@ -32599,7 +32918,7 @@ function applyPatches(object, patches, namespace) {
 // src/manifests/replacements.ts
 function selectorOf(value) {
   const selector = {};
-  if (!isPlainObject(value)) return selector;
+  if (!isPlainObject2(value)) return selector;
   for (const key of ["group", "version", "kind", "name", "namespace"]) {
     if (typeof value[key] === "string" && value[key] !== "") selector[key] = value[key];
   }
@@ -32607,7 +32926,7 @@ function selectorOf(value) {
 }
 function selects2(selector, item) {
   const { value } = item;
-  const metadata = isPlainObject(value["metadata"]) ? value["metadata"] : {};
+  const metadata = isPlainObject2(value["metadata"]) ? value["metadata"] : {};
   const apiVersion = typeof value["apiVersion"] === "string" ? value["apiVersion"] : "";
   const slash = apiVersion.indexOf("/");
   const group = slash === -1 ? "" : apiVersion.slice(0, slash);
@@ -32644,8 +32963,8 @@ function getField(value, segments) {
   let current = value;
   for (const segment of segments) {
     if (typeof segment === "number") current = Array.isArray(current) ? current[segment] : void 0;
-    else if (typeof segment === "string") current = isPlainObject(current) ? current[segment] : void 0;
-    else current = Array.isArray(current) ? current.find((item) => isPlainObject(item) && String(item[segment.key]) === segment.equals) : void 0;
+    else if (typeof segment === "string") current = isPlainObject2(current) ? current[segment] : void 0;
+    else current = Array.isArray(current) ? current.find((item) => isPlainObject2(item) && String(item[segment.key]) === segment.equals) : void 0;
     if (current === void 0) return void 0;
   }
   return current;
@@ -32660,7 +32979,7 @@ function setField(value, segments, replacement, create2) {
       if (last) current[segment] = replacement;
       else current = current[segment];
     } else if (typeof segment === "string") {
-      if (!isPlainObject(current)) return false;
+      if (!isPlainObject2(current)) return false;
       if (last) {
         if (current[segment] === void 0 && !create2) return false;
         current[segment] = replacement;
@@ -32673,7 +32992,7 @@ function setField(value, segments, replacement, create2) {
       }
     } else {
       if (!Array.isArray(current)) return false;
-      const found = current.find((item) => isPlainObject(item) && String(item[segment.key]) === segment.equals);
+      const found = current.find((item) => isPlainObject2(item) && String(item[segment.key]) === segment.equals);
       if (found === void 0 || last) return false;
       current = found;
     }
@@ -32681,7 +33000,7 @@ function setField(value, segments, replacement, create2) {
   return true;
 }
 function delimited(options) {
-  if (!isPlainObject(options)) return { index: 0 };
+  if (!isPlainObject2(options)) return { index: 0 };
   const result = { index: typeof options["index"] === "number" ? options["index"] : 0 };
   if (typeof options["delimiter"] === "string" && options["delimiter"] !== "") result.delimiter = options["delimiter"];
   return result;
@@ -32690,13 +33009,13 @@ function replacementsOf(entries, readFile) {
   if (!Array.isArray(entries)) return [];
   const rules = [];
   for (const entry of entries) {
-    if (!isPlainObject(entry)) continue;
+    if (!isPlainObject2(entry)) continue;
     if (typeof entry["path"] === "string") {
       const text = readFile(entry["path"]);
       if (text === void 0) continue;
       try {
         for (const loaded of readYamlStream(text)) {
-          for (const rule of Array.isArray(loaded) ? loaded : [loaded]) if (isPlainObject(rule)) rules.push(rule);
+          for (const rule of Array.isArray(loaded) ? loaded : [loaded]) if (isPlainObject2(rule)) rules.push(rule);
         }
       } catch {
         continue;
@@ -32707,7 +33026,7 @@ function replacementsOf(entries, readFile) {
 }
 function applyReplacements(items, rules) {
   for (const rule of rules) {
-    const source = isPlainObject(rule["source"]) ? rule["source"] : void 0;
+    const source = isPlainObject2(rule["source"]) ? rule["source"] : void 0;
     if (source === void 0) continue;
     const from = items.find((item) => selects2(selectorOf(source), item));
     if (from === void 0) continue;
@@ -32718,11 +33037,11 @@ function applyReplacements(items, rules) {
     if (sourceOptions.delimiter !== void 0 && typeof value === "string") value = value.split(sourceOptions.delimiter)[sourceOptions.index] ?? "";
     const targets = Array.isArray(rule["targets"]) ? rule["targets"] : [];
     for (const target of targets) {
-      if (!isPlainObject(target)) continue;
+      if (!isPlainObject2(target)) continue;
       const select = selectorOf(target["select"]);
       const rejects = Array.isArray(target["reject"]) ? target["reject"].map(selectorOf) : [];
       const fieldPaths = Array.isArray(target["fieldPaths"]) ? target["fieldPaths"].filter((p) => typeof p === "string") : [];
-      const options = isPlainObject(target["options"]) ? target["options"] : {};
+      const options = isPlainObject2(target["options"]) ? target["options"] : {};
       const create2 = options["create"] === true;
       const targetDelimiter = delimited(options);
       for (const item of items) {
@@ -32760,7 +33079,7 @@ function kustomizeConfigOf(doc) {
     const entries = doc.value[key];
     if (!Array.isArray(entries)) continue;
     for (const entry of entries) {
-      const file = isPlainObject(entry) ? entry["path"] : entry;
+      const file = isPlainObject2(entry) ? entry["path"] : entry;
       if (typeof file === "string" && !file.includes("\n")) patchFiles.push(resolve2(folder, file));
     }
   }
@@ -32795,7 +33114,7 @@ function isNamespaceObject(value) {
   return value["kind"] === "Namespace" && value["apiVersion"] === "v1";
 }
 function renamed(value, name) {
-  const metadata = isPlainObject(value["metadata"]) ? value["metadata"] : {};
+  const metadata = isPlainObject2(value["metadata"]) ? value["metadata"] : {};
   return { ...value, metadata: { ...metadata, name } };
 }
 function isRemote(entry) {
@@ -33088,7 +33407,7 @@ var ENTRY_BUILD = "entry";
 var WHOLE_PATH_CLUSTER = ".";
 function specOf(value) {
   const spec = value["spec"];
-  return isPlainObject(spec) ? spec : {};
+  return isPlainObject2(spec) ? spec : {};
 }
 function nonEmptyString(value) {
   return typeof value === "string" && value !== "" ? value : void 0;
@@ -33106,13 +33425,13 @@ function docId(doc) {
 }
 function variableData(value) {
   const { kind, metadata } = value;
-  if (kind !== "ConfigMap" && kind !== "Secret" || !isPlainObject(metadata)) return void 0;
+  if (kind !== "ConfigMap" && kind !== "Secret" || !isPlainObject2(metadata)) return void 0;
   const name = metadata["name"];
   if (typeof name !== "string") return void 0;
   if (kind === "Secret" && value["sops"] !== void 0) return void 0;
   const data = /* @__PURE__ */ new Map();
   const read = (field, decode) => {
-    if (!isPlainObject(field)) return;
+    if (!isPlainObject2(field)) return;
     for (const [key, item] of Object.entries(field)) {
       if (typeof item === "string") data.set(key, decode ? Buffer.from(item, "base64").toString("utf8") : item);
       else if (typeof item === "number" || typeof item === "boolean") data.set(key, String(item));
@@ -33164,7 +33483,7 @@ var VariableSources = class {
 };
 function fieldAt2(value, ...path) {
   let current = value;
-  for (const key of path) current = isPlainObject(current) ? current[key] : void 0;
+  for (const key of path) current = isPlainObject2(current) ? current[key] : void 0;
   return current;
 }
 function flexibleString(value, ...path) {
@@ -33218,7 +33537,7 @@ function applyRepository(root, files, defaultNamespace) {
   for (const doc of documents) {
     variableSources.add(doc);
     if (doc.value["kind"] === "GitRepository" && typeof doc.value["apiVersion"] === "string" && doc.value["apiVersion"].startsWith("source.toolkit.fluxcd.io/")) {
-      const metadata = isPlainObject(doc.value["metadata"]) ? doc.value["metadata"] : {};
+      const metadata = isPlainObject2(doc.value["metadata"]) ? doc.value["metadata"] : {};
       gitRepositories.set(`${String(metadata["namespace"] ?? "")}/${String(metadata["name"] ?? "")}`, doc);
     }
     const role = roleOf(doc.value);
@@ -33233,9 +33552,9 @@ function applyRepository(root, files, defaultNamespace) {
   const builders = /* @__PURE__ */ new Map();
   const builderFor = (value, namespace) => {
     const sourceRef2 = specOf(value)["sourceRef"];
-    const sourceName = isPlainObject(sourceRef2) ? nonEmptyString(sourceRef2["name"]) : void 0;
-    const sourceNamespace = (isPlainObject(sourceRef2) ? nonEmptyString(sourceRef2["namespace"]) : void 0) ?? namespace ?? "";
-    const kind = isPlainObject(sourceRef2) ? nonEmptyString(sourceRef2["kind"]) : void 0;
+    const sourceName = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["name"]) : void 0;
+    const sourceNamespace = (isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["namespace"]) : void 0) ?? namespace ?? "";
+    const kind = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["kind"]) : void 0;
     const source = kind === "GitRepository" && sourceName !== void 0 ? gitRepositories.get(`${sourceNamespace}/${sourceName}`) : void 0;
     const key = source === void 0 ? "" : docId(source);
     let builder = builders.get(key);
@@ -33254,7 +33573,7 @@ function applyRepository(root, files, defaultNamespace) {
     const path = typeof spec["path"] === "string" ? spec["path"] : "";
     if (path.includes("${")) return void 0;
     const sourceRef2 = spec["sourceRef"];
-    const sourceName = isPlainObject(sourceRef2) ? nonEmptyString(sourceRef2["name"]) : void 0;
+    const sourceName = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["name"]) : void 0;
     return resolveFluxPath(path, root, tree.folders, { definedIn: definedIn.path, ...sourceName ? { sourceName } : {} }, (p) => files.isDirectory(p));
   };
   const buildOf = (value, definedIn, namespace) => {
@@ -33266,17 +33585,17 @@ function applyRepository(root, files, defaultNamespace) {
   };
   const variablesOf = (value, namespace, scope) => {
     const postBuild = specOf(value)["postBuild"];
-    if (!isPlainObject(postBuild)) return void 0;
+    if (!isPlainObject2(postBuild)) return void 0;
     const variables = /* @__PURE__ */ new Map();
     const from = postBuild["substituteFrom"];
     if (Array.isArray(from)) {
       for (const ref of from) {
-        if (!isPlainObject(ref) || typeof ref["kind"] !== "string" || typeof ref["name"] !== "string") continue;
+        if (!isPlainObject2(ref) || typeof ref["kind"] !== "string" || typeof ref["name"] !== "string") continue;
         for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace, scope) ?? []) variables.set(key, item);
       }
     }
     const substitute = postBuild["substitute"];
-    if (isPlainObject(substitute)) {
+    if (isPlainObject2(substitute)) {
       for (const [key, item] of Object.entries(substitute)) {
         if (typeof item === "string" || typeof item === "number" || typeof item === "boolean") variables.set(key, String(item));
       }
@@ -33449,7 +33768,7 @@ var ClusterApplier = class {
       else if (isFluxInstance(placement.value)) this.installs(placement.value, true);
       if (kind === "ConfigMap" || kind === "Secret") {
         const metadata = placement.value["metadata"];
-        const own = isPlainObject(metadata) && typeof metadata["namespace"] === "string" ? metadata["namespace"] : void 0;
+        const own = isPlainObject2(metadata) && typeof metadata["namespace"] === "string" ? metadata["namespace"] : void 0;
         this.variables.record(placement.value, targetNamespace ?? kustomizeNamespace ?? own);
       }
       return;
@@ -33459,8 +33778,8 @@ var ClusterApplier = class {
     if (placement.patches.length > 0) value = applyPatches(value, placement.patches, landing(value));
     if (value === void 0) return;
     this.reachedFiles.add(doc.path);
-    const annotations2 = isPlainObject(value["metadata"]) ? value["metadata"]["annotations"] : void 0;
-    const substitutes = variables !== void 0 && !(isPlainObject(annotations2) && annotations2[SUBSTITUTE_ANNOTATION] === "disabled");
+    const annotations2 = isPlainObject2(value["metadata"]) ? value["metadata"]["annotations"] : void 0;
+    const substitutes = variables !== void 0 && !(isPlainObject2(annotations2) && annotations2[SUBSTITUTE_ANNOTATION] === "disabled");
     const substitute = (text) => substitutes ? substituteString(text, variables) : text;
     const name = nameOf(doc, role, value);
     const finalName = substitute(placement.namePrefix + name + placement.nameSuffix);
@@ -33519,7 +33838,7 @@ var ClusterApplier = class {
     const resourceSet = `${namespace}/${name}`;
     const source = sourceOf2(doc);
     const withNamespace = structuredClone(value);
-    const metadata = isPlainObject(withNamespace["metadata"]) ? withNamespace["metadata"] : {};
+    const metadata = isPlainObject2(withNamespace["metadata"]) ? withNamespace["metadata"] : {};
     metadata["namespace"] = namespace;
     metadata["name"] = name;
     withNamespace["metadata"] = metadata;
@@ -33539,7 +33858,7 @@ var ClusterApplier = class {
       this.unknown.push(entry);
     }
     expansion.objects.forEach((object) => {
-      const generatedMetadata = isPlainObject(object["metadata"]) ? object["metadata"] : {};
+      const generatedMetadata = isPlainObject2(object["metadata"]) ? object["metadata"] : {};
       if (roleOf(object) === void 0) return;
       const placed = generatedMetadata["namespace"] === void 0 ? { ...object, metadata: { ...generatedMetadata, namespace } } : object;
       const generated = {
@@ -33844,7 +34163,7 @@ function checkCluster(cluster, options) {
 function entryLine(object, dependency) {
   const index = object.dependsOn.findIndex((entry) => {
     const namespace = entry.namespace ?? (object.kind === "ResourceSet" ? void 0 : object.namespace);
-    return dependency === `${namespace ?? ""}/${entry.name}` || namespace === void 0 && dependency.endsWith(`/${entry.name}`);
+    return dependency === `${namespace ?? ""}/${entry.name}` || namespace === void 0 && (dependency === entry.name || dependency.endsWith(`/${entry.name}`));
   });
   return index === -1 ? void 0 : dependencyLineOf(object, index);
 }

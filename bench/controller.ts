@@ -21,7 +21,10 @@
 // Run: npm run bench:controller  (RELEASES=… VALUES_KIB=… BURST=… PROBES=… change the shape; JSON=1
 // prints one JSON line per run for the sizing table, bench/sizing.ts; PROFILE_PHASE=burst (or sync,
 // settled, gate openings) records what serve allocates during that phase, bench/controller-alloc-probe.ts,
-// and prints where the profile went; SERVE_NODE_FLAGS="--max-semi-space-size=…" adds flags to serve's node)
+// and prints where the profile went; SERVE_NODE_FLAGS="--max-semi-space-size=…" adds flags to serve's node;
+// READY_EXPR=1 gives every dependsOn entry a readyExpr over both objects' spec.values and the dependency's
+// status (VALUES_READY_EXPR below), READY_EXPR="<CEL>" a readyExpr of your own: serve then keeps of each
+// release the fields the expressions read, not its whole values)
 
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -48,6 +51,9 @@ const FLUX_POLL_MS = 30_000;
 const SAMPLE_MS = 250;
 const PROFILE_PHASE = process.env.PROFILE_PHASE ?? "";
 const SERVE_NODE_FLAGS = (process.env.SERVE_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
+/** Reads spec.values of both objects, and still waits for the dependency to be Ready (so the phases mean the same). */
+const VALUES_READY_EXPR = "self.spec.values.image.tag == dep.spec.values.image.tag && dep.status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')";
+const READY_EXPR = process.env.READY_EXPR === undefined || process.env.READY_EXPR === "" ? undefined : process.env.READY_EXPR === "1" ? VALUES_READY_EXPR : process.env.READY_EXPR;
 
 /** About `kib` KiB of Helm values, different per release (nothing a cache could share). */
 function values(random: () => number, kib: number): Record<string, unknown> {
@@ -75,7 +81,7 @@ function release(name: string, dependsOn: string[], conditions: object[], random
     spec: {
       interval: "10m",
       chart: { spec: { chart: "app", version: "1.x", sourceRef: { kind: "HelmRepository", name: "charts", namespace: "flux-system" } } },
-      ...(dependsOn.length > 0 ? { dependsOn: dependsOn.map((d) => ({ name: d })) } : {}),
+      ...(dependsOn.length > 0 ? { dependsOn: dependsOn.map((d) => (READY_EXPR === undefined ? { name: d } : { name: d, readyExpr: READY_EXPR })) } : {}),
       values: values(random, VALUES_KIB),
     },
     status: { observedGeneration: 1, conditions },
@@ -128,7 +134,7 @@ const load1 = (): string => loadavg()[0]!.toFixed(2);
 async function main(): Promise<void> {
   const json = process.env.JSON === "1";
   console.log(
-    `bench/controller: ${RELEASES} HelmReleases with ${VALUES_KIB} KiB of values each, a ${BURST}-release blocked burst, ${PROBES} gate openings; node ${process.version}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`,
+    `bench/controller: ${RELEASES} HelmReleases with ${VALUES_KIB} KiB of values each${READY_EXPR === undefined ? "" : `, every dependsOn entry with readyExpr "${READY_EXPR}"`}, a ${BURST}-release blocked burst, ${PROBES} gate openings; node ${process.version}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`,
   );
   let t = performance.now();
   const seed = seedObjects();

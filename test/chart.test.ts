@@ -185,18 +185,28 @@ describe("helm chart", () => {
     expect(secretRules.filter((r) => r.verbs.some((v: string) => v !== "create")).every((r) => r.resourceNames?.length === 1)).toBe(true);
   });
 
-  it("watches kinds outside Flux only when asked, read-only, with the limit it is given", async () => {
-    const external = (rules: V1PolicyRule[]) => rules.filter((r) => r.resources?.includes("deployments") === true || r.resources?.includes("widgets") === true);
-    expect(external(rulesOf(await render()))).toEqual([]);
-    const shape = (rules: V1PolicyRule[]) => external(rules).map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs }));
-    expect(shape(rulesOf(await render("externalKinds.enabled=true")))).toEqual([
-      { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["get", "list", "watch"] },
-    ]);
+  it("watches kinds outside Flux by default, read-only: CRDs, ConfigMaps, Namespaces, apps; Secrets only when a value allows", async () => {
+    const readOnly = (rules: V1PolicyRule[], resource: string) =>
+      rules.filter((r) => r.resources?.includes(resource) === true && r.verbs.every((v: string) => ["get", "list", "watch"].includes(v))).map((r) => ({ apiGroups: r.apiGroups, verbs: [...r.verbs].sort() }));
+    const defaults = rulesOf(await render());
+    expect(readOnly(defaults, "customresourcedefinitions")).toEqual([{ apiGroups: ["apiextensions.k8s.io"], verbs: ["get", "list", "watch"] }]);
+    expect(readOnly(defaults, "configmaps")).toEqual([{ apiGroups: [""], verbs: ["get", "list", "watch"] }]);
+    expect(readOnly(defaults, "namespaces")).toEqual([{ apiGroups: [""], verbs: ["get", "list", "watch"] }]);
+    expect(readOnly(defaults, "deployments")).toEqual([{ apiGroups: ["apps"], verbs: ["get", "list", "watch"] }]);
+    // A cluster-wide Secret read is the user's decision: a value, off by default (self-managed certificates read one Secret by name).
+    const clusterWideSecrets = (rules: V1PolicyRule[]) => rules.filter((r) => r.resources?.includes("secrets") === true && r.resourceNames === undefined && r.verbs.includes("list"));
+    expect(clusterWideSecrets(defaults)).toEqual([]);
+    expect(clusterWideSecrets(rulesOf(await render("externalKinds.secrets=true"))).map((r) => r.verbs)).toEqual([["get", "list", "watch"]]);
+    // Off: no such rules, and the process is told so.
+    const off = await render("externalKinds.enabled=false");
+    expect(readOnly(rulesOf(off), "configmaps")).toEqual([]);
+    const envOf = (objects: typeof off) => (find(objects, "Deployment") as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers[0]!.env;
+    expect(envOf(off)).toEqual(expect.arrayContaining([{ name: "RELEASEGATE_EXTERNAL_KINDS", value: "false" }]));
     // --set on a list replaces it: the user's own kinds only.
-    const objects = await render("externalKinds.enabled=true", "externalKinds.maxKinds=3", "externalKinds.rules[0].apiGroups={example.io}", "externalKinds.rules[0].resources={widgets}");
-    expect(shape(rulesOf(objects))).toEqual([{ apiGroups: ["example.io"], resources: ["widgets"], verbs: ["get", "list", "watch"] }]);
+    const objects = await render("externalKinds.maxKinds=3", "externalKinds.rules[0].apiGroups={example.io}", "externalKinds.rules[0].resources={widgets}", "fluxFeatureGates=AdditiveCELDependencyCheck=true");
+    expect(readOnly(rulesOf(objects), "widgets")).toEqual([{ apiGroups: ["example.io"], verbs: ["get", "list", "watch"] }]);
     const args = (find(objects, "Deployment") as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
-    expect(args).toEqual(expect.arrayContaining(["--external-kinds", "--max-external-kinds=3"]));
+    expect(args).toEqual(expect.arrayContaining(["--max-external-kinds=3", "--flux-feature-gates=AdditiveCELDependencyCheck=true"]));
   });
 
   it("reads Secrets and writes its webhook configuration only in the certificate modes that need it", async () => {

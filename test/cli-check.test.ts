@@ -402,14 +402,14 @@ describe("ResourceSet dependsOn, offline", () => {
       const seen = report.problems.map((p) => [p.type, p.kind, p.object, p.cycle?.join(" → ") ?? p.dependency]);
       expect(seen).toEqual([
         ["unverified", "ResourceSet", "flux-system/apps", "default/web"],
-        ["unverified", "ResourceSet", "flux-system/apps", "flux-system/letsencrypt"],
+        ["unverified", "ResourceSet", "flux-system/apps", "letsencrypt"],
         ["missing", "ResourceSet", "flux-system/apps", "flux-system/infra-absent"],
         ["cycle", "ResourceSet", "flux-system/ring-a", "flux-system/ring-a → flux-system/ring-b → flux-system/ring-a"],
       ]);
       expect(report.problems[0]?.message).toContain("Deployment default/web cannot be checked offline");
       // A problem with one entry at the line of that dependsOn entry; the cycle at its object's name.
-      expect(report.problems.map((p) => p.line)).toEqual([15, 19, 23, 38]);
-      expect(report.problems[2]).toMatchObject({ file: `${folder}/resourcesets.yaml`, line: 23 });
+      expect(report.problems.map((p) => p.line)).toEqual([15, 20, 24, 39]);
+      expect(report.problems[2]).toMatchObject({ file: `${folder}/resourcesets.yaml`, line: 24 });
     }
   });
 

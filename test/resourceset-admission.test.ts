@@ -25,6 +25,7 @@ interface Entry {
   name: string;
   namespace?: string;
   ready?: boolean;
+  readyExpr?: string;
 }
 
 function resourceSet(name: string, dependsOn: Entry[], resources: unknown[] = []) {
@@ -122,7 +123,7 @@ describe("ResourceSet admission through serve", () => {
   });
 
   it("denies a missing Deployment after reading it from the API server, and admits it once the Deployment exists", async () => {
-    const web = resourceSet("web", [{ apiVersion: "apps/v1", kind: "Deployment", name: "web-db" }]);
+    const web = resourceSet("web", [{ apiVersion: "apps/v1", kind: "Deployment", name: "web-db", namespace: NS }]);
     const result = await apply("web", web);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("denied the request: Deployment apps/web-db does not exist: create it first or fix the dependsOn entry");
@@ -164,18 +165,27 @@ describe("ResourceSet admission through serve", () => {
   it("admits a valid ResourceSet: an existing HelmRelease (ready: true), a ConfigMap and a cluster-scoped ClusterRole without namespace", async () => {
     const result = await apply(
       "valid",
-      resourceSet("valid", [release("redis", { ready: true }), { apiVersion: "v1", kind: "ConfigMap", name: "settings" }, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", name: "viewer" }]),
+      resourceSet("valid", [release("redis", { ready: true }), { apiVersion: "v1", kind: "ConfigMap", name: "settings", namespace: NS }, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", name: "viewer" }]),
     );
     expect(result.stderr).toBe("");
     expect(result.stdout).toBe("resourceset.fluxcd.controlplane.io/valid created\n");
   });
 
-  it("admits an entry of a Flux kind without a namespace, with a warning kubectl prints", async () => {
-    const result = await apply("bare", resourceSet("bare", [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }]));
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toBe(
-      "Warning: dependsOn[0] (HelmRelease redis) has no namespace, and the Flux Operator does not default it: add namespace: apps\n",
+  it("admits what a new user tries first: a readyExpr over a ConfigMap's data, and a dependency on a CRD", async () => {
+    const result = await apply(
+      "switched",
+      resourceSet("switched", [
+        { apiVersion: "v1", kind: "ConfigMap", name: "settings", namespace: NS, ready: true, readyExpr: "data.gate == 'open'" },
+        { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: "helmreleases.helm.toolkit.fluxcd.io", ready: true },
+      ]),
     );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+  });
+
+  it("denies an entry of a namespaced kind without a namespace: the Flux Operator looks it up verbatim", async () => {
+    const result = await apply("bare", resourceSet("bare", [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }]));
+    expect(result.stderr).toContain("denied the request: dependsOn[0]: HelmRelease dependencies need a namespace: the Flux Operator looks it up verbatim (add namespace: apps)");
   });
 
   it("warns when a HelmRelease a ResourceSet depends on is deleted, naming the ResourceSet", async () => {

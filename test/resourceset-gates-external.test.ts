@@ -2,12 +2,14 @@
 // the real client-node: a kind is watched only while a ResourceSet names it and stopped after; at most
 // --max-external-kinds at once, the gate of a kind beyond it saying why it cannot judge; a kind the API
 // server does not serve, or the option off, said as clearly; only what readiness reads is kept.
-import { AppsV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeExternal } from "../src/cluster/external-codec.js";
 import { ExternalWatches } from "../src/cluster/external-watches.js";
 import { FluxGraph } from "../src/cluster/flux-graph.js";
 import { KindStore } from "../src/cluster/kind-store.js";
+import { FieldDemand } from "../src/graph/field-demand.js";
+import { kindOfNode } from "../src/graph/refs.js";
 import type { FluxObject, GateState } from "../src/graph/types.js";
 import { startSandbox } from "../src/sandbox/sandbox.js";
 import type { Sandbox } from "../src/sandbox/sandbox.js";
@@ -141,3 +143,53 @@ describe("watches on kinds outside Flux", () => {
     });
   });
 });
+
+describe("a kind releasegate may not read (RBAC)", () => {
+  it("keeps the gate blocked, naming the missing permission and the chart value, never open; a readable one is judged", async () => {
+    const sandbox = await startSandbox({ authorization: "RBAC", seed: [] });
+    try {
+      const admin = sandbox.kubeConfig();
+      const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+      // What the chart grants by default for kinds outside Flux: ConfigMaps, not Secrets.
+      await rbac.createClusterRole({ body: { metadata: { name: "watcher" }, rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }] } });
+      await rbac.createClusterRoleBinding({
+        body: { metadata: { name: "watcher" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "watcher" }, subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "watcher" }] },
+      });
+      const core = admin.makeApiClient(CoreV1Api);
+      await core.createNamespacedSecret({ namespace: "default", body: { metadata: { name: "token", namespace: "default" }, data: { token: "eA==" } } });
+      await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "switch", namespace: "default" }, data: { gate: "open" } } });
+
+      // Wired as serve wires it: the fields the readyExprs read of a kind are kept by its watch.
+      const demand = new FieldDemand();
+      const watches = new ExternalWatches(sandbox.kubeConfig("watcher"), { enabled: true, lingerMs: 0, retryMs: 60_000, keepOfKind: (kind) => demand.keepOfKind(kind) });
+      const graph = new FluxGraph(watches, demand);
+      graph.onFieldsGrown((nodes) => new Set(nodes.map(kindOfNode)).forEach((kind) => watches.fieldsGrown(kind)));
+      watches.connect(graph);
+      graph.onExternalDemand((demand) => watches.setDemand(demand));
+      const feed = resourceSets();
+      const store = new KindStore(feed.source, graph);
+      try {
+        feed.put(rset("secretive", "Secret", "v1", "token"));
+        feed.put({ ...rset("switched", "ConfigMap", "v1", "switch"), dependsOn: [{ apiVersion: "v1", kind: "ConfigMap", name: "switch", namespace: "default", ready: true, readyExpr: "data.gate == 'open'" }] });
+        await eventually(() => store.state("default/secretive")?.state === "blocked" && (store.state("default/secretive") as { rootCauseMessage: string }).rootCauseMessage.includes("may not list"), {
+          what: "the Secret's gate saying why",
+        });
+        expect(store.state("default/secretive")).toEqual({
+          state: "blocked",
+          reason: "NotReady",
+          rootCause: "Secret/default/token",
+          rootCauseMessage: "cannot judge: releasegate may not list secrets (RBAC get, list and watch on secrets are missing): set the chart value externalKinds.secrets: true",
+          via: "Secret/default/token",
+          depth: 1,
+          tail: ["Secret/default/token"],
+        });
+        await eventually(() => store.state("default/switched")?.state === "open", { what: "the ConfigMap's gate open" });
+      } finally {
+        await watches.stop();
+      }
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
+

@@ -10,7 +10,7 @@ import { DEFAULT_ADMISSION_POLICY } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
 
 const redis: FluxObject = { kind: "HelmRelease", namespace: "apps", name: "redis", dependsOn: [] };
-const deployment = (name: string): DependencyEntry => ({ apiVersion: "apps/v1", kind: "Deployment", name });
+const deployment = (name: string): DependencyEntry => ({ apiVersion: "apps/v1", kind: "Deployment", name, namespace: "apps" });
 const rs = (dependsOn: DependencyEntry[]): FluxObject => ({ kind: "ResourceSet", namespace: "apps", name: "platform", dependsOn });
 
 function decideOn(request: AdmissionRequest, confirmed?: Map<NodeKey, ReadOutcome>) {
@@ -40,7 +40,7 @@ describe("decide for a ResourceSet", () => {
       message: "dependsOn[0] names Deployment at apps/v1, which the cluster does not serve, so the Flux Operator would wait for it for ever: fix the apiVersion or kind, or install the CRD that serves it first",
     });
     const crd = rs([{ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: "widgets.example.io" }]);
-    const missing = decideOn(create(crd), new Map([["CustomResourceDefinition/apps/widgets.example.io", { state: "missing", clusterScoped: true }]]));
+    const missing = decideOn(create(crd), new Map([["CustomResourceDefinition//widgets.example.io", { state: "missing", clusterScoped: true }]]));
     expect(missing.allowed === false && missing.message.split("\n")[0]).toBe("CustomResourceDefinition widgets.example.io does not exist: create it first or fix the dependsOn entry");
   });
 
@@ -57,8 +57,8 @@ describe("decide for a ResourceSet", () => {
   });
 
   it("counts a dependency with ready: false for existence, and allows an existing one of a cached kind without any read", () => {
-    expect(decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }])))).toMatchObject({ allowed: true, reason: "ok" });
-    expect(decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "gone" }])))).toMatchObject({
+    expect(decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "apps" }])))).toMatchObject({ allowed: true, reason: "ok" });
+    expect(decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "gone", namespace: "apps" }])))).toMatchObject({
       allowed: false,
       reason: "missing",
       unresolved: [{ node: "HelmRelease/apps/gone", apiVersion: "helm.toolkit.fluxcd.io/v2" }],
@@ -81,16 +81,32 @@ describe("decide for a ResourceSet", () => {
     expect(grown).toMatchObject({ allowed: true, warnings: [] });
   });
 
-  it("warns about a new entry of a Flux kind without a namespace: the operator does not default it", () => {
-    const decision = decideOn(create(rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }])));
+  it("denies a namespaced kind's entry without a namespace: the operator looks it up verbatim and never finds it", () => {
+    const decision = decideOn(create(rs([{ apiVersion: "v1", kind: "ConfigMap", name: "switch" }])));
     expect(decision).toMatchObject({
-      allowed: true,
-      warnings: ["dependsOn[0] (HelmRelease redis) has no namespace, and the Flux Operator does not default it: add namespace: apps"],
+      allowed: false,
+      reason: "invalid",
+      message: "dependsOn[0]: ConfigMap dependencies need a namespace: the Flux Operator looks it up verbatim (add namespace: apps)",
     });
+    // A kind whose scope only the server knows: the read says namespaced, so the same answer.
+    const widget = decideOn(create(rs([{ apiVersion: "example.io/v1", kind: "Widget", name: "w" }])), new Map([["Widget//w", { state: "missing", clusterScoped: false }]]));
+    expect(widget.allowed === false && widget.message.split("\n")[0]).toBe("dependsOn[0]: Widget dependencies need a namespace: the Flux Operator looks it up verbatim (add namespace: apps)");
+  });
+
+  it("allows a readyExpr over a dependency's data and a dependency on a CustomResourceDefinition (issue: both were denied)", () => {
+    const object = rs([
+      { apiVersion: "v1", kind: "ConfigMap", name: "switch", namespace: "gates", ready: true, readyExpr: "data.gate == 'open'" },
+      { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: "helmreleases.helm.toolkit.fluxcd.io", ready: true },
+    ]);
+    const found = new Map<NodeKey, ReadOutcome>([
+      ["ConfigMap/gates/switch", { state: "exists" }],
+      ["CustomResourceDefinition//helmreleases.helm.toolkit.fluxcd.io", { state: "exists" }],
+    ]);
+    expect(decideOn(create(object), found)).toMatchObject({ allowed: true, reason: "ok" });
   });
 
   it("denies waiting for its own output, from the raw object's templates", () => {
-    const object = rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "cache" }]);
+    const object = rs([{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "cache", namespace: "apps" }]);
     const rawObject = {
       apiVersion: "fluxcd.controlplane.io/v1",
       kind: "ResourceSet",

@@ -7,11 +7,11 @@
 // was off, a dependency deleted since) never blocks finalizers, labels, suspend, spec changes, deletion
 // or namespace teardown — it is at most a warning.
 import type { MissingDependency, ReadOutcome } from "../cluster/missing-read.js";
-import { FLUX_KIND_INFO, fluxKindOf, GUARDED_KINDS } from "../flux/kinds.js";
+import { FLUX_KIND_INFO, GUARDED_KINDS } from "../flux/kinds.js";
 import { checkChange } from "../graph/check-change.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
-import { cycleMessage, denialMessage, entryWithoutNamespaceMessage, missingProblemMessage, readyExprIgnoredMessage, unservedKindMessage } from "../graph/messages.js";
+import { cycleMessage, denialMessage, missingProblemMessage, namespaceNeededMessage, readyExprIgnoredMessage, unservedKindMessage } from "../graph/messages.js";
 import { dependencySetKey, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, resolveDependencies, splitNodeKey } from "../graph/refs.js";
 import type { DependencyEntry, FluxObject, NodeKey, Problem, ProblemType, ResolvedDependency } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
@@ -269,11 +269,6 @@ function withResourceSetRules(
   }
   object.dependsOn.forEach((entry, index) => {
     if (entry.readyExpr !== undefined && entry.ready !== true) extraWarnings.push(readyExprIgnoredMessage(index));
-    // The Flux kinds are namespaced; the operator passes the entry's namespace as written (none).
-    const flux = entry.apiVersion === undefined || entry.kind === undefined ? undefined : fluxKindOf(entry.apiVersion, entry.kind);
-    if (flux !== undefined && entry.namespace === undefined && !badEntries.has(index) && before?.has(entryText(entry)) !== true) {
-      extraWarnings.push(entryWithoutNamespaceMessage(index, flux, entry.name, object.namespace));
-    }
   });
   return { added: outAdded, kept: outKept, extraWarnings };
 }
@@ -286,6 +281,9 @@ function confirmedMissing(object: FluxObject, problem: Problem, outcome: ReadOut
     return { type: "invalid", kind: object.kind, object: problem.object, node: problem.node, entry: index, message: unservedKindMessage(index, outcome.apiVersion, outcome.kind) };
   }
   if (outcome?.state === "missing" && outcome.clusterScoped) return { ...problem, dependency: name, message: missingProblemMessage(kind, name) };
+  if (outcome?.state === "missing" && splitNodeKey(problem.dependencyNode!).namespace === "") {
+    return { type: "invalid", kind: object.kind, object: problem.object, node: problem.node, entry: index, message: namespaceNeededMessage(index, kind, object.namespace) };
+  }
   if (outcome?.state === "unknown" && !isCachedKind(kind)) return { ...problem, message: unconfirmedDependencyMessage(kind, problem.dependency ?? name, outcome.error) };
   return problem;
 }

@@ -150,7 +150,8 @@ export function checkCluster(cluster: ClusterManifests, options: CheckOptions): 
 function entryLine(object: ManifestObject, dependency: string): number | undefined {
   const index = object.dependsOn.findIndex((entry) => {
     const namespace = entry.namespace ?? (object.kind === "ResourceSet" ? undefined : object.namespace);
-    return dependency === `${namespace ?? ""}/${entry.name}` || (namespace === undefined && dependency.endsWith(`/${entry.name}`));
+    // A cluster-scoped dependency (a ResourceSet's entry without a namespace) is named by its name alone.
+    return dependency === `${namespace ?? ""}/${entry.name}` || (namespace === undefined && (dependency === entry.name || dependency.endsWith(`/${entry.name}`)));
   });
   return index === -1 ? undefined : dependencyLineOf(object, index);
 }

@@ -24,6 +24,7 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { SimulatedFlux } from "../sandbox/simulated-flux.js";
 import type { ReconcileEvent } from "../sandbox/simulated-flux.js";
 import { parseCommandLine, UsageError } from "./args.js";
+import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates } from "../graph/feature-gates.js";
 import type { CommandIo } from "./io.js";
 import { createLogger } from "./logger.js";
 import type { Logger } from "./logger.js";
@@ -60,6 +61,7 @@ Options:
                                through the /status subresource
   --install-delay DUR          how long a simulated install takes (default 2s)
   --requeue-dependency DUR     simulated Flux's dependency poll (default 30s, as Flux's)
+  --flux-feature-gates A=true  Flux's --feature-gates, for the simulated Flux and serve alike
   --resourceset-requeue DUR    simulated Flux Operator's dependency re-check (default 5s, as the operator's)
   --log-level LEVEL            releasegate's JSON log on stderr: debug|info|warn|error (default warn)
   -h, --help                   show this help`;
@@ -81,6 +83,8 @@ export interface SandboxEnvironmentOptions {
   installDelayMs?: number;
   requeueDependencyMs?: number;
   resourceSetRequeueMs?: number;
+  /** The simulated helm-controller and kustomize-controller run with --feature-gates=AdditiveCELDependencyCheck=true. */
+  additiveCelDependencyCheck?: boolean;
   onReconcile?: (event: ReconcileEvent) => void;
   kubeconfigOut?: string;
   logger?: Logger;
@@ -243,6 +247,7 @@ async function startFlux(sandbox: Sandbox, options: SandboxEnvironmentOptions, l
     ...(options.installDelayMs !== undefined ? { installDelayMs: options.installDelayMs } : {}),
     ...(options.requeueDependencyMs !== undefined ? { requeueDependencyMs: options.requeueDependencyMs } : {}),
     ...(options.resourceSetRequeueMs !== undefined ? { resourceSetRequeueMs: options.resourceSetRequeueMs } : {}),
+    ...(options.additiveCelDependencyCheck === true ? { additiveCelDependencyCheck: true } : {}),
     ...(options.onReconcile ? { onReconcile: options.onReconcile } : {}),
     logger: log.child({ component: "simulated-flux" }),
   });
@@ -410,6 +415,7 @@ const SANDBOX_FLAGS = {
   "install-delay": { type: "string" },
   "requeue-dependency": { type: "string" },
   "resourceset-requeue": { type: "string" },
+  "flux-feature-gates": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -482,6 +488,13 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
   const log = createLogger(logLevel, undefined);
   const kubeconfigOut = values["kubeconfig-out"] ?? join(tmpdir(), "releasegate-sandbox", "kubeconfig");
   const requeueDependencyMs = parseDuration(values["requeue-dependency"], "requeue-dependency", 30_000);
+  // Flux's feature gates, for the simulated controllers and for serve alike.
+  let fluxFeatureGates = DEFAULT_FLUX_FEATURE_GATES;
+  try {
+    if (values["flux-feature-gates"] !== undefined) fluxFeatureGates = parseFluxFeatureGates(values["flux-feature-gates"]);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
   const report = new EarlyReconcileReport(requeueDependencyMs);
   const common = {
     seed: files.seed,
@@ -491,6 +504,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
     installDelayMs: parseDuration(values["install-delay"], "install-delay", 2000),
     requeueDependencyMs,
     resourceSetRequeueMs: parseDuration(values["resourceset-requeue"], "resourceset-requeue", 5000),
+    additiveCelDependencyCheck: fluxFeatureGates.additiveCelDependencyCheck,
     onReconcile: (event: ReconcileEvent) => {
       const line = report.add(event);
       if (line !== undefined) io.stdout(`tour: ${line}\n`);
@@ -509,7 +523,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
         ...common,
         webhookPort: parsePort(values["webhook-port"], "webhook-port", 9443),
         metricsPort: parsePort(values["metrics-port"], "metrics-port", 8080),
-        serve: { logLevel, uiPort: parsePort(values["ui-port"], "ui-port", 9080) },
+        serve: { logLevel, uiPort: parsePort(values["ui-port"], "ui-port", 9080), fluxFeatureGates },
       });
       close = env.close;
       for (const warning of env.sandbox.seedWarnings) io.stderr(`releasegate sandbox: ${warning}\n`);

@@ -89,7 +89,7 @@ describe("serve's components", () => {
       if (req.url === "/slow") answer = () => res.end("done");
       else res.end("ok");
     });
-    const webhook = webhookServerComponent({ listen: () => listenHttp(requests.listener), requests, peers: [fake("peers", journal)], shutdownTimeoutMs: 10_000, log: silentLogger });
+    const webhook = webhookServerComponent({ listen: () => listenHttp(requests.listener), requests, peers: [fake("peers", journal)], lanes: [], shutdownTimeoutMs: 10_000, log: silentLogger });
     const running = await startComponents([webhook], silentLogger);
     expect(journal).toEqual(["start peers"]);
     expect(await get(webhook.port, "/readyz")).toBe(200);
@@ -111,7 +111,7 @@ describe("serve's components", () => {
     let listed!: () => void;
     const source = { start: () => new Promise<void>((resolve) => (listed = resolve)), stop: () => undefined };
     const requests = new DrainableRequests((_req, res) => res.end("ok"));
-    const webhook = webhookServerComponent({ listen: () => listenHttp(requests.listener), requests, peers: [source], shutdownTimeoutMs: 1000, log: silentLogger });
+    const webhook = webhookServerComponent({ listen: () => listenHttp(requests.listener), requests, peers: [source], lanes: [], shutdownTimeoutMs: 1000, log: silentLogger });
     const running = await startComponents([webhook], silentLogger);
     let ready = false;
     void running.ready.then(() => (ready = true));
@@ -124,7 +124,7 @@ describe("serve's components", () => {
 
   it("webhook server: past the shutdown timeout the review still in flight is cut off", async () => {
     const requests = new DrainableRequests(() => undefined);
-    const webhook = webhookServerComponent({ listen: () => listenHttp(requests.listener), requests, peers: [], shutdownTimeoutMs: 200, log: silentLogger });
+    const webhook = webhookServerComponent({ listen: () => listenHttp(requests.listener), requests, peers: [], lanes: [], shutdownTimeoutMs: 200, log: silentLogger });
     const running = await startComponents([webhook], silentLogger);
     const hung = get(webhook.port, "/never");
     await expect.poll(() => requests.inFlight(), { timeout: 10_000 }).toBe(1);

@@ -101,6 +101,8 @@ interface WebhookServerParts {
    *  The part is ready once their starts settled: before it is ready a replica knows the replicas already
    *  serving (docs/behaviour.md, "No window"). */
   peers: readonly Startable[];
+  /** The API client's lanes the webhook reads on: closed when it stops. */
+  lanes: readonly { close(): void }[];
   shutdownTimeoutMs: number;
   log: Logger;
 }
@@ -132,6 +134,7 @@ export function webhookServerComponent(parts: WebhookServerParts): WebhookServer
     drain: (mode) => drainWebhook(server, parts, mode),
     async stop() {
       for (const peer of parts.peers) void peer.stop();
+      for (const lane of parts.lanes) lane.close();
       return Promise.resolve();
     },
   };

@@ -7,6 +7,8 @@ import { parseAdmissionPolicy, AdmissionPolicyError } from "../admission/policy.
 import type { AdmissionPolicy } from "../admission/policy.js";
 import { DEFAULT_KUBE_API_BURST, DEFAULT_KUBE_API_QPS } from "../kube/kube-client.js";
 import { optionTable, parseCommandLine, UsageError } from "./args.js";
+import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates } from "../graph/feature-gates.js";
+import type { FluxFeatureGates } from "../graph/feature-gates.js";
 
 export type CertMode = "self-managed" | "files" | "cert-manager";
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -67,6 +69,8 @@ export interface ServeOptions {
   externalKinds: boolean;
   /** At most this many such kinds are watched at once. */
   maxExternalKinds: number;
+  /** Flux's feature gates as set on helm-controller and kustomize-controller (src/graph/feature-gates.ts). */
+  fluxFeatureGates: FluxFeatureGates;
 }
 
 export type LogFormat = "json" | "text";
@@ -121,7 +125,8 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "request-timeout", env: "RELEASEGATE_REQUEST_TIMEOUT", value: "DUR", help: "a review must arrive whole within this (default 10s)" },
   { flag: "client-ca-file", env: "RELEASEGATE_CLIENT_CA_FILE", value: "FILE", help: "require API server client certificates signed by this PEM CA on /validate" },
   { flag: "log-format", env: "RELEASEGATE_LOG_FORMAT", value: "json|text", help: "log lines as JSON, or short text (default: text on a terminal, else json)" },
-  { flag: "external-kinds", env: "RELEASEGATE_EXTERNAL_KINDS", value: "", help: "watch the kinds outside Flux ResourceSets depend on (needs get/list/watch on them; default off)", boolean: true },
+  { flag: "external-kinds", env: "RELEASEGATE_EXTERNAL_KINDS", value: "", help: "watch the kinds outside Flux ResourceSets depend on (needs get/list/watch on them; default on, false turns it off)", boolean: true },
+  { flag: "flux-feature-gates", env: "RELEASEGATE_FLUX_FEATURE_GATES", value: "A=true,...", help: "Flux's --feature-gates as set on helm-controller and kustomize-controller (AdditiveCELDependencyCheck)" },
   { flag: "max-external-kinds", env: "RELEASEGATE_MAX_EXTERNAL_KINDS", value: "N", help: "kinds outside Flux watched at once (default 8)" },
 ];
 
@@ -199,6 +204,15 @@ function parseBoolean(text: string | undefined, flag: string): boolean {
   if (["true", "1", "yes"].includes(t)) return true;
   if (["false", "0", "no"].includes(t)) return false;
   throw new UsageError(`${describe(flag)}: "${text}" is not true or false`);
+}
+
+function parseGates(text: string | undefined): FluxFeatureGates {
+  if (text === undefined) return DEFAULT_FLUX_FEATURE_GATES;
+  try {
+    return parseFluxFeatureGates(text);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function oneOfSetting<T extends string>(text: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
@@ -284,7 +298,8 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     requestTimeoutMs: parseDuration(get("request-timeout"), "request-timeout", 10_000),
     clientCaFile: get("client-ca-file"),
     logFormat: oneOfSetting(get("log-format"), "log-format", ["json", "text"] as const, process.stdout.isTTY === true ? "text" : "json"),
-    externalKinds: parseBoolean(get("external-kinds"), "external-kinds"),
+    externalKinds: get("external-kinds") === undefined ? true : parseBoolean(get("external-kinds"), "external-kinds"),
+    fluxFeatureGates: parseGates(get("flux-feature-gates")),
     maxExternalKinds: Math.round(parsePositive(get("max-external-kinds"), "max-external-kinds", 8)),
   };
   // client-go's leader election refuses these too; say so before anything starts.

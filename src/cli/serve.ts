@@ -41,7 +41,13 @@ import { onTermination } from "../runtime/termination.js";
 import { ExternalWatches } from "../cluster/external-watches.js";
 import { FluxGraph } from "../cluster/flux-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
-import { ObjectCache } from "../cluster/object-cache.js";
+import { fluxCodec, ObjectCache } from "../cluster/object-cache.js";
+import type { CacheCodec } from "../cluster/object-cache.js";
+import { setFluxFeatureGates } from "../graph/feature-gates.js";
+import { FieldDemand } from "../graph/field-demand.js";
+import type { Keep } from "../graph/field-paths.js";
+import { kindOfNode, nodeKey, nodeOf } from "../graph/refs.js";
+import type { FluxKind, FluxObject } from "../graph/types.js";
 import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
 import { ClusterReconcileRequester } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
@@ -190,18 +196,58 @@ interface WatchPipe {
   versions: Partial<Record<GuardedKind, string>>;
 }
 
+/**
+ * What readyExprs read of each object, which the caches keep that much of (docs/behaviour.md, "Gate
+ * states"): the codec of each kind's cache, and what to do when a readyExpr reads more of some objects
+ * than they were decoded with (read their kind again; `externalGrown` for a kind outside Flux).
+ */
+function fieldDemandOf(
+  caches: readonly ObjectCache[],
+  externalGrown: (kind: string) => void,
+): { fields: FieldDemand; codec(kind: FluxKind, version: string): CacheCodec<FluxObject>; fieldsGrown(nodes: readonly string[]): void } {
+  const fields = new FieldDemand();
+  const keepFor = (kind: string, namespace: string, name: string): Keep | undefined => fields.decodeKeep(nodeKey(kind, namespace, name));
+  const fieldsGrown = (nodes: readonly string[]): void => {
+    for (const kind of new Set(nodes.map(kindOfNode))) {
+      const cache = caches.find((c) => c.kind === kind);
+      if (cache !== undefined) cache.requestRelist();
+      else externalGrown(kind);
+    }
+  };
+  // The caches tell the demand what each object's own readyExprs read of others as they decode it, so that
+  // a list that decoded a dependency before its dependent is done again before the first sync.
+  const codec = (kind: FluxKind, version: string): CacheCodec<FluxObject> => {
+    const base = fluxCodec(kind, version, keepFor);
+    return {
+      ...base,
+      decode: (raw) => {
+        const object = base.decode(raw);
+        if (object !== undefined && object.dependsOn.length > 0) {
+          const grown = fields.update(nodeOf(object), object);
+          if (grown.length > 0) fieldsGrown(grown);
+        }
+        return object;
+      },
+    };
+  };
+  return { fields, codec, fieldsGrown };
+}
+
 /** Builds the watch side (nothing starts yet: cacheComponent starts it). */
 async function buildWatchPipe({ kc, options, overrides, metrics, log }: ServeContext, served: Record<GuardedKind, ServedFluxResource>): Promise<WatchPipe> {
+  // Flux's feature gates judge every dependency the same way in the webhook, the gates and `why`.
+  setFluxFeatureGates(options.fluxFeatureGates);
   const cacheLog = log.child({ component: "cache" });
   const backoff = overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {};
   const caches: ObjectCache[] = [];
+  const demand = fieldDemandOf(caches, (kind) => externals.fieldsGrown(kind));
   for (const kind of FLUX_KINDS) {
     const version = served[kind].version;
     if (version === undefined) {
       log.warn({ kind, served: served[kind].served }, `the API server serves no ${kind} version releasegate reads; not watching ${kind}s`);
       continue;
     }
-    caches.push(new ObjectCache(kc, { kind, version, logger: cacheLog, pageSize: LIST_PAGE_SIZE, ...backoff }));
+    caches.push(new ObjectCache(kc, { kind, version, codec: demand.codec(kind, version), logger: cacheLog, pageSize: LIST_PAGE_SIZE, ...backoff }));
   }
   // One store per kind, all feeding one graph and gate tracker (nodes Kind/ns/name) once; the
   // controller and the webhook both read it (docs/architecture.md, "The pipe", "Kinds").
@@ -209,13 +255,16 @@ async function buildWatchPipe({ kc, options, overrides, metrics, log }: ServeCon
   const externals = new ExternalWatches(kc, {
     enabled: options.externalKinds,
     maxKinds: options.maxExternalKinds,
+    keepOfKind: (kind) => demand.fields.keepOfKind(kind),
     logger: cacheLog,
     pageSize: LIST_PAGE_SIZE,
     ...(overrides.externalLingerMs !== undefined ? { lingerMs: overrides.externalLingerMs } : {}),
     ...backoff,
   });
-  const shared = new FluxGraph(externals);
+  const shared = new FluxGraph(externals, demand.fields);
   externals.connect(shared);
+  // A readyExpr reads more of some objects than they were decoded with: read their kind again.
+  shared.onFieldsGrown(demand.fieldsGrown);
   shared.onExternalDemand((demand) => externals.setDemand(demand));
   const stores = caches.map((cache) => new KindStore(cache, shared));
   // The sources' artifact revisions feed kustomize-controller's revision rule (docs/architecture.md, "Readiness").
@@ -302,6 +351,8 @@ function buildWebhook({ kc, options, overrides, metrics, log }: ServeContext, pi
       ? new EndpointSlicePeerSource(kc, { namespace: options.namespace, service: options.serviceName, port: options.webhookPort, selfPodName: options.identity, logger: admissionLog })
       : undefined;
   const peers = new PendingPeers({ batch: pending, source: overrides.peers ?? endpointPeers!, auth: peerAuth, tls: () => tls.current(), logger: admissionLog });
+  // The webhook's reads on a lane of their own, outside the token bucket the controller and the Lease use.
+  const admissionReads = kc.unthrottledLane();
   const requests = new DrainableRequests(
     createAdmissionListener({
       graphs: pipe.graphs,
@@ -319,8 +370,8 @@ function buildWebhook({ kc, options, overrides, metrics, log }: ServeContext, pi
       // A short body is answered (408 with a line) before the server's request timeout closes it.
       bodyTimeoutMs: Math.max(1000, options.requestTimeoutMs - 2000),
       requireClientCertificate: options.clientCaFile !== undefined,
-      confirmMissing: apiMissingReader(kc, pipe.versions, { logger: admissionLog }),
-      confirmCurrent: apiCurrentReader(kc, pipe.versions),
+      confirmMissing: apiMissingReader(admissionReads, pipe.versions, { logger: admissionLog }),
+      confirmCurrent: apiCurrentReader(admissionReads, pipe.versions),
     }),
   );
   const webhook = webhookServerComponent({
@@ -334,6 +385,7 @@ function buildWebhook({ kc, options, overrides, metrics, log }: ServeContext, pi
       }),
     requests,
     peers: [peers, ...(endpointPeers !== undefined ? [endpointPeers] : [])],
+    lanes: [admissionReads],
     shutdownTimeoutMs: options.shutdownTimeoutMs,
     log,
   });

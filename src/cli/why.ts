@@ -8,6 +8,8 @@
 // Exit 0: the gate is open (from files: nothing in the structure blocks it); 1: it is blocked; 2: bad
 // usage, unreadable input, or no such object.
 import { ALL_FLUX_KINDS, FLUX_KIND_INFO } from "../flux/kinds.js";
+import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates, setFluxFeatureGates } from "../graph/feature-gates.js";
+import type { Keep } from "../graph/field-paths.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
@@ -41,6 +43,7 @@ Options:
   --kubeconfig FILE           kubeconfig to use (default: $KUBECONFIG, ~/.kube/config)
   --default-namespace NAME    namespace of manifests that name none (default "default")
   --timeout DUR               longest wait for the cluster's lists, in seconds (default 20)
+  --flux-feature-gates A=true Flux's --feature-gates as set on helm-controller and kustomize-controller
   -h, --help                  show this help
 
 Exit status: 0 the gate is open (from files: nothing in the structure blocks it), 1 it is blocked,
@@ -99,7 +102,7 @@ async function connectCluster(kubeconfig: string | undefined): Promise<Connected
 
 /** Every Flux object of the cluster, listed once through serve's caches. */
 async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxObject[]> {
-  const { ObjectCache } = await import("../cluster/object-cache.js");
+  const { fluxCodec, ObjectCache } = await import("../cluster/object-cache.js");
   const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
   const { describeError } = await import("../runtime/api-error.js");
   const where = kc.server;
@@ -109,23 +112,38 @@ async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxOb
   } catch (error) {
     throw new UsageError(`cannot reach the Kubernetes API at ${where}: ${describeError(error)}; check the kubeconfig, or read files with --from PATH`);
   }
-  const caches = FLUX_KINDS.flatMap((kind) => {
-    const version = served[kind].version;
-    return version === undefined ? [] : [new ObjectCache(kc, { kind, version, pageSize: 500, backoff: { initialMs: 200, maxMs: 1000 } })];
-  });
-  for (const cache of caches) cache.start();
-  let timer: NodeJS.Timeout | undefined;
+  const { FieldDemand } = await import("../graph/field-demand.js");
+  const { nodeKey, nodeOf } = await import("../graph/refs.js");
+  const deadline = Date.now() + timeoutMs;
+  const list = async (keepFor?: (kind: string, namespace: string, name: string) => Keep | undefined): Promise<FluxObject[]> => {
+    const caches = FLUX_KINDS.flatMap((kind) => {
+      const version = served[kind].version;
+      const codec = fluxCodec(kind, version, keepFor);
+      return version === undefined ? [] : [new ObjectCache(kc, { kind, version, codec, pageSize: 500, backoff: { initialMs: 200, maxMs: 1000 } })];
+    });
+    for (const cache of caches) cache.start();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.all(caches.map((c) => c.synced)),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new UsageError(`no complete list of the Flux objects from ${where} within ${timeoutMs / 1000} s`)), Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      return caches.flatMap((c) => c.list());
+    } finally {
+      clearTimeout(timer);
+      await Promise.all(caches.map((c) => c.stop()));
+    }
+  };
   try {
-    await Promise.race([
-      Promise.all(caches.map((c) => c.synced)),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new UsageError(`no complete list of the Flux objects from ${where} within ${timeoutMs / 1000} s`)), timeoutMs);
-      }),
-    ]);
-    return caches.flatMap((c) => c.list());
+    const objects = await list();
+    // A readyExpr reads fields of its dependencies that a plain list does not keep: list once more, keeping them.
+    const demand = new FieldDemand();
+    let more = false;
+    for (const object of objects) if (demand.update(nodeOf(object), object).length > 0) more = true;
+    return more ? await list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : objects;
   } finally {
-    clearTimeout(timer);
-    await Promise.all(caches.map((c) => c.stop()));
     kc.close();
   }
 }
@@ -140,10 +158,16 @@ export async function runWhy(argv: string[], io: CommandIo): Promise<number> {
       kubeconfig: { type: "string" },
       "default-namespace": { type: "string" },
       timeout: { type: "string" },
+      "flux-feature-gates": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     "why",
   );
+  try {
+    setFluxFeatureGates(values["flux-feature-gates"] === undefined ? DEFAULT_FLUX_FEATURE_GATES : parseFluxFeatureGates(values["flux-feature-gates"]));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
   if (values.help === true) {
     io.stdout(`${whyUsage}\n`);
     return 0;

@@ -2,9 +2,14 @@
 // Flux"): identity, generation, deletion, and only the `spec`/`status` fields kstatus reads
 // (src/graph/kstatus.ts) — conditions reduced to type, status, reason and message. A Deployment's pod
 // template, a custom resource's whole spec: none of it is kept, so watching a kind with many objects
-// costs a few hundred bytes an object, and a change to anything else announces nothing.
+// costs a few hundred bytes an object, and a change to anything else announces nothing. Besides, the
+// fields the ResourceSets' readyExprs read of the kind (`keep`, field-paths.ts: `data.gate` of a
+// ConfigMap), without the kubectl last-applied annotation, which the Flux Operator hides from them.
 
 import type { ExternalObject, JsonMap, JsonValue } from "../graph/external-objects.js";
+import { LAST_APPLIED_CONFIGURATION } from "../flux/annotations.js";
+import { projectFields } from "../graph/field-paths.js";
+import type { Keep } from "../graph/field-paths.js";
 import { isRecord } from "../runtime/json.js";
 import type { CacheCodec } from "./object-cache.js";
 import { apiVersionOf } from "./resources.js";
@@ -30,19 +35,20 @@ const STATUS_FIELDS = [
   "numberReady",
   "phase",
 ] as const;
-const CONDITION_FIELDS = ["type", "status", "reason", "message"] as const;
+// observedGeneration: the Flux Operator's check of a ResourceSetInputProvider reads it (ready-expr.ts).
+const CONDITION_FIELDS = ["type", "status", "reason", "message", "observedGeneration"] as const;
 
-export function externalCodec(type: ResourceType): CacheCodec<ExternalObject> {
+export function externalCodec(type: ResourceType, keep?: Keep): CacheCodec<ExternalObject> {
   const apiVersion = apiVersionOf(type);
   return {
     type,
-    decode: (raw) => decodeExternal(type.kind, apiVersion, raw),
+    decode: (raw) => decodeExternal(type.kind, apiVersion, raw, keep),
     same: (a, b) => JSON.stringify(a) === JSON.stringify(b),
   };
 }
 
 /** The kept fields of one object as the API server sent it; undefined without a name. */
-export function decodeExternal(kind: string, apiVersion: string, raw: unknown): ExternalObject | undefined {
+export function decodeExternal(kind: string, apiVersion: string, raw: unknown, keep?: Keep): ExternalObject | undefined {
   if (!isRecord(raw) || !isRecord(raw["metadata"])) return undefined;
   const metadata = raw["metadata"];
   const name = metadata["name"];
@@ -68,6 +74,12 @@ export function decodeExternal(kind: string, apiVersion: string, raw: unknown): 
     object.status = { ...(status ?? {}), conditions: kept };
   } else if (status !== undefined) {
     object.status = status;
+  }
+  const fields = keep === undefined ? undefined : projectFields(raw, keep);
+  if (fields !== undefined) {
+    const annotations = isRecord(fields["metadata"]) ? fields["metadata"]["annotations"] : undefined;
+    if (isRecord(annotations)) delete annotations[LAST_APPLIED_CONFIGURATION];
+    object.fields = fields;
   }
   return object;
 }

@@ -1,18 +1,21 @@
 // Watches on kinds outside Flux that ResourceSets depend on (docs/behaviour.md, "Kinds outside Flux"): the
-// ExternalObjects view the gate rules read for a Deployment or a custom resource. Off unless turned on
-// (`serve --external-kinds`, chart value externalKinds.enabled, which also grants get/list/watch on them).
+// ExternalObjects view the gate rules read for a ConfigMap, a CustomResourceDefinition, a Deployment or a
+// custom resource, core group and cluster-scoped kinds included. On by default (`serve --external-kinds`,
+// chart value externalKinds.enabled); the chart grants get/list/watch on the kinds it lists.
 //
 // A kind is watched only while some dependsOn entry names it: the graph says which kinds are named
 // (GateTracker.externalKinds); a kind named for the first time is resolved (its plural and scope from
 // the API server's discovery, then one list of one object to learn whether releasegate may read it)
 // and then listed and watched by an ObjectCache that keeps only what readiness reads
-// (external-codec.ts). A kind no longer named is stopped after `lingerMs`. At most `maxKinds` kinds are
-// watched at once; a kind beyond that is not watched, and its dependents' gates say so. A kind that
-// cannot be resolved (not served, forbidden, cluster-scoped, or in the core group, which the cache's
-// list does not reach) is tried again every `retryMs` while named, and the gates say why meanwhile.
+// (external-codec.ts), and the fields the ResourceSets' readyExprs read of the kind (`keepOfKind`; when that
+// grows the kind is listed again). A kind no longer named is stopped after `lingerMs`. At most `maxKinds`
+// kinds are watched at once; a kind beyond that is not watched, and its dependents' gates say so. A kind
+// that cannot be resolved (not served, or releasegate may not read it: the gate names the permission and
+// the chart value) is tried again every `retryMs` while named, and the gates say why meanwhile.
 
 import type { ExternalObject, ExternalObjects, ExternalState } from "../graph/external-objects.js";
 import {
+  externalForbiddenMessage,
   externalLimitMessage,
   externalNotSyncedMessage,
   externalNotWatchedMessage,
@@ -21,16 +24,18 @@ import {
 } from "../graph/messages.js";
 import { splitNodeKey, nodeKey } from "../graph/refs.js";
 import type { NodeKey } from "../graph/types.js";
-import { describeError } from "../runtime/api-error.js";
+import type { Keep } from "../graph/field-paths.js";
+import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { isRecord } from "../runtime/json.js";
 import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
 import { apiGet } from "./api-get.js";
 import { externalCodec } from "./external-codec.js";
-import { apiVersionPath, KindDiscovery } from "./kind-discovery.js";
+import { KindDiscovery } from "./kind-discovery.js";
 import type { KubeSource } from "../kube/connect.js";
 import { objectKey } from "../graph/refs.js";
 import { ObjectCache } from "./object-cache.js";
+import { resourcePath } from "./resources.js";
 import type { ResourceType } from "./resources.js";
 
 /** Kinds watched at once by default (docs/behaviour.md, "Kinds outside Flux"). */
@@ -55,6 +60,8 @@ export interface ExternalWatchOptions {
   retryMs?: number;
   /** Resolution and its probe read; the API server's discovery by default. */
   resolve?: ResolveKind;
+  /** What the readyExprs naming a kind read of its objects (the graph's FieldDemand). */
+  keepOfKind?: (kind: string) => Keep | undefined;
   pageSize?: number;
   backoff?: { initialMs?: number; maxMs?: number };
   logger?: Logger;
@@ -134,6 +141,17 @@ export class ExternalWatches implements ExternalObjects {
     }
   }
 
+  /** The readyExprs now read more of `kind` than its watch keeps: list and watch it again. */
+  fieldsGrown(kind: string): void {
+    const slot = this.slots.get(kind);
+    if (this.stopped || slot?.phase !== "watching") return;
+    slot.unsubscribe();
+    void slot.cache.stop();
+    this.slots.delete(kind);
+    this.begin(kind, slot.apiVersion);
+    this.sink?.externalKindChanged(kind);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.lingering.values()) clearTimeout(timer);
@@ -176,7 +194,7 @@ export class ExternalWatches implements ExternalObjects {
     }
     const cache = new ObjectCache<ExternalObject, string>(this.kc, {
       kind,
-      codec: externalCodec(resolved.type),
+      codec: externalCodec(resolved.type, this.options.keepOfKind?.(kind)),
       logger: this.log,
       ...(this.options.pageSize !== undefined ? { pageSize: this.options.pageSize } : {}),
       ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
@@ -257,16 +275,21 @@ export function discoveryResolver(kc: KubeSource): ResolveKind {
   const get = apiGet(kc, RESOLVE_TIMEOUT_MS);
   const discovery = new KindDiscovery(get);
   return async (kind, apiVersion) => {
-    if (!apiVersion.includes("/")) return { why: `${externalUnservedMessage(kind, apiVersion)} (releasegate watches kinds of named API groups only, not the core group)` };
     const found = await discovery.resolve(apiVersion, kind, RESOLVE_TIMEOUT_MS);
     if (found.type === "unserved") return { why: externalUnservedMessage(kind, apiVersion) };
-    if (!found.namespaced) return { why: `${externalUnservedMessage(kind, apiVersion)} as a namespaced kind (releasegate watches namespaced kinds only)` };
     const slash = apiVersion.indexOf("/");
-    const type: ResourceType = { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), resource: found.resource, kind, namespaced: true };
+    const type: ResourceType = {
+      group: slash < 0 ? "" : apiVersion.slice(0, slash),
+      version: apiVersion.slice(slash + 1),
+      resource: found.resource,
+      kind,
+      namespaced: found.namespaced,
+    };
     try {
-      const page: unknown = await get(`${apiVersionPath(apiVersion)}/${found.resource}?limit=1`, RESOLVE_TIMEOUT_MS);
+      const page: unknown = await get(`${resourcePath(type)}?limit=1`, RESOLVE_TIMEOUT_MS);
       if (!isRecord(page)) return { why: externalWatchFailedMessage(kind, "the list answer is not an object") };
     } catch (error) {
+      if (statusCodeOf(error) === 403) return { why: externalForbiddenMessage(kind, type.group === "" ? type.resource : `${type.resource}.${type.group}`) };
       return { why: externalWatchFailedMessage(kind, describeError(error)) };
     }
     return { type };

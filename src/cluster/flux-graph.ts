@@ -7,7 +7,8 @@ import type { GraphView } from "../graph/dependency-graph.js";
 import type { ExternalObjects } from "../graph/external-objects.js";
 import { GateTracker } from "../graph/gates.js";
 import type { GateChange } from "../graph/gates.js";
-import { kindOfNode } from "../graph/refs.js";
+import { FieldDemand } from "../graph/field-demand.js";
+import { kindOfNode, nodeOf } from "../graph/refs.js";
 import type { FluxObject, NodeKey, SourceRef } from "../graph/types.js";
 import type { CacheChange } from "./object-cache.js";
 
@@ -45,10 +46,34 @@ export class FluxGraph {
   private readonly sinks = new Map<string, KindChangeSink>();
   private demandListener: ExternalDemandListener | undefined;
   private demandVersion = -1;
+  private fieldsListener: ((nodes: NodeKey[]) => void) | undefined;
 
-  /** `externals`: what the gates know of objects of kinds outside Flux (none by default). */
-  constructor(externals?: ExternalObjects) {
+  /**
+   * `externals`: what the gates know of objects of kinds outside Flux (none by default). `fields`: what
+   * the objects' readyExprs read of each other (the caches' decoders keep that of each object).
+   */
+  constructor(
+    externals?: ExternalObjects,
+    readonly fields: FieldDemand = new FieldDemand(),
+  ) {
     this.tracker = new GateTracker([], externals);
+  }
+
+  /**
+   * Be told of the nodes whose objects a readyExpr now reads more of than they were decoded with (one
+   * listener): their kind's cache must read them again (ObjectCache.requestRelist, external-watches.ts).
+   */
+  onFieldsGrown(listener: (nodes: NodeKey[]) => void): void {
+    this.fieldsListener = listener;
+  }
+
+  private demandFields(objects: Iterable<{ node: NodeKey; object: FluxObject | undefined }>): void {
+    let grown: NodeKey[] | undefined;
+    for (const { node, object } of objects) {
+      const more = this.fields.update(node, object);
+      if (more.length > 0) (grown ??= []).push(...more);
+    }
+    if (grown !== undefined) this.fieldsListener?.(grown);
   }
 
   /** Be told of the kinds outside Flux the entries name, now and on every change (one listener). */
@@ -90,12 +115,15 @@ export class FluxGraph {
 
   /** A kind's first full list: its objects replace whatever of the kind the graph held. */
   load(kind: string, objects: Iterable<FluxObject>): void {
-    this.route(this.tracker.replaceKind(kind, objects), kind, { type: "load" });
+    const list = [...objects];
+    this.demandFields(list.map((object) => ({ node: nodeOf(object), object })));
+    this.route(this.tracker.replaceKind(kind, list), kind, { type: "load" });
     this.announceDemand();
   }
 
   /** A change of `kind`'s cache (its node is the change's kind and key). */
   apply(kind: string, change: CacheChange, node: NodeKey): void {
+    this.demandFields([{ node, object: change.type === "upsert" ? change.object : undefined }]);
     const changes = change.type === "upsert" ? this.tracker.upsert(change.object) : this.tracker.remove(node);
     this.route(changes, kind, change);
     this.announceDemand();

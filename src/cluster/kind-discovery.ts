@@ -25,7 +25,7 @@ export const DISCOVERY_TTL_MS = 10_000;
 export const MAX_DISCOVERY_ENTRIES = 128;
 
 /** `/api/v1` for the core group, `/apis/GROUP/VERSION` otherwise. */
-export function apiVersionPath(apiVersion: string): string {
+function apiVersionPath(apiVersion: string): string {
   return apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
 

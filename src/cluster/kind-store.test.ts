@@ -105,7 +105,7 @@ describe("KindStore", () => {
     const setBatches: GateBatch[] = [];
     setStore.onGateChanges({ onGateBatch: (batch) => setBatches.push(batch) });
     helm.put(release("apps/redis", { status: "failed" }));
-    sets.put(release("apps/platform", { kind: "ResourceSet", dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", ready: true }] }));
+    sets.put(release("apps/platform", { kind: "ResourceSet", dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "apps", ready: true }] }));
     // A Kustomization store of the same graph would see apps/redis as another object.
     helm.finishSync();
     sets.finishSync();

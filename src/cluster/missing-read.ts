@@ -108,6 +108,8 @@ export function missingReader(get: ApiGet, versions: Partial<Record<FluxKind, st
         namespaced: resolved.namespaced,
       };
     }
+    // A ResourceSet entry of a namespaced kind without a namespace: the Flux Operator never finds it.
+    if (type.namespaced && namespace === "") return { state: "missing", clusterScoped: false };
     let raw: unknown;
     try {
       raw = await find(resourcePath(type, namespace, name), timeoutMs);

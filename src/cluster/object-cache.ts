@@ -14,7 +14,9 @@ import type { KubeSource } from "../kube/connect.js";
 import type { KubeClient, WatchHandle } from "../kube/kube-client.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeFluxObject, sameFluxObject } from "../flux/decode.js";
-import { objectKey } from "../graph/refs.js";
+import type { DecodeOptions } from "../flux/decode.js";
+import { coversKeep } from "../graph/field-paths.js";
+import { objectKey, splitKey } from "../graph/refs.js";
 import { describeError, statusCodeOf } from "../runtime/api-error.js";
 import { isRecord } from "../runtime/json.js";
 import { silentLogger } from "../runtime/logger.js";
@@ -35,11 +37,23 @@ export interface CacheCodec<T> {
   /** Undefined (or an empty name or namespace) for an object not worth keeping. */
   decode(raw: unknown): T | undefined;
   same(a: T, b: T): boolean;
+  /** The object was decoded keeping less than the codec keeps now (a readyExpr reads more of it): read it again. */
+  stale?(object: T): boolean;
 }
 
-/** The Flux kind's codec: the one decoder (src/flux/decode.ts). */
-function fluxCodec(kind: FluxKind, version: string | undefined): CacheCodec<FluxObject> {
-  return { type: fluxResourceType(kind, version), decode: (raw) => decodeFluxObject(kind, raw), same: sameFluxObject };
+/**
+ * The Flux kind's codec: the one decoder (src/flux/decode.ts). `keepFor`: the fields other objects'
+ * readyExprs read of each object (the graph's FieldDemand).
+ */
+export function fluxCodec(kind: FluxKind, version: string | undefined, keepFor?: DecodeOptions["keepFor"]): CacheCodec<FluxObject> {
+  const type = fluxResourceType(kind, version);
+  if (keepFor === undefined) return { type, decode: (raw) => decodeFluxObject(kind, raw), same: sameFluxObject };
+  return {
+    type,
+    decode: (raw) => decodeFluxObject(kind, raw, { keepFor }),
+    same: sameFluxObject,
+    stale: (object) => object.fieldsKeep !== undefined && !coversKeep(object.fieldsKeep, keepFor(object.kind, object.namespace, object.name)),
+  };
 }
 
 /**
@@ -56,6 +70,11 @@ export interface WatchRestart {
   /** One line from the server or the connection, for "error". */
   error?: string;
 }
+
+/** Lists at most this often in a row before the first sync (requestRelist while listing). */
+const MAX_LISTS_BEFORE_SYNC = 3;
+/** Objects read again one by one before the first sync; more, and the kind is listed again. */
+const MAX_STALE_READS = 200;
 
 export interface ObjectCacheOptions<T = FluxObject> {
   /** The kind, for logs and metrics; a Flux kind unless `codec` says what else is cached. */
@@ -111,6 +130,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
   /** A watch stream is open (between its response and its end). */
   private watchOpen = false;
   private state: "new" | "running" | "stopped" = "new";
+  /** requestRelist() was called: list again before the next watch. */
+  private relistWanted = false;
   private loop: Promise<void> | undefined;
   private resolveSynced!: () => void;
   private rejectSynced!: (err: Error) => void;
@@ -144,6 +165,16 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     }
     this.state = "running";
     this.loop = this.run();
+  }
+
+  /**
+   * List everything again soon (ending the watch that runs): the codec now keeps more of each object
+   * (a readyExpr reads a field the objects were decoded without). Calls before the list starts coalesce.
+   */
+  requestRelist(): void {
+    if (this.state !== "running") return;
+    this.relistWanted = true;
+    if (!this.listing) this.interrupt?.();
   }
 
   /**
@@ -232,9 +263,17 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     while (!this.stopped) {
       let delay = 0;
       try {
-        if (needList) {
-          this.listing = true;
-          await this.relist().finally(() => (this.listing = false));
+        if (needList || this.relistWanted) {
+          // Before the first sync, a list whose decoding asked for more of objects already decoded
+          // (requestRelist from the codec's caller) is done again, so the first state is complete.
+          let rounds = 0;
+          do {
+            this.relistWanted = false;
+            this.listing = true;
+            await this.relist().finally(() => (this.listing = false));
+            // Few objects decoded before the demand for them grew: read just those again.
+            if (this.relistWanted && !this.hasSynced && !this.stopped && (await this.refreshStale())) this.relistWanted = false;
+          } while (this.relistWanted && !this.hasSynced && !this.stopped && ++rounds < MAX_LISTS_BEFORE_SYNC);
           if (this.stopped) break;
           needList = false;
           if (!this.hasSynced) {
@@ -245,6 +284,8 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         }
         const outcome = await this.watchOnce();
         if (this.stopped) break;
+        // Ended for requestRelist(): not a restart of the watch's own.
+        if (this.relistWanted) continue;
         this.restarts++;
         this.emitRestart({ kind: this.kind, reason: outcome.reason, ...(outcome.error ? { error: outcome.error } : {}) });
         if (outcome.reason === "expired" || outcome.reason === "error") needList = true;
@@ -313,7 +354,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         const object = this.codec.decode(items[i]);
         // The raw object goes as soon as it is decoded: a page's values are garbage one by one.
         items[i] = undefined;
-        if (object === undefined || object.name === "" || object.namespace === "") continue;
+        if (object === undefined || object.name === "" || (object.namespace === "" && this.type.namespaced)) continue;
         fresh.set(objectKey(object.namespace, object.name), object);
       }
       listVersion = page.resourceVersion ?? listVersion;
@@ -329,6 +370,30 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     }
     this.resourceVersion = listVersion;
     this.contactAt = Date.now();
+  }
+
+  /**
+   * Reads again, one GET each, the objects the codec says were decoded keeping too little; false (nothing
+   * read) when there are more than MAX_STALE_READS of them, for which a list is cheaper.
+   */
+  private async refreshStale(): Promise<boolean> {
+    const stale = this.codec.stale;
+    if (stale === undefined) return false;
+    const keys: ObjectKey[] = [];
+    for (const [key, object] of this.objects) {
+      if (!stale(object)) continue;
+      keys.push(key);
+      if (keys.length > MAX_STALE_READS) return false;
+    }
+    for (const key of keys) {
+      if (this.stopped) return true;
+      const { namespace, name } = splitKey(key);
+      const raw = await this.client.find(resourcePath(this.type, namespace, name));
+      const object = raw === undefined ? undefined : this.codec.decode(raw);
+      if (object === undefined) this.remove(key);
+      else this.upsert(key, object);
+    }
+    return true;
   }
 
   private upsert(key: ObjectKey, object: T): void {
@@ -408,7 +473,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
           case "MODIFIED": {
             events++;
             const object = this.codec.decode(raw);
-            if (object !== undefined && object.name !== "" && object.namespace !== "") {
+            if (object !== undefined && object.name !== "" && (object.namespace !== "" || !this.type.namespaced)) {
               this.upsert(objectKey(object.namespace, object.name), object);
             }
             this.resourceVersion = resourceVersionOf(raw) ?? this.resourceVersion;

@@ -16,13 +16,16 @@
 
 import { LAST_APPLIED_CONFIGURATION, OPERATOR_RECONCILE, OPERATOR_RECONCILE_DISABLED } from "./annotations.js";
 import type { Condition, DependencyEntry, FluxKind, FluxObject, SourceRef } from "../graph/types.js";
+import { mergeKeep, projectFields } from "../graph/field-paths.js";
+import type { Keep } from "../graph/field-paths.js";
+import { compileReadyExpr } from "../graph/ready-expr.js";
 import { isRecord } from "../runtime/json.js";
 import type { JsonObject } from "../runtime/json.js";
 
 /** A field inside the object: `["spec", "dependsOn", 0, "name"]`. */
 export type FieldPath = readonly (string | number)[];
 
-interface DecodeOptions {
+export interface DecodeOptions {
   /**
    * Called for each structural mistake, with the field and what is wrong ("must be a string"). It may
    * throw to stop at the first. Without it mistakes are dropped silently.
@@ -35,6 +38,11 @@ interface DecodeOptions {
   coerceScalars?: boolean;
   /** The namespace when `metadata.namespace` is absent or empty (an AdmissionReview's request.namespace). */
   namespace?: string;
+  /**
+   * The fields other objects' readyExprs read of this one (the cache asks the graph's FieldDemand); its own
+   * readyExprs' `self` fields are kept without asking (src/graph/field-paths.ts).
+   */
+  keepFor?: (kind: FluxKind, namespace: string, name: string) => Keep | undefined;
 }
 
 /** Annotation values longer than this are dropped: releasegate reads none that long. */
@@ -241,7 +249,34 @@ export function decodeFluxObject(kind: FluxKind, raw: unknown, options: DecodeOp
     if (typeof handled === "string" && handled !== "") s.lastHandledReconcileAt = handled;
     if (Object.keys(s).length > 0) out.status = s;
   }
+  const asked = options.keepFor?.(out.kind, out.namespace, out.name);
+  if (options.keepFor !== undefined) out.fieldsKeep = asked ?? NOTHING_KEPT;
+  const keep = fieldsToKeep(out, asked);
+  if (keep !== undefined) {
+    const fields = projectFields(obj, keep);
+    if (fields !== undefined) {
+      // Flux's readyExpr sees the object as the controller reads it; the Flux Operator's without the kubectl annotation.
+      const annotations = isRecord(fields["metadata"]) ? fields["metadata"]["annotations"] : undefined;
+      if (isRecord(annotations)) delete annotations[LAST_APPLIED_CONFIGURATION];
+      out.fields = fields;
+    }
+  }
   return out;
+}
+
+const NOTHING_KEPT: Keep = Object.freeze({});
+
+/** The readyExpr fields of this object: its own expressions' `self`, and what others read of it. */
+function fieldsToKeep(obj: FluxObject, asked: Keep | undefined): Keep | undefined {
+  let keep = asked;
+  if (obj.kind === "ResourceSet") return keep;
+  for (const entry of obj.dependsOn) {
+    if (entry.readyExpr === undefined || entry.readyExpr === "") continue;
+    const compiled = compileReadyExpr(entry.readyExpr);
+    if (!compiled.ok || compiled.selfFields === undefined) continue;
+    keep = keep === undefined ? compiled.selfFields : mergeKeep(keep, compiled.selfFields);
+  }
+  return keep;
 }
 
 /** Deep equality of two plain JSON values (objects, arrays, primitives); key order ignored. */

@@ -56,7 +56,7 @@ describe("checkChange", () => {
   });
 
   it("keys across kinds: a HelmRelease and a Kustomization of one name are two nodes; a cycle across kinds names each kind", () => {
-    const toHelm = { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" };
+    const toHelm = { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "apps" };
     const platform = release("apps/platform", { kind: "ResourceSet", dependsOn: [toHelm] });
     // The Kustomization apps/redis depends on a Kustomization apps/platform, not on the ResourceSet.
     const kustomization = release("apps/redis", { kind: "Kustomization", dependsOn: ["platform"] });

@@ -90,7 +90,7 @@ describe("DependencyGraph", () => {
     const graph = new DependencyGraph();
     graph.upsert(release("apps/redis"));
     graph.upsert(release("apps/redis", { kind: "Kustomization", dependsOn: ["infra"] }));
-    graph.upsert(release("apps/platform", { kind: "ResourceSet", dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis" }] }));
+    graph.upsert(release("apps/platform", { kind: "ResourceSet", dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "apps" }] }));
     expect(graph.size).toBe(3);
     expect(graph.get("HelmRelease/apps/redis")?.kind).toBe("HelmRelease");
     expect(graph.get("Kustomization/apps/redis")?.kind).toBe("Kustomization");

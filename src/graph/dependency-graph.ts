@@ -15,7 +15,7 @@
 
 import { NodeIndex } from "./node-index.js";
 import { healthOf } from "./readiness.js";
-import { entryKind, resolveDependencies, splitNodeKey } from "./refs.js";
+import { entryKind, entryNamespace, resolveDependencies, splitNodeKey } from "./refs.js";
 import { MAX_DELETIONS } from "./deletion-index.js";
 import { boundedEditDistance, closeness, SUGGESTIONS_SHOWN } from "./suggest.js";
 import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
@@ -208,7 +208,7 @@ export class DependencyGraph implements GraphView {
     let traits = healthTraits(obj) | EXISTS;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
-      const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
+      const namespace = entryNamespace(obj, entry);
       const kind = entryKind(obj, entry);
       if (entry.readyExpr !== undefined && entry.readyExpr !== "") traits |= ENTRY_READY_EXPR;
       if (entry.kind !== undefined && entry.kind !== "") traits |= ENTRY_NAMES_KIND;

@@ -14,8 +14,8 @@ export type JsonMap = { [key: string]: JsonValue };
 
 /**
  * An object of another kind, reduced to what readiness reads: identity, generation, deletion, and the
- * few `spec`/`status` fields kstatus reads (kstatus.ts), conditions included. A readyExpr over it sees
- * exactly these fields.
+ * few `spec`/`status` fields kstatus reads (kstatus.ts), conditions included, plus the fields the
+ * readyExprs naming the kind read (field-paths.ts).
  */
 export interface ExternalObject {
   apiVersion: string;
@@ -27,6 +27,8 @@ export interface ExternalObject {
   deleting?: boolean;
   spec?: JsonMap;
   status?: JsonMap;
+  /** The top-level fields a ResourceSet's readyExpr reads of the kind (`data`, `spec.x`...), as the object has them. */
+  fields?: JsonMap;
 }
 
 /** What a view knows of one external node. */

@@ -15,8 +15,13 @@
 //    A dependency of a kind outside the graph (a Deployment; external-objects.ts) is missing only
 //    when the ExternalObjects view knows it is absent. A ResourceSet's entry without `ready: true`
 //    asks no more than existence.
+//    Before rule 2, a ResourceSet with a `ready: true` entry whose readyExpr does not parse is Failed,
+//    its own root cause with no path (the Flux Operator compiles them all before reading any
+//    dependency); in rule 3, an entry of another kind whose readyExpr does not compile gives the same
+//    candidate (helm-controller and kustomize-controller compile it once the dependency is read).
 // 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
-//    (isReady: readyExpr if the entry has one, else Flux's built-in check; for a ResourceSet's
+//    (isReady: readyExpr if the entry has one, else Flux's built-in check, both with the feature gate
+//    AdditiveCELDependencyCheck; for a ResourceSet's
 //    `ready: true` entry the Flux Operator's check, readiness.ts resourceSetVerdict). N empty → Open.
 //    - D of a kind outside the graph: D is the root cause, path [D]: Failed when kstatus says
 //      Failed, else NotReady with the verdict's message; NotReady with the view's reason when it
@@ -36,8 +41,9 @@
 
 import { BUILTIN_READY, ENTRY_NAMES_KIND, ENTRY_READY_EXPR, EXISTS, HEALTH_FAILED, HEALTH_SUSPENDED } from "./dependency-graph.js";
 import type { DependencyGraph } from "./dependency-graph.js";
+import { fluxFeatureGates } from "./feature-gates.js";
 import { tailThrough } from "./gate-path.js";
-import { missingMessage } from "./messages.js";
+import { missingMessage, readyExprMessage } from "./messages.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
 import type { ExternalObjects } from "./external-objects.js";
 import {
@@ -46,12 +52,13 @@ import {
   NO_SOURCE_REVISIONS,
   notReadyMessage,
   ownNotReadyMessageOf,
+  readyExprCompileError,
   resourceSetVerdict,
   unappliedRevision,
   unappliedRevisionMessage,
 } from "./readiness.js";
 import type { Health, SourceRevisions } from "./readiness.js";
-import { kindOfNode, objectKeyOf } from "./refs.js";
+import { entryNamespace, kindOfNode, objectKeyOf } from "./refs.js";
 import type { BlockedGate, BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
 
 export const OPEN: GateState = Object.freeze({ state: "open" });
@@ -82,6 +89,8 @@ interface Candidate {
   message: string;
   /** Instead of `message`: the id of the dependency whose own account is the message, found only if this candidate wins. */
   messageOf?: number;
+  /** The object itself is the root cause (its readyExpr does not compile): no path. */
+  self?: true;
 }
 
 function better(a: Candidate, b: Candidate): boolean {
@@ -110,6 +119,13 @@ export function evaluateAcyclicGate(
     return evaluatePlainGate(graph, id, gateOf, builtinReady, revisions, ownMessages);
   }
   const self = graph.objectOf(id)!;
+  // The Flux Operator compiles every `ready: true` entry's readyExpr before reading any dependency.
+  if (self.kind === "ResourceSet") {
+    for (let i = 0; i < self.dependsOn.length; i++) {
+      const error = readyExprCompileError(self.kind, self.dependsOn[i]!);
+      if (error !== undefined) return invalidExprGate(graph.keyOf(id), i, error);
+    }
+  }
   for (const dep of graph.dependencyIdsOf(id)) {
     if (graph.objectOf(dep) !== undefined) continue;
     const node = graph.keyOf(dep);
@@ -136,7 +152,7 @@ export function evaluateAcyclicGate(
       let message: string;
       if (external.known) {
         if (resourceSet && raw.ready !== true) continue;
-        const verdict = resourceSetVerdict(external.object!, { readyExpr: raw.readyExpr, index: i });
+        const verdict = resourceSetVerdict(external.object!, { readyExpr: raw.readyExpr, index: i }, self.namespace);
         if (verdict.ready) continue;
         if (verdict.failed) reason = "Failed";
         message = verdict.message;
@@ -155,12 +171,22 @@ export function evaluateAcyclicGate(
       // The Flux Operator's check: existence alone, or with `ready: true` readyExpr or kstatus (readiness.ts).
       if (raw.ready !== true) continue;
       entry = resolvedEntry(graph, self, i, depId);
-      if (resourceSetVerdict(dep, entry).ready) continue;
+      if (resourceSetVerdict(dep, entry, self.namespace).ready) continue;
     } else {
       const readyExpr = raw.readyExpr;
       entry = readyExpr === undefined || readyExpr === "" ? undefined : resolvedEntry(graph, self, i, depId);
-      // The built-in check is Ready and up to date, the source revision included (docs/architecture.md, "Readiness").
-      stale = entry === undefined && builtinReady(depId) ? unappliedRevision(dep, self, revisions) : undefined;
+      // helm-controller and kustomize-controller compile the expression once the dependency is read: an
+      // error stalls the dependent itself (InvalidCELExpression), which is then its own root cause.
+      const error = entry === undefined ? undefined : readyExprCompileError(self.kind, entry);
+      if (error !== undefined) {
+        candidate = { reason: "Failed", pathLength: 0, rootCause: graph.keyOf(id), dependency: graph.keyOf(id), inherited: undefined, message: readyExprMessage(i, error), self: true };
+        if (best === undefined || better(candidate, best)) best = candidate;
+        continue;
+      }
+      // The built-in check is Ready and up to date, the source revision included (docs/architecture.md,
+      // "Readiness"); with a readyExpr it applies only with the feature gate AdditiveCELDependencyCheck.
+      const builtin = entry === undefined || fluxFeatureGates().additiveCelDependencyCheck;
+      stale = builtin && builtinReady(depId) ? unappliedRevision(dep, self, revisions) : undefined;
       if (stale === undefined && (entry === undefined ? builtinReady(depId) : isReady(dep, self, entry))) continue;
     }
     // A dependency named twice gives one candidate, from its first not-ready entry.
@@ -194,7 +220,7 @@ export function evaluateAcyclicGate(
         rootCause: graph.keyOf(depId),
         dependency: graph.keyOf(depId),
         inherited: undefined,
-        message: notReadyMessage(dep, entry ?? resolvedEntry(graph, self, i, depId), self.kind),
+        message: notReadyMessage(dep, entry ?? resolvedEntry(graph, self, i, depId), self.kind, self),
       };
     }
     if (best === undefined || better(candidate, best)) best = candidate;
@@ -261,6 +287,7 @@ function healthOfTraits(traits: number): Health {
 
 function gateOfCandidate(best: Candidate | undefined): GateState {
   if (best === undefined) return OPEN;
+  if (best.self === true) return invalidGate(best.rootCause, best.reason, best.message);
   if (best.inherited !== undefined) {
     const { reason, rootCause, rootCauseMessage, depth } = best.inherited;
     return { state: "blocked", reason, rootCause, rootCauseMessage, via: best.dependency, depth: depth + 1, tail: tailThrough(best.dependency, best.inherited) };
@@ -280,9 +307,21 @@ export function sameGate(a: GateState, b: GateState): boolean {
 }
 
 /** The i-th dependsOn entry of `self` as resolveDependencies would give it. */
+/**
+ * A readyExpr that its controller cannot compile: the object is Stalled (InvalidCELExpression) whatever
+ * its dependencies do, so it is its own root cause, Failed, with an empty path (via itself, depth 0).
+ */
+function invalidExprGate(self: NodeKey, index: number, error: string): GateState {
+  return invalidGate(self, "Failed", readyExprMessage(index, error));
+}
+
+function invalidGate(self: NodeKey, reason: BlockedReason, message: string): GateState {
+  return { state: "blocked", reason, rootCause: self, rootCauseMessage: message, via: self, depth: 0, tail: [] };
+}
+
 function resolvedEntry(graph: DependencyGraph, self: FluxObject, index: number, depId: number): ResolvedDependency {
   const raw = self.dependsOn[index]!;
-  const namespace = raw.namespace === undefined || raw.namespace === "" ? self.namespace : raw.namespace;
+  const namespace = entryNamespace(self, raw);
   const node = graph.keyOf(depId);
   const entry: ResolvedDependency = { node, kind: kindOfNode(node), key: objectKeyOf(node), name: raw.name, namespace, index };
   if (raw.readyExpr !== undefined && raw.readyExpr !== "") entry.readyExpr = raw.readyExpr;

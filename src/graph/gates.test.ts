@@ -5,9 +5,9 @@ import { findCycles } from "./cycles.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { PATH_TAIL } from "./gate-path.js";
 import { computeGateStates, GateTracker, healthOf, isReady, sameGate } from "./gates.js";
-import { blockedMessage, cycleMessage, missingMessage } from "./messages.js";
-import { notReadyMessage } from "./readiness.js";
-import { resolveDependencies } from "./refs.js";
+import { blockedMessage, cycleMessage, missingMessage, readyExprMessage } from "./messages.js";
+import { notReadyMessage, readyExprCompileError } from "./readiness.js";
+import { kindOfNode, objectKeyOf, resolveDependencies } from "./refs.js";
 import { expandedGates, oracleCycles } from "./oracle-cycles.test-support.js";
 import type { OracleGate } from "./oracle-cycles.test-support.js";
 import { release } from "./test-helpers.test-support.js";
@@ -149,8 +149,12 @@ describe("computeGateStates: seed scenarios", () => {
     const withExpr = (readyExpr: string) => gatesOf(release("default/backend", { dependsOn: [{ name: "redis", readyExpr }] }), redis);
     expect(withExpr("dep.metadata.name == 'redis'").get("HelmRelease/default/backend")).toEqual({ state: "open" });
     expect(withExpr("false").get("HelmRelease/default/backend")).toMatchObject({ reason: "NotReady", rootCause: "HelmRelease/default/redis" });
+    // helm-controller stalls the dependent itself (InvalidCELExpression): it is its own root cause.
     expect(withExpr("dep.metadata.name ==").get("HelmRelease/default/backend")).toMatchObject({
-      reason: "NotReady",
+      reason: "Failed",
+      rootCause: "HelmRelease/default/backend",
+      via: "HelmRelease/default/backend",
+      depth: 0,
       rootCauseMessage: expect.stringMatching(/^dependsOn\[0\]\.readyExpr does not compile: .*: fix the CEL expression$/),
     });
   });
@@ -234,9 +238,12 @@ function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, OracleGate> 
       result = cycleGate(k);
     } else {
       const missing = depsOf(k).find((d) => !byKey.has(d));
-      if (missing !== undefined) {
-        const [kind, ...rest] = missing.split("/");
-        result = { state: "blocked", reason: "Missing", rootCause: missing, rootCauseMessage: missingMessage(kind!, rest.join("/")), path: [missing] };
+      // The Flux Operator compiles a ResourceSet's expressions before reading its dependencies.
+      const rsBadExpr = obj.kind === "ResourceSet" ? obj.dependsOn.findIndex((e) => readyExprCompileError(obj.kind, e) !== undefined) : -1;
+      if (rsBadExpr >= 0) {
+        result = { state: "blocked", reason: "Failed", rootCause: k, rootCauseMessage: readyExprMessage(rsBadExpr, readyExprCompileError(obj.kind, obj.dependsOn[rsBadExpr]!)!), path: [] };
+      } else if (missing !== undefined) {
+        result = { state: "blocked", reason: "Missing", rootCause: missing, rootCauseMessage: missingMessage(kindOfNode(missing), objectKeyOf(missing)), path: [missing] };
       } else {
         const candidates: { reason: BlockedReason; rootCause: ObjectKey; message: string; path: ObjectKey[]; d: ObjectKey }[] = [];
         const seenDeps = new Set<ObjectKey>();
@@ -244,6 +251,12 @@ function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, OracleGate> 
           // A ResourceSet asks only that a dependency exists unless the entry says ready: true.
           if (obj.kind === "ResourceSet" && entry.ready !== true) continue;
           const dep = byKey.get(entry.node)!;
+          // helm-controller and kustomize-controller: an expression that does not compile stalls the dependent itself.
+          const exprError = obj.kind === "ResourceSet" ? undefined : readyExprCompileError(obj.kind, entry);
+          if (exprError !== undefined) {
+            candidates.push({ reason: "Failed", rootCause: k, message: readyExprMessage(entry.index, exprError), path: [], d: k });
+            continue;
+          }
           if (isReady(dep, obj, entry) || seenDeps.has(entry.node)) continue;
           seenDeps.add(entry.node);
           const g = gate(entry.node);
@@ -252,7 +265,7 @@ function oracleGates(objects: Iterable<FluxObject>): Map<ObjectKey, OracleGate> 
           } else {
             const h = healthOf(dep);
             const reason: BlockedReason = h === "failed" ? "Failed" : h === "suspended" ? "Suspended" : "NotReady";
-            candidates.push({ reason, rootCause: entry.node, message: notReadyMessage(dep, entry, obj.kind), path: [entry.node], d: entry.node });
+            candidates.push({ reason, rootCause: entry.node, message: notReadyMessage(dep, entry, obj.kind, obj), path: [entry.node], d: entry.node });
           }
         }
         candidates.sort(

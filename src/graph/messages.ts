@@ -119,13 +119,9 @@ export function unservedKindMessage(index: number, apiVersion: string, kind: str
   return `dependsOn[${index}] names ${kind} at ${apiVersion}, which the cluster does not serve, so the Flux Operator would wait for it for ever: ${hint}`;
 }
 
-/**
- * A ResourceSet entry naming a namespaced kind without a namespace. releasegate reads it in the
- * ResourceSet's namespace, but the Flux Operator looks the dependency up with the namespace as written.
- * A warning: at most 120 characters for names of usual length (admission/render.ts).
- */
-export function entryWithoutNamespaceMessage(index: number, kind: string, name: string, namespace: string): string {
-  return `dependsOn[${index}] (${kind} ${name}) has no namespace, and the Flux Operator does not default it: add namespace: ${namespace}`;
+/** A ResourceSet entry naming a namespaced kind without a namespace: it can never be found. */
+export function namespaceNeededMessage(index: number, kind: string, namespace: string): string {
+  return `dependsOn[${index}]: ${kind} dependencies need a namespace: the Flux Operator looks it up verbatim (add namespace: ${namespace})`;
 }
 
 /** A ResourceSet entry with a readyExpr but without `ready: true`: the operator never evaluates it. */
@@ -203,7 +199,7 @@ export function kstatusMessage(status: string, detail: string): string {
 
 /** Why releasegate cannot judge a dependency of a kind outside Flux (docs/behaviour.md, "Kinds outside Flux"). */
 export function externalNotWatchedMessage(kind: string): string {
-  return `cannot judge: releasegate does not watch ${kind} objects (turn on watches of kinds outside Flux with --external-kinds, chart value externalKinds.enabled)`;
+  return `cannot judge: releasegate does not watch ${kind} objects (watches of kinds outside Flux are off: --external-kinds, chart value externalKinds.enabled)`;
 }
 
 export function externalLimitMessage(kind: string, limit: number): string {
@@ -218,9 +214,21 @@ export function externalUnservedMessage(kind: string, apiVersion: string): strin
   return `cannot judge: the API server does not serve ${kind} in ${apiVersion === "" ? "any API version" : apiVersion}`;
 }
 
+/**
+ * releasegate may not list the kind (403): the gate stays blocked and says which permission and which chart
+ * value grant it (Secrets are a separate value: reading them cluster-wide is the user's decision).
+ */
+export function externalForbiddenMessage(kind: string, resource: string): string {
+  const value = kind === "Secret" && resource === "secrets" ? "externalKinds.secrets: true" : `externalKinds.rules (add ${resource})`;
+  return `cannot judge: releasegate may not list ${resource} (RBAC get, list and watch on ${resource} are missing): set the chart value ${value}`;
+}
+
 export function externalWatchFailedMessage(kind: string, error: string): string {
   return `cannot judge: watching ${kind} objects fails: ${error} (releasegate needs get, list and watch on them: chart value externalKinds.enabled grants it)`;
 }
+
+/** A readyExpr reads fields of the dependency that releasegate's cache is reading again (moments). */
+export const FIELDS_PENDING_MESSAGE = "releasegate is reading the fields its readyExpr needs";
 
 /** Why a ready-looking dependency still blocks: its readyExpr evaluated to false (Flux's words). */
 export const READY_EXPR_FALSE_MESSAGE = "not ready according to readyExpr";

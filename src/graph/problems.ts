@@ -12,11 +12,12 @@ import {
   invalidNameMessage,
   invalidNamespaceMessage,
   missingProblemMessage,
+  namespaceNeededMessage,
   readyExprMessage,
   selfDependencyMessage,
 } from "./messages.js";
-import { compileReadyExpr } from "./ready-expr.js";
-import { isValidNamespaceName, isValidObjectName, nodeOf, objectKeyOf, resolveDependencies } from "./refs.js";
+import { readyExprCompileError } from "./readiness.js";
+import { isValidNamespaceName, isValidObjectName, knownNamespaced, nodeOf, objectKeyOf, resolveDependencies } from "./refs.js";
 import { suggestKeys, SUGGESTIONS_SHOWN } from "./suggest.js";
 import type { FluxKind, FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
 
@@ -108,14 +109,18 @@ export function entryProblems(
       problem("self-dependency", selfDependencyMessage(object));
       continue;
     }
-    if (options.crossNamespace === "deny" && dep.namespace !== obj.namespace) {
+    // The Flux Operator looks a ResourceSet's entry up with its namespace as written: none never finds a namespaced kind.
+    if (kind === "ResourceSet" && dep.namespace === "" && knownNamespaced(dep.kind) === true) {
+      invalid(namespaceNeededMessage(dep.index, dep.kind, obj.namespace));
+      continue;
+    }
+    if (options.crossNamespace === "deny" && dep.namespace !== "" && dep.namespace !== obj.namespace) {
       problem("cross-namespace", crossNamespaceMessage(object, named));
     }
     // The Flux Operator evaluates a ResourceSet entry's readyExpr only with `ready: true`.
-    if (dep.readyExpr !== undefined && (kind !== "ResourceSet" || dep.ready === true)) {
-      const compiled = compileReadyExpr(dep.readyExpr);
-      if (!compiled.ok) problem("ready-expr", readyExprMessage(dep.index, compiled.error));
-    }
+    // Its readyExpr is CEL over the dependency's own fields, only parsed (readiness.ts, readyExprCompileError).
+    const exprError = readyExprCompileError(kind, dep);
+    if (exprError !== undefined) problem("ready-expr", readyExprMessage(dep.index, exprError));
     if (options.ignoreMissing !== true && !graph.has(dep.node)) {
       const suggestions = options.suggest === false ? [] : suggestKeys(dep.node, graph.suggestionCandidates?.(dep.node) ?? graph.keys(), SUGGESTIONS_SHOWN, key).map(objectKeyOf);
       problem("missing", missingProblemMessage(dep.kind, dep.key, suggestions), suggestions.length > 0 ? { suggestions } : {});

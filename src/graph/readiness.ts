@@ -2,13 +2,17 @@
 // (helm-controller and kustomize-controller `checkDependencies`): a dependency is ready when it has
 // conditions, `metadata.generation == status.observedGeneration` (both default to 0, as Go's zero
 // values do) and its Ready condition is True — unless the dependsOn entry has a readyExpr, whose
-// result then replaces that check. Health is releasegate's own classification for gate reasons.
+// result then replaces that check, or with the feature gate AdditiveCELDependencyCheck (feature-gates.ts)
+// adds to it. Health is releasegate's own classification for gate reasons.
 
 import type { ExternalObject, JsonMap } from "./external-objects.js";
 import { computeKStatus } from "./kstatus.js";
 import type { KStatusSubject } from "./kstatus.js";
-import { kstatusMessage, NOT_READY_YET_MESSAGE, READY_EXPR_FALSE_MESSAGE, readyExprErrorMessage, readyExprMessage, SUSPENDED_MESSAGE } from "./messages.js";
-import { compileObjectReadyExpr, compileReadyExpr } from "./ready-expr.js";
+import { FIELDS_PENDING_MESSAGE, kstatusMessage, NOT_READY_YET_MESSAGE, READY_EXPR_FALSE_MESSAGE, readyExprErrorMessage, readyExprMessage, SUSPENDED_MESSAGE } from "./messages.js";
+import { fluxFeatureGates } from "./feature-gates.js";
+import { coversKeep } from "./field-paths.js";
+import type { Keep } from "./field-paths.js";
+import { compileObjectReadyExpr, compileReadyExpr, OPERATOR_HEALTH_CHECK_EXPR } from "./ready-expr.js";
 import type { Condition, FluxObject, ResolvedDependency, SourceRef } from "./types.js";
 
 /** The current artifact revision of each Flux source (GitRepository, OCIRepository, Bucket, ExternalArtifact). */
@@ -93,16 +97,46 @@ export function isBuiltinReady(obj: FluxObject): boolean {
 
 /**
  * Whether `dependent` may proceed past this dependsOn entry on `dep`, as Flux decides it: the
- * readyExpr when the entry has one (a compile or evaluation error means not ready), else the
- * built-in check.
+ * readyExpr when the entry has one (a compile or evaluation error means not ready), and the built-in
+ * check without one or with the feature gate AdditiveCELDependencyCheck.
  */
 export function isReady(dep: FluxObject, dependent: FluxObject, entry: ResolvedDependency): boolean {
-  if (dependent.kind === "ResourceSet") return entry.ready !== true || resourceSetVerdict(dep, entry).ready;
+  if (dependent.kind === "ResourceSet") return entry.ready !== true || resourceSetVerdict(dep, entry, dependent.namespace).ready;
   if (entry.readyExpr !== undefined) {
-    const compiled = compileReadyExpr(entry.readyExpr);
-    return compiled.ok && compiled.evaluate(dependent, dep);
+    if (!readyExprResult(dep, dependent, entry.readyExpr).ready) return false;
+    if (!fluxFeatureGates().additiveCelDependencyCheck) return true;
   }
   return isBuiltinReady(dep);
+}
+
+/** The entry's readyExpr on `dep` for `dependent` (a compile error: not ready, with the error). */
+function readyExprResult(dep: FluxObject, dependent: FluxObject, readyExpr: string): { ready: true } | { ready: false; error?: string } {
+  const compiled = compileReadyExpr(readyExpr);
+  if (!compiled.ok) return { ready: false, error: compiled.error };
+  if (!holdsFields(dep, compiled.depFields)) return { ready: false, error: FIELDS_PENDING_MESSAGE };
+  return compiled.evaluate(dependent, dep);
+}
+
+/**
+ * Whether the object holds the fields `need` (false only for an object the cache decoded before a
+ * readyExpr asked for them: it is being read again, and judging it meanwhile would say what Flux never says).
+ */
+function holdsFields(obj: FluxObject | ExternalObject, need: Keep | undefined): boolean {
+  if (!("dependsOn" in obj) || obj.fieldsKeep === undefined || need === undefined) return true;
+  return coversKeep(obj.fieldsKeep, need);
+}
+
+/** The compile error of a dependsOn entry's readyExpr as its dependent's controller compiles it; undefined when it compiles. */
+export function readyExprCompileError(dependentKind: string, entry: { readyExpr?: string; ready?: boolean }): string | undefined {
+  const expr = entry.readyExpr;
+  if (expr === undefined || expr === "") return undefined;
+  if (dependentKind === "ResourceSet") {
+    if (entry.ready !== true) return undefined;
+    const compiled = compileObjectReadyExpr(expr);
+    return compiled.ok ? undefined : compiled.error;
+  }
+  const compiled = compileReadyExpr(expr);
+  return compiled.ok ? undefined : compiled.error;
 }
 
 /**
@@ -131,14 +165,18 @@ function isFailed(obj: FluxObject): boolean {
 
 /**
  * Why a not-ready dependency is not ready, in a few words for a gate's root cause: its Ready (or
- * Stalled) condition message, "suspended", or for an entry whose readyExpr is false or does not
- * compile, that.
+ * Stalled) condition message, "suspended", or for an entry whose readyExpr is false or fails to
+ * evaluate, that (Flux's words).
  */
-export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency, dependentKind?: string): string {
-  if (dependentKind === "ResourceSet") return resourceSetNotReadyMessage(dep, entry);
+export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency, dependentKind?: string, dependent?: FluxObject): string {
+  if (dependentKind === "ResourceSet") return resourceSetNotReadyMessage(dep, entry, dependent?.namespace);
   if (entry.readyExpr !== undefined) {
     const compiled = compileReadyExpr(entry.readyExpr);
     if (!compiled.ok) return readyExprMessage(entry.index, compiled.error);
+    if (dependent !== undefined) {
+      const result = readyExprResult(dep, dependent, entry.readyExpr);
+      if (!result.ready) return result.error ?? READY_EXPR_FALSE_MESSAGE;
+    }
   }
   return ownNotReadyMessage(dep);
 }
@@ -174,14 +212,31 @@ export type ResourceSetVerdict = { ready: true } | { ready: false; failed: boole
 
 const READY_VERDICT: ResourceSetVerdict = Object.freeze({ ready: true });
 
-/** Whether a `ready: true` entry's dependency passes the operator's check, and if not, why. */
-export function resourceSetVerdict(dep: FluxObject | ExternalObject, entry: Pick<ResolvedDependency, "readyExpr" | "index">): ResourceSetVerdict {
+/**
+ * Whether a `ready: true` entry's dependency passes the operator's check, and if not, why.
+ * `dependentNamespace`: the ResourceSet's namespace (a Secret elsewhere has its `data` hidden).
+ */
+export function resourceSetVerdict(
+  dep: FluxObject | ExternalObject,
+  entry: Pick<ResolvedDependency, "readyExpr" | "index">,
+  dependentNamespace?: string,
+): ResourceSetVerdict {
   if (entry.readyExpr !== undefined && entry.readyExpr !== "") {
     const compiled = compileObjectReadyExpr(entry.readyExpr);
-    if (!compiled.ok) return { ready: false, failed: false, message: readyExprMessage(entry.index, compiled.error) };
-    const result = compiled.evaluate(dep);
+    if (!compiled.ok) return { ready: false, failed: true, message: readyExprMessage(entry.index, compiled.error) };
+    if (!holdsFields(dep, compiled.fields)) return { ready: false, failed: false, message: FIELDS_PENDING_MESSAGE };
+    const hideSecretData = dep.kind === "Secret" && dep.apiVersion === "v1" && dep.namespace !== dependentNamespace;
+    const result = compiled.evaluate(dep, { hideSecretData });
     if (result.ready) return READY_VERDICT;
     return { ready: false, failed: false, message: result.error === undefined ? READY_EXPR_FALSE_MESSAGE : readyExprErrorMessage(result.error) };
+  }
+  if (dep.kind === "ResourceSet" || dep.kind === "ResourceSetInputProvider") {
+    // The operator's own check of its kinds (ready-expr.ts, OPERATOR_HEALTH_CHECK_EXPR), not kstatus.
+    const compiled = compileObjectReadyExpr(OPERATOR_HEALTH_CHECK_EXPR);
+    const result = compiled.ok ? compiled.evaluate(dep) : { ready: false as const, error: compiled.error };
+    if (result.ready) return READY_VERDICT;
+    const failed = computeKStatus(kstatusSubjectOf(dep)).status === "Failed";
+    return { ready: false, failed, message: result.error ?? NOT_READY_YET_MESSAGE };
   }
   const status = computeKStatus(kstatusSubjectOf(dep));
   if (status.status === "Current") return READY_VERDICT;
@@ -191,10 +246,10 @@ export function resourceSetVerdict(dep: FluxObject | ExternalObject, entry: Pick
 /**
  * The root cause message for a Flux object a ResourceSet's `ready: true` entry waits on: the readyExpr's
  * verdict when the entry has one, else the object's own account (its Ready message, "suspended") while it
- * is not Ready, else what kstatus says (Ready, but still reconciling or at an older generation).
+ * is not Ready, else what the operator's check says (Ready, but still reconciling or at an older generation).
  */
-export function resourceSetNotReadyMessage(dep: FluxObject, entry: Pick<ResolvedDependency, "readyExpr" | "index">): string {
-  const verdict = resourceSetVerdict(dep, entry);
+export function resourceSetNotReadyMessage(dep: FluxObject, entry: Pick<ResolvedDependency, "readyExpr" | "index">, dependentNamespace?: string): string {
+  const verdict = resourceSetVerdict(dep, entry, dependentNamespace);
   if (entry.readyExpr !== undefined && entry.readyExpr !== "") return verdict.ready ? READY_EXPR_FALSE_MESSAGE : verdict.message;
   if (healthOf(dep) !== "ready") return ownNotReadyMessage(dep);
   return verdict.ready ? NOT_READY_YET_MESSAGE : verdict.message;

@@ -1,26 +1,40 @@
-// Flux's `dependsOn[].readyExpr`: a CEL expression over `self` (the dependent) and `dep` (the
-// dependency) that replaces the built-in readiness check (HelmRelease v2 and Kustomization v1 CRDs:
-// "When specified, the built-in readiness check is replaced by the logic defined in the CEL
-// expression"). Flux compiles it with both variables as dynamic maps and requires a bool result;
-// an evaluation error or `false` means "not ready".
+// Flux's `dependsOn[].readyExpr` (docs/behaviour.md, "Gate states").
 //
-// releasegate keeps only some fields of each object, so the maps CEL sees hold exactly these
-// (absent fields are absent, as in the real object):
-//   apiVersion, kind,
-//   metadata: {name, namespace, generation, labels, annotations},
-//   spec: {suspend, dependsOn: [{name, namespace, readyExpr}]},
-//   status: {observedGeneration, conditions: [{type, status, reason, message, observedGeneration}]}
-// Integers are CEL ints, as in Kubernetes' unstructured objects. An expression reading any other
-// field (e.g. `dep.status.history`) fails with "no such key", i.e. the dependency counts as not ready.
+// HelmRelease and Kustomization (helm-controller and kustomize-controller, checkDependencies and
+// evalReadyExpr): CEL over `self` (the dependent) and `dep` (the dependency), both bound to the whole
+// objects as unstructured maps. Flux compiles with cel-go, both variables declared as
+// google.protobuf.Struct and the output type bool, so an undeclared identifier, an unknown function or an
+// expression whose type is not bool (a bare field, `dep.spec.suspend`, is `dyn`: "CEL expression output
+// type mismatch: expected bool, got dyn") is a compile error: terminal, the dependent Stalled with reason
+// InvalidCELExpression. An evaluation error ("no such key") or `false` means "not ready", retried.
+//
+// ResourceSet (the Flux Operator, resourceset_controller.go checkDependencies): CEL over the dependency
+// object's own top-level fields (`status`, `data`, `metadata`...), parsed but not type-checked, so only a
+// syntax error is terminal; a field the object lacks or a non-bool result is an evaluation error.
+//
+// releasegate does not keep whole objects: field-paths.ts reads which fields an expression reads, and
+// the decoder keeps those (FluxObject.fields, ExternalObject.fields) besides what it always keeps.
+// Integers are CEL ints, as in Kubernetes' unstructured objects.
 
 import { celEnv, CelScalar, isCelError, parse, plan } from "@bufbuild/cel";
 import type { CelInput } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import type { ExternalObject, JsonValue } from "./external-objects.js";
+import { fieldsRead } from "./field-paths.js";
+import type { Keep } from "./field-paths.js";
 import type { FluxObject } from "./types.js";
 
+/** The outcome of one evaluation: ready, or not with Flux's error when the evaluation failed. */
+type ReadyExprResult = { ready: true } | { ready: false; error?: string };
+
 export type CompiledReadyExpr =
-  | { ok: true; evaluate(self: FluxObject, dep: FluxObject): boolean }
+  | {
+      ok: true;
+      /** What the expression reads of the dependent and of the dependency (undefined: nothing). */
+      selfFields: Keep | undefined;
+      depFields: Keep | undefined;
+      evaluate(self: FluxObject, dep: FluxObject): ReadyExprResult;
+    }
   | { ok: false; error: string };
 
 type Expr = ReturnType<typeof parse>["expr"];
@@ -41,51 +55,78 @@ export function compileReadyExpr(expr: string): CompiledReadyExpr {
   return compiled;
 }
 
+/** pkg/runtime/cel NewExpression's words for an expression that does not compile. */
+function parseFailure(expr: string, why: string): string {
+  return `failed to parse the CEL expression '${expr}': ${oneLine(why)}`;
+}
+
+/** pkg/runtime/cel EvaluateBoolean's words for an evaluation error, in cel-go's terms. */
+function evalFailure(expr: string, why: string): string {
+  return `failed to evaluate the CEL expression '${expr}': ${celGoWords(oneLine(why))}`;
+}
+
+/** @bufbuild/cel's error texts as cel-go says them (the messages a Flux user sees on the object). */
+function celGoWords(message: string): string {
+  const field = /^field not found: (.*)$/.exec(message);
+  if (field !== null) return `no such key: ${field[1]}`;
+  if (message === "unresolved attribute") return "no such attribute(s)";
+  return message;
+}
+
 function compile(expr: string): CompiledReadyExpr {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(expr);
   } catch (err) {
-    return { ok: false, error: oneLine(err instanceof Error ? err.message : String(err)) };
+    return { ok: false, error: parseFailure(expr, err instanceof Error ? err.message : String(err)) };
   }
   const problem = staticCheck(parsed.expr);
-  if (problem !== undefined) return { ok: false, error: problem };
+  if (problem !== undefined) return { ok: false, error: problem.outputType ? problem.message : parseFailure(expr, problem.message) };
   let program: (bindings: { self: CelInput; dep: CelInput }) => unknown;
   try {
     program = plan(env, parsed);
   } catch (err) {
-    return { ok: false, error: oneLine(err instanceof Error ? err.message : String(err)) };
+    return { ok: false, error: parseFailure(expr, err instanceof Error ? err.message : String(err)) };
   }
+  const read = fieldsRead(parsed.expr, ["self", "dep"]);
   return {
     ok: true,
-    evaluate(self: FluxObject, dep: FluxObject): boolean {
+    selfFields: read.get("self"),
+    depFields: read.get("dep"),
+    evaluate(self: FluxObject, dep: FluxObject): ReadyExprResult {
       try {
         const result = program({ self: celObject(self), dep: celObject(dep) });
-        return !isCelError(result) && result === true;
-      } catch {
-        return false;
+        if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
+        if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
+        return result ? READY : NOT_READY;
+      } catch (err) {
+        return { ready: false, error: evalFailure(expr, err instanceof Error ? err.message : String(err)) };
       }
     },
   };
 }
 
-// --- the Flux Operator's readyExpr: over the dependency object itself ---
-//
-// A ResourceSet's `dependsOn[].readyExpr` (evaluated only with `ready: true`) sees the dependency's
-// top-level fields as variables (`status.conditions.filter(c, c.type == 'Ready')...`, `metadata.name`):
-// the operator parses the expression (a parse error stalls the ResourceSet, reason InvalidCELExpression)
-// and evaluates it on the object as read; an unknown field or a non-bool result is an evaluation error,
-// which the operator treats as "not ready" and retries. The object seen holds the fields celObject
-// keeps of a Flux kind, or the fields an external cache keeps of another kind (external-objects.ts).
+const READY: ReadyExprResult = Object.freeze({ ready: true });
+const NOT_READY: ReadyExprResult = Object.freeze({ ready: false });
 
-export type ObjectReadyResult = { ready: true } | { ready: false; error?: string };
+// --- the Flux Operator's readyExpr: over the dependency object itself ---
 
 export type CompiledObjectReadyExpr =
-  | { ok: true; evaluate(object: FluxObject | ExternalObject): ObjectReadyResult }
+  | {
+      ok: true;
+      /** What the expression reads of the object (its top-level fields and below). */
+      fields: Keep | undefined;
+      evaluate(object: FluxObject | ExternalObject, options?: ObjectEvalOptions): ReadyExprResult;
+    }
   | { ok: false; error: string };
 
-const OBJECT_VARIABLES = ["apiVersion", "kind", "metadata", "spec", "status"] as const;
-const objectEnv = celEnv({ variables: Object.fromEntries(OBJECT_VARIABLES.map((name) => [name, CelScalar.DYN])), funcs: strings });
+interface ObjectEvalOptions {
+  /** A Secret's `data` is hidden (a Secret outside the ResourceSet's namespace). */
+  hideSecretData?: boolean;
+}
+
+// No variables declared: the operator only parses, and every identifier is looked up in the object.
+const objectEnv = celEnv({ funcs: strings });
 const objectCache = new Map<string, CompiledObjectReadyExpr>();
 
 export function compileObjectReadyExpr(expr: string): CompiledObjectReadyExpr {
@@ -100,39 +141,54 @@ export function compileObjectReadyExpr(expr: string): CompiledObjectReadyExpr {
 
 function compileOnObject(expr: string): CompiledObjectReadyExpr {
   let program: (bindings: Record<string, CelInput>) => unknown;
+  let parsed: ReturnType<typeof parse>;
   try {
-    program = plan(objectEnv, parse(expr));
+    parsed = parse(expr);
+    program = plan(objectEnv, parsed);
   } catch (err) {
-    return { ok: false, error: oneLine(err instanceof Error ? err.message : String(err)) };
+    return { ok: false, error: parseFailure(expr, err instanceof Error ? err.message : String(err)) };
   }
   return {
     ok: true,
-    evaluate(object): ObjectReadyResult {
+    fields: fieldsRead(parsed.expr, undefined).get(""),
+    evaluate(object, options = {}): ReadyExprResult {
       try {
-        const result = program(objectBindings(object));
-        if (isCelError(result)) return { ready: false, error: oneLine(result.message) };
-        if (typeof result !== "boolean") return { ready: false, error: "the expression does not evaluate to a bool" };
-        return result ? { ready: true } : { ready: false };
+        let bindings = objectBindings(object);
+        if (options.hideSecretData === true && "data" in bindings) {
+          bindings = { ...bindings };
+          delete bindings.data;
+        }
+        const result = program(bindings);
+        if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
+        if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
+        return result ? READY : NOT_READY;
       } catch (err) {
-        return { ready: false, error: oneLine(err instanceof Error ? err.message : String(err)) };
+        return { ready: false, error: evalFailure(expr, err instanceof Error ? err.message : String(err)) };
       }
     },
   };
 }
 
-const externalCel = new WeakMap<ExternalObject, Record<string, CelInput>>();
+/**
+ * The operator's built-in check of a ResourceSet or ResourceSetInputProvider dependency (fluxcd.controlplane.io
+ * api/v1 HealthCheckExpr): every Ready condition True at the object's generation. No Ready condition at all
+ * passes, as `filter(...).all(...)` over an empty list does; an object without status fails to evaluate.
+ */
+export const OPERATOR_HEALTH_CHECK_EXPR =
+  "status.conditions.filter(c, c.type == 'Ready').all(c, c.status == 'True' && c.observedGeneration == metadata.generation)";
 
+/** The object's top-level fields as CEL variables, the kubectl last-applied annotation left out (made per evaluation, as celObject). */
 function objectBindings(object: FluxObject | ExternalObject): Record<string, CelInput> {
   if ("dependsOn" in object) return celObject(object) as Record<string, CelInput>;
-  let bindings = externalCel.get(object);
-  if (bindings === undefined) {
+  let bindings: Record<string, CelInput>;
+  {
     const metadata: Record<string, CelInput> = { name: object.name };
     if (object.namespace !== "") metadata.namespace = object.namespace;
     if (object.generation !== undefined) metadata.generation = BigInt(object.generation);
-    bindings = { apiVersion: object.apiVersion, kind: object.kind, metadata };
-    if (object.spec !== undefined) bindings.spec = celJson(object.spec);
-    if (object.status !== undefined) bindings.status = celJson(object.status);
-    externalCel.set(object, bindings);
+    const base: Record<string, CelInput> = { apiVersion: object.apiVersion, kind: object.kind, metadata };
+    if (object.spec !== undefined) base.spec = celJson(object.spec);
+    if (object.status !== undefined) base.status = celJson(object.status);
+    bindings = object.fields === undefined ? base : (mergeCel(base, celJson(object.fields)) as Record<string, CelInput>);
   }
   return bindings;
 }
@@ -145,6 +201,18 @@ function celJson(value: JsonValue): CelInput {
   const out: Record<string, CelInput> = {};
   for (const [key, item] of Object.entries(value)) out[key] = celJson(item);
   return out;
+}
+
+/** `extra` laid over `base` (maps merged key by key; elsewhere `extra` wins: it is the fuller copy of the same object). */
+function mergeCel(base: CelInput, extra: CelInput): CelInput {
+  if (!isCelMap(base) || !isCelMap(extra)) return extra;
+  const out: Record<string, CelInput> = { ...base };
+  for (const [key, value] of Object.entries(extra)) out[key] = key in out ? mergeCel(out[key]!, value) : value;
+  return out;
+}
+
+function isCelMap(value: CelInput): value is Record<string, CelInput> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 // --- what cel-go's checker would reject at compile time, for the subset we can see without types ---
@@ -167,10 +235,11 @@ const NON_BOOL_FUNCTIONS = new Set([
  * unknown identifier, an unknown function or a result that can never be a bool is a compile error
  * there. @bufbuild/cel only finds those at evaluation; catch them here.
  */
-function staticCheck(root: Expr): string | undefined {
+function staticCheck(root: Expr): { message: string; outputType: boolean } | undefined {
   const type = inferType(root, new Set(["self", "dep"]));
-  if (typeof type === "object") return type.error;
-  if (type !== "bool" && type !== "dyn") return `expression must evaluate to a bool, not ${type}`;
+  if (typeof type === "object") return { message: type.error, outputType: false };
+  // cel-go gives a field of a Struct the type dyn, and Flux asks for bool exactly.
+  if (type !== "bool") return { message: `CEL expression output type mismatch: expected bool, got ${type === "other" ? "a value that is not a bool" : type}`, outputType: true };
   return undefined;
 }
 
@@ -234,8 +303,8 @@ function inferType(root: Expr, scope: ReadonlySet<string>): Inferred {
           result = "map";
           break;
         case "comprehensionExpr":
-          // exists/all/exists_one fold a bool accumulator; map/filter a list.
-          result = typeOf(kind.value.accuInit);
+          // exists/all fold a bool accumulator and return it; exists_one compares a count; map/filter a list.
+          result = isIdent(kind.value.result, kind.value.accuVar) ? typeOf(kind.value.accuInit) : typeOf(kind.value.result);
           break;
         case "selectExpr":
           result = kind.value.testOnly ? "bool" : "dyn";
@@ -247,6 +316,10 @@ function inferType(root: Expr, scope: ReadonlySet<string>): Inferred {
     types.set(expr, result);
   }
   return types.get(root) ?? "dyn";
+}
+
+function isIdent(expr: Expr | undefined, name: string): boolean {
+  return expr?.exprKind.case === "identExpr" && expr.exprKind.value.name === name;
 }
 
 /** Sub-expressions with the variables in scope for each (comprehension variables are local). */
@@ -293,19 +366,21 @@ function children(expr: Expr, scope: ReadonlySet<string>): [Expr, ReadonlySet<st
 
 // --- objects as CEL sees them ---
 
-const celObjects = new WeakMap<FluxObject, CelInput>();
-
-/** The Kubernetes-shaped map of a FluxObject (see the header for the fields), cached per object. */
-export function celObject(obj: FluxObject): CelInput {
-  let value = celObjects.get(obj);
-  if (value === undefined) {
-    value = toCel(obj);
-    celObjects.set(obj, value);
-  }
-  return value;
+/**
+ * The Kubernetes-shaped map of a FluxObject (see the header for the fields), made for each evaluation:
+ * kept per object it would cost about a KiB a release at 10,000 releases for maps read once per change.
+ */
+function celObject(obj: FluxObject): CelInput {
+  return toCel(obj);
 }
 
 function toCel(obj: FluxObject): CelInput {
+  const base = baseCel(obj);
+  return obj.fields === undefined ? base : mergeCel(base, celJson(obj.fields));
+}
+
+/** The fields every FluxObject keeps. */
+function baseCel(obj: FluxObject): CelInput {
   const metadata: Record<string, CelInput> = { name: obj.name, namespace: obj.namespace };
   if (obj.generation !== undefined) metadata.generation = BigInt(obj.generation);
   if (obj.labels !== undefined) metadata.labels = { ...obj.labels };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dependencySetKey, isValidNamespaceName, isValidObjectName, objectKey, resolveDependencies, splitKey } from "./refs.js";
+import { dependencySetKey, isValidNamespaceName, isValidObjectName, objectKey, objectKeyOf, resolveDependencies, splitKey } from "./refs.js";
 import { release } from "./test-helpers.test-support.js";
 
 describe("objectKey / splitKey", () => {
@@ -25,15 +25,23 @@ describe("resolveDependencies", () => {
     ]);
   });
 
-  it("keys a ResourceSet's entry by the kind it names; the other kinds' entries name their own kind", () => {
+  it("keys a ResourceSet's entry by the kind it names, its namespace verbatim; the other kinds' entries name their own kind", () => {
     const platform = release("apps/platform", {
       kind: "ResourceSet",
-      dependsOn: [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", ready: true }, { name: "infra" }],
+      dependsOn: [
+        { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "redis", namespace: "apps", ready: true },
+        { name: "infra" },
+        { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: "helmreleases.helm.toolkit.fluxcd.io" },
+      ],
     });
+    // The Flux Operator never defaults a ResourceSet entry's namespace (resourceset_controller.go checkDependencies).
     expect(resolveDependencies(platform).map((d) => [d.node, d.ready])).toEqual([
       ["HelmRelease/apps/redis", true],
-      ["ResourceSet/apps/infra", undefined],
+      ["ResourceSet//infra", undefined],
+      ["CustomResourceDefinition//helmreleases.helm.toolkit.fluxcd.io", undefined],
     ]);
+    // A cluster-scoped object is named without a namespace.
+    expect(objectKeyOf("CustomResourceDefinition//helmreleases.helm.toolkit.fluxcd.io")).toBe("helmreleases.helm.toolkit.fluxcd.io");
     const kustomization = release("apps/web", { kind: "Kustomization", dependsOn: [{ name: "redis" }] });
     expect(resolveDependencies(kustomization)[0]!.node).toBe("Kustomization/apps/redis");
   });

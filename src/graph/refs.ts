@@ -5,8 +5,9 @@
 
 import type { DependencyEntry, FluxObject, NodeKey, ObjectKey, ResolvedDependency } from "./types.js";
 
+/** `namespace/name`; a cluster-scoped object's is its name alone (splitKey reads both back). */
 export function objectKey(namespace: string, name: string): ObjectKey {
-  return `${namespace}/${name}`;
+  return namespace === "" ? name : `${namespace}/${name}`;
 }
 
 export function nodeKey(kind: string, namespace: string, name: string): NodeKey {
@@ -26,10 +27,14 @@ export function splitNodeKey(node: NodeKey): { kind: string; namespace: string; 
   return { kind: node.slice(0, first), namespace: node.slice(first + 1, second), name: node.slice(second + 1) };
 }
 
-/** `namespace/name` of a node (a key that already is `namespace/name`, with one "/", is returned as it is). */
+/**
+ * `namespace/name` of a node (a key that already is `namespace/name`, with one "/", is returned as it is);
+ * a cluster-scoped object's is its name alone, so no message prints a namespace it does not have.
+ */
 export function objectKeyOf(node: NodeKey): ObjectKey {
   const first = node.indexOf("/");
-  return first < 0 || node.indexOf("/", first + 1) < 0 ? node : node.slice(first + 1);
+  if (first < 0 || node.indexOf("/", first + 1) < 0) return node;
+  return node[first + 1] === "/" ? node.slice(first + 2) : node.slice(first + 1);
 }
 
 /** The kind of a node ("" for a plain `namespace/name`). */
@@ -55,10 +60,42 @@ export function splitKey(key: ObjectKey): { namespace: string; name: string } {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-/** The dependsOn entries in order, each with its namespace defaulted to `obj.namespace`. */
+/**
+ * The namespace a dependsOn entry names: helm-controller and kustomize-controller default a missing one
+ * to the dependent's own; the Flux Operator uses a ResourceSet entry's as written (resourceset_controller.go
+ * checkDependencies), so none means a cluster-scoped object, and a namespaced kind without one never resolves.
+ */
+export function entryNamespace(dependent: { kind: string; namespace: string }, entry: DependencyEntry): string {
+  if (dependent.kind === "ResourceSet") return entry.namespace ?? "";
+  return entry.namespace === undefined || entry.namespace === "" ? dependent.namespace : entry.namespace;
+}
+
+/**
+ * Kinds a ResourceSet commonly depends on whose scope is known without asking the API server: a
+ * namespaced one named without a namespace can never be found (admission and `check` say so).
+ */
+const NAMESPACED_KINDS: ReadonlySet<string> = new Set([
+  "ConfigMap", "Secret", "Service", "ServiceAccount", "Pod", "PersistentVolumeClaim", "Endpoints", "LimitRange", "ResourceQuota",
+  "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Ingress", "NetworkPolicy", "Role", "RoleBinding",
+  "HelmRelease", "Kustomization", "ResourceSet", "ResourceSetInputProvider", "GitRepository", "OCIRepository", "HelmRepository",
+  "HelmChart", "Bucket", "ExternalArtifact",
+]);
+const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  "Namespace", "Node", "PersistentVolume", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "StorageClass",
+  "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "FluxInstance",
+]);
+
+/** Whether objects of `kind` live in a namespace, when known without discovery (undefined: ask the server). */
+export function knownNamespaced(kind: string): boolean | undefined {
+  if (NAMESPACED_KINDS.has(kind)) return true;
+  if (CLUSTER_SCOPED_KINDS.has(kind)) return false;
+  return undefined;
+}
+
+/** The dependsOn entries in order, each with its namespace resolved (entryNamespace). */
 export function resolveDependencies(obj: FluxObject): ResolvedDependency[] {
   return obj.dependsOn.map((entry, index) => {
-    const namespace = entry.namespace === undefined || entry.namespace === "" ? obj.namespace : entry.namespace;
+    const namespace = entryNamespace(obj, entry);
     const kind = entryKind(obj, entry);
     const resolved: ResolvedDependency = { node: nodeKey(kind, namespace, entry.name), kind, key: objectKey(namespace, entry.name), name: entry.name, namespace, index };
     if (entry.readyExpr !== undefined && entry.readyExpr !== "") resolved.readyExpr = entry.readyExpr;

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { arbitraryObject, buildGraph } from "./arbitraries.test-support.js";
 import type { ExternalObject, ExternalObjects, ExternalState } from "./external-objects.js";
 import { computeGateStates, GateTracker, sameGate } from "./gates.js";
-import { externalNotWatchedMessage, missingMessage } from "./messages.js";
+import { externalNotWatchedMessage, missingMessage, readyExprMessage } from "./messages.js";
+import { compileObjectReadyExpr } from "./ready-expr.js";
 import { healthOf, resourceSetNotReadyMessage, resourceSetVerdict } from "./readiness.js";
 import { resolveDependencies, splitNodeKey } from "./refs.js";
 import { expandedGates, oracleCycles } from "./oracle-cycles.test-support.js";
@@ -15,8 +16,11 @@ import { release } from "./test-helpers.test-support.js";
 import type { StatusName } from "./test-helpers.test-support.js";
 import type { BlockedReason, DependencyEntry, FluxObject, GateState, NodeKey } from "./types.js";
 
+/** A ResourceSet; its entries name the ResourceSet's own namespace unless they say otherwise (the operator never defaults it). */
 function rset(key: string, dependsOn: DependencyEntry[], status: StatusName = "progressing"): FluxObject {
-  return { ...release(key, { kind: "ResourceSet", dependsOn, status }), apiVersion: "fluxcd.controlplane.io/v1" };
+  const namespace = key.slice(0, key.indexOf("/"));
+  const entries = dependsOn.map((entry) => (entry.namespace === undefined ? { ...entry, namespace } : entry));
+  return { ...release(key, { kind: "ResourceSet", dependsOn: entries, status }), apiVersion: "fluxcd.controlplane.io/v1" };
 }
 
 function deployment(namespace: string, name: string, available: boolean | "deadline"): ExternalObject {
@@ -124,7 +128,10 @@ describe("ResourceSet gates: examples", () => {
       rootCause: "HelmRelease/apps/redis",
       via: "ResourceSet/apps/infra", depth: 2, tail: ["ResourceSet/apps/infra", "HelmRelease/apps/redis"],
     });
-    const ready = [objects[0]!, rset("apps/infra", [], "ready"), objects[2]!];
+    // The operator's check of its own kinds reads each Ready condition's observedGeneration, which it always writes.
+    const infra = rset("apps/infra", [], "ready");
+    infra.status!.conditions = infra.status!.conditions!.map((c) => ({ ...c, observedGeneration: infra.generation! }));
+    const ready = [objects[0]!, infra, objects[2]!];
     expect(computeGateStates(buildGraph(ready)).get("ResourceSet/apps/apps")).toEqual({ state: "open" });
   });
 });
@@ -164,6 +171,11 @@ function oracleGates(objects: readonly FluxObject[], view: ExternalObjects): Map
     const obj = byKey.get(k)!;
     if (reachesItself(k)) {
       result = cycleGate(k);
+    } else if (obj.kind === "ResourceSet" && obj.dependsOn.some((e) => e.ready === true && e.readyExpr !== undefined && !compileObjectReadyExpr(e.readyExpr).ok)) {
+      // The operator compiles the expressions before reading any dependency: the ResourceSet stalls itself.
+      const index = obj.dependsOn.findIndex((e) => e.ready === true && e.readyExpr !== undefined && !compileObjectReadyExpr(e.readyExpr).ok);
+      const compiled = compileObjectReadyExpr(obj.dependsOn[index]!.readyExpr!);
+      result = { state: "blocked", reason: "Failed", rootCause: k, rootCauseMessage: readyExprMessage(index, compiled.ok ? "" : compiled.error), path: [] };
     } else {
       const missing = depsOf(k).find((d) => {
         if (byKey.has(d)) return false;
@@ -173,7 +185,7 @@ function oracleGates(objects: readonly FluxObject[], view: ExternalObjects): Map
       });
       if (missing !== undefined) {
         const { kind, namespace, name } = splitNodeKey(missing);
-        result = { state: "blocked", reason: "Missing", rootCause: missing, rootCauseMessage: missingMessage(kind, `${namespace}/${name}`), path: [missing] };
+        result = { state: "blocked", reason: "Missing", rootCause: missing, rootCauseMessage: missingMessage(kind, namespace === "" ? name : `${namespace}/${name}`), path: [missing] };
       } else {
         const candidates: { reason: BlockedReason; rootCause: NodeKey; message: string; path: NodeKey[]; d: NodeKey }[] = [];
         const seen = new Set<NodeKey>();
@@ -183,7 +195,7 @@ function oracleGates(objects: readonly FluxObject[], view: ExternalObjects): Map
             const s = view.stateOf(entry.node);
             if (s.known) {
               if (obj.kind === "ResourceSet" && entry.ready !== true) continue;
-              const verdict = resourceSetVerdict(s.object!, entry);
+              const verdict = resourceSetVerdict(s.object!, entry, obj.namespace);
               // Without a readyExpr the verdict is kstatus's: check it against what the generator made.
               if (entry.readyExpr === undefined) {
                 const shape = EXTERNAL_SHAPES.find((x) => JSON.stringify(x.make(s.object!.namespace, s.object!.name)) === JSON.stringify(s.object));
@@ -201,7 +213,7 @@ function oracleGates(objects: readonly FluxObject[], view: ExternalObjects): Map
           }
           if (obj.kind !== "ResourceSet") throw new Error("the generator makes only ResourceSets here");
           if (entry.ready !== true) continue;
-          if (resourceSetVerdict(dep, entry).ready || seen.has(entry.node)) continue;
+          if (resourceSetVerdict(dep, entry, obj.namespace).ready || seen.has(entry.node)) continue;
           seen.add(entry.node);
           const g = gate(entry.node);
           if (g.state === "blocked") {
@@ -209,7 +221,7 @@ function oracleGates(objects: readonly FluxObject[], view: ExternalObjects): Map
           } else {
             const h = healthOf(dep);
             const reason: BlockedReason = h === "failed" ? "Failed" : h === "suspended" ? "Suspended" : "NotReady";
-            candidates.push({ reason, rootCause: entry.node, message: resourceSetNotReadyMessage(dep, entry), path: [entry.node], d: entry.node });
+            candidates.push({ reason, rootCause: entry.node, message: resourceSetNotReadyMessage(dep, entry, obj.namespace), path: [entry.node], d: entry.node });
           }
         }
         candidates.sort(

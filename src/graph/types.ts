@@ -1,6 +1,9 @@
 // The domain vocabulary of releasegate: Flux objects as the graph sees them, problems, gate states
 // and admission decisions. Plain data only; every other layer converts to and from these.
 
+import type { JsonMap } from "./external-objects.js";
+import type { Keep } from "./field-paths.js";
+
 /** The Flux kinds whose `spec.dependsOn` releasegate knows (their table is in src/flux/kinds.ts). */
 export type FluxKind = "HelmRelease" | "Kustomization" | "ResourceSet";
 
@@ -72,6 +75,17 @@ export interface FluxObject {
     /** The last reconcile request (requestedAt annotation value) the controller handled. */
     lastHandledReconcileAt?: string;
   };
+  /**
+   * The fields some readyExpr reads beyond the ones above, as the object has them (field-paths.ts decides
+   * which: its own readyExprs' `self` paths, and what its dependents' expressions read of it).
+   */
+  fields?: JsonMap;
+  /**
+   * What the cache was asked to keep of it when it decoded it (field-paths.ts Keep; `{}` for nothing): a
+   * readyExpr reading more of it waits until the cache has read it again. Absent where objects are not
+   * decoded against the graph's demand (files, tests): the object is then taken as complete.
+   */
+  fieldsKeep?: Keep;
 }
 
 /** A dependsOn entry after defaulting its namespace to the dependent's own. */

@@ -116,6 +116,8 @@ export interface KubeClientOptions {
   /** Client-side rate limit: requests a second, and at once (defaults: Flux's 50 and 300). */
   qps?: number;
   burst?: number;
+  /** false: no client-side token bucket (the webhook's reads: see KubeClient.unthrottledLane). */
+  rateLimited?: boolean;
   observer?: KubeClientObserver;
   /** Jitter source (tests). */
   random?: () => number;
@@ -145,7 +147,7 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly maxSockets: number;
   private readonly userAgent: string;
-  private readonly limiter: RequestRateLimiter;
+  private readonly limiter: RequestRateLimiter | undefined;
   private readonly random: () => number;
   private observer: KubeClientObserver | undefined;
   private agentsNow: Agents | undefined;
@@ -165,7 +167,7 @@ export class KubeClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
     this.userAgent = options.userAgent ?? "releasegate";
-    this.limiter = new RequestRateLimiter(options.qps ?? DEFAULT_KUBE_API_QPS, options.burst ?? DEFAULT_KUBE_API_BURST);
+    this.limiter = options.rateLimited === false ? undefined : new RequestRateLimiter(options.qps ?? DEFAULT_KUBE_API_QPS, options.burst ?? DEFAULT_KUBE_API_BURST);
     this.random = options.random ?? Math.random;
     this.observer = options.observer;
   }
@@ -178,6 +180,24 @@ export class KubeClient {
   /** The proxy connections go through, if any (for messages). */
   get proxy(): URL | undefined {
     return this.auth.proxy;
+  }
+
+  /**
+   * The same server, credentials and proxy, on a connection pool of its own and outside the token
+   * bucket: the webhook's reads. Each answers a review the API server sent (and throttles itself, by
+   * API Priority and Fairness), is bounded by its own deadline and by the webhook's body budget, and
+   * must neither wait behind the controller's lists nor take the tokens a Lease renewal needs
+   * (docs/architecture.md, "The Kubernetes transport"). Close it apart.
+   */
+  unthrottledLane(): KubeClient {
+    return new KubeClient(this.auth, {
+      maxSockets: this.maxSockets,
+      timeoutMs: this.timeoutMs,
+      userAgent: this.userAgent,
+      rateLimited: false,
+      random: this.random,
+      ...(this.observer !== undefined ? { observer: this.observer } : {}),
+    });
   }
 
   /** Reports requests, retries and waits to `observer` (serve's metrics); one observer at a time. */
@@ -249,6 +269,7 @@ export class KubeClient {
 
   /** The client-side token bucket; the wait is reported as throttled time. */
   private async throttle(deadline: number): Promise<void> {
+    if (this.limiter === undefined) return;
     const waited = await this.limiter.take(deadline);
     if (waited > 0) this.observer?.throttled(waited / 1000, "client");
   }

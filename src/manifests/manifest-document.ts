@@ -3,8 +3,8 @@
 // errors and reports can name `file:line`.
 //
 // Speed matters here (a 20 MB file of 50,000 HelmReleases must be read in a few seconds, docs/behaviour.md):
-// values come from plain-yaml.ts for the plain YAML most manifests are (several times faster), else from
-// js-yaml (or JSON.parse for JSON); each builds plain objects directly. Lines of
+// values come from plain-yaml.ts for the plain YAML most manifests are (several times faster, held to
+// `yaml` by property tests), else from `yaml` read as go-yaml reads (or JSON.parse for JSON). Lines of
 // individual fields are needed only for the few objects a report names, so they are found on demand by
 // parsing that one document again with `yaml`, which keeps node positions (loaded only then).
 

@@ -172,6 +172,23 @@ export const RESOURCES: readonly ResourceDef[] = [
   fluxCustomResource("source.toolkit.fluxcd.io", ["v1", "v1beta2"], "gitrepositories", "GitRepository", ["gitrepo"], ["fluxcd", "fluxcd-sources"]),
   fluxCustomResource("source.toolkit.fluxcd.io", ["v1", "v1beta2"], "ocirepositories", "OCIRepository", ["ocirepo"], ["fluxcd", "fluxcd-sources"]),
   fluxCustomResource("source.toolkit.fluxcd.io", ["v1", "v1beta2"], "buckets", "Bucket", [], ["fluxcd", "fluxcd-sources"]),
+  // CustomResourceDefinitions as objects (a ResourceSet may depend on one, as on every real cluster): the
+  // sandbox keeps one per custom resource it serves, Established (sandbox.ts), read-only in practice.
+  {
+    storage: "customresourcedefinitions",
+    group: "apiextensions.k8s.io",
+    versions: ["v1"],
+    resource: "customresourcedefinitions",
+    singular: "customresourcedefinition",
+    kind: "CustomResourceDefinition",
+    namespaced: false,
+    shortNames: ["crd", "crds"],
+    categories: ["api-extensions"],
+    custom: false,
+    statusSubresource: true,
+    generation: true,
+    storageApiVersion: "apiextensions.k8s.io/v1",
+  },
   {
     storage: "namespaces",
     group: "",

@@ -17,6 +17,7 @@ import { Registry } from "./registry.js";
 import { useCrds } from "./crd-schemas.js";
 import { RESOURCES, findResourceByKind } from "./resources.js";
 import { isRecord } from "./json.js";
+import type { JsonObject } from "./json.js";
 import { readState, writeState, writeStateSync } from "./state-file.js";
 import type { SandboxState } from "./state-file.js";
 import { StatusError } from "./status.js";
@@ -109,6 +110,9 @@ function seedStore(registry: Registry, seed: readonly unknown[]): string[] {
   const warnings: string[] = [];
   const nsDef = RESOURCES.find((r) => r.storage === "namespaces");
   if (nsDef) for (const name of DEFAULT_NAMESPACES) registry.seed({ apiVersion: "v1", kind: "Namespace", metadata: { name } }, nsDef, "v1");
+  // Every custom resource served has its CustomResourceDefinition object, Established, as in a real cluster.
+  const crdDef = RESOURCES.find((r) => r.storage === "customresourcedefinitions");
+  if (crdDef) for (const def of RESOURCES.filter((r) => r.custom)) registry.seed(crdObject(def), crdDef, "v1");
   const objects = flattenSeed(seed);
   // Namespaces first, so objects land in namespaces with the labels the seed gives them.
   const ordered = [...objects.filter((o) => isRecord(o) && o.kind === "Namespace"), ...objects.filter((o) => !(isRecord(o) && o.kind === "Namespace"))];
@@ -131,6 +135,27 @@ function seedStore(registry: Registry, seed: readonly unknown[]): string[] {
     }
   }
   return warnings;
+}
+
+/** The CustomResourceDefinition object of a served custom resource (names, scope, versions; Established). */
+function crdObject(def: (typeof RESOURCES)[number]): JsonObject {
+  const condition = (type: string, reason: string): JsonObject => ({ type, status: "True", reason, message: "", lastTransitionTime: "2024-01-01T00:00:00Z" });
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${def.resource}.${def.group}` },
+    spec: {
+      group: def.group,
+      names: { kind: def.kind, plural: def.resource, singular: def.singular, shortNames: [...def.shortNames], categories: [...def.categories] },
+      scope: def.namespaced ? "Namespaced" : "Cluster",
+      versions: def.versions.map((name, i) => ({ name, served: true, storage: i === 0 })),
+    },
+    status: {
+      acceptedNames: { kind: def.kind, plural: def.resource },
+      storedVersions: [def.versions[0]!],
+      conditions: [condition("NamesAccepted", "NoConflicts"), condition("Established", "InitialNamesAccepted")],
+    },
+  };
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {

@@ -27,7 +27,7 @@ import { createHash } from "node:crypto";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ApiReader } from "./flux-sim/api-reader.js";
-import { checkEntry, dependsOnEntries, invalidReadyExpr } from "./flux-sim/helm-dependencies.js";
+import { checkEntry, dependsOnEntries } from "./flux-sim/helm-dependencies.js";
 import type { DependencyVerdict } from "./flux-sim/helm-dependencies.js";
 import { artifactRevision, checkKustomizationEntry, sourceRefOf } from "./flux-sim/kustomize-dependencies.js";
 import type { SourceRef } from "./flux-sim/kustomize-dependencies.js";
@@ -286,14 +286,12 @@ export class SimulatedFlux {
       const invalid = invalidResourceSetExpr(deps);
       if (invalid) return invalid;
       for (const dep of deps) {
-        const verdict = checkResourceSetDependency(dep, await this.reader.getAny(dep.apiVersion, dep.kind, dep.namespace, dep.name));
+        const verdict = checkResourceSetDependency(dep, await this.reader.getAny(dep.apiVersion, dep.kind, dep.namespace, dep.name), idOf(obj).namespace);
         if (verdict.kind !== "ok") return verdict;
       }
       return { kind: "ok" };
     }
     const entries = dependsOnEntries(obj);
-    const invalid = invalidReadyExpr(entries);
-    if (invalid) return invalid;
     const additiveCel = this.options.additiveCelDependencyCheck === true;
     let source: Json | undefined;
     let sourceRead = false;

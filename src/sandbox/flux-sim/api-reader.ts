@@ -34,6 +34,13 @@ export class ApiReader {
   /** An object of any kind, by apiVersion and kind (discovery finds its resource). */
   async getAny(apiVersion: string, kind: string, namespace: string, name: string): Promise<Json | undefined> {
     try {
+      // The operator reads with the namespace as written: none never finds a namespaced object (client-node
+      // would put its default namespace in; discovery says the kind's scope).
+      if (namespace === "") {
+        const discovered = (this.objects as unknown as { resource(apiVersion: string, kind: string): Promise<{ namespaced?: boolean } | undefined> }).resource(apiVersion, kind);
+        const resource = await discovered;
+        if (resource === undefined || resource.namespaced === true) return undefined;
+      }
       const found: unknown = await this.objects.read({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
       return isJson(found) ? found : undefined;
     } catch (err) {

@@ -14,7 +14,7 @@ function flux(kind: string, name: string, opts: { generation?: number; observed?
     spec: opts.spec ?? {},
     status: {
       observedGeneration: opts.observed ?? opts.generation ?? 1,
-      ...(opts.ready ? { conditions: [{ type: "Ready", status: opts.ready, reason: "R", message: "m" }] } : {}),
+      ...(opts.ready ? { conditions: [{ type: "Ready", status: opts.ready, reason: "R", message: "m", observedGeneration: opts.observed ?? opts.generation ?? 1 }] } : {}),
       ...opts.status,
     },
   };
@@ -114,6 +114,21 @@ describe("Flux Operator ResourceSet dependency rule", () => {
   it("judges a ResourceSet dependency by its Ready condition at its current generation", () => {
     expect(checkResourceSetDependency(rset!, flux("ResourceSet", "infra", { ready: "True", generation: 3, observed: 2 })).kind).toBe("wait");
     expect(checkResourceSetDependency(rset!, flux("ResourceSet", "infra", { ready: "True" }))).toEqual({ kind: "ok" });
+  });
+});
+
+describe("the Flux Operator's view of a dependency object", () => {
+  const entry = (kind: string, namespace: string, readyExpr: string) => ({ apiVersion: "v1", kind, name: "x", namespace, ready: true, readyExpr });
+  it("hides a Secret's data outside the ResourceSet's namespace, and the last-applied annotation always", () => {
+    const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "x", namespace: "vault", annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } }, data: { token: "eA==" } };
+    expect(checkResourceSetDependency(entry("Secret", "vault", "has(data.token)"), secret, "vault")).toEqual({ kind: "ok" });
+    expect(checkResourceSetDependency(entry("Secret", "vault", "has(data.token)"), secret, "apps").kind).toBe("wait");
+    const annotated = entry("Secret", "vault", "has(metadata.annotations) && !('kubectl.kubernetes.io/last-applied-configuration' in metadata.annotations)");
+    expect(checkResourceSetDependency(annotated, secret, "vault")).toEqual({ kind: "ok" });
+  });
+  it("waits on an expression that fails to evaluate, in pkg/runtime/cel's words", () => {
+    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "gates" } };
+    expect(checkResourceSetDependency(entry("ConfigMap", "gates", "data.gate == 'open'"), cm, "gates")).toMatchObject({ kind: "wait", message: expect.stringMatching(/^failed to evaluate the CEL expression 'data.gate == 'open'': /) });
   });
 });
 

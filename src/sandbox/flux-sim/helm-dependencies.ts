@@ -4,8 +4,9 @@
 // (`status.observedGeneration == metadata.generation`), holds the dependent with Ready=False reason
 // DependencyNotReady and the message "dependency 'ns/name' is not ready"; the controller then polls again
 // after `--requeue-dependency`. With `readyExpr`, the CEL expression replaces the built-in check (both
-// must pass with the feature gate AdditiveCELDependencyCheck); a compile error is terminal.
-import { compileError, evaluateSelfDep } from "./ready-expr.js";
+// must pass with the feature gate AdditiveCELDependencyCheck). The expression is compiled when its entry is
+// reached, the dependency read: a compile error is terminal, an evaluation error or `false` only waits.
+import { evaluateSelfDep, selfDepCompileError } from "./ready-expr.js";
 import { condition, field, idOf, isJson, observedCurrentGeneration } from "./unstructured.js";
 import type { Json } from "./unstructured.js";
 
@@ -35,14 +36,12 @@ export function dependsOnEntries(obj: Json): DependencyEntry[] {
   }));
 }
 
-/** Terminal when any readyExpr does not compile (checked before any dependency is read). */
+/** The first readyExpr that does not compile, for a look before any reconcile (the controllers find it when they reach its entry). */
 export function invalidReadyExpr(entries: readonly DependencyEntry[]): DependencyVerdict | undefined {
   for (const entry of entries) {
     if (entry.readyExpr === undefined) continue;
-    const error = compileError(entry.readyExpr);
-    if (error !== undefined) {
-      return { kind: "terminal", reason: "InvalidCELExpression", message: `failed to parse readyExpr of dependency '${entry.namespace}/${entry.name}': ${error}` };
-    }
+    const error = selfDepCompileError(entry.readyExpr);
+    if (error !== undefined) return { kind: "terminal", reason: "InvalidCELExpression", message: `failed to evaluate dependency ${entry.name}: ${error}` };
   }
   return undefined;
 }
@@ -59,8 +58,10 @@ export function checkEntry(self: Json, entry: DependencyEntry, dep: Json | undef
   if (entry.readyExpr !== undefined) {
     const result = evaluateSelfDep(entry.readyExpr, self, dep);
     if (!result.ok) {
-      const why = "compileError" in result ? result.compileError : result.evalError;
-      return { kind: "terminal", reason: "InvalidCELExpression", message: `failed to evaluate readyExpr of dependency '${key}': ${why}` };
+      if ("compileError" in result) {
+        return { kind: "terminal", reason: "InvalidCELExpression", message: `failed to evaluate dependency ${entry.name}: ${result.compileError}` };
+      }
+      return { kind: "wait", message: result.evalError };
     }
     if (!result.ready) return { kind: "wait", message: `dependency '${key}' is not ready according to readyExpr eval` };
     if (options.additiveCel !== true) return { kind: "ok" };

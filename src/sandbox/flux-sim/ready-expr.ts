@@ -1,7 +1,9 @@
 // `readyExpr` CEL expressions, evaluated as the Flux controllers do: HelmRelease and Kustomization
-// (Flux 2.7+) bind the dependent as `self` and the dependency as `dep`; the Flux Operator's ResourceSet
-// evaluates the expression over the dependency object itself (its fields are the top-level variables).
-// A compile error is terminal for the dependent (Ready=False and Stalled=True, reason InvalidCELExpression).
+// (Flux 2.7+) bind the dependent as `self` and the dependency as `dep`, whole, and compile with type
+// checking (only `self` and `dep` declared, the result must be typed bool: a bare field is dyn and is
+// refused); the Flux Operator's ResourceSet only parses, and evaluates over the dependency object itself
+// (its fields are the top-level variables). A compile error is terminal for the dependent (Ready=False and
+// Stalled=True, reason InvalidCELExpression); an evaluation error only makes it wait.
 // Evaluation uses @bufbuild/cel, a CEL library, not releasegate's code.
 import { celEnv, CelScalar, isCelError, parse, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
@@ -31,20 +33,82 @@ function compile(expression: string): ReturnType<typeof parse> | string {
   }
 }
 
-function asResult(value: unknown): ReadyExprResult {
-  if (isCelError(value)) return { ok: false, evalError: value.message };
-  if (typeof value !== "boolean") return { ok: false, evalError: `expression must evaluate to a bool, got ${typeof value}` };
+function asResult(expression: string, value: unknown): ReadyExprResult {
+  if (isCelError(value)) return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${value.message}` };
+  if (typeof value !== "boolean") return { ok: false, evalError: `failed to evaluate CEL expression as boolean: '${expression}'` };
   return { ok: true, ready: value };
+}
+
+type Node = ReturnType<typeof parse>["expr"];
+
+/**
+ * What cel-go's checker says of an expression with only `self` and `dep` declared as Structs and bool
+ * asked of the result, for the shapes a readyExpr takes: an identifier nobody declared, or a result
+ * that is a field, an index or a literal that is not a bool.
+ */
+function typeProblem(root: Node): string | undefined {
+  const free = (node: Node, bound: Set<string>): string | undefined => {
+    const k = node.exprKind;
+    switch (k.case) {
+      case "identExpr":
+        return bound.has(k.value.name) ? undefined : `undeclared reference to '${k.value.name}'`;
+      case "selectExpr":
+        return k.value.operand ? free(k.value.operand, bound) : undefined;
+      case "callExpr": {
+        for (const child of [k.value.target, ...k.value.args]) {
+          const found = child ? free(child, bound) : undefined;
+          if (found) return found;
+        }
+        return undefined;
+      }
+      case "listExpr":
+        for (const e of k.value.elements) {
+          const found = free(e, bound);
+          if (found) return found;
+        }
+        return undefined;
+      case "comprehensionExpr": {
+        const c = k.value;
+        const inner = new Set([...bound, c.iterVar, c.accuVar]);
+        for (const [child, scope] of [[c.iterRange, bound], [c.accuInit, bound], [c.loopCondition, inner], [c.loopStep, inner], [c.result, inner]] as const) {
+          const found = child ? free(child, scope) : undefined;
+          if (found) return found;
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  };
+  const undeclared = free(root, new Set(["self", "dep"]));
+  if (undeclared) return undeclared;
+  const k = root.exprKind;
+  if (k.case === "identExpr" || (k.case === "selectExpr" && !k.value.testOnly) || (k.case === "callExpr" && k.value.function === "_[_]")) {
+    return "CEL expression output type mismatch: expected bool, got dyn";
+  }
+  if (k.case === "constExpr" && k.value.constantKind.case !== "boolValue") return "CEL expression output type mismatch: expected bool, got a literal that is not a bool";
+  return undefined;
+}
+
+/** helm-controller / kustomize-controller: whether the expression compiles (undefined) or why not, in Flux's words. */
+export function selfDepCompileError(expression: string): string | undefined {
+  const parsed = compile(expression);
+  if (typeof parsed === "string") return `failed to parse the CEL expression '${expression}': ${parsed}`;
+  const problem = typeProblem(parsed.expr);
+  if (problem === undefined) return undefined;
+  return problem.startsWith("CEL expression output") ? problem : `failed to parse the CEL expression '${expression}': ${problem}`;
 }
 
 /** helm-controller / kustomize-controller: `readyExpr` over `self` (the dependent) and `dep`. */
 export function evaluateSelfDep(expression: string, self: Json, dep: Json): ReadyExprResult {
+  const problem = selfDepCompileError(expression);
+  if (problem !== undefined) return { ok: false, compileError: problem };
   const parsed = compile(expression);
   if (typeof parsed === "string") return { ok: false, compileError: parsed };
   try {
-    return asResult(plan(selfDepEnv, parsed)({ self: toCel(self), dep: toCel(dep) }));
+    return asResult(expression, plan(selfDepEnv, parsed)({ self: toCel(self), dep: toCel(dep) }));
   } catch (err) {
-    return { ok: false, evalError: err instanceof Error ? err.message : String(err) };
+    return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
@@ -61,8 +125,8 @@ export function evaluateOnObject(expression: string, object: Json): ReadyExprRes
   const variables = Object.fromEntries(Object.keys(object).map((k) => [k, CelScalar.DYN]));
   const bindings = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, toCel(v)]));
   try {
-    return asResult(plan(celEnv({ variables, funcs: strings }), parsed)(bindings as never));
+    return asResult(expression, plan(celEnv({ variables, funcs: strings }), parsed)(bindings as never));
   } catch (err) {
-    return { ok: false, evalError: err instanceof Error ? err.message : String(err) };
+    return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${err instanceof Error ? err.message : String(err)}` };
   }
 }
