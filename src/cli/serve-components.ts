@@ -132,7 +132,7 @@ export function webhookServerComponent(parts: WebhookServerParts): WebhookServer
       peersListed(Promise.allSettled(parts.peers.map((peer) => peer.start())));
     },
     drain: (mode) => drainWebhook(server, parts, mode),
-    async stop() {
+    stop() {
       for (const peer of parts.peers) void peer.stop();
       for (const lane of parts.lanes) lane.close();
       return Promise.resolve();
