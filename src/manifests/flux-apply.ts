@@ -26,7 +26,7 @@ import { KustomizeBuilder } from "./kustomize-build.js";
 import type { BuildItem, KustomizeConfig } from "./kustomize-build.js";
 import { isPlainObject } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
-import type { ManifestFiles } from "./manifest-files.js";
+import type { FolderTree, ManifestFiles } from "./manifest-files.js";
 import { KUSTOMIZATION_FILE_NAMES } from "./manifest-files.js";
 import { ManifestError } from "./manifest-error.js";
 import { buildFailedMessage, noNamespaceMessage, resourceSetErrorMessage } from "./manifest-messages.js";
@@ -222,7 +222,62 @@ function generatedRootKustomization(sync: InstanceSync): Record<string, unknown>
   };
 }
 
+/** One reading of the repo folder: what every step of `applyRepository` looks things up in. */
+interface RepositoryIndex {
+  root: string;
+  files: ManifestFiles;
+  tree: FolderTree;
+  documents: ManifestDocument[];
+  /** The builder of a source that leaves nothing out (no .sourceignore, no spec.ignore). */
+  plainBuilder: KustomizeBuilder;
+  /** The kustomization files of the tree, each read where it lies. */
+  configs: KustomizeConfig[];
+  variableSources: VariableSources;
+  /** The Flux documents, patch fragments left out. */
+  fluxDocuments: { doc: ManifestDocument; role: NonNullable<DocumentRole> }[];
+  /** Flux GitRepositories by `namespace/name`. */
+  gitRepositories: Map<string, ManifestDocument>;
+  /** The Flux Kustomizations among `fluxDocuments`. */
+  kustomizations: ManifestDocument[];
+}
+
+/** Which Flux Kustomizations build each document, judged on the specs as written. */
+interface AsWrittenBuilds {
+  builds: Map<ManifestDocument, BuildItem[]>;
+  /** Documents some other Kustomization's build holds. */
+  builtByOther: Set<ManifestDocument>;
+}
+
+/** What applying the clusters one by one gathers. */
+interface ApplyState {
+  root: string;
+  rules: BuildRules;
+  /** Every file a cluster's builds reached so far. */
+  reached: Set<string>;
+  clusters: ClusterManifests[];
+}
+
 export function applyRepository(root: string, files: ManifestFiles, defaultNamespace: string): RepositoryManifests {
+  const repo = indexRepository(root, files);
+  if (repo.kustomizations.length === 0) {
+    // Applied as kubectl would, a file that cannot be read fails the whole apply: an input error.
+    for (const file of repo.tree.files) files.documents(file);
+    return { clusters: [applyAsWritten(repo.fluxDocuments, repo.configs, repo.plainBuilder, defaultNamespace)], unreached: [] };
+  }
+  const rules = buildRulesOf(repo);
+  const asWritten = asWrittenBuildsOf(repo.kustomizations, rules);
+  const entries = findEntries(repo, asWritten);
+  const state: ApplyState = { root, rules, reached: new Set(), clusters: [] };
+  for (const entry of entries) applyCluster(state, entry);
+  if (entries.length === 0) applyTopmostRoots(state, repo.kustomizations, asWritten.builtByOther);
+  const unreached = [
+    ...new Set(repo.fluxDocuments.filter(({ doc }) => !state.reached.has(doc.path)).map(({ doc }) => doc.path)),
+  ].map((path) => files.display(path));
+  return { clusters: state.clusters, unreached };
+}
+
+/** Reads the tree under `root`: its documents, kustomization files, Flux documents and variable sources. */
+function indexRepository(root: string, files: ManifestFiles): RepositoryIndex {
   const tree = files.tree(root);
   const documents = tree.files.flatMap((file) => files.documentsIfReadable(file));
   const plainBuilder = new KustomizeBuilder(files);
@@ -247,105 +302,137 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
     if (role && !patchFiles.has(doc.path)) fluxDocuments.push({ doc, role });
   }
   const kustomizations = fluxDocuments.filter(({ role }) => role === "Kustomization").map(({ doc }) => doc);
+  return { root, files, tree, documents, plainBuilder, configs, variableSources, fluxDocuments, gitRepositories, kustomizations };
+}
 
-  if (kustomizations.length === 0) {
-    // Applied as kubectl would, a file that cannot be read fails the whole apply: an input error.
-    for (const file of tree.files) files.documents(file);
-    return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
-  }
-
-  // What each source leaves out of its artifact: its spec.ignore and the repo's .sourceignore files.
-  const sourceIgnoreFiles = tree.sourceIgnoreFiles;
+/** The build rules of this repo, each builder made once per source and kept in `builders`. */
+function buildRulesOf(repo: RepositoryIndex): BuildRules {
   const builders = new Map<string, KustomizeBuilder>();
-  const builderFor = (value: Record<string, unknown>, namespace: string | undefined): KustomizeBuilder => {
-    const sourceRef = specOf(value)["sourceRef"];
-    const sourceName = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["name"]) : undefined;
-    const sourceNamespace = (isPlainObject(sourceRef) ? nonEmptyString(sourceRef["namespace"]) : undefined) ?? namespace ?? "";
-    const kind = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["kind"]) : undefined;
-    const source = kind === "GitRepository" && sourceName !== undefined ? gitRepositories.get(`${sourceNamespace}/${sourceName}`) : undefined;
-    const key = source === undefined ? "" : docId(source);
-    let builder = builders.get(key);
-    if (builder === undefined) {
-      // source-controller reads the .sourceignore files top down (a folder's before its sub-folders'), then spec.ignore.
-      const rules = new SourceIgnore(root);
-      for (const file of sourceIgnoreFiles) rules.add(dirname(file), readFileSync(file, "utf8"));
-      const ignore = source === undefined ? undefined : nonEmptyString(specOf(source.value)["ignore"]);
-      if (ignore !== undefined) rules.add(root, ignore);
-      builder = rules.empty ? plainBuilder : new KustomizeBuilder(files, rules.finish());
-      builders.set(key, builder);
+  const builderFor = (value: Record<string, unknown>, namespace: string | undefined) => sourceBuilder(repo, builders, value, namespace);
+  return {
+    buildOf: (value, definedIn, namespace) => kustomizationBuild(repo, builderFor, value, definedIn, namespace),
+    variablesOf: (value, namespace, scope) => postBuildVariables(repo.variableSources, value, namespace, scope),
+    plainBuilder: repo.plainBuilder,
+    builderFor,
+  };
+}
+
+/**
+ * The builder for what a Flux Kustomization's source leaves in its artifact: the source's spec.ignore
+ * and the repo's .sourceignore files.
+ */
+function sourceBuilder(
+  repo: RepositoryIndex,
+  builders: Map<string, KustomizeBuilder>,
+  value: Record<string, unknown>,
+  namespace: string | undefined,
+): KustomizeBuilder {
+  const sourceRef = specOf(value)["sourceRef"];
+  const sourceName = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["name"]) : undefined;
+  const sourceNamespace = (isPlainObject(sourceRef) ? nonEmptyString(sourceRef["namespace"]) : undefined) ?? namespace ?? "";
+  const kind = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["kind"]) : undefined;
+  const source = kind === "GitRepository" && sourceName !== undefined ? repo.gitRepositories.get(`${sourceNamespace}/${sourceName}`) : undefined;
+  const key = source === undefined ? "" : docId(source);
+  let builder = builders.get(key);
+  if (builder === undefined) {
+    // source-controller reads the .sourceignore files top down (a folder's before its sub-folders'), then spec.ignore.
+    const rules = new SourceIgnore(repo.root);
+    for (const file of repo.tree.sourceIgnoreFiles) rules.add(dirname(file), readFileSync(file, "utf8"));
+    const ignore = source === undefined ? undefined : nonEmptyString(specOf(source.value)["ignore"]);
+    if (ignore !== undefined) rules.add(repo.root, ignore);
+    builder = rules.empty ? repo.plainBuilder : new KustomizeBuilder(repo.files, rules.finish());
+    builders.set(key, builder);
+  }
+  return builder;
+}
+
+/** The folder a Flux Kustomization's spec.path names, or undefined. */
+function kustomizationFolder(repo: RepositoryIndex, value: Record<string, unknown>, definedIn: ManifestDocument): string | undefined {
+  const spec = specOf(value);
+  const path = typeof spec["path"] === "string" ? spec["path"] : "";
+  // A path still holding a variable names no folder we can find.
+  if (path.includes("${")) return undefined;
+  const sourceRef = spec["sourceRef"];
+  const sourceName = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["name"]) : undefined;
+  return resolveFluxPath(path, repo.root, repo.tree.folders, { definedIn: definedIn.path, ...(sourceName ? { sourceName } : {}) }, (p) =>
+    repo.files.isDirectory(p),
+  );
+}
+
+/** What a Flux Kustomization (its document after substitution) builds. */
+function kustomizationBuild(
+  repo: RepositoryIndex,
+  builderFor: BuildRules["builderFor"],
+  value: Record<string, unknown>,
+  definedIn: ManifestDocument,
+  namespace: string | undefined,
+): BuildItem[] {
+  const folder = kustomizationFolder(repo, value, definedIn);
+  if (folder === undefined) return [];
+  const spec = specOf(value);
+  const components = Array.isArray(spec["components"])
+    ? spec["components"].filter((entry): entry is string => typeof entry === "string" && !entry.includes("${"))
+    : [];
+  return builderFor(value, namespace).buildFluxPath(folder, components);
+}
+
+/** The variables a Flux Kustomization substitutes: substituteFrom found in the repo, overridden by substitute. */
+function postBuildVariables(
+  variableSources: VariableSources,
+  value: Record<string, unknown>,
+  namespace: string,
+  scope: ClusterVariables,
+): Variables | undefined {
+  const postBuild = specOf(value)["postBuild"];
+  if (!isPlainObject(postBuild)) return undefined;
+  const variables = new Map<string, string>();
+  const from = postBuild["substituteFrom"];
+  if (Array.isArray(from)) {
+    for (const ref of from as unknown[]) {
+      if (!isPlainObject(ref) || typeof ref["kind"] !== "string" || typeof ref["name"] !== "string") continue;
+      for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace, scope) ?? []) variables.set(key, item);
     }
-    return builder;
-  };
-
-  /** The folder a Flux Kustomization's spec.path names, or undefined. */
-  const folderOf = (value: Record<string, unknown>, definedIn: ManifestDocument): string | undefined => {
-    const spec = specOf(value);
-    const path = typeof spec["path"] === "string" ? spec["path"] : "";
-    // A path still holding a variable names no folder we can find.
-    if (path.includes("${")) return undefined;
-    const sourceRef = spec["sourceRef"];
-    const sourceName = isPlainObject(sourceRef) ? nonEmptyString(sourceRef["name"]) : undefined;
-    return resolveFluxPath(path, root, tree.folders, { definedIn: definedIn.path, ...(sourceName ? { sourceName } : {}) }, (p) => files.isDirectory(p));
-  };
-
-  /** What a Flux Kustomization (its document after substitution) builds. */
-  const buildOf = (value: Record<string, unknown>, definedIn: ManifestDocument, namespace: string | undefined): BuildItem[] => {
-    const folder = folderOf(value, definedIn);
-    if (folder === undefined) return [];
-    const spec = specOf(value);
-    const components = Array.isArray(spec["components"])
-      ? spec["components"].filter((entry): entry is string => typeof entry === "string" && !entry.includes("${"))
-      : [];
-    return builderFor(value, namespace).buildFluxPath(folder, components);
-  };
-
-  /** The variables a Flux Kustomization substitutes: substituteFrom found in the repo, overridden by substitute. */
-  const variablesOf = (value: Record<string, unknown>, namespace: string, scope: ClusterVariables): Variables | undefined => {
-    const postBuild = specOf(value)["postBuild"];
-    if (!isPlainObject(postBuild)) return undefined;
-    const variables = new Map<string, string>();
-    const from = postBuild["substituteFrom"];
-    if (Array.isArray(from)) {
-      for (const ref of from as unknown[]) {
-        if (!isPlainObject(ref) || typeof ref["kind"] !== "string" || typeof ref["name"] !== "string") continue;
-        for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace, scope) ?? []) variables.set(key, item);
-      }
+  }
+  const substitute = postBuild["substitute"];
+  if (isPlainObject(substitute)) {
+    for (const [key, item] of Object.entries(substitute)) {
+      if (typeof item === "string" || typeof item === "number" || typeof item === "boolean") variables.set(key, String(item));
     }
-    const substitute = postBuild["substitute"];
-    if (isPlainObject(substitute)) {
-      for (const [key, item] of Object.entries(substitute)) {
-        if (typeof item === "string" || typeof item === "number" || typeof item === "boolean") variables.set(key, String(item));
-      }
-    }
-    return variables;
-  };
+  }
+  return variables;
+}
 
-  // Which Flux Kustomizations build each document, judged on the specs as written.
-  const asWrittenBuilds = new Map<ManifestDocument, BuildItem[]>();
+/** What each Flux Kustomization builds as written, and which documents another one's build holds. */
+function asWrittenBuildsOf(kustomizations: readonly ManifestDocument[], rules: BuildRules): AsWrittenBuilds {
+  const builds = new Map<ManifestDocument, BuildItem[]>();
   const builtByOther = new Set<ManifestDocument>();
   for (const doc of kustomizations) {
     // A build that fails (a file kustomize cannot read) is reported where it is applied; here it builds nothing.
-    const items = orNothing(() => buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value))) ?? [];
-    asWrittenBuilds.set(doc, items);
+    const items = orNothing(() => rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value))) ?? [];
+    builds.set(doc, items);
     for (const item of items) if (item.doc !== doc) builtByOther.add(item.doc);
   }
+  return { builds, builtByOther };
+}
 
+/** The clusters' entries: bootstrap Kustomizations first, then FluxInstance syncs; one entry a folder. */
+function findEntries(repo: RepositoryIndex, asWritten: AsWrittenBuilds): Entry[] {
   const entries: Entry[] = [];
   const addEntry = (entry: Entry) => {
     if (!entries.some((known) => known.folder === entry.folder)) entries.push(entry);
   };
-  for (const doc of kustomizations) {
-    const items = asWrittenBuilds.get(doc) ?? [];
+  for (const doc of repo.kustomizations) {
+    const items = asWritten.builds.get(doc) ?? [];
     // A Kustomization whose build holds its own file roots a cluster only as the bootstrap sync: one
     // that another Kustomization applies belongs to that one's cluster (and gets its namespace there).
-    if (!items.some((item) => item.doc === doc) || builtByOther.has(doc)) continue;
-    const folder = folderOf(doc.value, doc);
+    if (!items.some((item) => item.doc === doc) || asWritten.builtByOther.has(doc)) continue;
+    const folder = kustomizationFolder(repo, doc.value, doc);
     if (folder !== undefined) addEntry({ folder, bootstrap: doc });
   }
-  for (const doc of documents) {
+  for (const doc of repo.documents) {
     const sync = instanceSyncOf(doc.value);
     if (sync === undefined) continue;
-    const folder = resolveFluxPath(sync.path, root, tree.folders, { definedIn: doc.path }, (p) => files.isDirectory(p));
+    const folder = resolveFluxPath(sync.path, repo.root, repo.tree.folders, { definedIn: doc.path }, (p) => repo.files.isDirectory(p));
     if (folder === undefined) continue;
     const generated = generatedRootKustomization(sync);
     addEntry({
@@ -354,43 +441,42 @@ export function applyRepository(root: string, files: ManifestFiles, defaultNames
       ...(generated === undefined ? {} : { instance: { doc, generated } }),
     });
   }
-  const reached = new Set<string>();
-  const clusters: ClusterManifests[] = [];
-  const apply = (entry: Entry) => {
-    const name = relative(root, entry.folder) || WHOLE_PATH_CLUSTER;
-    let cluster = new ClusterApplier(name, { buildOf, variablesOf, plainBuilder, builderFor }, new ClusterVariables());
+  return entries;
+}
+
+/** Places one cluster from its entry, and records it and the files it reached in `state`. */
+function applyCluster(state: ApplyState, entry: Entry): void {
+  const name = relative(state.root, entry.folder) || WHOLE_PATH_CLUSTER;
+  let cluster = new ClusterApplier(name, state.rules, new ClusterVariables());
+  cluster.applyEntry(entry);
+  // A substituteFrom the repo holds in several versions (one per cluster) is read from this cluster's
+  // own: once all of them are known, the cluster is placed again with them.
+  if (cluster.variables.unsettled) {
+    cluster = new ClusterApplier(name, state.rules, new ClusterVariables(cluster.variables.placed));
     cluster.applyEntry(entry);
-    // A substituteFrom the repo holds in several versions (one per cluster) is read from this cluster's
-    // own: once all of them are known, the cluster is placed again with them.
-    if (cluster.variables.unsettled) {
-      cluster = new ClusterApplier(name, { buildOf, variablesOf, plainBuilder, builderFor }, new ClusterVariables(cluster.variables.placed));
-      cluster.applyEntry(entry);
-    }
-    for (const file of cluster.reachedFiles) reached.add(file);
-    clusters.push(cluster.result());
-  };
-  for (const entry of entries) apply(entry);
-  if (entries.length === 0) {
-    // No entry in the repo (bootstrap created it): the topmost folders holding Kustomizations that
-    // nothing builds. A deeper one in the same top folder as what those clusters apply is one commented
-    // out of a build (`# - ./app/ks.yaml`), not a cluster of its own.
-    const folders = [...new Set(kustomizations.filter((doc) => !builtByOther.has(doc)).map((doc) => dirname(doc.path)))];
-    const depth = (folder: string) => folder.split(sep).length;
-    const topDepth = Math.min(...folders.map(depth));
-    const topFolderOf = (path: string) => relative(root, path).split(sep)[0] ?? "";
-    const rootsIn = (folder: string) => kustomizations.filter((doc) => !builtByOther.has(doc) && dirname(doc.path) === folder);
-    for (const folder of folders.filter((f) => depth(f) === topDepth).sort()) apply({ folder, roots: rootsIn(folder) });
-    const usedTopFolders = new Set([...reached].map(topFolderOf));
-    for (const folder of folders.filter((f) => depth(f) > topDepth).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))) {
-      if (usedTopFolders.has(topFolderOf(folder))) continue;
-      apply({ folder, roots: rootsIn(folder) });
-      for (const file of reached) usedTopFolders.add(topFolderOf(file));
-    }
   }
-  const unreached = [
-    ...new Set(fluxDocuments.filter(({ doc }) => !reached.has(doc.path)).map(({ doc }) => doc.path)),
-  ].map((path) => files.display(path));
-  return { clusters, unreached };
+  for (const file of cluster.reachedFiles) state.reached.add(file);
+  state.clusters.push(cluster.result());
+}
+
+/**
+ * No entry in the repo (bootstrap created it): the topmost folders holding Kustomizations that
+ * nothing builds. A deeper one in the same top folder as what those clusters apply is one commented
+ * out of a build (`# - ./app/ks.yaml`), not a cluster of its own.
+ */
+function applyTopmostRoots(state: ApplyState, kustomizations: readonly ManifestDocument[], builtByOther: ReadonlySet<ManifestDocument>): void {
+  const folders = [...new Set(kustomizations.filter((doc) => !builtByOther.has(doc)).map((doc) => dirname(doc.path)))];
+  const depth = (folder: string) => folder.split(sep).length;
+  const topDepth = Math.min(...folders.map(depth));
+  const topFolderOf = (path: string) => relative(state.root, path).split(sep)[0] ?? "";
+  const rootsIn = (folder: string) => kustomizations.filter((doc) => !builtByOther.has(doc) && dirname(doc.path) === folder);
+  for (const folder of folders.filter((f) => depth(f) === topDepth).sort()) applyCluster(state, { folder, roots: rootsIn(folder) });
+  const usedTopFolders = new Set([...state.reached].map(topFolderOf));
+  for (const folder of folders.filter((f) => depth(f) > topDepth).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))) {
+    if (usedTopFolders.has(topFolderOf(folder))) continue;
+    applyCluster(state, { folder, roots: rootsIn(folder) });
+    for (const file of state.reached) usedTopFolders.add(topFolderOf(file));
+  }
 }
 
 interface BuildRules {
