@@ -88,7 +88,7 @@ export function parsedCostBytes(scan: StructureScan): number {
   return 96 * scan.containers + 48 * scan.values;
 }
 
-interface BodyReaderOptions {
+export interface BodyReaderOptions {
   limitBytes: number;
   budget: BodyBudget;
   structure?: StructureLimits;
@@ -104,7 +104,7 @@ export interface BodyRefusal {
   headers?: Record<string, string>;
 }
 
-type BodyOutcome =
+export type BodyOutcome =
   /** Parsed; `release` gives its reservation back (call once the answer is sent). */
   | { ok: true; value: unknown; release: () => void }
   | { ok: false; refusal: BodyRefusal }
@@ -120,108 +120,145 @@ function mebibytes(bytes: number): string {
  * webhook's hot path allocates no promise per review.
  */
 export function readJsonBody(req: IncomingMessage, options: BodyReaderOptions, done: (outcome: BodyOutcome) => void): void {
-  const { limitBytes: limit, budget } = options;
-  const structure = options.structure ?? DEFAULT_STRUCTURE_LIMITS;
-  const header = req.headers["content-length"];
-  const declared = header === undefined ? undefined : Number(header);
-  let finished = false;
-  let reserved = 0;
-  let size = 0;
-  const chunks: Buffer[] = [];
-  let whole: Buffer | undefined;
+  new BodyRead(req, options, done).start();
+}
 
-  const release = (): void => {
-    budget.release(reserved);
-    reserved = 0;
+/** One body being read: what has arrived, what it holds reserved in the budget, and whether `done` was called. */
+class BodyRead {
+  private readonly req: IncomingMessage;
+  private readonly options: BodyReaderOptions;
+  private readonly done: (outcome: BodyOutcome) => void;
+  private readonly structure: StructureLimits;
+  private readonly declared: number | undefined;
+  private finished = false;
+  private reserved = 0;
+  private size = 0;
+  private readonly chunks: Buffer[] = [];
+  private whole: Buffer | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(req: IncomingMessage, options: BodyReaderOptions, done: (outcome: BodyOutcome) => void) {
+    this.req = req;
+    this.options = options;
+    this.done = done;
+    this.structure = options.structure ?? DEFAULT_STRUCTURE_LIMITS;
+    const header = req.headers["content-length"];
+    this.declared = header === undefined ? undefined : Number(header);
+    this.timer = setTimeout(() => this.timedOut(), options.timeoutMs);
+  }
+
+  /** Gives the reservation back; handed to the caller with a parsed body (an arrow, so it travels unbound). */
+  readonly release = (): void => {
+    this.options.budget.release(this.reserved);
+    this.reserved = 0;
   };
-  const finish = (outcome: BodyOutcome): void => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    chunks.length = 0;
-    whole = undefined;
-    if (!outcome.ok) release();
-    done(outcome);
-  };
+
+  start(): void {
+    const { declared } = this;
+    const { limitBytes: limit, budget } = this.options;
+    if (declared !== undefined && declared > limit) {
+      // Said before reading: the rest of the body is not worth receiving.
+      this.refuse(this.tooLarge());
+      return;
+    }
+    // The declared body is reserved up front (and received into one buffer of that size); a chunked body
+    // reserves each chunk as it comes.
+    if (declared !== undefined && Number.isInteger(declared) && declared > 0) {
+      if (!budget.tryReserve(declared)) {
+        this.refuse(this.overBudget());
+        return;
+      }
+      this.reserved = declared;
+      this.whole = Buffer.allocUnsafe(declared);
+    }
+    const req = this.req;
+    req.on("data", (chunk: Buffer) => this.received(chunk));
+    req.on("error", () => this.finish({ ok: false, refusal: undefined }));
+    req.once("close", () => {
+      // The connection ended before the body did (a client gone): nothing to answer.
+      if (!req.complete) this.finish({ ok: false, refusal: undefined });
+    });
+    req.on("end", () => this.ended());
+  }
+
+  private finish(outcome: BodyOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.chunks.length = 0;
+    this.whole = undefined;
+    if (!outcome.ok) this.release();
+    this.done(outcome);
+  }
+
   // The rest of a refused body is not received (nor decrypted): the socket stays paused and closes with
   // the answer (sent with `connection: close`).
-  const refuse = (refusal: BodyRefusal): void => {
-    req.pause();
-    finish({ ok: false, refusal: { ...refusal, headers: { connection: "close", ...refusal.headers } } });
-  };
-  const tooLarge = (): BodyRefusal => ({ status: 413, text: `request body is larger than ${mebibytes(limit)}`, reason: "too-large" });
-  const overBudget = (): BodyRefusal => ({
-    status: 429,
-    text: `the webhook is receiving ${mebibytes(budget.totalBytes)} of review bodies already; retry shortly`,
-    reason: "over-budget",
-    headers: { "retry-after": "1" },
-  });
+  private refuse(refusal: BodyRefusal): void {
+    this.req.pause();
+    this.finish({ ok: false, refusal: { ...refusal, headers: { connection: "close", ...refusal.headers } } });
+  }
 
-  const timer = setTimeout(() => {
+  private tooLarge(): BodyRefusal {
+    return { status: 413, text: `request body is larger than ${mebibytes(this.options.limitBytes)}`, reason: "too-large" };
+  }
+
+  private overBudget(): BodyRefusal {
+    return {
+      status: 429,
+      text: `the webhook is receiving ${mebibytes(this.options.budget.totalBytes)} of review bodies already; retry shortly`,
+      reason: "over-budget",
+      headers: { "retry-after": "1" },
+    };
+  }
+
+  private timedOut(): void {
+    const { declared } = this;
     const expected = declared !== undefined && Number.isInteger(declared) ? ` of the ${declared} its Content-Length declared` : "";
-    refuse({ status: 408, text: `request body incomplete: ${size} bytes${expected} arrived within ${options.timeoutMs / 1000} s; send the whole body`, reason: "incomplete-body" });
-  }, options.timeoutMs);
+    this.refuse({ status: 408, text: `request body incomplete: ${this.size} bytes${expected} arrived within ${this.options.timeoutMs / 1000} s; send the whole body`, reason: "incomplete-body" });
+  }
 
-  if (declared !== undefined && declared > limit) {
-    // Said before reading: the rest of the body is not worth receiving.
-    refuse(tooLarge());
-    return;
-  }
-  // The declared body is reserved up front (and received into one buffer of that size); a chunked body
-  // reserves each chunk as it comes.
-  if (declared !== undefined && Number.isInteger(declared) && declared > 0) {
-    if (!budget.tryReserve(declared)) {
-      refuse(overBudget());
-      return;
-    }
-    reserved = declared;
-    whole = Buffer.allocUnsafe(declared);
-  }
-  req.on("data", (chunk: Buffer) => {
-    if (finished) return;
-    if (whole !== undefined) {
+  private received(chunk: Buffer): void {
+    if (this.finished) return;
+    if (this.whole !== undefined) {
       // Node's parser never delivers more than Content-Length.
-      chunk.copy(whole, size);
-      size += chunk.length;
+      chunk.copy(this.whole, this.size);
+      this.size += chunk.length;
       return;
     }
-    size += chunk.length;
-    if (size > limit) return refuse(tooLarge());
-    if (!budget.tryReserve(chunk.length)) return refuse(overBudget());
-    reserved += chunk.length;
-    chunks.push(chunk);
-  });
-  req.on("error", () => finish({ ok: false, refusal: undefined }));
-  req.once("close", () => {
-    // The connection ended before the body did (a client gone): nothing to answer.
-    if (!req.complete) finish({ ok: false, refusal: undefined });
-  });
-  req.on("end", () => {
-    if (finished) return;
-    const bytes = whole ?? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    const length = Math.min(size, bytes.length);
-    const scan = scanStructure(bytes, length, structure);
+    this.size += chunk.length;
+    if (this.size > this.options.limitBytes) return this.refuse(this.tooLarge());
+    if (!this.options.budget.tryReserve(chunk.length)) return this.refuse(this.overBudget());
+    this.reserved += chunk.length;
+    this.chunks.push(chunk);
+  }
+
+  private ended(): void {
+    if (this.finished) return;
+    const { chunks } = this;
+    const bytes = this.whole ?? (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    const length = Math.min(this.size, bytes.length);
+    const scan = scanStructure(bytes, length, this.structure);
     if (scan.problem !== undefined) {
-      finish({ ok: false, refusal: { status: 400, text: `request body refused: ${scan.problem}; a Kubernetes object is far smaller`, reason: "too-complex" } });
+      this.finish({ ok: false, refusal: { status: 400, text: `request body refused: ${scan.problem}; a Kubernetes object is far smaller`, reason: "too-complex" } });
       return;
     }
     // What parsing will add on top of the bytes already reserved.
     const extra = parsedCostBytes(scan);
-    if (!budget.tryReserve(extra)) {
-      finish({ ok: false, refusal: overBudget() });
+    if (!this.options.budget.tryReserve(extra)) {
+      this.finish({ ok: false, refusal: this.overBudget() });
       return;
     }
-    reserved += extra;
+    this.reserved += extra;
     let value: unknown;
     try {
       const text = bytes.toString("utf8", 0, length);
       chunks.length = 0;
-      whole = undefined;
+      this.whole = undefined;
       value = text === "" ? undefined : JSON.parse(text);
     } catch {
-      finish({ ok: false, refusal: { status: 400, text: "request body is not valid JSON; send an AdmissionReview", reason: "bad-json" } });
+      this.finish({ ok: false, refusal: { status: 400, text: "request body is not valid JSON; send an AdmissionReview", reason: "bad-json" } });
       return;
     }
-    finish({ ok: true, value, release });
-  });
+    this.finish({ ok: true, value, release: this.release });
+  }
 }

@@ -16,7 +16,7 @@ import type { TLSSocket } from "node:tls";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { BodyBudget } from "./body-budget.js";
 import { readJsonBody } from "./body-reader.js";
-import type { BodyRefusal, StructureLimits } from "./body-reader.js";
+import type { BodyOutcome, BodyReaderOptions, BodyRefusal, StructureLimits } from "./body-reader.js";
 import type { StalenessView } from "./app.js";
 import { reviewAdmission } from "./review-handler.js";
 import type { AdmissionContext, AnswerSource, ReviewResult } from "./review-handler.js";
@@ -55,139 +55,164 @@ function sendText(res: ServerResponse, status: number, text: string, headers: Re
   res.end(body);
 }
 
+/** What every request of one handler shares: its options, with their defaults filled in. */
+interface ValidateContext {
+  options: ValidateHandlerOptions;
+  log: Logger;
+  metrics: ReleasegateMetrics | undefined;
+  budget: BodyBudget;
+  bodyReader: BodyReaderOptions;
+}
+
 export function createValidateHandler(options: ValidateHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const log = options.logger ?? silentLogger;
-  const metrics = options.metrics;
-  const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const budget = options.bodyBudget ?? new BodyBudget();
-  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
-
-  const count = (kind: string, operation: string, decision: string, reason: string, startedAt: bigint, source: AnswerSource = "memory"): void => {
-    metrics?.admissionTally.record(kind, KNOWN_OPERATIONS.has(operation) ? operation : "unknown", decision, reason, Number(process.hrtime.bigint() - startedAt) / 1e9, source);
+  const context: ValidateContext = {
+    options,
+    log: options.logger ?? silentLogger,
+    metrics: options.metrics,
+    budget,
+    bodyReader: {
+      limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+      budget,
+      timeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+      ...(options.structureLimits ? { structure: options.structureLimits } : {}),
+    },
   };
+  return (req, res) => handleValidate(context, req, res);
+}
 
-  const reject = (res: ServerResponse, status: number, text: string, startedAt: bigint, headers?: Record<string, string>, reason = "bad-request"): void => {
-    log.warn({ path: "/validate", status, error: text }, "rejected a request that is not a valid AdmissionReview");
-    sendText(res, status, text, headers);
-    count("unknown", "unknown", "error", reason, startedAt);
-  };
+function handleValidate(context: ValidateContext, req: IncomingMessage, res: ServerResponse): void {
+  // Timed from the request's arrival, so the histogram includes reading and parsing a large object.
+  const startedAt = process.hrtime.bigint();
+  if (req.method !== "POST") {
+    sendText(res, 405, "use POST with an AdmissionReview", { allow: "POST" });
+    return;
+  }
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding !== "identity") {
+    reject(context, res, 415, `request body is ${encoding}-encoded; send it uncompressed`, startedAt);
+    req.resume();
+    return;
+  }
+  if (context.options.requireClientCertificate === true && !(req.socket as TLSSocket).authorized) {
+    // --client-ca-file: only the API server, with a certificate that CA signed, may ask for a review.
+    reject(context, res, 401, "a client certificate signed by the webhook's --client-ca-file is required", startedAt);
+    req.resume();
+    return;
+  }
+  readJsonBody(req, context.bodyReader, (outcome) => bodyRead(context, res, startedAt, outcome));
+}
 
-  // Over the body budget: 429 with Retry-After, as kube-apiserver's own max-in-flight limit answers, and
-  // logged at debug only, since a burst would otherwise log one line per refused review.
-  const busy = (res: ServerResponse, refusal: BodyRefusal, startedAt: bigint): void => {
-    log.debug({ path: "/validate", status: 429, budgetBytes: budget.totalBytes }, "refused a review over the body budget");
-    sendText(res, 429, refusal.text, refusal.headers);
-    count("unknown", "unknown", "error", "over-budget", startedAt);
-  };
-
-  const answer = (res: ServerResponse, result: ReviewResult, startedAt: bigint): void => {
-    switch (result.type) {
-      case "bad-request":
-        reject(res, 400, result.error, startedAt);
-        return;
-      case "not-synced": {
-        const stale = options.staleness?.isStale(result.request.kind) === true;
-        sendText(res, 503, stale ? options.staleness!.describe(result.request.kind) : result.error);
-        count(result.request.kind, result.request.operation, "error", stale ? "stale" : "not-synced", startedAt);
-        return;
-      }
-      case "unavailable":
-        // The edge-adding path could not make sure (edge-guard.ts): fail closed, kube-apiserver applies
-        // the failurePolicy, and the request can be retried.
-        log.warn({ uid: result.request.uid, kind: result.request.kind, object: `${result.request.namespace}/${result.request.name}`, error: result.error }, "could not confirm a new dependsOn edge; answered 503");
-        sendText(res, 503, result.error);
-        count(result.request.kind, result.request.operation, "error", "unconfirmed", startedAt, "path");
-        return;
-      case "answer": {
-        const { request, decision } = result;
-        const body = JSON.stringify(result.response);
-        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-        res.end(body);
-        count(request.kind, request.operation, decision.allowed ? "allowed" : "denied", decision.reason, startedAt, result.source);
-        if (!decision.allowed || decision.warnings.length > 0) {
-          const fields = {
-            uid: request.uid,
-            kind: request.kind,
-            object: `${request.namespace}/${request.name}`,
-            operation: request.operation,
-            dryRun: request.dryRun,
-            reason: decision.reason,
-          };
-          if (!decision.allowed) log.info({ ...fields, message: decision.message.split("\n", 1)[0] }, "denied");
-          else log.debug({ ...fields, warnings: decision.warnings.length }, "allowed with warnings");
-        }
-        return;
-      }
-    }
-  };
-
-  const failed = (res: ServerResponse, error: unknown, startedAt: bigint): void => {
-    log.error({ path: "/validate", err: error instanceof Error ? error.stack : String(error) }, "answering a review failed");
-    if (res.headersSent) res.destroy();
-    else sendText(res, 500, "internal error while answering the review; see the webhook's log");
-    count("unknown", "unknown", "error", "error", startedAt);
-  };
-
+function bodyRead(context: ValidateContext, res: ServerResponse, startedAt: bigint, outcome: BodyOutcome): void {
+  if (!outcome.ok) {
+    const refusal = outcome.refusal;
+    if (refusal === undefined) {
+      // The client went away mid-body: nobody to answer, but counted like every other refusal.
+      context.log.debug({ path: "/validate" }, "a client closed its connection before its review body ended");
+      count(context, "unknown", "unknown", "error", "aborted", startedAt);
+    } else if (refusal.reason === "over-budget") busy(context, res, refusal, startedAt);
+    else reject(context, res, refusal.status, refusal.text, startedAt, refusal.headers, REFUSAL_REASONS[refusal.reason]);
+    return;
+  }
   // The reservation is held until the answer is sent (res "close"): the body budget bounds the parsed
   // review too (body-reader.ts).
-  const review = (body: unknown, res: ServerResponse, startedAt: bigint): void => {
-    let result: ReturnType<typeof reviewAdmission>;
-    try {
-      result = reviewAdmission(body, options);
-      if (!(result instanceof Promise)) {
-        answer(res, result, startedAt);
-        return;
-      }
-    } catch (error) {
-      failed(res, error, startedAt);
-      return;
-    }
-    result.then(
-      (settled) => {
-        try {
-          answer(res, settled, startedAt);
-        } catch (error) {
-          failed(res, error, startedAt);
-        }
-      },
-      (error: unknown) => failed(res, error, startedAt),
-    );
-  };
+  res.once("close", outcome.release);
+  review(context, outcome.value, res, startedAt);
+}
 
-  return (req, res) => {
-    // Timed from the request's arrival, so the histogram includes reading and parsing a large object.
-    const startedAt = process.hrtime.bigint();
-    if (req.method !== "POST") {
-      sendText(res, 405, "use POST with an AdmissionReview", { allow: "POST" });
+function count(context: ValidateContext, kind: string, operation: string, decision: string, reason: string, startedAt: bigint, source: AnswerSource = "memory"): void {
+  context.metrics?.admissionTally.record(kind, KNOWN_OPERATIONS.has(operation) ? operation : "unknown", decision, reason, Number(process.hrtime.bigint() - startedAt) / 1e9, source);
+}
+
+function reject(context: ValidateContext, res: ServerResponse, status: number, text: string, startedAt: bigint, headers?: Record<string, string>, reason = "bad-request"): void {
+  context.log.warn({ path: "/validate", status, error: text }, "rejected a request that is not a valid AdmissionReview");
+  sendText(res, status, text, headers);
+  count(context, "unknown", "unknown", "error", reason, startedAt);
+}
+
+// Over the body budget: 429 with Retry-After, as kube-apiserver's own max-in-flight limit answers, and
+// logged at debug only, since a burst would otherwise log one line per refused review.
+function busy(context: ValidateContext, res: ServerResponse, refusal: BodyRefusal, startedAt: bigint): void {
+  context.log.debug({ path: "/validate", status: 429, budgetBytes: context.budget.totalBytes }, "refused a review over the body budget");
+  sendText(res, 429, refusal.text, refusal.headers);
+  count(context, "unknown", "unknown", "error", "over-budget", startedAt);
+}
+
+function review(context: ValidateContext, body: unknown, res: ServerResponse, startedAt: bigint): void {
+  let result: ReturnType<typeof reviewAdmission>;
+  try {
+    result = reviewAdmission(body, context.options);
+    if (!(result instanceof Promise)) {
+      answer(context, res, result, startedAt);
       return;
     }
-    const encoding = req.headers["content-encoding"];
-    if (encoding !== undefined && encoding !== "identity") {
-      reject(res, 415, `request body is ${encoding}-encoded; send it uncompressed`, startedAt);
-      req.resume();
-      return;
-    }
-    if (options.requireClientCertificate === true && !(req.socket as TLSSocket).authorized) {
-      // --client-ca-file: only the API server, with a certificate that CA signed, may ask for a review.
-      reject(res, 401, "a client certificate signed by the webhook's --client-ca-file is required", startedAt);
-      req.resume();
-      return;
-    }
-    readJsonBody(req, { limitBytes: limit, budget, timeoutMs: bodyTimeoutMs, ...(options.structureLimits ? { structure: options.structureLimits } : {}) }, (outcome) => {
-      if (!outcome.ok) {
-        const refusal = outcome.refusal;
-        if (refusal === undefined) {
-          // The client went away mid-body: nobody to answer, but counted like every other refusal.
-          log.debug({ path: "/validate" }, "a client closed its connection before its review body ended");
-          count("unknown", "unknown", "error", "aborted", startedAt);
-        } else if (refusal.reason === "over-budget") busy(res, refusal, startedAt);
-        else reject(res, refusal.status, refusal.text, startedAt, refusal.headers, REFUSAL_REASONS[refusal.reason]);
-        return;
+  } catch (error) {
+    failed(context, res, error, startedAt);
+    return;
+  }
+  result.then(
+    (settled) => {
+      try {
+        answer(context, res, settled, startedAt);
+      } catch (error) {
+        failed(context, res, error, startedAt);
       }
-      res.once("close", outcome.release);
-      review(outcome.value, res, startedAt);
-    });
-  };
+    },
+    (error: unknown) => failed(context, res, error, startedAt),
+  );
+}
+
+function answer(context: ValidateContext, res: ServerResponse, result: ReviewResult, startedAt: bigint): void {
+  const { options, log } = context;
+  switch (result.type) {
+    case "bad-request":
+      reject(context, res, 400, result.error, startedAt);
+      return;
+    case "not-synced": {
+      const stale = options.staleness?.isStale(result.request.kind) === true;
+      sendText(res, 503, stale ? options.staleness!.describe(result.request.kind) : result.error);
+      count(context, result.request.kind, result.request.operation, "error", stale ? "stale" : "not-synced", startedAt);
+      return;
+    }
+    case "unavailable":
+      // The edge-adding path could not make sure (edge-guard.ts): fail closed, kube-apiserver applies
+      // the failurePolicy, and the request can be retried.
+      log.warn({ uid: result.request.uid, kind: result.request.kind, object: `${result.request.namespace}/${result.request.name}`, error: result.error }, "could not confirm a new dependsOn edge; answered 503");
+      sendText(res, 503, result.error);
+      count(context, result.request.kind, result.request.operation, "error", "unconfirmed", startedAt, "path");
+      return;
+    case "answer":
+      answerReview(context, res, result, startedAt);
+      return;
+  }
+}
+
+/** 200 with the AdmissionReview; a denial logged at info, warnings at debug. */
+function answerReview(context: ValidateContext, res: ServerResponse, result: Extract<ReviewResult, { type: "answer" }>, startedAt: bigint): void {
+  const { request, decision } = result;
+  const body = JSON.stringify(result.response);
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+  count(context, request.kind, request.operation, decision.allowed ? "allowed" : "denied", decision.reason, startedAt, result.source);
+  if (!decision.allowed || decision.warnings.length > 0) {
+    const fields = {
+      uid: request.uid,
+      kind: request.kind,
+      object: `${request.namespace}/${request.name}`,
+      operation: request.operation,
+      dryRun: request.dryRun,
+      reason: decision.reason,
+    };
+    if (!decision.allowed) context.log.info({ ...fields, message: decision.message.split("\n", 1)[0] }, "denied");
+    else context.log.debug({ ...fields, warnings: decision.warnings.length }, "allowed with warnings");
+  }
+}
+
+function failed(context: ValidateContext, res: ServerResponse, error: unknown, startedAt: bigint): void {
+  context.log.error({ path: "/validate", err: error instanceof Error ? error.stack : String(error) }, "answering a review failed");
+  if (res.headersSent) res.destroy();
+  else sendText(res, 500, "internal error while answering the review; see the webhook's log");
+  count(context, "unknown", "unknown", "error", "error", startedAt);
 }
 
 /** The metric reason of each refusal (bounded; "bad-request" as before for malformed and oversized bodies). */
