@@ -33521,6 +33521,23 @@ function generatedRootKustomization(sync) {
   };
 }
 function applyRepository(root, files, defaultNamespace) {
+  const repo = indexRepository(root, files);
+  if (repo.kustomizations.length === 0) {
+    for (const file of repo.tree.files) files.documents(file);
+    return { clusters: [applyAsWritten(repo.fluxDocuments, repo.configs, repo.plainBuilder, defaultNamespace)], unreached: [] };
+  }
+  const rules = buildRulesOf(repo);
+  const asWritten2 = asWrittenBuildsOf(repo.kustomizations, rules);
+  const entries = findEntries(repo, asWritten2);
+  const state = { root, rules, reached: /* @__PURE__ */ new Set(), clusters: [] };
+  for (const entry of entries) applyCluster(state, entry);
+  if (entries.length === 0) applyTopmostRoots(state, repo.kustomizations, asWritten2.builtByOther);
+  const unreached = [
+    ...new Set(repo.fluxDocuments.filter(({ doc }) => !state.reached.has(doc.path)).map(({ doc }) => doc.path))
+  ].map((path) => files.display(path));
+  return { clusters: state.clusters, unreached };
+}
+function indexRepository(root, files) {
   const tree = files.tree(root);
   const documents = tree.files.flatMap((file) => files.documentsIfReadable(file));
   const plainBuilder = new KustomizeBuilder(files);
@@ -33544,85 +33561,101 @@ function applyRepository(root, files, defaultNamespace) {
     if (role && !patchFiles.has(doc.path)) fluxDocuments.push({ doc, role });
   }
   const kustomizations = fluxDocuments.filter(({ role }) => role === "Kustomization").map(({ doc }) => doc);
-  if (kustomizations.length === 0) {
-    for (const file of tree.files) files.documents(file);
-    return { clusters: [applyAsWritten(fluxDocuments, configs, plainBuilder, defaultNamespace)], unreached: [] };
-  }
-  const sourceIgnoreFiles = tree.sourceIgnoreFiles;
+  return { root, files, tree, documents, plainBuilder, configs, variableSources, fluxDocuments, gitRepositories, kustomizations };
+}
+function buildRulesOf(repo) {
   const builders = /* @__PURE__ */ new Map();
-  const builderFor = (value, namespace) => {
-    const sourceRef2 = specOf(value)["sourceRef"];
-    const sourceName = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["name"]) : void 0;
-    const sourceNamespace = (isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["namespace"]) : void 0) ?? namespace ?? "";
-    const kind = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["kind"]) : void 0;
-    const source = kind === "GitRepository" && sourceName !== void 0 ? gitRepositories.get(`${sourceNamespace}/${sourceName}`) : void 0;
-    const key = source === void 0 ? "" : docId(source);
-    let builder = builders.get(key);
-    if (builder === void 0) {
-      const rules = new SourceIgnore(root);
-      for (const file of sourceIgnoreFiles) rules.add(dirname2(file), readFileSync3(file, "utf8"));
-      const ignore = source === void 0 ? void 0 : nonEmptyString(specOf(source.value)["ignore"]);
-      if (ignore !== void 0) rules.add(root, ignore);
-      builder = rules.empty ? plainBuilder : new KustomizeBuilder(files, rules.finish());
-      builders.set(key, builder);
+  const builderFor = (value, namespace) => sourceBuilder(repo, builders, value, namespace);
+  return {
+    buildOf: (value, definedIn, namespace) => kustomizationBuild(repo, builderFor, value, definedIn, namespace),
+    variablesOf: (value, namespace, scope) => postBuildVariables(repo.variableSources, value, namespace, scope),
+    plainBuilder: repo.plainBuilder,
+    builderFor
+  };
+}
+function sourceBuilder(repo, builders, value, namespace) {
+  const sourceRef2 = specOf(value)["sourceRef"];
+  const sourceName = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["name"]) : void 0;
+  const sourceNamespace = (isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["namespace"]) : void 0) ?? namespace ?? "";
+  const kind = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["kind"]) : void 0;
+  const source = kind === "GitRepository" && sourceName !== void 0 ? repo.gitRepositories.get(`${sourceNamespace}/${sourceName}`) : void 0;
+  const key = source === void 0 ? "" : docId(source);
+  let builder = builders.get(key);
+  if (builder === void 0) {
+    const rules = new SourceIgnore(repo.root);
+    for (const file of repo.tree.sourceIgnoreFiles) rules.add(dirname2(file), readFileSync3(file, "utf8"));
+    const ignore = source === void 0 ? void 0 : nonEmptyString(specOf(source.value)["ignore"]);
+    if (ignore !== void 0) rules.add(repo.root, ignore);
+    builder = rules.empty ? repo.plainBuilder : new KustomizeBuilder(repo.files, rules.finish());
+    builders.set(key, builder);
+  }
+  return builder;
+}
+function kustomizationFolder(repo, value, definedIn) {
+  const spec = specOf(value);
+  const path = typeof spec["path"] === "string" ? spec["path"] : "";
+  if (path.includes("${")) return void 0;
+  const sourceRef2 = spec["sourceRef"];
+  const sourceName = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["name"]) : void 0;
+  return resolveFluxPath(
+    path,
+    repo.root,
+    repo.tree.folders,
+    { definedIn: definedIn.path, ...sourceName ? { sourceName } : {} },
+    (p) => repo.files.isDirectory(p)
+  );
+}
+function kustomizationBuild(repo, builderFor, value, definedIn, namespace) {
+  const folder = kustomizationFolder(repo, value, definedIn);
+  if (folder === void 0) return [];
+  const spec = specOf(value);
+  const components = Array.isArray(spec["components"]) ? spec["components"].filter((entry) => typeof entry === "string" && !entry.includes("${")) : [];
+  return builderFor(value, namespace).buildFluxPath(folder, components);
+}
+function postBuildVariables(variableSources, value, namespace, scope) {
+  const postBuild = specOf(value)["postBuild"];
+  if (!isPlainObject2(postBuild)) return void 0;
+  const variables = /* @__PURE__ */ new Map();
+  const from = postBuild["substituteFrom"];
+  if (Array.isArray(from)) {
+    for (const ref of from) {
+      if (!isPlainObject2(ref) || typeof ref["kind"] !== "string" || typeof ref["name"] !== "string") continue;
+      for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace, scope) ?? []) variables.set(key, item);
     }
-    return builder;
-  };
-  const folderOf = (value, definedIn) => {
-    const spec = specOf(value);
-    const path = typeof spec["path"] === "string" ? spec["path"] : "";
-    if (path.includes("${")) return void 0;
-    const sourceRef2 = spec["sourceRef"];
-    const sourceName = isPlainObject2(sourceRef2) ? nonEmptyString(sourceRef2["name"]) : void 0;
-    return resolveFluxPath(path, root, tree.folders, { definedIn: definedIn.path, ...sourceName ? { sourceName } : {} }, (p) => files.isDirectory(p));
-  };
-  const buildOf = (value, definedIn, namespace) => {
-    const folder = folderOf(value, definedIn);
-    if (folder === void 0) return [];
-    const spec = specOf(value);
-    const components = Array.isArray(spec["components"]) ? spec["components"].filter((entry) => typeof entry === "string" && !entry.includes("${")) : [];
-    return builderFor(value, namespace).buildFluxPath(folder, components);
-  };
-  const variablesOf = (value, namespace, scope) => {
-    const postBuild = specOf(value)["postBuild"];
-    if (!isPlainObject2(postBuild)) return void 0;
-    const variables = /* @__PURE__ */ new Map();
-    const from = postBuild["substituteFrom"];
-    if (Array.isArray(from)) {
-      for (const ref of from) {
-        if (!isPlainObject2(ref) || typeof ref["kind"] !== "string" || typeof ref["name"] !== "string") continue;
-        for (const [key, item] of variableSources.find(ref["kind"], ref["name"], namespace, scope) ?? []) variables.set(key, item);
-      }
+  }
+  const substitute = postBuild["substitute"];
+  if (isPlainObject2(substitute)) {
+    for (const [key, item] of Object.entries(substitute)) {
+      if (typeof item === "string" || typeof item === "number" || typeof item === "boolean") variables.set(key, String(item));
     }
-    const substitute = postBuild["substitute"];
-    if (isPlainObject2(substitute)) {
-      for (const [key, item] of Object.entries(substitute)) {
-        if (typeof item === "string" || typeof item === "number" || typeof item === "boolean") variables.set(key, String(item));
-      }
-    }
-    return variables;
-  };
-  const asWrittenBuilds = /* @__PURE__ */ new Map();
+  }
+  return variables;
+}
+function asWrittenBuildsOf(kustomizations, rules) {
+  const builds = /* @__PURE__ */ new Map();
   const builtByOther = /* @__PURE__ */ new Set();
   for (const doc of kustomizations) {
-    const items = orNothing(() => buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value))) ?? [];
-    asWrittenBuilds.set(doc, items);
+    const items = orNothing(() => rules.buildOf(doc.value, doc, namespaceOf(doc, "Kustomization", doc.value))) ?? [];
+    builds.set(doc, items);
     for (const item of items) if (item.doc !== doc) builtByOther.add(item.doc);
   }
+  return { builds, builtByOther };
+}
+function findEntries(repo, asWritten2) {
   const entries = [];
   const addEntry = (entry) => {
     if (!entries.some((known) => known.folder === entry.folder)) entries.push(entry);
   };
-  for (const doc of kustomizations) {
-    const items = asWrittenBuilds.get(doc) ?? [];
-    if (!items.some((item) => item.doc === doc) || builtByOther.has(doc)) continue;
-    const folder = folderOf(doc.value, doc);
+  for (const doc of repo.kustomizations) {
+    const items = asWritten2.builds.get(doc) ?? [];
+    if (!items.some((item) => item.doc === doc) || asWritten2.builtByOther.has(doc)) continue;
+    const folder = kustomizationFolder(repo, doc.value, doc);
     if (folder !== void 0) addEntry({ folder, bootstrap: doc });
   }
-  for (const doc of documents) {
+  for (const doc of repo.documents) {
     const sync = instanceSyncOf(doc.value);
     if (sync === void 0) continue;
-    const folder = resolveFluxPath(sync.path, root, tree.folders, { definedIn: doc.path }, (p) => files.isDirectory(p));
+    const folder = resolveFluxPath(sync.path, repo.root, repo.tree.folders, { definedIn: doc.path }, (p) => repo.files.isDirectory(p));
     if (folder === void 0) continue;
     const generated = generatedRootKustomization(sync);
     addEntry({
@@ -33631,38 +33664,32 @@ function applyRepository(root, files, defaultNamespace) {
       ...generated === void 0 ? {} : { instance: { doc, generated } }
     });
   }
-  const reached = /* @__PURE__ */ new Set();
-  const clusters = [];
-  const apply = (entry) => {
-    const name = relative3(root, entry.folder) || WHOLE_PATH_CLUSTER;
-    let cluster = new ClusterApplier(name, { buildOf, variablesOf, plainBuilder, builderFor }, new ClusterVariables());
+  return entries;
+}
+function applyCluster(state, entry) {
+  const name = relative3(state.root, entry.folder) || WHOLE_PATH_CLUSTER;
+  let cluster = new ClusterApplier(name, state.rules, new ClusterVariables());
+  cluster.applyEntry(entry);
+  if (cluster.variables.unsettled) {
+    cluster = new ClusterApplier(name, state.rules, new ClusterVariables(cluster.variables.placed));
     cluster.applyEntry(entry);
-    if (cluster.variables.unsettled) {
-      cluster = new ClusterApplier(name, { buildOf, variablesOf, plainBuilder, builderFor }, new ClusterVariables(cluster.variables.placed));
-      cluster.applyEntry(entry);
-    }
-    for (const file of cluster.reachedFiles) reached.add(file);
-    clusters.push(cluster.result());
-  };
-  for (const entry of entries) apply(entry);
-  if (entries.length === 0) {
-    const folders = [...new Set(kustomizations.filter((doc) => !builtByOther.has(doc)).map((doc) => dirname2(doc.path)))];
-    const depth = (folder) => folder.split(sep3).length;
-    const topDepth = Math.min(...folders.map(depth));
-    const topFolderOf = (path) => relative3(root, path).split(sep3)[0] ?? "";
-    const rootsIn = (folder) => kustomizations.filter((doc) => !builtByOther.has(doc) && dirname2(doc.path) === folder);
-    for (const folder of folders.filter((f) => depth(f) === topDepth).sort()) apply({ folder, roots: rootsIn(folder) });
-    const usedTopFolders = new Set([...reached].map(topFolderOf));
-    for (const folder of folders.filter((f) => depth(f) > topDepth).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))) {
-      if (usedTopFolders.has(topFolderOf(folder))) continue;
-      apply({ folder, roots: rootsIn(folder) });
-      for (const file of reached) usedTopFolders.add(topFolderOf(file));
-    }
   }
-  const unreached = [
-    ...new Set(fluxDocuments.filter(({ doc }) => !reached.has(doc.path)).map(({ doc }) => doc.path))
-  ].map((path) => files.display(path));
-  return { clusters, unreached };
+  for (const file of cluster.reachedFiles) state.reached.add(file);
+  state.clusters.push(cluster.result());
+}
+function applyTopmostRoots(state, kustomizations, builtByOther) {
+  const folders = [...new Set(kustomizations.filter((doc) => !builtByOther.has(doc)).map((doc) => dirname2(doc.path)))];
+  const depth = (folder) => folder.split(sep3).length;
+  const topDepth = Math.min(...folders.map(depth));
+  const topFolderOf = (path) => relative3(state.root, path).split(sep3)[0] ?? "";
+  const rootsIn = (folder) => kustomizations.filter((doc) => !builtByOther.has(doc) && dirname2(doc.path) === folder);
+  for (const folder of folders.filter((f) => depth(f) === topDepth).sort()) applyCluster(state, { folder, roots: rootsIn(folder) });
+  const usedTopFolders = new Set([...state.reached].map(topFolderOf));
+  for (const folder of folders.filter((f) => depth(f) > topDepth).sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))) {
+    if (usedTopFolders.has(topFolderOf(folder))) continue;
+    applyCluster(state, { folder, roots: rootsIn(folder) });
+    for (const file of state.reached) usedTopFolders.add(topFolderOf(file));
+  }
 }
 var ClusterApplier = class {
   /**
