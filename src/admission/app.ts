@@ -22,7 +22,7 @@ import { BodyBudget } from "./body-budget.js";
 import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
 
-export interface AdmissionAppOptions extends AdmissionContext {
+interface AdmissionAppOptions extends AdmissionContext {
   graphs: AdmissionGraphSource;
   metrics?: ReleasegateMetrics;
   /** The HTTPS server serves a valid certificate (createReloadingHttpsServer's tlsLoaded). */

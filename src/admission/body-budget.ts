@@ -4,7 +4,7 @@
 // a burst of large reviews costs at most the budget instead of growing until the process is killed.
 
 /** 64 MiB: ten of the largest reviews kube-apiserver can send (6 MiB each) at once. */
-export const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
+const DEFAULT_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export class BodyBudget {
   private used = 0;

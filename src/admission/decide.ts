@@ -23,7 +23,7 @@ import { resourceSetEntryProblems } from "./resourceset-entries.js";
 import type { AdmissionPolicy } from "./policy.js";
 import type { AdmissionRequest } from "./review.js";
 
-export interface DecideInput {
+interface DecideInput {
   /** The graph as the webhook sees it (every kind, nodes `Kind/ns/name`): the cache plus the pending batch. */
   graph: GraphView;
   /** Reverse edges of the cache (a DependencyGraph): who depends on an object about to be deleted. */
@@ -55,7 +55,7 @@ export interface DecideInput {
  * would stall namespace deletion, so delete protection never does — even before a namespace watch has
  * seen the namespace terminate.
  */
-export const SYSTEM_DELETERS: ReadonlySet<string> = new Set([
+const SYSTEM_DELETERS: ReadonlySet<string> = new Set([
   "system:serviceaccount:kube-system:namespace-controller",
   "system:serviceaccount:kube-system:generic-garbage-collector",
   "system:kube-controller-manager",

@@ -32,7 +32,7 @@ export class StaticPeerSource implements PeerSource {
   }
 }
 
-export interface EndpointSlicePeerSourceOptions {
+interface EndpointSlicePeerSourceOptions {
   /** The webhook Service's namespace and name. */
   namespace: string;
   service: string;

@@ -33,7 +33,7 @@ export interface PendingObject {
   username: string | undefined;
 }
 
-export interface PendingBatchOptions {
+interface PendingBatchOptions {
   /** How long a dry-run stays pending; docs/behaviour.md, The pending batch: 120 s by default. */
   ttlMs?: number;
   /** Bound per kind, so a flood of dry-runs cannot grow memory without end; the oldest go first. */
@@ -41,7 +41,7 @@ export interface PendingBatchOptions {
   now?: () => number;
 }
 
-export type PendingListener = (entry: PendingObject) => void;
+type PendingListener = (entry: PendingObject) => void;
 
 export class PendingBatch {
   readonly ttlMs: number;
@@ -140,7 +140,7 @@ export class PendingBatch {
  * A read-only GraphView: the cache's objects, plus pending objects the cache does not hold. A pending
  * object is shown as a FluxObject with its name, namespace and dependsOn (all releasegate knows of it).
  */
-export class PendingGraphView implements GraphView {
+class PendingGraphView implements GraphView {
   constructor(
     private readonly base: GraphView,
     private readonly batch: PendingBatch,

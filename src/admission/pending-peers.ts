@@ -33,12 +33,12 @@ import { isRecord } from "../runtime/json.js";
 import { silentLogger } from "../runtime/logger.js";
 import type { Logger } from "../runtime/logger.js";
 
-export const PENDING_PATH = "/pending";
+const PENDING_PATH = "/pending";
 const EDGES_PATH = "/edges";
 const WIRE_API_VERSION = "releasegate.io/v1";
 
 /** One pending object on the wire; TTLs are relative so replicas' clocks need not agree. */
-export interface PendingWireItem {
+interface PendingWireItem {
   object: { kind: FluxKind; namespace: string; name: string; dependsOn: DependencyEntry[] };
   ttlSeconds: number;
   /** The dry-run's `userInfo.username`: the peer's copy counts for the same user only. */
@@ -56,7 +56,7 @@ function toWire(entry: PendingObject, now: number): PendingWireItem {
 const KINDS: readonly FluxKind[] = GUARDED_KINDS;
 
 /** Parses one wire item strictly (peers are authenticated, but a version skew must not crash). */
-export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: number; username?: string } | undefined {
+function parseWireItem(value: unknown): { object: FluxObject; ttlMs: number; username?: string } | undefined {
   if (!isRecord(value) || !isRecord(value.object)) return undefined;
   const { kind, namespace, name, dependsOn } = value.object;
   const ttl = value.ttlSeconds;
@@ -72,7 +72,7 @@ export function parseWireItem(value: unknown): { object: FluxObject; ttlMs: numb
   return { object: { kind: decoded.kind, namespace, name, dependsOn: decoded.dependsOn }, ttlMs: ttl * 1000, ...(username !== undefined ? { username } : {}) };
 }
 
-export interface PendingRoutesOptions {
+interface PendingRoutesOptions {
   batch: PendingBatch;
   auth: PeerAuthenticator;
   /** Serves the peers' edge announcements (POST/DELETE /edges) against this replica's cache. */
@@ -191,7 +191,7 @@ function parseEdgesItem(value: Record<string, unknown>): { id: string; object: F
   return { id, object: item.object, added: added as NodeKey[], ttlMs: item.ttlMs };
 }
 
-export interface PendingPeersOptions {
+interface PendingPeersOptions {
   batch: PendingBatch;
   source: PeerSource;
   auth: PeerAuthenticator;

@@ -2,9 +2,9 @@
 // `serve` flags or environment). Typed values with defaults, and one parser for their string forms so
 // flags and environment variables say the same thing and fail with the same one-line errors.
 
-export type MissingDependencyPolicy = "deny" | "warn" | "ignore";
-export type CrossNamespacePolicy = "allow" | "deny";
-export type DeleteProtectionPolicy = "off" | "warn" | "deny";
+type MissingDependencyPolicy = "deny" | "warn" | "ignore";
+type CrossNamespacePolicy = "allow" | "deny";
+type DeleteProtectionPolicy = "off" | "warn" | "deny";
 
 export interface AdmissionPolicy {
   /** A dependsOn entry naming an object that neither exists nor is pending. */
@@ -29,7 +29,7 @@ export const DEFAULT_ADMISSION_POLICY: Readonly<AdmissionPolicy> = Object.freeze
 });
 
 /** The string forms, as flags or environment variables give them; absent fields keep their default. */
-export interface AdmissionPolicyInput {
+interface AdmissionPolicyInput {
   missingDependencies?: string;
   crossNamespace?: string;
   deleteProtection?: string;

@@ -26,7 +26,7 @@ export interface AdmissionReviewResponse {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
 
 /** One printable line of at most MAX_WARNING_LENGTH characters. */
-export function shortWarning(text: string): string {
+function shortWarning(text: string): string {
   const line = text.replace(CONTROL, " ").trim();
   return line.length <= MAX_WARNING_LENGTH ? line : `${line.slice(0, MAX_WARNING_LENGTH - 1)}…`;
 }

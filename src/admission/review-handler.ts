@@ -24,7 +24,7 @@ import { parseAdmissionReview } from "./review.js";
 import type { AdmissionRequest } from "./review.js";
 
 /** Peers that may know pending objects this replica does not (pending-peers.ts). */
-export interface PendingPeerQuery {
+interface PendingPeerQuery {
   ask(kind: FluxKind, keys: readonly ObjectKey[]): Promise<PendingObject[]>;
 }
 

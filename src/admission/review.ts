@@ -40,7 +40,7 @@ export interface AdmissionRequest {
   rawObject?: JsonObject;
 }
 
-export type ParseResult = { ok: true; request: AdmissionRequest } | { ok: false; error: string };
+type ParseResult = { ok: true; request: AdmissionRequest } | { ok: false; error: string };
 
 type Json = JsonObject;
 

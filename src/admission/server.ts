@@ -12,7 +12,7 @@ import type { ReloadingHttpsServer } from "../certs/https-server.js";
 import type { TlsSource } from "../certs/tls-source.js";
 import type { Logger } from "../runtime/logger.js";
 
-export interface AdmissionServerOptions {
+interface AdmissionServerOptions {
   port?: number;
   host?: string;
   logger?: Logger;
@@ -31,7 +31,7 @@ export interface AdmissionServer {
   close(): Promise<void>;
 }
 
-export const IDLE_KEEP_ALIVE_MS = 120_000;
+const IDLE_KEEP_ALIVE_MS = 120_000;
 
 export function startAdmissionServer(
   app: http.RequestListener,

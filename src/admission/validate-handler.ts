@@ -28,7 +28,7 @@ import type { Logger } from "../runtime/logger.js";
  *  still bounding what a stray client can make the webhook buffer. */
 export const DEFAULT_BODY_LIMIT_BYTES = 6 * 1024 * 1024;
 
-export interface ValidateHandlerOptions extends AdmissionContext {
+interface ValidateHandlerOptions extends AdmissionContext {
   metrics?: ReleasegateMetrics;
   logger?: Logger;
   bodyLimitBytes?: number;
