@@ -13,7 +13,7 @@ import type { CommandIo } from "./io.js";
 import { clusterView } from "./repository-view.js";
 import type { ClusterView } from "./repository-view.js";
 
-export const graphUsage = `Usage: releasegate graph [options] PATH...
+const graphUsage = `Usage: releasegate graph [options] PATH...
 
 Prints the dependsOn graph of the Flux HelmReleases, Kustomizations and ResourceSets under PATH (file,
 folder or -), one graph per cluster that 'releasegate check' finds, across kinds, with the cycles,

@@ -10,7 +10,7 @@ import { optionTable, parseCommandLine, UsageError } from "./args.js";
 import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates } from "../graph/feature-gates.js";
 import type { FluxFeatureGates } from "../graph/feature-gates.js";
 
-export type CertMode = "self-managed" | "files" | "cert-manager";
+type CertMode = "self-managed" | "files" | "cert-manager";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface ServeOptions {
@@ -76,8 +76,8 @@ export interface ServeOptions {
 export type LogFormat = "json" | "text";
 
 /** Where cert-manager's Secret is mounted by the chart (files mode reads the same two keys). */
-export const CERT_MANAGER_CERT_FILE = "/etc/releasegate/tls/tls.crt";
-export const CERT_MANAGER_KEY_FILE = "/etc/releasegate/tls/tls.key";
+const CERT_MANAGER_CERT_FILE = "/etc/releasegate/tls/tls.crt";
+const CERT_MANAGER_KEY_FILE = "/etc/releasegate/tls/tls.key";
 const SERVICE_ACCOUNT_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 interface Setting {
@@ -131,7 +131,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
 ];
 
 /** The option table of `serve --help`: every setting, then -h, --help, in one aligned column. */
-export function serveSettingsHelp(settings: readonly Setting[] = SERVE_SETTINGS): string {
+function serveSettingsHelp(settings: readonly Setting[] = SERVE_SETTINGS): string {
   const rows = settings.map((s) => [`--${s.flag}${s.value ? ` ${s.value}` : ""}`, `${s.help} [$${s.env}]`] as const);
   return optionTable([...rows, ["-h, --help", "show this help"]]);
 }
@@ -146,14 +146,14 @@ Options:
 ${serveSettingsHelp()}`;
 
 /** The parseArgs option table of a settings list (strings, booleans for switches). */
-export function parseArgsOptions(settings: readonly Setting[]): Record<string, { type: "string" | "boolean" }> {
+function parseArgsOptions(settings: readonly Setting[]): Record<string, { type: "string" | "boolean" }> {
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const s of settings) options[s.flag] = { type: s.boolean ? "boolean" : "string" };
   return options;
 }
 
 /** Flag value, else environment value, else undefined; an empty variable counts as unset. */
-export function settingValue(
+function settingValue(
   values: Record<string, string | boolean | undefined>,
   env: NodeJS.ProcessEnv,
   flag: string,
