@@ -39,18 +39,18 @@ import { resourcePath } from "./resources.js";
 import type { ResourceType } from "./resources.js";
 
 /** Kinds watched at once by default (docs/behaviour.md, "Kinds outside Flux"). */
-export const DEFAULT_MAX_EXTERNAL_KINDS = 8;
+const DEFAULT_MAX_EXTERNAL_KINDS = 8;
 
 /** Who hears that what the view says changed: the one graph (cluster/flux-graph.ts). */
-export interface ExternalChangeSink {
+interface ExternalChangeSink {
   externalChanged(node: NodeKey): void;
   externalKindChanged(kind: string): void;
 }
 
 /** Resolves a kind at an apiVersion to its resource, or says why it cannot be watched. */
-export type ResolveKind = (kind: string, apiVersion: string) => Promise<{ type: ResourceType } | { why: string }>;
+type ResolveKind = (kind: string, apiVersion: string) => Promise<{ type: ResourceType } | { why: string }>;
 
-export interface ExternalWatchOptions {
+interface ExternalWatchOptions {
   /** Watch kinds outside Flux at all (off: every such dependency is "cannot judge"). */
   enabled: boolean;
   maxKinds?: number;
@@ -271,7 +271,7 @@ const RESOLVE_TIMEOUT_MS = 10_000;
  * is namespaced), then a list of at most one object: a 403 there means the chart's RBAC for external
  * kinds is missing. Both through one ApiGet (api-get.ts), bounded at 10 s.
  */
-export function discoveryResolver(kc: KubeSource): ResolveKind {
+function discoveryResolver(kc: KubeSource): ResolveKind {
   const get = apiGet(kc, RESOLVE_TIMEOUT_MS);
   const discovery = new KindDiscovery(get);
   return async (kind, apiVersion) => {

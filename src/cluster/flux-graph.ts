@@ -39,7 +39,7 @@ export interface KindChangeSink {
 }
 
 /** Who is told which kinds outside Flux the graph's entries name, whenever that changes (external-watches.ts). */
-export type ExternalDemandListener = (demand: ReadonlyMap<string, ReadonlyMap<string, number>>) => void;
+type ExternalDemandListener = (demand: ReadonlyMap<string, ReadonlyMap<string, number>>) => void;
 
 export class FluxGraph {
   private readonly tracker: GateTracker;

@@ -8,7 +8,7 @@ import { statusCodeOf } from "../runtime/api-error.js";
 /** One GET of a JSON document from the API server; rejects with an error carrying the HTTP code (statusCodeOf). */
 export type ApiGet = (path: string, timeoutMs: number) => Promise<unknown>;
 
-export type KindResolution =
+type KindResolution =
   | { type: "served"; apiVersion: string; kind: string; resource: string; namespaced: boolean }
   /** The server serves no such group/version, or the group/version has no such kind. */
   | { type: "unserved"; apiVersion: string; kind: string };
@@ -22,7 +22,7 @@ interface Listed {
 /** Discovery answers kept per apiVersion; a CRD installed since is seen once they expire. */
 export const DISCOVERY_TTL_MS = 10_000;
 /** apiVersions remembered at once (the oldest is forgotten first). */
-export const MAX_DISCOVERY_ENTRIES = 128;
+const MAX_DISCOVERY_ENTRIES = 128;
 
 /** `/api/v1` for the core group, `/apis/GROUP/VERSION` otherwise. */
 function apiVersionPath(apiVersion: string): string {

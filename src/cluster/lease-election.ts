@@ -51,7 +51,7 @@ const JITTER_FACTOR = 1.2;
 
 /** A coordination.k8s.io/v1 Lease as the election reads and writes it (the JSON, times as RFC 3339 text);
  *  fields not named here travel along unchanged. */
-export interface LeaseObject {
+interface LeaseObject {
   apiVersion?: string;
   kind?: string;
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };
@@ -65,7 +65,7 @@ export interface LeaseObject {
 }
 
 /** The fields of a Lease's spec that the election reads, normalised for comparison. */
-export interface LeaseRecord {
+interface LeaseRecord {
   holderIdentity: string;
   leaseDurationSeconds: number;
   acquireTime: string;
