@@ -44,7 +44,7 @@ import type { GateEvent } from "./transitions.js";
 /** What a kind's store reads (an ObjectCache fits as it is). */
 export type GateCache = StoreSource;
 
-export interface GateControllerOptions {
+interface GateControllerOptions {
   /** One store per kind, shared with the webhook. */
   stores: readonly KindStore[];
   /** Sends each reconcile request the queue lets through (src/cluster/reconcile-request.ts:ClusterReconcileRequester). */

@@ -14,7 +14,7 @@ import { blockedMessage, gateOpenedMessage } from "../graph/messages.js";
 import type { BlockedGate, FluxObject, GateState, ObjectKey } from "../graph/types.js";
 
 /** The reasons of the Events releasegate records (events.k8s.io/v1 `reason`). */
-export type GateEventReason = "DependencyBlocked" | "DependencyCycle" | "DependencyMissing" | "GateOpened";
+type GateEventReason = "DependencyBlocked" | "DependencyCycle" | "DependencyMissing" | "GateOpened";
 
 export interface GateEvent {
   type: "Normal" | "Warning";
@@ -24,7 +24,7 @@ export interface GateEvent {
   note: string;
 }
 
-export interface TransitionInput {
+interface TransitionInput {
   /** Undefined when the object was not known before (new, or first seen after a start). */
   before: GateState | undefined;
   /** Undefined when the object is gone. */
@@ -35,7 +35,7 @@ export interface TransitionInput {
   dependencies?: readonly ObjectKey[];
 }
 
-export interface TransitionActions {
+interface TransitionActions {
   /** The Event for the new state, if it deserves one. The caller deduplicates against what it recorded. */
   event: GateEvent | undefined;
   /** The gate went from blocked to open. */
@@ -47,7 +47,7 @@ export interface TransitionActions {
 }
 
 /** Ready=False with reason DependencyNotReady: Flux will look again only at its next dependency poll. */
-export function waitsOnDependencies(object: FluxObject): boolean {
+function waitsOnDependencies(object: FluxObject): boolean {
   const ready = object.status?.conditions?.find((c) => c.type === READY_CONDITION);
   return ready !== undefined && ready.status !== "True" && ready.reason === DEPENDENCY_NOT_READY_REASON;
 }
@@ -58,7 +58,7 @@ export function mayRequestReconcile(object: FluxObject): boolean {
 }
 
 /** What to do with an opening (a gate that went Blocked → Open and has not been answered yet). */
-export type OpeningAction = "request" | "forget" | "wait";
+type OpeningAction = "request" | "forget" | "wait";
 
 /**
  * An opening is answered by one reconcile request, sent once the object waits on its dependencies
@@ -92,7 +92,7 @@ export function eventFor(state: GateState, dependencies?: readonly ObjectKey[], 
   }
 }
 
-export function sameGateState(a: GateState | undefined, b: GateState | undefined): boolean {
+function sameGateState(a: GateState | undefined, b: GateState | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return sameGate(a, b);
 }
