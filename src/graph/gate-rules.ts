@@ -61,10 +61,10 @@ import type { Health, SourceRevisions } from "./readiness.js";
 import { entryNamespace, kindOfNode, objectKeyOf } from "./refs.js";
 import type { BlockedGate, BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
 
-export const OPEN: GateState = Object.freeze({ state: "open" });
+const OPEN: GateState = Object.freeze({ state: "open" });
 
 /** Higher wins (docs/behaviour.md, Gate states: Cycle > Missing > Failed > NotReady > Suspended). */
-export const REASON_PRECEDENCE: Readonly<Record<BlockedReason, number>> = Object.freeze({
+const REASON_PRECEDENCE: Readonly<Record<BlockedReason, number>> = Object.freeze({
   Cycle: 5,
   Missing: 4,
   Failed: 3,
@@ -73,7 +73,7 @@ export const REASON_PRECEDENCE: Readonly<Record<BlockedReason, number>> = Object
 });
 
 /** Rule 2. */
-export function missingGate(dependency: NodeKey): GateState {
+function missingGate(dependency: NodeKey): GateState {
   const message = missingMessage(kindOfNode(dependency), objectKeyOf(dependency));
   return { state: "blocked", reason: "Missing", rootCause: dependency, rootCauseMessage: message, via: dependency, depth: 1, tail: [dependency] };
 }

@@ -31,9 +31,8 @@ import type { SourceRevisions } from "./readiness.js";
 import { kindOfNode, nodeOf } from "./refs.js";
 import type { BlockedGate, FluxObject, GateState, NodeKey, SourceRef } from "./types.js";
 
-export { isReady, healthOf, isBuiltinReady, TERMINAL_FAILURE_REASONS } from "./readiness.js";
-export type { Health } from "./readiness.js";
-export { OPEN, REASON_PRECEDENCE, sameGate } from "./gate-rules.js";
+export { isReady, healthOf } from "./readiness.js";
+export { sameGate } from "./gate-rules.js";
 
 export interface GateChange {
   key: NodeKey;

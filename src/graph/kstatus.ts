@@ -16,9 +16,9 @@
 
 import type { JsonMap, JsonValue } from "./external-objects.js";
 
-export type KStatus = "Current" | "InProgress" | "Failed" | "Terminating";
+type KStatus = "Current" | "InProgress" | "Failed" | "Terminating";
 
-export interface KStatusResult {
+interface KStatusResult {
   status: KStatus;
   message: string;
 }

@@ -63,7 +63,7 @@ export const STALLED_CONDITION = "Stalled";
  * BuildFailed, HealthCheckFailed, ReconciliationFailed, PruneFailed), fluxcd/pkg meta
  * (InvalidCELExpression) and the Stalled reason RetriesExceeded.
  */
-export const TERMINAL_FAILURE_REASONS: ReadonlySet<string> = new Set([
+const TERMINAL_FAILURE_REASONS: ReadonlySet<string> = new Set([
   "InstallFailed",
   "UpgradeFailed",
   "TestFailed",
@@ -88,7 +88,7 @@ export function findCondition(obj: FluxObject, type: string): Condition | undefi
 }
 
 /** Flux's built-in dependency check, without readyExpr. */
-export function isBuiltinReady(obj: FluxObject): boolean {
+function isBuiltinReady(obj: FluxObject): boolean {
   const conditions = obj.status?.conditions;
   if (conditions === undefined || conditions.length === 0) return false;
   if ((obj.generation ?? 0) !== (obj.status?.observedGeneration ?? 0)) return false;
@@ -182,7 +182,7 @@ export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency, depe
 }
 
 /** The object's own account of why it is not ready: its Ready or Stalled message, "suspended", or that it is Ready. */
-export function ownNotReadyMessage(dep: FluxObject): string {
+function ownNotReadyMessage(dep: FluxObject): string {
   return ownNotReadyMessageOf(dep, healthOf(dep));
 }
 
@@ -208,7 +208,7 @@ function nonEmpty(text: string | undefined): text is string {
 // for a Flux kind as for any other: Ready=True at the observed generation, and neither Reconciling
 // nor Stalled.
 
-export type ResourceSetVerdict = { ready: true } | { ready: false; failed: boolean; message: string };
+type ResourceSetVerdict = { ready: true } | { ready: false; failed: boolean; message: string };
 
 const READY_VERDICT: ResourceSetVerdict = Object.freeze({ ready: true });
 

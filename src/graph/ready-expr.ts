@@ -27,7 +27,7 @@ import type { FluxObject } from "./types.js";
 /** The outcome of one evaluation: ready, or not with Flux's error when the evaluation failed. */
 type ReadyExprResult = { ready: true } | { ready: false; error?: string };
 
-export type CompiledReadyExpr =
+type CompiledReadyExpr =
   | {
       ok: true;
       /** What the expression reads of the dependent and of the dependency (undefined: nothing). */
@@ -111,7 +111,7 @@ const NOT_READY: ReadyExprResult = Object.freeze({ ready: false });
 
 // --- the Flux Operator's readyExpr: over the dependency object itself ---
 
-export type CompiledObjectReadyExpr =
+type CompiledObjectReadyExpr =
   | {
       ok: true;
       /** What the expression reads of the object (its top-level fields and below). */
