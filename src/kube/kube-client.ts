@@ -24,18 +24,18 @@ import { retryOnError, retryOnStatus } from "./retry-policy.js";
 import type { RetryDecision } from "./retry-policy.js";
 
 /** Sockets to the API server for all requests together (watches aside). */
-export const DEFAULT_MAX_SOCKETS = 16;
+const DEFAULT_MAX_SOCKETS = 16;
 /** The longest a request may take; kube-apiserver's own default request timeout is 60 s. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** The largest response body read into memory. An object is at most ~1.5 MiB (etcd's limit); a list
  *  page of a few hundred of them fits. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** The longest watch event line; one object's JSON. */
-export const DEFAULT_MAX_WATCH_LINE_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_WATCH_LINE_BYTES = 8 * 1024 * 1024;
 
-export type Query = Record<string, string | number | boolean | undefined>;
+type Query = Record<string, string | number | boolean | undefined>;
 
-export type PatchType = "merge" | "json" | "apply" | "strategic";
+type PatchType = "merge" | "json" | "apply" | "strategic";
 
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   merge: "application/merge-patch+json",
@@ -61,7 +61,7 @@ export interface KubeClientObserver {
   throttled(seconds: number, source: "client" | "server"): void;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   query?: Query;
   /** Sent as JSON. */
@@ -75,7 +75,7 @@ export interface RequestOptions {
   verb?: KubeVerb;
 }
 
-export interface ListPage<T = unknown> {
+interface ListPage<T = unknown> {
   items: T[];
   resourceVersion: string | undefined;
   /** The continue token of the next page; undefined on the last. */
@@ -89,7 +89,7 @@ export interface WatchEvent {
 }
 
 /** Why a watch ended: the server closed it, or it failed (with the error). */
-export type WatchEnd = { reason: "closed" } | { reason: "error"; error: Error };
+type WatchEnd = { reason: "closed" } | { reason: "error"; error: Error };
 
 export interface WatchHandle {
   /** Resolves once the stream has ended, for any reason (never rejects). */
@@ -100,7 +100,7 @@ export interface WatchHandle {
   abort(): void;
 }
 
-export interface WatchOptions {
+interface WatchOptions {
   query?: Query;
   maxLineBytes?: number;
   /** Nothing received for this long ends the watch with an error (a dead connection). */
@@ -676,7 +676,7 @@ function countSockets(agent: Agent): number {
 }
 
 /** A list response's items and metadata (an answer that is not a list reads as an empty one). */
-export function readListPage<T>(page: unknown): ListPage<T> {
+function readListPage<T>(page: unknown): ListPage<T> {
   if (typeof page !== "object" || page === null) return { items: [], resourceVersion: undefined, continue: undefined };
   const p = page as { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
   const rv = p.metadata?.resourceVersion;

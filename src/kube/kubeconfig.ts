@@ -42,7 +42,7 @@ export interface ExecClusterInfo {
 }
 
 /** How requests prove who is asking. Files are read again as they rotate (authenticator.ts). */
-export type Credentials =
+type Credentials =
   | { type: "none" }
   | { type: "token"; token: string }
   | { type: "token-file"; file: string; token?: string }
@@ -87,7 +87,7 @@ export class KubeconfigError extends Error {
 }
 
 /** The in-cluster service account files (Kubernetes documentation, Accessing the API from a Pod). */
-export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 export interface LoadOptions {
   /** --kubeconfig; wins over everything else. */
@@ -120,7 +120,7 @@ export function loadClusterAccess(options: LoadOptions = {}): ClusterAccess {
 }
 
 /** The pod's service account: KUBERNETES_SERVICE_HOST/PORT, its token (rotated by the kubelet) and CA. */
-export function inClusterAccess(env: NodeJS.ProcessEnv, saDir = SERVICE_ACCOUNT_DIR): ClusterAccess {
+function inClusterAccess(env: NodeJS.ProcessEnv, saDir = SERVICE_ACCOUNT_DIR): ClusterAccess {
   const host = env["KUBERNETES_SERVICE_HOST"];
   const port = env["KUBERNETES_SERVICE_PORT"] ?? "443";
   if (host === undefined || host === "") throw new KubeconfigError("not running in a pod: KUBERNETES_SERVICE_HOST is not set");
