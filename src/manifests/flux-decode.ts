@@ -6,10 +6,8 @@ import { fluxKindOfManifest, metadataString, requireName, toManifestObject } fro
 import type { ManifestDocument } from "./manifest-document.js";
 import type { ManifestObject } from "./manifest-object.js";
 
-export type { FluxKind };
-
 /** The Flux Operator's ResourceSet (fluxcd.controlplane.io/v1), whose templates generate objects. */
-export const RESOURCE_SET_API_VERSION = "fluxcd.controlplane.io/v1";
+const RESOURCE_SET_API_VERSION = "fluxcd.controlplane.io/v1";
 
 /** What a document is, for following builds: a graph kind, a ResourceSet, or something else. */
 export type DocumentRole = FluxKind | "ResourceSet" | undefined;

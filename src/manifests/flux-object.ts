@@ -4,7 +4,7 @@
 
 import { decodeFluxObject, fieldName } from "../flux/decode.js";
 import { fluxKindOf as fluxKindOfDocument } from "../flux/kinds.js";
-import type { DependencyEntry, FluxKind } from "../graph/types.js";
+import type { FluxKind } from "../graph/types.js";
 import { isPlainObject } from "./manifest-document.js";
 import type { FieldPath } from "../flux/decode.js";
 import type { ManifestDocument } from "./manifest-document.js";
@@ -61,15 +61,6 @@ export function requireName(doc: ManifestDocument, kind: FluxKind): string {
   return name;
 }
 
-/**
- * Parses `spec.dependsOn` with the one decoder. Scalars are kept as strings (`name: 123` → "123") so the
- * graph reports an invalid name with the same words as the webhook; an entry that is not a
- * `{name, namespace?}` mapping cannot be guessed at and is a ManifestError naming the field.
- */
-export function parseDependsOn(doc: ManifestDocument, kind: FluxKind, value: Record<string, unknown>): DependencyEntry[] {
-  return decodeManifest(doc, kind, value, "").dependsOn;
-}
-
 function decodeManifest(doc: ManifestDocument, kind: FluxKind, value: Record<string, unknown>, namespace: string) {
   return decodeFluxObject(kind, value, {
     coerceScalars: true,
@@ -81,7 +72,7 @@ function decodeManifest(doc: ManifestDocument, kind: FluxKind, value: Record<str
 }
 
 /** Where an object was read; the line is found only when a report names it (manifest-document.ts parses lines on demand). */
-export function sourceOf(doc: ManifestDocument): SourceLocation {
+function sourceOf(doc: ManifestDocument): SourceLocation {
   const objectLine = doc.objectLine;
   return {
     file: doc.file,

@@ -9,7 +9,7 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 /** The GitRepository/OCIRepository `flux bootstrap` creates for the repo it bootstraps. */
 const BOOTSTRAP_SOURCE = "flux-system";
 
-export interface FluxPathHints {
+interface FluxPathHints {
   /** `spec.sourceRef.name`: an artifact is often named for the folder it packs (`apps`, `infrastructure`). */
   sourceName?: string;
   /** The file the Flux Kustomization is defined in. */

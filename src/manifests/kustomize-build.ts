@@ -52,7 +52,7 @@ function strings(value: unknown): string[] {
 }
 
 /** Reads a kustomization file's first document; undefined when it is something else (e.g. a Flux object). */
-export function kustomizeConfigOf(doc: ManifestDocument): KustomizeConfig | undefined {
+function kustomizeConfigOf(doc: ManifestDocument): KustomizeConfig | undefined {
   const { apiVersion, kind } = doc.value;
   if (apiVersion !== undefined && !(typeof apiVersion === "string" && apiVersion.startsWith("kustomize.config.k8s.io/"))) {
     return undefined;

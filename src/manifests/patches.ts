@@ -11,7 +11,7 @@
 import { readYamlStream } from "../runtime/yaml-library.js";
 import { isPlainObject } from "./manifest-document.js";
 
-export interface PatchTarget {
+interface PatchTarget {
   group?: string;
   version?: string;
   kind?: string;
@@ -40,7 +40,7 @@ function targetOf(value: unknown): PatchTarget | undefined {
 }
 
 /** One patch from its text (YAML or JSON); undefined when it is neither a mapping nor a list of operations. */
-export function patchFromText(text: string, target: PatchTarget | undefined): Patch | undefined {
+function patchFromText(text: string, target: PatchTarget | undefined): Patch | undefined {
   let parsed: unknown;
   try {
     const documents = readYamlStream(text);

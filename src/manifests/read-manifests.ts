@@ -15,7 +15,7 @@ import { ManifestFiles } from "./manifest-files.js";
 import { duplicateObjectMessage } from "./manifest-messages.js";
 import type { ClusterManifests, ManifestObject, ManifestProblem, ReadOptions, RepositoryManifests, SourceLocation } from "./manifest-object.js";
 
-export const STDIN_FILE = "<stdin>";
+const STDIN_FILE = "<stdin>";
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];

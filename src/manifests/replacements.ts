@@ -8,7 +8,7 @@ import { readYamlStream } from "../runtime/yaml-library.js";
 import { isPlainObject } from "./manifest-document.js";
 
 /** One resource of a build, with the namespace it lands in so far. */
-export interface ReplaceableItem {
+interface ReplaceableItem {
   value: Record<string, unknown>;
   namespace?: string;
 }
