@@ -10,12 +10,12 @@ export type NodeId = string;
  * "unknown": read from files, which carry no status, and nothing in the structure blocks it (the gate
  * depends on the cluster). Offline, "blocked" means a structural block only (Cycle or Missing).
  */
-export type NodeState = "open" | "blocked" | "missing" | "unknown";
+type NodeState = "open" | "blocked" | "missing" | "unknown";
 
 /** How the object itself is doing (Flux's conditions), apart from its gate. */
-export type NodeHealth = "ready" | "failed" | "progressing" | "suspended";
+type NodeHealth = "ready" | "failed" | "progressing" | "suspended";
 
-export interface NodeCondition {
+interface NodeCondition {
   type: string;
   status: string;
   reason?: string;
@@ -105,11 +105,4 @@ export interface GraphFeed {
 
 export function nodeId(kind: string, namespace: string, name: string): NodeId {
   return `${kind}/${namespace}/${name}`;
-}
-
-/** The inverse of nodeId (kinds and namespaces never contain a slash). */
-export function splitNodeId(id: NodeId): { kind: string; namespace: string; name: string } {
-  const first = id.indexOf("/");
-  const second = id.indexOf("/", first + 1);
-  return { kind: id.slice(0, first), namespace: id.slice(first + 1, second), name: id.slice(second + 1) };
 }

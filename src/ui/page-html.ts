@@ -4,7 +4,7 @@
 import type { GraphSnapshot } from "./graph-snapshot.js";
 
 /** The page's script by URL, or inlined. */
-export type PageScript = { src: string } | { inline: string };
+type PageScript = { src: string } | { inline: string };
 
 const STYLE = `
 :root { font-family: system-ui, sans-serif; color: #1b1b1b; background: #fafafa; }

@@ -11,7 +11,7 @@ import { ghostOf, graphNodeOf } from "./graph-nodes.js";
 import type { GraphFeed, GraphNode, GraphSnapshot, GraphUpdate } from "./graph-snapshot.js";
 
 /** What the feed reads of a kind's store (a KindStore fits as it is). */
-export interface FeedStore {
+interface FeedStore {
   readonly kind: string;
   /** The one graph of every kind the store feeds. */
   readonly shared: Pick<FluxGraph, "graph" | "gates">;

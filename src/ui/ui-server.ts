@@ -12,7 +12,7 @@ import type { EventStreamOptions } from "./event-stream.js";
 import type { GraphFeed } from "./graph-snapshot.js";
 import { pageHtml } from "./page-html.js";
 
-export interface UiServerOptions {
+interface UiServerOptions {
   port: number;
   host?: string;
   events?: EventStreamOptions;
@@ -28,7 +28,7 @@ export interface UiServer {
 /** Where `npm run build` writes the page's scripts: beside this file once built, else in dist/. */
 const ASSET_FOLDERS = [new URL("./assets/", import.meta.url), new URL("../../dist/src/ui/assets/", import.meta.url)];
 
-export interface PageBundle {
+interface PageBundle {
   /** The page's own script (its layout library bundled in). */
   script: string;
 }

@@ -3,7 +3,7 @@
 
 import type { GraphNode, GraphSnapshot, NodeId } from "./graph-snapshot.js";
 
-export interface ChainLine {
+interface ChainLine {
   id: NodeId;
   state: string;
   message: string;

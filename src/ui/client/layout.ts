@@ -15,7 +15,7 @@ import { graphlib, layout as dagreLayout } from "@dagrejs/dagre";
 import type { EdgeLabel, GraphLabel, NodeLabel } from "@dagrejs/dagre";
 import type { GraphNode, NodeId } from "../graph-snapshot.js";
 
-export interface PlacedNode {
+interface PlacedNode {
   node: GraphNode;
   /** The top-left corner. */
   x: number;
@@ -24,7 +24,7 @@ export interface PlacedNode {
   height: number;
 }
 
-export interface PlacedEdge {
+interface PlacedEdge {
   from: NodeId;
   to: NodeId;
   points: { x: number; y: number }[];
@@ -37,10 +37,10 @@ export interface Layout {
   edges: PlacedEdge[];
 }
 
-export const NODE_HEIGHT = 58;
+const NODE_HEIGHT = 58;
 const CHAR_WIDTH = 7.4;
 
-export function nodeWidth(node: GraphNode): number {
+function nodeWidth(node: GraphNode): number {
   // Room for the kind line and the longest state line ("blocked: NotReady · blocks 9999"), so a state
   // change needs no new layout.
   const longest = Math.max(node.name.length, node.kind.length + 3 + node.namespace.length, 30);
