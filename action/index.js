@@ -34198,11 +34198,17 @@ function jsonProblem({ messageWithKinds, ...problem }) {
   return messageWithKinds === void 0 ? problem : { ...problem, message: messageWithKinds };
 }
 function cycleAcrossFiles(graph, cycle, sources, ambiguous = sharedNameIn((node) => graph.has(node))) {
-  const places = cycle.flatMap((node) => {
+  return cycleProblemMessage(cycle, ambiguous, cyclePlaces(cycle, sources));
+}
+var MAX_CYCLE_PLACES = 12;
+function cyclePlaces(cycle, sources) {
+  const located = [...new Set(cycle)].flatMap((node) => {
     const source = sources.get(node);
-    return source === void 0 ? [] : [`${source.file}:${source.line}`];
+    return source === void 0 ? [] : [source];
   });
-  return cycleProblemMessage(cycle, ambiguous, places);
+  if (new Set(located.map((source) => source.file)).size < 2) return [];
+  const shown = located.slice(0, MAX_CYCLE_PLACES).map((source) => `${source.file}:${source.line}`);
+  return located.length > MAX_CYCLE_PLACES ? [...shown, `\u2026 ${located.length - MAX_CYCLE_PLACES} more`] : shown;
 }
 function mightGenerate(cluster, kind, dependency) {
   const namespace = dependency.slice(0, dependency.indexOf("/"));

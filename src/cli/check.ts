@@ -168,11 +168,26 @@ function cycleAcrossFiles(
   sources: ReadonlyMap<string, SourceLocation>,
   ambiguous: (node: string) => boolean = sharedNameIn((node) => graph.has(node)),
 ): string {
-  const places = cycle.flatMap((node) => {
+  return cycleProblemMessage(cycle, ambiguous, cyclePlaces(cycle, sources));
+}
+
+/** A cycle message names at most this many `file:line` places, then how many more. */
+const MAX_CYCLE_PLACES = 12;
+
+/**
+ * Where a cycle that spans files is defined: `file:line` of its first members, bounded, and nothing
+ * for a cycle in one file. Lines are found by parsing their documents again (manifest-document.ts),
+ * so they are asked for only the places a message shows: a 50,000-object cycle costs 12 lookups.
+ */
+function cyclePlaces(cycle: readonly string[], sources: ReadonlyMap<string, SourceLocation>): string[] {
+  // A cycle's list ends where it began: each member once.
+  const located = [...new Set(cycle)].flatMap((node) => {
     const source = sources.get(node);
-    return source === undefined ? [] : [`${source.file}:${source.line}`];
+    return source === undefined ? [] : [source];
   });
-  return cycleProblemMessage(cycle, ambiguous, places);
+  if (new Set(located.map((source) => source.file)).size < 2) return [];
+  const shown = located.slice(0, MAX_CYCLE_PLACES).map((source) => `${source.file}:${source.line}`);
+  return located.length > MAX_CYCLE_PLACES ? [...shown, `… ${located.length - MAX_CYCLE_PLACES} more`] : shown;
 }
 
 /** The ResourceSet template that might generate `kind` `dependency`, when its output is unknown offline. */
