@@ -96,21 +96,25 @@ export function pendingRoutes(options: PendingRoutesOptions): Router {
     return false;
   };
 
-  router.post(PENDING_PATH, raw, (req, res) => {
+  /** A peer's signed body of wire kind `kind`, parsed; undefined when the answer (401, 400) is sent already. */
+  const signedItem = <T>(req: Request, res: Response, kind: string, parse: (value: Record<string, unknown>) => T | undefined): T | undefined => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!authenticated(req, res, body)) return;
+    if (!authenticated(req, res, body)) return undefined;
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString("utf8"));
     } catch {
       res.status(400).type("text/plain").send("body is not JSON\n");
-      return;
+      return undefined;
     }
-    const item = isRecord(parsed) && parsed.kind === "PendingObject" ? parseWireItem(parsed) : undefined;
-    if (item === undefined) {
-      res.status(400).type("text/plain").send("body is not a PendingObject\n");
-      return;
-    }
+    const item = isRecord(parsed) && parsed.kind === kind ? parse(parsed) : undefined;
+    if (item === undefined) res.status(400).type("text/plain").send(`body is not ${kind === "PendingObject" ? "a PendingObject" : kind}\n`);
+    return item;
+  };
+
+  router.post(PENDING_PATH, raw, (req, res) => {
+    const item = signedItem(req, res, "PendingObject", parseWireItem);
+    if (item === undefined) return;
     batch.record(item.object, { origin: "peer", ttlMs: item.ttlMs, username: item.username });
     log.debug({ object: `${item.object.namespace}/${item.object.name}`, kind: item.object.kind }, "pending object learned from a peer");
     res.status(204).end();
@@ -136,20 +140,8 @@ export function pendingRoutes(options: PendingRoutesOptions): Router {
   const edges = options.edges;
   if (edges !== undefined) {
     router.post(EDGES_PATH, raw, (req, res) => {
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (!authenticated(req, res, body)) return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString("utf8"));
-      } catch {
-        res.status(400).type("text/plain").send("body is not JSON\n");
-        return;
-      }
-      const item = isRecord(parsed) && parsed.kind === "UnconfirmedEdges" ? parseEdgesItem(parsed) : undefined;
-      if (item === undefined) {
-        res.status(400).type("text/plain").send("body is not UnconfirmedEdges\n");
-        return;
-      }
+      const item = signedItem(req, res, "UnconfirmedEdges", parseEdgesItem);
+      if (item === undefined) return;
       const answer = acceptPeerEdges(edges.cache(), edges.unconfirmed, item.object, item.added, item.id, item.ttlMs);
       if (answer.type === "accepted") {
         res.status(204).end();
