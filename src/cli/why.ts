@@ -112,6 +112,10 @@ async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxOb
   } catch (error) {
     throw new UsageError(`cannot reach the Kubernetes API at ${where}: ${describeError(error)}; check the kubeconfig, or read files with --from PATH`);
   }
+  // Entries naming other kinds are read as serve reads them: where the served CRDs have the Flux RFC's fields.
+  const { discoverCrossKindDependsOn } = await import("../cluster/cross-kind-discovery.js");
+  const { setCrossKindDependsOn } = await import("../flux/cross-kind.js");
+  setCrossKindDependsOn((await discoverCrossKindDependsOn(kc, timeoutMs)).kinds);
   const { FieldDemand } = await import("../graph/field-demand.js");
   const { nodeKey, nodeOf } = await import("../graph/refs.js");
   const deadline = Date.now() + timeoutMs;

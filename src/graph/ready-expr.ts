@@ -33,7 +33,8 @@ type CompiledReadyExpr =
       /** What the expression reads of the dependent and of the dependency (undefined: nothing). */
       selfFields: Keep | undefined;
       depFields: Keep | undefined;
-      evaluate(self: FluxObject, dep: FluxObject): ReadyExprResult;
+      /** `dep` may be of a kind outside the graph (the Flux RFC's cross-kind entries): bound as the object it is. */
+      evaluate(self: FluxObject, dep: FluxObject | ExternalObject): ReadyExprResult;
     }
   | { ok: false; error: string };
 
@@ -93,9 +94,9 @@ function compile(expr: string): CompiledReadyExpr {
     ok: true,
     selfFields: read.get("self"),
     depFields: read.get("dep"),
-    evaluate(self: FluxObject, dep: FluxObject): ReadyExprResult {
+    evaluate(self: FluxObject, dep: FluxObject | ExternalObject): ReadyExprResult {
       try {
-        const result = program({ self: celObject(self), dep: celObject(dep) });
+        const result = program({ self: celObject(self), dep: "dependsOn" in dep ? celObject(dep) : objectBindings(dep) });
         if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
         if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
         return result ? READY : NOT_READY;
