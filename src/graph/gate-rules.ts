@@ -22,7 +22,9 @@
 // 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
 //    (isReady: readyExpr if the entry has one, else Flux's built-in check, both with the feature gate
 //    AdditiveCELDependencyCheck; for a ResourceSet's
-//    `ready: true` entry the Flux Operator's check, readiness.ts resourceSetVerdict). N empty → Open.
+//    `ready: true` entry the Flux Operator's check, readiness.ts resourceSetVerdict; for a HelmRelease's or
+//    Kustomization's entry naming another kind, or with `ready: false`, the Flux RFC's check where the
+//    served schema has those fields, readiness.ts crossKindVerdict). N empty → Open.
 //    - D of a kind outside the graph: D is the root cause, path [D]: Failed when kstatus says
 //      Failed, else NotReady with the verdict's message; NotReady with the view's reason when it
 //      cannot tell (the kind is not watched).
