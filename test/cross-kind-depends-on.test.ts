@@ -215,6 +215,14 @@ describe("a served schema with the RFC's fields: releasegate and the simulated h
       const noNamespace = await apply("lost", release("lost", [{ apiVersion: "v1", kind: "ConfigMap", name: "switch" }]));
       expect(noNamespace.code).not.toBe(0);
       expect(noNamespace.stderr).toContain("ConfigMap dependencies need a namespace: helm-controller looks it up verbatim (add namespace: default)");
+      // A ConfigMap that does not exist is missing, confirmed by one read (as for a ResourceSet's entry).
+      const missing = await apply("lost", release("lost", [{ apiVersion: "v1", kind: "ConfigMap", name: "swich", namespace: "gates" }]));
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain("ConfigMap gates/swich does not exist");
+      // An entry of another kind needs its apiVersion (the RFC has no default for it).
+      const noVersion = await apply("lost", release("lost", [{ kind: "ConfigMap", name: "switch", namespace: "gates" }]));
+      expect(noVersion.code).not.toBe(0);
+      expect(noVersion.stderr).toContain("dependsOn[0]: a ConfigMap dependency needs an apiVersion");
     } finally {
       await rm(work, { recursive: true, force: true });
     }

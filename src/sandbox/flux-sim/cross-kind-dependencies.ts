@@ -17,7 +17,7 @@ import { evaluateSelfDep } from "./ready-expr.js";
 import { condition, field, idOf, isJson } from "./unstructured.js";
 import type { Json } from "./unstructured.js";
 
-export interface TypedDependency {
+interface TypedDependency {
   apiVersion: string;
   kind: string;
   name: string;
