@@ -60,6 +60,17 @@ const SEED = [
   release("cm-gate", [{ apiVersion: "v1", kind: "ConfigMap", name: "switch", namespace: "gates", readyExpr: "dep.data.gate == 'open'" }]),
   release("on-web", [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: "default" }]),
   release("web-exists", [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: "default", ready: false }]),
+  { apiVersion: "v1", kind: "Namespace", metadata: { name: "flux-system" } },
+  {
+    apiVersion: "source.toolkit.fluxcd.io/v1",
+    kind: "GitRepository",
+    metadata: { name: "repo", namespace: "flux-system" },
+    spec: { interval: "1m", url: "https://example.com/repo.git" },
+    status: { artifact: { revision: "main@sha1:1111111" } },
+  },
+  { ...release("db"), metadata: { name: "db", namespace: "default", annotations: { "sandbox.releasegate.io/simulate": "install-failure" } } },
+  kustomization("after-db", [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "db", namespace: "default" }]),
+  kustomization("after-cm", [{ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", name: "cm-exists", namespace: "default" }]),
 ];
 
 /** What the simulated controller says of an object: Ready, or its Ready reason and message. */
@@ -186,6 +197,16 @@ describe("a served schema with the RFC's fields: releasegate and the simulated h
     });
     await eventually(() => h.gate("HelmRelease", "on-web")?.state === "open", { what: "the gate of on-web open" });
     await eventually(async () => fluxSays(await h.view("on-web")).ready, { what: "helm-controller reconciled on-web" });
+  });
+
+  it("a Kustomization on HelmReleases (a Flux kind: kstatus and Ready): held by a failed one, through once the other is Ready", async () => {
+    const ksView = async (name: string) => (await h.custom.getNamespacedCustomObject({ ...KS, namespace: "default", name })) as View;
+    await eventually(async () => fluxSays(await ksView("after-cm")).ready, { what: "kustomize-controller reconciled after-cm" });
+    await eventually(() => h.gate("Kustomization", "after-cm")?.state === "open", { what: "the gate of after-cm open" });
+    await eventually(async () => (await ksView("after-db")).status?.conditions?.some((c) => c.reason === "DependencyNotReady") === true, { what: "kustomize-controller holding after-db" });
+    expect(fluxSays(await ksView("after-db"))).toMatchObject({ ready: false, message: "dependency 'HelmRelease/default/db' is not ready: status Failed" });
+    await eventually(() => h.gate("Kustomization", "after-db")?.state === "blocked" && h.gate("Kustomization", "after-db")?.reason === "Failed", { what: "the gate of after-db blocked, Failed" });
+    expect(h.gate("Kustomization", "after-db")).toMatchObject({ reason: "Failed", rootCause: "HelmRelease/default/db", rootCauseMessage: "install retries exhausted" });
   });
 
   it("a cycle across kinds (HelmRelease -> Kustomization -> HelmRelease) is denied by kubectl apply, naming the kinds", async () => {
