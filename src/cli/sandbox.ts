@@ -46,8 +46,7 @@ Options:
   --seed PATH                  objects to start with: a file or a folder of manifests
   --crds PATH                  real CustomResourceDefinitions (a file or a folder) to validate the Flux kinds
                                with, instead of the sandbox's own structural schemas
-  --flux-crd-cross-kind true|false
-                               serve HelmRelease and Kustomization schemas with the Flux RFC's cross-kind
+  --flux-crd-cross-kind=true   serve HelmRelease and Kustomization schemas with the Flux RFC's cross-kind
                                dependsOn (apiVersion, kind, ready on entries; default false, as every
                                released Flux); the simulated controllers then follow the RFC
   --kubeconfig-out FILE        where to write the kubeconfig (default: $TMPDIR/releasegate-sandbox/kubeconfig)
