@@ -73,7 +73,7 @@ describe("watches on kinds outside Flux", () => {
     const watches = new ExternalWatches(sandbox.kubeConfig(), { lingerMs: 0, retryMs: 60_000, ...options });
     const graph = new FluxGraph(watches);
     watches.connect(graph);
-    graph.onExternalDemand((demand) => watches.setDemand(demand));
+    graph.onExternalDemand((kinds, namespaces) => watches.setDemand(kinds, namespaces));
     const feed = resourceSets();
     const store = new KindStore(feed.source, graph);
     const gate = (name: string): GateState | undefined => store.state(`default/${name}`);
@@ -165,7 +165,7 @@ describe("a kind releasegate may not read (RBAC)", () => {
       const graph = new FluxGraph(watches, demand);
       graph.onFieldsGrown((nodes) => new Set(nodes.map(kindOfNode)).forEach((kind) => watches.fieldsGrown(kind)));
       watches.connect(graph);
-      graph.onExternalDemand((demand) => watches.setDemand(demand));
+      graph.onExternalDemand((kinds, namespaces) => watches.setDemand(kinds, namespaces));
       const feed = resourceSets();
       const store = new KindStore(feed.source, graph);
       try {
