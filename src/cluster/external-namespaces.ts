@@ -22,7 +22,7 @@ import type { ResourceType } from "./resources.js";
 /** Whether releasegate may list `type` in `namespace` (undefined: it may), or why it cannot watch it there. */
 export type ProbeNamespace = (type: ResourceType, namespace: string) => Promise<{ why: string } | undefined>;
 
-export interface NamespaceWatchOptions {
+interface NamespaceWatchOptions {
   kind: string;
   type: ResourceType;
   /** The codec as the kind's readyExprs need it now (read again on restart()). */
