@@ -75,6 +75,20 @@ describe("the typed HelmRelease helm-controller binds (api/v2)", () => {
     expect(evaluate("HelmRelease", "self.kind == 'HelmRelease' && self.apiVersion == 'helm.toolkit.fluxcd.io/v2'", hr({}))).toBe(true);
   });
 
+  it("writes durations and times back as Go formats them (metav1.Duration: time.Duration.String(); metav1.Time: RFC 3339 UTC)", () => {
+    // Interval metav1.Duration `json:"interval"`; Timeout *metav1.Duration `json:"timeout,omitempty"`.
+    expect(evaluate("HelmRelease", "dep.spec.interval == '5m0s'", hr({ interval: "5m" }))).toBe(true);
+    expect(evaluate("HelmRelease", "self.spec.interval == dep.spec.interval", hr({ interval: "60m" }), { interval: "1h" })).toBe(true);
+    expect(evaluate("HelmRelease", "dep.spec.timeout == '1.5s'", hr({ timeout: "1500ms" }))).toBe(true);
+    expect(evaluate("HelmRelease", "dep.spec.timeout == '1m30s'", hr({ timeout: "90s" }))).toBe(true);
+    expect(evaluate("HelmRelease", "dep.spec.timeout == '300ms'", hr({ timeout: "0.3s" }))).toBe(true);
+    expect(evaluate("HelmRelease", "dep.spec.timeout == '2h30m0s'", hr({ timeout: "2h30m" }))).toBe(true);
+    expect(evaluate("HelmRelease", "!has(dep.spec.timeout)", hr({}))).toBe(true);
+    // metav1.Condition.LastTransitionTime metav1.Time `json:"lastTransitionTime"`.
+    const conditions = { conditions: [{ type: "Ready", status: "True", reason: "x", message: "", lastTransitionTime: "2025-01-01T01:00:00.5+01:00" }] };
+    expect(evaluate("HelmRelease", "dep.status.conditions[0].lastTransitionTime == '2025-01-01T00:00:00Z'", hr({}, conditions))).toBe(true);
+  });
+
   it("leaves Helm values as they are (*apiextensionsv1.JSON keeps what it holds)", () => {
     expect(evaluate("HelmRelease", "dep.spec.values.enabled == false && dep.spec.values.name == ''", hr({ values: { enabled: false, name: "" } }))).toBe(true);
   });

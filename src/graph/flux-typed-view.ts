@@ -13,8 +13,9 @@
 // The tables below are the Go types' JSON tags (helm-controller api/v2 helmrelease_types.go and its
 // siblings, kustomize-controller api/v1 kustomization_types.go, fluxcd/pkg apis/meta and apis/kustomize,
 // apimachinery's ObjectMeta and Condition), one line a field: `omit` an omitempty scalar, list or map;
-// `struct` a non-pointer struct; otherwise the zero value a field without omitempty gets. `[]` is each
-// element of a list. Fields under a pointer (`spec.chart.spec.chart`) apply only where the pointer is set.
+// `struct` a non-pointer struct; `duration`/`time` a metav1.Duration/metav1.Time ("0s"/null when absent),
+// `duration?`/`time?` a pointer to one (absent stays absent), each written back as Go formats it;
+// otherwise the zero value a field without omitempty gets. `[]` is each element of a list. Fields under a pointer (`spec.chart.spec.chart`) apply only where the pointer is set.
 
 import type { CelInput } from "@bufbuild/cel";
 
@@ -29,7 +30,8 @@ const OBJECT_META = `
   metadata.uid omit
   metadata.resourceVersion omit
   metadata.generation omit
-  metadata.creationTimestamp null
+  metadata.creationTimestamp time
+  metadata.deletionTimestamp time?
   metadata.labels omit
   metadata.annotations omit
   metadata.ownerReferences omit
@@ -49,6 +51,7 @@ const HELM_RELEASE_V2 = `
   spec.chart.spec.sourceRef.kind omit
   spec.chart.spec.sourceRef.name ""
   spec.chart.spec.sourceRef.namespace omit
+  spec.chart.spec.interval duration?
   spec.chart.spec.reconcileStrategy omit
   spec.chart.spec.valuesFiles omit
   spec.chart.spec.ignoreMissingValuesFiles omit
@@ -58,7 +61,7 @@ const HELM_RELEASE_V2 = `
   spec.chartRef.kind ""
   spec.chartRef.name ""
   spec.chartRef.namespace omit
-  spec.interval "0s"
+  spec.interval duration
   spec.kubeConfig.configMapRef.name ""
   spec.kubeConfig.secretRef.name ""
   spec.kubeConfig.secretRef.key omit
@@ -67,6 +70,7 @@ const HELM_RELEASE_V2 = `
   spec.targetNamespace omit
   spec.storageNamespace omit
   spec.dependsOn omit
+  spec.timeout duration?
   spec.serviceAccountName omit
   spec.driftDetection.mode omit
   spec.driftDetection.ignore omit
@@ -78,7 +82,9 @@ const HELM_RELEASE_V2 = `
   spec.driftDetection.ignore[].target.name omit
   spec.driftDetection.ignore[].target.annotationSelector omit
   spec.driftDetection.ignore[].target.labelSelector omit
+  spec.install.timeout duration?
   spec.install.strategy.name ""
+  spec.install.strategy.retryInterval duration?
   spec.install.remediation.retries omit
   spec.install.disableTakeOwnership omit
   spec.install.disableWait omit
@@ -90,7 +96,9 @@ const HELM_RELEASE_V2 = `
   spec.install.skipCRDs omit
   spec.install.crds omit
   spec.install.createNamespace omit
+  spec.upgrade.timeout duration?
   spec.upgrade.strategy.name ""
+  spec.upgrade.strategy.retryInterval duration?
   spec.upgrade.remediation.retries omit
   spec.upgrade.disableTakeOwnership omit
   spec.upgrade.disableWait omit
@@ -105,7 +113,9 @@ const HELM_RELEASE_V2 = `
   spec.upgrade.serverSideApply omit
   spec.upgrade.chartNameChangeStrategy omit
   spec.test.enable omit
+  spec.test.timeout duration?
   spec.test.ignoreFailures omit
+  spec.rollback.timeout duration?
   spec.rollback.disableWait omit
   spec.rollback.disableWaitForJobs omit
   spec.rollback.disableHooks omit
@@ -113,6 +123,7 @@ const HELM_RELEASE_V2 = `
   spec.rollback.force omit
   spec.rollback.cleanupOnFail omit
   spec.rollback.serverSideApply omit
+  spec.uninstall.timeout duration?
   spec.uninstall.disableHooks omit
   spec.uninstall.keepHistory omit
   spec.uninstall.disableWait omit
@@ -151,7 +162,7 @@ const HELM_RELEASE_V2 = `
   status.conditions[].type ""
   status.conditions[].status ""
   status.conditions[].observedGeneration omit
-  status.conditions[].lastTransitionTime null
+  status.conditions[].lastTransitionTime time
   status.conditions[].reason ""
   status.conditions[].message ""
   status.helmChart omit
@@ -168,14 +179,15 @@ const HELM_RELEASE_V2 = `
   status.history[].chartVersion ""
   status.history[].appVersion omit
   status.history[].configDigest ""
-  status.history[].firstDeployed null
-  status.history[].lastDeployed null
-  status.history[].deleted null
+  status.history[].firstDeployed time
+  status.history[].lastDeployed time
+  status.history[].deleted time
   status.history[].ociDigest omit
   status.inventory.entries null
   status.inventory.entries[].id ""
   status.inventory.entries[].v ""
   status.lastAttemptedReleaseAction omit
+  status.lastAttemptedReleaseActionDuration duration?
   status.failures omit
   status.installFailures omit
   status.upgradeFailures omit
@@ -197,7 +209,8 @@ const KUSTOMIZATION_V1 = `
   spec.decryption.provider ""
   spec.decryption.serviceAccountName omit
   spec.decryption.secretRef.name ""
-  spec.interval "0s"
+  spec.interval duration
+  spec.retryInterval duration?
   spec.kubeConfig.configMapRef.name ""
   spec.kubeConfig.secretRef.name ""
   spec.kubeConfig.secretRef.key omit
@@ -239,6 +252,7 @@ const KUSTOMIZATION_V1 = `
   spec.sourceRef.namespace omit
   spec.suspend omit
   spec.targetNamespace omit
+  spec.timeout duration?
   spec.force omit
   spec.wait omit
   spec.buildMetadata omit
@@ -266,7 +280,7 @@ const KUSTOMIZATION_V1 = `
   status.conditions[].type ""
   status.conditions[].status ""
   status.conditions[].observedGeneration omit
-  status.conditions[].lastTransitionTime null
+  status.conditions[].lastTransitionTime time
   status.conditions[].reason ""
   status.conditions[].message ""
   status.lastAppliedRevision omit
@@ -277,15 +291,16 @@ const KUSTOMIZATION_V1 = `
   status.inventory.entries[].v ""
   status.history omit
   status.history[].digest ""
-  status.history[].firstReconciled null
-  status.history[].lastReconciled null
-  status.history[].lastReconciledDuration "0s"
+  status.history[].firstReconciled time
+  status.history[].lastReconciled time
+  status.history[].lastReconciledDuration duration
   status.history[].lastReconciledStatus ""
   status.history[].totalReconciliations 0
   status.history[].metadata omit
 `;
 
-type Rule = "omit" | "struct" | { zero: CelInput };
+/** `format`: a metav1.Duration or metav1.Time, written back as Go writes it ("5m" reads as "5m0s"). */
+type Rule = "omit" | "struct" | { zero?: CelInput; format?: (text: string) => string };
 
 interface Shape {
   rule?: Rule;
@@ -299,13 +314,29 @@ function emptyShape(): Shape {
 }
 
 function ruleOf(text: string): Rule {
-  if (text === "omit" || text === "struct") return text;
-  if (text === '""') return { zero: "" };
-  if (text === '"0s"') return { zero: "0s" };
-  if (text === "false") return { zero: false };
-  if (text === "0") return { zero: 0n };
-  if (text === "null") return { zero: null };
-  throw new Error(`flux-typed-view: unknown rule ${text}`);
+  switch (text) {
+    case "omit":
+    case "struct":
+      return text;
+    case '""':
+      return { zero: "" };
+    case "false":
+      return { zero: false };
+    case "0":
+      return { zero: 0n };
+    case "null":
+      return { zero: null };
+    case "duration":
+      return { zero: "0s", format: goDuration };
+    case "duration?":
+      return { format: goDuration };
+    case "time":
+      return { zero: null, format: goTime };
+    case "time?":
+      return { format: goTime };
+    default:
+      throw new Error(`flux-typed-view: unknown rule ${text}`);
+  }
 }
 
 /** Builds the tree of one kind's table lines. */
@@ -357,13 +388,17 @@ function applyShape(value: Record<string, CelInput>, shape: Shape): void {
         const made: Record<string, CelInput> = {};
         applyShape(made, child);
         value[key] = made;
-      } else if (child.rule !== undefined && child.rule !== "omit") {
+      } else if (child.rule !== undefined && child.rule !== "omit" && child.rule.zero !== undefined) {
         value[key] = child.rule.zero;
       }
       continue;
     }
     if (child.rule === "omit" && isZero(field)) {
       delete value[key];
+      continue;
+    }
+    if (typeof field === "string" && typeof child.rule === "object" && child.rule.format !== undefined) {
+      value[key] = child.rule.format(field);
       continue;
     }
     if (isCelMap(field)) applyShape(field, child);
@@ -380,4 +415,54 @@ function isZero(value: CelInput): boolean {
 
 function isCelMap(value: CelInput | undefined): value is Record<string, CelInput> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+const UNIT_NANOS: Readonly<Record<string, bigint>> = { ns: 1n, us: 1_000n, "\u00b5s": 1_000n, "\u03bcs": 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const DURATION = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))*$/;
+
+/**
+ * A duration as metav1.Duration converts it: parsed as Go's time.ParseDuration reads it, written as
+ * time.Duration.String() writes it ("5m" → "5m0s", "90s" → "1m30s", "1500ms" → "1.5s"). Text Go would
+ * not parse is left as it is.
+ */
+function goDuration(text: string): string {
+  if (text === "0" || text === "+0" || text === "-0") return "0s";
+  if (!DURATION.test(text)) return text;
+  let nanos = 0n;
+  for (const [, whole, fraction, unit] of text.matchAll(/(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
+    const scale = UNIT_NANOS[unit!]!;
+    nanos += BigInt(whole === "" ? "0" : whole!) * scale;
+    if (fraction !== undefined && fraction !== "") nanos += (BigInt(fraction) * scale) / 10n ** BigInt(fraction.length);
+  }
+  return formatDuration(text.startsWith("-") ? -nanos : nanos);
+}
+
+function formatDuration(nanos: bigint): string {
+  if (nanos === 0n) return "0s";
+  const sign = nanos < 0n ? "-" : "";
+  const u = nanos < 0n ? -nanos : nanos;
+  if (u < 1_000n) return `${sign}${u}ns`;
+  if (u < 1_000_000n) return `${sign}${decimal(u, 3)}\u00b5s`;
+  if (u < 1_000_000_000n) return `${sign}${decimal(u, 6)}ms`;
+  const seconds = u / 1_000_000_000n;
+  const minutes = seconds / 60n;
+  const hours = minutes / 60n;
+  const secondsText = `${decimal((seconds % 60n) * 1_000_000_000n + (u % 1_000_000_000n), 9)}s`;
+  if (minutes === 0n) return `${sign}${secondsText}`;
+  if (hours === 0n) return `${sign}${minutes % 60n}m${secondsText}`;
+  return `${sign}${hours}h${minutes % 60n}m${secondsText}`;
+}
+
+/** `value / 10^digits` with the fraction's trailing zeros (and a bare point) left out, as Go's fmtFrac. */
+function decimal(value: bigint, digits: number): string {
+  const scale = 10n ** BigInt(digits);
+  const fraction = (value % scale).toString().padStart(digits, "0").replace(/0+$/, "");
+  return fraction === "" ? `${value / scale}` : `${value / scale}.${fraction}`;
+}
+
+/** A time as metav1.Time converts it: RFC 3339 in UTC, whole seconds. Text Go would not parse is left as it is. */
+function goTime(text: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i.test(text)) return text;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
