@@ -205,7 +205,13 @@ describe("a served schema with the RFC's fields: releasegate and the simulated h
     await eventually(() => h.gate("Kustomization", "after-cm")?.state === "open", { what: "the gate of after-cm open" });
     await eventually(async () => (await ksView("after-db")).status?.conditions?.some((c) => c.reason === "DependencyNotReady") === true, { what: "kustomize-controller holding after-db" });
     expect(fluxSays(await ksView("after-db"))).toMatchObject({ ready: false, message: "dependency 'HelmRelease/default/db' is not ready: status Failed" });
-    await eventually(() => h.gate("Kustomization", "after-db")?.state === "blocked" && h.gate("Kustomization", "after-db")?.reason === "Failed", { what: "the gate of after-db blocked, Failed" });
+    await eventually(
+      () => {
+        const gate = h.gate("Kustomization", "after-db");
+        return gate?.state === "blocked" && gate.reason === "Failed";
+      },
+      { what: "the gate of after-db blocked, Failed" },
+    );
     expect(h.gate("Kustomization", "after-db")).toMatchObject({ reason: "Failed", rootCause: "HelmRelease/default/db", rootCauseMessage: "install retries exhausted" });
   });
 
