@@ -6,7 +6,8 @@
 // and the server builds the graph's JSON anew), measured in the page from the start of the navigation
 // to the graph drawn, with where the time went; and the latency from a watch event to the page showing the
 // change, with and without a new layout. Not a test: it asserts nothing.
-// Run: npm run bench:ui   (SHAPE=chain: one chain of 10,000 instead, first view and the side panel's path only)
+// Run: npm run bench:ui   (SHAPE=chain: one chain of 10,000 instead, first view and the side panel's path only;
+// SHAPE=fanin|fanout|lattice|cycle: bench/shapes.ts's shapes of 10,000, first view only)
 import { EventEmitter } from "node:events";
 import { loadavg } from "node:os";
 import { FluxGraph } from "../src/cluster/flux-graph.js";
@@ -18,6 +19,8 @@ import { storeFeed } from "../src/ui/store-feed.js";
 import { startUiServer } from "../src/ui/ui-server.js";
 import { chromiumMissing, launchChromium } from "../test/helpers/chromium.js";
 import { mulberry32 } from "./random.js";
+import { shape, SHAPES } from "./shapes-seed.js";
+import type { ShapeName } from "./shapes-seed.js";
 
 const NAMESPACES = 100;
 const PER_NAMESPACE = 100;
@@ -79,6 +82,17 @@ function chainFleet(): { objects: FluxObject[]; failed: FluxObject[] } {
   return { objects, failed: [objects[0]!] };
 }
 
+/**
+ * SHAPE=fanin|fanout|lattice|cycle: bench/shapes-seed.ts's shapes of 10,000 objects, statuses as there
+ * (no status: not Ready; "waiting" progressing).
+ */
+function shapeFleet(name: ShapeName): { objects: FluxObject[]; failed: FluxObject[] } {
+  const objects = shape(name, NAMESPACES * PER_NAMESPACE).releases.map((r) =>
+    release(`default/${r.name}`, { dependsOn: r.dependsOn, status: r.status === "waiting" ? "progressing" : (r.status ?? "none") }),
+  );
+  return { objects, failed: objects.filter((o) => o.status?.conditions?.some((c) => c.reason === "InstallFailed") === true) };
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -90,8 +104,11 @@ async function main(): Promise<void> {
     console.log(missing);
     return;
   }
-  const chain = process.env.SHAPE === "chain";
-  const { objects, failed } = chain ? chainFleet() : fleet();
+  const shapeName = process.env.SHAPE;
+  const chain = shapeName === "chain";
+  const other = SHAPES.find((s) => s === shapeName && s !== "chain" && s !== "burst");
+  if (shapeName !== undefined && !chain && other === undefined) throw new Error(`SHAPE=${shapeName}: one of chain, fanin, fanout, lattice, cycle`);
+  const { objects, failed } = chain ? chainFleet() : other !== undefined ? shapeFleet(other) : fleet();
   const cache = new MemoryCache();
   for (const object of objects) cache.upsert(object);
   const store = new KindStore(cache, new FluxGraph());
@@ -101,7 +118,7 @@ async function main(): Promise<void> {
   try {
     const blocked = [...store.states().values()].filter((g) => g.state === "blocked").length;
     const json = JSON.stringify(feed.snapshot());
-    console.log(`graph page benchmark${chain ? " (one chain)" : ""}: ${objects.length} objects, ${blocked} blocked, ${failed.length} failed; /api/graph ${(json.length / 1024 / 1024).toFixed(1)} MiB; load average ${load()}`);
+    console.log(`graph page benchmark${chain ? " (one chain)" : other !== undefined ? ` (${other})` : ""}: ${objects.length} objects, ${blocked} blocked, ${failed.length} failed; /api/graph ${(json.length / 1024 / 1024).toFixed(1)} MiB; load average ${load()}`);
     // The deepest node's path: what a side panel gets for it.
     const deepest = feed.snapshot().nodes.reduce((a, n) => ((n.path?.length ?? 0) + (n.pathOmitted ?? 0) > a.path.length + a.omitted ? { path: n.path ?? [], omitted: n.pathOmitted ?? 0 } : a), { path: [] as string[], omitted: 0 });
     const longest = feed.snapshot().nodes.reduce((a, n) => Math.max(a, n.path?.length ?? 0), 0);
@@ -141,7 +158,7 @@ async function main(): Promise<void> {
     }
     console.log(`first view median: ${percentile(views.map((v) => Number(v.drawnMs)), 50)} ms from navigation to the graph drawn (target < 1000 ms); load average ${load()}`);
 
-    if (chain) return;
+    if (shapeName !== undefined) return;
     // Update latency: a watch event in, the page showing it. The page marks the time a node's class
     // changes (same clock as this process: one machine).
     const browser = await launchChromium();
