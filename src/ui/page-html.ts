@@ -26,7 +26,7 @@ main { display: flex; min-height: 60vh; }
 .gate-message { font-family: ui-monospace, monospace; background: #f4f4f4; padding: 4px; }
 ol.path, #details ul { padding-left: 20px; margin: 0; }
 button.link { background: none; border: none; color: #0b57d0; text-decoration: underline; cursor: pointer; padding: 0; font: inherit; text-align: left; }
-#list-section { padding: 8px 16px; border-top: 1px solid #ccc; content-visibility: auto; contain-intrinsic-size: auto 600px; }
+#list-section { padding: 8px 16px; border-top: 1px solid #ccc; }
 #list-section h2 { font-size: 15px; margin: 0 0 4px; }
 #list { list-style: none; padding: 0; margin: 0; columns: 3 320px; font-size: 13px; }
 #list button { background: none; border: none; border-left: 6px solid var(--stroke); padding: 1px 6px; cursor: pointer; text-align: left; font: inherit; }

@@ -1,7 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FluxGraph } from "../cluster/flux-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
 import type { CacheChange, CacheListener } from "../cluster/object-cache.js";
+import { arbitraryGraph } from "../graph/arbitraries.test-support.js";
 import { release } from "../graph/test-helpers.test-support.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
 import { decodeSnapshot } from "./compact-snapshot.js";
@@ -151,6 +153,29 @@ describe("storeFeed", () => {
     same();
     // Unchanged graph: the very same text.
     expect(feed.pageJson!()).toBe(feed.pageJson!());
+  });
+
+  it("sends the same summaries as the words it builds, on random graphs across kinds", () => {
+    fc.assert(
+      fc.property(arbitraryGraph(), (objects) => {
+        const caches = new Map<FluxKind, FakeCache>();
+        const shared = new FluxGraph();
+        const stores: KindStore[] = [];
+        for (const object of objects) {
+          let cache = caches.get(object.kind);
+          if (cache === undefined) {
+            caches.set(object.kind, (cache = new FakeCache(object.kind)));
+            stores.push(new KindStore(cache, shared));
+          }
+          cache.put(object);
+        }
+        const feed = storeFeed(stores);
+        const sorted = <T extends { id: string }>(nodes: T[]) => [...nodes].sort((a, b) => a.id.localeCompare(b.id));
+        expect(sorted(decodeSnapshot(JSON.parse(feed.pageJson!()) as CompactSnapshot))).toEqual(sorted(feed.snapshot().nodes.map(summaryOfNode)));
+        for (const node of feed.snapshot().nodes) expect(feed.node!(node.id)).toEqual(node);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it("gives one node's words on demand, its path walked and bounded, a ghost's too, nothing for an unknown id", () => {

@@ -12,7 +12,7 @@
 // on the server.
 //
 // dagre's cost grows faster than the graph: measured in Chromium on the shared machine, 250 nodes of one
-// chain took it 0.13–0.3 s and 250 nodes of a lattice (levels of ten, each on all ten before: 2,250 edges)
+// chain took it 0.13–0.3 s and 250 nodes of a lattice (levels of ten, each on all ten before: some 2,200 edges)
 // 1.1–1.8 s. Past a hundred nodes or two hundred edges the page therefore lays out with `layered` below:
 // the same left-to-right layers, ranks by longest path and one barycentre sweep for the order, linear in
 // nodes and edges (a sort within each rank apart), a few milliseconds for the 250 nodes drawn at most.
