@@ -80,6 +80,15 @@ describe.skipIf(skip !== undefined)("the live graph page over a chain of 10,000,
     );
     await expect.poll(() => page.locator("#list li").count()).toBe(1000);
     expect(await page.locator("#list-note").textContent()).toBe("listing the first 1000 of 10000");
+    // Its side panel names the first fifty it blocks, then how many more.
+    await root.click();
+    const details = page.locator("#details");
+    await expect.poll(() => details.locator("h2").textContent()).toBe("chain/app-0");
+    expect(await details.locator(".failure").textContent()).toBe("InstallFailed: install retries exhausted");
+    expect(await details.locator("h3").allTextContents()).toContain("Blocks 9999 releases (directly or through others)");
+    const blocks = details.locator("ul").last().locator("li");
+    expect(await blocks.count()).toBe(51);
+    expect(await blocks.last().textContent()).toBe("… and 9949 more");
   }, 90_000);
 
   it("loads a snapshot without paths or messages, gzipped: a small fraction of the full nodes", async () => {

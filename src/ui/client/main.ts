@@ -1,8 +1,9 @@
 // The graph page in the browser: reads the graph (embedded in a static file, or from /api/graph and
 // then /api/events as gates change), lays out what the filters let through (layout.ts), draws it as SVG (every
 // node a focusable button with a spoken name), and shows the selected node's conditions, gate and
-// path to its root cause (live: asked of /api/node when selected, as the snapshot holds no words). Keyboard: Tab / arrow keys move between nodes (left: a dependency, right: a
-// dependent), Enter selects, Escape clears, "/" jumps to the search box.
+// path to its root cause (live: asked of /api/node when selected, as the snapshot holds no words).
+// Keyboard: Tab / arrow keys move between nodes (left: a dependency, right: a dependent), Enter
+// selects, Escape clears, "/" jumps to the search box.
 
 import { decodeSnapshot } from "../compact-snapshot.js";
 import type { CompactSnapshot } from "../compact-snapshot.js";
@@ -16,6 +17,8 @@ import { accessibleName, blocksWords, changeAnnouncement, kindLine, nodeClasses,
 const SVG_NS = "http://www.w3.org/2000/svg";
 /** The list under the graph shows at most this many entries. */
 const MAX_LISTED = 1000;
+/** The side panel names at most this many dependencies, dependents or blocked objects a list (a fan-in base has thousands). */
+const MAX_RELATIVES = 50;
 
 const model = new GraphModel();
 let filters: Filters = { namespace: ALL, kind: ALL, state: "all", search: "" };
@@ -344,11 +347,12 @@ function renderDetails(): void {
     if (ids.length === 0) parts.push(text("p", "none"));
     else {
       const ul = document.createElement("ul");
-      for (const id of ids) {
+      for (const id of ids.slice(0, MAX_RELATIVES)) {
         const li = document.createElement("li");
         li.append(nodeButton(id));
         ul.append(li);
       }
+      if (ids.length > MAX_RELATIVES) ul.append(text("li", `… and ${ids.length - MAX_RELATIVES} more`, "omitted"));
       parts.push(ul);
     }
   };
