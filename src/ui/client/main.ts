@@ -383,8 +383,10 @@ function wordsOf(node: GraphNode): HTMLElement[] {
     // A long path comes shortened in the middle (at most twelve hops shown): the gap says how many.
     const gapBefore = node.pathOmitted !== undefined && node.pathOmitted > 0 ? 1 + (node.pathOmittedAt ?? 0) : -1;
     model.pathToRootCause(node.id).forEach((id, i) => {
-      if (i === gapBefore) ol.append(text("li", `… ${node.pathOmitted} more …`, "omitted"));
       const li = document.createElement("li");
+      if (i === gapBefore) ol.append(text("li", `… ${node.pathOmitted} more …`, "omitted"));
+      // Numbered by place in the whole path: the hops after the gap keep theirs.
+      li.value = i + 1 + (gapBefore >= 0 && i >= gapBefore ? (node.pathOmitted ?? 0) : 0);
       li.append(nodeButton(id));
       ol.append(li);
     });
