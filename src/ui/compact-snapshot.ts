@@ -54,7 +54,7 @@ export function encodeSnapshot(head: Head, nodes: readonly NodeSummary[]): Compa
     return i;
   };
   const nodeIndex = new Map<NodeId, number>();
-  nodes.forEach((node, i) => nodeIndex.set(node.id, i));
+  for (let i = 0; i < nodes.length; i++) nodeIndex.set(nodes[i]!.id, i);
   const others: NodeId[] = [];
   const indexOf = (id: NodeId): number => {
     let i = nodeIndex.get(id);

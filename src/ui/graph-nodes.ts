@@ -16,21 +16,28 @@ function uniqueDependencyKeys(object: FluxObject): ObjectKey[] {
   return [...new Set(resolveDependencies(object).map((d) => d.key))];
 }
 
+/** What the graph holds of a node: its key and its dependencies' keys (resolved once, when the object came). */
+interface HeldNode {
+  key: NodeKey;
+  dependencies: readonly NodeKey[];
+}
+
 /**
  * What the page draws of one object and its gate, without words (no message, no path): the live page's
- * snapshot and updates, cheap to build for every object (compact-snapshot.ts). `dependencies`: the
- * graph's keys of the object's dependencies, when the caller holds the graph.
+ * snapshot and updates, cheap to build for every object (compact-snapshot.ts). `held`: the node as the
+ * graph holds it, when the caller has the graph.
  */
-export function summaryOf(kind: FluxKind, object: FluxObject, gate: GateState, dependencies?: readonly NodeKey[]): NodeSummary {
+export function summaryOf(kind: FluxKind, object: FluxObject, gate: GateState, held?: HeldNode): NodeSummary {
+  const dependencies = held?.dependencies;
   const node: NodeSummary = {
-    id: nodeId(kind, object.namespace, object.name),
+    // The graph's key is the page's id (`Kind/ns/name`): the same string, already hashed by the graph.
+    id: held?.key ?? nodeId(kind, object.namespace, object.name),
     kind,
     namespace: object.namespace,
     name: object.name,
     state: gate.state,
     health: healthOf(object),
-    // The graph's dependency keys of the node when given (resolved once, when the object came), else
-    // resolved here. A ResourceSet's dependency may be of another kind: the graph's node names it.
+    // A ResourceSet's dependency may be of another kind: the graph's node names it.
     dependencies: dependencies !== undefined ? dependencies.slice() : [...new Set(resolveDependencies(object).map((d) => d.node))],
   };
   if (gate.state === "blocked") {

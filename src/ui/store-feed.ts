@@ -30,7 +30,7 @@ const KEEP_SERIALIZED_MS = 120_000;
 function summaryNow(shared: Shared, node: NodeKey): NodeSummary | undefined {
   const object = shared.graph.get(node);
   const gate = shared.gates.state(node);
-  return object === undefined || gate === undefined ? undefined : summaryOf(object.kind, object, gate, shared.graph.dependencyKeys(node));
+  return object === undefined || gate === undefined ? undefined : summaryOf(object.kind, object, gate, { key: node, dependencies: shared.graph.dependencyKeys(node) });
 }
 
 /** A ghost's summary for every dependency of `node` the graph does not hold. */
@@ -100,7 +100,7 @@ export function storeFeed(stores: readonly FeedStore[]): GraphFeed {
         const object = shared.graph.get(key);
         if (object === undefined) continue;
         const dependencies = shared.graph.dependencyKeys(key);
-        nodes.push(summaryOf(object.kind, object, gate, dependencies));
+        nodes.push(summaryOf(object.kind, object, gate, { key, dependencies }));
         for (const dep of dependencies) if (!ghosts.has(dep) && !shared.graph.has(dep)) ghosts.set(dep, summaryOfNode(ghostOf("", dep)));
       }
     }
