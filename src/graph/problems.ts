@@ -2,7 +2,9 @@
 // `releasegate check` (a whole graph) report them. Each problem's message comes from its one builder
 // in messages.ts.
 
-import { findCycles, findCycleThrough } from "./cycles.js";
+import { cyclePathOf, isCyclePath } from "./cycle-path.js";
+import type { CyclePath } from "./cycle-path.js";
+import { cycleThrough, findCycles } from "./cycles.js";
 import type { DependencyGraph, GraphView } from "./dependency-graph.js";
 import {
   crossNamespaceMessage,
@@ -42,7 +44,7 @@ export function checkObject(graph: GraphView, obj: FluxObject, options: CheckOpt
   const key = nodeOf(obj);
   const problems = entryProblems(graph, obj, key, options);
   const edges = [...new Set(resolveDependencies(obj).map((d) => d.node))].filter((d) => d !== key);
-  const cycle = findCycleThrough(graph, key, edges);
+  const cycle = cycleThrough(graph, key, edges);
   if (cycle !== undefined) problems.push(cycleProblem(obj.kind, cycle, cycleProblemMessage(cycle, sharedNameIn((node) => graph.has(node)))));
   return problems;
 }
@@ -129,17 +131,22 @@ export function entryProblems(
   return problems;
 }
 
-/** A cycle (closed path of nodes) as the problem of its first object, of `kind`; the message says it unless given. */
-export function cycleProblem(kind: FluxKind, cycle: NodeKey[], message: string = cycleProblemMessage(cycle)): Problem {
+/**
+ * A cycle as the problem of its first object, of `kind`; the message says it unless given. A whole closed
+ * path of nodes is kept as such (`check` reports it); a CyclePath (the webhook's) is kept bounded.
+ */
+export function cycleProblem(kind: FluxKind, cycle: NodeKey[] | CyclePath, message: string = cycleProblemMessage(cycle)): Problem {
+  const path = isCyclePath(cycle) ? cycle : cyclePathOf(cycle);
+  const [first, second] = path.shown;
   return {
     type: "cycle",
     kind,
-    object: objectKeyOf(cycle[0]!),
-    node: cycle[0]!,
-    dependency: objectKeyOf(cycle[1]!),
-    dependencyNode: cycle[1]!,
-    cycle: cycle.map(objectKeyOf),
-    cycleNodes: cycle,
+    object: objectKeyOf(first!),
+    node: first!,
+    dependency: objectKeyOf(second!),
+    dependencyNode: second!,
+    ...(isCyclePath(cycle) ? {} : { cycle: cycle.map(objectKeyOf), cycleNodes: cycle }),
+    cyclePath: path,
     message,
   };
 }
