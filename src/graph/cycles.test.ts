@@ -6,7 +6,9 @@ import type { GraphView } from "./dependency-graph.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { arbitraryGraph, buildGraph } from "./arbitraries.test-support.js";
 import { release } from "./test-helpers.test-support.js";
+import { overlayGraph } from "./graph-overlay.js";
 import { cycleMessage, sharedNameIn } from "./messages.js";
+import { splitNodeKey } from "./refs.js";
 import type { DependencyEntry, FluxKind, ObjectKey } from "./types.js";
 
 function graphOf(...objects: ReturnType<typeof release>[]): DependencyGraph {
@@ -267,6 +269,39 @@ describe("cycleThrough: the bounded answer for messages", () => {
     expect(new Set(read).size).toBe(read.length);
     const edgesRead = read.reduce((sum, id) => sum + graph.forwardEnd(id) - forwardStart(id), 0);
     expect(edgesRead).toBeLessThanOrEqual(width * width * (levels - 1));
+  });
+});
+
+describe("findCycleThrough on a view of the graph (a pending batch, unconfirmed edges)", () => {
+  it("walks the graph's ids and asks the view at the nodes it changes, with the answer the key-by-key search gives", () => {
+    fc.assert(
+      fc.property(
+        arbitraryGraph(),
+        fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { maxLength: 3 })), { maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 2 }),
+        fc.nat(),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (objects, added, removedPicks, fromPick, depPicks) => {
+          const graph = buildGraph(objects);
+          const pool = [...graph.keys(), "HelmRelease/default/ghost", "HelmRelease/other/a", "Kustomization/default/new"];
+          const pick = (p: number): string => pool[p % pool.length]!;
+          // Objects the view adds or replaces (new ones too, which the graph has no id for), and some it removes.
+          const overlaid = added.map(([at, deps]) => {
+            const { kind, namespace, name } = splitNodeKey(pick(at));
+            return { kind: kind as FluxKind, namespace, name, dependsOn: deps.map((d) => splitNodeKey(pick(d))).map((t) => ({ name: t.name, namespace: t.namespace, kind: t.kind, apiVersion: "example.io/v1" })) };
+          });
+          const view = overlayGraph(graph, overlaid, removedPicks.map(pick));
+          const plain: GraphView = { has: (k) => view.has(k), get: (k) => view.get(k), keys: () => view.keys(), dependencyKeys: (k) => view.dependencyKeys(k) };
+          const from = pick(fromPick);
+          const deps = [...new Set(depPicks.map(pick))];
+          const expected = findCycleThrough(plain, from, deps);
+          expect(findCycleThrough(view, from, deps)).toEqual(expected);
+          const bounded = cycleThrough(view, from, deps);
+          expect(bounded === undefined ? undefined : cycleMessage(bounded, sharedNameIn((k) => view.has(k)))).toEqual(expected === undefined ? undefined : cycleMessage(expected, sharedNameIn((k) => view.has(k))));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -2,6 +2,7 @@
 // the admission webhook checks a request against the cache plus the pending batch (docs/behaviour.md, The
 // pending batch) this way.
 
+import { layersWith } from "./dependency-graph.js";
 import type { GraphView } from "./dependency-graph.js";
 import { nodeOf, resolveDependencies } from "./refs.js";
 import type { FluxObject, NodeKey } from "./types.js";
@@ -27,6 +28,7 @@ export function overlayGraph(base: GraphView, objects: Iterable<FluxObject>, rem
       for (const key of candidates) if (!overlay.has(key) && !gone.has(key)) yield key;
       yield* overlay.keys();
     },
+    layered: () => layersWith(base, () => [...overlay.keys(), ...gone]),
   };
 }
 
@@ -63,5 +65,6 @@ export function withExtraEdges(base: GraphView, extra: ExtraEdges): GraphView {
       yield* base.suggestionCandidates?.(missing) ?? base.keys();
       for (const key of extra.keys()) if (!base.has(key)) yield key;
     },
+    layered: () => layersWith(base, () => extra.keys()),
   };
 }
