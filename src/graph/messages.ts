@@ -3,12 +3,12 @@
 // problem reads the same everywhere (docs/behaviour.md, Code conventions). Shape: what is wrong first,
 // then, after a colon, what to do.
 
-import { isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
+import { GRAPH_KINDS, isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
 import { boundedPath, pathWords, shownNodes } from "./gate-path.js";
 import type { BoundedPath } from "./gate-path.js";
 import { cyclePathOf, isCyclePath, MAX_CYCLE_SHOWN } from "./cycle-path.js";
 import type { CyclePath } from "./cycle-path.js";
-import type { FluxKind, GateState, NodeKey, ObjectKey } from "./types.js";
+import type { GateState, NodeKey, ObjectKey } from "./types.js";
 
 const ARROW = " → ";
 
@@ -52,9 +52,6 @@ export function cycleProblemMessage(cycle: readonly NodeKey[] | CyclePath, ambig
   return `${cycleMessage(cycle, ambiguous)}${across}: remove one of these dependsOn entries`;
 }
 
-/** Every kind a graph node of a Flux object may have (a Record, so a new kind must be added here). */
-const GRAPH_KINDS: Readonly<Record<FluxKind, true>> = { HelmRelease: true, Kustomization: true, ResourceSet: true };
-const GRAPH_KIND_NAMES = Object.keys(GRAPH_KINDS) as FluxKind[];
 
 /**
  * "Does another kind's object share this node's `ns/name`?", over the nodes `has` knows: what makes
@@ -64,7 +61,7 @@ export function sharedNameIn(has: (node: NodeKey) => boolean): (node: NodeKey) =
   return (node) => {
     const kind = kindOfNode(node);
     const object = objectKeyOf(node);
-    return GRAPH_KIND_NAMES.some((other) => other !== kind && has(`${other}/${object}`));
+    return GRAPH_KINDS.some((other) => other !== kind && has(`${other}/${object}`));
   };
 }
 
