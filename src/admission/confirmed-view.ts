@@ -47,8 +47,8 @@ export class ConfirmedObjectsView implements GraphView {
     yield* this.extra.keys();
   }
 
-  /** The nodes this view adds to its base: the objects and other nodes the read found. */
+  /** Only adds to its base: objects and other nodes the read found that the base does not hold. */
   layered(): GraphLayers | undefined {
-    return layersWith(this.base, () => [...this.extra.keys(), ...this.others]);
+    return layersWith(this.base);
   }
 }

@@ -191,9 +191,9 @@ class PendingGraphView implements GraphView {
     yield* this.pendingNodes();
   }
 
-  /** The nodes this view adds to its base: the pending ones. */
+  /** Only adds to its base: pending objects the base does not hold. */
   layered(): GraphLayers | undefined {
-    return layersWith(this.base, () => this.pendingNodes());
+    return layersWith(this.base);
   }
 
   private *pendingNodes(): Iterable<NodeKey> {

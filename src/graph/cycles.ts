@@ -215,33 +215,25 @@ const FROM = 0x7fffffff;
  * the shortest cycle, `from` first, or undefined. Each object is queued once and each of its edges read
  * once (a lattice of 10,000 objects and 100,000 edges: 100,000 reads at most); the marks, parents and
  * queue are typed arrays reused from search to search, so a search over the graph itself allocates only
- * its answer. A node the view changes (layers.changed) is asked of the view, by key; a node only the
- * view has (a pending object) is an extra node, numbered -1, -2, … in the same arrays' stead.
+ * its answer. On a view (`view` is not the graph), a node the graph does not hold and an object whose
+ * edges the view changes are asked of the view by key; a node only the view knows (a pending object
+ * nothing in the graph names) is an extra node, numbered -1, -2, … in the same arrays.
  */
 function cycleIdsThrough(layers: GraphLayers, view: GraphView, from: NodeKey, dependencies: readonly NodeKey[]): Members | undefined {
-  const { graph } = layers;
+  const { graph, changesEdges } = layers;
+  const onView = view !== graph;
   const fromId = graph.idOf(from) ?? -1;
+  // On the graph itself, only a key some dependsOn names has an id, and the path back must end in an
+  // edge to `from`: with no id or no dependent, there is none to search for.
+  if (!onView && (fromId < 0 || graph.dependentCountOf(fromId) === 0)) return undefined;
   const scratch = (cycleScratch ??= new IdScratch());
   const epoch = scratch.begin(graph.idCapacity);
-  const mark = epoch | 0;
   // Tarjan's stack serves as the queue: an id is queued at most once, so idCapacity slots suffice.
   scratch.searchStacks(graph.idCapacity);
-  const { stamp, first: parent, second: changedMark } = scratch;
+  const { stamp, first: parent } = scratch;
   let queue = scratch.stack;
-  let changedCount = 0;
-  for (const key of layers.changed) {
-    const id = graph.idOf(key);
-    if (id !== undefined) changedMark[id] = mark;
-    changedCount++;
-  }
-  if (changedCount === 0) {
-    // Only a key some dependsOn names has an id, and the path back must end in an edge to `from`: with
-    // no id or no dependent, there is none to search for.
-    if (fromId < 0 || graph.dependentCountOf(fromId) === 0) return undefined;
-  }
-  const changed = (id: number): boolean => changedCount > 0 && changedMark[id] === mark;
   const extra: NodeKey[] = [];
-  const extraAt = new Map<NodeKey, number>();
+  const extraAt = new Set<NodeKey>();
   const extraParent: number[] = [];
   let tail = 0;
   const push = (node: number): void => {
@@ -258,18 +250,17 @@ function cycleIdsThrough(layers: GraphLayers, view: GraphView, from: NodeKey, de
     if (key === from) return true;
     const id = graph.idOf(key);
     if (id !== undefined) {
-      if (stamp[id] === epoch || !(changed(id) ? view.has(key) : graph.exists(id))) return false;
+      if (stamp[id] === epoch || !(graph.exists(id) || view.has(key))) return false;
       stamp[id] = epoch;
       parent[id] = via;
       push(id);
       return false;
     }
     if (extraAt.has(key) || !view.has(key)) return false;
+    extraAt.add(key);
     extra.push(key);
     extraParent.push(via);
-    const node = -extra.length;
-    extraAt.set(key, node);
-    push(node);
+    push(-extra.length);
     return false;
   };
   const found = (last: number): Members => {
@@ -287,15 +278,15 @@ function cycleIdsThrough(layers: GraphLayers, view: GraphView, from: NodeKey, de
     return { graph, members, extra };
   };
 
-  for (const dep of dependencies) visitKey(dep, FROM);
+  for (const dep of dependencies) if (visitKey(dep, FROM)) return found(FROM);
   const edges = graph.forwardEdges;
   for (let head = 0; head < tail; head++) {
     const v = queue[head]!;
-    if (v >= 0 && !changed(v)) {
+    if (v >= 0 && graph.exists(v) && (changesEdges === undefined || !changesEdges(graph.keyOf(v)))) {
       for (let at = graph.forwardStart(v), end = graph.forwardEnd(v); at < end; at++) {
         const w = edges[at]!;
         if (w === fromId) return found(v);
-        if (stamp[w] === epoch || !(changed(w) ? view.has(graph.keyOf(w)) : graph.exists(w))) continue;
+        if (stamp[w] === epoch || !(graph.exists(w) || (onView && view.has(graph.keyOf(w))))) continue;
         stamp[w] = epoch;
         parent[w] = v;
         push(w);

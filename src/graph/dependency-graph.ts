@@ -31,39 +31,33 @@ export interface GraphView {
    *  is close enough in length (graph/suggest.ts, closeness) and those with its name. Lets the deny path
    *  look at a handful of keys instead of the whole cluster. */
   suggestionCandidates?(missing: NodeKey): Iterable<NodeKey>;
-  /** A view of a DependencyGraph with a few nodes changed says so (see GraphLayers); read it through layersOf. */
+  /** A view of a DependencyGraph that only adds nodes and edges says so (see GraphLayers); read it through layersOf. */
   layered?(): GraphLayers | undefined;
 }
 
 /**
- * A view that is a DependencyGraph with a few nodes changed (the pending batch, unconfirmed edges, objects
- * a read has just found): every node but the changed ones exists and has its edges as in `graph`. A search
- * walks the graph's ids and asks the view, by key, only at the changed nodes (cycles.ts).
+ * A view that is a DependencyGraph with nodes added or given more edges (the pending batch, unconfirmed
+ * edges, objects a read has just found): every object `graph` holds exists in the view, with the same
+ * edges unless `changesEdges` says otherwise. A search walks the graph's ids and asks the view, by key,
+ * only about the nodes the graph does not hold and those whose edges it changes (cycles.ts).
  */
 export interface GraphLayers {
   readonly graph: DependencyGraph;
-  /** The nodes whose existence or edges the view changes (it may name one more than once). */
-  readonly changed: Iterable<NodeKey>;
+  /** Whether the view gives an object the graph holds other edges; absent: it never does. */
+  readonly changesEdges?: (key: NodeKey) => boolean;
 }
 
-/** The graph under a view and the nodes the view changes, when the view is one of a DependencyGraph. */
+/** The graph under a view and what the view changes, when the view is one of a DependencyGraph. */
 export function layersOf(view: GraphView): GraphLayers | undefined {
-  return view instanceof DependencyGraph ? { graph: view, changed: NO_KEYS } : view.layered?.();
+  return view instanceof DependencyGraph ? { graph: view } : view.layered?.();
 }
 
-/** A view's layers: its base's, with `changed` (read lazily, once per search) added. */
-export function layersWith(base: GraphView, changed: () => Iterable<NodeKey>): GraphLayers | undefined {
+/** A view's layers: its base's, plus the objects whose edges it changes itself (none when `changesEdges` is absent). */
+export function layersWith(base: GraphView, changesEdges?: (key: NodeKey) => boolean): GraphLayers | undefined {
   const below = layersOf(base);
-  if (below === undefined) return undefined;
-  return {
-    graph: below.graph,
-    changed: {
-      *[Symbol.iterator]() {
-        yield* below.changed;
-        yield* changed();
-      },
-    },
-  };
+  if (below === undefined || changesEdges === undefined) return below;
+  const under = below.changesEdges;
+  return { graph: below.graph, changesEdges: under === undefined ? changesEdges : (key) => changesEdges(key) || under(key) };
 }
 
 /** traitsOf: some dependsOn entry has a readyExpr. */

@@ -28,7 +28,8 @@ export function overlayGraph(base: GraphView, objects: Iterable<FluxObject>, rem
       for (const key of candidates) if (!overlay.has(key) && !gone.has(key)) yield key;
       yield* overlay.keys();
     },
-    layered: () => layersWith(base, () => [...overlay.keys(), ...gone]),
+    // Removing an object is not adding to the graph: a search on such a view asks it key by key.
+    layered: () => (gone.size === 0 ? layersWith(base, (key) => overlay.has(key)) : undefined),
   };
 }
 
@@ -65,6 +66,6 @@ export function withExtraEdges(base: GraphView, extra: ExtraEdges): GraphView {
       yield* base.suggestionCandidates?.(missing) ?? base.keys();
       for (const key of extra.keys()) if (!base.has(key)) yield key;
     },
-    layered: () => layersWith(base, () => extra.keys()),
+    layered: () => layersWith(base, (key) => extra.get(key) !== undefined),
   };
 }

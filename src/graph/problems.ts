@@ -5,8 +5,8 @@
 import { cyclePathOf, isCyclePath } from "./cycle-path.js";
 import type { CyclePath } from "./cycle-path.js";
 import { cycleThrough, findCycles } from "./cycles.js";
-import { layersOf } from "./dependency-graph.js";
-import type { DependencyGraph, GraphView } from "./dependency-graph.js";
+import { DependencyGraph } from "./dependency-graph.js";
+import type { GraphView } from "./dependency-graph.js";
 import {
   crossNamespaceMessage,
   cycleProblemMessage,
@@ -48,21 +48,18 @@ export function checkObject(graph: GraphView, obj: FluxObject, options: CheckOpt
   const cycle = cycleThrough(graph, key, edges);
   if (cycle !== undefined) {
     const shared = sharedNameIn((node) => graph.has(node));
-    problems.push(cycleProblem(obj.kind, cycle, cycleProblemMessage(cycle, mayShareNames(graph, shared) ? shared : undefined)));
+    problems.push(cycleProblem(obj.kind, cycle, cycleProblemMessage(cycle, mayShareNames(graph) ? shared : undefined)));
   }
   return problems;
 }
 
 /**
- * Whether two objects of different kinds may share a `ns/name` in `graph` (`shared` says it of one node):
- * when the graph under a view holds no such pair, only a node the view changes can make one. Spares a
- * long cycle's message the question for each of its members.
+ * Whether two objects of different kinds may share a `ns/name` in `graph`: only the graph itself counts
+ * such pairs (a view, e.g. with a pending batch, may add one). Spares a long cycle's message the
+ * question for each of its members.
  */
-function mayShareNames(graph: GraphView, shared: (node: NodeKey) => boolean): boolean {
-  const layers = layersOf(graph);
-  if (layers === undefined || layers.graph.mayShareNames()) return true;
-  for (const key of layers.changed) if (shared(key)) return true;
-  return false;
+function mayShareNames(graph: GraphView): boolean {
+  return !(graph instanceof DependencyGraph) || graph.mayShareNames();
 }
 
 /**
