@@ -4,7 +4,7 @@
 
 import { layersWith } from "./dependency-graph.js";
 import type { GraphView } from "./dependency-graph.js";
-import { nodeOf, resolveDependencies } from "./refs.js";
+import { nodeOf, resolveDependencies, splitNodeKey } from "./refs.js";
 import type { FluxObject, NodeKey } from "./types.js";
 
 export function overlayGraph(base: GraphView, objects: Iterable<FluxObject>, removed: Iterable<NodeKey> = []): GraphView {
@@ -46,6 +46,8 @@ export interface ExtraEdges {
  * seen stored (docs/architecture.md, "Unconfirmed edges"): a write may still fail, so until the watch says
  * which version won, both the stored edges and the allowed ones count. A union can only find more cycles.
  */
+const SLASH = 47;
+
 export function withExtraEdges(base: GraphView, extra: ExtraEdges): GraphView {
   if (extra.size === 0) return base;
   return {
@@ -64,7 +66,15 @@ export function withExtraEdges(base: GraphView, extra: ExtraEdges): GraphView {
     },
     *suggestionCandidates(missing) {
       yield* base.suggestionCandidates?.(missing) ?? base.keys();
-      for (const key of extra.keys()) if (!base.has(key)) yield key;
+      // Of the extra nodes only those of the missing node's kind, in its namespace or of its name, can be
+      // suggested (DependencyGraph.suggestionCandidates): told by the key's text before the base is asked.
+      const { kind, namespace, name } = splitNodeKey(missing);
+      const inNamespace = `${kind}/${namespace}/`;
+      const sameName = `/${name}`;
+      for (const key of extra.keys()) {
+        if (!key.startsWith(kind) || key.charCodeAt(kind.length) !== SLASH || !(key.startsWith(inNamespace) || key.endsWith(sameName))) continue;
+        if (!base.has(key)) yield key;
+      }
     },
     layered: () => layersWith(base, (key) => extra.get(key) !== undefined),
   };
