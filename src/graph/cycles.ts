@@ -143,8 +143,8 @@ export function findCycleThrough(
 
 /**
  * findCycleThrough's answer as a message needs it (cycle-path.ts): its length, first and last hops and
- * whether it crosses kinds. On the graph itself (or a view of it with a few nodes changed: the pending
- * batch, unconfirmed edges) the search's ids are all it reads: the key of a member no message shows is
+ * whether it crosses kinds. On the graph itself (or a view that only adds to it: the pending batch,
+ * unconfirmed edges; GraphLayers) the search's ids are all it reads: the key of a member no message shows is
  * never looked at, so denying an edge that closes a 10,000-object cycle costs one pass over integers.
  * `some` on the answer reads the graph: ask it before the graph changes.
  */
