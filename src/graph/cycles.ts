@@ -228,10 +228,9 @@ function cycleIdsThrough(layers: GraphLayers, view: GraphView, from: NodeKey, de
   if (!onView && (fromId < 0 || graph.dependentCountOf(fromId) === 0)) return undefined;
   const scratch = (cycleScratch ??= new IdScratch());
   const epoch = scratch.begin(graph.idCapacity);
-  // Tarjan's stack serves as the queue: an id is queued at most once, so idCapacity slots suffice.
-  scratch.searchStacks(graph.idCapacity);
+  // The second scratch array is the queue: an id is queued at most once, so idCapacity slots suffice.
   const { stamp, first: parent } = scratch;
-  let queue = scratch.stack;
+  let queue = scratch.second;
   const extra: NodeKey[] = [];
   const extraAt = new Set<NodeKey>();
   const extraParent: number[] = [];
