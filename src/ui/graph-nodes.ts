@@ -9,6 +9,7 @@ import type { GateLookup } from "../graph/gate-path.js";
 import { blockedMessage, gateOpenedMessage, missingMessage } from "../graph/messages.js";
 import { kindOfNode, resolveDependencies, splitKey, splitNodeKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
+import type { ExternalObjects } from "../graph/external-objects.js";
 import { nodeId } from "./graph-snapshot.js";
 import type { GraphNode, GraphSnapshot, NodeId } from "./graph-snapshot.js";
 
@@ -82,7 +83,7 @@ function idOf(kind: FluxKind, key: ObjectKey): NodeId {
 }
 
 /** Every object of every kind with its gate, plus a ghost for each missing dependency. */
-export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSnapshot["source"]): GraphSnapshot {
+export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSnapshot["source"], externals?: ExternalObjects): GraphSnapshot {
   const byKind = new Map<FluxKind, FluxObject[]>();
   for (const object of objects) {
     let list = byKind.get(object.kind);
@@ -91,7 +92,7 @@ export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSn
   }
   const nodes: GraphNode[] = [];
   // One tracker for every kind: a ResourceSet's dependency may be of another kind.
-  const tracker = new GateTracker([...byKind].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, list]) => list));
+  const tracker = new GateTracker([...byKind].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, list]) => list), externals);
   const ghosts = new Set<string>();
   const shown = new Set<string>();
   for (const [kind, list] of [...byKind].sort(([a], [b]) => a.localeCompare(b))) {
