@@ -15,7 +15,7 @@
 
 import { NodeIndex } from "./node-index.js";
 import { healthOf } from "./readiness.js";
-import { entryKind, entryNamespace, resolveDependencies, splitNodeKey } from "./refs.js";
+import { entryKind, entryNamespace, GRAPH_KINDS, resolveDependencies, splitNodeKey } from "./refs.js";
 import { MAX_DELETIONS } from "./deletion-index.js";
 import { boundedEditDistance, closeness, SUGGESTIONS_SHOWN } from "./suggest.js";
 import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
@@ -31,6 +31,33 @@ export interface GraphView {
    *  is close enough in length (graph/suggest.ts, closeness) and those with its name. Lets the deny path
    *  look at a handful of keys instead of the whole cluster. */
   suggestionCandidates?(missing: NodeKey): Iterable<NodeKey>;
+  /** A view of a DependencyGraph that only adds nodes and edges says so (see GraphLayers); read it through layersOf. */
+  layered?(): GraphLayers | undefined;
+}
+
+/**
+ * A view that is a DependencyGraph with nodes added or given more edges (the pending batch, unconfirmed
+ * edges, objects a read has just found): every object `graph` holds exists in the view, with the same
+ * edges unless `changesEdges` says otherwise. A search walks the graph's ids and asks the view, by key,
+ * only about the nodes the graph does not hold and those whose edges it changes (cycles.ts).
+ */
+export interface GraphLayers {
+  readonly graph: DependencyGraph;
+  /** Whether the view gives an object the graph holds other edges; absent: it never does. */
+  readonly changesEdges?: (key: NodeKey) => boolean;
+}
+
+/** The graph under a view and what the view changes, when the view is one of a DependencyGraph. */
+export function layersOf(view: GraphView): GraphLayers | undefined {
+  return view instanceof DependencyGraph ? { graph: view } : view.layered?.();
+}
+
+/** A view's layers: its base's, plus the objects whose edges it changes itself (none when `changesEdges` is absent). */
+export function layersWith(base: GraphView, changesEdges?: (key: NodeKey) => boolean): GraphLayers | undefined {
+  const below = layersOf(base);
+  if (below === undefined || changesEdges === undefined) return below;
+  const under = below.changesEdges;
+  return { graph: below.graph, changesEdges: under === undefined ? changesEdges : (key) => changesEdges(key) || under(key) };
 }
 
 /** traitsOf: some dependsOn entry has a readyExpr. */
@@ -88,6 +115,8 @@ export class DependencyGraph implements GraphView {
   /** The entry ids of an object that names one key twice (parallel to dependsOn); others' are their forward ids. */
   private readonly duplicateEntries = new Map<number, readonly number[]>();
   private lastUpserted = -1;
+  /** Pairs of objects of different kinds with one `ns/name` (mayShareNames). */
+  private sharedNamePairs = 0;
   /** Computed on first use: the hot paths read ids, not keys. */
   private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
   private readonly reverseAt: (IdBag | typeof BULK | undefined)[] = [];
@@ -197,6 +226,7 @@ export class DependencyGraph implements GraphView {
     if (!existed) {
       this.count++;
       this.index.hold(id);
+      this.sharedNamePairs += this.namesakesOf(obj);
     }
     this.objectAt[id] = obj;
     // The entries' ids are written where the new run would go, at the end of `edges`; when the run
@@ -327,6 +357,7 @@ export class DependencyGraph implements GraphView {
   clear(): void {
     this.index.clear();
     this.count = 0;
+    this.sharedNamePairs = 0;
     this.bulkStart = new Int32Array(1);
     this.bulkDependents = new Int32Array(0);
     this.traitsAt = new Uint8Array(64);
@@ -344,6 +375,7 @@ export class DependencyGraph implements GraphView {
     if (id === undefined || this.objectAt[id] === undefined) return false;
     const oldIds = [...this.dependencyIdsOf(id)];
     this.count--;
+    this.sharedNamePairs -= this.namesakesOf(this.objectAt[id]);
     this.objectAt[id] = undefined;
     this.index.drop(id);
     this.traitsAt[id] = 0;
@@ -356,6 +388,26 @@ export class DependencyGraph implements GraphView {
     else this.release(id);
     this.compactEdgesIfWorth();
     return true;
+  }
+
+  /**
+   * Whether two objects of different kinds may share a `ns/name` (a Kustomization and a HelmRelease both
+   * called system/cache): when not, no message needs kinds to tell members apart (messages.ts,
+   * sharedNameIn), and a 5,000-object cycle's message is built without asking that of each member.
+   */
+  mayShareNames(): boolean {
+    return this.sharedNamePairs > 0;
+  }
+
+  /** How many objects of the graph's other kinds have this object's `ns/name` (two lookups, no key built). */
+  private namesakesOf(obj: FluxObject): number {
+    let namesakes = 0;
+    for (const kind of GRAPH_KINDS) {
+      if (kind === obj.kind) continue;
+      const other = this.index.find(kind, obj.namespace, obj.name);
+      if (other >= 0 && this.objectAt[other] !== undefined) namesakes++;
+    }
+    return namesakes;
   }
 
   // --- id-level access for the graph algorithms (cycles, gates); ids are recycled, see above ---
