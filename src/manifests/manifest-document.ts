@@ -33,6 +33,18 @@ export interface ManifestDocument {
    * does not keep the parsed document alive.
    */
   readonly objectLine: () => number;
+  /**
+   * The object's line and each written dependsOn entry's, when the fast reader recorded them all while
+   * reading: an object decoded from it keeps these numbers instead of a way to find them, so nothing of
+   * the document (its text, its line finder) outlives the read.
+   */
+  readonly placed?: PlacedLines;
+}
+
+/** 1-based lines of `metadata.name` and of each `spec.dependsOn` entry. */
+export interface PlacedLines {
+  objectLine: number;
+  entryLines: readonly number[];
 }
 
 
@@ -261,7 +273,7 @@ export function forEachManifestDocument(text: string, file: string, path: string
       continue;
     }
     const start = () => contentLine(chunk) + 1;
-    visit({
+    const doc: ManifestDocument = {
       path,
       file,
       index: index++,
@@ -271,8 +283,16 @@ export function forEachManifestDocument(text: string, file: string, path: string
       value,
       lineOf: (field) => lines.lineOf(field),
       objectLine: () => lines.lineOf(["metadata", "name"]) ?? start(),
-    });
+    };
+    visit(places === undefined || list ? doc : withPlaced(doc, places, chunk.offset));
   }
+}
+
+/** `doc` with its PlacedLines when the fast reader placed its name and every dependsOn entry. */
+function withPlaced(doc: ManifestDocument, places: PlainPlaces, offset: number): ManifestDocument {
+  if (places.nameRow === -1 || places.entryRows.includes(-1)) return doc;
+  const placed: PlacedLines = { objectLine: places.nameRow + 1 + offset, entryLines: places.entryRows.map((row) => row + 1 + offset) };
+  return Object.assign(doc, { placed });
 }
 
 function looksLikeJson(text: string): boolean {
