@@ -115,6 +115,16 @@ function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * text[start, end) as a string of its own. V8 makes a slice of 13 characters or more a view into the
+ * string it came from, so one name kept from a 20 MB file would keep the whole file's text alive for the
+ * run (`check` keeps every object's names). Prefixing a character and slicing it off again makes V8 copy
+ * the characters into a new string (flattening the concatenation) that the view points into instead.
+ */
+function detached(text: string, start: number, end: number): string {
+  return end - start < 13 ? text.slice(start, end) : (" " + text.slice(start, end)).slice(1);
+}
+
 /** Offset of `code` in text[from, to), or -1: a search that never runs past the line. */
 function indexIn(text: string, code: number, from: number, to: number): number {
   for (let i = from; i < to; i++) if (text.charCodeAt(i) === code) return i;
@@ -247,11 +257,11 @@ class PlainReader {
   /** The plain scalar text[start, end) as the core schema reads it, cached when short. */
   private plain(start: number, end: number): unknown {
     const text = this.text;
-    if (end - start > CACHED_LENGTH) return resolvePlain(text.slice(start, end));
+    if (end - start > CACHED_LENGTH) return resolvePlain(detached(text, start, end));
     const slot = slotOf(text, start, end);
     const known = cachedText[slot];
     if (known !== undefined && known.length === end - start && text.startsWith(known, start)) return cachedValue[slot];
-    const raw = text.slice(start, end);
+    const raw = detached(text, start, end);
     const value = resolvePlain(raw);
     cachedText[slot] = raw;
     cachedValue[slot] = value;
@@ -320,7 +330,7 @@ class PlainReader {
   private quoted(open: number, end: number): string {
     const text = this.text;
     const quote = text.charCodeAt(open);
-    const body = text.slice(open + 1, end - 1);
+    const body = detached(text, open + 1, end - 1);
     if (text.charCodeAt(end - 1) !== quote) giveUp();
     if (quote === 0x22) {
       if (body.includes("\\") || body.includes('"')) giveUp();
@@ -578,7 +588,7 @@ class FlowReader {
     if (c === 0x22 || c === 0x27) {
       const close = indexIn(text, c, this.at + 1, this.stop);
       if (close === -1) giveUp();
-      const body = text.slice(this.at + 1, close);
+      const body = detached(text, this.at + 1, close);
       if (c === 0x22 ? body.includes("\\") : text.charCodeAt(close + 1) === 0x27) giveUp();
       this.at = close + 1;
       return body;
@@ -598,6 +608,6 @@ class FlowReader {
     let end = this.at;
     while (end > start && text.charCodeAt(end - 1) === 0x20) end--;
     if (end === start) giveUp(); // an empty entry
-    return resolvePlain(text.slice(start, end));
+    return resolvePlain(detached(text, start, end));
   }
 }
