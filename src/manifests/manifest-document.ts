@@ -4,9 +4,11 @@
 //
 // Speed matters here (a 20 MB file of 50,000 HelmReleases must be read in a few seconds, docs/behaviour.md):
 // values come from plain-yaml.ts for the plain YAML most manifests are (several times faster, held to
-// `yaml` by property tests), else from `yaml` read as go-yaml reads (or JSON.parse for JSON). Lines of
-// individual fields are needed only for the few objects a report names, so they are found on demand by
-// parsing that one document again with `yaml`, which keeps node positions (loaded only then).
+// `yaml` by property tests), else from `yaml` read as go-yaml reads (or JSON.parse for JSON). A report
+// places an object at its `metadata.name` and a dependency problem at its dependsOn entry: the fast
+// reader records those lines while it reads; for other documents they come from one `yaml` parse of the
+// chunk when first asked (`yaml` keeps node positions; loaded only then). Lines of other fields are
+// asked only for an error, and found by parsing that one document again.
 
 import type { Document, LineCounter } from "yaml";
 import { ManifestError } from "./manifest-error.js";
