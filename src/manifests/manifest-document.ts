@@ -40,13 +40,12 @@ export interface ManifestDocument {
    * reading: an object decoded from it keeps these numbers instead of a way to find them, so nothing of
    * the document (its text, its line finder) outlives the read.
    */
-  readonly placed?: PlacedLines;
-}
-
-/** 1-based lines of `metadata.name` and of each `spec.dependsOn` entry. */
-export interface PlacedLines {
-  objectLine: number;
-  entryLines: readonly number[];
+  readonly placed?: {
+    /** 1-based line of `metadata.name`. */
+    objectLine: number;
+    /** 1-based line of each `spec.dependsOn` entry. */
+    entryLines: readonly number[];
+  };
 }
 
 
@@ -293,7 +292,7 @@ export function forEachManifestDocument(text: string, file: string, path: string
 /** `doc` with its PlacedLines when the fast reader placed its name and every dependsOn entry. */
 function withPlaced(doc: ManifestDocument, places: PlainPlaces, offset: number): ManifestDocument {
   if (places.nameRow === -1 || places.entryRows.includes(-1)) return doc;
-  const placed: PlacedLines = { objectLine: places.nameRow + 1 + offset, entryLines: places.entryRows.map((row) => row + 1 + offset) };
+  const placed: ManifestDocument["placed"] = { objectLine: places.nameRow + 1 + offset, entryLines: places.entryRows.map((row) => row + 1 + offset) };
   return Object.assign(doc, { placed });
 }
 
