@@ -33,8 +33,13 @@ function compile(expression: string): ReturnType<typeof parse> | string {
   }
 }
 
+/** cel-go names a key a map lacks "no such key: x" (the message Flux writes on the object); the CEL library here says "field not found". */
+function inCelGoWords(message: string): string {
+  return message.startsWith("field not found: ") ? `no such key: ${message.slice("field not found: ".length)}` : message;
+}
+
 function asResult(expression: string, value: unknown): ReadyExprResult {
-  if (isCelError(value)) return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${value.message}` };
+  if (isCelError(value)) return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${inCelGoWords(value.message)}` };
   if (typeof value !== "boolean") return { ok: false, evalError: `failed to evaluate CEL expression as boolean: '${expression}'` };
   return { ok: true, ready: value };
 }
