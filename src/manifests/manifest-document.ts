@@ -11,6 +11,7 @@
 // asked only for an error, and found by parsing that one document again.
 
 import type { Document, LineCounter } from "yaml";
+import { jsonPlaces } from "./json-places.js";
 import { ManifestError } from "./manifest-error.js";
 import { NOT_PLAIN, parsePlainYaml, ruledOut, type PlainPlaces } from "./plain-yaml.js";
 import { isRecord } from "../runtime/json.js";
@@ -135,6 +136,8 @@ class ChunkLines {
     private readonly chunk: Chunk,
     private readonly list: boolean,
     plain?: PlainPlaces,
+    /** The chunk is JSON (the whole file): its places come from a scan of its text (json-places.ts). */
+    private readonly json = false,
   ) {
     if (plain !== undefined) this.places = [{ startRow: -1, nameRow: plain.nameRow, entryRows: plain.entryRows }];
   }
@@ -180,8 +183,13 @@ class ChunkLines {
     return counter.linePos(node.range[0]).line + this.chunk.offset;
   }
 
-  /** The places of the chunk's objects from one `yaml` parse; the parsed document is not kept. */
+  /** The places of the chunk's objects from one scan of JSON, else one `yaml` parse whose document is not kept. */
   private parsedPlaces(): Places[] {
+    const scanned = this.json ? jsonPlaces(this.chunk.text, this.list) : undefined;
+    if (scanned !== undefined) {
+      this.exact = true;
+      return scanned;
+    }
     const { isCollection, isNode, isSeq } = yamlLibrary();
     const { doc, counter } = this.parse();
     this.exact = true;
@@ -252,7 +260,7 @@ export function forEachManifestDocument(text: string, file: string, path: string
     if (!isPlainObject(value)) continue;
     const items = value["items"];
     const list = typeof value["kind"] === "string" && value["kind"].endsWith("List") && Array.isArray(items);
-    const lines = new ChunkLines(chunk, list, list ? undefined : places);
+    const lines = new ChunkLines(chunk, list, list ? undefined : places, json !== NOT_JSON);
     if (list) {
       // `kubectl get -o yaml|json` output: a List whose items are the objects.
       (items as unknown[]).forEach((item: unknown, i) => {
