@@ -5,7 +5,7 @@
 // the text gives. The rows are those `yaml` gives the same nodes (json-places.test.ts holds them to it).
 
 /** 0-based rows of one object's placed fields; -1 where not written. */
-export interface ObjectRows {
+interface ObjectRows {
   startRow: number;
   nameRow: number;
   entryRows: number[];
