@@ -10,6 +10,7 @@
 import { ALL_FLUX_KINDS, FLUX_KIND_INFO } from "../flux/kinds.js";
 import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates, setFluxFeatureGates } from "../graph/feature-gates.js";
 import type { Keep } from "../graph/field-paths.js";
+import type { ExternalObjects } from "../graph/external-objects.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
@@ -101,7 +102,7 @@ async function connectCluster(kubeconfig: string | undefined): Promise<Connected
 }
 
 /** Every Flux object of the cluster, listed once through serve's caches. */
-async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxObject[]> {
+async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<{ objects: FluxObject[]; externals: ExternalObjects }> {
   const { fluxCodec, ObjectCache } = await import("../cluster/object-cache.js");
   const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
   const { describeError } = await import("../runtime/api-error.js");
@@ -112,6 +113,10 @@ async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxOb
   } catch (error) {
     throw new UsageError(`cannot reach the Kubernetes API at ${where}: ${describeError(error)}; check the kubeconfig, or read files with --from PATH`);
   }
+  // Entries naming other kinds are read as serve reads them: where the served CRDs have the Flux RFC's fields.
+  const { discoverCrossKindDependsOn } = await import("../cluster/cross-kind-discovery.js");
+  const { setCrossKindDependsOn } = await import("../flux/cross-kind.js");
+  setCrossKindDependsOn((await discoverCrossKindDependsOn(kc, timeoutMs)).kinds);
   const { FieldDemand } = await import("../graph/field-demand.js");
   const { nodeKey, nodeOf } = await import("../graph/refs.js");
   const deadline = Date.now() + timeoutMs;
@@ -137,12 +142,16 @@ async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxOb
     }
   };
   try {
-    const objects = await list();
+    const listed = await list();
     // A readyExpr reads fields of its dependencies that a plain list does not keep: list once more, keeping them.
     const demand = new FieldDemand();
     let more = false;
-    for (const object of objects) if (demand.update(nodeOf(object), object).length > 0) more = true;
-    return more ? await list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : objects;
+    for (const object of listed) if (demand.update(nodeOf(object), object).length > 0) more = true;
+    const objects = more ? await list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : listed;
+    // Objects of other kinds that entries name (a ConfigMap, a Deployment): read once, judged as serve judges them.
+    const { readExternalObjects } = await import("../cluster/external-reads.js");
+    const externals = await readExternalObjects(kc, objects, (kind) => demand.keepOfKind(kind), Math.max(1000, deadline - Date.now()));
+    return { objects, externals };
   } finally {
     kc.close();
   }
@@ -187,7 +196,8 @@ export async function runWhy(argv: string[], io: CommandIo): Promise<number> {
   // The kubeconfig is read before the target: KIND/NAME takes its context's namespace.
   const connected = await connectCluster(values.kubeconfig);
   const target = parseTarget(targetText, { ...(values.namespace === undefined ? {} : { given: values.namespace }), fallback: () => connected.namespace ?? "default" });
-  const snapshot = snapshotOfObjects(await clusterObjects(connected.client, timeoutSeconds * 1000), "cluster");
+  const read = await clusterObjects(connected.client, timeoutSeconds * 1000);
+  const snapshot = snapshotOfObjects(read.objects, "cluster", read.externals);
   const id = nodeId(target.kind, target.namespace, target.name);
   const chain = whyChain(snapshot, id);
   const node = snapshot.nodes.find((n) => n.id === id);
