@@ -16,11 +16,14 @@ export const MAX_DELETIONS = 2;
 
 const FNV_PRIME = 0x01000193;
 
-/** The hash of `name` without the characters at `skipA` and `skipB` (-1: none), from the state `seed`. */
-function variantHash(seed: number, name: string, skipA: number, skipB: number): number {
-  let h = seed;
-  for (let i = 0; i < name.length; i++) if (i !== skipA && i !== skipB) h = Math.imul(h ^ name.charCodeAt(i), FNV_PRIME);
-  // murmur3's finaliser: the table masks the low bits.
+/** One FNV step: the state after `h` with the character `c` fed in. */
+function step(h: number, c: number): number {
+  return Math.imul(h ^ c, FNV_PRIME);
+}
+
+/** The state `h` with name[from, end) fed in, finished (murmur3's finaliser spreads the high bits down). */
+function finish(h: number, name: string, from: number): number {
+  for (let i = from; i < name.length; i++) h = step(h, name.charCodeAt(i));
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -28,22 +31,34 @@ function variantHash(seed: number, name: string, skipA: number, skipB: number): 
   return h ^ (h >>> 16);
 }
 
+/** The state after each prefix of the name last given to `variants` (reused: no allocation per name). */
+let prefixState = new Int32Array(64);
+
 /**
  * The hashes of every variant of `name` with up to `deletions` (≤ 2) characters deleted, into `out` from
- * 0; returns how many. `out` must hold variantCount(name.length) entries.
+ * 0; returns how many. `out` must hold variantCount(name.length) entries. A variant's hash is the FNV
+ * hash of its characters from the state `seed`; the states after each prefix are computed once, so a
+ * variant costs only the characters after its last deletion.
  */
 function variants(seed: number, name: string, deletions: number, out: Int32Array): number {
+  const length = name.length;
+  if (prefixState.length <= length) prefixState = new Int32Array(length * 2 + 1);
+  const prefix = prefixState;
+  prefix[0] = seed;
+  for (let i = 0; i < length; i++) prefix[i + 1] = step(prefix[i]!, name.charCodeAt(i));
   let count = 0;
-  out[count++] = variantHash(seed, name, -1, -1);
+  out[count++] = finish(prefix[length]!, name, length);
   if (deletions < 1) return count;
-  for (let a = 0; a < name.length; a++) {
+  for (let a = 0; a < length; a++) {
     // Deleting either of two equal neighbours gives one variant: enter it once.
     if (a > 0 && name.charCodeAt(a) === name.charCodeAt(a - 1)) continue;
-    out[count++] = variantHash(seed, name, a, -1);
+    out[count++] = finish(prefix[a]!, name, a + 1);
     if (deletions < 2) continue;
-    for (let b = a + 1; b < name.length; b++) {
-      if (b > a + 1 && name.charCodeAt(b) === name.charCodeAt(b - 1)) continue;
-      out[count++] = variantHash(seed, name, a, b);
+    // `between`: the state after name[0, a) and name(a, b).
+    let between = prefix[a]!;
+    for (let b = a + 1; b < length; b++) {
+      if (!(b > a + 1 && name.charCodeAt(b) === name.charCodeAt(b - 1))) out[count++] = finish(between, name, b + 1);
+      between = step(between, name.charCodeAt(b));
     }
   }
   return count;
