@@ -159,18 +159,35 @@ export class DependencyGraph implements GraphView {
    * come without a change (`check`), the names within two edits come from the index's deletion
    * neighbourhood instead (docs/architecture.md, "Did you mean"): all of them when closeness allows at
    * most two edits, or when there are enough of them that none three edits away can make the list
-   * (suggestKeys keeps SUGGESTIONS_SHOWN; one more, as the dependent itself may be among them).
+   * (suggestKeys keeps SUGGESTIONS_SHOWN; one more, as the dependent itself may be among them). Of those
+   * only the SUGGESTIONS_SHOWN + 1 closest are given: no other can make the list.
    */
   suggestionCandidates(missing: NodeKey): NodeKey[] {
     const { kind, namespace, name } = splitNodeKey(missing);
     const close = closeness(name);
     const near = this.index.nearNames(kind, namespace, name, Math.min(close, MAX_DELETIONS));
     if (near !== undefined) {
+      // Only the closest few can make the list (suggestKeys orders a namespace's names by edits, then
+      // key), so only they are handed on, and a name is weighed only as far as the last of them.
+      const kept = SUGGESTIONS_SHOWN + 1;
       const keys: NodeKey[] = [];
+      const edits: number[] = [];
       const nameAt = kind.length + namespace.length + 2;
       for (const id of near) {
+        if (this.objectAt[id] === undefined) continue;
         const key = this.index.keyOf(id);
-        if (this.objectAt[id] !== undefined && boundedEditDistance(name, key, MAX_DELETIONS, nameAt) <= MAX_DELETIONS) keys.push(key);
+        const full = keys.length === kept;
+        const limit = full ? edits[kept - 1]! : MAX_DELETIONS;
+        const distance = boundedEditDistance(name, key, limit, nameAt);
+        if (distance > limit || (full && distance === limit && key > keys[kept - 1]!)) continue;
+        if (full) {
+          keys.pop();
+          edits.pop();
+        }
+        let at = keys.length;
+        while (at > 0 && (edits[at - 1]! > distance || (edits[at - 1] === distance && keys[at - 1]! > key))) at--;
+        keys.splice(at, 0, key);
+        edits.splice(at, 0, distance);
       }
       if (close <= MAX_DELETIONS || keys.length > SUGGESTIONS_SHOWN) {
         // The same name in another namespace (a forgotten `namespace:`): the lookup below holds those too.
