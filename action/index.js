@@ -7414,6 +7414,8 @@ function oneOf(value, allowed, flag, fallback) {
 }
 
 // src/graph/refs.ts
+var GRAPH_KIND_RECORD = { HelmRelease: true, Kustomization: true, ResourceSet: true };
+var GRAPH_KINDS = Object.keys(GRAPH_KIND_RECORD);
 function objectKey(namespace, name) {
   return namespace === "" ? name : `${namespace}/${name}`;
 }
@@ -7447,8 +7449,11 @@ function splitKey(key) {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 function entryNamespace(dependent, entry) {
-  if (dependent.kind === "ResourceSet") return entry.namespace ?? "";
+  if (dependent.kind === "ResourceSet" || isCrossKindEntry(dependent, entry)) return entry.namespace ?? "";
   return entry.namespace === void 0 || entry.namespace === "" ? dependent.namespace : entry.namespace;
+}
+function isCrossKindEntry(dependent, entry) {
+  return dependent.kind !== "ResourceSet" && entry.kind !== void 0 && entry.kind !== "" && entry.kind !== dependent.kind;
 }
 var NAMESPACED_KINDS = /* @__PURE__ */ new Set([
   "ConfigMap",
@@ -7507,6 +7512,7 @@ function resolveDependencies(obj) {
     const resolved = { node: nodeKey(kind, namespace, entry.name), kind, key: objectKey(namespace, entry.name), name: entry.name, namespace, index };
     if (entry.readyExpr !== void 0 && entry.readyExpr !== "") resolved.readyExpr = entry.readyExpr;
     if (entry.ready === true) resolved.ready = true;
+    if (entry.ready === false && obj.kind !== "ResourceSet") resolved.ready = false;
     return resolved;
   });
 }
@@ -7523,27 +7529,35 @@ function isValidNamespaceName(namespace) {
 // src/graph/deletion-index.ts
 var MAX_DELETIONS = 2;
 var FNV_PRIME = 16777619;
-var EMPTY = -1;
-function variantHash(seed, name, skipA, skipB) {
-  let h = seed;
-  for (let i = 0; i < name.length; i++) if (i !== skipA && i !== skipB) h = Math.imul(h ^ name.charCodeAt(i), FNV_PRIME);
+function step(h, c) {
+  return Math.imul(h ^ c, FNV_PRIME);
+}
+function finish(h, name, from) {
+  for (let i = from; i < name.length; i++) h = step(h, name.charCodeAt(i));
   h ^= h >>> 16;
   h = Math.imul(h, 2246822507);
   h ^= h >>> 13;
   h = Math.imul(h, 3266489909);
   return h ^ h >>> 16;
 }
+var prefixState = new Int32Array(64);
 function variants(seed, name, deletions, out) {
+  const length = name.length;
+  if (prefixState.length <= length) prefixState = new Int32Array(length * 2 + 1);
+  const prefix = prefixState;
+  prefix[0] = seed;
+  for (let i = 0; i < length; i++) prefix[i + 1] = step(prefix[i], name.charCodeAt(i));
   let count = 0;
-  out[count++] = variantHash(seed, name, -1, -1);
+  out[count++] = finish(prefix[length], name, length);
   if (deletions < 1) return count;
-  for (let a = 0; a < name.length; a++) {
+  for (let a = 0; a < length; a++) {
     if (a > 0 && name.charCodeAt(a) === name.charCodeAt(a - 1)) continue;
-    out[count++] = variantHash(seed, name, a, -1);
+    out[count++] = finish(prefix[a], name, a + 1);
     if (deletions < 2) continue;
-    for (let b = a + 1; b < name.length; b++) {
-      if (b > a + 1 && name.charCodeAt(b) === name.charCodeAt(b - 1)) continue;
-      out[count++] = variantHash(seed, name, a, b);
+    let between = prefix[a];
+    for (let b = a + 1; b < length; b++) {
+      if (!(b > a + 1 && name.charCodeAt(b) === name.charCodeAt(b - 1))) out[count++] = finish(between, name, b + 1);
+      between = step(between, name.charCodeAt(b));
     }
   }
   return count;
@@ -7551,10 +7565,15 @@ function variants(seed, name, deletions, out) {
 function variantCount(length) {
   return 1 + length + length * (length - 1) / 2;
 }
+var TWO_32 = 4294967296;
 var DeletionIndex = class {
+  /** Every entry's variant hash, sorted: ascending within a bucket, buckets in order of their top bits. */
   hashes;
+  /** The name id of each entry, beside its hash. */
   ids;
-  mask;
+  /** Where bucket b's entries start (b: a hash's top `bits` bits); one more for the end. */
+  bucketStart;
+  shift;
   stamp = new Uint32Array(0);
   epoch = 0;
   /** Room for the variants of the longest name seen (reused by every call). */
@@ -7566,23 +7585,50 @@ var DeletionIndex = class {
       entries += variantCount(name.length);
       if (id + 1 > capacity) capacity = id + 1;
     }
-    let size = 64;
-    while (size < 1.4 * entries) size *= 2;
-    this.mask = size - 1;
-    this.hashes = new Int32Array(size);
-    this.ids = new Int32Array(size).fill(EMPTY);
+    let bits = 11;
+    while (bits < 24 && entries >> bits > 16) bits++;
+    this.shift = 32 - bits;
+    const buckets = 1 << bits;
+    const start = new Int32Array(buckets + 1);
+    this.forEachEntry(names, (hash) => start[(hash >>> this.shift) + 1]++);
+    for (let b = 0; b < buckets; b++) start[b + 1] += start[b];
+    const filled = start.slice(0, buckets);
+    const hashes = new Int32Array(start[buckets]);
+    const ids = new Int32Array(start[buckets]);
+    this.forEachEntry(names, (hash, id) => {
+      const at2 = filled[hash >>> this.shift]++;
+      hashes[at2] = hash;
+      ids[at2] = id;
+    });
+    const lowMask = 2 ** this.shift - 1;
+    let keys = new Float64Array(64);
+    for (let b = 0; b < buckets; b++) {
+      const from = start[b];
+      const count = start[b + 1] - from;
+      if (count < 2) continue;
+      if (keys.length < count) keys = new Float64Array(count * 2);
+      for (let i = 0; i < count; i++) keys[i] = (hashes[from + i] & lowMask) * TWO_32 + (ids[from + i] >>> 0);
+      const sorted = keys.subarray(0, count).sort();
+      const top = hashes[from] & ~lowMask;
+      for (let i = 0; i < count; i++) {
+        const key = sorted[i];
+        const low = Math.floor(key / TWO_32);
+        hashes[from + i] = top | low;
+        ids[from + i] = key - low * TWO_32;
+      }
+    }
+    this.hashes = hashes;
+    this.ids = ids;
+    this.bucketStart = start;
+    this.stamp = new Uint32Array(capacity);
+  }
+  /** Calls `visit` with every (variant hash, id) entry of `names`. */
+  forEachEntry(names, visit) {
     for (const { id, group, name } of names) {
       const out = this.variantsOf(name.length);
       const count = variants(group, name, MAX_DELETIONS, out);
-      for (let i = 0; i < count; i++) {
-        const hash = out[i];
-        let at = hash & this.mask;
-        while (this.ids[at] !== EMPTY) at = at + 1 & this.mask;
-        this.hashes[at] = hash;
-        this.ids[at] = id;
-      }
+      for (let i = 0; i < count; i++) visit(out[i], id);
     }
-    this.stamp = new Uint32Array(capacity);
   }
   variantsOf(length) {
     const needed = variantCount(length);
@@ -7601,12 +7647,20 @@ var DeletionIndex = class {
     const found = [];
     const out = this.variantsOf(name.length);
     const count = variants(group, name, Math.min(edits, MAX_DELETIONS), out);
-    const { hashes, ids, stamp, mask, epoch } = this;
+    const { hashes, ids, stamp, epoch, bucketStart, shift } = this;
     for (let i = 0; i < count; i++) {
       const hash = out[i];
-      for (let at = hash & mask; ids[at] !== EMPTY; at = at + 1 & mask) {
-        const id = ids[at];
-        if (hashes[at] !== hash || stamp[id] === epoch) continue;
+      const bucket = hash >>> shift;
+      let low = bucketStart[bucket];
+      let high = bucketStart[bucket + 1];
+      while (low < high) {
+        const middle = low + high >>> 1;
+        if (hashes[middle] < hash) low = middle + 1;
+        else high = middle;
+      }
+      for (let at2 = low; at2 < hashes.length && hashes[at2] === hash; at2++) {
+        const id = ids[at2];
+        if (stamp[id] === epoch) continue;
         stamp[id] = epoch;
         found.push(id);
       }
@@ -7619,13 +7673,13 @@ var DeletionIndex = class {
 var FNV_OFFSET = 2166136261 | 0;
 var FNV_PRIME2 = 16777619;
 var SLASH = 47;
-var EMPTY2 = 0;
+var EMPTY = 0;
 var SLOT = 4;
 var NOT_BYTES = -1;
 var NO_IDS = /* @__PURE__ */ new Set();
 var LOOKUPS_BEFORE_INDEX = 64;
-function matchesAt(key, part, at) {
-  for (let i = 0; i < part.length; i++) if (key.charCodeAt(at + i) !== part.charCodeAt(i)) return false;
+function matchesAt(key, part, at2) {
+  for (let i = 0; i < part.length; i++) if (key.charCodeAt(at2 + i) !== part.charCodeAt(i)) return false;
   return true;
 }
 function hashInto(hash, text) {
@@ -7639,23 +7693,23 @@ function kindHash(kind) {
 function prefixHash(kindState, namespace) {
   return Math.imul(hashInto(kindState, namespace) ^ SLASH, FNV_PRIME2);
 }
-function finish(hash) {
+function finish2(hash) {
   let h = hash ^ hash >>> 16;
   h = Math.imul(h, 2246822507);
   h ^= h >>> 13;
   h = Math.imul(h, 3266489909);
   return h ^ h >>> 16;
 }
-function writeBytes(bytes, at, key) {
+function writeBytes(bytes, at2, key) {
   for (let i = 0; i < key.length; i++) {
     const code = key.charCodeAt(i);
     if (code > 255) return false;
-    bytes[at + i] = code;
+    bytes[at2 + i] = code;
   }
   return true;
 }
-function bytesMatch(bytes, part, at) {
-  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part.charCodeAt(i)) return false;
+function bytesMatch(bytes, part, at2) {
+  for (let i = 0; i < part.length; i++) if (bytes[at2 + i] !== part.charCodeAt(i)) return false;
   return true;
 }
 function grown(array, length) {
@@ -7729,7 +7783,7 @@ var NodeIndex = class {
   }
   /** The id of `kind/namespace/name`, or -1. */
   find(kind, namespace, name) {
-    return this.probe(kind, namespace, name, finish(hashInto(this.prefixOf(kind, namespace), name)));
+    return this.probe(kind, namespace, name, finish2(hashInto(this.prefixOf(kind, namespace), name)));
   }
   /**
    * The id of `kind/namespace/name`, a new one if need be; a new id is returned as `-(id + 1)`. The
@@ -7737,7 +7791,7 @@ var NodeIndex = class {
    */
   findOrAdd(kind, namespace, name) {
     const prefix = this.prefixOf(kind, namespace);
-    const hash = finish(hashInto(prefix, name));
+    const hash = finish2(hashInto(prefix, name));
     const id = this.probe(kind, namespace, name, hash);
     return id >= 0 ? id : -(this.addHashed(kind, namespace, name, prefix, hash) + 1);
   }
@@ -7746,14 +7800,14 @@ var NodeIndex = class {
     const length = kind.length + namespace.length + name.length + 2;
     const slots = this.slots;
     const mask = this.mask;
-    for (let at = hash & mask; ; at = at + 1 & mask) {
-      const slot = slots[SLOT * at];
-      if (slot === EMPTY2) return -1;
-      if (slots[SLOT * at + 1] !== hash) continue;
-      const bytesLength = slots[SLOT * at + 3];
+    for (let at2 = hash & mask; ; at2 = at2 + 1 & mask) {
+      const slot = slots[SLOT * at2];
+      if (slot === EMPTY) return -1;
+      if (slots[SLOT * at2 + 1] !== hash) continue;
+      const bytesLength = slots[SLOT * at2 + 3];
       if (bytesLength === length) {
         const bytes = this.bytes;
-        const offset = slots[SLOT * at + 2];
+        const offset = slots[SLOT * at2 + 2];
         if (bytesMatch(bytes, name, offset + length - name.length) && bytesMatch(bytes, namespace, offset + kind.length + 1) && bytesMatch(bytes, kind, offset)) {
           return slot - 1;
         }
@@ -7767,15 +7821,15 @@ var NodeIndex = class {
   }
   /** The id of a whole key, or -1. */
   findKey(key) {
-    const hash = finish(hashInto(FNV_OFFSET, key));
+    const hash = finish2(hashInto(FNV_OFFSET, key));
     const slots = this.slots;
     const mask = this.mask;
-    for (let at = hash & mask; ; at = at + 1 & mask) {
-      const slot = slots[SLOT * at];
-      if (slot === EMPTY2) return -1;
-      if (slots[SLOT * at + 1] !== hash) continue;
-      const bytesLength = slots[SLOT * at + 3];
-      if (bytesLength === key.length ? bytesMatch(this.bytes, key, slots[SLOT * at + 2]) : bytesLength === NOT_BYTES && this.keyAt[slot - 1] === key) {
+    for (let at2 = hash & mask; ; at2 = at2 + 1 & mask) {
+      const slot = slots[SLOT * at2];
+      if (slot === EMPTY) return -1;
+      if (slots[SLOT * at2 + 1] !== hash) continue;
+      const bytesLength = slots[SLOT * at2 + 3];
+      if (bytesLength === key.length ? bytesMatch(this.bytes, key, slots[SLOT * at2 + 2]) : bytesLength === NOT_BYTES && this.keyAt[slot - 1] === key) {
         return slot - 1;
       }
     }
@@ -7783,7 +7837,7 @@ var NodeIndex = class {
   /** A new id for `kind/namespace/name`, which find() has just not found. */
   add(kind, namespace, name) {
     const prefix = this.prefixOf(kind, namespace);
-    return this.addHashed(kind, namespace, name, prefix, finish(hashInto(prefix, name)));
+    return this.addHashed(kind, namespace, name, prefix, finish2(hashInto(prefix, name)));
   }
   addHashed(kind, namespace, name, prefix, hash) {
     const id = this.freeIds.pop() ?? this.keyAt.length;
@@ -7798,7 +7852,7 @@ var NodeIndex = class {
     this.keyAt[id] = key;
     this.hashAt[id] = hash;
     this.prefixAt[id] = prefix;
-    this.nameHashAt[id] = finish(hashInto(FNV_OFFSET, name));
+    this.nameHashAt[id] = finish2(hashInto(FNV_OFFSET, name));
     this.storeBytes(id, key);
     if (2 * (this.used + 1) > this.mask + 1) this.resize(2 * (this.mask + 1));
     this.place(id);
@@ -7820,17 +7874,17 @@ var NodeIndex = class {
     this.changed();
     const slots = this.slots;
     const mask = this.mask;
-    let at = this.hashAt[id] & mask;
-    while (slots[SLOT * at] !== id + 1) at = at + 1 & mask;
-    let hole = at;
-    for (let next = hole + 1 & mask; slots[SLOT * next] !== EMPTY2; next = next + 1 & mask) {
+    let at2 = this.hashAt[id] & mask;
+    while (slots[SLOT * at2] !== id + 1) at2 = at2 + 1 & mask;
+    let hole = at2;
+    for (let next = hole + 1 & mask; slots[SLOT * next] !== EMPTY; next = next + 1 & mask) {
       const home = slots[SLOT * next + 1] & mask;
       const between = hole <= next ? home > hole && home <= next : home > hole || home <= next;
       if (between) continue;
       slots.copyWithin(SLOT * hole, SLOT * next, SLOT * next + SLOT);
       hole = next;
     }
-    slots[SLOT * hole] = EMPTY2;
+    slots[SLOT * hole] = EMPTY;
     this.used--;
     this.drop(id);
     this.keyAt[id] = "";
@@ -7902,7 +7956,7 @@ var NodeIndex = class {
   /** The held ids of `kind` named `name` in another namespace than `namespace`. */
   sameName(kind, namespace, name) {
     const prefix = this.prefixOf(kind, namespace);
-    const nameHash = finish(hashInto(FNV_OFFSET, name));
+    const nameHash = finish2(hashInto(FNV_OFFSET, name));
     const kindPrefix = `${kind}/`;
     const groups = this.groups ?? this.makeGroups();
     const ids = [];
@@ -8009,42 +8063,65 @@ var NodeIndex = class {
     const slots = this.slots;
     const mask = this.mask;
     const hash = this.hashAt[id];
-    let at = hash & mask;
-    while (slots[SLOT * at] !== EMPTY2) at = at + 1 & mask;
-    slots[SLOT * at] = id + 1;
-    slots[SLOT * at + 1] = hash;
-    slots[SLOT * at + 2] = this.bytesAt[id];
-    slots[SLOT * at + 3] = this.bytesLengthAt[id];
+    let at2 = hash & mask;
+    while (slots[SLOT * at2] !== EMPTY) at2 = at2 + 1 & mask;
+    slots[SLOT * at2] = id + 1;
+    slots[SLOT * at2 + 1] = hash;
+    slots[SLOT * at2 + 2] = this.bytesAt[id];
+    slots[SLOT * at2 + 3] = this.bytesLengthAt[id];
   }
   /** A table of `size` slots, every id in use placed again. */
   resize(size) {
     const old = this.slots;
     this.slots = new Int32Array(SLOT * size);
     this.mask = size - 1;
-    for (let at = 0; at < old.length; at += SLOT) if (old[at] !== EMPTY2) this.place(old[at] - 1);
+    for (let at2 = 0; at2 < old.length; at2 += SLOT) if (old[at2] !== EMPTY) this.place(old[at2] - 1);
   }
 };
 
 // src/graph/kstatus.ts
 var CURRENT = Object.freeze({ status: "Current", message: "Resource is current" });
 
-// src/graph/messages.ts
-var ARROW = " \u2192 ";
+// src/graph/cycle-path.ts
 var MAX_CYCLE_SHOWN = 12;
-function cycleMessage(nodes, ambiguous) {
-  const objects = nodes.length - 1;
+function isCyclePath(cycle) {
+  return !Array.isArray(cycle);
+}
+function shownPositions(nodes) {
+  if (nodes - 1 <= MAX_CYCLE_SHOWN) return Array.from({ length: Math.max(nodes, 0) }, (_, i) => i);
   const half = MAX_CYCLE_SHOWN / 2;
-  const shown = objects <= MAX_CYCLE_SHOWN ? nodes : [...nodes.slice(0, half), ...nodes.slice(nodes.length - half - 1)];
-  const first = nodes.length === 0 ? "" : kindOfNode(nodes[0]);
-  const withKinds = nodes.some((node) => node.startsWith("ResourceSet/") || !hasKind(node, first)) || ambiguous !== void 0 && nodes.some(ambiguous);
-  const words2 = shown.map((node) => withKinds ? withKind(node) : objectKeyOf(node));
-  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${words2.join(ARROW)}`;
-  return `dependency cycle ${[...words2.slice(0, half), `\u2026 ${objects - MAX_CYCLE_SHOWN} more \u2026`, ...words2.slice(half)].join(ARROW)}`;
+  return [...Array.from({ length: half }, (_, i) => i), ...Array.from({ length: half + 1 }, (_, i) => nodes - half - 1 + i)];
+}
+function cyclePathOf(nodes) {
+  let crosses;
+  return {
+    objects: nodes.length - 1,
+    shown: shownPositions(nodes.length).map((i) => nodes[i]),
+    get crossesKinds() {
+      if (crosses === void 0) {
+        const first = nodes.length === 0 ? "" : kindOfNode(nodes[0]);
+        crosses = nodes.some((node) => node.startsWith("ResourceSet/") || !hasKind(node, first));
+      }
+      return crosses;
+    },
+    some: (test) => nodes.some(test)
+  };
 }
 function hasKind(node, kind) {
   const firstSlash = node.indexOf("/");
   const isNode = firstSlash >= 0 && node.indexOf("/", firstSlash + 1) >= 0;
   return kind === "" ? !isNode : isNode && firstSlash === kind.length && node.startsWith(kind);
+}
+
+// src/graph/messages.ts
+var ARROW = " \u2192 ";
+function cycleMessage(cycle, ambiguous) {
+  const path = isCyclePath(cycle) ? cycle : cyclePathOf(cycle);
+  const half = MAX_CYCLE_SHOWN / 2;
+  const withKinds = path.crossesKinds || ambiguous !== void 0 && path.some(ambiguous);
+  const words2 = path.shown.map((node) => withKinds ? withKind(node) : objectKeyOf(node));
+  if (path.objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${words2.join(ARROW)}`;
+  return `dependency cycle ${[...words2.slice(0, half), `\u2026 ${path.objects - MAX_CYCLE_SHOWN} more \u2026`, ...words2.slice(half)].join(ARROW)}`;
 }
 function cycleProblemMessage(cycle, ambiguous, places = []) {
   const unique = [...new Set(places)];
@@ -8052,19 +8129,21 @@ function cycleProblemMessage(cycle, ambiguous, places = []) {
   const across = files.size > 1 ? ` (defined at ${unique.join(", ")})` : "";
   return `${cycleMessage(cycle, ambiguous)}${across}: remove one of these dependsOn entries`;
 }
-var GRAPH_KINDS = { HelmRelease: true, Kustomization: true, ResourceSet: true };
 function sharedNameIn(has) {
   return (node) => {
     const kind = kindOfNode(node);
     const object = objectKeyOf(node);
-    return Object.keys(GRAPH_KINDS).some((other) => other !== kind && has(`${other}/${object}`));
+    return GRAPH_KINDS.some((other) => other !== kind && has(`${other}/${object}`));
   };
 }
 function withKind(node) {
   return `${kindOfNode(node)} ${objectKeyOf(node)}`;
 }
-function namespaceNeededMessage(index, kind, namespace) {
-  return `dependsOn[${index}]: ${kind} dependencies need a namespace: the Flux Operator looks it up verbatim (add namespace: ${namespace})`;
+function namespaceNeededMessage(index, kind, namespace, who = "the Flux Operator") {
+  return `dependsOn[${index}]: ${kind} dependencies need a namespace: ${who} looks it up verbatim (add namespace: ${namespace})`;
+}
+function controllerOf(dependentKind) {
+  return dependentKind === "HelmRelease" ? "helm-controller" : dependentKind === "Kustomization" ? "kustomize-controller" : "the Flux Operator";
 }
 function selfDependencyMessage(object) {
   return `${object} depends on itself: remove that dependsOn entry`;
@@ -8174,21 +8253,21 @@ function fieldsRead(root, variables) {
 }
 function chainOf(expr) {
   const path = [];
-  let at = expr;
+  let at2 = expr;
   for (; ; ) {
-    const kind = at?.exprKind;
+    const kind = at2?.exprKind;
     if (kind === void 0) return void 0;
     if (kind.case === "identExpr") return { root: kind.value.name, path: path.reverse() };
     if (kind.case === "selectExpr") {
       path.push(kind.value.field);
-      at = kind.value.operand;
+      at2 = kind.value.operand;
       continue;
     }
     if (kind.case === "callExpr" && (kind.value.function === "_[_]" || kind.value.function === "_?._" || kind.value.function === "_[?_]") && kind.value.args.length === 2) {
       const key = kind.value.args[1]?.exprKind;
       if (key?.case === "constExpr" && key.value.constantKind.case === "stringValue") {
         path.push(key.value.constantKind.value);
-        at = kind.value.args[0];
+        at2 = kind.value.args[0];
         continue;
       }
     }
@@ -8220,8 +8299,8 @@ function projectFields(raw, keep) {
       const copied = copyJson(value);
       if (copied !== void 0) (out ??= {})[field] = copied;
     } else {
-      const nested = projectFields(value, sub);
-      if (nested !== void 0) (out ??= {})[field] = nested;
+      const nested2 = projectFields(value, sub);
+      if (nested2 !== void 0) (out ??= {})[field] = nested2;
       else if (!isPlainObject(value)) {
         const copied = copyJson(value);
         if (copied !== void 0) (out ??= {})[field] = copied;
@@ -15354,12 +15433,12 @@ var decodeRanges = (str4, isStride1) => {
   const res = decodeVLQ(str4);
   const numRanges = isStride1 ? res.length / 2 : res.length / 3;
   const out = new Uint32Array(numRanges * 3);
-  let current = 0, resIdx = 0;
+  let current2 = 0, resIdx = 0;
   for (let i = 0; i < numRanges; i++) {
-    current += res[resIdx++];
-    out[i * 3] = current;
-    current += res[resIdx++];
-    out[i * 3 + 1] = current;
+    current2 += res[resIdx++];
+    out[i * 3] = current2;
+    current2 += res[resIdx++];
+    out[i * 3 + 1] = current2;
     out[i * 3 + 2] = isStride1 ? 1 : res[resIdx++];
   }
   return out;
@@ -19049,7 +19128,7 @@ var RE2 = class _RE2 {
           break;
       }
     };
-    let current = /* @__PURE__ */ new Set();
+    let current2 = /* @__PURE__ */ new Set();
     let next = /* @__PURE__ */ new Set();
     let prevRune = -1;
     if (pos > 0) {
@@ -19063,10 +19142,10 @@ var RE2 = class _RE2 {
       const context = emptyOpContext(prevRune, rune);
       if (anchor === UNANCHORED || i === pos) {
         const visited2 = /* @__PURE__ */ new Set();
-        addState(current, visited2, prog.start, context);
+        addState(current2, visited2, prog.start, context);
       }
       if (anchor !== ANCHOR_BOTH) {
-        for (const pc of current) {
+        for (const pc of current2) {
           const inst = prog.getInst(pc);
           if (inst.op === Inst.MATCH) {
             return true;
@@ -19076,7 +19155,7 @@ var RE2 = class _RE2 {
       if (i >= endPos || width === 0)
         break;
       next.clear();
-      for (const pc of current) {
+      for (const pc of current2) {
         const inst = prog.getInst(pc);
         if (Inst.isRuneOp(inst.op) && inst.matchRune(rune)) {
           const nextContext = emptyOpContext(rune, i + width < endPos ? input2.step(i + width) >> 3 : -1);
@@ -19091,13 +19170,13 @@ var RE2 = class _RE2 {
         addState(next, visited2, prog.start, nextContext);
       }
       prevRune = rune;
-      [current, next] = [next, current];
+      [current2, next] = [next, current2];
       i += width - 1;
     }
     const endContext = emptyOpContext(prevRune, -1);
     const visited = /* @__PURE__ */ new Set();
     const finalSet = /* @__PURE__ */ new Set();
-    for (const pc of current) {
+    for (const pc of current2) {
       addState(finalSet, visited, pc, endContext);
     }
     for (const pc of finalSet) {
@@ -19900,25 +19979,25 @@ var Builder = class {
       this.newIdentExpr(offset, accuVarName)
     ]));
   }
-  expandMapMacro(offset, target, x, step) {
+  expandMapMacro(offset, target, x, step2) {
     return this.newListMacro(offset, target, x, this.newCallExpr(offset, "_+_", [
       this.newIdentExpr(offset, accuVarName),
-      this.newListExpr(offset, [step])
+      this.newListExpr(offset, [step2])
     ]));
   }
-  expandMapFilterMacro(offset, target, x, test, step) {
+  expandMapFilterMacro(offset, target, x, test, step2) {
     return this.newListMacro(offset, target, x, this.newCallExpr(offset, "_?_:_", [
       test,
       this.newCallExpr(offset, "_+_", [
         this.newIdentExpr(offset, accuVarName),
-        this.newListExpr(offset, [step])
+        this.newListExpr(offset, [step2])
       ]),
       this.newIdentExpr(offset, accuVarName)
     ]));
   }
-  expandFilterMacro(offset, target, x, step) {
+  expandFilterMacro(offset, target, x, step2) {
     return this.newListMacro(offset, target, x, this.newCallExpr(offset, "_?_:_", [
-      step,
+      step2,
       this.newCallExpr(offset, "_+_", [
         this.newIdentExpr(offset, accuVarName),
         this.newListExpr(offset, [this.newIdentExpr(offset, x)])
@@ -19926,7 +20005,7 @@ var Builder = class {
       this.newIdentExpr(offset, accuVarName)
     ]));
   }
-  expandExistsOne(offset, iterRange, iterVar, step) {
+  expandExistsOne(offset, iterRange, iterVar, step2) {
     return this.nextExpr(offset, {
       case: "comprehensionExpr",
       value: {
@@ -19945,7 +20024,7 @@ var Builder = class {
           value: true
         }),
         loopStep: this.newCallExpr(offset, "_?_:_", [
-          step,
+          step2,
           this.newCallExpr(offset, "_+_", [
             this.newIdentExpr(offset, accuVarName),
             this.newConstExpr(offset, {
@@ -26498,9 +26577,9 @@ var Planner = class {
     const accu = this.plan(value.accuInit);
     const iterRange = this.plan(value.iterRange);
     const cond = this.plan(value.loopCondition);
-    const step = this.plan(value.loopStep);
+    const step2 = this.plan(value.loopStep);
     const result = this.plan(value.result);
-    return new EvalFold(id, value.accuVar, value.iterVar, iterRange, accu, cond, step, result);
+    return new EvalFold(id, value.accuVar, value.iterVar, iterRange, accu, cond, step2, result);
   }
   planSelect(id, expr) {
     if (expr.operand === void 0) {
@@ -26979,14 +27058,14 @@ var EvalFold = class {
   cond;
   step;
   result;
-  constructor(id, accuVar, iterVar, iterRange, accu, cond, step, result) {
+  constructor(id, accuVar, iterVar, iterRange, accu, cond, step2, result) {
     this.id = id;
     this.accuVar = accuVar;
     this.iterVar = iterVar;
     this.iterRange = iterRange;
     this.accu = accu;
     this.cond = cond;
-    this.step = step;
+    this.step = step2;
     this.result = result;
   }
   eval(ctx) {
@@ -27598,6 +27677,418 @@ var strings_default = [
   celMethod("format", STRING6, [LIST_DYN], STRING6, format)
 ];
 
+// src/graph/flux-typed-view.ts
+var OBJECT_META = `
+  kind omit
+  apiVersion omit
+  metadata struct
+  metadata.name omit
+  metadata.generateName omit
+  metadata.namespace omit
+  metadata.selfLink omit
+  metadata.uid omit
+  metadata.resourceVersion omit
+  metadata.generation omit
+  metadata.creationTimestamp time
+  metadata.deletionTimestamp time?
+  metadata.labels omit
+  metadata.annotations omit
+  metadata.ownerReferences omit
+  metadata.finalizers omit
+  metadata.managedFields omit
+`;
+var HELM_RELEASE_V2 = `
+  spec struct
+  spec.chart.metadata.labels omit
+  spec.chart.metadata.annotations omit
+  spec.chart.spec struct
+  spec.chart.spec.chart ""
+  spec.chart.spec.version omit
+  spec.chart.spec.sourceRef struct
+  spec.chart.spec.sourceRef.apiVersion omit
+  spec.chart.spec.sourceRef.kind omit
+  spec.chart.spec.sourceRef.name ""
+  spec.chart.spec.sourceRef.namespace omit
+  spec.chart.spec.interval duration?
+  spec.chart.spec.reconcileStrategy omit
+  spec.chart.spec.valuesFiles omit
+  spec.chart.spec.ignoreMissingValuesFiles omit
+  spec.chart.spec.verify.provider ""
+  spec.chart.spec.verify.secretRef.name ""
+  spec.chartRef.apiVersion omit
+  spec.chartRef.kind ""
+  spec.chartRef.name ""
+  spec.chartRef.namespace omit
+  spec.interval duration
+  spec.kubeConfig.configMapRef.name ""
+  spec.kubeConfig.secretRef.name ""
+  spec.kubeConfig.secretRef.key omit
+  spec.suspend omit
+  spec.releaseName omit
+  spec.targetNamespace omit
+  spec.storageNamespace omit
+  spec.dependsOn omit
+  spec.timeout duration?
+  spec.serviceAccountName omit
+  spec.driftDetection.mode omit
+  spec.driftDetection.ignore omit
+  spec.driftDetection.ignore[].paths null
+  spec.driftDetection.ignore[].target.group omit
+  spec.driftDetection.ignore[].target.version omit
+  spec.driftDetection.ignore[].target.kind omit
+  spec.driftDetection.ignore[].target.namespace omit
+  spec.driftDetection.ignore[].target.name omit
+  spec.driftDetection.ignore[].target.annotationSelector omit
+  spec.driftDetection.ignore[].target.labelSelector omit
+  spec.install.timeout duration?
+  spec.install.strategy.name ""
+  spec.install.strategy.retryInterval duration?
+  spec.install.remediation.retries omit
+  spec.install.disableTakeOwnership omit
+  spec.install.disableWait omit
+  spec.install.disableWaitForJobs omit
+  spec.install.disableHooks omit
+  spec.install.disableOpenAPIValidation omit
+  spec.install.disableSchemaValidation omit
+  spec.install.replace omit
+  spec.install.skipCRDs omit
+  spec.install.crds omit
+  spec.install.createNamespace omit
+  spec.upgrade.timeout duration?
+  spec.upgrade.strategy.name ""
+  spec.upgrade.strategy.retryInterval duration?
+  spec.upgrade.remediation.retries omit
+  spec.upgrade.disableTakeOwnership omit
+  spec.upgrade.disableWait omit
+  spec.upgrade.disableWaitForJobs omit
+  spec.upgrade.disableHooks omit
+  spec.upgrade.disableOpenAPIValidation omit
+  spec.upgrade.disableSchemaValidation omit
+  spec.upgrade.force omit
+  spec.upgrade.preserveValues omit
+  spec.upgrade.cleanupOnFail omit
+  spec.upgrade.crds omit
+  spec.upgrade.serverSideApply omit
+  spec.upgrade.chartNameChangeStrategy omit
+  spec.test.enable omit
+  spec.test.timeout duration?
+  spec.test.ignoreFailures omit
+  spec.rollback.timeout duration?
+  spec.rollback.disableWait omit
+  spec.rollback.disableWaitForJobs omit
+  spec.rollback.disableHooks omit
+  spec.rollback.recreate omit
+  spec.rollback.force omit
+  spec.rollback.cleanupOnFail omit
+  spec.rollback.serverSideApply omit
+  spec.uninstall.timeout duration?
+  spec.uninstall.disableHooks omit
+  spec.uninstall.keepHistory omit
+  spec.uninstall.disableWait omit
+  spec.valuesFrom omit
+  spec.commonMetadata.annotations omit
+  spec.commonMetadata.labels omit
+  spec.postRenderers omit
+  spec.postRenderers[].kustomize.patches omit
+  spec.postRenderers[].kustomize.patches[].patch ""
+  spec.postRenderers[].kustomize.patches[].target.group omit
+  spec.postRenderers[].kustomize.patches[].target.version omit
+  spec.postRenderers[].kustomize.patches[].target.kind omit
+  spec.postRenderers[].kustomize.patches[].target.namespace omit
+  spec.postRenderers[].kustomize.patches[].target.name omit
+  spec.postRenderers[].kustomize.patches[].target.annotationSelector omit
+  spec.postRenderers[].kustomize.patches[].target.labelSelector omit
+  spec.postRenderers[].kustomize.images omit
+  spec.postRenderers[].kustomize.images[].name ""
+  spec.postRenderers[].kustomize.images[].newName omit
+  spec.postRenderers[].kustomize.images[].newTag omit
+  spec.postRenderers[].kustomize.images[].digest omit
+  spec.postRenderStrategy omit
+  spec.waitStrategy.name ""
+  spec.healthCheckExprs omit
+  spec.healthCheckExprs[].apiVersion ""
+  spec.healthCheckExprs[].kind omit
+  spec.healthCheckExprs[].current ""
+  spec.healthCheckExprs[].inProgress omit
+  spec.healthCheckExprs[].failed omit
+  status struct
+  status.observedGeneration omit
+  status.observedPostRenderersDigest omit
+  status.observedCommonMetadataDigest omit
+  status.lastAttemptedGeneration omit
+  status.conditions omit
+  status.conditions[].type ""
+  status.conditions[].status ""
+  status.conditions[].observedGeneration omit
+  status.conditions[].lastTransitionTime time
+  status.conditions[].reason ""
+  status.conditions[].message ""
+  status.helmChart omit
+  status.storageNamespace omit
+  status.history omit
+  status.history[].apiVersion omit
+  status.history[].digest ""
+  status.history[].name ""
+  status.history[].namespace ""
+  status.history[].version 0
+  status.history[].status ""
+  status.history[].action omit
+  status.history[].chartName ""
+  status.history[].chartVersion ""
+  status.history[].appVersion omit
+  status.history[].configDigest ""
+  status.history[].firstDeployed time
+  status.history[].lastDeployed time
+  status.history[].deleted time
+  status.history[].ociDigest omit
+  status.inventory.entries null
+  status.inventory.entries[].id ""
+  status.inventory.entries[].v ""
+  status.lastAttemptedReleaseAction omit
+  status.lastAttemptedReleaseActionDuration duration?
+  status.failures omit
+  status.installFailures omit
+  status.upgradeFailures omit
+  status.lastAttemptedRevision omit
+  status.lastAttemptedRevisionDigest omit
+  status.lastAttemptedValuesChecksum omit
+  status.lastReleaseRevision omit
+  status.lastAttemptedConfigDigest omit
+  status.lastHandledResetAt omit
+  status.lastHandledReconcileAt omit
+  status.lastHandledForceAt omit
+`;
+var KUSTOMIZATION_V1 = `
+  spec struct
+  spec.commonMetadata.annotations omit
+  spec.commonMetadata.labels omit
+  spec.dependsOn omit
+  spec.decryption.provider ""
+  spec.decryption.serviceAccountName omit
+  spec.decryption.secretRef.name ""
+  spec.interval duration
+  spec.retryInterval duration?
+  spec.kubeConfig.configMapRef.name ""
+  spec.kubeConfig.secretRef.name ""
+  spec.kubeConfig.secretRef.key omit
+  spec.path omit
+  spec.postBuild.substituteStrategy omit
+  spec.postBuild.substitute omit
+  spec.postBuild.substituteFrom omit
+  spec.postBuild.substituteFrom[].kind ""
+  spec.postBuild.substituteFrom[].name ""
+  spec.postBuild.substituteFrom[].optional omit
+  spec.prune false
+  spec.deletionPolicy omit
+  spec.healthChecks omit
+  spec.healthChecks[].apiVersion omit
+  spec.healthChecks[].kind ""
+  spec.healthChecks[].name ""
+  spec.healthChecks[].namespace omit
+  spec.namePrefix omit
+  spec.nameSuffix omit
+  spec.patches omit
+  spec.patches[].patch ""
+  spec.patches[].target.group omit
+  spec.patches[].target.version omit
+  spec.patches[].target.kind omit
+  spec.patches[].target.namespace omit
+  spec.patches[].target.name omit
+  spec.patches[].target.annotationSelector omit
+  spec.patches[].target.labelSelector omit
+  spec.images omit
+  spec.images[].name ""
+  spec.images[].newName omit
+  spec.images[].newTag omit
+  spec.images[].digest omit
+  spec.serviceAccountName omit
+  spec.sourceRef struct
+  spec.sourceRef.apiVersion omit
+  spec.sourceRef.kind ""
+  spec.sourceRef.name ""
+  spec.sourceRef.namespace omit
+  spec.suspend omit
+  spec.targetNamespace omit
+  spec.timeout duration?
+  spec.force omit
+  spec.wait omit
+  spec.buildMetadata omit
+  spec.components omit
+  spec.ignoreMissingComponents omit
+  spec.healthCheckExprs omit
+  spec.healthCheckExprs[].apiVersion ""
+  spec.healthCheckExprs[].kind omit
+  spec.healthCheckExprs[].current ""
+  spec.healthCheckExprs[].inProgress omit
+  spec.healthCheckExprs[].failed omit
+  spec.ignore omit
+  spec.ignore[].paths null
+  spec.ignore[].target.group omit
+  spec.ignore[].target.version omit
+  spec.ignore[].target.kind omit
+  spec.ignore[].target.namespace omit
+  spec.ignore[].target.name omit
+  spec.ignore[].target.annotationSelector omit
+  spec.ignore[].target.labelSelector omit
+  status struct
+  status.lastHandledReconcileAt omit
+  status.observedGeneration omit
+  status.conditions omit
+  status.conditions[].type ""
+  status.conditions[].status ""
+  status.conditions[].observedGeneration omit
+  status.conditions[].lastTransitionTime time
+  status.conditions[].reason ""
+  status.conditions[].message ""
+  status.lastAppliedRevision omit
+  status.lastAppliedOriginRevision omit
+  status.lastAttemptedRevision omit
+  status.inventory.entries null
+  status.inventory.entries[].id ""
+  status.inventory.entries[].v ""
+  status.history omit
+  status.history[].digest ""
+  status.history[].firstReconciled time
+  status.history[].lastReconciled time
+  status.history[].lastReconciledDuration duration
+  status.history[].lastReconciledStatus ""
+  status.history[].totalReconciliations 0
+  status.history[].metadata omit
+`;
+function emptyShape() {
+  return { fields: /* @__PURE__ */ new Map() };
+}
+function ruleOf(text) {
+  switch (text) {
+    case "omit":
+    case "struct":
+      return text;
+    case '""':
+      return { zero: "" };
+    case "false":
+      return { zero: false };
+    case "0":
+      return { zero: 0n };
+    case "null":
+      return { zero: null };
+    case "duration":
+      return { zero: "0s", format: goDuration };
+    case "duration?":
+      return { format: goDuration };
+    case "time":
+      return { zero: null, format: goTime };
+    case "time?":
+      return { format: goTime };
+    default:
+      throw new Error(`flux-typed-view: unknown rule ${text}`);
+  }
+}
+function shapeOf(...tables) {
+  const root = emptyShape();
+  for (const line of tables.join("\n").split("\n")) {
+    const [path, rule] = line.trim().split(/\s+/);
+    if (path === void 0 || path === "" || rule === void 0) continue;
+    let node = root;
+    for (const segment of path.split(".")) {
+      const list = segment.endsWith("[]");
+      const name = list ? segment.slice(0, -2) : segment;
+      let child = node.fields.get(name);
+      if (child === void 0) node.fields.set(name, child = emptyShape());
+      node = list ? child.items ??= emptyShape() : child;
+    }
+    node.rule = ruleOf(rule);
+  }
+  return root;
+}
+var SHAPES = /* @__PURE__ */ new Map([
+  ["HelmRelease", shapeOf(OBJECT_META, HELM_RELEASE_V2)],
+  ["Kustomization", shapeOf(OBJECT_META, KUSTOMIZATION_V1)]
+]);
+function fluxTypedView(kind, object, role) {
+  const shape = SHAPES.get(kind);
+  if (shape === void 0 || !isCelMap2(object)) return object;
+  const map2 = object;
+  applyShape(map2, shape);
+  if (role === "dep") {
+    delete map2["apiVersion"];
+    delete map2["kind"];
+  }
+  return map2;
+}
+function applyShape(value, shape) {
+  for (const [key, child] of shape.fields) {
+    const field = value[key];
+    if (field === void 0) {
+      if (child.rule === "struct") {
+        const made = {};
+        applyShape(made, child);
+        value[key] = made;
+      } else if (child.rule !== void 0 && child.rule !== "omit" && child.rule.zero !== void 0) {
+        value[key] = child.rule.zero;
+      }
+      continue;
+    }
+    if (child.rule === "omit" && isZero(field)) {
+      delete value[key];
+      continue;
+    }
+    if (typeof field === "string" && typeof child.rule === "object" && child.rule.format !== void 0) {
+      value[key] = child.rule.format(field);
+      continue;
+    }
+    if (isCelMap2(field)) applyShape(field, child);
+    else if (Array.isArray(field) && child.items !== void 0) {
+      for (const item of field) if (isCelMap2(item)) applyShape(item, child.items);
+    }
+  }
+}
+function isZero(value) {
+  if (value === null || value === "" || value === false || value === 0n || value === 0) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return isCelMap2(value) && Object.keys(value).length === 0;
+}
+function isCelMap2(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+var UNIT_NANOS = { ns: 1n, us: 1000n, "\xB5s": 1000n, "\u03BCs": 1000n, ms: 1000000n, s: 1000000000n, m: 60000000000n, h: 3600000000000n };
+var DURATION2 = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))*$/;
+function goDuration(text) {
+  if (text === "0" || text === "+0" || text === "-0") return "0s";
+  if (!DURATION2.test(text)) return text;
+  let nanos = 0n;
+  for (const [, whole, fraction, unit] of text.matchAll(/(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
+    const scale = UNIT_NANOS[unit];
+    nanos += BigInt(whole === "" ? "0" : whole) * scale;
+    if (fraction !== void 0 && fraction !== "") nanos += BigInt(fraction) * scale / 10n ** BigInt(fraction.length);
+  }
+  return formatDuration(text.startsWith("-") ? -nanos : nanos);
+}
+function formatDuration(nanos) {
+  if (nanos === 0n) return "0s";
+  const sign = nanos < 0n ? "-" : "";
+  const u = nanos < 0n ? -nanos : nanos;
+  if (u < 1000n) return `${sign}${u}ns`;
+  if (u < 1000000n) return `${sign}${decimal(u, 3)}\xB5s`;
+  if (u < 1000000000n) return `${sign}${decimal(u, 6)}ms`;
+  const seconds = u / 1000000000n;
+  const minutes = seconds / 60n;
+  const hours = minutes / 60n;
+  const secondsText = `${decimal(seconds % 60n * 1000000000n + u % 1000000000n, 9)}s`;
+  if (minutes === 0n) return `${sign}${secondsText}`;
+  if (hours === 0n) return `${sign}${minutes % 60n}m${secondsText}`;
+  return `${sign}${hours}h${minutes % 60n}m${secondsText}`;
+}
+function decimal(value, digits) {
+  const scale = 10n ** BigInt(digits);
+  const fraction = (value % scale).toString().padStart(digits, "0").replace(/0+$/, "");
+  return fraction === "" ? `${value / scale}` : `${value / scale}.${fraction}`;
+}
+function goTime(text) {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i.test(text)) return text;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : new Date(Math.floor(ms / 1e3) * 1e3).toISOString().replace(/\.000Z$/, "Z");
+}
+
 // src/graph/ready-expr.ts
 var env = celEnv({ variables: { self: CelScalar.DYN, dep: CelScalar.DYN }, funcs: strings_default });
 var cache2 = /* @__PURE__ */ new Map();
@@ -27645,7 +28136,8 @@ function compile(expr) {
     depFields: read.get("dep"),
     evaluate(self, dep) {
       try {
-        const result = program({ self: celObject2(self), dep: celObject2(dep) });
+        const depView = "dependsOn" in dep ? fluxTypedView(dep.kind, celObject2(dep), "dep") : objectBindings(dep);
+        const result = program({ self: fluxTypedView(self.kind, celObject2(self), "self"), dep: depView });
         if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
         if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
         return result ? READY : NOT_READY;
@@ -27720,12 +28212,12 @@ function celJson(value) {
   return out;
 }
 function mergeCel(base, extra) {
-  if (!isCelMap2(base) || !isCelMap2(extra)) return extra;
+  if (!isCelMap3(base) || !isCelMap3(extra)) return extra;
   const out = { ...base };
   for (const [key, value] of Object.entries(extra)) out[key] = key in out ? mergeCel(out[key], value) : value;
   return out;
 }
-function isCelMap2(value) {
+function isCelMap3(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
 }
 var SPECIAL_FUNCTIONS = /* @__PURE__ */ new Set(["_&&_", "_||_", "_?_:_", "_[_]", "@not_strictly_false", "not_strictly_false", "_?._", "_[?_]"]);
@@ -27972,6 +28464,7 @@ function isBuiltinReady(obj) {
 function readyExprCompileError(dependentKind, entry) {
   const expr = entry.readyExpr;
   if (expr === void 0 || expr === "") return void 0;
+  if (dependentKind !== "ResourceSet" && entry.ready === false) return void 0;
   if (dependentKind === "ResourceSet") {
     if (entry.ready !== true) return void 0;
     const compiled2 = compileObjectReadyExpr(expr);
@@ -28056,9 +28549,9 @@ function suggestKeys(missing, candidates, max = 3, excluded) {
   const offer = (entry) => {
     if (best.length === max && !better(entry, best[max - 1])) return;
     if (best.length === max) best.pop();
-    let at = best.length;
-    while (at > 0 && better(entry, best[at - 1])) at--;
-    best.splice(at, 0, entry);
+    let at2 = best.length;
+    while (at2 > 0 && better(entry, best[at2 - 1])) at2--;
+    best.splice(at2, 0, entry);
   };
   for (const key of candidates) {
     if (key === missing || key === excluded || !key.startsWith(kindPrefix)) continue;
@@ -28075,6 +28568,9 @@ function suggestKeys(missing, candidates, max = 3, excluded) {
 }
 
 // src/graph/dependency-graph.ts
+function layersOf(view) {
+  return view instanceof DependencyGraph ? { graph: view } : view.layered?.();
+}
 var ENTRY_READY_EXPR = 1;
 var ENTRY_NAMES_KIND = 2;
 var BUILTIN_READY = 4;
@@ -28109,6 +28605,8 @@ var DependencyGraph = class {
   /** The entry ids of an object that names one key twice (parallel to dependsOn); others' are their forward ids. */
   duplicateEntries = /* @__PURE__ */ new Map();
   lastUpserted = -1;
+  /** Pairs of objects of different kinds with one `ns/name` (mayShareNames). */
+  sharedNamePairs = 0;
   /** Computed on first use: the hot paths read ids, not keys. */
   forwardKeysAt = [];
   reverseAt = [];
@@ -28145,18 +28643,33 @@ var DependencyGraph = class {
    * come without a change (`check`), the names within two edits come from the index's deletion
    * neighbourhood instead (docs/architecture.md, "Did you mean"): all of them when closeness allows at
    * most two edits, or when there are enough of them that none three edits away can make the list
-   * (suggestKeys keeps SUGGESTIONS_SHOWN; one more, as the dependent itself may be among them).
+   * (suggestKeys keeps SUGGESTIONS_SHOWN; one more, as the dependent itself may be among them). Of those
+   * only the SUGGESTIONS_SHOWN + 1 closest are given: no other can make the list.
    */
   suggestionCandidates(missing) {
     const { kind, namespace, name } = splitNodeKey(missing);
     const close = closeness(name);
     const near = this.index.nearNames(kind, namespace, name, Math.min(close, MAX_DELETIONS));
     if (near !== void 0) {
+      const kept = SUGGESTIONS_SHOWN + 1;
       const keys2 = [];
+      const edits = [];
       const nameAt = kind.length + namespace.length + 2;
       for (const id of near) {
+        if (this.objectAt[id] === void 0) continue;
         const key = this.index.keyOf(id);
-        if (this.objectAt[id] !== void 0 && boundedEditDistance(name, key, MAX_DELETIONS, nameAt) <= MAX_DELETIONS) keys2.push(key);
+        const full = keys2.length === kept;
+        const limit = full ? edits[kept - 1] : MAX_DELETIONS;
+        const distance = boundedEditDistance(name, key, limit, nameAt);
+        if (distance > limit || full && distance === limit && key > keys2[kept - 1]) continue;
+        if (full) {
+          keys2.pop();
+          edits.pop();
+        }
+        let at2 = keys2.length;
+        while (at2 > 0 && (edits[at2 - 1] > distance || edits[at2 - 1] === distance && keys2[at2 - 1] > key)) at2--;
+        keys2.splice(at2, 0, key);
+        edits.splice(at2, 0, distance);
       }
       if (close <= MAX_DELETIONS || keys2.length > SUGGESTIONS_SHOWN) {
         for (const id of this.index.sameName(kind, namespace, name)) if (this.objectAt[id] !== void 0) keys2.push(this.index.keyOf(id));
@@ -28176,7 +28689,7 @@ var DependencyGraph = class {
     if (keys === void 0) {
       const found = [];
       const end = this.forwardEnd(id);
-      for (let at = this.forwardStart(id); at < end; at++) found.push(this.index.keyOf(this.edges[at]));
+      for (let at2 = this.forwardStart(id); at2 < end; at2++) found.push(this.index.keyOf(this.edges[at2]));
       keys = found.length === 0 ? NO_KEYS : found;
       this.forwardKeysAt[id] = keys;
     }
@@ -28206,60 +28719,61 @@ var DependencyGraph = class {
     if (!existed) {
       this.count++;
       this.index.hold(id);
+      this.sharedNamePairs += this.namesakesOf(obj);
     }
     this.objectAt[id] = obj;
     const entries = obj.dependsOn;
-    const at = this.reserveEdges(entries.length);
+    const at2 = this.reserveEdges(entries.length);
     let traits = healthTraits(obj) | EXISTS;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       const namespace = entryNamespace(obj, entry);
       const kind = entryKind(obj, entry);
       if (entry.readyExpr !== void 0 && entry.readyExpr !== "") traits |= ENTRY_READY_EXPR;
-      if (entry.kind !== void 0 && entry.kind !== "") traits |= ENTRY_NAMES_KIND;
+      if (entry.kind !== void 0 && entry.kind !== "" || entry.ready === false) traits |= ENTRY_NAMES_KIND;
       const dep = this.intern(kind, namespace, entry.name);
-      this.edges[at + i] = dep;
+      this.edges[at2 + i] = dep;
     }
     this.traitsAt[id] = traits;
     const edges = this.edges;
     let count = entries.length;
-    if (hasRepeat(edges, at, count)) {
-      this.duplicateEntries.set(id, Array.from(edges.subarray(at, at + count)));
-      count = dropRepeats(edges, at, count);
-      this.edgesTop = at + count;
+    if (hasRepeat(edges, at2, count)) {
+      this.duplicateEntries.set(id, Array.from(edges.subarray(at2, at2 + count)));
+      count = dropRepeats(edges, at2, count);
+      this.edgesTop = at2 + count;
     } else if (this.duplicateEntries.size > 0) {
       this.duplicateEntries.delete(id);
     }
     if (this.bulk !== void 0) this.noteBulk(id);
     const oldAt = this.forwardRun[2 * id];
     const oldEnd = this.forwardRun[2 * id + 1];
-    if (existed && sameRuns(edges, oldAt, oldEnd, at, at + count)) {
-      this.edgesTop = at;
+    if (existed && sameRuns(edges, oldAt, oldEnd, at2, at2 + count)) {
+      this.edgesTop = at2;
       return false;
     }
     this.forwardKeysAt[id] = void 0;
-    this.forwardRun[2 * id] = at;
-    this.forwardRun[2 * id + 1] = at + count;
+    this.forwardRun[2 * id] = at2;
+    this.forwardRun[2 * id + 1] = at2 + count;
     this.edgesGarbage += oldEnd - oldAt;
     if (this.bulk !== void 0) return true;
-    for (let k = at; k < at + count; k++) this.addDependent(edges[k], id);
+    for (let k = at2; k < at2 + count; k++) this.addDependent(edges[k], id);
     for (let k = oldAt; k < oldEnd; k++) {
       const dep = edges[k];
-      if (!runIncludes(edges, at, at + count, dep)) this.removeDependent(dep, id);
+      if (!runIncludes(edges, at2, at2 + count, dep)) this.removeDependent(dep, id);
     }
     this.compactEdgesIfWorth();
     return true;
   }
   /** The offset of `length` free entries at the end of `edges`, grown if need be. */
   reserveEdges(length) {
-    const at = this.edgesTop;
-    if (at + length > this.edges.length) {
-      const bigger = new Int32Array(Math.max(2 * this.edges.length, at + length));
-      bigger.set(this.edges.subarray(0, at));
+    const at2 = this.edgesTop;
+    if (at2 + length > this.edges.length) {
+      const bigger = new Int32Array(Math.max(2 * this.edges.length, at2 + length));
+      bigger.set(this.edges.subarray(0, at2));
       this.edges = bigger;
     }
-    this.edgesTop = at + length;
-    return at;
+    this.edgesTop = at2 + length;
+    return at2;
   }
   /**
    * Packs every id's run again once the space left behind outweighs the live runs and the ids: each
@@ -28271,9 +28785,9 @@ var DependencyGraph = class {
     const packed = new Int32Array(Math.max(1024, 2 * live));
     let top = 0;
     for (let id = 0; id < this.index.capacity; id++) {
-      const at = this.forwardRun[2 * id];
-      const count = this.forwardRun[2 * id + 1] - at;
-      packed.set(this.edges.subarray(at, at + count), top);
+      const at2 = this.forwardRun[2 * id];
+      const count = this.forwardRun[2 * id + 1] - at2;
+      packed.set(this.edges.subarray(at2, at2 + count), top);
       this.forwardRun[2 * id] = top;
       this.forwardRun[2 * id + 1] = top + count;
       top += count;
@@ -28321,6 +28835,7 @@ var DependencyGraph = class {
   clear() {
     this.index.clear();
     this.count = 0;
+    this.sharedNamePairs = 0;
     this.bulkStart = new Int32Array(1);
     this.bulkDependents = new Int32Array(0);
     this.traitsAt = new Uint8Array(64);
@@ -28337,6 +28852,7 @@ var DependencyGraph = class {
     if (id === void 0 || this.objectAt[id] === void 0) return false;
     const oldIds = [...this.dependencyIdsOf(id)];
     this.count--;
+    this.sharedNamePairs -= this.namesakesOf(this.objectAt[id]);
     this.objectAt[id] = void 0;
     this.index.drop(id);
     this.traitsAt[id] = 0;
@@ -28349,6 +28865,24 @@ var DependencyGraph = class {
     else this.release(id);
     this.compactEdgesIfWorth();
     return true;
+  }
+  /**
+   * Whether two objects of different kinds may share a `ns/name` (a Kustomization and a HelmRelease both
+   * called system/cache): when not, no message needs kinds to tell members apart (messages.ts,
+   * sharedNameIn), and a 5,000-object cycle's message is built without asking that of each member.
+   */
+  mayShareNames() {
+    return this.sharedNamePairs > 0;
+  }
+  /** How many objects of the graph's other kinds have this object's `ns/name` (two lookups, no key built). */
+  namesakesOf(obj) {
+    let namesakes = 0;
+    for (const kind of GRAPH_KINDS) {
+      if (kind === obj.kind) continue;
+      const other = this.index.find(kind, obj.namespace, obj.name);
+      if (other >= 0 && this.objectAt[other] !== void 0) namesakes++;
+    }
+    return namesakes;
   }
   // --- id-level access for the graph algorithms (cycles, gates); ids are recycled, see above ---
   /** One more than the largest id in use: arrays indexed by id need this length. */
@@ -28407,7 +28941,7 @@ var DependencyGraph = class {
   /** Whether the object names itself in its dependsOn. */
   dependsOnItself(id) {
     const end = this.forwardEnd(id);
-    for (let at = this.forwardRun[2 * id]; at < end; at++) if (this.edges[at] === id) return true;
+    for (let at2 = this.forwardRun[2 * id]; at2 < end; at2++) if (this.edges[at2] === id) return true;
     return false;
   }
   /** Ids of the objects that name this id in their dependsOn; valid until the next update. */
@@ -28470,11 +29004,11 @@ var DependencyGraph = class {
       for (let id = 0; id < capacity; id++) {
         const bag = this.reverseAt[id];
         if (bag === BULK) {
-          for (let at = oldStart[id]; at < oldStart[id + 1]; at++) if (upsertedHow(oldDependents[at]) === 0) add(pass, id, oldDependents[at]);
+          for (let at2 = oldStart[id]; at2 < oldStart[id + 1]; at2++) if (upsertedHow(oldDependents[at2]) === 0) add(pass, id, oldDependents[at2]);
         } else if (bag !== void 0) {
           for (const dependent of bag) if (upsertedHow(dependent) === 0) add(pass, id, dependent);
         }
-        if (upsertedHow(id) !== 0) for (let at = this.forwardStart(id), end = this.forwardEnd(id); at < end; at++) add(pass, edges[at], id);
+        if (upsertedHow(id) !== 0) for (let at2 = this.forwardStart(id), end = this.forwardEnd(id); at2 < end; at2++) add(pass, edges[at2], id);
       }
       if (pass === 0) {
         for (let id = 0; id < capacity; id++) start[id + 1] += start[id];
@@ -28514,9 +29048,9 @@ var DependencyGraph = class {
     const bag = this.bagOf(target);
     if (bag === void 0) return;
     if (Array.isArray(bag)) {
-      const at = bag.indexOf(dependent);
-      if (at >= 0) {
-        bag[at] = bag[bag.length - 1];
+      const at2 = bag.indexOf(dependent);
+      if (at2 >= 0) {
+        bag[at2] = bag[bag.length - 1];
         bag.pop();
       }
       if (bag.length === 0) this.reverseAt[target] = void 0;
@@ -28651,43 +29185,95 @@ function findCycles(graph) {
   }
   return cycles.sort((a, b) => compareKeys(a[0], b[0]));
 }
-function shortestCycleOfIds(graph, from, dependencies2) {
-  const fromId = graph.idOf(from);
-  if (fromId === void 0) return void 0;
-  if (graph.dependentCountOf(fromId) === 0) return void 0;
+function memberKey({ graph, extra }, member) {
+  return member >= 0 ? graph.keyOf(member) : extra[-member - 1];
+}
+function shortestCycleOfIds(layers, view, from, dependencies2) {
+  const found = cycleIdsThrough(layers, view, from, dependencies2);
+  if (found === void 0) return void 0;
+  const path = [];
+  for (const member of found.members) path.push(memberKey(found, member));
+  path.push(from);
+  return path;
+}
+var FROM = 2147483647;
+function cycleIdsThrough(layers, view, from, dependencies2) {
+  const { graph, changesEdges } = layers;
+  const onView = view !== graph;
+  const fromId = graph.idOf(from) ?? -1;
+  if (!onView && (fromId < 0 || graph.dependentCountOf(fromId) === 0)) return void 0;
   const scratch = cycleScratch ??= new IdScratch();
   const epoch = scratch.begin(graph.idCapacity);
   const { stamp, first: parent } = scratch;
-  const queue = [];
-  for (const dep of dependencies2) {
-    const id = graph.idOf(dep);
-    if (id === void 0 || stamp[id] === epoch || !graph.exists(id)) continue;
-    stamp[id] = epoch;
-    parent[id] = fromId;
-    queue.push(id);
-  }
-  const edges = graph.forwardEdges;
-  for (let head = 0; head < queue.length; head++) {
-    const v = queue[head];
-    for (let at = graph.forwardStart(v), end = graph.forwardEnd(v); at < end; at++) {
-      const w = edges[at];
-      if (w === fromId) {
-        const interior = [];
-        for (let step = v; step !== fromId; step = parent[step]) interior.push(graph.keyOf(step));
-        return [from, ...interior.reverse(), from];
-      }
-      if (stamp[w] === epoch || !graph.exists(w)) continue;
-      stamp[w] = epoch;
-      parent[w] = v;
-      queue.push(w);
+  let queue = scratch.second;
+  const extra = [];
+  const extraAt = /* @__PURE__ */ new Set();
+  const extraParent = [];
+  let tail = 0;
+  const push = (node) => {
+    if (tail === queue.length) {
+      const grown2 = new Int32Array(2 * queue.length + 16);
+      grown2.set(queue);
+      queue = grown2;
     }
+    queue[tail++] = node;
+  };
+  const visitKey = (key, via) => {
+    if (key === from) return true;
+    const id = graph.idOf(key);
+    if (id !== void 0) {
+      if (stamp[id] === epoch || !(graph.exists(id) || view.has(key))) return false;
+      stamp[id] = epoch;
+      parent[id] = via;
+      push(id);
+      return false;
+    }
+    if (extraAt.has(key) || !view.has(key)) return false;
+    extraAt.add(key);
+    extra.push(key);
+    extraParent.push(via);
+    push(-extra.length);
+    return false;
+  };
+  const found = (last) => {
+    const parentOf = (node) => node >= 0 ? parent[node] : extraParent[-node - 1];
+    let length = 1;
+    for (let step2 = last; step2 !== FROM; step2 = parentOf(step2)) length++;
+    const members = new Int32Array(length);
+    if (fromId >= 0) members[0] = fromId;
+    else {
+      extra.push(from);
+      members[0] = -extra.length;
+    }
+    let i = length - 1;
+    for (let step2 = last; step2 !== FROM; step2 = parentOf(step2)) members[i--] = step2;
+    return { graph, members, extra };
+  };
+  for (const dep of dependencies2) if (visitKey(dep, FROM)) return found(FROM);
+  const edges = graph.forwardEdges;
+  for (let head = 0; head < tail; head++) {
+    const v = queue[head];
+    if (v >= 0 && graph.exists(v) && (changesEdges === void 0 || !changesEdges(graph.keyOf(v)))) {
+      for (let at2 = graph.forwardStart(v), end = graph.forwardEnd(v); at2 < end; at2++) {
+        const w = edges[at2];
+        if (w === fromId) return found(v);
+        if (stamp[w] === epoch || !(graph.exists(w) || onView && view.has(graph.keyOf(w)))) continue;
+        stamp[w] = epoch;
+        parent[w] = v;
+        push(w);
+      }
+      continue;
+    }
+    const key = v >= 0 ? graph.keyOf(v) : extra[-v - 1];
+    for (const dep of view.dependencyKeys(key)) if (visitKey(dep, v)) return found(v);
   }
   return void 0;
 }
 var cycleScratch;
 function shortestCycle(graph, from, dependencies2, within) {
   if (dependencies2.includes(from)) return [from, from];
-  if (within === void 0 && graph instanceof DependencyGraph) return shortestCycleOfIds(graph, from, dependencies2);
+  const layers = within === void 0 ? layersOf(graph) : void 0;
+  if (layers !== void 0) return shortestCycleOfIds(layers, graph, from, dependencies2);
   const parent = /* @__PURE__ */ new Map();
   const queue = [];
   for (const dep of dependencies2) {
@@ -28700,7 +29286,7 @@ function shortestCycle(graph, from, dependencies2, within) {
     for (const w of graph.dependencyKeys(v)) {
       if (w === from) {
         const interior = [];
-        for (let at = v; at !== from; at = parent.get(at)) interior.push(at);
+        for (let at2 = v; at2 !== from; at2 = parent.get(at2)) interior.push(at2);
         return [from, ...interior.reverse(), from];
       }
       if (parent.has(w) || !graph.has(w) || within !== void 0 && !within(w)) continue;
@@ -28857,6 +29443,7 @@ function flatComponentsOfIds(graph, roots, allowed, scratch = new IdScratch(), o
 }
 
 // src/graph/external-objects.ts
+var GRAPH_KIND_SET = new Set(GRAPH_KINDS);
 var NO_EXTERNAL_OBJECTS = Object.freeze({
   stateOf: (node) => ({ known: false, why: externalNotWatchedMessage(kindOfNode(node)) })
 });
@@ -28923,8 +29510,8 @@ function entryProblems(graph, obj, key, options, resolved = resolveDependencies(
       problem("self-dependency", selfDependencyMessage(object));
       continue;
     }
-    if (kind === "ResourceSet" && dep.namespace === "" && knownNamespaced(dep.kind) === true) {
-      invalid(namespaceNeededMessage(dep.index, dep.kind, obj.namespace));
+    if ((kind === "ResourceSet" || isCrossKindEntry(obj, entry)) && dep.namespace === "" && knownNamespaced(dep.kind) === true) {
+      invalid(namespaceNeededMessage(dep.index, dep.kind, obj.namespace, controllerOf(kind)));
       continue;
     }
     if (options.crossNamespace === "deny" && dep.namespace !== "" && dep.namespace !== obj.namespace) {
@@ -28940,15 +29527,17 @@ function entryProblems(graph, obj, key, options, resolved = resolveDependencies(
   return problems;
 }
 function cycleProblem(kind, cycle, message = cycleProblemMessage(cycle)) {
+  const path = isCyclePath(cycle) ? cycle : cyclePathOf(cycle);
+  const [first, second] = path.shown;
   return {
     type: "cycle",
     kind,
-    object: objectKeyOf(cycle[0]),
-    node: cycle[0],
-    dependency: objectKeyOf(cycle[1]),
-    dependencyNode: cycle[1],
-    cycle: cycle.map(objectKeyOf),
-    cycleNodes: cycle,
+    object: objectKeyOf(first),
+    node: first,
+    dependency: objectKeyOf(second),
+    dependencyNode: second,
+    ...isCyclePath(cycle) ? {} : { cycle: cycle.map(objectKeyOf), cycleNodes: cycle },
+    cyclePath: path,
     message
   };
 }
@@ -29291,8 +29880,8 @@ function lex(name, input2, delims) {
   const tokens = [];
   const { left, right } = delims;
   let pos = 0;
-  const fail = (at, message) => {
-    throw TemplateError.at(name, input2, at, message);
+  const fail = (at2, message) => {
+    throw TemplateError.at(name, input2, at2, message);
   };
   let trimNextText = false;
   while (pos <= input2.length) {
@@ -30037,17 +30626,17 @@ var Execution = class {
     }
   }
   evalFieldChain(node, receiver, idents, args, final, origin) {
-    let current = receiver;
+    let current2 = receiver;
     try {
       for (let i = 0; i < idents.length; i++) {
         const last = i === idents.length - 1;
-        current = this.evalField(node.pos, idents[i] ?? "", last ? args : [], last ? final : MISSING, current, i === 0 ? origin : "interface");
+        current2 = this.evalField(node.pos, idents[i] ?? "", last ? args : [], last ? final : MISSING, current2, i === 0 ? origin : "interface");
       }
     } catch (error) {
       if (error instanceof ExecError) throw new ExecError(error.pos, `at <${nodeString(node)}>: ${error.message}`);
       throw error;
     }
-    return current;
+    return current2;
   }
   evalField(pos, field, args, final, receiver, origin) {
     if (receiver === null) {
@@ -30083,10 +30672,10 @@ var Execution = class {
       return fn2(argv);
     } catch (error) {
       if (error instanceof ExecError || error instanceof BreakSignal || error instanceof ContinueSignal) throw error;
-      const at = `at <${[name, ...rest.map(nodeString)].join(" ")}>`;
-      if (error instanceof UnsupportedFunctionError) throw new ExecError(node.pos, `${at}: ${error.message}`, true);
-      if (error instanceof ArgumentError) throw new ExecError(node.pos, `${at}: ${error.message}`);
-      if (error instanceof FunctionError) throw new ExecError(node.pos, `${at}: error calling ${name}: ${error.message}`);
+      const at2 = `at <${[name, ...rest.map(nodeString)].join(" ")}>`;
+      if (error instanceof UnsupportedFunctionError) throw new ExecError(node.pos, `${at2}: ${error.message}`, true);
+      if (error instanceof ArgumentError) throw new ExecError(node.pos, `${at2}: ${error.message}`);
+      if (error instanceof FunctionError) throw new ExecError(node.pos, `${at2}: error calling ${name}: ${error.message}`);
       throw error;
     }
   }
@@ -31102,10 +31691,10 @@ function goSplitN(s, sep4, n) {
   if (n < 0 || parts.length <= n) return parts;
   return [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep4)];
 }
-function range(start, stop, step) {
+function range(start, stop, step2) {
   const out = [];
-  if (step === 0) return out;
-  for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
+  if (step2 === 0) return out;
+  for (let i = start; step2 > 0 ? i < stop : i > stop; i += step2) {
     out.push(i);
     if (out.length > 1e6) throw new FunctionError("sequence too long");
   }
@@ -31193,7 +31782,7 @@ function readYamlStream(text) {
 // src/flux/resourceset/rendered-yaml.ts
 function splitDocuments(text) {
   const docs = [];
-  let current = [];
+  let current2 = [];
   const lines = text.split("\n");
   lines.forEach((line, i) => {
     if (line.startsWith("---")) {
@@ -31201,13 +31790,13 @@ function splitDocuments(text) {
       if (rest.length > 0 && !rest.startsWith("#")) {
         throw new Error(`invalid document separator at line ${i + 1}: ${JSON.stringify(line.slice(0, 40))}`);
       }
-      if (current.length > 0) docs.push(current.join("\n"));
-      current = [];
+      if (current2.length > 0) docs.push(current2.join("\n"));
+      current2 = [];
       return;
     }
-    current.push(line);
+    current2.push(line);
   });
-  if (current.length > 0) docs.push(current.join("\n"));
+  if (current2.length > 0) docs.push(current2.join("\n"));
   return docs;
 }
 function parseYamlDocument(text) {
@@ -31435,10 +32024,10 @@ function templateSets(spec, id) {
     }
     return [{ step: "", where: "spec.", resources, resourcesTemplate }];
   }
-  return steps.map((step, i) => {
-    const name = str3(step.name) ?? `${i}`;
-    const stepResources = Array.isArray(step.resources) ? step.resources : [];
-    const stepTemplate = str3(step.resourcesTemplate) ?? "";
+  return steps.map((step2, i) => {
+    const name = str3(step2.name) ?? `${i}`;
+    const stepResources = Array.isArray(step2.resources) ? step2.resources : [];
+    const stepTemplate = str3(step2.resourcesTemplate) ?? "";
     if (stepResources.length === 0 && stepTemplate === "") {
       throw new Error(`${id}: step "${name}": at least one of resources or resourcesTemplate must be set`);
     }
@@ -31519,6 +32108,59 @@ function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+// src/flux/kinds.ts
+var FLUX_KIND_INFO = Object.freeze({
+  HelmRelease: { kind: "HelmRelease", group: "helm.toolkit.fluxcd.io", resource: "helmreleases", versions: ["v2", "v2beta2", "v2beta1"], dependsOn: "same-kind" },
+  Kustomization: { kind: "Kustomization", group: "kustomize.toolkit.fluxcd.io", resource: "kustomizations", versions: ["v1", "v1beta2"], dependsOn: "same-kind" },
+  ResourceSet: { kind: "ResourceSet", group: "fluxcd.controlplane.io", resource: "resourcesets", versions: ["v1"], dependsOn: "any-kind" }
+});
+var ALL_FLUX_KINDS = Object.freeze(["HelmRelease", "Kustomization", "ResourceSet"]);
+var GUARDED_KINDS = Object.freeze(["HelmRelease", "Kustomization", "ResourceSet"]);
+function fluxKindOf(apiVersion, kind) {
+  if (typeof apiVersion !== "string" || typeof kind !== "string") return void 0;
+  const info = FLUX_KIND_INFO[kind];
+  if (info === void 0) return void 0;
+  const slash = apiVersion.indexOf("/");
+  if (slash < 0 || apiVersion.slice(0, slash) !== info.group) return void 0;
+  return info.versions.includes(apiVersion.slice(slash + 1)) ? info.kind : void 0;
+}
+
+// src/flux/cross-kind.ts
+var current = /* @__PURE__ */ new Set();
+function crossKindDependsOn(kind) {
+  return current.has(kind);
+}
+function crossKindKinds() {
+  return [...current].sort();
+}
+function setCrossKindDependsOn(kinds) {
+  current = new Set([...kinds].filter((k) => k !== "ResourceSet"));
+}
+var RFC_KINDS = ["HelmRelease", "Kustomization"];
+function crossKindKindOfCrd(crd) {
+  if (!isRecord(crd) || crd["kind"] !== "CustomResourceDefinition" || !isRecord(crd["spec"])) return void 0;
+  const spec = crd["spec"];
+  const names = isRecord(spec["names"]) ? spec["names"] : {};
+  const kind = RFC_KINDS.find((k) => FLUX_KIND_INFO[k].group === spec["group"] && FLUX_KIND_INFO[k].resource === names["plural"]);
+  if (kind === void 0 || !Array.isArray(spec["versions"])) return void 0;
+  for (const version of spec["versions"]) {
+    if (!isRecord(version) || version["served"] === false || typeof version["name"] !== "string") continue;
+    if (!FLUX_KIND_INFO[kind].versions.includes(version["name"])) continue;
+    const schema = isRecord(version["schema"]) ? version["schema"]["openAPIV3Schema"] : void 0;
+    const item = at(schema, "properties", "spec", "properties", "dependsOn", "items", "properties");
+    if (isRecord(item) && isRecord(item["kind"]) && isRecord(item["apiVersion"])) return kind;
+  }
+  return void 0;
+}
+function at(value, ...path) {
+  let here = value;
+  for (const key of path) {
+    if (!isRecord(here)) return void 0;
+    here = here[key];
+  }
+  return here;
+}
+
 // src/flux/decode.ts
 var MAX_ANNOTATION_LENGTH = 4096;
 var MAX_CONDITION_MESSAGE_LENGTH = 1024;
@@ -31585,39 +32227,47 @@ function dependencies(read, kind, spec) {
   const base = ["spec", "dependsOn"];
   const raw = spec["dependsOn"];
   if (raw === void 0 || raw === null) return [];
-  const scope = kind === "ResourceSet" ? "any-kind" : "same-kind";
+  const typed = kind !== "ResourceSet" && crossKindDependsOn(kind);
+  const scope = kind === "ResourceSet" || typed ? "any-kind" : "same-kind";
   if (!Array.isArray(raw)) {
     read.error(base, `must be a list of ${ENTRY_FIELDS[scope]}`);
     return [];
   }
   const out = [];
   raw.forEach((value, i) => {
-    const at = [...base, i];
+    const at2 = [...base, i];
     if (!isRecord(value)) {
       const hint = typeof value === "string" ? ` (write "- name: ${value}")` : "";
-      read.error(at, `must be a mapping ${ENTRY_FIELDS[scope]}${hint}`);
+      read.error(at2, `must be a mapping ${ENTRY_FIELDS[scope]}${hint}`);
       return;
     }
-    const name = read.string(value["name"], [...at, "name"]);
+    const name = read.string(value["name"], [...at2, "name"]);
     if (name === void 0) {
-      if (value["name"] === void 0 || value["name"] === null) read.error([...at, "name"], "is missing");
+      if (value["name"] === void 0 || value["name"] === null) read.error([...at2, "name"], "is missing");
       return;
     }
     const entry = { name };
-    const namespace = read.string(value["namespace"], [...at, "namespace"]);
+    const namespace = read.string(value["namespace"], [...at2, "namespace"]);
     if (namespace !== void 0 && namespace !== "") entry.namespace = namespace;
     const readyExpr = value["readyExpr"];
     if (readyExpr !== void 0 && readyExpr !== null) {
-      if (typeof readyExpr !== "string") read.error([...at, "readyExpr"], "must be a CEL expression string");
+      if (typeof readyExpr !== "string") read.error([...at2, "readyExpr"], "must be a CEL expression string");
       else if (readyExpr !== "") entry.readyExpr = readyExpr;
     }
     if (scope === "any-kind") {
-      const apiVersion = read.string(value["apiVersion"], [...at, "apiVersion"]);
+      const apiVersion = read.string(value["apiVersion"], [...at2, "apiVersion"]);
       if (apiVersion !== void 0 && apiVersion !== "") entry.apiVersion = apiVersion;
-      const depKind = read.string(value["kind"], [...at, "kind"]);
+      const depKind = read.string(value["kind"], [...at2, "kind"]);
       if (depKind !== void 0 && depKind !== "") entry.kind = depKind;
-      const ready = read.boolean(value["ready"], [...at, "ready"]);
+      const ready = read.boolean(value["ready"], [...at2, "ready"]);
       if (ready !== void 0) entry.ready = ready;
+      if (typed) {
+        if (entry.kind === void 0 || entry.kind === kind) {
+          delete entry.kind;
+          delete entry.apiVersion;
+        }
+        if (entry.ready === true) delete entry.ready;
+      }
     }
     out.push(entry);
   });
@@ -31725,25 +32375,157 @@ function fieldName(field) {
   return field.map((part, i) => typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`).join("");
 }
 
-// src/flux/kinds.ts
-var FLUX_KIND_INFO = Object.freeze({
-  HelmRelease: { kind: "HelmRelease", group: "helm.toolkit.fluxcd.io", resource: "helmreleases", versions: ["v2", "v2beta2", "v2beta1"], dependsOn: "same-kind" },
-  Kustomization: { kind: "Kustomization", group: "kustomize.toolkit.fluxcd.io", resource: "kustomizations", versions: ["v1", "v1beta2"], dependsOn: "same-kind" },
-  ResourceSet: { kind: "ResourceSet", group: "fluxcd.controlplane.io", resource: "resourcesets", versions: ["v1"], dependsOn: "any-kind" }
-});
-var ALL_FLUX_KINDS = Object.freeze(["HelmRelease", "Kustomization", "ResourceSet"]);
-var GUARDED_KINDS = Object.freeze(["HelmRelease", "Kustomization", "ResourceSet"]);
-function fluxKindOf(apiVersion, kind) {
-  if (typeof apiVersion !== "string" || typeof kind !== "string") return void 0;
-  const info = FLUX_KIND_INFO[kind];
-  if (info === void 0) return void 0;
-  const slash = apiVersion.indexOf("/");
-  if (slash < 0 || apiVersion.slice(0, slash) !== info.group) return void 0;
-  return info.versions.includes(apiVersion.slice(slash + 1)) ? info.kind : void 0;
+// src/manifests/json-places.ts
+function jsonPlaces(text, list) {
+  if (LONE_CR.test(text)) return void 0;
+  try {
+    return new Scanner(text).document(list);
+  } catch (error) {
+    if (error === UNSURE) return void 0;
+    throw error;
+  }
+}
+var LONE_CR = /\r(?!\n)/;
+var UNSURE = new Error("json-places: unsure");
+var OTHER = 0;
+var OBJECT = 1;
+var METADATA = 2;
+var SPEC = 3;
+var DEPENDS_ON = 4;
+var ITEMS = 5;
+var Scanner = class {
+  constructor(text) {
+    this.text = text;
+  }
+  text;
+  at = 0;
+  row = 0;
+  document(list) {
+    if (!list) {
+      const rows2 = newRows();
+      this.value(OBJECT, rows2, void 0);
+      return [rows2];
+    }
+    const items = [];
+    this.skipSpace();
+    if (this.text.charCodeAt(this.at) !== 123) throw UNSURE;
+    this.object(OTHER, void 0, items);
+    return items;
+  }
+  skipSpace() {
+    const text = this.text;
+    for (; ; ) {
+      const c = text.charCodeAt(this.at);
+      if (c === 10) this.row++;
+      else if (c !== 32 && c !== 9 && c !== 13) return;
+      this.at++;
+    }
+  }
+  /**
+   * Reads one value; `place` says what it is on the way to a placed field, `rows` the object it belongs
+   * to; `items` collects a List's items when the value is the List itself.
+   */
+  value(place, rows2, items) {
+    this.skipSpace();
+    const c = this.text.charCodeAt(this.at);
+    if (place === OBJECT && rows2 !== void 0) rows2.startRow = this.row;
+    if (c === 123) this.object(place, rows2, items);
+    else if (c === 91) this.array(place, rows2, items);
+    else if (c === 34) this.string();
+    else {
+      while (this.at < this.text.length) {
+        const d = this.text.charCodeAt(this.at);
+        if (d === 44 || d === 125 || d === 93 || d === 32 || d === 10 || d === 13 || d === 9) break;
+        this.at++;
+      }
+    }
+  }
+  string() {
+    const text = this.text;
+    const start = ++this.at;
+    let escaped = false;
+    while (this.at < text.length) {
+      const c = text.charCodeAt(this.at);
+      if (c === 92) {
+        escaped = true;
+        this.at += 2;
+        continue;
+      }
+      if (c === 34) break;
+      this.at++;
+    }
+    const raw = text.slice(start, this.at);
+    this.at++;
+    return escaped ? JSON.parse(`"${raw}"`) : raw;
+  }
+  object(place, rows2, items) {
+    this.at++;
+    const seen = place === OTHER && items === void 0 ? void 0 : /* @__PURE__ */ new Set();
+    for (; ; ) {
+      this.skipSpace();
+      if (this.text.charCodeAt(this.at) === 125) {
+        this.at++;
+        return;
+      }
+      const key = this.string();
+      if (seen !== void 0) {
+        if (seen.has(key)) throw UNSURE;
+        seen.add(key);
+      }
+      this.skipSpace();
+      this.at++;
+      if (items !== void 0 && key === "items") {
+        this.value(ITEMS, void 0, items);
+      } else if (place === OBJECT && key === "metadata") {
+        this.value(METADATA, rows2, void 0);
+      } else if (place === OBJECT && key === "spec") {
+        this.value(SPEC, rows2, void 0);
+      } else if (place === SPEC && key === "dependsOn") {
+        this.value(DEPENDS_ON, rows2, void 0);
+      } else {
+        if (place === METADATA && key === "name") {
+          this.skipSpace();
+          rows2.nameRow = this.row;
+        }
+        this.value(OTHER, void 0, void 0);
+      }
+      this.skipSpace();
+      if (this.text.charCodeAt(this.at) === 44) this.at++;
+    }
+  }
+  array(place, rows2, items) {
+    this.at++;
+    if (place === DEPENDS_ON) rows2.entryRows = [];
+    for (; ; ) {
+      this.skipSpace();
+      if (this.text.charCodeAt(this.at) === 93) {
+        this.at++;
+        return;
+      }
+      if (place === DEPENDS_ON) rows2.entryRows.push(this.row);
+      if (place === ITEMS) {
+        const item = newRows();
+        items.push(item);
+        this.value(OBJECT, item, void 0);
+      } else {
+        this.value(OTHER, void 0, void 0);
+      }
+      this.skipSpace();
+      if (this.text.charCodeAt(this.at) === 44) this.at++;
+    }
+  }
+};
+function newRows() {
+  return { startRow: -1, nameRow: -1, entryRows: [] };
 }
 
 // src/manifests/plain-yaml.ts
 var NOT_PLAIN = /* @__PURE__ */ Symbol("not plain YAML");
+var ELSEWHERE = 0;
+var ROOT = 1;
+var METADATA2 = 2;
+var SPEC2 = 3;
+var DEPENDS_ON2 = 4;
 var NULL = /^(?:~|[Nn]ull|NULL)?$/;
 var BOOL4 = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 var INT6 = /^[-+]?[0-9]+$/;
@@ -31821,6 +32603,13 @@ function badPlainStart(c, next) {
       return false;
   }
 }
+var NO_ROWS = [];
+function isMapping(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function detached(text, start, end) {
+  return end - start < 13 ? text.slice(start, end) : (" " + text.slice(start, end)).slice(1);
+}
 function indexIn(text, code, from, to) {
   for (let i = from; i < to; i++) if (text.charCodeAt(i) === code) return i;
   return -1;
@@ -31832,9 +32621,15 @@ var CACHED_LENGTH = 24;
 function slotOf(text, start, end) {
   return text.charCodeAt(start) * 31 + (end - start) * 131 + text.charCodeAt(end - 1) * 7 + text.charCodeAt(start + end >> 1) & CACHE_SLOTS - 1;
 }
-function parsePlainYaml(text) {
+function parsePlainYaml(text, places) {
   try {
-    return new PlainReader(text).document();
+    const reader = new PlainReader(text);
+    const value = reader.document();
+    if (places !== void 0) {
+      places.nameRow = reader.nameRow;
+      places.entryRows = reader.entryRows;
+    }
+    return value;
   } catch (error) {
     if (error instanceof NotPlain) return NOT_PLAIN;
     throw error;
@@ -31846,7 +32641,8 @@ var PlainReader = class {
     let position2 = 0;
     const length = text.length;
     let first = true;
-    while (position2 < length) {
+    let row = 0;
+    for (; position2 < length; row++) {
       let end = text.indexOf("\n", position2);
       if (end === -1) end = length;
       let start = position2;
@@ -31857,7 +32653,7 @@ var PlainReader = class {
         } else if (start === position2 && (c === 45 || c === 46 || c === 37) && this.isMarker(start)) {
           if (!first || !this.isBareMarker(start, end)) giveUp();
         } else {
-          this.lines.push({ indent: start - position2, start, end });
+          this.lines.push({ indent: start - position2, start, end, row });
         }
       }
       first = first && start === end;
@@ -31870,6 +32666,10 @@ var PlainReader = class {
   /** The first `#` at or after `hashFrom` (Infinity: none), so comments are found without rescanning. */
   hashFrom = 0;
   hashAt = -1;
+  /** Which block is being read (ROOT, METADATA, ...): set by the entry holding it, read as it starts. */
+  place = ROOT;
+  nameRow = -1;
+  entryRows = NO_ROWS;
   isMarker(start) {
     const c = this.text.charCodeAt(start);
     if (c === 37) return true;
@@ -31904,11 +32704,11 @@ var PlainReader = class {
   /** The plain scalar text[start, end) as the core schema reads it, cached when short. */
   plain(start, end) {
     const text = this.text;
-    if (end - start > CACHED_LENGTH) return resolvePlain(text.slice(start, end));
+    if (end - start > CACHED_LENGTH) return resolvePlain(detached(text, start, end));
     const slot = slotOf(text, start, end);
     const known = cachedText[slot];
     if (known !== void 0 && known.length === end - start && text.startsWith(known, start)) return cachedValue[slot];
-    const raw = text.slice(start, end);
+    const raw = detached(text, start, end);
     const value = resolvePlain(raw);
     cachedText[slot] = raw;
     cachedValue[slot] = value;
@@ -31920,6 +32720,7 @@ var PlainReader = class {
     const c = this.text.charCodeAt(first.start);
     if (first.indent !== 0) giveUp();
     if (!(c === 45 && this.isSequenceItem(first)) && this.keyEnd(first) === -1) giveUp();
+    this.place = ROOT;
     const value = this.block(0);
     if (this.at !== this.lines.length) giveUp();
     return value;
@@ -31967,7 +32768,7 @@ var PlainReader = class {
   quoted(open, end) {
     const text = this.text;
     const quote2 = text.charCodeAt(open);
-    const body = text.slice(open + 1, end - 1);
+    const body = detached(text, open + 1, end - 1);
     if (text.charCodeAt(end - 1) !== quote2) giveUp();
     if (quote2 === 34) {
       if (body.includes("\\") || body.includes('"')) giveUp();
@@ -31978,6 +32779,7 @@ var PlainReader = class {
   mapping(indent2) {
     const result = {};
     const lines = this.lines;
+    const place = this.place;
     while (this.at < lines.length) {
       const line = lines[this.at];
       if (line.indent < indent2) break;
@@ -31986,14 +32788,34 @@ var PlainReader = class {
       if (colon === -1) giveUp();
       const key = this.key(line, colon);
       if (key === "__proto__" || Object.hasOwn(result, key)) giveUp();
-      this.at++;
-      result[key] = this.valueAfter(colon + 1, line.end, indent2, true);
+      const after = ++this.at;
+      if (place === ELSEWHERE) {
+        result[key] = this.valueAfter(colon + 1, line.end, indent2, true);
+        continue;
+      }
+      const inner = place === ROOT ? key === "metadata" ? METADATA2 : key === "spec" ? SPEC2 : ELSEWHERE : place === SPEC2 && key === "dependsOn" ? DEPENDS_ON2 : ELSEWHERE;
+      this.place = inner;
+      const value = this.valueAfter(colon + 1, line.end, indent2, true);
+      this.place = place;
+      const inline = this.at === after;
+      if (place === METADATA2 && key === "name") this.nameRow = !inline ? lines[after].row : value === null ? -1 : line.row;
+      if (inline) {
+        const name = inner === METADATA2 && isMapping(value) ? value["name"] : void 0;
+        if (name !== null && name !== void 0) this.nameRow = line.row;
+        const entries = inner === SPEC2 && isMapping(value) ? value["dependsOn"] : inner === DEPENDS_ON2 ? value : void 0;
+        if (Array.isArray(entries)) this.entryRows = entries.map((entry) => entry === null ? -1 : line.row);
+      }
+      result[key] = value;
     }
     return result;
   }
   sequence(indent2) {
     const result = [];
     const lines = this.lines;
+    const place = this.place;
+    const rows2 = place === DEPENDS_ON2 ? [] : void 0;
+    if (rows2 !== void 0) this.entryRows = rows2;
+    this.place = ELSEWHERE;
     while (this.at < lines.length) {
       const line = lines[this.at];
       if (line.indent < indent2) break;
@@ -32003,19 +32825,23 @@ var PlainReader = class {
       while (start < line.end && this.text.charCodeAt(start) === 32) start++;
       if (start < line.end && this.text.charCodeAt(start) !== 35) {
         const c = this.text.charCodeAt(start);
-        const inner = { indent: line.indent + (start - line.start), start, end: line.end };
+        const inner = { indent: line.indent + (start - line.start), start, end: line.end, row: line.row };
         const flow = c === 123 || c === 91;
-        const nested = c === 45 && this.isSequenceItem(inner);
-        if (nested && /^\s*(?:#.*)?$/.test(this.text.slice(start + 1, line.end))) giveUp();
-        if (nested || !flow && this.keyEnd(inner) !== -1) {
+        const nested2 = c === 45 && this.isSequenceItem(inner);
+        if (nested2 && /^\s*(?:#.*)?$/.test(this.text.slice(start + 1, line.end))) giveUp();
+        if (nested2 || !flow && this.keyEnd(inner) !== -1) {
           lines[this.at] = inner;
+          rows2?.push(line.row);
           result.push(this.block(inner.indent));
           continue;
         }
       }
-      this.at++;
-      result.push(this.valueAfter(line.start + 1, line.end, indent2, false));
+      const after = ++this.at;
+      const value = this.valueAfter(line.start + 1, line.end, indent2, false);
+      rows2?.push(this.at === after ? value === null ? -1 : line.row : lines[after].row);
+      result.push(value);
     }
+    this.place = place;
     return result;
   }
   /**
@@ -32171,7 +32997,7 @@ var FlowReader = class {
     if (c === 34 || c === 39) {
       const close = indexIn(text, c, this.at + 1, this.stop);
       if (close === -1) giveUp();
-      const body = text.slice(this.at + 1, close);
+      const body = detached(text, this.at + 1, close);
       if (c === 34 ? body.includes("\\") : text.charCodeAt(close + 1) === 39) giveUp();
       this.at = close + 1;
       return body;
@@ -32190,7 +33016,7 @@ var FlowReader = class {
     let end = this.at;
     while (end > start && text.charCodeAt(end - 1) === 32) end--;
     if (end === start) giveUp();
-    return resolvePlain(text.slice(start, end));
+    return resolvePlain(detached(text, start, end));
   }
 };
 
@@ -32235,22 +33061,76 @@ function contentLine(chunk) {
   return chunk.offset;
 }
 var ChunkLines = class {
-  constructor(chunk) {
+  constructor(chunk, list, plain, json = false) {
     this.chunk = chunk;
+    this.list = list;
+    this.json = json;
+    if (plain !== void 0) this.places = [{ startRow: -1, nameRow: plain.nameRow, entryRows: plain.entryRows }];
   }
   chunk;
-  parsed;
-  lineOf(field) {
-    const { LineCounter, isNode, parseDocument } = yamlLibrary();
-    if (this.parsed === void 0) {
-      const counter2 = new LineCounter();
-      const doc2 = parseDocument(this.chunk.text, { ...MANIFEST_YAML_OPTIONS, uniqueKeys: false, lineCounter: counter2 });
-      this.parsed = { doc: doc2, counter: counter2 };
+  list;
+  json;
+  /** Per object (index 0 for a document, the item's index in a List); whether a -1 there is sure. */
+  places;
+  exact = false;
+  /** 1-based line of `field` in the document (`item` undefined) or in the List's item `item`. */
+  lineOf(field, item) {
+    const row = this.placedRow(field, item ?? 0);
+    if (row !== void 0 && row !== -1) return row + 1 + this.chunk.offset;
+    if (row === -1 && this.exact) return void 0;
+    if (row === -1) {
+      this.places = this.parsedPlaces();
+      return this.lineOf(field, item);
     }
-    const { doc, counter } = this.parsed;
+    return this.parsedLineOf(item === void 0 ? field : ["items", item, ...field]);
+  }
+  /** The row of a placed field (-1: not written), or undefined for any other field. */
+  placedRow(field, item) {
+    const [first, second, third] = field;
+    const placed = field.length === 0 ? this.list : field.length === 2 ? first === "metadata" && second === "name" : field.length === 3 && first === "spec" && second === "dependsOn" && typeof third === "number";
+    if (!placed) return void 0;
+    this.places ??= this.parsedPlaces();
+    const places = this.places[item];
+    if (places === void 0) return -1;
+    if (field.length === 0) return places.startRow;
+    return field.length === 2 ? places.nameRow : places.entryRows[third] ?? -1;
+  }
+  parse() {
+    const { LineCounter, parseDocument } = yamlLibrary();
+    const counter = new LineCounter();
+    const doc = parseDocument(this.chunk.text, { ...MANIFEST_YAML_OPTIONS, uniqueKeys: false, lineCounter: counter });
+    return { doc, counter };
+  }
+  parsedLineOf(field) {
+    const { isNode } = yamlLibrary();
+    const { doc, counter } = this.parse();
     const node = field.length === 0 ? doc.contents : doc.getIn(field, true);
     if (!isNode(node) || !node.range) return void 0;
     return counter.linePos(node.range[0]).line + this.chunk.offset;
+  }
+  /** The places of the chunk's objects from one scan of JSON, else one `yaml` parse whose document is not kept. */
+  parsedPlaces() {
+    const scanned = this.json ? jsonPlaces(this.chunk.text, this.list) : void 0;
+    if (scanned !== void 0) {
+      this.exact = true;
+      return scanned;
+    }
+    const { isCollection, isNode, isSeq } = yamlLibrary();
+    const { doc, counter } = this.parse();
+    this.exact = true;
+    const rowOf = (node) => isNode(node) && node.range ? counter.linePos(node.range[0]).line - 1 : -1;
+    const placesOf = (node) => {
+      if (!isCollection(node)) return { startRow: rowOf(node), nameRow: -1, entryRows: [] };
+      const entries = node.getIn(["spec", "dependsOn"], true);
+      return {
+        startRow: rowOf(node),
+        nameRow: rowOf(node.getIn(["metadata", "name"], true)),
+        entryRows: isSeq(entries) ? entries.items.map(rowOf) : []
+      };
+    };
+    if (!this.list) return [placesOf(doc.contents)];
+    const items = doc.getIn(["items"], true);
+    return isSeq(items) ? items.items.map(placesOf) : [];
   }
 };
 function yamlError(file, chunk, cause) {
@@ -32272,9 +33152,12 @@ function forEachManifestDocument(text, file, path, visit) {
   let index = 0;
   for (const chunk of chunks) {
     let value = json;
+    let places;
     if (json === NOT_JSON) {
       plain ??= !ruledOut(text);
-      value = plain ? parsePlainYaml(chunk.text) : NOT_PLAIN;
+      places = plain ? { nameRow: -1, entryRows: [] } : void 0;
+      value = places !== void 0 ? parsePlainYaml(chunk.text, places) : NOT_PLAIN;
+      if (value === NOT_PLAIN) places = void 0;
       if (value === NOT_PLAIN) {
         try {
           value = readYamlDocument(chunk.text);
@@ -32291,12 +33174,13 @@ function forEachManifestDocument(text, file, path, visit) {
       }
     }
     if (!isPlainObject2(value)) continue;
-    const lines = new ChunkLines(chunk);
     const items = value["items"];
-    if (typeof value["kind"] === "string" && value["kind"].endsWith("List") && Array.isArray(items)) {
+    const list = typeof value["kind"] === "string" && value["kind"].endsWith("List") && Array.isArray(items);
+    const lines = new ChunkLines(chunk, list, list ? void 0 : places, json !== NOT_JSON);
+    if (list) {
       items.forEach((item, i) => {
         if (!isPlainObject2(item)) return;
-        const lineOf = (field) => lines.lineOf(["items", i, ...field]);
+        const lineOf = (field) => lines.lineOf(field, i);
         const start2 = () => lineOf([]) ?? chunk.offset + 1;
         visit({
           path,
@@ -32313,7 +33197,7 @@ function forEachManifestDocument(text, file, path, visit) {
       continue;
     }
     const start = () => contentLine(chunk) + 1;
-    visit({
+    const doc = {
       path,
       file,
       index: index++,
@@ -32323,8 +33207,14 @@ function forEachManifestDocument(text, file, path, visit) {
       value,
       lineOf: (field) => lines.lineOf(field),
       objectLine: () => lines.lineOf(["metadata", "name"]) ?? start()
-    });
+    };
+    visit(places === void 0 || list ? doc : withPlaced(doc, places, chunk.offset));
   }
+}
+function withPlaced(doc, places, offset) {
+  if (places.nameRow === -1 || places.entryRows.includes(-1)) return doc;
+  const placed = { objectLine: places.nameRow + 1 + offset, entryLines: places.entryRows.map((row) => row + 1 + offset) };
+  return Object.assign(doc, { placed });
 }
 function looksLikeJson(text) {
   const first = text.trimStart()[0];
@@ -32418,6 +33308,7 @@ function decodeManifest(doc, kind, value, namespace) {
   });
 }
 function sourceOf(doc) {
+  if (doc.placed !== void 0) return { file: doc.file, line: doc.placed.objectLine };
   const objectLine = doc.objectLine;
   return {
     file: doc.file,
@@ -32477,13 +33368,14 @@ function namespaceOf(doc, kind, value) {
 }
 var documentLines = /* @__PURE__ */ new WeakMap();
 function dependencyLineOf(object, index) {
-  return documentLines.get(object)?.(["spec", "dependsOn", index]);
+  const lines = documentLines.get(object);
+  return typeof lines === "function" ? lines(["spec", "dependsOn", index]) : lines?.[index];
 }
 var documentIndex = /* @__PURE__ */ new WeakMap();
 function decodeManifestObject(doc, kind, value, namespace, name) {
   const object = toManifestObject(doc, kind, value, namespace, name);
   documentIndex.set(object, doc.index);
-  documentLines.set(object, doc.lineOf);
+  documentLines.set(object, doc.placed?.entryLines ?? doc.lineOf);
   return object;
 }
 function documentIndexOf(object) {
@@ -32513,9 +33405,9 @@ function isFluxCrd(name) {
 var DEFAULT_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
 var CRD_KIND = "CustomResourceDefinition";
 function fieldAt(value, ...path) {
-  let current = value;
-  for (const key of path) current = isPlainObject2(current) ? current[key] : void 0;
-  return current;
+  let current2 = value;
+  for (const key of path) current2 = isPlainObject2(current2) ? current2[key] : void 0;
+  return current2;
 }
 function fluxInstanceCrds(components) {
   const listed = Array.isArray(components) ? components.filter((entry) => typeof entry === "string") : DEFAULT_COMPONENTS;
@@ -32847,16 +33739,16 @@ function applyJson6902(document, operations) {
   };
   const get = (pointer) => {
     if (pointer === "") return root;
-    const at = locate(pointer);
-    if (!at) return void 0;
-    if (Array.isArray(at.parent)) return at.parent[Number(at.key)];
-    return isPlainObject2(at.parent) ? at.parent[at.key] : void 0;
+    const at2 = locate(pointer);
+    if (!at2) return void 0;
+    if (Array.isArray(at2.parent)) return at2.parent[Number(at2.key)];
+    return isPlainObject2(at2.parent) ? at2.parent[at2.key] : void 0;
   };
   const remove = (pointer) => {
-    const at = locate(pointer);
-    if (!at) return false;
-    if (Array.isArray(at.parent)) at.parent.splice(Number(at.key), 1);
-    else if (isPlainObject2(at.parent)) delete at.parent[at.key];
+    const at2 = locate(pointer);
+    if (!at2) return false;
+    if (Array.isArray(at2.parent)) at2.parent.splice(Number(at2.key), 1);
+    else if (isPlainObject2(at2.parent)) delete at2.parent[at2.key];
     else return false;
     return true;
   };
@@ -32865,13 +33757,13 @@ function applyJson6902(document, operations) {
       root = value;
       return true;
     }
-    const at = locate(pointer);
-    if (!at) return false;
-    if (Array.isArray(at.parent)) {
-      const index = at.key === "-" ? at.parent.length : Number(at.key);
-      if (!Number.isInteger(index) || index > at.parent.length) return false;
-      at.parent.splice(index, 0, value);
-    } else if (isPlainObject2(at.parent)) at.parent[at.key] = value;
+    const at2 = locate(pointer);
+    if (!at2) return false;
+    if (Array.isArray(at2.parent)) {
+      const index = at2.key === "-" ? at2.parent.length : Number(at2.key);
+      if (!Number.isInteger(index) || index > at2.parent.length) return false;
+      at2.parent.splice(index, 0, value);
+    } else if (isPlainObject2(at2.parent)) at2.parent[at2.key] = value;
     else return false;
     return true;
   };
@@ -32936,17 +33828,17 @@ function selects2(selector, item) {
 }
 function parseFieldPath(path) {
   const segments = [];
-  let current = "";
+  let current2 = "";
   let depth = 0;
   for (const char of path) {
     if (char === "[") depth++;
     if (char === "]") depth--;
     if (char === "." && depth === 0) {
-      segments.push(segmentOf(current));
-      current = "";
-    } else current += char;
+      segments.push(segmentOf(current2));
+      current2 = "";
+    } else current2 += char;
   }
-  if (current !== "") segments.push(segmentOf(current));
+  if (current2 !== "") segments.push(segmentOf(current2));
   return segments;
 }
 function segmentOf(text) {
@@ -32960,41 +33852,41 @@ function segmentOf(text) {
   return text;
 }
 function getField(value, segments) {
-  let current = value;
+  let current2 = value;
   for (const segment of segments) {
-    if (typeof segment === "number") current = Array.isArray(current) ? current[segment] : void 0;
-    else if (typeof segment === "string") current = isPlainObject2(current) ? current[segment] : void 0;
-    else current = Array.isArray(current) ? current.find((item) => isPlainObject2(item) && String(item[segment.key]) === segment.equals) : void 0;
-    if (current === void 0) return void 0;
+    if (typeof segment === "number") current2 = Array.isArray(current2) ? current2[segment] : void 0;
+    else if (typeof segment === "string") current2 = isPlainObject2(current2) ? current2[segment] : void 0;
+    else current2 = Array.isArray(current2) ? current2.find((item) => isPlainObject2(item) && String(item[segment.key]) === segment.equals) : void 0;
+    if (current2 === void 0) return void 0;
   }
-  return current;
+  return current2;
 }
 function setField(value, segments, replacement, create2) {
-  let current = value;
+  let current2 = value;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     const last = i === segments.length - 1;
     if (typeof segment === "number") {
-      if (!Array.isArray(current) || current[segment] === void 0 && !last) return false;
-      if (last) current[segment] = replacement;
-      else current = current[segment];
+      if (!Array.isArray(current2) || current2[segment] === void 0 && !last) return false;
+      if (last) current2[segment] = replacement;
+      else current2 = current2[segment];
     } else if (typeof segment === "string") {
-      if (!isPlainObject2(current)) return false;
+      if (!isPlainObject2(current2)) return false;
       if (last) {
-        if (current[segment] === void 0 && !create2) return false;
-        current[segment] = replacement;
+        if (current2[segment] === void 0 && !create2) return false;
+        current2[segment] = replacement;
       } else {
-        if (current[segment] === void 0) {
+        if (current2[segment] === void 0) {
           if (!create2) return false;
-          current[segment] = {};
+          current2[segment] = {};
         }
-        current = current[segment];
+        current2 = current2[segment];
       }
     } else {
-      if (!Array.isArray(current)) return false;
-      const found = current.find((item) => isPlainObject2(item) && String(item[segment.key]) === segment.equals);
+      if (!Array.isArray(current2)) return false;
+      const found = current2.find((item) => isPlainObject2(item) && String(item[segment.key]) === segment.equals);
       if (found === void 0 || last) return false;
-      current = found;
+      current2 = found;
     }
   }
   return true;
@@ -33482,9 +34374,9 @@ var VariableSources = class {
   }
 };
 function fieldAt2(value, ...path) {
-  let current = value;
-  for (const key of path) current = isPlainObject2(current) ? current[key] : void 0;
-  return current;
+  let current2 = value;
+  for (const key of path) current2 = isPlainObject2(current2) ? current2[key] : void 0;
+  return current2;
 }
 function flexibleString(value, ...path) {
   return nonEmptyString(fieldAt2(value, ...path));
@@ -33711,6 +34603,8 @@ var ClusterApplier = class {
   unknown = [];
   /** CustomResourceDefinitions the cluster's builds apply or its FluxInstance installs (flux-crds.ts). */
   definitions = /* @__PURE__ */ new Set();
+  /** The Flux kinds whose CRD applied here has the Flux RFC's cross-kind dependsOn. */
+  crossKind = /* @__PURE__ */ new Set();
   fluxInstance = false;
   /** Each placement once: the same document placed again at the same identity is the same object (another build applies it too). */
   placed = /* @__PURE__ */ new Map();
@@ -33767,7 +34661,7 @@ var ClusterApplier = class {
     this.queue.length = 0;
   }
   result() {
-    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown, definitions: this.definitions, fluxInstance: this.fluxInstance };
+    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown, definitions: this.definitions, fluxInstance: this.fluxInstance, crossKind: this.crossKind };
   }
   place(placement) {
     try {
@@ -33791,8 +34685,11 @@ var ClusterApplier = class {
     if (role === void 0) {
       const kind = placement.value["kind"];
       const definition = crdName(placement.value);
-      if (definition !== void 0) this.definitions.add(definition);
-      else if (isFluxInstance(placement.value)) this.installs(placement.value, true);
+      if (definition !== void 0) {
+        this.definitions.add(definition);
+        const crossKind = crossKindKindOfCrd(placement.value);
+        if (crossKind !== void 0) this.crossKind.add(crossKind);
+      } else if (isFluxInstance(placement.value)) this.installs(placement.value, true);
       if (kind === "ConfigMap" || kind === "Secret") {
         const metadata = placement.value["metadata"];
         const own = isPlainObject2(metadata) && typeof metadata["namespace"] === "string" ? metadata["namespace"] : void 0;
@@ -33945,14 +34842,19 @@ async function readStream(stream) {
 }
 function asWritten(read, defaultNamespace, name = WHOLE_PATH_CLUSTER) {
   const objects = [];
+  const crossKind = /* @__PURE__ */ new Set();
   read((doc) => {
     const kind = roleOf(doc.value);
-    if (kind === void 0) return;
+    if (kind === void 0) {
+      const rfc = crossKindKindOfCrd(doc.value);
+      if (rfc !== void 0) crossKind.add(rfc);
+      return;
+    }
     const objectName = nameOf(doc, kind, doc.value);
     const namespace = namespaceOf(doc, kind, doc.value) || defaultNamespace;
     objects.push(decodeManifestObject(doc, kind, doc.value, namespace, objectName));
   });
-  return { name, objects, problems: [], unknown: [] };
+  return { name, objects, problems: [], unknown: [], crossKind };
 }
 function order(x, y) {
   return x < y ? -1 : x > y ? 1 : 0;
@@ -33994,9 +34896,24 @@ function mergeCluster(name, parts) {
     });
   }
   const definitions = new Set(parts.flatMap((part) => [...part.definitions ?? []]));
-  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown), definitions, fluxInstance: parts.some((part) => part.fluxInstance === true) };
+  const crossKind = new Set(parts.flatMap((part) => [...part.crossKind ?? []]));
+  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown), definitions, fluxInstance: parts.some((part) => part.fluxInstance === true), crossKind };
 }
 async function readRepository(paths, options) {
+  let stdinText;
+  const stdin = async () => stdinText ??= await readStream(options.stdin ?? process.stdin);
+  const first = await readRepositoryOnce(paths, options, stdin);
+  const wanted = new Set(first.clusters.flatMap((cluster) => [...cluster.crossKind ?? []]));
+  const before = crossKindKinds();
+  if ([...wanted].every((kind) => before.includes(kind))) return first;
+  setCrossKindDependsOn([...before, ...wanted]);
+  try {
+    return await readRepositoryOnce(paths, options, stdin);
+  } finally {
+    setCrossKindDependsOn(before);
+  }
+}
+async function readRepositoryOnce(paths, options, stdin) {
   const cwd = options.cwd ?? process.cwd();
   const parts = /* @__PURE__ */ new Map();
   const unreached = [];
@@ -34006,7 +34923,7 @@ async function readRepository(paths, options) {
   };
   for (const given of paths) {
     if (given === "-") {
-      const text = await readStream(options.stdin ?? process.stdin);
+      const text = await stdin();
       add(asWritten((visit) => forEachManifestDocument(text, STDIN_FILE, "", visit), options.defaultNamespace), "");
       continue;
     }
@@ -34042,9 +34959,9 @@ function orderWarnings(cluster) {
     const seen = /* @__PURE__ */ new Set();
     const stack = [start];
     while (stack.length > 0) {
-      const at = kustomizations.get(stack.pop());
-      if (at === void 0) continue;
-      for (const dependency of resolveDependencies(at)) {
+      const at2 = kustomizations.get(stack.pop());
+      if (at2 === void 0) continue;
+      for (const dependency of resolveDependencies(at2)) {
         if (seen.has(dependency.key)) continue;
         seen.add(dependency.key);
         stack.push(dependency.key);
@@ -34055,9 +34972,9 @@ function orderWarnings(cluster) {
   };
   const applies = (outer, inner) => {
     const seen = /* @__PURE__ */ new Set();
-    for (let at = kustomizations.get(inner)?.appliedBy; at !== void 0 && !seen.has(at); at = kustomizations.get(at)?.appliedBy) {
-      if (at === outer) return true;
-      seen.add(at);
+    for (let at2 = kustomizations.get(inner)?.appliedBy; at2 !== void 0 && !seen.has(at2); at2 = kustomizations.get(at2)?.appliedBy) {
+      if (at2 === outer) return true;
+      seen.add(at2);
     }
     return false;
   };
@@ -34086,6 +35003,58 @@ function orderMessage(dependency, own, other, ownAppliesOther) {
     return `${intro}: on a new cluster ${shortName(own)} is refused for ever, since ${shortName(other)} is in its own build and is never created; move this HelmRelease into a Kustomization that depends on ${shortName(other)}`;
   }
   return `${intro}: on a new cluster, ${shortName(own)} is refused until ${shortName(other)} has applied; add ${entryFor(other, own)} to the dependsOn of ${shortName(own)}`;
+}
+
+// src/cli/chunked-output.ts
+var CHUNK = 64 * 1024;
+var ChunkedOutput = class {
+  constructor(write) {
+    this.write = write;
+  }
+  write;
+  parts = [];
+  length = 0;
+  add(text) {
+    this.parts.push(text);
+    this.length += text.length;
+    if (this.length >= CHUNK) this.flush();
+  }
+  /** Writes what is held; call once at the end. */
+  flush() {
+    if (this.length === 0) return;
+    this.write(this.parts.join(""));
+    this.parts = [];
+    this.length = 0;
+  }
+};
+function nested(value, depth) {
+  const text = JSON.stringify(value, null, 2);
+  return depth === 0 ? text : text.replaceAll("\n", `
+${"  ".repeat(depth)}`);
+}
+function addPrettyJson(out, report) {
+  const entries = Object.entries(report).filter(([, value]) => value !== void 0 && typeof value !== "function" && typeof value !== "symbol");
+  if (entries.length === 0) {
+    out.add("{}\n");
+    return;
+  }
+  out.add("{\n");
+  entries.forEach(([key, value], i) => {
+    out.add(`  ${JSON.stringify(key)}: `);
+    if (Array.isArray(value) && value.length > 0) {
+      out.add("[\n");
+      value.forEach((element, j) => {
+        const text = element === void 0 || typeof element === "function" || typeof element === "symbol" ? "null" : nested(element, 2);
+        out.add(`    ${text}${j < value.length - 1 ? "," : ""}
+`);
+      });
+      out.add("  ]");
+    } else {
+      out.add(nested(value, 1));
+    }
+    out.add(i < entries.length - 1 ? ",\n" : "\n");
+  });
+  out.add("}\n");
 }
 
 // src/cli/check.ts
@@ -34295,6 +35264,7 @@ async function runCheck(argv, io) {
   const problems = clusters.flatMap((cluster) => checkCluster(cluster, { crossNamespace, ignoreMissing: values["ignore-missing"] === true })).sort(byPlace);
   const failing = problems.filter((problem) => !WARNING_TYPES.has(problem.type) || values.strict === true);
   const includeUnreached = values["include-unreached"] === true;
+  const out = new ChunkedOutput((text) => io.stdout(text));
   if (output === "json") {
     const report = {
       clusters: clusters.map((cluster) => ({ name: cluster.name, objects: cluster.objects.length })),
@@ -34303,27 +35273,27 @@ async function runCheck(argv, io) {
       problems: problems.map(jsonProblem),
       ...includeUnreached ? { unreached: repository.unreached } : {}
     };
-    io.stdout(`${JSON.stringify(report, null, 2)}
-`);
+    addPrettyJson(out, report);
   } else {
     const tag = (cluster) => clusters.length > 1 ? ` [${cluster}]` : "";
     for (const problem of problems) {
       if (output === "github") {
         const level = WARNING_TYPES.has(problem.type) && values.strict !== true ? "warning" : "error";
         const where = problem.file === "" ? "" : ` file=${escapeProperty(problem.file)},line=${problem.line}`;
-        io.stdout(`::${level}${where}::${escapeData(`${problem.object}: ${problem.message}${tag(problem.cluster)}`)}
+        out.add(`::${level}${where}::${escapeData(`${problem.object}: ${problem.message}${tag(problem.cluster)}`)}
 `);
       } else {
         const prefix = problem.file === "" ? "" : `${problem.file}:${problem.line}: `;
-        io.stdout(`${prefix}${problem.object}: ${problem.message}${tag(problem.cluster)}
+        out.add(`${prefix}${problem.object}: ${problem.message}${tag(problem.cluster)}
 `);
       }
     }
-    if (includeUnreached) for (const file of repository.unreached) io.stdout(`${file}: no Flux build applies this file (not checked)
+    if (includeUnreached) for (const file of repository.unreached) out.add(`${file}: no Flux build applies this file (not checked)
 `);
-    io.stdout(`${summary(clusters, repository.unreached.length, problems)}
+    out.add(`${summary(clusters, repository.unreached.length, problems)}
 `);
   }
+  out.flush();
   return failing.length === 0 ? 0 : 1;
 }
 
