@@ -10,7 +10,7 @@
 import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import { DEPENDENCY_NOT_READY_REASON, READY_CONDITION } from "../flux/conditions.js";
 import { sameGate } from "../graph/gate-rules.js";
-import { blockedMessage, gateOpenedMessage } from "../graph/messages.js";
+import { blockedMessage, gateOpenedMessage, isReleasegateBlindMessage } from "../graph/messages.js";
 import type { BlockedGate, FluxObject, GateState, ObjectKey } from "../graph/types.js";
 
 /** The reasons of the Events releasegate records (events.k8s.io/v1 `reason`). */
@@ -100,11 +100,13 @@ function sameGateState(a: GateState | undefined, b: GateState | undefined): bool
 /**
  * A dependency that is still installing rewrites its Ready message as it goes ("Running 'install'
  * action...", "Helm install succeeded..."): the same wait with a new message is not worth an Event.
- * A new failure message is (it says what is wrong now).
+ * A new failure message is (it says what is wrong now), and so is any change to or from releasegate's
+ * own "cannot judge" (the watch has listed the kind: the Event must now say what the dependency says).
  */
 function progressOnly(before: GateState | undefined, after: BlockedGate): boolean {
   return (
     before?.state === "blocked" &&
+    !(before.rootCauseMessage !== after.rootCauseMessage && (isReleasegateBlindMessage(before.rootCauseMessage) || isReleasegateBlindMessage(after.rootCauseMessage))) &&
     (after.reason === "NotReady" || after.reason === "Suspended") &&
     before.reason === after.reason &&
     before.rootCause === after.rootCause &&

@@ -227,6 +227,15 @@ export function externalWatchFailedMessage(kind: string, error: string): string 
   return `cannot judge: watching ${kind} objects fails: ${error} (releasegate needs get, list and watch on them: chart value externalKinds.enabled grants it)`;
 }
 
+/**
+ * Whether a root cause message is releasegate's account of what it cannot see (a kind it does not or may
+ * not watch, a watch still listing, fields being read again), not the dependency's own status: a change
+ * of it is news, not a dependency's progress.
+ */
+export function isReleasegateBlindMessage(message: string): boolean {
+  return message.startsWith("cannot judge") || message === FIELDS_PENDING_MESSAGE;
+}
+
 /** A readyExpr reads fields of the dependency that releasegate's cache is reading again (moments). */
 export const FIELDS_PENDING_MESSAGE = "releasegate is reading the fields its readyExpr needs";
 
