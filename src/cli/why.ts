@@ -10,6 +10,8 @@
 import { ALL_FLUX_KINDS, FLUX_KIND_INFO } from "../flux/kinds.js";
 import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates, setFluxFeatureGates } from "../graph/feature-gates.js";
 import type { Keep } from "../graph/field-paths.js";
+import { NO_EXTERNAL_OBJECTS } from "../graph/external-objects.js";
+import type { ExternalObjects } from "../graph/external-objects.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
@@ -100,8 +102,8 @@ async function connectCluster(kubeconfig: string | undefined): Promise<Connected
   }
 }
 
-/** Every Flux object of the cluster, listed once through serve's caches. */
-async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxObject[]> {
+/** Every Flux object of the cluster, listed once through serve's caches, and what is known of the other kinds ResourceSets depend on. */
+async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<{ objects: FluxObject[]; externals: ExternalObjects }> {
   const { fluxCodec, ObjectCache } = await import("../cluster/object-cache.js");
   const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
   const { describeError } = await import("../runtime/api-error.js");
@@ -137,14 +139,46 @@ async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<FluxOb
     }
   };
   try {
-    const objects = await list();
+    const listed = await list();
     // A readyExpr reads fields of its dependencies that a plain list does not keep: list once more, keeping them.
     const demand = new FieldDemand();
     let more = false;
-    for (const object of objects) if (demand.update(nodeOf(object), object).length > 0) more = true;
-    return more ? await list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : objects;
+    for (const object of listed) if (demand.update(nodeOf(object), object).length > 0) more = true;
+    const objects = more ? await list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : listed;
+    return { objects, externals: await externalObjects(kc, objects, (kind) => demand.keepOfKind(kind), deadline) };
   } finally {
     kc.close();
+  }
+}
+
+/**
+ * The objects of kinds outside Flux that ResourceSets depend on (a ConfigMap, a CRD, a Secret), read as
+ * serve reads them (cluster/external-watches.ts: the same discovery, permission probe, codec and kept
+ * fields), so `why` judges them as the gate does; a kind it may not read says so, as the gate does.
+ * Each kind is listed once; what is known when every kind has listed (or failed, or the time is up) is kept.
+ */
+async function externalObjects(kc: KubeClient, objects: readonly FluxObject[], keepOfKind: (kind: string) => Keep | undefined, deadline: number): Promise<ExternalObjects> {
+  const { ExternalWatches } = await import("../cluster/external-watches.js");
+  const { isGraphKind } = await import("../graph/external-objects.js");
+  const { externalNotSyncedMessage } = await import("../graph/messages.js");
+  const { kindOfNode, resolveDependencies } = await import("../graph/refs.js");
+  const nodes = new Set(objects.flatMap((object) => resolveDependencies(object).map((d) => d.node)).filter((node) => !isGraphKind(kindOfNode(node))));
+  if (nodes.size === 0) return NO_EXTERNAL_OBJECTS;
+  // The kinds and apiVersions the entries name, counted as the graph counts them for serve's watches.
+  const { GateTracker } = await import("../graph/gates.js");
+  const kinds = new GateTracker(objects).externalKinds();
+  const watches = new ExternalWatches(kc, { enabled: true, maxKinds: kinds.size, lingerMs: 60_000, retryMs: 60_000, keepOfKind, backoff: { initialMs: 200, maxMs: 1000 } });
+  const settled = () => [...nodes].every((node) => {
+    const state = watches.stateOf(node);
+    return state.known || state.why !== externalNotSyncedMessage(kindOfNode(node));
+  });
+  try {
+    watches.setDemand(kinds);
+    while (!settled() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    const known = new Map([...nodes].map((node) => [node, watches.stateOf(node)]));
+    return { stateOf: (node) => known.get(node) ?? NO_EXTERNAL_OBJECTS.stateOf(node) };
+  } finally {
+    await watches.stop();
   }
 }
 
@@ -187,7 +221,8 @@ export async function runWhy(argv: string[], io: CommandIo): Promise<number> {
   // The kubeconfig is read before the target: KIND/NAME takes its context's namespace.
   const connected = await connectCluster(values.kubeconfig);
   const target = parseTarget(targetText, { ...(values.namespace === undefined ? {} : { given: values.namespace }), fallback: () => connected.namespace ?? "default" });
-  const snapshot = snapshotOfObjects(await clusterObjects(connected.client, timeoutSeconds * 1000), "cluster");
+  const { objects, externals } = await clusterObjects(connected.client, timeoutSeconds * 1000);
+  const snapshot = snapshotOfObjects(objects, "cluster", externals);
   const id = nodeId(target.kind, target.namespace, target.name);
   const chain = whyChain(snapshot, id);
   const node = snapshot.nodes.find((n) => n.id === id);

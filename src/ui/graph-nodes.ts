@@ -3,6 +3,7 @@
 // (`graph --format html`, `why --from`). The live feed of serve (store-feed.ts) builds its nodes here
 // too, so the page, the static file and `why` say the same words.
 
+import type { ExternalObjects } from "../graph/external-objects.js";
 import { GateTracker, healthOf } from "../graph/gates.js";
 import { boundedPath, shownNodes } from "../graph/gate-path.js";
 import type { GateLookup } from "../graph/gate-path.js";
@@ -81,8 +82,11 @@ function idOf(kind: FluxKind, key: ObjectKey): NodeId {
   return nodeId(kind, namespace, name);
 }
 
-/** Every object of every kind with its gate, plus a ghost for each missing dependency. */
-export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSnapshot["source"]): GraphSnapshot {
+/**
+ * Every object of every kind with its gate, plus a ghost for each missing dependency; `externals`: what is
+ * known of the objects of other kinds ResourceSets depend on (`why` reads them from the cluster).
+ */
+export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSnapshot["source"], externals?: ExternalObjects): GraphSnapshot {
   const byKind = new Map<FluxKind, FluxObject[]>();
   for (const object of objects) {
     let list = byKind.get(object.kind);
@@ -91,7 +95,7 @@ export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSn
   }
   const nodes: GraphNode[] = [];
   // One tracker for every kind: a ResourceSet's dependency may be of another kind.
-  const tracker = new GateTracker([...byKind].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, list]) => list));
+  const tracker = new GateTracker([...byKind].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, list]) => list), externals);
   const ghosts = new Set<string>();
   const shown = new Set<string>();
   for (const [kind, list] of [...byKind].sort(([a], [b]) => a.localeCompare(b))) {

@@ -118,10 +118,38 @@ export function compileError(expression: string): string | undefined {
   return typeof parsed === "string" ? parsed : undefined;
 }
 
+/**
+ * cel-go, the operator's evaluator, fails `has(x.y)` when the variable `x` is not in the activation ("no
+ * such attribute(s)"); @bufbuild/cel answers false. Such a has() is turned into the plain selection
+ * `x.y`, which fails in both libraries (names bound by a comprehension are left alone).
+ */
+function presenceThroughMissing(node: Node, present: ReadonlySet<string>, bound: ReadonlySet<string>): void {
+  const k = node.exprKind;
+  if (k.case === "selectExpr") {
+    if (k.value.testOnly) {
+      let root: Node | undefined = k.value.operand;
+      while (root?.exprKind.case === "selectExpr") root = root.exprKind.value.operand;
+      if (root?.exprKind.case === "identExpr" && !present.has(root.exprKind.value.name) && !bound.has(root.exprKind.value.name)) k.value.testOnly = false;
+    }
+    if (k.value.operand) presenceThroughMissing(k.value.operand, present, bound);
+  } else if (k.case === "callExpr") {
+    for (const child of [k.value.target, ...k.value.args]) if (child) presenceThroughMissing(child, present, bound);
+  } else if (k.case === "listExpr") {
+    for (const e of k.value.elements) presenceThroughMissing(e, present, bound);
+  } else if (k.case === "comprehensionExpr") {
+    const c = k.value;
+    const inner = new Set([...bound, c.iterVar, c.accuVar]);
+    for (const [child, scope] of [[c.iterRange, bound], [c.accuInit, bound], [c.loopCondition, inner], [c.loopStep, inner], [c.result, inner]] as const) {
+      if (child) presenceThroughMissing(child, present, scope);
+    }
+  }
+}
+
 /** Flux Operator: `readyExpr` over the dependency object, its top-level fields as variables. */
 export function evaluateOnObject(expression: string, object: Json): ReadyExprResult {
   const parsed = compile(expression);
   if (typeof parsed === "string") return { ok: false, compileError: parsed };
+  presenceThroughMissing(parsed.expr, new Set(Object.keys(object)), new Set());
   const variables = Object.fromEntries(Object.keys(object).map((k) => [k, CelScalar.DYN]));
   const bindings = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, toCel(v)]));
   try {
