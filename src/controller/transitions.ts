@@ -11,7 +11,7 @@ import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import { DEPENDENCY_NOT_READY_REASON, READY_CONDITION } from "../flux/conditions.js";
 import { sameGate } from "../graph/gate-rules.js";
 import { blockedMessage, gateOpenedMessage, isReleasegateBlindMessage } from "../graph/messages.js";
-import type { BlockedGate, FluxObject, GateState, ObjectKey } from "../graph/types.js";
+import type { BlockedGate, FluxObject, GateState } from "../graph/types.js";
 
 /** The reasons of the Events releasegate records (events.k8s.io/v1 `reason`). */
 type GateEventReason = "DependencyBlocked" | "DependencyCycle" | "DependencyMissing" | "GateOpened";
@@ -31,8 +31,8 @@ interface TransitionInput {
   after: GateState | undefined;
   /** The object now (undefined when gone). */
   object: FluxObject | undefined;
-  /** The object's resolved dependency keys, for the GateOpened note. */
-  dependencies?: readonly ObjectKey[];
+  /** The object's dependencies as the GateOpened note names them (messages.ts, dependencyNames). */
+  dependencies?: readonly string[];
 }
 
 interface TransitionActions {
@@ -73,7 +73,7 @@ export function decideOpening(requestedAtThen: string | undefined, object: FluxO
 }
 
 /** The Event describing a gate state: one reason per blocked kind, GateOpened for open. */
-export function eventFor(state: GateState, dependencies?: readonly ObjectKey[], kind?: string): GateEvent {
+export function eventFor(state: GateState, dependencies?: readonly string[], kind?: string): GateEvent {
   if (state.state === "open") {
     return { type: "Normal", reason: "GateOpened", action: "CheckDependencies", note: gateOpenedMessage(dependencies) };
   }

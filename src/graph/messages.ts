@@ -283,7 +283,15 @@ export function blockedMessage(state: GateState, kind?: string, path?: BoundedPa
   }
 }
 
-export function gateOpenedMessage(dependencies?: readonly ObjectKey[]): string {
+/**
+ * An object's dependencies as the GateOpened note names them: `ns/name` for its own kind, with the kind
+ * for any other ("ConfigMap gates/switch", "CustomResourceDefinition x"), as blockedMessage names them.
+ */
+export function dependencyNames(kind: string, nodes: readonly NodeKey[]): string[] {
+  return [...new Set(nodes.map((node) => (kindOfNode(node) === kind || kindOfNode(node) === "" ? objectKeyOf(node) : withKind(node))))];
+}
+
+export function gateOpenedMessage(dependencies?: readonly string[]): string {
   if (dependencies === undefined || dependencies.length === 0) return "gate open: every dependency is Ready";
   if (dependencies.length === 1) return `gate open: dependency ${dependencies[0]} is Ready`;
   return `gate open: all ${dependencies.length} dependencies are Ready`;

@@ -7,14 +7,15 @@ import type { ExternalObjects } from "../graph/external-objects.js";
 import { GateTracker, healthOf } from "../graph/gates.js";
 import { boundedPath, shownNodes } from "../graph/gate-path.js";
 import type { GateLookup } from "../graph/gate-path.js";
-import { blockedMessage, gateOpenedMessage, missingMessage } from "../graph/messages.js";
+import { blockedMessage, dependencyNames, gateOpenedMessage, missingMessage } from "../graph/messages.js";
 import { kindOfNode, resolveDependencies, splitKey, splitNodeKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
 import { nodeId } from "./graph-snapshot.js";
 import type { GraphNode, GraphSnapshot, NodeId } from "./graph-snapshot.js";
 
-function uniqueDependencyKeys(object: FluxObject): ObjectKey[] {
-  return [...new Set(resolveDependencies(object).map((d) => d.key))];
+/** The object's dependencies as the GateOpened note names them (another kind's with its kind). */
+function uniqueDependencyKeys(object: FluxObject): string[] {
+  return dependencyNames(object.kind, resolveDependencies(object).map((d) => d.node));
 }
 
 /**
@@ -60,7 +61,7 @@ export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState,
  * person needs there is what failed, in Flux's words (its Ready condition), the root cause of whatever
  * waits on it.
  */
-function openMessage(object: FluxObject, dependencies: readonly ObjectKey[]): string {
+function openMessage(object: FluxObject, dependencies: readonly string[]): string {
   const opened = gateOpenedMessage(dependencies);
   if (healthOf(object) !== "failed") return opened;
   const ready = object.status?.conditions?.find((c) => c.type === "Ready" && c.status === "False");
