@@ -446,14 +446,15 @@ describe("ResourceSet dependencies on other kinds: releasegate and the Flux Oper
 
   it("a Secret in another namespace: its data is hidden, so an expression over it fails as the operator's does, in every view", async () => {
     await h.apply(resourceSet("elsewhere", [{ apiVersion: "v1", kind: "Secret", name: "token", namespace: "vault", ready: true, readyExpr: "has(data.token)" }]));
-    const operator = await h.fluxWaiting(rs("elsewhere"));
-    expect(operator).toMatch(/^Retrying dependency check: failed to evaluate the CEL expression 'has\(data\.token\)': /);
+    // cel-go fails a has() through a variable the activation lacks (interpreter/attributes.go): not false.
+    const error = "failed to evaluate the CEL expression 'has(data.token)': no such attribute(s): data.token";
+    expect(await h.fluxWaiting(rs("elsewhere"))).toBe(`Retrying dependency check: ${error}`);
     await h.expectBlocked(rs("elsewhere"), {
       reason: "NotReady",
       rootCause: "Secret/vault/token",
       rootCauseLabel: "Secret/vault/token",
-      rootCauseMessage: "readyExpr cannot be evaluated on it: failed to evaluate the CEL expression 'has(data.token)': no such attribute(s): data.token",
-      note: "blocked by Secret vault/token: readyExpr cannot be evaluated on it: failed to evaluate the CEL expression 'has(data.token)': no such attribute(s): data.token",
+      rootCauseMessage: `readyExpr cannot be evaluated on it: ${error}`,
+      note: `blocked by Secret vault/token: readyExpr cannot be evaluated on it: ${error}`,
     });
   });
 

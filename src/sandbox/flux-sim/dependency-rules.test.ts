@@ -125,7 +125,7 @@ describe("the Flux Operator's view of a dependency object", () => {
     // Hidden data is a missing variable: cel-go fails the has() ("no such attribute(s)"), it does not answer false.
     expect(checkResourceSetDependency(entry("Secret", "vault", "has(data.token)"), secret, "apps")).toEqual({
       kind: "wait",
-      message: "failed to evaluate the CEL expression 'has(data.token)': unresolved attribute",
+      message: "failed to evaluate the CEL expression 'has(data.token)': no such attribute(s): data.token",
     });
     const annotated = entry("Secret", "vault", "has(metadata.annotations) && !('kubectl.kubernetes.io/last-applied-configuration' in metadata.annotations)");
     expect(checkResourceSetDependency(annotated, secret, "vault")).toEqual({ kind: "ok" });

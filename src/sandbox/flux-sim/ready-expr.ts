@@ -33,8 +33,13 @@ function compile(expression: string): ReturnType<typeof parse> | string {
   }
 }
 
-function asResult(expression: string, value: unknown): ReadyExprResult {
-  if (isCelError(value)) return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${value.message}` };
+function asResult(expression: string, value: unknown, attributeName?: (id: bigint) => string | undefined): ReadyExprResult {
+  if (isCelError(value)) {
+    // cel-go says which attribute it could not resolve (interpreter/attributes.go, missingAttribute).
+    const name = value.message === "unresolved attribute" && value.exprId !== undefined ? attributeName?.(value.exprId) : undefined;
+    const why = name === undefined ? value.message : `no such attribute(s): ${name}`;
+    return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${why}` };
+  }
   if (typeof value !== "boolean") return { ok: false, evalError: `failed to evaluate CEL expression as boolean: '${expression}'` };
   return { ok: true, ready: value };
 }
@@ -145,6 +150,59 @@ function presenceThroughMissing(node: Node, present: ReadonlySet<string>, bound:
   }
 }
 
+/**
+ * The name cel-go gives an attribute it cannot resolve, for the node `id`: the variable, then each field
+ * selected from it up to the first index that is not a constant string (`data.gate`, `status.conditions`),
+ * the longest name its maybeAttribute tries first.
+ */
+function unresolvedName(root: Node, id: bigint): string | undefined {
+  // The selection chain down to a variable that holds `id`, the outermost first (a variable's attribute
+  // error may carry the id of the variable itself).
+  const chainName = (top: Node): string | undefined => {
+    const names: (string | undefined)[] = [];
+    let holds = false;
+    let at: Node | undefined = top;
+    while (at) {
+      holds ||= at.id === id;
+      const k: Node["exprKind"] = at.exprKind;
+      if (k.case === "identExpr") {
+        if (!holds) return undefined;
+        names.unshift(k.value.name);
+        const cut = names.indexOf(undefined);
+        return (cut < 0 ? names : names.slice(0, cut)).join(".");
+      }
+      if (k.case === "selectExpr") {
+        names.unshift(k.value.field);
+        at = k.value.operand;
+      } else if (k.case === "callExpr" && k.value.function === "_[_]") {
+        const index = k.value.args[1]?.exprKind;
+        names.unshift(index?.case === "constExpr" && index.value.constantKind.case === "stringValue" ? index.value.constantKind.value : undefined);
+        at = k.value.args[0];
+      } else {
+        return undefined;
+      }
+    }
+    return undefined;
+  };
+  const search = (node: Node): string | undefined => {
+    const found = chainName(node);
+    if (found !== undefined) return found;
+    const k = node.exprKind;
+    const kids: (Node | undefined)[] =
+      k.case === "selectExpr" ? [k.value.operand]
+      : k.case === "callExpr" ? [k.value.target, ...k.value.args]
+      : k.case === "listExpr" ? k.value.elements
+      : k.case === "comprehensionExpr" ? [k.value.iterRange, k.value.accuInit, k.value.loopCondition, k.value.loopStep, k.value.result]
+      : [];
+    for (const kid of kids) {
+      const name = kid ? search(kid) : undefined;
+      if (name !== undefined) return name;
+    }
+    return undefined;
+  };
+  return search(root);
+}
+
 /** Flux Operator: `readyExpr` over the dependency object, its top-level fields as variables. */
 export function evaluateOnObject(expression: string, object: Json): ReadyExprResult {
   const parsed = compile(expression);
@@ -153,7 +211,7 @@ export function evaluateOnObject(expression: string, object: Json): ReadyExprRes
   const variables = Object.fromEntries(Object.keys(object).map((k) => [k, CelScalar.DYN]));
   const bindings = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, toCel(v)]));
   try {
-    return asResult(expression, plan(celEnv({ variables, funcs: strings }), parsed)(bindings as never));
+    return asResult(expression, plan(celEnv({ variables, funcs: strings }), parsed)(bindings as never), (id) => unresolvedName(parsed.expr, id));
   } catch (err) {
     return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${err instanceof Error ? err.message : String(err)}` };
   }
