@@ -136,6 +136,17 @@ describe("the Flux Operator's view of a dependency object", () => {
   });
 });
 
+describe("kstatus of a CustomResourceDefinition (cli-utils CRDConditions)", () => {
+  const crd = (conditions: object[]) => ({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "x.example.io" }, status: { conditions } });
+  it("is Current once Established, InProgress while installing, Failed when names are refused", () => {
+    expect(computeStatus(crd([{ type: "NamesAccepted", status: "True" }, { type: "Established", status: "True" }]))).toBe("Current");
+    expect(computeStatus(crd([]))).toBe("InProgress");
+    expect(computeStatus(crd([{ type: "Established", status: "False", reason: "Installing" }]))).toBe("InProgress");
+    expect(computeStatus(crd([{ type: "Established", status: "False", reason: "NotAccepted" }]))).toBe("Failed");
+    expect(computeStatus(crd([{ type: "NamesAccepted", status: "False", reason: "NameConflict" }]))).toBe("Failed");
+  });
+});
+
 describe("kstatus (generic)", () => {
   it("is InProgress before the latest generation is observed, Failed when Stalled, else Current", () => {
     expect(computeStatus({ metadata: { generation: 2 }, status: { observedGeneration: 1 } })).toBe("InProgress");
