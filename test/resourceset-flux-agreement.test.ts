@@ -288,6 +288,7 @@ function environment(options: EnvironmentOptions = {}) {
         await eventually(async () => (await handle.lastEvent(ref))?.reason === "GateOpened", { what: `the GateOpened Event of ${what}` });
         expect((await handle.lastEvent(ref))?.note).toBe(opened);
       } else {
+        await eventually(async () => (await handle.lastEvent(ref))?.reason !== "DependencyBlocked", { what: `no DependencyBlocked as the last Event of ${what}` });
         expect([undefined, "GateOpened"]).toContain((await handle.lastEvent(ref))?.reason);
       }
       const why = await handle.why(ref);
