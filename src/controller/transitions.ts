@@ -10,7 +10,7 @@
 import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import { DEPENDENCY_NOT_READY_REASON, READY_CONDITION } from "../flux/conditions.js";
 import { sameGate } from "../graph/gate-rules.js";
-import { blockedMessage, gateOpenedMessage, isReleasegateBlindMessage } from "../graph/messages.js";
+import { blockedMessage, gateOpenedMessage, isReleasegateBlindMessage, isReleasegateCatchingUpMessage } from "../graph/messages.js";
 import type { BlockedGate, FluxObject, GateState } from "../graph/types.js";
 
 /** The reasons of the Events releasegate records (events.k8s.io/v1 `reason`). */
@@ -115,12 +115,20 @@ function progressOnly(before: GateState | undefined, after: BlockedGate): boolea
   );
 }
 
+/** The gate says only that releasegate's cache is still listing. */
+function catchingUp(state: BlockedGate): boolean {
+  return isReleasegateCatchingUpMessage(state.rootCauseMessage);
+}
+
 /** The actions for one change of gate state. */
 export function decideTransition(input: TransitionInput): TransitionActions {
   const { before, after, object } = input;
   const none: TransitionActions = { event: undefined, opened: false, requestReconcile: false, skippedSuspended: false };
   if (after === undefined || object === undefined || sameGateState(before, after)) return none;
-  if (after.state === "blocked") return progressOnly(before, after) ? none : { ...none, event: eventFor(after, undefined, object.kind) };
+  // While releasegate's own cache is still listing a kind (at start, or a kind named for the first time)
+  // the gate says so, but that is no news about the dependency: no Event. The opening after it still
+  // gets its GateOpened (an earlier DependencyBlocked may be the last Event the object has).
+  if (after.state === "blocked") return progressOnly(before, after) || catchingUp(after) ? none : { ...none, event: eventFor(after, undefined, object.kind) };
   // Open. An object first seen open has nothing to report; one that was blocked has.
   if (before?.state !== "blocked") return none;
   const waits = waitsOnDependencies(object) && object.deleting !== true;

@@ -236,6 +236,14 @@ export function isReleasegateBlindMessage(message: string): boolean {
   return message.startsWith("cannot judge") || message === FIELDS_PENDING_MESSAGE;
 }
 
+/**
+ * Whether a root cause message says only that releasegate's own cache is still listing (a watch's first
+ * list, fields being read again): a moment's state, not news about the dependency.
+ */
+export function isReleasegateCatchingUpMessage(message: string): boolean {
+  return message.startsWith("cannot judge yet:") || message === FIELDS_PENDING_MESSAGE;
+}
+
 /** A readyExpr reads fields of the dependency that releasegate's cache is reading again (moments). */
 export const FIELDS_PENDING_MESSAGE = "releasegate is reading the fields its readyExpr needs";
 
