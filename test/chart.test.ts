@@ -87,7 +87,7 @@ const variants: Record<string, string[]> = {
     "policy.exemptNamespaces={sandbox,legacy}",
     "failurePolicy=Ignore",
   ],
-  "external kinds": ["externalKinds.enabled=true", "externalKinds.maxKinds=3", "externalKinds.rules[0].apiGroups={example.io}", "externalKinds.rules[0].resources={widgets}"],
+  "external kinds": ["externalKinds.enabled=true", "externalKinds.maxKinds=3", "externalKinds.rules[0].apiGroups={example.io}", "externalKinds.rules[0].resources={widgets}", "externalKinds.secretNamespaces={team-a,team-b}", "externalKinds.maxNamespaces=4"],
   "everything off": ["grafanaDashboard.enabled=false", "podDisruptionBudget.enabled=false", "networkPolicy.enabled=false", "replicaCount=1", "webhook.matchConditions=false"],
 };
 
@@ -207,6 +207,28 @@ describe("helm chart", () => {
     expect(readOnly(rulesOf(objects), "widgets")).toEqual([{ apiGroups: ["example.io"], verbs: ["get", "list", "watch"] }]);
     const args = (find(objects, "Deployment") as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
     expect(args).toEqual(expect.arrayContaining(["--max-external-kinds=3", "--flux-feature-gates=AdditiveCELDependencyCheck=true"]));
+  });
+
+  it("reads Secrets only in the namespaces externalKinds.secretNamespaces lists, through a Role and RoleBinding in each", async () => {
+    const objects = await render("externalKinds.secretNamespaces={team-a,team-b}", "externalKinds.maxNamespaces=4");
+    const inTeams = objects.filter((o) => o.metadata.namespace?.startsWith("team-") === true);
+    expect(inTeams.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(
+      expect.arrayContaining(["Role/team-a/rg-releasegate-releasegate-secrets", "Role/team-b/rg-releasegate-releasegate-secrets", "RoleBinding/team-a/rg-releasegate-releasegate-secrets", "RoleBinding/team-b/rg-releasegate-releasegate-secrets"]),
+    );
+    expect(inTeams).toHaveLength(4);
+    for (const role of inTeams.filter((o) => o.kind === "Role")) expect((role as unknown as { rules: V1PolicyRule[] }).rules).toEqual([{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] }]);
+    for (const binding of inTeams.filter((o) => o.kind === "RoleBinding")) {
+      expect(binding).toMatchObject({ roleRef: { kind: "Role", name: "rg-releasegate-releasegate-secrets" }, subjects: [{ kind: "ServiceAccount", name: "rg-releasegate", namespace: "releasegate" }] });
+    }
+    // Never cluster-wide: the ClusterRole still has no Secret rule.
+    const clusterRules = (find(objects, "ClusterRole") as unknown as { rules: V1PolicyRule[] }).rules;
+    expect(clusterRules.filter((r) => r.resources?.includes("secrets") === true)).toEqual([]);
+    const args = (find(objects, "Deployment") as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
+    expect(args).toContain("--max-external-namespaces=4");
+    // Off, or with the watches off: no such Role.
+    expect((await render()).filter((o) => o.kind === "Role").map((o) => o.metadata.namespace)).toEqual(["releasegate"]);
+    expect((await render("externalKinds.enabled=false", "externalKinds.secretNamespaces={team-a}")).filter((o) => o.kind === "Role").map((o) => o.metadata.namespace)).toEqual(["releasegate"]);
+    await expect(render("externalKinds.secretNamespaces={Team_A}")).rejects.toThrow(/secretNamespaces/);
   });
 
   it("reads Secrets and writes its webhook configuration only in the certificate modes that need it", async () => {

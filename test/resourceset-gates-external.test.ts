@@ -1,9 +1,16 @@
 // The watches on kinds outside Flux (docs/behaviour.md, "Kinds outside Flux") against the sandbox through
 // the real client-node: a kind is watched only while a ResourceSet names it and stopped after; at most
 // --max-external-kinds at once, the gate of a kind beyond it saying why it cannot judge; a kind the API
-// server does not serve, or the option off, said as clearly; only what readiness reads is kept.
+// server does not serve, or the option off, said as clearly; only what readiness reads is kept. A kind
+// releasegate may not read: the gate names the permission; where the chart grants it only in some
+// namespaces (externalKinds.secretNamespaces, rendered by the real helm and applied by the real kubectl to a
+// sandbox that enforces RBAC), it is watched in exactly the namespaces the entries name, within a limit.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments, stringify } from "yaml";
 import { decodeExternal } from "../src/cluster/external-codec.js";
 import { ExternalWatches } from "../src/cluster/external-watches.js";
 import { FluxGraph } from "../src/cluster/flux-graph.js";
@@ -13,7 +20,10 @@ import { kindOfNode } from "../src/graph/refs.js";
 import type { FluxObject, GateState } from "../src/graph/types.js";
 import { startSandbox } from "../src/sandbox/sandbox.js";
 import type { Sandbox } from "../src/sandbox/sandbox.js";
+import { serviceAccountToken } from "../src/sandbox/rbac-authorizer.js";
+import { repoRoot } from "./helpers/cli.js";
 import { eventually } from "./helpers/eventually.js";
+import { runTool, toolPath } from "./helpers/tools.js";
 
 /** A ResourceSet store fed by hand: each call replaces the ResourceSets the graph holds. */
 function resourceSets() {
@@ -73,7 +83,7 @@ describe("watches on kinds outside Flux", () => {
     const watches = new ExternalWatches(sandbox.kubeConfig(), { lingerMs: 0, retryMs: 60_000, ...options });
     const graph = new FluxGraph(watches);
     watches.connect(graph);
-    graph.onExternalDemand((demand) => watches.setDemand(demand));
+    graph.onExternalDemand((kinds, namespaces) => watches.setDemand(kinds, namespaces));
     const feed = resourceSets();
     const store = new KindStore(feed.source, graph);
     const gate = (name: string): GateState | undefined => store.state(`default/${name}`);
@@ -165,7 +175,7 @@ describe("a kind releasegate may not read (RBAC)", () => {
       const graph = new FluxGraph(watches, demand);
       graph.onFieldsGrown((nodes) => new Set(nodes.map(kindOfNode)).forEach((kind) => watches.fieldsGrown(kind)));
       watches.connect(graph);
-      graph.onExternalDemand((demand) => watches.setDemand(demand));
+      graph.onExternalDemand((kinds, namespaces) => watches.setDemand(kinds, namespaces));
       const feed = resourceSets();
       const store = new KindStore(feed.source, graph);
       try {
@@ -178,12 +188,21 @@ describe("a kind releasegate may not read (RBAC)", () => {
           state: "blocked",
           reason: "NotReady",
           rootCause: "Secret/default/token",
-          rootCauseMessage: "cannot judge: releasegate may not list secrets (RBAC get, list and watch on secrets are missing): set the chart value externalKinds.secrets: true",
+          rootCauseMessage:
+            "cannot judge: releasegate may not list secrets in namespace default (RBAC get, list and watch on secrets in default are missing): set the chart value externalKinds.secretNamespaces (add default), or externalKinds.secrets: true",
           via: "Secret/default/token",
           depth: 1,
           tail: ["Secret/default/token"],
         });
         await eventually(() => store.state("default/switched")?.state === "open", { what: "the ConfigMap's gate open" });
+        // A cluster-scoped kind has no namespace to fall back to: the cluster-wide read is what is missing.
+        feed.put({ ...rset("scoped", "Namespace", "v1", "default"), dependsOn: [{ apiVersion: "v1", kind: "Namespace", name: "default" }] });
+        await eventually(() => (store.state("default/scoped") as { rootCauseMessage?: string } | undefined)?.rootCauseMessage?.includes("may not list") === true, { what: "the Namespace's gate saying why" });
+        expect(store.state("default/scoped")).toMatchObject({
+          reason: "NotReady",
+          rootCauseMessage: "cannot judge: releasegate may not list namespaces (RBAC get, list and watch on namespaces are missing): set the chart value externalKinds.rules (add namespaces)",
+        });
+        expect(watches.watchedNamespaces("Namespace")).toBeUndefined();
       } finally {
         await watches.stop();
       }
@@ -193,3 +212,132 @@ describe("a kind releasegate may not read (RBAC)", () => {
   });
 });
 
+
+describe("a kind releasegate may read only in some namespaces (namespaced RBAC, as the chart renders it)", () => {
+  const NAMESPACE = "releasegate";
+  let sandbox: Sandbox;
+  let dir: string;
+  let kubeconfig: string;
+  let serviceAccount: string;
+
+  /** `helm template` of the chart with these values: its ServiceAccount and RBAC, as `helm install` would apply them. */
+  async function renderRbac(...sets: string[]): Promise<Array<{ kind: string; metadata: { name: string; namespace?: string } }>> {
+    const { stdout } = await runTool(await toolPath("helm"), ["template", "rg", join(repoRoot, "charts/releasegate"), "--namespace", NAMESPACE, ...sets.flatMap((s) => ["--set", s])]);
+    return parseAllDocuments(stdout)
+      .map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } } | null)
+      .filter((o): o is { kind: string; metadata: { name: string; namespace?: string } } => o !== null && RBAC_KINDS.has(o.kind));
+  }
+  const RBAC_KINDS = new Set(["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+
+  async function apply(objects: unknown[]): Promise<void> {
+    const file = join(dir, "rbac.yaml");
+    await writeFile(file, objects.map((o) => stringify(o)).join("---\n"));
+    const applied = await runTool(await toolPath("kubectl"), ["--kubeconfig", kubeconfig, "apply", "-f", file], { env: { HOME: dir } });
+    expect(applied.stderr).toBe("");
+  }
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ authorization: "RBAC", seed: [] });
+    dir = await mkdtemp(join(tmpdir(), "releasegate-namespaced-rbac-"));
+    kubeconfig = join(dir, "admin.kubeconfig");
+    await sandbox.writeKubeconfig(kubeconfig);
+    const core = sandbox.kubeConfig().makeApiClient(CoreV1Api);
+    for (const name of [NAMESPACE, "team-a", "team-b", "team-c"]) await core.createNamespace({ body: { metadata: { name } } });
+    for (const namespace of ["team-a", "team-b", "team-c"]) {
+      await core.createNamespacedSecret({ namespace, body: { metadata: { name: "token", namespace }, data: { token: "eA==" } } });
+    }
+    // The chart with Secrets readable in team-a and team-c only (externalKinds.secretNamespaces).
+    const rendered = await renderRbac("externalKinds.secretNamespaces={team-a,team-c}");
+    expect(rendered.filter((o) => o.kind === "Role" || o.kind === "RoleBinding").map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
+      "Role/releasegate/rg-releasegate",
+      "Role/team-a/rg-releasegate-releasegate-secrets",
+      "Role/team-c/rg-releasegate-releasegate-secrets",
+      "RoleBinding/releasegate/rg-releasegate",
+      "RoleBinding/team-a/rg-releasegate-releasegate-secrets",
+      "RoleBinding/team-c/rg-releasegate-releasegate-secrets",
+    ]);
+    serviceAccount = rendered.find((o) => o.kind === "ServiceAccount")!.metadata.name;
+    await apply(rendered);
+  }, 60_000);
+  afterAll(async () => {
+    await sandbox?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  function setup(maxNamespaces: number) {
+    const watches = new ExternalWatches(sandbox.kubeConfig(serviceAccountToken(NAMESPACE, serviceAccount)), { enabled: true, lingerMs: 0, retryMs: 100, maxNamespaces });
+    const graph = new FluxGraph(watches);
+    watches.connect(graph);
+    graph.onExternalDemand((kinds, namespaces) => watches.setDemand(kinds, namespaces));
+    const feed = resourceSets();
+    const store = new KindStore(feed.source, graph);
+    const secretIn = (namespace: string): FluxObject => ({
+      ...rset(`needs-${namespace}`, "Secret", "v1", "token"),
+      dependsOn: [{ apiVersion: "v1", kind: "Secret", name: "token", namespace }],
+    });
+    const message = (name: string): string | undefined => {
+      const state = store.state(`default/${name}`);
+      return state?.state === "blocked" ? state.rootCauseMessage : undefined;
+    };
+    return { watches, feed, store, secretIn, message };
+  }
+
+  it("watches Secrets in each namespace the entries name where a Role lets it, names the missing permission where none does, and opens there once granted", { timeout: 60_000 }, async () => {
+    const { watches, feed, store, secretIn, message } = setup(10);
+    try {
+      feed.put(secretIn("team-a"));
+      feed.put(secretIn("team-b"));
+      await eventually(() => store.state("default/needs-team-a")?.state === "open", { what: "the gate on team-a/token open" });
+      await eventually(() => message("needs-team-b")?.includes("may not list") === true, { what: "the gate on team-b/token saying why" });
+      expect(store.state("default/needs-team-b")).toMatchObject({
+        state: "blocked",
+        reason: "NotReady",
+        rootCause: "Secret/team-b/token",
+        rootCauseMessage:
+          "cannot judge: releasegate may not list secrets in namespace team-b (RBAC get, list and watch on secrets in team-b are missing): set the chart value externalKinds.secretNamespaces (add team-b), or externalKinds.secrets: true",
+      });
+      expect(watches.watchedNamespaces("Secret")).toEqual(["team-a"]);
+
+      // The watch is live: the Secret goes, the gate says it is missing; it comes back, the gate opens.
+      const core = sandbox.kubeConfig().makeApiClient(CoreV1Api);
+      await core.deleteNamespacedSecret({ namespace: "team-a", name: "token" });
+      await eventually(() => message("needs-team-a") === "Secret team-a/token does not exist", { what: "team-a/token missing" });
+      await core.createNamespacedSecret({ namespace: "team-a", body: { metadata: { name: "token", namespace: "team-a" }, data: { token: "eA==" } } });
+      await eventually(() => store.state("default/needs-team-a")?.state === "open", { what: "team-a/token back" });
+
+      // The user does what the message says: the chart value, upgraded; the next probe finds the read allowed.
+      await apply(await renderRbac("externalKinds.secretNamespaces={team-a,team-b,team-c}"));
+      await eventually(() => store.state("default/needs-team-b")?.state === "open", { what: "the gate on team-b/token open once granted" });
+
+      // No entry names team-a any more: its watch stops; the last entry gone, the kind is let go.
+      feed.remove("default/needs-team-a");
+      await eventually(() => watches.watchedNamespaces("Secret")?.join() === "team-b", { what: "the team-a watch stopped" });
+      feed.remove("default/needs-team-b");
+      await eventually(() => watches.watchedKinds().length === 0, { what: "the Secret watches stopped" });
+    } finally {
+      await watches.stop();
+    }
+  });
+
+  it("watches at most maxNamespaces namespaces of a kind; one beyond says so, and gets a slot when another is let go", { timeout: 60_000 }, async () => {
+    const { watches, feed, store, secretIn, message } = setup(1);
+    try {
+      feed.put(secretIn("team-a"));
+      feed.put(secretIn("team-c"));
+      await eventually(() => store.state("default/needs-team-a")?.state === "open", { what: "the gate on team-a/token open" });
+      await eventually(() => message("needs-team-c")?.includes("beyond") === true, { what: "the gate on team-c/token saying it is beyond the limit" });
+      expect(store.state("default/needs-team-c")).toMatchObject({
+        reason: "NotReady",
+        rootCause: "Secret/team-c/token",
+        rootCauseMessage:
+          "cannot judge: releasegate may not list secrets cluster-wide, so it watches them namespace by namespace, in at most 1 namespaces, and team-c is beyond that (raise --max-external-namespaces, chart value externalKinds.maxNamespaces, or grant the read cluster-wide: chart value externalKinds.secrets: true)",
+      });
+      expect(watches.watchedNamespaces("Secret")).toEqual(["team-a"]);
+      feed.remove("default/needs-team-a");
+      await eventually(() => store.state("default/needs-team-c")?.state === "open", { what: "the gate on team-c/token open in the freed slot" });
+      expect(watches.watchedNamespaces("Secret")).toEqual(["team-c"]);
+    } finally {
+      await watches.stop();
+    }
+  });
+});

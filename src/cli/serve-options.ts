@@ -69,6 +69,8 @@ export interface ServeOptions {
   externalKinds: boolean;
   /** At most this many such kinds are watched at once. */
   maxExternalKinds: number;
+  /** At most this many namespaces of one such kind, where it may not be read cluster-wide, are watched one by one. */
+  maxExternalNamespaces: number;
   /** Flux's feature gates as set on helm-controller and kustomize-controller (src/graph/feature-gates.ts). */
   fluxFeatureGates: FluxFeatureGates;
 }
@@ -128,6 +130,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { flag: "external-kinds", env: "RELEASEGATE_EXTERNAL_KINDS", value: "", help: "watch the kinds outside Flux ResourceSets depend on (needs get/list/watch on them; default on, false turns it off)", boolean: true },
   { flag: "flux-feature-gates", env: "RELEASEGATE_FLUX_FEATURE_GATES", value: "A=true,...", help: "Flux's --feature-gates as set on helm-controller and kustomize-controller (AdditiveCELDependencyCheck)" },
   { flag: "max-external-kinds", env: "RELEASEGATE_MAX_EXTERNAL_KINDS", value: "N", help: "kinds outside Flux watched at once (default 8)" },
+  { flag: "max-external-namespaces", env: "RELEASEGATE_MAX_EXTERNAL_NAMESPACES", value: "N", help: "namespaces watched one by one of a kind releasegate may not list cluster-wide (default 10)" },
 ];
 
 /** The option table of `serve --help`: every setting, then -h, --help, in one aligned column. */
@@ -301,6 +304,7 @@ export function resolveServeOptions(values: Record<string, string | boolean | un
     externalKinds: get("external-kinds") === undefined ? true : parseBoolean(get("external-kinds"), "external-kinds"),
     fluxFeatureGates: parseGates(get("flux-feature-gates")),
     maxExternalKinds: Math.round(parsePositive(get("max-external-kinds"), "max-external-kinds", 8)),
+    maxExternalNamespaces: Math.round(parsePositive(get("max-external-namespaces"), "max-external-namespaces", 10)),
   };
   // client-go's leader election refuses these too; say so before anything starts.
   if (options.leaseDurationMs <= options.leaseRenewDeadlineMs) {

@@ -257,6 +257,7 @@ async function buildWatchPipe({ kc, options, overrides, metrics, log }: ServeCon
   const externals = new ExternalWatches(kc, {
     enabled: options.externalKinds,
     maxKinds: options.maxExternalKinds,
+    maxNamespaces: options.maxExternalNamespaces,
     keepOfKind: (kind) => demand.fields.keepOfKind(kind),
     logger: cacheLog,
     pageSize: LIST_PAGE_SIZE,
@@ -268,7 +269,7 @@ async function buildWatchPipe({ kc, options, overrides, metrics, log }: ServeCon
   externals.connect(shared);
   // A readyExpr reads more of some objects than they were decoded with: read their kind again.
   shared.onFieldsGrown(demand.fieldsGrown);
-  shared.onExternalDemand((demand) => externals.setDemand(demand));
+  shared.onExternalDemand((kinds, namespaces) => externals.setDemand(kinds, namespaces));
   const stores = caches.map((cache) => new KindStore(cache, shared));
   // The sources' artifact revisions feed kustomize-controller's revision rule (docs/architecture.md, "Readiness").
   const kustomizations = stores.find((store) => store.kind === "Kustomization");

@@ -165,16 +165,17 @@ async function externalObjects(kc: KubeClient, objects: readonly FluxObject[], k
   const { kindOfNode, resolveDependencies } = await import("../graph/refs.js");
   const nodes = new Set(objects.flatMap((object) => resolveDependencies(object).map((d) => d.node)).filter((node) => !isGraphKind(kindOfNode(node))));
   if (nodes.size === 0) return NO_EXTERNAL_OBJECTS;
-  // The kinds and apiVersions the entries name, counted as the graph counts them for serve's watches.
+  // The kinds and apiVersions (and namespaces, where RBAC is namespaced) the entries name, counted as the graph counts them for serve's watches.
   const { GateTracker } = await import("../graph/gates.js");
-  const kinds = new GateTracker(objects).externalKinds();
+  const tracker = new GateTracker(objects);
+  const kinds = tracker.externalKinds();
   const watches = new ExternalWatches(kc, { enabled: true, maxKinds: kinds.size, lingerMs: 60_000, retryMs: 60_000, keepOfKind, backoff: { initialMs: 200, maxMs: 1000 } });
   const settled = () => [...nodes].every((node) => {
     const state = watches.stateOf(node);
     return state.known || state.why !== externalNotSyncedMessage(kindOfNode(node));
   });
   try {
-    watches.setDemand(kinds);
+    watches.setDemand(kinds, tracker.externalNamespaces());
     while (!settled() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     const known = new Map([...nodes].map((node) => [node, watches.stateOf(node)]));
     return { stateOf: (node) => known.get(node) ?? NO_EXTERNAL_OBJECTS.stateOf(node) };

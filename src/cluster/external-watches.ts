@@ -12,11 +12,17 @@
 // kinds are watched at once; a kind beyond that is not watched, and its dependents' gates say so. A kind
 // that cannot be resolved (not served, or releasegate may not read it: the gate names the permission and
 // the chart value) is tried again every `retryMs` while named, and the gates say why meanwhile.
+//
+// Where RBAC is namespaced (a namespaced kind whose cluster-wide list answers 403, read through Roles in
+// some namespaces: the chart's externalKinds.secretNamespaces), the kind is watched instead in exactly the
+// namespaces its entries name, one list and watch each, at most `maxNamespaces` of them
+// (external-namespaces.ts); a namespace still forbidden names the permission, the namespace and the value.
 
 import type { ExternalObject, ExternalObjects, ExternalState } from "../graph/external-objects.js";
 import {
   externalForbiddenMessage,
   externalLimitMessage,
+  externalNamespaceForbiddenMessage,
   externalNotSyncedMessage,
   externalNotWatchedMessage,
   externalUnservedMessage,
@@ -32,6 +38,8 @@ import type { Logger } from "../runtime/logger.js";
 import { apiGet } from "./api-get.js";
 import { externalCodec } from "./external-codec.js";
 import { KindDiscovery } from "./kind-discovery.js";
+import { NamespaceWatches } from "./external-namespaces.js";
+import type { ProbeNamespace } from "./external-namespaces.js";
 import type { KubeSource } from "../kube/connect.js";
 import { objectKey } from "../graph/refs.js";
 import { ObjectCache } from "./object-cache.js";
@@ -40,6 +48,8 @@ import type { ResourceType } from "./resources.js";
 
 /** Kinds watched at once by default (docs/behaviour.md, "Kinds outside Flux"). */
 const DEFAULT_MAX_EXTERNAL_KINDS = 8;
+/** Namespaces of one kind watched at once by default, where the kind may not be read cluster-wide. */
+const DEFAULT_MAX_EXTERNAL_NAMESPACES = 10;
 
 /** Who hears that what the view says changed: the one graph (cluster/flux-graph.ts). */
 interface ExternalChangeSink {
@@ -47,19 +57,26 @@ interface ExternalChangeSink {
   externalKindChanged(kind: string): void;
 }
 
-/** Resolves a kind at an apiVersion to its resource, or says why it cannot be watched. */
-type ResolveKind = (kind: string, apiVersion: string) => Promise<{ type: ResourceType } | { why: string }>;
+/**
+ * Resolves a kind at an apiVersion to its resource, or says why it cannot be watched. `perNamespace`: a
+ * namespaced kind releasegate may not list cluster-wide (403), to be read in the named namespaces instead.
+ */
+type ResolveKind = (kind: string, apiVersion: string) => Promise<{ type: ResourceType; perNamespace?: boolean } | { why: string }>;
 
 interface ExternalWatchOptions {
   /** Watch kinds outside Flux at all (off: every such dependency is "cannot judge"). */
   enabled: boolean;
   maxKinds?: number;
+  /** At most this many namespaces of one kind watched one by one (a kind not readable cluster-wide; default 10). */
+  maxNamespaces?: number;
   /** How long a watch outlives the last entry naming its kind (default 60 s). */
   lingerMs?: number;
   /** How soon a kind that could not be resolved is tried again (default 30 s). */
   retryMs?: number;
   /** Resolution and its probe read; the API server's discovery by default. */
   resolve?: ResolveKind;
+  /** The probe read of one namespace, for a kind read namespace by namespace; a list of one object by default. */
+  probeNamespace?: ProbeNamespace;
   /** What the readyExprs naming a kind read of its objects (the graph's FieldDemand). */
   keepOfKind?: (kind: string) => Keep | undefined;
   pageSize?: number;
@@ -70,7 +87,8 @@ interface ExternalWatchOptions {
 type Slot =
   | { phase: "resolving"; apiVersion: string }
   | { phase: "failed"; apiVersion: string; why: string; retry: NodeJS.Timeout }
-  | { phase: "watching"; apiVersion: string; cache: ObjectCache<ExternalObject, string>; unsubscribe: () => void };
+  | { phase: "watching"; apiVersion: string; cache: ObjectCache<ExternalObject, string>; unsubscribe: () => void }
+  | { phase: "namespaced"; apiVersion: string; watches: NamespaceWatches };
 
 export class ExternalWatches implements ExternalObjects {
   private readonly slots = new Map<string, Slot>();
@@ -78,11 +96,15 @@ export class ExternalWatches implements ExternalObjects {
   /** Kinds named whose dependents have been told what the view says of them. */
   private readonly announced = new Set<string>();
   private demand: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map();
+  /** The namespaces the entries naming each kind name (GateTracker.externalNamespaces). */
+  private namespaceDemand: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map();
   private sink: ExternalChangeSink | undefined;
   private readonly maxKinds: number;
+  private readonly maxNamespaces: number;
   private readonly lingerMs: number;
   private readonly retryMs: number;
   private readonly resolve: ResolveKind;
+  private readonly probeNamespace: ProbeNamespace;
   private readonly log: Logger;
   private stopped = false;
 
@@ -91,9 +113,12 @@ export class ExternalWatches implements ExternalObjects {
     private readonly options: ExternalWatchOptions,
   ) {
     this.maxKinds = Math.max(0, options.maxKinds ?? DEFAULT_MAX_EXTERNAL_KINDS);
+    this.maxNamespaces = Math.max(0, options.maxNamespaces ?? DEFAULT_MAX_EXTERNAL_NAMESPACES);
     this.lingerMs = options.lingerMs ?? 60_000;
     this.retryMs = options.retryMs ?? 30_000;
-    this.resolve = options.resolve ?? discoveryResolver(kc);
+    const reader = discoveryReader(kc);
+    this.resolve = options.resolve ?? reader.resolve;
+    this.probeNamespace = options.probeNamespace ?? reader.probeNamespace;
     this.log = options.logger ?? silentLogger;
   }
 
@@ -102,9 +127,15 @@ export class ExternalWatches implements ExternalObjects {
     this.sink = sink;
   }
 
-  /** The kinds watched now (for tests and logs). */
+  /** The kinds watched now, cluster-wide or namespace by namespace (for tests and logs). */
   watchedKinds(): string[] {
-    return [...this.slots].filter(([, slot]) => slot.phase === "watching").map(([kind]) => kind);
+    return [...this.slots].filter(([, slot]) => slot.phase === "watching" || slot.phase === "namespaced").map(([kind]) => kind);
+  }
+
+  /** The namespaces a kind not readable cluster-wide is watched in now; undefined when it is not read so. */
+  watchedNamespaces(kind: string): string[] | undefined {
+    const slot = this.slots.get(kind);
+    return slot?.phase === "namespaced" ? slot.watches.watchedNamespaces() : undefined;
   }
 
   stateOf(node: NodeKey): ExternalState {
@@ -115,17 +146,23 @@ export class ExternalWatches implements ExternalObjects {
     if (slot === undefined) return { known: false, why: this.slots.size >= this.maxKinds ? externalLimitMessage(kind, this.maxKinds) : externalNotSyncedMessage(kind) };
     if (slot.phase === "resolving") return { known: false, why: externalNotSyncedMessage(kind) };
     if (slot.phase === "failed") return { known: false, why: slot.why };
+    if (slot.phase === "namespaced") return slot.watches.stateOf(namespace, name);
     if (!slot.cache.isSynced()) return { known: false, why: externalNotSyncedMessage(kind) };
     return { known: true, object: slot.cache.get(objectKey(namespace, name)) };
   }
 
-  /** The kinds the graph's entries name now (GateTracker.externalKinds): start what is new, let go of what is not. */
-  setDemand(demand: ReadonlyMap<string, ReadonlyMap<string, number>>): void {
+  /**
+   * The kinds the graph's entries name now (GateTracker.externalKinds), and the namespaces they name of each
+   * (GateTracker.externalNamespaces): start what is new, let go of what is not.
+   */
+  setDemand(demand: ReadonlyMap<string, ReadonlyMap<string, number>>, namespaces: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map()): void {
     this.demand = new Map([...demand].map(([kind, versions]) => [kind, new Map(versions)]));
+    this.namespaceDemand = new Map([...namespaces].map(([kind, names]) => [kind, new Map(names)]));
     if (!this.options.enabled || this.stopped) return;
-    for (const kind of this.slots.keys()) {
+    for (const [kind, slot] of this.slots) {
       if (demand.has(kind)) this.keep(kind);
       else if (!this.lingering.has(kind)) this.lingering.set(kind, unref(setTimeout(() => this.release(kind), this.lingerMs)));
+      if (slot.phase === "namespaced" && demand.has(kind)) slot.watches.setNamespaces(this.namespaceDemand.get(kind));
     }
     // A kind named for the first time: its dependents were judged before it was looked at ("not watched").
     const fresh: string[] = [];
@@ -144,7 +181,12 @@ export class ExternalWatches implements ExternalObjects {
   /** The readyExprs now read more of `kind` than its watch keeps: list and watch it again. */
   fieldsGrown(kind: string): void {
     const slot = this.slots.get(kind);
-    if (this.stopped || slot?.phase !== "watching") return;
+    if (this.stopped) return;
+    if (slot?.phase === "namespaced") {
+      slot.watches.restart();
+      return;
+    }
+    if (slot?.phase !== "watching") return;
     slot.unsubscribe();
     void slot.cache.stop();
     this.slots.delete(kind);
@@ -163,6 +205,7 @@ export class ExternalWatches implements ExternalObjects {
         slot.unsubscribe();
         stops.push(slot.cache.stop());
       }
+      if (slot.phase === "namespaced") stops.push(slot.watches.stop());
     }
     this.slots.clear();
     await Promise.allSettled(stops);
@@ -182,7 +225,7 @@ export class ExternalWatches implements ExternalObjects {
     );
   }
 
-  private resolved(kind: string, apiVersion: string, resolved: { type: ResourceType } | { why: string }): void {
+  private resolved(kind: string, apiVersion: string, resolved: { type: ResourceType; perNamespace?: boolean } | { why: string }): void {
     const slot = this.slots.get(kind);
     if (this.stopped || slot === undefined || slot.phase !== "resolving" || slot.apiVersion !== apiVersion) return;
     if ("why" in resolved) {
@@ -190,6 +233,10 @@ export class ExternalWatches implements ExternalObjects {
       const retry = unref(setTimeout(() => this.retry(kind), this.retryMs));
       this.slots.set(kind, { phase: "failed", apiVersion, why: resolved.why, retry });
       this.sink?.externalKindChanged(kind);
+      return;
+    }
+    if (resolved.perNamespace === true) {
+      this.watchPerNamespace(kind, apiVersion, resolved.type);
       return;
     }
     const cache = new ObjectCache<ExternalObject, string>(this.kc, {
@@ -216,6 +263,30 @@ export class ExternalWatches implements ExternalObjects {
     cache.start();
   }
 
+  /** The kind may not be listed cluster-wide: watch it in the namespaces its entries name (external-namespaces.ts). */
+  private watchPerNamespace(kind: string, apiVersion: string, type: ResourceType): void {
+    const watches = new NamespaceWatches(this.kc, {
+      kind,
+      type,
+      codec: () => externalCodec(type, this.options.keepOfKind?.(kind)),
+      probe: this.probeNamespace,
+      maxNamespaces: this.maxNamespaces,
+      lingerMs: this.lingerMs,
+      retryMs: this.retryMs,
+      onChange: (node) => this.sink?.externalChanged(node),
+      onNamespacesChanged: () => {
+        if (this.slots.get(kind)?.phase === "namespaced") this.sink?.externalKindChanged(kind);
+      },
+      logger: this.log,
+      ...(this.options.pageSize !== undefined ? { pageSize: this.options.pageSize } : {}),
+      ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
+    });
+    this.slots.set(kind, { phase: "namespaced", apiVersion, watches });
+    this.log.warn({ kind, apiVersion, resource: type.resource }, "may not list a kind ResourceSets depend on cluster-wide; watching it in the namespaces they name");
+    watches.setNamespaces(this.namespaceDemand.get(kind));
+    this.sink?.externalKindChanged(kind);
+  }
+
   private retry(kind: string): void {
     const slot = this.slots.get(kind);
     if (slot?.phase !== "failed" || this.stopped) return;
@@ -234,6 +305,10 @@ export class ExternalWatches implements ExternalObjects {
     if (slot.phase === "watching") {
       slot.unsubscribe();
       void slot.cache.stop();
+      this.log.info({ kind }, "stopped watching a kind no ResourceSet depends on any more");
+    }
+    if (slot.phase === "namespaced") {
+      void slot.watches.stop();
       this.log.info({ kind }, "stopped watching a kind no ResourceSet depends on any more");
     }
     this.sink?.externalKindChanged(kind);
@@ -269,12 +344,24 @@ const RESOLVE_TIMEOUT_MS = 10_000;
 /**
  * The API server's discovery for the kind's group version (kind-discovery.ts: its plural and whether it
  * is namespaced), then a list of at most one object: a 403 there means the chart's RBAC for external
- * kinds is missing. Both through one ApiGet (api-get.ts), bounded at 10 s.
+ * kinds is missing, and for a namespaced kind that releasegate may then still read in some namespaces
+ * (Roles), each probed the same way in its namespace. All through one ApiGet (api-get.ts), bounded at 10 s.
  */
-function discoveryResolver(kc: KubeSource): ResolveKind {
+function discoveryReader(kc: KubeSource): { resolve: ResolveKind; probeNamespace: ProbeNamespace } {
   const get = apiGet(kc, RESOLVE_TIMEOUT_MS);
   const discovery = new KindDiscovery(get);
-  return async (kind, apiVersion) => {
+  const resourceOf = (type: ResourceType) => (type.group === "" ? type.resource : `${type.resource}.${type.group}`);
+  /** The probe list of one object, cluster-wide or in `namespace`: "forbidden" on 403, else why it failed. */
+  const probe = async (type: ResourceType, namespace?: string): Promise<"readable" | "forbidden" | { why: string }> => {
+    try {
+      const page: unknown = await get(`${resourcePath(type, namespace)}?limit=1`, RESOLVE_TIMEOUT_MS);
+      return isRecord(page) ? "readable" : { why: externalWatchFailedMessage(type.kind, "the list answer is not an object") };
+    } catch (error) {
+      if (statusCodeOf(error) === 403) return "forbidden";
+      return { why: externalWatchFailedMessage(type.kind, describeError(error)) };
+    }
+  };
+  const resolve: ResolveKind = async (kind, apiVersion) => {
     const found = await discovery.resolve(apiVersion, kind, RESOLVE_TIMEOUT_MS);
     if (found.type === "unserved") return { why: externalUnservedMessage(kind, apiVersion) };
     const slash = apiVersion.indexOf("/");
@@ -285,13 +372,16 @@ function discoveryResolver(kc: KubeSource): ResolveKind {
       kind,
       namespaced: found.namespaced,
     };
-    try {
-      const page: unknown = await get(`${resourcePath(type)}?limit=1`, RESOLVE_TIMEOUT_MS);
-      if (!isRecord(page)) return { why: externalWatchFailedMessage(kind, "the list answer is not an object") };
-    } catch (error) {
-      if (statusCodeOf(error) === 403) return { why: externalForbiddenMessage(kind, type.group === "" ? type.resource : `${type.resource}.${type.group}`) };
-      return { why: externalWatchFailedMessage(kind, describeError(error)) };
-    }
-    return { type };
+    const read = await probe(type);
+    if (read === "readable") return { type };
+    if (read !== "forbidden") return read;
+    // Namespaced RBAC (Roles in some namespaces) can still let it read where the entries look.
+    return type.namespaced ? { type, perNamespace: true } : { why: externalForbiddenMessage(kind, resourceOf(type)) };
   };
+  const probeNamespace: ProbeNamespace = async (type, namespace) => {
+    const read = await probe(type, namespace);
+    if (read === "readable") return undefined;
+    return read === "forbidden" ? { why: externalNamespaceForbiddenMessage(type.kind, resourceOf(type), namespace) } : read;
+  };
+  return { resolve, probeNamespace };
 }

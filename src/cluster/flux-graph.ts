@@ -38,8 +38,11 @@ export interface KindChangeSink {
   deliver(changes: GateChange[], cause: GateCause): void;
 }
 
-/** Who is told which kinds outside Flux the graph's entries name, whenever that changes (external-watches.ts). */
-type ExternalDemandListener = (demand: ReadonlyMap<string, ReadonlyMap<string, number>>) => void;
+/**
+ * Who is told which kinds outside Flux the graph's entries name (by apiVersion), and in which namespaces,
+ * whenever that changes (external-watches.ts).
+ */
+type ExternalDemandListener = (kinds: ReadonlyMap<string, ReadonlyMap<string, number>>, namespaces: ReadonlyMap<string, ReadonlyMap<string, number>>) => void;
 
 export class FluxGraph {
   private readonly tracker: GateTracker;
@@ -132,7 +135,7 @@ export class FluxGraph {
   private announceDemand(): void {
     if (this.demandListener === undefined || this.tracker.externalKindsVersion === this.demandVersion) return;
     this.demandVersion = this.tracker.externalKindsVersion;
-    this.demandListener(this.tracker.externalKinds());
+    this.demandListener(this.tracker.externalKinds(), this.tracker.externalNamespaces());
   }
 
   /** Only the kinds with changes hear of a new source revision. */

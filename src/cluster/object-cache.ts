@@ -1,4 +1,4 @@
-// A cache of every object of one Flux kind across all namespaces, filled by list + watch (the
+// A cache of every object of one Flux kind across all namespaces (or in one), filled by list + watch (the
 // reflector pattern of client-go's tools/cache, kept small): a paginated list, then a watch resumed
 // from the last resourceVersion (with bookmarks) for as long as the server keeps it; `410 Gone` or any
 // watch error means a fresh list, diffed against the cache so subscribers see only real changes, never
@@ -83,6 +83,11 @@ export interface ObjectCacheOptions<T = FluxObject> {
   version?: string;
   /** For objects other than Flux kinds (the sources): what to list and keep. */
   codec?: CacheCodec<T>;
+  /**
+   * List and watch in this namespace only (a namespaced kind releasegate may read only where a Role
+   * grants it: external-watches.ts); every namespace by default.
+   */
+  namespace?: string;
   /** Items per list page (client-go's reflector uses 500): bounds the memory a re-list needs. */
   pageSize?: number;
   /** Server-side watch timeout; by default a random 5–10 minutes, as client-go spreads them. */
@@ -108,6 +113,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
   readonly synced: Promise<void>;
 
   private readonly type: ResourceType;
+  private readonly namespace: string | undefined;
   private readonly client: KubeClient;
   private readonly pageSize: number;
   private readonly watchTimeoutSeconds: number | undefined;
@@ -143,6 +149,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     this.kind = options.kind;
     this.codec = options.codec ?? (fluxCodec(options.kind as string as FluxKind, options.version) as unknown as CacheCodec<T>);
     this.type = this.codec.type;
+    this.namespace = options.namespace;
     this.client = kubeClientOf(kc);
     this.pageSize = options.pageSize ?? 500;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds;
@@ -343,7 +350,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
     let continueToken: string | undefined;
     let listVersion: string | undefined;
     do {
-      const page = await this.client.listPage(resourcePath(this.type), {
+      const page = await this.client.listPage(resourcePath(this.type, this.namespace), {
         limit: this.pageSize,
         ...(continueToken ? { continue: continueToken } : {}),
       });
@@ -511,7 +518,7 @@ export class ObjectCache<T extends { namespace: string; name: string } = FluxObj
         timeoutSeconds,
         ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
       };
-      watch = this.client.watch(resourcePath(this.type), onEvent, { query: params, connectTimeoutMs: 30_000 });
+      watch = this.client.watch(resourcePath(this.type, this.namespace), onEvent, { query: params, connectTimeoutMs: 30_000 });
       watch.opened.then(
         () => {
           if (!finished) this.watchOpen = true;

@@ -28,7 +28,7 @@ import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
 import type { ExternalObjects } from "./external-objects.js";
 import { findCondition, healthOf, kstatusSignature, NO_SOURCE_REVISIONS, READY_CONDITION, sourceKey, STALLED_CONDITION } from "./readiness.js";
 import type { SourceRevisions } from "./readiness.js";
-import { kindOfNode, nodeOf } from "./refs.js";
+import { entryNamespace, kindOfNode, nodeOf } from "./refs.js";
 import type { BlockedGate, FluxObject, GateState, NodeKey, SourceRef } from "./types.js";
 
 export { isReady, healthOf } from "./readiness.js";
@@ -219,6 +219,8 @@ export class GateTracker {
   private readyExprRefs: number[] = [];
   /** How many dependsOn entries name each kind outside the graph (external-objects.ts), by apiVersion. */
   private readonly externalRefs = new Map<string, Map<string, number>>();
+  /** The same entries by kind and the namespace each names ("" for none): where a namespaced read must look. */
+  private readonly externalNamespaceRefs = new Map<string, Map<string, number>>();
   private externalKindsChanges = 0;
   /** What is known of the objects of kinds outside the graph (the cluster's external watches). */
   private externals: ExternalObjects = NO_EXTERNAL_OBJECTS;
@@ -246,7 +248,16 @@ export class GateTracker {
     return this.externalRefs;
   }
 
-  /** Counts the changes of the set of kinds (and apiVersions) externalKinds() holds: equal counts, equal sets. */
+  /**
+   * The namespaces the entries naming each kind outside the graph name ("" for none), with how many entries
+   * name each: a kind releasegate may read only in some namespaces is watched in exactly these
+   * (docs/behaviour.md, "Kinds outside Flux").
+   */
+  externalNamespaces(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.externalNamespaceRefs;
+  }
+
+  /** Counts the changes of the sets of kinds (and apiVersions, namespaces) externalKinds() and externalNamespaces() hold: equal counts, equal sets. */
   get externalKindsVersion(): number {
     return this.externalKindsChanges;
   }
@@ -499,6 +510,7 @@ export class GateTracker {
     this.cycleComponents = new Set(components.filter((component) => component !== undefined));
     this.readyExprRefs = new Array<number>(graph.idCapacity).fill(0);
     this.externalRefs.clear();
+    this.externalNamespaceRefs.clear();
     this.externalKindsChanges++;
     for (let id = 0; id < graph.idCapacity; id++) if ((graph.traitsOf(id) & ENTRY_TRAITS) !== 0) this.countEntryRefs(id, 1);
     return order;
@@ -516,19 +528,24 @@ export class GateTracker {
     for (const entry of obj.dependsOn) {
       const kind = entry.kind;
       if (kind === undefined || kind === "" || isGraphKind(kind)) continue;
-      const apiVersion = entry.apiVersion ?? "";
-      let versions = this.externalRefs.get(kind);
-      if (versions === undefined) this.externalRefs.set(kind, (versions = new Map()));
-      const count = (versions.get(apiVersion) ?? 0) + delta;
-      if (count > 0) {
-        if (!versions.has(apiVersion)) this.externalKindsChanges++;
-        versions.set(apiVersion, count);
-        continue;
-      }
-      versions.delete(apiVersion);
-      this.externalKindsChanges++;
-      if (versions.size === 0) this.externalRefs.delete(kind);
+      this.countRef(this.externalRefs, kind, entry.apiVersion ?? "", delta);
+      this.countRef(this.externalNamespaceRefs, kind, entryNamespace(obj, entry), delta);
     }
+  }
+
+  /** Adds `delta` to refs[kind][value]; a value appearing or going counts as a change of the demand. */
+  private countRef(refs: Map<string, Map<string, number>>, kind: string, value: string, delta: number): void {
+    let counts = refs.get(kind);
+    if (counts === undefined) refs.set(kind, (counts = new Map()));
+    const count = (counts.get(value) ?? 0) + delta;
+    if (count > 0) {
+      if (!counts.has(value)) this.externalKindsChanges++;
+      counts.set(value, count);
+      return;
+    }
+    counts.delete(value);
+    this.externalKindsChanges++;
+    if (counts.size === 0) refs.delete(kind);
   }
 
   /** A ResourceSet reads kstatus of its `ready: true` dependencies, which is more than readinessSignature holds. */

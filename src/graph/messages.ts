@@ -219,8 +219,32 @@ export function externalUnservedMessage(kind: string, apiVersion: string): strin
  * value grant it (Secrets are a separate value: reading them cluster-wide is the user's decision).
  */
 export function externalForbiddenMessage(kind: string, resource: string): string {
-  const value = kind === "Secret" && resource === "secrets" ? "externalKinds.secrets: true" : `externalKinds.rules (add ${resource})`;
-  return `cannot judge: releasegate may not list ${resource} (RBAC get, list and watch on ${resource} are missing): set the chart value ${value}`;
+  return `cannot judge: releasegate may not list ${resource} (RBAC get, list and watch on ${resource} are missing): set the chart value ${clusterWideValue(kind, resource)}`;
+}
+
+/** The chart value that grants reading `resource` cluster-wide (Secrets have their own: the user's decision). */
+function clusterWideValue(kind: string, resource: string): string {
+  return kind === "Secret" && resource === "secrets" ? "externalKinds.secrets: true" : `externalKinds.rules (add ${resource})`;
+}
+
+/**
+ * releasegate may not list the kind cluster-wide and, in the namespace a dependency names, no Role lets it
+ * either (403 on the namespaced list): the gate names the permission, the namespace and the chart values.
+ */
+export function externalNamespaceForbiddenMessage(kind: string, resource: string, namespace: string): string {
+  const remedy =
+    kind === "Secret" && resource === "secrets"
+      ? `externalKinds.secretNamespaces (add ${namespace}), or externalKinds.secrets: true`
+      : `${clusterWideValue(kind, resource)}, or bind a Role granting them in ${namespace} to releasegate's ServiceAccount`;
+  return `cannot judge: releasegate may not list ${resource} in namespace ${namespace} (RBAC get, list and watch on ${resource} in ${namespace} are missing): set the chart value ${remedy}`;
+}
+
+/** A kind read namespace by namespace (no cluster-wide read) is named in more namespaces than are watched at once. */
+export function externalNamespaceLimitMessage(kind: string, resource: string, namespace: string, limit: number): string {
+  return (
+    `cannot judge: releasegate may not list ${resource} cluster-wide, so it watches them namespace by namespace, in at most ${limit} namespaces, ` +
+    `and ${namespace} is beyond that (raise --max-external-namespaces, chart value externalKinds.maxNamespaces, or grant the read cluster-wide: chart value ${clusterWideValue(kind, resource)})`
+  );
 }
 
 export function externalWatchFailedMessage(kind: string, error: string): string {

@@ -2,7 +2,8 @@
 //
 // HelmRelease and Kustomization (helm-controller and kustomize-controller, checkDependencies and
 // evalReadyExpr): CEL over `self` (the dependent) and `dep` (the dependency), both bound to the whole
-// objects as unstructured maps. Flux compiles with cel-go, both variables declared as
+// objects as unstructured maps — of the Go-typed objects, so with the typed defaults flux-typed-view.ts
+// lays over them. Flux compiles with cel-go, both variables declared as
 // google.protobuf.Struct and the output type bool, so an undeclared identifier, an unknown function or an
 // expression whose type is not bool (a bare field, `dep.spec.suspend`, is `dyn`: "CEL expression output
 // type mismatch: expected bool, got dyn") is a compile error: terminal, the dependent Stalled with reason
@@ -21,6 +22,7 @@ import type { CelInput } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import type { ExternalObject, JsonValue } from "./external-objects.js";
 import { fieldsRead } from "./field-paths.js";
+import { fluxTypedView } from "./flux-typed-view.js";
 import type { Keep } from "./field-paths.js";
 import type { FluxObject } from "./types.js";
 
@@ -95,7 +97,8 @@ function compile(expr: string): CompiledReadyExpr {
     depFields: read.get("dep"),
     evaluate(self: FluxObject, dep: FluxObject): ReadyExprResult {
       try {
-        const result = program({ self: celObject(self), dep: celObject(dep) });
+        // The Go-typed views the controllers bind, not the stored JSON (flux-typed-view.ts).
+        const result = program({ self: fluxTypedView(self.kind, celObject(self), "self"), dep: fluxTypedView(dep.kind, celObject(dep), "dep") });
         if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
         if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
         return result ? READY : NOT_READY;

@@ -115,6 +115,14 @@ describe("ResourceSet gates: examples", () => {
     const changes = tracker.externalChanged("Deployment/apps/web");
     expect(changes).toEqual([{ key: "ResourceSet/apps/platform", kind: "ResourceSet", before: expect.objectContaining({ reason: "Failed" }), after: { state: "open" }, object: expect.objectContaining({ name: "platform" }) }]);
     expect(tracker.externalKinds()).toEqual(new Map([["Deployment", new Map([["apps/v1", 1]])]]));
+    // The namespaces the entries name (this helper gives each entry its ResourceSet's), counted per entry.
+    expect(tracker.externalNamespaces()).toEqual(new Map([["Deployment", new Map([["apps", 1]])]]));
+    const version = tracker.externalKindsVersion;
+    tracker.upsert(rset("apps/two", [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", namespace: "team-a" }, { apiVersion: "apps/v1", kind: "Deployment", name: "api", namespace: "team-a" }]));
+    expect(tracker.externalNamespaces()).toEqual(new Map([["Deployment", new Map([["apps", 1], ["team-a", 2]])]]));
+    expect(tracker.externalKindsVersion).toBeGreaterThan(version);
+    tracker.remove("ResourceSet/apps/two");
+    expect(tracker.externalNamespaces()).toEqual(new Map([["Deployment", new Map([["apps", 1]])]]));
   });
 
   it("gives a ResourceSet's dependents its own readiness from its Ready condition", () => {

@@ -6,6 +6,7 @@
 // after `--requeue-dependency`. With `readyExpr`, the CEL expression replaces the built-in check (both
 // must pass with the feature gate AdditiveCELDependencyCheck). The expression is compiled when its entry is
 // reached, the dependency read: a compile error is terminal, an evaluation error or `false` only waits.
+import { goTypedObject } from "./go-typed.js";
 import { evaluateSelfDep, selfDepCompileError } from "./ready-expr.js";
 import { condition, field, idOf, isJson, observedCurrentGeneration } from "./unstructured.js";
 import type { Json } from "./unstructured.js";
@@ -56,7 +57,8 @@ export function checkEntry(self: Json, entry: DependencyEntry, dep: Json | undef
   const key = `${entry.namespace}/${entry.name}`;
   if (dep === undefined) return { kind: "wait", message: `unable to get '${key}' dependency: ${resource} "${entry.name}" not found` };
   if (entry.readyExpr !== undefined) {
-    const result = evaluateSelfDep(entry.readyExpr, self, dep);
+    // Over the Go-typed objects the controllers bind, not the stored JSON (go-typed.ts).
+    const result = evaluateSelfDep(entry.readyExpr, goTypedObject(self, "self"), goTypedObject(dep, "dep"));
     if (!result.ok) {
       if ("compileError" in result) {
         return { kind: "terminal", reason: "InvalidCELExpression", message: `failed to evaluate dependency ${entry.name}: ${result.compileError}` };

@@ -33,11 +33,16 @@ function compile(expression: string): ReturnType<typeof parse> | string {
   }
 }
 
+/** cel-go names a key a map lacks "no such key: x" (the message Flux writes on the object); the CEL library here says "field not found". */
+function inCelGoWords(message: string): string {
+  return message.startsWith("field not found: ") ? `no such key: ${message.slice("field not found: ".length)}` : message;
+}
+
 function asResult(expression: string, value: unknown, attributeName?: (id: bigint) => string | undefined): ReadyExprResult {
   if (isCelError(value)) {
     // cel-go says which attribute it could not resolve (interpreter/attributes.go, missingAttribute).
     const name = value.message === "unresolved attribute" && value.exprId !== undefined ? attributeName?.(value.exprId) : undefined;
-    const why = name === undefined ? value.message : `no such attribute(s): ${name}`;
+    const why = name === undefined ? inCelGoWords(value.message) : `no such attribute(s): ${name}`;
     return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${why}` };
   }
   if (typeof value !== "boolean") return { ok: false, evalError: `failed to evaluate CEL expression as boolean: '${expression}'` };
