@@ -495,12 +495,16 @@ describe("under the chart's RBAC with default values: CRD and ConfigMap dependen
 
   it("a kind releasegate may not read: blocked in every view, naming the permission and the chart value, never open (the operator, with its own rights, goes ahead)", async () => {
     await h.apply(resourceSet("builder", [{ apiVersion: "v1", kind: "ServiceAccount", name: "builder", namespace: "default" }]));
+    // Neither cluster-wide nor in the dependency's namespace (releasegate falls back to reading namespace by namespace).
+    const forbidden =
+      "cannot judge: releasegate may not list serviceaccounts in namespace default (RBAC get, list and watch on serviceaccounts in default are missing): " +
+      "set the chart value externalKinds.rules (add serviceaccounts), or bind a Role granting them in default to releasegate's ServiceAccount";
     await h.expectBlocked(rs("builder"), {
       reason: "NotReady",
       rootCause: "ServiceAccount/default/builder",
       rootCauseLabel: "ServiceAccount/default/builder",
-      rootCauseMessage: "cannot judge: releasegate may not list serviceaccounts (RBAC get, list and watch on serviceaccounts are missing): set the chart value externalKinds.rules (add serviceaccounts)",
-      note: "blocked by ServiceAccount default/builder: cannot judge: releasegate may not list serviceaccounts (RBAC get, list and watch on serviceaccounts are missing): set the chart value externalKinds.rules (add serviceaccounts)",
+      rootCauseMessage: forbidden,
+      note: `blocked by ServiceAccount default/builder: ${forbidden}`,
     });
     await h.fluxReady(rs("builder"));
     expect(h.gate(rs("builder"))?.state).toBe("blocked");
@@ -508,7 +512,9 @@ describe("under the chart's RBAC with default values: CRD and ConfigMap dependen
 
   it("a ResourceSet on a CRD, a ConfigMap and a Secret: blocked on the Secret naming externalKinds.secrets, and opens once the chart sets it", async () => {
     await h.apply(resourceSet("all-three", [crd, configMap, secret]));
-    const forbidden = "cannot judge: releasegate may not list secrets (RBAC get, list and watch on secrets are missing): set the chart value externalKinds.secrets: true";
+    const forbidden =
+      "cannot judge: releasegate may not list secrets in namespace default (RBAC get, list and watch on secrets in default are missing): " +
+      "set the chart value externalKinds.secretNamespaces (add default), or externalKinds.secrets: true";
     await h.expectBlocked(rs("all-three"), {
       reason: "NotReady",
       rootCause: "Secret/default/token",
