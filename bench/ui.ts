@@ -6,8 +6,10 @@
 // and the server builds the graph's JSON anew), measured in the page from the start of the navigation
 // to the graph drawn, with where the time went; and the latency from a watch event to the page showing the
 // change, with and without a new layout. Not a test: it asserts nothing.
-// Run: npm run bench:ui   (SHAPE=chain: one chain of 10,000 instead, first view and the side panel's path only)
+// Run: npm run bench:ui   (SHAPE=chain: one chain of 10,000 instead, first view and the side panel's path only;
+// SHAPE=fanin|fanout|lattice|cycle: bench/shapes.ts's shapes of 10,000, first view only)
 import { EventEmitter } from "node:events";
+import { gzipSync } from "node:zlib";
 import { loadavg } from "node:os";
 import { FluxGraph } from "../src/cluster/flux-graph.js";
 import { KindStore } from "../src/cluster/kind-store.js";
@@ -18,6 +20,8 @@ import { storeFeed } from "../src/ui/store-feed.js";
 import { startUiServer } from "../src/ui/ui-server.js";
 import { chromiumMissing, launchChromium } from "../test/helpers/chromium.js";
 import { mulberry32 } from "./random.js";
+import { shape, SHAPES } from "./shapes-seed.js";
+import type { ShapeName } from "./shapes-seed.js";
 
 const NAMESPACES = 100;
 const PER_NAMESPACE = 100;
@@ -79,6 +83,17 @@ function chainFleet(): { objects: FluxObject[]; failed: FluxObject[] } {
   return { objects, failed: [objects[0]!] };
 }
 
+/**
+ * SHAPE=fanin|fanout|lattice|cycle: bench/shapes-seed.ts's shapes of 10,000 objects, statuses as there
+ * (no status: not Ready; "waiting" progressing).
+ */
+function shapeFleet(name: ShapeName): { objects: FluxObject[]; failed: FluxObject[] } {
+  const objects = shape(name, NAMESPACES * PER_NAMESPACE).releases.map((r) =>
+    release(`default/${r.name}`, { dependsOn: r.dependsOn, status: r.status === "waiting" ? "progressing" : (r.status ?? "none") }),
+  );
+  return { objects, failed: objects.filter((o) => o.status?.conditions?.some((c) => c.reason === "InstallFailed") === true) };
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -90,8 +105,11 @@ async function main(): Promise<void> {
     console.log(missing);
     return;
   }
-  const chain = process.env.SHAPE === "chain";
-  const { objects, failed } = chain ? chainFleet() : fleet();
+  const shapeName = process.env.SHAPE;
+  const chain = shapeName === "chain";
+  const other = SHAPES.find((s) => s === shapeName && s !== "chain" && s !== "burst");
+  if (shapeName !== undefined && !chain && other === undefined) throw new Error(`SHAPE=${shapeName}: one of chain, fanin, fanout, lattice, cycle`);
+  const { objects, failed } = chain ? chainFleet() : other !== undefined ? shapeFleet(other) : fleet();
   const cache = new MemoryCache();
   for (const object of objects) cache.upsert(object);
   const store = new KindStore(cache, new FluxGraph());
@@ -100,11 +118,16 @@ async function main(): Promise<void> {
   const server = await startUiServer(feed, { port: 0, host: "127.0.0.1" });
   try {
     const blocked = [...store.states().values()].filter((g) => g.state === "blocked").length;
-    const json = JSON.stringify(feed.snapshot());
-    console.log(`graph page benchmark${chain ? " (one chain)" : ""}: ${objects.length} objects, ${blocked} blocked, ${failed.length} failed; /api/graph ${(json.length / 1024 / 1024).toFixed(1)} MiB; load average ${load()}`);
-    // The deepest node's path: what a side panel gets for it.
-    const deepest = feed.snapshot().nodes.reduce((a, n) => ((n.path?.length ?? 0) + (n.pathOmitted ?? 0) > a.path.length + a.omitted ? { path: n.path ?? [], omitted: n.pathOmitted ?? 0 } : a), { path: [] as string[], omitted: 0 });
-    const longest = feed.snapshot().nodes.reduce((a, n) => Math.max(a, n.path?.length ?? 0), 0);
+    const json = feed.pageJson!();
+    const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
+    console.log(
+      `graph page benchmark${chain ? " (one chain)" : other !== undefined ? ` (${other})` : ""}: ${objects.length} objects, ${blocked} blocked, ${failed.length} failed; ` +
+        `/api/graph ${kib(Buffer.byteLength(json))} (${kib(gzipSync(json, { level: 1 }).length)} gzipped, as a browser gets it); load average ${load()}`,
+    );
+    // The deepest node's path: what a side panel gets for it (GET /api/node).
+    const words = feed.snapshot().nodes;
+    const deepest = words.reduce((a, n) => ((n.path?.length ?? 0) + (n.pathOmitted ?? 0) > a.path.length + a.omitted ? { id: n.id, path: n.path ?? [], omitted: n.pathOmitted ?? 0 } : a), { id: "", path: [] as string[], omitted: 0 });
+    const longest = words.reduce((a, n) => Math.max(a, n.path?.length ?? 0), 0);
     console.log(`side panel paths sent: at most ${longest} hops; the deepest node's ${deepest.path.length + deepest.omitted}-hop path as ${deepest.path.length} hops shown and ${deepest.omitted} left out`);
 
     // First view: a fresh browser each time (one warm-up first, not counted) and a fresh page server
@@ -118,13 +141,26 @@ async function main(): Promise<void> {
         const page = await browser.context.newPage();
         const started = Date.now();
         await page.goto(fresh.url);
-        await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
+        await page.waitForSelector("body[data-painted-ms]", { timeout: 60_000 });
         const wall = Date.now() - started;
         const marks = (await page.evaluate(
           `({ ...document.body.dataset, nodes: document.querySelectorAll('g[data-id]').length, responseEnd: performance.getEntriesByType('navigation')[0].responseEnd,
-             ...Object.fromEntries(performance.getEntriesByType('resource').map((r) => [r.name.split('/').pop() + 'Res', r.startTime + '-' + r.responseEnd])) })`,
+             ...Object.fromEntries(performance.getEntriesByType('resource').map((r) => [r.name.split('/').pop() + 'Res', r.startTime + '-' + r.responseStart + '-' + r.responseEnd])) })`,
         )) as Record<string, string | number>;
         const ms = (v: string | number): string => String(v).split("-").map((t) => Math.round(Number(t))).join("–");
+        if (run === VIEWS && deepest.id !== "") {
+          // The side panel of the deepest node: found by name, clicked, its path shown.
+          const name = deepest.id.split("/").pop()!;
+          await page.fill("#f-search", name);
+          const card = `g[data-id="${deepest.id}"]`;
+          await page.waitForSelector(card, { timeout: 10_000 });
+          const clicked = Date.now();
+          await page.click(card);
+          await page.waitForSelector("#details ol.path", { timeout: 10_000 });
+          const shown = Date.now() - clicked;
+          const entries = await page.locator("#details ol.path li").allTextContents();
+          console.log(`side panel of ${deepest.id}: path shown ${shown} ms after the click, ${entries.length} entries: ${entries.join(" | ")}`);
+        }
         if (run > 0) views.push({ wall: String(wall), ...Object.fromEntries(Object.entries(marks).filter(([k]) => k !== "ready").map(([k, v]) => [k, ms(v)])) });
       } finally {
         await browser.close();
@@ -133,15 +169,17 @@ async function main(): Promise<void> {
     }
     for (const v of views) {
       console.log(
-        `first view: graph drawn ${v.drawnMs} ms after navigation start (in the page; ${v.wall} ms as the driving process sees it): ` +
-          `page received ${v.responseEnd} ms, script running ${v.scriptMs} ms, graph fetched and parsed ${v.fetchedMs} ms, loaded and filtered ${v.loadedMs} ms, ` +
+        `first view: graph drawn ${v.drawnMs} ms after navigation start, on screen (next frame painted) ${v.paintedMs} ms (in the page; ${v.wall} ms as the driving process sees it): ` +
+          `page received ${v.responseEnd} ms, script running ${v.scriptMs} ms, graph fetched and parsed ${v.fetchedMs} ms, decoded ${v.decodedMs ?? "-"} ms, loaded and filtered ${v.loadedMs} ms, list of the first 1,000 ${v.listMs} ms, ` +
           `then layout ${v.layoutMs} ms and drawing ${v.drawMs} ms; ${v.nodes} nodes drawn, "blocked only"; ` +
-          `fetched (start–end, ms): script ${v["graph-page.jsRes"]}, graph ${v.graphRes}`,
+          `fetched (start–first byte–end, ms): script ${v["graph-page.jsRes"]}, graph ${v.graphRes}`,
       );
     }
-    console.log(`first view median: ${percentile(views.map((v) => Number(v.drawnMs)), 50)} ms from navigation to the graph drawn (target < 1000 ms); load average ${load()}`);
+    console.log(
+      `first view median: ${percentile(views.map((v) => Number(v.drawnMs)), 50)} ms from navigation to the graph drawn, ${percentile(views.map((v) => Number(v.paintedMs)), 50)} ms to it painted (target < 1000 ms); load average ${load()}`,
+    );
 
-    if (chain) return;
+    if (shapeName !== undefined) return;
     // Update latency: a watch event in, the page showing it. The page marks the time a node's class
     // changes (same clock as this process: one machine).
     const browser = await launchChromium();

@@ -181,13 +181,20 @@ describe("helm chart", () => {
     expect(covering("validatingwebhookconfigurations")[0]?.resourceNames).toEqual(["rg-releasegate-releasegate"]);
     for (const resource of ["helmreleases", "kustomizations", "resourcesets"]) expect(covering(resource)[0]?.verbs.sort()).toEqual(["get", "list", "patch", "watch"]);
     expect(covering("resourcesets")[0]?.apiGroups).toEqual(["fluxcd.controlplane.io"]);
+    // The Flux CRDs' schema (cross-kind dependsOn, the Flux RFC) is read by name, whatever externalKinds says.
+    for (const sets of [[], ["externalKinds.enabled=false"]]) {
+      const named = rulesOf(await render(...sets)).filter((r) => r.resources?.includes("customresourcedefinitions") === true && r.resourceNames !== undefined);
+      expect(named).toEqual([{ apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], resourceNames: ["helmreleases.helm.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io"], verbs: ["get"] }]);
+    }
     const secretRules = covering("secrets");
     expect(secretRules.filter((r) => r.verbs.some((v: string) => v !== "create")).every((r) => r.resourceNames?.length === 1)).toBe(true);
   });
 
   it("watches kinds outside Flux by default, read-only: CRDs, ConfigMaps, Namespaces, apps; Secrets only when a value allows", async () => {
     const readOnly = (rules: V1PolicyRule[], resource: string) =>
-      rules.filter((r) => r.resources?.includes(resource) === true && r.verbs.every((v: string) => ["get", "list", "watch"].includes(v))).map((r) => ({ apiGroups: r.apiGroups, verbs: [...r.verbs].sort() }));
+      rules
+        .filter((r) => r.resources?.includes(resource) === true && r.resourceNames === undefined && r.verbs.every((v: string) => ["get", "list", "watch"].includes(v)))
+        .map((r) => ({ apiGroups: r.apiGroups, verbs: [...r.verbs].sort() }));
     const defaults = rulesOf(await render());
     expect(readOnly(defaults, "customresourcedefinitions")).toEqual([{ apiGroups: ["apiextensions.k8s.io"], verbs: ["get", "list", "watch"] }]);
     expect(readOnly(defaults, "configmaps")).toEqual([{ apiGroups: [""], verbs: ["get", "list", "watch"] }]);

@@ -13,6 +13,9 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { readSeedObjects } from "../src/cli/sandbox-seed.js";
+import { decodeSnapshot } from "../src/ui/compact-snapshot.js";
+import type { CompactSnapshot } from "../src/ui/compact-snapshot.js";
+import type { GraphNode } from "../src/ui/graph-snapshot.js";
 import { freePort, startSandboxEnvironment } from "../src/cli/sandbox.js";
 import type { SandboxEnvironment } from "../src/cli/sandbox.js";
 import { chromiumMissing, launchChromium } from "./helpers/chromium.js";
@@ -88,9 +91,13 @@ describe.skipIf(skip !== undefined)("the graph page in Chromium, over the sandbo
     expect(await page.locator("#status").textContent()).toMatch(/^3 objects, 2 blocked/);
     // One cluster, live: no cluster selector.
     expect(await page.locator("#cluster-label").isHidden()).toBe(true);
-    // The JSON snapshot says the same.
-    const snapshot = (await (await fetch(`${env.serve.ui!.url}api/graph`)).json()) as { nodes: { id: string; rootCause?: string }[] };
-    expect(snapshot.nodes.find((n) => n.id === "HelmRelease/default/backend")?.rootCause).toBe("HelmRelease/default/redis");
+    // The JSON snapshot says the same, compact (no words); one node's words come on demand.
+    const snapshot = decodeSnapshot((await (await fetch(`${env.serve.ui!.url}api/graph`)).json()) as CompactSnapshot);
+    expect(snapshot.find((n) => n.id === "HelmRelease/default/backend")?.rootCause).toBe("HelmRelease/default/redis");
+    const words = await fetch(`${env.serve.ui!.url}api/node?id=${encodeURIComponent("HelmRelease/default/backend")}`);
+    expect(((await words.json()) as GraphNode).message).toBe("blocked by default/redis: install retries exhausted");
+    expect((await fetch(`${env.serve.ui!.url}api/node?id=HelmRelease/default/nothing`)).status).toBe(404);
+    expect(await (await fetch(`${env.serve.ui!.url}api/node`)).text()).toMatch(/^GET \/api\/node\?id=KIND\/NAMESPACE\/NAME: the id is missing\n$/);
   }, 60_000);
 
   it("clicking backend shows its gate, conditions and path to the root cause, upstream highlighted", async () => {

@@ -11,8 +11,8 @@ import { FLUX_KIND_INFO, GUARDED_KINDS } from "../flux/kinds.js";
 import { checkChange } from "../graph/check-change.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { checkObject } from "../graph/problems.js";
-import { cycleMessage, denialMessage, missingProblemMessage, namespaceNeededMessage, readyExprIgnoredMessage, unservedKindMessage } from "../graph/messages.js";
-import { dependencySetKey, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, resolveDependencies, splitNodeKey } from "../graph/refs.js";
+import { controllerOf, cycleMessage, denialMessage, missingProblemMessage, namespaceNeededMessage, readyExprIgnoredMessage, readyExprNotEvaluatedMessage, unservedKindMessage } from "../graph/messages.js";
+import { dependencySetKey, isCrossKindEntry, kindOfNode, nodeKey, nodeOf, objectKey, objectKeyOf, resolveDependencies, splitNodeKey } from "../graph/refs.js";
 import type { DependencyEntry, FluxObject, NodeKey, Problem, ProblemType, ResolvedDependency } from "../graph/types.js";
 import { allow, deny } from "./decision.js";
 import type { AllowReason, Decision, DenyReason } from "./decision.js";
@@ -136,13 +136,15 @@ function warningOf(problem: Problem): string {
  */
 function decideChange(request: AdmissionRequest, object: FluxObject, old: FluxObject | undefined, input: DecideInput): Decision {
   const resourceSet = object.kind === "ResourceSet" && object.dependsOn.length > 0;
+  // A HelmRelease's or Kustomization's entries naming other kinds (the Flux RFC, where the schema has it) get the same rules.
+  const typed = resourceSet || object.dependsOn.some((entry) => isCrossKindEntry(object, entry));
   const check = checkChange(input.graph, old, object, {
     crossNamespace: input.policy.crossNamespace,
     ignoreMissing: input.policy.missingDependencies === "ignore",
     ...(input.suggest === false ? { suggest: false } : {}),
     ...(resourceSet && request.rawObject !== undefined ? { generated: generatedNodes(request.rawObject, object.namespace, object.name) } : {}),
   });
-  const { added, kept, extraWarnings } = resourceSet ? withResourceSetRules(object, old, check.added, check.kept, input.confirmed) : { added: check.added, kept: check.kept, extraWarnings: [] };
+  const { added, kept, extraWarnings } = typed ? withResourceSetRules(object, old, check.added, check.kept, input.confirmed) : { added: check.added, kept: check.kept, extraWarnings: [] };
   const decision = decideProblems(request, object, added, kept, extraWarnings, check.dependencies, input);
   const leftOut = input.suggest === false && (added.some((p) => p.type === "missing") || kept.some((p) => p.type === "missing"));
   return leftOut ? { ...decision, suggestionsLeftOut: true } : decision;
@@ -232,7 +234,7 @@ function missingDependencyOf(object: FluxObject, problem: Problem): MissingDepen
 
 /** An entry as written, for "was it there before?" */
 function entryText(entry: DependencyEntry): string {
-  return JSON.stringify([entry.apiVersion ?? "", entry.kind ?? "", entry.namespace ?? "", entry.name, entry.ready === true, entry.readyExpr ?? ""]);
+  return JSON.stringify([entry.apiVersion ?? "", entry.kind ?? "", entry.namespace ?? "", entry.name, entry.ready ?? null, entry.readyExpr ?? ""]);
 }
 
 /**
@@ -268,7 +270,9 @@ function withResourceSetRules(
     outAdded.push(problem.type === "missing" ? confirmedMissing(object, problem, outcome) : problem);
   }
   object.dependsOn.forEach((entry, index) => {
-    if (entry.readyExpr !== undefined && entry.ready !== true) extraWarnings.push(readyExprIgnoredMessage(index));
+    if (entry.readyExpr === undefined) return;
+    if (object.kind === "ResourceSet" && entry.ready !== true) extraWarnings.push(readyExprIgnoredMessage(index));
+    if (object.kind !== "ResourceSet" && entry.ready === false) extraWarnings.push(readyExprNotEvaluatedMessage(index));
   });
   return { added: outAdded, kept: outKept, extraWarnings };
 }
@@ -282,7 +286,7 @@ function confirmedMissing(object: FluxObject, problem: Problem, outcome: ReadOut
   }
   if (outcome?.state === "missing" && outcome.clusterScoped) return { ...problem, dependency: name, message: missingProblemMessage(kind, name) };
   if (outcome?.state === "missing" && splitNodeKey(problem.dependencyNode!).namespace === "") {
-    return { type: "invalid", kind: object.kind, object: problem.object, node: problem.node, entry: index, message: namespaceNeededMessage(index, kind, object.namespace) };
+    return { type: "invalid", kind: object.kind, object: problem.object, node: problem.node, entry: index, message: namespaceNeededMessage(index, kind, object.namespace, controllerOf(object.kind)) };
   }
   if (outcome?.state === "unknown" && !isCachedKind(kind)) return { ...problem, message: unconfirmedDependencyMessage(kind, problem.dependency ?? name, outcome.error) };
   return problem;

@@ -4,8 +4,8 @@
 // (src/flux/kinds.ts); whether the server serves any other kind is asked on the deny path
 // (cluster/missing-read.ts), where an entry of a kind releasegate does not cache always goes.
 import { apiVersionsOf, FLUX_KIND_INFO } from "../flux/kinds.js";
-import { invalidApiVersionMessage, invalidKindMessage, unservedKindMessage } from "../graph/messages.js";
-import { objectKeyOf } from "../graph/refs.js";
+import { apiVersionNeededMessage, invalidApiVersionMessage, invalidKindMessage, unservedKindMessage } from "../graph/messages.js";
+import { isCrossKindEntry, objectKeyOf } from "../graph/refs.js";
 import type { FluxObject, NodeKey, Problem } from "../graph/types.js";
 import type { FluxKind } from "../graph/types.js";
 
@@ -26,15 +26,18 @@ function isFluxKind(kind: string): kind is FluxKind {
   return Object.hasOwn(FLUX_KIND_INFO, kind);
 }
 
-/** The invalid entries of a ResourceSet, one problem each, in order; `node` is the ResourceSet's. */
+/** The invalid entries of a ResourceSet (or a HelmRelease's or Kustomization's entries naming another kind), one problem each, in order; `node` is the ResourceSet's. */
 export function resourceSetEntryProblems(object: FluxObject, node: NodeKey): Problem[] {
   const problems: Problem[] = [];
   const invalid = (index: number, message: string): void => {
     problems.push({ type: "invalid", kind: object.kind, object: objectKeyOf(node), node, entry: index, message });
   };
   object.dependsOn.forEach((entry, index) => {
+    // A HelmRelease's or Kustomization's entry of its own kind is the entry of today (the Flux RFC's defaults).
+    if (object.kind !== "ResourceSet" && !isCrossKindEntry(object, entry)) return;
     const apiVersion = entry.apiVersion ?? "";
     const kind = entry.kind ?? "";
+    if (object.kind !== "ResourceSet" && apiVersion === "") return invalid(index, apiVersionNeededMessage(index, kind));
     if (!isApiVersion(apiVersion)) return invalid(index, invalidApiVersionMessage(index, apiVersion));
     if (!KIND.test(kind)) return invalid(index, invalidKindMessage(index, kind));
     // A Flux kind at its own group: only the versions Flux serves name it.

@@ -5,7 +5,7 @@
 import { foundObjects } from "../cluster/missing-read.js";
 import type { ConfirmMissing, MissingDependency, ReadOutcome } from "../cluster/missing-read.js";
 import { GUARDED_KINDS, isGuardedKind } from "../flux/kinds.js";
-import { kindOfNode, objectKeyOf } from "../graph/refs.js";
+import { isCrossKindEntry, kindOfNode, objectKeyOf } from "../graph/refs.js";
 import type { FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
 import type { GraphView } from "../graph/dependency-graph.js";
 import { ConfirmedObjectsView } from "./confirmed-view.js";
@@ -78,6 +78,13 @@ export type ReviewResult =
   /** The edge-adding path could not make sure (the API server or a peer did not answer, too many edges in flight): 503. */
   | { type: "unavailable"; request: AdmissionRequest; error: string };
 
+/** A ResourceSet, or a HelmRelease or Kustomization with an entry naming another kind (the Flux RFC): its dependencies may be of any cached kind. */
+function namesOtherKinds(request: AdmissionRequest): boolean {
+  if (request.kind === "ResourceSet") return true;
+  const object = request.object;
+  return object !== undefined && object.dependsOn.some((entry) => isCrossKindEntry(object, entry));
+}
+
 function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?: ReadonlyMap<NodeKey, ReadOutcome>, suggest = true): Decision {
   const base = ctx.graphs.graph(request.kind);
   let view: GraphView = confirmed === undefined ? base : new ConfirmedObjectsView(base, foundObjects(confirmed), existingNodes(confirmed));
@@ -85,7 +92,7 @@ function decideNow(request: AdmissionRequest, ctx: AdmissionContext, confirmed?:
   if (ctx.unconfirmed !== undefined && ctx.unconfirmed.count > 0 && addedEdges(request, true).length > 0) view = withUnconfirmed(view, base, ctx);
   const now = ctx.now?.();
   // A ResourceSet's dependency may be of another kind, pending under its own kind.
-  const pendingKinds: readonly FluxKind[] = request.kind === "ResourceSet" ? GUARDED_KINDS : [request.kind];
+  const pendingKinds: readonly FluxKind[] = namesOtherKinds(request) ? GUARDED_KINDS : [request.kind];
   const hasPending = pendingKinds.some((kind) => ctx.pending.size(kind) > 0);
   const pendingOf = (node: NodeKey) => {
     const kind = kindOfNode(node);
@@ -114,7 +121,7 @@ export function reviewAdmission(body: unknown, ctx: AdmissionContext): ReviewRes
     return { type: "not-synced", request, error: `the ${request.kind} cache has not synced yet; try again shortly` };
   }
   // A ResourceSet's entries may name the other cached kinds: their caches must have loaded too.
-  const lagging = request.kind === "ResourceSet" && request.object !== undefined ? unsyncedDependencyKind(request.object, ctx.graphs) : undefined;
+  const lagging = namesOtherKinds(request) && request.object !== undefined ? unsyncedDependencyKind(request.object, ctx.graphs) : undefined;
   if (lagging !== undefined) return { type: "not-synced", request, error: `the ${lagging} cache has not synced yet; try again shortly` };
   // A first look without "did you mean": a missing dependency is read (or asked about) and decided on
   // again, and only that second decision's messages are shown; the search for close names is the

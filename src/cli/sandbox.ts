@@ -47,6 +47,9 @@ Options:
   --seed PATH                  objects to start with: a file or a folder of manifests
   --crds PATH                  real CustomResourceDefinitions (a file or a folder) to validate the Flux kinds
                                with, instead of the sandbox's own structural schemas
+  --flux-crd-cross-kind=true   serve HelmRelease and Kustomization schemas with the Flux RFC's cross-kind
+                               dependsOn (apiVersion, kind, ready on entries; default false, as every
+                               released Flux); the simulated controllers then follow the RFC
   --kubeconfig-out FILE        where to write the kubeconfig (default: $TMPDIR/releasegate-sandbox/kubeconfig)
   --api-port N                 port of the API (default 6443; 0 picks a free one)
   --serve true|false           run releasegate in this process (default true); false: the API alone, for
@@ -76,6 +79,8 @@ export interface SandboxEnvironmentOptions {
   seed?: unknown[];
   /** CustomResourceDefinition documents (read from --crds). */
   crds?: unknown[];
+  /** Serve the Flux RFC's cross-kind dependsOn fields in the built-in HelmRelease and Kustomization schemas. */
+  fluxCrdCrossKind?: boolean;
   apiPort?: number;
   /** 0 picks a free port. */
   webhookPort?: number;
@@ -240,6 +245,7 @@ async function startApi(options: SandboxEnvironmentOptions, cleanup: Cleanup): P
     port: options.apiPort ?? 0,
     ...(options.crds ? { crds: options.crds } : {}),
     ...(options.authorization ? { authorization: options.authorization } : {}),
+    ...(options.fluxCrdCrossKind === true ? { fluxCrdCrossKind: true } : {}),
   });
   cleanup.add(() => sandbox.close());
   let kubeconfigPath: string | undefined;
@@ -422,6 +428,7 @@ const STOP_TIMEOUT_MS = 20_000;
 const SANDBOX_FLAGS = {
   seed: { type: "string" },
   crds: { type: "string" },
+  "flux-crd-cross-kind": { type: "string" },
   "kubeconfig-out": { type: "string" },
   "api-port": { type: "string" },
   serve: { type: "string" },
@@ -518,6 +525,7 @@ export async function runSandbox(argv: string[], io: CommandIo): Promise<number>
   const common = {
     seed: files.seed,
     ...(files.crds ? { crds: files.crds } : {}),
+    fluxCrdCrossKind: parseBooleanFlag(values["flux-crd-cross-kind"], "--flux-crd-cross-kind", false),
     apiPort: parsePort(values["api-port"], "api-port", 6443),
     simulateFlux: parseBooleanFlag(values["simulate-flux"], "--simulate-flux", true),
     installDelayMs: parseDuration(values["install-delay"], "install-delay", 2000),

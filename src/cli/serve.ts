@@ -49,6 +49,8 @@ import type { Keep } from "../graph/field-paths.js";
 import { kindOfNode, nodeKey, nodeOf } from "../graph/refs.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
 import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
+import { discoverCrossKindDependsOn } from "../cluster/cross-kind-discovery.js";
+import { setCrossKindDependsOn } from "../flux/cross-kind.js";
 import { ClusterReconcileRequester } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
 import type { ServedFluxResource } from "../cluster/resources.js";
@@ -239,6 +241,11 @@ function fieldDemandOf(
 async function buildWatchPipe({ kc, options, overrides, metrics, log }: ServeContext, served: Record<GuardedKind, ServedFluxResource>): Promise<WatchPipe> {
   // Flux's feature gates judge every dependency the same way in the webhook, the gates and `why`.
   setFluxFeatureGates(options.fluxFeatureGates);
+  // So do the Flux RFC's cross-kind dependsOn fields, where the served CRDs have them (src/flux/cross-kind.ts).
+  const crossKind = await discoverCrossKindDependsOn(kc);
+  setCrossKindDependsOn(crossKind.kinds);
+  if (crossKind.kinds.length > 0) log.info({ kinds: crossKind.kinds }, "the served schema has cross-kind dependsOn (Flux RFC): entries naming other kinds are read");
+  if (crossKind.unread.length > 0) log.warn({ unread: crossKind.unread }, "could not read a Flux CRD; its dependsOn entries are read as same-kind");
   const cacheLog = log.child({ component: "cache" });
   const backoff = overrides.cacheBackoff ? { backoff: overrides.cacheBackoff } : {};
   const caches: ObjectCache[] = [];

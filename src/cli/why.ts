@@ -10,7 +10,6 @@
 import { ALL_FLUX_KINDS, FLUX_KIND_INFO } from "../flux/kinds.js";
 import { DEFAULT_FLUX_FEATURE_GATES, parseFluxFeatureGates, setFluxFeatureGates } from "../graph/feature-gates.js";
 import type { Keep } from "../graph/field-paths.js";
-import { NO_EXTERNAL_OBJECTS } from "../graph/external-objects.js";
 import type { ExternalObjects } from "../graph/external-objects.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
 import { existsSync } from "node:fs";
@@ -103,7 +102,7 @@ async function connectCluster(kubeconfig: string | undefined): Promise<Connected
   }
 }
 
-/** Every Flux object of the cluster, listed once through serve's caches, and what is known of the other kinds ResourceSets depend on. */
+/** Every Flux object of the cluster, listed once through serve's caches. */
 async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<{ objects: FluxObject[]; externals: ExternalObjects }> {
   const { fluxCodec, ObjectCache } = await import("../cluster/object-cache.js");
   const { discoverServedVersions, FLUX_KINDS } = await import("../cluster/resources.js");
@@ -115,6 +114,10 @@ async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<{ obje
   } catch (error) {
     throw new UsageError(`cannot reach the Kubernetes API at ${where}: ${describeError(error)}; check the kubeconfig, or read files with --from PATH`);
   }
+  // Entries naming other kinds are read as serve reads them: where the served CRDs have the Flux RFC's fields.
+  const { discoverCrossKindDependsOn } = await import("../cluster/cross-kind-discovery.js");
+  const { setCrossKindDependsOn } = await import("../flux/cross-kind.js");
+  setCrossKindDependsOn((await discoverCrossKindDependsOn(kc, timeoutMs)).kinds);
   const { FieldDemand } = await import("../graph/field-demand.js");
   const { nodeKey, nodeOf } = await import("../graph/refs.js");
   const deadline = Date.now() + timeoutMs;
@@ -146,41 +149,12 @@ async function clusterObjects(kc: KubeClient, timeoutMs: number): Promise<{ obje
     let more = false;
     for (const object of listed) if (demand.update(nodeOf(object), object).length > 0) more = true;
     const objects = more ? await list((kind, namespace, name) => demand.decodeKeep(nodeKey(kind, namespace, name))) : listed;
-    return { objects, externals: await externalObjects(kc, objects, (kind) => demand.keepOfKind(kind), deadline) };
+    // Objects of other kinds that entries name (a ConfigMap, a Deployment): read once, judged as serve judges them.
+    const { readExternalObjects } = await import("../cluster/external-reads.js");
+    const externals = await readExternalObjects(kc, objects, (kind) => demand.keepOfKind(kind), Math.max(1000, deadline - Date.now()));
+    return { objects, externals };
   } finally {
     kc.close();
-  }
-}
-
-/**
- * The objects of kinds outside Flux that ResourceSets depend on (a ConfigMap, a CRD, a Secret), read as
- * serve reads them (cluster/external-watches.ts: the same discovery, permission probe, codec and kept
- * fields), so `why` judges them as the gate does; a kind it may not read says so, as the gate does.
- * Each kind is listed once; what is known when every kind has listed (or failed, or the time is up) is kept.
- */
-async function externalObjects(kc: KubeClient, objects: readonly FluxObject[], keepOfKind: (kind: string) => Keep | undefined, deadline: number): Promise<ExternalObjects> {
-  const { ExternalWatches } = await import("../cluster/external-watches.js");
-  const { isGraphKind } = await import("../graph/external-objects.js");
-  const { externalNotSyncedMessage } = await import("../graph/messages.js");
-  const { kindOfNode, resolveDependencies } = await import("../graph/refs.js");
-  const nodes = new Set(objects.flatMap((object) => resolveDependencies(object).map((d) => d.node)).filter((node) => !isGraphKind(kindOfNode(node))));
-  if (nodes.size === 0) return NO_EXTERNAL_OBJECTS;
-  // The kinds and apiVersions (and namespaces, where RBAC is namespaced) the entries name, counted as the graph counts them for serve's watches.
-  const { GateTracker } = await import("../graph/gates.js");
-  const tracker = new GateTracker(objects);
-  const kinds = tracker.externalKinds();
-  const watches = new ExternalWatches(kc, { enabled: true, maxKinds: kinds.size, lingerMs: 60_000, retryMs: 60_000, keepOfKind, backoff: { initialMs: 200, maxMs: 1000 } });
-  const settled = () => [...nodes].every((node) => {
-    const state = watches.stateOf(node);
-    return state.known || state.why !== externalNotSyncedMessage(kindOfNode(node));
-  });
-  try {
-    watches.setDemand(kinds, tracker.externalNamespaces());
-    while (!settled() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
-    const known = new Map([...nodes].map((node) => [node, watches.stateOf(node)]));
-    return { stateOf: (node) => known.get(node) ?? NO_EXTERNAL_OBJECTS.stateOf(node) };
-  } finally {
-    await watches.stop();
   }
 }
 
@@ -223,8 +197,8 @@ export async function runWhy(argv: string[], io: CommandIo): Promise<number> {
   // The kubeconfig is read before the target: KIND/NAME takes its context's namespace.
   const connected = await connectCluster(values.kubeconfig);
   const target = parseTarget(targetText, { ...(values.namespace === undefined ? {} : { given: values.namespace }), fallback: () => connected.namespace ?? "default" });
-  const { objects, externals } = await clusterObjects(connected.client, timeoutSeconds * 1000);
-  const snapshot = snapshotOfObjects(objects, "cluster", externals);
+  const read = await clusterObjects(connected.client, timeoutSeconds * 1000);
+  const snapshot = snapshotOfObjects(read.objects, "cluster", read.externals);
   const id = nodeId(target.kind, target.namespace, target.name);
   const chain = whyChain(snapshot, id);
   const node = snapshot.nodes.find((n) => n.id === id);

@@ -111,7 +111,10 @@ function progressOnly(before: GateState | undefined, after: BlockedGate): boolea
     before.reason === after.reason &&
     before.rootCause === after.rootCause &&
     before.via === after.via &&
-    before.depth === after.depth
+    before.depth === after.depth &&
+    // releasegate's own "cannot judge (yet)" (a kind outside Flux not listed yet) is no progress of the
+    // dependency: the first verdict after it says what the dependency is waiting on, and deserves an Event.
+    !before.rootCauseMessage.startsWith("cannot judge")
   );
 }
 

@@ -19,6 +19,7 @@ import type { Condition, DependencyEntry, FluxKind, FluxObject, SourceRef } from
 import { mergeKeep, projectFields } from "../graph/field-paths.js";
 import type { Keep } from "../graph/field-paths.js";
 import { compileReadyExpr } from "../graph/ready-expr.js";
+import { crossKindDependsOn } from "./cross-kind.js";
 import { isRecord } from "../runtime/json.js";
 import type { JsonObject } from "../runtime/json.js";
 
@@ -125,7 +126,10 @@ function dependencies(read: Reader, kind: FluxKind, spec: JsonObject): Dependenc
   const base: FieldPath = ["spec", "dependsOn"];
   const raw = spec["dependsOn"];
   if (raw === undefined || raw === null) return [];
-  const scope = kind === "ResourceSet" ? "any-kind" : "same-kind";
+  // A HelmRelease's or Kustomization's entries name other kinds only where the served schema lets them
+  // (cross-kind.ts, the Flux RFC on dependsOn): else the API server has pruned those fields, as it would.
+  const typed = kind !== "ResourceSet" && crossKindDependsOn(kind);
+  const scope = kind === "ResourceSet" || typed ? "any-kind" : "same-kind";
   if (!Array.isArray(raw)) {
     read.error(base, `must be a list of ${ENTRY_FIELDS[scope]}`);
     return [];
@@ -159,6 +163,15 @@ function dependencies(read: Reader, kind: FluxKind, spec: JsonObject): Dependenc
       if (depKind !== undefined && depKind !== "") entry.kind = depKind;
       const ready = read.boolean(value["ready"], [...at, "ready"]);
       if (ready !== undefined) entry.ready = ready;
+      if (typed) {
+        // The RFC's defaults: no kind, or the dependent's own, is the entry of today (namespace defaulted,
+        // apiVersion the dependent's); `ready` defaults to true, so only `ready: false` is kept.
+        if (entry.kind === undefined || entry.kind === kind) {
+          delete entry.kind;
+          delete entry.apiVersion;
+        }
+        if (entry.ready === true) delete entry.ready;
+      }
     }
     out.push(entry);
   });

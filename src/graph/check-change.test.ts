@@ -62,8 +62,9 @@ describe("checkChange", () => {
     const kustomization = release("apps/redis", { kind: "Kustomization", dependsOn: ["platform"] });
     const none = checkChange(graphOf(platform, kustomization), undefined, release("apps/redis"), allow);
     expect(none.added).toEqual([]);
-    // An entry naming its kind (a ResourceSet's; the form Flux's RFC would give every kind) crosses kinds.
-    const redis = release("apps/redis", { dependsOn: [{ apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", name: "platform" }] });
+    // An entry naming its kind (a ResourceSet's; the form Flux's RFC gives every kind) crosses kinds. The RFC
+    // uses such an entry's namespace as written (flux2 PR 5988, "Defaulting rules"), so it names one.
+    const redis = release("apps/redis", { dependsOn: [{ apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", name: "platform", namespace: "apps" }] });
     const check = checkChange(graphOf(platform, kustomization), undefined, redis, allow);
     expect(check.cycle).toEqual(["HelmRelease/apps/redis", "ResourceSet/apps/platform", "HelmRelease/apps/redis"]);
     expect(check.added[0]).toMatchObject({ type: "cycle", kind: "HelmRelease", object: "apps/redis", cycle: ["apps/redis", "apps/platform", "apps/redis"] });

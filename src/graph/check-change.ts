@@ -38,7 +38,7 @@ interface ChangeCheck {
 
 /** The identity of an entry for "was it there before?": its target, and its readyExpr. */
 function entryIdentity(dep: ResolvedDependency): string {
-  const target = dep.ready === true ? `${dep.node}\u0000ready` : dep.node;
+  const target = dep.ready === true ? `${dep.node}\u0000ready` : dep.ready === false ? `${dep.node}\u0000exists` : dep.node;
   return dep.readyExpr === undefined ? target : `${target}\u0000${dep.readyExpr}`;
 }
 

@@ -211,7 +211,8 @@ export class DependencyGraph implements GraphView {
       const namespace = entryNamespace(obj, entry);
       const kind = entryKind(obj, entry);
       if (entry.readyExpr !== undefined && entry.readyExpr !== "") traits |= ENTRY_READY_EXPR;
-      if (entry.kind !== undefined && entry.kind !== "") traits |= ENTRY_NAMES_KIND;
+      // A HelmRelease's or Kustomization's `ready: false` (existence only) is read by the same rules as an entry naming a kind.
+      if ((entry.kind !== undefined && entry.kind !== "") || entry.ready === false) traits |= ENTRY_NAMES_KIND;
       const dep = this.intern(kind, namespace, entry.name);
       this.edges[at + i] = dep;
     }

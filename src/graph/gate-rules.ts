@@ -22,7 +22,9 @@
 // 3. Else let N = the direct dependencies D for which some dependsOn entry of X is not ready
 //    (isReady: readyExpr if the entry has one, else Flux's built-in check, both with the feature gate
 //    AdditiveCELDependencyCheck; for a ResourceSet's
-//    `ready: true` entry the Flux Operator's check, readiness.ts resourceSetVerdict). N empty → Open.
+//    `ready: true` entry the Flux Operator's check, readiness.ts resourceSetVerdict; for a HelmRelease's or
+//    Kustomization's entry naming another kind, or with `ready: false`, the Flux RFC's check where the
+//    served schema has those fields, readiness.ts crossKindVerdict). N empty → Open.
 //    - D of a kind outside the graph: D is the root cause, path [D]: Failed when kstatus says
 //      Failed, else NotReady with the verdict's message; NotReady with the view's reason when it
 //      cannot tell (the kind is not watched).
@@ -47,6 +49,7 @@ import { missingMessage, readyExprMessage } from "./messages.js";
 import { isGraphKind, NO_EXTERNAL_OBJECTS } from "./external-objects.js";
 import type { ExternalObjects } from "./external-objects.js";
 import {
+  crossKindVerdict,
   healthOf,
   isReady,
   NO_SOURCE_REVISIONS,
@@ -58,7 +61,7 @@ import {
   unappliedRevisionMessage,
 } from "./readiness.js";
 import type { Health, SourceRevisions } from "./readiness.js";
-import { entryNamespace, kindOfNode, objectKeyOf } from "./refs.js";
+import { entryNamespace, isCrossKindEntry, kindOfNode, objectKeyOf } from "./refs.js";
 import type { BlockedGate, BlockedReason, FluxObject, GateState, NodeKey, ResolvedDependency } from "./types.js";
 
 const OPEN: GateState = Object.freeze({ state: "open" });
@@ -151,8 +154,17 @@ export function evaluateAcyclicGate(
       let reason: BlockedReason = "NotReady";
       let message: string;
       if (external.known) {
-        if (resourceSet && raw.ready !== true) continue;
-        const verdict = resourceSetVerdict(external.object!, { readyExpr: raw.readyExpr, index: i }, self.namespace);
+        if (resourceSet ? raw.ready !== true : raw.ready === false) continue;
+        // A HelmRelease's or Kustomization's entry naming another kind: the Flux RFC's check (readiness.ts).
+        const error = resourceSet ? undefined : readyExprCompileError(self.kind, raw);
+        if (error !== undefined) {
+          candidate = { reason: "Failed", pathLength: 0, rootCause: graph.keyOf(id), dependency: graph.keyOf(id), inherited: undefined, message: readyExprMessage(i, error), self: true };
+          if (best === undefined || better(candidate, best)) best = candidate;
+          continue;
+        }
+        const verdict = resourceSet
+          ? resourceSetVerdict(external.object!, { readyExpr: raw.readyExpr, index: i }, self.namespace)
+          : crossKindVerdict(external.object!, { readyExpr: raw.readyExpr, index: i }, self);
         if (verdict.ready) continue;
         if (verdict.failed) reason = "Failed";
         message = verdict.message;
@@ -172,6 +184,19 @@ export function evaluateAcyclicGate(
       if (raw.ready !== true) continue;
       entry = resolvedEntry(graph, self, i, depId);
       if (resourceSetVerdict(dep, entry, self.namespace).ready) continue;
+    } else if (raw.ready === false) {
+      // The Flux RFC's `ready: false`: existing is enough, and the readyExpr is not evaluated.
+      continue;
+    } else if (isCrossKindEntry(self, raw)) {
+      // A HelmRelease or Kustomization of the other kind, or a ResourceSet: the Flux RFC's check (readiness.ts).
+      entry = resolvedEntry(graph, self, i, depId);
+      const error = readyExprCompileError(self.kind, entry);
+      if (error !== undefined) {
+        candidate = { reason: "Failed", pathLength: 0, rootCause: graph.keyOf(id), dependency: graph.keyOf(id), inherited: undefined, message: readyExprMessage(i, error), self: true };
+        if (best === undefined || better(candidate, best)) best = candidate;
+        continue;
+      }
+      if (crossKindVerdict(dep, entry, self).ready) continue;
     } else {
       const readyExpr = raw.readyExpr;
       entry = readyExpr === undefined || readyExpr === "" ? undefined : resolvedEntry(graph, self, i, depId);
@@ -326,5 +351,6 @@ function resolvedEntry(graph: DependencyGraph, self: FluxObject, index: number, 
   const entry: ResolvedDependency = { node, kind: kindOfNode(node), key: objectKeyOf(node), name: raw.name, namespace, index };
   if (raw.readyExpr !== undefined && raw.readyExpr !== "") entry.readyExpr = raw.readyExpr;
   if (raw.ready === true) entry.ready = true;
+  if (raw.ready === false && self.kind !== "ResourceSet") entry.ready = false;
   return entry;
 }

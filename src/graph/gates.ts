@@ -548,10 +548,17 @@ export class GateTracker {
     if (counts.size === 0) refs.delete(kind);
   }
 
-  /** A ResourceSet reads kstatus of its `ready: true` dependencies, which is more than readinessSignature holds. */
+  /**
+   * A ResourceSet reads kstatus of its `ready: true` dependencies, and so does a HelmRelease's or
+   * Kustomization's entry naming another kind (the Flux RFC): more than readinessSignature holds.
+   */
   private hasResourceSetDependent(id: number): boolean {
     const graph = this.current;
-    for (const dependent of graph.dependentIdsOf(id)) if (graph.objectOf(dependent)?.kind === "ResourceSet") return true;
+    const kind = graph.kindOf(id);
+    for (const dependent of graph.dependentIdsOf(id)) {
+      const other = graph.objectOf(dependent)?.kind;
+      if (other === "ResourceSet" || (other !== undefined && other !== kind)) return true;
+    }
     return false;
   }
 

@@ -120,8 +120,23 @@ export function unservedKindMessage(index: number, apiVersion: string, kind: str
 }
 
 /** A ResourceSet entry naming a namespaced kind without a namespace: it can never be found. */
-export function namespaceNeededMessage(index: number, kind: string, namespace: string): string {
-  return `dependsOn[${index}]: ${kind} dependencies need a namespace: the Flux Operator looks it up verbatim (add namespace: ${namespace})`;
+export function namespaceNeededMessage(index: number, kind: string, namespace: string, who = "the Flux Operator"): string {
+  return `dependsOn[${index}]: ${kind} dependencies need a namespace: ${who} looks it up verbatim (add namespace: ${namespace})`;
+}
+
+/** Who looks a dependsOn entry up, in a message: the controller of the dependent's kind. */
+export function controllerOf(dependentKind: string): string {
+  return dependentKind === "HelmRelease" ? "helm-controller" : dependentKind === "Kustomization" ? "kustomize-controller" : "the Flux Operator";
+}
+
+/** A HelmRelease's or Kustomization's entry naming another kind without apiVersion (the Flux RFC requires it). */
+export function apiVersionNeededMessage(index: number, kind: string): string {
+  return `dependsOn[${index}]: a ${kind} dependency needs an apiVersion (an entry of another kind than its object's has no default): add apiVersion`;
+}
+
+/** A HelmRelease's or Kustomization's entry with a readyExpr and `ready: false` (the Flux RFC): never evaluated. */
+export function readyExprNotEvaluatedMessage(index: number): string {
+  return `dependsOn[${index}].readyExpr is not evaluated with ready: false: remove ready: false or the readyExpr`;
 }
 
 /** A ResourceSet entry with a readyExpr but without `ready: true`: the operator never evaluates it. */

@@ -12,12 +12,13 @@ import {
   invalidNameMessage,
   invalidNamespaceMessage,
   missingProblemMessage,
+  controllerOf,
   namespaceNeededMessage,
   readyExprMessage,
   selfDependencyMessage,
 } from "./messages.js";
 import { readyExprCompileError } from "./readiness.js";
-import { isValidNamespaceName, isValidObjectName, knownNamespaced, nodeOf, objectKeyOf, resolveDependencies } from "./refs.js";
+import { isCrossKindEntry, isValidNamespaceName, isValidObjectName, knownNamespaced, nodeOf, objectKeyOf, resolveDependencies } from "./refs.js";
 import { suggestKeys, SUGGESTIONS_SHOWN } from "./suggest.js";
 import type { FluxKind, FluxObject, NodeKey, Problem, ResolvedDependency } from "./types.js";
 
@@ -110,8 +111,9 @@ export function entryProblems(
       continue;
     }
     // The Flux Operator looks a ResourceSet's entry up with its namespace as written: none never finds a namespaced kind.
-    if (kind === "ResourceSet" && dep.namespace === "" && knownNamespaced(dep.kind) === true) {
-      invalid(namespaceNeededMessage(dep.index, dep.kind, obj.namespace));
+    // So does the Flux RFC for a HelmRelease's or Kustomization's entry naming another kind.
+    if ((kind === "ResourceSet" || isCrossKindEntry(obj, entry)) && dep.namespace === "" && knownNamespaced(dep.kind) === true) {
+      invalid(namespaceNeededMessage(dep.index, dep.kind, obj.namespace, controllerOf(kind)));
       continue;
     }
     if (options.crossNamespace === "deny" && dep.namespace !== "" && dep.namespace !== obj.namespace) {

@@ -102,6 +102,7 @@ function isBuiltinReady(obj: FluxObject): boolean {
  */
 export function isReady(dep: FluxObject, dependent: FluxObject, entry: ResolvedDependency): boolean {
   if (dependent.kind === "ResourceSet") return entry.ready !== true || resourceSetVerdict(dep, entry, dependent.namespace).ready;
+  if (isRfcEntry(dependent, entry)) return crossKindVerdict(dep, entry, dependent).ready;
   if (entry.readyExpr !== undefined) {
     if (!readyExprResult(dep, dependent, entry.readyExpr).ready) return false;
     if (!fluxFeatureGates().additiveCelDependencyCheck) return true;
@@ -130,6 +131,8 @@ function holdsFields(obj: FluxObject | ExternalObject, need: Keep | undefined): 
 export function readyExprCompileError(dependentKind: string, entry: { readyExpr?: string; ready?: boolean }): string | undefined {
   const expr = entry.readyExpr;
   if (expr === undefined || expr === "") return undefined;
+  // The Flux RFC on dependsOn: with `ready: false` the expression is not evaluated.
+  if (dependentKind !== "ResourceSet" && entry.ready === false) return undefined;
   if (dependentKind === "ResourceSet") {
     if (entry.ready !== true) return undefined;
     const compiled = compileObjectReadyExpr(expr);
@@ -170,6 +173,7 @@ function isFailed(obj: FluxObject): boolean {
  */
 export function notReadyMessage(dep: FluxObject, entry: ResolvedDependency, dependentKind?: string, dependent?: FluxObject): string {
   if (dependentKind === "ResourceSet") return resourceSetNotReadyMessage(dep, entry, dependent?.namespace);
+  if (dependent !== undefined && isRfcEntry(dependent, entry)) return crossKindNotReadyMessage(dep, entry, dependent);
   if (entry.readyExpr !== undefined) {
     const compiled = compileReadyExpr(entry.readyExpr);
     if (!compiled.ok) return readyExprMessage(entry.index, compiled.error);
@@ -252,6 +256,74 @@ export function resourceSetNotReadyMessage(dep: FluxObject, entry: Pick<Resolved
   const verdict = resourceSetVerdict(dep, entry, dependentNamespace);
   if (entry.readyExpr !== undefined && entry.readyExpr !== "") return verdict.ready ? READY_EXPR_FALSE_MESSAGE : verdict.message;
   if (healthOf(dep) !== "ready") return ownNotReadyMessage(dep);
+  return verdict.ready ? NOT_READY_YET_MESSAGE : verdict.message;
+}
+
+// --- the Flux RFC's check of a HelmRelease's or Kustomization's entry naming another kind (flux2 PR 5988) ---
+//
+// Read only where the served schema has the RFC's fields (src/flux/cross-kind.ts). In order: the object
+// exists; `ready: false` (default true) asks no more, and its readyExpr is not evaluated; a readyExpr is CEL
+// over `self` and `dep` as for any entry, and replaces the built-in check unless the feature gate
+// AdditiveCELDependencyCheck is on; the built-in check is kstatus Current and, for a kind of a
+// `*.toolkit.fluxcd.io` group, a Ready condition True as well. An entry of the dependent's own kind keeps
+// today's rule (isBuiltinReady), `ready: false` aside.
+
+/** An entry the RFC's rule judges: one naming another kind, or a `ready: false` one. */
+function isRfcEntry(dependent: FluxObject, entry: Pick<ResolvedDependency, "kind" | "ready">): boolean {
+  return dependent.kind !== "ResourceSet" && (entry.ready === false || (entry.kind !== "" && entry.kind !== dependent.kind));
+}
+
+/** Whether an object of this kind belongs to a Flux toolkit group (the RFC adds the Ready rule for those). */
+function isToolkitObject(dep: FluxObject | ExternalObject): boolean {
+  if ("dependsOn" in dep) return dep.kind === "HelmRelease" || dep.kind === "Kustomization";
+  const slash = dep.apiVersion.indexOf("/");
+  const group = slash < 0 ? "" : dep.apiVersion.slice(0, slash);
+  return group === "toolkit.fluxcd.io" || group.endsWith(".toolkit.fluxcd.io");
+}
+
+/** The Ready condition of either shape of object. */
+function readyConditionOf(dep: FluxObject | ExternalObject): { status: string; message?: string } | undefined {
+  if ("dependsOn" in dep) return findCondition(dep, READY_CONDITION);
+  const list = dep.status?.["conditions"];
+  if (!Array.isArray(list)) return undefined;
+  for (const c of list) {
+    if (typeof c !== "object" || c === null || Array.isArray(c) || c["type"] !== READY_CONDITION) continue;
+    const message = c["message"];
+    return { status: typeof c["status"] === "string" ? c["status"] : "", ...(typeof message === "string" ? { message } : {}) };
+  }
+  return undefined;
+}
+
+/** Whether a cross-kind (or `ready: false`) entry's dependency passes the RFC's check, and if not, why. */
+export function crossKindVerdict(
+  dep: FluxObject | ExternalObject,
+  entry: Pick<ResolvedDependency, "readyExpr" | "index" | "ready">,
+  dependent: FluxObject,
+): ResourceSetVerdict {
+  if (entry.ready === false) return READY_VERDICT;
+  if (entry.readyExpr !== undefined && entry.readyExpr !== "") {
+    const compiled = compileReadyExpr(entry.readyExpr);
+    if (!compiled.ok) return { ready: false, failed: true, message: readyExprMessage(entry.index, compiled.error) };
+    if (!holdsFields(dep, compiled.depFields)) return { ready: false, failed: false, message: FIELDS_PENDING_MESSAGE };
+    const result = compiled.evaluate(dependent, dep);
+    if (!result.ready) return { ready: false, failed: false, message: result.error ?? READY_EXPR_FALSE_MESSAGE };
+    if (!fluxFeatureGates().additiveCelDependencyCheck) return READY_VERDICT;
+  }
+  const status = computeKStatus(kstatusSubjectOf(dep));
+  if (status.status !== "Current") {
+    const own = "dependsOn" in dep && healthOf(dep) !== "ready" ? ownNotReadyMessage(dep) : undefined;
+    return { ready: false, failed: status.status === "Failed", message: own ?? kstatusMessage(status.status, status.message) };
+  }
+  if (isToolkitObject(dep)) {
+    const ready = readyConditionOf(dep);
+    if (ready?.status !== "True") return { ready: false, failed: false, message: ready?.message !== undefined && ready.message.trim() !== "" ? ready.message : NOT_READY_YET_MESSAGE };
+  }
+  return READY_VERDICT;
+}
+
+/** The root cause message for a Flux object that a cross-kind entry waits on. */
+function crossKindNotReadyMessage(dep: FluxObject, entry: Pick<ResolvedDependency, "readyExpr" | "index" | "ready">, dependent: FluxObject): string {
+  const verdict = crossKindVerdict(dep, entry, dependent);
   return verdict.ready ? NOT_READY_YET_MESSAGE : verdict.message;
 }
 

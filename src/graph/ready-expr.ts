@@ -35,7 +35,8 @@ type CompiledReadyExpr =
       /** What the expression reads of the dependent and of the dependency (undefined: nothing). */
       selfFields: Keep | undefined;
       depFields: Keep | undefined;
-      evaluate(self: FluxObject, dep: FluxObject): ReadyExprResult;
+      /** `dep` may be of a kind outside the graph (the Flux RFC's cross-kind entries): bound as the object it is. */
+      evaluate(self: FluxObject, dep: FluxObject | ExternalObject): ReadyExprResult;
     }
   | { ok: false; error: string };
 
@@ -95,10 +96,12 @@ function compile(expr: string): CompiledReadyExpr {
     ok: true,
     selfFields: read.get("self"),
     depFields: read.get("dep"),
-    evaluate(self: FluxObject, dep: FluxObject): ReadyExprResult {
+    evaluate(self: FluxObject, dep: FluxObject | ExternalObject): ReadyExprResult {
       try {
-        // The Go-typed views the controllers bind, not the stored JSON (flux-typed-view.ts).
-        const result = program({ self: fluxTypedView(self.kind, celObject(self), "self"), dep: fluxTypedView(dep.kind, celObject(dep), "dep") });
+        // The Go-typed views the controllers bind, not the stored JSON (flux-typed-view.ts); an object of a
+        // kind outside Flux (the Flux RFC's cross-kind entries) is read as unstructured, bound as it is.
+        const depView = "dependsOn" in dep ? fluxTypedView(dep.kind, celObject(dep), "dep") : objectBindings(dep);
+        const result = program({ self: fluxTypedView(self.kind, celObject(self), "self"), dep: depView });
         if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
         if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
         return result ? READY : NOT_READY;

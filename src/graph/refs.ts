@@ -66,8 +66,17 @@ export function splitKey(key: ObjectKey): { namespace: string; name: string } {
  * checkDependencies), so none means a cluster-scoped object, and a namespaced kind without one never resolves.
  */
 export function entryNamespace(dependent: { kind: string; namespace: string }, entry: DependencyEntry): string {
-  if (dependent.kind === "ResourceSet") return entry.namespace ?? "";
+  if (dependent.kind === "ResourceSet" || isCrossKindEntry(dependent, entry)) return entry.namespace ?? "";
   return entry.namespace === undefined || entry.namespace === "" ? dependent.namespace : entry.namespace;
+}
+
+/**
+ * A HelmRelease's or Kustomization's entry naming another kind (the Flux RFC on dependsOn, src/flux/cross-kind.ts):
+ * the decoder keeps `kind` on such entries only where the served schema has it. The RFC uses its namespace as
+ * written, as the Flux Operator does (a cluster-scoped kind has none), and judges it by its rule (readiness.ts).
+ */
+export function isCrossKindEntry(dependent: { kind: string }, entry: { kind?: string }): boolean {
+  return dependent.kind !== "ResourceSet" && entry.kind !== undefined && entry.kind !== "" && entry.kind !== dependent.kind;
 }
 
 /**
@@ -100,6 +109,8 @@ export function resolveDependencies(obj: FluxObject): ResolvedDependency[] {
     const resolved: ResolvedDependency = { node: nodeKey(kind, namespace, entry.name), kind, key: objectKey(namespace, entry.name), name: entry.name, namespace, index };
     if (entry.readyExpr !== undefined && entry.readyExpr !== "") resolved.readyExpr = entry.readyExpr;
     if (entry.ready === true) resolved.ready = true;
+    // A HelmRelease's or Kustomization's `ready: false` (the RFC's existence-only entry; default true).
+    if (entry.ready === false && obj.kind !== "ResourceSet") resolved.ready = false;
     return resolved;
   });
 }
@@ -128,7 +139,7 @@ export function isValidNamespaceName(namespace: string): boolean {
 export function dependencySetKey(obj: FluxObject): string {
   const entries = new Set<string>();
   for (const dep of resolveDependencies(obj)) {
-    const target = dep.ready === true ? `${dep.node}\u0000ready` : dep.node;
+    const target = dep.ready === true ? `${dep.node}\u0000ready` : dep.ready === false ? `${dep.node}\u0000exists` : dep.node;
     entries.add(dep.readyExpr === undefined ? target : `${target}\u0000${dep.readyExpr}`);
   }
   return [...entries].sort().join("\n");

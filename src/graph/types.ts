@@ -100,7 +100,10 @@ export interface ResolvedDependency {
   readyExpr?: string;
   /** Index of the entry in `spec.dependsOn`, for messages. */
   index: number;
-  /** ResourceSet entries: `ready: true` (else existing is enough). */
+  /**
+   * ResourceSet entries: `ready: true` (else existing is enough). HelmRelease and Kustomization entries
+   * (the Flux RFC on dependsOn, where the served schema has it): `ready: false`, existing is enough (else ready).
+   */
   ready?: boolean;
 }
 

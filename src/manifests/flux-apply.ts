@@ -21,6 +21,8 @@ import { expandResourceSet } from "../flux/resourceset/index.js";
 import { decodeManifestObject, isFluxInstance, nameOf, namespaceOf, roleOf } from "./flux-decode.js";
 import type { DocumentRole } from "./flux-decode.js";
 import { componentsOf, crdName, fluxInstanceCrds } from "./flux-crds.js";
+import { crossKindKindOfCrd } from "../flux/cross-kind.js";
+import type { FluxKind } from "../graph/types.js";
 import { resolveFluxPath } from "./flux-path.js";
 import { KustomizeBuilder } from "./kustomize-build.js";
 import type { BuildItem, KustomizeConfig } from "./kustomize-build.js";
@@ -493,6 +495,8 @@ class ClusterApplier {
   private readonly unknown: UnknownObject[] = [];
   /** CustomResourceDefinitions the cluster's builds apply or its FluxInstance installs (flux-crds.ts). */
   private readonly definitions = new Set<string>();
+  /** The Flux kinds whose CRD applied here has the Flux RFC's cross-kind dependsOn. */
+  private readonly crossKind = new Set<FluxKind>();
   private fluxInstance = false;
   /** Each placement once: the same document placed again at the same identity is the same object (another build applies it too). */
   private readonly placed = new Map<string, ManifestObject | undefined>();
@@ -572,7 +576,7 @@ class ClusterApplier {
   }
 
   result(): ClusterManifests {
-    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown, definitions: this.definitions, fluxInstance: this.fluxInstance };
+    return { name: this.name, objects: this.objects, problems: this.problems, unknown: this.unknown, definitions: this.definitions, fluxInstance: this.fluxInstance, crossKind: this.crossKind };
   }
 
   private place(placement: Placement): void {
@@ -600,8 +604,12 @@ class ClusterApplier {
     if (role === undefined) {
       const kind = placement.value["kind"];
       const definition = crdName(placement.value);
-      if (definition !== undefined) this.definitions.add(definition);
-      else if (isFluxInstance(placement.value)) this.installs(placement.value, true);
+      if (definition !== undefined) {
+        this.definitions.add(definition);
+        // A Flux CRD with the RFC's cross-kind dependsOn (src/flux/cross-kind.ts): read-manifests.ts reads again with it.
+        const crossKind = crossKindKindOfCrd(placement.value);
+        if (crossKind !== undefined) this.crossKind.add(crossKind);
+      } else if (isFluxInstance(placement.value)) this.installs(placement.value, true);
       if (kind === "ConfigMap" || kind === "Secret") {
         const metadata = placement.value["metadata"];
         const own = isPlainObject(metadata) && typeof metadata["namespace"] === "string" ? metadata["namespace"] : undefined;

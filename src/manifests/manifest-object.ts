@@ -1,6 +1,6 @@
 // What the manifest reader produces: a Flux object as Flux would apply it, plus where it was read.
 
-import type { FluxObject } from "../graph/types.js";
+import type { FluxKind, FluxObject } from "../graph/types.js";
 
 export interface SourceLocation {
   /** The file as given on the command line, or relative to the working directory; `<stdin>` for `-`. */
@@ -71,6 +71,8 @@ export interface ClusterManifests {
   definitions?: ReadonlySet<string>;
   /** A FluxInstance installs Flux in this cluster: the CRDs of Flux's kinds not in `definitions` do not exist. */
   fluxInstance?: boolean;
+  /** The Flux kinds whose CRD, applied in this cluster, has the Flux RFC's cross-kind dependsOn (src/flux/cross-kind.ts). */
+  crossKind?: ReadonlySet<FluxKind>;
 }
 
 export interface RepositoryManifests {

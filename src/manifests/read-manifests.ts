@@ -12,6 +12,8 @@ import { forEachManifestDocument } from "./manifest-document.js";
 import type { ManifestDocument } from "./manifest-document.js";
 import { ManifestError } from "./manifest-error.js";
 import { ManifestFiles } from "./manifest-files.js";
+import { crossKindKindOfCrd, crossKindKinds, setCrossKindDependsOn } from "../flux/cross-kind.js";
+import type { FluxKind } from "../graph/types.js";
 import { duplicateObjectMessage } from "./manifest-messages.js";
 import type { ClusterManifests, ManifestObject, ManifestProblem, ReadOptions, RepositoryManifests, SourceLocation } from "./manifest-object.js";
 
@@ -33,14 +35,19 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
  */
 function asWritten(read: (visit: (doc: ManifestDocument) => void) => void, defaultNamespace: string, name: string = WHOLE_PATH_CLUSTER): ClusterManifests {
   const objects: ManifestObject[] = [];
+  const crossKind = new Set<FluxKind>();
   read((doc) => {
     const kind = roleOf(doc.value);
-    if (kind === undefined) return;
+    if (kind === undefined) {
+      const rfc = crossKindKindOfCrd(doc.value);
+      if (rfc !== undefined) crossKind.add(rfc);
+      return;
+    }
     const objectName = nameOf(doc, kind, doc.value);
     const namespace = namespaceOf(doc, kind, doc.value) || defaultNamespace;
     objects.push(decodeManifestObject(doc, kind, doc.value, namespace, objectName));
   });
-  return { name, objects, problems: [], unknown: [] };
+  return { name, objects, problems: [], unknown: [], crossKind };
 }
 
 function order(x: string, y: string): number {
@@ -101,7 +108,8 @@ function mergeCluster(name: string, parts: ClusterManifests[]): ClusterManifests
     });
   }
   const definitions = new Set(parts.flatMap((part) => [...(part.definitions ?? [])]));
-  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown), definitions, fluxInstance: parts.some((part) => part.fluxInstance === true) };
+  const crossKind = new Set(parts.flatMap((part) => [...(part.crossKind ?? [])]));
+  return { name, objects, problems, unknown: parts.flatMap((part) => part.unknown), definitions, fluxInstance: parts.some((part) => part.fluxInstance === true), crossKind };
 }
 
 /**
@@ -110,6 +118,25 @@ function mergeCluster(name: string, parts: ClusterManifests[]): ClusterManifests
  * ("."). Throws ManifestError for unreadable input.
  */
 export async function readRepository(paths: string[], options: ReadOptions): Promise<RepositoryManifests> {
+  // Standard input is read once, for both readings below.
+  let stdinText: string | undefined;
+  const stdin = async (): Promise<string> => (stdinText ??= await readStream(options.stdin ?? process.stdin));
+  const first = await readRepositoryOnce(paths, options, stdin);
+  // The Flux RFC's cross-kind dependsOn (src/flux/cross-kind.ts): where the files hold a HelmRelease or
+  // Kustomization CRD declaring it, the entries are read as a cluster serving that CRD reads them, for every
+  // cluster of the repository (one setting a process). Most repositories hold no such CRD: one reading.
+  const wanted = new Set<FluxKind>(first.clusters.flatMap((cluster) => [...(cluster.crossKind ?? [])]));
+  const before = crossKindKinds();
+  if ([...wanted].every((kind) => before.includes(kind))) return first;
+  setCrossKindDependsOn([...before, ...wanted]);
+  try {
+    return await readRepositoryOnce(paths, options, stdin);
+  } finally {
+    setCrossKindDependsOn(before);
+  }
+}
+
+async function readRepositoryOnce(paths: string[], options: ReadOptions, stdin: () => Promise<string>): Promise<RepositoryManifests> {
   const cwd = options.cwd ?? process.cwd();
   const parts = new Map<string, ClusterManifests[]>();
   const unreached: string[] = [];
@@ -119,7 +146,7 @@ export async function readRepository(paths: string[], options: ReadOptions): Pro
   };
   for (const given of paths) {
     if (given === "-") {
-      const text = await readStream(options.stdin ?? process.stdin);
+      const text = await stdin();
       add(asWritten((visit) => forEachManifestDocument(text, STDIN_FILE, "", visit), options.defaultNamespace), "");
       continue;
     }

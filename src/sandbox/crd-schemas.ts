@@ -70,9 +70,55 @@ export function onSchemasChanged(listener: () => void): void {
   listeners.add(listener);
 }
 
+/**
+ * The Flux RFC "Advanced Dependency Management" (fluxcd/flux2 PR 5988) adds `apiVersion`, `kind` and `ready`
+ * to the dependsOn entries of HelmRelease and Kustomization; no released Flux CRD has them yet. With this on
+ * (`releasegate sandbox --flux-crd-cross-kind`, startSandbox({ fluxCrdCrossKind })) the built-in schemas of
+ * both kinds declare them, as a Flux release shipping the RFC would. Process-wide, as useCrds.
+ */
+let crossKind = false;
+const CROSS_KIND_STORAGES = new Set(["helmreleases.helm.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io"]);
+
+export function useCrossKindDependsOn(on: boolean): () => void {
+  const before = crossKind;
+  crossKind = on;
+  for (const l of listeners) l();
+  return () => {
+    crossKind = before;
+    for (const l of listeners) l();
+  };
+}
+
+/** A copy of a version's schema with the RFC's fields on `spec.dependsOn` items. */
+function withCrossKind(schema: Schema): Schema {
+  const copy = structuredClone(schema) as JsonObject;
+  const spec = isRecord(copy.properties) && isRecord(copy.properties.spec) ? copy.properties.spec : undefined;
+  const dependsOn = spec && isRecord(spec.properties) && isRecord(spec.properties.dependsOn) ? spec.properties.dependsOn : undefined;
+  const items = dependsOn && isRecord(dependsOn.items) ? dependsOn.items : undefined;
+  if (items && isRecord(items.properties)) {
+    items.properties.apiVersion = { type: "string" };
+    items.properties.kind = { type: "string" };
+    items.properties.ready = { type: "boolean" };
+  }
+  return copy as Schema;
+}
+
+const crossKindSchemas = new Map<string, Record<string, Schema>>();
+
+function builtIn(storage: string): Record<string, Schema> | undefined {
+  const versions = BUILT_IN[storage];
+  if (!versions || !crossKind || !CROSS_KIND_STORAGES.has(storage)) return versions;
+  let out = crossKindSchemas.get(storage);
+  if (out === undefined) {
+    out = Object.fromEntries(Object.entries(versions).map(([name, schema]) => [name, withCrossKind(schema)]));
+    crossKindSchemas.set(storage, out);
+  }
+  return out;
+}
+
 /** The schema of a resource at a version (a missing version falls back to the preferred one), if it has one. */
 export function crdSchema(def: ResourceDef, version: string): JsonObject | undefined {
-  const versions = loaded.get(def.storage) ?? BUILT_IN[def.storage];
+  const versions = loaded.get(def.storage) ?? builtIn(def.storage);
   if (!versions) return undefined;
   return versions[version] ?? versions[def.versions[0] as string];
 }

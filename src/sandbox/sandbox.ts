@@ -14,7 +14,7 @@ import type { AuthorizationMode } from "./rbac-authorizer.js";
 import { kubeConfigFor, kubeconfigYaml } from "./kubeconfig.js";
 import { NamespaceLifecycle } from "./namespace-lifecycle.js";
 import { Registry } from "./registry.js";
-import { useCrds } from "./crd-schemas.js";
+import { crdSchema, useCrds, useCrossKindDependsOn } from "./crd-schemas.js";
 import { RESOURCES, findResourceByKind } from "./resources.js";
 import { isRecord } from "./json.js";
 import type { JsonObject } from "./json.js";
@@ -61,6 +61,12 @@ export interface SandboxOptions {
    * resources it serves (`releasegate sandbox --crds PATH`). Process-wide while this sandbox runs.
    */
   crds?: readonly unknown[];
+  /**
+   * Serve HelmRelease and Kustomization schemas with the Flux RFC's cross-kind dependsOn fields (`apiVersion`,
+   * `kind`, `ready` on entries; fluxcd/flux2 PR 5988), as a Flux release shipping the RFC would; the simulated
+   * controllers then run the RFC's check. Process-wide while this sandbox runs.
+   */
+  fluxCrdCrossKind?: boolean;
 }
 
 export interface SandboxFaults {
@@ -148,7 +154,11 @@ function crdObject(def: (typeof RESOURCES)[number]): JsonObject {
       group: def.group,
       names: { kind: def.kind, plural: def.resource, singular: def.singular, shortNames: [...def.shortNames], categories: [...def.categories] },
       scope: def.namespaced ? "Namespaced" : "Cluster",
-      versions: def.versions.map((name, i) => ({ name, served: true, storage: i === 0 })),
+      // With each version's schema, as a real API server serves a CRD (what releasegate reads the Flux RFC's fields from).
+      versions: def.versions.map((name, i) => {
+        const schema = crdSchema(def, name);
+        return { name, served: true, storage: i === 0, ...(schema ? { schema: { openAPIV3Schema: structuredClone(schema) } } : {}) };
+      }),
     },
     status: {
       acceptedNames: { kind: def.kind, plural: def.resource },
@@ -169,6 +179,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...new Set(["127.0.0.1", host === "0.0.0.0" ? "127.0.0.1" : host]),
     ]);
   const crds = useCrds(options.crds ?? [], (storage) => RESOURCES.some((r) => r.storage === storage));
+  const restoreCrossKind = useCrossKindDependsOn(options.fluxCrdCrossKind === true);
   const crdWarnings = [...crds.problems.map((p) => `crds: skipped a document: ${p}`), ...crds.unserved.map((s) => `crds: ${s} is not served by the sandbox; its CRD is not used`)];
   const store = new ObjectStore(options.historyLimit ?? 10_000);
   const registryOptions = options.serviceResolver ? { serviceResolver: options.serviceResolver } : {};
@@ -296,6 +307,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (stateFile) writeStateSync(stateFile, currentState());
       await shutdown();
       crds.restore();
+      restoreCrossKind();
     },
   };
 }

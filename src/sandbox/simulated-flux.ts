@@ -28,6 +28,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/c
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ApiReader } from "./flux-sim/api-reader.js";
 import { checkEntry, dependsOnEntries } from "./flux-sim/helm-dependencies.js";
+import { checkTypedDependency, servesTypedDependsOn, typedDependencies } from "./flux-sim/cross-kind-dependencies.js";
 import type { DependencyVerdict } from "./flux-sim/helm-dependencies.js";
 import { artifactRevision, checkKustomizationEntry, sourceRefOf } from "./flux-sim/kustomize-dependencies.js";
 import type { SourceRef } from "./flux-sim/kustomize-dependencies.js";
@@ -291,8 +292,38 @@ export class SimulatedFlux {
       }
       return { kind: "ok" };
     }
-    const entries = dependsOnEntries(obj);
     const additiveCel = this.options.additiveCelDependencyCheck === true;
+    // A Flux whose CRD serves the RFC's cross-kind dependsOn runs the RFC's check (flux-sim/cross-kind-dependencies.ts).
+    if (await this.servesTypedDependsOn(kind)) {
+      const typed = typedDependencies(obj);
+      let source: Json | undefined;
+      let sourceRead = false;
+      for (const [index, dep] of typed.entries()) {
+        let verdict: DependencyVerdict;
+        if (dep.sameKind && dep.ready) {
+          // An entry of the dependent's own kind keeps the controller's check of today.
+          const entry = dependsOnEntries(obj)[index]!;
+          const found = await this.reader.get(TYPES[kind], entry.namespace, entry.name);
+          if (kind === "Kustomization") {
+            if (!sourceRead) {
+              const ref = sourceRefOf(obj);
+              const type = ref ? SOURCE_TYPES[ref.kind] : undefined;
+              source = ref && type ? await this.reader.get(type, ref.namespace, ref.name) : undefined;
+              sourceRead = true;
+            }
+            verdict = checkKustomizationEntry(obj, entry, found, source, { additiveCel });
+          } else {
+            verdict = checkEntry(obj, entry, found, "helmreleases.helm.toolkit.fluxcd.io", { additiveCel });
+          }
+        } else {
+          const found = dep.apiVersion === "" ? undefined : await this.reader.getAny(dep.apiVersion, dep.kind, dep.namespace, dep.name);
+          verdict = checkTypedDependency(obj, dep, found, additiveCel);
+        }
+        if (verdict.kind !== "ok") return verdict;
+      }
+      return { kind: "ok" };
+    }
+    const entries = dependsOnEntries(obj);
     let source: Json | undefined;
     let sourceRead = false;
     for (const entry of entries) {
@@ -312,6 +343,14 @@ export class SimulatedFlux {
       if (verdict.kind !== "ok") return verdict;
     }
     return { kind: "ok" };
+  }
+
+  /** Whether the served CRD of the kind declares the RFC's `apiVersion`/`kind` on dependsOn items. */
+  private async servesTypedDependsOn(kind: ControllerKind): Promise<boolean> {
+    if (kind === "ResourceSet") return false;
+    const type = TYPES[kind];
+    const crd = await this.reader.getAny("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", `${type.plural}.${type.group}`);
+    return servesTypedDependsOn(crd);
   }
 
   private async finish(kind: ControllerKind, objectKey: string, h: Handled, revision: string | undefined, report: (o: ReconcileEvent["outcome"]) => void): Promise<void> {

@@ -5,7 +5,7 @@
 // seconds keeps proxies (and `kubectl port-forward`) from closing an idle stream.
 
 import type http from "node:http";
-import type { GraphFeed, GraphNode, GraphUpdate, NodeId } from "./graph-snapshot.js";
+import type { GraphFeed, GraphUpdate, NodeId, NodeSummary } from "./graph-snapshot.js";
 
 export interface EventStreamOptions {
   /** Connected clients at most (default 32); one more is answered 503. */
@@ -20,7 +20,7 @@ export interface EventStreamOptions {
 
 /** Later changes win; a removal followed by a node (a deleted object turned ghost) keeps the node. */
 export class UpdateMerger {
-  private readonly entries = new Map<NodeId, GraphNode | null>();
+  private readonly entries = new Map<NodeId, NodeSummary | null>();
 
   add(update: GraphUpdate): void {
     for (const id of update.removed) {

@@ -3,55 +3,83 @@
 // (`graph --format html`, `why --from`). The live feed of serve (store-feed.ts) builds its nodes here
 // too, so the page, the static file and `why` say the same words.
 
-import type { ExternalObjects } from "../graph/external-objects.js";
 import { GateTracker, healthOf } from "../graph/gates.js";
 import { boundedPath, shownNodes } from "../graph/gate-path.js";
 import type { GateLookup } from "../graph/gate-path.js";
 import { blockedMessage, dependencyNames, gateOpenedMessage, missingMessage } from "../graph/messages.js";
 import { kindOfNode, resolveDependencies, splitKey, splitNodeKey } from "../graph/refs.js";
-import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
+import type { FluxKind, FluxObject, GateState, NodeKey, ObjectKey } from "../graph/types.js";
+import type { ExternalObjects } from "../graph/external-objects.js";
 import { nodeId } from "./graph-snapshot.js";
-import type { GraphNode, GraphSnapshot, NodeId } from "./graph-snapshot.js";
+import type { GraphNode, GraphSnapshot, NodeId, NodeSummary } from "./graph-snapshot.js";
 
 /** The object's dependencies as the GateOpened note names them (another kind's with its kind). */
 function uniqueDependencyKeys(object: FluxObject): string[] {
   return dependencyNames(object.kind, resolveDependencies(object).map((d) => d.node));
 }
 
+/** What the graph holds of a node: its key and its dependencies' keys (resolved once, when the object came). */
+interface HeldNode {
+  key: NodeKey;
+  dependencies: readonly NodeKey[];
+}
+
 /**
- * The page's node for one object and its gate. Its path is bounded (gate-path.ts): walked through
- * `gateOf` when given, else what the gate alone holds (a cached node then stays right while its gate does).
+ * What the page draws of one object and its gate, without words (no message, no path): the live page's
+ * snapshot and updates, cheap to build for every object (compact-snapshot.ts). `held`: the node as the
+ * graph holds it, when the caller has the graph.
  */
-export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState, gateOf?: GateLookup): GraphNode {
-  const path = gate.state === "blocked" ? boundedPath(gate, gateOf) : undefined;
-  const dependencies = uniqueDependencyKeys(object);
-  const node: GraphNode = {
-    id: nodeId(kind, object.namespace, object.name),
+export function summaryOf(kind: FluxKind, object: FluxObject, gate: GateState, held?: HeldNode): NodeSummary {
+  const dependencies = held?.dependencies;
+  const node: NodeSummary = {
+    // The graph's key is the page's id (`Kind/ns/name`): the same string, already hashed by the graph.
+    id: held?.key ?? nodeId(kind, object.namespace, object.name),
     kind,
     namespace: object.namespace,
     name: object.name,
     state: gate.state,
     health: healthOf(object),
-    message: gate.state === "open" ? openMessage(object, dependencies) : blockedMessage(gate, kind, path),
+    // A ResourceSet's dependency may be of another kind: the graph's node names it.
+    dependencies: dependencies !== undefined ? dependencies.slice() : [...new Set(resolveDependencies(object).map((d) => d.node))],
+  };
+  if (gate.state === "blocked") {
+    node.reason = gate.reason;
+    node.rootCause = idOf(kind, gate.rootCause);
+    node.rootCauseMessage = gate.rootCauseMessage;
+    if (gate.onCycle === true) node.cycle = true;
+  }
+  return node;
+}
+
+/** A node's summary alone (a ghost's, or a node built with its words), as the live page's updates carry it. */
+export function summaryOfNode(node: GraphNode): NodeSummary {
+  const { message: _message, conditions: _conditions, path: _path, pathOmitted: _omitted, pathOmittedAt: _at, problems: _problems, ...summary } = node;
+  return summary;
+}
+
+/**
+ * The page's node for one object and its gate, with its words. Its path is bounded (gate-path.ts):
+ * walked through `gateOf` when given (the first and last six hops), else what the gate alone holds (its
+ * first hop and last six).
+ */
+export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState, gateOf?: GateLookup): GraphNode {
+  const path = gate.state === "blocked" ? boundedPath(gate, gateOf) : undefined;
+  const node: GraphNode = {
+    ...summaryOf(kind, object, gate),
+    message: gate.state === "open" ? openMessage(object, uniqueDependencyKeys(object)) : blockedMessage(gate, kind, path),
     conditions: (object.status?.conditions ?? []).map((c) => ({
       type: c.type,
       status: c.status,
       ...(c.reason !== undefined ? { reason: c.reason } : {}),
       ...(c.message !== undefined ? { message: c.message } : {}),
     })),
-    // A ResourceSet's dependency may be of another kind: the graph's node names it.
-    dependencies: [...new Set(resolveDependencies(object).map((d) => d.node))],
   };
-  if (gate.state === "blocked") {
-    node.reason = gate.reason;
-    node.rootCause = idOf(kind, gate.rootCause);
-    node.path = shownNodes(path!).map((k) => idOf(kind, k));
-    if (path!.omitted > 0) {
-      node.pathOmitted = path!.omitted;
-      node.pathOmittedAt = path!.head.length;
+  if (path !== undefined) {
+    node.path = shownNodes(path).map((k) => idOf(kind, k));
+    if (path.omitted > 0) {
+      node.pathOmitted = path.omitted;
+      node.pathOmittedAt = path.head.length;
     }
-    node.rootCauseMessage = gate.rootCauseMessage;
-    if (gate.onCycle === true) node.cycle = true;
   }
   return node;
 }

@@ -10,10 +10,10 @@ export type NodeId = string;
  * "unknown": read from files, which carry no status, and nothing in the structure blocks it (the gate
  * depends on the cluster). Offline, "blocked" means a structural block only (Cycle or Missing).
  */
-type NodeState = "open" | "blocked" | "missing" | "unknown";
+export type NodeState = "open" | "blocked" | "missing" | "unknown";
 
 /** How the object itself is doing (Flux's conditions), apart from its gate. */
-type NodeHealth = "ready" | "failed" | "progressing" | "suspended";
+export type NodeHealth = "ready" | "failed" | "progressing" | "suspended";
 
 interface NodeCondition {
   type: string;
@@ -22,7 +22,12 @@ interface NodeCondition {
   message?: string;
 }
 
-export interface GraphNode {
+/**
+ * What the page draws, filters and counts a node by: everything but the words of its side panel. The live
+ * page's snapshot and its updates carry only this (compact-snapshot.ts); the panel asks for the rest of one
+ * node when it is selected (GET /api/node), so what the page loads does not grow with messages or paths.
+ */
+export interface NodeSummary {
   id: NodeId;
   kind: string;
   namespace: string;
@@ -33,19 +38,9 @@ export interface GraphNode {
   reason?: string;
   /** For blocked: the object at the end of the chain. */
   rootCause?: NodeId;
-  /**
-   * For blocked: from this node (exclusive) to the root cause (inclusive), at most 12 hops: a longer
-   * path leaves `pathOmitted` hops out after the first `pathOmittedAt` (the server bounds what it sends).
-   */
-  path?: NodeId[];
-  pathOmitted?: number;
-  pathOmittedAt?: number;
   /** For blocked: why the root cause is not ready (the end of the Event text). */
   rootCauseMessage?: string;
   health?: NodeHealth;
-  /** The gate in words, from the same builders as the Events (or the ghost's "does not exist"). */
-  message: string;
-  conditions: NodeCondition[];
   /** Resolved dependsOn targets, in order, without duplicates. */
   dependencies: NodeId[];
   /** On a dependency cycle. */
@@ -55,6 +50,20 @@ export interface GraphNode {
   depth?: number;
   /** Offline: the object is defined more than once in its cluster (a `duplicate` problem of check). */
   duplicate?: boolean;
+}
+
+/** A node with the words of its side panel: its gate, conditions and path to the root cause. */
+export interface GraphNode extends NodeSummary {
+  /**
+   * For blocked: from this node (exclusive) to the root cause (inclusive), at most 12 hops: a longer
+   * path leaves `pathOmitted` hops out after the first `pathOmittedAt` (the server bounds what it sends).
+   */
+  path?: NodeId[];
+  pathOmitted?: number;
+  pathOmittedAt?: number;
+  /** The gate in words, from the same builders as the Events (or the ghost's "does not exist"). */
+  message: string;
+  conditions: NodeCondition[];
   /** Offline: what `check` reports about this object, "file:line: message", in check's words. */
   problems?: string[];
 }
@@ -85,20 +94,24 @@ export interface GraphSnapshot {
 
 /**
  * Nodes to replace or add, and ids to drop (applied first). Ghosts of the dependencies of every
- * changed node come along; a ghost no node depends on any more is dropped by the reader.
+ * changed node come along; a ghost no node depends on any more is dropped by the reader. Summaries
+ * only: a page showing one of them in its side panel asks for its words again.
  */
 export interface GraphUpdate {
-  nodes: GraphNode[];
+  nodes: NodeSummary[];
   removed: NodeId[];
 }
 
 /** The narrow interface the page's server needs from the rest of releasegate. */
 export interface GraphFeed {
+  /** Every node with its words: a message and a path each, so for tests and small graphs. */
   snapshot(): GraphSnapshot;
   /** Changes whenever the snapshot would: the page compares it with its stream's. */
   revision?(): number;
-  /** The snapshot as JSON, when the feed can serialize it more cheaply than JSON.stringify(snapshot()). */
-  snapshotJson?(): string;
+  /** GET /api/graph: the summaries as compact-snapshot.ts encodes them, as JSON (else built from snapshot()). */
+  pageJson?(): string;
+  /** GET /api/node: one node with its words, its path walked (bounded), or undefined when there is none. */
+  node?(id: NodeId): GraphNode | undefined;
   /** Returns the unsubscribe function. */
   subscribe(onChange: (update: GraphUpdate) => void): () => void;
 }

@@ -25,6 +25,8 @@ main { display: flex; min-height: 60vh; }
 #details td:last-child { overflow-wrap: anywhere; }
 .gate-message { font-family: ui-monospace, monospace; background: #f4f4f4; padding: 4px; }
 ol.path, #details ul { padding-left: 20px; margin: 0; }
+ol.path { padding-left: 48px; }
+li.omitted { list-style: none; font-style: italic; }
 button.link { background: none; border: none; color: #0b57d0; text-decoration: underline; cursor: pointer; padding: 0; font: inherit; text-align: left; }
 #list-section { padding: 8px 16px; border-top: 1px solid #ccc; }
 #list-section h2 { font-size: 15px; margin: 0 0 4px; }

@@ -1,10 +1,15 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FluxGraph } from "../cluster/flux-graph.js";
 import { KindStore } from "../cluster/kind-store.js";
 import type { CacheChange, CacheListener } from "../cluster/object-cache.js";
+import { arbitraryGraph } from "../graph/arbitraries.test-support.js";
 import { release } from "../graph/test-helpers.test-support.js";
 import type { FluxKind, FluxObject, ObjectKey } from "../graph/types.js";
-import type { GraphNode, GraphSnapshot, GraphUpdate } from "./graph-snapshot.js";
+import { decodeSnapshot } from "./compact-snapshot.js";
+import type { CompactSnapshot } from "./compact-snapshot.js";
+import { summaryOfNode } from "./graph-nodes.js";
+import type { GraphUpdate } from "./graph-snapshot.js";
 import { storeFeed } from "./store-feed.js";
 
 /** A kind's cache as its watch fills it, synced from the start; no get(), so nothing can read it but the store. */
@@ -127,15 +132,17 @@ describe("storeFeed", () => {
     expect(feed.snapshot().nodes.find((n) => n.id === "HelmRelease/default/backend")?.state).toBe("open");
   });
 
-  it("serializes the same snapshot as it builds, node by node, anew only where the graph changed", () => {
+  it("sends the page the summaries of the snapshot it builds, compact, the same text while the graph holds", () => {
     const { helm, stores } = cluster();
     const feed = storeFeed(stores);
-    const sorted = (nodes: GraphNode[]) => [...nodes].sort((a, b) => a.id.localeCompare(b.id));
+    const sorted = <T extends { id: string }>(nodes: T[]) => [...nodes].sort((a, b) => a.id.localeCompare(b.id));
     const same = () => {
-      const parsed = JSON.parse(feed.snapshotJson!()) as GraphSnapshot;
+      const compact = JSON.parse(feed.pageJson!()) as CompactSnapshot;
       const built = feed.snapshot();
-      expect(sorted(parsed.nodes)).toEqual(sorted(built.nodes));
-      expect([parsed.source, parsed.revision]).toEqual(["cluster", feed.revision!()]);
+      expect(sorted(decodeSnapshot(compact))).toEqual(sorted(built.nodes.map(summaryOfNode)));
+      expect([compact.source, compact.revision]).toEqual(["cluster", feed.revision!()]);
+      // No words: the side panel asks for them (node()).
+      expect(feed.pageJson!()).not.toContain("DependencyNotReady");
     };
     same();
     helm.put(release("default/redis", { status: "ready" }));
@@ -145,6 +152,49 @@ describe("storeFeed", () => {
     helm.remove("default/other");
     same();
     // Unchanged graph: the very same text.
-    expect(feed.snapshotJson!()).toBe(feed.snapshotJson!());
+    expect(feed.pageJson!()).toBe(feed.pageJson!());
+  });
+
+  it("sends the same summaries as the words it builds, on random graphs across kinds", () => {
+    fc.assert(
+      fc.property(arbitraryGraph(), (objects) => {
+        const caches = new Map<FluxKind, FakeCache>();
+        const shared = new FluxGraph();
+        const stores: KindStore[] = [];
+        for (const object of objects) {
+          let cache = caches.get(object.kind);
+          if (cache === undefined) {
+            caches.set(object.kind, (cache = new FakeCache(object.kind)));
+            stores.push(new KindStore(cache, shared));
+          }
+          cache.put(object);
+        }
+        const feed = storeFeed(stores);
+        const sorted = <T extends { id: string }>(nodes: T[]) => [...nodes].sort((a, b) => a.id.localeCompare(b.id));
+        expect(sorted(decodeSnapshot(JSON.parse(feed.pageJson!()) as CompactSnapshot))).toEqual(sorted(feed.snapshot().nodes.map(summaryOfNode)));
+        for (const node of feed.snapshot().nodes) expect(feed.node!(node.id)).toEqual(node);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("gives one node's words on demand, its path walked and bounded, a ghost's too, nothing for an unknown id", () => {
+    const helm = new FakeCache("HelmRelease");
+    for (let i = 0; i < 3000; i++) helm.put(release(`chain/app-${i}`, { dependsOn: i === 0 ? [] : [`app-${i - 1}`], status: i === 0 ? "failed" : "progressing" }));
+    helm.put(release("chain/web", { dependsOn: ["gone"] }));
+    const feed = storeFeed([new KindStore(helm, new FluxGraph())]);
+    const last = feed.node!("HelmRelease/chain/app-2999")!;
+    // The first six hops and the last six, 2,987 left out between them: "… 2987 more …".
+    const hop = (i: number) => `HelmRelease/chain/app-${i}`;
+    expect(last.path).toEqual([2998, 2997, 2996, 2995, 2994, 2993, 5, 4, 3, 2, 1, 0].map(hop));
+    expect([last.pathOmitted, last.pathOmittedAt]).toEqual([2987, 6]);
+    expect(last.message).toBe(
+      "blocked by chain/app-0 via chain/app-2998 → chain/app-2997 → chain/app-2996 → chain/app-2995 → chain/app-2994 → chain/app-2993 → … 2987 more … → chain/app-5 → chain/app-4 → chain/app-3 → chain/app-2 → chain/app-1: install retries exhausted",
+    );
+    expect(last.conditions.map((c) => c.reason)).toContain("Progressing");
+    expect(feed.node!("HelmRelease/chain/gone")).toMatchObject({ ghost: true, state: "missing" });
+    expect(feed.node!("HelmRelease/chain/nothing")).toBeUndefined();
+    // The page's snapshot stays small whatever the depth: no path, no message per node.
+    expect(feed.pageJson!().length).toBeLessThan(3001 * 60);
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { GraphNode, GraphSnapshot } from "../graph-snapshot.js";
+import type { GraphNode, GraphSnapshot, NodeSummary } from "../graph-snapshot.js";
 import { BLOCKED_ONLY_ABOVE, drawnSubset, GraphModel, MAX_DRAWN } from "./graph-model.js";
 
 function node(name: string, extra: Partial<GraphNode> = {}): GraphNode {
@@ -62,6 +62,30 @@ describe("GraphModel", () => {
     expect(model.nodes.has(id("redis"))).toBe(false);
     // A state change alone needs no new layout.
     expect(model.apply({ nodes: [node("other", { state: "blocked", reason: "NotReady" })], removed: [] })).toBe(false);
+  });
+
+  it("live: holds a node's words as fetched until an update touches it, and refuses words asked for before that update", () => {
+    const model = new GraphModel();
+    const summary = (name: string, extra: Partial<NodeSummary> = {}): NodeSummary => ({ id: id(name), kind: "HelmRelease", namespace: "default", name, state: "open", dependencies: [], ...extra });
+    model.load({ nodes: [summary("redis", { health: "failed" }), summary("backend", { state: "blocked", reason: "Failed", rootCause: id("redis"), dependencies: [id("redis")] })] });
+    // A summary has no words: the path is just the node until they come.
+    expect(model.words(id("backend"))).toBeUndefined();
+    expect(model.pathToRootCause(id("backend"))).toEqual([id("backend")]);
+    const asked = model.touchesOf(id("backend"));
+    expect(model.setWords(node("backend", { state: "blocked", message: "blocked by default/redis", path: [id("redis")] }), asked)).toBe(true);
+    expect(model.words(id("backend"))?.message).toBe("blocked by default/redis");
+    expect(model.pathToRootCause(id("backend"))).toEqual([id("backend"), id("redis")]);
+    // Another node's update leaves them; one of backend drops them, and words asked for before it are stale.
+    model.apply({ nodes: [summary("redis", { health: "progressing" })], removed: [] });
+    expect(model.words(id("backend"))).toBeDefined();
+    const before = model.touchesOf(id("backend"));
+    model.apply({ nodes: [summary("backend", { dependencies: [id("redis")] })], removed: [] });
+    expect(model.words(id("backend"))).toBeUndefined();
+    expect(model.setWords(node("backend", { state: "blocked", message: "stale" }), before)).toBe(false);
+    expect(model.setWords(node("backend", { message: "gate open" }), model.touchesOf(id("backend")))).toBe(true);
+    // Read from files, a node is whole: its words are its own.
+    const files = failure();
+    expect(files.words(id("web"))?.path).toEqual([id("backend"), id("redis")]);
   });
 
   it("draws at most MAX_DRAWN nodes, with exactly the edges between drawn nodes", () => {

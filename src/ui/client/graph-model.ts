@@ -2,7 +2,22 @@
 // updates, the filters, what is drawn, and the relations a selection highlights. Pure, so it is
 // unit-tested in Node and the bundle's DOM code only draws what this decides.
 
-import type { GraphNode, GraphSnapshot, GraphUpdate, NodeId } from "../graph-snapshot.js";
+import type { GraphNode, GraphSnapshot, NodeId, NodeSummary } from "../graph-snapshot.js";
+
+/**
+ * A node as the page holds it: the live page gets summaries (compact-snapshot.ts) and asks for the
+ * words of the one it shows in its side panel; a page read from files has every node whole.
+ */
+export type PageNode = NodeSummary & Partial<Omit<GraphNode, keyof NodeSummary>>;
+
+/** What the page shows: a snapshot read from files, or the live one decoded. */
+export interface PageSnapshot {
+  source: "cluster" | "files";
+  revision?: number;
+  cluster?: string;
+  problems?: GraphSnapshot["problems"];
+  nodes: readonly PageNode[];
+}
 
 /** Above this many objects the page opens on "blocked only" (docs: README, The graph page). */
 export const BLOCKED_ONLY_ABOVE = 500;
@@ -21,30 +36,61 @@ export interface Filters {
 export const ALL = "";
 
 export class GraphModel {
-  readonly nodes = new Map<NodeId, GraphNode>();
+  readonly nodes = new Map<NodeId, PageNode>();
+  /** The words of live nodes, as the server sent them for the side panel, until an update touches the node. */
+  private readonly fetched = new Map<NodeId, GraphNode>();
+  /** How many updates touched each node: words asked for before the last of them are stale. */
+  private readonly touches = new Map<NodeId, number>();
   private dependentsIndex: Map<NodeId, NodeId[]> | undefined;
   private rootCauseSet: Set<NodeId> | undefined;
   /** blocks() per node, until the next change (the graph, the list and the panel all ask). */
   private readonly blocksMemo = new Map<NodeId, NodeId[]>();
 
-  load(snapshot: GraphSnapshot): void {
+  load(snapshot: Pick<PageSnapshot, "nodes">): void {
     this.nodes.clear();
+    this.fetched.clear();
+    this.touches.clear();
     for (const node of snapshot.nodes) this.nodes.set(node.id, node);
     this.changed();
   }
 
   /** Applies an update; returns whether the drawn structure (nodes or edges) may have changed. */
-  apply(update: GraphUpdate): boolean {
+  apply(update: { nodes: readonly PageNode[]; removed: readonly NodeId[] }): boolean {
     let structural = false;
-    for (const id of update.removed) if (this.nodes.delete(id)) structural = true;
+    for (const id of update.removed) {
+      if (this.nodes.delete(id)) structural = true;
+      this.touches.delete(id);
+      this.fetched.delete(id);
+    }
     for (const node of update.nodes) {
       const before = this.nodes.get(node.id);
       if (before === undefined || before.ghost !== node.ghost || !sameList(before.dependencies, node.dependencies)) structural = true;
       this.nodes.set(node.id, node);
+      this.touch(node.id);
     }
     if (this.dropOrphanGhosts()) structural = true;
     this.changed();
     return structural;
+  }
+
+  /** The node with its words: as read (from files), or as fetched since the last update that touched it. */
+  words(id: NodeId): GraphNode | undefined {
+    const node = this.nodes.get(id);
+    if (node === undefined) return undefined;
+    if (node.message !== undefined && node.conditions !== undefined) return { ...node, message: node.message, conditions: node.conditions };
+    return this.fetched.get(id);
+  }
+
+  /** A mark to hand back to setWords: words asked for now are stale once an update touches the node. */
+  touchesOf(id: NodeId): number {
+    return this.touches.get(id) ?? 0;
+  }
+
+  /** Keeps a node's words as the server sent them, unless an update touched it since they were asked for. */
+  setWords(words: GraphNode, askedAt: number): boolean {
+    if (!this.nodes.has(words.id) || this.touchesOf(words.id) !== askedAt) return false;
+    this.fetched.set(words.id, words);
+    return true;
   }
 
   /** Ids of the nodes that some blocked node names as its root cause. */
@@ -94,10 +140,13 @@ export class GraphModel {
     return held;
   }
 
-  /** The node and its path to the root cause, in order (just the node when it is not blocked). */
+  /**
+   * The node and the shown hops of its path to the root cause, in order (just the node when it is not
+   * blocked, or while its words are not there yet); a long path leaves its middle out (pathOmitted).
+   */
   pathToRootCause(id: NodeId): NodeId[] {
-    const node = this.nodes.get(id);
-    return node === undefined ? [] : [id, ...(node.path ?? [])];
+    const node = this.words(id);
+    return node === undefined ? (this.nodes.has(id) ? [id] : []) : [id, ...(node.path ?? [])];
   }
 
   namespaces(): string[] {
@@ -119,10 +168,10 @@ export class GraphModel {
    * the rest, each by id. "blocked" keeps the root causes of the blocked nodes too (a failed
    * dependency is open itself, yet it is what the view is for) and the missing ones they name.
    */
-  visible(filters: Filters): GraphNode[] {
+  visible(filters: Filters): PageNode[] {
     const search = filters.search.trim().toLowerCase();
     const roots = this.rootCauses();
-    const out: GraphNode[] = [];
+    const out: PageNode[] = [];
     for (const node of this.nodes.values()) {
       if (filters.namespace !== ALL && node.namespace !== filters.namespace) continue;
       if (filters.kind !== ALL && node.kind !== filters.kind) continue;
@@ -130,7 +179,7 @@ export class GraphModel {
       if (!matchesState(node, filters.state, roots)) continue;
       out.push(node);
     }
-    const rank = (n: GraphNode): number => (roots.has(n.id) ? 0 : n.state === "blocked" ? 1 : n.state === "missing" ? 2 : 3);
+    const rank = (n: PageNode): number => (roots.has(n.id) ? 0 : n.state === "blocked" ? 1 : n.state === "missing" ? 2 : 3);
     out.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return out;
   }
@@ -160,6 +209,11 @@ export class GraphModel {
     return dropped;
   }
 
+  private touch(id: NodeId): void {
+    this.touches.set(id, this.touchesOf(id) + 1);
+    this.fetched.delete(id);
+  }
+
   private changed(): void {
     this.dependentsIndex = undefined;
     this.rootCauseSet = undefined;
@@ -167,7 +221,7 @@ export class GraphModel {
   }
 }
 
-function matchesState(node: GraphNode, state: StateFilter, roots: ReadonlySet<NodeId>): boolean {
+function matchesState(node: PageNode, state: StateFilter, roots: ReadonlySet<NodeId>): boolean {
   switch (state) {
     case "all":
       return true;
@@ -189,7 +243,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** The drawn subset: the first MAX_DRAWN visible nodes and the edges between them. */
-export function drawnSubset(visible: readonly GraphNode[]): { nodes: GraphNode[]; edges: { from: NodeId; to: NodeId }[]; truncated: number } {
+export function drawnSubset(visible: readonly PageNode[]): { nodes: PageNode[]; edges: { from: NodeId; to: NodeId }[]; truncated: number } {
   const nodes = visible.slice(0, MAX_DRAWN);
   const ids = new Set(nodes.map((n) => n.id));
   const edges: { from: NodeId; to: NodeId }[] = [];

@@ -1,12 +1,15 @@
 // The graph page in the browser: reads the graph (embedded in a static file, or from /api/graph and
 // then /api/events as gates change), lays out what the filters let through (layout.ts), draws it as SVG (every
 // node a focusable button with a spoken name), and shows the selected node's conditions, gate and
-// path to its root cause. Keyboard: Tab / arrow keys move between nodes (left: a dependency, right: a
-// dependent), Enter selects, Escape clears, "/" jumps to the search box.
+// path to its root cause (live: asked of /api/node when selected, as the snapshot holds no words).
+// Keyboard: Tab / arrow keys move between nodes (left: a dependency, right: a dependent), Enter
+// selects, Escape clears, "/" jumps to the search box.
 
+import { decodeSnapshot } from "../compact-snapshot.js";
+import type { CompactSnapshot } from "../compact-snapshot.js";
 import type { GraphNode, GraphSnapshot, GraphUpdate, NodeId } from "../graph-snapshot.js";
 import { ALL, drawnSubset, GraphModel, MAX_DRAWN } from "./graph-model.js";
-import type { Filters, StateFilter } from "./graph-model.js";
+import type { Filters, PageNode, PageSnapshot, StateFilter } from "./graph-model.js";
 import { layOut } from "./layout.js";
 import type { Layout } from "./layout.js";
 import { accessibleName, blocksWords, changeAnnouncement, kindLine, nodeClasses, stateWord, subtitle } from "./node-label.js";
@@ -14,6 +17,8 @@ import { accessibleName, blocksWords, changeAnnouncement, kindLine, nodeClasses,
 const SVG_NS = "http://www.w3.org/2000/svg";
 /** The list under the graph shows at most this many entries. */
 const MAX_LISTED = 1000;
+/** The side panel names at most this many dependencies, dependents or blocked objects a list (a fan-in base has thousands). */
+const MAX_RELATIVES = 50;
 
 const model = new GraphModel();
 let filters: Filters = { namespace: ALL, kind: ALL, state: "all", search: "" };
@@ -22,7 +27,11 @@ let drawnIds: NodeId[] = [];
 let layout: Layout | undefined;
 /** Read from files: one snapshot per cluster (no status); undefined on the live page. */
 let clusters: GraphSnapshot[] | undefined;
-let shownSnapshot: GraphSnapshot | undefined;
+let shownSnapshot: PageSnapshot | undefined;
+/** The live page's request for the selected node's words: one at a time, again when asked meanwhile. */
+let asking: NodeId | undefined;
+let askAgain = false;
+let wordsError: string | undefined;
 /** The drawing's scale: 1 is natural size; "fit" scales it to the graph's box. */
 let zoom = 1;
 const ZOOM_STEPS = [0.1, 0.15, 0.25, 0.35, 0.5, 0.65, 0.8, 1, 1.25, 1.5, 2];
@@ -90,7 +99,7 @@ function requestLayout(): void {
   const visible = model.visible(filters);
   const subset = drawnSubset(visible);
   drawnIds = subset.nodes.map((n) => n.id);
-  renderList(visible);
+  listSoon(visible);
   const started = performance.now();
   document.body.dataset.loadedMs ??= String(Math.round(started));
   try {
@@ -104,8 +113,12 @@ function requestLayout(): void {
   // For bench/ui.ts: where the time of a view goes (ms since the navigation started).
   document.body.dataset.layoutMs = String(Math.round(laidOut - started));
   document.body.dataset.drawMs = String(Math.round(performance.now() - laidOut));
-  document.body.dataset.drawnMs ??= String(Math.round(performance.now()));
   renderStatus(visible.length, subset.truncated);
+  if (document.body.dataset.drawnMs === undefined) {
+    document.body.dataset.drawnMs = String(Math.round(performance.now()));
+    // The first frame painted after it: what the person sees (the browser lays out and paints after this task).
+    requestAnimationFrame(() => setTimeout(() => (document.body.dataset.paintedMs = String(Math.round(performance.now()))), 0));
+  }
   document.body.dataset.ready = "true";
 }
 
@@ -261,7 +274,30 @@ function zoomBy(direction: 1 | -1): void {
   applyZoom();
 }
 
-function renderList(visible: readonly GraphNode[]): void {
+/** What the list is to show once the graph is on screen; undefined while nothing waits. */
+let toList: readonly PageNode[] | undefined;
+
+/**
+ * The list (up to MAX_LISTED entries, below the graph) is built after the next frame is painted, so the
+ * graph shows first; later calls before then just replace what it will show.
+ */
+function listSoon(visible: readonly PageNode[]): void {
+  const waiting = toList !== undefined;
+  toList = visible;
+  if (waiting) return;
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      const shown = toList ?? [];
+      toList = undefined;
+      const started = performance.now();
+      renderList(shown);
+      // For bench/ui.ts.
+      document.body.dataset.listMs ??= String(Math.round(performance.now() - started));
+    }, 0),
+  );
+}
+
+function renderList(visible: readonly PageNode[]): void {
   const roots = model.rootCauses();
   const items = visible.slice(0, MAX_LISTED).map((node) => {
     const li = document.createElement("li");
@@ -294,15 +330,41 @@ function nodeButton(id: NodeId): HTMLElement {
 }
 
 function renderDetails(): void {
-  const node = selected === undefined ? undefined : model.nodes.get(selected);
-  if (node === undefined) {
+  const summary = selected === undefined ? undefined : model.nodes.get(selected);
+  if (summary === undefined) {
     ui.details.replaceChildren(text("p", "Select an object (click, or Tab to it and press Enter) to see its conditions, its gate and the path to its root cause.", "hint"));
     return;
   }
-  const parts: HTMLElement[] = [text("h2", `${node.namespace}/${node.name}`)];
-  const isRoot = model.rootCauses().has(node.id);
-  const blocked = isRoot ? model.blocks(node.id) : [];
-  parts.push(text("p", `${node.kind} · ${stateWord(node)}${isRoot ? ` · root cause, ${blocksWords(blocked.length)}` : ""}`, "kind"));
+  const parts: HTMLElement[] = [text("h2", `${summary.namespace}/${summary.name}`)];
+  const isRoot = model.rootCauses().has(summary.id);
+  const blocked = isRoot ? model.blocks(summary.id) : [];
+  parts.push(text("p", `${summary.kind} · ${stateWord(summary)}${isRoot ? ` · root cause, ${blocksWords(blocked.length)}` : ""}`, "kind"));
+  const node = model.words(summary.id);
+  if (node === undefined) parts.push(text("p", wordsError ?? "loading its gate, conditions and path…", "loading"));
+  else parts.push(...wordsOf(node));
+  const relatives = (title: string, ids: readonly NodeId[]): void => {
+    parts.push(text("h3", title));
+    if (ids.length === 0) parts.push(text("p", "none"));
+    else {
+      const ul = document.createElement("ul");
+      for (const id of ids.slice(0, MAX_RELATIVES)) {
+        const li = document.createElement("li");
+        li.append(nodeButton(id));
+        ul.append(li);
+      }
+      if (ids.length > MAX_RELATIVES) ul.append(text("li", `… and ${ids.length - MAX_RELATIVES} more`, "omitted"));
+      parts.push(ul);
+    }
+  };
+  relatives("Depends on", summary.dependencies);
+  relatives("Needed by", model.dependents(summary.id));
+  if (blocked.length > 0) relatives(`Blocks ${blocked.length === 1 ? "1 release" : `${blocked.length} releases`} (directly or through others)`, blocked);
+  ui.details.replaceChildren(...parts);
+}
+
+/** The panel's words of a node: what failed, its gate, what check reports, its path and its conditions. */
+function wordsOf(node: GraphNode): HTMLElement[] {
+  const parts: HTMLElement[] = [];
   const failure = whatFailed(node);
   if (failure !== undefined) parts.push(text("h3", "What failed"), text("p", failure, "gate-message failure"));
   // A failed object's own gate may be open (its dependencies are fine); that is not what holds the others back.
@@ -318,11 +380,16 @@ function renderDetails(): void {
     parts.push(text("h3", "Path to the root cause"));
     const ol = document.createElement("ol");
     ol.className = "path";
-    for (const id of model.pathToRootCause(node.id)) {
+    // A long path comes shortened in the middle (at most twelve hops shown): the gap says how many.
+    const gapBefore = node.pathOmitted !== undefined && node.pathOmitted > 0 ? 1 + (node.pathOmittedAt ?? 0) : -1;
+    model.pathToRootCause(node.id).forEach((id, i) => {
       const li = document.createElement("li");
+      if (i === gapBefore) ol.append(text("li", `… ${node.pathOmitted} more …`, "omitted"));
+      // Numbered by place in the whole path: the hops after the gap keep theirs.
+      li.value = i + 1 + (gapBefore >= 0 && i >= gapBefore ? (node.pathOmitted ?? 0) : 0);
       li.append(nodeButton(id));
       ol.append(li);
-    }
+    });
     parts.push(ol);
   }
   parts.push(text("h3", "Conditions"));
@@ -340,23 +407,47 @@ function renderDetails(): void {
     }
     parts.push(table);
   }
-  const relatives = (title: string, ids: readonly NodeId[]): void => {
-    parts.push(text("h3", title));
-    if (ids.length === 0) parts.push(text("p", "none"));
-    else {
-      const ul = document.createElement("ul");
-      for (const id of ids) {
-        const li = document.createElement("li");
-        li.append(nodeButton(id));
-        ul.append(li);
-      }
-      parts.push(ul);
-    }
+  return parts;
+}
+
+/**
+ * Live: asks the server for the selected node's words (its gate, conditions and bounded path), one
+ * request at a time; asked again meanwhile (another selection, an update), it asks once more after.
+ */
+function askWords(): void {
+  if (selected === undefined || clusters !== undefined) return;
+  if (asking !== undefined) {
+    askAgain = true;
+    return;
+  }
+  const id = selected;
+  const mark = model.touchesOf(id);
+  asking = id;
+  askAgain = false;
+  const show = (): void => {
+    if (selected !== id) return;
+    renderDetails();
+    paint();
   };
-  relatives("Depends on", node.dependencies);
-  relatives("Needed by", model.dependents(node.id));
-  if (blocked.length > 0) relatives(`Blocks ${blocked.length === 1 ? "1 release" : `${blocked.length} releases`} (directly or through others)`, blocked);
-  ui.details.replaceChildren(...parts);
+  fetch(`api/node?id=${encodeURIComponent(id)}`)
+    .then(async (response) => {
+      // Gone meanwhile: the update that removes it is on its way.
+      if (response.status === 404) return;
+      if (!response.ok) throw new Error(`GET api/node: HTTP ${response.status}`);
+      const words = (await response.json()) as GraphNode;
+      wordsError = undefined;
+      // Touched by an update since it was asked for: stale, ask again.
+      if (model.setWords(words, mark)) show();
+      else askAgain = true;
+    })
+    .catch((error: unknown) => {
+      wordsError = `cannot load its gate and path: ${error instanceof Error ? error.message : String(error)}`;
+      show();
+    })
+    .finally(() => {
+      asking = undefined;
+      if (askAgain) askWords();
+    });
 }
 
 /** A failed object says what failed: its Ready condition's reason and message, as Flux wrote them. */
@@ -371,6 +462,8 @@ function whatFailed(node: GraphNode): string | undefined {
 
 function select(id: NodeId | undefined, focus = false): void {
   selected = id !== undefined && model.nodes.has(id) ? id : undefined;
+  wordsError = undefined;
+  if (selected !== undefined && model.words(selected) === undefined) askWords();
   if (selected !== undefined && !drawnIds.includes(selected)) {
     // Selected from a list or a path but not drawn: show its namespace, whatever its state.
     filters = { namespace: model.nodes.get(selected)!.namespace, kind: ALL, state: "all", search: "" };
@@ -389,7 +482,7 @@ function focusNode(id: NodeId): void {
 
 // --- data ---
 
-function apply(update: GraphUpdate): void {
+function apply(update: { nodes: readonly PageNode[]; removed: readonly NodeId[] }): void {
   const changes = update.nodes.map((after) => ({ before: model.nodes.get(after.id), after }));
   const structural = model.apply(update);
   // Screen readers hear which gates changed (a polite live region), not only the new counts.
@@ -404,14 +497,18 @@ function apply(update: GraphUpdate): void {
   } else {
     // Same nodes drawn: new colours and words on the graph, and the list and counts with them.
     paint();
-    renderList(visible);
+    listSoon(visible);
     renderStatus(visible.length, subset.truncated);
   }
-  if (selected !== undefined) renderDetails();
+  if (selected !== undefined) {
+    renderDetails();
+    // Its words (and the path's first hops) may have moved with any gate: asked for again.
+    askWords();
+  }
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? "0") + 1);
 }
 
-function start(snapshot: GraphSnapshot): void {
+function start(snapshot: PageSnapshot): void {
   shownSnapshot = snapshot;
   model.load(snapshot);
   filters = model.defaultFilters();
@@ -453,13 +550,13 @@ function showCluster(index: number): void {
 }
 
 /** A later snapshot as an update of the one shown: only what changed is drawn again. */
-function catchUp(snapshot: GraphSnapshot): void {
+function catchUp(snapshot: PageSnapshot): void {
   const fresh = new Set(snapshot.nodes.map((n) => n.id));
   apply({ nodes: snapshot.nodes, removed: [...model.nodes.keys()].filter((id) => !fresh.has(id)) });
 }
 
 function connectLive(): void {
-  let shown: GraphSnapshot | undefined;
+  let shown: PageSnapshot | undefined;
   let loading = 0;
   let queued: GraphUpdate[] = [];
   /** The feed's revision when the first stream opened, until the first snapshot is shown. */
@@ -467,12 +564,14 @@ function connectLive(): void {
   let hellos = 0;
   const fetchSnapshot = async (): Promise<void> => {
     loading++;
-    let snapshot: GraphSnapshot;
+    let snapshot: PageSnapshot;
     try {
       const response = await fetch("api/graph");
       if (!response.ok) throw new Error(`GET api/graph: HTTP ${response.status}`);
-      snapshot = (await response.json()) as GraphSnapshot;
+      const compact = (await response.json()) as CompactSnapshot;
       document.body.dataset.fetchedMs ??= String(Math.round(performance.now()));
+      snapshot = { source: compact.source, ...(compact.revision === undefined ? {} : { revision: compact.revision }), nodes: decodeSnapshot(compact) };
+      document.body.dataset.decodedMs ??= String(Math.round(performance.now()));
       if (shown !== undefined) {
         shownSnapshot = snapshot;
         catchUp(snapshot);

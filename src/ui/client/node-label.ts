@@ -1,9 +1,9 @@
 // The words a node carries on the page, so colour is never the only sign of its state.
 
-import type { GraphNode } from "../graph-snapshot.js";
+import type { PageNode } from "./graph-model.js";
 
 /** "blocked: Failed", "missing", "no status" (read from files), or the object's own health when its gate is open. */
-export function stateWord(node: GraphNode): string {
+export function stateWord(node: PageNode): string {
   if (node.state === "blocked") return `blocked: ${node.reason ?? ""}`;
   if (node.state === "missing") return "missing";
   if (node.state === "unknown") return "no status";
@@ -11,12 +11,12 @@ export function stateWord(node: GraphNode): string {
 }
 
 /** The second line of a node: its kind and namespace (two objects of one name and two kinds differ here). */
-export function kindLine(node: GraphNode): string {
+export function kindLine(node: PageNode): string {
   return `${node.kind} · ${node.namespace}`;
 }
 
 /** The third line of a node: its state, and what it holds back when it is a root cause. */
-export function subtitle(node: GraphNode, blocks = 0): string {
+export function subtitle(node: PageNode, blocks = 0): string {
   const held = blocks > 0 ? ` · blocks ${blocks}` : "";
   const twice = node.duplicate === true ? " · defined twice" : "";
   return `${stateWord(node)}${held}${twice}`;
@@ -27,16 +27,30 @@ export function blocksWords(count: number): string {
   return `blocks ${count} ${count === 1 ? "release" : "releases"}`;
 }
 
-/** What a screen reader says for a node. */
-export function accessibleName(node: GraphNode, isRootCause: boolean, blocks = 0): string {
+/**
+ * What holds a blocked node back, from its summary alone (the live page has no message until the node is
+ * selected): "blocked by default/redis: install retries exhausted", the start of the Event's words.
+ */
+function blockedBy(node: PageNode): string | undefined {
+  if (node.state !== "blocked" || node.rootCause === undefined) return undefined;
+  // A cycle's root-cause message names the cycle itself.
+  if (node.reason === "Cycle") return `blocked by ${node.rootCauseMessage ?? node.rootCause}`;
+  const [kind, ...rest] = node.rootCause.split("/");
+  const rootCause = kind === node.kind ? rest.join("/") : `${kind ?? ""} ${rest.join("/")}`;
+  return `blocked by ${rootCause}${node.rootCauseMessage === undefined ? "" : `: ${node.rootCauseMessage}`}`;
+}
+
+/** What a screen reader says for a node: its gate's message when the page has it, else what blocks it. */
+export function accessibleName(node: PageNode, isRootCause: boolean, blocks = 0): string {
   const parts = [`${node.kind} ${node.namespace}/${node.name}`, stateWord(node)];
   if (isRootCause) parts.push(blocks > 0 ? `root cause, ${blocksWords(blocks)}` : "root cause");
-  parts.push(node.message);
+  const words = node.message ?? blockedBy(node);
+  if (words !== undefined) parts.push(words);
   return parts.join(", ");
 }
 
 /** The CSS classes of a node: its state, reason or health, and marks. */
-export function nodeClasses(node: GraphNode, isRootCause: boolean): string {
+export function nodeClasses(node: PageNode, isRootCause: boolean): string {
   const classes = ["node", `state-${node.state}`];
   if (node.state === "blocked") classes.push(`reason-${node.reason ?? ""}`);
   else if (node.health !== undefined) classes.push(`health-${node.health}`);
@@ -54,7 +68,7 @@ const ANNOUNCED = 3;
  * What the page's live region says after an update: the objects whose state word changed, in the
  * order they came, "HelmRelease default/backend: now open"; beyond three, how many more.
  */
-export function changeAnnouncement(changes: readonly { before: GraphNode | undefined; after: GraphNode }[]): string {
+export function changeAnnouncement(changes: readonly { before: PageNode | undefined; after: PageNode }[]): string {
   const moved = changes.filter(({ before, after }) => after.ghost !== true && (before === undefined || stateWord(before) !== stateWord(after)));
   if (moved.length === 0) return "";
   const named = moved.slice(0, ANNOUNCED).map(({ after }) => `${after.kind} ${after.namespace}/${after.name}: now ${stateWord(after)}`);
