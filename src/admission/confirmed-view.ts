@@ -2,7 +2,8 @@
 // cache has not seen yet: the deny path decides again on this view, so a dependency stored a moment ago
 // counts as existing. Objects of kinds releasegate does not cache (a ResourceSet's Deployment) that the
 // read found exist too, as nodes without an object or edges. Read-only, built for one review.
-import type { GraphView } from "../graph/dependency-graph.js";
+import { layersWith } from "../graph/dependency-graph.js";
+import type { GraphLayers, GraphView } from "../graph/dependency-graph.js";
 import { nodeOf, resolveDependencies } from "../graph/refs.js";
 import type { FluxObject, NodeKey } from "../graph/types.js";
 
@@ -44,5 +45,10 @@ export class ConfirmedObjectsView implements GraphView {
   *suggestionCandidates(missing: NodeKey): Iterable<NodeKey> {
     yield* this.base.suggestionCandidates?.(missing) ?? this.base.keys();
     yield* this.extra.keys();
+  }
+
+  /** Only adds to its base: objects and other nodes the read found that the base does not hold. */
+  layered(): GraphLayers | undefined {
+    return layersWith(this.base);
   }
 }

@@ -127,7 +127,7 @@ function unchangedWarnings(object: FluxObject, input: DecideInput): string[] {
 
 /** A problem as a warning: cycles name their path without the "remove an entry" advice. */
 function warningOf(problem: Problem): string {
-  return problem.type === "cycle" && problem.cycleNodes !== undefined ? cycleMessage(problem.cycleNodes) : problem.message;
+  return problem.type === "cycle" && problem.cyclePath !== undefined ? cycleMessage(problem.cyclePath) : problem.message;
 }
 
 /**

@@ -12,7 +12,8 @@
 //
 // Only objects the cache does not hold count: for an existing object the cache is the truth, and a dry-run
 // UPDATE (e.g. `kubectl diff`) never rewrites its edges.
-import type { GraphView } from "../graph/dependency-graph.js";
+import { layersWith } from "../graph/dependency-graph.js";
+import type { GraphLayers, GraphView } from "../graph/dependency-graph.js";
 import { nodeOf, objectKey, objectKeyOf, resolveDependencies, splitNodeKey } from "../graph/refs.js";
 import type { DependencyEntry, FluxKind, FluxObject, NodeKey, ObjectKey } from "../graph/types.js";
 
@@ -188,6 +189,11 @@ class PendingGraphView implements GraphView {
   *suggestionCandidates(missing: NodeKey): Iterable<NodeKey> {
     yield* this.base.suggestionCandidates?.(missing) ?? this.base.keys();
     yield* this.pendingNodes();
+  }
+
+  /** Only adds to its base: pending objects the base does not hold. */
+  layered(): GraphLayers | undefined {
+    return layersWith(this.base);
   }
 
   private *pendingNodes(): Iterable<NodeKey> {

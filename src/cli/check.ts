@@ -11,6 +11,7 @@ import { orderWarnings } from "../manifests/order-warnings.js";
 /** The kinds whose objects check reads from the repo; a dependency of any other kind cannot be judged missing. */
 const GRAPH_KINDS: ReadonlySet<string> = new Set(["HelmRelease", "Kustomization", "ResourceSet"]);
 import { oneOf, parseCommandLine, UsageError } from "./args.js";
+import { addPrettyJson, ChunkedOutput } from "./chunked-output.js";
 import type { CommandIo } from "./io.js";
 
 const checkUsage = `Usage: releasegate check [options] PATH...
@@ -286,6 +287,7 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
   const failing = problems.filter((problem) => !WARNING_TYPES.has(problem.type) || values.strict === true);
   const includeUnreached = values["include-unreached"] === true;
 
+  const out = new ChunkedOutput((text) => io.stdout(text));
   if (output === "json") {
     const report = {
       clusters: clusters.map((cluster) => ({ name: cluster.name, objects: cluster.objects.length })),
@@ -294,21 +296,22 @@ export async function runCheck(argv: string[], io: CommandIo): Promise<number> {
       problems: problems.map(jsonProblem),
       ...(includeUnreached ? { unreached: repository.unreached } : {}),
     };
-    io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    addPrettyJson(out, report);
   } else {
     const tag = (cluster: string) => (clusters.length > 1 ? ` [${cluster}]` : "");
     for (const problem of problems) {
       if (output === "github") {
         const level = WARNING_TYPES.has(problem.type) && values.strict !== true ? "warning" : "error";
         const where = problem.file === "" ? "" : ` file=${escapeProperty(problem.file)},line=${problem.line}`;
-        io.stdout(`::${level}${where}::${escapeData(`${problem.object}: ${problem.message}${tag(problem.cluster)}`)}\n`);
+        out.add(`::${level}${where}::${escapeData(`${problem.object}: ${problem.message}${tag(problem.cluster)}`)}\n`);
       } else {
         const prefix = problem.file === "" ? "" : `${problem.file}:${problem.line}: `;
-        io.stdout(`${prefix}${problem.object}: ${problem.message}${tag(problem.cluster)}\n`);
+        out.add(`${prefix}${problem.object}: ${problem.message}${tag(problem.cluster)}\n`);
       }
     }
-    if (includeUnreached) for (const file of repository.unreached) io.stdout(`${file}: no Flux build applies this file (not checked)\n`);
-    io.stdout(`${summary(clusters, repository.unreached.length, problems)}\n`);
+    if (includeUnreached) for (const file of repository.unreached) out.add(`${file}: no Flux build applies this file (not checked)\n`);
+    out.add(`${summary(clusters, repository.unreached.length, problems)}\n`);
   }
+  out.flush();
   return failing.length === 0 ? 0 : 1;
 }

@@ -21,7 +21,7 @@ describe("checkChange", () => {
       ["missing", 0],
       ["cycle", undefined],
     ]);
-    expect(check.cycle).toEqual(["HelmRelease/default/b", "HelmRelease/default/a", "HelmRelease/default/b"]);
+    expect(check.cycle?.shown).toEqual(["HelmRelease/default/b", "HelmRelease/default/a", "HelmRelease/default/b"]);
     expect(check.dependencies.map((d) => d.node)).toEqual(["HelmRelease/default/gone", "HelmRelease/default/a"]);
   });
 
@@ -41,7 +41,7 @@ describe("checkChange", () => {
     const old = release("default/a");
     const graph = graphOf(old, release("default/b", { dependsOn: ["c"] }), release("default/c", { dependsOn: ["a"] }));
     const check = checkChange(graph, old, release("default/a", { dependsOn: ["b"] }), allow);
-    expect(check.cycle).toEqual(["HelmRelease/default/a", "HelmRelease/default/b", "HelmRelease/default/c", "HelmRelease/default/a"]);
+    expect(check.cycle?.shown).toEqual(["HelmRelease/default/a", "HelmRelease/default/b", "HelmRelease/default/c", "HelmRelease/default/a"]);
     expect(check.added[0]?.message).toBe("dependency cycle default/a → default/b → default/c → default/a: remove one of these dependsOn entries");
   });
 
@@ -66,8 +66,8 @@ describe("checkChange", () => {
     // uses such an entry's namespace as written (flux2 PR 5988, "Defaulting rules"), so it names one.
     const redis = release("apps/redis", { dependsOn: [{ apiVersion: "fluxcd.controlplane.io/v1", kind: "ResourceSet", name: "platform", namespace: "apps" }] });
     const check = checkChange(graphOf(platform, kustomization), undefined, redis, allow);
-    expect(check.cycle).toEqual(["HelmRelease/apps/redis", "ResourceSet/apps/platform", "HelmRelease/apps/redis"]);
-    expect(check.added[0]).toMatchObject({ type: "cycle", kind: "HelmRelease", object: "apps/redis", cycle: ["apps/redis", "apps/platform", "apps/redis"] });
+    expect(check.cycle?.shown).toEqual(["HelmRelease/apps/redis", "ResourceSet/apps/platform", "HelmRelease/apps/redis"]);
+    expect(check.added[0]).toMatchObject({ type: "cycle", kind: "HelmRelease", object: "apps/redis", dependency: "apps/platform", cyclePath: expect.objectContaining({ objects: 2, crossesKinds: true }) });
     expect(check.added[0]?.message).toBe(
       "dependency cycle HelmRelease apps/redis → ResourceSet apps/platform → HelmRelease apps/redis: remove one of these dependsOn entries",
     );

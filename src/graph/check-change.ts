@@ -11,7 +11,8 @@
 // A ResourceSet's change may also make it wait for its own output (own-output.ts): given the objects it
 // generates, the same split applies: through an added dependency it is added, else kept.
 
-import { findCycleThrough } from "./cycles.js";
+import type { CyclePath } from "./cycle-path.js";
+import { cycleThrough } from "./cycles.js";
 import type { GraphView } from "./dependency-graph.js";
 import { ownOutputMessage } from "./messages.js";
 import { findOwnOutputPath } from "./own-output.js";
@@ -30,8 +31,8 @@ interface ChangeCheck {
   added: Problem[];
   /** Problems of the entries kept from `old`, and a cycle through kept entries: warnings only. */
   kept: Problem[];
-  /** The closed path a new edge makes, when it makes one (the same as the cycle problem in `added`). */
-  cycle?: NodeKey[];
+  /** The cycle a new edge closes, when it closes one (the same as the cycle problem in `added`), bounded (cycle-path.ts). */
+  cycle?: CyclePath;
   /** `next`'s dependsOn, resolved (the caller need not resolve it again). */
   dependencies: ResolvedDependency[];
 }
@@ -86,13 +87,13 @@ export function checkChange(graph: GraphView, old: FluxObject | undefined, next:
       (viaAdded !== undefined ? added : kept).push(ownOutputProblem(next.kind, path));
     }
   }
-  const cycle = newTargets.length === 0 ? undefined : findCycleThrough(graph, key, newTargets);
+  const cycle = newTargets.length === 0 ? undefined : cycleThrough(graph, key, newTargets);
   if (cycle !== undefined) {
     added.push(cycleProblem(next.kind, cycle));
     return { added, kept, cycle, dependencies };
   }
   if (newTargets.length < targets.length) {
-    const keptCycle = findCycleThrough(graph, key, targets);
+    const keptCycle = cycleThrough(graph, key, targets);
     if (keptCycle !== undefined) kept.push(cycleProblem(next.kind, keptCycle));
   }
   return { added, kept, dependencies };

@@ -1,11 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findCycles, findCycleThrough } from "./cycles.js";
+import { shownPositions } from "./cycle-path.js";
+import { cycleThrough, findCycles, findCycleThrough } from "./cycles.js";
 import type { GraphView } from "./dependency-graph.js";
 import { DependencyGraph } from "./dependency-graph.js";
 import { arbitraryGraph, buildGraph } from "./arbitraries.test-support.js";
 import { release } from "./test-helpers.test-support.js";
-import type { ObjectKey } from "./types.js";
+import { overlayGraph, withExtraEdges } from "./graph-overlay.js";
+import { cycleMessage, sharedNameIn } from "./messages.js";
+import { nodeOf, resolveDependencies, splitNodeKey } from "./refs.js";
+import type { DependencyEntry, FluxKind, ObjectKey } from "./types.js";
 
 function graphOf(...objects: ReturnType<typeof release>[]): DependencyGraph {
   const graph = new DependencyGraph();
@@ -195,6 +199,132 @@ describe("findCycleThrough on the graph's ids", () => {
     );
   });
 });
+
+describe("cycleThrough: the bounded answer for messages", () => {
+  const kinds: FluxKind[] = ["HelmRelease", "HelmRelease", "HelmRelease", "Kustomization", "ResourceSet"];
+  // A chain o0 ← o1 ← … ← o(n-1) (each depending on the one before) with random shortcuts back down the
+  // chain, random kinds, and sometimes another kind's object of a member's name (the message must then name
+  // kinds). The new edge o0 → o(n-1) closes a cycle whose shortest length the shortcuts decide.
+  const arbitraryChain = fc
+    .integer({ min: 2, max: 60 })
+    .chain((n) =>
+      fc.record({
+        n: fc.constant(n),
+        kindAt: fc.array(fc.constantFrom(...kinds), { minLength: n, maxLength: n }),
+        shortcuts: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 12 }),
+        twin: fc.option(fc.nat(n - 1), { freq: 3 }),
+      }),
+    );
+
+  it("names the shortest cycle, of the length a brute-force search finds, with the words the whole path gives", () => {
+    fc.assert(
+      fc.property(arbitraryChain, ({ n, kindAt, shortcuts, twin }) => {
+        const node = (i: number): string => `${kindAt[i]!}/default/o${i}`;
+        const entryTo = (from: number, to: number): DependencyEntry =>
+          kindAt[to] === kindAt[from] && kindAt[from] !== "ResourceSet" ? { name: `o${to}` } : { name: `o${to}`, namespace: "default", kind: kindAt[to]!, apiVersion: "example.io/v1" };
+        const graph = new DependencyGraph();
+        for (let i = 0; i < n; i++) {
+          const deps = [...(i > 0 ? [i - 1] : []), ...shortcuts.filter(([a, b]) => a === i && b < i).map(([, b]) => b)];
+          graph.upsert(release(`default/o${i}`, { kind: kindAt[i]!, dependsOn: deps.map((d) => entryTo(i, d)) }));
+        }
+        if (twin !== null) graph.upsert(release(`default/o${twin}`, { kind: kindAt[twin] === "Kustomization" ? "HelmRelease" : "Kustomization" }));
+        const from = node(0);
+        const deps = [node(n - 1)];
+        const whole = findCycleThrough(graph, from, deps)!;
+        expect(whole.length - 1).toBe(shortestCycleLength(graph, from, deps));
+        const ambiguous = sharedNameIn((k) => graph.has(k));
+        for (const found of [cycleThrough(graph, from, deps)!, cycleThrough(viewOf(graph), from, deps)!]) {
+          expect(found.objects).toBe(whole.length - 1);
+          expect(found.shown).toEqual(shownPositions(whole.length).map((i) => whole[i]));
+          expect(cycleMessage(found)).toBe(cycleMessage(whole));
+          expect(cycleMessage(found, ambiguous)).toBe(cycleMessage(whole, ambiguous));
+        }
+        expect(cycleThrough(graph, node(n - 1), [from])).toBeUndefined();
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("reads each object's edges at most once: an edge closing a 10-wide lattice of 10,000 objects reads at most its 100,000 edges", () => {
+    const graph = new DependencyGraph();
+    const width = 10;
+    const levels = 1000;
+    for (let level = 0; level < levels; level++) {
+      for (let i = 0; i < width; i++) {
+        graph.upsert(release(`default/l${level}-${i}`, { dependsOn: level === 0 ? [] : Array.from({ length: width }, (_, j) => `l${level - 1}-${j}`) }));
+      }
+    }
+    const read: number[] = [];
+    const forwardStart = graph.forwardStart.bind(graph);
+    graph.forwardStart = (id: number): number => {
+      read.push(id);
+      return forwardStart(id);
+    };
+    const cycle = cycleThrough(graph, "HelmRelease/default/l0-0", [`HelmRelease/default/l${levels - 1}-0`])!;
+    expect(cycle.objects).toBe(levels);
+    expect(cycleMessage(cycle)).toBe(
+      "dependency cycle default/l0-0 → default/l999-0 → default/l998-0 → default/l997-0 → default/l996-0 → default/l995-0 → … 988 more … → " +
+        "default/l6-0 → default/l5-0 → default/l4-0 → default/l3-0 → default/l2-0 → default/l1-0 → default/l0-0",
+    );
+    expect(new Set(read).size).toBe(read.length);
+    const edgesRead = read.reduce((sum, id) => sum + graph.forwardEnd(id) - forwardStart(id), 0);
+    expect(edgesRead).toBeLessThanOrEqual(width * width * (levels - 1));
+  });
+});
+
+describe("findCycleThrough on a view of the graph (a pending batch, unconfirmed edges)", () => {
+  it("walks the graph's ids and asks the view at the nodes it changes, with the answer the key-by-key search gives", () => {
+    fc.assert(
+      fc.property(
+        arbitraryGraph(),
+        fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { maxLength: 3 })), { maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 2 }),
+        fc.nat(),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (objects, added, removedPicks, fromPick, depPicks) => {
+          const graph = buildGraph(objects);
+          const pool = [...graph.keys(), "HelmRelease/default/ghost", "HelmRelease/other/a", "Kustomization/default/new"];
+          const pick = (p: number): string => pool[p % pool.length]!;
+          // Objects the view adds or replaces (new ones too, which the graph has no id for), and some it removes.
+          const overlaid = added.map(([at, deps]) => {
+            const { kind, namespace, name } = splitNodeKey(pick(at));
+            return { kind: kind as FluxKind, namespace, name, dependsOn: deps.map((d) => splitNodeKey(pick(d))).map((t) => ({ name: t.name, namespace: t.namespace, kind: t.kind, apiVersion: "example.io/v1" })) };
+          });
+          // Unconfirmed edges: each overlaid object's edges added to what the graph holds for it.
+          const extra = new Map(overlaid.map((object) => [nodeOf(object), { object, dependencies: [...new Set(resolveDependencies(object).map((d) => d.node))] }]));
+          const views = [overlayGraph(graph, overlaid), overlayGraph(graph, overlaid, removedPicks.map(pick)), withExtraEdges(graph, extra)];
+          const from = pick(fromPick);
+          const deps = [...new Set(depPicks.map(pick))];
+          for (const view of views) {
+            const plain: GraphView = { has: (k) => view.has(k), get: (k) => view.get(k), keys: () => view.keys(), dependencyKeys: (k) => view.dependencyKeys(k) };
+            const expected = findCycleThrough(plain, from, deps);
+            expect(findCycleThrough(view, from, deps)).toEqual(expected);
+            const bounded = cycleThrough(view, from, deps);
+            const words = (cycle: Parameters<typeof cycleMessage>[0] | undefined) => (cycle === undefined ? undefined : cycleMessage(cycle, sharedNameIn((k) => view.has(k))));
+            expect(words(bounded)).toEqual(words(expected));
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+/** Oracle: the fewest edges from `from` back to itself when its edges are `deps`, by growing the set of nodes k steps away. */
+function shortestCycleLength(graph: GraphView, from: ObjectKey, deps: readonly ObjectKey[]): number | undefined {
+  let frontier = new Set(deps.filter((d) => graph.has(d)));
+  for (let k = 1; k <= [...graph.keys()].length + 1; k++) {
+    const next = new Set<ObjectKey>();
+    for (const v of frontier) {
+      for (const w of graph.dependencyKeys(v)) {
+        if (w === from) return k + 1;
+        if (graph.has(w)) next.add(w);
+      }
+    }
+    frontier = next;
+  }
+  return undefined;
+}
 
 function viewOf(graph: DependencyGraph): GraphView {
   return {

@@ -1,13 +1,17 @@
 // Cycles in a dependency graph: strongly connected components (iterative Tarjan, so 100k-node graphs
 // never overflow the call stack), one readable closed path per cycle, and the admission question
 // "would this new dependsOn close a cycle?" answered by a search over only the part of the graph
-// reachable from the new edges (docs/behaviour.md, Admission rules: cycle check cost).
+// reachable from the new edges (docs/behaviour.md, Admission rules: cycle check cost), as a whole path
+// (findCycleThrough) or as the bounded CyclePath a message needs (cycleThrough).
 //
 // Edges to objects that do not exist are ignored here: a missing object cannot be on a cycle.
 
-import { DependencyGraph } from "./dependency-graph.js";
-import type { GraphView } from "./dependency-graph.js";
+import { DependencyGraph, layersOf } from "./dependency-graph.js";
+import type { GraphLayers, GraphView } from "./dependency-graph.js";
+import { kindOfNode } from "./refs.js";
 import type { NodeKey } from "./types.js";
+import { cyclePathOf, shownPositions } from "./cycle-path.js";
+import type { CyclePath } from "./cycle-path.js";
 
 /** Restricts a search to a subset of the graph's objects. */
 type KeyFilter = (key: NodeKey) => boolean;
@@ -137,40 +141,159 @@ export function findCycleThrough(
   return shortestCycle(graph, from, newDependencies);
 }
 
+/**
+ * findCycleThrough's answer as a message needs it (cycle-path.ts): its length, first and last hops and
+ * whether it crosses kinds. On the graph itself (or a view that only adds to it: the pending batch,
+ * unconfirmed edges; GraphLayers) the search's ids are all it reads: the key of a member no message shows is
+ * never looked at, so denying an edge that closes a 10,000-object cycle costs one pass over integers.
+ * `some` on the answer reads the graph: ask it before the graph changes.
+ */
+export function cycleThrough(graph: GraphView, from: NodeKey, newDependencies: readonly NodeKey[]): CyclePath | undefined {
+  const layers = newDependencies.includes(from) ? undefined : layersOf(graph);
+  if (layers !== undefined) {
+    const found = cycleIdsThrough(layers, graph, from, newDependencies);
+    return found === undefined ? undefined : memberCyclePath(found);
+  }
+  const nodes = shortestCycle(graph, from, newDependencies);
+  return nodes === undefined ? undefined : cyclePathOf(nodes);
+}
+
+/** A cycle's members, `from` first, then in path order: ids of the graph, or (negative) extra nodes the view alone has. */
+interface Members {
+  readonly graph: DependencyGraph;
+  readonly members: Int32Array;
+  /** Member -k-1 is extra[k]. */
+  readonly extra: readonly NodeKey[];
+}
+
+function memberKey({ graph, extra }: Members, member: number): NodeKey {
+  return member >= 0 ? graph.keyOf(member) : extra[-member - 1]!;
+}
+
+function memberKind(found: Members, member: number): string {
+  return member >= 0 ? found.graph.kindOf(member) : kindOfNode(memberKey(found, member));
+}
+
+/** The members of a cycle found on ids as a CyclePath. */
+function memberCyclePath(found: Members): CyclePath {
+  const { members } = found;
+  const shown = shownPositions(members.length + 1).map((i) => memberKey(found, members[i === members.length ? 0 : i]!));
+  const firstKind = memberKind(found, members[0]!);
+  let crossesKinds = false;
+  for (let i = 0; i < members.length && !crossesKinds; i++) {
+    const kind = memberKind(found, members[i]!);
+    crossesKinds = kind === RESOURCE_SET || kind !== firstKind;
+  }
+  return {
+    objects: members.length,
+    shown,
+    crossesKinds,
+    some: (test) => {
+      for (const member of members) if (test(memberKey(found, member))) return true;
+      return false;
+    },
+  };
+}
+
+const RESOURCE_SET = "ResourceSet";
+
 /** shortestCycle on a DependencyGraph's ids: the same search, in the same order, with the same answer. */
-function shortestCycleOfIds(graph: DependencyGraph, from: NodeKey, dependencies: readonly NodeKey[]): NodeKey[] | undefined {
-  // Only a key some dependsOn names has an id: without one, no edge leads back to `from`.
-  const fromId = graph.idOf(from);
-  if (fromId === undefined) return undefined;
-  // The path back must end in an edge to `from`: with no dependent, there is none to search for.
-  if (graph.dependentCountOf(fromId) === 0) return undefined;
-  // Typed scratch, not a Map: closing a 10,000-object cycle walks all of it on the webhook's answer path.
+function shortestCycleOfIds(layers: GraphLayers, view: GraphView, from: NodeKey, dependencies: readonly NodeKey[]): NodeKey[] | undefined {
+  const found = cycleIdsThrough(layers, view, from, dependencies);
+  if (found === undefined) return undefined;
+  const path: NodeKey[] = [];
+  for (const member of found.members) path.push(memberKey(found, member));
+  path.push(from);
+  return path;
+}
+
+/** In the parent array: the node was reached from `from` directly. */
+const FROM = 0x7fffffff;
+
+/**
+ * The breadth-first search of shortestCycle over ids (`from` not among `dependencies`): the members of
+ * the shortest cycle, `from` first, or undefined. Each object is queued once and each of its edges read
+ * once (a lattice of 10,000 objects and 100,000 edges: 100,000 reads at most); the marks, parents and
+ * queue are typed arrays reused from search to search, so a search over the graph itself allocates only
+ * its answer. On a view (`view` is not the graph), a node the graph does not hold and an object whose
+ * edges the view changes are asked of the view by key; a node only the view knows (a pending object
+ * nothing in the graph names) is an extra node, numbered -1, -2, … in the same arrays.
+ */
+function cycleIdsThrough(layers: GraphLayers, view: GraphView, from: NodeKey, dependencies: readonly NodeKey[]): Members | undefined {
+  const { graph, changesEdges } = layers;
+  const onView = view !== graph;
+  const fromId = graph.idOf(from) ?? -1;
+  // On the graph itself, only a key some dependsOn names has an id, and the path back must end in an
+  // edge to `from`: with no id or no dependent, there is none to search for.
+  if (!onView && (fromId < 0 || graph.dependentCountOf(fromId) === 0)) return undefined;
   const scratch = (cycleScratch ??= new IdScratch());
   const epoch = scratch.begin(graph.idCapacity);
+  // The second scratch array is the queue: an id is queued at most once, so idCapacity slots suffice.
   const { stamp, first: parent } = scratch;
-  const queue: number[] = [];
-  for (const dep of dependencies) {
-    const id = graph.idOf(dep);
-    if (id === undefined || stamp[id] === epoch || !graph.exists(id)) continue;
-    stamp[id] = epoch;
-    parent[id] = fromId;
-    queue.push(id);
-  }
-  const edges = graph.forwardEdges;
-  for (let head = 0; head < queue.length; head++) {
-    const v = queue[head]!;
-    for (let at = graph.forwardStart(v), end = graph.forwardEnd(v); at < end; at++) {
-      const w = edges[at]!;
-      if (w === fromId) {
-        const interior: NodeKey[] = [];
-        for (let step = v; step !== fromId; step = parent[step]!) interior.push(graph.keyOf(step));
-        return [from, ...interior.reverse(), from];
-      }
-      if (stamp[w] === epoch || !graph.exists(w)) continue;
-      stamp[w] = epoch;
-      parent[w] = v;
-      queue.push(w);
+  let queue = scratch.second;
+  const extra: NodeKey[] = [];
+  const extraAt = new Set<NodeKey>();
+  const extraParent: number[] = [];
+  let tail = 0;
+  const push = (node: number): void => {
+    // Extra nodes do not count against idCapacity: grow the queue if they would overflow it.
+    if (tail === queue.length) {
+      const grown = new Int32Array(2 * queue.length + 16);
+      grown.set(queue);
+      queue = grown;
     }
+    queue[tail++] = node;
+  };
+  /** Visits the node of `key`, reached from `via`: true when it is `from` (the cycle closes), else queues it if new and existing. */
+  const visitKey = (key: NodeKey, via: number): boolean => {
+    if (key === from) return true;
+    const id = graph.idOf(key);
+    if (id !== undefined) {
+      if (stamp[id] === epoch || !(graph.exists(id) || view.has(key))) return false;
+      stamp[id] = epoch;
+      parent[id] = via;
+      push(id);
+      return false;
+    }
+    if (extraAt.has(key) || !view.has(key)) return false;
+    extraAt.add(key);
+    extra.push(key);
+    extraParent.push(via);
+    push(-extra.length);
+    return false;
+  };
+  const found = (last: number): Members => {
+    const parentOf = (node: number): number => (node >= 0 ? parent[node]! : extraParent[-node - 1]!);
+    let length = 1;
+    for (let step = last; step !== FROM; step = parentOf(step)) length++;
+    const members = new Int32Array(length);
+    if (fromId >= 0) members[0] = fromId;
+    else {
+      extra.push(from);
+      members[0] = -extra.length;
+    }
+    let i = length - 1;
+    for (let step = last; step !== FROM; step = parentOf(step)) members[i--] = step;
+    return { graph, members, extra };
+  };
+
+  for (const dep of dependencies) if (visitKey(dep, FROM)) return found(FROM);
+  const edges = graph.forwardEdges;
+  for (let head = 0; head < tail; head++) {
+    const v = queue[head]!;
+    if (v >= 0 && graph.exists(v) && (changesEdges === undefined || !changesEdges(graph.keyOf(v)))) {
+      for (let at = graph.forwardStart(v), end = graph.forwardEnd(v); at < end; at++) {
+        const w = edges[at]!;
+        if (w === fromId) return found(v);
+        if (stamp[w] === epoch || !(graph.exists(w) || (onView && view.has(graph.keyOf(w))))) continue;
+        stamp[w] = epoch;
+        parent[w] = v;
+        push(w);
+      }
+      continue;
+    }
+    const key = v >= 0 ? graph.keyOf(v) : extra[-v - 1]!;
+    for (const dep of view.dependencyKeys(key)) if (visitKey(dep, v)) return found(v);
   }
   return undefined;
 }
@@ -193,7 +316,8 @@ function shortestCycle(
   if (dependencies.includes(from)) return [from, from];
   // The webhook asks this on every CREATE and every UPDATE that adds an edge: on the graph itself the
   // search walks ids, without resolving a key string at each step.
-  if (within === undefined && graph instanceof DependencyGraph) return shortestCycleOfIds(graph, from, dependencies);
+  const layers = within === undefined ? layersOf(graph) : undefined;
+  if (layers !== undefined) return shortestCycleOfIds(layers, graph, from, dependencies);
   const parent = new Map<NodeKey, NodeKey>();
   const queue: NodeKey[] = [];
   for (const dep of dependencies) {

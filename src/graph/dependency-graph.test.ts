@@ -10,6 +10,12 @@ import type { FluxObject } from "./types.js";
 function expectGraphOf(graph: DependencyGraph, objects: ReadonlyMap<string, FluxObject>, universe: readonly string[]): void {
   expect(graph.size).toBe(objects.size);
   expect([...graph.keys()].sort()).toEqual([...objects.keys()].sort());
+  const kindsByName = new Map<string, Set<string>>();
+  for (const obj of objects.values()) {
+    const name = `${obj.namespace}/${obj.name}`;
+    kindsByName.set(name, (kindsByName.get(name) ?? new Set()).add(obj.kind));
+  }
+  expect(graph.mayShareNames()).toBe([...kindsByName.values()].some((kinds) => kinds.size > 1));
   for (const node of universe) {
     const dependents = [...objects.values()].filter((obj) => resolveDependencies(obj).some((dep) => dep.node === node)).map(nodeOf);
     expect(graph.dependentsOf(node).sort()).toEqual(dependents.sort());

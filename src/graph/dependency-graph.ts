@@ -15,7 +15,7 @@
 
 import { NodeIndex } from "./node-index.js";
 import { healthOf } from "./readiness.js";
-import { entryKind, entryNamespace, resolveDependencies, splitNodeKey } from "./refs.js";
+import { entryKind, entryNamespace, GRAPH_KINDS, resolveDependencies, splitNodeKey } from "./refs.js";
 import { MAX_DELETIONS } from "./deletion-index.js";
 import { boundedEditDistance, closeness, SUGGESTIONS_SHOWN } from "./suggest.js";
 import type { FluxObject, NodeKey, ResolvedDependency } from "./types.js";
@@ -31,6 +31,33 @@ export interface GraphView {
    *  is close enough in length (graph/suggest.ts, closeness) and those with its name. Lets the deny path
    *  look at a handful of keys instead of the whole cluster. */
   suggestionCandidates?(missing: NodeKey): Iterable<NodeKey>;
+  /** A view of a DependencyGraph that only adds nodes and edges says so (see GraphLayers); read it through layersOf. */
+  layered?(): GraphLayers | undefined;
+}
+
+/**
+ * A view that is a DependencyGraph with nodes added or given more edges (the pending batch, unconfirmed
+ * edges, objects a read has just found): every object `graph` holds exists in the view, with the same
+ * edges unless `changesEdges` says otherwise. A search walks the graph's ids and asks the view, by key,
+ * only about the nodes the graph does not hold and those whose edges it changes (cycles.ts).
+ */
+export interface GraphLayers {
+  readonly graph: DependencyGraph;
+  /** Whether the view gives an object the graph holds other edges; absent: it never does. */
+  readonly changesEdges?: (key: NodeKey) => boolean;
+}
+
+/** The graph under a view and what the view changes, when the view is one of a DependencyGraph. */
+export function layersOf(view: GraphView): GraphLayers | undefined {
+  return view instanceof DependencyGraph ? { graph: view } : view.layered?.();
+}
+
+/** A view's layers: its base's, plus the objects whose edges it changes itself (none when `changesEdges` is absent). */
+export function layersWith(base: GraphView, changesEdges?: (key: NodeKey) => boolean): GraphLayers | undefined {
+  const below = layersOf(base);
+  if (below === undefined || changesEdges === undefined) return below;
+  const under = below.changesEdges;
+  return { graph: below.graph, changesEdges: under === undefined ? changesEdges : (key) => changesEdges(key) || under(key) };
 }
 
 /** traitsOf: some dependsOn entry has a readyExpr. */
@@ -88,6 +115,8 @@ export class DependencyGraph implements GraphView {
   /** The entry ids of an object that names one key twice (parallel to dependsOn); others' are their forward ids. */
   private readonly duplicateEntries = new Map<number, readonly number[]>();
   private lastUpserted = -1;
+  /** Pairs of objects of different kinds with one `ns/name` (mayShareNames). */
+  private sharedNamePairs = 0;
   /** Computed on first use: the hot paths read ids, not keys. */
   private readonly forwardKeysAt: (readonly NodeKey[] | undefined)[] = [];
   private readonly reverseAt: (IdBag | typeof BULK | undefined)[] = [];
@@ -130,18 +159,35 @@ export class DependencyGraph implements GraphView {
    * come without a change (`check`), the names within two edits come from the index's deletion
    * neighbourhood instead (docs/architecture.md, "Did you mean"): all of them when closeness allows at
    * most two edits, or when there are enough of them that none three edits away can make the list
-   * (suggestKeys keeps SUGGESTIONS_SHOWN; one more, as the dependent itself may be among them).
+   * (suggestKeys keeps SUGGESTIONS_SHOWN; one more, as the dependent itself may be among them). Of those
+   * only the SUGGESTIONS_SHOWN + 1 closest are given: no other can make the list.
    */
   suggestionCandidates(missing: NodeKey): NodeKey[] {
     const { kind, namespace, name } = splitNodeKey(missing);
     const close = closeness(name);
     const near = this.index.nearNames(kind, namespace, name, Math.min(close, MAX_DELETIONS));
     if (near !== undefined) {
+      // Only the closest few can make the list (suggestKeys orders a namespace's names by edits, then
+      // key), so only they are handed on, and a name is weighed only as far as the last of them.
+      const kept = SUGGESTIONS_SHOWN + 1;
       const keys: NodeKey[] = [];
+      const edits: number[] = [];
       const nameAt = kind.length + namespace.length + 2;
       for (const id of near) {
+        if (this.objectAt[id] === undefined) continue;
         const key = this.index.keyOf(id);
-        if (this.objectAt[id] !== undefined && boundedEditDistance(name, key, MAX_DELETIONS, nameAt) <= MAX_DELETIONS) keys.push(key);
+        const full = keys.length === kept;
+        const limit = full ? edits[kept - 1]! : MAX_DELETIONS;
+        const distance = boundedEditDistance(name, key, limit, nameAt);
+        if (distance > limit || (full && distance === limit && key > keys[kept - 1]!)) continue;
+        if (full) {
+          keys.pop();
+          edits.pop();
+        }
+        let at = keys.length;
+        while (at > 0 && (edits[at - 1]! > distance || (edits[at - 1] === distance && keys[at - 1]! > key))) at--;
+        keys.splice(at, 0, key);
+        edits.splice(at, 0, distance);
       }
       if (close <= MAX_DELETIONS || keys.length > SUGGESTIONS_SHOWN) {
         // The same name in another namespace (a forgotten `namespace:`): the lookup below holds those too.
@@ -197,6 +243,7 @@ export class DependencyGraph implements GraphView {
     if (!existed) {
       this.count++;
       this.index.hold(id);
+      this.sharedNamePairs += this.namesakesOf(obj);
     }
     this.objectAt[id] = obj;
     // The entries' ids are written where the new run would go, at the end of `edges`; when the run
@@ -327,6 +374,7 @@ export class DependencyGraph implements GraphView {
   clear(): void {
     this.index.clear();
     this.count = 0;
+    this.sharedNamePairs = 0;
     this.bulkStart = new Int32Array(1);
     this.bulkDependents = new Int32Array(0);
     this.traitsAt = new Uint8Array(64);
@@ -344,6 +392,7 @@ export class DependencyGraph implements GraphView {
     if (id === undefined || this.objectAt[id] === undefined) return false;
     const oldIds = [...this.dependencyIdsOf(id)];
     this.count--;
+    this.sharedNamePairs -= this.namesakesOf(this.objectAt[id]);
     this.objectAt[id] = undefined;
     this.index.drop(id);
     this.traitsAt[id] = 0;
@@ -356,6 +405,26 @@ export class DependencyGraph implements GraphView {
     else this.release(id);
     this.compactEdgesIfWorth();
     return true;
+  }
+
+  /**
+   * Whether two objects of different kinds may share a `ns/name` (a Kustomization and a HelmRelease both
+   * called system/cache): when not, no message needs kinds to tell members apart (messages.ts,
+   * sharedNameIn), and a 5,000-object cycle's message is built without asking that of each member.
+   */
+  mayShareNames(): boolean {
+    return this.sharedNamePairs > 0;
+  }
+
+  /** How many objects of the graph's other kinds have this object's `ns/name` (two lookups, no key built). */
+  private namesakesOf(obj: FluxObject): number {
+    let namesakes = 0;
+    for (const kind of GRAPH_KINDS) {
+      if (kind === obj.kind) continue;
+      const other = this.index.find(kind, obj.namespace, obj.name);
+      if (other >= 0 && this.objectAt[other] !== undefined) namesakes++;
+    }
+    return namesakes;
   }
 
   // --- id-level access for the graph algorithms (cycles, gates); ids are recycled, see above ---

@@ -6,8 +6,8 @@
 // instead of guessing.
 
 import { externalNotWatchedMessage } from "./messages.js";
-import { kindOfNode } from "./refs.js";
-import type { FluxKind, NodeKey } from "./types.js";
+import { GRAPH_KINDS, kindOfNode } from "./refs.js";
+import type { NodeKey } from "./types.js";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonMap = { [key: string]: JsonValue };
@@ -42,11 +42,11 @@ export interface ExternalObjects {
   stateOf(node: NodeKey): ExternalState;
 }
 
-const GRAPH_KINDS: ReadonlySet<string> = new Set<FluxKind>(["HelmRelease", "Kustomization", "ResourceSet"]);
+const GRAPH_KIND_SET: ReadonlySet<string> = new Set<string>(GRAPH_KINDS);
 
 /** Whether objects of `kind` are nodes of the graph itself (else they are external). */
 export function isGraphKind(kind: string): boolean {
-  return GRAPH_KINDS.has(kind);
+  return GRAPH_KIND_SET.has(kind);
 }
 
 /** The view without any watch: it can tell nothing about any external node. */

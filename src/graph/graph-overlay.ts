@@ -2,8 +2,9 @@
 // the admission webhook checks a request against the cache plus the pending batch (docs/behaviour.md, The
 // pending batch) this way.
 
+import { layersWith } from "./dependency-graph.js";
 import type { GraphView } from "./dependency-graph.js";
-import { nodeOf, resolveDependencies } from "./refs.js";
+import { nodeOf, resolveDependencies, splitNodeKey } from "./refs.js";
 import type { FluxObject, NodeKey } from "./types.js";
 
 export function overlayGraph(base: GraphView, objects: Iterable<FluxObject>, removed: Iterable<NodeKey> = []): GraphView {
@@ -27,6 +28,8 @@ export function overlayGraph(base: GraphView, objects: Iterable<FluxObject>, rem
       for (const key of candidates) if (!overlay.has(key) && !gone.has(key)) yield key;
       yield* overlay.keys();
     },
+    // Removing an object is not adding to the graph: a search on such a view asks it key by key.
+    layered: () => (gone.size === 0 ? layersWith(base, (key) => overlay.has(key)) : undefined),
   };
 }
 
@@ -43,6 +46,8 @@ export interface ExtraEdges {
  * seen stored (docs/architecture.md, "Unconfirmed edges"): a write may still fail, so until the watch says
  * which version won, both the stored edges and the allowed ones count. A union can only find more cycles.
  */
+const SLASH = 47;
+
 export function withExtraEdges(base: GraphView, extra: ExtraEdges): GraphView {
   if (extra.size === 0) return base;
   return {
@@ -61,7 +66,16 @@ export function withExtraEdges(base: GraphView, extra: ExtraEdges): GraphView {
     },
     *suggestionCandidates(missing) {
       yield* base.suggestionCandidates?.(missing) ?? base.keys();
-      for (const key of extra.keys()) if (!base.has(key)) yield key;
+      // Of the extra nodes only those of the missing node's kind, in its namespace or of its name, can be
+      // suggested (DependencyGraph.suggestionCandidates): told by the key's text before the base is asked.
+      const { kind, namespace, name } = splitNodeKey(missing);
+      const inNamespace = `${kind}/${namespace}/`;
+      const sameName = `/${name}`;
+      for (const key of extra.keys()) {
+        if (!key.startsWith(kind) || key.charCodeAt(kind.length) !== SLASH || !(key.startsWith(inNamespace) || key.endsWith(sameName))) continue;
+        if (!base.has(key)) yield key;
+      }
     },
+    layered: () => layersWith(base, (key) => extra.get(key) !== undefined),
   };
 }

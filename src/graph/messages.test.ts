@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_CYCLE_SHOWN } from "./cycle-path.js";
 import {
   blockedMessage,
   crossNamespaceMessage,
@@ -7,7 +8,6 @@ import {
   cycleProblemMessage,
   gateOpenedMessage,
   invalidNameMessage,
-  MAX_CYCLE_SHOWN,
   missingProblemMessage,
   ownOutputMessage,
   readyExprMessage,

@@ -3,15 +3,14 @@
 // problem reads the same everywhere (docs/behaviour.md, Code conventions). Shape: what is wrong first,
 // then, after a colon, what to do.
 
-import { isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
+import { GRAPH_KINDS, isValidNamespaceName, isValidObjectName, kindOfNode, objectKeyOf } from "./refs.js";
 import { boundedPath, pathWords, shownNodes } from "./gate-path.js";
 import type { BoundedPath } from "./gate-path.js";
-import type { FluxKind, GateState, NodeKey, ObjectKey } from "./types.js";
+import { cyclePathOf, isCyclePath, MAX_CYCLE_SHOWN } from "./cycle-path.js";
+import type { CyclePath } from "./cycle-path.js";
+import type { GateState, NodeKey, ObjectKey } from "./types.js";
 
 const ARROW = " → ";
-
-/** A cycle longer than this many objects is shortened in the middle (docs/behaviour.md, "Admission rules" (bounded work)). */
-export const MAX_CYCLE_SHOWN = 12;
 
 /** A denial names at most this many problems, then "and N more". */
 const MAX_PROBLEMS_SHOWN = 10;
@@ -20,28 +19,19 @@ const MAX_PROBLEMS_SHOWN = 10;
  * "dependency cycle default/backend → default/redis → default/backend" (the closed path of nodes as
  * given; each named with its kind when the cycle crosses kinds or runs through a ResourceSet:
  * "ResourceSet apps/platform → HelmRelease apps/redis → ResourceSet apps/platform"). A cycle of more than 12 objects shows its first
- * and last six: "a → b → … 88 more … → y → a".
+ * and last six: "a → b → … 88 more … → y → a". Given as a CyclePath (cycle-path.ts), only the members
+ * shown are read: a 10,000-object cycle costs the same words as a 13-object one.
  */
-export function cycleMessage(nodes: readonly NodeKey[], ambiguous?: (node: NodeKey) => boolean): string {
-  const objects = nodes.length - 1;
+export function cycleMessage(cycle: readonly NodeKey[] | CyclePath, ambiguous?: (node: NodeKey) => boolean): string {
+  const path = isCyclePath(cycle) ? cycle : cyclePathOf(cycle);
   const half = MAX_CYCLE_SHOWN / 2;
-  // Only the shown members are turned into words: a 10,000-object cycle costs one pass over its keys.
-  const shown = objects <= MAX_CYCLE_SHOWN ? nodes : [...nodes.slice(0, half), ...nodes.slice(nodes.length - half - 1)];
   // A ResourceSet's entries may name any kind, so a cycle through one names every member's kind; so
   // does a cycle across kinds, and one through a name that another kind's object also has (a
   // Kustomization and a HelmRelease both called system/cache): `ns/name` alone would not say which.
-  const first = nodes.length === 0 ? "" : kindOfNode(nodes[0]!);
-  const withKinds = nodes.some((node) => node.startsWith("ResourceSet/") || !hasKind(node, first)) || (ambiguous !== undefined && nodes.some(ambiguous));
-  const words = shown.map((node) => (withKinds ? withKind(node) : objectKeyOf(node)));
-  if (objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${words.join(ARROW)}`;
-  return `dependency cycle ${[...words.slice(0, half), `… ${objects - MAX_CYCLE_SHOWN} more …`, ...words.slice(half)].join(ARROW)}`;
-}
-
-/** kindOfNode(node) === kind, without slicing the node. */
-function hasKind(node: NodeKey, kind: string): boolean {
-  const firstSlash = node.indexOf("/");
-  const isNode = firstSlash >= 0 && node.indexOf("/", firstSlash + 1) >= 0;
-  return kind === "" ? !isNode : isNode && firstSlash === kind.length && node.startsWith(kind);
+  const withKinds = path.crossesKinds || (ambiguous !== undefined && path.some(ambiguous));
+  const words = path.shown.map((node) => (withKinds ? withKind(node) : objectKeyOf(node)));
+  if (path.objects <= MAX_CYCLE_SHOWN) return `dependency cycle ${words.join(ARROW)}`;
+  return `dependency cycle ${[...words.slice(0, half), `… ${path.objects - MAX_CYCLE_SHOWN} more …`, ...words.slice(half)].join(ARROW)}`;
 }
 
 /** The problems of one denial, one a line: at most 10, then "and N more". */
@@ -55,15 +45,13 @@ export function denialMessage(problems: readonly string[]): string {
  * A dependsOn that closes a cycle; `ambiguous` as for cycleMessage. `places`: where the members are
  * defined ("file:line"), named when the cycle spans more than one file, so every file to edit is named.
  */
-export function cycleProblemMessage(cycle: readonly NodeKey[], ambiguous?: (node: NodeKey) => boolean, places: readonly string[] = []): string {
+export function cycleProblemMessage(cycle: readonly NodeKey[] | CyclePath, ambiguous?: (node: NodeKey) => boolean, places: readonly string[] = []): string {
   const unique = [...new Set(places)];
   const files = new Set(unique.map((place) => place.replace(/:\d+$/, "")));
   const across = files.size > 1 ? ` (defined at ${unique.join(", ")})` : "";
   return `${cycleMessage(cycle, ambiguous)}${across}: remove one of these dependsOn entries`;
 }
 
-/** Every kind a graph node of a Flux object may have (a Record, so a new kind must be added here). */
-const GRAPH_KINDS: Readonly<Record<FluxKind, true>> = { HelmRelease: true, Kustomization: true, ResourceSet: true };
 
 /**
  * "Does another kind's object share this node's `ns/name`?", over the nodes `has` knows: what makes
@@ -73,7 +61,7 @@ export function sharedNameIn(has: (node: NodeKey) => boolean): (node: NodeKey) =
   return (node) => {
     const kind = kindOfNode(node);
     const object = objectKeyOf(node);
-    return (Object.keys(GRAPH_KINDS) as FluxKind[]).some((other) => other !== kind && has(`${other}/${object}`));
+    return GRAPH_KINDS.some((other) => other !== kind && has(`${other}/${object}`));
   };
 }
 

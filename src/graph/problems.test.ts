@@ -23,8 +23,7 @@ describe("checkObject (one object about to be written)", () => {
         node: "HelmRelease/default/redis",
         dependency: "default/backend",
         dependencyNode: "HelmRelease/default/backend",
-        cycle: ["default/redis", "default/backend", "default/redis"],
-        cycleNodes: ["HelmRelease/default/redis", "HelmRelease/default/backend", "HelmRelease/default/redis"],
+        cyclePath: expect.objectContaining({ objects: 2, shown: ["HelmRelease/default/redis", "HelmRelease/default/backend", "HelmRelease/default/redis"], crossesKinds: false }),
         message: "dependency cycle default/redis → default/backend → default/redis: remove one of these dependsOn entries",
       },
     ]);
@@ -33,7 +32,7 @@ describe("checkObject (one object about to be written)", () => {
   it("denies a 3-node cycle", () => {
     const g = buildGraph([release("default/a", { dependsOn: ["b"] }), release("default/b", { dependsOn: ["c"] }), release("default/c")]);
     const [problem] = checkObject(g, release("default/c", { dependsOn: ["a"] }), allow);
-    expect(problem?.cycle).toEqual(["default/c", "default/a", "default/b", "default/c"]);
+    expect(problem?.cyclePath?.shown).toEqual(["HelmRelease/default/c", "HelmRelease/default/a", "HelmRelease/default/b", "HelmRelease/default/c"]);
   });
 
   it("reports a self-dependency once, not again as a cycle", () => {

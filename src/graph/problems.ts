@@ -2,8 +2,11 @@
 // `releasegate check` (a whole graph) report them. Each problem's message comes from its one builder
 // in messages.ts.
 
-import { findCycles, findCycleThrough } from "./cycles.js";
-import type { DependencyGraph, GraphView } from "./dependency-graph.js";
+import { cyclePathOf, isCyclePath } from "./cycle-path.js";
+import type { CyclePath } from "./cycle-path.js";
+import { cycleThrough, findCycles } from "./cycles.js";
+import { DependencyGraph } from "./dependency-graph.js";
+import type { GraphView } from "./dependency-graph.js";
 import {
   crossNamespaceMessage,
   cycleProblemMessage,
@@ -43,9 +46,21 @@ export function checkObject(graph: GraphView, obj: FluxObject, options: CheckOpt
   const key = nodeOf(obj);
   const problems = entryProblems(graph, obj, key, options);
   const edges = [...new Set(resolveDependencies(obj).map((d) => d.node))].filter((d) => d !== key);
-  const cycle = findCycleThrough(graph, key, edges);
-  if (cycle !== undefined) problems.push(cycleProblem(obj.kind, cycle, cycleProblemMessage(cycle, sharedNameIn((node) => graph.has(node)))));
+  const cycle = cycleThrough(graph, key, edges);
+  if (cycle !== undefined) {
+    const shared = sharedNameIn((node) => graph.has(node));
+    problems.push(cycleProblem(obj.kind, cycle, cycleProblemMessage(cycle, mayShareNames(graph) ? shared : undefined)));
+  }
   return problems;
+}
+
+/**
+ * Whether two objects of different kinds may share a `ns/name` in `graph`: only the graph itself counts
+ * such pairs (a view, e.g. with a pending batch, may add one). Spares a long cycle's message the
+ * question for each of its members.
+ */
+function mayShareNames(graph: GraphView): boolean {
+  return !(graph instanceof DependencyGraph) || graph.mayShareNames();
 }
 
 /**
@@ -131,17 +146,22 @@ export function entryProblems(
   return problems;
 }
 
-/** A cycle (closed path of nodes) as the problem of its first object, of `kind`; the message says it unless given. */
-export function cycleProblem(kind: FluxKind, cycle: NodeKey[], message: string = cycleProblemMessage(cycle)): Problem {
+/**
+ * A cycle as the problem of its first object, of `kind`; the message says it unless given. A whole closed
+ * path of nodes is kept as such (`check` reports it); a CyclePath (the webhook's) is kept bounded.
+ */
+export function cycleProblem(kind: FluxKind, cycle: NodeKey[] | CyclePath, message: string = cycleProblemMessage(cycle)): Problem {
+  const path = isCyclePath(cycle) ? cycle : cyclePathOf(cycle);
+  const [first, second] = path.shown;
   return {
     type: "cycle",
     kind,
-    object: objectKeyOf(cycle[0]!),
-    node: cycle[0]!,
-    dependency: objectKeyOf(cycle[1]!),
-    dependencyNode: cycle[1]!,
-    cycle: cycle.map(objectKeyOf),
-    cycleNodes: cycle,
+    object: objectKeyOf(first!),
+    node: first!,
+    dependency: objectKeyOf(second!),
+    dependencyNode: second!,
+    ...(isCyclePath(cycle) ? {} : { cycle: cycle.map(objectKeyOf), cycleNodes: cycle }),
+    cyclePath: path,
     message,
   };
 }

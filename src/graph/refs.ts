@@ -3,7 +3,11 @@
 // namespace means the dependent's own, as Flux's helm-controller and kustomize-controller do), and
 // the Kubernetes name rules a dependsOn entry must satisfy to ever match an object.
 
-import type { DependencyEntry, FluxObject, NodeKey, ObjectKey, ResolvedDependency } from "./types.js";
+import type { DependencyEntry, FluxKind, FluxObject, NodeKey, ObjectKey, ResolvedDependency } from "./types.js";
+
+/** The kinds whose objects are the graph's own nodes (a Record, so a new Flux kind must be added here). */
+const GRAPH_KIND_RECORD: Readonly<Record<FluxKind, true>> = { HelmRelease: true, Kustomization: true, ResourceSet: true };
+export const GRAPH_KINDS: readonly FluxKind[] = Object.keys(GRAPH_KIND_RECORD) as FluxKind[];
 
 /** `namespace/name`; a cluster-scoped object's is its name alone (splitKey reads both back). */
 export function objectKey(namespace: string, name: string): ObjectKey {

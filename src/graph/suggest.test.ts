@@ -136,6 +136,27 @@ describe("DependencyGraph.suggestionCandidates with the deletion neighbourhood (
     );
   });
 
+  it("gives the same answer when many names are within two edits (the closest few, ties by key, the dependent left out)", () => {
+    // Names of 5 to 7 letters over two letters: dozens within two edits of each lookup, many tied.
+    const name = fc.string({ unit: fc.constantFrom("a", "b"), minLength: 5, maxLength: 7 });
+    const namespace = fc.constantFrom("default", "apps");
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(namespace, name), { minLength: 1, maxLength: 80, selector: ([ns, n]) => `${ns}/${n}` }), fc.array(fc.tuple(namespace, name), { minLength: 1, maxLength: 10 }), fc.nat(), (objects, lookups, pick) => {
+        const graph = new DependencyGraph();
+        for (const [ns, n] of objects) graph.upsert({ kind: "HelmRelease", namespace: ns, name: n, dependsOn: [{ name: "ghost" }] });
+        for (let i = 0; i < 64; i++) graph.suggestionCandidates("HelmRelease/default/warm-up");
+        const [exNs, exName] = objects[pick % objects.length]!;
+        const excluded = `HelmRelease/${exNs}/${exName}`;
+        for (const [ns, n] of lookups) {
+          const missing = `HelmRelease/${ns}/${n}`;
+          if (graph.has(missing)) continue;
+          expect(suggestKeys(missing, graph.suggestionCandidates(missing), SUGGESTIONS_SHOWN, excluded)).toEqual(suggestKeys(missing, graph.keys(), SUGGESTIONS_SHOWN, excluded));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("forgets the index when an object comes or goes", () => {
     const graph = new DependencyGraph();
     for (let i = 0; i < 100; i++) graph.upsert({ kind: "HelmRelease", namespace: "default", name: `release-${i}`, dependsOn: [] });

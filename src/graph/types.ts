@@ -1,6 +1,7 @@
 // The domain vocabulary of releasegate: Flux objects as the graph sees them, problems, gate states
 // and admission decisions. Plain data only; every other layer converts to and from these.
 
+import type { CyclePath } from "./cycle-path.js";
 import type { JsonMap } from "./external-objects.js";
 import type { Keep } from "./field-paths.js";
 
@@ -128,10 +129,12 @@ export interface Problem {
   dependency?: ObjectKey;
   /** The dependency's node, when there is one (its kind may differ from the object's for a ResourceSet). */
   dependencyNode?: NodeKey;
-  /** For cycles: the closed path as `ns/name`, first element repeated at the end. */
+  /** For cycles found whole (`check`'s, over the whole graph): the closed path as `ns/name`, first element repeated at the end. */
   cycle?: ObjectKey[];
-  /** For cycles: the same path as nodes (the kinds of a cycle across kinds). */
+  /** For cycles found whole: the same path as nodes (the kinds of a cycle across kinds). */
   cycleNodes?: NodeKey[];
+  /** For every cycle: what its message needs, bounded whatever its length (the webhook's cycles carry only this). */
+  cyclePath?: CyclePath;
   /** For missing: close existing names ("did you mean"). */
   suggestions?: ObjectKey[];
   /** Index of the dependsOn entry the problem is about (every problem but a cycle has one). */

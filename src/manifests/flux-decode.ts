@@ -48,14 +48,15 @@ export function namespaceOf(doc: ManifestDocument, kind: FluxKind | "ResourceSet
 }
 
 /**
- * The line finder of each decoded object's document. It holds the document's text, not its parsed
- * value, so keeping it costs no more than the object's own source line does.
+ * Each decoded object's dependsOn entry lines, as the fast reader recorded them, else the line finder of
+ * its document (which holds the document's text, not its parsed value).
  */
-const documentLines = new WeakMap<ManifestObject, ManifestDocument["lineOf"]>();
+const documentLines = new WeakMap<ManifestObject, readonly number[] | ManifestDocument["lineOf"]>();
 
 /** Line of the object's `spec.dependsOn[index]` entry as written; undefined when the entry is not in its document (a patch added it). */
 export function dependencyLineOf(object: ManifestObject, index: number): number | undefined {
-  return documentLines.get(object)?.(["spec", "dependsOn", index]);
+  const lines = documentLines.get(object);
+  return typeof lines === "function" ? lines(["spec", "dependsOn", index]) : lines?.[index];
 }
 
 /** Position of each decoded object's document within its file, for ordering without computing lines. */
@@ -71,7 +72,7 @@ export function decodeManifestObject(
 ): ManifestObject {
   const object = toManifestObject(doc, kind, value, namespace, name);
   documentIndex.set(object, doc.index);
-  documentLines.set(object, doc.lineOf);
+  documentLines.set(object, doc.placed?.entryLines ?? doc.lineOf);
   return object;
 }
 

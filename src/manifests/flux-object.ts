@@ -73,6 +73,7 @@ function decodeManifest(doc: ManifestDocument, kind: FluxKind, value: Record<str
 
 /** Where an object was read; the line is found only when a report names it (manifest-document.ts parses lines on demand). */
 function sourceOf(doc: ManifestDocument): SourceLocation {
+  if (doc.placed !== undefined) return { file: doc.file, line: doc.placed.objectLine };
   const objectLine = doc.objectLine;
   return {
     file: doc.file,

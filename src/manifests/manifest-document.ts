@@ -4,13 +4,16 @@
 //
 // Speed matters here (a 20 MB file of 50,000 HelmReleases must be read in a few seconds, docs/behaviour.md):
 // values come from plain-yaml.ts for the plain YAML most manifests are (several times faster, held to
-// `yaml` by property tests), else from `yaml` read as go-yaml reads (or JSON.parse for JSON). Lines of
-// individual fields are needed only for the few objects a report names, so they are found on demand by
-// parsing that one document again with `yaml`, which keeps node positions (loaded only then).
+// `yaml` by property tests), else from `yaml` read as go-yaml reads (or JSON.parse for JSON). A report
+// places an object at its `metadata.name` and a dependency problem at its dependsOn entry: the fast
+// reader records those lines while it reads; for other documents they come from one `yaml` parse of the
+// chunk when first asked (`yaml` keeps node positions; loaded only then). Lines of other fields are
+// asked only for an error, and found by parsing that one document again.
 
 import type { Document, LineCounter } from "yaml";
+import { jsonPlaces } from "./json-places.js";
 import { ManifestError } from "./manifest-error.js";
-import { NOT_PLAIN, parsePlainYaml, ruledOut } from "./plain-yaml.js";
+import { NOT_PLAIN, parsePlainYaml, ruledOut, type PlainPlaces } from "./plain-yaml.js";
 import { isRecord } from "../runtime/json.js";
 import type { FieldPath } from "../flux/decode.js";
 import { MANIFEST_YAML_OPTIONS, readYamlDocument, yamlLibrary, YamlSyntaxError } from "../runtime/yaml-library.js";
@@ -33,6 +36,17 @@ export interface ManifestDocument {
    * does not keep the parsed document alive.
    */
   readonly objectLine: () => number;
+  /**
+   * The object's line and each written dependsOn entry's, when the fast reader recorded them all while
+   * reading: an object decoded from it keeps these numbers instead of a way to find them, so nothing of
+   * the document (its text, its line finder) outlives the read.
+   */
+  readonly placed?: {
+    /** 1-based line of `metadata.name`. */
+    objectLine: number;
+    /** 1-based line of each `spec.dependsOn` entry. */
+    entryLines: readonly number[];
+  };
 }
 
 
@@ -100,22 +114,98 @@ function contentLine(chunk: Chunk): number {
   return chunk.offset;
 }
 
-/** Node positions of one chunk, parsed with `yaml` the first time a line is asked for. */
-class ChunkLines {
-  private parsed?: { doc: Document; counter: LineCounter };
-  constructor(private readonly chunk: Chunk) {}
+/** Where an object writes the fields a report places things at: 0-based rows of its chunk, -1 for none. */
+interface Places extends PlainPlaces {
+  /** Row where the object's node starts (a List item's; a document's start is found from its text). */
+  startRow: number;
+}
 
-  lineOf(field: FieldPath): number | undefined {
-    const { LineCounter, isNode, parseDocument } = yamlLibrary();
-    if (this.parsed === undefined) {
-      const counter = new LineCounter();
-      const doc = parseDocument(this.chunk.text, { ...MANIFEST_YAML_OPTIONS, uniqueKeys: false, lineCounter: counter });
-      this.parsed = { doc, counter };
+/**
+ * Lines of the fields of one chunk's objects. `check` asks for the line of every object and every
+ * dependsOn entry it reports (49,900 of them for a file of 50,000 typos): those come from what the fast
+ * reader recorded while reading, else from one `yaml` parse of the chunk, of which only those rows are
+ * kept (one per List item: a 20 MB List is parsed once, not once per item). Any other field, asked
+ * only for an error, is found by parsing the chunk with `yaml` again, which keeps node positions.
+ */
+class ChunkLines {
+  /** Per object (index 0 for a document, the item's index in a List); whether a -1 there is sure. */
+  private places: Places[] | undefined;
+  private exact = false;
+
+  constructor(
+    private readonly chunk: Chunk,
+    private readonly list: boolean,
+    plain?: PlainPlaces,
+    /** The chunk is JSON (the whole file): its places come from a scan of its text (json-places.ts). */
+    private readonly json = false,
+  ) {
+    if (plain !== undefined) this.places = [{ startRow: -1, nameRow: plain.nameRow, entryRows: plain.entryRows }];
+  }
+
+  /** 1-based line of `field` in the document (`item` undefined) or in the List's item `item`. */
+  lineOf(field: FieldPath, item?: number): number | undefined {
+    const row = this.placedRow(field, item ?? 0);
+    if (row !== undefined && row !== -1) return row + 1 + this.chunk.offset;
+    if (row === -1 && this.exact) return undefined;
+    if (row === -1) {
+      // The fast reader was not sure of this one: ask `yaml` for the chunk's places.
+      this.places = this.parsedPlaces();
+      return this.lineOf(field, item);
     }
-    const { doc, counter } = this.parsed;
+    return this.parsedLineOf(item === undefined ? field : ["items", item, ...field]);
+  }
+
+  /** The row of a placed field (-1: not written), or undefined for any other field. */
+  private placedRow(field: FieldPath, item: number): number | undefined {
+    const [first, second, third] = field;
+    const placed =
+      field.length === 0 ? this.list : field.length === 2 ? first === "metadata" && second === "name" : field.length === 3 && first === "spec" && second === "dependsOn" && typeof third === "number";
+    if (!placed) return undefined;
+    this.places ??= this.parsedPlaces();
+    const places = this.places[item];
+    if (places === undefined) return -1;
+    if (field.length === 0) return places.startRow;
+    return field.length === 2 ? places.nameRow : (places.entryRows[third as number] ?? -1);
+  }
+
+  private parse(): { doc: Document; counter: LineCounter } {
+    const { LineCounter, parseDocument } = yamlLibrary();
+    const counter = new LineCounter();
+    const doc = parseDocument(this.chunk.text, { ...MANIFEST_YAML_OPTIONS, uniqueKeys: false, lineCounter: counter });
+    return { doc, counter };
+  }
+
+  private parsedLineOf(field: FieldPath): number | undefined {
+    const { isNode } = yamlLibrary();
+    const { doc, counter } = this.parse();
     const node: unknown = field.length === 0 ? doc.contents : doc.getIn(field, true);
     if (!isNode(node) || !node.range) return undefined;
     return counter.linePos(node.range[0]).line + this.chunk.offset;
+  }
+
+  /** The places of the chunk's objects from one scan of JSON, else one `yaml` parse whose document is not kept. */
+  private parsedPlaces(): Places[] {
+    const scanned = this.json ? jsonPlaces(this.chunk.text, this.list) : undefined;
+    if (scanned !== undefined) {
+      this.exact = true;
+      return scanned;
+    }
+    const { isCollection, isNode, isSeq } = yamlLibrary();
+    const { doc, counter } = this.parse();
+    this.exact = true;
+    const rowOf = (node: unknown) => (isNode(node) && node.range ? counter.linePos(node.range[0]).line - 1 : -1);
+    const placesOf = (node: unknown): Places => {
+      if (!isCollection(node)) return { startRow: rowOf(node), nameRow: -1, entryRows: [] };
+      const entries = node.getIn(["spec", "dependsOn"], true);
+      return {
+        startRow: rowOf(node),
+        nameRow: rowOf(node.getIn(["metadata", "name"], true)),
+        entryRows: isSeq(entries) ? entries.items.map(rowOf) : [],
+      };
+    };
+    if (!this.list) return [placesOf(doc.contents)];
+    const items = doc.getIn(["items"], true);
+    return isSeq(items) ? items.items.map(placesOf) : [];
   }
 }
 
@@ -145,9 +235,12 @@ export function forEachManifestDocument(text: string, file: string, path: string
   let index = 0;
   for (const chunk of chunks) {
     let value: unknown = json;
+    let places: PlainPlaces | undefined;
     if (json === NOT_JSON) {
       plain ??= !ruledOut(text);
-      value = plain ? parsePlainYaml(chunk.text) : NOT_PLAIN;
+      places = plain ? { nameRow: -1, entryRows: [] } : undefined;
+      value = places !== undefined ? parsePlainYaml(chunk.text, places) : NOT_PLAIN;
+      if (value === NOT_PLAIN) places = undefined;
       if (value === NOT_PLAIN) {
         try {
           value = readYamlDocument(chunk.text);
@@ -165,13 +258,14 @@ export function forEachManifestDocument(text: string, file: string, path: string
       }
     }
     if (!isPlainObject(value)) continue;
-    const lines = new ChunkLines(chunk);
     const items = value["items"];
-    if (typeof value["kind"] === "string" && value["kind"].endsWith("List") && Array.isArray(items)) {
+    const list = typeof value["kind"] === "string" && value["kind"].endsWith("List") && Array.isArray(items);
+    const lines = new ChunkLines(chunk, list, list ? undefined : places, json !== NOT_JSON);
+    if (list) {
       // `kubectl get -o yaml|json` output: a List whose items are the objects.
-      items.forEach((item: unknown, i) => {
+      (items as unknown[]).forEach((item: unknown, i) => {
         if (!isPlainObject(item)) return;
-        const lineOf = (field: FieldPath) => lines.lineOf(["items", i, ...field]);
+        const lineOf = (field: FieldPath) => lines.lineOf(field, i);
         const start = () => lineOf([]) ?? chunk.offset + 1;
         visit({
           path,
@@ -188,7 +282,7 @@ export function forEachManifestDocument(text: string, file: string, path: string
       continue;
     }
     const start = () => contentLine(chunk) + 1;
-    visit({
+    const doc: ManifestDocument = {
       path,
       file,
       index: index++,
@@ -198,8 +292,16 @@ export function forEachManifestDocument(text: string, file: string, path: string
       value,
       lineOf: (field) => lines.lineOf(field),
       objectLine: () => lines.lineOf(["metadata", "name"]) ?? start(),
-    });
+    };
+    visit(places === undefined || list ? doc : withPlaced(doc, places, chunk.offset));
   }
+}
+
+/** `doc` with its PlacedLines when the fast reader placed its name and every dependsOn entry. */
+function withPlaced(doc: ManifestDocument, places: PlainPlaces, offset: number): ManifestDocument {
+  if (places.nameRow === -1 || places.entryRows.includes(-1)) return doc;
+  const placed: ManifestDocument["placed"] = { objectLine: places.nameRow + 1 + offset, entryLines: places.entryRows.map((row) => row + 1 + offset) };
+  return Object.assign(doc, { placed });
 }
 
 function looksLikeJson(text: string): boolean {

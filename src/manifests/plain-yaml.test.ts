@@ -4,9 +4,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { readYamlDocument } from "../runtime/yaml-library.js";
+import { MANIFEST_YAML_OPTIONS, readYamlDocument, yamlLibrary } from "../runtime/yaml-library.js";
 import { describe, expect, it } from "vitest";
-import { NOT_PLAIN, parsePlainYaml, ruledOut } from "./plain-yaml.js";
+import { NOT_PLAIN, parsePlainYaml, ruledOut, type PlainPlaces } from "./plain-yaml.js";
 
 
 type Oracle = { ok: true; value: unknown } | { ok: false };
@@ -19,14 +19,42 @@ function oracle(text: string): Oracle {
   }
 }
 
-/** The property: the same value as `yaml`, or NOT_PLAIN (always NOT_PLAIN where `yaml` fails). */
+/** 1-based line `yaml` puts the node at `field` on (as reports place it), or undefined. */
+function yamlLine(text: string, field: (string | number)[]): number | undefined {
+  const { LineCounter, isNode, parseDocument } = yamlLibrary();
+  const counter = new LineCounter();
+  const node: unknown = parseDocument(text, { ...MANIFEST_YAML_OPTIONS, uniqueKeys: false, lineCounter: counter }).getIn(field, true);
+  return isNode(node) && node.range ? counter.linePos(node.range[0]).line : undefined;
+}
+
+/**
+ * The places the reader records agree with `yaml`'s node positions: each row it is sure of is the
+ * line `yaml` gives, and it is sure of every one written on a line of its own.
+ */
+function placesAgree(text: string, value: unknown, places: PlainPlaces): void {
+  const record = (v: unknown): Record<string, unknown> | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  const name = record(record(value)?.["metadata"])?.["name"];
+  const entries = record(record(value)?.["spec"])?.["dependsOn"];
+  if (places.nameRow !== -1) expect(places.nameRow + 1, text).toBe(yamlLine(text, ["metadata", "name"]));
+  // Only a null name (nothing a report places) may be left to `yaml`.
+  else if (name !== undefined) expect(name, text).toBeNull();
+  expect(places.entryRows.length, text).toBe(Array.isArray(entries) ? entries.length : 0);
+  places.entryRows.forEach((row, i) => {
+    if (row !== -1) expect(row + 1, text).toBe(yamlLine(text, ["spec", "dependsOn", i]));
+    else expect((entries as unknown[])[i], text).toBeNull();
+  });
+}
+
+/** The property: the same value as `yaml`, or NOT_PLAIN (always NOT_PLAIN where `yaml` fails); the same lines. */
 function agrees(text: string): boolean {
   if (ruledOut(text)) return true;
-  const fast = parsePlainYaml(text);
+  const places: PlainPlaces = { nameRow: -1, entryRows: [] };
+  const fast = parsePlainYaml(text, places);
   if (fast === NOT_PLAIN) return true;
   const expected = oracle(text);
   if (!expected.ok) throw new Error(`the yaml library rejects what the fast reader read:\n${text}`);
   expect(fast).toStrictEqual(expected.value);
+  placesAgree(text, fast, places);
   return true;
 }
 
@@ -220,6 +248,31 @@ describe("parsePlainYaml", () => {
       fc.property(value, style, (v, s) => agrees(`${render(v, s, 0).join("\n")}\n`)),
       { numRuns: 3000 },
     );
+  });
+
+  it("records the line of metadata.name and of each spec.dependsOn entry where `yaml` places them, in every style", () => {
+    // Flux-shaped documents, so that the two recorded fields are there (and sometimes odd: null, nested, flow).
+    const name = fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/) }, { weight: 1, arbitrary: scalar });
+    const entry = fc.oneof({ weight: 3, arbitrary: fc.record({ name }) }, { weight: 2, arbitrary: fc.record({ name, namespace: name }) }, { weight: 1, arbitrary: value });
+    const fluxLike = fc.record({
+      apiVersion: fc.constant("helm.toolkit.fluxcd.io/v2"),
+      metadata: fc.oneof({ weight: 3, arbitrary: fc.record({ name, namespace: name }) }, { weight: 1, arbitrary: fc.record({ labels: value, name: value }) }, { weight: 1, arbitrary: value }),
+      spec: fc.oneof({ weight: 4, arbitrary: fc.record({ interval: name, dependsOn: fc.array(entry, { maxLength: 4 }) }) }, { weight: 1, arbitrary: value }),
+    });
+    let placed = 0;
+    fc.assert(
+      fc.property(fluxLike, style, fc.boolean(), (v, s, dashAlone) => {
+        let text = `${s.comments ? "# head\n---\n" : ""}${render(v as Value, s, 0).join("\n")}\n`;
+        // An item's mapping may start on the line after its dash.
+        if (dashAlone) text = text.replace(/^( *)- (?=[a-z"'][^\n]*: )/gm, (_, pad: string) => `${pad}-\n${pad}  `);
+        const places: PlainPlaces = { nameRow: -1, entryRows: [] };
+        if (!ruledOut(text) && parsePlainYaml(text, places) !== NOT_PLAIN && places.entryRows.length > 0) placed++;
+        return agrees(text);
+      }),
+      { numRuns: 2000 },
+    );
+    // The property must have been tried on documents the reader read and placed entries in.
+    expect(placed).toBeGreaterThan(100);
   });
 
   it("does not give up on plain block YAML with simple keys and values", () => {

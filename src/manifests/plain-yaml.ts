@@ -14,6 +14,27 @@
 /** Returned when the text uses YAML this reader does not handle: parse it with `yaml` instead. */
 export const NOT_PLAIN: unique symbol = Symbol("not plain YAML");
 
+/**
+ * Where, in a document the reader read, the two fields a report places things at are written: 0-based
+ * rows of the text (-1: not written, or not on a row of its own the reader is sure of). `check` reports an
+ * object at its `metadata.name` and a dependency problem at its `spec.dependsOn` entry; recording these
+ * while reading spares it parsing each reported document again with `yaml` to find them
+ * (manifest-document.ts). A row is the line `yaml` puts the node's start on (plain-yaml.test.ts).
+ */
+export interface PlainPlaces {
+  /** Row of the value of `metadata.name`. */
+  nameRow: number;
+  /** Row of each `spec.dependsOn` entry, in order. */
+  entryRows: number[];
+}
+
+// What the block being read is, for PlainPlaces: only these few paths are followed.
+const ELSEWHERE = 0;
+const ROOT = 1;
+const METADATA = 2;
+const SPEC = 3;
+const DEPENDS_ON = 4;
+
 // The YAML 1.2 core schema's plain scalars (the `yaml` library's core tags).
 const NULL = /^(?:~|[Nn]ull|NULL)?$/;
 const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
@@ -88,6 +109,22 @@ function badPlainStart(c: number, next: number): boolean {
   }
 }
 
+const NO_ROWS: number[] = [];
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * text[start, end) as a string of its own. V8 makes a slice of 13 characters or more a view into the
+ * string it came from, so one name kept from a 20 MB file would keep the whole file's text alive for the
+ * run (`check` keeps every object's names). Prefixing a character and slicing it off again makes V8 copy
+ * the characters into a new string (flattening the concatenation) that the view points into instead.
+ */
+function detached(text: string, start: number, end: number): string {
+  return end - start < 13 ? text.slice(start, end) : (" " + text.slice(start, end)).slice(1);
+}
+
 /** Offset of `code` in text[from, to), or -1: a search that never runs past the line. */
 function indexIn(text: string, code: number, from: number, to: number): number {
   for (let i = from; i < to; i++) if (text.charCodeAt(i) === code) return i;
@@ -116,15 +153,24 @@ interface Line {
   start: number;
   /** Offset just past the line's last character. */
   end: number;
+  /** 0-based row of the line in the text. */
+  row: number;
 }
 
 /**
  * Parses `text` (one YAML document, with no `---` inside but perhaps one at its start) into what `yaml`
- * would return, or NOT_PLAIN. Call `ruledOut` on the file first.
+ * would return, or NOT_PLAIN. Call `ruledOut` on the file first. With `places`, also where the document
+ * writes `metadata.name` and its `spec.dependsOn` entries (left unchanged when it returns NOT_PLAIN).
  */
-export function parsePlainYaml(text: string): unknown {
+export function parsePlainYaml(text: string, places?: PlainPlaces): unknown {
   try {
-    return new PlainReader(text).document();
+    const reader = new PlainReader(text);
+    const value = reader.document();
+    if (places !== undefined) {
+      places.nameRow = reader.nameRow;
+      places.entryRows = reader.entryRows;
+    }
+    return value;
   } catch (error) {
     if (error instanceof NotPlain) return NOT_PLAIN;
     throw error;
@@ -139,11 +185,17 @@ class PlainReader {
   private hashFrom = 0;
   private hashAt = -1;
 
+  /** Which block is being read (ROOT, METADATA, ...): set by the entry holding it, read as it starts. */
+  private place = ROOT;
+  nameRow = -1;
+  entryRows: number[] = NO_ROWS;
+
   constructor(private readonly text: string) {
     let position = 0;
     const length = text.length;
     let first = true;
-    while (position < length) {
+    let row = 0;
+    for (; position < length; row++) {
       let end = text.indexOf("\n", position);
       if (end === -1) end = length;
       let start = position;
@@ -157,7 +209,7 @@ class PlainReader {
           // a directive, `--- value`) is left to `yaml`.
           if (!first || !this.isBareMarker(start, end)) giveUp();
         } else {
-          this.lines.push({ indent: start - position, start, end });
+          this.lines.push({ indent: start - position, start, end, row });
         }
       }
       first = first && start === end;
@@ -205,11 +257,11 @@ class PlainReader {
   /** The plain scalar text[start, end) as the core schema reads it, cached when short. */
   private plain(start: number, end: number): unknown {
     const text = this.text;
-    if (end - start > CACHED_LENGTH) return resolvePlain(text.slice(start, end));
+    if (end - start > CACHED_LENGTH) return resolvePlain(detached(text, start, end));
     const slot = slotOf(text, start, end);
     const known = cachedText[slot];
     if (known !== undefined && known.length === end - start && text.startsWith(known, start)) return cachedValue[slot];
-    const raw = text.slice(start, end);
+    const raw = detached(text, start, end);
     const value = resolvePlain(raw);
     cachedText[slot] = raw;
     cachedValue[slot] = value;
@@ -223,6 +275,7 @@ class PlainReader {
     const c = this.text.charCodeAt(first.start);
     if (first.indent !== 0) giveUp();
     if (!(c === 0x2d && this.isSequenceItem(first)) && this.keyEnd(first) === -1) giveUp(); // a top-level scalar
+    this.place = ROOT;
     const value = this.block(0);
     if (this.at !== this.lines.length) giveUp();
     return value;
@@ -277,7 +330,7 @@ class PlainReader {
   private quoted(open: number, end: number): string {
     const text = this.text;
     const quote = text.charCodeAt(open);
-    const body = text.slice(open + 1, end - 1);
+    const body = detached(text, open + 1, end - 1);
     if (text.charCodeAt(end - 1) !== quote) giveUp();
     if (quote === 0x22) {
       if (body.includes("\\") || body.includes('"')) giveUp();
@@ -290,6 +343,7 @@ class PlainReader {
   private mapping(indent: number): Record<string, unknown> {
     const result: Record<string, unknown> = {};
     const lines = this.lines;
+    const place = this.place;
     while (this.at < lines.length) {
       const line = lines[this.at]!;
       if (line.indent < indent) break;
@@ -299,8 +353,27 @@ class PlainReader {
       const key = this.key(line, colon);
       // `yaml` reports a duplicate, and stores __proto__ as an own key.
       if (key === "__proto__" || Object.hasOwn(result, key)) giveUp();
-      this.at++;
-      result[key] = this.valueAfter(colon + 1, line.end, indent, true);
+      const after = ++this.at;
+      if (place === ELSEWHERE) {
+        result[key] = this.valueAfter(colon + 1, line.end, indent, true);
+        continue;
+      }
+      const inner = place === ROOT ? (key === "metadata" ? METADATA : key === "spec" ? SPEC : ELSEWHERE) : place === SPEC && key === "dependsOn" ? DEPENDS_ON : ELSEWHERE;
+      this.place = inner;
+      const value = this.valueAfter(colon + 1, line.end, indent, true);
+      this.place = place;
+      // A value that took no line of its own is on the key's line (an empty one is not placed), else
+      // it is the block on the lines after.
+      const inline = this.at === after;
+      if (place === METADATA && key === "name") this.nameRow = !inline ? lines[after]!.row : value === null ? -1 : line.row;
+      if (inline) {
+        // A one-line flow collection (`metadata: {name: a}`) holds its fields on that line too.
+        const name = inner === METADATA && isMapping(value) ? value["name"] : undefined;
+        if (name !== null && name !== undefined) this.nameRow = line.row;
+        const entries = inner === SPEC && isMapping(value) ? value["dependsOn"] : inner === DEPENDS_ON ? value : undefined;
+        if (Array.isArray(entries)) this.entryRows = entries.map((entry) => (entry === null ? -1 : line.row));
+      }
+      result[key] = value;
     }
     return result;
   }
@@ -308,6 +381,10 @@ class PlainReader {
   private sequence(indent: number): unknown[] {
     const result: unknown[] = [];
     const lines = this.lines;
+    const place = this.place;
+    const rows: number[] | undefined = place === DEPENDS_ON ? [] : undefined;
+    if (rows !== undefined) this.entryRows = rows;
+    this.place = ELSEWHERE;
     while (this.at < lines.length) {
       const line = lines[this.at]!;
       if (line.indent < indent) break;
@@ -317,7 +394,7 @@ class PlainReader {
       while (start < line.end && this.text.charCodeAt(start) === 0x20) start++;
       if (start < line.end && this.text.charCodeAt(start) !== 0x23) {
         const c = this.text.charCodeAt(start);
-        const inner: Line = { indent: line.indent + (start - line.start), start, end: line.end };
+        const inner: Line = { indent: line.indent + (start - line.start), start, end: line.end, row: line.row };
         const flow = c === 0x7b || c === 0x5b;
         const nested = c === 0x2d && this.isSequenceItem(inner);
         // `- -` with nothing after: `yaml` reads the lines after it in its own way.
@@ -325,13 +402,18 @@ class PlainReader {
         if (nested || (!flow && this.keyEnd(inner) !== -1)) {
           // `- key: value` or `- - item`: a block that starts on this line, at the item's column.
           lines[this.at] = inner;
+          rows?.push(line.row);
           result.push(this.block(inner.indent));
           continue;
         }
       }
-      this.at++;
-      result.push(this.valueAfter(line.start + 1, line.end, indent, false));
+      const after = ++this.at;
+      const value = this.valueAfter(line.start + 1, line.end, indent, false);
+      // On the dash's line, or the block on the lines after it; an empty item is not placed.
+      rows?.push(this.at === after ? (value === null ? -1 : line.row) : lines[after]!.row);
+      result.push(value);
     }
+    this.place = place;
     return result;
   }
 
@@ -506,7 +588,7 @@ class FlowReader {
     if (c === 0x22 || c === 0x27) {
       const close = indexIn(text, c, this.at + 1, this.stop);
       if (close === -1) giveUp();
-      const body = text.slice(this.at + 1, close);
+      const body = detached(text, this.at + 1, close);
       if (c === 0x22 ? body.includes("\\") : text.charCodeAt(close + 1) === 0x27) giveUp();
       this.at = close + 1;
       return body;
@@ -526,6 +608,6 @@ class FlowReader {
     let end = this.at;
     while (end > start && text.charCodeAt(end - 1) === 0x20) end--;
     if (end === start) giveUp(); // an empty entry
-    return resolvePlain(text.slice(start, end));
+    return resolvePlain(detached(text, start, end));
   }
 }
