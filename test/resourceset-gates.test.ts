@@ -105,7 +105,7 @@ describe("ResourceSet gates with the simulated Flux Operator", () => {
     expect(findSamples(samples, "releasegate_release_blocked", { kind: "ResourceSet" })).toEqual([]);
     expect(findSamples(samples, "releasegate_reconcile_requests_total", { kind: "ResourceSet", result: "requested" })[0]?.value).toBe(1);
     const opened = await eventually(async () => (await flux.eventsFor("platform")).find((e) => e.reason === "GateOpened"), { what: "GateOpened" });
-    expect(opened).toMatchObject({ type: "Normal", note: "gate open: dependency default/redis is Ready" });
+    expect(opened).toMatchObject({ type: "Normal", note: "gate open: dependency HelmRelease default/redis is Ready" });
   });
 
   it("opens a ResourceSet with ready: true on a Deployment when the Deployment becomes available (watch of a kind outside Flux)", async () => {

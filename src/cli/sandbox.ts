@@ -21,6 +21,7 @@ import { readCrdDocuments } from "../sandbox/crd-files.js";
 import { EarlyReconcileReport } from "../sandbox/early-reconcile-report.js";
 import { startSandbox } from "../sandbox/sandbox.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
+import type { AuthorizationMode } from "../sandbox/rbac-authorizer.js";
 import { SimulatedFlux } from "../sandbox/simulated-flux.js";
 import type { ReconcileEvent } from "../sandbox/simulated-flux.js";
 import { parseCommandLine, UsageError } from "./args.js";
@@ -93,8 +94,14 @@ export interface SandboxEnvironmentOptions {
   onReconcile?: (event: ReconcileEvent) => void;
   kubeconfigOut?: string;
   logger?: Logger;
-  /** Settings of serve to change (tests: short leases, ...). */
+  /** Settings of serve to change (tests: short leases, ...). The webhook configuration is registered under its webhookConfigName. */
   serve?: Partial<ServeOptions>;
+  /** "RBAC": the API authorizes as kube-apiserver's RBAC does (tests of the chart's grants); default AlwaysAllow. */
+  authorization?: AuthorizationMode;
+  /** The user serve talks to the API as (a ServiceAccount's `system:serviceaccount:NS:NAME`); default the admin. */
+  serveUser?: string;
+  /** How soon serve tries again a kind outside Flux it could not watch (tests; serve's default 30 s). */
+  externalRetryMs?: number;
 }
 
 export interface SandboxEnvironment {
@@ -144,7 +151,7 @@ export async function freePort(): Promise<number> {
  * CREATE and UPDATE (failurePolicy Fail: a dependency check is never skipped), one for DELETE
  * (failurePolicy Ignore: an outage of releasegate never blocks a deletion or a Flux prune).
  */
-export function sandboxWebhookConfiguration(target: number | { url: string; caBundle?: string }): V1ValidatingWebhookConfiguration {
+export function sandboxWebhookConfiguration(target: number | { url: string; caBundle?: string }, name = SANDBOX_WEBHOOK_CONFIG): V1ValidatingWebhookConfiguration {
   const clientConfig = typeof target === "number" ? { url: `https://127.0.0.1:${target}/validate` } : { url: target.url, ...(target.caBundle ? { caBundle: target.caBundle } : {}) };
   // The rules and the two webhooks come from the resource table, as the chart's are tested to
   // (docs/architecture.md, "Resources").
@@ -177,7 +184,7 @@ export function sandboxWebhookConfiguration(target: number | { url: string; caBu
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingWebhookConfiguration",
-    metadata: { name: SANDBOX_WEBHOOK_CONFIG, labels: { "app.kubernetes.io/name": "releasegate" } },
+    metadata: { name, labels: { "app.kubernetes.io/name": "releasegate" } },
     webhooks: [
       {
         name: WEBHOOKS.dependencies.name,
@@ -191,11 +198,11 @@ export function sandboxWebhookConfiguration(target: number | { url: string; caBu
   };
 }
 
-async function waitForCaBundle(kc: KubeConfig, timeoutMs: number): Promise<void> {
+async function waitForCaBundle(kc: KubeConfig, name: string, timeoutMs: number): Promise<void> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const config = await api.readValidatingWebhookConfiguration({ name: SANDBOX_WEBHOOK_CONFIG });
+    const config = await api.readValidatingWebhookConfiguration({ name });
     if ((config.webhooks ?? []).every((w) => (w.clientConfig.caBundle ?? "") !== "")) return;
     if (Date.now() > deadline) throw new Error("serve did not inject the webhook's caBundle in time");
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -237,6 +244,7 @@ async function startApi(options: SandboxEnvironmentOptions, cleanup: Cleanup): P
     seed,
     port: options.apiPort ?? 0,
     ...(options.crds ? { crds: options.crds } : {}),
+    ...(options.authorization ? { authorization: options.authorization } : {}),
     ...(options.fluxCrdCrossKind === true ? { fluxCrdCrossKind: true } : {}),
   });
   cleanup.add(() => sandbox.close());
@@ -274,17 +282,24 @@ export async function startSandboxEnvironment(options: SandboxEnvironmentOptions
     const { sandbox, kubeconfigPath } = await startApi(options, cleanup);
     const kc = sandbox.kubeConfig();
     const webhookPort = options.webhookPort === undefined || options.webhookPort === 0 ? await freePort() : options.webhookPort;
-    await kc.makeApiClient(AdmissionregistrationV1Api).createValidatingWebhookConfiguration({ body: sandboxWebhookConfiguration(webhookPort) });
+    const webhookConfigName = options.serve?.webhookConfigName ?? SANDBOX_WEBHOOK_CONFIG;
+    await kc.makeApiClient(AdmissionregistrationV1Api).createValidatingWebhookConfiguration({ body: sandboxWebhookConfiguration(webhookPort, webhookConfigName) });
 
     const replicas: RunningServe[] = [];
-    const serveOverrides = { kubeConfig: kc, logger: log, peers: new StaticPeerSource([]), cacheBackoff: { initialMs: 100, maxMs: 2000 } };
+    const serveOverrides = {
+      kubeConfig: options.serveUser === undefined ? kc : sandbox.kubeConfig(options.serveUser),
+      logger: log,
+      peers: new StaticPeerSource([]),
+      cacheBackoff: { initialMs: 100, maxMs: 2000 },
+      ...(options.externalRetryMs !== undefined ? { externalRetryMs: options.externalRetryMs } : {}),
+    };
     const serve = await startServe(serveOptionsFor(webhookPort, options.metricsPort ?? 0, options.serve ?? {}), serveOverrides);
     replicas.push(serve);
     cleanup.add(async () => {
       for (const replica of replicas) await replica.shutdown();
     });
     await serve.ready;
-    await waitForCaBundle(kc, 30_000);
+    await waitForCaBundle(kc, webhookConfigName, 30_000);
     const flux = await startFlux(sandbox, options, log, cleanup);
 
     return {

@@ -98,6 +98,8 @@ export interface ServeOverrides {
   cacheBackoff?: { initialMs?: number; maxMs?: number };
   /** How long a watch of a kind outside Flux outlives its last dependent (tests). */
   externalLingerMs?: number;
+  /** How soon a kind outside Flux that could not be watched is tried again (default 30 s; tests). */
+  externalRetryMs?: number;
 }
 
 export interface RunningServe {
@@ -267,6 +269,7 @@ async function buildWatchPipe({ kc, options, overrides, metrics, log }: ServeCon
     logger: cacheLog,
     pageSize: LIST_PAGE_SIZE,
     ...(overrides.externalLingerMs !== undefined ? { lingerMs: overrides.externalLingerMs } : {}),
+    ...(overrides.externalRetryMs !== undefined ? { retryMs: overrides.externalRetryMs } : {}),
     ...backoff,
   });
   const shared = new FluxGraph(externals, demand.fields);

@@ -32,7 +32,8 @@ Shows why an object's gate is blocked: the chain from it to its root cause, one 
 its state and message. KIND is HelmRelease (hr), Kustomization (ks) or ResourceSet (rset), in any
 case.
 
-Reads the live cluster of the kubeconfig, or the manifests under PATH (files, folders or -) when
+Reads the live cluster of the kubeconfig (with the objects of other kinds ResourceSets depend on, as
+far as the kubeconfig may read them), or the manifests under PATH (files, folders or -) when
 given, cluster by cluster as 'releasegate check' reads them. Files carry no status: from them, only a
 cycle or a missing dependency blocks an object, and otherwise its chain of dependencies is shown.
 

@@ -41,7 +41,8 @@ interface NamespaceWatchOptions {
 }
 
 type NamespaceSlot =
-  | { phase: "probing"; generation: number }
+  /** `why`: a retry's previous failure, said until the probe answers (the gate does not flap to "cannot judge yet"). */
+  | { phase: "probing"; generation: number; why?: string }
   | { phase: "failed"; why: string; retry: NodeJS.Timeout }
   | { phase: "watching"; cache: ObjectCache<ExternalObject, string>; unsubscribe: () => void };
 
@@ -73,6 +74,7 @@ export class NamespaceWatches {
       return { known: false, why: beyond ? externalNamespaceLimitMessage(this.options.kind, this.options.type.resource, namespace, this.options.maxNamespaces) : externalNotSyncedMessage(this.options.kind) };
     }
     if (slot.phase === "failed") return { known: false, why: slot.why };
+    if (slot.phase === "probing" && slot.why !== undefined) return { known: false, why: slot.why };
     if (slot.phase === "probing" || !slot.cache.isSynced()) return { known: false, why: externalNotSyncedMessage(this.options.kind) };
     return { known: true, object: slot.cache.get(objectKey(namespace, name)) };
   }
@@ -134,9 +136,9 @@ export class NamespaceWatches {
     this.lingering.delete(namespace);
   }
 
-  private begin(namespace: string): void {
+  private begin(namespace: string, previousWhy?: string): void {
     const generation = ++this.probes;
-    this.slots.set(namespace, { phase: "probing", generation });
+    this.slots.set(namespace, { phase: "probing", generation, ...(previousWhy !== undefined ? { why: previousWhy } : {}) });
     const { probe, type, kind } = this.options;
     void probe(type, namespace).then(
       (why) => this.probed(namespace, generation, why),
@@ -190,7 +192,7 @@ export class NamespaceWatches {
     if (slot?.phase !== "failed" || this.stopped) return;
     this.slots.delete(namespace);
     if (this.namedSet.has(namespace)) {
-      this.begin(namespace);
+      this.begin(namespace, slot.why);
       return;
     }
     this.fill();

@@ -5,7 +5,7 @@
 import type { ExternalObject, ExternalObjects, ExternalState } from "../graph/external-objects.js";
 import { isGraphKind } from "../graph/external-objects.js";
 import type { Keep } from "../graph/field-paths.js";
-import { externalForbiddenMessage, externalUnservedMessage, externalWatchFailedMessage } from "../graph/messages.js";
+import { externalForbiddenMessage, externalNamespaceForbiddenMessage, externalUnservedMessage, externalWatchFailedMessage } from "../graph/messages.js";
 import { entryKind, entryNamespace, nodeKey } from "../graph/refs.js";
 import type { FluxObject, NodeKey } from "../graph/types.js";
 import type { KubeSource } from "../kube/connect.js";
@@ -65,7 +65,13 @@ export async function readExternalObjects(kc: KubeSource, objects: readonly Flux
       } catch (error) {
         const code = statusCodeOf(error);
         if (code === 404) states.set(node, { known: true, object: undefined });
-        else if (code === 403) states.set(node, { known: false, why: externalForbiddenMessage(dep.kind, type.group === "" ? type.resource : `${type.resource}.${type.group}`) });
+        else if (code === 403) {
+          // As serve's watches say it: a namespaced kind unreadable cluster-wide is read namespace by
+          // namespace (external-namespaces.ts), so what is missing is the read in this namespace.
+          const resource = type.group === "" ? type.resource : `${type.resource}.${type.group}`;
+          const why = type.namespaced && dep.namespace !== "" ? externalNamespaceForbiddenMessage(dep.kind, resource, dep.namespace) : externalForbiddenMessage(dep.kind, resource);
+          states.set(node, { known: false, why });
+        }
         else states.set(node, { known: false, why: externalWatchFailedMessage(dep.kind, describeError(error)) });
       }
       return undefined;

@@ -85,7 +85,8 @@ interface ExternalWatchOptions {
 }
 
 type Slot =
-  | { phase: "resolving"; apiVersion: string }
+  /** `why`: a retry's previous failure, said until the resolution answers (the gate does not flap to "cannot judge yet"). */
+  | { phase: "resolving"; apiVersion: string; why?: string }
   | { phase: "failed"; apiVersion: string; why: string; retry: NodeJS.Timeout }
   | { phase: "watching"; apiVersion: string; cache: ObjectCache<ExternalObject, string>; unsubscribe: () => void }
   | { phase: "namespaced"; apiVersion: string; watches: NamespaceWatches };
@@ -144,7 +145,7 @@ export class ExternalWatches implements ExternalObjects {
     const slot = this.slots.get(kind);
     // No slot: beyond the limit, or named a moment ago and about to be resolved (setDemand follows every graph change).
     if (slot === undefined) return { known: false, why: this.slots.size >= this.maxKinds ? externalLimitMessage(kind, this.maxKinds) : externalNotSyncedMessage(kind) };
-    if (slot.phase === "resolving") return { known: false, why: externalNotSyncedMessage(kind) };
+    if (slot.phase === "resolving") return { known: false, why: slot.why ?? externalNotSyncedMessage(kind) };
     if (slot.phase === "failed") return { known: false, why: slot.why };
     if (slot.phase === "namespaced") return slot.watches.stateOf(namespace, name);
     if (!slot.cache.isSynced()) return { known: false, why: externalNotSyncedMessage(kind) };
@@ -217,8 +218,8 @@ export class ExternalWatches implements ExternalObjects {
     this.lingering.delete(kind);
   }
 
-  private begin(kind: string, apiVersion: string): void {
-    this.slots.set(kind, { phase: "resolving", apiVersion });
+  private begin(kind: string, apiVersion: string, previousWhy?: string): void {
+    this.slots.set(kind, { phase: "resolving", apiVersion, ...(previousWhy !== undefined ? { why: previousWhy } : {}) });
     void this.resolve(kind, apiVersion).then(
       (resolved) => this.resolved(kind, apiVersion, resolved),
       (error: unknown) => this.resolved(kind, apiVersion, { why: externalWatchFailedMessage(kind, describeError(error)) }),
@@ -292,7 +293,7 @@ export class ExternalWatches implements ExternalObjects {
     if (slot?.phase !== "failed" || this.stopped) return;
     this.slots.delete(kind);
     const versions = this.demand.get(kind);
-    if (versions !== undefined) this.begin(kind, preferredVersion(versions));
+    if (versions !== undefined) this.begin(kind, preferredVersion(versions), slot.why);
   }
 
   /** The kind is no longer named: stop watching it, and give its slot to a kind waiting beyond the limit. */

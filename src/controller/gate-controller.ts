@@ -28,6 +28,7 @@ import { fluxObjectEventSpec } from "../cluster/events.js";
 import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import type { ReconcileRequester } from "../cluster/reconcile-request.js";
 import { resolveDependencies } from "../graph/refs.js";
+import { dependencyNames } from "../graph/messages.js";
 import type { FluxKind, FluxObject, GateState, ObjectKey } from "../graph/types.js";
 import type { ReleasegateMetrics } from "../metrics/metrics.js";
 import { silentLogger } from "../runtime/logger.js";
@@ -352,6 +353,7 @@ function nameOf(key: ObjectKey): { namespace: string; name: string } {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-function uniqueDependencyKeys(object: FluxObject): ObjectKey[] {
-  return [...new Set(resolveDependencies(object).map((d) => d.key))];
+/** The object's dependencies as its GateOpened Event names them. */
+function uniqueDependencyKeys(object: FluxObject): string[] {
+  return dependencyNames(object.kind, resolveDependencies(object).map((d) => d.node));
 }

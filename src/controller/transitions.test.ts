@@ -51,6 +51,22 @@ describe("decideTransition", () => {
     expect(decideTransition({ before: installing, after: failed, object: waiting() }).event?.reason).toBe("DependencyBlocked");
   });
 
+  it("records a new Event when releasegate comes to see a dependency it could not judge, or stops seeing it", () => {
+    const listing: GateState = { ...failed, reason: "NotReady", rootCause: "ConfigMap/gates/switch", rootCauseMessage: "cannot judge yet: the watch on ConfigMap objects has not listed them yet" };
+    const judged: GateState = { ...listing, rootCauseMessage: "not ready according to readyExpr" };
+    expect(decideTransition({ before: listing, after: judged, object: waiting() }).event?.note).toBe("blocked by ConfigMap gates/switch: not ready according to readyExpr");
+    const forbidden: GateState = { ...listing, rootCauseMessage: "cannot judge: releasegate may not list configmaps (RBAC get, list and watch on configmaps are missing): set the chart value externalKinds.rules (add configmaps)" };
+    expect(decideTransition({ before: judged, after: forbidden, object: waiting() }).event?.note).toContain("may not list configmaps");
+    expect(decideTransition({ before: forbidden, after: forbidden, object: waiting() }).event).toBeUndefined();
+  });
+
+  it("records no Event while releasegate's cache is still listing a kind; the opening after it is recorded and asks for the reconcile", () => {
+    const listing: GateState = { ...failed, reason: "NotReady", rootCause: "ConfigMap/gates/switch", rootCauseMessage: "cannot judge yet: the watch on ConfigMap objects has not listed them yet" };
+    expect(decideTransition({ before: undefined, after: listing, object: waiting() }).event).toBeUndefined();
+    const opened = decideTransition({ before: listing, after: open, object: waiting(), dependencies: ["ConfigMap gates/switch"] });
+    expect(opened).toMatchObject({ event: { reason: "GateOpened", note: "gate open: dependency ConfigMap gates/switch is Ready" }, opened: true, requestReconcile: true });
+  });
+
   it("requests a reconcile when a waiting object's gate opens", () => {
     const actions = decideTransition({ before: failed, after: open, object: waiting(), dependencies: ["default/redis"] });
     expect(actions).toMatchObject({ opened: true, requestReconcile: true, skippedSuspended: false });

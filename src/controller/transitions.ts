@@ -10,8 +10,8 @@
 import { RECONCILE_REQUESTED_AT } from "../flux/annotations.js";
 import { DEPENDENCY_NOT_READY_REASON, READY_CONDITION } from "../flux/conditions.js";
 import { sameGate } from "../graph/gate-rules.js";
-import { blockedMessage, gateOpenedMessage } from "../graph/messages.js";
-import type { BlockedGate, FluxObject, GateState, ObjectKey } from "../graph/types.js";
+import { blockedMessage, gateOpenedMessage, isReleasegateBlindMessage, isReleasegateCatchingUpMessage } from "../graph/messages.js";
+import type { BlockedGate, FluxObject, GateState } from "../graph/types.js";
 
 /** The reasons of the Events releasegate records (events.k8s.io/v1 `reason`). */
 type GateEventReason = "DependencyBlocked" | "DependencyCycle" | "DependencyMissing" | "GateOpened";
@@ -31,8 +31,8 @@ interface TransitionInput {
   after: GateState | undefined;
   /** The object now (undefined when gone). */
   object: FluxObject | undefined;
-  /** The object's resolved dependency keys, for the GateOpened note. */
-  dependencies?: readonly ObjectKey[];
+  /** The object's dependencies as the GateOpened note names them (messages.ts, dependencyNames). */
+  dependencies?: readonly string[];
 }
 
 interface TransitionActions {
@@ -73,7 +73,7 @@ export function decideOpening(requestedAtThen: string | undefined, object: FluxO
 }
 
 /** The Event describing a gate state: one reason per blocked kind, GateOpened for open. */
-export function eventFor(state: GateState, dependencies?: readonly ObjectKey[], kind?: string): GateEvent {
+export function eventFor(state: GateState, dependencies?: readonly string[], kind?: string): GateEvent {
   if (state.state === "open") {
     return { type: "Normal", reason: "GateOpened", action: "CheckDependencies", note: gateOpenedMessage(dependencies) };
   }
@@ -100,11 +100,13 @@ function sameGateState(a: GateState | undefined, b: GateState | undefined): bool
 /**
  * A dependency that is still installing rewrites its Ready message as it goes ("Running 'install'
  * action...", "Helm install succeeded..."): the same wait with a new message is not worth an Event.
- * A new failure message is (it says what is wrong now).
+ * A new failure message is (it says what is wrong now), and so is any change to or from releasegate's
+ * own "cannot judge" (the watch has listed the kind: the Event must now say what the dependency says).
  */
 function progressOnly(before: GateState | undefined, after: BlockedGate): boolean {
   return (
     before?.state === "blocked" &&
+    !(before.rootCauseMessage !== after.rootCauseMessage && (isReleasegateBlindMessage(before.rootCauseMessage) || isReleasegateBlindMessage(after.rootCauseMessage))) &&
     (after.reason === "NotReady" || after.reason === "Suspended") &&
     before.reason === after.reason &&
     before.rootCause === after.rootCause &&
@@ -116,12 +118,20 @@ function progressOnly(before: GateState | undefined, after: BlockedGate): boolea
   );
 }
 
+/** The gate says only that releasegate's cache is still listing. */
+function catchingUp(state: BlockedGate): boolean {
+  return isReleasegateCatchingUpMessage(state.rootCauseMessage);
+}
+
 /** The actions for one change of gate state. */
 export function decideTransition(input: TransitionInput): TransitionActions {
   const { before, after, object } = input;
   const none: TransitionActions = { event: undefined, opened: false, requestReconcile: false, skippedSuspended: false };
   if (after === undefined || object === undefined || sameGateState(before, after)) return none;
-  if (after.state === "blocked") return progressOnly(before, after) ? none : { ...none, event: eventFor(after, undefined, object.kind) };
+  // While releasegate's own cache is still listing a kind (at start, or a kind named for the first time)
+  // the gate says so, but that is no news about the dependency: no Event. The opening after it still
+  // gets its GateOpened (an earlier DependencyBlocked may be the last Event the object has).
+  if (after.state === "blocked") return progressOnly(before, after) || catchingUp(after) ? none : { ...none, event: eventFor(after, undefined, object.kind) };
   // Open. An object first seen open has nothing to report; one that was blocked has.
   if (before?.state !== "blocked") return none;
   const waits = waitsOnDependencies(object) && object.deleting !== true;

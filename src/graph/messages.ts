@@ -254,6 +254,23 @@ export function externalWatchFailedMessage(kind: string, error: string): string 
   return `cannot judge: watching ${kind} objects fails: ${error} (releasegate needs get, list and watch on them: chart value externalKinds.enabled grants it)`;
 }
 
+/**
+ * Whether a root cause message is releasegate's account of what it cannot see (a kind it does not or may
+ * not watch, a watch still listing, fields being read again), not the dependency's own status: a change
+ * of it is news, not a dependency's progress.
+ */
+export function isReleasegateBlindMessage(message: string): boolean {
+  return message.startsWith("cannot judge") || message === FIELDS_PENDING_MESSAGE;
+}
+
+/**
+ * Whether a root cause message says only that releasegate's own cache is still listing (a watch's first
+ * list, fields being read again): a moment's state, not news about the dependency.
+ */
+export function isReleasegateCatchingUpMessage(message: string): boolean {
+  return message.startsWith("cannot judge yet:") || message === FIELDS_PENDING_MESSAGE;
+}
+
 /** A readyExpr reads fields of the dependency that releasegate's cache is reading again (moments). */
 export const FIELDS_PENDING_MESSAGE = "releasegate is reading the fields its readyExpr needs";
 
@@ -301,7 +318,15 @@ export function blockedMessage(state: GateState, kind?: string, path?: BoundedPa
   }
 }
 
-export function gateOpenedMessage(dependencies?: readonly ObjectKey[]): string {
+/**
+ * An object's dependencies as the GateOpened note names them: `ns/name` for its own kind, with the kind
+ * for any other ("ConfigMap gates/switch", "CustomResourceDefinition x"), as blockedMessage names them.
+ */
+export function dependencyNames(kind: string, nodes: readonly NodeKey[]): string[] {
+  return [...new Set(nodes.map((node) => (kindOfNode(node) === kind || kindOfNode(node) === "" ? objectKeyOf(node) : withKind(node))))];
+}
+
+export function gateOpenedMessage(dependencies?: readonly string[]): string {
   if (dependencies === undefined || dependencies.length === 0) return "gate open: every dependency is Ready";
   if (dependencies.length === 1) return `gate open: dependency ${dependencies[0]} is Ready`;
   return `gate open: all ${dependencies.length} dependencies are Ready`;

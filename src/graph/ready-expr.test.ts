@@ -95,7 +95,7 @@ describe("readyExpr over the dependency object (the Flux Operator)", () => {
     expect(compiled.evaluate({ ...configMap, fields: { data: { gate: "closed" } } })).toEqual({ ready: false });
     expect(compiled.evaluate({ ...configMap, fields: undefined })).toEqual({
       ready: false,
-      error: "failed to evaluate the CEL expression 'data.gate == 'open'': no such attribute(s)",
+      error: "failed to evaluate the CEL expression 'data.gate == 'open'': no such attribute(s): data.gate",
     });
   });
 
@@ -104,7 +104,34 @@ describe("readyExpr over the dependency object (the Flux Operator)", () => {
     if (!compiled.ok) throw new Error(compiled.error);
     const secret = { apiVersion: "v1", kind: "Secret", namespace: "vault", name: "t", fields: { data: { token: "eA==" } } };
     expect(compiled.evaluate(secret)).toEqual({ ready: true });
-    expect(compiled.evaluate(secret, { hideSecretData: true }).ready).toBe(false);
+    // cel-go (the operator's evaluator) fails a has() through a variable the object lacks, where a CEL
+    // library may answer false: the operator says "Retrying dependency check: failed to evaluate ...".
+    expect(compiled.evaluate(secret, { hideSecretData: true })).toEqual({
+      ready: false,
+      error: "failed to evaluate the CEL expression 'has(data.token)': no such attribute(s): data.token",
+    });
+  });
+
+  it("names an unresolved attribute as cel-go does: the variable and the constant field names after it", () => {
+    // cel-go interpreter/attributes.go (maybeAttribute: the longest qualified name is tried first) and its
+    // interpreter_test.go: `pkg.mylistundef[0]` unchecked fails "no such attribute(s): ..., pkg.mylistundef".
+    const cases: Array<[string, string]> = [
+      ["status.conditions[0].type == 'Ready'", "status.conditions"],
+      ["data['a'].b == 'x'", "data.a.b"],
+      ["has(spec.replicas)", "spec.replicas"],
+    ];
+    for (const [expr, name] of cases) {
+      const compiled = compileObjectReadyExpr(expr);
+      if (!compiled.ok) throw new Error(compiled.error);
+      expect(compiled.evaluate({ apiVersion: "v1", kind: "ConfigMap", namespace: "a", name: "b" })).toEqual({ ready: false, error: `failed to evaluate the CEL expression '${expr}': no such attribute(s): ${name}` });
+    }
+    // An error absorbed by || (cel-go's evalOr), and a comprehension's own variable never counts.
+    const absorbed = compileObjectReadyExpr("has(data.token) || true");
+    if (!absorbed.ok) throw new Error(absorbed.error);
+    expect(absorbed.evaluate({ apiVersion: "v1", kind: "ConfigMap", namespace: "a", name: "b" })).toEqual({ ready: true });
+    const bound = compileObjectReadyExpr("metadata.name.split('-').exists(part, part == 'b')");
+    if (!bound.ok) throw new Error(bound.error);
+    expect(bound.evaluate({ apiVersion: "v1", kind: "ConfigMap", namespace: "a", name: "b" })).toEqual({ ready: true });
   });
 
   it("a non-bool result is an evaluation error", () => {

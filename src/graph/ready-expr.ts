@@ -154,6 +154,22 @@ function compileOnObject(expr: string): CompiledObjectReadyExpr {
   } catch (err) {
     return { ok: false, error: parseFailure(expr, err instanceof Error ? err.message : String(err)) };
   }
+  const attributes = freeAttributes(parsed.expr);
+  // Programs for objects lacking some field a has() tests at its root, by the missing fields (few: planned once each).
+  const variants = new Map<string, (bindings: Record<string, CelInput>) => unknown>();
+  const programFor = (bindings: Record<string, CelInput>): ((bindings: Record<string, CelInput>) => unknown) => {
+    const missing = [...attributes.testedRoots].filter((root) => !(root in bindings)).sort();
+    if (missing.length === 0) return program;
+    const key = missing.join("\u0000");
+    let variant = variants.get(key);
+    if (variant === undefined) {
+      const reparsed = parse(expr);
+      strictPresence(reparsed.expr, new Set(missing));
+      variant = plan(objectEnv, reparsed);
+      if (variants.size < 16) variants.set(key, variant);
+    }
+    return variant;
+  };
   return {
     ok: true,
     fields: fieldsRead(parsed.expr, undefined).get(""),
@@ -164,8 +180,12 @@ function compileOnObject(expr: string): CompiledObjectReadyExpr {
           bindings = { ...bindings };
           delete bindings.data;
         }
-        const result = program(bindings);
-        if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
+        const result = programFor(bindings)(bindings);
+        if (isCelError(result)) {
+          // cel-go names the attribute it could not resolve: the variable and the field names after it.
+          const name = result.message === "unresolved attribute" && result.exprId !== undefined ? attributes.names.get(result.exprId) : undefined;
+          return { ready: false, error: evalFailure(expr, name === undefined ? result.message : `no such attribute(s): ${name}`) };
+        }
         if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
         return result ? READY : NOT_READY;
       } catch (err) {
@@ -173,6 +193,75 @@ function compileOnObject(expr: string): CompiledObjectReadyExpr {
       }
     },
   };
+}
+
+/**
+ * The attributes an expression over an object reads from its free variables (the object's top-level
+ * fields): for each node of such an attribute, the name cel-go gives it when it cannot be resolved (the
+ * variable and the constant field names after it: `data.gate`; interpreter/attributes.go, maybeAttribute),
+ * and the variables a has() tests through (`has(data.token)` tests through `data`).
+ */
+function freeAttributes(root: Expr): { names: Map<bigint, string>; testedRoots: Set<string> } {
+  const names = new Map<bigint, string>();
+  const testedRoots = new Set<string>();
+  const stack: [Expr, ReadonlySet<string>][] = [[root, new Set()]];
+  while (stack.length > 0) {
+    const [expr, scope] = stack.pop()!;
+    const chain = attributeChain(expr, scope);
+    if (chain !== undefined) {
+      for (const id of chain.ids) if (!names.has(id)) names.set(id, chain.name);
+      if (expr.exprKind.case === "selectExpr" && expr.exprKind.value.testOnly) testedRoots.add(chain.root);
+    }
+    for (const child of children(expr, scope)) stack.push(child);
+  }
+  return { names, testedRoots };
+}
+
+/** A chain of selections (and constant string indexes) down to a free identifier: its node ids, root and cel-go name. */
+function attributeChain(expr: Expr, scope: ReadonlySet<string>): { ids: bigint[]; root: string; name: string } | undefined {
+  const ids: bigint[] = [];
+  const fields: (string | undefined)[] = [];
+  let at: Expr | undefined = expr;
+  for (;;) {
+    if (at === undefined) return undefined;
+    const kind: Expr["exprKind"] = at.exprKind;
+    ids.push(at.id);
+    if (kind.case === "identExpr") {
+      if (scope.has(kind.value.name)) return undefined;
+      // The name runs to the first qualifier that is not a constant string.
+      const constant = fields.reverse();
+      const end = constant.indexOf(undefined);
+      return { ids, root: kind.value.name, name: [kind.value.name, ...(end < 0 ? constant : constant.slice(0, end))].join(".") };
+    }
+    if (kind.case === "selectExpr") {
+      fields.push(kind.value.field);
+      at = kind.value.operand;
+    } else if (kind.case === "callExpr" && kind.value.function === "_[_]" && kind.value.args.length === 2) {
+      const index = kind.value.args[1]!.exprKind;
+      fields.push(index.case === "constExpr" && index.value.constantKind.case === "stringValue" ? index.value.constantKind.value : undefined);
+      at = kind.value.args[0];
+    } else {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * cel-go resolves a has() through a variable the activation lacks as an error ("no such attribute(s)"),
+ * where @bufbuild/cel answers false: the has() tests through `missing` become plain selections, which fail
+ * the same way (and are absorbed by && and || as cel-go absorbs errors).
+ */
+function strictPresence(root: Expr, missing: ReadonlySet<string>): void {
+  const stack: [Expr, ReadonlySet<string>][] = [[root, new Set()]];
+  while (stack.length > 0) {
+    const [expr, scope] = stack.pop()!;
+    const kind = expr.exprKind;
+    if (kind.case === "selectExpr" && kind.value.testOnly) {
+      const chain = attributeChain(expr, scope);
+      if (chain !== undefined && missing.has(chain.root)) kind.value.testOnly = false;
+    }
+    for (const child of children(expr, scope)) stack.push(child);
+  }
 }
 
 /**

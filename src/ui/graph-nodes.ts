@@ -6,15 +6,16 @@
 import { GateTracker, healthOf } from "../graph/gates.js";
 import { boundedPath, shownNodes } from "../graph/gate-path.js";
 import type { GateLookup } from "../graph/gate-path.js";
-import { blockedMessage, gateOpenedMessage, missingMessage } from "../graph/messages.js";
+import { blockedMessage, dependencyNames, gateOpenedMessage, missingMessage } from "../graph/messages.js";
 import { kindOfNode, resolveDependencies, splitKey, splitNodeKey } from "../graph/refs.js";
 import type { FluxKind, FluxObject, GateState, NodeKey, ObjectKey } from "../graph/types.js";
 import type { ExternalObjects } from "../graph/external-objects.js";
 import { nodeId } from "./graph-snapshot.js";
 import type { GraphNode, GraphSnapshot, NodeId, NodeSummary } from "./graph-snapshot.js";
 
-function uniqueDependencyKeys(object: FluxObject): ObjectKey[] {
-  return [...new Set(resolveDependencies(object).map((d) => d.key))];
+/** The object's dependencies as the GateOpened note names them (another kind's with its kind). */
+function uniqueDependencyKeys(object: FluxObject): string[] {
+  return dependencyNames(object.kind, resolveDependencies(object).map((d) => d.node));
 }
 
 /** What the graph holds of a node: its key and its dependencies' keys (resolved once, when the object came). */
@@ -88,7 +89,7 @@ export function graphNodeOf(kind: FluxKind, object: FluxObject, gate: GateState,
  * person needs there is what failed, in Flux's words (its Ready condition), the root cause of whatever
  * waits on it.
  */
-function openMessage(object: FluxObject, dependencies: readonly ObjectKey[]): string {
+function openMessage(object: FluxObject, dependencies: readonly string[]): string {
   const opened = gateOpenedMessage(dependencies);
   if (healthOf(object) !== "failed") return opened;
   const ready = object.status?.conditions?.find((c) => c.type === "Ready" && c.status === "False");
@@ -110,7 +111,10 @@ function idOf(kind: FluxKind, key: ObjectKey): NodeId {
   return nodeId(kind, namespace, name);
 }
 
-/** Every object of every kind with its gate, plus a ghost for each missing dependency. */
+/**
+ * Every object of every kind with its gate, plus a ghost for each missing dependency; `externals`: what is
+ * known of the objects of other kinds ResourceSets depend on (`why` reads them from the cluster).
+ */
 export function snapshotOfObjects(objects: Iterable<FluxObject>, source: GraphSnapshot["source"], externals?: ExternalObjects): GraphSnapshot {
   const byKind = new Map<FluxKind, FluxObject[]>();
   for (const object of objects) {

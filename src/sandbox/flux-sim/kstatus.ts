@@ -4,7 +4,9 @@
 // Stalled=True mean InProgress and Failed; a Flux-style Ready=False means InProgress; otherwise Current.
 // Of the per-kind rules of kstatus only the Deployment's is imitated (the one workload the sandbox
 // serves): its rollout must be complete, every desired replica updated, ready and available, and the
-// Available condition True; a Progressing condition with reason ProgressDeadlineExceeded is Failed.
+// Available condition True; a Progressing condition with reason ProgressDeadlineExceeded is Failed. And
+// the CustomResourceDefinition's (a ResourceSet's commonest dependency): Current once Established=True,
+// Failed when NamesAccepted=False or Established=False for any reason but Installing, else InProgress.
 import { condition, numberField, stringField } from "./unstructured.js";
 
 type KStatus = "InProgress" | "Failed" | "Current";
@@ -16,6 +18,7 @@ export function computeStatus(obj: unknown): KStatus {
   if (condition(obj, "Stalled")?.status === "True") return "Failed";
   if (condition(obj, "Reconciling")?.status === "True") return "InProgress";
   if (stringField(obj, "apiVersion") === "apps/v1" && stringField(obj, "kind") === "Deployment") return deploymentStatus(obj);
+  if (stringField(obj, "apiVersion")?.startsWith("apiextensions.k8s.io/") === true && stringField(obj, "kind") === "CustomResourceDefinition") return crdStatus(obj);
   if (condition(obj, "Ready")?.status === "False") return "InProgress";
   return "Current";
 }
@@ -26,4 +29,12 @@ function deploymentStatus(obj: unknown): KStatus {
   const counts = ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"].map((name) => numberField(obj, "status", name) ?? 0);
   if (counts.some((n) => n !== desired)) return "InProgress";
   return condition(obj, "Available")?.status === "True" ? "Current" : "InProgress";
+}
+
+function crdStatus(obj: unknown): KStatus {
+  if (condition(obj, "NamesAccepted")?.status === "False") return "Failed";
+  const established = condition(obj, "Established");
+  if (established?.status === "True") return "Current";
+  if (established?.status === "False" && established.reason !== "Installing") return "Failed";
+  return "InProgress";
 }

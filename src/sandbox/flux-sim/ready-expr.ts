@@ -38,8 +38,13 @@ function inCelGoWords(message: string): string {
   return message.startsWith("field not found: ") ? `no such key: ${message.slice("field not found: ".length)}` : message;
 }
 
-function asResult(expression: string, value: unknown): ReadyExprResult {
-  if (isCelError(value)) return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${inCelGoWords(value.message)}` };
+function asResult(expression: string, value: unknown, attributeName?: (id: bigint) => string | undefined): ReadyExprResult {
+  if (isCelError(value)) {
+    // cel-go says which attribute it could not resolve (interpreter/attributes.go, missingAttribute).
+    const name = value.message === "unresolved attribute" && value.exprId !== undefined ? attributeName?.(value.exprId) : undefined;
+    const why = name === undefined ? inCelGoWords(value.message) : `no such attribute(s): ${name}`;
+    return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${why}` };
+  }
   if (typeof value !== "boolean") return { ok: false, evalError: `failed to evaluate CEL expression as boolean: '${expression}'` };
   return { ok: true, ready: value };
 }
@@ -123,14 +128,95 @@ export function compileError(expression: string): string | undefined {
   return typeof parsed === "string" ? parsed : undefined;
 }
 
+/**
+ * cel-go, the operator's evaluator, fails `has(x.y)` when the variable `x` is not in the activation ("no
+ * such attribute(s)"); @bufbuild/cel answers false. Such a has() is turned into the plain selection
+ * `x.y`, which fails in both libraries (names bound by a comprehension are left alone).
+ */
+function presenceThroughMissing(node: Node, present: ReadonlySet<string>, bound: ReadonlySet<string>): void {
+  const k = node.exprKind;
+  if (k.case === "selectExpr") {
+    if (k.value.testOnly) {
+      let root: Node | undefined = k.value.operand;
+      while (root?.exprKind.case === "selectExpr") root = root.exprKind.value.operand;
+      if (root?.exprKind.case === "identExpr" && !present.has(root.exprKind.value.name) && !bound.has(root.exprKind.value.name)) k.value.testOnly = false;
+    }
+    if (k.value.operand) presenceThroughMissing(k.value.operand, present, bound);
+  } else if (k.case === "callExpr") {
+    for (const child of [k.value.target, ...k.value.args]) if (child) presenceThroughMissing(child, present, bound);
+  } else if (k.case === "listExpr") {
+    for (const e of k.value.elements) presenceThroughMissing(e, present, bound);
+  } else if (k.case === "comprehensionExpr") {
+    const c = k.value;
+    const inner = new Set([...bound, c.iterVar, c.accuVar]);
+    for (const [child, scope] of [[c.iterRange, bound], [c.accuInit, bound], [c.loopCondition, inner], [c.loopStep, inner], [c.result, inner]] as const) {
+      if (child) presenceThroughMissing(child, present, scope);
+    }
+  }
+}
+
+/**
+ * The name cel-go gives an attribute it cannot resolve, for the node `id`: the variable, then each field
+ * selected from it up to the first index that is not a constant string (`data.gate`, `status.conditions`),
+ * the longest name its maybeAttribute tries first.
+ */
+function unresolvedName(root: Node, id: bigint): string | undefined {
+  // The selection chain down to a variable that holds `id`, the outermost first (a variable's attribute
+  // error may carry the id of the variable itself).
+  const chainName = (top: Node): string | undefined => {
+    const names: (string | undefined)[] = [];
+    let holds = false;
+    let at: Node | undefined = top;
+    while (at) {
+      holds ||= at.id === id;
+      const k: Node["exprKind"] = at.exprKind;
+      if (k.case === "identExpr") {
+        if (!holds) return undefined;
+        names.unshift(k.value.name);
+        const cut = names.indexOf(undefined);
+        return (cut < 0 ? names : names.slice(0, cut)).join(".");
+      }
+      if (k.case === "selectExpr") {
+        names.unshift(k.value.field);
+        at = k.value.operand;
+      } else if (k.case === "callExpr" && k.value.function === "_[_]") {
+        const index = k.value.args[1]?.exprKind;
+        names.unshift(index?.case === "constExpr" && index.value.constantKind.case === "stringValue" ? index.value.constantKind.value : undefined);
+        at = k.value.args[0];
+      } else {
+        return undefined;
+      }
+    }
+    return undefined;
+  };
+  const search = (node: Node): string | undefined => {
+    const found = chainName(node);
+    if (found !== undefined) return found;
+    const k = node.exprKind;
+    const kids: (Node | undefined)[] =
+      k.case === "selectExpr" ? [k.value.operand]
+      : k.case === "callExpr" ? [k.value.target, ...k.value.args]
+      : k.case === "listExpr" ? k.value.elements
+      : k.case === "comprehensionExpr" ? [k.value.iterRange, k.value.accuInit, k.value.loopCondition, k.value.loopStep, k.value.result]
+      : [];
+    for (const kid of kids) {
+      const name = kid ? search(kid) : undefined;
+      if (name !== undefined) return name;
+    }
+    return undefined;
+  };
+  return search(root);
+}
+
 /** Flux Operator: `readyExpr` over the dependency object, its top-level fields as variables. */
 export function evaluateOnObject(expression: string, object: Json): ReadyExprResult {
   const parsed = compile(expression);
   if (typeof parsed === "string") return { ok: false, compileError: parsed };
+  presenceThroughMissing(parsed.expr, new Set(Object.keys(object)), new Set());
   const variables = Object.fromEntries(Object.keys(object).map((k) => [k, CelScalar.DYN]));
   const bindings = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, toCel(v)]));
   try {
-    return asResult(expression, plan(celEnv({ variables, funcs: strings }), parsed)(bindings as never));
+    return asResult(expression, plan(celEnv({ variables, funcs: strings }), parsed)(bindings as never), (id) => unresolvedName(parsed.expr, id));
   } catch (err) {
     return { ok: false, evalError: `failed to evaluate the CEL expression '${expression}': ${err instanceof Error ? err.message : String(err)}` };
   }
