@@ -28169,6 +28169,21 @@ function compileOnObject(expr) {
   } catch (err) {
     return { ok: false, error: parseFailure(expr, err instanceof Error ? err.message : String(err)) };
   }
+  const attributes = freeAttributes(parsed.expr);
+  const variants2 = /* @__PURE__ */ new Map();
+  const programFor = (bindings) => {
+    const missing = [...attributes.testedRoots].filter((root) => !(root in bindings)).sort();
+    if (missing.length === 0) return program;
+    const key = missing.join("\0");
+    let variant = variants2.get(key);
+    if (variant === void 0) {
+      const reparsed = parse2(expr);
+      strictPresence(reparsed.expr, new Set(missing));
+      variant = plan(objectEnv, reparsed);
+      if (variants2.size < 16) variants2.set(key, variant);
+    }
+    return variant;
+  };
   return {
     ok: true,
     fields: fieldsRead(parsed.expr, void 0).get(""),
@@ -28179,8 +28194,11 @@ function compileOnObject(expr) {
           bindings = { ...bindings };
           delete bindings.data;
         }
-        const result = program(bindings);
-        if (isCelError(result)) return { ready: false, error: evalFailure(expr, result.message) };
+        const result = programFor(bindings)(bindings);
+        if (isCelError(result)) {
+          const name = result.message === "unresolved attribute" && result.exprId !== void 0 ? attributes.names.get(result.exprId) : void 0;
+          return { ready: false, error: evalFailure(expr, name === void 0 ? result.message : `no such attribute(s): ${name}`) };
+        }
         if (typeof result !== "boolean") return { ready: false, error: `failed to evaluate CEL expression as boolean: '${expr}'` };
         return result ? READY : NOT_READY;
       } catch (err) {
@@ -28188,6 +28206,59 @@ function compileOnObject(expr) {
       }
     }
   };
+}
+function freeAttributes(root) {
+  const names = /* @__PURE__ */ new Map();
+  const testedRoots = /* @__PURE__ */ new Set();
+  const stack = [[root, /* @__PURE__ */ new Set()]];
+  while (stack.length > 0) {
+    const [expr, scope] = stack.pop();
+    const chain = attributeChain(expr, scope);
+    if (chain !== void 0) {
+      for (const id of chain.ids) if (!names.has(id)) names.set(id, chain.name);
+      if (expr.exprKind.case === "selectExpr" && expr.exprKind.value.testOnly) testedRoots.add(chain.root);
+    }
+    for (const child of children(expr, scope)) stack.push(child);
+  }
+  return { names, testedRoots };
+}
+function attributeChain(expr, scope) {
+  const ids = [];
+  const fields = [];
+  let at2 = expr;
+  for (; ; ) {
+    if (at2 === void 0) return void 0;
+    const kind = at2.exprKind;
+    ids.push(at2.id);
+    if (kind.case === "identExpr") {
+      if (scope.has(kind.value.name)) return void 0;
+      const constant = fields.reverse();
+      const end = constant.indexOf(void 0);
+      return { ids, root: kind.value.name, name: [kind.value.name, ...end < 0 ? constant : constant.slice(0, end)].join(".") };
+    }
+    if (kind.case === "selectExpr") {
+      fields.push(kind.value.field);
+      at2 = kind.value.operand;
+    } else if (kind.case === "callExpr" && kind.value.function === "_[_]" && kind.value.args.length === 2) {
+      const index = kind.value.args[1].exprKind;
+      fields.push(index.case === "constExpr" && index.value.constantKind.case === "stringValue" ? index.value.constantKind.value : void 0);
+      at2 = kind.value.args[0];
+    } else {
+      return void 0;
+    }
+  }
+}
+function strictPresence(root, missing) {
+  const stack = [[root, /* @__PURE__ */ new Set()]];
+  while (stack.length > 0) {
+    const [expr, scope] = stack.pop();
+    const kind = expr.exprKind;
+    if (kind.case === "selectExpr" && kind.value.testOnly) {
+      const chain = attributeChain(expr, scope);
+      if (chain !== void 0 && missing.has(chain.root)) kind.value.testOnly = false;
+    }
+    for (const child of children(expr, scope)) stack.push(child);
+  }
 }
 function objectBindings(object) {
   if ("dependsOn" in object) return celObject2(object);
