@@ -29,7 +29,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { ApiReader } from "./flux-sim/api-reader.js";
 import { checkEntry, dependsOnEntries } from "./flux-sim/helm-dependencies.js";
 import { checkTypedDependency, servesTypedDependsOn, typedDependencies } from "./flux-sim/cross-kind-dependencies.js";
-import type { DependencyVerdict } from "./flux-sim/helm-dependencies.js";
+import type { DependencyEntry, DependencyVerdict } from "./flux-sim/helm-dependencies.js";
 import { artifactRevision, checkKustomizationEntry, sourceRefOf } from "./flux-sim/kustomize-dependencies.js";
 import type { SourceRef } from "./flux-sim/kustomize-dependencies.js";
 import { checkResourceSetDependency, invalidResourceSetExpr, resourceSetDependencies } from "./flux-sim/resourceset-dependencies.js";
@@ -293,53 +293,35 @@ export class SimulatedFlux {
       return { kind: "ok" };
     }
     const additiveCel = this.options.additiveCelDependencyCheck === true;
+    // A Kustomization's entries also weigh its source's revision: read once, on the first entry that needs it.
+    let source: Json | undefined;
+    let sourceRead = false;
+    const sameKindVerdict = async (entry: DependencyEntry): Promise<DependencyVerdict> => {
+      const found = await this.reader.get(TYPES[kind], entry.namespace, entry.name);
+      if (kind !== "Kustomization") return checkEntry(obj, entry, found, "helmreleases.helm.toolkit.fluxcd.io", { additiveCel });
+      if (!sourceRead) {
+        const ref = sourceRefOf(obj);
+        const type = ref ? SOURCE_TYPES[ref.kind] : undefined;
+        source = ref && type ? await this.reader.get(type, ref.namespace, ref.name) : undefined;
+        sourceRead = true;
+      }
+      return checkKustomizationEntry(obj, entry, found, source, { additiveCel });
+    };
     // A Flux whose CRD serves the RFC's cross-kind dependsOn runs the RFC's check (flux-sim/cross-kind-dependencies.ts).
     if (await this.servesTypedDependsOn(kind)) {
-      const typed = typedDependencies(obj);
-      let source: Json | undefined;
-      let sourceRead = false;
-      for (const [index, dep] of typed.entries()) {
-        let verdict: DependencyVerdict;
-        if (dep.sameKind && dep.ready) {
-          // An entry of the dependent's own kind keeps the controller's check of today.
-          const entry = dependsOnEntries(obj)[index]!;
-          const found = await this.reader.get(TYPES[kind], entry.namespace, entry.name);
-          if (kind === "Kustomization") {
-            if (!sourceRead) {
-              const ref = sourceRefOf(obj);
-              const type = ref ? SOURCE_TYPES[ref.kind] : undefined;
-              source = ref && type ? await this.reader.get(type, ref.namespace, ref.name) : undefined;
-              sourceRead = true;
-            }
-            verdict = checkKustomizationEntry(obj, entry, found, source, { additiveCel });
-          } else {
-            verdict = checkEntry(obj, entry, found, "helmreleases.helm.toolkit.fluxcd.io", { additiveCel });
-          }
-        } else {
-          const found = dep.apiVersion === "" ? undefined : await this.reader.getAny(dep.apiVersion, dep.kind, dep.namespace, dep.name);
-          verdict = checkTypedDependency(obj, dep, found, additiveCel);
-        }
+      const entries = dependsOnEntries(obj);
+      for (const [index, dep] of typedDependencies(obj).entries()) {
+        // An entry of the dependent's own kind keeps the controller's check of today.
+        const verdict =
+          dep.sameKind && dep.ready
+            ? await sameKindVerdict(entries[index]!)
+            : checkTypedDependency(obj, dep, dep.apiVersion === "" ? undefined : await this.reader.getAny(dep.apiVersion, dep.kind, dep.namespace, dep.name), additiveCel);
         if (verdict.kind !== "ok") return verdict;
       }
       return { kind: "ok" };
     }
-    const entries = dependsOnEntries(obj);
-    let source: Json | undefined;
-    let sourceRead = false;
-    for (const entry of entries) {
-      const dep = await this.reader.get(TYPES[kind], entry.namespace, entry.name);
-      let verdict: DependencyVerdict;
-      if (kind === "Kustomization") {
-        if (!sourceRead) {
-          const ref = sourceRefOf(obj);
-          const type = ref ? SOURCE_TYPES[ref.kind] : undefined;
-          source = ref && type ? await this.reader.get(type, ref.namespace, ref.name) : undefined;
-          sourceRead = true;
-        }
-        verdict = checkKustomizationEntry(obj, entry, dep, source, { additiveCel });
-      } else {
-        verdict = checkEntry(obj, entry, dep, "helmreleases.helm.toolkit.fluxcd.io", { additiveCel });
-      }
+    for (const entry of dependsOnEntries(obj)) {
+      const verdict = await sameKindVerdict(entry);
       if (verdict.kind !== "ok") return verdict;
     }
     return { kind: "ok" };
