@@ -8,17 +8,16 @@
 // change, with and without a new layout. Not a test: it asserts nothing.
 // Run: npm run bench:ui   (SHAPE=chain: one chain of 10,000 instead, first view and the side panel's path only;
 // SHAPE=fanin|fanout|lattice|cycle: bench/shapes.ts's shapes of 10,000, first view only)
-import { EventEmitter } from "node:events";
 import { gzipSync } from "node:zlib";
 import { loadavg } from "node:os";
 import { FluxGraph } from "../src/cluster/flux-graph.js";
 import { KindStore } from "../src/cluster/kind-store.js";
-import type { CacheChange } from "../src/cluster/object-cache.js";
 import { release } from "../src/graph/test-helpers.test-support.js";
 import type { FluxObject } from "../src/graph/types.js";
 import { storeFeed } from "../src/ui/store-feed.js";
 import { startUiServer } from "../src/ui/ui-server.js";
 import { chromiumMissing, launchChromium } from "../test/helpers/chromium.js";
+import { MemoryCache } from "../test/helpers/memory-cache.js";
 import { mulberry32 } from "./random.js";
 import { shape, SHAPES } from "./shapes-seed.js";
 import type { ShapeName } from "./shapes-seed.js";
@@ -28,26 +27,6 @@ const PER_NAMESPACE = 100;
 const CHAIN = 10;
 const ROUNDS = 15;
 const VIEWS = 5;
-
-/** A synced HelmRelease cache whose watch is this process: upsert() is a watch event. */
-class MemoryCache {
-  readonly kind = "HelmRelease" as const;
-  readonly synced = Promise.resolve();
-  private readonly objects = new Map<string, FluxObject>();
-  private readonly emitter = new EventEmitter();
-  isSynced = (): boolean => true;
-  list = (): FluxObject[] => [...this.objects.values()];
-  subscribe(listener: (change: CacheChange) => void): () => void {
-    this.emitter.on("change", listener);
-    return () => void this.emitter.off("change", listener);
-  }
-  upsert(object: FluxObject): void {
-    const key = `${object.namespace}/${object.name}`;
-    const previous = this.objects.get(key);
-    this.objects.set(key, object);
-    this.emitter.emit("change", { type: "upsert", key, object, ...(previous ? { previous } : {}) });
-  }
-}
 
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
 

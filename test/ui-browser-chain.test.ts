@@ -4,44 +4,22 @@
 // back, a selected object's path to it shortened in the middle ("… 9987 more …") in the side panel, and
 // both following a change without a reload. The snapshot the page loads carries no path and no message
 // (docs/architecture.md, "The graph page"): it stays small and is sent gzipped.
-import { EventEmitter } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { FluxGraph } from "../src/cluster/flux-graph.js";
 import { KindStore } from "../src/cluster/kind-store.js";
-import type { CacheChange } from "../src/cluster/object-cache.js";
 import { release } from "../src/graph/test-helpers.test-support.js";
-import type { FluxObject } from "../src/graph/types.js";
 import { storeFeed } from "../src/ui/store-feed.js";
 import { startUiServer } from "../src/ui/ui-server.js";
 import type { UiServer } from "../src/ui/ui-server.js";
 import { chromiumMissing, launchChromium } from "./helpers/chromium.js";
+import { MemoryCache } from "./helpers/memory-cache.js";
 import type { Browser } from "./helpers/chromium.js";
 
 const skip = chromiumMissing();
 if (skip !== undefined) console.log(skip);
 
 const SIZE = 10_000;
-
-/** A synced HelmRelease cache whose watch is this test: upsert() is a watch event. */
-class MemoryCache {
-  readonly kind = "HelmRelease" as const;
-  readonly synced = Promise.resolve();
-  private readonly objects = new Map<string, FluxObject>();
-  private readonly emitter = new EventEmitter();
-  isSynced = (): boolean => true;
-  list = (): FluxObject[] => [...this.objects.values()];
-  subscribe(listener: (change: CacheChange) => void): () => void {
-    this.emitter.on("change", listener);
-    return () => void this.emitter.off("change", listener);
-  }
-  upsert(object: FluxObject): void {
-    const key = `${object.namespace}/${object.name}`;
-    const previous = this.objects.get(key);
-    this.objects.set(key, object);
-    this.emitter.emit("change", { type: "upsert", key, object, ...(previous ? { previous } : {}) });
-  }
-}
 
 const app = (i: number, status: "failed" | "progressing" | "ready") =>
   release(`chain/app-${i}`, { dependsOn: i === 0 ? [] : [`app-${i - 1}`], status, ...(status === "failed" ? { message: "install retries exhausted" } : {}) });

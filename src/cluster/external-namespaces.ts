@@ -46,6 +46,17 @@ type NamespaceSlot =
   | { phase: "failed"; why: string; retry: NodeJS.Timeout }
   | { phase: "watching"; cache: ObjectCache<ExternalObject, string>; unsubscribe: () => void };
 
+/** A slot of a watch set that has neither a retry timer nor a watch yet. */
+type StartingSlot = { phase: "probing" | "resolving" };
+
+/** Ends one slot of a watch set (this file's per-namespace slots, external-watches.ts's per-kind ones): its retry timer or its watch. */
+export function stopSlot(slot: StartingSlot | { phase: "failed"; retry: NodeJS.Timeout } | { phase: "watching"; cache: { stop(): Promise<void> }; unsubscribe: () => void }): Promise<void> {
+  if (slot.phase === "failed") clearTimeout(slot.retry);
+  if (slot.phase !== "watching") return Promise.resolve();
+  slot.unsubscribe();
+  return slot.cache.stop();
+}
+
 export class NamespaceWatches {
   private readonly slots = new Map<string, NamespaceSlot>();
   private readonly lingering = new Map<string, NodeJS.Timeout>();
@@ -110,14 +121,7 @@ export class NamespaceWatches {
     this.stopped = true;
     for (const timer of this.lingering.values()) clearTimeout(timer);
     this.lingering.clear();
-    const stops: Promise<void>[] = [];
-    for (const slot of this.slots.values()) {
-      if (slot.phase === "failed") clearTimeout(slot.retry);
-      if (slot.phase === "watching") {
-        slot.unsubscribe();
-        stops.push(slot.cache.stop());
-      }
-    }
+    const stops = [...this.slots.values()].map(stopSlot);
     this.slots.clear();
     await Promise.allSettled(stops);
   }

@@ -38,7 +38,7 @@ import type { Logger } from "../runtime/logger.js";
 import { apiGet } from "./api-get.js";
 import { externalCodec } from "./external-codec.js";
 import { KindDiscovery } from "./kind-discovery.js";
-import { NamespaceWatches } from "./external-namespaces.js";
+import { NamespaceWatches, stopSlot } from "./external-namespaces.js";
 import type { ProbeNamespace } from "./external-namespaces.js";
 import type { KubeSource } from "../kube/connect.js";
 import { objectKey } from "../graph/refs.js";
@@ -199,15 +199,7 @@ export class ExternalWatches implements ExternalObjects {
     this.stopped = true;
     for (const timer of this.lingering.values()) clearTimeout(timer);
     this.lingering.clear();
-    const stops: Promise<void>[] = [];
-    for (const slot of this.slots.values()) {
-      if (slot.phase === "failed") clearTimeout(slot.retry);
-      if (slot.phase === "watching") {
-        slot.unsubscribe();
-        stops.push(slot.cache.stop());
-      }
-      if (slot.phase === "namespaced") stops.push(slot.watches.stop());
-    }
+    const stops = [...this.slots.values()].map((slot) => (slot.phase === "namespaced" ? slot.watches.stop() : stopSlot(slot)));
     this.slots.clear();
     await Promise.allSettled(stops);
   }
