@@ -102,6 +102,8 @@ export interface SandboxEnvironmentOptions {
   serveUser?: string;
   /** How soon serve tries again a kind outside Flux it could not watch (tests; serve's default 30 s). */
   externalRetryMs?: number;
+  /** How often serve reads the Flux CRDs again for the RFC's cross-kind fields (tests; serve's default 60 s). */
+  crossKindRefreshMs?: number;
 }
 
 export interface SandboxEnvironment {
@@ -292,6 +294,7 @@ export async function startSandboxEnvironment(options: SandboxEnvironmentOptions
       peers: new StaticPeerSource([]),
       cacheBackoff: { initialMs: 100, maxMs: 2000 },
       ...(options.externalRetryMs !== undefined ? { externalRetryMs: options.externalRetryMs } : {}),
+      ...(options.crossKindRefreshMs !== undefined ? { crossKindRefreshMs: options.crossKindRefreshMs } : {}),
     };
     const serve = await startServe(serveOptionsFor(webhookPort, options.metricsPort ?? 0, options.serve ?? {}), serveOverrides);
     replicas.push(serve);

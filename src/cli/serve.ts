@@ -50,6 +50,7 @@ import { kindOfNode, nodeKey, nodeOf } from "../graph/refs.js";
 import type { FluxKind, FluxObject } from "../graph/types.js";
 import { discoverServedSources, SourceRevisionFeed } from "../cluster/source-revisions.js";
 import { discoverCrossKindDependsOn } from "../cluster/cross-kind-discovery.js";
+import { CrossKindRefresh } from "../cluster/cross-kind-refresh.js";
 import { setCrossKindDependsOn } from "../flux/cross-kind.js";
 import { ClusterReconcileRequester } from "../cluster/reconcile-request.js";
 import { discoverServedVersions, FLUX_KINDS } from "../cluster/resources.js";
@@ -100,6 +101,8 @@ export interface ServeOverrides {
   externalLingerMs?: number;
   /** How soon a kind outside Flux that could not be watched is tried again (default 30 s; tests). */
   externalRetryMs?: number;
+  /** How often the Flux CRDs are read again for the RFC's cross-kind dependsOn fields (default 60 s; tests). */
+  crossKindRefreshMs?: number;
 }
 
 export interface RunningServe {
@@ -196,6 +199,8 @@ interface WatchPipe {
   externals: ExternalWatches;
   sourceFeed: SourceRevisionFeed | undefined;
   staleness: CacheStaleness;
+  /** Reads the Flux CRDs again for the RFC's cross-kind fields (cross-kind-refresh.ts). */
+  crossKindRefresh: CrossKindRefresh;
   /** The version read of each watched kind. */
   versions: Partial<Record<GuardedKind, string>>;
 }
@@ -292,14 +297,23 @@ async function buildWatchPipe({ kc, options, overrides, metrics, log }: ServeCon
     report: (kind, seconds) => metrics.cacheStalenessSeconds.set({ kind }, seconds),
     logger: cacheLog,
   });
-  return { caches, stores, graphs: new AdmissionGraphs(stores), externals, sourceFeed, staleness, versions };
+  // A Flux upgrade or downgrade changes what dependsOn entries mean: follow it without a restart, and
+  // decode the changed kinds' objects again (a list ends up as an update of each object whose entries changed).
+  const crossKindRefresh = new CrossKindRefresh(kc, {
+    ...(overrides.crossKindRefreshMs !== undefined ? { intervalMs: overrides.crossKindRefreshMs } : {}),
+    logger: cacheLog,
+    onChange: (kinds) => {
+      for (const cache of caches) if (kinds.includes(cache.kind)) cache.requestRelist();
+    },
+  });
+  return { caches, stores, graphs: new AdmissionGraphs(stores), externals, sourceFeed, staleness, crossKindRefresh, versions };
 }
 
 /** The cache part over the watch side. */
 function watchComponent(pipe: WatchPipe): Component {
   return cacheComponent({
     caches: pipe.caches,
-    feeds: [...(pipe.sourceFeed !== undefined ? [pipe.sourceFeed] : []), { start: () => undefined, stop: () => pipe.externals.stop() }],
+    feeds: [...(pipe.sourceFeed !== undefined ? [pipe.sourceFeed] : []), { start: () => undefined, stop: () => pipe.externals.stop() }, pipe.crossKindRefresh],
     readers: [pipe.graphs, ...pipe.stores],
     staleness: pipe.staleness,
   });
