@@ -4,7 +4,8 @@
 // not declare, so an entry means what the served schema lets it say: releasegate reads these fields of a
 // kind only where a served version of its CRD declares them on `spec.dependsOn` items, and until then an
 // entry keeps its meaning of today (an object of the dependent's own kind). One setting a process, found at
-// start from the served CustomResourceDefinitions (`serve`, `why`) or the repository's (`check`).
+// start from the served CustomResourceDefinitions (`serve`, `why`) or the repository's (`check`); `serve`
+// reads the served ones again on an interval and follows a change (src/cluster/cross-kind-refresh.ts).
 
 import type { FluxKind } from "../graph/types.js";
 import { isRecord } from "../runtime/json.js";
@@ -23,7 +24,7 @@ export function crossKindKinds(): FluxKind[] {
   return [...current].sort();
 }
 
-/** Sets the kinds for this process (serve, why and check at start; tests, then back to none). */
+/** Sets the kinds for this process (serve, why and check at start, serve again on a change; tests, then back to none). */
 export function setCrossKindDependsOn(kinds: Iterable<FluxKind>): void {
   current = new Set([...kinds].filter((k) => k !== "ResourceSet"));
 }
