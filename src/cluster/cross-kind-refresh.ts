@@ -13,7 +13,7 @@ import { discoverCrossKindDependsOn } from "./cross-kind-discovery.js";
 
 const RFC_KINDS: readonly FluxKind[] = ["HelmRelease", "Kustomization"];
 
-export interface CrossKindRefreshOptions {
+interface CrossKindRefreshOptions {
   /** How often to read the CRDs again (default 60 s). */
   intervalMs?: number;
   /** Each read's own timeout (default 10 s, and never longer than the interval). */
