@@ -32,8 +32,8 @@ import { apiCurrentReader } from "../src/cluster/current-read.js";
 import { ObjectCache } from "../src/cluster/object-cache.js";
 import { startSandbox } from "../src/sandbox/index.js";
 import type { Sandbox } from "../src/sandbox/index.js";
-import net from "node:net";
-import type { AddressInfo } from "node:net";
+import { startPausableProxy } from "../test/helpers/pausable-proxy.js";
+import type { PausableProxy } from "../test/helpers/pausable-proxy.js";
 
 const SERVICE = { namespace: "releasegate", name: "releasegate" };
 const HR = { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases" } as const;
@@ -45,58 +45,6 @@ interface Replica {
   graphs: AdmissionGraphs;
   peers: PendingPeers;
   unconfirmed: UnconfirmedEdges;
-}
-
-/** A TCP proxy that can hold every byte (a silently stalled path to the API server). */
-export interface Stall {
-  readonly port: number;
-  pause(): void;
-  resume(): void;
-  close(): Promise<void>;
-}
-
-export async function stallableProxy(targetPort: number): Promise<Stall> {
-  let paused = false;
-  const held: Array<() => void> = [];
-  const sockets = new Set<net.Socket>();
-  const forward = (from: net.Socket, to: net.Socket): void => {
-    from.on("data", (chunk: Buffer) => (paused ? held.push(() => to.write(chunk)) : to.write(chunk)));
-    from.on("end", () => (paused ? held.push(() => to.end()) : to.end()));
-    from.on("error", () => to.destroy());
-    from.on("close", () => to.destroy());
-  };
-  const server = net.createServer((client) => {
-    sockets.add(client);
-    client.on("close", () => sockets.delete(client));
-    const connect = (): void => {
-      const upstream = net.connect(targetPort, "127.0.0.1");
-      sockets.add(upstream);
-      upstream.on("close", () => sockets.delete(upstream));
-      forward(client, upstream);
-      forward(upstream, client);
-    };
-    if (paused) {
-      client.pause();
-      held.push(() => {
-        connect();
-        client.resume();
-      });
-    } else connect();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    pause: () => void (paused = true),
-    resume: () => {
-      paused = false;
-      for (const release of held.splice(0)) release();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** One replica as serve wires it: caches, unconfirmed edges, the edge-adding path's read, peers. */
@@ -129,7 +77,7 @@ export interface RaceRig {
   sandbox: Sandbox;
   replicas: Replica[];
   /** The first replica's path to the API server. */
-  stall: Stall;
+  stall: PausableProxy;
   /** "one": every review goes to the first replica; "two": to each in turn. */
   route(mode: "one" | "two"): void;
   /** More peers the first replica announces its edges to (a peer that never answers, in a test). */
@@ -154,7 +102,7 @@ export async function startRaceRig(): Promise<RaceRig> {
   const workdir = await mkdtemp(join(tmpdir(), "releasegate-races-"));
   const kubeconfig = join(workdir, "kubeconfig");
   await sandbox.writeKubeconfig(kubeconfig);
-  const stall = await stallableProxy(Number(new URL(sandbox.url).port));
+  const stall = await startPausableProxy(Number(new URL(sandbox.url).port));
   const direct = sandbox.kubeConfig();
   const viaStall = new KubeConfig();
   viaStall.loadFromOptions({
