@@ -39,6 +39,17 @@ const OBJECT_META = `
   metadata.managedFields omit
 `;
 
+// Both kinds' status.conditions: []metav1.Condition (apimachinery), omitempty on the list.
+const STATUS_CONDITIONS = `
+  status.conditions omit
+  status.conditions[].type ""
+  status.conditions[].status ""
+  status.conditions[].observedGeneration omit
+  status.conditions[].lastTransitionTime time
+  status.conditions[].reason ""
+  status.conditions[].message ""
+`;
+
 const HELM_RELEASE_V2 = `
   spec struct
   spec.chart.metadata.labels omit
@@ -158,13 +169,6 @@ const HELM_RELEASE_V2 = `
   status.observedPostRenderersDigest omit
   status.observedCommonMetadataDigest omit
   status.lastAttemptedGeneration omit
-  status.conditions omit
-  status.conditions[].type ""
-  status.conditions[].status ""
-  status.conditions[].observedGeneration omit
-  status.conditions[].lastTransitionTime time
-  status.conditions[].reason ""
-  status.conditions[].message ""
   status.helmChart omit
   status.storageNamespace omit
   status.history omit
@@ -276,13 +280,6 @@ const KUSTOMIZATION_V1 = `
   status struct
   status.lastHandledReconcileAt omit
   status.observedGeneration omit
-  status.conditions omit
-  status.conditions[].type ""
-  status.conditions[].status ""
-  status.conditions[].observedGeneration omit
-  status.conditions[].lastTransitionTime time
-  status.conditions[].reason ""
-  status.conditions[].message ""
   status.lastAppliedRevision omit
   status.lastAppliedOriginRevision omit
   status.lastAttemptedRevision omit
@@ -359,8 +356,8 @@ function shapeOf(...tables: string[]): Shape {
 }
 
 const SHAPES: ReadonlyMap<string, Shape> = new Map([
-  ["HelmRelease", shapeOf(OBJECT_META, HELM_RELEASE_V2)],
-  ["Kustomization", shapeOf(OBJECT_META, KUSTOMIZATION_V1)],
+  ["HelmRelease", shapeOf(OBJECT_META, STATUS_CONDITIONS, HELM_RELEASE_V2)],
+  ["Kustomization", shapeOf(OBJECT_META, STATUS_CONDITIONS, KUSTOMIZATION_V1)],
 ]);
 
 /**
