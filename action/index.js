@@ -27697,6 +27697,15 @@ var OBJECT_META = `
   metadata.finalizers omit
   metadata.managedFields omit
 `;
+var STATUS_CONDITIONS = `
+  status.conditions omit
+  status.conditions[].type ""
+  status.conditions[].status ""
+  status.conditions[].observedGeneration omit
+  status.conditions[].lastTransitionTime time
+  status.conditions[].reason ""
+  status.conditions[].message ""
+`;
 var HELM_RELEASE_V2 = `
   spec struct
   spec.chart.metadata.labels omit
@@ -27816,13 +27825,6 @@ var HELM_RELEASE_V2 = `
   status.observedPostRenderersDigest omit
   status.observedCommonMetadataDigest omit
   status.lastAttemptedGeneration omit
-  status.conditions omit
-  status.conditions[].type ""
-  status.conditions[].status ""
-  status.conditions[].observedGeneration omit
-  status.conditions[].lastTransitionTime time
-  status.conditions[].reason ""
-  status.conditions[].message ""
   status.helmChart omit
   status.storageNamespace omit
   status.history omit
@@ -27933,13 +27935,6 @@ var KUSTOMIZATION_V1 = `
   status struct
   status.lastHandledReconcileAt omit
   status.observedGeneration omit
-  status.conditions omit
-  status.conditions[].type ""
-  status.conditions[].status ""
-  status.conditions[].observedGeneration omit
-  status.conditions[].lastTransitionTime time
-  status.conditions[].reason ""
-  status.conditions[].message ""
   status.lastAppliedRevision omit
   status.lastAppliedOriginRevision omit
   status.lastAttemptedRevision omit
@@ -28001,8 +27996,8 @@ function shapeOf(...tables) {
   return root;
 }
 var SHAPES = /* @__PURE__ */ new Map([
-  ["HelmRelease", shapeOf(OBJECT_META, HELM_RELEASE_V2)],
-  ["Kustomization", shapeOf(OBJECT_META, KUSTOMIZATION_V1)]
+  ["HelmRelease", shapeOf(OBJECT_META, STATUS_CONDITIONS, HELM_RELEASE_V2)],
+  ["Kustomization", shapeOf(OBJECT_META, STATUS_CONDITIONS, KUSTOMIZATION_V1)]
 ]);
 function fluxTypedView(kind, object, role) {
   const shape = SHAPES.get(kind);
